@@ -1,0 +1,44 @@
+# OneMap: two commands on a fresh Debian or Ubuntu machine.
+#   make run    provision PostgreSQL + PostGIS, seed the demo county, serve http://127.0.0.1:8080
+#   make test   the same provisioning, then every test (Go, PostGIS, headless Chromium)
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/onemap
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/onemapgis/onemap.Version=$(VERSION)
+
+.PHONY: run test build frontend e2e vet db db-stop clean
+
+## build: the onemap binary (the web client in frontend/dist is embedded)
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/onemap
+
+## run: the platform with the demo county at http://127.0.0.1:8080
+run: build
+	@if [ -z "$$ONEMAP_DATABASE_URL" ]; then eval "$$(scripts/db.sh)"; fi; \
+	export ONEMAP_ANONYMOUS_ROLE=$${ONEMAP_ANONYMOUS_ROLE:-commander}; \
+	exec ./$(BIN) serve --seed-demo
+
+## test: every test, against a real PostGIS and a real Chromium
+test:
+	scripts/test.sh
+
+## frontend: rebuild the web client into frontend/dist (commit the result)
+frontend:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+## vet: gofmt and go vet
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+## db: start the private PostgreSQL + PostGIS cluster and print its URLs
+db:
+	scripts/db.sh
+
+## db-stop: stop it
+db-stop:
+	scripts/db.sh stop
+
+clean:
+	rm -rf bin frontend/node_modules frontend/e2e/out

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+)
+
+type fieldJSON struct {
+	Name    string           `json:"name"`
+	Type    onemap.FieldType `json:"type"`
+	Title   string           `json:"title"`
+	TitleEN string           `json:"title_en"`
+	Masked  bool             `json:"masked,omitempty"`
+	Enum    []string         `json:"enum,omitempty"`
+}
+
+type layerJSON struct {
+	ID       string              `json:"id"`
+	Title    string              `json:"title"`
+	TitleEN  string              `json:"title_en"`
+	Geometry onemap.GeometryType `json:"geometry"`
+	MinZoom  int                 `json:"min_zoom"`
+	MaxZoom  int                 `json:"max_zoom"`
+	Count    int                 `json:"count"`
+	Fields   []fieldJSON         `json:"fields"`
+}
+
+// readableLayer returns the layer if the caller may read its features, and
+// ENOTFOUND otherwise: to a role that may not see a layer, it does not exist.
+func (s *Server) readableLayer(c *gin.Context, id string) (onemap.Layer, onemap.LayerRule, error) {
+	l, err := s.catalog.Layer(id)
+	role := roleOf(c)
+	if err != nil || !s.policy.CanRead(role, id) {
+		return onemap.Layer{}, onemap.LayerRule{}, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", id)
+	}
+	return l, s.policy.Rule(role, id), nil
+}
+
+func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule) (layerJSON, error) {
+	role := roleOf(c)
+	n, err := s.store.CountFeatures(c.Request.Context(), l.ID, onemap.FeatureFilter{Levels: rule.Levels})
+	if err != nil {
+		return layerJSON{}, err
+	}
+	out := layerJSON{ID: l.ID, Title: l.Title, TitleEN: l.TitleEN, Geometry: l.Geometry,
+		MinZoom: int(l.MinZoom), MaxZoom: int(l.MaxZoom), Count: n, Fields: []fieldJSON{}}
+	for _, f := range s.policy.Fields(role, &l) {
+		out.Fields = append(out.Fields, fieldJSON{Name: f.Name, Type: f.Type, Title: f.Title, TitleEN: f.TitleEN,
+			Masked: s.policy.Field(role, &l, f.Name) == onemap.FieldMask, Enum: f.Enum})
+	}
+	return out, nil
+}
+
+// handleLayersList lists the layers the caller may read, with counts.
+func (s *Server) handleLayersList(c *gin.Context) {
+	out := []layerJSON{}
+	for _, l := range s.policy.Readable(roleOf(c), s.catalog) {
+		lj, err := s.layerJSON(c, l, s.policy.Rule(roleOf(c), l.ID))
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		out = append(out, lj)
+	}
+	c.JSON(http.StatusOK, gin.H{"layers": out})
+}
+
+// handleLayerGet describes one layer.
+func (s *Server) handleLayerGet(c *gin.Context) {
+	l, rule, err := s.readableLayer(c, c.Param("layer"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	lj, err := s.layerJSON(c, l, rule)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, lj)
+}
+
+// handleRegion describes the region the server holds.
+func (s *Server) handleRegion(c *gin.Context) {
+	r, err := s.store.FindRegion(c.Request.Context())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"code": r.Code, "name": r.Name,
+		"bounds": []float64{r.Bound.Min.Lon(), r.Bound.Min.Lat(), r.Bound.Max.Lon(), r.Bound.Max.Lat()},
+	})
+}
+
+// visible reports whether a feature passes the rule's level filter.
+func visible(rule onemap.LayerRule, f *onemap.Feature) bool {
+	if rule.Levels == nil {
+		return true
+	}
+	lv, _ := f.Properties["level"].(string)
+	return slices.Contains(rule.Levels, lv)
+}

@@ -1,0 +1,38 @@
+package api
+
+import (
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+)
+
+// addRoutes lists the whole URL surface.
+func (s *Server) addRoutes(r *gin.Engine) {
+	r.GET("/healthz", s.handleHealthz)
+	r.GET("/readyz", s.handleReadyz)
+
+	r.GET("/api/region", s.handleRegion)
+	r.GET("/api/layers", s.handleLayersList)
+	r.GET("/api/layers/:layer", s.handleLayerGet)
+	r.GET("/api/layers/:layer/features", s.handleFeaturesList)
+	r.GET("/api/layers/:layer/features/:id", s.handleFeatureGet)
+
+	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
+
+	r.NoRoute(func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || p == "/api" || p == "/tiles" {
+			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
+			return
+		}
+		if c.Request.Method != "GET" && c.Request.Method != "HEAD" {
+			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
+			return
+		}
+		s.static.ServeHTTP(c.Writer, c.Request)
+	})
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, s.log, &onemap.Error{Code: errMethod, Message: "method " + c.Request.Method + " is not allowed on " + c.Request.URL.Path})
+	})
+}

@@ -1,0 +1,122 @@
+// Package api is OneMap's HTTP transport and nothing else: routes, the
+// caller's role, request parsing, limits, and the one place where errors
+// become HTTP statuses. It holds no domain types, no SQL and no shared
+// interfaces; the small unexported interfaces below list only what its
+// handlers call, and cmd/onemap wires real implementations to them.
+//
+// The name "api" is kept on purpose (it is the package the project's layout
+// asks for); read it as "HTTP/JSON and tile transport".
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/postgis"
+	"github.com/paulmach/orb/maptile"
+)
+
+// store is what the handlers read from the database.
+type store interface {
+	Ping(ctx context.Context) error
+	FindRegion(ctx context.Context) (onemap.Region, error)
+	FindFeatureByID(ctx context.Context, layerID string, id int64) (*onemap.Feature, error)
+	FindFeatures(ctx context.Context, layerID string, f onemap.FeatureFilter) ([]*onemap.Feature, error)
+	CountFeatures(ctx context.Context, layerID string, f onemap.FeatureFilter) (int, error)
+	Tile(ctx context.Context, t maptile.Tile, layers []postgis.TileLayer) ([]byte, error)
+}
+
+// Config holds what the transport needs to know.
+type Config struct {
+	// AnonymousRole is the role of a caller who has not signed in. It is
+	// "public" unless the operator runs a demo.
+	AnonymousRole onemap.Role
+	// TileCacheControl is the Cache-Control header of tiles.
+	TileCacheControl string
+	// RequestTimeout bounds the work of one request.
+	RequestTimeout time.Duration
+}
+
+// Server carries the dependencies of the handlers.
+type Server struct {
+	log     *slog.Logger
+	store   store
+	catalog *onemap.Catalog
+	policy  *onemap.Policy
+	static  http.Handler
+	cfg     Config
+}
+
+// NewServer returns the HTTP handler of OneMap.
+func NewServer(log *slog.Logger, st store, catalog *onemap.Catalog, policy *onemap.Policy, static http.Handler, cfg Config) http.Handler {
+	if cfg.AnonymousRole == "" {
+		cfg.AnonymousRole = onemap.RolePublic
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	s := &Server{log: log, store: st, catalog: catalog, policy: policy, static: static, cfg: cfg}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(s.recoverer(), s.requestLogger(), s.withRole(), s.withTimeout())
+	s.addRoutes(r)
+	return r
+}
+
+// roleKey is where withRole keeps the caller's role.
+const roleKey = "onemap.role"
+
+// withRole decides the caller's role. Until accounts exist every caller is
+// the configured anonymous role.
+func (s *Server) withRole() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(roleKey, s.cfg.AnonymousRole)
+		c.Next()
+	}
+}
+
+func roleOf(c *gin.Context) onemap.Role {
+	if r, ok := c.Get(roleKey); ok {
+		return r.(onemap.Role)
+	}
+	return onemap.RolePublic
+}
+
+func (s *Server) withTimeout() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+func (s *Server) requestLogger() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		s.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "took", time.Since(start))
+	}
+}
+
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v)
+				writeError(c, s.log, onemap.Errorf(onemap.EINTERNAL, "internal error"))
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/geofile"
+	"github.com/onemapgis/onemap/postgis"
+	"github.com/paulmach/orb"
+)
+
+func versionString() string { return "onemap " + onemap.Version }
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	f := newFlags("migrate", "migrate [flags]", getenv, stderr)
+	f.database(&c)
+	f.str(&c.Envelope, "envelope", "", "minLon,minLat,maxLon,maxLat every geometry must lie in")
+	if err := f.parse(args); err != nil {
+		return ignoreHelp(err)
+	}
+	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	if err != nil {
+		return err
+	}
+	db.Close()
+	fmt.Fprintln(stdout, "onemap: database is migrated")
+	return nil
+}
+
+func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "demo" {
+		return fmt.Errorf("usage: onemap seed demo [--if-empty] [flags]")
+	}
+	var c config
+	f := newFlags("seed demo", "seed demo [flags]", getenv, stderr)
+	f.database(&c)
+	f.boolean(&c.IfEmpty, "if-empty", false, "do nothing when the database already holds grids")
+	if err := f.parse(args[1:]); err != nil {
+		return ignoreHelp(err)
+	}
+	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return seedDemo(ctx, db, c.IfEmpty, log)
+}
+
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var c config
+	f := newFlags("import", "import --layer LAYER [flags] FILE|-", getenv, stderr)
+	f.database(&c)
+	f.str(&c.Layer, "layer", "", "layer to import into: grids, risk_points, households, cameras or stations")
+	f.str(&c.Format, "format", "", "geojson or csv (default: from the file name)")
+	f.str(&c.LonColumn, "lon", "lon", "CSV column of longitudes (WGS-84)")
+	f.str(&c.LatColumn, "lat", "lat", "CSV column of latitudes (WGS-84)")
+	f.str(&c.Actor, "actor", "import", "who the history records as the author")
+	f.str(&c.Reason, "reason", "", "why, for the history (default: the file name)")
+	if err := f.parse(args); err != nil {
+		return ignoreHelp(err)
+	}
+	if f.fs.NArg() != 1 {
+		return fmt.Errorf("import needs one FILE (or - for standard input)")
+	}
+	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	catalog := onemap.NewCatalog()
+	layer, err := catalog.Layer(c.Layer)
+	if err != nil {
+		return fmt.Errorf("--layer: %w", err)
+	}
+	name := f.fs.Arg(0)
+	format := strings.ToLower(c.Format)
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".csv":
+			format = "csv"
+		default:
+			format = "geojson"
+		}
+	}
+	var r io.Reader = stdin
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		r = file
+	}
+	var recs []geofile.Record
+	switch format {
+	case "geojson", "json":
+		recs, err = geofile.ReadGeoJSON(r)
+	case "csv":
+		if layer.Geometry != onemap.GeometryPoint {
+			return fmt.Errorf("CSV imports points; layer %s holds %s", layer.ID, layer.Geometry)
+		}
+		types := map[string]onemap.FieldType{}
+		for _, fl := range layer.Fields {
+			types[fl.Name] = fl.Type
+		}
+		recs, err = geofile.ReadCSV(r, c.LonColumn, c.LatColumn, types)
+	default:
+		return fmt.Errorf("--format %q: want geojson or csv", c.Format)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s", name, onemap.ErrorMessage(err))
+	}
+	rows, err := importRows(&layer, recs)
+	if err != nil {
+		return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openAndMigrate(ctx, &c, catalog, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if c.Reason == "" {
+		c.Reason = "import " + filepath.Base(name)
+	}
+	n, err := db.ImportFeatures(ctx, layer.ID, rows, c.Actor, c.Reason)
+	if err != nil {
+		if onemap.ErrorCode(err) == onemap.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "onemap: imported %d features into %s\n", n, layer.ID)
+	return nil
+}
+
+// importRows checks each record against the layer.
+func importRows(l *onemap.Layer, recs []geofile.Record) ([]postgis.ImportRow, error) {
+	rows := make([]postgis.ImportRow, 0, len(recs))
+	for _, rec := range recs {
+		g, props, err := l.Normalize(rec.Geometry, rec.Properties)
+		if err != nil {
+			return nil, onemap.Errorf(onemap.EINVALID, "%s: %s", rec.Where, onemap.ErrorMessage(err))
+		}
+		rows = append(rows, postgis.ImportRow{Where: rec.Where, Feature: &onemap.Feature{Layer: l.ID, Geometry: g, Properties: props}})
+	}
+	return rows, nil
+}
+
+func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	f := newFlags("export", "export --layer LAYER [flags]", getenv, stderr)
+	f.database(&c)
+	f.str(&c.Layer, "layer", "", "layer to export: grids, risk_points, households, cameras or stations")
+	f.str(&c.Role, "role", "", "write only what this role may see (default: every stored field)")
+	f.str(&c.Out, "out", "-", "file to write, - for standard output")
+	if err := f.parse(args); err != nil {
+		return ignoreHelp(err)
+	}
+	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	catalog := onemap.NewCatalog()
+	layer, err := catalog.Layer(c.Layer)
+	if err != nil {
+		return fmt.Errorf("--layer: %w", err)
+	}
+	policy := onemap.DefaultPolicy()
+	var filter onemap.FeatureFilter
+	var role onemap.Role
+	if c.Role != "" {
+		if role, err = onemap.ParseRole(c.Role); err != nil {
+			return err
+		}
+		if !policy.CanRead(role, layer.ID) {
+			return fmt.Errorf("role %s may not read layer %s", role, layer.ID)
+		}
+		filter.Levels = policy.Rule(role, layer.ID).Levels
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openAndMigrate(ctx, &c, catalog, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fs, err := db.FindFeatures(ctx, layer.ID, filter)
+	if err != nil {
+		return err
+	}
+	if role != "" {
+		for _, ft := range fs {
+			ft.Properties = policy.Project(role, &layer, ft.Properties)
+		}
+	}
+	w := stdout
+	if c.Out != "-" {
+		file, err := os.Create(c.Out)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		w = file
+	}
+	return geofile.WriteGeoJSON(w, fs)
+}
+
+// parseEnvelope parses "minLon,minLat,maxLon,maxLat".
+func parseEnvelope(s string) (orb.Bound, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return orb.Bound{}, fmt.Errorf("want minLon,minLat,maxLon,maxLat, got %q", s)
+	}
+	var v [4]float64
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return orb.Bound{}, fmt.Errorf("value %d (%q) is not a number", i+1, p)
+		}
+		v[i] = x
+	}
+	if v[0] >= v[2] || v[1] >= v[3] || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 {
+		return orb.Bound{}, fmt.Errorf("%q is not a lon/lat box with min below max", s)
+	}
+	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/onemapgis/onemap"
+)
+
+// config is every setting of every command; each command registers the
+// flags it uses.
+type config struct {
+	DatabaseURL      string
+	Addr             string
+	AnonymousRole    string
+	LogLevel         string
+	LogFormat        string
+	StatementTimeout time.Duration
+	RequestTimeout   time.Duration
+	ShutdownTimeout  time.Duration
+	TileCacheControl string
+	Envelope         string
+	SeedDemo         bool
+	IfEmpty          bool
+	Layer            string
+	Format           string
+	LonColumn        string
+	LatColumn        string
+	Role             string
+	Out              string
+	Actor            string
+	Reason           string
+}
+
+// flags builds a command's flag set whose defaults come from the
+// environment (ONEMAP_ + NAME).
+type flags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func newFlags(name, help string, getenv func(string) string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet("onemap "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: onemap %s\n\nFlags (each also read from its ONEMAP_* variable):\n", help)
+		fs.PrintDefaults()
+	}
+	return &flags{fs: fs, getenv: getenv}
+}
+
+func envName(flagName string) string {
+	return "ONEMAP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flags) str(p *string, name, def, usage string) {
+	if v := f.getenv(envName(name)); v != "" {
+		def = v
+	}
+	f.fs.StringVar(p, name, def, usage+" ("+envName(name)+")")
+}
+
+func (f *flags) dur(p *time.Duration, name string, def time.Duration, usage string) {
+	if v := f.getenv(envName(name)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: %v", envName(name), v, err))
+		} else {
+			def = d
+		}
+	}
+	f.fs.DurationVar(p, name, def, usage+" ("+envName(name)+")")
+}
+
+func (f *flags) boolean(p *bool, name string, def bool, usage string) {
+	if v := f.getenv(envName(name)); v != "" {
+		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
+	f.fs.BoolVar(p, name, def, usage+" ("+envName(name)+")")
+}
+
+// parse parses args; --help is not an error.
+func (f *flags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	return errors.Join(f.errs...)
+}
+
+var errHelp = errors.New("help requested")
+
+// database registers the flags every database command takes.
+func (f *flags) database(c *config) {
+	f.str(&c.DatabaseURL, "database-url", "", "PostgreSQL URL of the OneMap database, e.g. postgres://user:pass@127.0.0.1:5432/onemap")
+	f.dur(&c.StatementTimeout, "statement-timeout", 30*time.Second, "longest a database statement may run")
+	f.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.str(&c.LogFormat, "log-format", "text", "log format: text or json")
+}
+
+func (c *config) needDatabase() error {
+	if c.DatabaseURL == "" {
+		return onemap.Errorf(onemap.EINVALID, "no database: set --database-url or ONEMAP_DATABASE_URL (`make run` provisions one)")
+	}
+	return nil
+}
+
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap/internal/pgtest"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// startServer runs `onemap serve` on a free port and returns its base URL.
+func startServer(t *testing.T, dbURL string, extra ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	args := append([]string{"onemap", "serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
+	go func() {
+		done <- run(ctx, args, env(map[string]string{"ONEMAP_DATABASE_URL": dbURL}), nil, pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve ended with %v", err)
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "onemap: serving at "); ok {
+				lines <- u
+			}
+		}
+	}()
+	select {
+	case u := <-lines:
+		resp, err := http.Get(u + "/healthz")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("healthz: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		return u
+	case err := <-done:
+		t.Fatalf("serve ended early: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start within 60s")
+	}
+	return ""
+}
+
+func TestServe_twoServersOnEmptyDatabase(t *testing.T) {
+	url := pgtest.EmptyURL(t)
+	var wg sync.WaitGroup
+	urls := make([]string, 2)
+	for i := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			urls[i] = startServer(t, url)
+		}()
+	}
+	wg.Wait()
+	for _, u := range urls {
+		resp, err := http.Get(u + "/readyz")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("readyz of %s: %v %v", u, resp, err)
+		}
+		resp.Body.Close()
+		resp, err = http.Get(u + "/api/layers")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("layers of %s: %v %v", u, resp, err)
+		}
+		resp.Body.Close()
+	}
+}
+
+func countRows(t *testing.T, url, table string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestImportExport(t *testing.T) {
+	url := pgtest.URL(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	onemap := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}), nil, &out, &errb)
+		return out.String(), err
+	}
+
+	good := write("stations.csv", "name,kind,level,lon,lat,services,phone\n"+
+		"狮山镇卫生院,hospital,township,102.405,25.530,门诊;住院,0878-8711111\n"+
+		"东岳社区卫生室,clinic,village,102.410,25.535,门诊,\n")
+	if out, err := onemap("import", "--layer", "stations", good); err != nil || !strings.Contains(out, "imported 2 features") {
+		t.Fatalf("import = %q, %v", out, err)
+	}
+
+	for name, tc := range map[string]struct{ file, body, want string }{
+		"csv bad number": {"bad.csv", "name,kind,level,lon,lat\n甲,clinic,village,102.4,25.5\n乙,clinic,village,102.4,北纬25\n",
+			"line 3: lon=\"102.4\", lat=\"北纬25\" is not a longitude and latitude"},
+		"csv unknown kind": {"kind.csv", "name,kind,level,lon,lat\n甲,clinic,village,102.4,25.5\n乙,spaceport,village,102.4,25.5\n",
+			"line 3: "},
+		"csv unknown column": {"col.csv", "name,kind,level,lon,lat,colour\n甲,clinic,village,102.4,25.5,red\n",
+			"line 2: unknown field \"colour\""},
+		"geojson syntax": {"bad.geojson", "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[102.4,25.5]},\"properties\":{\"name\":\"甲\",\"kind\":\"clinic\",\"level\":\"village\"}},\n{\"type\":\"Feature\" \"geometry\":null}]}",
+			"line 3: malformed JSON"},
+		"geojson missing field": {"miss.geojson", "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[102.4,25.5]},\"properties\":{\"name\":\"甲\",\"kind\":\"clinic\",\"level\":\"village\"}},\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[102.4,25.5]},\"properties\":{\"name\":\"乙\"}}]}",
+			"feature 2 (line 3): field \"kind\" is required"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := countRows(t, url, "stations")
+			_, err := onemap("import", "--layer", "stations", write(tc.file, tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was imported") {
+				t.Errorf("import error = %v; want it to contain %q", err, tc.want)
+			}
+			if after := countRows(t, url, "stations"); after != before {
+				t.Errorf("stations went from %d to %d after a rejected import", before, after)
+			}
+		})
+	}
+
+	out, err := onemap("export", "--layer", "stations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "狮山镇卫生院") || !strings.Contains(out, `"FeatureCollection"`) {
+		t.Errorf("export = %.300s", out)
+	}
+	// An export imports again as it is (read-only fields are skipped).
+	again := write("again.geojson", out)
+	if out, err := onemap("import", "--layer", "stations", again); err != nil || !strings.Contains(out, "imported 2 features") {
+		t.Errorf("re-import of the export = %q, %v", out, err)
+	}
+}
+
+func TestRun_usage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"onemap", "serve", "--help"}, env(nil), nil, &out, &errb); err != nil {
+		t.Errorf("serve --help: %v", err)
+	}
+	for _, want := range []string{"ONEMAP_DATABASE_URL", "ONEMAP_ADDR", "ONEMAP_ANONYMOUS_ROLE"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("serve --help does not mention %s", want)
+		}
+	}
+	if err := run(context.Background(), []string{"onemap", "serve"}, env(nil), nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "ONEMAP_DATABASE_URL") {
+		t.Errorf("serve without a database: %v", err)
+	}
+	if err := run(context.Background(), []string{"onemap", "frobnicate"}, env(nil), nil, &out, &errb); err == nil {
+		t.Errorf("unknown command accepted")
+	}
+	fmt.Fprint(io.Discard, out.String())
+}

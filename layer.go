@@ -1,0 +1,191 @@
+package onemap
+
+import (
+	"slices"
+
+	"github.com/paulmach/orb/maptile"
+)
+
+// FieldType is the type of a feature property.
+type FieldType string
+
+// Field types. They are also the type names TileJSON's vector_layers use.
+const (
+	FieldString  FieldType = "String"
+	FieldInteger FieldType = "Integer"
+	FieldNumber  FieldType = "Number"
+	FieldBoolean FieldType = "Boolean"
+	FieldDate    FieldType = "Date" // a calendar day, written YYYY-MM-DD
+	FieldStrings FieldType = "String[]"
+)
+
+// FieldClass says how sensitive a field is; the access policy decides per
+// role what each class becomes.
+type FieldClass string
+
+// Field classes, from least to most sensitive.
+const (
+	ClassPublic   FieldClass = "public"   // may be shown to anybody who may see the layer
+	ClassInternal FieldClass = "internal" // for staff
+	ClassPersonal FieldClass = "personal" // personal data of a named person (a name, a phone)
+	ClassSystem   FieldClass = "system"   // bookkeeping: versions, authors, times
+)
+
+// Field is one property of a layer's features.
+type Field struct {
+	Name     string
+	Type     FieldType
+	Class    FieldClass
+	Title    string // Chinese
+	TitleEN  string
+	Required bool // an import must give it
+	ReadOnly bool // kept by the database; an import may not set it
+	Enum     []string
+}
+
+// GeometryType is the geometry every feature of a layer has.
+type GeometryType string
+
+// Geometry types of layers.
+const (
+	GeometryPoint        GeometryType = "Point"
+	GeometryMultiPolygon GeometryType = "MultiPolygon"
+)
+
+// Layer describes one map layer. Its ID is also its table name and the name
+// of its layer in vector tiles.
+type Layer struct {
+	ID       string
+	Title    string // Chinese
+	TitleEN  string
+	Geometry GeometryType
+	Fields   []Field
+	MinZoom  maptile.Zoom
+	MaxZoom  maptile.Zoom
+	// Sensitive layers are never shown to the public.
+	Sensitive bool
+}
+
+// Field returns the field called name.
+func (l *Layer) Field(name string) (Field, bool) {
+	i := slices.IndexFunc(l.Fields, func(f Field) bool { return f.Name == name })
+	if i < 0 {
+		return Field{}, false
+	}
+	return l.Fields[i], true
+}
+
+// Risk levels, from most to least severe: 重大, 较大, 一般, 低.
+var riskLevels = []string{"red", "orange", "yellow", "blue"}
+
+// Layer IDs.
+const (
+	LayerGrids      = "grids"
+	LayerRiskPoints = "risk_points"
+	LayerHouseholds = "households"
+	LayerCameras    = "cameras"
+	LayerStations   = "stations"
+)
+
+// systemFields are on every layer.
+func systemFields() []Field {
+	return []Field{
+		{Name: "version", Type: FieldInteger, Class: ClassSystem, Title: "版本", TitleEN: "Version", ReadOnly: true},
+		{Name: "created_at", Type: FieldString, Class: ClassSystem, Title: "创建时间", TitleEN: "Created at", ReadOnly: true},
+		{Name: "created_by", Type: FieldString, Class: ClassSystem, Title: "创建人", TitleEN: "Created by", ReadOnly: true},
+		{Name: "updated_at", Type: FieldString, Class: ClassSystem, Title: "更新时间", TitleEN: "Updated at", ReadOnly: true},
+		{Name: "updated_by", Type: FieldString, Class: ClassSystem, Title: "更新人", TitleEN: "Updated by", ReadOnly: true},
+		{Name: "synthetic", Type: FieldBoolean, Class: ClassPublic, Title: "合成数据", TitleEN: "Synthetic"},
+	}
+}
+
+// Catalog is the server's own list of layers: the only source of table and
+// column names that reach SQL.
+type Catalog struct {
+	layers []Layer
+}
+
+// NewCatalog returns the catalogue of OneMap's layers.
+func NewCatalog() *Catalog {
+	grid := Field{Name: "grid_id", Type: FieldInteger, Class: ClassInternal, Title: "所属网格", TitleEN: "Grid"}
+	layers := []Layer{{
+		ID: LayerGrids, Title: "网格", TitleEN: "Grids", Geometry: GeometryMultiPolygon, MinZoom: 0, MaxZoom: 22,
+		Fields: []Field{
+			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,
+				Enum: []string{"county", "township", "village", "group"}},
+			{Name: "parent_id", Type: FieldInteger, Class: ClassPublic, Title: "上级网格", TitleEN: "Parent"},
+			{Name: "code", Type: FieldString, Class: ClassPublic, Title: "编码", TitleEN: "Code", Required: true},
+			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "worker_name", Type: FieldString, Class: ClassPersonal, Title: "网格员", TitleEN: "Grid worker"},
+			{Name: "worker_phone", Type: FieldString, Class: ClassPersonal, Title: "网格员电话", TitleEN: "Grid worker phone"},
+			{Name: "households", Type: FieldInteger, Class: ClassInternal, Title: "户数", TitleEN: "Households"},
+			{Name: "population", Type: FieldInteger, Class: ClassInternal, Title: "人口", TitleEN: "Population"},
+		},
+	}, {
+		ID: LayerRiskPoints, Title: "风险隐患点", TitleEN: "Risk points", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
+		Fields: []Field{
+			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类别", TitleEN: "Kind", Required: true},
+			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
+			grid,
+			{Name: "responsible_name", Type: FieldString, Class: ClassPersonal, Title: "责任人", TitleEN: "Responsible person"},
+			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone"},
+			{Name: "description", Type: FieldString, Class: ClassInternal, Title: "描述", TitleEN: "Description"},
+			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed"},
+			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
+		},
+	}, {
+		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
+		Fields: []Field{
+			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "矛盾类别", TitleEN: "Dispute kind", Required: true},
+			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
+			grid,
+			{Name: "responsible_name", Type: FieldString, Class: ClassPersonal, Title: "挂包责任人", TitleEN: "Responsible cadre", Required: true},
+			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone"},
+			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed", Required: true},
+			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment", Required: true},
+		},
+	}, {
+		ID: LayerCameras, Title: "视频监控", TitleEN: "Cameras", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
+		Fields: []Field{
+			{Name: "device_code", Type: FieldString, Class: ClassInternal, Title: "设备编码", TitleEN: "Device code", Required: true},
+			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类型", TitleEN: "Kind", Required: true},
+			{Name: "status", Type: FieldString, Class: ClassInternal, Title: "状态", TitleEN: "Status", Required: true,
+				Enum: []string{"online", "offline", "fault"}},
+			{Name: "heading", Type: FieldNumber, Class: ClassInternal, Title: "朝向", TitleEN: "Heading"},
+			{Name: "fov", Type: FieldNumber, Class: ClassInternal, Title: "视场角", TitleEN: "Field of view"},
+			grid,
+		},
+	}, {
+		ID: LayerStations, Title: "服务站点", TitleEN: "Service stations", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22,
+		Fields: []Field{
+			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
+			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,
+				Enum: []string{"county", "township", "village"}},
+			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "address", Type: FieldString, Class: ClassPublic, Title: "地址", TitleEN: "Address"},
+			{Name: "phone", Type: FieldString, Class: ClassPublic, Title: "电话", TitleEN: "Phone"},
+			{Name: "opening_hours", Type: FieldString, Class: ClassPublic, Title: "办公时间", TitleEN: "Opening hours"},
+			{Name: "services", Type: FieldStrings, Class: ClassPublic, Title: "服务事项", TitleEN: "Services"},
+			{Name: "grid_id", Type: FieldInteger, Class: ClassPublic, Title: "所属网格", TitleEN: "Grid"},
+		},
+	}}
+	for i := range layers {
+		layers[i].Fields = append(layers[i].Fields, systemFields()...)
+	}
+	return &Catalog{layers: layers}
+}
+
+// Layers returns every layer, in a fixed order.
+func (c *Catalog) Layers() []Layer { return slices.Clone(c.layers) }
+
+// Layer returns the layer with the ID, or an ENOTFOUND error.
+func (c *Catalog) Layer(id string) (Layer, error) {
+	for _, l := range c.layers {
+		if l.ID == id {
+			return l, nil
+		}
+	}
+	return Layer{}, Errorf(ENOTFOUND, "layer %q not found", id)
+}

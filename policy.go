@@ -1,0 +1,205 @@
+package onemap
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Role is what a caller is allowed to be.
+type Role string
+
+// Roles.
+const (
+	RolePublic    Role = "public"    // anonymous
+	RoleViewer    Role = "viewer"    // a grid's staff: its own grid and below
+	RoleCommander Role = "commander" // emergency command, governance centres
+	RolePlanner   Role = "planner"   // edits grids
+	RoleAdmin     Role = "admin"     // accounts and configuration, no personal data
+	RoleAuditor   Role = "auditor"   // the audit trail only
+)
+
+// Roles returns every role.
+func Roles() []Role {
+	return []Role{RolePublic, RoleViewer, RoleCommander, RolePlanner, RoleAdmin, RoleAuditor}
+}
+
+// ParseRole returns the role named s.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles() {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", Errorf(EINVALID, "unknown role %q (want one of public, viewer, commander, planner, admin, auditor)", s)
+}
+
+// LayerAccess is what a role may do with a layer as a whole.
+type LayerAccess int
+
+// Layer access, from least to most.
+const (
+	LayerNone   LayerAccess = iota // the layer does not exist for the role
+	LayerCounts                    // aggregate counts only, no features
+	LayerRead                      // features, with fields as FieldAccess says
+	LayerEdit                      // read and write
+)
+
+// FieldAccess is what a role sees of one field.
+type FieldAccess int
+
+// Field access.
+const (
+	FieldDeny  FieldAccess = iota // absent
+	FieldMask                     // present, masked (张*, 138****1234)
+	FieldAllow                    // present as stored
+)
+
+// LayerRule is one role's rule for one layer.
+type LayerRule struct {
+	Access LayerAccess
+	// Classes maps a field class to its access; a class not listed is denied.
+	Classes map[FieldClass]FieldAccess
+	// Levels, if set, keeps only features whose "level" is listed (the
+	// public sees township and village grid outlines only).
+	Levels []string
+}
+
+// Policy is the one access policy: role × layer × field → allow, mask or
+// deny. Every output path (tiles, GeoJSON, search, exports, live events,
+// TileJSON) asks it.
+type Policy struct {
+	rules map[Role]map[string]LayerRule
+}
+
+// DefaultPolicy returns the policy of DESIGN.md's data-class table.
+func DefaultPolicy() *Policy {
+	all := map[FieldClass]FieldAccess{ClassPublic: FieldAllow, ClassInternal: FieldAllow, ClassPersonal: FieldAllow, ClassSystem: FieldAllow}
+	staff := map[FieldClass]FieldAccess{ClassPublic: FieldAllow, ClassInternal: FieldAllow, ClassPersonal: FieldMask, ClassSystem: FieldAllow}
+	public := map[FieldClass]FieldAccess{ClassPublic: FieldAllow}
+	none := LayerRule{Access: LayerNone}
+	counts := LayerRule{Access: LayerCounts}
+	return &Policy{rules: map[Role]map[string]LayerRule{
+		RolePublic: {
+			LayerStations:   {Access: LayerRead, Classes: public},
+			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
+			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
+		},
+		RoleViewer: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: staff},
+			LayerCameras:    none,
+		},
+		RoleCommander: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: all},
+			LayerCameras:    {Access: LayerRead, Classes: all},
+		},
+		RolePlanner: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerEdit, Classes: all},
+			LayerRiskPoints: counts, LayerHouseholds: counts, LayerCameras: none,
+		},
+		RoleAdmin: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: staff},
+			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
+		},
+		RoleAuditor: {},
+	}}
+}
+
+// Rule returns the role's rule for the layer; unknown roles and layers get
+// LayerNone.
+func (p *Policy) Rule(r Role, layerID string) LayerRule {
+	return p.rules[r][layerID]
+}
+
+// CanRead reports whether the role may read the layer's features.
+func (p *Policy) CanRead(r Role, layerID string) bool {
+	return p.Rule(r, layerID).Access >= LayerRead
+}
+
+// Field returns the role's access to one field of a layer.
+func (p *Policy) Field(r Role, l *Layer, name string) FieldAccess {
+	rule := p.Rule(r, l.ID)
+	if rule.Access < LayerRead {
+		return FieldDeny
+	}
+	f, ok := l.Field(name)
+	if !ok {
+		return FieldDeny
+	}
+	return rule.Classes[f.Class]
+}
+
+// Fields returns the fields of l the role may see, allowed or masked.
+func (p *Policy) Fields(r Role, l *Layer) []Field {
+	var out []Field
+	for _, f := range l.Fields {
+		if p.Field(r, l, f.Name) != FieldDeny {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Readable returns the layers of c whose features the role may read.
+func (p *Policy) Readable(r Role, c *Catalog) []Layer {
+	var out []Layer
+	for _, l := range c.Layers() {
+		if p.CanRead(r, l.ID) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Project returns the properties the role may see: denied fields dropped,
+// masked fields masked. Properties that are no field of the layer are
+// dropped too, so that nothing unknown leaks.
+func (p *Policy) Project(r Role, l *Layer, props map[string]any) map[string]any {
+	out := make(map[string]any, len(props))
+	for k, v := range props {
+		switch p.Field(r, l, k) {
+		case FieldAllow:
+			out[k] = v
+		case FieldMask:
+			if s, ok := v.(string); ok {
+				out[k] = Mask(s)
+			} else if v != nil {
+				out[k] = "***"
+			} else {
+				out[k] = nil
+			}
+		}
+	}
+	return out
+}
+
+// Mask hides most of a personal value: a phone number keeps its first three
+// and last four digits (138****1234), a name its first character (张*).
+func Mask(s string) string {
+	digits := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	n := utf8.RuneCountInString(s)
+	if digits >= 7 && digits*2 > n {
+		rs := []rune(s)
+		return string(rs[:3]) + strings.Repeat("*", n-7) + string(rs[n-4:])
+	}
+	if n == 0 {
+		return ""
+	}
+	rs := []rune(s)
+	if n == 1 {
+		return "*"
+	}
+	return string(rs[:1]) + strings.Repeat("*", n-1)
+}

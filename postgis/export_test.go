@@ -1,0 +1,18 @@
+package postgis
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// QueryRowForTest lets tests of other packages read the database directly.
+func (db *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.Row {
+	return db.pool.QueryRow(ctx, sql, args...)
+}
+
+// ExecForTest lets tests change the database directly.
+func (db *DB) ExecForTest(ctx context.Context, sql string, args ...any) error {
+	_, err := db.pool.Exec(ctx, sql, args...)
+	return err
+}

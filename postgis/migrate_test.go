@@ -1,0 +1,80 @@
+package postgis_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/migrations"
+)
+
+// schemaOf describes a database's schema: every column, constraint, index
+// and trigger, and the applied migrations.
+const schemaOf = `SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+	SELECT format('column %s.%s %s %s', table_name, column_name, data_type, is_nullable) AS x
+	  FROM information_schema.columns WHERE table_schema = 'public'
+	UNION ALL SELECT format('constraint %s %s', conrelid::regclass, pg_get_constraintdef(oid))
+	  FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+	UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+	UNION ALL SELECT format('trigger %s on %s', tgname, tgrelid::regclass) FROM pg_trigger WHERE NOT tgisinternal
+	UNION ALL SELECT 'migration ' || name FROM schema_migrations) s`
+
+func TestMigrate_twiceChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.EmptyURL(t))
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		t.Fatalf("first migrate: %v", err)
+	}
+	var first, second string
+	if err := db.QueryRowForTest(ctx, schemaOf).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if err := db.QueryRowForTest(ctx, schemaOf).Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	if first != second {
+		t.Errorf("second migrate changed the schema:\nbefore:\n%s\nafter:\n%s", first, second)
+	}
+	var n int
+	if err := db.QueryRowForTest(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := migrations.FS.ReadDir(".")
+	if want := len(files) - 1; n != want { // minus migrations.go
+		t.Errorf("schema_migrations holds %d rows, want %d", n, want)
+	}
+}
+
+func TestMigrate_concurrent(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.EmptyURL(t)
+	const servers = 4
+	var wg sync.WaitGroup
+	errs := make([]error, servers)
+	for i := range servers {
+		db := pgtest.Open(t, url)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Migrate(ctx, migrations.FS)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("migrator %d: %v", i, err)
+		}
+	}
+	var n int
+	db := pgtest.Open(t, url)
+	if err := db.QueryRowForTest(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Errorf("no migration was recorded")
+	}
+}

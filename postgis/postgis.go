@@ -1,0 +1,89 @@
+// Package postgis holds all of OneMap's SQL: opening the pool, applying the
+// migrations, reading and writing features in transactions, importing and
+// exporting, seeding the demo county and rendering reference tiles with
+// ST_AsMVT. No other package imports pgx.
+package postgis
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/onemapgis/onemap"
+)
+
+// DB is a pool of connections to a OneMap database.
+type DB struct {
+	pool    *pgxpool.Pool
+	catalog *onemap.Catalog
+	log     *slog.Logger
+}
+
+// Options configure Open.
+type Options struct {
+	// StatementTimeout bounds every statement on the server side; 0 means 30s.
+	StatementTimeout time.Duration
+	// MaxConns caps the pool; 0 means pgx's default.
+	MaxConns int32
+}
+
+// Open connects to the database at dsn and checks that it answers.
+func Open(ctx context.Context, dsn string, catalog *onemap.Catalog, log *slog.Logger, o Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, onemap.Errorf(onemap.EINVALID, "database URL: %v", err)
+	}
+	if o.StatementTimeout == 0 {
+		o.StatementTimeout = 30 * time.Second
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "onemap"
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(o.StatementTimeout.Milliseconds())
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: open: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgis: ping %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return &DB{pool: pool, catalog: catalog, log: log}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() { db.pool.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgis: ping: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction that records actor and reason for the
+// history, committing if fn returns nil and rolling back otherwise.
+func (db *DB) inTx(ctx context.Context, actor, reason string, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgis: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT set_config('onemap.actor', $1, true), set_config('onemap.reason', $2, true)`,
+		actor, reason); err != nil {
+		return fmt.Errorf("postgis: set actor: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return mapError(fmt.Errorf("postgis: commit: %w", err))
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test.sh is `make test`: it provisions what the tests need on a fresh Debian
+# machine (PostgreSQL + PostGIS, Chromium, the npm packages), then runs every
+# test: gofmt and go vet, the Go tests against a real PostGIS, and the browser
+# tests in headless Chromium against a real server over the demo county.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+say() { echo "== $*" >&2; }
+sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- provisioning
+if [ -z "${ONEMAP_TEST_DATABASE_URL:-}" ]; then
+	eval "$(scripts/db.sh)"
+fi
+export ONEMAP_TEST_DATABASE_URL
+if ! command -v chromium >/dev/null 2>&1; then
+	say "installing chromium from the distribution's packages"
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+say "installing the web client's npm packages"
+(cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+
+# Each run builds its own database templates; drop those of earlier runs.
+export ONEMAP_TEST_RUN="run$(date +%s)$$"
+psql "$ONEMAP_TEST_DATABASE_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'onemap\_%' AND datname <> 'onemap'" |
+	while read -r name; do
+		[ -n "$name" ] || continue
+		psql "$ONEMAP_TEST_DATABASE_URL" -qc "ALTER DATABASE \"$name\" WITH IS_TEMPLATE false" >/dev/null 2>&1 || true
+		psql "$ONEMAP_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 || true
+	done
+
+# --- static checks
+say "gofmt and go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+go vet ./...
+
+# --- Go tests (real PostGIS)
+say "go test"
+go test -count=1 -timeout 20m ./...
+
+# --- browser tests (real server, real Chromium)
+say "browser tests"
+scripts/e2e.sh

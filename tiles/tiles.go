@@ -1,0 +1,71 @@
+// Package tiles addresses vector tiles: it parses z/x/y paths and names the
+// tilesets. Encoding tiles in Go from the in-memory replica joins it later;
+// today tiles are rendered by PostGIS (package postgis) and this package only
+// checks the addresses that reach it.
+package tiles
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb/maptile"
+)
+
+// MaxZoom is the deepest zoom served.
+const MaxZoom = 22
+
+// Tilesets that are not a single layer.
+const (
+	SetAll    = "all"    // every layer the caller may read
+	SetPublic = "public" // the layers and fields the public may see, whoever asks
+)
+
+// ParseZXY parses a tile address whose y may end in ".mvt" or ".pbf". Each
+// part must be a decimal integer in range for its zoom.
+func ParseZXY(z, x, y string) (maptile.Tile, error) {
+	y, ok := strings.CutSuffix(y, ".mvt")
+	if !ok {
+		y, ok = strings.CutSuffix(y, ".pbf")
+	}
+	if !ok {
+		return maptile.Tile{}, onemap.Errorf(onemap.EINVALID, "tile %s/%s/%s: want {z}/{x}/{y}.mvt", z, x, y)
+	}
+	zoom, err := parseUint(z, MaxZoom)
+	if err != nil {
+		return maptile.Tile{}, onemap.Errorf(onemap.EINVALID, "tile zoom %q: %v (0 to %d)", z, err, MaxZoom)
+	}
+	limit := uint64(1)<<zoom - 1
+	tx, err := parseUint(x, limit)
+	if err != nil {
+		return maptile.Tile{}, onemap.Errorf(onemap.EINVALID, "tile x %q at zoom %d: %v (0 to %d)", x, zoom, err, limit)
+	}
+	ty, err := parseUint(y, limit)
+	if err != nil {
+		return maptile.Tile{}, onemap.Errorf(onemap.EINVALID, "tile y %q at zoom %d: %v (0 to %d)", y, zoom, err, limit)
+	}
+	return maptile.New(uint32(tx), uint32(ty), maptile.Zoom(zoom)), nil
+}
+
+type rangeError string
+
+func (e rangeError) Error() string { return string(e) }
+
+func parseUint(s string, max uint64) (uint64, error) {
+	if s == "" || len(s) > 8 {
+		return 0, rangeError("not a tile coordinate")
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, rangeError("not a decimal integer")
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, rangeError("not a tile coordinate")
+	}
+	if n > max {
+		return 0, rangeError("out of range")
+	}
+	return n, nil
+}

@@ -1,0 +1,198 @@
+package onemap
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Normalize checks a feature that is to be written to layer l and returns
+// its geometry and properties in the form the store takes: a Polygon becomes
+// a MultiPolygon, integers int64, numbers float64, dates YYYY-MM-DD strings,
+// string lists []string. Read-only fields and "id" are dropped; an unknown
+// field, a missing required one or a value of the wrong type is an EINVALID
+// error that names the field.
+func (l *Layer) Normalize(g orb.Geometry, props map[string]any) (orb.Geometry, map[string]any, error) {
+	g, err := l.normalizeGeometry(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(map[string]any, len(props))
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := props[k]
+		if k == "id" {
+			continue
+		}
+		f, ok := l.Field(k)
+		if !ok {
+			return nil, nil, Errorf(EINVALID, "unknown field %q for layer %s", k, l.ID)
+		}
+		if f.ReadOnly || v == nil {
+			continue
+		}
+		nv, err := normalizeValue(f, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[k] = nv
+	}
+	for _, f := range l.Fields {
+		if _, ok := out[f.Name]; f.Required && !ok {
+			return nil, nil, Errorf(EINVALID, "field %q is required for layer %s", f.Name, l.ID)
+		}
+	}
+	return g, out, nil
+}
+
+func (l *Layer) normalizeGeometry(g orb.Geometry) (orb.Geometry, error) {
+	if g == nil {
+		return nil, Errorf(EINVALID, "geometry is missing")
+	}
+	if err := checkCoordinates(g); err != nil {
+		return nil, err
+	}
+	switch l.Geometry {
+	case GeometryPoint:
+		p, ok := g.(orb.Point)
+		if !ok {
+			return nil, Errorf(EINVALID, "geometry is a %s; layer %s takes a Point", g.GeoJSONType(), l.ID)
+		}
+		return p, nil
+	case GeometryMultiPolygon:
+		switch g := g.(type) {
+		case orb.Polygon:
+			return orb.MultiPolygon{g}, nil
+		case orb.MultiPolygon:
+			return g, nil
+		}
+		return nil, Errorf(EINVALID, "geometry is a %s; layer %s takes a Polygon or MultiPolygon", g.GeoJSONType(), l.ID)
+	}
+	return nil, Errorf(EINTERNAL, "layer %s has no geometry type", l.ID)
+}
+
+// checkCoordinates refuses coordinates that are not numbers or not lon/lat.
+func checkCoordinates(g orb.Geometry) error {
+	var bad error
+	visit := func(p orb.Point) {
+		if bad != nil {
+			return
+		}
+		switch {
+		case math.IsNaN(p[0]) || math.IsNaN(p[1]) || math.IsInf(p[0], 0) || math.IsInf(p[1], 0):
+			bad = Errorf(EINVALID, "coordinate %v is not a number", p)
+		case p[0] < -180 || p[0] > 180 || p[1] < -90 || p[1] > 90:
+			bad = Errorf(EINVALID, "coordinate [%g, %g] is not a WGS-84 longitude/latitude", p[0], p[1])
+		}
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		visit(g)
+	case orb.MultiPoint:
+		for _, p := range g {
+			visit(p)
+		}
+	case orb.LineString:
+		for _, p := range g {
+			visit(p)
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			for _, p := range r {
+				visit(p)
+			}
+		}
+	case orb.MultiPolygon:
+		for _, pg := range g {
+			for _, r := range pg {
+				for _, p := range r {
+					visit(p)
+				}
+			}
+		}
+	}
+	return bad
+}
+
+func normalizeValue(f Field, v any) (any, error) {
+	wrong := func() error {
+		return Errorf(EINVALID, "field %q: %v is not a %s", f.Name, v, f.Type)
+	}
+	switch f.Type {
+	case FieldString:
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrong()
+		}
+		if f.Enum != nil && !slices.Contains(f.Enum, s) {
+			return nil, Errorf(EINVALID, "field %q: %q is not one of %v", f.Name, s, f.Enum)
+		}
+		return s, nil
+	case FieldInteger:
+		switch n := v.(type) {
+		case float64:
+			if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
+				return nil, wrong()
+			}
+			return int64(n), nil
+		case int64:
+			return n, nil
+		case int:
+			return int64(n), nil
+		}
+		return nil, wrong()
+	case FieldNumber:
+		switch n := v.(type) {
+		case float64:
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return nil, wrong()
+			}
+			return n, nil
+		case int64:
+			return float64(n), nil
+		case int:
+			return float64(n), nil
+		}
+		return nil, wrong()
+	case FieldBoolean:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, wrong()
+		}
+		return b, nil
+	case FieldDate:
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrong()
+		}
+		if _, err := time.Parse(time.DateOnly, s); err != nil {
+			return nil, Errorf(EINVALID, "field %q: %q is not a date (YYYY-MM-DD)", f.Name, s)
+		}
+		return s, nil
+	case FieldStrings:
+		switch list := v.(type) {
+		case []string:
+			return list, nil
+		case []any:
+			out := make([]string, len(list))
+			for i, e := range list {
+				s, ok := e.(string)
+				if !ok {
+					return nil, Errorf(EINVALID, "field %q: item %d (%v) is not a string", f.Name, i, e)
+				}
+				out[i] = s
+			}
+			return out, nil
+		}
+		return nil, wrong()
+	}
+	return nil, fmt.Errorf("onemap: field %q has unknown type %q", f.Name, f.Type)
+}
