@@ -9,38 +9,21 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb/encoding/mvt"
 )
 
-var (
-	demoOnce sync.Once
-	demoDB   *postgis.DB
-)
-
-// newServer serves the demo county to callers of the given anonymous role.
-// The demo database is shared by the tests of this package, which only read.
+// newServer serves the demo county to callers of the given anonymous role,
+// from a database of the test's own (a clone of the seeded template).
 func newServer(t *testing.T, role onemap.Role) *httptest.Server {
 	t.Helper()
-	demoOnce.Do(func() {
-		url := pgtest.DemoURL(t)
-		db, err := postgis.Open(t.Context(), url, onemap.NewCatalog(), slog.New(slog.NewTextHandler(io.Discard, nil)), postgis.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		demoDB = db
-	})
-	if demoDB == nil {
-		t.Fatal("no demo database")
-	}
+	db := pgtest.Open(t, pgtest.DemoURL(t))
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
-	h := api.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), demoDB, onemap.NewCatalog(), onemap.DefaultPolicy(), static,
+	h := api.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), db, onemap.NewCatalog(), onemap.DefaultPolicy(), static,
 		api.Config{AnonymousRole: role, TileCacheControl: "private, max-age=30"})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

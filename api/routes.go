@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -30,6 +31,9 @@ func (s *Server) addRoutes(r *gin.Engine) {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
 			return
 		}
+		// gin answers NoRoute with 404 unless told otherwise; the web
+		// client's handler sets its own status.
+		c.Status(http.StatusOK)
 		s.static.ServeHTTP(c.Writer, c.Request)
 	})
 	r.NoMethod(func(c *gin.Context) {

@@ -45,6 +45,10 @@ go vet ./...
 say "go test"
 go test -count=1 -timeout 20m ./...
 
+# --- web client unit tests (node)
+say "web client unit tests"
+(cd frontend && npm test --silent)
+
 # --- browser tests (real server, real Chromium)
 say "browser tests"
 scripts/e2e.sh

@@ -127,7 +127,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("--format %q: want geojson or csv", c.Format)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %s", name, onemap.ErrorMessage(err))
+		return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
 	}
 	rows, err := importRows(&layer, recs)
 	if err != nil {

@@ -1,0 +1,51 @@
+// Chinese names of coded values. The fixed enums come from the layer
+// catalogue (layer.go); the kinds are the reference rows the migrations seed
+// (risk_point_kinds, household_kinds, camera_kinds, station_kinds). A code not
+// listed here is shown as it is. The server should send these with
+// /api/layers; until it does, they live here.
+
+const RISK_LEVELS = { red: '重大', orange: '较大', yellow: '一般', blue: '低' };
+
+export const VALUE_LABELS = {
+  grids: {
+    level: { county: '县', township: '乡镇', village: '村（社区）', group: '村民小组' },
+  },
+  risk_points: {
+    level: RISK_LEVELS,
+    kind: {
+      geological_hazard: '地质灾害隐患点',
+      flood: '山洪内涝',
+      forest_fire: '森林火险',
+      dilapidated_housing: '危房',
+      hazardous_chemicals: '危险化学品',
+      road_traffic: '道路交通隐患',
+      other: '其他',
+    },
+  },
+  households: {
+    level: RISK_LEVELS,
+    kind: { family: '家庭矛盾', neighbour: '邻里纠纷', land: '土地林地纠纷', debt: '债务纠纷', other: '其他矛盾' },
+  },
+  cameras: {
+    status: { online: '在线', offline: '离线', fault: '故障' },
+    kind: { bullet: '枪机', dome: '球机', hemisphere: '半球', face: '人脸识别', plate: '卡口' },
+  },
+  stations: {
+    level: { county: '县级', township: '乡镇级', village: '村级' },
+    kind: {
+      governance_centre: '综治中心',
+      service_hall: '政务服务中心',
+      service_station: '政务服务站',
+      mediation: '调解委员会',
+      police: '警务室',
+      clinic: '卫生室',
+      hospital: '卫生院',
+      legal_aid: '法律服务站',
+    },
+  },
+};
+
+/** valueLabel returns the Chinese name of code for field of layer, or code. */
+export function valueLabel(layer, field, code) {
+  return VALUE_LABELS[layer]?.[field]?.[code] ?? code;
+}

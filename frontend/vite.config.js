@@ -1,0 +1,63 @@
+// Vite build of the OneMap web client. The output in dist/ is embedded into
+// the Go binary (frontend.go), so the build must be reproducible: file names
+// carry content hashes and nothing depends on the time or the machine.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { defineConfig } from 'vite';
+
+// stripWorkerSourceMap drops the "//# sourceMappingURL=…" comment from the
+// MapLibre worker, which Vite copies verbatim as an asset (imported with
+// ?url): the .map file is not shipped, so the comment would point nowhere.
+function stripWorkerSourceMap() {
+  return {
+    name: 'onemap:strip-worker-sourcemap',
+    generateBundle(_options, bundle) {
+      for (const file of Object.values(bundle)) {
+        if (file.type !== 'asset' || !/maplibre-gl-worker.*\.mjs$/.test(file.fileName)) continue;
+        const text = typeof file.source === 'string' ? file.source : new TextDecoder().decode(file.source);
+        file.source = text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+      }
+    },
+  };
+}
+
+// gzipFiles writes a .gz beside each text file of the build larger than 1 KiB,
+// for frontend.go to serve to browsers that accept gzip. zlib writes no time
+// or name into the header and the OS byte is fixed, so the output is as
+// reproducible as its input.
+function gzipFiles() {
+  let outDir;
+  return {
+    name: 'onemap:gzip',
+    apply: 'build',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    writeBundle() {
+      for (const name of fs.readdirSync(outDir, { recursive: true })) {
+        const file = path.join(outDir, name);
+        if (!/\.(m?js|css|html|svg|json)$/.test(name) || !fs.statSync(file).isFile()) continue;
+        const data = fs.readFileSync(file);
+        if (data.length <= 1024) continue;
+        const gz = zlib.gzipSync(data, { level: 9 });
+        gz[9] = 255; // OS "unknown": zlib writes the build host's, which varies
+        fs.writeFileSync(`${file}.gz`, gz);
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  base: '/',
+  plugins: [stripWorkerSourceMap(), gzipFiles()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    // maplibre-gl alone is ~1 MB minified; splitting it off buys nothing here.
+    chunkSizeWarningLimit: 1500,
+    assetsInlineLimit: 0,
+  },
+});
