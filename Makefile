@@ -7,7 +7,7 @@ BIN   := bin/onemap
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/onemapgis/onemap.Version=$(VERSION)
 
-.PHONY: run test build frontend e2e vet db db-stop clean
+.PHONY: run test bench build frontend e2e vet db db-stop clean
 
 ## build: the onemap binary (the web client in frontend/dist is embedded)
 build:
@@ -22,6 +22,10 @@ run: build
 ## test: every test, against a real PostGIS and a real Chromium
 test:
 	scripts/test.sh
+
+## bench: the tile benchmark (county tiles four ways, province scale); prints a report
+bench:
+	scripts/bench.sh
 
 ## frontend: rebuild the web client into frontend/dist (commit the result)
 frontend:

@@ -17,6 +17,7 @@ const (
 	FieldBoolean FieldType = "Boolean"
 	FieldDate    FieldType = "Date" // a calendar day, written YYYY-MM-DD
 	FieldStrings FieldType = "String[]"
+	FieldTime    FieldType = "Time" // a moment, written in RFC 3339 in UTC
 )
 
 // FieldClass says how sensitive a field is; the access policy decides per
@@ -62,8 +63,34 @@ type Layer struct {
 	Fields   []Field
 	MinZoom  maptile.Zoom
 	MaxZoom  maptile.Zoom
+	// LevelMinZoom, if set, is the zoom from which vector tiles carry the
+	// features of each level (a level not listed: from MinZoom): the
+	// 1,580 village groups of a county are noise on a map of the county.
+	LevelMinZoom map[string]maptile.Zoom
+	// ClusterBelow is, for a point layer, the zoom below which vector tiles
+	// cluster its points (0: never); see tiles.Encode.
+	ClusterBelow maptile.Zoom
 	// Sensitive layers are never shown to the public.
 	Sensitive bool
+}
+
+// LevelsAt returns, of the levels given (all of the layer's when nil), those
+// that vector tiles at zoom z carry; nil means every level.
+func (l *Layer) LevelsAt(z maptile.Zoom, levels []string) []string {
+	if l.LevelMinZoom == nil {
+		return levels
+	}
+	if levels == nil {
+		f, _ := l.Field("level")
+		levels = f.Enum
+	}
+	out := []string{}
+	for _, lv := range levels {
+		if z >= l.LevelMinZoom[lv] {
+			out = append(out, lv)
+		}
+	}
+	return out
 }
 
 // Field returns the field called name.
@@ -91,9 +118,9 @@ const (
 func systemFields() []Field {
 	return []Field{
 		{Name: "version", Type: FieldInteger, Class: ClassSystem, Title: "版本", TitleEN: "Version", ReadOnly: true},
-		{Name: "created_at", Type: FieldString, Class: ClassSystem, Title: "创建时间", TitleEN: "Created at", ReadOnly: true},
+		{Name: "created_at", Type: FieldTime, Class: ClassSystem, Title: "创建时间", TitleEN: "Created at", ReadOnly: true},
 		{Name: "created_by", Type: FieldString, Class: ClassSystem, Title: "创建人", TitleEN: "Created by", ReadOnly: true},
-		{Name: "updated_at", Type: FieldString, Class: ClassSystem, Title: "更新时间", TitleEN: "Updated at", ReadOnly: true},
+		{Name: "updated_at", Type: FieldTime, Class: ClassSystem, Title: "更新时间", TitleEN: "Updated at", ReadOnly: true},
 		{Name: "updated_by", Type: FieldString, Class: ClassSystem, Title: "更新人", TitleEN: "Updated by", ReadOnly: true},
 		{Name: "synthetic", Type: FieldBoolean, Class: ClassPublic, Title: "合成数据", TitleEN: "Synthetic"},
 	}
@@ -110,6 +137,7 @@ func NewCatalog() *Catalog {
 	grid := Field{Name: "grid_id", Type: FieldInteger, Class: ClassInternal, Title: "所属网格", TitleEN: "Grid"}
 	layers := []Layer{{
 		ID: LayerGrids, Title: "网格", TitleEN: "Grids", Geometry: GeometryMultiPolygon, MinZoom: 0, MaxZoom: 22,
+		LevelMinZoom: map[string]maptile.Zoom{"village": 8, "group": 11},
 		Fields: []Field{
 			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,
 				Enum: []string{"county", "township", "village", "group"}},
@@ -122,7 +150,7 @@ func NewCatalog() *Catalog {
 			{Name: "population", Type: FieldInteger, Class: ClassInternal, Title: "人口", TitleEN: "Population"},
 		},
 	}, {
-		ID: LayerRiskPoints, Title: "风险隐患点", TitleEN: "Risk points", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
+		ID: LayerRiskPoints, Title: "风险隐患点", TitleEN: "Risk points", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
@@ -135,7 +163,7 @@ func NewCatalog() *Catalog {
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
 		},
 	}, {
-		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
+		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "矛盾类别", TitleEN: "Dispute kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
@@ -146,7 +174,7 @@ func NewCatalog() *Catalog {
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment", Required: true},
 		},
 	}, {
-		ID: LayerCameras, Title: "视频监控", TitleEN: "Cameras", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
+		ID: LayerCameras, Title: "视频监控", TitleEN: "Cameras", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 16, Sensitive: true,
 		Fields: []Field{
 			{Name: "device_code", Type: FieldString, Class: ClassInternal, Title: "设备编码", TitleEN: "Device code", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
@@ -158,7 +186,7 @@ func NewCatalog() *Catalog {
 			grid,
 		},
 	}, {
-		ID: LayerStations, Title: "服务站点", TitleEN: "Service stations", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22,
+		ID: LayerStations, Title: "服务站点", TitleEN: "Service stations", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14,
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,

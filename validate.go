@@ -177,6 +177,15 @@ func normalizeValue(f Field, v any) (any, error) {
 			return nil, Errorf(EINVALID, "field %q: %q is not a date (YYYY-MM-DD)", f.Name, s)
 		}
 		return s, nil
+	case FieldTime:
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrong()
+		}
+		if _, err := time.Parse(time.RFC3339, s); err != nil {
+			return nil, Errorf(EINVALID, "field %q: %q is not a time (RFC 3339)", f.Name, s)
+		}
+		return s, nil
 	case FieldStrings:
 		switch list := v.(type) {
 		case []string:

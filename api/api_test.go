@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/paulmach/orb/encoding/mvt"
 )
@@ -21,12 +23,30 @@ import (
 // from a database of the test's own (a clone of the seeded template).
 func newServer(t *testing.T, role onemap.Role) *httptest.Server {
 	t.Helper()
-	db := pgtest.Open(t, pgtest.DemoURL(t))
+	return serve(t, pgtest.DemoURL(t), api.Config{AnonymousRole: role, TileCacheControl: "private, max-age=30", TileCacheBytes: 64 << 20})
+}
+
+// serve serves the database at url as a server does: a replica loaded from
+// it and following its change feed, the tile cache evicting what changes.
+func serve(t *testing.T, url string, cfg api.Config) *httptest.Server {
+	t.Helper()
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
-	h := api.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), db, onemap.NewCatalog(), onemap.DefaultPolicy(), static,
-		api.Config{AnonymousRole: role, TileCacheControl: "private, max-age=30"})
+	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static}, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
+	}()
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
 	return srv
 }
 
@@ -174,6 +194,12 @@ func TestBadInput(t *testing.T) {
 		{"/tiles/all/2/0/0.png", 400, "want {z}/{x}/{y}.mvt"},
 		{"/tiles/nope/2/0/0.mvt", 404, "tileset"},
 		{"/tiles/all/2/0", 404, "no route"},
+		{"/tiles/all/-1/0/0.mvt", 400, "zoom"},
+		{"/tiles/all/2/0/1e1.mvt", 400, "tile y"},
+		{"/tiles/all.xml", 404, "no route"},
+		{"/tiles/nope.json", 404, "tileset"},
+		{"/styles/nope.json", 404, "tileset"},
+		{"/styles/all", 404, "no route"},
 	} {
 		resp, body := get(t, srv.URL+tc.path)
 		e := decode[errorJSON](t, body)

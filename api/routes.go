@@ -19,11 +19,14 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/api/layers/:layer/features", s.handleFeaturesList)
 	r.GET("/api/layers/:layer/features/:id", s.handleFeatureGet)
 
+	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
+	r.GET("/styles/:tileset", s.handleStyle)
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
-		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || p == "/api" || p == "/tiles" {
+		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || strings.HasPrefix(p, "/styles/") ||
+			p == "/api" || p == "/tiles" || p == "/styles" {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
 			return
 		}

@@ -16,7 +16,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/postgis"
+	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb/maptile"
 )
 
@@ -30,6 +32,27 @@ type store interface {
 	Tile(ctx context.Context, t maptile.Tile, layers []postgis.TileLayer) ([]byte, error)
 }
 
+// replica is where tiles are rendered from: the live in-memory replica.
+type replica interface {
+	Snapshot() *inmem.Snapshot
+}
+
+// Deps are the parts the handlers use.
+type Deps struct {
+	Log     *slog.Logger
+	Store   store
+	Replica replica
+	Catalog *onemap.Catalog
+	Policy  *onemap.Policy
+	Static  http.Handler // the web client
+}
+
+// Renderers of vector tiles.
+const (
+	RenderReplica = "replica" // the Go encoder over the in-memory replica (default)
+	RenderPostGIS = "postgis" // ST_AsMVT in the database: the reference
+)
+
 // Config holds what the transport needs to know.
 type Config struct {
 	// AnonymousRole is the role of a caller who has not signed in. It is
@@ -39,33 +62,48 @@ type Config struct {
 	TileCacheControl string
 	// RequestTimeout bounds the work of one request.
 	RequestTimeout time.Duration
+	// TileRenderer is RenderReplica or RenderPostGIS.
+	TileRenderer string
+	// TileCacheBytes bounds the memory of encoded tiles; 0 caches none.
+	TileCacheBytes int64
+	// PublicURL is the server's address as clients reach it, for the
+	// absolute URLs of TileJSON and styles; empty takes the request's.
+	PublicURL string
 }
 
 // Server carries the dependencies of the handlers.
 type Server struct {
 	log     *slog.Logger
 	store   store
+	replica replica
 	catalog *onemap.Catalog
 	policy  *onemap.Policy
 	static  http.Handler
+	cache   *tiles.Cache
 	cfg     Config
 }
 
-// NewServer returns the HTTP handler of OneMap.
-func NewServer(log *slog.Logger, st store, catalog *onemap.Catalog, policy *onemap.Policy, static http.Handler, cfg Config) http.Handler {
+// NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
+// through the function it returns beside, which the follower of the change
+// feed calls with every batch of changes it applies.
+func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	if cfg.AnonymousRole == "" {
 		cfg.AnonymousRole = onemap.RolePublic
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
-	s := &Server{log: log, store: st, catalog: catalog, policy: policy, static: static, cfg: cfg}
+	if cfg.TileRenderer == "" {
+		cfg.TileRenderer = RenderReplica
+	}
+	s := &Server{log: d.Log, store: d.Store, replica: d.Replica, catalog: d.Catalog, policy: d.Policy,
+		static: d.Static, cache: tiles.NewCache(cfg.TileCacheBytes), cfg: cfg}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
 	r.Use(s.recoverer(), s.requestLogger(), s.withRole(), s.withTimeout())
 	s.addRoutes(r)
-	return r
+	return r, s.invalidate
 }
 
 // roleKey is where withRole keeps the caller's role.

@@ -5,47 +5,108 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 )
 
 // mvtType is the media type of Mapbox Vector Tiles.
 const mvtType = "application/vnd.mapbox-vector-tile"
 
-// tileLayers returns what a tileset holds for a role: its layers, their
-// features' level filter and the fields the role may see unmasked (masked
-// fields are left out of tiles).
-func (s *Server) tileLayers(role onemap.Role, tileset string) ([]postgis.TileLayer, error) {
+// tileset is what a tileset holds for one caller.
+type tileset struct {
+	name    string
+	variant string // what besides the data decides the content: the role it is cut for
+	specs   []tiles.LayerSpec
+}
+
+// tileset resolves a tileset name for a role: every layer the role may read
+// ("all"), the public's layers and fields whoever asks ("public"), or one
+// layer. Fields the policy masks or denies are left out of tiles. A layer the
+// role may not read is not found.
+func (s *Server) tileset(role onemap.Role, name string) (tileset, error) {
 	var layers []onemap.Layer
-	switch tileset {
+	switch name {
 	case tiles.SetAll:
 		layers = s.policy.Readable(role, s.catalog)
 	case tiles.SetPublic:
 		role = onemap.RolePublic
 		layers = s.policy.Readable(role, s.catalog)
 	default:
-		l, err := s.catalog.Layer(tileset)
-		if err != nil || !s.policy.CanRead(role, tileset) {
-			return nil, onemap.Errorf(onemap.ENOTFOUND, "tileset %q not found", tileset)
+		l, err := s.catalog.Layer(name)
+		if err != nil || !s.policy.CanRead(role, name) {
+			return tileset{}, onemap.Errorf(onemap.ENOTFOUND, "tileset %q not found: want %s, %s or a layer you may read",
+				name, tiles.SetAll, tiles.SetPublic)
 		}
 		layers = []onemap.Layer{l}
 	}
-	out := make([]postgis.TileLayer, 0, len(layers))
+	ts := tileset{name: name, variant: string(role)}
 	for _, l := range layers {
-		tl := postgis.TileLayer{Layer: l, Levels: s.policy.Rule(role, l.ID).Levels}
+		spec := tiles.LayerSpec{Layer: l, Levels: s.policy.Rule(role, l.ID).Levels,
+			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow}
 		for _, f := range l.Fields {
 			if s.policy.Field(role, &l, f.Name) == onemap.FieldAllow {
-				tl.Fields = append(tl.Fields, f)
+				spec.Fields = append(spec.Fields, f.Name)
 			}
 		}
-		out = append(out, tl)
+		ts.specs = append(ts.specs, spec)
 	}
-	return out, nil
+	return ts, nil
+}
+
+// at returns the tileset's layers as tiles at zoom z carry them: only the
+// levels drawn at that zoom.
+func (ts tileset) at(z maptile.Zoom) []tiles.LayerSpec {
+	specs := slices.Clone(ts.specs)
+	for i := range specs {
+		specs[i].Levels = specs[i].Layer.LevelsAt(z, specs[i].Levels)
+	}
+	return specs
+}
+
+// renderTile encodes a tile with the configured renderer.
+func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts tileset) ([]byte, error) {
+	specs := ts.at(t.Z)
+	if s.cfg.TileRenderer == RenderPostGIS {
+		var layers []postgis.TileLayer
+		for _, spec := range specs {
+			if t.Z < spec.MinZoom || t.Z > spec.MaxZoom {
+				continue
+			}
+			tl := postgis.TileLayer{Layer: spec.Layer, Levels: spec.Levels}
+			for _, name := range spec.Fields {
+				f, _ := spec.Layer.Field(name)
+				tl.Fields = append(tl.Fields, f)
+			}
+			layers = append(layers, tl)
+		}
+		return s.store.Tile(c.Request.Context(), t, layers)
+	}
+	return tiles.Encode(s.replica.Snapshot(), t, specs)
+}
+
+// newTileEntry prepares a tile for serving: its gzipped bytes and its tag.
+func newTileEntry(mvt []byte) *tiles.Entry {
+	e := &tiles.Entry{MVT: mvt}
+	sum := sha256.Sum256(mvt)
+	e.ETag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	if len(mvt) > 0 {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw.Write(mvt)
+		zw.Close()
+		e.Gzip = buf.Bytes()
+	}
+	return e
 }
 
 // handleTile answers /tiles/{tileset}/{z}/{x}/{y}.mvt. An empty tile is 204
@@ -56,38 +117,76 @@ func (s *Server) handleTile(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	layers, err := s.tileLayers(roleOf(c), c.Param("tileset"))
+	ts, err := s.tileset(roleOf(c), c.Param("tileset"))
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	mvt, err := s.store.Tile(c.Request.Context(), t, layers)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
+	key := tiles.CacheKey{Tileset: ts.name, Variant: ts.variant, Tile: t}
+	e, ok := s.cache.Get(key)
+	if ok {
+		c.Header("Server-Timing", `cache;desc="hit"`)
+	} else {
+		gen := s.cache.Gen() // before the snapshot the tile is cut from
+		start := time.Now()
+		mvt, err := s.renderTile(c, t, ts)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		// How long the tile took to encode, for benchmarks and browsers'
+		// developer tools.
+		c.Header("Server-Timing", fmt.Sprintf(`render;desc=%q;dur=%.3f`, s.cfg.TileRenderer, float64(time.Since(start).Microseconds())/1000))
+		e = newTileEntry(mvt)
+		s.cache.Put(key, e, gen)
 	}
 	if s.cfg.TileCacheControl != "" {
 		c.Header("Cache-Control", s.cfg.TileCacheControl)
 	}
 	c.Header("Vary", "Accept-Encoding")
-	if len(mvt) == 0 {
+	if len(e.MVT) == 0 {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	sum := sha256.Sum256(mvt)
-	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
-	c.Header("ETag", etag)
-	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+	c.Header("ETag", e.ETag)
+	if inm := c.GetHeader("If-None-Match"); inm != "" && (strings.Contains(inm, e.ETag) || strings.TrimSpace(inm) == "*") {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		zw.Write(mvt)
-		zw.Close()
+	if acceptsGzip(c.GetHeader("Accept-Encoding")) {
 		c.Header("Content-Encoding", "gzip")
-		mvt = buf.Bytes()
+		c.Data(http.StatusOK, mvtType, e.Gzip)
+		return
 	}
-	c.Data(http.StatusOK, mvtType, mvt)
+	c.Data(http.StatusOK, mvtType, e.MVT)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header value allows gzip.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+// invalidate evicts the cached tiles that changes touch: where each feature
+// was and where it is.
+func (s *Server) invalidate(changes []onemap.Change) {
+	bounds := make([]orb.Bound, 0, 2*len(changes))
+	for _, c := range changes {
+		if c.OldBound != nil {
+			bounds = append(bounds, *c.OldBound)
+		}
+		if c.NewBound != nil {
+			bounds = append(bounds, *c.NewBound)
+		}
+	}
+	if n := s.cache.Invalidate(bounds...); n > 0 {
+		s.log.Debug("tile cache: evicted changed tiles", "changes", len(changes), "tiles", n)
+	}
 }

@@ -84,6 +84,8 @@ func sqlType(t onemap.FieldType) string {
 		return "boolean"
 	case onemap.FieldDate:
 		return "date"
+	case onemap.FieldTime:
+		return "timestamptz"
 	case onemap.FieldStrings:
 		return "text[]"
 	}

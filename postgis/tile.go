@@ -36,16 +36,9 @@ func (db *DB) Tile(ctx context.Context, t maptile.Tile, layers []TileLayer) ([]b
 		}
 		cols := []string{"t.id"}
 		for _, f := range tl.Fields {
-			col := "t." + pgx.Identifier{f.Name}.Sanitize()
-			switch f.Type {
-			case onemap.FieldStrings:
+			col := fieldSQL(f)
+			if f.Type == onemap.FieldStrings {
 				col = "array_to_string(" + col + ", ';')"
-			case onemap.FieldDate:
-				col = col + "::text"
-			case onemap.FieldString:
-				if f.Class == onemap.ClassSystem {
-					col = col + "::text"
-				}
 			}
 			cols = append(cols, col+" AS "+pgx.Identifier{f.Name}.Sanitize())
 		}

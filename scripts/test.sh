@@ -20,12 +20,18 @@ if ! command -v chromium >/dev/null 2>&1; then
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+if ! command -v ogrinfo >/dev/null 2>&1; then
+	# GDAL's MVT driver is the independent decoder the tile tests use.
+	say "installing gdal-bin from the distribution's packages"
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin >/dev/null
+fi
 say "installing the web client's npm packages"
 (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
 
 # Each run builds its own database templates; drop those of earlier runs.
 export ONEMAP_TEST_RUN="run$(date +%s)$$"
-psql "$ONEMAP_TEST_DATABASE_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'onemap\_%' AND datname <> 'onemap'" |
+psql "$ONEMAP_TEST_DATABASE_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'onemap\_%' AND datname <> 'onemap' AND datname NOT LIKE 'onemap\_bench\_%'" |
 	while read -r name; do
 		[ -n "$name" ] || continue
 		psql "$ONEMAP_TEST_DATABASE_URL" -qc "ALTER DATABASE \"$name\" WITH IS_TEMPLATE false" >/dev/null 2>&1 || true

@@ -1,7 +1,9 @@
-// Package tiles addresses vector tiles: it parses z/x/y paths and names the
-// tilesets. Encoding tiles in Go from the in-memory replica joins it later;
-// today tiles are rendered by PostGIS (package postgis) and this package only
-// checks the addresses that reach it.
+// Package tiles addresses and encodes vector tiles: it parses z/x/y paths,
+// names the tilesets, encodes Mapbox Vector Tiles in Go from a Source of
+// records (the in-memory replica; see Encode) and caches encoded tiles.
+// PostGIS's ST_AsMVT (package postgis) renders the same tiles and is the
+// reference the Go encoder is held to. It does no I/O and knows nothing of
+// HTTP.
 package tiles
 
 import (

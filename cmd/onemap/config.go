@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,9 @@ type config struct {
 	RequestTimeout   time.Duration
 	ShutdownTimeout  time.Duration
 	TileCacheControl string
+	TileRenderer     string
+	TileCacheMB      int
+	PublicURL        string
 	Envelope         string
 	SeedDemo         bool
 	IfEmpty          bool
@@ -78,6 +82,18 @@ func (f *flags) dur(p *time.Duration, name string, def time.Duration, usage stri
 	f.fs.DurationVar(p, name, def, usage+" ("+envName(name)+")")
 }
 
+func (f *flags) integer(p *int, name string, def int, usage string) {
+	if v := f.getenv(envName(name)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not an integer", envName(name), v))
+		} else {
+			def = n
+		}
+	}
+	f.fs.IntVar(p, name, def, usage+" ("+envName(name)+")")
+}
+
 func (f *flags) boolean(p *bool, name string, def bool, usage string) {
 	if v := f.getenv(envName(name)); v != "" {
 		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
@@ -98,9 +114,16 @@ func (f *flags) parse(args []string) error {
 
 var errHelp = errors.New("help requested")
 
+// secret registers a string flag whose value --help must not print: the
+// default taken from the environment stays out of the usage text.
+func (f *flags) secret(p *string, name, usage string) {
+	f.fs.StringVar(p, name, f.getenv(envName(name)), usage+" ("+envName(name)+")")
+	f.fs.Lookup(name).DefValue = ""
+}
+
 // database registers the flags every database command takes.
 func (f *flags) database(c *config) {
-	f.str(&c.DatabaseURL, "database-url", "", "PostgreSQL URL of the OneMap database, e.g. postgres://user:pass@127.0.0.1:5432/onemap")
+	f.secret(&c.DatabaseURL, "database-url", "PostgreSQL URL of the OneMap database, e.g. postgres://user:pass@127.0.0.1:5432/onemap")
 	f.dur(&c.StatementTimeout, "statement-timeout", 30*time.Second, "longest a database statement may run")
 	f.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.str(&c.LogFormat, "log-format", "text", "log format: text or json")

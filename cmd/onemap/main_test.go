@@ -175,6 +175,14 @@ func TestRun_usage(t *testing.T) {
 			t.Errorf("serve --help does not mention %s", want)
 		}
 	}
+	// The database URL holds a password: usage never prints it.
+	errb.Reset()
+	secret := env(map[string]string{"ONEMAP_DATABASE_URL": "postgres://onemap:s3cret@127.0.0.1:1/onemap"})
+	run(context.Background(), []string{"onemap", "serve", "--help"}, secret, nil, &out, &errb)
+	run(context.Background(), []string{"onemap", "serve", "--no-such-flag"}, secret, nil, &out, &errb)
+	if strings.Contains(errb.String(), "s3cret") {
+		t.Errorf("usage prints the database password:\n%s", errb.String())
+	}
 	if err := run(context.Background(), []string{"onemap", "serve"}, env(nil), nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "ONEMAP_DATABASE_URL") {
 		t.Errorf("serve without a database: %v", err)
 	}

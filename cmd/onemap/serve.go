@@ -15,6 +15,7 @@ import (
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/frontend"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/migrations"
 	"github.com/onemapgis/onemap/postgis"
 )
@@ -28,6 +29,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.dur(&c.RequestTimeout, "request-timeout", 30*time.Second, "longest a request may take")
 	f.dur(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish after SIGTERM")
 	f.str(&c.TileCacheControl, "tile-cache-control", "private, max-age=30", "Cache-Control header of tiles")
+	f.str(&c.TileRenderer, "tile-renderer", api.RenderReplica, "what encodes tiles: replica (Go, from the in-memory replica) or postgis (ST_AsMVT, the reference)")
+	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
+	f.str(&c.PublicURL, "public-url", "", "the server's address as clients reach it, for absolute URLs in TileJSON and styles (default: the request's host)")
 	f.str(&c.Envelope, "envelope", "", "minLon,minLat,maxLon,maxLat every geometry must lie in (default: as stored)")
 	f.boolean(&c.SeedDemo, "seed-demo", false, "load the demo county on start when the database holds no grids")
 	if err := f.parse(args); err != nil {
@@ -39,6 +43,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	role, err := onemap.ParseRole(c.AnonymousRole)
 	if err != nil {
 		return err
+	}
+	if c.TileRenderer != api.RenderReplica && c.TileRenderer != api.RenderPostGIS {
+		return onemap.Errorf(onemap.EINVALID, "--tile-renderer %q: want %s or %s", c.TileRenderer, api.RenderReplica, api.RenderPostGIS)
+	}
+	if c.TileCacheMB < 0 {
+		return onemap.Errorf(onemap.EINVALID, "--tile-cache-mb %d: want 0 or more", c.TileCacheMB)
 	}
 	log, err := c.logger(stderr)
 	if err != nil {
@@ -62,11 +72,38 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"anonymous_role", role)
 	}
 
-	handler := api.NewServer(log, db, catalog, onemap.DefaultPolicy(), frontend.Handler(), api.Config{
+	// The replica: loaded before the server answers, then following the
+	// change feed until shutdown.
+	replica := inmem.New(catalog)
+	start := time.Now()
+	if err := replica.LoadFrom(ctx, db); err != nil {
+		return fmt.Errorf("load the replica: %w", err)
+	}
+	snap := replica.Snapshot()
+	counts := []any{"seq", snap.Seq(), "took", time.Since(start).Round(time.Millisecond)}
+	for _, l := range catalog.Layers() {
+		counts = append(counts, l.ID, snap.Len(l.ID))
+	}
+	log.Info("loaded the replica", counts...)
+
+	handler, invalidate := api.NewServer(api.Deps{
+		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: frontend.Handler(),
+	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
 		RequestTimeout:   c.RequestTimeout,
+		TileRenderer:     c.TileRenderer,
+		TileCacheBytes:   int64(c.TileCacheMB) << 20,
+		PublicURL:        c.PublicURL,
 	})
+	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	following := make(chan struct{})
+	go func() {
+		defer close(following)
+		replica.Follow(followCtx, db, inmem.FollowOptions{OnApply: invalidate, Log: log})
+	}()
+	defer func() { stopFollowing(); <-following }()
+
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -54,6 +54,15 @@ function byZoom(stops) {
   return ['interpolate', ['linear'], ['zoom'], ...stops.flat()];
 }
 
+// clustered grows a point's radius, given as zoom stops, with the points it
+// stands for: at low zooms the server's tiles carry one point per small cell
+// with the count of the points it stands for in point_count. (A zoom
+// expression must stay at the top, so the growth goes into each stop.)
+function clustered(stops) {
+  const grow = ['*', 1.5, ['ln', ['coalesce', ['get', 'point_count'], 1]]];
+  return byZoom(stops.map(([z, r]) => [z, ['+', r, grow]]));
+}
+
 const riskSortKey = match('level', { red: 4, orange: 3, yellow: 2, blue: 1 }, 0);
 
 // Style layers per data layer, bottom to top within the layer.
@@ -82,7 +91,7 @@ const LAYER_STYLES = {
     type: 'circle',
     paint: {
       'circle-color': match('status', CAMERA_COLOURS, UNKNOWN),
-      'circle-radius': byZoom([[8, 1.3], [13, 3], [17, 5]]),
+      'circle-radius': clustered([[8, 1.3], [13, 3], [17, 5]]),
       'circle-stroke-color': '#ffffff',
       'circle-stroke-width': byZoom([[12, 0], [14, 0.8]]),
     },
@@ -106,7 +115,7 @@ const LAYER_STYLES = {
     layout: { 'circle-sort-key': riskSortKey },
     paint: {
       'circle-color': match('level', RISK_COLOURS, UNKNOWN),
-      'circle-radius': byZoom([[8, 2], [13, 3.5], [17, 6]]),
+      'circle-radius': clustered([[8, 2], [13, 3.5], [17, 6]]),
       'circle-stroke-color': '#ffffff',
       'circle-stroke-width': 1,
     },
@@ -117,7 +126,7 @@ const LAYER_STYLES = {
     layout: { 'circle-sort-key': riskSortKey },
     paint: {
       'circle-color': match('level', RISK_COLOURS, UNKNOWN),
-      'circle-radius': byZoom([[8, 3], [13, 5.5], [17, 8]]),
+      'circle-radius': clustered([[8, 3], [13, 5.5], [17, 8]]),
       'circle-stroke-color': 'rgba(40, 20, 20, 0.55)',
       'circle-stroke-width': 0.8,
     },

@@ -1,0 +1,270 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+)
+
+// tileIDs returns the feature ids of one layer of a tile, with the tile
+// decoded by orb's decoder.
+func tileIDs(t *testing.T, body []byte, layer string) map[uint64]bool {
+	t.Helper()
+	out := map[uint64]bool{}
+	if len(body) == 0 {
+		return out
+	}
+	ls, err := mvt.Unmarshal(body)
+	if err != nil {
+		t.Fatalf("decode tile: %v", err)
+	}
+	for _, l := range ls {
+		if l.Name != layer {
+			continue
+		}
+		for _, f := range l.Features {
+			switch id := f.ID.(type) {
+			case uint64:
+				out[id] = true
+			case float64:
+				out[uint64(id)] = true
+			default:
+				t.Fatalf("feature id %v (%T)", f.ID, f.ID)
+			}
+		}
+	}
+	return out
+}
+
+// TestTiles_followChanges: a change in the database reaches the tiles of
+// two servers on it within a second, though both had the tile cached.
+func TestTiles_followChanges(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	cfg := api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20}
+	a, b := serve(t, url, cfg), serve(t, url, cfg)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+
+	// A point in the middle of a z15 tile at the county seat, and one far
+	// from it.
+	here := orb.Point{102.4063, 25.5302}
+	tile := maptile.At(here, 15)
+	path := "/tiles/all/15/" + itoa(int64(tile.X)) + "/" + itoa(int64(tile.Y)) + ".mvt"
+	var id int64
+	err = conn.QueryRow(t.Context(), `SELECT id FROM cameras WHERE NOT geom && ST_Expand(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.1)
+		ORDER BY id LIMIT 1`, here[0], here[1]).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, srv := range []string{a.URL, b.URL} {
+		if _, body := get(t, srv+path); tileIDs(t, body, "cameras")[uint64(id)] {
+			t.Fatalf("camera %d is in the tile before it moved there", id)
+		}
+	}
+	if _, err := conn.Exec(t.Context(), `UPDATE cameras SET geom = ST_SetSRID(ST_MakePoint($2, $3), 4326) WHERE id = $1`, id, here[0], here[1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, srv := range []string{a.URL, b.URL} {
+		deadline := time.Now().Add(time.Second)
+		for {
+			_, body := get(t, srv+path)
+			if tileIDs(t, body, "cameras")[uint64(id)] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: camera %d not in the tile a second after it moved there", srv, id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// And gone from it when it is deleted.
+	if _, err := conn.Exec(t.Context(), `DELETE FROM cameras WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		_, body := get(t, a.URL+path)
+		if !tileIDs(t, body, "cameras")[uint64(id)] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("camera %d still in the tile a second after its delete", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestTiles_publicNeverSensitive: whatever a commander fetched first, the
+// public tileset carries no sensitive layer and no field the public may not
+// read, through the cache as well.
+func TestTiles_publicNeverSensitive(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	for range 2 { // cold, then cached
+		for _, set := range []string{"all", "public"} {
+			_, body := get(t, srv.URL+"/tiles/"+set+countyTile)
+			ls, err := mvt.Unmarshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range ls {
+				if set == "public" && l.Name != "grids" && l.Name != "stations" {
+					t.Errorf("public tileset holds %s", l.Name)
+				}
+				for _, f := range l.Features {
+					_, worker := f.Properties["worker_name"]
+					if set == "public" && worker {
+						t.Errorf("public tileset carries worker_name")
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestTileJSON(t *testing.T) {
+	type tj struct {
+		TileJSON     string     `json:"tilejson"`
+		Tiles        []string   `json:"tiles"`
+		Bounds       [4]float64 `json:"bounds"`
+		MinZoom      int        `json:"minzoom"`
+		MaxZoom      int        `json:"maxzoom"`
+		VectorLayers []struct {
+			ID     string            `json:"id"`
+			Fields map[string]string `json:"fields"`
+		} `json:"vector_layers"`
+	}
+	for _, tc := range []struct {
+		role   onemap.Role
+		set    string
+		layers string
+	}{
+		{onemap.RoleCommander, "all", "grids risk_points households cameras stations"},
+		{onemap.RoleCommander, "public", "grids stations"},
+		{onemap.RoleCommander, "cameras", "cameras"},
+		{onemap.RolePublic, "all", "grids stations"},
+	} {
+		srv := newServer(t, tc.role)
+		resp, body := get(t, srv.URL+"/tiles/"+tc.set+".json")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %s", tc.role, tc.set, resp.StatusCode, body)
+		}
+		doc := decode[tj](t, body)
+		var ids []string
+		for _, l := range doc.VectorLayers {
+			ids = append(ids, l.ID)
+			if len(l.Fields) == 0 {
+				t.Errorf("%s %s: layer %s lists no fields", tc.role, tc.set, l.ID)
+			}
+			if _, ok := l.Fields["worker_phone"]; ok && (tc.role == onemap.RolePublic || tc.set == "public") {
+				t.Errorf("%s %s: TileJSON lists worker_phone", tc.role, tc.set)
+			}
+		}
+		if strings.Join(ids, " ") != tc.layers {
+			t.Errorf("%s %s: vector_layers %v, want %s", tc.role, tc.set, ids, tc.layers)
+		}
+		if doc.TileJSON != "3.0.0" || len(doc.Tiles) != 1 || doc.Tiles[0] != srv.URL+"/tiles/"+tc.set+"/{z}/{x}/{y}.mvt" {
+			t.Errorf("tilejson %q, tiles %v", doc.TileJSON, doc.Tiles)
+		}
+		if b := doc.Bounds; !(b[0] > 101.85 && b[0] < 101.95 && b[2] > 102.43 && b[2] < 102.53 && b[1] > 25.28 && b[3] < 26.24) {
+			t.Errorf("bounds %v are not Wuding's", b)
+		}
+	}
+}
+
+func TestStyle(t *testing.T) {
+	type style struct {
+		Version int `json:"version"`
+		Sources map[string]struct {
+			Type, URL string
+		} `json:"sources"`
+		Layers []struct {
+			ID          string `json:"id"`
+			Source      string `json:"source"`
+			SourceLayer string `json:"source-layer"`
+		} `json:"layers"`
+	}
+	for _, tc := range []struct {
+		role onemap.Role
+		want []string
+		not  []string
+	}{
+		{onemap.RoleCommander, []string{"grids", "cameras", "stations", "households", "risk_points"}, nil},
+		{onemap.RolePublic, []string{"grids", "stations"}, []string{"cameras", "households", "risk_points"}},
+	} {
+		srv := newServer(t, tc.role)
+		resp, body := get(t, srv.URL+"/styles/all.json")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		st := decode[style](t, body)
+		if st.Version != 8 || st.Sources["onemap"].URL != srv.URL+"/tiles/all.json" {
+			t.Errorf("style version %d, sources %+v", st.Version, st.Sources)
+		}
+		has := map[string]bool{}
+		for _, l := range st.Layers {
+			has[l.SourceLayer] = true
+			if l.ID != "background" && l.Source != "onemap" {
+				t.Errorf("style layer %s has source %q", l.ID, l.Source)
+			}
+		}
+		for _, l := range tc.want {
+			if !has[l] {
+				t.Errorf("%s style draws no %s", tc.role, l)
+			}
+		}
+		for _, l := range tc.not {
+			if has[l] {
+				t.Errorf("%s style draws %s", tc.role, l)
+			}
+		}
+		if strings.Contains(string(body), "glyphs") || strings.Contains(string(body), "text-field") {
+			t.Errorf("style asks for glyphs: %.200s", body)
+		}
+	}
+}
+
+// TestTiles_levelsByZoom: village groups appear from zoom 11, villages from
+// 8, townships and the county at every zoom.
+func TestTiles_levelsByZoom(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	seat := orb.Point{102.4063, 25.5302}
+	for _, tc := range []struct {
+		z    maptile.Zoom
+		want map[string]bool
+	}{
+		{6, map[string]bool{"county": true, "township": true}},
+		{9, map[string]bool{"county": true, "township": true, "village": true}},
+		{12, map[string]bool{"county": true, "township": true, "village": true, "group": true}},
+	} {
+		tile := maptile.At(seat, tc.z)
+		_, body := get(t, srv.URL+"/tiles/grids/"+itoa(int64(tc.z))+"/"+itoa(int64(tile.X))+"/"+itoa(int64(tile.Y))+".mvt")
+		ls, err := mvt.Unmarshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, f := range ls[0].Features {
+			got[f.Properties["level"].(string)] = true
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("z%d grids tile holds levels %v, want %v", tc.z, got, tc.want)
+		}
+		for lv := range got {
+			if !tc.want[lv] {
+				t.Errorf("z%d grids tile holds %s grids", tc.z, lv)
+			}
+		}
+	}
+}

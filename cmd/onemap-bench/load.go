@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paulmach/orb/maptile"
+)
+
+// tilePath returns the URL path of a tile of every layer.
+func tilePath(t maptile.Tile) string {
+	return fmt.Sprintf("/tiles/all/%d/%d/%d.mvt", t.Z, t.X, t.Y)
+}
+
+// result is what one tile request got.
+type result struct {
+	Status  int
+	Bytes   int           // the body as it came (gzipped when the server gzipped it)
+	Latency time.Duration // from sending the request to reading the body's last byte
+	Render  float64       // milliseconds the server took to encode the tile (Server-Timing render), or -1
+	Cached  bool          // the server said it served the tile from its cache
+	Sum     uint64        // a hash of the body, the same in every loader and process
+}
+
+// pass is one run of the load generator through a list of requests.
+type pass struct {
+	Results []result // in the order of the list
+	Wall    time.Duration
+}
+
+// loader sends tile requests over keep-alive connections, at most
+// concurrency at a time, as a map client does: Accept-Encoding: gzip, and
+// the body read whole (never decompressed, so that the bytes counted are the
+// bytes sent).
+type loader struct {
+	client      *http.Client
+	concurrency int
+}
+
+func newLoader(concurrency int) *loader {
+	tr := &http.Transport{
+		MaxIdleConns:        concurrency,
+		MaxIdleConnsPerHost: concurrency,
+		MaxConnsPerHost:     concurrency,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true, // we ask for gzip ourselves and keep the bytes as they came
+	}
+	return &loader{client: &http.Client{Transport: tr, Timeout: 2 * time.Minute}, concurrency: concurrency}
+}
+
+// close closes the idle connections, so that a stopped server's
+// connections do not linger.
+func (l *loader) close() { l.client.CloseIdleConnections() }
+
+// errStatus is a response whose status is neither 200 nor 204.
+var errStatus = errors.New("unexpected status")
+
+// fetch requests one URL. A status other than 200 or 204 is an error that
+// quotes the start of the body. buf is reused for the body, which is
+// returned.
+func (l *loader) fetch(ctx context.Context, url string, buf *bytes.Buffer) (result, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return result{}, nil, err
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	start := time.Now()
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return result{}, nil, err
+	}
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	r := result{Status: resp.StatusCode, Latency: time.Since(start), Bytes: buf.Len(), Render: -1}
+	if err != nil {
+		return r, nil, fmt.Errorf("GET %s: read body: %w", url, err)
+	}
+	if r.Status != http.StatusOK && r.Status != http.StatusNoContent {
+		body := buf.String()
+		if len(body) > 300 {
+			body = body[:300] + "…"
+		}
+		return r, nil, fmt.Errorf("GET %s: %w %d: %s", url, errStatus, r.Status, body)
+	}
+	r.Render, r.Cached = parseServerTiming(resp.Header.Get("Server-Timing"))
+	sum := sha256.Sum256(buf.Bytes())
+	r.Sum = binary.LittleEndian.Uint64(sum[:8])
+	return r, buf.Bytes(), nil
+}
+
+// run requests every path of base in list order, concurrency at a time, and
+// stops at the first error.
+func (l *loader) run(ctx context.Context, base string, paths []string) (pass, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	out := pass{Results: make([]result, len(paths))}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	start := time.Now()
+	for range l.concurrency {
+		wg.Go(func() {
+			var buf bytes.Buffer
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) || ctx.Err() != nil {
+					return
+				}
+				r, _, err := l.fetch(ctx, base+paths[i], &buf)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				out.Results[i] = r
+			}
+		})
+	}
+	wg.Wait()
+	out.Wall = time.Since(start)
+	if err := context.Cause(ctx); err != nil {
+		return pass{}, err
+	}
+	return out, nil
+}
+
+// parseServerTiming reads a Server-Timing header: the dur of its render
+// metric in milliseconds (-1 without one), and whether it has a cache
+// metric (a hit).
+func parseServerTiming(h string) (render float64, cached bool) {
+	render = -1
+	for metric := range strings.SplitSeq(h, ",") {
+		parts := strings.Split(strings.TrimSpace(metric), ";")
+		switch strings.TrimSpace(parts[0]) {
+		case "cache":
+			cached = true
+		case "render":
+			for _, p := range parts[1:] {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(p), "dur="); ok {
+					if d, err := strconv.ParseFloat(v, 64); err == nil {
+						render = d
+					}
+				}
+			}
+		}
+	}
+	return render, cached
+}
+
+// passStats summarises a pass.
+type passStats struct {
+	Requests, OK, Empty  int
+	PerSecond            float64
+	P50, P99, Max        time.Duration
+	Bytes                int64
+	RenderP50, RenderP99 float64 // ms; -1 when no response said
+	Rendered, CacheHits  int
+}
+
+func (p pass) stats() passStats {
+	s := passStats{Requests: len(p.Results), RenderP50: -1, RenderP99: -1}
+	lat := make([]time.Duration, 0, len(p.Results))
+	var render []float64
+	for _, r := range p.Results {
+		lat = append(lat, r.Latency)
+		s.Bytes += int64(r.Bytes)
+		if r.Status == http.StatusNoContent {
+			s.Empty++
+		} else {
+			s.OK++
+		}
+		if r.Render >= 0 {
+			render = append(render, r.Render)
+			s.Rendered++
+		}
+		if r.Cached {
+			s.CacheHits++
+		}
+	}
+	lat = sortedCopy(lat)
+	s.P50, s.P99 = percentile(lat, 50), percentile(lat, 99)
+	if len(lat) > 0 {
+		s.Max = lat[len(lat)-1]
+	}
+	if len(render) > 0 {
+		render = sortedCopy(render)
+		s.RenderP50, s.RenderP99 = percentile(render, 50), percentile(render, 99)
+	}
+	if p.Wall > 0 {
+		s.PerSecond = float64(s.Requests) / p.Wall.Seconds()
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+)
+
+func TestSizes_roundTrip(t *testing.T) {
+	paths := []string{"/tiles/all/12/3/4.mvt", "/tiles/all/12/3/5.mvt"}
+	var buf bytes.Buffer
+	if err := writeSizes(&buf, paths, []int{1234, 0}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSizes(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{paths[0]: 1234, paths[1]: 0}; !maps.Equal(got, want) {
+		t.Errorf("read %v, want %v", got, want)
+	}
+	if _, err := readSizes(bytes.NewBufferString("/x -1\n")); err == nil {
+		t.Error("a negative size was read")
+	}
+}
+
+func TestLoader_bare(t *testing.T) {
+	sizes := map[string]int{"/a": 100, "/b": 0, "/c": 70_000}
+	srv := httptest.NewServer(bareHandler(sizes))
+	defer srv.Close()
+	l := newLoader(3)
+	defer l.close()
+	paths := []string{"/a", "/b", "/c", "/a", "/c", "/b", "/a"}
+	p, err := l.run(context.Background(), srv.URL, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range p.Results {
+		want := sizes[paths[i]]
+		if r.Bytes != want {
+			t.Errorf("%s: %d bytes, want %d", paths[i], r.Bytes, want)
+		}
+		if wantStatus := map[bool]int{true: 204, false: 200}[want == 0]; r.Status != wantStatus {
+			t.Errorf("%s: status %d, want %d", paths[i], r.Status, wantStatus)
+		}
+		if !r.Cached || r.Render != -1 {
+			t.Errorf("%s: cached %v, render %v; want a cache hit", paths[i], r.Cached, r.Render)
+		}
+		if r.Sum != p.Results[slices.Index(paths, paths[i])].Sum {
+			t.Errorf("%s: the same bytes hashed differently", paths[i])
+		}
+	}
+	// Another loader hashes the same bytes alike.
+	l2 := newLoader(1)
+	defer l2.close()
+	p2, err := l2.run(context.Background(), srv.URL, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range paths {
+		if p2.Results[i].Sum != p.Results[i].Sum {
+			t.Errorf("%s: two loaders hashed the same bytes differently", paths[i])
+		}
+	}
+	s := p.stats()
+	if s.Requests != 7 || s.OK != 5 || s.Empty != 2 || s.Bytes != 3*100+2*70_000 || s.CacheHits != 7 || s.Rendered != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestLoader_failsOnStatus(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			http.Error(w, "the encoder broke", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Server-Timing", `render;desc="replica";dur=1.5`)
+		w.Write([]byte("tile"))
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	l := newLoader(2)
+	defer l.close()
+	p, err := l.run(context.Background(), srv.URL, []string{"/ok", "/ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.stats(); s.Rendered != 2 || s.RenderP50 != 1.5 {
+		t.Errorf("stats %+v, want two renders of 1.5 ms", s)
+	}
+	_, err = l.run(context.Background(), srv.URL, []string{"/ok", "/bad", "/ok"})
+	if !errors.Is(err, errStatus) {
+		t.Errorf("a 500 gave %v, want an unexpected status", err)
+	}
+}
+
+func TestProvinceTiles(t *testing.T) {
+	pts := provinceSpread().points(1, 20_000)
+	a := provinceTiles(pts, 1, 200)
+	if b := provinceTiles(pts, 1, 200); !slices.Equal(a, b) {
+		t.Fatal("the same points and seed gave different tiles")
+	}
+	byZoom := map[maptile.Zoom]int{}
+	seen := map[maptile.Tile]bool{}
+	for _, tile := range a {
+		if seen[tile] {
+			t.Fatalf("tile %v twice", tile)
+		}
+		seen[tile] = true
+		byZoom[tile.Z]++
+		if !tile.Bound().Intersects(yunnan) {
+			t.Errorf("tile %v lies outside Yunnan", tile)
+		}
+	}
+	// Zooms 6 to 9: every tile over the box.
+	for z := maptile.Zoom(6); z <= 9; z++ {
+		n := 1 << z
+		lo, hi := maptile.At(orb.Point{yunnan.Min.Lon(), yunnan.Max.Lat()}, z), maptile.At(orb.Point{yunnan.Max.Lon(), yunnan.Min.Lat()}, z)
+		want := int(hi.X-lo.X+1) * int(hi.Y-lo.Y+1)
+		if byZoom[z] != want || want > n*n {
+			t.Errorf("zoom %d: %d tiles, want %d", z, byZoom[z], want)
+		}
+	}
+	for z := maptile.Zoom(10); z <= 12; z++ {
+		if byZoom[z] != 200 {
+			t.Errorf("zoom %d: %d tiles, want 200", z, byZoom[z])
+		}
+	}
+}

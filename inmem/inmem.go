@@ -1,0 +1,176 @@
+// Package inmem is the live in-memory replica of OneMap's layers: per layer,
+// an R-tree of feature bounds and a B-tree of features by id, published as
+// immutable snapshots. One writer (the follower of the change feed) builds
+// the next snapshot as a copy-on-write copy of the current one and publishes
+// it with an atomic swap, so readers never wait on it and a reader's snapshot
+// never changes under it.
+package inmem
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/tidwall/btree"
+	"github.com/tidwall/rtree"
+)
+
+// index is one layer's features: by bound and by id.
+type index struct {
+	tree *rtree.RTreeG[*onemap.Record]
+	ids  *btree.Map[int64, *onemap.Record]
+}
+
+func newIndex() *index {
+	return &index{tree: new(rtree.RTreeG[*onemap.Record]), ids: new(btree.Map[int64, *onemap.Record])}
+}
+
+func (x *index) copy() *index {
+	return &index{tree: x.tree.Copy(), ids: x.ids.Copy()}
+}
+
+func (x *index) put(r *onemap.Record) {
+	if old, ok := x.ids.Get(r.ID); ok {
+		x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+	}
+	x.ids.Set(r.ID, r)
+	x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
+}
+
+func (x *index) delete(id int64) {
+	if old, ok := x.ids.Delete(id); ok {
+		x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+	}
+}
+
+// Snapshot is the replica at one point of the change feed. It never changes;
+// it is safe for concurrent use.
+type Snapshot struct {
+	seq    int64
+	layers map[string]*index
+}
+
+// Seq returns the sequence number of the last change the snapshot includes.
+func (s *Snapshot) Seq() int64 { return s.seq }
+
+// Len returns how many features the layer holds.
+func (s *Snapshot) Len(layer string) int {
+	if x := s.layers[layer]; x != nil {
+		return x.ids.Len()
+	}
+	return 0
+}
+
+// Get returns the feature of the layer with the id.
+func (s *Snapshot) Get(layer string, id int64) (*onemap.Record, bool) {
+	if x := s.layers[layer]; x != nil {
+		return x.ids.Get(id)
+	}
+	return nil, false
+}
+
+// Search calls fn for every feature of the layer whose bound meets b, in no
+// particular order, until fn returns false. The records must not be changed.
+func (s *Snapshot) Search(layer string, b orb.Bound, fn func(*onemap.Record) bool) {
+	x := s.layers[layer]
+	if x == nil {
+		return
+	}
+	x.tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool { return fn(r) })
+}
+
+// Ascend calls fn for the features of the layer in id order, from the first
+// id at or above from, until fn returns false.
+func (s *Snapshot) Ascend(layer string, from int64, fn func(*onemap.Record) bool) {
+	x := s.layers[layer]
+	if x == nil {
+		return
+	}
+	x.ids.Ascend(from, func(_ int64, r *onemap.Record) bool { return fn(r) })
+}
+
+// Replica holds the current snapshot of every layer of a catalogue.
+type Replica struct {
+	layers []string
+	cur    atomic.Pointer[Snapshot]
+	mu     sync.Mutex // serialises writers
+}
+
+// New returns a replica of the catalogue's layers, empty at sequence 0.
+func New(catalog *onemap.Catalog) *Replica {
+	r := &Replica{}
+	s := &Snapshot{layers: map[string]*index{}}
+	for _, l := range catalog.Layers() {
+		r.layers = append(r.layers, l.ID)
+		s.layers[l.ID] = newIndex()
+	}
+	r.cur.Store(s)
+	return r
+}
+
+// Snapshot returns the current snapshot.
+func (r *Replica) Snapshot() *Snapshot { return r.cur.Load() }
+
+// Load replaces the replica's contents: load calls add for every feature,
+// and returns the sequence number its features are current to.
+func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) error) (int64, error)) error {
+	s := &Snapshot{layers: map[string]*index{}}
+	for _, id := range r.layers {
+		s.layers[id] = newIndex()
+	}
+	seq, err := load(func(layer string, rec *onemap.Record) error {
+		if x := s.layers[layer]; x != nil {
+			x.put(rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.seq = seq
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cur.Store(s)
+	return nil
+}
+
+// Apply applies changes in sequence order, skipping any at or below the
+// snapshot's sequence number, publishes the result and returns the changes
+// it applied. A change carries its feature's current record, or nil if the
+// feature is gone.
+func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.cur.Load()
+	next := &Snapshot{seq: cur.seq, layers: make(map[string]*index, len(cur.layers))}
+	for id, x := range cur.layers {
+		next.layers[id] = x // copied on first write below
+	}
+	copied := map[string]bool{}
+	applied := changes[:0:0]
+	for _, c := range changes {
+		if c.Seq <= next.seq {
+			continue
+		}
+		next.seq = c.Seq
+		x := next.layers[c.Layer]
+		if x == nil {
+			continue // a layer this server does not serve
+		}
+		if !copied[c.Layer] {
+			x = x.copy()
+			next.layers[c.Layer], copied[c.Layer] = x, true
+		}
+		if c.Record != nil {
+			x.put(c.Record)
+		} else {
+			x.delete(c.ID)
+		}
+		applied = append(applied, c)
+	}
+	if next.seq != cur.seq {
+		r.cur.Store(next)
+	}
+	return applied
+}

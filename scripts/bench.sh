@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# bench.sh measures OneMap's vector tiles end to end and prints a report:
+# the demo county's tiles from the Go encoder (cache off and warm), from
+# PostGIS's ST_AsMVT and from a bare net/http server, then two million
+# cameras over Yunnan (load time, memory, largest and slowest tiles).
+#
+#   scripts/bench.sh                    # the whole benchmark, ~10 minutes on 2 cores
+#   scripts/bench.sh --skip-province    # the county only; flags go to cmd/onemap-bench
+#   scripts/bench.sh --help             # its flags
+#
+# It provisions PostgreSQL + PostGIS as scripts/test.sh does (unless
+# ONEMAP_TEST_DATABASE_URL is set), builds bin/onemap, and runs
+# cmd/onemap-bench, which creates its own databases (onemap_bench_*) and
+# drops them. Progress goes to stderr, the report to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${ONEMAP_TEST_DATABASE_URL:-}" ]; then
+	eval "$(scripts/db.sh)"
+fi
+export ONEMAP_TEST_DATABASE_URL
+
+version=$(git describe --always --dirty 2>/dev/null || echo dev)
+echo "== building bin/onemap ($version)" >&2
+go build -ldflags "-X github.com/onemapgis/onemap.Version=$version" -o bin/onemap ./cmd/onemap
+
+exec go run ./cmd/onemap-bench --onemap bin/onemap "$@"
