@@ -19,6 +19,8 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/api/layers/:layer/features", s.handleFeaturesList)
 	r.GET("/api/layers/:layer/features/:id", s.handleFeatureGet)
 
+	s.addQueryRoutes(r)
+
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
 	r.GET("/styles/:tileset", s.handleStyle)

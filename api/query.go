@@ -1,0 +1,341 @@
+package api
+
+import (
+	"cmp"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/geofile"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+// Limits of the spatial queries.
+const (
+	maxNearbyK      = 100
+	maxRadius       = 50_000 // metres
+	maxAroundPerSet = 500    // features listed per layer around an incident
+)
+
+// addQueryRoutes lists the spatial queries of emergency command.
+func (s *Server) addQueryRoutes(r *gin.Engine) {
+	r.GET("/api/nearby", s.handleNearby)
+	r.GET("/api/locate", s.handleLocate)
+	r.GET("/api/around", s.handleAround)
+}
+
+// parsePoint reads the lon and lat query parameters.
+func parsePoint(q map[string][]string) (orb.Point, error) {
+	var p orb.Point
+	for i, name := range []string{"lon", "lat"} {
+		v := strings.TrimSpace(first(q, name))
+		if v == "" {
+			return p, onemap.Errorf(onemap.EINVALID, "%s is required (WGS-84 degrees)", name)
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return p, onemap.Errorf(onemap.EINVALID, "%s: %q is not a number", name, v)
+		}
+		if limit := []float64{180, 90}[i]; f < -limit || f > limit {
+			return p, onemap.Errorf(onemap.EINVALID, "%s: %v is outside [-%v, %v]", name, f, limit, limit)
+		}
+		p[i] = f
+	}
+	return p, nil
+}
+
+func first(q map[string][]string, name string) string {
+	if v := q[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// parseRadius reads a radius in metres within (0, maxRadius]; "" is def.
+func parseRadius(s string, def float64) (float64, error) {
+	if s == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, onemap.Errorf(onemap.EINVALID, "radius: %q is not a number of metres", s)
+	}
+	if f <= 0 || f > maxRadius {
+		return 0, onemap.Errorf(onemap.EINVALID, "radius: %v m is outside (0, %d]", f, maxRadius)
+	}
+	return f, nil
+}
+
+// pointLayers returns the point layers a query names (a comma list; ""
+// means every point layer the caller may read), refusing one the caller may
+// not read, or that is not a point layer.
+func (s *Server) pointLayers(role onemap.Role, list string) ([]onemap.Layer, error) {
+	var out []onemap.Layer
+	if list == "" {
+		for _, l := range s.policy.Readable(role, s.catalog) {
+			if l.Geometry == onemap.GeometryPoint {
+				out = append(out, l)
+			}
+		}
+		return out, nil
+	}
+	for _, id := range strings.Split(list, ",") {
+		l, err := s.catalog.Layer(strings.TrimSpace(id))
+		if err != nil || !s.policy.CanRead(role, l.ID) {
+			return nil, onemap.Errorf(onemap.ENOTFOUND, "layers: layer %q not found", id)
+		}
+		if l.Geometry != onemap.GeometryPoint {
+			return nil, onemap.Errorf(onemap.EINVALID, "layers: %s are not points (use /api/locate for grids)", l.ID)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// attributeFilter keeps records whose fields hold one of the listed values:
+// kind, level and status, each a comma list, on the layers that have them.
+type attributeFilter map[string][]string
+
+func parseAttributeFilter(q map[string][]string, layers []onemap.Layer) (attributeFilter, error) {
+	f := attributeFilter{}
+	for _, name := range []string{"kind", "level", "status"} {
+		v := first(q, name)
+		if v == "" {
+			continue
+		}
+		has := false
+		for i := range layers {
+			_, ok := layers[i].Field(name)
+			has = has || ok
+		}
+		if !has {
+			return nil, onemap.Errorf(onemap.EINVALID, "%s: none of the layers asked for has a field %q", name, name)
+		}
+		f[name] = strings.Split(v, ",")
+	}
+	return f, nil
+}
+
+// keep returns the filter for one layer, combined with the role's level
+// rule; nil keeps all.
+func (f attributeFilter) keep(l *onemap.Layer, levels []string) func(*onemap.Record) bool {
+	type test struct {
+		at     int
+		values []string
+	}
+	var tests []test
+	for name, values := range f {
+		if at := l.FieldIndex(name); at >= 0 {
+			tests = append(tests, test{at, values})
+		}
+	}
+	if levels != nil {
+		tests = append(tests, test{l.FieldIndex("level"), levels})
+	}
+	if len(tests) == 0 {
+		return nil
+	}
+	return func(r *onemap.Record) bool {
+		for _, t := range tests {
+			v, _ := r.Value(t.at).(string)
+			if !slices.Contains(t.values, v) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// recordJSON is a feature of the replica as GeoJSON, with the fields the
+// role may see and, where given, its distance.
+func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, withDistance bool) *geojson.Feature {
+	props := make(map[string]any, len(l.Fields))
+	for i, f := range l.Fields {
+		props[f.Name] = h.Record.Value(i)
+	}
+	gf := geofile.ToGeoJSON(&onemap.Feature{ID: h.Record.ID, Layer: l.ID, Version: int(h.Record.Version),
+		Geometry: h.Record.Geometry, Properties: s.policy.Project(role, l, props)})
+	gf.Properties["layer"] = l.ID
+	if withDistance {
+		gf.Properties["distance_m"] = math.Round(h.Distance*100) / 100
+	}
+	return gf
+}
+
+// handleNearby answers /api/nearby: the k nearest features of each point
+// layer asked for to a point, nearest first, with geodesic distances.
+func (s *Server) handleNearby(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "lon", "lat", "layers", "k", "radius", "kind", "level", "status"); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	p, err := parsePoint(q)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	k, err := parseInt("k", q.Get("k"), 10, 1, maxNearbyK)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	radius, err := parseRadius(q.Get("radius"), 0)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	role := roleOf(c)
+	layers, err := s.pointLayers(role, q.Get("layers"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	filter, err := parseAttributeFilter(q, layers)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	snap := s.replica.Snapshot()
+	out := gin.H{}
+	for i := range layers {
+		l := &layers[i]
+		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, s.policy.Rule(role, l.ID).Levels))
+		fs := make([]*geojson.Feature, len(hits))
+		for j, h := range hits {
+			fs[j] = s.recordJSON(role, l, h, true)
+		}
+		out[l.ID] = gin.H{"type": "FeatureCollection", "features": fs}
+	}
+	c.JSON(http.StatusOK, gin.H{"point": p, "k": k, "layers": out})
+}
+
+// gridJSON is one grid of a locate or around answer.
+type gridJSON struct {
+	ID          int64   `json:"id"`
+	Level       any     `json:"level"`
+	Code        any     `json:"code"`
+	Name        any     `json:"name"`
+	WorkerName  any     `json:"worker_name,omitempty"`
+	WorkerPhone any     `json:"worker_phone,omitempty"`
+	Distance    float64 `json:"distance_m"`
+}
+
+// levelRank orders grid levels from the county down.
+func levelRank(l *onemap.Layer, r *onemap.Record) int {
+	f, _ := l.Field("level")
+	return slices.Index(f.Enum, asString(r.Value(l.FieldIndex("level"))))
+}
+
+func asString(v any) string { s, _ := v.(string); return s }
+
+// grids returns grids as the role may see them: nearest first, and of those
+// that hold the point, the county first.
+func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
+	l, _ := s.catalog.Layer(onemap.LayerGrids)
+	slices.SortFunc(hits, func(a, b inmem.Hit) int {
+		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(levelRank(&l, a.Record), levelRank(&l, b.Record)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Record.ID, b.Record.ID)
+	})
+	out := make([]gridJSON, 0, len(hits))
+	for _, h := range hits {
+		props := s.recordJSON(role, &l, h, false).Properties
+		out = append(out, gridJSON{ID: h.Record.ID, Level: props["level"], Code: props["code"], Name: props["name"],
+			WorkerName: props["worker_name"], WorkerPhone: props["worker_phone"], Distance: math.Round(h.Distance*100) / 100})
+	}
+	return out
+}
+
+// handleLocate answers /api/locate: the chain of grids that hold a point,
+// county first, with each grid's worker as the role may see them.
+func (s *Server) handleLocate(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "lon", "lat"); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	p, err := parsePoint(q)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	role := roleOf(c)
+	if !s.policy.CanRead(role, onemap.LayerGrids) {
+		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
+		return
+	}
+	l, _ := s.catalog.Layer(onemap.LayerGrids)
+	keep := attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)
+	var hits []inmem.Hit
+	for _, r := range s.replica.Snapshot().Containing(l.ID, p, keep) {
+		hits = append(hits, inmem.Hit{Record: r})
+	}
+	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.grids(role, hits)})
+}
+
+// handleAround answers /api/around: for a point and a radius, every feature
+// of every point layer the caller may read around it, nearest first, with
+// counts per layer and level, and the grids that hold the point or come
+// within the radius, with their workers. Layers the role may only count
+// (LayerCounts) give counts and no features.
+func (s *Server) handleAround(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "lon", "lat", "radius"); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	p, err := parsePoint(q)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	radius, err := parseRadius(q.Get("radius"), 1000)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	role := roleOf(c)
+	snap := s.replica.Snapshot()
+	layers := gin.H{}
+	for _, l := range s.catalog.Layers() {
+		rule := s.policy.Rule(role, l.ID)
+		if l.Geometry != onemap.GeometryPoint || rule.Access == onemap.LayerNone {
+			continue
+		}
+		hits := snap.WithinDistance(l.ID, p, radius, attributeFilter{}.keep(&l, rule.Levels))
+		byLevel := map[string]int{}
+		if at := l.FieldIndex("level"); at >= 0 {
+			for _, h := range hits {
+				byLevel[asString(h.Record.Value(at))]++
+			}
+		}
+		entry := gin.H{"count": len(hits), "by_level": byLevel}
+		if rule.Access >= onemap.LayerRead {
+			shown := hits[:min(len(hits), maxAroundPerSet)]
+			fs := make([]*geojson.Feature, len(shown))
+			for i, h := range shown {
+				fs[i] = s.recordJSON(role, &l, h, true)
+			}
+			entry["features"] = fs
+			entry["truncated"] = len(hits) > len(shown)
+		}
+		layers[l.ID] = entry
+	}
+	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
+	if s.policy.CanRead(role, onemap.LayerGrids) {
+		l, _ := s.catalog.Layer(onemap.LayerGrids)
+		out["grids"] = s.grids(role, snap.Touching(l.ID, p, radius, attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)))
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,170 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+)
+
+type queryFeature struct {
+	ID         int64          `json:"id"`
+	Properties map[string]any `json:"properties"`
+}
+
+type nearbyJSON struct {
+	Layers map[string]struct {
+		Features []queryFeature `json:"features"`
+	} `json:"layers"`
+}
+
+type gridsJSON struct {
+	Grids []struct {
+		ID          int64   `json:"id"`
+		Level       string  `json:"level"`
+		Name        string  `json:"name"`
+		WorkerName  string  `json:"worker_name"`
+		WorkerPhone string  `json:"worker_phone"`
+		Distance    float64 `json:"distance_m"`
+	} `json:"grids"`
+}
+
+type aroundJSON struct {
+	Layers map[string]struct {
+		Count    int            `json:"count"`
+		ByLevel  map[string]int `json:"by_level"`
+		Features []queryFeature `json:"features"`
+	} `json:"layers"`
+	gridsJSON
+}
+
+// The county seat of Wuding.
+const seat = "lon=102.4063&lat=25.5302"
+
+func TestNearby(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	resp, body := get(t, srv.URL+"/api/nearby?"+seat+"&layers=cameras,stations&k=5&status=online")
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	n := decode[nearbyJSON](t, body)
+	if len(n.Layers) != 2 || len(n.Layers["cameras"].Features) != 5 || len(n.Layers["stations"].Features) != 5 {
+		t.Fatalf("nearby: %.300s", body)
+	}
+	last := -1.0
+	for _, f := range n.Layers["cameras"].Features {
+		d := f.Properties["distance_m"].(float64)
+		if d < last || f.Properties["status"] != "online" || f.Properties["layer"] != "cameras" {
+			t.Errorf("camera %d: distance %v after %v, status %v", f.ID, d, last, f.Properties["status"])
+		}
+		last = d
+	}
+	// Within a radius only.
+	_, body = get(t, srv.URL+"/api/nearby?"+seat+"&layers=risk_points&k=100&radius=300")
+	for _, f := range decode[nearbyJSON](t, body).Layers["risk_points"].Features {
+		if f.Properties["distance_m"].(float64) > 300 {
+			t.Errorf("risk point %d at %v m, past the radius", f.ID, f.Properties["distance_m"])
+		}
+	}
+	// The public: stations only, public fields only.
+	pub := newServer(t, onemap.RolePublic)
+	_, body = get(t, pub.URL+"/api/nearby?"+seat)
+	n = decode[nearbyJSON](t, body)
+	if len(n.Layers) != 1 || len(n.Layers["stations"].Features) != 10 {
+		t.Errorf("public nearby: %.300s", body)
+	}
+	for _, p := range []string{"/api/nearby?" + seat + "&layers=cameras", "/api/nearby?" + seat + "&layers=households"} {
+		if resp, body := get(t, pub.URL+p); resp.StatusCode != 404 {
+			t.Errorf("public GET %s = %d %s", p, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestLocate(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	_, body := get(t, srv.URL+"/api/locate?"+seat)
+	g := decode[gridsJSON](t, body)
+	var levels []string
+	for _, x := range g.Grids {
+		levels = append(levels, x.Level)
+		if x.Level != "county" && (x.WorkerName == "" || x.WorkerPhone == "") {
+			t.Errorf("%s grid %s has no worker: %+v", x.Level, x.Name, x)
+		}
+	}
+	if strings.Join(levels, ",") != "county,township,village,group" {
+		t.Errorf("locate: levels %v, want the chain county to group: %s", levels, body)
+	}
+	// The public sees township and village, without workers.
+	pub := newServer(t, onemap.RolePublic)
+	_, body = get(t, pub.URL+"/api/locate?"+seat)
+	g = decode[gridsJSON](t, body)
+	if len(g.Grids) != 2 || g.Grids[0].Level != "township" || g.Grids[1].Level != "village" || strings.Contains(string(body), "worker") {
+		t.Errorf("public locate: %s", body)
+	}
+	// Outside the county: no grid.
+	_, body = get(t, srv.URL+"/api/locate?lon=100&lat=20")
+	if g := decode[gridsJSON](t, body); len(g.Grids) != 0 {
+		t.Errorf("locate far away: %s", body)
+	}
+}
+
+func TestAround(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	_, body := get(t, srv.URL+"/api/around?"+seat+"&radius=800")
+	a := decode[aroundJSON](t, body)
+	for _, l := range []string{"risk_points", "households", "cameras", "stations"} {
+		e, ok := a.Layers[l]
+		if !ok || e.Count == 0 || len(e.Features) != min(e.Count, 500) {
+			t.Errorf("around: %s count %d, %d features", l, e.Count, len(e.Features))
+		}
+		sum := 0
+		for _, n := range e.ByLevel {
+			sum += n
+		}
+		if l != "cameras" && sum != e.Count {
+			t.Errorf("around: %s by level %v adds up to %d, count %d", l, e.ByLevel, sum, e.Count)
+		}
+	}
+	if len(a.Grids) < 4 || a.Grids[0].Level != "county" || a.Grids[0].Distance != 0 {
+		t.Errorf("around: grids %+v", a.Grids)
+	}
+	// A planner counts risk points and households but sees none of them.
+	planner := newServer(t, onemap.RolePlanner)
+	_, body = get(t, planner.URL+"/api/around?"+seat+"&radius=800")
+	p := decode[aroundJSON](t, body)
+	if p.Layers["risk_points"].Count != a.Layers["risk_points"].Count || len(p.Layers["risk_points"].Features) != 0 {
+		t.Errorf("planner around: risk points %+v", p.Layers["risk_points"])
+	}
+	if _, ok := p.Layers["cameras"]; ok {
+		t.Errorf("planner around lists cameras")
+	}
+}
+
+func TestQueries_badInput(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{"/api/nearby?lat=25", "lon is required"},
+		{"/api/nearby?lon=abc&lat=25", "lon: \"abc\" is not a number"},
+		{"/api/nearby?lon=102&lat=95", "lat: 95 is outside"},
+		{"/api/nearby?lon=NaN&lat=25", "not a number"},
+		{"/api/nearby?" + seat + "&k=0", "k: 0 is outside"},
+		{"/api/nearby?" + seat + "&k=1000", "k: 1000 is outside"},
+		{"/api/nearby?" + seat + "&radius=-5", "radius"},
+		{"/api/nearby?" + seat + "&radius=1e9", "radius"},
+		{"/api/nearby?" + seat + "&layers=grids", "not points"},
+		{"/api/nearby?" + seat + "&layers=stations&status=online", "status: none of the layers"},
+		{"/api/nearby?" + seat + "&colour=red", "unknown query parameter \"colour\""},
+		{"/api/around?" + seat + "&radius=50001", "radius"},
+		{"/api/locate?lon=102", "lat is required"},
+	} {
+		resp, body := get(t, srv.URL+tc.path)
+		if e := decode[errorJSON](t, body); resp.StatusCode != 400 || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("GET %s = %d %s; want 400 with %q", tc.path, resp.StatusCode, body, tc.want)
+		}
+	}
+	if resp, body := get(t, srv.URL+"/api/nearby?"+seat+"&layers=nope"); resp.StatusCode != 404 {
+		t.Errorf("unknown layer: %d %s", resp.StatusCode, body)
+	}
+}

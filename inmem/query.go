@@ -1,0 +1,171 @@
+package inmem
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// Hit is a feature found near a point, and how far it is (metres on the
+// WGS-84 ellipsoid; 0 for a polygon that holds the point).
+type Hit struct {
+	Record   *onemap.Record
+	Distance float64
+}
+
+// farthest is more than any distance on Earth.
+const farthest = 20_100_000.0
+
+// byDistance orders hits nearest first, then by id.
+func byDistance(a, b Hit) int {
+	if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Record.ID, b.Record.ID)
+}
+
+// Nearby returns the k point features of the layer nearest to p that keep
+// accepts (nil keeps all), nearest first, ties by id; with radius > 0, only
+// those within radius metres. Distances are geodesic. It widens its search
+// from a kilometre until it has k features or has looked as far as it may.
+func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep func(*onemap.Record) bool) []Hit {
+	if k <= 0 {
+		return nil
+	}
+	limit := farthest
+	if radius > 0 {
+		limit = radius
+	}
+	for r := math.Min(1000, limit); ; r = math.Min(r*4, limit) {
+		hits := s.WithinDistance(layer, p, r, keep)
+		if len(hits) >= k || r >= limit {
+			if len(hits) > k {
+				hits = hits[:k]
+			}
+			return hits
+		}
+	}
+}
+
+// WithinDistance returns the point features of the layer within r metres
+// of p (geodesic, inclusive) that keep accepts, nearest first.
+func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
+	var hits []Hit
+	s.Search(layer, circleBound(p, r), func(rec *onemap.Record) bool {
+		q, ok := rec.Geometry.(orb.Point)
+		if !ok || keep != nil && !keep(rec) {
+			return true
+		}
+		if d := Distance(p, q); d <= r {
+			hits = append(hits, Hit{Record: rec, Distance: d})
+		}
+		return true
+	})
+	slices.SortFunc(hits, byDistance)
+	return hits
+}
+
+// Containing returns the polygon features of the layer that hold p (on the
+// boundary counts as in), ordered by id.
+func (s *Snapshot) Containing(layer string, p orb.Point, keep func(*onemap.Record) bool) []*onemap.Record {
+	var out []*onemap.Record
+	s.Search(layer, p.Bound(), func(rec *onemap.Record) bool {
+		if keep != nil && !keep(rec) {
+			return true
+		}
+		if contains(rec.Geometry, p) {
+			out = append(out, rec)
+		}
+		return true
+	})
+	slices.SortFunc(out, func(a, b *onemap.Record) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Touching returns the polygon features of the layer that hold p or come
+// within r metres of it, with their distances (0 for those holding p),
+// nearest first. Distances to outlines are measured in a plane tangent at p,
+// within a fraction of a percent of the geodesic ones at the radii of an
+// incident (up to tens of kilometres).
+func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
+	var hits []Hit
+	toPlane := tangentPlane(p)
+	s.Search(layer, circleBound(p, r), func(rec *onemap.Record) bool {
+		if keep != nil && !keep(rec) {
+			return true
+		}
+		if contains(rec.Geometry, p) {
+			hits = append(hits, Hit{Record: rec})
+			return true
+		}
+		if d := outlineDistance(rec.Geometry, toPlane); d <= r {
+			hits = append(hits, Hit{Record: rec, Distance: d})
+		}
+		return true
+	})
+	slices.SortFunc(hits, byDistance)
+	return hits
+}
+
+func contains(g orb.Geometry, p orb.Point) bool {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return planar.PolygonContains(g, p)
+	case orb.MultiPolygon:
+		return planar.MultiPolygonContains(g, p)
+	}
+	return false
+}
+
+// tangentPlane returns a projection of lon/lat to metres east and north of
+// p, using the ellipsoid's radii of curvature at p.
+func tangentPlane(p orb.Point) func(orb.Point) orb.Point {
+	rad := math.Pi / 180
+	sinLat := math.Sin(p[1] * rad)
+	e2 := wgs84F * (2 - wgs84F)
+	w := math.Sqrt(1 - e2*sinLat*sinLat)
+	n := wgs84A / w                      // prime vertical
+	m := wgs84A * (1 - e2) / (w * w * w) // meridian
+	kx, ky := n*math.Cos(p[1]*rad)*rad, m*rad
+	return func(q orb.Point) orb.Point { return orb.Point{(q[0] - p[0]) * kx, (q[1] - p[1]) * ky} }
+}
+
+// outlineDistance returns the distance from the origin of the plane to the
+// nearest point of a polygon's outline (rings), in the plane's units.
+func outlineDistance(g orb.Geometry, toPlane func(orb.Point) orb.Point) float64 {
+	best := math.Inf(1)
+	ring := func(r orb.Ring) {
+		for i := 1; i < len(r); i++ {
+			a, b := toPlane(r[i-1]), toPlane(r[i])
+			best = math.Min(best, segmentDistance(a, b))
+		}
+	}
+	switch g := g.(type) {
+	case orb.Polygon:
+		for _, r := range g {
+			ring(r)
+		}
+	case orb.MultiPolygon:
+		for _, poly := range g {
+			for _, r := range poly {
+				ring(r)
+			}
+		}
+	}
+	return best
+}
+
+// segmentDistance returns the distance from the origin to segment ab.
+func segmentDistance(a, b orb.Point) float64 {
+	d := orb.Point{b[0] - a[0], b[1] - a[1]}
+	l2 := d[0]*d[0] + d[1]*d[1]
+	t := 0.0
+	if l2 > 0 {
+		t = math.Max(0, math.Min(1, -(a[0]*d[0]+a[1]*d[1])/l2))
+	}
+	return math.Hypot(a[0]+t*d[0], a[1]+t*d[1])
+}
