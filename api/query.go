@@ -28,6 +28,8 @@ func (s *Server) addQueryRoutes(r *gin.Engine) {
 	r.GET("/api/nearby", s.handleNearby)
 	r.GET("/api/locate", s.handleLocate)
 	r.GET("/api/around", s.handleAround)
+	r.GET("/api/stats/grids", s.handleGridStats)
+	r.GET("/api/stats/grids/:id", s.handleGridStats)
 }
 
 // parsePoint reads the lon and lat query parameters.

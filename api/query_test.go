@@ -168,3 +168,74 @@ func TestQueries_badInput(t *testing.T) {
 		t.Errorf("unknown layer: %d %s", resp.StatusCode, body)
 	}
 }
+
+type statsJSON struct {
+	Grid     *gridStatsEntry  `json:"grid"`
+	Children []gridStatsEntry `json:"children"`
+}
+
+type gridStatsEntry struct {
+	ID    int64  `json:"id"`
+	Level string `json:"level"`
+	Stats map[string]struct {
+		Total int            `json:"total"`
+		Count map[string]int `json:"count"`
+	} `json:"stats"`
+}
+
+func TestGridStats(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	_, body := get(t, srv.URL+"/api/stats/grids")
+	top := decode[statsJSON](t, body)
+	if len(top.Children) != 1 || top.Children[0].Level != "county" || top.Children[0].Stats["cameras"].Total != 15128 {
+		t.Fatalf("top: %.400s", body)
+	}
+	// Drill down: county → townships → villages, each level adding up.
+	id := top.Children[0].ID
+	for depth, level := range []string{"township", "village"} {
+		resp, body := get(t, srv.URL+"/api/stats/grids/"+itoa(id))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		st := decode[statsJSON](t, body)
+		if len(st.Children) == 0 {
+			t.Fatalf("grid %d has no children", id)
+		}
+		for _, layer := range []string{"risk_points", "households", "cameras", "stations"} {
+			sum := 0
+			for _, ch := range st.Children {
+				if ch.Level != level {
+					t.Errorf("depth %d: child %d is a %s grid", depth, ch.ID, ch.Level)
+				}
+				sum += ch.Stats[layer].Total
+			}
+			if sum != st.Grid.Stats[layer].Total {
+				t.Errorf("grid %d: children hold %d %s, it %d", id, sum, layer, st.Grid.Stats[layer].Total)
+			}
+		}
+		id = st.Children[0].ID
+	}
+	// The public: townships at the top, stations only.
+	pub := newServer(t, onemap.RolePublic)
+	_, body = get(t, pub.URL+"/api/stats/grids")
+	p := decode[statsJSON](t, body)
+	if len(p.Children) != 11 {
+		t.Errorf("public top: %d grids, want the 11 townships", len(p.Children))
+	}
+	for _, ch := range p.Children {
+		if len(ch.Stats) != 1 || ch.Stats["stations"].Total == 0 {
+			t.Errorf("public stats of %d: %+v", ch.ID, ch.Stats)
+		}
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/api/stats/grids/abc", 400}, {"/api/stats/grids/99999999", 404}, {"/api/stats/grids?x=1", 400}} {
+		if resp, body := get(t, srv.URL+tc.path); resp.StatusCode != tc.status {
+			t.Errorf("GET %s = %d %s", tc.path, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := get(t, pub.URL+"/api/stats/grids/"+itoa(top.Children[0].ID)); resp.StatusCode != 404 {
+		t.Errorf("public reads the county grid's stats: %d", resp.StatusCode)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -81,6 +82,7 @@ type Server struct {
 	static  http.Handler
 	cache   *tiles.Cache
 	cfg     Config
+	tallies atomic.Pointer[tallyMemo] // grid statistics of the latest snapshot asked for
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+)
+
+// tallyMemo keeps the grid tallies of one snapshot.
+type tallyMemo struct {
+	snap    *inmem.Snapshot
+	tallies map[int64]inmem.Tally
+}
+
+// gridTallies returns the tallies of the current snapshot, computing them
+// once per snapshot.
+func (s *Server) gridTallies() (*inmem.Snapshot, map[int64]inmem.Tally) {
+	snap := s.replica.Snapshot()
+	if m := s.tallies.Load(); m != nil && m.snap == snap {
+		return snap, m.tallies
+	}
+	m := &tallyMemo{snap: snap, tallies: snap.GridTallies(s.catalog)}
+	s.tallies.Store(m)
+	return snap, m.tallies
+}
+
+type layerTallyJSON struct {
+	Total int            `json:"total"`
+	By    string         `json:"by"`
+	Count map[string]int `json:"count"`
+}
+
+type gridStatsJSON struct {
+	gridJSON
+	Stats map[string]layerTallyJSON `json:"stats"`
+}
+
+// gridStats is a grid and its tally, as the role may see them: layers it
+// may not count are left out.
+func (s *Server) gridStats(role onemap.Role, g *onemap.Record, t inmem.Tally) gridStatsJSON {
+	out := gridStatsJSON{gridJSON: s.grids(role, []inmem.Hit{{Record: g}})[0], Stats: map[string]layerTallyJSON{}}
+	for _, l := range s.catalog.Layers() {
+		field := inmem.TallyField(l.ID)
+		if field == "" || s.policy.Rule(role, l.ID).Access < onemap.LayerCounts {
+			continue
+		}
+		count := t[l.ID]
+		if count == nil {
+			count = map[string]int{}
+		}
+		out.Stats[l.ID] = layerTallyJSON{Total: t.Total(l.ID), By: field, Count: count}
+	}
+	return out
+}
+
+// handleGridStats answers /api/stats/grids and /api/stats/grids/{id}: a grid
+// (without an id, the top grids) with, per point layer the caller may
+// count, how many features it holds and how many of each level, status or
+// kind; and the same for each of its children, to drill down from the
+// county to the groups. The children of a grid add up to it where they
+// cover it.
+func (s *Server) handleGridStats(c *gin.Context) {
+	if err := checkQuery(c.Request.URL.Query()); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	role := roleOf(c)
+	l, err := s.catalog.Layer(onemap.LayerGrids)
+	if err != nil || !s.policy.CanRead(role, l.ID) {
+		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
+		return
+	}
+	keep := attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)
+	parentAt := l.FieldIndex("parent_id")
+	snap, tallies := s.gridTallies()
+	var parent int64
+	out := gin.H{}
+	if v := c.Param("id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "grid id %q is not a positive integer", v))
+			return
+		}
+		g, ok := snap.Get(l.ID, id)
+		if !ok || keep != nil && !keep(g) {
+			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", id))
+			return
+		}
+		out["grid"] = s.gridStats(role, g, tallies[id])
+		parent = id
+	}
+	// The children: grids whose parent is the grid, or, at the top, grids
+	// whose parent the role cannot see (for the public: the townships).
+	var children []gridStatsJSON
+	snap.Ascend(l.ID, 0, func(g *onemap.Record) bool {
+		if keep != nil && !keep(g) {
+			return true
+		}
+		p, _ := g.Value(parentAt).(int64)
+		top := parent == 0
+		if top {
+			if pg, ok := snap.Get(l.ID, p); ok && (keep == nil || keep(pg)) {
+				return true
+			}
+		} else if p != parent {
+			return true
+		}
+		children = append(children, s.gridStats(role, g, tallies[g.ID]))
+		return true
+	})
+	slices.SortFunc(children, func(a, b gridStatsJSON) int { return cmp.Compare(a.ID, b.ID) })
+	out["children"] = children
+	c.JSON(http.StatusOK, out)
+}
