@@ -28,6 +28,7 @@ func (s *Server) addQueryRoutes(r *gin.Engine) {
 	r.GET("/api/nearby", s.handleNearby)
 	r.GET("/api/locate", s.handleLocate)
 	r.GET("/api/around", s.handleAround)
+	r.GET("/api/search", s.handleSearch)
 	r.GET("/api/stats/grids", s.handleGridStats)
 	r.GET("/api/stats/grids/:id", s.handleGridStats)
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -237,5 +238,77 @@ func TestGridStats(t *testing.T) {
 	}
 	if resp, _ := get(t, pub.URL+"/api/stats/grids/"+itoa(top.Children[0].ID)); resp.StatusCode != 404 {
 		t.Errorf("public reads the county grid's stats: %d", resp.StatusCode)
+	}
+}
+
+type searchJSON struct {
+	Point   []float64 `json:"point"`
+	Results []struct {
+		Layer   string `json:"layer"`
+		ID      int64  `json:"id"`
+		Name    string `json:"name"`
+		Code    string `json:"code"`
+		Matched string `json:"matched"`
+	} `json:"results"`
+	gridsJSON
+}
+
+func TestSearch(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	search := func(srvURL, q string) searchJSON {
+		t.Helper()
+		resp, body := get(t, srvURL+"/api/search?q="+url.QueryEscape(q))
+		if resp.StatusCode != 200 {
+			t.Fatalf("search %q: %d %s", q, resp.StatusCode, body)
+		}
+		return decode[searchJSON](t, body)
+	}
+	// A whole name first, then names that start with it, then the rest.
+	r := search(srv.URL, "狮山镇")
+	if len(r.Results) < 3 || r.Results[0].Name != "狮山镇" || r.Results[0].Layer != "grids" || r.Results[0].Code != "532329101000" {
+		t.Fatalf("狮山镇: %+v", r.Results)
+	}
+	for _, x := range r.Results {
+		if !strings.Contains(x.Name, "狮山镇") && !strings.HasPrefix(x.Code, "狮山镇") {
+			t.Errorf("狮山镇 finds %+v", x)
+		}
+	}
+	// Partial names.
+	if r := search(srv.URL, "综治"); len(r.Results) == 0 || !strings.Contains(r.Results[0].Name, "综治") {
+		t.Errorf("综治: %+v", r.Results)
+	}
+	// A statistical code prefix: the township and what lies under it.
+	r = search(srv.URL, "532329101")
+	if len(r.Results) == 0 || r.Results[0].Code != "532329101000" {
+		t.Errorf("532329101: %+v", r.Results)
+	}
+	for _, x := range r.Results {
+		if !strings.HasPrefix(x.Code, "532329101") {
+			t.Errorf("532329101 finds %+v", x)
+		}
+	}
+	// A camera's device code.
+	if r := search(srv.URL, "53232901001320000001"); len(r.Results) != 1 || r.Results[0].Layer != "cameras" {
+		t.Errorf("device code: %+v", r.Results)
+	}
+	// Coordinates: decimal and DMS find the same grids.
+	a, b := search(srv.URL, "102.4063,25.5302"), search(srv.URL, `102°24'22.68"E 25°31'48.72"N`)
+	if len(a.Grids) != 4 || len(b.Grids) != 4 || a.Grids[3].ID != b.Grids[3].ID {
+		t.Errorf("coordinates: %+v / %+v", a.Grids, b.Grids)
+	}
+	// The public finds no camera, by name or code, and no personal field.
+	pub := newServer(t, onemap.RolePublic)
+	for _, q := range []string{"门口", "53232901001320000001"} {
+		for _, x := range search(pub.URL, q).Results {
+			if x.Layer != "stations" && x.Layer != "grids" {
+				t.Errorf("public search %q finds %s %d", q, x.Layer, x.ID)
+			}
+		}
+	}
+	for _, tc := range []struct{ q, want string }{{"", "q is required"}, {"200,95", "out of range"}, {strings.Repeat("镇", 101), "at most 100"}} {
+		resp, body := get(t, srv.URL+"/api/search?q="+url.QueryEscape(tc.q))
+		if e := decode[errorJSON](t, body); resp.StatusCode != 400 || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("search %q = %d %s", tc.q, resp.StatusCode, body)
+		}
 	}
 }
