@@ -29,6 +29,8 @@ func (s *Server) addQueryRoutes(r *gin.Engine) {
 	r.GET("/api/locate", s.handleLocate)
 	r.GET("/api/around", s.handleAround)
 	r.GET("/api/search", s.handleSearch)
+	r.GET("/api/within", s.handleWithin)
+	r.POST("/api/within", s.handleWithin)
 	r.GET("/api/stats/grids", s.handleGridStats)
 	r.GET("/api/stats/grids/:id", s.handleGridStats)
 }

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -310,5 +312,108 @@ func TestSearch(t *testing.T) {
 		if e := decode[errorJSON](t, body); resp.StatusCode != 400 || !strings.Contains(e.Error, tc.want) {
 			t.Errorf("search %q = %d %s", tc.q, resp.StatusCode, body)
 		}
+	}
+}
+
+type withinJSON struct {
+	Layers map[string]struct {
+		Count    int            `json:"count"`
+		ByKind   map[string]int `json:"by_kind"`
+		ByLevel  map[string]int `json:"by_level"`
+		Features []queryFeature `json:"features"`
+		Next     string         `json:"next"`
+	} `json:"layers"`
+}
+
+func post(t *testing.T, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func TestWithin(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	// A box: paging through cameras gives each once, count features.
+	box := "bbox=102.38,25.51,102.43,25.55"
+	_, body := get(t, srv.URL+"/api/within?"+box+"&layers=cameras,risk_points&limit=100")
+	w := decode[withinJSON](t, body)
+	cams := w.Layers["cameras"]
+	if cams.Count <= 100 || len(cams.Features) != 100 || cams.Next == "" {
+		t.Fatalf("cameras in the box: count %d, %d features, next %q", cams.Count, len(cams.Features), cams.Next)
+	}
+	seen := map[int64]bool{}
+	for next := ""; ; {
+		_, body := get(t, srv.URL+"/api/within?"+box+"&layers=cameras&limit=100&after="+next)
+		page := decode[withinJSON](t, body).Layers["cameras"]
+		for _, f := range page.Features {
+			if seen[f.ID] {
+				t.Fatalf("camera %d on two pages", f.ID)
+			}
+			seen[f.ID] = true
+		}
+		if next = page.Next; next == "" {
+			break
+		}
+	}
+	if len(seen) != cams.Count {
+		t.Errorf("paged through %d cameras, count %d", len(seen), cams.Count)
+	}
+	sum := 0
+	for _, n := range w.Layers["risk_points"].ByLevel {
+		sum += n
+	}
+	if sum != w.Layers["risk_points"].Count {
+		t.Errorf("risk points by level %v add up to %d, count %d", w.Layers["risk_points"].ByLevel, sum, w.Layers["risk_points"].Count)
+	}
+	// A drawn polygon equal to the box finds the same.
+	poly := `{"geometry": {"type": "Polygon", "coordinates": [[[102.38,25.51],[102.43,25.51],[102.43,25.55],[102.38,25.55],[102.38,25.51]]]}, "layers": ["cameras"], "limit": 1000}`
+	resp, body := post(t, srv.URL+"/api/within", poly)
+	if p := decode[withinJSON](t, body).Layers["cameras"]; resp.StatusCode != 200 || p.Count != cams.Count {
+		t.Errorf("polygon: %d, count %d, box %d", resp.StatusCode, p.Count, cams.Count)
+	}
+	// A circle.
+	_, body = get(t, srv.URL+"/api/within?"+seat+"&radius=500&layers=stations,grids")
+	c := decode[withinJSON](t, body)
+	if c.Layers["stations"].Count == 0 || c.Layers["grids"].Count < 4 {
+		t.Errorf("circle: %s", body)
+	}
+	// A planner counts households, sees none.
+	planner := newServer(t, onemap.RolePlanner)
+	_, body = get(t, planner.URL+"/api/within?"+box+"&layers=households")
+	if h := decode[withinJSON](t, body).Layers["households"]; h.Count == 0 || h.Features != nil {
+		t.Errorf("planner: %s", body)
+	}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"GET", "/api/within", "", "an area is required"},
+		{"GET", "/api/within?bbox=1,2,3&layers=cameras", "", "bbox"},
+		{"GET", "/api/within?" + seat, "", "radius is required"},
+		{"GET", "/api/within?" + box + "&" + seat + "&radius=5", "", "either bbox"},
+		{"GET", "/api/within?" + box + "&limit=5000", "", "limit"},
+		{"POST", "/api/within", `{"geometry": {"type": "Point", "coordinates": [102, 25]}}`, "want a Polygon"},
+		{"POST", "/api/within", `{"geometry": {"type": "Polygon", "coordinates": [[[102,25],[103,26],[103,25],[102,26],[102,25]]]}}`, "self-intersection"},
+		{"POST", "/api/within", `{"geometry": {"type": "Polygon", "coordinates": [[[102,25],[103,25],[103,26]]]}}`, "not closed"},
+		{"POST", "/api/within", `{"geometry": {"type": "Polygon", "coordinates": [[[90,10],[120,10],[120,40],[90,40],[90,10]]]}}`, "km²"},
+		{"POST", "/api/within", `{"geometry": {"type": "Polygon", "coordinates": [[[102,25],[103,25],[103,96],[102,25]]]}}`, "position 2"},
+		{"POST", "/api/within", `{"geometry": {"type": "Polygon", "coordinates": [[[102,25],[103,25],[103,26],[102,25]]]}, "colour": 1}`, "unknown field"},
+		{"POST", "/api/within", `not json`, "body"},
+	} {
+		var resp *http.Response
+		var body []byte
+		if tc.method == "POST" {
+			resp, body = post(t, srv.URL+tc.path, tc.body)
+		} else {
+			resp, body = get(t, srv.URL+tc.path)
+		}
+		if e := decode[errorJSON](t, body); resp.StatusCode != 400 || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("%s %s %s = %d %s; want 400 with %q", tc.method, tc.path, tc.body, resp.StatusCode, body, tc.want)
+		}
+	}
+	if resp, _ := get(t, newServer(t, onemap.RolePublic).URL+"/api/within?"+box+"&layers=cameras"); resp.StatusCode != 404 {
+		t.Errorf("public within cameras = %d", resp.StatusCode)
 	}
 }

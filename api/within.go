@@ -1,0 +1,275 @@
+package api
+
+import (
+	"cmp"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/geojson"
+)
+
+// Limits of a drawn area.
+const (
+	maxAreaVertices = 2000
+	maxAreaKm2      = 50_000
+	maxAreaBody     = 1 << 20
+	defaultWithin   = 100
+	maxWithin       = 1000
+)
+
+// withinRequest is the body of POST /api/within.
+type withinRequest struct {
+	Geometry json.RawMessage `json:"geometry"`
+	Layers   []string        `json:"layers"`
+	Limit    int             `json:"limit"`
+	After    int64           `json:"after"`
+}
+
+// parseArea reads a drawn area: a GeoJSON Polygon or MultiPolygon in
+// WGS-84, with closed rings that do not cross, at most maxAreaVertices
+// vertices and maxAreaKm2 square kilometres.
+func parseArea(raw json.RawMessage) (orb.MultiPolygon, error) {
+	if len(raw) == 0 {
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry is required: a GeoJSON Polygon or MultiPolygon")
+	}
+	g, err := geojson.UnmarshalGeometry(raw)
+	if err != nil {
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry: %v", err)
+	}
+	var mp orb.MultiPolygon
+	switch x := g.Geometry().(type) {
+	case orb.Polygon:
+		mp = orb.MultiPolygon{x}
+	case orb.MultiPolygon:
+		mp = x
+	default:
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry: a %s; want a Polygon or MultiPolygon", g.Type)
+	}
+	n := 0
+	for pi, p := range mp {
+		if len(p) == 0 {
+			return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d has no rings", pi)
+		}
+		for ri, r := range p {
+			n += len(r)
+			if len(r) < 4 || r[0] != r[len(r)-1] {
+				return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d ring %d is not closed with at least 4 positions", pi, ri)
+			}
+			for vi, v := range r {
+				if v[0] < -180 || v[0] > 180 || v[1] < -90 || v[1] > 90 {
+					return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d ring %d position %d %v is not a longitude and latitude", pi, ri, vi, v)
+				}
+			}
+		}
+	}
+	if n > maxAreaVertices {
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry: %d positions, at most %d", n, maxAreaVertices)
+	}
+	// Rings must not cross themselves or each other.
+	type edge struct {
+		a, b       orb.Point
+		poly, ring int
+		i          int
+	}
+	var edges []edge
+	for pi, p := range mp {
+		for ri, r := range p {
+			for i := 1; i < len(r); i++ {
+				edges = append(edges, edge{r[i-1], r[i], pi, ri, i})
+			}
+		}
+	}
+	for i := range edges {
+		for j := i + 1; j < len(edges); j++ {
+			e, f := edges[i], edges[j]
+			adjacent := e.poly == f.poly && e.ring == f.ring && (f.i == e.i+1 || e.i == 1 && f.i == len(mp[e.poly][e.ring])-1)
+			if adjacent || !inmem.SegmentsMeet(e.a, e.b, f.a, f.b) {
+				continue
+			}
+			return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d ring %d edge %d crosses polygon %d ring %d edge %d (self-intersection)",
+				e.poly, e.ring, e.i, f.poly, f.ring, f.i)
+		}
+	}
+	if km2 := geo.Area(mp) / 1e6; km2 > maxAreaKm2 {
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry: %.0f km², at most %d", km2, maxAreaKm2)
+	}
+	return mp, nil
+}
+
+// handleWithin answers GET /api/within (an area as bbox=, or as lon=, lat=
+// and radius= in metres) and POST /api/within (a drawn polygon): per point
+// or polygon layer asked for (layers=, default every layer the caller may
+// read), the features that meet the area, with their count and counts by
+// kind and by level, and a page of them by id (limit, after; next gives the
+// after of the next page). A layer the role may only count gives counts.
+func (s *Server) handleWithin(c *gin.Context) {
+	var (
+		area   orb.Geometry
+		circle *struct {
+			p orb.Point
+			r float64
+		}
+		names []string
+		limit = int64(defaultWithin)
+		after int64
+		err   error
+	)
+	if c.Request.Method == http.MethodPost {
+		if err := checkQuery(c.Request.URL.Query()); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		var req withinRequest
+		dec := json.NewDecoder(io.LimitReader(c.Request.Body, maxAreaBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "body: %v (want {\"geometry\": GeoJSON, \"layers\": [...], \"limit\": n, \"after\": id})", err))
+			return
+		}
+		mp, err := parseArea(req.Geometry)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		area, names, after = mp, req.Layers, req.After
+		if req.Limit != 0 {
+			limit = int64(req.Limit)
+		}
+		if limit < 1 || limit > maxWithin {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "limit: %d is outside [1, %d]", limit, maxWithin))
+			return
+		}
+	} else {
+		q := c.Request.URL.Query()
+		if err := checkQuery(q, "bbox", "lon", "lat", "radius", "layers", "limit", "after"); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		switch {
+		case q.Get("bbox") != "" && (q.Has("lon") || q.Has("lat") || q.Has("radius")):
+			err = onemap.Errorf(onemap.EINVALID, "give either bbox or lon, lat and radius")
+		case q.Get("bbox") != "":
+			var b orb.Bound
+			b, err = parseBound("bbox", q.Get("bbox"))
+			area = b
+		case q.Has("lon") || q.Has("lat"):
+			var p orb.Point
+			if p, err = parsePoint(q); err == nil {
+				if !q.Has("radius") {
+					err = onemap.Errorf(onemap.EINVALID, "radius is required with lon and lat (metres)")
+				} else {
+					var r float64
+					r, err = parseRadius(q.Get("radius"), 0)
+					circle = &struct {
+						p orb.Point
+						r float64
+					}{p, r}
+				}
+			}
+		default:
+			err = onemap.Errorf(onemap.EINVALID, "an area is required: bbox, or lon, lat and radius (or POST a polygon)")
+		}
+		if err == nil {
+			limit, err = parseInt("limit", q.Get("limit"), defaultWithin, 1, maxWithin)
+		}
+		if err == nil {
+			after, err = parseInt("after", q.Get("after"), 0, 0, 1<<62)
+		}
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		if v := q.Get("layers"); v != "" {
+			names = splitList(v)
+		}
+	}
+	role := roleOf(c)
+	var layers []onemap.Layer
+	if names == nil {
+		for _, l := range s.catalog.Layers() {
+			if s.policy.Rule(role, l.ID).Access >= onemap.LayerCounts {
+				layers = append(layers, l)
+			}
+		}
+	}
+	for _, id := range names {
+		l, err := s.catalog.Layer(id)
+		if err != nil || s.policy.Rule(role, id).Access < onemap.LayerCounts {
+			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layers: layer %q not found", id))
+			return
+		}
+		layers = append(layers, l)
+	}
+	snap := s.replica.Snapshot()
+	out := gin.H{}
+	for i := range layers {
+		l := &layers[i]
+		rule := s.policy.Rule(role, l.ID)
+		keep := attributeFilter{}.keep(l, rule.Levels)
+		var recs []*onemap.Record
+		switch {
+		case circle != nil && l.Geometry == onemap.GeometryPoint:
+			for _, h := range snap.WithinDistance(l.ID, circle.p, circle.r, keep) {
+				recs = append(recs, h.Record)
+			}
+			sortByID(recs)
+		case circle != nil:
+			for _, h := range snap.Touching(l.ID, circle.p, circle.r, keep) {
+				recs = append(recs, h.Record)
+			}
+			sortByID(recs)
+		default:
+			recs = snap.Intersecting(l.ID, area, keep)
+		}
+		entry := gin.H{"count": len(recs)}
+		for _, field := range []string{"kind", "level"} {
+			if at := l.FieldIndex(field); at >= 0 {
+				by := map[string]int{}
+				for _, r := range recs {
+					by[asString(r.Value(at))]++
+				}
+				entry["by_"+field] = by
+			}
+		}
+		if rule.Access >= onemap.LayerRead {
+			fs := []*geojson.Feature{}
+			for _, r := range recs {
+				if r.ID <= after {
+					continue
+				}
+				if len(fs) == int(limit) {
+					entry["next"] = strconv.FormatInt(fs[len(fs)-1].ID.(int64), 10)
+					break
+				}
+				fs = append(fs, s.recordJSON(role, l, inmem.Hit{Record: r}, false))
+			}
+			entry["features"] = fs
+		}
+		out[l.ID] = entry
+	}
+	c.JSON(http.StatusOK, gin.H{"layers": out})
+}
+
+func sortByID(recs []*onemap.Record) {
+	slices.SortFunc(recs, func(a, b *onemap.Record) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// splitList splits a comma list, trimming blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
