@@ -200,6 +200,7 @@ func TestBadInput(t *testing.T) {
 		{"/tiles/nope.json", 404, "tileset"},
 		{"/styles/nope.json", 404, "tileset"},
 		{"/styles/all", 404, "no route"},
+		{"/ogc/nothing", 404, "no route"},
 	} {
 		resp, body := get(t, srv.URL+tc.path)
 		e := decode[errorJSON](t, body)

@@ -106,7 +106,9 @@ type geojsonRender struct{ v any }
 
 func (r geojsonRender) Render(w http.ResponseWriter) error {
 	r.WriteContentType(w)
-	return json.NewEncoder(w).Encode(r.v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // links carry & unescaped
+	return enc.Encode(r.v)
 }
 
 func (r geojsonRender) WriteContentType(w http.ResponseWriter) {

@@ -158,14 +158,9 @@ func (f attributeFilter) keep(l *onemap.Layer, levels []string) func(*onemap.Rec
 }
 
 // recordJSON is a feature of the replica as GeoJSON, with the fields the
-// role may see and, where given, its distance.
+// role may see, its layer and, where asked, its distance.
 func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, withDistance bool) *geojson.Feature {
-	props := make(map[string]any, len(l.Fields))
-	for i, f := range l.Fields {
-		props[f.Name] = h.Record.Value(i)
-	}
-	gf := geofile.ToGeoJSON(&onemap.Feature{ID: h.Record.ID, Layer: l.ID, Version: int(h.Record.Version),
-		Geometry: h.Record.Geometry, Properties: s.policy.Project(role, l, props)})
+	gf := geofile.ToGeoJSON(s.recordFeature(role, l, h.Record))
 	gf.Properties["layer"] = l.ID
 	if withDistance {
 		gf.Properties["distance_m"] = math.Round(h.Distance*100) / 100

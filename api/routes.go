@@ -25,10 +25,12 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
 	r.GET("/styles/:tileset", s.handleStyle)
 
+	s.addOGCRoutes(r)
+
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || strings.HasPrefix(p, "/styles/") ||
-			p == "/api" || p == "/tiles" || p == "/styles" {
+			strings.HasPrefix(p, "/ogc/") || p == "/api" || p == "/tiles" || p == "/styles" {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
 			return
 		}
