@@ -286,9 +286,9 @@ func (s *Server) handleLocate(c *gin.Context) {
 
 // handleAround answers /api/around: for a point and a radius, every feature
 // of every point layer the caller may read around it, nearest first, with
-// counts per layer and level, and the grids that hold the point or come
-// within the radius, with their workers. Layers the role may only count
-// (LayerCounts) give counts and no features.
+// counts per layer and by level, kind and status, and the grids that hold
+// the point or come within the radius, with their workers. Layers the role
+// may only count (LayerCounts) give counts and no features.
 func (s *Server) handleAround(c *gin.Context) {
 	q := c.Request.URL.Query()
 	if err := checkQuery(q, "lon", "lat", "radius"); err != nil {
@@ -314,13 +314,16 @@ func (s *Server) handleAround(c *gin.Context) {
 			continue
 		}
 		hits := snap.WithinDistance(l.ID, p, radius, attributeFilter{}.keep(&l, rule.Levels))
-		byLevel := map[string]int{}
-		if at := l.FieldIndex("level"); at >= 0 {
-			for _, h := range hits {
-				byLevel[asString(h.Record.Value(at))]++
+		entry := gin.H{"count": len(hits)}
+		for _, field := range []string{"level", "kind", "status"} {
+			if at := l.FieldIndex(field); at >= 0 {
+				by := map[string]int{}
+				for _, h := range hits {
+					by[asString(h.Record.Value(at))]++
+				}
+				entry["by_"+field] = by
 			}
 		}
-		entry := gin.H{"count": len(hits), "by_level": byLevel}
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
 			fs := make([]*geojson.Feature, len(shown))

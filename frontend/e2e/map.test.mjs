@@ -13,72 +13,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { openMap } from './browser.mjs';
 
-const BASE = process.env.ONEMAP_E2E_URL;
-const CHROMIUM = process.env.ONEMAP_E2E_CHROMIUM || '/usr/bin/chromium';
-const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'out');
 const LAYERS = ['grids', 'risk_points', 'households', 'cameras', 'stations'];
 // The county seat of the demo county (武定县 狮山镇), lon/lat.
 const SEAT = { lng: 102.40, lat: 25.53, zoom: 13 };
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-// Swiftshader renders slowly; every wait is bounded by this.
-const WAIT_MS = 90_000;
-
-if (!BASE) {
-  throw new Error('ONEMAP_E2E_URL is not set: start the server (see frontend/README.md) and run ' +
-    'ONEMAP_E2E_URL=http://127.0.0.1:8099 npm run test:e2e');
-}
-if (!LOCAL_HOSTS.has(new URL(BASE).hostname)) {
-  throw new Error(`ONEMAP_E2E_URL=${BASE}: the e2e test only talks to a server on this machine (127.0.0.1, localhost, [::1])`);
-}
-
-// isLocal says whether a request URL stays on this machine. data: and blob:
-// URLs never reach the network.
-function isLocal(url) {
-  const u = new URL(url);
-  if (u.protocol === 'data:' || u.protocol === 'blob:') return true;
-  return LOCAL_HOSTS.has(u.hostname);
-}
 
 describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
-  let context;
+  let b; // the browser session (browser.mjs)
   let page;
-  let profile;
-  const requests = []; // every URL the browser asked for
-  const foreign = []; // requests to other hosts (aborted)
-  const errors = []; // console errors, page errors, failed requests
-  const shots = [];
-
-  async function screenshot(name) {
-    const file = path.join(OUT, `${name}.png`);
-    await page.screenshot({ path: file });
-    shots.push(file);
-    console.log(`screenshot: ${file}`);
-    return file;
-  }
-
-  // waitIdle resolves when the map has rendered a frame with every tile
-  // loaded and nothing moving (MapLibre's "idle" event).
-  async function waitIdle() {
-    await page.evaluate(async (ms) => {
-      const { map } = window.onemap;
-      const idle = map.once('idle');
-      map.triggerRepaint();
-      let timer;
-      const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`map not idle after ${ms} ms`)), ms);
-      });
-      try {
-        await Promise.race([idle, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    }, WAIT_MS);
-  }
+  let screenshot;
+  let waitIdle;
 
   async function jumpTo(camera) {
     await page.evaluate((c) => {
@@ -94,52 +39,12 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
   }
 
   before(async () => {
-    fs.mkdirSync(OUT, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-      timeout: WAIT_MS,
-    });
-    // Every request passes here: local ones go on, any other is recorded
-    // and aborted, and fails the test below.
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (isLocal(url)) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    });
-    context.on('request', (req) => {
-      requests.push(req.url());
-      if (!isLocal(req.url()) && !foreign.includes(req.url())) foreign.push(req.url());
-    });
-    context.on('requestfailed', (req) => {
-      if (isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${req.failure()?.errorText}`);
-    });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(`console error: ${msg.text()} (${msg.location().url})`);
-    });
-    page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
-    page.on('worker', (worker) => worker.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(`worker console error: ${msg.text()}`);
-    }));
-    page.setDefaultTimeout(WAIT_MS);
-
-    const res = await page.goto(new URL('/', BASE).href, { waitUntil: 'load' });
-    assert.equal(res.status(), 200, `GET ${BASE}/: status ${res.status()}`);
-    await page.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.(), null, { timeout: WAIT_MS });
-    await waitIdle();
+    b = await openMap();
+    ({ page, screenshot, waitIdle } = b);
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
-    console.log(`requests: ${requests.length} (${requests.filter((u) => u.includes('/tiles/')).length} tiles)`);
-    if (shots.length) console.log(`screenshots:\n  ${shots.join('\n  ')}`);
+    await b?.close();
   });
 
   it('shows every layer the role may see', async () => {
@@ -263,8 +168,8 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
   });
 
   it('made no request off this machine and logged no error', () => {
-    assert.ok(requests.some((u) => u.includes('/tiles/all/')), 'no tile was requested');
-    assert.deepEqual(foreign, [], `requests to other hosts:\n${foreign.join('\n')}`);
-    assert.deepEqual(errors, [], `errors in the browser:\n${errors.join('\n')}`);
+    assert.ok(b.requests.some((u) => u.includes('/tiles/all/')), 'no tile was requested');
+    assert.deepEqual(b.foreign, [], `requests to other hosts:\n${b.foreign.join('\n')}`);
+    assert.deepEqual(b.errors, [], `errors in the browser:\n${b.errors.join('\n')}`);
   });
 });

@@ -49,3 +49,17 @@ export const VALUE_LABELS = {
 export function valueLabel(layer, field, code) {
   return VALUE_LABELS[layer]?.[field]?.[code] ?? code;
 }
+
+/**
+ * orderedCounts turns a tally {code: n} of field of layer into
+ * [{key, label, count}], in the order the codes are listed above (risk
+ * levels from 重大 down, cameras 在线 → 故障), then any other codes by name.
+ * Zero counts are left out.
+ */
+export function orderedCounts(layer, field, counts) {
+  const known = Object.keys(VALUE_LABELS[layer]?.[field] ?? {});
+  const keys = Object.keys(counts ?? {}).filter((k) => counts[k] > 0);
+  const rank = (k) => (known.includes(k) ? known.indexOf(k) : known.length);
+  keys.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return keys.map((key) => ({ key, label: valueLabel(layer, field, key), count: counts[key] }));
+}

@@ -56,10 +56,16 @@ export function formatValue(layerId, field, value) {
  * a heading with the layer's title and the feature's name, then one row per
  * non-empty property, in the layer's field order, with the field's Chinese
  * title. Properties the catalogue does not list follow under their own name.
+ * pointCount (by default the tile's point_count) above 1 marks a clustered
+ * point: the popup says how many points it stands for. before is HTML (already
+ * escaped) put between the heading and the table; collapse folds the table
+ * into a <details>.
  */
-export function popupHTML(layer, properties, id) {
+export function popupHTML(layer, properties, id, { pointCount = properties.point_count, before = '', collapse = false } = {}) {
   const fields = layer.fields ?? [];
-  const known = new Set(fields.map((f) => f.name));
+  // point_count is not a property of the feature: a clustered point in a
+  // low-zoom tile stands for that many points (itself and its neighbours).
+  const known = new Set([...fields.map((f) => f.name), 'point_count']);
   const rows = [];
   const row = (title, text, name) => {
     if (text === null) return;
@@ -73,7 +79,12 @@ export function popupHTML(layer, properties, id) {
   }
   const name = properties.name ? ` · ${escapeHtml(properties.name)}` : '';
   const idNote = id !== undefined && id !== null ? `<span class="om-popup-id">#${escapeHtml(id)}</span>` : '';
-  const body = rows.length ? `<table><tbody>${rows.join('')}</tbody></table>` : '<p class="om-muted">无可显示的属性</p>';
+  let body = rows.length ? `<table><tbody>${rows.join('')}</tbody></table>` : '<p class="om-muted">无可显示的属性</p>';
+  if (collapse && rows.length) body = `<details class="om-props"><summary>全部属性</summary>${body}</details>`;
+  const count = Number(pointCount);
+  const cluster = Number.isInteger(count) && count > 1
+    ? `<p class="om-cluster" data-point-count="${count}">及附近共 ${count.toLocaleString('zh-CN')} 处<span class="om-muted">（放大地图可逐一查看）</span></p>`
+    : '';
   return `<div class="om-popup-body" data-layer="${escapeHtml(layer.id)}">` +
-    `<h3><span class="om-popup-layer">${escapeHtml(layer.title || layer.id)}</span>${name}${idNote}</h3>${body}</div>`;
+    `<h3><span class="om-popup-layer">${escapeHtml(layer.title || layer.id)}</span>${name}${idNote}</h3>${cluster}${before}${body}</div>`;
 }

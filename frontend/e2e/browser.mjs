@@ -1,0 +1,133 @@
+// Shared set-up of the browser tests: headless Chromium (Debian's
+// /usr/bin/chromium, driven by playwright-core, which downloads no browser)
+// against the OneMap server at ONEMAP_E2E_URL, with every request checked to
+// stay on this machine and every console error, page error and failed
+// request recorded. Not a test file itself (node --test e2e/ runs *.test.mjs).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.ONEMAP_E2E_URL;
+export const CHROMIUM = process.env.ONEMAP_E2E_CHROMIUM || '/usr/bin/chromium';
+export const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'out');
+// Swiftshader renders slowly; every wait is bounded by this.
+export const WAIT_MS = 90_000;
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+if (!BASE) {
+  throw new Error('ONEMAP_E2E_URL is not set: start the server (see frontend/README.md) and run ' +
+    'ONEMAP_E2E_URL=http://127.0.0.1:8099 npm run test:e2e');
+}
+if (!LOCAL_HOSTS.has(new URL(BASE).hostname)) {
+  throw new Error(`ONEMAP_E2E_URL=${BASE}: the e2e test only talks to a server on this machine (127.0.0.1, localhost, [::1])`);
+}
+
+/** isLocal says whether a request URL stays on this machine. data: and blob: URLs never reach the network. */
+export function isLocal(url) {
+  const u = new URL(url);
+  if (u.protocol === 'data:' || u.protocol === 'blob:') return true;
+  return LOCAL_HOSTS.has(u.hostname);
+}
+
+/** getJSON fetches a path of the server from Node (not through the browser). */
+export async function getJSON(pathAndQuery) {
+  const res = await fetch(new URL(pathAndQuery, BASE));
+  if (!res.ok) throw new Error(`GET ${pathAndQuery}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/**
+ * openMap starts Chromium, opens the web map and waits until it has drawn
+ * every tile. It returns the page and the records: requests (every URL),
+ * foreign (requests to other hosts, aborted), errors (console errors, page
+ * errors, failed local requests), plus screenshot(name), waitIdle() and
+ * close(). Options go to the browser context (e.g. reducedMotion).
+ */
+export async function openMap(options = {}) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+    timeout: WAIT_MS,
+    acceptDownloads: true,
+    ...options,
+  });
+  const requests = [];
+  const foreign = [];
+  const errors = [];
+  const shots = [];
+  // Every request passes here: local ones go on, any other is recorded and
+  // aborted, and fails the test that checks `foreign`.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) return route.continue();
+    foreign.push(url);
+    return route.abort('blockedbyclient');
+  });
+  context.on('request', (req) => {
+    requests.push(req.url());
+    if (!isLocal(req.url()) && !foreign.includes(req.url())) foreign.push(req.url());
+  });
+  context.on('requestfailed', (req) => {
+    const failure = req.failure()?.errorText ?? '';
+    // MapLibre cancels the tiles of a view it has left; that is not an error.
+    if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname.startsWith('/tiles/')) return;
+    if (isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${failure}`);
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console error: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
+  page.on('worker', (worker) => worker.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`worker console error: ${msg.text()}`);
+  }));
+  page.setDefaultTimeout(WAIT_MS);
+
+  // waitIdle resolves when the map has rendered a frame with every tile
+  // loaded and nothing moving (MapLibre's "idle" event).
+  async function waitIdle() {
+    await page.evaluate(async (ms) => {
+      const { map } = window.onemap;
+      const idle = map.once('idle');
+      map.triggerRepaint();
+      let timer;
+      const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`map not idle after ${ms} ms`)), ms);
+      });
+      try {
+        await Promise.race([idle, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }, WAIT_MS);
+  }
+
+  async function screenshot(name) {
+    const file = path.join(OUT, `${name}.png`);
+    await page.screenshot({ path: file });
+    shots.push(file);
+    console.log(`screenshot: ${file}`);
+    return file;
+  }
+
+  async function close() {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    console.log(`requests: ${requests.length} (${requests.filter((u) => u.includes('/tiles/')).length} tiles)`);
+    if (shots.length) console.log(`screenshots:\n  ${shots.join('\n  ')}`);
+  }
+
+  const res = await page.goto(new URL('/', BASE).href, { waitUntil: 'load' });
+  if (res.status() !== 200) throw new Error(`GET ${BASE}/: status ${res.status()}`);
+  await page.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.(), null, { timeout: WAIT_MS });
+  await waitIdle();
+  return { context, page, requests, foreign, errors, screenshot, waitIdle, close };
+}

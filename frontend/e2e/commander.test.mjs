@@ -1,0 +1,288 @@
+// End-to-end test of the commander's tools in headless Chromium against a
+// running OneMap server (ONEMAP_E2E_URL, a role that sees every layer, as
+// map.test.mjs): the search box (a township by name, a point by its
+// coordinates), the grid card with its statistics, breadcrumb and drill-down,
+// a clustered point's card, "what's around here" from a right-click with its
+// counts checked against /api/around fetched directly, the CSV export, the
+// keyboard ("/" and Escape), no request off this machine and no console
+// error. The browser prefers reduced motion, so the map jumps instead of
+// flying. Screenshots go to e2e/out/.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { getJSON, openMap } from './browser.mjs';
+import { BOM, parseCSV } from '../src/csv.js';
+import { CSV_HEADER } from '../src/around.js';
+
+// The county seat of the demo county (武定县 狮山镇), lon/lat.
+const SEAT = { lng: 102.4063, lat: 25.5302 };
+const DMS = `102°24'23"E 25°31'49"N`;
+
+describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }, () => {
+  let b; // the browser session of openMap
+  let page;
+
+  before(async () => {
+    b = await openMap({ reducedMotion: 'reduce' });
+    page = b.page;
+  });
+  after(async () => {
+    await b?.close();
+  });
+
+  // search types q into the box (focused with "/"), replacing what is there.
+  async function search(q) {
+    await page.locator('#map canvas').focus();
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search-input', '"/" focuses the search box');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(q);
+  }
+
+  // closeAll presses Escape until no popup, panel or list is open.
+  async function closeAll() {
+    for (let i = 0; i < 5; i++) {
+      const open = await page.evaluate(() => !!document.querySelector('.maplibregl-popup') ||
+        !document.getElementById('around').hidden || !document.getElementById('search-results').hidden);
+      if (!open) return;
+      await page.keyboard.press('Escape');
+    }
+    assert.fail('Escape did not close the popup, the panel and the list');
+  }
+
+  const card = () => page.locator('.maplibregl-popup .om-card');
+
+  it('search "狮山镇" flies to the township and opens its card with statistics', async () => {
+    const expected = await getJSON(`/api/search?q=${encodeURIComponent('狮山镇')}&limit=20`);
+    const town = expected.results[0];
+    assert.equal(town.layer, 'grids', 'the whole match comes first');
+    const zoomBefore = await page.evaluate(() => window.onemap.map.getZoom());
+
+    await search('狮山镇');
+    const options = page.locator('#search-results [role="option"]');
+    await options.first().waitFor();
+    await page.waitForFunction((n) => document.querySelectorAll('#search-results [role="option"]').length === n,
+      expected.results.length);
+    const listed = await options.evaluateAll((els) => els.map((el) => `${el.dataset.layer}/${el.dataset.id}`));
+    assert.deepEqual(listed, expected.results.map((r) => `${r.layer}/${r.id}`), 'the list is the server\'s answer, in order');
+    assert.match(await options.first().innerText(), /狮山镇[\s\S]*网格 · 乡镇[\s\S]*532329101000/);
+    await b.screenshot('search-list');
+
+    await page.keyboard.press('Enter');
+    await card().locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
+    await b.waitIdle();
+    assert.equal(await page.locator('#search-results').isHidden(), true, 'the list closes');
+
+    // The map shows the township's box, zoomed in from the county.
+    const view = await page.evaluate(() => {
+      const { map } = window.onemap;
+      return { zoom: map.getZoom(), bounds: map.getBounds().toArray().flat() };
+    });
+    const [w, s, e, n] = town.bbox;
+    const slack = 0.01;
+    assert.ok(view.zoom > zoomBefore, `zoom ${view.zoom} not above ${zoomBefore}`);
+    assert.ok(view.bounds[0] <= w + slack && view.bounds[1] <= s + slack && view.bounds[2] >= e - slack && view.bounds[3] >= n - slack,
+      `view ${view.bounds} does not hold the township ${town.bbox}`);
+    assert.ok(view.bounds[2] - view.bounds[0] < 3 * (e - w), 'view is about the township, not the county');
+
+    // The card: breadcrumb, the grid's statistics as /api/stats/grids says, its children.
+    const stats = await getJSON(`/api/stats/grids/${town.id}`);
+    assert.equal(await card().getAttribute('data-layer'), 'grids');
+    assert.equal(await card().getAttribute('data-id'), String(town.id));
+    const text = await card().innerText();
+    assert.match(text, /狮山镇/);
+    assert.deepEqual(await card().locator('.om-crumbs li').allInnerTexts(), ['武定县', '狮山镇']);
+    for (const [layer, s] of Object.entries(stats.grid.stats)) {
+      const row = card().locator(`tr[data-stat-layer="${layer}"]`);
+      assert.equal(await row.getAttribute('data-total'), String(s.total), `${layer} total`);
+      for (const [key, count] of Object.entries(s.count)) {
+        if (count) assert.equal(await row.locator(`.om-chip[data-key="${key}"]`).getAttribute('data-count'), String(count), `${layer} ${key}`);
+      }
+    }
+    assert.match(text, /在线/);
+    const kids = card().locator('.om-children button[data-grid-id]');
+    assert.equal(await kids.count(), stats.children.length);
+    await b.screenshot('search-township');
+
+    // Drill down to the first village, then back up with the breadcrumb.
+    const child = stats.children[0];
+    await kids.first().click();
+    await card().locator(`.om-stats[data-stats-for="${child.id}"]`).waitFor();
+    await b.waitIdle();
+    assert.deepEqual(await card().locator('.om-crumbs li').allInnerTexts(), ['武定县', '狮山镇', child.name]);
+    const childStats = await getJSON(`/api/stats/grids/${child.id}`);
+    for (const [layer, s] of Object.entries(childStats.grid.stats)) {
+      assert.equal(await card().locator(`tr[data-stat-layer="${layer}"]`).getAttribute('data-total'), String(s.total));
+    }
+    await b.screenshot('drill-down');
+    await card().locator('.om-crumbs button', { hasText: '狮山镇' }).click();
+    await card().locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
+  });
+
+  it('typing coordinates flies there and shows the chain of grids', async () => {
+    await closeAll();
+    const expected = await getJSON(`/api/search?q=${encodeURIComponent(DMS)}`);
+    assert.ok(Array.isArray(expected.point), 'the server reads the DMS text as a point');
+    const chain = await getJSON(`/api/locate?lon=${expected.point[0]}&lat=${expected.point[1]}`);
+    assert.ok(chain.grids.length >= 3, 'the point lies in the county, a township and a village at least');
+
+    await search(DMS);
+    await page.keyboard.press('Enter');
+    const pointCard = page.locator('.maplibregl-popup .om-card[data-point]');
+    await pointCard.waitFor();
+    await b.waitIdle();
+    const names = chain.grids.map((g) => g.name);
+    assert.deepEqual(await pointCard.locator('.om-crumbs li').allInnerTexts(), names);
+    // The list shows the point and the same chain, with the grid workers.
+    const options = await page.locator('#search-results [role="option"][data-layer="grids"]').allInnerTexts();
+    assert.equal(options.length, names.length);
+    options.forEach((t, i) => assert.ok(t.includes(names[i]), `option ${i}: ${t}`));
+    const last = chain.grids.at(-1);
+    if (last.worker_name) assert.ok((await pointCard.innerText()).includes(last.worker_name));
+    // The point is in the middle of the map that the left column leaves clear.
+    const seen = await page.evaluate((p) => {
+      const { map } = window.onemap;
+      const { x, y } = map.project(p);
+      const left = document.getElementById('left').getBoundingClientRect().right;
+      const { width, height } = map.getCanvas().getBoundingClientRect();
+      return { x, y, left, width, height };
+    }, expected.point);
+    assert.ok(seen.x > seen.left && seen.x < seen.width && seen.y > 0 && seen.y < seen.height, `point off view: ${JSON.stringify(seen)}`);
+    assert.ok(Math.abs(seen.y - seen.height / 2) < 30, `point not centred: ${JSON.stringify(seen)}`);
+    await b.screenshot('coordinates');
+
+    // The deepest grid's card opens from the chain with its breadcrumb known.
+    await pointCard.locator(`button[data-grid-id="${last.id}"]`).click();
+    await card().locator(`.om-stats[data-stats-for="${last.id}"]`).waitFor();
+    assert.deepEqual(await card().locator('.om-crumbs li').allInnerTexts(), names);
+  });
+
+  it('right-click: the around panel lists features nearest first, counts as /api/around', async () => {
+    await closeAll();
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 14 }), SEAT);
+    await b.waitIdle();
+    const canvas = await page.locator('#map canvas').boundingBox();
+    const x = canvas.x + canvas.width / 2;
+    const y = canvas.y + canvas.height / 2;
+
+    const answer = page.waitForResponse((r) => r.url().includes('/api/around?'));
+    await page.mouse.click(x, y, { button: 'right' });
+    const res = await answer;
+    assert.equal(res.status(), 200);
+    const url = new URL(res.url());
+    assert.equal(url.searchParams.get('radius'), '1000', 'the default radius is 1 km');
+    await page.locator('#around-body .om-summary').waitFor();
+    await b.waitIdle();
+    await checkAround(url);
+    // The circle is drawn from a GeoJSON source held in the page.
+    const drawn = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['om-around-line'] }).length);
+    assert.ok(drawn > 0, 'the circle is not drawn');
+    await b.screenshot('around');
+
+    // Another radius asks again.
+    const again = page.waitForResponse((r) => r.url().includes('/api/around?') && r.url().includes('radius=500'));
+    await page.locator('#around-radius').selectOption('500');
+    const res500 = await again;
+    await page.waitForFunction(() => document.getElementById('around-title').textContent.includes('500 米') &&
+      !document.getElementById('around-body').hasAttribute('aria-busy'));
+    await checkAround(new URL(res500.url()));
+  });
+
+  // checkAround compares the panel with /api/around fetched directly.
+  async function checkAround(url) {
+    const direct = await getJSON(url.pathname + url.search);
+    for (const [layer, l] of Object.entries(direct.layers)) {
+      const row = page.locator(`#around-body tr[data-layer="${layer}"]`);
+      assert.equal(await row.getAttribute('data-count'), String(l.count), `${layer} count`);
+      for (const [level, n] of Object.entries(l.by_level ?? {})) {
+        if (n) assert.equal(await row.locator(`.om-chip[data-key="${level}"]`).getAttribute('data-count'), String(n), `${layer} ${level}`);
+      }
+      const items = await page.locator(`#around-body details[data-layer="${layer}"] button.om-item`)
+        .evaluateAll((els) => els.map((el) => ({ id: Number(el.dataset.id), d: Number(el.dataset.distance) })));
+      const features = l.features ?? [];
+      assert.equal(items.length, features.length, `${layer}: listed ${items.length} of ${features.length}`);
+      for (let i = 1; i < items.length; i++) assert.ok(items[i - 1].d <= items[i].d, `${layer} not sorted by distance at ${i}`);
+      const byDistance = [...features].sort((a, b) => a.properties.distance_m - b.properties.distance_m || a.id - b.id);
+      assert.deepEqual(items.map((it) => it.id), byDistance.map((f) => f.id), `${layer} order`);
+    }
+    const cams = direct.layers.cameras?.features ?? [];
+    if (cams.length) {
+      const nearest = Math.min(...cams.map((f) => f.properties.distance_m));
+      const first = await page.locator('#around-body details[data-layer="cameras"] button.om-item').first().getAttribute('data-distance');
+      assert.equal(Number(first), nearest, 'the nearest camera comes first');
+    }
+    const grids = await page.locator('#around-body .om-grids li[data-grid-id]').count();
+    assert.equal(grids, direct.grids.length, 'every grid within the radius is listed');
+    return direct;
+  }
+
+  it('exports the lists as a UTF-8 CSV with a BOM, the same rows as the panel', async () => {
+    const download = page.waitForEvent('download');
+    await page.locator('#around-export').click();
+    const file = await (await download).path();
+    const bytes = fs.readFileSync(file);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 BOM');
+    const text = bytes.toString('utf8');
+    assert.ok(text.startsWith(BOM));
+    const rows = parseCSV(text);
+    assert.deepEqual(rows[0], CSV_HEADER);
+    const titles = Object.fromEntries(await page.evaluate(() => window.onemap.layers.map((l) => [l.id, l.title])));
+    const panel = await page.locator('#around-body button.om-item').evaluateAll((els) =>
+      els.map((el) => [el.dataset.layer, el.dataset.id, el.dataset.distance]));
+    assert.deepEqual(rows.slice(1).map((r) => [r[0], r[1], r[6]]), panel.map(([l, id, d]) => [titles[l], id, String(Number(d))]));
+    console.log(`CSV: ${rows.length - 1} rows, ${bytes.length} bytes, first: ${rows[1].join(',')}`);
+  });
+
+  it('a clustered point says how many it stands for', async () => {
+    await closeAll();
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 11 }), SEAT);
+    await b.waitIdle();
+    const target = await page.evaluate(() => {
+      const { map } = window.onemap;
+      const canvas = map.getCanvas().getBoundingClientRect();
+      const circles = map.getStyle().layers.filter((l) => l.type === 'circle' && !l.id.startsWith('om-')).map((l) => l.id);
+      for (const f of map.queryRenderedFeatures({ layers: circles })) {
+        if (!(f.properties.point_count > 1)) continue;
+        const p = map.project(f.geometry.coordinates);
+        const x = canvas.left + p.x;
+        const y = canvas.top + p.y;
+        if (document.elementFromPoint(x, y) !== map.getCanvas()) continue;
+        const top = map.queryRenderedFeatures([[p.x - 5, p.y - 5], [p.x + 5, p.y + 5]], { layers: circles })[0];
+        if (top && top.id === f.id && top.layer.id === f.layer.id) return { x, y, n: f.properties.point_count, layer: f.layer.id };
+      }
+      return null;
+    });
+    assert.ok(target, 'no clustered point can be clicked at z11');
+    await page.mouse.click(target.x, target.y);
+    const note = page.locator('.maplibregl-popup .om-cluster');
+    await note.waitFor();
+    assert.equal(await note.getAttribute('data-point-count'), String(target.n));
+    assert.match(await note.innerText(), new RegExp(`及附近共 ${target.n.toLocaleString('zh-CN')} 处`));
+    await b.screenshot('cluster');
+  });
+
+  it('周边 button, then the map centre, from the keyboard; Escape closes the panels', async () => {
+    await closeAll();
+    await page.locator('#around-button').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#around-button').getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'pick-centre');
+    const answer = page.waitForResponse((r) => r.url().includes('/api/around?'));
+    await page.keyboard.press('Enter');
+    await answer;
+    await page.locator('#around-body .om-summary').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'around-title', 'focus moves to the panel');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#around').isHidden(), true, 'Escape closes the panel');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'around-button', 'focus returns to the button');
+    const left = await page.evaluate(() => window.onemap.map.getSource('om-around').serialize().data.features.length);
+    assert.equal(left, 0, 'the circle is cleared');
+  });
+
+  it('made no request off this machine and logged no error', () => {
+    assert.ok(b.requests.some((u) => u.includes('/api/search?')), 'no search was requested');
+    assert.deepEqual(b.foreign, [], `requests to other hosts:\n${b.foreign.join('\n')}`);
+    assert.deepEqual(b.errors, [], `errors in the browser:\n${b.errors.join('\n')}`);
+  });
+});

@@ -1,0 +1,158 @@
+// The feature card: the popup of popup.js, and for a grid also where it sits
+// (county → township → village → group), what it holds (/api/stats/grids/{id})
+// and its children to drill down to. HTML strings, every value escaped; the
+// buttons carry data-grid-id / data-action for main.js to act on.
+
+import { escapeHtml, popupHTML } from './popup.js';
+import { orderedCounts, valueLabel } from './labels.js';
+import { CAMERA_COLOURS, RISK_COLOURS, STATION_COLOURS } from './style.js';
+import { formatLonLat } from './geo.js';
+
+/** STATS_ORDER is the order of the point layers in a grid's statistics. */
+export const STATS_ORDER = ['risk_points', 'households', 'cameras', 'stations'];
+
+// Short names of the point layers, for one-line summaries.
+const SHORT = { risk_points: '隐患', households: '风险户', cameras: '监控', stations: '站点' };
+
+const CHILD_LEVEL = { county: 'township', township: 'village', village: 'group' };
+
+/**
+ * chainTo cuts a chain of grids (county first, as /api/locate answers) just
+ * above gridId: it returns the ancestors of gridId, or null when gridId is
+ * not in the chain (the point was not inside that grid).
+ */
+export function chainTo(chain, gridId) {
+  const i = (chain ?? []).findIndex((g) => String(g.id) === String(gridId));
+  return i < 0 ? null : chain.slice(0, i);
+}
+
+const num = (n) => (Number.isFinite(n) ? n.toLocaleString('zh-CN') : '');
+
+// countColour is the legend colour of a tallied code, if it has one.
+function countColour(layer, field, key) {
+  if (field === 'level' && (layer === 'risk_points' || layer === 'households')) return RISK_COLOURS[key];
+  if (layer === 'cameras' && field === 'status') return CAMERA_COLOURS[key];
+  if (layer === 'stations' && field === 'kind') return STATION_COLOURS[key];
+  return undefined;
+}
+
+/** countsHTML renders a tally {code: n} of field of layer as chips: "● 重大 4". */
+export function countsHTML(layer, field, counts) {
+  return orderedCounts(layer, field, counts).map(({ key, label, count }) => {
+    const colour = countColour(layer, field, key);
+    const dot = colour ? `<span class="om-dot om-dot-small" style="background:${escapeHtml(colour)}"></span>` : '';
+    return `<span class="om-chip" data-key="${escapeHtml(key)}" data-count="${count}">${dot}${escapeHtml(label)} <b>${num(count)}</b></span>`;
+  }).join('');
+}
+
+// statLayers returns the layer ids of a stats object in STATS_ORDER, then others.
+function statLayers(stats) {
+  const ids = Object.keys(stats ?? {});
+  return [...STATS_ORDER.filter((id) => ids.includes(id)), ...ids.filter((id) => !STATS_ORDER.includes(id)).sort()];
+}
+
+const titleOf = (layerById, id) => layerById?.get(id)?.title || id;
+
+/**
+ * breadcrumbHTML renders where a grid sits: its ancestors (county first) as
+ * buttons, then the grid itself.
+ */
+export function breadcrumbHTML(ancestors, grid) {
+  const items = (ancestors ?? []).map((g) =>
+    `<li><button type="button" class="om-link" data-grid-id="${escapeHtml(g.id)}" title="${escapeHtml(valueLabel('grids', 'level', g.level))}">${escapeHtml(g.name || `#${g.id}`)}</button></li>`);
+  items.push(`<li aria-current="location">${escapeHtml(grid.name || `#${grid.id}`)}</li>`);
+  return `<nav class="om-crumbs" aria-label="所属网格"><ol>${items.join('')}</ol></nav>`;
+}
+
+/**
+ * gridStatsHTML renders one grid's statistics: a row per point layer with
+ * its total and its tally (risk points and households by level, cameras by
+ * status, stations by kind).
+ */
+export function gridStatsHTML(gridId, stats, layerById) {
+  const ids = statLayers(stats);
+  if (!ids.length) return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><p class="om-muted">无统计</p></section>`;
+  const rows = ids.map((id) => {
+    const s = stats[id];
+    return `<tr data-stat-layer="${escapeHtml(id)}" data-total="${escapeHtml(s.total ?? 0)}">` +
+      `<th>${escapeHtml(titleOf(layerById, id))}</th><td class="om-num">${num(s.total ?? 0)}</td>` +
+      `<td>${countsHTML(id, s.by, s.count)}</td></tr>`;
+  });
+  return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><h4>网格统计</h4>` +
+    `<table><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+// shortName drops the parent's name from the front of a child's name
+// ("东岳社区第四居民小组" under 东岳社区 → "第四居民小组").
+function shortName(name, parent) {
+  return name && parent && name.length > parent.length && name.startsWith(parent) ? name.slice(parent.length) : name;
+}
+
+/** childrenHTML renders a grid's children as drill-down buttons with a one-line summary each. */
+export function childrenHTML(grid, children) {
+  if (!children?.length) return '';
+  const level = valueLabel('grids', 'level', children[0].level ?? CHILD_LEVEL[grid.level] ?? '');
+  const items = children.map((c) => {
+    const summary = statLayers(c.stats).map((id) => `${SHORT[id] ?? id} ${num(c.stats[id].total ?? 0)}`).join(' · ');
+    return `<li><button type="button" class="om-child" data-grid-id="${escapeHtml(c.id)}" title="${escapeHtml(c.name ?? '')}">` +
+      `<span>${escapeHtml(shortName(c.name, grid.name) || `#${c.id}`)}</span><small>${escapeHtml(summary)}</small></button></li>`;
+  });
+  return `<section class="om-children"><h4>下级网格 <small>${children.length} 个${escapeHtml(level)}</small></h4>` +
+    `<ul>${items.join('')}</ul></section>`;
+}
+
+/** workerHTML renders "网格员 name phone" with the phone as a tel: link; empty without a name. */
+export function workerHTML(name, phone) {
+  if (!name) return '';
+  const tel = phone ? ` <a href="tel:${escapeHtml(String(phone).replace(/[^\d+]/g, ''))}">${escapeHtml(phone)}</a>` : '';
+  return `<p class="om-worker">网格员 ${escapeHtml(name)}${tel}</p>`;
+}
+
+const ACTIONS = '<div class="om-card-actions">' +
+  '<button type="button" data-action="around" title="以此处为中心查询周边">查周边</button>' +
+  '<button type="button" data-action="zoom">缩放至此</button></div>';
+
+/**
+ * cardHTML renders the card of a feature of layer: the popup of popup.js,
+ * and for a grid its breadcrumb (grid.ancestors) above and its worker,
+ * statistics and children between the heading and the (folded) table;
+ * then the actions. grid.error says why a grid's statistics are missing;
+ * without stats or error they are loading.
+ */
+export function cardHTML({ layer, properties, id, pointCount, grid, layerById }) {
+  const parts = [];
+  if (layer.id !== 'grids') {
+    parts.push(popupHTML(layer, properties, id, { pointCount }));
+  } else {
+    const self = { id, name: properties.name, level: properties.level };
+    if (grid?.ancestors) parts.push(breadcrumbHTML(grid.ancestors, self));
+    const extra = [workerHTML(properties.worker_name, properties.worker_phone)];
+    if (grid?.stats) {
+      extra.push(gridStatsHTML(id, grid.stats, layerById), childrenHTML(self, grid.children));
+    } else if (grid?.error) {
+      extra.push(`<p class="om-muted om-card-note">统计暂不可用：${escapeHtml(grid.error)}</p>`);
+    } else {
+      extra.push('<p class="om-muted om-card-note" aria-busy="true">正在加载网格统计…</p>');
+    }
+    parts.push(popupHTML(layer, properties, id, { pointCount, before: extra.join(''), collapse: true }));
+  }
+  parts.push(ACTIONS);
+  return `<div class="om-card" data-layer="${escapeHtml(layer.id)}" data-id="${escapeHtml(id ?? '')}">${parts.join('')}</div>`;
+}
+
+/**
+ * pointCardHTML renders the card of a point found by its coordinates: the
+ * grids that hold it (county first) as buttons, the worker of the deepest,
+ * and the "around" action.
+ */
+export function pointCardHTML(point, grids) {
+  const chain = grids?.length
+    ? `<nav class="om-crumbs" aria-label="所在网格"><ol>${grids.map((g) =>
+      `<li><button type="button" class="om-link" data-grid-id="${escapeHtml(g.id)}" title="${escapeHtml(valueLabel('grids', 'level', g.level))}">${escapeHtml(g.name || `#${g.id}`)}</button></li>`).join('')}</ol></nav>`
+    : '<p class="om-muted">不在本辖区的网格内</p>';
+  const last = grids?.[grids.length - 1];
+  return `<div class="om-card" data-point="${escapeHtml(point.join(','))}">` +
+    `<h3><span class="om-popup-layer">坐标</span> ${escapeHtml(formatLonLat(point))}</h3>${chain}` +
+    workerHTML(last?.worker_name, last?.worker_phone) +
+    '<div class="om-card-actions"><button type="button" data-action="around" title="以此处为中心查询周边">查周边</button></div></div>';
+}
