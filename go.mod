@@ -6,6 +6,7 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gogo/protobuf v1.3.2
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/klauspost/compress v1.18.0
 	github.com/paulmach/orb v0.14.0
 	github.com/tidwall/btree v1.8.2
 	github.com/tidwall/rtree v1.10.0

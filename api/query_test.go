@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/url"
@@ -422,5 +424,26 @@ func TestWithin(t *testing.T) {
 	}
 	if resp, _ := get(t, newServer(t, onemap.RolePublic).URL+"/api/within?"+box+"&layers=cameras"); resp.StatusCode != 404 {
 		t.Errorf("public within cameras = %d", resp.StatusCode)
+	}
+}
+
+func TestJSONGzip(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	resp, body := get(t, srv.URL+"/api/around?"+seat+"&radius=1000", "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("around with Accept-Encoding: gzip came as %q", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if a := decode[aroundJSON](t, plain); a.Layers["cameras"].Count == 0 {
+		t.Errorf("gzipped around: %.200s", plain)
+	}
+	// Tiles are not gzipped twice.
+	resp, _ = get(t, srv.URL+"/tiles/all"+countyTile, "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Values("Content-Encoding")[0] != "gzip" || len(resp.Header.Values("Content-Encoding")) != 1 {
+		t.Errorf("tile Content-Encoding %v", resp.Header.Values("Content-Encoding"))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/postgis"
@@ -105,7 +106,14 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	r.ContextWithFallback = true
 	r.Use(s.recoverer(), s.requestLogger(), s.withRole(), s.withTimeout())
 	s.addRoutes(r)
-	return r, s.invalidate
+	// JSON answers are gzipped for clients that accept it; tiles and the
+	// web client's files come compressed already.
+	gz, err := gzhttp.NewWrapper(gzhttp.MinSize(1024),
+		gzhttp.ContentTypes([]string{"application/json", "application/geo+json", "application/vnd.oai.openapi+json"}))
+	if err != nil {
+		panic(err) // only for options that are not valid
+	}
+	return gz(r), s.invalidate
 }
 
 // roleKey is where withRole keeps the caller's role.
