@@ -9,6 +9,10 @@
 //     cache off, the Go encoder with a warm cache, PostGIS's ST_AsMVT, and
 //     a bare net/http server that sends bytes of the sizes the cache sent
 //     (the ceiling of HTTP on the machine).
+//   - Spatial queries: /api/nearby and /api/around at seeded random points
+//     over the demo county, from onemap's replica and from the same answers
+//     computed by PostGIS SQL behind a plain HTTP server (this program's
+//     hidden sql-server command).
 //   - Province scale: two million cameras spread over Yunnan like
 //     settlements, bulk-loaded into a fresh database; how long the server
 //     takes to answer, its peak memory, and the largest tile and encode time
@@ -65,6 +69,7 @@ type config struct {
 	SampleTiles   int
 	SkipCounty    bool
 	SkipProvince  bool
+	SkipQueries   bool
 	WaitQuiet     time.Duration
 	Logs          string
 }
@@ -94,6 +99,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write each server's log (stderr) to, redacted")
 	fs.BoolVar(&c.SkipCounty, "skip-county", false, "skip the county tiles")
 	fs.BoolVar(&c.SkipProvince, "skip-province", false, "skip the province scale")
+	fs.BoolVar(&c.SkipQueries, "skip-queries", false, "skip the spatial queries")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -127,6 +133,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == bareCommand {
 		return runBare(ctx, args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == sqlCommand {
+		return runSQLServer(ctx, args[1:], stdout)
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -143,6 +152,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !c.SkipCounty {
 		if err := b.county(ctx); err != nil {
 			return fmt.Errorf("county: %w", err)
+		}
+	}
+	if !c.SkipQueries {
+		if err := b.queries(ctx); err != nil {
+			return fmt.Errorf("queries: %w", err)
 		}
 	}
 	if !c.SkipProvince {
