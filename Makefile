@@ -15,7 +15,7 @@ build:
 
 ## run: the platform with the demo county at http://127.0.0.1:8080
 run: build
-	@if [ -z "$$ONEMAP_DATABASE_URL" ]; then eval "$$(scripts/db.sh)"; fi; \
+	@if [ -z "$$ONEMAP_DATABASE_URL" ]; then exports=$$(scripts/db.sh) || exit 1; eval "$$exports"; fi; \
 	export ONEMAP_ANONYMOUS_ROLE=$${ONEMAP_ANONYMOUS_ROLE:-commander}; \
 	exec ./$(BIN) serve --seed-demo
 

@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -z "${ONEMAP_TEST_DATABASE_URL:-}" ]; then
-	eval "$(scripts/db.sh)"
+	exports=$(scripts/db.sh) || exit 1
+	eval "$exports"
 fi
 export ONEMAP_TEST_DATABASE_URL
 

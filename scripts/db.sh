@@ -76,7 +76,13 @@ start() {
 		say "starting PostgreSQL on 127.0.0.1:$port"
 		as_owner "$bindir/pg_ctl" -D "$data" -l "$base/postgresql.log" -w -t 60 \
 			-o "-p $port -k $base -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${ONEMAP_PG_FSYNC:-on}" \
-			start >&2 || { tail -20 "$base/postgresql.log" >&2; exit 1; }
+			start >&2 || {
+			tail -20 "$base/postgresql.log" >&2
+			if grep -q "Address already in use" "$base/postgresql.log"; then
+				say "port $port is taken, perhaps by the cluster of another checkout: stop it there (make db-stop) or set ONEMAP_PG_PORT"
+			fi
+			exit 1
+		}
 	fi
 	local pw url
 	pw=$(as_owner cat "$pwfile")

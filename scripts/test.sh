@@ -12,7 +12,8 @@ sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- provisioning
 if [ -z "${ONEMAP_TEST_DATABASE_URL:-}" ]; then
-	eval "$(scripts/db.sh)"
+	exports=$(scripts/db.sh) || exit 1
+	eval "$exports"
 fi
 export ONEMAP_TEST_DATABASE_URL
 if ! command -v chromium >/dev/null 2>&1; then
