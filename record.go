@@ -1,27 +1,279 @@
 package onemap
 
-import "github.com/paulmach/orb"
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
+)
 
 // Record is a feature as the in-memory replica holds it and the tile encoder
 // and spatial queries read it: compact, and never changed once published (a
-// change replaces the record). Values holds one entry per field of its layer,
-// in the order of Layer.Fields; each is nil (no value), a string (dates as
-// YYYY-MM-DD, times as RFC 3339), an int64, a float64, a bool or a []string.
+// change replaces the record). It holds one value per field of its layer, in
+// the order of Layer.Fields, encoded one after another in a single string
+// (see RawValue): whatever its fields, a record is three allocations (itself,
+// its geometry and its values) with few pointers for the garbage collector
+// to follow, where a slice of boxed values would be one per value. Build one
+// with NewRecord; a Record literal holds no values.
 type Record struct {
 	ID       int64
 	Version  int32
 	Geometry orb.Geometry // WGS-84 lon/lat
 	Bound    orb.Bound
-	Values   []any
+	values   string // the RawValue of each field in turn; trailing nulls left out
+}
+
+// NewRecord returns a record whose Bound is g's and whose values are the
+// given ones, one per field of its layer in the order of Layer.Fields: each
+// nil (no value), a string (dates as YYYY-MM-DD, times as RFC 3339), an int64
+// (an int or int32 is held as an int64), a float64, a bool or a []string (a
+// nil one is no value). It fails on a value of any other type.
+func NewRecord(id int64, version int32, g orb.Geometry, values []any) (*Record, error) {
+	var (
+		buf [256]byte // most records fit: one allocation, the string
+		b   = buf[:0]
+		end int // of the last value that is not null
+		err error
+	)
+	for i, v := range values {
+		start := len(b)
+		if b, err = AppendValue(b, v); err != nil {
+			return nil, fmt.Errorf("onemap: record %d value %d: %w", id, i, err)
+		}
+		if ValueKind(b[start]) != KindNull {
+			end = len(b)
+		}
+	}
+	r := &Record{ID: id, Version: version, Geometry: g, values: string(b[:end])}
+	if g != nil {
+		r.Bound = g.Bound()
+	}
+	return r, nil
 }
 
 // Value returns the value of the field at index i of the record's layer, or
-// nil.
-func (r *Record) Value(i int) any {
-	if i < 0 || i >= len(r.Values) {
+// nil: a string, an int64, a float64, a bool or a []string, as NewRecord
+// took it. It boxes the value (Raw does not).
+func (r *Record) Value(i int) any { return r.Raw(i).Any() }
+
+// Raw returns the value of the field at index i of the record's layer,
+// encoded; the zero RawValue if there is none.
+func (r *Record) Raw(i int) RawValue {
+	s := r.values
+	for ; i > 0 && s != ""; i-- {
+		s = s[rawLen(s):]
+	}
+	if i < 0 || s == "" {
+		return ""
+	}
+	return RawValue(s[:rawLen(s)])
+}
+
+// RawValues appends the record's values to dst, one per field up to the
+// last that has a value, and returns the extended slice; the fields past its
+// end have none.
+func (r *Record) RawValues(dst []RawValue) []RawValue {
+	for s := r.values; len(s) > 0; {
+		n := 1 // a null
+		switch {
+		case len(s) > 1 && s[0] == byte(KindString) && s[1] < 0x80:
+			n = 2 + int(s[1]) // the most common: a string shorter than 128 bytes
+		case s[0] != byte(KindNull):
+			n = rawLen(s)
+		}
+		dst = append(dst, RawValue(s[:n]))
+		s = s[n:]
+	}
+	return dst
+}
+
+// ValueKind is the type of a value.
+type ValueKind uint8
+
+// Value kinds; they are also the tags of RawValue's encoding.
+const (
+	KindNull    ValueKind = iota // no value
+	KindString                   // a string
+	KindInt                      // an int64
+	KindFloat                    // a float64
+	KindBool                     // a bool
+	KindStrings                  // a []string
+)
+
+// RawValue is a value as a Record holds it, encoded: a tag (its ValueKind)
+// and then, for a string, its length (uvarint) and bytes; for an int64, its
+// zigzag varint; for a float64, its IEEE 754 bits (8 bytes, little-endian);
+// for a bool, a byte 0 or 1; for a []string, its length and each string as
+// above. No value is the tag alone, or the empty RawValue. Equal values have
+// equal encodings and unequal values unequal ones, so a RawValue can key a
+// map; and reading one boxes nothing.
+type RawValue string
+
+// AppendValue appends the encoding of v, of one of the types NewRecord
+// takes, to b.
+func AppendValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, byte(KindNull)), nil
+	case string:
+		return appendString(append(b, byte(KindString)), v), nil
+	case int64:
+		return binary.AppendVarint(append(b, byte(KindInt)), v), nil
+	case int:
+		return binary.AppendVarint(append(b, byte(KindInt)), int64(v)), nil
+	case int32:
+		return binary.AppendVarint(append(b, byte(KindInt)), int64(v)), nil
+	case float64:
+		return binary.LittleEndian.AppendUint64(append(b, byte(KindFloat)), math.Float64bits(v)), nil
+	case bool:
+		if v {
+			return append(b, byte(KindBool), 1), nil
+		}
+		return append(b, byte(KindBool), 0), nil
+	case []string:
+		if v == nil {
+			return append(b, byte(KindNull)), nil
+		}
+		b = binary.AppendUvarint(append(b, byte(KindStrings)), uint64(len(v)))
+		for _, s := range v {
+			b = appendString(b, s)
+		}
+		return b, nil
+	}
+	return b, fmt.Errorf("value of type %T", v)
+}
+
+// RawString returns the encoding of the string s.
+func RawString(s string) RawValue {
+	return RawValue(appendString([]byte{byte(KindString)}, s))
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// Kind returns the type of the value.
+func (v RawValue) Kind() ValueKind {
+	if v == "" {
+		return KindNull
+	}
+	return ValueKind(v[0])
+}
+
+// Text returns a KindString value's string.
+func (v RawValue) Text() string {
+	if v.Kind() != KindString {
+		return ""
+	}
+	s, _ := cutString(string(v[1:]))
+	return s
+}
+
+// Int returns a KindInt value's integer.
+func (v RawValue) Int() int64 {
+	if v.Kind() != KindInt {
+		return 0
+	}
+	n, _ := uvarint(string(v[1:]))
+	return int64(n>>1) ^ -int64(n&1)
+}
+
+// Float returns a KindFloat value's number.
+func (v RawValue) Float() float64 {
+	if v.Kind() != KindFloat || len(v) < 9 {
+		return 0
+	}
+	var bits uint64
+	for i := 8; i >= 1; i-- {
+		bits = bits<<8 | uint64(v[i])
+	}
+	return math.Float64frombits(bits)
+}
+
+// Bool returns a KindBool value's truth.
+func (v RawValue) Bool() bool { return v.Kind() == KindBool && len(v) > 1 && v[1] == 1 }
+
+// Strings returns a KindStrings value's strings, in a new slice.
+func (v RawValue) Strings() []string {
+	if v.Kind() != KindStrings {
 		return nil
 	}
-	return r.Values[i]
+	n, s := uvarint(string(v[1:]))
+	out := make([]string, n)
+	for i := range out {
+		out[i], s = cutString(s)
+	}
+	return out
+}
+
+// Any returns the value boxed: nil, a string, an int64, a float64, a bool or
+// a []string.
+func (v RawValue) Any() any {
+	switch v.Kind() {
+	case KindString:
+		return v.Text()
+	case KindInt:
+		return v.Int()
+	case KindFloat:
+		return v.Float()
+	case KindBool:
+		return v.Bool()
+	case KindStrings:
+		return v.Strings()
+	}
+	return nil
+}
+
+// rawLen returns the length of the RawValue that s starts with.
+func rawLen(s string) int {
+	switch ValueKind(s[0]) {
+	case KindString:
+		if len(s) > 1 && s[1] < 0x80 {
+			return 2 + int(s[1]) // a string shorter than 128 bytes
+		}
+		n, rest := uvarint(s[1:])
+		return len(s) - len(rest) + int(n)
+	case KindInt:
+		if len(s) > 1 && s[1] < 0x80 {
+			return 2
+		}
+		_, rest := uvarint(s[1:])
+		return len(s) - len(rest)
+	case KindFloat:
+		return 9
+	case KindBool:
+		return 2
+	case KindStrings:
+		n, rest := uvarint(s[1:])
+		for range n {
+			_, rest = cutString(rest)
+		}
+		return len(s) - len(rest)
+	}
+	return 1
+}
+
+// uvarint decodes the uvarint that s starts with and returns it and the rest
+// of s.
+func uvarint(s string) (uint64, string) {
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		n |= uint64(s[i]&0x7f) << (7 * i)
+		if s[i] < 0x80 {
+			return n, s[i+1:]
+		}
+	}
+	return n, ""
+}
+
+// cutString decodes the length-prefixed string that s starts with and
+// returns it and the rest of s.
+func cutString(s string) (string, string) {
+	n, rest := uvarint(s)
+	return rest[:n], rest[n:]
 }
 
 // FieldIndex returns the index of the field called name in Layer.Fields, or
@@ -33,4 +285,52 @@ func (l *Layer) FieldIndex(name string) int {
 		}
 	}
 	return -1
+}
+
+// mercatorWidth is the width of the Web Mercator world, in meters.
+const mercatorWidth = 2 * math.Pi * orb.EarthRadius
+
+// WorldXY returns where p (WGS-84) lies on the Web Mercator world scaled to a
+// square of side 1: x east from the antimeridian, y south from the top, as
+// map tiles are numbered (tile x of zoom z spans x/2^z to (x+1)/2^z). Vector
+// tiles place features with it, and the replica counts points per tile with
+// it, so both put a point in the same tile.
+func WorldXY(p orb.Point) (x, y float64) {
+	m := project.WGS84.ToMercator(p)
+	return 0.5 + m[0]/mercatorWidth, 0.5 - m[1]/mercatorWidth
+}
+
+// Severity ranks the records of a layer by their level, for clustered
+// points: the most severe stands for the others (see tiles.Encode).
+type Severity struct {
+	index int      // of the level field in Layer.Fields; -1 if none
+	enum  []string // the level field's Enum, most severe first
+}
+
+// Severity returns the ranking of the layer's records.
+func (l *Layer) Severity() Severity {
+	s := Severity{index: l.FieldIndex("level")}
+	if s.index >= 0 {
+		s.enum = l.Fields[s.index].Enum
+	}
+	return s
+}
+
+// Equal reports whether s and t rank every record alike.
+func (s Severity) Equal(t Severity) bool {
+	return s.index == t.index && slices.Equal(s.enum, t.enum)
+}
+
+// Rank returns the position of the record's level in the level field's
+// Enum, most severe first; a record without a listed level ranks last,
+// len(Enum). On a layer without a level field every record ranks 0.
+func (s Severity) Rank(r *Record) int {
+	if s.index < 0 {
+		return 0
+	}
+	lv := r.Raw(s.index).Text()
+	if i := slices.Index(s.enum, lv); i >= 0 {
+		return i
+	}
+	return len(s.enum)
 }

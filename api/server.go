@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +85,7 @@ type Server struct {
 	cache   *tiles.Cache
 	cfg     Config
 	tallies atomic.Pointer[tallyMemo] // grid statistics of the latest snapshot asked for
+	gzips   sync.Pool                 // of *gzip.Writer, for tiles
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
@@ -95,15 +95,21 @@ func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts tileset) ([]byte,
 }
 
 // newTileEntry prepares a tile for serving: its gzipped bytes and its tag.
-func newTileEntry(mvt []byte) *tiles.Entry {
+// Gzip writers are costly to make, so they are kept from tile to tile.
+func (s *Server) newTileEntry(mvt []byte) *tiles.Entry {
 	e := &tiles.Entry{MVT: mvt}
 	sum := sha256.Sum256(mvt)
 	e.ETag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	if len(mvt) > 0 {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw, _ := s.gzips.Get().(*gzip.Writer)
+		if zw == nil {
+			zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, len(mvt)/2))
+		zw.Reset(buf)
 		zw.Write(mvt)
 		zw.Close()
+		s.gzips.Put(zw)
 		e.Gzip = buf.Bytes()
 	}
 	return e
@@ -137,7 +143,7 @@ func (s *Server) handleTile(c *gin.Context) {
 		// How long the tile took to encode, for benchmarks and browsers'
 		// developer tools.
 		c.Header("Server-Timing", fmt.Sprintf(`render;desc=%q;dur=%.3f`, s.cfg.TileRenderer, float64(time.Since(start).Microseconds())/1000))
-		e = newTileEntry(mvt)
+		e = s.newTileEntry(mvt)
 		s.cache.Put(key, e, gen)
 	}
 	if s.cfg.TileCacheControl != "" {

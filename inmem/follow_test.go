@@ -92,7 +92,7 @@ func TestFollow(t *testing.T) {
 		f.waitFor(t, seq)
 		rec, ok := f.Snapshot().Get(onemap.LayerCameras, id)
 		cam, _ := onemap.NewCatalog().Layer(onemap.LayerCameras)
-		if !ok || rec.Values[cam.FieldIndex("name")] != "测试摄像机" || rec.Geometry.(orb.Point) != (orb.Point{102.4, 25.5}) {
+		if !ok || rec.Value(cam.FieldIndex("name")) != "测试摄像机" || rec.Geometry.(orb.Point) != (orb.Point{102.4, 25.5}) {
 			t.Errorf("camera %d after the update: %+v", id, rec)
 		}
 	}

@@ -1,6 +1,7 @@
 // Package inmem is the live in-memory replica of OneMap's layers: per layer,
-// an R-tree of feature bounds and a B-tree of features by id, published as
-// immutable snapshots. One writer (the follower of the change feed) builds
+// an R-tree of feature bounds and a B-tree of features by id (and for
+// clustered point layers, point counts per map tile; see CountPoints),
+// published as immutable snapshots. One writer (the follower of the change feed) builds
 // the next snapshot as a copy-on-write copy of the current one and publishes
 // it with an atomic swap, so readers never wait on it and a reader's snapshot
 // never changes under it.
@@ -12,35 +13,69 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 	"github.com/tidwall/btree"
 	"github.com/tidwall/rtree"
 )
 
-// index is one layer's features: by bound and by id.
+// index is one layer's features: by bound and by id, and for a clustered
+// point layer, counted per map tile (see counts).
 type index struct {
-	tree *rtree.RTreeG[*onemap.Record]
-	ids  *btree.Map[int64, *onemap.Record]
+	tree   *rtree.RTreeG[*onemap.Record]
+	ids    *btree.Map[int64, *onemap.Record]
+	counts *counts // nil if the layer is not clustered
 }
 
-func newIndex() *index {
-	return &index{tree: new(rtree.RTreeG[*onemap.Record]), ids: new(btree.Map[int64, *onemap.Record])}
+func newIndex(l *onemap.Layer) *index {
+	return &index{tree: new(rtree.RTreeG[*onemap.Record]), ids: new(btree.Map[int64, *onemap.Record]), counts: newCounts(l)}
 }
 
 func (x *index) copy() *index {
-	return &index{tree: x.tree.Copy(), ids: x.ids.Copy()}
+	out := &index{tree: x.tree.Copy(), ids: x.ids.Copy()}
+	if x.counts != nil {
+		out.counts = x.counts.copy()
+	}
+	return out
 }
 
 func (x *index) put(r *onemap.Record) {
 	if old, ok := x.ids.Get(r.ID); ok {
 		x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+		if x.counts != nil {
+			x.counts.remove(old, x.tree)
+		}
 	}
 	x.ids.Set(r.ID, r)
 	x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
+	if x.counts != nil {
+		x.counts.add(r)
+	}
 }
 
 func (x *index) delete(id int64) {
 	if old, ok := x.ids.Delete(id); ok {
 		x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+		if x.counts != nil {
+			x.counts.remove(old, x.tree)
+		}
+	}
+}
+
+// load fills an empty index with the records, the last of each id winning.
+func (x *index) load(recs []*onemap.Record) {
+	for _, r := range recs {
+		if old, ok := x.ids.Set(r.ID, r); ok {
+			x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+		}
+		x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
+	}
+	if x.counts != nil {
+		recs = recs[:0]
+		x.ids.Scan(func(_ int64, r *onemap.Record) bool {
+			recs = append(recs, r)
+			return true
+		})
+		x.counts.load(recs)
 	}
 }
 
@@ -80,6 +115,23 @@ func (s *Snapshot) Search(layer string, b orb.Bound, fn func(*onemap.Record) boo
 	x.tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool { return fn(r) })
 }
 
+// CountPoints calls fn for every map tile of zoom z in the range x0 to x1,
+// y0 to y1, row by row, that holds points of the layer: with how many, the
+// one that stands for them (the first by the layer's onemap.Severity, which
+// must equal by, then the lowest id) and where that one lies. A point lies
+// at onemap.WorldXY of its bound's corner, in the tile that holds that. It
+// reports false, calling nothing, if the replica does not count the layer's
+// points at zoom z: it counts clustered layers (Layer.ClusterBelow) at zooms
+// 6 to ClusterBelow+5 and at most 17, while all their records are points on
+// the world's square.
+func (s *Snapshot) CountPoints(layer string, by onemap.Severity, z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep *onemap.Record, at orb.Point)) bool {
+	x := s.layers[layer]
+	if x == nil || x.counts == nil || !x.counts.severity.Equal(by) {
+		return false
+	}
+	return x.counts.each(z, x0, y0, x1, y1, fn)
+}
+
 // Ascend calls fn for the features of the layer in id order, from the first
 // id at or above from, until fn returns false.
 func (s *Snapshot) Ascend(layer string, from int64, fn func(*onemap.Record) bool) {
@@ -92,21 +144,25 @@ func (s *Snapshot) Ascend(layer string, from int64, fn func(*onemap.Record) bool
 
 // Replica holds the current snapshot of every layer of a catalogue.
 type Replica struct {
-	layers []string
+	layers []onemap.Layer
 	cur    atomic.Pointer[Snapshot]
 	mu     sync.Mutex // serialises writers
 }
 
 // New returns a replica of the catalogue's layers, empty at sequence 0.
 func New(catalog *onemap.Catalog) *Replica {
-	r := &Replica{}
-	s := &Snapshot{layers: map[string]*index{}}
-	for _, l := range catalog.Layers() {
-		r.layers = append(r.layers, l.ID)
-		s.layers[l.ID] = newIndex()
-	}
-	r.cur.Store(s)
+	r := &Replica{layers: catalog.Layers()}
+	r.cur.Store(r.empty())
 	return r
+}
+
+// empty returns a snapshot of no features at sequence 0.
+func (r *Replica) empty() *Snapshot {
+	s := &Snapshot{layers: map[string]*index{}}
+	for i := range r.layers {
+		s.layers[r.layers[i].ID] = newIndex(&r.layers[i])
+	}
+	return s
 }
 
 // Snapshot returns the current snapshot.
@@ -115,18 +171,22 @@ func (r *Replica) Snapshot() *Snapshot { return r.cur.Load() }
 // Load replaces the replica's contents: load calls add for every feature,
 // and returns the sequence number its features are current to.
 func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) error) (int64, error)) error {
-	s := &Snapshot{layers: map[string]*index{}}
-	for _, id := range r.layers {
-		s.layers[id] = newIndex()
-	}
+	// The records are indexed once all are read: the counts of a clustered
+	// layer are built at once, faster than record by record.
+	s := r.empty()
+	recs := map[string][]*onemap.Record{}
 	seq, err := load(func(layer string, rec *onemap.Record) error {
-		if x := s.layers[layer]; x != nil {
-			x.put(rec)
+		if s.layers[layer] != nil {
+			recs[layer] = append(recs[layer], rec)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	for id, x := range s.layers {
+		x.load(recs[id])
+		delete(recs, id)
 	}
 	s.seq = seq
 	r.mu.Lock()

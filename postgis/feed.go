@@ -17,7 +17,7 @@ import (
 const ChangeChannel = "onemap_changes"
 
 // fieldSQL returns the SQL expression, over the alias t, that reads a field
-// in the form Record.Values and vector tiles carry it.
+// in the form a Record holds it and vector tiles carry it.
 func fieldSQL(f onemap.Field) string {
 	col := "t." + pgx.Identifier{f.Name}.Sanitize()
 	switch f.Type {
@@ -39,6 +39,7 @@ type recordScanner struct {
 	layer *onemap.Layer
 	dest  []any
 	geom  []byte
+	vals  []any // the record's values, reused from row to row
 }
 
 // recordColumns returns the select list of recordScanner's rows.
@@ -87,32 +88,39 @@ func (s *recordScanner) scan(rows pgx.Rows, extra ...any) (*onemap.Record, error
 	if err != nil {
 		return nil, fmt.Errorf("postgis: %s/%d geometry: %w", s.layer.ID, id.Int64, err)
 	}
-	rec := &onemap.Record{ID: id.Int64, Version: version.Int32, Geometry: g, Bound: g.Bound(), Values: make([]any, len(s.layer.Fields))}
-	for i, d := range s.dest[3:] {
-		switch v := d.(type) {
+	vals := s.vals[:0]
+	for _, d := range s.dest[3:] {
+		var v any
+		switch d := d.(type) {
 		case *pgtype.Int8:
-			if v.Valid {
-				rec.Values[i] = v.Int64
+			if d.Valid {
+				v = d.Int64
 			}
 		case *pgtype.Float8:
-			if v.Valid {
-				rec.Values[i] = v.Float64
+			if d.Valid {
+				v = d.Float64
 			}
 		case *pgtype.Bool:
-			if v.Valid {
-				rec.Values[i] = v.Bool
+			if d.Valid {
+				v = d.Bool
 			}
 		case *[]string:
-			if *v != nil {
-				rec.Values[i] = *v
-				*v = nil
+			if *d != nil {
+				v = *d
 			}
 		case *pgtype.Text:
-			if v.Valid {
-				rec.Values[i] = v.String
+			if d.Valid {
+				v = d.String
 			}
 		}
+		vals = append(vals, v)
 	}
+	s.vals = vals
+	rec, err := onemap.NewRecord(id.Int64, version.Int32, g, vals)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: %s/%d: %w", s.layer.ID, id.Int64, err)
+	}
+	clear(vals) // let the scanned values go
 	return rec, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 )
 
 // ClusterCell is the size of a clustering cell, in tile units. The buffer is
@@ -24,6 +25,38 @@ type cell struct {
 	rep    *onemap.Record
 	rank   int     // rep's; -1 until needed
 	wx, wy float64 // rep's position in world tile units
+}
+
+// cells is the grid of cells of a buffered tile, kept from tile to tile:
+// only the cells used are cleared.
+type cells struct {
+	grid   [clusterSide * clusterSide]cell
+	used   []int     // indexes in grid of the cells that hold points
+	keys   []idKey   // sortByID's
+	sorted []feature // sortByID's
+}
+
+// idKey is a feature's id and place in a slice.
+type idKey struct {
+	id int64
+	i  int
+}
+
+// sortByID returns fs sorted by id. Features are large: it sorts their ids
+// and places, then moves each feature once, into scratch memory that fs
+// becomes in turn.
+func (cs *cells) sortByID(fs []feature) []feature {
+	keys := cs.keys[:0]
+	for i := range fs {
+		keys = append(keys, idKey{fs[i].id, i})
+	}
+	slices.SortFunc(keys, func(a, b idKey) int { return cmp.Compare(a.id, b.id) })
+	sorted := cs.sorted[:0]
+	for _, k := range keys {
+		sorted = append(sorted, fs[k.i])
+	}
+	cs.keys, cs.sorted = keys, fs[:0]
+	return sorted
 }
 
 // clusterPoints clusters the points of a layer in tile f.
@@ -50,11 +83,18 @@ type cell struct {
 // grows with them: every point of the buffered tile is read.
 //
 // Every record of a clustered layer must be an orb.Point.
-func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter) ([]feature, error) {
-	var (
-		cells [clusterSide * clusterSide]cell
-		err   error
-	)
+//
+// A source that counts points per map tile (PointCounter) gives the same
+// features from its counts, when it keeps them and the spec filters no
+// levels: the cells of zoom z are the map tiles of zoom z+6.
+func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter, cs *cells, out []feature) ([]feature, error) {
+	if pc, ok := src.(PointCounter); ok && lf.want == nil {
+		var ok bool
+		if out, ok = f.countedPoints(pc, s, lf, cs, out); ok {
+			return out, nil
+		}
+	}
+	var err error
 	// The buffered tile's first cell, in cells from the world's top-left.
 	cx0 := math.Floor(f.x0/ClusterCell) - Buffer/ClusterCell
 	cy0 := math.Floor(f.y0/ClusterCell) - Buffer/ClusterCell
@@ -73,35 +113,71 @@ func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter) ([]feat
 		if cx < 0 || cx >= clusterSide || cy < 0 || cy >= clusterSide {
 			return true
 		}
-		c := &cells[int(cy)*clusterSide+int(cx)]
+		i := int(cy)*clusterSide + int(cx)
+		c := &cs.grid[i]
 		c.n++
 		switch {
 		case c.rep == nil:
+			cs.used = append(cs.used, i)
 			c.rep, c.rank, c.wx, c.wy = r, -1, wx, wy
 		case c.rank == 0 && r.ID > c.rep.ID:
 			// Nothing beats the most severe point with a lower id.
 		default:
 			if c.rank < 0 {
-				c.rank = lf.rank(c.rep)
+				c.rank = lf.severity.Rank(c.rep)
 			}
-			if rank := lf.rank(r); rank < c.rank || rank == c.rank && r.ID < c.rep.ID {
+			if rank := lf.severity.Rank(r); rank < c.rank || rank == c.rank && r.ID < c.rep.ID {
 				c.rep, c.rank, c.wx, c.wy = r, rank, wx, wy
 			}
 		}
 		return true
 	})
-	if err != nil {
-		return nil, err
-	}
-	var out []feature
-	for i := range cells {
-		c := &cells[i]
-		if c.n == 0 {
-			continue
+	if err == nil {
+		for _, i := range cs.used {
+			c := &cs.grid[i]
+			p := orb.Point{math.RoundToEven(c.wx) - f.x0, math.RoundToEven(c.wy) - f.y0}
+			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n})
 		}
-		p := orb.Point{math.RoundToEven(c.wx) - f.x0, math.RoundToEven(c.wy) - f.y0}
-		out = append(out, feature{id: c.rep.ID, geom: p, rec: c.rep, count: c.n})
+		out = cs.sortByID(out)
 	}
-	slices.SortFunc(out, func(a, b feature) int { return cmp.Compare(a.id, b.id) })
-	return out, nil
+	for _, i := range cs.used {
+		cs.grid[i] = cell{}
+	}
+	cs.used = cs.used[:0]
+	return out, err
+}
+
+// PointCounter is a Source that counts the points of clustered layers per
+// map tile: the replica implements it (inmem.Snapshot.CountPoints).
+type PointCounter interface {
+	// CountPoints calls fn for every map tile of zoom z in the range x0 to
+	// x1, y0 to y1 that holds points of the layer: with how many, the one
+	// that stands for them (the first by the severity by, then the lowest
+	// id) and where that one lies. A point lies at onemap.WorldXY of its
+	// bound's corner, in the tile that holds that. It reports false,
+	// calling nothing, if it does not count the layer's points at zoom z.
+	CountPoints(layer string, by onemap.Severity, z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep *onemap.Record, at orb.Point)) bool
+}
+
+// countedPoints clusters a layer's points in the frame's tile from a
+// PointCounter's counts; ok is false if it has none for them.
+func (f *frame) countedPoints(pc PointCounter, s *LayerSpec, lf *levelFilter, cs *cells, out []feature) ([]feature, bool) {
+	// The buffered tile's cells, in cells from the world's top-left, within
+	// the world.
+	last := math.Ldexp(1, int(f.tile.Z)+6) - 1
+	cx0 := math.Max(0, math.Floor(f.x0/ClusterCell)-Buffer/ClusterCell)
+	cy0 := math.Max(0, math.Floor(f.y0/ClusterCell)-Buffer/ClusterCell)
+	cx1 := math.Min(last, math.Floor(f.x0/ClusterCell)+clusterSide-1-Buffer/ClusterCell)
+	cy1 := math.Min(last, math.Floor(f.y0/ClusterCell)+clusterSide-1-Buffer/ClusterCell)
+	out = out[:0]
+	ok := pc.CountPoints(s.Layer.ID, lf.severity, f.tile.Z+6, uint32(cx0), uint32(cy0), uint32(cx1), uint32(cy1),
+		func(n int, rep *onemap.Record, at orb.Point) {
+			wx, wy := at[0]*f.world, at[1]*f.world
+			p := orb.Point{math.RoundToEven(wx) - f.x0, math.RoundToEven(wy) - f.y0}
+			out = append(out, feature{id: rep.ID, point: p, rec: rep, count: n})
+		})
+	if !ok {
+		return out, false
+	}
+	return cs.sortByID(out), true
 }

@@ -6,17 +6,12 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
+	"sync"
 
-	"github.com/gogo/protobuf/proto"
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
-	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/encoding/mvt/vectortile"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
-	"github.com/paulmach/orb/project"
 	"github.com/paulmach/orb/simplify"
 )
 
@@ -49,7 +44,7 @@ type Source interface {
 
 // LayerSpec is one MVT layer of a tile.
 type LayerSpec struct {
-	Layer  onemap.Layer // the MVT layer is named Layer.ID; Record.Values follow Layer.Fields
+	Layer  onemap.Layer // the MVT layer is named Layer.ID; a Record's values follow Layer.Fields
 	Fields []string     // names of the fields to write as properties, beside the feature id
 	Levels []string     // if not nil, only records whose "level" value is listed
 	// Outside MinZoom to MaxZoom the layer is absent from the tile; a MaxZoom
@@ -85,12 +80,20 @@ func (s *LayerSpec) maxZoom() maptile.Zoom {
 // and projected to Web Mercator tile coordinates (origin at the tile's
 // top-left corner, y down). A point is kept if it lies in the buffered tile,
 // -256 to 4352 on both axes, edges included, and rounded to the unit.
-// Lines and polygons are clipped to the buffered tile, rounded to the unit,
+// Lines are clipped to the buffered tile, rounded to the unit, cleaned of
+// repeated points and simplified with Douglas-Peucker at a tolerance of one
+// unit below the spec's MaxZoom.
+//
+// Polygons are shaped once per zoom, the same for every tile of it, and
+// cached (see shape): projected to world tile units, rounded to the unit,
 // cleaned of repeated and collinear points (so of spikes that rounding
 // leaves without width), simplified with Douglas-Peucker at a tolerance of
-// one unit below the spec's MaxZoom, and cleaned again; rings left with
-// fewer than three corners are dropped, and so are polygons whose exterior
-// ring is dropped.
+// one unit below the spec's MaxZoom, cleaned again and made valid; rings
+// left with fewer than three corners are dropped, and so are polygons whose
+// exterior ring is dropped. Each tile then clips the shape to the buffered
+// tile, rounding the points clipping makes and making the result valid
+// again. A polygon wider than 256 tiles at the zoom is clipped to the tile
+// first, then rounded, simplified and made valid.
 //
 // Polygons come out valid in the OGC sense, as MVT 2.1 requires: exterior
 // rings have positive area in tile coordinates (clockwise on screen), holes
@@ -110,22 +113,23 @@ func (s *LayerSpec) maxZoom() maptile.Zoom {
 // cells of ClusterCell (64) tile units: each cell of the buffered tile gives
 // one feature, the cell's most severe point (by the order of the level
 // field's Enum), then lowest id, at its own position, with PointCount set to
-// the number of points in the cell when there are more than one.
+// the number of points in the cell when there are more than one. A source
+// that counts points per map tile (PointCounter, as the replica does) gives
+// the same features from its counts, without reading the points.
 //
 // Encode returns an EINVALID error for an invalid tile, and an internal
 // error for two specs of one layer, a spec that names a field the layer does
 // not have, a level filter on a layer without a level field, a record
-// geometry or value of a type a Record may not hold, or a clustered record
-// that is not a point.
+// geometry of a type a Record may not hold, or a clustered record that is
+// not a point.
 func Encode(src Source, t maptile.Tile, specs []LayerSpec) ([]byte, error) {
 	if !t.Valid() || t.Z > MaxZoom {
 		return nil, onemap.Errorf(onemap.EINVALID, "tile %d/%d/%d is not a valid tile", t.Z, t.X, t.Y)
 	}
 	f := newFrame(t)
-	var (
-		layers mvt.Layers
-		out    []*layerOut
-	)
+	w := writers.Get().(*writer)
+	defer writers.Put(w)
+	w.reset()
 	for i := range specs {
 		s := &specs[i]
 		for _, o := range specs[:i] {
@@ -136,42 +140,30 @@ func Encode(src Source, t maptile.Tile, specs []LayerSpec) ([]byte, error) {
 		if t.Z < s.MinZoom || t.Z > s.maxZoom() {
 			continue
 		}
-		lo, err := f.layer(src, s)
-		if err != nil {
+		lo := &w.layer
+		if err := f.layer(src, s, w, lo); err != nil {
 			return nil, err
 		}
-		if len(lo.features) == 0 {
-			continue
+		if len(lo.features) > 0 {
+			w.writeLayer(lo)
 		}
-		l := &mvt.Layer{Name: s.Layer.ID, Version: 2, Extent: Extent, Features: make([]*geojson.Feature, len(lo.features))}
-		for j, ft := range lo.features {
-			l.Features[j] = &geojson.Feature{ID: ft.id, Geometry: ft.geom}
-		}
-		layers = append(layers, l)
-		out = append(out, lo)
 	}
-	if len(layers) == 0 {
+	if len(w.tile) == 0 {
 		return nil, nil
 	}
-	// orb encodes the geometry; the properties are written here, because orb
-	// orders keys by name and writes every integer as a signed one.
-	vt, err := mvt.MarshalToVectorTile(layers)
-	if err != nil {
-		return nil, fmt.Errorf("tiles: encode tile %d/%d/%d: %w", t.Z, t.X, t.Y, err)
-	}
-	for i, vl := range vt.Layers {
-		if err := out[i].writeProperties(vl); err != nil {
-			return nil, fmt.Errorf("tiles: encode tile %d/%d/%d: %w", t.Z, t.X, t.Y, err)
-		}
-	}
-	return proto.Marshal(vt)
+	return slices.Clone(w.tile), nil
 }
+
+// writers keeps the buffers of encoders between tiles.
+var writers = sync.Pool{New: func() any { return new(writer) }}
 
 // feature is one feature of an MVT layer: its geometry in tile coordinates
 // and the record its properties come from.
 type feature struct {
 	id    int64
-	geom  orb.Geometry
+	point orb.Point    // the geometry, if a point
+	geom  orb.Geometry // else the geometry: an orb.MultiPoint, MultiLineString or MultiPolygon
+	shift orb.Point    // to add to geom's coordinates
 	rec   *onemap.Record
 	count int // point_count, written when above 1
 }
@@ -186,16 +178,13 @@ type layerOut struct {
 // levelFilter says whether a record's level is one the spec asks for, and
 // ranks records by the severity of their level.
 type levelFilter struct {
-	index int             // of the level field in Layer.Fields; -1 if none
-	want  map[string]bool // nil: every level
-	enum  []string
+	index    int             // of the level field in Layer.Fields; -1 if none
+	want     map[string]bool // nil: every level
+	severity onemap.Severity
 }
 
 func newLevelFilter(s *LayerSpec) (levelFilter, error) {
-	lf := levelFilter{index: s.Layer.FieldIndex("level")}
-	if lf.index >= 0 {
-		lf.enum = s.Layer.Fields[lf.index].Enum
-	}
+	lf := levelFilter{index: s.Layer.FieldIndex("level"), severity: s.Layer.Severity()}
 	if s.Levels != nil {
 		if lf.index < 0 {
 			return lf, fmt.Errorf("tiles: layer %q has no level field to filter on", s.Layer.ID)
@@ -209,41 +198,26 @@ func newLevelFilter(s *LayerSpec) (levelFilter, error) {
 }
 
 func (lf *levelFilter) ok(r *onemap.Record) bool {
-	if lf.want == nil {
-		return true
-	}
-	s, _ := r.Value(lf.index).(string)
-	return lf.want[s]
+	return lf.want == nil || lf.want[r.Raw(lf.index).Text()]
 }
 
-// rank is the position of the record's level in the level field's Enum
-// (most severe first); a record without a known level ranks last.
-func (lf *levelFilter) rank(r *onemap.Record) int {
-	if lf.index < 0 {
-		return 0
-	}
-	s, _ := r.Value(lf.index).(string)
-	if i := slices.Index(lf.enum, s); i >= 0 {
-		return i
-	}
-	return len(lf.enum)
-}
-
-// layer reads and places the features of one layer.
-func (f *frame) layer(src Source, s *LayerSpec) (*layerOut, error) {
-	lo := &layerOut{spec: s, fields: make([]int, len(s.Fields))}
-	for i, name := range s.Fields {
-		if lo.fields[i] = s.Layer.FieldIndex(name); lo.fields[i] < 0 {
-			return nil, fmt.Errorf("tiles: layer %q has no field %q", s.Layer.ID, name)
+// layer reads and places the features of one layer into lo.
+func (f *frame) layer(src Source, s *LayerSpec, w *writer, lo *layerOut) error {
+	lo.spec, lo.fields, lo.features = s, lo.fields[:0], lo.features[:0]
+	for _, name := range s.Fields {
+		i := s.Layer.FieldIndex(name)
+		if i < 0 {
+			return fmt.Errorf("tiles: layer %q has no field %q", s.Layer.ID, name)
 		}
+		lo.fields = append(lo.fields, i)
 	}
 	lf, err := newLevelFilter(s)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if f.tile.Z < s.ClusterBelow {
-		lo.features, err = f.clusterPoints(src, s, &lf)
-		return lo, err
+		lo.features, err = f.clusterPoints(src, s, &lf, &w.cells, lo.features)
+		return err
 	}
 	var recs []*onemap.Record
 	src.Search(s.Layer.ID, f.query, func(r *onemap.Record) bool {
@@ -258,144 +232,16 @@ func (f *frame) layer(src Source, s *LayerSpec) (*layerOut, error) {
 		tol = tolerance
 	}
 	for _, r := range recs {
-		g, err := f.geometry(r.Geometry, tol)
+		ft, ok, err := f.feature(r, tol)
 		if err != nil {
-			return nil, fmt.Errorf("tiles: layer %q record %d: %w", s.Layer.ID, r.ID, err)
+			return fmt.Errorf("tiles: layer %q record %d: %w", s.Layer.ID, r.ID, err)
 		}
-		if g != nil {
-			lo.features = append(lo.features, feature{id: r.ID, geom: g, rec: r})
+		if ok {
+			lo.features = append(lo.features, ft)
 		}
 	}
-	return lo, nil
-}
-
-// writeProperties sets the keys and values of the encoded layer and the
-// tags of its features, whose geometry orb has encoded.
-func (lo *layerOut) writeProperties(vl *vectortile.Tile_Layer) error {
-	if len(vl.Features) != len(lo.features) {
-		return fmt.Errorf("layer %q: %d features encoded of %d", lo.spec.Layer.ID, len(vl.Features), len(lo.features))
-	}
-	vw := valueWriter{index: map[valueKey]uint32{}}
-	keys := slices.Clone(lo.spec.Fields)
-	countKey := -1
-	for i, ft := range lo.features {
-		tags := make([]uint32, 0, 2*len(lo.fields)+2)
-		for k, fi := range lo.fields {
-			v := ft.rec.Value(fi)
-			if v == nil {
-				continue
-			}
-			vi, ok, err := vw.add(v)
-			if err != nil {
-				return fmt.Errorf("layer %q record %d field %q: %w", lo.spec.Layer.ID, ft.id, lo.spec.Fields[k], err)
-			}
-			if ok {
-				tags = append(tags, uint32(k), vi)
-			}
-		}
-		if ft.count > 1 {
-			if countKey < 0 {
-				countKey = len(keys)
-				keys = append(keys, PointCount)
-			}
-			vi, _, _ := vw.add(int64(ft.count))
-			tags = append(tags, uint32(countKey), vi)
-		}
-		vl.Features[i].Tags = tags
-	}
-	vl.Keys = keys
-	vl.Values = vw.values
 	return nil
 }
-
-// valueKind is the type of an MVT value.
-type valueKind uint8
-
-const (
-	kindString valueKind = iota
-	kindUint
-	kindSint
-	kindDouble
-	kindBool
-)
-
-type valueKey struct {
-	kind valueKind
-	s    string
-	n    uint64 // the integer, the double's bits or the bool
-}
-
-// valueWriter numbers a layer's distinct values as they are first used.
-type valueWriter struct {
-	values []*vectortile.Tile_Value
-	index  map[valueKey]uint32
-}
-
-// add returns the index of the value v, adding it if it is new; ok is false
-// for a value that stands for no value (a nil []string).
-func (vw *valueWriter) add(v any) (index uint32, ok bool, err error) {
-	var k valueKey
-	switch v := v.(type) {
-	case string:
-		k = valueKey{kind: kindString, s: v}
-	case []string:
-		if v == nil {
-			return 0, false, nil
-		}
-		k = valueKey{kind: kindString, s: strings.Join(v, ";")}
-	case int64:
-		k = intKey(v)
-	case int:
-		k = intKey(int64(v))
-	case int32:
-		k = intKey(int64(v))
-	case float64:
-		k = valueKey{kind: kindDouble, n: math.Float64bits(v)}
-	case bool:
-		k = valueKey{kind: kindBool}
-		if v {
-			k.n = 1
-		}
-	default:
-		return 0, false, fmt.Errorf("value of type %T", v)
-	}
-	if i, ok := vw.index[k]; ok {
-		return i, true, nil
-	}
-	tv := &vectortile.Tile_Value{}
-	switch k.kind {
-	case kindString:
-		s := k.s
-		tv.StringValue = &s
-	case kindUint:
-		n := k.n
-		tv.UintValue = &n
-	case kindSint:
-		n := int64(k.n)
-		tv.SintValue = &n
-	case kindDouble:
-		d := math.Float64frombits(k.n)
-		tv.DoubleValue = &d
-	case kindBool:
-		b := k.n == 1
-		tv.BoolValue = &b
-	}
-	i := uint32(len(vw.values))
-	vw.values = append(vw.values, tv)
-	vw.index[k] = i
-	return i, true, nil
-}
-
-// intKey types an integer as ST_AsMVT does: unsigned unless negative.
-func intKey(n int64) valueKey {
-	if n >= 0 {
-		return valueKey{kind: kindUint, n: uint64(n)}
-	}
-	return valueKey{kind: kindSint, n: uint64(n)}
-}
-
-// mercatorWidth is the width of the Web Mercator world, in meters.
-const mercatorWidth = 2 * math.Pi * orb.EarthRadius
 
 // frame places WGS-84 geometries in one tile's coordinates.
 type frame struct {
@@ -420,8 +266,8 @@ func newFrame(t maptile.Tile) *frame {
 // worldXY returns p in world tile units at the tile's zoom: x east from the
 // antimeridian, y south from the top of the Web Mercator square.
 func (f *frame) worldXY(p orb.Point) (x, y float64) {
-	m := project.WGS84.ToMercator(p)
-	return (0.5 + m[0]/mercatorWidth) * f.world, (0.5 - m[1]/mercatorWidth) * f.world
+	x, y = onemap.WorldXY(p)
+	return x * f.world, y * f.world
 }
 
 // toTile returns p in the tile's coordinates, not rounded.
@@ -440,20 +286,21 @@ func (f *frame) point(p orb.Point) (orb.Point, bool) {
 	return orb.Point{math.RoundToEven(x) - f.x0, math.RoundToEven(y) - f.y0}, in
 }
 
+func sub(p, q orb.Point) orb.Point { return orb.Point{p[0] - q[0], p[1] - q[1]} }
+
 func snap(p orb.Point) orb.Point {
 	return orb.Point{math.RoundToEven(p[0]), math.RoundToEven(p[1])}
 }
 
-// geometry returns g (WGS-84) in tile coordinates, clipped, simplified with
-// tolerance tol (0: not at all) and rounded, or nil if nothing of it is left
-// in the tile.
-func (f *frame) geometry(g orb.Geometry, tol float64) (orb.Geometry, error) {
-	switch g := g.(type) {
+// feature returns the feature of record r: its geometry in tile
+// coordinates, clipped, simplified with tolerance tol (0: not at all) and
+// rounded; ok is false if nothing of it is left in the tile.
+func (f *frame) feature(r *onemap.Record, tol float64) (ft feature, ok bool, err error) {
+	ft = feature{id: r.ID, rec: r}
+	switch g := r.Geometry.(type) {
 	case orb.Point:
-		if q, ok := f.point(g); ok {
-			return q, nil
-		}
-		return nil, nil
+		ft.point, ok = f.point(g)
+		return ft, ok, nil
 	case orb.MultiPoint:
 		var mp orb.MultiPoint
 		for _, p := range g {
@@ -461,20 +308,33 @@ func (f *frame) geometry(g orb.Geometry, tol float64) (orb.Geometry, error) {
 				mp = append(mp, q)
 			}
 		}
-		if len(mp) == 0 {
-			return nil, nil
-		}
-		return mp, nil
+		ft.geom = mp
+		return ft, len(mp) > 0, nil
 	case orb.LineString:
-		return f.lines(orb.MultiLineString{g}, tol), nil
+		ft.geom = f.lines(orb.MultiLineString{g}, tol)
 	case orb.MultiLineString:
-		return f.lines(g, tol), nil
+		ft.geom = f.lines(g, tol)
 	case orb.Polygon:
-		return f.polygons(orb.MultiPolygon{g}, tol), nil
+		mp, shift := f.polygons(r, orb.MultiPolygon{g}, tol)
+		ft.shift = shift
+		return ft, setGeom(&ft, mp), nil
 	case orb.MultiPolygon:
-		return f.polygons(g, tol), nil
+		mp, shift := f.polygons(r, g, tol)
+		ft.shift = shift
+		return ft, setGeom(&ft, mp), nil
+	default:
+		return ft, false, fmt.Errorf("geometry of type %T", g)
 	}
-	return nil, fmt.Errorf("geometry of type %T", g)
+	return ft, ft.geom != nil, nil
+}
+
+// setGeom sets the feature's geometry to mp and reports whether it has any.
+func setGeom(ft *feature, mp orb.MultiPolygon) bool {
+	if len(mp) == 0 {
+		return false
+	}
+	ft.geom = mp
+	return true
 }
 
 // lines clips, rounds and simplifies lines with tolerance tol (0: not at
@@ -508,10 +368,67 @@ func (f *frame) lines(mls orb.MultiLineString, tol float64) orb.Geometry {
 	return out
 }
 
-// polygons returns mp in tile coordinates, clipped, rounded, simplified with
-// tolerance tol (0: not at all) and valid, or nil.
-func (f *frame) polygons(mp orb.MultiPolygon, tol float64) orb.Geometry {
+// polygons returns r's polygons mp in tile coordinates, rounded,
+// simplified with tolerance tol (0: not at all), clipped and valid, or nil;
+// shift is to be added to the coordinates. They start from r's shape at the
+// zoom (see shape), the same in every tile, so that a tile only clips it.
+func (f *frame) polygons(r *onemap.Record, mp orb.MultiPolygon, tol float64) (out orb.MultiPolygon, shift orb.Point) {
+	s := shapes.get(r, mp, f.tile.Z, tol)
+	if s == nil {
+		return f.clipFirst(mp, tol), orb.Point{}
+	}
+	if s.mp == nil {
+		return nil, orb.Point{}
+	}
+	// Clip in the shape's coordinates: the buffered tile's sides lie on
+	// whole units there too, so clipping and rounding go as in the tile's.
+	shift = orb.Point{s.origin[0] - f.x0, s.origin[1] - f.y0}
+	box := orb.Bound{Min: sub(f.clip.Min, shift), Max: sub(f.clip.Max, shift)}
+	switch {
+	case !overlaps(s.bound, box):
+		return nil, orb.Point{}
+	case within(s.bound, box):
+		return s.mp, shift
+	}
+	// The polygons inside the box are kept as they are, and those across
+	// its sides clipped, on a copy: the shape is shared.
+	clipped := false
+	for i, p := range s.mp {
+		switch b := s.bounds[i][0]; {
+		case !overlaps(b, box):
+		case within(b, box):
+			out = append(out, p)
+		default:
+			out = append(out, snapPolygons(clipPolygonBounds(box, p, s.bounds[i]), box)...)
+			clipped = true
+		}
+	}
+	if clipped && !validPolygons(out) {
+		out = repairPolygons(cloneMultiPolygon(out))
+	}
+	if len(out) == 0 {
+		return nil, orb.Point{}
+	}
+	return out, shift
+}
+
+// clipFirst returns mp in tile coordinates, clipped, rounded, simplified with
+// tolerance tol (0: not at all) and valid, or nil: for polygons too wide to
+// shape whole.
+func (f *frame) clipFirst(mp orb.MultiPolygon, tol float64) orb.MultiPolygon {
 	var parts orb.MultiPolygon
+	for _, p := range f.project(mp) {
+		parts = append(parts, clipPolygon(f.clip, p)...)
+	}
+	return finishPolygons(parts, f.clip, tol)
+}
+
+// project returns mp in the frame's tile coordinates, unrounded, with
+// exterior rings of positive area and holes of negative area (the
+// polygon's interior left of every edge), closed; rings of no area are
+// dropped, and so are polygons whose exterior ring is.
+func (f *frame) project(mp orb.MultiPolygon) orb.MultiPolygon {
+	var out orb.MultiPolygon
 	for _, p := range mp {
 		if len(p) == 0 {
 			continue
@@ -532,21 +449,27 @@ func (f *frame) polygons(mp orb.MultiPolygon, tol float64) orb.Geometry {
 				}
 				continue
 			}
-			// Exterior rings positive, holes negative: the polygon's
-			// interior lies left of every edge.
 			if (i == 0) != (a > 0) {
 				pr.Reverse()
 			}
 			proj = append(proj, pr)
 		}
 		if len(proj) > 0 {
-			parts = append(parts, clipPolygon(f.clip, proj)...)
+			out = append(out, proj)
 		}
 	}
+	return out
+}
+
+// finishPolygons rounds the polygons parts, clipped to box b, to the unit,
+// simplifies them with tolerance tol (0: not at all) and makes them valid:
+// simplified if that leaves them valid, else unsimplified, repaired if need
+// be. It returns nil if nothing is left.
+func finishPolygons(parts orb.MultiPolygon, b orb.Bound, tol float64) orb.MultiPolygon {
 	if len(parts) == 0 {
 		return nil
 	}
-	out := snapPolygons(parts, f.clip)
+	out := snapPolygons(parts, b)
 	if tol > 0 {
 		if s := simplifyPolygons(cloneMultiPolygon(out), tol); len(s) > 0 && validPolygons(s) {
 			return s
@@ -564,10 +487,15 @@ func (f *frame) polygons(mp orb.MultiPolygon, tol float64) orb.Geometry {
 func cloneMultiPolygon(mp orb.MultiPolygon) orb.MultiPolygon {
 	out := make(orb.MultiPolygon, len(mp))
 	for i, p := range mp {
-		out[i] = make(orb.Polygon, len(p))
-		for j, r := range p {
-			out[i][j] = slices.Clone(r)
-		}
+		out[i] = clonePolygon(p)
+	}
+	return out
+}
+
+func clonePolygon(p orb.Polygon) orb.Polygon {
+	out := make(orb.Polygon, len(p))
+	for i, r := range p {
+		out[i] = slices.Clone(r)
 	}
 	return out
 }
@@ -604,9 +532,22 @@ const (
 // on the left (the Weiler-Atherton method, simple for a rectangle). Unlike
 // Sutherland-Hodgman clipping, this makes separate polygons of separate
 // parts, never zero-width bridges between them. Holes wholly inside b go to
-// the exterior ring around them.
+// the exterior ring around them. It does not change p, and the result shares
+// no ring with p unless p lies wholly inside b (then it is p alone).
 func clipPolygon(b orb.Bound, p orb.Polygon) orb.MultiPolygon {
-	sb := p[0].Bound()
+	return clipPolygonBounds(b, p, nil)
+}
+
+// clipPolygonBounds is clipPolygon given the bound of each of p's rings
+// (nil: it computes them).
+func clipPolygonBounds(b orb.Bound, p orb.Polygon, bounds []orb.Bound) orb.MultiPolygon {
+	bound := func(i int) orb.Bound {
+		if bounds != nil {
+			return bounds[i]
+		}
+		return p[i].Bound()
+	}
+	sb := bound(0)
 	if !overlaps(sb, b) {
 		return nil
 	}
@@ -619,12 +560,15 @@ func clipPolygon(b orb.Bound, p orb.Polygon) orb.MultiPolygon {
 		outer  orb.Polygon
 	)
 	for i, r := range p {
-		rb := r.Bound()
+		rb := sb
+		if i > 0 {
+			rb = bound(i)
+		}
 		if !overlaps(rb, b) {
 			continue
 		}
 		if i > 0 && within(rb, b) {
-			inner = append(inner, r)
+			inner = append(inner, slices.Clone(r))
 			continue
 		}
 		cs := ringChains(b, r)
@@ -1015,6 +959,9 @@ type segment struct {
 	minX, maxX float64
 }
 
+// segmentPool keeps polygonFaults' edges from call to call.
+var segmentPool = sync.Pool{New: func() any { return new([]segment) }}
+
 // validPolygons says whether mp, with integer coordinates, is valid as
 // checked by polygonFaults.
 func validPolygons(mp orb.MultiPolygon) bool {
@@ -1031,17 +978,16 @@ func validPolygons(mp orb.MultiPolygon) bool {
 // rings at fault together it names the hole, or the smaller. With first set,
 // it returns at the first fault. The arithmetic is exact for integers.
 func polygonFaults(mp orb.MultiPolygon, first bool) []ringID {
-	var (
-		faults []ringID
-		segs   []segment
-		areas  = map[ringID]float64{}
-	)
+	var faults []ringID
+	sp := segmentPool.Get().(*[]segment)
+	segs := (*sp)[:0]
+	defer func() { *sp = segs[:0]; segmentPool.Put(sp) }()
 	faulty := func(id ringID) bool { return slices.Contains(faults, id) }
+	area := func(id ringID) float64 { return math.Abs(ringArea(mp[id.part][id.ring])) }
 	for pi, p := range mp {
 		for ri, r := range p {
 			id := ringID{pi, ri}
 			a := ringArea(r)
-			areas[id] = math.Abs(a)
 			if len(r) < 4 || r[0] != r[len(r)-1] || (ri == 0) != (a > 0) {
 				faults = append(faults, id)
 				if first {
@@ -1066,7 +1012,7 @@ func polygonFaults(mp orb.MultiPolygon, first bool) []ringID {
 			}
 			return a
 		}
-		if areas[a] < areas[b] || (areas[a] == areas[b] && (a.part > b.part || a.part == b.part && a.ring > b.ring)) {
+		if aa, ab := area(a), area(b); aa < ab || (aa == ab && (a.part > b.part || a.part == b.part && a.ring > b.ring)) {
 			return a
 		}
 		return b

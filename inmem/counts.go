@@ -1,0 +1,234 @@
+package inmem
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+	"github.com/tidwall/btree"
+	"github.com/tidwall/rtree"
+)
+
+// Point counts: for a clustered point layer (onemap.Layer.ClusterBelow), the
+// replica counts the points in every map tile of zooms minCountZoom to
+// maxCountZoom, so that a vector tile at a low zoom reads at most a few
+// thousand counts instead of the hundreds of thousands of points under it
+// (see tiles.PointCounter). A vector tile of zoom z clusters in cells that
+// are the map tiles of zoom z+6.
+const (
+	minCountZoom = 6
+	// maxCountZoom is the deepest zoom counted, for vector tiles up to zoom
+	// 11: deeper, a tile holds few enough points to read them all, and
+	// counts would cost nearly as much memory as the points (a tile of zoom
+	// 18, 150 m across, holds a point or two).
+	maxCountZoom = 17
+)
+
+// tally is one map tile's points: how many, and the one that stands for
+// them, the first by severity then id.
+type tally struct {
+	rep  *onemap.Record
+	at   orb.Point // onemap.WorldXY of rep's point
+	n    int32
+	rank int32 // rep's severity rank
+}
+
+// before says whether a point of rank ra and id a comes before one of rank
+// rb and id b.
+func before(ra int, a int64, rb int, b int64) bool { return ra < rb || ra == rb && a < b }
+
+// counts is a point layer's tallies per map tile, by zoom.
+type counts struct {
+	severity onemap.Severity
+	max      maptile.Zoom                // the deepest zoom counted
+	zooms    []*btree.Map[uint64, tally] // by zoom - minCountZoom, keyed by tileKey
+	// odd counts the records that are not points or lie off the world's
+	// square: while there are any, the layer is not counted (the tile
+	// encoder reads its points, and finds them).
+	odd int
+}
+
+// newCounts returns the empty counts of a layer, or nil if the layer is not
+// clustered at any zoom counted.
+func newCounts(l *onemap.Layer) *counts {
+	if l.ClusterBelow == 0 {
+		return nil
+	}
+	max := min(maxCountZoom, l.ClusterBelow-1+6) // vector tiles cluster below ClusterBelow
+	if max < minCountZoom {
+		return nil
+	}
+	c := &counts{severity: l.Severity(), max: max}
+	for range max - minCountZoom + 1 {
+		c.zooms = append(c.zooms, new(btree.Map[uint64, tally]))
+	}
+	return c
+}
+
+func (c *counts) copy() *counts {
+	out := *c
+	out.zooms = make([]*btree.Map[uint64, tally], len(c.zooms))
+	for i, m := range c.zooms {
+		out.zooms[i] = m.Copy()
+	}
+	return &out
+}
+
+func tileKey(x, y uint32) uint64 { return uint64(y)<<32 | uint64(x) }
+
+// tileOf returns the tile of zoom c.max that holds r's point, and where
+// the point lies (onemap.WorldXY); ok is false if r is not a point on the
+// world's square.
+func (c *counts) tileOf(r *onemap.Record) (x, y uint32, at orb.Point, ok bool) {
+	if _, isPoint := r.Geometry.(orb.Point); !isPoint {
+		return 0, 0, at, false
+	}
+	// The point is its bound's corner, as the tile encoder reads it.
+	at[0], at[1] = onemap.WorldXY(r.Bound.Min)
+	n := math.Ldexp(1, int(c.max))
+	fx, fy := math.Floor(at[0]*n), math.Floor(at[1]*n)
+	if !(fx >= 0 && fx < n && fy >= 0 && fy < n) {
+		return 0, 0, at, false
+	}
+	return uint32(fx), uint32(fy), at, true
+}
+
+// add counts r.
+func (c *counts) add(r *onemap.Record) {
+	x, y, at, ok := c.tileOf(r)
+	if !ok {
+		c.odd++
+		return
+	}
+	rank := c.severity.Rank(r)
+	for z := c.max; z >= minCountZoom; z-- {
+		m, k := c.zooms[z-minCountZoom], tileKey(x>>(c.max-z), y>>(c.max-z))
+		t, _ := m.Get(k)
+		if t.n == 0 || before(rank, r.ID, int(t.rank), t.rep.ID) {
+			t.rep, t.at, t.rank = r, at, int32(rank)
+		}
+		t.n++
+		m.Set(k, t)
+	}
+}
+
+// remove uncounts r, which tree (the layer's, without r) no longer holds.
+// Where r stood for a tile's points, the next is found among the points of
+// its tile of zoom c.max, and above among the four tiles below.
+func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeG[*onemap.Record]) {
+	x, y, _, ok := c.tileOf(r)
+	if !ok {
+		c.odd--
+		return
+	}
+	for z := c.max; z >= minCountZoom; z-- {
+		tx, ty := x>>(c.max-z), y>>(c.max-z)
+		m, k := c.zooms[z-minCountZoom], tileKey(tx, ty)
+		t, _ := m.Get(k)
+		if t.n--; t.n == 0 {
+			m.Delete(k)
+			continue
+		}
+		if t.rep == r {
+			if z == c.max {
+				t.rep, t.at, t.rank = c.search(tree, tx, ty)
+			} else {
+				t.rep = nil
+				below := c.zooms[z+1-minCountZoom]
+				for _, d := range [4][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+					u, ok := below.Get(tileKey(2*tx+d[0], 2*ty+d[1]))
+					if ok && (t.rep == nil || before(int(u.rank), u.rep.ID, int(t.rank), t.rep.ID)) {
+						t.rep, t.at, t.rank = u.rep, u.at, u.rank
+					}
+				}
+			}
+		}
+		m.Set(k, t)
+	}
+}
+
+// search returns the first point of tile (x, y) of zoom c.max by severity
+// then id, where it lies and its rank.
+func (c *counts) search(tree *rtree.RTreeG[*onemap.Record], x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
+	b := maptile.New(x, y, c.max).Bound(1.0 / 64) // a margin against rounding: points are placed as tileOf places them
+	tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool {
+		if rx, ry, rat, ok := c.tileOf(r); ok && rx == x && ry == y {
+			if rk := int32(c.severity.Rank(r)); rep == nil || before(int(rk), r.ID, int(rank), rep.ID) {
+				rep, at, rank = r, rat, rk
+			}
+		}
+		return true
+	})
+	return rep, at, rank
+}
+
+// load counts the records, into empty counts: as add does, but sorting
+// once rather than walking a B-tree per record and zoom.
+func (c *counts) load(recs []*onemap.Record) {
+	type entry struct {
+		key uint64
+		t   tally
+	}
+	var es []entry
+	for _, r := range recs {
+		x, y, at, ok := c.tileOf(r)
+		if !ok {
+			c.odd++
+			continue
+		}
+		es = append(es, entry{tileKey(x, y), tally{rep: r, at: at, n: 1, rank: int32(c.severity.Rank(r))}})
+	}
+	for z := c.max; ; z-- {
+		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
+		// Merge the entries of each tile.
+		out := es[:0]
+		for _, e := range es {
+			if n := len(out); n > 0 && out[n-1].key == e.key {
+				t := &out[n-1].t
+				if before(int(e.t.rank), e.t.rep.ID, int(t.rank), t.rep.ID) {
+					t.rep, t.at, t.rank = e.t.rep, e.t.at, e.t.rank
+				}
+				t.n += e.t.n
+				continue
+			}
+			out = append(out, e)
+		}
+		es = out
+		m := c.zooms[z-minCountZoom]
+		for _, e := range es {
+			m.Load(e.key, e.t)
+		}
+		if z == minCountZoom {
+			return
+		}
+		// Up a zoom: each tile's parent.
+		for i := range es {
+			x, y := uint32(es[i].key), uint32(es[i].key>>32)
+			es[i].key = tileKey(x>>1, y>>1)
+		}
+	}
+}
+
+// each calls fn for every tile of zoom z in x0..x1, y0..y1 that holds
+// points, row by row; it reports false, calling nothing, if the zoom is not
+// counted or the layer is not.
+func (c *counts) each(z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep *onemap.Record, at orb.Point)) bool {
+	if c == nil || c.odd > 0 || z < minCountZoom || z > c.max {
+		return false
+	}
+	m := c.zooms[z-minCountZoom]
+	for y := y0; y <= y1; y++ {
+		end := tileKey(x1, y)
+		m.Ascend(tileKey(x0, y), func(k uint64, t tally) bool {
+			if k > end {
+				return false
+			}
+			fn(int(t.n), t.rep, t.at)
+			return true
+		})
+	}
+	return true
+}

@@ -1,0 +1,81 @@
+package tiles_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/tiles"
+	"github.com/paulmach/orb/maptile"
+)
+
+// countyWeights is how many of cmd/onemap-bench's 3,000 county requests
+// fall at each zoom.
+var countyWeights = map[maptile.Zoom]int{8: 26, 9: 94, 10: 201, 11: 390, 12: 578, 13: 584, 14: 537, 15: 391, 16: 199}
+
+// BenchmarkEncodeCounty encodes the demo county's tiles from the replica,
+// every layer with every field and the levels drawn at the zoom, as the
+// "all" tileset of a commander: per zoom, every tile over the county at
+// zooms 8 to 12 and a sample under its points at 13 to 16 (see diffTiles);
+// "mix" draws from them in the proportions of cmd/onemap-bench's county
+// requests. It needs PostGIS.
+func BenchmarkEncodeCounty(b *testing.B) {
+	db := pgtest.Open(b, pgtest.DemoURL(b))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(b.Context(), db); err != nil {
+		b.Fatal(err)
+	}
+	snap := replica.Snapshot()
+	region, err := db.FindRegion(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	specs, _ := specsFor(catalog)
+	byZoom := map[maptile.Zoom][]maptile.Tile{}
+	for _, t := range diffTiles(snap, region.Bound) {
+		byZoom[t.Z] = append(byZoom[t.Z], t)
+	}
+	var mix []maptile.Tile
+	rng := rand.New(rand.NewPCG(3, 4))
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		for range countyWeights[z] {
+			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
+		}
+	}
+	rng.Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
+	run := func(b *testing.B, list []maptile.Tile) {
+		b.ReportAllocs()
+		bytes := 0
+		for b.Loop() {
+			bytes = 0
+			for _, t := range list {
+				mvt, err := tiles.Encode(snap, t, atZoom(specs, t.Z))
+				if err != nil {
+					b.Fatal(err)
+				}
+				bytes += len(mvt)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(list))/1e6, "ms/tile")
+		b.ReportMetric(float64(bytes)/float64(len(list)), "bytes/tile")
+	}
+	b.Run("mix", func(b *testing.B) { run(b, mix) })
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) { run(b, byZoom[z]) })
+	}
+}
+
+// atZoom returns the specs as tiles at zoom z carry them: only the levels
+// drawn at that zoom (as the server cuts them).
+func atZoom(specs []tiles.LayerSpec, z maptile.Zoom) []tiles.LayerSpec {
+	out := slices.Clone(specs)
+	for i := range out {
+		out[i].Levels = out[i].Layer.LevelsAt(z, out[i].Levels)
+	}
+	return out
+}

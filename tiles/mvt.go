@@ -1,0 +1,318 @@
+package tiles
+
+import (
+	"encoding/binary"
+	"math"
+	"strings"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+)
+
+// The encoder writes the protocol buffers of the Mapbox Vector Tile
+// specification (vector_tile.proto, version 2.1) itself, with no message
+// structs in between: the same bytes, field for field and in the same order,
+// as orb's mvt package marshals with gogo/protobuf (a layer's name, features,
+// keys, values, extent and version; a feature's id, tags, type and
+// geometry), which the tests decode.
+
+// Protocol buffer keys: field number << 3 | wire type (0 varint, 1 64-bit,
+// 2 length-delimited).
+const (
+	keyTileLayer     = 3<<3 | 2
+	keyLayerName     = 1<<3 | 2
+	keyLayerFeature  = 2<<3 | 2
+	keyLayerKey      = 3<<3 | 2
+	keyLayerValue    = 4<<3 | 2
+	keyLayerExtent   = 5<<3 | 0
+	keyLayerVersion  = 15<<3 | 0
+	keyFeatureID     = 1<<3 | 0
+	keyFeatureTags   = 2<<3 | 2
+	keyFeatureType   = 3<<3 | 0
+	keyFeatureGeom   = 4<<3 | 2
+	keyValueString   = 1<<3 | 2
+	keyValueDouble   = 3<<3 | 1
+	keyValueUint     = 5<<3 | 0
+	keyValueSint     = 6<<3 | 0
+	keyValueBool     = 7<<3 | 0
+	geomTypePoint    = 1
+	geomTypeLine     = 2
+	geomTypePolygon  = 3
+	commandMoveTo    = 1
+	commandLineTo    = 2
+	commandClosePath = 7
+)
+
+// writer encodes a tile. Its buffers are kept from tile to tile (see
+// writers), so that a tile costs few allocations.
+type writer struct {
+	tile     []byte            // the tile's layers so far
+	features []byte            // the current layer's features
+	values   []byte            // the current layer's values
+	geom     []byte            // the current feature's geometry, packed
+	tags     []byte            // the current feature's tags, packed
+	index    map[string]uint32 // the layer's values so far, by encoding
+	keys     []string          // index's keys
+	indexMax int               // the most keys index has held
+	last     []lastValue       // per property, the last value written
+	raw      []onemap.RawValue
+	layer    layerOut // the layer being placed
+	cells    cells    // clustering scratch
+}
+
+// reset readies w for another tile.
+func (w *writer) reset() {
+	w.tile = w.tile[:0]
+}
+
+// writeLayer appends lo's layer to the tile: its features, in order, with
+// their properties.
+func (w *writer) writeLayer(lo *layerOut) {
+	w.features, w.values = w.features[:0], w.values[:0]
+	w.resetIndex()
+	w.last = append(w.last[:0], make([]lastValue, len(lo.fields))...)
+	s := lo.spec
+	countKey := -1 // PointCount's key, once a feature has it
+	for i := range lo.features {
+		ft := &lo.features[i]
+		w.tags = w.tags[:0]
+		if len(lo.fields) > 0 && ft.rec != nil {
+			w.raw = ft.rec.RawValues(w.raw[:0])
+			for k, fi := range lo.fields {
+				if fi >= len(w.raw) || w.raw[fi].Kind() == onemap.KindNull {
+					continue
+				}
+				// Neighbours often share a value (a kind, a level, a date):
+				// the last one's index spares a lookup.
+				v, last := w.raw[fi], &w.last[k]
+				if v != last.v || last.v == "" {
+					last.v, last.i = v, w.value(v)
+				}
+				w.tags = binary.AppendUvarint(w.tags, uint64(k))
+				w.tags = binary.AppendUvarint(w.tags, uint64(last.i))
+			}
+		}
+		if ft.count > 1 {
+			if countKey < 0 {
+				countKey = len(s.Fields)
+			}
+			var buf [16]byte
+			b, _ := onemap.AppendValue(buf[:0], int64(ft.count))
+			w.tags = binary.AppendUvarint(w.tags, uint64(countKey))
+			w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+		}
+		w.geom = w.geom[:0]
+		typ := w.writeGeometry(ft)
+		w.writeFeature(ft.id, typ)
+	}
+	// The layer: name, features, keys, values, extent, version.
+	size := fieldLen(len(s.Layer.ID)) + len(w.features)
+	for _, k := range s.Fields {
+		size += fieldLen(len(k))
+	}
+	if countKey >= 0 {
+		size += fieldLen(len(PointCount))
+	}
+	size += len(w.values) + 1 + varintLen(Extent) + 1 + 1
+	b := append(w.tile, keyTileLayer)
+	b = binary.AppendUvarint(b, uint64(size))
+	b = appendBytesField(b, keyLayerName, s.Layer.ID)
+	b = append(b, w.features...)
+	for _, k := range s.Fields {
+		b = appendBytesField(b, keyLayerKey, k)
+	}
+	if countKey >= 0 {
+		b = appendBytesField(b, keyLayerKey, PointCount)
+	}
+	b = append(b, w.values...)
+	b = binary.AppendUvarint(append(b, keyLayerExtent), Extent)
+	b = append(b, keyLayerVersion, 2)
+	w.tile = b
+}
+
+// resetIndex empties w.index. Clearing (or ranging over) a map takes as
+// long as the most it ever held, so after a layer of many values, the
+// values of a layer of few are deleted one by one.
+func (w *writer) resetIndex() {
+	if w.index == nil {
+		w.index = map[string]uint32{}
+	}
+	w.indexMax = max(w.indexMax, len(w.keys))
+	if len(w.keys)*8 >= w.indexMax {
+		clear(w.index)
+	} else {
+		for _, k := range w.keys {
+			delete(w.index, k)
+		}
+	}
+	clear(w.keys) // let the records go
+	w.keys = w.keys[:0]
+}
+
+// lastValue is a value and its index.
+type lastValue struct {
+	v onemap.RawValue
+	i uint32
+}
+
+// value returns the index of v in the layer's values, adding it if it is
+// new; values are numbered as first used, and a []string is the string of
+// its elements joined with ";".
+func (w *writer) value(v onemap.RawValue) uint32 {
+	if v.Kind() == onemap.KindStrings {
+		v = onemap.RawString(strings.Join(v.Strings(), ";"))
+	}
+	if i, ok := w.index[string(v)]; ok {
+		return i
+	}
+	i := uint32(len(w.index))
+	w.index[string(v)] = i
+	w.keys = append(w.keys, string(v))
+	// The value message: one field, typed as ST_AsMVT types it.
+	var msg [16]byte
+	m := msg[:0]
+	switch v.Kind() {
+	case onemap.KindString:
+		s := v.Text()
+		w.values = append(w.values, keyLayerValue)
+		w.values = binary.AppendUvarint(w.values, uint64(fieldLen(len(s))))
+		w.values = appendBytesField(w.values, keyValueString, s)
+		return i
+	case onemap.KindInt:
+		if n := v.Int(); n >= 0 {
+			m = binary.AppendUvarint(append(m, keyValueUint), uint64(n))
+		} else {
+			m = binary.AppendUvarint(append(m, keyValueSint), uint64(n<<1)^uint64(n>>63))
+		}
+	case onemap.KindFloat:
+		m = binary.LittleEndian.AppendUint64(append(m, keyValueDouble), math.Float64bits(v.Float()))
+	case onemap.KindBool:
+		if v.Bool() {
+			m = append(m, keyValueBool, 1)
+		} else {
+			m = append(m, keyValueBool, 0)
+		}
+	}
+	w.values = append(w.values, keyLayerValue, byte(len(m)))
+	w.values = append(w.values, m...)
+	return i
+}
+
+// writeFeature appends a feature of the id and geometry type, with the tags
+// and geometry in w.tags and w.geom, to the layer's features. A negative id
+// is left out, as orb leaves it out.
+func (w *writer) writeFeature(id int64, typ uint64) {
+	size := 1 + varintLen(typ)
+	if id >= 0 {
+		size += 1 + varintLen(uint64(id))
+	}
+	if len(w.tags) > 0 {
+		size += fieldLen(len(w.tags))
+	}
+	if len(w.geom) > 0 {
+		size += fieldLen(len(w.geom))
+	}
+	b := binary.AppendUvarint(append(w.features, keyLayerFeature), uint64(size))
+	if id >= 0 {
+		b = binary.AppendUvarint(append(b, keyFeatureID), uint64(id))
+	}
+	if len(w.tags) > 0 {
+		b = binary.AppendUvarint(append(b, keyFeatureTags), uint64(len(w.tags)))
+		b = append(b, w.tags...)
+	}
+	b = binary.AppendUvarint(append(b, keyFeatureType), typ)
+	if len(w.geom) > 0 {
+		b = binary.AppendUvarint(append(b, keyFeatureGeom), uint64(len(w.geom)))
+		b = append(b, w.geom...)
+	}
+	w.features = b
+}
+
+// writeGeometry encodes the feature's geometry, in tile coordinates with
+// integer values, into w.geom as MVT commands, and returns its type.
+func (w *writer) writeGeometry(ft *feature) uint64 {
+	g := geomWriter{b: w.geom, shift: ft.shift}
+	var typ uint64
+	switch geom := ft.geom.(type) {
+	case nil:
+		g.command(commandMoveTo, 1)
+		g.points([]orb.Point{ft.point})
+		typ = geomTypePoint
+	case orb.MultiPoint:
+		g.command(commandMoveTo, len(geom))
+		g.points(geom)
+		typ = geomTypePoint
+	case orb.MultiLineString:
+		for _, ls := range geom {
+			g.command(commandMoveTo, 1)
+			g.points(ls[:1])
+			g.command(commandLineTo, len(ls)-1)
+			g.points(ls[1:])
+		}
+		typ = geomTypeLine
+	case orb.MultiPolygon:
+		for _, p := range geom {
+			for _, r := range p {
+				g.ring(r)
+			}
+		}
+		typ = geomTypePolygon
+	}
+	w.geom = g.b
+	return typ
+}
+
+// geomWriter writes MVT geometry commands, packed.
+type geomWriter struct {
+	b     []byte
+	shift orb.Point // added to every point
+	x, y  int32     // the cursor
+}
+
+func (g *geomWriter) command(id, count int) {
+	g.b = binary.AppendUvarint(g.b, uint64(uint32(count)<<3|uint32(id)))
+}
+
+func (g *geomWriter) points(ps []orb.Point) {
+	for _, p := range ps {
+		x, y := int32(p[0]+g.shift[0]), int32(p[1]+g.shift[1])
+		dx, dy := x-g.x, y-g.y
+		g.x, g.y = x, y
+		g.b = binary.AppendUvarint(g.b, uint64(uint32(dx<<1)^uint32(dx>>31)))
+		g.b = binary.AppendUvarint(g.b, uint64(uint32(dy<<1)^uint32(dy>>31)))
+	}
+}
+
+// ring writes a ring: its first point, the rest but the closing one, and
+// ClosePath.
+func (g *geomWriter) ring(r orb.Ring) {
+	g.command(commandMoveTo, 1)
+	g.points(r[:1])
+	rest := r[1:]
+	if r.Closed() {
+		rest = r[1 : len(r)-1]
+	}
+	g.command(commandLineTo, len(rest))
+	g.points(rest)
+	g.command(commandClosePath, 1)
+}
+
+// appendBytesField appends a length-delimited field.
+func appendBytesField(b []byte, key byte, s string) []byte {
+	b = binary.AppendUvarint(append(b, key), uint64(len(s)))
+	return append(b, s...)
+}
+
+// fieldLen returns the size of a length-delimited field of n bytes (with a
+// one-byte key).
+func fieldLen(n int) int { return 1 + varintLen(uint64(n)) + n }
+
+// varintLen returns the size of v as a varint.
+func varintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}

@@ -1,0 +1,124 @@
+package tiles
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+)
+
+// TestEncode_shapesStable checks that tiles do not depend on which tiles
+// shaped the polygons first: the same tiles, encoded in another order from
+// an empty cache, are the same bytes.
+func TestEncode_shapesStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(testSeed(t), 5))
+	src, specs := syntheticCounty(t, 0, 400)
+	var list []maptile.Tile
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		c := maptile.At(orb.Point{102.35, 25.7}, z)
+		for dx := -2; dx <= 2; dx++ {
+			for dy := -2; dy <= 2; dy++ {
+				list = append(list, maptile.New(uint32(int(c.X)+dx), uint32(int(c.Y)+dy), z))
+			}
+		}
+	}
+	saved := shapes
+	defer func() { shapes = saved }()
+	encodeAll := func() map[maptile.Tile][]byte {
+		shapes = newShapeCache(64 << 20)
+		out := map[maptile.Tile][]byte{}
+		for _, tile := range list {
+			out[tile] = mustEncode(t, src, tile, specs...)
+		}
+		return out
+	}
+	first := encodeAll()
+	rng.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+	second := encodeAll()
+	for _, tile := range list {
+		if !bytes.Equal(first[tile], second[tile]) {
+			t.Errorf("tile %v: %d bytes, then %d", tile, len(first[tile]), len(second[tile]))
+		}
+	}
+}
+
+// TestShapeCache checks that the cache keeps within its bound and lets go of
+// the shapes of records that are gone.
+func TestShapeCache(t *testing.T) {
+	grids := catalogLayer(t, onemap.LayerGrids)
+	tile := maptile.At(orb.Point{102.4, 25.55}, 12)
+	c := newShapeCache(16 << 10)
+	for i := range 200 {
+		r := record(t, grids, int64(i), tilePolygon(tile, box(10, 10, 1000, 900)), nil)
+		mp := orb.MultiPolygon{r.Geometry.(orb.Polygon)}
+		s := c.get(r, mp, 12, tolerance)
+		if s == nil || len(s.mp) != 1 {
+			t.Fatalf("shape %+v, want one polygon", s)
+		}
+		if again := c.get(r, mp, 12, tolerance); again != s {
+			t.Fatalf("the shape was made again")
+		}
+		c.mu.Lock()
+		size := c.size
+		c.mu.Unlock()
+		if size > c.max {
+			t.Fatalf("after %d records the cache holds %d bytes, more than its %d", i+1, size, c.max)
+		}
+	}
+	// The records are gone: their cleanups empty the cache.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		c.mu.Lock()
+		n, size := len(c.records), c.size
+		c.mu.Unlock()
+		if n == 0 && size == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records (%d bytes) still cached after their records are gone", n, size)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestEncode_concurrent encodes tiles from several goroutines at once, as a
+// server does, for the race detector: they share shapes and counts.
+func TestEncode_concurrent(t *testing.T) {
+	src, specs := syntheticCounty(t, 3000, 400)
+	var list []maptile.Tile
+	for z := maptile.Zoom(9); z <= 15; z++ {
+		c := maptile.At(orb.Point{102.35, 25.7}, z)
+		for dx := -1; dx <= 1; dx++ {
+			for dy := -1; dy <= 1; dy++ {
+				list = append(list, maptile.New(uint32(int(c.X)+dx), uint32(int(c.Y)+dy), z))
+			}
+		}
+	}
+	want := map[maptile.Tile][]byte{}
+	for _, tile := range list {
+		want[tile] = mustEncode(t, src, tile, specs...)
+	}
+	saved := shapes
+	defer func() { shapes = saved }()
+	shapes = newShapeCache(64 << 20)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range list {
+				tile := list[(i+g*len(list)/4)%len(list)]
+				b, err := Encode(src, tile, specs)
+				if err != nil || !bytes.Equal(b, want[tile]) {
+					t.Errorf("tile %v: %d bytes (%v), want %d", tile, len(b), err, len(want[tile]))
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
