@@ -118,7 +118,7 @@ func (c *counts) add(r *onemap.Record) {
 // remove uncounts r, which tree (the layer's, without r) no longer holds.
 // Where r stood for a tile's points, the next is found among the points of
 // its tile of zoom c.max, and above among the four tiles below.
-func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeG[*onemap.Record]) {
+func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.Record]) {
 	x, y, _, ok := c.tileOf(r)
 	if !ok {
 		c.odd--
@@ -152,7 +152,7 @@ func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeG[*onemap.Record]) {
 
 // search returns the first point of tile (x, y) of zoom c.max by severity
 // then id, where it lies and its rank.
-func (c *counts) search(tree *rtree.RTreeG[*onemap.Record], x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
+func (c *counts) search(tree *rtree.RTreeGN[float64, *onemap.Record], x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
 	b := maptile.New(x, y, c.max).Bound(1.0 / 64) // a margin against rounding: points are placed as tileOf places them
 	tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool {
 		if rx, ry, rat, ok := c.tileOf(r); ok && rx == x && ry == y {

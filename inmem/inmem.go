@@ -21,13 +21,13 @@ import (
 // index is one layer's features: by bound and by id, and for a clustered
 // point layer, counted per map tile (see counts).
 type index struct {
-	tree   *rtree.RTreeG[*onemap.Record]
+	tree   *rtree.RTreeGN[float64, *onemap.Record]
 	ids    *btree.Map[int64, *onemap.Record]
 	counts *counts // nil if the layer is not clustered
 }
 
 func newIndex(l *onemap.Layer) *index {
-	return &index{tree: new(rtree.RTreeG[*onemap.Record]), ids: new(btree.Map[int64, *onemap.Record]), counts: newCounts(l)}
+	return &index{tree: new(rtree.RTreeGN[float64, *onemap.Record]), ids: new(btree.Map[int64, *onemap.Record]), counts: newCounts(l)}
 }
 
 func (x *index) copy() *index {

@@ -30,25 +30,66 @@ func byDistance(a, b Hit) int {
 
 // Nearby returns the k point features of the layer nearest to p that keep
 // accepts (nil keeps all), nearest first, ties by id; with radius > 0, only
-// those within radius metres. Distances are geodesic. It widens its search
-// from a kilometre until it has k features or has looked as far as it may.
+// those within radius metres. Distances are geodesic. It walks the R-tree
+// best first: boxes by a lower bound of their distance, points by their
+// geodesic distance, so the points come out nearest first and the walk
+// stops at the k-th.
 func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep func(*onemap.Record) bool) []Hit {
-	if k <= 0 {
+	x := s.layers[layer]
+	if k <= 0 || x == nil {
 		return nil
 	}
 	limit := farthest
 	if radius > 0 {
 		limit = radius
 	}
-	for r := math.Min(1000, limit); ; r = math.Min(r*4, limit) {
-		hits := s.WithinDistance(layer, p, r, keep)
-		if len(hits) >= k || r >= limit {
-			if len(hits) > k {
-				hits = hits[:k]
+	var hits []Hit
+	x.tree.Nearby(
+		func(min, max [2]float64, r *onemap.Record, item bool) float64 {
+			if !item {
+				return boxLowerBound(p, min, max)
 			}
-			return hits
-		}
+			q, ok := r.Geometry.(orb.Point)
+			if !ok || keep != nil && !keep(r) {
+				return math.Inf(1)
+			}
+			return Distance(p, q)
+		},
+		func(_, _ [2]float64, r *onemap.Record, d float64) bool {
+			if d > limit || len(hits) >= k && d > hits[len(hits)-1].Distance {
+				return false
+			}
+			hits = append(hits, Hit{Record: r, Distance: d})
+			return true
+		})
+	// Points at the same distance came in no particular order.
+	slices.SortFunc(hits, byDistance)
+	return hits[:min(k, len(hits))]
+}
+
+// boxLowerBound returns at most the geodesic distance in metres from p to
+// any point of the lon/lat box: its separation in degrees at the shortest
+// lengths a degree of latitude and of longitude have over the latitudes
+// involved, less 5%. (The antimeridian is not handled: the data of a county
+// or a province never spans it.)
+func boxLowerBound(p orb.Point, min, max [2]float64) float64 {
+	dx := math.Max(0, math.Max(min[0]-p[0], p[0]-max[0]))
+	dy := math.Max(0, math.Max(min[1]-p[1], p[1]-max[1]))
+	if dx == 0 && dy == 0 {
+		return 0
 	}
+	const minLatDegree, minLonDegree = 110_500.0, 111_300.0
+	ey := dy * minLatDegree // any path crosses the latitudes between
+	far := math.Max(math.Abs(p[1]), math.Max(math.Abs(min[1]), math.Abs(max[1])))
+	if dx > 30 || far > 80 {
+		// Far apart in longitude, or near a pole: a great circle is much
+		// shorter than the parallels; the latitudes alone bound it.
+		return 0.999 * ey
+	}
+	// Within 30 degrees of longitude below 80 degrees of latitude, a great
+	// circle is at least 99% of the separation along the parallels.
+	ex := dx * minLonDegree * math.Cos(far*math.Pi/180)
+	return 0.95 * math.Hypot(ex, ey)
 }
 
 // WithinDistance returns the point features of the layer within r metres
