@@ -31,7 +31,6 @@ import (
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
-	"github.com/paulmach/orb/planar"
 )
 
 // ogcPrefix is where the OGC API's landing page is; the web client has /.
@@ -190,25 +189,6 @@ func (s *Server) ogcLayer(c *gin.Context) (onemap.Layer, onemap.LayerRule, error
 	return l, rule, nil
 }
 
-// ogcLevels is a role's level filter over a layer's records, as visible
-// is over features.
-type ogcLevels struct {
-	levels []string // nil: every level
-	field  int      // index of the level field in Layer.Fields
-}
-
-func newOGCLevels(l *onemap.Layer, rule onemap.LayerRule) ogcLevels {
-	return ogcLevels{levels: rule.Levels, field: l.FieldIndex("level")}
-}
-
-func (f ogcLevels) ok(r *onemap.Record) bool {
-	if f.levels == nil {
-		return true
-	}
-	lv, _ := r.Value(f.field).(string)
-	return slices.Contains(f.levels, lv)
-}
-
 // ogcCollection describes a layer as a collection, with the bound of the
 // features the role sees as its extent.
 func (s *Server) ogcCollection(c *gin.Context, snap *inmem.Snapshot, l onemap.Layer, rule onemap.LayerRule) ogcCollection {
@@ -224,13 +204,13 @@ func (s *Server) ogcCollection(c *gin.Context, snap *inmem.Snapshot, l onemap.La
 			{Href: base + "/items", Rel: "items", Type: ogcGeoJSONType, Title: "its features"},
 		},
 	}
-	filter := newOGCLevels(&l, rule)
+	keep := levelKeep(&l, rule.Levels)
 	var (
 		b     orb.Bound
 		found bool
 	)
 	snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
-		if filter.ok(r) {
+		if keep == nil || keep(r) {
 			if found {
 				b = b.Union(r.Bound)
 			} else {
@@ -456,14 +436,14 @@ type ogcPage struct {
 // findOGCPage selects the features of the layer that the query and the role's
 // level filter select, orders them by id and keeps those of the page.
 func findOGCPage(snap *inmem.Snapshot, l *onemap.Layer, rule onemap.LayerRule, q ogcItemsQuery) ogcPage {
-	filter := newOGCLevels(l, rule)
+	keep := levelKeep(l, rule.Levels)
 	var p ogcPage
 	if q.bounds == nil {
-		if rule.Levels == nil {
+		if keep == nil {
 			p.matched = snap.Len(l.ID)
 		} else {
 			snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
-				if filter.ok(r) {
+				if keep(r) {
 					p.matched++
 				}
 				return true
@@ -471,31 +451,27 @@ func findOGCPage(snap *inmem.Snapshot, l *onemap.Layer, rule onemap.LayerRule, q
 		}
 		if q.after < math.MaxInt64 { // nothing follows the last possible id
 			snap.Ascend(l.ID, q.after+1, func(r *onemap.Record) bool {
-				if filter.ok(r) {
+				if keep == nil || keep(r) {
 					p.recs = append(p.recs, r)
 				}
 				return len(p.recs) <= q.limit
 			})
 		}
 	} else {
-		var seen map[int64]bool // a feature may meet both halves of a box across the antimeridian
-		if len(q.bounds) > 1 {
-			seen = map[int64]bool{}
-		}
+		// A box across the antimeridian comes in two halves, which a
+		// feature may meet both of.
+		seen := map[int64]bool{}
 		for _, b := range q.bounds {
-			snap.Search(l.ID, b, func(r *onemap.Record) bool {
-				if seen[r.ID] || !filter.ok(r) || !geometryMeets(r.Geometry, r.Bound, b) {
-					return true
+			for _, r := range snap.Intersecting(l.ID, b, keep) {
+				if seen[r.ID] {
+					continue
 				}
-				if seen != nil {
-					seen[r.ID] = true
-				}
+				seen[r.ID] = true
 				p.matched++
 				if r.ID > q.after {
 					p.recs = append(p.recs, r)
 				}
-				return true
-			})
+			}
 		}
 		slices.SortFunc(p.recs, func(a, b *onemap.Record) int { return cmp.Compare(a.ID, b.ID) })
 	}
@@ -580,7 +556,7 @@ func (s *Server) handleOGCItem(c *gin.Context) {
 	fid := c.Param("featureId")
 	id, err := strconv.ParseInt(fid, 10, 64)
 	r, ok := s.replica.Snapshot().Get(l.ID, id)
-	if err != nil || !ok || !newOGCLevels(&l, rule).ok(r) {
+	if keep := levelKeep(&l, rule.Levels); err != nil || !ok || keep != nil && !keep(r) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "feature %q of collection %s not found", fid, l.ID))
 		return
 	}
@@ -592,97 +568,4 @@ func (s *Server) handleOGCItem(c *gin.Context) {
 	}}
 	c.Header("ETag", strconv.Quote(strconv.Itoa(int(r.Version))))
 	c.Render(http.StatusOK, geojsonRender{v: f})
-}
-
-// geometryMeets reports whether g, whose bound is gb, and the closed box b
-// share a point, as PostGIS's ST_Intersects(g, box) does. Coordinates are
-// lon/lat, taken as planar.
-func geometryMeets(g orb.Geometry, gb, b orb.Bound) bool {
-	if !gb.Intersects(b) {
-		return false
-	}
-	if b.Contains(gb.Min) && b.Contains(gb.Max) {
-		return true
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return b.Contains(g)
-	case orb.MultiPoint:
-		return slices.ContainsFunc(g, b.Contains)
-	case orb.LineString:
-		return pathMeets(g, b)
-	case orb.MultiLineString:
-		return slices.ContainsFunc(g, func(ls orb.LineString) bool { return pathMeets(ls, b) })
-	case orb.Ring:
-		return polygonMeets(orb.Polygon{g}, b)
-	case orb.Polygon:
-		return polygonMeets(g, b)
-	case orb.MultiPolygon:
-		return slices.ContainsFunc(g, func(p orb.Polygon) bool { return polygonMeets(p, b) })
-	case orb.Collection:
-		return slices.ContainsFunc(g, func(m orb.Geometry) bool { return geometryMeets(m, m.Bound(), b) })
-	case orb.Bound:
-		return true // its bound is itself, and it meets b
-	}
-	return false
-}
-
-// polygonMeets reports whether a polygon (with its holes) and the box share a
-// point: an edge of the polygon meets the box, or else the box lies wholly
-// inside or wholly outside, which one corner tells.
-func polygonMeets(p orb.Polygon, b orb.Bound) bool {
-	if len(p) == 0 || !p.Bound().Intersects(b) {
-		return false
-	}
-	for _, r := range p {
-		if pathMeets(orb.LineString(r), b) {
-			return true
-		}
-	}
-	return planar.PolygonContains(p, b.Min)
-}
-
-// pathMeets reports whether a segment of the path meets the box.
-func pathMeets(ls orb.LineString, b orb.Bound) bool {
-	if len(ls) == 1 {
-		return b.Contains(ls[0])
-	}
-	for i := 1; i < len(ls); i++ {
-		if segmentMeets(ls[i-1], ls[i], b) {
-			return true
-		}
-	}
-	return false
-}
-
-// segmentMeets reports whether the segment from p to q meets the closed box
-// (Liang–Barsky clipping).
-func segmentMeets(p, q orb.Point, b orb.Bound) bool {
-	t0, t1 := 0.0, 1.0
-	dx, dy := q[0]-p[0], q[1]-p[1]
-	for _, e := range [4][2]float64{
-		{-dx, p[0] - b.Min[0]}, {dx, b.Max[0] - p[0]},
-		{-dy, p[1] - b.Min[1]}, {dy, b.Max[1] - p[1]},
-	} {
-		d, dist := e[0], e[1]
-		switch {
-		case d == 0:
-			if dist < 0 {
-				return false // parallel to this edge and outside it
-			}
-		case d < 0:
-			if t := dist / d; t > t1 {
-				return false
-			} else if t > t0 {
-				t0 = t
-			}
-		default:
-			if t := dist / d; t < t0 {
-				return false
-			} else if t < t1 {
-				t1 = t
-			}
-		}
-	}
-	return t0 <= t1
 }

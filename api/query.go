@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,10 +37,10 @@ func (s *Server) addQueryRoutes(r *gin.Engine) {
 }
 
 // parsePoint reads the lon and lat query parameters.
-func parsePoint(q map[string][]string) (orb.Point, error) {
+func parsePoint(q url.Values) (orb.Point, error) {
 	var p orb.Point
 	for i, name := range []string{"lon", "lat"} {
-		v := strings.TrimSpace(first(q, name))
+		v := strings.TrimSpace(q.Get(name))
 		if v == "" {
 			return p, onemap.Errorf(onemap.EINVALID, "%s is required (WGS-84 degrees)", name)
 		}
@@ -53,13 +54,6 @@ func parsePoint(q map[string][]string) (orb.Point, error) {
 		p[i] = f
 	}
 	return p, nil
-}
-
-func first(q map[string][]string, name string) string {
-	if v := q[name]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 // parseRadius reads a radius in metres within (0, maxRadius]; "" is def.
@@ -90,8 +84,8 @@ func (s *Server) pointLayers(role onemap.Role, list string) ([]onemap.Layer, err
 		}
 		return out, nil
 	}
-	for _, id := range strings.Split(list, ",") {
-		l, err := s.catalog.Layer(strings.TrimSpace(id))
+	for _, id := range splitList(list) {
+		l, err := s.catalog.Layer(id)
 		if err != nil || !s.policy.CanRead(role, l.ID) {
 			return nil, onemap.Errorf(onemap.ENOTFOUND, "layers: layer %q not found", id)
 		}
@@ -107,10 +101,10 @@ func (s *Server) pointLayers(role onemap.Role, list string) ([]onemap.Layer, err
 // kind, level and status, each a comma list, on the layers that have them.
 type attributeFilter map[string][]string
 
-func parseAttributeFilter(q map[string][]string, layers []onemap.Layer) (attributeFilter, error) {
+func parseAttributeFilter(q url.Values, layers []onemap.Layer) (attributeFilter, error) {
 	f := attributeFilter{}
 	for _, name := range []string{"kind", "level", "status"} {
-		v := first(q, name)
+		v := q.Get(name)
 		if v == "" {
 			continue
 		}
@@ -122,9 +116,15 @@ func parseAttributeFilter(q map[string][]string, layers []onemap.Layer) (attribu
 		if !has {
 			return nil, onemap.Errorf(onemap.EINVALID, "%s: none of the layers asked for has a field %q", name, name)
 		}
-		f[name] = strings.Split(v, ",")
+		f[name] = splitList(v)
 	}
 	return f, nil
+}
+
+// levelKeep returns the filter of a role's level rule (LayerRule.Levels)
+// over a layer's records; nil keeps all.
+func levelKeep(l *onemap.Layer, levels []string) func(*onemap.Record) bool {
+	return attributeFilter{}.keep(l, levels)
 }
 
 // keep returns the filter for one layer, combined with the role's level
@@ -276,7 +276,7 @@ func (s *Server) handleLocate(c *gin.Context) {
 		return
 	}
 	l, _ := s.catalog.Layer(onemap.LayerGrids)
-	keep := attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)
+	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	var hits []inmem.Hit
 	for _, r := range s.replica.Snapshot().Containing(l.ID, p, keep) {
 		hits = append(hits, inmem.Hit{Record: r})
@@ -313,7 +313,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		if l.Geometry != onemap.GeometryPoint || rule.Access == onemap.LayerNone {
 			continue
 		}
-		hits := snap.WithinDistance(l.ID, p, radius, attributeFilter{}.keep(&l, rule.Levels))
+		hits := snap.WithinDistance(l.ID, p, radius, levelKeep(&l, rule.Levels))
 		entry := gin.H{"count": len(hits)}
 		for _, field := range []string{"level", "kind", "status"} {
 			if at := l.FieldIndex(field); at >= 0 {
@@ -338,7 +338,7 @@ func (s *Server) handleAround(c *gin.Context) {
 	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
 	if s.policy.CanRead(role, onemap.LayerGrids) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
-		out["grids"] = s.grids(role, snap.Touching(l.ID, p, radius, attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)))
+		out["grids"] = s.grids(role, snap.Touching(l.ID, p, radius, levelKeep(&l, s.policy.Rule(role, l.ID).Levels)))
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -76,7 +76,7 @@ func (s *Server) handleSearch(c *gin.Context) {
 		if s.policy.CanRead(role, onemap.LayerGrids) {
 			l, _ := s.catalog.Layer(onemap.LayerGrids)
 			var hits []inmem.Hit
-			for _, r := range snap.Containing(l.ID, p, attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)) {
+			for _, r := range snap.Containing(l.ID, p, levelKeep(&l, s.policy.Rule(role, l.ID).Levels)) {
 				hits = append(hits, inmem.Hit{Record: r})
 			}
 			out["grids"] = s.grids(role, hits)
@@ -101,7 +101,7 @@ func (s *Server) handleSearch(c *gin.Context) {
 			return out
 		}
 		queries = append(queries, inmem.TextQuery{Layer: l, Names: allowed(names), Codes: allowed(codes),
-			Keep: attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)})
+			Keep: levelKeep(&l, s.policy.Rule(role, l.ID).Levels)})
 	}
 	results := []searchResultJSON{}
 	for _, m := range snap.MatchText(text, queries, int(limit)) {

@@ -75,7 +75,7 @@ func (s *Server) handleGridStats(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
 		return
 	}
-	keep := attributeFilter{}.keep(&l, s.policy.Rule(role, l.ID).Levels)
+	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	parentAt := l.FieldIndex("parent_id")
 	snap, tallies := s.gridTallies()
 	var parent int64

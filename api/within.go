@@ -114,14 +114,12 @@ func parseArea(raw json.RawMessage) (orb.MultiPolygon, error) {
 func (s *Server) handleWithin(c *gin.Context) {
 	var (
 		area   orb.Geometry
-		circle *struct {
-			p orb.Point
-			r float64
-		}
-		names []string
-		limit = int64(defaultWithin)
-		after int64
-		err   error
+		center orb.Point
+		radius float64 // above 0: the area is the circle of this radius around center
+		names  []string
+		limit  = int64(defaultWithin)
+		after  int64
+		err    error
 	)
 	if c.Request.Method == http.MethodPost {
 		if err := checkQuery(c.Request.URL.Query()); err != nil {
@@ -162,17 +160,11 @@ func (s *Server) handleWithin(c *gin.Context) {
 			b, err = parseBound("bbox", q.Get("bbox"))
 			area = b
 		case q.Has("lon") || q.Has("lat"):
-			var p orb.Point
-			if p, err = parsePoint(q); err == nil {
+			if center, err = parsePoint(q); err == nil {
 				if !q.Has("radius") {
 					err = onemap.Errorf(onemap.EINVALID, "radius is required with lon and lat (metres)")
 				} else {
-					var r float64
-					r, err = parseRadius(q.Get("radius"), 0)
-					circle = &struct {
-						p orb.Point
-						r float64
-					}{p, r}
+					radius, err = parseRadius(q.Get("radius"), 0)
 				}
 			}
 		default:
@@ -214,16 +206,16 @@ func (s *Server) handleWithin(c *gin.Context) {
 	for i := range layers {
 		l := &layers[i]
 		rule := s.policy.Rule(role, l.ID)
-		keep := attributeFilter{}.keep(l, rule.Levels)
+		keep := levelKeep(l, rule.Levels)
 		var recs []*onemap.Record
 		switch {
-		case circle != nil && l.Geometry == onemap.GeometryPoint:
-			for _, h := range snap.WithinDistance(l.ID, circle.p, circle.r, keep) {
+		case radius > 0 && l.Geometry == onemap.GeometryPoint:
+			for _, h := range snap.WithinDistance(l.ID, center, radius, keep) {
 				recs = append(recs, h.Record)
 			}
 			sortByID(recs)
-		case circle != nil:
-			for _, h := range snap.Touching(l.ID, circle.p, circle.r, keep) {
+		case radius > 0:
+			for _, h := range snap.Touching(l.ID, center, radius, keep) {
 				recs = append(recs, h.Record)
 			}
 			sortByID(recs)

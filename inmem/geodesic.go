@@ -13,6 +13,14 @@ const (
 	wgs84B = wgs84A * (1 - wgs84F)
 )
 
+// The shortest a degree of latitude is (at the equator, 110,574 m) and a
+// degree of longitude at the equator (111,320 m), rounded down: bounds from
+// below for turning distances into degrees and back.
+const (
+	minLatDegree = 110_500.0
+	minLonDegree = 111_300.0
+)
+
 // Distance returns the geodesic distance in metres between two lon/lat
 // points on the WGS-84 ellipsoid, by Vincenty's inverse formula (accurate to
 // well under a millimetre; PostGIS's geography distance, which the tests
@@ -69,9 +77,8 @@ func Distance(p, q orb.Point) float64 {
 // of p (never less: it errs wide). Near a pole, or for a radius past a
 // quarter of the globe, it is the whole band of latitudes or the world.
 func circleBound(p orb.Point, r float64) orb.Bound {
-	// A degree of latitude is at least 110.5 km; a degree of longitude at
-	// latitude φ at least 111.3 km·cos φ (the ellipsoid's is longer).
-	const minLatDegree, minLonDegree = 110_500.0, 111_300.0
+	// A degree of longitude at latitude φ is at least minLonDegree·cos φ
+	// (the ellipsoid's is longer).
 	dLat := r / minLatDegree * 1.01
 	minLat, maxLat := math.Max(-90, p[1]-dLat), math.Min(90, p[1]+dLat)
 	far := math.Max(math.Abs(minLat), math.Abs(maxLat))

@@ -78,7 +78,6 @@ func boxLowerBound(p orb.Point, min, max [2]float64) float64 {
 	if dx == 0 && dy == 0 {
 		return 0
 	}
-	const minLatDegree, minLonDegree = 110_500.0, 111_300.0
 	ey := dy * minLatDegree // any path crosses the latitudes between
 	far := math.Max(math.Abs(p[1]), math.Max(math.Abs(min[1]), math.Abs(max[1])))
 	if dx > 30 || far > 80 {

@@ -102,14 +102,20 @@ func runBare(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return serveLoopback(ctx, "bare", bareHandler(sizes), stdout)
+}
+
+// serveLoopback serves h on a free loopback port until ctx ends, printing
+// its address as onemap does so that startProcess finds it.
+func serveLoopback(ctx context.Context, name string, h http.Handler, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: bareHandler(sizes), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "bare: %s%s\n", servingPrefix, ln.Addr())
+	fmt.Fprintf(stdout, "%s: %s%s\n", name, servingPrefix, ln.Addr())
 	select {
 	case err := <-errc:
 		return err
