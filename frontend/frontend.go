@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 )
@@ -38,6 +39,13 @@ func Handler() http.Handler {
 	return handler(sub)
 }
 
+// Dir returns the handler that serves a built web client from a folder on
+// disk instead of the embedded one: for developing the client (vite build
+// --outDir DIR) without rebuilding the binary.
+func Dir(dir string) http.Handler {
+	return handler(os.DirFS(dir))
+}
+
 // handler serves the client in fsys (the contents of dist/).
 func handler(fsys fs.FS) http.Handler {
 	if _, err := fs.Stat(fsys, "index.html"); err != nil {
@@ -52,7 +60,18 @@ func handler(fsys fs.FS) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := path.Clean("/" + r.URL.Path)
 		if p != "/" && strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r) // no folder listings
+			// A page of its own (/m/, /editor/) is a folder with an
+			// index.html; any other folder is not listed.
+			if _, err := fs.Stat(fsys, strings.TrimPrefix(p, "/")+"/index.html"); err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			p += "/index.html"
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-cache")
+			if !serveGzip(w, r, fsys, p) {
+				serveFile(w, r, fsys, p)
+			}
 			return
 		}
 		h := w.Header()
@@ -108,6 +127,24 @@ func serveGzip(w http.ResponseWriter, r *http.Request, fsys fs.FS, p string) boo
 	w.Header().Set("Content-Encoding", "gzip")
 	http.ServeContent(w, r, p, st.ModTime(), rs)
 	return true
+}
+
+// serveFile sends fsys's p as it is (FileServer would redirect a folder's
+// index.html to the folder).
+func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, p string) {
+	f, err := fsys.Open(strings.TrimPrefix(p, "/"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	rs, seekable := f.(io.ReadSeeker)
+	if err != nil || st.IsDir() || !seekable {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeContent(w, r, p, st.ModTime(), rs)
 }
 
 // acceptsGzip reports whether an Accept-Encoding header value allows gzip.

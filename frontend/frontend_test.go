@@ -31,6 +31,7 @@ func body(t *testing.T, res *http.Response) string {
 func TestHandlerServesBuiltClient(t *testing.T) {
 	h := handler(fstest.MapFS{
 		"index.html":            {Data: []byte("<!doctype html><title>一张图</title>")},
+		"m/index.html":          {Data: []byte("<!doctype html><title>便民服务</title>")},
 		"assets/index-abc.js":   {Data: []byte("console.log(1)")},
 		"assets/worker-abc.mjs": {Data: []byte("export {}")},
 		"assets/index-abc.css":  {Data: []byte("body{}")},
@@ -44,6 +45,8 @@ func TestHandlerServesBuiltClient(t *testing.T) {
 		{"/assets/worker-abc.mjs", "200", "text/javascript", "immutable"},
 		{"/assets/index-abc.css", "200", "text/css", "immutable"},
 		{"/assets/", "404", "", ""},
+		{"/m/", "200", "text/html", "no-cache"},
+		{"/m", "301", "", ""}, // FileServer redirects a folder to its slash
 		{"/nope.txt", "404", "", ""},
 	}
 	for _, tt := range tests {
@@ -61,6 +64,9 @@ func TestHandlerServesBuiltClient(t *testing.T) {
 	}
 	if b := body(t, get(t, h, "/")); !strings.Contains(b, "一张图") {
 		t.Errorf("GET /: body %q is not index.html", b)
+	}
+	if b := body(t, get(t, h, "/m/")); !strings.Contains(b, "便民服务") {
+		t.Errorf("GET /m/: body %q is not m/index.html", b)
 	}
 }
 

@@ -48,11 +48,24 @@ function gzipFiles() {
   };
 }
 
+// pages are the client's HTML entry points: the command map (/), and each
+// page of its own under a folder (/m/ for the public, /editor/ for
+// planners) once its index.html exists.
+const root = path.dirname(new URL(import.meta.url).pathname);
+const pages = { main: path.join(root, 'index.html') };
+for (const name of ['m', 'editor', 'screen']) {
+  const file = path.join(root, name, 'index.html');
+  if (fs.existsSync(file)) pages[name] = file;
+}
+
 export default defineConfig({
   base: '/',
   plugins: [stripWorkerSourceMap(), gzipFiles()],
   build: {
-    outDir: 'dist',
+    // ONEMAP_OUT_DIR builds elsewhere (onemap serve --static-dir serves it)
+    // without touching the committed dist/.
+    outDir: process.env.ONEMAP_OUT_DIR || 'dist',
+    rollupOptions: { input: pages },
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,

@@ -28,6 +28,7 @@ type config struct {
 	TileRenderer     string
 	TileCacheMB      int
 	PublicURL        string
+	StaticDir        string
 	Envelope         string
 	SeedDemo         bool
 	IfEmpty          bool

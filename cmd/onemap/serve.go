@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
 	f.str(&c.PublicURL, "public-url", "", "the server's address as clients reach it, for absolute URLs in TileJSON and styles (default: the request's host)")
 	f.str(&c.Envelope, "envelope", "", "minLon,minLat,maxLon,maxLat every geometry must lie in (default: as stored)")
+	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
 	f.boolean(&c.SeedDemo, "seed-demo", false, "load the demo county on start when the database holds no grids")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
@@ -86,8 +87,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("loaded the replica", counts...)
 
+	static := frontend.Handler()
+	if c.StaticDir != "" {
+		static = frontend.Dir(c.StaticDir)
+	}
 	handler, invalidate := api.NewServer(api.Deps{
-		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: frontend.Handler(),
+		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
