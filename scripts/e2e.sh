@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # e2e.sh runs the browser tests: it builds onemap, gives it a fresh database
 # with the demo county, serves it on a free loopback port and runs the
-# playwright-core tests of frontend/e2e in headless Chromium against it.
+# playwright-core tests of frontend/e2e (or only the files given, relative to
+# frontend/) in headless Chromium against it.
 # Screenshots land in frontend/e2e/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,4 @@ for _ in $(seq 1 150); do
 done
 [ -n "$addr" ] || { echo "onemap did not start" >&2; cat "$log" >&2; exit 1; }
 export ONEMAP_E2E_URL=$addr
-(cd frontend && node --test e2e/)
+(cd frontend && node --test "${@:-e2e/}")
