@@ -11,4 +11,4 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /onemap /onemap
 EXPOSE 8080
 ENTRYPOINT ["/onemap"]
-CMD ["serve", "--addr", "0.0.0.0:8080", "--seed-demo"]
+CMD ["serve", "--addr", "0.0.0.0:8080", "--seed-demo", "--demo-accounts"]

@@ -7,7 +7,7 @@ BIN   := bin/onemap
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/onemapgis/onemap.Version=$(VERSION)
 
-.PHONY: run test bench build frontend e2e vet db db-stop clean
+.PHONY: run test bench build frontend e2e vet db db-stop clean fuzz outage
 
 ## build: the onemap binary (the web client in frontend/dist is embedded)
 build:
@@ -17,11 +17,20 @@ build:
 run: build
 	@if [ -z "$$ONEMAP_DATABASE_URL" ]; then exports=$$(scripts/db.sh) || exit 1; eval "$$exports"; fi; \
 	export ONEMAP_ANONYMOUS_ROLE=$${ONEMAP_ANONYMOUS_ROLE:-commander}; \
-	exec ./$(BIN) serve --seed-demo
+	exec ./$(BIN) serve --seed-demo --demo-accounts
 
 ## test: every test, against a real PostGIS and a real Chromium
 test:
 	scripts/test.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 10s), e.g. make fuzz FUZZTIME=1m
+fuzz:
+	@if [ -z "$$ONEMAP_TEST_DATABASE_URL" ]; then exports=$$(scripts/db.sh) || exit 1; eval "$$exports"; export ONEMAP_TEST_DATABASE_URL; fi; \
+	FUZZTIME=$(or $(FUZZTIME),10s) scripts/fuzz.sh
+
+## outage: stop PostgreSQL under load for OUTAGE_SECONDS (default 30) and print what the servers did (scripts/outage.sh)
+outage:
+	scripts/outage.sh
 
 ## bench: the tile benchmark (county tiles four ways, province scale); prints a report
 bench:

@@ -14,6 +14,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
+	ETOOMANY      = "too_many_requests" // a client or account asks too often; Retry-After says when to come back
 )
 
 // Error is an error a caller may act on: Code says what kind, Message says

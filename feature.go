@@ -16,7 +16,10 @@ type FeatureFilter struct {
 	Bound   *orb.Bound // features whose bounding boxes meet it
 	Levels  []string   // if set, only features whose level is listed
 	AfterID int64      // keyset paging: only ids above it
-	Limit   int        // at most this many; 0 means no limit
+	// Grids, if not nil, keeps only these grids, or the features that lie
+	// in them (a viewer's part of the county).
+	Grids []int64
+	Limit int // at most this many; 0 means no limit
 }
 
 // Region is the area a database holds: a county, say.

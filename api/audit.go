@@ -1,13 +1,23 @@
 package api
 
 import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
 	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/postgis"
 )
 
 // actorOf names the caller for the history of features and the audit trail:
-// the account's name once signed in, else the role.
+// the account's name, or "anonymous".
 func actorOf(c *gin.Context) string {
-	return string(roleOf(c))
+	return callerOf(c).Actor()
 }
 
 // audit records one event of the audit trail for the caller: action is what
@@ -15,5 +25,171 @@ func actorOf(c *gin.Context) string {
 // happened to ("grids", "households/42"), detail anything else worth
 // keeping (a purpose, a count, a reason).
 func (s *Server) audit(c *gin.Context, action, target string, detail map[string]any) {
-	s.log.Info("audit", "actor", actorOf(c), "client", c.ClientIP(), "action", action, "target", target, "detail", detail)
+	// The request's own deadline may have passed by the time a refusal is
+	// recorded; the record is written regardless.
+	s.auditLog(context.WithoutCancel(c.Request.Context()), action, target, detail)
+}
+
+// parseAuditFilter reads the audit trail's query parameters.
+func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
+	var f postgis.AuditFilter
+	q := c.Request.URL.Query()
+	for k := range q {
+		switch k {
+		case "after", "actor", "action", "from", "to", "limit":
+		default:
+			return f, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (want after, actor, action, from, to, limit)", k)
+		}
+	}
+	var err error
+	if v := q.Get("after"); v != "" {
+		if f.After, err = strconv.ParseInt(v, 10, 64); err != nil || f.After < 0 {
+			return f, onemap.Errorf(onemap.EINVALID, "after=%q: want a record number", v)
+		}
+	}
+	f.Actor, f.Action = q.Get("actor"), q.Get("action")
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			if *p.dst, err = time.Parse(time.RFC3339, v); err != nil {
+				if *p.dst, err = time.Parse(time.DateOnly, v); err != nil {
+					return f, onemap.Errorf(onemap.EINVALID, "%s=%q: want a date (2026-11-26) or an RFC 3339 time", p.name, v)
+				}
+			}
+		}
+	}
+	f.Limit = 100
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 10000 {
+			return f, onemap.Errorf(onemap.EINVALID, "limit=%q: want 1 to 10000", v)
+		}
+	}
+	return f, nil
+}
+
+// handleAuditList answers GET /api/audit for auditors: records in order,
+// as JSON, or as CSV with format=csv or Accept: text/csv (an export, which
+// is itself recorded).
+func (s *Server) handleAuditList(c *gin.Context) {
+	if err := require(c, onemap.RoleAuditor); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	asCSV := strings.Contains(c.GetHeader("Accept"), "text/csv")
+	q := c.Request.URL.Query()
+	if q.Get("format") == "csv" {
+		asCSV = true
+		q.Del("format")
+		c.Request.URL.RawQuery = q.Encode()
+	}
+	f, err := parseAuditFilter(c)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	recs, err := s.accounts.ListAudit(c.Request.Context(), f)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	if !asCSV {
+		next := int64(0)
+		if len(recs) == f.Limit {
+			next = recs[len(recs)-1].Seq
+		}
+		c.JSON(http.StatusOK, gin.H{"records": recs, "next_after": next})
+		return
+	}
+	s.audit(c, onemap.AuditExport, "audit", map[string]any{"rows": len(recs), "query": c.Request.URL.RawQuery})
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="onemap-audit.csv"`)
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.WriteString("\ufeff") // Excel reads UTF-8 Chinese with a BOM
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"seq", "at", "actor", "role", "client", "action", "target", "detail"})
+	for _, r := range recs {
+		_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.Role, r.Client,
+			r.Action, csvSafe(r.Target), csvSafe(string(r.Detail))})
+	}
+	w.Flush()
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// handleAuditVerify answers GET /api/audit/verify for auditors: whether the
+// hash chain of the whole trail holds, and if not, where it breaks.
+func (s *Server) handleAuditVerify(c *gin.Context) {
+	if err := require(c, onemap.RoleAuditor); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	check, err := s.accounts.VerifyAudit(c.Request.Context())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, check)
+}
+
+// handleAccountsList answers GET /api/accounts for admins.
+func (s *Server) handleAccountsList(c *gin.Context) {
+	if err := require(c, onemap.RoleAdmin); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	list, err := s.accounts.ListAccounts(c.Request.Context())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := make([]gin.H, 0, len(list))
+	for _, a := range list {
+		out = append(out, gin.H{"name": a.Name, "display_name": a.DisplayName, "role": a.Role, "grid_id": a.GridID, "disabled": a.Disabled})
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"accounts": out})
+}
+
+// handleHouseholdDetails answers GET /api/households/{id}/details?purpose=…
+// with a household's personal details, for the roles the policy lets see
+// personal fields unmasked; the read and its purpose enter the audit trail
+// in the same transaction.
+func (s *Server) handleHouseholdDetails(c *gin.Context) {
+	caller := callerOf(c)
+	l, err := s.catalog.Layer(onemap.LayerHouseholds)
+	if err != nil || s.policy.Field(caller.Role, &l, "responsible_name") != onemap.FieldAllow {
+		if caller.Name == "" {
+			writeError(c, s.log, onemap.Errorf(onemap.EUNAUTHORIZED, "sign in first"))
+		} else {
+			writeError(c, s.log, onemap.Errorf(onemap.EFORBIDDEN, "household details are not allowed for the %s role", caller.Role))
+		}
+		return
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "household id %q: want a positive integer", c.Param("id")))
+		return
+	}
+	purpose := strings.TrimSpace(c.Query("purpose"))
+	if n := utf8.RuneCountInString(purpose); n < 2 || n > 200 {
+		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "purpose: say why you read this household's details (2 to 200 characters)"))
+		return
+	}
+	d, err := s.accounts.ReadHouseholdDetails(c.Request.Context(), id, purpose)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, d)
 }

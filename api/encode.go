@@ -29,6 +29,10 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case onemap.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case onemap.ETOOMANY:
+		return http.StatusTooManyRequests
+	case errTooLarge:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }

@@ -30,7 +30,7 @@ func (s *Server) handleFeatureGet(c *gin.Context) {
 		return
 	}
 	f, err := s.store.FindFeatureByID(c.Request.Context(), l.ID, id)
-	if err == nil && !visible(rule, f) {
+	if err == nil && (!visible(rule, f) || !s.inScope(c, l.ID, id)) {
 		err = onemap.Errorf(onemap.ENOTFOUND, "%s feature %d not found", l.ID, id)
 	}
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Server) handleFeaturesList(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	filter := onemap.FeatureFilter{Levels: rule.Levels}
+	filter := onemap.FeatureFilter{Levels: rule.Levels, Grids: s.scopeGrids(c)}
 	if v := q.Get("bbox"); v != "" {
 		b, err := parseBound("bbox", v)
 		if err != nil {

@@ -41,7 +41,7 @@ func (s *Server) readableLayer(c *gin.Context, id string) (onemap.Layer, onemap.
 
 func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule) (layerJSON, error) {
 	role := roleOf(c)
-	n, err := s.store.CountFeatures(c.Request.Context(), l.ID, onemap.FeatureFilter{Levels: rule.Levels})
+	n, err := s.store.CountFeatures(c.Request.Context(), l.ID, onemap.FeatureFilter{Levels: rule.Levels, Grids: s.scopeGrids(c)})
 	if err != nil {
 		return layerJSON{}, err
 	}

@@ -232,7 +232,7 @@ func (s *Server) handleOGCCollections(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role, snap := roleOf(c), s.replica.Snapshot()
+	role, snap := roleOf(c), s.snapshot(c)
 	out := []ogcCollection{}
 	for _, l := range s.policy.Readable(role, s.catalog) {
 		out = append(out, s.ogcCollection(c, snap, l, s.policy.Rule(role, l.ID)))
@@ -253,7 +253,7 @@ func (s *Server) handleOGCCollection(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.ogcCollection(c, s.replica.Snapshot(), l, rule))
+	c.JSON(http.StatusOK, s.ogcCollection(c, s.snapshot(c), l, rule))
 }
 
 // ogcItemsQuery is a parsed /items request.
@@ -510,7 +510,7 @@ func (s *Server) handleOGCItems(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role, snap := roleOf(c), s.replica.Snapshot()
+	role, snap := roleOf(c), s.snapshot(c)
 	page := findOGCPage(snap, &l, rule, q)
 	items := s.ogcBase(c) + "/collections/" + url.PathEscape(l.ID) + "/items"
 	fc := ogcFeatureCollection{
@@ -555,7 +555,7 @@ func (s *Server) handleOGCItem(c *gin.Context) {
 	}
 	fid := c.Param("featureId")
 	id, err := strconv.ParseInt(fid, 10, 64)
-	r, ok := s.replica.Snapshot().Get(l.ID, id)
+	r, ok := s.snapshot(c).Get(l.ID, id)
 	if keep := levelKeep(&l, rule.Levels); err != nil || !ok || keep != nil && !keep(r) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "feature %q of collection %s not found", fid, l.ID))
 		return

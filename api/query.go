@@ -202,18 +202,39 @@ func (s *Server) handleNearby(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	snap := s.replica.Snapshot()
-	out := gin.H{}
+	// The answer is written directly (the bytes encoding/json writes for
+	// {"k", "layers": {id: FeatureCollection}, "point"}, keys sorted): the
+	// most asked query, it is worth the few lines.
+	snap := s.snapshot(c)
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	b := append(buf.b[:0], `{"k":`...)
+	b = strconv.AppendInt(b, k, 10)
+	b = append(b, `,"layers":{`...)
+	slices.SortFunc(layers, func(a, b onemap.Layer) int { return strings.Compare(a.ID, b.ID) })
+	layers = slices.CompactFunc(layers, func(a, b onemap.Layer) bool { return a.ID == b.ID }) // layers=cameras,cameras
 	for i := range layers {
 		l := &layers[i]
 		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, s.policy.Rule(role, l.ID).Levels))
-		fs := make([]*geojson.Feature, len(hits))
-		for j, h := range hits {
-			fs[j] = s.recordJSON(role, l, h, true)
+		plan := s.projection(role, l, true)
+		if i > 0 {
+			b = append(b, ',')
 		}
-		out[l.ID] = gin.H{"type": "FeatureCollection", "features": fs}
+		b = appendJSONString(b, l.ID)
+		b = append(b, `:{"features":[`...)
+		for j, h := range hits {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = plan.append(b, h.Record, h.Distance)
+		}
+		b = append(b, `],"type":"FeatureCollection"}`...)
 	}
-	c.JSON(http.StatusOK, gin.H{"point": p, "k": k, "layers": out})
+	b = append(b, `},"point":`...)
+	b = appendJSONPoint(b, p)
+	b = append(b, '}')
+	buf.b = b
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 }
 
 // gridJSON is one grid of a locate or around answer.
@@ -278,7 +299,7 @@ func (s *Server) handleLocate(c *gin.Context) {
 	l, _ := s.catalog.Layer(onemap.LayerGrids)
 	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	var hits []inmem.Hit
-	for _, r := range s.replica.Snapshot().Containing(l.ID, p, keep) {
+	for _, r := range s.snapshot(c).Containing(l.ID, p, keep) {
 		hits = append(hits, inmem.Hit{Record: r})
 	}
 	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.grids(role, hits)})
@@ -306,7 +327,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		return
 	}
 	role := roleOf(c)
-	snap := s.replica.Snapshot()
+	snap := s.snapshot(c)
 	layers := gin.H{}
 	for _, l := range s.catalog.Layers() {
 		rule := s.policy.Rule(role, l.ID)
@@ -319,16 +340,17 @@ func (s *Server) handleAround(c *gin.Context) {
 			if at := l.FieldIndex(field); at >= 0 {
 				by := map[string]int{}
 				for _, h := range hits {
-					by[asString(h.Record.Value(at))]++
+					by[h.Record.Raw(at).Text()]++
 				}
 				entry["by_"+field] = by
 			}
 		}
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
-			fs := make([]*geojson.Feature, len(shown))
+			plan := s.projection(role, &l, true)
+			fs := make([]pointFeature, len(shown))
 			for i, h := range shown {
-				fs[i] = s.recordJSON(role, &l, h, true)
+				fs[i] = pointFeature{plan: plan, rec: h.Record, distance: h.Distance}
 			}
 			entry["features"] = fs
 			entry["truncated"] = len(hits) > len(shown)

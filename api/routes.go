@@ -12,6 +12,7 @@ import (
 func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)
+	r.GET("/metrics", s.handleMetrics())
 
 	r.GET("/api/region", s.handleRegion)
 	r.GET("/api/layers", s.handleLayersList)
@@ -20,12 +21,16 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/api/layers/:layer/features/:id", s.handleFeatureGet)
 
 	s.addQueryRoutes(r)
+	s.addSessionRoutes(r)
+	s.addPublicRoutes(r)
+	s.addGridRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
 	r.GET("/styles/:tileset", s.handleStyle)
 
 	s.addOGCRoutes(r)
+	s.addEventRoutes(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path

@@ -66,7 +66,7 @@ func (s *Server) handleSearch(c *gin.Context) {
 		return
 	}
 	role := roleOf(c)
-	snap := s.replica.Snapshot()
+	snap := s.snapshot(c)
 	if p, ok, err := onemap.ParseCoordinates(text); ok {
 		if err != nil {
 			writeError(c, s.log, err)

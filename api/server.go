@@ -9,9 +9,11 @@
 package api
 
 import (
+	"compress/gzip"
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb/maptile"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // store is what the handlers read from the database.
@@ -38,6 +41,7 @@ type store interface {
 // replica is where tiles are rendered from: the live in-memory replica.
 type replica interface {
 	Snapshot() *inmem.Snapshot
+	Subset(s *inmem.Snapshot, keep func(layer string, rec *onemap.Record) bool) *inmem.Snapshot
 }
 
 // Deps are the parts the handlers use.
@@ -48,6 +52,15 @@ type Deps struct {
 	Catalog *onemap.Catalog
 	Policy  *onemap.Policy
 	Static  http.Handler // the web client
+	// Accounts signs callers in and keeps the audit trail (nil: no sign-in;
+	// every caller is the anonymous role).
+	Accounts accounts
+	// Public is the public index behind /api/public/… (nil: those routes
+	// answer 503).
+	Public publicIndex
+	// Metrics is the registry /metrics serves, which the server fills with
+	// its own metrics; nil makes one of the server's own.
+	Metrics *prometheus.Registry
 }
 
 // Renderers of vector tiles.
@@ -72,6 +85,21 @@ type Config struct {
 	// PublicURL is the server's address as clients reach it, for the
 	// absolute URLs of TileJSON and styles; empty takes the request's.
 	PublicURL string
+	// Session configures sign-in and sessions.
+	Session SessionConfig
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP name the client; the headers of any other peer are ignored.
+	TrustedProxies []netip.Prefix
+	// PublicRatePerSecond and PublicBurst limit each client of the public
+	// API (/api/public/…); a rate of 0 does not limit.
+	PublicRatePerSecond float64
+	PublicBurst         int
+	// PublicMaxRate bounds the public lookups the server admits per second
+	// from all clients together (more wait their turn, then get 503), so
+	// that a surge leaves the CPUs to the command centre; 0 does not bound.
+	PublicMaxRate float64
+	// MaxBodyBytes bounds a request's body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
 }
 
 // Server carries the dependencies of the handlers.
@@ -84,8 +112,17 @@ type Server struct {
 	static  http.Handler
 	cache   *tiles.Cache
 	cfg     Config
-	tallies atomic.Pointer[tallyMemo] // grid statistics of the latest snapshot asked for
-	gzips   sync.Pool                 // of *gzip.Writer, for tiles
+	// accounts and sessions sign callers in (session.go).
+	accounts    accounts
+	sessions    *sessions
+	scopes      scopes                    // viewers' parts of the county (scope.go)
+	projections projections               // how each role sees each layer's records (featurejson.go)
+	buffers     buffers                   // of answers written directly (featurejson.go)
+	tallies     atomic.Pointer[tallyMemo] // grid statistics of the latest snapshot asked for
+	gzips       sync.Pool                 // of *gzip.Writer, for tiles
+	public      publicIndex               // the public page's index
+	metrics     *metrics                  // what /metrics reports
+	events      *eventHub                 // live changes to the open event streams (/api/events)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -103,32 +140,41 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	}
 	s := &Server{log: d.Log, store: d.Store, replica: d.Replica, catalog: d.Catalog, policy: d.Policy,
 		static: d.Static, cache: tiles.NewCache(cfg.TileCacheBytes), cfg: cfg}
+	s.public = d.Public
+	s.cfg.Session.defaults()
+	s.accounts, s.sessions = d.Accounts, newSessions()
+	s.events = newEventHub(d.Replica.Snapshot().Seq())
+	s.metrics = newMetrics(s, d.Metrics)
 	r := gin.New()
+	// c.ClientIP() believes X-Forwarded-For only from the configured
+	// proxies (gin would believe anyone's).
+	proxies := make([]string, 0, len(cfg.TrustedProxies))
+	for _, p := range cfg.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		panic(err) // only for prefixes that are not valid, which netip.Prefix cannot hold
+	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(s.recoverer(), s.requestLogger(), s.withRole(), s.withTimeout())
+	r.Use(s.observe(), s.limitBody()) // first: they see every request
+	r.Use(s.recoverer(), s.requestLogger(), s.withCaller(), s.withTimeout())
 	s.addRoutes(r)
 	// JSON answers are gzipped for clients that accept it; tiles and the
 	// web client's files come compressed already.
-	gz, err := gzhttp.NewWrapper(gzhttp.MinSize(1024),
+	// The fastest level: answers are small and many, and a level above
+	// costs more CPU than the bytes it saves are worth on a LAN.
+	gz, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.CompressionLevel(gzip.BestSpeed),
 		gzhttp.ContentTypes([]string{"application/json", "application/geo+json", "application/vnd.oai.openapi+json"}))
 	if err != nil {
 		panic(err) // only for options that are not valid
 	}
-	return gz(r), s.invalidate
+	// The event stream bypasses gzip (see streamHandler).
+	return &streamHandler{compressed: gz(r), plain: r, hub: s.events}, s.invalidate
 }
 
-// roleKey is where withRole keeps the caller's role.
+// roleKey is where withCaller keeps the caller's role.
 const roleKey = "onemap.role"
-
-// withRole decides the caller's role. Until accounts exist every caller is
-// the configured anonymous role.
-func (s *Server) withRole() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Set(roleKey, s.cfg.AnonymousRole)
-		c.Next()
-	}
-}
 
 func roleOf(c *gin.Context) onemap.Role {
 	if r, ok := c.Get(roleKey); ok {
@@ -139,6 +185,10 @@ func roleOf(c *gin.Context) onemap.Role {
 
 func (s *Server) withTimeout() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if c.FullPath() == eventsPath { // streams for as long as the client stays
+			c.Next()
+			return
+		}
 		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)

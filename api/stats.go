@@ -19,13 +19,15 @@ type tallyMemo struct {
 
 // gridTallies returns the tallies of the current snapshot, computing them
 // once per snapshot.
-func (s *Server) gridTallies() (*inmem.Snapshot, map[int64]inmem.Tally) {
-	snap := s.replica.Snapshot()
+func (s *Server) gridTallies(c *gin.Context) (*inmem.Snapshot, map[int64]inmem.Tally) {
+	snap := s.snapshot(c)
 	if m := s.tallies.Load(); m != nil && m.snap == snap {
 		return snap, m.tallies
 	}
 	m := &tallyMemo{snap: snap, tallies: snap.GridTallies(s.catalog)}
-	s.tallies.Store(m)
+	if snap == s.replica.Snapshot() { // a viewer's part is not kept
+		s.tallies.Store(m)
+	}
 	return snap, m.tallies
 }
 
@@ -77,7 +79,7 @@ func (s *Server) handleGridStats(c *gin.Context) {
 	}
 	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	parentAt := l.FieldIndex("parent_id")
-	snap, tallies := s.gridTallies()
+	snap, tallies := s.gridTallies(c)
 	var parent int64
 	out := gin.H{}
 	if v := c.Param("id"); v != "" {

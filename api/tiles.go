@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,7 +77,9 @@ func (ts tileset) at(z maptile.Zoom) []tiles.LayerSpec {
 // renderTile encodes a tile with the configured renderer.
 func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts tileset) ([]byte, error) {
 	specs := ts.at(t.Z)
-	if s.cfg.TileRenderer == RenderPostGIS {
+	// The reference renderer knows no viewer's part: viewers' tiles are
+	// always cut from the replica.
+	if s.cfg.TileRenderer == RenderPostGIS && callerOf(c).Role != onemap.RoleViewer {
 		var layers []postgis.TileLayer
 		for _, spec := range specs {
 			if t.Z < spec.MinZoom || t.Z > spec.MaxZoom {
@@ -91,7 +94,11 @@ func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts tileset) ([]byte,
 		}
 		return s.store.Tile(c.Request.Context(), t, layers)
 	}
-	return tiles.Encode(s.replica.Snapshot(), t, specs)
+	snap := s.snapshot(c)
+	if ts.name == tiles.SetPublic {
+		snap = s.replica.Snapshot() // public data, the same for everyone
+	}
+	return tiles.Encode(snap, t, specs)
 }
 
 // newTileEntry prepares a tile for serving: its gzipped bytes and its tag.
@@ -127,6 +134,9 @@ func (s *Server) handleTile(c *gin.Context) {
 	if err != nil {
 		writeError(c, s.log, err)
 		return
+	}
+	if caller := callerOf(c); caller.Role == onemap.RoleViewer && caller.GridID != 0 && ts.name != tiles.SetPublic {
+		ts.variant += ":" + strconv.FormatInt(caller.GridID, 10) // a viewer's part of the county
 	}
 	key := tiles.CacheKey{Tileset: ts.name, Variant: ts.variant, Tile: t}
 	e, ok := s.cache.Get(key)
@@ -183,6 +193,8 @@ func acceptsGzip(header string) bool {
 // invalidate evicts the cached tiles that changes touch: where each feature
 // was and where it is.
 func (s *Server) invalidate(changes []onemap.Change) {
+	s.events.publish(changes) // to the open event streams (/api/events)
+	s.metrics.noteApplied(changes)
 	bounds := make([]orb.Bound, 0, 2*len(changes))
 	for _, c := range changes {
 		if c.OldBound != nil {

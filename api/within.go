@@ -201,7 +201,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 		}
 		layers = append(layers, l)
 	}
-	snap := s.replica.Snapshot()
+	snap := s.snapshot(c)
 	out := gin.H{}
 	for i := range layers {
 		l := &layers[i]

@@ -50,10 +50,11 @@ function gzipFiles() {
 
 // pages are the client's HTML entry points: the command map (/), and each
 // page of its own under a folder (/m/ for the public, /editor/ for
-// planners) once its index.html exists.
+// planners, /screen/ for the control-room wall, /audit/ for auditors) once
+// its index.html exists.
 const root = path.dirname(new URL(import.meta.url).pathname);
 const pages = { main: path.join(root, 'index.html') };
-for (const name of ['m', 'editor', 'screen']) {
+for (const name of ['m', 'editor', 'screen', 'audit']) {
   const file = path.join(root, name, 'index.html');
   if (fs.existsSync(file)) pages[name] = file;
 }
@@ -65,7 +66,12 @@ export default defineConfig({
     // ONEMAP_OUT_DIR builds elsewhere (onemap serve --static-dir serves it)
     // without touching the committed dist/.
     outDir: process.env.ONEMAP_OUT_DIR || 'dist',
-    rollupOptions: { input: pages },
+    rollupOptions: {
+      input: pages,
+      // MapLibre, shared by the map pages, in a chunk named for it (the
+      // public page loads it only when its map is opened).
+      output: { manualChunks: (id) => (id.includes('/node_modules/maplibre-gl/') ? 'maplibre' : undefined) },
+    },
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,

@@ -1,7 +1,10 @@
 // Package geofile reads and writes the feature files OneMap imports and
-// exports: GeoJSON FeatureCollections and CSV tables with longitude and
-// latitude columns. Every error names where in the file it is (a line, a
-// feature) and what is wrong, as an onemap EINVALID error.
+// exports: GeoJSON FeatureCollections, zipped Shapefiles (UTF-8 or GBK
+// attributes), KML/KMZ and CSV tables with longitude and latitude columns.
+// Read and Write (formats.go) are the entry points; Read converts the
+// coordinates to WGS-84 from the CRS the caller chooses or the file states
+// (package crs). Every error names where in the file it is (a line, a
+// feature, a zip member) and what is wrong, as an onemap EINVALID error.
 package geofile
 
 import (

@@ -234,3 +234,26 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 	}
 	return applied
 }
+
+// Subset returns a snapshot of the records of s that keep keeps, at s's
+// sequence number, indexed (and counted) as a snapshot of its own: a
+// viewer's part of the county is served from one, so that every read path
+// sees only that part. It costs one pass over s.
+func (r *Replica) Subset(s *Snapshot, keep func(layer string, rec *onemap.Record) bool) *Snapshot {
+	out := r.empty()
+	out.seq = s.seq
+	var recs []*onemap.Record
+	for id, x := range s.layers {
+		recs = recs[:0]
+		x.ids.Scan(func(_ int64, rec *onemap.Record) bool {
+			if keep(id, rec) {
+				recs = append(recs, rec)
+			}
+			return true
+		})
+		if dst := out.layers[id]; dst != nil {
+			dst.load(recs)
+		}
+	}
+	return out
+}

@@ -31,9 +31,11 @@ func byDistance(a, b Hit) int {
 // Nearby returns the k point features of the layer nearest to p that keep
 // accepts (nil keeps all), nearest first, ties by id; with radius > 0, only
 // those within radius metres. Distances are geodesic. It walks the R-tree
-// best first: boxes by a lower bound of their distance, points by their
-// geodesic distance, so the points come out nearest first and the walk
-// stops at the k-th.
+// best first by a cheap lower bound of the geodesic distance (boxes and
+// points alike), computes the exact distance of each point it reaches, and
+// stops once the lower bound of what is left exceeds the k-th nearest
+// distance found: the exact (iterative) distance is computed for a handful
+// of points beyond k, not for every point of the leaves it opens.
 func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep func(*onemap.Record) bool) []Hit {
 	x := s.layers[layer]
 	if k <= 0 || x == nil {
@@ -43,28 +45,36 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 	if radius > 0 {
 		limit = radius
 	}
-	var hits []Hit
+	hits := make([]Hit, 0, k+1)
 	x.tree.Nearby(
 		func(min, max [2]float64, r *onemap.Record, item bool) float64 {
-			if !item {
-				return boxLowerBound(p, min, max)
+			if item {
+				if _, ok := r.Geometry.(orb.Point); !ok || keep != nil && !keep(r) {
+					return math.Inf(1)
+				}
 			}
-			q, ok := r.Geometry.(orb.Point)
-			if !ok || keep != nil && !keep(r) {
-				return math.Inf(1)
-			}
-			return Distance(p, q)
+			return boxLowerBound(p, min, max)
 		},
-		func(_, _ [2]float64, r *onemap.Record, d float64) bool {
-			if d > limit || len(hits) >= k && d > hits[len(hits)-1].Distance {
-				return false
+		func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
+			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
+				return false // nothing left can be nearer
 			}
-			hits = append(hits, Hit{Record: r, Distance: d})
+			d := Distance(p, r.Geometry.(orb.Point))
+			if d > limit {
+				return true
+			}
+			h := Hit{Record: r, Distance: d}
+			if len(hits) == k {
+				if byDistance(h, hits[k-1]) >= 0 {
+					return true
+				}
+				hits = hits[:k-1]
+			}
+			i, _ := slices.BinarySearchFunc(hits, h, byDistance)
+			hits = slices.Insert(hits, i, h)
 			return true
 		})
-	// Points at the same distance came in no particular order.
-	slices.SortFunc(hits, byDistance)
-	return hits[:min(k, len(hits))]
+	return hits
 }
 
 // boxLowerBound returns at most the geodesic distance in metres from p to

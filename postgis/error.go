@@ -2,6 +2,10 @@ package postgis
 
 import (
 	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,12 +39,32 @@ func mapError(err error) error {
 			return &onemap.Error{Code: onemap.EINVALID, Message: msg, Err: err}
 		case "57014":
 			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database took too long", Err: err}
+		case "57P01", "57P02", "57P03", "53300":
+			// admin or crash shutdown, starting up, too many connections.
+			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database is unavailable", Err: err}
+		}
+		if strings.HasPrefix(pe.Code, "08") { // connection exception
+			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database is unavailable", Err: err}
 		}
 		return err
 	}
-	var ce *pgconn.ConnectError
-	if pgconn.SafeToRetry(err) || errors.As(err, &ce) {
+	if unreachable(err) {
 		return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database is unavailable", Err: err}
 	}
 	return err
+}
+
+// unreachable reports whether err says that the database could not be
+// reached or the connection to it broke: the errors of a database outage.
+// A statement whose connection broke may or may not have been applied; a
+// write is acknowledged only after its commit returned, so either way the
+// caller was not told it succeeded.
+func unreachable(err error) bool {
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.As(err, &ce) || errors.As(err, &ne) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }

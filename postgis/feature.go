@@ -91,6 +91,14 @@ func filterSQL(l *onemap.Layer, f onemap.FeatureFilter) (string, []any) {
 			conds = append(conds, fmt.Sprintf("t.level = ANY($%d)", len(args)))
 		}
 	}
+	if f.Grids != nil {
+		args = append(args, f.Grids)
+		col := "t.grid_id"
+		if l.ID == onemap.LayerGrids {
+			col = "t.id"
+		}
+		conds = append(conds, fmt.Sprintf("%s = ANY($%d)", col, len(args)))
+	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
 		conds = append(conds, fmt.Sprintf("t.id > $%d", len(args)))

@@ -62,7 +62,7 @@ func (db *DB) Close() { db.pool.Close() }
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgis: ping: %w", err)
+		return mapError(fmt.Errorf("postgis: ping: %w", err))
 	}
 	return nil
 }
@@ -72,18 +72,38 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) inTx(ctx context.Context, actor, reason string, fn func(pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgis: begin: %w", err)
+		return mapError(fmt.Errorf("postgis: begin: %w", err))
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT set_config('onemap.actor', $1, true), set_config('onemap.reason', $2, true)`,
-		actor, reason); err != nil {
-		return fmt.Errorf("postgis: set actor: %w", err)
+	// The caller that ctx carries (a request's) adds its role and address
+	// to the history and the audit trail the triggers write.
+	caller, _ := onemap.CallerFrom(ctx)
+	if _, err := tx.Exec(ctx, `SELECT set_config('onemap.actor', $1, true), set_config('onemap.reason', $2, true),
+		set_config('onemap.role', $3, true), set_config('onemap.client', $4, true)`,
+		actor, reason, string(caller.Role), caller.Client); err != nil {
+		return mapError(fmt.Errorf("postgis: set actor: %w", err))
 	}
 	if err := fn(tx); err != nil {
+		if onemap.ErrorCode(err) == onemap.EINTERNAL && unreachable(err) {
+			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database is unavailable", Err: err}
+		}
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return mapError(fmt.Errorf("postgis: commit: %w", err))
 	}
 	return nil
+}
+
+// inReadTx runs fn in a read-only transaction that sees one snapshot.
+func (db *DB) inReadTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: begin: %w", err))
+	}
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }

@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 ONEMAP_DATABASE_URL=$url bin/onemap seed demo >/dev/null
-ONEMAP_DATABASE_URL=$url ONEMAP_ANONYMOUS_ROLE=commander bin/onemap serve --addr 127.0.0.1:0 >"$log" 2>&1 &
+ONEMAP_DATABASE_URL=$url ONEMAP_ANONYMOUS_ROLE=${ONEMAP_E2E_ROLE:-commander} bin/onemap serve --addr 127.0.0.1:0 --demo-accounts >"$log" 2>&1 &
 pid=$!
 addr=
 for _ in $(seq 1 150); do
@@ -33,5 +33,5 @@ for _ in $(seq 1 150); do
 	sleep 0.2
 done
 [ -n "$addr" ] || { echo "onemap did not start" >&2; cat "$log" >&2; exit 1; }
-export ONEMAP_E2E_URL=$addr
+export ONEMAP_E2E_URL=$addr ONEMAP_E2E_DATABASE_URL=$url
 (cd frontend && node --test "${@:-e2e/}")

@@ -52,6 +52,11 @@ go vet ./...
 say "go test"
 go test -count=1 -timeout 20m ./...
 
+# --- fuzz targets, briefly: the seed corpora ran above as plain tests; this
+# looks for new failing inputs for a few seconds each (`make fuzz` for longer)
+say "fuzz (FUZZTIME=${FUZZTIME:-5s} each)"
+FUZZTIME=${FUZZTIME:-5s} scripts/fuzz.sh
+
 # --- web client unit tests (node)
 say "web client unit tests"
 (cd frontend && npm test --silent)

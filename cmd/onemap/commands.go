@@ -226,7 +226,12 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		defer file.Close()
 		w = file
 	}
-	return geofile.WriteGeoJSON(w, fs)
+	if err := geofile.WriteGeoJSON(w, fs); err != nil {
+		return err
+	}
+	// Every export enters the audit trail, from the command line too.
+	ctx = onemap.NewContext(ctx, onemap.Caller{Name: "system", Role: "system", Client: "command line"})
+	return db.Audit(ctx, onemap.AuditExport, layer.ID, map[string]any{"rows": len(fs), "role": role, "out": c.Out})
 }
 
 // parseEnvelope parses "minLon,minLat,maxLon,maxLat".

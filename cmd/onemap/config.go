@@ -23,23 +23,39 @@ type config struct {
 	LogFormat        string
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
-	ShutdownTimeout  time.Duration
-	TileCacheControl string
-	TileRenderer     string
-	TileCacheMB      int
-	PublicURL        string
-	StaticDir        string
-	Envelope         string
-	SeedDemo         bool
-	IfEmpty          bool
-	Layer            string
-	Format           string
-	LonColumn        string
-	LatColumn        string
-	Role             string
-	Out              string
-	Actor            string
-	Reason           string
+	// Limits of the HTTP server (serve).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	MaxHeaderBytes    int
+	MaxBodyBytes      int
+	ShutdownTimeout   time.Duration
+	TileCacheControl  string
+	TileRenderer      string
+	TileCacheMB       int
+	PublicURL         string
+	StaticDir         string
+	AuditKeep         time.Duration
+	SessionTTL        time.Duration
+	SessionIdle       time.Duration
+	SecureCookies     bool
+	DemoAccounts      bool
+	Envelope          string
+	SeedDemo          bool
+	IfEmpty           bool
+	Layer             string
+	Format            string
+	LonColumn         string
+	LatColumn         string
+	Role              string
+	Out               string
+	Actor             string
+	Reason            string
+	// The public API (serve).
+	TrustedProxies string
+	PublicRate     float64
+	PublicBurst    int
+	PublicMaxRate  float64
 }
 
 // flags builds a command's flag set whose defaults come from the
@@ -93,6 +109,18 @@ func (f *flags) integer(p *int, name string, def int, usage string) {
 		}
 	}
 	f.fs.IntVar(p, name, def, usage+" ("+envName(name)+")")
+}
+
+func (f *flags) number(p *float64, name string, def float64, usage string) {
+	if v := f.getenv(envName(name)); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a number", envName(name), v))
+		} else {
+			def = n
+		}
+	}
+	f.fs.Float64Var(p, name, def, usage+" ("+envName(name)+")")
 }
 
 func (f *flags) boolean(p *bool, name string, def bool, usage string) {

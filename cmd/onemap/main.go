@@ -37,6 +37,8 @@ Usage:
   onemap seed demo [--if-empty] [flags]  load the demo county (Wuding, synthetic geometry)
   onemap import --layer L [flags] FILE   import a GeoJSON or CSV file into layer L, all or nothing
   onemap export --layer L [flags]        write layer L as GeoJSON to stdout (or --out)
+  onemap user add|passwd|role|disable|enable|list   manage accounts (onemap user for help)
+  onemap audit verify|prune              check the audit trail's hash chain, apply retention
   onemap version                         print the version
 
 Run "onemap COMMAND --help" for a command's flags. Every flag has an
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runImport(ctx, rest, getenv, stdin, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, rest, getenv, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

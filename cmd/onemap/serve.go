@@ -17,7 +17,10 @@ import (
 	"github.com/onemapgis/onemap/frontend"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/migrations"
+	"github.com/onemapgis/onemap/password"
 	"github.com/onemapgis/onemap/postgis"
+	"github.com/onemapgis/onemap/public"
+	"github.com/onemapgis/onemap/ratelimit"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -27,13 +30,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	f.str(&c.AnonymousRole, "anonymous-role", "public", "role of callers who have not signed in: public, or (demo only) viewer/commander/planner")
 	f.dur(&c.RequestTimeout, "request-timeout", 30*time.Second, "longest a request may take")
+	f.dur(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
+	f.dur(&c.ReadTimeout, "read-timeout", 60*time.Second, "longest a client may take to send a whole request, body included")
+	f.dur(&c.WriteTimeout, "write-timeout", 0, "longest the answer to one request may take to write (0: --request-timeout + 5s); the event stream sets its own")
+	f.integer(&c.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request headers accepted, in bytes")
+	f.integer(&c.MaxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted, in bytes (413 past it)")
 	f.dur(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish after SIGTERM")
 	f.str(&c.TileCacheControl, "tile-cache-control", "private, max-age=30", "Cache-Control header of tiles")
 	f.str(&c.TileRenderer, "tile-renderer", api.RenderReplica, "what encodes tiles: replica (Go, from the in-memory replica) or postgis (ST_AsMVT, the reference)")
 	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
+	f.str(&c.TrustedProxies, "trusted-proxies", "", "comma list of CIDRs or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the headers are ignored)")
+	f.number(&c.PublicRate, "public-rate", 10, "requests per second each client may make to the public API, /api/public/… (0: no limit)")
+	f.integer(&c.PublicBurst, "public-burst", 40, "requests at once each client may make to the public API")
+	f.number(&c.PublicMaxRate, "public-max-rate", 8000, "public lookups per second the server admits from all clients together; more wait, then get 503, so that the command centre keeps its CPUs (0: no bound)")
 	f.str(&c.PublicURL, "public-url", "", "the server's address as clients reach it, for absolute URLs in TileJSON and styles (default: the request's host)")
 	f.str(&c.Envelope, "envelope", "", "minLon,minLat,maxLon,maxLat every geometry must lie in (default: as stored)")
 	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
+	f.dur(&c.AuditKeep, "audit-keep", 8760*time.Hour, "how long the audit trail is kept (at least six months, 4380h); older records are removed daily")
+	f.dur(&c.SessionTTL, "session-ttl", 12*time.Hour, "a session ends this long after sign-in")
+	f.dur(&c.SessionIdle, "session-idle", 2*time.Hour, "a session ends after this long unused")
+	f.boolean(&c.SecureCookies, "secure-cookies", false, "send the session cookie over HTTPS only (set it when TLS ends at a proxy)")
+	f.boolean(&c.DemoAccounts, "demo-accounts", false, "add one account per role, password onemap-demo, where missing (demo only)")
 	f.boolean(&c.SeedDemo, "seed-demo", false, "load the demo county on start when the database holds no grids")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
@@ -47,6 +64,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if c.TileRenderer != api.RenderReplica && c.TileRenderer != api.RenderPostGIS {
 		return onemap.Errorf(onemap.EINVALID, "--tile-renderer %q: want %s or %s", c.TileRenderer, api.RenderReplica, api.RenderPostGIS)
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = c.RequestTimeout + 5*time.Second
 	}
 	if c.TileCacheMB < 0 {
 		return onemap.Errorf(onemap.EINVALID, "--tile-cache-mb %d: want 0 or more", c.TileCacheMB)
@@ -65,6 +85,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 	if c.SeedDemo {
 		if err := seedDemo(ctx, db, true, log); err != nil {
+			return err
+		}
+	}
+	if c.DemoAccounts {
+		if err := demoAccounts(ctx, db, log); err != nil {
 			return err
 		}
 	}
@@ -87,27 +112,69 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("loaded the replica", counts...)
 
+	// The public page's index: only public data, read through the public
+	// views as the public database role; loaded before the server answers,
+	// reloaded when stations or grids change.
+	trustedProxies, err := ratelimit.ParsePrefixes(c.TrustedProxies)
+	if err != nil {
+		return onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
+	}
+	if c.AuditKeep < 4380*time.Hour {
+		return onemap.Errorf(onemap.EINVALID, "--audit-keep %s: the audit trail is kept at least six months (4380h)", c.AuditKeep)
+	}
+	if c.PublicRate < 0 || c.PublicBurst < 1 || c.PublicMaxRate < 0 {
+		return onemap.Errorf(onemap.EINVALID, "--public-rate %v, --public-burst %d: want a rate of 0 or more and a burst of 1 or more", c.PublicRate, c.PublicBurst)
+	}
+	pub := public.New(db, log)
+	if err := pub.Load(ctx); err != nil {
+		return fmt.Errorf("load the public index: %w", err)
+	}
+	nStations, nPlaces := pub.Len()
+	log.Info("loaded the public index", "stations", nStations, "places", nPlaces)
+
 	static := frontend.Handler()
 	if c.StaticDir != "" {
 		static = frontend.Dir(c.StaticDir)
 	}
 	handler, invalidate := api.NewServer(api.Deps{
-		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static,
+		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
+		Public: pub,
 	}, api.Config{
-		AnonymousRole:    role,
-		TileCacheControl: c.TileCacheControl,
-		RequestTimeout:   c.RequestTimeout,
-		TileRenderer:     c.TileRenderer,
-		TileCacheBytes:   int64(c.TileCacheMB) << 20,
-		PublicURL:        c.PublicURL,
+		AnonymousRole:       role,
+		TileCacheControl:    c.TileCacheControl,
+		RequestTimeout:      c.RequestTimeout,
+		TileRenderer:        c.TileRenderer,
+		TileCacheBytes:      int64(c.TileCacheMB) << 20,
+		PublicURL:           c.PublicURL,
+		Session:             api.SessionConfig{TTL: c.SessionTTL, Idle: c.SessionIdle, SecureOnly: c.SecureCookies},
+		TrustedProxies:      trustedProxies,
+		PublicRatePerSecond: c.PublicRate,
+		PublicBurst:         c.PublicBurst,
+		PublicMaxRate:       c.PublicMaxRate,
+		MaxBodyBytes:        int64(c.MaxBodyBytes),
 	})
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	following := make(chan struct{})
 	go func() {
 		defer close(following)
-		replica.Follow(followCtx, db, inmem.FollowOptions{OnApply: invalidate, Log: log})
+		replica.Follow(followCtx, db, inmem.FollowOptions{OnApply: func(changes []onemap.Change) {
+			invalidate(changes)
+			pub.OnApply(changes)
+		}, Log: log})
 	}()
 	defer func() { stopFollowing(); <-following }()
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		pruneAudit(followCtx, db, c.AuditKeep, log)
+	}()
+	defer func() { stopFollowing(); <-pruned }()
+	publicDone := make(chan struct{})
+	go func() {
+		defer close(publicDone)
+		pub.Run(followCtx, 0)
+	}()
+	defer func() { stopFollowing(); <-publicDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -115,12 +182,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      c.RequestTimeout + 5*time.Second,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    c.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// Open event streams would hold a graceful shutdown for its whole grace:
+	// end them at once (their browsers reconnect elsewhere and resume).
+	if sc, ok := handler.(api.StreamCloser); ok {
+		srv.RegisterOnShutdown(sc.CloseStreams)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -189,3 +261,64 @@ func ignoreHelp(err error) error {
 	}
 	return err
 }
+
+// pruneAudit removes audit records older than keep once a day, starting an
+// hour after start, until ctx ends. Several servers pruning at once is
+// harmless: the database serialises them.
+func pruneAudit(ctx context.Context, db *postgis.DB, keep time.Duration, log *slog.Logger) {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := db.PruneAudit(ctx, keep); err != nil {
+			log.Warn("audit retention: prune failed", "error", err)
+		} else if n > 0 {
+			log.Info("audit retention: removed old records", "records", n, "keep", keep)
+		}
+		t.Reset(24 * time.Hour)
+	}
+}
+
+// demoAccounts adds one account of each signed-in role, all with the
+// password onemap-demo, where they are missing: for `make run` and
+// `docker compose`, never for a database with real data.
+func demoAccounts(ctx context.Context, db *postgis.DB, log *slog.Logger) error {
+	ctx = onemap.NewContext(ctx, onemap.Caller{Name: "system", Role: "system", Client: "demo"})
+	hash, err := password.Hash(demoPassword)
+	if err != nil {
+		return err
+	}
+	var made []string
+	for _, a := range []onemap.Account{
+		{Name: "commander", Role: onemap.RoleCommander, DisplayName: "县指挥中心"},
+		{Name: "planner", Role: onemap.RolePlanner, DisplayName: "网格规划员"},
+		{Name: "viewer", Role: onemap.RoleViewer, DisplayName: "狮山镇网格员"},
+		{Name: "admin", Role: onemap.RoleAdmin, DisplayName: "系统管理员"},
+		{Name: "auditor", Role: onemap.RoleAuditor, DisplayName: "审计员"},
+	} {
+		if _, _, err := db.FindAccount(ctx, a.Name); err == nil {
+			continue
+		} else if onemap.ErrorCode(err) != onemap.ENOTFOUND {
+			return err
+		}
+		if a.Role == onemap.RoleViewer {
+			if a.GridID, err = db.GridIDByCode(ctx, "532329101000"); err != nil {
+				continue // not the demo county: no viewer
+			}
+		}
+		if _, err := db.CreateAccount(ctx, a, hash); err != nil {
+			return err
+		}
+		made = append(made, a.Name)
+	}
+	log.Warn("demo accounts: never expose this server beyond this machine", "added", made, "password", demoPassword,
+		"accounts", "commander, planner, viewer (狮山镇), admin, auditor")
+	return nil
+}
+
+// demoPassword is the password of the demo accounts.
+const demoPassword = "onemap-demo"

@@ -4,6 +4,7 @@
 // stay on this machine and every console error, page error and failed
 // request recorded. Not a test file itself (node --test e2e/ runs *.test.mjs).
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,13 +41,54 @@ export async function getJSON(pathAndQuery) {
 }
 
 /**
+ * databaseURL returns the URL of the database the server under test reads:
+ * ONEMAP_E2E_DATABASE_URL, or else the one scripts/e2e.sh made for this run
+ * (onemap_e2e_<the script's pid>, on the cluster of
+ * ONEMAP_TEST_DATABASE_URL), found among this process's ancestors. null if
+ * neither is known.
+ */
+export function databaseURL() {
+  if (process.env.ONEMAP_E2E_DATABASE_URL) return process.env.ONEMAP_E2E_DATABASE_URL;
+  const cluster = process.env.ONEMAP_TEST_DATABASE_URL;
+  if (!cluster) return null;
+  const names = new Set(execFileSync('psql', [cluster, '-tAqc',
+    "SELECT datname FROM pg_database WHERE datname LIKE 'onemap\\_e2e\\_%'"], { encoding: 'utf8' }).split('\n').filter(Boolean));
+  let pid = process.pid;
+  for (let i = 0; i < 16 && pid > 1; i++) {
+    if (names.has(`onemap_e2e_${pid}`)) {
+      const root = cluster.replace(/\?.*$/, '').replace(/\/[^/]*$/, '');
+      return `${root}/onemap_e2e_${pid}?sslmode=disable`;
+    }
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return null;
+}
+
+/** sql runs one statement on the database at url with psql and returns its rows, fields split on "|". */
+export function sql(url, statement) {
+  const out = execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-tAqc', statement], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).map((row) => row.split('|'));
+}
+
+/**
  * openMap starts Chromium, opens the web map and waits until it has drawn
  * every tile. It returns the page and the records: requests (every URL),
  * foreign (requests to other hosts, aborted), errors (console errors, page
  * errors, failed local requests), plus screenshot(name), waitIdle() and
- * close(). Options go to the browser context (e.g. reducedMotion).
+ * close(), and drawnMs (navigation to the first idle frame). Options go
+ * to the browser context (e.g. reducedMotion); pagePath is the page to open
+ * (default "/"; the page must set window.onemap.map). options.signIn
+ * ({name, password}) signs the browser in first (scripts/e2e.sh serves the
+ * demo accounts, password onemap-demo).
  */
-export async function openMap(options = {}) {
+export async function openMap(options = {}, pagePath = '/') {
+  const { signIn, ...contextOptions } = options;
   fs.mkdirSync(OUT, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -57,8 +99,13 @@ export async function openMap(options = {}) {
       '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
     timeout: WAIT_MS,
     acceptDownloads: true,
-    ...options,
+    ...contextOptions,
   });
+  // signIn ({name, password}) signs the browser in before the page opens.
+  if (signIn) {
+    const res = await context.request.post(new URL('/api/session', BASE).href, { data: signIn });
+    if (!res.ok()) throw new Error(`sign in as ${signIn.name}: HTTP ${res.status()} ${await res.text()}`);
+  }
   const requests = [];
   const foreign = [];
   const errors = [];
@@ -79,6 +126,8 @@ export async function openMap(options = {}) {
     const failure = req.failure()?.errorText ?? '';
     // MapLibre cancels the tiles of a view it has left; that is not an error.
     if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname.startsWith('/tiles/')) return;
+    // The event stream ends when its page goes (a reload, a closed tab).
+    if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname === '/api/events') return;
     if (isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${failure}`);
   });
   const page = context.pages()[0] ?? await context.newPage();
@@ -125,9 +174,13 @@ export async function openMap(options = {}) {
     if (shots.length) console.log(`screenshots:\n  ${shots.join('\n  ')}`);
   }
 
-  const res = await page.goto(new URL('/', BASE).href, { waitUntil: 'load' });
-  if (res.status() !== 200) throw new Error(`GET ${BASE}/: status ${res.status()}`);
+  const started = Date.now();
+  const res = await page.goto(new URL(pagePath, BASE).href, { waitUntil: 'load' });
+  if (res.status() !== 200) throw new Error(`GET ${BASE}${pagePath}: status ${res.status()}`);
   await page.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.(), null, { timeout: WAIT_MS });
   await waitIdle();
-  return { context, page, requests, foreign, errors, screenshot, waitIdle, close };
+  // drawnMs is the time from navigation to the first frame with every tile
+  // drawn (as seen from this process).
+  const drawnMs = Date.now() - started;
+  return { context, page, requests, foreign, errors, screenshot, waitIdle, close, drawnMs };
 }

@@ -41,6 +41,7 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     b = await openMap();
     ({ page, screenshot, waitIdle } = b);
+    console.log(`time to a drawn map (navigation to the first idle frame, every tile drawn): ${b.drawnMs} ms`);
   });
 
   after(async () => {
@@ -165,6 +166,127 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
     assert.ok(res, `the popup did not ask for /api/layers/stations/features/${target.id}`);
     assert.equal(res.status(), 200, `GET ${res.url()}: status ${res.status()}`);
     await screenshot('popup');
+  });
+
+  it('filters a layer by level at once, and its count follows; the link keeps the filter', async () => {
+    await jumpTo(SEAT);
+    const levels = () => page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ['risk_points'] })
+      .map((f) => f.properties.level))].sort());
+    assert.ok((await levels()).includes('blue'), 'no blue risk point drawn at the county seat');
+    const total = Number((await page.locator('#count-risk_points').innerText()).replace(/[^\d]/g, ''));
+    const blue = Number((await page.locator('#count-risk_points-level-blue').innerText()).replace(/[^\d]/g, ''));
+    assert.ok(total > 0 && blue > 0 && blue < total, `counts ${blue} of ${total}`);
+
+    const box = page.locator('input[data-layer="risk_points"][data-field="level"][data-value="blue"]');
+    await box.uncheck();
+    // The filter is on the map at once, before any tile comes again.
+    assert.match(JSON.stringify(await page.evaluate(() => window.onemap.map.getFilter('risk_points'))), /"red","orange","yellow"/);
+    await waitIdle();
+    assert.ok(!(await levels()).includes('blue'), 'blue risk points still drawn');
+    const shown = (await page.locator('#count-risk_points').innerText()).replace(/[^\d/]/g, '');
+    assert.equal(shown, `${total - blue}/${total}`, 'the layer count does not follow the filter');
+    await screenshot('filter-no-blue');
+
+    // The link reopens the same view with the same filter.
+    const url = await page.evaluate(() => location.href);
+    assert.match(url, /#map=13\/25\.53\/102\.4&f=risk_points\.level:red\+orange\+yellow$/);
+    const other = await b.context.newPage();
+    try {
+      await other.goto(url);
+      await other.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.() && window.onemap.countsAt, null, { timeout: 90_000 });
+      const v = await other.evaluate(() => ({
+        center: window.onemap.map.getCenter().toArray(), zoom: window.onemap.map.getZoom(),
+        checked: document.querySelector('input[data-layer="risk_points"][data-value="blue"]').checked,
+        filter: JSON.stringify(window.onemap.map.getFilter('risk_points')),
+      }));
+      assert.ok(Math.abs(v.center[0] - SEAT.lng) < 1e-3 && Math.abs(v.center[1] - SEAT.lat) < 1e-3 && Math.abs(v.zoom - SEAT.zoom) < 0.01,
+        `the link opened ${JSON.stringify(v)}`);
+      assert.equal(v.checked, false);
+      assert.match(v.filter, /"red","orange","yellow"/);
+    } finally {
+      await other.close();
+    }
+
+    await box.check();
+    await waitIdle();
+    assert.ok((await levels()).includes('blue'), 'blue risk points not back');
+    assert.equal((await page.locator('#count-risk_points').innerText()).replace(/[^\d]/g, ''), String(total));
+  });
+
+  it('draws Chinese labels with the bundled font, asking no glyph server', async () => {
+    await jumpTo(SEAT);
+    const labels = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['label-grids-village'] })
+      .map((f) => f.properties.name));
+    assert.ok(labels.length > 0 && labels.every((n) => /[\u4e00-\u9fff]/.test(n)), `village labels: ${labels}`);
+    assert.ok(b.requests.some((u) => new URL(u).pathname === '/fonts/onemap-sans.woff2'), 'the bundled font was not loaded');
+    assert.ok(!b.requests.some((u) => /\.pbf($|\?)|glyphs|fonts\/.*\/\d+-\d+/.test(u)), 'a glyph range was requested');
+    await screenshot('labels');
+  });
+
+  it('measures a distance and an area, and shows the cursor\'s coordinates', async () => {
+    await jumpTo(SEAT);
+    const rect = await page.locator('#map canvas').boundingBox();
+    const at = (dx, dy) => ({ x: rect.x + rect.width / 2 + dx, y: rect.y + rect.height / 2 + dy });
+    await page.locator('#measure-distance').click();
+    assert.equal(await page.locator('#measure-distance').getAttribute('aria-pressed'), 'true');
+    const p1 = at(-100, 0);
+    const p2 = at(100, 60);
+    await page.mouse.click(p1.x, p1.y);
+    await page.mouse.click(p2.x, p2.y);
+    await page.keyboard.press('Enter');
+    const want = await page.evaluate(([a, b, r]) => {
+      const { map } = window.onemap;
+      return map.unproject([a.x - r.x, a.y - r.y]).distanceTo(map.unproject([b.x - r.x, b.y - r.y]));
+    }, [p1, p2, rect]);
+    const text = await page.locator('#measure-result').innerText();
+    const m = /距离 ([\d.]+) (米|公里)/.exec(text);
+    assert.ok(m, `measure result ${text}`);
+    const got = Number(m[1]) * (m[2] === '公里' ? 1000 : 1);
+    assert.ok(Math.abs(got - want) / want < 0.01, `measured ${got} m, want ${want} m`);
+    await screenshot('measure-distance');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#measure-hint').isHidden(), true, 'Escape does not end measuring');
+
+    await page.locator('#measure-area').click();
+    for (const [dx, dy] of [[-80, -60], [80, -60], [80, 60], [-80, 60]]) {
+      const p = at(dx, dy);
+      await page.mouse.click(p.x, p.y);
+    }
+    await page.locator('#measure-finish').click();
+    assert.match(await page.locator('#measure-result').innerText(), /面积 [\d.]+ (平方米|公顷|平方公里)/);
+    await page.locator('#measure-clear').click();
+    assert.equal(await page.locator('#measure-hint').isHidden(), true);
+
+    const p = at(37, -21);
+    await page.mouse.move(p.x, p.y);
+    const shown = await page.locator('#coords').innerText();
+    const expected = await page.evaluate(([q, r]) => {
+      const ll = window.onemap.map.unproject([q.x - r.x, q.y - r.y]);
+      return `${ll.lng.toFixed(5)}, ${ll.lat.toFixed(5)}`;
+    }, [p, rect]);
+    assert.equal(shown, expected);
+  });
+
+  it('speaks English on demand and Chinese again', async () => {
+    await Promise.all([page.waitForEvent('load'), page.locator('#lang-switch').click()]);
+    await page.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.(), null, { timeout: 90_000 });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(await page.locator('#measure-distance').innerText(), 'Distance');
+    assert.match(await page.locator('#panel').innerText(), /Cameras/);
+    await waitIdle();
+    // The "around" panel speaks English too.
+    const rect = await page.locator('#map canvas').boundingBox();
+    await page.mouse.click(rect.x + rect.width / 2, rect.y + rect.height / 2, { button: 'right' });
+    await page.locator('#around-body [data-layer]').first().waitFor();
+    assert.match(await page.locator('#around-title').innerText(), /^Around, 1 km$/);
+    assert.doesNotMatch(await page.locator('#around').innerText(), /[处个级]/);
+    await screenshot('english');
+    await page.locator('#around-close').click();
+    await Promise.all([page.waitForEvent('load'), page.locator('#lang-switch').click()]);
+    await page.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.(), null, { timeout: 90_000 });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    assert.equal(await page.locator('#measure-distance').innerText(), '测距离');
+    await waitIdle();
   });
 
   it('made no request off this machine and logged no error', () => {

@@ -6,7 +6,8 @@
 import { escapeHtml } from './popup.js';
 import { valueLabel } from './labels.js';
 import { countsHTML, workerHTML } from './card.js';
-import { formatDistance } from './geo.js';
+import { formatLength } from './geo.js';
+import { lang, t } from './i18n.js';
 
 /** RADII are the radii offered, metres. */
 export const RADII = [500, 1000, 3000, 5000];
@@ -33,7 +34,7 @@ export function parseRadius(text) {
 
 /** formatRadius names a radius: "500 米", "1 公里", "1.5 公里". */
 export function formatRadius(metres) {
-  return metres < 1000 ? `${metres} 米` : `${Number((metres / 1000).toFixed(2))} 公里`;
+  return metres < 1000 ? t('metres', metres) : t('kilometres', Number((metres / 1000).toFixed(2)));
 }
 
 /** aroundLayers returns the layer ids of an /api/around answer in panel order. */
@@ -86,7 +87,7 @@ export function aroundGrids(resp) {
 }
 
 /** CSV_HEADER is the header of the exported CSV. */
-export const CSV_HEADER = ['图层', '编号', '名称', '等级', '类别', '状态', '距离（米）', '联系人', '电话'];
+export const CSV_HEADER = t('csvHeader');
 
 /**
  * csvRows returns the rows of the CSV export of an /api/around answer: the
@@ -146,7 +147,7 @@ export function aroundHTML(resp, layerById) {
     let note = '';
     if (id === 'cameras' && listed.length) {
       chips = countsHTML(id, 'status', tally(listed, 'status'));
-      if (l.truncated) note = `<small class="om-muted">状态按最近 ${num(listed.length)} 处</small>`;
+      if (l.truncated) note = `<small class="om-muted">${escapeHtml(t('statusOfNearest', num(listed.length)))}</small>`;
     }
     return `<tr data-layer="${escapeHtml(id)}" data-count="${escapeHtml(l.count ?? 0)}">` +
       `<th>${escapeHtml(title(id))}</th><td class="om-num">${num(l.count ?? 0)}</td><td>${chips}${note}</td></tr>`;
@@ -154,7 +155,7 @@ export function aroundHTML(resp, layerById) {
 
   const grids = aroundGrids(resp);
   const gridItem = (g) => {
-    const where = g.distance_m > 0 ? formatDistance(g.distance_m) : '所在';
+    const where = g.distance_m > 0 ? formatLength(g.distance_m, lang) : t('here');
     return `<li data-grid-id="${escapeHtml(g.id)}" data-distance="${escapeHtml(g.distance_m ?? 0)}">` +
       `<button type="button" class="om-item" data-layer="grids" data-id="${escapeHtml(g.id)}" data-distance="${escapeHtml(g.distance_m ?? 0)}">` +
       `<span class="om-item-name"><small>${escapeHtml(valueLabel('grids', 'level', g.level ?? ''))}</small> ${escapeHtml(g.name ?? `#${g.id}`)}</span>` +
@@ -164,26 +165,26 @@ export function aroundHTML(resp, layerById) {
   const holding = grids.filter((g) => !(g.distance_m > 0));
   const nearby = grids.filter((g) => g.distance_m > 0);
   const gridLists =
-    (holding.length ? `<details class="om-list om-grids" data-grids="holding" open><summary>所在网格 <small>${holding.length} 级</small></summary><ol>${holding.map(gridItem).join('')}</ol></details>` : '') +
-    (nearby.length ? `<details class="om-list om-grids" data-grids="nearby"><summary>范围内的其他网格 <small>${nearby.length} 个</small></summary><ol>${nearby.map(gridItem).join('')}</ol></details>` : '');
+    (holding.length ? `<details class="om-list om-grids" data-grids="holding" open><summary>${escapeHtml(t('gridsAt'))} <small>${escapeHtml(t('levels', holding.length))}</small></summary><ol>${holding.map(gridItem).join('')}</ol></details>` : '') +
+    (nearby.length ? `<details class="om-list om-grids" data-grids="nearby"><summary>${escapeHtml(t('otherGrids'))} <small>${escapeHtml(t('gridsCount', nearby.length))}</small></summary><ol>${nearby.map(gridItem).join('')}</ol></details>` : '');
 
   const lists = ids.map((id) => {
     const l = resp.layers[id];
     const listed = byLayer(id);
     if (!listed.length) return '';
-    const more = l.truncated ? `，列出最近 ${num(listed.length)} 处` : '';
+    const more = l.truncated ? t('listedNearest', num(listed.length)) : '';
     const items = listed.map((r) => {
       const { name, rest } = rowLabel(r);
       const [lon, lat] = r.position ?? [];
       return `<li><button type="button" class="om-item" data-layer="${escapeHtml(id)}" data-id="${escapeHtml(r.id)}"` +
         (r.position ? ` data-lon="${lon}" data-lat="${lat}"` : '') + ` data-distance="${escapeHtml(r.distance)}">` +
         `<span class="om-item-name">${escapeHtml(name)}${rest ? ` <small>${escapeHtml(rest)}</small>` : ''}</span>` +
-        `<span class="om-item-dist">${escapeHtml(formatDistance(r.distance))}</span></button></li>`;
+        `<span class="om-item-dist">${escapeHtml(formatLength(r.distance, lang))}</span></button></li>`;
     }).join('');
     return `<details class="om-list" data-layer="${escapeHtml(id)}" open><summary>${escapeHtml(title(id))} ` +
-      `<small>${num(l.count ?? 0)} 处${more}</small></summary><ol>${items}</ol></details>`;
+      `<small>${escapeHtml(t('places', num(l.count ?? 0)))}${escapeHtml(more)}</small></summary><ol>${items}</ol></details>`;
   }).join('');
 
-  const empty = !rows.length && !grids.length ? '<p class="om-muted">范围内没有要素。</p>' : '';
+  const empty = !rows.length && !grids.length ? `<p class="om-muted">${escapeHtml(t('nothingAround'))}</p>` : '';
   return `<table class="om-summary"><tbody>${summary}</tbody></table>${empty}${gridLists}${lists}`;
 }

@@ -5,14 +5,15 @@
 
 import { escapeHtml, popupHTML } from './popup.js';
 import { orderedCounts, valueLabel } from './labels.js';
-import { CAMERA_COLOURS, RISK_COLOURS, STATION_COLOURS } from './style.js';
+import { colourOf } from './style.js';
 import { formatLonLat } from './geo.js';
+import { t } from './i18n.js';
 
 /** STATS_ORDER is the order of the point layers in a grid's statistics. */
 export const STATS_ORDER = ['risk_points', 'households', 'cameras', 'stations'];
 
 // Short names of the point layers, for one-line summaries.
-const SHORT = { risk_points: '隐患', households: '风险户', cameras: '监控', stations: '站点' };
+const SHORT = t('short');
 
 const CHILD_LEVEL = { county: 'township', township: 'village', village: 'group' };
 
@@ -28,12 +29,10 @@ export function chainTo(chain, gridId) {
 
 const num = (n) => (Number.isFinite(n) ? n.toLocaleString('zh-CN') : '');
 
-// countColour is the legend colour of a tallied code, if it has one.
+// countColour is the legend colour of a tallied code, if it has one: the
+// colour the server's style gives it.
 function countColour(layer, field, key) {
-  if (field === 'level' && (layer === 'risk_points' || layer === 'households')) return RISK_COLOURS[key];
-  if (layer === 'cameras' && field === 'status') return CAMERA_COLOURS[key];
-  if (layer === 'stations' && field === 'kind') return STATION_COLOURS[key];
-  return undefined;
+  return colourOf(layer, field, key);
 }
 
 /** countsHTML renders a tally {code: n} of field of layer as chips: "● 重大 4". */
@@ -61,7 +60,7 @@ export function breadcrumbHTML(ancestors, grid) {
   const items = (ancestors ?? []).map((g) =>
     `<li><button type="button" class="om-link" data-grid-id="${escapeHtml(g.id)}" title="${escapeHtml(valueLabel('grids', 'level', g.level))}">${escapeHtml(g.name || `#${g.id}`)}</button></li>`);
   items.push(`<li aria-current="location">${escapeHtml(grid.name || `#${grid.id}`)}</li>`);
-  return `<nav class="om-crumbs" aria-label="所属网格"><ol>${items.join('')}</ol></nav>`;
+  return `<nav class="om-crumbs" aria-label="${escapeHtml(t('gridOf'))}"><ol>${items.join('')}</ol></nav>`;
 }
 
 /**
@@ -71,14 +70,14 @@ export function breadcrumbHTML(ancestors, grid) {
  */
 export function gridStatsHTML(gridId, stats, layerById) {
   const ids = statLayers(stats);
-  if (!ids.length) return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><p class="om-muted">无统计</p></section>`;
+  if (!ids.length) return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><p class="om-muted">${escapeHtml(t('noStats'))}</p></section>`;
   const rows = ids.map((id) => {
     const s = stats[id];
     return `<tr data-stat-layer="${escapeHtml(id)}" data-total="${escapeHtml(s.total ?? 0)}">` +
       `<th>${escapeHtml(titleOf(layerById, id))}</th><td class="om-num">${num(s.total ?? 0)}</td>` +
       `<td>${countsHTML(id, s.by, s.count)}</td></tr>`;
   });
-  return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><h4>网格统计</h4>` +
+  return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><h4>${escapeHtml(t('gridStats'))}</h4>` +
     `<table><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
@@ -97,7 +96,7 @@ export function childrenHTML(grid, children) {
     return `<li><button type="button" class="om-child" data-grid-id="${escapeHtml(c.id)}" title="${escapeHtml(c.name ?? '')}">` +
       `<span>${escapeHtml(shortName(c.name, grid.name) || `#${c.id}`)}</span><small>${escapeHtml(summary)}</small></button></li>`;
   });
-  return `<section class="om-children"><h4>下级网格 <small>${children.length} 个${escapeHtml(level)}</small></h4>` +
+  return `<section class="om-children"><h4>${escapeHtml(t('children'))} <small>${escapeHtml(t('childCount', children.length, level))}</small></h4>` +
     `<ul>${items.join('')}</ul></section>`;
 }
 
@@ -105,12 +104,12 @@ export function childrenHTML(grid, children) {
 export function workerHTML(name, phone) {
   if (!name) return '';
   const tel = phone ? ` <a href="tel:${escapeHtml(String(phone).replace(/[^\d+]/g, ''))}">${escapeHtml(phone)}</a>` : '';
-  return `<p class="om-worker">网格员 ${escapeHtml(name)}${tel}</p>`;
+  return `<p class="om-worker">${escapeHtml(t('worker', name))}${tel}</p>`;
 }
 
 const ACTIONS = '<div class="om-card-actions">' +
-  '<button type="button" data-action="around" title="以此处为中心查询周边">查周边</button>' +
-  '<button type="button" data-action="zoom">缩放至此</button></div>';
+  `<button type="button" data-action="around" title="${escapeHtml(t('aroundHereTitle'))}">${escapeHtml(t('aroundHere'))}</button>` +
+  `<button type="button" data-action="zoom">${escapeHtml(t('zoomTo'))}</button></div>`;
 
 /**
  * cardHTML renders the card of a feature of layer: the popup of popup.js,
@@ -130,9 +129,9 @@ export function cardHTML({ layer, properties, id, pointCount, grid, layerById })
     if (grid?.stats) {
       extra.push(gridStatsHTML(id, grid.stats, layerById), childrenHTML(self, grid.children));
     } else if (grid?.error) {
-      extra.push(`<p class="om-muted om-card-note">统计暂不可用：${escapeHtml(grid.error)}</p>`);
+      extra.push(`<p class="om-muted om-card-note">${escapeHtml(t('statsFailed', grid.error))}</p>`);
     } else {
-      extra.push('<p class="om-muted om-card-note" aria-busy="true">正在加载网格统计…</p>');
+      extra.push(`<p class="om-muted om-card-note" aria-busy="true">${escapeHtml(t('statsLoading'))}</p>`);
     }
     parts.push(popupHTML(layer, properties, id, { pointCount, before: extra.join(''), collapse: true }));
   }
@@ -147,12 +146,12 @@ export function cardHTML({ layer, properties, id, pointCount, grid, layerById })
  */
 export function pointCardHTML(point, grids) {
   const chain = grids?.length
-    ? `<nav class="om-crumbs" aria-label="所在网格"><ol>${grids.map((g) =>
+    ? `<nav class="om-crumbs" aria-label="${escapeHtml(t('gridsAt'))}"><ol>${grids.map((g) =>
       `<li><button type="button" class="om-link" data-grid-id="${escapeHtml(g.id)}" title="${escapeHtml(valueLabel('grids', 'level', g.level))}">${escapeHtml(g.name || `#${g.id}`)}</button></li>`).join('')}</ol></nav>`
-    : '<p class="om-muted">不在本辖区的网格内</p>';
+    : `<p class="om-muted">${escapeHtml(t('outside'))}</p>`;
   const last = grids?.[grids.length - 1];
   return `<div class="om-card" data-point="${escapeHtml(point.join(','))}">` +
-    `<h3><span class="om-popup-layer">坐标</span> ${escapeHtml(formatLonLat(point))}</h3>${chain}` +
+    `<h3><span class="om-popup-layer">${escapeHtml(t('coordinate'))}</span> ${escapeHtml(formatLonLat(point))}</h3>${chain}` +
     workerHTML(last?.worker_name, last?.worker_phone) +
-    '<div class="om-card-actions"><button type="button" data-action="around" title="以此处为中心查询周边">查周边</button></div></div>';
+    `<div class="om-card-actions"><button type="button" data-action="around" title="${escapeHtml(t('aroundHereTitle'))}">${escapeHtml(t('aroundHere'))}</button></div></div>`;
 }

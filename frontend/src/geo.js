@@ -141,3 +141,44 @@ export function formatDistance(metres) {
 export function formatLonLat([lon, lat]) {
   return `${lon.toFixed(5)}, ${lat.toFixed(5)}`;
 }
+
+/** pathLength returns the length in metres of a line through positions (great circles). */
+export function pathLength(positions) {
+  let m = 0;
+  for (let i = 1; i < positions.length; i++) m += distance(positions[i - 1], positions[i]);
+  return m;
+}
+
+/**
+ * sphericalArea returns the area in square metres of the polygon a ring of
+ * positions encloses (closed or not), on the sphere (the spherical excess
+ * formula MapLibre and turf use).
+ */
+export function sphericalArea(ring) {
+  const n = ring.length;
+  if (n < 3) return 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const [l1, p1] = ring[i];
+    const [l2, p2] = ring[(i + 1) % n];
+    sum += rad(l2 - l1) * (2 + Math.sin(rad(p1)) + Math.sin(rad(p2)));
+  }
+  return Math.abs((sum * EARTH_RADIUS_M * EARTH_RADIUS_M) / 2);
+}
+
+/** formatArea shows square metres as "850 平方米", "3.2 公顷" or "12.5 平方公里" (en: m², ha, km²). */
+export function formatArea(m2, lang = 'zh') {
+  if (!Number.isFinite(m2)) return '';
+  const [sqm, ha, sqkm] = lang === 'en' ? [' m²', ' ha', ' km²'] : [' 平方米', ' 公顷', ' 平方公里'];
+  if (m2 < 10_000) return `${Math.round(m2)}${sqm}`;
+  if (m2 < 1_000_000) return `${Number((m2 / 10_000).toFixed(2))}${ha}`;
+  return `${Number((m2 / 1_000_000).toFixed(2))}${sqkm}`;
+}
+
+/** formatLength is formatDistance in the given language ("1.25 km" in English). */
+export function formatLength(metres, lang = 'zh') {
+  if (lang !== 'en') return formatDistance(metres);
+  if (!Number.isFinite(metres)) return '';
+  if (metres < 1000) return `${Math.round(metres)} m`;
+  return `${Number((metres / 1000).toFixed(metres < 10_000 ? 2 : 1))} km`;
+}

@@ -2,7 +2,10 @@
 // catalogue (layer.go); the kinds are the reference rows the migrations seed
 // (risk_point_kinds, household_kinds, camera_kinds, station_kinds). A code not
 // listed here is shown as it is. The server should send these with
-// /api/layers; until it does, they live here.
+// /api/layers; until it does, they live here. English names are used when
+// the page is in English (i18n.js).
+
+import { lang } from './i18n.js';
 
 const RISK_LEVELS = { red: '重大', orange: '较大', yellow: '一般', blue: '低' };
 
@@ -45,8 +48,40 @@ export const VALUE_LABELS = {
   },
 };
 
-/** valueLabel returns the Chinese name of code for field of layer, or code. */
+const RISK_LEVELS_EN = { red: 'major (red)', orange: 'large (orange)', yellow: 'general (yellow)', blue: 'low (blue)' };
+
+/** VALUE_LABELS_EN are the English names of the same codes. */
+export const VALUE_LABELS_EN = {
+  grids: { level: { county: 'county', township: 'township', village: 'village', group: 'village group' } },
+  risk_points: {
+    level: RISK_LEVELS_EN,
+    kind: {
+      geological_hazard: 'geological hazard', flood: 'flash flood', forest_fire: 'forest fire',
+      dilapidated_housing: 'dilapidated housing', hazardous_chemicals: 'hazardous chemicals',
+      road_traffic: 'road traffic', other: 'other',
+    },
+  },
+  households: {
+    level: RISK_LEVELS_EN,
+    kind: { family: 'family dispute', neighbour: 'neighbour dispute', land: 'land dispute', debt: 'debt dispute', other: 'other' },
+  },
+  cameras: {
+    status: { online: 'online', offline: 'offline', fault: 'fault' },
+    kind: { bullet: 'bullet', dome: 'dome', hemisphere: 'hemisphere', face: 'face recognition', plate: 'number plate' },
+  },
+  stations: {
+    level: { county: 'county', township: 'township', village: 'village' },
+    kind: {
+      governance_centre: 'governance centre', service_hall: 'service hall', service_station: 'service station',
+      mediation: 'mediation committee', police: 'police office', clinic: 'clinic', hospital: 'township hospital',
+      legal_aid: 'legal aid',
+    },
+  },
+};
+
+/** valueLabel returns the name of code for field of layer in the page's language, or code. */
 export function valueLabel(layer, field, code) {
+  if (lang === 'en') return VALUE_LABELS_EN[layer]?.[field]?.[code] ?? code;
   return VALUE_LABELS[layer]?.[field]?.[code] ?? code;
 }
 

@@ -1,15 +1,18 @@
 // OneMap's first page: every layer of the county that the caller may see, on
-// one MapLibre map, drawn from the server's vector tiles; a search box (names,
-// codes, coordinates), a card per feature (for a grid: where it sits, what
-// it holds, its children) and "what's around here" (周边). Nothing is fetched
-// from anywhere but this server: no basemap, no fonts, no glyphs.
+// one MapLibre map drawn from the server's vector tiles and style; a layer
+// tree with live counts, legends and filters; a search box (names, codes,
+// coordinates), a card per feature (for a grid: where it sits, what it
+// holds, its children), "what's around here" (周边), measuring, the cursor's
+// coordinates and a link to the view; live changes from the server's event
+// stream. Nothing is fetched from anywhere but this server: no basemap, no
+// glyph server (labels use a bundled font).
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
 import { Map, NavigationControl, Popup, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { buildStyle, META_LAYER, styleLayerIds } from './style.js';
-import { renderPanel } from './panel.js';
+import { fetchStyle, FONT_PATH, filterExpr, META_LAYER, SOURCE, styleLayerIds, useColours, withLabels } from './style.js';
+import { renderPanel, updateCounts } from './panel.js';
 import * as api from './api.js';
 import { cardHTML, chainTo, pointCardHTML } from './card.js';
 import { setupSearch } from './search.js';
@@ -17,25 +20,20 @@ import { createOverlays, OVERLAYS } from './overlay.js';
 import { bboxOf, circle, formatLonLat, interiorPoint } from './geo.js';
 import { aroundHTML, aroundLayers, csvFileName, csvRows, CSV_HEADER, DEFAULT_RADIUS, formatRadius, RADII } from './around.js';
 import { toCSV } from './csv.js';
+import { applyStatic, lang, layerTitle, mapLocale, setLang, t } from './i18n.js';
+import { fetchCounts } from './counts.js';
+import { connectLive } from './live.js';
+import { createMeasure } from './measure.js';
+import { setupSession } from './session.js';
+import { readViewState, writeViewState } from './view.js';
 
 setWorkerUrl(workerUrl);
-
-// MapLibre's own UI strings, in Chinese.
-const LOCALE = {
-  'AttributionControl.ToggleAttribution': '显示/隐藏数据说明',
-  'FullscreenControl.Enter': '全屏',
-  'FullscreenControl.Exit': '退出全屏',
-  'NavigationControl.ResetBearing': '拖动旋转地图，点击恢复正北',
-  'NavigationControl.ZoomIn': '放大',
-  'NavigationControl.ZoomOut': '缩小',
-  'Popup.Close': '关闭',
-  'ScaleControl.Meters': '米',
-  'ScaleControl.Kilometers': '公里',
-};
 
 // A point picked from the search box or a list is shown from this zoom on:
 // cameras are clustered below 16 (risk points, households, stations below 14).
 const POINT_ZOOM = 16;
+// Counts are asked for again this long after the last change of a burst.
+const COUNTS_DELAY_MS = 800;
 
 const $ = (id) => document.getElementById(id);
 const statusEl = $('status');
@@ -55,55 +53,228 @@ function notify(text, isError = true) {
 }
 
 async function start() {
-  showStatus('正在加载…');
-  const [region, { layers }] = await Promise.all([api.fetchRegion(), api.fetchLayers()]);
-  document.title = `${region.name} · 一张图`;
-
-  const style = buildStyle({
-    layers,
-    // MapLibre resolves tile templates only when they are absolute.
-    tileURL: `${location.origin}/tiles/all/{z}/{x}/{y}.mvt`,
-    bounds: region.bounds,
-    attribution: 'OneMap 一张图',
+  applyStatic(document);
+  showStatus(t('loading'));
+  // The event stream opens first, so that no change made while the map
+  // loads is missed.
+  const live = { connected: false, events: 0, version: 0, last: null, pending: [] };
+  let onLive = (changes) => live.pending.push(...changes);
+  let onReset = () => {};
+  connectLive({
+    onChanges: (changes) => onLive(changes),
+    onReset: () => onReset(),
+    onState: (on) => {
+      live.connected = on;
+      const el = $('live');
+      el.dataset.state = on ? 'on' : 'off';
+      el.title = on ? t('liveOn') : t('liveOff');
+    },
   });
+  $('lang-switch').addEventListener('click', () => setLang(lang === 'en' ? 'zh' : 'en'));
+  setupSession($('session'), $('sign-in-dialog'), { onError: (m) => notify(t('signInFailed', m)) });
+
+  const [region, { layers }, serverStyle] = await Promise.all([api.fetchRegion(), api.fetchLayers(), fetchStyle('all')]);
+  if (lang === 'en') {
+    // Cards, search and "around" show layer and field titles from here.
+    for (const l of layers) {
+      l.title = layerTitle(l);
+      for (const f of l.fields ?? []) f.title = f.title_en || f.title;
+    }
+  }
+  document.title = `${region.name} · ${t('appName')}`;
+  useColours(serverStyle);
+  const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`);
   const layerById = new globalThis.Map(layers.map((l) => [l.id, l]));
 
+  // What the panel shows and the map draws: from the link, else everything.
+  const view = readViewState(location.hash, layers.map((l) => l.id));
+  const state = { visible: view.visible, chosen: view.chosen, counts: {} };
+  const baseFilter = Object.fromEntries(style.layers.map((l) => [l.id, l.filter]));
+  for (const sl of style.layers) {
+    const id = sl.metadata?.[META_LAYER];
+    if (!id) continue;
+    if (state.visible[id] === false) sl.layout = { ...sl.layout, visibility: 'none' };
+    const f = filterExpr(baseFilter[sl.id], state.chosen[id]);
+    if (f) sl.filter = f;
+    else delete sl.filter;
+  }
+  const saveView = () => history.replaceState(history.state, '', writeViewState(location.href, state));
+
   const panel = $('panel');
-  renderPanel(panel, region, layers, (id, visible) => {
-    for (const sl of styleLayerIds(style, id)) map.setLayoutProperty(sl, 'visibility', visible ? 'visible' : 'none');
-  });
   const side = $('around');
+  const panelArgs = { region, layers, style, state };
+  renderPanel(panel, panelArgs, {
+    onToggle: (id, visible) => {
+      state.visible[id] = visible;
+      for (const sl of styleLayerIds(style, id)) map.setLayoutProperty(sl, 'visibility', visible ? 'visible' : 'none');
+      saveView();
+    },
+    onFilter: (id, field, values) => {
+      state.chosen[id] = { ...state.chosen[id], [field]: values };
+      for (const sl of styleLayerIds(style, id)) map.setFilter(sl, filterExpr(baseFilter[sl], state.chosen[id]));
+      updateCounts(panel, layers, state);
+      saveView();
+    },
+  });
 
   // padding keeps what the map shows clear of the panels on a wide screen.
   const padding = () => {
     const gap = 24;
     const left = Math.min($('left').offsetWidth + gap, window.innerWidth / 3);
     const right = side.hidden ? gap : Math.min(side.offsetWidth + gap, window.innerWidth / 3);
-    return { top: gap, bottom: gap, right: Math.max(gap, right), left: Math.max(gap, left) };
+    return { top: gap + 36, bottom: gap, right: Math.max(gap, right), left: Math.max(gap, left) };
   };
 
   const map = new Map({
     container: 'map',
     style,
-    bounds: region.bounds,
+    // The link's view (#map=zoom/lat/lon) wins over the region's box.
+    hash: 'map',
+    bounds: view.hasCamera ? undefined : region.bounds,
     fitBoundsOptions: { padding: padding() },
-    locale: LOCALE,
+    locale: mapLocale(),
     attributionControl: { compact: true },
     dragRotate: false,
     pitchWithRotate: false,
     maxZoom: 19,
+    // Tiles carry the live version, so that a reload after a change
+    // passes the browser's cache (tiles may be cached for 30 s).
+    transformRequest: (url, type) => {
+      if (type === 'Tile' && live.version && url.startsWith(`${location.origin}/tiles/`)) {
+        return { url: `${url}${url.includes('?') ? '&' : '?'}v=${live.version}` };
+      }
+      return undefined;
+    },
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
   const setOverlay = createOverlays(map);
-  window.onemap = { map, region, layers };
+  window.onemap = { map, region, layers, style, state, live };
 
   map.on('error', (e) => {
     console.error('地图错误：', e.error?.message ?? e.error ?? e);
-    showStatus(`地图错误：${e.error?.message ?? '未知'}`, true);
+    showStatus(t('mapError', e.error?.message ?? '?'), true);
   });
-  map.once('load', () => showStatus(''));
+  map.once('load', () => {
+    showStatus('');
+    window.onemap.loadedAt = performance.now();
+  });
+
+  // ---- counts and live changes ----
+
+  let countsSeq = 0;
+  async function refreshCounts() {
+    const n = ++countsSeq;
+    try {
+      const counts = await fetchCounts(region.bounds);
+      if (n !== countsSeq) return;
+      state.counts = counts;
+      updateCounts(panel, layers, state);
+      window.onemap.countsAt = Date.now();
+    } catch (err) {
+      if (n === countsSeq) notify(`${t('layers')}: ${err.message}`);
+    }
+  }
+  // The first counts redraw the panel: they bring the values to filter by.
+  fetchCounts(region.bounds).then((counts) => {
+    state.counts = counts;
+    const focused = document.activeElement?.id;
+    renderPanel(panel, panelArgs, {});
+    if (focused && $(focused)) $(focused).focus();
+    window.onemap.countsAt = Date.now();
+  }).catch((err) => notify(`${t('layers')}: ${err.message}`));
+
+  let countsTimer;
+  onLive = (changes) => {
+    live.events += changes.length;
+    live.last = changes[changes.length - 1];
+    live.version++;
+    // Every tile in view comes again (the server's cache keeps those that
+    // did not change), and the tiles out of view are forgotten.
+    if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(refreshCounts, COUNTS_DELAY_MS);
+    // The open card shows the feature as it is now.
+    if (card && !card.point && changes.some((c) => c.layer === card.layer.id && String(c.id) === String(card.id))) {
+      const c = changes.findLast((x) => x.layer === card.layer.id && String(x.id) === String(card.id));
+      if (c.op === 'delete') {
+        popup.remove();
+      } else {
+        card.properties = { ...card.properties, ...c.properties };
+        renderCard();
+      }
+    }
+    const c = changes[changes.length - 1];
+    const op = { insert: t('opInsert'), update: t('opUpdate'), delete: t('opDelete') }[c.op] ?? c.op;
+    $('live').title = t('liveChange', layerTitle(layerById.get(c.layer)), c.id, op);
+  };
+  onReset = () => {
+    live.version++;
+    if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
+    refreshCounts();
+  };
+  if (live.pending.length) map.once('load', () => onLive(live.pending.splice(0)));
+
+  // ---- the cursor's coordinates, the link, measuring ----
+
+  const coords = $('coords');
+  map.on('mousemove', (e) => { coords.textContent = formatLonLat([e.lngLat.lng, e.lngLat.lat]); });
+  map.on('mouseout', () => { coords.textContent = ''; });
+
+  const linkBox = $('link-box');
+  const linkText = $('link-text');
+  $('copy-link').addEventListener('click', async () => {
+    saveView();
+    linkText.value = location.href;
+    linkBox.hidden = false;
+    linkText.focus();
+    linkText.select();
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(location.href);
+      copied = true;
+    } catch {
+      copied = document.execCommand?.('copy') ?? false; // the selected text
+    }
+    $('link-done').textContent = copied ? t('linkCopied') : '';
+  });
+  const closeLink = () => {
+    linkBox.hidden = true;
+    $('copy-link').focus();
+  };
+  $('link-close').addEventListener('click', closeLink);
+
+  const measureHint = $('measure-hint');
+  const measureButtons = { distance: $('measure-distance'), area: $('measure-area') };
+  const measure = createMeasure(map, {
+    lang,
+    onChange: ({ mode, text, done }) => {
+      for (const [m, b] of Object.entries(measureButtons)) b.setAttribute('aria-pressed', String(mode === m));
+      measureHint.hidden = !mode;
+      $('measure-result').textContent = text ? t(mode === 'area' ? 'area' : 'distance', text) : '';
+      $('measure-finish').disabled = done;
+      $('measure-centre').disabled = done;
+      window.onemap.measure = { mode, text, done };
+    },
+  });
+  for (const [m, b] of Object.entries(measureButtons)) {
+    b.addEventListener('click', () => {
+      if (measure.mode() === m) measure.cancel();
+      else {
+        setPicking(false);
+        popup.remove(); // a card would hide where one clicks
+        measure.start(m);
+      }
+    });
+  }
+  $('measure-centre').addEventListener('click', () => measure.addCentre());
+  $('measure-finish').addEventListener('click', () => measure.finish());
+  $('measure-clear').addEventListener('click', () => {
+    const m = measure.mode();
+    measure.cancel();
+    measureButtons[m]?.focus();
+  });
 
   // ---- moving the map ----
 
@@ -205,7 +376,7 @@ async function start() {
     }
     if (!at) card.at = at = near;
     if (!at) {
-      notify(`无法显示 ${layer.title} #${id}`);
+      notify(t('cannotShow', layer.title, id));
       return;
     }
     if (!popup.isOpen()) popup.setLngLat(at).setHTML('').addTo(map);
@@ -259,6 +430,7 @@ async function start() {
   const pointLayers = style.layers.filter((l) => l.type === 'circle').map((l) => l.id);
   const gridLayers = style.layers.filter((l) => l.type === 'fill').map((l) => l.id).reverse();
   map.on('click', (e) => {
+    if (measure.mode()) return;
     if (picking) {
       setPicking(false);
       runAround([e.lngLat.lng, e.lngLat.lat]);
@@ -303,11 +475,11 @@ async function start() {
     const n = ++aroundState.seq;
     Object.assign(aroundState, { point, radius, resp: null });
     side.hidden = false;
-    aroundTitle.textContent = `周边 ${formatRadius(radius)}`;
-    $('around-centre').textContent = `中心 ${formatLonLat(point)}`;
+    aroundTitle.textContent = t('aroundOf', formatRadius(radius));
+    $('around-centre').textContent = t('centreAt', formatLonLat(point));
     exportButton.disabled = true;
     aroundBody.setAttribute('aria-busy', 'true');
-    aroundBody.innerHTML = '<p class="om-muted">正在查询…</p>';
+    aroundBody.innerHTML = `<p class="om-muted">${t('querying')}</p>`;
     const ring = circle(point, radius);
     setOverlay(OVERLAYS.around, ring, { type: 'Point', coordinates: point });
     const b = bboxOf(ring);
@@ -319,12 +491,12 @@ async function start() {
       aroundState.resp = resp;
       aroundBody.innerHTML = aroundHTML(resp, layerById);
       exportButton.disabled = false;
-      $('around-announce').textContent = `周边 ${formatRadius(radius)}：` + aroundLayers(resp)
-        .map((id) => `${layerById.get(id)?.title ?? id} ${resp.layers[id].count ?? 0} 处`).join('，');
+      $('around-announce').textContent = `${t('aroundOf', formatRadius(radius))}: ` + aroundLayers(resp)
+        .map((id) => `${layerById.get(id)?.title ?? id} ${t('places', resp.layers[id].count ?? 0)}`).join(t('listSep'));
     } catch (err) {
       if (n !== aroundState.seq) return;
       aroundBody.innerHTML = '';
-      notify(`周边查询失败：${err.message}`);
+      notify(t('aroundFailed', err.message));
     } finally {
       if (n === aroundState.seq) aroundBody.removeAttribute('aria-busy');
     }
@@ -341,6 +513,7 @@ async function start() {
 
   map.on('contextmenu', (e) => {
     e.preventDefault();
+    if (measure.mode()) return;
     setPicking(false);
     runAround([e.lngLat.lng, e.lngLat.lat]);
   });
@@ -390,7 +563,7 @@ async function start() {
     list: $('search-results'),
     layerById,
     search: (q) => api.search(q),
-    onError: (err) => notify(`搜索失败：${err.message}`),
+    onError: (err) => notify(t('searchFailed', err.message)),
     onPick: (o) => {
       if (o.kind === 'point') {
         setOverlay(OVERLAYS.pick, { type: 'Point', coordinates: o.point });
@@ -410,14 +583,27 @@ async function start() {
   // ---- keyboard ----
 
   document.addEventListener('keydown', (e) => {
-    const t = e.target;
-    const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement ||
-      t instanceof HTMLSelectElement || t?.isContentEditable;
+    const target = e.target;
+    const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
+      target instanceof HTMLSelectElement || target?.isContentEditable;
     if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
       e.preventDefault();
       box.focus();
+    } else if (e.key === 'Enter' && measure.active() && !typing && !target?.closest?.('#measure-hint')) {
+      // Enter ends the measurement, wherever the focus is (but on the
+      // hint's own buttons, which do what they say).
+      e.preventDefault();
+      measure.finish();
     } else if (e.key === 'Escape') {
-      if (picking) {
+      if (document.querySelector('dialog[open]')) {
+        return; // the dialog closes itself
+      } else if (!linkBox.hidden) {
+        closeLink();
+      } else if (measure.mode()) {
+        const m = measure.mode();
+        measure.cancel();
+        measureButtons[m]?.focus();
+      } else if (picking) {
         setPicking(false);
         aroundButton.focus();
       } else if (!side.hidden && side.contains(document.activeElement)) {
@@ -436,5 +622,5 @@ async function start() {
 
 start().catch((err) => {
   console.error('一张图加载失败：', err);
-  showStatus(`加载失败：${err.message}`, true);
+  showStatus(t('loadFailed', err.message), true);
 });

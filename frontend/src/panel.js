@@ -1,62 +1,132 @@
-// The layer panel: one checkbox per data layer (it shows or hides every style
-// layer drawn for it) and a small legend under each.
+// The layer panel: a tree of the data layers, each with a switch, a live
+// count and its legend, and under it a checkbox per level, kind or status
+// (with its colour where the style colours by it, and its own count). The
+// checkboxes filter the map at once. Colours are read from the server's style
+// (style.js legendOf), never kept here.
 
 import { escapeHtml } from './popup.js';
-import { valueLabel } from './labels.js';
-import { CAMERA_COLOURS, GRID_LEVELS, RISK_COLOURS, STATION_COLOURS, STATION_OTHER } from './style.js';
+import { orderedCounts, valueLabel } from './labels.js';
+import { FILTER_FIELDS, legendOf } from './style.js';
+import { formatCount, layerTitle, t } from './i18n.js';
+import { shownCount } from './counts.js';
 
-const dot = (colour, cls = '') =>
-  `<span class="om-dot ${cls}" style="background:${escapeHtml(colour)}"></span>`;
+const dot = (colour) => `<span class="om-dot" style="background:${escapeHtml(colour)}"></span>`;
+const line = (colour, fill, width) =>
+  `<span class="om-line" style="border-top:${Math.max(1, Math.round(width ?? 1))}px solid ${escapeHtml(colour)};` +
+  `background:${escapeHtml(fill ?? 'transparent')}"></span>`;
 
-function item(symbol, text) {
-  return `<li>${symbol}<span>${escapeHtml(text)}</span></li>`;
+/**
+ * panelFields returns, for a layer of /api/layers, the fields to filter on
+ * and their values in order: the field the style colours by first (each
+ * value with its symbol), then the others. Values come from the legend, the
+ * field's enum and the counts.
+ */
+export function panelFields(layer, style, counts) {
+  const legend = legendOf(style, layer.id);
+  const names = new Set((layer.fields ?? []).map((f) => f.name));
+  const fields = FILTER_FIELDS.filter((f) => names.has(f) || counts?.[f]);
+  if (legend && fields.includes(legend.field)) fields.splice(fields.indexOf(legend.field), 1), fields.unshift(legend.field);
+  return fields.map((field) => {
+    const enumValues = (layer.fields ?? []).find((f) => f.name === field)?.enum ?? [];
+    const fromLegend = legend?.field === field ? legend.entries.map((e) => e.value) : [];
+    const counted = orderedCounts(layer.id, field, counts?.[field] ?? {}).map((c) => c.key);
+    const values = [...new Set([...fromLegend, ...enumValues, ...counted])];
+    const symbol = (v) => {
+      if (legend?.field !== field) return '';
+      const e = legend.entries.find((x) => x.value === v);
+      if (legend.shape === 'line') return e ? line(e.colour, e.fill, e.width) : '';
+      return dot(e?.colour ?? legend.other ?? '#757575');
+    };
+    return { field, values, symbol, coloured: legend?.field === field };
+  });
 }
 
-// legendHTML returns the legend of one data layer.
-export function legendHTML(id) {
-  switch (id) {
-    case 'grids':
-      return Object.entries(GRID_LEVELS).map(([level, s]) => item(
-        `<span class="om-line" style="border-top:${Math.max(1, Math.round(s.width[1]))}px solid ${escapeHtml(s.line)}"></span>`,
-        valueLabel('grids', 'level', level))).join('');
-    case 'risk_points':
-    case 'households':
-      return Object.entries(RISK_COLOURS).map(([level, c]) =>
-        item(dot(c, id === 'households' ? 'om-dot-small om-dot-stroke' : ''), valueLabel(id, 'level', level))).join('');
-    case 'cameras':
-      return Object.entries(CAMERA_COLOURS).map(([status, c]) =>
-        item(dot(c, 'om-dot-small'), valueLabel('cameras', 'status', status))).join('');
-    case 'stations':
-      return [
-        ...Object.entries(STATION_COLOURS).map(([kind, c]) => item(dot(c, 'om-dot-stroke'), valueLabel('stations', 'kind', kind))),
-        item(dot(STATION_OTHER, 'om-dot-stroke'), '其他'),
-      ].join('');
-    default:
-      return '';
-  }
+const countId = (layer, field, value) =>
+  `count-${layer}${field ? `-${field}-${String(value).replace(/[^\w-]/g, '_')}` : ''}`;
+
+function fieldHTML(layer, { field, values, symbol }, counts, chosen) {
+  return `<fieldset class="om-classes" data-field="${escapeHtml(field)}">` +
+    `<legend>${escapeHtml(t(field))}</legend>` +
+    values.map((v) => {
+      const on = !chosen?.[field] || chosen[field].includes(v);
+      const n = counts?.[field]?.[v];
+      return `<label class="om-class"><input type="checkbox" data-layer="${escapeHtml(layer.id)}" ` +
+        `data-field="${escapeHtml(field)}" data-value="${escapeHtml(v)}"${on ? ' checked' : ''}>` +
+        `${symbol(v)}<span class="om-class-name">${escapeHtml(valueLabel(layer.id, field, v))}</span>` +
+        `<span class="om-count" id="${escapeHtml(countId(layer.id, field, v))}">${escapeHtml(formatCount(n ?? 0))}</span></label>`;
+    }).join('') +
+    '</fieldset>';
 }
 
 /**
- * renderPanel fills el with the region's name and a checkbox per layer.
- * onToggle(id, visible) is called when a checkbox changes.
+ * renderPanel fills el with the region's name and the layer tree.
+ * state is {visible: {layer: bool}, chosen: {layer: {field: [values]|null}},
+ * counts}; onToggle(layer, visible) and onFilter(layer, field, values|null)
+ * are called when a switch or a class changes.
  */
-export function renderPanel(el, region, layers, onToggle) {
-  const count = (n) => (Number.isFinite(n) ? n.toLocaleString('zh-CN') : '');
+export function renderPanel(el, { region, layers, style, state }, { onToggle, onFilter }) {
+  const { visible = {}, chosen = {}, counts = {} } = state;
   el.innerHTML =
-    `<details open><summary><h1>${escapeHtml(region.name)}<small>一张图</small></h1></summary>` +
+    `<details open><summary><h1>${escapeHtml(region.name)}<small>${escapeHtml(t('appName'))}</small></h1></summary>` +
     '<ul class="om-layers">' +
     layers.map((l) => {
-      const legend = legendHTML(l.id);
+      const fields = panelFields(l, style, counts[l.id]);
+      const [first, ...rest] = fields;
+      const on = visible[l.id] !== false;
       return `<li class="om-layer" data-layer="${escapeHtml(l.id)}">` +
-        `<label><input type="checkbox" id="layer-toggle-${escapeHtml(l.id)}" data-layer="${escapeHtml(l.id)}" checked>` +
-        `<span class="om-layer-title">${escapeHtml(l.title || l.id)}</span>` +
-        `<span class="om-count">${escapeHtml(count(l.count))}</span></label>` +
-        (legend ? `<ul class="om-legend">${legend}</ul>` : '') +
+        `<div class="om-layer-head"><label><input type="checkbox" id="layer-toggle-${escapeHtml(l.id)}" ` +
+        `data-layer="${escapeHtml(l.id)}"${on ? ' checked' : ''}>` +
+        `<span class="om-layer-title">${escapeHtml(layerTitle(l))}</span></label>` +
+        `<span class="om-count" id="${escapeHtml(countId(l.id))}" title="">${escapeHtml(countText(counts[l.id] ?? { total: l.count }, chosen[l.id]))}</span></div>` +
+        (first ? fieldHTML(l, first, counts[l.id], chosen[l.id]) : '') +
+        (rest.length ? `<details class="om-more"><summary>${escapeHtml(t('filters'))}</summary>` +
+          rest.map((f) => fieldHTML(l, f, counts[l.id], chosen[l.id])).join('') + '</details>' : '') +
         '</li>';
     }).join('') +
     '</ul></details>';
+  if (el.dataset.wired) return;
+  el.dataset.wired = '1';
   el.addEventListener('change', (e) => {
     const input = e.target;
-    if (input instanceof HTMLInputElement && input.dataset.layer) onToggle(input.dataset.layer, input.checked);
+    if (!(input instanceof HTMLInputElement) || !input.dataset.layer) return;
+    const layer = input.dataset.layer;
+    if (!input.dataset.field) {
+      onToggle(layer, input.checked);
+      return;
+    }
+    const field = input.dataset.field;
+    const boxes = [...el.querySelectorAll(`input[data-layer="${CSS.escape(layer)}"][data-field="${CSS.escape(field)}"]`)];
+    const values = boxes.filter((b) => b.checked).map((b) => b.dataset.value);
+    onFilter(layer, field, values.length === boxes.length ? null : values);
   });
+}
+
+// countText is a layer's count: all of it, or how many of it the filters
+// leave ("≤" when that is an upper bound).
+function countText(counts, chosen) {
+  const { n, exact } = shownCount(counts, chosen);
+  const narrowed = Object.values(chosen ?? {}).some(Boolean);
+  if (!narrowed) return formatCount(counts?.total);
+  return `${exact ? '' : '≤'}${formatCount(n)} / ${formatCount(counts?.total)}`;
+}
+
+/** updateCounts writes new counts into a rendered panel, leaving its inputs (and the focus) alone. */
+export function updateCounts(el, layers, { counts, chosen }) {
+  for (const l of layers) {
+    const c = counts[l.id];
+    if (!c) continue;
+    const total = el.querySelector(`#${CSS.escape(countId(l.id))}`);
+    if (total) total.textContent = countText(c, chosen?.[l.id]);
+    for (const field of FILTER_FIELDS) {
+      for (const [v, n] of Object.entries(c[field] ?? {})) {
+        const span = el.querySelector(`#${CSS.escape(countId(l.id, field, v))}`);
+        if (span) span.textContent = formatCount(n);
+      }
+      // Values no longer counted read 0.
+      for (const span of el.querySelectorAll(`[id^="${CSS.escape(countId(l.id, field, ''))}"]`)) {
+        const v = span.closest('label')?.querySelector('input')?.dataset.value;
+        if (v !== undefined && !(v in (c[field] ?? {}))) span.textContent = formatCount(0);
+      }
+    }
+  }
 }

@@ -2,6 +2,7 @@
 // properties, as an HTML string in which every value is escaped.
 
 import { valueLabel } from './labels.js';
+import { formatCount, t } from './i18n.js';
 
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -42,7 +43,7 @@ function parseList(text) {
 // formatValue turns a property value into display text (not yet escaped).
 export function formatValue(layerId, field, value) {
   if (value === null || value === undefined || value === '') return null;
-  if (typeof value === 'boolean') return value ? '是' : '否';
+  if (typeof value === 'boolean') return value ? t('yes') : t('no');
   if (field?.type === 'String[]' && typeof value === 'string') value = parseList(value);
   if (Array.isArray(value)) return value.map((v) => valueLabel(layerId, field?.name, String(v))).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
@@ -79,11 +80,11 @@ export function popupHTML(layer, properties, id, { pointCount = properties.point
   }
   const name = properties.name ? ` · ${escapeHtml(properties.name)}` : '';
   const idNote = id !== undefined && id !== null ? `<span class="om-popup-id">#${escapeHtml(id)}</span>` : '';
-  let body = rows.length ? `<table><tbody>${rows.join('')}</tbody></table>` : '<p class="om-muted">无可显示的属性</p>';
-  if (collapse && rows.length) body = `<details class="om-props"><summary>全部属性</summary>${body}</details>`;
+  let body = rows.length ? `<table><tbody>${rows.join('')}</tbody></table>` : `<p class="om-muted">${escapeHtml(t('noProps'))}</p>`;
+  if (collapse && rows.length) body = `<details class="om-props"><summary>${escapeHtml(t('allProps'))}</summary>${body}</details>`;
   const count = Number(pointCount);
   const cluster = Number.isInteger(count) && count > 1
-    ? `<p class="om-cluster" data-point-count="${count}">及附近共 ${count.toLocaleString('zh-CN')} 处<span class="om-muted">（放大地图可逐一查看）</span></p>`
+    ? `<p class="om-cluster" data-point-count="${count}">${escapeHtml(t('cluster', formatCount(count)))}<span class="om-muted">${escapeHtml(t('clusterHint'))}</span></p>`
     : '';
   return `<div class="om-popup-body" data-layer="${escapeHtml(layer.id)}">` +
     `<h3><span class="om-popup-layer">${escapeHtml(layer.title || layer.id)}</span>${name}${idNote}</h3>${cluster}${before}${body}</div>`;

@@ -7,6 +7,7 @@
 import { escapeHtml } from './popup.js';
 import { valueLabel } from './labels.js';
 import { formatLonLat } from './geo.js';
+import { t } from './i18n.js';
 
 /** DEBOUNCE_MS is how long typing must pause before the box asks the server. */
 export const DEBOUNCE_MS = 250;
@@ -43,7 +44,7 @@ export function searchOptions(resp) {
  */
 export function describeOption(o, layerById) {
   if (o.kind === 'point') {
-    return { name: `坐标 ${formatLonLat(o.point)}`, layer: '定位', code: '' };
+    return { name: `${t('coordinate')} ${formatLonLat(o.point)}`, layer: t('locate'), code: '' };
   }
   const title = layerById?.get(o.layer)?.title || o.layer;
   const cls = o.layer === 'grids' || o.layer === 'stations'
@@ -58,21 +59,21 @@ export function describeOption(o, layerById) {
  * grids are shown as the chain county → group with their workers.
  */
 export function optionsHTML(options, layerById, active = -1, idPrefix = 'search-opt') {
-  if (!options.length) return '<li class="om-empty" role="presentation">无匹配结果</li>';
+  if (!options.length) return `<li class="om-empty" role="presentation">${escapeHtml(t('noMatch'))}</li>`;
   const point = options[0].kind === 'point' ? options[0] : null;
   const html = options.map((o, i) => {
     const d = describeOption(o, layerById);
     const attrs = `id="${idPrefix}-${i}" role="option" aria-selected="${i === active}" data-index="${i}"` +
       (o.kind === 'feature' ? ` data-layer="${escapeHtml(o.layer)}" data-id="${escapeHtml(o.id)}"` : ' data-point');
     const worker = point && o.kind === 'feature' && o.worker
-      ? `<span class="om-opt-worker">网格员 ${escapeHtml(o.worker)}${o.phone ? ` ${escapeHtml(o.phone)}` : ''}</span>` : '';
+      ? `<span class="om-opt-worker">${escapeHtml(t('worker', o.worker))}${o.phone ? ` ${escapeHtml(o.phone)}` : ''}</span>` : '';
     const depth = point && o.kind === 'feature' ? ` style="padding-left:${8 + 12 * (i - 1)}px"` : '';
     return `<li ${attrs}${depth}><span class="om-opt-name">${escapeHtml(d.name)}</span>` +
       `<span class="om-opt-layer">${escapeHtml(d.layer)}</span>` +
       (d.code ? `<span class="om-opt-code">${escapeHtml(d.code)}</span>` : '') + worker + '</li>';
   });
   if (point) {
-    const where = point.grids.length ? `所在网格 ${point.grids.length} 级` : '不在本辖区的网格内';
+    const where = point.grids.length ? t('gridLevels', point.grids.length) : t('outside');
     html.splice(1, 0, `<li class="om-opt-head" role="presentation">${escapeHtml(where)}</li>`);
   }
   return html.join('');

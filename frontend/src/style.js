@@ -1,9 +1,9 @@
-// The map style: built in the browser from what /api/layers says the caller
-// may see, so a layer the caller's role may not see never gets a style layer.
-//
-// No glyphs and no text: there is no glyph server, and a style with a
-// text-field would make MapLibre fetch one. Labels come later with a bundled
-// font.
+// The map style comes from the server (/styles/{tileset}.json, api/style.go):
+// one source of colours for every client, cut for the caller's role, so a
+// layer the role may not see never gets a style layer. The client only adds
+// to it: its tiles as absolute URLs resolved from the TileJSON, text labels
+// drawn with a bundled font (no glyph server), and the filters of the layer
+// panel. The legend is read back from the style's own expressions.
 
 /** SOURCE is the id of the one vector source, the server's "all" tileset. */
 export const SOURCE = 'onemap';
@@ -11,163 +11,218 @@ export const SOURCE = 'onemap';
 /** META_LAYER is the metadata key that ties a style layer to a data layer. */
 export const META_LAYER = 'onemap:layer';
 
-export const BACKGROUND = '#dfe5ea';
+/** FONT is the name of the bundled label font in the style's font-faces. */
+export const FONT = 'OneMap Sans';
 
-// Colours. Risk levels follow the county's four-colour scheme: 红 重大,
-// 橙 较大, 黄 一般, 蓝 低.
-export const RISK_COLOURS = { red: '#d7191c', orange: '#fd8d3c', yellow: '#fecc5c', blue: '#2c7bb6' };
-export const CAMERA_COLOURS = { online: '#1a9641', offline: '#9e9e9e', fault: '#7b3294' };
-// Station kinds are reference data (table station_kinds): a kind not listed
-// here is drawn in STATION_OTHER.
-export const STATION_COLOURS = {
-  governance_centre: '#283593',
-  service_hall: '#00695c',
-  service_station: '#4db6ac',
-  mediation: '#8e24aa',
-  police: '#263238',
-  clinic: '#ec407a',
-  hospital: '#ad1457',
-  legal_aid: '#6d4c41',
-};
-export const STATION_OTHER = '#78909c';
-const UNKNOWN = '#757575';
+/** FONT_PATH is where the server serves the bundled label font (frontend/public/fonts). */
+export const FONT_PATH = '/fonts/onemap-sans.woff2';
 
-// Grid levels, coarse to fine: fill colour and opacity, outline colour and
-// width (px at z8 and z14), and the zoom from which the level is drawn.
-export const GRID_LEVELS = {
-  county: { fill: '#f4efe1', fillOpacity: 0.55, line: '#3e2f1f', width: [2.2, 3.5], minzoom: 0 },
-  township: { fill: '#e3b866', fillOpacity: 0.10, line: '#6d5536', width: [1.1, 2.2], minzoom: 0 },
-  village: { fill: '#8cbf7f', fillOpacity: 0.07, line: '#8d7c68', width: [0.5, 1.1], minzoom: 8 },
-  group: { fill: '#7fb2d1', fillOpacity: 0.05, line: '#a89c8e', width: [0.3, 0.6], minzoom: 11 },
-};
-
-// match builds ['match', ['get', prop], k1, v1, …, fallback] from an object.
-function match(prop, table, fallback) {
-  const expr = ['match', ['get', prop]];
-  for (const [k, v] of Object.entries(table)) expr.push(k, v);
-  expr.push(fallback);
-  return expr;
-}
-
-// byZoom interpolates linearly between zoom stops [[z, value], …].
-function byZoom(stops) {
-  return ['interpolate', ['linear'], ['zoom'], ...stops.flat()];
-}
-
-// clustered grows a point's radius, given as zoom stops, with the points it
-// stands for: at low zooms the server's tiles carry one point per small cell
-// with the count of the points it stands for in point_count. (A zoom
-// expression must stay at the top, so the growth goes into each stop.)
-function clustered(stops) {
-  const grow = ['*', 1.5, ['ln', ['coalesce', ['get', 'point_count'], 1]]];
-  return byZoom(stops.map(([z, r]) => [z, ['+', r, grow]]));
-}
-
-const riskSortKey = match('level', { red: 4, orange: 3, yellow: 2, blue: 1 }, 0);
-
-// Style layers per data layer, bottom to top within the layer.
-const LAYER_STYLES = {
-  grids: () => {
-    const fills = Object.entries(GRID_LEVELS).map(([level, s]) => ({
-      id: `grids-fill-${level}`,
-      type: 'fill',
-      minzoom: s.minzoom,
-      filter: ['==', ['get', 'level'], level],
-      paint: { 'fill-color': s.fill, 'fill-opacity': s.fillOpacity },
-    }));
-    // Outlines fine to coarse, so the county line is drawn over the rest.
-    const lines = Object.entries(GRID_LEVELS).reverse().map(([level, s]) => ({
-      id: `grids-line-${level}`,
-      type: 'line',
-      minzoom: s.minzoom,
-      filter: ['==', ['get', 'level'], level],
-      layout: { 'line-join': 'round' },
-      paint: { 'line-color': s.line, 'line-width': byZoom([[8, s.width[0]], [14, s.width[1]]]) },
-    }));
-    return [...fills, ...lines];
-  },
-  cameras: () => [{
-    id: 'cameras',
-    type: 'circle',
-    paint: {
-      'circle-color': match('status', CAMERA_COLOURS, UNKNOWN),
-      'circle-radius': clustered([[8, 1.3], [13, 3], [17, 5]]),
-      'circle-stroke-color': '#ffffff',
-      'circle-stroke-width': byZoom([[12, 0], [14, 0.8]]),
-    },
-  }],
-  stations: () => [{
-    id: 'stations',
-    type: 'circle',
-    paint: {
-      'circle-color': match('kind', STATION_COLOURS, STATION_OTHER),
-      'circle-radius': byZoom([
-        [8, match('level', { county: 6, township: 5 }, 3.5)],
-        [14, match('level', { county: 10, township: 9 }, 7.5)],
-      ]),
-      'circle-stroke-color': '#ffffff',
-      'circle-stroke-width': 1.5,
-    },
-  }],
-  households: () => [{
-    id: 'households',
-    type: 'circle',
-    layout: { 'circle-sort-key': riskSortKey },
-    paint: {
-      'circle-color': match('level', RISK_COLOURS, UNKNOWN),
-      'circle-radius': clustered([[8, 2], [13, 3.5], [17, 6]]),
-      'circle-stroke-color': '#ffffff',
-      'circle-stroke-width': 1,
-    },
-  }],
-  risk_points: () => [{
-    id: 'risk_points',
-    type: 'circle',
-    layout: { 'circle-sort-key': riskSortKey },
-    paint: {
-      'circle-color': match('level', RISK_COLOURS, UNKNOWN),
-      'circle-radius': clustered([[8, 3], [13, 5.5], [17, 8]]),
-      'circle-stroke-color': 'rgba(40, 20, 20, 0.55)',
-      'circle-stroke-width': 0.8,
-    },
-  }],
-};
-
-/** DRAW_ORDER lists the known data layers bottom to top. */
-export const DRAW_ORDER = ['grids', 'cameras', 'stations', 'households', 'risk_points'];
+/** FILTER_FIELDS are the fields the layer panel filters on, where a layer has them. */
+export const FILTER_FIELDS = ['level', 'kind', 'status'];
 
 /**
- * buildStyle returns a MapLibre style for the data layers in `layers` (as
- * /api/layers returns them). Unknown layer ids are skipped. tileURL must be
- * absolute (MapLibre resolves tile templates only against absolute URLs);
- * bounds is [minLon, minLat, maxLon, maxLat] in WGS-84 and limits which
- * tiles are requested.
+ * fetchStyle loads the server's style for a tileset and resolves its
+ * TileJSON, so that the style holds absolute tile URLs and the bounds, and
+ * MapLibre asks for no TileJSON of its own.
  */
-export function buildStyle({ layers, tileURL, bounds, attribution }) {
-  const byId = new Map(layers.map((l) => [l.id, l]));
-  const styleLayers = [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } }];
-  for (const id of DRAW_ORDER) {
-    const layer = byId.get(id);
-    if (!layer) continue;
-    for (const sl of LAYER_STYLES[id]()) {
-      const out = { ...sl, source: SOURCE, 'source-layer': id, metadata: { [META_LAYER]: id } };
-      // The server's min_zoom for the layer wins over a lower style minzoom.
-      if (layer.min_zoom > (out.minzoom ?? 0)) out.minzoom = layer.min_zoom;
-      styleLayers.push(out);
-    }
+export async function fetchStyle(tileset = 'all', fetchJSON = defaultFetchJSON) {
+  const style = await fetchJSON(`/styles/${encodeURIComponent(tileset)}.json`);
+  for (const [id, src] of Object.entries(style.sources ?? {})) {
+    if (src.type !== 'vector' || !src.url) continue;
+    const tj = await fetchJSON(src.url);
+    const { url: _url, ...rest } = src;
+    style.sources[id] = {
+      ...rest,
+      tiles: tj.tiles,
+      minzoom: tj.minzoom ?? 0,
+      maxzoom: tj.maxzoom ?? 16,
+      ...(tj.bounds ? { bounds: tj.bounds } : {}),
+      ...(tj.attribution ? { attribution: tj.attribution } : {}),
+    };
   }
-  const source = { type: 'vector', tiles: [tileURL], minzoom: 0, maxzoom: 16 };
-  if (bounds) source.bounds = padBounds(bounds, 0.02);
-  if (attribution) source.attribution = attribution;
-  return { version: 8, name: 'OneMap', sources: { [SOURCE]: source }, layers: styleLayers };
+  return style;
 }
 
-// padBounds widens b by d degrees on each side, within the valid range.
-function padBounds([w, s, e, n], d) {
-  return [Math.max(-180, w - d), Math.max(-85.0511, s - d), Math.min(180, e + d), Math.min(85.0511, n + d)];
+async function defaultFetchJSON(url) {
+  const res = await fetch(url, { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res.json();
 }
 
 /** styleLayerIds returns the ids of the style layers drawn for data layer id. */
 export function styleLayerIds(style, id) {
   return style.layers.filter((l) => l.metadata?.[META_LAYER] === id).map((l) => l.id);
+}
+
+/** dataLayerIds returns the data layers a style draws, bottom to top. */
+export function dataLayerIds(style) {
+  const out = [];
+  for (const l of style.layers) {
+    const id = l.metadata?.[META_LAYER];
+    if (id && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+// matchPairs reads ["match", ["get", field], k1, v1, …, fallback].
+function matchPairs(expr) {
+  if (!Array.isArray(expr) || expr[0] !== 'match' || !Array.isArray(expr[1]) || expr[1][0] !== 'get') return null;
+  const pairs = [];
+  for (let i = 2; i + 1 < expr.length - 1; i += 2) {
+    for (const k of Array.isArray(expr[i]) ? expr[i] : [expr[i]]) pairs.push([k, expr[i + 1]]);
+  }
+  return { field: expr[1][1], pairs, fallback: expr[expr.length - 1] };
+}
+
+// levelOf reads ["==", ["get", field], value] filters.
+function eqFilter(filter) {
+  if (Array.isArray(filter) && filter[0] === '==' && Array.isArray(filter[1]) && filter[1][0] === 'get') {
+    return { field: filter[1][1], value: filter[2] };
+  }
+  return null;
+}
+
+/**
+ * legendOf reads the legend of data layer id from the style: which field its
+ * colour follows and the colour of each value. Polygons drawn one style layer
+ * per value (grids per level) give a line colour and a fill per value; points
+ * give a dot colour per value of their "match" expression and one for any
+ * other value. It returns null when the style draws the layer otherwise.
+ */
+export function legendOf(style, id) {
+  const layers = style.layers.filter((l) => l.metadata?.[META_LAYER] === id);
+  const circle = layers.find((l) => l.type === 'circle');
+  if (circle) {
+    const m = matchPairs(circle.paint?.['circle-color']);
+    if (!m) return null;
+    return {
+      field: m.field,
+      shape: 'dot',
+      entries: m.pairs.map(([value, colour]) => ({ value, colour })),
+      other: typeof m.fallback === 'string' ? m.fallback : null,
+    };
+  }
+  const byValue = new globalThis.Map();
+  let field = null;
+  for (const l of layers) {
+    const f = eqFilter(l.filter);
+    if (!f) continue;
+    field ??= f.field;
+    const e = byValue.get(f.value) ?? { value: f.value };
+    if (l.type === 'fill') e.fill = l.paint?.['fill-color'];
+    if (l.type === 'line') {
+      e.colour = l.paint?.['line-color'];
+      const w = l.paint?.['line-width'];
+      e.width = Array.isArray(w) ? w[w.length - 1] : w;
+    }
+    byValue.set(f.value, e);
+  }
+  if (!field) return null;
+  return { field, shape: 'line', entries: [...byValue.values()], other: null };
+}
+
+/**
+ * filterExpr returns the filter of a style layer whose own filter is base,
+ * keeping only features whose fields hold one of the chosen values:
+ * chosen is {field: [values] | null}, null (or absent) meaning any value.
+ */
+export function filterExpr(base, chosen) {
+  const conds = [];
+  for (const [field, values] of Object.entries(chosen ?? {})) {
+    if (!values) continue;
+    conds.push(['in', ['coalesce', ['get', field], ''], ['literal', [...values]]]);
+  }
+  if (!conds.length) return base ?? null;
+  return base ? ['all', base, ...conds] : conds.length === 1 ? conds[0] : ['all', ...conds];
+}
+
+// Labels: where each kind of name is drawn, and how.
+const HALO = { 'text-halo-color': 'rgba(255,255,255,0.9)', 'text-halo-width': 1.4 };
+const LABELS = [
+  { layer: 'grids', level: 'township', minzoom: 8.5, maxzoom: 12, size: [[9, 13], [12, 16]], colour: '#4a3a26' },
+  { layer: 'grids', level: 'village', minzoom: 11, maxzoom: 14.5, size: [[11, 11], [14, 13]], colour: '#5d5243' },
+  { layer: 'grids', level: 'group', minzoom: 14, maxzoom: 24, size: [[14, 10.5], [17, 12]], colour: '#6f6456' },
+  { layer: 'stations', minzoom: 14, maxzoom: 24, size: [[14, 11], [17, 12.5]], colour: '#263238', offset: true },
+];
+
+/**
+ * withLabels returns the style with text labels of grids and stations on
+ * top, drawn with the bundled font (fontURL, absolute) through the style's
+ * font-faces: MapLibre renders their glyphs in the browser, so the style
+ * has no glyphs URL and nothing is fetched but the font, once. Layers the
+ * style does not draw get no labels, nor those listed in skip.
+ */
+export function withLabels(style, fontURL, { dark = false, skip = [] } = {}) {
+  const has = new Set(dataLayerIds(style));
+  const labels = [];
+  for (const l of LABELS) {
+    if (!has.has(l.layer) || skip.includes(l.layer)) continue;
+    const layout = {
+      'text-field': ['get', 'name'],
+      'text-font': [FONT],
+      'text-size': ['interpolate', ['linear'], ['zoom'], ...l.size.flat()],
+      'text-max-width': 8,
+      'text-padding': 4,
+    };
+    if (l.offset) Object.assign(layout, { 'text-anchor': 'top', 'text-offset': [0, 0.8], 'text-optional': true });
+    const label = {
+      id: `label-${l.layer}${l.level ? `-${l.level}` : ''}`,
+      type: 'symbol',
+      source: SOURCE,
+      'source-layer': l.layer,
+      minzoom: l.minzoom,
+      maxzoom: l.maxzoom,
+      layout,
+      paint: dark
+        ? { 'text-color': '#e6edf3', 'text-halo-color': 'rgba(10,20,30,0.85)', 'text-halo-width': 1.4 }
+        : { 'text-color': l.colour, ...HALO },
+      metadata: { [META_LAYER]: l.layer, 'onemap:label': true },
+    };
+    const filters = [['has', 'name']];
+    if (l.level) filters.push(['==', ['get', 'level'], l.level]);
+    // A clustered point's name is one of many: no label.
+    if (l.layer === 'stations') filters.push(['!', ['has', 'point_count']]);
+    label.filter = ['all', ...filters];
+    labels.push(label);
+  }
+  const out = { ...style, layers: [...style.layers, ...labels] };
+  delete out.glyphs;
+  out['font-faces'] = { [FONT]: fontURL };
+  return out;
+}
+
+/**
+ * darkStyle returns the style for the control-room wall: a dark ground and
+ * grid fills, the same point colours.
+ */
+export function darkStyle(style) {
+  return {
+    ...style,
+    layers: style.layers.map((l) => {
+      if (l.type === 'background') return { ...l, paint: { ...l.paint, 'background-color': '#0b1620' } };
+      if (l.type === 'fill') return { ...l, paint: { ...l.paint, 'fill-color': '#16324a' } };
+      if (l.type === 'line') return { ...l, paint: { ...l.paint, 'line-color': '#5b7a99' } };
+      return l;
+    }),
+  };
+}
+
+// The colours of the style in use, by layer, field and value, for the
+// counts that cards and panels colour (set once the style is loaded).
+const colours = new globalThis.Map();
+
+/** useColours takes the legend colours of every data layer of a style. */
+export function useColours(style) {
+  colours.clear();
+  for (const id of dataLayerIds(style)) {
+    const lg = legendOf(style, id);
+    if (lg) colours.set(id, { field: lg.field, byValue: Object.fromEntries(lg.entries.map((e) => [e.value, e.colour])), other: lg.other });
+  }
+}
+
+/** colourOf returns the colour the style in use gives value of field of layer, or undefined. */
+export function colourOf(layer, field, value) {
+  const c = colours.get(layer);
+  if (!c || c.field !== field) return undefined;
+  return c.byValue[value] ?? undefined;
 }

@@ -2,57 +2,100 @@
 // `npm test` under Node; no browser and no server needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildStyle, styleLayerIds, SOURCE, META_LAYER } from '../src/style.js';
+import fs from 'node:fs';
+import { dataLayerIds, fetchStyle, filterExpr, legendOf, styleLayerIds, withLabels, SOURCE, META_LAYER, FONT, colourOf, useColours } from '../src/style.js';
 import { escapeHtml, formatValue, popupHTML } from '../src/popup.js';
-import { legendHTML } from '../src/panel.js';
+import { panelFields } from '../src/panel.js';
 
-const ALL = ['grids', 'risk_points', 'households', 'cameras', 'stations'].map((id) => ({ id, title: id }));
+// The server's style for a commander (GET /styles/all.json, api/style.go).
+const SERVER_STYLE = JSON.parse(fs.readFileSync(new URL('./fixtures/style-all.json', import.meta.url), 'utf8'));
+const style = () => structuredClone(SERVER_STYLE);
 const TILES = 'http://127.0.0.1:8099/tiles/all/{z}/{x}/{y}.mvt';
 
-test('buildStyle draws only the layers it is given', () => {
-  const style = buildStyle({ layers: [{ id: 'stations' }, { id: 'grids' }, { id: 'nonsense' }], tileURL: TILES });
-  const drawn = new Set(style.layers.map((l) => l.metadata?.[META_LAYER]).filter(Boolean));
-  assert.deepEqual([...drawn].sort(), ['grids', 'stations']);
-  assert.ok(!style.layers.some((l) => l['source-layer'] === 'cameras'));
-});
-
-test('buildStyle: one vector source, absolute tiles, no glyphs or text', () => {
-  const style = buildStyle({ layers: ALL, tileURL: TILES, bounds: [101.9, 25.33, 102.48, 26.19] });
-  assert.equal(style.version, 8);
-  assert.deepEqual(Object.keys(style.sources), [SOURCE]);
-  const src = style.sources[SOURCE];
-  assert.equal(src.type, 'vector');
+test('fetchStyle resolves the TileJSON into absolute tiles', async () => {
+  const asked = [];
+  const got = await fetchStyle('all', async (url) => {
+    asked.push(url);
+    if (url === '/styles/all.json') return style();
+    return { tiles: [TILES], minzoom: 0, maxzoom: 22, bounds: [101.9, 25.33, 102.48, 26.19], attribution: 'OneMap' };
+  });
+  assert.deepEqual(asked, ['/styles/all.json', 'http://127.0.0.1:8099/tiles/all.json']);
+  const src = got.sources[SOURCE];
   assert.deepEqual(src.tiles, [TILES]);
-  assert.equal(src.minzoom, 0);
-  assert.equal(src.maxzoom, 16);
-  assert.ok(src.bounds[0] < 101.9 && src.bounds[3] > 26.19, 'bounds are padded');
-  assert.equal(style.glyphs, undefined);
-  assert.equal(style.sprite, undefined);
-  assert.ok(!style.layers.some((l) => l.type === 'symbol'));
-  for (const l of style.layers.slice(1)) {
-    assert.equal(l.source, SOURCE, l.id);
-    assert.equal(l['source-layer'], l.metadata[META_LAYER], l.id);
+  assert.equal(src.url, undefined);
+  assert.equal(src.maxzoom, 22);
+  assert.deepEqual(src.bounds, [101.9, 25.33, 102.48, 26.19]);
+});
+
+test('legendOf reads the colours from the server style', () => {
+  const s = style();
+  const risk = legendOf(s, 'risk_points');
+  assert.equal(risk.field, 'level');
+  assert.deepEqual(risk.entries.map((e) => e.value), ['red', 'orange', 'yellow', 'blue']);
+  assert.match(risk.entries[0].colour, /^#/);
+  const cams = legendOf(s, 'cameras');
+  assert.equal(cams.field, 'status');
+  assert.deepEqual(cams.entries.map((e) => e.value), ['online', 'offline', 'fault']);
+  const st = legendOf(s, 'stations');
+  assert.equal(st.field, 'kind');
+  assert.ok(st.entries.some((e) => e.value === 'governance_centre'));
+  assert.ok(st.other, 'stations have a colour for other kinds');
+  const grids = legendOf(s, 'grids');
+  assert.equal(grids.field, 'level');
+  assert.equal(grids.shape, 'line');
+  assert.deepEqual(grids.entries.map((e) => e.value), ['county', 'township', 'village', 'group']);
+  assert.ok(grids.entries.every((e) => e.colour && e.fill), 'each level has a line and a fill colour');
+  assert.equal(legendOf(s, 'nonsense'), null);
+  useColours(s);
+  assert.equal(colourOf('risk_points', 'level', 'red'), risk.entries[0].colour);
+  assert.equal(colourOf('risk_points', 'kind', 'flood'), undefined);
+});
+
+test('styleLayerIds and dataLayerIds follow the metadata', () => {
+  const s = style();
+  assert.deepEqual(dataLayerIds(s), ['grids', 'cameras', 'stations', 'households', 'risk_points']);
+  assert.deepEqual(styleLayerIds(s, 'cameras'), ['cameras']);
+  assert.equal(styleLayerIds(s, 'grids').length, 8);
+  assert.equal(s.layers.find((l) => l.id === 'cameras').metadata[META_LAYER], 'cameras');
+});
+
+test('filterExpr narrows a layer to the chosen values', () => {
+  assert.equal(filterExpr(undefined, {}), null);
+  assert.deepEqual(filterExpr(['==', ['get', 'level'], 'county'], { kind: null }), ['==', ['get', 'level'], 'county']);
+  assert.deepEqual(filterExpr(undefined, { level: ['red'] }), ['in', ['coalesce', ['get', 'level'], ''], ['literal', ['red']]]);
+  assert.deepEqual(filterExpr(['has', 'name'], { level: ['red', 'blue'], kind: ['flood'] }), ['all', ['has', 'name'],
+    ['in', ['coalesce', ['get', 'level'], ''], ['literal', ['red', 'blue']]],
+    ['in', ['coalesce', ['get', 'kind'], ''], ['literal', ['flood']]]]);
+  assert.deepEqual(filterExpr(undefined, { level: [] }), ['in', ['coalesce', ['get', 'level'], ''], ['literal', []]]);
+});
+
+test('withLabels adds text drawn with the bundled font, and no glyph server', () => {
+  const s = withLabels(style(), 'http://127.0.0.1:8099/fonts/onemap-sans.woff2');
+  assert.equal(s.glyphs, undefined);
+  assert.deepEqual(s['font-faces'], { [FONT]: 'http://127.0.0.1:8099/fonts/onemap-sans.woff2' });
+  const labels = s.layers.filter((l) => l.type === 'symbol');
+  assert.deepEqual(labels.map((l) => l.id), ['label-grids-township', 'label-grids-village', 'label-grids-group', 'label-stations']);
+  for (const l of labels) {
+    assert.deepEqual(l.layout['text-font'], [FONT]);
+    assert.equal(l.source, SOURCE);
   }
+  assert.ok(styleLayerIds(s, 'stations').includes('label-stations'), 'a layer switch hides its labels too');
+  // A style without stations gets no station labels.
+  const only = style();
+  only.layers = only.layers.filter((l) => l.metadata?.[META_LAYER] !== 'stations');
+  assert.ok(!withLabels(only, 'x').layers.some((l) => l.id === 'label-stations'));
 });
 
-test('buildStyle: draw order and ids', () => {
-  const style = buildStyle({ layers: ALL, tileURL: TILES });
-  const ids = style.layers.map((l) => l.id);
-  assert.equal(ids[0], 'background');
-  for (const id of ['cameras', 'stations', 'households', 'risk_points']) assert.ok(ids.includes(id), id);
-  assert.ok(ids.indexOf('grids-line-county') > ids.indexOf('grids-line-group'), 'county line above group line');
-  assert.ok(ids.indexOf('risk_points') > ids.indexOf('cameras'), 'risk points above cameras');
-  assert.equal(style.layers.find((l) => l.id === 'grids-line-group').minzoom, 11);
-  assert.deepEqual(styleLayerIds(style, 'cameras'), ['cameras']);
-  assert.equal(styleLayerIds(style, 'grids').length, 8);
-  assert.equal(new Set(ids).size, ids.length, 'ids are unique');
-});
-
-test('buildStyle honours the server min_zoom', () => {
-  const style = buildStyle({ layers: [{ id: 'cameras', min_zoom: 12 }, { id: 'grids', min_zoom: 0 }], tileURL: TILES });
-  assert.equal(style.layers.find((l) => l.id === 'cameras').minzoom, 12);
-  assert.equal(style.layers.find((l) => l.id === 'grids-line-group').minzoom, 11);
-  assert.equal(style.layers.find((l) => l.id === 'grids-line-county').minzoom, 0);
+test('panelFields: the coloured field first, values from legend, enum and counts', () => {
+  const layer = { id: 'stations', fields: [{ name: 'kind' }, { name: 'level', enum: ['county', 'township', 'village'] }] };
+  const [kind, level] = panelFields(layer, style(), { kind: { governance_centre: 3, market: 1 }, level: { village: 2 } });
+  assert.equal(kind.field, 'kind');
+  assert.ok(kind.coloured);
+  assert.ok(kind.values.includes('market'), 'a counted kind the legend lacks is listed');
+  assert.match(kind.symbol('market'), /om-dot/);
+  assert.equal(level.field, 'level');
+  assert.deepEqual(level.values, ['county', 'township', 'village']);
+  assert.equal(level.symbol('village'), '');
 });
 
 test('escapeHtml escapes markup and quotes', () => {
@@ -106,12 +149,4 @@ test('formatValue', () => {
   assert.equal(formatValue('stations', { name: 'services', type: 'String[]' }, ['户籍', '调解']), '户籍、调解');
   assert.equal(formatValue('stations', { name: 'services', type: 'String[]' }, '户籍;调解'), '户籍、调解');
   assert.equal(formatValue('stations', { name: 'services', type: 'String[]' }, '["户籍","调解"]'), '户籍、调解');
-});
-
-test('legendHTML has an entry per class', () => {
-  assert.equal((legendHTML('grids').match(/<li>/g) ?? []).length, 4);
-  assert.equal((legendHTML('risk_points').match(/<li>/g) ?? []).length, 4);
-  assert.equal((legendHTML('cameras').match(/<li>/g) ?? []).length, 3);
-  assert.ok(legendHTML('stations').includes('综治中心'));
-  assert.equal(legendHTML('unknown'), '');
 });

@@ -13,6 +13,8 @@ import { breadcrumbHTML, cardHTML, chainTo, childrenHTML, countsHTML, gridStatsH
 import { bboxOf, circle, distance, formatDistance, formatLonLat, interiorPoint, pointInPolygon } from '../src/geo.js';
 import { orderedCounts } from '../src/labels.js';
 import { popupHTML } from '../src/popup.js';
+import fs from 'node:fs';
+import { useColours } from '../src/style.js';
 
 const LAYERS = new globalThis.Map([
   ['grids', { id: 'grids', title: '网格' }],
@@ -226,6 +228,8 @@ test('gridStatsHTML: a row per layer in order, totals and tallies', () => {
   assert.ok(html.includes('5,336'));
   assert.ok(html.includes('在线 <b>4,908</b>'));
   assert.ok(html.includes('mystery <b>2</b>'), 'an unknown kind shows as its code');
+  // Counts take their colours from the server's style once it is in use.
+  useColours(JSON.parse(fs.readFileSync(new URL('./fixtures/style-all.json', import.meta.url), 'utf8')));
   assert.ok(countsHTML('risk_points', 'level', { red: 1 }).includes('background:#d7191c'));
   assert.match(gridStatsHTML(3, {}, LAYERS), /无统计/);
 });

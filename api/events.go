@@ -1,0 +1,363 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
+)
+
+// eventsPath is the route of the live event stream. The request timeout and
+// the gzip wrapper leave it alone: it streams for as long as the client
+// stays.
+const eventsPath = "/api/events"
+
+// Limits of the live event stream.
+const (
+	eventBuffer    = 64               // batches of changes waiting for one client before it is dropped
+	eventRecent    = 4096             // changes kept for clients that resume (Last-Event-ID)
+	eventHeartbeat = 15 * time.Second // a comment on a quiet stream, so proxies keep it open
+	eventWrite     = 30 * time.Second // longest one write to a client may take
+	eventRetry     = 2000             // ms a browser waits before it reconnects
+	// eventMaxAge ends a stream after a while: the browser reconnects at
+	// once and resumes, and the caller's role is decided again, so that a
+	// session that ended or changed stops its stream within this long.
+	eventMaxAge = 5 * time.Minute
+)
+
+// StreamCloser is implemented by the handler NewServer returns: CloseStreams
+// ends every open event stream, so that a graceful shutdown does not wait on
+// them (http.Server.RegisterOnShutdown). A client reconnects elsewhere and
+// resumes where it was.
+type StreamCloser interface {
+	CloseStreams()
+}
+
+// eventHub fans the batches of changes the replica applies out to the open
+// event streams. Each stream has a bounded buffer; a stream that falls that
+// far behind is dropped (its client reconnects and resumes), so a slow
+// client never holds up the server. The hub keeps the latest changes for
+// streams that resume after a reconnect.
+type eventHub struct {
+	mu     sync.Mutex
+	subs   map[*eventSub]struct{}
+	recent []onemap.Change // changes above base, in sequence order
+	base   int64           // sequence number up to which the hub has no changes
+	closed bool
+}
+
+// eventSub is one open stream.
+type eventSub struct {
+	ch chan []onemap.Change // closed when the stream is dropped or the hub closes
+}
+
+// newEventHub returns a hub whose history starts after sequence number
+// base (the replica's when the server starts).
+func newEventHub(base int64) *eventHub {
+	return &eventHub{subs: map[*eventSub]struct{}{}, base: base}
+}
+
+// publish hands a batch of applied changes to every stream.
+func (h *eventHub) publish(changes []onemap.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.recent = append(h.recent, changes...)
+	if n := len(h.recent) - eventRecent; n > 0 {
+		h.base = h.recent[n-1].Seq
+		h.recent = append([]onemap.Change(nil), h.recent[n:]...)
+	}
+	for sub := range h.subs {
+		select {
+		case sub.ch <- changes:
+		default: // too slow: drop it rather than wait
+			delete(h.subs, sub)
+			close(sub.ch)
+		}
+	}
+}
+
+// subscribe opens a stream that resumes after sequence number after (0:
+// from now on). It returns the changes to replay first, whether they are
+// complete (false when the hub no longer holds every change since after, so
+// the client must reload what it shows), and the sequence number the hub
+// has reached. It returns a nil sub once the hub is closed.
+func (h *eventHub) subscribe(after int64) (sub *eventSub, replay []onemap.Change, complete bool, head int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, false, 0
+	}
+	sub = &eventSub{ch: make(chan []onemap.Change, eventBuffer)}
+	h.subs[sub] = struct{}{}
+	head = h.base
+	if n := len(h.recent); n > 0 {
+		head = h.recent[n-1].Seq
+	}
+	if after <= 0 {
+		return sub, nil, true, head
+	}
+	for i, c := range h.recent {
+		if c.Seq > after {
+			replay = append([]onemap.Change(nil), h.recent[i:]...)
+			break
+		}
+	}
+	return sub, replay, after >= h.base, head
+}
+
+// unsubscribe closes a stream, if the hub has not dropped it already.
+func (h *eventHub) unsubscribe(sub *eventSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[sub]; ok {
+		delete(h.subs, sub)
+		close(sub.ch)
+	}
+}
+
+// close ends every stream and refuses new ones.
+func (h *eventHub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for sub := range h.subs {
+		delete(h.subs, sub)
+		close(sub.ch)
+	}
+}
+
+// changeEventJSON is the data of one "change" event.
+type changeEventJSON struct {
+	Seq        int64          `json:"seq"`
+	Layer      string         `json:"layer"`
+	ID         int64          `json:"id"`
+	Op         string         `json:"op"`
+	Version    int            `json:"version,omitempty"`
+	Bbox       []float64      `json:"bbox,omitempty"`     // where the feature is (for a delete: where it was)
+	OldBbox    []float64      `json:"old_bbox,omitempty"` // where it was, when that differs
+	Properties map[string]any `json:"properties"`         // as the role may see them; null for a delete
+}
+
+func bboxJSON(b *orb.Bound) []float64 {
+	if b == nil {
+		return nil
+	}
+	return []float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}
+}
+
+// changeEvent returns the event a role gets for a change, or false when the
+// role gets none: a layer it may not read, or a feature its rule hides.
+func (s *Server) changeEvent(role onemap.Role, c onemap.Change) (changeEventJSON, bool) {
+	l, err := s.catalog.Layer(c.Layer)
+	if err != nil || !s.policy.CanRead(role, l.ID) {
+		return changeEventJSON{}, false
+	}
+	e := changeEventJSON{Seq: c.Seq, Layer: l.ID, ID: c.ID, Op: c.Op}
+	if c.Record != nil {
+		f := s.recordFeature(role, &l, c.Record)
+		if !visible(s.policy.Rule(role, l.ID), f) {
+			return changeEventJSON{}, false
+		}
+		e.Version, e.Properties = f.Version, f.Properties
+	}
+	switch {
+	case c.NewBound != nil:
+		e.Bbox = bboxJSON(c.NewBound)
+		if c.OldBound != nil && !c.OldBound.Equal(*c.NewBound) {
+			e.OldBbox = bboxJSON(c.OldBound)
+		}
+	case c.OldBound != nil:
+		e.Bbox = bboxJSON(c.OldBound)
+	}
+	return e, true
+}
+
+// addEventRoutes adds the live event stream.
+func (s *Server) addEventRoutes(r *gin.Engine) {
+	r.GET(eventsPath, s.handleEvents)
+}
+
+// handleEvents answers /api/events with Server-Sent Events: a "change"
+// event for every insert, update or delete of a feature the caller may see,
+// its id the change's sequence number, its data the layer, id, op, version,
+// bbox (and old_bbox when the feature moved) and the properties projected
+// for the caller's role as every other output projects them. A layer the
+// role may not read sends nothing; a viewer gets only the changes of its
+// part of the county. A client that reconnects with
+// Last-Event-ID (or ?after=) gets what it missed; when that is no longer
+// known it gets a "reset" event and should reload what it shows. A comment
+// every 15 s keeps a quiet stream open and carries the sequence number the
+// stream has reached. A stream ends after eventMaxAge; the browser
+// reconnects and resumes under the role the caller has then.
+func (s *Server) handleEvents(c *gin.Context) {
+	q := c.Request.URL.Query()
+	for k := range q {
+		if k != "after" {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (want after)", k))
+			return
+		}
+	}
+	resume := c.GetHeader("Last-Event-ID")
+	if resume == "" {
+		resume = q.Get("after")
+	}
+	var after int64
+	if resume != "" {
+		n, err := strconv.ParseInt(strings.TrimSpace(resume), 10, 64)
+		if err != nil || n < 0 {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "Last-Event-ID/after %q is not a sequence number", resume))
+			return
+		}
+		after = n
+	}
+	caller := callerOf(c)
+	role := roleOf(c)
+	// A viewer gets the changes of its part of the county only: a feature
+	// there now, or (a delete) there before the batch.
+	var scope *inmem.Snapshot
+	if caller.Role == onemap.RoleViewer {
+		scope = s.snapshotFor(caller)
+	}
+	sub, replay, complete, head := s.events.subscribe(after)
+	if sub == nil {
+		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the server is shutting down"))
+		return
+	}
+	defer s.events.unsubscribe(sub)
+
+	w := c.Writer
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+
+	last := after // the sequence number the stream has reached
+	var buf bytes.Buffer
+	send := func() bool {
+		if buf.Len() == 0 {
+			return true
+		}
+		// Each write gets its own deadline: the server's WriteTimeout
+		// would otherwise end the stream, and a stuck client would hold
+		// this goroutine for good.
+		_ = rc.SetWriteDeadline(time.Now().Add(eventWrite))
+		_, err := w.Write(buf.Bytes())
+		buf.Reset()
+		if err == nil {
+			err = rc.Flush()
+		}
+		return err == nil
+	}
+	batch := func(changes []onemap.Change) {
+		before := scope
+		if scope != nil {
+			scope = s.snapshotFor(caller)
+		}
+		for _, ch := range changes {
+			if ch.Seq <= last {
+				continue
+			}
+			last = ch.Seq
+			if scope != nil {
+				in := scope
+				if ch.Record == nil {
+					in = before
+				}
+				if _, ok := in.Get(ch.Layer, ch.ID); !ok {
+					continue
+				}
+			}
+			e, ok := s.changeEvent(role, ch)
+			if !ok {
+				continue
+			}
+			data, err := json.Marshal(e)
+			if err != nil {
+				s.log.Error("event: encode", "error", err)
+				continue
+			}
+			buf.WriteString("id: " + strconv.FormatInt(ch.Seq, 10) + "\nevent: change\ndata: ")
+			buf.Write(data)
+			buf.WriteString("\n\n")
+		}
+	}
+
+	buf.WriteString("retry: " + strconv.Itoa(eventRetry) + "\n\n")
+	if after == 0 && head > 0 {
+		// A new stream starts from now: its client resumes from here if
+		// the connection drops before the first change.
+		last = head
+		buf.WriteString("id: " + strconv.FormatInt(head, 10) + "\n\n")
+	}
+	if !complete {
+		buf.WriteString("event: reset\ndata: {}\n\n")
+	}
+	batch(replay)
+	if !send() {
+		return
+	}
+	beat := time.NewTicker(eventHeartbeat)
+	defer beat.Stop()
+	expire := time.NewTimer(eventMaxAge)
+	defer expire.Stop()
+	for {
+		select {
+		case <-c.Request.Context().Done():
+			return
+		case <-expire.C:
+			return // the client reconnects with Last-Event-ID
+		case changes, ok := <-sub.ch:
+			if !ok {
+				return // dropped, or the server is shutting down: the client reconnects
+			}
+			batch(changes)
+		case <-beat.C:
+			// An id with no data moves the client's Last-Event-ID on
+			// without an event, past changes it was not shown.
+			buf.WriteString(": heartbeat\n")
+			if last > 0 {
+				buf.WriteString("id: " + strconv.FormatInt(last, 10) + "\n")
+			}
+			buf.WriteString("\n")
+		}
+		if !send() {
+			return
+		}
+	}
+}
+
+// streamHandler is what NewServer returns: the event stream goes past the
+// gzip wrapper (which would hold its events back), everything else through
+// it.
+type streamHandler struct {
+	compressed http.Handler
+	plain      http.Handler
+	hub        *eventHub
+}
+
+func (h *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == eventsPath {
+		h.plain.ServeHTTP(w, r)
+		return
+	}
+	h.compressed.ServeHTTP(w, r)
+}
+
+// CloseStreams ends every open event stream.
+func (h *streamHandler) CloseStreams() { h.hub.close() }

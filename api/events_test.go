@@ -1,0 +1,319 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	neturl "net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/pgtest"
+)
+
+// sseEvent is one event of a Server-Sent Events stream.
+type sseEvent struct {
+	ID, Type, Data string
+}
+
+// sseStream reads the events of /api/events.
+type sseStream struct {
+	resp   *http.Response
+	events chan sseEvent
+}
+
+// openEvents opens the event stream of srv (with a query, e.g. "?after=7"),
+// with header pairs (e.g. Last-Event-ID), and reads its events in the
+// background until the test ends.
+func openEvents(t *testing.T, srv, query string, header ...string) *sseStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv+"/api/events"+query, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Accept-Encoding", "gzip")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/events: status %d", resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+		t.Fatalf("the stream is compressed (%s): its events would wait in the compressor", ce)
+	}
+	s := &sseStream{resp: resp, events: make(chan sseEvent, 100)}
+	go func() {
+		defer close(s.events)
+		sc := bufio.NewScanner(resp.Body)
+		var e sseEvent
+		var data []string
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" {
+				if len(data) > 0 {
+					e.Data = strings.Join(data, "\n")
+					if e.Type == "" {
+						e.Type = "message"
+					}
+					s.events <- e
+				}
+				e, data = sseEvent{ID: e.ID}, nil
+				continue
+			}
+			field, value, _ := strings.Cut(line, ":")
+			value = strings.TrimPrefix(value, " ")
+			switch field {
+			case "id":
+				e.ID = value
+			case "event":
+				e.Type = value
+			case "data":
+				data = append(data, value)
+			}
+		}
+	}()
+	return s
+}
+
+// changeEvent is the data of a "change" event.
+type changeEvent struct {
+	Seq        int64          `json:"seq"`
+	Layer      string         `json:"layer"`
+	ID         int64          `json:"id"`
+	Op         string         `json:"op"`
+	Version    int            `json:"version"`
+	Bbox       []float64      `json:"bbox"`
+	Properties map[string]any `json:"properties"`
+}
+
+// next returns the next event of type typ within d, or fails.
+func (s *sseStream) next(t *testing.T, typ string, d time.Duration) (sseEvent, changeEvent) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case e, ok := <-s.events:
+			if !ok {
+				t.Fatalf("the stream ended while waiting for a %q event", typ)
+			}
+			if e.Type != typ {
+				continue
+			}
+			var c changeEvent
+			if typ == "change" {
+				if err := json.Unmarshal([]byte(e.Data), &c); err != nil {
+					t.Fatalf("event data %s: %v", e.Data, err)
+				}
+			}
+			return e, c
+		case <-timer.C:
+			t.Fatalf("no %q event within %v", typ, d)
+		}
+	}
+}
+
+// TestEvents_byRole: a camera going offline in the database arrives as an
+// event on a commander's stream with the camera's new status, and never on
+// the public's, which gets a station's change.
+func TestEvents_byRole(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	commander := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
+	public := serve(t, url, api.Config{AnonymousRole: onemap.RolePublic})
+	cs := openEvents(t, commander.URL, "")
+	ps := openEvents(t, public.URL, "")
+
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var camera, station int64
+	if err := conn.QueryRow(t.Context(), `SELECT id FROM cameras WHERE status = 'online' ORDER BY id LIMIT 1`).Scan(&camera); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(t.Context(), `SELECT id FROM stations ORDER BY id LIMIT 1`).Scan(&station); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `UPDATE cameras SET status = 'offline' WHERE id = $1`, camera); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `UPDATE stations SET name = name || '（新）' WHERE id = $1`, station); err != nil {
+		t.Fatal(err)
+	}
+
+	e, c := cs.next(t, "change", 5*time.Second)
+	if c.Layer != "cameras" || c.ID != camera || c.Op != "update" || c.Properties["status"] != "offline" {
+		t.Fatalf("commander's first event %s, want camera %d going offline", e.Data, camera)
+	}
+	if e.ID != strconv.FormatInt(c.Seq, 10) || c.Seq <= 0 || c.Version < 2 || len(c.Bbox) != 4 {
+		t.Errorf("event id %q, data %s: want id = seq, a version and a bbox", e.ID, e.Data)
+	}
+	if _, ok := c.Properties["device_code"]; !ok {
+		t.Errorf("commander's camera event lacks device_code: %s", e.Data)
+	}
+	if _, c2 := cs.next(t, "change", 5*time.Second); c2.Layer != "stations" || c2.ID != station {
+		t.Errorf("commander's second event is %s %d, want station %d", c2.Layer, c2.ID, station)
+	}
+
+	// The public's first change event is the station's: the camera's was
+	// never sent, and the station's carries only public fields.
+	e, c = ps.next(t, "change", 5*time.Second)
+	if c.Layer != "stations" || c.ID != station || !strings.HasSuffix(c.Properties["name"].(string), "（新）") {
+		t.Fatalf("public's first event %s, want station %d", e.Data, station)
+	}
+	l, _ := onemap.NewCatalog().Layer("stations")
+	for name := range c.Properties {
+		if onemap.DefaultPolicy().Field(onemap.RolePublic, &l, name) != onemap.FieldAllow {
+			t.Errorf("public's station event carries field %q", name)
+		}
+	}
+}
+
+// TestEvents_resume: a stream opened with Last-Event-ID gets the changes
+// after it again; one too old for the server's history gets a reset; a bad
+// one is refused.
+func TestEvents_resume(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
+	first := openEvents(t, srv.URL, "")
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var ids []int64
+	rows, err := conn.Query(t.Context(), `UPDATE risk_points SET level = 'red'
+		WHERE id IN (SELECT id FROM risk_points ORDER BY id LIMIT 2) RETURNING id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if rows.Err() != nil || len(ids) != 2 {
+		t.Fatalf("updated %v: %v", ids, rows.Err())
+	}
+	e1, c1 := first.next(t, "change", 5*time.Second)
+	_, c2 := first.next(t, "change", 5*time.Second)
+	if c1.Layer != "risk_points" || c2.Layer != "risk_points" || c1.Seq >= c2.Seq {
+		t.Fatalf("events %+v, %+v: want two risk points in sequence order", c1, c2)
+	}
+
+	// Resuming after the first gives the second again, and nothing before.
+	again := openEvents(t, srv.URL, "", "Last-Event-ID", e1.ID)
+	if _, c := again.next(t, "change", 5*time.Second); c.Seq != c2.Seq || c.ID != c2.ID {
+		t.Errorf("resumed after %s: got seq %d (feature %d), want %d (feature %d)", e1.ID, c.Seq, c.ID, c2.Seq, c2.ID)
+	}
+	// So does ?after= (an EventSource cannot set headers on its first
+	// request).
+	query := openEvents(t, srv.URL, "?after="+e1.ID)
+	if _, c := query.next(t, "change", 5*time.Second); c.Seq != c2.Seq {
+		t.Errorf("?after=%s: got seq %d, want %d", e1.ID, c.Seq, c2.Seq)
+	}
+
+	// Sequence number 1 is older than anything this server has seen.
+	old := openEvents(t, srv.URL, "", "Last-Event-ID", "1")
+	old.next(t, "reset", 5*time.Second)
+
+	if resp, body := get(t, srv.URL+"/api/events", "Last-Event-ID", "abc"); resp.StatusCode != 400 || !strings.Contains(string(body), "Last-Event-ID") {
+		t.Errorf("Last-Event-ID abc: status %d %s, want 400", resp.StatusCode, body)
+	}
+}
+
+// TestEvents_timeout: the request timeout does not end a stream.
+func TestEvents_timeout(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, RequestTimeout: 200 * time.Millisecond})
+	s := openEvents(t, srv.URL, "")
+	time.Sleep(600 * time.Millisecond)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000000' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, c := s.next(t, "change", 5*time.Second); c.Layer != "stations" {
+		t.Errorf("got %+v, want the station's change", c)
+	}
+}
+
+// TestEvents_viewerScope: a signed-in viewer bound to a township gets the
+// changes of risk points in its township and not of those elsewhere.
+func TestEvents_viewerScope(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, api.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
+	}()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var township, inside, outside int64
+	err = conn.QueryRow(t.Context(), `
+		WITH RECURSIVE town AS (SELECT id FROM grids WHERE level = 'township' ORDER BY id LIMIT 1),
+		under AS (SELECT id FROM town UNION ALL SELECT g.id FROM grids g JOIN under u ON g.parent_id = u.id)
+		SELECT (SELECT id FROM town),
+			(SELECT min(id) FROM risk_points WHERE grid_id IN (SELECT id FROM under)),
+			(SELECT min(id) FROM risk_points WHERE grid_id NOT IN (SELECT id FROM under))`).Scan(&township, &inside, &outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addAccount(t, db, "viewer1", onemap.RoleViewer, township)
+	b := newBrowser(t, srv.URL)
+	if resp, body := b.signIn("viewer1", "password-viewer1"); resp.StatusCode != 200 {
+		t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+	}
+	u, _ := neturl.Parse(srv.URL)
+	var cookies []string
+	for _, c := range b.c.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	s := openEvents(t, srv.URL, "", "Cookie", strings.Join(cookies, "; "))
+	for _, id := range []int64{outside, inside} {
+		if _, err := conn.Exec(t.Context(), `UPDATE risk_points SET name = name || '·' WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, c := s.next(t, "change", 5*time.Second)
+	if c.Layer != "risk_points" || c.ID != inside {
+		t.Fatalf("viewer of township %d got %s first; want risk point %d (not %d, outside)", township, e.Data, inside, outside)
+	}
+}

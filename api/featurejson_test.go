@@ -1,0 +1,84 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
+)
+
+// TestPointFeature holds the direct JSON writer of point features to the
+// bytes of the reference path (a geojson.Feature of the projected
+// properties through encoding/json), for every point layer and role, over
+// values chosen to trip an encoder: escapes, HTML, invalid UTF-8, line
+// separators, tiny and huge numbers, nulls, lists.
+func TestPointFeature(t *testing.T) {
+	s := &Server{policy: onemap.DefaultPolicy(), catalog: onemap.NewCatalog()}
+	rng := rand.New(rand.NewPCG(1, 2))
+	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "line\nbreak\ttab\u0001", "\u2028\u2029", "bad \xff utf8", "emoji 🚒",
+		"13812341234", "张三", "0878-8711111", "\ufffd"}
+	nums := []float64{0, -0.0, 1, -1.5, 1e-7, 1.5e-300, 1e21, 123456789.123456789, 0.1, 25.530201, 102.40631}
+	value := func(f onemap.Field) any {
+		if rng.IntN(6) == 0 {
+			return nil
+		}
+		switch f.Type {
+		case onemap.FieldInteger:
+			return rng.Int64N(1<<40) - 1<<39
+		case onemap.FieldNumber:
+			return nums[rng.IntN(len(nums))]
+		case onemap.FieldBoolean:
+			return rng.IntN(2) == 0
+		case onemap.FieldStrings:
+			n := rng.IntN(4)
+			out := make([]string, n)
+			for i := range out {
+				out[i] = strs[rng.IntN(len(strs))]
+			}
+			return out
+		}
+		return strs[rng.IntN(len(strs))]
+	}
+	n := 0
+	for _, l := range s.catalog.Layers() {
+		if l.Geometry != onemap.GeometryPoint {
+			continue
+		}
+		for i := 0; i < 300; i++ {
+			vals := make([]any, len(l.Fields))
+			for j, f := range l.Fields {
+				vals[j] = value(f)
+			}
+			pt := orb.Point{100 + nums[rng.IntN(len(nums))], nums[rng.IntN(len(nums))]}
+			rec, err := onemap.NewRecord(int64(i+1), 3, pt, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := rng.Float64() * 50000
+			for _, role := range onemap.Roles() {
+				for _, withDistance := range []bool{false, true} {
+					want, err := json.Marshal(s.recordJSON(role, &l, inmem.Hit{Record: rec, Distance: d}, withDistance))
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := json.Marshal(pointFeature{plan: s.projection(role, &l, withDistance), rec: rec, distance: d})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if string(got) != string(want) {
+						t.Fatalf("%s as %s (distance %v):\n got %s\nwant %s", l.ID, role, withDistance, got, want)
+					}
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no point layer")
+	}
+	t.Log(fmt.Sprintf("%d features: same bytes", n))
+}

@@ -1,0 +1,1054 @@
+package api
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/crs"
+	"github.com/onemapgis/onemap/geofile"
+	"github.com/onemapgis/onemap/postgis"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+// gridStore is what the grid editor's handlers ask of the database.
+type gridStore interface {
+	FindGrid(ctx context.Context, id int64) (*postgis.Grid, error)
+	GridChildren(ctx context.Context, parent int64) ([]*postgis.Grid, error)
+	CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip postgis.GridClip) (*postgis.GridCheck, error)
+	CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string) (*postgis.Grid, error)
+	UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string) (*postgis.Grid, error)
+	DeleteGrid(ctx context.Context, id int64, based int, actor, reason string) error
+	SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string) ([]*postgis.Grid, error)
+	MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string) (*postgis.Grid, error)
+	GridCoverageOf(ctx context.Context, id int64) (*postgis.GridCoverage, error)
+	GridHistory(ctx context.Context, id int64) ([]postgis.GridVersion, error)
+	GridVersionAt(ctx context.Context, id int64, v int) (*postgis.GridVersion, error)
+	RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string) (*postgis.Grid, error)
+	ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string) ([]*postgis.Grid, error)
+	GridTree(ctx context.Context, root int64) ([]*postgis.Grid, error)
+}
+
+// Codes of the grid editor's answers that have an HTTP status of their
+// own: a write without If-Match (428).
+const errPreconditionRequired = "precondition_required"
+
+// maxGridBody bounds a grid write's body.
+const maxGridBody = 16 << 20
+
+// gridAPI serves /api/grids: the grid editor.
+type gridAPI struct {
+	s     *Server
+	store gridStore
+}
+
+// addGridRoutes adds the grid editor's routes.
+func (s *Server) addGridRoutes(r *gin.Engine) {
+	gs, _ := s.store.(gridStore)
+	h := &gridAPI{s: s, store: gs}
+	g := r.Group("/api/grids", h.needStore)
+	g.GET("", h.list)
+	g.POST("", h.create)
+	g.POST("/validate", h.validate)
+	g.POST("/merge", h.merge)
+	g.POST("/import", h.importFile)
+	g.GET("/export", h.export)
+	g.GET("/:id", h.get)
+	g.PUT("/:id", h.update)
+	g.PATCH("/:id", h.update)
+	g.DELETE("/:id", h.delete)
+	g.POST("/:id/split", h.split)
+	g.GET("/:id/coverage", h.coverage)
+	g.GET("/:id/history", h.history)
+	g.GET("/:id/history/:version", h.version)
+	g.POST("/:id/restore/:version", h.restore)
+}
+
+func (h *gridAPI) needStore(c *gin.Context) {
+	if h.store == nil {
+		writeError(c, h.s.log, onemap.Errorf(onemap.EUNAVAILABLE, "grid editing needs the database"))
+		return
+	}
+	c.Next()
+}
+
+// canEdit reports whether the caller may edit grids: planners (the policy's
+// LayerEdit) and admins.
+func (h *gridAPI) canEdit(c *gin.Context) error {
+	r := roleOf(c)
+	if r == onemap.RoleAdmin || h.s.policy.Rule(r, onemap.LayerGrids).Access >= onemap.LayerEdit {
+		return nil
+	}
+	return onemap.Errorf(onemap.EFORBIDDEN, "role %s may not edit grids (planners and admins may)", r)
+}
+
+// canRead returns the grids layer and the caller's rule when the caller may
+// read every grid; a role that sees only some levels (the public) or only
+// a part of the county (a viewer) gets ENOTFOUND for the editor's views,
+// which show whole families, their history and exports.
+func (h *gridAPI) canRead(c *gin.Context) (onemap.Layer, onemap.LayerRule, error) {
+	l, rule, err := h.s.readableLayer(c, onemap.LayerGrids)
+	if err == nil && (rule.Levels != nil || roleOf(c) == onemap.RoleViewer) {
+		err = onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path)
+	}
+	return l, rule, err
+}
+
+// gridJSON is a grid as a GeoJSON Feature: its fields as the caller may see
+// them, with version and area_m2.
+func (h *gridAPI) gridJSON(c *gin.Context, g *postgis.Grid) *geojson.Feature {
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	f := *g.Feature
+	f.Properties = h.s.policy.Project(roleOf(c), &l, g.Properties)
+	f.Properties["version"] = g.Version
+	f.Properties["area_m2"] = g.AreaM2
+	return geofile.ToGeoJSON(&f)
+}
+
+func etag(version int) string { return strconv.Quote(strconv.Itoa(version)) }
+
+// ifMatch reads the version a write was based on from If-Match: "7",
+// W/"7", "v7" or 7.
+func ifMatch(c *gin.Context) (int, error) {
+	v := strings.TrimSpace(c.GetHeader("If-Match"))
+	if v == "" || v == "*" {
+		return 0, &onemap.Error{Code: errPreconditionRequired,
+			Message: "If-Match is required: send the ETag of the version the edit is based on (GET /api/grids/{id})"}
+	}
+	s := strings.TrimPrefix(v, "W/")
+	s = strings.TrimPrefix(strings.TrimSuffix(strings.TrimPrefix(s, `"`), `"`), "v")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, onemap.Errorf(onemap.EINVALID, "If-Match %q is not the ETag of a grid version", v)
+	}
+	return n, nil
+}
+
+// fail answers err: a stale write 412 with the current grid, a write that
+// breaks the rules 422 with its problems, a missing If-Match 428; any
+// other error as writeError does.
+func (h *gridAPI) fail(c *gin.Context, err error) {
+	var (
+		stale    *postgis.GridStaleError
+		problems *postgis.GridProblemsError
+	)
+	switch {
+	case errors.As(err, &stale):
+		c.Header("ETag", etag(stale.Current.Version))
+		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT,
+			"based_on": stale.Based, "current": h.gridJSON(c, stale.Current)})
+	case errors.As(err, &problems):
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.EINVALID,
+			"problems": problems.Problems})
+	case onemap.ErrorCode(err) == errPreconditionRequired:
+		c.AbortWithStatusJSON(http.StatusPreconditionRequired, gin.H{"error": onemap.ErrorMessage(err), "code": errPreconditionRequired})
+	default:
+		writeError(c, h.s.log, err)
+	}
+}
+
+func gridID(c *gin.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, onemap.Errorf(onemap.EINVALID, "grid id %q is not a positive integer", c.Param("id"))
+	}
+	return id, nil
+}
+
+// readBody decodes the JSON body into v; an empty body leaves v as it is
+// when optional.
+func readBody(c *gin.Context, v any, optional bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxGridBody))
+	if err != nil {
+		return onemap.Errorf(onemap.EINVALID, "body: %v (at most %d MiB)", err, maxGridBody>>20)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		if optional {
+			return nil
+		}
+		return onemap.Errorf(onemap.EINVALID, "body: a JSON object is required")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return onemap.Errorf(onemap.EINVALID, "body: JSON syntax error at byte %d: %v", se.Offset, err)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return onemap.Errorf(onemap.EINVALID, "body: %q should be a %s, not a %s", te.Field, te.Type, te.Value)
+		}
+		return onemap.Errorf(onemap.EINVALID, "body: %v", err)
+	}
+	return nil
+}
+
+// numbers turns json.Number values into float64, as the layer's
+// normalisation takes them.
+func numbers(props map[string]any) map[string]any {
+	for k, v := range props {
+		if n, ok := v.(json.Number); ok {
+			f, err := n.Float64()
+			if err != nil {
+				props[k] = n.String()
+			} else {
+				props[k] = f
+			}
+		}
+	}
+	return props
+}
+
+// gridBody is the body of a grid write: a GeoJSON Feature with two foreign
+// members, clip (what to cut the geometry to; default ["parent"]) and
+// reason (why, for the history).
+type gridBody struct {
+	Type       string          `json:"type"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties map[string]any  `json:"properties"`
+	Clip       *[]string       `json:"clip"`
+	Reason     string          `json:"reason"`
+	ID         any             `json:"id"`
+}
+
+func (b *gridBody) clip() (postgis.GridClip, error) {
+	if b.Clip == nil {
+		return postgis.GridClip{Parent: true}, nil
+	}
+	var out postgis.GridClip
+	for _, v := range *b.Clip {
+		switch v {
+		case "parent":
+			out.Parent = true
+		case "siblings":
+			out.Siblings = true
+		default:
+			return out, onemap.Errorf(onemap.EINVALID, "clip: %q is not parent or siblings", v)
+		}
+	}
+	return out, nil
+}
+
+func (b *gridBody) geometry(required bool) (orb.Geometry, error) {
+	if len(b.Geometry) == 0 || string(b.Geometry) == "null" {
+		if required {
+			return nil, onemap.Errorf(onemap.EINVALID, "geometry: a Polygon or MultiPolygon is required")
+		}
+		return nil, nil
+	}
+	g, err := geojson.UnmarshalGeometry(b.Geometry)
+	if err != nil {
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry: %v", err)
+	}
+	switch g.Geometry().(type) {
+	case orb.Polygon, orb.MultiPolygon:
+		return g.Geometry(), nil
+	}
+	return nil, onemap.Errorf(onemap.EINVALID, "geometry: a %s is no grid; want a Polygon or MultiPolygon", g.Type)
+}
+
+// decode reads a grid write, dropping the fields the server keeps.
+func (h *gridAPI) decode(c *gin.Context, geomRequired bool) (*gridBody, orb.Geometry, postgis.GridClip, error) {
+	var b gridBody
+	if err := readBody(c, &b, false); err != nil {
+		return nil, nil, postgis.GridClip{}, err
+	}
+	if b.Type != "" && b.Type != "Feature" {
+		return nil, nil, postgis.GridClip{}, onemap.Errorf(onemap.EINVALID, "type: want Feature, not %q", b.Type)
+	}
+	numbers(b.Properties)
+	for _, k := range []string{"area_m2", "id"} {
+		delete(b.Properties, k)
+	}
+	g, err := b.geometry(geomRequired)
+	if err != nil {
+		return nil, nil, postgis.GridClip{}, err
+	}
+	clip, err := b.clip()
+	return &b, g, clip, err
+}
+
+// unmasked drops from props the values a role that sees a field masked
+// sends back unchanged (the mask of the stored value), so that an admin's
+// form never overwrites a phone number with 138****1234.
+func (h *gridAPI) unmasked(c *gin.Context, cur *postgis.Grid, props map[string]any) {
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	for k, v := range props {
+		if h.s.policy.Field(roleOf(c), &l, k) != onemap.FieldMask {
+			continue
+		}
+		if s, ok := cur.Properties[k].(string); ok && v == onemap.Mask(s) {
+			delete(props, k)
+		}
+	}
+}
+
+func reasonOr(reason, dflt string) string {
+	if r := strings.TrimSpace(reason); r != "" {
+		return r
+	}
+	return dflt
+}
+
+// list answers the children of ?parent= (default: the top grids) as a
+// FeatureCollection, each with version and area.
+func (h *gridAPI) list(c *gin.Context) {
+	if _, _, err := h.canRead(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "parent"); err != nil {
+		h.fail(c, err)
+		return
+	}
+	parent, err := parseInt("parent", q.Get("parent"), 0, 0, 1<<62)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	gs, err := h.store.GridChildren(c.Request.Context(), parent)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	fc := featureCollection{Type: "FeatureCollection", Features: []any{}}
+	for _, g := range gs {
+		fc.Features = append(fc.Features, h.gridJSON(c, g))
+	}
+	fc.Returned = len(fc.Features)
+	c.Render(http.StatusOK, geojsonRender{v: fc})
+}
+
+// get answers one grid with its version as ETag.
+func (h *gridAPI) get(c *gin.Context) {
+	if _, _, err := h.canRead(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	g, err := h.store.FindGrid(c.Request.Context(), id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(g.Version))
+	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, g)})
+}
+
+// create inserts a grid: 201 with Location and ETag.
+func (h *gridAPI) create(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	b, g, clip, err := h.decode(c, true)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out, err := h.store.CreateGrid(c.Request.Context(), postgis.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
+		actorOf(c), reasonOr(b.Reason, "create"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.s.audit(c, "grid.create", fmt.Sprintf("grids/%d", out.ID), map[string]any{"version": out.Version, "reason": b.Reason})
+	c.Header("Location", fmt.Sprintf("/api/grids/%d", out.ID))
+	c.Header("ETag", etag(out.Version))
+	c.Render(http.StatusCreated, geojsonRender{v: h.gridJSON(c, out)})
+}
+
+// update writes an edit (PUT: geometry required; PATCH: what is given)
+// based on the version in If-Match.
+func (h *gridAPI) update(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	based, err := ifMatch(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	b, g, clip, err := h.decode(c, c.Request.Method == http.MethodPut)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(b.Properties) > 0 {
+		l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+		for _, f := range l.Fields {
+			if h.s.policy.Field(roleOf(c), &l, f.Name) == onemap.FieldMask {
+				cur, err := h.store.FindGrid(c.Request.Context(), id)
+				if err != nil {
+					h.fail(c, err)
+					return
+				}
+				h.unmasked(c, cur, b.Properties)
+				break
+			}
+		}
+	}
+	out, err := h.store.UpdateGrid(c.Request.Context(), id, based, postgis.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
+		actorOf(c), reasonOr(b.Reason, "update"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.s.audit(c, "grid.update", fmt.Sprintf("grids/%d", id), map[string]any{"version": out.Version, "based_on": based,
+		"geometry": g != nil, "reason": b.Reason})
+	c.Header("ETag", etag(out.Version))
+	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
+}
+
+// delete deletes a grid at the version in If-Match: 204.
+func (h *gridAPI) delete(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	based, err := ifMatch(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if err := readBody(c, &b, true); err != nil {
+		h.fail(c, err)
+		return
+	}
+	reason := reasonOr(b.Reason, reasonOr(c.Query("reason"), "delete"))
+	if err := h.store.DeleteGrid(c.Request.Context(), id, based, actorOf(c), reason); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.s.audit(c, "grid.delete", fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "reason": reason})
+	c.Status(http.StatusNoContent)
+}
+
+// validate is a dry run: {"geometry", "properties": {"level", "parent_id"},
+// "id" (the grid edited, if any), "clip"} → the geometry as it would be
+// saved, its area and its problems. Nothing is written.
+func (h *gridAPI) validate(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	b, g, clip, err := h.decode(c, true)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var self int64
+	switch v := b.ID.(type) {
+	case nil:
+	case json.Number:
+		if self, err = v.Int64(); err != nil || self < 0 {
+			h.fail(c, onemap.Errorf(onemap.EINVALID, "id: %v is not a grid id", v))
+			return
+		}
+	default:
+		h.fail(c, onemap.Errorf(onemap.EINVALID, "id: %v is not a grid id", v))
+		return
+	}
+	level, _ := b.Properties["level"].(string)
+	var parent *int64
+	if p, ok := b.Properties["parent_id"].(float64); ok {
+		n := int64(p)
+		parent = &n
+	}
+	if self != 0 && (level == "" || parent == nil) {
+		cur, err := h.store.FindGrid(c.Request.Context(), self)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		if level == "" {
+			level, _ = cur.Properties["level"].(string)
+		}
+		if p, ok := cur.Properties["parent_id"].(float64); ok && parent == nil {
+			n := int64(p)
+			parent = &n
+		}
+	}
+	chk, err := h.store.CheckGrid(c.Request.Context(), self, g, level, parent, clip)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := gin.H{"ok": len(chk.Problems) == 0, "problems": chk.Problems, "area_m2": chk.AreaM2}
+	if chk.Problems == nil {
+		out["problems"] = []postgis.GridProblem{}
+	}
+	if chk.Geometry != nil {
+		out["geometry"] = geojson.NewGeometry(chk.Geometry)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// split cuts a grid along {"line": GeoJSON LineString, "pieces": [{"name",
+// "code"}], "reason"} at the version in If-Match; answers the pieces, the
+// grid's own first.
+func (h *gridAPI) split(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	based, err := ifMatch(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var b struct {
+		Line   json.RawMessage `json:"line"`
+		Pieces []struct {
+			Name string `json:"name"`
+			Code string `json:"code"`
+		} `json:"pieces"`
+		Reason string `json:"reason"`
+	}
+	if err := readBody(c, &b, false); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(b.Line) == 0 {
+		h.fail(c, onemap.Errorf(onemap.EINVALID, "line: a GeoJSON LineString is required"))
+		return
+	}
+	lg, err := geojson.UnmarshalGeometry(b.Line)
+	if err != nil {
+		h.fail(c, onemap.Errorf(onemap.EINVALID, "line: %v", err))
+		return
+	}
+	line, ok := lg.Geometry().(orb.LineString)
+	if !ok {
+		h.fail(c, onemap.Errorf(onemap.EINVALID, "line: a %s; want a LineString", lg.Type))
+		return
+	}
+	pieces := make([]postgis.GridPiece, len(b.Pieces))
+	for i, p := range b.Pieces {
+		pieces[i] = postgis.GridPiece{Name: p.Name, Code: p.Code}
+	}
+	gs, err := h.store.SplitGrid(c.Request.Context(), id, based, line, pieces, actorOf(c), reasonOr(b.Reason, "split"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	fc := featureCollection{Type: "FeatureCollection", Features: []any{}}
+	ids := []int64{}
+	for _, g := range gs {
+		fc.Features = append(fc.Features, h.gridJSON(c, g))
+		ids = append(ids, g.ID)
+	}
+	fc.Returned = len(fc.Features)
+	h.s.audit(c, "grid.split", fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "pieces": ids, "reason": b.Reason})
+	c.Render(http.StatusOK, geojsonRender{v: fc})
+}
+
+// merge merges {"ids": [...], "versions": [...], "name", "reason"} into the
+// first id; answers the merged grid.
+func (h *gridAPI) merge(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	var b struct {
+		IDs      []int64 `json:"ids"`
+		Versions []int   `json:"versions"`
+		Name     string  `json:"name"`
+		Reason   string  `json:"reason"`
+	}
+	if err := readBody(c, &b, false); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(b.Versions) == 0 {
+		h.fail(c, &onemap.Error{Code: errPreconditionRequired, Message: "versions is required: the version each grid was at when the merge was drawn"})
+		return
+	}
+	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOr(b.Reason, "merge"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.s.audit(c, "grid.merge", fmt.Sprintf("grids/%d", out.ID), map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason})
+	c.Header("ETag", etag(out.Version))
+	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
+}
+
+// coverage answers how the children of a grid cover it.
+func (h *gridAPI) coverage(c *gin.Context) {
+	if _, _, err := h.canRead(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	cov, err := h.store.GridCoverageOf(c.Request.Context(), id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, cov)
+}
+
+type gridVersionJSON struct {
+	Version    int            `json:"version"`
+	Op         string         `json:"op"`
+	ChangedAt  time.Time      `json:"changed_at"`
+	ChangedBy  string         `json:"changed_by"`
+	Reason     string         `json:"reason"`
+	AreaM2     float64        `json:"area_m2"`
+	Properties map[string]any `json:"properties"`
+	Geometry   any            `json:"geometry,omitempty"`
+}
+
+func (h *gridAPI) versionJSON(c *gin.Context, v *postgis.GridVersion) gridVersionJSON {
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	out := gridVersionJSON{Version: v.Version, Op: v.Op, ChangedAt: v.ChangedAt, ChangedBy: v.ChangedBy, Reason: v.Reason,
+		AreaM2: v.AreaM2, Properties: h.s.policy.Project(roleOf(c), &l, v.Properties)}
+	if v.Geometry != nil {
+		out.Geometry = geojson.NewGeometry(v.Geometry)
+	}
+	return out
+}
+
+// history lists every version of a grid, newest first: who, when, why.
+func (h *gridAPI) history(c *gin.Context) {
+	if _, _, err := h.canRead(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	vs, err := h.store.GridHistory(c.Request.Context(), id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := make([]gridVersionJSON, len(vs))
+	for i := range vs {
+		out[i] = h.versionJSON(c, &vs[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"id": id, "versions": out})
+}
+
+func versionParam(c *gin.Context) (int, error) {
+	v, err := strconv.Atoi(c.Param("version"))
+	if err != nil || v < 1 {
+		return 0, onemap.Errorf(onemap.EINVALID, "version %q is not a positive integer", c.Param("version"))
+	}
+	return v, nil
+}
+
+// version answers one version of a grid with its geometry.
+func (h *gridAPI) version(c *gin.Context) {
+	if _, _, err := h.canRead(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v, err := versionParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	gv, err := h.store.GridVersionAt(c.Request.Context(), id, v)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, h.versionJSON(c, gv))
+}
+
+// restore writes an old version as a new one, based on the version in
+// If-Match.
+func (h *gridAPI) restore(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := gridID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v, err := versionParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	based, err := ifMatch(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if err := readBody(c, &b, true); err != nil {
+		h.fail(c, err)
+		return
+	}
+	reason := reasonOr(b.Reason, fmt.Sprintf("restore version %d", v))
+	out, err := h.store.RestoreGrid(c.Request.Context(), id, v, based, actorOf(c), reason)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.s.audit(c, "grid.restore", fmt.Sprintf("grids/%d", id), map[string]any{"restored": v, "version": out.Version, "reason": reason})
+	c.Header("ETag", etag(out.Version))
+	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
+}
+
+// maxGridFile bounds an imported file.
+const maxGridFile = 64 << 20
+
+// importFile imports grids from a file in one transaction: the body is the
+// file itself (or a multipart form with the file as "file"); ?format=
+// (geojson, shapefile, kml; default: told from the name and the bytes),
+// ?crs= (EPSG:4326, EPSG:4490, EPSG:4543, EPSG:4522, GCJ-02, BD-09;
+// default: what the file states, else WGS-84), ?encoding= (UTF-8 or GBK, for
+// a Shapefile), ?clip= (parent, siblings; default parent), ?reason=,
+// ?filename=. Fields are matched by name, Chinese or English title, or a
+// Shapefile's 10-character cut of the name; a parent is named by parent_id
+// or parent_code (of a stored grid or one earlier in the file). Answers 201
+// with a report per feature, or the first bad feature and why (nothing is
+// written).
+func (h *gridAPI) importFile(c *gin.Context) {
+	if err := h.canEdit(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "format", "crs", "encoding", "clip", "reason", "filename"); err != nil {
+		h.fail(c, err)
+		return
+	}
+	data, name, err := readGridUpload(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v := q.Get("filename"); v != "" {
+		name = v
+	}
+	var format geofile.Format
+	if v := q.Get("format"); v != "" {
+		format, err = geofile.ParseFormat(v)
+	} else {
+		format, err = geofile.DetectFormat(name, data[:min(len(data), 512)])
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if format == geofile.CSV {
+		h.fail(c, onemap.Errorf(onemap.EINVALID, "format: CSV holds points; grids come as GeoJSON, a zipped Shapefile or KML"))
+		return
+	}
+	opt := geofile.ReadOptions{Encoding: q.Get("encoding")}
+	if v := q.Get("crs"); v != "" {
+		if opt.CRS, err = crs.Parse(v); err != nil {
+			h.fail(c, onemap.Errorf(onemap.EINVALID, "crs: %v", err))
+			return
+		}
+	}
+	clip := postgis.GridClip{Parent: true}
+	if v, ok := q["clip"]; ok {
+		list := []string{}
+		for _, s := range v {
+			for _, p := range strings.Split(s, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					list = append(list, p)
+				}
+			}
+		}
+		b := gridBody{Clip: &list}
+		if clip, err = b.clip(); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	recs, err := geofile.Read(format, data, opt)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(recs) == 0 {
+		h.fail(c, onemap.Errorf(onemap.EINVALID, "the file holds no features"))
+		return
+	}
+	rows, ignored, err := h.importRows(recs)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	reason := reasonOr(q.Get("reason"), "import "+name)
+	gs, err := h.store.ImportGrids(c.Request.Context(), rows, clip, actorOf(c), reason)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	type reportJSON struct {
+		Where  string  `json:"where"`
+		ID     int64   `json:"id"`
+		Code   any     `json:"code"`
+		Name   any     `json:"name"`
+		Level  any     `json:"level"`
+		AreaM2 float64 `json:"area_m2"`
+	}
+	report := make([]reportJSON, len(gs))
+	for i, g := range gs {
+		report[i] = reportJSON{Where: rows[i].Where, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
+			Level: g.Properties["level"], AreaM2: g.AreaM2}
+	}
+	h.s.audit(c, "grid.import", "grids", map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
+		"count": len(gs), "reason": reason})
+	c.JSON(http.StatusCreated, gin.H{"imported": len(gs), "format": format, "features": report, "ignored_fields": ignored})
+}
+
+// readGridUpload returns the uploaded file and its name: the body, or the
+// "file" part of a multipart form.
+func readGridUpload(c *gin.Context) ([]byte, string, error) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxGridFile+1<<20)
+	if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
+		fh, err := c.FormFile("file")
+		if err != nil {
+			return nil, "", onemap.Errorf(onemap.EINVALID, "file: a multipart form with the file as \"file\" is required (%v)", err)
+		}
+		if fh.Size > maxGridFile {
+			return nil, "", onemap.Errorf(onemap.EINVALID, "file: larger than %d MiB", maxGridFile>>20)
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, "", onemap.Errorf(onemap.EINVALID, "file: %v", err)
+		}
+		defer f.Close()
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return nil, "", onemap.Errorf(onemap.EINVALID, "file: %v", err)
+		}
+		return data, fh.Filename, nil
+	}
+	data, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return nil, "", onemap.Errorf(onemap.EINVALID, "body: %v (at most %d MiB)", err, maxGridFile>>20)
+	}
+	if len(data) == 0 {
+		return nil, "", onemap.Errorf(onemap.EINVALID, "body: the file is empty")
+	}
+	return data, "upload", nil
+}
+
+// gridLevelRank orders grid levels from the county down; unknown last.
+func gridLevelRank(v any) int {
+	switch v {
+	case "county":
+		return 0
+	case "township":
+		return 1
+	case "village":
+		return 2
+	case "group":
+		return 3
+	}
+	return 4
+}
+
+// importRows maps the records' properties to grid fields and orders them
+// parents first. It returns the names of the properties no field takes.
+func (h *gridAPI) importRows(recs []geofile.Record) ([]postgis.GridImport, []string, error) {
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	fields := map[string]onemap.Field{}
+	for _, f := range l.Fields {
+		if f.ReadOnly {
+			continue
+		}
+		for _, k := range []string{f.Name, f.Title, f.TitleEN, f.Name[:min(len(f.Name), 10)]} {
+			fields[strings.ToLower(k)] = f
+		}
+	}
+	parentKeys := map[string]bool{"parent_code": true, "parent_cod": true, "上级编码": true, "parent code": true}
+	skip := map[string]bool{"id": true, "area_m2": true, "fid": true}
+	ignored := map[string]bool{}
+	rows := make([]postgis.GridImport, 0, len(recs))
+	for _, r := range recs {
+		row := postgis.GridImport{Where: r.Where, Geometry: r.Geometry, Properties: map[string]any{}}
+		for k, v := range r.Properties {
+			key := strings.ToLower(strings.TrimSpace(k))
+			if parentKeys[key] {
+				row.ParentCode = strings.TrimSpace(gridText(v))
+				continue
+			}
+			f, ok := fields[key]
+			if !ok {
+				if !skip[key] {
+					ignored[k] = true
+				}
+				continue
+			}
+			cv, err := gridCoerce(f, v)
+			if err != nil {
+				return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: field %q: %v", r.Where, k, err)
+			}
+			if cv != nil {
+				row.Properties[f.Name] = cv
+			}
+		}
+		rows = append(rows, row)
+	}
+	slices.SortStableFunc(rows, func(a, b postgis.GridImport) int {
+		return cmp.Compare(gridLevelRank(a.Properties["level"]), gridLevelRank(b.Properties["level"]))
+	})
+	out := make([]string, 0, len(ignored))
+	for k := range ignored {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return rows, out, nil
+}
+
+func gridText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		if v == float64(int64(v)) {
+			return strconv.FormatInt(int64(v), 10)
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// gridCoerce turns a file's value into the field's type: numbers read as text
+// (a DBF's codes) and text read as numbers; an empty value is none.
+func gridCoerce(f onemap.Field, v any) (any, error) {
+	s := strings.TrimSpace(gridText(v))
+	if v == nil || s == "" {
+		return nil, nil
+	}
+	switch f.Type {
+	case onemap.FieldString:
+		return s, nil
+	case onemap.FieldInteger:
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil || n != float64(int64(n)) {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		return n, nil
+	case onemap.FieldBoolean:
+		switch strings.ToLower(s) {
+		case "true", "1", "t", "y", "yes", "是":
+			return true, nil
+		case "false", "0", "f", "n", "no", "否":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not true or false", s)
+	}
+	return v, nil
+}
+
+// export writes grid ?parent= and every grid below it (default: all) as
+// ?format= geojson (default), shapefile (zipped) or kml, in WGS-84, with the
+// fields the caller may read, version, area_m2 and parent_code.
+func (h *gridAPI) export(c *gin.Context) {
+	if _, _, err := h.canRead(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "format", "parent"); err != nil {
+		h.fail(c, err)
+		return
+	}
+	format := geofile.GeoJSON
+	if v := q.Get("format"); v != "" {
+		var err error
+		if format, err = geofile.ParseFormat(v); err != nil || format == geofile.CSV {
+			h.fail(c, onemap.Errorf(onemap.EINVALID, "format: %q; use geojson, shapefile or kml", v))
+			return
+		}
+	}
+	parent, err := parseInt("parent", q.Get("parent"), 0, 0, 1<<62)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	gs, err := h.store.GridTree(c.Request.Context(), parent)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	fs := make([]*onemap.Feature, len(gs))
+	for i, g := range gs {
+		f := *g.Feature
+		f.Properties = h.s.policy.Project(roleOf(c), &l, g.Properties)
+		f.Properties["area_m2"] = g.AreaM2
+		if pc, ok := g.Properties["parent_code"]; ok {
+			f.Properties["parent_code"] = pc
+		}
+		fs[i] = &f
+	}
+	var buf bytes.Buffer
+	if err := geofile.Write(format, &buf, fs); err != nil {
+		h.fail(c, err)
+		return
+	}
+	name := "grids"
+	if parent != 0 {
+		name = fmt.Sprintf("grids-%d", parent)
+	}
+	h.s.audit(c, "export", "grids", map[string]any{"format": string(format), "parent": parent, "count": len(fs)})
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, name, format.Extension()))
+	c.Data(http.StatusOK, format.ContentType(), buf.Bytes())
+}

@@ -1,0 +1,513 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/crs"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+)
+
+// do sends a request with a body and headers (name, value, …).
+func do(t *testing.T, method, url, body string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+type gridFeature struct {
+	ID         int64            `json:"id"`
+	Geometry   geojson.Geometry `json:"geometry"`
+	Properties map[string]any   `json:"properties"`
+}
+
+type gridProblemJSON struct {
+	Kind     string           `json:"kind"`
+	With     int64            `json:"with"`
+	AreaM2   float64          `json:"area_m2"`
+	Geometry geojson.Geometry `json:"geometry"`
+}
+
+type gridErrorJSON struct {
+	Error    string            `json:"error"`
+	Code     string            `json:"code"`
+	Current  *gridFeature      `json:"current"`
+	Problems []gridProblemJSON `json:"problems"`
+}
+
+// gridNeighbours returns two adjacent group grids of one village, through
+// the API: a village with several groups, and two of its groups that meet.
+func gridNeighbours(t *testing.T, base string) (a, b gridFeature, village int64, inA orb.Point) {
+	t.Helper()
+	// Another copy of the same demo county: the ids agree.
+	conn, err := pgx.Connect(context.Background(), pgtest.DemoURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	err = conn.QueryRow(context.Background(), `SELECT a.id, b.id, a.parent_id,
+		ST_X(ST_PointOnSurface(a.geom)), ST_Y(ST_PointOnSurface(a.geom)) FROM grids a JOIN grids b
+		ON a.parent_id = b.parent_id AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
+		WHERE a.level = 'group' AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 0.005
+		  AND (SELECT count(*) FROM grids c WHERE c.parent_id = a.parent_id) >= 4
+		ORDER BY a.id LIMIT 1`).Scan(&a.ID, &b.ID, &village, &inA[0], &inA[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return getGrid(t, base, a.ID), getGrid(t, base, b.ID), village, inA
+}
+
+func getGrid(t *testing.T, base string, id int64) gridFeature {
+	t.Helper()
+	resp, body := get(t, fmt.Sprintf("%s/api/grids/%d", base, id))
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == "" {
+		t.Fatalf("GET grid %d = %d (ETag %q) %s", id, resp.StatusCode, resp.Header.Get("ETag"), body)
+	}
+	return decode[gridFeature](t, body)
+}
+
+func version(f gridFeature) int { return int(f.Properties["version"].(float64)) }
+
+func tag(v int) string { return fmt.Sprintf(`"%d"`, v) }
+
+func featureBody(g orb.Geometry, props map[string]any, extra string) string {
+	b, _ := json.Marshal(geojson.NewGeometry(g))
+	p, _ := json.Marshal(props)
+	return fmt.Sprintf(`{"type":"Feature","geometry":%s,"properties":%s%s}`, b, p, extra)
+}
+
+func TestGridAPI_versions(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, _, _, _ := gridNeighbours(t, srv.URL)
+	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
+	if a.Properties["area_m2"].(float64) <= 0 || version(a) != 1 {
+		t.Fatalf("grid: %v", a.Properties)
+	}
+	// Without If-Match: 428.
+	resp, body := do(t, "PATCH", u, `{"properties":{"name":"甲"}}`)
+	if e := decode[gridErrorJSON](t, body); resp.StatusCode != 428 || e.Code != "precondition_required" {
+		t.Errorf("PATCH without If-Match = %d %s", resp.StatusCode, body)
+	}
+	// Based on the current version: 200 and the next ETag.
+	resp, body = do(t, "PATCH", u, `{"properties":{"name":"甲","population":321},"reason":"改名"}`, "If-Match", tag(1))
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") != tag(2) {
+		t.Fatalf("PATCH = %d %s (ETag %s)", resp.StatusCode, body, resp.Header.Get("ETag"))
+	}
+	if got := decode[gridFeature](t, body); got.Properties["name"] != "甲" || got.Properties["population"] != 321.0 {
+		t.Errorf("after PATCH: %v", got.Properties)
+	}
+	// Based on version 1 again: 412 with the current grid.
+	resp, body = do(t, "PATCH", u, `{"properties":{"name":"乙"}}`, "If-Match", `W/"1"`)
+	e := decode[gridErrorJSON](t, body)
+	if resp.StatusCode != 412 || e.Current == nil || version(*e.Current) != 2 || e.Current.Properties["name"] != "甲" {
+		t.Errorf("stale PATCH = %d %s", resp.StatusCode, body)
+	}
+	// History: who, when, why; an old version; restore.
+	resp, body = get(t, u+"/history")
+	h := decode[struct {
+		Versions []struct {
+			Version   int    `json:"version"`
+			ChangedBy string `json:"changed_by"`
+			Reason    string `json:"reason"`
+		} `json:"versions"`
+	}](t, body)
+	if resp.StatusCode != 200 || len(h.Versions) != 2 || h.Versions[0].Reason != "改名" || h.Versions[0].ChangedBy == "" {
+		t.Errorf("history = %d %s", resp.StatusCode, body)
+	}
+	resp, body = get(t, u+"/history/1")
+	if v := decode[gridFeature](t, body); resp.StatusCode != 200 || v.Geometry.Coordinates == nil || v.Properties["name"] != a.Properties["name"] {
+		t.Errorf("version 1 = %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "POST", u+"/restore/1", "", "If-Match", tag(2))
+	if got := decode[gridFeature](t, body); resp.StatusCode != 200 || version(got) != 3 || got.Properties["name"] != a.Properties["name"] {
+		t.Errorf("restore = %d %.300s", resp.StatusCode, body)
+	}
+	// Bad input says what and where.
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"PATCH", u, `{"properties":{"colour":"red"}}`, 400, `unknown field "colour"`},
+		{"PATCH", u, `{"properties":{"households":"many"}}`, 400, `households`},
+		{"PATCH", u, `{"geometry":{"type":"Point","coordinates":[102,25]}}`, 400, `want a Polygon`},
+		{"PATCH", u, `{"geometry":`, 400, `body`},
+		{"PUT", u, `{"properties":{}}`, 400, `geometry`},
+		{"POST", u + "/split", `{"line":{"type":"LineString","coordinates":[[0,0],[0,0.1]]}}`, 400, `does not cut`},
+		{"PATCH", srv.URL + "/api/grids/abc", `{}`, 400, `grid id`},
+		{"PATCH", srv.URL + "/api/grids/999999", `{}`, 404, `not found`},
+	} {
+		resp, body := do(t, tc.method, tc.path, tc.body, "If-Match", tag(3))
+		if e := decode[gridErrorJSON](t, body); resp.StatusCode != tc.status || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("%s %s %s = %d %s; want %d with %q", tc.method, tc.path, tc.body, resp.StatusCode, body, tc.status, tc.want)
+		}
+	}
+}
+
+func TestGridAPI_forbidden(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	a, _, _, _ := gridNeighbours(t, srv.URL)
+	resp, body := do(t, "PATCH", fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID), `{"properties":{"name":"甲"}}`, "If-Match", tag(1))
+	if e := decode[gridErrorJSON](t, body); resp.StatusCode != 403 || e.Code != onemap.EFORBIDDEN {
+		t.Errorf("commander PATCH = %d %s, want 403", resp.StatusCode, body)
+	}
+}
+
+func TestGridAPI_refused(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, b, _, _ := gridNeighbours(t, srv.URL)
+	// a's geometry, grown over b by a polygon around b's first vertices.
+	ring := b.Geometry.Geometry().(orb.MultiPolygon)[0][0]
+	grown := orb.MultiPolygon(append(orb.MultiPolygon{}, a.Geometry.Geometry().(orb.MultiPolygon)...))
+	c := ring.Bound().Center()
+	grown = append(grown, orb.Polygon{{{c[0] - 0.0005, c[1] - 0.0005}, {c[0] + 0.0005, c[1] - 0.0005}, {c[0] + 0.0005, c[1] + 0.0005}, {c[0] - 0.0005, c[1] + 0.0005}, {c[0] - 0.0005, c[1] - 0.0005}}})
+	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
+	resp, body := do(t, "PUT", u, featureBody(grown, map[string]any{}, `,"clip":["parent"]`), "If-Match", tag(1))
+	e := decode[gridErrorJSON](t, body)
+	if resp.StatusCode != 422 || len(e.Problems) == 0 {
+		t.Fatalf("overlapping PUT = %d %s, want 422 with problems", resp.StatusCode, body)
+	}
+	var found bool
+	for _, p := range e.Problems {
+		if p.Kind == "overlap" && p.With == b.ID && p.AreaM2 > 1000 && p.Geometry.Coordinates != nil {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("problems %+v: want the overlap with %d drawn", e.Problems, b.ID)
+	}
+	// The dry run says the same without writing, and with the siblings
+	// clipped says it is fine.
+	resp, body = do(t, "POST", srv.URL+"/api/grids/validate", featureBody(grown, map[string]any{}, fmt.Sprintf(`,"id":%d`, a.ID)))
+	v := decode[struct {
+		OK       bool              `json:"ok"`
+		Problems []gridProblemJSON `json:"problems"`
+	}](t, body)
+	if resp.StatusCode != 200 || v.OK || len(v.Problems) == 0 {
+		t.Errorf("validate = %d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "POST", srv.URL+"/api/grids/validate", featureBody(grown, map[string]any{}, fmt.Sprintf(`,"id":%d,"clip":["parent","siblings"]`, a.ID)))
+	if v := decode[struct {
+		OK bool `json:"ok"`
+	}](t, body); resp.StatusCode != 200 || !v.OK {
+		t.Errorf("validate with siblings clipped = %d %s", resp.StatusCode, body)
+	}
+	if got := getGrid(t, srv.URL, a.ID); version(got) != 1 {
+		t.Errorf("a refused save or a dry run wrote version %d", version(got))
+	}
+}
+
+func TestGridAPI_splitMerge(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, _, village, _ := gridNeighbours(t, srv.URL)
+	area := a.Properties["area_m2"].(float64)
+	bd := a.Geometry.Geometry().Bound()
+	c := bd.Center()
+	line := fmt.Sprintf(`{"line":{"type":"LineString","coordinates":[[%f,%f],[%f,%f]]},"reason":"分割"}`, bd.Min[0]-0.01, c[1], bd.Max[0]+0.01, c[1]+0.0002)
+	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
+	resp, body := do(t, "POST", u+"/split", line)
+	if resp.StatusCode != 428 {
+		t.Errorf("split without If-Match = %d", resp.StatusCode)
+	}
+	resp, body = do(t, "POST", u+"/split", line, "If-Match", tag(1))
+	if resp.StatusCode != 200 {
+		t.Fatalf("split = %d %s", resp.StatusCode, body)
+	}
+	pieces := decode[struct {
+		Features []gridFeature `json:"features"`
+	}](t, body).Features
+	if len(pieces) < 2 {
+		t.Fatalf("split gave %d pieces", len(pieces))
+	}
+	ids, versions := []int64{}, []int{}
+	for _, p := range pieces {
+		ids, versions = append(ids, p.ID), append(versions, version(p))
+	}
+	resp, body = get(t, fmt.Sprintf("%s/api/grids/%d/coverage", srv.URL, village))
+	cov := decode[struct {
+		Gaps     []any `json:"gaps"`
+		Overlaps []any `json:"overlaps"`
+		Outside  []any `json:"outside"`
+		Children int   `json:"children"`
+	}](t, body)
+	if resp.StatusCode != 200 || len(cov.Gaps)+len(cov.Overlaps)+len(cov.Outside) > 0 || cov.Children < 5 {
+		t.Errorf("coverage after split = %d %s", resp.StatusCode, body)
+	}
+	mb, _ := json.Marshal(map[string]any{"ids": ids})
+	if resp, _ := do(t, "POST", srv.URL+"/api/grids/merge", string(mb)); resp.StatusCode != 428 {
+		t.Errorf("merge without versions = %d", resp.StatusCode)
+	}
+	mb, _ = json.Marshal(map[string]any{"ids": ids, "versions": versions, "reason": "合并"})
+	resp, body = do(t, "POST", srv.URL+"/api/grids/merge", string(mb))
+	if resp.StatusCode != 200 {
+		t.Fatalf("merge = %d %s", resp.StatusCode, body)
+	}
+	m := decode[gridFeature](t, body)
+	if got := m.Properties["area_m2"].(float64); m.ID != a.ID || math.Abs(got-area)/area > 1e-4 {
+		t.Errorf("merged grid %d has %f m², want grid %d with %f m² within 0.01%%", m.ID, got, a.ID, area)
+	}
+	if resp, _ := get(t, fmt.Sprintf("%s/api/grids/%d", srv.URL, ids[1])); resp.StatusCode != 404 {
+		t.Errorf("merged-away grid = %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestGridAPI_concurrent: N editors of the same grid and of neighbouring
+// grids at once lose no update and leave no invalid or overlapping grid.
+func TestGridAPI_concurrent(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, _, village, _ := gridNeighbours(t, srv.URL)
+	const n = 10
+	var wg sync.WaitGroup
+	status := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			resp, _ := do(t, "PATCH", fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID), fmt.Sprintf(`{"properties":{"population":%d}}`, i), "If-Match", tag(1))
+			status[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, s := range status {
+		if s == 200 {
+			won++
+		} else if s != 412 {
+			t.Errorf("status %d, want 200 or 412", s)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d editors of version 1 won, want 1: %v", won, n, status)
+	}
+
+	// Every group of the village grows by ~30 m at once, half of them
+	// without clipping against their siblings: saves that would overlap
+	// are refused, the others all land.
+	_, body := get(t, fmt.Sprintf("%s/api/grids?parent=%d", srv.URL, village))
+	kids := decode[struct {
+		Features []gridFeature `json:"features"`
+	}](t, body).Features
+	status = make([]int, len(kids))
+	for i, k := range kids {
+		wg.Go(func() {
+			g := scale(k.Geometry.Geometry().(orb.MultiPolygon), 1.05)
+			clip := `,"clip":["parent","siblings"]`
+			if i%2 == 1 {
+				clip = `,"clip":["parent"]`
+			}
+			resp, _ := do(t, "PUT", fmt.Sprintf("%s/api/grids/%d", srv.URL, k.ID), featureBody(g, map[string]any{}, clip), "If-Match", tag(version(k)))
+			status[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	t.Logf("concurrent reshapes of %d neighbours: statuses %v", len(kids), status)
+	for i, k := range kids {
+		after := getGrid(t, srv.URL, k.ID)
+		switch status[i] {
+		case 200:
+			if version(after) != version(k)+1 {
+				t.Errorf("grid %d saved but is at version %d", k.ID, version(after))
+			}
+		case 422:
+			if version(after) != version(k) {
+				t.Errorf("grid %d refused but is at version %d", k.ID, version(after))
+			}
+		default:
+			t.Errorf("grid %d: status %d", k.ID, status[i])
+		}
+	}
+	_, body = get(t, fmt.Sprintf("%s/api/grids/%d/coverage", srv.URL, village))
+	cov := decode[struct {
+		Overlaps []any `json:"overlaps"`
+		Outside  []any `json:"outside"`
+	}](t, body)
+	if len(cov.Overlaps)+len(cov.Outside) > 0 {
+		t.Errorf("after concurrent edits: %s", body)
+	}
+}
+
+// scale scales a geometry about its bound's centre.
+func scale(mp orb.MultiPolygon, f float64) orb.MultiPolygon {
+	c := mp.Bound().Center()
+	out := orb.MultiPolygon{}
+	for _, p := range mp {
+		np := orb.Polygon{}
+		for _, r := range p {
+			nr := orb.Ring{}
+			for _, q := range r {
+				nr = append(nr, orb.Point{c[0] + (q[0]-c[0])*f, c[1] + (q[1]-c[1])*f})
+			}
+			np = append(np, nr)
+		}
+		out = append(out, np)
+	}
+	return out
+}
+
+// TestGridAPI_replicas: an edit through one server shows in the tiles and
+// query answers of another server on the same database within a second.
+func TestGridAPI_replicas(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	cfg := api.Config{AnonymousRole: onemap.RolePlanner, TileCacheControl: "no-store", TileCacheBytes: 64 << 20}
+	one, two := serve(t, url, cfg), serve(t, url, cfg)
+	a, _, _, p := gridNeighbours(t, one.URL)
+	tile := maptile.At(orb.Point(p), 14)
+	tileURL := fmt.Sprintf("%s/tiles/grids/%d/%d/%d.mvt", two.URL, tile.Z, tile.X, tile.Y)
+	get(t, tileURL) // warm the cache of the other server
+
+	resp, body := do(t, "PATCH", fmt.Sprintf("%s/api/grids/%d", one.URL, a.ID), `{"properties":{"name":"新网格名"}}`, "If-Match", tag(1))
+	if resp.StatusCode != 200 {
+		t.Fatalf("PATCH = %d %s", resp.StatusCode, body)
+	}
+	start := time.Now()
+	var inTile, inLocate bool
+	for time.Since(start) < time.Second && !(inTile && inLocate) {
+		if !inTile {
+			_, body := get(t, tileURL)
+			if ls, err := mvt.Unmarshal(body); err == nil {
+				for _, l := range ls {
+					for _, f := range l.Features {
+						if f.Properties["name"] == "新网格名" {
+							inTile = true
+						}
+					}
+				}
+			}
+		}
+		if !inLocate {
+			_, body := get(t, fmt.Sprintf("%s/api/locate?lon=%f&lat=%f", two.URL, p[0], p[1]))
+			inLocate = strings.Contains(string(body), "新网格名")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !inTile || !inLocate {
+		t.Errorf("after 1 s the other server shows the edit in tiles: %v, in /api/locate: %v", inTile, inLocate)
+	}
+	t.Logf("the other server showed the edit after %v", time.Since(start))
+}
+
+// TestGridAPI_importExport: a grid exported as GeoJSON, a zipped Shapefile
+// and KML (and as GCJ-02 coordinates) imports again in its place; a batch
+// with one bad feature is refused whole, naming it.
+func TestGridAPI_importExport(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, b, village, _ := gridNeighbours(t, srv.URL)
+	area := a.Properties["area_m2"].(float64)
+	files := map[string][]byte{}
+	for _, format := range []string{"geojson", "shapefile", "kml"} {
+		resp, body := get(t, fmt.Sprintf("%s/api/grids/export?format=%s&parent=%d", srv.URL, format, a.ID))
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("export %s = %d %s", format, resp.StatusCode, body)
+		}
+		files[format] = body
+	}
+	resp, body := get(t, fmt.Sprintf("%s/api/grids/export?parent=%d", srv.URL, village))
+	if n := len(decode[struct {
+		Features []any `json:"features"`
+	}](t, body).Features); resp.StatusCode != 200 || n < 5 {
+		t.Errorf("export of the village = %d with %d features", resp.StatusCode, n)
+	}
+	// A GCJ-02 copy of the GeoJSON, as a map app would give it.
+	gcj, err := geojson.UnmarshalFeatureCollection(files["geojson"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range gcj.Features {
+		f.Geometry = orb.Clone(f.Geometry)
+		shift(f.Geometry, crs.GCJ02FromWGS84)
+	}
+	files["gcj"], _ = json.Marshal(gcj)
+
+	del := func() {
+		t.Helper()
+		g := getGrid(t, srv.URL, a.ID)
+		if resp, body := do(t, "DELETE", fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID), "", "If-Match", tag(version(g))); resp.StatusCode != 204 {
+			t.Fatalf("delete = %d %s", resp.StatusCode, body)
+		}
+	}
+	del()
+	for _, tc := range []struct{ file, query string }{
+		{"geojson", "format=geojson"},
+		{"shapefile", "filename=grid.zip"},
+		{"kml", "format=kml"},
+		{"gcj", "format=geojson&crs=GCJ-02&clip=parent,siblings"},
+	} {
+		resp, body := do(t, "POST", srv.URL+"/api/grids/import?"+tc.query, string(files[tc.file]))
+		if resp.StatusCode != 201 {
+			t.Fatalf("import %s = %d %s", tc.file, resp.StatusCode, body)
+		}
+		rep := decode[struct {
+			Imported int `json:"imported"`
+			Features []struct {
+				ID     int64   `json:"id"`
+				Code   string  `json:"code"`
+				AreaM2 float64 `json:"area_m2"`
+			} `json:"features"`
+		}](t, body)
+		if rep.Imported != 1 || rep.Features[0].Code != a.Properties["code"] || math.Abs(rep.Features[0].AreaM2-area)/area > 1e-3 {
+			t.Errorf("import %s: %s; want the grid back with %f m²", tc.file, body, area)
+		}
+		a.ID = rep.Features[0].ID
+		del()
+	}
+	// Two features, the second over its neighbour: nothing is written.
+	fc, _ := geojson.UnmarshalFeatureCollection(files["geojson"])
+	bad := geojson.NewFeature(b.Geometry.Geometry())
+	bad.Properties = geojson.Properties{"name": "重叠", "code": a.Properties["code"].(string)[:12] + "999", "parent_code": fc.Features[0].Properties["parent_code"]}
+	fc.Features[0].Properties["code"] = a.Properties["code"]
+	fc.Append(bad)
+	raw, _ := json.Marshal(fc)
+	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson", string(raw))
+	e := decode[gridErrorJSON](t, body)
+	if resp.StatusCode != 422 || !strings.Contains(e.Error, "feature 2") || len(e.Problems) == 0 {
+		t.Errorf("bad batch = %d %s; want 422 naming feature 2 with its problems", resp.StatusCode, body)
+	}
+	resp, body = get(t, fmt.Sprintf("%s/api/grids?parent=%d", srv.URL, village))
+	if strings.Contains(string(body), a.Properties["code"].(string)) {
+		t.Errorf("a refused import left grid %s behind", a.Properties["code"])
+	}
+}
+
+// shift moves every position of a polygonal geometry by f, in place.
+func shift(g orb.Geometry, f func(orb.Point) orb.Point) {
+	switch g := g.(type) {
+	case orb.Polygon:
+		for _, r := range g {
+			for i := range r {
+				r[i] = f(r[i])
+			}
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			shift(p, f)
+		}
+	}
+}

@@ -1,0 +1,491 @@
+package api_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
+	"github.com/onemapgis/onemap/public"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+)
+
+// TestAccessMatrix calls every route of the router as every role and checks
+// each answer against the access policy: no value of a field the role may
+// not see (or may see only masked) appears in any answer, no tile carries a
+// layer the role may not read, no route fails with a 5xx, and every route
+// that changes something refuses the roles that may not change it. A route
+// added to the router without a line in this test's tables fails the test,
+// so that no new output path escapes the check.
+func TestAccessMatrix(t *testing.T) {
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	catalog := onemap.NewCatalog()
+	policy := onemap.DefaultPolicy()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pub := public.New(db, log)
+	if err := pub.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h, invalidate := api.NewServer(api.Deps{Log: log, Store: db, Replica: replica,
+		Catalog: catalog, Policy: policy, Static: http.NotFoundHandler(), Accounts: db, Public: pub}, api.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
+	}()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+
+	snap := replica.Snapshot()
+	// A village grid for the viewer, and one sample feature of each layer.
+	var village *onemap.Record
+	gl, _ := catalog.Layer(onemap.LayerGrids)
+	snap.Ascend(onemap.LayerGrids, 0, func(r *onemap.Record) bool {
+		if v, _ := r.Value(gl.FieldIndex("level")).(string); v == "village" {
+			village = r
+			return false
+		}
+		return true
+	})
+	browsers := map[onemap.Role]*browser{onemap.RolePublic: newBrowser(t, srv.URL)}
+	for _, role := range onemap.Roles() {
+		if role == onemap.RolePublic {
+			continue
+		}
+		var grid int64
+		if role == onemap.RoleViewer {
+			grid = village.ID
+		}
+		addAccount(t, db, "m_"+string(role), role, grid)
+		b := newBrowser(t, srv.URL)
+		if resp, body := b.signIn("m_"+string(role), "password-m_"+string(role)); resp.StatusCode != 200 {
+			t.Fatalf("sign in as %s: %d %s", role, resp.StatusCode, body)
+		}
+		browsers[role] = b
+	}
+
+	sample := map[string]*onemap.Record{}
+	for _, l := range catalog.Layers() {
+		snap.Ascend(l.ID, 0, func(r *onemap.Record) bool { sample[l.ID] = r; return false })
+	}
+	cam := sample[onemap.LayerCameras].Geometry.(orb.Point)
+	hh := sample[onemap.LayerHouseholds]
+	tile14 := maptile.At(cam, 14)
+	tile10 := maptile.At(cam, 10)
+	point := fmt.Sprintf("lon=%f&lat=%f", cam[0], cam[1])
+	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
+
+	// reads lists, for each GET route, the requests that exercise it.
+	layerPaths := func(pattern string) []string {
+		var out []string
+		for _, l := range catalog.Layers() {
+			p := strings.Replace(pattern, ":layer", l.ID, 1)
+			p = strings.Replace(p, ":collectionId", l.ID, 1)
+			p = strings.Replace(p, ":featureId", fmt.Sprint(sample[l.ID].ID), 1)
+			p = strings.Replace(p, ":id", fmt.Sprint(sample[l.ID].ID), 1)
+			out = append(out, p)
+		}
+		return out
+	}
+	tilesets := []string{"all", "public"}
+	for _, l := range catalog.Layers() {
+		tilesets = append(tilesets, l.ID)
+	}
+	var tilePaths, tileJSONPaths, stylePaths []string
+	for _, ts := range tilesets {
+		for _, t := range []maptile.Tile{tile10, tile14, maptile.At(cam, 16)} {
+			tilePaths = append(tilePaths, fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", ts, t.Z, t.X, t.Y))
+		}
+		tileJSONPaths = append(tileJSONPaths, "/tiles/"+ts+".json")
+		stylePaths = append(stylePaths, "/styles/"+ts+".json")
+	}
+	reads := map[string][]string{
+		"/healthz": {"/healthz"}, "/readyz": {"/readyz"}, "/metrics": {"/metrics"},
+		"/api/region": {"/api/region"}, "/api/layers": {"/api/layers"},
+		"/api/layers/:layer":                   layerPaths("/api/layers/:layer"),
+		"/api/layers/:layer/features":          layerPaths("/api/layers/:layer/features?limit=300&" + bbox),
+		"/api/layers/:layer/features/:id":      layerPaths("/api/layers/:layer/features/:id"),
+		"/api/nearby":                          {"/api/nearby?k=50&" + point},
+		"/api/locate":                          {"/api/locate?" + point},
+		"/api/around":                          {"/api/around?radius=3000&" + point},
+		"/api/within":                          {"/api/within?limit=300&" + bbox, "/api/within?radius=2000&" + point},
+		"/api/search":                          {"/api/search?q=武定", "/api/search?q=" + firstString(hh, catalog, onemap.LayerHouseholds, "responsible_name"), "/api/search?q=5323", "/api/search?q=" + point[4:14] + "," + point[19:28]},
+		"/api/stats/grids":                     {"/api/stats/grids"},
+		"/api/stats/grids/:id":                 {fmt.Sprintf("/api/stats/grids/%d", village.ID)},
+		"/api/session":                         {"/api/session"},
+		"/api/accounts":                        {"/api/accounts"},
+		"/api/audit":                           {"/api/audit?limit=500", "/api/audit?format=csv&limit=500"},
+		"/api/audit/verify":                    {"/api/audit/verify"},
+		"/api/households/:id/details":          {fmt.Sprintf("/api/households/%d/details?purpose=矩阵测试", hh.ID)},
+		"/api/public/kinds":                    {"/api/public/kinds"},
+		"/api/public/places":                   {"/api/public/places"},
+		"/api/public/stations":                 {"/api/public/stations?" + point},
+		"/tiles/:tileset":                      tileJSONPaths,
+		"/tiles/:tileset/:z/:x/:y":             tilePaths,
+		"/styles/:tileset":                     stylePaths,
+		"/ogc":                                 {"/ogc"},
+		"/ogc/api":                             {"/ogc/api"},
+		"/ogc/conformance":                     {"/ogc/conformance"},
+		"/ogc/collections":                     {"/ogc/collections"},
+		"/ogc/collections/:collectionId":       layerPaths("/ogc/collections/:collectionId"),
+		"/ogc/collections/:collectionId/items": layerPaths("/ogc/collections/:collectionId/items?limit=300&" + bbox),
+		"/ogc/collections/:collectionId/items/:featureId": layerPaths("/ogc/collections/:collectionId/items/:featureId"),
+		"/api/events":                     nil, // a stream: TestAccessMatrix_events
+		"/api/grids":                      {fmt.Sprintf("/api/grids?parent=%d", village.ID), "/api/grids"},
+		"/api/grids/:id":                  {fmt.Sprintf("/api/grids/%d", village.ID)},
+		"/api/grids/:id/history":          {fmt.Sprintf("/api/grids/%d/history", village.ID)},
+		"/api/grids/:id/history/:version": {fmt.Sprintf("/api/grids/%d/history/1", village.ID)},
+		"/api/grids/:id/coverage":         {fmt.Sprintf("/api/grids/%d/coverage", village.ID)},
+		"/api/grids/export":               {fmt.Sprintf("/api/grids/export?parent=%d", village.ID), fmt.Sprintf("/api/grids/export?parent=%d&format=kml", village.ID)},
+	}
+	// writes lists, for each route that changes something, a request and
+	// the roles that may make it (they are not made as those roles here).
+	type write struct {
+		body    string
+		allowed []onemap.Role
+	}
+	area := fmt.Sprintf(`{"geometry":{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}}`,
+		cam[0]-0.02, cam[1]-0.02, cam[0]+0.02, cam[1]-0.02, cam[0], cam[1]+0.02, cam[0]-0.02, cam[1]-0.02)
+	editors := []onemap.Role{onemap.RolePlanner, onemap.RoleAdmin}
+	writes := map[string]write{
+		"POST /api/within":                     {body: area, allowed: onemap.Roles()}, // a read with a body
+		"POST /api/session":                    {body: `{"name":"x","password":"y"}`, allowed: onemap.Roles()},
+		"DELETE /api/session":                  {allowed: onemap.Roles()},
+		"POST /api/grids":                      {body: `{}`, allowed: editors},
+		"POST /api/grids/validate":             {body: `{}`, allowed: editors},
+		"POST /api/grids/merge":                {body: `{}`, allowed: editors},
+		"POST /api/grids/import":               {body: `{}`, allowed: editors},
+		"POST /api/grids/:id/split":            {body: `{}`, allowed: editors},
+		"POST /api/grids/:id/restore/:version": {body: `{}`, allowed: editors},
+		"PUT /api/grids/:id":                   {body: `{}`, allowed: editors},
+		"PATCH /api/grids/:id":                 {body: `{}`, allowed: editors},
+		"DELETE /api/grids/:id":                {body: `{}`, allowed: editors},
+	}
+
+	var allPaths []string
+	seqBefore := snap.Seq()
+	markers := sensitiveMarkers(t, db, catalog, policy, snap, village.ID)
+	for _, route := range api.RoutesForTest(h) {
+		key := route.Path
+		if route.Method != "GET" {
+			key = route.Method + " " + route.Path
+			w, ok := writes[key]
+			if !ok {
+				t.Errorf("route %s has no line in TestAccessMatrix's writes: add one", key)
+				continue
+			}
+			for role, b := range browsers {
+				if slices.Contains(w.allowed, role) {
+					if key == "POST /api/within" {
+						resp, body := b.do("POST", route.Path, w.body, "X-CSRF-Token", b.csrf)
+						checkAnswer(t, role, key, resp, body, markers[role])
+					}
+					continue
+				}
+				resp, body := b.do(route.Method, pathOf(route.Path, sample), w.body, "X-CSRF-Token", b.csrf)
+				if resp.StatusCode != 401 && resp.StatusCode != 403 {
+					t.Errorf("%s as %s = %d %.200s, want 401 or 403", key, role, resp.StatusCode, body)
+				}
+			}
+			continue
+		}
+		paths, ok := reads[key]
+		if !ok {
+			t.Errorf("route GET %s has no line in TestAccessMatrix's reads: add one", key)
+			continue
+		}
+		for _, p := range paths {
+			allPaths = append(allPaths, p)
+			for role, b := range browsers {
+				resp, body := b.do("GET", p, "", "Accept-Encoding", "identity")
+				m := markers[role]
+				if strings.Contains(p, "/public") {
+					m = markers[onemap.RolePublic] // the public set is the same for everyone
+				}
+				if strings.HasPrefix(p, "/api/audit") {
+					// The trail holds every edit before and after: it is
+					// the auditor's to read whole, and no one else's.
+					m = roleMarkers{}
+				}
+				checkAnswer(t, role, p, resp, body, m)
+			}
+		}
+	}
+	if t.Failed() {
+		return
+	}
+
+	// Injection attempts through every parameter of every read, as the
+	// commander (who may see most): each answer is a 4xx or an answer, never
+	// a 5xx, and nothing in the database changes.
+	payloads := []string{`' OR '1'='1`, `1; DROP TABLE grids; --`, `../../../../etc/passwd`, "\x00", `<script>alert(1)</script>`,
+		strings.Repeat("A", 5000), "-1", "1e309", "NaN", `{"$ne":null}`, "𝕏𝕐", "%27%20OR%201=1"}
+	cmd := browsers[onemap.RoleCommander]
+	tried := 0
+	for _, p := range allPaths {
+		u, _ := url.Parse(p)
+		segs := strings.Split(u.Path, "/")
+		var variants []string
+		for name := range u.Query() {
+			for _, bad := range payloads {
+				q := u.Query()
+				q.Set(name, bad)
+				variants = append(variants, u.Path+"?"+q.Encode())
+			}
+		}
+		for i := 2; i < len(segs); i++ {
+			for _, bad := range payloads[:4] {
+				mod := slices.Clone(segs)
+				mod[i] = url.PathEscape(bad)
+				variants = append(variants, strings.Join(mod, "/")+"?"+u.RawQuery)
+			}
+		}
+		for _, v := range variants {
+			tried++
+			resp, body := cmd.do("GET", v, "")
+			if resp.StatusCode >= 500 {
+				t.Errorf("GET %.200s = %d %.200s", v, resp.StatusCode, body)
+			}
+		}
+	}
+	// Headers: a forged session, a forged client address, junk tokens.
+	for _, h := range [][]string{
+		{"Cookie", "onemap_session=' OR '1'='1"}, {"Cookie", "onemap_session=" + strings.Repeat("x", 4000)},
+		{"X-Forwarded-For", "127.0.0.1' OR 1=1 --"}, {"X-CSRF-Token", "' OR 1=1"}, {"Accept-Encoding", "gzip;q=abc, ' OR 1"},
+		{"If-None-Match", `"' OR 1=1"`}, {"Last-Event-ID", "1 OR 1=1"},
+	} {
+		for _, p := range []string{"/api/session", "/api/layers", "/tiles/all/14/12852/6988.mvt", "/api/search?q=武定"} {
+			tried++
+			req, _ := http.NewRequest("GET", srv.URL+p, nil)
+			req.Header.Set(h[0], h[1])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				t.Errorf("GET %s with %s: %.40q = %d %.200s", p, h[0], h[1], resp.StatusCode, body)
+			}
+			if p == "/api/session" && !strings.Contains(string(body), `"role":"public"`) {
+				t.Errorf("GET /api/session with %s: %.40q signed someone in: %s", h[0], h[1], body)
+			}
+		}
+	}
+	changes, err := db.Changes(context.Background(), seqBefore, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) > 0 {
+		t.Errorf("%d injection attempts changed the database: %+v", tried, changes[0])
+	}
+	t.Logf("%d injection attempts: no 5xx, no change", tried)
+}
+
+// pathOf fills a route's parameters with sample ids.
+func pathOf(pattern string, sample map[string]*onemap.Record) string {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = fmt.Sprint(sample[onemap.LayerGrids].ID)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func firstString(r *onemap.Record, c *onemap.Catalog, layer, field string) string {
+	l, _ := c.Layer(layer)
+	v, _ := r.Value(l.FieldIndex(field)).(string)
+	return v
+}
+
+// roleMarkers is what must not appear in any answer to a role.
+type roleMarkers struct {
+	values []string        // values of fields the role may not see, or only masked
+	layers map[string]bool // layers the role may not read (as MVT layers)
+}
+
+// sensitiveMarkers collects, for every role, values from the replica that
+// the policy keeps from it: every value of a denied or masked field, and
+// every value of a feature of a layer (or level) it may not read — less any
+// value it may see elsewhere, since a shared word is not a leak.
+func sensitiveMarkers(t *testing.T, db *postgis.DB, c *onemap.Catalog, p *onemap.Policy, snap *inmem.Snapshot, viewerGrid int64) map[onemap.Role]roleMarkers {
+	out := map[onemap.Role]roleMarkers{}
+	// A viewer's part of the county: its grid and the grids below it.
+	gl, _ := c.Layer(onemap.LayerGrids)
+	parent := map[int64]int64{}
+	snap.Ascend(onemap.LayerGrids, 0, func(r *onemap.Record) bool {
+		if v, ok := r.Value(gl.FieldIndex("parent_id")).(int64); ok {
+			parent[r.ID] = v
+		}
+		return true
+	})
+	under := func(id int64) bool {
+		for ; id != 0; id = parent[id] {
+			if id == viewerGrid {
+				return true
+			}
+		}
+		return false
+	}
+	inPart := func(l *onemap.Layer, r *onemap.Record) bool {
+		if l.ID == onemap.LayerGrids {
+			return under(r.ID)
+		}
+		g, _ := r.Value(l.FieldIndex("grid_id")).(int64)
+		return under(g)
+	}
+	for _, role := range onemap.Roles() {
+		var hidden []string
+		var seen strings.Builder
+		// The region's own name and code are no one's secret.
+		if reg, err := db.FindRegion(context.Background()); err == nil {
+			seen.WriteString(reg.Name + "\x00" + reg.Code + "\x00")
+		}
+		m := roleMarkers{layers: map[string]bool{}}
+		for _, l := range c.Layers() {
+			rule := p.Rule(role, l.ID)
+			if rule.Access < onemap.LayerRead {
+				m.layers[l.ID] = true
+			}
+			perField := map[string]int{}
+			snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
+				visible := rule.Access >= onemap.LayerRead
+				if visible && rule.Levels != nil {
+					lv, _ := r.Value(l.FieldIndex("level")).(string)
+					visible = slices.Contains(rule.Levels, lv)
+				}
+				if role == onemap.RoleViewer {
+					visible = visible && inPart(&l, r)
+				}
+				for i, f := range l.Fields {
+					s := fmt.Sprint(r.Value(i))
+					if f.Class == onemap.ClassSystem || len(s) < 6 || s == "<nil>" {
+						continue
+					}
+					// Counts by kind, level and status are what a role that may
+					// count a layer sees of it.
+					counted := rule.Access == onemap.LayerCounts && (f.Name == "kind" || f.Name == "level" || f.Name == "status")
+					if counted || visible && p.Field(role, &l, f.Name) == onemap.FieldAllow {
+						seen.WriteString(s + "\x00")
+					} else if perField[f.Name] < 40 {
+						perField[f.Name]++
+						hidden = append(hidden, s)
+					}
+				}
+				return true
+			})
+		}
+		all := seen.String()
+		for _, v := range hidden {
+			if !strings.Contains(all, v) {
+				m.values = append(m.values, v)
+			}
+		}
+		if role != onemap.RoleCommander && len(m.values) == 0 {
+			t.Fatalf("no sensitive values for %s: the test would check nothing", role)
+		}
+		out[role] = m
+	}
+	return out
+}
+
+// checkAnswer fails the test if an answer to role leaks a marker or fails.
+func checkAnswer(t *testing.T, role onemap.Role, what string, resp *http.Response, body []byte, m roleMarkers) {
+	t.Helper()
+	if resp.StatusCode >= 500 {
+		t.Errorf("%s as %s = %d %.300s", what, role, resp.StatusCode, body)
+		return
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		body, _ = io.ReadAll(zr)
+	}
+	// An answer may echo the question (a search's q); that is no leak.
+	if u, err := url.Parse(what); err == nil {
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if len(v) >= 6 {
+					body = bytes.ReplaceAll(body, []byte(v), nil)
+				}
+			}
+		}
+	}
+	if strings.Contains(string(body), "rtsp://") {
+		t.Errorf("%s as %s: a camera stream address leaked", what, role)
+	}
+	for _, v := range m.values {
+		if bytes.Contains(body, []byte(v)) {
+			t.Errorf("%s as %s: the answer holds %q, which the policy keeps from %s", what, role, v, role)
+			return
+		}
+	}
+	if resp.Header.Get("Content-Type") == "application/vnd.mapbox-vector-tile" && len(body) > 0 {
+		layers, err := mvt.Unmarshal(body)
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+			return
+		}
+		for _, l := range layers {
+			if m.layers[l.Name] {
+				t.Errorf("%s as %s: the tile holds layer %s", what, role, l.Name)
+			}
+		}
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		var v any
+		if err := json.Unmarshal(body, &v); err == nil {
+			for l := range m.layers {
+				if hasKeyValue(v, "source-layer", l) || hasKeyValue(v, "id", l) && strings.Contains(what, "/tiles/") {
+					t.Errorf("%s as %s: the answer names layer %s", what, role, l)
+				}
+			}
+		}
+	}
+}
+
+// hasKeyValue reports whether a decoded JSON value holds key: value anywhere.
+func hasKeyValue(v any, key, value string) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == key && s == value {
+				return true
+			}
+			if hasKeyValue(x, key, value) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasKeyValue(x, key, value) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/internal/pgtest"
+)
+
+// scrape reads /metrics and returns each sample by its name and labels as
+// written ("onemap_tile_cache_hits_total", `onemap_replica_features{layer="grids"}`).
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, body := get(t, base+"/metrics")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics = %d %s: %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	samples := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("/metrics line %q: %v", line, err)
+		}
+		samples[line[:i]] = v
+	}
+	return samples
+}
+
+func TestMetrics(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	const tile = "/tiles/all/12/3212/1748.mvt"
+	for _, p := range []string{tile, tile, "/api/nearby?lon=102.4&lat=25.53", "/api/nearby?lon=x", "/no/such/path"} {
+		get(t, srv.URL+p)
+	}
+	brew, _ := http.NewRequest("BREW", srv.URL+"/healthz", nil)
+	if resp, err := http.DefaultClient.Do(brew); err == nil {
+		resp.Body.Close()
+	}
+	m := scrape(t, srv.URL)
+	for name, want := range map[string]float64{
+		`onemap_http_requests_total{code="200",method="GET",route="/tiles/:tileset/:z/:x/:y"}`:      2,
+		`onemap_http_requests_total{code="200",method="GET",route="/api/nearby"}`:                   1,
+		`onemap_http_requests_total{code="400",method="GET",route="/api/nearby"}`:                   1,
+		`onemap_http_requests_total{code="200",method="GET",route="other"}`:                         1, // the web client answers unknown paths
+		`onemap_http_request_duration_seconds_count{method="GET",route="/tiles/:tileset/:z/:x/:y"}`: 2,
+		`onemap_tile_cache_hits_total`:             1,
+		`onemap_tile_cache_misses_total`:           1,
+		`onemap_tile_cache_entries`:                1,
+		`onemap_replica_features{layer="cameras"}`: 15128,
+		`onemap_database_up`:                       1,
+		`onemap_replica_lag_changes`:               0,
+		`onemap_http_requests_in_flight`:           1, // the scrape itself
+	} {
+		if got, ok := m[name]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{`onemap_http_requests_total{code="405",method="other",route="other"}`, `onemap_tile_cache_bytes`, `onemap_replica_seq`, `onemap_database_seq`,
+		`onemap_db_pool_connections{state="max"}`, `onemap_db_pool_acquires_total{kind="all"}`, `go_goroutines`} {
+		if m[name] <= 0 {
+			t.Errorf("%s = %v, want more than 0", name, m[name])
+		}
+	}
+	if m[`onemap_replica_seq`] != m[`onemap_database_seq`] {
+		t.Errorf("replica seq %v, database seq %v: want equal before any change", m[`onemap_replica_seq`], m[`onemap_database_seq`])
+	}
+	if _, ok := m[`onemap_replica_last_apply_timestamp_seconds`]; ok {
+		t.Error("a last-apply time before the replica applied anything")
+	}
+	for name := range m {
+		if strings.Contains(name, "3212") || strings.Contains(name, "lon=") || strings.Contains(name, "/no/such") || strings.Contains(name, "BREW") {
+			t.Errorf("a sample names a request's own values: %s", name)
+		}
+	}
+
+	// A change: the replica applies it and the metrics say so.
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `DELETE FROM cameras WHERE id = (SELECT min(id) FROM cameras)`); err != nil {
+		t.Fatal(err)
+	}
+	seq := float64(pgtest.LatestSeq(t, url))
+	deadline := time.Now().Add(10 * time.Second)
+	for m = scrape(t, srv.URL); m[`onemap_replica_seq`] < seq; m = scrape(t, srv.URL) {
+		if time.Now().After(deadline) {
+			t.Fatalf("onemap_replica_seq = %v 10 s after the database reached %v", m[`onemap_replica_seq`], seq)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m[`onemap_replica_features{layer="cameras"}`] != 15127 || m[`onemap_replica_changes_applied_total`] != 1 ||
+		m[`onemap_replica_last_apply_timestamp_seconds`] < float64(time.Now().Add(-time.Minute).Unix()) ||
+		m[`onemap_replica_lag_changes`] != 0 || m[`onemap_database_seq`] != seq {
+		t.Errorf("after a delete: cameras %v, applied %v, last apply %v, lag %v, database seq %v (want 15127, 1, recent, 0, %v)",
+			m[`onemap_replica_features{layer="cameras"}`], m[`onemap_replica_changes_applied_total`],
+			m[`onemap_replica_last_apply_timestamp_seconds`], m[`onemap_replica_lag_changes`], m[`onemap_database_seq`], seq)
+	}
+}

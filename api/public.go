@@ -1,0 +1,239 @@
+package api
+
+import (
+	"bytes"
+	"math"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/klauspost/compress/gzip"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/public"
+	"github.com/onemapgis/onemap/ratelimit"
+)
+
+// publicIndex is what the public page's API reads: the public index, built
+// only from the database's public views (package public). Nothing else of
+// the server reaches these handlers; they do not look at the caller's role.
+type publicIndex interface {
+	AppendNearestJSON(dst []byte, q public.Query) ([]byte, error)
+	KindsJSON() ([]byte, string, error)
+	PlacesJSON() ([]byte, string, error)
+}
+
+// Limits and defaults of the public API.
+const (
+	publicDefaultLimit = 10
+	publicMaxClients   = 1 << 16 // clients the rate limiter remembers
+	publicCacheControl = "public, max-age=60"
+	placesCacheControl = "public, max-age=300"
+	publicQueueWait    = 2 * time.Second // the longest a public lookup waits for a slot
+)
+
+// addPublicRoutes lists the public page's API: anonymous, limited per
+// client, answered from memory.
+func (s *Server) addPublicRoutes(r *gin.Engine) {
+	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
+	g := r.Group("/api/public", s.publicLimit(limiter, s.cfg.TrustedProxies), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
+	g.GET("/stations", s.handlePublicStations(&sync.Pool{New: func() any { return new(publicBuffers) }}))
+	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
+	g.GET("/kinds", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.KindsJSON() }, placesCacheControl))
+}
+
+// publicLimit refuses a client that asks more often than the limiter allows
+// with 429 and Retry-After. The client is the direct peer unless that is a
+// trusted proxy (ratelimit.ClientAddr), so a forged X-Forwarded-For buys
+// nothing.
+func (s *Server) publicLimit(l *ratelimit.Limiter, proxies []netip.Prefix) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if l == nil {
+			c.Next()
+			return
+		}
+		addr, ok := ratelimit.ClientAddr(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"),
+			c.Request.Header.Get("X-Real-IP"), proxies)
+		if ok {
+			if allowed, wait := l.Allow(addr); !allowed {
+				secs := max(1, int(math.Ceil(wait.Seconds())))
+				c.Header("Retry-After", strconv.Itoa(secs))
+				writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY,
+					"too many requests from %s: at most %g a second (bursts of %d); try again in %d s",
+					addr, s.cfg.PublicRatePerSecond, max(1, s.cfg.PublicBurst), secs))
+				return
+			}
+		}
+		c.Next()
+	}
+}
+
+// publicSlots admits public requests at most maxRate a second in all (0:
+// unbounded) and lets at most n work at once; the others wait their turn, for
+// at most publicQueueWait, then get 503 with Retry-After. So a surge of
+// public lookups queues instead of taking the CPUs from the command centre's
+// requests, which do not pass here.
+func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
+	slots := make(chan struct{}, max(1, n))
+	var (
+		mu   sync.Mutex
+		next time.Time // when the next request may start
+	)
+	var every time.Duration
+	if maxRate > 0 {
+		every = time.Duration(float64(time.Second) / maxRate)
+	}
+	busy := func(c *gin.Context) {
+		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "too many public lookups at once; try again in a moment"))
+	}
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		start := time.Now()
+		if every > 0 {
+			// The request's turn on an evenly spaced schedule.
+			mu.Lock()
+			turn := next
+			if turn.Before(start) {
+				turn = start
+			}
+			if turn.Sub(start) > publicQueueWait {
+				mu.Unlock()
+				busy(c)
+				return
+			}
+			next = turn.Add(every)
+			mu.Unlock()
+			if wait := turn.Sub(start); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					c.Abort()
+					return
+				}
+			}
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			t := time.NewTimer(publicQueueWait)
+			select {
+			case slots <- struct{}{}:
+				t.Stop()
+			case <-t.C:
+				busy(c)
+				return
+			case <-ctx.Done():
+				t.Stop()
+				c.Abort()
+				return
+			}
+		}
+		defer func() { <-slots }()
+		c.Next()
+	}
+}
+
+// publicBuffers are the reusable buffers of one public answer.
+type publicBuffers struct {
+	json []byte
+	gz   bytes.Buffer
+	zw   *gzip.Writer
+}
+
+// handlePublicStations answers /api/public/stations?lon=&lat=&kind=&limit=&radius=:
+// the stations nearest a point (WGS-84), nearest first, each with its
+// distance in metres (geodesic, from the point rounded to about 10 m),
+// address, phone, opening hours, whether it is open now (China time; null
+// when the hours cannot be read) and services. kind is a comma list of kind
+// codes (see /api/public/kinds); limit 1–50 (default 10); radius in metres.
+func (s *Server) handlePublicStations(bufs *sync.Pool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.public == nil {
+			writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
+			return
+		}
+		q := c.Request.URL.Query()
+		if err := checkQuery(q, "lon", "lat", "kind", "limit", "radius"); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		p, err := parsePoint(q)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, public.MaxLimit)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		radius, err := parseRadius(q.Get("radius"), 0)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		var kinds []string
+		if v, ok := q["kind"]; ok {
+			kinds = splitList(strings.Join(v, ","))
+		}
+		pb := bufs.Get().(*publicBuffers)
+		defer bufs.Put(pb)
+		b, err := s.public.AppendNearestJSON(pb.json[:0], public.Query{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		pb.json = b
+		c.Header("Cache-Control", publicCacheControl)
+		c.Header("Vary", "Accept-Encoding")
+		// Gzipped here at the fastest level (the server's JSON wrapper
+		// passes an answer that is encoded already): a surge of lookups
+		// costs half the CPU it would at the default level.
+		if len(b) >= 1024 && acceptsGzip(c.GetHeader("Accept-Encoding")) {
+			if pb.zw == nil {
+				pb.zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
+			}
+			pb.gz.Reset()
+			pb.zw.Reset(&pb.gz)
+			pb.zw.Write(b)
+			pb.zw.Close()
+			c.Header("Content-Encoding", "gzip")
+			c.Data(http.StatusOK, "application/json; charset=utf-8", pb.gz.Bytes())
+			return
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	}
+}
+
+// handlePublicJSON answers with a document of the public index that does
+// not depend on the request (the places, the kinds), with its ETag.
+func (s *Server) handlePublicJSON(doc func(publicIndex) ([]byte, string, error), cacheControl string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.public == nil {
+			writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
+			return
+		}
+		for k := range c.Request.URL.Query() {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (this route takes none)", k))
+			return
+		}
+		b, etag, err := doc(s.public)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		c.Header("Cache-Control", cacheControl)
+		c.Header("ETag", etag)
+		if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+			c.Status(http.StatusNotModified)
+			return
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	}
+}

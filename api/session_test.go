@@ -1,0 +1,295 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/password"
+	"github.com/onemapgis/onemap/postgis"
+)
+
+// serveAccounts serves the demo county with sign-in, as `onemap serve`
+// does, and returns the database for the test to add accounts to.
+func serveAccounts(t *testing.T, cfg api.Config) (*httptest.Server, *postgis.DB) {
+	t.Helper()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
+	}()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return srv, db
+}
+
+// addAccount adds an account with password "password-"+name.
+func addAccount(t *testing.T, db *postgis.DB, name string, role onemap.Role, grid int64) {
+	t.Helper()
+	h, err := password.Hash("password-" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAccount(context.Background(), onemap.Account{Name: name, Role: role, GridID: grid}, h); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browser is a client with a cookie jar, as a browser is.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
+}
+
+func (b *browser) do(method, path, body string, header ...string) (*http.Response, []byte) {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+func (b *browser) signIn(name, pw string) (*http.Response, []byte) {
+	b.t.Helper()
+	resp, body := b.do("POST", "/api/session", `{"name":"`+name+`","password":"`+pw+`"}`)
+	if resp.StatusCode == 200 {
+		var s struct{ CSRF string }
+		json.Unmarshal(body, &s)
+		b.csrf = s.CSRF
+	}
+	return resp, body
+}
+
+func (b *browser) role() string {
+	b.t.Helper()
+	_, body := b.do("GET", "/api/session", "")
+	var s struct{ Role string }
+	json.Unmarshal(body, &s)
+	return s.Role
+}
+
+func TestSignIn(t *testing.T) {
+	srv, db := serveAccounts(t, api.Config{})
+	addAccount(t, db, "chen", onemap.RoleCommander, 0)
+	b := newBrowser(t, srv.URL)
+	if b.role() != "public" {
+		t.Fatal("an anonymous caller is not public")
+	}
+	if resp, _ := b.do("GET", "/tiles/cameras.json", ""); resp.StatusCode != 404 {
+		t.Errorf("anonymous: cameras tileset = %d, want 404", resp.StatusCode)
+	}
+	for _, tc := range []struct{ name, pw string }{{"chen", "wrong-password"}, {"nobody", "password-chen"}} {
+		resp, body := b.signIn(tc.name, tc.pw)
+		if resp.StatusCode != 401 || !strings.Contains(string(body), "wrong name or password") {
+			t.Errorf("sign in %s/%s = %d %s, want 401 with a message that does not say which was wrong", tc.name, tc.pw, resp.StatusCode, body)
+		}
+	}
+	if resp, body := b.do("POST", "/api/session", `{"name":`); resp.StatusCode != 400 {
+		t.Errorf("malformed body = %d %s", resp.StatusCode, body)
+	}
+	// A token planted before sign-in (session fixation) is not kept.
+	u, _ := http.NewRequest("GET", srv.URL, nil)
+	b.c.Jar.SetCookies(u.URL, []*http.Cookie{{Name: "onemap_session", Value: "planted-by-an-attacker"}})
+	resp, body := b.signIn("chen", "password-chen")
+	if resp.StatusCode != 200 {
+		t.Fatalf("sign in = %d %s", resp.StatusCode, body)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "onemap_session" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Value == "planted-by-an-attacker" || len(cookie.Value) < 40 {
+		t.Fatalf("session cookie %+v: want a new random HttpOnly SameSite=Lax token", cookie)
+	}
+	if b.role() != "commander" {
+		t.Fatal("after sign-in the caller is not the commander")
+	}
+	if resp, _ := b.do("GET", "/tiles/cameras.json", ""); resp.StatusCode != 200 {
+		t.Errorf("commander: cameras tileset = %d, want 200", resp.StatusCode)
+	}
+	// A tampered cookie is nobody's.
+	other := newBrowser(t, srv.URL)
+	other.c.Jar.SetCookies(u.URL, []*http.Cookie{{Name: "onemap_session", Value: cookie.Value[:len(cookie.Value)-2] + "xx"}})
+	if other.role() != "public" {
+		t.Error("a tampered session cookie signed someone in")
+	}
+	// Changing requests need the CSRF token, and come from this site.
+	if resp, _ := b.do("DELETE", "/api/session", ""); resp.StatusCode != 403 {
+		t.Errorf("sign out without the CSRF token = %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.do("DELETE", "/api/session", "", "X-CSRF-Token", b.csrf, "Origin", "http://evil.example"); resp.StatusCode != 403 {
+		t.Errorf("sign out from another origin = %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.do("DELETE", "/api/session", "", "X-CSRF-Token", b.csrf, "Sec-Fetch-Site", "cross-site"); resp.StatusCode != 403 {
+		t.Errorf("cross-site sign out = %d, want 403", resp.StatusCode)
+	}
+	if b.role() != "commander" {
+		t.Fatal("a refused sign-out signed out")
+	}
+	if resp, _ := b.do("DELETE", "/api/session", "", "X-CSRF-Token", b.csrf); resp.StatusCode != 204 {
+		t.Errorf("sign out = %d, want 204", resp.StatusCode)
+	}
+	if b.role() != "public" {
+		t.Error("after sign-out the caller is still signed in")
+	}
+	// The old token is dead even if replayed.
+	other.c.Jar.SetCookies(u.URL, []*http.Cookie{cookie})
+	if other.role() != "public" {
+		t.Error("a signed-out token still works")
+	}
+}
+
+func TestSignIn_throttledAndExpiring(t *testing.T) {
+	srv, db := serveAccounts(t, api.Config{Session: api.SessionConfig{TTL: 2 * time.Second, MaxFailures: 3, PerClientBurst: 8}})
+	addAccount(t, db, "sun", onemap.RolePlanner, 0)
+	b := newBrowser(t, srv.URL)
+	for range 3 {
+		b.signIn("sun", "not-the-password")
+	}
+	resp, body := b.signIn("sun", "password-sun")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("after 3 failures the right password = %d %s (Retry-After %q), want 429 with Retry-After",
+			resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	// Per client: 8 attempts, then 429 whatever the account.
+	for i := 0; i < 8; i++ {
+		b.signIn("nobody", "whatever-it-is")
+	}
+	if resp, _ := b.signIn("nobody", "whatever-it-is"); resp.StatusCode != 429 {
+		t.Errorf("the client's 13th attempt = %d, want 429", resp.StatusCode)
+	}
+	// Sessions expire.
+	addAccount(t, db, "zhu", onemap.RoleCommander, 0)
+	c := newBrowser(t, srv.URL)
+	c.c.Jar = nil
+	jar, _ := cookiejar.New(nil)
+	c.c.Jar = jar
+	// A fresh client address is not possible on loopback; the per-client
+	// limiter is spent, so sign in through the database instead.
+	s, err := db.CreateSession(context.Background(), onemap.Account{ID: accountID(t, db, "zhu"), Name: "zhu", Role: onemap.RoleCommander}, "tok-zhu-0123456789", "csrf", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := http.NewRequest("GET", srv.URL, nil)
+	c.c.Jar.SetCookies(u.URL, []*http.Cookie{{Name: "onemap_session", Value: "tok-zhu-0123456789"}})
+	if c.role() != "commander" {
+		t.Fatalf("a live session (until %v) is not signed in", s.ExpiresAt)
+	}
+	time.Sleep(time.Until(s.ExpiresAt) + 100*time.Millisecond)
+	if c.role() != "public" {
+		t.Error("an expired session still signs in")
+	}
+}
+
+func accountID(t *testing.T, db *postgis.DB, name string) int64 {
+	t.Helper()
+	a, _, err := db.FindAccount(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+func TestAuditTrail_overHTTP(t *testing.T) {
+	srv, db := serveAccounts(t, api.Config{})
+	addAccount(t, db, "he", onemap.RoleCommander, 0)
+	addAccount(t, db, "qian", onemap.RolePlanner, 0)
+	addAccount(t, db, "auditor1", onemap.RoleAuditor, 0)
+	cmd := newBrowser(t, srv.URL)
+	cmd.signIn("he", "password-he")
+	_, list := cmd.do("GET", "/api/layers/households/features?limit=1", "")
+	var fc struct{ Features []struct{ ID int64 } }
+	if err := json.Unmarshal(list, &fc); err != nil || len(fc.Features) != 1 {
+		t.Fatalf("households: %s", list)
+	}
+	id := fc.Features[0].ID
+	path := "/api/households/" + itoa(id) + "/details"
+	if resp, body := cmd.do("GET", path, ""); resp.StatusCode != 400 || !strings.Contains(string(body), "purpose") {
+		t.Errorf("details without a purpose = %d %s, want 400 asking for one", resp.StatusCode, body)
+	}
+	if resp, body := cmd.do("GET", path+"?purpose=入户走访核实", ""); resp.StatusCode != 200 || !strings.Contains(string(body), "head_name") {
+		t.Errorf("commander reads details = %d %s", resp.StatusCode, body)
+	}
+	planner := newBrowser(t, srv.URL)
+	planner.signIn("qian", "password-qian")
+	if resp, _ := planner.do("GET", path+"?purpose=看看", ""); resp.StatusCode != 403 {
+		t.Errorf("planner reads details = %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := newBrowser(t, srv.URL).do("GET", path+"?purpose=看看", ""); resp.StatusCode != 401 {
+		t.Errorf("anonymous reads details = %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := cmd.do("GET", "/api/audit", ""); resp.StatusCode != 403 {
+		t.Errorf("commander reads the audit trail = %d, want 403", resp.StatusCode)
+	}
+	aud := newBrowser(t, srv.URL)
+	aud.signIn("auditor1", "password-auditor1")
+	resp, body := aud.do("GET", "/api/audit?after=21000&limit=10000", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("auditor reads the trail = %d %s", resp.StatusCode, body)
+	}
+	var got struct {
+		Records []onemap.AuditRecord `json:"records"`
+	}
+	json.Unmarshal(body, &got)
+	seen := map[string]bool{}
+	for _, r := range got.Records {
+		seen[r.Actor+" "+r.Action] = true
+		if r.Action == onemap.AuditHouseholdRead && !strings.Contains(string(r.Detail), "入户走访核实") {
+			t.Errorf("the detail read's record lacks its purpose: %s", r.Detail)
+		}
+	}
+	for _, want := range []string{"he login", "he household.read", "qian denied", "anonymous denied", "he denied", "auditor1 login"} {
+		if !seen[want] {
+			t.Errorf("the trail lacks %q; it holds %v", want, seen)
+		}
+	}
+	resp, body = aud.do("GET", "/api/audit?format=csv&action=login", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.Contains(string(body), "auditor1") {
+		t.Errorf("CSV export = %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if resp, body := aud.do("GET", "/api/audit/verify", ""); resp.StatusCode != 200 || !strings.Contains(string(body), `"ok":true`) {
+		t.Errorf("verify = %d %s", resp.StatusCode, body)
+	}
+	if resp, body := aud.do("GET", "/api/audit?actor=he&bogus=1", ""); resp.StatusCode != 400 || !strings.Contains(string(body), "bogus") {
+		t.Errorf("an unknown parameter = %d %s", resp.StatusCode, body)
+	}
+}

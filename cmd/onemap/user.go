@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/password"
+	"github.com/onemapgis/onemap/postgis"
+)
+
+const userUsage = `usage:
+  onemap user add NAME --role ROLE [--grid ID|CODE] [--display-name TEXT] [--password-stdin]
+  onemap user passwd NAME [--password-stdin]
+  onemap user role NAME ROLE [--grid ID|CODE]
+  onemap user disable NAME | enable NAME
+  onemap user list
+roles: viewer (needs --grid: sees that grid and below), commander, planner, admin, auditor.
+Without --password-stdin a random password is made and printed once.`
+
+// runUser manages accounts: `onemap user add|passwd|role|disable|enable|list`.
+func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", userUsage)
+	}
+	sub, rest := args[0], args[1:]
+	var pos []string // NAME and ROLE come before the flags
+	for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		pos, rest = append(pos, rest[0]), rest[1:]
+	}
+	var c config
+	var role, display string
+	var grid string
+	var fromStdin bool
+	f := newFlags("user "+sub, "user "+sub+" [flags]", getenv, stderr)
+	f.database(&c)
+	f.fs.StringVar(&role, "role", "", "the account's role")
+	f.fs.StringVar(&grid, "grid", "", "a viewer's grid, by id or by code (532329101000): the viewer sees that grid and the grids below it")
+	f.fs.StringVar(&display, "display-name", "", "the name shown for the account")
+	f.fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+	if err := f.parse(rest); err != nil {
+		return ignoreHelp(err)
+	}
+	pos = append(pos, f.fs.Args()...)
+	want := map[string]int{"add": 1, "passwd": 1, "role": 2, "disable": 1, "enable": 1, "list": 0}
+	n, ok := want[sub]
+	if !ok || len(pos) != n {
+		return fmt.Errorf("%s", userUsage)
+	}
+	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = onemap.NewContext(ctx, onemap.Caller{Name: "system", Role: "system", Client: "command line"})
+	var gridID int64
+	if grid != "" {
+		if gridID, err = strconv.ParseInt(grid, 10, 64); err != nil || len(grid) >= 12 {
+			if gridID, err = db.GridIDByCode(ctx, grid); err != nil {
+				return err
+			}
+		}
+	}
+
+	newPassword := func() (string, bool, error) {
+		if fromStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return "", false, fmt.Errorf("read the password from standard input: %w", err)
+			}
+			return strings.TrimRight(line, "\r\n"), false, nil
+		}
+		b := make([]byte, 15)
+		_, _ = rand.Read(b)
+		return base64.RawURLEncoding.EncodeToString(b), true, nil
+	}
+	switch sub {
+	case "add":
+		r, err := onemap.ParseRole(role)
+		if err != nil || r == onemap.RolePublic {
+			return onemap.Errorf(onemap.EINVALID, "--role %q: want viewer, commander, planner, admin or auditor", role)
+		}
+		pw, made, err := newPassword()
+		if err != nil {
+			return err
+		}
+		hash, err := password.Hash(pw)
+		if err != nil {
+			return err
+		}
+		a, err := db.CreateAccount(ctx, onemap.Account{Name: pos[0], DisplayName: display, Role: r, GridID: gridID}, hash)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onemap: added %s (%s)\n", a.Name, a.Role)
+		if made {
+			fmt.Fprintf(stdout, "password: %s\n(shown once; change it with onemap user passwd %s)\n", pw, a.Name)
+		}
+	case "passwd":
+		pw, made, err := newPassword()
+		if err != nil {
+			return err
+		}
+		hash, err := password.Hash(pw)
+		if err != nil {
+			return err
+		}
+		if _, err := db.UpdateAccount(ctx, pos[0], postgis.AccountChange{PasswordHash: &hash}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onemap: new password for %s; its sessions are ended\n", pos[0])
+		if made {
+			fmt.Fprintf(stdout, "password: %s\n", pw)
+		}
+	case "role":
+		r, err := onemap.ParseRole(pos[1])
+		if err != nil || r == onemap.RolePublic {
+			return onemap.Errorf(onemap.EINVALID, "role %q: want viewer, commander, planner, admin or auditor", pos[1])
+		}
+		ch := postgis.AccountChange{Role: &r}
+		if gridID != 0 {
+			ch.GridID = &gridID
+		}
+		a, err := db.UpdateAccount(ctx, pos[0], ch)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onemap: %s is now %s; its sessions are ended\n", a.Name, a.Role)
+	case "disable", "enable":
+		off := sub == "disable"
+		if _, err := db.UpdateAccount(ctx, pos[0], postgis.AccountChange{Disabled: &off}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onemap: %s %sd\n", pos[0], sub)
+	case "list":
+		list, err := db.ListAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "NAME\tROLE\tGRID\tDISABLED\tDISPLAY NAME")
+		for _, a := range list {
+			fmt.Fprintf(w, "%s\t%s\t%d\t%v\t%s\n", a.Name, a.Role, a.GridID, a.Disabled, a.DisplayName)
+		}
+		return w.Flush()
+	}
+	return nil
+}
+
+const auditUsage = `usage:
+  onemap audit verify             check the audit trail's hash chain
+  onemap audit prune --keep 4380h remove records older than --keep (at least six months)`
+
+// runAudit checks or prunes the audit trail.
+func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "prune") {
+		return fmt.Errorf("%s", auditUsage)
+	}
+	var c config
+	var keep time.Duration
+	f := newFlags("audit "+args[0], "audit "+args[0]+" [flags]", getenv, stderr)
+	f.database(&c)
+	f.dur(&keep, "keep", 4380*time.Hour, "how long records are kept (at least six months: 4380h)")
+	if err := f.parse(args[1:]); err != nil {
+		return ignoreHelp(err)
+	}
+	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "prune" {
+		n, err := db.PruneAudit(ctx, keep)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onemap: removed %d audit records older than %s\n", n, keep)
+		return nil
+	}
+	check, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !check.OK {
+		return fmt.Errorf("audit trail broken at record %d: %s", check.BrokenAt, check.Problem)
+	}
+	fmt.Fprintf(stdout, "onemap: audit trail intact: %d records, %d to %d\n", check.Rows, check.FirstSeq, check.LastSeq)
+	return nil
+}

@@ -1,0 +1,90 @@
+// The auditor's page in headless Chromium: an auditor account made with
+// `onemap user add` signs in at /audit/, reads the trail (its own sign-in
+// and a failed one are there), filters it, checks the hash chain, and the
+// page makes no request beyond this machine and logs no error.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, isLocal } from './browser.mjs';
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'onemap');
+
+test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * WAIT_MS }, async () => {
+  const db = databaseURL();
+  assert.ok(db, 'the e2e database is not found: run through scripts/e2e.sh');
+  const name = `auditor${process.pid}`;
+  const password = 'e2e-审计-password';
+  execFileSync(BIN, ['user', 'add', name, '--role', 'auditor', '--password-stdin'],
+    { input: `${password}\n`, env: { ...process.env, ONEMAP_DATABASE_URL: db }, encoding: 'utf8' });
+
+  fs.mkdirSync(OUT, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-audit-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, timeout: WAIT_MS,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+  });
+  const foreign = [];
+  const errors = [];
+  await context.route('**/*', (route) => {
+    if (isLocal(route.request().url())) return route.continue();
+    foreign.push(route.request().url());
+    return route.abort('blockedbyclient');
+  });
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on('console', (msg) => {
+      // A refused sign-in is a 401 the browser logs as a failed resource.
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) errors.push(msg.text());
+    });
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(new URL('/audit/', BASE).href);
+    await page.locator('#signin').waitFor({ state: 'visible' });
+
+    // A wrong password is refused, and says nothing about which was wrong.
+    await page.fill('#name', name);
+    await page.fill('#password', 'not-the-password');
+    await page.click('#signin button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('signin-error').textContent !== '');
+    assert.match(await page.textContent('#signin-error'), /账号或密码错误/);
+
+    await page.fill('#password', password);
+    await page.click('#signin button[type=submit]');
+    await page.locator('#trail').waitFor({ state: 'visible' });
+    assert.match(await page.textContent('#who'), new RegExp(name));
+
+    // Its own sign-in and the failed attempt are in the trail.
+    await page.fill('#f-actor', name);
+    await page.click('#filter button[type=submit]');
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length > 0);
+    const actions = await page.$$eval('#rows tr', (trs) => trs.map((tr) => tr.dataset.action));
+    assert.ok(actions.includes('login'), `the trail of ${name} lacks its sign-in: ${actions}`);
+    await page.fill('#f-actor', '');
+    await page.selectOption('#f-action', 'login.failed');
+    await page.click('#filter button[type=submit]');
+    await page.waitForFunction((n) => [...document.querySelectorAll('#rows tr')].some((tr) => tr.textContent.includes(n)), name);
+    const csv = await page.getAttribute('#csv', 'href');
+    assert.match(csv, /format=csv/);
+    const res = await page.request.get(new URL(csv, BASE).href);
+    assert.equal(res.status(), 200);
+    assert.match(await res.text(), new RegExp(`accounts/${name}`));
+
+    await page.click('#verify');
+    await page.waitForFunction(() => document.getElementById('verify-result').dataset.ok !== undefined);
+    assert.equal(await page.getAttribute('#verify-result', 'data-ok'), 'true', await page.textContent('#verify-result'));
+    await page.screenshot({ path: path.join(OUT, 'audit.png') });
+
+    assert.deepEqual(foreign, [], 'requests left the machine');
+    assert.deepEqual(errors, [], 'the page logged errors');
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,758 @@
+// The grid editor (/editor/): planners walk the grid tree (county →
+// township → village → group), draw a new grid or reshape one with terra-draw
+// (vertices added, moved and deleted, snapped to the neighbours' vertices and
+// edges, undo and redo while drawing), split a grid along a drawn line, merge
+// adjacent grids, check how a parent's children cover it, and read, show and
+// restore old versions. Every save carries the version it was based on; a
+// stale save opens the conflict dialog (mine against the current version), a
+// refused save draws its problems in red. The server checks everything again
+// (api/grids.go, migrations/0005_grid_editing.sql).
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './editor.css';
+import { Map, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import {
+  TerraDraw, TerraDrawLineStringMode, TerraDrawModeUndoRedo, TerraDrawPolygonMode, TerraDrawSelectMode,
+  TerraDrawSessionUndoRedo, TerraDrawUndoRedoKeyboardShortcuts,
+} from 'terra-draw';
+import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
+import { fetchStyle } from '../style.js';
+import * as api from './api.js';
+import { ringsOf, round9, snapPosition } from './snap.js';
+
+setWorkerUrl(workerUrl);
+
+const $ = (id) => document.getElementById(id);
+const CHILD_LEVEL = { county: 'township', township: 'village', village: 'group' };
+const LEVEL_NAME = { county: '县', township: '乡镇', village: '村（社区）', group: '村民小组' };
+const FIELDS = ['name', 'code', 'parent_id', 'worker_name', 'worker_phone', 'households', 'population'];
+const FIELD_NAME = {
+  name: '名称', code: '编码', parent_id: '上级网格', worker_name: '网格员', worker_phone: '网格员电话',
+  households: '户数', population: '人口', geometry: '边界',
+};
+const PROBLEM_NAME = {
+  empty: '无面积', not_polygon: '不是多边形', invalid: '边界自相交或无效', outside_parent: '超出上级网格',
+  overlap: '与相邻网格重叠', child_outside: '下级网格将超出', child_straddles: '分割线穿过下级网格',
+};
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+const state = {
+  chain: [],        // grids from the top to the current parent
+  parent: null,     // the grid whose children are listed
+  children: [],     // its children (GeoJSON features with version and area_m2)
+  selected: null,   // the grid in the form, as last read (its version is the base of a save)
+  mode: 'idle',     // idle | reshape | draw | split
+  drawId: null,     // the terra-draw feature being drawn or reshaped
+  merge: new Set(), // ids ticked for a merge
+  oldVersion: null, // the history version shown over the current one
+  pending: null,    // the body of the save that met a conflict
+};
+
+function status(text, isError = false) {
+  const el = $('status');
+  el.textContent = text;
+  el.classList.toggle('ed-error', isError);
+}
+
+const fmtArea = (m2) => (m2 >= 1e6 ? `${(m2 / 1e6).toFixed(3)} km²` : `${Math.round(m2).toLocaleString('zh-CN')} m²`);
+
+// ----- map -----
+
+let map;
+let draw;
+
+function setData(id, data) {
+  map.getSource(id)?.setData(data);
+}
+
+function fc(features) {
+  return { type: 'FeatureCollection', features };
+}
+
+function addOverlays() {
+  const add = (id, layers) => {
+    map.addSource(id, { type: 'geojson', data: EMPTY });
+    for (const l of layers) map.addLayer({ ...l, source: id });
+  };
+  add('ed-parent', [{ id: 'ed-parent-line', type: 'line', paint: { 'line-color': '#1d2430', 'line-width': 2.5 } }]);
+  add('ed-children', [
+    { id: 'ed-children-fill', type: 'fill', paint: { 'fill-color': ['case', ['boolean', ['get', 'selected'], false], '#ffd54a', '#5b8def'], 'fill-opacity': ['case', ['boolean', ['get', 'selected'], false], 0.35, 0.08] } },
+    { id: 'ed-children-line', type: 'line', paint: { 'line-color': '#2f5fb3', 'line-width': 1.2 } },
+  ]);
+  add('ed-coverage', [
+    { id: 'ed-coverage-fill', type: 'fill', paint: { 'fill-color': ['match', ['get', 'kind'], 'gap', '#d63384', '#e03131'], 'fill-opacity': 0.55 } },
+    { id: 'ed-coverage-line', type: 'line', paint: { 'line-color': ['match', ['get', 'kind'], 'gap', '#d63384', '#e03131'], 'line-width': 2 } },
+  ]);
+  add('ed-old', [{ id: 'ed-old-line', type: 'line', paint: { 'line-color': '#f08c00', 'line-width': 3, 'line-dasharray': [2, 1.5] } }]);
+  add('ed-theirs', [{ id: 'ed-theirs-line', type: 'line', paint: { 'line-color': '#7048e8', 'line-width': 3, 'line-dasharray': [1.5, 1.5] } }]);
+  add('ed-mine', [{ id: 'ed-mine-line', type: 'line', paint: { 'line-color': '#f08c00', 'line-width': 2.5 } }]);
+  add('ed-problems', [
+    { id: 'ed-problems-fill', type: 'fill', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#e03131', 'fill-opacity': 0.6 } },
+    { id: 'ed-problems-line', type: 'line', paint: { 'line-color': '#c92a2a', 'line-width': 2.5 } },
+    { id: 'ed-problems-point', type: 'circle', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': '#e03131', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+  ]);
+}
+
+function fitTo(geometry, padding = 40) {
+  let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
+  for (const r of ringsOf(geometry)) {
+    for (const [x, y] of r) {
+      minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y);
+    }
+  }
+  if (minX <= maxX) map.fitBounds([[minX, minY], [maxX, maxY]], { padding, duration: 0 });
+}
+
+// snapRings are the rings a drawn vertex snaps to: the parent's and every
+// sibling's but the grid's own.
+function snapRings() {
+  const own = state.selected?.id;
+  const rings = [];
+  if (state.parent) rings.push(...ringsOf(state.parent.geometry));
+  for (const c of state.children) if (c.id !== own) rings.push(...ringsOf(c.geometry));
+  return rings;
+}
+
+const snapping = {
+  toCustom: (event, ctx) => snapPosition([event.lng, event.lat], snapRings(), ctx.project),
+};
+
+function setupDraw() {
+  draw = new TerraDraw({
+    adapter: new TerraDrawMapLibreGLAdapter({ map, coordinatePrecision: 9 }),
+    modes: [
+      new TerraDrawPolygonMode({ snapping, styles: { fillColor: '#f08c00', fillOpacity: 0.25, outlineColor: '#f08c00', outlineWidth: 2 } }),
+      new TerraDrawLineStringMode({ snapping: {}, styles: { lineStringColor: '#c92a2a', lineStringWidth: 3 } }),
+      new TerraDrawSelectMode({
+        flags: {
+          polygon: {
+            feature: {
+              draggable: false,
+              coordinates: { midpoints: true, draggable: true, deletable: true, snappable: snapping },
+            },
+          },
+        },
+        styles: { selectedPolygonColor: '#f08c00', selectedPolygonFillOpacity: 0.25, selectedPolygonOutlineColor: '#f08c00' },
+      }),
+    ],
+    undoRedo: {
+      modeLevel: new TerraDrawModeUndoRedo(),
+      sessionLevel: new TerraDrawSessionUndoRedo(),
+      keyboardShortcuts: new TerraDrawUndoRedoKeyboardShortcuts(),
+    },
+  });
+  draw.start();
+  draw.on('finish', (id, ctx) => {
+    if (state.mode === 'draw' && ctx.mode === 'polygon') {
+      // Keep editing the drawn polygon: its vertices can still be moved.
+      state.drawId = id;
+      draw.setMode('select');
+      draw.selectFeature(id);
+      hint('绘制完成：可拖动、删除（右键）或在边中点添加顶点；点“保存”提交。');
+      showMine();
+    } else if (state.mode === 'split' && ctx.mode === 'linestring') {
+      state.drawId = id;
+      doSplit(id);
+    } else if (state.mode === 'reshape') {
+      showMine();
+    }
+  });
+}
+
+// drawnPolygon is the polygon being drawn or reshaped, or null.
+function drawnPolygon() {
+  if (!state.drawId) return null;
+  const f = draw.getSnapshotFeature(state.drawId);
+  return f && f.geometry.type === 'Polygon' ? f.geometry : null;
+}
+
+function showMine() {
+  const g = drawnPolygon();
+  setData('ed-mine', g ? fc([{ type: 'Feature', geometry: g, properties: {} }]) : EMPTY);
+}
+
+function hint(text) {
+  $('draw-hint').textContent = text;
+}
+
+function enterDrawing(mode) {
+  state.mode = mode;
+  $('draw-bar').hidden = false;
+  document.body.dataset.mode = mode;
+}
+
+function leaveDrawing() {
+  if (draw) {
+    draw.setMode('select');
+    draw.clear();
+    draw.clearUndoRedoHistory();
+  }
+  state.mode = 'idle';
+  state.drawId = null;
+  $('draw-bar').hidden = true;
+  document.body.dataset.mode = 'idle';
+  setData('ed-mine', EMPTY);
+}
+
+// ----- tree and list -----
+
+async function openParent(id) {
+  leaveDrawing();
+  clearProblems();
+  const parent = id ? await api.grid(id) : null;
+  const kids = await api.children(id || 0);
+  state.parent = parent;
+  state.children = kids.features;
+  state.merge.clear();
+  if (parent) {
+    // The chain from the top: walk up the parents.
+    const chain = [parent];
+    let p = parent.properties.parent_id;
+    while (p) {
+      const g = await api.grid(p);
+      chain.unshift(g);
+      p = g.properties.parent_id;
+    }
+    state.chain = chain;
+  } else {
+    state.chain = [];
+  }
+  renderCrumbs();
+  renderList();
+  updateExportLink();
+  setData('ed-parent', parent ? fc([parent]) : EMPTY);
+  setData('ed-coverage', EMPTY);
+  $('coverage-section').hidden = true;
+  if (parent) fitTo(parent.geometry);
+  else if (kids.features.length) fitTo(kids.features[0].geometry);
+  const u = new URL(location.href);
+  if (id) u.searchParams.set('parent', id); else u.searchParams.delete('parent');
+  u.searchParams.delete('grid');
+  history.replaceState(null, '', u);
+}
+
+function renderCrumbs() {
+  const el = $('crumbs');
+  el.replaceChildren();
+  const top = document.createElement('button');
+  top.type = 'button';
+  top.textContent = '全部';
+  top.addEventListener('click', () => openParent(0).catch(fail));
+  el.append(top);
+  for (const g of state.chain) {
+    const span = document.createElement('span');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = g.properties.name;
+    b.addEventListener('click', () => openParent(g.id).catch(fail));
+    span.append(b);
+    el.append(span);
+  }
+}
+
+function renderList() {
+  const ul = $('grid-list');
+  ul.replaceChildren();
+  const level = state.parent ? CHILD_LEVEL[state.parent.properties.level] : 'county';
+  $('list-title').textContent = state.parent ? `${state.parent.properties.name} 的${LEVEL_NAME[level] ?? ''}网格（${state.children.length}）` : '顶级网格';
+  for (const c of state.children) {
+    const li = document.createElement('li');
+    li.dataset.id = c.id;
+    li.setAttribute('aria-selected', String(state.selected?.id === c.id));
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.title = '选入合并';
+    box.checked = state.merge.has(c.id);
+    box.addEventListener('change', () => {
+      if (box.checked) state.merge.add(c.id); else state.merge.delete(c.id);
+      $('btn-merge').disabled = state.merge.size < 2;
+    });
+    const name = document.createElement('button');
+    name.type = 'button';
+    name.className = 'ed-name';
+    name.textContent = c.properties.name;
+    name.addEventListener('click', () => selectGrid(c.id).catch(fail));
+    const sub = document.createElement('span');
+    sub.className = 'ed-sub';
+    sub.textContent = `v${c.properties.version} · ${fmtArea(c.properties.area_m2)}`;
+    li.append(box, name, sub);
+    if (c.properties.level !== 'group') {
+      const down = document.createElement('button');
+      down.type = 'button';
+      down.textContent = '下级';
+      down.title = '查看下级网格';
+      down.addEventListener('click', () => openParent(c.id).catch(fail));
+      li.append(down);
+    }
+    ul.append(li);
+  }
+  $('btn-merge').disabled = state.merge.size < 2;
+  $('btn-new').disabled = !state.parent || !CHILD_LEVEL[state.parent.properties.level];
+  drawChildren();
+}
+
+function drawChildren() {
+  setData('ed-children', fc(state.children.map((c) => ({
+    ...c, properties: { ...c.properties, id: c.id, selected: state.selected?.id === c.id },
+  }))));
+}
+
+// ----- the form -----
+
+function fillForm(g) {
+  const f = $('grid-form');
+  for (const k of FIELDS) f.elements[k].value = g?.properties?.[k] ?? '';
+  f.elements.level.value = g?.properties?.level ?? '';
+  f.elements.reason.value = '';
+  $('area').textContent = g?.properties?.area_m2 ? fmtArea(g.properties.area_m2) : '—';
+  $('version').textContent = g?.properties?.version ?? '新建';
+  $('grid-title').textContent = g?.id ? `${g.properties.name}（${g.id}）` : '新建网格';
+  for (const id of ['btn-shape', 'btn-split', 'btn-history', 'btn-delete']) $(id).disabled = !g?.id;
+}
+
+// formProps returns the form's fields: every field for a new grid, only
+// those that differ from the stored grid for an edit.
+function formProps() {
+  const f = $('grid-form');
+  const out = {};
+  for (const k of FIELDS) {
+    const raw = f.elements[k].value.trim();
+    let v = raw === '' ? null : raw;
+    if (v !== null && ['parent_id', 'households', 'population'].includes(k)) v = Number(v);
+    const cur = state.selected?.properties?.[k] ?? null;
+    if (!state.selected?.id || v !== cur) out[k] = v;
+  }
+  if (!state.selected?.id) out.level = f.elements.level.value;
+  return out;
+}
+
+async function selectGrid(id) {
+  leaveDrawing();
+  clearProblems();
+  const g = await api.grid(id);
+  state.selected = g;
+  fillForm(g);
+  $('grid-section').hidden = false;
+  for (const li of $('grid-list').children) li.setAttribute('aria-selected', String(Number(li.dataset.id) === id));
+  drawChildren();
+  const u = new URL(location.href);
+  u.searchParams.set('grid', id);
+  history.replaceState(null, '', u);
+  status(`已选择 ${g.properties.name}，版本 ${g.properties.version}`);
+}
+
+// ----- drawing -----
+
+function startReshape() {
+  const g = state.selected;
+  if (!g) return;
+  const polys = g.geometry.type === 'MultiPolygon' ? g.geometry.coordinates : [g.geometry.coordinates];
+  if (polys.length !== 1) {
+    status('此网格由多个部分组成，不能直接修改边界；可先分割或合并。', true);
+    return;
+  }
+  leaveDrawing();
+  clearProblems();
+  const ring = polys[0][0].map(round9);
+  const id = draw.getFeatureId();
+  const res = draw.addFeatures([{ id, type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties: { mode: 'polygon' } }]);
+  if (!res[0]?.valid) {
+    status(`无法编辑此边界：${res[0]?.reason ?? ''}`, true);
+    return;
+  }
+  enterDrawing('reshape');
+  state.drawId = id;
+  draw.setMode('select');
+  draw.selectFeature(id);
+  hint('拖动顶点修改边界；拖动边中点添加顶点；右键顶点删除。顶点会吸附到相邻网格的顶点和边。');
+  showMine();
+}
+
+function startNew() {
+  if (!state.parent) return;
+  leaveDrawing();
+  clearProblems();
+  state.selected = null;
+  fillForm({ properties: { level: CHILD_LEVEL[state.parent.properties.level], parent_id: state.parent.id } });
+  $('grid-section').hidden = false;
+  enterDrawing('draw');
+  draw.setMode('polygon');
+  hint('在地图上逐点绘制边界（会吸附到相邻网格），点击起点或按回车结束。');
+  drawChildren();
+}
+
+function startSplit() {
+  if (!state.selected) return;
+  leaveDrawing();
+  clearProblems();
+  enterDrawing('split');
+  draw.setMode('linestring');
+  hint('从网格外开始画一条穿过网格的线，到网格外结束，按回车完成。');
+}
+
+async function doSplit(lineId) {
+  const f = draw.getSnapshotFeature(lineId);
+  const g = state.selected;
+  document.body.dataset.state = 'saving';
+  try {
+    const out = await api.splitGrid(g.id, g.properties.version, f.geometry, $('grid-form').elements.reason.value || '分割');
+    leaveDrawing();
+    await openParent(state.parent?.id ?? 0);
+    await selectGrid(out.features[0].id);
+    status(`已分割为 ${out.features.length} 个网格`);
+  } catch (e) {
+    leaveDrawing();
+    handleSaveError(e, null);
+  } finally {
+    document.body.dataset.state = 'ready';
+  }
+}
+
+// ----- saving -----
+
+function saveBody() {
+  const body = { type: 'Feature', properties: formProps(), reason: $('grid-form').elements.reason.value.trim() };
+  body.clip = $('clip-siblings').checked ? ['parent', 'siblings'] : ['parent'];
+  if (state.mode === 'reshape' || state.mode === 'draw') {
+    const g = drawnPolygon();
+    if (!g) throw new Error('请先完成绘制（点击起点或按回车）');
+    body.geometry = g;
+  }
+  return body;
+}
+
+async function save(body = null) {
+  clearProblems();
+  let b;
+  try {
+    b = body ?? saveBody();
+  } catch (e) {
+    status(e.message, true);
+    return;
+  }
+  const isNew = !state.selected?.id;
+  if (!isNew && !b.geometry && Object.keys(b.properties).length === 0) {
+    status('没有修改');
+    return;
+  }
+  document.body.dataset.state = 'saving';
+  try {
+    const out = isNew ? await api.createGrid(b) : await api.updateGrid(state.selected.id, state.selected.properties.version, b);
+    leaveDrawing();
+    await openParent(state.parent?.id ?? 0);
+    await selectGrid(out.id);
+    status(`已保存：${out.properties.name}，版本 ${out.properties.version}`);
+  } catch (e) {
+    handleSaveError(e, b);
+  } finally {
+    document.body.dataset.state = 'ready';
+  }
+}
+
+function handleSaveError(e, body) {
+  if (!(e instanceof api.ApiError)) {
+    fail(e);
+    return;
+  }
+  if (e.status === 412) {
+    showConflict(body, e.body.current, e.body.error);
+  } else if (e.status === 422) {
+    showProblems(e.body.problems || [], e.message);
+  } else if (e.status === 403) {
+    status(`无权编辑：${e.message}`, true);
+  } else {
+    status(`保存失败：${e.message}`, true);
+  }
+}
+
+function showProblems(problems, message) {
+  $('problems').hidden = false;
+  const ul = $('problem-list');
+  ul.replaceChildren();
+  for (const p of problems) {
+    const li = document.createElement('li');
+    li.textContent = `${PROBLEM_NAME[p.kind] ?? p.kind}${p.with ? `（网格 ${p.with}）` : ''}：${p.message}`;
+    ul.append(li);
+  }
+  setData('ed-problems', fc(problems.filter((p) => p.geometry).map((p) => ({
+    type: 'Feature', geometry: p.geometry, properties: { kind: p.kind, with: p.with ?? null, area_m2: p.area_m2 },
+  }))));
+  status(`保存被拒绝：${message}`, true);
+  document.body.dataset.problems = String(problems.length);
+}
+
+function clearProblems() {
+  $('problems').hidden = true;
+  if (map) setData('ed-problems', EMPTY);
+  delete document.body.dataset.problems;
+}
+
+function showConflict(body, current, message) {
+  state.pending = body;
+  $('conflict-text').textContent = message;
+  const rows = $('conflict-rows');
+  rows.replaceChildren();
+  const mine = body?.properties ?? {};
+  for (const k of [...new Set([...Object.keys(mine), 'name', 'worker_name', 'population'])]) {
+    const tr = document.createElement('tr');
+    const theirs = current?.properties?.[k] ?? '';
+    const yours = k in mine ? (mine[k] ?? '') : '（未改）';
+    if (k in mine && String(yours) !== String(theirs)) tr.className = 'ed-diff';
+    for (const v of [FIELD_NAME[k] ?? k, yours, theirs]) {
+      const td = document.createElement('td');
+      td.textContent = String(v);
+      tr.append(td);
+    }
+    rows.append(tr);
+  }
+  const tr = document.createElement('tr');
+  for (const v of ['版本', state.selected?.properties?.version ?? '', current?.properties?.version ?? '']) {
+    const td = document.createElement('td');
+    td.textContent = String(v);
+    tr.append(td);
+  }
+  rows.append(tr);
+  setData('ed-theirs', current ? fc([current]) : EMPTY);
+  if (body?.geometry) setData('ed-mine', fc([{ type: 'Feature', geometry: body.geometry, properties: {} }]));
+  state.conflictCurrent = current;
+  $('conflict').showModal();
+  status('保存冲突：网格已被他人修改', true);
+}
+
+function closeConflict() {
+  $('conflict').close();
+  setData('ed-theirs', EMPTY);
+}
+
+// ----- merge, delete, coverage, history -----
+
+async function doMerge() {
+  const ids = [...state.merge];
+  if (state.selected && state.merge.has(state.selected.id)) {
+    ids.splice(ids.indexOf(state.selected.id), 1);
+    ids.unshift(state.selected.id);
+  }
+  const versions = ids.map((id) => state.children.find((c) => c.id === id).properties.version);
+  if (!confirm(`将 ${ids.length} 个网格合并到网格 ${ids[0]}？`)) return;
+  document.body.dataset.state = 'saving';
+  try {
+    const out = await api.mergeGrids(ids, versions, $('grid-form').elements.reason.value || '合并');
+    await openParent(state.parent?.id ?? 0);
+    await selectGrid(out.id);
+    status(`已合并为 ${out.properties.name}`);
+  } catch (e) {
+    if (e instanceof api.ApiError && e.status === 412) {
+      status(`合并冲突：${e.message}。列表已刷新，请重新选择。`, true);
+      await openParent(state.parent?.id ?? 0);
+    } else {
+      handleSaveError(e, null);
+    }
+  } finally {
+    document.body.dataset.state = 'ready';
+  }
+}
+
+async function doDelete() {
+  const g = state.selected;
+  if (!g || !confirm(`删除网格 ${g.properties.name}？`)) return;
+  try {
+    await api.deleteGrid(g.id, g.properties.version, $('grid-form').elements.reason.value || '删除');
+    state.selected = null;
+    $('grid-section').hidden = true;
+    await openParent(state.parent?.id ?? 0);
+    status('已删除');
+  } catch (e) {
+    handleSaveError(e, null);
+  }
+}
+
+async function doCoverage() {
+  const id = state.parent?.id;
+  if (!id) return;
+  const c = await api.coverage(id);
+  const feats = [];
+  const ul = $('coverage-list');
+  ul.replaceChildren();
+  for (const [kind, list, name] of [['gap', c.gaps, '空隙'], ['overlap', c.overlaps, '重叠'], ['outside', c.outside, '超出']]) {
+    for (const p of list) {
+      feats.push({ type: 'Feature', geometry: p.geometry, properties: { kind, area_m2: p.area_m2 } });
+      const li = document.createElement('li');
+      li.textContent = `${name}${p.grids.length ? `（网格 ${p.grids.join('、')}）` : ''}：${fmtArea(p.area_m2)}`;
+      ul.append(li);
+    }
+  }
+  setData('ed-coverage', fc(feats));
+  $('coverage-summary').textContent = `上级面积 ${fmtArea(c.area_m2)}，${c.children} 个下级共 ${fmtArea(c.children_area_m2)}；` +
+    `空隙 ${c.gaps.length} 处，重叠 ${c.overlaps.length} 处，超出 ${c.outside.length} 处（小于 ${c.tolerance_m2} m² 的忽略）。`;
+  $('coverage-section').hidden = false;
+}
+
+async function openHistory() {
+  const g = state.selected;
+  if (!g) return;
+  const h = await api.history(g.id);
+  const ol = $('history-list');
+  ol.replaceChildren();
+  for (const v of h.versions) {
+    const li = document.createElement('li');
+    li.dataset.version = v.version;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'ed-name';
+    const when = new Date(v.changed_at).toLocaleString('zh-CN', { hour12: false });
+    const op = { insert: '新建', update: '修改', delete: '删除' }[v.op] ?? v.op;
+    b.textContent = `v${v.version} ${op} · ${v.changed_by} · ${when}${v.reason ? ` · ${v.reason}` : ''}`;
+    b.addEventListener('click', () => showVersion(v.version).catch(fail));
+    li.append(b);
+    ol.append(li);
+  }
+  $('history-section').hidden = false;
+  $('btn-restore').disabled = true;
+}
+
+async function showVersion(v) {
+  const g = state.selected;
+  const old = await api.versionAt(g.id, v);
+  state.oldVersion = v;
+  setData('ed-old', old.geometry ? fc([{ type: 'Feature', geometry: old.geometry, properties: { version: v } }]) : EMPTY);
+  for (const li of $('history-list').children) li.setAttribute('aria-selected', String(Number(li.dataset.version) === v));
+  $('btn-restore').disabled = v === g.properties.version;
+  status(`橙色虚线：版本 ${v}（${old.properties.name}，${fmtArea(old.area_m2)}）`);
+}
+
+async function doRestore() {
+  const g = state.selected;
+  const v = state.oldVersion;
+  if (!g || !v) return;
+  try {
+    const out = await api.restore(g.id, v, g.properties.version);
+    closeHistory();
+    await openParent(state.parent?.id ?? 0);
+    await selectGrid(out.id);
+    status(`已恢复版本 ${v}，成为版本 ${out.properties.version}`);
+  } catch (e) {
+    handleSaveError(e, null);
+  }
+}
+
+function closeHistory() {
+  $('history-section').hidden = true;
+  state.oldVersion = null;
+  setData('ed-old', EMPTY);
+}
+
+function fail(e) {
+  console.warn(e);
+  status(e.message || String(e), true);
+}
+
+// ----- import and export -----
+
+function updateExportLink() {
+  $('export-link').href = api.exportURL($('export-format').value, state.parent?.id ?? 0);
+}
+
+async function doImport(ev) {
+  ev.preventDefault();
+  const file = $('import-file').files[0];
+  if (!file) return;
+  clearProblems();
+  const ol = $('import-report');
+  ol.replaceChildren();
+  document.body.dataset.state = 'saving';
+  try {
+    const rep = await api.importFile(file, {
+      crs: $('import-crs').value, encoding: $('import-encoding').value,
+      clip: $('clip-siblings').checked ? 'parent,siblings' : 'parent',
+    });
+    for (const f of rep.features) {
+      const li = document.createElement('li');
+      li.textContent = `${f.where}：${f.name}（${f.code}）→ 网格 ${f.id}，${fmtArea(f.area_m2)}`;
+      ol.append(li);
+    }
+    if (rep.ignored_fields?.length) {
+      const li = document.createElement('li');
+      li.textContent = `未导入的字段：${rep.ignored_fields.join('、')}`;
+      ol.append(li);
+    }
+    await openParent(state.parent?.id ?? 0);
+    status(`已导入 ${rep.imported} 个网格`);
+  } catch (e) {
+    if (e instanceof api.ApiError && e.status === 422) showProblems(e.body.problems || [], e.message);
+    else status(`导入失败（未导入任何网格）：${e.message}`, true);
+  } finally {
+    document.body.dataset.state = 'ready';
+  }
+}
+
+// ----- start -----
+
+async function start() {
+  await api.loadSession();
+  const style = await fetchStyle('all');
+  map = new Map({ container: 'map', style, attributionControl: false, hash: false });
+  map.addControl(new NavigationControl({ showCompass: false }), 'top-left');
+  map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
+  await new Promise((resolve) => map.on('load', resolve));
+  addOverlays();
+  setupDraw();
+  map.on('click', 'ed-children-fill', (e) => {
+    if (state.mode !== 'idle') return;
+    const id = e.features?.[0]?.properties?.id;
+    if (id) selectGrid(Number(id)).catch(fail);
+  });
+
+  $('btn-new').addEventListener('click', startNew);
+  $('btn-shape').addEventListener('click', startReshape);
+  $('btn-split').addEventListener('click', startSplit);
+  $('btn-save').addEventListener('click', () => save());
+  $('btn-cancel').addEventListener('click', () => {
+    leaveDrawing();
+    clearProblems();
+    if (state.selected) fillForm(state.selected);
+    status('已取消');
+  });
+  $('btn-undo').addEventListener('click', () => { draw.undo(); showMine(); });
+  $('btn-redo').addEventListener('click', () => { draw.redo(); showMine(); });
+  $('btn-merge').addEventListener('click', () => doMerge().catch(fail));
+  $('btn-delete').addEventListener('click', () => doDelete().catch(fail));
+  $('btn-coverage').addEventListener('click', () => doCoverage().catch(fail));
+  $('btn-history').addEventListener('click', () => openHistory().catch(fail));
+  $('btn-history-close').addEventListener('click', closeHistory);
+  $('btn-restore').addEventListener('click', () => doRestore().catch(fail));
+  $('conflict-close').addEventListener('click', closeConflict);
+  $('export-format').addEventListener('change', updateExportLink);
+  $('import-form').addEventListener('submit', (ev) => doImport(ev).catch(fail));
+  $('conflict-reload').addEventListener('click', async () => {
+    closeConflict();
+    const keep = state.selected?.id;
+    leaveDrawing();
+    await openParent(state.parent?.id ?? 0);
+    if (keep) await selectGrid(keep);
+    status('已载入当前版本');
+  });
+  $('conflict-overwrite').addEventListener('click', async () => {
+    // The user saw the current version and chose to base the edit on it:
+    // the save carries the current version, nothing is overwritten unseen.
+    const current = state.conflictCurrent;
+    closeConflict();
+    if (state.selected && current) state.selected = { ...state.selected, properties: { ...current.properties } };
+    await save(state.pending);
+  });
+  map.on('mouseup', () => { if (state.mode !== 'idle') setTimeout(showMine, 0); });
+
+  const q = new URLSearchParams(location.search);
+  await openParent(Number(q.get('parent')) || 0);
+  if (q.get('grid')) await selectGrid(Number(q.get('grid')));
+  document.body.dataset.state = 'ready';
+  status(state.parent ? '' : '选择一个网格，或点“下级”进入');
+}
+
+// The browser tests read the map and the editor's state here.
+window.onemap = { get map() { return map; } };
+window.onemapEditor = { state, get map() { return map; }, get draw() { return draw; } };
+start().catch((e) => {
+  fail(e);
+  document.body.dataset.state = 'error';
+});

@@ -1,0 +1,66 @@
+// Pure helpers of the public page: distances in Chinese, tel: links and the
+// hand-off links to the common map apps, with coordinates converted to the
+// system each app expects (AMap and Tencent GCJ-02, Baidu BD-09). The links
+// are plain hrefs: the page itself never requests them.
+import { wgs84ToBd09, wgs84ToGcj02 } from './coords.js';
+
+const SOURCE = 'onemap'; // the "src"/"referer" the apps ask callers to name
+
+/** formatDistance writes metres as 米 below 1 km, else 公里. */
+export function formatDistance(m) {
+  if (m < 999.5) return `${Math.round(m)} 米`;
+  if (m < 10_000) return `${(m / 1000).toFixed(1)} 公里`;
+  return `${Math.round(m / 1000)} 公里`;
+}
+
+/** telHref returns a tel: link of a phone number, or '' when there is no number. */
+export function telHref(phone) {
+  const n = String(phone ?? '').replace(/[^\d+\-]/g, '');
+  return /\d{3,}/.test(n) ? `tel:${n}` : '';
+}
+
+const f6 = (v) => v.toFixed(6);
+
+/** navLinks returns the hand-off links of a station ({name, address, lon, lat} in WGS-84). */
+export function navLinks(st) {
+  const [gLng, gLat] = wgs84ToGcj02(st.lon, st.lat);
+  const [bLng, bLat] = wgs84ToBd09(st.lon, st.lat);
+  const name = st.name || '';
+  const addr = (st.address || '').replace(/[;:]/g, ' ');
+  const q = (o) => new URLSearchParams(o).toString();
+  return {
+    // AMap URI API: position is lon,lat; coordinate=gaode says GCJ-02.
+    amap: `https://uri.amap.com/marker?${q({ position: `${f6(gLng)},${f6(gLat)}`, name, src: SOURCE, coordinate: 'gaode', callnative: '1' })}`,
+    // Baidu URI API: location is lat,lng; coord_type=bd09ll says BD-09.
+    baidu: `https://api.map.baidu.com/marker?${q({ location: `${f6(bLat)},${f6(bLng)}`, title: name, content: st.address || '', output: 'html', coord_type: 'bd09ll', src: `webapp.${SOURCE}` })}`,
+    // Tencent URI API: coord is lat,lng in GCJ-02.
+    tencent: `https://apis.map.qq.com/uri/v1/marker?${q({ marker: `coord:${f6(gLat)},${f6(gLng)};title:${name.replace(/[;:]/g, ' ')};addr:${addr}`, referer: SOURCE })}`,
+  };
+}
+
+/** escapeHtml makes text safe to put into HTML. */
+export function escapeHtml(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+/** openLabel describes open_now: true, false or null (hours unknown). */
+export function openLabel(open) {
+  if (open === true) return { text: '办公中', cls: 'open' };
+  if (open === false) return { text: '已下班', cls: 'closed' };
+  return { text: '时间未知', cls: 'unknown' };
+}
+
+const DAYS = { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日' };
+
+/** hoursText writes OpenStreetMap opening hours in Chinese ("Mo-Fr 08:30-12:00" → "周一至周五 08:30-12:00"). */
+export function hoursText(hours) {
+  const h = String(hours ?? '').trim();
+  if (!h) return '';
+  if (h === '24/7') return '全天 24 小时';
+  return h.split(';').map((rule) => rule.trim()).filter(Boolean).map((rule) => {
+    const [days, ...times] = rule.split(' ');
+    const d = days.split(',').map((part) => part.split('-').map((x) => DAYS[x] ?? x).join('至')).join('、');
+    const t = times.join(' ').replace(/^(off|closed)$/, '休息').replace(/,/g, '、');
+    return `${d} ${t}`;
+  }).join('；');
+}

@@ -1,0 +1,160 @@
+// The control-room wall (大屏, /screen/): full screen, dark and read-only; the
+// county's map with the key figures (grids, grid workers, risk points by
+// level, cameras online) beside it, refreshed by themselves: at once when
+// the event stream brings a change, and every minute in any case.
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './app.css';
+import './screen.css';
+import { Map, setWorkerUrl } from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import * as api from './api.js';
+import { darkStyle, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from './style.js';
+import { interiorPoint } from './geo.js';
+import { applyStatic, mapLocale, t } from './i18n.js';
+import { fetchCounts } from './counts.js';
+import { figuresHTML, keyFigures } from './figures.js';
+import { connectLive } from './live.js';
+
+setWorkerUrl(workerUrl);
+
+const REFRESH_MS = 60_000;
+const $ = (id) => document.getElementById(id);
+
+// gridRecords reads every grid the caller may see (properties and shapes)
+// through /api/within over the region, a page at a time: the wall counts
+// their workers and labels the townships once each (labels cut from tiles
+// would repeat on every tile a township spans).
+async function gridRecords(bounds) {
+  const out = [];
+  let after = 0;
+  for (let page = 0; page < 20; page++) {
+    const r = await api.getJSON('/api/within', { bbox: bounds.join(','), layers: 'grids', limit: 1000, after: after || undefined });
+    const g = r.layers?.grids;
+    out.push(...(g?.features ?? []));
+    if (!g?.next) break;
+    after = g.next;
+  }
+  return out;
+}
+
+// workersOf counts the distinct grid workers (by name and phone).
+function workersOf(grids) {
+  const names = new Set();
+  for (const f of grids) {
+    const n = f.properties?.worker_name;
+    if (n) names.add(`${n}\u0000${f.properties?.worker_phone ?? ''}`);
+  }
+  return names.size;
+}
+
+// townshipLabels returns a point inside each township, with its name.
+function townshipLabels(grids) {
+  return {
+    type: 'FeatureCollection',
+    features: grids.filter((f) => f.properties?.level === 'township' && f.properties?.name).map((f) => ({
+      type: 'Feature', properties: { name: f.properties.name }, geometry: { type: 'Point', coordinates: interiorPoint(f.geometry) },
+    })).filter((f) => f.geometry.coordinates),
+  };
+}
+
+async function start() {
+  applyStatic(document);
+  const [region, serverStyle] = await Promise.all([api.fetchRegion(), fetchStyle('all')]);
+  document.title = `${region.name} · ${t('appName')} · ${t('screen')}`;
+  $('screen-title').textContent = `${region.name} · ${t('appName')}`;
+  const style = withLabels(darkStyle(serverStyle), `${location.origin}${FONT_PATH}`, { dark: true, skip: ['grids'] });
+  style.sources['om-townships'] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+  style.layers.push({
+    id: 'om-township-labels', type: 'symbol', source: 'om-townships',
+    layout: { 'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': 17, 'text-padding': 2 },
+    paint: { 'text-color': '#e6edf3', 'text-halo-color': 'rgba(10,20,30,0.9)', 'text-halo-width': 1.6 },
+  });
+  const colours = {};
+  for (const id of ['risk_points', 'cameras']) {
+    const lg = legendOf(serverStyle, id);
+    if (lg) colours[id] = Object.fromEntries(lg.entries.map((e) => [e.value, e.colour]));
+  }
+
+  let version = 0;
+  const map = new Map({
+    container: 'map',
+    style,
+    bounds: region.bounds,
+    fitBoundsOptions: { padding: { top: 80, bottom: 40, left: 40, right: 380 } },
+    interactive: false,
+    attributionControl: false,
+    locale: mapLocale(),
+    transformRequest: (url, type) => (type === 'Tile' && version && url.startsWith(`${location.origin}/tiles/`)
+      ? { url: `${url}${url.includes('?') ? '&' : '?'}v=${version}` } : undefined),
+  });
+  window.onemap = { map, region, style, figures: null };
+  map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
+
+  let workers = null;
+  let workersStale = true;
+  let seq = 0;
+  async function refresh() {
+    const n = ++seq;
+    try {
+      if (workersStale) {
+        workersStale = false;
+        const grids = await gridRecords(region.bounds).catch(() => null);
+        workers = grids ? workersOf(grids) : null;
+        if (grids) {
+          const labels = townshipLabels(grids);
+          const put = () => map.getSource('om-townships')?.setData(labels);
+          if (map.isStyleLoaded()) put();
+          else map.once('load', put);
+        }
+      }
+      const counts = await fetchCounts(region.bounds);
+      if (n !== seq) return;
+      const figures = keyFigures(counts, workers);
+      $('figures').innerHTML = figuresHTML(figures, colours);
+      $('screen-updated').textContent = t('updatedAt', new Date().toLocaleTimeString());
+      window.onemap.figures = figures;
+      window.onemap.figuresAt = Date.now();
+    } catch (err) {
+      console.warn('大屏指标刷新失败：', err);
+    }
+  }
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+  let timer;
+  connectLive({
+    onChanges: (changes) => {
+      version++;
+      if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
+      if (changes.some((c) => c.layer === 'grids')) workersStale = true;
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 800);
+    },
+    onReset: () => {
+      workersStale = true;
+      refresh();
+    },
+    onState: (on) => { $('live').dataset.state = on ? 'on' : 'off'; },
+  });
+
+  const clock = () => { $('screen-clock').textContent = new Date().toLocaleString(); };
+  clock();
+  setInterval(clock, 1000);
+  const full = $('screen-full');
+  full.textContent = t('fullScreen');
+  full.title = `${t('fullScreen')} (F)`;
+  full.addEventListener('click', () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => {});
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'f' && !e.ctrlKey && !e.metaKey && !e.altKey) full.click();
+  });
+}
+
+start().catch((err) => {
+  console.error('大屏加载失败：', err);
+  const s = $('status');
+  s.textContent = t('loadFailed', err.message);
+  s.hidden = false;
+});

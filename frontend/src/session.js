@@ -1,0 +1,87 @@
+// Signing in and out (POST, GET and DELETE /api/session). The header shows
+// the caller's role and a button; after either the page reloads, so the
+// role's layers and style are the ones drawn. A server without accounts
+// (GET /api/session not found) shows only the role it gives everyone.
+
+import { roleName, t } from './i18n.js';
+
+/** fetchSession returns {name, role, csrf} or {role: "public"}; null when the server has no sessions. */
+export async function fetchSession() {
+  const res = await fetch('/api/session', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+  if (res.status === 404 || res.status === 405) return null;
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
+}
+
+async function errorOf(res) {
+  try {
+    const body = await res.json();
+    if (body?.error) return body.error;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status}`;
+}
+
+/**
+ * setupSession fills el (the header's session area) and dialog (a <dialog>
+ * with a form of name and password). onError(text) reports a failure.
+ */
+export async function setupSession(el, dialog, { onError = () => {}, reload = () => location.reload() } = {}) {
+  let session;
+  try {
+    session = await fetchSession();
+  } catch {
+    session = null;
+  }
+  if (!session) {
+    el.hidden = true;
+    return null;
+  }
+  const signedIn = Boolean(session.name);
+  el.hidden = false;
+  el.innerHTML = '';
+  const who = document.createElement('span');
+  who.className = 'om-role';
+  who.id = 'session-role';
+  who.textContent = signedIn ? `${session.name} · ${roleName(session.role)}` : t('role', roleName(session.role));
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.id = signedIn ? 'sign-out' : 'sign-in';
+  button.textContent = signedIn ? t('signOut') : t('signIn');
+  el.append(who, button);
+
+  button.addEventListener('click', async () => {
+    if (!signedIn) {
+      dialog.querySelector('.om-dialog-error').textContent = '';
+      dialog.showModal();
+      dialog.querySelector('input[name="name"]').focus();
+      return;
+    }
+    const res = await fetch('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': session.csrf ?? '' }, credentials: 'same-origin' });
+    if (!res.ok && res.status !== 204) {
+      onError(await errorOf(res));
+      return;
+    }
+    reload();
+  });
+  const form = dialog.querySelector('form');
+  form.addEventListener('submit', async (e) => {
+    if (e.submitter?.value === 'cancel') return; // method=dialog closes it
+    e.preventDefault();
+    const data = new FormData(form);
+    const res = await fetch('/api/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({ name: data.get('name'), password: data.get('password') }),
+    });
+    if (!res.ok) {
+      dialog.querySelector('.om-dialog-error').textContent = t('signInFailed', await errorOf(res));
+      return;
+    }
+    dialog.close();
+    reload();
+  });
+  return session;
+}

@@ -1,0 +1,91 @@
+// Unit tests of the public page's coordinate conversions (src/m/coords.js)
+// and hand-off links (src/m/format.js) against published control values:
+//  - WGS-84 → GCJ-02: googollee/eviltransform, go/transform_test.go (the
+//    same three points, Shanghai, Shenzhen and Beijing, are the fixtures of
+//    its JavaScript, Python, Java and Swift ports);
+//  - GCJ-02 → BD-09: wandergis/coordtransform, test/app.js
+//    (gcj02 [116.404, 39.915] → bd09 [116.41036949371029, 39.92133699351021]);
+//  WGS-84 → BD-09 is the two in turn. (eviltransform's ports also list two
+//  BD-09/WGS-84 pairs, TESTS_bd; the formulas reproduce them only to 10-40
+//  m, as those pairs seem to come from Baidu's own converter, so they are
+//  not used.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gcj02ToBd09, outOfChina, wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
+import { formatDistance, hoursText, navLinks, openLabel, telHref } from '../src/m/format.js';
+
+// [wgsLat, wgsLng, gcjLat, gcjLng]
+const EVILTRANSFORM = [
+  [31.1774276, 121.5272106, 31.17530398364597, 121.531541859215], // Shanghai
+  [22.543847, 113.912316, 22.540796131694766, 113.9171764808363], // Shenzhen
+  [39.911954, 116.377817, 39.91334545536069, 116.38404722455657], // Beijing
+];
+
+test('wgs84ToGcj02 matches eviltransform to 1e-9 degrees', () => {
+  for (const [wLat, wLng, gLat, gLng] of EVILTRANSFORM) {
+    const [lng, lat] = wgs84ToGcj02(wLng, wLat);
+    assert.ok(Math.abs(lng - gLng) < 1e-9 && Math.abs(lat - gLat) < 1e-9,
+      `wgs84ToGcj02(${wLng}, ${wLat}) = ${lng}, ${lat}; want ${gLng}, ${gLat}`);
+  }
+});
+
+test('gcj02ToBd09 matches coordtransform to 1e-9 degrees', () => {
+  const [lng, lat] = gcj02ToBd09(116.404, 39.915);
+  assert.ok(Math.abs(lng - 116.41036949371029) < 1e-9 && Math.abs(lat - 39.92133699351021) < 1e-9,
+    `gcj02ToBd09(116.404, 39.915) = ${lng}, ${lat}`);
+});
+
+test('wgs84ToBd09 is GCJ-02 then BD-09', () => {
+  const [gLng, gLat] = wgs84ToGcj02(102.4063, 25.5302);
+  assert.deepEqual(wgs84ToBd09(102.4063, 25.5302), gcj02ToBd09(gLng, gLat));
+});
+
+test('outside China GCJ-02 is WGS-84', () => {
+  assert.ok(outOfChina(2.35, 48.85));
+  assert.deepEqual(wgs84ToGcj02(2.35, 48.85), [2.35, 48.85]);
+  assert.ok(!outOfChina(102.4063, 25.5302));
+});
+
+test('navLinks carry converted coordinates in each app\'s order', () => {
+  const st = { name: '狮山镇综治中心', address: '武定县狮山镇 1号', lon: 102.4063, lat: 25.5302 };
+  const links = navLinks(st);
+  const [gLng, gLat] = wgs84ToGcj02(st.lon, st.lat);
+  const [bLng, bLat] = wgs84ToBd09(st.lon, st.lat);
+  const amap = new URL(links.amap);
+  assert.equal(amap.origin + amap.pathname, 'https://uri.amap.com/marker');
+  assert.equal(amap.searchParams.get('position'), `${gLng.toFixed(6)},${gLat.toFixed(6)}`);
+  assert.equal(amap.searchParams.get('coordinate'), 'gaode');
+  assert.equal(amap.searchParams.get('name'), st.name);
+  const baidu = new URL(links.baidu);
+  assert.equal(baidu.origin + baidu.pathname, 'https://api.map.baidu.com/marker');
+  assert.equal(baidu.searchParams.get('location'), `${bLat.toFixed(6)},${bLng.toFixed(6)}`);
+  assert.equal(baidu.searchParams.get('coord_type'), 'bd09ll');
+  const qq = new URL(links.tencent);
+  assert.equal(qq.origin + qq.pathname, 'https://apis.map.qq.com/uri/v1/marker');
+  assert.match(qq.searchParams.get('marker'), new RegExp(`^coord:${gLat.toFixed(6)},${gLng.toFixed(6)};title:狮山镇综治中心;addr:`));
+  // The offset in Wuding is a few hundred metres, not zero and not wild.
+  const dx = (gLng - st.lon) * 100_000, dy = (gLat - st.lat) * 111_000;
+  assert.ok(Math.hypot(dx, dy) > 100 && Math.hypot(dx, dy) < 1000, `GCJ-02 offset ${Math.hypot(dx, dy)} m`);
+});
+
+test('formatDistance and telHref', () => {
+  assert.equal(formatDistance(0), '0 米');
+  assert.equal(formatDistance(349.6), '350 米');
+  assert.equal(formatDistance(999), '999 米');
+  assert.equal(formatDistance(1234), '1.2 公里');
+  assert.equal(formatDistance(25_400), '25 公里');
+  assert.equal(telHref('0878-8712345'), 'tel:0878-8712345');
+  assert.equal(telHref(' 0878 871 2345 '), 'tel:08788712345');
+  assert.equal(telHref('无'), '');
+});
+
+test('hoursText writes opening hours in Chinese; openLabel', () => {
+  assert.equal(hoursText('Mo-Fr 08:30-12:00,14:30-18:00'), '周一至周五 08:30-12:00、14:30-18:00');
+  assert.equal(hoursText('Mo-Fr 09:00-12:00,14:30-17:30; Sa 09:00-12:00'), '周一至周五 09:00-12:00、14:30-17:30；周六 09:00-12:00');
+  assert.equal(hoursText('24/7'), '全天 24 小时');
+  assert.equal(hoursText('Mo-Su 08:00-18:00; We off'), '周一至周日 08:00-18:00；周三 休息');
+  assert.equal(hoursText(''), '');
+  assert.equal(openLabel(true).text, '办公中');
+  assert.equal(openLabel(false).text, '已下班');
+  assert.equal(openLabel(null).text, '时间未知');
+});

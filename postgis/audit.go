@@ -1,0 +1,168 @@
+package postgis
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+)
+
+// AuditFilter selects audit records. Zero fields select everything.
+type AuditFilter struct {
+	After  int64 // records with seq above this (paging)
+	Actor  string
+	Action string
+	From   time.Time
+	To     time.Time
+	Limit  int // at most this many; 0 means 100
+}
+
+// ListAudit returns audit records in the order they were written.
+func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]onemap.AuditRecord, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var from, to *time.Time
+	if !f.From.IsZero() {
+		from = &f.From
+	}
+	if !f.To.IsZero() {
+		to = &f.To
+	}
+	rows, err := db.pool.Query(ctx, `SELECT seq, at, actor, role, client, action, target, detail::text FROM audit_log
+		WHERE seq > $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3)
+		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)
+		ORDER BY seq LIMIT $6`, f.After, f.Actor, f.Action, from, to, f.Limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	out := []onemap.AuditRecord{}
+	for rows.Next() {
+		var r onemap.AuditRecord
+		var detail string
+		if err := rows.Scan(&r.Seq, &r.At, &r.Actor, &r.Role, &r.Client, &r.Action, &r.Target, &detail); err != nil {
+			return nil, mapError(err)
+		}
+		r.Detail = json.RawMessage(detail)
+		out = append(out, r)
+	}
+	return out, mapError(rows.Err())
+}
+
+// AuditCheck is the result of verifying the audit trail's hash chain.
+type AuditCheck struct {
+	OK       bool   `json:"ok"`
+	Rows     int64  `json:"rows"`
+	FirstSeq int64  `json:"first_seq"`
+	LastSeq  int64  `json:"last_seq"`
+	BrokenAt int64  `json:"broken_at,omitempty"` // the first seq whose link or hash does not hold
+	Problem  string `json:"problem,omitempty"`
+}
+
+// auditPayload is what a record's hash covers; it matches audit_payload in
+// migrations/0004_accounts.sql byte for byte.
+func auditPayload(seq int64, at time.Time, actor, role, client, action, target, detail string) []byte {
+	field := func(s string) string { return fmt.Sprintf("%d:%s", len(s), s) }
+	return []byte(fmt.Sprintf("%d|%d|%s|%s|%s|%s|%s|%s", seq, at.UnixMicro(),
+		field(actor), field(role), field(client), field(action), field(target), field(detail)))
+}
+
+// VerifyAudit recomputes the hash chain of the whole audit trail in Go,
+// independently of the database's trigger: every row must follow the one
+// before it (or the retention anchor) without a gap in seq, and its hash
+// must be SHA-256 over the previous hash and its own fields. An edited,
+// inserted or deleted row breaks the chain, and the check says where.
+func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
+	var check AuditCheck
+	err := db.inReadTx(ctx, func(tx pgx.Tx) error {
+		var prevSeq int64
+		var prevHash []byte
+		if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_anchor`).Scan(&prevSeq, &prevHash); err != nil {
+			return mapError(err)
+		}
+		rows, err := tx.Query(ctx, `SELECT seq, at, actor, role, client, action, target, detail::text, prev_hash, hash
+			FROM audit_log ORDER BY seq`)
+		if err != nil {
+			return mapError(err)
+		}
+		defer rows.Close()
+		var seq int64
+		var at time.Time
+		var actor, role, client, action, target, detail string
+		var prev, hash []byte
+		_, err = pgx.ForEachRow(rows, []any{&seq, &at, &actor, &role, &client, &action, &target, &detail, &prev, &hash}, func() error {
+			if check.Problem != "" {
+				return nil
+			}
+			check.Rows++
+			if check.FirstSeq == 0 {
+				check.FirstSeq = seq
+			}
+			check.LastSeq = seq
+			switch {
+			case seq != prevSeq+1:
+				check.BrokenAt, check.Problem = seq, fmt.Sprintf("record %d follows record %d: records between them are missing", seq, prevSeq)
+			case !bytes.Equal(prev, prevHash):
+				check.BrokenAt, check.Problem = seq, fmt.Sprintf("record %d does not link to the hash of record %d", seq, prevSeq)
+			default:
+				sum := sha256.Sum256(append(append([]byte{}, prevHash...), auditPayload(seq, at, actor, role, client, action, target, detail)...))
+				if !bytes.Equal(sum[:], hash) {
+					check.BrokenAt, check.Problem = seq, fmt.Sprintf("record %d does not match its hash: it was changed after it was written", seq)
+				}
+			}
+			prevSeq, prevHash = seq, hash
+			return nil
+		})
+		return mapError(err)
+	})
+	check.OK = err == nil && check.Problem == ""
+	return check, err
+}
+
+// PruneAudit removes audit records older than keep (six months at least)
+// and returns how many it removed.
+func (db *DB) PruneAudit(ctx context.Context, keep time.Duration) (int64, error) {
+	var n int64
+	err := db.inTx(ctx, "system", "audit retention", func(tx pgx.Tx) error {
+		return mapError(tx.QueryRow(ctx, `SELECT audit_prune(make_interval(secs => $1))`, keep.Seconds()).Scan(&n))
+	})
+	return n, err
+}
+
+// HouseholdDetails are the personal details of a risk household, kept apart
+// from the household's map feature.
+type HouseholdDetails struct {
+	HouseholdID int64  `json:"household_id"`
+	HeadName    string `json:"head_name"`
+	HeadPhone   string `json:"head_phone"`
+	Members     int    `json:"members"`
+	Address     string `json:"address"`
+	Notes       string `json:"notes"`
+}
+
+// ReadHouseholdDetails returns a household's personal details and records
+// the read, with its purpose, in the audit trail in the same transaction:
+// no read without its record.
+func (db *DB) ReadHouseholdDetails(ctx context.Context, id int64, purpose string) (HouseholdDetails, error) {
+	c := callerOf(ctx)
+	var d HouseholdDetails
+	err := db.inTx(ctx, c.Actor(), purpose, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT household_id, coalesce(head_name, ''), coalesce(head_phone, ''), coalesce(members, 0),
+			coalesce(address, ''), coalesce(notes, '') FROM household_details WHERE household_id = $1`, id).
+			Scan(&d.HouseholdID, &d.HeadName, &d.HeadPhone, &d.Members, &d.Address, &d.Notes)
+		if err != nil {
+			if onemap.ErrorCode(mapError(err)) == onemap.ENOTFOUND {
+				return onemap.Errorf(onemap.ENOTFOUND, "household %d has no details", id)
+			}
+			return mapError(err)
+		}
+		return appendAudit(ctx, tx, c, onemap.AuditHouseholdRead, fmt.Sprintf("households/%d", id), map[string]any{"purpose": purpose})
+	})
+	return d, err
+}

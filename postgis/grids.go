@@ -1,0 +1,1078 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+)
+
+// Grid editing. Every write is one transaction that locks the rows it
+// changes (SELECT … FOR UPDATE), refuses a write based on another version
+// than the stored one, readies the geometry with grid_prepare (snapping to
+// the neighbours, clipping on request) and lists its problems with
+// grid_problems before writing; the deferred constraint trigger of
+// migration 0005 checks the same rules again at commit, after every
+// concurrent writer of the same family has committed, so that no invalid,
+// escaping or overlapping grid is ever stored.
+
+// Grid is a grid as the editor reads it: the feature and its area.
+type Grid struct {
+	*onemap.Feature
+	AreaM2 float64 // on the WGS-84 spheroid
+}
+
+// GridClip says what a written geometry is cut to.
+type GridClip struct {
+	Parent   bool // cut to the parent
+	Siblings bool // cut the siblings out
+}
+
+// GridChange is an edit of a grid: the fields to set (a nil value clears
+// a field; a field not named keeps its value) and, if not nil, the new
+// geometry (a Polygon or MultiPolygon, WGS-84).
+type GridChange struct {
+	Properties map[string]any
+	Geometry   orb.Geometry
+	Clip       GridClip
+}
+
+// GridProblem is one broken rule: its kind (empty, not_polygon, invalid,
+// outside_parent, overlap, child_outside, child_straddles), the grid it
+// concerns beside the one written, the area in m², where it is as GeoJSON
+// (the offending area, or the point where a boundary breaks) and what it
+// means.
+type GridProblem struct {
+	Kind     string          `json:"kind"`
+	With     int64           `json:"with,omitempty"`
+	AreaM2   float64         `json:"area_m2"`
+	Geometry json.RawMessage `json:"geometry,omitempty"`
+	Message  string          `json:"message"`
+}
+
+// GridProblemsError is the cause of an EINVALID error of a grid write that
+// would break the rules.
+type GridProblemsError struct {
+	Problems []GridProblem
+}
+
+// Error implements error.
+func (e *GridProblemsError) Error() string {
+	var msgs []string
+	for _, p := range e.Problems {
+		msgs = append(msgs, p.Message)
+	}
+	return "grid problems: " + strings.Join(msgs, "; ")
+}
+
+// GridStaleError is the cause of an ECONFLICT error of a write based on a
+// version that is no longer the grid's.
+type GridStaleError struct {
+	Based   int
+	Current *Grid
+}
+
+// Error implements error.
+func (e *GridStaleError) Error() string {
+	return fmt.Sprintf("grid %d is at version %d, not %d", e.Current.ID, e.Current.Version, e.Based)
+}
+
+// GridCheck is the answer of a dry run: the geometry as it would be saved
+// (snapped and clipped), its area and its problems.
+type GridCheck struct {
+	Geometry orb.Geometry
+	AreaM2   float64
+	Problems []GridProblem
+}
+
+// GridVersion is one version of a grid from its history.
+type GridVersion struct {
+	Version    int
+	Op         string // insert, update or delete
+	ChangedAt  time.Time
+	ChangedBy  string
+	Reason     string
+	AreaM2     float64
+	Properties map[string]any
+	Geometry   orb.Geometry // only from GridVersionAt
+}
+
+// CoveragePiece is a gap, an overlap or a part outside the parent found by
+// a coverage check.
+type CoveragePiece struct {
+	Grids    []int64         `json:"grids"`
+	AreaM2   float64         `json:"area_m2"`
+	Geometry json.RawMessage `json:"geometry"`
+}
+
+// GridCoverage is how a grid's children cover it.
+type GridCoverage struct {
+	Parent         int64           `json:"parent"`
+	AreaM2         float64         `json:"area_m2"`
+	Children       int             `json:"children"`
+	ChildrenAreaM2 float64         `json:"children_area_m2"`
+	ToleranceM2    float64         `json:"tolerance_m2"`
+	Gaps           []CoveragePiece `json:"gaps"`
+	Overlaps       []CoveragePiece `json:"overlaps"`
+	Outside        []CoveragePiece `json:"outside"`
+}
+
+// gridColumns are the grid fields an edit writes, in the order of the
+// write statements' parameters ($1… of the insert, $2… of the update).
+func gridColumns() []string {
+	return []string{"level", "parent_id", "code", "name", "worker_name", "worker_phone", "households", "population", "synthetic"}
+}
+
+const (
+	gridSelectSQL = `SELECT t.id, t.version, ST_AsBinary(t.geom), to_jsonb(t) - 'geom' - 'id', grid_area_m2(t.geom) FROM grids t`
+
+	gridPrepareSQL = `WITH p AS (SELECT grid_prepare(ST_SetSRID(ST_GeomFromWKB($1), 4326), $2, $3, $4, $5) AS g)
+	SELECT ST_AsBinary(p.g), grid_area_m2(p.g), grid_problems_json(p.g, $6, $2, $3) FROM p`
+
+	gridProblemsSQL = `SELECT grid_problems_json(ST_SetSRID(ST_GeomFromWKB($1), 4326), $2, $3, $4)`
+
+	gridInsertSQL = `INSERT INTO grids (level, parent_id, code, name, worker_name, worker_phone, households, population, synthetic, geom)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, false), ST_SetSRID(ST_GeomFromWKB($10), 4326)) RETURNING id`
+
+	gridUpdateSQL = `UPDATE grids SET level = $2, parent_id = $3, code = $4, name = $5, worker_name = $6, worker_phone = $7,
+	households = $8, population = $9, synthetic = coalesce($10, false),
+	geom = coalesce(ST_SetSRID(ST_GeomFromWKB($11), 4326), geom) WHERE id = $1`
+)
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func readGrids(ctx context.Context, q querier, where string, args ...any) ([]*Grid, error) {
+	rows, err := q.Query(ctx, gridSelectSQL+" "+where, args...)
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: read grids: %w", err))
+	}
+	defer rows.Close()
+	var out []*Grid
+	for rows.Next() {
+		var (
+			g    = &Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
+			geom []byte
+		)
+		if err := rows.Scan(&g.ID, &g.Version, &geom, &g.Properties, &g.AreaM2); err != nil {
+			return nil, fmt.Errorf("postgis: scan grid: %w", err)
+		}
+		if g.Geometry, err = wkb.Unmarshal(geom); err != nil {
+			return nil, fmt.Errorf("postgis: grid %d: %w", g.ID, err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: read grids: %w", err))
+	}
+	return out, nil
+}
+
+func readGrid(ctx context.Context, q querier, id int64, lock bool) (*Grid, error) {
+	where := "WHERE t.id = $1"
+	if lock {
+		where += " FOR UPDATE"
+	}
+	gs, err := readGrids(ctx, q, where, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(gs) == 0 {
+		return nil, onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", id)
+	}
+	return gs[0], nil
+}
+
+// FindGrid returns one grid with its version and area.
+func (db *DB) FindGrid(ctx context.Context, id int64) (*Grid, error) {
+	return readGrid(ctx, db.pool, id, false)
+}
+
+// stale returns the error of a write based on version based when cur is
+// the stored grid, or nil when they agree.
+func stale(cur *Grid, based int) error {
+	if cur.Version == based {
+		return nil
+	}
+	return &onemap.Error{Code: onemap.ECONFLICT,
+		Message: fmt.Sprintf("grid %d has changed: the edit was based on version %d, the grid is now at version %d (by %v at %v)",
+			cur.ID, based, cur.Version, cur.Properties["updated_by"], cur.Properties["updated_at"]),
+		Err: &GridStaleError{Based: based, Current: cur}}
+}
+
+// problemsError returns the EINVALID error of problems, nil for none.
+func problemsError(problems []GridProblem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	msg := problems[0].Message
+	if len(problems) > 1 {
+		msg += fmt.Sprintf(" (and %d more problems)", len(problems)-1)
+	}
+	return &onemap.Error{Code: onemap.EINVALID, Message: msg, Err: &GridProblemsError{Problems: problems}}
+}
+
+func decodeProblems(raw []byte) ([]GridProblem, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var ps []GridProblem
+	if err := json.Unmarshal(raw, &ps); err != nil {
+		return nil, fmt.Errorf("postgis: grid problems: %w", err)
+	}
+	return ps, nil
+}
+
+// gridWriteError turns the database's refusal of a grid write into what the
+// caller can act on: the deferred check's problems (it raises at commit,
+// when a concurrent writer of a neighbour committed first) become a
+// GridProblemsError.
+func gridWriteError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23514" && pe.ConstraintName == "grids_geometry" {
+		if ps, derr := decodeProblems([]byte(pe.Detail)); derr == nil && len(ps) > 0 {
+			return problemsError(ps)
+		}
+	}
+	var oe *onemap.Error
+	if errors.As(err, &oe) {
+		return err
+	}
+	return mapError(err)
+}
+
+// normalizeGrid checks the properties and geometry of a grid to be written.
+func (db *DB) normalizeGrid(g orb.Geometry, props map[string]any) (orb.Geometry, map[string]any, error) {
+	l, err := db.catalog.Layer(onemap.LayerGrids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.Normalize(g, props)
+}
+
+// parentOf returns the parent_id of normalised properties, nil for none.
+func parentOf(props map[string]any) *int64 {
+	if v, ok := props["parent_id"].(int64); ok {
+		return &v
+	}
+	return nil
+}
+
+func gridArgs(props map[string]any) []any {
+	cols := gridColumns()
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		args[i] = props[c]
+	}
+	return args
+}
+
+// prepare readies geometry g for saving as grid self (0: a new grid) with
+// the given level and parent and returns it as WKB with its area and
+// problems.
+func prepare(ctx context.Context, tx pgx.Tx, g orb.Geometry, level string, parent *int64, self int64, clip GridClip) ([]byte, float64, []GridProblem, error) {
+	in, err := wkb.Marshal(g)
+	if err != nil {
+		return nil, 0, nil, onemap.Errorf(onemap.EINVALID, "geometry: %v", err)
+	}
+	var selfArg *int64
+	if self != 0 {
+		selfArg = &self
+	}
+	var (
+		out  []byte
+		area float64
+		raw  []byte
+	)
+	if err := tx.QueryRow(ctx, gridPrepareSQL, in, parent, selfArg, clip.Parent, clip.Siblings, level).Scan(&out, &area, &raw); err != nil {
+		return nil, 0, nil, mapError(fmt.Errorf("postgis: prepare grid: %w", err))
+	}
+	ps, err := decodeProblems(raw)
+	return out, area, ps, err
+}
+
+// CheckGrid is a dry run of a write: the geometry as it would be saved as
+// grid self (0 for a new grid) of the level and parent, and its problems.
+// Nothing is written.
+func (db *DB) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip GridClip) (*GridCheck, error) {
+	var c GridCheck
+	err := db.inTx(ctx, "system", "check", func(tx pgx.Tx) error {
+		out, area, ps, err := prepare(ctx, tx, g, level, parent, self, clip)
+		if err != nil {
+			return err
+		}
+		c.AreaM2, c.Problems = area, ps
+		if out != nil {
+			if c.Geometry, err = wkb.Unmarshal(out); err != nil {
+				return fmt.Errorf("postgis: check grid: %w", err)
+			}
+		}
+		return errRollback
+	})
+	if err != nil && !errors.Is(err, errRollback) {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// errRollback ends a transaction that only looked.
+var errRollback = errors.New("postgis: read only")
+
+// CreateGrid inserts a grid: props as Layer.Normalize takes them, geometry
+// snapped to its neighbours and clipped as asked.
+func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason string) (*Grid, error) {
+	geom, props, err := db.normalizeGrid(ch.Geometry, ch.Properties)
+	if err != nil {
+		return nil, err
+	}
+	var out *Grid
+	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		level, _ := props["level"].(string)
+		w, _, ps, err := prepare(ctx, tx, geom, level, parentOf(props), 0, ch.Clip)
+		if err != nil {
+			return err
+		}
+		if err := problemsError(ps); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, gridInsertSQL, append(gridArgs(props), w)...).Scan(&id); err != nil {
+			return mapError(fmt.Errorf("postgis: create grid: %w", err))
+		}
+		if err := reassignPoints(ctx, tx, id); err != nil {
+			return err
+		}
+		out, err = readGrid(ctx, tx, id, false)
+		return err
+	})
+	if err != nil {
+		return nil, gridWriteError(err)
+	}
+	return out, nil
+}
+
+// UpdateGrid writes an edit of grid id that was based on version based: a
+// newer stored version is an ECONFLICT error carrying GridStaleError, a
+// geometry that breaks the rules an EINVALID error carrying
+// GridProblemsError. Nothing is written unless all is well.
+func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange, actor, reason string) (*Grid, error) {
+	var out *Grid
+	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		cur, err := readGrid(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := stale(cur, based); err != nil {
+			return err
+		}
+		out, err = db.writeGrid(ctx, tx, cur, ch, true)
+		return err
+	})
+	if err != nil {
+		return nil, gridWriteError(err)
+	}
+	return out, nil
+}
+
+// writeGrid writes the change to the locked grid cur; prep readies a new
+// geometry (snap, clip), else it is written as it is.
+func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange, prep bool) (*Grid, error) {
+	merged := maps.Clone(cur.Properties)
+	for k, v := range ch.Properties {
+		merged[k] = v
+	}
+	g := ch.Geometry
+	if g == nil {
+		g = cur.Geometry
+	}
+	_, props, err := db.normalizeGrid(g, merged)
+	if err != nil {
+		return nil, err
+	}
+	level, _ := props["level"].(string)
+	parent := parentOf(props)
+	var w []byte
+	switch {
+	case ch.Geometry != nil:
+		norm, _, err := db.normalizeGrid(ch.Geometry, merged)
+		if err != nil {
+			return nil, err
+		}
+		var ps []GridProblem
+		if prep {
+			w, _, ps, err = prepare(ctx, tx, norm, level, parent, cur.ID, ch.Clip)
+		} else if w, err = wkb.Marshal(norm); err == nil {
+			// A restored geometry is written exactly as it was.
+			ps, err = problemsOf(ctx, tx, w, level, parent, cur.ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := problemsError(ps); err != nil {
+			return nil, err
+		}
+	case props["level"] != cur.Properties["level"] || fmt.Sprint(props["parent_id"]) != fmt.Sprint(cur.Properties["parent_id"]):
+		cw, err := wkb.Marshal(cur.Geometry)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := problemsOf(ctx, tx, cw, level, parent, cur.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := problemsError(ps); err != nil {
+			return nil, err
+		}
+	}
+	args := append([]any{cur.ID}, gridArgs(props)...)
+	if _, err := tx.Exec(ctx, gridUpdateSQL, append(args, w)...); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: update grid %d: %w", cur.ID, err))
+	}
+	if w != nil {
+		if err := reassignPoints(ctx, tx, cur.ID); err != nil {
+			return nil, err
+		}
+	}
+	return readGrid(ctx, tx, cur.ID, false)
+}
+
+func problemsOf(ctx context.Context, tx pgx.Tx, w []byte, level string, parent *int64, self int64) ([]GridProblem, error) {
+	var raw []byte
+	if err := tx.QueryRow(ctx, gridProblemsSQL, w, level, parent, self).Scan(&raw); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: grid problems: %w", err))
+	}
+	return decodeProblems(raw)
+}
+
+// reassignPoints moves the point features that a group grid's new geometry
+// gains or loses (grid_reassign_points).
+func reassignPoints(ctx context.Context, tx pgx.Tx, id int64) error {
+	if _, err := tx.Exec(ctx, `SELECT grid_reassign_points($1)`, id); err != nil {
+		return mapError(fmt.Errorf("postgis: reassign points of grid %d: %w", id, err))
+	}
+	return nil
+}
+
+// DeleteGrid deletes grid id, which must be at version based and have no
+// children.
+func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string) error {
+	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		cur, err := readGrid(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := stale(cur, based); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM grids WHERE parent_id = $1`, id).Scan(&n); err != nil {
+			return mapError(err)
+		}
+		if n > 0 {
+			return onemap.Errorf(onemap.EINVALID, "grid %d has %d child grids: delete or merge them first", id, n)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM grids WHERE id = $1`, id); err != nil {
+			return mapError(fmt.Errorf("postgis: delete grid %d: %w", id, err))
+		}
+		return nil
+	})
+	return gridWriteError(err)
+}
+
+// GridPiece names a grid that a split creates; empty fields are filled in
+// (the name with a number, the next free code under the parent).
+type GridPiece struct {
+	Name string
+	Code string
+}
+
+// SplitGrid cuts grid id (at version based) along line. The largest piece
+// keeps the grid's id, fields and counts; every other piece becomes a new
+// grid of the same level and parent, named by pieces in turn (or after the
+// grid), with the same grid worker and no counts. The children of the grid
+// go with the piece that holds them (a child the line cuts refuses the
+// split). The pieces share the cut exactly, so merging them again gives the
+// grid back.
+func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []GridPiece, actor, reason string) ([]*Grid, error) {
+	if len(line) < 2 {
+		return nil, onemap.Errorf(onemap.EINVALID, "line: a split line needs at least 2 positions")
+	}
+	blade, err := wkb.Marshal(line)
+	if err != nil {
+		return nil, onemap.Errorf(onemap.EINVALID, "line: %v", err)
+	}
+	var out []*Grid
+	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		cur, err := readGrid(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := stale(cur, based); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT ST_AsBinary(ST_Multi(d.geom)) FROM grids g,
+			LATERAL ST_Dump(ST_Split(g.geom, ST_SetSRID(ST_GeomFromWKB($2), 4326))) d
+			WHERE g.id = $1 AND GeometryType(d.geom) = 'POLYGON'
+			ORDER BY grid_area_m2(d.geom) DESC, ST_XMin(d.geom), ST_YMin(d.geom)`, id, blade)
+		if err != nil {
+			return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
+		}
+		parts, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
+			return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
+		}
+		if len(parts) < 2 {
+			return onemap.Errorf(onemap.EINVALID, "line: it does not cut grid %d in two; draw it across the grid, from outside to outside", id)
+		}
+		if len(parts) > 50 {
+			return onemap.Errorf(onemap.EINVALID, "line: it cuts grid %d into %d pieces, more than 50", id, len(parts))
+		}
+		level, _ := cur.Properties["level"].(string)
+		var parentCode string
+		parent := int64(0)
+		if p, ok := cur.Properties["parent_id"].(float64); ok {
+			parent = int64(p)
+			if err := tx.QueryRow(ctx, `SELECT code FROM grids WHERE id = $1`, parent).Scan(&parentCode); err != nil {
+				return mapError(err)
+			}
+		} else {
+			return onemap.Errorf(onemap.EINVALID, "grid %d is the county: it cannot be split", id)
+		}
+		ids := []int64{id}
+		if _, err := tx.Exec(ctx, `UPDATE grids SET geom = ST_SetSRID(ST_GeomFromWKB($2), 4326) WHERE id = $1`, id, parts[0]); err != nil {
+			return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
+		}
+		name, _ := cur.Properties["name"].(string)
+		for i, part := range parts[1:] {
+			var pc GridPiece
+			if i < len(pieces) {
+				pc = pieces[i]
+			}
+			if pc.Name == "" {
+				pc.Name = fmt.Sprintf("%s（分%d）", name, i+2)
+			}
+			if pc.Code == "" {
+				if pc.Code, err = nextGridCode(ctx, tx, level, parentCode); err != nil {
+					return err
+				}
+			}
+			var nid int64
+			err := tx.QueryRow(ctx, `INSERT INTO grids (level, parent_id, code, name, worker_name, worker_phone, synthetic, geom)
+				SELECT level, parent_id, $2, $3, worker_name, worker_phone, synthetic, ST_SetSRID(ST_GeomFromWKB($4), 4326)
+				FROM grids WHERE id = $1 RETURNING id`, id, pc.Code, pc.Name, part).Scan(&nid)
+			if err != nil {
+				return mapError(fmt.Errorf("postgis: split grid %d: piece %d: %w", id, i+2, err))
+			}
+			ids = append(ids, nid)
+		}
+		// Children go with the piece that holds most of them; one that
+		// lies across the line refuses the split.
+		var raw []byte
+		err = tx.QueryRow(ctx, `WITH best AS (
+			SELECT DISTINCT ON (c.id) c.id, c.name, c.geom AS cgeom, p.id AS piece, p.geom AS pgeom
+			FROM grids c JOIN grids p ON p.id = ANY($1) AND p.geom && c.geom
+			WHERE c.parent_id = $2
+			ORDER BY c.id, grid_area_m2(ST_Intersection(c.geom, p.geom)) DESC
+		), moved AS (
+			UPDATE grids g SET parent_id = best.piece FROM best WHERE g.id = best.id AND best.piece <> $2
+		)
+		SELECT jsonb_agg(jsonb_build_object('kind', 'child_straddles', 'with', best.id, 'area_m2', a.m2,
+		       'geometry', ST_AsGeoJSON(d.x, 9)::jsonb,
+		       'message', format('the line cuts child grid %s (%s): %s m² of it would lie outside its piece', best.id, best.name, round(a.m2::numeric, 1))))
+		FROM best, LATERAL (SELECT grid_polygons(ST_Difference(best.cgeom, best.pgeom)) AS x) d,
+		     LATERAL (SELECT grid_area_m2(d.x) AS m2) a
+		WHERE a.m2 >= grid_tolerance_m2()`, ids, id).Scan(&raw)
+		if err != nil {
+			return mapError(fmt.Errorf("postgis: split grid %d: children: %w", id, err))
+		}
+		ps, err := decodeProblems(raw)
+		if err != nil {
+			return err
+		}
+		if err := problemsError(ps); err != nil {
+			return err
+		}
+		for _, gid := range ids {
+			if err := reassignPoints(ctx, tx, gid); err != nil {
+				return err
+			}
+		}
+		out, err = readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY array_position($1, t.id)", ids)
+		return err
+	})
+	if err != nil {
+		return nil, gridWriteError(err)
+	}
+	return out, nil
+}
+
+// nextGridCode returns the next free code of a grid of level under the
+// parent with code parentCode: a group its village's code and 3 digits, a
+// village its township's first 9 digits and 3, a township its county's first
+// 6 digits, 3, and 000.
+func nextGridCode(ctx context.Context, tx pgx.Tx, level, parentCode string) (string, error) {
+	var prefix, suffix string
+	switch {
+	case level == "group" && len(parentCode) == 12:
+		prefix = parentCode
+	case level == "village" && len(parentCode) == 12:
+		prefix = parentCode[:9]
+	case level == "township" && len(parentCode) == 12:
+		prefix, suffix = parentCode[:6], "000"
+	default:
+		return "", onemap.Errorf(onemap.EINVALID, "cannot number a new %s grid under code %q: give its code", level, parentCode)
+	}
+	var last int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(substr(code, $2, 3)::int), 0) FROM grids
+		WHERE level = $3 AND code LIKE $1 || '%' AND length(code) = $4 AND substr(code, $2, 3) ~ '^[0-9]{3}$'`,
+		prefix, len(prefix)+1, level, len(prefix)+3+len(suffix)).Scan(&last); err != nil {
+		return "", mapError(err)
+	}
+	if last >= 999 {
+		return "", onemap.Errorf(onemap.EINVALID, "no free %s code under %s: give its code", level, parentCode)
+	}
+	return fmt.Sprintf("%s%03d%s", prefix, last+1, suffix), nil
+}
+
+// MergeGrids merges adjacent grids of one parent and level, each at the
+// version of the same index in based, into the first: it takes their union
+// and the sums of their counts (and name, if given); the others' children
+// and point features move to it, and the others are deleted.
+func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string) (*Grid, error) {
+	if len(ids) < 2 {
+		return nil, onemap.Errorf(onemap.EINVALID, "ids: a merge takes at least 2 grids")
+	}
+	if len(based) != len(ids) {
+		return nil, onemap.Errorf(onemap.EINVALID, "versions: give one version per id (%d ids, %d versions)", len(ids), len(based))
+	}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return nil, onemap.Errorf(onemap.EINVALID, "ids: grid %d is named twice", id)
+		}
+		seen[id] = true
+	}
+	var out *Grid
+	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		gs, err := readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE", ids)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]*Grid{}
+		for _, g := range gs {
+			byID[g.ID] = g
+		}
+		for i, id := range ids {
+			g, ok := byID[id]
+			if !ok {
+				return onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", id)
+			}
+			if err := stale(g, based[i]); err != nil {
+				return err
+			}
+			if fmt.Sprint(g.Properties["parent_id"]) != fmt.Sprint(byID[ids[0]].Properties["parent_id"]) ||
+				g.Properties["level"] != byID[ids[0]].Properties["level"] {
+				return onemap.Errorf(onemap.EINVALID, "grids %d and %d have different parents or levels: only siblings merge", ids[0], id)
+			}
+		}
+		if byID[ids[0]].Properties["parent_id"] == nil {
+			return onemap.Errorf(onemap.EINVALID, "the county grid cannot be merged")
+		}
+		// Adjacent: they share at least about a metre of border.
+		rows, err := tx.Query(ctx, `SELECT a.id, b.id FROM grids a JOIN grids b ON a.id < b.id
+			WHERE a.id = ANY($1) AND b.id = ANY($1) AND ST_DWithin(a.geom, b.geom, grid_snap_tolerance())
+			  AND (ST_Relate(a.geom, b.geom, '2********')
+			       OR ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Buffer(b.geom, grid_snap_tolerance()))) > 10 * grid_snap_tolerance())`, ids)
+		if err != nil {
+			return mapError(err)
+		}
+		adj := map[int64][]int64{}
+		for rows.Next() {
+			var a, b int64
+			if err := rows.Scan(&a, &b); err != nil {
+				rows.Close()
+				return err
+			}
+			adj[a], adj[b] = append(adj[a], b), append(adj[b], a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapError(err)
+		}
+		reached := map[int64]bool{ids[0]: true}
+		for queue := []int64{ids[0]}; len(queue) > 0; queue = queue[1:] {
+			for _, n := range adj[queue[0]] {
+				if !reached[n] {
+					reached[n] = true
+					queue = append(queue, n)
+				}
+			}
+		}
+		for _, id := range ids {
+			if !reached[id] {
+				return onemap.Errorf(onemap.EINVALID, "grid %d shares no border with the other grids: only adjacent grids merge", id)
+			}
+		}
+		keep, others := ids[0], ids[1:]
+		if _, err := tx.Exec(ctx, `UPDATE grids SET parent_id = $1 WHERE parent_id = ANY($2)`, keep, others); err != nil {
+			return mapError(fmt.Errorf("postgis: merge: children: %w", err))
+		}
+		for _, l := range db.catalog.Layers() {
+			if _, ok := l.Field("grid_id"); !ok || l.Geometry != onemap.GeometryPoint {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE `+pgx.Identifier{l.ID}.Sanitize()+` SET grid_id = $1 WHERE grid_id = ANY($2)`, keep, others); err != nil {
+				return mapError(fmt.Errorf("postgis: merge: %s: %w", l.ID, err))
+			}
+		}
+		var union []byte
+		var hh, pop *int64
+		if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_Multi(ST_UnaryUnion(ST_Collect(geom)))),
+			sum(households)::bigint, sum(population)::bigint FROM grids WHERE id = ANY($1)`, ids).Scan(&union, &hh, &pop); err != nil {
+			return mapError(fmt.Errorf("postgis: merge: union: %w", err))
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM grids WHERE id = ANY($1)`, others); err != nil {
+			return mapError(fmt.Errorf("postgis: merge: delete: %w", err))
+		}
+		if _, err := tx.Exec(ctx, `UPDATE grids SET geom = ST_SetSRID(ST_GeomFromWKB($2), 4326), households = $3, population = $4,
+			name = coalesce(nullif($5, ''), name) WHERE id = $1`, keep, union, hh, pop, name); err != nil {
+			return mapError(fmt.Errorf("postgis: merge: %w", err))
+		}
+		w, err := readGrid(ctx, tx, keep, false)
+		if err != nil {
+			return err
+		}
+		wb, err := wkb.Marshal(w.Geometry)
+		if err != nil {
+			return err
+		}
+		level, _ := w.Properties["level"].(string)
+		ps, err := problemsOf(ctx, tx, wb, level, parentOf(map[string]any{"parent_id": int64(w.Properties["parent_id"].(float64))}), keep)
+		if err != nil {
+			return err
+		}
+		if err := problemsError(ps); err != nil {
+			return err
+		}
+		if err := reassignPoints(ctx, tx, keep); err != nil {
+			return err
+		}
+		out = w
+		return nil
+	})
+	if err != nil {
+		return nil, gridWriteError(err)
+	}
+	return out, nil
+}
+
+// GridCoverageOf checks how the children of grid id cover it: the gaps they
+// leave, where they overlap, and where they reach outside it, each piece
+// with its area (pieces under grid_tolerance_m2() are left out).
+func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*GridCoverage, error) {
+	c := &GridCoverage{Parent: id, Gaps: []CoveragePiece{}, Overlaps: []CoveragePiece{}, Outside: []CoveragePiece{}}
+	err := db.pool.QueryRow(ctx, `SELECT grid_area_m2(p.geom), (SELECT count(*) FROM grids c WHERE c.parent_id = p.id),
+		coalesce((SELECT sum(grid_area_m2(c.geom)) FROM grids c WHERE c.parent_id = p.id), 0), grid_tolerance_m2()
+		FROM grids p WHERE p.id = $1`, id).Scan(&c.AreaM2, &c.Children, &c.ChildrenAreaM2, &c.ToleranceM2)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", id)
+		}
+		return nil, mapError(fmt.Errorf("postgis: coverage of grid %d: %w", id, err))
+	}
+	queries := []struct {
+		into *[]CoveragePiece
+		sql  string
+	}{
+		{&c.Gaps, `WITH u AS (SELECT ST_Union(geom) AS g FROM grids WHERE parent_id = $1)
+			SELECT ARRAY[]::bigint[], a.m2, ST_AsGeoJSON(d.geom, 9)
+			FROM grids p, u, LATERAL ST_Dump(CASE WHEN u.g IS NULL THEN p.geom ELSE ST_Difference(p.geom, u.g) END) d,
+			     LATERAL (SELECT grid_area_m2(d.geom) AS m2) a
+			WHERE p.id = $1 AND GeometryType(d.geom) = 'POLYGON' AND a.m2 >= grid_tolerance_m2()
+			ORDER BY a.m2 DESC`},
+		{&c.Overlaps, `SELECT ARRAY[a.id, b.id], m.m2, ST_AsGeoJSON(i.x, 9)
+			FROM grids a JOIN grids b ON a.parent_id = b.parent_id AND a.id < b.id AND a.geom && b.geom,
+			     LATERAL (SELECT grid_polygons(ST_Intersection(a.geom, b.geom)) AS x) i,
+			     LATERAL (SELECT grid_area_m2(i.x) AS m2) m
+			WHERE a.parent_id = $1 AND ST_Relate(a.geom, b.geom, '2********') AND m.m2 >= grid_tolerance_m2()
+			ORDER BY m.m2 DESC`},
+		{&c.Outside, `SELECT ARRAY[c.id], m.m2, ST_AsGeoJSON(d.x, 9)
+			FROM grids c JOIN grids p ON p.id = c.parent_id,
+			     LATERAL (SELECT grid_polygons(ST_Difference(c.geom, p.geom)) AS x) d,
+			     LATERAL (SELECT grid_area_m2(d.x) AS m2) m
+			WHERE c.parent_id = $1 AND NOT ST_CoveredBy(c.geom, p.geom) AND m.m2 >= grid_tolerance_m2()
+			ORDER BY m.m2 DESC`},
+	}
+	for _, q := range queries {
+		rows, err := db.pool.Query(ctx, q.sql, id)
+		if err != nil {
+			return nil, mapError(fmt.Errorf("postgis: coverage of grid %d: %w", id, err))
+		}
+		for rows.Next() {
+			var (
+				p    CoveragePiece
+				geom string
+			)
+			if err := rows.Scan(&p.Grids, &p.AreaM2, &geom); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("postgis: coverage of grid %d: %w", id, err)
+			}
+			p.Geometry = json.RawMessage(geom)
+			*q.into = append(*q.into, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapError(fmt.Errorf("postgis: coverage of grid %d: %w", id, err))
+		}
+	}
+	return c, nil
+}
+
+// GridHistory lists every version of grid id, newest first, without
+// geometry.
+func (db *DB) GridHistory(ctx context.Context, id int64) ([]GridVersion, error) {
+	rows, err := db.pool.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, grid_area_m2(geom), attrs
+		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 ORDER BY version DESC`, id)
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: history of grid %d: %w", id, err))
+	}
+	defer rows.Close()
+	var out []GridVersion
+	for rows.Next() {
+		var v GridVersion
+		if err := rows.Scan(&v.Version, &v.Op, &v.ChangedAt, &v.ChangedBy, &v.Reason, &v.AreaM2, &v.Properties); err != nil {
+			return nil, fmt.Errorf("postgis: history of grid %d: %w", id, err)
+		}
+		delete(v.Properties, "id")
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: history of grid %d: %w", id, err))
+	}
+	if len(out) == 0 {
+		return nil, onemap.Errorf(onemap.ENOTFOUND, "grid %d has no history", id)
+	}
+	return out, nil
+}
+
+// GridVersionAt returns version v of grid id, with its geometry.
+func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*GridVersion, error) {
+	gv := &GridVersion{}
+	var geom []byte
+	err := db.pool.QueryRow(ctx, `SELECT version, op, changed_at, changed_by, reason, grid_area_m2(geom), attrs, ST_AsBinary(geom)
+		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 AND version = $2`, id, v).
+		Scan(&gv.Version, &gv.Op, &gv.ChangedAt, &gv.ChangedBy, &gv.Reason, &gv.AreaM2, &gv.Properties, &geom)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, onemap.Errorf(onemap.ENOTFOUND, "grid %d has no version %d", id, v)
+		}
+		return nil, mapError(fmt.Errorf("postgis: grid %d version %d: %w", id, v, err))
+	}
+	delete(gv.Properties, "id")
+	if geom != nil {
+		if gv.Geometry, err = wkb.Unmarshal(geom); err != nil {
+			return nil, fmt.Errorf("postgis: grid %d version %d: %w", id, v, err)
+		}
+	}
+	return gv, nil
+}
+
+// RestoreGrid writes version v of grid id, fields and geometry as they
+// were, as a new version; the grid must be at version based. The restored
+// geometry must still keep the rules (a neighbour may have moved since).
+func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string) (*Grid, error) {
+	old, err := db.GridVersionAt(ctx, id, v)
+	if err != nil {
+		return nil, err
+	}
+	if old.Geometry == nil {
+		return nil, onemap.Errorf(onemap.EINVALID, "version %d of grid %d has no geometry", v, id)
+	}
+	l, err := db.catalog.Layer(onemap.LayerGrids)
+	if err != nil {
+		return nil, err
+	}
+	props := map[string]any{}
+	for _, f := range l.Fields {
+		if !f.ReadOnly {
+			props[f.Name] = old.Properties[f.Name]
+		}
+	}
+	var out *Grid
+	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		cur, err := readGrid(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := stale(cur, based); err != nil {
+			return err
+		}
+		out, err = db.writeGrid(ctx, tx, cur, GridChange{Properties: props, Geometry: old.Geometry}, false)
+		return err
+	})
+	if err != nil {
+		return nil, gridWriteError(err)
+	}
+	return out, nil
+}
+
+// GridChildren returns the children of grid id (parent 0: the top grids),
+// ordered by id, for the editor's lists and snapping.
+func (db *DB) GridChildren(ctx context.Context, parent int64) ([]*Grid, error) {
+	if parent == 0 {
+		return readGrids(ctx, db.pool, "WHERE t.parent_id IS NULL ORDER BY t.id")
+	}
+	return readGrids(ctx, db.pool, "WHERE t.parent_id = $1 ORDER BY t.id", parent)
+}
+
+// GridImport is one grid of an import file: its fields (as Layer.Normalize
+// takes them; a missing level is taken from the parent's), its geometry,
+// and the code of its parent when the file names the parent by code (a grid
+// already stored or one earlier in the file) rather than by parent_id.
+type GridImport struct {
+	Where      string // "feature 3 (line 40)"
+	Geometry   orb.Geometry
+	Properties map[string]any
+	ParentCode string
+}
+
+// childLevel returns the level of the children of a grid of level l.
+func childLevel(l string) string {
+	switch l {
+	case "county":
+		return "township"
+	case "township":
+		return "village"
+	case "village":
+		return "group"
+	}
+	return ""
+}
+
+// ImportGrids inserts grids in one transaction, in the order given (parents
+// before their children), each checked and readied as CreateGrid does: all
+// of them or, if one is refused, none; the error names the grid (Where) and
+// why. It returns the grids written, in order.
+func (db *DB) ImportGrids(ctx context.Context, rows []GridImport, clip GridClip, actor, reason string) ([]*Grid, error) {
+	out := make([]*Grid, 0, len(rows))
+	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+		for _, r := range rows {
+			g, err := importGrid(ctx, db, tx, r, clip)
+			if err != nil {
+				var oe *onemap.Error
+				if errors.As(err, &oe) {
+					return &onemap.Error{Code: oe.Code, Message: r.Where + ": " + oe.Message, Err: err}
+				}
+				return fmt.Errorf("postgis: import grids: %s: %w", r.Where, err)
+			}
+			out = append(out, g)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, gridWriteError(err)
+	}
+	return out, nil
+}
+
+func importGrid(ctx context.Context, db *DB, tx pgx.Tx, r GridImport, clip GridClip) (*Grid, error) {
+	props := maps.Clone(r.Properties)
+	if props == nil {
+		props = map[string]any{}
+	}
+	if r.ParentCode != "" && props["parent_id"] == nil {
+		var (
+			id    int64
+			level string
+		)
+		err := tx.QueryRow(ctx, `SELECT id, level FROM grids WHERE code = $1`, r.ParentCode).Scan(&id, &level)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, onemap.Errorf(onemap.EINVALID, "parent_code %q: no grid has this code (a parent must be stored or come earlier in the file)", r.ParentCode)
+		} else if err != nil {
+			return nil, mapError(err)
+		}
+		props["parent_id"] = id
+		if props["level"] == nil {
+			props["level"] = childLevel(level)
+		}
+	}
+	if props["level"] == nil && props["parent_id"] != nil {
+		var level string
+		if err := tx.QueryRow(ctx, `SELECT level FROM grids WHERE id = $1`, props["parent_id"]).Scan(&level); err == nil {
+			props["level"] = childLevel(level)
+		}
+	}
+	geom, norm, err := db.normalizeGrid(r.Geometry, props)
+	if err != nil {
+		return nil, err
+	}
+	level, _ := norm["level"].(string)
+	w, _, ps, err := prepare(ctx, tx, geom, level, parentOf(norm), 0, clip)
+	if err != nil {
+		return nil, err
+	}
+	if err := problemsError(ps); err != nil {
+		return nil, err
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, gridInsertSQL, append(gridArgs(norm), w)...).Scan(&id); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: import grid: %w", err))
+	}
+	if err := reassignPoints(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	return readGrid(ctx, tx, id, false)
+}
+
+// GridTree returns grid root and every grid below it (root 0: every grid),
+// parents before children, with each grid's parent code as the property
+// parent_code.
+func (db *DB) GridTree(ctx context.Context, root int64) ([]*Grid, error) {
+	rows, err := db.pool.Query(ctx, `WITH RECURSIVE tree AS (
+			SELECT id, 0 AS depth FROM grids WHERE ($1 = 0 AND parent_id IS NULL) OR id = $1
+			UNION ALL
+			SELECT g.id, t.depth + 1 FROM grids g JOIN tree t ON g.parent_id = t.id)
+		SELECT t.id, t.version, ST_AsBinary(t.geom), to_jsonb(t) - 'geom' - 'id', grid_area_m2(t.geom), p.code
+		FROM tree JOIN grids t ON t.id = tree.id LEFT JOIN grids p ON p.id = t.parent_id
+		ORDER BY tree.depth, t.id`, root)
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: grid tree: %w", err))
+	}
+	defer rows.Close()
+	var out []*Grid
+	for rows.Next() {
+		var (
+			g          = &Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
+			geom       []byte
+			parentCode *string
+		)
+		if err := rows.Scan(&g.ID, &g.Version, &geom, &g.Properties, &g.AreaM2, &parentCode); err != nil {
+			return nil, fmt.Errorf("postgis: grid tree: %w", err)
+		}
+		if g.Geometry, err = wkb.Unmarshal(geom); err != nil {
+			return nil, fmt.Errorf("postgis: grid %d: %w", g.ID, err)
+		}
+		if parentCode != nil {
+			g.Properties["parent_code"] = *parentCode
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: grid tree: %w", err))
+	}
+	if len(out) == 0 && root != 0 {
+		return nil, onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", root)
+	}
+	return out, nil
+}

@@ -1,0 +1,407 @@
+package postgis_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+)
+
+// gridGeom evaluates a SQL geometry expression (over the demo's grids) to a
+// geometry.
+func gridGeom(t *testing.T, db *postgis.DB, sql string, args ...any) orb.Geometry {
+	t.Helper()
+	var b []byte
+	expr, from, _ := strings.Cut(sql, " FROM ")
+	if err := db.QueryRowForTest(context.Background(), `SELECT ST_AsBinary(`+expr+`) FROM `+from, args...).Scan(&b); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	g, err := wkb.Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// twoNeighbours returns two adjacent group grids of one village.
+func twoNeighbours(t *testing.T, db *postgis.DB) (a, b int64) {
+	t.Helper()
+	err := db.QueryRowForTest(context.Background(), `SELECT a.id, b.id FROM grids a JOIN grids b
+		ON a.parent_id = b.parent_id AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
+		WHERE a.level = 'group' AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 0.005
+		  AND (SELECT count(*) FROM grids c WHERE c.parent_id = a.parent_id) >= 4
+		ORDER BY a.id LIMIT 1`).Scan(&a, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
+func problemsOf(t *testing.T, err error) []postgis.GridProblem {
+	t.Helper()
+	var pe *postgis.GridProblemsError
+	if !errors.As(err, &pe) || onemap.ErrorCode(err) != onemap.EINVALID {
+		t.Fatalf("error %v, want EINVALID with grid problems", err)
+	}
+	return pe.Problems
+}
+
+func coverageClean(t *testing.T, db *postgis.DB, parent int64) *postgis.GridCoverage {
+	t.Helper()
+	c, err := db.GridCoverageOf(context.Background(), parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Gaps)+len(c.Overlaps)+len(c.Outside) > 0 {
+		t.Errorf("coverage of grid %d: %d gaps, %d overlaps, %d outside: %+v", parent, len(c.Gaps), len(c.Overlaps), len(c.Outside), c)
+	}
+	return c
+}
+
+func TestGridUpdate_versions(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	g, err := db.FindGrid(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Version != 1 || g.AreaM2 <= 0 {
+		t.Fatalf("grid %d: version %d area %f", a, g.Version, g.AreaM2)
+	}
+	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Version != 2 || up.Properties["name"] != "新名字" || up.Properties["worker_phone"] != nil || up.Properties["updated_by"] != "planner1" {
+		t.Errorf("after update: version %d props %v", up.Version, up.Properties)
+	}
+	if !orb.Equal(up.Geometry, g.Geometry) {
+		t.Errorf("an attribute edit changed the geometry")
+	}
+	// A second edit based on version 1 is stale.
+	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename")
+	var se *postgis.GridStaleError
+	if !errors.As(err, &se) || onemap.ErrorCode(err) != onemap.ECONFLICT || se.Current.Version != 2 || se.Current.Properties["name"] != "新名字" {
+		t.Fatalf("stale update: %v, want ECONFLICT with the current version 2", err)
+	}
+	h, err := db.GridHistory(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[0].Version != 2 || h[0].ChangedBy != "planner1" || h[0].Reason != "rename" || h[1].Properties["name"] == "新名字" {
+		t.Errorf("history: %+v", h)
+	}
+	// Restore version 1: a new version 3 with the old name.
+	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Version != 3 || r.Properties["name"] != g.Properties["name"] || r.Properties["worker_phone"] != g.Properties["worker_phone"] {
+		t.Errorf("restored: version %d, props %v; want version 3 and %v", r.Version, r.Properties, g.Properties)
+	}
+	v1, err := db.GridVersionAt(ctx, a, 1)
+	if err != nil || !orb.Equal(v1.Geometry, g.Geometry) {
+		t.Errorf("version 1: %v", err)
+	}
+}
+
+func TestGridUpdate_refused(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, b := twoNeighbours(t, db)
+
+	t.Run("overlap", func(t *testing.T) {
+		// Grow a into b without clipping against siblings.
+		g := gridGeom(t, db, `ST_Multi(ST_Union(a.geom, ST_Intersection(ST_Buffer(a.geom, 0.002), b.geom))) FROM grids a, grids b WHERE a.id = $1 AND b.id = $2`, a, b)
+		_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true}}, "planner", "grow")
+		ps := problemsOf(t, err)
+		found := false
+		for _, p := range ps {
+			if p.Kind == "overlap" && p.With == b && p.AreaM2 > 100 && len(p.Geometry) > 20 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("problems %+v, want an overlap with %d and its geometry", ps, b)
+		}
+		if cur, _ := db.FindGrid(ctx, a); cur.Version != 1 {
+			t.Errorf("a refused save wrote version %d", cur.Version)
+		}
+		// With siblings clipped the same geometry saves, and only adds
+		// the part no sibling holds.
+		up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Version != 2 {
+			t.Errorf("version %d", up.Version)
+		}
+	})
+
+	t.Run("outside parent", func(t *testing.T) {
+		g := gridGeom(t, db, `ST_Multi(ST_Buffer(geom, 0.05)) FROM grids WHERE id = $1`, b)
+		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: g}, "planner", "grow")
+		kinds := map[string]bool{}
+		for _, p := range problemsOf(t, err) {
+			kinds[p.Kind] = true
+		}
+		if !kinds["outside_parent"] || !kinds["overlap"] {
+			t.Errorf("problem kinds %v, want outside_parent and overlap", kinds)
+		}
+	})
+
+	t.Run("self-intersection", func(t *testing.T) {
+		c := gridGeom(t, db, `ST_Centroid(geom) FROM grids WHERE id = $1`, b).(orb.Point)
+		d := 0.0005
+		bowtie := orb.Polygon{{{c[0] - d, c[1] - d}, {c[0] + d, c[1] + d}, {c[0] + d, c[1] - d}, {c[0] - d, c[1] + d}, {c[0] - d, c[1] - d}}}
+		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: bowtie}, "planner", "bowtie")
+		ps := problemsOf(t, err)
+		if len(ps) != 1 || ps[0].Kind != "invalid" || len(ps[0].Geometry) == 0 {
+			t.Errorf("problems %+v, want one invalid with its point", ps)
+		}
+	})
+
+	t.Run("database guard", func(t *testing.T) {
+		// A writer that skips the checks meets the trigger at commit.
+		err := db.ExecForTest(ctx, `UPDATE grids SET geom = (SELECT geom FROM grids WHERE id = $2) WHERE id = $1`, a, b)
+		if err == nil {
+			t.Fatal("an overlapping update committed")
+		}
+		if onemap.ErrorCode(err) == "" {
+			t.Errorf("error %v", err)
+		}
+	})
+}
+
+func TestGridSplitMerge(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	orig, err := db.FindGrid(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := int64(orig.Properties["parent_id"].(float64))
+	// A line across the grid through its centre, from outside to outside.
+	b := orig.Geometry.Bound()
+	c := gridGeom(t, db, `ST_PointOnSurface(geom) FROM grids WHERE id = $1`, a).(orb.Point)
+	line := orb.LineString{{b.Min[0] - 0.01, c[1]}, {b.Max[0] + 0.01, c[1] + 0.0001}}
+	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+		t.Errorf("split at a wrong version: %v", err)
+	}
+	pieces, err := db.SplitGrid(ctx, a, 1, line, []postgis.GridPiece{{Name: "北片"}}, "planner", "split")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pieces) < 2 || pieces[0].ID != a || pieces[0].Version != 2 || pieces[1].Properties["name"] != "北片" {
+		t.Fatalf("pieces: %d, first %d v%d", len(pieces), pieces[0].ID, pieces[0].Version)
+	}
+	var sum float64
+	ids, versions := []int64{}, []int{}
+	for _, p := range pieces {
+		sum += p.AreaM2
+		ids, versions = append(ids, p.ID), append(versions, p.Version)
+	}
+	if math.Abs(sum-orig.AreaM2)/orig.AreaM2 > 1e-4 {
+		t.Errorf("pieces add up to %f m², the grid was %f m²", sum, orig.AreaM2)
+	}
+	coverageClean(t, db, parent)
+
+	// Points follow their grid.
+	var stray int
+	if err := db.QueryRowForTest(ctx, `SELECT count(*) FROM cameras f JOIN grids g ON g.id = f.grid_id
+		WHERE NOT ST_Intersects(g.geom, f.geom)`).Scan(&stray); err != nil || stray != 0 {
+		t.Errorf("%d cameras outside their grid (%v)", stray, err)
+	}
+
+	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+		t.Errorf("merge at a wrong version: %v", err)
+	}
+	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != a || math.Abs(m.AreaM2-orig.AreaM2)/orig.AreaM2 > 1e-4 {
+		t.Errorf("merged: id %d area %f, want %d and %f within 0.01%%", m.ID, m.AreaM2, a, orig.AreaM2)
+	}
+	if m.Properties["households"] != orig.Properties["households"] {
+		t.Errorf("households %v, want %v", m.Properties["households"], orig.Properties["households"])
+	}
+	coverageClean(t, db, parent)
+
+	// Not adjacent grids do not merge.
+	var far int64
+	if err := db.QueryRowForTest(ctx, `SELECT o.id FROM grids o, grids g WHERE g.id = $1 AND o.parent_id = g.parent_id
+		AND o.id <> g.id AND NOT ST_DWithin(o.geom, g.geom, 0.0001) LIMIT 1`, a).Scan(&far); err == nil {
+		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge"); onemap.ErrorCode(err) != onemap.EINVALID {
+			t.Errorf("merge of grids apart: %v", err)
+		}
+	}
+}
+
+func TestGridCreate_snaps(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	orig, _ := db.FindGrid(ctx, a)
+	parent := int64(orig.Properties["parent_id"].(float64))
+	// Make room: points leave the grid, then it goes.
+	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+		t.Errorf("delete at a wrong version: %v", err)
+	}
+	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.GridCoverageOf(ctx, parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Gaps) != 1 || math.Abs(c.Gaps[0].AreaM2-orig.AreaM2)/orig.AreaM2 > 1e-3 {
+		t.Fatalf("coverage after delete: %+v", c.Gaps)
+	}
+	// Redraw it with every vertex off by up to 0.03 m: the save snaps it
+	// back onto the neighbours' vertices.
+	mp := orig.Geometry.(orb.MultiPolygon)
+	drawn := orb.MultiPolygon{}
+	for _, poly := range mp {
+		np := orb.Polygon{}
+		for _, ring := range poly {
+			nr := orb.Ring{}
+			for i, p := range ring {
+				d := 3e-7 * float64(i%3-1)
+				nr = append(nr, orb.Point{p[0] + d, p[1] - d})
+			}
+			nr[len(nr)-1] = nr[0]
+			np = append(np, nr)
+		}
+		drawn = append(drawn, np)
+	}
+	props := map[string]any{}
+	for _, k := range []string{"level", "parent_id", "code", "name", "worker_name", "worker_phone", "households", "population"} {
+		props[k] = orig.Properties[k]
+	}
+	g, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: drawn, Clip: postgis.GridClip{Parent: true}}, "planner", "redraw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Version != 1 || math.Abs(g.AreaM2-orig.AreaM2) > 1 {
+		t.Errorf("created: v%d area %f, want %f", g.Version, g.AreaM2, orig.AreaM2)
+	}
+	coverageClean(t, db, parent)
+}
+
+func TestGridUpdate_concurrent(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, b := twoNeighbours(t, db)
+	parent := func() int64 { g, _ := db.FindGrid(ctx, a); return int64(g.Properties["parent_id"].(float64)) }()
+
+	t.Run("same grid", func(t *testing.T) {
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, errs[i] = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": i}}, "planner", "count")
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case onemap.ErrorCode(err) != onemap.ECONFLICT:
+				t.Errorf("concurrent edit: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d of %d editors of version 1 succeeded, want 1", ok, n)
+		}
+	})
+
+	t.Run("neighbours", func(t *testing.T) {
+		// Each grows into the other: at most one may win, and what is
+		// stored never overlaps.
+		ga := gridGeom(t, db, `ST_Multi(ST_Union(a.geom, ST_Intersection(ST_Buffer(a.geom, 0.002), b.geom))) FROM grids a, grids b WHERE a.id = $1 AND b.id = $2`, a, b)
+		gb := gridGeom(t, db, `ST_Multi(ST_Union(b.geom, ST_Intersection(ST_Buffer(b.geom, 0.002), a.geom))) FROM grids a, grids b WHERE a.id = $1 AND b.id = $2`, a, b)
+		// Shrink each first (at the other's expense there is nothing to
+		// clip), so that each save alone is valid: a gives up nothing, b
+		// gives up what a takes.
+		cur, _ := db.FindGrid(ctx, a)
+		var wg sync.WaitGroup
+		var errA, errB error
+		wg.Go(func() {
+			_, errA = db.UpdateGrid(ctx, a, cur.Version, postgis.GridChange{Geometry: ga, Clip: postgis.GridClip{Parent: true}}, "p1", "grow")
+		})
+		wg.Go(func() {
+			_, errB = db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: gb, Clip: postgis.GridClip{Parent: true}}, "p2", "grow")
+		})
+		wg.Wait()
+		if errA == nil && errB == nil {
+			t.Errorf("both neighbours grew into each other")
+		}
+		for _, err := range []error{errA, errB} {
+			if err != nil && onemap.ErrorCode(err) != onemap.EINVALID {
+				t.Errorf("error %v, want EINVALID", err)
+			}
+		}
+		coverageOverlaps(t, db, parent)
+	})
+
+	t.Run("many neighbours", func(t *testing.T) {
+		// Every child of the village moves its vertices a little at once,
+		// with siblings clipped: no update is lost and nothing overlaps.
+		kids, err := db.GridChildren(ctx, parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(kids))
+		geoms := make([]orb.Geometry, len(kids))
+		for i, k := range kids {
+			geoms[i] = gridGeom(t, db, `ST_Multi(ST_Buffer(geom, 0.0003, 'join=mitre')) FROM grids WHERE id = $1`, k.ID)
+		}
+		for i, k := range kids {
+			wg.Go(func() {
+				g := geoms[i]
+				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "p", "nudge")
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil && onemap.ErrorCode(err) != onemap.EINVALID {
+				t.Errorf("grid %d: %v", kids[i].ID, err)
+			}
+			after, _ := db.FindGrid(ctx, kids[i].ID)
+			if err == nil && after.Version != kids[i].Version+1 {
+				t.Errorf("grid %d: saved but at version %d", kids[i].ID, after.Version)
+			}
+		}
+		coverageOverlaps(t, db, parent)
+	})
+}
+
+func coverageOverlaps(t *testing.T, db *postgis.DB, parent int64) {
+	t.Helper()
+	c, err := db.GridCoverageOf(context.Background(), parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Overlaps)+len(c.Outside) > 0 {
+		t.Errorf("grid %d: overlaps %+v, outside %+v", parent, c.Overlaps, c.Outside)
+	}
+	var bad int
+	if err := db.QueryRowForTest(context.Background(), `SELECT count(*) FROM grids WHERE NOT ST_IsValid(geom)`).Scan(&bad); err != nil || bad > 0 {
+		t.Errorf("%d invalid grids (%v)", bad, err)
+	}
+}
