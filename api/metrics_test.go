@@ -52,7 +52,13 @@ func TestMetrics(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(brew); err == nil {
 		resp.Body.Close()
 	}
+	// A request is counted when its handler returns, which may be just
+	// after its client has read the answer: scrape until the server is idle.
 	m := scrape(t, srv.URL)
+	for deadline := time.Now().Add(10 * time.Second); m[`onemap_http_requests_in_flight`] != 1 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		m = scrape(t, srv.URL)
+	}
 	for name, want := range map[string]float64{
 		`onemap_http_requests_total{code="200",method="GET",route="/tiles/:tileset/:z/:x/:y"}`:      2,
 		`onemap_http_requests_total{code="200",method="GET",route="/api/nearby"}`:                   1,

@@ -52,14 +52,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err := f.parse(args[1:]); err != nil {
 		return ignoreHelp(err)
 	}
-	if err := c.needDatabase(); err != nil {
-		return err
-	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	db, log, err := c.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

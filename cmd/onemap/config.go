@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/postgis"
 )
 
 // config is every setting of every command; each command registers the
@@ -178,4 +180,21 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+}
+
+// open checks that a database is configured, makes the logger and opens
+// and migrates the database: the start of every command that needs one.
+func (c *config) open(ctx context.Context, stderr io.Writer) (*postgis.DB, *slog.Logger, error) {
+	if err := c.needDatabase(); err != nil {
+		return nil, nil, err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openAndMigrate(ctx, c, onemap.NewCatalog(), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, log, nil
 }

@@ -55,14 +55,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if !ok || len(pos) != n {
 		return fmt.Errorf("%s", userUsage)
 	}
-	if err := c.needDatabase(); err != nil {
-		return err
-	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	db, _, err := c.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -179,14 +172,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args[1:]); err != nil {
 		return ignoreHelp(err)
 	}
-	if err := c.needDatabase(); err != nil {
-		return err
-	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	db, err := openAndMigrate(ctx, &c, onemap.NewCatalog(), log)
+	db, _, err := c.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
