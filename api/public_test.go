@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -632,5 +633,26 @@ func TestPublic_slots(t *testing.T) {
 		if code := <-done; code != 200 {
 			t.Errorf("a public lookup answered %d", code)
 		}
+	}
+}
+
+// TestPublic_maxRate: the server admits public lookups at most
+// PublicMaxRate a second in all, spacing them rather than refusing them.
+func TestPublic_maxRate(t *testing.T) {
+	srv := servePublic(t, pgtest.DemoURL(t), api.Config{PublicMaxRate: 20})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			resp, body := get(t, fmt.Sprintf("%s/api/public/stations?lon=102.4%d&lat=25.5", srv.URL, i))
+			if resp.StatusCode != 200 {
+				t.Errorf("lookup %d: %d %s", i, resp.StatusCode, body)
+			}
+		})
+	}
+	wg.Wait()
+	// 10 lookups at 20 a second: the last starts 9/20 s after the first.
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Errorf("10 lookups at most 20 a second took %v, want ≥ 450 ms", took)
 	}
 }

@@ -25,8 +25,9 @@ import (
 //	go run ./cmd/onemap-bench public [flags]   # with ONEMAP_TEST_DATABASE_URL set and bin/onemap built
 //
 // It seeds the demo county into a fresh database, starts `onemap serve` on
-// loopback with the public rate limit off (--public-rate 0: every request
-// comes from 127.0.0.1), warms the tile cache, then measures for --duration
+// loopback with the per-client rate limit off (--public-rate 0: every
+// request comes from 127.0.0.1) and the server-wide bound of public lookups
+// (--public-max-rate) as configured, warms the tile cache, then measures for --duration
 // each: (1) command tiles alone, from --tile-conns connections walking the
 // county as the tile benchmark does; (2) the same tiles while --public-conns
 // connections send nearby lookups from seeded random points of the county at
@@ -271,7 +272,8 @@ func (b *bench) public(ctx context.Context, c publicConfig) error {
 		}
 	}
 
-	b.printf("server       %s serve --public-rate 0 (the limiter off: every request comes from 127.0.0.1); tile cache warm\n", b.Onemap)
+	b.printf("server       %s serve --public-rate 0 (the per-client limit off: every request comes from 127.0.0.1),\n", b.Onemap)
+	b.printf("             --public-max-rate as configured (default 3,000 a second per CPU; ONEMAP_PUBLIC_MAX_RATE); tile cache warm\n")
 	b.printf("public       /api/public/stations?lon=&lat=&limit=10[&kind=], seeded random points over the county (a third with a kind),\n")
 	b.printf("             %d connections at full speed, keep-alive, Accept-Encoding: gzip\n", c.PublicConns)
 	tileRate := "full speed"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,7 +43,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.TrustedProxies, "trusted-proxies", "", "comma list of CIDRs or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the headers are ignored)")
 	f.number(&c.PublicRate, "public-rate", 10, "requests per second each client may make to the public API, /api/public/… (0: no limit)")
 	f.integer(&c.PublicBurst, "public-burst", 40, "requests at once each client may make to the public API")
-	f.number(&c.PublicMaxRate, "public-max-rate", 8000, "public lookups per second the server admits from all clients together; more wait, then get 503, so that the command centre keeps its CPUs (0: no bound)")
+	f.number(&c.PublicMaxRate, "public-max-rate", float64(3000*runtime.GOMAXPROCS(0)),
+		"public lookups per second the server admits from all clients together (default 3,000 per CPU); more wait, then get 503, so that the command centre keeps its CPUs (0: no bound)")
 	f.str(&c.PublicURL, "public-url", "", "the server's address as clients reach it, for absolute URLs in TileJSON and styles (default: the request's host)")
 	f.str(&c.Envelope, "envelope", "", "minLon,minLat,maxLon,maxLat every geometry must lie in (default: as stored)")
 	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
