@@ -11,11 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
+	"github.com/onemapgis/onemap/public"
 	"github.com/paulmach/orb/encoding/mvt"
 )
 
@@ -26,9 +29,25 @@ func newServer(t *testing.T, role onemap.Role) *httptest.Server {
 	return serve(t, pgtest.DemoURL(t), api.Config{AnonymousRole: role, TileCacheControl: "private, max-age=30", TileCacheBytes: 64 << 20})
 }
 
-// serve serves the database at url as a server does: a replica loaded from
-// it and following its change feed, the tile cache evicting what changes.
+// serve serves the database at url as a server does; see startServer.
 func serve(t *testing.T, url string, cfg api.Config) *httptest.Server {
+	t.Helper()
+	return startServer(t, url, cfg).Server
+}
+
+// testServer is a server over a database of the test's own, with its parts.
+type testServer struct {
+	*httptest.Server
+	Handler http.Handler
+	DB      *postgis.DB
+	Replica *inmem.Replica
+}
+
+// startServer serves the database at url as `onemap serve` does: accounts
+// and the audit trail on the database, a replica loaded from it and
+// following its change feed, the tile cache evicting what changes, and the
+// public index, loaded first and rebuilt when stations or grids change.
+func startServer(t *testing.T, url string, cfg api.Config) *testServer {
 	t.Helper()
 	db := pgtest.Open(t, url)
 	catalog := onemap.NewCatalog()
@@ -36,18 +55,26 @@ func serve(t *testing.T, url string, cfg api.Config) *httptest.Server {
 	if err := replica.LoadFrom(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
+	pub := public.New(db, nil)
+	if err := pub.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static}, cfg)
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db, Public: pub}, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
-		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
+		defer func() { done <- struct{}{} }()
+		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: func(c []onemap.Change) { invalidate(c); pub.OnApply(c) }, Poll: 100 * time.Millisecond})
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		pub.Run(ctx, 10*time.Millisecond)
 	}()
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return srv
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; <-done })
+	return &testServer{Server: srv, Handler: h, DB: db, Replica: replica}
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {

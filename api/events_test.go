@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	neturl "net/url"
 	"strconv"
 	"strings"
@@ -17,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
@@ -264,22 +260,8 @@ func TestEvents_timeout(t *testing.T) {
 // changes of risk points in its township and not of those elsewhere.
 func TestEvents_viewerScope(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
-	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, api.Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
-	}()
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	ts := startServer(t, url, api.Config{})
+	srv, db := ts.Server, ts.DB
 
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,7 +18,6 @@ import (
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
-	"github.com/onemapgis/onemap/public"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
@@ -34,28 +31,9 @@ import (
 // added to the router without a line in this test's tables fails the test,
 // so that no new output path escapes the check.
 func TestAccessMatrix(t *testing.T) {
-	db := pgtest.Open(t, pgtest.DemoURL(t))
-	catalog := onemap.NewCatalog()
-	policy := onemap.DefaultPolicy()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pub := public.New(db, log)
-	if err := pub.Load(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	h, invalidate := api.NewServer(api.Deps{Log: log, Store: db, Replica: replica,
-		Catalog: catalog, Policy: policy, Static: http.NotFoundHandler(), Accounts: db, Public: pub}, api.Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
-	}()
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	ts := startServer(t, pgtest.DemoURL(t), api.Config{})
+	srv, h, db, replica := ts.Server, ts.Handler, ts.DB, ts.Replica
+	catalog, policy := onemap.NewCatalog(), onemap.DefaultPolicy()
 
 	snap := replica.Snapshot()
 	// A village grid for the viewer, and one sample feature of each layer.

@@ -30,39 +30,6 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 )
 
-// servePublic serves the database at url as `onemap serve` does, the public
-// index included: loaded first, then reloaded when the replica applies a
-// change to stations or grids.
-func servePublic(t *testing.T, url string, cfg api.Config) *httptest.Server {
-	t.Helper()
-	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
-	pub := public.New(db, nil)
-	if err := pub.Load(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
-	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Public: pub}, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() {
-		defer func() { done <- struct{}{} }()
-		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: func(c []onemap.Change) { invalidate(c); pub.OnApply(c) }, Poll: 100 * time.Millisecond})
-	}()
-	go func() {
-		defer func() { done <- struct{}{} }()
-		pub.Run(ctx, 10*time.Millisecond)
-	}()
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done; <-done })
-	return srv
-}
-
 type publicStations struct {
 	Point    [2]float64 `json:"point"`
 	Count    int        `json:"count"`
@@ -91,7 +58,7 @@ var countySeat = orb.Point{102.4063, 25.5302}
 // rounded point, with every field the page shows.
 func TestPublic_stations(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	srv := servePublic(t, url, api.Config{AnonymousRole: onemap.RolePublic})
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RolePublic})
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +147,7 @@ func TestPublic_stations(t *testing.T) {
 }
 
 func TestPublic_badInput(t *testing.T) {
-	srv := servePublic(t, pgtest.DemoURL(t), api.Config{})
+	srv := serve(t, pgtest.DemoURL(t), api.Config{})
 	for _, tc := range []struct{ query, mention string }{
 		{"", "lon is required"},
 		{"lon=102.4", "lat is required"},
@@ -208,7 +175,7 @@ func TestPublic_badInput(t *testing.T) {
 }
 
 func TestPublic_placesAndKinds(t *testing.T) {
-	srv := servePublic(t, pgtest.DemoURL(t), api.Config{})
+	srv := serve(t, pgtest.DemoURL(t), api.Config{})
 	resp, body := get(t, srv.URL+"/api/public/places")
 	if resp.StatusCode != 200 {
 		t.Fatalf("places: %d %s", resp.StatusCode, body)
@@ -277,7 +244,7 @@ func TestPublic_rateLimit(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	stations := "/api/public/stations?lon=102.4063&lat=25.5302"
 	t.Run("untrusted peer", func(t *testing.T) {
-		srv := servePublic(t, url, api.Config{PublicRatePerSecond: 0.01, PublicBurst: 3})
+		srv := serve(t, url, api.Config{PublicRatePerSecond: 0.01, PublicBurst: 3})
 		for i := range 3 {
 			if resp, body := get(t, srv.URL+stations, "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)); resp.StatusCode != 200 {
 				t.Fatalf("request %d: %d %s", i+1, resp.StatusCode, body)
@@ -297,7 +264,7 @@ func TestPublic_rateLimit(t *testing.T) {
 		}
 	})
 	t.Run("trusted proxy", func(t *testing.T) {
-		srv := servePublic(t, url, api.Config{PublicRatePerSecond: 0.01, PublicBurst: 1,
+		srv := serve(t, url, api.Config{PublicRatePerSecond: 0.01, PublicBurst: 1,
 			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 		if resp, _ := get(t, srv.URL+stations, "X-Forwarded-For", "198.51.100.1"); resp.StatusCode != 200 {
 			t.Fatalf("first client: %d", resp.StatusCode)
@@ -370,7 +337,7 @@ func sensitive(t *testing.T, url string) (names, values []string) {
 // answer for a sensitive layer, field or value.
 func TestPublic_crawl(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	srv := servePublic(t, url, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 16 << 20})
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 16 << 20})
 	names, values := sensitive(t, url)
 	t.Logf("scanning for %d names and %d values", len(names), len(values))
 
@@ -532,7 +499,7 @@ func TestPublic_databaseRole(t *testing.T) {
 // database is answered so within moments.
 func TestPublic_followsChanges(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	srv := servePublic(t, url, api.Config{})
+	srv := serve(t, url, api.Config{})
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -639,7 +606,7 @@ func TestPublic_slots(t *testing.T) {
 // TestPublic_maxRate: the server admits public lookups at most
 // PublicMaxRate a second in all, spacing them rather than refusing them.
 func TestPublic_maxRate(t *testing.T) {
-	srv := servePublic(t, pgtest.DemoURL(t), api.Config{PublicMaxRate: 20})
+	srv := serve(t, pgtest.DemoURL(t), api.Config{PublicMaxRate: 20})
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range 10 {

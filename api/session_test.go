@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,33 +13,17 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/password"
 	"github.com/onemapgis/onemap/postgis"
 )
 
-// serveAccounts serves the demo county with sign-in, as `onemap serve`
-// does, and returns the database for the test to add accounts to.
+// serveAccounts serves the demo county, and returns the database for the
+// test to add accounts to.
 func serveAccounts(t *testing.T, cfg api.Config) (*httptest.Server, *postgis.DB) {
 	t.Helper()
-	db := pgtest.Open(t, pgtest.DemoURL(t))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
-	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate})
-	}()
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return srv, db
+	ts := startServer(t, pgtest.DemoURL(t), cfg)
+	return ts.Server, ts.DB
 }
 
 // addAccount adds an account with password "password-"+name.
