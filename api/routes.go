@@ -28,13 +28,14 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
 	r.GET("/styles/:tileset", s.handleStyle)
+	r.GET("/basemap/:z/:x/:y", s.handleBasemap)
 
 	s.addOGCRoutes(r)
 	s.addEventRoutes(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
-		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || strings.HasPrefix(p, "/styles/") ||
+		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || strings.HasPrefix(p, "/styles/") || strings.HasPrefix(p, "/basemap/") ||
 			strings.HasPrefix(p, "/ogc/") || p == "/api" || p == "/tiles" || p == "/styles" {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
 			return

@@ -87,6 +87,9 @@ type Config struct {
 	PublicURL string
 	// Session configures sign-in and sessions.
 	Session SessionConfig
+	// Basemap is an online raster basemap fetched through the server; none
+	// by default.
+	Basemap BasemapConfig
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Real-IP name the client; the headers of any other peer are ignored.
 	TrustedProxies []netip.Prefix
@@ -118,6 +121,7 @@ type Server struct {
 	scopes      scopes                    // viewers' parts of the county (scope.go)
 	projections projections               // how each role sees each layer's records (featurejson.go)
 	buffers     buffers                   // of answers written directly (featurejson.go)
+	basemap     *basemap                  // the online basemap, if configured (basemap.go)
 	tallies     atomic.Pointer[tallyMemo] // grid statistics of the latest snapshot asked for
 	gzips       sync.Pool                 // of *gzip.Writer, for tiles
 	public      publicIndex               // the public page's index
@@ -143,6 +147,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.public = d.Public
 	s.cfg.Session.defaults()
 	s.accounts, s.sessions = d.Accounts, newSessions()
+	s.basemap = newBasemap(cfg.Basemap)
 	s.events = newEventHub(d.Replica.Snapshot().Seq())
 	s.metrics = newMetrics(s, d.Metrics)
 	r := gin.New()

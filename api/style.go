@@ -111,8 +111,9 @@ func styleLayers(id string) []map[string]any {
 var drawOrder = []string{onemap.LayerGrids, onemap.LayerCameras, onemap.LayerStations, onemap.LayerHouseholds, onemap.LayerRiskPoints}
 
 // handleStyle answers /styles/{tileset}.json with a MapLibre style (version
-// 8) over the tileset's TileJSON, drawing the layers the caller may read. It
-// has no text layers: the map needs no glyph server.
+// 8) over the tileset's TileJSON, drawing the layers the caller may read,
+// over the online basemap when one is configured (fetched through this
+// server). It has no text layers: the map needs no glyph server.
 func (s *Server) handleStyle(c *gin.Context) {
 	name, ok := strings.CutSuffix(c.Param("tileset"), ".json")
 	if !ok {
@@ -138,11 +139,17 @@ func (s *Server) handleStyle(c *gin.Context) {
 			layers = append(layers, l)
 		}
 	}
+	sources := gin.H{styleSource: gin.H{"type": "vector", "url": s.baseURL(c) + "/tiles/" + ts.name + ".json"}}
+	if src, l := s.basemapStyle(c); src != nil {
+		// The online basemap, when one is configured, lies under the data.
+		sources["basemap"] = src
+		layers = append(layers[:1], append([]map[string]any{l}, layers[1:]...)...)
+	}
 	c.Header("Cache-Control", "no-cache")
 	c.JSON(http.StatusOK, gin.H{
 		"version": 8,
 		"name":    "OneMap " + ts.name,
-		"sources": gin.H{styleSource: gin.H{"type": "vector", "url": s.baseURL(c) + "/tiles/" + ts.name + ".json"}},
+		"sources": sources,
 		"layers":  layers,
 	})
 }

@@ -26,33 +26,37 @@ type config struct {
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
 	// Limits of the HTTP server (serve).
-	ReadHeaderTimeout time.Duration
-	ReadTimeout       time.Duration
-	WriteTimeout      time.Duration
-	MaxHeaderBytes    int
-	MaxBodyBytes      int
-	ShutdownTimeout   time.Duration
-	TileCacheControl  string
-	TileRenderer      string
-	TileCacheMB       int
-	PublicURL         string
-	StaticDir         string
-	AuditKeep         time.Duration
-	SessionTTL        time.Duration
-	SessionIdle       time.Duration
-	SecureCookies     bool
-	DemoAccounts      bool
-	Envelope          string
-	SeedDemo          bool
-	IfEmpty           bool
-	Layer             string
-	Format            string
-	LonColumn         string
-	LatColumn         string
-	Role              string
-	Out               string
-	Actor             string
-	Reason            string
+	ReadHeaderTimeout  time.Duration
+	ReadTimeout        time.Duration
+	WriteTimeout       time.Duration
+	MaxHeaderBytes     int
+	MaxBodyBytes       int
+	ShutdownTimeout    time.Duration
+	TileCacheControl   string
+	TileRenderer       string
+	TileCacheMB        int
+	PublicURL          string
+	StaticDir          string
+	AuditKeep          time.Duration
+	SessionTTL         time.Duration
+	SessionIdle        time.Duration
+	SecureCookies      bool
+	DemoAccounts       bool
+	BasemapURL         string
+	BasemapSubdomains  string
+	BasemapAttribution string
+	BasemapMaxZoom     int
+	Envelope           string
+	SeedDemo           bool
+	IfEmpty            bool
+	Layer              string
+	Format             string
+	LonColumn          string
+	LatColumn          string
+	Role               string
+	Out                string
+	Actor              string
+	Reason             string
 	// The public API (serve).
 	TrustedProxies string
 	PublicRate     float64

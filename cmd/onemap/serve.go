@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,6 +48,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"public lookups per second the server admits from all clients together (default 3,000 per CPU); more wait, then get 503, so that the command centre keeps its CPUs (0: no bound)")
 	f.str(&c.PublicURL, "public-url", "", "the server's address as clients reach it, for absolute URLs in TileJSON and styles (default: the request's host)")
 	f.str(&c.Envelope, "envelope", "", "minLon,minLat,maxLon,maxLat every geometry must lie in (default: as stored)")
+	f.secret(&c.BasemapURL, "basemap-url", "an online raster basemap the server fetches for the browser (its key stays here): a tile template with {z} {x} {y}, and {s} for a subdomain (default: none, the county's own layers are the base)")
+	f.str(&c.BasemapSubdomains, "basemap-subdomains", "", "comma list of the values of {s}, e.g. 0,1,2,3,4,5,6,7 for Tianditu")
+	f.str(&c.BasemapAttribution, "basemap-attribution", "", "the basemap's attribution, shown on the map (e.g. © 天地图 or © OpenStreetMap contributors)")
+	f.integer(&c.BasemapMaxZoom, "basemap-max-zoom", 18, "the deepest zoom the basemap serves")
 	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
 	f.dur(&c.AuditKeep, "audit-keep", 8760*time.Hour, "how long the audit trail is kept (at least six months, 4380h); older records are removed daily")
 	f.dur(&c.SessionTTL, "session-ttl", 12*time.Hour, "a session ends this long after sign-in")
@@ -121,6 +126,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
 	}
+	if u := c.BasemapURL; u != "" {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") ||
+			!strings.Contains(u, "{z}") || !strings.Contains(u, "{x}") || !strings.Contains(u, "{y}") ||
+			strings.Contains(u, "{s}") && c.BasemapSubdomains == "" {
+			return onemap.Errorf(onemap.EINVALID, "--basemap-url: want an http(s) tile template with {z}, {x} and {y} (and --basemap-subdomains for {s})")
+		}
+	}
 	if c.AuditKeep < 4380*time.Hour {
 		return onemap.Errorf(onemap.EINVALID, "--audit-keep %s: the audit trail is kept at least six months (4380h)", c.AuditKeep)
 	}
@@ -142,13 +154,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub,
 	}, api.Config{
-		AnonymousRole:       role,
-		TileCacheControl:    c.TileCacheControl,
-		RequestTimeout:      c.RequestTimeout,
-		TileRenderer:        c.TileRenderer,
-		TileCacheBytes:      int64(c.TileCacheMB) << 20,
-		PublicURL:           c.PublicURL,
-		Session:             api.SessionConfig{TTL: c.SessionTTL, Idle: c.SessionIdle, SecureOnly: c.SecureCookies},
+		AnonymousRole:    role,
+		TileCacheControl: c.TileCacheControl,
+		RequestTimeout:   c.RequestTimeout,
+		TileRenderer:     c.TileRenderer,
+		TileCacheBytes:   int64(c.TileCacheMB) << 20,
+		PublicURL:        c.PublicURL,
+		Session:          api.SessionConfig{TTL: c.SessionTTL, Idle: c.SessionIdle, SecureOnly: c.SecureCookies},
+		Basemap: api.BasemapConfig{URL: c.BasemapURL, Subdomains: splitComma(c.BasemapSubdomains),
+			Attribution: c.BasemapAttribution, MaxZoom: c.BasemapMaxZoom},
 		TrustedProxies:      trustedProxies,
 		PublicRatePerSecond: c.PublicRate,
 		PublicBurst:         c.PublicBurst,
@@ -324,3 +338,14 @@ func demoAccounts(ctx context.Context, db *postgis.DB, log *slog.Logger) error {
 
 // demoPassword is the password of the demo accounts.
 const demoPassword = "onemap-demo"
+
+// splitComma splits a comma list, dropping empty items.
+func splitComma(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
