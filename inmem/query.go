@@ -46,6 +46,8 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 		limit = radius
 	}
 	hits := make([]Hit, 0, k+1)
+	lo, hi := x.tree.Bounds()
+	lb := NewLowerBound(p, lo, hi)
 	x.tree.Nearby(
 		func(min, max [2]float64, r *onemap.Record, item bool) float64 {
 			if item {
@@ -53,7 +55,7 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 					return math.Inf(1)
 				}
 			}
-			return boxLowerBound(p, min, max)
+			return lb.Box(min, max)
 		},
 		func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
 			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
@@ -77,28 +79,47 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 	return hits
 }
 
-// boxLowerBound returns at most the geodesic distance in metres from p to
-// any point of the lon/lat box: its separation in degrees at the shortest
-// lengths a degree of latitude and of longitude have over the latitudes
-// involved, less 5%. (The antimeridian is not handled: the data of a county
-// or a province never spans it.)
-func boxLowerBound(p orb.Point, min, max [2]float64) float64 {
-	dx := math.Max(0, math.Max(min[0]-p[0], p[0]-max[0]))
-	dy := math.Max(0, math.Max(min[1]-p[1], p[1]-max[1]))
+// LowerBound bounds from below, cheaply, the geodesic distance from a point
+// to lon/lat boxes within a region: what a best-first nearest search orders
+// an R-tree's boxes and points by before it measures the nearest exactly.
+// A box's bound is its separation in degrees at the shortest lengths a
+// degree of latitude and of longitude have over the region's latitudes,
+// less 5%. (The antimeridian is not handled: the data of a county or a
+// province never spans it.)
+type LowerBound struct {
+	p     orb.Point
+	lonM  float64 // metres per degree of longitude, at most, over the region; 0 near a pole
+	polar bool
+}
+
+// NewLowerBound returns the bound of distances from p to boxes that lie in
+// the box min–max (an R-tree's bounds).
+func NewLowerBound(p orb.Point, min, max [2]float64) LowerBound {
+	far := math.Max(math.Abs(p[1]), math.Max(math.Abs(min[1]), math.Abs(max[1])))
+	if far > 80 {
+		return LowerBound{p: p, polar: true}
+	}
+	return LowerBound{p: p, lonM: minLonDegree * math.Cos(far*math.Pi/180)}
+}
+
+// Box returns at most the geodesic distance in metres from the point to any
+// point of the box.
+func (b LowerBound) Box(min, max [2]float64) float64 {
+	dx := math.Max(0, math.Max(min[0]-b.p[0], b.p[0]-max[0]))
+	dy := math.Max(0, math.Max(min[1]-b.p[1], b.p[1]-max[1]))
 	if dx == 0 && dy == 0 {
 		return 0
 	}
 	ey := dy * minLatDegree // any path crosses the latitudes between
-	far := math.Max(math.Abs(p[1]), math.Max(math.Abs(min[1]), math.Abs(max[1])))
-	if dx > 30 || far > 80 {
+	if dx > 30 || b.polar {
 		// Far apart in longitude, or near a pole: a great circle is much
 		// shorter than the parallels; the latitudes alone bound it.
 		return 0.999 * ey
 	}
 	// Within 30 degrees of longitude below 80 degrees of latitude, a great
 	// circle is at least 99% of the separation along the parallels.
-	ex := dx * minLonDegree * math.Cos(far*math.Pi/180)
-	return 0.95 * math.Hypot(ex, ey)
+	ex := dx * b.lonM
+	return 0.95 * math.Sqrt(ex*ex+ey*ey)
 }
 
 // WithinDistance returns the point features of the layer within r metres

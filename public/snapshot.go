@@ -323,12 +323,14 @@ func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64)
 	less := func(a, b hitRef) bool {
 		return a.dist < b.dist || a.dist == b.dist && s.stations[a.at].ID < s.stations[b.at].ID
 	}
+	lo, hi := s.tree.Bounds()
+	lb := inmem.NewLowerBound(p, lo, hi)
 	s.tree.Nearby(
 		func(min, max [2]float64, i int32, item bool) float64 {
 			if item && kinds != 0 && kinds&(1<<s.stations[i].kind) == 0 {
 				return math.Inf(1)
 			}
-			return boxLowerBound(p, min, max)
+			return lb.Box(min, max)
 		},
 		func(_, _ [2]float64, i int32, lower float64) bool {
 			if lower > bound || len(out) == limit && float32(lower) > out[limit-1].dist {
@@ -355,30 +357,6 @@ func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64)
 			return true
 		})
 	return out
-}
-
-// The shortest a degree of latitude is (at the equator) and a degree of
-// longitude at the equator, rounded down.
-const (
-	minLatDegree = 110_500.0
-	minLonDegree = 111_300.0
-)
-
-// boxLowerBound returns at most the geodesic distance in metres from p to
-// any point of a lon/lat box (the same bound as inmem's nearest search).
-func boxLowerBound(p orb.Point, min, max [2]float64) float64 {
-	dx := math.Max(0, math.Max(min[0]-p[0], p[0]-max[0]))
-	dy := math.Max(0, math.Max(min[1]-p[1], p[1]-max[1]))
-	if dx == 0 && dy == 0 {
-		return 0
-	}
-	ey := dy * minLatDegree
-	far := math.Max(math.Abs(p[1]), math.Max(math.Abs(min[1]), math.Abs(max[1])))
-	if dx > 30 || far > 80 {
-		return 0.999 * ey
-	}
-	ex := dx * minLonDegree * math.Cos(far*math.Pi/180)
-	return 0.95 * math.Hypot(ex, ey)
 }
 
 // Nearest returns the stations nearest the query's point rounded to
