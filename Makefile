@@ -36,6 +36,12 @@ outage:
 bench:
 	scripts/bench.sh
 
+## soak: a steady mixed load (tiles, queries, public lookups, grid edits) for 10 minutes; prints a row a minute and
+## the verdicts (memory, goroutines, latency, errors, edits in the database). Flags: make soak SOAK_FLAGS="--duration 30m"
+.PHONY: soak
+soak:
+	scripts/bench.sh soak $(SOAK_FLAGS)
+
 ## frontend: rebuild the web client into frontend/dist (commit the result)
 frontend:
 	cd frontend && npm ci --no-audit --no-fund && npm run build

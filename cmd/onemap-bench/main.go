@@ -139,6 +139,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == publicCommand {
 		return runPublic(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if soak, ok := soakArgs(args); ok {
+		return runSoak(ctx, soak, getenv, stdout, stderr)
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		if err == flag.ErrHelp {
