@@ -11,7 +11,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
 import { Map, NavigationControl, Popup, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { fetchStyle, FONT_PATH, filterExpr, META_LAYER, SOURCE, styleLayerIds, useColours, withLabels } from './style.js';
+import { fetchStyle, FONT_PATH, filterExpr, META_LAYER, placesGeoJSON, SOURCE, styleLayerIds, useColours, withLabels } from './style.js';
 import { renderPanel, updateCounts } from './panel.js';
 import * as api from './api.js';
 import { cardHTML, chainTo, pointCardHTML } from './card.js';
@@ -24,7 +24,7 @@ import { applyStatic, lang, layerTitle, mapLocale, setLang, t } from './i18n.js'
 import { fetchCounts } from './counts.js';
 import { connectLive } from './live.js';
 import { createMeasure } from './measure.js';
-import { setupSession } from './session.js';
+import { fetchSession, setupSession } from './session.js';
 import { readViewState, writeViewState } from './view.js';
 
 setWorkerUrl(workerUrl);
@@ -73,7 +73,14 @@ async function start() {
   $('lang-switch').addEventListener('click', () => setLang(lang === 'en' ? 'zh' : 'en'));
   setupSession($('session'), $('sign-in-dialog'), { onError: (m) => notify(t('signInFailed', m)) });
 
-  const [region, { layers }, serverStyle] = await Promise.all([api.fetchRegion(), api.fetchLayers(), fetchStyle('all')]);
+  // The townships' and villages' label points are public data, the same
+  // for every role; without them grids are labelled from the tiles.
+  // A viewer sees a part of the county: its labels come from its tiles.
+  const places = fetchSession().catch(() => null).then((sess) => (sess?.role === 'viewer' ? null
+    : fetch('/api/public/places').then((r) => (r.ok ? r.json() : null))))
+    .catch(() => null);
+  const [region, { layers }, serverStyle, placeList] = await Promise.all([
+    api.fetchRegion(), api.fetchLayers(), fetchStyle('all'), places]);
   if (lang === 'en') {
     // Cards, search and "around" show layer and field titles from here.
     for (const l of layers) {
@@ -83,7 +90,7 @@ async function start() {
   }
   document.title = `${region.name} · ${t('appName')}`;
   useColours(serverStyle);
-  const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`);
+  const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`, { places: placeList && placesGeoJSON(placeList) });
   const layerById = new globalThis.Map(layers.map((l) => [l.id, l]));
 
   // What the panel shows and the map draws: from the link, else everything.

@@ -145,18 +145,43 @@ const LABELS = [
   { layer: 'stations', minzoom: 14, maxzoom: 24, size: [[14, 11], [17, 12.5]], colour: '#263238', offset: true },
 ];
 
+/** PLACES is the GeoJSON source of the townships' and villages' label points. */
+export const PLACES = 'places';
+
+/**
+ * placesGeoJSON turns the answer of /api/public/places (townships with
+ * their villages, each with a point inside it) into label points.
+ */
+export function placesGeoJSON(places) {
+  const features = [];
+  const add = (p, level) => features.push({
+    type: 'Feature', id: p.id, geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, properties: { name: p.name, level },
+  });
+  for (const t of places?.townships ?? []) {
+    add(t, 'township');
+    for (const v of t.villages ?? []) add(v, 'village');
+  }
+  return { type: 'FeatureCollection', features };
+}
+
 /**
  * withLabels returns the style with text labels of grids and stations on
  * top, drawn with the bundled font (fontURL, absolute) through the style's
  * font-faces: MapLibre renders their glyphs in the browser, so the style
  * has no glyphs URL and nothing is fetched but the font, once. Layers the
- * style does not draw get no labels, nor those listed in skip.
+ * style does not draw get no labels, nor those listed in skip. With places
+ * (placesGeoJSON), townships and villages are labelled once each at their
+ * point: a label of a polygon from the tiles would repeat in every tile the
+ * polygon spans.
  */
-export function withLabels(style, fontURL, { dark = false, skip = [] } = {}) {
+export function withLabels(style, fontURL, { dark = false, skip = [], places = null } = {}) {
   const has = new Set(dataLayerIds(style));
   const labels = [];
+  const sources = { ...style.sources };
+  if (places) sources[PLACES] = { type: 'geojson', data: places };
   for (const l of LABELS) {
     if (!has.has(l.layer) || skip.includes(l.layer)) continue;
+    const fromPlaces = places && l.layer === 'grids' && (l.level === 'township' || l.level === 'village');
     const layout = {
       'text-field': ['get', 'name'],
       'text-font': [FONT],
@@ -168,8 +193,7 @@ export function withLabels(style, fontURL, { dark = false, skip = [] } = {}) {
     const label = {
       id: `label-${l.layer}${l.level ? `-${l.level}` : ''}`,
       type: 'symbol',
-      source: SOURCE,
-      'source-layer': l.layer,
+      ...(fromPlaces ? { source: PLACES } : { source: SOURCE, 'source-layer': l.layer }),
       minzoom: l.minzoom,
       maxzoom: l.maxzoom,
       layout,
@@ -185,7 +209,7 @@ export function withLabels(style, fontURL, { dark = false, skip = [] } = {}) {
     label.filter = ['all', ...filters];
     labels.push(label);
   }
-  const out = { ...style, layers: [...style.layers, ...labels] };
+  const out = { ...style, sources, layers: [...style.layers, ...labels] };
   delete out.glyphs;
   out['font-faces'] = { [FONT]: fontURL };
   return out;
