@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,6 +197,13 @@ func (s *Server) withCaller() gin.HandlerFunc {
 				writeError(c, s.log, err)
 				return
 			}
+		}
+		// What a route answers depends on who asks (its role, a viewer's
+		// part): a browser must not reuse an answer cached under another
+		// session, after a sign-in or sign-out. The public API answers
+		// everyone alike, and proxies may share it.
+		if !strings.HasPrefix(c.Request.URL.Path, "/api/public/") {
+			c.Writer.Header().Add("Vary", "Cookie")
 		}
 		c.Set(callerKey, caller)
 		c.Set(roleKey, caller.Role)

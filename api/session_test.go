@@ -129,6 +129,11 @@ func TestSignIn(t *testing.T) {
 	if resp, _ := b.do("GET", "/tiles/cameras.json", ""); resp.StatusCode != 200 {
 		t.Errorf("commander: cameras tileset = %d, want 200", resp.StatusCode)
 	}
+	// A browser keeps tiles (private, max-age): an answer cached under one
+	// session must not serve another after a sign-out.
+	if resp, _ := b.do("GET", "/tiles/all/12/3212/1748.mvt", ""); !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Cookie") {
+		t.Errorf("a tile's Vary is %q, want Cookie in it", resp.Header.Values("Vary"))
+	}
 	// A tampered cookie is nobody's.
 	other := newBrowser(t, srv.URL)
 	other.c.Jar.SetCookies(u.URL, []*http.Cookie{{Name: "onemap_session", Value: cookie.Value[:len(cookie.Value)-2] + "xx"}})

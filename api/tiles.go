@@ -159,7 +159,7 @@ func (s *Server) handleTile(c *gin.Context) {
 	if s.cfg.TileCacheControl != "" {
 		c.Header("Cache-Control", s.cfg.TileCacheControl)
 	}
-	c.Header("Vary", "Accept-Encoding")
+	c.Writer.Header().Add("Vary", "Accept-Encoding")
 	if len(e.MVT) == 0 {
 		c.Status(http.StatusNoContent)
 		return
