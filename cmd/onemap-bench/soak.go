@@ -50,9 +50,9 @@ import (
 //   - public: /api/public/stations from seeded random points;
 //   - edit: a planner renames a demo group grid back and forth: GET
 //     /api/grids/{id} for its ETag, then PATCH with If-Match; edits leave
-//     at Poisson moments (the same mean rate), as people's saves do. A 412 (two
-//     edits of the same grid raced) is a conflict, counted apart; every 2xx
-//     is looked up in feature_history at the end.
+//     at Poisson moments of the same mean rate, as people's saves do. A 412
+//     (two edits of the same grid raced) is a conflict, counted apart;
+//     every 2xx is looked up in feature_history at the end.
 //
 // A latency is counted from the request's scheduled moment to the last
 // byte of its answer (an edit: of the PATCH's), so that a stalled server
@@ -60,14 +60,14 @@ import (
 // interval in which it ended. Every --interval, and at the end, it scrapes
 // /metrics and prints a row: per kind the requests answered, the errors
 // and p50/p99, then the server's RSS, Go heap in use and GC heap goal,
-// goroutines and replica lag. Then the verdicts: no errors; RSS and the Go heap (its GC
-// goal: see soakVerdicts) of the last three rows at most soakMemoryGrowth
-// times the second row's (the first is warm-up); goroutines at the end at most soakGoroutineSlack above the
-// second row's; each kind's p99 over the last third of the run at most
-// soakLatencyGrowth times its p99 over the first third (after the
-// warm-up); every acknowledged edit in the database; the replica caught up
-// once the load stops; the server exits 0 on SIGTERM. It exits 1 when a
-// verdict fails.
+// goroutines and replica lag. Then the verdicts: no errors; RSS and the Go
+// heap (its GC goal: see soakVerdicts) of the last three rows at most
+// soakMemoryGrowth times the second row's (the first is warm-up);
+// goroutines at the end at most soakGoroutineSlack above the second row's;
+// each kind's p99 over the last third of the run at most soakLatencyGrowth
+// times its p99 over the first third (after the warm-up); every
+// acknowledged edit in the database; the replica caught up once the load
+// stops; the server exits 0 on SIGTERM. It exits 1 when a verdict fails.
 const soakCommand = "soak"
 
 // Bounds of the soak's verdicts.
