@@ -154,7 +154,7 @@ func TestOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler()},
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db},
 		api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
 	ctx, cancel := context.WithCancel(context.Background())
 	following := make(chan struct{})
@@ -191,8 +191,24 @@ func TestOutage(t *testing.T) {
 		}
 	}
 
+	// A planner signed in before the outage.
+	addAccount(t, db, "outage-planner", onemap.RolePlanner, 0)
+	planner := newBrowser(t, srv.URL)
+	if resp, body := planner.signIn("outage-planner", "password-outage-planner"); resp.StatusCode != 200 {
+		t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+	}
+
 	proxy.down()
 	waitUntil(t, 10*time.Second, "not ready", func() bool { code, _ := status("/readyz"); return code == 503 })
+	// Past the time a server trusts a looked-up session, the signed-in
+	// planner is still the planner and still gets the map.
+	time.Sleep(6 * time.Second)
+	if role := planner.role(); role != "planner" {
+		t.Errorf("during the outage the signed-in planner is %q, want still planner", role)
+	}
+	if resp, _ := planner.do("GET", "/tiles/all/12/3212/1748.mvt", ""); resp.StatusCode != 200 {
+		t.Errorf("during the outage the signed-in planner's tile = %d, want 200", resp.StatusCode)
+	}
 	if code, hdr := status("/readyz"); code != 503 || hdr.Get("Retry-After") == "" {
 		t.Errorf("readyz during the outage = %d, Retry-After %q; want 503 with Retry-After", code, hdr.Get("Retry-After"))
 	}

@@ -119,6 +119,20 @@ func (ss *sessions) get(token string) (onemap.Session, bool) {
 	return e.s, true
 }
 
+// stale returns a session looked up before, however long ago, while it
+// has not expired: what a server goes on trusting while the database is
+// away, so that a signed-in commander keeps the map in an outage.
+func (ss *sessions) stale(token string) (onemap.Session, bool) {
+	k := sha256.Sum256([]byte(token))
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	e, ok := ss.entries[k]
+	if !ok || time.Now().After(e.s.ExpiresAt) {
+		return onemap.Session{}, false
+	}
+	return e.s, true
+}
+
 func (ss *sessions) put(token string, s onemap.Session) {
 	k := sha256.Sum256([]byte(token))
 	ss.mu.Lock()
@@ -270,6 +284,11 @@ func (s *Server) lookupSession(ctx context.Context, token string) (onemap.Sessio
 	}
 	got, err := s.accounts.FindSession(ctx, token, s.cfg.Session.Idle)
 	if err != nil {
+		if onemap.ErrorCode(err) == onemap.EUNAVAILABLE {
+			if old, ok := s.sessions.stale(token); ok {
+				return old, nil // the database is away: the map goes on
+			}
+		}
 		return got, err
 	}
 	s.sessions.put(token, got)
@@ -423,6 +442,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	s.sessions.put(token, sess)
 	s.setSessionCookie(c, token, int(s.cfg.Session.TTL.Seconds()))
 	c.JSON(http.StatusOK, sessionJSON{Name: a.Name, DisplayName: a.DisplayName, Role: a.Role, GridID: a.GridID, CSRF: sess.CSRF, ExpiresAt: &sess.ExpiresAt})
 }
