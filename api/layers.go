@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
 )
 
 type fieldJSON struct {
@@ -41,10 +43,7 @@ func (s *Server) readableLayer(c *gin.Context, id string) (onemap.Layer, onemap.
 
 func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule) (layerJSON, error) {
 	role := roleOf(c)
-	n, err := s.store.CountFeatures(c.Request.Context(), l.ID, onemap.FeatureFilter{Levels: rule.Levels, Grids: s.scopeGrids(c)})
-	if err != nil {
-		return layerJSON{}, err
-	}
+	n := countVisible(s.snapshot(c), &l, rule)
 	out := layerJSON{ID: l.ID, Title: l.Title, TitleEN: l.TitleEN, Geometry: l.Geometry,
 		MinZoom: int(l.MinZoom), MaxZoom: int(l.MaxZoom), Count: n, Fields: []fieldJSON{}}
 	for _, f := range s.policy.Fields(role, &l) {
@@ -83,9 +82,43 @@ func (s *Server) handleLayerGet(c *gin.Context) {
 	c.JSON(http.StatusOK, lj)
 }
 
+// countVisible counts the layer's features in snap that the rule lets be
+// seen, from memory: the counts a page loads with are there while the
+// database is away.
+func countVisible(snap *inmem.Snapshot, l *onemap.Layer, rule onemap.LayerRule) int {
+	if rule.Levels == nil {
+		return snap.Len(l.ID)
+	}
+	keep, n := levelKeep(l, rule.Levels), 0
+	if keep == nil {
+		return snap.Len(l.ID)
+	}
+	snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
+		if keep(r) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// region returns the region the server holds: from the database, or, while
+// it is away, as last read.
+func (s *Server) region(ctx context.Context) (onemap.Region, error) {
+	r, err := s.store.FindRegion(ctx)
+	if err == nil {
+		s.lastRegion.Store(&r)
+		return r, nil
+	}
+	if last := s.lastRegion.Load(); last != nil && onemap.ErrorCode(err) == onemap.EUNAVAILABLE {
+		return *last, nil
+	}
+	return r, err
+}
+
 // handleRegion describes the region the server holds.
 func (s *Server) handleRegion(c *gin.Context) {
-	r, err := s.store.FindRegion(c.Request.Context())
+	r, err := s.region(c.Request.Context())
 	if err != nil {
 		writeError(c, s.log, err)
 		return

@@ -217,10 +217,17 @@ func TestOutage(t *testing.T) {
 			t.Errorf("during the outage: %s = %d, want it answered from the replica", p, code)
 		}
 	}
+	// What a page loads with is there: the region (as last read), the
+	// layers with their counts, TileJSON and the style.
+	for _, p := range []string{"/api/region", "/api/layers", "/tiles/all.json", "/styles/all.json"} {
+		if code, _ := status(p); code != 200 {
+			t.Errorf("during the outage: %s = %d, want 200 (a page must load)", p, code)
+		}
+	}
 	// What needs the database is refused with 503 and Retry-After.
-	resp, body := get(t, srv.URL+"/api/layers")
+	resp, body := get(t, srv.URL+"/api/layers/stations/features?limit=5")
 	if e := decode[errorJSON](t, body); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || e.Code != onemap.EUNAVAILABLE {
-		t.Errorf("/api/layers during the outage = %d %s (Retry-After %q); want 503 unavailable with Retry-After",
+		t.Errorf("/api/layers/stations/features during the outage = %d %s (Retry-After %q); want 503 unavailable with Retry-After",
 			resp.StatusCode, body, resp.Header.Get("Retry-After"))
 	}
 	_, err = db.ImportFeatures(t.Context(), "stations", []postgis.ImportRow{clinic("停电时", 102.41, 25.52)}, "tester", "outage")

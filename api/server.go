@@ -34,7 +34,6 @@ type store interface {
 	FindRegion(ctx context.Context) (onemap.Region, error)
 	FindFeatureByID(ctx context.Context, layerID string, id int64) (*onemap.Feature, error)
 	FindFeatures(ctx context.Context, layerID string, f onemap.FeatureFilter) ([]*onemap.Feature, error)
-	CountFeatures(ctx context.Context, layerID string, f onemap.FeatureFilter) (int, error)
 	Tile(ctx context.Context, t maptile.Tile, layers []postgis.TileLayer) ([]byte, error)
 }
 
@@ -118,15 +117,16 @@ type Server struct {
 	// accounts and sessions sign callers in (session.go).
 	accounts    accounts
 	sessions    *sessions
-	scopes      scopes                    // viewers' parts of the county (scope.go)
-	projections projections               // how each role sees each layer's records (featurejson.go)
-	buffers     buffers                   // of answers written directly (featurejson.go)
-	basemap     *basemap                  // the online basemap, if configured (basemap.go)
-	tallies     atomic.Pointer[tallyMemo] // grid statistics of the latest snapshot asked for
-	gzips       sync.Pool                 // of *gzip.Writer, for tiles
-	public      publicIndex               // the public page's index
-	metrics     *metrics                  // what /metrics reports
-	events      *eventHub                 // live changes to the open event streams (/api/events)
+	scopes      scopes                        // viewers' parts of the county (scope.go)
+	projections projections                   // how each role sees each layer's records (featurejson.go)
+	buffers     buffers                       // of answers written directly (featurejson.go)
+	basemap     *basemap                      // the online basemap, if configured (basemap.go)
+	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
+	tallies     atomic.Pointer[tallyMemo]     // grid statistics of the latest snapshot asked for
+	gzips       sync.Pool                     // of *gzip.Writer, for tiles
+	public      publicIndex                   // the public page's index
+	metrics     *metrics                      // what /metrics reports
+	events      *eventHub                     // live changes to the open event streams (/api/events)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -148,6 +148,11 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.cfg.Session.defaults()
 	s.accounts, s.sessions = d.Accounts, newSessions()
 	s.basemap = newBasemap(cfg.Basemap)
+	// The region is read once now, so that pages load while the database
+	// is away even if no one asked for it before.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, _ = s.region(ctx)
+	cancel()
 	s.events = newEventHub(d.Replica.Snapshot().Seq())
 	s.metrics = newMetrics(s, d.Metrics)
 	r := gin.New()

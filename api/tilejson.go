@@ -70,7 +70,7 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	region, err := s.store.FindRegion(c.Request.Context())
+	region, err := s.region(c.Request.Context())
 	if err != nil {
 		writeError(c, s.log, err)
 		return

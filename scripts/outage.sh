@@ -5,7 +5,7 @@
 #
 #   - reads (tiles, nearby, locate, around, search, within, stats, OGC items)
 #     answered during the outage, from the servers' in-memory replicas;
-#   - requests that need the database (GET /api/layers, grid edits) refused
+#   - requests that need the database (GET /api/layers/stations/features, grid edits) refused
 #     with 503 and Retry-After during the outage;
 #   - each server's /readyz transitions, and how long after PostgreSQL was
 #     back each was ready again (no restart of the servers);
@@ -106,7 +106,7 @@ reader() { # server
 needsdb() { # server: a read that needs the database
 	local u=${url[$1]}
 	while :; do
-		code=$(curl -s -o /dev/null -m 5 -w '%{http_code} %header{retry-after}' "$u/api/layers")
+		code=$(curl -s -o /dev/null -m 5 -w '%{http_code} %header{retry-after}' "$u/api/layers/stations/features?limit=1")
 		echo "$(now) $1 $code"
 		sleep 0.2
 	done >>"$logs/needsdb"
@@ -283,7 +283,7 @@ echo "while PostgreSQL was down (+$(awk -v a="$t_down" -v b="$t_start" -v s="$t_
 echo "reads during the outage (tiles, nearby, locate, around, search, within, stats, OGC items):"
 echo "  $reads_ok of $reads_during answered 200/204 from the replicas"
 during "$logs/reads" | awk '$3 != 200 && $3 != 204 {print "    not answered: " $2 " " $3 " " $4}' | sort | uniq -c | head -10
-echo "requests that need the database during the outage (GET /api/layers):"
+echo "requests that need the database during the outage (GET /api/layers/stations/features):"
 echo "  $db_503 of $db_during answered 503 with Retry-After"
 if [ $grids = 1 ]; then
 	echo "grid edits through the servers' API (PATCH /api/grids/{id} with If-Match):"
