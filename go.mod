@@ -58,6 +58,5 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.41.0 // indirect
 	golang.org/x/text v0.41.0
-	golang.org/x/time v0.14.0
 	google.golang.org/protobuf v1.36.10 // indirect
 )

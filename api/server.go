@@ -146,7 +146,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 		static: d.Static, cache: tiles.NewCache(cfg.TileCacheBytes), cfg: cfg}
 	s.public = d.Public
 	s.cfg.Session.defaults()
-	s.accounts, s.sessions = d.Accounts, newSessions()
+	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)
 	s.basemap = newBasemap(cfg.Basemap)
 	// The region is read once now, so that pages load while the database
 	// is away even if no one asked for it before.
@@ -185,15 +185,8 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	return &streamHandler{compressed: gz(r), plain: r, hub: s.events}, s.invalidate
 }
 
-// roleKey is where withCaller keeps the caller's role.
-const roleKey = "onemap.role"
-
-func roleOf(c *gin.Context) onemap.Role {
-	if r, ok := c.Get(roleKey); ok {
-		return r.(onemap.Role)
-	}
-	return onemap.RolePublic
-}
+// roleOf returns the caller's role (see callerOf).
+func roleOf(c *gin.Context) onemap.Role { return callerOf(c).Role }
 
 func (s *Server) withTimeout() gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/password"
 	"github.com/onemapgis/onemap/postgis"
-	"golang.org/x/time/rate"
+	"github.com/onemapgis/onemap/ratelimit"
 )
 
 // accounts is what sign-in, sessions and the audit trail need of the
@@ -90,13 +91,13 @@ const (
 const sessionCacheTTL = 5 * time.Second
 
 // sessions remembers sessions looked up in the last few seconds, so that a
-// page's many tile requests do not each ask the database.
+// page's many tile requests do not each ask the database, and counts failed
+// sign-ins per client.
 type sessions struct {
 	mu      sync.Mutex
 	entries map[[32]byte]sessionEntry
-	// per-client sign-in limiters
-	limiters map[string]*rate.Limiter
-	hashing  chan struct{} // bounds concurrent argon2id work (19 MiB each)
+	failed  *ratelimit.Limiter // failed sign-ins per client address
+	hashing chan struct{}      // bounds concurrent argon2id work (19 MiB each)
 }
 
 type sessionEntry struct {
@@ -104,8 +105,10 @@ type sessionEntry struct {
 	until time.Time
 }
 
-func newSessions() *sessions {
-	return &sessions{entries: map[[32]byte]sessionEntry{}, limiters: map[string]*rate.Limiter{}, hashing: make(chan struct{}, 2)}
+func newSessions(cfg SessionConfig) *sessions {
+	return &sessions{entries: map[[32]byte]sessionEntry{},
+		failed:  ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000),
+		hashing: make(chan struct{}, 2)}
 }
 
 func (ss *sessions) get(token string) (onemap.Session, bool) {
@@ -150,38 +153,6 @@ func (ss *sessions) forget(token string) {
 	delete(ss.entries, k)
 }
 
-// limiter returns the failed sign-ins limiter of a client.
-func (ss *sessions) limiter(client string, cfg SessionConfig) *rate.Limiter {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	l, ok := ss.limiters[client]
-	if !ok {
-		if len(ss.limiters) >= 100000 {
-			clear(ss.limiters)
-		}
-		l = rate.NewLimiter(rate.Every(cfg.PerClientEvery), cfg.PerClientBurst)
-		ss.limiters[client] = l
-	}
-	return l
-}
-
-// blocked reports whether a client has failed to sign in too often, and
-// how long it must wait.
-func (ss *sessions) blocked(client string, cfg SessionConfig) (time.Duration, bool) {
-	l := ss.limiter(client, cfg)
-	if l.Tokens() >= 1 {
-		return 0, false
-	}
-	r := l.Reserve()
-	defer r.Cancel()
-	return r.Delay(), true
-}
-
-// failed counts a failed sign-in of a client.
-func (ss *sessions) failed(client string, cfg SessionConfig) {
-	ss.limiter(client, cfg).Allow()
-}
-
 // randomToken returns 32 random bytes, base64url.
 func randomToken() string {
 	b := make([]byte, 32)
@@ -220,7 +191,6 @@ func (s *Server) withCaller() gin.HandlerFunc {
 			c.Writer.Header().Add("Vary", "Cookie")
 		}
 		c.Set(callerKey, caller)
-		c.Set(roleKey, caller.Role)
 		c.Request = c.Request.WithContext(onemap.NewContext(c.Request.Context(), caller))
 		if !safeMethod(c.Request.Method) {
 			if err := s.checkCrossSite(c, sess); err != nil {
@@ -387,7 +357,8 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	caller := callerOf(c)
-	if wait, blocked := s.sessions.blocked(caller.Client, s.cfg.Session); blocked {
+	client, _ := netip.ParseAddr(caller.Client)
+	if blocked, wait := s.sessions.failed.Blocked(client); blocked {
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+in.Name, map[string]any{"reason": "too many attempts from this client"})
 		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many sign-in attempts; try again later"))
@@ -411,7 +382,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	case err != nil:
 		reason = "no such account"
 	case time.Now().Before(secret.LockedUntil):
-		s.sessions.failed(caller.Client, s.cfg.Session)
+		s.sessions.failed.Allow(client)
 		c.Header("Retry-After", strconv.Itoa(int(time.Until(secret.LockedUntil).Seconds())+1))
 		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+in.Name, map[string]any{"reason": "account locked"})
 		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many failed sign-ins; try again later"))
@@ -422,7 +393,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		reason = "wrong password"
 	}
 	if reason != "" {
-		s.sessions.failed(caller.Client, s.cfg.Session)
+		s.sessions.failed.Allow(client)
 		if err := s.accounts.LoginFailed(ctx, in.Name, s.cfg.Session.MaxFailures, s.cfg.Session.LockFor, reason); err != nil {
 			s.log.Error("record a failed sign-in", "error", err)
 		}

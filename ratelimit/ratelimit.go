@@ -63,6 +63,19 @@ func Key(a netip.Addr) netip.Addr {
 // Allow takes a token of the client's bucket. When there is none it
 // returns false and how long until there is.
 func (l *Limiter) Allow(client netip.Addr) (ok bool, retryAfter time.Duration) {
+	return l.take(client, 1)
+}
+
+// Blocked reports, without taking a token, whether the client's bucket is
+// empty, and how long until it is not: for limits that count only some
+// requests (failed sign-ins), asked before the request and taken after.
+func (l *Limiter) Blocked(client netip.Addr) (blocked bool, retryAfter time.Duration) {
+	ok, wait := l.take(client, 0)
+	return !ok, wait
+}
+
+// take takes n (0 or 1) tokens of the client's bucket, if it holds one.
+func (l *Limiter) take(client netip.Addr, n float64) (ok bool, retryAfter time.Duration) {
 	if l == nil {
 		return true, 0
 	}
@@ -83,7 +96,7 @@ func (l *Limiter) Allow(client netip.Addr) (ok bool, retryAfter time.Duration) {
 		b.last = now
 	}
 	if b.tokens >= 1 {
-		b.tokens--
+		b.tokens -= n
 		return true, 0
 	}
 	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))

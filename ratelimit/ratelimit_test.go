@@ -92,6 +92,28 @@ func TestLimiter_Allow(t *testing.T) {
 	}
 }
 
+func TestLimiter_Blocked(t *testing.T) {
+	l := New(1, 2, 1000)
+	now := time.Unix(1_000_000, 0)
+	l.now = func() time.Time { return now }
+	a := netip.MustParseAddr("198.51.100.9")
+	for range 5 {
+		if blocked, _ := l.Blocked(a); blocked {
+			t.Fatal("asking takes tokens: a client that was only asked about is blocked")
+		}
+	}
+	l.Allow(a)
+	l.Allow(a)
+	blocked, wait := l.Blocked(a)
+	if !blocked || wait != time.Second {
+		t.Errorf("after its burst: blocked %v, retry after %v; want true, 1s", blocked, wait)
+	}
+	now = now.Add(time.Second)
+	if blocked, _ := l.Blocked(a); blocked {
+		t.Error("a second later at 1/s the client is still blocked")
+	}
+}
+
 func TestLimiter_ipv6PerNetwork(t *testing.T) {
 	l := New(1, 1, 1000)
 	now := time.Unix(1_000_000, 0)
