@@ -159,6 +159,24 @@ func (h *gridAPI) fail(c *gin.Context, err error) {
 	}
 }
 
+// editTarget checks that the caller may edit grids and reads the grid's
+// id and the version (If-Match) a change is based on; it answers the
+// request itself and reports false when one of them fails.
+func (h *gridAPI) editTarget(c *gin.Context) (id int64, based int, ok bool) {
+	err := h.canEdit(c)
+	if err == nil {
+		id, err = gridID(c)
+	}
+	if err == nil {
+		based, err = ifMatch(c)
+	}
+	if err != nil {
+		h.fail(c, err)
+		return 0, 0, false
+	}
+	return id, based, true
+}
+
 func gridID(c *gin.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -379,18 +397,8 @@ func (h *gridAPI) create(c *gin.Context) {
 // update writes an edit (PUT: geometry required; PATCH: what is given)
 // based on the version in If-Match.
 func (h *gridAPI) update(c *gin.Context) {
-	if err := h.canEdit(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	based, err := ifMatch(c)
-	if err != nil {
-		h.fail(c, err)
+	id, based, ok := h.editTarget(c)
+	if !ok {
 		return
 	}
 	b, g, clip, err := h.decode(c, c.Request.Method == http.MethodPut)
@@ -426,18 +434,8 @@ func (h *gridAPI) update(c *gin.Context) {
 
 // delete deletes a grid at the version in If-Match: 204.
 func (h *gridAPI) delete(c *gin.Context) {
-	if err := h.canEdit(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	based, err := ifMatch(c)
-	if err != nil {
-		h.fail(c, err)
+	id, based, ok := h.editTarget(c)
+	if !ok {
 		return
 	}
 	var b struct {
@@ -520,18 +518,8 @@ func (h *gridAPI) validate(c *gin.Context) {
 // "code"}], "reason"} at the version in If-Match; answers the pieces, the
 // grid's own first.
 func (h *gridAPI) split(c *gin.Context) {
-	if err := h.canEdit(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	based, err := ifMatch(c)
-	if err != nil {
-		h.fail(c, err)
+	id, based, ok := h.editTarget(c)
+	if !ok {
 		return
 	}
 	var b struct {
