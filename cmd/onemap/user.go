@@ -70,29 +70,30 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 
-	newPassword := func() (string, bool, error) {
+	// newPassword reads the password from standard input, or makes one
+	// (made), and returns it with its hash.
+	newPassword := func() (pw, hash string, made bool, err error) {
 		if fromStdin {
 			line, err := bufio.NewReader(stdin).ReadString('\n')
 			if err != nil && line == "" {
-				return "", false, fmt.Errorf("read the password from standard input: %w", err)
+				return "", "", false, fmt.Errorf("read the password from standard input: %w", err)
 			}
-			return strings.TrimRight(line, "\r\n"), false, nil
+			pw = strings.TrimRight(line, "\r\n")
+		} else {
+			b := make([]byte, 15)
+			_, _ = rand.Read(b)
+			pw, made = base64.RawURLEncoding.EncodeToString(b), true
 		}
-		b := make([]byte, 15)
-		_, _ = rand.Read(b)
-		return base64.RawURLEncoding.EncodeToString(b), true, nil
+		hash, err = password.Hash(pw)
+		return pw, hash, made, err
 	}
 	switch sub {
 	case "add":
-		r, err := onemap.ParseRole(role)
-		if err != nil || r == onemap.RolePublic {
-			return onemap.Errorf(onemap.EINVALID, "--role %q: want viewer, commander, planner, admin or auditor", role)
-		}
-		pw, made, err := newPassword()
+		r, err := accountRole("--role", role)
 		if err != nil {
 			return err
 		}
-		hash, err := password.Hash(pw)
+		pw, hash, made, err := newPassword()
 		if err != nil {
 			return err
 		}
@@ -105,11 +106,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(stdout, "password: %s\n(shown once; change it with onemap user passwd %s)\n", pw, a.Name)
 		}
 	case "passwd":
-		pw, made, err := newPassword()
-		if err != nil {
-			return err
-		}
-		hash, err := password.Hash(pw)
+		pw, hash, made, err := newPassword()
 		if err != nil {
 			return err
 		}
@@ -121,9 +118,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(stdout, "password: %s\n", pw)
 		}
 	case "role":
-		r, err := onemap.ParseRole(pos[1])
-		if err != nil || r == onemap.RolePublic {
-			return onemap.Errorf(onemap.EINVALID, "role %q: want viewer, commander, planner, admin or auditor", pos[1])
+		r, err := accountRole("role", pos[1])
+		if err != nil {
+			return err
 		}
 		ch := postgis.AccountChange{Role: &r}
 		if gridID != 0 {
@@ -153,6 +150,15 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return w.Flush()
 	}
 	return nil
+}
+
+// accountRole parses the role of an account: any role but the public's.
+func accountRole(what, s string) (onemap.Role, error) {
+	r, err := onemap.ParseRole(s)
+	if err != nil || r == onemap.RolePublic {
+		return "", onemap.Errorf(onemap.EINVALID, "%s %q: want viewer, commander, planner, admin or auditor", what, s)
+	}
+	return r, nil
 }
 
 const auditUsage = `usage:
