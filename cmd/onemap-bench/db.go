@@ -59,6 +59,20 @@ type scratchDB struct {
 	URL   string
 }
 
+// demoDB creates a database holding the demo county (onemap seed demo);
+// the caller drops it.
+func (b *bench) demoDB(ctx context.Context, kind string) (*scratchDB, error) {
+	db, err := createDB(ctx, b.AdminURL, kind)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := runOnemap(ctx, b.Onemap, db.URL, "seed", "demo"); err != nil {
+		_ = db.drop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return db, nil
+}
+
 // createDB creates an empty database named onemap_bench_KIND_PID_TIME on
 // the server of the admin URL.
 func createDB(ctx context.Context, admin, kind string) (*scratchDB, error) {

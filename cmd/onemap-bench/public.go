@@ -207,14 +207,11 @@ func (f flood) p(q float64) time.Duration { return percentile(f.Lat, q) }
 func (b *bench) public(ctx context.Context, c publicConfig) error {
 	b.printf("\n== Public lookups under load, beside command tiles: the Wuding demo county\n\n")
 	b.say("public: creating a database and seeding the demo county")
-	db, err := createDB(ctx, b.AdminURL, "public")
+	db, err := b.demoDB(ctx, "public")
 	if err != nil {
 		return err
 	}
 	defer db.drop(context.WithoutCancel(ctx))
-	if _, err := runOnemap(ctx, b.Onemap, db.URL, "seed", "demo"); err != nil {
-		return err
-	}
 	d, err := demo.Wuding()
 	if err != nil {
 		return err

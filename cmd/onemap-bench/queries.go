@@ -46,14 +46,11 @@ func queryPaths(county orb.Bound, seed uint64, n int) (nearby, around []string) 
 // the same answers computed by PostGIS SQL behind a plain HTTP server.
 func (b *bench) queries(ctx context.Context) error {
 	b.printf("\n== Spatial queries: the Wuding demo county\n\n")
-	db, err := createDB(ctx, b.AdminURL, "queries")
+	db, err := b.demoDB(ctx, "queries")
 	if err != nil {
 		return err
 	}
 	defer db.drop(context.WithoutCancel(ctx))
-	if _, err := runOnemap(ctx, b.Onemap, db.URL, "seed", "demo"); err != nil {
-		return err
-	}
 	d, err := demo.Wuding()
 	if err != nil {
 		return err

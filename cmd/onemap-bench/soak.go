@@ -352,14 +352,11 @@ type soakGrid struct {
 func (b *bench) soak(ctx context.Context, c soakConfig) (int, error) {
 	b.printf("\n== Soak: a steady mixed load on the Wuding demo county for %v\n\n", c.Duration)
 	b.say("soak: creating a database and seeding the demo county")
-	db, err := createDB(ctx, b.AdminURL, "soak")
+	db, err := b.demoDB(ctx, "soak")
 	if err != nil {
 		return 0, err
 	}
 	defer db.drop(context.WithoutCancel(ctx))
-	if _, err := runOnemap(ctx, b.Onemap, db.URL, "seed", "demo"); err != nil {
-		return 0, err
-	}
 	conn, err := pgx.Connect(ctx, db.URL)
 	if err != nil {
 		return 0, err
