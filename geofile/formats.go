@@ -348,3 +348,49 @@ func csvText(v any) string {
 	s, _ := dbfText(v)
 	return s
 }
+
+// columnKind is the type a property takes as a column of a typed format
+// (a Shapefile's table, a KML Schema).
+type columnKind int
+
+// Column kinds.
+const (
+	columnText   columnKind = iota // anything, as text
+	columnBool                     // every value a boolean
+	columnNumber                   // every value a number
+)
+
+// columnKinds returns the kind of every property of fs with a value (skip,
+// if not nil, leaves some out): bool when every value is a boolean, number
+// when every value is a number, text otherwise; and their names, sorted.
+func columnKinds(fs []*onemap.Feature, skip func(k string, v any) bool) (map[string]columnKind, []string) {
+	kinds := map[string]columnKind{}
+	for _, f := range fs {
+		for k, v := range f.Properties {
+			if skip != nil && skip(k, v) {
+				continue
+			}
+			var kind columnKind
+			switch v.(type) {
+			case nil:
+				continue
+			case bool:
+				kind = columnBool
+			case float64, float32, int, int64, int32, json.Number:
+				kind = columnNumber
+			default:
+				kind = columnText
+			}
+			if old, ok := kinds[k]; ok && old != kind {
+				kind = columnText
+			}
+			kinds[k] = kind
+		}
+	}
+	keys := make([]string, 0, len(kinds))
+	for k := range kinds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return kinds, keys
+}

@@ -15,13 +15,11 @@ package geofile
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -406,34 +404,20 @@ const kmlSchemaID = "onemap"
 // description; the other properties go to SchemaData typed by a Schema
 // (double, bool or string; lists and objects as JSON text).
 func writeKML(w io.Writer, fs []*onemap.Feature, name string) error {
-	types := map[string]string{}
-	for _, f := range fs {
-		for k, v := range f.Properties {
-			if _, ok := v.(string); ok && (k == "name" || k == "description") {
-				continue
-			}
-			var t string
-			switch v.(type) {
-			case nil:
-				continue
-			case bool:
-				t = "bool"
-			case float64, float32, int, int64, int32, json.Number:
-				t = "double"
-			default:
-				t = "string"
-			}
-			if old, ok := types[k]; ok && old != t {
-				t = "string"
-			}
-			types[k] = t
+	kinds, keys := columnKinds(fs, func(k string, v any) bool {
+		_, text := v.(string)
+		return text && (k == "name" || k == "description")
+	})
+	types := make(map[string]string, len(kinds))
+	for k, kind := range kinds {
+		types[k] = "string"
+		switch kind {
+		case columnBool:
+			types[k] = "bool"
+		case columnNumber:
+			types[k] = "double"
 		}
 	}
-	keys := make([]string, 0, len(types))
-	for k := range types {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	schema := &kmlSchema{ID: kmlSchemaID, Name: kmlSchemaID}
 	for _, k := range keys {
 		schema.Fields = append(schema.Fields, kmlSimpleField{Name: k, Type: types[k]})

@@ -22,7 +22,6 @@ import (
 	"math"
 	"path"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -699,40 +698,16 @@ func encodeDBF(fs []*onemap.Feature, enc *encoding.Encoder) ([]byte, error) {
 		}
 		return s
 	}
-	kinds := map[string]string{}
-	for _, f := range fs {
-		for k, v := range f.Properties {
-			var kind string
-			switch v.(type) {
-			case nil:
-				continue
-			case bool:
-				kind = "bool"
-			case float64, float32, int, int64, int32, json.Number:
-				kind = "number"
-			default:
-				kind = "text"
-			}
-			if old, ok := kinds[k]; ok && old != kind {
-				kind = "text"
-			}
-			kinds[k] = kind
-		}
-	}
-	keys := make([]string, 0, len(kinds))
-	for k := range kinds {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	kinds, keys := columnKinds(fs, nil)
 	cols := make([]dbfColumn, len(keys))
 	used := map[string]bool{}
 	off := 0
 	for i, k := range keys {
 		c := dbfColumn{key: k, field: dbfField{name: dbfName(text(k), used, enc != nil)}}
 		switch kinds[k] {
-		case "bool":
+		case columnBool:
 			c.isBool, c.field.typ, c.field.length = true, 'L', 1
-		case "number":
+		case columnNumber:
 			c.isNumber, c.field.typ, c.field.length = true, 'N', 1
 			integral := true
 			for _, f := range fs {
