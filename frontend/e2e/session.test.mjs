@@ -27,6 +27,7 @@ test('sign in as the viewer through the header, and out again', { timeout: 6 * W
     await page.locator('#session-role').waitFor();
     assert.match(await page.textContent('#session-role'), /viewer/);
     assert.equal(await page.locator('#layer-toggle-cameras').count(), 0, 'the viewer sees no cameras layer');
+    assert.equal(await page.locator('#role-page').count(), 0, 'a viewer has no page of its own to go to');
     const layers = await page.evaluate(async () => (await (await fetch('/api/layers')).json()).layers);
     const grids = layers.find((l) => l.id === 'grids');
     assert.ok(grids && grids.count > 1 && grids.count < 1728, `the viewer's grids: ${grids?.count} (its township and below)`);
@@ -44,5 +45,26 @@ test('sign in as the viewer through the header, and out again', { timeout: 6 * W
     assert.deepEqual(b.foreign, [], 'requests left the machine');
   } finally {
     await b.close();
+  }
+});
+
+test('a planner and an auditor find their pages from the map', { timeout: 6 * WAIT_MS }, async () => {
+  for (const [name, href, ready] of [
+    ['planner', '/editor/', () => document.body.dataset.state === 'ready'],
+    ['auditor', '/audit/', () => !document.getElementById('trail').hidden],
+  ]) {
+    const b = await openMap({ signIn: { name, password: 'onemap-demo' } });
+    try {
+      const { page } = b;
+      await page.locator('#role-page').waitFor();
+      assert.equal(await page.getAttribute('#role-page', 'href'), href);
+      await Promise.all([page.waitForURL(`**${href}`), page.click('#role-page')]);
+      await page.waitForFunction(ready);
+      const errors = b.errors.filter((e) => !/net::ERR_ABORTED/.test(e));
+      assert.deepEqual(errors, [], `errors on the way to ${href}`);
+      assert.deepEqual(b.foreign, [], 'requests left the machine');
+    } finally {
+      await b.close();
+    }
   }
 });

@@ -49,15 +49,19 @@ export function shownCount(counts, chosen) {
   return { n: Math.min(...sums), exact: narrowed.length === 1 };
 }
 
-/** fetchCounts asks the server for the counts of every layer the caller may count within bounds. */
-export async function fetchCounts(bounds) {
+/**
+ * fetchCounts asks the server for the counts of every layer the caller may
+ * count within bounds; withStatus adds the grids' tallies (cameras by
+ * status), which only a caller who may read grids can ask for.
+ */
+export async function fetchCounts(bounds, { withStatus = true } = {}) {
   const [w, s, e, n] = bounds;
   const pad = 0.05;
   const bbox = [Math.max(-180, w - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
     .map((v) => v.toFixed(6)).join(',');
   const [within, stats] = await Promise.all([
     getJSON('/api/within', { bbox, limit: 1 }),
-    getJSON('/api/stats/grids').catch(() => null), // no grids for the role: no status counts
+    withStatus ? getJSON('/api/stats/grids').catch(() => null) : null,
   ]);
   return mergeCounts(within, stats);
 }

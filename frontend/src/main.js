@@ -174,7 +174,7 @@ async function start() {
   async function refreshCounts() {
     const n = ++countsSeq;
     try {
-      const counts = await fetchCounts(region.bounds);
+      const counts = await fetchCounts(region.bounds, { withStatus: layerById.has('grids') });
       if (n !== countsSeq) return;
       state.counts = counts;
       updateCounts(panel, layers, state);
@@ -184,7 +184,7 @@ async function start() {
     }
   }
   // The first counts redraw the panel: they bring the values to filter by.
-  fetchCounts(region.bounds).then((counts) => {
+  fetchCounts(region.bounds, { withStatus: layerById.has('grids') }).then((counts) => {
     state.counts = counts;
     const focused = document.activeElement?.id;
     renderPanel(panel, panelArgs, {});

@@ -9,7 +9,7 @@ import './screen.css';
 import { Map, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import * as api from './api.js';
-import { darkStyle, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from './style.js';
+import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from './style.js';
 import { interiorPoint } from './geo.js';
 import { applyStatic, mapLocale, t } from './i18n.js';
 import { fetchCounts } from './counts.js';
@@ -108,7 +108,7 @@ async function start() {
           else map.once('load', put);
         }
       }
-      const counts = await fetchCounts(region.bounds);
+      const counts = await fetchCounts(region.bounds, { withStatus: dataLayerIds(serverStyle).includes('grids') });
       if (n !== seq) return;
       const figures = keyFigures(counts, workers);
       $('figures').innerHTML = figuresHTML(figures, colours);

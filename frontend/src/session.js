@@ -49,7 +49,18 @@ export async function setupSession(el, dialog, { onError = () => {}, reload = ()
   button.type = 'button';
   button.id = signedIn ? 'sign-out' : 'sign-in';
   button.textContent = signedIn ? t('signOut') : t('signIn');
-  el.append(who, button);
+  el.append(who);
+  // The pages of the roles that work elsewhere: planners edit grids,
+  // auditors read the audit trail.
+  const page = { planner: ['/editor/', 'editorLink'], admin: ['/editor/', 'editorLink'], auditor: ['/audit/', 'auditLink'] }[session.role];
+  if (page) {
+    const link = document.createElement('a');
+    link.id = 'role-page';
+    link.href = page[0];
+    link.textContent = t(page[1]);
+    el.append(link);
+  }
+  el.append(button);
 
   button.addEventListener('click', async () => {
     if (!signedIn) {
