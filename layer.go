@@ -70,6 +70,12 @@ type Layer struct {
 	// ClusterBelow is, for a point layer, the zoom below which vector tiles
 	// cluster its points (0: never); see tiles.Encode.
 	ClusterBelow maptile.Zoom
+	// ClusterFields are the fields that a clustered point, one that stands
+	// for several, keeps in vector tiles: those the map's style and layer
+	// switches read. It is one of many, so its own name, phone or code
+	// would mislabel the rest; the map reads them from the feature's page
+	// when it is clicked. Nil keeps every field.
+	ClusterFields []string
 	// Sensitive layers are never shown to the public.
 	Sensitive bool
 }
@@ -151,6 +157,7 @@ func NewCatalog() *Catalog {
 		},
 	}, {
 		ID: LayerRiskPoints, Title: "风险隐患点", TitleEN: "Risk points", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
+		ClusterFields: []string{"kind", "level"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
@@ -164,6 +171,7 @@ func NewCatalog() *Catalog {
 		},
 	}, {
 		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
+		ClusterFields: []string{"kind", "level"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "矛盾类别", TitleEN: "Dispute kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
@@ -175,6 +183,7 @@ func NewCatalog() *Catalog {
 		},
 	}, {
 		ID: LayerCameras, Title: "视频监控", TitleEN: "Cameras", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 16, Sensitive: true,
+		ClusterFields: []string{"kind", "status"},
 		Fields: []Field{
 			{Name: "device_code", Type: FieldString, Class: ClassInternal, Title: "设备编码", TitleEN: "Device code", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
@@ -187,6 +196,7 @@ func NewCatalog() *Catalog {
 		},
 	}, {
 		ID: LayerStations, Title: "服务站点", TitleEN: "Service stations", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14,
+		ClusterFields: []string{"kind", "level"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,

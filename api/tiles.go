@@ -53,7 +53,7 @@ func (s *Server) tileset(role onemap.Role, name string) (tileset, error) {
 	ts := tileset{name: name, variant: string(role)}
 	for _, l := range layers {
 		spec := tiles.LayerSpec{Layer: l, Levels: s.policy.Rule(role, l.ID).Levels,
-			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow}
+			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow, ClusterFields: l.ClusterFields}
 		for _, f := range l.Fields {
 			if s.policy.Field(role, &l, f.Name) == onemap.FieldAllow {
 				spec.Fields = append(spec.Fields, f.Name)

@@ -58,7 +58,7 @@ func specsFor(catalog *onemap.Catalog) ([]tiles.LayerSpec, []postgis.TileLayer) 
 	var specs []tiles.LayerSpec
 	var pg []postgis.TileLayer
 	for _, l := range catalog.Layers() {
-		spec := tiles.LayerSpec{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow}
+		spec := tiles.LayerSpec{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow, ClusterFields: l.ClusterFields}
 		tl := postgis.TileLayer{Layer: l}
 		for _, f := range l.Fields {
 			spec.Fields = append(spec.Fields, f.Name)
@@ -106,7 +106,9 @@ func featureID(f *geojson.Feature) uint64 {
 //   - Points at zooms where a layer is not clustered: the same ids, each at
 //     the same place within one unit, with the same properties.
 //   - Clustered points (zooms below the layer's ClusterBelow): every
-//     feature is a point that ST_AsMVT has too, within one unit; the counts
+//     feature is a point that ST_AsMVT has too, within one unit, with its
+//     properties, or, if it stands for several, only those of the layer's
+//     ClusterFields and point_count; the counts
 //     (point_count, 1 where absent) add up to the number of ST_AsMVT's
 //     points, give or take the points on the buffer's edge; and each
 //     64-unit cell holds at most one feature.
@@ -158,7 +160,7 @@ func TestDiff_againstPostGIS(t *testing.T) {
 			case spec.Layer.Geometry != onemap.GeometryPoint:
 				comparePolygons(t, where, g, w)
 			case spec.ClusterBelow > 0 && tile.Z < spec.ClusterBelow:
-				compareClusters(t, where, g, w)
+				compareClusters(t, where, g, w, spec.ClusterFields)
 			default:
 				comparePoints(t, where, g, w)
 			}
@@ -197,7 +199,7 @@ func comparePoints(t *testing.T, where string, got, want *mvt.Layer) {
 	}
 }
 
-func compareClusters(t *testing.T, where string, got, want *mvt.Layer) {
+func compareClusters(t *testing.T, where string, got, want *mvt.Layer, keep []string) {
 	t.Helper()
 	byID := map[uint64]*geojson.Feature{}
 	for _, f := range want.Features {
@@ -225,9 +227,17 @@ func compareClusters(t *testing.T, where string, got, want *mvt.Layer) {
 			cells[cell] = featureID(f)
 		}
 		n := 1
+		props := w.Properties
 		if v, ok := f.Properties[tiles.PointCount]; ok {
 			n = int(toFloat(v))
+			props = map[string]any{tiles.PointCount: v}
+			for _, k := range keep {
+				if v, ok := w.Properties[k]; ok {
+					props[k] = v
+				}
+			}
 		}
+		compareProps(t, where, featureID(f), f.Properties, props)
 		sum += n
 	}
 	slack := 0

@@ -54,6 +54,9 @@ type LayerSpec struct {
 	// ClusterBelow clusters a point layer at zooms below it (see Encode and
 	// clusterPoints); 0 never clusters.
 	ClusterBelow maptile.Zoom
+	// ClusterFields are the fields, of Fields, that a clustered point
+	// standing for more than one keeps; nil keeps them all.
+	ClusterFields []string
 }
 
 func (s *LayerSpec) maxZoom() maptile.Zoom {
@@ -113,7 +116,8 @@ func (s *LayerSpec) maxZoom() maptile.Zoom {
 // cells of ClusterCell (64) tile units: each cell of the buffered tile gives
 // one feature, the cell's most severe point (by the order of the level
 // field's Enum), then lowest id, at its own position, with PointCount set to
-// the number of points in the cell when there are more than one. A source
+// the number of points in the cell when there are more than one; such a
+// point has only the properties of the spec's ClusterFields. A source
 // that counts points per map tile (PointCounter, as the replica does) gives
 // the same features from its counts, without reading the points.
 //
@@ -171,7 +175,8 @@ type feature struct {
 // layerOut is one layer of a tile being encoded.
 type layerOut struct {
 	spec     *LayerSpec
-	fields   []int // index in Layer.Fields of each of spec.Fields
+	fields   []int  // index in Layer.Fields of each of spec.Fields
+	cluster  []bool // whether a point that stands for several keeps each of spec.Fields
 	features []feature
 }
 
@@ -203,13 +208,14 @@ func (lf *levelFilter) ok(r *onemap.Record) bool {
 
 // layer reads and places the features of one layer into lo.
 func (f *frame) layer(src Source, s *LayerSpec, w *writer, lo *layerOut) error {
-	lo.spec, lo.fields, lo.features = s, lo.fields[:0], lo.features[:0]
+	lo.spec, lo.fields, lo.cluster, lo.features = s, lo.fields[:0], lo.cluster[:0], lo.features[:0]
 	for _, name := range s.Fields {
 		i := s.Layer.FieldIndex(name)
 		if i < 0 {
 			return fmt.Errorf("tiles: layer %q has no field %q", s.Layer.ID, name)
 		}
 		lo.fields = append(lo.fields, i)
+		lo.cluster = append(lo.cluster, s.ClusterFields == nil || slices.Contains(s.ClusterFields, name))
 	}
 	lf, err := newLevelFilter(s)
 	if err != nil {
@@ -647,9 +653,20 @@ func ringChains(b orb.Bound, r orb.Ring) []chain {
 		}
 		cur = nil
 	}
+	cq := outcode(b, r[start])
 	for k := range n {
 		p, q := r[(start+k)%n], r[(start+k+1)%n]
-		t0, t1, s0, s1, ok := clipSegment(b, p, q)
+		cp := cq
+		cq = outcode(b, q)
+		if cp&cq != 0 {
+			// Wholly beyond one side: most segments of a long ring.
+			end()
+			continue
+		}
+		t0, t1, s0, s1, ok := 0.0, 1.0, sideNone, sideNone, true
+		if cp|cq != 0 {
+			t0, t1, s0, s1, ok = clipSegment(b, p, q)
+		}
 		if !ok || t1 <= t0 {
 			end()
 			continue
@@ -670,6 +687,24 @@ func ringChains(b orb.Bound, r orb.Ring) []chain {
 	}
 	end()
 	return chains
+}
+
+// outcode says where p lies against box b, as Cohen-Sutherland clipping
+// does: a bit for each side it lies beyond, 0 inside b or on its boundary.
+// A segment whose ends share a bit misses b.
+func outcode(b orb.Bound, p orb.Point) int {
+	c := 0
+	if p[0] < b.Min[0] {
+		c |= 1
+	} else if p[0] > b.Max[0] {
+		c |= 2
+	}
+	if p[1] < b.Min[1] {
+		c |= 4
+	} else if p[1] > b.Max[1] {
+		c |= 8
+	}
+	return c
 }
 
 // clipSegment clips the segment p→q to box b (Liang-Barsky): the part inside

@@ -3,6 +3,7 @@ package tiles
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -883,6 +884,17 @@ func TestEncode_cluster(t *testing.T) {
 	if f := featureByID(l, 20); f.Properties[PointCount] != nil {
 		t.Errorf("single point has point_count %v", f.Properties[PointCount])
 	}
+	// A point that stands for several keeps only the ClusterFields; one
+	// alone in its cell keeps every field.
+	spec.ClusterFields = []string{"level"}
+	l = decode(t, mustEncode(t, src, tile, spec))[rp.ID]
+	if p := featureByID(l, 11).Properties; !maps.Equal(p, map[string]any{"level": "orange", PointCount: 4.0}) {
+		t.Errorf("cluster with ClusterFields [level]: properties %v, want level orange and point_count 4", p)
+	}
+	if p := featureByID(l, 20).Properties; !maps.Equal(p, map[string]any{"name": "e", "level": "blue"}) {
+		t.Errorf("single point with ClusterFields [level]: properties %v, want name e and level blue", p)
+	}
+	spec.ClusterFields = nil
 	// Not clustered at ClusterBelow.
 	spec.ClusterBelow = tile.Z
 	if got := ids(decode(t, mustEncode(t, src, tile, spec))[rp.ID]); len(got) != 5 {

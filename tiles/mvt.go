@@ -79,7 +79,7 @@ func (w *writer) writeLayer(lo *layerOut) {
 		if len(lo.fields) > 0 && ft.rec != nil {
 			w.raw = ft.rec.RawValues(w.raw[:0])
 			for k, fi := range lo.fields {
-				if fi >= len(w.raw) || w.raw[fi].Kind() == onemap.KindNull {
+				if fi >= len(w.raw) || w.raw[fi].Kind() == onemap.KindNull || ft.count > 1 && !lo.cluster[k] {
 					continue
 				}
 				// Neighbours often share a value (a kind, a level, a date):
