@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
@@ -14,43 +15,82 @@ import (
 // and spatial queries read it: compact, and never changed once published (a
 // change replaces the record). It holds one value per field of its layer, in
 // the order of Layer.Fields, encoded one after another in a single string
-// (see RawValue): whatever its fields, a record is three allocations (itself,
-// its geometry and its values) with few pointers for the garbage collector
-// to follow, where a slice of boxed values would be one per value. Build one
-// with NewRecord; a Record literal holds no values.
+// (see RawValue) behind a small index of where each ends, so that reading
+// any field costs the same: whatever its fields, a record is three
+// allocations (itself, its geometry and its values) with few pointers for
+// the garbage collector to follow, where a slice of boxed values would be
+// one per value. Build one with NewRecord; a Record literal holds no values.
 type Record struct {
 	ID       int64
 	Version  int32
 	Geometry orb.Geometry // WGS-84 lon/lat
 	Bound    orb.Bound
-	values   string // the RawValue of each field in turn; trailing nulls left out
+	// values is empty if the record has none; else a byte n, the number of
+	// fields it holds (up to the last that has a value), a byte w, the
+	// width of an offset (2 bytes, or 4 when the values pass 64 KiB), n
+	// offsets (little-endian) where each field's value ends in the data,
+	// and the data: each value's RawValue in turn, a null as nothing.
+	values string
 }
+
+// maxRecordFields is the most fields a record holds.
+const maxRecordFields = 255
 
 // NewRecord returns a record whose Bound is g's and whose values are the
 // given ones, one per field of its layer in the order of Layer.Fields: each
 // nil (no value), a string (dates as YYYY-MM-DD, times as RFC 3339), an int64
 // (an int or int32 is held as an int64), a float64, a bool or a []string (a
-// nil one is no value). It fails on a value of any other type.
+// nil one is no value). It fails on a value of any other type, and on more
+// than 255 values.
 func NewRecord(id int64, version int32, g orb.Geometry, values []any) (*Record, error) {
 	var (
-		buf [256]byte // most records fit: one allocation, the string
-		b   = buf[:0]
-		end int // of the last value that is not null
-		err error
+		buf  [256]byte // most records fit
+		data = buf[:0]
+		ends [32]int
+		end  = ends[:0] // where each value ends in data
+		n    int        // fields up to the last that has a value
+		err  error
 	)
+	if len(values) > maxRecordFields {
+		return nil, fmt.Errorf("onemap: record %d has %d values, more than %d", id, len(values), maxRecordFields)
+	}
 	for i, v := range values {
-		start := len(b)
-		if b, err = AppendValue(b, v); err != nil {
+		start := len(data)
+		if data, err = AppendValue(data, v); err != nil {
 			return nil, fmt.Errorf("onemap: record %d value %d: %w", id, i, err)
 		}
-		if ValueKind(b[start]) != KindNull {
-			end = len(b)
+		if ValueKind(data[start]) == KindNull {
+			data = data[:start]
+		} else {
+			n = i + 1
 		}
+		end = append(end, len(data))
 	}
-	r := &Record{ID: id, Version: version, Geometry: g, values: string(b[:end])}
+	r := &Record{ID: id, Version: version, Geometry: g}
 	if g != nil {
 		r.Bound = g.Bound()
 	}
+	if n == 0 {
+		return r, nil
+	}
+	w := 2
+	if len(data) > math.MaxUint16 {
+		w = 4
+	}
+	var sb strings.Builder // one allocation: the string
+	sb.Grow(2 + n*w + len(data))
+	sb.WriteByte(byte(n))
+	sb.WriteByte(byte(w))
+	for _, e := range end[:n] {
+		sb.WriteByte(byte(e))
+		sb.WriteByte(byte(e >> 8))
+		if w == 4 {
+			sb.WriteByte(byte(e >> 16))
+			sb.WriteByte(byte(e >> 24))
+		}
+	}
+	sb.Write(data)
+	r.values = sb.String()
 	return r, nil
 }
 
@@ -59,33 +99,46 @@ func NewRecord(id int64, version int32, g orb.Geometry, values []any) (*Record, 
 // took it. It boxes the value (Raw does not).
 func (r *Record) Value(i int) any { return r.Raw(i).Any() }
 
+// Fields returns how many fields the record holds: those past it have no
+// value.
+func (r *Record) Fields() int {
+	if r.values == "" {
+		return 0
+	}
+	return int(r.values[0])
+}
+
 // Raw returns the value of the field at index i of the record's layer,
 // encoded; the zero RawValue if there is none.
 func (r *Record) Raw(i int) RawValue {
 	s := r.values
-	for ; i > 0 && s != ""; i-- {
-		s = s[rawLen(s):]
-	}
-	if i < 0 || s == "" {
+	if i < 0 || s == "" || i >= int(s[0]) {
 		return ""
 	}
-	return RawValue(s[:rawLen(s)])
+	n, w := int(s[0]), int(s[1])
+	start := 0
+	if i > 0 {
+		start = offsetAt(s, w, i-1)
+	}
+	return RawValue(s[2+n*w+start : 2+n*w+offsetAt(s, w, i)])
+}
+
+// offsetAt reads the offset at index i of a record's values s, offsets being
+// w bytes wide.
+func offsetAt(s string, w, i int) int {
+	p := 2 + i*w
+	if w == 2 {
+		return int(s[p]) | int(s[p+1])<<8
+	}
+	return int(s[p]) | int(s[p+1])<<8 | int(s[p+2])<<16 | int(s[p+3])<<24
 }
 
 // RawValues appends the record's values to dst, one per field up to the
 // last that has a value, and returns the extended slice; the fields past its
 // end have none.
 func (r *Record) RawValues(dst []RawValue) []RawValue {
-	for s := r.values; len(s) > 0; {
-		n := 1 // a null
-		switch {
-		case len(s) > 1 && s[0] == byte(KindString) && s[1] < 0x80:
-			n = 2 + int(s[1]) // the most common: a string shorter than 128 bytes
-		case s[0] != byte(KindNull):
-			n = rawLen(s)
-		}
-		dst = append(dst, RawValue(s[:n]))
-		s = s[n:]
+	for i := range r.Fields() {
+		dst = append(dst, r.Raw(i))
 	}
 	return dst
 }
@@ -225,35 +278,6 @@ func (v RawValue) Any() any {
 		return v.Strings()
 	}
 	return nil
-}
-
-// rawLen returns the length of the RawValue that s starts with.
-func rawLen(s string) int {
-	switch ValueKind(s[0]) {
-	case KindString:
-		if len(s) > 1 && s[1] < 0x80 {
-			return 2 + int(s[1]) // a string shorter than 128 bytes
-		}
-		n, rest := uvarint(s[1:])
-		return len(s) - len(rest) + int(n)
-	case KindInt:
-		if len(s) > 1 && s[1] < 0x80 {
-			return 2
-		}
-		_, rest := uvarint(s[1:])
-		return len(s) - len(rest)
-	case KindFloat:
-		return 9
-	case KindBool:
-		return 2
-	case KindStrings:
-		n, rest := uvarint(s[1:])
-		for range n {
-			_, rest = cutString(rest)
-		}
-		return len(s) - len(rest)
-	}
-	return 1
 }
 
 // uvarint decodes the uvarint that s starts with and returns it and the rest

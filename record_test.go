@@ -1,6 +1,7 @@
 package onemap
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -52,6 +53,24 @@ func TestNewRecord(t *testing.T) {
 	}
 	if _, err := NewRecord(1, 1, p, []any{"a", []int{1}}); err == nil {
 		t.Errorf("NewRecord took a []int")
+	}
+	// Values past 64 KiB: wider offsets, the same values.
+	long := string(make([]byte, 70000))
+	wide := []any{"a", long, nil, int64(5), long + "b", "c"}
+	r, err = NewRecord(8, 1, p, wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range wide {
+		if got := r.Value(i); got != w {
+			t.Errorf("wide record: Value(%d) is %d bytes, want %d", i, len(fmt.Sprint(got)), len(fmt.Sprint(w)))
+		}
+	}
+	if _, err := NewRecord(1, 1, p, make([]any, 256)); err == nil {
+		t.Errorf("NewRecord took 256 values")
+	}
+	if r, err := NewRecord(1, 1, p, make([]any, 255)); err != nil || r.Fields() != 0 {
+		t.Errorf("255 nulls: %v, %d fields held", err, r.Fields())
 	}
 }
 

@@ -46,18 +46,15 @@ const (
 // writer encodes a tile. Its buffers are kept from tile to tile (see
 // writers), so that a tile costs few allocations.
 type writer struct {
-	tile     []byte            // the tile's layers so far
-	features []byte            // the current layer's features
-	values   []byte            // the current layer's values
-	geom     []byte            // the current feature's geometry, packed
-	tags     []byte            // the current feature's tags, packed
-	index    map[string]uint32 // the layer's values so far, by encoding
-	keys     []string          // index's keys
-	indexMax int               // the most keys index has held
-	last     []lastValue       // per property, the last value written
-	raw      []onemap.RawValue
-	layer    layerOut // the layer being placed
-	cells    cells    // clustering scratch
+	tile     []byte      // the tile's layers so far
+	features []byte      // the current layer's features
+	values   []byte      // the current layer's values
+	geom     []byte      // the current feature's geometry, packed
+	tags     []byte      // the current feature's tags, packed
+	index    valueIndex  // the layer's values so far, by encoding
+	last     []lastValue // per property, the last value written
+	layer    layerOut    // the layer being placed
+	cells    cells       // clustering scratch
 }
 
 // reset readies w for another tile.
@@ -69,7 +66,7 @@ func (w *writer) reset() {
 // their properties.
 func (w *writer) writeLayer(lo *layerOut) {
 	w.features, w.values = w.features[:0], w.values[:0]
-	w.resetIndex()
+	w.index.reset()
 	w.last = append(w.last[:0], make([]lastValue, len(lo.fields))...)
 	s := lo.spec
 	countKey := -1 // PointCount's key, once a feature has it
@@ -77,14 +74,17 @@ func (w *writer) writeLayer(lo *layerOut) {
 		ft := &lo.features[i]
 		w.tags = w.tags[:0]
 		if len(lo.fields) > 0 && ft.rec != nil {
-			w.raw = ft.rec.RawValues(w.raw[:0])
 			for k, fi := range lo.fields {
-				if fi >= len(w.raw) || w.raw[fi].Kind() == onemap.KindNull || ft.count > 1 && !lo.cluster[k] {
+				if ft.count > 1 && !lo.cluster[k] {
+					continue
+				}
+				v := ft.rec.Raw(fi)
+				if v.Kind() == onemap.KindNull {
 					continue
 				}
 				// Neighbours often share a value (a kind, a level, a date):
 				// the last one's index spares a lookup.
-				v, last := w.raw[fi], &w.last[k]
+				last := &w.last[k]
 				if v != last.v || last.v == "" {
 					last.v, last.i = v, w.value(v)
 				}
@@ -130,25 +130,6 @@ func (w *writer) writeLayer(lo *layerOut) {
 	w.tile = b
 }
 
-// resetIndex empties w.index. Clearing (or ranging over) a map takes as
-// long as the most it ever held, so after a layer of many values, the
-// values of a layer of few are deleted one by one.
-func (w *writer) resetIndex() {
-	if w.index == nil {
-		w.index = map[string]uint32{}
-	}
-	w.indexMax = max(w.indexMax, len(w.keys))
-	if len(w.keys)*8 >= w.indexMax {
-		clear(w.index)
-	} else {
-		for _, k := range w.keys {
-			delete(w.index, k)
-		}
-	}
-	clear(w.keys) // let the records go
-	w.keys = w.keys[:0]
-}
-
 // lastValue is a value and its index.
 type lastValue struct {
 	v onemap.RawValue
@@ -162,12 +143,10 @@ func (w *writer) value(v onemap.RawValue) uint32 {
 	if v.Kind() == onemap.KindStrings {
 		v = onemap.RawString(strings.Join(v.Strings(), ";"))
 	}
-	if i, ok := w.index[string(v)]; ok {
+	i, added := w.index.add(string(v))
+	if !added {
 		return i
 	}
-	i := uint32(len(w.index))
-	w.index[string(v)] = i
-	w.keys = append(w.keys, string(v))
 	// The value message: one field, typed as ST_AsMVT types it.
 	var msg [16]byte
 	m := msg[:0]
