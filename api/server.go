@@ -124,6 +124,7 @@ type Server struct {
 	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
 	tallies     atomic.Pointer[tallyMemo]     // grid statistics of the latest snapshot asked for
 	gzips       sync.Pool                     // of *gzip.Writer, for tiles
+	tilesets    tilesets                      // resolved so far (tiles.go)
 	public      publicIndex                   // the public page's index
 	metrics     *metrics                      // what /metrics reports
 	events      *eventHub                     // live changes to the open event streams (/api/events)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,13 +29,30 @@ type tileset struct {
 	name    string
 	variant string // what besides the data decides the content: the role it is cut for
 	specs   []tiles.LayerSpec
+	byZoom  [tiles.MaxZoom + 1][]tiles.LayerSpec // specs as tiles of each zoom carry them
+}
+
+// tilesets keeps the tilesets resolved so far, by role and name: they depend
+// only on the catalogue and the policy, which do not change while the server
+// runs.
+type tilesets struct {
+	m sync.Map // of tilesetKey to *tileset
+}
+
+type tilesetKey struct {
+	role onemap.Role
+	name string
 }
 
 // tileset resolves a tileset name for a role: every layer the role may read
 // ("all"), the public's layers and fields whoever asks ("public"), or one
 // layer. Fields the policy masks or denies are left out of tiles. A layer the
 // role may not read is not found.
-func (s *Server) tileset(role onemap.Role, name string) (tileset, error) {
+func (s *Server) tileset(role onemap.Role, name string) (*tileset, error) {
+	key := tilesetKey{role, name}
+	if ts, ok := s.tilesets.m.Load(key); ok {
+		return ts.(*tileset), nil
+	}
 	var layers []onemap.Layer
 	switch name {
 	case tiles.SetAll:
@@ -45,12 +63,12 @@ func (s *Server) tileset(role onemap.Role, name string) (tileset, error) {
 	default:
 		l, err := s.catalog.Layer(name)
 		if err != nil || !s.policy.CanRead(role, name) {
-			return tileset{}, onemap.Errorf(onemap.ENOTFOUND, "tileset %q not found: want %s, %s or a layer you may read",
+			return nil, onemap.Errorf(onemap.ENOTFOUND, "tileset %q not found: want %s, %s or a layer you may read",
 				name, tiles.SetAll, tiles.SetPublic)
 		}
 		layers = []onemap.Layer{l}
 	}
-	ts := tileset{name: name, variant: string(role)}
+	ts := &tileset{name: name, variant: string(role)}
 	for _, l := range layers {
 		spec := tiles.LayerSpec{Layer: l, Levels: s.policy.Rule(role, l.ID).Levels,
 			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow, ClusterFields: l.ClusterFields}
@@ -61,22 +79,21 @@ func (s *Server) tileset(role onemap.Role, name string) (tileset, error) {
 		}
 		ts.specs = append(ts.specs, spec)
 	}
-	return ts, nil
-}
-
-// at returns the tileset's layers as tiles at zoom z carry them: only the
-// levels drawn at that zoom.
-func (ts tileset) at(z maptile.Zoom) []tiles.LayerSpec {
-	specs := slices.Clone(ts.specs)
-	for i := range specs {
-		specs[i].Levels = specs[i].Layer.LevelsAt(z, specs[i].Levels)
+	// Tiles of each zoom carry only the levels drawn at that zoom.
+	for z := range ts.byZoom {
+		specs := slices.Clone(ts.specs)
+		for i := range specs {
+			specs[i].Levels = specs[i].Layer.LevelsAt(maptile.Zoom(z), specs[i].Levels)
+		}
+		ts.byZoom[z] = specs
 	}
-	return specs
+	got, _ := s.tilesets.m.LoadOrStore(key, ts)
+	return got.(*tileset), nil
 }
 
 // renderTile encodes a tile with the configured renderer.
-func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts tileset) ([]byte, error) {
-	specs := ts.at(t.Z)
+func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts *tileset) ([]byte, error) {
+	specs := ts.byZoom[t.Z]
 	// The reference renderer knows no viewer's part: viewers' tiles are
 	// always cut from the replica.
 	if s.cfg.TileRenderer == RenderPostGIS && callerOf(c).Role != onemap.RoleViewer {
@@ -135,10 +152,11 @@ func (s *Server) handleTile(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	variant := ts.variant
 	if caller := callerOf(c); caller.Role == onemap.RoleViewer && caller.GridID != 0 && ts.name != tiles.SetPublic {
-		ts.variant += ":" + strconv.FormatInt(caller.GridID, 10) // a viewer's part of the county
+		variant += ":" + strconv.FormatInt(caller.GridID, 10) // a viewer's part of the county
 	}
-	key := tiles.CacheKey{Tileset: ts.name, Variant: ts.variant, Tile: t}
+	key := tiles.CacheKey{Tileset: ts.name, Variant: variant, Tile: t}
 	e, ok := s.cache.Get(key)
 	if ok {
 		c.Header("Server-Timing", `cache;desc="hit"`)
