@@ -1,7 +1,6 @@
 package tiles
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -30,33 +29,8 @@ type cell struct {
 // cells is the grid of cells of a buffered tile, kept from tile to tile:
 // only the cells used are cleared.
 type cells struct {
-	grid   [clusterSide * clusterSide]cell
-	used   []int     // indexes in grid of the cells that hold points
-	keys   []idKey   // sortByID's
-	sorted []feature // sortByID's
-}
-
-// idKey is a feature's id and place in a slice.
-type idKey struct {
-	id int64
-	i  int
-}
-
-// sortByID returns fs sorted by id. Features are large: it sorts their ids
-// and places, then moves each feature once, into scratch memory that fs
-// becomes in turn.
-func (cs *cells) sortByID(fs []feature) []feature {
-	keys := cs.keys[:0]
-	for i := range fs {
-		keys = append(keys, idKey{fs[i].id, i})
-	}
-	slices.SortFunc(keys, func(a, b idKey) int { return cmp.Compare(a.id, b.id) })
-	sorted := cs.sorted[:0]
-	for _, k := range keys {
-		sorted = append(sorted, fs[k.i])
-	}
-	cs.keys, cs.sorted = keys, fs[:0]
-	return sorted
+	grid [clusterSide * clusterSide]cell
+	used []int // indexes in grid of the cells that hold points
 }
 
 // clusterPoints clusters the points of a layer in tile f.
@@ -66,8 +40,10 @@ func (cs *cells) sortByID(fs []feature) []feature {
 // the tiles of zoom z+6): cells never straddle a tile's edge or its buffer's.
 // A point falls in the cell that holds its position (before rounding, as
 // Encode decides which points a tile holds). Every cell of the buffered tile
-// that holds points of the layer (after the level filter) gives one feature:
-// its representative point, at its own position rounded to the unit (which,
+// that holds points of the layer (after the level filter) gives one feature,
+// in the order of the cells, row by row from the top left (neighbours
+// follow each other, so their positions take few bytes): its
+// representative point, at its own position rounded to the unit (which,
 // within half a unit of the cell's edge, may round onto the next cell's),
 // with its own id and properties and, if the cell holds n > 1 points, a
 // PointCount property of n. The representative is the most severe
@@ -90,7 +66,7 @@ func (cs *cells) sortByID(fs []feature) []feature {
 func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter, cs *cells, out []feature) ([]feature, error) {
 	if pc, ok := src.(PointCounter); ok && lf.want == nil {
 		var ok bool
-		if out, ok = f.countedPoints(pc, s, lf, cs, out); ok {
+		if out, ok = f.countedPoints(pc, s, lf, out); ok {
 			return out, nil
 		}
 	}
@@ -133,12 +109,12 @@ func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter, cs *cel
 		return true
 	})
 	if err == nil {
+		slices.Sort(cs.used) // row by row
 		for _, i := range cs.used {
 			c := &cs.grid[i]
 			p := orb.Point{math.RoundToEven(c.wx) - f.x0, math.RoundToEven(c.wy) - f.y0}
 			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n})
 		}
-		out = cs.sortByID(out)
 	}
 	for _, i := range cs.used {
 		cs.grid[i] = cell{}
@@ -161,7 +137,7 @@ type PointCounter interface {
 
 // countedPoints clusters a layer's points in the frame's tile from a
 // PointCounter's counts; ok is false if it has none for them.
-func (f *frame) countedPoints(pc PointCounter, s *LayerSpec, lf *levelFilter, cs *cells, out []feature) ([]feature, bool) {
+func (f *frame) countedPoints(pc PointCounter, s *LayerSpec, lf *levelFilter, out []feature) ([]feature, bool) {
 	// The buffered tile's cells, in cells from the world's top-left, within
 	// the world.
 	last := math.Ldexp(1, int(f.tile.Z)+6) - 1
@@ -176,8 +152,5 @@ func (f *frame) countedPoints(pc PointCounter, s *LayerSpec, lf *levelFilter, cs
 			p := orb.Point{math.RoundToEven(wx) - f.x0, math.RoundToEven(wy) - f.y0}
 			out = append(out, feature{id: rep.ID, point: p, rec: rep, count: n})
 		})
-	if !ok {
-		return out, false
-	}
-	return cs.sortByID(out), true
+	return out, ok
 }

@@ -70,8 +70,9 @@ func (s *LayerSpec) maxZoom() maptile.Zoom {
 // layer per spec that has features in the tile, in spec order, named by the
 // layer's ID, with extent 4096 and a buffer of 256 units. An empty tile is a
 // nil slice. The same records give the same bytes, whatever order the source
-// returns them in: features are sorted by id, keys are the spec's fields in
-// order (then point_count), values are numbered as first used.
+// returns them in: features are sorted by id (clustered points by cell, see
+// clusterPoints), keys are the spec's fields in order (then point_count),
+// values are numbered as first used.
 //
 // Each record is a feature whose id is Record.ID. Its properties are the
 // spec's fields, in order, skipping nil values, typed as PostGIS's ST_AsMVT

@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -836,9 +837,32 @@ func TestEncode_stable(t *testing.T) {
 				t.Fatalf("%v: encoding of shuffled records %d differs", tile, i)
 			}
 		}
+		// Features by id; clustered points by cell, row by row.
+		f := newFrame(tile)
+		byID := map[int64]*onemap.Record{}
+		for _, recs := range src {
+			for _, r := range recs {
+				byID[r.ID] = r
+			}
+		}
+		clustered := map[string]bool{}
+		for _, s := range specs {
+			clustered[s.Layer.ID] = tile.Z < s.ClusterBelow
+		}
 		for _, l := range decode(t, want) {
-			if !slices.IsSorted(ids(l)) {
-				t.Errorf("%v layer %s: ids not sorted", tile, l.Name)
+			if !clustered[l.Name] {
+				if !slices.IsSorted(ids(l)) {
+					t.Errorf("%v layer %s: ids not sorted", tile, l.Name)
+				}
+				continue
+			}
+			var cells [][2]float64
+			for _, ft := range l.Features {
+				x, y := f.worldXY(byID[int64(ft.ID.(float64))].Geometry.(orb.Point))
+				cells = append(cells, [2]float64{math.Floor(y / ClusterCell), math.Floor(x / ClusterCell)})
+			}
+			if !slices.IsSortedFunc(cells, func(a, b [2]float64) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }) {
+				t.Errorf("%v layer %s: clustered points not in the order of their cells", tile, l.Name)
 			}
 		}
 	}
