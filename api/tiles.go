@@ -2,7 +2,7 @@ package api
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
@@ -121,9 +122,15 @@ func (s *Server) renderTile(c *gin.Context, t maptile.Tile, ts *tileset) ([]byte
 // newTileEntry prepares a tile for serving: its gzipped bytes and its tag.
 // Gzip writers are costly to make, so they are kept from tile to tile.
 func (s *Server) newTileEntry(mvt []byte) *tiles.Entry {
+	// The tag only has to change when the tile does: a 64-bit hash of
+	// its bytes, the same on every server.
 	e := &tiles.Entry{MVT: mvt}
-	sum := sha256.Sum256(mvt)
-	e.ETag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	var sum [8]byte
+	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(mvt))
+	var tag [18]byte
+	tag[0], tag[17] = '"', '"'
+	hex.Encode(tag[1:17], sum[:])
+	e.ETag = string(tag[:])
 	if len(mvt) > 0 {
 		zw, _ := s.gzips.Get().(*gzip.Writer)
 		if zw == nil {
