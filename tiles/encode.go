@@ -226,13 +226,14 @@ func (f *frame) layer(src Source, s *LayerSpec, w *writer, lo *layerOut) error {
 		lo.features, err = f.clusterPoints(src, s, &lf, &w.cells, lo.features)
 		return err
 	}
-	var recs []*onemap.Record
+	recs := w.recs[:0]
 	src.Search(s.Layer.ID, f.query, func(r *onemap.Record) bool {
 		if lf.ok(r) {
 			recs = append(recs, r)
 		}
 		return true
 	})
+	defer func() { clear(recs); w.recs = recs[:0] }() // kept for the next layer, without its records
 	slices.SortFunc(recs, func(a, b *onemap.Record) int { return cmp.Compare(a.ID, b.ID) })
 	tol := 0.0
 	if f.tile.Z < s.maxZoom() {

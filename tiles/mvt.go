@@ -46,15 +46,16 @@ const (
 // writer encodes a tile. Its buffers are kept from tile to tile (see
 // writers), so that a tile costs few allocations.
 type writer struct {
-	tile     []byte      // the tile's layers so far
-	features []byte      // the current layer's features
-	values   []byte      // the current layer's values
-	geom     []byte      // the current feature's geometry, packed
-	tags     []byte      // the current feature's tags, packed
-	index    valueIndex  // the layer's values so far, by encoding
-	last     []lastValue // per property, the last value written
-	layer    layerOut    // the layer being placed
-	cells    cells       // clustering scratch
+	tile     []byte           // the tile's layers so far
+	features []byte           // the current layer's features
+	values   []byte           // the current layer's values
+	geom     []byte           // the current feature's geometry, packed
+	tags     []byte           // the current feature's tags, packed
+	index    valueIndex       // the layer's values so far, by encoding
+	last     []lastValue      // per property, the last value written
+	layer    layerOut         // the layer being placed
+	recs     []*onemap.Record // the layer's records in the tile
+	cells    cells            // clustering scratch
 }
 
 // reset readies w for another tile.
