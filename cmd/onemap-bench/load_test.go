@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"maps"
@@ -132,6 +133,41 @@ func TestProvinceTiles(t *testing.T) {
 	for z := maptile.Zoom(10); z <= 12; z++ {
 		if byZoom[z] != 200 {
 			t.Errorf("zoom %d: %d tiles, want 200", z, byZoom[z])
+		}
+	}
+}
+
+// TestLoader_gzipKept checks that the loader asks for gzip and keeps a
+// gzipped body as it came, and that connections the server closes are
+// replaced.
+func TestLoader_gzipKept(t *testing.T) {
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(bytes.Repeat([]byte("tile "), 2000))
+	zw.Close()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			http.Error(w, "no gzip asked for", http.StatusBadRequest)
+			return
+		}
+		if r.URL.Path == "/close" {
+			w.Header().Set("Connection", "close")
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(zipped.Bytes())
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	l := newLoader(2)
+	defer l.close()
+	paths := []string{"/a", "/close", "/b", "/close", "/c"}
+	p, err := l.run(context.Background(), srv.URL, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range p.Results {
+		if r.Status != 200 || r.Bytes != zipped.Len() {
+			t.Errorf("%s: status %d, %d bytes; want 200 and the %d gzipped bytes", paths[i], r.Status, r.Bytes, zipped.Len())
 		}
 	}
 }

@@ -151,20 +151,17 @@ func nearbyIDs(body []byte) string {
 
 // fetchPlain requests a URL without asking for gzip and returns its body.
 func (l *loader) fetchPlain(ctx context.Context, url string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	resp, err := l.client.Do(req)
+	status, body, err := l.client.GetTimeout(nil, url, requestTimeout)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("GET %s: %w", url, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, body, fmt.Errorf("GET %s: %d %.200s", url, resp.StatusCode, body)
+	if status != http.StatusOK {
+		return status, body, fmt.Errorf("GET %s: %d %.200s", url, status, body)
 	}
-	return resp.StatusCode, body, err
+	return status, body, nil
 }
 
 // The SQL side: what a developer would write against PostGIS, with the
