@@ -798,7 +798,7 @@ func stitch(b orb.Bound, chains []chain) []orb.Ring {
 	for i := range byIn {
 		byIn[i] = i
 	}
-	sort.SliceStable(byIn, func(i, j int) bool { return chains[byIn[i]].in < chains[byIn[j]].in })
+	slices.SortStableFunc(byIn, func(i, j int) int { return cmp.Compare(chains[i].in, chains[j].in) })
 	next := func(pos float64) int {
 		i := sort.Search(len(byIn), func(i int) bool { return chains[byIn[i]].in >= pos })
 		if i == len(byIn) {

@@ -79,7 +79,7 @@ func (s *shape) size() int64 {
 var shapes = newShapeCache(64 << 20)
 
 type shapeCache struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex // read-locked to find a shape, locked to add one
 	max  int64
 	size int64
 	// records is keyed by the record's address. A record made once one is
@@ -108,13 +108,13 @@ func (c *shapeCache) get(r *onemap.Record, mp orb.MultiPolygon, z maptile.Zoom, 
 		simplified = 1
 	}
 	key := uintptr(unsafe.Pointer(r))
-	c.mu.Lock()
+	c.mu.RLock()
 	rs := c.records[key]
 	var s *shape
 	if rs != nil && rs.rec.Value() == r {
 		s = rs.byZoom[simplified][z]
 	}
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if s != nil {
 		return s
 	}
