@@ -53,6 +53,13 @@ const (
 	GeometryMultiPolygon GeometryType = "MultiPolygon"
 )
 
+// ClusterZoomOffset says how finely vector tiles cluster points (see
+// Layer.ClusterBelow): a tile of zoom z gathers them in cells that are the
+// map tiles of zoom z+ClusterZoomOffset, 32 on a tile's side, so 16 px
+// apart on a map of 512 px tiles, as far as a cluster's circle grows. The
+// replica counts points in those cells.
+const ClusterZoomOffset = 5
+
 // Layer describes one map layer. Its ID is also its table name and the name
 // of its layer in vector tiles.
 type Layer struct {

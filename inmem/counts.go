@@ -17,11 +17,11 @@ import (
 // maxCountZoom, so that a vector tile at a low zoom reads at most a few
 // thousand counts instead of the hundreds of thousands of points under it
 // (see tiles.PointCounter). A vector tile of zoom z clusters in cells that
-// are the map tiles of zoom z+6.
+// are the map tiles of zoom z+onemap.ClusterZoomOffset.
 const (
 	minCountZoom = 6
 	// maxCountZoom is the deepest zoom counted, for vector tiles up to zoom
-	// 11: deeper, a tile holds few enough points to read them all, and
+	// 12: deeper, a tile holds few enough points to read them all, and
 	// counts would cost nearly as much memory as the points (a tile of zoom
 	// 18, 150 m across, holds a point or two).
 	maxCountZoom = 17
@@ -57,7 +57,7 @@ func newCounts(l *onemap.Layer) *counts {
 	if l.ClusterBelow == 0 {
 		return nil
 	}
-	max := min(maxCountZoom, l.ClusterBelow-1+6) // vector tiles cluster below ClusterBelow
+	max := min(maxCountZoom, l.ClusterBelow-1+onemap.ClusterZoomOffset) // vector tiles cluster below ClusterBelow
 	if max < minCountZoom {
 		return nil
 	}

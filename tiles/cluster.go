@@ -10,10 +10,11 @@ import (
 	"github.com/paulmach/orb/maptile"
 )
 
-// ClusterCell is the size of a clustering cell, in tile units. The buffer is
+// ClusterCell is the size of a clustering cell, in tile units: the cells of
+// zoom z are the map tiles of zoom z+onemap.ClusterZoomOffset. The buffer is
 // a whole number of cells, so a buffered tile is a square of
 // (Extent+2·Buffer)/ClusterCell cells on a side.
-const ClusterCell = 64
+const ClusterCell = Extent >> onemap.ClusterZoomOffset
 
 const clusterSide = (Extent + 2*Buffer) / ClusterCell
 
@@ -37,7 +38,7 @@ type cells struct {
 //
 // At each zoom the world is divided into a fixed grid of square cells of
 // ClusterCell tile units, the same for every tile (the cells of zoom z are
-// the tiles of zoom z+6): cells never straddle a tile's edge or its buffer's.
+// the tiles of zoom z+onemap.ClusterZoomOffset): cells never straddle a tile's edge or its buffer's.
 // A point falls in the cell that holds its position (before rounding, as
 // Encode decides which points a tile holds). Every cell of the buffered tile
 // that holds points of the layer (after the level filter) gives one feature,
@@ -54,7 +55,7 @@ type cells struct {
 // So the counts (1 where absent) of a tile's features add up to the number of
 // points in its buffered area; a cell reads the same in every tile whose
 // buffer holds it; and a change to a point changes only the tiles whose
-// buffered area holds its old or new position. A tile has at most 72×72
+// buffered area holds its old or new position. A tile has at most 36×36
 // features per clustered layer however many points there are, but its cost
 // grows with them: every point of the buffered tile is read.
 //
@@ -62,7 +63,8 @@ type cells struct {
 //
 // A source that counts points per map tile (PointCounter) gives the same
 // features from its counts, when it keeps them and the spec filters no
-// levels: the cells of zoom z are the map tiles of zoom z+6.
+// levels: the cells of zoom z are the map tiles of zoom
+// z+onemap.ClusterZoomOffset.
 func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter, cs *cells, out []feature) ([]feature, error) {
 	if pc, ok := src.(PointCounter); ok && lf.want == nil {
 		var ok bool
@@ -140,13 +142,14 @@ type PointCounter interface {
 func (f *frame) countedPoints(pc PointCounter, s *LayerSpec, lf *levelFilter, out []feature) ([]feature, bool) {
 	// The buffered tile's cells, in cells from the world's top-left, within
 	// the world.
-	last := math.Ldexp(1, int(f.tile.Z)+6) - 1
+	z := f.tile.Z + onemap.ClusterZoomOffset
+	last := math.Ldexp(1, int(z)) - 1
 	cx0 := math.Max(0, math.Floor(f.x0/ClusterCell)-Buffer/ClusterCell)
 	cy0 := math.Max(0, math.Floor(f.y0/ClusterCell)-Buffer/ClusterCell)
 	cx1 := math.Min(last, math.Floor(f.x0/ClusterCell)+clusterSide-1-Buffer/ClusterCell)
 	cy1 := math.Min(last, math.Floor(f.y0/ClusterCell)+clusterSide-1-Buffer/ClusterCell)
 	out = out[:0]
-	ok := pc.CountPoints(s.Layer.ID, lf.severity, f.tile.Z+6, uint32(cx0), uint32(cy0), uint32(cx1), uint32(cy1),
+	ok := pc.CountPoints(s.Layer.ID, lf.severity, z, uint32(cx0), uint32(cy0), uint32(cx1), uint32(cy1),
 		func(n int, rep *onemap.Record, at orb.Point) {
 			wx, wy := at[0]*f.world, at[1]*f.world
 			p := orb.Point{math.RoundToEven(wx) - f.x0, math.RoundToEven(wy) - f.y0}

@@ -111,7 +111,7 @@ func featureID(f *geojson.Feature) uint64 {
 //     ClusterFields and point_count; the counts
 //     (point_count, 1 where absent) add up to the number of ST_AsMVT's
 //     points, give or take the points on the buffer's edge; and each
-//     64-unit cell holds at most one feature.
+//     cell (ClusterCell units) holds at most one feature.
 //   - Points on the buffer's edge (within a unit, or past it) may be in one
 //     tile and not the other: rounding, and PostGIS's float4 index boxes,
 //     decide on which side they fall.
@@ -219,7 +219,7 @@ func compareClusters(t *testing.T, where string, got, want *mvt.Layer, keep []st
 		}
 		// A point within one unit of a cell's side may have been rounded
 		// across it.
-		cell := [2]int{int(math.Floor(p[0] / 64)), int(math.Floor(p[1] / 64))}
+		cell := [2]int{int(math.Floor(p[0] / tiles.ClusterCell)), int(math.Floor(p[1] / tiles.ClusterCell))}
 		if !nearCellSide(p) {
 			if other, dup := cells[cell]; dup {
 				t.Errorf("%s: cell %v holds features %d and %d", where, cell, other, featureID(f))
@@ -358,10 +358,10 @@ func nearEdge(p orb.Point) bool {
 }
 
 // nearCellSide reports whether a point lies within one unit of a side of
-// its 64-unit cell.
+// its cell.
 func nearCellSide(p orb.Point) bool {
 	for _, v := range p {
-		if r := math.Mod(math.Mod(v, 64)+64, 64); r <= 1 || r >= 63 {
+		if r := math.Mod(math.Mod(v, tiles.ClusterCell)+tiles.ClusterCell, tiles.ClusterCell); r <= 1 || r >= tiles.ClusterCell-1 {
 			return true
 		}
 	}

@@ -114,7 +114,7 @@ func (s *LayerSpec) maxZoom() maptile.Zoom {
 // meet, the hole, or else the smaller, is dropped until none meet.
 //
 // Below a spec's ClusterBelow, points are clustered in a fixed grid of
-// cells of ClusterCell (64) tile units: each cell of the buffered tile gives
+// cells of ClusterCell (128) tile units: each cell of the buffered tile gives
 // one feature, the cell's most severe point (by the order of the level
 // field's Enum), then lowest id, at its own position, with PointCount set to
 // the number of points in the cell when there are more than one; such a

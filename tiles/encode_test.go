@@ -767,7 +767,7 @@ func TestEncode_levels(t *testing.T) {
 	rp := catalogLayer(t, onemap.LayerRiskPoints)
 	var recs []*onemap.Record
 	for i, lv := range []string{"red", "orange", "yellow", "blue", ""} {
-		recs = append(recs, record(t, rp, int64(i+1), lonLat(tileZ14, 100.2*float64(i+1), 50.2), map[string]any{"level": lv}))
+		recs = append(recs, record(t, rp, int64(i+1), lonLat(tileZ14, (ClusterCell+10.2)*float64(i+1), 50.2), map[string]any{"level": lv}))
 	}
 	src := memSource{rp.ID: recs}
 	for _, tc := range []struct {
@@ -886,14 +886,14 @@ func testSeed(t testing.TB) uint64 {
 func TestEncode_cluster(t *testing.T) {
 	rp := catalogLayer(t, onemap.LayerRiskPoints)
 	tile := tileZ14
-	// Three points in cell (1, 1) of the tile (64 to 128), one alone in
-	// cell (5, 1).
+	// Four points in cell (1, 1) of the tile, one alone in cell (5, 1).
+	const c = ClusterCell
 	recs := []*onemap.Record{
-		record(t, rp, 10, lonLat(tile, 70.2, 70.2), map[string]any{"level": "yellow", "name": "a"}),
-		record(t, rp, 11, lonLat(tile, 100.2, 120.2), map[string]any{"level": "orange", "name": "b"}),
-		record(t, rp, 9, lonLat(tile, 127.2, 65.2), map[string]any{"level": "blue", "name": "c"}),
-		record(t, rp, 12, lonLat(tile, 80.2, 80.2), map[string]any{"level": "orange", "name": "d"}),
-		record(t, rp, 20, lonLat(tile, 330.2, 70.2), map[string]any{"level": "blue", "name": "e"}),
+		record(t, rp, 10, lonLat(tile, c+6.2, c+6.2), map[string]any{"level": "yellow", "name": "a"}),
+		record(t, rp, 11, lonLat(tile, c+36.2, c+56.2), map[string]any{"level": "orange", "name": "b"}),
+		record(t, rp, 9, lonLat(tile, c+63.2, c+1.2), map[string]any{"level": "blue", "name": "c"}),
+		record(t, rp, 12, lonLat(tile, c+16.2, c+16.2), map[string]any{"level": "orange", "name": "d"}),
+		record(t, rp, 20, lonLat(tile, 5*c+10.2, c+6.2), map[string]any{"level": "blue", "name": "e"}),
 	}
 	src := memSource{rp.ID: recs}
 	spec := LayerSpec{Layer: rp, Fields: []string{"name", "level"}, ClusterBelow: tile.Z + 1}
@@ -902,7 +902,7 @@ func TestEncode_cluster(t *testing.T) {
 		t.Fatalf("ids %v, want [11 20]: the most severe, then the lowest id", got)
 	}
 	f := featureByID(l, 11)
-	if f.Geometry.(orb.Point) != (orb.Point{100, 120}) || f.Properties["name"] != "b" || f.Properties[PointCount] != 4.0 {
+	if f.Geometry.(orb.Point) != (orb.Point{c + 36, c + 56}) || f.Properties["name"] != "b" || f.Properties[PointCount] != 4.0 {
 		t.Errorf("cluster = %v %v, want point 11 at its place with point_count 4", f.Geometry, f.Properties)
 	}
 	if f := featureByID(l, 20); f.Properties[PointCount] != nil {
