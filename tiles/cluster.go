@@ -38,16 +38,17 @@ type cells struct {
 //
 // At each zoom the world is divided into a fixed grid of square cells of
 // ClusterCell tile units, the same for every tile (the cells of zoom z are
-// the tiles of zoom z+onemap.ClusterZoomOffset): cells never straddle a tile's edge or its buffer's.
-// A point falls in the cell that holds its position (before rounding, as
-// Encode decides which points a tile holds). Every cell of the buffered tile
-// that holds points of the layer (after the level filter) gives one feature,
-// in the order of the cells, row by row from the top left (neighbours
-// follow each other, so their positions take few bytes): its
-// representative point, at its own position rounded to the unit (which,
-// within half a unit of the cell's edge, may round onto the next cell's),
-// with its own id and properties and, if the cell holds n > 1 points, a
-// PointCount property of n. The representative is the most severe
+// the tiles of zoom z+onemap.ClusterZoomOffset): cells never straddle a
+// tile's edge or its buffer's. A point falls in the cell that holds its
+// position (before rounding, as Encode decides which points a tile holds).
+// Every cell of the buffered tile that holds points of the layer (after the
+// level filter) gives one feature, in the order of the cells, row by row
+// from the top left (neighbours follow each other, so their positions take
+// few bytes): its representative point, at its own position rounded to the
+// unit (which, within half a unit of the cell's edge, may round onto the
+// next cell's), with its own id and properties (only the spec's
+// ClusterFields if it stands for several) and, if the cell holds n > 1
+// points, a PointCount property of n. The representative is the most severe
 // point by the layer's level field (the first in the field's Enum; points
 // without a listed level come last; all tie if the layer has no level field),
 // then the one with the lowest id.
