@@ -177,6 +177,20 @@ func (h *gridAPI) editTarget(c *gin.Context) (id int64, based int, ok bool) {
 	return id, based, true
 }
 
+// readTarget checks that the caller may read grids and reads the grid's
+// id; it answers the request itself and reports false when either fails.
+func (h *gridAPI) readTarget(c *gin.Context) (id int64, ok bool) {
+	_, _, err := h.canRead(c)
+	if err == nil {
+		id, err = gridID(c)
+	}
+	if err != nil {
+		h.fail(c, err)
+		return 0, false
+	}
+	return id, true
+}
+
 func gridID(c *gin.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -353,13 +367,8 @@ func (h *gridAPI) list(c *gin.Context) {
 
 // get answers one grid with its version as ETag.
 func (h *gridAPI) get(c *gin.Context) {
-	if _, _, err := h.canRead(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
+	id, ok := h.readTarget(c)
+	if !ok {
 		return
 	}
 	g, err := h.store.FindGrid(c.Request.Context(), id)
@@ -601,13 +610,8 @@ func (h *gridAPI) merge(c *gin.Context) {
 
 // coverage answers how the children of a grid cover it.
 func (h *gridAPI) coverage(c *gin.Context) {
-	if _, _, err := h.canRead(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
+	id, ok := h.readTarget(c)
+	if !ok {
 		return
 	}
 	cov, err := h.store.GridCoverageOf(c.Request.Context(), id)
@@ -641,13 +645,8 @@ func (h *gridAPI) versionJSON(c *gin.Context, v *postgis.GridVersion) gridVersio
 
 // history lists every version of a grid, newest first: who, when, why.
 func (h *gridAPI) history(c *gin.Context) {
-	if _, _, err := h.canRead(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
+	id, ok := h.readTarget(c)
+	if !ok {
 		return
 	}
 	vs, err := h.store.GridHistory(c.Request.Context(), id)
@@ -672,13 +671,8 @@ func versionParam(c *gin.Context) (int, error) {
 
 // version answers one version of a grid with its geometry.
 func (h *gridAPI) version(c *gin.Context) {
-	if _, _, err := h.canRead(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
+	id, ok := h.readTarget(c)
+	if !ok {
 		return
 	}
 	v, err := versionParam(c)
