@@ -161,15 +161,9 @@ func readGrids(ctx context.Context, q querier, where string, args ...any) ([]*Gr
 	defer rows.Close()
 	var out []*Grid
 	for rows.Next() {
-		var (
-			g    = &Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
-			geom []byte
-		)
-		if err := rows.Scan(&g.ID, &g.Version, &geom, &g.Properties, &g.AreaM2); err != nil {
-			return nil, fmt.Errorf("postgis: scan grid: %w", err)
-		}
-		if g.Geometry, err = wkb.Unmarshal(geom); err != nil {
-			return nil, fmt.Errorf("postgis: grid %d: %w", g.ID, err)
+		g, err := scanGrid(rows)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, g)
 	}
@@ -177,6 +171,23 @@ func readGrids(ctx context.Context, q querier, where string, args ...any) ([]*Gr
 		return nil, mapError(fmt.Errorf("postgis: read grids: %w", err))
 	}
 	return out, nil
+}
+
+// scanGrid reads a grid from a row of gridSelectSQL's columns (id, version,
+// WKB geometry, properties, area) and then the extra ones.
+func scanGrid(rows pgx.Rows, extra ...any) (*Grid, error) {
+	var (
+		g    = &Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
+		geom []byte
+	)
+	if err := rows.Scan(append([]any{&g.ID, &g.Version, &geom, &g.Properties, &g.AreaM2}, extra...)...); err != nil {
+		return nil, fmt.Errorf("postgis: scan grid: %w", err)
+	}
+	var err error
+	if g.Geometry, err = wkb.Unmarshal(geom); err != nil {
+		return nil, fmt.Errorf("postgis: grid %d: %w", g.ID, err)
+	}
+	return g, nil
 }
 
 func readGrid(ctx context.Context, q querier, id int64, lock bool) (*Grid, error) {
@@ -1052,16 +1063,10 @@ func (db *DB) GridTree(ctx context.Context, root int64) ([]*Grid, error) {
 	defer rows.Close()
 	var out []*Grid
 	for rows.Next() {
-		var (
-			g          = &Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
-			geom       []byte
-			parentCode *string
-		)
-		if err := rows.Scan(&g.ID, &g.Version, &geom, &g.Properties, &g.AreaM2, &parentCode); err != nil {
-			return nil, fmt.Errorf("postgis: grid tree: %w", err)
-		}
-		if g.Geometry, err = wkb.Unmarshal(geom); err != nil {
-			return nil, fmt.Errorf("postgis: grid %d: %w", g.ID, err)
+		var parentCode *string
+		g, err := scanGrid(rows, &parentCode)
+		if err != nil {
+			return nil, err
 		}
 		if parentCode != nil {
 			g.Properties["parent_code"] = *parentCode
