@@ -36,29 +36,53 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 	q := c.Request.URL.Query()
 	for k := range q {
 		switch k {
-		case "after", "actor", "action", "from", "to", "limit":
+		case "order", "after", "before", "actor", "action", "from", "to", "limit":
 		default:
-			return f, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (want after, actor, action, from, to, limit)", k)
+			return f, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (want order, after, before, actor, action, from, to, limit)", k)
 		}
 	}
+	switch v := q.Get("order"); v {
+	case "", "asc":
+	case "desc":
+		f.Newest = true
+	default:
+		return f, onemap.Errorf(onemap.EINVALID, "order=%q: want asc (the order written) or desc (newest first)", v)
+	}
 	var err error
-	if v := q.Get("after"); v != "" {
-		if f.After, err = strconv.ParseInt(v, 10, 64); err != nil || f.After < 0 {
-			return f, onemap.Errorf(onemap.EINVALID, "after=%q: want a record number", v)
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"after", &f.After}, {"before", &f.Before}} {
+		if v := q.Get(p.name); v != "" {
+			if *p.dst, err = strconv.ParseInt(v, 10, 64); err != nil || *p.dst < 0 {
+				return f, onemap.Errorf(onemap.EINVALID, "%s=%q: want a record number", p.name, v)
+			}
 		}
 	}
 	f.Actor, f.Action = q.Get("actor"), q.Get("action")
+	// from and to are instants (RFC 3339), from inclusive and to exclusive,
+	// or dates in the server's time zone, both inclusive: from=2026-11-26
+	// &to=2026-11-26 is that whole day.
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			if *p.dst, err = time.Parse(time.RFC3339, v); err != nil {
-				if *p.dst, err = time.Parse(time.DateOnly, v); err != nil {
-					return f, onemap.Errorf(onemap.EINVALID, "%s=%q: want a date (2026-11-26) or an RFC 3339 time", p.name, v)
-				}
-			}
+		days int // added to a date
+	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
 		}
+		if *p.dst, err = time.Parse(time.RFC3339, v); err == nil {
+			continue
+		}
+		day, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+		if err != nil {
+			return f, onemap.Errorf(onemap.EINVALID, "%s=%q: want a date (2026-11-26) or an RFC 3339 time", p.name, v)
+		}
+		*p.dst = day.AddDate(0, 0, p.days)
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, onemap.Errorf(onemap.EINVALID, "from=%q is not before to=%q", q.Get("from"), q.Get("to"))
 	}
 	f.Limit = 100
 	if v := q.Get("limit"); v != "" {
@@ -69,9 +93,10 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 	return f, nil
 }
 
-// handleAuditList answers GET /api/audit for auditors: records in order,
-// as JSON, or as CSV with format=csv or Accept: text/csv (an export, which
-// is itself recorded).
+// handleAuditList answers GET /api/audit for auditors: records in the order
+// written (or newest first with order=desc), as JSON with the cursor of the
+// next page (next_after, or next_before newest first), or as CSV with
+// format=csv or Accept: text/csv (an export, which is itself recorded).
 func (s *Server) handleAuditList(c *gin.Context) {
 	if err := require(c, onemap.RoleAuditor); err != nil {
 		writeError(c, s.log, err)
@@ -99,6 +124,10 @@ func (s *Server) handleAuditList(c *gin.Context) {
 		next := int64(0)
 		if len(recs) == f.Limit {
 			next = recs[len(recs)-1].Seq
+		}
+		if f.Newest {
+			c.JSON(http.StatusOK, gin.H{"records": recs, "next_before": next})
+			return
 		}
 		c.JSON(http.StatusOK, gin.H{"records": recs, "next_after": next})
 		return

@@ -14,7 +14,9 @@ import (
 
 // AuditFilter selects audit records. Zero fields select everything.
 type AuditFilter struct {
-	After  int64 // records with seq above this (paging)
+	After  int64 // records with seq above this (paging oldest first)
+	Before int64 // records with seq below this (paging newest first); 0: no bound
+	Newest bool  // newest first instead of the order they were written
 	Actor  string
 	Action string
 	From   time.Time
@@ -22,7 +24,8 @@ type AuditFilter struct {
 	Limit  int // at most this many; 0 means 100
 }
 
-// ListAudit returns audit records in the order they were written.
+// ListAudit returns audit records in the order they were written, or
+// newest first with f.Newest.
 func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]onemap.AuditRecord, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -34,10 +37,14 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]onemap.AuditRecor
 	if !f.To.IsZero() {
 		to = &f.To
 	}
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
 	rows, err := db.pool.Query(ctx, `SELECT seq, at, actor, role, client, action, target, detail::text FROM audit_log
-		WHERE seq > $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3)
+		WHERE seq > $1 AND ($7 = 0 OR seq < $7) AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3)
 		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)
-		ORDER BY seq LIMIT $6`, f.After, f.Actor, f.Action, from, to, f.Limit)
+		ORDER BY `+order+` LIMIT $6`, f.After, f.Actor, f.Action, from, to, f.Limit, f.Before)
 	if err != nil {
 		return nil, mapError(err)
 	}

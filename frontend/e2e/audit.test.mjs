@@ -1,7 +1,8 @@
 // The auditor's page in headless Chromium: an auditor account made with
-// `onemap user add` signs in at /audit/, reads the trail (its own sign-in
-// and a failed one are there), filters it, checks the hash chain, and the
-// page makes no request beyond this machine and logs no error.
+// `onemap user add` signs in at /audit/, reads the trail newest first (its
+// own sign-in and a failed one are there), pages on, filters it, checks the
+// hash chain, and the page makes no request beyond this machine and logs no
+// error.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,16 @@ import { chromium } from 'playwright-core';
 import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, isLocal } from './browser.mjs';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'onemap');
+
+// shows waits until the trail's table shows the rows of filter (not those of
+// the query before it) and no load is under way.
+async function shows(page, filter) {
+  const want = new URLSearchParams(filter).toString();
+  await page.waitForFunction((q) => {
+    const rows = document.getElementById('rows');
+    return rows.dataset.query === q && rows.getAttribute('aria-busy') === 'false';
+  }, want);
+}
 
 test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * WAIT_MS }, async () => {
   const db = databaseURL();
@@ -59,17 +70,56 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     await page.click('#signin button[type=submit]');
     await page.locator('#trail').waitFor({ state: 'visible' });
     assert.match(await page.textContent('#who'), new RegExp(name));
+    assert.equal(await page.isVisible('#signin'), false, 'the sign-in form stays on the page after signing in');
 
-    // Its own sign-in and the failed attempt are in the trail.
+    // The trail opens newest first, on its own sign-in, not on the demo
+    // seed's 21,000 edits; 更多 reads on into older records.
+    await shows(page, { order: 'desc' });
+    const first = await page.$eval('#rows tr', (tr) => ({ action: tr.dataset.action, text: tr.textContent }));
+    assert.equal(first.action, 'login', `the newest record: ${first.text}`);
+    assert.ok(first.text.includes(name), `the newest record: ${first.text}`);
+    await page.click('#more');
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 400);
+    const seqs = await page.$$eval('#rows tr', (trs) => trs.map((tr) => Number(tr.cells[0].textContent)));
+    assert.ok(seqs.every((s, i) => i === 0 || s < seqs[i - 1]), 'two pages, newest first, without a repeat');
+
+    // Its own sign-in and the failed attempt are in the trail: today, as a
+    // day of the browser's time zone, from and to both inclusive.
+    const today = await page.evaluate(() => {
+      const d = new Date();
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    });
     await page.fill('#f-actor', name);
+    await page.fill('#f-from', today);
+    await page.fill('#f-to', today);
     await page.click('#filter button[type=submit]');
-    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length > 0);
+    const day = await page.evaluate((date) => {
+      const [y, m, d] = date.split('-').map(Number);
+      return { from: new Date(y, m - 1, d).toISOString(), to: new Date(y, m - 1, d + 1).toISOString() };
+    }, today);
+    await shows(page, { order: 'desc', actor: name, ...day });
     const actions = await page.$$eval('#rows tr', (trs) => trs.map((tr) => tr.dataset.action));
     assert.ok(actions.includes('login'), `the trail of ${name} lacks its sign-in: ${actions}`);
+
+    // A day range that ends before it begins is refused, and says so.
+    const tomorrow = await page.evaluate((date) => {
+      const [y, m, d] = date.split('-').map(Number);
+      const t = new Date(y, m - 1, d + 1);
+      return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+    }, today);
+    await page.fill('#f-from', tomorrow);
+    await page.click('#filter button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('trail-error').textContent !== '');
+    assert.match(await page.textContent('#trail-error'), /晚于结束日期/);
+    await page.fill('#f-from', '');
+    await page.fill('#f-to', '');
+
     await page.fill('#f-actor', '');
     await page.selectOption('#f-action', 'login.failed');
     await page.click('#filter button[type=submit]');
-    await page.waitForFunction((n) => [...document.querySelectorAll('#rows tr')].some((tr) => tr.textContent.includes(n)), name);
+    await shows(page, { order: 'desc', action: 'login.failed' });
+    const failed = await page.$$eval('#rows tr', (trs) => trs.map((tr) => tr.textContent));
+    assert.ok(failed.some((t) => t.includes(name)), `the failed sign-in of ${name} is not listed`);
     const csv = await page.getAttribute('#csv', 'href');
     assert.match(csv, /format=csv/);
     const res = await page.request.get(new URL(csv, BASE).href);

@@ -5,7 +5,10 @@ import './audit.css';
 
 const $ = (id) => document.getElementById(id);
 let csrf = '';
-let nextAfter = 0;
+// What the table shows: the filter's query (without cursor and limit) and
+// the cursor of its next page (a seq to read before, or after oldest first).
+let shown = null;
+let next = 0;
 
 async function json(path, options = {}) {
   const res = await fetch(path, { credentials: 'same-origin', ...options });
@@ -14,14 +17,24 @@ async function json(path, options = {}) {
   return body;
 }
 
-function query(after) {
+// midnight is the instant (RFC 3339) a day of a date input (2026-11-26)
+// begins in the browser's time zone, days later.
+function midnight(date, days = 0) {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(y, m - 1, d + days).toISOString();
+}
+
+// filter is the trail's query from the filter form, newest first unless
+// asked otherwise; the days from and to are both whole days of the
+// auditor's own time zone.
+function filter() {
   const q = new URLSearchParams();
-  for (const [key, id] of [['actor', 'f-actor'], ['action', 'f-action'], ['from', 'f-from'], ['to', 'f-to']]) {
+  for (const [key, id] of [['order', 'f-order'], ['actor', 'f-actor'], ['action', 'f-action']]) {
     const v = $(id).value.trim();
     if (v) q.set(key, v);
   }
-  if (after) q.set('after', String(after));
-  q.set('limit', '200');
+  if ($('f-from').value) q.set('from', midnight($('f-from').value));
+  if ($('f-to').value) q.set('to', midnight($('f-to').value, 1));
   return q;
 }
 
@@ -43,16 +56,38 @@ function render(records, append) {
   }
 }
 
-async function load(append = false) {
-  const q = query(append ? nextAfter : 0);
-  const body = await json(`/api/audit?${q}`);
-  render(body.records, append);
-  nextAfter = body.next_after || 0;
-  $('more').hidden = !nextAfter;
-  const csv = query(0);
-  csv.set('format', 'csv');
-  csv.set('limit', '10000');
-  $('csv').href = `/api/audit?${csv}`;
+// load shows the first page of the filter form's query, or with more the
+// next page of what is shown (whatever the form holds meanwhile). Each load
+// takes a ticket; a response that arrives after a newer load began is
+// dropped, so that the table never shows an older filter's rows. The table
+// says which query it shows (data-query) and whether a load is under way
+// (aria-busy).
+let ticket = 0;
+
+async function load(more = false) {
+  const mine = ++ticket;
+  const rows = $('rows');
+  const q = more ? new URLSearchParams(shown) : filter();
+  const page = new URLSearchParams(q);
+  if (more) page.set(q.get('order') === 'asc' ? 'after' : 'before', String(next));
+  page.set('limit', '200');
+  rows.setAttribute('aria-busy', 'true');
+  try {
+    const body = await json(`/api/audit?${page}`);
+    if (mine !== ticket) return;
+    $('trail-error').textContent = '';
+    render(body.records, more);
+    shown = q;
+    next = body.next_before || body.next_after || 0;
+    $('more').hidden = !next;
+    rows.dataset.query = q.toString();
+    const csv = new URLSearchParams(q);
+    csv.set('format', 'csv');
+    csv.set('limit', '10000');
+    $('csv').href = `/api/audit?${csv}`;
+  } finally {
+    if (mine === ticket) rows.setAttribute('aria-busy', 'false');
+  }
 }
 
 async function show() {
@@ -87,12 +122,24 @@ $('signout').addEventListener('click', async () => {
   await show();
 });
 
+// A refused query (from after to, say) says why under the filter; the
+// table keeps what it showed.
+function refused(err) {
+  $('trail-error').textContent = err.message;
+}
+
 $('filter').addEventListener('submit', (e) => {
   e.preventDefault();
-  load().catch((err) => { $('verify-result').textContent = err.message; });
+  const from = $('f-from').value;
+  const to = $('f-to').value;
+  if (from && to && from > to) {
+    $('trail-error').textContent = `起始日期 ${from} 晚于结束日期 ${to}。`;
+    return;
+  }
+  load().catch(refused);
 });
 
-$('more').addEventListener('click', () => load(true));
+$('more').addEventListener('click', () => load(true).catch(refused));
 
 $('verify').addEventListener('click', async () => {
   $('verify-result').textContent = '校验中…';
