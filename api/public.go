@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/negotiate"
 	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/ratelimit"
 )
@@ -195,7 +196,7 @@ func (s *Server) handlePublicStations(bufs *sync.Pool) gin.HandlerFunc {
 		// Gzipped here at the fastest level (the server's JSON wrapper
 		// passes an answer that is encoded already): a surge of lookups
 		// costs half the CPU it would at the default level.
-		if len(b) >= 1024 && acceptsGzip(c.GetHeader("Accept-Encoding")) {
+		if len(b) >= 1024 && negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
 			if pb.zw == nil {
 				pb.zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
 			}

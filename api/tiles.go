@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/negotiate"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb"
@@ -194,25 +195,12 @@ func (s *Server) handleTile(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	if acceptsGzip(c.GetHeader("Accept-Encoding")) {
+	if negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
 		c.Header("Content-Encoding", "gzip")
 		c.Data(http.StatusOK, mvtType, e.Gzip)
 		return
 	}
 	c.Data(http.StatusOK, mvtType, e.MVT)
-}
-
-// acceptsGzip reports whether an Accept-Encoding header value allows gzip.
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
-		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-	}
-	return false
 }
 
 // invalidate evicts the cached tiles that changes touch: where each feature

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/onemapgis/onemap/internal/negotiate"
 )
 
 //go:embed all:dist
@@ -121,7 +123,7 @@ func serveGzip(w http.ResponseWriter, r *http.Request, fsys fs.FS, p string) boo
 		return false
 	}
 	w.Header().Add("Vary", "Accept-Encoding")
-	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if !negotiate.Gzip(r.Header.Get("Accept-Encoding")) {
 		return false
 	}
 	w.Header().Set("Content-Encoding", "gzip")
@@ -145,17 +147,4 @@ func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, p string) {
 		return
 	}
 	http.ServeContent(w, r, p, st.ModTime(), rs)
-}
-
-// acceptsGzip reports whether an Accept-Encoding header value allows gzip.
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
-		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-	}
-	return false
 }
