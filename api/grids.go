@@ -691,21 +691,11 @@ func (h *gridAPI) version(c *gin.Context) {
 // restore writes an old version as a new one, based on the version in
 // If-Match.
 func (h *gridAPI) restore(c *gin.Context) {
-	if err := h.canEdit(c); err != nil {
-		h.fail(c, err)
-		return
-	}
-	id, err := gridID(c)
-	if err != nil {
-		h.fail(c, err)
+	id, based, ok := h.editTarget(c)
+	if !ok {
 		return
 	}
 	v, err := versionParam(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	based, err := ifMatch(c)
 	if err != nil {
 		h.fail(c, err)
 		return
