@@ -61,9 +61,12 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
 
     await search('狮山镇');
     const options = page.locator('#search-results [role="option"]');
-    await options.first().waitFor();
-    await page.waitForFunction((n) => document.querySelectorAll('#search-results [role="option"]').length === n,
-      expected.results.length);
+    // The answer to the whole text, not to a prefix typed on the way.
+    await page.waitForFunction((q) => {
+      const list = document.getElementById('search-results');
+      return list.dataset.query === q && !list.hasAttribute('aria-busy');
+    }, '狮山镇');
+    assert.equal(await options.count(), expected.results.length);
     const listed = await options.evaluateAll((els) => els.map((el) => `${el.dataset.layer}/${el.dataset.id}`));
     assert.deepEqual(listed, expected.results.map((r) => `${r.layer}/${r.id}`), 'the list is the server\'s answer, in order');
     assert.match(await options.first().innerText(), /狮山镇[\s\S]*网格 · 乡镇[\s\S]*532329101000/);

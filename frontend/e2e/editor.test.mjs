@@ -251,6 +251,41 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     assert.equal(await page.inputValue('#grid-form input[name=name]'), '他人修改');
   });
 
+  it('two quick clicks select the second grid, however late the first answer', async () => {
+    const [first, second] = [kids[5], kids[6]];
+    await open();
+    const [[name]] = sql(db, `SELECT name FROM grids WHERE id = ${second}`);
+    // The first grid's answer is held until the second one is shown.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let answered;
+    const firstAnswered = new Promise((resolve) => { answered = resolve; });
+    const url = new URL(`/api/grids/${first}`, BASE).href;
+    await page.route(url, async (route) => {
+      await held;
+      await route.continue();
+      answered();
+    });
+    try {
+      const done = page.waitForResponse(url);
+      await page.click(`#grid-list li[data-id="${first}"] .ed-name`);
+      await page.click(`#grid-list li[data-id="${second}"] .ed-name`);
+      await waitStatus(new RegExp(`已选择 ${name}`));
+      release();
+      await firstAnswered;
+      await done;
+      // Let the page handle the late answer, then read the form.
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    } finally {
+      release();
+      await page.unroute(url);
+    }
+    assert.equal(await page.inputValue('#grid-form input[name=name]'), name, 'the form shows the grid clicked last');
+    assert.match(await statusText(), new RegExp(`已选择 ${name}`));
+    assert.equal(await page.getAttribute(`#grid-list li[data-id="${second}"]`, 'aria-selected'), 'true');
+    assert.equal(await page.getAttribute(`#grid-list li[data-id="${first}"]`, 'aria-selected'), 'false');
+  });
+
   it('exports a grid and imports the file again', async () => {
     const g = kids[1];
     const [[code, area]] = sql(db, `SELECT code, grid_area_m2(geom) FROM grids WHERE id = ${g}`);

@@ -69,9 +69,12 @@ describe('live: changes reach an open map without a reload', { timeout: 10 * 60_
       const p = map.project(c);
       return { x: r.left + p.x, y: r.top + p.y };
     }, [Number(lon), Number(lat)]);
+    // The card is drawn from the tile, then from the camera's record.
+    const record = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/layers/cameras/features/${id}`);
     await page.mouse.click(px.x, px.y);
     const card = page.locator('.maplibregl-popup .om-popup-body[data-layer="cameras"]');
     await card.waitFor();
+    await record;
     await page.waitForFunction(() => /在线/.test(document.querySelector('.maplibregl-popup')?.innerText ?? ''));
     const offline = await countOf('count-cameras-status-offline');
     const online = await countOf('count-cameras-status-online');

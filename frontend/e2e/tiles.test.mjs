@@ -103,18 +103,26 @@ describe('tile service', { timeout: 5 * 60_000 }, () => {
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       await page.goto(`${BASE}/`);
       await page.waitForFunction(() => window.onemap?.map?.loaded(), null, { timeout: WAIT_MS });
-      const rendered = await page.evaluate(async ({ base, ms }) => {
+      const style = await (await fetch(`${BASE}/styles/all.json`)).json();
+      const { rendered, layers } = await page.evaluate(async ({ base, ms }) => {
         const { map } = window.onemap;
-        map.setStyle(`${base}/styles/all.json`);
-        map.jumpTo({ center: [102.40, 25.53], zoom: 13 });
-        await new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`map not idle after ${ms} ms`)), ms);
-          map.once('idle', () => { clearTimeout(timer); resolve(); });
+        const within = (event) => new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${event} after ${ms} ms`)), ms);
+          map.once(event, () => { clearTimeout(timer); resolve(); });
         });
+        // The server's style replaces the page's own whole (no diff, which
+        // would keep drawing the old style until the new one has come).
+        const loaded = within('style.load');
+        map.setStyle(`${base}/styles/all.json`, { diff: false });
+        await loaded;
+        const idle = within('idle');
+        map.jumpTo({ center: [102.40, 25.53], zoom: 13 });
+        await idle;
         const out = {};
         for (const f of map.queryRenderedFeatures()) out[f.sourceLayer] = (out[f.sourceLayer] || 0) + 1;
-        return out;
+        return { rendered: out, layers: map.getStyle().layers.map((l) => l.id) };
       }, { base: BASE, ms: WAIT_MS });
+      assert.deepEqual(layers, style.layers.map((l) => l.id), 'the map draws the server\'s style');
       for (const id of LAYERS) assert.ok(rendered[id] > 0, `nothing rendered of ${id}: ${JSON.stringify(rendered)}`);
       assert.deepEqual(errors, []);
     });

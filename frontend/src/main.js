@@ -170,27 +170,31 @@ async function start() {
 
   // ---- counts and live changes ----
 
+  // Each refresh takes a ticket and an answer older than the latest one
+  // asked for is dropped. The first answer shown redraws the panel: it
+  // brings the values to filter by; later ones only change the figures.
   let countsSeq = 0;
+  let panelHasCounts = false;
   async function refreshCounts() {
     const n = ++countsSeq;
     try {
       const counts = await fetchCounts(region.bounds, { withStatus: layerById.has('grids') });
       if (n !== countsSeq) return;
       state.counts = counts;
-      updateCounts(panel, layers, state);
+      if (panelHasCounts) {
+        updateCounts(panel, layers, state);
+      } else {
+        const focused = document.activeElement?.id;
+        renderPanel(panel, panelArgs, {});
+        if (focused && $(focused)) $(focused).focus();
+        panelHasCounts = true;
+      }
       window.onemap.countsAt = Date.now();
     } catch (err) {
       if (n === countsSeq) notify(`${t('layers')}: ${err.message}`);
     }
   }
-  // The first counts redraw the panel: they bring the values to filter by.
-  fetchCounts(region.bounds, { withStatus: layerById.has('grids') }).then((counts) => {
-    state.counts = counts;
-    const focused = document.activeElement?.id;
-    renderPanel(panel, panelArgs, {});
-    if (focused && $(focused)) $(focused).focus();
-    window.onemap.countsAt = Date.now();
-  }).catch((err) => notify(`${t('layers')}: ${err.message}`));
+  refreshCounts();
 
   let countsTimer;
   onLive = (changes) => {
@@ -208,6 +212,7 @@ async function start() {
       if (c.op === 'delete') {
         popup.remove();
       } else {
+        card.live = { ...card.live, ...c.properties };
         card.properties = { ...card.properties, ...c.properties };
         renderCard();
       }
@@ -322,7 +327,7 @@ async function start() {
   // ---- the feature card (popup) ----
 
   const popup = new Popup({ maxWidth: '380px', className: 'om-popup', focusAfterOpen: false });
-  let card = null; // what the popup shows: {layer, id, properties, pointCount, at, geometry, grid}
+  let card = null; // what the popup shows: {layer, id, properties, live, pointCount, at, geometry, grid}
   let cardSeq = 0;
   popup.on('close', () => {
     cardSeq++;
@@ -366,7 +371,9 @@ async function start() {
     if (!layer || id === undefined || id === null) return;
     popup.remove();
     const n = ++cardSeq;
-    card = { layer, id, properties, pointCount, at, geometry: null, grid: layerId === 'grids' ? { ancestors } : null };
+    // live: what changes since the card opened said, kept over a record
+    // that was read before them but answered after.
+    card = { layer, id, properties, live: {}, pointCount, at, geometry: null, grid: layerId === 'grids' ? { ancestors } : null };
     const mine = () => n === cardSeq;
     if (at) popup.setLngLat(at).setHTML(cardHTML({ ...card, layerById })).addTo(map);
 
@@ -375,7 +382,7 @@ async function start() {
     const feature = await api.fetchFeature(layerId, id);
     if (!mine()) return;
     if (feature) {
-      card.properties = feature.properties ?? {};
+      card.properties = { ...feature.properties, ...card.live };
       card.geometry = feature.geometry;
       setOverlay(OVERLAYS.selection, feature.geometry);
       if (!at) card.at = at = interiorPoint(feature.geometry);

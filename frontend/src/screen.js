@@ -91,24 +91,33 @@ async function start() {
   window.onemap = { map, region, style, figures: null };
   map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
 
-  let workers = null;
+  // The grids' workers are read again only after a grid changed; every
+  // refresh meanwhile awaits the same read (a refresh that starts while it is
+  // under way does not go without them). A failed read is tried again.
+  let workersRead = null;
   let workersStale = true;
+  function readWorkers() {
+    workersStale = false;
+    const read = gridRecords(region.bounds).then((grids) => {
+      if (read !== workersRead) return null; // a newer read is under way
+      const labels = townshipLabels(grids);
+      const put = () => map.getSource('om-townships')?.setData(labels);
+      if (map.isStyleLoaded()) put();
+      else map.once('load', put);
+      return workersOf(grids);
+    }, () => {
+      if (read === workersRead) workersStale = true;
+      return null;
+    });
+    workersRead = read;
+  }
   let seq = 0;
   async function refresh() {
     const n = ++seq;
     try {
-      if (workersStale) {
-        workersStale = false;
-        const grids = await gridRecords(region.bounds).catch(() => null);
-        workers = grids ? workersOf(grids) : null;
-        if (grids) {
-          const labels = townshipLabels(grids);
-          const put = () => map.getSource('om-townships')?.setData(labels);
-          if (map.isStyleLoaded()) put();
-          else map.once('load', put);
-        }
-      }
-      const counts = await fetchCounts(region.bounds, { withStatus: dataLayerIds(serverStyle).includes('grids') });
+      if (workersStale) readWorkers();
+      const [workers, counts] = await Promise.all([workersRead,
+        fetchCounts(region.bounds, { withStatus: dataLayerIds(serverStyle).includes('grids') })]);
       if (n !== seq) return;
       const figures = keyFigures(counts, workers);
       $('figures').innerHTML = figuresHTML(figures, colours);

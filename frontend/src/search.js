@@ -115,6 +115,7 @@ export function setupSearch({ input, list, layerById, search, onPick, onError })
   const render = (q, opts) => {
     options = opts;
     shownFor = q;
+    list.dataset.query = q; // which query's answer is on show
     list.innerHTML = optionsHTML(options, layerById, -1);
     active = -1;
     open();

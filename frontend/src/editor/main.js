@@ -197,27 +197,29 @@ function leaveDrawing() {
 
 // ----- tree and list -----
 
+// Opening a parent or selecting a grid takes a ticket: when the planner
+// clicks on before the answer comes, the slower, older answer is dropped, so
+// that the list and the form always show the last click.
+const tickets = { parent: 0, grid: 0 };
+
 async function openParent(id) {
+  const mine = ++tickets.parent;
   leaveDrawing();
   clearProblems();
-  const parent = id ? await api.grid(id) : null;
-  const kids = await api.children(id || 0);
+  const [parent, kids] = await Promise.all([id ? api.grid(id) : null, api.children(id || 0)]);
+  // The chain from the top: walk up the parents.
+  const chain = parent ? [parent] : [];
+  for (let p = parent?.properties.parent_id; p;) {
+    const g = await api.grid(p);
+    if (mine !== tickets.parent) return;
+    chain.unshift(g);
+    p = g.properties.parent_id;
+  }
+  if (mine !== tickets.parent) return;
   state.parent = parent;
   state.children = kids.features;
   state.merge.clear();
-  if (parent) {
-    // The chain from the top: walk up the parents.
-    const chain = [parent];
-    let p = parent.properties.parent_id;
-    while (p) {
-      const g = await api.grid(p);
-      chain.unshift(g);
-      p = g.properties.parent_id;
-    }
-    state.chain = chain;
-  } else {
-    state.chain = [];
-  }
+  state.chain = chain;
   renderCrumbs();
   renderList();
   updateExportLink();
@@ -328,9 +330,11 @@ function formProps() {
 }
 
 async function selectGrid(id) {
+  const mine = ++tickets.grid;
   leaveDrawing();
   clearProblems();
   const g = await api.grid(id);
+  if (mine !== tickets.grid) return;
   state.selected = g;
   fillForm(g);
   $('grid-section').hidden = false;
