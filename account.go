@@ -80,4 +80,25 @@ const (
 	AuditHouseholdRead = "household.read"
 	AuditExport        = "export"
 	AuditAccount       = "account" // an account added, its role, password or state changed
+
+	// A planner's grid edits, with their reason (each edited row is also an
+	// "edit" written by the database).
+	AuditGridCreate  = "grid.create"
+	AuditGridUpdate  = "grid.update"
+	AuditGridDelete  = "grid.delete"
+	AuditGridSplit   = "grid.split"
+	AuditGridMerge   = "grid.merge"
+	AuditGridRestore = "grid.restore"
+	AuditGridImport  = "grid.import"
+
+	// AuditEdit is the action of the database's own trigger: one edited row.
+	AuditEdit = "edit"
 )
+
+// AuditActions lists every action the audit trail holds, in the order the
+// auditor's page offers them.
+func AuditActions() []string {
+	return []string{AuditLogin, AuditLoginFailed, AuditLogout, AuditLogoutAll, AuditDenied, AuditHouseholdRead,
+		AuditExport, AuditEdit, AuditGridCreate, AuditGridUpdate, AuditGridDelete, AuditGridSplit, AuditGridMerge,
+		AuditGridRestore, AuditGridImport, AuditAccount}
+}

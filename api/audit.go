@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,9 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 		}
 	}
 	f.Actor, f.Action = q.Get("actor"), q.Get("action")
+	if f.Action != "" && !slices.Contains(onemap.AuditActions(), f.Action) {
+		return f, onemap.Errorf(onemap.EINVALID, "action=%q: want one of %s", f.Action, strings.Join(onemap.AuditActions(), ", "))
+	}
 	// from and to are instants (RFC 3339), from inclusive and to exclusive,
 	// or dates in the server's time zone, both inclusive: from=2026-11-26
 	// &to=2026-11-26 is that whole day.

@@ -397,7 +397,7 @@ func (h *gridAPI) create(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, "grid.create", fmt.Sprintf("grids/%d", out.ID), map[string]any{"version": out.Version, "reason": b.Reason})
+	h.s.audit(c, onemap.AuditGridCreate, fmt.Sprintf("grids/%d", out.ID), map[string]any{"version": out.Version, "reason": b.Reason})
 	c.Header("Location", fmt.Sprintf("/api/grids/%d", out.ID))
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusCreated, geojsonRender{v: h.gridJSON(c, out)})
@@ -435,7 +435,7 @@ func (h *gridAPI) update(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, "grid.update", fmt.Sprintf("grids/%d", id), map[string]any{"version": out.Version, "based_on": based,
+	h.s.audit(c, onemap.AuditGridUpdate, fmt.Sprintf("grids/%d", id), map[string]any{"version": out.Version, "based_on": based,
 		"geometry": g != nil, "reason": b.Reason})
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
@@ -459,7 +459,7 @@ func (h *gridAPI) delete(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, "grid.delete", fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "reason": reason})
+	h.s.audit(c, onemap.AuditGridDelete, fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "reason": reason})
 	c.Status(http.StatusNoContent)
 }
 
@@ -573,7 +573,7 @@ func (h *gridAPI) split(c *gin.Context) {
 		ids = append(ids, g.ID)
 	}
 	fc.Returned = len(fc.Features)
-	h.s.audit(c, "grid.split", fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "pieces": ids, "reason": b.Reason})
+	h.s.audit(c, onemap.AuditGridSplit, fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "pieces": ids, "reason": b.Reason})
 	c.Render(http.StatusOK, geojsonRender{v: fc})
 }
 
@@ -603,7 +603,7 @@ func (h *gridAPI) merge(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, "grid.merge", fmt.Sprintf("grids/%d", out.ID), map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason})
+	h.s.audit(c, onemap.AuditGridMerge, fmt.Sprintf("grids/%d", out.ID), map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason})
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
 }
@@ -713,7 +713,7 @@ func (h *gridAPI) restore(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, "grid.restore", fmt.Sprintf("grids/%d", id), map[string]any{"restored": v, "version": out.Version, "reason": reason})
+	h.s.audit(c, onemap.AuditGridRestore, fmt.Sprintf("grids/%d", id), map[string]any{"restored": v, "version": out.Version, "reason": reason})
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
 }
@@ -820,7 +820,7 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		report[i] = reportJSON{Where: rows[i].Where, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
 			Level: g.Properties["level"], AreaM2: g.AreaM2}
 	}
-	h.s.audit(c, "grid.import", "grids", map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
+	h.s.audit(c, onemap.AuditGridImport, "grids", map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
 		"count": len(gs), "reason": reason})
 	c.JSON(http.StatusCreated, gin.H{"imported": len(gs), "format": format, "features": report, "ignored_fields": ignored})
 }
@@ -1020,7 +1020,7 @@ func (h *gridAPI) export(c *gin.Context) {
 	if parent != 0 {
 		name = fmt.Sprintf("grids-%d", parent)
 	}
-	h.s.audit(c, "export", "grids", map[string]any{"format": string(format), "parent": parent, "count": len(fs)})
+	h.s.audit(c, onemap.AuditExport, "grids", map[string]any{"format": string(format), "parent": parent, "count": len(fs)})
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, name, format.Extension()))
 	c.Data(http.StatusOK, format.ContentType(), buf.Bytes())
 }
