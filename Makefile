@@ -46,10 +46,11 @@ soak:
 frontend:
 	cd frontend && npm ci --no-audit --no-fund && npm run build
 
-## vet: gofmt and go vet
+## vet: gofmt, go vet and staticcheck
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## db: start the private PostgreSQL + PostGIS cluster and print its URLs
 db:

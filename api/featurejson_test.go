@@ -2,7 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -21,7 +21,7 @@ func TestPointFeature(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "line\nbreak\ttab\u0001", "\u2028\u2029", "bad \xff utf8", "emoji 🚒",
 		"13812341234", "张三", "0878-8711111", "\ufffd"}
-	nums := []float64{0, -0.0, 1, -1.5, 1e-7, 1.5e-300, 1e21, 123456789.123456789, 0.1, 25.530201, 102.40631}
+	nums := []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1.5e-300, 1e21, 123456789.123456789, 0.1, 25.530201, 102.40631}
 	value := func(f onemap.Field) any {
 		if rng.IntN(6) == 0 {
 			return nil
@@ -80,5 +80,5 @@ func TestPointFeature(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no point layer")
 	}
-	t.Log(fmt.Sprintf("%d features: same bytes", n))
+	t.Logf("%d features: same bytes", n)
 }

@@ -237,7 +237,7 @@ func TestGridAPI_splitMerge(t *testing.T) {
 	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
 	resp, body := do(t, "POST", u+"/split", line)
 	if resp.StatusCode != 428 {
-		t.Errorf("split without If-Match = %d", resp.StatusCode)
+		t.Errorf("split without If-Match = %d %s", resp.StatusCode, body)
 	}
 	resp, body = do(t, "POST", u+"/split", line, "If-Match", tag(1))
 	if resp.StatusCode != 200 {
@@ -491,6 +491,9 @@ func TestGridAPI_importExport(t *testing.T) {
 		t.Errorf("bad batch = %d %s; want 422 naming feature 2 with its problems", resp.StatusCode, body)
 	}
 	resp, body = get(t, fmt.Sprintf("%s/api/grids?parent=%d", srv.URL, village))
+	if resp.StatusCode != 200 {
+		t.Fatalf("the village's grids = %d %s", resp.StatusCode, body)
+	}
 	if strings.Contains(string(body), a.Properties["code"].(string)) {
 		t.Errorf("a refused import left grid %s behind", a.Properties["code"])
 	}

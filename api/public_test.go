@@ -219,6 +219,9 @@ func TestPublic_placesAndKinds(t *testing.T) {
 	}
 
 	resp, body = get(t, srv.URL+"/api/public/kinds")
+	if resp.StatusCode != 200 {
+		t.Fatalf("kinds = %d %s", resp.StatusCode, body)
+	}
 	kinds := decode[struct {
 		Kinds []struct {
 			Code  string `json:"code"`

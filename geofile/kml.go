@@ -254,9 +254,11 @@ func (g *kmlGeometry) geometry() (orb.Geometry, error) {
 		for _, p := range g.Points {
 			pts, err := parseKMLCoords(p.Coordinates)
 			if err != nil {
+				//lint:ignore ST1005 a KML element's name
 				return fmt.Errorf("Point: %v", err)
 			}
 			if len(pts) != 1 {
+				//lint:ignore ST1005 a KML element's name
 				return fmt.Errorf("Point has %d coordinates, want 1", len(pts))
 			}
 			points = append(points, pts[0])
@@ -280,6 +282,7 @@ func (g *kmlGeometry) geometry() (orb.Geometry, error) {
 		}
 		for i, p := range g.Polygons {
 			if len(p.Outer.Rings) != 1 {
+				//lint:ignore ST1005 a KML element's name
 				return fmt.Errorf("Polygon %d has %d outer rings, want 1", i+1, len(p.Outer.Rings))
 			}
 			outer, err := kmlRing(p.Outer.Rings[0], fmt.Sprintf("Polygon %d outer ring", i+1))

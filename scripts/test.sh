@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh is `make test`: it provisions what the tests need on a fresh Debian
 # machine (PostgreSQL + PostGIS, Chromium, the npm packages), then runs every
-# test: gofmt and go vet, the Go tests against a real PostGIS, and the browser
+# test: gofmt, go vet and staticcheck, the Go tests against a real PostGIS, and the browser
 # tests in headless Chromium against a real server over the demo county.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,8 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+say "staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # --- Go tests (real PostGIS)
 say "go test"

@@ -305,10 +305,7 @@ func multiArea(mp orb.MultiPolygon) float64 {
 	return a
 }
 
-var (
-	tileZ14 = maptile.At(orb.Point{102.4, 25.55}, 14)
-	tileZ10 = maptile.At(orb.Point{102.4, 25.55}, 10)
-)
+var tileZ14 = maptile.At(orb.Point{102.4, 25.55}, 14)
 
 func TestEncode_empty(t *testing.T) {
 	grids := catalogLayer(t, onemap.LayerGrids)
