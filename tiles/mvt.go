@@ -18,6 +18,7 @@ import (
 
 // Protocol buffer keys: field number << 3 | wire type (0 varint, 1 64-bit,
 // 2 length-delimited).
+//
 //lint:file-ignore SA4016 the varint wire type 0 is spelt out like the others
 const (
 	keyTileLayer     = 3<<3 | 2
