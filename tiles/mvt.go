@@ -1,5 +1,7 @@
 package tiles
 
+//lint:file-ignore SA4016 the varint wire type 0 is spelt out (| 0) like the others
+
 import (
 	"encoding/binary"
 	"math"
@@ -17,9 +19,7 @@ import (
 // geometry), which the tests decode.
 
 // Protocol buffer keys: field number << 3 | wire type (0 varint, 1 64-bit,
-// 2 length-delimited).
-//
-//lint:file-ignore SA4016 the varint wire type 0 is spelt out like the others
+// 2 length-delimited). The varint wire type 0 is spelt out like the others.
 const (
 	keyTileLayer     = 3<<3 | 2
 	keyLayerName     = 1<<3 | 2
