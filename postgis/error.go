@@ -26,7 +26,10 @@ func mapError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		msg := pe.Message
-		if pe.Detail != "" {
+		// The detail of a not-null or check violation is "Failing row
+		// contains (…)": the whole row, with fields the caller's role may not
+		// see and the geometry's hex. It never leaves the server.
+		if pe.Detail != "" && pe.Code != "23502" && pe.Code != "23514" {
 			msg += " (" + pe.Detail + ")"
 		}
 		if pe.ConstraintName != "" {
