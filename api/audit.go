@@ -100,7 +100,8 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 // handleAuditList answers GET /api/audit for auditors: records in the order
 // written (or newest first with order=desc), as JSON with the cursor of the
 // next page (next_after, or next_before newest first), or as CSV with
-// format=csv or Accept: text/csv (an export, which is itself recorded).
+// format=csv or Accept: text/csv: an export, of every record the filter
+// selects unless a limit is given, which is itself recorded.
 func (s *Server) handleAuditList(c *gin.Context) {
 	if err := require(c, onemap.RoleAuditor); err != nil {
 		writeError(c, s.log, err)
@@ -118,36 +119,78 @@ func (s *Server) handleAuditList(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	c.Header("Cache-Control", "no-store")
+	if asCSV {
+		s.exportAudit(c, f, q.Get("limit") == "")
+		return
+	}
 	recs, err := s.accounts.ListAudit(c.Request.Context(), f)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	if !asCSV {
-		next := int64(0)
-		if len(recs) == f.Limit {
-			next = recs[len(recs)-1].Seq
-		}
-		if f.Newest {
-			c.JSON(http.StatusOK, gin.H{"records": recs, "next_before": next})
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"records": recs, "next_after": next})
+	next := int64(0)
+	if len(recs) == f.Limit {
+		next = recs[len(recs)-1].Seq
+	}
+	if f.Newest {
+		c.JSON(http.StatusOK, gin.H{"records": recs, "next_before": next})
 		return
 	}
-	s.audit(c, onemap.AuditExport, "audit", map[string]any{"rows": len(recs), "query": c.Request.URL.RawQuery})
+	c.JSON(http.StatusOK, gin.H{"records": recs, "next_after": next})
+}
+
+// auditExportPage is how many records an export reads at a time.
+const auditExportPage = 5000
+
+// exportAudit writes the records f selects as CSV: f.Limit of them, or with
+// all every one, read a page at a time so that a year's trail is never
+// held in memory. The export is recorded with the rows it wrote.
+func (s *Server) exportAudit(c *gin.Context, f postgis.AuditFilter, all bool) {
+	ctx := c.Request.Context()
+	want := f.Limit
+	if all {
+		f.Limit = auditExportPage
+	}
+	recs, err := s.accounts.ListAudit(ctx, f)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="onemap-audit.csv"`)
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.WriteString("\ufeff") // Excel reads UTF-8 Chinese with a BOM
 	w := csv.NewWriter(c.Writer)
 	_ = w.Write([]string{"seq", "at", "actor", "role", "client", "action", "target", "detail"})
-	for _, r := range recs {
-		_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.Role, r.Client,
-			r.Action, csvSafe(r.Target), csvSafe(string(r.Detail))})
+	rows := 0
+	for {
+		for _, r := range recs {
+			_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.Role, r.Client,
+				r.Action, csvSafe(r.Target), csvSafe(string(r.Detail))})
+		}
+		rows += len(recs)
+		if !all || len(recs) < f.Limit {
+			break
+		}
+		w.Flush()
+		if f.Newest {
+			f.Before = recs[len(recs)-1].Seq
+		} else {
+			f.After = recs[len(recs)-1].Seq
+		}
+		if recs, err = s.accounts.ListAudit(ctx, f); err != nil {
+			// The header is sent: the file ends short, and the log says why.
+			s.log.Error("audit export broke off", "rows", rows, "err", err)
+			break
+		}
 	}
 	w.Flush()
+	detail := map[string]any{"rows": rows, "query": c.Request.URL.RawQuery}
+	if !all {
+		detail["limit"] = want
+	}
+	s.audit(c, onemap.AuditExport, "audit", detail)
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

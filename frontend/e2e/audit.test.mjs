@@ -75,8 +75,9 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     // The trail opens newest first, on its own sign-in, not on the demo
     // seed's 21,000 edits; 更多 reads on into older records.
     await shows(page, { order: 'desc' });
-    const first = await page.$eval('#rows tr', (tr) => ({ action: tr.dataset.action, text: tr.textContent }));
+    const first = await page.$eval('#rows tr', (tr) => ({ action: tr.dataset.action, text: tr.textContent, shown: tr.cells[5].textContent }));
     assert.equal(first.action, 'login', `the newest record: ${first.text}`);
+    assert.equal(first.shown, '登录', 'the action is named as the filter names it');
     assert.ok(first.text.includes(name), `the newest record: ${first.text}`);
     await page.click('#more');
     await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 400);
@@ -122,6 +123,7 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     assert.ok(failed.some((t) => t.includes(name)), `the failed sign-in of ${name} is not listed`);
     const csv = await page.getAttribute('#csv', 'href');
     assert.match(csv, /format=csv/);
+    assert.doesNotMatch(csv, /limit=/, 'the export holds every record the filter selects');
     const res = await page.request.get(new URL(csv, BASE).href);
     assert.equal(res.status(), 200);
     assert.match(await res.text(), new RegExp(`accounts/${name}`));
@@ -130,6 +132,22 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     await page.waitForFunction(() => document.getElementById('verify-result').dataset.ok !== undefined);
     assert.equal(await page.getAttribute('#verify-result', 'data-ok'), 'true', await page.textContent('#verify-result'));
     await page.screenshot({ path: path.join(OUT, 'audit.png') });
+
+    // A filter that selects nothing says so.
+    await page.fill('#f-actor', `nobody${process.pid}`);
+    await page.click('#filter button[type=submit]');
+    await shows(page, { order: 'desc', actor: `nobody${process.pid}`, action: 'login.failed' });
+    assert.equal(await page.isVisible('#empty'), true, 'an empty result says so');
+
+    // When the session ends meanwhile, the next query shows the sign-in form.
+    await page.evaluate(async () => {
+      const s = await (await fetch('/api/session')).json();
+      await fetch('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': s.csrf } });
+    });
+    await page.click('#filter button[type=submit]');
+    await page.locator('#signin').waitFor({ state: 'visible' });
+    assert.match(await page.textContent('#signin-error'), /登录已过期/);
+    assert.equal(await page.isVisible('#trail'), false);
 
     assert.deepEqual(foreign, [], 'requests left the machine');
     assert.deepEqual(errors, [], 'the page logged errors');

@@ -44,16 +44,44 @@ function cell(text) {
   return td;
 }
 
+// The actions' names, as the filter offers them (one list for both).
+const actionNames = new Map([...$('f-action').options].filter((o) => o.value).map((o) => [o.value, o.text]));
+
+// detailCell shows a record's detail: short ones whole, long ones (an edit's
+// attributes before and after) folded, first line showing.
+function detailCell(detail) {
+  const text = detail === null || detail === undefined ? '' : JSON.stringify(detail);
+  const td = document.createElement('td');
+  if (text.length <= 120) {
+    td.textContent = text;
+    return td;
+  }
+  const box = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = `${text.slice(0, 100)}…`;
+  const full = document.createElement('pre');
+  full.textContent = JSON.stringify(detail, null, 1);
+  box.append(summary, full);
+  td.append(box);
+  return td;
+}
+
 function render(records, append) {
   const tbody = $('rows');
   if (!append) tbody.replaceChildren();
   for (const r of records) {
     const tr = document.createElement('tr');
     tr.dataset.action = r.action;
-    tr.append(cell(r.seq), cell(new Date(r.at).toLocaleString('zh-CN', { hour12: false })), cell(r.actor), cell(r.role),
-      cell(r.client), cell(r.action), cell(r.target), cell(JSON.stringify(r.detail)));
+    // An anonymous caller has the server's anonymous role, not an account's.
+    const anonymous = r.actor === 'anonymous';
+    const action = cell(actionNames.get(r.action) ?? r.action);
+    action.title = r.action;
+    tr.append(cell(r.seq), cell(new Date(r.at).toLocaleString('zh-CN', { hour12: false })),
+      cell(anonymous ? '（未登录）' : r.actor), cell(anonymous ? '' : r.role),
+      cell(r.client), action, cell(r.target), detailCell(r.detail));
     tbody.append(tr);
   }
+  $('empty').hidden = tbody.children.length > 0;
 }
 
 // load shows the first page of the filter form's query, or with more the
@@ -81,9 +109,8 @@ async function load(more = false) {
     next = body.next_before || body.next_after || 0;
     $('more').hidden = !next;
     rows.dataset.query = q.toString();
-    const csv = new URLSearchParams(q);
+    const csv = new URLSearchParams(q); // every record the filter selects
     csv.set('format', 'csv');
-    csv.set('limit', '10000');
     $('csv').href = `/api/audit?${csv}`;
   } finally {
     if (mine === ticket) rows.setAttribute('aria-busy', 'false');
@@ -123,8 +150,14 @@ $('signout').addEventListener('click', async () => {
 });
 
 // A refused query (from after to, say) says why under the filter; the
-// table keeps what it showed.
+// table keeps what it showed. A session that has ended (401) shows the
+// sign-in form again.
 function refused(err) {
+  if (err.status === 401) {
+    $('signin-error').textContent = '登录已过期，请重新登录。';
+    show().catch(() => {});
+    return;
+  }
   $('trail-error').textContent = err.message;
 }
 
@@ -142,12 +175,19 @@ $('filter').addEventListener('submit', (e) => {
 $('more').addEventListener('click', () => load(true).catch(refused));
 
 $('verify').addEventListener('click', async () => {
-  $('verify-result').textContent = '校验中…';
-  const r = await json('/api/audit/verify');
-  $('verify-result').textContent = r.ok
-    ? `完好：${r.rows} 条记录（${r.first_seq}–${r.last_seq}）`
-    : `已被篡改：第 ${r.broken_at} 条起断链（${r.problem}）`;
-  $('verify-result').dataset.ok = String(r.ok);
+  const result = $('verify-result');
+  result.textContent = '校验中…';
+  delete result.dataset.ok;
+  try {
+    const r = await json('/api/audit/verify');
+    result.textContent = r.ok
+      ? `完好：${r.rows} 条记录（${r.first_seq}–${r.last_seq}）`
+      : `已被篡改：第 ${r.broken_at} 条起断链（${r.problem}）`;
+    result.dataset.ok = String(r.ok);
+  } catch (err) {
+    result.textContent = '';
+    refused(err);
+  }
 });
 
 show().catch((err) => { $('signin-error').textContent = err.message; $('signin').hidden = false; });
