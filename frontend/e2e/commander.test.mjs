@@ -181,6 +181,11 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     // The circle is drawn from a GeoJSON source held in the page.
     const drawn = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['om-around-line'] }).length);
     assert.ok(drawn > 0, 'the circle is not drawn');
+    // The zoom buttons stay clear of the panel.
+    const side = await page.locator('#around').boundingBox();
+    const zoom = await page.locator('.maplibregl-ctrl-zoom-in').boundingBox();
+    assert.ok(zoom.x + zoom.width <= side.x || zoom.y + zoom.height <= side.y,
+      `the zoom buttons ${JSON.stringify(zoom)} are under the panel ${JSON.stringify(side)}`);
     await b.screenshot('around');
 
     // Another radius asks again.
@@ -198,8 +203,11 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     for (const [layer, l] of Object.entries(direct.layers)) {
       const row = page.locator(`#around-body tr[data-layer="${layer}"]`);
       assert.equal(await row.getAttribute('data-count'), String(l.count), `${layer} count`);
-      for (const [level, n] of Object.entries(l.by_level ?? {})) {
-        if (n) assert.equal(await row.locator(`.om-chip[data-key="${level}"]`).getAttribute('data-count'), String(n), `${layer} ${level}`);
+      // Cameras by status, stations by kind, the rest by level: the
+      // server's counts over everything within the radius, not the listed.
+      const by = { cameras: l.by_status, stations: l.by_kind }[layer] ?? l.by_level;
+      for (const [key, n] of Object.entries(by ?? {})) {
+        if (n) assert.equal(await row.locator(`.om-chip[data-key="${key}"]`).getAttribute('data-count'), String(n), `${layer} ${key}`);
       }
       const items = await page.locator(`#around-body details[data-layer="${layer}"] button.om-item`)
         .evaluateAll((els) => els.map((el) => ({ id: Number(el.dataset.id), d: Number(el.dataset.distance) })));

@@ -15,8 +15,17 @@ export const DEFAULT_RADIUS = 1000;
 /** MAX_RADIUS is the largest radius /api/around accepts, metres. */
 export const MAX_RADIUS = 50_000;
 
-/** AROUND_ORDER is the order of the layers in the panel: cameras first, to look at the scene. */
-export const AROUND_ORDER = ['cameras', 'risk_points', 'households', 'stations'];
+/**
+ * AROUND_ORDER is the order of the layers in the panel: the hazards and the
+ * people at risk first, then the stations to call on, then the cameras
+ * (often hundreds) to look at the scene.
+ */
+export const AROUND_ORDER = ['risk_points', 'households', 'stations', 'cameras'];
+
+// TALLY names, per layer, the count the summary breaks the layer down by:
+// cameras by status (how many can be watched), stations by kind (what help
+// is near), the others by level.
+const TALLY = { cameras: 'status', stations: 'kind' };
 
 const UNITS = { '': 1, m: 1, '米': 1, km: 1000, '公里': 1000, '千米': 1000 };
 
@@ -130,8 +139,9 @@ function rowLabel(r) {
 
 /**
  * aroundHTML renders the body of the side panel for an /api/around answer:
- * a summary per layer (count, and counts per level, or per status for
- * cameras), the grids that hold the point and those within the radius
+ * a summary per layer (count, and counts per level, per status for cameras,
+ * per kind for stations: the server's counts over everything within the
+ * radius), the grids that hold the point and those within the radius
  * (folded) with their workers, and a list per layer, nearest first. Items carry data-layer, data-id, data-lon, data-lat, data-distance.
  */
 export function aroundHTML(resp, layerById) {
@@ -142,13 +152,17 @@ export function aroundHTML(resp, layerById) {
 
   const summary = ids.map((id) => {
     const l = resp.layers[id];
-    const listed = byLayer(id);
-    let chips = countsHTML(id, 'level', l.by_level);
+    const field = TALLY[id] ?? 'level';
+    let counts = l[`by_${field}`];
     let note = '';
-    if (id === 'cameras' && listed.length) {
-      chips = countsHTML(id, 'status', tally(listed, 'status'));
-      if (l.truncated) note = `<small class="om-muted">${escapeHtml(t('statusOfNearest', num(listed.length)))}</small>`;
+    if (!counts) {
+      // An answer without the server's counts: tally the listed features,
+      // and say so when they are not all of them.
+      const listed = byLayer(id);
+      counts = tally(listed, field);
+      if (l.truncated && listed.length) note = `<small class="om-muted">${escapeHtml(t('tallyOfNearest', num(listed.length)))}</small>`;
     }
+    const chips = countsHTML(id, field, counts);
     return `<tr data-layer="${escapeHtml(id)}" data-count="${escapeHtml(l.count ?? 0)}">` +
       `<th>${escapeHtml(title(id))}</th><td class="om-num">${num(l.count ?? 0)}</td><td>${chips}${note}</td></tr>`;
   }).join('');

@@ -451,7 +451,17 @@ async function start() {
       return;
     }
     const { x, y } = e.point;
+    // Of the points within reach, the one nearest the click: clusters and
+    // points a few pixels apart overlap, and the topmost is not always the
+    // one aimed at.
     let hits = pointLayers.length ? map.queryRenderedFeatures([[x - 5, y - 5], [x + 5, y + 5]], { layers: pointLayers }) : [];
+    if (hits.length > 1) {
+      const away = (f) => {
+        const p = map.project(f.geometry.coordinates);
+        return (p.x - x) ** 2 + (p.y - y) ** 2;
+      };
+      hits = hits.map((f) => [away(f), f]).sort((a, b) => a[0] - b[0]).map(([, f]) => f);
+    }
     if (!hits.length && gridLayers.length) hits = map.queryRenderedFeatures(e.point, { layers: gridLayers });
     const f = hits[0];
     if (!f) return;

@@ -106,8 +106,8 @@ const AROUND = {
   },
 };
 
-test('aroundLayers: cameras first, then risk points, households, stations', () => {
-  assert.deepEqual(aroundLayers(AROUND), ['cameras', 'risk_points', 'households', 'stations']);
+test('aroundLayers: risk points, households, stations, then cameras', () => {
+  assert.deepEqual(aroundLayers(AROUND), ['risk_points', 'households', 'stations', 'cameras']);
   assert.deepEqual(aroundLayers({ layers: { zeta: {}, stations: {}, alpha: {} } }), ['stations', 'alpha', 'zeta']);
   assert.deepEqual(aroundLayers(null), []);
 });
@@ -115,11 +115,11 @@ test('aroundLayers: cameras first, then risk points, households, stations', () =
 test('aroundRows: per layer, nearest first, ties by id', () => {
   const rows = aroundRows(AROUND);
   assert.deepEqual(rows.map((r) => `${r.layer}/${r.id}`),
-    ['cameras/9', 'cameras/560', 'cameras/561', 'households/478', 'stations/3', 'stations/68']);
+    ['households/478', 'stations/3', 'stations/68', 'cameras/9', 'cameras/560', 'cameras/561']);
   const hh = rows.find((r) => r.layer === 'households');
   assert.equal(hh.contact, '张强');
   assert.equal(hh.phone, '17731686636');
-  assert.deepEqual(rows[0].position, [102.4, 25.53]);
+  assert.deepEqual(rows.find((r) => r.id === 9).position, [102.4, 25.53]);
   assert.equal(rows.find((r) => r.id === 68).phone, '0878-8735598');
 });
 
@@ -131,7 +131,7 @@ test('csvRows: grids then features, Chinese labels, distance in metres', () => {
   const rows = csvRows(AROUND, LAYERS);
   assert.deepEqual(rows[0], ['网格', 1, '武定县', '县', '', '', 0, '刘国军', '13173238343']);
   assert.deepEqual(rows[2], ['网格', 15, '南街社区', '村（社区）', '', '', 275.73, '刘学明', '13145216233']);
-  assert.deepEqual(rows[3], ['视频监控', 9, '卫生院1号', '', '人脸识别', '在线', 12, '', '']);
+  assert.deepEqual(rows.find((r) => r[1] === 9), ['视频监控', 9, '卫生院1号', '', '人脸识别', '在线', 12, '', '']);
   assert.deepEqual(rows.find((r) => r[1] === 478), ['风险户', 478, '', '低', '债务纠纷', '', 174.26, '张强', '17731686636']);
   assert.equal(rows.length, 3 + 6);
   const text = toCSV(CSV_HEADER, rows);
@@ -147,7 +147,7 @@ test('aroundHTML: counts, worker phones, lists in row order, everything escaped'
   const html = aroundHTML(AROUND, LAYERS);
   assert.match(html, /<tr data-layer="cameras" data-count="700">/);
   assert.match(html, /<tr data-layer="risk_points" data-count="3">/);
-  assert.ok(html.includes('状态按最近 3 处'), 'camera status tallied from a truncated list says so');
+  assert.ok(html.includes('按最近 3 处统计'), 'camera status tallied from a truncated list says so');
   assert.ok(html.includes('data-key="fault" data-count="1"'));
   assert.ok(html.includes('href="tel:13173238343"'));
   assert.ok(html.includes('所在网格 <small>2 级</small>'));
@@ -161,6 +161,20 @@ test('aroundHTML: counts, worker phones, lists in row order, everything escaped'
     { id: 1, geometry: pt(1, 2), properties: { name: '<img src=x onerror=alert(1)>', distance_m: 1 } }] } } }, LAYERS);
   assert.ok(!evil.includes('<img'), evil);
   assert.match(aroundHTML({ grids: [], layers: {} }, LAYERS), /范围内没有要素/);
+});
+
+test('aroundHTML: the server\'s counts: cameras by status, stations by kind, the rest by level', () => {
+  const resp = structuredClone(AROUND);
+  resp.layers.cameras.by_status = { online: 650, offline: 40, fault: 10 };
+  resp.layers.stations.by_kind = { mediation: 2 };
+  const html = aroundHTML(resp, LAYERS);
+  const row = (id) => html.match(new RegExp(`<tr data-layer="${id}"[^]*?</tr>`))[0];
+  assert.ok(row('cameras').includes('data-key="offline" data-count="40"'), row('cameras'));
+  assert.ok(row('cameras').includes('data-key="online" data-count="650"'), row('cameras'));
+  assert.ok(!html.includes('按最近'), 'counts over everything need no note');
+  assert.ok(row('stations').includes('data-key="mediation" data-count="2"'), row('stations'));
+  assert.ok(!row('stations').includes('data-key="township"'), 'stations are broken down by kind, not level');
+  assert.ok(row('risk_points').includes('data-key="yellow" data-count="1"'), row('risk_points'));
 });
 
 test('tally counts values', () => {
