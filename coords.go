@@ -93,10 +93,19 @@ func ParseCoordinates(s string) (orb.Point, bool, error) {
 	return orb.Point{lon, lat}, true, nil
 }
 
+// decimalDegrees matches a coordinate in decimal degrees with a fraction:
+// 25.53, -102.4.
+var decimalDegrees = regexp.MustCompile(`^[+-]?\d+\.\d+$`)
+
 // splitCoordinates splits two coordinates at a comma (or Chinese comma,
-// semicolon), or else between a hemisphere letter and the next number.
+// semicolon), or between two decimal numbers with only spaces between
+// (25.53 102.40, as copied from many apps), or else between a hemisphere
+// letter and the next number.
 func splitCoordinates(s string) []string {
 	if parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == ';' || r == '；' }); len(parts) == 2 {
+		return parts
+	}
+	if parts := strings.Fields(s); len(parts) == 2 && decimalDegrees.MatchString(parts[0]) && decimalDegrees.MatchString(parts[1]) {
 		return parts
 	}
 	for i, r := range s {

@@ -26,6 +26,10 @@ func TestParseCoordinates(t *testing.T) {
 		{`102 24 30 E, 25 31 48 N`, 102.408333, 25.53, true, ""},
 		{`70°W 33°S`, -70, -33, true, ""},
 		{"-70.5,-33.25", -70.5, -33.25, true, ""},
+		{"25.53 102.40", 102.40, 25.53, true, ""}, // a space between, latitude first
+		{"102.4083\t 25.5302", 102.4083, 25.5302, true, ""},
+		{"3 12", 0, 0, false, ""}, // not decimal degrees: words of a search
+		{"25.53 102.40 7", 0, 0, false, ""},
 		{"200,25", 0, 0, true, "out of range"},
 		{`102°75'E 25°N`, 0, 0, true, "under 60"},
 		{"狮山镇", 0, 0, false, ""},
