@@ -161,6 +161,8 @@ describe('control-room wall (/screen/)', { timeout: 10 * 60_000 }, () => {
     const text = await page.locator('#figures').innerText();
     assert.match(text, /网格员/);
     assert.match(text, /视频在线率[\s\S]*%/);
+    // The wall's clock reads in Chinese, 24-hour, whatever the browser's language.
+    assert.match(await page.locator('#screen-clock').innerText(), /^\d{4}年\d{1,2}月\d{1,2}日.*\d{2}:\d{2}:\d{2}$/);
     await b.screenshot('screen');
 
     const online = () => page.evaluate(() => window.onemap.figures.find((f) => f.id === 'cameras')

@@ -11,7 +11,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import * as api from './api.js';
 import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from './style.js';
 import { interiorPoint } from './geo.js';
-import { applyStatic, mapLocale, t } from './i18n.js';
+import { applyStatic, lang, mapLocale, t } from './i18n.js';
 import { fetchCounts } from './counts.js';
 import { figuresHTML, keyFigures } from './figures.js';
 import { connectLive } from './live.js';
@@ -19,6 +19,9 @@ import { connectLive } from './live.js';
 setWorkerUrl(workerUrl);
 
 const REFRESH_MS = 60_000;
+
+// locale is the language of the page's dates and times.
+const locale = lang === 'en' ? 'en-GB' : 'zh-CN';
 const $ = (id) => document.getElementById(id);
 
 // gridRecords reads every grid the caller may see (properties and shapes)
@@ -121,7 +124,7 @@ async function start() {
       if (n !== seq) return;
       const figures = keyFigures(counts, workers);
       $('figures').innerHTML = figuresHTML(figures, colours);
-      $('screen-updated').textContent = t('updatedAt', new Date().toLocaleTimeString());
+      $('screen-updated').textContent = t('updatedAt', new Date().toLocaleTimeString(locale, { hour12: false }));
       window.onemap.figures = figures;
       window.onemap.figuresAt = Date.now();
     } catch (err) {
@@ -146,7 +149,12 @@ async function start() {
     onState: (on) => { $('live').dataset.state = on ? 'on' : 'off'; },
   });
 
-  const clock = () => { $('screen-clock').textContent = new Date().toLocaleString(); };
+  // The wall's clock in the page's language, 24-hour, whatever the browser's.
+  const clock = () => {
+    $('screen-clock').textContent = new Date().toLocaleString(locale, {
+      year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+    });
+  };
   clock();
   setInterval(clock, 1000);
   const full = $('screen-full');
