@@ -42,6 +42,7 @@ type Field struct {
 	Required bool // an import must give it
 	ReadOnly bool // kept by the database; an import may not set it
 	Enum     []string
+	Unit     string // of a number, as shown after it: "°", "米"
 }
 
 // GeometryType is the geometry every feature of a layer has.
@@ -197,8 +198,8 @@ func NewCatalog() *Catalog {
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类型", TitleEN: "Kind", Required: true},
 			{Name: "status", Type: FieldString, Class: ClassInternal, Title: "状态", TitleEN: "Status", Required: true,
 				Enum: []string{"online", "offline", "fault"}},
-			{Name: "heading", Type: FieldNumber, Class: ClassInternal, Title: "朝向", TitleEN: "Heading"},
-			{Name: "fov", Type: FieldNumber, Class: ClassInternal, Title: "视场角", TitleEN: "Field of view"},
+			{Name: "heading", Type: FieldNumber, Class: ClassInternal, Title: "朝向", TitleEN: "Heading", Unit: "°"},
+			{Name: "fov", Type: FieldNumber, Class: ClassInternal, Title: "视场角", TitleEN: "Field of view", Unit: "°"},
 			grid,
 		},
 	}, {

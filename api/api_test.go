@@ -123,7 +123,9 @@ func TestLayers_byRole(t *testing.T) {
 			Count  int    `json:"count"`
 			Fields []struct {
 				Name   string `json:"name"`
+				Class  string `json:"class"`
 				Masked bool   `json:"masked"`
+				Unit   string `json:"unit"`
 			} `json:"fields"`
 		} `json:"layers"`
 	}
@@ -154,6 +156,12 @@ func TestLayers_byRole(t *testing.T) {
 				for _, f := range l.Fields {
 					if role == onemap.RolePublic && (strings.HasPrefix(f.Name, "worker") || f.Name == "households") {
 						t.Errorf("public sees field %s.%s", l.ID, f.Name)
+					}
+					if f.Class == "" {
+						t.Errorf("field %s.%s has no class", l.ID, f.Name)
+					}
+					if wantUnit := map[string]string{"cameras.heading": "°", "cameras.fov": "°"}[l.ID+"."+f.Name]; f.Unit != wantUnit {
+						t.Errorf("field %s.%s: unit %q, want %q", l.ID, f.Name, f.Unit, wantUnit)
 					}
 				}
 			}

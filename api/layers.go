@@ -11,12 +11,14 @@ import (
 )
 
 type fieldJSON struct {
-	Name    string           `json:"name"`
-	Type    onemap.FieldType `json:"type"`
-	Title   string           `json:"title"`
-	TitleEN string           `json:"title_en"`
-	Masked  bool             `json:"masked,omitempty"`
-	Enum    []string         `json:"enum,omitempty"`
+	Name    string            `json:"name"`
+	Type    onemap.FieldType  `json:"type"`
+	Title   string            `json:"title"`
+	TitleEN string            `json:"title_en"`
+	Class   onemap.FieldClass `json:"class"`
+	Masked  bool              `json:"masked,omitempty"`
+	Enum    []string          `json:"enum,omitempty"`
+	Unit    string            `json:"unit,omitempty"`
 }
 
 type layerJSON struct {
@@ -47,8 +49,8 @@ func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule
 	out := layerJSON{ID: l.ID, Title: l.Title, TitleEN: l.TitleEN, Geometry: l.Geometry,
 		MinZoom: int(l.MinZoom), MaxZoom: int(l.MaxZoom), Count: n, Fields: []fieldJSON{}}
 	for _, f := range s.policy.Fields(role, &l) {
-		out.Fields = append(out.Fields, fieldJSON{Name: f.Name, Type: f.Type, Title: f.Title, TitleEN: f.TitleEN,
-			Masked: s.policy.Field(role, &l, f.Name) == onemap.FieldMask, Enum: f.Enum})
+		out.Fields = append(out.Fields, fieldJSON{Name: f.Name, Type: f.Type, Title: f.Title, TitleEN: f.TitleEN, Class: f.Class,
+			Masked: s.policy.Field(role, &l, f.Name) == onemap.FieldMask, Enum: f.Enum, Unit: f.Unit})
 	}
 	return out, nil
 }

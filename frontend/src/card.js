@@ -116,12 +116,17 @@ const ACTIONS = '<div class="om-card-actions">' +
  * and for a grid its breadcrumb (grid.ancestors) above and its worker,
  * statistics and children between the heading and the (folded) table;
  * then the actions. grid.error says why a grid's statistics are missing;
- * without stats or error they are loading.
+ * without stats or error they are loading. gridNames (a Map of grid id →
+ * name, which main.js fills) names the feature's grid; a grid's ancestors
+ * name its parent. now is today (for overdue assessments).
  */
-export function cardHTML({ layer, properties, id, pointCount, grid, layerById }) {
+export function cardHTML({ layer, properties, id, pointCount, grid, layerById, gridNames = null, now = new Date() }) {
   const parts = [];
+  const names = new Map(gridNames ?? []);
+  for (const g of grid?.ancestors ?? []) if (g.name) names.set(String(g.id), g.name);
+  const opts = { pointCount, gridNames: names, now };
   if (layer.id !== 'grids') {
-    parts.push(popupHTML(layer, properties, id, { pointCount }));
+    parts.push(popupHTML(layer, properties, id, opts));
   } else {
     const self = { id, name: properties.name, level: properties.level };
     if (grid?.ancestors) parts.push(breadcrumbHTML(grid.ancestors, self));
@@ -133,7 +138,7 @@ export function cardHTML({ layer, properties, id, pointCount, grid, layerById })
     } else {
       extra.push(`<p class="om-muted om-card-note" aria-busy="true">${escapeHtml(t('statsLoading'))}</p>`);
     }
-    parts.push(popupHTML(layer, properties, id, { pointCount, before: extra.join(''), collapse: true }));
+    parts.push(popupHTML(layer, properties, id, { ...opts, before: extra.join(''), collapse: true }));
   }
   parts.push(ACTIONS);
   return `<div class="om-card" data-layer="${escapeHtml(layer.id)}" data-id="${escapeHtml(id ?? '')}">${parts.join('')}</div>`;

@@ -206,6 +206,8 @@ async function start() {
     if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
     clearTimeout(countsTimer);
     countsTimer = setTimeout(refreshCounts, COUNTS_DELAY_MS);
+    // A grid renamed is named anew on the next card.
+    for (const c of changes) if (c.layer === 'grids') gridNames.delete(String(c.id));
     // The open card shows the feature as it is now.
     if (card && !card.point && changes.some((c) => c.layer === card.layer.id && String(c.id) === String(card.id))) {
       const c = changes.findLast((x) => x.layer === card.layer.id && String(x.id) === String(card.id));
@@ -329,6 +331,7 @@ async function start() {
   const popup = new Popup({ maxWidth: '380px', className: 'om-popup', focusAfterOpen: false });
   let card = null; // what the popup shows: {layer, id, properties, live, pointCount, at, geometry, grid}
   let cardSeq = 0;
+  const gridNames = new globalThis.Map(); // grid id → name, for the cards' 所属网格
   popup.on('close', () => {
     cardSeq++;
     card = null;
@@ -337,7 +340,7 @@ async function start() {
 
   const renderCard = () => {
     if (!card || !popup.isOpen()) return;
-    popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : cardHTML({ ...card, layerById }));
+    popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : cardHTML({ ...card, layerById, gridNames }));
   };
 
   // ancestorsOf finds the grids above grid id: the chain that /api/locate
@@ -375,7 +378,7 @@ async function start() {
     // that was read before them but answered after.
     card = { layer, id, properties, live: {}, pointCount, at, geometry: null, grid: layerId === 'grids' ? { ancestors } : null };
     const mine = () => n === cardSeq;
-    if (at) popup.setLngLat(at).setHTML(cardHTML({ ...card, layerById })).addTo(map);
+    if (at) popup.setLngLat(at).setHTML(cardHTML({ ...card, layerById, gridNames })).addTo(map);
 
     // The tile has what the map needs; the full record comes from the API
     // (which also audits reads of personal data).
@@ -395,7 +398,15 @@ async function start() {
     }
     if (!popup.isOpen()) popup.setLngLat(at).setHTML('').addTo(map);
     renderCard();
-    if (layerId !== 'grids') return;
+    if (layerId !== 'grids') {
+      // The card names the feature's grid once its record has come.
+      const g = card.properties.grid_id;
+      if (g === undefined || g === null || gridNames.has(String(g))) return;
+      const f = await api.fetchFeature('grids', g);
+      if (f?.properties?.name) gridNames.set(String(g), f.properties.name);
+      if (mine()) renderCard();
+      return;
+    }
 
     try {
       const [stats, up] = await Promise.all([api.gridStats(id), ancestors ?? ancestorsOf(id, at, card.properties)]);
