@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/negotiate"
 	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/ratelimit"
@@ -45,6 +46,54 @@ func (s *Server) addPublicRoutes(r *gin.Engine) {
 	g.GET("/stations", s.handlePublicStations(&sync.Pool{New: func() any { return new(publicBuffers) }}))
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
 	g.GET("/kinds", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.KindsJSON() }, placesCacheControl))
+	g.GET("/locate", s.handlePublicLocate)
+}
+
+// publicGrid is what /api/public/locate tells of a grid: what the view
+// public_places holds of it too.
+type publicGrid struct {
+	Level any `json:"level"`
+	Code  any `json:"code"`
+	Name  any `json:"name"`
+}
+
+// handlePublicLocate answers /api/public/locate?lon=&lat=: the county's
+// name, whether the point lies in it, and the township and village that hold
+// it — what the public page says of where somebody is. Unlike the other
+// public routes it reads the replica (the public index has no outlines), of
+// the grids the public role may see, and tells only their level, code and
+// name.
+func (s *Server) handlePublicLocate(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if err := checkQuery(q, "lon", "lat"); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	p, err := parsePoint(q)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	county := ""
+	if r := s.lastRegion.Load(); r != nil {
+		county = r.Name
+	} else if r, err := s.region(c.Request.Context()); err == nil {
+		county = r.Name
+	}
+	l, _ := s.catalog.Layer(onemap.LayerGrids)
+	var hits []inmem.Hit
+	if s.policy.CanRead(onemap.RolePublic, l.ID) {
+		keep := levelKeep(&l, s.policy.Rule(onemap.RolePublic, l.ID).Levels)
+		for _, r := range s.replica.Snapshot().Containing(l.ID, p, keep) { // public data, the same for everyone
+			hits = append(hits, inmem.Hit{Record: r})
+		}
+	}
+	grids := []publicGrid{}
+	for _, g := range s.grids(onemap.RolePublic, hits) {
+		grids = append(grids, publicGrid{Level: g.Level, Code: g.Code, Name: g.Name})
+	}
+	c.Header("Cache-Control", publicCacheControl)
+	c.JSON(http.StatusOK, gin.H{"point": p, "county": county, "inside": len(grids) > 0, "grids": grids})
 }
 
 // publicLimit refuses a client that asks more often than the limiter allows

@@ -626,3 +626,65 @@ func TestPublic_maxRate(t *testing.T) {
 		t.Errorf("10 lookups at most 20 a second took %v, want ≥ 450 ms", took)
 	}
 }
+
+// TestPublic_locate checks /api/public/locate against PostGIS: the county's
+// name, and the township and village that hold a point, for the public page
+// to say where somebody is; nothing of the grids beyond their names and
+// codes, whatever the server's anonymous role; a point outside the county
+// holds none.
+func TestPublic_locate(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	type answer struct {
+		County string `json:"county"`
+		Inside bool   `json:"inside"`
+		Grids  []struct {
+			Level string `json:"level"`
+			Code  string `json:"code"`
+			Name  string `json:"name"`
+		} `json:"grids"`
+	}
+	for _, p := range []orb.Point{countySeat, {102.2, 25.9}, {116.4, 39.9}} {
+		query := fmt.Sprintf("lon=%g&lat=%g", p[0], p[1])
+		resp, body := get(t, srv.URL+"/api/public/locate?"+query)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s = %d %s", query, resp.StatusCode, body)
+		}
+		if bytes.Contains(body, []byte("worker")) {
+			t.Errorf("%s tells of grid workers: %s", query, body)
+		}
+		got := decode[answer](t, body)
+		rows, err := conn.Query(t.Context(), `SELECT level, code, name FROM grids
+			WHERE level IN ('township', 'village') AND ST_Contains(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
+			ORDER BY level = 'village', id`, p[0], p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for rows.Next() {
+			var level, code, name string
+			if err := rows.Scan(&level, &code, &name); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, level+" "+code+" "+name)
+		}
+		var have []string
+		for _, g := range got.Grids {
+			have = append(have, g.Level+" "+g.Code+" "+g.Name)
+		}
+		if got.County != "武定县" || got.Inside != (len(want) > 0) || !slices.Equal(have, want) {
+			t.Errorf("%s = %s; want 武定县, inside %v, %v", query, body, len(want) > 0, want)
+		}
+		if p == countySeat && len(want) != 2 {
+			t.Errorf("the county seat lies in %v, want a township and a village", want)
+		}
+	}
+	if resp, body := get(t, srv.URL+"/api/public/locate?lon=102.4&lat=95"); resp.StatusCode != 400 || !strings.Contains(string(body), "lat") {
+		t.Errorf("lat=95 = %d %s, want 400 naming lat", resp.StatusCode, body)
+	}
+}

@@ -3,18 +3,26 @@
 // (ONEMAP_E2E_URL; its anonymous role does not matter: the page reads only
 // the public API). Two visitors:
 //
-//  - one whose browser gives a location (mocked at the county seat): the list
-//    of nearest stations, the same as /api/public/stations answers, sorted by
-//    distance; the kind filter; the tel: link and the hand-off links to AMap,
+//  - one whose browser gives a location (mocked at the county seat): the
+//    village named as /api/public/locate names it; the list of nearest stations, the
+//    same as /api/public/stations answers, sorted by distance and numbered;
+//    the kind filter, named in the status line; the chip row's fade where it
+//    scrolls; the tel: link and the hand-off links to AMap,
 //    Baidu and Tencent with the station's WGS-84 point converted to GCJ-02 /
 //    BD-09 (src/m/coords.js, whose formulas test/m-coords.test.js checks
 //    against googollee/eviltransform's and wandergis/coordtransform's
 //    published control values), compared here with the same conversion of
 //    the API's coordinates; the JavaScript sent before the map is opened
-//    (measured and printed; under 100 KB gzipped); the map opened, then a tap
-//    on it picking a new point;
+//    (measured and printed; under 100 KB gzipped); the map opened: the kind
+//    filter applied to the tiles' stations (getFilter, queryRenderedFeatures)
+//    and the legend, the stations of the list as numbered markers, a tap on a
+//    marker or on a station dot showing its name, kind and distance without
+//    moving the position, "在列表中查看" back to its card, then a tap on
+//    empty map picking a new point, named by its village;
 //  - one whose browser refuses the location: the township/village picker
-//    from the real list, and the stations near the chosen village.
+//    from the real list, and the stations near the chosen village;
+//  - one whose browser puts them in Beijing: the warning that they are not
+//    in the county (named as /api/public/locate names it) and the picker, no list.
 //
 // Every request must stay on this machine (the hand-off links are hrefs, never
 // requested); no console or page error. Screenshots go to e2e/out/.
@@ -28,8 +36,9 @@ import { chromium } from 'playwright-core';
 import { BASE, CHROMIUM, OUT, WAIT_MS, getJSON, isLocal } from './browser.mjs';
 import { wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
 
-// The county seat of the demo county (武定县 狮山镇).
+// The county seat of the demo county (武定县 狮山镇), and a place far outside it.
 const SEAT = { longitude: 102.4063, latitude: 25.5302 };
+const BEIJING = { longitude: 116.4074, latitude: 39.9042 };
 const PHONE = { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const LIMIT = 20;
 
@@ -106,6 +115,41 @@ function stationsAt(lon, lat, kind = '') {
   return getJSON(`/api/public/stations?${q}`);
 }
 
+// placeAt asks the API, from Node, the township and village that hold a point ('' outside).
+async function placeAt(lon, lat) {
+  const { grids } = await getJSON(`/api/public/locate?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`);
+  const name = (level) => grids.find((g) => g.level === level)?.name ?? '';
+  return name('township') + name('village');
+}
+
+// kindName names a kind code as /api/public/kinds does.
+async function kindName(code) {
+  const { kinds } = await getJSON('/api/public/kinds');
+  return kinds.find((k) => k.code === code).name;
+}
+
+// mapIdle waits until the map has drawn everything it has asked for.
+function mapIdle(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const { map } = window.onemapPublic;
+    map.once('idle', resolve);
+    map.triggerRepaint();
+  }));
+}
+
+// renderedStations returns the station dots the map draws (from the tiles):
+// id, kind, point_count and where on the page they are.
+function renderedStations(page) {
+  return page.evaluate(() => {
+    const { map } = window.onemapPublic;
+    const r = map.getContainer().getBoundingClientRect();
+    return map.queryRenderedFeatures({ layers: ['stations'] }).map((f) => {
+      const p = map.project(f.geometry.coordinates);
+      return { id: f.id, kind: f.properties.kind, name: f.properties.name, count: f.properties.point_count ?? 1, x: r.left + p.x, y: r.top + p.y };
+    });
+  });
+}
+
 // waitListed waits until the page lists exactly the ids of want.
 async function waitListed(page, want) {
   const ids = want.stations.map((s) => s.id);
@@ -137,7 +181,13 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
     for (let i = 1; i < got.length; i++) {
       assert.ok(got[i].distance >= got[i - 1].distance, `not sorted by distance at ${i}: ${got[i - 1].distance} then ${got[i].distance}`);
     }
-    assert.match(await page.textContent('#where'), /您的位置/);
+    // The village the user is in, as the server locates it.
+    const place = await placeAt(SEAT.longitude, SEAT.latitude);
+    assert.ok(place.endsWith('东岳社区'), `the seat is located in ${place}`);
+    await page.waitForFunction((w) => document.getElementById('where').textContent === w, `您的位置：${place}`);
+    assert.equal(await page.textContent('#status'), `离您最近的 ${LIMIT} 个服务站`);
+    assert.deepEqual(await page.$$eval('#list .m-num', (ns) => ns.map((n) => n.textContent)),
+      want.stations.map((_, i) => String(i + 1)), 'the cards are numbered as the map numbers them');
     const card = page.locator('#list > li').first();
     for (const sel of ['.m-name', '.m-dist', '.m-kind', '.m-open', '.m-hours', '.m-addr', '.m-services']) {
       assert.ok((await card.locator(sel).textContent()).trim(), `the first card has no ${sel}`);
@@ -170,8 +220,27 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
       const got = await listed(page);
       assert.ok(got.every((s) => s.kind === code), `filter ${name}: kinds ${[...new Set(got.map((s) => s.kind))]}`);
       assert.equal(await page.getAttribute(`#kinds button[data-kind=${code}]`, 'aria-pressed'), 'true');
+      assert.equal(await page.textContent('#status'), `离您最近的 ${want.stations.length} 个${name}`, 'the status names the kind');
     }
     await b.screenshot('public-filter');
+  });
+
+  it('shows that the chip row scrolls: a fade on the side of the hidden chips', async () => {
+    const row = () => page.$eval('#kinds', (n) => ({
+      cls: [...n.classList], scrolls: n.scrollWidth > n.clientWidth + 1,
+      mask: getComputedStyle(n).maskImage || getComputedStyle(n).webkitMaskImage,
+    }));
+    await page.$eval('#kinds', (n) => { n.scrollLeft = 0; });
+    await page.waitForFunction(() => !document.getElementById('kinds').classList.contains('m-more-left'));
+    let got = await row();
+    assert.ok(got.scrolls, 'the chips fit the phone: nothing to show');
+    assert.ok(got.cls.includes('m-more-right') && !got.cls.includes('m-more-left'), `at the start: ${got.cls}`);
+    assert.match(got.mask, /gradient/, 'no fade at the right edge');
+    await page.$eval('#kinds', (n) => { n.scrollLeft = n.scrollWidth; });
+    await page.waitForFunction(() => !document.getElementById('kinds').classList.contains('m-more-right'));
+    got = await row();
+    assert.ok(got.cls.includes('m-more-left'), `at the end: ${got.cls}`);
+    await page.$eval('#kinds', (n) => { n.scrollLeft = 0; });
   });
 
   it('hands off to AMap, Baidu and Tencent with converted coordinates, and calls by tel:', async () => {
@@ -199,30 +268,107 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
     assert.deepEqual(b.foreign, [], 'requests off this machine');
   });
 
-  it('opens the map on demand, and a tap picks a new point', async () => {
-    await page.getByRole('button', { name: '全部', exact: true }).tap();
+  it('opens the map on demand: the kind filter on the map, numbered markers of the list, a legend', async () => {
+    await page.getByRole('button', { name: '卫生室', exact: true }).tap();
+    const want = await stationsAt(SEAT.longitude, SEAT.latitude, 'clinic');
+    await waitListed(page, want);
     await page.locator('#open-map').tap();
     await page.waitForFunction(() => window.onemapPublic?.map?.loaded(), null, { timeout: WAIT_MS });
     assert.ok(b.requests.some(({ url }) => /maplibre/.test(url)), 'MapLibre not loaded after opening the map');
-    await page.evaluate(() => new Promise((resolve) => {
-      const { map } = window.onemapPublic;
-      map.once('idle', resolve);
-      map.triggerRepaint();
-    }));
+    await mapIdle(page);
     assert.ok(b.requests.some(({ url }) => url.includes('/tiles/public/')), 'no public tiles requested');
     assert.ok(!b.requests.some(({ url }) => /\/tiles\/(all|cameras|households|risk_points)/.test(url)), 'a non-public tileset was requested');
+    // The page asks only the public API (rate-limited, answered from memory).
+    const apis = b.requests.map(({ url }) => new URL(url).pathname).filter((p) => p.startsWith('/api/'));
+    assert.deepEqual(apis.filter((p) => !p.startsWith('/api/public/')), [], 'the page asked beyond /api/public/');
+
+    // The tiles' stations: clinics only.
+    assert.deepEqual(await page.evaluate(() => window.onemapPublic.map.getFilter('stations')), ['==', ['get', 'kind'], 'clinic']);
+    let dots = await renderedStations(page);
+    assert.ok(dots.length > 0, 'no station drawn');
+    assert.deepEqual([...new Set(dots.map((d) => d.kind))], ['clinic'], 'the map draws other kinds than the one chosen');
+    assert.equal(await page.getAttribute('#map-kinds button[data-kind=clinic]', 'aria-pressed'), 'true', 'the map does not show the kind chosen');
+    assert.deepEqual(await page.$$eval('#map-legend li[data-kind]', (ls) => ls.map((l) => l.dataset.kind)), ['clinic']);
+
+    // The stations of the list: numbered markers, named for screen readers.
+    const pins = await page.$$eval('.m-pin[data-id]', (ps) => ps.map((p) => ({ id: Number(p.dataset.id), n: p.textContent, label: p.getAttribute('aria-label') })));
+    assert.deepEqual(pins, want.stations.map((s, i) => ({ id: s.id, n: String(i + 1), label: `${i + 1}. ${s.name}` })));
+    await b.screenshot('public-map-clinic');
+
+    // Every kind again, from the map's own chips.
+    await page.locator('#map-kinds button[data-kind=""]').tap();
+    await waitListed(page, await stationsAt(SEAT.longitude, SEAT.latitude));
+    await mapIdle(page);
+    assert.equal(await page.evaluate(() => window.onemapPublic.map.getFilter('stations') ?? null), null);
+    dots = await renderedStations(page);
+    assert.ok(new Set(dots.map((d) => d.kind)).size > 1, `one kind drawn with 全部: ${[...new Set(dots.map((d) => d.kind))]}`);
+    assert.ok((await page.$$('#map-legend li[data-kind]')).length > 3, 'the legend lists too few kinds');
+    assert.equal(await page.getAttribute('#kinds button[data-kind=""]', 'aria-pressed'), 'true', 'the list chips did not follow the map chips');
     await b.screenshot('public-map');
-    const box = await page.locator('#map').boundingBox();
-    const at = { x: box.x + box.width * 0.3, y: box.y + box.height * 0.35 };
-    const lngLat = await page.evaluate(({ x, y }) => {
+  });
+
+  it('shows a station\'s name, kind and distance on a tap, without moving the position', async () => {
+    const want = await stationsAt(SEAT.longitude, SEAT.latitude);
+    const where = await page.textContent('#where');
+    const kinds = (await getJSON('/api/public/kinds')).kinds;
+    const kindOf = (code) => kinds.find((k) => k.code === code).name;
+
+    // A marker of the list: its number, name, kind and distance, and the way back to its card.
+    const s = want.stations[1];
+    await page.locator(`.m-pin[data-id="${s.id}"]`).tap();
+    const pop = page.locator('.m-pop');
+    await pop.waitFor();
+    const text = await pop.textContent();
+    for (const part of ['2', s.name, s.kind_name, '距离']) assert.ok(text.includes(part), `the popup "${text}" lacks ${part}`);
+    assert.equal(await page.textContent('#where'), where, 'a tap on a station moved the position');
+    await b.screenshot('public-map-station');
+    await pop.getByRole('button', { name: '在列表中查看' }).tap();
+    await page.waitForSelector('#map-view', { state: 'hidden' });
+    assert.equal(await page.getAttribute('#list > li.m-focus', 'data-id'), String(s.id));
+    assert.ok(await page.locator('#list > li.m-focus').isVisible());
+
+    // A station dot of the tiles, not in the list, not under a marker.
+    await page.locator('#open-map').tap();
+    await page.evaluate(() => window.onemapPublic.map.jumpTo({ zoom: 14 })); // the least zoom where each station has its own dot
+    await mapIdle(page);
+    const listed = new Set(want.stations.map((x) => x.id));
+    const free = await page.evaluate((dots) => dots.filter((d) => {
+      const el = document.elementFromPoint(d.x, d.y);
+      return el?.tagName === 'CANVAS';
+    }), (await renderedStations(page)).filter((d) => d.count === 1 && !listed.has(d.id)));
+    assert.ok(free.length > 0, 'no station outside the list to tap');
+    const dot = free[0];
+    await page.touchscreen.tap(dot.x, dot.y);
+    await page.waitForSelector(`.m-pop[data-id="${dot.id}"]`);
+    const dotText = await page.textContent('.m-pop');
+    assert.ok(dotText.includes(dot.name) && dotText.includes(kindOf(dot.kind)) && /距离 [\d.]+ (米|公里)/.test(dotText), `the popup says "${dotText}"`);
+    assert.equal(await page.textContent('#where'), where, 'a tap on a station moved the position');
+    await page.locator('.maplibregl-popup-close-button').tap();
+  });
+
+  it('picks a new point on a tap on empty map, and names its village', async () => {
+    // A spot with no station or marker within reach of a finger.
+    const at = await page.evaluate(() => {
       const { map } = window.onemapPublic;
       const r = map.getContainer().getBoundingClientRect();
-      const p = map.unproject([x - r.left, y - r.top]);
-      return [p.lng, p.lat];
-    }, at);
+      for (let fy = 0.3; fy < 0.8; fy += 0.05) {
+        for (let fx = 0.2; fx < 0.8; fx += 0.05) {
+          const x = r.width * fx, y = r.height * fy;
+          if (document.elementFromPoint(r.left + x, r.top + y)?.tagName !== 'CANVAS') continue;
+          if (map.queryRenderedFeatures([[x - 30, y - 30], [x + 30, y + 30]], { layers: ['stations'] }).length) continue;
+          const p = map.unproject([x, y]);
+          return { x: r.left + x, y: r.top + y, lngLat: [p.lng, p.lat] };
+        }
+      }
+      return null;
+    });
+    assert.ok(at, 'no empty spot on the map');
     await page.touchscreen.tap(at.x, at.y);
-    await page.waitForFunction(() => document.getElementById('where').textContent.includes('地图上选的位置'));
-    await waitListed(page, await stationsAt(lngLat[0], lngLat[1]));
+    const place = await placeAt(...at.lngLat);
+    assert.ok(place, 'the empty spot is outside the county');
+    await page.waitForFunction((w) => document.getElementById('where').textContent === w, `地图选点：${place}`);
+    await waitListed(page, await stationsAt(at.lngLat[0], at.lngLat[1]));
+    assert.equal(await page.textContent('#status'), `离所选位置最近的 ${LIMIT} 个服务站`);
     await page.locator('#close-map').tap();
     assert.ok(await page.locator('#list > li').first().isVisible());
     await b.screenshot('public-picked-on-map');
@@ -262,9 +408,48 @@ describe('public page on a phone, location refused', { timeout: 10 * 60_000 }, (
     assert.ok(await page.locator('#picker').isHidden(), 'the picker stays open');
     await b.screenshot('public-denied-village');
 
-    // Then a kind.
+    // Then a kind, named in the status line.
     await page.getByRole('button', { name: '卫生室', exact: true }).tap();
-    await waitListed(page, await stationsAt(village.lon, village.lat, 'clinic'));
+    const clinics = await stationsAt(village.lon, village.lat, 'clinic');
+    await waitListed(page, clinics);
+    assert.equal(await page.textContent('#status'), `离${town.name}${village.name}最近的 ${clinics.stations.length} 个${await kindName('clinic')}`);
+    assert.deepEqual(b.foreign, [], 'requests off this machine');
+    assert.deepEqual(b.errors, []);
+  });
+});
+
+describe('public page on a phone, outside the county', { timeout: 10 * 60_000 }, () => {
+  let b;
+  let page;
+
+  before(async () => {
+    b = await openPhone({ geolocation: { ...BEIJING, accuracy: 20 }, permissions: ['geolocation'] });
+    page = b.page;
+    await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
+  });
+  after(async () => {
+    await b?.close();
+  });
+
+  it('says the user is not in the county, lists nothing and offers the picker', async () => {
+    const { county: name } = await getJSON('/api/public/locate?lon=116.4&lat=39.9');
+    assert.equal(await placeAt(BEIJING.longitude, BEIJING.latitude), '', 'Beijing is in the county');
+    await page.waitForFunction((w) => document.getElementById('where').textContent.includes(w), `您不在${name}范围内`);
+    await page.waitForSelector('#picker:not([hidden])');
+    assert.match(await page.textContent('#where'), /请选择您所在的村/);
+    assert.match(await page.textContent('#status'), new RegExp(`${name}的服务站离这里最近也有 \\d+ 公里`));
+    assert.equal(await page.locator('#list > li').count(), 0, 'stations thousands of kilometres away are listed');
+    await b.screenshot('public-outside');
+
+    // A chip changes nothing until a place is picked; then the list comes.
+    await page.getByRole('button', { name: '卫生室', exact: true }).tap();
+    assert.equal(await page.locator('#list > li').count(), 0);
+    const { townships } = await getJSON('/api/public/places');
+    await page.waitForFunction(() => document.querySelectorAll('#township option').length > 1);
+    await page.selectOption('#township', { label: townships[0].name });
+    await page.locator('#picker-ok').tap();
+    await waitListed(page, await stationsAt(townships[0].lon, townships[0].lat, 'clinic'));
+    assert.equal(await page.textContent('#where'), `位置：${townships[0].name}`);
     assert.deepEqual(b.foreign, [], 'requests off this machine');
     assert.deepEqual(b.errors, []);
   });

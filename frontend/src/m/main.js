@@ -3,9 +3,12 @@
 // the browser gives no location. The list comes first; the map (MapLibre) is
 // loaded only when the user opens it. Where the user is comes from the
 // browser's location, from a township and village picked from the real list,
-// or from a tap on the map. Only the public API (/api/public/…) is asked.
+// or from a tap on the map. The stations come from the public API
+// (/api/public/…); for a point of the browser or the map, /api/public/locate
+// names the township and village that hold it, or says that none does: the
+// user is outside the county (which it names), and is offered the picker.
 import './m.css';
-import { escapeHtml, formatDistance, hoursText, navLinks, openLabel, telHref } from './format.js';
+import { escapeHtml, formatDistance, hoursText, navLinks, nearestText, openLabel, telHref } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const LIMIT = 20;
@@ -14,9 +17,12 @@ const FIRST = ['service_station', 'mediation', 'police', 'clinic', 'governance_c
 
 const state = {
   point: null, // [lon, lat], WGS-84
-  label: '',
+  how: '', // where the point came from: 'gps', 'map' or 'pick' (the picker, a station, a saved place)
+  label: '', // the point in the status line: "离{label}最近的…"
+  place: null, // promise of where the point is: { outside, name, county } (see placeOf)
+  fit: false, // whether the map should bring the next list into view
   kind: '', // '' is every kind
-  kinds: [],
+  kinds: [], // in the chips' order
   places: null, // promise of the township list
   stations: [],
   seq: 0,
@@ -47,35 +53,57 @@ function setWhere(text) {
 
 // --- kinds -------------------------------------------------------------------
 
-function renderKinds() {
-  const nav = $('kinds');
-  const kinds = state.kinds.filter((k) => k.count > 0);
-  kinds.sort((a, b) => {
-    const ia = FIRST.indexOf(a.code), ib = FIRST.indexOf(b.code);
-    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
-  });
-  nav.innerHTML = [{ code: '', name: '全部' }, ...kinds]
-    .map((k) => `<button type="button" data-kind="${escapeHtml(k.code)}" aria-pressed="${k.code === state.kind}">${escapeHtml(k.name)}</button>`)
-    .join('');
+/** kindName names the kind chosen, as the status line counts it. */
+function kindName() {
+  return state.kinds.find((k) => k.code === state.kind)?.name ?? '服务站';
 }
 
-$('kinds').addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-kind]');
-  if (!b) return;
-  state.kind = b.dataset.kind;
-  for (const x of $('kinds').querySelectorAll('button')) x.setAttribute('aria-pressed', String(x === b));
-  load();
-});
+// The chips: over the list, and again over the map.
+const CHIPS = [$('kinds'), $('map-kinds')];
+
+function renderKinds() {
+  const html = [{ code: '', name: '全部' }, ...state.kinds.filter((k) => k.count > 0)]
+    .map((k) => `<button type="button" data-kind="${escapeHtml(k.code)}" aria-pressed="${k.code === state.kind}">${escapeHtml(k.name)}</button>`)
+    .join('');
+  for (const nav of CHIPS) {
+    nav.innerHTML = html;
+    fade(nav);
+  }
+}
+
+// fade marks a chip row that scrolls, on the side where more chips are hidden.
+function fade(nav) {
+  const more = nav.scrollWidth - nav.clientWidth;
+  nav.classList.toggle('m-more-left', more > 1 && nav.scrollLeft > 1);
+  nav.classList.toggle('m-more-right', more > 1 && nav.scrollLeft < more - 1);
+}
+
+for (const nav of CHIPS) {
+  nav.addEventListener('scroll', () => fade(nav), { passive: true });
+  nav.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-kind]');
+    if (!b) return;
+    state.kind = b.dataset.kind;
+    for (const n of CHIPS) {
+      for (const x of n.querySelectorAll('button')) x.setAttribute('aria-pressed', String(x.dataset.kind === state.kind));
+    }
+    for (const n of CHIPS) n.querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+    state.map?.setKind(state.kind);
+    state.fit = true;
+    load();
+  });
+}
+window.addEventListener('resize', () => CHIPS.forEach(fade));
 
 // --- the list ------------------------------------------------------------------
 
-function cardHTML(s) {
+function cardHTML(s, i) {
   const open = openLabel(s.open_now);
   const tel = telHref(s.phone);
   const nav = navLinks(s);
   const ext = 'target="_blank" rel="noopener noreferrer"';
   return `<li class="m-card" data-id="${s.id}" data-kind="${escapeHtml(s.kind)}">
-  <div class="m-card-head"><span class="m-name">${escapeHtml(s.name)}</span><span class="m-dist" data-m="${s.distance_m}">${formatDistance(s.distance_m)}</span></div>
+  <div class="m-card-head"><span class="m-num" aria-hidden="true">${i + 1}</span><span class="m-name">${escapeHtml(s.name)}</span><span class="m-dist" data-m="${s.distance_m}">${formatDistance(s.distance_m)}</span></div>
   <div class="m-meta"><span class="m-kind">${escapeHtml(s.kind_name)}</span><span class="m-open ${open.cls}">${open.text}</span></div>
   ${s.opening_hours ? `<div class="m-hours">办公时间：${escapeHtml(hoursText(s.opening_hours))}</div>` : ''}
   ${s.address ? `<div class="m-addr">地址：${escapeHtml(s.address)}</div>` : ''}
@@ -95,14 +123,24 @@ async function load() {
   const [lon, lat] = state.point;
   const q = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), limit: String(LIMIT) });
   if (state.kind) q.set('kind', state.kind);
-  setStatus('正在查找附近的服务站…');
+  const what = kindName();
+  setStatus(`正在查找附近的${what}…`);
   try {
-    const body = await getJSON(`/api/public/stations?${q}`);
+    const [body, place] = await Promise.all([getJSON(`/api/public/stations?${q}`), state.place]);
     if (seq !== state.seq) return; // a later question has been asked
+    if (place.outside) {
+      outside(body.stations[0]);
+      return;
+    }
+    if (place.name) {
+      setWhere(`${state.how === 'gps' ? '您的位置' : '地图选点'}：${place.name}`);
+      if (state.how === 'map') savePlace(state.point, place.name);
+    }
     state.stations = body.stations;
     $('list').innerHTML = body.stations.map(cardHTML).join('');
-    setStatus(body.stations.length ? `离${state.label}最近的 ${body.stations.length} 个服务站` : '附近没有这类服务站');
-    state.map?.update(state.point, state.stations);
+    setStatus(nearestText(body.stations.length, state.label, what));
+    state.map?.update(state.point, state.stations, state.fit);
+    state.fit = false;
   } catch (err) {
     if (seq !== state.seq) return;
     setStatus(err.status === 429 ? '查询太频繁，请稍后再试' : `查询失败：${err.message}`, true);
@@ -128,12 +166,64 @@ function savedPlace() {
   }
 }
 
-function setPoint(point, label) {
+/**
+ * setPoint lists the stations near point. how says where it came from:
+ * 'gps' and 'map' points are located (placeOf) to name the village or warn
+ * that they lie outside the county; 'pick' points carry their label.
+ */
+function setPoint(point, how, label = '') {
   state.asked++;
   state.point = point;
-  state.label = label;
-  setWhere(`位置：${label}`);
+  state.how = how;
+  state.fit = how !== 'map'; // a tap on the map keeps the map where it is
+  if (how === 'pick') {
+    state.label = label;
+    state.place = Promise.resolve({ outside: false, name: '' });
+    setWhere(`位置：${label}`);
+  } else {
+    state.label = how === 'gps' ? '您' : '所选位置';
+    state.place = placeOf(point);
+    setWhere(how === 'gps' ? '您的位置' : '地图上选的位置');
+  }
   load();
+}
+
+/**
+ * placeOf says where point is, as /api/public/locate answers:
+ * { outside: false, name: "狮山镇东岳社区", county: "武定县" } inside the
+ * county (the township and village that hold it), { outside: true, county }
+ * where none does. Should it not answer, the point counts as inside, unnamed.
+ */
+async function placeOf([lon, lat]) {
+  try {
+    const { inside, grids, county } = await getJSON(`/api/public/locate?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`);
+    const name = (level) => grids.find((g) => g.level === level)?.name ?? '';
+    return { outside: !inside, name: name('township') + name('village'), county };
+  } catch {
+    return { outside: false, name: '', county: '' };
+  }
+}
+
+// outside tells a user whose point lies outside the county, instead of a
+// list of stations hundreds of kilometres away, and offers the picker (or
+// the place picked last time, when the point came from the browser).
+async function outside(nearest) {
+  const seq = state.seq;
+  const county = (await state.place)?.county || '本县';
+  if (seq !== state.seq) return;
+  const how = state.how;
+  state.point = null;
+  state.stations = [];
+  $('list').innerHTML = '';
+  state.map?.update(null, []);
+  setStatus(nearest ? `${county}的服务站离这里最近也有 ${formatDistance(nearest.distance_m)}` : '', true);
+  if (how === 'gps') {
+    locationFailed(`您不在${county}范围内`);
+    return;
+  }
+  setWhere(`所选位置不在${county}范围内。请在县内点选，或选择村（社区）。`);
+  $('map-hint').textContent = `所选位置不在${county}范围内，请在县内点选`;
+  showPicker(true);
 }
 
 // --- where the user is -----------------------------------------------------------
@@ -146,7 +236,7 @@ function useGPS() {
   setWhere('正在获取您的位置…');
   const asked = ++state.asked;
   navigator.geolocation.getCurrentPosition(
-    (pos) => asked === state.asked && setPoint([pos.coords.longitude, pos.coords.latitude], '您的位置'),
+    (pos) => asked === state.asked && setPoint([pos.coords.longitude, pos.coords.latitude], 'gps'),
     (err) => asked === state.asked && locationFailed(err.code === 1 ? '未获得位置权限' : '暂时无法获取位置'),
     { enableHighAccuracy: false, timeout: 10_000, maximumAge: 60_000 },
   );
@@ -155,7 +245,7 @@ function useGPS() {
 function locationFailed(why) {
   const saved = savedPlace();
   if (saved) {
-    setPoint(saved.point, saved.label);
+    setPoint(saved.point, 'pick', saved.label);
     setWhere(`位置：${saved.label}（上次选择；${why}）`);
     return;
   }
@@ -193,7 +283,7 @@ $('picker').addEventListener('submit', async (e) => {
   const v = t.villages[$('village').value];
   const p = v ?? t;
   const label = v ? `${t.name}${v.name}` : t.name;
-  setPoint([p.lon, p.lat], label);
+  setPoint([p.lon, p.lat], 'pick', label);
   savePlace([p.lon, p.lat], label);
   showPicker(false);
 });
@@ -210,10 +300,14 @@ async function openMap() {
       const { createMap } = await import('./map.js');
       state.map = await createMap($('map'), {
         center: state.point,
-        onPick: (lngLat) => {
-          setPoint(lngLat, '地图上选的位置');
-          savePlace(lngLat, '地图上选的位置');
+        kinds: () => state.kinds,
+        legend: $('map-legend'),
+        onPick: (lngLat, name) => {
+          $('map-hint').textContent = HINT;
+          if (name) setPoint(lngLat, 'pick', name);
+          else setPoint(lngLat, 'map'); // saved once located inside the county (load)
         },
+        onShow: showInList,
       });
       window.onemapPublic = { map: state.map.map }; // for the browser tests
     } catch (err) {
@@ -221,9 +315,24 @@ async function openMap() {
       return;
     }
   }
-  $('map-hint').textContent = '点击地图，查找该处附近的服务站';
+  $('map-hint').textContent = HINT;
+  $('map-kinds').querySelector('[aria-pressed="true"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+  fade($('map-kinds'));
   state.map.resize();
-  state.map.update(state.point, state.stations);
+  state.map.setKind(state.kind);
+  state.map.update(state.point, state.stations, true);
+}
+
+const HINT = '点空白处设为位置，点服务站看名称';
+
+// showInList closes the map and brings the card of station id into view.
+function showInList(id) {
+  $('map-view').hidden = true;
+  const card = $('list').querySelector(`li[data-id="${id}"]`);
+  if (!card) return;
+  for (const c of $('list').querySelectorAll('.m-focus')) c.classList.remove('m-focus');
+  card.classList.add('m-focus');
+  card.scrollIntoView({ block: 'center' });
 }
 
 $('open-map').addEventListener('click', openMap);
@@ -239,7 +348,8 @@ async function start() {
     return { townships: [] };
   });
   getJSON('/api/public/kinds').then(({ kinds }) => {
-    state.kinds = kinds;
+    const rank = (k) => (FIRST.includes(k.code) ? FIRST.indexOf(k.code) : 99);
+    state.kinds = kinds.sort((a, b) => rank(a) - rank(b));
     renderKinds();
   }).catch(() => {});
   useGPS();

@@ -1,11 +1,16 @@
 // The public page's map, loaded only when the user opens it (a dynamic
 // import, so that MapLibre is not part of what a phone downloads first). It
 // draws the server's public style (/styles/public.json: stations and
-// township/village outlines, nothing else), the stations of the list and the
-// point they are measured from; a tap picks a new point.
+// township/village outlines, nothing else), coloured by kind and filtered to
+// the kind chosen; the stations of the list as numbered, ringed markers (the
+// numbers of the list); the point they are measured from; and a legend. The
+// style has no glyphs and the page asks for no fonts, so every word on the
+// map is HTML: markers, the popup and the legend. A tap on a station shows
+// its name, kind and distance; a tap elsewhere picks a new point.
 import 'maplibre-gl/dist/maplibre-gl.css';
-import { Map, NavigationControl, setWorkerUrl } from 'maplibre-gl';
+import { LngLatBounds, Map, Marker, NavigationControl, Popup, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { distanceM, escapeHtml, formatDistance, kindColours } from './format.js';
 
 setWorkerUrl(workerUrl);
 
@@ -13,18 +18,29 @@ const LOCALE = {
   'NavigationControl.ZoomIn': '放大',
   'NavigationControl.ZoomOut': '缩小',
   'NavigationControl.ResetBearing': '恢复正北',
+  'Popup.Close': '关闭',
 };
+
+const TOUCH = 14; // px around a tap that still hits a station dot
+const UNCLUSTERED = 14; // the tiles gather nearby stations into one dot below this zoom (layer.go ClusterBelow)
 
 const empty = () => ({ type: 'FeatureCollection', features: [] });
 
 /**
  * createMap shows the public map in container, centred on center ([lon,
- * lat], or the county when null), and calls onPick([lon, lat]) on a tap. It
- * returns { map, update(point, stations), resize() }.
+ * lat], or the county when null). kinds() gives the kinds ([{code, name,
+ * count}], in the chips' order);
+ * legend is the <details> the legend is written into. A tap on empty map
+ * calls onPick([lon, lat]); the popup of a station calls onPick([lon, lat],
+ * name) to search from it, or onShow(id) for a station of the list. It
+ * returns { map, update(point, stations, fit), setKind(code), resize() }.
  */
-export async function createMap(container, { center, onPick }) {
+export async function createMap(container, { center, kinds, legend, onPick, onShow }) {
   const get = async (path) => (await fetch(new URL(path, location.href))).json();
   const [style, tilejson] = await Promise.all([get('/styles/public.json'), get('/tiles/public.json')]);
+  const { colours, other } = kindColours(style);
+  const colourOf = (kind) => colours[kind] ?? other;
+  const nameOf = (kind) => kinds().find((k) => k.code === kind)?.name ?? '服务站';
   const home = tilejson.center ?? [0, 0, 2];
   const map = new Map({
     container,
@@ -39,29 +55,105 @@ export async function createMap(container, { center, onPick }) {
   map.touchZoomRotate.disableRotation();
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
   await map.once('load');
-  map.addSource('m-stations', { type: 'geojson', data: empty() });
   map.addSource('m-here', { type: 'geojson', data: empty() });
-  map.addLayer({
-    id: 'm-stations', type: 'circle', source: 'm-stations',
-    paint: { 'circle-radius': 9, 'circle-color': '#1e5aa8', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 },
-  });
   map.addLayer({
     id: 'm-here', type: 'circle', source: 'm-here',
     paint: { 'circle-radius': 8, 'circle-color': '#d7191c', 'circle-stroke-color': '#fff', 'circle-stroke-width': 3 },
   });
-  map.on('click', (e) => onPick([e.lngLat.lng, e.lngLat.lat]));
 
-  function update(point, stations) {
+  let here = null; // the point the list is measured from
+  let listed = []; // the stations of the list, nearest first
+  let markers = [];
+  const popup = new Popup({ maxWidth: '260px', offset: 16, focusAfterOpen: false });
+
+  // show opens the popup of a station: one of the list (with its number)
+  // or a dot of the tiles ({id, name, kind, lon, lat}).
+  function show(s) {
+    const n = listed.findIndex((x) => x.id === s.id) + 1;
+    const d = s.distance_m ?? (here ? distanceM(here, [s.lon, s.lat]) : null);
+    const el = document.createElement('div');
+    el.className = 'm-pop';
+    el.dataset.id = s.id;
+    el.innerHTML = `<div class="m-pop-name">${n ? `<span class="m-num">${n}</span>` : ''}${escapeHtml(s.name)}</div>
+<div class="m-pop-meta"><span class="m-dot" style="background:${escapeHtml(colourOf(s.kind))}"></span>${escapeHtml(nameOf(s.kind))}${d == null ? '' : ` · 距离 ${formatDistance(d)}`}</div>
+<button type="button">${n ? '在列表中查看' : '查找这里附近的服务站'}</button>`;
+    el.querySelector('button').addEventListener('click', () => {
+      popup.remove();
+      if (n) onShow(s.id);
+      else onPick([s.lon, s.lat], s.name);
+    });
+    popup.setLngLat([s.lon, s.lat]).setDOMContent(el).addTo(map);
+  }
+
+  map.on('click', (e) => {
+    const { x, y } = e.point;
+    const hits = map.getLayer('stations')
+      ? map.queryRenderedFeatures([[x - TOUCH, y - TOUCH], [x + TOUCH, y + TOUCH]], { layers: ['stations'] })
+      : [];
+    if (!hits.length) {
+      popup.remove();
+      onPick([e.lngLat.lng, e.lngLat.lat]);
+      return;
+    }
+    const near = (f) => {
+      const p = map.project(f.geometry.coordinates);
+      return Math.hypot(p.x - x, p.y - y);
+    };
+    const f = hits.reduce((a, b) => (near(b) < near(a) ? b : a));
+    const [lon, lat] = f.geometry.coordinates;
+    if (f.properties.point_count > 1) {
+      // One dot for several stations: come closer, where each has its own.
+      map.easeTo({ center: [lon, lat], zoom: Math.max(UNCLUSTERED, map.getZoom() + 2) });
+      return;
+    }
+    show(listed.find((s) => s.id === f.id) ?? { id: f.id, name: f.properties.name, kind: f.properties.kind, lon, lat });
+  });
+
+  // pin is the marker of the n-th station of the list: its number, ringed in its kind's colour.
+  function pin(s, n) {
+    const el = document.createElement('button');
+    el.type = 'button';
+    el.className = 'm-pin';
+    el.textContent = String(n);
+    el.style.borderColor = colourOf(s.kind);
+    el.style.zIndex = String(100 - n); // the nearest on top
+    el.setAttribute('aria-label', `${n}. ${s.name}`);
+    el.dataset.id = s.id;
+    el.addEventListener('click', (e) => {
+      e.stopPropagation(); // not a tap on the map
+      show(s);
+    });
+    return new Marker({ element: el }).setLngLat([s.lon, s.lat]).addTo(map);
+  }
+
+  /** update draws the point and the stations of the list; fit brings them into view. */
+  function update(point, stations, fit = false) {
+    here = point;
     map.getSource('m-here').setData(point
       ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: point } }] }
       : empty());
-    map.getSource('m-stations').setData({
-      type: 'FeatureCollection',
-      features: (stations ?? []).map((s) => ({
-        type: 'Feature', id: s.id, properties: { name: s.name },
-        geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
-      })),
-    });
+    listed = stations ?? [];
+    for (const m of markers) m.remove();
+    markers = listed.map((s, i) => pin(s, i + 1));
+    popup.remove();
+    if (fit && point) {
+      const b = new LngLatBounds(point, point);
+      for (const s of listed.slice(0, 5)) b.extend([s.lon, s.lat]);
+      map.fitBounds(b, { padding: { top: 40, bottom: 40, left: 40, right: 56 }, maxZoom: 15, duration: 0 });
+    }
   }
-  return { map, update, resize: () => map.resize() };
+
+  /** setKind shows only the stations of one kind ('' every kind), and says so in the legend. */
+  function setKind(kind) {
+    if (map.getLayer('stations')) map.setFilter('stations', kind ? ['==', ['get', 'kind'], kind] : null);
+    const shown = kinds().filter((k) => (kind ? k.code === kind : k.count > 0));
+    legend.querySelector('ul').innerHTML = [
+      '<li><span class="m-pin m-pin-key">1</span>列表中的服务站（编号同列表）</li>',
+      '<li><span class="m-dot m-here-key"></span>您的位置</li>',
+      ...shown.map((k) => `<li data-kind="${escapeHtml(k.code)}"><span class="m-dot" style="background:${escapeHtml(colourOf(k.code))}"></span>${escapeHtml(k.name)}</li>`),
+    ].join('');
+    legend.hidden = false;
+  }
+
+  return { map, update, setKind, resize: () => map.resize() };
 }
