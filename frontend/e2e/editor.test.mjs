@@ -3,7 +3,10 @@
 // serves the demo accounts): draw a grid with snapping against its
 // neighbours and save it; reshape a grid; split a grid and merge the pieces
 // back; a stale save opens the conflict dialog; an overlapping save is
-// refused with the overlap drawn in red. The database is read with psql
+// refused with the overlap drawn in red; the result of a save shows in the
+// viewport (1440×900); leaving unsaved edits asks first; errors read in
+// Chinese; a merge sends the chosen grid and name; a commander and a viewer
+// see a notice and cannot edit. The database is read with psql
 // (browser.mjs sql) to check what was stored. Screenshots go to e2e/out/.
 
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +15,10 @@ import { BASE, databaseURL, openMap, sql } from './browser.mjs';
 
 // The planner's session, for the requests the test makes from Node.
 const planner = { name: 'planner', password: 'onemap-demo' };
+const VIEWPORT = { width: 1440, height: 900 };
+// ENGLISH matches what users should not read: two English words in a row
+// (server or database text) or an ISO time.
+const ENGLISH = /[A-Za-z]{2,}\s+[A-Za-z]{2,}|\d{4}-\d\d-\d\dT\d/;
 let session = { cookie: '', csrf: '' };
 
 async function signIn() {
@@ -38,6 +45,8 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
   let db;
   let village; // a village with many groups
   let kids; // its groups, by id
+  const dialogs = []; // "type: message" of every dialog (confirm, beforeunload), in order
+  let dismissNext = false; // answer the next confirm() with "cancel"
 
   before(async () => {
     db = databaseURL();
@@ -48,9 +57,14 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     [[village]] = sql(db, `SELECT parent_id FROM grids WHERE level = 'group' GROUP BY parent_id
       HAVING count(*) >= 8 ORDER BY count(*) DESC, parent_id LIMIT 1`);
     kids = sql(db, `SELECT id FROM grids WHERE parent_id = ${Number(village)} ORDER BY id`).map((r) => Number(r[0]));
-    b = await openMap({ reducedMotion: 'reduce', signIn: planner }, `/editor/?parent=${village}`);
+    b = await openMap({ reducedMotion: 'reduce', signIn: planner, viewport: VIEWPORT }, `/editor/?parent=${village}`);
     page = b.page;
-    page.on('dialog', (d) => d.accept());
+    page.on('dialog', (d) => {
+      dialogs.push(`${d.type()}: ${d.message()}`);
+      const dismiss = dismissNext && d.type() === 'confirm';
+      dismissNext = false;
+      return dismiss ? d.dismiss() : d.accept();
+    });
     await page.waitForFunction(() => document.body.dataset.state === 'ready');
   });
   after(async () => {
@@ -84,6 +98,14 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
 
   async function waitStatus(re) {
     await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status').textContent), re.source);
+  }
+
+  // inView asserts that selector is shown wholly inside the viewport.
+  async function inView(selector) {
+    const box = await page.locator(selector).boundingBox();
+    assert.ok(box && box.height > 0, `${selector} is shown`);
+    assert.ok(box.y >= 0 && box.y + box.height <= VIEWPORT.height && box.x + box.width <= VIEWPORT.width,
+      `${selector} at ${JSON.stringify(box)} lies inside the ${VIEWPORT.width}×${VIEWPORT.height} viewport`);
   }
 
   async function drag(from, to) {
@@ -222,11 +244,25 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     await b.screenshot('editor-split');
     for (const id of pieces) await page.check(`#grid-list li[data-id="${id}"] input[type=checkbox]`);
     assert.deepEqual(await page.evaluate(() => [...window.onemapEditor.state.merge].sort((x, y) => x - y)), pieces);
+    // The merge dialog names the grids and lets the planner choose which
+    // one the result is and its name.
     await page.click('#btn-merge');
+    await page.waitForSelector('#merge-dialog[open]');
+    const names = sql(db, `SELECT name FROM grids WHERE id IN (${pieces.join(',')})`).map((r) => r[0]);
+    const text = await page.locator('#merge-dialog').textContent();
+    for (const n of names) assert.ok(text.includes(n), `the merge dialog names ${n}: ${text}`);
+    await page.check(`#merge-choices input[value="${g}"]`);
+    await page.fill('#merge-name', 'e2e 合并后的小组');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/grids/merge') && r.method() === 'POST');
+    await page.click('#merge-ok');
+    const body = (await sent).postDataJSON();
+    assert.equal(body.name, 'e2e 合并后的小组', 'the merge sends the chosen name');
+    assert.equal(body.ids[0], g, 'the chosen grid goes first: the others merge into it');
     await waitStatus(/已合并|失败|拒绝|冲突/);
-    assert.match(await statusText(), /已合并/);
-    const [[merged]] = sql(db, `SELECT grid_area_m2(geom) FROM grids WHERE id = ${g}`);
+    assert.match(await statusText(), /已合并为「e2e 合并后的小组」/);
+    const [[merged, mergedName]] = sql(db, `SELECT grid_area_m2(geom), name FROM grids WHERE id = ${g}`);
     assert.ok(Math.abs(Number(merged) - Number(area)) / Number(area) < 1e-4, `merged ${merged} m², was ${area} m²`);
+    assert.equal(mergedName, 'e2e 合并后的小组');
     await b.screenshot('editor-merge');
   });
 
@@ -243,6 +279,9 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     const text = await page.locator('#conflict').textContent();
     assert.match(text, /他人修改/);
     assert.match(text, /我的名字/);
+    const why = await page.locator('#conflict-text').textContent();
+    assert.match(why, /已被 planner 于 .+ 修改，现为版本 \d+；你的修改基于版本 \d+/);
+    assert.doesNotMatch(why, ENGLISH, 'the conflict reads in Chinese');
     await b.screenshot('editor-conflict');
     const [[name]] = sql(db, `SELECT name FROM grids WHERE id = ${g}`);
     assert.equal(name, '他人修改', 'the stale save wrote nothing');
@@ -301,6 +340,9 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     await page.click('#btn-import');
     await waitStatus(/已导入|导入失败|拒绝/);
     assert.match(await statusText(), /已导入 1 个网格/);
+    const report = await page.locator('#import-report').textContent();
+    assert.match(report, /^第 1 个要素/);
+    assert.doesNotMatch(report, ENGLISH, 'the import report reads in Chinese');
     const [[n, newArea]] = sql(db, `SELECT count(*), max(grid_area_m2(geom)) FROM grids WHERE code = '${code}'`);
     assert.equal(Number(n), 1);
     assert.ok(Math.abs(Number(newArea) - Number(area)) / Number(area) < 1e-6, `imported ${newArea} m², exported ${area} m²`);
@@ -335,11 +377,165 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     });
     assert.ok(drawn.some((p) => p.kind === 'overlap' && p.with === Number(f) && /Polygon/.test(p.type)),
       `drawn problems ${JSON.stringify(drawn)}`);
+    const problems = await page.locator('#problem-list').textContent();
+    assert.match(problems, /与相邻网格重叠/);
+    assert.doesNotMatch(problems + await statusText(), ENGLISH, 'the refusal reads in Chinese');
+    await inView('#problems-title');
+    await inView('#status');
     await b.waitIdle();
     await b.screenshot('editor-overlap');
     const [[after]] = sql(db, `SELECT version FROM grids WHERE id = ${e}`);
     assert.equal(Number(after), Number(version), 'the refused save wrote nothing');
     assert.deepEqual(b.foreign, [], 'no request left this machine');
     assert.deepEqual(b.errors.filter((x) => !/status of 4(12|22)/.test(x)), [], 'no console or page error');
+  });
+
+  it('shows the result of a save in the viewport, and history in Chinese', async () => {
+    const g = kids[7];
+    await open(g);
+    await page.fill('#grid-form input[name=worker_name]', 'e2e 网格员');
+    await page.click('#btn-save');
+    await waitStatus(/已保存|失败|拒绝/);
+    assert.match(await statusText(), /已保存/);
+    await inView('#status');
+    await inView('#btn-save');
+    await b.screenshot('editor-saved');
+    assert.equal(sql(db, `SELECT worker_name FROM grids WHERE id = ${g}`)[0][0], 'e2e 网格员');
+    // Saved without a reason: the history says 修改, not the server's "update".
+    await page.click('#btn-history');
+    await page.waitForSelector('#history-section:not([hidden]) #history-list li');
+    const history = await page.locator('#history-list').textContent();
+    assert.match(history, /修改/);
+    assert.doesNotMatch(history, /update|insert|create/);
+    await page.click('#btn-history-close');
+  });
+
+  it('checks fields, saves with Enter and shows server errors in Chinese', async () => {
+    const g = kids[7];
+    const [[version]] = sql(db, `SELECT version FROM grids WHERE id = ${g}`);
+    await open(g);
+    await page.fill('#grid-form input[name=worker_phone]', 'abc');
+    await page.fill('#grid-form input[name=population]', '1.5');
+    await page.press('#grid-form input[name=name]', 'Enter');
+    await waitStatus(/请先改正/);
+    assert.match(await page.locator('#err-worker_phone').textContent(), /手机号/);
+    assert.match(await page.locator('#err-population').textContent(), /不小于 0 的整数/);
+    assert.equal(await page.getAttribute('#grid-form input[name=worker_phone]', 'aria-invalid'), 'true');
+    assert.equal(sql(db, `SELECT version FROM grids WHERE id = ${g}`)[0][0], version, 'nothing was sent');
+    await inView('#status');
+    await b.screenshot('editor-field-checks');
+    // Fixed, Enter saves.
+    await page.fill('#grid-form input[name=worker_phone]', '13800001234');
+    await page.fill('#grid-form input[name=population]', '120');
+    await page.press('#grid-form input[name=population]', 'Enter');
+    await waitStatus(/已保存|失败|拒绝/);
+    assert.match(await statusText(), /已保存/);
+    assert.deepEqual(sql(db, `SELECT worker_phone, population FROM grids WHERE id = ${g}`)[0], ['13800001234', '120']);
+    // A code another grid has: the server refuses it; the page says so in Chinese.
+    const [[taken]] = sql(db, `SELECT code FROM grids WHERE id = ${kids[6]}`);
+    await page.fill('#grid-form input[name=code]', taken);
+    await page.evaluate(() => { document.getElementById('status').textContent = ''; }); // wait for this save's answer
+    await page.click('#btn-save');
+    await waitStatus(/已保存|失败|拒绝/);
+    const text = await statusText();
+    assert.match(text, /保存失败：.*编码/);
+    assert.doesNotMatch(text, ENGLISH, `the error reads in Chinese: ${text}`);
+    await inView('#status');
+    await page.fill('#grid-form input[name=code]', sql(db, `SELECT code FROM grids WHERE id = ${g}`)[0][0]);
+  });
+
+  it('asks before unsaved edits are thrown away, and keeps them when cancelled', async () => {
+    const [g, other] = [kids[7], kids[6]];
+    const [[name]] = sql(db, `SELECT name FROM grids WHERE id = ${g}`);
+    await open(g);
+    await page.fill('#grid-form input[name=worker_name]', '未保存的网格员');
+    for (const click of [`#grid-list li[data-id="${other}"] .ed-name`, '#crumbs button >> nth=0', `#grid-list li[data-id="${other}"] button:has-text("下级")`]) {
+      if (!(await page.locator(click).count())) continue;
+      const asked = dialogs.length;
+      dismissNext = true;
+      await page.click(click);
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.ok(dialogs.length > asked, `${click} asked`);
+      assert.ok(dialogs.at(-1).includes(name), `the question names the grid: ${dialogs.at(-1)}`);
+      assert.equal(await page.inputValue('#grid-form input[name=worker_name]'), '未保存的网格员', `${click} cancelled kept the edit`);
+      assert.equal(await page.evaluate(() => window.onemapEditor.state.selected.id), g);
+    }
+    // Leaving the page asks too (beforeunload).
+    const atUnload = dialogs.length;
+    await open();
+    assert.match(dialogs.slice(atUnload).join('\n'), /^beforeunload:/m, 'reloading with unsaved edits asked');
+    // A drawing in progress asks too.
+    await zoomTo([g, other]);
+    await page.click('#btn-new');
+    const c = await px(sql(db, `SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids WHERE id = ${g}`)[0].map(Number));
+    await page.mouse.click(c[0], c[1]);
+    await page.mouse.click(c[0] + 30, c[1]);
+    dismissNext = true;
+    const before = dialogs.length;
+    await page.click(`#grid-list li[data-id="${other}"] .ed-name`);
+    assert.equal(dialogs.length, before + 1, 'leaving a drawing asked');
+    assert.match(dialogs.at(-1), /新建的网格有未保存的修改/);
+    assert.equal(await page.evaluate(() => window.onemapEditor.state.mode), 'draw', 'cancelled: still drawing');
+    // Accepted: the other grid opens.
+    await page.click(`#grid-list li[data-id="${other}"] .ed-name`);
+    await waitStatus(/已选择/);
+    assert.equal(await page.evaluate(() => window.onemapEditor.state.mode), 'idle');
+    assert.deepEqual(b.foreign, [], 'no request left this machine');
+    assert.deepEqual(b.errors.filter((x) => !/status of 4(09|12|22)/.test(x)), [], 'no console or page error but the refused saves');
+  });
+
+  // asRole opens the editor in a browser of its own, signed in as who.
+  async function asRole(who, pagePath) {
+    const r = await openMap({ reducedMotion: 'reduce', signIn: { name: who, password: 'onemap-demo' }, viewport: VIEWPORT }, pagePath);
+    await r.page.waitForFunction(() => document.body.dataset.state === 'ready');
+    return r;
+  }
+
+  it('a commander sees the grids, a notice and no way to edit', async () => {
+    const r = await asRole('commander', `/editor/?parent=${village}&grid=${kids[7]}`);
+    try {
+      const p = r.page;
+      assert.match(await p.locator('#who-name').textContent(), /指挥/);
+      assert.ok(await p.isVisible('#role-notice'), 'the notice shows');
+      assert.match(await p.locator('#role-notice').textContent(), /只能查看.*规划员和管理员/s);
+      assert.ok(await p.isVisible('#sign-in-form'), 'with a sign-in form');
+      for (const sel of ['#btn-new', '#btn-shape', '#btn-split', '#btn-delete', '#btn-import',
+        '#grid-form input[name=name]', `#grid-list li[data-id="${kids[7]}"] input[type=checkbox]`]) {
+        assert.ok(await p.isDisabled(sel), `${sel} is disabled`);
+      }
+      assert.ok(!(await p.isVisible('#btn-save')), 'no save button');
+      assert.ok(await p.isVisible(`#grid-list li[data-id="${kids[7]}"]`), 'the grids are listed');
+      await r.screenshot('editor-commander');
+      assert.deepEqual(r.foreign, []);
+      assert.deepEqual(r.errors, [], 'no console or page error');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a viewer is told the editor is not for them and may sign in as a planner', async () => {
+    const r = await asRole('viewer', '/editor/');
+    try {
+      const p = r.page;
+      assert.match(await p.locator('#who-name').textContent(), /网格员/);
+      assert.match(await p.locator('#role-notice').textContent(), /不能使用网格编辑/);
+      assert.ok(await p.isVisible('#map-notice'), 'the map says why it shows no grids');
+      assert.ok(!(await p.isVisible('#list-section')), 'no grid list');
+      assert.ok(!r.requests.some((u) => u.includes('/api/grids')), 'the page asks nothing it may not read');
+      assert.doesNotMatch(await p.locator('#side').textContent(), ENGLISH);
+      await r.screenshot('editor-viewer');
+      assert.deepEqual(r.errors, [], 'no console or page error');
+      // Signing in as the planner here opens the editor.
+      await p.fill('#sign-in-form input[name=name]', 'planner');
+      await p.fill('#sign-in-form input[name=password]', 'onemap-demo');
+      await Promise.all([p.waitForNavigation(), p.click('#btn-sign-in')]);
+      await p.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.match(await p.locator('#who-name').textContent(), /规划员/);
+      assert.ok(!(await p.isVisible('#role-notice')), 'no notice for a planner');
+      assert.ok(await p.isVisible('#grid-list li'), 'the grids are listed');
+      assert.deepEqual(r.foreign, []);
+    } finally {
+      await r.close();
+    }
   });
 });

@@ -59,7 +59,7 @@ export const updateGrid = (id, version, feature) => request('PATCH', `/api/grids
 export const deleteGrid = (id, version, reason) => request('DELETE', `/api/grids/${id}`, { reason }, { 'If-Match': etagOf(version) });
 export const validateGrid = (feature) => request('POST', '/api/grids/validate', feature);
 export const splitGrid = (id, version, line, reason) => request('POST', `/api/grids/${id}/split`, { line, reason }, { 'If-Match': etagOf(version) });
-export const mergeGrids = (ids, versions, reason) => request('POST', '/api/grids/merge', { ids, versions, reason });
+export const mergeGrids = (ids, versions, name, reason) => request('POST', '/api/grids/merge', { ids, versions, name, reason });
 export const coverage = (id) => request('GET', `/api/grids/${id}/coverage`);
 export const history = (id) => request('GET', `/api/grids/${id}/history`);
 export const versionAt = (id, v) => request('GET', `/api/grids/${id}/history/${v}`);

@@ -36,6 +36,26 @@ const PROBLEM_NAME = {
   overlap: '与相邻网格重叠', child_outside: '下级网格将超出', child_straddles: '分割线穿过下级网格',
 };
 const EMPTY = { type: 'FeatureCollection', features: [] };
+const ROLE_NAME = { public: '公众', viewer: '网格员', commander: '指挥', planner: '规划员', admin: '管理员', auditor: '审计员' };
+// Only planners and admins edit grids; commanders may look; the others may
+// not even read the editor's views (the server answers 404).
+const EDIT_ROLES = new Set(['planner', 'admin']);
+const READ_ROLES = new Set(['planner', 'admin', 'commander']);
+// The server's default reasons (api/grids.go reasonOr) in the history.
+const REASON_NAME = { create: '新建', update: '修改', delete: '删除', split: '分割', merge: '合并', 'demo seed': '演示数据' };
+const PHONE = /^((\+?86[- ]?)?1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$/;
+const INT = (v) => (/^\d+$/.test(v) && Number(v) <= 2147483647 ? '' : '应为不小于 0 的整数');
+// CHECKS are the form's field checks: an empty answer is a pass.
+const CHECKS = {
+  name: (v) => (v ? '' : '请填写名称'),
+  code: (v, level) => {
+    const n = level === 'group' ? 15 : 12;
+    return new RegExp(`^\\d{${n}}$`).test(v) ? '' : `${LEVEL_NAME[level] ?? ''}编码应为 ${n} 位数字`;
+  },
+  worker_phone: (v) => (PHONE.test(v) ? '' : '应为 11 位手机号，或带区号的固定电话（如 0878-1234567）'),
+  households: INT,
+  population: INT,
+};
 
 const state = {
   chain: [],        // grids from the top to the current parent
@@ -47,15 +67,72 @@ const state = {
   merge: new Set(), // ids ticked for a merge
   oldVersion: null, // the history version shown over the current one
   pending: null,    // the body of the save that met a conflict
+  canEdit: true,    // whether the session's role may edit grids
+  shapeStart: '',   // the reshaped ring before any change, to know whether it changed
 };
 
-function status(text, isError = false) {
+// status shows text at the foot of the panel; detail (the server's own
+// words) goes to its tooltip.
+function status(text, isError = false, detail = '') {
   const el = $('status');
   el.textContent = text;
+  el.title = detail;
   el.classList.toggle('ed-error', isError);
 }
 
 const fmtArea = (m2) => (m2 >= 1e6 ? `${(m2 / 1e6).toFixed(3)} km²` : `${Math.round(m2).toLocaleString('zh-CN')} m²`);
+const fmtTime = (t) => (t ? new Date(t).toLocaleString('zh-CN', { hour12: false }) : '');
+const roleName = (r) => ROLE_NAME[r] ?? r;
+
+// gridName names grid id as the planner knows it: by its name where the
+// page has it.
+function gridName(id) {
+  const g = [state.parent, ...state.chain, ...state.children].find((x) => x && x.id === id);
+  return g ? `「${g.properties.name}」` : `网格 ${id}`;
+}
+
+// whereText says which feature of an imported file is meant: the server's
+// "feature 3 (line 40)" or "line 12" (or, once it sends them, feature and line).
+function whereText(where, body = {}) {
+  const m = /^(?:feature (\d+))?(?: ?\(?line (\d+)\)?)?/.exec(where ?? '');
+  const feature = body.feature ?? m?.[1];
+  const line = body.line ?? m?.[2];
+  if (!feature && !line) return '';
+  return feature ? `第 ${feature} 个要素${line ? `（第 ${line} 行）` : ''}` : `第 ${line} 行`;
+}
+
+// fieldOf is the field a 400 answer names: its "field", or the field the
+// message quotes (field "population": …).
+function fieldOf(e) {
+  return e.body.field ?? /field "(\w+)"/.exec(e.message)?.[1] ?? null;
+}
+
+// errorText says in Chinese what went wrong, from the answer's status, code
+// and fields; the server's own words are only a tooltip (status's detail).
+function errorText(e) {
+  if (!(e instanceof api.ApiError)) return e instanceof TypeError ? '无法连接服务器，请检查网络后重试' : (e.message || String(e));
+  const field = fieldOf(e);
+  switch (e.status) {
+    case 400: return field ? `「${FIELD_NAME[field] ?? field}」的值不被接受` : '提交的内容不被接受，请检查各字段';
+    case 401: return '未登录或登录已过期，请重新登录';
+    case 403: return `无权编辑网格：只有规划员和管理员可以编辑（当前身份：${roleName(state.role) || '未知'}）；如刚登录，请刷新页面`;
+    case 404: return '网格不存在或已被删除，请刷新';
+    case 409: return field === 'code' || !field ? '与已有网格冲突（例如编码已被其他网格使用）' : `「${FIELD_NAME[field] ?? field}」与已有网格冲突`;
+    case 412: return '网格已被他人修改';
+    case 413: return '内容或文件太大';
+    case 422: return '不符合网格规则';
+    case 428: return '缺少所依据的版本，请刷新后重试';
+    case 429: return '操作太频繁，请稍后再试';
+    case 503: return '服务器暂时无法访问数据库，请稍后再试';
+    default: return `服务器出错（${e.status}），请稍后再试`;
+  }
+}
+
+// problemText is one refused save's problem in Chinese.
+function problemText(p) {
+  const where = p.kind === 'invalid' ? '（红点处）' : '';
+  return `${PROBLEM_NAME[p.kind] ?? '不符合规则'}${p.with ? ` ${gridName(p.with)}` : ''}${where}${p.area_m2 ? `：${fmtArea(p.area_m2)}` : ''}`;
+}
 
 // ----- map -----
 
@@ -240,14 +317,14 @@ function renderCrumbs() {
   const top = document.createElement('button');
   top.type = 'button';
   top.textContent = '全部';
-  top.addEventListener('click', () => openParent(0).catch(fail));
+  top.addEventListener('click', leaving(() => openParent(0)));
   el.append(top);
   for (const g of state.chain) {
     const span = document.createElement('span');
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = g.properties.name;
-    b.addEventListener('click', () => openParent(g.id).catch(fail));
+    b.addEventListener('click', leaving(() => openParent(g.id)));
     span.append(b);
     el.append(span);
   }
@@ -257,7 +334,7 @@ function renderList() {
   const ul = $('grid-list');
   ul.replaceChildren();
   const level = state.parent ? CHILD_LEVEL[state.parent.properties.level] : 'county';
-  $('list-title').textContent = state.parent ? `${state.parent.properties.name} 的${LEVEL_NAME[level] ?? ''}网格（${state.children.length}）` : '顶级网格';
+  $('list-title').textContent = state.parent ? `${state.parent.properties.name}的${LEVEL_NAME[level] ?? ''}网格（${state.children.length}）` : '顶级网格';
   for (const c of state.children) {
     const li = document.createElement('li');
     li.dataset.id = c.id;
@@ -266,6 +343,7 @@ function renderList() {
     box.type = 'checkbox';
     box.title = '选入合并';
     box.checked = state.merge.has(c.id);
+    box.disabled = !state.canEdit;
     box.addEventListener('change', () => {
       if (box.checked) state.merge.add(c.id); else state.merge.delete(c.id);
       $('btn-merge').disabled = state.merge.size < 2;
@@ -274,7 +352,7 @@ function renderList() {
     name.type = 'button';
     name.className = 'ed-name';
     name.textContent = c.properties.name;
-    name.addEventListener('click', () => selectGrid(c.id).catch(fail));
+    name.addEventListener('click', leaving(() => selectGrid(c.id)));
     const sub = document.createElement('span');
     sub.className = 'ed-sub';
     sub.textContent = `v${c.properties.version} · ${fmtArea(c.properties.area_m2)}`;
@@ -284,13 +362,14 @@ function renderList() {
       down.type = 'button';
       down.textContent = '下级';
       down.title = '查看下级网格';
-      down.addEventListener('click', () => openParent(c.id).catch(fail));
+      down.addEventListener('click', leaving(() => openParent(c.id)));
       li.append(down);
     }
     ul.append(li);
   }
   $('btn-merge').disabled = state.merge.size < 2;
-  $('btn-new').disabled = !state.parent || !CHILD_LEVEL[state.parent.properties.level];
+  $('btn-new').disabled = !state.canEdit || !state.parent || !CHILD_LEVEL[state.parent.properties.level];
+  $('btn-coverage').disabled = !state.parent;
   drawChildren();
 }
 
@@ -307,11 +386,83 @@ function fillForm(g) {
   for (const k of FIELDS) f.elements[k].value = g?.properties?.[k] ?? '';
   f.elements.level.value = g?.properties?.level ?? '';
   f.elements.reason.value = '';
+  const pid = g?.properties?.parent_id;
+  $('parent-name').textContent = pid ? gridName(pid).replace(/[「」]/g, '') : '—';
   $('area').textContent = g?.properties?.area_m2 ? fmtArea(g.properties.area_m2) : '—';
   $('version').textContent = g?.properties?.version ?? '新建';
   $('grid-title').textContent = g?.id ? `${g.properties.name}（${g.id}）` : '新建网格';
-  for (const id of ['btn-shape', 'btn-split', 'btn-history', 'btn-delete']) $(id).disabled = !g?.id;
+  $('btn-history').disabled = !g?.id;
+  for (const id of ['btn-shape', 'btn-split', 'btn-delete']) $(id).disabled = !g?.id || !state.canEdit;
+  showFieldErrors({});
 }
+
+function showGridSection(show) {
+  $('grid-section').hidden = !show;
+  $('save-row').hidden = !show || !state.canEdit;
+}
+
+// checkForm checks the fields a save would send and shows what is wrong
+// next to each; true when all pass.
+function checkForm(props) {
+  const level = $('grid-form').elements.level.value;
+  const errors = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (CHECKS[k] && (v !== null || k === 'name' || k === 'code')) errors[k] = CHECKS[k](v === null ? '' : String(v), level);
+  }
+  showFieldErrors(errors);
+  const bad = Object.keys(errors).find((k) => errors[k]);
+  if (bad) $('grid-form').elements[bad].focus();
+  return !bad;
+}
+
+function showFieldErrors(errors) {
+  const f = $('grid-form');
+  for (const k of Object.keys(CHECKS)) {
+    const input = f.elements[k];
+    let span = input.parentElement.querySelector('.ed-err');
+    if (!span) {
+      span = document.createElement('span');
+      span.className = 'ed-err';
+      span.id = `err-${k}`;
+      input.parentElement.append(span);
+      input.setAttribute('aria-describedby', span.id);
+    }
+    span.textContent = errors[k] || '';
+    input.setAttribute('aria-invalid', String(Boolean(errors[k])));
+  }
+}
+
+// ----- unsaved edits -----
+
+// drawingDirty says whether a drawing holds work: a polygon or line being
+// drawn, or a reshaped boundary that differs from the stored one.
+function drawingDirty() {
+  if (!draw) return false;
+  if (state.mode === 'draw' || state.mode === 'split') return draw.getSnapshot().length > 0;
+  if (state.mode === 'reshape') return JSON.stringify(drawnPolygon()?.coordinates ?? null) !== state.shapeStart;
+  return false;
+}
+
+function formDirty() {
+  if ($('grid-section').hidden || !state.canEdit) return false;
+  const f = $('grid-form');
+  if (!state.selected?.id) return FIELDS.some((k) => k !== 'parent_id' && f.elements[k].value.trim() !== '');
+  return Object.keys(formProps()).length > 0;
+}
+
+const isDirty = () => drawingDirty() || formDirty();
+
+// confirmLeave asks before unsaved edits are thrown away; true to go on.
+function confirmLeave(dirty = isDirty()) {
+  if (!dirty) return true;
+  const name = state.selected?.id ? `网格「${state.selected.properties.name}」` : '新建的网格';
+  return confirm(`${name}有未保存的修改，离开将丢失这些修改。确定放弃修改吗？`);
+}
+
+// leaving wraps a click that leaves the grid in the form: it asks first.
+const leaving = (go) => () => {
+  if (confirmLeave()) go().catch(fail);
+};
 
 // formProps returns the form's fields: every field for a new grid, only
 // those that differ from the stored grid for an edit.
@@ -337,7 +488,7 @@ async function selectGrid(id) {
   if (mine !== tickets.grid) return;
   state.selected = g;
   fillForm(g);
-  $('grid-section').hidden = false;
+  showGridSection(true);
   for (const li of $('grid-list').children) li.setAttribute('aria-selected', String(Number(li.dataset.id) === id));
   drawChildren();
   const u = new URL(location.href);
@@ -356,6 +507,7 @@ function startReshape() {
     status('此网格由多个部分组成，不能直接修改边界；可先分割或合并。', true);
     return;
   }
+  if (!confirmLeave(drawingDirty())) return;
   leaveDrawing();
   clearProblems();
   const ring = polys[0][0].map(round9);
@@ -367,6 +519,7 @@ function startReshape() {
   }
   enterDrawing('reshape');
   state.drawId = id;
+  state.shapeStart = JSON.stringify(drawnPolygon()?.coordinates ?? null);
   draw.setMode('select');
   draw.selectFeature(id);
   hint('拖动顶点修改边界；拖动边中点添加顶点；右键顶点删除。顶点会吸附到相邻网格的顶点和边。');
@@ -374,12 +527,12 @@ function startReshape() {
 }
 
 function startNew() {
-  if (!state.parent) return;
+  if (!state.parent || !confirmLeave()) return;
   leaveDrawing();
   clearProblems();
   state.selected = null;
   fillForm({ properties: { level: CHILD_LEVEL[state.parent.properties.level], parent_id: state.parent.id } });
-  $('grid-section').hidden = false;
+  showGridSection(true);
   enterDrawing('draw');
   draw.setMode('polygon');
   hint('在地图上逐点绘制边界（会吸附到相邻网格），点击起点或按回车结束。');
@@ -387,7 +540,7 @@ function startNew() {
 }
 
 function startSplit() {
-  if (!state.selected) return;
+  if (!state.selected || !confirmLeave(drawingDirty())) return;
   leaveDrawing();
   clearProblems();
   enterDrawing('split');
@@ -416,7 +569,8 @@ async function doSplit(lineId) {
 // ----- saving -----
 
 function saveBody() {
-  const body = { type: 'Feature', properties: formProps(), reason: $('grid-form').elements.reason.value.trim() };
+  const reason = $('grid-form').elements.reason.value.trim() || (state.selected?.id ? '修改' : '新建');
+  const body = { type: 'Feature', properties: formProps(), reason };
   body.clip = $('clip-siblings').checked ? ['parent', 'siblings'] : ['parent'];
   if (state.mode === 'reshape' || state.mode === 'draw') {
     const g = drawnPolygon();
@@ -433,6 +587,10 @@ async function save(body = null) {
     b = body ?? saveBody();
   } catch (e) {
     status(e.message, true);
+    return;
+  }
+  if (!body && !checkForm(b.properties)) {
+    status('未保存：请先改正标红的字段', true);
     return;
   }
   const isNew = !state.selected?.id;
@@ -459,30 +617,32 @@ function handleSaveError(e, body) {
     fail(e);
     return;
   }
-  if (e.status === 412) {
-    showConflict(body, e.body.current, e.body.error);
+  if (e.status === 412 && e.body.current) {
+    showConflict(body, e);
   } else if (e.status === 422) {
     showProblems(e.body.problems || [], e.message);
-  } else if (e.status === 403) {
-    status(`无权编辑：${e.message}`, true);
   } else {
-    status(`保存失败：${e.message}`, true);
+    const field = e.status === 400 || e.status === 409 ? fieldOf(e) : null;
+    if (field && CHECKS[field]) showFieldErrors({ [field]: errorText(e) });
+    status(`保存失败：${errorText(e)}`, true, e.message);
   }
 }
 
-function showProblems(problems, message) {
+function showProblems(problems, message, prefix = '保存被拒绝') {
   $('problems').hidden = false;
+  $('problems-title').textContent = prefix;
   const ul = $('problem-list');
   ul.replaceChildren();
   for (const p of problems) {
     const li = document.createElement('li');
-    li.textContent = `${PROBLEM_NAME[p.kind] ?? p.kind}${p.with ? `（网格 ${p.with}）` : ''}：${p.message}`;
+    li.textContent = problemText(p);
+    li.title = p.message ?? '';
     ul.append(li);
   }
   setData('ed-problems', fc(problems.filter((p) => p.geometry).map((p) => ({
     type: 'Feature', geometry: p.geometry, properties: { kind: p.kind, with: p.with ?? null, area_m2: p.area_m2 },
   }))));
-  status(`保存被拒绝：${message}`, true);
+  status(`${prefix}：${problems.length ? `${problems.length} 处不符合网格规则，见红色列表和地图` : '不符合网格规则'}`, true, message);
   document.body.dataset.problems = String(problems.length);
 }
 
@@ -492,9 +652,13 @@ function clearProblems() {
   delete document.body.dataset.problems;
 }
 
-function showConflict(body, current, message) {
+function showConflict(body, e) {
+  const { current } = e.body;
+  const p = current.properties;
   state.pending = body;
-  $('conflict-text').textContent = message;
+  $('conflict-text').textContent = `网格「${p.name}」已被 ${p.updated_by ?? '他人'} 于 ${fmtTime(p.updated_at)} 修改，` +
+    `现为版本 ${p.version}；你的修改基于版本 ${e.body.based_on ?? state.selected?.properties?.version}。`;
+  $('conflict-text').title = e.message;
   const rows = $('conflict-rows');
   rows.replaceChildren();
   const mine = body?.properties ?? {};
@@ -531,23 +695,46 @@ function closeConflict() {
 
 // ----- merge, delete, coverage, history -----
 
-async function doMerge() {
+const childOf = (id) => state.children.find((c) => c.id === id);
+
+// openMerge asks which of the ticked grids the merged grid is (it keeps
+// that one's id and code) and its name.
+function openMerge() {
   const ids = [...state.merge];
-  if (state.selected && state.merge.has(state.selected.id)) {
-    ids.splice(ids.indexOf(state.selected.id), 1);
-    ids.unshift(state.selected.id);
+  const first = state.selected && state.merge.has(state.selected.id) ? state.selected.id : ids[0];
+  const box = $('merge-choices');
+  box.replaceChildren();
+  for (const id of ids) {
+    const c = childOf(id);
+    const label = document.createElement('label');
+    label.className = 'ed-check';
+    const radio = document.createElement('input');
+    radio.type = 'radio';
+    radio.name = 'target';
+    radio.value = String(id);
+    radio.checked = id === first;
+    radio.addEventListener('change', () => { $('merge-name').value = c.properties.name; });
+    label.append(radio, ` ${c.properties.name}（${c.properties.code}）`);
+    box.append(label);
   }
-  const versions = ids.map((id) => state.children.find((c) => c.id === id).properties.version);
-  if (!confirm(`将 ${ids.length} 个网格合并到网格 ${ids[0]}？`)) return;
+  $('merge-text').textContent = `将 ${ids.length} 个相邻网格合并为一个：${ids.map((id) => childOf(id).properties.name).join('、')}。`;
+  $('merge-name').value = childOf(first).properties.name;
+  $('merge-error').textContent = '';
+  $('merge-dialog').showModal();
+}
+
+async function doMerge(target, name) {
+  const ids = [target, ...[...state.merge].filter((id) => id !== target)];
+  const versions = ids.map((id) => childOf(id).properties.version);
   document.body.dataset.state = 'saving';
   try {
-    const out = await api.mergeGrids(ids, versions, $('grid-form').elements.reason.value || '合并');
+    const out = await api.mergeGrids(ids, versions, name, $('grid-form').elements.reason.value.trim() || '合并');
     await openParent(state.parent?.id ?? 0);
     await selectGrid(out.id);
-    status(`已合并为 ${out.properties.name}`);
+    status(`已合并为「${out.properties.name}」（${out.id}）`);
   } catch (e) {
     if (e instanceof api.ApiError && e.status === 412) {
-      status(`合并冲突：${e.message}。列表已刷新，请重新选择。`, true);
+      status('合并冲突：所选网格已被他人修改。列表已刷新，请重新选择。', true, e.message);
       await openParent(state.parent?.id ?? 0);
     } else {
       handleSaveError(e, null);
@@ -561,9 +748,9 @@ async function doDelete() {
   const g = state.selected;
   if (!g || !confirm(`删除网格 ${g.properties.name}？`)) return;
   try {
-    await api.deleteGrid(g.id, g.properties.version, $('grid-form').elements.reason.value || '删除');
+    await api.deleteGrid(g.id, g.properties.version, $('grid-form').elements.reason.value.trim() || '删除');
     state.selected = null;
-    $('grid-section').hidden = true;
+    showGridSection(false);
     await openParent(state.parent?.id ?? 0);
     status('已删除');
   } catch (e) {
@@ -606,7 +793,8 @@ async function openHistory() {
     b.className = 'ed-name';
     const when = new Date(v.changed_at).toLocaleString('zh-CN', { hour12: false });
     const op = { insert: '新建', update: '修改', delete: '删除' }[v.op] ?? v.op;
-    b.textContent = `v${v.version} ${op} · ${v.changed_by} · ${when}${v.reason ? ` · ${v.reason}` : ''}`;
+    const why = reasonText(v.reason);
+    b.textContent = `v${v.version} ${op} · ${v.changed_by} · ${when}${why && why !== op ? ` · ${why}` : ''}`;
     b.addEventListener('click', () => showVersion(v.version).catch(fail));
     li.append(b);
     ol.append(li);
@@ -615,13 +803,20 @@ async function openHistory() {
   $('btn-restore').disabled = true;
 }
 
+// reasonText is a version's reason, the server's English defaults in Chinese.
+function reasonText(r) {
+  const restore = /^restore version (\d+)$/.exec(r ?? '');
+  const imported = /^import (.+)$/.exec(r ?? '');
+  return REASON_NAME[r] ?? (restore ? `恢复版本 ${restore[1]}` : imported ? `导入 ${imported[1]}` : r ?? '');
+}
+
 async function showVersion(v) {
   const g = state.selected;
   const old = await api.versionAt(g.id, v);
   state.oldVersion = v;
   setData('ed-old', old.geometry ? fc([{ type: 'Feature', geometry: old.geometry, properties: { version: v } }]) : EMPTY);
   for (const li of $('history-list').children) li.setAttribute('aria-selected', String(Number(li.dataset.version) === v));
-  $('btn-restore').disabled = v === g.properties.version;
+  $('btn-restore').disabled = !state.canEdit || v === g.properties.version;
   status(`橙色虚线：版本 ${v}（${old.properties.name}，${fmtArea(old.area_m2)}）`);
 }
 
@@ -648,7 +843,7 @@ function closeHistory() {
 
 function fail(e) {
   console.warn(e);
-  status(e.message || String(e), true);
+  status(errorText(e), true, e.message);
 }
 
 // ----- import and export -----
@@ -672,7 +867,7 @@ async function doImport(ev) {
     });
     for (const f of rep.features) {
       const li = document.createElement('li');
-      li.textContent = `${f.where}：${f.name}（${f.code}）→ 网格 ${f.id}，${fmtArea(f.area_m2)}`;
+      li.textContent = `${whereText(f.where, f) || f.where}：${f.name}（${f.code}）→ 网格 ${f.id}，${fmtArea(f.area_m2)}`;
       ol.append(li);
     }
     if (rep.ignored_fields?.length) {
@@ -683,17 +878,95 @@ async function doImport(ev) {
     await openParent(state.parent?.id ?? 0);
     status(`已导入 ${rep.imported} 个网格`);
   } catch (e) {
-    if (e instanceof api.ApiError && e.status === 422) showProblems(e.body.problems || [], e.message);
-    else status(`导入失败（未导入任何网格）：${e.message}`, true);
+    const where = e instanceof api.ApiError ? whereText(e.message, e.body) : '';
+    const prefix = `导入失败（未导入任何网格）${where ? `：${where}` : ''}`;
+    if (e instanceof api.ApiError && e.status === 422) showProblems(e.body.problems || [], e.message, prefix);
+    else if (e instanceof api.ApiError && e.status === 400 && !fieldOf(e)) status(`${prefix}：文件的格式、坐标系或内容有误`, true, e.message);
+    else status(`${prefix}：${errorText(e)}`, true, e.message);
   } finally {
     document.body.dataset.state = 'ready';
   }
 }
 
+// ----- who is signed in -----
+
+// showSession says who is signed in, with a button to sign in or out; a
+// role that may not edit gets a notice with a sign-in form, and one that
+// may not read grids gets nothing else.
+function showSession(s, canRead) {
+  const who = $('who');
+  if (!s) return; // a server without sessions: it decides at each request
+  who.hidden = false;
+  const name = document.createElement('span');
+  name.id = 'who-name';
+  name.textContent = s.name ? `${s.display_name || s.name}（${roleName(s.role)}）` : `未登录（按「${roleName(s.role)}」身份）`;
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.id = s.name ? 'btn-sign-out' : 'btn-show-sign-in';
+  b.textContent = s.name ? '退出' : '登录';
+  b.addEventListener('click', async () => {
+    if (!s.name) {
+      $('role-notice').hidden = false;
+      $('sign-in-form').elements.name.focus();
+      return;
+    }
+    if (!confirmLeave()) return;
+    await api.request('DELETE', '/api/session').catch(() => {});
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    location.reload();
+  });
+  who.append(name, b);
+  if (state.canEdit) return;
+  const as = s.name ? `你以「${s.display_name || s.name}」（${roleName(s.role)}）登录` : `你尚未登录，按「${roleName(s.role)}」身份访问`;
+  $('role-title').textContent = canRead ? '只能查看，不能编辑' : '不能使用网格编辑';
+  $('role-text').textContent = `${as}，${canRead ? '只能查看网格' : '不能查看网格编辑'}。只有规划员和管理员可以编辑网格，请用其账号登录。`;
+  $('role-notice').hidden = false;
+  document.body.dataset.access = canRead ? 'read' : 'none';
+  if (!canRead) {
+    $('list-section').hidden = true;
+    $('map-notice').hidden = false;
+    $('map-notice').textContent = `「${roleName(s.role)}」身份不能查看网格编辑。请在右侧用规划员或管理员账号登录。`;
+  }
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const f = $('sign-in-form');
+  const name = f.elements.name.value.trim();
+  const password = f.elements.password.value;
+  if (!name || !password) {
+    $('sign-in-error').textContent = '请填写用户名和密码';
+    return;
+  }
+  try {
+    await api.request('POST', '/api/session', { name, password });
+  } catch (e) {
+    const why = { 401: '用户名或密码不正确', 429: '尝试次数太多，请稍后再试' }[e.status] ?? errorText(e);
+    $('sign-in-error').textContent = `登录失败：${why}`;
+    $('sign-in-error').title = e.message;
+    return;
+  }
+  location.reload();
+}
+
+function onBeforeUnload(ev) {
+  if (!isDirty()) return;
+  ev.preventDefault();
+  ev.returnValue = '';
+}
+
 // ----- start -----
 
 async function start() {
-  await api.loadSession();
+  const session = await api.loadSession();
+  const role = session?.role ?? null;
+  state.role = role;
+  state.canEdit = !role || EDIT_ROLES.has(role);
+  const canRead = !role || READ_ROLES.has(role);
+  showSession(session, canRead);
+  $('sign-in-form').addEventListener('submit', (ev) => signIn(ev).catch(fail));
+  $('grid-fields').disabled = !state.canEdit;
+  for (const id of ['btn-save', 'import-file', 'btn-import']) $(id).disabled = !state.canEdit;
   const style = await fetchStyle('all');
   map = new Map({ container: 'map', style, attributionControl: false, hash: false });
   map.addControl(new NavigationControl({ showCompass: false }), 'top-left');
@@ -701,25 +974,49 @@ async function start() {
   await new Promise((resolve) => map.on('load', resolve));
   addOverlays();
   setupDraw();
+  if (!canRead) {
+    document.body.dataset.state = 'ready';
+    return;
+  }
   map.on('click', 'ed-children-fill', (e) => {
     if (state.mode !== 'idle') return;
-    const id = e.features?.[0]?.properties?.id;
-    if (id) selectGrid(Number(id)).catch(fail);
+    const id = Number(e.features?.[0]?.properties?.id);
+    if (id && id !== state.selected?.id) leaving(() => selectGrid(id))();
+  });
+  window.addEventListener('beforeunload', onBeforeUnload);
+  $('grid-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (state.canEdit) save();
+  });
+  $('grid-form').addEventListener('input', (ev) => {
+    if (CHECKS[ev.target.name]) showFieldErrors({});
   });
 
   $('btn-new').addEventListener('click', startNew);
   $('btn-shape').addEventListener('click', startReshape);
   $('btn-split').addEventListener('click', startSplit);
-  $('btn-save').addEventListener('click', () => save());
   $('btn-cancel').addEventListener('click', () => {
     leaveDrawing();
     clearProblems();
     if (state.selected) fillForm(state.selected);
+    else showGridSection(false);
     status('已取消');
   });
   $('btn-undo').addEventListener('click', () => { draw.undo(); showMine(); });
   $('btn-redo').addEventListener('click', () => { draw.redo(); showMine(); });
-  $('btn-merge').addEventListener('click', () => doMerge().catch(fail));
+  $('btn-merge').addEventListener('click', openMerge);
+  $('merge-form').addEventListener('submit', (ev) => {
+    if (ev.submitter?.value === 'cancel') return; // method=dialog closes it
+    ev.preventDefault();
+    const f = $('merge-form');
+    const name = f.elements.name.value.trim();
+    if (!name) {
+      $('merge-error').textContent = '请填写合并后的名称';
+      return;
+    }
+    $('merge-dialog').close();
+    doMerge(Number(f.elements.target.value), name).catch(fail);
+  });
   $('btn-delete').addEventListener('click', () => doDelete().catch(fail));
   $('btn-coverage').addEventListener('click', () => doCoverage().catch(fail));
   $('btn-history').addEventListener('click', () => openHistory().catch(fail));
