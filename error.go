@@ -22,6 +22,7 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	Field   string // the field a refused value was given for, if any
 	Err     error
 }
 
@@ -51,6 +52,21 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EINTERNAL
+}
+
+// FieldErrorf is Errorf for a value refused for field: the answer names it,
+// so that a form can show the message next to it.
+func FieldErrorf(field, code string, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorField returns the field of the first *Error in err's chain, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorMessage returns the message of the first *Error in err's chain, or a

@@ -43,7 +43,13 @@ type Field struct {
 	ReadOnly bool // kept by the database; an import may not set it
 	Enum     []string
 	Unit     string // of a number, as shown after it: "°", "米"
+	MaxLen   int    // of a string, in characters; 0 is MaxStringLen
+	Phone    bool   // a string that is a telephone number (or several)
+	Counted  bool   // an integer that counts something: 0 or more
 }
+
+// MaxStringLen bounds a string field without its own MaxLen, in characters.
+const MaxStringLen = 2000
 
 // GeometryType is the geometry every feature of a layer has.
 type GeometryType string
@@ -157,22 +163,22 @@ func NewCatalog() *Catalog {
 				Enum: []string{"county", "township", "village", "group"}},
 			{Name: "parent_id", Type: FieldInteger, Class: ClassPublic, Title: "上级网格", TitleEN: "Parent"},
 			{Name: "code", Type: FieldString, Class: ClassPublic, Title: "编码", TitleEN: "Code", Required: true},
-			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true},
-			{Name: "worker_name", Type: FieldString, Class: ClassPersonal, Title: "网格员", TitleEN: "Grid worker"},
-			{Name: "worker_phone", Type: FieldString, Class: ClassPersonal, Title: "网格员电话", TitleEN: "Grid worker phone"},
-			{Name: "households", Type: FieldInteger, Class: ClassInternal, Title: "户数", TitleEN: "Households"},
-			{Name: "population", Type: FieldInteger, Class: ClassInternal, Title: "人口", TitleEN: "Population"},
+			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
+			{Name: "worker_name", Type: FieldString, Class: ClassPersonal, Title: "网格员", TitleEN: "Grid worker", MaxLen: 50},
+			{Name: "worker_phone", Type: FieldString, Class: ClassPersonal, Title: "网格员电话", TitleEN: "Grid worker phone", Phone: true},
+			{Name: "households", Type: FieldInteger, Class: ClassInternal, Title: "户数", TitleEN: "Households", Counted: true},
+			{Name: "population", Type: FieldInteger, Class: ClassInternal, Title: "人口", TitleEN: "Population", Counted: true},
 		},
 	}, {
 		ID: LayerRiskPoints, Title: "风险隐患点", TitleEN: "Risk points", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
 		ClusterFields: []string{"kind", "level"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类别", TitleEN: "Kind", Required: true},
-			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
 			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
 			grid,
 			{Name: "responsible_name", Type: FieldString, Class: ClassPersonal, Title: "责任人", TitleEN: "Responsible person"},
-			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone"},
+			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone", Phone: true},
 			{Name: "description", Type: FieldString, Class: ClassInternal, Title: "描述", TitleEN: "Description"},
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed"},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
@@ -185,7 +191,7 @@ func NewCatalog() *Catalog {
 			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
 			grid,
 			{Name: "responsible_name", Type: FieldString, Class: ClassPersonal, Title: "挂包责任人", TitleEN: "Responsible cadre", Required: true},
-			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone"},
+			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone", Phone: true},
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed", Required: true},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment", Required: true},
 		},
@@ -194,7 +200,7 @@ func NewCatalog() *Catalog {
 		ClusterFields: []string{"kind", "status"},
 		Fields: []Field{
 			{Name: "device_code", Type: FieldString, Class: ClassInternal, Title: "设备编码", TitleEN: "Device code", Required: true},
-			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类型", TitleEN: "Kind", Required: true},
 			{Name: "status", Type: FieldString, Class: ClassInternal, Title: "状态", TitleEN: "Status", Required: true,
 				Enum: []string{"online", "offline", "fault"}},
@@ -209,9 +215,9 @@ func NewCatalog() *Catalog {
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,
 				Enum: []string{"county", "township", "village"}},
-			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true},
+			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
 			{Name: "address", Type: FieldString, Class: ClassPublic, Title: "地址", TitleEN: "Address"},
-			{Name: "phone", Type: FieldString, Class: ClassPublic, Title: "电话", TitleEN: "Phone"},
+			{Name: "phone", Type: FieldString, Class: ClassPublic, Title: "电话", TitleEN: "Phone", Phone: true},
 			{Name: "opening_hours", Type: FieldString, Class: ClassPublic, Title: "办公时间", TitleEN: "Opening hours"},
 			{Name: "services", Type: FieldStrings, Class: ClassPublic, Title: "服务事项", TitleEN: "Services"},
 			{Name: "grid_id", Type: FieldInteger, Class: ClassPublic, Title: "所属网格", TitleEN: "Grid"},

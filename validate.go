@@ -1,14 +1,26 @@
 package onemap
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
+
+// phoneNumbers matches one or more telephone numbers: 0878-8711111,
+// +86 138 1234 5678, (0878)8711111, 110, 0878-8711111转8001, several apart
+// by , ; 、 or /.
+var phoneNumbers = regexp.MustCompile(`^` + phoneNumber + `(?:[,，;；、/]` + phoneNumber + `)*$`)
+
+// phoneNumber is one telephone number: digits with + - ( ) and spaces, and
+// an extension after 转.
+const phoneNumber = `\s*[+(（]?[0-9][0-9 ()（）-]*(?:转[0-9]+)?\s*`
 
 // Normalize checks a feature that is to be written to layer l and returns
 // its geometry and properties in the form the store takes: a Polygon becomes
@@ -34,7 +46,7 @@ func (l *Layer) Normalize(g orb.Geometry, props map[string]any) (orb.Geometry, m
 		}
 		f, ok := l.Field(k)
 		if !ok {
-			return nil, nil, Errorf(EINVALID, "unknown field %q for layer %s", k, l.ID)
+			return nil, nil, FieldErrorf(k, EINVALID, "unknown field %q for layer %s", k, l.ID)
 		}
 		if f.ReadOnly || v == nil {
 			continue
@@ -47,7 +59,7 @@ func (l *Layer) Normalize(g orb.Geometry, props map[string]any) (orb.Geometry, m
 	}
 	for _, f := range l.Fields {
 		if _, ok := out[f.Name]; f.Required && !ok {
-			return nil, nil, Errorf(EINVALID, "field %q is required for layer %s", f.Name, l.ID)
+			return nil, nil, FieldErrorf(f.Name, EINVALID, "field %q is required for layer %s", f.Name, l.ID)
 		}
 	}
 	return g, out, nil
@@ -124,7 +136,7 @@ func checkCoordinates(g orb.Geometry) error {
 
 func normalizeValue(f Field, v any) (any, error) {
 	wrong := func() error {
-		return Errorf(EINVALID, "field %q: %v is not a %s", f.Name, v, f.Type)
+		return FieldErrorf(f.Name, EINVALID, "field %q: %v is not a %s", f.Name, v, f.Type)
 	}
 	switch f.Type {
 	case FieldString:
@@ -133,22 +145,34 @@ func normalizeValue(f Field, v any) (any, error) {
 			return nil, wrong()
 		}
 		if f.Enum != nil && !slices.Contains(f.Enum, s) {
-			return nil, Errorf(EINVALID, "field %q: %q is not one of %v", f.Name, s, f.Enum)
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not one of %v", f.Name, s, f.Enum)
+		}
+		if n, most := utf8.RuneCountInString(s), cmp.Or(f.MaxLen, MaxStringLen); n > most {
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %d characters, at most %d", f.Name, n, most)
+		}
+		if f.Phone && s != "" && !phoneNumbers.MatchString(s) {
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a telephone number (digits, with + - ( ) and spaces; several apart by , ; 、 /)", f.Name, s)
 		}
 		return s, nil
 	case FieldInteger:
+		var i int64
 		switch n := v.(type) {
 		case float64:
 			if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
 				return nil, wrong()
 			}
-			return int64(n), nil
+			i = int64(n)
 		case int64:
-			return n, nil
+			i = n
 		case int:
-			return int64(n), nil
+			i = int64(n)
+		default:
+			return nil, wrong()
 		}
-		return nil, wrong()
+		if f.Counted && i < 0 {
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %d is below 0", f.Name, i)
+		}
+		return i, nil
 	case FieldNumber:
 		switch n := v.(type) {
 		case float64:
@@ -174,7 +198,7 @@ func normalizeValue(f Field, v any) (any, error) {
 			return nil, wrong()
 		}
 		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			return nil, Errorf(EINVALID, "field %q: %q is not a date (YYYY-MM-DD)", f.Name, s)
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a date (YYYY-MM-DD)", f.Name, s)
 		}
 		return s, nil
 	case FieldTime:
@@ -183,7 +207,7 @@ func normalizeValue(f Field, v any) (any, error) {
 			return nil, wrong()
 		}
 		if _, err := time.Parse(time.RFC3339, s); err != nil {
-			return nil, Errorf(EINVALID, "field %q: %q is not a time (RFC 3339)", f.Name, s)
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a time (RFC 3339)", f.Name, s)
 		}
 		return s, nil
 	case FieldStrings:
@@ -195,7 +219,7 @@ func normalizeValue(f Field, v any) (any, error) {
 			for i, e := range list {
 				s, ok := e.(string)
 				if !ok {
-					return nil, Errorf(EINVALID, "field %q: item %d (%v) is not a string", f.Name, i, e)
+					return nil, FieldErrorf(f.Name, EINVALID, "field %q: item %d (%v) is not a string", f.Name, i, e)
 				}
 				out[i] = s
 			}

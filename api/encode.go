@@ -52,5 +52,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		log.Warn("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 		c.Header("Retry-After", "5")
 	}
-	c.AbortWithStatusJSON(status, gin.H{"error": msg, "code": code})
+	body := gin.H{"error": msg, "code": code}
+	if f := onemap.ErrorField(err); f != "" {
+		body["field"] = f // for a form to show the message next to the field
+	}
+	c.AbortWithStatusJSON(status, body)
 }

@@ -222,12 +222,22 @@ func TestGridAPI_refused(t *testing.T) {
 	}](t, body); resp.StatusCode != 200 || !v.OK {
 		t.Errorf("validate with siblings clipped = %d %s", resp.StatusCode, body)
 	}
-	// A value the database's check refuses: 400 naming the constraint,
-	// never the row it would have written (its phone numbers, its geometry).
+	// A value refused names its field, for the form to show it there.
 	resp, body = do(t, "PATCH", u, `{"properties":{"population":-5}}`, "If-Match", tag(1))
-	if resp.StatusCode != 400 || !strings.Contains(string(body), "grids_population_check") ||
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"population"`) {
+		t.Errorf("population -5 = %d %s, want 400 naming the field", resp.StatusCode, body)
+	}
+	resp, body = do(t, "PATCH", u, `{"properties":{"worker_phone":"abc"}}`, "If-Match", tag(1))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"worker_phone"`) {
+		t.Errorf("worker_phone abc = %d %s, want 400 naming the field", resp.StatusCode, body)
+	}
+	// A value the database's own check refuses: 400 naming the constraint
+	// and the field, never the row it would have written (its phone numbers,
+	// its geometry).
+	resp, body = do(t, "PATCH", u, `{"properties":{"code":"12"}}`, "If-Match", tag(1))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "grids_code_form") ||
 		strings.Contains(string(body), "Failing row") || strings.Contains(string(body), "0106000020E6") {
-		t.Errorf("population -5 = %d %s, want 400 naming the check and nothing of the row", resp.StatusCode, body)
+		t.Errorf("code 12 = %d %s, want 400 naming the check and nothing of the row", resp.StatusCode, body)
 	}
 	if got := getGrid(t, srv.URL, a.ID); version(got) != 1 {
 		t.Errorf("a refused save or a dry run wrote version %d", version(got))

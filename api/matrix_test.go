@@ -117,6 +117,7 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/audit/verify":                    {"/api/audit/verify"},
 		"/api/households/:id/details":          {fmt.Sprintf("/api/households/%d/details?purpose=矩阵测试", hh.ID)},
 		"/api/public/kinds":                    {"/api/public/kinds"},
+		"/api/public/locate":                   {"/api/public/locate?" + point},
 		"/api/public/places":                   {"/api/public/places"},
 		"/api/public/stations":                 {"/api/public/stations?" + point},
 		"/tiles/:tileset":                      tileJSONPaths,

@@ -37,9 +37,9 @@ func mapError(err error) error {
 		}
 		switch pe.Code {
 		case "23505":
-			return &onemap.Error{Code: onemap.ECONFLICT, Message: msg, Err: err}
+			return &onemap.Error{Code: onemap.ECONFLICT, Message: msg, Field: constraintField(pe), Err: err}
 		case "23502", "23503", "23514", "22P02", "22023", "22007", "22008", "22003", "22001", "XX000":
-			return &onemap.Error{Code: onemap.EINVALID, Message: msg, Err: err}
+			return &onemap.Error{Code: onemap.EINVALID, Message: msg, Field: constraintField(pe), Err: err}
 		case "57014":
 			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database took too long", Err: err}
 		case "57P01", "57P02", "57P03", "53300":
@@ -55,6 +55,25 @@ func mapError(err error) error {
 		return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database is unavailable", Err: err}
 	}
 	return err
+}
+
+// constraintField names the column a refusal is about: the column of a
+// not-null violation, or the one a constraint is named after by PostgreSQL's
+// default names (grids_population_check, grids_code_key); "" otherwise.
+func constraintField(pe *pgconn.PgError) string {
+	if pe.ColumnName != "" {
+		return pe.ColumnName
+	}
+	name, ok := strings.CutPrefix(pe.ConstraintName, pe.TableName+"_")
+	if !ok || pe.TableName == "" {
+		return ""
+	}
+	for _, suffix := range []string{"_check", "_key"} {
+		if col, ok := strings.CutSuffix(name, suffix); ok && !strings.Contains(col, "_geom") {
+			return col
+		}
+	}
+	return ""
 }
 
 // unreachable reports whether err says that the database could not be
