@@ -6,7 +6,7 @@
 
 import { valueLabel } from './labels.js';
 import { formatCount, lang, t } from './i18n.js';
-import { hoursText } from './m/format.js';
+import { hoursText } from './hours.js';
 
 // BOOKKEEPING are the system fields of every layer (layer.go systemFields),
 // shown in the footer rather than among the properties.

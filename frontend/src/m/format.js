@@ -4,6 +4,8 @@
 // are plain hrefs: the page itself never requests them.
 import { wgs84ToBd09, wgs84ToGcj02 } from './coords.js';
 
+export { hoursText } from '../hours.js';
+
 const SOURCE = 'onemap'; // the "src"/"referer" the apps ask callers to name
 
 /** formatDistance writes metres as 米 below 1 km, else 公里. */
@@ -48,21 +50,6 @@ export function openLabel(open) {
   if (open === true) return { text: '办公中', cls: 'open' };
   if (open === false) return { text: '已下班', cls: 'closed' };
   return { text: '时间未知', cls: 'unknown' };
-}
-
-const DAYS = { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日' };
-
-/** hoursText writes OpenStreetMap opening hours in Chinese ("Mo-Fr 08:30-12:00" → "周一至周五 08:30-12:00"). */
-export function hoursText(hours) {
-  const h = String(hours ?? '').trim();
-  if (!h) return '';
-  if (h === '24/7') return '全天 24 小时';
-  return h.split(';').map((rule) => rule.trim()).filter(Boolean).map((rule) => {
-    const [days, ...times] = rule.split(' ');
-    const d = days.split(',').map((part) => part.split('-').map((x) => DAYS[x] ?? x).join('至')).join('、');
-    const t = times.join(' ').replace(/^(off|closed)$/, '休息').replace(/,/g, '、');
-    return `${d} ${t}`;
-  }).join('；');
 }
 
 /** distanceM returns the great-circle distance in metres between two [lon, lat] (haversine; within 0.5 % of the API's geodesic one). */
