@@ -227,6 +227,15 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
     const labels = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['label-grids-village'] })
       .map((f) => f.properties.name));
     assert.ok(labels.length > 0 && labels.every((n) => /[\u4e00-\u9fff]/.test(n)), `village labels: ${labels}`);
+    // Closer in, each group is labelled once, however many tiles cut it.
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 15.5 }), SEAT);
+    await waitIdle();
+    await page.waitForFunction(() => window.onemap.map.getSource('group-labels')?.serialize().data.features.length > 0);
+    await waitIdle();
+    const groups = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['label-grids-group'] })
+      .map((f) => f.properties.name));
+    assert.ok(groups.length > 3, `group labels: ${groups}`);
+    assert.deepEqual(groups.filter((n, i) => groups.indexOf(n) !== i), [], 'a group labelled twice');
     assert.ok(b.requests.some((u) => new URL(u).pathname === '/fonts/onemap-sans.woff2'), 'the bundled font was not loaded');
     assert.ok(!b.requests.some((u) => /\.pbf($|\?)|glyphs|fonts\/.*\/\d+-\d+/.test(u)), 'a glyph range was requested');
     await screenshot('labels');

@@ -11,7 +11,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
 import { Map, NavigationControl, Popup, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { fetchStyle, FONT_PATH, filterExpr, META_LAYER, placesGeoJSON, SOURCE, styleLayerIds, useColours, withLabels } from './style.js';
+import { fetchStyle, FONT_PATH, filterExpr, GROUP_LABELS, groupLabelPoints, META_LAYER, placesGeoJSON, SOURCE, styleLayerIds, useColours, withLabels } from './style.js';
 import { renderPanel, updateCounts } from './panel.js';
 import * as api from './api.js';
 import { cardHTML, chainTo, pointCardHTML } from './card.js';
@@ -90,7 +90,7 @@ async function start() {
   }
   document.title = `${region.name} · ${t('appName')}`;
   useColours(serverStyle);
-  const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`, { places: placeList && placesGeoJSON(placeList) });
+  const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`, { places: placeList && placesGeoJSON(placeList), groupLabels: true });
   const layerById = new globalThis.Map(layers.map((l) => [l.id, l]));
 
   // What the panel shows and the map draws: from the link, else everything.
@@ -229,6 +229,21 @@ async function start() {
     refreshCounts();
   };
   if (live.pending.length) map.once('load', () => onLive(live.pending.splice(0)));
+
+  // ---- the groups' labels: one a group, from the tiles in view ----
+
+  const GROUP_LABEL_ZOOM = 13.5;
+  let groupLabelsShown = '';
+  map.on('idle', () => {
+    const source = map.getSource(GROUP_LABELS);
+    if (!source) return;
+    const data = map.getZoom() < GROUP_LABEL_ZOOM ? { type: 'FeatureCollection', features: [] }
+      : groupLabelPoints(map.querySourceFeatures(SOURCE, { sourceLayer: 'grids', filter: ['==', ['get', 'level'], 'group'] }));
+    const key = JSON.stringify(data.features.map((f) => [f.id, f.properties.name, f.geometry.coordinates]));
+    if (key === groupLabelsShown) return; // the same labels: no render, so no idle again
+    groupLabelsShown = key;
+    source.setData(data);
+  });
 
   // ---- the cursor's coordinates, the link, measuring ----
 

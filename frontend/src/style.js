@@ -5,6 +5,8 @@
 // drawn with a bundled font (no glyph server), and the filters of the layer
 // panel. The legend is read back from the style's own expressions.
 
+import { bboxOf, interiorPoint } from './geo.js';
+
 /** SOURCE is the id of the one vector source, the server's "all" tileset. */
 export const SOURCE = 'onemap';
 
@@ -149,6 +151,12 @@ const LABELS = [
 export const PLACES = 'places';
 
 /**
+ * GROUP_LABELS is the GeoJSON source of the groups' label points, one per
+ * group, which the page fills from the tiles in view (groupLabelPoints).
+ */
+export const GROUP_LABELS = 'group-labels';
+
+/**
  * placesGeoJSON turns the answer of /api/public/places (townships with
  * their villages, each with a point inside it) into label points.
  */
@@ -172,16 +180,19 @@ export function placesGeoJSON(places) {
  * style does not draw get no labels, nor those listed in skip. With places
  * (placesGeoJSON), townships and villages are labelled once each at their
  * point: a label of a polygon from the tiles would repeat in every tile the
- * polygon spans.
+ * polygon spans. With groupLabels, so are groups, at the points of the
+ * GROUP_LABELS source.
  */
-export function withLabels(style, fontURL, { dark = false, skip = [], places = null } = {}) {
+export function withLabels(style, fontURL, { dark = false, skip = [], places = null, groupLabels = false } = {}) {
   const has = new Set(dataLayerIds(style));
   const labels = [];
   const sources = { ...style.sources };
   if (places) sources[PLACES] = { type: 'geojson', data: places };
+  if (groupLabels) sources[GROUP_LABELS] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   for (const l of LABELS) {
     if (!has.has(l.layer) || skip.includes(l.layer)) continue;
     const fromPlaces = places && l.layer === 'grids' && (l.level === 'township' || l.level === 'village');
+    const fromGroups = groupLabels && l.layer === 'grids' && l.level === 'group';
     const layout = {
       'text-field': ['get', 'name'],
       'text-font': [FONT],
@@ -193,7 +204,7 @@ export function withLabels(style, fontURL, { dark = false, skip = [], places = n
     const label = {
       id: `label-${l.layer}${l.level ? `-${l.level}` : ''}`,
       type: 'symbol',
-      ...(fromPlaces ? { source: PLACES } : { source: SOURCE, 'source-layer': l.layer }),
+      ...(fromPlaces ? { source: PLACES } : fromGroups ? { source: GROUP_LABELS } : { source: SOURCE, 'source-layer': l.layer }),
       minzoom: l.minzoom,
       maxzoom: l.maxzoom,
       layout,
@@ -213,6 +224,30 @@ export function withLabels(style, fontURL, { dark = false, skip = [], places = n
   delete out.glyphs;
   out['font-faces'] = { [FONT]: fontURL };
   return out;
+}
+
+/**
+ * groupLabelPoints returns one label point per group among features (the
+ * groups' pieces in the tiles in view, as querySourceFeatures gives them): at
+ * a point inside its largest piece, so that a group the tiles cut in several
+ * is labelled once, not once a tile.
+ */
+export function groupLabelPoints(features) {
+  const largest = new globalThis.Map();
+  for (const f of features) {
+    const id = f.id ?? f.properties?.id;
+    if (id === undefined || id === null || !f.properties?.name) continue;
+    const b = bboxOf(f.geometry);
+    const size = b ? (b[2] - b[0]) * (b[3] - b[1]) : 0;
+    const best = largest.get(id);
+    if (!best || size > best.size) largest.set(id, { f, size });
+  }
+  const out = [];
+  for (const [id, { f }] of [...largest].sort((a, b) => a[0] - b[0])) {
+    const at = interiorPoint(f.geometry);
+    if (at) out.push({ type: 'Feature', id, geometry: { type: 'Point', coordinates: at }, properties: { name: f.properties.name, level: f.properties.level } });
+  }
+  return { type: 'FeatureCollection', features: out };
 }
 
 /**

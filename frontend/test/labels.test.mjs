@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PLACES, placesGeoJSON, withLabels } from '../src/style.js';
+import { GROUP_LABELS, groupLabelPoints, PLACES, placesGeoJSON, withLabels } from '../src/style.js';
 
 const places = {
   townships: [
@@ -39,4 +39,34 @@ test('withLabels labels townships and villages from the places, groups from the 
   const plain = withLabels(style, 'http://x/font.woff2');
   assert.equal(plain.sources[PLACES], undefined);
   assert.ok(plain.layers.filter((l) => l.id.startsWith('label-grids')).every((l) => l.source === 'onemap'));
+});
+
+test('withLabels with groupLabels labels groups from their own points', () => {
+  const style = {
+    version: 8,
+    sources: { onemap: { type: 'vector', url: 'http://x/tiles/all.json' } },
+    layers: [{ id: 'grids-line', type: 'line', source: 'onemap', 'source-layer': 'grids', metadata: { 'onemap:layer': 'grids' } }],
+  };
+  const out = withLabels(style, 'http://x/font.woff2', { groupLabels: true });
+  assert.deepEqual(out.sources[GROUP_LABELS].data.features, []);
+  const group = out.layers.find((l) => l.id === 'label-grids-group');
+  assert.equal(group.source, GROUP_LABELS);
+  assert.equal(group['source-layer'], undefined);
+  assert.deepEqual(group.metadata, { 'onemap:layer': 'grids', 'onemap:label': true });
+});
+
+test('groupLabelPoints: one point a group, inside its largest piece', () => {
+  const square = (x0, y0, d) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]] });
+  const piece = (id, name, geometry) => ({ id, geometry, properties: { name, level: 'group' } });
+  const fc = groupLabelPoints([
+    piece(7, '第一居民小组', square(102.40, 25.50, 0.001)), // the small piece of 7, in one tile
+    piece(7, '第一居民小组', square(102.41, 25.50, 0.004)), // its large piece, in the next
+    piece(8, '第二居民小组', square(102.42, 25.50, 0.002)),
+    piece(9, '', square(102.43, 25.50, 0.002)), // no name: no label
+  ]);
+  assert.deepEqual(fc.features.map((f) => f.id), [7, 8]);
+  const [x, y] = fc.features[0].geometry.coordinates;
+  assert.ok(x > 102.41 && x < 102.414 && y > 25.50 && y < 25.504, `label of 7 at ${x},${y}: not in its large piece`);
+  assert.deepEqual(fc.features[1].properties, { name: '第二居民小组', level: 'group' });
+  assert.deepEqual(groupLabelPoints([]).features, []);
 });
