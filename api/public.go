@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/negotiate"
 	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/ratelimit"
@@ -64,12 +63,7 @@ type publicGrid struct {
 // the grids the public role may see, and tells only their level, code and
 // name.
 func (s *Server) handlePublicLocate(c *gin.Context) {
-	q := c.Request.URL.Query()
-	if err := checkQuery(q, "lon", "lat"); err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	p, err := parsePoint(q)
+	p, err := pointQuery(c.Request.URL.Query())
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -80,17 +74,12 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 	} else if r, err := s.region(c.Request.Context()); err == nil {
 		county = r.Name
 	}
-	l, _ := s.catalog.Layer(onemap.LayerGrids)
-	var hits []inmem.Hit
-	if s.policy.CanRead(onemap.RolePublic, l.ID) {
-		keep := levelKeep(&l, s.policy.Rule(onemap.RolePublic, l.ID).Levels)
-		for _, r := range s.replica.Snapshot().Containing(l.ID, p, keep) { // public data, the same for everyone
-			hits = append(hits, inmem.Hit{Record: r})
-		}
-	}
 	grids := []publicGrid{}
-	for _, g := range s.grids(onemap.RolePublic, hits) {
-		grids = append(grids, publicGrid{Level: g.Level, Code: g.Code, Name: g.Name})
+	if s.policy.CanRead(onemap.RolePublic, onemap.LayerGrids) {
+		// Public data, the same for everyone: the whole replica.
+		for _, g := range s.gridsAt(s.replica.Snapshot(), onemap.RolePublic, p) {
+			grids = append(grids, publicGrid{Level: g.Level, Code: g.Code, Name: g.Name})
+		}
 	}
 	c.Header("Cache-Control", publicCacheControl)
 	c.JSON(http.StatusOK, gin.H{"point": p, "county": county, "inside": len(grids) > 0, "grids": grids})
@@ -209,11 +198,7 @@ func (s *Server) handlePublicStations(bufs *sync.Pool) gin.HandlerFunc {
 			return
 		}
 		q := c.Request.URL.Query()
-		if err := checkQuery(q, "lon", "lat", "kind", "limit", "radius"); err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		p, err := parsePoint(q)
+		p, err := pointQuery(q, "kind", "limit", "radius")
 		if err != nil {
 			writeError(c, s.log, err)
 			return

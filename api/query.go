@@ -36,6 +36,15 @@ func (s *Server) addQueryRoutes(r *gin.Engine) {
 	r.GET("/api/stats/grids/:id", s.handleGridStats)
 }
 
+// pointQuery reads a query of a point: lon and lat, and of the others only
+// those named.
+func pointQuery(q url.Values, others ...string) (orb.Point, error) {
+	if err := checkQuery(q, append([]string{"lon", "lat"}, others...)...); err != nil {
+		return orb.Point{}, err
+	}
+	return parsePoint(q)
+}
+
 // parsePoint reads the lon and lat query parameters.
 func parsePoint(q url.Values) (orb.Point, error) {
 	var p orb.Point
@@ -172,11 +181,7 @@ func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, with
 // layer asked for to a point, nearest first, with geodesic distances.
 func (s *Server) handleNearby(c *gin.Context) {
 	q := c.Request.URL.Query()
-	if err := checkQuery(q, "lon", "lat", "layers", "k", "radius", "kind", "level", "status"); err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	p, err := parsePoint(q)
+	p, err := pointQuery(q, "layers", "k", "radius", "kind", "level", "status")
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -281,12 +286,7 @@ func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 // handleLocate answers /api/locate: the chain of grids that hold a point,
 // county first, with each grid's worker as the role may see them.
 func (s *Server) handleLocate(c *gin.Context) {
-	q := c.Request.URL.Query()
-	if err := checkQuery(q, "lon", "lat"); err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	p, err := parsePoint(q)
+	p, err := pointQuery(c.Request.URL.Query())
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -296,13 +296,19 @@ func (s *Server) handleLocate(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
 		return
 	}
+	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.gridsAt(s.snapshot(c), role, p)})
+}
+
+// gridsAt returns the grids of snap that hold p, of the levels role may
+// see, county first, with what role may see of them.
+func (s *Server) gridsAt(snap *inmem.Snapshot, role onemap.Role, p orb.Point) []gridJSON {
 	l, _ := s.catalog.Layer(onemap.LayerGrids)
 	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	var hits []inmem.Hit
-	for _, r := range s.snapshot(c).Containing(l.ID, p, keep) {
+	for _, r := range snap.Containing(l.ID, p, keep) {
 		hits = append(hits, inmem.Hit{Record: r})
 	}
-	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.grids(role, hits)})
+	return s.grids(role, hits)
 }
 
 // handleAround answers /api/around: for a point and a radius, every feature
@@ -312,11 +318,7 @@ func (s *Server) handleLocate(c *gin.Context) {
 // may only count (LayerCounts) give counts and no features.
 func (s *Server) handleAround(c *gin.Context) {
 	q := c.Request.URL.Query()
-	if err := checkQuery(q, "lon", "lat", "radius"); err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	p, err := parsePoint(q)
+	p, err := pointQuery(q, "radius")
 	if err != nil {
 		writeError(c, s.log, err)
 		return
