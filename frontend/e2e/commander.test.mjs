@@ -265,6 +265,13 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
       return null;
     });
     assert.ok(target, 'no clustered point can be clicked at z11');
+    // Clusters of 5 and more write their count on the map.
+    const counted = await page.evaluate(() => {
+      const { map } = window.onemap;
+      const layers = map.getStyle().layers.filter((l) => l.id.startsWith('count-')).map((l) => l.id);
+      return map.queryRenderedFeatures({ layers }).map((f) => f.properties.point_count);
+    });
+    assert.ok(counted.length > 0 && counted.every((n) => n >= 5), `cluster counts drawn: ${counted.slice(0, 20)}`);
     await page.mouse.click(target.x, target.y);
     const note = page.locator('.maplibregl-popup .om-cluster');
     await note.waitFor();

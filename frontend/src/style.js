@@ -220,10 +220,40 @@ export function withLabels(style, fontURL, { dark = false, skip = [], places = n
     label.filter = ['all', ...filters];
     labels.push(label);
   }
-  const out = { ...style, sources, layers: [...style.layers, ...labels] };
+  const out = { ...style, sources, layers: [...style.layers, ...labels, ...clusterCounts(style)] };
   delete out.glyphs;
   out['font-faces'] = { [FONT]: fontURL };
   return out;
+}
+
+// CLUSTER_COUNT_MIN is the least count a clustered point shows as a number.
+const CLUSTER_COUNT_MIN = 5;
+
+// countText writes a cluster's count short: 37, 1.2千, 1.5万.
+const POINT_COUNT = ['coalesce', ['get', 'point_count'], 1];
+const countText = ['case',
+  ['>=', POINT_COUNT, 10000], ['concat', ['to-string', ['/', ['round', ['/', POINT_COUNT, 1000]], 10]], '万'],
+  ['>=', POINT_COUNT, 1000], ['concat', ['to-string', ['/', ['round', ['/', POINT_COUNT, 100]], 10]], '千'],
+  ['to-string', POINT_COUNT]];
+
+// clusterCounts returns a symbol layer over each point layer of style that
+// writes how many points a clustered point stands for (from
+// CLUSTER_COUNT_MIN on), so that a cluster does not look like one point.
+// It shares its point layer's data layer (META_LAYER), so the panel's
+// switches and filters act on both.
+function clusterCounts(style) {
+  return style.layers.filter((l) => l.type === 'circle' && l['source-layer'] && l.metadata?.[META_LAYER]).map((l) => ({
+    id: `count-${l.id}`,
+    type: 'symbol',
+    source: l.source,
+    'source-layer': l['source-layer'],
+    ...(l.minzoom !== undefined ? { minzoom: l.minzoom } : {}),
+    ...(l.maxzoom !== undefined ? { maxzoom: l.maxzoom } : {}),
+    filter: ['all', ...(l.filter ? [l.filter] : []), ['>=', POINT_COUNT, CLUSTER_COUNT_MIN]],
+    layout: { 'text-field': countText, 'text-font': [FONT], 'text-size': 9.5, 'text-padding': 0 },
+    paint: { 'text-color': '#ffffff', 'text-halo-color': 'rgba(0, 0, 0, 0.45)', 'text-halo-width': 0.8 },
+    metadata: { [META_LAYER]: l.metadata[META_LAYER], 'onemap:label': true },
+  }));
 }
 
 /**

@@ -70,3 +70,31 @@ test('groupLabelPoints: one point a group, inside its largest piece', () => {
   assert.deepEqual(fc.features[1].properties, { name: '第二居民小组', level: 'group' });
   assert.deepEqual(groupLabelPoints([]).features, []);
 });
+
+test('withLabels writes a cluster\'s count over each point layer: 37, 1.2千, 1.5万', async () => {
+  const { createExpression, validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
+  const style = {
+    version: 8,
+    sources: { onemap: { type: 'vector', url: 'http://x/tiles/all.json' } },
+    layers: [
+      { id: 'grids-line', type: 'line', source: 'onemap', 'source-layer': 'grids', metadata: { 'onemap:layer': 'grids' } },
+      { id: 'cameras', type: 'circle', source: 'onemap', 'source-layer': 'cameras', minzoom: 8, metadata: { 'onemap:layer': 'cameras' } },
+    ],
+  };
+  const out = withLabels(style, 'http://x/font.woff2');
+  const counts = out.layers.filter((l) => l.id.startsWith('count-'));
+  assert.deepEqual(counts.map((l) => [l.id, l['source-layer'], l.minzoom, l.metadata['onemap:layer']]), [['count-cameras', 'cameras', 8, 'cameras']]);
+  const i = out.layers.indexOf(counts[0]);
+  const text = createExpression(counts[0].layout['text-field'], `layers[${i}].layout.text-field`);
+  const filter = createExpression(counts[0].filter, `layers[${i}].filter`);
+  assert.equal(text.result, 'success', JSON.stringify(text.value));
+  const at = (n) => ({ type: 'Point', properties: n === undefined ? {} : { point_count: n } });
+  const say = (n) => text.value.evaluate({ zoom: 12 }, at(n));
+  assert.equal(say(37), '37');
+  assert.equal(say(1234), '1.2千');
+  assert.equal(say(15128), '1.5万');
+  assert.equal(filter.value.evaluate({ zoom: 12 }, at(4)), false, 'a small cluster shows no number');
+  assert.equal(filter.value.evaluate({ zoom: 12 }, at(5)), true);
+  assert.equal(filter.value.evaluate({ zoom: 12 }, at(undefined)), false, 'a single point shows no number');
+  assert.deepEqual(validateStyleMin(out), [], 'the style with the counts is valid');
+});
