@@ -107,10 +107,9 @@ func (s *Server) handleAuditList(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	asCSV := strings.Contains(c.GetHeader("Accept"), "text/csv")
+	asCSV := auditCSV(c)
 	q := c.Request.URL.Query()
-	if q.Get("format") == "csv" {
-		asCSV = true
+	if q.Has("format") {
 		q.Del("format")
 		c.Request.URL.RawQuery = q.Encode()
 	}
@@ -140,19 +139,38 @@ func (s *Server) handleAuditList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"records": recs, "next_after": next})
 }
 
+// auditPath is the route of the audit trail.
+const auditPath = "/api/audit"
+
+// auditCSV reports whether a request of the audit trail asks for CSV (an
+// export): format=csv or Accept: text/csv.
+func auditCSV(c *gin.Context) bool {
+	return c.Query("format") == "csv" || strings.Contains(c.GetHeader("Accept"), "text/csv")
+}
+
 // auditExportPage is how many records an export reads at a time.
 const auditExportPage = 5000
 
 // exportAudit writes the records f selects as CSV: f.Limit of them, or with
 // all every one, read a page at a time so that a year's trail is never
-// held in memory. The export is recorded with the rows it wrote.
+// held in memory. The request has no overall deadline (withTimeout): each
+// page is bounded by --request-timeout, to read and to write. An export
+// that breaks off after its first line aborts the connection, so that the
+// download fails instead of ending short as if complete. The export is
+// recorded with the rows it wrote and whether it was complete.
 func (s *Server) exportAudit(c *gin.Context, f postgis.AuditFilter, all bool) {
-	ctx := c.Request.Context()
 	want := f.Limit
 	if all {
 		f.Limit = auditExportPage
 	}
-	recs, err := s.accounts.ListAudit(ctx, f)
+	rc := http.NewResponseController(c.Writer)
+	page := func() ([]onemap.AuditRecord, error) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.RequestTimeout))
+		return s.accounts.ListAudit(ctx, f)
+	}
+	recs, err := page()
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -179,18 +197,23 @@ func (s *Server) exportAudit(c *gin.Context, f postgis.AuditFilter, all bool) {
 		} else {
 			f.After = recs[len(recs)-1].Seq
 		}
-		if recs, err = s.accounts.ListAudit(ctx, f); err != nil {
-			// The header is sent: the file ends short, and the log says why.
-			s.log.Error("audit export broke off", "rows", rows, "err", err)
+		if recs, err = page(); err != nil {
 			break
 		}
 	}
 	w.Flush()
-	detail := map[string]any{"rows": rows, "query": c.Request.URL.RawQuery}
+	if err == nil {
+		err = w.Error() // the client went away, or a write timed out
+	}
+	detail := map[string]any{"rows": rows, "query": c.Request.URL.RawQuery, "complete": err == nil}
 	if !all {
 		detail["limit"] = want
 	}
 	s.audit(c, onemap.AuditExport, "audit", detail)
+	if err != nil {
+		s.log.Error("audit export broke off", "rows", rows, "err", err)
+		panic(http.ErrAbortHandler) // the client sees a failed download, not a short file
+	}
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

@@ -189,9 +189,12 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 // roleOf returns the caller's role (see callerOf).
 func roleOf(c *gin.Context) onemap.Role { return callerOf(c).Role }
 
+// withTimeout bounds a request by --request-timeout, but for the event
+// stream (for as long as the client stays) and an export of the audit trail
+// (a page of records at a time, each bounded: exportAudit).
 func (s *Server) withTimeout() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.FullPath() == eventsPath { // streams for as long as the client stays
+		if c.FullPath() == eventsPath || c.FullPath() == auditPath && auditCSV(c) {
 			c.Next()
 			return
 		}

@@ -312,7 +312,7 @@ func (s *Server) addSessionRoutes(r *gin.Engine) {
 	r.GET("/api/session", s.handleSessionGet)
 	r.POST("/api/session", s.handleSignIn)
 	r.DELETE("/api/session", s.handleSignOut)
-	r.GET("/api/audit", s.handleAuditList)
+	r.GET(auditPath, s.handleAuditList)
 	r.GET("/api/audit/verify", s.handleAuditVerify)
 	r.GET("/api/accounts", s.handleAccountsList)
 	r.GET("/api/households/:id/details", s.handleHouseholdDetails)
