@@ -74,15 +74,19 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 	} else if r, err := s.region(c.Request.Context()); err == nil {
 		county = r.Name
 	}
+	snap := s.replica.Snapshot() // public data, the same for everyone
 	grids := []publicGrid{}
 	if s.policy.CanRead(onemap.RolePublic, onemap.LayerGrids) {
-		// Public data, the same for everyone: the whole replica.
-		for _, g := range s.gridsAt(s.replica.Snapshot(), onemap.RolePublic, p) {
+		for _, g := range s.gridsAt(snap, onemap.RolePublic, p) {
 			grids = append(grids, publicGrid{Level: g.Level, Code: g.Code, Name: g.Name})
 		}
 	}
+	// Inside is the county's outline, not its townships': a gap between
+	// them (the editor's coverage check finds such) is still the county.
+	l, _ := s.catalog.Layer(onemap.LayerGrids)
+	inside := len(grids) > 0 || len(snap.Containing(l.ID, p, levelKeep(&l, []string{"county"}))) > 0
 	c.Header("Cache-Control", publicCacheControl)
-	c.JSON(http.StatusOK, gin.H{"point": p, "county": county, "inside": len(grids) > 0, "grids": grids})
+	c.JSON(http.StatusOK, gin.H{"point": p, "county": county, "inside": inside, "grids": grids})
 }
 
 // publicLimit refuses a client that asks more often than the limiter allows

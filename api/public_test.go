@@ -677,12 +677,40 @@ func TestPublic_locate(t *testing.T) {
 		for _, g := range got.Grids {
 			have = append(have, g.Level+" "+g.Code+" "+g.Name)
 		}
-		if got.County != "武定县" || got.Inside != (len(want) > 0) || !slices.Equal(have, want) {
-			t.Errorf("%s = %s; want 武定县, inside %v, %v", query, body, len(want) > 0, want)
+		var inside bool
+		if err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT FROM grids WHERE level = 'county'
+			AND ST_Contains(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)))`, p[0], p[1]).Scan(&inside); err != nil {
+			t.Fatal(err)
+		}
+		if got.County != "武定县" || got.Inside != inside || !slices.Equal(have, want) {
+			t.Errorf("%s = %s; want 武定县, inside %v, %v", query, body, inside, want)
 		}
 		if p == countySeat && len(want) != 2 {
 			t.Errorf("the county seat lies in %v, want a township and a village", want)
 		}
+	}
+	// A gap between townships is still inside the county: a hole cut in the
+	// township and village that hold the county seat.
+	if _, err := conn.Exec(t.Context(), `UPDATE grids SET geom = ST_Multi(ST_Difference(geom,
+		ST_Buffer(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.001))) WHERE level IN ('township', 'village', 'group')
+		AND ST_Intersects(geom, ST_Buffer(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.001))`, countySeat[0], countySeat[1]); err != nil {
+		t.Fatal(err)
+	}
+	query := fmt.Sprintf("lon=%g&lat=%g", countySeat[0], countySeat[1])
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := get(t, srv.URL+"/api/public/locate?"+query)
+		got := decode[answer](t, body)
+		if len(got.Grids) == 0 {
+			if !got.Inside {
+				t.Errorf("in a gap between townships: %s, want inside", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not follow the hole: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if resp, body := get(t, srv.URL+"/api/public/locate?lon=102.4&lat=95"); resp.StatusCode != 400 || !strings.Contains(string(body), "lat") {
 		t.Errorf("lat=95 = %d %s, want 400 naming lat", resp.StatusCode, body)
