@@ -33,9 +33,19 @@ func TestNormalize_fieldChecks(t *testing.T) {
 		return p
 	}
 	for _, phone := range []string{"0878-8711111", "13812341234", "+86 138 1234 5678", "(0878)8711111", "110",
-		"0878-8711111转8001", "0878-8711111，13812341234", "12345 / 0878-8711111", ""} {
+		"0878-8711111转8001", "0878-8711111 转 8001", "0878-8711111分机8001", "0878-8711111 ext. 8001",
+		"0878-8711111，13812341234", "12345 / 0878-8711111", "０８７８－８７１１１１１", "＋86 138 1234 5678", ""} {
 		if _, _, err := grids.Normalize(square, grid(map[string]any{"worker_phone": phone})); err != nil {
 			t.Errorf("worker_phone %q refused: %v", phone, err)
+		}
+	}
+	// Full-width digits are stored as ASCII.
+	if _, p, err := grids.Normalize(square, grid(map[string]any{"worker_phone": "０８７８－８７１１１１１"})); err != nil || p["worker_phone"] != "0878-8711111" {
+		t.Errorf("full-width phone stored as %q (%v)", p["worker_phone"], err)
+	}
+	for _, junk := range []string{"abc", "1", "0", "1-------", "1()()", "13812341234 or so", "110, x"} {
+		if _, _, err := grids.Normalize(square, grid(map[string]any{"worker_phone": junk})); ErrorField(err) != "worker_phone" {
+			t.Errorf("worker_phone %q: %v, want refused", junk, err)
 		}
 	}
 	for _, tc := range []struct {

@@ -11,16 +11,37 @@ import (
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
+	"golang.org/x/text/width"
 )
 
-// phoneNumbers matches one or more telephone numbers: 0878-8711111,
-// +86 138 1234 5678, (0878)8711111, 110, 0878-8711111转8001, several apart
-// by , ; 、 or /.
-var phoneNumbers = regexp.MustCompile(`^` + phoneNumber + `(?:[,，;；、/]` + phoneNumber + `)*$`)
+// phoneNumber matches one telephone number as people write it: 0878-8711111,
+// +86 138 1234 5678, (0878)8711111, 110, 0878-8711111 转 8001, with an
+// extension after 转, 分机, ext or x; full-width characters are folded first
+// (phoneValue).
+var phoneNumber = regexp.MustCompile(`^\s*\+?\(?[0-9][0-9 ()-]*(?:(?:转|分机|ext\.?|x)\s*[0-9]+)?\s*$`)
 
-// phoneNumber is one telephone number: digits with + - ( ) and spaces, and
-// an extension after 转.
-const phoneNumber = `\s*[+(（]?[0-9][0-9 ()（）-]*(?:转[0-9]+)?\s*`
+// phoneSeparators part several telephone numbers in one field.
+var phoneSeparators = regexp.MustCompile(`[,;、/]`)
+
+// phoneValue reads one or more telephone numbers, apart by , ; 、 or /, each
+// of at least 3 digits (110, 12345), with full-width characters (０８７８－…,
+// as Chinese input methods type them) folded to ASCII; it reports false for
+// anything else.
+func phoneValue(s string) (string, bool) {
+	s = width.Fold.String(s)
+	for _, part := range phoneSeparators.Split(s, -1) {
+		digits := 0
+		for _, r := range part {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits < 3 || !phoneNumber.MatchString(part) {
+			return s, false
+		}
+	}
+	return s, true
+}
 
 // Normalize checks a feature that is to be written to layer l and returns
 // its geometry and properties in the form the store takes: a Polygon becomes
@@ -63,6 +84,16 @@ func (l *Layer) Normalize(g orb.Geometry, props map[string]any) (orb.Geometry, m
 		}
 	}
 	return g, out, nil
+}
+
+// NormalizeValue checks one value for field name of l, as Normalize does
+// each, and returns it in the form the store takes.
+func (l *Layer) NormalizeValue(name string, v any) (any, error) {
+	f, ok := l.Field(name)
+	if !ok {
+		return nil, FieldErrorf(name, EINVALID, "unknown field %q for layer %s", name, l.ID)
+	}
+	return normalizeValue(f, v)
 }
 
 func (l *Layer) normalizeGeometry(g orb.Geometry) (orb.Geometry, error) {
@@ -150,8 +181,12 @@ func normalizeValue(f Field, v any) (any, error) {
 		if n, most := utf8.RuneCountInString(s), cmp.Or(f.MaxLen, MaxStringLen); n > most {
 			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %d characters, at most %d", f.Name, n, most)
 		}
-		if f.Phone && s != "" && !phoneNumbers.MatchString(s) {
-			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a telephone number (digits, with + - ( ) and spaces; several apart by , ; 、 /)", f.Name, s)
+		if f.Phone && s != "" {
+			folded, ok := phoneValue(s)
+			if !ok {
+				return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a telephone number (3 digits or more, with + - ( ) and spaces, an extension after 转; several apart by , ; 、 /)", f.Name, s)
+			}
+			s = folded
 		}
 		return s, nil
 	case FieldInteger:

@@ -598,6 +598,13 @@ func (h *gridAPI) merge(c *gin.Context) {
 		h.fail(c, &onemap.Error{Code: errPreconditionRequired, Message: "versions is required: the version each grid was at when the merge was drawn"})
 		return
 	}
+	if b.Name != "" { // the merged grid's name, checked as any grid's
+		l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+		if _, err := l.NormalizeValue("name", b.Name); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
 	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOr(b.Reason, "merge"))
 	if err != nil {
 		h.fail(c, err)

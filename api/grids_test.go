@@ -235,7 +235,7 @@ func TestGridAPI_refused(t *testing.T) {
 	// and the field, never the row it would have written (its phone numbers,
 	// its geometry).
 	resp, body = do(t, "PATCH", u, `{"properties":{"code":"12"}}`, "If-Match", tag(1))
-	if resp.StatusCode != 400 || !strings.Contains(string(body), "grids_code_form") ||
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "grids_code_form") || !strings.Contains(string(body), `"field":"code"`) ||
 		strings.Contains(string(body), "Failing row") || strings.Contains(string(body), "0106000020E6") {
 		t.Errorf("code 12 = %d %s, want 400 naming the check and nothing of the row", resp.StatusCode, body)
 	}
@@ -283,6 +283,10 @@ func TestGridAPI_splitMerge(t *testing.T) {
 	mb, _ := json.Marshal(map[string]any{"ids": ids})
 	if resp, _ := do(t, "POST", srv.URL+"/api/grids/merge", string(mb)); resp.StatusCode != 428 {
 		t.Errorf("merge without versions = %d", resp.StatusCode)
+	}
+	mb, _ = json.Marshal(map[string]any{"ids": ids, "versions": versions, "name": strings.Repeat("网", 101)})
+	if resp, body := do(t, "POST", srv.URL+"/api/grids/merge", string(mb)); resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"name"`) {
+		t.Errorf("merge with a 101-character name = %d %s, want 400 naming the field", resp.StatusCode, body)
 	}
 	mb, _ = json.Marshal(map[string]any{"ids": ids, "versions": versions, "reason": "合并"})
 	resp, body = do(t, "POST", srv.URL+"/api/grids/merge", string(mb))

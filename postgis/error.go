@@ -58,17 +58,25 @@ func mapError(err error) error {
 }
 
 // constraintField names the column a refusal is about: the column of a
-// not-null violation, or the one a constraint is named after by PostgreSQL's
-// default names (grids_population_check, grids_code_key); "" otherwise.
+// not-null violation, the column of a constraint the migrations name
+// themselves, or the one a constraint is named after by PostgreSQL's
+// default names (grids_population_check, grids_code_key,
+// stations_grid_id_fkey); "" otherwise.
 func constraintField(pe *pgconn.PgError) string {
 	if pe.ColumnName != "" {
 		return pe.ColumnName
+	}
+	switch pe.ConstraintName {
+	case "grids_code_form":
+		return "code"
+	case "grids_parent_level", "grids_root_is_county":
+		return "parent_id"
 	}
 	name, ok := strings.CutPrefix(pe.ConstraintName, pe.TableName+"_")
 	if !ok || pe.TableName == "" {
 		return ""
 	}
-	for _, suffix := range []string{"_check", "_key"} {
+	for _, suffix := range []string{"_check", "_key", "_fkey"} {
 		if col, ok := strings.CutSuffix(name, suffix); ok && !strings.Contains(col, "_geom") {
 			return col
 		}

@@ -418,7 +418,7 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     await page.fill('#grid-form input[name=population]', '1.5');
     await page.press('#grid-form input[name=name]', 'Enter');
     await waitStatus(/请先改正/);
-    assert.match(await page.locator('#err-worker_phone').textContent(), /手机号/);
+    assert.match(await page.locator('#err-worker_phone').textContent(), /电话号码/);
     assert.match(await page.locator('#err-population').textContent(), /不小于 0 的整数/);
     assert.equal(await page.getAttribute('#grid-form input[name=worker_phone]', 'aria-invalid'), 'true');
     assert.equal(sql(db, `SELECT version FROM grids WHERE id = ${g}`)[0][0], version, 'nothing was sent');

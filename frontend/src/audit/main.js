@@ -95,6 +95,7 @@ let ticket = 0;
 async function load(more = false) {
   const mine = ++ticket;
   const rows = $('rows');
+  $('more').disabled = true; // 更多 pages on what is shown, not on a query under way
   const q = more ? new URLSearchParams(shown) : filter();
   const page = new URLSearchParams(q);
   if (more) page.set(q.get('order') === 'asc' ? 'after' : 'before', String(next));
@@ -113,7 +114,10 @@ async function load(more = false) {
     csv.set('format', 'csv');
     $('csv').href = `/api/audit?${csv}`;
   } finally {
-    if (mine === ticket) rows.setAttribute('aria-busy', 'false');
+    if (mine === ticket) {
+      rows.setAttribute('aria-busy', 'false');
+      $('more').disabled = false;
+    }
   }
 }
 

@@ -43,7 +43,13 @@ const EDIT_ROLES = new Set(['planner', 'admin']);
 const READ_ROLES = new Set(['planner', 'admin', 'commander']);
 // The server's default reasons (api/grids.go reasonOr) in the history.
 const REASON_NAME = { create: '新建', update: '修改', delete: '删除', split: '分割', merge: '合并', 'demo seed': '演示数据' };
-const PHONE = /^((\+?86[- ]?)?1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$/;
+// phoneOK is the server's rule for a phone field (validate.go phoneValue):
+// one or more numbers apart by , ; 、 or /, each of 3 digits or more with
+// + - ( ) and spaces, an extension after 转, 分机, ext or x; full-width
+// characters count as their ASCII forms.
+const PHONE = /^\s*\+?\(?[0-9][0-9 ()-]*(?:(?:转|分机|ext\.?|x)\s*[0-9]+)?\s*$/;
+const phoneOK = (v) => v.normalize('NFKC').split(/[,;、/]/)
+  .every((part) => PHONE.test(part) && (part.match(/[0-9]/g) ?? []).length >= 3);
 const INT = (v) => (/^\d+$/.test(v) && Number(v) <= 2147483647 ? '' : '应为不小于 0 的整数');
 // CHECKS are the form's field checks: an empty answer is a pass.
 const CHECKS = {
@@ -52,7 +58,7 @@ const CHECKS = {
     const n = level === 'group' ? 15 : 12;
     return new RegExp(`^\\d{${n}}$`).test(v) ? '' : `${LEVEL_NAME[level] ?? ''}编码应为 ${n} 位数字`;
   },
-  worker_phone: (v) => (PHONE.test(v) ? '' : '应为 11 位手机号，或带区号的固定电话（如 0878-1234567）'),
+  worker_phone: (v) => (phoneOK(v) ? '' : '应为电话号码，如 13812345678 或 0878-1234567（多个号码用逗号分开）'),
   households: INT,
   population: INT,
 };
@@ -276,11 +282,13 @@ function leaveDrawing() {
 
 // Opening a parent or selecting a grid takes a ticket: when the planner
 // clicks on before the answer comes, the slower, older answer is dropped, so
-// that the list and the form always show the last click.
+// that the list and the form always show the last click. Opening a parent
+// also drops a grid's answer still on its way (a grid of the list it leaves).
 const tickets = { parent: 0, grid: 0 };
 
 async function openParent(id) {
   const mine = ++tickets.parent;
+  tickets.grid++;
   leaveDrawing();
   clearProblems();
   const [parent, kids] = await Promise.all([id ? api.grid(id) : null, api.children(id || 0)]);
