@@ -65,8 +65,8 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 		return f, onemap.Errorf(onemap.EINVALID, "action=%q: want one of %s", f.Action, strings.Join(onemap.AuditActions(), ", "))
 	}
 	// from and to are instants (RFC 3339), from inclusive and to exclusive,
-	// or dates in the server's time zone, both inclusive: from=2026-11-26
-	// &to=2026-11-26 is that whole day.
+	// or dates in China time, both inclusive: from=2026-11-26&to=2026-11-26
+	// is that whole day.
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -79,7 +79,7 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 		if *p.dst, err = time.Parse(time.RFC3339, v); err == nil {
 			continue
 		}
-		day, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+		day, err := time.ParseInLocation(time.DateOnly, v, onemap.ChinaTime())
 		if err != nil {
 			return f, onemap.Errorf(onemap.EINVALID, "%s=%q: want a date (2026-11-26) or an RFC 3339 time", p.name, v)
 		}

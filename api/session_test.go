@@ -276,8 +276,8 @@ func auditPages(t *testing.T, aud *browser) {
 	if len(asc) != 30 || asc[0].Seq != want[29].Seq || asc[29].Seq != want[0].Seq {
 		t.Errorf("oldest first between cursors: %d records", len(asc))
 	}
-	// A day picked as from and to is that whole day, in the server's zone.
-	day := want[0].At.In(time.Local)
+	// A day picked as from and to is that whole day, in China time.
+	day := want[0].At.In(onemap.ChinaTime())
 	date := day.Format(time.DateOnly)
 	if got := read("order=desc&limit=1&from=" + date + "&to=" + date).Records; len(got) != 1 || got[0].Seq != want[0].Seq {
 		t.Errorf("from=to=%s: got %v, want the newest record %d", date, got, want[0].Seq)

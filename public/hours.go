@@ -4,11 +4,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/onemapgis/onemap"
 )
 
-// China keeps one time zone, UTC+8, without daylight saving since 1991: a
-// fixed zone needs no time-zone database on the server.
-var chinaTime = time.FixedZone("CST", 8*3600)
+// chinaTime is the zone opening hours are read in, made once: OpenAt runs
+// for every station of every public answer.
+var chinaTime = onemap.ChinaTime()
 
 // Hours is a weekly timetable parsed from OpenStreetMap's opening_hours
 // syntax: per weekday (0 Monday … 6 Sunday) the open intervals, in minutes
