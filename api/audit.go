@@ -110,6 +110,10 @@ func (s *Server) handleAuditList(c *gin.Context) {
 	asCSV := auditCSV(c)
 	q := c.Request.URL.Query()
 	if q.Has("format") {
+		if v := q.Get("format"); v != "csv" {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "format=%q: want csv (or none, for JSON)", v))
+			return
+		}
 		q.Del("format")
 		c.Request.URL.RawQuery = q.Encode()
 	}

@@ -289,7 +289,7 @@ func auditPages(t *testing.T, aud *browser) {
 	if got := read("order=desc&limit=1&to=" + day.AddDate(0, 0, -1).Format(time.DateOnly)).Records; len(got) != 0 {
 		t.Errorf("to yesterday: got a record of %s", got[0].At)
 	}
-	for _, q := range []string{"order=newest", "before=-1", "before=x", "from=2026-11-27&to=2026-11-26", "to=26.11.2026", "action=grid"} {
+	for _, q := range []string{"order=newest", "before=-1", "before=x", "from=2026-11-27&to=2026-11-26", "to=26.11.2026", "action=grid", "format=xlsx"} {
 		if resp, body := aud.do("GET", "/api/audit?"+q, ""); resp.StatusCode != 400 || !strings.Contains(string(body), strings.Split(q, "=")[0]+"=") {
 			t.Errorf("GET /api/audit?%s = %d %s, want 400 naming the parameter", q, resp.StatusCode, body)
 		}
