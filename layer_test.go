@@ -55,6 +55,8 @@ func TestNormalize_fieldChecks(t *testing.T) {
 	}{
 		{&grids, grid(map[string]any{"worker_phone": "abc"}), "worker_phone"},
 		{&grids, grid(map[string]any{"name": strings.Repeat("网", 101)}), "name"},
+		{&grids, grid(map[string]any{"name": "  "}), "name"},
+		{&grids, grid(map[string]any{"name": "\u200b\ufeff "}), "name"},
 		{&grids, grid(map[string]any{"population": -5.0}), "population"},
 		{&grids, grid(map[string]any{"households": 1.5}), "households"},
 		{&grids, grid(map[string]any{"bogus": 1.0}), "bogus"},

@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
@@ -96,6 +98,14 @@ func (l *Layer) NormalizeValue(name string, v any) (any, error) {
 	return normalizeValue(f, v)
 }
 
+// blank reports whether s holds nothing to read: only white space and
+// invisible characters (zero-width spaces and joiners, the byte-order mark).
+func blank(s string) bool {
+	return strings.TrimFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
+	}) == ""
+}
+
 func (l *Layer) normalizeGeometry(g orb.Geometry) (orb.Geometry, error) {
 	if g == nil {
 		return nil, Errorf(EINVALID, "geometry is missing")
@@ -177,6 +187,9 @@ func normalizeValue(f Field, v any) (any, error) {
 		}
 		if f.Enum != nil && !slices.Contains(f.Enum, s) {
 			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not one of %v", f.Name, s, f.Enum)
+		}
+		if f.Required && blank(s) {
+			return nil, FieldErrorf(f.Name, EINVALID, "field %q is blank", f.Name)
 		}
 		if n, most := utf8.RuneCountInString(s), cmp.Or(f.MaxLen, MaxStringLen); n > most {
 			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %d characters, at most %d", f.Name, n, most)

@@ -178,6 +178,14 @@ func (s *Server) withCaller() gin.HandlerFunc {
 				c.Set(sessionKey, tok)
 			case onemap.EUNAUTHORIZED:
 				s.clearSessionCookie(c) // expired, ended or forged: the caller is anonymous
+				// A change asked under a session that has ended is refused as
+				// such, not tried with the anonymous role: the caller meant to
+				// act as the account (signing in and out excepted).
+				if !safeMethod(c.Request.Method) && c.Request.URL.Path != sessionPath {
+					writeError(c, s.log, onemap.Errorf(onemap.EUNAUTHORIZED, "your session has ended: sign in again (nothing was changed)"))
+					s.auditDenied(c)
+					return
+				}
 			default:
 				writeError(c, s.log, err)
 				return
@@ -204,16 +212,22 @@ func (s *Server) withCaller() gin.HandlerFunc {
 	}
 }
 
+// sessionPath is the route of signing in and out.
+const sessionPath = "/api/session"
+
+// deniedKey marks a request whose refusal is recorded already.
+const deniedKey = "onemap.denied"
+
 // auditDenied records a refused request (401 or 403) once.
 func (s *Server) auditDenied(c *gin.Context) {
 	st := c.Writer.Status()
 	if st != http.StatusUnauthorized && st != http.StatusForbidden {
 		return
 	}
-	if _, done := c.Get("onemap.denied"); done {
+	if _, done := c.Get(deniedKey); done {
 		return
 	}
-	c.Set("onemap.denied", true)
+	c.Set(deniedKey, true)
 	s.audit(c, onemap.AuditDenied, c.Request.URL.Path, map[string]any{"method": c.Request.Method, "status": st})
 }
 
@@ -309,9 +323,9 @@ type sessionJSON struct {
 }
 
 func (s *Server) addSessionRoutes(r *gin.Engine) {
-	r.GET("/api/session", s.handleSessionGet)
-	r.POST("/api/session", s.handleSignIn)
-	r.DELETE("/api/session", s.handleSignOut)
+	r.GET(sessionPath, s.handleSessionGet)
+	r.POST(sessionPath, s.handleSignIn)
+	r.DELETE(sessionPath, s.handleSignOut)
 	r.GET(auditPath, s.handleAuditList)
 	r.GET("/api/audit/verify", s.handleAuditVerify)
 	r.GET("/api/accounts", s.handleAccountsList)
@@ -397,6 +411,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		if err := s.accounts.LoginFailed(ctx, in.Name, s.cfg.Session.MaxFailures, s.cfg.Session.LockFor, reason); err != nil {
 			s.log.Error("record a failed sign-in", "error", err)
 		}
+		c.Set(deniedKey, true) // recorded as login.failed, not again as a refusal
 		writeError(c, s.log, signInFailed)
 		return
 	}

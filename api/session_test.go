@@ -166,6 +166,18 @@ func TestSignIn(t *testing.T) {
 	if other.role() != "public" {
 		t.Error("a signed-out token still works")
 	}
+	// A change asked under it (a tab that did not see the sign-out) is
+	// refused as a session that has ended, not tried as the public; signing
+	// in again with it is not.
+	other.c.Jar.SetCookies(u.URL, []*http.Cookie{cookie})
+	if resp, body := other.do("PATCH", "/api/grids/2", `{"properties":{"name":"x"}}`, "X-CSRF-Token", b.csrf, "If-Match", `"1"`); resp.StatusCode != 401 ||
+		!strings.Contains(string(body), "session has ended") {
+		t.Errorf("a change under an ended session = %d %s, want 401 saying the session has ended", resp.StatusCode, body)
+	}
+	other.c.Jar.SetCookies(u.URL, []*http.Cookie{cookie})
+	if resp, body := other.signIn("chen", "password-chen"); resp.StatusCode != 200 {
+		t.Errorf("signing in with an ended session's cookie = %d %s", resp.StatusCode, body)
+	}
 }
 
 func TestSignIn_throttledAndExpiring(t *testing.T) {
@@ -327,6 +339,9 @@ func TestAuditTrail_overHTTP(t *testing.T) {
 	if resp, _ := cmd.do("GET", "/api/audit", ""); resp.StatusCode != 403 {
 		t.Errorf("commander reads the audit trail = %d, want 403", resp.StatusCode)
 	}
+	if resp, _ := newBrowser(t, srv.URL).signIn("qian", "not-her-password"); resp.StatusCode != 401 {
+		t.Errorf("a wrong password = %d, want 401", resp.StatusCode)
+	}
 	aud := newBrowser(t, srv.URL)
 	aud.signIn("auditor1", "password-auditor1")
 	// Newest first, the trail opens on today's events, not on the seed's
@@ -342,11 +357,14 @@ func TestAuditTrail_overHTTP(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range got.Records {
 		seen[r.Actor+" "+r.Action] = true
+		if r.Action == onemap.AuditDenied && r.Target == "/api/session" {
+			t.Errorf("a failed sign-in is recorded twice, as login.failed and as %s %s", r.Action, r.Target)
+		}
 		if r.Action == onemap.AuditHouseholdRead && !strings.Contains(string(r.Detail), "入户走访核实") {
 			t.Errorf("the detail read's record lacks its purpose: %s", r.Detail)
 		}
 	}
-	for _, want := range []string{"he login", "he household.read", "qian denied", "anonymous denied", "he denied", "auditor1 login"} {
+	for _, want := range []string{"he login", "he household.read", "qian denied", "anonymous denied", "he denied", "auditor1 login", "anonymous login.failed"} {
 		if !seen[want] {
 			t.Errorf("the trail lacks %q; it holds %v", want, seen)
 		}

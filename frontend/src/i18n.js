@@ -53,7 +53,7 @@ const WORDS = {
     cancel: '取消',
     signInFailed: '登录失败：{0}',
     role: '角色：{0}',
-    roles: { public: '公众', viewer: '网格员', commander: '指挥', planner: '规划', admin: '管理员', auditor: '审计' },
+    roles: { public: '公众', viewer: '网格员', commander: '指挥', planner: '规划员', admin: '管理员', auditor: '审计员' },
     language: 'English',
     languageLabel: 'Switch to English',
     screen: '大屏',

@@ -2,6 +2,7 @@
 // page through it, export it as CSV and check its hash chain. It talks only
 // to the server's /api/session and /api/audit routes.
 import './audit.css';
+import { roleName } from '../i18n.js';
 
 const $ = (id) => document.getElementById(id);
 let csrf = '';
@@ -77,7 +78,7 @@ function render(records, append) {
     const action = cell(actionNames.get(r.action) ?? r.action);
     action.title = r.action;
     tr.append(cell(r.seq), cell(new Date(r.at).toLocaleString('zh-CN', { hour12: false })),
-      cell(anonymous ? '（未登录）' : r.actor), cell(anonymous ? '' : r.role),
+      cell(anonymous ? '（未登录）' : r.actor), cell(anonymous ? '' : roleName(r.role)),
       cell(r.client), action, cell(r.target), detailCell(r.detail));
     tbody.append(tr);
   }
@@ -128,7 +129,7 @@ async function show() {
   $('signin').hidden = auditor;
   $('trail').hidden = !auditor;
   $('signout').hidden = !s.name;
-  $('who').textContent = s.name ? `${s.display_name || s.name}（${s.role}）` : '';
+  $('who').textContent = s.name ? `${s.display_name || s.name}（${roleName(s.role)}）` : '';
   if (s.name && !auditor) $('signin-error').textContent = '此账号不是审计员：请用审计员账号登录。';
   if (auditor) await load();
 }
@@ -177,6 +178,25 @@ $('filter').addEventListener('submit', (e) => {
 });
 
 $('more').addEventListener('click', () => load(true).catch(refused));
+
+// The export is a download the page cannot watch: it first checks that the
+// session still holds, so that an ended one shows the sign-in form instead
+// of a download that fails without a word.
+$('csv').addEventListener('click', async (e) => {
+  if (e.currentTarget.dataset.checked) {
+    delete e.currentTarget.dataset.checked;
+    return; // checked: let the browser download it
+  }
+  e.preventDefault();
+  const link = e.currentTarget;
+  const s = await json('/api/session').catch(() => null);
+  if (s?.role !== 'auditor') {
+    refused(Object.assign(new Error('sign in first'), { status: 401 }));
+    return;
+  }
+  link.dataset.checked = '1';
+  link.click();
+});
 
 $('verify').addEventListener('click', async () => {
   const result = $('verify-result');

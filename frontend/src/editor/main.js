@@ -18,6 +18,7 @@ import {
 } from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { fetchStyle } from '../style.js';
+import { roleName } from '../i18n.js';
 import * as api from './api.js';
 import { ringsOf, round9, snapPosition } from './snap.js';
 
@@ -36,7 +37,6 @@ const PROBLEM_NAME = {
   overlap: '与相邻网格重叠', child_outside: '下级网格将超出', child_straddles: '分割线穿过下级网格',
 };
 const EMPTY = { type: 'FeatureCollection', features: [] };
-const ROLE_NAME = { public: '公众', viewer: '网格员', commander: '指挥', planner: '规划员', admin: '管理员', auditor: '审计员' };
 // Only planners and admins edit grids; commanders may look; the others may
 // not even read the editor's views (the server answers 404).
 const EDIT_ROLES = new Set(['planner', 'admin']);
@@ -53,7 +53,7 @@ const phoneOK = (v) => v.normalize('NFKC').split(/[,;、/]/)
 const INT = (v) => (/^\d+$/.test(v) && Number(v) <= 2147483647 ? '' : '应为不小于 0 的整数');
 // CHECKS are the form's field checks: an empty answer is a pass.
 const CHECKS = {
-  name: (v) => (v ? '' : '请填写名称'),
+  name: (v) => (!v ? '请填写名称' : [...v].length > 100 ? `名称最多 100 字（现有 ${[...v].length} 字）` : ''),
   code: (v, level) => {
     const n = level === 'group' ? 15 : 12;
     return new RegExp(`^\\d{${n}}$`).test(v) ? '' : `${LEVEL_NAME[level] ?? ''}编码应为 ${n} 位数字`;
@@ -88,7 +88,6 @@ function status(text, isError = false, detail = '') {
 
 const fmtArea = (m2) => (m2 >= 1e6 ? `${(m2 / 1e6).toFixed(3)} km²` : `${Math.round(m2).toLocaleString('zh-CN')} m²`);
 const fmtTime = (t) => (t ? new Date(t).toLocaleString('zh-CN', { hour12: false }) : '');
-const roleName = (r) => ROLE_NAME[r] ?? r;
 
 // gridName names grid id as the planner knows it: by its name where the
 // page has it.
@@ -627,6 +626,8 @@ function handleSaveError(e, body) {
   }
   if (e.status === 412 && e.body.current) {
     showConflict(body, e);
+  } else if (e.status === 401 || e.status === 403 && state.canEdit) {
+    sessionEnded(e).catch(fail);
   } else if (e.status === 422) {
     showProblems(e.body.problems || [], e.message);
   } else {
@@ -692,6 +693,9 @@ function showConflict(body, e) {
   setData('ed-theirs', current ? fc([current]) : EMPTY);
   if (body?.geometry) setData('ed-mine', fc([{ type: 'Feature', geometry: body.geometry, properties: {} }]));
   state.conflictCurrent = current;
+  // Only a save can be made again on top of the current version; a restore,
+  // split or delete that met a newer version is reloaded and asked anew.
+  $('conflict-overwrite').hidden = !body;
   $('conflict').showModal();
   status('保存冲突：网格已被他人修改', true);
 }
@@ -937,6 +941,30 @@ function showSession(s, canRead) {
   }
 }
 
+// sessionEnded answers a refusal of an editor who could edit: when the
+// session has ended meanwhile (401, or a 403 because the request came without
+// it: signed out in another tab), it asks to sign in again; else the
+// refusal stands.
+async function sessionEnded(e) {
+  const s = e.status === 401 ? null : await api.loadSession();
+  if (s?.name && EDIT_ROLES.has(s.role)) {
+    status(`保存失败：${errorText(e)}`, true, e.message);
+    return;
+  }
+  askSignIn();
+  status('保存失败：登录已过期，请重新登录后再保存', true, e.message);
+}
+
+// askSignIn shows the sign-in form when the session has ended (signed out
+// in another tab, expired): the edit stays in the form, to be saved once
+// signed in again.
+function askSignIn() {
+  $('role-title').textContent = '登录已过期';
+  $('role-text').textContent = '请重新登录。你的修改仍在表单中，登录后再保存。';
+  $('role-notice').hidden = false;
+  $('sign-in-form').elements.name.focus();
+}
+
 async function signIn(ev) {
   ev.preventDefault();
   const f = $('sign-in-form');
@@ -952,6 +980,17 @@ async function signIn(ev) {
     const why = { 401: '用户名或密码不正确', 429: '尝试次数太多，请稍后再试' }[e.status] ?? errorText(e);
     $('sign-in-error').textContent = `登录失败：${why}`;
     $('sign-in-error').title = e.message;
+    return;
+  }
+  // Signed in again with a role that edits: the page stays as it is, with
+  // the edit in the form; otherwise it starts over for the new role.
+  const s = await api.loadSession();
+  if (state.canEdit && EDIT_ROLES.has(s?.role)) {
+    state.role = s.role;
+    $('role-notice').hidden = true;
+    f.elements.password.value = '';
+    $('who-name').textContent = `${s.display_name || s.name}（${roleName(s.role)}）`;
+    status(isDirty() ? '已重新登录：你的修改仍在，请再次保存' : '已重新登录');
     return;
   }
   location.reload();
