@@ -444,30 +444,6 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     await page.fill('#grid-form input[name=code]', sql(db, `SELECT code FROM grids WHERE id = ${g}`)[0][0]);
   });
 
-  it('a session ended meanwhile (signed out in another tab) asks to sign in again and keeps the edit', async () => {
-    const g = kids[7];
-    await open(g);
-    await page.fill('#grid-form input[name=worker_name]', '重新登录后保存');
-    await page.evaluate(async () => {
-      const s = await (await fetch('/api/session')).json();
-      await fetch('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': s.csrf } });
-    });
-    await page.click('#btn-save');
-    await page.waitForSelector('#role-notice:not([hidden])');
-    assert.match(await page.locator('#role-notice').textContent(), /登录已过期/);
-    await waitStatus(/登录已过期/);
-    assert.equal(await page.inputValue('#grid-form input[name=worker_name]'), '重新登录后保存', 'the edit stays');
-    await page.fill('#sign-in-form input[name=name]', planner.name);
-    await page.fill('#sign-in-form input[name=password]', planner.password);
-    await page.click('#btn-sign-in');
-    await waitStatus(/已重新登录/);
-    assert.equal(await page.isVisible('#role-notice'), false);
-    await page.click('#btn-save');
-    await waitStatus(/已保存|失败|拒绝/);
-    assert.match(await statusText(), /已保存/);
-    assert.equal(sql(db, `SELECT worker_name FROM grids WHERE id = ${g}`)[0][0], '重新登录后保存');
-  });
-
   it('asks before unsaved edits are thrown away, and keeps them when cancelled', async () => {
     const [g, other] = [kids[7], kids[6]];
     const [[name]] = sql(db, `SELECT name FROM grids WHERE id = ${g}`);
@@ -506,6 +482,33 @@ describe('grid editor', { timeout: 15 * 60_000 }, () => {
     assert.equal(await page.evaluate(() => window.onemapEditor.state.mode), 'idle');
     assert.deepEqual(b.foreign, [], 'no request left this machine');
     assert.deepEqual(b.errors.filter((x) => !/status of 4(09|12|22)/.test(x)), [], 'no console or page error but the refused saves');
+  });
+
+  it('a session ended meanwhile (signed out in another tab) asks to sign in again and keeps the edit', async () => {
+    const g = kids[7];
+    await open(g);
+    const errorsBefore = b.errors.length;
+    await page.fill('#grid-form input[name=worker_name]', '重新登录后保存');
+    await page.evaluate(async () => {
+      const s = await (await fetch('/api/session')).json();
+      await fetch('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': s.csrf } });
+    });
+    await page.click('#btn-save');
+    await page.waitForSelector('#role-notice:not([hidden])');
+    assert.match(await page.locator('#role-notice').textContent(), /登录已过期/);
+    await waitStatus(/登录已过期/);
+    assert.equal(await page.inputValue('#grid-form input[name=worker_name]'), '重新登录后保存', 'the edit stays');
+    await page.fill('#sign-in-form input[name=name]', planner.name);
+    await page.fill('#sign-in-form input[name=password]', planner.password);
+    await page.click('#btn-sign-in');
+    await waitStatus(/已重新登录/);
+    assert.equal(await page.isVisible('#role-notice'), false);
+    await page.click('#btn-save');
+    await waitStatus(/已保存|失败|拒绝/);
+    assert.match(await statusText(), /已保存/);
+    assert.equal(sql(db, `SELECT worker_name FROM grids WHERE id = ${g}`)[0][0], '重新登录后保存');
+    // The only errors since: the save refused after the sign-out.
+    assert.deepEqual(b.errors.slice(errorsBefore).filter((x) => !/status of 403/.test(x)), [], 'no other console or page error');
   });
 
   // asRole opens the editor in a browser of its own, signed in as who.
