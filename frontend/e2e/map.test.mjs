@@ -223,6 +223,15 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
   });
 
   it('draws Chinese labels with the bundled font, asking no glyph server', async () => {
+    // The whole county: its townships named, not buried under cluster counts.
+    await page.evaluate(() => {
+      const [w, s, e, n] = window.onemap.region.bounds;
+      window.onemap.map.fitBounds([[w, s], [e, n]], { duration: 0 });
+    });
+    await waitIdle();
+    const townships = await page.evaluate(() => new Set(window.onemap.map.queryRenderedFeatures({ layers: ['label-grids-township'] })
+      .map((f) => f.properties.name)).size);
+    assert.ok(townships >= 8, `${townships} of 11 townships named at the county's view`);
     await jumpTo(SEAT);
     const labels = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['label-grids-village'] })
       .map((f) => f.properties.name));

@@ -322,6 +322,13 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
     for (const part of ['2', s.name, s.kind_name, '距离']) assert.ok(text.includes(part), `the popup "${text}" lacks ${part}`);
     assert.equal(await page.textContent('#where'), where, 'a tap on a station moved the position');
     await b.screenshot('public-map-station');
+    // The popup lies over the markers: its button is what a tap there hits.
+    const onTop = await page.evaluate(() => {
+      const r = document.querySelector('.m-pop button').getBoundingClientRect();
+      const el = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return !!el?.closest('.m-pop');
+    });
+    assert.ok(onTop, 'a marker lies over the popup\'s button');
     await pop.getByRole('button', { name: '在列表中查看' }).tap();
     await page.waitForSelector('#map-view', { state: 'hidden' });
     assert.equal(await page.getAttribute('#list > li.m-focus', 'data-id'), String(s.id));

@@ -21,7 +21,8 @@ test('sign in as the viewer through the header, and out again', { timeout: 6 * W
     assert.match(await page.textContent('#sign-in-dialog .om-dialog-error'), /wrong name or password|用户名或密码|密码/);
 
     await page.fill('#sign-in-dialog input[name="password"]', 'onemap-demo');
-    await Promise.all([page.waitForEvent('load'), page.click('#sign-in-dialog button[value="ok"]')]);
+    // Enter in the password signs in (it used to press the first button, 取消).
+    await Promise.all([page.waitForEvent('load'), page.press('#sign-in-dialog input[name="password"]', 'Enter')]);
     await page.waitForFunction(() => window.onemap?.map?.loaded());
     await b.waitIdle();
     await page.locator('#session-role').waitFor();

@@ -238,7 +238,8 @@ async function start() {
     const source = map.getSource(GROUP_LABELS);
     if (!source) return;
     const data = map.getZoom() < GROUP_LABEL_ZOOM ? { type: 'FeatureCollection', features: [] }
-      : groupLabelPoints(map.querySourceFeatures(SOURCE, { sourceLayer: 'grids', filter: ['==', ['get', 'level'], 'group'] }));
+      : groupLabelPoints(map.querySourceFeatures(SOURCE, { sourceLayer: 'grids', filter: ['==', ['get', 'level'], 'group'] }),
+        map.getBounds().toArray().flat());
     const key = JSON.stringify(data.features.map((f) => [f.id, f.properties.name, f.geometry.coordinates]));
     if (key === groupLabelsShown) return; // the same labels: no render, so no idle again
     groupLabelsShown = key;

@@ -77,8 +77,10 @@ export async function setupSession(el, dialog, { onError = () => {}, reload = ()
     reload();
   });
   const form = dialog.querySelector('form');
+  // 取消 is a plain button: Enter in a field submits with 登录, the form's
+  // only submit button.
+  form.querySelector('button[value="cancel"]').addEventListener('click', () => dialog.close());
   form.addEventListener('submit', async (e) => {
-    if (e.submitter?.value === 'cancel') return; // method=dialog closes it
     e.preventDefault();
     const data = new FormData(form);
     const res = await fetch('/api/session', {

@@ -220,7 +220,9 @@ export function withLabels(style, fontURL, { dark = false, skip = [], places = n
     label.filter = ['all', ...filters];
     labels.push(label);
   }
-  const out = { ...style, sources, layers: [...style.layers, ...labels, ...clusterCounts(style)] };
+  // The counts under the names: a symbol layer higher up is placed first,
+  // and the townships' names matter more than a cluster's count.
+  const out = { ...style, sources, layers: [...style.layers, ...clusterCounts(style), ...labels] };
   delete out.glyphs;
   out['font-faces'] = { [FONT]: fontURL };
   return out;
@@ -260,9 +262,12 @@ function clusterCounts(style) {
  * groupLabelPoints returns one label point per group among features (the
  * groups' pieces in the tiles in view, as querySourceFeatures gives them): at
  * a point inside its largest piece, so that a group the tiles cut in several
- * is labelled once, not once a tile.
+ * is labelled once, not once a tile. With view ([west, south, east, north]),
+ * only pieces whose point lies in it count, so that the label is on screen
+ * when any of the group's pieces can carry it.
  */
-export function groupLabelPoints(features) {
+export function groupLabelPoints(features, view = null) {
+  const inView = ([x, y]) => !view || (x >= view[0] && x <= view[2] && y >= view[1] && y <= view[3]);
   const largest = new globalThis.Map();
   for (const f of features) {
     const id = f.id ?? f.properties?.id;
@@ -270,12 +275,13 @@ export function groupLabelPoints(features) {
     const b = bboxOf(f.geometry);
     const size = b ? (b[2] - b[0]) * (b[3] - b[1]) : 0;
     const best = largest.get(id);
-    if (!best || size > best.size) largest.set(id, { f, size });
+    if (best && size <= best.size) continue;
+    const at = interiorPoint(f.geometry);
+    if (at && inView(at)) largest.set(id, { f, size, at });
   }
   const out = [];
-  for (const [id, { f }] of [...largest].sort((a, b) => a[0] - b[0])) {
-    const at = interiorPoint(f.geometry);
-    if (at) out.push({ type: 'Feature', id, geometry: { type: 'Point', coordinates: at }, properties: { name: f.properties.name, level: f.properties.level } });
+  for (const [id, { f, at }] of [...largest].sort((a, b) => a[0] - b[0])) {
+    out.push({ type: 'Feature', id, geometry: { type: 'Point', coordinates: at }, properties: { name: f.properties.name, level: f.properties.level } });
   }
   return { type: 'FeatureCollection', features: out };
 }

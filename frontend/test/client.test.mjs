@@ -74,8 +74,9 @@ test('withLabels adds text drawn with the bundled font, and no glyph server', ()
   assert.equal(s.glyphs, undefined);
   assert.deepEqual(s['font-faces'], { [FONT]: 'http://127.0.0.1:8099/fonts/onemap-sans.woff2' });
   const labels = s.layers.filter((l) => l.type === 'symbol');
-  assert.deepEqual(labels.map((l) => l.id), ['label-grids-township', 'label-grids-village', 'label-grids-group', 'label-stations',
-    'count-cameras', 'count-stations', 'count-households', 'count-risk_points']);
+  // Cluster counts first (under the names: a higher symbol layer is placed first).
+  assert.deepEqual(labels.map((l) => l.id), ['count-cameras', 'count-stations', 'count-households', 'count-risk_points',
+    'label-grids-township', 'label-grids-village', 'label-grids-group', 'label-stations']);
   for (const l of labels) {
     assert.deepEqual(l.layout['text-font'], [FONT]);
     assert.equal(l.source, SOURCE);

@@ -69,6 +69,14 @@ test('groupLabelPoints: one point a group, inside its largest piece', () => {
   assert.ok(x > 102.41 && x < 102.414 && y > 25.50 && y < 25.504, `label of 7 at ${x},${y}: not in its large piece`);
   assert.deepEqual(fc.features[1].properties, { name: '第二居民小组', level: 'group' });
   assert.deepEqual(groupLabelPoints([]).features, []);
+  // In a view that holds only the small piece of 7, the label is there.
+  const small = groupLabelPoints([
+    piece(7, '第一居民小组', square(102.40, 25.50, 0.001)),
+    piece(7, '第一居民小组', square(102.41, 25.50, 0.004)),
+  ], [102.399, 25.499, 102.402, 25.502]);
+  assert.equal(small.features.length, 1);
+  const [sx] = small.features[0].geometry.coordinates;
+  assert.ok(sx < 102.401, `label of 7 at ${sx}: not in the piece in view`);
 });
 
 test('withLabels writes a cluster\'s count over each point layer: 37, 1.2千, 1.5万', async () => {
