@@ -109,6 +109,7 @@ async function start() {
 
   const panel = $('panel');
   const side = $('around');
+  const PHONE = '(max-width: 600px)'; // app.css's phone layout
   const panelArgs = { region, layers, style, state };
   renderPanel(panel, panelArgs, {
     onToggle: (id, visible) => {
@@ -122,7 +123,7 @@ async function start() {
       updateCounts(panel, layers, state);
       saveView();
     },
-  });
+  }, matchMedia(PHONE).matches); // on a phone the map comes first: the layers folded
 
   // padding keeps what the map shows clear of the panels on a wide screen.
   const padding = () => {

@@ -62,12 +62,15 @@ function fieldHTML(layer, { field, values, symbol }, counts, chosen) {
  * renderPanel fills el with the region's name and the layer tree.
  * state is {visible: {layer: bool}, chosen: {layer: {field: [values]|null}},
  * counts}; onToggle(layer, visible) and onFilter(layer, field, values|null)
- * are called when a switch or a class changes.
+ * are called when a switch or a class changes. The tree opens folded on a
+ * phone (folded is false), and a redraw keeps it as the user left it.
  */
-export function renderPanel(el, { region, layers, style, state }, { onToggle, onFilter }) {
+export function renderPanel(el, { region, layers, style, state }, { onToggle, onFilter }, folded = false) {
   const { visible = {}, chosen = {}, counts = {} } = state;
+  const shown = el.querySelector(':scope > details');
+  const open = shown ? shown.open : !folded;
   el.innerHTML =
-    `<details open><summary><h1>${escapeHtml(region.name)}<small>${escapeHtml(t('appName'))}</small></h1></summary>` +
+    `<details${open ? ' open' : ''}><summary><h1>${escapeHtml(region.name)}<small>${escapeHtml(t('appName'))}</small></h1></summary>` +
     '<ul class="om-layers">' +
     layers.map((l) => {
       const fields = panelFields(l, style, counts[l.id]);
