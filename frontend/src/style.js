@@ -228,8 +228,11 @@ export function withLabels(style, fontURL, { dark = false, skip = [], places = n
   return out;
 }
 
-// CLUSTER_COUNT_MIN is the least count a clustered point shows as a number.
+// CLUSTER_COUNT_MIN is the least count a clustered point shows as a number,
+// CLUSTER_COUNT_ZOOM the least zoom (over the whole county the numbers would
+// crowd out the places' names).
 const CLUSTER_COUNT_MIN = 5;
+const CLUSTER_COUNT_ZOOM = 10;
 
 // countText writes a cluster's count short: 37, 1.2千, 1.5万.
 const POINT_COUNT = ['coalesce', ['get', 'point_count'], 1];
@@ -249,7 +252,7 @@ function clusterCounts(style) {
     type: 'symbol',
     source: l.source,
     'source-layer': l['source-layer'],
-    ...(l.minzoom !== undefined ? { minzoom: l.minzoom } : {}),
+    minzoom: Math.max(l.minzoom ?? 0, CLUSTER_COUNT_ZOOM),
     ...(l.maxzoom !== undefined ? { maxzoom: l.maxzoom } : {}),
     filter: ['all', ...(l.filter ? [l.filter] : []), ['>=', POINT_COUNT, CLUSTER_COUNT_MIN]],
     layout: { 'text-field': countText, 'text-font': [FONT], 'text-size': 9.5, 'text-padding': 0 },

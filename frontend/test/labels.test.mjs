@@ -91,7 +91,7 @@ test('withLabels writes a cluster\'s count over each point layer: 37, 1.2千, 1.
   };
   const out = withLabels(style, 'http://x/font.woff2');
   const counts = out.layers.filter((l) => l.id.startsWith('count-'));
-  assert.deepEqual(counts.map((l) => [l.id, l['source-layer'], l.minzoom, l.metadata['onemap:layer']]), [['count-cameras', 'cameras', 8, 'cameras']]);
+  assert.deepEqual(counts.map((l) => [l.id, l['source-layer'], l.minzoom, l.metadata['onemap:layer']]), [['count-cameras', 'cameras', 10, 'cameras']]);
   const i = out.layers.indexOf(counts[0]);
   const text = createExpression(counts[0].layout['text-field'], `layers[${i}].layout.text-field`);
   const filter = createExpression(counts[0].filter, `layers[${i}].filter`);
