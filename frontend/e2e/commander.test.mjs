@@ -195,6 +195,15 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     await page.waitForFunction(() => document.getElementById('around-title').textContent.includes('500 米') &&
       !document.getElementById('around-body').hasAttribute('aria-busy'));
     await checkAround(new URL(res500.url()));
+
+    // A place searched for meanwhile: the panel follows it, at the same radius.
+    const moved = page.waitForResponse((r) => r.url().includes('/api/around?') && r.url().includes('lon=102.25'));
+    await search('25.95 102.25');
+    await page.keyboard.press('Enter');
+    const resMoved = await moved;
+    assert.equal(new URL(resMoved.url()).searchParams.get('radius'), '500');
+    await page.waitForFunction(() => document.getElementById('around-centre').textContent.includes('102.25') &&
+      !document.getElementById('around-body').hasAttribute('aria-busy'));
   });
 
   // checkAround compares the panel with /api/around fetched directly.

@@ -617,12 +617,16 @@ async function start() {
     search: (q) => api.search(q),
     onError: (err) => notify(t('searchFailed', err.message)),
     onPick: (o) => {
+      // An open 周边 panel follows the place picked, at the same radius.
+      const around = !side.hidden && aroundState.point;
       if (o.kind === 'point') {
         setOverlay(OVERLAYS.pick, { type: 'Point', coordinates: o.point });
         map.flyTo({ center: o.point, zoom: Math.max(map.getZoom(), 15), offset: offset() });
         openPointCard(o.point, o.grids);
+        if (around) runAround(o.point);
         return;
       }
+      if (around && o.center) runAround(o.center);
       setOverlay(OVERLAYS.pick);
       const isPoint = o.bbox && o.bbox[0] === o.bbox[2] && o.bbox[1] === o.bbox[3];
       if (o.bbox) flyToBbox(o.bbox);
