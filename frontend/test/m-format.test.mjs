@@ -1,9 +1,21 @@
-// Unit tests of the public page's text and map helpers (src/m/format.js):
-// the status line, the distance of a station the list does not hold, and the
-// colours of the kinds read from the server's public style.
+// Unit tests of what the public page's map and list use: the status line
+// (src/m/format.js), the distance of a station the list does not hold
+// (geo.js distance), and the colours of the kinds read from the server's
+// public style (style.js legendOf).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { distanceM, kindColours, nearestText } from '../src/m/format.js';
+import { distance as distanceM } from '../src/geo.js';
+import { nearestText } from '../src/m/format.js';
+import { legendOf } from '../src/style.js';
+
+// kindColours is how the public map reads its colours (m/map.js).
+function kindColours(style) {
+  const legend = style && legendOf(style, 'stations');
+  return {
+    colours: Object.fromEntries((legend?.entries ?? []).map((e) => [e.value, e.colour])),
+    other: legend?.other ?? '#78909c',
+  };
+}
 
 test('nearestText names the kind and who the distance is from', () => {
   assert.equal(nearestText(20, '您', '卫生室'), '离您最近的 20 个卫生室');
@@ -24,12 +36,13 @@ test('distanceM agrees with the geodesic distance to 0.5 %', () => {
 test('kindColours reads the match expression of the stations layer', () => {
   const style = {
     layers: [
-      { id: 'grids-line', paint: { 'line-color': '#000' } },
-      { id: 'stations', paint: { 'circle-color': ['match', ['get', 'kind'], 'clinic', '#ec407a', ['police', 'guard'], '#263238', '#78909c'] } },
+      { id: 'grids-line', paint: { 'line-color': '#000' }, metadata: { 'onemap:layer': 'grids' } },
+      { id: 'stations', type: 'circle', metadata: { 'onemap:layer': 'stations' },
+        paint: { 'circle-color': ['match', ['get', 'kind'], 'clinic', '#ec407a', ['police', 'guard'], '#263238', '#78909c'] } },
     ],
   };
   assert.deepEqual(kindColours(style), { colours: { clinic: '#ec407a', police: '#263238', guard: '#263238' }, other: '#78909c' });
   // A style without the expression: one colour for every kind.
-  assert.deepEqual(kindColours({ layers: [{ id: 'stations', paint: { 'circle-color': '#123456' } }] }), { colours: {}, other: '#78909c' });
+  assert.deepEqual(kindColours({ layers: [{ id: 'stations', type: 'circle', metadata: { 'onemap:layer': 'stations' }, paint: { 'circle-color': '#123456' } }] }), { colours: {}, other: '#78909c' });
   assert.deepEqual(kindColours(null), { colours: {}, other: '#78909c' });
 });

@@ -52,31 +52,7 @@ export function openLabel(open) {
   return { text: '时间未知', cls: 'unknown' };
 }
 
-/** distanceM returns the great-circle distance in metres between two [lon, lat] (haversine; within 0.5 % of the API's geodesic one). */
-export function distanceM([lon1, lat1], [lon2, lat2]) {
-  const r = Math.PI / 180;
-  const a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 +
-    Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
-  return 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
-}
-
 /** nearestText is the status line over the list: "离您最近的 20 个卫生室", or that there are none. */
 export function nearestText(n, from, what) {
   return n ? `离${from}最近的 ${n} 个${what}` : `附近没有${what}`;
-}
-
-/**
- * kindColours reads the colour of each kind of station from the server's
- * public style (its "stations" layer colours by a ["match", ["get", "kind"],
- * …] expression): { colours: {code: colour}, other: colour }.
- */
-export function kindColours(style) {
-  const c = style?.layers?.find((l) => l.id === 'stations')?.paint?.['circle-color'];
-  const out = { colours: {}, other: '#78909c' };
-  if (!Array.isArray(c) || c[0] !== 'match') return out;
-  for (let i = 2; i + 1 < c.length; i += 2) {
-    for (const code of [c[i]].flat()) out.colours[code] = c[i + 1];
-  }
-  if (c.length % 2 === 1) out.other = c[c.length - 1];
-  return out;
 }

@@ -10,7 +10,9 @@
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { LngLatBounds, Map, Marker, NavigationControl, Popup, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { distanceM, escapeHtml, formatDistance, kindColours } from './format.js';
+import { distance } from '../geo.js';
+import { legendOf } from '../style.js';
+import { escapeHtml, formatDistance } from './format.js';
 
 setWorkerUrl(workerUrl);
 
@@ -38,8 +40,10 @@ const empty = () => ({ type: 'FeatureCollection', features: [] });
 export async function createMap(container, { center, kinds, legend, onPick, onShow }) {
   const get = async (path) => (await fetch(new URL(path, location.href))).json();
   const [style, tilejson] = await Promise.all([get('/styles/public.json'), get('/tiles/public.json')]);
-  const { colours, other } = kindColours(style);
-  const colourOf = (kind) => colours[kind] ?? other;
+  // The kinds' colours, as the server's style draws the stations.
+  const legend = legendOf(style, 'stations');
+  const colours = new globalThis.Map((legend?.entries ?? []).map((e) => [e.value, e.colour]));
+  const colourOf = (kind) => colours.get(kind) ?? legend?.other ?? '#78909c';
   const nameOf = (kind) => kinds().find((k) => k.code === kind)?.name ?? '服务站';
   const home = tilejson.center ?? [0, 0, 2];
   const map = new Map({
@@ -70,7 +74,7 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
   // or a dot of the tiles ({id, name, kind, lon, lat}).
   function show(s) {
     const n = listed.findIndex((x) => x.id === s.id) + 1;
-    const d = s.distance_m ?? (here ? distanceM(here, [s.lon, s.lat]) : null);
+    const d = s.distance_m ?? (here ? distance(here, [s.lon, s.lat]) : null);
     const el = document.createElement('div');
     el.className = 'm-pop';
     el.dataset.id = s.id;
