@@ -276,6 +276,9 @@ export function translate(l, key, ...args) {
 /** t returns the word for key in the page's language. */
 export const t = (key, ...args) => translate(lang, key, ...args);
 
+/** locale is the page's language for numbers, dates and times (toLocaleString). */
+export const locale = lang === 'en' ? 'en-US' : 'zh-CN';
+
 /** roleName returns the name of a role in the page's language. */
 export const roleName = (role) => WORDS[lang].roles[role] ?? role;
 
@@ -286,7 +289,7 @@ export const mapLocale = () => MAP_LOCALE[lang];
 export const layerTitle = (layer) => (lang === 'en' ? layer?.title_en || layer?.title : layer?.title) || layer?.id;
 
 /** numberFormat formats a count in the page's language. */
-export const formatCount = (n) => (Number.isFinite(n) ? n.toLocaleString(lang === 'en' ? 'en-US' : 'zh-CN') : '');
+export const formatCount = (n) => (Number.isFinite(n) ? n.toLocaleString(locale) : '');
 
 /**
  * applyStatic translates the page's fixed text: an element's text from

@@ -11,7 +11,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import * as api from './api.js';
 import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from './style.js';
 import { interiorPoint } from './geo.js';
-import { applyStatic, lang, mapLocale, t } from './i18n.js';
+import { applyStatic, locale, mapLocale, t } from './i18n.js';
 import { fetchCounts } from './counts.js';
 import { figuresHTML, keyFigures } from './figures.js';
 import { connectLive } from './live.js';
@@ -20,8 +20,6 @@ setWorkerUrl(workerUrl);
 
 const REFRESH_MS = 60_000;
 
-// locale is the language of the page's dates and times.
-const locale = lang === 'en' ? 'en-GB' : 'zh-CN';
 const $ = (id) => document.getElementById(id);
 
 // gridRecords reads every grid the caller may see (properties and shapes)

@@ -158,12 +158,14 @@ $('signout').addEventListener('click', async () => {
 // table keeps what it showed. A session that has ended (401) shows the
 // sign-in form again.
 function refused(err) {
-  if (err.status === 401) {
-    $('signin-error').textContent = '登录已过期，请重新登录。';
-    show().catch(() => {});
-    return;
-  }
-  $('trail-error').textContent = err.message;
+  if (err.status === 401) signInAgain();
+  else $('trail-error').textContent = err.message;
+}
+
+// signInAgain shows the sign-in form of a session that has ended.
+function signInAgain() {
+  $('signin-error').textContent = '登录已过期，请重新登录。';
+  show().catch(() => {});
 }
 
 $('filter').addEventListener('submit', (e) => {
@@ -191,7 +193,7 @@ $('csv').addEventListener('click', async (e) => {
   const link = e.currentTarget;
   const s = await json('/api/session').catch(() => null);
   if (s?.role !== 'auditor') {
-    refused(Object.assign(new Error('sign in first'), { status: 401 }));
+    signInAgain();
     return;
   }
   link.dataset.checked = '1';

@@ -106,10 +106,9 @@ function whereText(where, body = {}) {
   return feature ? `第 ${feature} 个要素${line ? `（第 ${line} 行）` : ''}` : `第 ${line} 行`;
 }
 
-// fieldOf is the field a 400 answer names: its "field", or the field the
-// message quotes (field "population": …).
+// fieldOf is the field a refusal names (the answer's "field").
 function fieldOf(e) {
-  return e.body.field ?? /field "(\w+)"/.exec(e.message)?.[1] ?? null;
+  return e.body.field ?? null;
 }
 
 // errorText says in Chinese what went wrong, from the answer's status, code
@@ -803,7 +802,7 @@ async function openHistory() {
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'ed-name';
-    const when = new Date(v.changed_at).toLocaleString('zh-CN', { hour12: false });
+    const when = fmtTime(v.changed_at);
     const op = { insert: '新建', update: '修改', delete: '删除' }[v.op] ?? v.op;
     const why = reasonText(v.reason);
     b.textContent = `v${v.version} ${op} · ${v.changed_by} · ${when}${why && why !== op ? ` · ${why}` : ''}`;
