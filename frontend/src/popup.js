@@ -8,10 +8,6 @@ import { valueLabel } from './labels.js';
 import { formatCount, lang, t } from './i18n.js';
 import { hoursText } from './hours.js';
 
-// BOOKKEEPING are the system fields of every layer (layer.go systemFields),
-// shown in the footer rather than among the properties.
-const BOOKKEEPING = new Set(['version', 'created_at', 'created_by', 'updated_at', 'updated_by']);
-
 // GRID_REFS are the fields that hold the id of a grid, shown by its name.
 const GRID_REFS = new Set(['grid_id', 'parent_id']);
 
@@ -117,7 +113,7 @@ export function popupHTML(layer, properties, id, { pointCount = properties.point
   const fields = layer.fields ?? [];
   // point_count is not a property of the feature: a clustered point in a
   // low-zoom tile stands for that many points (itself and its neighbours).
-  const known = new Set([...fields.map((f) => f.name), 'point_count', ...BOOKKEEPING]);
+  const known = new Set([...fields.map((f) => f.name), 'point_count']);
   const rows = [];
   const row = (title, text, name, flag = '') => {
     if (text === null) return;
@@ -125,7 +121,8 @@ export function popupHTML(layer, properties, id, { pointCount = properties.point
     rows.push(`<tr data-field="${escapeHtml(name)}"><th>${escapeHtml(title)}</th><td>${escapeHtml(text)}${note}</td></tr>`);
   };
   for (const f of fields) {
-    if (!(f.name in properties) || BOOKKEEPING.has(f.name)) continue;
+    // Bookkeeping (class "system": version, who changed it and when) goes to the footer.
+    if (!(f.name in properties) || f.class === 'system') continue;
     let value = properties[f.name];
     if (GRID_REFS.has(f.name) && value !== null && value !== undefined) value = gridNames?.get(String(value)) ?? null;
     const flag = f.type === 'Date' && /_due$/.test(f.name) ? overdueText(value, now) : '';

@@ -8,12 +8,12 @@ import { overdueText, popupHTML } from '../src/popup.js';
 
 // Fields as GET /api/layers sends them to a commander (layer.go).
 const SYSTEM = [
-  { name: 'version', type: 'Integer', title: '版本' },
-  { name: 'created_at', type: 'Time', title: '创建时间' },
-  { name: 'created_by', type: 'String', title: '创建人' },
-  { name: 'updated_at', type: 'Time', title: '更新时间' },
-  { name: 'updated_by', type: 'String', title: '更新人' },
-  { name: 'synthetic', type: 'Boolean', title: '合成数据' },
+  { name: 'version', type: 'Integer', title: '版本', class: 'system' },
+  { name: 'created_at', type: 'Time', title: '创建时间', class: 'system' },
+  { name: 'created_by', type: 'String', title: '创建人', class: 'system' },
+  { name: 'updated_at', type: 'Time', title: '更新时间', class: 'system' },
+  { name: 'updated_by', type: 'String', title: '更新人', class: 'system' },
+  { name: 'synthetic', type: 'Boolean', title: '合成数据', class: 'public' },
 ];
 const GRID = { name: 'grid_id', type: 'Integer', title: '所属网格' };
 const STATIONS = {
