@@ -197,7 +197,7 @@ func normalizeValue(f Field, v any) (any, error) {
 		if f.Phone && s != "" {
 			folded, ok := phoneValue(s)
 			if !ok {
-				return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a telephone number (3 digits or more, with + - ( ) and spaces, an extension after 转; several apart by , ; 、 /)", f.Name, s)
+				return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not a telephone number (3 digits or more, with + - ( ) and spaces, an extension after 转, 分机 or ext; several apart by , ; 、 /)", f.Name, s)
 			}
 			s = folded
 		}
