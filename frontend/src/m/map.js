@@ -41,9 +41,9 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
   const get = async (path) => (await fetch(new URL(path, location.href))).json();
   const [style, tilejson] = await Promise.all([get('/styles/public.json'), get('/tiles/public.json')]);
   // The kinds' colours, as the server's style draws the stations.
-  const legend = legendOf(style, 'stations');
-  const colours = new globalThis.Map((legend?.entries ?? []).map((e) => [e.value, e.colour]));
-  const colourOf = (kind) => colours.get(kind) ?? legend?.other ?? '#78909c';
+  const byKind = legendOf(style, 'stations');
+  const colours = new globalThis.Map((byKind?.entries ?? []).map((e) => [e.value, e.colour]));
+  const colourOf = (kind) => colours.get(kind) ?? byKind?.other ?? '#78909c';
   const nameOf = (kind) => kinds().find((k) => k.code === kind)?.name ?? '服务站';
   const home = tilejson.center ?? [0, 0, 2];
   const map = new Map({
