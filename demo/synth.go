@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	kernel "github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
@@ -160,20 +161,9 @@ func (a area) contains(p orb.Point) bool {
 	return false
 }
 
-// contains casts a ray from p towards +x and counts the crossings.
+// contains says whether p lies inside the ring (by its winding number).
 func (r ring) contains(p orb.Point) bool {
-	if !r.bound.Contains(p) {
-		return false
-	}
-	in := false
-	x, y := p.X(), p.Y()
-	for i, j := 0, len(r.pts)-1; i < len(r.pts); j, i = i, i+1 {
-		a, b := r.pts[i], r.pts[j]
-		if (a.Y() > y) != (b.Y() > y) && x < (b.X()-a.X())*(y-a.Y())/(b.Y()-a.Y())+a.X() {
-			in = !in
-		}
-	}
-	return in
+	return r.bound.Contains(p) && kernel.WindingNumber(r.pts, p) != 0
 }
 
 // uniform returns a point drawn uniformly from the county.

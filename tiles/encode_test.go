@@ -15,6 +15,7 @@ import (
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/onemapgis/onemap"
+	kernel "github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -1058,7 +1059,7 @@ func TestClipPolygon(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.p
-			if ringArea(p[0]) < 0 {
+			if kernel.TwiceArea(p[0]) < 0 {
 				p[0] = reversed(p[0])
 			}
 			got := clipPolygon(b, p)
@@ -1069,7 +1070,7 @@ func TestClipPolygon(t *testing.T) {
 				t.Errorf("area %v, want %v", a, tc.area)
 			}
 			for _, q := range got {
-				if ringArea(q[0]) <= 0 {
+				if kernel.TwiceArea(q[0]) <= 0 {
 					t.Errorf("exterior %v not positive", q[0])
 				}
 				if !within(q.Bound(), b) {
