@@ -4,7 +4,8 @@
 // of the people who read them, the access policy that decides what each role
 // sees, and the error type every other package returns.
 //
-// It imports only the standard library and orb. Storage lives in package
+// It imports only the standard library, orb, and golang.org/x/text/width
+// (to fold full-width digits in phone numbers as people type them). Storage lives in package
 // postgis, the in-memory replica in inmem, tiles in tiles and HTTP in api;
 // cmd/onemap wires them together.
 package onemap

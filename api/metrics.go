@@ -197,7 +197,7 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(sc.descDatabaseUp, 0)
 		}
 	}
-	cs := s.cache.Stats()
+	cs := s.tiles.CacheStats()
 	counter(sc.descCacheHits, float64(cs.Hits))
 	counter(sc.descCacheMisses, float64(cs.Misses))
 	counter(sc.descCacheEvict, float64(cs.Evicted))

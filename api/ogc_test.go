@@ -50,7 +50,7 @@ func (s *ogcCountingStore) FindFeatures(ctx context.Context, layerID string, f o
 	s.calls.Add(1)
 	return s.DB.FindFeatures(ctx, layerID, f)
 }
-func (s *ogcCountingStore) Tile(ctx context.Context, t maptile.Tile, layers []postgis.TileLayer) ([]byte, error) {
+func (s *ogcCountingStore) Tile(ctx context.Context, t maptile.Tile, layers []onemap.TileLayer) ([]byte, error) {
 	s.calls.Add(1)
 	return s.DB.Tile(ctx, t, layers)
 }

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb/maptile"
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,7 +32,7 @@ type store interface {
 	FindRegion(ctx context.Context) (onemap.Region, error)
 	FindFeatureByID(ctx context.Context, layerID string, id int64) (*onemap.Feature, error)
 	FindFeatures(ctx context.Context, layerID string, f onemap.FeatureFilter) ([]*onemap.Feature, error)
-	Tile(ctx context.Context, t maptile.Tile, layers []postgis.TileLayer) ([]byte, error)
+	Tile(ctx context.Context, t maptile.Tile, layers []onemap.TileLayer) ([]byte, error)
 }
 
 // replica is where tiles are rendered from: the live in-memory replica.
@@ -64,8 +62,8 @@ type Deps struct {
 
 // Renderers of vector tiles.
 const (
-	RenderReplica = "replica" // the Go encoder over the in-memory replica (default)
-	RenderPostGIS = "postgis" // ST_AsMVT in the database: the reference
+	RenderReplica = tiles.RenderReplica // the Go encoder over the in-memory replica (default)
+	RenderPostGIS = tiles.RenderPostGIS // ST_AsMVT in the database: the reference
 )
 
 // Config holds what the transport needs to know.
@@ -112,7 +110,7 @@ type Server struct {
 	catalog *onemap.Catalog
 	policy  *onemap.Policy
 	static  http.Handler
-	cache   *tiles.Cache
+	tiles   *tiles.Service
 	cfg     Config
 	// accounts and sessions sign callers in (session.go).
 	accounts    accounts
@@ -123,8 +121,6 @@ type Server struct {
 	basemap     *basemap                      // the online basemap, if configured (basemap.go)
 	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
 	tallies     atomic.Pointer[tallyMemo]     // grid statistics of the latest snapshot asked for
-	gzips       sync.Pool                     // of *gzip.Writer, for tiles
-	tilesets    tilesets                      // resolved so far (tiles.go)
 	public      publicIndex                   // the public page's index
 	metrics     *metrics                      // what /metrics reports
 	events      *eventHub                     // live changes to the open event streams (/api/events)
@@ -144,7 +140,10 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 		cfg.TileRenderer = RenderReplica
 	}
 	s := &Server{log: d.Log, store: d.Store, replica: d.Replica, catalog: d.Catalog, policy: d.Policy,
-		static: d.Static, cache: tiles.NewCache(cfg.TileCacheBytes), cfg: cfg}
+		static: d.Static, cfg: cfg}
+	s.tiles = tiles.NewService(tiles.ServiceConfig{Catalog: d.Catalog, Policy: d.Policy,
+		Renderer: cfg.TileRenderer, DB: d.Store, CacheBytes: cfg.TileCacheBytes,
+		View: func(caller onemap.Caller) tiles.Source { return s.snapshotFor(caller) }})
 	s.public = d.Public
 	s.cfg.Session.defaults()
 	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)

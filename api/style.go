@@ -120,13 +120,13 @@ func (s *Server) handleStyle(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s: want /styles/{tileset}.json", c.Request.URL.Path))
 		return
 	}
-	ts, err := s.tileset(roleOf(c), name)
+	ts, err := s.tiles.Tileset(roleOf(c), name)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	has := map[string]bool{}
-	for _, spec := range ts.specs {
+	for _, spec := range ts.Layers {
 		has[spec.Layer.ID] = true
 	}
 	layers := []map[string]any{{"id": "background", "type": "background", "paint": map[string]any{"background-color": styleBackground}}}
@@ -139,7 +139,7 @@ func (s *Server) handleStyle(c *gin.Context) {
 			layers = append(layers, l)
 		}
 	}
-	sources := gin.H{styleSource: gin.H{"type": "vector", "url": s.baseURL(c) + "/tiles/" + ts.name + ".json"}}
+	sources := gin.H{styleSource: gin.H{"type": "vector", "url": s.baseURL(c) + "/tiles/" + ts.Name + ".json"}}
 	if src, l := s.basemapStyle(c); src != nil {
 		// The online basemap, when one is configured, lies under the data.
 		sources["basemap"] = src
@@ -148,7 +148,7 @@ func (s *Server) handleStyle(c *gin.Context) {
 	c.Header("Cache-Control", "no-cache")
 	c.JSON(http.StatusOK, gin.H{
 		"version": 8,
-		"name":    "OneMap " + ts.name,
+		"name":    "OneMap " + ts.Name,
 		"sources": sources,
 		"layers":  layers,
 	})

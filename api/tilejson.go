@@ -65,7 +65,7 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s: want /tiles/{tileset}.json or /tiles/{tileset}/{z}/{x}/{y}.mvt", c.Request.URL.Path))
 		return
 	}
-	ts, err := s.tileset(roleOf(c), name)
+	ts, err := s.tiles.Tileset(roleOf(c), name)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -79,18 +79,18 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 	center := b.Center()
 	out := tileJSON{
 		TileJSON:    "3.0.0",
-		Name:        "OneMap " + ts.name,
+		Name:        "OneMap " + ts.Name,
 		Description: region.Name + " 一张图",
 		Version:     "1.0.0",
 		Attribution: "OneMap " + region.Name,
 		Scheme:      "xyz",
-		Tiles:       []string{s.baseURL(c) + "/tiles/" + ts.name + "/{z}/{x}/{y}.mvt"},
+		Tiles:       []string{s.baseURL(c) + "/tiles/" + ts.Name + "/{z}/{x}/{y}.mvt"},
 		MinZoom:     0,
 		MaxZoom:     tiles.MaxZoom,
 		Bounds:      [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()},
 		Center:      [3]float64{center.Lon(), center.Lat(), 10},
 	}
-	for _, spec := range ts.specs {
+	for _, spec := range ts.Layers {
 		vl := vectorLayerJSON{ID: spec.Layer.ID, Description: spec.Layer.Title + " " + spec.Layer.TitleEN,
 			MinZoom: int(spec.MinZoom), MaxZoom: int(spec.MaxZoom), Fields: map[string]string{}}
 		for _, name := range spec.Fields {

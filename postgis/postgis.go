@@ -1,7 +1,9 @@
 // Package postgis holds all of OneMap's SQL: opening the pool, applying the
 // migrations, reading and writing features in transactions, importing and
 // exporting, seeding the demo county and rendering reference tiles with
-// ST_AsMVT. No other package imports pgx.
+// ST_AsMVT. No other package of the server imports pgx; tests (through
+// internal/pgtest) and the benchmark command (cmd/onemap-bench, which makes
+// and fills its own databases) do.
 package postgis
 
 import (

@@ -165,6 +165,12 @@ func (db *DB) SeedDemo(ctx context.Context, d *demo.Dataset, ifEmpty bool) (Seed
 		if _, err := tx.Exec(ctx, seedLockSQL); err != nil {
 			return mapError(fmt.Errorf("postgis: seed: lock: %w", err))
 		}
+		// The server's statement timeout bounds a request's statements; a
+		// seed is one bulk load of thousands of rows per statement, which
+		// on a busy machine takes longer. The caller's context bounds it.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return mapError(fmt.Errorf("postgis: seed: %w", err))
+		}
 		var hasData bool
 		if err := tx.QueryRow(ctx, seedHasDataSQL).Scan(&hasData); err != nil {
 			return mapError(fmt.Errorf("postgis: seed: %w", err))

@@ -10,32 +10,28 @@ import (
 	"github.com/paulmach/orb/maptile"
 )
 
-// TileExtent and TileBuffer are the MVT extent and buffer, in tile units.
-const (
-	TileExtent = 4096
-	TileBuffer = 256
-)
-
-// TileLayer is one layer of a tile: which features and which fields.
-type TileLayer struct {
-	Layer  onemap.Layer
-	Fields []onemap.Field // the properties to carry, beside the id
-	Levels []string       // if set, only features whose level is listed
-}
-
 // Tile renders one vector tile with PostGIS's ST_AsMVT: one MVT layer per
-// TileLayer, named by its layer ID, feature ids from the id column. An empty
-// tile is a zero-length slice. This is the reference renderer; the Go encoder
+// TileLayer drawn at the tile's zoom, named by its layer ID, feature ids from
+// the id column, properties the TileLayer's fields. It does not cluster
+// points (ClusterBelow is the Go encoder's). An empty tile is a zero-length
+// slice. This is the reference renderer; the Go encoder
 // over the in-memory replica is compared against it.
-func (db *DB) Tile(ctx context.Context, t maptile.Tile, layers []TileLayer) ([]byte, error) {
-	args := []any{int(t.Z), int(t.X), int(t.Y), float64(TileBuffer) / TileExtent}
+func (db *DB) Tile(ctx context.Context, t maptile.Tile, layers []onemap.TileLayer) ([]byte, error) {
+	args := []any{int(t.Z), int(t.X), int(t.Y), float64(onemap.TileBuffer) / onemap.TileExtent}
 	var parts []string
 	for _, tl := range layers {
+		if t.Z < tl.MinZoom || t.Z > tl.TopZoom() {
+			continue
+		}
 		if _, err := db.catalog.Layer(tl.Layer.ID); err != nil {
 			return nil, err
 		}
 		cols := []string{"t.id"}
-		for _, f := range tl.Fields {
+		for _, name := range tl.Fields {
+			f, ok := tl.Layer.Field(name)
+			if !ok {
+				return nil, fmt.Errorf("postgis: tile layer %s has no field %q", tl.Layer.ID, name)
+			}
 			col := fieldSQL(f)
 			if f.Type == onemap.FieldStrings {
 				col = "array_to_string(" + col + ", ';')"
@@ -53,7 +49,7 @@ func (db *DB) Tile(ctx context.Context, t maptile.Tile, layers []TileLayer) ([]b
 			SELECT %s, ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.clip, %d, %d, true) AS geom
 			FROM %s t, b
 			WHERE t.geom && b.query%s ORDER BY t.id) q WHERE q.geom IS NOT NULL), ''::bytea)`,
-			name, TileExtent, strings.Join(cols, ", "), TileExtent, TileBuffer,
+			name, onemap.TileExtent, strings.Join(cols, ", "), onemap.TileExtent, onemap.TileBuffer,
 			pgx.Identifier{tl.Layer.ID}.Sanitize(), where))
 	}
 	if len(parts) == 0 {

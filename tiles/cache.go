@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
@@ -215,7 +216,7 @@ func (c *Cache) remove(v *cached) {
 }
 
 // bufferFraction is the tile buffer as a fraction of a tile.
-const bufferFraction = float64(Buffer) / Extent
+const bufferFraction = float64(onemap.TileBuffer) / onemap.TileExtent
 
 // tileRange returns the tiles at zoom z whose buffered area meets b.
 func tileRange(b orb.Bound, z maptile.Zoom) (x0, y0, x1, y1 uint64) {

@@ -14,9 +14,9 @@ import (
 // zoom z are the map tiles of zoom z+onemap.ClusterZoomOffset. The buffer is
 // a whole number of cells, so a buffered tile is a square of
 // (Extent+2·Buffer)/ClusterCell cells on a side.
-const ClusterCell = Extent >> onemap.ClusterZoomOffset
+const ClusterCell = onemap.TileExtent >> onemap.ClusterZoomOffset
 
-const clusterSide = (Extent + 2*Buffer) / ClusterCell
+const clusterSide = (onemap.TileExtent + 2*onemap.TileBuffer) / ClusterCell
 
 // cell is one clustering cell: how many points it holds and the one that
 // stands for them.
@@ -66,7 +66,7 @@ type cells struct {
 // features from its counts, when it keeps them and the spec filters no
 // levels: the cells of zoom z are the map tiles of zoom
 // z+onemap.ClusterZoomOffset.
-func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter, cs *cells, out []feature) ([]feature, error) {
+func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, cs *cells, out []feature) ([]feature, error) {
 	if pc, ok := src.(PointCounter); ok && lf.want == nil {
 		var ok bool
 		if out, ok = f.countedPoints(pc, s, lf, out); ok {
@@ -75,8 +75,8 @@ func (f *frame) clusterPoints(src Source, s *LayerSpec, lf *levelFilter, cs *cel
 	}
 	var err error
 	// The buffered tile's first cell, in cells from the world's top-left.
-	cx0 := math.Floor(f.x0/ClusterCell) - Buffer/ClusterCell
-	cy0 := math.Floor(f.y0/ClusterCell) - Buffer/ClusterCell
+	cx0 := math.Floor(f.x0/ClusterCell) - onemap.TileBuffer/ClusterCell
+	cy0 := math.Floor(f.y0/ClusterCell) - onemap.TileBuffer/ClusterCell
 	src.Search(s.Layer.ID, f.query, func(r *onemap.Record) bool {
 		// The point is its bound's corner: reading it there, and the level
 		// only when it decides, spares a scan of many points cache misses.
@@ -140,15 +140,15 @@ type PointCounter interface {
 
 // countedPoints clusters a layer's points in the frame's tile from a
 // PointCounter's counts; ok is false if it has none for them.
-func (f *frame) countedPoints(pc PointCounter, s *LayerSpec, lf *levelFilter, out []feature) ([]feature, bool) {
+func (f *frame) countedPoints(pc PointCounter, s *onemap.TileLayer, lf *levelFilter, out []feature) ([]feature, bool) {
 	// The buffered tile's cells, in cells from the world's top-left, within
 	// the world.
 	z := f.tile.Z + onemap.ClusterZoomOffset
 	last := math.Ldexp(1, int(z)) - 1
-	cx0 := math.Max(0, math.Floor(f.x0/ClusterCell)-Buffer/ClusterCell)
-	cy0 := math.Max(0, math.Floor(f.y0/ClusterCell)-Buffer/ClusterCell)
-	cx1 := math.Min(last, math.Floor(f.x0/ClusterCell)+clusterSide-1-Buffer/ClusterCell)
-	cy1 := math.Min(last, math.Floor(f.y0/ClusterCell)+clusterSide-1-Buffer/ClusterCell)
+	cx0 := math.Max(0, math.Floor(f.x0/ClusterCell)-onemap.TileBuffer/ClusterCell)
+	cy0 := math.Max(0, math.Floor(f.y0/ClusterCell)-onemap.TileBuffer/ClusterCell)
+	cx1 := math.Min(last, math.Floor(f.x0/ClusterCell)+clusterSide-1-onemap.TileBuffer/ClusterCell)
+	cy1 := math.Min(last, math.Floor(f.y0/ClusterCell)+clusterSide-1-onemap.TileBuffer/ClusterCell)
 	out = out[:0]
 	ok := pc.CountPoints(s.Layer.ID, lf.severity, z, uint32(cx0), uint32(cy0), uint32(cx1), uint32(cy1),
 		func(n int, rep *onemap.Record, at orb.Point) {

@@ -37,7 +37,7 @@ func TestEncode_pointCounts(t *testing.T) {
 	t.Logf("seed %d (set SEED to repeat)", seed)
 	rng := rand.New(rand.NewPCG(seed, 4))
 	catalog := onemap.NewCatalog()
-	specs, _ := specsFor(catalog)
+	specs := specsFor(catalog)
 	var clustered []onemap.Layer
 	for _, l := range catalog.Layers() {
 		if l.ClusterBelow > 0 {

@@ -35,7 +35,7 @@ func BenchmarkEncodeCounty(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	specs, _ := specsFor(catalog)
+	specs := specsFor(catalog)
 	byZoom := map[maptile.Zoom][]maptile.Tile{}
 	for _, t := range diffTiles(snap, region.Bound) {
 		byZoom[t.Z] = append(byZoom[t.Z], t)
@@ -49,12 +49,13 @@ func BenchmarkEncodeCounty(b *testing.B) {
 	}
 	rng.Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
 	run := func(b *testing.B, list []maptile.Tile) {
+		e := tiles.NewEncoder(64 << 20) // as a server keeps shapes
 		b.ReportAllocs()
 		bytes := 0
 		for b.Loop() {
 			bytes = 0
 			for _, t := range list {
-				mvt, err := tiles.Encode(snap, t, atZoom(specs, t.Z))
+				mvt, err := e.Encode(snap, t, atZoom(specs, t.Z))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -72,7 +73,7 @@ func BenchmarkEncodeCounty(b *testing.B) {
 
 // atZoom returns the specs as tiles at zoom z carry them: only the levels
 // drawn at that zoom (as the server cuts them).
-func atZoom(specs []tiles.LayerSpec, z maptile.Zoom) []tiles.LayerSpec {
+func atZoom(specs []onemap.TileLayer, z maptile.Zoom) []onemap.TileLayer {
 	out := slices.Clone(specs)
 	for i := range out {
 		out[i].Levels = out[i].Layer.LevelsAt(z, out[i].Levels)

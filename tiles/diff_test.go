@@ -10,7 +10,6 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -54,19 +53,16 @@ func diffTiles(snap *inmem.Snapshot, county orb.Bound) []maptile.Tile {
 
 // specsFor returns a tileset of every layer with every field (a commander's
 // "all" tileset, personal fields included), for both encoders.
-func specsFor(catalog *onemap.Catalog) ([]tiles.LayerSpec, []postgis.TileLayer) {
-	var specs []tiles.LayerSpec
-	var pg []postgis.TileLayer
+func specsFor(catalog *onemap.Catalog) []onemap.TileLayer {
+	var specs []onemap.TileLayer
 	for _, l := range catalog.Layers() {
-		spec := tiles.LayerSpec{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow, ClusterFields: l.ClusterFields}
-		tl := postgis.TileLayer{Layer: l}
+		spec := onemap.TileLayer{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow, ClusterFields: l.ClusterFields}
 		for _, f := range l.Fields {
 			spec.Fields = append(spec.Fields, f.Name)
-			tl.Fields = append(tl.Fields, f)
 		}
-		specs, pg = append(specs, spec), append(pg, tl)
+		specs = append(specs, spec)
 	}
-	return specs, pg
+	return specs
 }
 
 func layersByName(t *testing.T, b []byte) map[string]*mvt.Layer {
@@ -128,7 +124,7 @@ func TestDiff_againstPostGIS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs, pgLayers := specsFor(catalog)
+	specs := specsFor(catalog)
 	list := diffTiles(snap, region.Bound)
 	if len(list) < 500 {
 		t.Fatalf("only %d tiles to compare", len(list))
@@ -141,7 +137,7 @@ func TestDiff_againstPostGIS(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", tile, err)
 		}
-		ref, err := db.Tile(t.Context(), tile, pgLayers)
+		ref, err := db.Tile(t.Context(), tile, specs)
 		if err != nil {
 			t.Fatalf("%v: %v", tile, err)
 		}

@@ -11,14 +11,6 @@ import (
 	"github.com/paulmach/orb/maptile"
 )
 
-// Extent and Buffer are the size of a tile and the margin around it that
-// features are kept in, in tile units. They are PostGIS's (postgis.TileExtent
-// and postgis.TileBuffer), so both renderers cut the same tiles.
-const (
-	Extent = 4096
-	Buffer = 256
-)
-
 // PointCount is the property that tells how many points a clustered point
 // stands for, when more than one.
 const PointCount = "point_count"
@@ -36,30 +28,6 @@ type Source interface {
 	// Search calls fn for every record of the layer whose Bound meets b
 	// (WGS-84), in any order, until fn returns false.
 	Search(layer string, b orb.Bound, fn func(*onemap.Record) bool)
-}
-
-// LayerSpec is one MVT layer of a tile.
-type LayerSpec struct {
-	Layer  onemap.Layer // the MVT layer is named Layer.ID; a Record's values follow Layer.Fields
-	Fields []string     // names of the fields to write as properties, beside the feature id
-	Levels []string     // if not nil, only records whose "level" value is listed
-	// Outside MinZoom to MaxZoom the layer is absent from the tile; a MaxZoom
-	// of 0 means MaxZoom (22). Lines and polygons are simplified below
-	// MaxZoom and kept at full detail (to the tile unit) at MaxZoom.
-	MinZoom, MaxZoom maptile.Zoom
-	// ClusterBelow clusters a point layer at zooms below it (see Encode and
-	// clusterPoints); 0 never clusters.
-	ClusterBelow maptile.Zoom
-	// ClusterFields are the fields, of Fields, that a clustered point
-	// standing for more than one keeps; nil keeps them all.
-	ClusterFields []string
-}
-
-func (s *LayerSpec) maxZoom() maptile.Zoom {
-	if s.MaxZoom == 0 {
-		return MaxZoom
-	}
-	return s.MaxZoom
 }
 
 // Encode renders tile t as a Mapbox Vector Tile (version 2, not gzipped): one
@@ -123,11 +91,39 @@ func (s *LayerSpec) maxZoom() maptile.Zoom {
 // not have, a level filter on a layer without a level field, a record
 // geometry of a type a Record may not hold, or a clustered record that is
 // not a point.
-func Encode(src Source, t maptile.Tile, specs []LayerSpec) ([]byte, error) {
+//
+// Encode keeps nothing from tile to tile: each polygon is shaped for the
+// tile at hand. An Encoder keeps the shapes.
+func Encode(src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
+	return encode(src, t, specs, nil)
+}
+
+// Encoder encodes tiles as Encode does, keeping the shapes of polygons (see
+// shape) from tile to tile within a memory bound, so that the tiles of one
+// zoom clip the same shapes instead of each shaping them again. It is safe
+// for concurrent use.
+type Encoder struct {
+	shapes *shapeCache
+}
+
+// NewEncoder returns an Encoder that keeps at most about shapeBytes of
+// shapes.
+func NewEncoder(shapeBytes int64) *Encoder {
+	return &Encoder{shapes: newShapeCache(shapeBytes)}
+}
+
+// Encode renders tile t as the package's Encode does, with e's shapes.
+func (e *Encoder) Encode(src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
+	return encode(src, t, specs, e.shapes)
+}
+
+// encode is Encode with a shape cache (nil: none).
+func encode(src Source, t maptile.Tile, specs []onemap.TileLayer, shapes *shapeCache) ([]byte, error) {
 	if !t.Valid() || t.Z > MaxZoom {
 		return nil, onemap.Errorf(onemap.EINVALID, "tile %d/%d/%d is not a valid tile", t.Z, t.X, t.Y)
 	}
 	f := newFrame(t)
+	f.shapes = shapes
 	w := writers.Get().(*writer)
 	defer writers.Put(w)
 	w.reset()
@@ -138,7 +134,7 @@ func Encode(src Source, t maptile.Tile, specs []LayerSpec) ([]byte, error) {
 				return nil, fmt.Errorf("tiles: layer %q is specified twice", s.Layer.ID)
 			}
 		}
-		if t.Z < s.MinZoom || t.Z > s.maxZoom() {
+		if t.Z < s.MinZoom || t.Z > s.TopZoom() {
 			continue
 		}
 		lo := &w.layer
@@ -171,7 +167,7 @@ type feature struct {
 
 // layerOut is one layer of a tile being encoded.
 type layerOut struct {
-	spec     *LayerSpec
+	spec     *onemap.TileLayer
 	fields   []int  // index in Layer.Fields of each of spec.Fields
 	cluster  []bool // whether a point that stands for several keeps each of spec.Fields
 	features []feature
@@ -185,7 +181,7 @@ type levelFilter struct {
 	severity onemap.Severity
 }
 
-func newLevelFilter(s *LayerSpec) (levelFilter, error) {
+func newLevelFilter(s *onemap.TileLayer) (levelFilter, error) {
 	lf := levelFilter{index: s.Layer.FieldIndex("level"), severity: s.Layer.Severity()}
 	if s.Levels != nil {
 		if lf.index < 0 {
@@ -204,7 +200,7 @@ func (lf *levelFilter) ok(r *onemap.Record) bool {
 }
 
 // layer reads and places the features of one layer into lo.
-func (f *frame) layer(src Source, s *LayerSpec, w *writer, lo *layerOut) error {
+func (f *frame) layer(src Source, s *onemap.TileLayer, w *writer, lo *layerOut) error {
 	lo.spec, lo.fields, lo.cluster, lo.features = s, lo.fields[:0], lo.cluster[:0], lo.features[:0]
 	for _, name := range s.Fields {
 		i := s.Layer.FieldIndex(name)
@@ -232,7 +228,7 @@ func (f *frame) layer(src Source, s *LayerSpec, w *writer, lo *layerOut) error {
 	defer func() { clear(recs); w.recs = recs[:0] }() // kept for the next layer, without its records
 	slices.SortFunc(recs, func(a, b *onemap.Record) int { return cmp.Compare(a.ID, b.ID) })
 	tol := 0.0
-	if f.tile.Z < s.maxZoom() {
+	if f.tile.Z < s.TopZoom() {
 		tol = tolerance
 	}
 	for _, r := range recs {

@@ -83,8 +83,8 @@ const mercatorWidth = 2 * math.Pi * orb.EarthRadius
 
 // lonLat returns the WGS-84 point at tile coordinates (x, y) of tile t.
 func lonLat(t maptile.Tile, x, y float64) orb.Point {
-	world := math.Ldexp(Extent, int(t.Z))
-	wx, wy := float64(t.X)*Extent+x, float64(t.Y)*Extent+y
+	world := math.Ldexp(onemap.TileExtent, int(t.Z))
+	wx, wy := float64(t.X)*onemap.TileExtent+x, float64(t.Y)*onemap.TileExtent+y
 	return project.Mercator.ToWGS84(orb.Point{(wx/world - 0.5) * mercatorWidth, (0.5 - wy/world) * mercatorWidth})
 }
 
@@ -111,7 +111,7 @@ func box(x0, y0, x1, y1 float64) []orb.Point {
 	return []orb.Point{{x0, y1}, {x1, y1}, {x1, y0}, {x0, y0}, {x0, y1}}
 }
 
-func mustEncode(t testing.TB, src Source, tile maptile.Tile, specs ...LayerSpec) []byte {
+func mustEncode(t testing.TB, src Source, tile maptile.Tile, specs ...onemap.TileLayer) []byte {
 	t.Helper()
 	b, err := Encode(src, tile, specs)
 	if err != nil {
@@ -221,7 +221,7 @@ func checkPolygons(t testing.TB, where string, g orb.Geometry) {
 			}
 			for i := 0; i+1 < len(r); i++ {
 				for _, v := range r[i] {
-					if v != math.Trunc(v) || v < -Buffer || v > Extent+Buffer {
+					if v != math.Trunc(v) || v < -onemap.TileBuffer || v > onemap.TileExtent+onemap.TileBuffer {
 						t.Errorf("%s: coordinate %v is not an integer in the buffered tile", where, r[i])
 					}
 				}
@@ -311,7 +311,7 @@ var tileZ14 = maptile.At(orb.Point{102.4, 25.55}, 14)
 func TestEncode_empty(t *testing.T) {
 	grids := catalogLayer(t, onemap.LayerGrids)
 	src := memSource{}
-	if b := mustEncode(t, src, tileZ14, LayerSpec{Layer: grids}); b != nil {
+	if b := mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: grids}); b != nil {
 		t.Errorf("Encode(no records) = %d bytes, want nil", len(b))
 	}
 	if b := mustEncode(t, src, tileZ14); b != nil {
@@ -319,7 +319,7 @@ func TestEncode_empty(t *testing.T) {
 	}
 	// A feature entirely outside the buffered tile.
 	src[grids.ID] = []*onemap.Record{record(t, grids, 1, tilePolygon(tileZ14, box(5000, 100, 5100, 200)), nil)}
-	if b := mustEncode(t, src, tileZ14, LayerSpec{Layer: grids}); b != nil {
+	if b := mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: grids}); b != nil {
 		t.Errorf("Encode(feature outside) = %d bytes, want nil", len(b))
 	}
 }
@@ -335,15 +335,15 @@ func TestEncode_invalid(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		tile  maptile.Tile
-		specs []LayerSpec
+		specs []onemap.TileLayer
 		code  string
 	}{
 		{"tile", maptile.New(4, 0, 1), nil, onemap.EINVALID},
 		{"zoom", maptile.New(0, 0, 23), nil, onemap.EINVALID},
-		{"twice", tileZ14, []LayerSpec{{Layer: grids}, {Layer: grids, MinZoom: 20}}, onemap.EINTERNAL},
-		{"field", tileZ14, []LayerSpec{{Layer: grids, Fields: []string{"nope"}}}, onemap.EINTERNAL},
-		{"levels", tileZ14, []LayerSpec{{Layer: cameras, Levels: []string{"red"}}}, onemap.EINTERNAL},
-		{"cluster", tileZ14, []LayerSpec{{Layer: cameras, ClusterBelow: 16}}, onemap.EINTERNAL},
+		{"twice", tileZ14, []onemap.TileLayer{{Layer: grids}, {Layer: grids, MinZoom: 20}}, onemap.EINTERNAL},
+		{"field", tileZ14, []onemap.TileLayer{{Layer: grids, Fields: []string{"nope"}}}, onemap.EINTERNAL},
+		{"levels", tileZ14, []onemap.TileLayer{{Layer: cameras, Levels: []string{"red"}}}, onemap.EINTERNAL},
+		{"cluster", tileZ14, []onemap.TileLayer{{Layer: cameras, ClusterBelow: 16}}, onemap.EINTERNAL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := Encode(src, tc.tile, tc.specs)
@@ -377,7 +377,7 @@ func TestEncode_points(t *testing.T) {
 	for id, p := range at {
 		recs = append(recs, record(t, st, id, lonLat(tile, p[0], p[1]), map[string]any{"name": "s" + strconv.Itoa(int(id))}))
 	}
-	l := decode(t, mustEncode(t, memSource{st.ID: recs}, tile, LayerSpec{Layer: st, Fields: []string{"name"}}))[st.ID]
+	l := decode(t, mustEncode(t, memSource{st.ID: recs}, tile, onemap.TileLayer{Layer: st, Fields: []string{"name"}}))[st.ID]
 	if got := ids(l); !slices.Equal(got, want) {
 		t.Fatalf("ids = %v, want %v", got, want)
 	}
@@ -392,8 +392,8 @@ func TestEncode_points(t *testing.T) {
 			t.Errorf("feature %d name = %v", id, got)
 		}
 	}
-	if l.Version != 2 || l.Extent != Extent {
-		t.Errorf("layer version %d extent %d, want 2 and %d", l.Version, l.Extent, Extent)
+	if l.Version != 2 || l.Extent != onemap.TileExtent {
+		t.Errorf("layer version %d extent %d, want 2 and %d", l.Version, l.Extent, onemap.TileExtent)
 	}
 }
 
@@ -415,7 +415,7 @@ func TestEncode_polygonWinding(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := memSource{grids.ID: {record(t, grids, 7, tilePolygon(tileZ14, tc.outer, tc.hole), nil)}}
-			l := decode(t, mustEncode(t, src, tileZ14, LayerSpec{Layer: grids}))[grids.ID]
+			l := decode(t, mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: grids}))[grids.ID]
 			if len(l.Features) != 1 {
 				t.Fatalf("%d features, want 1", len(l.Features))
 			}
@@ -452,7 +452,7 @@ func TestEncode_polygonClip(t *testing.T) {
 		record(t, grids, 1, tilePolygon(tileZ14, u), nil),
 		record(t, grids, 2, tilePolygon(tileZ14, big), nil),
 	}}
-	l := decode(t, mustEncode(t, src, tileZ14, LayerSpec{Layer: grids}))[grids.ID]
+	l := decode(t, mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: grids}))[grids.ID]
 	if got := ids(l); !slices.Equal(got, []int64{1, 2}) {
 		t.Fatalf("ids %v, want [1 2]", got)
 	}
@@ -464,7 +464,7 @@ func TestEncode_polygonClip(t *testing.T) {
 	}
 	for _, p := range mp {
 		b := p.Bound()
-		if b.Max[1] != Extent+Buffer || b.Min[1] != 3000 && b.Min[1] != 3001 {
+		if b.Max[1] != onemap.TileExtent+onemap.TileBuffer || b.Min[1] != 3000 && b.Min[1] != 3001 {
 			t.Errorf("arm %v, want from y 3000 to the buffer's edge", b)
 		}
 	}
@@ -473,7 +473,7 @@ func TestEncode_polygonClip(t *testing.T) {
 	}
 	gb := featureByID(l, 2).Geometry
 	checkPolygons(t, "big", gb)
-	if got, want := gb.Bound(), (orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}}); got != want {
+	if got, want := gb.Bound(), (orb.Bound{Min: orb.Point{-onemap.TileBuffer, -onemap.TileBuffer}, Max: orb.Point{onemap.TileExtent + onemap.TileBuffer, onemap.TileExtent + onemap.TileBuffer}}); got != want {
 		t.Errorf("big polygon bound %v, want the buffered tile %v", got, want)
 	}
 	if p, ok := gb.(orb.Polygon); !ok || len(p) != 1 || len(p[0]) != 5 {
@@ -496,7 +496,7 @@ func TestEncode_polygonHoles(t *testing.T) {
 		// A polygon around the tile with a hole inside the tile.
 		record(t, grids, 4, tilePolygon(tile, box(-9000, -9000, 9000, 9000), box(2000.5, 2000.5, 2500.5, 2500.5)), nil),
 	}}
-	l := decode(t, mustEncode(t, src, tile, LayerSpec{Layer: grids}))[grids.ID]
+	l := decode(t, mustEncode(t, src, tile, onemap.TileLayer{Layer: grids}))[grids.ID]
 	if got := ids(l); !slices.Equal(got, []int64{1, 2, 4}) {
 		t.Fatalf("ids %v, want [1 2 4]", got)
 	}
@@ -532,7 +532,7 @@ func TestEncode_collapse(t *testing.T) {
 		record(t, grids, 3, tilePolygon(tile, box(500.1, 500.1, 900.1, 500.3)), nil),
 		record(t, grids, 4, tilePolygon(tile, box(1000.2, 1000.2, 1001.3, 1001.3)), nil),
 	}}
-	l := decode(t, mustEncode(t, src, tile, LayerSpec{Layer: grids}))[grids.ID]
+	l := decode(t, mustEncode(t, src, tile, onemap.TileLayer{Layer: grids}))[grids.ID]
 	if got := ids(l); !slices.Equal(got, []int64{2, 4}) {
 		t.Fatalf("ids %v, want [2 4]", got)
 	}
@@ -542,7 +542,7 @@ func TestEncode_collapse(t *testing.T) {
 	checkPolygons(t, "feature 4", featureByID(l, 4).Geometry)
 	// Ten zooms lower, all are under a unit across and go.
 	low := maptile.New(tile.X>>10, tile.Y>>10, tile.Z-10)
-	if b := mustEncode(t, src, low, LayerSpec{Layer: grids}); b != nil {
+	if b := mustEncode(t, src, low, onemap.TileLayer{Layer: grids}); b != nil {
 		t.Errorf("zoom %d: %d bytes, want an empty tile", low.Z, len(b))
 	}
 }
@@ -569,7 +569,7 @@ func TestEncode_simplify(t *testing.T) {
 		{tile.Z + 1, 5, 5, true},
 		{tile.Z, 50, 200, false},
 	} {
-		l := decode(t, mustEncode(t, src, tile, LayerSpec{Layer: grids, MaxZoom: tc.maxZoom}))[grids.ID]
+		l := decode(t, mustEncode(t, src, tile, onemap.TileLayer{Layer: grids, MaxZoom: tc.maxZoom}))[grids.ID]
 		p := l.Features[0].Geometry.(orb.Polygon)
 		checkPolygons(t, "wobbly", p)
 		if n := len(p[0]); n < tc.minPoints || n > tc.maxPoints {
@@ -595,12 +595,12 @@ func TestEncode_lines(t *testing.T) {
 		maxZoom maptile.Zoom
 		points  int
 	}{{tileZ14.Z + 1, 2}, {tileZ14.Z, 48}} {
-		got := decode(t, mustEncode(t, src, tileZ14, LayerSpec{Layer: l, MaxZoom: tc.maxZoom}))[l.ID]
+		got := decode(t, mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: l, MaxZoom: tc.maxZoom}))[l.ID]
 		g, ok := got.Features[0].Geometry.(orb.LineString)
 		if !ok {
 			t.Fatalf("geometry %v, want a line", got.Features[0].Geometry)
 		}
-		if g[0][0] != -Buffer || g[len(g)-1][0] != Extent+Buffer {
+		if g[0][0] != -onemap.TileBuffer || g[len(g)-1][0] != onemap.TileExtent+onemap.TileBuffer {
 			t.Errorf("max zoom %d: line from %v to %v, want from the buffer's edge to the other's", tc.maxZoom, g[0], g[len(g)-1])
 		}
 		if len(g) != tc.points {
@@ -637,7 +637,7 @@ func TestEncode_polygonSpanningTiles(t *testing.T) {
 			for x := min.X; x <= max.X; x++ {
 				for y := min.Y; y <= max.Y; y++ {
 					tile := maptile.New(x, y, z)
-					l := decode(t, mustEncode(t, src, tile, LayerSpec{Layer: grids, MaxZoom: 14}))[grids.ID]
+					l := decode(t, mustEncode(t, src, tile, onemap.TileLayer{Layer: grids, MaxZoom: 14}))[grids.ID]
 					if l == nil {
 						continue
 					}
@@ -679,7 +679,7 @@ func clipToTile(p orb.Polygon) orb.Polygon {
 }
 
 func clipRingSH(r orb.Ring) orb.Ring {
-	return clip.Ring(orb.Bound{Max: orb.Point{Extent, Extent}}, slices.Clone(r))
+	return clip.Ring(orb.Bound{Max: orb.Point{onemap.TileExtent, onemap.TileExtent}}, slices.Clone(r))
 }
 
 // countyOutline reads the demo county's outline (1,192 vertices).
@@ -713,7 +713,7 @@ func TestEncode_properties(t *testing.T) {
 	heading := catalogLayer(t, onemap.LayerCameras)
 	src[heading.ID] = []*onemap.Record{record(t, heading, 3, p, map[string]any{"heading": 12.5, "fov": float64(90)})}
 	fields := []string{"synthetic", "name", "kind", "services", "grid_id", "version"}
-	b := mustEncode(t, src, tileZ14, LayerSpec{Layer: st, Fields: fields}, LayerSpec{Layer: heading, Fields: []string{"heading", "fov"}})
+	b := mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: st, Fields: fields}, onemap.TileLayer{Layer: heading, Fields: []string{"heading", "fov"}})
 	vt := decodeRaw(t, b)
 	if len(vt.Layers) != 2 || vt.Layers[0].GetName() != st.ID || vt.Layers[1].GetName() != heading.ID {
 		t.Fatalf("layers %v, want stations then cameras", vt.Layers)
@@ -778,7 +778,7 @@ func TestEncode_levels(t *testing.T) {
 		{[]string{}, nil},
 	} {
 		for _, cluster := range []maptile.Zoom{0, tileZ14.Z + 1} {
-			l := decode(t, mustEncode(t, src, tileZ14, LayerSpec{Layer: rp, Levels: tc.levels, ClusterBelow: cluster}))[rp.ID]
+			l := decode(t, mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: rp, Levels: tc.levels, ClusterBelow: cluster}))[rp.ID]
 			if got := ids(l); !slices.Equal(got, tc.want) {
 				t.Errorf("levels %q cluster below %d: ids %v, want %v", tc.levels, cluster, got, tc.want)
 			}
@@ -804,7 +804,7 @@ func TestEncode_zoomRange(t *testing.T) {
 		{0, z - 1, false},
 		{z - 2, z + 2, true},
 	} {
-		b := mustEncode(t, src, tileZ14, LayerSpec{Layer: st, MinZoom: tc.min, MaxZoom: tc.max}, LayerSpec{Layer: grids})
+		b := mustEncode(t, src, tileZ14, onemap.TileLayer{Layer: st, MinZoom: tc.min, MaxZoom: tc.max}, onemap.TileLayer{Layer: grids})
 		ls := decode(t, b)
 		if (ls[st.ID] != nil) != tc.present {
 			t.Errorf("zooms %d to %d at %d: stations present %v, want %v", tc.min, tc.max, z, ls[st.ID] != nil, tc.present)
@@ -894,7 +894,7 @@ func TestEncode_cluster(t *testing.T) {
 		record(t, rp, 20, lonLat(tile, 5*c+10.2, c+6.2), map[string]any{"level": "blue", "name": "e"}),
 	}
 	src := memSource{rp.ID: recs}
-	spec := LayerSpec{Layer: rp, Fields: []string{"name", "level"}, ClusterBelow: tile.Z + 1}
+	spec := onemap.TileLayer{Layer: rp, Fields: []string{"name", "level"}, ClusterBelow: tile.Z + 1}
 	l := decode(t, mustEncode(t, src, tile, spec))[rp.ID]
 	if got := ids(l); !slices.Equal(got, []int64{11, 20}) {
 		t.Fatalf("ids %v, want [11 20]: the most severe, then the lowest id", got)
@@ -939,11 +939,11 @@ func TestEncode_clusterTiles(t *testing.T) {
 	// on cell edges.
 	origin := maptile.New(center.X-1, center.Y-1, z)
 	for i := range 20000 {
-		x, y := rng.NormFloat64()*1500+1.5*Extent, rng.NormFloat64()*1500+1.5*Extent
+		x, y := rng.NormFloat64()*1500+1.5*onemap.TileExtent, rng.NormFloat64()*1500+1.5*onemap.TileExtent
 		if i%10 == 0 {
 			x = math.Round(x/ClusterCell) * ClusterCell
 		}
-		x, y = math.Max(0, math.Min(x, 3*Extent-1)), math.Max(0, math.Min(y, 3*Extent-1))
+		x, y = math.Max(0, math.Min(x, 3*onemap.TileExtent-1)), math.Max(0, math.Min(y, 3*onemap.TileExtent-1))
 		recs = append(recs, record(t, hh, int64(i+1), lonLat(origin, x, y), map[string]any{"level": levels[rng.IntN(4)]}))
 	}
 	src := memSource{hh.ID: recs}
@@ -957,7 +957,7 @@ func TestEncode_clusterTiles(t *testing.T) {
 		x, y := f.worldXY(r.Geometry.(orb.Point))
 		return [2]int64{int64(math.Floor(x / ClusterCell)), int64(math.Floor(y / ClusterCell))}
 	}
-	spec := LayerSpec{Layer: hh, Fields: []string{"level"}, ClusterBelow: 14}
+	spec := onemap.TileLayer{Layer: hh, Fields: []string{"level"}, ClusterBelow: 14}
 	type cellFeature struct {
 		id    int64
 		count int
@@ -974,7 +974,7 @@ func TestEncode_clusterTiles(t *testing.T) {
 			for _, r := range recs {
 				x, y := f.worldXY(r.Geometry.(orb.Point))
 				x, y = x-f.x0, y-f.y0
-				if x >= -Buffer && x < Extent+Buffer && y >= -Buffer && y < Extent+Buffer {
+				if x >= -onemap.TileBuffer && x < onemap.TileExtent+onemap.TileBuffer && y >= -onemap.TileBuffer && y < onemap.TileExtent+onemap.TileBuffer {
 					want++
 				}
 			}
@@ -1177,7 +1177,7 @@ func FuzzEncode(f *testing.F) {
 		for id := range 4 {
 			// A star-shaped ring around a random centre, radius up to size
 			// units, and a hole that may or may not lie inside it.
-			cx, cy := rng.Float64()*Extent, rng.Float64()*Extent
+			cx, cy := rng.Float64()*onemap.TileExtent, rng.Float64()*onemap.TileExtent
 			var ring, hole []orb.Point
 			for i := range n {
 				a := 2 * math.Pi * float64(i) / float64(n)
@@ -1196,7 +1196,7 @@ func FuzzEncode(f *testing.F) {
 			}
 			recs = append(recs, &onemap.Record{ID: int64(id + 1), Geometry: orb.MultiPolygon{p}, Bound: p.Bound()})
 		}
-		b, err := Encode(memSource{grids.ID: recs}, tile, []LayerSpec{{Layer: grids}})
+		b, err := Encode(memSource{grids.ID: recs}, tile, []onemap.TileLayer{{Layer: grids}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1213,7 +1213,7 @@ func FuzzEncode(f *testing.F) {
 // boundaries of some 100 vertices each, and nPoints points, most of them
 // cameras, gathered around a few seats; and the specs of every layer with
 // every field. The same arguments give the same data.
-func syntheticCounty(t testing.TB, nPoints, nPolygons int) (memSource, []LayerSpec) {
+func syntheticCounty(t testing.TB, nPoints, nPolygons int) (memSource, []onemap.TileLayer) {
 	const lon0, lat0, lon1, lat1 = 102.0, 25.3, 102.7, 26.1
 	rng := rand.New(rand.NewPCG(532329, 1))
 	catalog := onemap.NewCatalog()
@@ -1225,9 +1225,9 @@ func syntheticCounty(t testing.TB, nPoints, nPolygons int) (memSource, []LayerSp
 		return l
 	}
 	src := memSource{}
-	var specs []LayerSpec
+	var specs []onemap.TileLayer
 	for _, l := range catalog.Layers() {
-		spec := LayerSpec{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom}
+		spec := onemap.TileLayer{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom}
 		for _, f := range l.Fields {
 			spec.Fields = append(spec.Fields, f.Name)
 		}
@@ -1351,7 +1351,7 @@ func syntheticCounty(t testing.TB, nPoints, nPolygons int) (memSource, []LayerSp
 // with every field, points clustered below zoom 14 (cameras 16).
 func BenchmarkEncode(b *testing.B) {
 	src, specs := syntheticCounty(b, 15000, 1500)
-	var points, polygons []LayerSpec
+	var points, polygons []onemap.TileLayer
 	for _, s := range specs {
 		if s.Layer.Geometry == onemap.GeometryPoint {
 			points = append(points, s)
@@ -1363,13 +1363,18 @@ func BenchmarkEncode(b *testing.B) {
 		tile := maptile.At(orb.Point{102.40, 25.53}, z)
 		for _, set := range []struct {
 			name  string
-			specs []LayerSpec
+			specs []onemap.TileLayer
 		}{{"all", specs}, {"points", points}, {"grids", polygons}} {
 			b.Run(fmt.Sprintf("z%d-%s", z, set.name), func(b *testing.B) {
+				e := NewEncoder(64 << 20) // shapes kept, as a server keeps them
 				b.ReportAllocs()
 				var n int
 				for b.Loop() {
-					n = len(mustEncode(b, src, tile, set.specs...))
+					t, err := e.Encode(src, tile, set.specs)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n = len(t)
 				}
 				b.ReportMetric(float64(n), "bytes/tile")
 			})
@@ -1389,7 +1394,7 @@ func (s rtreeSource) Search(layer string, b orb.Bound, fn func(*onemap.Record) b
 // province is 2,000,000 risk households over Yunnan (lon 97.5–106.2, lat
 // 21.1–29.2), a tenth spread evenly and the rest around 129 county seats,
 // each with its own telephone number, in an R-tree.
-var province = sync.OnceValues(func() (rtreeSource, LayerSpec) {
+var province = sync.OnceValues(func() (rtreeSource, onemap.TileLayer) {
 	const n = 2_000_000
 	l, _ := onemap.NewCatalog().Layer(onemap.LayerHouseholds)
 	rng := rand.New(rand.NewPCG(53, 2))
@@ -1426,7 +1431,7 @@ var province = sync.OnceValues(func() (rtreeSource, LayerSpec) {
 		}
 		tr.Insert(p, p, r)
 	}
-	spec := LayerSpec{Layer: l, ClusterBelow: 14}
+	spec := onemap.TileLayer{Layer: l, ClusterBelow: 14}
 	for _, f := range l.Fields {
 		spec.Fields = append(spec.Fields, f.Name)
 	}

@@ -19,20 +19,21 @@ import (
 // frame places WGS-84 geometries in one tile's coordinates.
 type frame struct {
 	tile   maptile.Tile
-	world  float64   // the width of the world in tile units at the tile's zoom: Extent·2^z
-	x0, y0 float64   // the tile's top-left corner in world tile units
-	clip   orb.Bound // the buffered tile square, in tile coordinates
-	query  orb.Bound // WGS-84 bound to search: the buffered tile and a unit more, against float error
+	world  float64     // the width of the world in tile units at the tile's zoom: onemap.TileExtent·2^z
+	x0, y0 float64     // the tile's top-left corner in world tile units
+	clip   orb.Bound   // the buffered tile square, in tile coordinates
+	query  orb.Bound   // WGS-84 bound to search: the buffered tile and a unit more, against float error
+	shapes *shapeCache // where polygons are shaped (nil: each time)
 }
 
 func newFrame(t maptile.Tile) *frame {
 	return &frame{
 		tile:  t,
-		world: math.Ldexp(Extent, int(t.Z)),
-		x0:    float64(t.X) * Extent,
-		y0:    float64(t.Y) * Extent,
-		clip:  orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}},
-		query: t.Bound(float64(Buffer+1) / Extent),
+		world: math.Ldexp(onemap.TileExtent, int(t.Z)),
+		x0:    float64(t.X) * onemap.TileExtent,
+		y0:    float64(t.Y) * onemap.TileExtent,
+		clip:  orb.Bound{Min: orb.Point{-onemap.TileBuffer, -onemap.TileBuffer}, Max: orb.Point{onemap.TileExtent + onemap.TileBuffer, onemap.TileExtent + onemap.TileBuffer}},
+		query: t.Bound(float64(onemap.TileBuffer+1) / onemap.TileExtent),
 	}
 }
 
@@ -146,7 +147,7 @@ func (f *frame) lines(mls orb.MultiLineString, tol float64) orb.Geometry {
 // shift is to be added to the coordinates. They start from r's shape at the
 // zoom (see shape), the same in every tile, so that a tile only clips it.
 func (f *frame) polygons(r *onemap.Record, mp orb.MultiPolygon, tol float64) (out orb.MultiPolygon, shift orb.Point) {
-	s := shapes.get(r, mp, f.tile.Z, tol)
+	s := f.shapes.get(r, mp, f.tile.Z, tol)
 	if s == nil {
 		return f.clipFirst(mp, tol), orb.Point{}
 	}

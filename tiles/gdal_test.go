@@ -169,7 +169,7 @@ type gdalCase struct {
 	name  string
 	src   Source
 	tile  maptile.Tile
-	specs []LayerSpec
+	specs []onemap.TileLayer
 }
 
 // gdalCases returns the tiles of the fixtures, and unless short, of the
@@ -199,14 +199,14 @@ func gdalCases(t *testing.T, short bool) []gdalCase {
 		min, max := maptile.At(orb.Point{b.Min[0], b.Max[1]}, z), maptile.At(orb.Point{b.Max[0], b.Min[1]}, z)
 		for x := min.X; x <= max.X; x++ {
 			for y := min.Y; y <= max.Y; y++ {
-				cases = append(cases, gdalCase{"outline", outlineSrc, maptile.New(x, y, z), []LayerSpec{{Layer: grids}}})
+				cases = append(cases, gdalCase{"outline", outlineSrc, maptile.New(x, y, z), []onemap.TileLayer{{Layer: grids}}})
 			}
 		}
 	}
 	rng := rand.New(rand.NewPCG(testSeed(t), 11))
 	for i := range 12 {
 		tile := maptile.At(orb.Point{102.35, 25.7}, maptile.Zoom(4+2*(i%6)))
-		cases = append(cases, gdalCase{"random", randomPolygons(t, rng, tile, 6), tile, []LayerSpec{{Layer: grids}}})
+		cases = append(cases, gdalCase{"random", randomPolygons(t, rng, tile, 6), tile, []onemap.TileLayer{{Layer: grids}}})
 	}
 	return cases
 }
@@ -302,7 +302,7 @@ func randomPolygons(t testing.TB, rng *rand.Rand, tile maptile.Tile, n int) memS
 	grids := catalogLayer(t, onemap.LayerGrids)
 	var recs []*onemap.Record
 	for id := range n {
-		cx, cy := rng.Float64()*Extent, rng.Float64()*Extent
+		cx, cy := rng.Float64()*onemap.TileExtent, rng.Float64()*onemap.TileExtent
 		size := math.Exp(rng.Float64()*8) * 2 // 2 to 6000 units
 		k := 3 + rng.IntN(150)
 		var ring, hole []orb.Point
@@ -328,11 +328,11 @@ func TestGDAL_detectsInvalid(t *testing.T) {
 	needGDAL(t)
 	tile := tileZ14
 	u := orb.Polygon{{{1000, 3000}, {1000, 6000}, {3000, 6000}, {3000, 3000}, {2600, 3000}, {2600, 5000}, {1400, 5000}, {1400, 3000}, {1000, 3000}}}
-	layer := &mvt.Layer{Name: "grids", Version: 2, Extent: Extent, Features: []*geojson.Feature{
+	layer := &mvt.Layer{Name: "grids", Version: 2, Extent: onemap.TileExtent, Features: []*geojson.Feature{
 		{ID: 1, Geometry: orb.Polygon{{{0, 0}, {100, 100}, {100, 0}, {0, 100}, {0, 0}}}},
 		{ID: 2, Geometry: u},
 	}}
-	layer.Clip(orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}})
+	layer.Clip(orb.Bound{Min: orb.Point{-onemap.TileBuffer, -onemap.TileBuffer}, Max: orb.Point{onemap.TileExtent + onemap.TileBuffer, onemap.TileExtent + onemap.TileBuffer}})
 	b, err := mvt.Marshal(mvt.Layers{layer})
 	if err != nil {
 		t.Fatal(err)

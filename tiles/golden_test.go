@@ -62,8 +62,8 @@ func loadFixture(t testing.TB, src memSource, name string) {
 }
 
 // fixtureSpecs returns the specs the golden tiles are cut with.
-func fixtureSpecs(t testing.TB) []LayerSpec {
-	return []LayerSpec{
+func fixtureSpecs(t testing.TB) []onemap.TileLayer {
+	return []onemap.TileLayer{
 		{Layer: catalogLayer(t, onemap.LayerGrids), Fields: []string{"level", "parent_id", "code", "name", "households", "population", "synthetic"}},
 		{Layer: catalogLayer(t, onemap.LayerRiskPoints), Fields: []string{"kind", "name", "level", "grid_id", "description", "last_assessed_on", "synthetic"}, ClusterBelow: 14},
 		{Layer: catalogLayer(t, onemap.LayerStations), Fields: []string{"kind", "level", "name", "phone", "services", "grid_id", "opening_hours"}},
@@ -88,12 +88,12 @@ func TestEncode_golden(t *testing.T) {
 	loadFixture(t, src, "polygons.geojson")
 	loadFixture(t, src, "points.geojson")
 	specs := fixtureSpecs(t)
-	levels := append([]LayerSpec(nil), specs...)
+	levels := append([]onemap.TileLayer(nil), specs...)
 	levels[1].Levels = []string{"red", "orange"}
 	type goldenCase struct {
 		name  string
 		tile  maptile.Tile
-		specs []LayerSpec
+		specs []onemap.TileLayer
 	}
 	var cases []goldenCase
 	for _, tile := range goldenTiles {

@@ -116,7 +116,7 @@ func (w *writer) writeLayer(lo *layerOut) {
 	if countKey >= 0 {
 		size += fieldLen(len(PointCount))
 	}
-	size += len(w.values) + 1 + varintLen(Extent) + 1 + 1
+	size += len(w.values) + 1 + varintLen(onemap.TileExtent) + 1 + 1
 	b := append(w.tile, keyTileLayer)
 	b = binary.AppendUvarint(b, uint64(size))
 	b = appendBytesField(b, keyLayerName, s.Layer.ID)
@@ -128,7 +128,7 @@ func (w *writer) writeLayer(lo *layerOut) {
 		b = appendBytesField(b, keyLayerKey, PointCount)
 	}
 	b = append(b, w.values...)
-	b = binary.AppendUvarint(append(b, keyLayerExtent), Extent)
+	b = binary.AppendUvarint(append(b, keyLayerExtent), onemap.TileExtent)
 	b = append(b, keyLayerVersion, 2)
 	w.tile = b
 }

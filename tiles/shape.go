@@ -72,12 +72,10 @@ func (s *shape) size() int64 {
 	return n
 }
 
-// shapes caches the shapes of records, within a memory bound. A record
+// shapeCache keeps the shapes of records, within a memory bound. A record
 // never changes, so its shapes stay right for as long as it lives; they are
 // dropped once it is garbage (a change replaced it), or at random when the
 // cache is full.
-var shapes = newShapeCache(64 << 20)
-
 type shapeCache struct {
 	mu   sync.RWMutex // read-locked to find a shape, locked to add one
 	max  int64
@@ -101,8 +99,12 @@ func newShapeCache(maxBytes int64) *shapeCache {
 }
 
 // get returns the shape of r's polygons mp at zoom z with tolerance tol,
-// shaping them if need be; nil if they are too wide to shape whole.
+// shaping them if need be; nil if they are too wide to shape whole. A nil
+// cache shapes them and keeps nothing.
 func (c *shapeCache) get(r *onemap.Record, mp orb.MultiPolygon, z maptile.Zoom, tol float64) *shape {
+	if c == nil {
+		return newShape(mp, z, tol)
+	}
 	simplified := 0
 	if tol > 0 {
 		simplified = 1

@@ -28,13 +28,15 @@ func TestEncode_shapesStable(t *testing.T) {
 			}
 		}
 	}
-	saved := shapes
-	defer func() { shapes = saved }()
 	encodeAll := func() map[maptile.Tile][]byte {
-		shapes = newShapeCache(64 << 20)
+		e := NewEncoder(64 << 20)
 		out := map[maptile.Tile][]byte{}
 		for _, tile := range list {
-			out[tile] = mustEncode(t, src, tile, specs...)
+			b, err := e.Encode(src, tile, specs)
+			if err != nil {
+				t.Fatalf("Encode(%v): %v", tile, err)
+			}
+			out[tile] = b
 		}
 		return out
 	}
@@ -44,6 +46,10 @@ func TestEncode_shapesStable(t *testing.T) {
 	for _, tile := range list {
 		if !bytes.Equal(first[tile], second[tile]) {
 			t.Errorf("tile %v: %d bytes, then %d", tile, len(first[tile]), len(second[tile]))
+		}
+		// Nor on whether shapes are kept at all.
+		if uncached := mustEncode(t, src, tile, specs...); !bytes.Equal(first[tile], uncached) {
+			t.Errorf("tile %v: %d bytes with shapes kept, %d without", tile, len(first[tile]), len(uncached))
 		}
 	}
 }
@@ -105,15 +111,13 @@ func TestEncode_concurrent(t *testing.T) {
 	for _, tile := range list {
 		want[tile] = mustEncode(t, src, tile, specs...)
 	}
-	saved := shapes
-	defer func() { shapes = saved }()
-	shapes = newShapeCache(64 << 20)
+	e := NewEncoder(64 << 20)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
 			for i := range list {
 				tile := list[(i+g*len(list)/4)%len(list)]
-				b, err := Encode(src, tile, specs)
+				b, err := e.Encode(src, tile, specs)
 				if err != nil || !bytes.Equal(b, want[tile]) {
 					t.Errorf("tile %v: %d bytes (%v), want %d", tile, len(b), err, len(want[tile]))
 				}

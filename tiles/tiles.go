@@ -15,7 +15,7 @@ import (
 )
 
 // MaxZoom is the deepest zoom served.
-const MaxZoom = 22
+const MaxZoom = onemap.TileMaxZoom
 
 // Tilesets that are not a single layer.
 const (

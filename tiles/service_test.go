@@ -1,0 +1,152 @@
+package tiles
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+)
+
+// fakeDB is a reference renderer that says which layers it was asked for.
+type fakeDB struct{ asked [][]onemap.TileLayer }
+
+func (f *fakeDB) Tile(_ context.Context, _ maptile.Tile, layers []onemap.TileLayer) ([]byte, error) {
+	f.asked = append(f.asked, layers)
+	return []byte{1, 2, 3}, nil
+}
+
+// TestService checks the tile path the server takes: a tileset resolved
+// against the policy for the caller (layers it may not read are absent,
+// fields it may not see left out), the caller's view of the replica, the
+// cache and its invalidation, and the reference renderer's turn.
+func TestService(t *testing.T) {
+	src, _ := syntheticCounty(t, 3000, 50)
+	catalog, policy := onemap.NewCatalog(), onemap.DefaultPolicy()
+	viewerSrc := memSource{} // a viewer's part: the even grids
+	for _, r := range src[onemap.LayerGrids] {
+		if r.ID%2 == 0 {
+			viewerSrc[onemap.LayerGrids] = append(viewerSrc[onemap.LayerGrids], r)
+		}
+	}
+	var views []onemap.Caller
+	svc := NewService(ServiceConfig{Catalog: catalog, Policy: policy, CacheBytes: 64 << 20,
+		View: func(c onemap.Caller) Source {
+			views = append(views, c)
+			if c.Role == onemap.RoleViewer && c.GridID != 0 {
+				return viewerSrc
+			}
+			return src
+		}})
+	ctx := t.Context()
+	tile := maptile.At(orb.Point{102.35, 25.7}, 11) // groups are drawn from 11
+	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
+	public := onemap.Caller{Role: onemap.RolePublic}
+	viewer := onemap.Caller{Name: "v", Role: onemap.RoleViewer, GridID: 7}
+
+	got, err := svc.Tile(ctx, commander, SetAll, tile)
+	if err != nil || got.Hit || len(got.MVT) == 0 || len(got.Gzip) == 0 || got.ETag == "" {
+		t.Fatalf("commander's first tile: hit %v, %d bytes, %d gzipped, tag %q, %v", got.Hit, len(got.MVT), len(got.Gzip), got.ETag, err)
+	}
+	layers := decode(t, got.MVT)
+	if layers[onemap.LayerCameras] == nil {
+		t.Fatalf("the commander's tile lacks cameras: %v", keys(layers))
+	}
+	again, err := svc.Tile(ctx, commander, SetAll, tile)
+	if err != nil || !again.Hit || again.Entry != got.Entry {
+		t.Fatalf("the same tile again: hit %v, same entry %v, %v", again.Hit, again.Entry == got.Entry, err)
+	}
+
+	pub, err := svc.Tile(ctx, commander, SetPublic, tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range decode(t, pub.MVT) {
+		if name != onemap.LayerStations && name != onemap.LayerGrids {
+			t.Errorf("the public tileset has layer %s", name)
+		}
+		gl, _ := catalog.Layer(name)
+		for _, f := range l.Features {
+			for k := range f.Properties {
+				if fl, ok := gl.Field(k); ok && fl.Class != onemap.ClassPublic {
+					t.Errorf("the public tileset carries %s.%s (%s)", name, k, fl.Class)
+				}
+			}
+		}
+	}
+	if p2, _ := svc.Tile(ctx, public, SetPublic, tile); !p2.Hit || !bytes.Equal(p2.MVT, pub.MVT) {
+		t.Errorf("the public tileset is not one cached tile for everyone (hit %v)", p2.Hit)
+	}
+	if _, err := svc.Tile(ctx, public, onemap.LayerCameras, tile); onemap.ErrorCode(err) != onemap.ENOTFOUND {
+		t.Errorf("the public asking for cameras: %v, want ENOTFOUND", err)
+	}
+
+	v, err := svc.Tile(ctx, viewer, onemap.LayerGrids, tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := views[len(views)-1]; last != viewer {
+		t.Errorf("the viewer's tile was cut from the view of %+v", last)
+	}
+	all, _ := svc.Tile(ctx, commander, onemap.LayerGrids, tile)
+	vl := decode(t, v.MVT)[onemap.LayerGrids]
+	n, m := featureCount(vl), featureCount(decode(t, all.MVT)[onemap.LayerGrids])
+	if n < 1 || m <= n {
+		t.Errorf("the viewer's tile has %d grids of its part, the commander's %d", n, m)
+	}
+	for _, f := range vl.Features {
+		if id, ok := f.ID.(float64); !ok || int64(id)%2 != 0 {
+			t.Errorf("the viewer's tile has grid %v, outside its part (the even grids)", f.ID)
+		}
+	}
+	va, err := svc.Tile(ctx, viewer, SetAll, tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := decode(t, va.MVT)[onemap.LayerCameras]; l != nil {
+		t.Errorf("the viewer's tileset carries %d cameras", len(l.Features))
+	}
+
+	// A change under the tile evicts it; one elsewhere does not.
+	if n := svc.Invalidate(orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{1, 1}}); n != 0 {
+		t.Errorf("a change far away evicted %d tiles", n)
+	}
+	if n := svc.Invalidate(tile.Bound()); n < 5 {
+		t.Errorf("a change under the tile evicted %d tiles, want its 5 (commander's two, public, viewer's two)", n)
+	}
+	if after, _ := svc.Tile(ctx, commander, SetAll, tile); after.Hit {
+		t.Error("the tile is still cached after a change under it")
+	}
+	if st := svc.CacheStats(); st.Hits < 2 || st.Invalidated < 5 {
+		t.Errorf("cache stats %+v", st)
+	}
+
+	// The reference renderer renders all tiles but viewers'.
+	db := &fakeDB{}
+	ref := NewService(ServiceConfig{Catalog: catalog, Policy: policy, Renderer: RenderPostGIS, DB: db,
+		View: func(onemap.Caller) Source { return viewerSrc }})
+	if got, err := ref.Tile(ctx, commander, SetAll, tile); err != nil || !bytes.Equal(got.MVT, []byte{1, 2, 3}) || len(db.asked) != 1 {
+		t.Fatalf("the reference renderer was not asked: %v, %v", got.MVT, err)
+	}
+	if _, err := ref.Tile(ctx, viewer, SetAll, tile); err != nil || len(db.asked) != 1 {
+		t.Errorf("a viewer's tile went to the reference renderer (%d asks, %v)", len(db.asked), err)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func featureCount(l *mvt.Layer) int {
+	if l == nil {
+		return 0
+	}
+	return len(l.Features)
+}
