@@ -101,7 +101,8 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 // written (or newest first with order=desc), as JSON with the cursor of the
 // next page (next_after, or next_before newest first), or as CSV with
 // format=csv or Accept: text/csv: an export, of every record the filter
-// selects unless a limit is given, which is itself recorded.
+// selects unless a limit is given, which is itself recorded. Either way each
+// record is shown as the reader's role may see it (viewAudit).
 func (s *Server) handleAuditList(c *gin.Context) {
 	if err := require(c, onemap.RoleAuditor); err != nil {
 		writeError(c, s.log, err)
@@ -132,10 +133,12 @@ func (s *Server) handleAuditList(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	// The cursor is the last record read, whatever the reader is shown of it.
 	next := int64(0)
 	if len(recs) == f.Limit {
 		next = recs[len(recs)-1].Seq
 	}
+	recs = s.viewAudit(roleOf(c), recs)
 	if f.Newest {
 		c.JSON(http.StatusOK, gin.H{"records": recs, "next_before": next})
 		return
@@ -187,7 +190,7 @@ func (s *Server) exportAudit(c *gin.Context, f postgis.AuditFilter, all bool) {
 	_ = w.Write([]string{"seq", "at", "actor", "role", "client", "action", "target", "detail"})
 	rows := 0
 	for {
-		for _, r := range recs {
+		for _, r := range s.viewAudit(roleOf(c), recs) {
 			_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.Role, r.Client,
 				r.Action, csvSafe(r.Target), csvSafe(string(r.Detail))})
 		}
