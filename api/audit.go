@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
@@ -268,8 +267,11 @@ func (s *Server) handleAccountsList(c *gin.Context) {
 
 // handleHouseholdDetails answers GET /api/households/{id}/details?purpose=…
 // with a household's personal details, for the roles the policy lets see
-// personal fields unmasked; the read and its purpose enter the audit trail
-// in the same transaction.
+// personal fields unmasked; the read and its purpose (one of
+// onemap.Purposes) enter the audit trail in the same transaction. Each
+// account's reads are limited (PersonalReadConfig: 429 with Retry-After
+// past the limit), and a burst of them is flagged to the auditor with a
+// "personal.burst" record.
 func (s *Server) handleHouseholdDetails(c *gin.Context) {
 	caller := callerOf(c)
 	l, err := s.catalog.Layer(onemap.LayerHouseholds)
@@ -283,18 +285,28 @@ func (s *Server) handleHouseholdDetails(c *gin.Context) {
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "household id %q: want a positive integer", c.Param("id")))
+		writeError(c, s.log, onemap.FieldErrorf("id", onemap.EINVALID, "household id %q: want a positive integer", c.Param("id")))
 		return
 	}
-	purpose := strings.TrimSpace(c.Query("purpose"))
-	if n := utf8.RuneCountInString(purpose); n < 2 || n > 200 {
-		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "purpose: say why you read this household's details (2 to 200 characters)"))
-		return
-	}
-	d, err := s.accounts.ReadHouseholdDetails(c.Request.Context(), id, purpose)
+	purpose, err := onemap.ParsePurpose(c.Query("purpose"))
 	if err != nil {
 		writeError(c, s.log, err)
 		return
+	}
+	key := personalKey(caller)
+	if ok, wait := s.personal.allow(key); !ok {
+		c.Header("Retry-After", retryAfter(wait))
+		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many reads of personal details: at most %d at once and %d an hour; try again in %s",
+			s.personal.cfg.Burst, s.personal.cfg.PerHour, wait.Round(time.Second)))
+		return
+	}
+	d, err := s.accounts.ReadHouseholdDetails(c.Request.Context(), id, string(purpose))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if b := s.personal.done(key, id, purpose); b != nil {
+		s.audit(c, onemap.AuditPersonalBurst, "accounts/"+caller.Actor(), b.detail(s.personal.cfg.FlagWithin))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, d)
