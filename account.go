@@ -78,6 +78,9 @@ const (
 	AuditLogoutAll     = "logout.all"
 	AuditDenied        = "denied"
 	AuditHouseholdRead = "household.read"
+	// AuditPersonalBurst flags an account that read many persons' personal
+	// data in a short time (api's personal-read limits say how many).
+	AuditPersonalBurst = "personal.burst"
 	AuditExport        = "export"
 	AuditAccount       = "account" // an account added, its role, password or state changed
 
@@ -99,6 +102,6 @@ const (
 // auditor's page offers them.
 func AuditActions() []string {
 	return []string{AuditLogin, AuditLoginFailed, AuditLogout, AuditLogoutAll, AuditDenied, AuditHouseholdRead,
-		AuditExport, AuditEdit, AuditGridCreate, AuditGridUpdate, AuditGridDelete, AuditGridSplit, AuditGridMerge,
+		AuditPersonalBurst, AuditExport, AuditEdit, AuditGridCreate, AuditGridUpdate, AuditGridDelete, AuditGridSplit, AuditGridMerge,
 		AuditGridRestore, AuditGridImport, AuditAccount}
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
@@ -101,7 +100,8 @@ func parseAuditFilter(c *gin.Context) (postgis.AuditFilter, error) {
 // written (or newest first with order=desc), as JSON with the cursor of the
 // next page (next_after, or next_before newest first), or as CSV with
 // format=csv or Accept: text/csv: an export, of every record the filter
-// selects unless a limit is given, which is itself recorded.
+// selects unless a limit is given, which is itself recorded. Either way each
+// record is shown as the reader's role may see it (viewAudit).
 func (s *Server) handleAuditList(c *gin.Context) {
 	if err := require(c, onemap.RoleAuditor); err != nil {
 		writeError(c, s.log, err)
@@ -132,10 +132,12 @@ func (s *Server) handleAuditList(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	// The cursor is the last record read, whatever the reader is shown of it.
 	next := int64(0)
 	if len(recs) == f.Limit {
 		next = recs[len(recs)-1].Seq
 	}
+	recs = s.viewAudit(roleOf(c), recs)
 	if f.Newest {
 		c.JSON(http.StatusOK, gin.H{"records": recs, "next_before": next})
 		return
@@ -187,7 +189,7 @@ func (s *Server) exportAudit(c *gin.Context, f postgis.AuditFilter, all bool) {
 	_ = w.Write([]string{"seq", "at", "actor", "role", "client", "action", "target", "detail"})
 	rows := 0
 	for {
-		for _, r := range recs {
+		for _, r := range s.viewAudit(roleOf(c), recs) {
 			_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.Role, r.Client,
 				r.Action, csvSafe(r.Target), csvSafe(string(r.Detail))})
 		}
@@ -265,8 +267,11 @@ func (s *Server) handleAccountsList(c *gin.Context) {
 
 // handleHouseholdDetails answers GET /api/households/{id}/details?purpose=…
 // with a household's personal details, for the roles the policy lets see
-// personal fields unmasked; the read and its purpose enter the audit trail
-// in the same transaction.
+// personal fields unmasked; the read and its purpose (one of
+// onemap.Purposes) enter the audit trail in the same transaction. Each
+// account's reads are limited (PersonalReadConfig: 429 with Retry-After
+// past the limit), and a burst of them is flagged to the auditor with a
+// "personal.burst" record.
 func (s *Server) handleHouseholdDetails(c *gin.Context) {
 	caller := callerOf(c)
 	l, err := s.catalog.Layer(onemap.LayerHouseholds)
@@ -280,18 +285,28 @@ func (s *Server) handleHouseholdDetails(c *gin.Context) {
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "household id %q: want a positive integer", c.Param("id")))
+		writeError(c, s.log, onemap.FieldErrorf("id", onemap.EINVALID, "household id %q: want a positive integer", c.Param("id")))
 		return
 	}
-	purpose := strings.TrimSpace(c.Query("purpose"))
-	if n := utf8.RuneCountInString(purpose); n < 2 || n > 200 {
-		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "purpose: say why you read this household's details (2 to 200 characters)"))
-		return
-	}
-	d, err := s.accounts.ReadHouseholdDetails(c.Request.Context(), id, purpose)
+	purpose, err := onemap.ParsePurpose(c.Query("purpose"))
 	if err != nil {
 		writeError(c, s.log, err)
 		return
+	}
+	key := personalKey(caller)
+	if ok, wait := s.personal.allow(key); !ok {
+		c.Header("Retry-After", retryAfter(wait))
+		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many reads of personal details: at most %d at once and %d an hour; try again in %s",
+			s.personal.cfg.Burst, s.personal.cfg.PerHour, wait.Round(time.Second)))
+		return
+	}
+	d, err := s.accounts.ReadHouseholdDetails(c.Request.Context(), id, string(purpose))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if b := s.personal.done(key, id, purpose); b != nil {
+		s.audit(c, onemap.AuditPersonalBurst, "accounts/"+caller.Actor(), b.detail(s.personal.cfg.FlagWithin))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, d)

@@ -22,6 +22,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 
 	s.addQueryRoutes(r)
 	s.addSessionRoutes(r)
+	r.GET("/api/purposes", s.handlePurposes)
 	s.addPublicRoutes(r)
 	s.addGridRoutes(r)
 

@@ -100,6 +100,8 @@ type Config struct {
 	PublicMaxRate float64
 	// MaxBodyBytes bounds a request's body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// PersonalReads limits each account's reads of personal data.
+	PersonalReads PersonalReadConfig
 }
 
 // Server carries the dependencies of the handlers.
@@ -124,6 +126,7 @@ type Server struct {
 	public      publicIndex                   // the public page's index
 	metrics     *metrics                      // what /metrics reports
 	events      *eventHub                     // live changes to the open event streams (/api/events)
+	personal    *personalReads                // each account's reads of personal data (personal.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -148,6 +151,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.cfg.Session.defaults()
 	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)
 	s.basemap = newBasemap(cfg.Basemap)
+	s.personal = newPersonalReads(cfg.PersonalReads)
 	// The region is read once now, so that pages load while the database
 	// is away even if no one asked for it before.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -325,7 +325,7 @@ func TestAuditTrail_overHTTP(t *testing.T) {
 	if resp, body := cmd.do("GET", path, ""); resp.StatusCode != 400 || !strings.Contains(string(body), "purpose") {
 		t.Errorf("details without a purpose = %d %s, want 400 asking for one", resp.StatusCode, body)
 	}
-	if resp, body := cmd.do("GET", path+"?purpose=入户走访核实", ""); resp.StatusCode != 200 || !strings.Contains(string(body), "head_name") {
+	if resp, body := cmd.do("GET", path+"?purpose=visit", ""); resp.StatusCode != 200 || !strings.Contains(string(body), "head_name") {
 		t.Errorf("commander reads details = %d %s", resp.StatusCode, body)
 	}
 	planner := newBrowser(t, srv.URL)
@@ -360,7 +360,7 @@ func TestAuditTrail_overHTTP(t *testing.T) {
 		if r.Action == onemap.AuditDenied && r.Target == "/api/session" {
 			t.Errorf("a failed sign-in is recorded twice, as login.failed and as %s %s", r.Action, r.Target)
 		}
-		if r.Action == onemap.AuditHouseholdRead && !strings.Contains(string(r.Detail), "入户走访核实") {
+		if r.Action == onemap.AuditHouseholdRead && !strings.Contains(string(r.Detail), `"purpose":"visit"`) {
 			t.Errorf("the detail read's record lacks its purpose: %s", r.Detail)
 		}
 	}

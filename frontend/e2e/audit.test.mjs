@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, isLocal } from './browser.mjs';
+import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, getJSON, isLocal } from './browser.mjs';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'onemap');
 
@@ -33,6 +33,14 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
   const password = 'e2e-审计-password';
   execFileSync(BIN, ['user', 'add', name, '--role', 'auditor', '--password-stdin'],
     { input: `${password}\n`, env: { ...process.env, ONEMAP_DATABASE_URL: db }, encoding: 'utf8' });
+
+  // Ten households' details read at once (as the server's anonymous
+  // commander) make a burst, flagged to the auditor.
+  const { features } = await getJSON('/api/layers/households/features?limit=10');
+  for (const f of features) {
+    const res = await fetch(new URL(`/api/households/${f.id}/details?purpose=visit`, BASE));
+    assert.equal(res.status, 200, `details of household ${f.id}`);
+  }
 
   fs.mkdirSync(OUT, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-audit-'));
@@ -133,10 +141,20 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     assert.equal(await page.getAttribute('#verify-result', 'data-ok'), 'true', await page.textContent('#verify-result'));
     await page.screenshot({ path: path.join(OUT, 'audit.png') });
 
+    // The burst of reads stands out, said in words with its purpose.
+    await page.fill('#f-actor', '');
+    await page.selectOption('#f-action', 'personal.burst');
+    await page.click('#filter button[type=submit]');
+    await shows(page, { order: 'desc', action: 'personal.burst' });
+    const burst = page.locator('#rows tr[data-action="personal.burst"]').first();
+    assert.match(await burst.innerText(), /10 分钟内查阅 10 户个人信息（走访核实 10）/);
+    assert.equal(await burst.evaluate((tr) => getComputedStyle(tr).backgroundColor), 'rgb(254, 243, 199)', 'the flag is highlighted');
+    await page.screenshot({ path: path.join(OUT, 'audit-burst.png') });
+
     // A filter that selects nothing says so.
     await page.fill('#f-actor', `nobody${process.pid}`);
     await page.click('#filter button[type=submit]');
-    await shows(page, { order: 'desc', actor: `nobody${process.pid}`, action: 'login.failed' });
+    await shows(page, { order: 'desc', actor: `nobody${process.pid}`, action: 'personal.burst' });
     assert.equal(await page.isVisible('#empty'), true, 'an empty result says so');
 
     // When the session ends meanwhile, the next query shows the sign-in form.

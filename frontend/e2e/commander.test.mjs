@@ -307,6 +307,43 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     assert.equal(left, 0, 'the circle is cleared');
   });
 
+  it('a household\'s card reads its personal details for a purpose from the list', async () => {
+    await closeAll();
+    // A household on the map, clicked where it is drawn.
+    const { features } = await getJSON('/api/layers/households/features?limit=1');
+    const [lng, lat] = features[0].geometry.coordinates;
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: c, zoom: 17 }), [lng, lat]);
+    await b.waitIdle();
+    const target = await page.evaluate(() => {
+      const { map } = window.onemap;
+      const canvas = map.getCanvas().getBoundingClientRect();
+      const layers = map.getStyle().layers.filter((l) => l['source-layer'] === 'households' && l.type === 'circle').map((l) => l.id);
+      for (const f of map.queryRenderedFeatures({ layers })) {
+        if (f.properties.point_count > 1) continue;
+        const p = map.project(f.geometry.coordinates);
+        const top = map.queryRenderedFeatures([[p.x - 3, p.y - 3], [p.x + 3, p.y + 3]])[0];
+        if (top?.layer?.['source-layer'] === 'households') return { x: canvas.left + p.x, y: canvas.top + p.y, id: top.id };
+      }
+      return null;
+    });
+    assert.ok(target, 'no household can be clicked at z17');
+    await page.mouse.click(target.x, target.y);
+    await page.locator('.maplibregl-popup .om-card[data-layer="households"]').waitFor();
+    const hh = { id: await page.locator('.maplibregl-popup .om-card').getAttribute('data-id') };
+    const section = page.locator('.maplibregl-popup .om-details');
+    await section.waitFor();
+    assert.equal(await section.getAttribute('data-state'), 'form');
+    const offered = await section.locator('select[name="purpose"] option').evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(offered, (await getJSON('/api/purposes')).purposes.map((p) => p.code), 'the purposes are the server\'s');
+    await section.locator('select[name="purpose"]').selectOption('case');
+    const answer = page.waitForResponse((r) => r.url().includes(`/api/households/${hh.id}/details?purpose=case`));
+    await section.locator('button[data-action="details"]').click();
+    assert.equal((await answer).status(), 200);
+    await page.locator('.maplibregl-popup .om-details[data-state="shown"]').waitFor();
+    assert.match(await page.locator('.maplibregl-popup .om-details').innerText(), /户主/);
+    await b.screenshot('household-details');
+  });
+
   it('made no request off this machine and logged no error', () => {
     assert.ok(b.requests.some((u) => u.includes('/api/search?')), 'no search was requested');
     assert.deepEqual(b.foreign, [], `requests to other hosts:\n${b.foreign.join('\n')}`);

@@ -25,6 +25,7 @@ import { fetchCounts } from './counts.js';
 import { connectLive } from './live.js';
 import { createMeasure } from './measure.js';
 import { fetchSession, setupSession } from './session.js';
+import { detailsHTML, fetchPurposes, mayReadDetails, readDetails } from './details.js';
 import { readViewState, writeViewState } from './view.js';
 
 setWorkerUrl(workerUrl);
@@ -92,6 +93,10 @@ async function start() {
   useColours(serverStyle);
   const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`, { places: placeList && placesGeoJSON(placeList), groupLabels: true });
   const layerById = new globalThis.Map(layers.map((l) => [l.id, l]));
+  // The purposes a read of a household's details may give, for the roles
+  // that may read them; none for the others (the card offers no read).
+  let purposes = [];
+  if (mayReadDetails(layers)) fetchPurposes().then((p) => { purposes = p; });
 
   // What the panel shows and the map draws: from the link, else everything.
   const view = readViewState(location.hash, layers.map((l) => l.id));
@@ -355,9 +360,12 @@ async function start() {
     setOverlay(OVERLAYS.selection);
   });
 
+  // A household's card ends with its personal details' section (details.js).
+  const cardWithDetails = (c) => cardHTML({ ...c, layerById, gridNames }) +
+    (c.layer.id === 'households' ? detailsHTML(purposes, c.details) : '');
   const renderCard = () => {
     if (!card || !popup.isOpen()) return;
-    popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : cardHTML({ ...card, layerById, gridNames }));
+    popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : cardWithDetails(card));
   };
 
   // ancestorsOf finds the grids above grid id: the chain that /api/locate
@@ -395,7 +403,7 @@ async function start() {
     // that was read before them but answered after.
     card = { layer, id, properties, live: {}, pointCount, at, geometry: null, grid: layerId === 'grids' ? { ancestors } : null };
     const mine = () => n === cardSeq;
-    if (at) popup.setLngLat(at).setHTML(cardHTML({ ...card, layerById, gridNames })).addTo(map);
+    if (at) popup.setLngLat(at).setHTML(cardWithDetails(card)).addTo(map);
 
     // The tile has what the map needs; the full record comes from the API
     // (which also audits reads of personal data).
@@ -436,6 +444,18 @@ async function start() {
     renderCard();
   }
 
+  // showDetails reads the open household card's details for purpose.
+  async function showDetails(purpose) {
+    if (!purpose || card?.layer?.id !== 'households' || card.details?.loading) return;
+    const mine = card;
+    mine.details = { loading: true, purpose };
+    renderCard();
+    const got = await readDetails(mine.id, purpose);
+    if (card !== mine) return;
+    mine.details = { ...got, purpose };
+    renderCard();
+  }
+
   // openPointCard opens the card of a position found by its coordinates.
   function openPointCard(point, grids) {
     popup.remove();
@@ -463,6 +483,8 @@ async function start() {
       runAround(card.at, { keyboard: e.detail === 0 });
     } else if (btn.dataset.action === 'zoom') {
       flyToBbox(card.geometry ? bboxOf(card.geometry) : [...card.at, ...card.at]);
+    } else if (btn.dataset.action === 'details') {
+      showDetails(btn.closest('.om-details')?.querySelector('select[name="purpose"]')?.value);
     }
   });
 

@@ -48,10 +48,29 @@ function cell(text) {
 // The actions' names, as the filter offers them (one list for both).
 const actionNames = new Map([...$('f-action').options].filter((o) => o.value).map((o) => [o.value, o.text]));
 
+// The purposes of reads of personal data, code → title (GET /api/purposes).
+let purposeTitles = new Map();
+
+// summaryOf says a record's detail in words, where the page knows how: a
+// burst of reads of personal data (a flag for the auditor) and a detail
+// read's purpose. The full detail follows, folded.
+function summaryOf(action, detail, titles = purposeTitles) {
+  const purpose = (code) => titles.get(code) ?? code;
+  if (action === 'personal.burst' && detail) {
+    const minutes = Math.round((detail.within_s ?? 0) / 60);
+    const why = Object.entries(detail.purposes ?? {}).map(([k, n]) => `${purpose(k)} ${n}`).join('、');
+    return `${minutes} 分钟内查阅 ${detail.reads} 户个人信息（${why}）`;
+  }
+  if (action === 'household.read' && detail?.purpose) return `目的：${purpose(detail.purpose)}`;
+  return '';
+}
+
 // detailCell shows a record's detail: short ones whole, long ones (an edit's
-// attributes before and after) folded, first line showing.
-function detailCell(detail) {
-  const text = detail === null || detail === undefined ? '' : JSON.stringify(detail);
+// fields and digests) folded, first line showing; a summary in words first
+// where there is one.
+function detailCell(detail, action) {
+  const said = summaryOf(action, detail);
+  const text = (said ? `${said} ` : '') + (detail === null || detail === undefined ? '' : JSON.stringify(detail));
   const td = document.createElement('td');
   if (text.length <= 120) {
     td.textContent = text;
@@ -79,7 +98,7 @@ function render(records, append) {
     action.title = r.action;
     tr.append(cell(r.seq), cell(new Date(r.at).toLocaleString('zh-CN', { hour12: false })),
       cell(anonymous ? '（未登录）' : r.actor), cell(anonymous ? '' : roleName(r.role)),
-      cell(r.client), action, cell(r.target), detailCell(r.detail));
+      cell(r.client), action, cell(r.target), detailCell(r.detail, r.action));
     tbody.append(tr);
   }
   $('empty').hidden = tbody.children.length > 0;
@@ -131,7 +150,11 @@ async function show() {
   $('signout').hidden = !s.name;
   $('who').textContent = s.name ? `${s.display_name || s.name}（${roleName(s.role)}）` : '';
   if (s.name && !auditor) $('signin-error').textContent = '此账号不是审计员：请用审计员账号登录。';
-  if (auditor) await load();
+  if (auditor) {
+    const p = await json('/api/purposes').catch(() => ({}));
+    purposeTitles = new Map((p.purposes ?? []).map((x) => [x.code, x.title]));
+    await load();
+  }
 }
 
 $('signin').addEventListener('submit', async (e) => {
