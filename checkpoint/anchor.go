@@ -1,0 +1,151 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Trail is the audit trail as the database holds it (package postgis).
+type Trail interface {
+	// AuditChain checks the chain in one snapshot, from record from to the
+	// head (from 0: from the anchor, the whole trail), and returns its
+	// state with the record mark, if the trail holds it. With from above
+	// the anchor, record from is taken as it is (a checkpoint vouches for
+	// it) and the chain is checked from there.
+	AuditChain(ctx context.Context, from, mark int64) (Chain, error)
+}
+
+// Anchor writes and checks the checkpoints of one trail.
+type Anchor struct {
+	Key   *Key             // signs (serve, onemap audit checkpoint) or only checks
+	File  File             // where checkpoints are appended
+	Trail Trail            // the database's trail
+	Now   func() time.Time // the clock; nil is time.Now
+	Log   *slog.Logger     // for Run; nil logs nothing
+	Ticks <-chan time.Time // for Run: when to write; nil is every Interval
+}
+
+func (a *Anchor) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// Write checks the records written since the latest checkpoint (or the
+// whole trail, before the first) and signs and appends a checkpoint of the
+// head. It refuses to sign a trail that does not hold, or that disagrees
+// with the latest checkpoint: that would vouch for the tampering.
+func (a *Anchor) Write(ctx context.Context) (Checkpoint, error) {
+	if !a.Key.CanSign() {
+		return Checkpoint{}, errors.New("checkpoint: the key is a public key: it cannot sign")
+	}
+	prev, err := a.File.Latest()
+	first := errors.Is(err, ErrNone)
+	if err != nil && !first {
+		return Checkpoint{}, err
+	}
+	from, mark := prev.Seq, prev.Seq
+	if first {
+		from, mark = 0, -1
+	}
+	c, err := a.Trail.AuditChain(ctx, from, mark)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if !c.Intact {
+		return Checkpoint{}, &Break{Seq: c.BrokenAt, Problem: c.Problem + "; no checkpoint signed"}
+	}
+	now := a.now()
+	if !first {
+		if err := Check(a.Key, prev, c, now); err != nil {
+			var b *Break
+			errors.As(err, &b)
+			return Checkpoint{}, &Break{Seq: b.Seq, Problem: b.Problem + "; no checkpoint signed"}
+		}
+	}
+	cp, err := a.Key.Sign(c.Head, now)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return cp, a.File.Append(cp)
+}
+
+// Verify checks the whole trail's chain and compares it with the latest
+// checkpoint.
+func (a *Anchor) Verify(ctx context.Context) (Report, error) {
+	cp, err := a.File.Latest()
+	if errors.Is(err, ErrNone) {
+		c, cerr := a.Trail.AuditChain(ctx, 0, -1)
+		if cerr != nil {
+			return Report{}, cerr
+		}
+		return NewReport(c, fmt.Sprintf("not anchored: %v; the chain is checked against itself only", err)), nil
+	}
+	if err != nil {
+		c, cerr := a.Trail.AuditChain(ctx, 0, -1)
+		if cerr != nil {
+			return Report{}, cerr
+		}
+		r := NewReport(c, "")
+		r.OK, r.Anchored = false, true
+		r.Problem = fmt.Sprintf("the checkpoint file cannot be read: %v", err)
+		return r, nil
+	}
+	c, err := a.Trail.AuditChain(ctx, 0, cp.Seq)
+	if err != nil {
+		return Report{}, err
+	}
+	var floor *Checkpoint
+	if c.Anchor.Seq > 0 {
+		f, ok, err := a.File.AtOrBefore(c.Anchor.Seq)
+		if err != nil {
+			return Report{}, err
+		}
+		if ok {
+			floor = &f
+		}
+	}
+	return Judge(a.Key, cp, floor, c, a.now()), nil
+}
+
+// Interval is how often Run writes a checkpoint by default.
+const Interval = 5 * time.Minute
+
+// Run writes a checkpoint now, at every tick, and once more when ctx ends
+// (at shutdown, so that the last records are anchored too). A checkpoint
+// that cannot be written is logged as an error, and Run goes on.
+func (a *Anchor) Run(ctx context.Context) {
+	ticks := a.Ticks
+	if ticks == nil {
+		t := time.NewTicker(Interval)
+		defer t.Stop()
+		ticks = t.C
+	}
+	write := func(ctx context.Context) {
+		cp, err := a.Write(ctx)
+		if a.Log == nil {
+			return
+		}
+		if err != nil {
+			a.Log.Error("audit checkpoint: not written", "error", err)
+			return
+		}
+		a.Log.Debug("audit checkpoint", "seq", cp.Seq, "file", a.File.Path)
+	}
+	write(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			write(wctx)
+			cancel()
+			return
+		case <-ticks:
+			write(ctx)
+		}
+	}
+}
