@@ -28,15 +28,15 @@ type Denials struct {
 	audit    func(ctx context.Context, action, target string, detail map[string]any)
 	counts   map[onemap.Caller]*denialCount
 	overflow *denialCount // refusals of callers past MaxClients
+	nextEnd  time.Time    // the earliest end of a period counted (zero: none)
 }
 
 // DenialsConfig configures Denials. Zero fields take the defaults.
 type DenialsConfig struct {
-	Period     time.Duration                                                           // refusals of a caller counted together; default 1 minute
-	MaxClients int                                                                     // callers counted at once; default 10,000
-	Now        func() time.Time                                                        // the clock; default time.Now
-	Ticks      <-chan time.Time                                                        // when Run writes the periods that ended; default every Period
-	Audit      func(ctx context.Context, action, target string, detail map[string]any) // where records go; default the server's audit trail
+	Period     time.Duration    // refusals of a caller counted together; default 1 minute
+	MaxClients int              // callers counted at once; default 10,000
+	Now        func() time.Time // the clock; default time.Now
+	Ticks      <-chan time.Time // when Run writes the periods that ended; default every Period
 }
 
 // denialCount is what is counted of one caller (or of the overflow) in a
@@ -86,16 +86,21 @@ func (d *Denials) note(ctx context.Context, caller onemap.Caller, method, path s
 	caller.GridID = 0 // a caller is its name, role and address
 	now := d.cfg.Now()
 	d.mu.Lock()
-	due := d.takeDue(now, false)
+	var due []*denialCount
+	if !d.nextEnd.IsZero() && !now.Before(d.nextEnd) {
+		due = d.takeDue(now, false)
+	}
 	c, ok := d.counts[caller]
 	first := false
 	switch {
 	case !ok && len(d.counts) < d.cfg.MaxClients:
 		d.counts[caller] = &denialCount{caller: caller, start: now}
+		d.ends(now)
 		first = true
 	case !ok:
 		if d.overflow == nil {
 			d.overflow = &denialCount{caller: onemap.Caller{Role: caller.Role, Client: "(many)"}, start: now, clients: map[string]bool{}}
+			d.ends(now)
 		}
 		if len(d.overflow.clients) < maxOverflowClients {
 			d.overflow.clients[caller.Client] = true
@@ -130,21 +135,35 @@ func (c *denialCount) add(now time.Time, method, path string, status int) {
 	}
 }
 
+// ends notes a period that began at start, under d.mu.
+func (d *Denials) ends(start time.Time) {
+	if end := start.Add(d.cfg.Period); d.nextEnd.IsZero() || end.Before(d.nextEnd) {
+		d.nextEnd = end
+	}
+}
+
 // takeDue removes and returns the counts whose period has ended at now
 // (all of them with all), under d.mu.
 func (d *Denials) takeDue(now time.Time, all bool) []*denialCount {
 	var due []*denialCount
+	d.nextEnd = time.Time{}
 	for k, c := range d.counts {
 		if all || !now.Before(c.start.Add(d.cfg.Period)) {
 			delete(d.counts, k)
 			if c.n > 0 {
 				due = append(due, c)
 			}
+			continue
 		}
+		d.ends(c.start)
 	}
-	if o := d.overflow; o != nil && (all || !now.Before(o.start.Add(d.cfg.Period))) {
-		d.overflow = nil
-		due = append(due, o)
+	if o := d.overflow; o != nil {
+		if all || !now.Before(o.start.Add(d.cfg.Period)) {
+			d.overflow = nil
+			due = append(due, o)
+		} else {
+			d.ends(o.start)
+		}
 	}
 	return due
 }

@@ -38,17 +38,23 @@ func (c *fakeClock) Add(d time.Duration) {
 func serveDenials(t *testing.T, d *api.Denials) (*httptest.Server, *postgis.DB) {
 	t.Helper()
 	db := pgtest.Open(t, pgtest.URL(t))
+	return serveDeps(t, db, api.Deps{Denials: d}), db
+}
+
+// serveDeps serves db with the parts of deps given (Denials, AuditAnchor).
+func serveDeps(t *testing.T, db *postgis.DB, deps api.Deps) *httptest.Server {
+	t.Helper()
 	catalog := onemap.NewCatalog()
 	replica := inmem.New(catalog)
 	if err := replica.LoadFrom(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: d},
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: deps.Denials, AuditAnchor: deps.AuditAnchor},
 		api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, db
+	return srv
 }
 
 // deniedRecords returns the "denied" records and the refusals they stand

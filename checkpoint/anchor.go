@@ -20,12 +20,13 @@ type Trail interface {
 
 // Anchor writes and checks the checkpoints of one trail.
 type Anchor struct {
-	Key   *Key             // signs (serve, onemap audit checkpoint) or only checks
+	Key   *Key             // signs (serve, onemap audit checkpoint) or only checks; nil: none configured, Verify checks the chain alone
 	File  File             // where checkpoints are appended
 	Trail Trail            // the database's trail
 	Now   func() time.Time // the clock; nil is time.Now
 	Log   *slog.Logger     // for Run; nil logs nothing
-	Ticks <-chan time.Time // for Run: when to write; nil is every Interval
+	Every time.Duration    // for Run: how often to write; 0 is Interval
+	Ticks <-chan time.Time // for Run, in tests: when to write, instead of every Every
 }
 
 func (a *Anchor) now() time.Time {
@@ -129,7 +130,11 @@ const Interval = 5 * time.Minute
 func (a *Anchor) Run(ctx context.Context) {
 	ticks := a.Ticks
 	if ticks == nil {
-		t := time.NewTicker(Interval)
+		every := a.Every
+		if every <= 0 {
+			every = Interval
+		}
+		t := time.NewTicker(every)
 		defer t.Stop()
 		ticks = t.C
 	}

@@ -137,23 +137,19 @@ func (c *config) anchor(db *postgis.DB, log *slog.Logger) (*checkpoint.Anchor, e
 }
 
 // runAuditWork counts refusals into the audit trail and, when a key is
-// configured, writes its checkpoints every interval, until ctx ends; the
+// configured, writes its checkpoints (every a.Every), until ctx ends; the
 // function it returns stops both and waits: the last refusals are
 // written first, then a last checkpoint, which covers them.
-func runAuditWork(ctx context.Context, a *checkpoint.Anchor, every time.Duration, d *api.Denials) (stop func()) {
+func runAuditWork(ctx context.Context, a *checkpoint.Anchor, d *api.Denials) (stop func()) {
 	dctx, stopDenials := context.WithCancel(context.WithoutCancel(ctx))
 	actx, stopAnchor := context.WithCancel(context.WithoutCancel(ctx))
 	counted, anchored := make(chan struct{}), make(chan struct{})
 	go func() { defer close(counted); d.Run(dctx) }()
 	go func() {
 		defer close(anchored)
-		if a.Key == nil {
-			return
+		if a.Key != nil {
+			a.Run(actx)
 		}
-		t := time.NewTicker(every)
-		defer t.Stop()
-		a.Ticks = t.C
-		a.Run(actx)
 	}()
 	return func() {
 		stopDenials()

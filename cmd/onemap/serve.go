@@ -156,6 +156,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if anchor.Key != nil && (!anchor.Key.CanSign() || c.AuditCheckpointsEvery <= 0) {
 		return onemap.Errorf(onemap.EINVALID, "--audit-key must be the private key (not the .pub) and --audit-checkpoint-every positive, to sign checkpoints")
 	}
+	anchor.Every = c.AuditCheckpointsEvery
 	denials := api.NewDenials(api.DenialsConfig{})
 
 	static := frontend.Handler()
@@ -197,7 +198,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		pruneAudit(followCtx, db, c.AuditKeep, log)
 	}()
 	defer func() { stopFollowing(); <-pruned }()
-	defer runAuditWork(ctx, anchor, c.AuditCheckpointsEvery, denials)()
+	defer runAuditWork(ctx, anchor, denials)()
 	publicDone := make(chan struct{})
 	go func() {
 		defer close(publicDone)
