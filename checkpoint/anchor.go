@@ -1,10 +1,13 @@
 package checkpoint
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -12,10 +15,10 @@ import (
 type Trail interface {
 	// AuditChain checks the chain in one snapshot, from record from to the
 	// head (from 0: from the anchor, the whole trail), and returns its
-	// state with the record mark, if the trail holds it. With from above
-	// the anchor, record from is taken as it is (a checkpoint vouches for
-	// it) and the chain is checked from there.
-	AuditChain(ctx context.Context, from, mark int64) (Chain, error)
+	// state with the records marks, as far as the trail holds them. With
+	// from above the anchor, record from is taken as it is (a checkpoint
+	// vouches for it) and the chain is checked from there.
+	AuditChain(ctx context.Context, from int64, marks ...int64) (Chain, error)
 }
 
 // Anchor writes and checks the checkpoints of one trail.
@@ -49,11 +52,11 @@ func (a *Anchor) Write(ctx context.Context) (Checkpoint, error) {
 	if err != nil && !first {
 		return Checkpoint{}, err
 	}
-	from, mark := prev.Seq, prev.Seq
+	from := prev.Seq
 	if first {
-		from, mark = 0, -1
+		from = 0
 	}
-	c, err := a.Trail.AuditChain(ctx, from, mark)
+	c, err := a.Trail.AuditChain(ctx, from, prev.Seq)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -80,7 +83,7 @@ func (a *Anchor) Write(ctx context.Context) (Checkpoint, error) {
 // Without a Key it checks the chain alone and says it is not anchored.
 func (a *Anchor) Verify(ctx context.Context) (Report, error) {
 	if a.Key == nil {
-		c, err := a.Trail.AuditChain(ctx, 0, -1)
+		c, err := a.Trail.AuditChain(ctx, 0)
 		if err != nil {
 			return Report{}, err
 		}
@@ -88,14 +91,14 @@ func (a *Anchor) Verify(ctx context.Context) (Report, error) {
 	}
 	cp, err := a.File.Latest()
 	if errors.Is(err, ErrNone) {
-		c, cerr := a.Trail.AuditChain(ctx, 0, -1)
+		c, cerr := a.Trail.AuditChain(ctx, 0)
 		if cerr != nil {
 			return Report{}, cerr
 		}
 		return NewReport(c, fmt.Sprintf("not anchored: %v; the chain is checked against itself only", err)), nil
 	}
 	if err != nil {
-		c, cerr := a.Trail.AuditChain(ctx, 0, -1)
+		c, cerr := a.Trail.AuditChain(ctx, 0)
 		if cerr != nil {
 			return Report{}, cerr
 		}
@@ -118,7 +121,60 @@ func (a *Anchor) Verify(ctx context.Context) (Report, error) {
 			floor = &f
 		}
 	}
-	return Judge(a.Key, cp, floor, c, a.now()), nil
+	r := Judge(a.Key, cp, floor, c, a.now())
+	if _, kept := c.Marks[cp.Seq]; c.Intact && kept && !r.OK && r.BrokenAt == cp.Seq {
+		// Rebuilt: the earlier checkpoints narrow down where.
+		if err := a.locate(ctx, &r); err != nil {
+			return Report{}, err
+		}
+	}
+	return r, nil
+}
+
+// locate narrows down where a rebuilt chain was changed: between the last
+// checkpoint whose record still has its signed hash and the first whose
+// record does not.
+func (a *Anchor) locate(ctx context.Context, r *Report) error {
+	all, err := a.File.All()
+	if err != nil {
+		return err
+	}
+	var seqs []int64
+	var valid []Checkpoint
+	for _, cp := range all {
+		if a.Key.Verify(cp) == nil {
+			valid = append(valid, cp)
+			seqs = append(seqs, cp.Seq)
+		}
+	}
+	c, err := a.Trail.AuditChain(ctx, 0, seqs...)
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(valid, func(x, y Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
+	good, goodAt := c.Anchor.Seq, ""
+	for _, cp := range valid {
+		mark, ok := c.Marks[cp.Seq]
+		if !ok {
+			continue
+		}
+		if bytes.Equal(mark.Hash, cp.Hash) {
+			good, goodAt = cp.Seq, cp.Time.Format(time.RFC3339)
+			continue
+		}
+		if cp.Seq <= good {
+			continue // signed again later over the same record
+		}
+		agree := fmt.Sprintf("records up to %d agree with the checkpoint signed at %s", good, goodAt)
+		if goodAt == "" {
+			agree = fmt.Sprintf("no checkpoint vouches for a record after %d", good)
+		}
+		r.BrokenAt = good + 1
+		r.Problem = fmt.Sprintf("the chain was rebuilt: %s, but record %d does not have the hash the checkpoint signed at %s holds: one of records %d to %d was changed",
+			agree, cp.Seq, cp.Time.Format(time.RFC3339), good+1, cp.Seq)
+		return nil
+	}
+	return nil
 }
 
 // Interval is how often Run writes a checkpoint by default.

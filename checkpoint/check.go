@@ -25,8 +25,9 @@ type Chain struct {
 	// PrunedAt when.
 	Anchor   Point
 	PrunedAt time.Time
-	// Mark is the record a checkpoint names, when the trail still holds it.
-	Mark *Point
+	// Marks are the records checkpoints name (those asked for), as far as
+	// the trail still holds them.
+	Marks map[int64]Point
 }
 
 // MinRetention is the shortest retention the database's audit_prune
@@ -62,8 +63,8 @@ func Check(k *Key, cp Checkpoint, c Chain, now time.Time) error {
 			"the trail ends at record %d, but the checkpoint signed at %s holds record %d: records %d to %d were removed",
 			c.Head.Seq, signed, cp.Seq, c.Head.Seq+1, cp.Seq)}
 	}
-	if c.Mark != nil {
-		if !bytes.Equal(c.Mark.Hash, cp.Hash) {
+	if mark, ok := c.Marks[cp.Seq]; ok {
+		if !bytes.Equal(mark.Hash, cp.Hash) {
 			return &Break{Seq: cp.Seq, Problem: fmt.Sprintf(
 				"record %d does not have the hash the checkpoint signed at %s holds: it, or a record before it, was changed and the chain rebuilt",
 				cp.Seq, signed)}

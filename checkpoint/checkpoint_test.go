@@ -17,12 +17,14 @@ type fakeTrail struct {
 	points map[int64]Point
 }
 
-func (f *fakeTrail) AuditChain(ctx context.Context, from, mark int64) (Chain, error) {
+func (f *fakeTrail) AuditChain(ctx context.Context, from int64, marks ...int64) (Chain, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := Chain{Intact: true, Head: f.head, Rows: f.head.Seq, FirstSeq: 1, LastSeq: f.head.Seq}
-	if p, ok := f.points[mark]; ok {
-		c.Mark = &p
+	c := Chain{Intact: true, Head: f.head, Rows: f.head.Seq, FirstSeq: 1, LastSeq: f.head.Seq, Marks: map[int64]Point{}}
+	for _, m := range marks {
+		if p, ok := f.points[m]; ok {
+			c.Marks[m] = p
+		}
 	}
 	return c, nil
 }

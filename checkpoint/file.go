@@ -99,12 +99,24 @@ func (f File) Latest() (Checkpoint, error) {
 // reading the whole file; ok is false when there is none (the file begins
 // after it, or is missing).
 func (f File) AtOrBefore(seq int64) (c Checkpoint, ok bool, err error) {
+	err = f.each(func(x Checkpoint) {
+		if x.Seq <= seq && (!ok || x.Seq >= c.Seq) {
+			c, ok = x, true
+		}
+	})
+	return c, ok, err
+}
+
+// each calls fn with every checkpoint of the file, in the order written;
+// lines that are not checkpoints (a torn last line) are skipped: Latest
+// reports damage. A missing file has none.
+func (f File) each(fn func(Checkpoint)) error {
 	fh, err := os.Open(f.Path)
 	if errors.Is(err, os.ErrNotExist) {
-		return c, false, nil
+		return nil
 	}
 	if err != nil {
-		return c, false, fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	defer fh.Close()
 	sc := bufio.NewScanner(fh)
@@ -114,15 +126,20 @@ func (f File) AtOrBefore(seq int64) (c Checkpoint, ok bool, err error) {
 			continue
 		}
 		var x Checkpoint
-		if json.Unmarshal(line, &x) != nil {
-			continue // a torn line; Latest reports damage
-		}
-		if x.Seq <= seq && (!ok || x.Seq >= c.Seq) {
-			c, ok = x, true
+		if json.Unmarshal(line, &x) == nil {
+			fn(x)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return Checkpoint{}, false, fmt.Errorf("checkpoint: read %s: %w", f.Path, err)
+		return fmt.Errorf("checkpoint: read %s: %w", f.Path, err)
 	}
-	return c, ok, nil
+	return nil
+}
+
+// All returns every checkpoint of the file, in the order written, skipping
+// lines that are not checkpoints.
+func (f File) All() ([]Checkpoint, error) {
+	var all []Checkpoint
+	err := f.each(func(c Checkpoint) { all = append(all, c) })
+	return all, err
 }

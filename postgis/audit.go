@@ -90,20 +90,24 @@ func auditPayload(seq int64, at time.Time, actor, role, client, action, target, 
 // A chain rebuilt whole, or cut at its tail, holds by itself: package
 // checkpoint compares it with a signed checkpoint (AuditChain).
 func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
-	c, err := db.AuditChain(ctx, 0, -1)
+	c, err := db.AuditChain(ctx, 0)
 	return AuditCheck{OK: err == nil && c.Intact, Rows: c.Rows, FirstSeq: c.FirstSeq, LastSeq: c.LastSeq,
 		BrokenAt: c.BrokenAt, Problem: c.Problem}, err
 }
 
 // AuditChain checks the audit trail's hash chain as VerifyAudit does, in
 // one snapshot, from record from to the head, and returns the trail's
-// state for a comparison with a checkpoint: its head, its retention anchor
-// and the record mark (if the trail holds it). With from at or below the
+// state for a comparison with checkpoints: its head, its retention anchor
+// and the records marks (those the trail holds). With from at or below the
 // anchor the whole trail is checked, from the anchor's hash; above it,
 // record from is taken as it is (its checkpoint vouches for it) and the
 // records after it are checked from its hash.
-func (db *DB) AuditChain(ctx context.Context, from, mark int64) (checkpoint.Chain, error) {
-	var c checkpoint.Chain
+func (db *DB) AuditChain(ctx context.Context, from int64, marks ...int64) (checkpoint.Chain, error) {
+	c := checkpoint.Chain{Marks: map[int64]checkpoint.Point{}}
+	want := make(map[int64]bool, len(marks))
+	for _, m := range marks {
+		want[m] = true
+	}
 	err := db.inReadTx(ctx, func(tx pgx.Tx) error {
 		var prunedAt *time.Time
 		if err := tx.QueryRow(ctx, `SELECT seq, hash, pruned_at FROM audit_anchor`).Scan(&c.Anchor.Seq, &c.Anchor.Hash, &prunedAt); err != nil {
@@ -133,8 +137,8 @@ func (db *DB) AuditChain(ctx context.Context, from, mark int64) (checkpoint.Chai
 		var actor, role, client, action, target, detail string
 		var prev, hash []byte
 		_, err = pgx.ForEachRow(rows, []any{&seq, &at, &actor, &role, &client, &action, &target, &detail, &prev, &hash}, func() error {
-			if seq == mark {
-				c.Mark = &checkpoint.Point{Seq: seq, At: at, Hash: bytes.Clone(hash)}
+			if want[seq] {
+				c.Marks[seq] = checkpoint.Point{Seq: seq, At: at, Hash: bytes.Clone(hash)}
 			}
 			if c.Problem != "" {
 				return nil

@@ -213,7 +213,11 @@ func TestAudit_checkpointCatchesCutTail(t *testing.T) {
 	db := pgtest.Open(t, pgtest.URL(t))
 	now := time.Now()
 	a := newAnchor(t, db, &now)
-	recs := auditSome(t, db, 5)
+	auditSome(t, db, 3)
+	if _, err := a.Write(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs := auditSome(t, db, 2)
 	cp, err := a.Write(ctx)
 	if err != nil || cp.Seq != recs[4].Seq {
 		t.Fatalf("Write = %+v, %v; want a checkpoint of record %d", cp, err, recs[4].Seq)
@@ -234,8 +238,9 @@ func TestAudit_checkpointCatchesCutTail(t *testing.T) {
 	}
 	auditSome(t, db, 3) // new records take the numbers of the removed ones
 	r = verify(t, a)
-	if r.OK || r.BrokenAt != cp.Seq || !strings.Contains(r.Problem, "rebuilt") {
-		t.Errorf("a cut tail grown again: %+v; want broken at %d", r, cp.Seq)
+	want := fmt.Sprintf("one of records %d to %d was changed", recs[3].Seq, cp.Seq)
+	if r.OK || r.BrokenAt != recs[3].Seq || !strings.Contains(r.Problem, want) {
+		t.Errorf("a cut tail grown again: %+v; want broken at %d, %q", r, recs[3].Seq, want)
 	}
 }
 
@@ -247,20 +252,30 @@ func TestAudit_checkpointCatchesRebuiltChain(t *testing.T) {
 	db := pgtest.Open(t, pgtest.URL(t))
 	now := time.Now()
 	a := newAnchor(t, db, &now)
+	auditSome(t, db, 5)
+	cp1, err := a.Write(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	recs := auditSome(t, db, 5)
-	cp, err := a.Write(ctx)
+	cp2, err := a.Write(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	asSuperuser(t, db,
-		exec(db, `UPDATE audit_log SET detail = '{"purpose": "无"}' WHERE seq = $1`, recs[1].Seq),
-		exec(db, rebuildChain, recs[1].Seq))
+		exec(db, `UPDATE audit_log SET detail = '{"purpose": "无"}' WHERE seq = $1`, recs[7].Seq),
+		exec(db, rebuildChain, recs[7].Seq))
 	if check, _ := db.VerifyAudit(ctx); !check.OK {
 		t.Fatalf("the rebuilt chain should hold by itself (that is the hole): %+v", check)
 	}
+	// The latest checkpoint catches it; the one before narrows it down.
 	r := verify(t, a)
-	if r.OK || r.BrokenAt != cp.Seq || !strings.Contains(r.Problem, "changed and the chain rebuilt") {
-		t.Errorf("a rebuilt chain: %+v; want broken at %d", r, cp.Seq)
+	want := fmt.Sprintf("one of records %d to %d was changed", cp1.Seq+1, cp2.Seq)
+	if r.OK || r.BrokenAt != cp1.Seq+1 || !strings.Contains(r.Problem, "rebuilt") || !strings.Contains(r.Problem, want) {
+		t.Errorf("a rebuilt chain: %+v; want broken at %d, %q", r, cp1.Seq+1, want)
+	}
+	if _, err := a.Write(ctx); err == nil {
+		t.Error("a checkpoint was signed over a rebuilt chain")
 	}
 }
 
