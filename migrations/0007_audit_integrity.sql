@@ -84,7 +84,11 @@ DECLARE
     joined  boolean := false;
     creates boolean := false;
 BEGIN
-    IF NOT pg_has_role(me, 'onemap_audit', 'MEMBER') THEN
+    -- (From PostgreSQL 16 on, taking a role's ownership needs the SET
+    -- option of the membership, which a creator's own grant lacks.)
+    IF NOT (CASE WHEN current_setting('server_version_num')::int >= 160000
+                 THEN pg_has_role(me, 'onemap_audit', 'SET')
+                 ELSE pg_has_role(me, 'onemap_audit', 'MEMBER') END) THEN
         EXECUTE format('GRANT onemap_audit TO %I', me);
         joined := true;
     END IF;
