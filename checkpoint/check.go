@@ -77,9 +77,14 @@ func Check(k *Key, cp Checkpoint, c Chain, now time.Time) error {
 			"record %d, which the checkpoint signed at %s holds, is missing, and retention has not reached it (it removed records up to %d)",
 			cp.Seq, signed, c.Anchor.Seq)}
 	}
-	if c.Anchor.Seq == cp.Seq && !bytes.Equal(c.Anchor.Hash, cp.Hash) {
-		return &Break{Seq: cp.Seq, Problem: fmt.Sprintf(
-			"retention's anchor at record %d does not have the hash the checkpoint signed at %s holds", cp.Seq, signed)}
+	if c.Anchor.Seq == cp.Seq {
+		if !bytes.Equal(c.Anchor.Hash, cp.Hash) {
+			return &Break{Seq: cp.Seq, Problem: fmt.Sprintf(
+				"retention's anchor at record %d does not have the hash the checkpoint signed at %s holds", cp.Seq, signed)}
+		}
+		if cp.At.IsZero() {
+			return nil // signed over an empty trail: its head was this anchor already
+		}
 	}
 	if c.PrunedAt.After(now.Add(clockSkew)) {
 		return &Break{Seq: c.Anchor.Seq, Problem: fmt.Sprintf(

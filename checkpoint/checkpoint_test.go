@@ -107,3 +107,30 @@ func TestLatest_tornLine(t *testing.T) {
 		t.Errorf("AtOrBefore(2) = %+v, %v, %v", floor, ok, err)
 	}
 }
+
+// TestCheck_emptyTrail: a checkpoint of an empty trail (its head is the
+// anchor, never pruned or pruned lawfully) agrees with it; records cut
+// after it do not.
+func TestCheck_emptyTrail(t *testing.T) {
+	k, err := GenerateKey(filepath.Join(t.TempDir(), "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	zero := Point{Hash: make([]byte, 32)}
+	cp, _ := k.Sign(zero, now)
+	if err := Check(k, cp, Chain{Intact: true, Head: zero, Anchor: zero}, now); err != nil {
+		t.Errorf("a checkpoint of a new, empty trail: %v", err)
+	}
+	pruned := Point{Seq: 40, Hash: []byte{4}}
+	cp, _ = k.Sign(pruned, now)
+	if err := Check(k, cp, Chain{Intact: true, Head: pruned, Anchor: pruned, PrunedAt: now.Add(-time.Hour)}, now); err != nil {
+		t.Errorf("a checkpoint of a trail emptied by retention: %v", err)
+	}
+	live := Point{Seq: 41, At: now.Add(-time.Minute), Hash: []byte{5}}
+	cp, _ = k.Sign(live, now)
+	err = Check(k, cp, Chain{Intact: true, Head: live, Anchor: live, PrunedAt: now}, now)
+	if err == nil || !strings.Contains(err.Error(), "not by retention") {
+		t.Errorf("a record of a minute ago under a moved anchor: %v", err)
+	}
+}
