@@ -58,6 +58,12 @@ type Deps struct {
 	// Metrics is the registry /metrics serves, which the server fills with
 	// its own metrics; nil makes one of the server's own.
 	Metrics *prometheus.Registry
+	// AuditAnchor verifies the audit trail against its signed checkpoints
+	// (nil: not configured; verify says the trail is not anchored).
+	AuditAnchor auditAnchor
+	// Denials counts refusals into the audit trail (nil: the server makes
+	// its own, with the defaults); the caller runs and closes it.
+	Denials *Denials
 }
 
 // Renderers of vector tiles.
@@ -127,6 +133,8 @@ type Server struct {
 	metrics     *metrics                      // what /metrics reports
 	events      *eventHub                     // live changes to the open event streams (/api/events)
 	personal    *personalReads                // each account's reads of personal data (personal.go)
+	anchor      auditAnchor                   // the audit trail's checkpoints (audit.go)
+	denials     *Denials                      // refusals counted per caller and period (denials.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -152,6 +160,11 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)
 	s.basemap = newBasemap(cfg.Basemap)
 	s.personal = newPersonalReads(cfg.PersonalReads)
+	s.anchor, s.denials = d.AuditAnchor, d.Denials
+	if s.denials == nil {
+		s.denials = NewDenials(DenialsConfig{})
+	}
+	s.denials.bind(s.auditLog)
 	// The region is read once now, so that pages load while the database
 	// is away even if no one asked for it before.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

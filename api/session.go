@@ -228,6 +228,11 @@ func (s *Server) auditDenied(c *gin.Context) {
 		return
 	}
 	c.Set(deniedKey, true)
+	// A caller's first refusal in a period is recorded now; the rest are
+	// counted into one record when the period ends (denials.go).
+	if !s.denials.note(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Request.Method, c.Request.URL.Path, st) {
+		return
+	}
 	s.audit(c, onemap.AuditDenied, c.Request.URL.Path, map[string]any{"method": c.Request.Method, "status": st})
 }
 

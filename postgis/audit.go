@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/checkpoint"
 )
 
 // AuditFilter selects audit records. Zero fields select everything.
@@ -85,16 +87,47 @@ func auditPayload(seq int64, at time.Time, actor, role, client, action, target, 
 // before it (or the retention anchor) without a gap in seq, and its hash
 // must be SHA-256 over the previous hash and its own fields. An edited,
 // inserted or deleted row breaks the chain, and the check says where.
+// A chain rebuilt whole, or cut at its tail, holds by itself: package
+// checkpoint compares it with a signed checkpoint (AuditChain).
 func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
-	var check AuditCheck
+	c, err := db.AuditChain(ctx, 0)
+	return AuditCheck{OK: err == nil && c.Intact, Rows: c.Rows, FirstSeq: c.FirstSeq, LastSeq: c.LastSeq,
+		BrokenAt: c.BrokenAt, Problem: c.Problem}, err
+}
+
+// AuditChain checks the audit trail's hash chain as VerifyAudit does, in
+// one snapshot, from record from to the head, and returns the trail's
+// state for a comparison with checkpoints: its head, its retention anchor
+// and the records marks (those the trail holds). With from at or below the
+// anchor the whole trail is checked, from the anchor's hash; above it,
+// record from is taken as it is (its checkpoint vouches for it) and the
+// records after it are checked from its hash.
+func (db *DB) AuditChain(ctx context.Context, from int64, marks ...int64) (checkpoint.Chain, error) {
+	c := checkpoint.Chain{Marks: map[int64]checkpoint.Point{}}
+	want := make(map[int64]bool, len(marks))
+	for _, m := range marks {
+		want[m] = true
+	}
 	err := db.inReadTx(ctx, func(tx pgx.Tx) error {
-		var prevSeq int64
-		var prevHash []byte
-		if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_anchor`).Scan(&prevSeq, &prevHash); err != nil {
+		var prunedAt *time.Time
+		if err := tx.QueryRow(ctx, `SELECT seq, hash, pruned_at FROM audit_anchor`).Scan(&c.Anchor.Seq, &c.Anchor.Hash, &prunedAt); err != nil {
 			return mapError(err)
 		}
+		if prunedAt != nil {
+			c.PrunedAt = *prunedAt
+		}
+		c.Head = c.Anchor
+		err := tx.QueryRow(ctx, `SELECT seq, at, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&c.Head.Seq, &c.Head.At, &c.Head.Hash)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return mapError(err)
+		}
+		prevSeq, prevHash := c.Anchor.Seq, c.Anchor.Hash
+		trusted := from > c.Anchor.Seq // the first record read is the checkpoint's
+		if !trusted {
+			from = c.Anchor.Seq + 1
+		}
 		rows, err := tx.Query(ctx, `SELECT seq, at, actor, role, client, action, target, detail::text, prev_hash, hash
-			FROM audit_log ORDER BY seq`)
+			FROM audit_log WHERE seq >= $1 ORDER BY seq`, from)
 		if err != nil {
 			return mapError(err)
 		}
@@ -104,32 +137,37 @@ func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
 		var actor, role, client, action, target, detail string
 		var prev, hash []byte
 		_, err = pgx.ForEachRow(rows, []any{&seq, &at, &actor, &role, &client, &action, &target, &detail, &prev, &hash}, func() error {
-			if check.Problem != "" {
+			if want[seq] {
+				c.Marks[seq] = checkpoint.Point{Seq: seq, At: at, Hash: bytes.Clone(hash)}
+			}
+			if c.Problem != "" {
 				return nil
 			}
-			check.Rows++
-			if check.FirstSeq == 0 {
-				check.FirstSeq = seq
+			c.Rows++
+			if c.FirstSeq == 0 {
+				c.FirstSeq = seq
 			}
-			check.LastSeq = seq
+			c.LastSeq = seq
 			switch {
+			case trusted:
+				trusted = false
 			case seq != prevSeq+1:
-				check.BrokenAt, check.Problem = seq, fmt.Sprintf("record %d follows record %d: records between them are missing", seq, prevSeq)
+				c.BrokenAt, c.Problem = seq, fmt.Sprintf("record %d follows record %d: records between them are missing", seq, prevSeq)
 			case !bytes.Equal(prev, prevHash):
-				check.BrokenAt, check.Problem = seq, fmt.Sprintf("record %d does not link to the hash of record %d", seq, prevSeq)
+				c.BrokenAt, c.Problem = seq, fmt.Sprintf("record %d does not link to the hash of record %d", seq, prevSeq)
 			default:
 				sum := sha256.Sum256(append(append([]byte{}, prevHash...), auditPayload(seq, at, actor, role, client, action, target, detail)...))
 				if !bytes.Equal(sum[:], hash) {
-					check.BrokenAt, check.Problem = seq, fmt.Sprintf("record %d does not match its hash: it was changed after it was written", seq)
+					c.BrokenAt, c.Problem = seq, fmt.Sprintf("record %d does not match its hash: it was changed after it was written", seq)
 				}
 			}
-			prevSeq, prevHash = seq, hash
+			prevSeq, prevHash = seq, bytes.Clone(hash)
 			return nil
 		})
 		return mapError(err)
 	})
-	check.OK = err == nil && check.Problem == ""
-	return check, err
+	c.Intact = err == nil && c.Problem == ""
+	return c, err
 }
 
 // PruneAudit removes audit records older than keep (six months at least)

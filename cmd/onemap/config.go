@@ -62,6 +62,11 @@ type config struct {
 	PublicRate     float64
 	PublicBurst    int
 	PublicMaxRate  float64
+
+	// The audit trail's checkpoints (serve, audit verify, audit checkpoint).
+	AuditKey              string
+	AuditCheckpoints      string
+	AuditCheckpointsEvery time.Duration
 }
 
 // flags builds a command's flag set whose defaults come from the

@@ -38,7 +38,7 @@ Usage:
   onemap import --layer L [flags] FILE   import a GeoJSON or CSV file into layer L, all or nothing
   onemap export --layer L [flags]        write layer L as GeoJSON to stdout (or --out)
   onemap user add|passwd|role|disable|enable|list   manage accounts (onemap user for help)
-  onemap audit verify|prune              check the audit trail's hash chain, apply retention
+  onemap audit verify|prune|keygen|checkpoint   check the audit trail (against its signed checkpoints), apply retention, sign its head
   onemap version                         print the version
 
 Run "onemap COMMAND --help" for a command's flags. Every flag has an

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/checkpoint"
 	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/frontend"
 	"github.com/onemapgis/onemap/inmem"
@@ -54,6 +55,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.integer(&c.BasemapMaxZoom, "basemap-max-zoom", 18, "the deepest zoom the basemap serves")
 	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
 	f.dur(&c.AuditKeep, "audit-keep", 8760*time.Hour, "how long the audit trail is kept (at least six months, 4380h); older records are removed daily")
+	f.auditAnchor(&c)
+	f.dur(&c.AuditCheckpointsEvery, "audit-checkpoint-every", checkpoint.Interval, "how often the audit trail's head is signed into --audit-checkpoints (and once more at shutdown)")
 	f.dur(&c.SessionTTL, "session-ttl", 12*time.Hour, "a session ends this long after sign-in")
 	f.dur(&c.SessionIdle, "session-idle", 2*time.Hour, "a session ends after this long unused")
 	f.boolean(&c.SecureCookies, "secure-cookies", false, "send the session cookie over HTTPS only (set it when TLS ends at a proxy)")
@@ -146,13 +149,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	nStations, nPlaces := pub.Len()
 	log.Info("loaded the public index", "stations", nStations, "places", nPlaces)
 
+	anchor, err := c.anchor(db, log)
+	if err != nil {
+		return err
+	}
+	if anchor.Key != nil && (!anchor.Key.CanSign() || c.AuditCheckpointsEvery <= 0) {
+		return onemap.Errorf(onemap.EINVALID, "--audit-key must be the private key (not the .pub) and --audit-checkpoint-every positive, to sign checkpoints")
+	}
+	anchor.Every = c.AuditCheckpointsEvery
+	denials := api.NewDenials(api.DenialsConfig{})
+
 	static := frontend.Handler()
 	if c.StaticDir != "" {
 		static = frontend.Dir(c.StaticDir)
 	}
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
-		Public: pub,
+		Public: pub, AuditAnchor: anchor, Denials: denials,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -185,6 +198,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		pruneAudit(followCtx, db, c.AuditKeep, log)
 	}()
 	defer func() { stopFollowing(); <-pruned }()
+	defer runAuditWork(ctx, anchor, denials)()
 	publicDone := make(chan struct{})
 	go func() {
 		defer close(publicDone)

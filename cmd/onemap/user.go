@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/password"
@@ -159,45 +158,4 @@ func accountRole(what, s string) (onemap.Role, error) {
 		return "", onemap.Errorf(onemap.EINVALID, "%s %q: want viewer, commander, planner, admin or auditor", what, s)
 	}
 	return r, nil
-}
-
-const auditUsage = `usage:
-  onemap audit verify             check the audit trail's hash chain
-  onemap audit prune --keep 4380h remove records older than --keep (at least six months)`
-
-// runAudit checks or prunes the audit trail.
-func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "prune") {
-		return fmt.Errorf("%s", auditUsage)
-	}
-	var c config
-	var keep time.Duration
-	f := newFlags("audit "+args[0], "audit "+args[0]+" [flags]", getenv, stderr)
-	f.database(&c)
-	f.dur(&keep, "keep", 4380*time.Hour, "how long records are kept (at least six months: 4380h)")
-	if err := f.parse(args[1:]); err != nil {
-		return ignoreHelp(err)
-	}
-	db, _, err := c.open(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if args[0] == "prune" {
-		n, err := db.PruneAudit(ctx, keep)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "onemap: removed %d audit records older than %s\n", n, keep)
-		return nil
-	}
-	check, err := db.VerifyAudit(ctx)
-	if err != nil {
-		return err
-	}
-	if !check.OK {
-		return fmt.Errorf("audit trail broken at record %d: %s", check.BrokenAt, check.Problem)
-	}
-	fmt.Fprintf(stdout, "onemap: audit trail intact: %d records, %d to %d\n", check.Rows, check.FirstSeq, check.LastSeq)
-	return nil
 }
