@@ -163,7 +163,7 @@ func TestGridAPI_versions(t *testing.T) {
 		{"PATCH", u, `{"geometry":{"type":"Point","coordinates":[102,25]}}`, 400, `want a Polygon`},
 		{"PATCH", u, `{"geometry":`, 400, `body`},
 		{"PUT", u, `{"properties":{}}`, 400, `geometry`},
-		{"POST", u + "/split", `{"line":{"type":"LineString","coordinates":[[0,0],[0,0.1]]}}`, 400, `does not cut`},
+		{"POST", u + "/split", `{"line":{"type":"LineString","coordinates":[[0,0],[0,0.1]]}}`, 400, `outside the region`},
 		{"PATCH", srv.URL + "/api/grids/abc", `{}`, 400, `grid id`},
 		{"PATCH", srv.URL + "/api/grids/999999", `{}`, 404, `not found`},
 	} {

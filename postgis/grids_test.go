@@ -77,7 +77,7 @@ func TestGridUpdate_versions(t *testing.T) {
 	if g.Version != 1 || g.AreaM2 <= 0 {
 		t.Fatalf("grid %d: version %d area %f", a, g.Version, g.AreaM2)
 	}
-	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename")
+	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestGridUpdate_versions(t *testing.T) {
 		t.Errorf("an attribute edit changed the geometry")
 	}
 	// A second edit based on version 1 is stale.
-	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename")
+	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename", postgis.GridAudit{})
 	var se *postgis.GridStaleError
 	if !errors.As(err, &se) || onemap.ErrorCode(err) != onemap.ECONFLICT || se.Current.Version != 2 || se.Current.Properties["name"] != "新名字" {
 		t.Fatalf("stale update: %v, want ECONFLICT with the current version 2", err)
@@ -101,7 +101,7 @@ func TestGridUpdate_versions(t *testing.T) {
 		t.Errorf("history: %+v", h)
 	}
 	// Restore version 1: a new version 3 with the old name.
-	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1")
+	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestGridUpdate_refused(t *testing.T) {
 	t.Run("overlap", func(t *testing.T) {
 		// Grow a into b without clipping against siblings.
 		g := gridGeom(t, db, `ST_Multi(ST_Union(a.geom, ST_Intersection(ST_Buffer(a.geom, 0.002), b.geom))) FROM grids a, grids b WHERE a.id = $1 AND b.id = $2`, a, b)
-		_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true}}, "planner", "grow")
+		_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true}}, "planner", "grow", postgis.GridAudit{})
 		ps := problemsOf(t, err)
 		found := false
 		for _, p := range ps {
@@ -138,7 +138,7 @@ func TestGridUpdate_refused(t *testing.T) {
 		}
 		// With siblings clipped the same geometry saves, and only adds
 		// the part no sibling holds.
-		up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped")
+		up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped", postgis.GridAudit{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestGridUpdate_refused(t *testing.T) {
 
 	t.Run("outside parent", func(t *testing.T) {
 		g := gridGeom(t, db, `ST_Multi(ST_Buffer(geom, 0.05)) FROM grids WHERE id = $1`, b)
-		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: g}, "planner", "grow")
+		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: g}, "planner", "grow", postgis.GridAudit{})
 		kinds := map[string]bool{}
 		for _, p := range problemsOf(t, err) {
 			kinds[p.Kind] = true
@@ -163,7 +163,7 @@ func TestGridUpdate_refused(t *testing.T) {
 		c := gridGeom(t, db, `ST_Centroid(geom) FROM grids WHERE id = $1`, b).(orb.Point)
 		d := 0.0005
 		bowtie := orb.Polygon{{{c[0] - d, c[1] - d}, {c[0] + d, c[1] + d}, {c[0] + d, c[1] - d}, {c[0] - d, c[1] + d}, {c[0] - d, c[1] - d}}}
-		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: bowtie}, "planner", "bowtie")
+		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: bowtie}, "planner", "bowtie", postgis.GridAudit{})
 		ps := problemsOf(t, err)
 		if len(ps) != 1 || ps[0].Kind != "invalid" || len(ps[0].Geometry) == 0 {
 			t.Errorf("problems %+v, want one invalid with its point", ps)
@@ -195,10 +195,10 @@ func TestGridSplitMerge(t *testing.T) {
 	b := orig.Geometry.Bound()
 	c := gridGeom(t, db, `ST_PointOnSurface(geom) FROM grids WHERE id = $1`, a).(orb.Point)
 	line := orb.LineString{{b.Min[0] - 0.01, c[1]}, {b.Max[0] + 0.01, c[1] + 0.0001}}
-	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("split at a wrong version: %v", err)
 	}
-	pieces, err := db.SplitGrid(ctx, a, 1, line, []postgis.GridPiece{{Name: "北片"}}, "planner", "split")
+	pieces, err := db.SplitGrid(ctx, a, 1, line, []postgis.GridPiece{{Name: "北片"}}, "planner", "split", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +223,10 @@ func TestGridSplitMerge(t *testing.T) {
 		t.Errorf("%d cameras outside their grid (%v)", stray, err)
 	}
 
-	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("merge at a wrong version: %v", err)
 	}
-	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge")
+	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestGridSplitMerge(t *testing.T) {
 	var far int64
 	if err := db.QueryRowForTest(ctx, `SELECT o.id FROM grids o, grids g WHERE g.id = $1 AND o.parent_id = g.parent_id
 		AND o.id <> g.id AND NOT ST_DWithin(o.geom, g.geom, 0.0001) LIMIT 1`, a).Scan(&far); err == nil {
-		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge"); onemap.ErrorCode(err) != onemap.EINVALID {
+		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.EINVALID {
 			t.Errorf("merge of grids apart: %v", err)
 		}
 	}
@@ -255,10 +255,10 @@ func TestGridCreate_snaps(t *testing.T) {
 	orig, _ := db.FindGrid(ctx, a)
 	parent := int64(orig.Properties["parent_id"].(float64))
 	// Make room: points leave the grid, then it goes.
-	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("delete at a wrong version: %v", err)
 	}
-	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove"); err != nil {
+	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove", postgis.GridAudit{}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := db.GridCoverageOf(ctx, parent)
@@ -289,7 +289,7 @@ func TestGridCreate_snaps(t *testing.T) {
 	for _, k := range []string{"level", "parent_id", "code", "name", "worker_name", "worker_phone", "households", "population"} {
 		props[k] = orig.Properties[k]
 	}
-	g, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: drawn, Clip: postgis.GridClip{Parent: true}}, "planner", "redraw")
+	g, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: drawn, Clip: postgis.GridClip{Parent: true}}, "planner", "redraw", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": i}}, "planner", "count")
+				_, errs[i] = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": i}}, "planner", "count", postgis.GridAudit{})
 			})
 		}
 		wg.Wait()
@@ -341,10 +341,10 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		var errA, errB error
 		wg.Go(func() {
-			_, errA = db.UpdateGrid(ctx, a, cur.Version, postgis.GridChange{Geometry: ga, Clip: postgis.GridClip{Parent: true}}, "p1", "grow")
+			_, errA = db.UpdateGrid(ctx, a, cur.Version, postgis.GridChange{Geometry: ga, Clip: postgis.GridClip{Parent: true}}, "p1", "grow", postgis.GridAudit{})
 		})
 		wg.Go(func() {
-			_, errB = db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: gb, Clip: postgis.GridClip{Parent: true}}, "p2", "grow")
+			_, errB = db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: gb, Clip: postgis.GridClip{Parent: true}}, "p2", "grow", postgis.GridAudit{})
 		})
 		wg.Wait()
 		if errA == nil && errB == nil {
@@ -374,7 +374,7 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		for i, k := range kids {
 			wg.Go(func() {
 				g := geoms[i]
-				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "p", "nudge")
+				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "p", "nudge", postgis.GridAudit{})
 			})
 		}
 		wg.Wait()
