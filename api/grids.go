@@ -654,10 +654,8 @@ func (h *gridAPI) split(c *gin.Context) {
 		return
 	}
 	fc := featureCollection{Type: "FeatureCollection", Features: []any{}}
-	ids := []int64{}
 	for _, g := range gs {
 		fc.Features = append(fc.Features, h.gridJSON(c, g))
-		ids = append(ids, g.ID)
 	}
 	fc.Returned = len(fc.Features)
 	c.Render(http.StatusOK, geojsonRender{v: fc})
@@ -968,6 +966,10 @@ func readGridUpload(c *gin.Context) ([]byte, string, error) {
 	}
 	data, err := io.ReadAll(c.Request.Body)
 	if err != nil {
+		var me *http.MaxBytesError
+		if errors.As(err, &me) {
+			return nil, "", &onemap.Error{Code: errTooLarge, Message: fmt.Sprintf("body: more than %d bytes, the most this request takes", me.Limit)}
+		}
 		return nil, "", onemap.Errorf(onemap.EINVALID, "body: %v (at most %d MiB)", err, maxGridFile>>20)
 	}
 	if len(data) == 0 {
