@@ -188,6 +188,9 @@ func normalizeValue(f Field, v any) (any, error) {
 		if f.Enum != nil && !slices.Contains(f.Enum, s) {
 			return nil, FieldErrorf(f.Name, EINVALID, "field %q: %q is not one of %v", f.Name, s, f.Enum)
 		}
+		if err := CheckText(f.Name, s); err != nil {
+			return nil, err
+		}
 		if f.Required && blank(s) {
 			return nil, FieldErrorf(f.Name, EINVALID, "field %q is blank", f.Name)
 		}
@@ -261,6 +264,11 @@ func normalizeValue(f Field, v any) (any, error) {
 	case FieldStrings:
 		switch list := v.(type) {
 		case []string:
+			for _, s := range list {
+				if err := CheckText(f.Name, s); err != nil {
+					return nil, err
+				}
+			}
 			return list, nil
 		case []any:
 			out := make([]string, len(list))
@@ -269,6 +277,9 @@ func normalizeValue(f Field, v any) (any, error) {
 				if !ok {
 					return nil, FieldErrorf(f.Name, EINVALID, "field %q: item %d (%v) is not a string", f.Name, i, e)
 				}
+				if err := CheckText(f.Name, s); err != nil {
+					return nil, err
+				}
 				out[i] = s
 			}
 			return out, nil
@@ -276,4 +287,160 @@ func normalizeValue(f Field, v any) (any, error) {
 		return nil, wrong()
 	}
 	return nil, fmt.Errorf("onemap: field %q has unknown type %q", f.Name, f.Type)
+}
+
+// CheckText refuses text that PostgreSQL cannot store or that no form
+// types: bytes that are not UTF-8, and control characters (NUL and the
+// other C0 and C1 controls, DEL) but tab, line feed and carriage return.
+// The error is an EINVALID error for field that says which character and
+// where (its position in characters, from 1).
+func CheckText(field, s string) error {
+	n := 0
+	for i, r := range s {
+		n++
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return FieldErrorf(field, EINVALID, "%s: byte %d is not UTF-8 text", field, i+1)
+			}
+		}
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return FieldErrorf(field, EINVALID, "%s: character %d is the control character U+%04X; text may hold no control characters but tabs and line breaks",
+				field, n, r)
+		}
+	}
+	return nil
+}
+
+// Vertices returns the number of positions of g as PostGIS's ST_NPoints
+// counts them: every position of every ring, line and point, a ring's
+// closing position included.
+func Vertices(g orb.Geometry) int {
+	switch g := g.(type) {
+	case nil:
+		return 0
+	case orb.Point:
+		return 1
+	case orb.MultiPoint:
+		return len(g)
+	case orb.LineString:
+		return len(g)
+	case orb.Ring:
+		return len(g)
+	case orb.MultiLineString:
+		n := 0
+		for _, l := range g {
+			n += len(l)
+		}
+		return n
+	case orb.Polygon:
+		n := 0
+		for _, r := range g {
+			n += len(r)
+		}
+		return n
+	case orb.MultiPolygon:
+		n := 0
+		for _, p := range g {
+			n += Vertices(p)
+		}
+		return n
+	case orb.Collection:
+		n := 0
+		for _, x := range g {
+			n += Vertices(x)
+		}
+		return n
+	case orb.Bound:
+		return 5 // as the closed ring of a polygon
+	}
+	return 0
+}
+
+// CheckVertices refuses a geometry of more than most positions (counted as
+// Vertices counts them): the error, an EINVALID error for field, says how
+// many it has and the limit.
+func CheckVertices(field string, g orb.Geometry, most int) error {
+	if n := Vertices(g); most > 0 && n > most {
+		return FieldErrorf(field, EINVALID, "%s: %d vertices, more than the limit of %d", field, n, most)
+	}
+	return nil
+}
+
+// CheckPositions refuses a geometry with a position that is not a finite
+// number or that lies outside within (edges included), in degrees of
+// WGS-84 longitude and latitude: the error, an EINVALID error for field,
+// names the position and the bound.
+func CheckPositions(field string, g orb.Geometry, within orb.Bound) error {
+	var bad error
+	i := 0
+	visit := func(p orb.Point) {
+		i++
+		if bad != nil {
+			return
+		}
+		switch {
+		case math.IsNaN(p[0]) || math.IsNaN(p[1]) || math.IsInf(p[0], 0) || math.IsInf(p[1], 0):
+			bad = FieldErrorf(field, EINVALID, "%s: position %d %v is not a number", field, i, p)
+		case !within.Contains(p):
+			bad = FieldErrorf(field, EINVALID, "%s: position %d [%g, %g] lies outside the region [%.6f, %.6f, %.6f, %.6f] (minLon, minLat, maxLon, maxLat)",
+				field, i, p[0], p[1], within.Min[0], within.Min[1], within.Max[0], within.Max[1])
+		}
+	}
+	eachPosition(g, visit)
+	return bad
+}
+
+// eachPosition calls visit with every position of g, in order.
+func eachPosition(g orb.Geometry, visit func(orb.Point)) {
+	switch g := g.(type) {
+	case orb.Point:
+		visit(g)
+	case orb.MultiPoint:
+		for _, p := range g {
+			visit(p)
+		}
+	case orb.LineString:
+		for _, p := range g {
+			visit(p)
+		}
+	case orb.Ring:
+		for _, p := range g {
+			visit(p)
+		}
+	case orb.MultiLineString:
+		for _, l := range g {
+			eachPosition(l, visit)
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			eachPosition(r, visit)
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			eachPosition(p, visit)
+		}
+	case orb.Collection:
+		for _, x := range g {
+			eachPosition(x, visit)
+		}
+	case orb.Bound:
+		visit(g.Min)
+		visit(g.Max)
+	}
+}
+
+// CheckLine refuses a line that is not a line drawn in the region: one with
+// fewer than 2 distinct positions, or a position that is not a finite
+// number or that lies outside within (see CheckPositions). field names the
+// line in the error.
+func CheckLine(field string, l orb.LineString, within orb.Bound) error {
+	if err := CheckPositions(field, l, within); err != nil {
+		return err
+	}
+	for _, p := range l {
+		if p != l[0] {
+			return nil
+		}
+	}
+	return FieldErrorf(field, EINVALID, "%s: a line needs at least 2 distinct positions; it has %d", field, min(len(l), 1))
 }

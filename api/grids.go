@@ -27,17 +27,18 @@ import (
 type gridStore interface {
 	FindGrid(ctx context.Context, id int64) (*postgis.Grid, error)
 	GridChildren(ctx context.Context, parent int64) ([]*postgis.Grid, error)
+	GridLimits(ctx context.Context) (*postgis.GridLimits, error)
 	CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip postgis.GridClip) (*postgis.GridCheck, error)
-	CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string) (*postgis.Grid, error)
-	UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string) (*postgis.Grid, error)
-	DeleteGrid(ctx context.Context, id int64, based int, actor, reason string) error
-	SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string) ([]*postgis.Grid, error)
-	MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string) (*postgis.Grid, error)
+	CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
+	UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
+	DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit postgis.GridAudit) error
+	SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string, audit postgis.GridAudit) ([]*postgis.Grid, error)
+	MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
 	GridCoverageOf(ctx context.Context, id int64) (*postgis.GridCoverage, error)
 	GridHistory(ctx context.Context, id int64) ([]postgis.GridVersion, error)
 	GridVersionAt(ctx context.Context, id int64, v int) (*postgis.GridVersion, error)
-	RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string) (*postgis.Grid, error)
-	ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string) ([]*postgis.Grid, error)
+	RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
+	ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string, audit postgis.GridAudit) ([]*postgis.Grid, error)
 	GridTree(ctx context.Context, root int64) ([]*postgis.Grid, error)
 }
 
@@ -45,8 +46,54 @@ type gridStore interface {
 // own: a write without If-Match (428).
 const errPreconditionRequired = "precondition_required"
 
-// maxGridBody bounds a grid write's body.
-const maxGridBody = 16 << 20
+// Bounds of the grid editor's bodies, checked before any of a body is
+// decoded. A body with a geometry (a write, a dry run, a split line) takes
+// geomBytesPerVertex bytes for each vertex the database takes in one
+// geometry (region.max_vertices: 6.4 MB for its default of 100,000) and
+// gridBodySlack more for the rest; a body without one (a delete, a
+// restore, a merge) gridBodySlack; none more than maxGridBody. Compact
+// GeoJSON of full float64 coordinates takes about 42 bytes per vertex.
+const (
+	maxGridBody        = 16 << 20
+	geomBytesPerVertex = 64
+	gridBodySlack      = 1 << 20
+)
+
+// maxImportVertices bounds the vertices of all the grids of one import
+// file together; each grid is bounded by the database's limit for one
+// geometry.
+const maxImportVertices = 2_000_000
+
+// splitLineMargin is how far (degrees, about 5 km) a split line may reach
+// beyond the extent of the county's grids.
+const splitLineMargin = 0.05
+
+// geometryBodyLimit returns the most bytes a body with a geometry may hold
+// under the database's limits.
+func geometryBodyLimit(lim *postgis.GridLimits) int64 {
+	return min(int64(lim.MaxVertices)*geomBytesPerVertex+gridBodySlack, maxGridBody)
+}
+
+// checkGeometry refuses a geometry past the database's limits before any
+// work is done with it: more vertices than the database takes in one
+// geometry (413), or a position that is not in the region's envelope
+// (400). field names it in the error.
+func checkGeometry(field string, g orb.Geometry, lim *postgis.GridLimits) error {
+	if n := onemap.Vertices(g); n > lim.MaxVertices {
+		return &onemap.Error{Code: errTooLarge, Field: field,
+			Message: fmt.Sprintf("%s: %d vertices, more than the %d the database takes in one geometry; simplify it", field, n, lim.MaxVertices)}
+	}
+	return onemap.CheckPositions(field, g, lim.Envelope)
+}
+
+// lineBound returns where a split line may lie: within the region's
+// envelope and splitLineMargin of the county's grids.
+func lineBound(lim *postgis.GridLimits) orb.Bound {
+	b := lim.Extent.Pad(splitLineMargin)
+	e := lim.Envelope
+	return orb.Bound{Min: orb.Point{max(b.Min[0], e.Min[0]), max(b.Min[1], e.Min[1])},
+		Max: orb.Point{min(b.Max[0], e.Max[0]), min(b.Max[1], e.Max[1])}}
+}
 
 // gridAPI serves /api/grids: the grid editor.
 type gridAPI struct {
@@ -199,33 +246,16 @@ func gridID(c *gin.Context) (int64, error) {
 	return id, nil
 }
 
-// readBody decodes the JSON body into v; an empty body leaves v as it is
-// when optional.
-func readBody(c *gin.Context, v any, optional bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxGridBody))
-	if err != nil {
-		return onemap.Errorf(onemap.EINVALID, "body: %v (at most %d MiB)", err, maxGridBody>>20)
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		if optional {
-			return nil
-		}
-		return onemap.Errorf(onemap.EINVALID, "body: a JSON object is required")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return onemap.Errorf(onemap.EINVALID, "body: JSON syntax error at byte %d: %v", se.Offset, err)
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return onemap.Errorf(onemap.EINVALID, "body: %q should be a %s, not a %s", te.Field, te.Type, te.Value)
-		}
-		return onemap.Errorf(onemap.EINVALID, "body: %v", err)
-	}
-	return nil
+// limits reads the limits the database holds every geometry to, which a
+// request's body is checked against before any work is done with it.
+func (h *gridAPI) limits(c *gin.Context) (*postgis.GridLimits, error) {
+	return h.store.GridLimits(c.Request.Context())
+}
+
+// readBody decodes the JSON body, at most limit bytes, into v; an empty
+// body leaves v as it is when optional.
+func readBody(c *gin.Context, v any, limit int64, optional bool) error {
+	return decodeJSON(c, v, jsonBody{Limit: limit, Optional: optional})
 }
 
 // numbers turns json.Number values into float64, as the layer's
@@ -292,10 +322,11 @@ func (b *gridBody) geometry(required bool) (orb.Geometry, error) {
 	return nil, onemap.Errorf(onemap.EINVALID, "geometry: a %s is no grid; want a Polygon or MultiPolygon", g.Type)
 }
 
-// decode reads a grid write, dropping the fields the server keeps.
-func (h *gridAPI) decode(c *gin.Context, geomRequired bool) (*gridBody, orb.Geometry, postgis.GridClip, error) {
+// decode reads a grid write, dropping the fields the server keeps. The
+// body and its geometry are held to the database's limits lim first.
+func (h *gridAPI) decode(c *gin.Context, geomRequired bool, lim *postgis.GridLimits) (*gridBody, orb.Geometry, postgis.GridClip, error) {
 	var b gridBody
-	if err := readBody(c, &b, false); err != nil {
+	if err := readBody(c, &b, geometryBodyLimit(lim), false); err != nil {
 		return nil, nil, postgis.GridClip{}, err
 	}
 	if b.Type != "" && b.Type != "Feature" {
@@ -306,6 +337,12 @@ func (h *gridAPI) decode(c *gin.Context, geomRequired bool) (*gridBody, orb.Geom
 		delete(b.Properties, k)
 	}
 	g, err := b.geometry(geomRequired)
+	if err == nil && g != nil {
+		err = checkGeometry("geometry", g, lim)
+	}
+	if err == nil {
+		err = onemap.CheckText("reason", b.Reason)
+	}
 	if err != nil {
 		return nil, nil, postgis.GridClip{}, err
 	}
@@ -386,31 +423,42 @@ func (h *gridAPI) create(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	b, g, clip, err := h.decode(c, true)
+	lim, err := h.limits(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	b, g, clip, err := h.decode(c, true, lim)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	out, err := h.store.CreateGrid(c.Request.Context(), postgis.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
-		actorOf(c), reasonOr(b.Reason, "create"))
+		actorOf(c), reasonOr(b.Reason, "create"), postgis.GridAudit{Action: onemap.AuditGridCreate, Detail: map[string]any{"reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, onemap.AuditGridCreate, fmt.Sprintf("grids/%d", out.ID), map[string]any{"version": out.Version, "reason": b.Reason})
 	c.Header("Location", fmt.Sprintf("/api/grids/%d", out.ID))
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusCreated, geojsonRender{v: h.gridJSON(c, out)})
 }
 
 // update writes an edit (PUT: geometry required; PATCH: what is given)
-// based on the version in If-Match.
+// based on the version in If-Match. An edit that changes nothing answers
+// the grid at the same version, and writes no version, history or audit
+// record.
 func (h *gridAPI) update(c *gin.Context) {
 	id, based, ok := h.editTarget(c)
 	if !ok {
 		return
 	}
-	b, g, clip, err := h.decode(c, c.Request.Method == http.MethodPut)
+	lim, err := h.limits(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	b, g, clip, err := h.decode(c, c.Request.Method == http.MethodPut, lim)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -430,13 +478,12 @@ func (h *gridAPI) update(c *gin.Context) {
 		}
 	}
 	out, err := h.store.UpdateGrid(c.Request.Context(), id, based, postgis.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
-		actorOf(c), reasonOr(b.Reason, "update"))
+		actorOf(c), reasonOr(b.Reason, "update"), postgis.GridAudit{Action: onemap.AuditGridUpdate,
+			Detail: map[string]any{"based_on": based, "geometry": g != nil, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, onemap.AuditGridUpdate, fmt.Sprintf("grids/%d", id), map[string]any{"version": out.Version, "based_on": based,
-		"geometry": g != nil, "reason": b.Reason})
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
 }
@@ -450,16 +497,20 @@ func (h *gridAPI) delete(c *gin.Context) {
 	var b struct {
 		Reason string `json:"reason"`
 	}
-	if err := readBody(c, &b, true); err != nil {
+	if err := readBody(c, &b, gridBodySlack, true); err != nil {
 		h.fail(c, err)
 		return
 	}
 	reason := reasonOr(b.Reason, reasonOr(c.Query("reason"), "delete"))
-	if err := h.store.DeleteGrid(c.Request.Context(), id, based, actorOf(c), reason); err != nil {
+	if err := onemap.CheckText("reason", reason); err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, onemap.AuditGridDelete, fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "reason": reason})
+	if err := h.store.DeleteGrid(c.Request.Context(), id, based, actorOf(c), reason,
+		postgis.GridAudit{Action: onemap.AuditGridDelete, Detail: map[string]any{"based_on": based, "reason": reason}}); err != nil {
+		h.fail(c, err)
+		return
+	}
 	c.Status(http.StatusNoContent)
 }
 
@@ -471,7 +522,12 @@ func (h *gridAPI) validate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	b, g, clip, err := h.decode(c, true)
+	lim, err := h.limits(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	b, g, clip, err := h.decode(c, true, lim)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -489,6 +545,10 @@ func (h *gridAPI) validate(c *gin.Context) {
 		return
 	}
 	level, _ := b.Properties["level"].(string)
+	if err := onemap.CheckText("level", level); err != nil {
+		h.fail(c, err)
+		return
+	}
 	var parent *int64
 	if p, ok := b.Properties["parent_id"].(float64); ok {
 		n := int64(p)
@@ -525,10 +585,18 @@ func (h *gridAPI) validate(c *gin.Context) {
 
 // split cuts a grid along {"line": GeoJSON LineString, "pieces": [{"name",
 // "code"}], "reason"} at the version in If-Match; answers the pieces, the
-// grid's own first.
+// grid's own first. The line is held to the database's limits as a grid's
+// geometry is, must have 2 distinct positions and lie within the region's
+// envelope and splitLineMargin of the county (checked here, before any
+// work), and must cross the grid (checked by the store).
 func (h *gridAPI) split(c *gin.Context) {
 	id, based, ok := h.editTarget(c)
 	if !ok {
+		return
+	}
+	lim, err := h.limits(c)
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	var b struct {
@@ -539,11 +607,11 @@ func (h *gridAPI) split(c *gin.Context) {
 		} `json:"pieces"`
 		Reason string `json:"reason"`
 	}
-	if err := readBody(c, &b, false); err != nil {
+	if err := readBody(c, &b, geometryBodyLimit(lim), false); err != nil {
 		h.fail(c, err)
 		return
 	}
-	if len(b.Line) == 0 {
+	if len(b.Line) == 0 || string(b.Line) == "null" {
 		h.fail(c, onemap.Errorf(onemap.EINVALID, "line: a GeoJSON LineString is required"))
 		return
 	}
@@ -554,26 +622,42 @@ func (h *gridAPI) split(c *gin.Context) {
 	}
 	line, ok := lg.Geometry().(orb.LineString)
 	if !ok {
-		h.fail(c, onemap.Errorf(onemap.EINVALID, "line: a %s; want a LineString", lg.Type))
+		h.fail(c, onemap.FieldErrorf("line", onemap.EINVALID, "line: a %s; want a LineString", lg.Type))
+		return
+	}
+	if err := checkGeometry("line", line, lim); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := onemap.CheckLine("line", line, lineBound(lim)); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := onemap.CheckText("reason", b.Reason); err != nil {
+		h.fail(c, err)
 		return
 	}
 	pieces := make([]postgis.GridPiece, len(b.Pieces))
 	for i, p := range b.Pieces {
 		pieces[i] = postgis.GridPiece{Name: p.Name, Code: p.Code}
+		for _, f := range []struct{ name, v string }{{"name", p.Name}, {"code", p.Code}} {
+			if err := onemap.CheckText(fmt.Sprintf("pieces[%d].%s", i, f.name), f.v); err != nil {
+				h.fail(c, err)
+				return
+			}
+		}
 	}
-	gs, err := h.store.SplitGrid(c.Request.Context(), id, based, line, pieces, actorOf(c), reasonOr(b.Reason, "split"))
+	gs, err := h.store.SplitGrid(c.Request.Context(), id, based, line, pieces, actorOf(c), reasonOr(b.Reason, "split"),
+		postgis.GridAudit{Action: onemap.AuditGridSplit, Detail: map[string]any{"based_on": based, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	fc := featureCollection{Type: "FeatureCollection", Features: []any{}}
-	ids := []int64{}
 	for _, g := range gs {
 		fc.Features = append(fc.Features, h.gridJSON(c, g))
-		ids = append(ids, g.ID)
 	}
 	fc.Returned = len(fc.Features)
-	h.s.audit(c, onemap.AuditGridSplit, fmt.Sprintf("grids/%d", id), map[string]any{"based_on": based, "pieces": ids, "reason": b.Reason})
 	c.Render(http.StatusOK, geojsonRender{v: fc})
 }
 
@@ -590,7 +674,11 @@ func (h *gridAPI) merge(c *gin.Context) {
 		Name     string  `json:"name"`
 		Reason   string  `json:"reason"`
 	}
-	if err := readBody(c, &b, false); err != nil {
+	if err := readBody(c, &b, gridBodySlack, false); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := onemap.CheckText("reason", b.Reason); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -605,12 +693,12 @@ func (h *gridAPI) merge(c *gin.Context) {
 			return
 		}
 	}
-	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOr(b.Reason, "merge"))
+	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOr(b.Reason, "merge"),
+		postgis.GridAudit{Action: onemap.AuditGridMerge, Detail: map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, onemap.AuditGridMerge, fmt.Sprintf("grids/%d", out.ID), map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason})
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
 }
@@ -710,17 +798,21 @@ func (h *gridAPI) restore(c *gin.Context) {
 	var b struct {
 		Reason string `json:"reason"`
 	}
-	if err := readBody(c, &b, true); err != nil {
+	if err := readBody(c, &b, gridBodySlack, true); err != nil {
 		h.fail(c, err)
 		return
 	}
 	reason := reasonOr(b.Reason, fmt.Sprintf("restore version %d", v))
-	out, err := h.store.RestoreGrid(c.Request.Context(), id, v, based, actorOf(c), reason)
+	if err := onemap.CheckText("reason", reason); err != nil {
+		h.fail(c, err)
+		return
+	}
+	out, err := h.store.RestoreGrid(c.Request.Context(), id, v, based, actorOf(c), reason,
+		postgis.GridAudit{Action: onemap.AuditGridRestore, Detail: map[string]any{"restored": v, "reason": reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.s.audit(c, onemap.AuditGridRestore, fmt.Sprintf("grids/%d", id), map[string]any{"restored": v, "version": out.Version, "reason": reason})
 	c.Header("ETag", etag(out.Version))
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
 }
@@ -749,6 +841,17 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	for _, k := range []string{"reason", "filename"} {
+		if err := onemap.CheckText(k, q.Get(k)); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	lim, err := h.limits(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	data, name, err := readGridUpload(c)
 	if err != nil {
 		h.fail(c, err)
@@ -756,6 +859,10 @@ func (h *gridAPI) importFile(c *gin.Context) {
 	}
 	if v := q.Get("filename"); v != "" {
 		name = v
+	}
+	if err := onemap.CheckText("file", name); err != nil {
+		h.fail(c, err)
+		return
 	}
 	var format geofile.Format
 	if v := q.Get("format"); v != "" {
@@ -771,7 +878,9 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		h.fail(c, onemap.Errorf(onemap.EINVALID, "format: CSV holds points; grids come as GeoJSON, a zipped Shapefile or KML"))
 		return
 	}
-	opt := geofile.ReadOptions{Encoding: q.Get("encoding")}
+	// Vertices are counted as the file is read, before they are converted
+	// or written.
+	opt := geofile.ReadOptions{Encoding: q.Get("encoding"), MaxVertices: lim.MaxVertices, MaxTotalVertices: maxImportVertices}
 	if v := q.Get("crs"); v != "" {
 		if opt.CRS, err = crs.Parse(v); err != nil {
 			h.fail(c, onemap.Errorf(onemap.EINVALID, "crs: %v", err))
@@ -803,13 +912,15 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		h.fail(c, onemap.Errorf(onemap.EINVALID, "the file holds no features"))
 		return
 	}
-	rows, ignored, err := h.importRows(recs)
+	rows, ignored, err := h.importRows(recs, lim)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	reason := reasonOr(q.Get("reason"), "import "+name)
-	gs, err := h.store.ImportGrids(c.Request.Context(), rows, clip, actorOf(c), reason)
+	gs, err := h.store.ImportGrids(c.Request.Context(), rows, clip, actorOf(c), reason,
+		postgis.GridAudit{Action: onemap.AuditGridImport, Detail: map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
+			"reason": reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -827,8 +938,6 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		report[i] = reportJSON{Where: rows[i].Where, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
 			Level: g.Properties["level"], AreaM2: g.AreaM2}
 	}
-	h.s.audit(c, onemap.AuditGridImport, "grids", map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
-		"count": len(gs), "reason": reason})
 	c.JSON(http.StatusCreated, gin.H{"imported": len(gs), "format": format, "features": report, "ignored_fields": ignored})
 }
 
@@ -857,6 +966,10 @@ func readGridUpload(c *gin.Context) ([]byte, string, error) {
 	}
 	data, err := io.ReadAll(c.Request.Body)
 	if err != nil {
+		var me *http.MaxBytesError
+		if errors.As(err, &me) {
+			return nil, "", &onemap.Error{Code: errTooLarge, Message: fmt.Sprintf("body: more than %d bytes, the most this request takes", me.Limit)}
+		}
 		return nil, "", onemap.Errorf(onemap.EINVALID, "body: %v (at most %d MiB)", err, maxGridFile>>20)
 	}
 	if len(data) == 0 {
@@ -881,8 +994,9 @@ func gridLevelRank(v any) int {
 }
 
 // importRows maps the records' properties to grid fields and orders them
-// parents first. It returns the names of the properties no field takes.
-func (h *gridAPI) importRows(recs []geofile.Record) ([]postgis.GridImport, []string, error) {
+// parents first; a geometry outside the region's envelope is refused. It
+// returns the names of the properties no field takes.
+func (h *gridAPI) importRows(recs []geofile.Record, lim *postgis.GridLimits) ([]postgis.GridImport, []string, error) {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	fields := map[string]onemap.Field{}
 	for _, f := range l.Fields {
@@ -898,11 +1012,17 @@ func (h *gridAPI) importRows(recs []geofile.Record) ([]postgis.GridImport, []str
 	ignored := map[string]bool{}
 	rows := make([]postgis.GridImport, 0, len(recs))
 	for _, r := range recs {
+		if err := onemap.CheckPositions("geometry", r.Geometry, lim.Envelope); err != nil {
+			return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: %s", r.Where, onemap.ErrorMessage(err))
+		}
 		row := postgis.GridImport{Where: r.Where, Geometry: r.Geometry, Properties: map[string]any{}}
 		for k, v := range r.Properties {
 			key := strings.ToLower(strings.TrimSpace(k))
 			if parentKeys[key] {
 				row.ParentCode = strings.TrimSpace(gridText(v))
+				if err := onemap.CheckText(k, row.ParentCode); err != nil {
+					return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: %s", r.Where, onemap.ErrorMessage(err))
+				}
 				continue
 			}
 			f, ok := fields[key]

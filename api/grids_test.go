@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +19,9 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/crs"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
@@ -163,7 +168,7 @@ func TestGridAPI_versions(t *testing.T) {
 		{"PATCH", u, `{"geometry":{"type":"Point","coordinates":[102,25]}}`, 400, `want a Polygon`},
 		{"PATCH", u, `{"geometry":`, 400, `body`},
 		{"PUT", u, `{"properties":{}}`, 400, `geometry`},
-		{"POST", u + "/split", `{"line":{"type":"LineString","coordinates":[[0,0],[0,0.1]]}}`, 400, `does not cut`},
+		{"POST", u + "/split", `{"line":{"type":"LineString","coordinates":[[0,0],[0,0.1]]}}`, 400, `outside the region`},
 		{"PATCH", srv.URL + "/api/grids/abc", `{}`, 400, `grid id`},
 		{"PATCH", srv.URL + "/api/grids/999999", `{}`, 404, `not found`},
 	} {
@@ -533,5 +538,380 @@ func shift(g orb.Geometry, f func(orb.Point) orb.Point) {
 		for _, p := range g {
 			shift(p, f)
 		}
+	}
+}
+
+// countingGrids is the database with a count of the grid editor's calls
+// that work on a geometry: a request refused before any work makes none.
+type countingGrids struct {
+	*postgis.DB
+	work atomic.Int64
+}
+
+func (s *countingGrids) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip postgis.GridClip) (*postgis.GridCheck, error) {
+	s.work.Add(1)
+	return s.DB.CheckGrid(ctx, self, g, level, parent, clip)
+}
+
+func (s *countingGrids) CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string, a postgis.GridAudit) (*postgis.Grid, error) {
+	s.work.Add(1)
+	return s.DB.CreateGrid(ctx, ch, actor, reason, a)
+}
+
+func (s *countingGrids) UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string, a postgis.GridAudit) (*postgis.Grid, error) {
+	s.work.Add(1)
+	return s.DB.UpdateGrid(ctx, id, based, ch, actor, reason, a)
+}
+
+func (s *countingGrids) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string, a postgis.GridAudit) ([]*postgis.Grid, error) {
+	s.work.Add(1)
+	return s.DB.SplitGrid(ctx, id, based, line, pieces, actor, reason, a)
+}
+
+func (s *countingGrids) ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string, a postgis.GridAudit) ([]*postgis.Grid, error) {
+	s.work.Add(1)
+	return s.DB.ImportGrids(ctx, rows, clip, actor, reason, a)
+}
+
+// serveCounting serves the demo county to planners over a countingGrids;
+// url is its database's.
+func serveCounting(t *testing.T) (srv *httptest.Server, cs *countingGrids, url string) {
+	t.Helper()
+	url = pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	cs = &countingGrids{DB: db}
+	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: cs, Replica: replica, Catalog: catalog,
+		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, api.Config{AnonymousRole: onemap.RolePlanner})
+	srv = httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, cs, url
+}
+
+// sqlConn connects to the database at url for a test to read or change it
+// directly.
+func sqlConn(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// circle writes a closed ring of n+1 positions around c as a GeoJSON
+// Polygon, with 5 decimals (about 20 bytes a position).
+func circle(c orb.Point, r float64, n int) string {
+	var b strings.Builder
+	b.WriteString(`{"type":"Polygon","coordinates":[[`)
+	for i := 0; i <= n; i++ {
+		a := 2 * math.Pi * float64(i%n) / float64(n)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "[%.5f,%.5f]", c[0]+r*math.Cos(a), c[1]+r*math.Sin(a))
+	}
+	b.WriteString(`]]}`)
+	return b.String()
+}
+
+// TestGridAPI_geometryLimits: a body with a geometry past the limits the
+// database enforces (region.max_vertices, the region's envelope) is refused
+// before any work, naming the field: once a 400,000-vertex polygon took
+// /api/grids/validate 28.9 s and a 13.8 MB body 10.6 s.
+func TestGridAPI_geometryLimits(t *testing.T) {
+	srv, cs, url := serveCounting(t)
+	a, _, _, inA := gridNeighbours(t, srv.URL)
+	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
+	type answer struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+		Field string `json:"field"`
+	}
+	check := func(name string, resp *http.Response, body []byte, status int, field, want string) {
+		t.Helper()
+		e := decode[answer](t, body)
+		if resp.StatusCode != status || e.Field != field || !strings.Contains(e.Error, want) {
+			t.Errorf("%s = %d %.300s; want %d for field %q saying %q", name, resp.StatusCode, body, status, field, want)
+		}
+	}
+	// The default limit, 100,000 vertices: 150,000 compact ones fit the
+	// bytes and are counted as soon as they are decoded.
+	start := time.Now()
+	resp, body := do(t, "POST", srv.URL+"/api/grids/validate", `{"type":"Feature","geometry":`+circle(inA, 0.001, 150000)+`,"properties":{}}`)
+	check("validate 150,000 vertices", resp, body, 413, "geometry", "150001 vertices, more than the 100000")
+	t.Logf("150,000 vertices refused in %v", time.Since(start))
+	// 13.8 MB: past 64 bytes a vertex and 1 MiB, refused unread (the
+	// JSON is broken at its end: decoding would have said so).
+	huge := `{"type":"Feature","geometry":` + circle(inA, 0.001, 90000) + `,"properties":{},"reason":"` + strings.Repeat("x", 12<<20) + ``
+	start = time.Now()
+	resp, body = do(t, "POST", srv.URL+"/api/grids/validate", huge)
+	check("validate 13.8 MB", resp, body, 413, "", fmt.Sprintf("more than %d bytes", 100000*64+1<<20))
+	t.Logf("%d bytes refused in %v", len(huge), time.Since(start))
+
+	// A lower limit is the database's to set, and is the one that holds.
+	if _, err := sqlConn(t, url).Exec(t.Context(), `UPDATE region SET max_vertices = 1000`); err != nil {
+		t.Fatal(err)
+	}
+	poly := circle(inA, 0.0005, 1000) // 1001 positions
+	feature := `{"type":"Feature","geometry":` + poly + `,"properties":{}}`
+	var line strings.Builder
+	line.WriteString(`{"line":{"type":"LineString","coordinates":[`)
+	for i := range 1001 {
+		if i > 0 {
+			line.WriteByte(',')
+		}
+		fmt.Fprintf(&line, "[%.6f,%.6f]", inA[0]-0.01+0.00002*float64(i), inA[1])
+	}
+	line.WriteString(`]}}`)
+	for _, tc := range []struct{ method, url, body string }{
+		{"POST", srv.URL + "/api/grids/validate", feature},
+		{"POST", srv.URL + "/api/grids", feature},
+		{"PUT", u, feature},
+		{"PATCH", u, feature},
+	} {
+		resp, body := do(t, tc.method, tc.url, tc.body, "If-Match", tag(1))
+		check(tc.method+" "+tc.url, resp, body, 413, "geometry", "1001 vertices, more than the 1000")
+	}
+	resp, body = do(t, "POST", u+"/split", line.String(), "If-Match", tag(1))
+	check("split along 1001 positions", resp, body, 413, "line", "1001 vertices, more than the 1000")
+	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson",
+		`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":`+poly+`,"properties":{"name":"大"}}]}`)
+	check("import of 1001 positions", resp, body, 400, "geometry", "feature 1 (line 1): 1001 vertices, more than the 1000")
+	resp, body = do(t, "PATCH", u, `{"reason":"`+strings.Repeat("x", 1000*64+1<<20)+`"}`, "If-Match", tag(1))
+	check("a body past 64 bytes a vertex", resp, body, 413, "", "bytes")
+	// Positions the database would refuse: outside the region's envelope.
+	resp, body = do(t, "POST", srv.URL+"/api/grids/validate", `{"type":"Feature","geometry":`+circle(orb.Point{0, 0}, 1, 8)+`,"properties":{}}`)
+	check("validate at 0,0", resp, body, 400, "geometry", "outside the region")
+	resp, body = do(t, "POST", srv.URL+"/api/grids/validate", `{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1e308,1e308],[-1e308,1e308],[0,-1e308],[1e308,1e308]]]},"properties":{}}`)
+	check("validate at 1e308", resp, body, 400, "geometry", "outside the region")
+	if n := cs.work.Load(); n != 0 {
+		t.Errorf("refused bodies reached the database's geometry work %d times", n)
+	}
+	// Within the limits, the work is done.
+	resp, body = do(t, "POST", srv.URL+"/api/grids/validate", `{"type":"Feature","geometry":`+circle(inA, 0.0005, 999)+`,"properties":{}}`)
+	if resp.StatusCode != 200 || cs.work.Load() != 1 {
+		t.Errorf("validate 1000 positions = %d %.300s (work %d)", resp.StatusCode, body, cs.work.Load())
+	}
+}
+
+// TestGridAPI_controlCharacters: a NUL (or another control character) in
+// any text of an edit is the caller's error naming the field, never a 500,
+// and writes nothing.
+func TestGridAPI_controlCharacters(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, b, village, _ := gridNeighbours(t, srv.URL)
+	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
+	bd := a.Geometry.Geometry().Bound()
+	c := bd.Center()
+	line := fmt.Sprintf(`{"type":"LineString","coordinates":[[%f,%f],[%f,%f]]}`, bd.Min[0]-0.01, c[1], bd.Max[0]+0.01, c[1]+0.0002)
+	type answer struct {
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}
+	for _, tc := range []struct {
+		method, url, body, field string
+	}{
+		{"PATCH", u, `{"properties":{"name":"甲\u0000"}}`, "name"},
+		{"PATCH", u, `{"properties":{"code":"\u0000"}}`, "code"},
+		{"PATCH", u, `{"properties":{"worker_name":"王\u0007"}}`, "worker_name"},
+		{"PATCH", u, `{"properties":{"name":"甲"},"reason":"why\u0000"}`, "reason"},
+		{"PUT", u, featureBody(a.Geometry.Geometry(), map[string]any{"name": "甲\x00"}, ""), "name"},
+		{"POST", srv.URL + "/api/grids", featureBody(a.Geometry.Geometry(), map[string]any{"name": "\x00"}, ""), "name"},
+		{"POST", srv.URL + "/api/grids/merge", fmt.Sprintf(`{"ids":[%d,%d],"versions":[1,1],"name":"合\u0000"}`, a.ID, b.ID), "name"},
+		{"POST", srv.URL + "/api/grids/merge", fmt.Sprintf(`{"ids":[%d,%d],"versions":[1,1],"reason":"\u0000"}`, a.ID, b.ID), "reason"},
+		{"POST", u + "/split", `{"line":` + line + `,"pieces":[{"name":"北\u0000"}]}`, "pieces[0].name"},
+		{"POST", u + "/split", `{"line":` + line + `,"pieces":[{"code":"\u0000"}]}`, "pieces[0].code"},
+		{"POST", u + "/split", `{"line":` + line + `,"reason":"\u0000"}`, "reason"},
+		{"POST", u + "/restore/1", `{"reason":"\u0000"}`, "reason"},
+		{"DELETE", u + "?reason=%00", ``, "reason"},
+		{"POST", srv.URL + "/api/grids/validate", `{"type":"Feature","geometry":` + line[:0] + `{"type":"Polygon","coordinates":[[[102.1,25.5],[102.2,25.5],[102.2,25.6],[102.1,25.5]]]},"properties":{"level":"group\u0000"}}`, "level"},
+		{"POST", srv.URL + "/api/grids/import?format=geojson&reason=%00", `{}`, "reason"},
+		{"POST", srv.URL + "/api/grids/import?format=geojson&filename=a%00.geojson", `{}`, "filename"},
+	} {
+		resp, body := do(t, tc.method, tc.url, tc.body, "If-Match", tag(1))
+		if e := decode[answer](t, body); resp.StatusCode != 400 || e.Field != tc.field || !strings.Contains(e.Error, "control character") {
+			t.Errorf("%s %s %q = %d %s; want 400 for field %q", tc.method, tc.url, tc.body, resp.StatusCode, body, tc.field)
+		}
+	}
+	// A file's text goes through the same checks.
+	resp, body := do(t, "POST", srv.URL+"/api/grids/import?format=geojson", featureCollectionOf(a.Geometry.Geometry(), map[string]any{"name": "甲\x00", "parent_id": village}))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "control character") {
+		t.Errorf("import of a NUL = %d %s, want 400", resp.StatusCode, body)
+	}
+	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson", featureCollectionOf(a.Geometry.Geometry(), map[string]any{"name": "甲", "parent_code": "1\x00"}))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "control character") {
+		t.Errorf("import of a NUL in parent_code = %d %s, want 400", resp.StatusCode, body)
+	}
+	if g := getGrid(t, srv.URL, a.ID); version(g) != 1 {
+		t.Errorf("refused edits wrote version %d", version(g))
+	}
+}
+
+func featureCollectionOf(g orb.Geometry, props map[string]any) string {
+	f := geojson.NewFeature(g)
+	f.Properties = props
+	fc := geojson.NewFeatureCollection().Append(f)
+	b, _ := json.Marshal(fc)
+	return string(b)
+}
+
+// gridsState sums up every grid's id and version: it changes with any
+// write.
+func gridsState(t *testing.T, db *pgx.Conn) string {
+	t.Helper()
+	var s string
+	if err := db.QueryRow(t.Context(), `SELECT string_agg(id || 'v' || version, ',' ORDER BY id) FROM grids`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestGridAPI_splitLine: a split line is checked as a geometry is: finite,
+// in the region (within a margin of the county), with 2 distinct positions,
+// and it must cross the grid; a line of ±1e308 through 0,0 once cut 13 of
+// 14 grids into pieces nobody drew.
+func TestGridAPI_splitLine(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	ts := startServer(t, url, api.Config{AnonymousRole: onemap.RolePlanner})
+	conn := sqlConn(t, url)
+	a, _, _, _ := gridNeighbours(t, ts.URL)
+	u := fmt.Sprintf("%s/api/grids/%d/split", ts.URL, a.ID)
+	before := gridsState(t, conn)
+	bd := a.Geometry.Geometry().Bound()
+	type answer struct {
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}
+	for _, tc := range []struct {
+		coords, want string
+	}{
+		{`[[-1e308,1e308],[1e308,-1e308]]`, "outside the region"},
+		{`[[-1e100,-1e100],[1e100,1e100]]`, "outside the region"},
+		{`[[101.0,25.5],[103.5,25.6]]`, "outside the region"}, // past the county's margin
+		{fmt.Sprintf(`[[%f,%f],[%f,%f]]`, bd.Max[0]+0.001, bd.Min[1], bd.Max[0]+0.002, bd.Max[1]), "does not cross"},
+		{fmt.Sprintf(`[[%f,%f],[%f,%f]]`, bd.Min[0], bd.Min[1], bd.Min[0], bd.Min[1]), "2 distinct"},
+		{fmt.Sprintf(`[[%f,%f]]`, bd.Min[0], bd.Min[1]), "2 distinct"},
+	} {
+		resp, body := do(t, "POST", u, `{"line":{"type":"LineString","coordinates":`+tc.coords+`}}`, "If-Match", tag(1))
+		if e := decode[answer](t, body); resp.StatusCode != 400 || e.Field != "line" || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("split along %s = %d %s; want 400 for line saying %q", tc.coords, resp.StatusCode, body, tc.want)
+		}
+	}
+	resp, body := do(t, "POST", u, `{"line":{"type":"Point","coordinates":[102.1,25.5]}}`, "If-Match", tag(1))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"line"`) {
+		t.Errorf("split along a point = %d %s", resp.StatusCode, body)
+	}
+	if after := gridsState(t, conn); after != before {
+		t.Errorf("refused splits wrote grids: %s, was %s", after, before)
+	}
+}
+
+// TestGridAPI_strictJSON: a body with anything after its JSON value, or
+// that is not UTF-8, is refused whole (it was applied, the junk ignored
+// and the bad bytes stored as U+FFFD).
+func TestGridAPI_strictJSON(t *testing.T) {
+	srv := newServer(t, onemap.RolePlanner)
+	a, b, _, inA := gridNeighbours(t, srv.URL)
+	u := fmt.Sprintf("%s/api/grids/%d", srv.URL, a.ID)
+	area := `{"geometry":` + circle(inA, 0.001, 8) + `}`
+	for _, tc := range []struct {
+		method, url, body, want string
+	}{
+		{"PATCH", u, `{"properties":{"name":"甲"}} junk`, "more after the JSON value"},
+		{"PATCH", u, `{"properties":{"name":"甲"}}{"properties":{"name":"乙"}}`, "more after the JSON value"},
+		{"PATCH", u, `{"properties":{"name":"甲"}}]`, "more after the JSON value"},
+		{"PATCH", u, "{\"properties\":{\"name\":\"\xff\xfe甲\"}}", "byte 24 is not UTF-8"},
+		{"POST", srv.URL + "/api/grids/merge", fmt.Sprintf(`{"ids":[%d,%d],"versions":[1,1]} x`, a.ID, b.ID), "more after the JSON value"},
+		{"POST", u + "/restore/1", "{\"reason\":\"\xc3\"}", "not UTF-8"},
+		{"POST", srv.URL + "/api/within", area + ` {}`, "more after the JSON value"},
+		{"POST", srv.URL + "/api/within", "{\"layers\":[\"\xff\"]," + area[1:], "not UTF-8"},
+	} {
+		resp, body := do(t, tc.method, tc.url, tc.body, "If-Match", tag(1))
+		if e := decode[errorJSON](t, body); resp.StatusCode != 400 || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("%s %s %q = %d %s; want 400 saying %q", tc.method, tc.url, tc.body, resp.StatusCode, body, tc.want)
+		}
+	}
+	if g := getGrid(t, srv.URL, a.ID); version(g) != 1 {
+		t.Errorf("refused bodies wrote version %d (name %v)", version(g), g.Properties["name"])
+	}
+	// White space after the value is no junk.
+	if resp, body := do(t, "PATCH", u, "{\"properties\":{\"name\":\"甲\"}}\r\n\t ", "If-Match", tag(1)); resp.StatusCode != 200 {
+		t.Errorf("a body with white space after it = %d %s", resp.StatusCode, body)
+	}
+	if resp, body := do(t, "POST", srv.URL+"/api/within", area+"\n"); resp.StatusCode != 200 {
+		t.Errorf("within with white space after = %d %s", resp.StatusCode, body)
+	}
+}
+
+// gridAudit returns the details of the audit records of action on grid id.
+func gridAudit(t *testing.T, db *pgx.Conn, action string, id int64) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := db.QueryRow(t.Context(), `SELECT coalesce(jsonb_agg(detail ORDER BY seq), '[]') FROM audit_log
+		WHERE action = $1 AND target = $2`, action, fmt.Sprintf("grids/%d", id)).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestGridAPI_unchangedAndAudited: a PATCH that changes nothing answers 200
+// at the same version and writes no version, history or audit record; an
+// edit's audit record is written with it (there when the edit answers), and
+// when it cannot be written the edit is not either.
+func TestGridAPI_unchangedAndAudited(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	ts := startServer(t, url, api.Config{AnonymousRole: onemap.RolePlanner})
+	conn := sqlConn(t, url)
+	a, _, _, _ := gridNeighbours(t, ts.URL)
+	u := fmt.Sprintf("%s/api/grids/%d", ts.URL, a.ID)
+	same, _ := json.Marshal(map[string]any{"properties": map[string]any{"name": a.Properties["name"], "code": a.Properties["code"]}, "reason": "again"})
+	for _, body := range []string{string(same), `{}`, featureBody(a.Geometry.Geometry(), map[string]any{}, "")} {
+		resp, out := do(t, "PATCH", u, body, "If-Match", tag(1))
+		if g := decode[gridFeature](t, out); resp.StatusCode != 200 || resp.Header.Get("ETag") != tag(1) || version(g) != 1 {
+			t.Errorf("PATCH %.100s that changes nothing = %d (ETag %s) %.200s; want 200 at version 1", body, resp.StatusCode, resp.Header.Get("ETag"), out)
+		}
+	}
+	resp, out := get(t, u+"/history")
+	if n := len(decode[struct {
+		Versions []any `json:"versions"`
+	}](t, out).Versions); resp.StatusCode != 200 || n != 1 {
+		t.Errorf("history after unchanged PATCHes: %d versions, want 1", n)
+	}
+	if recs := gridAudit(t, conn, onemap.AuditGridUpdate, a.ID); len(recs) != 0 {
+		t.Errorf("unchanged PATCHes were audited: %v", recs)
+	}
+	// A change: its record is there as soon as the answer is.
+	resp, out = do(t, "PATCH", u, `{"properties":{"population":42},"reason":"数"}`, "If-Match", tag(1))
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") != tag(2) {
+		t.Fatalf("PATCH = %d %s", resp.StatusCode, out)
+	}
+	if recs := gridAudit(t, conn, onemap.AuditGridUpdate, a.ID); len(recs) != 1 || recs[0]["version"] != 2.0 || recs[0]["based_on"] != 1.0 ||
+		recs[0]["reason"] != "数" || recs[0]["geometry"] != false {
+		t.Errorf("audit of the PATCH: %v", recs)
+	}
+	// The audit trail refuses grid records: the edit is refused with it.
+	if _, err := conn.Exec(t.Context(), `
+		CREATE FUNCTION test_fail_grid_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.action LIKE 'grid.%' THEN
+				RAISE EXCEPTION 'the audit trail is down';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER test_fail_grid_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_fail_grid_audit();`); err != nil {
+		t.Fatal(err)
+	}
+	resp, out = do(t, "PATCH", u, `{"properties":{"population":43}}`, "If-Match", tag(2))
+	if resp.StatusCode != 500 {
+		t.Errorf("PATCH with the audit trail down = %d %s, want 500", resp.StatusCode, out)
+	}
+	if g := getGrid(t, ts.URL, a.ID); version(g) != 2 || g.Properties["population"] != 42.0 {
+		t.Errorf("an edit without its audit record was written: version %d, population %v", version(g), g.Properties["population"])
 	}
 }

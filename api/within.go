@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -54,13 +53,15 @@ func parseArea(raw json.RawMessage) (orb.MultiPolygon, error) {
 	default:
 		return nil, onemap.Errorf(onemap.EINVALID, "geometry: a %s; want a Polygon or MultiPolygon", g.Type)
 	}
-	n := 0
+	// Counted before anything else is done with it.
+	if n := onemap.Vertices(mp); n > maxAreaVertices {
+		return nil, onemap.FieldErrorf("geometry", onemap.EINVALID, "geometry: %d positions, at most %d", n, maxAreaVertices)
+	}
 	for pi, p := range mp {
 		if len(p) == 0 {
 			return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d has no rings", pi)
 		}
 		for ri, r := range p {
-			n += len(r)
 			if len(r) < 4 || r[0] != r[len(r)-1] {
 				return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d ring %d is not closed with at least 4 positions", pi, ri)
 			}
@@ -70,9 +71,6 @@ func parseArea(raw json.RawMessage) (orb.MultiPolygon, error) {
 				}
 			}
 		}
-	}
-	if n > maxAreaVertices {
-		return nil, onemap.Errorf(onemap.EINVALID, "geometry: %d positions, at most %d", n, maxAreaVertices)
 	}
 	// Rings must not cross themselves or each other.
 	type edge struct {
@@ -127,10 +125,9 @@ func (s *Server) handleWithin(c *gin.Context) {
 			return
 		}
 		var req withinRequest
-		dec := json.NewDecoder(io.LimitReader(c.Request.Body, maxAreaBody))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "body: %v (want {\"geometry\": GeoJSON, \"layers\": [...], \"limit\": n, \"after\": id})", err))
+		if err := decodeJSON(c, &req, jsonBody{Limit: maxAreaBody, Strict: true,
+			Want: `{"geometry": GeoJSON, "layers": [...], "limit": n, "after": id}`}); err != nil {
+			writeError(c, s.log, err)
 			return
 		}
 		mp, err := parseArea(req.Geometry)

@@ -147,6 +147,12 @@ type ReadOptions struct {
 	// (default "lon" and "lat"); Types gives its columns' types.
 	LonColumn, LatColumn string
 	Types                map[string]onemap.FieldType
+	// MaxVertices bounds the vertices of one feature's geometry (as
+	// onemap.Vertices counts them), MaxTotalVertices those of all the
+	// features together; 0 does not bound. They are counted once the file
+	// is parsed, before its coordinates are converted: a file past either
+	// is refused, naming the first feature past it.
+	MaxVertices, MaxTotalVertices int
 }
 
 // Read reads a whole file of the given format and returns its features in
@@ -202,6 +208,9 @@ func Read(format Format, data []byte, opt ReadOptions) ([]Record, error) {
 	default:
 		return nil, invalid("unknown format %q; use geojson, shapefile, kml or csv", format)
 	}
+	if err := countVertices(recs, opt.MaxVertices, opt.MaxTotalVertices); err != nil {
+		return nil, err
+	}
 	c, stated := opt.CRS, true
 	if c == "" {
 		c = fileCRS
@@ -221,6 +230,22 @@ func Read(format Format, data []byte, opt ReadOptions) ([]Record, error) {
 		recs[i].Geometry = g
 	}
 	return recs, nil
+}
+
+// countVertices refuses records of which one has more than most vertices,
+// or all together more than total (0: no bound).
+func countVertices(recs []Record, most, total int) error {
+	sum := 0
+	for _, r := range recs {
+		n := onemap.Vertices(r.Geometry)
+		if most > 0 && n > most {
+			return onemap.FieldErrorf("geometry", onemap.EINVALID, "%s: %d vertices, more than the %d one geometry may have; simplify it", r.Where, n, most)
+		}
+		if sum += n; total > 0 && sum > total {
+			return onemap.FieldErrorf("geometry", onemap.EINVALID, "%s: the file's features have more than %d vertices together, the most one import takes; import it in parts", r.Where, total)
+		}
+	}
+	return nil
 }
 
 // geoJSONCRS returns the CRS of a GeoJSON file's legacy (2008 spec) "crs"

@@ -2,6 +2,7 @@ package geofile
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -115,4 +116,31 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatalf("error %v is not EINVALID", err)
 		}
 	})
+}
+
+// TestRead_vertexLimits: a file with a feature of more vertices than one
+// geometry may have, or more than an import takes in all, is refused before
+// its coordinates are converted, naming the feature.
+func TestRead_vertexLimits(t *testing.T) {
+	square := func(x float64) string {
+		return fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[%g,25],[%g,25],[%g,25.1],[%g,25.1],[%g,25]]]},"properties":{}}`,
+			x, x+0.1, x+0.1, x, x)
+	}
+	file := []byte(`{"type":"FeatureCollection","features":[` + "\n" + square(102) + ",\n" + square(102.2) + ",\n" + square(102.4) + "\n]}")
+	for _, tc := range []struct {
+		most, total int
+		want        string
+	}{
+		{4, 0, "feature 1 (line 2): 5 vertices, more than the 4 one geometry may have"},
+		{5, 14, "feature 3 (line 4): the file's features have more than 14 vertices together"},
+	} {
+		// GCJ-02 would be converted: the limits come first.
+		_, err := Read(GeoJSON, file, ReadOptions{CRS: "GCJ-02", MaxVertices: tc.most, MaxTotalVertices: tc.total})
+		if onemap.ErrorCode(err) != onemap.EINVALID || onemap.ErrorField(err) != "geometry" || !strings.Contains(onemap.ErrorMessage(err), tc.want) {
+			t.Errorf("limits %d, %d: %v; want EINVALID saying %q", tc.most, tc.total, err, tc.want)
+		}
+	}
+	if recs, err := Read(GeoJSON, file, ReadOptions{MaxVertices: 5, MaxTotalVertices: 15}); err != nil || len(recs) != 3 {
+		t.Errorf("at the limits: %d records, %v", len(recs), err)
+	}
 }

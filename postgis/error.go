@@ -38,7 +38,8 @@ func mapError(err error) error {
 		switch pe.Code {
 		case "23505":
 			return &onemap.Error{Code: onemap.ECONFLICT, Message: msg, Field: constraintField(pe), Err: err}
-		case "23502", "23503", "23514", "22P02", "22023", "22007", "22008", "22003", "22001", "XX000":
+		case "23502", "23503", "23514", "22P02", "22023", "22007", "22008", "22003", "22001", "XX000",
+			"22021", "22P05": // a NUL or a byte that is not UTF-8 in text; \u0000 in JSON
 			return &onemap.Error{Code: onemap.EINVALID, Message: msg, Field: constraintField(pe), Err: err}
 		case "57014":
 			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database took too long", Err: err}

@@ -86,6 +86,65 @@ func (e *GridStaleError) Error() string {
 	return fmt.Sprintf("grid %d is at version %d, not %d", e.Current.ID, e.Current.Version, e.Based)
 }
 
+// GridAudit is the record a grid write appends to the audit trail in its
+// own transaction, so that no edit commits without its record and no record
+// stays without its edit: the action (onemap.AuditGridUpdate, …) and what
+// the caller knows of the edit. The write adds the target (grids/{id}, or
+// grids for an import) and what only it knows: the new version ("version",
+// of a create, an update, a restore), a split's pieces ("pieces"), an
+// import's count ("count"). An empty Action appends no record (a command
+// line's or a test's write); an edit that changes nothing appends none.
+type GridAudit struct {
+	Action string
+	Detail map[string]any
+}
+
+// appendGridAudit appends a's record for target in tx, with extra added to
+// its detail; nothing when a has no action.
+func appendGridAudit(ctx context.Context, tx pgx.Tx, a GridAudit, target string, extra map[string]any) error {
+	if a.Action == "" {
+		return nil
+	}
+	detail := maps.Clone(a.Detail)
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	maps.Copy(detail, extra)
+	return appendAudit(ctx, tx, callerOf(ctx), a.Action, target, detail)
+}
+
+func gridTarget(id int64) string { return fmt.Sprintf("grids/%d", id) }
+
+// GridLimits are the limits the database holds every geometry to, for the
+// editor to refuse a geometry past them before any work: the region's
+// max_vertices (positions of one geometry, as ST_NPoints counts them) and
+// envelope (every geometry lies in it), and the extent of the county grids
+// (the envelope while there is none).
+type GridLimits struct {
+	MaxVertices int
+	Envelope    orb.Bound
+	Extent      orb.Bound
+}
+
+// GridLimits reads the limits the database holds every geometry to.
+func (db *DB) GridLimits(ctx context.Context) (*GridLimits, error) {
+	var (
+		l    GridLimits
+		e, x [4]float64
+	)
+	err := db.pool.QueryRow(ctx, `SELECT r.max_vertices,
+		ST_XMin(r.envelope), ST_YMin(r.envelope), ST_XMax(r.envelope), ST_YMax(r.envelope),
+		ST_XMin(c.g), ST_YMin(c.g), ST_XMax(c.g), ST_YMax(c.g)
+		FROM region r, LATERAL (SELECT coalesce((SELECT ST_Extent(geom)::geometry FROM grids WHERE level = 'county'), r.envelope) AS g) c`).
+		Scan(&l.MaxVertices, &e[0], &e[1], &e[2], &e[3], &x[0], &x[1], &x[2], &x[3])
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: grid limits: %w", err))
+	}
+	l.Envelope = orb.Bound{Min: orb.Point{e[0], e[1]}, Max: orb.Point{e[2], e[3]}}
+	l.Extent = orb.Bound{Min: orb.Point{x[0], x[1]}, Max: orb.Point{x[2], x[3]}}
+	return &l, nil
+}
+
 // GridCheck is the answer of a dry run: the geometry as it would be saved
 // (snapped and clipped), its area and its problems.
 type GridCheck struct {
@@ -143,9 +202,15 @@ const (
 	gridInsertSQL = `INSERT INTO grids (level, parent_id, code, name, worker_name, worker_phone, households, population, synthetic, geom)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, false), ST_SetSRID(ST_GeomFromWKB($10), 4326)) RETURNING id`
 
+	// gridUpdateSQL writes only a change: an edit that leaves every
+	// field and the geometry as they are updates no row, so it makes no
+	// version, history or change-feed row.
 	gridUpdateSQL = `UPDATE grids SET level = $2, parent_id = $3, code = $4, name = $5, worker_name = $6, worker_phone = $7,
 	households = $8, population = $9, synthetic = coalesce($10, false),
-	geom = coalesce(ST_SetSRID(ST_GeomFromWKB($11), 4326), geom) WHERE id = $1`
+	geom = coalesce(ST_SetSRID(ST_GeomFromWKB($11), 4326), geom)
+	WHERE id = $1 AND ((level, parent_id, code, name, worker_name, worker_phone, households, population, synthetic)
+	                    IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, false))
+	                   OR ($11::bytea IS NOT NULL AND geom IS DISTINCT FROM ST_SetSRID(ST_GeomFromWKB($11), 4326)))`
 )
 
 // querier is a pool or a transaction.
@@ -342,7 +407,7 @@ var errRollback = errors.New("postgis: read only")
 
 // CreateGrid inserts a grid: props as Layer.Normalize takes them, geometry
 // snapped to its neighbours and clipped as asked.
-func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason string) (*Grid, error) {
+func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason string, audit GridAudit) (*Grid, error) {
 	geom, props, err := db.normalizeGrid(ch.Geometry, ch.Properties)
 	if err != nil {
 		return nil, err
@@ -364,8 +429,10 @@ func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason strin
 		if err := reassignPoints(ctx, tx, id); err != nil {
 			return err
 		}
-		out, err = readGrid(ctx, tx, id, false)
-		return err
+		if out, err = readGrid(ctx, tx, id, false); err != nil {
+			return err
+		}
+		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -376,8 +443,9 @@ func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason strin
 // UpdateGrid writes an edit of grid id that was based on version based: a
 // newer stored version is an ECONFLICT error carrying GridStaleError, a
 // geometry that breaks the rules an EINVALID error carrying
-// GridProblemsError. Nothing is written unless all is well.
-func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange, actor, reason string) (*Grid, error) {
+// GridProblemsError. Nothing is written unless all is well; an edit that
+// changes nothing writes nothing and returns the grid at version based.
+func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange, actor, reason string, audit GridAudit) (*Grid, error) {
 	var out *Grid
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
@@ -387,8 +455,11 @@ func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange
 		if err := stale(cur, based); err != nil {
 			return err
 		}
-		out, err = db.writeGrid(ctx, tx, cur, ch, true)
-		return err
+		changed := false
+		if out, changed, err = db.writeGrid(ctx, tx, cur, ch, true); err != nil || !changed {
+			return err
+		}
+		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -397,8 +468,10 @@ func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange
 }
 
 // writeGrid writes the change to the locked grid cur; prep readies a new
-// geometry (snap, clip), else it is written as it is.
-func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange, prep bool) (*Grid, error) {
+// geometry (snap, clip), else it is written as it is. It reports whether
+// the grid changed: a change that leaves every field and the geometry as
+// they are writes nothing and returns cur.
+func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange, prep bool) (*Grid, bool, error) {
 	merged := maps.Clone(cur.Properties)
 	for k, v := range ch.Properties {
 		merged[k] = v
@@ -409,7 +482,7 @@ func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange
 	}
 	_, props, err := db.normalizeGrid(g, merged)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	level, _ := props["level"].(string)
 	parent := parentOf(props)
@@ -418,7 +491,7 @@ func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange
 	case ch.Geometry != nil:
 		norm, _, err := db.normalizeGrid(ch.Geometry, merged)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		var ps []GridProblem
 		if prep {
@@ -428,34 +501,39 @@ func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange
 			ps, err = problemsOf(ctx, tx, w, level, parent, cur.ID)
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := problemsError(ps); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	case props["level"] != cur.Properties["level"] || fmt.Sprint(props["parent_id"]) != fmt.Sprint(cur.Properties["parent_id"]):
 		cw, err := wkb.Marshal(cur.Geometry)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		ps, err := problemsOf(ctx, tx, cw, level, parent, cur.ID)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := problemsError(ps); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	args := append([]any{cur.ID}, gridArgs(props)...)
-	if _, err := tx.Exec(ctx, gridUpdateSQL, append(args, w)...); err != nil {
-		return nil, mapError(fmt.Errorf("postgis: update grid %d: %w", cur.ID, err))
+	tag, err := tx.Exec(ctx, gridUpdateSQL, append(args, w)...)
+	if err != nil {
+		return nil, false, mapError(fmt.Errorf("postgis: update grid %d: %w", cur.ID, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return cur, false, nil
 	}
 	if w != nil {
 		if err := reassignPoints(ctx, tx, cur.ID); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return readGrid(ctx, tx, cur.ID, false)
+	out, err := readGrid(ctx, tx, cur.ID, false)
+	return out, err == nil, err
 }
 
 func problemsOf(ctx context.Context, tx pgx.Tx, w []byte, level string, parent *int64, self int64) ([]GridProblem, error) {
@@ -477,7 +555,7 @@ func reassignPoints(ctx context.Context, tx pgx.Tx, id int64) error {
 
 // DeleteGrid deletes grid id, which must be at version based and have no
 // children.
-func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string) error {
+func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit GridAudit) error {
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
@@ -496,7 +574,7 @@ func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason
 		if _, err := tx.Exec(ctx, `DELETE FROM grids WHERE id = $1`, id); err != nil {
 			return mapError(fmt.Errorf("postgis: delete grid %d: %w", id, err))
 		}
-		return nil
+		return appendGridAudit(ctx, tx, audit, gridTarget(id), nil)
 	})
 	return gridWriteError(err)
 }
@@ -514,10 +592,19 @@ type GridPiece struct {
 // grid), with the same grid worker and no counts. The children of the grid
 // go with the piece that holds them (a child the line cuts refuses the
 // split). The pieces share the cut exactly, so merging them again gives the
-// grid back.
-func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []GridPiece, actor, reason string) ([]*Grid, error) {
-	if len(line) < 2 {
-		return nil, onemap.Errorf(onemap.EINVALID, "line: a split line needs at least 2 positions")
+// grid back. The line must be finite, lie in the region's envelope and cross
+// the grid's inside, and the pieces must add up to the grid; otherwise the
+// split is an EINVALID error for the field "line" and nothing is written.
+func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []GridPiece, actor, reason string, audit GridAudit) ([]*Grid, error) {
+	if err := onemap.CheckLine("line", line, orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}); err != nil {
+		return nil, err
+	}
+	for i, p := range pieces {
+		for _, f := range []struct{ name, v string }{{"name", p.Name}, {"code", p.Code}} {
+			if err := onemap.CheckText(fmt.Sprintf("pieces[%d].%s", i, f.name), f.v); err != nil {
+				return nil, err
+			}
+		}
 	}
 	blade, err := wkb.Marshal(line)
 	if err != nil {
@@ -532,22 +619,55 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 		if err := stale(cur, based); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT ST_AsBinary(ST_Multi(d.geom)) FROM grids g,
+		// The line lies in the region and runs through the grid's inside
+		// (their insides meet along a line), before anything is cut.
+		var inRegion, crosses bool
+		if err := tx.QueryRow(ctx, `WITH b AS (SELECT ST_SetSRID(ST_GeomFromWKB($2), 4326) AS blade)
+			SELECT ST_CoveredBy(b.blade, r.envelope), ST_Relate(b.blade, g.geom, '1********')
+			FROM b, region r, grids g WHERE g.id = $1`, id, blade).Scan(&inRegion, &crosses); err != nil {
+			return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
+		}
+		if !inRegion {
+			return onemap.FieldErrorf("line", onemap.EINVALID, "line: it reaches outside the region's envelope; draw it across grid %d", id)
+		}
+		if !crosses {
+			return onemap.FieldErrorf("line", onemap.EINVALID, "line: it does not cross grid %d; draw it across the grid, from outside to outside", id)
+		}
+		rows, err := tx.Query(ctx, `SELECT ST_AsBinary(ST_Multi(d.geom)), grid_area_m2(d.geom), grid_tolerance_m2() FROM grids g,
 			LATERAL ST_Dump(ST_Split(g.geom, ST_SetSRID(ST_GeomFromWKB($2), 4326))) d
 			WHERE g.id = $1 AND GeometryType(d.geom) = 'POLYGON'
 			ORDER BY grid_area_m2(d.geom) DESC, ST_XMin(d.geom), ST_YMin(d.geom)`, id, blade)
 		if err != nil {
 			return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
 		}
-		parts, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
+		var (
+			parts          [][]byte
+			sum, tolerance float64
+		)
+		for rows.Next() {
+			var (
+				part []byte
+				m2   float64
+			)
+			if err := rows.Scan(&part, &m2, &tolerance); err != nil {
+				rows.Close()
+				return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
+			}
+			parts, sum = append(parts, part), sum+m2
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return mapError(fmt.Errorf("postgis: split grid %d: %w", id, err))
 		}
 		if len(parts) < 2 {
-			return onemap.Errorf(onemap.EINVALID, "line: it does not cut grid %d in two; draw it across the grid, from outside to outside", id)
+			return onemap.FieldErrorf("line", onemap.EINVALID, "line: it does not cut grid %d in two; draw it across the grid, from outside to outside", id)
+		}
+		// The pieces are the grid, cut: nothing added, nothing lost.
+		if d := sum - cur.AreaM2; d > tolerance*float64(len(parts)) || -d > tolerance*float64(len(parts)) {
+			return onemap.FieldErrorf("line", onemap.EINVALID, "line: the pieces of grid %d would cover %.1f m², the grid %.1f m²; draw the line again", id, sum, cur.AreaM2)
 		}
 		if len(parts) > 50 {
-			return onemap.Errorf(onemap.EINVALID, "line: it cuts grid %d into %d pieces, more than 50", id, len(parts))
+			return onemap.FieldErrorf("line", onemap.EINVALID, "line: it cuts grid %d into %d pieces, more than 50", id, len(parts))
 		}
 		level, _ := cur.Properties["level"].(string)
 		var parentCode string
@@ -619,8 +739,10 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 				return err
 			}
 		}
-		out, err = readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY array_position($1, t.id)", ids)
-		return err
+		if out, err = readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY array_position($1, t.id)", ids); err != nil {
+			return err
+		}
+		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"pieces": ids})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -660,7 +782,7 @@ func nextGridCode(ctx context.Context, tx pgx.Tx, level, parentCode string) (str
 // version of the same index in based, into the first: it takes their union
 // and the sums of their counts (and name, if given); the others' children
 // and point features move to it, and the others are deleted.
-func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string) (*Grid, error) {
+func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string, audit GridAudit) (*Grid, error) {
 	if len(ids) < 2 {
 		return nil, onemap.Errorf(onemap.EINVALID, "ids: a merge takes at least 2 grids")
 	}
@@ -780,7 +902,7 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 			return err
 		}
 		out = w
-		return nil
+		return appendGridAudit(ctx, tx, audit, gridTarget(keep), nil)
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -902,7 +1024,7 @@ func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*GridVersion,
 // RestoreGrid writes version v of grid id, fields and geometry as they
 // were, as a new version; the grid must be at version based. The restored
 // geometry must still keep the rules (a neighbour may have moved since).
-func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string) (*Grid, error) {
+func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit GridAudit) (*Grid, error) {
 	old, err := db.GridVersionAt(ctx, id, v)
 	if err != nil {
 		return nil, err
@@ -929,8 +1051,11 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 		if err := stale(cur, based); err != nil {
 			return err
 		}
-		out, err = db.writeGrid(ctx, tx, cur, GridChange{Properties: props, Geometry: old.Geometry}, false)
-		return err
+		changed := false
+		if out, changed, err = db.writeGrid(ctx, tx, cur, GridChange{Properties: props, Geometry: old.Geometry}, false); err != nil || !changed {
+			return err
+		}
+		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -975,7 +1100,7 @@ func childLevel(l string) string {
 // before their children), each checked and readied as CreateGrid does: all
 // of them or, if one is refused, none; the error names the grid (Where) and
 // why. It returns the grids written, in order.
-func (db *DB) ImportGrids(ctx context.Context, rows []GridImport, clip GridClip, actor, reason string) ([]*Grid, error) {
+func (db *DB) ImportGrids(ctx context.Context, rows []GridImport, clip GridClip, actor, reason string, audit GridAudit) ([]*Grid, error) {
 	out := make([]*Grid, 0, len(rows))
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		for _, r := range rows {
@@ -989,7 +1114,7 @@ func (db *DB) ImportGrids(ctx context.Context, rows []GridImport, clip GridClip,
 			}
 			out = append(out, g)
 		}
-		return nil
+		return appendGridAudit(ctx, tx, audit, "grids", map[string]any{"count": len(out)})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,7 +78,7 @@ func TestGridUpdate_versions(t *testing.T) {
 	if g.Version != 1 || g.AreaM2 <= 0 {
 		t.Fatalf("grid %d: version %d area %f", a, g.Version, g.AreaM2)
 	}
-	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename")
+	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestGridUpdate_versions(t *testing.T) {
 		t.Errorf("an attribute edit changed the geometry")
 	}
 	// A second edit based on version 1 is stale.
-	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename")
+	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename", postgis.GridAudit{})
 	var se *postgis.GridStaleError
 	if !errors.As(err, &se) || onemap.ErrorCode(err) != onemap.ECONFLICT || se.Current.Version != 2 || se.Current.Properties["name"] != "新名字" {
 		t.Fatalf("stale update: %v, want ECONFLICT with the current version 2", err)
@@ -101,7 +102,7 @@ func TestGridUpdate_versions(t *testing.T) {
 		t.Errorf("history: %+v", h)
 	}
 	// Restore version 1: a new version 3 with the old name.
-	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1")
+	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestGridUpdate_refused(t *testing.T) {
 	t.Run("overlap", func(t *testing.T) {
 		// Grow a into b without clipping against siblings.
 		g := gridGeom(t, db, `ST_Multi(ST_Union(a.geom, ST_Intersection(ST_Buffer(a.geom, 0.002), b.geom))) FROM grids a, grids b WHERE a.id = $1 AND b.id = $2`, a, b)
-		_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true}}, "planner", "grow")
+		_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true}}, "planner", "grow", postgis.GridAudit{})
 		ps := problemsOf(t, err)
 		found := false
 		for _, p := range ps {
@@ -138,7 +139,7 @@ func TestGridUpdate_refused(t *testing.T) {
 		}
 		// With siblings clipped the same geometry saves, and only adds
 		// the part no sibling holds.
-		up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped")
+		up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped", postgis.GridAudit{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +150,7 @@ func TestGridUpdate_refused(t *testing.T) {
 
 	t.Run("outside parent", func(t *testing.T) {
 		g := gridGeom(t, db, `ST_Multi(ST_Buffer(geom, 0.05)) FROM grids WHERE id = $1`, b)
-		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: g}, "planner", "grow")
+		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: g}, "planner", "grow", postgis.GridAudit{})
 		kinds := map[string]bool{}
 		for _, p := range problemsOf(t, err) {
 			kinds[p.Kind] = true
@@ -163,7 +164,7 @@ func TestGridUpdate_refused(t *testing.T) {
 		c := gridGeom(t, db, `ST_Centroid(geom) FROM grids WHERE id = $1`, b).(orb.Point)
 		d := 0.0005
 		bowtie := orb.Polygon{{{c[0] - d, c[1] - d}, {c[0] + d, c[1] + d}, {c[0] + d, c[1] - d}, {c[0] - d, c[1] + d}, {c[0] - d, c[1] - d}}}
-		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: bowtie}, "planner", "bowtie")
+		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: bowtie}, "planner", "bowtie", postgis.GridAudit{})
 		ps := problemsOf(t, err)
 		if len(ps) != 1 || ps[0].Kind != "invalid" || len(ps[0].Geometry) == 0 {
 			t.Errorf("problems %+v, want one invalid with its point", ps)
@@ -195,10 +196,10 @@ func TestGridSplitMerge(t *testing.T) {
 	b := orig.Geometry.Bound()
 	c := gridGeom(t, db, `ST_PointOnSurface(geom) FROM grids WHERE id = $1`, a).(orb.Point)
 	line := orb.LineString{{b.Min[0] - 0.01, c[1]}, {b.Max[0] + 0.01, c[1] + 0.0001}}
-	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("split at a wrong version: %v", err)
 	}
-	pieces, err := db.SplitGrid(ctx, a, 1, line, []postgis.GridPiece{{Name: "北片"}}, "planner", "split")
+	pieces, err := db.SplitGrid(ctx, a, 1, line, []postgis.GridPiece{{Name: "北片"}}, "planner", "split", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +224,10 @@ func TestGridSplitMerge(t *testing.T) {
 		t.Errorf("%d cameras outside their grid (%v)", stray, err)
 	}
 
-	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("merge at a wrong version: %v", err)
 	}
-	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge")
+	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func TestGridSplitMerge(t *testing.T) {
 	var far int64
 	if err := db.QueryRowForTest(ctx, `SELECT o.id FROM grids o, grids g WHERE g.id = $1 AND o.parent_id = g.parent_id
 		AND o.id <> g.id AND NOT ST_DWithin(o.geom, g.geom, 0.0001) LIMIT 1`, a).Scan(&far); err == nil {
-		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge"); onemap.ErrorCode(err) != onemap.EINVALID {
+		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.EINVALID {
 			t.Errorf("merge of grids apart: %v", err)
 		}
 	}
@@ -255,10 +256,10 @@ func TestGridCreate_snaps(t *testing.T) {
 	orig, _ := db.FindGrid(ctx, a)
 	parent := int64(orig.Properties["parent_id"].(float64))
 	// Make room: points leave the grid, then it goes.
-	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove"); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("delete at a wrong version: %v", err)
 	}
-	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove"); err != nil {
+	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove", postgis.GridAudit{}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := db.GridCoverageOf(ctx, parent)
@@ -289,7 +290,7 @@ func TestGridCreate_snaps(t *testing.T) {
 	for _, k := range []string{"level", "parent_id", "code", "name", "worker_name", "worker_phone", "households", "population"} {
 		props[k] = orig.Properties[k]
 	}
-	g, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: drawn, Clip: postgis.GridClip{Parent: true}}, "planner", "redraw")
+	g, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: drawn, Clip: postgis.GridClip{Parent: true}}, "planner", "redraw", postgis.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +312,7 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": i}}, "planner", "count")
+				_, errs[i] = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": i}}, "planner", "count", postgis.GridAudit{})
 			})
 		}
 		wg.Wait()
@@ -341,10 +342,10 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		var errA, errB error
 		wg.Go(func() {
-			_, errA = db.UpdateGrid(ctx, a, cur.Version, postgis.GridChange{Geometry: ga, Clip: postgis.GridClip{Parent: true}}, "p1", "grow")
+			_, errA = db.UpdateGrid(ctx, a, cur.Version, postgis.GridChange{Geometry: ga, Clip: postgis.GridClip{Parent: true}}, "p1", "grow", postgis.GridAudit{})
 		})
 		wg.Go(func() {
-			_, errB = db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: gb, Clip: postgis.GridClip{Parent: true}}, "p2", "grow")
+			_, errB = db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: gb, Clip: postgis.GridClip{Parent: true}}, "p2", "grow", postgis.GridAudit{})
 		})
 		wg.Wait()
 		if errA == nil && errB == nil {
@@ -374,7 +375,7 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		for i, k := range kids {
 			wg.Go(func() {
 				g := geoms[i]
-				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "p", "nudge")
+				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "p", "nudge", postgis.GridAudit{})
 			})
 		}
 		wg.Wait()
@@ -403,5 +404,262 @@ func coverageOverlaps(t *testing.T, db *postgis.DB, parent int64) {
 	var bad int
 	if err := db.QueryRowForTest(context.Background(), `SELECT count(*) FROM grids WHERE NOT ST_IsValid(geom)`).Scan(&bad); err != nil || bad > 0 {
 		t.Errorf("%d invalid grids (%v)", bad, err)
+	}
+}
+
+// failGridAudit makes the database refuse every grid record of the audit
+// trail, as a failing disk or a full table would.
+func failGridAudit(t *testing.T, db *postgis.DB) {
+	t.Helper()
+	err := db.ExecForTest(context.Background(), `
+		CREATE FUNCTION test_fail_grid_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.action LIKE 'grid.%' THEN
+				RAISE EXCEPTION 'the audit trail is down';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER test_fail_grid_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_fail_grid_audit();`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gridState sums up every grid's id and version and the history, the change
+// feed and the audit trail: it changes with any write.
+func gridState(t *testing.T, db *postgis.DB) string {
+	t.Helper()
+	var s string
+	if err := db.QueryRowForTest(context.Background(), `SELECT concat_ws(' ',
+		(SELECT string_agg(id || 'v' || version, ',' ORDER BY id) FROM grids),
+		(SELECT count(*) FROM feature_history), (SELECT count(*) FROM change_feed), (SELECT count(*) FROM audit_log))`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// auditOf returns the audit records of action on target: their details.
+func auditOf(t *testing.T, db *postgis.DB, action, target string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := db.QueryRowForTest(context.Background(), `SELECT coalesce(jsonb_agg(detail ORDER BY seq), '[]') FROM audit_log
+		WHERE action = $1 AND target = $2`, action, target).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestGridAudit_inTheEditsTransaction: every grid write appends its audit
+// record in its own transaction: the record is there as soon as the write
+// returns, and when the record cannot be written the edit is not either.
+func TestGridAudit_inTheEditsTransaction(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, b := twoNeighbours(t, db)
+	audit := func(action string) postgis.GridAudit {
+		return postgis.GridAudit{Action: action, Detail: map[string]any{"reason": "test"}}
+	}
+	target := func(id int64) string { return "grids/" + strconv.FormatInt(id, 10) }
+
+	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "甲"}}, "planner", "rename", audit(onemap.AuditGridUpdate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := auditOf(t, db, onemap.AuditGridUpdate, target(a)); len(recs) != 1 || recs[0]["version"] != 2.0 || recs[0]["reason"] != "test" {
+		t.Errorf("after an update: records %v, want one with version 2 and the caller's detail", recs)
+	}
+	r, err := db.RestoreGrid(ctx, a, 1, up.Version, "planner", "restore", audit(onemap.AuditGridRestore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := auditOf(t, db, onemap.AuditGridRestore, target(a)); len(recs) != 1 || recs[0]["version"] != float64(r.Version) {
+		t.Errorf("after a restore: records %v, want one with version %d", recs, r.Version)
+	}
+
+	// b makes room for a grid to be created in its place; c is another
+	// neighbour of a's.
+	orig, _ := db.FindGrid(ctx, b)
+	if err := db.DeleteGrid(ctx, b, 1, "planner", "room", audit(onemap.AuditGridDelete)); err != nil {
+		t.Fatal(err)
+	}
+	if recs := auditOf(t, db, onemap.AuditGridDelete, target(b)); len(recs) != 1 {
+		t.Errorf("after a delete: records %v, want one", recs)
+	}
+	var c int64
+	if err := db.QueryRowForTest(ctx, `SELECT c.id FROM grids a JOIN grids c ON c.parent_id = a.parent_id AND c.id <> a.id
+		WHERE a.id = $1 AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(c.geom))) > 0.002 ORDER BY c.id LIMIT 1`, a).Scan(&c); err != nil {
+		t.Fatal(err)
+	}
+	cg, _ := db.FindGrid(ctx, c)
+
+	// The audit trail refuses grid records: every write fails whole.
+	failGridAudit(t, db)
+	before := gridState(t, db)
+	bd := cg.Geometry.Bound()
+	p := gridGeom(t, db, `ST_PointOnSurface(geom) FROM grids WHERE id = $1`, c).(orb.Point)
+	line := orb.LineString{{bd.Min[0] - 0.01, p[1]}, {bd.Max[0] + 0.01, p[1] + 0.0001}}
+	props := map[string]any{}
+	for _, k := range []string{"level", "parent_id", "code", "name", "worker_name", "worker_phone"} {
+		props[k] = orig.Properties[k]
+	}
+	writes := map[string]func() error{
+		"update": func() error {
+			_, err := db.UpdateGrid(ctx, c, cg.Version, postgis.GridChange{Properties: map[string]any{"name": "乙"}}, "planner", "rename", audit(onemap.AuditGridUpdate))
+			return err
+		},
+		"restore": func() error {
+			_, err := db.RestoreGrid(ctx, a, 2, r.Version, "planner", "restore", audit(onemap.AuditGridRestore))
+			return err
+		},
+		"split": func() error {
+			_, err := db.SplitGrid(ctx, c, cg.Version, line, nil, "planner", "split", audit(onemap.AuditGridSplit))
+			return err
+		},
+		"merge": func() error {
+			_, err := db.MergeGrids(ctx, []int64{a, c}, []int{r.Version, cg.Version}, "", "planner", "merge", audit(onemap.AuditGridMerge))
+			return err
+		},
+		"delete": func() error {
+			return db.DeleteGrid(ctx, c, cg.Version, "planner", "delete", audit(onemap.AuditGridDelete))
+		},
+		"create": func() error {
+			_, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: orig.Geometry, Clip: postgis.GridClip{Parent: true}},
+				"planner", "create", audit(onemap.AuditGridCreate))
+			return err
+		},
+		"import": func() error {
+			_, err := db.ImportGrids(ctx, []postgis.GridImport{{Where: "feature 1", Geometry: orig.Geometry, Properties: props}},
+				postgis.GridClip{Parent: true}, "planner", "import", audit(onemap.AuditGridImport))
+			return err
+		},
+	}
+	for name, write := range writes {
+		err := write()
+		if err == nil || !strings.Contains(err.Error(), "the audit trail is down") {
+			t.Errorf("%s with the audit trail down: %v, want the audit's error", name, err)
+		}
+		if after := gridState(t, db); after != before {
+			t.Errorf("%s with the audit trail down wrote: %s, was %s", name, after, before)
+		}
+	}
+}
+
+// TestGridUpdate_unchanged: an edit that changes nothing writes nothing: no
+// version, history, change-feed or audit record.
+func TestGridUpdate_unchanged(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	g, err := db.FindGrid(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := gridState(t, db)
+	same := map[string]any{"name": g.Properties["name"], "population": g.Properties["population"], "worker_phone": g.Properties["worker_phone"]}
+	for _, ch := range []postgis.GridChange{
+		{Properties: same},
+		{},
+		{Geometry: g.Geometry, Clip: postgis.GridClip{Parent: true}},
+	} {
+		up, err := db.UpdateGrid(ctx, a, 1, ch, "planner", "nothing", postgis.GridAudit{Action: onemap.AuditGridUpdate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Version != 1 || up.Properties["name"] != g.Properties["name"] {
+			t.Errorf("unchanged edit %+v: version %d", ch, up.Version)
+		}
+		if after := gridState(t, db); after != before {
+			t.Errorf("unchanged edit %+v wrote: %s, was %s", ch, after, before)
+		}
+	}
+	if _, err := db.RestoreGrid(ctx, a, 1, 1, "planner", "restore", postgis.GridAudit{Action: onemap.AuditGridRestore}); err != nil {
+		t.Fatal(err)
+	}
+	if after := gridState(t, db); after != before {
+		t.Errorf("restoring the current version wrote: %s, was %s", after, before)
+	}
+	// A real change still makes a version.
+	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": 7}}, "planner", "count", postgis.GridAudit{})
+	if err != nil || up.Version != 2 {
+		t.Errorf("a change: version %v, %v; want 2", up, err)
+	}
+}
+
+// TestGridSplit_lineChecked: a split line that is not finite, lies outside
+// the region or does not cross the grid cuts nothing (a line from -1e308 to
+// 1e308 through 0,0 once cut a grid into 10 pieces).
+func TestGridSplit_lineChecked(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	g, _ := db.FindGrid(ctx, a)
+	before := gridState(t, db)
+	bd := g.Geometry.Bound()
+	for _, tc := range []struct {
+		line orb.LineString
+		want string
+	}{
+		{orb.LineString{{-1e308, 1e308}, {1e308, -1e308}}, "outside the region"},
+		{orb.LineString{{-1e100, 1e100}, {1e100, -1e100}}, "outside the region"},
+		{orb.LineString{{math.Inf(-1), 25}, {math.Inf(1), 25}}, "not a number"},
+		{orb.LineString{{-179, -89}, {179, 89}}, "outside the region's envelope"},
+		{orb.LineString{{bd.Max[0] + 0.001, bd.Min[1]}, {bd.Max[0] + 0.002, bd.Max[1]}}, "does not cross"},
+		{orb.LineString{{bd.Min[0], bd.Min[1]}, {bd.Min[0], bd.Min[1]}}, "2 distinct"},
+	} {
+		_, err := db.SplitGrid(ctx, a, 1, tc.line, nil, "planner", "split", postgis.GridAudit{})
+		if onemap.ErrorCode(err) != onemap.EINVALID || onemap.ErrorField(err) != "line" || !strings.Contains(onemap.ErrorMessage(err), tc.want) {
+			t.Errorf("split along %v: %v; want EINVALID for line saying %q", tc.line, err, tc.want)
+		}
+		if after := gridState(t, db); after != before {
+			t.Errorf("split along %v wrote: %s, was %s", tc.line, after, before)
+		}
+	}
+}
+
+// TestGridLimits reads the limits the database holds geometries to.
+func TestGridLimits(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	if err := db.ExecForTest(ctx, `UPDATE region SET max_vertices = 1234`); err != nil {
+		t.Fatal(err)
+	}
+	l, err := db.GridLimits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.FindRegion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.MaxVertices != 1234 || l.Extent != r.Bound || !l.Envelope.Contains(l.Extent.Min) || !l.Envelope.Contains(l.Extent.Max) || l.Envelope == l.Extent {
+		t.Errorf("limits %+v; want 1234 vertices, the county's extent %v inside a wider envelope", l, r.Bound)
+	}
+}
+
+// TestMapError_text: text PostgreSQL cannot store (a NUL) is the caller's
+// error, not the server's, wherever it slips past the checks.
+func TestMapError_text(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	before := gridState(t, db)
+	// The reason goes to the history as it is.
+	_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": 3}}, "planner", "why\x00", postgis.GridAudit{})
+	if onemap.ErrorCode(err) != onemap.EINVALID {
+		t.Errorf("a NUL in the reason: %v (code %q), want invalid", err, onemap.ErrorCode(err))
+	}
+	// \u0000 in an audit record's detail (jsonb).
+	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": 3}}, "planner", "why",
+		postgis.GridAudit{Action: onemap.AuditGridUpdate, Detail: map[string]any{"reason": "a\x00b"}})
+	if onemap.ErrorCode(err) != onemap.EINVALID {
+		t.Errorf("a NUL in the audit's detail: %v (code %q), want invalid", err, onemap.ErrorCode(err))
+	}
+	// A field's value is refused before the database, naming the field.
+	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "甲\x00"}}, "planner", "why", postgis.GridAudit{})
+	if onemap.ErrorCode(err) != onemap.EINVALID || onemap.ErrorField(err) != "name" {
+		t.Errorf("a NUL in the name: %v, want invalid naming the field", err)
+	}
+	if after := gridState(t, db); after != before {
+		t.Errorf("refused edits wrote: %s, was %s", after, before)
 	}
 }
