@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,19 +18,6 @@ import (
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 )
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // serveDenials serves an empty, migrated database with the refusals counted
 // by d.
@@ -86,7 +72,7 @@ func deniedRecords(t *testing.T, db *postgis.DB) ([]onemap.AuditRecord, int) {
 // records, the first at once and one that counts the other 299 when the
 // period ends, at a tick of Run; and not a refusal is lost.
 func TestDenials_floodIsCounted(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
 	ticks := make(chan time.Time)
 	d := api.NewDenials(api.DenialsConfig{Period: time.Minute, Now: clock.Now, Ticks: ticks})
 	srv, db := serveDenials(t, d)
@@ -155,7 +141,7 @@ func TestDenials_floodIsCounted(t *testing.T) {
 // TestDenials_boundedMemory: past MaxClients callers, refusals are counted
 // into one record for all the others; none is lost.
 func TestDenials_boundedMemory(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
 	d := api.NewDenials(api.DenialsConfig{Period: time.Minute, MaxClients: 3, Now: clock.Now})
 	srv, db := serveDenials(t, d)
 	for i := range 50 { // 10 clients, 5 refusals each
