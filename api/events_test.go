@@ -15,6 +15,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
 )
 
 // sseEvent is one event of a Server-Sent Events stream.
@@ -299,3 +300,98 @@ func TestEvents_viewerScope(t *testing.T) {
 		t.Fatalf("viewer of township %d got %s first; want risk point %d (not %d, outside)", township, e.Data, inside, outside)
 	}
 }
+
+// waitEnded waits until the stream ends (its server closes it), failing
+// after d; events that come before are skipped.
+func (s *sseStream) waitEnded(t *testing.T, what string, d time.Duration) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			t.Fatalf("%s: the event stream is still open after %v", what, d)
+		}
+	}
+}
+
+// TestEvents_endWithSession: a stream opened under a session ends when the
+// session does: at once on a sign-out at this server, and, when the account
+// is disabled or its role changes (by the command line, or another server),
+// as soon as the server's clock passes the session cache's few seconds —
+// the test moves that clock; it does not wait for it. (Streams used to live
+// on for up to 5 minutes.)
+func TestEvents_endWithSession(t *testing.T) {
+	clk := newTestClock()
+	url := pgtest.DemoURL(t)
+	ts := startServer(t, url, api.Config{Session: api.SessionConfig{Now: clk.Now}})
+	srv, db := ts.Server, ts.DB
+	addAccount(t, db, "duty", onemap.RoleCommander, 0)
+	u, _ := neturl.Parse(srv.URL)
+	open := func() (*browser, *sseStream) {
+		t.Helper()
+		b := newBrowser(t, srv.URL)
+		if resp, body := b.signIn("duty", "password-duty"); resp.StatusCode != 200 {
+			t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+		}
+		var cookies []string
+		for _, c := range b.c.Jar.Cookies(u) {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+		return b, openEvents(t, srv.URL, "", "Cookie", strings.Join(cookies, "; "))
+	}
+	// A sign-out ends the stream at once: the clock does not move.
+	b, s := open()
+	b.signOut()
+	s.waitEnded(t, "after a sign-out", 10*time.Second)
+
+	// Signing out everywhere ends the streams of the account's other
+	// sessions here too.
+	_, s1 := open()
+	b, _ = open()
+	if resp, body := b.do("DELETE", "/api/session?all=1", "", "X-CSRF-Token", b.csrf); resp.StatusCode != 204 {
+		t.Fatalf("sign out everywhere = %d %s", resp.StatusCode, body)
+	}
+	s1.waitEnded(t, "after a sign-out everywhere", 10*time.Second)
+
+	for _, tc := range []struct {
+		what   string
+		change postgis.AccountChange
+	}{
+		{"the account is disabled", postgis.AccountChange{Disabled: ptrTo(true)}},
+		{"the role changes", postgis.AccountChange{Role: ptrTo(onemap.RolePlanner)}},
+	} {
+		_, s := open()
+		if _, err := db.UpdateAccount(context.Background(), "duty", tc.change); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(6 * time.Second) // past the session cache's 5 s
+		s.waitEnded(t, tc.what, 10*time.Second)
+		// Back as it was, for the next case.
+		back := postgis.AccountChange{Disabled: ptrTo(false), Role: ptrTo(onemap.RoleCommander)}
+		if _, err := db.UpdateAccount(context.Background(), "duty", back); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A stream whose session holds lives on as the clock moves.
+	_, s = open()
+	clk.Add(6 * time.Second)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000001' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, c := s.next(t, "change", 10*time.Second); c.Layer != "stations" {
+		t.Errorf("got %+v, want the station's change", c)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -219,9 +219,9 @@ func (c *testClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// wantStatus checks a sign-in's answer: its status, and for 429 its
+// wantSignIn checks a sign-in's answer: its status, and for 429 its
 // Retry-After in seconds.
-func wantStatus(t *testing.T, what string, resp *http.Response, body []byte, status int, retryAfter string) {
+func wantSignIn(t *testing.T, what string, resp *http.Response, body []byte, status int, retryAfter string) {
 	t.Helper()
 	if resp.StatusCode != status || resp.Header.Get("Retry-After") != retryAfter {
 		t.Fatalf("%s = %d %s (Retry-After %q), want %d (Retry-After %q)", what, resp.StatusCode, body,
@@ -242,25 +242,25 @@ func TestSignIn_throttledAndExpiring(t *testing.T) {
 	b := newBrowser(t, srv.URL)
 	for i := range 3 {
 		resp, body := b.signIn("sun", "not-the-password")
-		wantStatus(t, fmt.Sprintf("failure %d", i+1), resp, body, 401, "")
+		wantSignIn(t, fmt.Sprintf("failure %d", i+1), resp, body, 401, "")
 	}
 	resp, body := b.signIn("sun", "password-sun")
-	wantStatus(t, "after 3 failures the right password", resp, body, 429, "60")
+	wantSignIn(t, "after 3 failures the right password", resp, body, 429, "60")
 	// Each failure after the wait doubles it, up to MaxDelay.
 	for _, wait := range []string{"120", "240", "240"} {
 		clk.Add(59 * time.Second)
 		resp, body = b.signIn("sun", "password-sun")
-		wantStatus(t, "a second before the wait is over", resp, body, 429, "1")
+		wantSignIn(t, "a second before the wait is over", resp, body, 429, "1")
 		clk.Add(time.Hour)
 		resp, body = b.signIn("sun", "not-the-password")
-		wantStatus(t, "a failure after the wait", resp, body, 401, "")
+		wantSignIn(t, "a failure after the wait", resp, body, 401, "")
 		resp, body = b.signIn("sun", "password-sun")
-		wantStatus(t, "the right password after it", resp, body, 429, wait)
-		clk.Add(time.Duration(mustAtoi(t, wait)-60) * time.Second)
+		wantSignIn(t, "the right password after it", resp, body, 429, wait)
+		clk.Add(time.Duration(retrySeconds(t, wait)-60) * time.Second)
 	}
 	clk.Add(time.Minute)
 	resp, body = b.signIn("sun", "password-sun")
-	wantStatus(t, "the right password after the wait", resp, body, 200, "")
+	wantSignIn(t, "the right password after the wait", resp, body, 200, "")
 
 	// Per client: 8 failures under any names, then 429 (one more per 3 s)
 	// — while successes from the same address cost nothing.
@@ -273,16 +273,16 @@ func TestSignIn_throttledAndExpiring(t *testing.T) {
 	other := newBrowser(t, srv.URL)
 	for i := range 8 {
 		resp, body := other.signIn(fmt.Sprintf("nobody%d", i), "whatever-it-is")
-		wantStatus(t, fmt.Sprintf("the client's failure %d", i+1), resp, body, 401, "")
+		wantSignIn(t, fmt.Sprintf("the client's failure %d", i+1), resp, body, 401, "")
 	}
 	resp, body = other.signIn("nobody8", "whatever-it-is")
-	wantStatus(t, "the client's 9th failure", resp, body, 429, "3")
+	wantSignIn(t, "the client's 9th failure", resp, body, 429, "3")
 	if !strings.Contains(string(body), "too many sign-in attempts") {
 		t.Errorf("the client's 9th failure says %s", body)
 	}
 	clk.Add(3 * time.Second)
 	resp, body = other.signIn("nobody8", "whatever-it-is")
-	wantStatus(t, "3 s later", resp, body, 401, "")
+	wantSignIn(t, "3 s later", resp, body, 401, "")
 
 	// Sessions expire on the server's clock: b's has an hour from its
 	// sign-in.
@@ -304,7 +304,7 @@ func TestSignIn_throttledAndExpiring(t *testing.T) {
 	}
 }
 
-func mustAtoi(t *testing.T, s string) int {
+func retrySeconds(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -363,7 +363,7 @@ func TestSignIn_unknownNamesAnswerAlike(t *testing.T) {
 	clk.Add(30 * time.Second)
 	for _, name := range []string{"chen", "nobody"} {
 		resp, body := newBrowser(t, srv.URL).signIn(name, "not-the-password")
-		wantStatus(t, name+" after the wait", resp, body, 401, "")
+		wantSignIn(t, name+" after the wait", resp, body, 401, "")
 	}
 	// A name that cannot be an account's is refused as such, naming the
 	// field.
@@ -394,7 +394,7 @@ func TestSignIn_outsiderCannotLockOut(t *testing.T) {
 	// The owner signs in once from the office: that browser is known.
 	owner := from("198.51.100.7")
 	resp, body := owner.signIn("boss", "password-boss")
-	wantStatus(t, "the owner's first sign-in", resp, body, 200, "")
+	wantSignIn(t, "the owner's first sign-in", resp, body, 200, "")
 	owner.signOut()
 	outsider := from("198.51.100.7") // the same address (one office behind one NAT)
 	for round := range 4 {
@@ -408,12 +408,12 @@ func TestSignIn_outsiderCannotLockOut(t *testing.T) {
 		// A new browser at the outsider's address waits with it; the
 		// owner's known browser there and anyone elsewhere do not.
 		resp, body = from("198.51.100.7").signIn("boss", "password-boss")
-		wantStatus(t, "a new browser at the outsider's address", resp, body, 429, resp.Header.Get("Retry-After"))
+		wantSignIn(t, "a new browser at the outsider's address", resp, body, 429, resp.Header.Get("Retry-After"))
 		resp, body = owner.signIn("boss", "password-boss")
-		wantStatus(t, fmt.Sprintf("round %d: the owner's known browser", round), resp, body, 200, "")
+		wantSignIn(t, fmt.Sprintf("round %d: the owner's known browser", round), resp, body, 200, "")
 		owner.signOut()
 		resp, body = from("203.0.113.5").signIn("boss", "password-boss")
-		wantStatus(t, fmt.Sprintf("round %d: a new browser elsewhere", round), resp, body, 200, "")
+		wantSignIn(t, fmt.Sprintf("round %d: a new browser elsewhere", round), resp, body, 200, "")
 		clk.Add(time.Hour) // the outsider comes back when its wait is over
 	}
 	// The outsider spends its address's limit on many names: the owner's
@@ -422,29 +422,29 @@ func TestSignIn_outsiderCannotLockOut(t *testing.T) {
 		outsider.signIn(fmt.Sprintf("name%d", i), "guess-guess-guess")
 	}
 	resp, body = from("198.51.100.7").signIn("nobody-else", "guess-guess-guess")
-	wantStatus(t, "a new browser at the spent address", resp, body, 429, "3")
+	wantSignIn(t, "a new browser at the spent address", resp, body, 429, "3")
 	resp, body = owner.signIn("boss", "password-boss")
-	wantStatus(t, "the owner's known browser at the spent address", resp, body, 200, "")
+	wantSignIn(t, "the owner's known browser at the spent address", resp, body, 200, "")
 	owner.signOut()
 	// The owner's own failures throttle the owner's browser.
 	for range 3 {
 		owner.signIn("boss", "mistyped-password")
 	}
 	resp, body = owner.signIn("boss", "password-boss")
-	wantStatus(t, "the owner's browser after 3 failures of its own", resp, body, 429, "60")
+	wantSignIn(t, "the owner's browser after 3 failures of its own", resp, body, 429, "60")
 	// The outsider waits again under the name too.
 	clk.Add(30 * time.Second) // the address's limit refills; the owner's browser still waits
 	outsider.signIn("boss", "guess-guess-guess")
 	resp, body = outsider.signIn("boss", "guess-guess-guess")
-	wantStatus(t, "the outsider before the unlock", resp, body, 429, "900")
+	wantSignIn(t, "the outsider before the unlock", resp, body, 429, "900")
 	// An admin unlocks: nobody waits any longer.
 	if _, err := db.UnlockAccount(context.Background(), "boss"); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = owner.signIn("boss", "password-boss")
-	wantStatus(t, "the owner after an unlock", resp, body, 200, "")
+	wantSignIn(t, "the owner after an unlock", resp, body, 200, "")
 	resp, body = outsider.signIn("boss", "guess-guess-guess")
-	wantStatus(t, "the outsider after an unlock", resp, body, 401, "")
+	wantSignIn(t, "the outsider after an unlock", resp, body, 401, "")
 }
 
 func accountID(t *testing.T, db *postgis.DB, name string) int64 {
