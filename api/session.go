@@ -43,10 +43,10 @@ type accounts interface {
 // SessionConfig configures sign-in and sessions.
 //
 // Failed sign-ins are throttled per name tried and per client, never per
-// account alone, so that no outsider can lock anyone out: a client's first
-// MaxFailures failures in a row under a name cost nothing, each one after
-// makes that client wait Delay, doubling up to MaxDelay, before it may try
-// that name again; other clients do not wait. A name that no account has is
+// account alone, so that no outsider can lock anyone out: once a client has
+// failed MaxFailures times in a row under a name, it waits Delay before it
+// may try that name again, and each further failure doubles the wait, up to
+// MaxDelay; other clients do not wait. A name that no account has is
 // throttled exactly alike, so the answers do not tell which names exist. A
 // browser that has signed in to the account before (its known-device
 // cookie) is counted apart from its address. Failures are forgotten a day
@@ -55,7 +55,7 @@ type SessionConfig struct {
 	TTL         time.Duration // a session ends this long after sign-in; default 12 h
 	Idle        time.Duration // or after this long unused; default 2 h
 	SecureOnly  bool          // cookies only over HTTPS, also when TLS ends at a proxy
-	MaxFailures int           // failed sign-ins in a row under a name from a client before it waits; default 5
+	MaxFailures int           // failed sign-ins in a row under a name from a client that make it wait; default 5
 	Delay       time.Duration // its first wait; default 30 s
 	MaxDelay    time.Duration // its longest; default 15 min
 	// PerClient bounds failed sign-ins per client address whatever the
