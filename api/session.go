@@ -142,12 +142,13 @@ const sessionCacheTTL = 5 * time.Second
 // sign-ins per client, and knows the open event streams of each session,
 // so that a sign-out here ends them at once.
 type sessions struct {
-	now     func() time.Time
-	mu      sync.Mutex
-	entries map[[32]byte]sessionEntry
-	streams map[[32]byte]map[*streamWatch]struct{} // by the SHA-256 of the session's token
-	failed  *ratelimit.Limiter                     // failed sign-ins per client address
-	hashing chan struct{}                          // bounds concurrent argon2id work (19 MiB each)
+	now      func() time.Time
+	mu       sync.Mutex
+	entries  map[[32]byte]sessionEntry
+	streams  map[[32]byte]map[*streamWatch]struct{} // by the SHA-256 of the session's token
+	failed   *ratelimit.Limiter                     // failed sign-ins per client address
+	refusals *ratelimit.Limiter                     // audit records of refused sign-ins per client address
+	hashing  chan struct{}                          // bounds concurrent argon2id work (19 MiB each)
 }
 
 type sessionEntry struct {
@@ -164,9 +165,10 @@ type streamWatch struct {
 
 func newSessions(cfg SessionConfig) *sessions {
 	return &sessions{now: cfg.Now, entries: map[[32]byte]sessionEntry{},
-		streams: map[[32]byte]map[*streamWatch]struct{}{},
-		failed:  ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000).WithClock(cfg.Now),
-		hashing: make(chan struct{}, 2)}
+		streams:  map[[32]byte]map[*streamWatch]struct{}{},
+		failed:   ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000).WithClock(cfg.Now),
+		refusals: ratelimit.New(1.0/60, 1, 100000).WithClock(cfg.Now),
+		hashing:  make(chan struct{}, 2)}
 }
 
 func (ss *sessions) get(token string) (onemap.Session, bool) {
@@ -528,8 +530,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	if blocked, wait := s.sessions.failed.Blocked(client); blocked && !known {
 		retryAfter(c, wait)
-		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+in.Name, map[string]any{"reason": "too many attempts from this client"})
-		c.Set(deniedKey, true) // recorded as login.failed, not again as a refusal
+		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "too many attempts from this client"})
 		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many sign-in attempts; try again later"))
 		return
 	}
@@ -540,8 +541,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	if now.Before(th.BlockedUntil) {
 		retryAfter(c, th.BlockedUntil.Sub(now))
-		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+in.Name, map[string]any{"reason": "client waits", "failures": th.Failures})
-		c.Set(deniedKey, true) // recorded as login.failed, not again as a refusal
+		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "client waits", "failures": th.Failures})
 		writeError(c, s.log, signInThrottled)
 		return
 	}
@@ -609,6 +609,17 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		})
 	}
 	c.JSON(http.StatusOK, sessionJSON{Name: a.Name, DisplayName: a.DisplayName, Role: a.Role, GridID: a.GridID, CSRF: sess.CSRF, ExpiresAt: &sess.ExpiresAt})
+}
+
+// auditRefusal records a sign-in refused without trying it (429) as
+// login.failed, at most once a minute per client: the failures that made
+// the client wait are each recorded already, and a client hammering on must
+// not flood the trail.
+func (s *Server) auditRefusal(ctx context.Context, client netip.Addr, name string, detail map[string]any) {
+	if ok, _ := s.sessions.refusals.Allow(client); ok {
+		detail["unrecorded"] = "further refusals of this client within a minute"
+		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+name, detail)
+	}
 }
 
 // accountName reports whether name has the form of an account's name (the

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -236,8 +237,10 @@ func wantSignIn(t *testing.T, what string, resp *http.Response, body []byte, sta
 // nothing refills or expires behind the test's back.
 func TestSignIn_throttledAndExpiring(t *testing.T) {
 	clk := newTestClock()
-	srv, db := serveAccounts(t, api.Config{Session: api.SessionConfig{TTL: time.Hour, MaxFailures: 3,
+	url := pgtest.DemoURL(t)
+	ts := startServer(t, url, api.Config{Session: api.SessionConfig{TTL: time.Hour, MaxFailures: 3,
 		Delay: time.Minute, MaxDelay: 4 * time.Minute, PerClientBurst: 8, Now: clk.Now}})
+	srv, db := ts.Server, ts.DB
 	addAccount(t, db, "sun", onemap.RolePlanner, 0)
 	b := newBrowser(t, srv.URL)
 	for i := range 3 {
@@ -246,6 +249,21 @@ func TestSignIn_throttledAndExpiring(t *testing.T) {
 	}
 	resp, body := b.signIn("sun", "password-sun")
 	wantSignIn(t, "after 3 failures the right password", resp, body, 429, "60")
+	// A client that hammers on while it waits is recorded once a minute,
+	// not once a try: the trail holds the 3 failures and 1 refusal.
+	for range 20 {
+		b.signIn("sun", "password-sun")
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM audit_log
+		WHERE action = 'login.failed' AND target = 'accounts/sun'`).Scan(&n); err != nil || n != 4 {
+		t.Errorf("21 refused tries after 3 failures: %d login.failed records (%v), want 4", n, err)
+	}
 	// Each failure after the wait doubles it, up to MaxDelay.
 	for _, wait := range []string{"120", "240", "240"} {
 		clk.Add(59 * time.Second)
@@ -320,7 +338,7 @@ func retrySeconds(t *testing.T, s string) int {
 // that exist, which told them apart.)
 func TestSignIn_unknownNamesAnswerAlike(t *testing.T) {
 	clk := newTestClock()
-	srv, db := serveAccounts(t, api.Config{Session: api.SessionConfig{Now: clk.Now}})
+	srv, db := serveAccounts(t, api.Config{Session: api.SessionConfig{PerClientBurst: 50, Now: clk.Now}})
 	addAccount(t, db, "chen", onemap.RoleCommander, 0)
 	addAccount(t, db, "gone", onemap.RoleCommander, 0)
 	off := true
