@@ -465,15 +465,6 @@ func TestSignIn_outsiderCannotLockOut(t *testing.T) {
 	wantSignIn(t, "the outsider after an unlock", resp, body, 401, "")
 }
 
-func accountID(t *testing.T, db *postgis.DB, name string) int64 {
-	t.Helper()
-	a, _, err := db.FindAccount(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.ID
-}
-
 // auditPages pages through the newest 30 records of the trail 7 at a time,
 // newest first, and checks that the pages join into exactly the newest 30
 // in the order written read backwards; bad cursors and orders are refused.
