@@ -387,7 +387,8 @@ func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration)
 // FindSessionAt returns the live session of a token at the instant at (the
 // server's clock; zero: the database's): not expired, not idle for longer
 // than idle, its account not disabled. It marks the session as seen (at
-// most once a minute).
+// most once a minute: a session that is asked about every few seconds is
+// not written every time).
 func (db *DB) FindSessionAt(ctx context.Context, token string, at time.Time, idle time.Duration) (onemap.Session, error) {
 	h := sha256.Sum256([]byte(token))
 	var s onemap.Session
@@ -395,12 +396,17 @@ func (db *DB) FindSessionAt(ctx context.Context, token string, at time.Time, idl
 	if !at.IsZero() {
 		when = &at
 	}
-	a, err := scanAccount(db.pool.QueryRow(ctx, `WITH t AS (SELECT coalesce($3::timestamptz, now()) AS now)
-		UPDATE sessions s SET seen_at = CASE WHEN s.seen_at < t.now - interval '1 minute' THEN t.now ELSE s.seen_at END
-		FROM accounts a, t
-		WHERE s.token_hash = $1 AND a.id = s.account_id AND NOT a.disabled
-		  AND s.expires_at > t.now AND s.seen_at > t.now - $2::interval
-		RETURNING a.id, a.name, a.display_name, a.role, coalesce(a.grid_id, 0), a.disabled, s.csrf, s.expires_at`,
+	// Only a session last marked over a minute ago is written to: streams
+	// and servers ask every few seconds.
+	a, err := scanAccount(db.pool.QueryRow(ctx, `WITH t AS (SELECT coalesce($3::timestamptz, now()) AS now),
+		live AS (SELECT a.id, a.name, a.display_name, a.role, coalesce(a.grid_id, 0) AS grid_id, a.disabled,
+				s.csrf, s.expires_at, s.seen_at
+			FROM sessions s JOIN accounts a ON a.id = s.account_id, t
+			WHERE s.token_hash = $1 AND NOT a.disabled
+			  AND s.expires_at > t.now AND s.seen_at > t.now - $2::interval),
+		touch AS (UPDATE sessions SET seen_at = t.now FROM t, live
+			WHERE sessions.token_hash = $1 AND live.seen_at < t.now - interval '1 minute')
+		SELECT id, name, display_name, role, grid_id, disabled, csrf, expires_at FROM live`,
 		h[:], idle.String(), when), &s.CSRF, &s.ExpiresAt)
 	if err != nil {
 		if onemap.ErrorCode(err) == onemap.ENOTFOUND {

@@ -83,6 +83,39 @@ func TestSignInThrottle(t *testing.T) {
 		t.Errorf("the session at 61 min of 60: %v, want unauthorized", err)
 	}
 
+	// Idle: a session unused for longer than idle ends; each use within it
+	// marks it seen, but written at most once a minute.
+	if _, err := db.StartSession(ctx, a, postgis.NewSession{Token: "tok2", CSRF: "c2", At: at, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	version := func() string {
+		t.Helper()
+		var x string
+		if err := db.QueryRowForTest(ctx, `SELECT xmin::text FROM sessions WHERE csrf = 'c2'`).Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for _, m := range []time.Duration{9, 18} {
+		before := version()
+		if _, err := db.FindSessionAt(ctx, "tok2", at.Add(m*time.Minute), 10*time.Minute); err != nil {
+			t.Fatalf("used after %d min: %v", m, err)
+		}
+		if version() == before {
+			t.Errorf("a use after %d min did not mark the session seen", m)
+		}
+		before = version()
+		if _, err := db.FindSessionAt(ctx, "tok2", at.Add(m*time.Minute+30*time.Second), 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if version() != before {
+			t.Errorf("a use 30 s after the last wrote the session again")
+		}
+	}
+	if _, err := db.FindSessionAt(ctx, "tok2", at.Add(29*time.Minute), 10*time.Minute); onemap.ErrorCode(err) != onemap.EUNAUTHORIZED {
+		t.Errorf("11 minutes unused of 10: %v, want unauthorized", err)
+	}
+
 	// An unlock clears every client's failures under the account's name.
 	fail("zhou", "addr:10.0.0.3", at)
 	if n, err := db.UnlockAccount(ctx, "zhou"); err != nil || n != 2 {
