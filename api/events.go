@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -37,6 +38,8 @@ const (
 	// elsewhere ends the stream within sessionCacheTTL and this; a sign-out
 	// on this server ends it at once.
 	eventSessionPoll = time.Second
+	// eventSessionCheck bounds one such question to the database.
+	eventSessionCheck = 5 * time.Second
 )
 
 // StreamCloser is implemented by the handler NewServer returns: CloseStreams
@@ -260,7 +263,11 @@ func (s *Server) handleEvents(c *gin.Context) {
 		recheck = poll.C
 	}
 	sessionHolds := func() bool {
-		got, err := s.lookupSession(c.Request.Context(), token.(string))
+		// Bounded: the stream has no request timeout, and a database that
+		// does not answer must not hold its heartbeats up for long.
+		ctx, cancel := context.WithTimeout(c.Request.Context(), eventSessionCheck)
+		defer cancel()
+		got, err := s.lookupSession(ctx, token.(string))
 		switch onemap.ErrorCode(err) {
 		case "":
 			a := got.Account
