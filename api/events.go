@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -28,9 +29,17 @@ const (
 	eventWrite     = 30 * time.Second // longest one write to a client may take
 	eventRetry     = 2000             // ms a browser waits before it reconnects
 	// eventMaxAge ends a stream after a while: the browser reconnects at
-	// once and resumes, and the caller's role is decided again, so that a
-	// session that ended or changed stops its stream within this long.
+	// once and resumes (spreading streams over servers again).
 	eventMaxAge = 5 * time.Minute
+	// eventSessionPoll is how often a stream under a session asks whether
+	// its session still holds. The answer comes from the session cache
+	// until its entry is sessionCacheTTL old (on the server's clock), then
+	// from the database: a sign-out, role change or disabled account
+	// elsewhere ends the stream within sessionCacheTTL and this; a sign-out
+	// on this server ends it at once.
+	eventSessionPoll = time.Second
+	// eventSessionCheck bounds one such question to the database.
+	eventSessionCheck = 5 * time.Second
 )
 
 // StreamCloser is implemented by the handler NewServer returns: CloseStreams
@@ -201,8 +210,10 @@ func (s *Server) addEventRoutes(r *gin.Engine) {
 // Last-Event-ID (or ?after=) gets what it missed; when that is no longer
 // known it gets a "reset" event and should reload what it shows. A comment
 // every 15 s keeps a quiet stream open and carries the sequence number the
-// stream has reached. A stream ends after eventMaxAge; the browser
-// reconnects and resumes under the role the caller has then.
+// stream has reached. A stream under a session ends when the session does
+// (sign-out, role change, disabled account: see eventSessionPoll), and any
+// stream after eventMaxAge; the browser reconnects and resumes under the
+// role the caller has then.
 func (s *Server) handleEvents(c *gin.Context) {
 	q := c.Request.URL.Query()
 	for k := range q {
@@ -238,6 +249,34 @@ func (s *Server) handleEvents(c *gin.Context) {
 		return
 	}
 	defer s.events.unsubscribe(sub)
+	// A stream under a session lives as long as the session holds, for the
+	// same account, role and grid.
+	var ended <-chan struct{}
+	var recheck <-chan time.Time
+	token, signedIn := c.Get(sessionKey)
+	if signedIn {
+		var stop func()
+		ended, stop = s.sessions.watch(token.(string), caller.Name)
+		defer stop()
+		poll := time.NewTicker(eventSessionPoll)
+		defer poll.Stop()
+		recheck = poll.C
+	}
+	sessionHolds := func() bool {
+		// Bounded: the stream has no request timeout, and a database that
+		// does not answer must not hold its heartbeats up for long.
+		ctx, cancel := context.WithTimeout(c.Request.Context(), eventSessionCheck)
+		defer cancel()
+		got, err := s.lookupSession(ctx, token.(string))
+		switch onemap.ErrorCode(err) {
+		case "":
+			a := got.Account
+			return a.Name == caller.Name && a.Role == caller.Role && a.GridID == caller.GridID
+		case onemap.EUNAUTHORIZED:
+			return false
+		}
+		return true // the database is away: the session is not known to have ended
+	}
 
 	w := c.Writer
 	rc := http.NewResponseController(w)
@@ -322,6 +361,13 @@ func (s *Server) handleEvents(c *gin.Context) {
 			return
 		case <-expire.C:
 			return // the client reconnects with Last-Event-ID
+		case <-ended:
+			return // signed out on this server
+		case <-recheck:
+			if !sessionHolds() {
+				return
+			}
+			continue
 		case changes, ok := <-sub.ch:
 			if !ok {
 				return // dropped, or the server is shutting down: the client reconnects

@@ -15,7 +15,13 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
 )
+
+// eventWait is how long a test waits for an event or a stream's end before
+// it fails: long, since a loaded machine is slow and a test that passes
+// never waits it out.
+const eventWait = 30 * time.Second
 
 // sseEvent is one event of a Server-Sent Events stream.
 type sseEvent struct {
@@ -156,7 +162,7 @@ func TestEvents_byRole(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e, c := cs.next(t, "change", 5*time.Second)
+	e, c := cs.next(t, "change", eventWait)
 	if c.Layer != "cameras" || c.ID != camera || c.Op != "update" || c.Properties["status"] != "offline" {
 		t.Fatalf("commander's first event %s, want camera %d going offline", e.Data, camera)
 	}
@@ -166,13 +172,13 @@ func TestEvents_byRole(t *testing.T) {
 	if _, ok := c.Properties["device_code"]; !ok {
 		t.Errorf("commander's camera event lacks device_code: %s", e.Data)
 	}
-	if _, c2 := cs.next(t, "change", 5*time.Second); c2.Layer != "stations" || c2.ID != station {
+	if _, c2 := cs.next(t, "change", eventWait); c2.Layer != "stations" || c2.ID != station {
 		t.Errorf("commander's second event is %s %d, want station %d", c2.Layer, c2.ID, station)
 	}
 
 	// The public's first change event is the station's: the camera's was
 	// never sent, and the station's carries only public fields.
-	e, c = ps.next(t, "change", 5*time.Second)
+	e, c = ps.next(t, "change", eventWait)
 	if c.Layer != "stations" || c.ID != station || !strings.HasSuffix(c.Properties["name"].(string), "（新）") {
 		t.Fatalf("public's first event %s, want station %d", e.Data, station)
 	}
@@ -210,27 +216,27 @@ func TestEvents_resume(t *testing.T) {
 	if rows.Err() != nil || len(ids) != 2 {
 		t.Fatalf("updated %v: %v", ids, rows.Err())
 	}
-	e1, c1 := first.next(t, "change", 5*time.Second)
-	_, c2 := first.next(t, "change", 5*time.Second)
+	e1, c1 := first.next(t, "change", eventWait)
+	_, c2 := first.next(t, "change", eventWait)
 	if c1.Layer != "risk_points" || c2.Layer != "risk_points" || c1.Seq >= c2.Seq {
 		t.Fatalf("events %+v, %+v: want two risk points in sequence order", c1, c2)
 	}
 
 	// Resuming after the first gives the second again, and nothing before.
 	again := openEvents(t, srv.URL, "", "Last-Event-ID", e1.ID)
-	if _, c := again.next(t, "change", 5*time.Second); c.Seq != c2.Seq || c.ID != c2.ID {
+	if _, c := again.next(t, "change", eventWait); c.Seq != c2.Seq || c.ID != c2.ID {
 		t.Errorf("resumed after %s: got seq %d (feature %d), want %d (feature %d)", e1.ID, c.Seq, c.ID, c2.Seq, c2.ID)
 	}
 	// So does ?after= (an EventSource cannot set headers on its first
 	// request).
 	query := openEvents(t, srv.URL, "?after="+e1.ID)
-	if _, c := query.next(t, "change", 5*time.Second); c.Seq != c2.Seq {
+	if _, c := query.next(t, "change", eventWait); c.Seq != c2.Seq {
 		t.Errorf("?after=%s: got seq %d, want %d", e1.ID, c.Seq, c2.Seq)
 	}
 
 	// Sequence number 1 is older than anything this server has seen.
 	old := openEvents(t, srv.URL, "", "Last-Event-ID", "1")
-	old.next(t, "reset", 5*time.Second)
+	old.next(t, "reset", eventWait)
 
 	if resp, body := get(t, srv.URL+"/api/events", "Last-Event-ID", "abc"); resp.StatusCode != 400 || !strings.Contains(string(body), "Last-Event-ID") {
 		t.Errorf("Last-Event-ID abc: status %d %s, want 400", resp.StatusCode, body)
@@ -251,7 +257,7 @@ func TestEvents_timeout(t *testing.T) {
 	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000000' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, c := s.next(t, "change", 5*time.Second); c.Layer != "stations" {
+	if _, c := s.next(t, "change", eventWait); c.Layer != "stations" {
 		t.Errorf("got %+v, want the station's change", c)
 	}
 }
@@ -294,8 +300,103 @@ func TestEvents_viewerScope(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e, c := s.next(t, "change", 5*time.Second)
+	e, c := s.next(t, "change", eventWait)
 	if c.Layer != "risk_points" || c.ID != inside {
 		t.Fatalf("viewer of township %d got %s first; want risk point %d (not %d, outside)", township, e.Data, inside, outside)
 	}
 }
+
+// waitEnded waits until the stream ends (its server closes it), failing
+// after d; events that come before are skipped.
+func (s *sseStream) waitEnded(t *testing.T, what string, d time.Duration) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			t.Fatalf("%s: the event stream is still open after %v", what, d)
+		}
+	}
+}
+
+// TestEvents_endWithSession: a stream opened under a session ends when the
+// session does: at once on a sign-out at this server, and, when the account
+// is disabled or its role changes (by the command line, or another server),
+// as soon as the server's clock passes the session cache's few seconds —
+// the test moves that clock; it does not wait for it. (Streams used to live
+// on for up to 5 minutes.)
+func TestEvents_endWithSession(t *testing.T) {
+	clk := newTestClock()
+	url := pgtest.DemoURL(t)
+	ts := startServer(t, url, api.Config{Session: api.SessionConfig{Now: clk.Now}})
+	srv, db := ts.Server, ts.DB
+	addAccount(t, db, "duty", onemap.RoleCommander, 0)
+	u, _ := neturl.Parse(srv.URL)
+	open := func() (*browser, *sseStream) {
+		t.Helper()
+		b := newBrowser(t, srv.URL)
+		if resp, body := b.signIn("duty", "password-duty"); resp.StatusCode != 200 {
+			t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+		}
+		var cookies []string
+		for _, c := range b.c.Jar.Cookies(u) {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+		return b, openEvents(t, srv.URL, "", "Cookie", strings.Join(cookies, "; "))
+	}
+	// A sign-out ends the stream at once: the clock does not move.
+	b, s := open()
+	b.signOut()
+	s.waitEnded(t, "after a sign-out", eventWait)
+
+	// Signing out everywhere ends the streams of the account's other
+	// sessions here too.
+	_, s1 := open()
+	b, _ = open()
+	if resp, body := b.do("DELETE", "/api/session?all=1", "", "X-CSRF-Token", b.csrf); resp.StatusCode != 204 {
+		t.Fatalf("sign out everywhere = %d %s", resp.StatusCode, body)
+	}
+	s1.waitEnded(t, "after a sign-out everywhere", eventWait)
+
+	for _, tc := range []struct {
+		what   string
+		change postgis.AccountChange
+	}{
+		{"the account is disabled", postgis.AccountChange{Disabled: ptrTo(true)}},
+		{"the role changes", postgis.AccountChange{Role: ptrTo(onemap.RolePlanner)}},
+	} {
+		_, s := open()
+		if _, err := db.UpdateAccount(context.Background(), "duty", tc.change); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(6 * time.Second) // past the session cache's 5 s
+		s.waitEnded(t, tc.what, eventWait)
+		// Back as it was, for the next case.
+		back := postgis.AccountChange{Disabled: ptrTo(false), Role: ptrTo(onemap.RoleCommander)}
+		if _, err := db.UpdateAccount(context.Background(), "duty", back); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A stream whose session holds lives on as the clock moves.
+	_, s = open()
+	clk.Add(6 * time.Second)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000001' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, c := s.next(t, "change", eventWait); c.Layer != "stations" {
+		t.Errorf("got %+v, want the station's change", c)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -533,8 +533,8 @@ func TestPublic_followsChanges(t *testing.T) {
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
 	for start := time.Now(); !ok(); time.Sleep(50 * time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the public answer did not follow the change within 10 s")
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the public answer did not follow the change within 30 s")
 		}
 	}
 }
@@ -593,10 +593,16 @@ func TestPublic_slots(t *testing.T) {
 		t.Fatalf("%d public lookups work at once on %d CPUs", n+1, n)
 	case <-time.After(200 * time.Millisecond):
 	}
-	// The public slots are full; the command centre is not kept waiting.
-	start := time.Now()
-	if resp, _ := get(t, srv.URL+"/api/layers"); resp.StatusCode != 200 || time.Since(start) > 2*time.Second {
-		t.Errorf("/api/layers while the public slots are full: %d after %v", resp.StatusCode, time.Since(start))
+	// The public slots are full, and stay full until release: the command
+	// centre's request is answered meanwhile (were it kept waiting on the
+	// slots, it would time out), however slowly a loaded machine answers.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/layers", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("/api/layers while the public slots are full: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	close(ix.release)
 	for range n + 1 {
@@ -697,7 +703,7 @@ func TestPublic_locate(t *testing.T) {
 		t.Fatal(err)
 	}
 	query := fmt.Sprintf("lon=%g&lat=%g", countySeat[0], countySeat[1])
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, body := get(t, srv.URL+"/api/public/locate?"+query)
 		got := decode[answer](t, body)

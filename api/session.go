@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -26,9 +27,12 @@ import (
 type accounts interface {
 	FindAccount(ctx context.Context, name string) (onemap.Account, postgis.AccountSecret, error)
 	ListAccounts(ctx context.Context) ([]onemap.Account, error)
-	LoginFailed(ctx context.Context, name string, maxFailures int, lockFor time.Duration, reason string) error
-	CreateSession(ctx context.Context, a onemap.Account, token, csrf string, ttl time.Duration) (onemap.Session, error)
-	FindSession(ctx context.Context, token string, idle time.Duration) (onemap.Session, error)
+	FindSignInThrottle(ctx context.Context, name, client string, forgetBefore time.Time) (postgis.SignInThrottle, error)
+	KnownDevice(ctx context.Context, name string, device []byte, since time.Time) (bool, error)
+	LoginFailed(ctx context.Context, name, client string, at time.Time, forget time.Duration,
+		delay func(failures int) time.Duration, reason string) (postgis.SignInThrottle, error)
+	StartSession(ctx context.Context, a onemap.Account, n postgis.NewSession) (onemap.Session, error)
+	FindSessionAt(ctx context.Context, token string, at time.Time, idle time.Duration) (onemap.Session, error)
 	EndSession(ctx context.Context, token string, all bool) error
 	Audit(ctx context.Context, action, target string, detail any) error
 	ListAudit(ctx context.Context, f postgis.AuditFilter) ([]onemap.AuditRecord, error)
@@ -37,17 +41,33 @@ type accounts interface {
 }
 
 // SessionConfig configures sign-in and sessions.
+//
+// Failed sign-ins are throttled per name tried and per client, never per
+// account alone, so that no outsider can lock anyone out: once a client has
+// failed MaxFailures times in a row under a name, it waits Delay before it
+// may try that name again, and each further failure doubles the wait, up to
+// MaxDelay; other clients do not wait. A name that no account has is
+// throttled exactly alike, so the answers do not tell which names exist. A
+// browser that has signed in to the account before (its known-device
+// cookie) is counted apart from its address. Failures are forgotten a day
+// after the last one, at a sign-in, or by `onemap user unlock`.
 type SessionConfig struct {
 	TTL         time.Duration // a session ends this long after sign-in; default 12 h
 	Idle        time.Duration // or after this long unused; default 2 h
 	SecureOnly  bool          // cookies only over HTTPS, also when TLS ends at a proxy
-	MaxFailures int           // failed sign-ins in a row that lock an account; default 5
-	LockFor     time.Duration // how long; default 15 min
-	// PerClient bounds failed sign-ins per client address: a burst of
-	// Burst, then one per Every (a whole office behind one address signs in
-	// freely; guessing from it does not). Defaults: 20 and 3 s.
+	MaxFailures int           // failed sign-ins in a row under a name from a client that make it wait; default 5
+	Delay       time.Duration // its first wait; default 30 s
+	MaxDelay    time.Duration // its longest; default 15 min
+	// PerClient bounds failed sign-ins per client address whatever the
+	// names: a burst of Burst, then one per Every (a whole office behind
+	// one address signs in freely; guessing from it does not). Defaults: 20
+	// and 3 s.
 	PerClientBurst int
 	PerClientEvery time.Duration
+	// Now is the server's clock for sessions, sign-in throttling and the
+	// event streams' checks of their sessions; nil is time.Now. Tests move
+	// it by hand.
+	Now func() time.Time
 }
 
 func (c *SessionConfig) defaults() {
@@ -60,8 +80,11 @@ func (c *SessionConfig) defaults() {
 	if c.MaxFailures == 0 {
 		c.MaxFailures = 5
 	}
-	if c.LockFor == 0 {
-		c.LockFor = 15 * time.Minute
+	if c.Delay == 0 {
+		c.Delay = 30 * time.Second
+	}
+	if c.MaxDelay == 0 {
+		c.MaxDelay = 15 * time.Minute
 	}
 	if c.PerClientBurst == 0 {
 		c.PerClientBurst = 20
@@ -69,10 +92,34 @@ func (c *SessionConfig) defaults() {
 	if c.PerClientEvery == 0 {
 		c.PerClientEvery = 3 * time.Second
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 }
+
+// delayAfter returns how long a client waits after its n-th failed sign-in
+// in a row under one name.
+func (c *SessionConfig) delayAfter(n int) time.Duration {
+	if n < c.MaxFailures {
+		return 0
+	}
+	d := c.Delay
+	for i := c.MaxFailures; i < n && d < c.MaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, c.MaxDelay)
+}
+
+// failureMemory is how long failed sign-ins are remembered after the last.
+const failureMemory = 24 * time.Hour
 
 // sessionCookie names the cookie that holds a session's token.
 const sessionCookie = "onemap_session"
+
+// deviceCookie names the cookie that marks a browser as one that has signed
+// in before: a random token, sent only to sessionPath, whose SHA-256 the
+// database keeps per account it signed in to (known_devices).
+const deviceCookie = "onemap_device"
 
 // csrfHeader is the header in which the page echoes its session's CSRF token
 // on every request that changes something.
@@ -91,13 +138,17 @@ const (
 const sessionCacheTTL = 5 * time.Second
 
 // sessions remembers sessions looked up in the last few seconds, so that a
-// page's many tile requests do not each ask the database, and counts failed
-// sign-ins per client.
+// page's many tile requests do not each ask the database, counts failed
+// sign-ins per client, and knows the open event streams of each session,
+// so that a sign-out here ends them at once.
 type sessions struct {
-	mu      sync.Mutex
-	entries map[[32]byte]sessionEntry
-	failed  *ratelimit.Limiter // failed sign-ins per client address
-	hashing chan struct{}      // bounds concurrent argon2id work (19 MiB each)
+	now      func() time.Time
+	mu       sync.Mutex
+	entries  map[[32]byte]sessionEntry
+	streams  map[[32]byte]map[*streamWatch]struct{} // by the SHA-256 of the session's token
+	failed   *ratelimit.Limiter                     // failed sign-ins per client address
+	refusals *ratelimit.Limiter                     // audit records of refused sign-ins per client address
+	hashing  chan struct{}                          // bounds concurrent argon2id work (19 MiB each)
 }
 
 type sessionEntry struct {
@@ -105,18 +156,28 @@ type sessionEntry struct {
 	until time.Time
 }
 
+// streamWatch is an open event stream's hold on its session: ended is
+// closed when the session ends on this server.
+type streamWatch struct {
+	account string
+	ended   chan struct{}
+}
+
 func newSessions(cfg SessionConfig) *sessions {
-	return &sessions{entries: map[[32]byte]sessionEntry{},
-		failed:  ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000),
-		hashing: make(chan struct{}, 2)}
+	return &sessions{now: cfg.Now, entries: map[[32]byte]sessionEntry{},
+		streams:  map[[32]byte]map[*streamWatch]struct{}{},
+		failed:   ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000).WithClock(cfg.Now),
+		refusals: ratelimit.New(1.0/60, 1, 100000).WithClock(cfg.Now),
+		hashing:  make(chan struct{}, 2)}
 }
 
 func (ss *sessions) get(token string) (onemap.Session, bool) {
 	k := sha256.Sum256([]byte(token))
+	now := ss.now()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	e, ok := ss.entries[k]
-	if !ok || time.Now().After(e.until) || time.Now().After(e.s.ExpiresAt) {
+	if !ok || now.After(e.until) || now.After(e.s.ExpiresAt) {
 		return onemap.Session{}, false
 	}
 	return e.s, true
@@ -127,10 +188,11 @@ func (ss *sessions) get(token string) (onemap.Session, bool) {
 // away, so that a signed-in commander keeps the map in an outage.
 func (ss *sessions) stale(token string) (onemap.Session, bool) {
 	k := sha256.Sum256([]byte(token))
+	now := ss.now()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	e, ok := ss.entries[k]
-	if !ok || time.Now().After(e.s.ExpiresAt) {
+	if !ok || now.After(e.s.ExpiresAt) {
 		return onemap.Session{}, false
 	}
 	return e.s, true
@@ -138,19 +200,74 @@ func (ss *sessions) stale(token string) (onemap.Session, bool) {
 
 func (ss *sessions) put(token string, s onemap.Session) {
 	k := sha256.Sum256([]byte(token))
+	until := ss.now().Add(sessionCacheTTL)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.entries) >= 10000 {
 		clear(ss.entries) // bounded; the next requests ask the database again
 	}
-	ss.entries[k] = sessionEntry{s: s, until: time.Now().Add(sessionCacheTTL)}
+	ss.entries[k] = sessionEntry{s: s, until: until}
 }
 
+// forget drops a session that has ended and ends its event streams.
 func (ss *sessions) forget(token string) {
 	k := sha256.Sum256([]byte(token))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	delete(ss.entries, k)
+	for w := range ss.streams[k] {
+		close(w.ended)
+	}
+	delete(ss.streams, k)
+}
+
+// forgetAccount drops every session of the account this server knows of
+// and ends their event streams (a sign-out everywhere).
+func (ss *sessions) forgetAccount(name string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for k, e := range ss.entries {
+		if e.s.Account.Name == name {
+			delete(ss.entries, k)
+		}
+	}
+	for k, ws := range ss.streams {
+		for w := range ws {
+			if w.account == name {
+				close(w.ended)
+				delete(ws, w)
+			}
+		}
+		if len(ws) == 0 {
+			delete(ss.streams, k)
+		}
+	}
+}
+
+// watch registers an event stream of the session of token (of the account
+// named account); the stream ends when ended is closed, and calls stop
+// when it ends for any reason.
+func (ss *sessions) watch(token, account string) (ended <-chan struct{}, stop func()) {
+	k := sha256.Sum256([]byte(token))
+	w := &streamWatch{account: account, ended: make(chan struct{})}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.streams[k] == nil {
+		ss.streams[k] = map[*streamWatch]struct{}{}
+	}
+	ss.streams[k][w] = struct{}{}
+	return w.ended, func() {
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		if ws := ss.streams[k]; ws != nil {
+			if _, ok := ws[w]; ok {
+				delete(ws, w)
+				if len(ws) == 0 {
+					delete(ss.streams, k)
+				}
+			}
+		}
+	}
 }
 
 // randomToken returns 32 random bytes, base64url.
@@ -271,12 +388,15 @@ func (s *Server) lookupSession(ctx context.Context, token string) (onemap.Sessio
 	if got, ok := s.sessions.get(token); ok {
 		return got, nil
 	}
-	got, err := s.accounts.FindSession(ctx, token, s.cfg.Session.Idle)
+	got, err := s.accounts.FindSessionAt(ctx, token, s.sessions.now(), s.cfg.Session.Idle)
 	if err != nil {
-		if onemap.ErrorCode(err) == onemap.EUNAVAILABLE {
+		switch onemap.ErrorCode(err) {
+		case onemap.EUNAVAILABLE:
 			if old, ok := s.sessions.stale(token); ok {
 				return old, nil // the database is away: the map goes on
 			}
+		case onemap.EUNAUTHORIZED:
+			s.sessions.forget(token) // ended elsewhere: so are its streams here
 		}
 		return got, err
 	}
@@ -355,6 +475,18 @@ func (s *Server) handleSessionGet(c *gin.Context) {
 // whether the name or the password was wrong.
 var signInFailed = onemap.Errorf(onemap.EUNAUTHORIZED, "wrong name or password")
 
+// signInThrottled is the answer to a client that must wait before it tries
+// a name again: the same for every name, an account's or not.
+var signInThrottled = onemap.Errorf(onemap.ETOOMANY, "too many failed sign-ins; try again later")
+
+// retryAfter sets the Retry-After header to wait, in whole seconds rounded up.
+func retryAfter(c *gin.Context, wait time.Duration) {
+	c.Header("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+}
+
+// handleSignIn signs a caller in. Every name, an account's or not, gets
+// the same answers in the same order and about the same time: 401 for a
+// failure, 429 with Retry-After while its client waits (SessionConfig).
 func (s *Server) handleSignIn(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	if s.accounts == nil {
@@ -374,13 +506,48 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "body: name and password are both required"))
 		return
 	}
+	if !accountName(in.Name) {
+		writeError(c, s.log, onemap.FieldErrorf("name", onemap.EINVALID,
+			"name: an account name is 1 to 64 letters (A–Z, a–z), digits or _ . @ -"))
+		return
+	}
 	ctx := c.Request.Context()
 	caller := callerOf(c)
 	client, _ := netip.ParseAddr(caller.Client)
-	if blocked, wait := s.sessions.failed.Blocked(client); blocked {
-		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+in.Name, map[string]any{"reason": "too many attempts from this client"})
+	now := s.sessions.now()
+	// The client is its address, or, for a browser that has signed in to
+	// this account before, its known-device cookie: an outsider who fails
+	// under the name, or under many names, from the same address does not
+	// hold it up.
+	key := "addr:" + ratelimit.Key(client).String()
+	var device []byte
+	known := false
+	if tok, err := c.Cookie(deviceCookie); err == nil && tok != "" && len(tok) <= 128 {
+		h := sha256.Sum256([]byte(tok))
+		device = h[:]
+		if known, err = s.accounts.KnownDevice(ctx, in.Name, device, now.Add(-postgis.KnownDeviceTTL)); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		if known {
+			key = "device:" + hex.EncodeToString(h[:16])
+		}
+	}
+	if blocked, wait := s.sessions.failed.Blocked(client); blocked && !known {
+		retryAfter(c, wait)
+		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "too many attempts from this client"})
 		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many sign-in attempts; try again later"))
+		return
+	}
+	th, err := s.accounts.FindSignInThrottle(ctx, in.Name, key, now.Add(-failureMemory))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if now.Before(th.BlockedUntil) {
+		retryAfter(c, th.BlockedUntil.Sub(now))
+		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "client waits", "failures": th.Failures})
+		writeError(c, s.log, signInThrottled)
 		return
 	}
 	a, secret, err := s.accounts.FindAccount(ctx, in.Name)
@@ -388,7 +555,8 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	// Argon2id takes time and memory: at most two at once.
+	// Argon2id takes time and memory: at most two at once. A name that no
+	// account has is checked against a dummy hash, so it takes as long.
 	s.sessions.hashing <- struct{}{}
 	hash := secret.PasswordHash
 	if err != nil {
@@ -400,12 +568,6 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	switch {
 	case err != nil:
 		reason = "no such account"
-	case time.Now().Before(secret.LockedUntil):
-		s.sessions.failed.Allow(client)
-		c.Header("Retry-After", strconv.Itoa(int(time.Until(secret.LockedUntil).Seconds())+1))
-		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+in.Name, map[string]any{"reason": "account locked"})
-		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many failed sign-ins; try again later"))
-		return
 	case a.Disabled:
 		reason = "account disabled"
 	case !matches:
@@ -413,7 +575,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	if reason != "" {
 		s.sessions.failed.Allow(client)
-		if err := s.accounts.LoginFailed(ctx, in.Name, s.cfg.Session.MaxFailures, s.cfg.Session.LockFor, reason); err != nil {
+		if _, err := s.accounts.LoginFailed(ctx, in.Name, key, now, failureMemory, s.cfg.Session.delayAfter, reason); err != nil {
 			s.log.Error("record a failed sign-in", "error", err)
 		}
 		c.Set(deniedKey, true) // recorded as login.failed, not again as a refusal
@@ -426,16 +588,59 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		s.sessions.forget(old)
 		_ = s.accounts.EndSession(ctx, old, false)
 	}
+	// The browser is known to this account from now on: it keeps its
+	// device token, or gets one.
+	deviceToken := ""
+	if device == nil {
+		deviceToken = randomToken()
+		h := sha256.Sum256([]byte(deviceToken))
+		device = h[:]
+	}
 	token := randomToken()
-	sess, err := s.accounts.CreateSession(onemap.NewContext(ctx, onemap.Caller{Name: a.Name, Role: a.Role, GridID: a.GridID, Client: caller.Client}),
-		a, token, randomToken(), s.cfg.Session.TTL)
+	sess, err := s.accounts.StartSession(onemap.NewContext(ctx, onemap.Caller{Name: a.Name, Role: a.Role, GridID: a.GridID, Client: caller.Client}),
+		a, postgis.NewSession{Token: token, CSRF: randomToken(), At: now, TTL: s.cfg.Session.TTL,
+			Client: key, Device: device})
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	s.sessions.put(token, sess)
 	s.setSessionCookie(c, token, int(s.cfg.Session.TTL.Seconds()))
+	if deviceToken != "" {
+		http.SetCookie(c.Writer, &http.Cookie{
+			Name: deviceCookie, Value: deviceToken, Path: sessionPath, MaxAge: int(postgis.KnownDeviceTTL.Seconds()),
+			HttpOnly: true, SameSite: http.SameSiteStrictMode,
+			Secure: s.cfg.Session.SecureOnly || c.Request.TLS != nil,
+		})
+	}
 	c.JSON(http.StatusOK, sessionJSON{Name: a.Name, DisplayName: a.DisplayName, Role: a.Role, GridID: a.GridID, CSRF: sess.CSRF, ExpiresAt: &sess.ExpiresAt})
+}
+
+// auditRefusal records a sign-in refused without trying it (429) as
+// login.failed, at most once a minute per client: the failures that made
+// the client wait are each recorded already, and a client hammering on must
+// not flood the trail.
+func (s *Server) auditRefusal(ctx context.Context, client netip.Addr, name string, detail map[string]any) {
+	if ok, _ := s.sessions.refusals.Allow(client); ok {
+		detail["unrecorded"] = "further refusals of this client within a minute"
+		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+name, detail)
+	}
+}
+
+// accountName reports whether name has the form of an account's name (the
+// accounts table's rule): what does not cannot be anyone's.
+func accountName(name string) bool {
+	if len(name) < 1 || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_', r == '.', r == '@', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // handleSignOut ends the caller's session, or with ?all=1 every session of
@@ -444,7 +649,10 @@ func (s *Server) handleSignOut(c *gin.Context) {
 	tok, ok := c.Get(sessionKey)
 	if ok {
 		all := c.Query("all") == "1" || c.Query("all") == "true"
-		s.sessions.forget(tok.(string))
+		s.sessions.forget(tok.(string)) // and its event streams, at once
+		if all {
+			s.sessions.forgetAccount(callerOf(c).Name)
+		}
 		if err := s.accounts.EndSession(c.Request.Context(), tok.(string), all); err != nil {
 			writeError(c, s.log, err)
 			return

@@ -9,10 +9,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -46,6 +51,7 @@ type browser struct {
 	base string
 	c    *http.Client
 	csrf string
+	from string // the client's address, told through X-Forwarded-For (a server that trusts loopback as its proxy)
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -58,6 +64,9 @@ func (b *browser) do(method, path, body string, header ...string) (*http.Respons
 	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if b.from != "" {
+		req.Header.Set("X-Forwarded-For", b.from)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -80,6 +89,14 @@ func (b *browser) signIn(name, pw string) (*http.Response, []byte) {
 		b.csrf = s.CSRF
 	}
 	return resp, body
+}
+
+// signOut ends the browser's session (its known-device cookie stays).
+func (b *browser) signOut() {
+	b.t.Helper()
+	if resp, body := b.do("DELETE", "/api/session", "", "X-CSRF-Token", b.csrf); resp.StatusCode != 204 {
+		b.t.Fatalf("sign out = %d %s", resp.StatusCode, body)
+	}
 }
 
 func (b *browser) role() string {
@@ -180,62 +197,272 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
+// testClock is a clock the test moves by hand (SessionConfig.Now). It
+// starts at the real time, so that what the database times itself agrees.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Now()} }
+
+// Now returns the clock's time.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock on by d.
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// wantSignIn checks a sign-in's answer: its status, and for 429 its
+// Retry-After in seconds.
+func wantSignIn(t *testing.T, what string, resp *http.Response, body []byte, status int, retryAfter string) {
+	t.Helper()
+	if resp.StatusCode != status || resp.Header.Get("Retry-After") != retryAfter {
+		t.Fatalf("%s = %d %s (Retry-After %q), want %d (Retry-After %q)", what, resp.StatusCode, body,
+			resp.Header.Get("Retry-After"), status, retryAfter)
+	}
+}
+
+// TestSignIn_throttledAndExpiring: a client's failures under a name make it
+// wait, longer after each, up to the longest delay; the client's failures
+// under any names are limited too; sessions expire. All of it on the
+// server's clock, which the test moves: however slowly the sign-ins run,
+// nothing refills or expires behind the test's back.
 func TestSignIn_throttledAndExpiring(t *testing.T) {
-	srv, db := serveAccounts(t, api.Config{Session: api.SessionConfig{TTL: 2 * time.Second, MaxFailures: 3, PerClientBurst: 8}})
+	clk := newTestClock()
+	url := pgtest.DemoURL(t)
+	ts := startServer(t, url, api.Config{Session: api.SessionConfig{TTL: time.Hour, MaxFailures: 3,
+		Delay: time.Minute, MaxDelay: 4 * time.Minute, PerClientBurst: 8, Now: clk.Now}})
+	srv, db := ts.Server, ts.DB
 	addAccount(t, db, "sun", onemap.RolePlanner, 0)
 	b := newBrowser(t, srv.URL)
-	for range 3 {
-		b.signIn("sun", "not-the-password")
+	for i := range 3 {
+		resp, body := b.signIn("sun", "not-the-password")
+		wantSignIn(t, fmt.Sprintf("failure %d", i+1), resp, body, 401, "")
 	}
 	resp, body := b.signIn("sun", "password-sun")
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("after 3 failures the right password = %d %s (Retry-After %q), want 429 with Retry-After",
-			resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	wantSignIn(t, "after 3 failures the right password", resp, body, 429, "60")
+	// A client that hammers on while it waits is recorded once a minute,
+	// not once a try: the trail holds the 3 failures and 1 refusal.
+	for range 20 {
+		b.signIn("sun", "password-sun")
 	}
-	// Per client: 8 failures, then 429 whatever the account (4 above, 4
-	// here) — while successes from the same address cost nothing.
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM audit_log
+		WHERE action = 'login.failed' AND target = 'accounts/sun'`).Scan(&n); err != nil || n != 4 {
+		t.Errorf("21 refused tries after 3 failures: %d login.failed records (%v), want 4", n, err)
+	}
+	// Each failure after the wait doubles it, up to MaxDelay.
+	for _, wait := range []string{"120", "240", "240"} {
+		clk.Add(59 * time.Second)
+		resp, body = b.signIn("sun", "password-sun")
+		wantSignIn(t, "a second before the wait is over", resp, body, 429, "1")
+		clk.Add(time.Hour)
+		resp, body = b.signIn("sun", "not-the-password")
+		wantSignIn(t, "a failure after the wait", resp, body, 401, "")
+		resp, body = b.signIn("sun", "password-sun")
+		wantSignIn(t, "the right password after it", resp, body, 429, wait)
+		clk.Add(time.Duration(retrySeconds(t, wait)-60) * time.Second)
+	}
+	clk.Add(time.Minute)
+	resp, body = b.signIn("sun", "password-sun")
+	wantSignIn(t, "the right password after the wait", resp, body, 200, "")
+
+	// Per client: 8 failures under any names, then 429 (one more per 3 s)
+	// — while successes from the same address cost nothing.
 	addAccount(t, db, "ok1", onemap.RoleCommander, 0)
 	for i := 0; i < 12; i++ {
 		if resp, _ := newBrowser(t, srv.URL).signIn("ok1", "password-ok1"); resp.StatusCode != 200 {
 			t.Fatalf("sign-in %d of a good account from the client = %d, want 200", i, resp.StatusCode)
 		}
 	}
-	for i := 0; i < 4; i++ {
-		b.signIn("nobody", "whatever-it-is")
+	other := newBrowser(t, srv.URL)
+	for i := range 8 {
+		resp, body := other.signIn(fmt.Sprintf("nobody%d", i), "whatever-it-is")
+		wantSignIn(t, fmt.Sprintf("the client's failure %d", i+1), resp, body, 401, "")
 	}
-	if resp, _ := b.signIn("nobody", "whatever-it-is"); resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("the client's 9th failure = %d, want 429 with Retry-After", resp.StatusCode)
+	resp, body = other.signIn("nobody8", "whatever-it-is")
+	wantSignIn(t, "the client's 9th failure", resp, body, 429, "3")
+	if !strings.Contains(string(body), "too many sign-in attempts") {
+		t.Errorf("the client's 9th failure says %s", body)
 	}
-	// Sessions expire.
-	addAccount(t, db, "zhu", onemap.RoleCommander, 0)
-	c := newBrowser(t, srv.URL)
-	c.c.Jar = nil
-	jar, _ := cookiejar.New(nil)
-	c.c.Jar = jar
-	// A fresh client address is not possible on loopback; the per-client
-	// limiter is spent, so sign in through the database instead.
-	s, err := db.CreateSession(context.Background(), onemap.Account{ID: accountID(t, db, "zhu"), Name: "zhu", Role: onemap.RoleCommander}, "tok-zhu-0123456789", "csrf", 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
+	clk.Add(3 * time.Second)
+	resp, body = other.signIn("nobody8", "whatever-it-is")
+	wantSignIn(t, "3 s later", resp, body, 401, "")
+
+	// Sessions expire on the server's clock: b's has an hour from its
+	// sign-in.
+	_, body = b.do("GET", "/api/session", "")
+	var sess struct {
+		Role      string    `json:"role"`
+		ExpiresAt time.Time `json:"expires_at"`
 	}
-	u, _ := http.NewRequest("GET", srv.URL, nil)
-	c.c.Jar.SetCookies(u.URL, []*http.Cookie{{Name: "onemap_session", Value: "tok-zhu-0123456789"}})
-	if c.role() != "commander" {
-		t.Fatalf("a live session (until %v) is not signed in", s.ExpiresAt)
+	if json.Unmarshal(body, &sess) != nil || sess.Role != "planner" {
+		t.Fatalf("b is not signed in: %s", body)
 	}
-	time.Sleep(time.Until(s.ExpiresAt) + 100*time.Millisecond)
-	if c.role() != "public" {
+	clk.Add(sess.ExpiresAt.Sub(clk.Now()) - time.Second)
+	if b.role() != "planner" {
+		t.Fatal("a session with a second to go is not signed in")
+	}
+	clk.Add(2 * time.Second)
+	if b.role() != "public" {
 		t.Error("an expired session still signs in")
 	}
 }
 
-func accountID(t *testing.T, db *postgis.DB, name string) int64 {
+func retrySeconds(t *testing.T, s string) int {
 	t.Helper()
-	a, _, err := db.FindAccount(context.Background(), name)
+	n, err := strconv.Atoi(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a.ID
+	return n
+}
+
+// TestSignIn_unknownNamesAnswerAlike: a name no account has, an account's
+// name and a disabled account's get the same answers, try by try: 401
+// "wrong name or password" for the first five, then 429 with the same
+// message and Retry-After. (The old lock-out answered 429 only for names
+// that exist, which told them apart.)
+func TestSignIn_unknownNamesAnswerAlike(t *testing.T) {
+	clk := newTestClock()
+	srv, db := serveAccounts(t, api.Config{Session: api.SessionConfig{PerClientBurst: 50, Now: clk.Now}})
+	addAccount(t, db, "chen", onemap.RoleCommander, 0)
+	addAccount(t, db, "gone", onemap.RoleCommander, 0)
+	off := true
+	if _, err := db.UpdateAccount(context.Background(), "gone", postgis.AccountChange{Disabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status     int
+		retryAfter string
+		body       string
+	}
+	tries := func(name, pw string) []answer {
+		b := newBrowser(t, srv.URL)
+		var out []answer
+		for range 7 {
+			resp, body := b.signIn(name, pw)
+			out = append(out, answer{resp.StatusCode, resp.Header.Get("Retry-After"), string(body)})
+		}
+		return out
+	}
+	known := tries("chen", "not-the-password")
+	for i, a := range known {
+		want := answer{401, "", `{"code":"unauthorized","error":"wrong name or password"}`}
+		if i >= 5 {
+			want = answer{429, "30", `{"code":"too_many_requests","error":"too many failed sign-ins; try again later"}`}
+		}
+		if a != want {
+			t.Errorf("try %d under an account's name: %+v, want %+v", i+1, a, want)
+		}
+	}
+	for _, other := range []struct{ what, name, pw string }{
+		{"a name no account has", "nobody", "not-the-password"},
+		{"a disabled account, right password", "gone", "password-gone"},
+	} {
+		if got := tries(other.name, other.pw); !slices.Equal(got, known) {
+			t.Errorf("%s: answers %+v, an account's name %+v", other.what, got, known)
+		}
+	}
+	// After the wait, all alike again.
+	clk.Add(30 * time.Second)
+	for _, name := range []string{"chen", "nobody"} {
+		resp, body := newBrowser(t, srv.URL).signIn(name, "not-the-password")
+		wantSignIn(t, name+" after the wait", resp, body, 401, "")
+	}
+	// A name that cannot be an account's is refused as such, naming the
+	// field.
+	resp, body := newBrowser(t, srv.URL).signIn(strings.Repeat("x", 65), "whatever-it-is")
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"name"`) {
+		t.Errorf("a 65-character name = %d %s, want 400 naming the field", resp.StatusCode, body)
+	}
+}
+
+// TestSignIn_outsiderCannotLockOut: an outsider who fails under an
+// account's name, again after every wait, delays only itself: the account
+// signs in from another address, and from the outsider's own address in a
+// browser that has signed in before (also when the outsider has spent that
+// address's limit on many names). The owner's browser is throttled on its
+// own failures, and an admin's unlock ends every wait. (The old lock made
+// the account answer 429 to everyone for 15 minutes after each try.)
+func TestSignIn_outsiderCannotLockOut(t *testing.T) {
+	clk := newTestClock()
+	srv, db := serveAccounts(t, api.Config{
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		Session:        api.SessionConfig{MaxFailures: 3, Delay: time.Minute, PerClientBurst: 10, Now: clk.Now}})
+	addAccount(t, db, "boss", onemap.RoleAdmin, 0)
+	from := func(addr string) *browser {
+		b := newBrowser(t, srv.URL)
+		b.from = addr
+		return b
+	}
+	// The owner signs in once from the office: that browser is known.
+	owner := from("198.51.100.7")
+	resp, body := owner.signIn("boss", "password-boss")
+	wantSignIn(t, "the owner's first sign-in", resp, body, 200, "")
+	owner.signOut()
+	outsider := from("198.51.100.7") // the same address (one office behind one NAT)
+	for round := range 4 {
+		for range 3 {
+			outsider.signIn("boss", "guess-guess-guess")
+		}
+		resp, body = outsider.signIn("boss", "guess-guess-guess")
+		if resp.StatusCode != 429 {
+			t.Fatalf("round %d: the outsider's 4th try = %d %s, want 429", round, resp.StatusCode, body)
+		}
+		// A new browser at the outsider's address waits with it; the
+		// owner's known browser there and anyone elsewhere do not.
+		resp, body = from("198.51.100.7").signIn("boss", "password-boss")
+		wantSignIn(t, "a new browser at the outsider's address", resp, body, 429, resp.Header.Get("Retry-After"))
+		resp, body = owner.signIn("boss", "password-boss")
+		wantSignIn(t, fmt.Sprintf("round %d: the owner's known browser", round), resp, body, 200, "")
+		owner.signOut()
+		resp, body = from("203.0.113.5").signIn("boss", "password-boss")
+		wantSignIn(t, fmt.Sprintf("round %d: a new browser elsewhere", round), resp, body, 200, "")
+		clk.Add(time.Hour) // the outsider comes back when its wait is over
+	}
+	// The outsider spends its address's limit on many names: the owner's
+	// browser still signs in there.
+	for i := range 10 {
+		outsider.signIn(fmt.Sprintf("name%d", i), "guess-guess-guess")
+	}
+	resp, body = from("198.51.100.7").signIn("nobody-else", "guess-guess-guess")
+	wantSignIn(t, "a new browser at the spent address", resp, body, 429, "3")
+	resp, body = owner.signIn("boss", "password-boss")
+	wantSignIn(t, "the owner's known browser at the spent address", resp, body, 200, "")
+	owner.signOut()
+	// The owner's own failures throttle the owner's browser.
+	for range 3 {
+		owner.signIn("boss", "mistyped-password")
+	}
+	resp, body = owner.signIn("boss", "password-boss")
+	wantSignIn(t, "the owner's browser after 3 failures of its own", resp, body, 429, "60")
+	// The outsider waits again under the name too.
+	clk.Add(30 * time.Second) // the address's limit refills; the owner's browser still waits
+	outsider.signIn("boss", "guess-guess-guess")
+	resp, body = outsider.signIn("boss", "guess-guess-guess")
+	wantSignIn(t, "the outsider before the unlock", resp, body, 429, "900")
+	// An admin unlocks: nobody waits any longer.
+	if _, err := db.UnlockAccount(context.Background(), "boss"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = owner.signIn("boss", "password-boss")
+	wantSignIn(t, "the owner after an unlock", resp, body, 200, "")
+	resp, body = outsider.signIn("boss", "guess-guess-guess")
+	wantSignIn(t, "the outsider after an unlock", resp, body, 401, "")
 }
 
 // auditPages pages through the newest 30 records of the trail 7 at a time,

@@ -15,8 +15,6 @@ import (
 // AccountSecret is what signing in checks beside the account.
 type AccountSecret struct {
 	PasswordHash string
-	FailedLogins int
-	LockedUntil  time.Time // zero when not locked
 }
 
 const accountColumns = `id, name, display_name, role, coalesce(grid_id, 0), disabled`
@@ -123,17 +121,13 @@ func checkGrid(ctx context.Context, tx pgx.Tx, a onemap.Account) error {
 // FindAccount returns the account named name with what signing in checks.
 func (db *DB) FindAccount(ctx context.Context, name string) (onemap.Account, AccountSecret, error) {
 	var s AccountSecret
-	var locked *time.Time
-	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+`, password_hash, failed_logins, locked_until
-		FROM accounts WHERE name = $1`, name), &s.PasswordHash, &s.FailedLogins, &locked)
+	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+`, password_hash
+		FROM accounts WHERE name = $1`, name), &s.PasswordHash)
 	if err != nil {
 		if onemap.ErrorCode(err) == onemap.ENOTFOUND {
 			return a, s, onemap.Errorf(onemap.ENOTFOUND, "no account %q", name)
 		}
 		return a, s, err
-	}
-	if locked != nil {
-		s.LockedUntil = *locked
 	}
 	return a, s, nil
 }
@@ -165,7 +159,9 @@ type AccountChange struct {
 }
 
 // UpdateAccount changes the account named name and ends its sessions, so
-// that a new password, role or state takes effect everywhere at once.
+// that a new password, role or state takes effect everywhere at once. It
+// clears the failed sign-ins under the name; a new password also forgets
+// the account's known devices.
 func (db *DB) UpdateAccount(ctx context.Context, name string, ch AccountChange) (onemap.Account, error) {
 	c := callerOf(ctx)
 	var a onemap.Account
@@ -202,9 +198,17 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, ch AccountChange) 
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET role = $2, grid_id = $3, disabled = $4,
-			password_hash = coalesce($5, password_hash), failed_logins = 0, locked_until = NULL, updated_at = now()
+			password_hash = coalesce($5, password_hash), updated_at = now()
 			WHERE id = $1`, a.ID, string(a.Role), nullGrid(a.GridID), a.Disabled, ch.PasswordHash); err != nil {
 			return mapError(err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM signin_failures WHERE name = $1`, a.Name); err != nil {
+			return mapError(err)
+		}
+		if ch.PasswordHash != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE account_id = $1`, a.ID); err != nil {
+				return mapError(err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, a.ID); err != nil {
 			return mapError(err)
@@ -214,38 +218,159 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, ch AccountChange) 
 	return a, err
 }
 
-// LoginFailed counts a failed sign-in against the account and locks it for
-// lockFor once it has failed maxFailures times in a row; it records the
-// failure in the audit trail.
-func (db *DB) LoginFailed(ctx context.Context, accountName string, maxFailures int, lockFor time.Duration, reason string) error {
-	c := callerOf(ctx)
-	return db.inTx(ctx, c.Actor(), "", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_logins = failed_logins + 1,
-			locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + $3::interval ELSE locked_until END
-			WHERE name = $1`, accountName, maxFailures, lockFor.String()); err != nil {
-			return mapError(err)
-		}
-		return appendAudit(ctx, tx, c, onemap.AuditLoginFailed, "accounts/"+accountName, map[string]any{"reason": reason})
-	})
+// SignInThrottle is how the failed sign-ins under one name from one client
+// stand.
+type SignInThrottle struct {
+	Failures     int       // failed sign-ins in a row
+	BlockedUntil time.Time // no sign-in is tried before this; zero: none
 }
 
-// CreateSession starts a session for the account, resets its failure count
-// and records the sign-in. Only the token's SHA-256 is stored.
-func (db *DB) CreateSession(ctx context.Context, a onemap.Account, token, csrf string, ttl time.Duration) (onemap.Session, error) {
+// FindSignInThrottle returns how the failed sign-ins under name from client
+// stand; failures whose last one was before forgetBefore count as none.
+// The name need not be an account's: every name is throttled alike.
+func (db *DB) FindSignInThrottle(ctx context.Context, name, client string, forgetBefore time.Time) (SignInThrottle, error) {
+	var t SignInThrottle
+	err := db.pool.QueryRow(ctx, `SELECT failures, blocked_until FROM signin_failures
+		WHERE name = $1 AND client = $2 AND last_failed >= $3`, name, client, forgetBefore).Scan(&t.Failures, &t.BlockedUntil)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return SignInThrottle{}, nil
+	}
+	return t, mapError(err)
+}
+
+// KnownDevice reports whether the browser whose known-device cookie has the
+// SHA-256 device has signed in to the account named name (seen at or after
+// since).
+func (db *DB) KnownDevice(ctx context.Context, name string, device []byte, since time.Time) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM known_devices d JOIN accounts a ON a.id = d.account_id
+		WHERE a.name = $1 AND d.token_hash = $2 AND d.seen_at >= $3)`, name, device, since).Scan(&ok)
+	return ok, mapError(err)
+}
+
+// LoginFailed counts a failed sign-in under name (an account's or not) from
+// client at the instant at: one more in a row, or the first when the last
+// was before at-forget. The client may try again after delay(failures). It
+// records the failure in the audit trail, and returns how the client stands.
+func (db *DB) LoginFailed(ctx context.Context, name, client string, at time.Time, forget time.Duration,
+	delay func(failures int) time.Duration, reason string) (SignInThrottle, error) {
 	c := callerOf(ctx)
-	s := onemap.Session{Account: a, CSRF: csrf}
-	h := sha256.Sum256([]byte(token))
+	var t SignInThrottle
 	err := db.inTx(ctx, c.Actor(), "", func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO sessions (token_hash, account_id, csrf, client, expires_at)
-			VALUES ($1, $2, $3, $4, now() + $5::interval) RETURNING expires_at`,
-			h[:], a.ID, csrf, c.Client, ttl.String()).Scan(&s.ExpiresAt); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO signin_failures AS f (name, client, failures, last_failed, blocked_until)
+			VALUES ($1, $2, 1, $3, $3)
+			ON CONFLICT (name, client) DO UPDATE SET
+				failures = CASE WHEN f.last_failed < $4 THEN 1 ELSE f.failures + 1 END, last_failed = $3
+			RETURNING failures`, name, client, at, at.Add(-forget)).Scan(&t.Failures); err != nil {
 			return mapError(err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1`, a.ID); err != nil {
+		t.BlockedUntil = at.Add(delay(t.Failures))
+		if _, err := tx.Exec(ctx, `UPDATE signin_failures SET blocked_until = $3 WHERE name = $1 AND client = $2`,
+			name, client, t.BlockedUntil); err != nil {
 			return mapError(err)
 		}
-		// Expired sessions go as new ones come.
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < now() - interval '1 day'`); err != nil {
+		// Forgotten failures go as new ones come, a few at a time, never
+		// waiting on a row another sign-in holds.
+		if _, err := tx.Exec(ctx, `DELETE FROM signin_failures WHERE ctid IN (SELECT ctid FROM signin_failures
+			WHERE last_failed < $1 LIMIT 100 FOR UPDATE SKIP LOCKED)`, at.Add(-forget)); err != nil {
+			return mapError(err)
+		}
+		return appendAudit(ctx, tx, c, onemap.AuditLoginFailed, "accounts/"+name, map[string]any{"reason": reason, "failures": t.Failures})
+	})
+	return t, err
+}
+
+// UnlockAccount forgets every failed sign-in under the account's name, from
+// every client, so that none waits any longer; it returns how many clients
+// were waiting or counting, and records the unlock in the audit trail.
+func (db *DB) UnlockAccount(ctx context.Context, name string) (int64, error) {
+	c := callerOf(ctx)
+	var n int64
+	err := db.inTx(ctx, c.Actor(), "", func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE name = $1)`, name).Scan(&exists); err != nil {
+			return mapError(err)
+		}
+		if !exists {
+			return onemap.Errorf(onemap.ENOTFOUND, "no account %q", name)
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM signin_failures WHERE name = $1`, name)
+		if err != nil {
+			return mapError(err)
+		}
+		n = tag.RowsAffected()
+		return appendAudit(ctx, tx, c, onemap.AuditAccount, "accounts/"+name, map[string]any{"op": "unlock", "clients": n})
+	})
+	return n, err
+}
+
+// NewSession is a session to start at a successful sign-in.
+type NewSession struct {
+	Token string        // the cookie's token; only its SHA-256 is stored
+	CSRF  string        // what the session's changing requests echo
+	At    time.Time     // when, on the server's clock; zero: the database's
+	TTL   time.Duration // how long the session lives
+	// Client is the throttling key of the client that signed in: its
+	// failed sign-ins under the account's name are cleared.
+	Client string
+	// Device is the SHA-256 of the browser's known-device cookie, which is
+	// remembered for the account (nil: none).
+	Device []byte
+}
+
+// Known devices are forgotten after this long unseen, and an account keeps
+// at most maxKnownDevices of them (the most recently seen).
+const (
+	KnownDeviceTTL  = 180 * 24 * time.Hour
+	maxKnownDevices = 50
+)
+
+// CreateSession starts a session for the account with the database's clock
+// and records the sign-in (see StartSession).
+func (db *DB) CreateSession(ctx context.Context, a onemap.Account, token, csrf string, ttl time.Duration) (onemap.Session, error) {
+	return db.StartSession(ctx, a, NewSession{Token: token, CSRF: csrf, TTL: ttl})
+}
+
+// StartSession starts a session for the account, clears the failed
+// sign-ins of the client under its name, remembers the browser's known
+// device and records the sign-in. Only the token's SHA-256 is stored.
+func (db *DB) StartSession(ctx context.Context, a onemap.Account, n NewSession) (onemap.Session, error) {
+	c := callerOf(ctx)
+	s := onemap.Session{Account: a, CSRF: n.CSRF}
+	h := sha256.Sum256([]byte(n.Token))
+	var at *time.Time
+	if !n.At.IsZero() {
+		at = &n.At
+	}
+	err := db.inTx(ctx, c.Actor(), "", func(tx pgx.Tx) error {
+		var now time.Time
+		if err := tx.QueryRow(ctx, `INSERT INTO sessions (token_hash, account_id, csrf, client, created_at, seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, coalesce($6, now()), coalesce($6, now()), coalesce($6, now()) + $5::interval)
+			RETURNING expires_at, created_at`,
+			h[:], a.ID, n.CSRF, c.Client, n.TTL.String(), at).Scan(&s.ExpiresAt, &now); err != nil {
+			return mapError(err)
+		}
+		if n.Client != "" {
+			if _, err := tx.Exec(ctx, `DELETE FROM signin_failures WHERE name = $1 AND client = $2`, a.Name, n.Client); err != nil {
+				return mapError(err)
+			}
+		}
+		if n.Device != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO known_devices (account_id, token_hash, seen_at) VALUES ($1, $2, $3)
+				ON CONFLICT (account_id, token_hash) DO UPDATE SET seen_at = excluded.seen_at`, a.ID, n.Device, now); err != nil {
+				return mapError(err)
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE account_id = $1 AND token_hash IN (
+				SELECT token_hash FROM known_devices WHERE account_id = $1 ORDER BY seen_at DESC OFFSET $2)`,
+				a.ID, maxKnownDevices); err != nil {
+				return mapError(err)
+			}
+		}
+		// Expired sessions and forgotten devices go as new ones come.
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '1 day'`, now); err != nil {
+			return mapError(err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE seen_at < $1::timestamptz - $2::interval`, now, KnownDeviceTTL.String()); err != nil {
 			return mapError(err)
 		}
 		return appendAudit(ctx, tx, c, onemap.AuditLogin, "accounts/"+a.Name, nil)
@@ -253,18 +378,36 @@ func (db *DB) CreateSession(ctx context.Context, a onemap.Account, token, csrf s
 	return s, err
 }
 
-// FindSession returns the live session of a token: not expired, not idle
-// for longer than idle, its account not disabled. It marks the session as
-// seen (at most once a minute).
+// FindSession returns the live session of a token at the database's clock
+// (see FindSessionAt).
 func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration) (onemap.Session, error) {
+	return db.FindSessionAt(ctx, token, time.Time{}, idle)
+}
+
+// FindSessionAt returns the live session of a token at the instant at (the
+// server's clock; zero: the database's): not expired, not idle for longer
+// than idle, its account not disabled. It marks the session as seen (at
+// most once a minute: a session that is asked about every few seconds is
+// not written every time).
+func (db *DB) FindSessionAt(ctx context.Context, token string, at time.Time, idle time.Duration) (onemap.Session, error) {
 	h := sha256.Sum256([]byte(token))
 	var s onemap.Session
-	a, err := scanAccount(db.pool.QueryRow(ctx, `UPDATE sessions s SET seen_at = CASE WHEN s.seen_at < now() - interval '1 minute' THEN now() ELSE s.seen_at END
-		FROM accounts a
-		WHERE s.token_hash = $1 AND a.id = s.account_id AND NOT a.disabled
-		  AND s.expires_at > now() AND s.seen_at > now() - $2::interval
-		RETURNING a.id, a.name, a.display_name, a.role, coalesce(a.grid_id, 0), a.disabled, s.csrf, s.expires_at`,
-		h[:], idle.String()), &s.CSRF, &s.ExpiresAt)
+	var when *time.Time
+	if !at.IsZero() {
+		when = &at
+	}
+	// Only a session last marked over a minute ago is written to: streams
+	// and servers ask every few seconds.
+	a, err := scanAccount(db.pool.QueryRow(ctx, `WITH t AS (SELECT coalesce($3::timestamptz, now()) AS now),
+		live AS (SELECT a.id, a.name, a.display_name, a.role, coalesce(a.grid_id, 0) AS grid_id, a.disabled,
+				s.csrf, s.expires_at, s.seen_at
+			FROM sessions s JOIN accounts a ON a.id = s.account_id, t
+			WHERE s.token_hash = $1 AND NOT a.disabled
+			  AND s.expires_at > t.now AND s.seen_at > t.now - $2::interval),
+		touch AS (UPDATE sessions SET seen_at = t.now FROM t, live
+			WHERE sessions.token_hash = $1 AND live.seen_at < t.now - interval '1 minute')
+		SELECT id, name, display_name, role, grid_id, disabled, csrf, expires_at FROM live`,
+		h[:], idle.String(), when), &s.CSRF, &s.ExpiresAt)
 	if err != nil {
 		if onemap.ErrorCode(err) == onemap.ENOTFOUND {
 			return s, onemap.Errorf(onemap.EUNAUTHORIZED, "no such session")

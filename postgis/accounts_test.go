@@ -54,15 +54,24 @@ func TestAccountsAndSessions(t *testing.T) {
 	if _, err := db.FindSession(ctx, "token-1", time.Hour); onemap.ErrorCode(err) != onemap.EUNAUTHORIZED {
 		t.Errorf("after a role change the session lives on: %v", err)
 	}
-	// Failed sign-ins lock the account.
+	// Failed sign-ins count per name and client, and the client waits as
+	// long as the delay says from the instant given (the server's clock).
+	at := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	delay := func(n int) time.Duration { return time.Duration(n) * time.Minute }
+	var th postgis.SignInThrottle
 	for range 3 {
-		if err := db.LoginFailed(ctx, "li", 3, time.Minute, "wrong password"); err != nil {
+		if th, err = db.LoginFailed(ctx, "li", "addr:10.0.0.1", at, time.Hour, delay, "wrong password"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, secret, err := db.FindAccount(ctx, "li")
-	if err != nil || secret.FailedLogins != 3 || time.Until(secret.LockedUntil) < 50*time.Second {
-		t.Errorf("after 3 failures: %+v, %v; want locked for a minute", secret, err)
+	if th.Failures != 3 || !th.BlockedUntil.Equal(at.Add(3*time.Minute)) {
+		t.Errorf("after 3 failures: %+v; want 3, blocked until 08:03", th)
+	}
+	if got, err := db.FindSignInThrottle(ctx, "li", "addr:10.0.0.1", at.Add(-time.Hour)); err != nil || got.Failures != 3 || !got.BlockedUntil.Equal(th.BlockedUntil) {
+		t.Errorf("FindSignInThrottle = %+v, %v; want %+v", got, err, th)
+	}
+	if got, err := db.FindSignInThrottle(ctx, "li", "addr:10.0.0.2", at.Add(-time.Hour)); err != nil || got.Failures != 0 {
+		t.Errorf("another client: %+v, %v; want no failures", got, err)
 	}
 }
 

@@ -231,7 +231,7 @@ func TestIndex_OnApply(t *testing.T) {
 		if n, _ := ix.Len(); n == 20 {
 			break
 		}
-		if time.Since(start) > 5*time.Second {
+		if time.Since(start) > 30*time.Second { // only for a test that fails: a loaded machine is slow
 			t.Fatal("a station's change did not reload the index")
 		}
 	}

@@ -48,6 +48,16 @@ func New(rate float64, burst, maxKeys int) *Limiter {
 	return l
 }
 
+// WithClock makes l read the time from now instead of time.Now (tests move
+// it by hand; nil keeps the system clock) and returns l. Call it before l
+// is used. A nil l stays nil.
+func (l *Limiter) WithClock(now func() time.Time) *Limiter {
+	if l != nil && now != nil {
+		l.now = now
+	}
+	return l
+}
+
 // Key returns the key a client address counts under: an IPv4 address as it
 // is, an IPv6 address by its /64 (one subscriber's network), so that a
 // client cannot take a fresh bucket per address of its own network.

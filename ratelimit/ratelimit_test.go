@@ -57,9 +57,8 @@ func TestParsePrefixes(t *testing.T) {
 }
 
 func TestLimiter_Allow(t *testing.T) {
-	l := New(2, 3, 1000)
 	now := time.Unix(1_000_000, 0)
-	l.now = func() time.Time { return now }
+	l := New(2, 3, 1000).WithClock(func() time.Time { return now })
 	a := netip.MustParseAddr("198.51.100.7")
 	b := netip.MustParseAddr("198.51.100.8")
 	for i := range 3 {
@@ -160,6 +159,9 @@ func TestLimiter_nilAllowsAll(t *testing.T) {
 	}
 	if ok, _ := l.Allow(netip.MustParseAddr("1.2.3.4")); !ok {
 		t.Error("a nil limiter refuses")
+	}
+	if l.WithClock(time.Now) != nil {
+		t.Error("a nil limiter with a clock is a limiter")
 	}
 }
 

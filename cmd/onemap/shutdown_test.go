@@ -200,7 +200,9 @@ func (r *inFlight) finish(t *testing.T) (*http.Response, []byte) {
 // same database is clean.
 func TestServe_gracefulShutdown(t *testing.T) {
 	dbURL := pgtest.DemoURL(t)
-	p := startProcess(t, dbURL, "--anonymous-role", "planner")
+	// A long shutdown timeout: a loaded machine may take a while to send the
+	// rest of the bodies, and the test is of completing, not of the timeout.
+	p := startProcess(t, dbURL, "--anonymous-role", "planner", "--shutdown-timeout", "2m")
 	addr := strings.TrimPrefix(p.url, "http://")
 
 	var grid int64

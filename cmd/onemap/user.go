@@ -21,11 +21,12 @@ const userUsage = `usage:
   onemap user passwd NAME [--password-stdin]
   onemap user role NAME ROLE [--grid ID|CODE]
   onemap user disable NAME | enable NAME
+  onemap user unlock NAME      forget its failed sign-ins: no client waits to try it any longer
   onemap user list
 roles: viewer (needs --grid: sees that grid and below), commander, planner, admin, auditor.
 Without --password-stdin a random password is made and printed once.`
 
-// runUser manages accounts: `onemap user add|passwd|role|disable|enable|list`.
+// runUser manages accounts: `onemap user add|passwd|role|disable|enable|unlock|list`.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%s", userUsage)
@@ -49,7 +50,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return ignoreHelp(err)
 	}
 	pos = append(pos, f.fs.Args()...)
-	want := map[string]int{"add": 1, "passwd": 1, "role": 2, "disable": 1, "enable": 1, "list": 0}
+	want := map[string]int{"add": 1, "passwd": 1, "role": 2, "disable": 1, "enable": 1, "unlock": 1, "list": 0}
 	n, ok := want[sub]
 	if !ok || len(pos) != n {
 		return fmt.Errorf("%s", userUsage)
@@ -136,6 +137,12 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		fmt.Fprintf(stdout, "onemap: %s %sd\n", pos[0], sub)
+	case "unlock":
+		n, err := db.UnlockAccount(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onemap: %s unlocked (%d clients no longer wait)\n", pos[0], n)
 	case "list":
 		list, err := db.ListAccounts(ctx)
 		if err != nil {

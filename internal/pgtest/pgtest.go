@@ -78,7 +78,11 @@ func DemoURL(tb testing.TB) string {
 // Open opens a pool on url and closes it when the test ends.
 func Open(tb testing.TB, url string) *postgis.DB {
 	tb.Helper()
-	db, err := postgis.Open(context.Background(), url, onemap.NewCatalog(), slog.New(slog.NewTextHandler(io.Discard, nil)), postgis.Options{})
+	// A server's 30 s statement timeout is for production; a loaded test
+	// machine seeds the demo county's 15,128 cameras in one statement, which
+	// may take longer. Tests of the timeout itself set their own.
+	db, err := postgis.Open(context.Background(), url, onemap.NewCatalog(), slog.New(slog.NewTextHandler(io.Discard, nil)),
+		postgis.Options{StatementTimeout: 5 * time.Minute})
 	if err != nil {
 		tb.Fatal(err)
 	}
