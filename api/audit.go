@@ -311,7 +311,7 @@ func (s *Server) handleHouseholdDetails(c *gin.Context) {
 	}
 	key := personalKey(caller)
 	if ok, wait := s.personal.allow(key); !ok {
-		c.Header("Retry-After", retryAfter(wait))
+		retryAfter(c, wait)
 		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many reads of personal details: at most %d at once and %d an hour; try again in %s",
 			s.personal.cfg.Burst, s.personal.cfg.PerHour, wait.Round(time.Second)))
 		return

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -172,11 +171,6 @@ func personalKey(c onemap.Caller) string {
 		return "client " + c.Client
 	}
 	return "account " + c.Name
-}
-
-// retryAfter is a Retry-After header's value: whole seconds, rounded up.
-func retryAfter(d time.Duration) string {
-	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 // handlePurposes answers GET /api/purposes for every signed-in role: the
