@@ -57,8 +57,9 @@ type Deps struct {
 	// Public is the public index behind /api/public/… (nil: those routes
 	// answer 503).
 	Public publicIndex
-	// Metrics is the registry /metrics serves, which the server fills with
-	// its own metrics; nil makes one of the server's own.
+	// Metrics is the registry the server fills with its metrics, for
+	// MetricsHandler to serve on an address of its own (the server's
+	// router has no /metrics); nil makes one no one reads.
 	Metrics *prometheus.Registry
 }
 
