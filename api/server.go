@@ -123,7 +123,6 @@ type Server struct {
 	buffers     buffers                       // of answers written directly (featurejson.go)
 	basemap     *basemap                      // the online basemap, if configured (basemap.go)
 	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
-	tallies     atomic.Pointer[tallyMemo]     // grid statistics of the latest snapshot asked for
 	gzips       sync.Pool                     // of *gzip.Writer, for tiles
 	tilesets    tilesets                      // resolved so far (tiles.go)
 	public      publicIndex                   // the public page's index
