@@ -405,6 +405,7 @@ func checkAnswer(t *testing.T, role onemap.Role, what string, resp *http.Respons
 		t.Errorf("%s as %s = %d %.300s", what, role, resp.StatusCode, body)
 		return
 	}
+	checkSecurityHeaders(t, what+" as "+string(role), resp)
 	if resp.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {

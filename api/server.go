@@ -168,7 +168,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(s.observe(), s.limitBody()) // first: they see every request
+	r.Use(securityHeaders(), s.observe(), s.limitBody()) // first: they see every request
 	r.Use(s.recoverer(), s.requestLogger(), s.withCaller(), s.withTimeout())
 	s.addRoutes(r)
 	// JSON answers are gzipped for clients that accept it; tiles and the
