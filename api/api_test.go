@@ -20,6 +20,7 @@ import (
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/public"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // newServer serves the demo county to callers of the given anonymous role,
@@ -41,6 +42,9 @@ type testServer struct {
 	Handler http.Handler
 	DB      *postgis.DB
 	Replica *inmem.Replica
+	// MetricsURL serves the server's metrics (api.MetricsHandler), as
+	// --metrics-addr does apart from the server's own address.
+	MetricsURL string
 }
 
 // startServer serves the database at url as `onemap serve` does: accounts
@@ -60,8 +64,9 @@ func startServer(t *testing.T, url string, cfg api.Config) *testServer {
 		t.Fatal(err)
 	}
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
+	reg := prometheus.NewRegistry()
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db, Public: pub}, cfg)
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db, Public: pub, Metrics: reg}, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() {
@@ -73,8 +78,9 @@ func startServer(t *testing.T, url string, cfg api.Config) *testServer {
 		pub.Run(ctx, 10*time.Millisecond)
 	}()
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done; <-done })
-	return &testServer{Server: srv, Handler: h, DB: db, Replica: replica}
+	msrv := httptest.NewServer(api.MetricsHandler(reg))
+	t.Cleanup(func() { srv.Close(); msrv.Close(); cancel(); <-done; <-done })
+	return &testServer{Server: srv, Handler: h, DB: db, Replica: replica, MetricsURL: msrv.URL}
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {

@@ -99,7 +99,7 @@ func TestAccessMatrix(t *testing.T) {
 		stylePaths = append(stylePaths, "/styles/"+ts+".json")
 	}
 	reads := map[string][]string{
-		"/healthz": {"/healthz"}, "/readyz": {"/readyz"}, "/metrics": {"/metrics"},
+		"/healthz": {"/healthz"}, "/readyz": {"/readyz"},
 		"/api/region": {"/api/region"}, "/api/layers": {"/api/layers"},
 		"/api/layers/:layer":                   layerPaths("/api/layers/:layer"),
 		"/api/layers/:layer/features":          layerPaths("/api/layers/:layer/features?limit=300&" + bbox),
@@ -209,6 +209,13 @@ func TestAccessMatrix(t *testing.T) {
 				// demo seed's edits fill its first pages.
 				checkAnswer(t, role, p, resp, body, m)
 			}
+		}
+	}
+	// Metrics are served on an address of their own (--metrics-addr), never
+	// by the router: /metrics is a 404 to every role.
+	for role, b := range browsers {
+		if resp, body := b.do("GET", "/metrics", "", "Accept-Encoding", "identity"); resp.StatusCode != 404 || bytes.Contains(body, []byte("onemap_")) {
+			t.Errorf("GET /metrics as %s = %d %.200s, want 404", role, resp.StatusCode, body)
 		}
 	}
 	if t.Failed() {
@@ -397,6 +404,7 @@ func checkAnswer(t *testing.T, role onemap.Role, what string, resp *http.Respons
 		t.Errorf("%s as %s = %d %.300s", what, role, resp.StatusCode, body)
 		return
 	}
+	checkSecurityHeaders(t, what+" as "+string(role), resp)
 	if resp.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,6 @@ import (
 // tile cache and the connection pool. Nothing in them names a feature or a
 // caller; counts by layer are the most they tell.
 type metrics struct {
-	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	inFlight  prometheus.Gauge
@@ -45,7 +45,6 @@ func newMetrics(s *Server, reg *prometheus.Registry) *metrics {
 		reg = prometheus.NewRegistry()
 	}
 	m := &metrics{
-		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "onemap", Name: "http_requests_total",
 			Help: "HTTP requests answered, by route template (\"other\": no route, or the web client's files), method and status code.",
@@ -92,9 +91,16 @@ func (s *Server) observe() gin.HandlerFunc {
 	}
 }
 
-// handleMetrics answers GET /metrics in the Prometheus text format.
-func (s *Server) handleMetrics() gin.HandlerFunc {
-	return gin.WrapH(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
+// MetricsHandler answers GET /metrics in the Prometheus text format with
+// the metrics in reg, the registry passed to NewServer as Deps.Metrics. The
+// server's own router does not serve it: the counts by layer tell how many
+// cameras and households there are, which the public may not know, so
+// cmd/onemap serves it on an address of its own (--metrics-addr, loopback
+// by default).
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
 }
 
 // noteApplied records a batch of changes the replica applied.

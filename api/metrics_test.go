@@ -16,7 +16,7 @@ import (
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
-// scrape reads /metrics and returns each sample by its name and labels as
+// scrape reads /metrics of the metrics address base and returns each sample by its name and labels as
 // written ("onemap_tile_cache_hits_total", `onemap_replica_features{layer="grids"}`).
 func scrape(t *testing.T, base string) map[string]float64 {
 	t.Helper()
@@ -43,7 +43,8 @@ func scrape(t *testing.T, base string) map[string]float64 {
 
 func TestMetrics(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	ts := startServer(t, url, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	srv := ts.Server
 	const tile = "/tiles/all/12/3212/1748.mvt"
 	for _, p := range []string{tile, tile, "/api/nearby?lon=102.4&lat=25.53", "/api/nearby?lon=x", "/no/such/path"} {
 		get(t, srv.URL+p)
@@ -52,12 +53,17 @@ func TestMetrics(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(brew); err == nil {
 		resp.Body.Close()
 	}
+	// The server's own address has no /metrics: it answers 404 as for any
+	// unknown path of the API, whoever asks (TestAccessMatrix: every role).
+	if resp, body := get(t, srv.URL+"/metrics"); resp.StatusCode != 404 || strings.Contains(string(body), "onemap_replica_features") {
+		t.Errorf("GET /metrics on the server's address = %d %.200s, want 404", resp.StatusCode, body)
+	}
 	// A request is counted when its handler returns, which may be just
 	// after its client has read the answer: scrape until the server is idle.
-	m := scrape(t, srv.URL)
-	for deadline := time.Now().Add(10 * time.Second); m[`onemap_http_requests_in_flight`] != 1 && time.Now().Before(deadline); {
+	m := scrape(t, ts.MetricsURL)
+	for deadline := time.Now().Add(10 * time.Second); m[`onemap_http_requests_in_flight`] != 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
-		m = scrape(t, srv.URL)
+		m = scrape(t, ts.MetricsURL)
 	}
 	for name, want := range map[string]float64{
 		`onemap_http_requests_total{code="200",method="GET",route="/tiles/:tileset/:z/:x/:y"}`:      2,
@@ -65,13 +71,14 @@ func TestMetrics(t *testing.T) {
 		`onemap_http_requests_total{code="400",method="GET",route="/api/nearby"}`:                   1,
 		`onemap_http_requests_total{code="200",method="GET",route="other"}`:                         1, // the web client answers unknown paths
 		`onemap_http_request_duration_seconds_count{method="GET",route="/tiles/:tileset/:z/:x/:y"}`: 2,
-		`onemap_tile_cache_hits_total`:             1,
-		`onemap_tile_cache_misses_total`:           1,
-		`onemap_tile_cache_entries`:                1,
-		`onemap_replica_features{layer="cameras"}`: 15128,
-		`onemap_database_up`:                       1,
-		`onemap_replica_lag_changes`:               0,
-		`onemap_http_requests_in_flight`:           1, // the scrape itself
+		`onemap_tile_cache_hits_total`:                                      1,
+		`onemap_tile_cache_misses_total`:                                    1,
+		`onemap_tile_cache_entries`:                                         1,
+		`onemap_replica_features{layer="cameras"}`:                          15128,
+		`onemap_database_up`:                                                1,
+		`onemap_replica_lag_changes`:                                        0,
+		`onemap_http_requests_in_flight`:                                    0, // the scrape is not the server's
+		`onemap_http_requests_total{code="404",method="GET",route="other"}`: 1, // GET /metrics on the server's address
 	} {
 		if got, ok := m[name]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
@@ -106,7 +113,7 @@ func TestMetrics(t *testing.T) {
 	}
 	seq := float64(pgtest.LatestSeq(t, url))
 	deadline := time.Now().Add(10 * time.Second)
-	for m = scrape(t, srv.URL); m[`onemap_replica_seq`] < seq; m = scrape(t, srv.URL) {
+	for m = scrape(t, ts.MetricsURL); m[`onemap_replica_seq`] < seq; m = scrape(t, ts.MetricsURL) {
 		if time.Now().After(deadline) {
 			t.Fatalf("onemap_replica_seq = %v 10 s after the database reached %v", m[`onemap_replica_seq`], seq)
 		}

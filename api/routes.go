@@ -12,7 +12,6 @@ import (
 func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)
-	r.GET("/metrics", s.handleMetrics())
 
 	r.GET("/api/region", s.handleRegion)
 	r.GET("/api/layers", s.handleLayersList)
@@ -37,7 +36,9 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/tiles/") || strings.HasPrefix(p, "/styles/") || strings.HasPrefix(p, "/basemap/") ||
-			strings.HasPrefix(p, "/ogc/") || p == "/api" || p == "/tiles" || p == "/styles" {
+			strings.HasPrefix(p, "/ogc/") || p == "/api" || p == "/tiles" || p == "/styles" ||
+			p == "/metrics" { // served on --metrics-addr only (MetricsHandler), never here
+
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, p))
 			return
 		}

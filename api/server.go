@@ -55,8 +55,9 @@ type Deps struct {
 	// Public is the public index behind /api/public/… (nil: those routes
 	// answer 503).
 	Public publicIndex
-	// Metrics is the registry /metrics serves, which the server fills with
-	// its own metrics; nil makes one of the server's own.
+	// Metrics is the registry the server fills with its metrics, for
+	// MetricsHandler to serve on an address of its own (the server's
+	// router has no /metrics); nil makes one no one reads.
 	Metrics *prometheus.Registry
 	// AuditAnchor verifies the audit trail against its signed checkpoints
 	// (nil: not configured; verify says the trail is not anchored).
@@ -128,7 +129,6 @@ type Server struct {
 	buffers     buffers                       // of answers written directly (featurejson.go)
 	basemap     *basemap                      // the online basemap, if configured (basemap.go)
 	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
-	tallies     atomic.Pointer[tallyMemo]     // grid statistics of the latest snapshot asked for
 	public      publicIndex                   // the public page's index
 	metrics     *metrics                      // what /metrics reports
 	events      *eventHub                     // live changes to the open event streams (/api/events)
@@ -184,7 +184,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(s.observe(), s.limitBody()) // first: they see every request
+	r.Use(securityHeaders(), s.observe(), s.limitBody()) // first: they see every request
 	r.Use(s.recoverer(), s.requestLogger(), s.withCaller(), s.withTimeout())
 	s.addRoutes(r)
 	// JSON answers are gzipped for clients that accept it; tiles and the

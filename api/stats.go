@@ -11,26 +11,6 @@ import (
 	"github.com/onemapgis/onemap/inmem"
 )
 
-// tallyMemo keeps the grid tallies of one snapshot.
-type tallyMemo struct {
-	snap    *inmem.Snapshot
-	tallies map[int64]inmem.Tally
-}
-
-// gridTallies returns the tallies of the current snapshot, computing them
-// once per snapshot.
-func (s *Server) gridTallies(c *gin.Context) (*inmem.Snapshot, map[int64]inmem.Tally) {
-	snap := s.snapshot(c)
-	if m := s.tallies.Load(); m != nil && m.snap == snap {
-		return snap, m.tallies
-	}
-	m := &tallyMemo{snap: snap, tallies: snap.GridTallies(s.catalog)}
-	if snap == s.replica.Snapshot() { // a viewer's part is not kept
-		s.tallies.Store(m)
-	}
-	return snap, m.tallies
-}
-
 type layerTallyJSON struct {
 	Total int            `json:"total"`
 	By    string         `json:"by"`
@@ -79,7 +59,9 @@ func (s *Server) handleGridStats(c *gin.Context) {
 	}
 	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	parentAt := l.FieldIndex("parent_id")
-	snap, tallies := s.gridTallies(c)
+	// The replica keeps every grid's tally with each change it applies
+	// (a viewer's part: from the whole county's, when cut out).
+	snap := s.snapshot(c)
 	var parent int64
 	out := gin.H{}
 	if v := c.Param("id"); v != "" {
@@ -93,7 +75,7 @@ func (s *Server) handleGridStats(c *gin.Context) {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", id))
 			return
 		}
-		out["grid"] = s.gridStats(role, g, tallies[id])
+		out["grid"] = s.gridStats(role, g, snap.GridTally(id))
 		parent = id
 	}
 	// The children: grids whose parent is the grid, or, at the top, grids
@@ -112,7 +94,7 @@ func (s *Server) handleGridStats(c *gin.Context) {
 		} else if p != parent {
 			return true
 		}
-		children = append(children, s.gridStats(role, g, tallies[g.ID]))
+		children = append(children, s.gridStats(role, g, snap.GridTally(g.ID)))
 		return true
 	})
 	slices.SortFunc(children, func(a, b gridStatsJSON) int { return cmp.Compare(a.ID, b.ID) })

@@ -82,8 +82,9 @@ func (x *index) load(recs []*onemap.Record) {
 // Snapshot is the replica at one point of the change feed. It never changes;
 // it is safe for concurrent use.
 type Snapshot struct {
-	seq    int64
-	layers map[string]*index
+	seq     int64
+	layers  map[string]*index
+	tallies *tallies // nil if the catalogue has no grids (tally.go)
 }
 
 // Seq returns the sequence number of the last change the snapshot includes.
@@ -145,6 +146,7 @@ func (s *Snapshot) Ascend(layer string, from int64, fn func(*onemap.Record) bool
 // Replica holds the current snapshot of every layer of a catalogue.
 type Replica struct {
 	layers []onemap.Layer
+	spec   *tallySpec // what the snapshots tally by grid; nil: nothing
 	cur    atomic.Pointer[Snapshot]
 	mu     sync.Mutex // serialises writers
 }
@@ -152,6 +154,7 @@ type Replica struct {
 // New returns a replica of the catalogue's layers, empty at sequence 0.
 func New(catalog *onemap.Catalog) *Replica {
 	r := &Replica{layers: catalog.Layers()}
+	r.spec = newTallySpec(r.layers)
 	r.cur.Store(r.empty())
 	return r
 }
@@ -161,6 +164,9 @@ func (r *Replica) empty() *Snapshot {
 	s := &Snapshot{layers: map[string]*index{}}
 	for i := range r.layers {
 		s.layers[r.layers[i].ID] = newIndex(&r.layers[i])
+	}
+	if r.spec != nil {
+		s.tallies = newTallies(r.spec)
 	}
 	return s
 }
@@ -188,6 +194,9 @@ func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) erro
 		x.load(recs[id])
 		delete(recs, id)
 	}
+	if s.tallies != nil {
+		s.tallies.load(s)
+	}
 	s.seq = seq
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -207,6 +216,9 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 	for id, x := range cur.layers {
 		next.layers[id] = x // copied on first write below
 	}
+	if cur.tallies != nil {
+		next.tallies = cur.tallies.copy()
+	}
 	copied := map[string]bool{}
 	applied := changes[:0:0]
 	for _, c := range changes {
@@ -222,12 +234,18 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 			x = x.copy()
 			next.layers[c.Layer], copied[c.Layer] = x, true
 		}
-		if c.Record != nil {
+		switch {
+		case next.tallies != nil:
+			next.tallies.apply(next, x, c)
+		case c.Record != nil:
 			x.put(c.Record)
-		} else {
+		default:
 			x.delete(c.ID)
 		}
 		applied = append(applied, c)
+	}
+	if next.tallies != nil {
+		next.tallies.rollUp(next)
 	}
 	if next.seq != cur.seq {
 		r.cur.Store(next)
@@ -236,7 +254,7 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 }
 
 // Subset returns a snapshot of the records of s that keep keeps, at s's
-// sequence number, indexed (and counted) as a snapshot of its own: a
+// sequence number, indexed (and counted, and tallied by grid) as a snapshot of its own: a
 // viewer's part of the county is served from one, so that every read path
 // sees only that part. It costs one pass over s.
 func (r *Replica) Subset(s *Snapshot, keep func(layer string, rec *onemap.Record) bool) *Snapshot {
@@ -254,6 +272,9 @@ func (r *Replica) Subset(s *Snapshot, keep func(layer string, rec *onemap.Record
 		if dst := out.layers[id]; dst != nil {
 			dst.load(recs)
 		}
+	}
+	if s.tallies != nil && out.tallies != nil {
+		out.tallies = s.tallies.subset(out)
 	}
 	return out
 }

@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 ONEMAP_DATABASE_URL=$url bin/onemap seed demo >/dev/null
-ONEMAP_DATABASE_URL=$url ONEMAP_ANONYMOUS_ROLE=${ONEMAP_E2E_ROLE:-commander} bin/onemap serve --addr 127.0.0.1:0 --demo-accounts >"$log" 2>&1 &
+ONEMAP_DATABASE_URL=$url ONEMAP_ANONYMOUS_ROLE=${ONEMAP_E2E_ROLE:-commander} bin/onemap serve --addr 127.0.0.1:0 --metrics-addr "" --demo-accounts >"$log" 2>&1 &
 pid=$!
 addr=
 for _ in $(seq 1 150); do

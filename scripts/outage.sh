@@ -71,9 +71,9 @@ say "seeding the demo county"
 ONEMAP_DATABASE_URL=$db "$bin" seed demo --log-level warn >&2
 
 # --- two servers; planners may edit grids (demo setting, loopback only)
-declare -A url
+declare -A url murl # each server's address, and its metrics' (--metrics-addr)
 for name in A B; do
-	ONEMAP_DATABASE_URL=$db "$bin" serve --addr 127.0.0.1:0 --anonymous-role planner --log-level warn \
+	ONEMAP_DATABASE_URL=$db "$bin" serve --addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --anonymous-role planner --log-level warn \
 		>"$logs/$name.out" 2>"$logs/$name.log" &
 	pids+=($!)
 	echo $! >"$logs/$name.pid"
@@ -86,6 +86,7 @@ for name in A B; do
 	done
 	[ -n "$u" ] || { say "server $name did not start:"; cat "$logs/$name.log" >&2; exit 1; }
 	url[$name]=$u
+	murl[$name]=$(sed -n 's/^onemap: metrics at //p' "$logs/$name.out")
 	say "server $name at $u"
 done
 
@@ -209,7 +210,7 @@ latest=$(psql "$db" -qtAc "SELECT coalesce(max(seq), 0) FROM change_feed")
 for name in A B; do
 	seqok[$name]=no
 	for _ in $(seq 600); do
-		s=$(curl -s "${url[$name]}/metrics" | sed -n 's/^onemap_replica_seq //p')
+		s=$(curl -s "${murl[$name]}" | sed -n 's/^onemap_replica_seq //p')
 		if [ "${s%%.*}" = "$latest" ] || [ "$(printf '%.0f' "$s" 2>/dev/null)" = "$latest" ]; then seqok[$name]=yes; break; fi
 		sleep 0.1
 	done
@@ -219,7 +220,7 @@ for l in grids risk_points households cameras stations; do
 	n=$(psql "$db" -qtAc "SELECT count(*) FROM $l")
 	counts+=" $l=$n"
 	for name in A B; do
-		r=$(curl -s "${url[$name]}/metrics" | sed -n "s/^onemap_replica_features{layer=\"$l\"} //p")
+		r=$(curl -s "${murl[$name]}" | sed -n "s/^onemap_replica_features{layer=\"$l\"} //p")
 		[ "$(printf '%.0f' "$r")" = "$n" ] || countok[$name]="${countok[$name]:-} $l:replica=$r,db=$n"
 	done
 done

@@ -20,13 +20,16 @@ import (
 // process is a server the benchmark started: the onemap binary, or this
 // program's bare HTTP server.
 type process struct {
-	name    string
-	cmd     *exec.Cmd
-	URL     string        // http://ADDR, as the server printed it
-	Answers time.Duration // from the start until it printed its address
-	log     *syncBuffer   // what it wrote to stderr
-	done    chan struct{} // closed when it has exited
-	err     error         // how it exited, once done is closed
+	name string
+	cmd  *exec.Cmd
+	URL  string // http://ADDR, as the server printed it
+	// MetricsURL is where onemap serves its metrics (--metrics-addr), as
+	// it printed it before its address; "" for a server that does not.
+	MetricsURL string
+	Answers    time.Duration // from the start until it printed its address
+	log        *syncBuffer   // what it wrote to stderr
+	done       chan struct{} // closed when it has exited
+	err        error         // how it exited, once done is closed
 }
 
 // syncBuffer is a bytes.Buffer that a process writes to while others read.
@@ -51,6 +54,10 @@ func (b *syncBuffer) String() string {
 // the address follows.
 const servingPrefix = "serving at http://"
 
+// metricsPrefix starts the line onemap prints on stdout, before
+// servingPrefix's, with the URL of its metrics.
+const metricsPrefix = "onemap: metrics at "
+
 // startProcess runs a server and waits until it prints on stdout that it
 // answers (a line holding servingPrefix), until it exits, or until the
 // timeout. env is added to this process's environment.
@@ -71,6 +78,9 @@ func startProcess(ctx context.Context, name string, env []string, timeout time.D
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), metricsPrefix); ok {
+				p.MetricsURL = strings.TrimSpace(u) // read once addr is received, which it happens before
+			}
 			if _, a, ok := strings.Cut(sc.Text(), servingPrefix); ok {
 				select {
 				case addr <- "http://" + strings.TrimSpace(a):
@@ -211,7 +221,7 @@ func tail(s string, n int) string {
 // onemapServer starts `onemap serve` on a free loopback port over the
 // database, with the extra flags.
 func onemapServer(ctx context.Context, bin, name, databaseURL string, timeout time.Duration, flags ...string) (*process, error) {
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--anonymous-role", "commander",
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--anonymous-role", "commander",
 		"--log-format", "text", "--log-level", "info"}, flags...)
 	// The URL goes by the environment, not the command line, which other
 	// users of the machine can read.

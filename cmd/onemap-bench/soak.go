@@ -328,11 +328,12 @@ type soakEdit struct {
 // soakRun is the state of one soak: the server, the clients and what they
 // got.
 type soakRun struct {
-	base   string
-	client *http.Client // anonymous reads (commander)
-	editor *http.Client // the planner's session
-	csrf   string
-	kinds  []*soakKind
+	base    string
+	metrics string       // the server's metrics URL (--metrics-addr)
+	client  *http.Client // anonymous reads (commander)
+	editor  *http.Client // the planner's session
+	csrf    string
+	kinds   []*soakKind
 
 	grids   []soakGrid
 	ackMu   sync.Mutex
@@ -402,10 +403,11 @@ func (b *bench) soak(ctx context.Context, c soakConfig) (int, error) {
 	defer tr.CloseIdleConnections()
 	jar, _ := cookiejar.New(nil)
 	r := &soakRun{
-		base:   srv.URL,
-		client: &http.Client{Transport: tr, Timeout: time.Minute},
-		editor: &http.Client{Transport: tr, Timeout: time.Minute, Jar: jar},
-		grids:  grids,
+		base:    srv.URL,
+		metrics: srv.MetricsURL,
+		client:  &http.Client{Transport: tr, Timeout: time.Minute},
+		editor:  &http.Client{Transport: tr, Timeout: time.Minute, Jar: jar},
+		grids:   grids,
 	}
 	if err := r.signIn(ctx, "planner", demoPlannerPassword); err != nil {
 		return 0, err
@@ -836,7 +838,7 @@ func (r *soakRun) edit(ctx context.Context, g *soakGrid) error {
 func (r *soakRun) scrape(ctx context.Context) (map[string]float64, error) {
 	start := time.Now()
 	m, err := func() (map[string]float64, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/metrics", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.metrics, nil)
 		if err != nil {
 			return nil, err
 		}

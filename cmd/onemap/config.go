@@ -62,6 +62,8 @@ type config struct {
 	PublicRate     float64
 	PublicBurst    int
 	PublicMaxRate  float64
+	// MetricsAddr is where serve answers /metrics ("": nowhere).
+	MetricsAddr string
 
 	// The audit trail's checkpoints (serve, audit verify, audit checkpoint).
 	AuditKey              string

@@ -28,7 +28,9 @@ func startServer(t *testing.T, dbURL string, extra ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	args := append([]string{"onemap", "serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
+	// Metrics on a free port too: the default one would be shared by
+	// every server a test starts.
+	args := append([]string{"onemap", "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	go func() {
 		done <- run(ctx, args, env(map[string]string{"ONEMAP_DATABASE_URL": dbURL}), nil, pw, io.Discard)
 		pw.Close()

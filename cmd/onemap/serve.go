@@ -24,6 +24,7 @@ import (
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/ratelimit"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -62,10 +63,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.boolean(&c.SecureCookies, "secure-cookies", false, "send the session cookie over HTTPS only (set it when TLS ends at a proxy)")
 	f.boolean(&c.DemoAccounts, "demo-accounts", false, "add one account per role, password onemap-demo, where missing (demo only)")
 	f.boolean(&c.SeedDemo, "seed-demo", false, "load the demo county on start when the database holds no grids")
+	f.str(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "address of its own to serve Prometheus metrics on, at /metrics (empty or off: none); keep it on loopback, the metrics count every layer's features")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
 	}
 	if err := c.needDatabase(); err != nil {
+		return err
+	}
+	metricsLoopback, err := checkMetricsAddr(c.MetricsAddr)
+	if err != nil {
 		return err
 	}
 	role, err := onemap.ParseRole(c.AnonymousRole)
@@ -86,6 +92,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
+	if !metricsLoopback {
+		log.Warn("metrics are served beyond this machine: they count every layer's features; allow only the scraper to reach them",
+			"metrics_addr", c.MetricsAddr)
+	}
+	metricsReg := prometheus.NewRegistry()
+	metricsSrv, err := listenMetrics(c.MetricsAddr, metricsReg, log)
+	if err != nil {
+		return err
+	}
+	defer metricsSrv.close()
 
 	catalog := onemap.NewCatalog()
 	db, err := openAndMigrate(ctx, &c, catalog, log)
@@ -165,7 +181,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
-		Public: pub, AuditAnchor: anchor, Denials: denials,
+		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -226,6 +242,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if metricsSrv != nil {
+		go metricsSrv.run()
+		log.Info("serving metrics", "url", metricsSrv.url())
+		fmt.Fprintf(stdout, "onemap: metrics at %s\n", metricsSrv.url())
+	}
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "version", onemap.Version)
 	fmt.Fprintf(stdout, "onemap: serving at http://%s\n", ln.Addr())
 

@@ -45,7 +45,7 @@ type process struct {
 // waits until it serves.
 func startProcess(t *testing.T, dbURL string, extra ...string) *process {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "info"}, extra...)
 	p := &process{cmd: exec.Command(os.Args[0], args...), lines: make(chan string, 1000), done: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), "ONEMAP_TEST_MAIN=1", "ONEMAP_DATABASE_URL="+dbURL)
 	stdout, err := p.cmd.StdoutPipe()

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, getJSON, isLocal } from './browser.mjs';
+import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, getJSON, isLocal, watchPolicy } from './browser.mjs';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'onemap');
 
@@ -49,6 +49,7 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
   });
+  await watchPolicy(context);
   const foreign = [];
   const errors = [];
   await context.route('**/*', (route) => {

@@ -33,6 +33,22 @@ export function isLocal(url) {
   return LOCAL_HOSTS.has(u.hostname);
 }
 
+/**
+ * watchPolicy turns every Content-Security-Policy violation in the pages of
+ * the browser context into a console error ("CSP violation: …"), which
+ * the tests record as errors and fail on (Chromium logs its own "Refused
+ * to …" error too; this names the directive and the blocked URL). The
+ * listener is added before any page script runs, outside the page's CSP.
+ */
+export async function watchPolicy(context) {
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.effectiveDirective || e.violatedDirective} blocked ${e.blockedURI || 'inline'} ` +
+        `at ${e.sourceFile || '?'}:${e.lineNumber}`);
+    });
+  });
+}
+
 /** getJSON fetches a path of the server from Node (not through the browser). */
 export async function getJSON(pathAndQuery) {
   const res = await fetch(new URL(pathAndQuery, BASE));
@@ -106,6 +122,7 @@ export async function openMap(options = {}, pagePath = '/') {
     const res = await context.request.post(new URL('/api/session', BASE).href, { data: signIn });
     if (!res.ok()) throw new Error(`sign in as ${signIn.name}: HTTP ${res.status()} ${await res.text()}`);
   }
+  await watchPolicy(context);
   const requests = [];
   const foreign = [];
   const errors = [];
@@ -177,6 +194,11 @@ export async function openMap(options = {}, pagePath = '/') {
   const started = Date.now();
   const res = await page.goto(new URL(pagePath, BASE).href, { waitUntil: 'load' });
   if (res.status() !== 200) throw new Error(`GET ${BASE}${pagePath}: status ${res.status()}`);
+  // The page is under the server's Content-Security-Policy (api/headers.go),
+  // so a violation of it fails the test as an error.
+  if (!/frame-ancestors 'none'/.test(res.headers()['content-security-policy'] ?? '')) {
+    throw new Error(`GET ${BASE}${pagePath}: no Content-Security-Policy with frame-ancestors 'none'`);
+  }
   await page.waitForFunction(() => window.onemap?.map?.isStyleLoaded?.(), null, { timeout: WAIT_MS });
   await waitIdle();
   // drawnMs is the time from navigation to the first frame with every tile

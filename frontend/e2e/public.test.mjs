@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, getJSON, isLocal } from './browser.mjs';
+import { BASE, CHROMIUM, OUT, WAIT_MS, getJSON, isLocal, watchPolicy } from './browser.mjs';
 import { wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
 
 // The county seat of the demo county (武定县 狮山镇), and a place far outside it.
@@ -58,6 +58,7 @@ async function openPhone(options) {
     ...PHONE,
     ...options,
   });
+  await watchPolicy(context);
   const requests = []; // { url, request }
   const foreign = [];
   const errors = [];

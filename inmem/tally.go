@@ -1,0 +1,391 @@
+package inmem
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+	"github.com/tidwall/btree"
+)
+
+// Grid tallies kept with the replica: each point of a tallied layer (see
+// TallyField) is placed in its grid, the deepest that holds it (as
+// GridTallies places it), and counted there and in every grid above it by
+// parent. The counts are updated with every change the replica applies,
+// like the tiles' point counts (counts.go), so that statistics cost a
+// lookup per grid however often features change:
+//
+//   - a point inserted, updated or deleted is uncounted where it was placed
+//     and counted where it is now: one lookup of the grids that hold it;
+//   - a grid inserted, reshaped, moved to another level or deleted changes
+//     which points it holds: the points in its bound, before and after, are
+//     placed again (only those);
+//   - a grid whose parent changes, or that comes or goes, while grids name
+//     it as their parent changes the grids above many points: the counts
+//     above are summed again from each grid's own, without placing any
+//     point again.
+//
+// All three structures are copy-on-write B-trees, copied with the snapshot.
+
+// tallySpec is what the replica tallies, read from the catalogue once.
+type tallySpec struct {
+	levelAt, parentAt int
+	levels            []string // the grid levels, from the top (county) down
+	layers            map[string]int
+}
+
+// newTallySpec returns the spec of the layers' tallies, or nil if the
+// layers have no grids to tally in.
+func newTallySpec(layers []onemap.Layer) *tallySpec {
+	spec := &tallySpec{layers: map[string]int{}}
+	grids := false
+	for i := range layers {
+		l := &layers[i]
+		if l.ID == onemap.LayerGrids {
+			lf, ok := l.Field("level")
+			spec.levelAt, spec.parentAt, spec.levels = l.FieldIndex("level"), l.FieldIndex("parent_id"), lf.Enum
+			grids = ok && spec.parentAt >= 0
+		}
+		if f := TallyField(l.ID); f != "" {
+			spec.layers[l.ID] = l.FieldIndex(f)
+		}
+	}
+	if !grids {
+		return nil
+	}
+	return spec
+}
+
+// placement is where a point is counted: its grid (0: none holds it) and
+// its value of the layer's tally field.
+type placement struct {
+	grid  int64
+	value string
+}
+
+// tallyKey names one count: a grid's points of a layer with one value.
+type tallyKey struct {
+	grid         int64
+	layer, value string
+}
+
+// tallyEntry is one count, never 0 (a count that drops to 0 is removed).
+type tallyEntry struct {
+	tallyKey
+	n int
+}
+
+func lessEntry(a, b tallyEntry) bool {
+	if a.grid != b.grid {
+		return a.grid < b.grid
+	}
+	if a.layer != b.layer {
+		return a.layer < b.layer
+	}
+	return a.value < b.value
+}
+
+func newEntries() *btree.BTreeG[tallyEntry] {
+	return btree.NewBTreeGOptions(lessEntry, btree.Options{NoLocks: true})
+}
+
+// tallies are a snapshot's grid tallies.
+type tallies struct {
+	spec *tallySpec
+	// placed is, per tallied layer, where each of its points is counted.
+	placed map[string]*btree.Map[int64, placement]
+	// own counts each grid's points: those placed in it.
+	own *btree.BTreeG[tallyEntry]
+	// rolled counts each grid's points with those of the grids below it:
+	// what GridTally answers.
+	rolled *btree.BTreeG[tallyEntry]
+	// stale says rolled is to be summed again from own (a change of the
+	// grids' parents); set and cleared within one Apply.
+	stale bool
+}
+
+func newTallies(spec *tallySpec) *tallies {
+	t := &tallies{spec: spec, placed: map[string]*btree.Map[int64, placement]{}, own: newEntries(), rolled: newEntries()}
+	for layer := range spec.layers {
+		t.placed[layer] = new(btree.Map[int64, placement])
+	}
+	return t
+}
+
+// copy returns a copy to change; t does not change.
+func (t *tallies) copy() *tallies {
+	out := &tallies{spec: t.spec, placed: make(map[string]*btree.Map[int64, placement], len(t.placed)),
+		own: t.own.Copy(), rolled: t.rolled.Copy()}
+	for layer, m := range t.placed {
+		out.placed[layer] = m.Copy()
+	}
+	return out
+}
+
+// depth is a grid's level as an index into spec.levels (-1: none).
+func (spec *tallySpec) depth(g *onemap.Record) int {
+	v, _ := g.Value(spec.levelAt).(string)
+	return slices.Index(spec.levels, v)
+}
+
+func (spec *tallySpec) parent(g *onemap.Record) int64 {
+	p, _ := g.Value(spec.parentAt).(int64)
+	return p
+}
+
+// place returns where s counts the point r of layer: in the deepest grid
+// that holds its bound's corner (on the boundary counts as in; between
+// grids as deep, the lower id), as GridTallies places it. The grids whose
+// bounds hold the point are tried deepest first, so that the large
+// outlines above (a county's, a township's) are rarely tested.
+func (spec *tallySpec) place(s *Snapshot, layer string, r *onemap.Record) placement {
+	p := placement{}
+	p.value, _ = r.Value(spec.layers[layer]).(string)
+	type candidate struct {
+		g     *onemap.Record
+		depth int
+	}
+	var buf [8]candidate
+	cands := buf[:0]
+	at := r.Bound.Min
+	s.Search(onemap.LayerGrids, at.Bound(), func(g *onemap.Record) bool {
+		cands = append(cands, candidate{g, spec.depth(g)})
+		return true
+	})
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Or(cmp.Compare(b.depth, a.depth), cmp.Compare(a.g.ID, b.g.ID)) })
+	for _, c := range cands {
+		if contains(c.g.Geometry, at) {
+			p.grid = c.g.ID
+			break
+		}
+	}
+	return p
+}
+
+// chain calls fn for the grid id and each grid above it by parent, as
+// GridTallies rolls up: up to a grid the snapshot does not hold (which is
+// included) or one without a parent, and at most 16 (grids nest four
+// deep; 16 guards against a cycle).
+func (spec *tallySpec) chain(s *Snapshot, id int64, fn func(int64)) {
+	grids := s.layers[onemap.LayerGrids]
+	for g, seen := id, 0; seen < 16; seen++ {
+		fn(g)
+		rec, ok := grids.ids.Get(g)
+		if !ok {
+			return
+		}
+		if g = spec.parent(rec); g == 0 {
+			return
+		}
+	}
+}
+
+// bump adds d to the count k of m, removing it at 0.
+func bump(m *btree.BTreeG[tallyEntry], k tallyKey, d int) {
+	e, _ := m.Get(tallyEntry{tallyKey: k})
+	e.tallyKey = k
+	if e.n += d; e.n == 0 {
+		m.Delete(e)
+		return
+	}
+	m.Set(e)
+}
+
+// count counts (d = 1) or uncounts (d = -1) a point placed at p.
+func (t *tallies) count(s *Snapshot, layer string, p placement, d int) {
+	bump(t.own, tallyKey{p.grid, layer, p.value}, d)
+	if t.stale {
+		return // summed again at the end
+	}
+	t.spec.chain(s, p.grid, func(g int64) { bump(t.rolled, tallyKey{g, layer, p.value}, d) })
+}
+
+// add places and counts r, a point of layer that s holds.
+func (t *tallies) add(s *Snapshot, layer string, r *onemap.Record) {
+	p := t.spec.place(s, layer, r)
+	t.placed[layer].Set(r.ID, p)
+	t.count(s, layer, p, 1)
+}
+
+// remove uncounts the point id of layer, if counted.
+func (t *tallies) remove(s *Snapshot, layer string, id int64) {
+	if p, ok := t.placed[layer].Delete(id); ok {
+		t.count(s, layer, p, -1)
+	}
+}
+
+// apply applies change c to x, the index of its layer in s (the snapshot
+// being built), and updates the tallies to match.
+func (t *tallies) apply(s *Snapshot, x *index, c onemap.Change) {
+	mutate := func() {
+		if c.Record != nil {
+			x.put(c.Record)
+		} else {
+			x.delete(c.ID)
+		}
+	}
+	if _, ok := t.spec.layers[c.Layer]; ok {
+		old, had := x.ids.Get(c.ID)
+		if had && c.Record != nil && old.Bound.Min == c.Record.Bound.Min {
+			// Not moved: the same grid, perhaps another value.
+			p, _ := t.placed[c.Layer].Get(c.ID)
+			t.remove(s, c.Layer, c.ID)
+			mutate()
+			p.value, _ = c.Record.Value(t.spec.layers[c.Layer]).(string)
+			t.placed[c.Layer].Set(c.ID, p)
+			t.count(s, c.Layer, p, 1)
+			return
+		}
+		t.remove(s, c.Layer, c.ID)
+		mutate()
+		if c.Record != nil {
+			t.add(s, c.Layer, c.Record)
+		}
+		return
+	}
+	if c.Layer != onemap.LayerGrids {
+		mutate()
+		return
+	}
+	// A grid: the points in its bound before and after are placed again.
+	old, had := x.ids.Get(c.ID)
+	var area orb.Bound
+	switch {
+	case had && c.Record != nil:
+		area = old.Bound.Union(c.Record.Bound)
+	case had:
+		area = old.Bound
+	case c.Record != nil:
+		area = c.Record.Bound
+	}
+	// Another grid's chain passes through this one if it names it as its
+	// parent; if so and this one's own link changes, every such chain does.
+	if !t.stale && (!had || c.Record == nil || t.spec.parent(old) != t.spec.parent(c.Record)) && t.hasChildren(s, c.ID, c.Record) {
+		t.stale = true
+	}
+	type point struct {
+		layer string
+		rec   *onemap.Record
+	}
+	var again []point
+	if had || c.Record != nil {
+		for layer := range t.spec.layers {
+			s.Search(layer, area, func(r *onemap.Record) bool {
+				again = append(again, point{layer, r})
+				return true
+			})
+		}
+	}
+	for _, p := range again {
+		t.remove(s, p.layer, p.rec.ID)
+	}
+	mutate()
+	for _, p := range again {
+		t.add(s, p.layer, p.rec)
+	}
+}
+
+// hasChildren reports whether a grid of s (as it stands before the change)
+// or rec (the grid id's record after it, if any) names id as its parent.
+func (t *tallies) hasChildren(s *Snapshot, id int64, rec *onemap.Record) bool {
+	if rec != nil && t.spec.parent(rec) == id {
+		return true
+	}
+	found := false
+	s.layers[onemap.LayerGrids].ids.Scan(func(_ int64, g *onemap.Record) bool {
+		found = t.spec.parent(g) == id
+		return !found
+	})
+	return found
+}
+
+// rollUp sums rolled again from own, if stale.
+func (t *tallies) rollUp(s *Snapshot) {
+	if !t.stale {
+		return
+	}
+	t.stale = false
+	sums := map[tallyKey]int{}
+	t.own.Scan(func(e tallyEntry) bool {
+		t.spec.chain(s, e.grid, func(g int64) { sums[tallyKey{g, e.layer, e.value}] += e.n })
+		return true
+	})
+	keys := make([]tallyKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b tallyKey) int {
+		return cmp.Or(cmp.Compare(a.grid, b.grid), cmp.Compare(a.layer, b.layer), cmp.Compare(a.value, b.value))
+	})
+	t.rolled = newEntries()
+	for _, k := range keys {
+		t.rolled.Load(tallyEntry{k, sums[k]})
+	}
+}
+
+// load places and counts every point of s, which holds its records
+// already; for Load.
+func (t *tallies) load(s *Snapshot) {
+	t.stale = true
+	for layer := range t.spec.layers {
+		m := t.placed[layer]
+		s.Ascend(layer, 0, func(r *onemap.Record) bool {
+			p := t.spec.place(s, layer, r)
+			m.Load(r.ID, p)
+			bump(t.own, tallyKey{p.grid, layer, p.value}, 1)
+			return true
+		})
+	}
+	t.rollUp(s)
+}
+
+// subset counts the points of sub, a subset of the snapshot t tallies: a
+// point whose grid there is in sub, or which no grid there holds, lies
+// there in sub too (no grid of sub is deeper than the deepest of s); only
+// the others are placed again.
+func (t *tallies) subset(sub *Snapshot) *tallies {
+	out := newTallies(t.spec)
+	out.stale = true
+	subGrids := sub.layers[onemap.LayerGrids]
+	for layer := range t.spec.layers {
+		m, from := out.placed[layer], t.placed[layer]
+		sub.Ascend(layer, 0, func(r *onemap.Record) bool {
+			p, ok := from.Get(r.ID)
+			if _, in := subGrids.ids.Get(p.grid); !ok || p.grid != 0 && !in {
+				p = t.spec.place(sub, layer, r)
+			}
+			m.Load(r.ID, p)
+			bump(out.own, tallyKey{p.grid, layer, p.value}, 1)
+			return true
+		})
+	}
+	out.rollUp(sub)
+	return out
+}
+
+// GridTally returns the tally of the grid id: its points and those of the
+// grids below it, per tallied layer by value (id 0: the points no grid
+// holds). It equals GridTallies(catalog)[id], which recounts every point,
+// but costs a lookup: the replica keeps the tallies with every change it
+// applies. Nil if the grid holds no points or the replica has no grids.
+func (s *Snapshot) GridTally(id int64) Tally {
+	if s.tallies == nil {
+		return nil
+	}
+	var out Tally
+	s.tallies.rolled.Ascend(tallyEntry{tallyKey: tallyKey{grid: id}}, func(e tallyEntry) bool {
+		if e.grid != id {
+			return false
+		}
+		if out == nil {
+			out = Tally{}
+		}
+		if out[e.layer] == nil {
+			out[e.layer] = map[string]int{}
+		}
+		out[e.layer][e.value] = e.n
+		return true
+	})
+	return out
+}
