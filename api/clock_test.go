@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// fakeClock is a clock that moves only when a test tells it to.
+// fakeClock is a clock that moves only when a test tells it to
+// (SessionConfig.Now and the like).
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -22,3 +23,7 @@ func (c *fakeClock) Add(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// newTestClock returns a fakeClock at the real time, so that what the
+// database times itself agrees with it.
+func newTestClock() *fakeClock { return &fakeClock{now: time.Now()} }

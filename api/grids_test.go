@@ -415,7 +415,9 @@ func TestGridAPI_replicas(t *testing.T) {
 	}
 	start := time.Now()
 	var inTile, inLocate bool
-	for time.Since(start) < time.Second && !(inTile && inLocate) {
+	// The deadline only ends a failing test; how soon the other server
+	// follows is logged, not asserted (a busy machine is slower).
+	for time.Since(start) < 30*time.Second && !(inTile && inLocate) {
 		if !inTile {
 			_, body := get(t, tileURL)
 			if ls, err := mvt.Unmarshal(body); err == nil {
@@ -435,7 +437,7 @@ func TestGridAPI_replicas(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if !inTile || !inLocate {
-		t.Errorf("after 1 s the other server shows the edit in tiles: %v, in /api/locate: %v", inTile, inLocate)
+		t.Errorf("after 30 s the other server shows the edit in tiles: %v, in /api/locate: %v", inTile, inLocate)
 	}
 	t.Logf("the other server showed the edit after %v", time.Since(start))
 }

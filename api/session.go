@@ -497,9 +497,8 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		Name     string `json:"name"`
 		Password string `json:"password"`
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 4096)
-	if err := c.ShouldBindJSON(&in); err != nil {
-		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, `body: want JSON {"name": "...", "password": "..."}`))
+	if err := decodeJSON(c, &in, jsonBody{Limit: 4096, Want: `{"name": "...", "password": "..."}`}); err != nil {
+		writeError(c, s.log, err)
 		return
 	}
 	if in.Name == "" || in.Password == "" {

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -126,6 +125,10 @@ func TestSignIn(t *testing.T) {
 	if resp, body := b.do("POST", "/api/session", `{"name":`); resp.StatusCode != 400 {
 		t.Errorf("malformed body = %d %s", resp.StatusCode, body)
 	}
+	// Anything after the body's value is refused, not ignored.
+	if resp, body := b.do("POST", "/api/session", `{"name": "chen", "password": "password-chen"} {"name": "admin"}`); resp.StatusCode != 400 || b.role() != "public" {
+		t.Errorf("a body with junk after it = %d %s (role %s), want 400 and no session", resp.StatusCode, body, b.role())
+	}
 	// A token planted before sign-in (session fixation) is not kept.
 	u, _ := http.NewRequest("GET", srv.URL, nil)
 	b.c.Jar.SetCookies(u.URL, []*http.Cookie{{Name: "onemap_session", Value: "planted-by-an-attacker"}})
@@ -195,29 +198,6 @@ func TestSignIn(t *testing.T) {
 	if resp, body := other.signIn("chen", "password-chen"); resp.StatusCode != 200 {
 		t.Errorf("signing in with an ended session's cookie = %d %s", resp.StatusCode, body)
 	}
-}
-
-// testClock is a clock the test moves by hand (SessionConfig.Now). It
-// starts at the real time, so that what the database times itself agrees.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now()} }
-
-// Now returns the clock's time.
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock on by d.
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // wantSignIn checks a sign-in's answer: its status, and for 429 its
