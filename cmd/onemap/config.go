@@ -62,6 +62,8 @@ type config struct {
 	PublicRate     float64
 	PublicBurst    int
 	PublicMaxRate  float64
+	// Reads of personal data per account (api.PersonalReadConfig).
+	PersonalPerHour, PersonalBurst, PersonalFlag int
 	// MetricsAddr is where serve answers /metrics ("": nowhere).
 	MetricsAddr string
 

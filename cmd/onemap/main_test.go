@@ -193,3 +193,33 @@ func TestRun_usage(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard, out.String())
 }
+
+// TestServe_flagsCheckedFirst checks that every flag of serve is checked
+// before the database is opened: with a database that cannot be reached,
+// each bad flag is what the error names, not the connection.
+func TestServe_flagsCheckedFirst(t *testing.T) {
+	nowhere := env(map[string]string{"ONEMAP_DATABASE_URL": "postgres://onemap:x@127.0.0.1:1/onemap?connect_timeout=1"})
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--anonymous-role", "mayor"}, "mayor"},
+		{[]string{"--tile-renderer", "gdal"}, "--tile-renderer"},
+		{[]string{"--tile-cache-mb", "-1"}, "--tile-cache-mb"},
+		{[]string{"--trusted-proxies", "10.0.0.0/33"}, "--trusted-proxies"},
+		{[]string{"--basemap-url", "ftp://tiles/{z}/{x}/{y}.png"}, "--basemap-url"},
+		{[]string{"--audit-keep", "720h"}, "--audit-keep"},
+		{[]string{"--audit-key", "k", "--audit-checkpoint-every", "0s"}, "--audit-checkpoint-every"},
+		{[]string{"--public-burst", "0"}, "--public-burst"},
+		{[]string{"--personal-reads-burst", "0"}, "--personal-reads-burst"},
+		{[]string{"--personal-reads-per-hour", "0"}, "--personal-reads-per-hour"},
+		{[]string{"--envelope", "1,2,3"}, "--envelope"},
+		{[]string{"--metrics-addr", "nowhere:port"}, "metrics-addr"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"onemap", "serve", "--metrics-addr", ""}, tc.flags...), nowhere, nil, &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("serve %v: %v, want an error naming %s", tc.flags, err, tc.want)
+		}
+	}
+}

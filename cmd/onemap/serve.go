@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -63,36 +64,90 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.boolean(&c.SecureCookies, "secure-cookies", false, "send the session cookie over HTTPS only (set it when TLS ends at a proxy)")
 	f.boolean(&c.DemoAccounts, "demo-accounts", false, "add one account per role, password onemap-demo, where missing (demo only)")
 	f.boolean(&c.SeedDemo, "seed-demo", false, "load the demo county on start when the database holds no grids")
+	f.integer(&c.PersonalPerHour, "personal-reads-per-hour", 30, "reads of a household's personal details each account may make an hour once its burst is spent (-1: no limit)")
+	f.integer(&c.PersonalBurst, "personal-reads-burst", 15, "reads of personal details an account may make at once")
+	f.integer(&c.PersonalFlag, "personal-reads-flag", 10, "reads of personal details within 10 minutes that flag a burst to the auditor (-1: never)")
 	f.str(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "address of its own to serve Prometheus metrics on, at /metrics (empty or off: none); keep it on loopback, the metrics count every layer's features")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
 	}
+	chk, err := c.checkServe()
+	if err != nil {
+		return err
+	}
+	return serve(ctx, &c, chk, stdout, stderr)
+}
+
+// servePlan is what checkServe made of serve's flags.
+type servePlan struct {
+	role            onemap.Role
+	metricsLoopback bool
+	trustedProxies  []netip.Prefix
+}
+
+// checkServe checks every flag of serve before anything is opened, so that
+// a mistake in one is told at once, with the database untouched.
+func (c *config) checkServe() (servePlan, error) {
+	var p servePlan
 	if err := c.needDatabase(); err != nil {
-		return err
+		return p, err
 	}
-	metricsLoopback, err := checkMetricsAddr(c.MetricsAddr)
-	if err != nil {
-		return err
+	var err error
+	if p.metricsLoopback, err = checkMetricsAddr(c.MetricsAddr); err != nil {
+		return p, err
 	}
-	role, err := onemap.ParseRole(c.AnonymousRole)
-	if err != nil {
-		return err
+	if p.role, err = onemap.ParseRole(c.AnonymousRole); err != nil {
+		return p, err
 	}
 	if c.TileRenderer != api.RenderReplica && c.TileRenderer != api.RenderPostGIS {
-		return onemap.Errorf(onemap.EINVALID, "--tile-renderer %q: want %s or %s", c.TileRenderer, api.RenderReplica, api.RenderPostGIS)
+		return p, onemap.Errorf(onemap.EINVALID, "--tile-renderer %q: want %s or %s", c.TileRenderer, api.RenderReplica, api.RenderPostGIS)
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 5*time.Second
 	}
 	if c.TileCacheMB < 0 {
-		return onemap.Errorf(onemap.EINVALID, "--tile-cache-mb %d: want 0 or more", c.TileCacheMB)
+		return p, onemap.Errorf(onemap.EINVALID, "--tile-cache-mb %d: want 0 or more", c.TileCacheMB)
 	}
+	if p.trustedProxies, err = ratelimit.ParsePrefixes(c.TrustedProxies); err != nil {
+		return p, onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
+	}
+	if u := c.BasemapURL; u != "" {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") ||
+			!strings.Contains(u, "{z}") || !strings.Contains(u, "{x}") || !strings.Contains(u, "{y}") ||
+			strings.Contains(u, "{s}") && c.BasemapSubdomains == "" {
+			return p, onemap.Errorf(onemap.EINVALID, "--basemap-url: want an http(s) tile template with {z}, {x} and {y} (and --basemap-subdomains for {s})")
+		}
+	}
+	if c.AuditKeep < 4380*time.Hour {
+		return p, onemap.Errorf(onemap.EINVALID, "--audit-keep %s: the audit trail is kept at least six months (4380h)", c.AuditKeep)
+	}
+	if c.AuditKey != "" && c.AuditCheckpointsEvery <= 0 {
+		return p, onemap.Errorf(onemap.EINVALID, "--audit-checkpoint-every %s: want a positive interval to sign checkpoints at", c.AuditCheckpointsEvery)
+	}
+	if c.PublicRate < 0 || c.PublicBurst < 1 || c.PublicMaxRate < 0 {
+		return p, onemap.Errorf(onemap.EINVALID, "--public-rate %v, --public-burst %d: want a rate of 0 or more and a burst of 1 or more", c.PublicRate, c.PublicBurst)
+	}
+	if c.PersonalPerHour < -1 || c.PersonalPerHour == 0 || c.PersonalBurst < 1 || c.PersonalFlag < -1 || c.PersonalFlag == 0 {
+		return p, onemap.Errorf(onemap.EINVALID, "--personal-reads-per-hour %d, --personal-reads-burst %d, --personal-reads-flag %d: want -1 or more than 0, 1 or more, and -1 or more than 0",
+			c.PersonalPerHour, c.PersonalBurst, c.PersonalFlag)
+	}
+	if c.Envelope != "" {
+		if _, err := parseEnvelope(c.Envelope); err != nil {
+			return p, fmt.Errorf("--envelope: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// serve runs the server that c describes until ctx ends.
+func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writer) error {
+	role := chk.role
 	log, err := c.logger(stderr)
 	if err != nil {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
-	if !metricsLoopback {
+	if !chk.metricsLoopback {
 		log.Warn("metrics are served beyond this machine: they count every layer's features; allow only the scraper to reach them",
 			"metrics_addr", c.MetricsAddr)
 	}
@@ -104,7 +159,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer metricsSrv.close()
 
 	catalog := onemap.NewCatalog()
-	db, err := openAndMigrate(ctx, &c, catalog, log)
+	db, err := openAndMigrate(ctx, c, catalog, log)
 	if err != nil {
 		return err
 	}
@@ -141,23 +196,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// The public page's index: only public data, read through the public
 	// views as the public database role; loaded before the server answers,
 	// reloaded when stations or grids change.
-	trustedProxies, err := ratelimit.ParsePrefixes(c.TrustedProxies)
-	if err != nil {
-		return onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
-	}
-	if u := c.BasemapURL; u != "" {
-		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") ||
-			!strings.Contains(u, "{z}") || !strings.Contains(u, "{x}") || !strings.Contains(u, "{y}") ||
-			strings.Contains(u, "{s}") && c.BasemapSubdomains == "" {
-			return onemap.Errorf(onemap.EINVALID, "--basemap-url: want an http(s) tile template with {z}, {x} and {y} (and --basemap-subdomains for {s})")
-		}
-	}
-	if c.AuditKeep < 4380*time.Hour {
-		return onemap.Errorf(onemap.EINVALID, "--audit-keep %s: the audit trail is kept at least six months (4380h)", c.AuditKeep)
-	}
-	if c.PublicRate < 0 || c.PublicBurst < 1 || c.PublicMaxRate < 0 {
-		return onemap.Errorf(onemap.EINVALID, "--public-rate %v, --public-burst %d: want a rate of 0 or more and a burst of 1 or more", c.PublicRate, c.PublicBurst)
-	}
 	pub := public.New(db, log)
 	if err := pub.Load(ctx); err != nil {
 		return fmt.Errorf("load the public index: %w", err)
@@ -192,11 +230,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Session:          api.SessionConfig{TTL: c.SessionTTL, Idle: c.SessionIdle, SecureOnly: c.SecureCookies},
 		Basemap: api.BasemapConfig{URL: c.BasemapURL, Subdomains: splitComma(c.BasemapSubdomains),
 			Attribution: c.BasemapAttribution, MaxZoom: c.BasemapMaxZoom},
-		TrustedProxies:      trustedProxies,
+		TrustedProxies:      chk.trustedProxies,
 		PublicRatePerSecond: c.PublicRate,
 		PublicBurst:         c.PublicBurst,
 		PublicMaxRate:       c.PublicMaxRate,
 		MaxBodyBytes:        int64(c.MaxBodyBytes),
+		PersonalReads:       api.PersonalReadConfig{PerHour: c.PersonalPerHour, Burst: c.PersonalBurst, FlagReads: c.PersonalFlag},
 	})
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	following := make(chan struct{})
