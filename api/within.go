@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/geojson"
@@ -72,30 +73,10 @@ func parseArea(raw json.RawMessage) (orb.MultiPolygon, error) {
 			}
 		}
 	}
-	// Rings must not cross themselves or each other.
-	type edge struct {
-		a, b       orb.Point
-		poly, ring int
-		i          int
-	}
-	var edges []edge
-	for pi, p := range mp {
-		for ri, r := range p {
-			for i := 1; i < len(r); i++ {
-				edges = append(edges, edge{r[i-1], r[i], pi, ri, i})
-			}
-		}
-	}
-	for i := range edges {
-		for j := i + 1; j < len(edges); j++ {
-			e, f := edges[i], edges[j]
-			adjacent := e.poly == f.poly && e.ring == f.ring && (f.i == e.i+1 || e.i == 1 && f.i == len(mp[e.poly][e.ring])-1)
-			if adjacent || !inmem.SegmentsMeet(e.a, e.b, f.a, f.b) {
-				continue
-			}
-			return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d ring %d edge %d crosses polygon %d ring %d edge %d (self-intersection)",
-				e.poly, e.ring, e.i, f.poly, f.ring, f.i)
-		}
+	// Rings must not cross or touch themselves or each other.
+	if a, b, crossing := planar.Crossing(mp); crossing {
+		return nil, onemap.Errorf(onemap.EINVALID, "geometry: polygon %d ring %d edge %d crosses polygon %d ring %d edge %d (self-intersection)",
+			a.Poly, a.Ring, a.I, b.Poly, b.Ring, b.I)
 	}
 	if km2 := geo.Area(mp) / 1e6; km2 > maxAreaKm2 {
 		return nil, onemap.Errorf(onemap.EINVALID, "geometry: %.0f km², at most %d", km2, maxAreaKm2)

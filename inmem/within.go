@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/onemapgis/onemap"
+	kernel "github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
@@ -82,7 +83,7 @@ func polygonsMeet(a, b orb.MultiPolygon) bool {
 				for _, pb := range b {
 					for _, rb := range pb {
 						for j := 1; j < len(rb); j++ {
-							if SegmentsMeet(ra[i-1], ra[i], rb[j-1], rb[j]) {
+							if kernel.SegmentsMeet(ra[i-1], ra[i], rb[j-1], rb[j]) {
 								return true
 							}
 						}
@@ -92,32 +93,4 @@ func polygonsMeet(a, b orb.MultiPolygon) bool {
 		}
 	}
 	return false
-}
-
-// SegmentsMeet reports whether segments ab and cd share a point.
-func SegmentsMeet(a, b, c, d orb.Point) bool {
-	o1, o2 := orient(a, b, c), orient(a, b, d)
-	o3, o4 := orient(c, d, a), orient(c, d, b)
-	if o1 != o2 && o3 != o4 {
-		return true
-	}
-	return o1 == 0 && onSegment(a, b, c) || o2 == 0 && onSegment(a, b, d) ||
-		o3 == 0 && onSegment(c, d, a) || o4 == 0 && onSegment(c, d, b)
-}
-
-// orient is the side of ab that c lies on: 1 left, -1 right, 0 on the line.
-func orient(a, b, c orb.Point) int {
-	v := (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
-}
-
-// onSegment reports whether c, on the line ab, lies within segment ab.
-func onSegment(a, b, c orb.Point) bool {
-	return min(a[0], b[0]) <= c[0] && c[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= c[1] && c[1] <= max(a[1], b[1])
 }
