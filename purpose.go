@@ -24,9 +24,9 @@ const (
 
 // PurposeInfo is a purpose with its titles, as the client offers it.
 type PurposeInfo struct {
-	Code    Purpose `json:"code"`
-	Title   string  `json:"title"`    // Chinese
-	TitleEN string  `json:"title_en"` // English
+	Code    Purpose
+	Title   string // Chinese
+	TitleEN string // English
 }
 
 // Purposes lists every purpose, in the order a client offers them.

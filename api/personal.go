@@ -182,6 +182,15 @@ func (s *Server) handlePurposes(c *gin.Context) {
 		return
 	}
 	cfg := s.personal.cfg
-	c.JSON(http.StatusOK, gin.H{"purposes": onemap.Purposes(),
+	type purposeJSON struct {
+		Code    onemap.Purpose `json:"code"`
+		Title   string         `json:"title"`
+		TitleEN string         `json:"title_en"`
+	}
+	var purposes []purposeJSON
+	for _, p := range onemap.Purposes() {
+		purposes = append(purposes, purposeJSON(p))
+	}
+	c.JSON(http.StatusOK, gin.H{"purposes": purposes,
 		"limit": gin.H{"per_hour": cfg.PerHour, "burst": cfg.Burst, "flag_reads": cfg.FlagReads, "flag_within_s": int(cfg.FlagWithin.Seconds())}})
 }

@@ -63,12 +63,21 @@ func TestHouseholdDetails_purpose(t *testing.T) {
 
 	resp, body := cmd.do("GET", "/api/purposes", "")
 	var got struct {
-		Purposes []onemap.PurposeInfo
-		Limit    struct {
+		Purposes []struct {
+			Code    onemap.Purpose `json:"code"`
+			Title   string         `json:"title"`
+			TitleEN string         `json:"title_en"`
+		}
+		Limit struct {
 			PerHour int `json:"per_hour"`
 		}
 	}
-	if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 200 || !slices.Equal(got.Purposes, onemap.Purposes()) || got.Limit.PerHour != 30 {
+	err := json.Unmarshal(body, &got)
+	var infos []onemap.PurposeInfo
+	for _, p := range got.Purposes {
+		infos = append(infos, onemap.PurposeInfo(p))
+	}
+	if err != nil || resp.StatusCode != 200 || !slices.Equal(infos, onemap.Purposes()) || got.Limit.PerHour != 30 {
 		t.Errorf("GET /api/purposes = %d %s", resp.StatusCode, body)
 	}
 	for _, p := range got.Purposes {
