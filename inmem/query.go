@@ -17,8 +17,9 @@ type Hit struct {
 	Distance float64
 }
 
-// farthest is more than any distance on Earth.
-const farthest = 20_100_000.0
+// Farthest is more than any distance on Earth, in metres (half the
+// equator is 20,037,509 m): a search radius that bounds nothing.
+const Farthest = 20_100_000.0
 
 // byDistance orders hits nearest first, then by id.
 func byDistance(a, b Hit) int {
@@ -41,7 +42,7 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 	if k <= 0 || x == nil {
 		return nil
 	}
-	limit := farthest
+	limit := Farthest
 	if radius > 0 {
 		limit = radius
 	}

@@ -306,16 +306,13 @@ func (s *snapshot) hits(p orb.Point, k cacheKey) []hitRef {
 	return v
 }
 
-// farthest is more than any distance on Earth.
-const farthest = 20_100_000.0
-
 // nearest walks the R-tree best first by a lower bound of the distance
 // (boxes and stations alike, cheap to compute), measures each station it
 // meets geodesically, and stops once the lower bound passes the limit-th
 // distance found: the few stations near the answer are measured exactly,
 // the rest never.
 func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64) []hitRef {
-	bound := farthest
+	bound := inmem.Farthest
 	if radius > 0 {
 		bound = radius
 	}
