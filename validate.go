@@ -146,32 +146,7 @@ func checkCoordinates(g orb.Geometry) error {
 			bad = Errorf(EINVALID, "coordinate [%g, %g] is not a WGS-84 longitude/latitude", p[0], p[1])
 		}
 	}
-	switch g := g.(type) {
-	case orb.Point:
-		visit(g)
-	case orb.MultiPoint:
-		for _, p := range g {
-			visit(p)
-		}
-	case orb.LineString:
-		for _, p := range g {
-			visit(p)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			for _, p := range r {
-				visit(p)
-			}
-		}
-	case orb.MultiPolygon:
-		for _, pg := range g {
-			for _, r := range pg {
-				for _, p := range r {
-					visit(p)
-				}
-			}
-		}
-	}
+	eachPosition(g, visit)
 	return bad
 }
 
