@@ -149,6 +149,46 @@ type sessions struct {
 	failed   *ratelimit.Limiter                     // failed sign-ins per client address
 	refusals *ratelimit.Limiter                     // audit records of refused sign-ins per client address
 	hashing  chan struct{}                          // bounds concurrent argon2id work (19 MiB each)
+	// underWay counts the sign-ins being checked, per client and per name
+	// and client: the throttle's counts are written only once a try has
+	// been hashed, so tries sent at once would all pass its checks first.
+	underWay map[string]int
+}
+
+// Sign-ins under way at once: per name and client one (so that each try
+// sees the failures of the one before), per client address two.
+const (
+	underWayPerName   = 1
+	underWayPerClient = 2
+)
+
+// enter reserves a sign-in for the name and client key (and address key,
+// unless the browser is known to the account): false if one is already
+// under way for them. leave ends the reservation.
+func (ss *sessions) enter(nameKey, addrKey string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.underWay[nameKey] >= underWayPerName || addrKey != "" && ss.underWay[addrKey] >= underWayPerClient {
+		return false
+	}
+	ss.underWay[nameKey]++
+	if addrKey != "" {
+		ss.underWay[addrKey]++
+	}
+	return true
+}
+
+func (ss *sessions) leave(nameKey, addrKey string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, k := range []string{nameKey, addrKey} {
+		if k == "" {
+			continue
+		}
+		if ss.underWay[k]--; ss.underWay[k] <= 0 {
+			delete(ss.underWay, k)
+		}
+	}
 }
 
 type sessionEntry struct {
@@ -166,6 +206,7 @@ type streamWatch struct {
 func newSessions(cfg SessionConfig) *sessions {
 	return &sessions{now: cfg.Now, entries: map[[32]byte]sessionEntry{},
 		streams:  map[[32]byte]map[*streamWatch]struct{}{},
+		underWay: map[string]int{},
 		failed:   ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000).WithClock(cfg.Now),
 		refusals: ratelimit.New(1.0/60, 1, 100000).WithClock(cfg.Now),
 		hashing:  make(chan struct{}, 2)}
@@ -532,6 +573,21 @@ func (s *Server) handleSignIn(c *gin.Context) {
 			key = "device:" + hex.EncodeToString(h[:16])
 		}
 	}
+	// One try at a time per name and client, and two per address, so that
+	// tries sent at once cannot all pass the checks below before the first
+	// failure is counted.
+	addrKey := ""
+	if !known {
+		addrKey = "addr:" + ratelimit.Key(client).String()
+	}
+	nameKey := in.Name + "\x00" + key
+	if !s.sessions.enter(nameKey, addrKey) {
+		retryAfter(c, time.Second)
+		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "a sign-in from this client is under way"})
+		writeError(c, s.log, signInThrottled)
+		return
+	}
+	defer s.sessions.leave(nameKey, addrKey)
 	if blocked, wait := s.sessions.failed.Blocked(client); blocked && !known {
 		retryAfter(c, wait)
 		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "too many attempts from this client"})
@@ -556,7 +612,12 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	// Argon2id takes time and memory: at most two at once. A name that no
 	// account has is checked against a dummy hash, so it takes as long.
-	s.sessions.hashing <- struct{}{}
+	select {
+	case s.sessions.hashing <- struct{}{}:
+	case <-ctx.Done():
+		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the server is busy: try again"))
+		return
+	}
 	hash := secret.PasswordHash
 	if err != nil {
 		hash = password.Dummy()
@@ -574,6 +635,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	if reason != "" {
 		s.sessions.failed.Allow(client)
+		now = s.sessions.now() // after the wait for the hashing: the delay runs from the failure
 		if _, err := s.accounts.LoginFailed(ctx, in.Name, key, now, failureMemory, s.cfg.Session.delayAfter, reason); err != nil {
 			s.log.Error("record a failed sign-in", "error", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -612,5 +613,49 @@ func TestAuditTrail_overHTTP(t *testing.T) {
 	}
 	if resp, body := aud.do("GET", "/api/audit?actor=he&bogus=1", ""); resp.StatusCode != 400 || !strings.Contains(string(body), "bogus") {
 		t.Errorf("an unknown parameter = %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestSignIn_triesAtOnce sends many wrong passwords for one name from one
+// address at once: they cannot all pass the throttle's checks before the
+// first failure is counted (each would be one more guess), so only a few
+// are tried and the rest wait (429).
+func TestSignIn_triesAtOnce(t *testing.T) {
+	srv, db := serveAccounts(t, api.Config{})
+	addAccount(t, db, "chen", onemap.RoleCommander, 0)
+	const n = 24
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"name":"chen","password":"guess-%d"}`, i)
+			resp, err := http.Post(srv.URL+"/api/session", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	tried, waited := 0, 0
+	for code := range codes {
+		switch code {
+		case http.StatusUnauthorized:
+			tried++
+		case http.StatusTooManyRequests:
+			waited++
+		default:
+			t.Errorf("a try answered %d", code)
+		}
+	}
+	if tried > 5 || tried+waited != n {
+		t.Errorf("%d tries at once: %d were tried (401), %d told to wait (429); want at most 5 tried", n, tried, waited)
+	}
+	// The owner still signs in.
+	if resp, body := newBrowser(t, srv.URL).signIn("chen", "password-chen"); resp.StatusCode != 200 && resp.StatusCode != 429 {
+		t.Errorf("the owner's sign-in = %d %s", resp.StatusCode, body)
 	}
 }
