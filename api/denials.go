@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/ratelimit"
 )
 
 // Denials counts refused requests (401, 403) so that a flood of them does
@@ -84,6 +86,10 @@ func (d *Denials) bind(audit func(ctx context.Context, action, target string, de
 // ended are written first.
 func (d *Denials) note(ctx context.Context, caller onemap.Caller, method, path string, status int) bool {
 	caller.GridID = 0 // a caller is its name, role and address
+	// An IPv6 client holds a /64: each of its addresses is the same caller.
+	if a, err := netip.ParseAddr(caller.Client); err == nil {
+		caller.Client = ratelimit.Key(a).String()
+	}
 	now := d.cfg.Now()
 	d.mu.Lock()
 	var due []*denialCount

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -165,5 +166,34 @@ func TestDenials_boundedMemory(t *testing.T) {
 	last := recs[len(recs)-1]
 	if last.Client != "(many)" || !strings.Contains(string(last.Detail), `"count": 35`) || !strings.Contains(string(last.Detail), `"clients": 7`) {
 		t.Errorf("the record of the callers past the bound: %+v %s", last, last.Detail)
+	}
+}
+
+// TestDenials_onePerPrefixAndShortPaths: the addresses of one IPv6 /64 are
+// one caller (a host holds them all), and a refused path is kept short in
+// its record, however long it came.
+func TestDenials_onePerPrefixAndShortPaths(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	d := api.NewDenials(api.DenialsConfig{Period: time.Minute, Now: clock.Now, Ticks: make(chan time.Time)})
+	srv, db := serveDenials(t, d)
+	long := "/api/households/" + strings.Repeat("9", 5000) + "/details"
+	for i := range 20 {
+		req, _ := http.NewRequest("GET", srv.URL+long, nil)
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("GET a household's details anonymously = %d, want 401", resp.StatusCode)
+		}
+	}
+	recs, total := deniedRecords(t, db)
+	if len(recs) != 1 || total != 1 {
+		t.Fatalf("20 refusals from one /64: %d records for %d, want the first alone", len(recs), total)
+	}
+	if n := len(recs[0].Target); n > 300 {
+		t.Errorf("the record keeps a path of %d bytes", n)
 	}
 }

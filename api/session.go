@@ -387,12 +387,21 @@ func (s *Server) auditDenied(c *gin.Context) {
 	}
 	c.Set(deniedKey, true)
 	// A caller's first refusal in a period is recorded now; the rest are
-	// counted into one record when the period ends (denials.go).
-	if !s.denials.note(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Request.Method, c.Request.URL.Path, st) {
+	// counted into one record when the period ends (denials.go). A path is
+	// kept to its first maxDeniedPath bytes: a refusal answers before any
+	// part of it is read, however long it is.
+	path := c.Request.URL.Path
+	if len(path) > maxDeniedPath {
+		path = strings.ToValidUTF8(path[:maxDeniedPath], "") + "…"
+	}
+	if !s.denials.note(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Request.Method, path, st) {
 		return
 	}
-	s.audit(c, onemap.AuditDenied, c.Request.URL.Path, map[string]any{"method": c.Request.Method, "status": st})
+	s.audit(c, onemap.AuditDenied, path, map[string]any{"method": c.Request.Method, "status": st})
 }
+
+// maxDeniedPath bounds the path a refusal's record keeps, in bytes.
+const maxDeniedPath = 256
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
