@@ -179,3 +179,14 @@ func (db *DB) PruneAudit(ctx context.Context, keep time.Duration) (int64, error)
 	})
 	return n, err
 }
+
+// AuditPowers says whether the server's database user could change the
+// audit trail despite its guards: a superuser, or a user that may create
+// roles (and so grant itself onemap_audit).
+func (db *DB) AuditPowers(ctx context.Context) (superuser, createRole bool, err error) {
+	err = db.pool.QueryRow(ctx, `SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user`).Scan(&superuser, &createRole)
+	if err != nil {
+		return false, false, mapError(fmt.Errorf("postgis: audit powers: %w", err))
+	}
+	return superuser, createRole, nil
+}

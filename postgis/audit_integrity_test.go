@@ -124,6 +124,9 @@ func TestAudit_appRoleCannotPrune(t *testing.T) {
 		if got := auditSome(t, db, 0); len(got) != 4 {
 			t.Errorf("after the attempt the trail holds %d of 4 records", len(got))
 		}
+		if super, _, err := db.AuditPowers(ctx); err != nil || !super {
+			t.Errorf("AuditPowers as a superuser = %v, %v; want superuser", super, err)
+		}
 	})
 
 	t.Run("ordinary owner", func(t *testing.T) {
@@ -163,6 +166,9 @@ func TestAudit_appRoleCannotPrune(t *testing.T) {
 		app := pgtest.Open(t, appURL)
 		if err := app.Migrate(ctx, migrations.FS); err != nil {
 			t.Fatalf("migrate as an ordinary owner: %v", err)
+		}
+		if super, createRole, err := app.AuditPowers(ctx); err != nil || super || !createRole {
+			t.Errorf("AuditPowers as an owner with CREATEROLE = %v, %v, %v; want createrole only", super, createRole, err)
 		}
 		recs := auditSome(t, app, 4)
 		if err := setTrick(t, appURL, recs[2].Seq); err == nil || !strings.Contains(err.Error(), "permission denied") {

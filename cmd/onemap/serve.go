@@ -211,6 +211,13 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		return onemap.Errorf(onemap.EINVALID, "--audit-key must be the private key (not the .pub) and --audit-checkpoint-every positive, to sign checkpoints")
 	}
 	anchor.Every = c.AuditCheckpointsEvery
+	if anchor.Key == nil {
+		if super, createRole, err := db.AuditPowers(ctx); err == nil && (super || createRole) {
+			log.Warn("the database user may change the audit trail (it is a superuser or may create roles) and no --audit-key is set: "+
+				"cuts and rewrites of the trail would go unseen; sign checkpoints, or serve as a user without those powers",
+				"superuser", super, "createrole", createRole)
+		}
+	}
 	denials := api.NewDenials(api.DenialsConfig{})
 
 	static := frontend.Handler()
