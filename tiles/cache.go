@@ -151,7 +151,7 @@ func (c *Cache) Invalidate(bounds ...orb.Bound) int {
 		if len(c.recent) < recentInvalidations {
 			c.recent = append(c.recent, inv)
 		} else {
-			c.recent[c.gen%recentInvalidations] = inv
+			c.recent[(c.gen-1)%recentInvalidations] = inv // where gen c.gen-recentInvalidations was
 		}
 		for z := range c.byZoom {
 			tiles := c.byZoom[z]

@@ -119,3 +119,23 @@ func TestTileRange(t *testing.T) {
 		}
 	}
 }
+
+// TestCache_refusesStaleRenderAtWrap: the invalidations Put remembers are a
+// ring; when it first wraps, the oldest is overwritten, not the one after
+// it, so a render that began just before a change under its tile is still
+// refused recentInvalidations changes later.
+func TestCache_refusesStaleRenderAtWrap(t *testing.T) {
+	c := NewCache(1 << 20)
+	tile := maptile.New(830, 440, 10)
+	far := orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{0.001, 0.001}}
+	c.Invalidate(far) // gen 1
+	gen := c.Gen()
+	c.Invalidate(tile.Bound()) // gen 2: under the tile, after its render began
+	for range recentInvalidations - 1 {
+		c.Invalidate(far) // gens 3 … recentInvalidations+1: the ring wraps once
+	}
+	c.Put(CacheKey{Tileset: "all", Tile: tile}, entry(10), gen)
+	if _, ok := c.Get(CacheKey{Tileset: "all", Tile: tile}); ok {
+		t.Error("a tile rendered before a change under it was cached after the ring of changes wrapped")
+	}
+}
