@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -161,6 +162,54 @@ func TestDataset_Synthesize(t *testing.T) {
 		}
 		if reflect.DeepEqual(p.Grids, q.Grids) || reflect.DeepEqual(p.Cameras, q.Cameras) {
 			t.Errorf("another seed gave the same plan")
+		}
+	})
+
+	t.Run("Assessments", func(t *testing.T) {
+		// Most assessments are recent and a few overdue on the day the data
+		// describe, whatever day that is.
+		for _, asOf := range []time.Time{d.AsOf, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)} {
+			dd := mustWuding(t)
+			dd.AsOf = asOf
+			q, err := dd.Synthesize(testKinds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total, overdue int
+			check := func(last, next time.Time) {
+				total++
+				if last.After(asOf) || asOf.Sub(last) > 140*24*time.Hour {
+					t.Errorf("as of %s: last assessed %s", asOf.Format(time.DateOnly), last.Format(time.DateOnly))
+				}
+				if !next.Equal(last.AddDate(0, 3, 0)) {
+					t.Errorf("next %s is not a quarter after %s", next.Format(time.DateOnly), last.Format(time.DateOnly))
+				}
+				if next.Before(asOf) {
+					overdue++
+				}
+			}
+			for _, r := range q.RiskPoints {
+				check(r.LastAssessedOn, r.NextAssessmentDue)
+			}
+			for _, h := range q.Households {
+				check(h.LastAssessedOn, h.NextAssessmentDue)
+			}
+			if share := float64(overdue) / float64(total); share < 0.02 || share > 0.07 {
+				t.Errorf("as of %s: %d of %d assessments overdue (%.1f %%), want a few per cent",
+					asOf.Format(time.DateOnly), overdue, total, 100*share)
+			}
+		}
+		// The same draws as before dates were drawn this way: what is drawn
+		// after an assessment does not depend on AsOf.
+		dd := mustWuding(t)
+		dd.AsOf = dd.AsOf.AddDate(1, 0, 0)
+		q, err := dd.Synthesize(testKinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(p.Cameras, q.Cameras) || len(p.Households) != len(q.Households) ||
+			p.Households[len(p.Households)-1].HeadName != q.Households[len(q.Households)-1].HeadName {
+			t.Errorf("another AsOf changed more than the dates")
 		}
 	})
 

@@ -139,10 +139,20 @@ func levels(rng *rand.Rand, n int) []string {
 	return out
 }
 
-// assessed returns the day of the last quarterly assessment, within the 90
-// days up to the dataset's AsOf, and the day the next is due.
+// assessed returns the day of the last quarterly assessment and the day the
+// next is due, a quarter later. Most (96 %) fall within the 90 days up to
+// the dataset's AsOf, so the next is still ahead; the rest are 95 to 139
+// days old, so the next is 3 to 48 days overdue, as in a county's register
+// where a few reassessments slip. It takes one draw of rng, whatever the
+// answer, so that what is drawn after it stays the same.
 func (s *synth) assessed(rng *rand.Rand) (last, next time.Time) {
-	last = s.d.AsOf.AddDate(0, 0, -rng.IntN(90))
+	days := 0
+	if v := rng.IntN(10_000); v < 9_600 {
+		days = v * 90 / 9_600
+	} else {
+		days = 95 + (v-9_600)*45/400
+	}
+	last = s.d.AsOf.AddDate(0, 0, -days)
 	return last, last.AddDate(0, 3, 0)
 }
 
