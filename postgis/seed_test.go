@@ -360,9 +360,15 @@ func TestDB_SeedDemo(t *testing.T) {
 				float64(lv["blue"]+lv["yellow"]) < 0.75*float64(total) || float64(lv["red"]) > 0.05*float64(total) {
 				t.Errorf("%s levels: got %v, want mostly blue and yellow, red the rarest", table, lv)
 			}
-			seedNone(t, conn, table+" assessed outside the last quarter", `SELECT id, last_assessed_on, next_assessment_due FROM `+tbl+`
-				WHERE last_assessed_on > $1::date OR last_assessed_on <= $1::date - 90
+			// Most were assessed in the last quarter; a few are overdue.
+			seedNone(t, conn, table+" assessed outside the last 140 days or due other than a quarter later",
+				`SELECT id, last_assessed_on, next_assessment_due FROM `+tbl+`
+				WHERE last_assessed_on > $1::date OR last_assessed_on <= $1::date - 140
 				   OR next_assessment_due <> last_assessed_on + interval '3 months'`, d.AsOf)
+			overdue := seedScalar[float64](t, conn, `SELECT avg((next_assessment_due < $1::date)::int)::float8 FROM `+tbl, d.AsOf)
+			if overdue < 0.01 || overdue > 0.08 {
+				t.Errorf("%s: %.1f %% overdue on the day the data describe, want a few per cent", table, 100*overdue)
+			}
 			kinds := table[:len(table)-1]
 			if table == "risk_points" {
 				kinds = "risk_point"
