@@ -37,7 +37,8 @@ func serveDeps(t *testing.T, db *postgis.DB, deps api.Deps) *httptest.Server {
 		t.Fatal(err)
 	}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: deps.Denials, AuditAnchor: deps.AuditAnchor},
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: deps.Denials, AuditAnchor: deps.AuditAnchor,
+		Grids: db, Feed: db, Pool: db},
 		api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

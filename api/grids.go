@@ -103,8 +103,7 @@ type gridAPI struct {
 
 // addGridRoutes adds the grid editor's routes.
 func (s *Server) addGridRoutes(r *gin.Engine) {
-	gs, _ := s.store.(gridStore)
-	h := &gridAPI{s: s, store: gs}
+	h := &gridAPI{s: s, store: s.gridStore}
 	g := r.Group("/api/grids", h.needStore)
 	g.GET("", h.list)
 	g.POST("", h.create)

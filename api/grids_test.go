@@ -588,7 +588,7 @@ func serveCounting(t *testing.T) (srv *httptest.Server, cs *countingGrids, url s
 	}
 	cs = &countingGrids{DB: db}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: cs, Replica: replica, Catalog: catalog,
-		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, api.Config{AnonymousRole: onemap.RolePlanner})
+		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db, Grids: cs, Feed: db, Pool: db}, api.Config{AnonymousRole: onemap.RolePlanner})
 	srv = httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, cs, url

@@ -226,7 +226,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
-		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg,
+		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
