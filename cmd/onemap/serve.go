@@ -342,7 +342,7 @@ func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	rep, err := db.SeedDemo(ctx, d, ifEmpty)
+	rep, err := db.Seed(ctx, d.SeedRows, ifEmpty)
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
