@@ -49,7 +49,7 @@ func serveDeps(t *testing.T, db *postgis.DB, deps api.Deps) *httptest.Server {
 // for (a record with a count stands for that many, one without for one).
 func deniedRecords(t *testing.T, db *postgis.DB) ([]onemap.AuditRecord, int) {
 	t.Helper()
-	recs, err := db.ListAudit(context.Background(), postgis.AuditFilter{Action: onemap.AuditDenied, Limit: 10000})
+	recs, err := db.ListAudit(context.Background(), onemap.AuditFilter{Action: onemap.AuditDenied, Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}

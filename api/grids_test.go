@@ -550,27 +550,27 @@ type countingGrids struct {
 	work atomic.Int64
 }
 
-func (s *countingGrids) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip postgis.GridClip) (*postgis.GridCheck, error) {
+func (s *countingGrids) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip onemap.GridClip) (*onemap.GridCheck, error) {
 	s.work.Add(1)
 	return s.DB.CheckGrid(ctx, self, g, level, parent, clip)
 }
 
-func (s *countingGrids) CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string, a postgis.GridAudit) (*postgis.Grid, error) {
+func (s *countingGrids) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reason string, a onemap.GridAudit) (*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.CreateGrid(ctx, ch, actor, reason, a)
 }
 
-func (s *countingGrids) UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string, a postgis.GridAudit) (*postgis.Grid, error) {
+func (s *countingGrids) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.GridChange, actor, reason string, a onemap.GridAudit) (*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.UpdateGrid(ctx, id, based, ch, actor, reason, a)
 }
 
-func (s *countingGrids) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string, a postgis.GridAudit) ([]*postgis.Grid, error) {
+func (s *countingGrids) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []onemap.GridPiece, actor, reason string, a onemap.GridAudit) ([]*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.SplitGrid(ctx, id, based, line, pieces, actor, reason, a)
 }
 
-func (s *countingGrids) ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string, a postgis.GridAudit) ([]*postgis.Grid, error) {
+func (s *countingGrids) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, a onemap.GridAudit) ([]*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.ImportGrids(ctx, rows, clip, actor, reason, a)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,7 +34,7 @@ type feedPosition interface {
 
 // poolStater reports a database's connection pool.
 type poolStater interface {
-	PoolStat() postgis.PoolStat
+	PoolStat() onemap.PoolStat
 }
 
 // newMetrics registers the server's metrics in reg (a new registry when nil),
