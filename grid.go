@@ -34,6 +34,12 @@ type GridChange struct {
 	Properties map[string]any
 	Geometry   orb.Geometry
 	Clip       GridClip
+	// Masked names the fields the writer sees masked (Policy.Field's
+	// FieldMask). An update keeps the stored value of such a field where
+	// the value sent is the Mask of it (a form sent back as it was shown),
+	// comparing in its own transaction, so that an edit never overwrites
+	// 13812341234 with 138****1234.
+	Masked []string
 }
 
 // GridProblem is one broken rule: its kind (empty, not_polygon, invalid,

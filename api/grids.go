@@ -401,19 +401,18 @@ func (h *gridAPI) decode(c *gin.Context, geomRequired bool, lim *onemap.GridLimi
 	return &b, g, clip, err
 }
 
-// unmasked drops from props the values a role that sees a field masked
-// sends back unchanged (the mask of the stored value), so that an admin's
-// form never overwrites a phone number with 138****1234.
-func (h *gridAPI) unmasked(c *gin.Context, cur *onemap.Grid, props map[string]any) {
+// maskedFields returns the fields of props that the caller sees masked:
+// the store keeps their stored values where props sends the masks back
+// (onemap.GridChange.Masked).
+func (h *gridAPI) maskedFields(c *gin.Context, props map[string]any) []string {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
-	for k, v := range props {
-		if h.s.policy.Field(roleOf(c), &l, k) != onemap.FieldMask {
-			continue
-		}
-		if s, ok := cur.Properties[k].(string); ok && v == onemap.Mask(s) {
-			delete(props, k)
+	var out []string
+	for k := range props {
+		if h.s.policy.Field(roleOf(c), &l, k) == onemap.FieldMask {
+			out = append(out, k)
 		}
 	}
+	return out
 }
 
 func reasonOr(reason, dflt string) string {
@@ -514,21 +513,8 @@ func (h *gridAPI) update(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if len(b.Properties) > 0 {
-		l, _ := h.s.catalog.Layer(onemap.LayerGrids)
-		for _, f := range l.Fields {
-			if h.s.policy.Field(roleOf(c), &l, f.Name) == onemap.FieldMask {
-				cur, err := h.store.FindGrid(c.Request.Context(), id)
-				if err != nil {
-					h.fail(c, err)
-					return
-				}
-				h.unmasked(c, cur, b.Properties)
-				break
-			}
-		}
-	}
-	out, err := h.store.UpdateGrid(c.Request.Context(), id, based, onemap.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
+	out, err := h.store.UpdateGrid(c.Request.Context(), id, based,
+		onemap.GridChange{Properties: b.Properties, Geometry: g, Clip: clip, Masked: h.maskedFields(c, b.Properties)},
 		actorOf(c), reasonOr(b.Reason, "update"), onemap.GridAudit{Action: onemap.AuditGridUpdate,
 			Detail: map[string]any{"based_on": based, "geometry": g != nil, "reason": b.Reason}})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -362,6 +363,9 @@ func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.Gri
 func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *onemap.Grid, ch onemap.GridChange, prep bool) (*onemap.Grid, bool, error) {
 	merged := maps.Clone(cur.Properties)
 	for k, v := range ch.Properties {
+		if stored, ok := cur.Properties[k].(string); ok && slices.Contains(ch.Masked, k) && v == onemap.Mask(stored) {
+			continue // the masked value sent back: the stored one stays
+		}
 		merged[k] = v
 	}
 	g := ch.Geometry

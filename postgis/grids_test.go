@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"math"
 	"strconv"
@@ -661,5 +662,44 @@ func TestMapError_text(t *testing.T) {
 	}
 	if after := gridState(t, db); after != before {
 		t.Errorf("refused edits wrote: %s, was %s", after, before)
+	}
+}
+
+// TestGridUpdate_maskedKept: a field the writer sees masked keeps its stored
+// value where the update sends its mask back, compared in the update's own
+// transaction; another value of it is written, and a field not named
+// masked is written as sent even when it looks like a mask.
+func TestGridUpdate_maskedKept(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	g, err := db.FindGrid(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, _ := g.Properties["worker_phone"].(string)
+	name, _ := g.Properties["worker_name"].(string)
+	if phone == "" || name == "" || onemap.Mask(phone) == phone {
+		t.Fatalf("grid %d: worker %q, phone %q", a, name, phone)
+	}
+	up, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{
+		Properties: map[string]any{"worker_phone": onemap.Mask(phone), "worker_name": onemap.Mask(name), "population": 11},
+		Masked:     []string{"worker_phone", "worker_name"},
+	}, "admin", "count", onemap.GridAudit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Version != 2 || up.Properties["worker_phone"] != phone || up.Properties["worker_name"] != name || fmt.Sprint(up.Properties["population"]) != "11" {
+		t.Errorf("masked values sent back: got %v", up.Properties)
+	}
+	up, err = db.UpdateGrid(ctx, a, 2, onemap.GridChange{Properties: map[string]any{"worker_phone": "13912345678"},
+		Masked: []string{"worker_phone"}}, "admin", "phone", onemap.GridAudit{})
+	if err != nil || up.Properties["worker_phone"] != "13912345678" {
+		t.Errorf("a new phone of a masked field: %v, %v", up, err)
+	}
+	// Not named masked: the name's mask is a name like any other.
+	up, err = db.UpdateGrid(ctx, a, 3, onemap.GridChange{Properties: map[string]any{"worker_name": onemap.Mask(name)}}, "planner", "name", onemap.GridAudit{})
+	if err != nil || up.Properties["worker_name"] != onemap.Mask(name) {
+		t.Errorf("a field not masked to the writer: %v, %v", up, err)
 	}
 }
