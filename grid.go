@@ -159,6 +159,8 @@ type GridPiece struct {
 // already stored or one earlier in the file) rather than by parent_id.
 type GridImport struct {
 	Where      string // "feature 3 (line 40)"
+	Feature    int    // the feature's 1-based number in the file; 0: none
+	Line       int    // the line the feature starts on; 0: none
 	Geometry   orb.Geometry
 	Properties map[string]any
 	ParentCode string

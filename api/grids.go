@@ -2,14 +2,12 @@ package api
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,8 +246,9 @@ func (h *gridAPI) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT,
 			"based_on": stale.Based, "current": h.gridJSON(c, stale.Current)})
 	case errors.As(err, &problems):
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.EINVALID,
-			"problems": problemsJSON(problems.Problems)})
+		body := gin.H{"error": onemap.ErrorMessage(err), "code": onemap.EINVALID, "problems": problemsJSON(problems.Problems)}
+		withPlace(body, err) // a grid of an import file
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, body)
 	case onemap.ErrorCode(err) == errPreconditionRequired:
 		c.AbortWithStatusJSON(http.StatusPreconditionRequired, gin.H{"error": onemap.ErrorMessage(err), "code": errPreconditionRequired})
 	default:
@@ -946,7 +945,8 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		h.fail(c, onemap.Errorf(onemap.EINVALID, "the file holds no features"))
 		return
 	}
-	rows, ignored, err := h.importRows(recs, lim)
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	rows, ignored, err := onemap.GridImportRows(&l, recs, lim.Envelope)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -960,16 +960,18 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		return
 	}
 	type reportJSON struct {
-		Where  string  `json:"where"`
-		ID     int64   `json:"id"`
-		Code   any     `json:"code"`
-		Name   any     `json:"name"`
-		Level  any     `json:"level"`
-		AreaM2 float64 `json:"area_m2"`
+		Where   string  `json:"where"`          // in words: "feature 3 (line 40)"
+		Feature int     `json:"feature"`        // 1-based
+		Line    int     `json:"line,omitempty"` // 1-based; none where the format has no lines
+		ID      int64   `json:"id"`
+		Code    any     `json:"code"`
+		Name    any     `json:"name"`
+		Level   any     `json:"level"`
+		AreaM2  float64 `json:"area_m2"`
 	}
 	report := make([]reportJSON, len(gs))
 	for i, g := range gs {
-		report[i] = reportJSON{Where: rows[i].Where, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
+		report[i] = reportJSON{Where: rows[i].Where, Feature: rows[i].Feature, Line: rows[i].Line, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
 			Level: g.Properties["level"], AreaM2: g.AreaM2}
 	}
 	c.JSON(http.StatusCreated, gin.H{"imported": len(gs), "format": format, "features": report, "ignored_fields": ignored})
@@ -1010,124 +1012,6 @@ func readGridUpload(c *gin.Context) ([]byte, string, error) {
 		return nil, "", onemap.Errorf(onemap.EINVALID, "body: the file is empty")
 	}
 	return data, "upload", nil
-}
-
-// gridLevelRank orders grid levels from the county down; unknown last.
-func gridLevelRank(v any) int {
-	switch v {
-	case "county":
-		return 0
-	case "township":
-		return 1
-	case "village":
-		return 2
-	case "group":
-		return 3
-	}
-	return 4
-}
-
-// importRows maps the records' properties to grid fields and orders them
-// parents first; a geometry outside the region's envelope is refused. It
-// returns the names of the properties no field takes.
-func (h *gridAPI) importRows(recs []geofile.Record, lim *onemap.GridLimits) ([]onemap.GridImport, []string, error) {
-	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
-	fields := map[string]onemap.Field{}
-	for _, f := range l.Fields {
-		if f.ReadOnly {
-			continue
-		}
-		for _, k := range []string{f.Name, f.Title, f.TitleEN, f.Name[:min(len(f.Name), 10)]} {
-			fields[strings.ToLower(k)] = f
-		}
-	}
-	parentKeys := map[string]bool{"parent_code": true, "parent_cod": true, "上级编码": true, "parent code": true}
-	skip := map[string]bool{"id": true, "area_m2": true, "fid": true}
-	ignored := map[string]bool{}
-	rows := make([]onemap.GridImport, 0, len(recs))
-	for _, r := range recs {
-		if err := onemap.CheckPositions("geometry", r.Geometry, lim.Envelope); err != nil {
-			return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: %s", r.Where, onemap.ErrorMessage(err))
-		}
-		row := onemap.GridImport{Where: r.Where, Geometry: r.Geometry, Properties: map[string]any{}}
-		for k, v := range r.Properties {
-			key := strings.ToLower(strings.TrimSpace(k))
-			if parentKeys[key] {
-				row.ParentCode = strings.TrimSpace(gridText(v))
-				if err := onemap.CheckText(k, row.ParentCode); err != nil {
-					return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: %s", r.Where, onemap.ErrorMessage(err))
-				}
-				continue
-			}
-			f, ok := fields[key]
-			if !ok {
-				if !skip[key] {
-					ignored[k] = true
-				}
-				continue
-			}
-			cv, err := gridCoerce(f, v)
-			if err != nil {
-				return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: field %q: %v", r.Where, k, err)
-			}
-			if cv != nil {
-				row.Properties[f.Name] = cv
-			}
-		}
-		rows = append(rows, row)
-	}
-	slices.SortStableFunc(rows, func(a, b onemap.GridImport) int {
-		return cmp.Compare(gridLevelRank(a.Properties["level"]), gridLevelRank(b.Properties["level"]))
-	})
-	out := make([]string, 0, len(ignored))
-	for k := range ignored {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return rows, out, nil
-}
-
-func gridText(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case float64:
-		if v == float64(int64(v)) {
-			return strconv.FormatInt(int64(v), 10)
-		}
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
-
-// gridCoerce turns a file's value into the field's type: numbers read as text
-// (a DBF's codes) and text read as numbers; an empty value is none.
-func gridCoerce(f onemap.Field, v any) (any, error) {
-	s := strings.TrimSpace(gridText(v))
-	if v == nil || s == "" {
-		return nil, nil
-	}
-	switch f.Type {
-	case onemap.FieldString:
-		return s, nil
-	case onemap.FieldInteger:
-		n, err := strconv.ParseFloat(s, 64)
-		if err != nil || n != float64(int64(n)) {
-			return nil, fmt.Errorf("%q is not a whole number", s)
-		}
-		return n, nil
-	case onemap.FieldBoolean:
-		switch strings.ToLower(s) {
-		case "true", "1", "t", "y", "yes", "是":
-			return true, nil
-		case "false", "0", "f", "n", "no", "否":
-			return false, nil
-		}
-		return nil, fmt.Errorf("%q is not true or false", s)
-	}
-	return v, nil
 }
 
 // export writes grid ?parent= and every grid below it (default: all) as

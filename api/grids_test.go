@@ -66,6 +66,9 @@ type gridProblemJSON struct {
 type gridErrorJSON struct {
 	Error    string            `json:"error"`
 	Code     string            `json:"code"`
+	Field    string            `json:"field"`
+	Feature  int               `json:"feature"`
+	Line     int               `json:"line"`
 	Current  *gridFeature      `json:"current"`
 	Problems []gridProblemJSON `json:"problems"`
 }
@@ -495,13 +498,22 @@ func TestGridAPI_importExport(t *testing.T) {
 		rep := decode[struct {
 			Imported int `json:"imported"`
 			Features []struct {
-				ID     int64   `json:"id"`
-				Code   string  `json:"code"`
-				AreaM2 float64 `json:"area_m2"`
+				ID      int64   `json:"id"`
+				Code    string  `json:"code"`
+				AreaM2  float64 `json:"area_m2"`
+				Where   string  `json:"where"`
+				Feature int     `json:"feature"`
+				Line    *int    `json:"line"`
 			} `json:"features"`
 		}](t, body)
 		if rep.Imported != 1 || rep.Features[0].Code != a.Properties["code"] || math.Abs(rep.Features[0].AreaM2-area)/area > 1e-3 {
 			t.Errorf("import %s: %s; want the grid back with %f m²", tc.file, body, area)
+		}
+		// Where the grid was in the file: its number, and its line but in a
+		// Shapefile, which has none.
+		if f := rep.Features[0]; f.Feature != 1 || (tc.file == "shapefile") != (f.Line == nil) || f.Line != nil && *f.Line < 1 ||
+			!strings.HasPrefix(f.Where, "feature 1 (") {
+			t.Errorf("import %s: where %q, feature %d, line %v; want feature 1 and a line but in a Shapefile", tc.file, f.Where, f.Feature, f.Line)
 		}
 		a.ID = rep.Features[0].ID
 		del()
@@ -512,11 +524,20 @@ func TestGridAPI_importExport(t *testing.T) {
 	bad.Properties = geojson.Properties{"name": "重叠", "code": a.Properties["code"].(string)[:12] + "999", "parent_code": fc.Features[0].Properties["parent_code"]}
 	fc.Features[0].Properties["code"] = a.Properties["code"]
 	fc.Append(bad)
-	raw, _ := json.Marshal(fc)
+	raw, _ := json.MarshalIndent(fc, "", " ") // one line per value: the second feature starts on a line of its own
 	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson", string(raw))
 	e := decode[gridErrorJSON](t, body)
-	if resp.StatusCode != 422 || !strings.Contains(e.Error, "feature 2") || len(e.Problems) == 0 {
-		t.Errorf("bad batch = %d %s; want 422 naming feature 2 with its problems", resp.StatusCode, body)
+	if resp.StatusCode != 422 || !strings.Contains(e.Error, "feature 2") || len(e.Problems) == 0 || e.Feature != 2 || e.Line < 3 {
+		t.Errorf("bad batch = %d %s; want 422 naming feature 2 (and its line) with its problems", resp.StatusCode, body)
+	}
+	// A value that does not fit its field: 400 naming the feature, its line
+	// and the field.
+	fc.Features[1].Properties["population"] = "many"
+	raw, _ = json.MarshalIndent(fc, "", " ")
+	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson", string(raw))
+	e = decode[gridErrorJSON](t, body)
+	if resp.StatusCode != 400 || e.Field != "population" || e.Feature != 2 || e.Line < 3 || !strings.HasPrefix(e.Error, fmt.Sprintf("feature 2 (line %d): ", e.Line)) {
+		t.Errorf("a population of \"many\" = %d %s; want 400 for field population at feature 2 and its line", resp.StatusCode, body)
 	}
 	resp, body = get(t, fmt.Sprintf("%s/api/grids?parent=%d", srv.URL, village))
 	if resp.StatusCode != 200 {

@@ -972,8 +972,8 @@ func childLevel(l string) string {
 
 // ImportGrids inserts grids in one transaction, in the order given (parents
 // before their children), each checked and readied as CreateGrid does: all
-// of them or, if one is refused, none; the error names the grid (Where) and
-// why. It returns the grids written, in order.
+// of them or, if one is refused, none; the error names the grid (Where,
+// and its Feature and Line) and why. It returns the grids written, in order.
 func (db *DB) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error) {
 	out := make([]*onemap.Grid, 0, len(rows))
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
@@ -982,7 +982,8 @@ func (db *DB) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip on
 			if err != nil {
 				var oe *onemap.Error
 				if errors.As(err, &oe) {
-					return &onemap.Error{Code: oe.Code, Message: r.Where + ": " + oe.Message, Err: err}
+					return &onemap.Error{Code: oe.Code, Message: r.Where + ": " + oe.Message, Field: oe.Field,
+						Feature: r.Feature, Line: r.Line, Err: err}
 				}
 				return fmt.Errorf("postgis: import grids: %s: %w", r.Where, err)
 			}
