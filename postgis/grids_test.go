@@ -2,8 +2,8 @@ package postgis_test
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
