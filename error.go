@@ -23,7 +23,11 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string // the field a refused value was given for, if any
-	Err     error
+	// Feature and Line locate a refusal about one feature of a file (an
+	// import): its 1-based number and the 1-based line it starts on; 0:
+	// none (a Shapefile has no lines).
+	Feature, Line int
+	Err           error
 }
 
 // Error implements the error interface.
@@ -79,4 +83,14 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// ErrorPlace returns the feature and line of the first *Error in err's
+// chain (ImportFeature.Errorf), zeros when it has none.
+func ErrorPlace(err error) (feature, line int) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Feature, e.Line
+	}
+	return 0, 0
 }

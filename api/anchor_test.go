@@ -12,7 +12,6 @@ import (
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/checkpoint"
 	"github.com/onemapgis/onemap/internal/pgtest"
-	"github.com/onemapgis/onemap/postgis"
 )
 
 // TestAuditVerify_anchored: GET /api/audit/verify compares the trail with
@@ -47,7 +46,7 @@ func TestAuditVerify_anchored(t *testing.T) {
 	if r := verify(); !r.OK || !r.Anchored || r.Checkpoint == nil {
 		t.Errorf("an untouched trail: %+v", r)
 	}
-	newest, err := db.ListAudit(ctx, postgis.AuditFilter{Newest: true, Limit: 1})
+	newest, err := db.ListAudit(ctx, onemap.AuditFilter{Newest: true, Limit: 1})
 	if err != nil || len(newest) != 1 {
 		t.Fatal(newest, err)
 	}

@@ -37,7 +37,8 @@ func serveDeps(t *testing.T, db *postgis.DB, deps api.Deps) *httptest.Server {
 		t.Fatal(err)
 	}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: deps.Denials, AuditAnchor: deps.AuditAnchor},
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: deps.Denials, AuditAnchor: deps.AuditAnchor,
+		Grids: db, Feed: db, Pool: db},
 		api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -48,7 +49,7 @@ func serveDeps(t *testing.T, db *postgis.DB, deps api.Deps) *httptest.Server {
 // for (a record with a count stands for that many, one without for one).
 func deniedRecords(t *testing.T, db *postgis.DB) ([]onemap.AuditRecord, int) {
 	t.Helper()
-	recs, err := db.ListAudit(context.Background(), postgis.AuditFilter{Action: onemap.AuditDenied, Limit: 10000})
+	recs, err := db.ListAudit(context.Background(), onemap.AuditFilter{Action: onemap.AuditDenied, Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,20 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 	if f := onemap.ErrorField(err); f != "" {
 		body["field"] = f // for a form to show the message next to the field
 	}
+	withPlace(body, err)
 	c.AbortWithStatusJSON(status, body)
+}
+
+// withPlace adds to the error answer body where in a file err is, for a
+// refusal about one feature of it (onemap.ErrorPlace): "feature", 1-based,
+// and, where the format has lines, "line" on which it starts.
+func withPlace(body gin.H, err error) {
+	if feature, line := onemap.ErrorPlace(err); feature > 0 {
+		body["feature"] = feature
+		if line > 0 {
+			body["line"] = line
+		}
+	}
 }
 
 // jsonBody says how decodeJSON reads a request's body.

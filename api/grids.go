@@ -2,14 +2,12 @@ package api
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,28 +16,27 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/crs"
 	"github.com/onemapgis/onemap/geofile"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
 
 // gridStore is what the grid editor's handlers ask of the database.
 type gridStore interface {
-	FindGrid(ctx context.Context, id int64) (*postgis.Grid, error)
-	GridChildren(ctx context.Context, parent int64) ([]*postgis.Grid, error)
-	GridLimits(ctx context.Context) (*postgis.GridLimits, error)
-	CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip postgis.GridClip) (*postgis.GridCheck, error)
-	CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
-	UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
-	DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit postgis.GridAudit) error
-	SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string, audit postgis.GridAudit) ([]*postgis.Grid, error)
-	MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
-	GridCoverageOf(ctx context.Context, id int64) (*postgis.GridCoverage, error)
-	GridHistory(ctx context.Context, id int64) ([]postgis.GridVersion, error)
-	GridVersionAt(ctx context.Context, id int64, v int) (*postgis.GridVersion, error)
-	RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit postgis.GridAudit) (*postgis.Grid, error)
-	ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string, audit postgis.GridAudit) ([]*postgis.Grid, error)
-	GridTree(ctx context.Context, root int64) ([]*postgis.Grid, error)
+	FindGrid(ctx context.Context, id int64) (*onemap.Grid, error)
+	GridChildren(ctx context.Context, parent int64) ([]*onemap.Grid, error)
+	GridLimits(ctx context.Context) (*onemap.GridLimits, error)
+	CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip onemap.GridClip) (*onemap.GridCheck, error)
+	CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error)
+	UpdateGrid(ctx context.Context, id int64, based int, ch onemap.GridChange, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error)
+	DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit onemap.GridAudit) error
+	SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []onemap.GridPiece, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error)
+	MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error)
+	GridCoverageOf(ctx context.Context, id int64) (*onemap.GridCoverage, error)
+	GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, error)
+	GridVersionAt(ctx context.Context, id int64, v int) (*onemap.GridVersion, error)
+	RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error)
+	ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error)
+	GridTree(ctx context.Context, root int64) ([]*onemap.Grid, error)
 }
 
 // Codes of the grid editor's answers that have an HTTP status of their
@@ -70,7 +67,7 @@ const splitLineMargin = 0.05
 
 // geometryBodyLimit returns the most bytes a body with a geometry may hold
 // under the database's limits.
-func geometryBodyLimit(lim *postgis.GridLimits) int64 {
+func geometryBodyLimit(lim *onemap.GridLimits) int64 {
 	return min(int64(lim.MaxVertices)*geomBytesPerVertex+gridBodySlack, maxGridBody)
 }
 
@@ -78,7 +75,7 @@ func geometryBodyLimit(lim *postgis.GridLimits) int64 {
 // work is done with it: more vertices than the database takes in one
 // geometry (413), or a position that is not in the region's envelope
 // (400). field names it in the error.
-func checkGeometry(field string, g orb.Geometry, lim *postgis.GridLimits) error {
+func checkGeometry(field string, g orb.Geometry, lim *onemap.GridLimits) error {
 	if n := onemap.Vertices(g); n > lim.MaxVertices {
 		return &onemap.Error{Code: errTooLarge, Field: field,
 			Message: fmt.Sprintf("%s: %d vertices, more than the %d the database takes in one geometry; simplify it", field, n, lim.MaxVertices)}
@@ -88,7 +85,7 @@ func checkGeometry(field string, g orb.Geometry, lim *postgis.GridLimits) error 
 
 // lineBound returns where a split line may lie: within the region's
 // envelope and splitLineMargin of the county's grids.
-func lineBound(lim *postgis.GridLimits) orb.Bound {
+func lineBound(lim *onemap.GridLimits) orb.Bound {
 	b := lim.Extent.Pad(splitLineMargin)
 	e := lim.Envelope
 	return orb.Bound{Min: orb.Point{max(b.Min[0], e.Min[0]), max(b.Min[1], e.Min[1])},
@@ -103,8 +100,7 @@ type gridAPI struct {
 
 // addGridRoutes adds the grid editor's routes.
 func (s *Server) addGridRoutes(r *gin.Engine) {
-	gs, _ := s.store.(gridStore)
-	h := &gridAPI{s: s, store: gs}
+	h := &gridAPI{s: s, store: s.gridStore}
 	g := r.Group("/api/grids", h.needStore)
 	g.GET("", h.list)
 	g.POST("", h.create)
@@ -155,7 +151,7 @@ func (h *gridAPI) canRead(c *gin.Context) (onemap.Layer, onemap.LayerRule, error
 
 // gridJSON is a grid as a GeoJSON Feature: its fields as the caller may see
 // them, with version and area_m2.
-func (h *gridAPI) gridJSON(c *gin.Context, g *postgis.Grid) *geojson.Feature {
+func (h *gridAPI) gridJSON(c *gin.Context, g *onemap.Grid) *geojson.Feature {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	f := *g.Feature
 	f.Properties = h.s.policy.Project(roleOf(c), &l, g.Properties)
@@ -183,13 +179,66 @@ func ifMatch(c *gin.Context) (int, error) {
 	return n, nil
 }
 
+// gridProblemJSON is a broken rule as the editor receives it (onemap.GridProblem).
+type gridProblemJSON struct {
+	Kind     string          `json:"kind"`
+	With     int64           `json:"with,omitempty"`
+	AreaM2   float64         `json:"area_m2"`
+	Geometry json.RawMessage `json:"geometry,omitempty"`
+	Message  string          `json:"message"`
+}
+
+// problemsJSON returns ps as the editor receives them: a list, empty for
+// none.
+func problemsJSON(ps []onemap.GridProblem) []gridProblemJSON {
+	out := make([]gridProblemJSON, len(ps))
+	for i, p := range ps {
+		out[i] = gridProblemJSON(p)
+	}
+	return out
+}
+
+// coveragePieceJSON is a gap, an overlap or a part outside the parent
+// (onemap.GridCoveragePiece).
+type coveragePieceJSON struct {
+	Grids    []int64         `json:"grids"`
+	AreaM2   float64         `json:"area_m2"`
+	Geometry json.RawMessage `json:"geometry"`
+}
+
+// gridCoverageJSON is how a grid's children cover it (onemap.GridCoverage).
+type gridCoverageJSON struct {
+	Parent         int64               `json:"parent"`
+	AreaM2         float64             `json:"area_m2"`
+	Children       int                 `json:"children"`
+	ChildrenAreaM2 float64             `json:"children_area_m2"`
+	ToleranceM2    float64             `json:"tolerance_m2"`
+	Gaps           []coveragePieceJSON `json:"gaps"`
+	Overlaps       []coveragePieceJSON `json:"overlaps"`
+	Outside        []coveragePieceJSON `json:"outside"`
+}
+
+// coverageJSON returns cov as the editor receives it; every list is a list,
+// empty for none.
+func coverageJSON(cov *onemap.GridCoverage) gridCoverageJSON {
+	pieces := func(ps []onemap.GridCoveragePiece) []coveragePieceJSON {
+		out := make([]coveragePieceJSON, len(ps))
+		for i, p := range ps {
+			out[i] = coveragePieceJSON(p)
+		}
+		return out
+	}
+	return gridCoverageJSON{Parent: cov.Parent, AreaM2: cov.AreaM2, Children: cov.Children, ChildrenAreaM2: cov.ChildrenAreaM2,
+		ToleranceM2: cov.ToleranceM2, Gaps: pieces(cov.Gaps), Overlaps: pieces(cov.Overlaps), Outside: pieces(cov.Outside)}
+}
+
 // fail answers err: a stale write 412 with the current grid, a write that
 // breaks the rules 422 with its problems, a missing If-Match 428; any
 // other error as writeError does.
 func (h *gridAPI) fail(c *gin.Context, err error) {
 	var (
-		stale    *postgis.GridStaleError
-		problems *postgis.GridProblemsError
+		stale    *onemap.GridStaleError
+		problems *onemap.GridProblemsError
 	)
 	switch {
 	case errors.As(err, &stale):
@@ -197,8 +246,9 @@ func (h *gridAPI) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT,
 			"based_on": stale.Based, "current": h.gridJSON(c, stale.Current)})
 	case errors.As(err, &problems):
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.EINVALID,
-			"problems": problems.Problems})
+		body := gin.H{"error": onemap.ErrorMessage(err), "code": onemap.EINVALID, "problems": problemsJSON(problems.Problems)}
+		withPlace(body, err) // a grid of an import file
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, body)
 	case onemap.ErrorCode(err) == errPreconditionRequired:
 		c.AbortWithStatusJSON(http.StatusPreconditionRequired, gin.H{"error": onemap.ErrorMessage(err), "code": errPreconditionRequired})
 	default:
@@ -248,7 +298,7 @@ func gridID(c *gin.Context) (int64, error) {
 
 // limits reads the limits the database holds every geometry to, which a
 // request's body is checked against before any work is done with it.
-func (h *gridAPI) limits(c *gin.Context) (*postgis.GridLimits, error) {
+func (h *gridAPI) limits(c *gin.Context) (*onemap.GridLimits, error) {
 	return h.store.GridLimits(c.Request.Context())
 }
 
@@ -286,11 +336,11 @@ type gridBody struct {
 	ID         any             `json:"id"`
 }
 
-func (b *gridBody) clip() (postgis.GridClip, error) {
+func (b *gridBody) clip() (onemap.GridClip, error) {
 	if b.Clip == nil {
-		return postgis.GridClip{Parent: true}, nil
+		return onemap.GridClip{Parent: true}, nil
 	}
-	var out postgis.GridClip
+	var out onemap.GridClip
 	for _, v := range *b.Clip {
 		switch v {
 		case "parent":
@@ -324,13 +374,13 @@ func (b *gridBody) geometry(required bool) (orb.Geometry, error) {
 
 // decode reads a grid write, dropping the fields the server keeps. The
 // body and its geometry are held to the database's limits lim first.
-func (h *gridAPI) decode(c *gin.Context, geomRequired bool, lim *postgis.GridLimits) (*gridBody, orb.Geometry, postgis.GridClip, error) {
+func (h *gridAPI) decode(c *gin.Context, geomRequired bool, lim *onemap.GridLimits) (*gridBody, orb.Geometry, onemap.GridClip, error) {
 	var b gridBody
 	if err := readBody(c, &b, geometryBodyLimit(lim), false); err != nil {
-		return nil, nil, postgis.GridClip{}, err
+		return nil, nil, onemap.GridClip{}, err
 	}
 	if b.Type != "" && b.Type != "Feature" {
-		return nil, nil, postgis.GridClip{}, onemap.Errorf(onemap.EINVALID, "type: want Feature, not %q", b.Type)
+		return nil, nil, onemap.GridClip{}, onemap.Errorf(onemap.EINVALID, "type: want Feature, not %q", b.Type)
 	}
 	numbers(b.Properties)
 	for _, k := range []string{"area_m2", "id"} {
@@ -344,25 +394,24 @@ func (h *gridAPI) decode(c *gin.Context, geomRequired bool, lim *postgis.GridLim
 		err = onemap.CheckText("reason", b.Reason)
 	}
 	if err != nil {
-		return nil, nil, postgis.GridClip{}, err
+		return nil, nil, onemap.GridClip{}, err
 	}
 	clip, err := b.clip()
 	return &b, g, clip, err
 }
 
-// unmasked drops from props the values a role that sees a field masked
-// sends back unchanged (the mask of the stored value), so that an admin's
-// form never overwrites a phone number with 138****1234.
-func (h *gridAPI) unmasked(c *gin.Context, cur *postgis.Grid, props map[string]any) {
+// maskedFields returns the fields of props that the caller sees masked:
+// the store keeps their stored values where props sends the masks back
+// (onemap.GridChange.Masked).
+func (h *gridAPI) maskedFields(c *gin.Context, props map[string]any) []string {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
-	for k, v := range props {
-		if h.s.policy.Field(roleOf(c), &l, k) != onemap.FieldMask {
-			continue
-		}
-		if s, ok := cur.Properties[k].(string); ok && v == onemap.Mask(s) {
-			delete(props, k)
+	var out []string
+	for k := range props {
+		if h.s.policy.Field(roleOf(c), &l, k) == onemap.FieldMask {
+			out = append(out, k)
 		}
 	}
+	return out
 }
 
 func reasonOr(reason, dflt string) string {
@@ -433,8 +482,8 @@ func (h *gridAPI) create(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out, err := h.store.CreateGrid(c.Request.Context(), postgis.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
-		actorOf(c), reasonOr(b.Reason, "create"), postgis.GridAudit{Action: onemap.AuditGridCreate, Detail: map[string]any{"reason": b.Reason}})
+	out, err := h.store.CreateGrid(c.Request.Context(), onemap.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
+		actorOf(c), reasonOr(b.Reason, "create"), onemap.GridAudit{Action: onemap.AuditGridCreate, Detail: map[string]any{"reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -463,22 +512,9 @@ func (h *gridAPI) update(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if len(b.Properties) > 0 {
-		l, _ := h.s.catalog.Layer(onemap.LayerGrids)
-		for _, f := range l.Fields {
-			if h.s.policy.Field(roleOf(c), &l, f.Name) == onemap.FieldMask {
-				cur, err := h.store.FindGrid(c.Request.Context(), id)
-				if err != nil {
-					h.fail(c, err)
-					return
-				}
-				h.unmasked(c, cur, b.Properties)
-				break
-			}
-		}
-	}
-	out, err := h.store.UpdateGrid(c.Request.Context(), id, based, postgis.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
-		actorOf(c), reasonOr(b.Reason, "update"), postgis.GridAudit{Action: onemap.AuditGridUpdate,
+	out, err := h.store.UpdateGrid(c.Request.Context(), id, based,
+		onemap.GridChange{Properties: b.Properties, Geometry: g, Clip: clip, Masked: h.maskedFields(c, b.Properties)},
+		actorOf(c), reasonOr(b.Reason, "update"), onemap.GridAudit{Action: onemap.AuditGridUpdate,
 			Detail: map[string]any{"based_on": based, "geometry": g != nil, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
@@ -507,7 +543,7 @@ func (h *gridAPI) delete(c *gin.Context) {
 		return
 	}
 	if err := h.store.DeleteGrid(c.Request.Context(), id, based, actorOf(c), reason,
-		postgis.GridAudit{Action: onemap.AuditGridDelete, Detail: map[string]any{"based_on": based, "reason": reason}}); err != nil {
+		onemap.GridAudit{Action: onemap.AuditGridDelete, Detail: map[string]any{"based_on": based, "reason": reason}}); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -573,10 +609,7 @@ func (h *gridAPI) validate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := gin.H{"ok": len(chk.Problems) == 0, "problems": chk.Problems, "area_m2": chk.AreaM2}
-	if chk.Problems == nil {
-		out["problems"] = []postgis.GridProblem{}
-	}
+	out := gin.H{"ok": len(chk.Problems) == 0, "problems": problemsJSON(chk.Problems), "area_m2": chk.AreaM2}
 	if chk.Geometry != nil {
 		out["geometry"] = geojson.NewGeometry(chk.Geometry)
 	}
@@ -637,9 +670,9 @@ func (h *gridAPI) split(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	pieces := make([]postgis.GridPiece, len(b.Pieces))
+	pieces := make([]onemap.GridPiece, len(b.Pieces))
 	for i, p := range b.Pieces {
-		pieces[i] = postgis.GridPiece{Name: p.Name, Code: p.Code}
+		pieces[i] = onemap.GridPiece{Name: p.Name, Code: p.Code}
 		for _, f := range []struct{ name, v string }{{"name", p.Name}, {"code", p.Code}} {
 			if err := onemap.CheckText(fmt.Sprintf("pieces[%d].%s", i, f.name), f.v); err != nil {
 				h.fail(c, err)
@@ -648,7 +681,7 @@ func (h *gridAPI) split(c *gin.Context) {
 		}
 	}
 	gs, err := h.store.SplitGrid(c.Request.Context(), id, based, line, pieces, actorOf(c), reasonOr(b.Reason, "split"),
-		postgis.GridAudit{Action: onemap.AuditGridSplit, Detail: map[string]any{"based_on": based, "reason": b.Reason}})
+		onemap.GridAudit{Action: onemap.AuditGridSplit, Detail: map[string]any{"based_on": based, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -694,7 +727,7 @@ func (h *gridAPI) merge(c *gin.Context) {
 		}
 	}
 	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOr(b.Reason, "merge"),
-		postgis.GridAudit{Action: onemap.AuditGridMerge, Detail: map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason}})
+		onemap.GridAudit{Action: onemap.AuditGridMerge, Detail: map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -714,7 +747,7 @@ func (h *gridAPI) coverage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, cov)
+	c.JSON(http.StatusOK, coverageJSON(cov))
 }
 
 type gridVersionJSON struct {
@@ -728,7 +761,7 @@ type gridVersionJSON struct {
 	Geometry   any            `json:"geometry,omitempty"`
 }
 
-func (h *gridAPI) versionJSON(c *gin.Context, v *postgis.GridVersion) gridVersionJSON {
+func (h *gridAPI) versionJSON(c *gin.Context, v *onemap.GridVersion) gridVersionJSON {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	out := gridVersionJSON{Version: v.Version, Op: v.Op, ChangedAt: v.ChangedAt, ChangedBy: v.ChangedBy, Reason: v.Reason,
 		AreaM2: v.AreaM2, Properties: h.s.policy.Project(roleOf(c), &l, v.Properties)}
@@ -808,7 +841,7 @@ func (h *gridAPI) restore(c *gin.Context) {
 		return
 	}
 	out, err := h.store.RestoreGrid(c.Request.Context(), id, v, based, actorOf(c), reason,
-		postgis.GridAudit{Action: onemap.AuditGridRestore, Detail: map[string]any{"restored": v, "reason": reason}})
+		onemap.GridAudit{Action: onemap.AuditGridRestore, Detail: map[string]any{"restored": v, "reason": reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -887,7 +920,7 @@ func (h *gridAPI) importFile(c *gin.Context) {
 			return
 		}
 	}
-	clip := postgis.GridClip{Parent: true}
+	clip := onemap.GridClip{Parent: true}
 	if v, ok := q["clip"]; ok {
 		list := []string{}
 		for _, s := range v {
@@ -912,30 +945,33 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		h.fail(c, onemap.Errorf(onemap.EINVALID, "the file holds no features"))
 		return
 	}
-	rows, ignored, err := h.importRows(recs, lim)
+	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
+	rows, ignored, err := onemap.GridImportRows(&l, recs, lim.Envelope)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	reason := reasonOr(q.Get("reason"), "import "+name)
 	gs, err := h.store.ImportGrids(c.Request.Context(), rows, clip, actorOf(c), reason,
-		postgis.GridAudit{Action: onemap.AuditGridImport, Detail: map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
+		onemap.GridAudit{Action: onemap.AuditGridImport, Detail: map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
 			"reason": reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	type reportJSON struct {
-		Where  string  `json:"where"`
-		ID     int64   `json:"id"`
-		Code   any     `json:"code"`
-		Name   any     `json:"name"`
-		Level  any     `json:"level"`
-		AreaM2 float64 `json:"area_m2"`
+		Where   string  `json:"where"`          // in words: "feature 3 (line 40)"
+		Feature int     `json:"feature"`        // 1-based
+		Line    int     `json:"line,omitempty"` // 1-based; none where the format has no lines
+		ID      int64   `json:"id"`
+		Code    any     `json:"code"`
+		Name    any     `json:"name"`
+		Level   any     `json:"level"`
+		AreaM2  float64 `json:"area_m2"`
 	}
 	report := make([]reportJSON, len(gs))
 	for i, g := range gs {
-		report[i] = reportJSON{Where: rows[i].Where, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
+		report[i] = reportJSON{Where: rows[i].Where, Feature: rows[i].Feature, Line: rows[i].Line, ID: g.ID, Code: g.Properties["code"], Name: g.Properties["name"],
 			Level: g.Properties["level"], AreaM2: g.AreaM2}
 	}
 	c.JSON(http.StatusCreated, gin.H{"imported": len(gs), "format": format, "features": report, "ignored_fields": ignored})
@@ -976,124 +1012,6 @@ func readGridUpload(c *gin.Context) ([]byte, string, error) {
 		return nil, "", onemap.Errorf(onemap.EINVALID, "body: the file is empty")
 	}
 	return data, "upload", nil
-}
-
-// gridLevelRank orders grid levels from the county down; unknown last.
-func gridLevelRank(v any) int {
-	switch v {
-	case "county":
-		return 0
-	case "township":
-		return 1
-	case "village":
-		return 2
-	case "group":
-		return 3
-	}
-	return 4
-}
-
-// importRows maps the records' properties to grid fields and orders them
-// parents first; a geometry outside the region's envelope is refused. It
-// returns the names of the properties no field takes.
-func (h *gridAPI) importRows(recs []geofile.Record, lim *postgis.GridLimits) ([]postgis.GridImport, []string, error) {
-	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
-	fields := map[string]onemap.Field{}
-	for _, f := range l.Fields {
-		if f.ReadOnly {
-			continue
-		}
-		for _, k := range []string{f.Name, f.Title, f.TitleEN, f.Name[:min(len(f.Name), 10)]} {
-			fields[strings.ToLower(k)] = f
-		}
-	}
-	parentKeys := map[string]bool{"parent_code": true, "parent_cod": true, "上级编码": true, "parent code": true}
-	skip := map[string]bool{"id": true, "area_m2": true, "fid": true}
-	ignored := map[string]bool{}
-	rows := make([]postgis.GridImport, 0, len(recs))
-	for _, r := range recs {
-		if err := onemap.CheckPositions("geometry", r.Geometry, lim.Envelope); err != nil {
-			return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: %s", r.Where, onemap.ErrorMessage(err))
-		}
-		row := postgis.GridImport{Where: r.Where, Geometry: r.Geometry, Properties: map[string]any{}}
-		for k, v := range r.Properties {
-			key := strings.ToLower(strings.TrimSpace(k))
-			if parentKeys[key] {
-				row.ParentCode = strings.TrimSpace(gridText(v))
-				if err := onemap.CheckText(k, row.ParentCode); err != nil {
-					return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: %s", r.Where, onemap.ErrorMessage(err))
-				}
-				continue
-			}
-			f, ok := fields[key]
-			if !ok {
-				if !skip[key] {
-					ignored[k] = true
-				}
-				continue
-			}
-			cv, err := gridCoerce(f, v)
-			if err != nil {
-				return nil, nil, onemap.Errorf(onemap.EINVALID, "%s: field %q: %v", r.Where, k, err)
-			}
-			if cv != nil {
-				row.Properties[f.Name] = cv
-			}
-		}
-		rows = append(rows, row)
-	}
-	slices.SortStableFunc(rows, func(a, b postgis.GridImport) int {
-		return cmp.Compare(gridLevelRank(a.Properties["level"]), gridLevelRank(b.Properties["level"]))
-	})
-	out := make([]string, 0, len(ignored))
-	for k := range ignored {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return rows, out, nil
-}
-
-func gridText(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case float64:
-		if v == float64(int64(v)) {
-			return strconv.FormatInt(int64(v), 10)
-		}
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
-
-// gridCoerce turns a file's value into the field's type: numbers read as text
-// (a DBF's codes) and text read as numbers; an empty value is none.
-func gridCoerce(f onemap.Field, v any) (any, error) {
-	s := strings.TrimSpace(gridText(v))
-	if v == nil || s == "" {
-		return nil, nil
-	}
-	switch f.Type {
-	case onemap.FieldString:
-		return s, nil
-	case onemap.FieldInteger:
-		n, err := strconv.ParseFloat(s, 64)
-		if err != nil || n != float64(int64(n)) {
-			return nil, fmt.Errorf("%q is not a whole number", s)
-		}
-		return n, nil
-	case onemap.FieldBoolean:
-		switch strings.ToLower(s) {
-		case "true", "1", "t", "y", "yes", "是":
-			return true, nil
-		case "false", "0", "f", "n", "no", "否":
-			return false, nil
-		}
-		return nil, fmt.Errorf("%q is not true or false", s)
-	}
-	return v, nil
 }
 
 // export writes grid ?parent= and every grid below it (default: all) as

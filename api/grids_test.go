@@ -66,6 +66,9 @@ type gridProblemJSON struct {
 type gridErrorJSON struct {
 	Error    string            `json:"error"`
 	Code     string            `json:"code"`
+	Field    string            `json:"field"`
+	Feature  int               `json:"feature"`
+	Line     int               `json:"line"`
 	Current  *gridFeature      `json:"current"`
 	Problems []gridProblemJSON `json:"problems"`
 }
@@ -495,13 +498,22 @@ func TestGridAPI_importExport(t *testing.T) {
 		rep := decode[struct {
 			Imported int `json:"imported"`
 			Features []struct {
-				ID     int64   `json:"id"`
-				Code   string  `json:"code"`
-				AreaM2 float64 `json:"area_m2"`
+				ID      int64   `json:"id"`
+				Code    string  `json:"code"`
+				AreaM2  float64 `json:"area_m2"`
+				Where   string  `json:"where"`
+				Feature int     `json:"feature"`
+				Line    *int    `json:"line"`
 			} `json:"features"`
 		}](t, body)
 		if rep.Imported != 1 || rep.Features[0].Code != a.Properties["code"] || math.Abs(rep.Features[0].AreaM2-area)/area > 1e-3 {
 			t.Errorf("import %s: %s; want the grid back with %f m²", tc.file, body, area)
+		}
+		// Where the grid was in the file: its number, and its line but in a
+		// Shapefile, which has none.
+		if f := rep.Features[0]; f.Feature != 1 || (tc.file == "shapefile") != (f.Line == nil) || f.Line != nil && *f.Line < 1 ||
+			!strings.HasPrefix(f.Where, "feature 1 (") {
+			t.Errorf("import %s: where %q, feature %d, line %v; want feature 1 and a line but in a Shapefile", tc.file, f.Where, f.Feature, f.Line)
 		}
 		a.ID = rep.Features[0].ID
 		del()
@@ -512,11 +524,20 @@ func TestGridAPI_importExport(t *testing.T) {
 	bad.Properties = geojson.Properties{"name": "重叠", "code": a.Properties["code"].(string)[:12] + "999", "parent_code": fc.Features[0].Properties["parent_code"]}
 	fc.Features[0].Properties["code"] = a.Properties["code"]
 	fc.Append(bad)
-	raw, _ := json.Marshal(fc)
+	raw, _ := json.MarshalIndent(fc, "", " ") // one line per value: the second feature starts on a line of its own
 	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson", string(raw))
 	e := decode[gridErrorJSON](t, body)
-	if resp.StatusCode != 422 || !strings.Contains(e.Error, "feature 2") || len(e.Problems) == 0 {
-		t.Errorf("bad batch = %d %s; want 422 naming feature 2 with its problems", resp.StatusCode, body)
+	if resp.StatusCode != 422 || !strings.Contains(e.Error, "feature 2") || len(e.Problems) == 0 || e.Feature != 2 || e.Line < 3 {
+		t.Errorf("bad batch = %d %s; want 422 naming feature 2 (and its line) with its problems", resp.StatusCode, body)
+	}
+	// A value that does not fit its field: 400 naming the feature, its line
+	// and the field.
+	fc.Features[1].Properties["population"] = "many"
+	raw, _ = json.MarshalIndent(fc, "", " ")
+	resp, body = do(t, "POST", srv.URL+"/api/grids/import?format=geojson", string(raw))
+	e = decode[gridErrorJSON](t, body)
+	if resp.StatusCode != 400 || e.Field != "population" || e.Feature != 2 || e.Line < 3 || !strings.HasPrefix(e.Error, fmt.Sprintf("feature 2 (line %d): ", e.Line)) {
+		t.Errorf("a population of \"many\" = %d %s; want 400 for field population at feature 2 and its line", resp.StatusCode, body)
 	}
 	resp, body = get(t, fmt.Sprintf("%s/api/grids?parent=%d", srv.URL, village))
 	if resp.StatusCode != 200 {
@@ -550,27 +571,27 @@ type countingGrids struct {
 	work atomic.Int64
 }
 
-func (s *countingGrids) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip postgis.GridClip) (*postgis.GridCheck, error) {
+func (s *countingGrids) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip onemap.GridClip) (*onemap.GridCheck, error) {
 	s.work.Add(1)
 	return s.DB.CheckGrid(ctx, self, g, level, parent, clip)
 }
 
-func (s *countingGrids) CreateGrid(ctx context.Context, ch postgis.GridChange, actor, reason string, a postgis.GridAudit) (*postgis.Grid, error) {
+func (s *countingGrids) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reason string, a onemap.GridAudit) (*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.CreateGrid(ctx, ch, actor, reason, a)
 }
 
-func (s *countingGrids) UpdateGrid(ctx context.Context, id int64, based int, ch postgis.GridChange, actor, reason string, a postgis.GridAudit) (*postgis.Grid, error) {
+func (s *countingGrids) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.GridChange, actor, reason string, a onemap.GridAudit) (*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.UpdateGrid(ctx, id, based, ch, actor, reason, a)
 }
 
-func (s *countingGrids) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []postgis.GridPiece, actor, reason string, a postgis.GridAudit) ([]*postgis.Grid, error) {
+func (s *countingGrids) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []onemap.GridPiece, actor, reason string, a onemap.GridAudit) ([]*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.SplitGrid(ctx, id, based, line, pieces, actor, reason, a)
 }
 
-func (s *countingGrids) ImportGrids(ctx context.Context, rows []postgis.GridImport, clip postgis.GridClip, actor, reason string, a postgis.GridAudit) ([]*postgis.Grid, error) {
+func (s *countingGrids) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, a onemap.GridAudit) ([]*onemap.Grid, error) {
 	s.work.Add(1)
 	return s.DB.ImportGrids(ctx, rows, clip, actor, reason, a)
 }
@@ -588,7 +609,7 @@ func serveCounting(t *testing.T) (srv *httptest.Server, cs *countingGrids, url s
 	}
 	cs = &countingGrids{DB: db}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: cs, Replica: replica, Catalog: catalog,
-		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db}, api.Config{AnonymousRole: onemap.RolePlanner})
+		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db, Grids: cs, Feed: db, Pool: db}, api.Config{AnonymousRole: onemap.RolePlanner})
 	srv = httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, cs, url

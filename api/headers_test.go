@@ -56,7 +56,8 @@ func TestSecurityHeaders(t *testing.T) {
 	ts := startServer(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, MaxBodyBytes: 1 << 20})
 	// The same server with the real web client, to read its pages.
 	web, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: ts.DB, Replica: ts.Replica,
-		Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), Static: frontend.Handler(), Accounts: ts.DB}, api.Config{})
+		Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), Static: frontend.Handler(), Accounts: ts.DB,
+		Grids: ts.DB, Feed: ts.DB, Pool: ts.DB}, api.Config{})
 	webSrv := httptest.NewServer(web)
 	defer webSrv.Close()
 

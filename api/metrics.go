@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,9 +32,9 @@ type feedPosition interface {
 	LatestSeq(ctx context.Context) (int64, error)
 }
 
-// poolStater is a store with a connection pool to report.
+// poolStater reports a database's connection pool.
 type poolStater interface {
-	PoolStat() postgis.PoolStat
+	PoolStat() onemap.PoolStat
 }
 
 // newMetrics registers the server's metrics in reg (a new registry when nil),
@@ -191,7 +190,7 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if t := sc.m.lastApply.Load(); t != 0 {
 		gauge(sc.descLastApply, float64(t)/1e9)
 	}
-	if fp, ok := s.store.(feedPosition); ok {
+	if fp := s.feed; fp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		seq, err := fp.LatestSeq(ctx)
 		cancel()
@@ -211,7 +210,7 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(sc.descCacheRefuse, float64(cs.Refused))
 	gauge(sc.descCacheTiles, float64(cs.Entries))
 	gauge(sc.descCacheBytes, float64(cs.Bytes))
-	if ps, ok := s.store.(poolStater); ok {
+	if ps := s.pool; ps != nil {
 		p := ps.PoolStat()
 		gauge(sc.descPoolConns, float64(p.MaxConns), "max")
 		gauge(sc.descPoolConns, float64(p.TotalConns), "total")

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +16,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // scrape reads /metrics of the metrics address base and returns each sample by its name and labels as
@@ -125,5 +130,38 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("after a delete: cameras %v, applied %v, last apply %v, lag %v, database seq %v (want 15127, 1, recent, 0, %v)",
 			m[`onemap_replica_features{layer="cameras"}`], m[`onemap_replica_changes_applied_total`],
 			m[`onemap_replica_last_apply_timestamp_seconds`], m[`onemap_replica_lag_changes`], m[`onemap_database_seq`], seq)
+	}
+}
+
+// TestDeps_capabilitiesOff: a server given no grid store, change feed or
+// pool in its Deps (though its Store could do all three) answers the grid
+// editor with 503 and reports neither the database's position nor its pool:
+// the capabilities come from Deps, not from what the store happens to be.
+func TestDeps_capabilitiesOff(t *testing.T) {
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Metrics: reg},
+		api.Config{AnonymousRole: onemap.RolePlanner})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	msrv := httptest.NewServer(api.MetricsHandler(reg))
+	defer msrv.Close()
+	if resp, body := get(t, srv.URL+"/api/grids"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /api/grids without Deps.Grids = %d %.200s, want 503", resp.StatusCode, body)
+	}
+	m := scrape(t, msrv.URL)
+	for name := range m {
+		if strings.HasPrefix(name, "onemap_database_") || strings.HasPrefix(name, "onemap_db_pool_") || strings.HasPrefix(name, "onemap_replica_lag") {
+			t.Errorf("%s reported without Deps.Feed and Deps.Pool", name)
+		}
+	}
+	if m[`onemap_replica_seq`] <= 0 {
+		t.Errorf("onemap_replica_seq = %v, want the replica's position still", m[`onemap_replica_seq`])
 	}
 }

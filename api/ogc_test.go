@@ -67,7 +67,7 @@ func ogcServer(t *testing.T, dbURL string, role onemap.Role) *httptest.Server {
 		t.Fatal(err)
 	}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler()}, api.Config{AnonymousRole: role})
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Grids: st, Feed: st, Pool: st}, api.Config{AnonymousRole: role})
 	st.calls.Store(0) // NewServer reads the region once; requests must not
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -155,7 +155,8 @@ func TestOutage(t *testing.T) {
 	}
 	clk := newTestClock() // the server's clock, which the test moves past the session cache
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db},
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db,
+		Grids: db, Feed: db, Pool: db},
 		api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20, Session: api.SessionConfig{Now: clk.Now}})
 	ctx, cancel := context.WithCancel(context.Background())
 	following := make(chan struct{})

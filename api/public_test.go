@@ -568,7 +568,8 @@ func TestPublic_slots(t *testing.T) {
 	}
 	ix := &blockingIndex{entered: make(chan struct{}, 64), release: make(chan struct{})}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Public: ix}, api.Config{})
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Public: ix,
+		Grids: db, Feed: db, Pool: db}, api.Config{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

@@ -65,6 +65,15 @@ type Deps struct {
 	// Denials counts refusals into the audit trail (nil: the server makes
 	// its own, with the defaults); the caller runs and closes it.
 	Denials *Denials
+	// Grids is the grid editor's store behind /api/grids (nil: those routes
+	// answer 503).
+	Grids gridStore
+	// Feed tells the change feed's latest position, for the replica's lag
+	// in /metrics (nil: the database's position and lag are not reported).
+	Feed feedPosition
+	// Pool reports the database's connection pool in /metrics (nil: not
+	// reported).
+	Pool poolStater
 }
 
 // Renderers of vector tiles.
@@ -135,6 +144,9 @@ type Server struct {
 	personal    *personalReads                // each account's reads of personal data (personal.go)
 	anchor      auditAnchor                   // the audit trail's checkpoints (audit.go)
 	denials     *Denials                      // refusals counted per caller and period (denials.go)
+	gridStore   gridStore                     // the grid editor's store (grids.go); nil: off
+	feed        feedPosition                  // the change feed's position (metrics.go); nil: not reported
+	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -161,6 +173,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.basemap = newBasemap(cfg.Basemap)
 	s.personal = newPersonalReads(cfg.PersonalReads)
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
+	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

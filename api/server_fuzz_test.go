@@ -91,7 +91,7 @@ func fuzzServer(tb testing.TB) http.Handler {
 		tb.Fatal(err)
 	}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler()},
-		api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 16 << 20})
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(),
+		Grids: db, Feed: db, Pool: db}, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 16 << 20})
 	return h
 }

@@ -25,19 +25,19 @@ import (
 // accounts is what sign-in, sessions and the audit trail need of the
 // database.
 type accounts interface {
-	FindAccount(ctx context.Context, name string) (onemap.Account, postgis.AccountSecret, error)
+	FindAccount(ctx context.Context, name string) (onemap.Account, onemap.AccountSecret, error)
 	ListAccounts(ctx context.Context) ([]onemap.Account, error)
-	FindSignInThrottle(ctx context.Context, name, client string, forgetBefore time.Time) (postgis.SignInThrottle, error)
+	FindSignInThrottle(ctx context.Context, name, client string, forgetBefore time.Time) (onemap.SignInThrottle, error)
 	KnownDevice(ctx context.Context, name string, device []byte, since time.Time) (bool, error)
 	LoginFailed(ctx context.Context, name, client string, at time.Time, forget time.Duration,
-		delay func(failures int) time.Duration, reason string) (postgis.SignInThrottle, error)
-	StartSession(ctx context.Context, a onemap.Account, n postgis.NewSession) (onemap.Session, error)
+		delay func(failures int) time.Duration, reason string) (onemap.SignInThrottle, error)
+	StartSession(ctx context.Context, a onemap.Account, n onemap.NewSession) (onemap.Session, error)
 	FindSessionAt(ctx context.Context, token string, at time.Time, idle time.Duration) (onemap.Session, error)
 	EndSession(ctx context.Context, token string, all bool) error
 	Audit(ctx context.Context, action, target string, detail any) error
-	ListAudit(ctx context.Context, f postgis.AuditFilter) ([]onemap.AuditRecord, error)
-	VerifyAudit(ctx context.Context) (postgis.AuditCheck, error)
-	ReadHouseholdDetails(ctx context.Context, id int64, purpose string) (postgis.HouseholdDetails, error)
+	ListAudit(ctx context.Context, f onemap.AuditFilter) ([]onemap.AuditRecord, error)
+	VerifyAudit(ctx context.Context) (onemap.AuditCheck, error)
+	ReadHouseholdDetails(ctx context.Context, id int64, purpose string) (onemap.HouseholdDetails, error)
 }
 
 // SessionConfig configures sign-in and sessions.
@@ -668,7 +668,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	token := randomToken()
 	sess, err := s.accounts.StartSession(onemap.NewContext(ctx, onemap.Caller{Name: a.Name, Role: a.Role, GridID: a.GridID, Client: caller.Client}),
-		a, postgis.NewSession{Token: token, CSRF: randomToken(), At: now, TTL: s.cfg.Session.TTL,
+		a, onemap.NewSession{Token: token, CSRF: randomToken(), At: now, TTL: s.cfg.Session.TTL,
 			Client: key, Device: device})
 	if err != nil {
 		writeError(c, s.log, err)

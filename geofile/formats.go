@@ -225,7 +225,7 @@ func Read(format Format, data []byte, opt ReadOptions) ([]Record, error) {
 			if !stated {
 				hint = "; the file does not say its coordinate system, so WGS-84 longitude/latitude was assumed: choose the right one (e.g. EPSG:4543 for CGCS2000 Gauss-Kruger 102°E)"
 			}
-			return nil, invalid("%s: %v (read as %s)%s", recs[i].Where, err, c, hint)
+			return nil, recs[i].Errorf("", "%v (read as %s)%s", err, c, hint)
 		}
 		recs[i].Geometry = g
 	}
@@ -236,13 +236,14 @@ func Read(format Format, data []byte, opt ReadOptions) ([]Record, error) {
 // or all together more than total (0: no bound).
 func countVertices(recs []Record, most, total int) error {
 	sum := 0
-	for _, r := range recs {
+	for i := range recs {
+		r := &recs[i]
 		n := onemap.Vertices(r.Geometry)
 		if most > 0 && n > most {
-			return onemap.FieldErrorf("geometry", onemap.EINVALID, "%s: %d vertices, more than the %d one geometry may have; simplify it", r.Where, n, most)
+			return r.Errorf("geometry", "%d vertices, more than the %d one geometry may have; simplify it", n, most)
 		}
 		if sum += n; total > 0 && sum > total {
-			return onemap.FieldErrorf("geometry", onemap.EINVALID, "%s: the file's features have more than %d vertices together, the most one import takes; import it in parts", r.Where, total)
+			return r.Errorf("geometry", "the file's features have more than %d vertices together, the most one import takes; import it in parts", total)
 		}
 	}
 	return nil

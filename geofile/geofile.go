@@ -23,12 +23,9 @@ import (
 	"github.com/paulmach/orb/geojson"
 )
 
-// Record is one feature read from a file, with where it came from.
-type Record struct {
-	Where      string // "feature 3 (line 40)", "line 12"
-	Geometry   orb.Geometry
-	Properties map[string]any
-}
+// Record is one feature read from a file, with where it came from: its
+// Where in words, and its number and line (onemap.ImportFeature).
+type Record = onemap.ImportFeature
 
 // MaxFileSize bounds what ReadGeoJSON and ReadCSV accept.
 const MaxFileSize = 256 << 20
@@ -110,8 +107,8 @@ func ReadGeoJSON(r io.Reader) ([]Record, error) {
 				// InputOffset is at the separator before the feature; the
 				// feature starts at its first non-space byte.
 				start += int64(len(data[start:]) - len(bytes.TrimLeft(data[start:], " \t\r\n,")))
-				where := fmt.Sprintf("feature %d (line %d)", i, lineAt(data, start))
-				rec, err := decodeFeature(raw, where)
+				line := lineAt(data, start)
+				rec, err := decodeFeature(raw, Record{Where: fmt.Sprintf("feature %d (line %d)", i, line), Feature: i, Line: line})
 				if err != nil {
 					return nil, err
 				}
@@ -137,7 +134,7 @@ func ReadGeoJSON(r io.Reader) ([]Record, error) {
 		}
 		return recs, nil
 	case "Feature":
-		rec, err := decodeFeature(data, "feature 1 (line 1)")
+		rec, err := decodeFeature(data, Record{Where: "feature 1 (line 1)", Feature: 1, Line: 1})
 		if err != nil {
 			return nil, err
 		}
@@ -148,35 +145,38 @@ func ReadGeoJSON(r io.Reader) ([]Record, error) {
 	return nil, invalid("line 1: a GeoJSON %q is not a FeatureCollection or Feature", typ)
 }
 
-func decodeFeature(raw []byte, where string) (Record, error) {
+// decodeFeature decodes one GeoJSON Feature; loc says where it is (Where,
+// Feature, Line), for the record and for its errors.
+func decodeFeature(raw []byte, loc Record) (Record, error) {
 	var head struct {
 		Type       string          `json:"type"`
 		Geometry   json.RawMessage `json:"geometry"`
 		Properties json.RawMessage `json:"properties"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return Record{}, invalid("%s: %v", where, err)
+		return Record{}, loc.Errorf("", "%v", err)
 	}
 	if head.Type != "Feature" {
-		return Record{}, invalid("%s: type is %q, not \"Feature\"", where, head.Type)
+		return Record{}, loc.Errorf("", "type is %q, not \"Feature\"", head.Type)
 	}
 	if len(head.Geometry) == 0 || string(head.Geometry) == "null" {
-		return Record{}, invalid("%s: geometry is missing", where)
+		return Record{}, loc.Errorf("", "geometry is missing")
 	}
 	g, err := geojson.UnmarshalGeometry(head.Geometry)
 	if err != nil {
-		return Record{}, invalid("%s: geometry: %v", where, err)
+		return Record{}, loc.Errorf("", "geometry: %v", err)
 	}
 	if g.Coordinates == nil {
-		return Record{}, invalid("%s: geometry has no coordinates", where)
+		return Record{}, loc.Errorf("", "geometry has no coordinates")
 	}
 	props := map[string]any{}
 	if len(head.Properties) > 0 && string(head.Properties) != "null" {
 		if err := json.Unmarshal(head.Properties, &props); err != nil {
-			return Record{}, invalid("%s: properties must be a JSON object: %v", where, err)
+			return Record{}, loc.Errorf("", "properties must be a JSON object: %v", err)
 		}
 	}
-	return Record{Where: where, Geometry: g.Coordinates, Properties: props}, nil
+	loc.Geometry, loc.Properties = g.Coordinates, props
+	return loc, nil
 }
 
 // ReadCSV reads a table with a header row. The columns named lonCol and
@@ -220,11 +220,11 @@ func ReadCSV(r io.Reader, lonCol, latCol string, types map[string]onemap.FieldTy
 			return nil, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		where := fmt.Sprintf("line %d", line)
+		loc := Record{Where: fmt.Sprintf("line %d", line), Feature: len(recs) + 1, Line: line}
 		x, err1 := strconv.ParseFloat(strings.TrimSpace(row[lon]), 64)
 		y, err2 := strconv.ParseFloat(strings.TrimSpace(row[lat]), 64)
 		if err1 != nil || err2 != nil {
-			return nil, invalid("%s: %s=%q, %s=%q is not a longitude and latitude", where, lonCol, row[lon], latCol, row[lat])
+			return nil, loc.Errorf("", "%s=%q, %s=%q is not a longitude and latitude", lonCol, row[lon], latCol, row[lat])
 		}
 		props := map[string]any{}
 		for i, cell := range row {
@@ -233,11 +233,12 @@ func ReadCSV(r io.Reader, lonCol, latCol string, types map[string]onemap.FieldTy
 			}
 			v, err := csvValue(cell, types[header[i]])
 			if err != nil {
-				return nil, invalid("%s: column %q: %v", where, header[i], err)
+				return nil, loc.Errorf("", "column %q: %v", header[i], err)
 			}
 			props[header[i]] = v
 		}
-		recs = append(recs, Record{Where: where, Geometry: orb.Point{x, y}, Properties: props})
+		loc.Geometry, loc.Properties = orb.Point{x, y}, props
+		recs = append(recs, loc)
 	}
 	return recs, nil
 }

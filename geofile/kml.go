@@ -162,13 +162,14 @@ func readKML(data []byte) ([]Record, error) {
 			line, _ := dec.InputPos()
 			var pm kmlPlacemark
 			if err := dec.DecodeElement(&pm, &se); err != nil {
-				return nil, invalid("feature %d (line %d): malformed KML: %v", len(recs)+1, line, err)
+				loc := Record{Where: fmt.Sprintf("feature %d (line %d)", len(recs)+1, line), Feature: len(recs) + 1, Line: line}
+				return nil, loc.Errorf("", "malformed KML: %v", err)
 			}
-			where := fmt.Sprintf("feature %d (line %d)", len(recs)+1, line)
+			loc := Record{Where: fmt.Sprintf("feature %d (line %d)", len(recs)+1, line), Feature: len(recs) + 1, Line: line}
 			if n := strings.TrimSpace(pm.Name); n != "" {
-				where = fmt.Sprintf("feature %d (Placemark %q, line %d)", len(recs)+1, n, line)
+				loc.Where = fmt.Sprintf("feature %d (Placemark %q, line %d)", len(recs)+1, n, line)
 			}
-			rec, err := pm.record(where, schemas)
+			rec, err := pm.record(loc, schemas)
 			if err != nil {
 				return nil, err
 			}
@@ -181,7 +182,9 @@ func readKML(data []byte) ([]Record, error) {
 	return recs, nil
 }
 
-func (pm *kmlPlacemark) record(where string, schemas map[string]map[string]string) (Record, error) {
+// record returns the Placemark as a record; loc says where it is (Where,
+// Feature, Line), for the record and for its errors.
+func (pm *kmlPlacemark) record(loc Record, schemas map[string]map[string]string) (Record, error) {
 	props := map[string]any{}
 	if n := strings.TrimSpace(pm.Name); n != "" {
 		props["name"] = n
@@ -198,7 +201,7 @@ func (pm *kmlPlacemark) record(where string, schemas map[string]map[string]strin
 			for _, s := range sd.SimpleData {
 				v, err := kmlValue(strings.TrimSpace(s.Value), types[s.Name])
 				if err != nil {
-					return Record{}, invalid("%s: SimpleData %q: %v", where, s.Name, err)
+					return Record{}, loc.Errorf("", "SimpleData %q: %v", s.Name, err)
 				}
 				if v != nil {
 					props[s.Name] = v
@@ -208,12 +211,13 @@ func (pm *kmlPlacemark) record(where string, schemas map[string]map[string]strin
 	}
 	g, err := pm.kmlGeometry.geometry()
 	if err != nil {
-		return Record{}, invalid("%s: %v", where, err)
+		return Record{}, loc.Errorf("", "%v", err)
 	}
 	if g == nil {
-		return Record{}, invalid("%s: the Placemark has no geometry", where)
+		return Record{}, loc.Errorf("", "the Placemark has no geometry")
 	}
-	return Record{Where: where, Geometry: g, Properties: props}, nil
+	loc.Geometry, loc.Properties = g, props
+	return loc, nil
 }
 
 func kmlValue(s, typ string) (any, error) {

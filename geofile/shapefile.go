@@ -152,11 +152,12 @@ func readShapefile(data []byte, encodingName string, readPRJ bool) ([]Record, cr
 	}
 	recs := make([]Record, len(geoms))
 	for i, g := range geoms {
-		where := fmt.Sprintf("feature %d (%s record %d)", i+1, path.Base(shp.name), i+1)
+		// A Shapefile has no lines: a record's place is its number.
+		recs[i] = Record{Where: fmt.Sprintf("feature %d (%s record %d)", i+1, path.Base(shp.name), i+1), Feature: i + 1,
+			Geometry: g, Properties: rows[i]}
 		if g == nil {
-			return nil, "", invalid("%s: the shape is null (no geometry)", where)
+			return nil, "", recs[i].Errorf("", "the shape is null (no geometry)")
 		}
-		recs[i] = Record{Where: where, Geometry: g, Properties: rows[i]}
 	}
 	return recs, fileCRS, nil
 }
@@ -456,7 +457,9 @@ func parseDBF(name string, b []byte, encName, from string) ([]map[string]any, er
 			raw := rec[f.offset : f.offset+f.length]
 			v, err := dbfValue(f, raw, dec)
 			if err != nil {
-				return nil, invalid("feature %d (%s record %d) field %q: %v", r+1, path.Base(name), r+1, f.name, err)
+				e := onemap.Errorf(onemap.EINVALID, "feature %d (%s record %d) field %q: %v", r+1, path.Base(name), r+1, f.name, err)
+				e.Feature = r + 1
+				return nil, e
 			}
 			if v != nil {
 				props[f.name] = v

@@ -12,11 +12,6 @@ import (
 	"github.com/onemapgis/onemap"
 )
 
-// AccountSecret is what signing in checks beside the account.
-type AccountSecret struct {
-	PasswordHash string
-}
-
 const accountColumns = `id, name, display_name, role, coalesce(grid_id, 0), disabled`
 
 func scanAccount(row pgx.Row, extra ...any) (onemap.Account, error) {
@@ -119,8 +114,8 @@ func checkGrid(ctx context.Context, tx pgx.Tx, a onemap.Account) error {
 }
 
 // FindAccount returns the account named name with what signing in checks.
-func (db *DB) FindAccount(ctx context.Context, name string) (onemap.Account, AccountSecret, error) {
-	var s AccountSecret
+func (db *DB) FindAccount(ctx context.Context, name string) (onemap.Account, onemap.AccountSecret, error) {
+	var s onemap.AccountSecret
 	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+`, password_hash
 		FROM accounts WHERE name = $1`, name), &s.PasswordHash)
 	if err != nil {
@@ -218,22 +213,15 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, ch AccountChange) 
 	return a, err
 }
 
-// SignInThrottle is how the failed sign-ins under one name from one client
-// stand.
-type SignInThrottle struct {
-	Failures     int       // failed sign-ins in a row
-	BlockedUntil time.Time // no sign-in is tried before this; zero: none
-}
-
 // FindSignInThrottle returns how the failed sign-ins under name from client
 // stand; failures whose last one was before forgetBefore count as none.
 // The name need not be an account's: every name is throttled alike.
-func (db *DB) FindSignInThrottle(ctx context.Context, name, client string, forgetBefore time.Time) (SignInThrottle, error) {
-	var t SignInThrottle
+func (db *DB) FindSignInThrottle(ctx context.Context, name, client string, forgetBefore time.Time) (onemap.SignInThrottle, error) {
+	var t onemap.SignInThrottle
 	err := db.pool.QueryRow(ctx, `SELECT failures, blocked_until FROM signin_failures
 		WHERE name = $1 AND client = $2 AND last_failed >= $3`, name, client, forgetBefore).Scan(&t.Failures, &t.BlockedUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return SignInThrottle{}, nil
+		return onemap.SignInThrottle{}, nil
 	}
 	return t, mapError(err)
 }
@@ -253,9 +241,9 @@ func (db *DB) KnownDevice(ctx context.Context, name string, device []byte, since
 // was before at-forget. The client may try again after delay(failures). It
 // records the failure in the audit trail, and returns how the client stands.
 func (db *DB) LoginFailed(ctx context.Context, name, client string, at time.Time, forget time.Duration,
-	delay func(failures int) time.Duration, reason string) (SignInThrottle, error) {
+	delay func(failures int) time.Duration, reason string) (onemap.SignInThrottle, error) {
 	c := callerOf(ctx)
-	var t SignInThrottle
+	var t onemap.SignInThrottle
 	err := db.inTx(ctx, c.Actor(), "", func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO signin_failures AS f (name, client, failures, last_failed, blocked_until)
 			VALUES ($1, $2, 1, $3, $3)
@@ -304,20 +292,6 @@ func (db *DB) UnlockAccount(ctx context.Context, name string) (int64, error) {
 	return n, err
 }
 
-// NewSession is a session to start at a successful sign-in.
-type NewSession struct {
-	Token string        // the cookie's token; only its SHA-256 is stored
-	CSRF  string        // what the session's changing requests echo
-	At    time.Time     // when, on the server's clock; zero: the database's
-	TTL   time.Duration // how long the session lives
-	// Client is the throttling key of the client that signed in: its
-	// failed sign-ins under the account's name are cleared.
-	Client string
-	// Device is the SHA-256 of the browser's known-device cookie, which is
-	// remembered for the account (nil: none).
-	Device []byte
-}
-
 // Known devices are forgotten after this long unseen, and an account keeps
 // at most maxKnownDevices of them (the most recently seen).
 const (
@@ -328,13 +302,13 @@ const (
 // CreateSession starts a session for the account with the database's clock
 // and records the sign-in (see StartSession).
 func (db *DB) CreateSession(ctx context.Context, a onemap.Account, token, csrf string, ttl time.Duration) (onemap.Session, error) {
-	return db.StartSession(ctx, a, NewSession{Token: token, CSRF: csrf, TTL: ttl})
+	return db.StartSession(ctx, a, onemap.NewSession{Token: token, CSRF: csrf, TTL: ttl})
 }
 
 // StartSession starts a session for the account, clears the failed
 // sign-ins of the client under its name, remembers the browser's known
 // device and records the sign-in. Only the token's SHA-256 is stored.
-func (db *DB) StartSession(ctx context.Context, a onemap.Account, n NewSession) (onemap.Session, error) {
+func (db *DB) StartSession(ctx context.Context, a onemap.Account, n onemap.NewSession) (onemap.Session, error) {
 	c := callerOf(ctx)
 	s := onemap.Session{Account: a, CSRF: n.CSRF}
 	h := sha256.Sum256([]byte(n.Token))

@@ -58,7 +58,7 @@ func TestAccountsAndSessions(t *testing.T) {
 	// long as the delay says from the instant given (the server's clock).
 	at := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
 	delay := func(n int) time.Duration { return time.Duration(n) * time.Minute }
-	var th postgis.SignInThrottle
+	var th onemap.SignInThrottle
 	for range 3 {
 		if th, err = db.LoginFailed(ctx, "li", "addr:10.0.0.1", at, time.Hour, delay, "wrong password"); err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestAudit_chainDetectsTampering(t *testing.T) {
 	if err != nil || !check.OK || check.Rows < 4 {
 		t.Fatalf("an untouched trail: %+v, %v", check, err)
 	}
-	recs, err := db.ListAudit(ctx, postgis.AuditFilter{Actor: "zhao"})
+	recs, err := db.ListAudit(ctx, onemap.AuditFilter{Actor: "zhao"})
 	if err != nil || len(recs) != 4 || recs[0].Client != "10.0.0.7" || recs[0].Role != "commander" {
 		t.Fatalf("ListAudit = %+v, %v", recs, err)
 	}
@@ -145,7 +145,7 @@ func TestAudit_editsAndDetailReads(t *testing.T) {
 	if _, err := db.ReadHouseholdDetails(onemap.NewContext(ctx, c), -1, "x"); onemap.ErrorCode(err) != onemap.ENOTFOUND {
 		t.Errorf("a missing household: err = %v", err)
 	}
-	recs, err := db.ListAudit(ctx, postgis.AuditFilter{Actor: "zhou"})
+	recs, err := db.ListAudit(ctx, onemap.AuditFilter{Actor: "zhou"})
 	if err != nil || len(recs) != 1 || recs[0].Action != onemap.AuditHouseholdRead || !strings.Contains(string(recs[0].Detail), "矛盾纠纷回访") {
 		t.Fatalf("the read's record: %+v, %v", recs, err)
 	}
@@ -154,7 +154,7 @@ func TestAudit_editsAndDetailReads(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatal(n, err)
 	}
-	recs, err = db.ListAudit(ctx, postgis.AuditFilter{Actor: "zhou", Action: "edit"})
+	recs, err = db.ListAudit(ctx, onemap.AuditFilter{Actor: "zhou", Action: "edit"})
 	if err != nil || len(recs) != 1 || recs[0].Client != "192.0.2.1" || !strings.Contains(string(recs[0].Detail), "审计测试站") ||
 		!strings.Contains(string(recs[0].Detail), "after_geom_md5") {
 		t.Fatalf("the edit's record: %+v, %v", recs, err)

@@ -14,21 +14,9 @@ import (
 	"github.com/onemapgis/onemap/checkpoint"
 )
 
-// AuditFilter selects audit records. Zero fields select everything.
-type AuditFilter struct {
-	After  int64 // records with seq above this (paging oldest first)
-	Before int64 // records with seq below this (paging newest first); 0: no bound
-	Newest bool  // newest first instead of the order they were written
-	Actor  string
-	Action string
-	From   time.Time
-	To     time.Time
-	Limit  int // at most this many; 0 means 100
-}
-
 // ListAudit returns audit records in the order they were written, or
 // newest first with f.Newest.
-func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]onemap.AuditRecord, error) {
+func (db *DB) ListAudit(ctx context.Context, f onemap.AuditFilter) ([]onemap.AuditRecord, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -64,16 +52,6 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]onemap.AuditRecor
 	return out, mapError(rows.Err())
 }
 
-// AuditCheck is the result of verifying the audit trail's hash chain.
-type AuditCheck struct {
-	OK       bool   `json:"ok"`
-	Rows     int64  `json:"rows"`
-	FirstSeq int64  `json:"first_seq"`
-	LastSeq  int64  `json:"last_seq"`
-	BrokenAt int64  `json:"broken_at,omitempty"` // the first seq whose link or hash does not hold
-	Problem  string `json:"problem,omitempty"`
-}
-
 // auditPayload is what a record's hash covers; it matches audit_payload in
 // migrations/0004_accounts.sql byte for byte.
 func auditPayload(seq int64, at time.Time, actor, role, client, action, target, detail string) []byte {
@@ -89,9 +67,9 @@ func auditPayload(seq int64, at time.Time, actor, role, client, action, target, 
 // inserted or deleted row breaks the chain, and the check says where.
 // A chain rebuilt whole, or cut at its tail, holds by itself: package
 // checkpoint compares it with a signed checkpoint (AuditChain).
-func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
+func (db *DB) VerifyAudit(ctx context.Context) (onemap.AuditCheck, error) {
 	c, err := db.AuditChain(ctx, 0)
-	return AuditCheck{OK: err == nil && c.Intact, Rows: c.Rows, FirstSeq: c.FirstSeq, LastSeq: c.LastSeq,
+	return onemap.AuditCheck{OK: err == nil && c.Intact, Rows: c.Rows, FirstSeq: c.FirstSeq, LastSeq: c.LastSeq,
 		BrokenAt: c.BrokenAt, Problem: c.Problem}, err
 }
 

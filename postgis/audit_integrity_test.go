@@ -28,7 +28,7 @@ func auditSome(t *testing.T, db *postgis.DB, n int) []onemap.AuditRecord {
 			t.Fatal(err)
 		}
 	}
-	recs, err := db.ListAudit(ctx, postgis.AuditFilter{Actor: "wu", Limit: 10000})
+	recs, err := db.ListAudit(ctx, onemap.AuditFilter{Actor: "wu", Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}

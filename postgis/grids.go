@@ -6,8 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
-	"time"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,83 +24,9 @@ import (
 // concurrent writer of the same family has committed, so that no invalid,
 // escaping or overlapping grid is ever stored.
 
-// Grid is a grid as the editor reads it: the feature and its area.
-type Grid struct {
-	*onemap.Feature
-	AreaM2 float64 // on the WGS-84 spheroid
-}
-
-// GridClip says what a written geometry is cut to.
-type GridClip struct {
-	Parent   bool // cut to the parent
-	Siblings bool // cut the siblings out
-}
-
-// GridChange is an edit of a grid: the fields to set (a nil value clears
-// a field; a field not named keeps its value) and, if not nil, the new
-// geometry (a Polygon or MultiPolygon, WGS-84).
-type GridChange struct {
-	Properties map[string]any
-	Geometry   orb.Geometry
-	Clip       GridClip
-}
-
-// GridProblem is one broken rule: its kind (empty, not_polygon, invalid,
-// outside_parent, overlap, child_outside, child_straddles), the grid it
-// concerns beside the one written, the area in m², where it is as GeoJSON
-// (the offending area, or the point where a boundary breaks) and what it
-// means.
-type GridProblem struct {
-	Kind     string          `json:"kind"`
-	With     int64           `json:"with,omitempty"`
-	AreaM2   float64         `json:"area_m2"`
-	Geometry json.RawMessage `json:"geometry,omitempty"`
-	Message  string          `json:"message"`
-}
-
-// GridProblemsError is the cause of an EINVALID error of a grid write that
-// would break the rules.
-type GridProblemsError struct {
-	Problems []GridProblem
-}
-
-// Error implements error.
-func (e *GridProblemsError) Error() string {
-	var msgs []string
-	for _, p := range e.Problems {
-		msgs = append(msgs, p.Message)
-	}
-	return "grid problems: " + strings.Join(msgs, "; ")
-}
-
-// GridStaleError is the cause of an ECONFLICT error of a write based on a
-// version that is no longer the grid's.
-type GridStaleError struct {
-	Based   int
-	Current *Grid
-}
-
-// Error implements error.
-func (e *GridStaleError) Error() string {
-	return fmt.Sprintf("grid %d is at version %d, not %d", e.Current.ID, e.Current.Version, e.Based)
-}
-
-// GridAudit is the record a grid write appends to the audit trail in its
-// own transaction, so that no edit commits without its record and no record
-// stays without its edit: the action (onemap.AuditGridUpdate, …) and what
-// the caller knows of the edit. The write adds the target (grids/{id}, or
-// grids for an import) and what only it knows: the new version ("version",
-// of a create, an update, a restore), a split's pieces ("pieces"), an
-// import's count ("count"). An empty Action appends no record (a command
-// line's or a test's write); an edit that changes nothing appends none.
-type GridAudit struct {
-	Action string
-	Detail map[string]any
-}
-
 // appendGridAudit appends a's record for target in tx, with extra added to
 // its detail; nothing when a has no action.
-func appendGridAudit(ctx context.Context, tx pgx.Tx, a GridAudit, target string, extra map[string]any) error {
+func appendGridAudit(ctx context.Context, tx pgx.Tx, a onemap.GridAudit, target string, extra map[string]any) error {
 	if a.Action == "" {
 		return nil
 	}
@@ -115,21 +40,10 @@ func appendGridAudit(ctx context.Context, tx pgx.Tx, a GridAudit, target string,
 
 func gridTarget(id int64) string { return fmt.Sprintf("grids/%d", id) }
 
-// GridLimits are the limits the database holds every geometry to, for the
-// editor to refuse a geometry past them before any work: the region's
-// max_vertices (positions of one geometry, as ST_NPoints counts them) and
-// envelope (every geometry lies in it), and the extent of the county grids
-// (the envelope while there is none).
-type GridLimits struct {
-	MaxVertices int
-	Envelope    orb.Bound
-	Extent      orb.Bound
-}
-
-// GridLimits reads the limits the database holds every geometry to.
-func (db *DB) GridLimits(ctx context.Context) (*GridLimits, error) {
+// onemap.GridLimits reads the limits the database holds every geometry to.
+func (db *DB) GridLimits(ctx context.Context) (*onemap.GridLimits, error) {
 	var (
-		l    GridLimits
+		l    onemap.GridLimits
 		e, x [4]float64
 	)
 	err := db.pool.QueryRow(ctx, `SELECT r.max_vertices,
@@ -143,46 +57,6 @@ func (db *DB) GridLimits(ctx context.Context) (*GridLimits, error) {
 	l.Envelope = orb.Bound{Min: orb.Point{e[0], e[1]}, Max: orb.Point{e[2], e[3]}}
 	l.Extent = orb.Bound{Min: orb.Point{x[0], x[1]}, Max: orb.Point{x[2], x[3]}}
 	return &l, nil
-}
-
-// GridCheck is the answer of a dry run: the geometry as it would be saved
-// (snapped and clipped), its area and its problems.
-type GridCheck struct {
-	Geometry orb.Geometry
-	AreaM2   float64
-	Problems []GridProblem
-}
-
-// GridVersion is one version of a grid from its history.
-type GridVersion struct {
-	Version    int
-	Op         string // insert, update or delete
-	ChangedAt  time.Time
-	ChangedBy  string
-	Reason     string
-	AreaM2     float64
-	Properties map[string]any
-	Geometry   orb.Geometry // only from GridVersionAt
-}
-
-// CoveragePiece is a gap, an overlap or a part outside the parent found by
-// a coverage check.
-type CoveragePiece struct {
-	Grids    []int64         `json:"grids"`
-	AreaM2   float64         `json:"area_m2"`
-	Geometry json.RawMessage `json:"geometry"`
-}
-
-// GridCoverage is how a grid's children cover it.
-type GridCoverage struct {
-	Parent         int64           `json:"parent"`
-	AreaM2         float64         `json:"area_m2"`
-	Children       int             `json:"children"`
-	ChildrenAreaM2 float64         `json:"children_area_m2"`
-	ToleranceM2    float64         `json:"tolerance_m2"`
-	Gaps           []CoveragePiece `json:"gaps"`
-	Overlaps       []CoveragePiece `json:"overlaps"`
-	Outside        []CoveragePiece `json:"outside"`
 }
 
 // gridColumns are the grid fields an edit writes, in the order of the
@@ -218,13 +92,13 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func readGrids(ctx context.Context, q querier, where string, args ...any) ([]*Grid, error) {
+func readGrids(ctx context.Context, q querier, where string, args ...any) ([]*onemap.Grid, error) {
 	rows, err := q.Query(ctx, gridSelectSQL+" "+where, args...)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: read grids: %w", err))
 	}
 	defer rows.Close()
-	var out []*Grid
+	var out []*onemap.Grid
 	for rows.Next() {
 		g, err := scanGrid(rows)
 		if err != nil {
@@ -240,9 +114,9 @@ func readGrids(ctx context.Context, q querier, where string, args ...any) ([]*Gr
 
 // scanGrid reads a grid from a row of gridSelectSQL's columns (id, version,
 // WKB geometry, properties, area) and then the extra ones.
-func scanGrid(rows pgx.Rows, extra ...any) (*Grid, error) {
+func scanGrid(rows pgx.Rows, extra ...any) (*onemap.Grid, error) {
 	var (
-		g    = &Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
+		g    = &onemap.Grid{Feature: &onemap.Feature{Layer: onemap.LayerGrids}}
 		geom []byte
 	)
 	if err := rows.Scan(append([]any{&g.ID, &g.Version, &geom, &g.Properties, &g.AreaM2}, extra...)...); err != nil {
@@ -255,7 +129,7 @@ func scanGrid(rows pgx.Rows, extra ...any) (*Grid, error) {
 	return g, nil
 }
 
-func readGrid(ctx context.Context, q querier, id int64, lock bool) (*Grid, error) {
+func readGrid(ctx context.Context, q querier, id int64, lock bool) (*onemap.Grid, error) {
 	where := "WHERE t.id = $1"
 	if lock {
 		where += " FOR UPDATE"
@@ -271,24 +145,24 @@ func readGrid(ctx context.Context, q querier, id int64, lock bool) (*Grid, error
 }
 
 // FindGrid returns one grid with its version and area.
-func (db *DB) FindGrid(ctx context.Context, id int64) (*Grid, error) {
+func (db *DB) FindGrid(ctx context.Context, id int64) (*onemap.Grid, error) {
 	return readGrid(ctx, db.pool, id, false)
 }
 
 // stale returns the error of a write based on version based when cur is
 // the stored grid, or nil when they agree.
-func stale(cur *Grid, based int) error {
+func stale(cur *onemap.Grid, based int) error {
 	if cur.Version == based {
 		return nil
 	}
 	return &onemap.Error{Code: onemap.ECONFLICT,
 		Message: fmt.Sprintf("grid %d has changed: the edit was based on version %d, the grid is now at version %d (by %v at %v)",
 			cur.ID, based, cur.Version, cur.Properties["updated_by"], cur.Properties["updated_at"]),
-		Err: &GridStaleError{Based: based, Current: cur}}
+		Err: &onemap.GridStaleError{Based: based, Current: cur}}
 }
 
 // problemsError returns the EINVALID error of problems, nil for none.
-func problemsError(problems []GridProblem) error {
+func problemsError(problems []onemap.GridProblem) error {
 	if len(problems) == 0 {
 		return nil
 	}
@@ -296,24 +170,39 @@ func problemsError(problems []GridProblem) error {
 	if len(problems) > 1 {
 		msg += fmt.Sprintf(" (and %d more problems)", len(problems)-1)
 	}
-	return &onemap.Error{Code: onemap.EINVALID, Message: msg, Err: &GridProblemsError{Problems: problems}}
+	return &onemap.Error{Code: onemap.EINVALID, Message: msg, Err: &onemap.GridProblemsError{Problems: problems}}
 }
 
-func decodeProblems(raw []byte) ([]GridProblem, error) {
+// problemJSON is a problem as grid_problems_json (migration 0005) writes it
+// in the database: the shape of that function's jsonb, not of any answer.
+type problemJSON struct {
+	Kind     string          `json:"kind"`
+	With     int64           `json:"with"`
+	AreaM2   float64         `json:"area_m2"`
+	Geometry json.RawMessage `json:"geometry"`
+	Message  string          `json:"message"`
+}
+
+// decodeProblems reads the problems grid_problems_json lists.
+func decodeProblems(raw []byte) ([]onemap.GridProblem, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var ps []GridProblem
+	var ps []problemJSON
 	if err := json.Unmarshal(raw, &ps); err != nil {
 		return nil, fmt.Errorf("postgis: grid problems: %w", err)
 	}
-	return ps, nil
+	out := make([]onemap.GridProblem, len(ps))
+	for i, p := range ps {
+		out[i] = onemap.GridProblem(p)
+	}
+	return out, nil
 }
 
 // gridWriteError turns the database's refusal of a grid write into what the
 // caller can act on: the deferred check's problems (it raises at commit,
 // when a concurrent writer of a neighbour committed first) become a
-// GridProblemsError.
+// onemap.GridProblemsError.
 func gridWriteError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23514" && pe.ConstraintName == "grids_geometry" {
@@ -357,7 +246,7 @@ func gridArgs(props map[string]any) []any {
 // prepare readies geometry g for saving as grid self (0: a new grid) with
 // the given level and parent and returns it as WKB with its area and
 // problems.
-func prepare(ctx context.Context, tx pgx.Tx, g orb.Geometry, level string, parent *int64, self int64, clip GridClip) ([]byte, float64, []GridProblem, error) {
+func prepare(ctx context.Context, tx pgx.Tx, g orb.Geometry, level string, parent *int64, self int64, clip onemap.GridClip) ([]byte, float64, []onemap.GridProblem, error) {
 	in, err := wkb.Marshal(g)
 	if err != nil {
 		return nil, 0, nil, onemap.Errorf(onemap.EINVALID, "geometry: %v", err)
@@ -381,8 +270,8 @@ func prepare(ctx context.Context, tx pgx.Tx, g orb.Geometry, level string, paren
 // CheckGrid is a dry run of a write: the geometry as it would be saved as
 // grid self (0 for a new grid) of the level and parent, and its problems.
 // Nothing is written.
-func (db *DB) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip GridClip) (*GridCheck, error) {
-	var c GridCheck
+func (db *DB) CheckGrid(ctx context.Context, self int64, g orb.Geometry, level string, parent *int64, clip onemap.GridClip) (*onemap.GridCheck, error) {
+	var c onemap.GridCheck
 	err := db.inTx(ctx, "system", "check", func(tx pgx.Tx) error {
 		out, area, ps, err := prepare(ctx, tx, g, level, parent, self, clip)
 		if err != nil {
@@ -407,12 +296,12 @@ var errRollback = errors.New("postgis: read only")
 
 // CreateGrid inserts a grid: props as Layer.Normalize takes them, geometry
 // snapped to its neighbours and clipped as asked.
-func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason string, audit GridAudit) (*Grid, error) {
+func (db *DB) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error) {
 	geom, props, err := db.normalizeGrid(ch.Geometry, ch.Properties)
 	if err != nil {
 		return nil, err
 	}
-	var out *Grid
+	var out *onemap.Grid
 	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		level, _ := props["level"].(string)
 		w, _, ps, err := prepare(ctx, tx, geom, level, parentOf(props), 0, ch.Clip)
@@ -441,12 +330,12 @@ func (db *DB) CreateGrid(ctx context.Context, ch GridChange, actor, reason strin
 }
 
 // UpdateGrid writes an edit of grid id that was based on version based: a
-// newer stored version is an ECONFLICT error carrying GridStaleError, a
+// newer stored version is an ECONFLICT error carrying onemap.GridStaleError, a
 // geometry that breaks the rules an EINVALID error carrying
-// GridProblemsError. Nothing is written unless all is well; an edit that
+// onemap.GridProblemsError. Nothing is written unless all is well; an edit that
 // changes nothing writes nothing and returns the grid at version based.
-func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange, actor, reason string, audit GridAudit) (*Grid, error) {
-	var out *Grid
+func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.GridChange, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error) {
+	var out *onemap.Grid
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
@@ -471,9 +360,12 @@ func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch GridChange
 // geometry (snap, clip), else it is written as it is. It reports whether
 // the grid changed: a change that leaves every field and the geometry as
 // they are writes nothing and returns cur.
-func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange, prep bool) (*Grid, bool, error) {
+func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *onemap.Grid, ch onemap.GridChange, prep bool) (*onemap.Grid, bool, error) {
 	merged := maps.Clone(cur.Properties)
 	for k, v := range ch.Properties {
+		if stored, ok := cur.Properties[k].(string); ok && slices.Contains(ch.Masked, k) && v == onemap.Mask(stored) {
+			continue // the masked value sent back: the stored one stays
+		}
 		merged[k] = v
 	}
 	g := ch.Geometry
@@ -493,7 +385,7 @@ func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange
 		if err != nil {
 			return nil, false, err
 		}
-		var ps []GridProblem
+		var ps []onemap.GridProblem
 		if prep {
 			w, _, ps, err = prepare(ctx, tx, norm, level, parent, cur.ID, ch.Clip)
 		} else if w, err = wkb.Marshal(norm); err == nil {
@@ -536,7 +428,7 @@ func (db *DB) writeGrid(ctx context.Context, tx pgx.Tx, cur *Grid, ch GridChange
 	return out, err == nil, err
 }
 
-func problemsOf(ctx context.Context, tx pgx.Tx, w []byte, level string, parent *int64, self int64) ([]GridProblem, error) {
+func problemsOf(ctx context.Context, tx pgx.Tx, w []byte, level string, parent *int64, self int64) ([]onemap.GridProblem, error) {
 	var raw []byte
 	if err := tx.QueryRow(ctx, gridProblemsSQL, w, level, parent, self).Scan(&raw); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: grid problems: %w", err))
@@ -555,7 +447,7 @@ func reassignPoints(ctx context.Context, tx pgx.Tx, id int64) error {
 
 // DeleteGrid deletes grid id, which must be at version based and have no
 // children.
-func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit GridAudit) error {
+func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit onemap.GridAudit) error {
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
@@ -579,13 +471,6 @@ func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason
 	return gridWriteError(err)
 }
 
-// GridPiece names a grid that a split creates; empty fields are filled in
-// (the name with a number, the next free code under the parent).
-type GridPiece struct {
-	Name string
-	Code string
-}
-
 // SplitGrid cuts grid id (at version based) along line. The largest piece
 // keeps the grid's id, fields and counts; every other piece becomes a new
 // grid of the same level and parent, named by pieces in turn (or after the
@@ -595,7 +480,7 @@ type GridPiece struct {
 // grid back. The line must be finite, lie in the region's envelope and cross
 // the grid's inside, and the pieces must add up to the grid; otherwise the
 // split is an EINVALID error for the field "line" and nothing is written.
-func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []GridPiece, actor, reason string, audit GridAudit) ([]*Grid, error) {
+func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineString, pieces []onemap.GridPiece, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error) {
 	if err := onemap.CheckLine("line", line, orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}); err != nil {
 		return nil, err
 	}
@@ -610,7 +495,7 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 	if err != nil {
 		return nil, onemap.Errorf(onemap.EINVALID, "line: %v", err)
 	}
-	var out []*Grid
+	var out []*onemap.Grid
 	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
@@ -686,7 +571,7 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 		}
 		name, _ := cur.Properties["name"].(string)
 		for i, part := range parts[1:] {
-			var pc GridPiece
+			var pc onemap.GridPiece
 			if i < len(pieces) {
 				pc = pieces[i]
 			}
@@ -782,7 +667,7 @@ func nextGridCode(ctx context.Context, tx pgx.Tx, level, parentCode string) (str
 // version of the same index in based, into the first: it takes their union
 // and the sums of their counts (and name, if given); the others' children
 // and point features move to it, and the others are deleted.
-func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string, audit GridAudit) (*Grid, error) {
+func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error) {
 	if len(ids) < 2 {
 		return nil, onemap.Errorf(onemap.EINVALID, "ids: a merge takes at least 2 grids")
 	}
@@ -796,13 +681,13 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 		}
 		seen[id] = true
 	}
-	var out *Grid
+	var out *onemap.Grid
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		gs, err := readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE", ids)
 		if err != nil {
 			return err
 		}
-		byID := map[int64]*Grid{}
+		byID := map[int64]*onemap.Grid{}
 		for _, g := range gs {
 			byID[g.ID] = g
 		}
@@ -913,8 +798,8 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 // GridCoverageOf checks how the children of grid id cover it: the gaps they
 // leave, where they overlap, and where they reach outside it, each piece
 // with its area (pieces under grid_tolerance_m2() are left out).
-func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*GridCoverage, error) {
-	c := &GridCoverage{Parent: id, Gaps: []CoveragePiece{}, Overlaps: []CoveragePiece{}, Outside: []CoveragePiece{}}
+func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*onemap.GridCoverage, error) {
+	c := &onemap.GridCoverage{Parent: id, Gaps: []onemap.GridCoveragePiece{}, Overlaps: []onemap.GridCoveragePiece{}, Outside: []onemap.GridCoveragePiece{}}
 	err := db.pool.QueryRow(ctx, `SELECT grid_area_m2(p.geom), (SELECT count(*) FROM grids c WHERE c.parent_id = p.id),
 		coalesce((SELECT sum(grid_area_m2(c.geom)) FROM grids c WHERE c.parent_id = p.id), 0), grid_tolerance_m2()
 		FROM grids p WHERE p.id = $1`, id).Scan(&c.AreaM2, &c.Children, &c.ChildrenAreaM2, &c.ToleranceM2)
@@ -925,7 +810,7 @@ func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*GridCoverage, erro
 		return nil, mapError(fmt.Errorf("postgis: coverage of grid %d: %w", id, err))
 	}
 	queries := []struct {
-		into *[]CoveragePiece
+		into *[]onemap.GridCoveragePiece
 		sql  string
 	}{
 		{&c.Gaps, `WITH u AS (SELECT ST_Union(geom) AS g FROM grids WHERE parent_id = $1)
@@ -954,7 +839,7 @@ func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*GridCoverage, erro
 		}
 		for rows.Next() {
 			var (
-				p    CoveragePiece
+				p    onemap.GridCoveragePiece
 				geom string
 			)
 			if err := rows.Scan(&p.Grids, &p.AreaM2, &geom); err != nil {
@@ -974,16 +859,16 @@ func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*GridCoverage, erro
 
 // GridHistory lists every version of grid id, newest first, without
 // geometry.
-func (db *DB) GridHistory(ctx context.Context, id int64) ([]GridVersion, error) {
+func (db *DB) GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, error) {
 	rows, err := db.pool.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, grid_area_m2(geom), attrs
 		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 ORDER BY version DESC`, id)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: history of grid %d: %w", id, err))
 	}
 	defer rows.Close()
-	var out []GridVersion
+	var out []onemap.GridVersion
 	for rows.Next() {
-		var v GridVersion
+		var v onemap.GridVersion
 		if err := rows.Scan(&v.Version, &v.Op, &v.ChangedAt, &v.ChangedBy, &v.Reason, &v.AreaM2, &v.Properties); err != nil {
 			return nil, fmt.Errorf("postgis: history of grid %d: %w", id, err)
 		}
@@ -1000,8 +885,8 @@ func (db *DB) GridHistory(ctx context.Context, id int64) ([]GridVersion, error) 
 }
 
 // GridVersionAt returns version v of grid id, with its geometry.
-func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*GridVersion, error) {
-	gv := &GridVersion{}
+func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*onemap.GridVersion, error) {
+	gv := &onemap.GridVersion{}
 	var geom []byte
 	err := db.pool.QueryRow(ctx, `SELECT version, op, changed_at, changed_by, reason, grid_area_m2(geom), attrs, ST_AsBinary(geom)
 		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 AND version = $2`, id, v).
@@ -1024,7 +909,7 @@ func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*GridVersion,
 // RestoreGrid writes version v of grid id, fields and geometry as they
 // were, as a new version; the grid must be at version based. The restored
 // geometry must still keep the rules (a neighbour may have moved since).
-func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit GridAudit) (*Grid, error) {
+func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error) {
 	old, err := db.GridVersionAt(ctx, id, v)
 	if err != nil {
 		return nil, err
@@ -1042,7 +927,7 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 			props[f.Name] = old.Properties[f.Name]
 		}
 	}
-	var out *Grid
+	var out *onemap.Grid
 	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
@@ -1052,7 +937,7 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 			return err
 		}
 		changed := false
-		if out, changed, err = db.writeGrid(ctx, tx, cur, GridChange{Properties: props, Geometry: old.Geometry}, false); err != nil || !changed {
+		if out, changed, err = db.writeGrid(ctx, tx, cur, onemap.GridChange{Properties: props, Geometry: old.Geometry}, false); err != nil || !changed {
 			return err
 		}
 		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
@@ -1065,22 +950,11 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 
 // GridChildren returns the children of grid id (parent 0: the top grids),
 // ordered by id, for the editor's lists and snapping.
-func (db *DB) GridChildren(ctx context.Context, parent int64) ([]*Grid, error) {
+func (db *DB) GridChildren(ctx context.Context, parent int64) ([]*onemap.Grid, error) {
 	if parent == 0 {
 		return readGrids(ctx, db.pool, "WHERE t.parent_id IS NULL ORDER BY t.id")
 	}
 	return readGrids(ctx, db.pool, "WHERE t.parent_id = $1 ORDER BY t.id", parent)
-}
-
-// GridImport is one grid of an import file: its fields (as Layer.Normalize
-// takes them; a missing level is taken from the parent's), its geometry,
-// and the code of its parent when the file names the parent by code (a grid
-// already stored or one earlier in the file) rather than by parent_id.
-type GridImport struct {
-	Where      string // "feature 3 (line 40)"
-	Geometry   orb.Geometry
-	Properties map[string]any
-	ParentCode string
 }
 
 // childLevel returns the level of the children of a grid of level l.
@@ -1098,17 +972,18 @@ func childLevel(l string) string {
 
 // ImportGrids inserts grids in one transaction, in the order given (parents
 // before their children), each checked and readied as CreateGrid does: all
-// of them or, if one is refused, none; the error names the grid (Where) and
-// why. It returns the grids written, in order.
-func (db *DB) ImportGrids(ctx context.Context, rows []GridImport, clip GridClip, actor, reason string, audit GridAudit) ([]*Grid, error) {
-	out := make([]*Grid, 0, len(rows))
+// of them or, if one is refused, none; the error names the grid (Where,
+// and its Feature and Line) and why. It returns the grids written, in order.
+func (db *DB) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error) {
+	out := make([]*onemap.Grid, 0, len(rows))
 	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
 		for _, r := range rows {
 			g, err := importGrid(ctx, db, tx, r, clip)
 			if err != nil {
 				var oe *onemap.Error
 				if errors.As(err, &oe) {
-					return &onemap.Error{Code: oe.Code, Message: r.Where + ": " + oe.Message, Err: err}
+					return &onemap.Error{Code: oe.Code, Message: r.Where + ": " + oe.Message, Field: oe.Field,
+						Feature: r.Feature, Line: r.Line, Err: err}
 				}
 				return fmt.Errorf("postgis: import grids: %s: %w", r.Where, err)
 			}
@@ -1122,7 +997,7 @@ func (db *DB) ImportGrids(ctx context.Context, rows []GridImport, clip GridClip,
 	return out, nil
 }
 
-func importGrid(ctx context.Context, db *DB, tx pgx.Tx, r GridImport, clip GridClip) (*Grid, error) {
+func importGrid(ctx context.Context, db *DB, tx pgx.Tx, r onemap.GridImport, clip onemap.GridClip) (*onemap.Grid, error) {
 	props := maps.Clone(r.Properties)
 	if props == nil {
 		props = map[string]any{}
@@ -1174,7 +1049,7 @@ func importGrid(ctx context.Context, db *DB, tx pgx.Tx, r GridImport, clip GridC
 // GridTree returns grid root and every grid below it (root 0: every grid),
 // parents before children, with each grid's parent code as the property
 // parent_code.
-func (db *DB) GridTree(ctx context.Context, root int64) ([]*Grid, error) {
+func (db *DB) GridTree(ctx context.Context, root int64) ([]*onemap.Grid, error) {
 	rows, err := db.pool.Query(ctx, `WITH RECURSIVE tree AS (
 			SELECT id, 0 AS depth FROM grids WHERE ($1 = 0 AND parent_id IS NULL) OR id = $1
 			UNION ALL
@@ -1186,7 +1061,7 @@ func (db *DB) GridTree(ctx context.Context, root int64) ([]*Grid, error) {
 		return nil, mapError(fmt.Errorf("postgis: grid tree: %w", err))
 	}
 	defer rows.Close()
-	var out []*Grid
+	var out []*onemap.Grid
 	for rows.Next() {
 		var parentCode *string
 		g, err := scanGrid(rows, &parentCode)

@@ -3,6 +3,7 @@ package postgis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -46,16 +47,16 @@ func twoNeighbours(t *testing.T, db *postgis.DB) (a, b int64) {
 	return a, b
 }
 
-func problemsOf(t *testing.T, err error) []postgis.GridProblem {
+func problemsOf(t *testing.T, err error) []onemap.GridProblem {
 	t.Helper()
-	var pe *postgis.GridProblemsError
+	var pe *onemap.GridProblemsError
 	if !errors.As(err, &pe) || onemap.ErrorCode(err) != onemap.EINVALID {
 		t.Fatalf("error %v, want EINVALID with grid problems", err)
 	}
 	return pe.Problems
 }
 
-func coverageClean(t *testing.T, db *postgis.DB, parent int64) *postgis.GridCoverage {
+func coverageClean(t *testing.T, db *postgis.DB, parent int64) *onemap.GridCoverage {
 	t.Helper()
 	c, err := db.GridCoverageOf(context.Background(), parent)
 	if err != nil {
@@ -78,7 +79,7 @@ func TestGridUpdate_versions(t *testing.T) {
 	if g.Version != 1 || g.AreaM2 <= 0 {
 		t.Fatalf("grid %d: version %d area %f", a, g.Version, g.AreaM2)
 	}
-	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename", postgis.GridAudit{})
+	up, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"name": "新名字", "worker_phone": nil}}, "planner1", "rename", onemap.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +90,8 @@ func TestGridUpdate_versions(t *testing.T) {
 		t.Errorf("an attribute edit changed the geometry")
 	}
 	// A second edit based on version 1 is stale.
-	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename", postgis.GridAudit{})
-	var se *postgis.GridStaleError
+	_, err = db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename", onemap.GridAudit{})
+	var se *onemap.GridStaleError
 	if !errors.As(err, &se) || onemap.ErrorCode(err) != onemap.ECONFLICT || se.Current.Version != 2 || se.Current.Properties["name"] != "新名字" {
 		t.Fatalf("stale update: %v, want ECONFLICT with the current version 2", err)
 	}
@@ -102,7 +103,7 @@ func TestGridUpdate_versions(t *testing.T) {
 		t.Errorf("history: %+v", h)
 	}
 	// Restore version 1: a new version 3 with the old name.
-	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1", postgis.GridAudit{})
+	r, err := db.RestoreGrid(ctx, a, 1, 2, "planner1", "restore v1", onemap.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestGridUpdate_refused(t *testing.T) {
 	t.Run("overlap", func(t *testing.T) {
 		// Grow a into b without clipping against siblings.
 		g := gridGeom(t, db, `ST_Multi(ST_Union(a.geom, ST_Intersection(ST_Buffer(a.geom, 0.002), b.geom))) FROM grids a, grids b WHERE a.id = $1 AND b.id = $2`, a, b)
-		_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true}}, "planner", "grow", postgis.GridAudit{})
+		_, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{Geometry: g, Clip: onemap.GridClip{Parent: true}}, "planner", "grow", onemap.GridAudit{})
 		ps := problemsOf(t, err)
 		found := false
 		for _, p := range ps {
@@ -139,7 +140,7 @@ func TestGridUpdate_refused(t *testing.T) {
 		}
 		// With siblings clipped the same geometry saves, and only adds
 		// the part no sibling holds.
-		up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped", postgis.GridAudit{})
+		up, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{Geometry: g, Clip: onemap.GridClip{Parent: true, Siblings: true}}, "planner", "grow clipped", onemap.GridAudit{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func TestGridUpdate_refused(t *testing.T) {
 
 	t.Run("outside parent", func(t *testing.T) {
 		g := gridGeom(t, db, `ST_Multi(ST_Buffer(geom, 0.05)) FROM grids WHERE id = $1`, b)
-		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: g}, "planner", "grow", postgis.GridAudit{})
+		_, err := db.UpdateGrid(ctx, b, 1, onemap.GridChange{Geometry: g}, "planner", "grow", onemap.GridAudit{})
 		kinds := map[string]bool{}
 		for _, p := range problemsOf(t, err) {
 			kinds[p.Kind] = true
@@ -164,7 +165,7 @@ func TestGridUpdate_refused(t *testing.T) {
 		c := gridGeom(t, db, `ST_Centroid(geom) FROM grids WHERE id = $1`, b).(orb.Point)
 		d := 0.0005
 		bowtie := orb.Polygon{{{c[0] - d, c[1] - d}, {c[0] + d, c[1] + d}, {c[0] + d, c[1] - d}, {c[0] - d, c[1] + d}, {c[0] - d, c[1] - d}}}
-		_, err := db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: bowtie}, "planner", "bowtie", postgis.GridAudit{})
+		_, err := db.UpdateGrid(ctx, b, 1, onemap.GridChange{Geometry: bowtie}, "planner", "bowtie", onemap.GridAudit{})
 		ps := problemsOf(t, err)
 		if len(ps) != 1 || ps[0].Kind != "invalid" || len(ps[0].Geometry) == 0 {
 			t.Errorf("problems %+v, want one invalid with its point", ps)
@@ -196,10 +197,10 @@ func TestGridSplitMerge(t *testing.T) {
 	b := orig.Geometry.Bound()
 	c := gridGeom(t, db, `ST_PointOnSurface(geom) FROM grids WHERE id = $1`, a).(orb.Point)
 	line := orb.LineString{{b.Min[0] - 0.01, c[1]}, {b.Max[0] + 0.01, c[1] + 0.0001}}
-	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.SplitGrid(ctx, a, 2, line, nil, "planner", "split", onemap.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("split at a wrong version: %v", err)
 	}
-	pieces, err := db.SplitGrid(ctx, a, 1, line, []postgis.GridPiece{{Name: "北片"}}, "planner", "split", postgis.GridAudit{})
+	pieces, err := db.SplitGrid(ctx, a, 1, line, []onemap.GridPiece{{Name: "北片"}}, "planner", "split", onemap.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,10 +225,10 @@ func TestGridSplitMerge(t *testing.T) {
 		t.Errorf("%d cameras outside their grid (%v)", stray, err)
 	}
 
-	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.MergeGrids(ctx, ids, append([]int{1}, versions[1:]...), "", "planner", "merge", onemap.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("merge at a wrong version: %v", err)
 	}
-	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge", postgis.GridAudit{})
+	m, err := db.MergeGrids(ctx, ids, versions, "", "planner", "merge", onemap.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestGridSplitMerge(t *testing.T) {
 	var far int64
 	if err := db.QueryRowForTest(ctx, `SELECT o.id FROM grids o, grids g WHERE g.id = $1 AND o.parent_id = g.parent_id
 		AND o.id <> g.id AND NOT ST_DWithin(o.geom, g.geom, 0.0001) LIMIT 1`, a).Scan(&far); err == nil {
-		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.EINVALID {
+		if _, err := db.MergeGrids(ctx, []int64{a, far}, []int{m.Version, 1}, "", "planner", "merge", onemap.GridAudit{}); onemap.ErrorCode(err) != onemap.EINVALID {
 			t.Errorf("merge of grids apart: %v", err)
 		}
 	}
@@ -256,10 +257,10 @@ func TestGridCreate_snaps(t *testing.T) {
 	orig, _ := db.FindGrid(ctx, a)
 	parent := int64(orig.Properties["parent_id"].(float64))
 	// Make room: points leave the grid, then it goes.
-	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove", postgis.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if err := db.DeleteGrid(ctx, a, 2, "planner", "remove", onemap.GridAudit{}); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("delete at a wrong version: %v", err)
 	}
-	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove", postgis.GridAudit{}); err != nil {
+	if err := db.DeleteGrid(ctx, a, 1, "planner", "remove", onemap.GridAudit{}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := db.GridCoverageOf(ctx, parent)
@@ -290,7 +291,7 @@ func TestGridCreate_snaps(t *testing.T) {
 	for _, k := range []string{"level", "parent_id", "code", "name", "worker_name", "worker_phone", "households", "population"} {
 		props[k] = orig.Properties[k]
 	}
-	g, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: drawn, Clip: postgis.GridClip{Parent: true}}, "planner", "redraw", postgis.GridAudit{})
+	g, err := db.CreateGrid(ctx, onemap.GridChange{Properties: props, Geometry: drawn, Clip: onemap.GridClip{Parent: true}}, "planner", "redraw", onemap.GridAudit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +313,7 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": i}}, "planner", "count", postgis.GridAudit{})
+				_, errs[i] = db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"population": i}}, "planner", "count", onemap.GridAudit{})
 			})
 		}
 		wg.Wait()
@@ -342,10 +343,10 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		var errA, errB error
 		wg.Go(func() {
-			_, errA = db.UpdateGrid(ctx, a, cur.Version, postgis.GridChange{Geometry: ga, Clip: postgis.GridClip{Parent: true}}, "p1", "grow", postgis.GridAudit{})
+			_, errA = db.UpdateGrid(ctx, a, cur.Version, onemap.GridChange{Geometry: ga, Clip: onemap.GridClip{Parent: true}}, "p1", "grow", onemap.GridAudit{})
 		})
 		wg.Go(func() {
-			_, errB = db.UpdateGrid(ctx, b, 1, postgis.GridChange{Geometry: gb, Clip: postgis.GridClip{Parent: true}}, "p2", "grow", postgis.GridAudit{})
+			_, errB = db.UpdateGrid(ctx, b, 1, onemap.GridChange{Geometry: gb, Clip: onemap.GridClip{Parent: true}}, "p2", "grow", onemap.GridAudit{})
 		})
 		wg.Wait()
 		if errA == nil && errB == nil {
@@ -375,7 +376,7 @@ func TestGridUpdate_concurrent(t *testing.T) {
 		for i, k := range kids {
 			wg.Go(func() {
 				g := geoms[i]
-				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, postgis.GridChange{Geometry: g, Clip: postgis.GridClip{Parent: true, Siblings: true}}, "p", "nudge", postgis.GridAudit{})
+				_, errs[i] = db.UpdateGrid(ctx, k.ID, k.Version, onemap.GridChange{Geometry: g, Clip: onemap.GridClip{Parent: true, Siblings: true}}, "p", "nudge", onemap.GridAudit{})
 			})
 		}
 		wg.Wait()
@@ -456,12 +457,12 @@ func TestGridAudit_inTheEditsTransaction(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.Open(t, pgtest.DemoURL(t))
 	a, b := twoNeighbours(t, db)
-	audit := func(action string) postgis.GridAudit {
-		return postgis.GridAudit{Action: action, Detail: map[string]any{"reason": "test"}}
+	audit := func(action string) onemap.GridAudit {
+		return onemap.GridAudit{Action: action, Detail: map[string]any{"reason": "test"}}
 	}
 	target := func(id int64) string { return "grids/" + strconv.FormatInt(id, 10) }
 
-	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "甲"}}, "planner", "rename", audit(onemap.AuditGridUpdate))
+	up, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"name": "甲"}}, "planner", "rename", audit(onemap.AuditGridUpdate))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +505,7 @@ func TestGridAudit_inTheEditsTransaction(t *testing.T) {
 	}
 	writes := map[string]func() error{
 		"update": func() error {
-			_, err := db.UpdateGrid(ctx, c, cg.Version, postgis.GridChange{Properties: map[string]any{"name": "乙"}}, "planner", "rename", audit(onemap.AuditGridUpdate))
+			_, err := db.UpdateGrid(ctx, c, cg.Version, onemap.GridChange{Properties: map[string]any{"name": "乙"}}, "planner", "rename", audit(onemap.AuditGridUpdate))
 			return err
 		},
 		"restore": func() error {
@@ -523,13 +524,13 @@ func TestGridAudit_inTheEditsTransaction(t *testing.T) {
 			return db.DeleteGrid(ctx, c, cg.Version, "planner", "delete", audit(onemap.AuditGridDelete))
 		},
 		"create": func() error {
-			_, err := db.CreateGrid(ctx, postgis.GridChange{Properties: props, Geometry: orig.Geometry, Clip: postgis.GridClip{Parent: true}},
+			_, err := db.CreateGrid(ctx, onemap.GridChange{Properties: props, Geometry: orig.Geometry, Clip: onemap.GridClip{Parent: true}},
 				"planner", "create", audit(onemap.AuditGridCreate))
 			return err
 		},
 		"import": func() error {
-			_, err := db.ImportGrids(ctx, []postgis.GridImport{{Where: "feature 1", Geometry: orig.Geometry, Properties: props}},
-				postgis.GridClip{Parent: true}, "planner", "import", audit(onemap.AuditGridImport))
+			_, err := db.ImportGrids(ctx, []onemap.GridImport{{Where: "feature 1", Geometry: orig.Geometry, Properties: props}},
+				onemap.GridClip{Parent: true}, "planner", "import", audit(onemap.AuditGridImport))
 			return err
 		},
 	}
@@ -556,12 +557,12 @@ func TestGridUpdate_unchanged(t *testing.T) {
 	}
 	before := gridState(t, db)
 	same := map[string]any{"name": g.Properties["name"], "population": g.Properties["population"], "worker_phone": g.Properties["worker_phone"]}
-	for _, ch := range []postgis.GridChange{
+	for _, ch := range []onemap.GridChange{
 		{Properties: same},
 		{},
-		{Geometry: g.Geometry, Clip: postgis.GridClip{Parent: true}},
+		{Geometry: g.Geometry, Clip: onemap.GridClip{Parent: true}},
 	} {
-		up, err := db.UpdateGrid(ctx, a, 1, ch, "planner", "nothing", postgis.GridAudit{Action: onemap.AuditGridUpdate})
+		up, err := db.UpdateGrid(ctx, a, 1, ch, "planner", "nothing", onemap.GridAudit{Action: onemap.AuditGridUpdate})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -572,14 +573,14 @@ func TestGridUpdate_unchanged(t *testing.T) {
 			t.Errorf("unchanged edit %+v wrote: %s, was %s", ch, after, before)
 		}
 	}
-	if _, err := db.RestoreGrid(ctx, a, 1, 1, "planner", "restore", postgis.GridAudit{Action: onemap.AuditGridRestore}); err != nil {
+	if _, err := db.RestoreGrid(ctx, a, 1, 1, "planner", "restore", onemap.GridAudit{Action: onemap.AuditGridRestore}); err != nil {
 		t.Fatal(err)
 	}
 	if after := gridState(t, db); after != before {
 		t.Errorf("restoring the current version wrote: %s, was %s", after, before)
 	}
 	// A real change still makes a version.
-	up, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": 7}}, "planner", "count", postgis.GridAudit{})
+	up, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"population": 7}}, "planner", "count", onemap.GridAudit{})
 	if err != nil || up.Version != 2 {
 		t.Errorf("a change: version %v, %v; want 2", up, err)
 	}
@@ -606,7 +607,7 @@ func TestGridSplit_lineChecked(t *testing.T) {
 		{orb.LineString{{bd.Max[0] + 0.001, bd.Min[1]}, {bd.Max[0] + 0.002, bd.Max[1]}}, "does not cross"},
 		{orb.LineString{{bd.Min[0], bd.Min[1]}, {bd.Min[0], bd.Min[1]}}, "2 distinct"},
 	} {
-		_, err := db.SplitGrid(ctx, a, 1, tc.line, nil, "planner", "split", postgis.GridAudit{})
+		_, err := db.SplitGrid(ctx, a, 1, tc.line, nil, "planner", "split", onemap.GridAudit{})
 		if onemap.ErrorCode(err) != onemap.EINVALID || onemap.ErrorField(err) != "line" || !strings.Contains(onemap.ErrorMessage(err), tc.want) {
 			t.Errorf("split along %v: %v; want EINVALID for line saying %q", tc.line, err, tc.want)
 		}
@@ -644,22 +645,61 @@ func TestMapError_text(t *testing.T) {
 	a, _ := twoNeighbours(t, db)
 	before := gridState(t, db)
 	// The reason goes to the history as it is.
-	_, err := db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": 3}}, "planner", "why\x00", postgis.GridAudit{})
+	_, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"population": 3}}, "planner", "why\x00", onemap.GridAudit{})
 	if onemap.ErrorCode(err) != onemap.EINVALID {
 		t.Errorf("a NUL in the reason: %v (code %q), want invalid", err, onemap.ErrorCode(err))
 	}
 	// \u0000 in an audit record's detail (jsonb).
-	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"population": 3}}, "planner", "why",
-		postgis.GridAudit{Action: onemap.AuditGridUpdate, Detail: map[string]any{"reason": "a\x00b"}})
+	_, err = db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"population": 3}}, "planner", "why",
+		onemap.GridAudit{Action: onemap.AuditGridUpdate, Detail: map[string]any{"reason": "a\x00b"}})
 	if onemap.ErrorCode(err) != onemap.EINVALID {
 		t.Errorf("a NUL in the audit's detail: %v (code %q), want invalid", err, onemap.ErrorCode(err))
 	}
 	// A field's value is refused before the database, naming the field.
-	_, err = db.UpdateGrid(ctx, a, 1, postgis.GridChange{Properties: map[string]any{"name": "甲\x00"}}, "planner", "why", postgis.GridAudit{})
+	_, err = db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"name": "甲\x00"}}, "planner", "why", onemap.GridAudit{})
 	if onemap.ErrorCode(err) != onemap.EINVALID || onemap.ErrorField(err) != "name" {
 		t.Errorf("a NUL in the name: %v, want invalid naming the field", err)
 	}
 	if after := gridState(t, db); after != before {
 		t.Errorf("refused edits wrote: %s, was %s", after, before)
+	}
+}
+
+// TestGridUpdate_maskedKept: a field the writer sees masked keeps its stored
+// value where the update sends its mask back, compared in the update's own
+// transaction; another value of it is written, and a field not named
+// masked is written as sent even when it looks like a mask.
+func TestGridUpdate_maskedKept(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Open(t, pgtest.DemoURL(t))
+	a, _ := twoNeighbours(t, db)
+	g, err := db.FindGrid(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, _ := g.Properties["worker_phone"].(string)
+	name, _ := g.Properties["worker_name"].(string)
+	if phone == "" || name == "" || onemap.Mask(phone) == phone {
+		t.Fatalf("grid %d: worker %q, phone %q", a, name, phone)
+	}
+	up, err := db.UpdateGrid(ctx, a, 1, onemap.GridChange{
+		Properties: map[string]any{"worker_phone": onemap.Mask(phone), "worker_name": onemap.Mask(name), "population": 11},
+		Masked:     []string{"worker_phone", "worker_name"},
+	}, "admin", "count", onemap.GridAudit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Version != 2 || up.Properties["worker_phone"] != phone || up.Properties["worker_name"] != name || fmt.Sprint(up.Properties["population"]) != "11" {
+		t.Errorf("masked values sent back: got %v", up.Properties)
+	}
+	up, err = db.UpdateGrid(ctx, a, 2, onemap.GridChange{Properties: map[string]any{"worker_phone": "13912345678"},
+		Masked: []string{"worker_phone"}}, "admin", "phone", onemap.GridAudit{})
+	if err != nil || up.Properties["worker_phone"] != "13912345678" {
+		t.Errorf("a new phone of a masked field: %v, %v", up, err)
+	}
+	// Not named masked: the name's mask is a name like any other.
+	up, err = db.UpdateGrid(ctx, a, 3, onemap.GridChange{Properties: map[string]any{"worker_name": onemap.Mask(name)}}, "planner", "name", onemap.GridAudit{})
+	if err != nil || up.Properties["worker_name"] != onemap.Mask(name) {
+		t.Errorf("a field not masked to the writer: %v, %v", up, err)
 	}
 }

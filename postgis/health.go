@@ -3,7 +3,8 @@ package postgis
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"github.com/onemapgis/onemap"
 )
 
 // LatestSeq returns the sequence number of the newest change in the feed (0
@@ -16,19 +17,10 @@ func (db *DB) LatestSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// PoolStat is the state of the connection pool, for metrics.
-type PoolStat struct {
-	MaxConns, TotalConns, IdleConns, AcquiredConns, ConstructingConns int32
-	// Cumulative since the pool opened.
-	AcquireCount, EmptyAcquireCount, CanceledAcquireCount       int64
-	NewConnsCount, MaxLifetimeDestroyCount, MaxIdleDestroyCount int64
-	AcquireDuration                                             time.Duration
-}
-
 // PoolStat returns the state of the connection pool.
-func (db *DB) PoolStat() PoolStat {
+func (db *DB) PoolStat() onemap.PoolStat {
 	s := db.pool.Stat()
-	return PoolStat{
+	return onemap.PoolStat{
 		MaxConns: s.MaxConns(), TotalConns: s.TotalConns(), IdleConns: s.IdleConns(),
 		AcquiredConns: s.AcquiredConns(), ConstructingConns: s.ConstructingConns(),
 		AcquireCount: s.AcquireCount(), EmptyAcquireCount: s.EmptyAcquireCount(), CanceledAcquireCount: s.CanceledAcquireCount(),

@@ -8,23 +8,12 @@ import (
 	"github.com/onemapgis/onemap"
 )
 
-// HouseholdDetails are the personal details of a risk household, kept apart
-// from the household's map feature.
-type HouseholdDetails struct {
-	HouseholdID int64  `json:"household_id"`
-	HeadName    string `json:"head_name"`
-	HeadPhone   string `json:"head_phone"`
-	Members     int    `json:"members"`
-	Address     string `json:"address"`
-	Notes       string `json:"notes"`
-}
-
 // ReadHouseholdDetails returns a household's personal details and records
 // the read, with its purpose, in the audit trail in the same transaction:
 // no read without its record.
-func (db *DB) ReadHouseholdDetails(ctx context.Context, id int64, purpose string) (HouseholdDetails, error) {
+func (db *DB) ReadHouseholdDetails(ctx context.Context, id int64, purpose string) (onemap.HouseholdDetails, error) {
 	c := callerOf(ctx)
-	var d HouseholdDetails
+	var d onemap.HouseholdDetails
 	err := db.inTx(ctx, c.Actor(), purpose, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT household_id, coalesce(head_name, ''), coalesce(head_phone, ''), coalesce(members, 0),
 			coalesce(address, ''), coalesce(notes, '') FROM household_details WHERE household_id = $1`, id).

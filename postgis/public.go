@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/onemapgis/onemap/public"
+	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 )
 
@@ -18,8 +18,8 @@ const PublicRole = "onemap_public"
 // stations and the township and village places, from the public views only,
 // in one read-only transaction that has first become the public role. A
 // query of anything but those views would fail with "permission denied".
-func (db *DB) LoadPublic(ctx context.Context) (public.Data, error) {
-	var d public.Data
+func (db *DB) LoadPublic(ctx context.Context) (onemap.PublicData, error) {
+	var d onemap.PublicData
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public: %w", err))
@@ -35,8 +35,8 @@ func (db *DB) LoadPublic(ctx context.Context) (public.Data, error) {
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public kinds: %w", err))
 	}
-	d.Kinds, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (public.Kind, error) {
-		var k public.Kind
+	d.Kinds, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.PublicKind, error) {
+		var k onemap.PublicKind
 		return k, r.Scan(&k.Code, &k.Name, &k.NameEN)
 	})
 	if err != nil {
@@ -48,9 +48,9 @@ func (db *DB) LoadPublic(ctx context.Context) (public.Data, error) {
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public stations: %w", err))
 	}
-	d.Stations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (public.Station, error) {
+	d.Stations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.PublicStation, error) {
 		var (
-			s                     public.Station
+			s                     onemap.PublicStation
 			address, phone, hours pgtype.Text
 			grid                  pgtype.Int8
 			lon, lat              float64
@@ -68,9 +68,9 @@ func (db *DB) LoadPublic(ctx context.Context) (public.Data, error) {
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public places: %w", err))
 	}
-	d.Places, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (public.Place, error) {
+	d.Places, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.PublicPlace, error) {
 		var (
-			p        public.Place
+			p        onemap.PublicPlace
 			parent   pgtype.Int8
 			lon, lat float64
 		)
@@ -83,5 +83,3 @@ func (db *DB) LoadPublic(ctx context.Context) (public.Data, error) {
 	}
 	return d, tx.Commit(ctx)
 }
-
-var _ public.Source = (*DB)(nil)

@@ -8,14 +8,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 )
 
-// SeedReport says what SeedDemo did.
+// SeedReport says what Seed did.
 type SeedReport struct {
-	// Skipped is true when the database already held data and SeedDemo was
+	// Skipped is true when the database already held data and Seed was
 	// asked to seed an empty one only: nothing was written.
 	Skipped bool
 	// Grids counts the grids written, by level.
@@ -32,6 +31,10 @@ const (
 	seedActor  = "seed"
 	seedReason = "demo seed"
 )
+
+// seedLevelCounty is the top grid level of a seed; the levels below it are
+// written in the order township, village, group.
+const seedLevelCounty = "county"
 
 // seedRegionMargin is how far (degrees) the region's envelope reaches beyond
 // the county's bounding box.
@@ -148,19 +151,22 @@ ORDER BY u.ord`
 	(SELECT count(*) FROM cameras), (SELECT count(*) FROM stations)`
 )
 
-// SeedDemo loads the demo county d into the database in one transaction:
-// it sets the region (code, name, and the county's bounding box widened by
-// 0.05° as the envelope), writes the grid tree with boundaries cut from the
-// county outline (Voronoi cells of the plan's sites, clipped to their
-// parents, so that they nest without gap or overlap), then the risk points,
-// risk households, cameras and stations. Every row is marked synthetic.
+// Seed loads a county into the database in one transaction: it reads the
+// kinds of the layer tables, asks plan for the rows (a demo dataset's
+// demo.Dataset.SeedRows), sets the region (code, name, and the county's
+// bounding box widened by 0.05° as the envelope), writes the grid tree with
+// boundaries cut from the county outline (Voronoi cells of the plan's
+// sites, clipped to their parents, so that they nest without gap or
+// overlap), then the risk points, risk households, cameras and stations.
+// Every row is marked synthetic.
 //
-// The database must hold no features. If it does, SeedDemo returns a report
+// The database must hold no features. If it does, Seed returns a report
 // with Skipped set when ifEmpty is true, and an ECONFLICT error otherwise;
-// either way it changes nothing.
-func (db *DB) SeedDemo(ctx context.Context, d *demo.Dataset, ifEmpty bool) (SeedReport, error) {
+// either way it changes nothing, and plan is not called.
+func (db *DB) Seed(ctx context.Context, plan func(onemap.SeedKinds) (*onemap.Seed, error), ifEmpty bool) (SeedReport, error) {
 	start := time.Now()
 	var rep SeedReport
+	var name string
 	err := db.inTx(ctx, seedActor, seedReason, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, seedLockSQL); err != nil {
 			return mapError(fmt.Errorf("postgis: seed: lock: %w", err))
@@ -187,15 +193,16 @@ func (db *DB) SeedDemo(ctx context.Context, d *demo.Dataset, ifEmpty bool) (Seed
 		if err != nil {
 			return err
 		}
+		t0 := time.Now()
+		d, err := plan(kinds)
+		if err != nil {
+			return onemap.Errorf(onemap.EINVALID, "%v", err)
+		}
+		name = d.Name
 		logStep := func(step string, t0 time.Time) {
 			if db.log != nil {
 				db.log.Debug("seed step", "dataset", d.Name, "step", step, "took", time.Since(t0))
 			}
-		}
-		t0 := time.Now()
-		plan, err := d.Synthesize(kinds)
-		if err != nil {
-			return onemap.Errorf(onemap.EINVALID, "demo dataset %s: %v", d.Name, err)
 		}
 		logStep("synthesize", t0)
 		steps := []struct {
@@ -203,11 +210,11 @@ func (db *DB) SeedDemo(ctx context.Context, d *demo.Dataset, ifEmpty bool) (Seed
 			fn   func() error
 		}{
 			{"region", func() error { return seedRegion(ctx, tx, d) }},
-			{"grids", func() error { return seedGrids(ctx, tx, d, plan.Grids) }},
-			{"risk points", func() error { return seedRiskPoints(ctx, tx, plan.RiskPoints) }},
-			{"households", func() error { return seedHouseholds(ctx, tx, plan.Households) }},
-			{"cameras", func() error { return seedCameras(ctx, tx, plan.Cameras) }},
-			{"stations", func() error { return seedStations(ctx, tx, plan.Stations) }},
+			{"grids", func() error { return seedGrids(ctx, tx, d) }},
+			{"risk points", func() error { return seedRiskPoints(ctx, tx, d.RiskPoints) }},
+			{"households", func() error { return seedHouseholds(ctx, tx, d.Households) }},
+			{"cameras", func() error { return seedCameras(ctx, tx, d.Cameras) }},
+			{"stations", func() error { return seedStations(ctx, tx, d.Stations) }},
 			{"check", func() error { return seedCheck(ctx, tx) }},
 			{"count", func() error { return seedCount(ctx, tx, &rep) }},
 		}
@@ -225,22 +232,22 @@ func (db *DB) SeedDemo(ctx context.Context, d *demo.Dataset, ifEmpty bool) (Seed
 		return SeedReport{Took: rep.Took}, err
 	}
 	if db.log != nil && !rep.Skipped {
-		db.log.Info("seeded the demo county", "dataset", d.Name, "grids", rep.Grids, "risk_points", rep.RiskPoints,
+		db.log.Info("seeded the demo county", "dataset", name, "grids", rep.Grids, "risk_points", rep.RiskPoints,
 			"households", rep.Households, "cameras", rep.Cameras, "stations", rep.Stations, "took", rep.Took)
 	}
 	return rep, nil
 }
 
 // seedKinds reads the kinds of the layer tables.
-func seedKinds(ctx context.Context, tx pgx.Tx) (demo.Kinds, error) {
-	var k demo.Kinds
+func seedKinds(ctx context.Context, tx pgx.Tx) (onemap.SeedKinds, error) {
+	var k onemap.SeedKinds
 	rows, err := tx.Query(ctx, seedKindsSQL)
 	if err != nil {
 		return k, mapError(fmt.Errorf("postgis: seed: kinds: %w", err))
 	}
 	var table, code, name string
 	_, err = pgx.ForEachRow(rows, []any{&table, &code, &name}, func() error {
-		kind := demo.Kind{Code: code, Name: name}
+		kind := onemap.SeedKind{Code: code, Name: name}
 		switch table {
 		case "risk_points":
 			k.RiskPoints = append(k.RiskPoints, kind)
@@ -257,12 +264,12 @@ func seedKinds(ctx context.Context, tx pgx.Tx) (demo.Kinds, error) {
 	return k, nil
 }
 
-func seedRegion(ctx context.Context, tx pgx.Tx, d *demo.Dataset) error {
+func seedRegion(ctx context.Context, tx pgx.Tx, d *onemap.Seed) error {
 	outline, err := wkb.Marshal(d.Outline)
 	if err != nil {
 		return err
 	}
-	tag, err := tx.Exec(ctx, seedRegionSQL, d.County.Code, d.County.Name, outline, seedRegionMargin)
+	tag, err := tx.Exec(ctx, seedRegionSQL, d.RegionCode, d.RegionName, outline, seedRegionMargin)
 	if err != nil {
 		return err
 	}
@@ -274,12 +281,12 @@ func seedRegion(ctx context.Context, tx pgx.Tx, d *demo.Dataset) error {
 
 // seedGrids writes the county grid (the outline), then every lower level
 // in one statement each.
-func seedGrids(ctx context.Context, tx pgx.Tx, d *demo.Dataset, grids []demo.Grid) error {
-	byLevel := map[string][]demo.Grid{}
-	for _, g := range grids {
+func seedGrids(ctx context.Context, tx pgx.Tx, d *onemap.Seed) error {
+	byLevel := map[string][]onemap.SeedGrid{}
+	for _, g := range d.Grids {
 		byLevel[g.Level] = append(byLevel[g.Level], g)
 	}
-	county := byLevel[demo.LevelCounty]
+	county := byLevel[seedLevelCounty]
 	if len(county) != 1 {
 		return fmt.Errorf("the plan has %d county grids, not 1", len(county))
 	}
@@ -292,7 +299,7 @@ func seedGrids(ctx context.Context, tx pgx.Tx, d *demo.Dataset, grids []demo.Gri
 		c.Households, c.Population, outline); err != nil {
 		return err
 	}
-	for _, level := range []string{demo.LevelTownship, demo.LevelVillage, demo.LevelGroup} {
+	for _, level := range []string{"township", "village", "group"} {
 		gs := byLevel[level]
 		n := len(gs)
 		code, parent, name, worker, phone := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -322,7 +329,7 @@ func seedGrids(ctx context.Context, tx pgx.Tx, d *demo.Dataset, grids []demo.Gri
 	return nil
 }
 
-func seedRiskPoints(ctx context.Context, tx pgx.Tx, rps []demo.RiskPoint) error {
+func seedRiskPoints(ctx context.Context, tx pgx.Tx, rps []onemap.SeedRiskPoint) error {
 	n := len(rps)
 	kind, name, level, rname, rphone, descr := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	last, next := make([]time.Time, n), make([]time.Time, n)
@@ -337,7 +344,7 @@ func seedRiskPoints(ctx context.Context, tx pgx.Tx, rps []demo.RiskPoint) error 
 
 // seedHouseholds reserves the households' ids first, so that their
 // details can be written against them.
-func seedHouseholds(ctx context.Context, tx pgx.Tx, hs []demo.Household) error {
+func seedHouseholds(ctx context.Context, tx pgx.Tx, hs []onemap.SeedHousehold) error {
 	n := len(hs)
 	rows, err := tx.Query(ctx, seedReserveHouseholdsSQL, n)
 	if err != nil {
@@ -365,7 +372,7 @@ func seedHouseholds(ctx context.Context, tx pgx.Tx, hs []demo.Household) error {
 	return err
 }
 
-func seedCameras(ctx context.Context, tx pgx.Tx, cs []demo.Camera) error {
+func seedCameras(ctx context.Context, tx pgx.Tx, cs []onemap.SeedCamera) error {
 	n := len(cs)
 	code, name, kind, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	platform, url, channel := make([]string, n), make([]string, n), make([]string, n)
@@ -380,7 +387,7 @@ func seedCameras(ctx context.Context, tx pgx.Tx, cs []demo.Camera) error {
 	return err
 }
 
-func seedStations(ctx context.Context, tx pgx.Tx, ss []demo.Station) error {
+func seedStations(ctx context.Context, tx pgx.Tx, ss []onemap.SeedStation) error {
 	n := len(ss)
 	kind, level, name, addr, phone, hours, services := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n)

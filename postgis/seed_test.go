@@ -421,13 +421,13 @@ func TestDB_SeedDemo_Deterministic(t *testing.T) {
 	urlA, urlB := pgtest.URL(t), pgtest.URL(t)
 	dbA, dbB := pgtest.Open(t, urlA), pgtest.Open(t, urlB)
 
-	repA, err := dbA.SeedDemo(ctx, d, false)
+	repA, err := dbA.Seed(ctx, d.SeedRows, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seeded %s in %v: grids %v, %d risk points, %d households, %d cameras, %d stations",
 		d.Name, repA.Took, repA.Grids, repA.RiskPoints, repA.Households, repA.Cameras, repA.Stations)
-	repB, err := dbB.SeedDemo(ctx, d, true) // ifEmpty on an empty database seeds
+	repB, err := dbB.Seed(ctx, d.SeedRows, true) // ifEmpty on an empty database seeds
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +454,7 @@ func TestDB_SeedDemo_Deterministic(t *testing.T) {
 	before := feed()
 
 	t.Run("IfEmptySkips", func(t *testing.T) {
-		rep, err := dbA.SeedDemo(ctx, d, true)
+		rep, err := dbA.Seed(ctx, d.SeedRows, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,7 +470,7 @@ func TestDB_SeedDemo_Deterministic(t *testing.T) {
 	})
 
 	t.Run("ConflictWithoutIfEmpty", func(t *testing.T) {
-		_, err := dbA.SeedDemo(ctx, d, false)
+		_, err := dbA.Seed(ctx, d.SeedRows, false)
 		if code := onemap.ErrorCode(err); code != onemap.ECONFLICT {
 			t.Fatalf("second seed: got %v (%s), want %s", err, code, onemap.ECONFLICT)
 		}
@@ -497,11 +497,11 @@ func TestDB_SeedDemo_NotEmpty(t *testing.T) {
 		VALUES ('police', 'village', '测试警务室', ST_SetSRID(ST_MakePoint(102.4, 25.5), 4326))`); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := db.SeedDemo(ctx, seedWuding(t), true)
+	rep, err := db.Seed(ctx, seedWuding(t).SeedRows, true)
 	if err != nil || !rep.Skipped {
 		t.Errorf("ifEmpty with a station present: got %+v, %v; want skipped", rep, err)
 	}
-	if _, err := db.SeedDemo(ctx, seedWuding(t), false); onemap.ErrorCode(err) != onemap.ECONFLICT {
+	if _, err := db.Seed(ctx, seedWuding(t).SeedRows, false); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("with a station present: got %v, want %s", err, onemap.ECONFLICT)
 	}
 	if n := seedScalar[int](t, conn, `SELECT count(*) FROM grids`); n != 0 {
@@ -539,7 +539,7 @@ func TestDB_SeedDemo_OtherCounty(t *testing.T) {
 		Counts: demo.Counts{Groups: 40, Cameras: 500, RiskPoints: 50, Households: 80, Population: 20000, MediationCommittees: 11},
 	}
 	url := pgtest.URL(t)
-	rep, err := pgtest.Open(t, url).SeedDemo(ctx, d, false)
+	rep, err := pgtest.Open(t, url).Seed(ctx, d.SeedRows, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestSignInThrottle(t *testing.T) {
 	}
 	at := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
 	delay := func(n int) time.Duration { return time.Duration(n) * time.Second }
-	fail := func(name, client string, at time.Time) postgis.SignInThrottle {
+	fail := func(name, client string, at time.Time) onemap.SignInThrottle {
 		t.Helper()
 		th, err := db.LoginFailed(ctx, name, client, at, time.Hour, delay, "wrong password")
 		if err != nil {
@@ -54,7 +54,7 @@ func TestSignInThrottle(t *testing.T) {
 	// A sign-in clears its client's failures under the name, not others'.
 	fail("zhou", "addr:10.0.0.2", at)
 	device := sha256.Sum256([]byte("device-token"))
-	if _, err := db.StartSession(ctx, a, postgis.NewSession{Token: "tok", CSRF: "c", At: at, TTL: time.Hour,
+	if _, err := db.StartSession(ctx, a, onemap.NewSession{Token: "tok", CSRF: "c", At: at, TTL: time.Hour,
 		Client: "addr:10.0.0.1", Device: device[:]}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestSignInThrottle(t *testing.T) {
 
 	// Idle: a session unused for longer than idle ends; each use within it
 	// marks it seen, but written at most once a minute.
-	if _, err := db.StartSession(ctx, a, postgis.NewSession{Token: "tok2", CSRF: "c2", At: at, TTL: time.Hour}); err != nil {
+	if _, err := db.StartSession(ctx, a, onemap.NewSession{Token: "tok2", CSRF: "c2", At: at, TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	version := func() string {

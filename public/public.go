@@ -19,48 +19,20 @@ import (
 	"time"
 
 	"github.com/onemapgis/onemap"
-	"github.com/paulmach/orb"
 )
 
-// Station is a service station as the public sees it.
-type Station struct {
-	ID           int64
-	Kind         string // a code of Kinds
-	Level        string // county, township or village
-	Name         string
-	Address      string
-	Phone        string
-	OpeningHours string // OpenStreetMap opening_hours syntax
-	Services     []string
-	GridID       int64 // 0: none
-	Synthetic    bool
-	Point        orb.Point // WGS-84
-}
-
-// Place is a township or a village, with a point inside it, for people who
-// pick where they are from a list.
-type Place struct {
-	ID       int64
-	Code     string // 12-digit statistical code
-	Name     string
-	Level    string    // township or village
-	ParentID int64     // the grid above: a village's township, a township's county
-	Point    orb.Point // WGS-84, inside the place
-}
-
-// Kind is a kind of station.
-type Kind struct {
-	Code   string
-	Name   string // Chinese
-	NameEN string
-}
-
-// Data is everything the public index holds.
-type Data struct {
-	Kinds    []Kind
-	Stations []Station
-	Places   []Place
-}
+// The public index's data are the root package's: the store reads them and
+// this package indexes them. The names here are short for the same types.
+type (
+	// Station is a service station as the public sees it.
+	Station = onemap.PublicStation
+	// Place is a township or a village, with a point inside it.
+	Place = onemap.PublicPlace
+	// Kind is a kind of station.
+	Kind = onemap.PublicKind
+	// Data is everything the public index holds.
+	Data = onemap.PublicData
+)
 
 // Source reads the public data: postgis.DB reads it through the public views
 // as the public database role.

@@ -80,7 +80,7 @@ func seed(t *testing.T) uint64 {
 }
 
 func randomData(rng *rand.Rand, n int) Data {
-	d := Data{Kinds: []Kind{{"a", "甲", "A"}, {"b", "乙", "B"}, {"c", "丙", "C"}}}
+	d := Data{Kinds: []Kind{{Code: "a", Name: "甲", NameEN: "A"}, {Code: "b", Name: "乙", NameEN: "B"}, {Code: "c", Name: "丙", NameEN: "C"}}}
 	for i := range n {
 		d.Stations = append(d.Stations, Station{
 			ID: int64(i + 1), Kind: d.Kinds[rng.IntN(3)].Code, Level: "village", Name: "站" + strconv.Itoa(i),

@@ -226,7 +226,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
-		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg,
+		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -342,7 +342,7 @@ func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	rep, err := db.SeedDemo(ctx, d, ifEmpty)
+	rep, err := db.Seed(ctx, d.SeedRows, ifEmpty)
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}

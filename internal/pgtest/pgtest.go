@@ -70,7 +70,7 @@ func DemoURL(tb testing.TB) string {
 		if err != nil {
 			return err
 		}
-		_, err = db.SeedDemo(ctx, d, false)
+		_, err = db.Seed(ctx, d.SeedRows, false)
 		return err
 	}))
 }

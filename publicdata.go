@@ -1,0 +1,44 @@
+package onemap
+
+import "github.com/paulmach/orb"
+
+// PublicStation is a service station as the public sees it.
+type PublicStation struct {
+	ID           int64
+	Kind         string // a code of PublicData.Kinds
+	Level        string // county, township or village
+	Name         string
+	Address      string
+	Phone        string
+	OpeningHours string // OpenStreetMap opening_hours syntax
+	Services     []string
+	GridID       int64 // 0: none
+	Synthetic    bool
+	Point        orb.Point // WGS-84
+}
+
+// PublicPlace is a township or a village, with a point inside it, for
+// people who pick where they are from a list.
+type PublicPlace struct {
+	ID       int64
+	Code     string // 12-digit statistical code
+	Name     string
+	Level    string    // township or village
+	ParentID int64     // the grid above: a village's township, a township's county
+	Point    orb.Point // WGS-84, inside the place
+}
+
+// PublicKind is a kind of station.
+type PublicKind struct {
+	Code   string
+	Name   string // Chinese
+	NameEN string
+}
+
+// PublicData is everything the public index (package public) holds, as the
+// store reads it from the database's public views.
+type PublicData struct {
+	Kinds    []PublicKind
+	Stations []PublicStation
+	Places   []PublicPlace
+}
