@@ -357,6 +357,7 @@ func (s *Server) withCaller() gin.HandlerFunc {
 			c.Writer.Header().Add("Vary", "Cookie")
 		}
 		c.Set(callerKey, caller)
+		c.Set(viewKey, s.viewFor(caller))
 		c.Request = c.Request.WithContext(onemap.NewContext(c.Request.Context(), caller))
 		if !safeMethod(c.Request.Method) {
 			if err := s.checkCrossSite(c, sess); err != nil {
