@@ -2,6 +2,7 @@ package onemap
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -66,9 +67,13 @@ type LayerRule struct {
 
 // Policy is the one access policy: role × layer × field → allow, mask or
 // deny. Every output path (tiles, GeoJSON, search, exports, live events,
-// TileJSON) asks it.
+// TileJSON) asks it, through the View of the caller.
 type Policy struct {
 	rules map[Role]map[string]LayerRule
+	// scoped are the roles bound to a part of the county: an account of
+	// one sees its grid and the grids below it (View.Grid).
+	scoped map[Role]bool
+	views  sync.Map // roleViewKey → *roleView, as resolved (view.go)
 }
 
 // DefaultPolicy returns the policy of DESIGN.md's data-class table.
@@ -78,7 +83,7 @@ func DefaultPolicy() *Policy {
 	public := map[FieldClass]FieldAccess{ClassPublic: FieldAllow}
 	none := LayerRule{Access: LayerNone}
 	counts := LayerRule{Access: LayerCounts}
-	return &Policy{rules: map[Role]map[string]LayerRule{
+	return &Policy{scoped: map[Role]bool{RoleViewer: true}, rules: map[Role]map[string]LayerRule{
 		RolePublic: {
 			LayerStations:   {Access: LayerRead, Classes: public},
 			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
@@ -168,13 +173,7 @@ func (p *Policy) Project(r Role, l *Layer, props map[string]any) map[string]any 
 		case FieldAllow:
 			out[k] = v
 		case FieldMask:
-			if s, ok := v.(string); ok {
-				out[k] = Mask(s)
-			} else if v != nil {
-				out[k] = "***"
-			} else {
-				out[k] = nil
-			}
+			out[k] = maskValue(v)
 		}
 	}
 	return out

@@ -1,6 +1,8 @@
 package onemap
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -99,4 +101,149 @@ func TestLayer_Normalize(t *testing.T) {
 			t.Errorf("%s: err = %v, want EINVALID", name, err)
 		}
 	}
+}
+
+// TestView_matchesPolicy holds every answer of a role's View to the answer
+// of the Policy it is resolved from, for every role (and one the policy
+// does not know), layer and field of the catalogue.
+func TestView_matchesPolicy(t *testing.T) {
+	p, c := DefaultPolicy(), NewCatalog()
+	for _, role := range append(Roles(), Role("root")) {
+		v := p.View(c, Caller{Name: "x", Role: role, GridID: 7})
+		if v.Role() != role || v.Caller().Name != "x" {
+			t.Errorf("%s: view of %v/%v", role, v.Role(), v.Caller())
+		}
+		if got, want := layerIDs(v.Readable()), layerIDs(p.Readable(role, c)); !slices.Equal(got, want) {
+			t.Errorf("%s: readable %v, want %v", role, got, want)
+		}
+		for _, l := range c.Layers() {
+			rule := p.Rule(role, l.ID)
+			if got := v.Rule(l.ID); got.Access != rule.Access || !slices.Equal(got.Levels, rule.Levels) {
+				t.Errorf("%s %s: rule %+v, want %+v", role, l.ID, got, rule)
+			}
+			if v.CanRead(l.ID) != p.CanRead(role, l.ID) || v.Levels(l.ID) == nil != (rule.Levels == nil) ||
+				v.CanCount(l.ID) != (rule.Access >= LayerCounts) || v.CanEdit(l.ID) != (rule.Access >= LayerEdit) {
+				t.Errorf("%s %s: access answers differ from the rule %+v", role, l.ID, rule)
+			}
+			if got, want := fieldNames(v.Fields(l.ID)), fieldNames(p.Fields(role, &l)); !slices.Equal(got, want) {
+				t.Errorf("%s %s: fields %v, want %v", role, l.ID, got, want)
+			}
+			props := map[string]any{"not_a_field": "x"}
+			for i, f := range l.Fields {
+				if got, want := v.Field(l.ID, f.Name), p.Field(role, &l, f.Name); got != want {
+					t.Errorf("%s %s.%s: %v, want %v", role, l.ID, f.Name, got, want)
+				}
+				switch i % 3 {
+				case 0:
+					props[f.Name] = "13812341234"
+				case 1:
+					props[f.Name] = 42.0
+				default:
+					props[f.Name] = nil
+				}
+			}
+			if got, want := v.Project(l.ID, props), p.Project(role, &l, props); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %s: project %v, want %v", role, l.ID, got, want)
+			}
+		}
+		if v.Field("no_such_layer", "name") != FieldDeny || v.CanCount("no_such_layer") || len(v.Project("no_such_layer", map[string]any{"name": "x"})) != 0 {
+			t.Errorf("%s: a layer the catalogue lacks is not denied", role)
+		}
+	}
+}
+
+// TestView_roles is the data-class table of DESIGN.md as each role's view
+// answers it.
+func TestView_roles(t *testing.T) {
+	p, c := DefaultPolicy(), NewCatalog()
+	for _, tc := range []struct {
+		role     Role
+		readable []string // catalogue order
+		counts   []string // counted, not read
+		masked   map[string][]string
+		levels   map[string][]string
+		personal bool
+		scoped   bool
+	}{
+		{role: RolePublic, readable: []string{LayerGrids, LayerStations},
+			levels: map[string][]string{LayerGrids: {"township", "village"}}},
+		{role: RoleViewer, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerStations},
+			masked: map[string][]string{LayerHouseholds: {"responsible_name", "responsible_phone"}}, scoped: true},
+		{role: RoleCommander, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerCameras, LayerStations}, personal: true},
+		{role: RolePlanner, readable: []string{LayerGrids, LayerStations}, counts: []string{LayerRiskPoints, LayerHouseholds}},
+		{role: RoleAdmin, readable: []string{LayerGrids, LayerStations},
+			masked: map[string][]string{LayerGrids: {"worker_name", "worker_phone"}}},
+		{role: RoleAuditor},
+	} {
+		v := p.View(c, Caller{Name: "x", Role: tc.role, GridID: 7})
+		if got := layerIDs(v.Readable()); !slices.Equal(got, tc.readable) {
+			t.Errorf("%s reads %v, want %v", tc.role, got, tc.readable)
+		}
+		for _, id := range tc.counts {
+			if !v.CanCount(id) || v.CanRead(id) {
+				t.Errorf("%s: %s is not counted only", tc.role, id)
+			}
+		}
+		for _, l := range c.Layers() {
+			var masked []string
+			for _, f := range v.Fields(l.ID) {
+				if v.Field(l.ID, f.Name) == FieldMask {
+					masked = append(masked, f.Name)
+				}
+			}
+			if !slices.Equal(masked, tc.masked[l.ID]) {
+				t.Errorf("%s %s: masked %v, want %v", tc.role, l.ID, masked, tc.masked[l.ID])
+			}
+			if got := v.Levels(l.ID); !slices.Equal(got, tc.levels[l.ID]) {
+				t.Errorf("%s %s: levels %v, want %v", tc.role, l.ID, got, tc.levels[l.ID])
+			}
+		}
+		if v.CanEdit(LayerGrids) != (tc.role == RolePlanner) {
+			t.Errorf("%s edits grids: %v", tc.role, v.CanEdit(LayerGrids))
+		}
+		if v.PersonalDetails() != tc.personal {
+			t.Errorf("%s sees personal details: %v, want %v", tc.role, v.PersonalDetails(), tc.personal)
+		}
+		wantGrid := int64(0)
+		if tc.scoped {
+			wantGrid = 7
+		}
+		if v.Scoped() != tc.scoped || v.Grid() != wantGrid {
+			t.Errorf("%s: scoped %v grid %d, want %v %d", tc.role, v.Scoped(), v.Grid(), tc.scoped, wantGrid)
+		}
+	}
+	// A viewer without a grid (the demo's anonymous viewer) sees the whole
+	// county, but is a viewer still.
+	if v := p.View(c, Caller{Role: RoleViewer}); v.Grid() != 0 || !v.Scoped() {
+		t.Errorf("gridless viewer: grid %d scoped %v", v.Grid(), v.Scoped())
+	}
+	// Callers of a role share its resolution; their parts stay their own.
+	a, b := p.View(c, Caller{Role: RoleViewer, GridID: 1}), p.View(c, Caller{Role: RoleViewer, GridID: 2})
+	if a.roleView != b.roleView || a.Grid() != 1 || b.Grid() != 2 {
+		t.Errorf("viewers share %v, grids %d %d", a.roleView == b.roleView, a.Grid(), b.Grid())
+	}
+	// What a caller is handed is its own: changing it changes no one else's.
+	r := a.Readable()
+	r[0].ID = "changed"
+	f := a.Fields(LayerGrids)
+	f[0].Name = "changed"
+	if a.Readable()[0].ID != LayerGrids || b.Fields(LayerGrids)[0].Name == "changed" {
+		t.Error("a view's answers share memory with their callers")
+	}
+}
+
+func layerIDs(ls []Layer) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.ID)
+	}
+	return out
+}
+
+func fieldNames(fs []Field) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Name)
+	}
+	return out
 }

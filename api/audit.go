@@ -311,8 +311,7 @@ func (s *Server) handleAccountsList(c *gin.Context) {
 // "personal.burst" record.
 func (s *Server) handleHouseholdDetails(c *gin.Context) {
 	caller := callerOf(c)
-	l, err := s.catalog.Layer(onemap.LayerHouseholds)
-	if err != nil || s.policy.Field(caller.Role, &l, "responsible_name") != onemap.FieldAllow {
+	if !s.view(c).PersonalDetails() {
 		if caller.Name == "" {
 			writeError(c, s.log, onemap.Errorf(onemap.EUNAUTHORIZED, "sign in first"))
 		} else {

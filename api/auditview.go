@@ -68,13 +68,14 @@ func (s *Server) viewEdit(role onemap.Role, target string, detail json.RawMessag
 	delete(d, "after")
 	d[auditFieldsChanged] = changedFields(before, after)
 	layerID, _, _ := strings.Cut(target, "/")
+	v := s.roleView(role)
 	l, err := s.catalog.Layer(layerID)
-	if err == nil && s.mayReadEdited(role, &l, before, after) {
+	if err == nil && mayReadEdited(v, &l, before, after) {
 		if before != nil {
-			d["before"] = s.policy.Project(role, &l, before)
+			d["before"] = v.Project(l.ID, before)
 		}
 		if after != nil {
-			d["after"] = s.policy.Project(role, &l, after)
+			d["after"] = v.Project(l.ID, after)
 		}
 	}
 	b, err := json.Marshal(d)
@@ -84,24 +85,24 @@ func (s *Server) viewEdit(role onemap.Role, target string, detail json.RawMessag
 	return b
 }
 
-// mayReadEdited reports whether role may read the edited feature, before
-// and after the edit, as the policy's layer rule says: the layer readable,
+// mayReadEdited reports whether the view may read the edited feature,
+// before and after the edit, as its layer rule says: the layer readable,
 // and the feature's level one the rule keeps, if it keeps some. A role
 // bound to a part of the county (a viewer) reads no attributes in the
 // trail, since a feature's part may have changed since.
-func (s *Server) mayReadEdited(role onemap.Role, l *onemap.Layer, before, after map[string]any) bool {
-	rule := s.policy.Rule(role, l.ID)
-	if rule.Access < onemap.LayerRead || role == onemap.RoleViewer {
+func mayReadEdited(v *onemap.View, l *onemap.Layer, before, after map[string]any) bool {
+	if !v.CanRead(l.ID) || v.Scoped() {
 		return false
 	}
-	if rule.Levels == nil {
+	levels := v.Levels(l.ID)
+	if levels == nil {
 		return true
 	}
 	for _, attrs := range []map[string]any{before, after} {
 		if attrs == nil {
 			continue
 		}
-		if lv, _ := attrs["level"].(string); !slices.Contains(rule.Levels, lv) {
+		if lv, _ := attrs["level"].(string); !slices.Contains(levels, lv) {
 			return false
 		}
 	}

@@ -168,17 +168,17 @@ func bboxJSON(b *orb.Bound) []float64 {
 	return []float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}
 }
 
-// changeEvent returns the event a role gets for a change, or false when the
-// role gets none: a layer it may not read, or a feature its rule hides.
-func (s *Server) changeEvent(role onemap.Role, c onemap.Change) (changeEventJSON, bool) {
+// changeEvent returns the event the view gets for a change, or false when
+// it gets none: a layer it may not read, or a feature its rule hides.
+func (s *Server) changeEvent(v *onemap.View, c onemap.Change) (changeEventJSON, bool) {
 	l, err := s.catalog.Layer(c.Layer)
-	if err != nil || !s.policy.CanRead(role, l.ID) {
+	if err != nil || !v.CanRead(l.ID) {
 		return changeEventJSON{}, false
 	}
 	e := changeEventJSON{Seq: c.Seq, Layer: l.ID, ID: c.ID, Op: c.Op}
 	if c.Record != nil {
-		f := s.recordFeature(role, &l, c.Record)
-		if !visible(s.policy.Rule(role, l.ID), f) {
+		f := s.recordFeature(v, &l, c.Record)
+		if !visible(v.Rule(l.ID), f) {
 			return changeEventJSON{}, false
 		}
 		e.Version, e.Properties = f.Version, f.Properties
@@ -235,13 +235,12 @@ func (s *Server) handleEvents(c *gin.Context) {
 		}
 		after = n
 	}
-	caller := callerOf(c)
-	role := roleOf(c)
+	caller, view := callerOf(c), s.view(c)
 	// A viewer gets the changes of its part of the county only: a feature
 	// there now, or (a delete) there before the batch.
 	var scope *inmem.Snapshot
-	if caller.Role == onemap.RoleViewer {
-		scope = s.snapshotFor(caller)
+	if view.Scoped() {
+		scope = s.snapshotOf(view.Grid())
 	}
 	sub, replay, complete, head := s.events.subscribe(after)
 	if sub == nil {
@@ -306,7 +305,7 @@ func (s *Server) handleEvents(c *gin.Context) {
 	batch := func(changes []onemap.Change) {
 		before := scope
 		if scope != nil {
-			scope = s.snapshotFor(caller)
+			scope = s.snapshotOf(view.Grid())
 		}
 		for _, ch := range changes {
 			if ch.Seq <= last {
@@ -322,7 +321,7 @@ func (s *Server) handleEvents(c *gin.Context) {
 					continue
 				}
 			}
-			e, ok := s.changeEvent(role, ch)
+			e, ok := s.changeEvent(view, ch)
 			if !ok {
 				continue
 			}

@@ -63,13 +63,14 @@ func (s *Server) projection(role onemap.Role, l *onemap.Layer, withDistance bool
 	if p, ok := s.projections.m.Load(k); ok {
 		return p.(*projection)
 	}
+	v := s.roleView(role)
 	type named struct {
 		name string
 		e    projEntry
 	}
 	var all []named
 	for i, f := range l.Fields {
-		switch s.policy.Field(role, l, f.Name) {
+		switch v.Field(l.ID, f.Name) {
 		case onemap.FieldAllow:
 			all = append(all, named{f.Name, projEntry{index: i}})
 		case onemap.FieldMask:
@@ -124,7 +125,7 @@ func (p *projection) append(b []byte, r *onemap.Record, distance float64) []byte
 }
 
 // appendRawValue writes a record's value as encoding/json writes its boxed
-// form, masked as Policy.Project masks it.
+// form, masked as View.Project masks it.
 func appendRawValue(b []byte, v onemap.RawValue, mask bool) []byte {
 	k := v.Kind()
 	if mask && k != onemap.KindNull {

@@ -37,7 +37,7 @@ func (s *Server) handleFeatureGet(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	f.Properties = s.policy.Project(roleOf(c), &l, f.Properties)
+	f.Properties = s.view(c).Project(l.ID, f.Properties)
 	c.Header("ETag", strconv.Quote(strconv.Itoa(f.Version)))
 	c.Render(http.StatusOK, geojsonRender{v: geofile.ToGeoJSON(f)})
 }
@@ -85,8 +85,9 @@ func (s *Server) handleFeaturesList(c *gin.Context) {
 		fs = fs[:limit]
 		fc.Next = strconv.FormatInt(fs[len(fs)-1].ID, 10)
 	}
+	v := s.view(c)
 	for _, f := range fs {
-		f.Properties = s.policy.Project(roleOf(c), &l, f.Properties)
+		f.Properties = v.Project(l.ID, f.Properties)
 		fc.Features = append(fc.Features, geofile.ToGeoJSON(f))
 	}
 	fc.Returned = len(fc.Features)

@@ -131,7 +131,7 @@ func (h *gridAPI) needStore(c *gin.Context) {
 // LayerEdit) and admins.
 func (h *gridAPI) canEdit(c *gin.Context) error {
 	r := roleOf(c)
-	if r == onemap.RoleAdmin || h.s.policy.Rule(r, onemap.LayerGrids).Access >= onemap.LayerEdit {
+	if r == onemap.RoleAdmin || h.s.view(c).CanEdit(onemap.LayerGrids) {
 		return nil
 	}
 	return onemap.Errorf(onemap.EFORBIDDEN, "role %s may not edit grids (planners and admins may)", r)
@@ -143,7 +143,7 @@ func (h *gridAPI) canEdit(c *gin.Context) error {
 // which show whole families, their history and exports.
 func (h *gridAPI) canRead(c *gin.Context) (onemap.Layer, onemap.LayerRule, error) {
 	l, rule, err := h.s.readableLayer(c, onemap.LayerGrids)
-	if err == nil && (rule.Levels != nil || roleOf(c) == onemap.RoleViewer) {
+	if err == nil && (rule.Levels != nil || h.s.view(c).Scoped()) {
 		err = onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path)
 	}
 	return l, rule, err
@@ -154,7 +154,7 @@ func (h *gridAPI) canRead(c *gin.Context) (onemap.Layer, onemap.LayerRule, error
 func (h *gridAPI) gridJSON(c *gin.Context, g *onemap.Grid) *geojson.Feature {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	f := *g.Feature
-	f.Properties = h.s.policy.Project(roleOf(c), &l, g.Properties)
+	f.Properties = h.s.view(c).Project(l.ID, g.Properties)
 	f.Properties["version"] = g.Version
 	f.Properties["area_m2"] = g.AreaM2
 	return geofile.ToGeoJSON(&f)
@@ -407,7 +407,7 @@ func (h *gridAPI) maskedFields(c *gin.Context, props map[string]any) []string {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	var out []string
 	for k := range props {
-		if h.s.policy.Field(roleOf(c), &l, k) == onemap.FieldMask {
+		if h.s.view(c).Field(l.ID, k) == onemap.FieldMask {
 			out = append(out, k)
 		}
 	}
@@ -764,7 +764,7 @@ type gridVersionJSON struct {
 func (h *gridAPI) versionJSON(c *gin.Context, v *onemap.GridVersion) gridVersionJSON {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	out := gridVersionJSON{Version: v.Version, Op: v.Op, ChangedAt: v.ChangedAt, ChangedBy: v.ChangedBy, Reason: v.Reason,
-		AreaM2: v.AreaM2, Properties: h.s.policy.Project(roleOf(c), &l, v.Properties)}
+		AreaM2: v.AreaM2, Properties: h.s.view(c).Project(l.ID, v.Properties)}
 	if v.Geometry != nil {
 		out.Geometry = geojson.NewGeometry(v.Geometry)
 	}
@@ -1049,7 +1049,7 @@ func (h *gridAPI) export(c *gin.Context) {
 	fs := make([]*onemap.Feature, len(gs))
 	for i, g := range gs {
 		f := *g.Feature
-		f.Properties = h.s.policy.Project(roleOf(c), &l, g.Properties)
+		f.Properties = h.s.view(c).Project(l.ID, g.Properties)
 		f.Properties["area_m2"] = g.AreaM2
 		if pc, ok := g.Properties["parent_code"]; ok {
 			f.Properties["parent_code"] = pc

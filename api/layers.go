@@ -36,30 +36,30 @@ type layerJSON struct {
 // ENOTFOUND otherwise: to a role that may not see a layer, it does not exist.
 func (s *Server) readableLayer(c *gin.Context, id string) (onemap.Layer, onemap.LayerRule, error) {
 	l, err := s.catalog.Layer(id)
-	role := roleOf(c)
-	if err != nil || !s.policy.CanRead(role, id) {
+	v := s.view(c)
+	if err != nil || !v.CanRead(id) {
 		return onemap.Layer{}, onemap.LayerRule{}, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", id)
 	}
-	return l, s.policy.Rule(role, id), nil
+	return l, v.Rule(id), nil
 }
 
 func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule) (layerJSON, error) {
-	role := roleOf(c)
+	v := s.view(c)
 	n := countVisible(s.snapshot(c), &l, rule)
 	out := layerJSON{ID: l.ID, Title: l.Title, TitleEN: l.TitleEN, Geometry: l.Geometry,
 		MinZoom: int(l.MinZoom), MaxZoom: int(l.MaxZoom), Count: n, Fields: []fieldJSON{}}
-	for _, f := range s.policy.Fields(role, &l) {
+	for _, f := range v.Fields(l.ID) {
 		out.Fields = append(out.Fields, fieldJSON{Name: f.Name, Type: f.Type, Title: f.Title, TitleEN: f.TitleEN, Class: f.Class,
-			Masked: s.policy.Field(role, &l, f.Name) == onemap.FieldMask, Enum: f.Enum, Unit: f.Unit})
+			Masked: v.Field(l.ID, f.Name) == onemap.FieldMask, Enum: f.Enum, Unit: f.Unit})
 	}
 	return out, nil
 }
 
 // handleLayersList lists the layers the caller may read, with counts.
 func (s *Server) handleLayersList(c *gin.Context) {
-	out := []layerJSON{}
-	for _, l := range s.policy.Readable(roleOf(c), s.catalog) {
-		lj, err := s.layerJSON(c, l, s.policy.Rule(roleOf(c), l.ID))
+	out, v := []layerJSON{}, s.view(c)
+	for _, l := range v.Readable() {
+		lj, err := s.layerJSON(c, l, v.Rule(l.ID))
 		if err != nil {
 			writeError(c, s.log, err)
 			return

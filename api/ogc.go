@@ -232,10 +232,10 @@ func (s *Server) handleOGCCollections(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role, snap := roleOf(c), s.snapshot(c)
+	v, snap := s.view(c), s.snapshot(c)
 	out := []ogcCollection{}
-	for _, l := range s.policy.Readable(role, s.catalog) {
-		out = append(out, s.ogcCollection(c, snap, l, s.policy.Rule(role, l.ID)))
+	for _, l := range v.Readable() {
+		out = append(out, s.ogcCollection(c, snap, l, v.Rule(l.ID)))
 	}
 	c.JSON(http.StatusOK, gin.H{
 		"links":       []ogcLink{{Href: s.ogcBase(c) + "/collections", Rel: "self", Type: ogcJSONType, Title: "this document"}},
@@ -293,7 +293,7 @@ func (s *Server) parseOGCItemsQuery(c *gin.Context, l *onemap.Layer) (ogcItemsQu
 		}
 	}
 	if v, ok := q["properties"]; ok {
-		if out.fields, err = s.parseOGCProperties(roleOf(c), l, v[0]); err != nil {
+		if out.fields, err = s.parseOGCProperties(s.view(c), l, v[0]); err != nil {
 			return out, err
 		}
 	}
@@ -404,16 +404,16 @@ func parseOGCCursor(s string) (int64, error) {
 	return 0, onemap.Errorf(onemap.EINVALID, "cursor: %q is not a cursor of this server's next links", s)
 }
 
-// parseOGCProperties parses properties=a,b: fields the role may see. A field
-// the role may not see is as unknown as one the layer does not have. An empty
+// parseOGCProperties parses properties=a,b: fields the view shows. A field
+// it does not show is as unknown as one the layer does not have. An empty
 // list selects no property.
-func (s *Server) parseOGCProperties(role onemap.Role, l *onemap.Layer, v string) (map[string]bool, error) {
+func (s *Server) parseOGCProperties(view *onemap.View, l *onemap.Layer, v string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if v == "" {
 		return out, nil
 	}
 	var names []string
-	for _, f := range s.policy.Fields(role, l) {
+	for _, f := range view.Fields(l.ID) {
 		names = append(names, f.Name)
 	}
 	for _, name := range strings.Split(v, ",") {
@@ -481,11 +481,11 @@ func findOGCPage(snap *inmem.Snapshot, l *onemap.Layer, rule onemap.LayerRule, q
 	return p
 }
 
-// ogcFeature returns a record as GeoJSON with the properties the role may
-// see, masked as the policy says (the same projection as /api's features),
+// ogcFeature returns a record as GeoJSON with the properties the view
+// shows, masked as it says (the same projection as /api's features),
 // and of those only the selected fields (nil: all).
-func (s *Server) ogcFeature(role onemap.Role, l *onemap.Layer, r *onemap.Record, fields map[string]bool) *geojson.Feature {
-	f := s.recordFeature(role, l, r)
+func (s *Server) ogcFeature(v *onemap.View, l *onemap.Layer, r *onemap.Record, fields map[string]bool) *geojson.Feature {
+	f := s.recordFeature(v, l, r)
 	if fields != nil {
 		for k := range f.Properties {
 			if !fields[k] {
@@ -510,7 +510,7 @@ func (s *Server) handleOGCItems(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role, snap := roleOf(c), s.snapshot(c)
+	v, snap := s.view(c), s.snapshot(c)
 	page := findOGCPage(snap, &l, rule, q)
 	items := s.ogcBase(c) + "/collections/" + url.PathEscape(l.ID) + "/items"
 	fc := ogcFeatureCollection{
@@ -525,7 +525,7 @@ func (s *Server) handleOGCItems(c *gin.Context) {
 		NumberReturned: len(page.recs),
 	}
 	for _, r := range page.recs {
-		fc.Features = append(fc.Features, s.ogcFeature(role, &l, r, q.fields))
+		fc.Features = append(fc.Features, s.ogcFeature(v, &l, r, q.fields))
 	}
 	if page.more {
 		next := c.Request.URL.Query()
@@ -547,7 +547,7 @@ func (s *Server) handleOGCItem(c *gin.Context) {
 	q := c.Request.URL.Query()
 	var fields map[string]bool
 	if err = ogcCheckQuery(q, "properties"); err == nil && q.Has("properties") {
-		fields, err = s.parseOGCProperties(roleOf(c), &l, q.Get("properties"))
+		fields, err = s.parseOGCProperties(s.view(c), &l, q.Get("properties"))
 	}
 	if err != nil {
 		writeError(c, s.log, err)
@@ -560,7 +560,7 @@ func (s *Server) handleOGCItem(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "feature %q of collection %s not found", fid, l.ID))
 		return
 	}
-	f := s.ogcFeature(roleOf(c), &l, r, fields)
+	f := s.ogcFeature(s.view(c), &l, r, fields)
 	coll := s.ogcBase(c) + "/collections/" + url.PathEscape(l.ID)
 	f.ExtraMembers = geojson.Properties{"links": []ogcLink{
 		{Href: coll + "/items/" + strconv.FormatInt(r.ID, 10), Rel: "self", Type: ogcGeoJSONType, Title: "this feature"},

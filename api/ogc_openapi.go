@@ -23,7 +23,7 @@ func oasArray(items oasObject) oasObject { return oasObject{"type": "array", "it
 // may reach it: one path per collection it may read, the fields it may see
 // (masked ones as strings), and the levels its level filter keeps.
 func (s *Server) ogcOpenAPI(c *gin.Context) oasObject {
-	role := roleOf(c)
+	v := s.view(c)
 	errorResponses := func(codes ...int) oasObject {
 		out := oasObject{}
 		for _, code := range codes {
@@ -73,13 +73,13 @@ func (s *Server) ogcOpenAPI(c *gin.Context) oasObject {
 			"Capabilities", nil, okJSON("The feature collections.", oasRef("schemas", "collections")), errorResponses(400)),
 	}
 	schemas := ogcBaseSchemas()
-	for _, l := range s.policy.Readable(role, s.catalog) {
-		rule := s.policy.Rule(role, l.ID)
+	for _, l := range v.Readable() {
+		rule := v.Rule(l.ID)
 		id := l.ID
 		props, fieldNames := oasObject{}, []string{}
-		for _, f := range s.policy.Fields(role, &l) {
+		for _, f := range v.Fields(l.ID) {
 			fieldNames = append(fieldNames, f.Name)
-			props[f.Name] = oasFieldSchema(f, rule, s.policy.Field(role, &l, f.Name) == onemap.FieldMask)
+			props[f.Name] = oasFieldSchema(f, rule, v.Field(l.ID, f.Name) == onemap.FieldMask)
 		}
 		geometry := "pointGeoJSON"
 		if l.Geometry == onemap.GeometryMultiPolygon {

@@ -76,8 +76,8 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 	}
 	snap := s.replica.Snapshot() // public data, the same for everyone
 	grids := []publicGrid{}
-	if s.policy.CanRead(onemap.RolePublic, onemap.LayerGrids) {
-		for _, g := range s.gridsAt(snap, onemap.RolePublic, p) {
+	if v := s.roleView(onemap.RolePublic); v.CanRead(onemap.LayerGrids) {
+		for _, g := range s.gridsAt(snap, v, p) {
 			grids = append(grids, publicGrid{Level: g.Level, Code: g.Code, Name: g.Name})
 		}
 	}

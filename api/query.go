@@ -83,10 +83,10 @@ func parseRadius(s string, def float64) (float64, error) {
 // pointLayers returns the point layers a query names (a comma list; ""
 // means every point layer the caller may read), refusing one the caller may
 // not read, or that is not a point layer.
-func (s *Server) pointLayers(role onemap.Role, list string) ([]onemap.Layer, error) {
+func (s *Server) pointLayers(v *onemap.View, list string) ([]onemap.Layer, error) {
 	var out []onemap.Layer
 	if list == "" {
-		for _, l := range s.policy.Readable(role, s.catalog) {
+		for _, l := range v.Readable() {
 			if l.Geometry == onemap.GeometryPoint {
 				out = append(out, l)
 			}
@@ -95,7 +95,7 @@ func (s *Server) pointLayers(role onemap.Role, list string) ([]onemap.Layer, err
 	}
 	for _, id := range splitList(list) {
 		l, err := s.catalog.Layer(id)
-		if err != nil || !s.policy.CanRead(role, l.ID) {
+		if err != nil || !v.CanRead(l.ID) {
 			return nil, onemap.Errorf(onemap.ENOTFOUND, "layers: layer %q not found", id)
 		}
 		if l.Geometry != onemap.GeometryPoint {
@@ -169,7 +169,7 @@ func (f attributeFilter) keep(l *onemap.Layer, levels []string) func(*onemap.Rec
 // recordJSON is a feature of the replica as GeoJSON, with the fields the
 // role may see, its layer and, where asked, its distance.
 func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, withDistance bool) *geojson.Feature {
-	gf := geofile.ToGeoJSON(s.recordFeature(role, l, h.Record))
+	gf := geofile.ToGeoJSON(s.recordFeature(s.roleView(role), l, h.Record))
 	gf.Properties["layer"] = l.ID
 	if withDistance {
 		gf.Properties["distance_m"] = math.Round(h.Distance*100) / 100
@@ -196,8 +196,8 @@ func (s *Server) handleNearby(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role := roleOf(c)
-	layers, err := s.pointLayers(role, q.Get("layers"))
+	v := s.view(c)
+	layers, err := s.pointLayers(v, q.Get("layers"))
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -220,8 +220,8 @@ func (s *Server) handleNearby(c *gin.Context) {
 	layers = slices.CompactFunc(layers, func(a, b onemap.Layer) bool { return a.ID == b.ID }) // layers=cameras,cameras
 	for i := range layers {
 		l := &layers[i]
-		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, s.policy.Rule(role, l.ID).Levels))
-		plan := s.projection(role, l, true)
+		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, v.Levels(l.ID)))
+		plan := s.projection(v.Role(), l, true)
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -291,24 +291,23 @@ func (s *Server) handleLocate(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role := roleOf(c)
-	if !s.policy.CanRead(role, onemap.LayerGrids) {
+	v := s.view(c)
+	if !v.CanRead(onemap.LayerGrids) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.gridsAt(s.snapshot(c), role, p)})
+	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.gridsAt(s.snapshot(c), v, p)})
 }
 
-// gridsAt returns the grids of snap that hold p, of the levels role may
-// see, county first, with what role may see of them.
-func (s *Server) gridsAt(snap *inmem.Snapshot, role onemap.Role, p orb.Point) []gridJSON {
+// gridsAt returns the grids of snap that hold p, of the levels the view
+// keeps, county first, with what it shows of them.
+func (s *Server) gridsAt(snap *inmem.Snapshot, v *onemap.View, p orb.Point) []gridJSON {
 	l, _ := s.catalog.Layer(onemap.LayerGrids)
-	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
 	var hits []inmem.Hit
-	for _, r := range snap.Containing(l.ID, p, keep) {
+	for _, r := range snap.Containing(l.ID, p, levelKeep(&l, v.Levels(l.ID))) {
 		hits = append(hits, inmem.Hit{Record: r})
 	}
-	return s.grids(role, hits)
+	return s.grids(v.Role(), hits)
 }
 
 // handleAround answers /api/around: for a point and a radius, every feature
@@ -328,11 +327,11 @@ func (s *Server) handleAround(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role := roleOf(c)
+	v := s.view(c)
 	snap := s.snapshot(c)
 	layers := gin.H{}
 	for _, l := range s.catalog.Layers() {
-		rule := s.policy.Rule(role, l.ID)
+		rule := v.Rule(l.ID)
 		if l.Geometry != onemap.GeometryPoint || rule.Access == onemap.LayerNone {
 			continue
 		}
@@ -349,7 +348,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
-			plan := s.projection(role, &l, true)
+			plan := s.projection(v.Role(), &l, true)
 			fs := make([]pointFeature, len(shown))
 			for i, h := range shown {
 				fs[i] = pointFeature{plan: plan, rec: h.Record, distance: h.Distance}
@@ -360,9 +359,9 @@ func (s *Server) handleAround(c *gin.Context) {
 		layers[l.ID] = entry
 	}
 	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
-	if s.policy.CanRead(role, onemap.LayerGrids) {
+	if v.CanRead(onemap.LayerGrids) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
-		out["grids"] = s.grids(role, snap.Touching(l.ID, p, radius, levelKeep(&l, s.policy.Rule(role, l.ID).Levels)))
+		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))
 	}
 	c.JSON(http.StatusOK, out)
 }

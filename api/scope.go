@@ -20,27 +20,26 @@ type scopes struct {
 // snapshot returns the replica's snapshot as the caller may read it: the
 // whole of it, or a viewer's part.
 func (s *Server) snapshot(c *gin.Context) *inmem.Snapshot {
-	return s.snapshotFor(callerOf(c))
+	return s.snapshotOf(s.view(c).Grid())
 }
 
-func (s *Server) snapshotFor(caller onemap.Caller) *inmem.Snapshot {
+// snapshotOf returns the part of the replica's snapshot under grid (as
+// onemap.View.Grid names it): the whole of it for grid 0.
+func (s *Server) snapshotOf(grid int64) *inmem.Snapshot {
 	snap := s.replica.Snapshot()
-	// An account of a viewer always has a grid; a viewer without one is the
-	// demo's anonymous viewer (--anonymous-role viewer), a viewer of the
-	// whole county.
-	if caller.Role != onemap.RoleViewer || caller.GridID == 0 {
+	if grid == 0 {
 		return snap
 	}
 	s.scopes.mu.Lock()
 	defer s.scopes.mu.Unlock()
-	if got := s.scopes.byGrid[caller.GridID]; got != nil && got.Seq() == snap.Seq() {
+	if got := s.scopes.byGrid[grid]; got != nil && got.Seq() == snap.Seq() {
 		return got
 	}
-	sub := s.subset(snap, caller.GridID)
+	sub := s.subset(snap, grid)
 	if s.scopes.byGrid == nil || len(s.scopes.byGrid) > 256 {
 		s.scopes.byGrid = map[int64]*inmem.Snapshot{}
 	}
-	s.scopes.byGrid[caller.GridID] = sub
+	s.scopes.byGrid[grid] = sub
 	return sub
 }
 
@@ -85,7 +84,7 @@ func (s *Server) subset(snap *inmem.Snapshot, grid int64) *inmem.Snapshot {
 // inScope reports whether the caller's part of the county holds the
 // feature (everyone's but a viewer's is the whole county).
 func (s *Server) inScope(c *gin.Context, layer string, id int64) bool {
-	if caller := callerOf(c); caller.Role != onemap.RoleViewer || caller.GridID == 0 {
+	if s.view(c).Grid() == 0 {
 		return true
 	}
 	_, ok := s.snapshot(c).Get(layer, id)
@@ -95,7 +94,7 @@ func (s *Server) inScope(c *gin.Context, layer string, id int64) bool {
 // scopeGrids returns the grids of a viewer's part of the county, for the
 // paths that read the database; nil for everyone else.
 func (s *Server) scopeGrids(c *gin.Context) []int64 {
-	if caller := callerOf(c); caller.Role != onemap.RoleViewer || caller.GridID == 0 {
+	if s.view(c).Grid() == 0 {
 		return nil
 	}
 	ids := []int64{}

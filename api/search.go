@@ -65,7 +65,7 @@ func (s *Server) handleSearch(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role := roleOf(c)
+	v := s.view(c)
 	snap := s.snapshot(c)
 	if p, ok, err := onemap.ParseCoordinates(text); ok {
 		if err != nil {
@@ -73,19 +73,14 @@ func (s *Server) handleSearch(c *gin.Context) {
 			return
 		}
 		out := gin.H{"query": text, "point": p, "results": []searchResultJSON{}}
-		if s.policy.CanRead(role, onemap.LayerGrids) {
-			l, _ := s.catalog.Layer(onemap.LayerGrids)
-			var hits []inmem.Hit
-			for _, r := range snap.Containing(l.ID, p, levelKeep(&l, s.policy.Rule(role, l.ID).Levels)) {
-				hits = append(hits, inmem.Hit{Record: r})
-			}
-			out["grids"] = s.grids(role, hits)
+		if v.CanRead(onemap.LayerGrids) {
+			out["grids"] = s.gridsAt(snap, v, p)
 		}
 		c.JSON(http.StatusOK, out)
 		return
 	}
 	var queries []inmem.TextQuery
-	for _, l := range s.policy.Readable(role, s.catalog) {
+	for _, l := range v.Readable() {
 		names, codes := searchFields(l.ID)
 		if names == nil && codes == nil {
 			continue
@@ -94,19 +89,19 @@ func (s *Server) handleSearch(c *gin.Context) {
 			var out []string
 			for _, n := range names {
 				// A masked field is not searched: a match would tell what it hides.
-				if s.policy.Field(role, &l, n) == onemap.FieldAllow {
+				if v.Field(l.ID, n) == onemap.FieldAllow {
 					out = append(out, n)
 				}
 			}
 			return out
 		}
 		queries = append(queries, inmem.TextQuery{Layer: l, Names: allowed(names), Codes: allowed(codes),
-			Keep: levelKeep(&l, s.policy.Rule(role, l.ID).Levels)})
+			Keep: levelKeep(&l, v.Levels(l.ID))})
 	}
 	results := []searchResultJSON{}
 	for _, m := range snap.MatchText(text, queries, int(limit)) {
 		l, _ := s.catalog.Layer(m.Layer)
-		props := s.recordJSON(role, &l, inmem.Hit{Record: m.Record}, false).Properties
+		props := s.recordJSON(v.Role(), &l, inmem.Hit{Record: m.Record}, false).Properties
 		b := m.Record.Bound
 		results = append(results, searchResultJSON{Layer: m.Layer, ID: m.Record.ID, Name: props["name"], Code: firstOf(props, "code", "device_code"),
 			Kind: props["kind"], Level: props["level"], Field: m.Field, Center: b.Center(),

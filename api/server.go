@@ -166,7 +166,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 		static: d.Static, cfg: cfg}
 	s.tiles = tiles.NewService(tiles.ServiceConfig{Catalog: d.Catalog, Policy: d.Policy,
 		Renderer: cfg.TileRenderer, DB: d.Store, CacheBytes: cfg.TileCacheBytes,
-		View: func(caller onemap.Caller) tiles.Source { return s.snapshotFor(caller) }})
+		View: func(caller onemap.Caller) tiles.Source { return s.snapshotOf(s.viewFor(caller).Grid()) }})
 	s.public = d.Public
 	s.cfg.Session.defaults()
 	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)

@@ -18,7 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/password"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/ratelimit"
 )
 
@@ -40,17 +39,14 @@ type accounts interface {
 	ReadHouseholdDetails(ctx context.Context, id int64, purpose string) (onemap.HouseholdDetails, error)
 }
 
-// SessionConfig configures sign-in and sessions.
-//
-// Failed sign-ins are throttled per name tried and per client, never per
-// account alone, so that no outsider can lock anyone out: once a client has
-// failed MaxFailures times in a row under a name, it waits Delay before it
-// may try that name again, and each further failure doubles the wait, up to
-// MaxDelay; other clients do not wait. A name that no account has is
-// throttled exactly alike, so the answers do not tell which names exist. A
-// browser that has signed in to the account before (its known-device
-// cookie) is counted apart from its address. Failures are forgotten a day
-// after the last one, at a sign-in, or by `onemap user unlock`.
+// SessionConfig configures sign-in and sessions. The rules they follow are
+// onemap.SignInRules (TTL, Idle, MaxFailures, Delay and MaxDelay set them;
+// zero takes onemap.DefaultSignInRules): failed sign-ins are throttled per
+// name tried and per client, never per account alone, so that no outsider
+// can lock anyone out, and a browser that has signed in to the account
+// before (its known-device cookie) is counted apart from its address.
+// Failures are forgotten a day after the last one, at a sign-in, or by
+// `onemap user unlock`.
 type SessionConfig struct {
 	TTL         time.Duration // a session ends this long after sign-in; default 12 h
 	Idle        time.Duration // or after this long unused; default 2 h
@@ -71,21 +67,8 @@ type SessionConfig struct {
 }
 
 func (c *SessionConfig) defaults() {
-	if c.TTL == 0 {
-		c.TTL = 12 * time.Hour
-	}
-	if c.Idle == 0 {
-		c.Idle = 2 * time.Hour
-	}
-	if c.MaxFailures == 0 {
-		c.MaxFailures = 5
-	}
-	if c.Delay == 0 {
-		c.Delay = 30 * time.Second
-	}
-	if c.MaxDelay == 0 {
-		c.MaxDelay = 15 * time.Minute
-	}
+	r := c.rules()
+	c.TTL, c.Idle, c.MaxFailures, c.Delay, c.MaxDelay = r.TTL, r.Idle, r.MaxFailures, r.Delay, r.MaxDelay
 	if c.PerClientBurst == 0 {
 		c.PerClientBurst = 20
 	}
@@ -97,21 +80,10 @@ func (c *SessionConfig) defaults() {
 	}
 }
 
-// delayAfter returns how long a client waits after its n-th failed sign-in
-// in a row under one name.
-func (c *SessionConfig) delayAfter(n int) time.Duration {
-	if n < c.MaxFailures {
-		return 0
-	}
-	d := c.Delay
-	for i := c.MaxFailures; i < n && d < c.MaxDelay; i++ {
-		d *= 2
-	}
-	return min(d, c.MaxDelay)
+// rules returns the sign-in rules the configuration sets.
+func (c *SessionConfig) rules() onemap.SignInRules {
+	return onemap.SignInRules{TTL: c.TTL, Idle: c.Idle, MaxFailures: c.MaxFailures, Delay: c.Delay, MaxDelay: c.MaxDelay}.WithDefaults()
 }
-
-// failureMemory is how long failed sign-ins are remembered after the last.
-const failureMemory = 24 * time.Hour
 
 // sessionCookie names the cookie that holds a session's token.
 const sessionCookie = "onemap_session"
@@ -143,52 +115,14 @@ const sessionCacheTTL = 5 * time.Second
 // so that a sign-out here ends them at once.
 type sessions struct {
 	now      func() time.Time
+	rules    onemap.SignInRules
 	mu       sync.Mutex
 	entries  map[[32]byte]sessionEntry
 	streams  map[[32]byte]map[*streamWatch]struct{} // by the SHA-256 of the session's token
 	failed   *ratelimit.Limiter                     // failed sign-ins per client address
 	refusals *ratelimit.Limiter                     // audit records of refused sign-ins per client address
 	hashing  chan struct{}                          // bounds concurrent argon2id work (19 MiB each)
-	// underWay counts the sign-ins being checked, per client and per name
-	// and client: the throttle's counts are written only once a try has
-	// been hashed, so tries sent at once would all pass its checks first.
-	underWay map[string]int
-}
-
-// Sign-ins under way at once: per name and client one (so that each try
-// sees the failures of the one before), per client address two.
-const (
-	underWayPerName   = 1
-	underWayPerClient = 2
-)
-
-// enter reserves a sign-in for the name and client key (and address key,
-// unless the browser is known to the account): false if one is already
-// under way for them. leave ends the reservation.
-func (ss *sessions) enter(nameKey, addrKey string) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.underWay[nameKey] >= underWayPerName || addrKey != "" && ss.underWay[addrKey] >= underWayPerClient {
-		return false
-	}
-	ss.underWay[nameKey]++
-	if addrKey != "" {
-		ss.underWay[addrKey]++
-	}
-	return true
-}
-
-func (ss *sessions) leave(nameKey, addrKey string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	for _, k := range []string{nameKey, addrKey} {
-		if k == "" {
-			continue
-		}
-		if ss.underWay[k]--; ss.underWay[k] <= 0 {
-			delete(ss.underWay, k)
-		}
-	}
+	gate     onemap.SignInGate                      // the sign-ins being checked
 }
 
 type sessionEntry struct {
@@ -204,9 +138,8 @@ type streamWatch struct {
 }
 
 func newSessions(cfg SessionConfig) *sessions {
-	return &sessions{now: cfg.Now, entries: map[[32]byte]sessionEntry{},
+	return &sessions{now: cfg.Now, rules: cfg.rules(), entries: map[[32]byte]sessionEntry{},
 		streams:  map[[32]byte]map[*streamWatch]struct{}{},
-		underWay: map[string]int{},
 		failed:   ratelimit.New(1/cfg.PerClientEvery.Seconds(), cfg.PerClientBurst, 100000).WithClock(cfg.Now),
 		refusals: ratelimit.New(1.0/60, 1, 100000).WithClock(cfg.Now),
 		hashing:  make(chan struct{}, 2)}
@@ -357,6 +290,7 @@ func (s *Server) withCaller() gin.HandlerFunc {
 			c.Writer.Header().Add("Vary", "Cookie")
 		}
 		c.Set(callerKey, caller)
+		c.Set(viewKey, s.viewFor(caller))
 		c.Request = c.Request.WithContext(onemap.NewContext(c.Request.Context(), caller))
 		if !safeMethod(c.Request.Method) {
 			if err := s.checkCrossSite(c, sess); err != nil {
@@ -438,7 +372,7 @@ func (s *Server) lookupSession(ctx context.Context, token string) (onemap.Sessio
 	if got, ok := s.sessions.get(token); ok {
 		return got, nil
 	}
-	got, err := s.accounts.FindSessionAt(ctx, token, s.sessions.now(), s.cfg.Session.Idle)
+	got, err := s.accounts.FindSessionAt(ctx, token, s.sessions.now(), s.sessions.rules.Idle)
 	if err != nil {
 		switch onemap.ErrorCode(err) {
 		case onemap.EUNAVAILABLE:
@@ -555,7 +489,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "body: name and password are both required"))
 		return
 	}
-	if !accountName(in.Name) {
+	if !onemap.ValidAccountName(in.Name) {
 		writeError(c, s.log, onemap.FieldErrorf("name", onemap.EINVALID,
 			"name: an account name is 1 to 64 letters (A–Z, a–z), digits or _ . @ -"))
 		return
@@ -564,52 +498,43 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	caller := callerOf(c)
 	client, _ := netip.ParseAddr(caller.Client)
 	now := s.sessions.now()
+	rules := s.sessions.rules
 	// The client is its address, or, for a browser that has signed in to
-	// this account before, its known-device cookie: an outsider who fails
-	// under the name, or under many names, from the same address does not
-	// hold it up.
-	key := "addr:" + ratelimit.Key(client).String()
+	// this account before, its known-device cookie (onemap.SignInClient).
+	who := onemap.SignInClient{Addr: ratelimit.Key(client).String()}
 	var device []byte
-	known := false
 	if tok, err := c.Cookie(deviceCookie); err == nil && tok != "" && len(tok) <= 128 {
 		h := sha256.Sum256([]byte(tok))
 		device = h[:]
-		if known, err = s.accounts.KnownDevice(ctx, in.Name, device, now.Add(-postgis.KnownDeviceTTL)); err != nil {
+		known, err := s.accounts.KnownDevice(ctx, in.Name, device, now.Add(-onemap.KnownDeviceTTL))
+		if err != nil {
 			writeError(c, s.log, err)
 			return
 		}
 		if known {
-			key = "device:" + hex.EncodeToString(h[:16])
+			who.Device = hex.EncodeToString(h[:16])
 		}
 	}
-	// One try at a time per name and client, and two per address, so that
-	// tries sent at once cannot all pass the checks below before the first
-	// failure is counted.
-	addrKey := ""
-	if !known {
-		addrKey = "addr:" + ratelimit.Key(client).String()
-	}
-	nameKey := in.Name + "\x00" + key
-	if !s.sessions.enter(nameKey, addrKey) {
+	if !s.sessions.gate.Enter(in.Name, who) {
 		retryAfter(c, time.Second)
 		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "a sign-in from this client is under way"})
 		writeError(c, s.log, signInThrottled)
 		return
 	}
-	defer s.sessions.leave(nameKey, addrKey)
-	if blocked, wait := s.sessions.failed.Blocked(client); blocked && !known {
+	defer s.sessions.gate.Leave(in.Name, who)
+	if blocked, wait := s.sessions.failed.Blocked(client); blocked && !who.Known() {
 		retryAfter(c, wait)
 		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "too many attempts from this client"})
 		writeError(c, s.log, onemap.Errorf(onemap.ETOOMANY, "too many sign-in attempts; try again later"))
 		return
 	}
-	th, err := s.accounts.FindSignInThrottle(ctx, in.Name, key, now.Add(-failureMemory))
+	th, err := s.accounts.FindSignInThrottle(ctx, in.Name, who.Key(), rules.ForgetBefore(now))
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	if now.Before(th.BlockedUntil) {
-		retryAfter(c, th.BlockedUntil.Sub(now))
+	if wait := rules.Wait(th.BlockedUntil, now); wait > 0 {
+		retryAfter(c, wait)
 		s.auditRefusal(ctx, client, in.Name, map[string]any{"reason": "client waits", "failures": th.Failures})
 		writeError(c, s.log, signInThrottled)
 		return
@@ -633,19 +558,10 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	matches := password.Matches(in.Password, hash)
 	<-s.sessions.hashing
-	reason := ""
-	switch {
-	case err != nil:
-		reason = "no such account"
-	case a.Disabled:
-		reason = "account disabled"
-	case !matches:
-		reason = "wrong password"
-	}
-	if reason != "" {
+	if reason := onemap.SignInFailure(err == nil, a, matches); reason != "" {
 		s.sessions.failed.Allow(client)
 		now = s.sessions.now() // after the wait for the hashing: the delay runs from the failure
-		if _, err := s.accounts.LoginFailed(ctx, in.Name, key, now, failureMemory, s.cfg.Session.delayAfter, reason); err != nil {
+		if _, err := s.accounts.LoginFailed(ctx, in.Name, who.Key(), now, rules.Memory, rules.DelayAfter, reason); err != nil {
 			s.log.Error("record a failed sign-in", "error", err)
 		}
 		c.Set(deniedKey, true) // recorded as login.failed, not again as a refusal
@@ -668,17 +584,17 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	}
 	token := randomToken()
 	sess, err := s.accounts.StartSession(onemap.NewContext(ctx, onemap.Caller{Name: a.Name, Role: a.Role, GridID: a.GridID, Client: caller.Client}),
-		a, onemap.NewSession{Token: token, CSRF: randomToken(), At: now, TTL: s.cfg.Session.TTL,
-			Client: key, Device: device})
+		a, onemap.NewSession{Token: token, CSRF: randomToken(), At: now, TTL: rules.TTL,
+			Client: who.Key(), Device: device})
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	s.sessions.put(token, sess)
-	s.setSessionCookie(c, token, int(s.cfg.Session.TTL.Seconds()))
+	s.setSessionCookie(c, token, int(rules.TTL.Seconds()))
 	if deviceToken != "" {
 		http.SetCookie(c.Writer, &http.Cookie{
-			Name: deviceCookie, Value: deviceToken, Path: sessionPath, MaxAge: int(postgis.KnownDeviceTTL.Seconds()),
+			Name: deviceCookie, Value: deviceToken, Path: sessionPath, MaxAge: int(onemap.KnownDeviceTTL.Seconds()),
 			HttpOnly: true, SameSite: http.SameSiteStrictMode,
 			Secure: s.cfg.Session.SecureOnly || c.Request.TLS != nil,
 		})
@@ -695,22 +611,6 @@ func (s *Server) auditRefusal(ctx context.Context, client netip.Addr, name strin
 		detail["unrecorded"] = "further refusals of this client within a minute"
 		s.auditLog(ctx, onemap.AuditLoginFailed, "accounts/"+name, detail)
 	}
-}
-
-// accountName reports whether name has the form of an account's name (the
-// accounts table's rule): what does not cannot be anyone's.
-func accountName(name string) bool {
-	if len(name) < 1 || len(name) > 64 {
-		return false
-	}
-	for _, r := range name {
-		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_', r == '.', r == '@', r == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // handleSignOut ends the caller's session, or with ?all=1 every session of

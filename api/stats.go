@@ -22,13 +22,13 @@ type gridStatsJSON struct {
 	Stats map[string]layerTallyJSON `json:"stats"`
 }
 
-// gridStats is a grid and its tally, as the role may see them: layers it
-// may not count are left out.
-func (s *Server) gridStats(role onemap.Role, g *onemap.Record, t inmem.Tally) gridStatsJSON {
-	out := gridStatsJSON{gridJSON: s.grids(role, []inmem.Hit{{Record: g}})[0], Stats: map[string]layerTallyJSON{}}
+// gridStats is a grid and its tally, as the view shows them: layers it may
+// not count are left out.
+func (s *Server) gridStats(v *onemap.View, g *onemap.Record, t inmem.Tally) gridStatsJSON {
+	out := gridStatsJSON{gridJSON: s.grids(v.Role(), []inmem.Hit{{Record: g}})[0], Stats: map[string]layerTallyJSON{}}
 	for _, l := range s.catalog.Layers() {
 		field := inmem.TallyField(l.ID)
-		if field == "" || s.policy.Rule(role, l.ID).Access < onemap.LayerCounts {
+		if field == "" || !v.CanCount(l.ID) {
 			continue
 		}
 		count := t[l.ID]
@@ -51,13 +51,13 @@ func (s *Server) handleGridStats(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	role := roleOf(c)
+	view := s.view(c)
 	l, err := s.catalog.Layer(onemap.LayerGrids)
-	if err != nil || !s.policy.CanRead(role, l.ID) {
+	if err != nil || !view.CanRead(l.ID) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
 		return
 	}
-	keep := levelKeep(&l, s.policy.Rule(role, l.ID).Levels)
+	keep := levelKeep(&l, view.Levels(l.ID))
 	parentAt := l.FieldIndex("parent_id")
 	// The replica keeps every grid's tally with each change it applies
 	// (a viewer's part: from the whole county's, when cut out).
@@ -75,7 +75,7 @@ func (s *Server) handleGridStats(c *gin.Context) {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "grid %d not found", id))
 			return
 		}
-		out["grid"] = s.gridStats(role, g, snap.GridTally(id))
+		out["grid"] = s.gridStats(view, g, snap.GridTally(id))
 		parent = id
 	}
 	// The children: grids whose parent is the grid, or, at the top, grids
@@ -94,7 +94,7 @@ func (s *Server) handleGridStats(c *gin.Context) {
 		} else if p != parent {
 			return true
 		}
-		children = append(children, s.gridStats(role, g, snap.GridTally(g.ID)))
+		children = append(children, s.gridStats(view, g, snap.GridTally(g.ID)))
 		return true
 	})
 	slices.SortFunc(children, func(a, b gridStatsJSON) int { return cmp.Compare(a.ID, b.ID) })

@@ -162,18 +162,18 @@ func (s *Server) handleWithin(c *gin.Context) {
 			names = splitList(v)
 		}
 	}
-	role := roleOf(c)
+	v := s.view(c)
 	var layers []onemap.Layer
 	if names == nil {
 		for _, l := range s.catalog.Layers() {
-			if s.policy.Rule(role, l.ID).Access >= onemap.LayerCounts {
+			if v.CanCount(l.ID) {
 				layers = append(layers, l)
 			}
 		}
 	}
 	for _, id := range names {
 		l, err := s.catalog.Layer(id)
-		if err != nil || s.policy.Rule(role, id).Access < onemap.LayerCounts {
+		if err != nil || !v.CanCount(id) {
 			writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layers: layer %q not found", id))
 			return
 		}
@@ -183,7 +183,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 	out := gin.H{}
 	for i := range layers {
 		l := &layers[i]
-		rule := s.policy.Rule(role, l.ID)
+		rule := v.Rule(l.ID)
 		keep := levelKeep(l, rule.Levels)
 		var recs []*onemap.Record
 		switch {
@@ -220,7 +220,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 					entry["next"] = strconv.FormatInt(fs[len(fs)-1].ID.(int64), 10)
 					break
 				}
-				fs = append(fs, s.recordJSON(role, l, inmem.Hit{Record: r}, false))
+				fs = append(fs, s.recordJSON(v.Role(), l, inmem.Hit{Record: r}, false))
 			}
 			entry["features"] = fs
 		}

@@ -292,12 +292,10 @@ func (db *DB) UnlockAccount(ctx context.Context, name string) (int64, error) {
 	return n, err
 }
 
-// Known devices are forgotten after this long unseen, and an account keeps
-// at most maxKnownDevices of them (the most recently seen).
-const (
-	KnownDeviceTTL  = 180 * 24 * time.Hour
-	maxKnownDevices = 50
-)
+// Known devices are forgotten onemap.KnownDeviceTTL after they were last
+// seen, and an account keeps at most maxKnownDevices of them (the most
+// recently seen).
+const maxKnownDevices = 50
 
 // CreateSession starts a session for the account with the database's clock
 // and records the sign-in (see StartSession).
@@ -344,7 +342,7 @@ func (db *DB) StartSession(ctx context.Context, a onemap.Account, n onemap.NewSe
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '1 day'`, now); err != nil {
 			return mapError(err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE seen_at < $1::timestamptz - $2::interval`, now, KnownDeviceTTL.String()); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE seen_at < $1::timestamptz - $2::interval`, now, onemap.KnownDeviceTTL.String()); err != nil {
 			return mapError(err)
 		}
 		return appendAudit(ctx, tx, c, onemap.AuditLogin, "accounts/"+a.Name, nil)
