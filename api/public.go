@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"net/http"
-	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
@@ -41,7 +40,7 @@ const (
 // client, answered from memory.
 func (s *Server) addPublicRoutes(r *gin.Engine) {
 	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
-	g := r.Group("/api/public", s.publicLimit(limiter, s.cfg.TrustedProxies), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
+	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
 	g.GET("/stations", s.handlePublicStations(&sync.Pool{New: func() any { return new(publicBuffers) }}))
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
 	g.GET("/kinds", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.KindsJSON() }, placesCacheControl))
@@ -91,17 +90,14 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 
 // publicLimit refuses a client that asks more often than the limiter allows
 // with 429 and Retry-After. The client is the direct peer unless that is a
-// trusted proxy (ratelimit.ClientAddr), so a forged X-Forwarded-For buys
-// nothing.
-func (s *Server) publicLimit(l *ratelimit.Limiter, proxies []netip.Prefix) gin.HandlerFunc {
+// trusted proxy (withClient), so a forged X-Forwarded-For buys nothing.
+func (s *Server) publicLimit(l *ratelimit.Limiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if l == nil {
 			c.Next()
 			return
 		}
-		addr, ok := ratelimit.ClientAddr(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"),
-			c.Request.Header.Get("X-Real-IP"), proxies)
-		if ok {
+		if addr := clientAddr(c); addr.IsValid() {
 			if allowed, wait := l.Allow(addr); !allowed {
 				secs := max(1, int(math.Ceil(wait.Seconds())))
 				c.Header("Retry-After", strconv.Itoa(secs))

@@ -173,18 +173,15 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.events = newEventHub(d.Replica.Snapshot().Seq())
 	s.metrics = newMetrics(s, d.Metrics)
 	r := gin.New()
-	// c.ClientIP() believes X-Forwarded-For only from the configured
-	// proxies (gin would believe anyone's).
-	proxies := make([]string, 0, len(cfg.TrustedProxies))
-	for _, p := range cfg.TrustedProxies {
-		proxies = append(proxies, p.String())
-	}
-	if err := r.SetTrustedProxies(proxies); err != nil {
-		panic(err) // only for prefixes that are not valid, which netip.Prefix cannot hold
+	// The client's address is withClient's (clientOf), never gin's
+	// ClientIP; should anything call that, it gets the direct peer, not a
+	// header (gin would believe anyone's X-Forwarded-For by default).
+	if err := r.SetTrustedProxies(nil); err != nil {
+		panic(err) // never: there is no prefix to read
 	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(securityHeaders(), s.observe(), s.limitBody()) // first: they see every request
+	r.Use(withClient(cfg.TrustedProxies), securityHeaders(), s.observe(), s.limitBody()) // first: they see every request
 	r.Use(s.recoverer(), s.requestLogger(), s.withCaller(), s.withTimeout())
 	s.addRoutes(r)
 	// JSON answers are gzipped for clients that accept it; tiles and the
