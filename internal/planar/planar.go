@@ -1,6 +1,7 @@
 // Package planar is OneMap's one kernel of plane geometry: orientation,
-// segments that meet, a point on a segment, the signed area of a ring and
-// the winding number of a ring around a point. Coordinates are whatever
+// segments that meet, a point on a segment, the signed area of a ring, the
+// winding number of a ring around a point (and so whether a polygon holds
+// it), and the first place where the rings of a polygon cross (Crossing). Coordinates are whatever
 // plane the caller works in (tile units, degrees taken as a plane); nothing
 // here projects or measures on the sphere.
 //
