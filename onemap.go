@@ -1,13 +1,17 @@
 // Package onemap is the domain vocabulary of OneMap, the one-map GIS platform
 // for county and township governance: the layers of a county (grids, risk
-// points, risk households, cameras, service stations), their fields, the roles
-// of the people who read them, the access policy that decides what each role
-// sees, and the error type every other package returns.
+// points, risk households, cameras, service stations), their fields, records
+// and features, the roles of the people who read them and the access policy
+// that decides what each role sees, accounts, sessions and the caller of a
+// request, the actions of the audit trail, the checks of typed values
+// (texts, telephone numbers, coordinates, geometries' vertices), and the
+// error type every other package returns.
 //
-// It imports only the standard library, orb, and golang.org/x/text/width
-// (to fold full-width digits in phone numbers as people type them). Storage lives in package
-// postgis, the in-memory replica in inmem, tiles in tiles and HTTP in api;
-// cmd/onemap wires them together.
+// It imports only the standard library, orb, and golang.org/x/text/width,
+// which folds the full-width characters of Chinese input methods
+// (０８７８－…) in telephone numbers to ASCII. It does no I/O: storage
+// lives in package postgis, the in-memory replica in inmem, tiles in tiles
+// and HTTP in api; cmd/onemap wires them together.
 package onemap
 
 // Version is the version of OneMap, set at build time with

@@ -215,21 +215,3 @@ func plainUTF8(s string) bool {
 	}
 	return true
 }
-
-// buffers keeps the byte buffers of answers written directly.
-type buffers struct{ pool sync.Pool }
-
-type buffer struct{ b []byte }
-
-func (bs *buffers) get() *buffer {
-	if b, ok := bs.pool.Get().(*buffer); ok {
-		return b
-	}
-	return &buffer{b: make([]byte, 0, 16<<10)}
-}
-
-func (bs *buffers) put(b *buffer) {
-	if cap(b.b) <= 1<<20 { // an outsized answer is not kept
-		bs.pool.Put(b)
-	}
-}

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"math"
 	"net/http"
-	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/klauspost/compress/gzip"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/negotiate"
 	"github.com/onemapgis/onemap/public"
@@ -41,8 +38,8 @@ const (
 // client, answered from memory.
 func (s *Server) addPublicRoutes(r *gin.Engine) {
 	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
-	g := r.Group("/api/public", s.publicLimit(limiter, s.cfg.TrustedProxies), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
-	g.GET("/stations", s.handlePublicStations(&sync.Pool{New: func() any { return new(publicBuffers) }}))
+	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
+	g.GET("/stations", s.handlePublicStations())
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
 	g.GET("/kinds", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.KindsJSON() }, placesCacheControl))
 	g.GET("/locate", s.handlePublicLocate)
@@ -91,17 +88,14 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 
 // publicLimit refuses a client that asks more often than the limiter allows
 // with 429 and Retry-After. The client is the direct peer unless that is a
-// trusted proxy (ratelimit.ClientAddr), so a forged X-Forwarded-For buys
-// nothing.
-func (s *Server) publicLimit(l *ratelimit.Limiter, proxies []netip.Prefix) gin.HandlerFunc {
+// trusted proxy (withClient), so a forged X-Forwarded-For buys nothing.
+func (s *Server) publicLimit(l *ratelimit.Limiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if l == nil {
 			c.Next()
 			return
 		}
-		addr, ok := ratelimit.ClientAddr(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"),
-			c.Request.Header.Get("X-Real-IP"), proxies)
-		if ok {
+		if addr := clientAddr(c); addr.IsValid() {
 			if allowed, wait := l.Allow(addr); !allowed {
 				secs := max(1, int(math.Ceil(wait.Seconds())))
 				c.Header("Retry-After", strconv.Itoa(secs))
@@ -182,20 +176,13 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 	}
 }
 
-// publicBuffers are the reusable buffers of one public answer.
-type publicBuffers struct {
-	json []byte
-	gz   bytes.Buffer
-	zw   *gzip.Writer
-}
-
 // handlePublicStations answers /api/public/stations?lon=&lat=&kind=&limit=&radius=:
 // the stations nearest a point (WGS-84), nearest first, each with its
 // distance in metres (geodesic, from the point rounded to about 10 m),
 // address, phone, opening hours, whether it is open now (China time; null
 // when the hours cannot be read) and services. kind is a comma list of kind
 // codes (see /api/public/kinds); limit 1–50 (default 10); radius in metres.
-func (s *Server) handlePublicStations(bufs *sync.Pool) gin.HandlerFunc {
+func (s *Server) handlePublicStations() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if s.public == nil {
 			writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
@@ -221,29 +208,22 @@ func (s *Server) handlePublicStations(bufs *sync.Pool) gin.HandlerFunc {
 		if v, ok := q["kind"]; ok {
 			kinds = splitList(strings.Join(v, ","))
 		}
-		pb := bufs.Get().(*publicBuffers)
-		defer bufs.Put(pb)
-		b, err := s.public.AppendNearestJSON(pb.json[:0], public.Query{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
+		buf := s.buffers.get()
+		defer s.buffers.put(buf)
+		b, err := s.public.AppendNearestJSON(buf.b[:0], public.Query{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
 		if err != nil {
 			writeError(c, s.log, err)
 			return
 		}
-		pb.json = b
+		buf.b = b
 		c.Header("Cache-Control", publicCacheControl)
 		c.Header("Vary", "Accept-Encoding")
 		// Gzipped here at the fastest level (the server's JSON wrapper
 		// passes an answer that is encoded already): a surge of lookups
 		// costs half the CPU it would at the default level.
 		if len(b) >= 1024 && negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
-			if pb.zw == nil {
-				pb.zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
-			}
-			pb.gz.Reset()
-			pb.zw.Reset(&pb.gz)
-			pb.zw.Write(b)
-			pb.zw.Close()
 			c.Header("Content-Encoding", "gzip")
-			c.Data(http.StatusOK, "application/json; charset=utf-8", pb.gz.Bytes())
+			c.Data(http.StatusOK, "application/json; charset=utf-8", buf.gzip(b))
 			return
 		}
 		c.Data(http.StatusOK, "application/json; charset=utf-8", b)

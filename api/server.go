@@ -1,8 +1,18 @@
-// Package api is OneMap's HTTP transport and nothing else: routes, the
-// caller's role, request parsing, limits, and the one place where errors
-// become HTTP statuses. It holds no domain types, no SQL and no shared
-// interfaces; the small unexported interfaces below list only what its
-// handlers call, and cmd/onemap wires real implementations to them.
+// Package api is OneMap's HTTP transport: the routes, the caller's session
+// and role, request parsing, limits, metrics, and the one place where
+// errors become HTTP statuses (writeError). It holds no SQL. Its small
+// unexported interfaces list only what its handlers call, and cmd/onemap
+// wires real implementations to them (Deps).
+//
+// It is not yet the transport and nothing else. Some of the types it
+// names are still package postgis's and inmem's rather than the root
+// package's, and it holds rules that belong to the domain: how failed
+// sign-ins are throttled and how long a session lasts (session.go), how a
+// grid import's properties map to the grid's fields and in which order
+// its grids are written (grids.go), how much personal data an account may
+// read and when that is flagged (personal.go), and how refusals are
+// counted into the audit trail (denials.go). Issue 14 moves them out; a
+// new rule goes to the root package, not here.
 //
 // The name "api" is kept on purpose (it is the package the project's layout
 // asks for); read it as "HTTP/JSON and tile transport".
@@ -186,18 +196,15 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.events = newEventHub(d.Replica.Snapshot().Seq())
 	s.metrics = newMetrics(s, d.Metrics)
 	r := gin.New()
-	// c.ClientIP() believes X-Forwarded-For only from the configured
-	// proxies (gin would believe anyone's).
-	proxies := make([]string, 0, len(cfg.TrustedProxies))
-	for _, p := range cfg.TrustedProxies {
-		proxies = append(proxies, p.String())
-	}
-	if err := r.SetTrustedProxies(proxies); err != nil {
-		panic(err) // only for prefixes that are not valid, which netip.Prefix cannot hold
+	// The client's address is withClient's (clientOf), never gin's
+	// ClientIP; should anything call that, it gets the direct peer, not a
+	// header (gin would believe anyone's X-Forwarded-For by default).
+	if err := r.SetTrustedProxies(nil); err != nil {
+		panic(err) // never: there is no prefix to read
 	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(securityHeaders(), s.observe(), s.limitBody()) // first: they see every request
+	r.Use(withClient(cfg.TrustedProxies), securityHeaders(), s.observe(), s.limitBody()) // first: they see every request
 	r.Use(s.recoverer(), s.requestLogger(), s.withCaller(), s.withTimeout())
 	s.addRoutes(r)
 	// JSON answers are gzipped for clients that accept it; tiles and the

@@ -258,7 +258,7 @@ func randomToken() string {
 // a handler answers is recorded in the audit trail.
 func (s *Server) withCaller() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		caller := onemap.Caller{Role: s.cfg.AnonymousRole, Client: c.ClientIP()}
+		caller := onemap.Caller{Role: s.cfg.AnonymousRole, Client: clientOf(c)}
 		var sess *onemap.Session
 		if tok, err := c.Cookie(sessionCookie); err == nil && tok != "" && s.accounts != nil {
 			got, err := s.lookupSession(c.Request.Context(), tok)
@@ -393,7 +393,7 @@ func callerOf(c *gin.Context) onemap.Caller {
 	if v, ok := c.Get(callerKey); ok {
 		return v.(onemap.Caller)
 	}
-	return onemap.Caller{Role: onemap.RolePublic, Client: c.ClientIP()}
+	return onemap.Caller{Role: onemap.RolePublic, Client: clientOf(c)}
 }
 
 // require refuses the caller unless its role is one of roles: 401 for an

@@ -1,8 +1,10 @@
-// Package frontend is the embedded web client: the MapLibre map that the
-// server hands to browsers. The client's source is in src/ and is built with
-// Vite (npm run build) into dist/, which is committed, so that go build works
-// on a machine without Node. This package only serves dist/; it holds no API
-// and no business rules.
+// Package frontend is the embedded web client that the server hands to
+// browsers: the MapLibre map and its pages (/editor/, /screen/, /m/ and
+// /audit/). The client's source is in src/ and is built with Vite (npm run
+// build) into dist/, which is committed, so that go build works on a
+// machine without Node. This package only serves that build, embedded
+// (Handler) or, while the client is being developed, from a folder on disk
+// (Dir); it holds no API and no business rules.
 package frontend
 
 import (

@@ -1,10 +1,15 @@
 // Package inmem is the live in-memory replica of OneMap's layers: per layer,
 // an R-tree of feature bounds and a B-tree of features by id (and for
-// clustered point layers, point counts per map tile; see CountPoints),
-// published as immutable snapshots. One writer (the follower of the change feed) builds
-// the next snapshot as a copy-on-write copy of the current one and publishes
-// it with an atomic swap, so readers never wait on it and a reader's snapshot
-// never changes under it.
+// clustered point layers, point counts per map tile; see CountPoints; and
+// per grid, the tallies of the points it holds; see GridTally), published
+// as immutable snapshots. One writer (the follower of the change feed,
+// Follow) builds the next snapshot as a copy-on-write copy of the current
+// one and publishes it with an atomic swap, so readers never wait on it
+// and a reader's snapshot never changes under it.
+//
+// A snapshot answers the server's reads without the database: the nearest
+// features (geodesic metres), those around a point, within an area or
+// holding a point, and text search over names and codes.
 package inmem
 
 import (

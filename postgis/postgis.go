@@ -1,9 +1,14 @@
-// Package postgis holds all of OneMap's SQL: opening the pool, applying the
-// migrations, reading and writing features in transactions, importing and
-// exporting, seeding the demo county and rendering reference tiles with
-// ST_AsMVT. No other package of the server imports pgx; tests (through
-// internal/pgtest) and the benchmark command (cmd/onemap-bench, which makes
-// and fills its own databases) do.
+// Package postgis holds all of the server's SQL: opening the pool, applying
+// the migrations, reading and writing features in transactions (each write
+// with its history, change-feed row and audit record, which the database's
+// triggers add), grid editing, importing and exporting, accounts, sessions
+// and sign-in throttling, the audit trail and the check of its chain, the
+// change feed that the replica follows, the public index's source (the
+// public views only), seeding the demo county, and rendering reference
+// tiles with ST_AsMVT. No other package of the server imports pgx. Two
+// outside the server talk to PostgreSQL themselves: internal/pgtest, which
+// makes the tests' databases, and the benchmark command cmd/onemap-bench,
+// which makes, fills and queries its own.
 package postgis
 
 import (

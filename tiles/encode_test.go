@@ -1138,6 +1138,9 @@ func TestPolygonFaults(t *testing.T) {
 		{"parts share a corner", orb.MultiPolygon{{sq(0, 0, 4, 4)}, {sq(4, 4, 8, 8)}}, nil, 2},
 		{"parts share an edge", orb.MultiPolygon{{sq(0, 0, 4, 4)}, {sq(4, 0, 8, 4)}}, []ringID{{1, 0}}, 1},
 		{"parts share a corner and overlap", orb.MultiPolygon{{sq(0, 0, 4, 4)}, {{{4, 4}, {1, 1}, {4, 1}, {4, 4}}}}, []ringID{{1, 0}}, 1},
+		// A repeated corner is the fault of its own ring only, not of the
+		// smaller part whose corner it meets.
+		{"repeated corner where parts meet", orb.MultiPolygon{{sq(0, 0, 4, 4)}, {{{4, 4}, {4, 4}, {12, 4}, {12, 12}, {4, 12}, {4, 4}}}}, []ringID{{1, 0}}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := polygonFaults(tc.mp, false)

@@ -169,7 +169,7 @@ func polygonFaults(mp orb.MultiPolygon, first bool) []ringID {
 // consecutive edges of a ring only at their shared point.
 func segmentsConflict(s, t *segment) bool {
 	if s.id.part != t.id.part && s.id.ring == 0 && t.id.ring == 0 {
-		return !meetAtCorner(s.a, s.b, t.a, t.b)
+		return planar.MeetBeyondCorner(s.a, s.b, t.a, t.b)
 	}
 	if s.id == t.id {
 		d := t.edge - s.edge
@@ -179,36 +179,10 @@ func segmentsConflict(s, t *segment) bool {
 		if d == 1 || d == s.n-1 {
 			// Consecutive: they share a point; they conflict if they fold
 			// back over each other.
-			var a, m, c orb.Point
-			if s.b == t.a {
-				a, m, c = s.a, s.b, t.b
-			} else {
-				a, m, c = t.a, t.b, s.b
-			}
-			return planar.Cross(a, m, c) == 0 && (c[0]-m[0])*(a[0]-m[0])+(c[1]-m[1])*(a[1]-m[1]) > 0
+			return planar.MeetBeyondCorner(s.a, s.b, t.a, t.b)
 		}
 	}
 	return planar.SegmentsMeet(s.a, s.b, t.a, t.b)
-}
-
-// meetAtCorner says whether the segments p1p2 and p3p4 meet at most at one
-// shared endpoint.
-func meetAtCorner(p1, p2, p3, p4 orb.Point) bool {
-	var x, a, b orb.Point // the shared endpoint and the other ends
-	switch {
-	case p1 == p3:
-		x, a, b = p1, p2, p4
-	case p1 == p4:
-		x, a, b = p1, p2, p3
-	case p2 == p3:
-		x, a, b = p2, p1, p4
-	case p2 == p4:
-		x, a, b = p2, p1, p3
-	default:
-		return !planar.SegmentsMeet(p1, p2, p3, p4)
-	}
-	// They overlap if they leave x the same way.
-	return planar.Cross(x, a, b) != 0 || (a[0]-x[0])*(b[0]-x[0])+(a[1]-x[1])*(b[1]-x[1]) < 0
 }
 
 // repairPolygons makes mp valid: it cuts each ring that crosses or touches

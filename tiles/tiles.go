@@ -1,9 +1,12 @@
-// Package tiles addresses and encodes vector tiles: it parses z/x/y paths,
-// names the tilesets, encodes Mapbox Vector Tiles in Go from a Source of
-// records (the in-memory replica; see Encode) and caches encoded tiles.
-// PostGIS's ST_AsMVT (package postgis) renders the same tiles and is the
-// reference the Go encoder is held to. It does no I/O and knows nothing of
-// HTTP.
+// Package tiles is the tile path: it parses z/x/y paths, names the
+// tilesets, encodes Mapbox Vector Tiles in Go from a Source of records (the
+// in-memory replica; see Encode), and, in a Service, resolves a caller's
+// tileset against the access policy, renders its tiles with the Go encoder
+// or a Renderer, gzips, tags and caches them, and evicts those a change
+// touches. PostGIS's ST_AsMVT (package postgis, as a Renderer) renders the
+// same tiles and is the reference the Go encoder is held to. It reads and
+// writes no files, sockets or databases of its own (the renderer and the
+// source are given to it) and knows nothing of HTTP.
 package tiles
 
 import (

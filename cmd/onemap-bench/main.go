@@ -1,5 +1,5 @@
-// Command onemap-bench measures OneMap's vector tiles end to end and prints
-// a report. It drives the onemap binary as a subprocess over HTTP, on
+// Command onemap-bench measures OneMap's vector tiles and spatial queries
+// end to end and prints a report. It drives the onemap binary as a subprocess over HTTP, on
 // loopback, from a load generator in its own process:
 //
 //   - County tiles: the demo county in a fresh database, and one fixed list
@@ -19,6 +19,11 @@
 //     per zoom over every tile of the province at zooms 6 to 9 and a sample
 //     at 10 to 12.
 //
+// Two more runs are subcommands with flags of their own: public, a surge of
+// public lookups beside the command centre's tiles (public.go), and soak,
+// a steady mixed load of reads and edits on one server for a long while
+// (soak.go).
+//
 // Usage:
 //
 //	scripts/bench.sh [flags]                    # provisions PostGIS, builds bin/onemap, runs this
@@ -33,9 +38,12 @@
 // fails (a status other than 200 or 204, the cache serving other bytes than
 // the encoder); a figure that misses its target is reported, not failed.
 //
-// Unlike OneMap's own packages, which keep every SQL statement in package
-// postgis, this command holds a few statements of its own (db.go): creating
-// and dropping databases and a superuser's bulk load are a benchmark's work,
+// Unlike the server's packages, which leave every SQL statement to package
+// postgis, this command imports pgx and holds statements of its own: it
+// creates and drops databases and bulk-loads the province as a superuser
+// (db.go, province.go), answers the spatial queries with PostGIS SQL for
+// the comparison (queries.go), and picks the grids the soak edits and
+// checks their versions afterwards (soak.go). These are a benchmark's work,
 // not the application's.
 package main
 

@@ -7,6 +7,8 @@
 //	onemap seed demo      load the demo county
 //	onemap import FILE    import GeoJSON or CSV into a layer, all or nothing
 //	onemap export         write a layer as GeoJSON
+//	onemap user ...       add, change, disable, unlock and list accounts
+//	onemap audit ...      verify, prune and anchor the audit trail (signed checkpoints)
 //	onemap version        print the version
 //
 // Every flag can also be set by an ONEMAP_* environment variable; see
@@ -37,7 +39,7 @@ Usage:
   onemap seed demo [--if-empty] [flags]  load the demo county (Wuding, synthetic geometry)
   onemap import --layer L [flags] FILE   import a GeoJSON or CSV file into layer L, all or nothing
   onemap export --layer L [flags]        write layer L as GeoJSON to stdout (or --out)
-  onemap user add|passwd|role|disable|enable|list   manage accounts (onemap user for help)
+  onemap user add|passwd|role|disable|enable|unlock|list   manage accounts (onemap user for help)
   onemap audit verify|prune|keygen|checkpoint   check the audit trail (against its signed checkpoints), apply retention, sign its head
   onemap version                         print the version
 

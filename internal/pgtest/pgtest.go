@@ -8,6 +8,11 @@
 // Templates are built once per test run (ONEMAP_TEST_RUN, which `make test`
 // sets) under an advisory lock, so that test binaries running side by side
 // share them.
+//
+// It is for tests only, and it talks to PostgreSQL with pgx itself, beside
+// package postgis: creating, templating and dropping databases is no work
+// of the server's, and ReplicaDiff reads every layer's ids and versions
+// straight from the database to hold the in-memory replica to it.
 package pgtest
 
 import (

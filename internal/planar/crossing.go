@@ -14,10 +14,11 @@ type Edge struct{ Poly, Ring, I int }
 // Crossing returns the first two edges of mp, in a sweep from west to east,
 // that share a point although they are not neighbours on one ring meeting
 // at their common corner: rings that cross or touch themselves or each
-// other. Rings must be closed. The sweep sorts the edges by their west end
-// and compares each only with the edges whose x-extent it overlaps, so a
-// polygon of n edges costs about n log n, not n². ok is false when no two
-// edges meet.
+// other. Rings must be closed. An edge of zero length (a position repeated,
+// as a drawn area may have) is left out, and the edges before and after it
+// are neighbours. The sweep sorts the edges by their west end and compares
+// each only with the edges whose x-extent it overlaps, so a polygon of n
+// edges costs about n log n, not n². ok is false when no two edges meet.
 //
 // It is the check for polygons that come in (a drawn area, say): it finds
 // touching rings too, which OGC's validity allows at a point, and says
@@ -27,14 +28,21 @@ func Crossing(mp orb.MultiPolygon) (a, b Edge, ok bool) {
 		Edge
 		p, q       orb.Point
 		minX, maxX float64
-		n          int // edges in its ring
+		k, n       int // its place among its ring's edges of some length, and their number
 	}
 	var edges []edge
 	for pi, p := range mp {
 		for ri, r := range p {
+			first := len(edges)
 			for i := 1; i < len(r); i++ {
-				edges = append(edges, edge{Edge{pi, ri, i}, r[i-1], r[i],
-					min(r[i-1][0], r[i][0]), max(r[i-1][0], r[i][0]), len(r) - 1})
+				if r[i-1] == r[i] {
+					continue
+				}
+				edges = append(edges, edge{Edge: Edge{pi, ri, i}, p: r[i-1], q: r[i],
+					minX: min(r[i-1][0], r[i][0]), maxX: max(r[i-1][0], r[i][0]), k: len(edges) - first})
+			}
+			for j := first; j < len(edges); j++ {
+				edges[j].n = len(edges) - first
 			}
 		}
 	}
@@ -43,7 +51,7 @@ func Crossing(mp orb.MultiPolygon) (a, b Edge, ok bool) {
 		if x.Poly != y.Poly || x.Ring != y.Ring {
 			return false
 		}
-		d := x.I - y.I
+		d := x.k - y.k
 		return d == 1 || d == -1 || d == x.n-1 || d == 1-x.n
 	}
 	var active []*edge // edges whose x-extent reaches the sweep
@@ -63,7 +71,7 @@ func Crossing(mp orb.MultiPolygon) (a, b Edge, ok bool) {
 			if !SegmentsMeet(e.p, e.q, f.p, f.q) {
 				continue
 			}
-			if neighbours(e, f) && !overlapAtCorner(e.p, e.q, f.p, f.q) {
+			if neighbours(e, f) && !MeetBeyondCorner(e.p, e.q, f.p, f.q) {
 				continue
 			}
 			a, b = f.Edge, e.Edge
@@ -75,23 +83,4 @@ func Crossing(mp orb.MultiPolygon) (a, b Edge, ok bool) {
 		active = append(active, e)
 	}
 	return Edge{}, Edge{}, false
-}
-
-// overlapAtCorner says whether two edges that share a corner meet beyond
-// it: they leave the corner along the same line, the same way.
-func overlapAtCorner(p1, p2, p3, p4 orb.Point) bool {
-	var x, a, b orb.Point // the shared corner and the other ends
-	switch {
-	case p1 == p3:
-		x, a, b = p1, p2, p4
-	case p1 == p4:
-		x, a, b = p1, p2, p3
-	case p2 == p3:
-		x, a, b = p2, p1, p4
-	case p2 == p4:
-		x, a, b = p2, p1, p3
-	default:
-		return true // neighbours that share no corner meet elsewhere
-	}
-	return Cross(x, a, b) == 0 && (a[0]-x[0])*(b[0]-x[0])+(a[1]-x[1])*(b[1]-x[1]) > 0
 }

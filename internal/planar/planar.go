@@ -1,6 +1,7 @@
 // Package planar is OneMap's one kernel of plane geometry: orientation,
-// segments that meet, a point on a segment, the signed area of a ring and
-// the winding number of a ring around a point. Coordinates are whatever
+// segments that meet, a point on a segment, the signed area of a ring, the
+// winding number of a ring around a point (and so whether a polygon holds
+// it), and the first place where the rings of a polygon cross (Crossing). Coordinates are whatever
 // plane the caller works in (tile units, degrees taken as a plane); nothing
 // here projects or measures on the sphere.
 //
@@ -54,6 +55,30 @@ func SegmentsMeet(p1, p2, p3, p4 orb.Point) bool {
 	}
 	return (d1 == 0 && OnSegment(p3, p4, p1)) || (d2 == 0 && OnSegment(p3, p4, p2)) ||
 		(d3 == 0 && OnSegment(p1, p2, p3)) || (d4 == 0 && OnSegment(p1, p2, p4))
+}
+
+// MeetBeyondCorner says whether the segments p1p2 and p3p4 meet anywhere
+// but at one endpoint they share: if they share an endpoint, whether they
+// leave it along the same line the same way (so overlap beyond it); if they
+// share none, whether they meet at all (SegmentsMeet). A segment of zero
+// length at the shared endpoint leaves it no way at all: it meets the other
+// only there, and the answer is false. It is how neighbouring edges of a
+// ring, and rings that may share a corner, are told from rings that cross.
+func MeetBeyondCorner(p1, p2, p3, p4 orb.Point) bool {
+	var x, a, b orb.Point // the shared endpoint and the other ends
+	switch {
+	case p1 == p3:
+		x, a, b = p1, p2, p4
+	case p1 == p4:
+		x, a, b = p1, p2, p3
+	case p2 == p3:
+		x, a, b = p2, p1, p4
+	case p2 == p4:
+		x, a, b = p2, p1, p3
+	default:
+		return SegmentsMeet(p1, p2, p3, p4)
+	}
+	return Cross(x, a, b) == 0 && (a[0]-x[0])*(b[0]-x[0])+(a[1]-x[1])*(b[1]-x[1]) > 0
 }
 
 // TwiceArea returns twice the signed area of the closed ring r (its first
