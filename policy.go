@@ -16,11 +16,22 @@ const (
 	RolePlanner   Role = "planner"   // edits grids
 	RoleAdmin     Role = "admin"     // accounts and configuration, no personal data
 	RoleAuditor   Role = "auditor"   // the audit trail only
+	// A grid worker (网格员) reports from the field and works the cases
+	// assigned to its grid; an operator (综治中心 staff) takes cases in and
+	// sees them through for its grid and the grids below (casepolicy.go).
+	RoleGridWorker Role = "grid_worker"
+	RoleOperator   Role = "operator"
 )
 
 // Roles returns every role.
 func Roles() []Role {
-	return []Role{RolePublic, RoleViewer, RoleCommander, RolePlanner, RoleAdmin, RoleAuditor}
+	return []Role{RolePublic, RoleViewer, RoleCommander, RolePlanner, RoleAdmin, RoleAuditor, RoleGridWorker, RoleOperator}
+}
+
+// BoundToGrid reports whether an account of the role is bound to a grid and
+// sees that grid and the grids below it.
+func (r Role) BoundToGrid() bool {
+	return r == RoleViewer || r == RoleGridWorker || r == RoleOperator
 }
 
 // ParseRole returns the role named s.
@@ -30,7 +41,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", Errorf(EINVALID, "unknown role %q (want one of public, viewer, commander, planner, admin, auditor)", s)
+	return "", Errorf(EINVALID, "unknown role %q (want one of public, viewer, commander, planner, admin, auditor, grid_worker, operator)", s)
 }
 
 // LayerAccess is what a role may do with a layer as a whole.
@@ -109,6 +120,20 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
 		},
 		RoleAuditor: {},
+		RoleGridWorker: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: staff},
+			LayerCameras:    none,
+		},
+		RoleOperator: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: staff},
+			LayerCameras:    none,
+		},
 	}}
 }
 

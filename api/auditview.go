@@ -91,7 +91,7 @@ func (s *Server) viewEdit(role onemap.Role, target string, detail json.RawMessag
 // trail, since a feature's part may have changed since.
 func (s *Server) mayReadEdited(role onemap.Role, l *onemap.Layer, before, after map[string]any) bool {
 	rule := s.policy.Rule(role, l.ID)
-	if rule.Access < onemap.LayerRead || role == onemap.RoleViewer {
+	if rule.Access < onemap.LayerRead || role.BoundToGrid() {
 		return false
 	}
 	if rule.Levels == nil {

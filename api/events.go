@@ -240,7 +240,7 @@ func (s *Server) handleEvents(c *gin.Context) {
 	// A viewer gets the changes of its part of the county only: a feature
 	// there now, or (a delete) there before the batch.
 	var scope *inmem.Snapshot
-	if caller.Role == onemap.RoleViewer {
+	if caller.Role.BoundToGrid() {
 		scope = s.snapshotFor(caller)
 	}
 	sub, replay, complete, head := s.events.subscribe(after)

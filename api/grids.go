@@ -147,7 +147,7 @@ func (h *gridAPI) canEdit(c *gin.Context) error {
 // which show whole families, their history and exports.
 func (h *gridAPI) canRead(c *gin.Context) (onemap.Layer, onemap.LayerRule, error) {
 	l, rule, err := h.s.readableLayer(c, onemap.LayerGrids)
-	if err == nil && (rule.Levels != nil || roleOf(c) == onemap.RoleViewer) {
+	if err == nil && (rule.Levels != nil || roleOf(c).BoundToGrid()) {
 		err = onemap.Errorf(onemap.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path)
 	}
 	return l, rule, err

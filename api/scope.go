@@ -28,7 +28,7 @@ func (s *Server) snapshotFor(caller onemap.Caller) *inmem.Snapshot {
 	// An account of a viewer always has a grid; a viewer without one is the
 	// demo's anonymous viewer (--anonymous-role viewer), a viewer of the
 	// whole county.
-	if caller.Role != onemap.RoleViewer || caller.GridID == 0 {
+	if !caller.Role.BoundToGrid() || caller.GridID == 0 {
 		return snap
 	}
 	s.scopes.mu.Lock()
@@ -85,7 +85,7 @@ func (s *Server) subset(snap *inmem.Snapshot, grid int64) *inmem.Snapshot {
 // inScope reports whether the caller's part of the county holds the
 // feature (everyone's but a viewer's is the whole county).
 func (s *Server) inScope(c *gin.Context, layer string, id int64) bool {
-	if caller := callerOf(c); caller.Role != onemap.RoleViewer || caller.GridID == 0 {
+	if caller := callerOf(c); !caller.Role.BoundToGrid() || caller.GridID == 0 {
 		return true
 	}
 	_, ok := s.snapshot(c).Get(layer, id)
@@ -95,7 +95,7 @@ func (s *Server) inScope(c *gin.Context, layer string, id int64) bool {
 // scopeGrids returns the grids of a viewer's part of the county, for the
 // paths that read the database; nil for everyone else.
 func (s *Server) scopeGrids(c *gin.Context) []int64 {
-	if caller := callerOf(c); caller.Role != onemap.RoleViewer || caller.GridID == 0 {
+	if caller := callerOf(c); !caller.Role.BoundToGrid() || caller.GridID == 0 {
 		return nil
 	}
 	ids := []int64{}
