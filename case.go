@@ -579,3 +579,30 @@ const (
 	AuditCaseAction    = "case.action"
 	AuditCasePhoneRead = "case.phone.read"
 )
+
+// CaseFilter selects cases for a list, newest first.
+type CaseFilter struct {
+	Statuses []CaseStatus // any of these; none: every status
+	Category string       // "" for every category
+	Level    string       // the holder's level; "" for every level
+	// Grid keeps the cases of a grid and the grids below it: those whose
+	// place, holder or assigned grid lies there (0: the whole county).
+	Grid int64
+	// Scope is the caller's part of the county, with Grid's meaning: a
+	// role bound to a grid sees only that part (0: the whole county).
+	Scope int64
+	// OverdueAt, if set, keeps the cases overdue at that instant.
+	OverdueAt time.Time
+	// From and To, if set, keep the cases reported in [From, To).
+	From, To time.Time
+	// Before, if set, keeps the cases with ids below it: the next page
+	// after a page whose last case had that id (keyset pagination).
+	Before int64
+	Limit  int // at most this many; 0 means CaseListDefault, more than CaseListMax is CaseListMax
+}
+
+// Case list sizes.
+const (
+	CaseListDefault = 50
+	CaseListMax     = 500
+)
