@@ -65,6 +65,9 @@ type Deps struct {
 	// Denials counts refusals into the audit trail (nil: the server makes
 	// its own, with the defaults); the caller runs and closes it.
 	Denials *Denials
+	// Cases keeps the cases and times their steps (nil: the case routes,
+	// /api/cases and /api/public/reports, answer 503).
+	Cases caseStore
 }
 
 // Renderers of vector tiles.
@@ -135,6 +138,7 @@ type Server struct {
 	personal    *personalReads                // each account's reads of personal data (personal.go)
 	anchor      auditAnchor                   // the audit trail's checkpoints (audit.go)
 	denials     *Denials                      // refusals counted per caller and period (denials.go)
+	cases       caseStore                     // cases from report to closure (cases.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -161,6 +165,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.basemap = newBasemap(cfg.Basemap)
 	s.personal = newPersonalReads(cfg.PersonalReads)
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
+	s.cases = d.Cases
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}
