@@ -103,5 +103,5 @@ const (
 func AuditActions() []string {
 	return []string{AuditLogin, AuditLoginFailed, AuditLogout, AuditLogoutAll, AuditDenied, AuditHouseholdRead,
 		AuditPersonalBurst, AuditExport, AuditEdit, AuditGridCreate, AuditGridUpdate, AuditGridDelete, AuditGridSplit, AuditGridMerge,
-		AuditGridRestore, AuditGridImport, AuditAccount}
+		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead}
 }

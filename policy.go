@@ -17,11 +17,22 @@ const (
 	RolePlanner   Role = "planner"   // edits grids
 	RoleAdmin     Role = "admin"     // accounts and configuration, no personal data
 	RoleAuditor   Role = "auditor"   // the audit trail only
+	// A grid worker (网格员) reports from the field and works the cases
+	// assigned to its grid; an operator (综治中心 staff) takes cases in and
+	// sees them through for its grid and the grids below (casepolicy.go).
+	RoleGridWorker Role = "grid_worker"
+	RoleOperator   Role = "operator"
 )
 
 // Roles returns every role.
 func Roles() []Role {
-	return []Role{RolePublic, RoleViewer, RoleCommander, RolePlanner, RoleAdmin, RoleAuditor}
+	return []Role{RolePublic, RoleViewer, RoleCommander, RolePlanner, RoleAdmin, RoleAuditor, RoleGridWorker, RoleOperator}
+}
+
+// BoundToGrid reports whether an account of the role is bound to a grid and
+// sees that grid and the grids below it.
+func (r Role) BoundToGrid() bool {
+	return r == RoleViewer || r == RoleGridWorker || r == RoleOperator
 }
 
 // ParseRole returns the role named s.
@@ -31,7 +42,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", Errorf(EINVALID, "unknown role %q (want one of public, viewer, commander, planner, admin, auditor)", s)
+	return "", Errorf(EINVALID, "unknown role %q (want one of public, viewer, commander, planner, admin, auditor, grid_worker, operator)", s)
 }
 
 // LayerAccess is what a role may do with a layer as a whole.
@@ -70,10 +81,7 @@ type LayerRule struct {
 // TileJSON) asks it, through the View of the caller.
 type Policy struct {
 	rules map[Role]map[string]LayerRule
-	// scoped are the roles bound to a part of the county: an account of
-	// one sees its grid and the grids below it (View.Grid).
-	scoped map[Role]bool
-	views  sync.Map // roleViewKey → *roleView, as resolved (view.go)
+	views sync.Map // roleViewKey → *roleView, as resolved (view.go)
 }
 
 // DefaultPolicy returns the policy of DESIGN.md's data-class table.
@@ -83,7 +91,7 @@ func DefaultPolicy() *Policy {
 	public := map[FieldClass]FieldAccess{ClassPublic: FieldAllow}
 	none := LayerRule{Access: LayerNone}
 	counts := LayerRule{Access: LayerCounts}
-	return &Policy{scoped: map[Role]bool{RoleViewer: true}, rules: map[Role]map[string]LayerRule{
+	return &Policy{rules: map[Role]map[string]LayerRule{
 		RolePublic: {
 			LayerStations:   {Access: LayerRead, Classes: public},
 			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
@@ -114,6 +122,20 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
 		},
 		RoleAuditor: {},
+		RoleGridWorker: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: staff},
+			LayerCameras:    none,
+		},
+		RoleOperator: {
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: staff},
+			LayerCameras:    none,
+		},
 	}}
 }
 

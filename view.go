@@ -58,7 +58,7 @@ func (p *Policy) roleView(c *Catalog, r Role) *roleView {
 	if got, ok := p.views.Load(k); ok {
 		return got.(*roleView)
 	}
-	rv := &roleView{role: r, scoped: p.scoped[r], layers: map[string]layerView{}}
+	rv := &roleView{role: r, scoped: r.BoundToGrid(), layers: map[string]layerView{}}
 	for _, l := range c.Layers() {
 		lv := layerView{rule: p.Rule(r, l.ID), access: map[string]FieldAccess{}}
 		for _, f := range p.Fields(r, &l) {

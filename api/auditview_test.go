@@ -106,7 +106,7 @@ func TestAudit_detailsAsThePolicySays(t *testing.T) {
 		b := newBrowser(t, ts.Server.URL)
 		if role != onemap.RolePublic {
 			grid := int64(0)
-			if role == onemap.RoleViewer {
+			if role.BoundToGrid() {
 				grid = edits[4].id // a village grid
 			}
 			addAccount(t, ts.DB, "r_"+string(role), role, grid)

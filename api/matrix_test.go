@@ -52,7 +52,7 @@ func TestAccessMatrix(t *testing.T) {
 			continue
 		}
 		var grid int64
-		if role == onemap.RoleViewer {
+		if role.BoundToGrid() {
 			grid = village.ID
 		}
 		addAccount(t, db, "m_"+string(role), role, grid)
@@ -72,6 +72,10 @@ func TestAccessMatrix(t *testing.T) {
 	tile14 := maptile.At(cam, 14)
 	tile10 := maptile.At(cam, 10)
 	point := fmt.Sprintf("lon=%f&lat=%f", cam[0], cam[1])
+	// A case reported in the village, with a phone only those who handle it
+	// (the village's operator, the commander) may read, and a description
+	// for the staff who see the village's cases.
+	kase := matrixCase(t, db, catalog, snap, village.ID)
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
 	// reads lists, for each GET route, the requests that exercise it.
@@ -139,6 +143,9 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/grids/:id/history/:version": {fmt.Sprintf("/api/grids/%d/history/1", village.ID)},
 		"/api/grids/:id/coverage":         {fmt.Sprintf("/api/grids/%d/coverage", village.ID)},
 		"/api/grids/export":               {fmt.Sprintf("/api/grids/export?parent=%d", village.ID), fmt.Sprintf("/api/grids/export?parent=%d&format=kml", village.ID)},
+		"/api/public/reports/:code":       {"/api/public/reports/" + onemap.FormatTrackingCode(kase.TrackingCode)},
+		"/api/cases":                      {"/api/cases", "/api/cases?status=reported,accepted&overdue=false&limit=10", fmt.Sprintf("/api/cases?grid=%d", village.ID)},
+		"/api/cases/:id":                  {fmt.Sprintf("/api/cases/%d", kase.ID), fmt.Sprintf("/api/cases/%d?purpose=case", kase.ID)},
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -149,6 +156,7 @@ func TestAccessMatrix(t *testing.T) {
 	area := fmt.Sprintf(`{"geometry":{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}}`,
 		cam[0]-0.02, cam[1]-0.02, cam[0]+0.02, cam[1]-0.02, cam[0], cam[1]+0.02, cam[0]-0.02, cam[1]-0.02)
 	editors := []onemap.Role{onemap.RolePlanner, onemap.RoleAdmin}
+	caseWorkers := []onemap.Role{onemap.RoleGridWorker, onemap.RoleOperator, onemap.RoleCommander}
 	writes := map[string]write{
 		"POST /api/within":                     {body: area, allowed: onemap.Roles()}, // a read with a body
 		"POST /api/session":                    {body: `{"name":"x","password":"y"}`, allowed: onemap.Roles()},
@@ -162,11 +170,23 @@ func TestAccessMatrix(t *testing.T) {
 		"PUT /api/grids/:id":                   {body: `{}`, allowed: editors},
 		"PATCH /api/grids/:id":                 {body: `{}`, allowed: editors},
 		"DELETE /api/grids/:id":                {body: `{}`, allowed: editors},
+		"POST /api/public/reports":             {body: `{}`, allowed: onemap.Roles()}, // anyone reports (TestCases_public)
+		"POST /api/cases":                      {body: `{}`, allowed: caseWorkers},
+		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
 	}
 
 	var allPaths []string
 	seqBefore := snap.Seq()
 	markers := sensitiveMarkers(t, db, catalog, policy, snap, village.ID)
+	for role, m := range markers {
+		if role != onemap.RoleCommander && role != onemap.RoleOperator {
+			m.values = append(m.values, kase.ReporterPhone)
+		}
+		if policy.CaseRule(role).See == onemap.CaseScopeNone {
+			m.values = append(m.values, kase.Description)
+		}
+		markers[role] = m
+	}
 	for _, route := range api.RoutesForTest(h) {
 		key := route.Path
 		if route.Method != "GET" {
@@ -362,7 +382,7 @@ func sensitiveMarkers(t *testing.T, db *postgis.DB, c *onemap.Catalog, p *onemap
 					lv, _ := r.Value(l.FieldIndex("level")).(string)
 					visible = slices.Contains(rule.Levels, lv)
 				}
-				if role == onemap.RoleViewer {
+				if role.BoundToGrid() {
 					visible = visible && inPart(&l, r)
 				}
 				for i, f := range l.Fields {
@@ -475,4 +495,30 @@ func hasKeyValue(v any, key, value string) bool {
 		}
 	}
 	return false
+}
+
+// matrixCase reports a case at a household of the village (a point in one
+// of its groups) through the store, as the public would.
+func matrixCase(t *testing.T, db *postgis.DB, c *onemap.Catalog, snap *inmem.Snapshot, village int64) *onemap.Case {
+	t.Helper()
+	gl, _ := c.Layer(onemap.LayerGrids)
+	hl, _ := c.Layer(onemap.LayerHouseholds)
+	var at orb.Point
+	snap.Ascend(onemap.LayerHouseholds, 0, func(r *onemap.Record) bool {
+		g, _ := r.Value(hl.FieldIndex("grid_id")).(int64)
+		if gr, ok := snap.Get(onemap.LayerGrids, g); ok {
+			if p, _ := gr.Value(gl.FieldIndex("parent_id")).(int64); p == village {
+				at = r.Geometry.(orb.Point)
+				return false
+			}
+		}
+		return true
+	})
+	ctx := onemap.NewContext(context.Background(), onemap.Caller{Role: onemap.RolePublic, Client: "192.0.2.1"})
+	k, err := postgis.NewCases(db, nil).CreateCase(ctx, onemap.CaseReport{Source: onemap.SourcePublic, Category: "safety",
+		Description: "矩阵测试：桥下的护栏断了", Point: at, ReporterPhone: "13987654321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

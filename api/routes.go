@@ -24,6 +24,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/api/purposes", s.handlePurposes)
 	s.addPublicRoutes(r)
 	s.addGridRoutes(r)
+	s.addCaseRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

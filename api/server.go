@@ -84,6 +84,9 @@ type Deps struct {
 	// Pool reports the database's connection pool in /metrics (nil: not
 	// reported).
 	Pool poolStater
+	// Cases keeps the cases and times their steps (nil: the case routes,
+	// /api/cases and /api/public/reports, answer 503).
+	Cases caseStore
 }
 
 // Renderers of vector tiles.
@@ -157,6 +160,7 @@ type Server struct {
 	gridStore   gridStore                     // the grid editor's store (grids.go); nil: off
 	feed        feedPosition                  // the change feed's position (metrics.go); nil: not reported
 	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
+	cases       caseStore                     // cases from report to closure (cases.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -184,6 +188,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.personal = newPersonalReads(cfg.PersonalReads)
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
+	s.cases = d.Cases
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

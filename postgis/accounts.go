@@ -97,8 +97,8 @@ func (db *DB) CreateAccount(ctx context.Context, a onemap.Account, passwordHash 
 
 // checkGrid refuses a viewer without a grid and a grid that does not exist.
 func checkGrid(ctx context.Context, tx pgx.Tx, a onemap.Account) error {
-	if a.Role == onemap.RoleViewer && a.GridID == 0 {
-		return onemap.Errorf(onemap.EINVALID, "a viewer needs a grid (--grid): the viewer sees that grid and the grids below it")
+	if a.Role.BoundToGrid() && a.GridID == 0 {
+		return onemap.Errorf(onemap.EINVALID, "a %s needs a grid (--grid): the account sees that grid and the grids below it", a.Role)
 	}
 	if a.GridID == 0 {
 		return nil
@@ -179,7 +179,7 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, ch AccountChange) 
 			a.GridID = *ch.GridID
 			detail["grid_id"] = map[string]any{"from": before.GridID, "to": a.GridID}
 		}
-		if a.Role != onemap.RoleViewer && ch.GridID == nil {
+		if !a.Role.BoundToGrid() && ch.GridID == nil {
 			a.GridID = 0
 		}
 		if ch.Disabled != nil {

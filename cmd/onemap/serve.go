@@ -227,6 +227,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
+		Cases: postgis.NewCases(db, nil),
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -396,15 +397,17 @@ func demoAccounts(ctx context.Context, db *postgis.DB, log *slog.Logger) error {
 		{Name: "viewer", Role: onemap.RoleViewer, DisplayName: "狮山镇网格员"},
 		{Name: "admin", Role: onemap.RoleAdmin, DisplayName: "系统管理员"},
 		{Name: "auditor", Role: onemap.RoleAuditor, DisplayName: "审计员"},
+		{Name: "gridworker", Role: onemap.RoleGridWorker, DisplayName: "东岳社区第一居民小组网格员"},
+		{Name: "operator", Role: onemap.RoleOperator, DisplayName: "狮山镇综治中心"},
 	} {
 		if _, _, err := db.FindAccount(ctx, a.Name); err == nil {
 			continue
 		} else if onemap.ErrorCode(err) != onemap.ENOTFOUND {
 			return err
 		}
-		if a.Role == onemap.RoleViewer {
-			if a.GridID, err = db.GridIDByCode(ctx, "532329101000"); err != nil {
-				continue // not the demo county: no viewer
+		if code := demoGrid(a.Role); code != "" {
+			if a.GridID, err = db.GridIDByCode(ctx, code); err != nil {
+				continue // not the demo county: no account bound to a grid
 			}
 		}
 		if _, err := db.CreateAccount(ctx, a, hash); err != nil {
@@ -413,8 +416,21 @@ func demoAccounts(ctx context.Context, db *postgis.DB, log *slog.Logger) error {
 		made = append(made, a.Name)
 	}
 	log.Warn("demo accounts: never expose this server beyond this machine", "added", made, "password", demoPassword,
-		"accounts", "commander, planner, viewer (狮山镇), admin, auditor")
+		"accounts", "commander, planner, viewer (狮山镇), admin, auditor, gridworker (a group of 狮山镇), operator (狮山镇)")
 	return nil
+}
+
+// demoGrid is the code of the grid a demo account of the role is bound to:
+// 狮山镇 for the viewer and the operator, its first group (东岳社区第一居民小组)
+// for the grid worker; "" for the roles bound to none.
+func demoGrid(r onemap.Role) string {
+	switch r {
+	case onemap.RoleViewer, onemap.RoleOperator:
+		return "532329101000"
+	case onemap.RoleGridWorker:
+		return "532329101001001"
+	}
+	return ""
 }
 
 // demoPassword is the password of the demo accounts.

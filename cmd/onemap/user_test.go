@@ -74,7 +74,8 @@ func TestUserCommands(t *testing.T) {
 func TestServe_demoAccounts(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	base := startServer(t, url, "--demo-accounts")
-	for _, tc := range []struct{ name, role string }{{"commander", "commander"}, {"viewer", "viewer"}, {"auditor", "auditor"}} {
+	for _, tc := range []struct{ name, role string }{{"commander", "commander"}, {"viewer", "viewer"}, {"auditor", "auditor"},
+		{"gridworker", "grid_worker"}, {"operator", "operator"}} {
 		resp, err := http.Post(base+"/api/session", "application/json",
 			strings.NewReader(`{"name":"`+tc.name+`","password":"onemap-demo"}`))
 		if err != nil {

@@ -61,7 +61,7 @@ function summaryOf(action, detail, titles = purposeTitles) {
     const why = Object.entries(detail.purposes ?? {}).map(([k, n]) => `${purpose(k)} ${n}`).join('、');
     return `${minutes} 分钟内查阅 ${detail.reads} 户个人信息（${why}）`;
   }
-  if (action === 'household.read' && detail?.purpose) return `目的：${purpose(detail.purpose)}`;
+  if ((action === 'household.read' || action === 'case.phone.read') && detail?.purpose) return `目的：${purpose(detail.purpose)}`;
   return '';
 }
 

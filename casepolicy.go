@@ -1,0 +1,62 @@
+package onemap
+
+// CaseScope is how much of the county's cases a role sees.
+type CaseScope int
+
+// Case scopes, from least to most.
+const (
+	CaseScopeNone CaseScope = iota // no case at all (the public follows its own report by its code only)
+	CaseScopeGrid                  // the cases of the account's grid and the grids below it
+	CaseScopeAll                   // every case of the county
+)
+
+// CaseWork says which of the cases it sees a role may act on.
+type CaseWork int
+
+// Case work, from least to most.
+const (
+	CaseWorkNone     CaseWork = iota // none: read only
+	CaseWorkAssigned                 // those assigned to its grid or a grid below (a grid worker's tasks)
+	CaseWorkHeld                     // those held by the centre of its grid or a grid below
+	CaseWorkAll                      // all it sees
+)
+
+// CaseRule is one role's rule for cases.
+type CaseRule struct {
+	See    CaseScope
+	Work   CaseWork
+	Acts   []string   // the actions it may take on the cases it works
+	Report CaseSource // the source of the cases it enters; "" enters none (the public reports through its own route)
+}
+
+// May reports whether the rule lets the role take the action.
+func (r CaseRule) May(action string) bool {
+	for _, a := range r.Acts {
+		if a == action {
+			return true
+		}
+	}
+	return false
+}
+
+// CaseRule returns the role's rule for cases. A grid worker sees the cases
+// of its grid and works (handles, reports back on) those assigned to it; an
+// operator sees its grid's cases and takes every step of those its grid's
+// centres hold; a commander sees and works every case. A viewer reads its
+// grid's cases; planners, admins and auditors see none: cases are the
+// centres' work, not the grids' or the accounts'. The reporter's phone is
+// shown to those who may act on the case (and each such read is audited),
+// masked to the others.
+func (p *Policy) CaseRule(r Role) CaseRule {
+	switch r {
+	case RoleGridWorker:
+		return CaseRule{See: CaseScopeGrid, Work: CaseWorkAssigned, Acts: []string{ActHandle, ActFeedback}, Report: SourceGridWorker}
+	case RoleOperator:
+		return CaseRule{See: CaseScopeGrid, Work: CaseWorkHeld, Acts: CaseActions(), Report: SourceOperator}
+	case RoleCommander:
+		return CaseRule{See: CaseScopeAll, Work: CaseWorkAll, Acts: CaseActions(), Report: SourceOperator}
+	case RoleViewer:
+		return CaseRule{See: CaseScopeGrid}
+	}
+	return CaseRule{}
+}
