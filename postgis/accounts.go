@@ -295,7 +295,7 @@ func (db *DB) UnlockAccount(ctx context.Context, name string) (int64, error) {
 // Known devices are forgotten after this long unseen, and an account keeps
 // at most maxKnownDevices of them (the most recently seen).
 const (
-	KnownDeviceTTL  = 180 * 24 * time.Hour
+	KnownDeviceTTL  = onemap.KnownDeviceTTL
 	maxKnownDevices = 50
 )
 
