@@ -18,7 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/password"
-	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/ratelimit"
 )
 
@@ -574,7 +573,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	if tok, err := c.Cookie(deviceCookie); err == nil && tok != "" && len(tok) <= 128 {
 		h := sha256.Sum256([]byte(tok))
 		device = h[:]
-		if known, err = s.accounts.KnownDevice(ctx, in.Name, device, now.Add(-postgis.KnownDeviceTTL)); err != nil {
+		if known, err = s.accounts.KnownDevice(ctx, in.Name, device, now.Add(-onemap.KnownDeviceTTL)); err != nil {
 			writeError(c, s.log, err)
 			return
 		}
@@ -678,7 +677,7 @@ func (s *Server) handleSignIn(c *gin.Context) {
 	s.setSessionCookie(c, token, int(s.cfg.Session.TTL.Seconds()))
 	if deviceToken != "" {
 		http.SetCookie(c.Writer, &http.Cookie{
-			Name: deviceCookie, Value: deviceToken, Path: sessionPath, MaxAge: int(postgis.KnownDeviceTTL.Seconds()),
+			Name: deviceCookie, Value: deviceToken, Path: sessionPath, MaxAge: int(onemap.KnownDeviceTTL.Seconds()),
 			HttpOnly: true, SameSite: http.SameSiteStrictMode,
 			Secure: s.cfg.Session.SecureOnly || c.Request.TLS != nil,
 		})
