@@ -27,3 +27,7 @@ type NewSession struct {
 	// remembered for the account (nil: none).
 	Device []byte
 }
+
+// KnownDeviceTTL is how long a browser that signed in to an account stays
+// known to it unseen (NewSession.Device).
+const KnownDeviceTTL = 180 * 24 * time.Hour

@@ -116,15 +116,38 @@ type GridCheck struct {
 
 // GridVersion is one version of a grid from its history.
 type GridVersion struct {
-	Version    int
-	Op         string // insert, update or delete
-	ChangedAt  time.Time
-	ChangedBy  string
-	Reason     string
+	Version   int
+	Op        string // insert, update or delete
+	ChangedAt time.Time
+	ChangedBy string
+	// Reason is what the editor typed as the reason; "" when nothing.
+	Reason string
+	// ReasonCode is the kind of edit that wrote the version: one of
+	// ReasonCreate … ReasonSeed.
+	ReasonCode string
+	// RestoredVersion is the version a ReasonRestore brought back.
+	RestoredVersion int
+	// ImportFile is the name of the file of a ReasonImport.
+	ImportFile string
 	AreaM2     float64
 	Properties map[string]any
 	Geometry   orb.Geometry // only from GridVersionAt
 }
+
+// The kinds of edit a grid version records (GridVersion.ReasonCode), in
+// place of a reason in words: the client says them in its language. A
+// version written otherwise (a command line, SQL) has the code of its
+// operation: create, update or delete.
+const (
+	ReasonCreate  = "create"
+	ReasonUpdate  = "update"
+	ReasonDelete  = "delete"
+	ReasonSplit   = "split"
+	ReasonMerge   = "merge"
+	ReasonRestore = "restore" // GridVersion.RestoredVersion says which
+	ReasonImport  = "import"  // GridVersion.ImportFile says from what
+	ReasonSeed    = "seed"    // the demo county's seed
+)
 
 // GridCoveragePiece is a gap, an overlap or a part outside the parent found by
 // a coverage check.

@@ -42,3 +42,17 @@ type PublicData struct {
 	Stations []PublicStation
 	Places   []PublicPlace
 }
+
+// PublicQuery asks the public index for the stations nearest a point.
+type PublicQuery struct {
+	Point  orb.Point // WGS-84
+	Kinds  []string  // codes of kinds to keep; none keeps every kind
+	Limit  int       // how many, 1 to PublicMaxLimit
+	Radius float64   // metres; 0 is no bound
+}
+
+// Limits of a PublicQuery.
+const (
+	PublicMaxLimit  = 50
+	PublicMaxRadius = 100_000.0 // metres
+)

@@ -31,10 +31,6 @@ type SignInRules struct {
 	Memory      time.Duration // failures are forgotten this long after the last
 }
 
-// KnownDeviceTTL is how long a browser stays a known device of an account
-// (SignInClient) after it was last seen signing in to it.
-const KnownDeviceTTL = 180 * 24 * time.Hour
-
 // DefaultSignInRules returns the rules a server signs in with unless told
 // otherwise: sessions of 12 h, ended after 2 h unused; a wait of 30 s after
 // 5 failures in a row, doubling up to 15 min; failures forgotten a day after

@@ -35,7 +35,7 @@ type gridStore interface {
 	GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, error)
 	GridVersionAt(ctx context.Context, id int64, v int) (*onemap.GridVersion, error)
 	RestoreGrid(ctx context.Context, id int64, v, based int, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error)
-	ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error)
+	ImportGrids(ctx context.Context, file string, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error)
 	GridTree(ctx context.Context, root int64) ([]*onemap.Grid, error)
 }
 
@@ -414,11 +414,16 @@ func (h *gridAPI) maskedFields(c *gin.Context, props map[string]any) []string {
 	return out
 }
 
-func reasonOr(reason, dflt string) string {
-	if r := strings.TrimSpace(reason); r != "" {
-		return r
+// reasonOf returns the reason the editor typed, the first of reasons that
+// is not blank, trimmed; "" when none is. The store records the kind of
+// edit beside it as a code (onemap.ReasonCreate, …), not as words.
+func reasonOf(reasons ...string) string {
+	for _, r := range reasons {
+		if r = strings.TrimSpace(r); r != "" {
+			return r
+		}
 	}
-	return dflt
+	return ""
 }
 
 // list answers the children of ?parent= (default: the top grids) as a
@@ -483,7 +488,7 @@ func (h *gridAPI) create(c *gin.Context) {
 		return
 	}
 	out, err := h.store.CreateGrid(c.Request.Context(), onemap.GridChange{Properties: b.Properties, Geometry: g, Clip: clip},
-		actorOf(c), reasonOr(b.Reason, "create"), onemap.GridAudit{Action: onemap.AuditGridCreate, Detail: map[string]any{"reason": b.Reason}})
+		actorOf(c), reasonOf(b.Reason), onemap.GridAudit{Action: onemap.AuditGridCreate, Detail: map[string]any{"reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -514,7 +519,7 @@ func (h *gridAPI) update(c *gin.Context) {
 	}
 	out, err := h.store.UpdateGrid(c.Request.Context(), id, based,
 		onemap.GridChange{Properties: b.Properties, Geometry: g, Clip: clip, Masked: h.maskedFields(c, b.Properties)},
-		actorOf(c), reasonOr(b.Reason, "update"), onemap.GridAudit{Action: onemap.AuditGridUpdate,
+		actorOf(c), reasonOf(b.Reason), onemap.GridAudit{Action: onemap.AuditGridUpdate,
 			Detail: map[string]any{"based_on": based, "geometry": g != nil, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
@@ -537,7 +542,7 @@ func (h *gridAPI) delete(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	reason := reasonOr(b.Reason, reasonOr(c.Query("reason"), "delete"))
+	reason := reasonOf(b.Reason, c.Query("reason"))
 	if err := onemap.CheckText("reason", reason); err != nil {
 		h.fail(c, err)
 		return
@@ -680,7 +685,7 @@ func (h *gridAPI) split(c *gin.Context) {
 			}
 		}
 	}
-	gs, err := h.store.SplitGrid(c.Request.Context(), id, based, line, pieces, actorOf(c), reasonOr(b.Reason, "split"),
+	gs, err := h.store.SplitGrid(c.Request.Context(), id, based, line, pieces, actorOf(c), reasonOf(b.Reason),
 		onemap.GridAudit{Action: onemap.AuditGridSplit, Detail: map[string]any{"based_on": based, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
@@ -726,7 +731,7 @@ func (h *gridAPI) merge(c *gin.Context) {
 			return
 		}
 	}
-	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOr(b.Reason, "merge"),
+	out, err := h.store.MergeGrids(c.Request.Context(), b.IDs, b.Versions, b.Name, actorOf(c), reasonOf(b.Reason),
 		onemap.GridAudit{Action: onemap.AuditGridMerge, Detail: map[string]any{"ids": b.IDs, "versions": b.Versions, "reason": b.Reason}})
 	if err != nil {
 		h.fail(c, err)
@@ -750,20 +755,28 @@ func (h *gridAPI) coverage(c *gin.Context) {
 	c.JSON(http.StatusOK, coverageJSON(cov))
 }
 
+// gridVersionJSON is a version of a grid in its history: why it was
+// written is "reason" as the editor typed it ("" when nothing) and
+// "reason_code", the kind of edit (onemap.ReasonCreate, …), with
+// "restored_version" of a restore and "import_file" of an import.
 type gridVersionJSON struct {
-	Version    int            `json:"version"`
-	Op         string         `json:"op"`
-	ChangedAt  time.Time      `json:"changed_at"`
-	ChangedBy  string         `json:"changed_by"`
-	Reason     string         `json:"reason"`
-	AreaM2     float64        `json:"area_m2"`
-	Properties map[string]any `json:"properties"`
-	Geometry   any            `json:"geometry,omitempty"`
+	Version         int            `json:"version"`
+	Op              string         `json:"op"`
+	ChangedAt       time.Time      `json:"changed_at"`
+	ChangedBy       string         `json:"changed_by"`
+	Reason          string         `json:"reason"`
+	ReasonCode      string         `json:"reason_code"`
+	RestoredVersion int            `json:"restored_version,omitempty"`
+	ImportFile      string         `json:"import_file,omitempty"`
+	AreaM2          float64        `json:"area_m2"`
+	Properties      map[string]any `json:"properties"`
+	Geometry        any            `json:"geometry,omitempty"`
 }
 
 func (h *gridAPI) versionJSON(c *gin.Context, v *onemap.GridVersion) gridVersionJSON {
 	l, _ := h.s.catalog.Layer(onemap.LayerGrids)
 	out := gridVersionJSON{Version: v.Version, Op: v.Op, ChangedAt: v.ChangedAt, ChangedBy: v.ChangedBy, Reason: v.Reason,
+		ReasonCode: v.ReasonCode, RestoredVersion: v.RestoredVersion, ImportFile: v.ImportFile,
 		AreaM2: v.AreaM2, Properties: h.s.view(c).Project(l.ID, v.Properties)}
 	if v.Geometry != nil {
 		out.Geometry = geojson.NewGeometry(v.Geometry)
@@ -835,7 +848,7 @@ func (h *gridAPI) restore(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	reason := reasonOr(b.Reason, fmt.Sprintf("restore version %d", v))
+	reason := reasonOf(b.Reason)
 	if err := onemap.CheckText("reason", reason); err != nil {
 		h.fail(c, err)
 		return
@@ -951,8 +964,8 @@ func (h *gridAPI) importFile(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	reason := reasonOr(q.Get("reason"), "import "+name)
-	gs, err := h.store.ImportGrids(c.Request.Context(), rows, clip, actorOf(c), reason,
+	reason := reasonOf(q.Get("reason"))
+	gs, err := h.store.ImportGrids(c.Request.Context(), name, rows, clip, actorOf(c), reason,
 		onemap.GridAudit{Action: onemap.AuditGridImport, Detail: map[string]any{"file": name, "format": string(format), "crs": string(opt.CRS),
 			"reason": reason}})
 	if err != nil {

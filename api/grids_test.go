@@ -591,9 +591,9 @@ func (s *countingGrids) SplitGrid(ctx context.Context, id int64, based int, line
 	return s.DB.SplitGrid(ctx, id, based, line, pieces, actor, reason, a)
 }
 
-func (s *countingGrids) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, a onemap.GridAudit) ([]*onemap.Grid, error) {
+func (s *countingGrids) ImportGrids(ctx context.Context, file string, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, a onemap.GridAudit) ([]*onemap.Grid, error) {
 	s.work.Add(1)
-	return s.DB.ImportGrids(ctx, rows, clip, actor, reason, a)
+	return s.DB.ImportGrids(ctx, file, rows, clip, actor, reason, a)
 }
 
 // serveCounting serves the demo county to planners over a countingGrids;

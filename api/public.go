@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/negotiate"
-	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/ratelimit"
 )
 
@@ -20,7 +19,7 @@ import (
 // only from the database's public views (package public). Nothing else of
 // the server reaches these handlers; they do not look at the caller's role.
 type publicIndex interface {
-	AppendNearestJSON(dst []byte, q public.Query) ([]byte, error)
+	AppendNearestJSON(dst []byte, q onemap.PublicQuery) ([]byte, error)
 	KindsJSON() ([]byte, string, error)
 	PlacesJSON() ([]byte, string, error)
 }
@@ -194,7 +193,7 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 			writeError(c, s.log, err)
 			return
 		}
-		limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, public.MaxLimit)
+		limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -210,7 +209,7 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 		}
 		buf := s.buffers.get()
 		defer s.buffers.put(buf)
-		b, err := s.public.AppendNearestJSON(buf.b[:0], public.Query{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
+		b, err := s.public.AppendNearestJSON(buf.b[:0], onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
 		if err != nil {
 			writeError(c, s.log, err)
 			return

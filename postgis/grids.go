@@ -24,9 +24,10 @@ import (
 // concurrent writer of the same family has committed, so that no invalid,
 // escaping or overlapping grid is ever stored.
 
-// appendGridAudit appends a's record for target in tx, with extra added to
+// appendGridAudit appends a's record for target in tx, with the kind of
+// edit (code: onemap.ReasonCreate, …) as "reason_code" and extra added to
 // its detail; nothing when a has no action.
-func appendGridAudit(ctx context.Context, tx pgx.Tx, a onemap.GridAudit, target string, extra map[string]any) error {
+func appendGridAudit(ctx context.Context, tx pgx.Tx, a onemap.GridAudit, code, target string, extra map[string]any) error {
 	if a.Action == "" {
 		return nil
 	}
@@ -34,13 +35,14 @@ func appendGridAudit(ctx context.Context, tx pgx.Tx, a onemap.GridAudit, target 
 	if detail == nil {
 		detail = map[string]any{}
 	}
+	detail["reason_code"] = code
 	maps.Copy(detail, extra)
 	return appendAudit(ctx, tx, callerOf(ctx), a.Action, target, detail)
 }
 
 func gridTarget(id int64) string { return fmt.Sprintf("grids/%d", id) }
 
-// onemap.GridLimits reads the limits the database holds every geometry to.
+// GridLimits reads the limits the database holds every geometry to.
 func (db *DB) GridLimits(ctx context.Context) (*onemap.GridLimits, error) {
 	var (
 		l    onemap.GridLimits
@@ -302,7 +304,7 @@ func (db *DB) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reaso
 		return nil, err
 	}
 	var out *onemap.Grid
-	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err = db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonCreate}, func(tx pgx.Tx) error {
 		level, _ := props["level"].(string)
 		w, _, ps, err := prepare(ctx, tx, geom, level, parentOf(props), 0, ch.Clip)
 		if err != nil {
@@ -321,7 +323,7 @@ func (db *DB) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reaso
 		if out, err = readGrid(ctx, tx, id, false); err != nil {
 			return err
 		}
-		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonCreate, gridTarget(id), map[string]any{"version": out.Version})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -336,7 +338,7 @@ func (db *DB) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reaso
 // changes nothing writes nothing and returns the grid at version based.
 func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.GridChange, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error) {
 	var out *onemap.Grid
-	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonUpdate}, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -348,7 +350,7 @@ func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.Gri
 		if out, changed, err = db.writeGrid(ctx, tx, cur, ch, true); err != nil || !changed {
 			return err
 		}
-		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonUpdate, gridTarget(id), map[string]any{"version": out.Version})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -448,7 +450,7 @@ func reassignPoints(ctx context.Context, tx pgx.Tx, id int64) error {
 // DeleteGrid deletes grid id, which must be at version based and have no
 // children.
 func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit onemap.GridAudit) error {
-	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonDelete}, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -466,7 +468,7 @@ func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason
 		if _, err := tx.Exec(ctx, `DELETE FROM grids WHERE id = $1`, id); err != nil {
 			return mapError(fmt.Errorf("postgis: delete grid %d: %w", id, err))
 		}
-		return appendGridAudit(ctx, tx, audit, gridTarget(id), nil)
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonDelete, gridTarget(id), nil)
 	})
 	return gridWriteError(err)
 }
@@ -496,7 +498,7 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 		return nil, onemap.Errorf(onemap.EINVALID, "line: %v", err)
 	}
 	var out []*onemap.Grid
-	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err = db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonSplit}, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -627,7 +629,7 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 		if out, err = readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY array_position($1, t.id)", ids); err != nil {
 			return err
 		}
-		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"pieces": ids})
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonSplit, gridTarget(id), map[string]any{"pieces": ids})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -682,7 +684,7 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 		seen[id] = true
 	}
 	var out *onemap.Grid
-	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonMerge}, func(tx pgx.Tx) error {
 		gs, err := readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE", ids)
 		if err != nil {
 			return err
@@ -787,7 +789,7 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 			return err
 		}
 		out = w
-		return appendGridAudit(ctx, tx, audit, gridTarget(keep), nil)
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonMerge, gridTarget(keep), nil)
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -857,10 +859,15 @@ func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*onemap.GridCoverag
 	return c, nil
 }
 
+// gridReasonColumns are the coded reason of a version of feature_history
+// (migration 0010): its code, the version a restore brought back (0:
+// none) and the file of an import ("": none).
+const gridReasonColumns = `reason_code, coalesce(restored_version, 0), coalesce(import_file, '')`
+
 // GridHistory lists every version of grid id, newest first, without
 // geometry.
 func (db *DB) GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, error) {
-	rows, err := db.pool.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, grid_area_m2(geom), attrs
+	rows, err := db.pool.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, grid_area_m2(geom), attrs
 		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 ORDER BY version DESC`, id)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: history of grid %d: %w", id, err))
@@ -869,7 +876,8 @@ func (db *DB) GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, 
 	var out []onemap.GridVersion
 	for rows.Next() {
 		var v onemap.GridVersion
-		if err := rows.Scan(&v.Version, &v.Op, &v.ChangedAt, &v.ChangedBy, &v.Reason, &v.AreaM2, &v.Properties); err != nil {
+		if err := rows.Scan(&v.Version, &v.Op, &v.ChangedAt, &v.ChangedBy, &v.Reason, &v.ReasonCode, &v.RestoredVersion, &v.ImportFile,
+			&v.AreaM2, &v.Properties); err != nil {
 			return nil, fmt.Errorf("postgis: history of grid %d: %w", id, err)
 		}
 		delete(v.Properties, "id")
@@ -888,9 +896,10 @@ func (db *DB) GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, 
 func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*onemap.GridVersion, error) {
 	gv := &onemap.GridVersion{}
 	var geom []byte
-	err := db.pool.QueryRow(ctx, `SELECT version, op, changed_at, changed_by, reason, grid_area_m2(geom), attrs, ST_AsBinary(geom)
+	err := db.pool.QueryRow(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, grid_area_m2(geom), attrs, ST_AsBinary(geom)
 		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 AND version = $2`, id, v).
-		Scan(&gv.Version, &gv.Op, &gv.ChangedAt, &gv.ChangedBy, &gv.Reason, &gv.AreaM2, &gv.Properties, &geom)
+		Scan(&gv.Version, &gv.Op, &gv.ChangedAt, &gv.ChangedBy, &gv.Reason, &gv.ReasonCode, &gv.RestoredVersion, &gv.ImportFile,
+			&gv.AreaM2, &gv.Properties, &geom)
 	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, onemap.Errorf(onemap.ENOTFOUND, "grid %d has no version %d", id, v)
@@ -928,7 +937,7 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 		}
 	}
 	var out *onemap.Grid
-	err = db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err = db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonRestore, restored: v}, func(tx pgx.Tx) error {
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -940,7 +949,7 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 		if out, changed, err = db.writeGrid(ctx, tx, cur, onemap.GridChange{Properties: props, Geometry: old.Geometry}, false); err != nil || !changed {
 			return err
 		}
-		return appendGridAudit(ctx, tx, audit, gridTarget(id), map[string]any{"version": out.Version})
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonRestore, gridTarget(id), map[string]any{"version": out.Version})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)
@@ -974,9 +983,9 @@ func childLevel(l string) string {
 // before their children), each checked and readied as CreateGrid does: all
 // of them or, if one is refused, none; the error names the grid (Where,
 // and its Feature and Line) and why. It returns the grids written, in order.
-func (db *DB) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error) {
+func (db *DB) ImportGrids(ctx context.Context, file string, rows []onemap.GridImport, clip onemap.GridClip, actor, reason string, audit onemap.GridAudit) ([]*onemap.Grid, error) {
 	out := make([]*onemap.Grid, 0, len(rows))
-	err := db.inTx(ctx, actor, reason, func(tx pgx.Tx) error {
+	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonImport, file: file}, func(tx pgx.Tx) error {
 		for _, r := range rows {
 			g, err := importGrid(ctx, db, tx, r, clip)
 			if err != nil {
@@ -989,7 +998,7 @@ func (db *DB) ImportGrids(ctx context.Context, rows []onemap.GridImport, clip on
 			}
 			out = append(out, g)
 		}
-		return appendGridAudit(ctx, tx, audit, "grids", map[string]any{"count": len(out)})
+		return appendGridAudit(ctx, tx, audit, onemap.ReasonImport, "grids", map[string]any{"count": len(out)})
 	})
 	if err != nil {
 		return nil, gridWriteError(err)

@@ -529,7 +529,7 @@ func TestGridAudit_inTheEditsTransaction(t *testing.T) {
 			return err
 		},
 		"import": func() error {
-			_, err := db.ImportGrids(ctx, []onemap.GridImport{{Where: "feature 1", Geometry: orig.Geometry, Properties: props}},
+			_, err := db.ImportGrids(ctx, "test.geojson", []onemap.GridImport{{Where: "feature 1", Geometry: orig.Geometry, Properties: props}},
 				onemap.GridClip{Parent: true}, "planner", "import", audit(onemap.AuditGridImport))
 			return err
 		},

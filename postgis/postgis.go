@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -77,6 +78,22 @@ func (db *DB) Ping(ctx context.Context) error {
 // inTx runs fn in a transaction that records actor and reason for the
 // history, committing if fn returns nil and rolling back otherwise.
 func (db *DB) inTx(ctx context.Context, actor, reason string, fn func(pgx.Tx) error) error {
+	return db.inEdit(ctx, edit{actor: actor, reason: reason}, fn)
+}
+
+// edit is who writes and why, as the history records it: the reason typed
+// (or ""), and the kind of edit (onemap.ReasonCreate, …; "": the operation's
+// own) with the version a restore brings back or the file of an import.
+type edit struct {
+	actor, reason, code string
+	restored            int
+	file                string
+}
+
+// inEdit is inTx for an edit with a coded reason: the history's trigger
+// (migrations/0010_grid_reason_codes.sql) records e's code, restored
+// version and file with every version the transaction writes.
+func (db *DB) inEdit(ctx context.Context, e edit, fn func(pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return mapError(fmt.Errorf("postgis: begin: %w", err))
@@ -85,9 +102,14 @@ func (db *DB) inTx(ctx context.Context, actor, reason string, fn func(pgx.Tx) er
 	// The caller that ctx carries (a request's) adds its role and address
 	// to the history and the audit trail the triggers write.
 	caller, _ := onemap.CallerFrom(ctx)
+	restored := ""
+	if e.restored > 0 {
+		restored = strconv.Itoa(e.restored)
+	}
 	if _, err := tx.Exec(ctx, `SELECT set_config('onemap.actor', $1, true), set_config('onemap.reason', $2, true),
-		set_config('onemap.role', $3, true), set_config('onemap.client', $4, true)`,
-		actor, reason, string(caller.Role), caller.Client); err != nil {
+		set_config('onemap.role', $3, true), set_config('onemap.client', $4, true),
+		set_config('onemap.reason_code', $5, true), set_config('onemap.restored_version', $6, true), set_config('onemap.import_file', $7, true)`,
+		e.actor, e.reason, string(caller.Role), caller.Client, e.code, restored, e.file); err != nil {
 		return mapError(fmt.Errorf("postgis: set actor: %w", err))
 	}
 	if err := fn(tx); err != nil {

@@ -26,11 +26,9 @@ type SeedReport struct {
 	Took time.Duration
 }
 
-// Seeding, as the history records it.
-const (
-	seedActor  = "seed"
-	seedReason = "demo seed"
-)
+// seedActor is who seeds, as the history records it (with the reason code
+// onemap.ReasonSeed).
+const seedActor = "seed"
 
 // seedLevelCounty is the top grid level of a seed; the levels below it are
 // written in the order township, village, group.
@@ -167,7 +165,7 @@ func (db *DB) Seed(ctx context.Context, plan func(onemap.SeedKinds) (*onemap.See
 	start := time.Now()
 	var rep SeedReport
 	var name string
-	err := db.inTx(ctx, seedActor, seedReason, func(tx pgx.Tx) error {
+	err := db.inEdit(ctx, edit{actor: seedActor, code: onemap.ReasonSeed}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, seedLockSQL); err != nil {
 			return mapError(fmt.Errorf("postgis: seed: lock: %w", err))
 		}

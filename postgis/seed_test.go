@@ -178,7 +178,7 @@ func TestDB_SeedDemo(t *testing.T) {
 			}
 		}
 		seedNone(t, conn, "history rows not by the seed", `SELECT layer, feature_id FROM feature_history
-			WHERE changed_by <> 'seed' OR reason <> 'demo seed' OR version <> 1`)
+			WHERE changed_by <> 'seed' OR reason <> '' OR reason_code <> 'seed' OR restored_version IS NOT NULL OR import_file IS NOT NULL OR version <> 1`)
 		features := seedScalar[int](t, conn, `SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM risk_points)
 			+ (SELECT count(*) FROM households) + (SELECT count(*) FROM cameras) + (SELECT count(*) FROM stations)`)
 		if n := seedScalar[int](t, conn, `SELECT count(*) FROM change_feed WHERE op = 'insert'`); n != features {

@@ -193,18 +193,13 @@ func (s *snapshot) openAt(t time.Time) []int8 {
 	return o.open
 }
 
-// Query asks for the stations nearest a point.
-type Query struct {
-	Point  orb.Point // WGS-84
-	Kinds  []string  // codes of kinds to keep; none keeps every kind
-	Limit  int       // how many, 1 to MaxLimit
-	Radius float64   // metres; 0 is no bound
-}
+// Query asks for the stations nearest a point (onemap.PublicQuery).
+type Query = onemap.PublicQuery
 
 // Limits of a query.
 const (
-	MaxLimit  = 50
-	MaxRadius = 100_000.0 // metres
+	MaxLimit  = onemap.PublicMaxLimit
+	MaxRadius = onemap.PublicMaxRadius
 )
 
 // Precision is the grid query points are rounded to, in degrees (about 11
