@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/geofile"
@@ -49,15 +50,24 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	f := newFlags("seed demo", "seed demo [flags]", getenv, stderr)
 	f.database(&c)
 	f.boolean(&c.IfEmpty, "if-empty", false, "do nothing when the database already holds grids")
+	f.str(&c.AsOf, "as-of", "", "the day the demo describes, YYYY-MM-DD: its risk assessments fall before it, a few overdue (default: today in China)")
 	if err := f.parse(args[1:]); err != nil {
 		return ignoreHelp(err)
+	}
+	asOf := demoDay(time.Now())
+	if c.AsOf != "" {
+		day, err := time.Parse(time.DateOnly, c.AsOf)
+		if err != nil {
+			return fmt.Errorf("seed demo: --as-of %q: want a day as YYYY-MM-DD", c.AsOf)
+		}
+		asOf = day
 	}
 	db, log, err := c.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return seedDemo(ctx, db, c.IfEmpty, log)
+	return seedDemo(ctx, db, c.IfEmpty, asOf, log)
 }
 
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

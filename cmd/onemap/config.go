@@ -49,6 +49,7 @@ type config struct {
 	Envelope           string
 	SeedDemo           bool
 	IfEmpty            bool
+	AsOf               string // seed demo: the day the demo describes
 	Layer              string
 	Format             string
 	LonColumn          string

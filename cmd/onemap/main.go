@@ -36,7 +36,7 @@ const usage = `onemap: the one-map GIS platform for county and township governan
 Usage:
   onemap serve   [flags]                 serve the web map, tiles and APIs (migrates first)
   onemap migrate [flags]                 apply the database migrations
-  onemap seed demo [--if-empty] [flags]  load the demo county (Wuding, synthetic geometry)
+  onemap seed demo [--if-empty] [--as-of DAY] [flags]  load the demo county (Wuding, synthetic geometry)
   onemap import --layer L [flags] FILE   import a GeoJSON or CSV file into layer L, all or nothing
   onemap export --layer L [flags]        write layer L as GeoJSON to stdout (or --out)
   onemap user add|passwd|role|disable|enable|unlock|list   manage accounts (onemap user for help)

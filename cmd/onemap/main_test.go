@@ -223,3 +223,25 @@ func TestServe_flagsCheckedFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedDemo_asOf checks the day the demo describes: a bad --as-of is
+// named before the database is opened, and the default is the day in
+// China, which begins 8 hours before the day in UTC.
+func TestSeedDemo_asOf(t *testing.T) {
+	var out, errb bytes.Buffer
+	unreachable := env(map[string]string{"ONEMAP_DATABASE_URL": "postgres://onemap@127.0.0.1:1/onemap?connect_timeout=1"})
+	err := run(context.Background(), []string{"onemap", "seed", "demo", "--as-of", "30/06/2025"}, unreachable, nil, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "--as-of") {
+		t.Errorf("seed demo --as-of 30/06/2025: %v, want the flag named", err)
+	}
+	for _, c := range []struct{ at, want string }{
+		{"2026-12-05T15:59:59Z", "2026-12-05"},
+		{"2026-12-05T16:00:00Z", "2026-12-06"},
+		{"2026-12-31T23:00:00-05:00", "2027-01-01"},
+	} {
+		at, _ := time.Parse(time.RFC3339, c.at)
+		if got := demoDay(at).Format(time.DateOnly); got != c.want {
+			t.Errorf("demoDay(%s) = %s, want %s", c.at, got, c.want)
+		}
+	}
+}

@@ -165,7 +165,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	defer db.Close()
 	if c.SeedDemo {
-		if err := seedDemo(ctx, db, true, log); err != nil {
+		if err := seedDemo(ctx, db, true, demoDay(time.Now()), log); err != nil {
 			return err
 		}
 	}
@@ -338,11 +338,13 @@ func openAndMigrate(ctx context.Context, c *config, catalog *onemap.Catalog, log
 	return db, nil
 }
 
-func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, log *slog.Logger) error {
+// seedDemo loads the demo county as of the day asOf.
+func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, asOf time.Time, log *slog.Logger) error {
 	d, err := demo.Wuding()
 	if err != nil {
 		return err
 	}
+	d.AsOf = asOf
 	rep, err := db.Seed(ctx, d.SeedRows, ifEmpty)
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
@@ -445,4 +447,11 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// demoDay is the day it is at t in China (UTC+8, no daylight saving), as
+// midnight UTC: the day a demo seeded at t describes.
+func demoDay(t time.Time) time.Time {
+	y, m, d := t.In(time.FixedZone("CST", 8*3600)).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
