@@ -1,19 +1,13 @@
-// Pure helpers of the public page: distances in Chinese, tel: links and the
-// hand-off links to the common map apps, with coordinates converted to the
-// system each app expects (AMap and Tencent GCJ-02, Baidu BD-09). The links
-// are plain hrefs: the page itself never requests them.
+// Pure helpers of the public page about a station: tel: links, whether it is
+// open, the status line over the list, and the hand-off links to the common
+// map apps, with coordinates converted to the system each app expects (AMap
+// and Tencent GCJ-02, Baidu BD-09). The links are plain hrefs: the page
+// itself never requests them. Distances and escaping are ../format.js's.
 import { wgs84ToBd09, wgs84ToGcj02 } from './coords.js';
 
 export { hoursText } from '../hours.js';
 
 const SOURCE = 'onemap'; // the "src"/"referer" the apps ask callers to name
-
-/** formatDistance writes metres as 米 below 1 km, else 公里. */
-export function formatDistance(m) {
-  if (m < 999.5) return `${Math.round(m)} 米`;
-  if (m < 10_000) return `${(m / 1000).toFixed(1)} 公里`;
-  return `${Math.round(m / 1000)} 公里`;
-}
 
 /** telHref returns a tel: link of a phone number, or '' when there is no number. */
 export function telHref(phone) {
@@ -38,11 +32,6 @@ export function navLinks(st) {
     // Tencent URI API: coord is lat,lng in GCJ-02.
     tencent: `https://apis.map.qq.com/uri/v1/marker?${q({ marker: `coord:${f6(gLat)},${f6(gLng)};title:${name.replace(/[;:]/g, ' ')};addr:${addr}`, referer: SOURCE })}`,
   };
-}
-
-/** escapeHtml makes text safe to put into HTML. */
-export function escapeHtml(s) {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
 /** openLabel describes open_now: true, false or null (hours unknown). */

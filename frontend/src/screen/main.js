@@ -3,20 +3,18 @@
 // level, cameras online) beside it, refreshed by themselves: at once when
 // the event stream brings a change, and every minute in any case.
 
-import 'maplibre-gl/dist/maplibre-gl.css';
-import './app.css';
+// map.js first: MapLibre's CSS goes before the page's, which overrides it.
+import { createMap } from '../map.js';
+import '../app.css';
 import './screen.css';
-import { Map, setWorkerUrl } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import * as api from './api.js';
-import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from './style.js';
-import { interiorPoint } from './geo.js';
-import { applyStatic, locale, mapLocale, t } from './i18n.js';
-import { fetchCounts } from './counts.js';
-import { figuresHTML, keyFigures } from './figures.js';
-import { connectLive } from './live.js';
-
-setWorkerUrl(workerUrl);
+import * as api from '../api.js';
+import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from '../style.js';
+import { interiorPoint } from '../geo.js';
+import { applyStatic, t } from '../i18n.js';
+import { formatClock, formatTimeOfDay } from '../format.js';
+import { fetchCounts } from '../counts.js';
+import { figuresHTML, keyFigures } from '../figures.js';
+import { connectLive } from '../live.js';
 
 const REFRESH_MS = 60_000;
 
@@ -30,7 +28,7 @@ async function gridRecords(bounds) {
   const out = [];
   let after = 0;
   for (let page = 0; page < 20; page++) {
-    const r = await api.getJSON('/api/within', { bbox: bounds.join(','), layers: 'grids', limit: 1000, after: after || undefined });
+    const r = await api.within({ bbox: bounds.join(','), layers: 'grids', limit: 1000, after: after || undefined });
     const g = r.layers?.grids;
     out.push(...(g?.features ?? []));
     if (!g?.next) break;
@@ -78,16 +76,12 @@ async function start() {
   }
 
   let version = 0;
-  const map = new Map({
-    container: 'map',
-    style,
+  const map = createMap('map', style, {
     bounds: region.bounds,
     fitBoundsOptions: { padding: { top: 80, bottom: 40, left: 40, right: 380 } },
     interactive: false,
     attributionControl: false,
-    locale: mapLocale(),
-    transformRequest: (url, type) => (type === 'Tile' && version && url.startsWith(`${location.origin}/tiles/`)
-      ? { url: `${url}${url.includes('?') ? '&' : '?'}v=${version}` } : undefined),
+    tileVersion: () => version,
   });
   window.onemap = { map, region, style, figures: null };
   map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
@@ -122,7 +116,7 @@ async function start() {
       if (n !== seq) return;
       const figures = keyFigures(counts, workers);
       $('figures').innerHTML = figuresHTML(figures, colours);
-      $('screen-updated').textContent = t('updatedAt', new Date().toLocaleTimeString(locale, { hour12: false }));
+      $('screen-updated').textContent = t('updatedAt', formatTimeOfDay());
       window.onemap.figures = figures;
       window.onemap.figuresAt = Date.now();
     } catch (err) {
@@ -148,11 +142,7 @@ async function start() {
   });
 
   // The wall's clock in the page's language, 24-hour, whatever the browser's.
-  const clock = () => {
-    $('screen-clock').textContent = new Date().toLocaleString(locale, {
-      year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
-    });
-  };
+  const clock = () => { $('screen-clock').textContent = formatClock(); };
   clock();
   setInterval(clock, 1000);
   const full = $('screen-full');
