@@ -1,22 +1,29 @@
 // The auditor's page (/audit/): sign in, read the audit trail with filters,
 // page through it, export it as CSV and check its hash chain. It talks only
-// to the server's /api/session and /api/audit routes.
+// to the server's /api/session and /api/audit routes (through http.js).
 import './audit.css';
-import { roleName } from '../i18n.js';
+import { dictionary, roleName } from '../i18n.js';
+import { auditPage, auditVerify, fetchPurposes } from '../api.js';
+import { fetchSession, signIn, signOut } from '../http.js';
+import { formatDateTime } from '../format.js';
+
+// The page's words. It speaks Chinese only for now (its fixed text is
+// Chinese); a word missing in a language is the Chinese one.
+const w = dictionary({
+  zh: {
+    burst: '{0} 分钟内查阅 {1} 户个人信息（{2}）', purpose: '目的：{0}', anonymous: '（未登录）',
+    notAuditor: '此账号不是审计员：请用审计员账号登录。', tooManyTries: '尝试次数过多，请稍后再试。',
+    badPassword: '账号或密码错误。', expired: '登录已过期，请重新登录。', fromAfterTo: '起始日期 {0} 晚于结束日期 {1}。',
+    verifying: '校验中…', intact: '完好：{0} 条记录（{1}–{2}）', broken: '已被篡改：第 {0} 条起断链（{1}）',
+    who: '{0}（{1}）',
+  },
+});
 
 const $ = (id) => document.getElementById(id);
-let csrf = '';
 // What the table shows: the filter's query (without cursor and limit) and
 // the cursor of its next page (a seq to read before, or after oldest first).
 let shown = null;
 let next = 0;
-
-async function json(path, options = {}) {
-  const res = await fetch(path, { credentials: 'same-origin', ...options });
-  const body = res.status === 204 ? {} : await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(body.error || `HTTP ${res.status}`), { status: res.status });
-  return body;
-}
 
 // midnight is the instant (RFC 3339) a day of a date input (2026-11-26)
 // begins in the browser's time zone, days later.
@@ -59,9 +66,9 @@ function summaryOf(action, detail, titles = purposeTitles) {
   if (action === 'personal.burst' && detail) {
     const minutes = Math.round((detail.within_s ?? 0) / 60);
     const why = Object.entries(detail.purposes ?? {}).map(([k, n]) => `${purpose(k)} ${n}`).join('、');
-    return `${minutes} 分钟内查阅 ${detail.reads} 户个人信息（${why}）`;
+    return w('burst', minutes, detail.reads, why);
   }
-  if (action === 'household.read' && detail?.purpose) return `目的：${purpose(detail.purpose)}`;
+  if (action === 'household.read' && detail?.purpose) return w('purpose', purpose(detail.purpose));
   return '';
 }
 
@@ -96,8 +103,8 @@ function render(records, append) {
     const anonymous = r.actor === 'anonymous';
     const action = cell(actionNames.get(r.action) ?? r.action);
     action.title = r.action;
-    tr.append(cell(r.seq), cell(new Date(r.at).toLocaleString('zh-CN', { hour12: false })),
-      cell(anonymous ? '（未登录）' : r.actor), cell(anonymous ? '' : roleName(r.role)),
+    tr.append(cell(r.seq), cell(formatDateTime(r.at)),
+      cell(anonymous ? w('anonymous') : r.actor), cell(anonymous ? '' : roleName(r.role)),
       cell(r.client), action, cell(r.target), detailCell(r.detail, r.action));
     tbody.append(tr);
   }
@@ -122,7 +129,7 @@ async function load(more = false) {
   page.set('limit', '200');
   rows.setAttribute('aria-busy', 'true');
   try {
-    const body = await json(`/api/audit?${page}`);
+    const body = await auditPage(page);
     if (mine !== ticket) return;
     $('trail-error').textContent = '';
     render(body.records, more);
@@ -142,16 +149,15 @@ async function load(more = false) {
 }
 
 async function show() {
-  const s = await json('/api/session');
-  csrf = s.csrf || '';
+  const s = (await fetchSession()) ?? {}; // a server without sessions: no auditor
   const auditor = s.role === 'auditor';
   $('signin').hidden = auditor;
   $('trail').hidden = !auditor;
   $('signout').hidden = !s.name;
-  $('who').textContent = s.name ? `${s.display_name || s.name}（${roleName(s.role)}）` : '';
-  if (s.name && !auditor) $('signin-error').textContent = '此账号不是审计员：请用审计员账号登录。';
+  $('who').textContent = s.name ? w('who', s.display_name || s.name, roleName(s.role)) : '';
+  if (s.name && !auditor) $('signin-error').textContent = w('notAuditor');
   if (auditor) {
-    const p = await json('/api/purposes').catch(() => ({}));
+    const p = await fetchPurposes().catch(() => ({}));
     purposeTitles = new Map((p.purposes ?? []).map((x) => [x.code, x.title]));
     await load();
   }
@@ -161,19 +167,16 @@ $('signin').addEventListener('submit', async (e) => {
   e.preventDefault();
   $('signin-error').textContent = '';
   try {
-    await json('/api/session', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: $('name').value, password: $('password').value }),
-    });
+    await signIn($('name').value, $('password').value);
     $('password').value = '';
     await show();
   } catch (err) {
-    $('signin-error').textContent = err.status === 429 ? '尝试次数过多，请稍后再试。' : '账号或密码错误。';
+    $('signin-error').textContent = err.status === 429 ? w('tooManyTries') : w('badPassword');
   }
 });
 
 $('signout').addEventListener('click', async () => {
-  await json('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } }).catch(() => {});
+  await signOut().catch(() => {});
   await show();
 });
 
@@ -187,7 +190,7 @@ function refused(err) {
 
 // signInAgain shows the sign-in form of a session that has ended.
 function signInAgain() {
-  $('signin-error').textContent = '登录已过期，请重新登录。';
+  $('signin-error').textContent = w('expired');
   show().catch(() => {});
 }
 
@@ -196,7 +199,7 @@ $('filter').addEventListener('submit', (e) => {
   const from = $('f-from').value;
   const to = $('f-to').value;
   if (from && to && from > to) {
-    $('trail-error').textContent = `起始日期 ${from} 晚于结束日期 ${to}。`;
+    $('trail-error').textContent = w('fromAfterTo', from, to);
     return;
   }
   load().catch(refused);
@@ -214,7 +217,7 @@ $('csv').addEventListener('click', async (e) => {
   }
   e.preventDefault();
   const link = e.currentTarget;
-  const s = await json('/api/session').catch(() => null);
+  const s = await fetchSession().catch(() => null);
   if (s?.role !== 'auditor') {
     signInAgain();
     return;
@@ -225,13 +228,11 @@ $('csv').addEventListener('click', async (e) => {
 
 $('verify').addEventListener('click', async () => {
   const result = $('verify-result');
-  result.textContent = '校验中…';
+  result.textContent = w('verifying');
   delete result.dataset.ok;
   try {
-    const r = await json('/api/audit/verify');
-    result.textContent = r.ok
-      ? `完好：${r.rows} 条记录（${r.first_seq}–${r.last_seq}）`
-      : `已被篡改：第 ${r.broken_at} 条起断链（${r.problem}）`;
+    const r = await auditVerify();
+    result.textContent = r.ok ? w('intact', r.rows, r.first_seq, r.last_seq) : w('broken', r.broken_at, r.problem);
     result.dataset.ok = String(r.ok);
   } catch (err) {
     result.textContent = '';
