@@ -1,7 +1,7 @@
 // The server's routes as the pages call them, each one line over http.js
 // (which holds the requests, the CSRF token and the errors).
 
-import { getJSON, HttpError, postJSON, request } from './http.js';
+import { getJSON, postJSON, request } from './http.js';
 
 // ---- the commander's map, the wall ----
 
@@ -64,5 +64,3 @@ export const exportURL = (format, parent) => `/api/grids/export?format=${encodeU
 
 export const auditPage = (query) => getJSON(`/api/audit?${query}`);
 export const auditVerify = () => getJSON('/api/audit/verify');
-
-export { HttpError };

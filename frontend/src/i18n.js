@@ -304,13 +304,13 @@ export const layerTitle = (layer) => (lang === 'en' ? layer?.title_en || layer?.
 /**
  * applyStatic translates the page's fixed text: an element's text from
  * data-i18n, and attributes from data-i18n-ATTR (placeholder, title,
- * aria-label).
+ * aria-label), with tr (t by default; a page's dictionary).
  */
-export function applyStatic(root) {
+export function applyStatic(root, tr = t) {
   root.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = tr(el.dataset.i18n);
   for (const attr of ['placeholder', 'title', 'aria-label']) {
     const key = `i18n${attr.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())}`;
-    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.dataset[key]));
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, tr(el.dataset[key]));
   }
 }

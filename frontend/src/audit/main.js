@@ -2,13 +2,14 @@
 // page through it, export it as CSV and check its hash chain. It talks only
 // to the server's /api/session and /api/audit routes (through http.js).
 import './audit.css';
-import { dictionary, roleName } from '../i18n.js';
+import { applyStatic, dictionary, lang, roleName } from '../i18n.js';
 import { auditPage, auditVerify, fetchPurposes } from '../api.js';
 import { fetchSession, signIn, signOut } from '../http.js';
 import { formatDateTime } from '../format.js';
 
-// The page's words. It speaks Chinese only for now (its fixed text is
-// Chinese); a word missing in a language is the Chinese one.
+// The page's words, its fixed text's too (index.html, data-i18n); a word
+// missing in English is the Chinese one. The actions' names in Chinese are
+// the filter's options (index.html), in English action_CODE here.
 const w = dictionary({
   zh: {
     burst: '{0} 分钟内查阅 {1} 户个人信息（{2}）', purpose: '目的：{0}', anonymous: '（未登录）',
@@ -16,8 +17,40 @@ const w = dictionary({
     badPassword: '账号或密码错误。', expired: '登录已过期，请重新登录。', fromAfterTo: '起始日期 {0} 晚于结束日期 {1}。',
     verifying: '校验中…', intact: '完好：{0} 条记录（{1}–{2}）', broken: '已被篡改：第 {0} 条起断链（{1}）',
     who: '{0}（{1}）',
+    pageTitle: '审计日志 · 一张图', title: '审计日志', signOut: '退出', signInTitle: '审计员登录', account: '账号', password: '密码',
+    signIn: '登录', records: '审计记录', actor: '操作人', actorHint: '完整账号名', actorTitle: '账号名须完整，区分大小写',
+    action: '操作', order: '顺序', newestFirst: '最新在前', oldestFirst: '最早在前', from: '从', to: '到', query: '查询',
+    csv: '导出 CSV', verify: '校验哈希链', seq: '序号', at: '时间', role: '角色', client: '来源', target: '对象', detail: '详情',
+    empty: '没有符合条件的记录。', more: '更多',
+  },
+  en: {
+    burst: '{1} households\' personal details read within {0} minutes ({2})', purpose: 'purpose: {0}', anonymous: '(not signed in)',
+    notAuditor: 'This account is not an auditor\'s: sign in as an auditor.', tooManyTries: 'Too many tries: try again later.',
+    badPassword: 'Wrong account or password.', expired: 'The session has ended: sign in again.', fromAfterTo: 'The first day {0} is after the last day {1}.',
+    verifying: 'Checking…', intact: 'Intact: {0} records ({1}–{2})', broken: 'Tampered with: the chain breaks at record {0} ({1})',
+    who: '{0} ({1})',
+    pageTitle: 'Audit trail · OneMap', title: 'Audit trail', signOut: 'Sign out', signInTitle: 'Auditor sign-in', account: 'Account', password: 'Password',
+    signIn: 'Sign in', records: 'Audit records', actor: 'Actor', actorHint: 'whole account name', actorTitle: 'The whole account name, case-sensitive',
+    action: 'Action', order: 'Order', newestFirst: 'newest first', oldestFirst: 'oldest first', from: 'From', to: 'To', query: 'Query',
+    csv: 'Export CSV', verify: 'Check the hash chain', seq: 'No.', at: 'Time', role: 'Role', client: 'Client', target: 'Target', detail: 'Detail',
+    empty: 'No records match.', more: 'More',
+    action_: 'all', action_login: 'sign-in', 'action_login.failed': 'sign-in failed', action_logout: 'sign-out',
+    'action_logout.all': 'sign-out everywhere', action_denied: 'refused', 'action_household.read': 'household details read',
+    'action_personal.burst': 'many personal reads (flag)', action_export: 'export', action_edit: 'edit (each record)',
+    'action_grid.create': 'grid created', 'action_grid.update': 'grid changed', 'action_grid.delete': 'grid deleted',
+    'action_grid.split': 'grid split', 'action_grid.merge': 'grids merged', 'action_grid.restore': 'grid version restored',
+    'action_grid.import': 'grids imported', action_account: 'account changed',
   },
 });
+
+applyStatic(document, w);
+document.title = w('pageTitle');
+if (lang === 'en') {
+  for (const o of document.getElementById('f-action').options) {
+    const name = w(`action_${o.value}`);
+    if (name !== `action_${o.value}`) o.text = name;
+  }
+}
 
 const $ = (id) => document.getElementById(id);
 // What the table shows: the filter's query (without cursor and limit) and

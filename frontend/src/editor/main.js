@@ -18,6 +18,7 @@
 import { createMap } from '../map.js';
 import './editor.css';
 import { fetchSession } from '../http.js';
+import { applyStatic } from '../i18n.js';
 import { fetchStyle } from '../style.js';
 import { CHECKS } from './checks.js';
 import { $, EDIT_ROLES, READ_ROLES, state, status } from './state.js';
@@ -33,6 +34,8 @@ import { onBeforeUnload, showSession, submitSignIn } from './session.js';
 import { w } from './words.js';
 
 async function start() {
+  applyStatic(document, w);
+  document.title = w('pageTitle');
   const session = await fetchSession().catch(() => null);
   const role = session?.role ?? null;
   state.role = role;
