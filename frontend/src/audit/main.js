@@ -46,6 +46,7 @@ const w = dictionary({
 applyStatic(document, w);
 document.title = w('pageTitle');
 if (lang === 'en') {
+  document.querySelector('h1 small')?.remove(); // the English subtitle of the Chinese title
   for (const o of document.getElementById('f-action').options) {
     const name = w(`action_${o.value}`);
     if (name !== `action_${o.value}`) o.text = name;

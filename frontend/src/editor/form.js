@@ -16,7 +16,7 @@ export function fillForm(g) {
   f.elements.level.value = g?.properties?.level ?? '';
   f.elements.reason.value = '';
   const pid = g?.properties?.parent_id;
-  $('parent-name').textContent = pid ? gridName(pid).replace(/[「」]/g, '') : '—';
+  $('parent-name').textContent = pid ? gridName(pid, { quoted: false }) : '—';
   $('area').textContent = g?.properties?.area_m2 ? formatAreaM2(g.properties.area_m2) : '—';
   $('version').textContent = g?.properties?.version ?? w('newVersion');
   $('grid-title').textContent = g?.id ? w('titleOf', g.properties.name, g.id) : w('newGrid');

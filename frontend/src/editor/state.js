@@ -49,10 +49,11 @@ export function status(text, isError = false, detail = '') {
   el.classList.toggle('ed-error', isError);
 }
 
-/** gridName names grid id as the planner knows it: 「name」 where the page has it. */
-export function gridName(id) {
+/** gridName names grid id as the planner knows it: 「name」 where the page has it (quoted: false, without the quotes). */
+export function gridName(id, { quoted = true } = {}) {
   const g = [state.parent, ...state.chain, ...state.children].find((x) => x && x.id === id);
-  return g ? w('quoted', g.properties.name) : w('gridN', id);
+  if (!g) return w('gridN', id);
+  return quoted ? w('quoted', g.properties.name) : g.properties.name;
 }
 
 /** busy marks the page as saving (true) or ready (false), for the tests and the styles. */

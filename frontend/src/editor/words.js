@@ -95,9 +95,9 @@ const WORDS = {
   },
   en: {
     level_county: 'county', level_township: 'township', level_village: 'village', level_group: 'group',
-    field_name: 'name', field_code: 'code', field_parent_id: 'parent grid', field_worker_name: 'grid worker',
-    field_worker_phone: "worker's phone", field_households: 'households', field_population: 'population', field_geometry: 'boundary',
-    field_version: 'version',
+    field_name: 'Name', field_code: 'Code', field_parent_id: 'Parent grid', field_worker_name: 'Grid worker',
+    field_worker_phone: "Worker's phone", field_households: 'Households', field_population: 'Population', field_geometry: 'Boundary',
+    field_version: 'Version',
     problem_empty: 'no area', problem_not_polygon: 'not a polygon', problem_invalid: 'boundary crosses itself or is invalid',
     problem_outside_parent: 'outside the parent grid', problem_overlap: 'overlaps a neighbour', problem_child_outside: 'a child grid would lie outside',
     problem_child_straddles: 'the split line crosses a child grid', problem_other: 'against the rules', problemAtDot: ' (at the red dot)',
