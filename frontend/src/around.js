@@ -3,10 +3,9 @@
 // first), the panel's HTML and the CSV export. The DOM and the map are
 // handled in main.js.
 
-import { escapeHtml } from './popup.js';
+import { escapeHtml, formatCount, formatLength } from './format.js';
 import { valueLabel } from './labels.js';
 import { countsHTML, workerHTML } from './card.js';
-import { formatLength } from './geo.js';
 import { lang, t } from './i18n.js';
 
 /** RADII are the radii offered, metres. */
@@ -39,11 +38,6 @@ export function parseRadius(text) {
   if (!m) return null;
   const metres = Number(m[1]) * UNITS[m[2] ?? ''];
   return metres > 0 && metres <= MAX_RADIUS ? Math.round(metres) : null;
-}
-
-/** formatRadius names a radius: "500 米", "1 公里", "1.5 公里". */
-export function formatRadius(metres) {
-  return metres < 1000 ? t('metres', metres) : t('kilometres', Number((metres / 1000).toFixed(2)));
 }
 
 /** aroundLayers returns the layer ids of an /api/around answer in panel order. */
@@ -125,8 +119,6 @@ export function tally(rows, key) {
   return out;
 }
 
-const num = (n) => (Number.isFinite(n) ? n.toLocaleString('zh-CN') : '');
-
 // rowLabel returns the main and secondary text of a listed feature.
 function rowLabel(r) {
   const kind = r.kind ? valueLabel(r.layer, 'kind', r.kind) : '';
@@ -160,11 +152,11 @@ export function aroundHTML(resp, layerById) {
       // and say so when they are not all of them.
       const listed = byLayer(id);
       counts = tally(listed, field);
-      if (l.truncated && listed.length) note = `<small class="om-muted">${escapeHtml(t('tallyOfNearest', num(listed.length)))}</small>`;
+      if (l.truncated && listed.length) note = `<small class="om-muted">${escapeHtml(t('tallyOfNearest', formatCount(listed.length)))}</small>`;
     }
     const chips = countsHTML(id, field, counts);
     return `<tr data-layer="${escapeHtml(id)}" data-count="${escapeHtml(l.count ?? 0)}">` +
-      `<th>${escapeHtml(title(id))}</th><td class="om-num">${num(l.count ?? 0)}</td><td>${chips}${note}</td></tr>`;
+      `<th>${escapeHtml(title(id))}</th><td class="om-num">${formatCount(l.count ?? 0)}</td><td>${chips}${note}</td></tr>`;
   }).join('');
 
   const grids = aroundGrids(resp);
@@ -186,7 +178,7 @@ export function aroundHTML(resp, layerById) {
     const l = resp.layers[id];
     const listed = byLayer(id);
     if (!listed.length) return '';
-    const more = l.truncated ? t('listedNearest', num(listed.length)) : '';
+    const more = l.truncated ? t('listedNearest', formatCount(listed.length)) : '';
     const items = listed.map((r) => {
       const { name, rest } = rowLabel(r);
       const [lon, lat] = r.position ?? [];
@@ -196,7 +188,7 @@ export function aroundHTML(resp, layerById) {
         `<span class="om-item-dist">${escapeHtml(formatLength(r.distance, lang))}</span></button></li>`;
     }).join('');
     return `<details class="om-list" data-layer="${escapeHtml(id)}" open><summary>${escapeHtml(title(id))} ` +
-      `<small>${escapeHtml(t('places', num(l.count ?? 0)))}${escapeHtml(more)}</small></summary><ol>${items}</ol></details>`;
+      `<small>${escapeHtml(t('places', formatCount(l.count ?? 0)))}${escapeHtml(more)}</small></summary><ol>${items}</ol></details>`;
   }).join('');
 
   const empty = !rows.length && !grids.length ? `<p class="om-muted">${escapeHtml(t('nothingAround'))}</p>` : '';

@@ -3,10 +3,10 @@
 // and its children to drill down to. HTML strings, every value escaped; the
 // buttons carry data-grid-id / data-action for main.js to act on.
 
-import { escapeHtml, popupHTML } from './popup.js';
+import { popupHTML } from './popup.js';
+import { escapeHtml, formatCount, formatLonLat } from './format.js';
 import { orderedCounts, valueLabel } from './labels.js';
 import { colourOf } from './style.js';
-import { formatLonLat } from './geo.js';
 import { t } from './i18n.js';
 
 /** STATS_ORDER is the order of the point layers in a grid's statistics. */
@@ -27,8 +27,6 @@ export function chainTo(chain, gridId) {
   return i < 0 ? null : chain.slice(0, i);
 }
 
-const num = (n) => (Number.isFinite(n) ? n.toLocaleString('zh-CN') : '');
-
 // countColour is the legend colour of a tallied code, if it has one: the
 // colour the server's style gives it.
 function countColour(layer, field, key) {
@@ -40,7 +38,7 @@ export function countsHTML(layer, field, counts) {
   return orderedCounts(layer, field, counts).map(({ key, label, count }) => {
     const colour = countColour(layer, field, key);
     const dot = colour ? `<span class="om-dot om-dot-small" style="background:${escapeHtml(colour)}"></span>` : '';
-    return `<span class="om-chip" data-key="${escapeHtml(key)}" data-count="${count}">${dot}${escapeHtml(label)} <b>${num(count)}</b></span>`;
+    return `<span class="om-chip" data-key="${escapeHtml(key)}" data-count="${count}">${dot}${escapeHtml(label)} <b>${formatCount(count)}</b></span>`;
   }).join('');
 }
 
@@ -74,7 +72,7 @@ export function gridStatsHTML(gridId, stats, layerById) {
   const rows = ids.map((id) => {
     const s = stats[id];
     return `<tr data-stat-layer="${escapeHtml(id)}" data-total="${escapeHtml(s.total ?? 0)}">` +
-      `<th>${escapeHtml(titleOf(layerById, id))}</th><td class="om-num">${num(s.total ?? 0)}</td>` +
+      `<th>${escapeHtml(titleOf(layerById, id))}</th><td class="om-num">${formatCount(s.total ?? 0)}</td>` +
       `<td>${countsHTML(id, s.by, s.count)}</td></tr>`;
   });
   return `<section class="om-stats" data-stats-for="${escapeHtml(gridId)}"><h4>${escapeHtml(t('gridStats'))}</h4>` +
@@ -92,7 +90,7 @@ export function childrenHTML(grid, children) {
   if (!children?.length) return '';
   const level = valueLabel('grids', 'level', children[0].level ?? CHILD_LEVEL[grid.level] ?? '');
   const items = children.map((c) => {
-    const summary = statLayers(c.stats).map((id) => `${SHORT[id] ?? id} ${num(c.stats[id].total ?? 0)}`).join(' · ');
+    const summary = statLayers(c.stats).map((id) => `${SHORT[id] ?? id} ${formatCount(c.stats[id].total ?? 0)}`).join(' · ');
     return `<li><button type="button" class="om-child" data-grid-id="${escapeHtml(c.id)}" title="${escapeHtml(c.name ?? '')}">` +
       `<span>${escapeHtml(shortName(c.name, grid.name) || `#${c.id}`)}</span><small>${escapeHtml(summary)}</small></button></li>`;
   });

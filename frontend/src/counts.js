@@ -3,7 +3,7 @@
 // server: /api/within over the region's box (count, by_level, by_kind) and
 // /api/stats/grids (the top grids' tallies, which give cameras by status).
 
-import { getJSON } from './api.js';
+import { getJSON } from './http.js';
 
 /**
  * mergeCounts turns the two answers into {layer: {total, level, kind,

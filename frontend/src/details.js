@@ -4,8 +4,9 @@
 // the server limits how many an account reads, and a refusal says when to
 // come back.
 
-import { escapeHtml } from './popup.js';
-import { lang } from './i18n.js';
+import { escapeHtml } from './format.js';
+import { dictionary, lang } from './i18n.js';
+import * as api from './api.js';
 
 const WORDS = {
   zh: {
@@ -20,10 +21,7 @@ const WORDS = {
   },
 };
 
-function w(key, ...args) {
-  const s = (WORDS[lang] ?? WORDS.zh)[key] ?? WORDS.zh[key];
-  return s.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
-}
+const w = dictionary(WORDS);
 
 /**
  * mayReadDetails reports whether the layers answer lets the caller read
@@ -39,9 +37,7 @@ export function mayReadDetails(layers) {
 /** fetchPurposes returns the server's purposes [{code, title, title_en}], or [] when it gives none. */
 export async function fetchPurposes() {
   try {
-    const res = await fetch('/api/purposes', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-    if (!res.ok) return [];
-    return (await res.json()).purposes ?? [];
+    return (await api.fetchPurposes())?.purposes ?? [];
   } catch {
     return [];
   }
@@ -59,13 +55,9 @@ export function waitText(seconds) {
  */
 export async function readDetails(id, purpose) {
   try {
-    const res = await fetch(`/api/households/${encodeURIComponent(id)}/details?purpose=${encodeURIComponent(purpose)}`,
-      { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-    const body = await res.json().catch(() => ({}));
-    if (res.status === 429) return { error: w('later', waitText(res.headers.get('Retry-After'))) };
-    if (!res.ok) return { error: w('failed', body.error || `HTTP ${res.status}`) };
-    return { details: body };
+    return { details: await api.householdDetails(id, purpose) };
   } catch (err) {
+    if (err.status === 429) return { error: w('later', waitText(err.retryAfter)) };
     return { error: w('failed', err.message) };
   }
 }

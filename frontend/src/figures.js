@@ -3,8 +3,8 @@
 // counts (counts.js) and the number of grid workers.
 
 import { orderedCounts } from './labels.js';
-import { formatCount, t } from './i18n.js';
-import { escapeHtml } from './popup.js';
+import { t } from './i18n.js';
+import { escapeHtml, formatCount } from './format.js';
 
 /**
  * keyFigures returns the figures to show: [{id, label, value, parts:

@@ -130,18 +130,6 @@ export function circle(centre, metres, steps = 96) {
   return { type: 'Polygon', coordinates: [ring] };
 }
 
-/** formatDistance shows metres as "34 米" or "1.25 公里". */
-export function formatDistance(metres) {
-  if (!Number.isFinite(metres)) return '';
-  if (metres < 1000) return `${Math.round(metres)} 米`;
-  return `${Number((metres / 1000).toFixed(metres < 10_000 ? 2 : 1))} 公里`;
-}
-
-/** formatLonLat shows a position as "102.40630, 25.53020" (lon, lat; 5 decimals ≈ 1 m). */
-export function formatLonLat([lon, lat]) {
-  return `${lon.toFixed(5)}, ${lat.toFixed(5)}`;
-}
-
 /** pathLength returns the length in metres of a line through positions (great circles). */
 export function pathLength(positions) {
   let m = 0;
@@ -166,19 +154,3 @@ export function sphericalArea(ring) {
   return Math.abs((sum * EARTH_RADIUS_M * EARTH_RADIUS_M) / 2);
 }
 
-/** formatArea shows square metres as "850 平方米", "3.2 公顷" or "12.5 平方公里" (en: m², ha, km²). */
-export function formatArea(m2, lang = 'zh') {
-  if (!Number.isFinite(m2)) return '';
-  const [sqm, ha, sqkm] = lang === 'en' ? [' m²', ' ha', ' km²'] : [' 平方米', ' 公顷', ' 平方公里'];
-  if (m2 < 10_000) return `${Math.round(m2)}${sqm}`;
-  if (m2 < 1_000_000) return `${Number((m2 / 10_000).toFixed(2))}${ha}`;
-  return `${Number((m2 / 1_000_000).toFixed(2))}${sqkm}`;
-}
-
-/** formatLength is formatDistance in the given language ("1.25 km" in English). */
-export function formatLength(metres, lang = 'zh') {
-  if (lang !== 'en') return formatDistance(metres);
-  if (!Number.isFinite(metres)) return '';
-  if (metres < 1000) return `${Math.round(metres)} m`;
-  return `${Number((metres / 1000).toFixed(metres < 10_000 ? 2 : 1))} km`;
-}

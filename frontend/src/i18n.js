@@ -273,6 +273,19 @@ export function translate(l, key, ...args) {
   return typeof w === 'string' ? w.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)] ?? '')) : w;
 }
 
+/**
+ * dictionary returns a t of a page's own words ({zh: {key: word}, en: …}),
+ * in language l (the page's by default): a word missing in l is the
+ * Chinese one, a key missing in both shows as itself. Words take {0}, {1},
+ * … as translate's do.
+ */
+export function dictionary(words, l = lang) {
+  return (key, ...args) => {
+    const w = words[l]?.[key] ?? words.zh?.[key] ?? key;
+    return typeof w === 'string' ? w.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)] ?? '')) : w;
+  };
+}
+
 /** t returns the word for key in the page's language. */
 export const t = (key, ...args) => translate(lang, key, ...args);
 
@@ -282,25 +295,22 @@ export const locale = lang === 'en' ? 'en-US' : 'zh-CN';
 /** roleName returns the name of a role in the page's language. */
 export const roleName = (role) => WORDS[lang].roles[role] ?? role;
 
-/** mapLocale returns MapLibre's UI strings in the page's language. */
-export const mapLocale = () => MAP_LOCALE[lang];
+/** mapLocale returns MapLibre's UI strings in language l (the page's by default). */
+export const mapLocale = (l = lang) => MAP_LOCALE[l] ?? {};
 
 /** layerTitle returns a layer's title (an entry of /api/layers) in the page's language. */
 export const layerTitle = (layer) => (lang === 'en' ? layer?.title_en || layer?.title : layer?.title) || layer?.id;
 
-/** numberFormat formats a count in the page's language. */
-export const formatCount = (n) => (Number.isFinite(n) ? n.toLocaleString(locale) : '');
-
 /**
  * applyStatic translates the page's fixed text: an element's text from
  * data-i18n, and attributes from data-i18n-ATTR (placeholder, title,
- * aria-label).
+ * aria-label), with tr (t by default; a page's dictionary).
  */
-export function applyStatic(root) {
+export function applyStatic(root, tr = t) {
   root.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = tr(el.dataset.i18n);
   for (const attr of ['placeholder', 'title', 'aria-label']) {
     const key = `i18n${attr.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())}`;
-    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.dataset[key]));
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, tr(el.dataset[key]));
   }
 }

@@ -3,7 +3,8 @@
 // keyboard), a double-click or Enter finishes, Escape cancels. What is drawn
 // is a GeoJSON source in the page.
 
-import { formatArea, formatLength, pathLength, sphericalArea } from './geo.js';
+import { pathLength, sphericalArea } from './geo.js';
+import { formatArea, formatLength } from './format.js';
 
 const SOURCE = 'om-measure';
 const COLOUR = '#e65100';

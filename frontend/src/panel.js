@@ -4,10 +4,10 @@
 // checkboxes filter the map at once. Colours are read from the server's style
 // (style.js legendOf), never kept here.
 
-import { escapeHtml } from './popup.js';
+import { escapeHtml, formatCount } from './format.js';
 import { orderedCounts, valueLabel } from './labels.js';
 import { FILTER_FIELDS, legendOf } from './style.js';
-import { formatCount, layerTitle, t } from './i18n.js';
+import { layerTitle, t } from './i18n.js';
 import { shownCount } from './counts.js';
 
 const dot = (colour) => `<span class="om-dot" style="background:${escapeHtml(colour)}"></span>`;

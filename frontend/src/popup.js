@@ -5,33 +5,12 @@
 // (id, version, who changed it last) goes to a discreet footer.
 
 import { valueLabel } from './labels.js';
-import { formatCount, lang, t } from './i18n.js';
+import { lang, t } from './i18n.js';
+import { escapeHtml, formatCount, formatStamp, isStamp } from './format.js';
 import { hoursText } from './hours.js';
 
 // GRID_REFS are the fields that hold the id of a grid, shown by its name.
 const GRID_REFS = new Set(['grid_id', 'parent_id']);
-
-const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** escapeHtml makes any value safe to put into HTML text or a quoted attribute. */
-export function escapeHtml(value) {
-  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
-
-// ISO_TIME matches a time stamp with a zone: RFC 3339 as the API writes it,
-// or PostgreSQL's text form ("2026-11-25 22:18:13.5+00") as tiles carry it.
-const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)$/;
-
-// formatTime shows such a time stamp as "YYYY-MM-DD HH:mm" in the browser's
-// time zone.
-function formatTime(text) {
-  const [, day, time, zone] = text.match(ISO_TIME);
-  const z = zone === 'Z' ? zone : zone.length === 3 ? `${zone}:00` : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
-  const t = new Date(`${day}T${time}${z}`);
-  if (Number.isNaN(t.getTime())) return text;
-  const p = (n) => String(n).padStart(2, '0');
-  return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}`;
-}
 
 // parseList reads a String[] value from a tile, which cannot hold arrays:
 // JSON text ('["a","b"]') or items joined with ';' ("a;b").
@@ -54,7 +33,7 @@ export function formatValue(layerId, field, value) {
   if (field?.type === 'String[]' && typeof value === 'string') value = parseList(value);
   if (Array.isArray(value)) return value.map((v) => valueLabel(layerId, field?.name, String(v))).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
-  if (typeof value === 'string' && ISO_TIME.test(value)) return formatTime(value);
+  if (isStamp(value)) return formatStamp(value);
   if (field?.name === 'opening_hours' && typeof value === 'string' && lang !== 'en') return hoursText(value);
   if (typeof value === 'number') {
     const n = Number.isInteger(value) ? String(value) : String(Math.round(value * 1e6) / 1e6);

@@ -4,9 +4,8 @@
 // the arrow keys, Enter and Escape. The pure parts (options and their HTML)
 // are exported for the tests.
 
-import { escapeHtml } from './popup.js';
+import { escapeHtml, formatLonLat } from './format.js';
 import { valueLabel } from './labels.js';
-import { formatLonLat } from './geo.js';
 import { t } from './i18n.js';
 
 /** DEBOUNCE_MS is how long typing must pause before the box asks the server. */

@@ -1,27 +1,11 @@
 // Signing in and out (POST, GET and DELETE /api/session). The header shows
 // the caller's role and a button; after either the page reloads, so the
 // role's layers and style are the ones drawn. A server without accounts
-// (GET /api/session not found) shows only the role it gives everyone.
+// (GET /api/session not found) shows only the role it gives everyone. The
+// requests are http.js's.
 
 import { roleName, t } from './i18n.js';
-
-/** fetchSession returns {name, role, csrf} or {role: "public"}; null when the server has no sessions. */
-export async function fetchSession() {
-  const res = await fetch('/api/session', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-  if (res.status === 404 || res.status === 405) return null;
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return res.json();
-}
-
-async function errorOf(res) {
-  try {
-    const body = await res.json();
-    if (body?.error) return body.error;
-  } catch {
-    // not JSON
-  }
-  return `HTTP ${res.status}`;
-}
+import { fetchSession, signIn, signOut } from './http.js';
 
 /**
  * setupSession fills el (the header's session area) and dialog (a <dialog>
@@ -69,9 +53,10 @@ export async function setupSession(el, dialog, { onError = () => {}, reload = ()
       dialog.querySelector('input[name="name"]').focus();
       return;
     }
-    const res = await fetch('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': session.csrf ?? '' }, credentials: 'same-origin' });
-    if (!res.ok && res.status !== 204) {
-      onError(await errorOf(res));
+    try {
+      await signOut();
+    } catch (err) {
+      onError(err.message);
       return;
     }
     reload();
@@ -83,14 +68,10 @@ export async function setupSession(el, dialog, { onError = () => {}, reload = ()
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form);
-    const res = await fetch('/api/session', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      credentials: 'same-origin',
-      body: JSON.stringify({ name: data.get('name'), password: data.get('password') }),
-    });
-    if (!res.ok) {
-      dialog.querySelector('.om-dialog-error').textContent = t('signInFailed', await errorOf(res));
+    try {
+      await signIn(data.get('name'), data.get('password'));
+    } catch (err) {
+      dialog.querySelector('.om-dialog-error').textContent = t('signInFailed', err.message);
       return;
     }
     dialog.close();

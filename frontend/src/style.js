@@ -6,12 +6,16 @@
 // panel. The legend is read back from the style's own expressions.
 
 import { bboxOf, interiorPoint } from './geo.js';
+import { getJSON } from './http.js';
 
 /** SOURCE is the id of the one vector source, the server's "all" tileset. */
 export const SOURCE = 'onemap';
 
 /** META_LAYER is the metadata key that ties a style layer to a data layer. */
 export const META_LAYER = 'onemap:layer';
+
+/** META_CENTER is the style's metadata key of its tileset's centre, [lon, lat, zoom] (fetchStyle). */
+export const META_CENTER = 'onemap:center';
 
 /** FONT is the name of the bundled label font in the style's font-faces. */
 export const FONT = 'OneMap Sans';
@@ -25,9 +29,10 @@ export const FILTER_FIELDS = ['level', 'kind', 'status'];
 /**
  * fetchStyle loads the server's style for a tileset and resolves its
  * TileJSON, so that the style holds absolute tile URLs and the bounds, and
- * MapLibre asks for no TileJSON of its own.
+ * MapLibre asks for no TileJSON of its own. Any failure throws (http.js's
+ * HttpError for a refusal).
  */
-export async function fetchStyle(tileset = 'all', fetchJSON = defaultFetchJSON) {
+export async function fetchStyle(tileset = 'all', fetchJSON = getJSON) {
   const style = await fetchJSON(`/styles/${encodeURIComponent(tileset)}.json`);
   for (const [id, src] of Object.entries(style.sources ?? {})) {
     if (src.type !== 'vector' || !src.url) continue;
@@ -41,14 +46,11 @@ export async function fetchStyle(tileset = 'all', fetchJSON = defaultFetchJSON) 
       ...(tj.bounds ? { bounds: tj.bounds } : {}),
       ...(tj.attribution ? { attribution: tj.attribution } : {}),
     };
+    // Where the tileset's TileJSON would open the map ([lon, lat, zoom]),
+    // for a page that opens there (MapLibre ignores metadata).
+    if (tj.center) style.metadata = { ...style.metadata, [META_CENTER]: tj.center };
   }
   return style;
-}
-
-async function defaultFetchJSON(url) {
-  const res = await fetch(url, { headers: { Accept: 'application/json' } });
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return res.json();
 }
 
 /** styleLayerIds returns the ids of the style layers drawn for data layer id. */

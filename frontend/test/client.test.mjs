@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { dataLayerIds, fetchStyle, filterExpr, legendOf, styleLayerIds, withLabels, SOURCE, META_LAYER, FONT, colourOf, useColours } from '../src/style.js';
-import { escapeHtml, formatValue, popupHTML } from '../src/popup.js';
+import { formatValue, popupHTML } from '../src/popup.js';
+import { escapeHtml } from '../src/format.js';
 import { panelFields } from '../src/panel.js';
 
 // The server's style for a commander (GET /styles/all.json, api/style.go).

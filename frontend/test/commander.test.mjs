@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BOM, csvField, parseCSV, toCSV } from '../src/csv.js';
 import {
-  aroundGrids, aroundHTML, aroundLayers, aroundRows, csvFileName, csvRows, CSV_HEADER, formatRadius,
+  aroundGrids, aroundHTML, aroundLayers, aroundRows, csvFileName, csvRows, CSV_HEADER,
   parseRadius, RADII, tally,
 } from '../src/around.js';
 import { describeOption, optionsHTML, searchOptions } from '../src/search.js';
 import { breadcrumbHTML, cardHTML, chainTo, childrenHTML, countsHTML, gridStatsHTML, pointCardHTML } from '../src/card.js';
-import { bboxOf, circle, distance, formatDistance, formatLonLat, interiorPoint, pointInPolygon } from '../src/geo.js';
+import { bboxOf, circle, distance, interiorPoint, pointInPolygon } from '../src/geo.js';
+import { formatDistance, formatLonLat, formatRadius } from '../src/format.js';
 import { orderedCounts } from '../src/labels.js';
 import { popupHTML } from '../src/popup.js';
 import fs from 'node:fs';

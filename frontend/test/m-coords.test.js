@@ -12,7 +12,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gcj02ToBd09, outOfChina, wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
-import { formatDistance, hoursText, navLinks, openLabel, telHref } from '../src/m/format.js';
+import { hoursText, navLinks, openLabel, telHref } from '../src/m/station.js';
+import { formatDistanceRough as formatDistance } from '../src/format.js';
 
 // [wgsLat, wgsLng, gcjLat, gcjLng]
 const EVILTRANSFORM = [

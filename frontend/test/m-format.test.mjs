@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distance as distanceM } from '../src/geo.js';
-import { nearestText } from '../src/m/format.js';
+import { nearestText } from '../src/m/station.js';
 import { legendOf } from '../src/style.js';
 
 // kindColours is how the public map reads its colours (m/map.js).

@@ -1,22 +1,64 @@
 // The auditor's page (/audit/): sign in, read the audit trail with filters,
 // page through it, export it as CSV and check its hash chain. It talks only
-// to the server's /api/session and /api/audit routes.
+// to the server's /api/session and /api/audit routes (through http.js).
 import './audit.css';
-import { roleName } from '../i18n.js';
+import { applyStatic, dictionary, lang, roleName } from '../i18n.js';
+import { auditPage, auditVerify, fetchPurposes } from '../api.js';
+import { fetchSession, signIn, signOut } from '../http.js';
+import { formatDateTime } from '../format.js';
+
+// The page's words, its fixed text's too (index.html, data-i18n); a word
+// missing in English is the Chinese one. The actions' names in Chinese are
+// the filter's options (index.html), in English action_CODE here.
+const w = dictionary({
+  zh: {
+    burst: '{0} 分钟内查阅 {1} 户个人信息（{2}）', purpose: '目的：{0}', anonymous: '（未登录）',
+    notAuditor: '此账号不是审计员：请用审计员账号登录。', tooManyTries: '尝试次数过多，请稍后再试。',
+    badPassword: '账号或密码错误。', expired: '登录已过期，请重新登录。', fromAfterTo: '起始日期 {0} 晚于结束日期 {1}。',
+    verifying: '校验中…', intact: '完好：{0} 条记录（{1}–{2}）', broken: '已被篡改：第 {0} 条起断链（{1}）',
+    who: '{0}（{1}）',
+    pageTitle: '审计日志 · 一张图', title: '审计日志', signOut: '退出', signInTitle: '审计员登录', account: '账号', password: '密码',
+    signIn: '登录', records: '审计记录', actor: '操作人', actorHint: '完整账号名', actorTitle: '账号名须完整，区分大小写',
+    action: '操作', order: '顺序', newestFirst: '最新在前', oldestFirst: '最早在前', from: '从', to: '到', query: '查询',
+    csv: '导出 CSV', verify: '校验哈希链', seq: '序号', at: '时间', role: '角色', client: '来源', target: '对象', detail: '详情',
+    empty: '没有符合条件的记录。', more: '更多',
+  },
+  en: {
+    burst: '{1} households\' personal details read within {0} minutes ({2})', purpose: 'purpose: {0}', anonymous: '(not signed in)',
+    notAuditor: 'This account is not an auditor\'s: sign in as an auditor.', tooManyTries: 'Too many tries: try again later.',
+    badPassword: 'Wrong account or password.', expired: 'The session has ended: sign in again.', fromAfterTo: 'The first day {0} is after the last day {1}.',
+    verifying: 'Checking…', intact: 'Intact: {0} records ({1}–{2})', broken: 'Tampered with: the chain breaks at record {0} ({1})',
+    who: '{0} ({1})',
+    pageTitle: 'Audit trail · OneMap', title: 'Audit trail', signOut: 'Sign out', signInTitle: 'Auditor sign-in', account: 'Account', password: 'Password',
+    signIn: 'Sign in', records: 'Audit records', actor: 'Actor', actorHint: 'whole account name', actorTitle: 'The whole account name, case-sensitive',
+    action: 'Action', order: 'Order', newestFirst: 'newest first', oldestFirst: 'oldest first', from: 'From', to: 'To', query: 'Query',
+    csv: 'Export CSV', verify: 'Check the hash chain', seq: 'No.', at: 'Time', role: 'Role', client: 'Client', target: 'Target', detail: 'Detail',
+    empty: 'No records match.', more: 'More',
+    action_: 'all', action_login: 'sign-in', 'action_login.failed': 'sign-in failed', action_logout: 'sign-out',
+    'action_logout.all': 'sign-out everywhere', action_denied: 'refused', 'action_household.read': 'household details read',
+    'action_personal.burst': 'many personal reads (flag)', action_export: 'export', action_edit: 'edit (each record)',
+    'action_grid.create': 'grid created', 'action_grid.update': 'grid changed', 'action_grid.delete': 'grid deleted',
+    'action_grid.split': 'grid split', 'action_grid.merge': 'grids merged', 'action_grid.restore': 'grid version restored',
+    'action_grid.import': 'grids imported', action_account: 'account changed',
+    'action_case.create': 'case reported', 'action_case.action': 'case handled', 'action_case.phone.read': 'reporter\'s phone read',
+  },
+});
+
+applyStatic(document, w);
+document.title = w('pageTitle');
+if (lang === 'en') {
+  document.querySelector('h1 small')?.remove(); // the English subtitle of the Chinese title
+  for (const o of document.getElementById('f-action').options) {
+    const name = w(`action_${o.value}`);
+    if (name !== `action_${o.value}`) o.text = name;
+  }
+}
 
 const $ = (id) => document.getElementById(id);
-let csrf = '';
 // What the table shows: the filter's query (without cursor and limit) and
 // the cursor of its next page (a seq to read before, or after oldest first).
 let shown = null;
 let next = 0;
-
-async function json(path, options = {}) {
-  const res = await fetch(path, { credentials: 'same-origin', ...options });
-  const body = res.status === 204 ? {} : await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(body.error || `HTTP ${res.status}`), { status: res.status });
-  return body;
-}
 
 // midnight is the instant (RFC 3339) a day of a date input (2026-11-26)
 // begins in the browser's time zone, days later.
@@ -59,9 +101,9 @@ function summaryOf(action, detail, titles = purposeTitles) {
   if (action === 'personal.burst' && detail) {
     const minutes = Math.round((detail.within_s ?? 0) / 60);
     const why = Object.entries(detail.purposes ?? {}).map(([k, n]) => `${purpose(k)} ${n}`).join('、');
-    return `${minutes} 分钟内查阅 ${detail.reads} 户个人信息（${why}）`;
+    return w('burst', minutes, detail.reads, why);
   }
-  if ((action === 'household.read' || action === 'case.phone.read') && detail?.purpose) return `目的：${purpose(detail.purpose)}`;
+  if ((action === 'household.read' || action === 'case.phone.read') && detail?.purpose) return w('purpose', purpose(detail.purpose));
   return '';
 }
 
@@ -96,8 +138,8 @@ function render(records, append) {
     const anonymous = r.actor === 'anonymous';
     const action = cell(actionNames.get(r.action) ?? r.action);
     action.title = r.action;
-    tr.append(cell(r.seq), cell(new Date(r.at).toLocaleString('zh-CN', { hour12: false })),
-      cell(anonymous ? '（未登录）' : r.actor), cell(anonymous ? '' : roleName(r.role)),
+    tr.append(cell(r.seq), cell(formatDateTime(r.at)),
+      cell(anonymous ? w('anonymous') : r.actor), cell(anonymous ? '' : roleName(r.role)),
       cell(r.client), action, cell(r.target), detailCell(r.detail, r.action));
     tbody.append(tr);
   }
@@ -122,7 +164,7 @@ async function load(more = false) {
   page.set('limit', '200');
   rows.setAttribute('aria-busy', 'true');
   try {
-    const body = await json(`/api/audit?${page}`);
+    const body = await auditPage(page);
     if (mine !== ticket) return;
     $('trail-error').textContent = '';
     render(body.records, more);
@@ -142,16 +184,15 @@ async function load(more = false) {
 }
 
 async function show() {
-  const s = await json('/api/session');
-  csrf = s.csrf || '';
+  const s = (await fetchSession()) ?? {}; // a server without sessions: no auditor
   const auditor = s.role === 'auditor';
   $('signin').hidden = auditor;
   $('trail').hidden = !auditor;
   $('signout').hidden = !s.name;
-  $('who').textContent = s.name ? `${s.display_name || s.name}（${roleName(s.role)}）` : '';
-  if (s.name && !auditor) $('signin-error').textContent = '此账号不是审计员：请用审计员账号登录。';
+  $('who').textContent = s.name ? w('who', s.display_name || s.name, roleName(s.role)) : '';
+  if (s.name && !auditor) $('signin-error').textContent = w('notAuditor');
   if (auditor) {
-    const p = await json('/api/purposes').catch(() => ({}));
+    const p = await fetchPurposes().catch(() => ({}));
     purposeTitles = new Map((p.purposes ?? []).map((x) => [x.code, x.title]));
     await load();
   }
@@ -161,19 +202,16 @@ $('signin').addEventListener('submit', async (e) => {
   e.preventDefault();
   $('signin-error').textContent = '';
   try {
-    await json('/api/session', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: $('name').value, password: $('password').value }),
-    });
+    await signIn($('name').value, $('password').value);
     $('password').value = '';
     await show();
   } catch (err) {
-    $('signin-error').textContent = err.status === 429 ? '尝试次数过多，请稍后再试。' : '账号或密码错误。';
+    $('signin-error').textContent = err.status === 429 ? w('tooManyTries') : w('badPassword');
   }
 });
 
 $('signout').addEventListener('click', async () => {
-  await json('/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } }).catch(() => {});
+  await signOut().catch(() => {});
   await show();
 });
 
@@ -187,7 +225,7 @@ function refused(err) {
 
 // signInAgain shows the sign-in form of a session that has ended.
 function signInAgain() {
-  $('signin-error').textContent = '登录已过期，请重新登录。';
+  $('signin-error').textContent = w('expired');
   show().catch(() => {});
 }
 
@@ -196,7 +234,7 @@ $('filter').addEventListener('submit', (e) => {
   const from = $('f-from').value;
   const to = $('f-to').value;
   if (from && to && from > to) {
-    $('trail-error').textContent = `起始日期 ${from} 晚于结束日期 ${to}。`;
+    $('trail-error').textContent = w('fromAfterTo', from, to);
     return;
   }
   load().catch(refused);
@@ -214,7 +252,7 @@ $('csv').addEventListener('click', async (e) => {
   }
   e.preventDefault();
   const link = e.currentTarget;
-  const s = await json('/api/session').catch(() => null);
+  const s = await fetchSession().catch(() => null);
   if (s?.role !== 'auditor') {
     signInAgain();
     return;
@@ -225,13 +263,11 @@ $('csv').addEventListener('click', async (e) => {
 
 $('verify').addEventListener('click', async () => {
   const result = $('verify-result');
-  result.textContent = '校验中…';
+  result.textContent = w('verifying');
   delete result.dataset.ok;
   try {
-    const r = await json('/api/audit/verify');
-    result.textContent = r.ok
-      ? `完好：${r.rows} 条记录（${r.first_seq}–${r.last_seq}）`
-      : `已被篡改：第 ${r.broken_at} 条起断链（${r.problem}）`;
+    const r = await auditVerify();
+    result.textContent = r.ok ? w('intact', r.rows, r.first_seq, r.last_seq) : w('broken', r.broken_at, r.problem);
     result.dataset.ok = String(r.ok);
   } catch (err) {
     result.textContent = '';

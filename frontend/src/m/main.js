@@ -8,7 +8,9 @@
 // names the township and village that hold it, or says that none does: the
 // user is outside the county (which it names), and is offered the picker.
 import './m.css';
-import { escapeHtml, formatDistance, hoursText, navLinks, nearestText, openLabel, telHref } from './format.js';
+import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
+import { hoursText, navLinks, nearestText, openLabel, telHref } from './station.js';
+import { getJSON } from '../http.js';
 
 const $ = (id) => document.getElementById(id);
 const LIMIT = 20;
@@ -29,17 +31,6 @@ const state = {
   map: null, // the map module's handle, once opened
   asked: 0, // numbers the questions of where the user is: a late answer of the browser loses to a later pick
 };
-
-async function getJSON(path) {
-  const res = await fetch(path, { headers: { Accept: 'application/json' } });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const err = new Error(body.error || `HTTP ${res.status}`);
-    err.status = res.status;
-    throw err;
-  }
-  return body;
-}
 
 function setStatus(text, isError = false) {
   const el = $('status');

@@ -7,21 +7,12 @@
 // style has no glyphs and the page asks for no fonts, so every word on the
 // map is HTML: markers, the popup and the legend. A tap on a station shows
 // its name, kind and distance; a tap elsewhere picks a new point.
-import 'maplibre-gl/dist/maplibre-gl.css';
-import { LngLatBounds, Map, Marker, NavigationControl, Popup, setWorkerUrl } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { LngLatBounds, Marker, Popup } from 'maplibre-gl';
+import { createMap as createBaseMap } from '../map.js';
+import { mapLocale } from '../i18n.js';
 import { distance } from '../geo.js';
-import { legendOf } from '../style.js';
-import { escapeHtml, formatDistance } from './format.js';
-
-setWorkerUrl(workerUrl);
-
-const LOCALE = {
-  'NavigationControl.ZoomIn': '放大',
-  'NavigationControl.ZoomOut': '缩小',
-  'NavigationControl.ResetBearing': '恢复正北',
-  'Popup.Close': '关闭',
-};
+import { fetchStyle, legendOf, META_CENTER } from '../style.js';
+import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
 
 const TOUCH = 14; // px around a tap that still hits a station dot
 const UNCLUSTERED = 14; // the tiles gather nearby stations into one dot below this zoom (layer.go ClusterBelow)
@@ -38,26 +29,21 @@ const empty = () => ({ type: 'FeatureCollection', features: [] });
  * returns { map, update(point, stations, fit), setKind(code), resize() }.
  */
 export async function createMap(container, { center, kinds, legend, onPick, onShow }) {
-  const get = async (path) => (await fetch(new URL(path, location.href))).json();
-  const [style, tilejson] = await Promise.all([get('/styles/public.json'), get('/tiles/public.json')]);
+  const style = await fetchStyle('public');
   // The kinds' colours, as the server's style draws the stations.
   const byKind = legendOf(style, 'stations');
   const colours = new globalThis.Map((byKind?.entries ?? []).map((e) => [e.value, e.colour]));
   const colourOf = (kind) => colours.get(kind) ?? byKind?.other ?? '#78909c';
   const nameOf = (kind) => kinds().find((k) => k.code === kind)?.name ?? '服务站';
-  const home = tilejson.center ?? [0, 0, 2];
-  const map = new Map({
-    container,
-    style,
+  const home = style.metadata?.[META_CENTER] ?? [0, 0, 2];
+  const map = createBaseMap(container, style, {
     center: center ?? [home[0], home[1]],
     zoom: center ? 13 : home[2],
     attributionControl: false,
-    locale: LOCALE,
-    dragRotate: false,
-    pitchWithRotate: false,
+    locale: mapLocale('zh'), // the public page speaks Chinese only
+    rotate: false,
+    navigation: 'top-right',
   });
-  map.touchZoomRotate.disableRotation();
-  map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
   await map.once('load');
   map.addSource('m-here', { type: 'geojson', data: empty() });
   map.addLayer({

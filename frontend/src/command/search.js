@@ -1,0 +1,37 @@
+// The command map's search box (../search.js drives the list): a place
+// picked opens its card and moves the map there; coordinates open the
+// point's card. An open 周边 panel follows the place picked.
+
+import * as api from '../api.js';
+import { setupSearch } from '../search.js';
+import { OVERLAYS } from '../overlay.js';
+import { t } from '../i18n.js';
+
+/** createSearch wires the box (#search-input, #search-results) and returns setupSearch's handle ({focus}). */
+export function createSearch(page) {
+  const { map } = page;
+  return setupSearch({
+    input: document.getElementById('search-input'),
+    list: document.getElementById('search-results'),
+    layerById: page.layerById,
+    search: (q) => api.search(q),
+    onError: (err) => page.status.notify(t('searchFailed', err.message)),
+    onPick: (o) => {
+      const around = page.around.isOpen() && page.around.point();
+      if (o.kind === 'point') {
+        page.overlay(OVERLAYS.pick, { type: 'Point', coordinates: o.point });
+        map.flyTo({ center: o.point, zoom: Math.max(map.getZoom(), 15), offset: page.camera.offset() });
+        page.card.openPoint(o.point, o.grids);
+        if (around) page.around.run(o.point);
+        return;
+      }
+      if (around && o.center) page.around.run(o.center);
+      page.overlay(OVERLAYS.pick);
+      const isPoint = o.bbox && o.bbox[0] === o.bbox[2] && o.bbox[1] === o.bbox[3];
+      if (o.bbox) page.camera.flyToBbox(o.bbox);
+      const known = Object.fromEntries(Object.entries({ name: o.name, level: o.level, kind: o.featureKind })
+        .filter(([, v]) => v !== undefined && v !== null));
+      page.card.open({ layerId: o.layer, id: o.id, properties: known, at: isPoint ? o.center : null, near: o.center, fly: !o.bbox });
+    },
+  });
+}

@@ -1,0 +1,77 @@
+// The command map's tools: the cursor's coordinates, the link to the view
+// (copied, and shown to copy by hand) and measuring (../measure.js).
+
+import { createMeasure } from '../measure.js';
+import { formatLonLat } from '../format.js';
+import { lang, t } from '../i18n.js';
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * createTools wires the coordinates, the link box and the measuring
+ * buttons. It returns {measure, measureButtons, linkOpen(), closeLink()}:
+ * measure is createMeasure's handle. It uses page.map, page.panel,
+ * page.around and page.card.
+ */
+export function createTools(page) {
+  const { map } = page;
+  const coords = $('coords');
+  map.on('mousemove', (e) => { coords.textContent = formatLonLat([e.lngLat.lng, e.lngLat.lat]); });
+  map.on('mouseout', () => { coords.textContent = ''; });
+
+  const linkBox = $('link-box');
+  const linkText = $('link-text');
+  $('copy-link').addEventListener('click', async () => {
+    page.panel.save();
+    linkText.value = location.href;
+    linkBox.hidden = false;
+    linkText.focus();
+    linkText.select();
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(location.href);
+      copied = true;
+    } catch {
+      copied = document.execCommand?.('copy') ?? false; // the selected text
+    }
+    $('link-done').textContent = copied ? t('linkCopied') : '';
+  });
+  const closeLink = () => {
+    linkBox.hidden = true;
+    $('copy-link').focus();
+  };
+  $('link-close').addEventListener('click', closeLink);
+
+  const hint = $('measure-hint');
+  const measureButtons = { distance: $('measure-distance'), area: $('measure-area') };
+  const measure = createMeasure(map, {
+    lang,
+    onChange: ({ mode, text, done }) => {
+      for (const [m, b] of Object.entries(measureButtons)) b.setAttribute('aria-pressed', String(mode === m));
+      hint.hidden = !mode;
+      $('measure-result').textContent = text ? t(mode === 'area' ? 'area' : 'distance', text) : '';
+      $('measure-finish').disabled = done;
+      $('measure-centre').disabled = done;
+      window.onemap.measure = { mode, text, done };
+    },
+  });
+  for (const [m, b] of Object.entries(measureButtons)) {
+    b.addEventListener('click', () => {
+      if (measure.mode() === m) measure.cancel();
+      else {
+        page.around.setPicking(false);
+        page.card.close(); // a card would hide where one clicks
+        measure.start(m);
+      }
+    });
+  }
+  $('measure-centre').addEventListener('click', () => measure.addCentre());
+  $('measure-finish').addEventListener('click', () => measure.finish());
+  $('measure-clear').addEventListener('click', () => {
+    const m = measure.mode();
+    measure.cancel();
+    measureButtons[m]?.focus();
+  });
+
+  return { measure, measureButtons, linkOpen: () => !linkBox.hidden, closeLink };
+}

@@ -1,0 +1,48 @@
+// The one map bootstrap of every page (the command map, the editor, the
+// wall and the public page): MapLibre's worker from this server, the style
+// from the server (style.js fetchStyle: its tiles as absolute URLs, the
+// basemap under the data when the server has one), MapLibre's own words in
+// the page's language, and the controls each page asks for.
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import { Map, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { mapLocale } from './i18n.js';
+
+// The worker comes from this server, as a file of the build (the CSP allows
+// workers from 'self' only).
+setWorkerUrl(workerUrl);
+
+/**
+ * createMap returns a MapLibre map in container (an element or its id)
+ * drawing style (an object, as fetchStyle gives it). Options:
+ *   navigation and scale: where the zoom buttons and the scale bar go
+ *     ('top-left', 'bottom-right', …), or absent for none;
+ *   rotate: false turns rotation off (dragging with the right button, and
+ *     twisting with two fingers), for pages where north stays up;
+ *   tileVersion: a function giving the live version (0 for none), added to
+ *     the URL of every tile of this server (?v=N), so that a reload after a
+ *     change passes the browser's cache (tiles may be cached for 30 s);
+ * anything else (bounds, center, zoom, hash, interactive, locale,
+ * attributionControl, …) goes to MapLibre as it is.
+ */
+export function createMap(container, style, { navigation, scale, rotate = true, tileVersion, ...options } = {}) {
+  const tiles = `${location.origin}/tiles/`;
+  const map = new Map({
+    container,
+    style,
+    locale: mapLocale(),
+    ...(rotate ? {} : { dragRotate: false, pitchWithRotate: false }),
+    ...(tileVersion ? {
+      transformRequest: (url, type) => {
+        const v = tileVersion();
+        return type === 'Tile' && v && url.startsWith(tiles) ? { url: `${url}${url.includes('?') ? '&' : '?'}v=${v}` } : undefined;
+      },
+    } : {}),
+    ...options,
+  });
+  if (!rotate) map.touchZoomRotate.disableRotation();
+  if (navigation) map.addControl(new NavigationControl({ showCompass: false }), navigation);
+  if (scale) map.addControl(new ScaleControl({ unit: 'metric' }), scale);
+  return map;
+}
