@@ -12,11 +12,19 @@ import (
 // worker's, a call taken by an operator, a machine's alarm — and is seen
 // through to the end by the governance centres of the grids:
 //
-//	reported ─accept─► accepted ─assign─► assigned ─handle─► handling ─feedback─► feedback ─check pass─► closed
-//	    │                 ▲  │                 │                ▲  │                    │
-//	    └─refuse─► refused│  └─hand_down──┐    │                │  └─handle (more)      └─check fail─► handling
-//	                  │   │  ◄─escalate───┴────┴────────────────┘
-//	                  └───┴─reopen (also from closed)
+//	from             step (what it needs)        to
+//	reported         accept                      accepted
+//	reported         refuse (reason)             refused
+//	accepted         assign (grid)               assigned
+//	assigned         assign (grid)               assigned
+//	assigned         handle (note)               handling
+//	handling         handle (note)               handling
+//	handling         feedback (note)             feedback
+//	feedback         check: pass                 closed
+//	feedback         check: fail (reason)        handling
+//	accepted, assigned, handling  escalate (reason)   accepted, by the parent grid's centre
+//	accepted, assigned  hand_down (grid below)       accepted, by that grid's centre
+//	refused, closed  reopen (reason)             accepted
 //
 // A case is held by the centre of one grid (its holder, at the holder's
 // level: group → village → township → county); the holder accepts it,

@@ -511,3 +511,44 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// TestCases_concurrentOperators: two operators send a step on the same
+// version at once; one is taken, the other answered 409, and the timeline
+// holds one step after the report.
+func TestCases_concurrentOperators(t *testing.T) {
+	w := startCaseWorld(t)
+	a := w.as(t, "op_a", onemap.RoleOperator, w.township)
+	b := w.as(t, "op_b", onemap.RoleOperator, w.village)
+	for round := range 3 {
+		resp, body := a.do("POST", "/api/cases", reportJSON("other", w.inGroup, ""), "X-CSRF-Token", a.csrf)
+		if resp.StatusCode != 201 {
+			t.Fatalf("report = %d %s", resp.StatusCode, body)
+		}
+		k := decode[caseOut](t, body)
+		path := fmt.Sprintf("/api/cases/%d/actions", k.ID)
+		codes := make([]int, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, step := range []struct {
+			b    *browser
+			body string
+		}{{a, `{"action":"accept","version":1}`}, {b, `{"action":"refuse","version":1,"note":"重复上报"}`}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				resp, _ := step.b.do("POST", path, step.body, "X-CSRF-Token", step.b.csrf)
+				codes[i] = resp.StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if !(codes[0] == 200 && codes[1] == 409 || codes[0] == 409 && codes[1] == 200) {
+			t.Fatalf("round %d: answers %v, want one 200 and one 409", round, codes)
+		}
+		_, body = a.do("GET", fmt.Sprintf("/api/cases/%d", k.ID), "")
+		if got := decode[caseOut](t, body); got.Version != 2 || len(got.Timeline) != 2 {
+			t.Fatalf("round %d: %s", round, body)
+		}
+	}
+}

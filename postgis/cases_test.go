@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -447,4 +448,31 @@ func interleave(a, b []*onemap.Case) []*onemap.Case {
 		out = append(out, a[i], b[i])
 	}
 	return out
+}
+
+// TestCases_rolesNeedAGrid: grid workers and operators are bound to a grid
+// as viewers are, by the store and by the database.
+func TestCases_rolesNeedAGrid(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	g := demoCaseGrids(t, url)
+	ctx := context.Background()
+	for _, role := range []onemap.Role{onemap.RoleGridWorker, onemap.RoleOperator} {
+		if _, err := db.CreateAccount(ctx, onemap.Account{Name: "no_grid_" + string(role), Role: role}, testHash); onemap.ErrorCode(err) != onemap.EINVALID {
+			t.Errorf("a %s without a grid: %v", role, err)
+		}
+		a, err := db.CreateAccount(ctx, onemap.Account{Name: "with_grid_" + string(role), Role: role, GridID: g.township}, testHash)
+		if err != nil || a.GridID != g.township || a.Role != role {
+			t.Errorf("a %s of a grid: %+v %v", role, a, err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO accounts (name, role, password_hash) VALUES ('raw', 'operator', $1)`, testHash); err == nil ||
+		!strings.Contains(err.Error(), "accounts_viewer_grid") {
+		t.Errorf("the database takes an operator without a grid: %v", err)
+	}
 }

@@ -162,7 +162,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 func accountRole(what, s string) (onemap.Role, error) {
 	r, err := onemap.ParseRole(s)
 	if err != nil || r == onemap.RolePublic {
-		return "", onemap.Errorf(onemap.EINVALID, "%s %q: want viewer, commander, planner, admin or auditor", what, s)
+		return "", onemap.Errorf(onemap.EINVALID, "%s %q: want viewer, commander, planner, admin, auditor, grid_worker or operator", what, s)
 	}
 	return r, nil
 }
