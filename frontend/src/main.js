@@ -32,6 +32,9 @@ import { createTools } from './command/tools.js';
 import { watchClicks } from './command/clicks.js';
 import { watchGroupLabels } from './command/labels.js';
 import { watchKeys } from './command/keys.js';
+import { useOwnFontIfNeeded } from './font.js';
+
+useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 const $ = (id) => document.getElementById(id);
 const status = createStatus($('status'));

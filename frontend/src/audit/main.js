@@ -6,6 +6,9 @@ import { applyStatic, dictionary, lang, roleName } from '../i18n.js';
 import { auditPage, auditVerify, fetchPurposes } from '../api.js';
 import { fetchSession, signIn, signOut } from '../http.js';
 import { formatDateTime } from '../format.js';
+import { useOwnFontIfNeeded } from '../font.js';
+
+useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 // The page's words, its fixed text's too (index.html, data-i18n); a word
 // missing in English is the Chinese one. The actions' names in Chinese are

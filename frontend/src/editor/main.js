@@ -32,6 +32,9 @@ import { watchHistory } from './history.js';
 import { watchIO } from './io.js';
 import { onBeforeUnload, showSession, submitSignIn } from './session.js';
 import { w } from './words.js';
+import { useOwnFontIfNeeded } from '../font.js';
+
+useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 async function start() {
   applyStatic(document, w);

@@ -11,6 +11,9 @@ import './m.css';
 import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
 import { hoursText, navLinks, nearestText, openLabel, telHref } from './station.js';
 import { getJSON } from '../http.js';
+import { useOwnFontIfNeeded } from '../font.js';
+
+useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 const $ = (id) => document.getElementById(id);
 const LIMIT = 20;

@@ -15,6 +15,9 @@ import { formatClock, formatTimeOfDay } from '../format.js';
 import { fetchCounts } from '../counts.js';
 import { figuresHTML, keyFigures } from '../figures.js';
 import { connectLive } from '../live.js';
+import { useOwnFontIfNeeded } from '../font.js';
+
+useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 const REFRESH_MS = 60_000;
 

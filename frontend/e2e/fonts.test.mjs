@@ -1,0 +1,177 @@
+// The UI on a machine with no font of its own (a kiosk, a fresh Linux, a
+// control-room PC without Chinese fonts): Chromium runs under a fontconfig
+// that lists one Latin font only, so every Chinese character it draws comes
+// from the fonts the pages ship. Every page must load "OneMap Sans" (src/font.css)
+// and draw Chinese with it, and the font must hold every Chinese character
+// written in the client's sources.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BASE, openMap, WAIT_MS } from './browser.mjs';
+
+const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
+const HTML = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// cjkOf returns the CJK and full-width characters written in the client's
+// sources and pages.
+function cjkOf() {
+  const files = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(js|css|html)$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(SRC);
+  for (const page of ['index.html', 'editor/index.html', 'm/index.html', 'audit/index.html', 'screen/index.html']) {
+    const p = path.join(HTML, page);
+    if (fs.existsSync(p)) files.push(p);
+  }
+  const chars = new Set();
+  for (const f of files) {
+    for (const ch of fs.readFileSync(f, 'utf8')) {
+      if (/[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]/u.test(ch)) chars.add(ch);
+    }
+  }
+  return [...chars].join('');
+}
+
+// missingGlyphs returns, from the page, the characters of chars that
+// "OneMap Sans" cannot draw: they fall back to whatever the machine has
+// (here no Chinese) and come out as the box of a missing glyph.
+async function missingGlyphs(page, chars) {
+  return page.evaluate(async (text) => {
+    await document.fonts.load('32px "OneMap Sans"', text);
+    const canvas = document.createElement('canvas');
+    canvas.width = 48;
+    canvas.height = 48;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const pixels = (ch, family) => {
+      ctx.clearRect(0, 0, 48, 48);
+      ctx.font = `32px ${family}`;
+      ctx.fillText(ch, 4, 36);
+      return ctx.getImageData(0, 0, 48, 48).data.join(',');
+    };
+    // U+F0000 (a private use character) is in no font: what it draws is
+    // the box of a missing glyph; blank is missing too.
+    const box = pixels('\u{F0000}', '"OneMap Sans"');
+    const blank = pixels(' ', '"OneMap Sans"');
+    return [...text].filter((ch) => [box, blank].includes(pixels(ch, '"OneMap Sans"')));
+  }, chars);
+}
+
+// boxedText returns the texts of the page's elements whose Chinese the
+// browser drew with no font of the page's (so, on this machine, as boxes):
+// for each element with Chinese text of its own, the glyphs drawn from a
+// custom font (the fonts the renderer reports, over CDP) must be at least
+// its Chinese characters.
+async function boxedText(page) {
+  const count = await page.evaluate(() => {
+    let n = 0;
+    for (const el of document.body.querySelectorAll('*')) {
+      const own = [...el.childNodes].filter((t) => t.nodeType === Node.TEXT_NODE).map((t) => t.data).join('');
+      const cjk = own.match(/[\u3400-\u9fff\uff01-\uff5e]/gu)?.length ?? 0;
+      if (cjk && el.getClientRects().length) {
+        el.dataset.fontProbe = String(cjk);
+        n++;
+      }
+    }
+    return n;
+  });
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '[data-font-probe]' });
+    const boxed = [];
+    for (const nodeId of nodeIds) {
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      const { attributes } = await cdp.send('DOM.getAttributes', { nodeId });
+      const want = Number(attributes[attributes.indexOf('data-font-probe') + 1]);
+      const custom = fonts.filter((f) => f.isCustomFont).reduce((sum, f) => sum + f.glyphCount, 0);
+      if (fonts.length && custom < want) {
+        const { outerHTML } = await cdp.send('DOM.getOuterHTML', { nodeId });
+        boxed.push(`${outerHTML.slice(0, 100)} (${fonts.map((f) => `${f.familyName} ${f.glyphCount}`).join(', ')})`);
+      }
+    }
+    return { checked: count, boxed };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+describe('the UI draws Chinese with its own font on a machine without one', { timeout: 8 * WAIT_MS }, () => {
+  let b;
+  let conf;
+  before(async () => {
+    // A fontconfig with one font, DejaVu Sans (Latin, Greek, Cyrillic: no
+    // Chinese), copied from the machine's: the browser has no Chinese font.
+    conf = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-nofonts-'));
+    fs.mkdirSync(path.join(conf, 'fonts'));
+    const dejavu = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf'].find((f) => fs.existsSync(f));
+    if (dejavu) fs.copyFileSync(dejavu, path.join(conf, 'fonts', 'DejaVuSans.ttf'));
+    fs.writeFileSync(path.join(conf, 'fonts.conf'), `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>${conf}/fonts</dir><cachedir>${conf}/cache</cachedir></fontconfig>
+`);
+    b = await openMap({ reducedMotion: 'reduce', signIn: { name: 'planner', password: 'onemap-demo' },
+      env: { ...process.env, FONTCONFIG_FILE: path.join(conf, 'fonts.conf') } });
+  });
+  after(async () => {
+    await b?.close();
+    if (conf) fs.rmSync(conf, { recursive: true, force: true });
+  });
+
+  for (const [pagePath, sample, shot] of [
+    ['/', '#search-input', 'fonts-map'],
+    ['/editor/', 'h1', 'fonts-editor'],
+    ['/m/', 'h1', 'fonts-public'],
+    ['/audit/', 'h1', 'fonts-audit'],
+    ['/screen/', 'h1', 'fonts-screen'],
+  ]) {
+    it(`${pagePath} loads OneMap Sans and draws its Chinese with it`, async () => {
+      const { page } = b;
+      if (pagePath !== '/') await page.goto(new URL(pagePath, BASE).href, { waitUntil: 'load' });
+      await page.locator(sample).first().waitFor({ state: 'attached' });
+      const got = await page.evaluate(async (sel) => {
+        await document.fonts.ready;
+        const el = document.querySelector(sel);
+        const text = (el.textContent || el.getAttribute('placeholder') || '').trim();
+        await document.fonts.load(`16px "OneMap Sans"`, text);
+        return {
+          text,
+          family: getComputedStyle(el).fontFamily,
+          loaded: [...document.fonts].some((f) => f.family.replace(/"/g, '') === 'OneMap Sans' && f.status === 'loaded'),
+          own: document.documentElement.classList.contains('om-own-font'),
+        };
+      }, sample);
+      assert.match(got.text, /[\u4e00-\u9fff]/u, `${sample} of ${pagePath} holds Chinese`);
+      assert.match(got.family, /OneMap Sans/, `${pagePath}: ${sample}'s fonts name OneMap Sans`);
+      assert.ok(got.loaded, `${pagePath}: OneMap Sans was not loaded`);
+      assert.ok(got.own, `${pagePath}: font.js did not see that the machine has no Chinese font`);
+      assert.match(got.family, /^"OneMap Sans"/, `${pagePath}: OneMap Sans is not the first font`);
+      assert.deepEqual(await missingGlyphs(page, got.text.replace(/\s/g, '')), [], `${pagePath}: ${got.text}`);
+      const { checked, boxed } = await boxedText(page);
+      assert.ok(checked >= 3, `${pagePath}: only ${checked} elements with Chinese text`);
+      assert.deepEqual(boxed, [], `${pagePath}: Chinese drawn without the page's font`);
+      await b.screenshot(shot);
+    });
+  }
+
+  it('OneMap Sans holds every Chinese character of the client', async () => {
+    const chars = cjkOf();
+    assert.ok(chars.length > 300, `only ${chars.length} characters found in ${SRC}`);
+    assert.deepEqual(await missingGlyphs(b.page, chars), []);
+  });
+
+  it('the check sees a missing character', async () => {
+    // U+9F98 (龘) is not in the subset: the check must name it.
+    assert.deepEqual(await missingGlyphs(b.page, '网龘格'), ['龘']);
+  });
+});
