@@ -863,9 +863,6 @@ func (h *gridAPI) restore(c *gin.Context) {
 	c.Render(http.StatusOK, geojsonRender{v: h.gridJSON(c, out)})
 }
 
-// maxGridFile bounds an imported file.
-const maxGridFile = 64 << 20
-
 // importFile imports grids from a file in one transaction: the body is the
 // file itself (or a multipart form with the file as "file"); ?format=
 // (geojson, shapefile, kml; default: told from the name and the bytes),
@@ -993,14 +990,22 @@ func (h *gridAPI) importFile(c *gin.Context) {
 // readGridUpload returns the uploaded file and its name: the body, or the
 // "file" part of a multipart form.
 func readGridUpload(c *gin.Context) ([]byte, string, error) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxGridFile+1<<20)
+	// The server's body limit (limitBody) bounds the file: a read past it
+	// fails with *http.MaxBytesError, said as 413 here.
+	tooLarge := func(err error) error {
+		var me *http.MaxBytesError
+		if errors.As(err, &me) {
+			return &onemap.Error{Code: errTooLarge, Message: fmt.Sprintf("body: more than %d bytes, the most this server takes", me.Limit)}
+		}
+		return nil
+	}
 	if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
 		fh, err := c.FormFile("file")
 		if err != nil {
+			if big := tooLarge(err); big != nil {
+				return nil, "", big
+			}
 			return nil, "", onemap.Errorf(onemap.EINVALID, "file: a multipart form with the file as \"file\" is required (%v)", err)
-		}
-		if fh.Size > maxGridFile {
-			return nil, "", onemap.Errorf(onemap.EINVALID, "file: larger than %d MiB", maxGridFile>>20)
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -1015,11 +1020,10 @@ func readGridUpload(c *gin.Context) ([]byte, string, error) {
 	}
 	data, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		var me *http.MaxBytesError
-		if errors.As(err, &me) {
-			return nil, "", &onemap.Error{Code: errTooLarge, Message: fmt.Sprintf("body: more than %d bytes, the most this request takes", me.Limit)}
+		if big := tooLarge(err); big != nil {
+			return nil, "", big
 		}
-		return nil, "", onemap.Errorf(onemap.EINVALID, "body: %v (at most %d MiB)", err, maxGridFile>>20)
+		return nil, "", onemap.Errorf(onemap.EINVALID, "body: %v", err)
 	}
 	if len(data) == 0 {
 		return nil, "", onemap.Errorf(onemap.EINVALID, "body: the file is empty")

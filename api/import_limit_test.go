@@ -14,10 +14,9 @@ import (
 )
 
 // TestGridImport_bodyLimit: a grid import is held to the server's body
-// limit (--max-body-bytes), not to the 64 MiB of its own messages: the file
-// as the body, its length told or not, and a multipart form of told length
-// get 413 too_large naming the limit. (A multipart form sent chunked gets
-// 400 from readGridUpload today.)
+// limit (--max-body-bytes), not to the 64 MiB of its old messages: the file
+// as the body or as a multipart form, its length told or not, gets 413
+// too_large naming the limit (a chunked form got 400 before).
 func TestGridImport_bodyLimit(t *testing.T) {
 	const limit = 64 << 10
 	srv := serve(t, pgtest.URL(t), api.Config{AnonymousRole: onemap.RolePlanner, MaxBodyBytes: limit})
@@ -35,6 +34,7 @@ func TestGridImport_bodyLimit(t *testing.T) {
 		{"the body, its length told", "application/geo+json", file, true},
 		{"the body, sent chunked", "application/geo+json", file, false},
 		{"a multipart form, its length told", mw.FormDataContentType(), form.Bytes(), true},
+		{"a multipart form, sent chunked", mw.FormDataContentType(), form.Bytes(), false},
 	} {
 		var body io.Reader = bytes.NewReader(c.body)
 		if !c.told {
