@@ -4,15 +4,14 @@
 // unexported interfaces list only what its handlers call, and cmd/onemap
 // wires real implementations to them (Deps).
 //
-// It is not yet the transport and nothing else. Some of the types it
-// names are still package postgis's and inmem's rather than the root
-// package's, and it holds rules that belong to the domain: how failed
-// sign-ins are throttled and how long a session lasts (session.go), how a
-// grid import's properties map to the grid's fields and in which order
-// its grids are written (grids.go), how much personal data an account may
-// read and when that is flagged (personal.go), and how refusals are
-// counted into the audit trail (denials.go). Issue 14 moves them out; a
-// new rule goes to the root package, not here.
+// Its interfaces name the root package's types, with two exceptions: the
+// replica's snapshot (inmem.Snapshot, a large concrete type the handlers and
+// the tile service share) and a checkpoint's report (checkpoint.Report). The
+// access policy reaches the handlers as one onemap.View per request, built
+// where the caller is known (withCaller). Two rules of the domain still live
+// here: how much personal data an account may read and when that is flagged
+// (personal.go), and how refusals are counted into the audit trail
+// (denials.go). A new rule goes to the root package, not here.
 //
 // The name "api" is kept on purpose (it is the package the project's layout
 // asks for); read it as "HTTP/JSON and tile transport".
