@@ -2,8 +2,11 @@
 // for county and township governance: the layers of a county (grids, risk
 // points, risk households, cameras, service stations), their fields, records
 // and features, the roles of the people who read them and the access policy
-// that decides what each role sees, accounts, sessions and the caller of a
-// request, the actions of the audit trail, the checks of typed values
+// that decides what each role sees (and its view for one caller), accounts,
+// sessions, the rules of signing in and the caller of a request, grids with
+// their versions and the rules of importing them, cases from report to
+// closure (statuses, steps, time limits, tracking codes), the actions of the
+// audit trail, the checks of typed values
 // (texts, telephone numbers, coordinates, geometries' vertices), and the
 // error type every other package returns.
 //
