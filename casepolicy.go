@@ -60,3 +60,7 @@ func (p *Policy) CaseRule(r Role) CaseRule {
 	}
 	return CaseRule{}
 }
+
+// CaseRule returns what the caller may see and do of cases (Policy.CaseRule
+// of its role).
+func (v *View) CaseRule() CaseRule { return v.cases }

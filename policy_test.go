@@ -116,6 +116,9 @@ func TestView_matchesPolicy(t *testing.T) {
 		if got, want := layerIDs(v.Readable()), layerIDs(p.Readable(role, c)); !slices.Equal(got, want) {
 			t.Errorf("%s: readable %v, want %v", role, got, want)
 		}
+		if got, want := v.CaseRule(), p.CaseRule(role); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: case rule %+v, want %+v", role, got, want)
+		}
 		for _, l := range c.Layers() {
 			rule := p.Rule(role, l.ID)
 			if got := v.Rule(l.ID); got.Access != rule.Access || !slices.Equal(got.Levels, rule.Levels) {

@@ -25,6 +25,7 @@ type roleView struct {
 	scoped   bool
 	readable []Layer              // layers whose features the role may read, catalogue order
 	layers   map[string]layerView // every layer of the catalogue, by ID
+	cases    CaseRule             // what the role may see and do of cases
 }
 
 // layerView is what one role sees of one layer.
@@ -58,7 +59,7 @@ func (p *Policy) roleView(c *Catalog, r Role) *roleView {
 	if got, ok := p.views.Load(k); ok {
 		return got.(*roleView)
 	}
-	rv := &roleView{role: r, scoped: r.BoundToGrid(), layers: map[string]layerView{}}
+	rv := &roleView{role: r, scoped: r.BoundToGrid(), layers: map[string]layerView{}, cases: p.CaseRule(r)}
 	for _, l := range c.Layers() {
 		lv := layerView{rule: p.Rule(r, l.ID), access: map[string]FieldAccess{}}
 		for _, f := range p.Fields(r, &l) {

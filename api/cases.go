@@ -265,7 +265,7 @@ func stepOut(st onemap.CaseStep) caseStepJSON {
 // that has none (401 for the anonymous, 403 for an account).
 func (s *Server) caseRule(c *gin.Context) (onemap.CaseRule, error) {
 	caller := callerOf(c)
-	rule := s.policy.CaseRule(caller.Role)
+	rule := s.view(c).CaseRule()
 	if rule.See == onemap.CaseScopeNone {
 		if caller.Name == "" {
 			return rule, onemap.Errorf(onemap.EUNAUTHORIZED, "sign in first")
