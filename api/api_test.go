@@ -112,6 +112,7 @@ func decode[T any](t *testing.T, body []byte) T {
 type errorJSON struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
+	Field string `json:"field"`
 }
 
 func TestHealth(t *testing.T) {

@@ -38,10 +38,10 @@ const (
 func (s *Server) addPublicRoutes(r *gin.Engine) {
 	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
 	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
-	g.GET("/stations", s.handlePublicStations())
+	g.GET("/stations", answersInWGS84, s.handlePublicStations())
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
 	g.GET("/kinds", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.KindsJSON() }, placesCacheControl))
-	g.GET("/locate", s.handlePublicLocate)
+	g.GET("/locate", answersInWGS84, s.handlePublicLocate)
 }
 
 // publicGrid is what /api/public/locate tells of a grid: what the view

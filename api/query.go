@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/crs"
 	"github.com/onemapgis/onemap/geofile"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/paulmach/orb"
@@ -26,32 +28,33 @@ const (
 
 // addQueryRoutes lists the spatial queries of emergency command.
 func (s *Server) addQueryRoutes(r *gin.Engine) {
-	r.GET("/api/nearby", s.handleNearby)
-	r.GET("/api/locate", s.handleLocate)
-	r.GET("/api/around", s.handleAround)
-	r.GET("/api/search", s.handleSearch)
-	r.GET("/api/within", s.handleWithin)
-	r.POST("/api/within", s.handleWithin)
+	r.GET("/api/nearby", answersInWGS84, s.handleNearby)
+	r.GET("/api/locate", answersInWGS84, s.handleLocate)
+	r.GET("/api/around", answersInWGS84, s.handleAround)
+	r.GET("/api/search", answersInWGS84, s.handleSearch)
+	r.GET("/api/within", answersInWGS84, s.handleWithin)
+	r.POST("/api/within", answersInWGS84, s.handleWithin)
 	r.GET("/api/stats/grids", s.handleGridStats)
 	r.GET("/api/stats/grids/:id", s.handleGridStats)
 }
 
-// pointQuery reads a query of a point: lon and lat, and of the others only
-// those named.
+// pointQuery reads a query of a point: lon and lat (in the system crs
+// names, WGS-84 by default), and of the others only those named.
 func pointQuery(q url.Values, others ...string) (orb.Point, error) {
-	if err := checkQuery(q, append([]string{"lon", "lat"}, others...)...); err != nil {
+	if err := checkQuery(q, append([]string{"lon", "lat", "crs"}, others...)...); err != nil {
 		return orb.Point{}, err
 	}
 	return parsePoint(q)
 }
 
-// parsePoint reads the lon and lat query parameters.
+// parsePoint reads the lon and lat query parameters, in the system the
+// crs parameter names, and returns the point in WGS-84.
 func parsePoint(q url.Values) (orb.Point, error) {
 	var p orb.Point
 	for i, name := range []string{"lon", "lat"} {
 		v := strings.TrimSpace(q.Get(name))
 		if v == "" {
-			return p, onemap.Errorf(onemap.EINVALID, "%s is required (WGS-84 degrees)", name)
+			return p, onemap.Errorf(onemap.EINVALID, "%s is required (degrees; WGS-84 unless crs says otherwise)", name)
 		}
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -62,7 +65,48 @@ func parsePoint(q url.Values) (orb.Point, error) {
 		}
 		p[i] = f
 	}
-	return p, nil
+	return toWGS84(q, p)
+}
+
+// answersInWGS84 says, on a route that takes a position in another system
+// (crs=…), that the answer's coordinates are WGS-84 longitude, latitude:
+// the Content-Crs header of OGC API - Features - Part 2.
+func answersInWGS84(c *gin.Context) {
+	if strings.Contains(c.Request.URL.RawQuery, "crs=") {
+		c.Header("Content-Crs", "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>")
+	}
+}
+
+// queryCRS returns the coordinate system the crs query parameter names:
+// WGS-84 when it is absent; WGS-84, CGCS2000, GCJ-02 (crs=gcj02: AMap,
+// Tencent, WeChat) or BD-09 (crs=bd09: Baidu), the systems of longitude
+// and latitude a position reaches users in. A projected system is refused:
+// lon and lat are degrees.
+func queryCRS(q url.Values) (crs.CRS, error) {
+	if !q.Has("crs") {
+		return crs.WGS84, nil
+	}
+	c, err := crs.Parse(q.Get("crs"))
+	if err == nil && !c.Geographic() {
+		err = fmt.Errorf("%s is projected; lon and lat take wgs84, cgcs2000, gcj02 or bd09", c)
+	}
+	if err != nil {
+		return "", onemap.FieldErrorf("crs", onemap.EINVALID, "crs: %v", err)
+	}
+	return c, nil
+}
+
+// toWGS84 returns p, given in the system of the query's crs, in WGS-84.
+func toWGS84(q url.Values, p orb.Point) (orb.Point, error) {
+	c, err := queryCRS(q)
+	if err != nil || c == crs.WGS84 {
+		return p, err
+	}
+	w, err := c.PointToWGS84(p)
+	if err != nil {
+		return p, onemap.FieldErrorf("crs", onemap.EINVALID, "lon, lat in %s: %v", c, err)
+	}
+	return w, nil
 }
 
 // parseRadius reads a radius in metres within (0, maxRadius]; "" is def.
@@ -364,4 +408,37 @@ func (s *Server) handleAround(c *gin.Context) {
 		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// areaToWGS84 returns mp, given in the system of the query's crs, in
+// WGS-84.
+func areaToWGS84(q url.Values, mp orb.MultiPolygon) (orb.MultiPolygon, error) {
+	c, err := queryCRS(q)
+	if err != nil || c == crs.WGS84 {
+		return mp, err
+	}
+	g, err := c.ToWGS84(mp)
+	if err != nil {
+		return mp, onemap.FieldErrorf("crs", onemap.EINVALID, "geometry in %s: %v", c, err)
+	}
+	return g.(orb.MultiPolygon), nil
+}
+
+// boundToWGS84 returns b, given in the system of the query's crs, as the
+// bound of its corners in WGS-84 (the offsets of GCJ-02 and BD-09 change
+// by metres across a county, so the corners bound the box).
+func boundToWGS84(q url.Values, b orb.Bound) (orb.Bound, error) {
+	c, err := queryCRS(q)
+	if err != nil || c == crs.WGS84 {
+		return b, err
+	}
+	out := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+	for _, p := range []orb.Point{b.Min, b.Max, {b.Min[0], b.Max[1]}, {b.Max[0], b.Min[1]}} {
+		w, err := c.PointToWGS84(p)
+		if err != nil {
+			return b, onemap.FieldErrorf("crs", onemap.EINVALID, "bbox in %s: %v", c, err)
+		}
+		out = out.Extend(w)
+	}
+	return out, nil
 }

@@ -47,7 +47,11 @@ type searchResultJSON struct {
 // device codes), in the layers and fields the caller may read.
 func (s *Server) handleSearch(c *gin.Context) {
 	q := c.Request.URL.Query()
-	if err := checkQuery(q, "q", "limit"); err != nil {
+	if err := checkQuery(q, "q", "limit", "crs"); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if _, err := queryCRS(q); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
@@ -68,6 +72,9 @@ func (s *Server) handleSearch(c *gin.Context) {
 	v := s.view(c)
 	snap := s.snapshot(c)
 	if p, ok, err := onemap.ParseCoordinates(text); ok {
+		if err == nil {
+			p, err = toWGS84(q, p) // typed in the system crs names
+		}
 		if err != nil {
 			writeError(c, s.log, err)
 			return

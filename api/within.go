@@ -101,7 +101,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 		err    error
 	)
 	if c.Request.Method == http.MethodPost {
-		if err := checkQuery(c.Request.URL.Query()); err != nil {
+		if err := checkQuery(c.Request.URL.Query(), "crs"); err != nil {
 			writeError(c, s.log, err)
 			return
 		}
@@ -112,6 +112,9 @@ func (s *Server) handleWithin(c *gin.Context) {
 			return
 		}
 		mp, err := parseArea(req.Geometry)
+		if err == nil {
+			mp, err = areaToWGS84(c.Request.URL.Query(), mp)
+		}
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -126,7 +129,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 		}
 	} else {
 		q := c.Request.URL.Query()
-		if err := checkQuery(q, "bbox", "lon", "lat", "radius", "layers", "limit", "after"); err != nil {
+		if err := checkQuery(q, "bbox", "lon", "lat", "radius", "layers", "limit", "after", "crs"); err != nil {
 			writeError(c, s.log, err)
 			return
 		}
@@ -136,6 +139,9 @@ func (s *Server) handleWithin(c *gin.Context) {
 		case q.Get("bbox") != "":
 			var b orb.Bound
 			b, err = parseBound("bbox", q.Get("bbox"))
+			if err == nil {
+				b, err = boundToWGS84(q, b)
+			}
 			area = b
 		case q.Has("lon") || q.Has("lat"):
 			if center, err = parsePoint(q); err == nil {
