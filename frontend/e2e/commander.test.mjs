@@ -123,6 +123,35 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     await card().locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
   });
 
+  it('coordinates from AMap or WeChat (GCJ-02) name the grid they are in once the box is told so', async () => {
+    await closeAll();
+    // WGS-84 (102.4017, 25.5371) is in 东岳社区第二居民小组; its GCJ-02 form,
+    // read as WGS-84, lands in another group.
+    const gcj = '102.403312,25.534293';
+    const right = await getJSON('/api/locate?lon=102.4017&lat=25.5371');
+    const wrong = await getJSON('/api/locate?lon=102.403312&lat=25.534293');
+    const group = right.grids.at(-1).name;
+    assert.notEqual(wrong.grids.at(-1).name, group, 'the GCJ-02 numbers read as WGS-84 are elsewhere');
+    assert.equal(await page.locator('#search-crs').isHidden(), true, 'no system to pick before coordinates are typed');
+
+    await search(gcj);
+    const crs = page.locator('#search-crs');
+    await crs.waitFor({ state: 'visible' });
+    const answered = page.waitForResponse((r) => r.url().includes('/api/search?') && r.url().includes('crs=gcj02'));
+    await crs.selectOption('gcj02');
+    const resp = await answered;
+    assert.equal(resp.headers()['content-crs'], '<http://www.opengis.net/def/crs/OGC/1.3/CRS84>');
+    await page.waitForFunction((g) => [...document.querySelectorAll('#search-results [role="option"][data-layer="grids"]')]
+      .some((li) => li.textContent.includes(g)), group);
+    await page.keyboard.press('Enter');
+    const pointCard = page.locator('.maplibregl-popup .om-card[data-point]');
+    await pointCard.waitFor();
+    assert.equal((await pointCard.locator('.om-crumbs li').allInnerTexts()).at(-1), group);
+    await b.screenshot('coordinates-gcj02');
+    await crs.selectOption('');
+    await closeAll();
+  });
+
   it('typing coordinates flies there and shows the chain of grids', async () => {
     await closeAll();
     const expected = await getJSON(`/api/search?q=${encodeURIComponent(DMS)}`);

@@ -7,7 +7,7 @@ import { getJSON, postJSON, request } from './http.js';
 
 export const fetchRegion = () => getJSON('/api/region');
 export const fetchLayers = () => getJSON('/api/layers');
-export const search = (q, limit = 20) => getJSON('/api/search', { q, limit });
+export const search = (q, limit = 20, crs = '') => getJSON('/api/search', crs ? { q, limit, crs } : { q, limit });
 export const locate = ([lon, lat]) => getJSON('/api/locate', { lon, lat });
 export const around = ([lon, lat], radius) => getJSON('/api/around', { lon, lat, radius });
 export const gridStats = (id) => getJSON(`/api/stats/grids/${encodeURIComponent(id)}`);

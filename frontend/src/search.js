@@ -81,16 +81,22 @@ export function optionsHTML(options, layerById, active = -1, idPrefix = 'search-
 /**
  * setupSearch wires the search box. search(q) returns the server's answer
  * (a promise); onPick(option) is called when an option is chosen (click, or
- * Enter on the active or first option). It returns {close, focus}.
+ * Enter on the active or first option); context() names what else the
+ * answer depends on (it is asked again when that changes). It returns
+ * {close, focus, refresh} (refresh asks again for the text in the box).
  */
-export function setupSearch({ input, list, layerById, search, onPick, onError }) {
+export function setupSearch({ input, list, layerById, search, onPick, onError, context = () => '' }) {
+  // keyOf is what an answer is for: the text and the context it was asked
+  // in (the command map's coordinate system), so that a changed context
+  // asks again.
+  const keyOf = (q) => `${context()}\u0000${q}`;
   let options = [];
   let active = -1;
   let timer = null;
   let seq = 0; // the number of the latest query; older answers are dropped
   let pending = null; // promise of the latest query's options
-  let pendingFor = null; // the query text of pending
-  let shownFor = null; // the query text whose answer is on show
+  let pendingFor = null; // the key (keyOf) of pending
+  let shownFor = null; // the key of the answer on show
 
   const setActive = (i) => {
     active = i;
@@ -113,7 +119,7 @@ export function setupSearch({ input, list, layerById, search, onPick, onError })
   };
   const render = (q, opts) => {
     options = opts;
-    shownFor = q;
+    shownFor = keyOf(q);
     list.dataset.query = q; // which query's answer is on show
     list.innerHTML = optionsHTML(options, layerById, -1);
     active = -1;
@@ -124,7 +130,7 @@ export function setupSearch({ input, list, layerById, search, onPick, onError })
   // a newer query has been started meanwhile.
   const query = (q) => {
     const n = ++seq;
-    pendingFor = q;
+    pendingFor = keyOf(q);
     list.setAttribute('aria-busy', 'true');
     pending = search(q).then((resp) => {
       if (n !== seq) return null;
@@ -182,7 +188,7 @@ export function setupSearch({ input, list, layerById, search, onPick, onError })
       if (!q) return;
       clearTimeout(timer);
       let opts = options;
-      if (shownFor !== q) opts = await (pendingFor === q ? pending : query(q));
+      if (shownFor !== keyOf(q)) opts = await (pendingFor === keyOf(q) ? pending : query(q));
       if (!opts || input.value.trim() !== q) return;
       pick(active >= 0 ? active : 0);
     } else if (e.key === 'Escape') {
@@ -205,12 +211,15 @@ export function setupSearch({ input, list, layerById, search, onPick, onError })
     if (li) pick(Number(li.dataset.index));
   });
   input.addEventListener('focus', () => {
-    if (options.length && input.value.trim() === shownFor) open();
+    if (options.length && keyOf(input.value.trim()) === shownFor) open();
   });
   input.addEventListener('blur', () => close());
 
   return {
     close,
+    refresh: () => {
+      if (input.value.trim()) input.dispatchEvent(new Event('input'));
+    },
     focus: () => {
       input.focus();
       input.select();

@@ -10,11 +10,21 @@ import { t } from '../i18n.js';
 /** createSearch wires the box (#search-input, #search-results) and returns setupSearch's handle ({focus}). */
 export function createSearch(page) {
   const { map } = page;
-  return setupSearch({
-    input: document.getElementById('search-input'),
+  const input = document.getElementById('search-input');
+  // The system typed coordinates are in (server's crs=): shown while the
+  // box holds two numbers; a position from AMap or WeChat is GCJ-02, from
+  // Baidu BD-09.
+  const crs = document.getElementById('search-crs');
+  const showCRS = () => {
+    crs.hidden = !COORDINATES.test(input.value);
+  };
+  input.addEventListener('input', showCRS);
+  const handle = setupSearch({
+    input,
     list: document.getElementById('search-results'),
     layerById: page.layerById,
-    search: (q) => api.search(q),
+    context: () => crs.value,
+    search: (q) => api.search(q, 20, COORDINATES.test(q) ? crs.value : ''),
     onError: (err) => page.status.notify(t('searchFailed', err.message)),
     onPick: (o) => {
       const around = page.around.isOpen() && page.around.point();
@@ -34,4 +44,14 @@ export function createSearch(page) {
       page.card.open({ layerId: o.layer, id: o.id, properties: known, at: isPoint ? o.center : null, near: o.center, fly: !o.bbox });
     },
   });
+  crs.addEventListener('change', () => {
+    handle.refresh();
+    input.focus();
+  });
+  showCRS();
+  return handle;
 }
+
+// COORDINATES is text that may be a position: two numbers apart (decimal
+// degrees, or the digits of degrees, minutes and seconds).
+const COORDINATES = /\d+(?:\.\d+)?\D+\d+(?:\.\d+)?/;
