@@ -1,6 +1,10 @@
 package onemap
 
-import "github.com/paulmach/orb"
+import (
+	"time"
+
+	"github.com/paulmach/orb"
+)
 
 // Feature is one feature of a layer. Geometry is WGS-84 lon/lat.
 type Feature struct {
@@ -20,6 +24,12 @@ type FeatureFilter struct {
 	// in them (a viewer's part of the county).
 	Grids []int64
 	Limit int // at most this many; 0 means no limit
+	// Values keeps, per field (one of the layer's enumerated fields), only
+	// the features whose value is listed.
+	Values map[string][]string
+	// DueBefore, if not zero, keeps only the features whose next assessment
+	// is due before this day (next_assessment_due).
+	DueBefore time.Time
 }
 
 // Region is the area a database holds: a county, say.

@@ -3,7 +3,11 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
@@ -51,11 +55,15 @@ func (s *Server) handleFeaturesList(c *gin.Context) {
 		return
 	}
 	q := c.Request.URL.Query()
-	if err := checkQuery(q, "bbox", "limit", "after"); err != nil {
+	if err := checkQuery(q, "bbox", "limit", "after", "level", "kind", "status", "due_before"); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	filter := onemap.FeatureFilter{Levels: rule.Levels, Grids: s.scopeGrids(c)}
+	if err := s.listFilters(c, &l, q, &filter); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	if v := q.Get("bbox"); v != "" {
 		b, err := parseBound("bbox", v)
 		if err != nil {
@@ -114,4 +122,58 @@ func (r geojsonRender) Render(w http.ResponseWriter) error {
 
 func (r geojsonRender) WriteContentType(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/geo+json")
+}
+
+// listFilters reads the list route's filters into f: level, kind and status
+// (comma lists of the field's values) and due_before (a day: the features
+// whose next assessment is due before it, so due_before=tomorrow lists the
+// overdue and those due today). A filter names a field the layer has, the
+// caller sees unmasked (and, where the field has a fixed set of values, one
+// of them); anything else is refused with the field, so that no filter
+// tells of a value the caller may not read.
+func (s *Server) listFilters(c *gin.Context, l *onemap.Layer, q url.Values, f *onemap.FeatureFilter) error {
+	v := s.view(c)
+	visible := func(name string) (onemap.Field, error) {
+		fd, ok := l.Field(name)
+		if !ok || v.Field(l.ID, name) != onemap.FieldAllow {
+			return fd, onemap.FieldErrorf(name, onemap.EINVALID, "%s: layer %s has no field %s to filter by", name, l.ID, name)
+		}
+		return fd, nil
+	}
+	for _, name := range []string{"level", "kind", "status"} {
+		if !q.Has(name) {
+			continue
+		}
+		fd, err := visible(name)
+		if err != nil {
+			return err
+		}
+		values := splitList(q.Get(name))
+		if len(values) == 0 || len(values) > 100 {
+			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: a comma list of 1 to 100 values is required", name)
+		}
+		for _, x := range values {
+			if len(fd.Enum) > 0 && !slices.Contains(fd.Enum, x) {
+				return onemap.FieldErrorf(name, onemap.EINVALID, "%s: %q is not one of %s", name, x, strings.Join(fd.Enum, ", "))
+			}
+			if len(x) > 64 {
+				return onemap.FieldErrorf(name, onemap.EINVALID, "%s: %q is longer than 64 bytes", name, x)
+			}
+		}
+		if f.Values == nil {
+			f.Values = map[string][]string{}
+		}
+		f.Values[name] = values
+	}
+	if q.Has("due_before") {
+		if _, err := visible("next_assessment_due"); err != nil {
+			return onemap.FieldErrorf("due_before", onemap.EINVALID, "due_before: layer %s has no next_assessment_due to filter by", l.ID)
+		}
+		day, err := time.Parse(time.DateOnly, q.Get("due_before"))
+		if err != nil {
+			return onemap.FieldErrorf("due_before", onemap.EINVALID, "due_before: %q is not a day (YYYY-MM-DD)", q.Get("due_before"))
+		}
+		f.DueBefore = day
+	}
+	return nil
 }

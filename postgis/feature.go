@@ -3,7 +3,10 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
@@ -98,6 +101,18 @@ func filterSQL(l *onemap.Layer, f onemap.FeatureFilter) (string, []any) {
 			col = "t.id"
 		}
 		conds = append(conds, fmt.Sprintf("%s = ANY($%d)", col, len(args)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Values)) {
+		if _, ok := l.Field(name); ok { // an identifier of the catalogue's only
+			args = append(args, f.Values[name])
+			conds = append(conds, fmt.Sprintf("t.%s = ANY($%d)", pgx.Identifier{name}.Sanitize(), len(args)))
+		}
+	}
+	if !f.DueBefore.IsZero() {
+		if _, ok := l.Field("next_assessment_due"); ok {
+			args = append(args, f.DueBefore.Format(time.DateOnly))
+			conds = append(conds, fmt.Sprintf("t.next_assessment_due < $%d::date", len(args)))
+		}
 	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
