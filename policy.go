@@ -91,19 +91,24 @@ func DefaultPolicy() *Policy {
 	public := map[FieldClass]FieldAccess{ClassPublic: FieldAllow}
 	none := LayerRule{Access: LayerNone}
 	counts := LayerRule{Access: LayerCounts}
+	// gridStaff is the rule of a grid's staff (viewers, grid workers,
+	// operators): every layer but cameras, households' staff fields.
+	gridStaff := func() map[string]LayerRule {
+		return map[string]LayerRule{
+			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerGrids:      {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerRead, Classes: all},
+			LayerHouseholds: {Access: LayerRead, Classes: staff},
+			LayerCameras:    none,
+		}
+	}
 	return &Policy{rules: map[Role]map[string]LayerRule{
 		RolePublic: {
 			LayerStations:   {Access: LayerRead, Classes: public},
 			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
 		},
-		RoleViewer: {
-			LayerStations:   {Access: LayerRead, Classes: all},
-			LayerGrids:      {Access: LayerRead, Classes: all},
-			LayerRiskPoints: {Access: LayerRead, Classes: all},
-			LayerHouseholds: {Access: LayerRead, Classes: staff},
-			LayerCameras:    none,
-		},
+		RoleViewer: gridStaff(),
 		RoleCommander: {
 			LayerStations:   {Access: LayerRead, Classes: all},
 			LayerGrids:      {Access: LayerRead, Classes: all},
@@ -122,20 +127,10 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
 		},
 		RoleAuditor: {},
-		RoleGridWorker: {
-			LayerStations:   {Access: LayerRead, Classes: all},
-			LayerGrids:      {Access: LayerRead, Classes: all},
-			LayerRiskPoints: {Access: LayerRead, Classes: all},
-			LayerHouseholds: {Access: LayerRead, Classes: staff},
-			LayerCameras:    none,
-		},
-		RoleOperator: {
-			LayerStations:   {Access: LayerRead, Classes: all},
-			LayerGrids:      {Access: LayerRead, Classes: all},
-			LayerRiskPoints: {Access: LayerRead, Classes: all},
-			LayerHouseholds: {Access: LayerRead, Classes: staff},
-			LayerCameras:    none,
-		},
+		// Grid workers and operators read the layers as a grid's staff do;
+		// what they do with cases is CaseRule's.
+		RoleGridWorker: gridStaff(),
+		RoleOperator:   gridStaff(),
 	}}
 }
 
