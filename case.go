@@ -15,6 +15,7 @@ import (
 //	from             step (what it needs)        to
 //	reported         accept                      accepted
 //	reported         refuse (reason)             refused
+//	reported         spam                        refused (reason: spam)
 //	accepted         assign (grid)               assigned
 //	assigned         assign (grid)               assigned
 //	assigned         handle (note)               handling
@@ -96,11 +97,12 @@ const (
 	ActReopen   = "reopen"    // 重新办理, reason required
 	ActEscalate = "escalate"  // 提级: to the parent grid's centre, reason required
 	ActHandDown = "hand_down" // 下派: to the centre of a grid below
+	ActSpam     = "spam"      // 垃圾信息: a report refused as spam (counted by its steps)
 )
 
 // CaseActions returns the actions a caller may take on a case.
 func CaseActions() []string {
-	return []string{ActAccept, ActRefuse, ActAssign, ActHandle, ActFeedback, ActCheck, ActReopen, ActEscalate, ActHandDown}
+	return []string{ActAccept, ActRefuse, ActAssign, ActHandle, ActFeedback, ActCheck, ActReopen, ActEscalate, ActHandDown, ActSpam}
 }
 
 // Case levels: the grid levels whose centres hold cases, from the lowest.
@@ -211,6 +213,7 @@ type CaseReport struct {
 	Description   string
 	Point         orb.Point // WGS-84
 	ReporterPhone string
+	Photos        []Photo // at most CaseMaxPhotos, stripped (casephoto.go)
 }
 
 // CaseAction is a step asked of a case. The store fills GridID and
@@ -228,6 +231,7 @@ type CaseAction struct {
 	Pass       bool // check: true closes, false sends back to handling
 	Actor      string
 	Role       Role
+	Photos     []Photo // the step's photos: at most CaseMaxPhotos, stripped (casephoto.go)
 }
 
 // Limits of a case's texts, in characters.
@@ -321,6 +325,11 @@ func Transition(c Case, a CaseAction, at time.Time, l CaseLimits) (Case, CaseSte
 		next.AcceptedAt = at
 	case ActRefuse:
 		next.ClosedAt = at
+	case ActSpam:
+		next.ClosedAt = at
+		if step.Note == "" {
+			step.Note = "spam"
+		}
 	case ActAssign:
 		next.AssignedGridID, next.Assignee, next.Department = a.GridID, a.Assignee, a.Department
 		step.GridID, step.Assignee, step.Department = a.GridID, a.Assignee, a.Department
@@ -380,6 +389,11 @@ func transitionTo(c Case, a CaseAction) (CaseStatus, error) {
 		}
 		if !note {
 			return "", need("note", "a reason (note)")
+		}
+		return CaseRefused, nil
+	case ActSpam:
+		if c.Status != CaseReported {
+			return "", refused()
 		}
 		return CaseRefused, nil
 	case ActAssign:

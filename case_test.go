@@ -51,7 +51,7 @@ func fullAction(c Case, action string) CaseAction {
 // "action" and leave the case as it was.
 func TestTransition_matrix(t *testing.T) {
 	allowed := map[CaseStatus]map[string]CaseStatus{
-		CaseReported: {ActAccept: CaseAccepted, ActRefuse: CaseRefused},
+		CaseReported: {ActAccept: CaseAccepted, ActRefuse: CaseRefused, ActSpam: CaseRefused},
 		CaseRefused:  {ActReopen: CaseAccepted},
 		CaseAccepted: {ActAssign: CaseAssigned, ActEscalate: CaseAccepted, ActHandDown: CaseAccepted},
 		CaseAssigned: {ActAssign: CaseAssigned, ActHandle: CaseHandling, ActEscalate: CaseAccepted, ActHandDown: CaseAccepted},

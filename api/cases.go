@@ -20,6 +20,7 @@ import (
 // caseStore is what the case handlers ask of the database (postgis.Cases),
 // and the clock the case work is timed by.
 type caseStore interface {
+	casePhotoStore // casephotos.go
 	Now() time.Time
 	CreateCase(ctx context.Context, r onemap.CaseReport) (*onemap.Case, error)
 	ActOnCase(ctx context.Context, id int64, based int, a onemap.CaseAction) (*onemap.Case, *onemap.CaseStep, error)
@@ -49,11 +50,13 @@ func (s *Server) addCaseRoutes(r *gin.Engine) {
 	p := r.Group("/api/public/reports", s.needCases, s.publicLimit(lookups))
 	p.POST("", s.reportLimit(filed), s.handlePublicReport)
 	p.GET("/:code", s.handlePublicReportGet)
+	r.GET("/api/public/categories", s.needCases, s.publicLimit(lookups), s.handlePublicCategories)
 	g := r.Group("/api/cases", s.needCases)
 	g.POST("", s.handleCaseCreate)
 	g.GET("", s.handleCasesList)
 	g.GET("/:id", s.handleCaseGet)
 	g.POST("/:id/actions", s.handleCaseAction)
+	g.GET("/:id/photos/:sha256", s.handleCasePhoto)
 }
 
 // reportLimit refuses a client that files reports faster than l allows
@@ -120,8 +123,13 @@ func (s *Server) report(c *gin.Context, source onemap.CaseSource) (onemap.CaseRe
 // handlePublicReport answers POST /api/public/reports: anyone files a
 // report and gets its tracking code (201), and nothing else of it.
 func (s *Server) handlePublicReport(c *gin.Context) {
-	r, err := s.report(c, onemap.SourcePublic)
+	photos, err := stepPhotos(c) // multipart: the report part and its photos (casephotos.go)
+	var r onemap.CaseReport
 	if err == nil {
+		r, err = s.report(c, onemap.SourcePublic)
+	}
+	if err == nil {
+		r.Photos = photos
 		err = onemap.CheckCaseReport(r)
 	}
 	if err != nil {
@@ -164,6 +172,11 @@ func (s *Server) handlePublicReportGet(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	photos, err := s.reportPhotoCount(c.Request.Context(), k.ID)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	replies := []publicReply{}
 	for _, st := range steps {
 		if st.Public && st.Note != "" {
@@ -172,7 +185,7 @@ func (s *Server) handlePublicReportGet(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"tracking_code": onemap.FormatTrackingCode(k.TrackingCode), "category": k.Category,
-		"status": k.Status, "reported_at": k.CreatedAt, "closed_at": timeOrNil(k.ClosedAt), "replies": replies})
+		"status": k.Status, "reported_at": k.CreatedAt, "closed_at": timeOrNil(k.ClosedAt), "replies": replies, "photos": photos})
 }
 
 func timeOrNil(t time.Time) *time.Time {
@@ -240,6 +253,7 @@ type caseStepJSON struct {
 	Note       string            `json:"note,omitempty"`
 	Public     bool              `json:"public,omitempty"`
 	Due        *time.Time        `json:"due"`
+	Photos     []casePhotoJSON   `json:"photos,omitempty"` // casephotos.go
 }
 
 // caseOut is k as the caller sees it at now: the phone masked.
@@ -355,8 +369,13 @@ func (s *Server) handleCaseCreate(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	r, err := s.report(c, rule.Report)
+	photos, err := stepPhotos(c) // multipart: the report part and its photos (casephotos.go)
+	var r onemap.CaseReport
 	if err == nil {
+		r, err = s.report(c, rule.Report)
+	}
+	if err == nil {
+		r.Photos = photos
 		err = onemap.CheckCaseReport(r)
 	}
 	if err != nil {
@@ -572,6 +591,10 @@ func (s *Server) handleCaseGet(c *gin.Context) {
 	for _, st := range steps {
 		out.Timeline = append(out.Timeline, stepOut(st))
 	}
+	if err := s.withPhotos(c.Request.Context(), k.ID, out.Timeline); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	if work {
 		out.Actions = mayTake(rule, k)
 	}
@@ -603,6 +626,11 @@ func (s *Server) handleCaseAction(c *gin.Context) {
 	if err == nil && len(rule.Acts) == 0 {
 		err = onemap.Errorf(onemap.EFORBIDDEN, "the %s role takes no steps on cases", callerOf(c).Role)
 	}
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	photos, err := stepPhotos(c) // multipart: the step's part and its photos (casephotos.go)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -640,7 +668,7 @@ func (s *Server) handleCaseAction(c *gin.Context) {
 		return
 	}
 	a := onemap.CaseAction{Action: b.Action, Note: strings.TrimSpace(b.Note), Public: b.Public, Assignee: strings.TrimSpace(b.Assignee),
-		Department: strings.TrimSpace(b.Department)}
+		Department: strings.TrimSpace(b.Department), Photos: photos}
 	if b.GridID != nil {
 		if a.GridID, err = b.GridID.Int64(); err != nil || a.GridID <= 0 {
 			writeError(c, s.log, onemap.FieldErrorf("grid_id", onemap.EINVALID, "grid_id %.40q: want a positive integer", b.GridID.String()))

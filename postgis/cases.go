@@ -217,10 +217,13 @@ func (s *Cases) CreateCase(ctx context.Context, r onemap.CaseReport) (*onemap.Ca
 		if err := insertStep(ctx, tx, step); err != nil {
 			return err
 		}
+		if err := insertCasePhotos(ctx, tx, c.ID, step.Seq, r.Photos, at); err != nil {
+			return err
+		}
 		out = &c
 		return appendAudit(ctx, tx, caller, onemap.AuditCaseCreate, caseTarget(c.ID), map[string]any{
 			"source": c.Source, "category": c.Category, "grid_id": c.GridID, "holder_grid_id": c.HolderGridID,
-			"level": c.Level, "version": c.Version, "duplicate_of": c.DuplicateOf})
+			"level": c.Level, "version": c.Version, "duplicate_of": c.DuplicateOf, "photos": len(r.Photos)})
 	})
 	if err != nil {
 		return nil, err
@@ -323,10 +326,13 @@ func (s *Cases) ActOnCase(ctx context.Context, id int64, based int, a onemap.Cas
 		if err := insertStep(ctx, tx, st); err != nil {
 			return err
 		}
+		if err := insertCasePhotos(ctx, tx, id, st.Seq, a.Photos, at); err != nil {
+			return err
+		}
 		out, step = &next, st
 		return appendAudit(ctx, tx, caller, onemap.AuditCaseAction, caseTarget(id), map[string]any{
 			"action": a.Action, "from": st.From, "to": st.To, "version": next.Version, "level": next.Level,
-			"grid_id": st.GridID})
+			"grid_id": st.GridID, "photos": len(a.Photos)})
 	})
 	if err != nil {
 		return nil, nil, err
