@@ -331,7 +331,7 @@ func TestCases_workflow(t *testing.T) {
 		t.Errorf("the grid worker reads the phone of a case not assigned to it: %d", resp.StatusCode)
 	}
 	_, body = op.do("GET", path+"?purpose=case", "")
-	if v := decode[caseOut](t, body); v.ReporterPhone != "13700001111" || !v.PhoneShown || !slicesEqual(v.Actions, []string{"accept", "refuse"}) {
+	if v := decode[caseOut](t, body); v.ReporterPhone != "13700001111" || !v.PhoneShown || !slicesEqual(v.Actions, []string{"accept", "refuse", "spam"}) {
 		t.Errorf("operator reads %s", body)
 	}
 	audit, err := w.db.ListAudit(context.Background(), onemap.AuditFilter{Action: onemap.AuditCasePhoneRead, Limit: 10})

@@ -146,6 +146,8 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/public/reports/:code":       {"/api/public/reports/" + onemap.FormatTrackingCode(kase.TrackingCode)},
 		"/api/cases":                      {"/api/cases", "/api/cases?status=reported,accepted&overdue=false&limit=10", fmt.Sprintf("/api/cases?grid=%d", village.ID)},
 		"/api/cases/:id":                  {fmt.Sprintf("/api/cases/%d", kase.ID), fmt.Sprintf("/api/cases/%d?purpose=case", kase.ID)},
+		"/api/cases/:id/photos/:sha256":   {fmt.Sprintf("/api/cases/%d/photos/%s", kase.ID, matrixPhoto().SHA256)},
+		"/api/public/categories":          {"/api/public/categories"},
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -183,7 +185,7 @@ func TestAccessMatrix(t *testing.T) {
 			m.values = append(m.values, kase.ReporterPhone)
 		}
 		if policy.CaseRule(role).See == onemap.CaseScopeNone {
-			m.values = append(m.values, kase.Description)
+			m.values = append(m.values, kase.Description, matrixPhotoMarker)
 		}
 		markers[role] = m
 	}
@@ -516,7 +518,7 @@ func matrixCase(t *testing.T, db *postgis.DB, c *onemap.Catalog, snap *inmem.Sna
 	})
 	ctx := onemap.NewContext(context.Background(), onemap.Caller{Role: onemap.RolePublic, Client: "192.0.2.1"})
 	k, err := postgis.NewCases(db, nil).CreateCase(ctx, onemap.CaseReport{Source: onemap.SourcePublic, Category: "safety",
-		Description: "矩阵测试：桥下的护栏断了", Point: at, ReporterPhone: "13987654321"})
+		Description: "矩阵测试：桥下的护栏断了", Point: at, ReporterPhone: "13987654321", Photos: []onemap.Photo{matrixPhoto()}})
 	if err != nil {
 		t.Fatal(err)
 	}
