@@ -7,6 +7,9 @@
 // (/api/public/…); for a point of the browser or the map, /api/public/locate
 // names the township and village that hold it, or says that none does: the
 // user is outside the county (which it names), and is offered the picker.
+// 我要上报 and 查进度 (#report, #track=CODE) open the public report form
+// and the follow-up by tracking code (report.js, reporttrack.js), loaded
+// when first opened.
 import './m.css';
 import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
 import { hoursText, navLinks, nearestText, openLabel, telHref } from './station.js';
@@ -33,6 +36,8 @@ const state = {
   seq: 0,
   map: null, // the map module's handle, once opened
   asked: 0, // numbers the questions of where the user is: a late answer of the browser loses to a later pick
+  pickFor: null, // a tap on the map goes here instead (the report form's place), once
+  report: null, // promise of the report form and follow-up, once opened (openSheet)
 };
 
 function setStatus(text, isError = false) {
@@ -298,6 +303,13 @@ async function openMap() {
         legend: $('map-legend'),
         onPick: (lngLat, name) => {
           $('map-hint').textContent = HINT;
+          if (state.pickFor) {
+            const pick = state.pickFor;
+            state.pickFor = null;
+            $('map-view').hidden = true;
+            pick(lngLat, name);
+            return;
+          }
           if (name) setPoint(lngLat, 'pick', name);
           else setPoint(lngLat, 'map'); // saved once located inside the county (load)
         },
@@ -332,7 +344,45 @@ function showInList(id) {
 $('open-map').addEventListener('click', openMap);
 $('close-map').addEventListener('click', () => {
   $('map-view').hidden = true;
+  state.pickFor = null;
 });
+
+// --- 上报 and 查进度 ------------------------------------------------------------------
+
+// pickOnMap opens the map for the report form: the next tap is its place.
+async function pickOnMap(cb) {
+  state.pickFor = cb;
+  await openMap();
+  if (state.pickFor === cb) $('map-hint').textContent = '点地图选择问题发生的位置';
+}
+
+/** openSheet shows the sheet the address's hash names (#report, #track, #track=CODE), or none. */
+async function openSheet() {
+  const hash = decodeURIComponent(location.hash.slice(1));
+  const [name, code = ''] = hash.split('=');
+  const report = name === 'report';
+  const track = name === 'track';
+  $('report-view').hidden = !report;
+  $('track-view').hidden = !track;
+  if (!report && !track) return;
+  state.report ??= Promise.all([import('./report.js'), import('./reporttrack.js')]).then(([r, t]) => {
+    const categories = getJSON('/api/public/categories').then((b) => b.categories);
+    return {
+      form: r.initReport({
+        place: () => (state.point ? { point: state.point, label: $('where').textContent.replace(/^位置：/, '') } : null),
+        pickOnMap,
+        placeOf,
+        places: state.places,
+        categories,
+      }),
+      track: t.initTrack({ categories }),
+    };
+  });
+  const { form, track: follow } = await state.report;
+  if (report) form.open();
+  else follow.open(code);
+}
+window.addEventListener('hashchange', openSheet);
 
 // --- start -------------------------------------------------------------------------
 
@@ -347,6 +397,7 @@ async function start() {
     renderKinds();
   }).catch(() => {});
   useGPS();
+  openSheet();
 }
 
 start();
