@@ -155,10 +155,14 @@ func (s *Server) withPhotos(ctx context.Context, id int64, timeline []caseStepJS
 	return nil
 }
 
-// reportPhotoCount is how many photos the reporter sent with case id's
-// report: the only thing of photos the public's follow-up tells.
-func (s *Server) reportPhotoCount(ctx context.Context, id int64) (int, error) {
-	photos, err := s.cases.CasePhotos(ctx, id)
+// reportPhotoCount is how many photos the public sent with case k's
+// report: the only thing of photos the public's follow-up tells (0 for a
+// case the staff entered: their photos are not the public's to count).
+func (s *Server) reportPhotoCount(ctx context.Context, k *onemap.Case) (int, error) {
+	if k.Source != onemap.SourcePublic {
+		return 0, nil
+	}
+	photos, err := s.cases.CasePhotos(ctx, k.ID)
 	n := 0
 	for _, p := range photos {
 		if p.Seq == 1 {

@@ -172,7 +172,7 @@ func (s *Server) handlePublicReportGet(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	photos, err := s.reportPhotoCount(c.Request.Context(), k.ID)
+	photos, err := s.reportPhotoCount(c.Request.Context(), k)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
