@@ -11,6 +11,7 @@
 // and the follow-up by tracking code (report.js, reporttrack.js), loaded
 // when first opened.
 import './m.css';
+import './report.css'; // the report and follow-up sheets' (report.js), small enough to come first
 import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
 import { hoursText, navLinks, nearestText, openLabel, telHref } from './station.js';
 import { getJSON } from '../http.js';

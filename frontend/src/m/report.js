@@ -12,7 +12,6 @@
 // does not take (a phone's HEIC, where the browser can read it), are drawn
 // again on a canvas, scaled down, as JPEG; the server strips what photos
 // tell of where and when they were taken, whatever is sent.
-import './report.css';
 import { escapeHtml } from '../format.js';
 import { HttpError } from '../http.js';
 import { MAX_PHOTOS, fieldOf, parsePosition, rememberReport, scaledSize } from './reportutil.js';
