@@ -370,7 +370,7 @@ async function openSheet() {
     const categories = getJSON('/api/public/categories').then((b) => b.categories);
     return {
       form: r.initReport({
-        place: () => (state.point ? { point: state.point, label: $('where').textContent.replace(/^位置：/, '') } : null),
+        place: () => (state.point ? { point: state.point, label: placeLabel($('where').textContent) } : null),
         pickOnMap,
         placeOf,
         places: state.places,
@@ -384,6 +384,15 @@ async function openSheet() {
   else follow.open(code);
 }
 window.addEventListener('hashchange', openSheet);
+
+// placeLabel turns the status line's "您的位置：狮山镇东岳社区" into
+// "狮山镇东岳社区（您的位置）" for the report's place ("位置：…" into "…").
+function placeLabel(where) {
+  const i = where.indexOf('：');
+  if (i < 0) return where;
+  const [head, rest] = [where.slice(0, i), where.slice(i + 1)];
+  return head === '位置' ? rest : `${rest}（${head}）`;
+}
 
 // --- start -------------------------------------------------------------------------
 
