@@ -50,10 +50,10 @@ func (s *Server) addCaseRoutes(r *gin.Engine) {
 	p.POST("", s.reportLimit(filed), s.handlePublicReport)
 	p.GET("/:code", s.handlePublicReportGet)
 	g := r.Group("/api/cases", s.needCases)
-	g.POST("", s.handleCaseCreate)
+	g.POST("", s.idempotent, s.handleCaseCreate)
 	g.GET("", s.handleCasesList)
 	g.GET("/:id", s.handleCaseGet)
-	g.POST("/:id/actions", s.handleCaseAction)
+	g.POST("/:id/actions", s.idempotent, s.handleCaseAction)
 }
 
 // reportLimit refuses a client that files reports faster than l allows

@@ -39,6 +39,8 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case errTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case errKeyReused:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
