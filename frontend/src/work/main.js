@@ -199,8 +199,20 @@ function gps(done) {
   );
 }
 
+// near is a point of the worker's own part of the county, where the map
+// opens when no place has been picked: the map's tiles hold only that part.
+function near() {
+  const grid = state.session?.grid_id;
+  const task = state.cases.find((k) => isTask(k, grid)) ?? state.cases[0];
+  const subject = Object.values(state.subjects).flatMap((l) => l ?? []).find((x) => x.point);
+  return task?.position ?? subject?.point ?? null;
+}
+
 let mapDone = null;
-async function pickOnMap(done, center) {
+// pickOnMap opens the map on picked (or near the worker) and calls done
+// with the point tapped once 确定 is pressed.
+async function pickOnMap(done, picked) {
+  const center = picked ?? near();
   mapDone = done;
   $('map-view').hidden = false;
   if (!state.map) {
@@ -208,7 +220,7 @@ async function pickOnMap(done, center) {
     try {
       const { createPicker } = await import('./map.js');
       state.map = await createPicker($('map'), { center });
-      window.onemapWork = { map: state.map.map }; // for the browser tests
+      Object.assign(window.onemapWork, { map: state.map.map }); // for the browser tests
     } catch (err) {
       $('map-hint').textContent = `地图加载失败：${err.message}`;
       return;
@@ -216,7 +228,8 @@ async function pickOnMap(done, center) {
   }
   $('map-hint').textContent = '点地图选择位置';
   state.map.resize();
-  state.map.set(center);
+  state.map.set(picked);
+  if (!picked && center) state.map.map.jumpTo({ center });
 }
 $('map-ok').addEventListener('click', () => {
   const p = state.map?.point();
@@ -371,7 +384,10 @@ async function start() {
   renderOutbox();
   state.outbox.flush({ force: true });
   window.onemapWork = { outbox: state.outbox }; // for the browser tests
-  await Promise.all([loadTasks(), fillSubjects()]);
+  // Every kind's subjects now, while there is network: a visit may be
+  // recorded where there is none.
+  await Promise.all([loadTasks(), ...Object.keys(KIND_LAYER).map(loadSubjects)]);
+  fillSubjects();
 }
 
 start();
