@@ -2,10 +2,14 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/postgis"
@@ -193,5 +197,68 @@ func TestIdempotency_race(t *testing.T) {
 	}
 	if n := casesBy(t, w.db, "gw_race"); n != 1 || id == 0 {
 		t.Errorf("%d cases written (answers %+v), want 1", n, answers)
+	}
+}
+
+// TestIdempotency_answerNotKept: a write made under a key whose answer was
+// never kept (the server stopped between the two) is not made again: a
+// repeat is told so (409 naming the key, Retry-After), and no second case
+// is written.
+func TestIdempotency_answerNotKept(t *testing.T) {
+	w := startCaseWorld(t)
+	gw := w.as(t, "gw_lost", onemap.RoleGridWorker, w.group)
+	body := reportJSON("other", w.inGroup, "")
+	// The hash the server takes of this request (api/idempotency.go).
+	h := sha256.New()
+	for _, part := range []string{"POST", "/api/cases", ""} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write([]byte(body))
+	ctx := onemap.WithIdempotentRequest(onemap.NewContext(context.Background(),
+		onemap.Caller{Name: "gw_lost", Role: onemap.RoleGridWorker, GridID: w.group}),
+		onemap.IdempotentRequest{Key: "lost-1", Hash: hex.EncodeToString(h.Sum(nil))})
+	k, err := postgis.NewCases(w.db, w.clock.Now).CreateCase(ctx, onemap.CaseReport{Source: onemap.SourceGridWorker,
+		Category: "other", Description: "路灯坏了", Point: w.inGroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, got := gw.do("POST", "/api/cases", body, "X-CSRF-Token", gw.csrf, "Idempotency-Key", "lost-1")
+	if e := decode[fieldError](t, got); resp.StatusCode != 409 || e.Field != "idempotency_key" || resp.Header.Get("Retry-After") == "" ||
+		!strings.Contains(e.Error, fmt.Sprintf("cases/%d", k.ID)) {
+		t.Errorf("repeat of a write without its answer = %d %s %v", resp.StatusCode, got, resp.Header)
+	}
+	if n := casesBy(t, w.db, "gw_lost"); n != 1 {
+		t.Errorf("%d cases, want 1", n)
+	}
+}
+
+// TestIdempotency_kept: a key is kept IdempotencyKeep; past it, the
+// account's next keyed write prunes it (the clock is the test's).
+func TestIdempotency_kept(t *testing.T) {
+	w := startCaseWorld(t)
+	gw := w.as(t, "gw_old", onemap.RoleGridWorker, w.group)
+	body := reportJSON("other", w.inGroup, "")
+	send := func(key string) *http.Response {
+		t.Helper()
+		resp, got := gw.do("POST", "/api/cases", body, "X-CSRF-Token", gw.csrf, "Idempotency-Key", key)
+		if resp.StatusCode != 201 {
+			t.Fatalf("send %s = %d %s", key, resp.StatusCode, got)
+		}
+		return resp
+	}
+	send("old-1")
+	w.clock.Add(onemap.IdempotencyKeep - time.Hour)
+	send("old-2")
+	if resp := send("old-1"); resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Error("a key younger than IdempotencyKeep was not kept")
+	}
+	w.clock.Add(2 * time.Hour)
+	send("old-3") // prunes old-1
+	if _, err := w.db.FindIdempotentAnswer(context.Background(), "gw_old", "old-1"); onemap.ErrorCode(err) != onemap.ENOTFOUND {
+		t.Errorf("old-1 past IdempotencyKeep: %v, want not found", err)
+	}
+	if _, err := w.db.FindIdempotentAnswer(context.Background(), "gw_old", "old-2"); err != nil {
+		t.Errorf("old-2 pruned too early: %v", err)
 	}
 }
