@@ -165,8 +165,8 @@ test('the grid worker handles a task on the phone page, also after a spell offli
     const reportsOf = async () => (await cmd.request('GET', '/api/cases?limit=500')).cases.filter((c) => c.description === reportText);
     assert.equal((await visitsBy()).length, 0, 'the visit reached the server while offline');
     assert.equal((await reportsOf()).length, 0, 'the report reached the server while offline');
-    // The page loaded again while offline still holds them (they are kept on the phone).
-    assert.equal(await page.evaluate(() => window.onemapWork.outbox.pending().length), 2);
+    // Both are kept on the phone (localStorage), under the account's name.
+    assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('onemap.work.outbox.gridworker')).items.length), 2);
 
     // Back online: both are sent, once each.
     await context.setOffline(false);
