@@ -52,10 +52,10 @@ func (s *Server) addCaseRoutes(r *gin.Engine) {
 	p.GET("/:code", s.handlePublicReportGet)
 	r.GET("/api/public/categories", s.needCases, s.publicLimit(lookups), s.handlePublicCategories)
 	g := r.Group("/api/cases", s.needCases)
-	g.POST("", s.handleCaseCreate)
+	g.POST("", s.idempotent, s.handleCaseCreate)
 	g.GET("", s.handleCasesList)
 	g.GET("/:id", s.handleCaseGet)
-	g.POST("/:id/actions", s.handleCaseAction)
+	g.POST("/:id/actions", s.idempotent, s.handleCaseAction)
 	g.GET("/:id/photos/:sha256", s.handleCasePhoto)
 }
 

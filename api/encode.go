@@ -41,6 +41,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case errUnsupportedType:
 		return http.StatusUnsupportedMediaType
+	case errKeyReused:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
@@ -76,6 +77,7 @@ func TestAccessMatrix(t *testing.T) {
 	// (the village's operator, the commander) may read, and a description
 	// for the staff who see the village's cases.
 	kase := matrixCase(t, db, catalog, snap, village.ID)
+	visit := matrixVisit(t, db, snap, kase)
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
 	// reads lists, for each GET route, the requests that exercise it.
@@ -148,6 +150,7 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/cases/:id":                  {fmt.Sprintf("/api/cases/%d", kase.ID), fmt.Sprintf("/api/cases/%d?purpose=case", kase.ID)},
 		"/api/cases/:id/photos/:sha256":   {fmt.Sprintf("/api/cases/%d/photos/%s", kase.ID, matrixPhoto().SHA256)},
 		"/api/public/categories":          {"/api/public/categories"},
+		"/api/visits":                     {"/api/visits", fmt.Sprintf("/api/visits?grid=%d&limit=10", village.ID)},
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -175,6 +178,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/public/reports":             {body: `{}`, allowed: onemap.Roles()}, // anyone reports (TestCases_public)
 		"POST /api/cases":                      {body: `{}`, allowed: caseWorkers},
 		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
+		"POST /api/visits":                     {body: `{}`, allowed: []onemap.Role{onemap.RoleGridWorker}},
 	}
 
 	var allPaths []string
@@ -186,6 +190,9 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if policy.CaseRule(role).See == onemap.CaseScopeNone {
 			m.values = append(m.values, kase.Description, matrixPhotoMarker)
+		}
+		if policy.VisitRule(role).See == onemap.CaseScopeNone {
+			m.values = append(m.values, visit.Note)
 		}
 		markers[role] = m
 	}
@@ -523,4 +530,19 @@ func matrixCase(t *testing.T, db *postgis.DB, c *onemap.Catalog, snap *inmem.Sna
 		t.Fatal(err)
 	}
 	return k
+}
+
+// matrixVisit records a visit at the case's place, naming a household, as
+// a grid worker of the village would.
+func matrixVisit(t *testing.T, db *postgis.DB, snap *inmem.Snapshot, k *onemap.Case) *onemap.Visit {
+	t.Helper()
+	var hh int64
+	snap.Ascend(onemap.LayerHouseholds, 0, func(r *onemap.Record) bool { hh = r.ID; return false })
+	ctx := onemap.NewContext(context.Background(), onemap.Caller{Name: "m_walker", Role: onemap.RoleGridWorker, Client: "192.0.2.1"})
+	v, err := postgis.NewVisits(db, nil).CreateVisit(ctx, onemap.Visit{At: time.Now(), Point: k.Point,
+		Subject: onemap.VisitSubject{Kind: onemap.VisitHousehold, ID: hh}, Note: "矩阵测试：走访时户主不在家"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

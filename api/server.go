@@ -86,6 +86,12 @@ type Deps struct {
 	// Cases keeps the cases and times their steps (nil: the case routes,
 	// /api/cases and /api/public/reports, answer 503).
 	Cases caseStore
+	// Visits keeps the grid workers' visits (nil: /api/visits answers
+	// 503).
+	Visits visitStore
+	// Idempotency keeps the keys and first answers of writes sent with an
+	// Idempotency-Key (nil: such writes answer 503).
+	Idempotency idempotencyStore
 }
 
 // Renderers of vector tiles.
@@ -160,6 +166,8 @@ type Server struct {
 	feed        feedPosition                  // the change feed's position (metrics.go); nil: not reported
 	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
 	cases       caseStore                     // cases from report to closure (cases.go)
+	visits      visitStore                    // grid workers' visits (visits.go)
+	idem        idempotencyStore              // exactly-once writes (idempotency.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -188,6 +196,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
+	s.visits, s.idem = d.Visits, d.Idempotency
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

@@ -1,6 +1,6 @@
 // Package frontend is the embedded web client that the server hands to
-// browsers: the MapLibre map and its pages (/editor/, /screen/, /m/ and
-// /audit/). The client's source is in src/ and is built with Vite (npm run
+// browsers: the MapLibre map and its pages (/editor/, /screen/, /m/, the
+// grid worker's /m/work/, and /audit/). The client's source is in src/ and is built with Vite (npm run
 // build) into dist/, which is committed, so that go build works on a
 // machine without Node. This package only serves that build, embedded
 // (Handler) or, while the client is being developed, from a folder on disk

@@ -193,6 +193,8 @@ func TestEmbeddedDist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nested, _ := fs.Glob(sub, "*/*/index.html") // a page under another's folder: /m/work/
+	pages = append(pages, nested...)
 	named := html
 	for _, p := range append(pages, assets...) {
 		if strings.HasSuffix(p, ".gz") {

@@ -51,13 +51,15 @@ function gzipFiles() {
 // pages are the client's HTML entry points: the command map (/), and each
 // page of its own under a folder (/m/ for the public, /editor/ for
 // planners, /screen/ for the control-room wall, /audit/ for auditors) once
-// its index.html exists.
+// its index.html exists, and /m/work/ for grid workers.
 const root = path.dirname(new URL(import.meta.url).pathname);
 const pages = { main: path.join(root, 'index.html') };
 for (const name of ['m', 'editor', 'screen', 'audit']) {
   const file = path.join(root, name, 'index.html');
   if (fs.existsSync(file)) pages[name] = file;
 }
+// The grid worker's page (/m/work/), a phone page of its own beside the public one.
+pages.work = path.join(root, 'm', 'work', 'index.html');
 
 export default defineConfig({
   base: '/',

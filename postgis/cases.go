@@ -221,6 +221,9 @@ func (s *Cases) CreateCase(ctx context.Context, r onemap.CaseReport) (*onemap.Ca
 			return err
 		}
 		out = &c
+		if err := claimIdempotency(ctx, tx, at, caseTarget(c.ID)); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, caller, onemap.AuditCaseCreate, caseTarget(c.ID), map[string]any{
 			"source": c.Source, "category": c.Category, "grid_id": c.GridID, "holder_grid_id": c.HolderGridID,
 			"level": c.Level, "version": c.Version, "duplicate_of": c.DuplicateOf, "photos": len(r.Photos)})
@@ -330,6 +333,9 @@ func (s *Cases) ActOnCase(ctx context.Context, id int64, based int, a onemap.Cas
 			return err
 		}
 		out, step = &next, st
+		if err := claimIdempotency(ctx, tx, at, caseTarget(id)); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, caller, onemap.AuditCaseAction, caseTarget(id), map[string]any{
 			"action": a.Action, "from": st.From, "to": st.To, "version": next.Version, "level": next.Level,
 			"grid_id": st.GridID, "photos": len(a.Photos)})
