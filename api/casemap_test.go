@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -545,5 +547,48 @@ func TestCaseMap_export(t *testing.T) {
 	}
 	if resp, _ := newBrowser(t, w.url).do("GET", "/api/cases/export", ""); resp.StatusCode != 401 {
 		t.Errorf("public export = %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestTiles_gridStaffCachedPerGrid: operators (and grid workers) see their
+// part of the county in tiles as viewers do, so the tile cache keeps their
+// tiles per grid: an operator of one township never gets the tile cut for
+// an operator of another (the cache knew only viewers' grids before).
+func TestTiles_gridStaffCachedPerGrid(t *testing.T) {
+	ts := startServer(t, pgtest.DemoURL(t), api.Config{TileCacheBytes: 64 << 20})
+	catalog := onemap.NewCatalog()
+	gl, _ := catalog.Layer(onemap.LayerGrids)
+	var towns []int64
+	ts.Replica.Snapshot().Ascend(onemap.LayerGrids, 0, func(r *onemap.Record) bool {
+		if r.Value(gl.FieldIndex("level")) == "township" {
+			towns = append(towns, r.ID)
+		}
+		return len(towns) < 2
+	})
+	if len(towns) < 2 {
+		t.Fatal("fewer than two townships")
+	}
+	var bodies [][]byte
+	for i, role := range []onemap.Role{onemap.RoleOperator, onemap.RoleOperator, onemap.RoleGridWorker} {
+		name := fmt.Sprintf("tc_%s_%d", role, i)
+		addAccount(t, ts.DB, name, role, towns[min(i, 1)])
+		b := newBrowser(t, ts.URL)
+		if resp, body := b.signIn(name, "password-"+name); resp.StatusCode != 200 {
+			t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+		}
+		resp, body := b.do("GET", "/tiles/all/7/100/54.mvt", "", "Accept-Encoding", "identity")
+		if resp.StatusCode != 200 {
+			t.Fatalf("tile as %s = %d", name, resp.StatusCode)
+		}
+		if i == 1 && strings.Contains(resp.Header.Get("Server-Timing"), "hit") {
+			t.Errorf("the second township's operator got a cached tile")
+		}
+		bodies = append(bodies, body)
+	}
+	if string(bodies[0]) == string(bodies[1]) {
+		t.Errorf("two townships' operators got the same tile")
+	}
+	if string(bodies[1]) != string(bodies[2]) {
+		t.Errorf("a grid worker and an operator of one township got different tiles")
 	}
 }
