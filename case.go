@@ -600,6 +600,7 @@ const (
 	AuditCaseCreate    = "case.create"
 	AuditCaseAction    = "case.action"
 	AuditCasePhoneRead = "case.phone.read"
+	AuditCaseExport    = "case.export" // a CSV export of a list of cases
 )
 
 // CaseFilter selects cases for a list, newest first.

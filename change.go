@@ -12,6 +12,10 @@ type Change struct {
 	// Record is the feature as it stands when the change is read (which
 	// may already include later changes), or nil if it no longer exists.
 	Record *Record
+	// Case is, for a change of layer LayerCases (a case reported or
+	// stepped), the case as it stands when the change is read; nil for
+	// every other layer.
+	Case *Case
 	// OldBound and NewBound are the feature's bounds before and after the
 	// change; nil where there is none (no old one for an insert, no new one
 	// for a delete).

@@ -29,6 +29,8 @@ type caseStore interface {
 	ReadCasePhone(ctx context.Context, id int64, purpose string) (string, error)
 	ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.Case, error)
 	CaseTimeline(ctx context.Context, id int64) ([]onemap.CaseStep, error)
+	// CaseStats counts the cases of a grid's children (casestats.go).
+	CaseStats(ctx context.Context, grid int64, from, to time.Time) (*onemap.CaseStats, error)
 }
 
 // Limits of the case routes.
@@ -54,6 +56,8 @@ func (s *Server) addCaseRoutes(r *gin.Engine) {
 	g := r.Group("/api/cases", s.needCases)
 	g.POST("", s.idempotent, s.handleCaseCreate)
 	g.GET("", s.handleCasesList)
+	g.GET("/export", s.handleCasesExport) // casemap.go
+	g.GET("/stats", s.handleCaseStats)    // casestats.go
 	g.GET("/:id", s.handleCaseGet)
 	g.POST("/:id/actions", s.idempotent, s.handleCaseAction)
 	g.GET("/:id/photos/:sha256", s.handleCasePhoto)

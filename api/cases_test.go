@@ -45,6 +45,11 @@ type caseWorld struct {
 	other    int64     // another township
 	inGroup  orb.Point // a household of the group
 	inOther  orb.Point // a household of the other township
+	// dbURL, replica and invalidate are the database and the server's
+	// parts, for a test that follows the change feed (casemap_test.go).
+	dbURL      string
+	replica    *inmem.Replica
+	invalidate func([]onemap.Change)
 }
 
 func startCaseWorld(t *testing.T) *caseWorld {
@@ -56,13 +61,13 @@ func startCaseWorld(t *testing.T) *caseWorld {
 	if err := replica.LoadFrom(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
-	w := &caseWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}}
-	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
+	w := &caseWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}, dbURL: url, replica: replica}
+	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now), Visits: postgis.NewVisits(db, w.clock.Now), Idempotency: db,
 		Static: http.NotFoundHandler()}, api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	w.url = srv.URL
+	w.url, w.invalidate = srv.URL, invalidate
 
 	snap := replica.Snapshot()
 	gl, _ := catalog.Layer(onemap.LayerGrids)

@@ -204,7 +204,9 @@ func (s *Server) addEventRoutes(r *gin.Engine) {
 // event for every insert, update or delete of a feature the caller may see,
 // its id the change's sequence number, its data the layer, id, op, version,
 // bbox (and old_bbox when the feature moved) and the properties projected
-// for the caller's role as every other output projects them. A layer the
+// for the caller's role as every other output projects them; a case
+// reported or stepped is a change of layer "cases" for the callers who see
+// it (caseEvent). A layer the
 // role may not read sends nothing; a viewer gets only the changes of its
 // part of the county. A client that reconnects with
 // Last-Event-ID (or ?after=) gets what it missed; when that is no longer
@@ -312,6 +314,12 @@ func (s *Server) handleEvents(c *gin.Context) {
 				continue
 			}
 			last = ch.Seq
+			if ch.Layer == onemap.LayerCases {
+				if e, ok := s.caseEvent(view, ch); ok {
+					writeEvent(&buf, ch.Seq, e, s)
+				}
+				continue
+			}
 			if scope != nil {
 				in := scope
 				if ch.Record == nil {
@@ -325,14 +333,7 @@ func (s *Server) handleEvents(c *gin.Context) {
 			if !ok {
 				continue
 			}
-			data, err := json.Marshal(e)
-			if err != nil {
-				s.log.Error("event: encode", "error", err)
-				continue
-			}
-			buf.WriteString("id: " + strconv.FormatInt(ch.Seq, 10) + "\nevent: change\ndata: ")
-			buf.Write(data)
-			buf.WriteString("\n\n")
+			writeEvent(&buf, ch.Seq, e, s)
 		}
 	}
 
@@ -385,6 +386,18 @@ func (s *Server) handleEvents(c *gin.Context) {
 			return
 		}
 	}
+}
+
+// writeEvent appends a "change" event to buf.
+func writeEvent(buf *bytes.Buffer, seq int64, e changeEventJSON, s *Server) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		s.log.Error("event: encode", "error", err)
+		return
+	}
+	buf.WriteString("id: " + strconv.FormatInt(seq, 10) + "\nevent: change\ndata: ")
+	buf.Write(data)
+	buf.WriteString("\n\n")
 }
 
 // streamHandler is what NewServer returns: the event stream goes past the

@@ -104,6 +104,13 @@ func TestAccessMatrix(t *testing.T) {
 		tileJSONPaths = append(tileJSONPaths, "/tiles/"+ts+".json")
 		stylePaths = append(stylePaths, "/styles/"+ts+".json")
 	}
+	// The open cases' tiles (casemap.go), over the case and clustered.
+	caseTiles := []string{}
+	for _, z := range []maptile.Zoom{10, 16} {
+		t := maptile.At(kase.Point, z)
+		caseTiles = append(caseTiles, fmt.Sprintf("/tiles/cases/%d/%d/%d.mvt", t.Z, t.X, t.Y))
+	}
+	tilePaths = append(tilePaths, caseTiles...)
 	reads := map[string][]string{
 		"/healthz": {"/healthz"}, "/readyz": {"/readyz"},
 		"/api/region": {"/api/region"}, "/api/layers": {"/api/layers"},
@@ -151,6 +158,20 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/cases/:id/photos/:sha256":   {fmt.Sprintf("/api/cases/%d/photos/%s", kase.ID, matrixPhoto().SHA256)},
 		"/api/public/categories":          {"/api/public/categories"},
 		"/api/visits":                     {"/api/visits", fmt.Sprintf("/api/visits?grid=%d&limit=10", village.ID)},
+		"/api/cases/export":               {"/api/cases/export", fmt.Sprintf("/api/cases/export?grid=%d&status=reported", village.ID)},
+		"/api/cases/stats":                {"/api/cases/stats", fmt.Sprintf("/api/cases/stats?grid=%d&from=2020-01-01", village.ID)},
+	}
+	// The case map's reads answer by the case rule: 401 to the public,
+	// 403 to a role without cases, an answer to the rest (their part of
+	// the county's cases).
+	caseStatus := map[onemap.Role]int{onemap.RolePublic: 401, onemap.RolePlanner: 403, onemap.RoleAdmin: 403, onemap.RoleAuditor: 403,
+		onemap.RoleViewer: 200, onemap.RoleGridWorker: 200, onemap.RoleOperator: 200, onemap.RoleCommander: 200}
+	for _, p := range append([]string{"/api/cases/export", fmt.Sprintf("/api/cases/stats?grid=%d", village.ID)}, caseTiles[1]) {
+		for role, b := range browsers {
+			if resp, body := b.do("GET", p, ""); resp.StatusCode != caseStatus[role] {
+				t.Errorf("GET %s as %s = %d %.200s, want %d", p, role, resp.StatusCode, body, caseStatus[role])
+			}
+		}
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -182,7 +203,11 @@ func TestAccessMatrix(t *testing.T) {
 	}
 
 	var allPaths []string
-	seqBefore := snap.Seq()
+	// The feed's position now: the case above entered it (migration 0014).
+	seqBefore, err := db.LatestSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	markers := sensitiveMarkers(t, db, catalog, policy, snap, village.ID)
 	for role, m := range markers {
 		if role != onemap.RoleCommander && role != onemap.RoleOperator {

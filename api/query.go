@@ -402,6 +402,9 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		layers[l.ID] = entry
 	}
+	if cases, ok := s.aroundCases(c, p, radius); ok {
+		layers[onemap.LayerCases] = cases // the open cases near: casemap.go
+	}
 	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
 	if v.CanRead(onemap.LayerGrids) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)

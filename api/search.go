@@ -105,7 +105,10 @@ func (s *Server) handleSearch(c *gin.Context) {
 		queries = append(queries, inmem.TextQuery{Layer: l, Names: allowed(names), Codes: allowed(codes),
 			Keep: levelKeep(&l, v.Levels(l.ID))})
 	}
-	results := []searchResultJSON{}
+	results := s.searchCase(c, text) // a tracking code: casemap.go
+	if results == nil {
+		results = []searchResultJSON{}
+	}
 	for _, m := range snap.MatchText(text, queries, int(limit)) {
 		l, _ := s.catalog.Layer(m.Layer)
 		props := s.recordJSON(v.Role(), &l, inmem.Hit{Record: m.Record}, false).Properties

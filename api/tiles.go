@@ -23,6 +23,10 @@ func (s *Server) handleTile(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	if c.Param("tileset") == onemap.LayerCases {
+		s.handleCaseTile(c, t) // the open cases: casemap.go
+		return
+	}
 	e, err := s.tiles.Tile(c.Request.Context(), callerOf(c), c.Param("tileset"), t)
 	if err != nil {
 		writeError(c, s.log, err)
@@ -63,6 +67,9 @@ func (s *Server) invalidate(changes []onemap.Change) {
 	s.metrics.noteApplied(changes)
 	bounds := make([]orb.Bound, 0, 2*len(changes))
 	for _, c := range changes {
+		if c.Layer == onemap.LayerCases {
+			continue // no cached tile holds cases (handleCaseTile)
+		}
 		if c.OldBound != nil {
 			bounds = append(bounds, *c.OldBound)
 		}

@@ -38,8 +38,14 @@ type FollowOptions struct {
 	Log *slog.Logger
 }
 
-// LoadFrom fills the replica from the feed.
+// LoadFrom fills the replica from the feed, and with its open cases too
+// when the feed keeps cases (CaseFeed).
 func (r *Replica) LoadFrom(ctx context.Context, feed Feed) error {
+	if cf, ok := feed.(CaseFeed); ok {
+		return r.LoadWithCases(func(add func(string, *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
+			return cf.LoadRecordsAndCases(ctx, add, addCase)
+		})
+	}
 	return r.Load(func(add func(string, *onemap.Record) error) (int64, error) {
 		return feed.LoadRecords(ctx, add)
 	})

@@ -89,7 +89,8 @@ func (x *index) load(recs []*onemap.Record) {
 type Snapshot struct {
 	seq     int64
 	layers  map[string]*index
-	tallies *tallies // nil if the catalogue has no grids (tally.go)
+	tallies *tallies   // nil if the catalogue has no grids (tally.go)
+	cases   *caseIndex // the open cases (cases.go)
 }
 
 // Seq returns the sequence number of the last change the snapshot includes.
@@ -166,7 +167,7 @@ func New(catalog *onemap.Catalog) *Replica {
 
 // empty returns a snapshot of no features at sequence 0.
 func (r *Replica) empty() *Snapshot {
-	s := &Snapshot{layers: map[string]*index{}}
+	s := &Snapshot{layers: map[string]*index{}, cases: newCaseIndex()}
 	for i := range r.layers {
 		s.layers[r.layers[i].ID] = newIndex(&r.layers[i])
 	}
@@ -182,6 +183,14 @@ func (r *Replica) Snapshot() *Snapshot { return r.cur.Load() }
 // Load replaces the replica's contents: load calls add for every feature,
 // and returns the sequence number its features are current to.
 func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) error) (int64, error)) error {
+	return r.LoadWithCases(func(add func(string, *onemap.Record) error, _ func(*onemap.Case) error) (int64, error) {
+		return load(add)
+	})
+}
+
+// LoadWithCases is Load that also takes the open cases: load calls
+// addCase for each, as of the same moment as the features.
+func (r *Replica) LoadWithCases(load func(add func(layer string, rec *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) error {
 	// The records are indexed once all are read: the counts of a clustered
 	// layer are built at once, faster than record by record.
 	s := r.empty()
@@ -190,6 +199,9 @@ func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) erro
 		if s.layers[layer] != nil {
 			recs[layer] = append(recs[layer], rec)
 		}
+		return nil
+	}, func(k *onemap.Case) error {
+		s.cases.put(k)
 		return nil
 	})
 	if err != nil {
@@ -212,12 +224,13 @@ func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) erro
 // Apply applies changes in sequence order, skipping any at or below the
 // snapshot's sequence number, publishes the result and returns the changes
 // it applied. A change carries its feature's current record, or nil if the
-// feature is gone.
+// feature is gone; a change of layer onemap.LayerCases carries the case as
+// it stands (held while open, dropped once closed or refused).
 func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cur := r.cur.Load()
-	next := &Snapshot{seq: cur.seq, layers: make(map[string]*index, len(cur.layers))}
+	next := &Snapshot{seq: cur.seq, layers: make(map[string]*index, len(cur.layers)), cases: cur.cases}
 	for id, x := range cur.layers {
 		next.layers[id] = x // copied on first write below
 	}
@@ -231,6 +244,14 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 			continue
 		}
 		next.seq = c.Seq
+		if c.Layer == onemap.LayerCases {
+			if !copied[c.Layer] {
+				next.cases, copied[c.Layer] = next.cases.copy(), true
+			}
+			next.cases.apply(c)
+			applied = append(applied, c)
+			continue
+		}
 		x := next.layers[c.Layer]
 		if x == nil {
 			continue // a layer this server does not serve
@@ -264,7 +285,7 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 // sees only that part. It costs one pass over s.
 func (r *Replica) Subset(s *Snapshot, keep func(layer string, rec *onemap.Record) bool) *Snapshot {
 	out := r.empty()
-	out.seq = s.seq
+	out.seq, out.cases = s.seq, s.cases // the open cases whole: their callers cut them to a part (api)
 	var recs []*onemap.Record
 	for id, x := range s.layers {
 		recs = recs[:0]

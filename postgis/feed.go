@@ -129,6 +129,13 @@ func (s *recordScanner) scan(rows pgx.Rows, extra ...any) (*onemap.Record, error
 // change that moment includes: a follower that then applies every change
 // above it misses nothing.
 func (db *DB) LoadRecords(ctx context.Context, fn func(layer string, r *onemap.Record) error) (int64, error) {
+	return db.LoadRecordsAndCases(ctx, fn, nil)
+}
+
+// LoadRecordsAndCases is LoadRecords that also calls open for every open
+// case (onemap.CaseStatus.Open) as of the same moment; a nil open loads no
+// case.
+func (db *DB) LoadRecordsAndCases(ctx context.Context, fn func(layer string, r *onemap.Record) error, open func(*onemap.Case) error) (int64, error) {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return 0, mapError(fmt.Errorf("postgis: load records: %w", err))
@@ -156,6 +163,11 @@ func (db *DB) LoadRecords(ctx context.Context, fn func(layer string, r *onemap.R
 		}
 		if err := rows.Err(); err != nil {
 			return 0, mapError(fmt.Errorf("postgis: load %s: %w", l.ID, err))
+		}
+	}
+	if open != nil {
+		if err := loadOpenCases(ctx, tx, open); err != nil {
+			return 0, err
 		}
 	}
 	return seq, tx.Commit(ctx)
@@ -226,8 +238,15 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]onemap.Cha
 		}
 		current[l.ID] = recs
 	}
+	cases, err := changedCases(ctx, tx, out)
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		out[i].Record = current[out[i].Layer][out[i].ID] // nil: deleted, or a layer not in the catalogue
+		if out[i].Layer == onemap.LayerCases {
+			out[i].Case = cases[out[i].ID]
+		}
 	}
 	return out, tx.Commit(ctx)
 }

@@ -151,9 +151,11 @@ func (s *Service) Tile(ctx context.Context, caller onemap.Caller, set string, t 
 		return Served{}, err
 	}
 	variant := ts.Variant
-	viewer := caller.Role == onemap.RoleViewer && caller.GridID != 0 && ts.Name != SetPublic
-	if viewer {
-		variant += ":" + strconv.FormatInt(caller.GridID, 10) // a viewer's part of the county
+	// A role bound to a grid (a viewer, a grid worker, an operator) sees
+	// its part of the county: its tiles are its part's.
+	scoped := caller.Role.BoundToGrid() && caller.GridID != 0 && ts.Name != SetPublic
+	if scoped {
+		variant += ":" + strconv.FormatInt(caller.GridID, 10)
 	}
 	key := CacheKey{Tileset: ts.Name, Variant: variant, Tile: t}
 	if e, ok := s.cache.Get(key); ok {
@@ -174,9 +176,9 @@ func (s *Service) Tile(ctx context.Context, caller onemap.Caller, set string, t 
 // render encodes a tile with the configured renderer.
 func (s *Service) render(ctx context.Context, caller onemap.Caller, ts *Tileset, t maptile.Tile) ([]byte, error) {
 	layers := ts.byZoom[t.Z]
-	// The reference renderer knows no viewer's part: viewers' tiles are
-	// always cut from the replica.
-	if s.cfg.Renderer == RenderPostGIS && caller.Role != onemap.RoleViewer {
+	// The reference renderer knows no part of the county: the tiles of
+	// roles bound to a grid are always cut from the replica.
+	if s.cfg.Renderer == RenderPostGIS && !caller.Role.BoundToGrid() {
 		return s.cfg.DB.Tile(ctx, t, layers)
 	}
 	if ts.Name == SetPublic {

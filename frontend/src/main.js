@@ -32,6 +32,7 @@ import { createTools } from './command/tools.js';
 import { watchClicks } from './command/clicks.js';
 import { watchGroupLabels } from './command/labels.js';
 import { watchKeys } from './command/keys.js';
+import { CASE_ROLES, createCases } from './command/cases.js';
 import { useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -107,6 +108,12 @@ async function start() {
   watchGroupLabels(map);
   watchKeys(page);
   page.counts.refresh();
+  // The case queue and the open cases' layer, for the roles that see cases.
+  const sess = await fetchSession().catch(() => null);
+  if (sess && CASE_ROLES.includes(sess.role)) {
+    page.cases = createCases(page, sess, { el: $('cases'), button: $('cases-button') });
+    window.onemap.cases = page.cases.state;
+  }
   live.attach(page);
 }
 

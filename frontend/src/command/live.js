@@ -37,9 +37,13 @@ export function createLive(el) {
       state.version++;
       if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
     };
-    onChanges = (changes) => {
-      state.events += changes.length;
-      state.last = changes[changes.length - 1];
+    onChanges = (all) => {
+      state.events += all.length;
+      state.last = all[all.length - 1];
+      // Cases are the case queue's (cases.js), not the layers'.
+      page.cases?.changed(all.filter((c) => c.layer === 'cases'));
+      const changes = all.filter((c) => c.layer !== 'cases');
+      if (!changes.length) return;
       reloadTiles();
       page.counts.schedule();
       page.card.changed(changes);

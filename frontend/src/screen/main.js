@@ -16,6 +16,7 @@ import { fetchCounts } from '../counts.js';
 import { figuresHTML, keyFigures } from '../figures.js';
 import { connectLive } from '../live.js';
 import { useOwnFontIfNeeded } from '../font.js';
+import { createCaseWall } from './cases.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
 
@@ -128,9 +129,15 @@ async function start() {
   }
   refresh();
   setInterval(refresh, REFRESH_MS);
+  // The case figures and the live list of new and escalated cases.
+  const cases = await createCaseWall($('case-wall'));
+  window.onemap.cases = cases?.state ?? null;
   let timer;
   connectLive({
-    onChanges: (changes) => {
+    onChanges: (all) => {
+      cases?.changed(all);
+      const changes = all.filter((c) => c.layer !== 'cases');
+      if (!changes.length) return;
       version++;
       if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
       if (changes.some((c) => c.layer === 'grids')) workersStale = true;
