@@ -139,7 +139,7 @@ const (
 // level; the groups come in the order of their best match, each capped
 // (searchGroupCap, searchCap), and up to limit results are listed in all.
 // Each result names the place above it: a grid's parent, another feature's
-// grid (a village group's with its village), where the caller may read it.
+// grid (a village group's with its village, unless its name has it), where the caller may read it.
 func (s *Server) groupMatches(snap *inmem.Snapshot, v *onemap.View, matches []inmem.Match, limit int) ([]searchResultJSON, []searchGroupJSON) {
 	grids, _ := s.catalog.Layer(onemap.LayerGrids)
 	atName, atLevel, atParent := grids.FieldIndex("name"), grids.FieldIndex("level"), grids.FieldIndex("parent_id")
@@ -179,7 +179,8 @@ func (s *Server) groupMatches(snap *inmem.Snapshot, v *onemap.View, matches []in
 			return ""
 		}
 		if level == "group" && layer != onemap.LayerGrids {
-			if village, _, _, ok := gridOf(parent); ok {
+			// 第一村民小组 says little alone; 羊旧村第五村民小组 says it all.
+			if village, _, _, ok := gridOf(parent); ok && !strings.HasPrefix(name, village) {
 				return village + " " + name
 			}
 		}
