@@ -188,16 +188,17 @@ func (s *Server) groupMatches(snap *inmem.Snapshot, v *onemap.View, matches []in
 	}
 	type group struct {
 		searchGroupJSON
-		results []searchResultJSON
+		matches []inmem.Match
 	}
 	var order []*group
 	byKey := map[string]*group{}
+	// Every match is counted in its group; only those a group may list are
+	// kept, and only those listed are rendered (a short query such as zh
+	// matches thousands of names).
 	for _, m := range matches {
-		l, _ := s.catalog.Layer(m.Layer)
-		props := s.recordJSON(v.Role(), &l, inmem.Hit{Record: m.Record}, false).Properties
 		key, level := m.Layer, ""
-		if m.Layer == onemap.LayerGrids {
-			level, _ = props["level"].(string)
+		if m.Layer == onemap.LayerGrids && atLevel >= 0 {
+			level, _ = m.Record.Value(atLevel).(string)
 			key = m.Layer + "." + level
 		}
 		g := byKey[key]
@@ -211,13 +212,9 @@ func (s *Server) groupMatches(snap *inmem.Snapshot, v *onemap.View, matches []in
 		if level == "group" {
 			capAt = searchGroupCap
 		}
-		if len(g.results) >= capAt {
-			continue
+		if len(g.matches) < capAt {
+			g.matches = append(g.matches, m)
 		}
-		b := m.Record.Bound
-		g.results = append(g.results, searchResultJSON{Layer: m.Layer, ID: m.Record.ID, Name: props["name"], Code: firstOf(props, "code", "device_code"),
-			Kind: props["kind"], Level: props["level"], Field: m.Field, Pinyin: m.Pinyin, Group: key, Parent: placeAbove(m.Layer, m.Record),
-			Center: b.Center(), BBox: [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}})
 	}
 	// The listed results: each group's best first, then the groups' next,
 	// so that a long group does not push the others out of the limit; shown
@@ -226,7 +223,7 @@ func (s *Server) groupMatches(snap *inmem.Snapshot, v *onemap.View, matches []in
 	for n, round := 0, 0; n < limit; round++ {
 		took := false
 		for _, g := range order {
-			if round < len(g.results) && n < limit {
+			if round < len(g.matches) && n < limit {
 				shown[g]++
 				n++
 				took = true
@@ -243,7 +240,14 @@ func (s *Server) groupMatches(snap *inmem.Snapshot, v *onemap.View, matches []in
 			continue
 		}
 		g.Shown = shown[g]
-		results = append(results, g.results[:g.Shown]...)
+		for _, m := range g.matches[:g.Shown] {
+			l, _ := s.catalog.Layer(m.Layer)
+			props := s.recordJSON(v.Role(), &l, inmem.Hit{Record: m.Record}, false).Properties
+			b := m.Record.Bound
+			results = append(results, searchResultJSON{Layer: m.Layer, ID: m.Record.ID, Name: props["name"], Code: firstOf(props, "code", "device_code"),
+				Kind: props["kind"], Level: props["level"], Field: m.Field, Pinyin: m.Pinyin, Group: g.Group, Parent: placeAbove(m.Layer, m.Record),
+				Center: b.Center(), BBox: [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}})
+		}
 		groups = append(groups, g.searchGroupJSON)
 	}
 	return results, groups

@@ -105,46 +105,72 @@ func pinyinQuery(q string) string {
 // starting at the first character is best, then the earliest.
 func matchPinyin(q string, readings [][]string) (start int, whole, ok bool) {
 	n := len(readings)
+	if n == 0 || q == "" {
+		return 0, false, false
+	}
 	// seen[i*(len(q)+1)+j]: from character i with q[j:] left, no match.
-	seen := make([]bool, (n+1)*(len(q)+1))
-	var from func(i, j int) (end int, ok bool)
-	from = func(i, j int) (int, bool) {
-		if j == len(q) {
-			return i, true
-		}
-		if i == n || seen[i*(len(q)+1)+j] {
-			return 0, false
-		}
-		rest := q[j:]
-		for _, r := range readings[i] {
-			// The whole reading.
-			if strings.HasPrefix(rest, r) {
-				if end, ok := from(i+1, j+len(r)); ok {
-					return end, true
-				}
-			}
-			// Its initial (zh, ch, sh) or its first letter.
-			for _, in := range initialsOf(r) {
-				if strings.HasPrefix(rest, in) {
-					if end, ok := from(i+1, j+len(in)); ok {
-						return end, true
-					}
-				}
-			}
-			// The last character: any start of its reading.
-			if len(rest) < len(r) && strings.HasPrefix(r, rest) {
-				return i + 1, true
-			}
-		}
-		seen[i*(len(q)+1)+j] = true
-		return 0, false
+	var buf [512]bool
+	size := (n + 1) * (len(q) + 1)
+	var seen []bool
+	if size <= len(buf) {
+		seen = buf[:size]
+	} else {
+		seen = make([]bool, size)
 	}
 	for i := range n {
-		if end, ok := from(i, 0); ok {
+		if !startsWith(readings[i], q[0]) {
+			continue
+		}
+		if end, ok := spell(q, readings, seen, i, 0); ok {
 			return i, i == 0 && end == n, true
 		}
 	}
 	return 0, false, false
+}
+
+// startsWith reports whether a reading starts with the letter c.
+func startsWith(readings []string, c byte) bool {
+	for _, r := range readings {
+		if r != "" && r[0] == c {
+			return true
+		}
+	}
+	return false
+}
+
+// spell reports whether q[j:] spells the characters from i on (see
+// matchPinyin), and the character after the last one it spells.
+func spell(q string, readings [][]string, seen []bool, i, j int) (end int, ok bool) {
+	if j == len(q) {
+		return i, true
+	}
+	w := len(q) + 1
+	if i == len(readings) || seen[i*w+j] {
+		return 0, false
+	}
+	rest := q[j:]
+	for _, r := range readings[i] {
+		// The whole reading.
+		if strings.HasPrefix(rest, r) {
+			if end, ok := spell(q, readings, seen, i+1, j+len(r)); ok {
+				return end, true
+			}
+		}
+		// Its initial (zh, ch, sh) or its first letter.
+		for _, in := range initialsOf(r) {
+			if strings.HasPrefix(rest, in) {
+				if end, ok := spell(q, readings, seen, i+1, j+len(in)); ok {
+					return end, true
+				}
+			}
+		}
+		// The last character: any start of its reading.
+		if len(rest) < len(r) && strings.HasPrefix(r, rest) {
+			return i + 1, true
+		}
+	}
+	seen[i*w+j] = true
+	return 0, false
 }
 
 // initialsOf returns the shorter spellings of a reading that stand for

@@ -20,7 +20,7 @@ func TestMatchPinyin(t *testing.T) {
 		{"shanz", "狮山镇", 1, false, true},
 		{"ssc", "狮山村", 0, true, true},
 		{"zhongda", "重大隐患", 0, false, true}, // 重 read zhong
-		{"chongqing", "重庆", 0, true, true},    // and chong
+		{"chongqing", "重庆", 0, true, true},  // and chong
 		{"sz", "狮山", 0, false, false},
 		{"shishanx", "狮山", 0, false, false},
 		{"hq", "高桥镇", 0, false, false},
