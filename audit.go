@@ -12,6 +12,9 @@ type AuditFilter struct {
 	From   time.Time
 	To     time.Time
 	Limit  int // at most this many; 0 means 100
+	// HideSystem leaves out the records of the system's own work (role
+	// "system": the demo seed, imports by the command line, retention).
+	HideSystem bool
 }
 
 // AuditCheck is the result of verifying the audit trail's hash chain.

@@ -22,6 +22,7 @@ require (
 
 require (
 	github.com/molecule-man/go-brrr v1.3.1 // indirect
+	github.com/mozillazg/go-pinyin v0.21.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 )
 

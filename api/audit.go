@@ -35,9 +35,9 @@ func parseAuditFilter(c *gin.Context) (onemap.AuditFilter, error) {
 	q := c.Request.URL.Query()
 	for k := range q {
 		switch k {
-		case "order", "after", "before", "actor", "action", "from", "to", "limit":
+		case "order", "after", "before", "actor", "action", "from", "to", "limit", "system":
 		default:
-			return f, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (want order, after, before, actor, action, from, to, limit)", k)
+			return f, onemap.Errorf(onemap.EINVALID, "unknown query parameter %q (want order, after, before, actor, action, from, to, limit, system)", k)
 		}
 	}
 	switch v := q.Get("order"); v {
@@ -57,6 +57,14 @@ func parseAuditFilter(c *gin.Context) (onemap.AuditFilter, error) {
 				return f, onemap.Errorf(onemap.EINVALID, "%s=%q: want a record number", p.name, v)
 			}
 		}
+	}
+	// system=hide leaves out the system's own records (the seed's edits).
+	switch v := q.Get("system"); v {
+	case "", "show":
+	case "hide":
+		f.HideSystem = true
+	default:
+		return f, onemap.Errorf(onemap.EINVALID, "system=%q: want hide (leave out the system's own records) or show", v)
 	}
 	f.Actor, f.Action = q.Get("actor"), q.Get("action")
 	if f.Action != "" && !slices.Contains(onemap.AuditActions(), f.Action) {

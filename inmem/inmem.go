@@ -91,6 +91,7 @@ type Snapshot struct {
 	layers  map[string]*index
 	tallies *tallies   // nil if the catalogue has no grids (tally.go)
 	cases   *caseIndex // the open cases (cases.go)
+	spell   *Spellings // the names' pinyin, shared by the replica's snapshots (pinyin.go)
 }
 
 // Seq returns the sequence number of the last change the snapshot includes.
@@ -155,11 +156,12 @@ type Replica struct {
 	spec   *tallySpec // what the snapshots tally by grid; nil: nothing
 	cur    atomic.Pointer[Snapshot]
 	mu     sync.Mutex // serialises writers
+	spell  *Spellings
 }
 
 // New returns a replica of the catalogue's layers, empty at sequence 0.
 func New(catalog *onemap.Catalog) *Replica {
-	r := &Replica{layers: catalog.Layers()}
+	r := &Replica{layers: catalog.Layers(), spell: NewSpellings()}
 	r.spec = newTallySpec(r.layers)
 	r.cur.Store(r.empty())
 	return r
@@ -167,7 +169,7 @@ func New(catalog *onemap.Catalog) *Replica {
 
 // empty returns a snapshot of no features at sequence 0.
 func (r *Replica) empty() *Snapshot {
-	s := &Snapshot{layers: map[string]*index{}, cases: newCaseIndex()}
+	s := &Snapshot{layers: map[string]*index{}, cases: newCaseIndex(), spell: r.spell}
 	for i := range r.layers {
 		s.layers[r.layers[i].ID] = newIndex(&r.layers[i])
 	}
@@ -209,6 +211,7 @@ func (r *Replica) LoadWithCases(load func(add func(layer string, rec *onemap.Rec
 	}
 	for id, x := range s.layers {
 		x.load(recs[id])
+		r.spellNames(id, recs[id])
 		delete(recs, id)
 	}
 	if s.tallies != nil {
@@ -230,7 +233,7 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cur := r.cur.Load()
-	next := &Snapshot{seq: cur.seq, layers: make(map[string]*index, len(cur.layers)), cases: cur.cases}
+	next := &Snapshot{seq: cur.seq, layers: make(map[string]*index, len(cur.layers)), cases: cur.cases, spell: cur.spell}
 	for id, x := range cur.layers {
 		next.layers[id] = x // copied on first write below
 	}

@@ -15,6 +15,7 @@ type Match struct {
 	Record *onemap.Record
 	Field  string // the field that matched
 	Rank   int    // 0 the whole value, 1 its start, 2 within it
+	Pinyin bool   // matched by the value's pinyin
 }
 
 // TextQuery says where to look for a text.
@@ -31,11 +32,18 @@ type TextQuery struct {
 // MatchText returns up to limit features whose names contain q or whose
 // codes start with it (case-insensitive), best first: whole matches, then
 // prefixes, then the rest; then in the order of the queries, the shorter
-// value and the lower id.
+// value and the lower id. Pinyin in q (letters only) also matches Chinese
+// names, by whole syllables or initials: shishan and ss find 狮山镇
+// (matchPinyin; such a match has Pinyin set).
 func (s *Snapshot) MatchText(q string, queries []TextQuery, limit int) []Match {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" || limit <= 0 {
 		return nil
+	}
+	pq := pinyinQuery(q)
+	spell := s.spell
+	if pq != "" && spell == nil {
+		spell = NewSpellings()
 	}
 	type scored struct {
 		Match
@@ -76,8 +84,22 @@ func (s *Snapshot) MatchText(q string, queries []TextQuery, limit int) []Match {
 				case !f.code && strings.Contains(lv, q):
 					rank = 2
 				}
+				py := false
+				if rank == 3 && pq != "" && !f.code && v != "" {
+					if start, whole, ok := matchPinyin(pq, spell.Of(v)); ok {
+						py = true
+						switch {
+						case whole:
+							rank = 0
+						case start == 0:
+							rank = 1
+						default:
+							rank = 2
+						}
+					}
+				}
 				if rank < best.Rank {
-					best = scored{Match: Match{Layer: tq.Layer.ID, Record: r, Field: f.name, Rank: rank}, order: order, length: utf8.RuneCountInString(v)}
+					best = scored{Match: Match{Layer: tq.Layer.ID, Record: r, Field: f.name, Rank: rank, Pinyin: py}, order: order, length: utf8.RuneCountInString(v)}
 				}
 			}
 			if best.Rank < 3 {

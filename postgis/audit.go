@@ -34,7 +34,8 @@ func (db *DB) ListAudit(ctx context.Context, f onemap.AuditFilter) ([]onemap.Aud
 	rows, err := db.pool.Query(ctx, `SELECT seq, at, actor, role, client, action, target, detail::text FROM audit_log
 		WHERE seq > $1 AND ($7 = 0 OR seq < $7) AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3)
 		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)
-		ORDER BY `+order+` LIMIT $6`, f.After, f.Actor, f.Action, from, to, f.Limit, f.Before)
+		  AND (NOT $8 OR role <> 'system')
+		ORDER BY `+order+` LIMIT $6`, f.After, f.Actor, f.Action, from, to, f.Limit, f.Before, f.HideSystem)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -1,8 +1,9 @@
 // The auditor's page in headless Chromium: an auditor account made with
 // `onemap user add` signs in at /audit/, reads the trail newest first (its
-// own sign-in and a failed one are there), pages on, filters it, checks the
-// hash chain, and the page makes no request beyond this machine and logs no
-// error.
+// own sign-in and a failed one are there, the seed's records hidden until
+// asked for), reads a planner's edit in words, pages on, filters it, checks
+// the hash chain, and the page makes no request beyond this machine and logs
+// no error.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -33,6 +34,21 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
   const password = 'e2e-审计-password';
   execFileSync(BIN, ['user', 'add', name, '--role', 'auditor', '--password-stdin'],
     { input: `${password}\n`, env: { ...process.env, ONEMAP_DATABASE_URL: db }, encoding: 'utf8' });
+
+  // A planner changes a village's worker and population, with a reason.
+  const village = (await getJSON(`/api/search?q=${encodeURIComponent('东岳社区')}&limit=1`)).results[0];
+  {
+    const signed = await fetch(new URL('/api/session', BASE), { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'planner', password: 'onemap-demo' }) });
+    assert.equal(signed.status, 200, 'the demo planner signs in');
+    const cookie = signed.headers.get('set-cookie').split(';')[0];
+    const { csrf } = await signed.json();
+    const g = await (await fetch(new URL(`/api/grids/${village.id}`, BASE), { headers: { cookie } })).json();
+    const res = await fetch(new URL(`/api/grids/${village.id}`, BASE), { method: 'PATCH',
+      headers: { cookie, 'content-type': 'application/json', 'X-CSRF-Token': csrf, 'If-Match': `"${g.properties.version}"` },
+      body: JSON.stringify({ properties: { worker_name: '王小明', population: (g.properties.population ?? 0) + 1 }, reason: '网格员调整' }) });
+    assert.equal(res.status, 200, `the planner's edit: ${await res.text()}`);
+  }
 
   // Ten households' details read at once (as the server's anonymous
   // commander) make a burst, flagged to the auditor.
@@ -81,13 +97,38 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     assert.match(await page.textContent('#who'), new RegExp(name));
     assert.equal(await page.isVisible('#signin'), false, 'the sign-in form stays on the page after signing in');
 
-    // The trail opens newest first, on its own sign-in, not on the demo
-    // seed's 21,000 edits; 更多 reads on into older records.
-    await shows(page, { order: 'desc' });
+    // The trail opens newest first, on its own sign-in, the system's own
+    // records (the demo seed's 21,000 edits) hidden.
+    await shows(page, { order: 'desc', system: 'hide' });
     const first = await page.$eval('#rows tr', (tr) => ({ action: tr.dataset.action, text: tr.textContent, shown: tr.cells[5].textContent }));
     assert.equal(first.action, 'login', `the newest record: ${first.text}`);
     assert.equal(first.shown, '登录', 'the action is named as the filter names it');
     assert.ok(first.text.includes(name), `the newest record: ${first.text}`);
+    const roles = await page.$$eval('#rows tr', (trs) => trs.map((tr) => tr.cells[2].textContent));
+    assert.ok(!roles.includes('seed') && !roles.includes('system'), `the seed's records are shown: ${roles.slice(0, 20)}`);
+    assert.equal(await page.isChecked('#f-system'), false);
+
+    // The planner's edit in words: the object named, the fields changed by
+    // their Chinese names, the boundary, the versions and the reason.
+    await page.selectOption('#f-action', 'edit');
+    await page.click('#filter button[type=submit]');
+    await shows(page, { order: 'desc', action: 'edit', system: 'hide' });
+    const edit = page.locator('#rows tr[data-action="edit"]').first();
+    const cells = await edit.evaluate((tr) => [...tr.cells].map((td) => td.querySelector('.au-words')?.textContent ?? td.textContent));
+    assert.equal(cells[2], 'planner');
+    assert.equal(cells[6], `网格 #${village.id}`, 'the object is named in words');
+    assert.match(cells[7], /^修改 人口、网格员姓名；边界未变；第 \d+ → \d+ 版；原因：网格员调整$/, cells[7]);
+    assert.doesNotMatch(cells[7], /population|worker_name|updated_at/, 'no raw field name in the words');
+    assert.equal(await edit.locator('details summary').textContent(), '原始记录', 'the record as written is folded under the words');
+    const grid = page.locator('#rows tr[data-action="grid.update"]');
+    assert.equal(await grid.count(), 0, 'the filter shows edits only');
+    await page.screenshot({ path: path.join(OUT, 'audit-edit-words.png') });
+
+    // The seed's records come back when asked for; 更多 reads on into older records.
+    await page.selectOption('#f-action', '');
+    await page.check('#f-system');
+    await page.click('#filter button[type=submit]');
+    await shows(page, { order: 'desc' });
     await page.click('#more');
     await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 400);
     const seqs = await page.$$eval('#rows tr', (trs) => trs.map((tr) => Number(tr.cells[0].textContent)));

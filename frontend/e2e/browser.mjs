@@ -143,6 +143,9 @@ export async function openMap(options = {}, pagePath = '/') {
     const failure = req.failure()?.errorText ?? '';
     // MapLibre cancels the tiles of a view it has left; that is not an error.
     if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname.startsWith('/tiles/')) return;
+    // Nor the label font it was still reading when the page went (a page
+    // opened anew before its labels were drawn).
+    if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname.startsWith('/fonts/')) return;
     // The event stream ends when its page goes (a reload, a closed tab).
     if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname === '/api/events') return;
     if (isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${failure}`);

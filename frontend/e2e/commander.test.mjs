@@ -73,7 +73,8 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     await b.screenshot('search-list');
 
     await page.keyboard.press('Enter');
-    await card().locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
+    const side = page.locator('#grid-side');
+    await side.locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
     await b.waitIdle();
     assert.equal(await page.locator('#search-results').isHidden(), true, 'the list closes');
 
@@ -89,38 +90,67 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
       `view ${view.bounds} does not hold the township ${town.bbox}`);
     assert.ok(view.bounds[2] - view.bounds[0] < 3 * (e - w), 'view is about the township, not the county');
 
-    // The card: breadcrumb, the grid's statistics as /api/stats/grids says, its children.
+    // The card: breadcrumb; the grid's statistics as /api/stats/grids says
+    // and its children in the side panel (item 6 of issue 18: the card no
+    // longer covers the township).
     const stats = await getJSON(`/api/stats/grids/${town.id}`);
     assert.equal(await card().getAttribute('data-layer'), 'grids');
     assert.equal(await card().getAttribute('data-id'), String(town.id));
-    const text = await card().innerText();
-    assert.match(text, /狮山镇/);
+    assert.match(await card().innerText(), /狮山镇/);
     assert.deepEqual(await card().locator('.om-crumbs li').allInnerTexts(), ['武定县', '狮山镇']);
+    assert.equal(await card().locator('.om-stats, .om-children').count(), 0, 'the statistics are not in the card');
+    assert.equal(await side.getAttribute('data-grid'), String(town.id));
+    assert.match(await side.locator('#grid-side-title').innerText(), /狮山镇/);
+    const text = await side.innerText();
     for (const [layer, s] of Object.entries(stats.grid.stats)) {
-      const row = card().locator(`tr[data-stat-layer="${layer}"]`);
+      const row = side.locator(`tr[data-stat-layer="${layer}"]`);
       assert.equal(await row.getAttribute('data-total'), String(s.total), `${layer} total`);
       for (const [key, count] of Object.entries(s.count)) {
         if (count) assert.equal(await row.locator(`.om-chip[data-key="${key}"]`).getAttribute('data-count'), String(count), `${layer} ${key}`);
       }
     }
     assert.match(text, /在线/);
-    const kids = card().locator('.om-children button[data-grid-id]');
+    const kids = side.locator('.om-children button[data-grid-id]');
     assert.equal(await kids.count(), stats.children.length);
+    // Ranked by risk: the most 重大 (hazards and households) first, then 较大 …
+    const risk = (c) => ['red', 'orange', 'yellow', 'blue'].map((l) =>
+      (c.stats.risk_points?.count?.[l] ?? 0) + (c.stats.households?.count?.[l] ?? 0));
+    const ranked = await kids.evaluateAll((els) => els.map((el) => Number(el.dataset.gridId)));
+    const byId = new Map(stats.children.map((c) => [c.id, c]));
+    for (let i = 1; i < ranked.length; i++) {
+      const [a, z] = [risk(byId.get(ranked[i - 1])), risk(byId.get(ranked[i]))];
+      const k = a.findIndex((v, j) => v !== z[j]);
+      assert.ok(k < 0 || a[k] > z[k], `child ${i} (${ranked[i]}: ${z}) ranks above child ${i - 1} (${ranked[i - 1]}: ${a})`);
+    }
+    // Levels as coloured badges, as many as the child holds.
+    const top = byId.get(ranked[0]);
+    const red = side.locator(`li[data-grid-id="${ranked[0]}"] .om-badge[data-level="red"]`);
+    if (risk(top)[0] > 0) {
+      assert.equal(await red.getAttribute('data-count'), String(risk(top)[0]));
+      assert.notEqual(await red.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgba(0, 0, 0, 0)');
+    }
+    // The side panel leaves the card and most of the township in view.
+    const box = await side.boundingBox();
+    const vp = page.viewportSize();
+    assert.ok(box.width <= vp.width * 0.3, `the panel is ${box.width} px wide of ${vp.width}`);
     await b.screenshot('search-township');
 
-    // Drill down to the first village, then back up with the breadcrumb.
-    const child = stats.children[0];
+    // Drill down to the riskiest village from the panel, then back up with the breadcrumb.
+    const child = byId.get(ranked[0]);
     await kids.first().click();
-    await card().locator(`.om-stats[data-stats-for="${child.id}"]`).waitFor();
+    await side.locator(`.om-stats[data-stats-for="${child.id}"]`).waitFor();
     await b.waitIdle();
     assert.deepEqual(await card().locator('.om-crumbs li').allInnerTexts(), ['武定县', '狮山镇', child.name]);
     const childStats = await getJSON(`/api/stats/grids/${child.id}`);
     for (const [layer, s] of Object.entries(childStats.grid.stats)) {
-      assert.equal(await card().locator(`tr[data-stat-layer="${layer}"]`).getAttribute('data-total'), String(s.total));
+      assert.equal(await side.locator(`tr[data-stat-layer="${layer}"]`).getAttribute('data-total'), String(s.total));
     }
     await b.screenshot('drill-down');
     await card().locator('.om-crumbs button', { hasText: '狮山镇' }).click();
-    await card().locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
+    await side.locator(`.om-stats[data-stats-for="${town.id}"]`).waitFor();
+    // Closing the card closes its panel.
+    await page.keyboard.press('Escape');
+    await side.waitFor({ state: 'hidden' });
   });
 
   it('coordinates from AMap or WeChat (GCJ-02) name the grid they are in once the box is told so', async () => {
@@ -186,7 +216,7 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
 
     // The deepest grid's card opens from the chain with its breadcrumb known.
     await pointCard.locator(`button[data-grid-id="${last.id}"]`).click();
-    await card().locator(`.om-stats[data-stats-for="${last.id}"]`).waitFor();
+    await page.locator(`#grid-side .om-stats[data-stats-for="${last.id}"]`).waitFor();
     assert.deepEqual(await card().locator('.om-crumbs li').allInnerTexts(), names);
   });
 
@@ -361,7 +391,15 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     const hh = { id: await page.locator('.maplibregl-popup .om-card').getAttribute('data-id') };
     const section = page.locator('.maplibregl-popup .om-details');
     await section.waitFor();
-    assert.equal(await section.getAttribute('data-state'), 'form');
+    // The card offers the read in one button that says a purpose is needed;
+    // nothing is read before it is taken and a purpose given.
+    assert.equal(await section.getAttribute('data-state'), 'offer');
+    const offer = section.locator('button[data-action="ask-details"]');
+    assert.equal(await offer.innerText(), '查看详情（需填写用途）');
+    assert.ok(!b.requests.some((u) => u.includes(`/api/households/${hh.id}/details`)), 'details read before they were asked for');
+    await b.screenshot('household-offer');
+    await offer.click();
+    await page.locator('.maplibregl-popup .om-details[data-state="form"]').waitFor();
     const offered = await section.locator('select[name="purpose"] option').evaluateAll((os) => os.map((o) => o.value));
     assert.deepEqual(offered, (await getJSON('/api/purposes')).purposes.map((p) => p.code), 'the purposes are the server\'s');
     await section.locator('select[name="purpose"]').selectOption('case');

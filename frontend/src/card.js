@@ -113,7 +113,8 @@ const ACTIONS = '<div class="om-card-actions">' +
  * cardHTML renders the card of a feature of layer: the popup of popup.js,
  * and for a grid its breadcrumb (grid.ancestors) above and its worker,
  * statistics and children between the heading and the (folded) table;
- * then the actions. grid.error says why a grid's statistics are missing;
+ * then the actions; with grid.inPanel (the command map) the statistics
+ * are in the side panel and the card links to it. grid.error says why a grid's statistics are missing;
  * without stats or error they are loading. gridNames (a Map of grid id →
  * name, which main.js fills) names the feature's grid; a grid's ancestors
  * name its parent. now is today (for overdue assessments).
@@ -129,7 +130,10 @@ export function cardHTML({ layer, properties, id, pointCount, grid, layerById, g
     const self = { id, name: properties.name, level: properties.level };
     if (grid?.ancestors) parts.push(breadcrumbHTML(grid.ancestors, self));
     const extra = [workerHTML(properties.worker_name, properties.worker_phone)];
-    if (grid?.stats) {
+    if (grid?.inPanel) {
+      // The statistics and children are in the side panel; the card says so.
+      extra.push(`<p class="om-card-note"><button type="button" class="om-link" data-action="grid-panel">${escapeHtml(t('showGridPanel'))} ›</button></p>`);
+    } else if (grid?.stats) {
       extra.push(gridStatsHTML(id, grid.stats, layerById), childrenHTML(self, grid.children));
     } else if (grid?.error) {
       extra.push(`<p class="om-muted om-card-note">${escapeHtml(t('statsFailed', grid.error))}</p>`);

@@ -10,12 +10,12 @@ import * as api from './api.js';
 
 const WORDS = {
   zh: {
-    title: '户详情（个人信息）', purpose: '查阅目的', read: '查看', reading: '读取中…',
+    title: '户详情（个人信息）', ask: '查看详情（需填写用途）', purpose: '查阅目的', read: '查看', reading: '读取中…',
     note: '查阅将记入审计日志。', head: '户主', phone: '电话', members: '人数', address: '地址', notes: '备注',
     failed: '读取失败：{0}', later: '查阅过于频繁：请 {0} 后再试。', minutes: '{0} 分钟', seconds: '{0} 秒',
   },
   en: {
-    title: 'Household details (personal)', purpose: 'Purpose', read: 'Read', reading: 'Reading…',
+    title: 'Household details (personal)', ask: 'Read the details (a purpose is required)', purpose: 'Purpose', read: 'Read', reading: 'Reading…',
     note: 'The read is recorded in the audit trail.', head: 'Head', phone: 'Phone', members: 'Members', address: 'Address', notes: 'Notes',
     failed: 'Could not read: {0}', later: 'Too many reads: try again in {0}.', minutes: '{0} min', seconds: '{0} s',
   },
@@ -63,9 +63,11 @@ export async function readDetails(id, purpose) {
 }
 
 /**
- * detailsHTML renders the details section of a household's card: the form
- * (a purpose to pick and a button) until details are read, then the
- * details; state is {loading, details, error, purpose}.
+ * detailsHTML renders the details section of a household's card: a button
+ * that offers to read them (查看详情（需填写用途）), then the form (a purpose
+ * to pick and a button) until details are read, then the details; state is
+ * {asking, loading, details, error, purpose}: asking once the offer was
+ * taken.
  */
 export function detailsHTML(purposes, state = {}) {
   if (!purposes?.length) return '';
@@ -76,6 +78,9 @@ export function detailsHTML(purposes, state = {}) {
       .filter(([, v]) => v !== '' && v !== null && v !== undefined)
       .map(([k, v]) => `<tr data-field="${k}"><th>${escapeHtml(w(k))}</th><td>${escapeHtml(v)}</td></tr>`).join('');
     return `<section class="om-details" data-state="shown">${head}<table><tbody>${rows}</tbody></table></section>`;
+  }
+  if (!state.asking && !state.loading && !state.error && !state.purpose) {
+    return `<section class="om-details" data-state="offer"><button type="button" data-action="ask-details">${escapeHtml(w('ask'))}</button></section>`;
   }
   const options = purposes.map((p) => `<option value="${escapeHtml(p.code)}"${p.code === state.purpose ? ' selected' : ''}>` +
     `${escapeHtml(lang === 'en' ? p.title_en || p.title : p.title)}</option>`).join('');

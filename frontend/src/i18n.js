@@ -1,6 +1,8 @@
-// The client's words in Chinese (the default) and English. The choice is kept
-// in localStorage ("onemap.lang"); switching reloads the page, which keeps
-// the view (it is in the URL's hash). Words not in the table show as their key.
+// The client's words in Chinese (the default) and English. The address
+// chooses first (?lang=en or ?lang=zh, so that a link shares a view in its
+// language), then the choice kept in localStorage ("onemap.lang"); switching
+// reloads the page, which keeps the view (it is in the URL's hash). Words
+// not in the table show as their key.
 
 /** LANGS are the languages the client speaks, the default first. */
 export const LANGS = ['zh', 'en'];
@@ -77,6 +79,8 @@ const WORDS = {
     gridsAt: '所在网格',
     noStats: '无统计',
     gridStats: '网格统计',
+    gridPanel: '网格统计 · {0}', closeGridPanel: '关闭网格统计', showGridPanel: '统计与下级', byRisk: '按风险排序',
+    riskTotal: '隐患与风险户 {0}', noRisk: '无隐患', badgeTitle: '{0}：隐患 {1}，风险户 {2}',
     children: '下级网格',
     childCount: '{0} 个{1}',
     worker: '网格员 {0}',
@@ -98,6 +102,7 @@ const WORDS = {
     cluster: '及附近共 {0} 处',
     clusterHint: '（放大地图可逐一查看）',
     noMatch: '无匹配结果',
+    groupSome: '{0} / 共 {1}',
     gridLevels: '所在网格 {0} 级',
     tallyOfNearest: '按最近 {0} 处统计',
     here: '所在',
@@ -189,6 +194,8 @@ const WORDS = {
     gridsAt: 'Grids here',
     noStats: 'No statistics',
     gridStats: 'Grid statistics',
+    gridPanel: 'Statistics · {0}', closeGridPanel: 'Close the grid statistics', showGridPanel: 'Statistics', byRisk: 'by risk',
+    riskTotal: 'hazards and households {0}', noRisk: 'no hazard', badgeTitle: '{0}: {1} hazards, {2} households',
     children: 'Grids below',
     childCount: '{0} × {1}',
     worker: 'Grid worker {0}',
@@ -210,6 +217,7 @@ const WORDS = {
     cluster: 'and nearby: {0} in all',
     clusterHint: ' (zoom in to see each)',
     noMatch: 'No match',
+    groupSome: '{0} of {1}',
     gridLevels: '{0} levels of grids',
     tallyOfNearest: 'counted over the nearest {0}',
     here: 'here',
@@ -258,17 +266,49 @@ function stored() {
   }
 }
 
-/** lang is the page's language: the stored choice, else Chinese. */
-export const lang = LANGS.includes(stored()) ? stored() : LANGS[0];
+/** PARAM is the address's query parameter that chooses the language (?lang=en). */
+export const PARAM = 'lang';
 
-/** setLang stores the choice of language and reloads the page in it. */
+/**
+ * langOf returns the language of a page at address search (location.search)
+ * with choice stored: the address's ?lang= if it names one of LANGS, else
+ * the stored choice if it does, else Chinese.
+ */
+export function langOf(search, choice) {
+  const asked = new URLSearchParams(search ?? '').get(PARAM);
+  if (LANGS.includes(asked)) return asked;
+  return LANGS.includes(choice) ? choice : LANGS[0];
+}
+
+/** lang is the page's language (langOf the page's address and the stored choice). */
+export const lang = langOf(globalThis.location?.search, stored());
+
+/**
+ * setLang stores the choice of language and reloads the page in it; an
+ * address that names a language is changed to name this one.
+ */
 export function setLang(l) {
   try {
     globalThis.localStorage?.setItem(KEY, l);
   } catch {
     // Not stored: the page still reloads in the default.
   }
-  globalThis.location?.reload();
+  const loc = globalThis.location;
+  if (!loc) return;
+  const u = new URL(loc.href);
+  if (u.searchParams.has(PARAM)) {
+    u.searchParams.set(PARAM, l);
+    loc.replace(u.href);
+  } else {
+    loc.reload();
+  }
+}
+
+/** withLang returns href naming language l (the page's by default) in its query, the rest kept. */
+export function withLang(href, l = lang) {
+  const u = new URL(href);
+  u.searchParams.set(PARAM, l);
+  return u.href;
 }
 
 /** translate returns the word for key in language l, with {0}, {1}, … filled from args. */

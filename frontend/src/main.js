@@ -27,6 +27,7 @@ import { createCounts } from './command/counts.js';
 import { createCamera, panelPadding } from './command/camera.js';
 import { createCard } from './command/card.js';
 import { createAround } from './command/around.js';
+import { createGridPanel } from './command/gridpanel.js';
 import { createSearch } from './command/search.js';
 import { createTools } from './command/tools.js';
 import { watchClicks } from './command/clicks.js';
@@ -72,7 +73,9 @@ async function start() {
   // added below as it is made.
   const page = { region, layers, layerById: new globalThis.Map(layers.map((l) => [l.id, l])), style, status, live: live.state };
   page.panel = createPanel(page, $('panel'));
-  const panels = { left: $('left'), right: $('around') };
+  // The right-hand panel is 周边 or a grid's statistics, whichever is open.
+  const sides = [$('around'), $('grid-side')];
+  const panels = { left: $('left'), right: { get hidden() { return sides.every((s) => s.hidden); }, get offsetWidth() { return Math.max(0, ...sides.map((s) => (s.hidden ? 0 : s.offsetWidth))); } } };
   const map = createMap('map', style, {
     // The link's view (#map=zoom/lat/lon) wins over the region's box.
     hash: 'map',
@@ -100,7 +103,8 @@ async function start() {
   page.camera = createCamera(map, panels);
   page.counts = createCounts(page);
   page.card = createCard(page);
-  page.around = createAround(page, panels.right);
+  page.around = createAround(page, $('around'));
+  page.gridPanel = createGridPanel(page, $('grid-side'));
   page.tools = createTools(page);
   page.measure = page.tools.measure;
   page.search = createSearch(page);

@@ -61,12 +61,12 @@ function fieldHTML(layer, { field, values, symbol }, counts, chosen) {
 /**
  * renderPanel fills el with the region's name and the layer tree.
  * state is {visible: {layer: bool}, chosen: {layer: {field: [values]|null}},
- * counts}; onToggle(layer, visible) and onFilter(layer, field, values|null)
+ * counts, hidden: {layer: true} (hidden until switched on)}; onToggle(layer, visible) and onFilter(layer, field, values|null)
  * are called when a switch or a class changes. The tree opens folded on a
  * phone (folded is false), and a redraw keeps it as the user left it.
  */
 export function renderPanel(el, { region, layers, style, state }, { onToggle, onFilter }, folded = false) {
-  const { visible = {}, chosen = {}, counts = {} } = state;
+  const { visible = {}, chosen = {}, counts = {}, hidden = {} } = state;
   const shown = el.querySelector(':scope > details');
   const open = shown ? shown.open : !folded;
   el.innerHTML =
@@ -75,7 +75,7 @@ export function renderPanel(el, { region, layers, style, state }, { onToggle, on
     layers.map((l) => {
       const fields = panelFields(l, style, counts[l.id]);
       const [first, ...rest] = fields;
-      const on = visible[l.id] !== false;
+      const on = visible[l.id] ?? !hidden[l.id]; // hidden: off until switched on
       return `<li class="om-layer" data-layer="${escapeHtml(l.id)}">` +
         `<div class="om-layer-head"><label><input type="checkbox" id="layer-toggle-${escapeHtml(l.id)}" ` +
         `data-layer="${escapeHtml(l.id)}"${on ? ' checked' : ''}>` +

@@ -1,8 +1,10 @@
 // The search box: /api/search as the user types (debounced) and on Enter.
 // A name or code lists matching features; coordinates give the point and
 // the grids that hold it. The list is an ARIA combobox listbox, driven by
-// the arrow keys, Enter and Escape. The pure parts (options and their HTML)
-// are exported for the tests.
+// the arrow keys, Enter and Escape. Results come grouped by the server (by
+// layer, grids by level), each under a heading with how many were found, and
+// each with the place above it ("狮山村 · 狮山镇"). The pure parts (options
+// and their HTML) are exported for the tests.
 
 import { escapeHtml, formatLonLat } from './format.js';
 import { valueLabel } from './labels.js';
@@ -16,7 +18,9 @@ export const DEBOUNCE_MS = 250;
  * for coordinates, the point and then each grid that holds it (county
  * first); otherwise one option per result, in the server's order.
  * Each option is {kind: 'point', point, grids} or {kind: 'feature', layer,
- * id, name, code, level, feature kind, center, bbox}.
+ * id, name, code, level, feature kind, center, bbox, parent, group,
+ * groupTotal}: group is the server's group of the result (grids.village,
+ * cameras …) and groupTotal how many it found of that group.
  */
 export function searchOptions(resp) {
   if (!resp) return [];
@@ -30,9 +34,11 @@ export function searchOptions(resp) {
       })),
     ];
   }
+  const totals = new globalThis.Map((resp.groups ?? []).map((g) => [g.group, g.total]));
   return (resp.results ?? []).map((r) => ({
     kind: 'feature', layer: r.layer, id: r.id, name: r.name, code: r.code, level: r.level,
     featureKind: r.kind, center: r.center, bbox: r.bbox, matched: r.matched,
+    parent: r.parent || '', group: r.group || '', groupTotal: totals.get(r.group) ?? 0,
   }));
 }
 
@@ -49,7 +55,26 @@ export function describeOption(o, layerById) {
   const cls = o.layer === 'grids' || o.layer === 'stations'
     ? valueLabel(o.layer, o.layer === 'grids' ? 'level' : 'kind', o.layer === 'grids' ? o.level : o.featureKind)
     : o.featureKind ? valueLabel(o.layer, 'kind', o.featureKind) : '';
-  return { name: o.name || `#${o.id}`, layer: cls ? `${title} · ${cls}` : title, code: o.code ?? '' };
+  const d = { name: o.name || `#${o.id}`, layer: cls ? `${title} · ${cls}` : title, code: o.code ?? '' };
+  if (o.parent) d.parent = o.parent;
+  return d;
+}
+
+/**
+ * groupTitle names a group of results: the level for grids (乡镇, 村（社区）,
+ * 村民小组), else the layer's title.
+ */
+export function groupTitle(o, layerById) {
+  if (o.layer === 'grids' && o.level) return valueLabel('grids', 'level', o.level);
+  return layerById?.get(o.layer)?.title || o.layer;
+}
+
+// groupHead is the heading of the group that starts with option o, given
+// how many of it are listed.
+function groupHead(o, shown, layerById) {
+  const count = o.groupTotal > shown ? t('groupSome', shown, o.groupTotal) : String(shown);
+  return `<li class="om-opt-head om-opt-group" role="presentation" data-group="${escapeHtml(o.group)}">` +
+    `<span>${escapeHtml(groupTitle(o, layerById))}</span><span class="om-opt-count">${escapeHtml(count)}</span></li>`;
 }
 
 /**
@@ -67,7 +92,10 @@ export function optionsHTML(options, layerById, active = -1, idPrefix = 'search-
     const worker = point && o.kind === 'feature' && o.worker
       ? `<span class="om-opt-worker">${escapeHtml(t('worker', o.worker))}${o.phone ? ` ${escapeHtml(o.phone)}` : ''}</span>` : '';
     const depth = point && o.kind === 'feature' ? ` style="padding-left:${8 + 12 * (i - 1)}px"` : '';
-    return `<li ${attrs}${depth}><span class="om-opt-name">${escapeHtml(d.name)}</span>` +
+    const parent = d.parent ? `<span class="om-opt-parent"> · ${escapeHtml(d.parent)}</span>` : '';
+    const head = !point && o.group && o.group !== options[i - 1]?.group
+      ? groupHead(o, options.filter((x) => x.group === o.group).length, layerById) : '';
+    return `${head}<li ${attrs}${depth}><span class="om-opt-name">${escapeHtml(d.name)}${parent}</span>` +
       `<span class="om-opt-layer">${escapeHtml(d.layer)}</span>` +
       (d.code ? `<span class="om-opt-code">${escapeHtml(d.code)}</span>` : '') + worker + '</li>';
   });

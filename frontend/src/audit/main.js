@@ -7,6 +7,7 @@ import { auditPage, auditVerify, fetchPurposes } from '../api.js';
 import { fetchSession, signIn, signOut } from '../http.js';
 import { formatDateTime } from '../format.js';
 import { useOwnFontIfNeeded } from '../font.js';
+import { auditWords } from './words.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
 
@@ -24,7 +25,8 @@ const w = dictionary({
     signIn: '登录', records: '审计记录', actor: '操作人', actorHint: '完整账号名', actorTitle: '账号名须完整，区分大小写',
     action: '操作', order: '顺序', newestFirst: '最新在前', oldestFirst: '最早在前', from: '从', to: '到', query: '查询',
     csv: '导出 CSV', verify: '校验哈希链', seq: '序号', at: '时间', role: '角色', client: '来源', target: '对象', detail: '详情',
-    empty: '没有符合条件的记录。', more: '更多',
+    empty: '没有符合条件的记录。', more: '更多', system: '显示系统与导入记录', systemTitle: '演示数据导入、命令行导入等系统自身的记录',
+    raw: '原始记录',
   },
   en: {
     burst: '{1} households\' personal details read within {0} minutes ({2})', purpose: 'purpose: {0}', anonymous: '(not signed in)',
@@ -36,7 +38,8 @@ const w = dictionary({
     signIn: 'Sign in', records: 'Audit records', actor: 'Actor', actorHint: 'whole account name', actorTitle: 'The whole account name, case-sensitive',
     action: 'Action', order: 'Order', newestFirst: 'newest first', oldestFirst: 'oldest first', from: 'From', to: 'To', query: 'Query',
     csv: 'Export CSV', verify: 'Check the hash chain', seq: 'No.', at: 'Time', role: 'Role', client: 'Client', target: 'Target', detail: 'Detail',
-    empty: 'No records match.', more: 'More',
+    empty: 'No records match.', more: 'More', system: 'Show the system\'s records', systemTitle: 'The records of the system\'s own work: the demo seed, imports from the command line',
+    raw: 'Raw record',
     action_: 'all', action_login: 'sign-in', 'action_login.failed': 'sign-in failed', action_logout: 'sign-out',
     'action_logout.all': 'sign-out everywhere', action_denied: 'refused', 'action_household.read': 'household details read',
     'action_personal.burst': 'many personal reads (flag)', action_export: 'export', action_edit: 'edit (each record)',
@@ -58,6 +61,7 @@ if (lang === 'en') {
 }
 
 const $ = (id) => document.getElementById(id);
+const aw = auditWords(lang);
 // What the table shows: the filter's query (without cursor and limit) and
 // the cursor of its next page (a seq to read before, or after oldest first).
 let shown = null;
@@ -81,6 +85,8 @@ function filter() {
   }
   if ($('f-from').value) q.set('from', midnight($('f-from').value));
   if ($('f-to').value) q.set('to', midnight($('f-to').value, 1));
+  // The seed's 20,000 edits and the like are hidden unless asked for.
+  if (!$('f-system').checked) q.set('system', 'hide');
   return q;
 }
 
@@ -107,23 +113,22 @@ function summaryOf(action, detail, titles = purposeTitles) {
     return w('burst', minutes, detail.reads, why);
   }
   if ((action === 'household.read' || action === 'case.phone.read') && detail?.purpose) return w('purpose', purpose(detail.purpose));
-  return '';
+  return aw.describe(action, detail);
 }
 
-// detailCell shows a record's detail: short ones whole, long ones (an edit's
-// fields and digests) folded, first line showing; a summary in words first
-// where there is one.
+// detailCell shows a record's detail in words (summaryOf), and the record
+// as written folded under it.
 function detailCell(detail, action) {
   const said = summaryOf(action, detail);
-  const text = (said ? `${said} ` : '') + (detail === null || detail === undefined ? '' : JSON.stringify(detail));
   const td = document.createElement('td');
-  if (text.length <= 120) {
-    td.textContent = text;
-    return td;
-  }
+  const words = document.createElement('span');
+  words.className = 'au-words';
+  words.textContent = said;
+  td.append(words);
+  if (detail === null || detail === undefined || (typeof detail === 'object' && !Object.keys(detail).length)) return td;
   const box = document.createElement('details');
   const summary = document.createElement('summary');
-  summary.textContent = `${text.slice(0, 100)}…`;
+  summary.textContent = w('raw');
   const full = document.createElement('pre');
   full.textContent = JSON.stringify(detail, null, 1);
   box.append(summary, full);
@@ -141,9 +146,11 @@ function render(records, append) {
     const anonymous = r.actor === 'anonymous';
     const action = cell(actionNames.get(r.action) ?? r.action);
     action.title = r.action;
+    const target = cell(aw.targetText(r.target));
+    target.title = r.target;
     tr.append(cell(r.seq), cell(formatDateTime(r.at)),
       cell(anonymous ? w('anonymous') : r.actor), cell(anonymous ? '' : roleName(r.role)),
-      cell(r.client), action, cell(r.target), detailCell(r.detail, r.action));
+      cell(r.client), action, target, detailCell(r.detail, r.action));
     tbody.append(tr);
   }
   $('empty').hidden = tbody.children.length > 0;

@@ -1,7 +1,7 @@
 // The feature card (a MapLibre popup) of the command map: opened from a
-// click, the search box or a list; for a grid also where it sits, what it
-// holds and its children; for a household its personal details, read for a
-// purpose. ../card.js renders it; this keeps what it shows, answers its
+// click, the search box or a list; for a grid also where it sits, with what
+// it holds and its children in the side panel (gridpanel.js); for a
+// household its personal details, read for a purpose. ../card.js renders it; this keeps what it shows, answers its
 // buttons and follows live changes of the feature shown.
 
 import { Popup } from 'maplibre-gl';
@@ -33,6 +33,7 @@ export function createCard(page) {
     seq++;
     card = null;
     page.overlay(OVERLAYS.selection);
+    page.gridPanel?.close();
   });
 
   // A household's card ends with its personal details' section (details.js).
@@ -75,8 +76,10 @@ export function createCard(page) {
     const n = ++seq;
     // live: what changes since the card opened said, kept over a record
     // that was read before them but answered after.
-    card = { layer, id, properties, live: {}, pointCount, at, geometry: null, grid: layerId === 'grids' ? { ancestors } : null };
+    card = { layer, id, properties, live: {}, pointCount, at, geometry: null, grid: layerId === 'grids' ? { ancestors, inPanel: true } : null };
     const mine = () => n === seq;
+    const gridOf = () => ({ id, ...card.properties });
+    if (layerId === 'grids') page.gridPanel.show({ grid: gridOf() });
     if (at) popup.setLngLat(at).setHTML(withDetails(card)).addTo(map);
 
     // The tile has what the map needs; the full record comes from the API
@@ -107,26 +110,44 @@ export function createCard(page) {
       return;
     }
 
+    // The statistics and the children go to the side panel; the card
+    // keeps where the grid sits.
     try {
       const [stats, up] = await Promise.all([api.gridStats(id), ancestors ?? ancestorsOf(id, at, card.properties)]);
       if (!mine()) return;
-      card.grid = { ancestors: up, stats: stats.grid?.stats ?? {}, children: stats.children ?? [] };
+      card.grid = { ancestors: up, inPanel: true };
+      page.gridPanel.show({ grid: gridOf(), stats: stats.grid?.stats ?? {}, children: stats.children ?? [] });
     } catch (err) {
       if (!mine()) return;
-      card.grid = { ancestors: card.grid.ancestors, error: err.message };
+      card.grid = { ancestors: card.grid.ancestors, inPanel: true };
+      page.gridPanel.show({ grid: gridOf(), error: err.message });
     }
     render();
+  }
+
+  // openGrid opens the card of grid gridId from the open card (its
+  // breadcrumb, or its children in the side panel): the chain above it is
+  // known from the card.
+  function openGrid(gridId) {
+    let ancestors = null;
+    if (card?.point) {
+      ancestors = chainTo(card.grids, gridId);
+    } else if (card?.grid?.ancestors) {
+      const chain = [...card.grid.ancestors, { id: card.id, ...card.properties }];
+      ancestors = chainTo(chain, gridId) ?? chain; // not above: a child
+    }
+    open({ layerId: 'grids', id: Number(gridId), ancestors, fly: true });
   }
 
   // showDetails reads the open household card's details for purpose.
   async function showDetails(purpose) {
     if (!purpose || card?.layer?.id !== 'households' || card.details?.loading) return;
     const mine = card;
-    mine.details = { loading: true, purpose };
+    mine.details = { asking: true, loading: true, purpose };
     render();
     const got = await readDetails(mine.id, purpose);
     if (card !== mine) return;
-    mine.details = { ...got, purpose };
+    mine.details = { asking: true, ...got, purpose };
     render();
   }
 
@@ -161,22 +182,22 @@ export function createCard(page) {
     if (!btn || !card) return;
     const gridId = btn.dataset.gridId;
     if (gridId) {
-      let ancestors = null;
-      if (card.point) {
-        ancestors = chainTo(card.grids, gridId);
-      } else if (card.grid?.ancestors) {
-        const chain = [...card.grid.ancestors, { id: card.id, ...card.properties }];
-        ancestors = chainTo(chain, gridId) ?? chain; // not above: a child
-      }
-      open({ layerId: 'grids', id: Number(gridId), ancestors, fly: true });
+      openGrid(gridId);
+    } else if (btn.dataset.action === 'grid-panel') {
+      if (card.layer?.id === 'grids') open({ layerId: 'grids', id: card.id, ancestors: card.grid?.ancestors ?? null, at: card.at });
     } else if (btn.dataset.action === 'around') {
       page.around.run(card.at, { keyboard: e.detail === 0 });
     } else if (btn.dataset.action === 'zoom') {
       page.camera.flyToBbox(card.geometry ? bboxOf(card.geometry) : [...card.at, ...card.at]);
+    } else if (btn.dataset.action === 'ask-details') {
+      if (card.layer?.id !== 'households') return;
+      card.details = { asking: true };
+      render();
+      popup.getElement()?.querySelector('.om-details select[name="purpose"]')?.focus();
     } else if (btn.dataset.action === 'details') {
       showDetails(btn.closest('.om-details')?.querySelector('select[name="purpose"]')?.value);
     }
   });
 
-  return { open, openPoint, changed, close: () => popup.remove(), isOpen: () => popup.isOpen() };
+  return { open, openGrid, openPoint, changed, close: () => popup.remove(), isOpen: () => popup.isOpen() };
 }

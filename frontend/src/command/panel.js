@@ -1,5 +1,6 @@
 // The layer panel's controller: which layers are shown and filtered (kept
-// in the page's link, view.js), the switches and filters acting on the map,
+// in the page's link, view.js: a layer switched off or on by hand, and the
+// filters, so that a shared link restores them), the switches and filters acting on the map,
 // and the counts drawn into the panel (../panel.js renders it).
 
 import { filterExpr, META_LAYER, styleLayerIds } from '../style.js';
@@ -19,12 +20,15 @@ const PHONE = '(max-width: 600px)'; // app.css's phone layout
 export function createPanel(page, el) {
   const { layers, style } = page;
   const view = readViewState(location.hash, layers.map((l) => l.id));
-  const state = { visible: view.visible, chosen: view.chosen, counts: {} };
+  // hidden: the layers the style hides until they are switched on.
+  const state = { visible: view.visible, chosen: view.chosen, counts: {}, hidden: {} };
   const baseFilter = Object.fromEntries(style.layers.map((l) => [l.id, l.filter]));
   for (const sl of style.layers) {
     const id = sl.metadata?.[META_LAYER];
     if (!id) continue;
+    if (sl.layout?.visibility === 'none') state.hidden[id] = true;
     if (state.visible[id] === false) sl.layout = { ...sl.layout, visibility: 'none' };
+    else if (state.visible[id] === true) sl.layout = { ...sl.layout, visibility: 'visible' };
     const f = filterExpr(baseFilter[sl.id], state.chosen[id]);
     if (f) sl.filter = f;
     else delete sl.filter;

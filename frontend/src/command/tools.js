@@ -3,7 +3,7 @@
 
 import { createMeasure } from '../measure.js';
 import { formatLonLat } from '../format.js';
-import { lang, t } from '../i18n.js';
+import { lang, t, withLang } from '../i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,15 +21,17 @@ export function createTools(page) {
 
   const linkBox = $('link-box');
   const linkText = $('link-text');
+  // The link names the page's language too (?lang=), so that it opens in it.
   $('copy-link').addEventListener('click', async () => {
     page.panel.save();
-    linkText.value = location.href;
+    const href = withLang(location.href);
+    linkText.value = href;
     linkBox.hidden = false;
     linkText.focus();
     linkText.select();
     let copied = false;
     try {
-      await navigator.clipboard.writeText(location.href);
+      await navigator.clipboard.writeText(href);
       copied = true;
     } catch {
       copied = document.execCommand?.('copy') ?? false; // the selected text

@@ -19,13 +19,13 @@ import { createMap } from '../map.js';
 import './editor.css';
 import { fetchSession } from '../http.js';
 import { applyStatic } from '../i18n.js';
-import { fetchStyle } from '../style.js';
+import { fetchStyle, FONT, FONT_PATH } from '../style.js';
 import { CHECKS } from './checks.js';
 import { $, EDIT_ROLES, READ_ROLES, state, status } from './state.js';
 import { addOverlays } from './overlays.js';
 import { leaveDrawing, setupDraw, showMine, startNew, startReshape, startSplit } from './draw.js';
 import { fillForm, leaving, showFieldErrors, showGridSection } from './form.js';
-import { clearProblems, fail, save, watchConflict } from './save.js';
+import { clearProblems, fail, save, saveClipped, watchConflict } from './save.js';
 import { openParent, selectGrid } from './tree.js';
 import { watchEdits } from './edits.js';
 import { watchHistory } from './history.js';
@@ -48,7 +48,10 @@ async function start() {
   $('sign-in-form').addEventListener('submit', (ev) => submitSignIn(ev).catch(fail));
   $('grid-fields').disabled = !state.canEdit;
   for (const id of ['btn-save', 'import-file', 'btn-import']) $(id).disabled = !state.canEdit;
-  const map = createMap('map', await fetchStyle('all'), { attributionControl: false, hash: false, navigation: 'top-left', scale: 'bottom-left' });
+  // Grid names are drawn with the bundled font (overlays.js), as the map's.
+  const style = await fetchStyle('all');
+  style['font-faces'] = { ...style['font-faces'], [FONT]: `${location.origin}${FONT_PATH}` };
+  const map = createMap('map', style, { attributionControl: false, hash: false, navigation: 'top-left', scale: 'bottom-left' });
   state.map = map;
   await new Promise((resolve) => map.on('load', resolve));
   addOverlays(map);
@@ -71,6 +74,7 @@ async function start() {
     if (CHECKS[ev.target.name]) showFieldErrors({});
   });
 
+  $('btn-clip-save').addEventListener('click', () => saveClipped().catch(fail));
   $('btn-new').addEventListener('click', startNew);
   $('btn-shape').addEventListener('click', startReshape);
   $('btn-split').addEventListener('click', startSplit);

@@ -1,8 +1,11 @@
 // What the editor draws over the style: the parent's outline, the children
 // (the selected one filled), the coverage's gaps and overlaps, an old
 // version, the conflicting version, my boundary and a refused save's
-// problems. Each is a GeoJSON source of the page.
+// problems, and the children's names (once each, at a point inside). Each
+// is a GeoJSON source of the page.
 
+import { interiorPoint } from '../geo.js';
+import { FONT } from '../style.js';
 import { ringsOf } from './snap.js';
 import { state } from './state.js';
 
@@ -28,6 +31,14 @@ export function addOverlays(map) {
     { id: 'ed-children-fill', type: 'fill', paint: { 'fill-color': ['case', ['boolean', ['get', 'selected'], false], '#ffd54a', '#5b8def'], 'fill-opacity': ['case', ['boolean', ['get', 'selected'], false], 0.35, 0.08] } },
     { id: 'ed-children-line', type: 'line', paint: { 'line-color': '#2f5fb3', 'line-width': 1.2 } },
   ]);
+  add('ed-labels', [{
+    id: 'ed-labels', type: 'symbol',
+    layout: {
+      'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': ['case', ['boolean', ['get', 'selected'], false], 15, 13],
+      'text-max-width': 8, 'text-padding': 2,
+    },
+    paint: { 'text-color': '#1d2430', 'text-halo-color': 'rgba(255, 255, 255, 0.92)', 'text-halo-width': 1.6 },
+  }]);
   add('ed-coverage', [
     { id: 'ed-coverage-fill', type: 'fill', paint: { 'fill-color': ['match', ['get', 'kind'], 'gap', '#d63384', '#e03131'], 'fill-opacity': 0.55 } },
     { id: 'ed-coverage-line', type: 'line', paint: { 'line-color': ['match', ['get', 'kind'], 'gap', '#d63384', '#e03131'], 'line-width': 2 } },
@@ -40,6 +51,20 @@ export function addOverlays(map) {
     { id: 'ed-problems-line', type: 'line', paint: { 'line-color': '#c92a2a', 'line-width': 2.5 } },
     { id: 'ed-problems-point', type: 'circle', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': '#e03131', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
   ]);
+}
+
+/**
+ * labelPoints returns a label point per grid: its name at a point inside
+ * it (the selected one marked, drawn larger), without the parent's name
+ * in front (庄良村第一村民小组 under 庄良村 reads 第一村民小组).
+ */
+export function labelPoints(grids, selectedId = null, parentName = '') {
+  const short = (n) => (parentName && n.length > parentName.length && n.startsWith(parentName) ? n.slice(parentName.length) : n);
+  return fc(grids.map((g) => {
+    const at = g.geometry && interiorPoint(g.geometry);
+    return at && { type: 'Feature', geometry: { type: 'Point', coordinates: at },
+      properties: { id: g.id, name: short(g.properties?.name ?? ''), full: g.properties?.name ?? '', selected: g.id === selectedId } };
+  }).filter(Boolean));
 }
 
 /** fitTo brings a geometry into view at once. */

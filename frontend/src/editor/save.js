@@ -81,6 +81,7 @@ export function handleSaveError(e, body) {
     sessionEnded(e).catch(fail);
   } else if (e.status === 422) {
     showProblems(e.body.problems || [], e.message);
+    offerClip(e.body.problems || [], body);
   } else {
     const field = e.status === 400 || e.status === 409 ? e.field : null;
     if (field && CHECKS[field]) showFieldErrors({ [field]: errorText(e, state.role) });
@@ -107,8 +108,33 @@ export function showProblems(problems, message, prefix = w('refused')) {
   document.body.dataset.problems = String(problems.length);
 }
 
+// refusedBody is the body of the save refused for overlapping its
+// neighbours, which the refusal's button saves again with them clipped.
+let refusedBody = null;
+
+// offerClip offers, in the refusal itself, to save again with the overlap
+// cut away: one click instead of a checkbox further up the form. Only a
+// save refused for overlapping its neighbours that did not already clip
+// them is offered it.
+function offerClip(problems, body) {
+  const can = Boolean(body) && state.canEdit && problems.some((p) => p.kind === 'overlap') &&
+    !(body.clip ?? []).includes('siblings');
+  refusedBody = can ? body : null;
+  $('btn-clip-save').hidden = !can;
+}
+
+/** saveClipped saves the refused save again, clipped to its neighbours. */
+export async function saveClipped() {
+  const body = refusedBody;
+  if (!body) return;
+  $('clip-siblings').checked = true;
+  await save({ ...body, clip: [...new Set([...(body.clip ?? []), 'parent', 'siblings'])] });
+}
+
 /** clearProblems hides the problems of the last refusal. */
 export function clearProblems() {
+  refusedBody = null;
+  $('btn-clip-save').hidden = true;
   $('problems').hidden = true;
   setData('ed-problems', EMPTY);
   delete document.body.dataset.problems;

@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { formatAreaM2 } from '../format.js';
 import { $, CHILD_LEVEL, state, status, tickets } from './state.js';
-import { EMPTY, fc, fitTo, setData } from './overlays.js';
+import { EMPTY, fc, fitTo, labelPoints, setData } from './overlays.js';
 import { leaveDrawing } from './draw.js';
 import { fillForm, leaving, showGridSection } from './form.js';
 import { clearProblems } from './save.js';
@@ -117,6 +117,7 @@ export function drawChildren() {
   setData('ed-children', fc(state.children.map((c) => ({
     ...c, properties: { ...c.properties, id: c.id, selected: state.selected?.id === c.id },
   }))));
+  setData('ed-labels', labelPoints(state.children, state.selected?.id ?? null, state.parent?.properties?.name ?? ''));
 }
 
 /** selectGrid reads grid id into the form. */
