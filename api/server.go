@@ -86,6 +86,11 @@ type Deps struct {
 	// Cases keeps the cases and times their steps (nil: the case routes,
 	// /api/cases and /api/public/reports, answer 503).
 	Cases caseStore
+	// Ingest checks the signed requests of live sources and applies their
+	// events; Alarms keeps the alarms they raise (nil: /api/ingest/… and
+	// /api/alarms answer 503).
+	Ingest ingestStore
+	Alarms alarmStore
 }
 
 // Renderers of vector tiles.
@@ -160,6 +165,8 @@ type Server struct {
 	feed        feedPosition                  // the change feed's position (metrics.go); nil: not reported
 	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
 	cases       caseStore                     // cases from report to closure (cases.go)
+	ingest      ingestStore                   // live sources' events (ingest.go)
+	alarms      alarmStore                    // the alarms they raise (alarms.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -188,6 +195,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
+	s.ingest, s.alarms = d.Ingest, d.Alarms
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

@@ -224,10 +224,11 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	if c.StaticDir != "" {
 		static = frontend.Dir(c.StaticDir)
 	}
+	live := postgis.NewLive(db, nil, 0)
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil),
+		Cases: postgis.NewCases(db, nil), Ingest: live, Alarms: live,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
