@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
@@ -76,6 +77,7 @@ func TestAccessMatrix(t *testing.T) {
 	// (the village's operator, the commander) may read, and a description
 	// for the staff who see the village's cases.
 	kase := matrixCase(t, db, catalog, snap, village.ID)
+	alarm := matrixAlarm(t, db, catalog, sample[onemap.LayerCameras])
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
 	// reads lists, for each GET route, the requests that exercise it.
@@ -146,6 +148,9 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/public/reports/:code":       {"/api/public/reports/" + onemap.FormatTrackingCode(kase.TrackingCode)},
 		"/api/cases":                      {"/api/cases", "/api/cases?status=reported,accepted&overdue=false&limit=10", fmt.Sprintf("/api/cases?grid=%d", village.ID)},
 		"/api/cases/:id":                  {fmt.Sprintf("/api/cases/%d", kase.ID), fmt.Sprintf("/api/cases/%d?purpose=case", kase.ID)},
+		"/api/alarms":                     {"/api/alarms", "/api/alarms?status=new,acknowledged&kind=face&limit=10"},
+		"/api/alarms/:id":                 {fmt.Sprintf("/api/alarms/%d", alarm)},
+		"/api/ingest/quarantine":          {"/api/ingest/quarantine", "/api/ingest/quarantine?limit=5"},
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -173,6 +178,12 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/public/reports":             {body: `{}`, allowed: onemap.Roles()}, // anyone reports (TestCases_public)
 		"POST /api/cases":                      {body: `{}`, allowed: caseWorkers},
 		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
+		// Machines only, signed (TestIngest_signature): no role's session.
+		"POST /api/ingest/events":      {body: `{"events":[]}`},
+		"POST /api/ingest/gb28181":     {body: `<Notify/>`},
+		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 	}
 
 	var allPaths []string
@@ -521,4 +532,29 @@ func matrixCase(t *testing.T, db *postgis.DB, c *onemap.Catalog, snap *inmem.Sna
 		t.Fatal(err)
 	}
 	return k
+}
+
+// matrixAlarm raises a face alarm at the camera through a source of the
+// county, and quarantines an event of an unknown device; it returns the
+// alarm's id.
+func matrixAlarm(t *testing.T, db *postgis.DB, c *onemap.Catalog, cam *onemap.Record) int64 {
+	t.Helper()
+	l, _ := c.Layer(onemap.LayerCameras)
+	code, _ := cam.Value(l.FieldIndex("device_code")).(string)
+	live := postgis.NewLive(db, nil, 0)
+	ctx := onemap.NewContext(context.Background(), onemap.Caller{Name: "system", Role: "system"})
+	_, verifier := onemap.NewSourceKey()
+	src, err := live.AddSource(ctx, onemap.Source{Name: "matrix", Kinds: onemap.EventKinds(), Region: "532329000000"}, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	got, _, err := live.Ingest(ctx, src, []onemap.IngestEvent{
+		{ID: "m1", Kind: onemap.EventFace, Device: code, At: at, Severity: 2, Watchlist: "重点关注人员", Snapshot: "vp://snapshots/matrix"},
+		{ID: "m2", Kind: onemap.EventCrowd, Device: "53232999001320009999", At: at, Severity: 3},
+	})
+	if err != nil || got[0].AlarmID == 0 || got[1].Outcome != onemap.IngestQuarantined {
+		t.Fatalf("matrix alarm: %+v %v", got, err)
+	}
+	return got[0].AlarmID
 }
