@@ -61,7 +61,22 @@ type eventHub struct {
 	recent []onemap.Change // changes above base, in sequence order
 	base   int64           // sequence number up to which the hub has no changes
 	closed bool
+	// shown is the version of each alarm the hub has handed out, so that
+	// an alarm published here and then again by the database's
+	// notification (AlarmPublisher) is shown once.
+	shown map[int64]int
 }
+
+// AlarmPublisher is implemented by the handler NewServer returns:
+// PublishAlarms shows alarms written on any server (postgis.Live's
+// ListenAlarms) on this server's event streams. An alarm at a version
+// shown already is not shown again.
+type AlarmPublisher interface {
+	PublishAlarms(alarms []*onemap.Alarm)
+}
+
+// PublishAlarms implements AlarmPublisher.
+func (h *streamHandler) PublishAlarms(alarms []*onemap.Alarm) { h.hub.publishAlarms(alarms) }
 
 // eventSub is one open stream.
 type eventSub struct {
@@ -90,9 +105,24 @@ func (h *eventHub) publishAlarms(alarms []*onemap.Alarm) {
 	if h.closed {
 		return
 	}
+	var fresh []*onemap.Alarm
+	for _, a := range alarms {
+		if h.shown[a.ID] < a.Version {
+			fresh = append(fresh, a)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	if len(h.shown) >= 100000 {
+		clear(h.shown) // bounded; at worst an alarm is shown twice
+	}
+	for _, a := range fresh {
+		h.shown[a.ID] = a.Version
+	}
 	for sub := range h.subs {
 		select {
-		case sub.alarms <- alarms:
+		case sub.alarms <- fresh:
 		default:
 			h.drop(sub)
 		}
@@ -102,7 +132,7 @@ func (h *eventHub) publishAlarms(alarms []*onemap.Alarm) {
 // newEventHub returns a hub whose history starts after sequence number
 // base (the replica's when the server starts).
 func newEventHub(base int64) *eventHub {
-	return &eventHub{subs: map[*eventSub]struct{}{}, base: base}
+	return &eventHub{subs: map[*eventSub]struct{}{}, base: base, shown: map[int64]int{}}
 }
 
 // publish hands a batch of applied changes to every stream.

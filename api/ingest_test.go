@@ -48,38 +48,73 @@ type liveWorld struct {
 	clock *caseClock
 	conn  *pgx.Conn
 	keys  map[string]string // source name → key
+	// servers counts the servers started (serve).
+	servers int
 }
 
 func startLiveWorld(t *testing.T) *liveWorld {
 	t.Helper()
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
 	w := &liveWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 6, 2, 15, 0, 0, time.UTC)}, keys: map[string]string{}}
 	w.live = postgis.NewLive(db, w.clock.Now, 5*time.Minute)
-	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now),
-		Ingest: w.live, Alarms: w.live, Static: http.NotFoundHandler()}, api.Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate, Poll: 50 * time.Millisecond})
-	}()
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	w.url = srv.URL
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	w.conn = conn
+	w.url = w.serve(t, db)
 	return w
+}
+
+// serve starts a server over db as `onemap serve` does, with the world's
+// clock: a replica following the change feed, and the alarms every server
+// writes shown on its event streams; it returns its URL. A test calls it
+// again for a second server of the county.
+func (w *liveWorld) serve(t *testing.T, db *postgis.DB) string {
+	t.Helper()
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now),
+		Ingest: w.live, Alarms: w.live, Static: http.NotFoundHandler()}, api.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		replica.Follow(ctx, db, inmem.FollowOptions{OnApply: invalidate, Poll: 50 * time.Millisecond})
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for ctx.Err() == nil {
+			_ = w.live.ListenAlarms(ctx, h.(api.AlarmPublisher).PublishAlarms)
+		}
+	}()
+	// Wait until the listener listens (as a deployment waits for
+	// /readyz): a notification before it would be lost.
+	deadline := time.Now().Add(eventWait)
+	for {
+		var n int
+		if err := w.conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND query = 'LISTEN `+postgis.AlarmChannel+`'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > w.servers {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the alarm listener does not listen")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.servers++
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; <-done })
+	return srv.URL
 }
 
 // addSource adds a source through the store, as `onemap source add` does.
@@ -722,18 +757,9 @@ func TestAlarms_events(t *testing.T) {
 	if got.ID != alarmID || got.Kind != onemap.EventIntrusion || got.DeviceCode != camShishan1 || got.Status != "new" || got.Count != 1 {
 		t.Errorf("alarm event %s, want alarm %d", e.Data, alarmID)
 	}
-	_, c := cs.next(t, "change", eventWait)
-	if c.Layer != "cameras" || c.Properties["device_code"] != camShishan2 || c.Properties["status"] != "offline" {
-		t.Errorf("camera change %+v, want %s offline", c, camShishan2)
-	}
 	if resp, body := cmd.do("POST", fmt.Sprintf("/api/alarms/%d/ack", alarmID), "", "X-CSRF-Token", cmd.csrf); resp.StatusCode != 200 {
 		t.Fatalf("ack = %d %s", resp.StatusCode, body)
 	}
-	e, _ = cs.next(t, "alarm", eventWait)
-	if got := decode[alarmOut](t, []byte(e.Data)); got.ID != alarmID || got.Status != "acknowledged" {
-		t.Errorf("ack event %s", e.Data)
-	}
-
 	var station int64
 	if err := w.conn.QueryRow(t.Context(), `SELECT id FROM stations ORDER BY id LIMIT 1`).Scan(&station); err != nil {
 		t.Fatal(err)
@@ -741,29 +767,91 @@ func TestAlarms_events(t *testing.T) {
 	if _, err := w.conn.Exec(t.Context(), `UPDATE stations SET name = name || '（新）' WHERE id = $1`, station); err != nil {
 		t.Fatal(err)
 	}
-	// Everything before the station's change on the public's stream:
-	// no alarm, no camera.
+	// The rest of the commander's stream up to the station's change: the
+	// camera going offline, and the alarm's acknowledgement once (an alarm
+	// published here comes back by the database's notification too).
+	var alarms []string
+	camera := false
+	for _, e := range until(t, cs, station) {
+		switch e.Type {
+		case "alarm":
+			a := decode[alarmOut](t, []byte(e.Data))
+			alarms = append(alarms, fmt.Sprintf("%d %s", a.ID, a.Status))
+		case "change":
+			var c changeEvent
+			_ = json.Unmarshal([]byte(e.Data), &c)
+			camera = camera || c.Layer == "cameras" && c.Properties["device_code"] == camShishan2 && c.Properties["status"] == "offline"
+		}
+	}
+	if want := fmt.Sprintf("%d acknowledged", alarmID); len(alarms) != 1 || alarms[0] != want {
+		t.Errorf("the commander's alarm events after the first: %q, want [%s]", alarms, want)
+	}
+	if !camera {
+		t.Errorf("no change of camera %s going offline on the commander's stream", camShishan2)
+	}
+	// Everything before the station's change on the public's stream: no
+	// alarm, no camera.
+	for _, e := range until(t, ps, station) {
+		if e.Type == "alarm" || e.Type == "change" && !strings.Contains(e.Data, `"layer":"stations"`) {
+			t.Errorf("the public got %s %s", e.Type, e.Data)
+		}
+	}
+}
+
+// until returns the events of a stream up to and including the change of
+// the station.
+func until(t *testing.T, s *sseStream, station int64) []sseEvent {
+	t.Helper()
 	timer := time.NewTimer(eventWait)
 	defer timer.Stop()
-	for done := false; !done; {
+	var out []sseEvent
+	for {
 		select {
-		case e, ok := <-ps.events:
+		case e, ok := <-s.events:
 			if !ok {
-				t.Fatal("the public's stream ended")
+				t.Fatal("the stream ended")
 			}
-			switch e.Type {
-			case "alarm":
-				t.Errorf("the public got an alarm: %s", e.Data)
-			case "change":
-				var c changeEvent
-				_ = json.Unmarshal([]byte(e.Data), &c)
-				if c.Layer != "stations" || c.ID != station {
-					t.Errorf("the public got %s", e.Data)
-				}
-				done = true
+			out = append(out, e)
+			var c changeEvent
+			if e.Type == "change" && json.Unmarshal([]byte(e.Data), &c) == nil && c.Layer == "stations" && c.ID == station {
+				return out
 			}
 		case <-timer.C:
-			t.Fatal("no station change on the public's stream")
+			t.Fatalf("no change of station %d within %v", station, eventWait)
 		}
+	}
+}
+
+// TestAlarms_acrossServers: an alarm taken by one server of the county,
+// and its acknowledgement on that server, arrive on a commander's stream
+// held by another server, each once.
+func TestAlarms_acrossServers(t *testing.T) {
+	w := startLiveWorld(t)
+	other := w.serve(t, w.db)
+	w.addSource(t, "video", countyCode, onemap.EventSmokeFire)
+	addAccount(t, w.db, "x_cmd", onemap.RoleCommander, 0)
+	b := newBrowser(t, other)
+	if resp, body := b.signIn("x_cmd", "password-x_cmd"); resp.StatusCode != 200 {
+		t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+	}
+	u, _ := neturl.Parse(other)
+	var cookies []string
+	for _, c := range b.c.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	stream := openEvents(t, other, "", "Cookie", strings.Join(cookies, "; "))
+
+	id, _ := w.ingestOne(t, "video", "x1", onemap.EventSmokeFire, camShishan1)
+	e, _ := stream.next(t, "alarm", eventWait)
+	if got := decode[alarmOut](t, []byte(e.Data)); got.ID != id || got.Status != "new" {
+		t.Fatalf("the other server's stream: %s, want alarm %d", e.Data, id)
+	}
+	ctx := onemap.NewContext(t.Context(), onemap.Caller{Name: "x_cmd", Role: onemap.RoleCommander})
+	if _, err := w.live.StepAlarm(ctx, id, onemap.AlarmAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = stream.next(t, "alarm", eventWait)
+	if got := decode[alarmOut](t, []byte(e.Data)); got.ID != id || got.Status != "acknowledged" {
+		t.Fatalf("the other server's stream: %s, want alarm %d acknowledged", e.Data, id)
 	}
 }

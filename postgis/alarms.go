@@ -154,6 +154,9 @@ func (l *Live) StepAlarm(ctx context.Context, id int64, step, reason string) (*o
 		if out, err = scanAlarm(tx.QueryRow(ctx, `SELECT `+alarmColumns+alarmFrom+` WHERE a.id = $1`, id)); err != nil {
 			return err
 		}
+		if err := notifyAlarms(ctx, tx, []int64{id}); err != nil {
+			return err
+		}
 		detail := map[string]any{"kind": cur.Kind, "camera_id": cur.CameraID, "version": out.Version}
 		if reason != "" {
 			detail["reason"] = reason
@@ -202,6 +205,9 @@ func (l *Live) CaseFromAlarm(ctx context.Context, id int64, create func(ctx cont
 		if out, err = scanAlarm(tx.QueryRow(ctx, `SELECT `+alarmColumns+alarmFrom+` WHERE a.id = $1`, id)); err != nil {
 			return err
 		}
+		if err := notifyAlarms(ctx, tx, []int64{id}); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, caller, onemap.AuditAlarmCase, alarmTarget(id), map[string]any{"kind": cur.Kind,
 			"camera_id": cur.CameraID, "case_id": kase.ID, "version": out.Version})
 	})
@@ -209,4 +215,65 @@ func (l *Live) CaseFromAlarm(ctx context.Context, id int64, create func(ctx cont
 		return nil, nil, err
 	}
 	return out, kase, nil
+}
+
+// AlarmChannel is the channel the database notifies, at the commit of
+// each write of alarms, with the ids written (comma-separated), so that
+// every server shows them on its event streams (ListenAlarms).
+const AlarmChannel = "onemap_alarms"
+
+// notifyAlarms notifies AlarmChannel of the alarms ids at tx's commit.
+func notifyAlarms(ctx context.Context, tx pgx.Tx, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, AlarmChannel, strings.Join(parts, ",")); err != nil {
+		return mapError(fmt.Errorf("postgis: notify alarms: %w", err))
+	}
+	return nil
+}
+
+// ListenAlarms calls fn with the alarms written by any server (this one
+// too), as each write commits, until ctx ends or the connection fails; the
+// caller calls it again to reconnect (notifications while it was not
+// listening are lost: a client reloads GET /api/alarms when its stream
+// reconnects).
+func (l *Live) ListenAlarms(ctx context.Context, fn func([]*onemap.Alarm)) error {
+	conn, err := l.db.pool.Acquire(ctx)
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: listen alarms: %w", err))
+	}
+	pc := conn.Hijack() // a LISTENing session leaves the pool
+	defer pc.Close(context.WithoutCancel(ctx))
+	if _, err := pc.Exec(ctx, "LISTEN "+AlarmChannel); err != nil {
+		return mapError(fmt.Errorf("postgis: listen alarms: %w", err))
+	}
+	for {
+		n, err := pc.WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return mapError(fmt.Errorf("postgis: listen alarms: %w", err))
+		}
+		var ids []int64
+		for _, p := range strings.Split(n.Payload, ",") {
+			if id, err := strconv.ParseInt(p, 10, 64); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		rows, err := l.db.pool.Query(ctx, `SELECT `+alarmColumns+alarmFrom+` WHERE a.id = ANY($1) ORDER BY a.id`, ids)
+		if err != nil {
+			return mapError(fmt.Errorf("postgis: listen alarms: %w", err))
+		}
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*onemap.Alarm, error) { return scanAlarm(r) })
+		if err != nil {
+			return mapError(fmt.Errorf("postgis: listen alarms: %w", err))
+		}
+		fn(list)
+	}
 }

@@ -330,8 +330,11 @@ func (l *Live) Ingest(ctx context.Context, src onemap.Source, events []onemap.In
 				return mapError(err)
 			}
 		}
-		for _, a := range byID {
-			changed = append(changed, a)
+		for _, id := range slices.Sorted(maps.Keys(byID)) {
+			changed = append(changed, byID[id])
+		}
+		if err := notifyAlarms(ctx, tx, slices.Sorted(maps.Keys(byID))); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE ingest_sources SET last_used_at = $2 WHERE id = $1`, src.ID, at); err != nil {
 			return mapError(err)

@@ -269,6 +269,12 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		pub.Run(followCtx, 0)
 	}()
 	defer func() { stopFollowing(); <-publicDone }()
+	alarmsDone := make(chan struct{})
+	go func() {
+		defer close(alarmsDone)
+		listenAlarms(followCtx, live, handler.(api.AlarmPublisher), log)
+	}()
+	defer func() { stopFollowing(); <-alarmsDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -455,4 +461,22 @@ func splitComma(s string) []string {
 func demoDay(t time.Time) time.Time {
 	y, m, d := t.In(time.FixedZone("CST", 8*3600)).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// listenAlarms shows the alarms every server writes on this server's event
+// streams, reconnecting a second after the database's connection fails,
+// until ctx ends.
+func listenAlarms(ctx context.Context, live *postgis.Live, pub api.AlarmPublisher, log *slog.Logger) {
+	for {
+		err := live.ListenAlarms(ctx, pub.PublishAlarms)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("alarms: listening failed; again in a second", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
