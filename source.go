@@ -178,6 +178,14 @@ func EventKinds() []string { return append(AlarmKinds(), EventStatus, EventHeart
 // IsAlarmKind reports whether events of kind raise alarms.
 func IsAlarmKind(kind string) bool { return slices.Contains(AlarmKinds(), kind) }
 
+// CameraSilence is how long a camera that sends heartbeats may stay
+// silent before it is marked offline; CameraSilenceCheck is how often the
+// server looks.
+const (
+	CameraSilence      = 10 * time.Minute
+	CameraSilenceCheck = time.Minute
+)
+
 // Camera statuses, as the cameras layer keeps them.
 const (
 	CameraOnline  = "online"

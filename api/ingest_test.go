@@ -855,3 +855,51 @@ func TestAlarms_acrossServers(t *testing.T) {
 		t.Fatalf("the other server's stream: %s, want alarm %d acknowledged", e.Data, id)
 	}
 }
+
+// TestCameras_silent: under the test's clock, a camera whose heartbeats
+// stop is marked offline once CameraSilence has passed since the last, and
+// comes back online with its next heartbeat; a camera still beating, and
+// one never heard from through the ingest, are left as they are.
+func TestCameras_silent(t *testing.T) {
+	w := startLiveWorld(t)
+	w.addSource(t, "iot", countyCode, onemap.EventHeartbeat)
+	status := func(code string) string {
+		t.Helper()
+		var s string
+		if err := w.conn.QueryRow(t.Context(), `SELECT status FROM cameras WHERE device_code = $1`, code).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := w.conn.Exec(t.Context(), `UPDATE cameras SET status = 'online' WHERE device_code = ANY($1)`,
+		[]string{camShishan1, camShishan2, camShishan3}); err != nil {
+		t.Fatal(err)
+	}
+	beat := func(id, code string) {
+		t.Helper()
+		resp, body := w.send(t, signedRequest{source: "iot", path: "/api/ingest/events", body: batch(eventJSON(id, onemap.EventHeartbeat, code, w.clock.Now(), ""))})
+		if resp.StatusCode != 200 || decode[ingestAnswer](t, body).Results[0].Result != "taken" {
+			t.Fatalf("heartbeat %s: %d %s", id, resp.StatusCode, body)
+		}
+	}
+	ctx := onemap.NewContext(t.Context(), onemap.Caller{Name: "system", Role: "system"})
+	beat("h1", camShishan1)
+	beat("h2", camShishan2)
+	w.clock.Add(onemap.CameraSilence - time.Second)
+	beat("h3", camShishan2)
+	if n, err := w.live.MarkSilentCameras(ctx, onemap.CameraSilence); err != nil || n != 0 {
+		t.Fatalf("within the silence: %d marked (%v)", n, err)
+	}
+	w.clock.Add(2 * time.Second)
+	if n, err := w.live.MarkSilentCameras(ctx, onemap.CameraSilence); err != nil || n != 1 {
+		t.Fatalf("past the silence: %d marked (%v), want 1", n, err)
+	}
+	if s1, s2, s3 := status(camShishan1), status(camShishan2), status(camShishan3); s1 != "offline" || s2 != "online" || s3 != "online" {
+		t.Errorf("statuses %s %s %s, want offline (silent), online (beating), online (never heard from)", s1, s2, s3)
+	}
+	w.clock.Add(time.Second)
+	beat("h4", camShishan1)
+	if s := status(camShishan1); s != "online" {
+		t.Errorf("after a heartbeat again: %s", s)
+	}
+}

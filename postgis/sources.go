@@ -393,3 +393,24 @@ func priorEvent(ctx context.Context, tx pgx.Tx, source int64, id string, r *onem
 	}
 	return true, nil
 }
+
+// MarkSilentCameras turns offline the online cameras last heard from (a
+// heartbeat or a status) more than silence ago, through the cameras layer
+// (history, change feed, audit, by "system"), and returns how many. A
+// camera never heard from through the ingest is left as it is.
+func (l *Live) MarkSilentCameras(ctx context.Context, silence time.Duration) (int64, error) {
+	before := l.Now().Add(-silence)
+	var n int64
+	err := l.db.inTx(ctx, "system", "no heartbeat since "+before.Format(time.RFC3339), func(tx pgx.Tx) error {
+		// Locked in the order of their ids, as an ingest locks them.
+		tag, err := tx.Exec(ctx, `UPDATE cameras SET status = 'offline' WHERE id IN (
+				SELECT c.id FROM cameras c JOIN camera_liveness l ON l.camera_id = c.id
+				WHERE c.status = 'online' AND l.last_at < $1 ORDER BY c.id FOR UPDATE OF c)`, before)
+		if err != nil {
+			return mapError(fmt.Errorf("postgis: silent cameras: %w", err))
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}

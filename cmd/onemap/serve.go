@@ -274,6 +274,12 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		defer close(alarmsDone)
 		listenAlarms(followCtx, live, handler.(api.AlarmPublisher), log)
 	}()
+	silentDone := make(chan struct{})
+	go func() {
+		defer close(silentDone)
+		markSilentCameras(followCtx, live, log)
+	}()
+	defer func() { stopFollowing(); <-silentDone }()
 	defer func() { stopFollowing(); <-alarmsDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -477,6 +483,26 @@ func listenAlarms(ctx context.Context, live *postgis.Live, pub api.AlarmPublishe
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Second):
+		}
+	}
+}
+
+// markSilentCameras turns offline, every onemap.CameraSilenceCheck, the
+// cameras whose heartbeats stopped onemap.CameraSilence ago, until ctx
+// ends.
+func markSilentCameras(ctx context.Context, live *postgis.Live, log *slog.Logger) {
+	tick := time.NewTicker(onemap.CameraSilenceCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := live.MarkSilentCameras(ctx, onemap.CameraSilence); err != nil && ctx.Err() == nil {
+			log.Warn("cameras: marking silent cameras offline failed", "error", err)
+		} else if n > 0 {
+			log.Info("cameras: silent cameras marked offline", "count", n)
 		}
 	}
 }
