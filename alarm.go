@@ -147,4 +147,7 @@ const (
 	AuditAlarmAck     = "alarm.ack"
 	AuditAlarmDismiss = "alarm.dismiss"
 	AuditAlarmCase    = "alarm.case"
+	// AuditAlarmRead records each answer that shows face-recognition
+	// alarms (their watch-list category), with their ids.
+	AuditAlarmRead = "alarm.read"
 )

@@ -160,11 +160,14 @@ func (s *Server) handleAlarmsList(c *gin.Context) {
 	}
 	view := s.view(c)
 	out := make([]alarmJSON, 0, len(list))
+	var shown []*onemap.Alarm
 	for _, a := range list {
 		if s.alarmVisible(view, a) {
 			out = append(out, alarmOut(a))
+			shown = append(shown, a)
 		}
 	}
+	s.auditFaceReads(c, shown)
 	var next *int64
 	if n := len(list); n > 0 && n == f.Limit {
 		next = &list[n-1].ID
@@ -197,8 +200,23 @@ func (s *Server) handleAlarmGet(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	s.auditFaceReads(c, []*onemap.Alarm{a})
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, alarmOut(a))
+}
+
+// auditFaceReads records an answer that shows face-recognition alarms in
+// the audit trail, with their ids: who saw which watch-list hits.
+func (s *Server) auditFaceReads(c *gin.Context, alarms []*onemap.Alarm) {
+	var ids []int64
+	for _, a := range alarms {
+		if a.Kind == onemap.EventFace {
+			ids = append(ids, a.ID)
+		}
+	}
+	if len(ids) > 0 {
+		s.audit(c, onemap.AuditAlarmRead, "alarms", map[string]any{"kind": onemap.EventFace, "ids": ids})
+	}
 }
 
 // handleAlarmStep answers POST /api/alarms/{id}/ack and …/dismiss (with
