@@ -65,9 +65,10 @@ func startServer(t *testing.T, url string, cfg api.Config) *testServer {
 	}
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
 	reg := prometheus.NewRegistry()
+	live := postgis.NewLive(db, nil, 0)
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db, Public: pub, Metrics: reg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db}, cfg)
+		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live}, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() {

@@ -61,17 +61,78 @@ type eventHub struct {
 	recent []onemap.Change // changes above base, in sequence order
 	base   int64           // sequence number up to which the hub has no changes
 	closed bool
+	// shown is the version of each alarm the hub has handed out, so that
+	// an alarm published here and then again by the database's
+	// notification (AlarmPublisher) is shown once.
+	shown map[int64]int
 }
+
+// AlarmPublisher is implemented by the handler NewServer returns:
+// PublishAlarms shows alarms written on any server (postgis.Live's
+// ListenAlarms) on this server's event streams. An alarm at a version
+// shown already is not shown again.
+type AlarmPublisher interface {
+	PublishAlarms(alarms []*onemap.Alarm)
+}
+
+// PublishAlarms implements AlarmPublisher.
+func (h *streamHandler) PublishAlarms(alarms []*onemap.Alarm) { h.hub.publishAlarms(alarms) }
 
 // eventSub is one open stream.
 type eventSub struct {
 	ch chan []onemap.Change // closed when the stream is dropped or the hub closes
+	// alarms carries the alarms raised or changed on this server (alarms
+	// are not in the change feed); closed with ch.
+	alarms chan []*onemap.Alarm
+}
+
+// drop closes a stream's channels; the hub's lock is held.
+func (h *eventHub) drop(sub *eventSub) {
+	delete(h.subs, sub)
+	close(sub.ch)
+	close(sub.alarms)
+}
+
+// publishAlarms hands alarms raised or changed to every stream, which
+// shows each to the roles shown alarms. A stream too slow to take them is
+// dropped, as for changes.
+func (h *eventHub) publishAlarms(alarms []*onemap.Alarm) {
+	if len(alarms) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	var fresh []*onemap.Alarm
+	for _, a := range alarms {
+		if h.shown[a.ID] < a.Version {
+			fresh = append(fresh, a)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	if len(h.shown) >= 100000 {
+		clear(h.shown) // bounded; at worst an alarm is shown twice
+	}
+	for _, a := range fresh {
+		h.shown[a.ID] = a.Version
+	}
+	for sub := range h.subs {
+		select {
+		case sub.alarms <- fresh:
+		default:
+			h.drop(sub)
+		}
+	}
 }
 
 // newEventHub returns a hub whose history starts after sequence number
 // base (the replica's when the server starts).
 func newEventHub(base int64) *eventHub {
-	return &eventHub{subs: map[*eventSub]struct{}{}, base: base}
+	return &eventHub{subs: map[*eventSub]struct{}{}, base: base, shown: map[int64]int{}}
 }
 
 // publish hands a batch of applied changes to every stream.
@@ -93,8 +154,7 @@ func (h *eventHub) publish(changes []onemap.Change) {
 		select {
 		case sub.ch <- changes:
 		default: // too slow: drop it rather than wait
-			delete(h.subs, sub)
-			close(sub.ch)
+			h.drop(sub)
 		}
 	}
 }
@@ -110,7 +170,7 @@ func (h *eventHub) subscribe(after int64) (sub *eventSub, replay []onemap.Change
 	if h.closed {
 		return nil, nil, false, 0
 	}
-	sub = &eventSub{ch: make(chan []onemap.Change, eventBuffer)}
+	sub = &eventSub{ch: make(chan []onemap.Change, eventBuffer), alarms: make(chan []*onemap.Alarm, eventBuffer)}
 	h.subs[sub] = struct{}{}
 	head = h.base
 	if n := len(h.recent); n > 0 {
@@ -133,8 +193,7 @@ func (h *eventHub) unsubscribe(sub *eventSub) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[sub]; ok {
-		delete(h.subs, sub)
-		close(sub.ch)
+		h.drop(sub)
 	}
 }
 
@@ -144,8 +203,7 @@ func (h *eventHub) close() {
 	defer h.mu.Unlock()
 	h.closed = true
 	for sub := range h.subs {
-		delete(h.subs, sub)
-		close(sub.ch)
+		h.drop(sub)
 	}
 }
 
@@ -212,7 +270,10 @@ func (s *Server) addEventRoutes(r *gin.Engine) {
 // Last-Event-ID (or ?after=) gets what it missed; when that is no longer
 // known it gets a "reset" event and should reload what it shows. A comment
 // every 15 s keeps a quiet stream open and carries the sequence number the
-// stream has reached. A stream under a session ends when the session does
+// stream has reached. An "alarm" event (no id: it does not move
+// Last-Event-ID) carries each alarm raised or changed on this server, as
+// GET /api/alarms/{id} shows it, to the roles shown alarms (a client that
+// reconnects reloads GET /api/alarms). A stream under a session ends when the session does
 // (sign-out, role change, disabled account: see eventSessionPoll), and any
 // stream after eventMaxAge; the browser reconnects and resumes under the
 // role the caller has then.
@@ -373,6 +434,11 @@ func (s *Server) handleEvents(c *gin.Context) {
 				return // dropped, or the server is shutting down: the client reconnects
 			}
 			batch(changes)
+		case alarms, ok := <-sub.alarms:
+			if !ok {
+				return
+			}
+			s.alarmEvents(&buf, view, alarms)
 		case <-beat.C:
 			// An id with no data moves the client's Last-Event-ID on
 			// without an event, past changes it was not shown.
@@ -419,3 +485,20 @@ func (h *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // CloseStreams ends every open event stream.
 func (h *streamHandler) CloseStreams() { h.hub.close() }
+
+// alarmEvents writes an "alarm" event for each alarm the view is shown.
+func (s *Server) alarmEvents(buf *bytes.Buffer, view *onemap.View, alarms []*onemap.Alarm) {
+	for _, a := range alarms {
+		if !s.alarmVisible(view, a) {
+			continue
+		}
+		data, err := json.Marshal(alarmOut(a))
+		if err != nil {
+			s.log.Error("event: encode alarm", "error", err)
+			continue
+		}
+		buf.WriteString("event: alarm\ndata: ")
+		buf.Write(data)
+		buf.WriteString("\n\n")
+	}
+}

@@ -78,6 +78,7 @@ func TestAccessMatrix(t *testing.T) {
 	// for the staff who see the village's cases.
 	kase := matrixCase(t, db, catalog, snap, village.ID)
 	visit := matrixVisit(t, db, snap, kase)
+	alarm := matrixAlarm(t, db, catalog, sample[onemap.LayerCameras])
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
 	// reads lists, for each GET route, the requests that exercise it.
@@ -160,6 +161,9 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/visits":                     {"/api/visits", fmt.Sprintf("/api/visits?grid=%d&limit=10", village.ID)},
 		"/api/cases/export":               {"/api/cases/export", fmt.Sprintf("/api/cases/export?grid=%d&status=reported", village.ID)},
 		"/api/cases/stats":                {"/api/cases/stats", fmt.Sprintf("/api/cases/stats?grid=%d&from=2020-01-01", village.ID)},
+		"/api/alarms":                     {"/api/alarms", "/api/alarms?status=new,acknowledged&kind=face&limit=10"},
+		"/api/alarms/:id":                 {fmt.Sprintf("/api/alarms/%d", alarm)},
+		"/api/ingest/quarantine":          {"/api/ingest/quarantine", "/api/ingest/quarantine?limit=5"},
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -200,6 +204,12 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/cases":                      {body: `{}`, allowed: caseWorkers},
 		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
 		"POST /api/visits":                     {body: `{}`, allowed: []onemap.Role{onemap.RoleGridWorker}},
+		// Machines only, signed (TestIngest_signature): no role's session.
+		"POST /api/ingest/events":      {body: `{"events":[]}`},
+		"POST /api/ingest/gb28181":     {body: `<Notify/>`},
+		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 	}
 
 	var allPaths []string
@@ -570,4 +580,29 @@ func matrixVisit(t *testing.T, db *postgis.DB, snap *inmem.Snapshot, k *onemap.C
 		t.Fatal(err)
 	}
 	return v
+}
+
+// matrixAlarm raises a face alarm at the camera through a source of the
+// county, and quarantines an event of an unknown device; it returns the
+// alarm's id.
+func matrixAlarm(t *testing.T, db *postgis.DB, c *onemap.Catalog, cam *onemap.Record) int64 {
+	t.Helper()
+	l, _ := c.Layer(onemap.LayerCameras)
+	code, _ := cam.Value(l.FieldIndex("device_code")).(string)
+	live := postgis.NewLive(db, nil, 0)
+	ctx := onemap.NewContext(context.Background(), onemap.Caller{Name: "system", Role: "system"})
+	_, verifier := onemap.NewSourceKey()
+	src, err := live.AddSource(ctx, onemap.Source{Name: "matrix", Kinds: onemap.EventKinds(), Region: "532329000000"}, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	got, _, err := live.Ingest(ctx, src, []onemap.IngestEvent{
+		{ID: "m1", Kind: onemap.EventFace, Device: code, At: at, Severity: 2, Watchlist: "重点关注人员", Snapshot: "vp://snapshots/matrix"},
+		{ID: "m2", Kind: onemap.EventCrowd, Device: "53232999001320009999", At: at, Severity: 3},
+	})
+	if err != nil || got[0].AlarmID == 0 || got[1].Outcome != onemap.IngestQuarantined {
+		t.Fatalf("matrix alarm: %+v %v", got, err)
+	}
+	return got[0].AlarmID
 }

@@ -26,6 +26,8 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addGridRoutes(r)
 	s.addCaseRoutes(r)
 	s.addVisitRoutes(r)
+	s.addIngestRoutes(r)
+	s.addAlarmRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

@@ -92,6 +92,11 @@ type Deps struct {
 	// Idempotency keeps the keys and first answers of writes sent with an
 	// Idempotency-Key (nil: such writes answer 503).
 	Idempotency idempotencyStore
+	// Ingest checks the signed requests of live sources and applies their
+	// events; Alarms keeps the alarms they raise (nil: /api/ingest/… and
+	// /api/alarms answer 503).
+	Ingest ingestStore
+	Alarms alarmStore
 }
 
 // Renderers of vector tiles.
@@ -168,6 +173,8 @@ type Server struct {
 	cases       caseStore                     // cases from report to closure (cases.go)
 	visits      visitStore                    // grid workers' visits (visits.go)
 	idem        idempotencyStore              // exactly-once writes (idempotency.go)
+	ingest      ingestStore                   // live sources' events (ingest.go)
+	alarms      alarmStore                    // the alarms they raise (alarms.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -197,6 +204,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
 	s.visits, s.idem = d.Visits, d.Idempotency
+	s.ingest, s.alarms = d.Ingest, d.Alarms
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

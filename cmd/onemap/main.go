@@ -9,6 +9,7 @@
 //	onemap export         write a layer as GeoJSON
 //	onemap user ...       add, change, disable, unlock and list accounts
 //	onemap audit ...      verify, prune and anchor the audit trail (signed checkpoints)
+//	onemap source ...     add, list and revoke the live sources that send events
 //	onemap version        print the version
 //
 // Every flag can also be set by an ONEMAP_* environment variable; see
@@ -41,6 +42,7 @@ Usage:
   onemap export --layer L [flags]        write layer L as GeoJSON to stdout (or --out)
   onemap user add|passwd|role|disable|enable|unlock|list   manage accounts (onemap user for help)
   onemap audit verify|prune|keygen|checkpoint   check the audit trail (against its signed checkpoints), apply retention, sign its head
+  onemap source add|list|revoke          manage the live sources that send events (onemap source for help)
   onemap version                         print the version
 
 Run "onemap COMMAND --help" for a command's flags. Every flag has an
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "source":
+		return runSource(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

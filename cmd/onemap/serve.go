@@ -224,10 +224,11 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	if c.StaticDir != "" {
 		static = frontend.Dir(c.StaticDir)
 	}
+	live := postgis.NewLive(db, nil, 0)
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db,
+		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -268,6 +269,18 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		pub.Run(followCtx, 0)
 	}()
 	defer func() { stopFollowing(); <-publicDone }()
+	alarmsDone := make(chan struct{})
+	go func() {
+		defer close(alarmsDone)
+		listenAlarms(followCtx, live, handler.(api.AlarmPublisher), log)
+	}()
+	silentDone := make(chan struct{})
+	go func() {
+		defer close(silentDone)
+		markSilentCameras(followCtx, live, log)
+	}()
+	defer func() { stopFollowing(); <-silentDone }()
+	defer func() { stopFollowing(); <-alarmsDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -454,4 +467,42 @@ func splitComma(s string) []string {
 func demoDay(t time.Time) time.Time {
 	y, m, d := t.In(time.FixedZone("CST", 8*3600)).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// listenAlarms shows the alarms every server writes on this server's event
+// streams, reconnecting a second after the database's connection fails,
+// until ctx ends.
+func listenAlarms(ctx context.Context, live *postgis.Live, pub api.AlarmPublisher, log *slog.Logger) {
+	for {
+		err := live.ListenAlarms(ctx, pub.PublishAlarms)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("alarms: listening failed; again in a second", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// markSilentCameras turns offline, every onemap.CameraSilenceCheck, the
+// cameras whose heartbeats stopped onemap.CameraSilence ago, until ctx
+// ends.
+func markSilentCameras(ctx context.Context, live *postgis.Live, log *slog.Logger) {
+	tick := time.NewTicker(onemap.CameraSilenceCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := live.MarkSilentCameras(ctx, onemap.CameraSilence); err != nil && ctx.Err() == nil {
+			log.Warn("cameras: marking silent cameras offline failed", "error", err)
+		} else if n > 0 {
+			log.Info("cameras: silent cameras marked offline", "count", n)
+		}
+	}
 }
