@@ -38,6 +38,7 @@ func (c *caseClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.n
 type caseWorld struct {
 	url      string
 	db       *postgis.DB
+	dbURL    string // the database's, for SQL of the test's own
 	clock    *caseClock
 	township int64     // 狮山镇
 	village  int64     // a village of 狮山镇
@@ -56,9 +57,9 @@ func startCaseWorld(t *testing.T) *caseWorld {
 	if err := replica.LoadFrom(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
-	w := &caseWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}}
+	w := &caseWorld{db: db, dbURL: url, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now),
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now), Disputes: postgis.NewDisputes(db, w.clock.Now),
 		Static: http.NotFoundHandler()}, api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

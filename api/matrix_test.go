@@ -76,6 +76,7 @@ func TestAccessMatrix(t *testing.T) {
 	// (the village's operator, the commander) may read, and a description
 	// for the staff who see the village's cases.
 	kase := matrixCase(t, db, catalog, snap, village.ID)
+	dispute, party := matrixDispute(t, db, kase.Point)
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
 	// reads lists, for each GET route, the requests that exercise it.
@@ -146,6 +147,12 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/public/reports/:code":       {"/api/public/reports/" + onemap.FormatTrackingCode(kase.TrackingCode)},
 		"/api/cases":                      {"/api/cases", "/api/cases?status=reported,accepted&overdue=false&limit=10", fmt.Sprintf("/api/cases?grid=%d", village.ID)},
 		"/api/cases/:id":                  {fmt.Sprintf("/api/cases/%d", kase.ID), fmt.Sprintf("/api/cases/%d?purpose=case", kase.ID)},
+
+		// Disputes (disputes_test.go).
+		"/api/cases/:id/dispute":           {fmt.Sprintf("/api/cases/%d/dispute", dispute), fmt.Sprintf("/api/cases/%d/dispute?purpose=case", dispute), fmt.Sprintf("/api/cases/%d/dispute", kase.ID)},
+		"/api/disputes/stats":              {"/api/disputes/stats", fmt.Sprintf("/api/disputes/stats?grid=%d&from=2020-01-01&to=2100-01-01", village.ID)},
+		"/api/reference/dispute-kinds":     {"/api/reference/dispute-kinds"},
+		"/api/reference/people-categories": {"/api/reference/people-categories"},
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -173,6 +180,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/public/reports":             {body: `{}`, allowed: onemap.Roles()}, // anyone reports (TestCases_public)
 		"POST /api/cases":                      {body: `{}`, allowed: caseWorkers},
 		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
+		"PUT /api/cases/:id/dispute":           {body: `{}`, allowed: caseWorkers},
 	}
 
 	var allPaths []string
@@ -184,6 +192,10 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if policy.CaseRule(role).See == onemap.CaseScopeNone {
 			m.values = append(m.values, kase.Description)
+		}
+		// The parties of a dispute: unmasked only to those who mediate it.
+		if !policy.CaseRule(role).Mediates() {
+			m.values = append(m.values, party.Name, party.Phone, party.IDNumber)
 		}
 		markers[role] = m
 	}

@@ -25,6 +25,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addPublicRoutes(r)
 	s.addGridRoutes(r)
 	s.addCaseRoutes(r)
+	s.addDisputeRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

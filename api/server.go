@@ -86,6 +86,9 @@ type Deps struct {
 	// Cases keeps the cases and times their steps (nil: the case routes,
 	// /api/cases and /api/public/reports, answer 503).
 	Cases caseStore
+	// Disputes keeps the disputes' mediation records (nil: the dispute
+	// routes answer 503).
+	Disputes disputeStore
 }
 
 // Renderers of vector tiles.
@@ -160,6 +163,7 @@ type Server struct {
 	feed        feedPosition                  // the change feed's position (metrics.go); nil: not reported
 	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
 	cases       caseStore                     // cases from report to closure (cases.go)
+	disputes    disputeStore                  // disputes' mediation records (disputes.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -188,6 +192,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
+	s.disputes = d.Disputes
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

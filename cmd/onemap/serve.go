@@ -227,7 +227,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil),
+		Cases: postgis.NewCases(db, nil), Disputes: postgis.NewDisputes(db, nil),
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
