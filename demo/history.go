@@ -241,7 +241,7 @@ var (
 	}
 	historyOpinions = []string{"群众希望村里修建文化活动室", "村民反映农产品收购价偏低", "群众对人居环境整治满意度较高",
 		"部分老人希望增设助餐点", "村民关心新农合报销比例", "群众希望增加农业技术培训"}
-	historyHandled = []string{"已到现场核实并处理", "已通知责任单位处置", "已协调相关部门解决", "已组织人员清理完毕", "已当面向群众解释说明"}
+	historyHandled     = []string{"已到现场核实并处理", "已通知责任单位处置", "已协调相关部门解决", "已组织人员清理完毕", "已当面向群众解释说明"}
 	disputeKindsByText = []string{"neighbour", "neighbour", "marriage_family", "labour", "land_forest", "contract_debt", "medical"}
 	historyCategories  = []struct {
 		code   string

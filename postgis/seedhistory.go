@@ -19,7 +19,7 @@ type HistoryReport struct {
 	// Cases, Steps, Disputes and Sessions count the rows written; Open the
 	// cases still open.
 	Cases, Steps, Disputes, Sessions, Open int
-	Took                                  time.Duration
+	Took                                   time.Duration
 }
 
 // SeedCaseHistory loads a history of cases in one transaction: each batch

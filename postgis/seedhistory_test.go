@@ -91,7 +91,10 @@ func TestDB_SeedCaseHistory(t *testing.T) {
 	}
 
 	// Again: refused, or skipped.
-	rows := func(fn func([]onemap.SeedCase) error) error { t.Error("the history was made for a database with cases"); return nil }
+	rows := func(fn func([]onemap.SeedCase) error) error {
+		t.Error("the history was made for a database with cases")
+		return nil
+	}
 	if _, err := db.SeedCaseHistory(t.Context(), rows, false); onemap.ErrorCode(err) != onemap.ECONFLICT {
 		t.Errorf("a second seed: %v", err)
 	}
