@@ -207,6 +207,9 @@ func TestDisputes_escalation(t *testing.T) {
 	}
 	// A case of another category has no mediation record.
 	resp, body = opVillage.do("POST", "/api/cases", reportJSON("sanitation", w.inGroup, ""), "X-CSRF-Token", opVillage.csrf)
+	if resp.StatusCode != 201 {
+		t.Fatalf("report = %d %s", resp.StatusCode, body)
+	}
 	other := decode[caseOut](t, body)
 	if resp, body := opVillage.do("PUT", fmt.Sprintf("/api/cases/%d/dispute", other.ID), disputeWrite(0, "", "", ""), "X-CSRF-Token", opVillage.csrf); resp.StatusCode != 404 {
 		t.Errorf("a dispute record on a sanitation case = %d %s", resp.StatusCode, body)
