@@ -361,3 +361,10 @@ type ReferenceEntry struct {
 	Code, Name string
 	Active     bool
 }
+
+// CaseTimeLimit is the row of the county's time limits for a category at a
+// level.
+type CaseTimeLimit struct {
+	Category, Level string
+	Limits          CaseLimits
+}

@@ -21,6 +21,10 @@ type disputeStore interface {
 	DisputeStats(ctx context.Context, f onemap.DisputeFilter) (onemap.DisputeStats, error)
 	DisputeKinds(ctx context.Context) ([]onemap.ReferenceEntry, error)
 	PeopleCategories(ctx context.Context) ([]onemap.ReferenceEntry, error)
+	// The case work's own reference tables (migration 0011), read here
+	// beside the disputes'.
+	CaseCategoryEntries(ctx context.Context) ([]onemap.ReferenceEntry, error)
+	CaseTimeLimits(ctx context.Context) ([]onemap.CaseTimeLimit, error)
 }
 
 // addDisputeRoutes lists the dispute routes: a dispute case's mediation
@@ -31,6 +35,8 @@ func (s *Server) addDisputeRoutes(r *gin.Engine) {
 	r.GET("/api/disputes/stats", s.needDisputes, s.handleDisputeStats)
 	r.GET("/api/reference/dispute-kinds", s.needDisputes, s.handleReference(disputeStore.DisputeKinds))
 	r.GET("/api/reference/people-categories", s.needDisputes, s.handleReference(disputeStore.PeopleCategories))
+	r.GET("/api/reference/case-categories", s.needDisputes, s.handleReference(disputeStore.CaseCategoryEntries))
+	r.GET("/api/reference/case-time-limits", s.needDisputes, s.handleTimeLimits)
 }
 
 func (s *Server) needDisputes(c *gin.Context) {
@@ -390,4 +396,40 @@ func (s *Server) handleReference(read func(disputeStore, context.Context) ([]one
 		}
 		c.JSON(http.StatusOK, gin.H{"entries": out})
 	}
+}
+
+// timeLimitJSON is a row of the time limits, in seconds.
+type timeLimitJSON struct {
+	Category      string  `json:"category"`
+	Level         string  `json:"level"`
+	AcceptWithin  float64 `json:"accept_within_s"`
+	RespondWithin float64 `json:"respond_within_s"`
+	CloseWithin   float64 `json:"close_within_s"`
+}
+
+// handleTimeLimits answers GET /api/reference/case-time-limits: the
+// county's time limits per category and level, in seconds, and the
+// defaults of a pair without a row.
+func (s *Server) handleTimeLimits(c *gin.Context) {
+	if _, err := s.caseRule(c); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if err := checkQuery(c.Request.URL.Query()); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	rows, err := s.disputes.CaseTimeLimits(c.Request.Context())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := make([]timeLimitJSON, len(rows))
+	for i, r := range rows {
+		out[i] = timeLimitJSON{Category: r.Category, Level: r.Level, AcceptWithin: r.Limits.Accept.Seconds(),
+			RespondWithin: r.Limits.Response.Seconds(), CloseWithin: r.Limits.Close.Seconds()}
+	}
+	d := onemap.DefaultCaseLimits()
+	c.JSON(http.StatusOK, gin.H{"limits": out, "default": timeLimitJSON{AcceptWithin: d.Accept.Seconds(),
+		RespondWithin: d.Response.Seconds(), CloseWithin: d.Close.Seconds()}})
 }

@@ -325,6 +325,15 @@ func TestDisputes_stats(t *testing.T) {
 	if n := strings.Count(string(body), `"code"`); n != 12 {
 		t.Errorf("%d people categories: %s", n, body)
 	}
+	_, body = cmd.do("GET", "/api/reference/case-categories", "")
+	if !strings.Contains(string(body), `{"code":"dispute","name":"矛盾纠纷","active":true}`) {
+		t.Errorf("case categories: %s", body)
+	}
+	_, body = cmd.do("GET", "/api/reference/case-time-limits", "")
+	if !strings.Contains(string(body), `{"category":"safety","level":"group","accept_within_s":7200,"respond_within_s":86400,"close_within_s":1296000}`) ||
+		strings.Count(string(body), `"category"`) != 6*4+1 {
+		t.Errorf("time limits: %s", body)
+	}
 }
 
 // sql connects to the world's database for SQL of the test's own.
@@ -347,7 +356,8 @@ func TestDisputes_unavailable(t *testing.T) {
 		api.Config{AnonymousRole: onemap.RoleCommander})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	for _, p := range []string{"/api/cases/1/dispute", "/api/disputes/stats", "/api/reference/dispute-kinds", "/api/reference/people-categories"} {
+	for _, p := range []string{"/api/cases/1/dispute", "/api/disputes/stats", "/api/reference/dispute-kinds", "/api/reference/people-categories",
+		"/api/reference/case-categories", "/api/reference/case-time-limits"} {
 		if resp, body := get(t, srv.URL+p); resp.StatusCode != 503 {
 			t.Errorf("GET %s = %d %s, want 503", p, resp.StatusCode, body)
 		}

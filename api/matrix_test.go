@@ -153,6 +153,8 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/disputes/stats":              {"/api/disputes/stats", fmt.Sprintf("/api/disputes/stats?grid=%d&from=2020-01-01&to=2100-01-01", village.ID)},
 		"/api/reference/dispute-kinds":     {"/api/reference/dispute-kinds"},
 		"/api/reference/people-categories": {"/api/reference/people-categories"},
+		"/api/reference/case-categories":   {"/api/reference/case-categories"},
+		"/api/reference/case-time-limits":  {"/api/reference/case-time-limits"},
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).

@@ -419,3 +419,24 @@ func (s *Disputes) DisputeKinds(ctx context.Context) ([]onemap.ReferenceEntry, e
 func (s *Disputes) PeopleCategories(ctx context.Context) ([]onemap.ReferenceEntry, error) {
 	return s.db.reference(ctx, "people_categories")
 }
+
+// CaseCategoryEntries returns the case categories, in the county's order.
+func (s *Disputes) CaseCategoryEntries(ctx context.Context) ([]onemap.ReferenceEntry, error) {
+	return s.db.reference(ctx, "case_categories")
+}
+
+// CaseTimeLimits returns the county's time limits per category and level
+// (a pair without a row takes onemap.DefaultCaseLimits).
+func (s *Disputes) CaseTimeLimits(ctx context.Context) ([]onemap.CaseTimeLimit, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT l.category, l.level, extract(epoch FROM accept_within)::float8 * 1e9,
+			extract(epoch FROM respond_within)::float8 * 1e9, extract(epoch FROM close_within)::float8 * 1e9
+		FROM case_time_limits l JOIN case_categories c ON c.code = l.category
+		ORDER BY c.sort, c.code, array_position(ARRAY['group', 'village', 'township', 'county'], l.level)`)
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: case time limits: %w", err))
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.CaseTimeLimit, error) {
+		var l onemap.CaseTimeLimit
+		return l, r.Scan(&l.Category, &l.Level, floatDuration{&l.Limits.Accept}, floatDuration{&l.Limits.Response}, floatDuration{&l.Limits.Close})
+	})
+}
