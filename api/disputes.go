@@ -286,7 +286,7 @@ func (s *Server) handleDisputePut(c *gin.Context) {
 		body := gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT, "field": "version", "based_on": based, "current": nil}
 		if cur != nil {
 			c.Header("ETag", strconv.Quote(strconv.Itoa(cur.Version)))
-			body["current"] = disputeOut(cur, nil, true)
+			body["current"] = disputeOut(cur, nil, s.mediates(callerOf(c), rule, cur.GridID))
 		}
 		c.AbortWithStatusJSON(http.StatusPreconditionFailed, body)
 		return
