@@ -77,11 +77,13 @@ type CaseStatsRow struct {
 	Open           int // open now (reported before the period's end)
 	Overdue        int // of Open, overdue now
 	// Disputes are the cases of the dispute category reported in the
-	// period; DisputesSettled those of them settled, and SettledKnown
-	// whether the store keeps mediation records to tell (the dispute
-	// records of issue 16 item 3 fill it; until then it is false and the
-	// settlement rate is unknown, never 0).
+	// period. DisputeRecords are the disputes whose mediation record
+	// (dispute.go) was opened in the period, DisputesSettled those of them
+	// settled: the settlement rate (化解率) is their quotient, as
+	// /api/disputes/stats counts it. SettledKnown is false when there is
+	// no record to tell (the rate is then unknown, never 0).
 	Disputes        int
+	DisputeRecords  int
 	DisputesSettled int
 	SettledKnown    bool
 }

@@ -38,6 +38,7 @@ func (c *caseClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.n
 type caseWorld struct {
 	url      string
 	db       *postgis.DB
+	dbURL    string // the database's, for SQL of the test's own
 	clock    *caseClock
 	township int64     // 狮山镇
 	village  int64     // a village of 狮山镇
@@ -45,9 +46,8 @@ type caseWorld struct {
 	other    int64     // another township
 	inGroup  orb.Point // a household of the group
 	inOther  orb.Point // a household of the other township
-	// dbURL, replica and invalidate are the database and the server's
-	// parts, for a test that follows the change feed (casemap_test.go).
-	dbURL      string
+	// replica and invalidate are the server's parts, for a test that
+	// follows the change feed (casemap_test.go).
 	replica    *inmem.Replica
 	invalidate func([]onemap.Change)
 }
@@ -63,7 +63,7 @@ func startCaseWorld(t *testing.T) *caseWorld {
 	}
 	w := &caseWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}, dbURL: url, replica: replica}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
-		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now), Visits: postgis.NewVisits(db, w.clock.Now), Idempotency: db,
+		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now), Visits: postgis.NewVisits(db, w.clock.Now), Idempotency: db, Disputes: postgis.NewDisputes(db, w.clock.Now),
 		Static: http.NotFoundHandler()}, api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -28,8 +28,9 @@ type caseStatsRowJSON struct {
 	Open           int      `json:"open"`
 	Overdue        int      `json:"overdue"`
 	Disputes       int      `json:"disputes"`
-	// DisputesSettled and SettlementRate are null until dispute records
-	// (mediation outcomes) are kept.
+	// DisputesSettled and SettlementRate count the mediation records
+	// opened in the period (as /api/disputes/stats does); null when there
+	// are none.
 	DisputesSettled *int     `json:"disputes_settled"`
 	SettlementRate  *float64 `json:"settlement_rate"`
 }
@@ -49,7 +50,7 @@ func caseStatsRowOut(r onemap.CaseStatsRow) caseStatsRowJSON {
 		Open: r.Open, Overdue: r.Overdue, Disputes: r.Disputes}
 	if r.SettledKnown {
 		n := r.DisputesSettled
-		out.DisputesSettled, out.SettlementRate = &n, rate(n, r.Disputes)
+		out.DisputesSettled, out.SettlementRate = &n, rate(n, r.DisputeRecords)
 	}
 	return out
 }

@@ -79,6 +79,7 @@ func TestAccessMatrix(t *testing.T) {
 	kase := matrixCase(t, db, catalog, snap, village.ID)
 	visit := matrixVisit(t, db, snap, kase)
 	alarm := matrixAlarm(t, db, catalog, sample[onemap.LayerCameras])
+	dispute, party := matrixDispute(t, db, kase.Point)
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
 	// reads lists, for each GET route, the requests that exercise it.
@@ -164,6 +165,13 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/alarms":                     {"/api/alarms", "/api/alarms?status=new,acknowledged&kind=face&limit=10"},
 		"/api/alarms/:id":                 {fmt.Sprintf("/api/alarms/%d", alarm)},
 		"/api/ingest/quarantine":          {"/api/ingest/quarantine", "/api/ingest/quarantine?limit=5"},
+		// Disputes (disputes_test.go).
+		"/api/cases/:id/dispute":           {fmt.Sprintf("/api/cases/%d/dispute", dispute), fmt.Sprintf("/api/cases/%d/dispute?purpose=case", dispute), fmt.Sprintf("/api/cases/%d/dispute", kase.ID)},
+		"/api/disputes/stats":              {"/api/disputes/stats", fmt.Sprintf("/api/disputes/stats?grid=%d&from=2020-01-01&to=2100-01-01", village.ID)},
+		"/api/reference/dispute-kinds":     {"/api/reference/dispute-kinds"},
+		"/api/reference/people-categories": {"/api/reference/people-categories"},
+		"/api/reference/case-categories":   {"/api/reference/case-categories"},
+		"/api/reference/case-time-limits":  {"/api/reference/case-time-limits"},
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -176,6 +184,7 @@ func TestAccessMatrix(t *testing.T) {
 				t.Errorf("GET %s as %s = %d %.200s, want %d", p, role, resp.StatusCode, body, caseStatus[role])
 			}
 		}
+
 	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
@@ -210,6 +219,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander}},
 		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
 	}
 
 	var allPaths []string
@@ -228,6 +238,10 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		if policy.VisitRule(role).See == onemap.CaseScopeNone {
 			m.values = append(m.values, visit.Note)
+		}
+		// The parties of a dispute: unmasked only to those who mediate it.
+		if !policy.CaseRule(role).Mediates() {
+			m.values = append(m.values, party.Name, party.Phone, party.IDNumber)
 		}
 		markers[role] = m
 	}

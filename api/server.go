@@ -97,6 +97,9 @@ type Deps struct {
 	// /api/alarms answer 503).
 	Ingest ingestStore
 	Alarms alarmStore
+	// Disputes keeps the disputes' mediation records (nil: the dispute
+	// routes answer 503).
+	Disputes disputeStore
 }
 
 // Renderers of vector tiles.
@@ -175,6 +178,7 @@ type Server struct {
 	idem        idempotencyStore              // exactly-once writes (idempotency.go)
 	ingest      ingestStore                   // live sources' events (ingest.go)
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
+	disputes    disputeStore                  // disputes' mediation records (disputes.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -205,6 +209,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.cases = d.Cases
 	s.visits, s.idem = d.Visits, d.Idempotency
 	s.ingest, s.alarms = d.Ingest, d.Alarms
+	s.disputes = d.Disputes
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

@@ -63,6 +63,8 @@ type Dataset struct {
 	PhoneDigits                int
 	// Counts are the target figures.
 	Counts Counts
+	// plan is the plan SeedRows last made, for HistoryRows.
+	plan *Plan
 }
 
 // Division is a county-level division: its statistical code and name.

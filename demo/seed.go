@@ -23,6 +23,7 @@ func (d *Dataset) SeedRows(k onemap.SeedKinds) (*onemap.Seed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo dataset %s: %w", d.Name, err)
 	}
+	d.plan = p // for HistoryRows
 	s := &onemap.Seed{Name: d.Name, RegionCode: d.County.Code, RegionName: d.County.Name, Outline: d.Outline,
 		Grids:      make([]onemap.SeedGrid, len(p.Grids)),
 		RiskPoints: make([]onemap.SeedRiskPoint, len(p.RiskPoints)),

@@ -14,7 +14,7 @@ import (
 // the cases whose place lies in it or below it: those reported, accepted,
 // closed, refused and escalated in [$2, $3), and those open and overdue at
 // $4 (the store's now). Overdue is onemap.Case.Overdue in SQL. The
-// settlement of disputes is not counted here (caseDisputesSettled).
+// settlement of disputes is counted from their records (caseDisputesSettled).
 const caseStatsSQL = `WITH RECURSIVE tops AS (
 		SELECT id FROM grids WHERE ($1 = 0 AND parent_id IS NULL) OR parent_id = $1
 	), sub AS (
@@ -108,13 +108,15 @@ func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (
 	return out, tx.Commit(ctx)
 }
 
-// caseDisputesSettled is the hook of the dispute records (issue 16 item
-// 3: mediation records, kept by another part of the store): it fills
-// r.DisputesSettled with the disputes of r.Disputes settled and sets
-// r.SettledKnown. The cases table says nothing of settlement, so until
-// those records exist it leaves SettledKnown false, and the statistics
-// say the settlement rate is unknown rather than 0.
-func caseDisputesSettled(_ context.Context, _ pgx.Tx, r *onemap.CaseStatsRow, _, _ time.Time) error {
-	r.DisputesSettled, r.SettledKnown = 0, false
+// caseDisputesSettled fills r's dispute figures from the mediation
+// records (disputes.go) of the disputes made in [from, to) whose place lies
+// in r's grid or below it: r.DisputeRecords those found, r.DisputesSettled
+// those of them settled (the settlement rate, 化解率, is their quotient).
+func caseDisputesSettled(ctx context.Context, tx pgx.Tx, r *onemap.CaseStatsRow, from, to time.Time) error {
+	st, err := disputeStats(ctx, tx, onemap.DisputeFilter{Grid: r.GridID, From: from, To: to})
+	if err != nil {
+		return err
+	}
+	r.DisputeRecords, r.DisputesSettled, r.SettledKnown = st.All.Total, st.All.Settled, st.All.Total > 0
 	return nil
 }

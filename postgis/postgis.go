@@ -36,6 +36,9 @@ type Options struct {
 	StatementTimeout time.Duration
 	// MaxConns caps the pool; 0 means pgx's default.
 	MaxConns int32
+	// Tracer, if set, sees every query (the benchmark keeps the statements
+	// it explains).
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to the database at dsn and checks that it answers.
@@ -53,6 +56,7 @@ func Open(ctx context.Context, dsn string, catalog *onemap.Catalog, log *slog.Lo
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
 	}
+	cfg.ConnConfig.Tracer = o.Tracer
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: open: %w", err)

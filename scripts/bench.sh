@@ -7,6 +7,9 @@
 #   scripts/bench.sh                    # the whole benchmark, ~10 minutes on 2 cores
 #   scripts/bench.sh --skip-province    # the county only; flags go to cmd/onemap-bench
 #   scripts/bench.sh --help             # its flags
+#   scripts/bench.sh cases              # 1,000,000 cases: the case work's reads timed and
+#                                       # explained (not part of the default run: its load
+#                                       # alone takes ~10 minutes on 2 cores); --cases N for fewer
 #
 # It provisions PostgreSQL + PostGIS as scripts/test.sh does (unless
 # ONEMAP_TEST_DATABASE_URL is set), builds bin/onemap, and runs
@@ -20,6 +23,11 @@ if [ -z "${ONEMAP_TEST_DATABASE_URL:-}" ]; then
 	eval "$exports"
 fi
 export ONEMAP_TEST_DATABASE_URL
+
+if [ "${1:-}" = cases ]; then
+	shift
+	exec go run ./cmd/onemap-bench cases "$@"
+fi
 
 version=$(git describe --always --dirty 2>/dev/null || echo dev)
 echo "== building bin/onemap ($version)" >&2

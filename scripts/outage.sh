@@ -68,7 +68,7 @@ psql "$admin" -qc "CREATE DATABASE onemap" >/dev/null
 # the data folder scripts/db.sh chose (it may fall back to /var/tmp as root)
 data=$(psql "$admin" -qtAc "SHOW data_directory")
 say "seeding the demo county"
-ONEMAP_DATABASE_URL=$db "$bin" seed demo --log-level warn >&2
+ONEMAP_DATABASE_URL=$db "$bin" seed demo --history=false --log-level warn >&2
 
 # --- two servers; planners may edit grids (demo setting, loopback only)
 declare -A url murl # each server's address, and its metrics' (--metrics-addr)

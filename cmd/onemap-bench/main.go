@@ -19,10 +19,11 @@
 //     per zoom over every tile of the province at zooms 6 to 9 and a sample
 //     at 10 to 12.
 //
-// Two more runs are subcommands with flags of their own: public, a surge of
-// public lookups beside the command centre's tiles (public.go), and soak,
-// a steady mixed load of reads and edits on one server for a long while
-// (soak.go).
+// Three more runs are subcommands with flags of their own: public, a surge
+// of public lookups beside the command centre's tiles (public.go), soak, a
+// steady mixed load of reads and edits on one server for a long while
+// (soak.go), and cases, a million cases and the case work's reads timed
+// and explained (cases.go).
 //
 // Usage:
 //
@@ -146,6 +147,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == publicCommand {
 		return runPublic(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == casesCommand {
+		return runCases(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if soak, ok := soakArgs(args); ok {
 		return runSoak(ctx, soak, getenv, stdout, stderr)

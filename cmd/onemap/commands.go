@@ -50,6 +50,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	f := newFlags("seed demo", "seed demo [flags]", getenv, stderr)
 	f.database(&c)
 	f.boolean(&c.IfEmpty, "if-empty", false, "do nothing when the database already holds grids")
+	f.boolean(&c.History, "history", true, "seed two years of cases (about 54,000, bulk-loaded) before the day too")
 	f.str(&c.AsOf, "as-of", "", "the day the demo describes, YYYY-MM-DD: its risk assessments fall before it, a few overdue (default: today in China)")
 	if err := f.parse(args[1:]); err != nil {
 		return ignoreHelp(err)
@@ -67,7 +68,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	return seedDemo(ctx, db, c.IfEmpty, asOf, log)
+	return seedDemo(ctx, db, c.IfEmpty, asOf, c.History, log)
 }
 
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -50,6 +50,7 @@ type config struct {
 	SeedDemo           bool
 	IfEmpty            bool
 	AsOf               string // seed demo: the day the demo describes
+	History            bool   // seed demo, serve --seed-demo: the two years of cases too
 	Layer              string
 	Format             string
 	LonColumn          string

@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.boolean(&c.SecureCookies, "secure-cookies", false, "send the session cookie over HTTPS only (set it when TLS ends at a proxy)")
 	f.boolean(&c.DemoAccounts, "demo-accounts", false, "add one account per role, password onemap-demo, where missing (demo only)")
 	f.boolean(&c.SeedDemo, "seed-demo", false, "load the demo county on start when the database holds no grids")
+	f.boolean(&c.History, "seed-history", true, "with --seed-demo: load its two years of cases too")
 	f.integer(&c.PersonalPerHour, "personal-reads-per-hour", 30, "reads of a household's personal details each account may make an hour once its burst is spent (-1: no limit)")
 	f.integer(&c.PersonalBurst, "personal-reads-burst", 15, "reads of personal details an account may make at once")
 	f.integer(&c.PersonalFlag, "personal-reads-flag", 10, "reads of personal details within 10 minutes that flag a burst to the auditor (-1: never)")
@@ -165,7 +166,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	defer db.Close()
 	if c.SeedDemo {
-		if err := seedDemo(ctx, db, true, demoDay(time.Now()), log); err != nil {
+		if err := seedDemo(ctx, db, true, demoDay(time.Now()), c.History, log); err != nil {
 			return err
 		}
 	}
@@ -228,7 +229,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live,
+		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil),
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -351,8 +352,9 @@ func openAndMigrate(ctx context.Context, c *config, catalog *onemap.Catalog, log
 	return db, nil
 }
 
-// seedDemo loads the demo county as of the day asOf.
-func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, asOf time.Time, log *slog.Logger) error {
+// seedDemo loads the demo county as of the day asOf, and its history of
+// cases before that day if history is set (and the county was seeded now).
+func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, asOf time.Time, history bool, log *slog.Logger) error {
 	d, err := demo.Wuding()
 	if err != nil {
 		return err
@@ -364,6 +366,12 @@ func seedDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, asOf time.Time,
 	}
 	if rep.Skipped {
 		log.Info("demo county not seeded: the database already holds data")
+		return nil
+	}
+	if history {
+		if _, err := db.SeedCaseHistory(ctx, d.HistoryRows(demo.DefaultHistoryRates()), ifEmpty); err != nil {
+			return fmt.Errorf("seed demo history: %w", err)
+		}
 	}
 	return nil // the store logs what it seeded
 }
