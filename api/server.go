@@ -86,6 +86,10 @@ type Deps struct {
 	// Cases keeps the cases and times their steps (nil: the case routes,
 	// /api/cases and /api/public/reports, answer 503).
 	Cases caseStore
+	// Base is an offline base map served at /basemap/… under the data (an
+	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
+	// none, or the online Config.Basemap).
+	Base baseTiles
 }
 
 // Renderers of vector tiles.
@@ -160,6 +164,7 @@ type Server struct {
 	feed        feedPosition                  // the change feed's position (metrics.go); nil: not reported
 	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
 	cases       caseStore                     // cases from report to closure (cases.go)
+	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -188,6 +193,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
+	s.base = d.Base
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

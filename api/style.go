@@ -141,9 +141,12 @@ func (s *Server) handleStyle(c *gin.Context) {
 	}
 	sources := gin.H{styleSource: gin.H{"type": "vector", "url": s.baseURL(c) + "/tiles/" + ts.Name + ".json"}}
 	if src, l := s.basemapStyle(c); src != nil {
-		// The online basemap, when one is configured, lies under the data.
+		// The basemap, when one is configured, lies under the data (a
+		// vector base's layers are the web client's to draw).
 		sources["basemap"] = src
-		layers = append(layers[:1], append([]map[string]any{l}, layers[1:]...)...)
+		if l != nil {
+			layers = append(layers[:1], append([]map[string]any{l}, layers[1:]...)...)
+		}
 	}
 	c.Header("Cache-Control", "no-cache")
 	c.JSON(http.StatusOK, gin.H{
