@@ -99,6 +99,11 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 		}
 		if spec.ClusterBelow > 0 {
 			vl.Fields[tiles.PointCount] = "Number"
+			if f, ok := spec.Layer.Field("level"); ok {
+				for _, lv := range f.Enum[:min(len(f.Enum), onemap.ClusterLevels)] {
+					vl.Fields[tiles.LevelCountPrefix+lv] = "Number"
+				}
+			}
 		}
 		out.VectorLayers = append(out.VectorLayers, vl)
 	}
