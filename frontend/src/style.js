@@ -366,7 +366,7 @@ export const CAMERA_MINZOOM = 13;
 const SHAPES = { risk_points: 'triangle', households: 'square' };
 const SDF_ICON = { triangle: 'om-tri', square: 'om-square' };
 // How large a single shape is (×14 px) by zoom, per layer.
-const SHAPE_SIZE = { risk_points: [[8, 0.62], [12, 0.8], [16, 1.15]], households: [[8, 0.5], [12, 0.68], [16, 1]] };
+const SHAPE_SIZE = { risk_points: [[8, 0.6], [12, 0.8], [16, 1.25]], households: [[8, 0.5], [12, 0.68], [16, 1.05]] };
 // RING_STEPS is how finely a cluster's ring is cut: shares in 24ths.
 const RING_STEPS = 24;
 
@@ -439,7 +439,7 @@ export function withSymbols(style) {
       const grow = ['min', 1.6, ['+', 0.8, ['*', 0.09, ['ln', POINT_COUNT]]]];
       layers.push({
         ...base, id: `${l.id}-cluster`, type: 'symbol', filter: only(HAS_COUNT),
-        layout: { 'icon-image': ringImageName(shape, colour), 'icon-size': byZoomStops([[8, 0.62], [12, 0.8], [16, 1]], grow),
+        layout: { 'icon-image': ringImageName(shape, colour), 'icon-size': byZoomStops([[8, 0.48], [12, 0.72], [16, 0.95]], grow),
           'icon-allow-overlap': true, 'icon-ignore-placement': true, 'symbol-sort-key': levelCount('red') },
         metadata: { ...l.metadata, [META_COLOUR]: undefined, [META_CLUSTER]: true, [META_SHAPE]: shape },
       });
