@@ -5,6 +5,7 @@ package tiles
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/onemapgis/onemap"
@@ -74,9 +75,10 @@ func (w *writer) writeLayer(lo *layerOut) {
 	s := lo.spec
 	countKey := -1 // PointCount's key, once a feature has it
 	// The keys of the counts by level, after PointCount's: one per level of
-	// the layer's level field, up to onemap.ClusterLevels.
+	// the layer's level field, up to onemap.ClusterLevels, when the caller
+	// reads the level (the spec's Fields have it).
 	var levelKeys []string
-	if lf := s.Layer.FieldIndex("level"); lf >= 0 && s.ClusterBelow > 0 {
+	if lf := s.Layer.FieldIndex("level"); lf >= 0 && s.ClusterBelow > 0 && slices.Contains(s.Fields, "level") {
 		for _, lv := range s.Layer.Fields[lf].Enum[:min(len(s.Layer.Fields[lf].Enum), onemap.ClusterLevels)] {
 			levelKeys = append(levelKeys, LevelCountPrefix+lv)
 		}
