@@ -41,3 +41,11 @@ func (l *TileLayer) TopZoom() maptile.Zoom {
 	}
 	return l.MaxZoom
 }
+
+// ClusterLevels is how many levels of a layer's level field, the first (most
+// severe) of its Enum, a clustered point counts apart.
+const ClusterLevels = 4
+
+// LevelCounts counts points by level: the i-th, the points of the i-th level
+// of the level field's Enum.
+type LevelCounts [ClusterLevels]int32

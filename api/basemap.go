@@ -100,6 +100,10 @@ func (b *basemap) fetch(ctx context.Context, t maptile.Tile) (basemapTile, error
 // handleBasemap answers /basemap/{z}/{x}/{y}.png with the configured
 // basemap's tile, fetched by the server (404 when none is configured).
 func (s *Server) handleBasemap(c *gin.Context) {
+	if s.base != nil {
+		s.serveBaseTile(c)
+		return
+	}
 	if s.basemap == nil {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no basemap is configured (--basemap-url)"))
 		return
@@ -126,6 +130,9 @@ func (s *Server) handleBasemap(c *gin.Context) {
 // basemapStyle returns the style's raster source and layer of the basemap,
 // or nils when none is configured.
 func (s *Server) basemapStyle(c *gin.Context) (source, layer map[string]any) {
+	if s.base != nil {
+		return s.baseStyle(c)
+	}
 	if s.basemap == nil {
 		return nil, nil
 	}

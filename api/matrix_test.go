@@ -148,6 +148,7 @@ func TestAccessMatrix(t *testing.T) {
 		"/ogc/collections/:collectionId/items/:featureId": layerPaths("/ogc/collections/:collectionId/items/:featureId"),
 		"/api/events":                     nil,                           // a stream: TestAccessMatrix_events
 		"/basemap/:z/:x/:y":               {"/basemap/12/3212/1748.png"}, // none configured: 404 (TestBasemap)
+		"/basemap.json":                   {"/basemap.json"},             // none configured: 404 (TestBasemap_file)
 		"/api/grids":                      {fmt.Sprintf("/api/grids?parent=%d", village.ID), "/api/grids"},
 		"/api/grids/:id":                  {fmt.Sprintf("/api/grids/%d", village.ID)},
 		"/api/grids/:id/history":          {fmt.Sprintf("/api/grids/%d/history", village.ID)},

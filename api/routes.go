@@ -34,6 +34,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)
 	r.GET("/styles/:tileset", s.handleStyle)
 	r.GET("/basemap/:z/:x/:y", s.handleBasemap)
+	r.GET("/basemap.json", s.handleBasemapJSON)
 
 	s.addOGCRoutes(r)
 	s.addEventRoutes(r)

@@ -100,6 +100,10 @@ type Deps struct {
 	// Disputes keeps the disputes' mediation records (nil: the dispute
 	// routes answer 503).
 	Disputes disputeStore
+	// Base is an offline base map served at /basemap/… under the data (an
+	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
+	// none, or the online Config.Basemap).
+	Base baseTiles
 }
 
 // Renderers of vector tiles.
@@ -179,6 +183,7 @@ type Server struct {
 	ingest      ingestStore                   // live sources' events (ingest.go)
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
 	disputes    disputeStore                  // disputes' mediation records (disputes.go)
+	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -210,6 +215,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.visits, s.idem = d.Visits, d.Idempotency
 	s.ingest, s.alarms = d.Ingest, d.Alarms
 	s.disputes = d.Disputes
+	s.base = d.Base
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

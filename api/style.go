@@ -10,13 +10,16 @@ import (
 )
 
 // Colours of the map. Risk levels follow the county's four-colour scheme:
-// 红 重大, 橙 较大, 黄 一般, 蓝 低.
+// 红 重大, 橙 较大, 黄 一般, 蓝 低, and these four hues mean a risk level
+// and nothing else: cameras are muted (sage, grey, a dark fault) and
+// stations take greens, teals, browns, purple and slate
+// (TestStyle_hazardColours).
 var (
 	riskColours   = []string{"red", "#d7191c", "orange", "#fd8d3c", "yellow", "#fecc5c", "blue", "#2c7bb6"}
-	cameraColours = []string{"online", "#1a9641", "offline", "#9e9e9e", "fault", "#7b3294"}
+	cameraColours = []string{"online", "#6b8f7a", "offline", "#b0bec5", "fault", "#1b1b1b"}
 	// Station kinds are reference data; a kind not listed is drawn grey.
-	stationColours = []string{"governance_centre", "#283593", "service_hall", "#00695c", "service_station", "#4db6ac",
-		"mediation", "#8e24aa", "police", "#263238", "clinic", "#ec407a", "hospital", "#ad1457", "legal_aid", "#6d4c41"}
+	stationColours = []string{"governance_centre", "#4e342e", "service_hall", "#00695c", "service_station", "#26a69a",
+		"mediation", "#8e24aa", "police", "#263238", "clinic", "#43a047", "hospital", "#1b5e20", "legal_aid", "#8d6e63"}
 	riskSortKey = match("level", []any{"red", 4, "orange", 3, "yellow", 2, "blue", 1}, 0)
 )
 
@@ -141,9 +144,12 @@ func (s *Server) handleStyle(c *gin.Context) {
 	}
 	sources := gin.H{styleSource: gin.H{"type": "vector", "url": s.baseURL(c) + "/tiles/" + ts.Name + ".json"}}
 	if src, l := s.basemapStyle(c); src != nil {
-		// The online basemap, when one is configured, lies under the data.
+		// The basemap, when one is configured, lies under the data (a
+		// vector base's layers are the web client's to draw).
 		sources["basemap"] = src
-		layers = append(layers[:1], append([]map[string]any{l}, layers[1:]...)...)
+		if l != nil {
+			layers = append(layers[:1], append([]map[string]any{l}, layers[1:]...)...)
+		}
 	}
 	c.Header("Cache-Control", "no-cache")
 	c.JSON(http.StatusOK, gin.H{

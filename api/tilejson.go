@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -99,6 +100,11 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 		}
 		if spec.ClusterBelow > 0 {
 			vl.Fields[tiles.PointCount] = "Number"
+			if f, ok := spec.Layer.Field("level"); ok && slices.Contains(spec.Fields, "level") {
+				for _, lv := range f.Enum[:min(len(f.Enum), onemap.ClusterLevels)] {
+					vl.Fields[tiles.LevelCountPrefix+lv] = "Number"
+				}
+			}
 		}
 		out.VectorLayers = append(out.VectorLayers, vl)
 	}

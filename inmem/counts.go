@@ -34,6 +34,9 @@ type tally struct {
 	at   orb.Point // onemap.WorldXY of rep's point
 	n    int32
 	rank int32 // rep's severity rank
+	// levels counts the points by level (onemap.ClusterLevels, most
+	// severe first).
+	levels onemap.LevelCounts
 }
 
 // before says whether a point of rank ra and id a comes before one of rank
@@ -43,6 +46,7 @@ func before(ra int, a int64, rb int, b int64) bool { return ra < rb || ra == rb 
 // counts is a point layer's tallies per map tile, by zoom.
 type counts struct {
 	severity onemap.Severity
+	leveled  bool                        // whether the layer has a level field, whose levels are counted apart
 	max      maptile.Zoom                // the deepest zoom counted
 	zooms    []*btree.Map[uint64, tally] // by zoom - minCountZoom, keyed by tileKey
 	// odd counts the records that are not points or lie off the world's
@@ -61,7 +65,7 @@ func newCounts(l *onemap.Layer) *counts {
 	if max < minCountZoom {
 		return nil
 	}
-	c := &counts{severity: l.Severity(), max: max}
+	c := &counts{severity: l.Severity(), max: max, leveled: l.FieldIndex("level") >= 0}
 	for range max - minCountZoom + 1 {
 		c.zooms = append(c.zooms, new(btree.Map[uint64, tally]))
 	}
@@ -76,6 +80,10 @@ func (c *counts) copy() *counts {
 	}
 	return &out
 }
+
+// levels says whether points of a severity rank are counted by level: those
+// of the first onemap.ClusterLevels levels of a layer's level field.
+func (c *counts) levels(rank int) bool { return c.leveled && rank < onemap.ClusterLevels }
 
 func tileKey(x, y uint32) uint64 { return uint64(y)<<32 | uint64(x) }
 
@@ -111,6 +119,9 @@ func (c *counts) add(r *onemap.Record) {
 			t.rep, t.at, t.rank = r, at, int32(rank)
 		}
 		t.n++
+		if c.levels(rank) {
+			t.levels[rank]++
+		}
 		m.Set(k, t)
 	}
 }
@@ -124,10 +135,14 @@ func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.R
 		c.odd--
 		return
 	}
+	rank := c.severity.Rank(r)
 	for z := c.max; z >= minCountZoom; z-- {
 		tx, ty := x>>(c.max-z), y>>(c.max-z)
 		m, k := c.zooms[z-minCountZoom], tileKey(tx, ty)
 		t, _ := m.Get(k)
+		if c.levels(rank) {
+			t.levels[rank]--
+		}
 		if t.n--; t.n == 0 {
 			m.Delete(k)
 			continue
@@ -179,7 +194,12 @@ func (c *counts) load(recs []*onemap.Record) {
 			c.odd++
 			continue
 		}
-		es = append(es, entry{tileKey(x, y), tally{rep: r, at: at, n: 1, rank: int32(c.severity.Rank(r))}})
+		rank := c.severity.Rank(r)
+		e := entry{tileKey(x, y), tally{rep: r, at: at, n: 1, rank: int32(rank)}}
+		if c.levels(rank) {
+			e.t.levels[rank] = 1
+		}
+		es = append(es, e)
 	}
 	for z := c.max; ; z-- {
 		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
@@ -192,6 +212,9 @@ func (c *counts) load(recs []*onemap.Record) {
 					t.rep, t.at, t.rank = e.t.rep, e.t.at, e.t.rank
 				}
 				t.n += e.t.n
+				for i, n := range e.t.levels {
+					t.levels[i] += n
+				}
 				continue
 			}
 			out = append(out, e)
@@ -215,7 +238,7 @@ func (c *counts) load(recs []*onemap.Record) {
 // each calls fn for every tile of zoom z in x0..x1, y0..y1 that holds
 // points, row by row; it reports false, calling nothing, if the zoom is not
 // counted or the layer is not.
-func (c *counts) each(z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep *onemap.Record, at orb.Point)) bool {
+func (c *counts) each(z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, levels onemap.LevelCounts, rep *onemap.Record, at orb.Point)) bool {
 	if c == nil || c.odd > 0 || z < minCountZoom || z > c.max {
 		return false
 	}
@@ -226,7 +249,7 @@ func (c *counts) each(z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep 
 			if k > end {
 				return false
 			}
-			fn(int(t.n), t.rep, t.at)
+			fn(int(t.n), t.levels, t.rep, t.at)
 			return true
 		})
 	}

@@ -124,7 +124,8 @@ func (s *Snapshot) Search(layer string, b orb.Bound, fn func(*onemap.Record) boo
 }
 
 // CountPoints calls fn for every map tile of zoom z in the range x0 to x1,
-// y0 to y1, row by row, that holds points of the layer: with how many, the
+// y0 to y1, row by row, that holds points of the layer: with how many, how many of each level
+// (onemap.LevelCounts; zeros on a layer without a level field), the
 // one that stands for them (the first by the layer's onemap.Severity, which
 // must equal by, then the lowest id) and where that one lies. A point lies
 // at onemap.WorldXY of its bound's corner, in the tile that holds that. It
@@ -132,7 +133,7 @@ func (s *Snapshot) Search(layer string, b orb.Bound, fn func(*onemap.Record) boo
 // points at zoom z: it counts clustered layers (Layer.ClusterBelow) at zooms
 // 6 to ClusterBelow+5 and at most 17, while all their records are points on
 // the world's square.
-func (s *Snapshot) CountPoints(layer string, by onemap.Severity, z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep *onemap.Record, at orb.Point)) bool {
+func (s *Snapshot) CountPoints(layer string, by onemap.Severity, z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, levels onemap.LevelCounts, rep *onemap.Record, at orb.Point)) bool {
 	x := s.layers[layer]
 	if x == nil || x.counts == nil || !x.counts.severity.Equal(by) {
 		return false

@@ -143,9 +143,10 @@ func testSeed(t *testing.T) uint64 {
 
 // tileTally is what CountPoints says of one map tile.
 type tileTally struct {
-	n   int
-	rep int64
-	at  orb.Point
+	n      int
+	rep    int64
+	at     orb.Point
+	levels onemap.LevelCounts
 }
 
 // countedTiles returns what CountPoints says of every tile of zoom z, or
@@ -153,12 +154,12 @@ type tileTally struct {
 func countedTiles(s *inmem.Snapshot, l *onemap.Layer, z maptile.Zoom) map[maptile.Tile]tileTally {
 	out := map[maptile.Tile]tileTally{}
 	last := uint32(1)<<z - 1
-	ok := s.CountPoints(l.ID, l.Severity(), z, 0, 0, last, last, func(n int, rep *onemap.Record, at orb.Point) {
+	ok := s.CountPoints(l.ID, l.Severity(), z, 0, 0, last, last, func(n int, levels onemap.LevelCounts, rep *onemap.Record, at orb.Point) {
 		t := maptile.New(uint32(at[0]*float64(last+1)), uint32(at[1]*float64(last+1)), z)
 		if _, dup := out[t]; dup {
 			panic(fmt.Sprintf("tile %v twice", t))
 		}
-		out[t] = tileTally{n, rep.ID, at}
+		out[t] = tileTally{n, rep.ID, at, levels}
 	})
 	if !ok {
 		return nil
@@ -182,6 +183,9 @@ func bruteTiles(s *inmem.Snapshot, l *onemap.Layer, z maptile.Zoom) map[maptile.
 			tt.rep, tt.at = r.ID, orb.Point{x, y}
 		}
 		tt.n++
+		if rank[r.ID] < onemap.ClusterLevels && l.FieldIndex("level") >= 0 {
+			tt.levels[rank[r.ID]]++
+		}
 		out[t] = tt
 		return true
 	})
@@ -270,7 +274,7 @@ func TestSnapshot_CountPoints(t *testing.T) {
 	s := r.Snapshot()
 	cam, _ := catalog.Layer(onemap.LayerCameras)
 	grids, _ := catalog.Layer(onemap.LayerGrids)
-	none := func(int, *onemap.Record, orb.Point) { t.Error("called") }
+	none := func(int, onemap.LevelCounts, *onemap.Record, orb.Point) { t.Error("called") }
 	if s.CountPoints(rp.ID, rp.Severity(), 5, 0, 0, 31, 31, none) || s.CountPoints(rp.ID, rp.Severity(), 18, 0, 0, 1, 1, none) ||
 		s.CountPoints(rp.ID, cam.Severity(), 10, 0, 0, 1023, 1023, none) || s.CountPoints(grids.ID, grids.Severity(), 10, 0, 0, 1023, 1023, none) {
 		t.Error("CountPoints counted what it does not count")

@@ -22,6 +22,7 @@ const clusterSide = (onemap.TileExtent + 2*onemap.TileBuffer) / ClusterCell
 // stands for them.
 type cell struct {
 	n      int
+	levels onemap.LevelCounts // the points by level, when the layer has levels
 	rep    *onemap.Record
 	rank   int     // rep's; -1 until needed
 	wx, wy float64 // rep's position in world tile units
@@ -48,7 +49,10 @@ type cells struct {
 // unit (which, within half a unit of the cell's edge, may round onto the
 // next cell's), with its own id and properties (only the spec's
 // ClusterFields if it stands for several) and, if the cell holds n > 1
-// points, a PointCount property of n. The representative is the most severe
+// points, a PointCount property of n and, on a layer with a level field, a
+// LevelCountPrefix+level property of how many of them are of each of the
+// first onemap.ClusterLevels levels of its Enum (left out where none are), so
+// that a cluster can show its mix, not only its most severe point. The representative is the most severe
 // point by the layer's level field (the first in the field's Enum; points
 // without a listed level come last; all tie if the layer has no level field),
 // then the one with the lowest id.
@@ -95,6 +99,12 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 		i := int(cy)*clusterSide + int(cx)
 		c := &cs.grid[i]
 		c.n++
+		rank := -1 // r's, once read
+		if lf.index >= 0 {
+			if rank = lf.severity.Rank(r); rank < onemap.ClusterLevels {
+				c.levels[rank]++
+			}
+		}
 		switch {
 		case c.rep == nil:
 			cs.used = append(cs.used, i)
@@ -105,7 +115,10 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 			if c.rank < 0 {
 				c.rank = lf.severity.Rank(c.rep)
 			}
-			if rank := lf.severity.Rank(r); rank < c.rank || rank == c.rank && r.ID < c.rep.ID {
+			if rank < 0 {
+				rank = lf.severity.Rank(r)
+			}
+			if rank < c.rank || rank == c.rank && r.ID < c.rep.ID {
 				c.rep, c.rank, c.wx, c.wy = r, rank, wx, wy
 			}
 		}
@@ -116,7 +129,7 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 		for _, i := range cs.used {
 			c := &cs.grid[i]
 			p := orb.Point{math.RoundToEven(c.wx) - f.x0, math.RoundToEven(c.wy) - f.y0}
-			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n})
+			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n, levels: c.levels})
 		}
 	}
 	for _, i := range cs.used {
@@ -132,10 +145,11 @@ type PointCounter interface {
 	// CountPoints calls fn for every map tile of zoom z in the range x0 to
 	// x1, y0 to y1 that holds points of the layer: with how many, the one
 	// that stands for them (the first by the severity by, then the lowest
-	// id) and where that one lies. A point lies at onemap.WorldXY of its
+	// id) and where that one lies, and how many points there are of each
+	// level (of a layer with a level field; zeros otherwise). A point lies at onemap.WorldXY of its
 	// bound's corner, in the tile that holds that. It reports false,
 	// calling nothing, if it does not count the layer's points at zoom z.
-	CountPoints(layer string, by onemap.Severity, z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, rep *onemap.Record, at orb.Point)) bool
+	CountPoints(layer string, by onemap.Severity, z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, levels onemap.LevelCounts, rep *onemap.Record, at orb.Point)) bool
 }
 
 // countedPoints clusters a layer's points in the frame's tile from a
@@ -151,10 +165,10 @@ func (f *frame) countedPoints(pc PointCounter, s *onemap.TileLayer, lf *levelFil
 	cy1 := math.Min(last, math.Floor(f.y0/ClusterCell)+clusterSide-1-onemap.TileBuffer/ClusterCell)
 	out = out[:0]
 	ok := pc.CountPoints(s.Layer.ID, lf.severity, z, uint32(cx0), uint32(cy0), uint32(cx1), uint32(cy1),
-		func(n int, rep *onemap.Record, at orb.Point) {
+		func(n int, levels onemap.LevelCounts, rep *onemap.Record, at orb.Point) {
 			wx, wy := at[0]*f.world, at[1]*f.world
 			p := orb.Point{math.RoundToEven(wx) - f.x0, math.RoundToEven(wy) - f.y0}
-			out = append(out, feature{id: rep.ID, point: p, rec: rep, count: n})
+			out = append(out, feature{id: rep.ID, point: p, rec: rep, count: n, levels: levels})
 		})
 	return out, ok
 }

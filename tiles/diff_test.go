@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/onemapgis/onemap"
@@ -104,7 +105,7 @@ func featureID(f *geojson.Feature) uint64 {
 //   - Clustered points (zooms below the layer's ClusterBelow): every
 //     feature is a point that ST_AsMVT has too, within one unit, with its
 //     properties, or, if it stands for several, only those of the layer's
-//     ClusterFields and point_count; the counts
+//     ClusterFields, point_count and its counts by level; the counts
 //     (point_count, 1 where absent) add up to the number of ST_AsMVT's
 //     points, give or take the points on the buffer's edge; and each
 //     cell (ClusterCell units) holds at most one feature.
@@ -231,6 +232,22 @@ func compareClusters(t *testing.T, where string, got, want *mvt.Layer, keep []st
 				if v, ok := w.Properties[k]; ok {
 					props[k] = v
 				}
+			}
+			// Its counts by level (ST_AsMVT has none): each at least one,
+			// together no more than it stands for.
+			levels := 0
+			for k, lv := range f.Properties {
+				if strings.HasPrefix(k, tiles.LevelCountPrefix) {
+					props[k] = lv
+					if c := int(toFloat(lv)); c < 1 {
+						t.Errorf("%s: feature %d has %s %v", where, featureID(f), k, lv)
+					} else {
+						levels += c
+					}
+				}
+			}
+			if levels > n {
+				t.Errorf("%s: feature %d stands for %d points, %d by level", where, featureID(f), n, levels)
 			}
 		}
 		compareProps(t, where, featureID(f), f.Properties, props)

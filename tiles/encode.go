@@ -15,6 +15,11 @@ import (
 // stands for, when more than one.
 const PointCount = "point_count"
 
+// LevelCountPrefix starts the properties that tell how many of the points a
+// clustered point stands for are of each level: point_count_red,
+// point_count_orange, … (see clusterPoints).
+const LevelCountPrefix = "point_count_"
+
 // tolerance is the Douglas-Peucker tolerance, in tile units, of lines and
 // polygons in tiles below a layer's maximum zoom. Simplification runs on
 // rounded coordinates and keeps a subset of the points, so a simplified
@@ -157,12 +162,13 @@ var writers = sync.Pool{New: func() any { return new(writer) }}
 // feature is one feature of an MVT layer: its geometry in tile coordinates
 // and the record its properties come from.
 type feature struct {
-	id    int64
-	point orb.Point    // the geometry, if a point
-	geom  orb.Geometry // else the geometry: an orb.MultiPoint, MultiLineString or MultiPolygon
-	shift orb.Point    // to add to geom's coordinates
-	rec   *onemap.Record
-	count int // point_count, written when above 1
+	id     int64
+	point  orb.Point    // the geometry, if a point
+	geom   orb.Geometry // else the geometry: an orb.MultiPoint, MultiLineString or MultiPolygon
+	shift  orb.Point    // to add to geom's coordinates
+	rec    *onemap.Record
+	count  int                // point_count, written when above 1
+	levels onemap.LevelCounts // with count: the points by level
 }
 
 // layerOut is one layer of a tile being encoded.

@@ -910,8 +910,16 @@ func TestEncode_cluster(t *testing.T) {
 	// alone in its cell keeps every field.
 	spec.ClusterFields = []string{"level"}
 	l = decode(t, mustEncode(t, src, tile, spec))[rp.ID]
-	if p := featureByID(l, 11).Properties; !maps.Equal(p, map[string]any{"level": "orange", PointCount: 4.0}) {
-		t.Errorf("cluster with ClusterFields [level]: properties %v, want level orange and point_count 4", p)
+	// It also says how many of each level it stands for (none red: no
+	// point_count_red), so that the map can show the mix.
+	if p := featureByID(l, 11).Properties; !maps.Equal(p, map[string]any{"level": "orange", PointCount: 4.0,
+		LevelCountPrefix + "orange": 2.0, LevelCountPrefix + "yellow": 1.0, LevelCountPrefix + "blue": 1.0}) {
+		t.Errorf("cluster with ClusterFields [level]: properties %v, want level orange, point_count 4 and its levels 2 orange, 1 yellow, 1 blue", p)
+	}
+	// A caller who may not read the level gets no counts by level either.
+	blind := onemap.TileLayer{Layer: rp, Fields: []string{"name"}, ClusterBelow: tile.Z + 1}
+	if p := featureByID(decode(t, mustEncode(t, src, tile, blind))[rp.ID], 11).Properties; !maps.Equal(p, map[string]any{"name": "b", PointCount: 4.0}) {
+		t.Errorf("cluster for a caller without the level: properties %v, want its name and point_count 4, no count by level", p)
 	}
 	if p := featureByID(l, 20).Properties; !maps.Equal(p, map[string]any{"name": "e", "level": "blue"}) {
 		t.Errorf("single point with ClusterFields [level]: properties %v, want name e and level blue", p)

@@ -5,6 +5,7 @@ package tiles
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/onemapgis/onemap"
@@ -73,6 +74,15 @@ func (w *writer) writeLayer(lo *layerOut) {
 	w.last = append(w.last[:0], make([]lastValue, len(lo.fields))...)
 	s := lo.spec
 	countKey := -1 // PointCount's key, once a feature has it
+	// The keys of the counts by level, after PointCount's: one per level of
+	// the layer's level field, up to onemap.ClusterLevels, when the caller
+	// reads the level (the spec's Fields have it).
+	var levelKeys []string
+	if lf := s.Layer.FieldIndex("level"); lf >= 0 && s.ClusterBelow > 0 && slices.Contains(s.Fields, "level") {
+		for _, lv := range s.Layer.Fields[lf].Enum[:min(len(s.Layer.Fields[lf].Enum), onemap.ClusterLevels)] {
+			levelKeys = append(levelKeys, LevelCountPrefix+lv)
+		}
+	}
 	for i := range lo.features {
 		ft := &lo.features[i]
 		w.tags = w.tags[:0]
@@ -103,6 +113,15 @@ func (w *writer) writeLayer(lo *layerOut) {
 			b, _ := onemap.AppendValue(buf[:0], int64(ft.count))
 			w.tags = binary.AppendUvarint(w.tags, uint64(countKey))
 			w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+			// The points by level, after point_count's key.
+			for i, n := range ft.levels[:len(levelKeys)] {
+				if n == 0 {
+					continue
+				}
+				b, _ := onemap.AppendValue(buf[:0], int64(n))
+				w.tags = binary.AppendUvarint(w.tags, uint64(countKey+1+i))
+				w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+			}
 		}
 		w.geom = w.geom[:0]
 		typ := w.writeGeometry(ft)
@@ -115,6 +134,9 @@ func (w *writer) writeLayer(lo *layerOut) {
 	}
 	if countKey >= 0 {
 		size += fieldLen(len(PointCount))
+		for _, k := range levelKeys {
+			size += fieldLen(len(k))
+		}
 	}
 	size += len(w.values) + 1 + varintLen(onemap.TileExtent) + 1 + 1
 	b := append(w.tile, keyTileLayer)
@@ -126,6 +148,9 @@ func (w *writer) writeLayer(lo *layerOut) {
 	}
 	if countKey >= 0 {
 		b = appendBytesField(b, keyLayerKey, PointCount)
+		for _, k := range levelKeys {
+			b = appendBytesField(b, keyLayerKey, k)
+		}
 	}
 	b = append(b, w.values...)
 	b = binary.AppendUvarint(append(b, keyLayerExtent), onemap.TileExtent)

@@ -46,6 +46,8 @@ type config struct {
 	BasemapSubdomains  string
 	BasemapAttribution string
 	BasemapMaxZoom     int
+	BasemapFile        string
+	BasemapDemo        bool
 	Envelope           string
 	SeedDemo           bool
 	IfEmpty            bool

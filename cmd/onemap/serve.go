@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/basemap"
 	"github.com/onemapgis/onemap/checkpoint"
 	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/frontend"
@@ -55,6 +56,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.BasemapSubdomains, "basemap-subdomains", "", "comma list of the values of {s}, e.g. 0,1,2,3,4,5,6,7 for Tianditu")
 	f.str(&c.BasemapAttribution, "basemap-attribution", "", "the basemap's attribution, shown on the map (e.g. © 天地图 or © OpenStreetMap contributors)")
 	f.integer(&c.BasemapMaxZoom, "basemap-max-zoom", 18, "the deepest zoom the basemap serves")
+	f.str(&c.BasemapFile, "basemap-file", "", "an offline base map to draw under the data: an MBTiles or PMTiles archive of raster (png, jpg, webp) or vector tiles, served at /basemap/{z}/{x}/{y} (default: none; the demo county gets a synthetic base of its own)")
+	f.boolean(&c.BasemapDemo, "basemap-demo", true, "when the database holds the demo county and no other base map is set, draw its synthetic base (settlements, roads, rivers) under the data")
 	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
 	f.dur(&c.AuditKeep, "audit-keep", 8760*time.Hour, "how long the audit trail is kept (at least six months, 4380h); older records are removed daily")
 	f.auditAnchor(&c)
@@ -111,6 +114,17 @@ func (c *config) checkServe() (servePlan, error) {
 	}
 	if p.trustedProxies, err = ratelimit.ParsePrefixes(c.TrustedProxies); err != nil {
 		return p, onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
+	}
+	if c.BasemapFile != "" && c.BasemapURL != "" {
+		return p, onemap.Errorf(onemap.EINVALID, "--basemap-file and --basemap-url: want one base map, not both")
+	}
+	if c.BasemapFile != "" {
+		// Read now, so that a bad archive is named before the database.
+		a, err := basemap.Open(c.BasemapFile)
+		if err != nil {
+			return p, fmt.Errorf("--basemap-file: %w", err)
+		}
+		a.Close()
 	}
 	if u := c.BasemapURL; u != "" {
 		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") ||
@@ -221,6 +235,14 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	denials := api.NewDenials(api.DenialsConfig{})
 
+	base, err := c.openBase(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	if base != nil {
+		defer base.Close()
+	}
+
 	static := frontend.Handler()
 	if c.StaticDir != "" {
 		static = frontend.Dir(c.StaticDir)
@@ -229,7 +251,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil),
+		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Base: baseOrNil(base),
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,

@@ -8,6 +8,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import { Map, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { mapLocale } from './i18n.js';
+import { addIcons } from './icons.js';
 
 // The worker comes from this server, as a file of the build (the CSP allows
 // workers from 'self' only).
@@ -41,6 +42,7 @@ export function createMap(container, style, { navigation, scale, rotate = true, 
     } : {}),
     ...options,
   });
+  addIcons(map); // the point symbols, drawn as the style asks for them
   if (!rotate) map.touchZoomRotate.disableRotation();
   if (navigation) map.addControl(new NavigationControl({ showCompass: false }), navigation);
   if (scale) map.addControl(new ScaleControl({ unit: 'metric' }), scale);

@@ -10,7 +10,9 @@ import { FILTER_FIELDS, legendOf } from './style.js';
 import { layerTitle, t } from './i18n.js';
 import { shownCount } from './counts.js';
 
-const dot = (colour) => `<span class="om-dot" style="background:${escapeHtml(colour)}"></span>`;
+// A value's symbol in the legend, in its layer's shape (style.js withSymbols).
+const dot = (colour, shape = 'dot') =>
+  `<span class="om-dot om-shape-${escapeHtml(shape)}" style="background:${escapeHtml(colour)}"></span>`;
 const line = (colour, fill, width) =>
   `<span class="om-line" style="border-top:${Math.max(1, Math.round(width ?? 1))}px solid ${escapeHtml(colour)};` +
   `background:${escapeHtml(fill ?? 'transparent')}"></span>`;
@@ -35,7 +37,7 @@ export function panelFields(layer, style, counts) {
       if (legend?.field !== field) return '';
       const e = legend.entries.find((x) => x.value === v);
       if (legend.shape === 'line') return e ? line(e.colour, e.fill, e.width) : '';
-      return dot(e?.colour ?? legend.other ?? '#757575');
+      return dot(e?.colour ?? legend.other ?? '#757575', legend.shape);
     };
     return { field, values, symbol, coloured: legend?.field === field };
   });

@@ -5,6 +5,7 @@
 // drawn with a bundled font (no glyph server), and the filters of the layer
 // panel. The legend is read back from the style's own expressions.
 
+import { darkBase, META_BASE, withBasemap } from './basemap.js';
 import { bboxOf, interiorPoint } from './geo.js';
 import { getJSON } from './http.js';
 
@@ -48,9 +49,11 @@ export async function fetchStyle(tileset = 'all', fetchJSON = getJSON) {
     };
     // Where the tileset's TileJSON would open the map ([lon, lat, zoom]),
     // for a page that opens there (MapLibre ignores metadata).
-    if (tj.center) style.metadata = { ...style.metadata, [META_CENTER]: tj.center };
+    if (tj.center && id === SOURCE) style.metadata = { ...style.metadata, [META_CENTER]: tj.center };
   }
-  return style;
+  // Points drawn as shapes and badges, a vector base map styled under the
+  // data (basemap.js).
+  return withBasemap(withSymbols(style), `${globalThis.location?.origin ?? ''}${FONT_PATH}`);
 }
 
 /** styleLayerIds returns the ids of the style layers drawn for data layer id. */
@@ -95,13 +98,15 @@ function eqFilter(filter) {
  */
 export function legendOf(style, id) {
   const layers = style.layers.filter((l) => l.metadata?.[META_LAYER] === id);
-  const circle = layers.find((l) => l.type === 'circle');
+  // A point layer: a circle, or a symbol drawn from one (withSymbols), which
+  // keeps the circle's colours and names its shape.
+  const circle = layers.find((l) => l.type === 'circle' || l.metadata?.[META_COLOUR]);
   if (circle) {
-    const m = matchPairs(circle.paint?.['circle-color']);
+    const m = matchPairs(circle.metadata?.[META_COLOUR] ?? circle.paint?.['circle-color']);
     if (!m) return null;
     return {
       field: m.field,
-      shape: 'dot',
+      shape: circle.metadata?.[META_SHAPE] ?? 'dot',
       entries: m.pairs.map(([value, colour]) => ({ value, colour })),
       other: typeof m.fallback === 'string' ? m.fallback : null,
     };
@@ -249,18 +254,27 @@ const countText = ['case',
 // It shares its point layer's data layer (META_LAYER), so the panel's
 // switches and filters act on both.
 function clusterCounts(style) {
-  return style.layers.filter((l) => l.type === 'circle' && l['source-layer'] && l.metadata?.[META_LAYER]).map((l) => ({
-    id: `count-${l.id}`,
-    type: 'symbol',
-    source: l.source,
-    'source-layer': l['source-layer'],
-    minzoom: Math.max(l.minzoom ?? 0, CLUSTER_COUNT_ZOOM),
-    ...(l.maxzoom !== undefined ? { maxzoom: l.maxzoom } : {}),
-    filter: ['all', ...(l.filter ? [l.filter] : []), ['>=', POINT_COUNT, CLUSTER_COUNT_MIN]],
-    layout: { 'text-field': countText, 'text-font': [FONT], 'text-size': 9.5, 'text-padding': 0 },
-    paint: { 'text-color': '#ffffff', 'text-halo-color': 'rgba(0, 0, 0, 0.45)', 'text-halo-width': 0.8 },
-    metadata: { [META_LAYER]: l.metadata[META_LAYER], 'onemap:label': true },
-  }));
+  const counted = (l) => l['source-layer'] && l.metadata?.[META_LAYER] && !l.metadata?.[META_QUIET] &&
+    (l.type === 'circle' || l.metadata?.[META_CLUSTER]);
+  return style.layers.filter(counted).map((l) => {
+    // Inside a cluster's white centre the count is dark, over a dot white.
+    const ring = Boolean(l.metadata?.[META_CLUSTER]);
+    return {
+      id: `count-${l.id}`,
+      type: 'symbol',
+      source: l.source,
+      'source-layer': l['source-layer'],
+      minzoom: Math.max(l.minzoom ?? 0, CLUSTER_COUNT_ZOOM),
+      ...(l.maxzoom !== undefined ? { maxzoom: l.maxzoom } : {}),
+      filter: ['all', ...(l.filter ? [l.filter] : []), ['>=', POINT_COUNT, CLUSTER_COUNT_MIN]],
+      layout: { 'text-field': countText, 'text-font': [FONT], 'text-size': ring ? 10.5 : 9.5, 'text-padding': ring ? 1 : 0,
+        ...(ring ? { 'text-offset': [0, l.metadata[META_SHAPE] === 'triangle' ? 0.25 : 0], 'symbol-sort-key': ['-', 0, POINT_COUNT] } : {}) },
+      paint: ring
+        ? { 'text-color': '#1f2328', 'text-halo-color': 'rgba(255, 255, 255, 0.9)', 'text-halo-width': 0.8 }
+        : { 'text-color': '#ffffff', 'text-halo-color': 'rgba(0, 0, 0, 0.45)', 'text-halo-width': 0.8 },
+      metadata: { [META_LAYER]: l.metadata[META_LAYER], 'onemap:label': true },
+    };
+  });
 }
 
 /**
@@ -299,6 +313,7 @@ export function darkStyle(style) {
   return {
     ...style,
     layers: style.layers.map((l) => {
+      if (l.metadata?.[META_BASE] || l.type === 'raster') return darkBase(l);
       if (l.type === 'background') return { ...l, paint: { ...l.paint, 'background-color': '#0b1620' } };
       if (l.type === 'fill') return { ...l, paint: { ...l.paint, 'fill-color': '#16324a' } };
       if (l.type === 'line') return { ...l, paint: { ...l.paint, 'line-color': '#5b7a99' } };
@@ -325,4 +340,135 @@ export function colourOf(layer, field, value) {
   const c = colours.get(layer);
   if (!c || c.field !== field) return undefined;
   return c.byValue[value] ?? undefined;
+}
+
+// Point symbology (withSymbols): what each data layer's points look like.
+
+/** META_COLOUR is the metadata key of a symbol layer's colours, the match expression of the circle it replaced. */
+export const META_COLOUR = 'onemap:colour';
+
+/** META_SHAPE is the metadata key of a point layer's shape in the legend: triangle, square, badge or dot. */
+export const META_SHAPE = 'onemap:shape';
+
+/** META_CLUSTER marks the style layer of a point layer's clusters (rings of their mix). */
+export const META_CLUSTER = 'onemap:cluster';
+
+/** META_QUIET marks a point layer drawn small and muted, without counts (cameras). */
+export const META_QUIET = 'onemap:quiet';
+
+/** META_MINZOOM is the metadata key of the zoom below which a quiet layer is off unless switched on. */
+export const META_MINZOOM = 'onemap:minzoom';
+
+/** CAMERA_MINZOOM is the zoom below which cameras are not drawn unless switched on. */
+export const CAMERA_MINZOOM = 13;
+
+// The shape of each hazard layer's points; stations are badges by kind.
+const SHAPES = { risk_points: 'triangle', households: 'square' };
+const SDF_ICON = { triangle: 'om-tri', square: 'om-square' };
+// How large a single shape is (×14 px) by zoom, per layer.
+const SHAPE_SIZE = { risk_points: [[8, 0.6], [12, 0.8], [16, 1.25]], households: [[8, 0.5], [12, 0.68], [16, 1.05]] };
+// RING_STEPS is how finely a cluster's ring is cut: shares in 24ths.
+const RING_STEPS = 24;
+
+/** isPointLayer says whether a style layer draws a data layer's points (a circle or a symbol that is not a label). */
+export function isPointLayer(l) {
+  return Boolean(l.metadata?.[META_LAYER]) && !l.metadata?.['onemap:label'] && (l.type === 'circle' || l.type === 'symbol');
+}
+
+const HAS_COUNT = ['has', 'point_count'];
+const levelCount = (level) => ['coalesce', ['get', `point_count_${level}`], 0];
+
+/**
+ * ringImageName returns the expression of a cluster's image name (icons.js
+ * om-ring:SHAPE:RRGGBB=N,…): for each level of the colour match
+ * (["match", ["get", "level"], level, colour, …, other]) its share of the
+ * cluster in RING_STEPS ths, from the tiles' point_count_LEVEL, at least
+ * one step for a level that is there at all (27 重大 among 900 still show),
+ * and the rest in the other colour.
+ */
+export function ringImageName(shape, colourMatch) {
+  const m = matchPairs(colourMatch);
+  const pairs = m ? m.pairs : [];
+  const share = (n) => ['case', ['>', n, 0], ['max', 1, ['round', ['*', RING_STEPS, ['/', n, POINT_COUNT]]]], 0];
+  const parts = [];
+  for (const [level, colour] of pairs) {
+    if (parts.length) parts.push(',');
+    parts.push(`${String(colour).replace('#', '')}=`, ['to-string', share(levelCount(level))]);
+  }
+  const rest = ['-', POINT_COUNT, ['+', 0, ...pairs.map(([level]) => levelCount(level))]];
+  const other = typeof m?.fallback === 'string' ? m.fallback : '#757575';
+  parts.push(`${parts.length ? ',' : ''}${other.replace('#', '')}=`, ['to-string', share(rest)]);
+  return ['concat', `om-ring:${shape}:`, ...parts];
+}
+
+// byZoomStops is ["interpolate", ["linear"], ["zoom"], z, v × f, …].
+const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'], ...stops.flatMap(([z, v]) => [z, typeof v === 'number' ? v * f : ['*', f, v]])];
+
+/**
+ * withSymbols returns the style with the points of the server's circle
+ * layers drawn so that hazards read first: risk points as triangles and
+ * risk households as squares in 红橙黄蓝 by level (the only layers that use
+ * those colours), each cluster as its layer's shape ringed by the share of
+ * each level it holds (the tiles' point_count_LEVEL), stations as badges of
+ * their kind's colour with its pictogram, and cameras small and muted from
+ * zoom CAMERA_MINZOOM on. The images are icons.js's, drawn in the browser
+ * as the map asks for them. Layers it does not know are left as they are.
+ */
+export function withSymbols(style) {
+  const layers = [];
+  for (const l of style.layers) {
+    const id = l.metadata?.[META_LAYER];
+    if (l.type !== 'circle' || !id || !l['source-layer']) {
+      layers.push(l);
+      continue;
+    }
+    const colour = l.paint?.['circle-color'];
+    const base = { source: l.source, 'source-layer': l['source-layer'],
+      ...(l.minzoom !== undefined ? { minzoom: l.minzoom } : {}), ...(l.maxzoom !== undefined ? { maxzoom: l.maxzoom } : {}) };
+    const only = (f) => (l.filter ? ['all', l.filter, f] : f);
+    const shape = SHAPES[id];
+    if (shape) {
+      const sortKey = l.layout?.['circle-sort-key'];
+      layers.push({
+        ...base, id: l.id, type: 'symbol', filter: only(['!', HAS_COUNT]),
+        layout: { 'icon-image': SDF_ICON[shape], 'icon-size': byZoomStops(SHAPE_SIZE[id]), 'icon-allow-overlap': true,
+          'icon-ignore-placement': true, ...(sortKey ? { 'symbol-sort-key': sortKey } : {}) },
+        paint: { 'icon-color': colour, 'icon-halo-color': 'rgba(255, 255, 255, 0.95)', 'icon-halo-width': 1.3 },
+        metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: shape },
+      });
+      const grow = ['min', 1.6, ['+', 0.8, ['*', 0.09, ['ln', POINT_COUNT]]]];
+      layers.push({
+        ...base, id: `${l.id}-cluster`, type: 'symbol', filter: only(HAS_COUNT),
+        layout: { 'icon-image': ringImageName(shape, colour), 'icon-size': byZoomStops([[8, 0.48], [12, 0.72], [16, 0.95]], grow),
+          'icon-allow-overlap': true, 'icon-ignore-placement': true, 'symbol-sort-key': levelCount('red') },
+        metadata: { ...l.metadata, [META_COLOUR]: undefined, [META_CLUSTER]: true, [META_SHAPE]: shape },
+      });
+      continue;
+    }
+    if (id === 'stations') {
+      const big = (county, township, village) => ['match', ['get', 'level'], 'county', county, 'township', township, village];
+      layers.push({
+        ...base, id: l.id, type: 'symbol', ...(l.filter ? { filter: l.filter } : {}),
+        layout: { 'icon-image': ['concat', 'om-st:', ['coalesce', ['get', 'kind'], ''], ':', colour],
+          'icon-size': ['interpolate', ['linear'], ['zoom'], 8, big(0.7, 0.6, 0.5), 13, big(0.9, 0.8, 0.7), 16, big(1.1, 1, 0.95)],
+          'icon-allow-overlap': true, 'icon-ignore-placement': true },
+        metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: 'badge' },
+      });
+      continue;
+    }
+    if (id === 'cameras') {
+      layers.push({
+        ...l, minzoom: Math.max(l.minzoom ?? 0, CAMERA_MINZOOM),
+        paint: { ...l.paint,
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, ['+', 1.2, ['*', 0.4, ['ln', POINT_COUNT]]], 13, ['+', 1.8, ['*', 0.5, ['ln', POINT_COUNT]]], 17, ['+', 3.6, ['*', 0.6, ['ln', POINT_COUNT]]]],
+          'circle-opacity': 0.8, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 14, 0, 16, 0.8] },
+        metadata: { ...l.metadata, [META_QUIET]: true, [META_MINZOOM]: CAMERA_MINZOOM },
+      });
+      continue;
+    }
+    layers.push(l);
+  }
+  // Metadata keys set to undefined are dropped (a cluster layer has no legend colours).
+  for (const l of layers) if (l.metadata) for (const k of Object.keys(l.metadata)) if (l.metadata[k] === undefined) delete l.metadata[k];
+  return { ...style, layers };
 }

@@ -2,13 +2,13 @@
 // under the cursor and opens its card; while 周边 waits for its centre, the
 // click is the centre.
 
-import { META_LAYER } from '../style.js';
+import { isPointLayer, META_LAYER } from '../style.js';
 
 /** watchClicks wires the map's clicks and the pointer over points. It uses page.map, page.style, page.measure, page.around and page.card. */
 export function watchClicks(page) {
   const { map, style } = page;
-  const pointLayers = style.layers.filter((l) => l.type === 'circle').map((l) => l.id);
-  const gridLayers = style.layers.filter((l) => l.type === 'fill').map((l) => l.id).reverse();
+  const pointLayers = style.layers.filter(isPointLayer).map((l) => l.id);
+  const gridLayers = style.layers.filter((l) => l.type === 'fill' && l.metadata?.[META_LAYER]).map((l) => l.id).reverse();
   map.on('click', (e) => {
     if (page.measure.mode()) return;
     if (page.around.picking()) {

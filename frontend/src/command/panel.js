@@ -3,7 +3,7 @@
 // filters, so that a shared link restores them), the switches and filters acting on the map,
 // and the counts drawn into the panel (../panel.js renders it).
 
-import { filterExpr, META_LAYER, styleLayerIds } from '../style.js';
+import { filterExpr, META_LAYER, META_MINZOOM, styleLayerIds } from '../style.js';
 import { renderPanel, updateCounts } from '../panel.js';
 import { readViewState, writeViewState } from '../view.js';
 
@@ -40,6 +40,11 @@ export function createPanel(page, el) {
     onToggle: (id, visible) => {
       state.visible[id] = visible;
       for (const sl of styleLayerIds(style, id)) page.map.setLayoutProperty(sl, 'visibility', visible ? 'visible' : 'none');
+      // A layer off at low zooms (cameras) is drawn at every zoom once
+      // switched on.
+      for (const sl of style.layers) {
+        if (visible && sl.metadata?.[META_LAYER] === id && sl.metadata?.[META_MINZOOM]) page.map.setLayerZoomRange(sl.id, 0, 24);
+      }
       save();
     },
     onFilter: (id, field, values) => {

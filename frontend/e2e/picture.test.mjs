@@ -1,0 +1,165 @@
+// The command picture in a real browser (issue 18, items 1 and 2): hazards
+// first (triangles and squares in 红橙黄蓝, clusters ringed by their mix,
+// cameras off at the county view) and a base map to find the way by (the
+// demo county's synthetic base: roads, rivers, settlement names) under the
+// data on all four maps. Screenshots for a reviewer: the command map at
+// 1366×768 over the county and at z16 in 狮山镇, the public page at 390×844.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { BASE, CHROMIUM, isLocal, OUT, openMap, WAIT_MS, watchPolicy } from './browser.mjs';
+
+// The county seat, in 狮山镇 (the demo's 东岳社区).
+const SEAT = { lng: 102.4063, lat: 25.5302 };
+const ROADS = ['base-primary', 'base-secondary', 'base-minor'];
+const NAMES = ['base-place-town', 'base-place-village', 'base-place-hamlet'];
+
+// rendered returns, per style layer id, the features the map draws in view.
+function rendered(page, ids) {
+  return page.evaluate((layers) => {
+    const { map } = window.onemap;
+    const have = layers.filter((id) => map.getLayer(id));
+    const out = Object.fromEntries(layers.map((id) => [id, []]));
+    for (const f of have.length ? map.queryRenderedFeatures({ layers: have }) : []) out[f.layer.id].push(f.properties);
+    return out;
+  }, ids);
+}
+
+describe('the command map: hazards first, over a base map', { timeout: 10 * 60_000 }, () => {
+  let b;
+  let page;
+
+  before(async () => {
+    b = await openMap({ viewport: { width: 1366, height: 768 } });
+    page = b.page;
+  });
+  after(async () => {
+    await b?.close();
+  });
+
+  it('draws hazards as shapes in 红橙黄蓝, clusters ringed by their mix, no cameras over the county', async () => {
+    const style = await page.evaluate(() => {
+      const s = window.onemap.map.getStyle();
+      return { layers: s.layers.map((l) => ({ id: l.id, type: l.type, minzoom: l.minzoom, image: l.layout?.['icon-image'] })), base: s.sources.basemap };
+    });
+    const layer = (id) => style.layers.find((l) => l.id === id);
+    assert.equal(layer('risk_points').image, 'om-tri');
+    assert.equal(layer('households').image, 'om-square');
+    assert.equal(layer('cameras').minzoom, 13);
+    assert.equal(style.base?.type, 'vector', 'the demo county has its synthetic base');
+    const zoom = await page.evaluate(() => window.onemap.map.getZoom());
+    assert.ok(zoom < 12, `the county view is at zoom ${zoom}`);
+    const got = await rendered(page, ['cameras', 'risk_points-cluster', 'households-cluster', 'risk_points']);
+    assert.equal(got.cameras.length, 0, 'cameras drawn over the county');
+    const clusters = got['risk_points-cluster'];
+    assert.ok(clusters.length > 10, `${clusters.length} risk clusters drawn`);
+    // Each cluster carries its mix, and the ring image drawn for it.
+    const mixed = clusters.filter((p) => p.point_count > 1 && Object.keys(p).some((k) => k.startsWith('point_count_')));
+    assert.equal(mixed.length, clusters.length, 'a cluster without its counts by level');
+    const images = await page.evaluate(() => window.onemap.map.listImages());
+    assert.ok(images.some((n) => n.startsWith('om-ring:triangle:')), 'no ring drawn for risk clusters');
+    assert.ok(images.includes('om-tri') || got.risk_points.length === 0);
+    // Reds are not everywhere: most rings are mostly not red.
+    const red = clusters.reduce((s, p) => s + (p.point_count_red ?? 0), 0);
+    const all = clusters.reduce((s, p) => s + p.point_count, 0);
+    assert.ok(red < all / 5, `${red} of ${all} clustered risk points are 重大`);
+    assert.deepEqual(b.foreign, []);
+    assert.deepEqual(b.errors, []);
+    await b.screenshot('picture-county-1366x768');
+  });
+
+  it('shows roads and settlement names of the base at z15 in 狮山镇, and stations as badges at z16', async () => {
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 15 }), SEAT);
+    await b.waitIdle();
+    const got = await rendered(page, [...ROADS, ...NAMES, 'base-river', 'base-stream']);
+    const roads = ROADS.flatMap((id) => got[id]);
+    const names = NAMES.flatMap((id) => got[id]).map((p) => p.name);
+    console.log(`z15 in 狮山镇: ${roads.length} road pieces, names ${names.join('、')}`);
+    assert.ok(roads.length > 0, 'no road of the base drawn at z15 in 狮山镇');
+    assert.ok(names.length > 0 && names.every(Boolean), 'no settlement name drawn at z15 in 狮山镇');
+    assert.ok(b.requests.some((u) => new URL(u).pathname.startsWith('/basemap/15/')), 'no base tile asked for');
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 16 }), SEAT);
+    await b.waitIdle();
+    const images = await page.evaluate(() => window.onemap.map.listImages());
+    assert.ok(images.some((n) => n.startsWith('om-st:')), 'no station badge drawn at z16');
+    const cams = await rendered(page, ['cameras']);
+    assert.ok(cams.cameras.length > 0, 'no camera at z16 in the county seat');
+    assert.deepEqual(b.errors, []);
+    await b.screenshot('picture-shishan-z16-1366x768');
+  });
+});
+
+describe('the base map on the wall and in the editor', { timeout: 10 * 60_000 }, () => {
+  for (const [name, pagePath] of [['wall', '/screen/'], ['editor', '/editor/']]) {
+    it(`draws the base under the data on the ${name}`, async () => {
+      const b = await openMap({ viewport: { width: 1366, height: 768 }, signIn: { name: 'planner', password: 'onemap-demo' } }, pagePath);
+      try {
+        const ids = await b.page.evaluate(() => window.onemap.map.getStyle().layers.map((l) => l.id));
+        const first = ids.findIndex((id) => id.startsWith('base-'));
+        assert.ok(first > 0, `no base layer on the ${name}`);
+        const outlines = ids.indexOf('grids-line-county');
+        assert.ok(outlines > 0 && first < outlines, `the base is not under the data: ${ids.join(', ')}`);
+        assert.ok(b.requests.some((u) => new URL(u).pathname.startsWith('/basemap/')), `no base tile asked for on the ${name}`);
+        assert.deepEqual(b.errors, []);
+      } finally {
+        await b.close();
+      }
+    });
+  }
+});
+
+describe('the public page\'s map on a phone has the base map', { timeout: 10 * 60_000 }, () => {
+  let context;
+  let profile;
+  const errors = [];
+
+  before(async () => {
+    fs.mkdirSync(OUT, { recursive: true });
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-picture-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, headless: true, timeout: WAIT_MS, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+      viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+      geolocation: { longitude: SEAT.lng, latitude: SEAT.lat, accuracy: 20 }, permissions: ['geolocation'],
+    });
+    await watchPolicy(context);
+    await context.route('**/*', (route) => (isLocal(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
+  });
+  after(async () => {
+    await context?.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('draws roads and names under the stations at 390×844', async () => {
+    const page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
+    await page.waitForSelector('#list > li', { timeout: WAIT_MS });
+    await page.locator('#open-map').tap();
+    await page.waitForFunction(() => window.onemapPublic?.map?.loaded(), null, { timeout: WAIT_MS });
+    await page.evaluate((c) => window.onemapPublic.map.jumpTo({ center: [c.lng, c.lat], zoom: 15 }), SEAT);
+    await page.evaluate(async (ms) => {
+      const { map } = window.onemapPublic;
+      const idle = map.once('idle');
+      map.triggerRepaint();
+      await Promise.race([idle, new Promise((_, reject) => setTimeout(() => reject(new Error(`map not idle after ${ms} ms`)), ms))]);
+    }, WAIT_MS);
+    const got = await page.evaluate((ids) => {
+      const { map } = window.onemapPublic;
+      const have = ids.filter((id) => map.getLayer(id));
+      return map.queryRenderedFeatures({ layers: have }).map((f) => f.layer.id);
+    }, [...ROADS, ...NAMES]);
+    assert.ok(got.some((id) => ROADS.includes(id)), 'no road on the public map');
+    assert.ok(got.some((id) => NAMES.includes(id)), 'no place name on the public map');
+    assert.deepEqual(errors, []);
+    const file = path.join(OUT, 'picture-public-390x844.png');
+    await page.screenshot({ path: file });
+    console.log(`screenshot: ${file}`);
+  });
+});
