@@ -124,5 +124,6 @@ CREATE INDEX cases_open_id ON cases (id DESC)
 -- A grid's case statistics over a period, from the index alone: one range
 -- per grid of the subtree (grid_id = ANY(ARRAY(subtree)), not IN (CTE),
 -- whose row estimate sends the planner to the county-wide created_at
--- index).
+-- index). It replaces 0014's plain index of the same columns.
+DROP INDEX IF EXISTS cases_grid_created;
 CREATE INDEX cases_grid_created ON cases (grid_id, created_at) INCLUDE (status, closed_at, close_due);

@@ -84,7 +84,18 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
     await page.evaluate((v) => { window.onemap.cases.card.version = v; }, stale);
     await page.locator('.om-cases-card [data-step="assign"]').click();
     await page.waitForFunction(() => /他人|Someone else/.test(window.onemap.cases.message), null, { timeout: WAIT_MS });
-    assert.ok(await page.evaluate((v) => window.onemap.cases.card.version > v, stale), 'the card was reloaded');
+    // The card says so first, then reloads: wait for the reload.
+    await page.waitForFunction((v) => window.onemap.cases.card?.version > v, stale, { timeout: WAIT_MS });
+  });
+
+  it('search finds the case by its tracking code and opens it in the case panel', async () => {
+    await page.evaluate(() => { window.onemap.cases.card = null; });
+    await page.fill('#search-input', code.replaceAll('-', ''));
+    const option = page.locator('#search-results [role="option"][data-layer="cases"]');
+    await option.first().waitFor({ timeout: WAIT_MS });
+    await option.first().click();
+    await page.waitForFunction((c) => window.onemap.cases.card?.tracking_code?.replaceAll('-', '') === c.replaceAll('-', ''), code, { timeout: WAIT_MS });
+    assert.equal(await page.locator('#cases').isHidden(), false, 'the case panel is open');
   });
 
   it('the wall\'s reported-today figure follows a new report live', async () => {

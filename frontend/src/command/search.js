@@ -35,6 +35,13 @@ export function createSearch(page) {
         if (around) page.around.run(o.point);
         return;
       }
+      if (o.layer === 'cases' && page.cases) {
+        // A case found by its tracking code opens in the case panel.
+        map.flyTo({ center: o.center, zoom: Math.max(map.getZoom(), 15), offset: page.camera.offset() });
+        page.cases.show(true);
+        page.cases.open(o.id);
+        return;
+      }
       if (around && o.center) page.around.run(o.center);
       page.overlay(OVERLAYS.pick);
       const isPoint = o.bbox && o.bbox[0] === o.bbox[2] && o.bbox[1] === o.bbox[3];
