@@ -98,6 +98,34 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
     assert.equal(await page.locator('#cases').isHidden(), false, 'the case panel is open');
   });
 
+  it('a report\'s photo shows on its card', async () => {
+    const photoCode = await page.evaluate(async ([lon, lat]) => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext('2d');
+      g.fillStyle = '#c0392b';
+      g.fillRect(0, 0, 64, 48);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+      const form = new FormData();
+      form.append('report', JSON.stringify({ category: 'sanitation', description: '河道里有死鱼', lon, lat }));
+      form.append('photo', blob, 'fish.png');
+      const s = await (await fetch('/api/session')).json();
+      const res = await fetch('/api/public/reports', { method: 'POST', body: form, headers: s.csrf ? { 'X-CSRF-Token': s.csrf } : {} });
+      return (await res.json()).tracking_code;
+    }, PLACE);
+    assert.ok(photoCode, 'the report with a photo was filed');
+    // Back to the list, which lists it (the list follows the live feed).
+    await page.evaluate(() => document.querySelector('#cases [data-act="back"]')?.click());
+    const item = page.locator('.om-case-item', { hasText: photoCode });
+    await item.waitFor({ timeout: WAIT_MS });
+    await item.click();
+    await page.waitForFunction(() => {
+      const img = document.querySelector('.om-cases-card .om-case-photos img');
+      return img && img.complete && img.naturalWidth === 64;
+    }, null, { timeout: WAIT_MS });
+  });
+
   it('the wall\'s reported-today figure follows a new report live', async () => {
     const wall = await b.context.newPage();
     await wall.setViewportSize({ width: 1366, height: 768 });

@@ -225,7 +225,8 @@ export function createCases(page, session, { el, button }) {
       <ol class="om-case-timeline">${(c.timeline ?? []).map((s) => `<li><time>${escapeHtml(formatDateTime(s.at))}</time>
         <b>${escapeHtml(s.action === 'report' ? w('reported') : word(ACTIONS, s.action, L))}</b> ${escapeHtml(s.actor)}
         → ${escapeHtml(word(STATUSES, s.to, L))}${s.grid_id ? ` #${s.grid_id}` : ''}${s.assignee ? ` ${escapeHtml(s.assignee)}` : ''}${s.department ? ` ${escapeHtml(s.department)}` : ''}
-        ${s.note ? `<div class="om-case-note">${s.public ? '💬 ' : ''}${escapeHtml(s.note)}</div>` : ''}</li>`).join('')}</ol>`;
+        ${s.note ? `<div class="om-case-note">${s.public ? '💬 ' : ''}${escapeHtml(s.note)}</div>` : ''}
+        ${(s.photos ?? []).length ? `<div class="om-case-photos">${s.photos.map((p) => `<a href="${escapeHtml(p.url)}" target="_blank" rel="noopener"><img src="${escapeHtml(p.url)}" alt="" loading="lazy"></a>`).join('')}</div>` : ''}</li>`).join('')}</ol>`;
     for (const b of cardEl.querySelectorAll('[data-step]')) b.addEventListener('click', () => step(b.dataset.step, b.dataset.pass !== 'false'));
   }
 
