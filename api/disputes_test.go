@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -315,6 +316,18 @@ func TestDisputes_stats(t *testing.T) {
 	c, err := w.db.SettlementRate(t.Context(), w.township, w.clock.Now().AddDate(0, -1, 0), w.clock.Now().AddDate(0, 1, 0))
 	if err != nil || c.Total != 4 || c.Settled != 2 || c.SettlementRate() != 0.5 {
 		t.Errorf("SettlementRate = %+v, %v", c, err)
+	}
+	// And the case statistics carry it: the township's settled and rate.
+	_, body = cmd.do("GET", fmt.Sprintf("/api/cases/stats?grid=%d&from=%s&to=%s", w.township,
+		w.clock.Now().AddDate(0, -1, 0).Format("2006-01-02"), w.clock.Now().AddDate(0, 1, 0).Format("2006-01-02")), "")
+	var cs struct {
+		Total struct {
+			Settled *int     `json:"disputes_settled"`
+			Rate    *float64 `json:"settlement_rate"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal(body, &cs); err != nil || cs.Total.Settled == nil || *cs.Total.Settled != 2 || cs.Total.Rate == nil || *cs.Total.Rate != 0.5 {
+		t.Errorf("case statistics' settlement: %s", body)
 	}
 	// The reference tables.
 	_, body = cmd.do("GET", "/api/reference/dispute-kinds", "")
