@@ -13,7 +13,7 @@ import (
 )
 
 // Live is the store of live sources, their events and the alarms they
-// raise (migration 0017), with the clock that times the replay window and
+// raise (migration 0016), with the clock that times the replay window and
 // the storm window. Every ingest batch is one transaction (Ingest).
 type Live struct {
 	db    *DB
