@@ -282,7 +282,8 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
       const features = l.features ?? [];
       assert.equal(items.length, features.length, `${layer}: listed ${items.length} of ${features.length}`);
       for (let i = 1; i < items.length; i++) assert.ok(items[i - 1].d <= items[i].d, `${layer} not sorted by distance at ${i}`);
-      const byDistance = [...features].sort((a, b) => a.properties.distance_m - b.properties.distance_m || a.id - b.id);
+      const dist = (f) => (f.properties ?? f).distance_m; // cases come as briefs
+      const byDistance = [...features].sort((a, b) => dist(a) - dist(b) || a.id - b.id);
       assert.deepEqual(items.map((it) => it.id), byDistance.map((f) => f.id), `${layer} order`);
     }
     const cams = direct.layers.cameras?.features ?? [];
@@ -320,7 +321,7 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     const target = await page.evaluate(() => {
       const { map } = window.onemap;
       const canvas = map.getCanvas().getBoundingClientRect();
-      const circles = map.getStyle().layers.filter((l) => l.type === 'circle' && !l.id.startsWith('om-')).map((l) => l.id);
+      const circles = map.getStyle().layers.filter((l) => (l.type === 'circle' || l.metadata?.['onemap:shape']) && !l.id.startsWith('om-')).map((l) => l.id);
       for (const f of map.queryRenderedFeatures({ layers: circles })) {
         if (!(f.properties.point_count > 1)) continue;
         const p = map.project(f.geometry.coordinates);
@@ -376,7 +377,7 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
     const target = await page.evaluate(() => {
       const { map } = window.onemap;
       const canvas = map.getCanvas().getBoundingClientRect();
-      const layers = map.getStyle().layers.filter((l) => l['source-layer'] === 'households' && l.type === 'circle').map((l) => l.id);
+      const layers = map.getStyle().layers.filter((l) => l['source-layer'] === 'households' && (l.type === 'circle' || l.metadata?.['onemap:shape'])).map((l) => l.id);
       for (const f of map.queryRenderedFeatures({ layers })) {
         if (f.properties.point_count > 1) continue;
         const p = map.project(f.geometry.coordinates);

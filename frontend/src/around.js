@@ -64,16 +64,17 @@ export function aroundRows(resp) {
     const features = resp.layers[layer].features ?? [];
     const [contactKey, phoneKey] = CONTACT[layer] ?? [];
     const list = features.map((f) => {
-      const p = f.properties ?? {};
+      // Cases come as the case list's briefs, not as GeoJSON features.
+      const p = f.properties ?? f;
       return {
         layer,
         id: f.id,
-        name: p.name ?? '',
+        name: p.name ?? p.tracking_code ?? '',
         level: p.level ?? '',
-        kind: p.kind ?? '',
+        kind: p.kind ?? p.category ?? '',
         status: p.status ?? '',
         distance: Number(p.distance_m),
-        position: f.geometry?.type === 'Point' ? f.geometry.coordinates : null,
+        position: f.geometry?.type === 'Point' ? f.geometry.coordinates : (Array.isArray(f.position) ? f.position : null),
         contact: contactKey ? p[contactKey] ?? '' : '',
         phone: phoneKey ? p[phoneKey] ?? '' : '',
       };

@@ -5,6 +5,9 @@
 // cases. The lifecycle's rules are the server's (case.go): a case's card
 // offers exactly the actions the server lists for the caller.
 
+/** CASE_ROLES are the roles that see cases (the server's case rule). */
+export const CASE_ROLES = ['viewer', 'grid_worker', 'operator', 'commander'];
+
 /** CATEGORIES are the case categories of the county (migration 0011), code → name. */
 export const CATEGORIES = {
   sanitation: { zh: '环境卫生', en: 'Sanitation' },

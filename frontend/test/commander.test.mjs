@@ -113,6 +113,17 @@ test('aroundLayers: risk points, households, stations, then cameras', () => {
   assert.deepEqual(aroundLayers(null), []);
 });
 
+test('aroundRows: open cases come as the case list\'s briefs, nearest first', () => {
+  const rows = aroundRows({ layers: { cases: { count: 2, by_status: { reported: 2 }, features: [
+    { id: 9, tracking_code: 'ABCD-EFGH-JK', category: 'sanitation', status: 'reported', level: 'group', position: [102.4, 25.5], distance_m: 80 },
+    { id: 4, tracking_code: 'BCDE-FGHJ-KL', category: 'safety', status: 'reported', level: 'group', position: [102.41, 25.5], distance_m: 20 },
+  ] } } });
+  assert.deepEqual(rows.map((r) => [r.id, r.name, r.kind, r.distance, r.position]), [
+    [4, 'BCDE-FGHJ-KL', 'safety', 20, [102.41, 25.5]],
+    [9, 'ABCD-EFGH-JK', 'sanitation', 80, [102.4, 25.5]],
+  ]);
+});
+
 test('aroundRows: per layer, nearest first, ties by id', () => {
   const rows = aroundRows(AROUND);
   assert.deepEqual(rows.map((r) => `${r.layer}/${r.id}`),

@@ -125,6 +125,11 @@ export function createAround(page, side) {
     const { layer, id, lon, lat } = btn.dataset;
     const at = lon !== undefined ? [Number(lon), Number(lat)] : null;
     if (at) page.camera.showPoint(at);
+    if (layer === 'cases' && page.cases) {
+      page.cases.show(true);
+      page.cases.open(Number(id));
+      return;
+    }
     page.card.open({ layerId: layer, id: Number(id), at, fly: !at });
   });
 

@@ -44,8 +44,7 @@ const W = {
 const L = lang === 'en' ? 'en' : 'zh';
 const w = (k, ...a) => (W[L][k] ?? k).replace(/\{(\d)\}/g, (_, i) => a[i] ?? '');
 
-/** CASE_ROLES are the roles that see cases (the server's case rule). */
-export const CASE_ROLES = ['viewer', 'grid_worker', 'operator', 'commander'];
+export { CASE_ROLES } from '../cases-core.js';
 
 const options = (table, all) => `<option value="">${escapeHtml(all)}</option>` +
   Object.keys(table).map((k) => `<option value="${k}">${escapeHtml(word(table, k, L))}</option>`).join('');

@@ -5,8 +5,8 @@
 // the event stream. A wall opened by a role that sees no cases (the public)
 // shows none of it.
 
-import { getJSON } from '../http.js';
-import { CATEGORIES, chinaDay, LEVELS, liveItems, percent, wallFigures, word } from '../cases-core.js';
+import { fetchSession, getJSON } from '../http.js';
+import { CASE_ROLES, CATEGORIES, chinaDay, LEVELS, liveItems, percent, wallFigures, word } from '../cases-core.js';
 import { escapeHtml, formatCount, formatTimeOfDay } from '../format.js';
 import { lang } from '../i18n.js';
 
@@ -44,6 +44,10 @@ export async function createCaseWall(el) {
   }
   let first;
   try {
+    // Only the roles that see cases ask for their figures (a refusal
+    // would be an error in the console of every other role's wall).
+    const session = await fetchSession().catch(() => null);
+    if (session && !CASE_ROLES.includes(session.role)) return null;
     first = await read();
   } catch {
     return null; // no cases for this caller
