@@ -85,11 +85,11 @@ for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
       // 网格员: the server's count of people when it has one; no card from grids.
       const stats = await getJSON('/api/stats/grids');
       const workers = stats.grid_workers ?? stats.children?.reduce((s, g) => (Number.isFinite(g.grid_workers) ? (s ?? 0) + g.grid_workers : s), null) ?? null;
-      const card = await page.locator('[data-figure="workers"]').count();
+      const card = await page.locator('#figures [data-figure="workers"]').count();
       if (workers === null) assert.equal(card, 0, 'a 网格员 card with no count of people from the server');
-      else assert.equal((await page.locator('[data-figure="workers"] .om-figure-value').innerText()).replace(/[^\d]/g, ''), String(workers));
+      else assert.equal((await page.locator('#figures [data-figure="workers"] .om-figure-value').innerText()).replace(/[^\d]/g, ''), String(workers));
       const overdue = stats.assessments_overdue;
-      assert.equal(await page.locator('[data-figure="overdue"]').count(), Number.isFinite(overdue) ? 1 : 0);
+      assert.equal(await page.locator('#figures [data-figure="overdue"]').count(), Number.isFinite(overdue) ? 1 : 0);
       // Camera faults by township, as the townships' statistics count them.
       const faults = await page.evaluate(() => window.onemap.faults);
       const county = stats.children.find((g) => g.level === 'county');
@@ -100,7 +100,7 @@ for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
         const g = towns.find((x) => x.id === f.id);
         assert.equal(f.fault, g.stats.cameras.count.fault ?? 0, `faults of ${f.name}`);
       }
-      assert.ok(await page.locator('[data-figure="faults"]').isVisible());
+      assert.ok(await page.locator('#figures [data-figure="faults"]').isVisible());
       await b.screenshot(`wall-${width}x${height}`);
     });
 

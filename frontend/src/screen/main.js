@@ -145,13 +145,15 @@ async function start() {
       transform: `scale(${k})`, transformOrigin: '0 0' });
   };
   size();
-  // The county fits between the two columns and under the header.
+  // The county fits between the two columns, under the header and over the legend.
   const padding = () => {
     const left = $('wall-left').getBoundingClientRect();
     const right = $('figures').getBoundingClientRect();
     const head = document.querySelector('.om-screen-head').getBoundingClientRect();
+    const legend = $('legend');
     const gap = 0.01 * innerWidth;
-    return { top: (head.bottom + gap) / k, bottom: (0.06 * innerHeight) / k,
+    const bottom = legend.hidden ? 0.06 * innerHeight : innerHeight - legend.getBoundingClientRect().top + gap;
+    return { top: (head.bottom + gap) / k, bottom: bottom / k,
       left: (left.right + gap) / k, right: (innerWidth - right.left + gap) / k };
   };
 
@@ -200,12 +202,15 @@ async function start() {
       // 网格员 are people: the roster's count when the server has one,
       // otherwise no card (grids are not people).
       const first = wallFigures(counts, stats?.top);
-      const rest = keyFigures(counts, null);
+      const order = ['risk_points', 'cameras', 'grids'];
+      const rest = keyFigures(counts, null).sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
       const figures = [...first, ...rest];
-      let html = figuresHTML(figures, colours);
-      if (counts.cameras && stats) {
-        html += `<div class="om-figure om-figure-faults" data-figure="faults"><div class="om-figure-label">${w('faults')}</div>${faultsHTML(townshipFaults(stats.townships))}</div>`;
-      }
+      // The camera faults by township follow the cameras' figure.
+      const faults = counts.cameras && stats
+        ? `<div class="om-figure om-figure-faults" data-figure="faults"><div class="om-figure-label">${w('faults')}</div>${faultsHTML(townshipFaults(stats.townships))}</div>`
+        : '';
+      const at = figures.findIndex((f) => f.id === 'cameras') + 1;
+      const html = figuresHTML(figures.slice(0, at), colours) + faults + figuresHTML(figures.slice(at), colours);
       $('figures').innerHTML = html;
       for (const f of figures) if (f.alert) $('figures').querySelector(`[data-figure="${f.id}"]`)?.classList.add('om-alert');
       $('screen-updated').textContent = t('updatedAt', formatTimeOfDay());
