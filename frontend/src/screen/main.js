@@ -15,7 +15,6 @@ import '../app.css';
 import './screen.css';
 import * as api from '../api.js';
 import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from '../style.js';
-import { interiorPoint } from '../geo.js';
 import { applyStatic, t } from '../i18n.js';
 import { formatClock, formatCount, formatTimeOfDay } from '../format.js';
 import { mergeCounts } from '../counts.js';
@@ -36,30 +35,17 @@ const ALARM_PAGE = 500;
 
 const $ = (id) => document.getElementById(id);
 
-// gridRecords reads every grid the caller may see (properties and shapes)
-// through /api/within over the region, a page at a time, to label the
-// townships once each (labels cut from tiles would repeat on every tile a
-// township spans).
-async function gridRecords(bounds) {
-  const out = [];
-  let after = 0;
-  for (let page = 0; page < 20; page++) {
-    const r = await api.within({ bbox: bounds.join(','), layers: 'grids', limit: 1000, after: after || undefined });
-    const g = r.layers?.grids;
-    out.push(...(g?.features ?? []));
-    if (!g?.next) break;
-    after = g.next;
-  }
-  return out;
-}
-
-// townshipLabels returns a point inside each township, with its name.
-function townshipLabels(grids) {
+// townshipLabels returns a point inside each township, with its name, from
+// the public list of places (a few KB; the grids' shapes would be 600 KB),
+// so that each township is labelled once (labels cut from tiles would repeat
+// on every tile a township spans).
+async function townshipLabels() {
+  const { townships } = await api.fetchPlaces();
   return {
     type: 'FeatureCollection',
-    features: grids.filter((f) => f.properties?.level === 'township' && f.properties?.name).map((f) => ({
-      type: 'Feature', properties: { name: f.properties.name }, geometry: { type: 'Point', coordinates: interiorPoint(f.geometry) },
-    })).filter((f) => f.geometry.coordinates),
+    features: (townships ?? []).filter((t) => t.name && Number.isFinite(t.lon) && Number.isFinite(t.lat)).map((t) => ({
+      type: 'Feature', properties: { name: t.name }, geometry: { type: 'Point', coordinates: [t.lon, t.lat] },
+    })),
   };
 }
 
@@ -184,8 +170,7 @@ async function start() {
   let labelsStale = true;
   function readLabels() {
     labelsStale = false;
-    gridRecords(region.bounds).then((grids) => {
-      const labels = townshipLabels(grids);
+    townshipLabels().then((labels) => {
       const put = () => map.getSource('om-townships')?.setData(labels);
       if (map.isStyleLoaded()) put();
       else map.once('load', put);
