@@ -439,11 +439,11 @@ async function start() {
     const rank = (k) => (FIRST.includes(k.code) ? FIRST.indexOf(k.code) : 99);
     state.kinds = kinds.sort((a, b) => rank(a) - rank(b));
     // The kind remembered from last time, if the county still has it.
-    if (state.kind && !state.kinds.some((k) => k.code === state.kind && k.count > 0)) {
-      state.kind = '';
-      load();
-    }
+    if (state.kind && !state.kinds.some((k) => k.code === state.kind && k.count > 0)) state.kind = '';
     renderKinds();
+    // A kind remembered: the list asked before the kinds came is asked
+    // again, and named by its kind ("最近的 … 个警务室").
+    if (remembered(SAVED_KIND)) load();
   }).catch(() => {});
   useGPS();
   openSheet();
