@@ -65,7 +65,7 @@ for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
       assert.ok(m.labelPx >= LABEL_SHARE * height, `labels are ${m.labelPx} px of ${height}`);
       // The map is scaled by the screen's height: its symbols and labels
       // take the same share of a 4K screen as of a 1080p one.
-      assert.ok(m.mapScale >= height / 800, `the map is drawn ×${m.mapScale} at ${height} px`);
+      assert.ok(m.mapScale >= height / 900, `the map is drawn ×${m.mapScale} at ${height} px`);
       assert.ok(m.canvasPx >= width * 0.99, `the map's canvas has ${m.canvasPx} pixels across ${width}: not sharp`);
       // The columns and the legend lie within the screen and apart.
       assert.ok(m.left.left >= 0 && m.left.right < m.right.left && m.right.right <= width, JSON.stringify(m));

@@ -9,9 +9,9 @@ import {
   wallFigures, wallScale,
 } from '../src/screen/wall.js';
 
-test('wallScale draws the map 1.5× at 1080 and 3× at 2160, never smaller than the command map', () => {
-  assert.equal(wallScale(1080), 1.5);
-  assert.equal(wallScale(2160), 3);
+test('wallScale draws the map 1.25× at 1080 and 2.5× at 2160, never smaller than the command map', () => {
+  assert.equal(wallScale(1080), 1.25);
+  assert.equal(wallScale(2160), 2.5);
   assert.equal(wallScale(600), 1);
 });
 

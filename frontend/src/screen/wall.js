@@ -40,11 +40,12 @@ export const w = (k) => W[L][k] ?? k;
 /**
  * wallScale is how much larger the wall draws its map than the command map
  * does (symbols, labels, lines: all of it), for a screen innerHeight CSS
- * pixels tall: 1.5 at 1920×1080, 3 at 3840×2160 (the map's symbols then
- * take the same share of the screen at both), never below 1.
+ * pixels tall: 1.25 at 1920×1080, 2.5 at 3840×2160 (the map's symbols then
+ * take the same share of the screen at both), never below 1. Larger, the
+ * county's clusters would cover one another.
  */
 export function wallScale(innerHeight) {
-  return Math.max(1, Math.round((innerHeight / 720) * 100) / 100);
+  return Math.max(1, Math.round((innerHeight / 864) * 100) / 100);
 }
 
 /**
