@@ -5,7 +5,7 @@
 // (重大 hazards, camera faults by township; 网格员 only from the server's
 // count of people, never from grids); a legend; live lists of alarms and of
 // changes that follow the database without a reload. Screenshots for a
-// reviewer: e2e/out/wall-1920x1080.png, wall-3840x2160.png.
+// reviewer: e2e/out/wall-1366x768.png, wall-1920x1080.png, wall-3840x2160.png.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ function measure(page) {
   });
 }
 
-for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
+for (const [width, height] of [[1366, 768], [1920, 1080], [3840, 2160]]) {
   describe(`the wall at ${width}×${height}`, { timeout: 10 * 60_000 }, () => {
     let b;
     let page;
