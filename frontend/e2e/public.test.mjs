@@ -244,23 +244,28 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
     await page.$eval('#kinds', (n) => { n.scrollLeft = 0; });
   });
 
-  it('hands off to AMap, Baidu and Tencent with converted coordinates, and calls by tel:', async () => {
+  it('hands off a route from the user to the station to AMap, Baidu and Tencent with converted coordinates, and calls by tel:', async () => {
     const want = await stationsAt(SEAT.longitude, SEAT.latitude, 'service_station');
     const got = await listed(page);
+    const fg = wgs84ToGcj02(SEAT.longitude, SEAT.latitude).map((v) => v.toFixed(6));
+    const fb = wgs84ToBd09(SEAT.longitude, SEAT.latitude).map((v) => v.toFixed(6));
     for (const [i, s] of want.stations.entries()) {
       const g = wgs84ToGcj02(s.lon, s.lat).map((v) => v.toFixed(6));
       const bd = wgs84ToBd09(s.lon, s.lat).map((v) => v.toFixed(6));
       const amap = new URL(got[i].amap);
-      assert.equal(amap.host, 'uri.amap.com');
-      assert.equal(amap.searchParams.get('position'), `${g[0]},${g[1]}`, 'AMap: GCJ-02 lon,lat');
+      assert.equal(amap.host + amap.pathname, 'uri.amap.com/navigation', 'AMap: a route, not a marker');
+      assert.equal(amap.searchParams.get('to'), `${g[0]},${g[1]},${s.name.replace(/[,|;:，]/g, ' ').trim()}`, 'AMap: GCJ-02 lon,lat');
+      assert.equal(amap.searchParams.get('from'), `${fg[0]},${fg[1]},我的位置`, 'AMap: from the user');
       assert.equal(amap.searchParams.get('coordinate'), 'gaode');
       const baidu = new URL(got[i].baidu);
-      assert.equal(baidu.host, 'api.map.baidu.com');
-      assert.equal(baidu.searchParams.get('location'), `${bd[1]},${bd[0]}`, 'Baidu: BD-09 lat,lng');
+      assert.equal(baidu.host + baidu.pathname, 'api.map.baidu.com/direction');
+      assert.ok(baidu.searchParams.get('destination').startsWith(`latlng:${bd[1]},${bd[0]}|name:`), 'Baidu: BD-09 lat,lng');
+      assert.equal(baidu.searchParams.get('origin'), `latlng:${fb[1]},${fb[0]}|name:我的位置`);
       assert.equal(baidu.searchParams.get('coord_type'), 'bd09ll');
       const qq = new URL(got[i].tencent);
-      assert.equal(qq.host, 'apis.map.qq.com');
-      assert.ok(qq.searchParams.get('marker').startsWith(`coord:${g[1]},${g[0]};title:`), 'Tencent: GCJ-02 lat,lng');
+      assert.equal(qq.host + qq.pathname, 'apis.map.qq.com/uri/v1/routeplan');
+      assert.equal(qq.searchParams.get('tocoord'), `${g[1]},${g[0]}`, 'Tencent: GCJ-02 lat,lng');
+      assert.equal(qq.searchParams.get('fromcoord'), `${fg[1]},${fg[0]}`);
       // Not WGS-84 passed through: in Wuding GCJ-02 lies 100–1000 m off.
       const off = Math.hypot((Number(g[0]) - s.lon) * 100_600, (Number(g[1]) - s.lat) * 110_800);
       assert.ok(off > 100 && off < 1000, `GCJ-02 offset ${off.toFixed(0)} m`);
@@ -462,3 +467,95 @@ describe('public page on a phone, outside the county', { timeout: 10 * 60_000 },
     assert.deepEqual(b.errors, []);
   });
 });
+
+// Issue 18, item 5: the kinds looked for most first and the last choice
+// remembered, the emergency numbers always in view, the user's position a
+// blue dot, the map app last navigated with first.
+for (const viewport of [{ width: 390, height: 844 }, { width: 360, height: 640 }]) {
+  describe(`public page at ${viewport.width}×${viewport.height}: emergency numbers, blue dot, remembered choices`, { timeout: 10 * 60_000 }, () => {
+    let b;
+    let page;
+    const size = `${viewport.width}x${viewport.height}`;
+
+    before(async () => {
+      b = await openPhone({ viewport, geolocation: { ...SEAT, accuracy: 20 }, permissions: ['geolocation'] });
+      page = b.page;
+      await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
+      await waitListed(page, await stationsAt(SEAT.longitude, SEAT.latitude));
+    });
+    after(async () => {
+      await b?.close();
+    });
+
+    // sos says where the emergency bar is and whether it is the top thing drawn there.
+    const sos = () => page.evaluate(() => {
+      const el = document.getElementById('sos');
+      const r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return { top: r.top, bottom: r.bottom, height: r.height, inner: innerHeight, onTop: el.contains(hit),
+        text: el.textContent.replace(/\s+/g, ' ').trim(), tels: [...el.querySelectorAll('a')].map((a) => a.getAttribute('href')) };
+    });
+    const assertSOS = async (where) => {
+      const s = await sos();
+      assert.equal(s.text, '紧急情况请拨打 110 120 119', where);
+      assert.deepEqual(s.tels, ['tel:110', 'tel:120', 'tel:119'], where);
+      assert.ok(Math.abs(s.bottom - s.inner) < 1 && s.height >= 36, `${where}: the bar is not at the bottom of the screen: ${JSON.stringify(s)}`);
+      assert.ok(s.onTop, `${where}: something covers the emergency numbers`);
+      return s;
+    };
+
+    it('shows 卫生室 and 警务室 first and the emergency numbers over the list, scrolled or not', async () => {
+      const chips = await page.$$eval('#kinds button', (bs) => bs.map((x) => x.textContent));
+      assert.deepEqual(chips.slice(0, 3), ['全部', '卫生室', '警务室']);
+      await assertSOS('the list');
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      const s = await assertSOS('the list scrolled to its end');
+      // The last card is not hidden under the bar.
+      const last = await page.$eval('#list > li:last-child', (li) => li.getBoundingClientRect().bottom);
+      assert.ok(last <= s.top + 1, `the last card ends at ${last}, under the bar at ${s.top}`);
+      await b.screenshot(`public-sos-${size}`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
+
+    it('draws the user\'s position as a blue dot on the map, the map\'s own bar above the emergency numbers', async () => {
+      await page.locator('#open-map').tap();
+      await page.waitForFunction(() => window.onemapPublic?.map?.loaded(), null, { timeout: WAIT_MS });
+      await mapIdle(page);
+      const dot = await page.evaluate(() => {
+        const { map } = window.onemapPublic;
+        return { colour: map.getPaintProperty('m-here', 'circle-color'), drawn: map.queryRenderedFeatures({ layers: ['m-here'] }).length };
+      });
+      assert.equal(dot.colour, '#1a73e8', 'the position is not blue');
+      assert.equal(dot.drawn, 1, 'the position is not drawn');
+      assert.match(await page.locator('#map-legend').innerText(), /您的位置/);
+      const s = await assertSOS('the map');
+      const bar = await page.$eval('#close-map', (x) => x.getBoundingClientRect().bottom);
+      assert.ok(bar <= s.top + 1, `the map's 返回列表 (${bar}) lies under the emergency bar (${s.top})`);
+      await b.screenshot(`public-map-dot-${size}`);
+      await page.locator('#close-map').tap();
+      await page.evaluate(() => { location.hash = '#report'; });
+      await page.waitForSelector('#report-view:not([hidden])');
+      await assertSOS('the report form');
+      await page.evaluate(() => { location.hash = ''; });
+      await page.waitForSelector('#report-view', { state: 'hidden' });
+    });
+
+    it('remembers the kind chosen and the map app navigated with', async () => {
+      await page.getByRole('button', { name: '警务室', exact: true }).tap();
+      await waitListed(page, await stationsAt(SEAT.longitude, SEAT.latitude, 'police'));
+      // A tap on 百度导航: the page makes no request of it (the phone's app
+      // opens); the test stops the browser from following it.
+      await page.evaluate(() => document.addEventListener('click', (e) => { if (e.target.closest('a.m-nav')) e.preventDefault(); }, true));
+      await page.locator('#list > li').first().locator('a[data-app=baidu]').tap();
+      await page.reload({ waitUntil: 'load' });
+      const want = await stationsAt(SEAT.longitude, SEAT.latitude, 'police');
+      await waitListed(page, want);
+      assert.equal(await page.getAttribute('#kinds button[data-kind=police]', 'aria-pressed'), 'true', 'the kind was not remembered');
+      assert.equal(await page.textContent('#status'), `离您最近的 ${want.stations.length} 个警务室`);
+      const apps = await page.$$eval('#list > li:first-child a.m-nav', (as) => as.map((a) => `${a.dataset.app}${a.classList.contains('m-nav-last') ? '*' : ''}`));
+      assert.deepEqual(apps, ['baidu*', 'amap', 'tencent']);
+      assert.deepEqual(b.foreign, [], 'requests off this machine');
+      assert.deepEqual(b.errors, []);
+    });
+  });
+}

@@ -226,12 +226,18 @@ export function iconImage(name) {
 
 /**
  * addIcons draws the symbols of this module for map as its style asks for
- * them. Call it before the style loads (createMap does).
+ * them. Call it before the style loads (createMap does). MapLibre 6 asks
+ * its missing-image resolver before it lays out a tile's symbols; an image
+ * added from the styleimagemissing event comes too late for that layout
+ * (the symbols of a tile were left out until something laid it out again),
+ * so the event is only the fallback of a MapLibre without the resolver.
  */
 export function addIcons(map) {
-  map.on('styleimagemissing', (e) => {
-    if (map.hasImage(e.id)) return;
-    const icon = iconImage(e.id);
-    if (icon) map.addImage(e.id, icon.image, icon.options);
-  });
+  const add = (id) => {
+    if (map.hasImage(id)) return;
+    const icon = iconImage(id);
+    if (icon) map.addImage(id, icon.image, icon.options);
+  };
+  if (typeof map.setMissingStyleImageResolver === 'function') map.setMissingStyleImageResolver((id) => add(id));
+  else map.on('styleimagemissing', (e) => add(e.id));
 }

@@ -47,26 +47,39 @@ test('outside China GCJ-02 is WGS-84', () => {
   assert.ok(!outOfChina(102.4063, 25.5302));
 });
 
-test('navLinks carry converted coordinates in each app\'s order', () => {
+test('navLinks route from the user to the station with converted coordinates in each app\'s order', () => {
   const st = { name: '狮山镇综治中心', address: '武定县狮山镇 1号', lon: 102.4063, lat: 25.5302 };
-  const links = navLinks(st);
+  const from = { lon: 102.4101, lat: 25.5255, name: '您的位置' };
+  const links = navLinks(st, from);
   const [gLng, gLat] = wgs84ToGcj02(st.lon, st.lat);
   const [bLng, bLat] = wgs84ToBd09(st.lon, st.lat);
+  const [fgLng, fgLat] = wgs84ToGcj02(from.lon, from.lat);
+  const [fbLng, fbLat] = wgs84ToBd09(from.lon, from.lat);
   const amap = new URL(links.amap);
-  assert.equal(amap.origin + amap.pathname, 'https://uri.amap.com/marker');
-  assert.equal(amap.searchParams.get('position'), `${gLng.toFixed(6)},${gLat.toFixed(6)}`);
+  assert.equal(amap.origin + amap.pathname, 'https://uri.amap.com/navigation');
+  assert.equal(amap.searchParams.get('to'), `${gLng.toFixed(6)},${gLat.toFixed(6)},${st.name}`);
+  assert.equal(amap.searchParams.get('from'), `${fgLng.toFixed(6)},${fgLat.toFixed(6)},您的位置`);
   assert.equal(amap.searchParams.get('coordinate'), 'gaode');
-  assert.equal(amap.searchParams.get('name'), st.name);
   const baidu = new URL(links.baidu);
-  assert.equal(baidu.origin + baidu.pathname, 'https://api.map.baidu.com/marker');
-  assert.equal(baidu.searchParams.get('location'), `${bLat.toFixed(6)},${bLng.toFixed(6)}`);
+  assert.equal(baidu.origin + baidu.pathname, 'https://api.map.baidu.com/direction');
+  assert.equal(baidu.searchParams.get('destination'), `latlng:${bLat.toFixed(6)},${bLng.toFixed(6)}|name:${st.name}`);
+  assert.equal(baidu.searchParams.get('origin'), `latlng:${fbLat.toFixed(6)},${fbLng.toFixed(6)}|name:您的位置`);
   assert.equal(baidu.searchParams.get('coord_type'), 'bd09ll');
   const qq = new URL(links.tencent);
-  assert.equal(qq.origin + qq.pathname, 'https://apis.map.qq.com/uri/v1/marker');
-  assert.match(qq.searchParams.get('marker'), new RegExp(`^coord:${gLat.toFixed(6)},${gLng.toFixed(6)};title:狮山镇综治中心;addr:`));
+  assert.equal(qq.origin + qq.pathname, 'https://apis.map.qq.com/uri/v1/routeplan');
+  assert.equal(qq.searchParams.get('tocoord'), `${gLat.toFixed(6)},${gLng.toFixed(6)}`);
+  assert.equal(qq.searchParams.get('fromcoord'), `${fgLat.toFixed(6)},${fgLng.toFixed(6)}`);
+  assert.equal(qq.searchParams.get('to'), st.name);
   // The offset in Wuding is a few hundred metres, not zero and not wild.
   const dx = (gLng - st.lon) * 100_000, dy = (gLat - st.lat) * 111_000;
   assert.ok(Math.hypot(dx, dy) > 100 && Math.hypot(dx, dy) < 1000, `GCJ-02 offset ${Math.hypot(dx, dy)} m`);
+  // Without a position the apps start from the phone's; a name with the
+  // apps' separators does not break their fields.
+  const bare = navLinks({ ...st, name: '甲,乙|丙;丁' });
+  assert.equal(new URL(bare.amap).searchParams.get('from'), null);
+  assert.equal(new URL(bare.baidu).searchParams.get('origin'), '我的位置');
+  assert.equal(new URL(bare.tencent).searchParams.get('fromcoord'), null);
+  assert.equal(new URL(bare.amap).searchParams.get('to').split(',').length, 3);
 });
 
 test('formatDistance and telHref', () => {

@@ -21,8 +21,27 @@ useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 const $ = (id) => document.getElementById(id);
 const LIMIT = 20;
-// The kinds a villager looks for first; the others follow in the server's order.
-const FIRST = ['service_station', 'mediation', 'police', 'clinic', 'governance_centre'];
+// The kinds a villager looks for most (卫生室, 警务室) first; the others
+// follow in the server's order.
+const FIRST = ['clinic', 'police', 'service_station', 'mediation', 'governance_centre'];
+// The phone remembers the kind chosen last and the map app last navigated with.
+const SAVED_KIND = 'onemap.public.kind';
+const SAVED_APP = 'onemap.public.navapp';
+const APPS = [['amap', '高德'], ['baidu', '百度'], ['tencent', '腾讯']];
+
+function remembered(key) {
+  try {
+    return localStorage.getItem(key) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function remember(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch { /* private mode: nothing to remember */ }
+}
 
 const state = {
   point: null, // [lon, lat], WGS-84
@@ -30,7 +49,7 @@ const state = {
   label: '', // the point in the status line: "离{label}最近的…"
   place: null, // promise of where the point is: { outside, name, county } (see placeOf)
   fit: false, // whether the map should bring the next list into view
-  kind: '', // '' is every kind
+  kind: remembered(SAVED_KIND), // '' is every kind; the last choice until the kinds are known
   kinds: [], // in the chips' order
   places: null, // promise of the township list
   stations: [],
@@ -84,6 +103,7 @@ for (const nav of CHIPS) {
     const b = e.target.closest('button[data-kind]');
     if (!b) return;
     state.kind = b.dataset.kind;
+    remember(SAVED_KIND, state.kind);
     for (const n of CHIPS) {
       for (const x of n.querySelectorAll('button')) x.setAttribute('aria-pressed', String(x.dataset.kind === state.kind));
     }
@@ -100,8 +120,10 @@ window.addEventListener('resize', () => CHIPS.forEach(fade));
 function cardHTML(s, i) {
   const open = openLabel(s.open_now);
   const tel = telHref(s.phone);
-  const nav = navLinks(s);
+  const nav = navLinks(s, from());
   const ext = 'target="_blank" rel="noopener noreferrer"';
+  const last = remembered(SAVED_APP);
+  const apps = [...APPS].sort(([a], [b]) => (b === last) - (a === last));
   return `<li class="m-card" data-id="${s.id}" data-kind="${escapeHtml(s.kind)}">
   <div class="m-card-head"><span class="m-num" aria-hidden="true">${i + 1}</span><span class="m-name">${escapeHtml(s.name)}</span><span class="m-dist" data-m="${s.distance_m}">${formatDistance(s.distance_m)}</span></div>
   <div class="m-meta"><span class="m-kind">${escapeHtml(s.kind_name)}</span><span class="m-open ${open.cls}">${open.text}</span></div>
@@ -110,12 +132,24 @@ function cardHTML(s, i) {
   ${s.services?.length ? `<div class="m-services">服务：${s.services.map(escapeHtml).join('、')}</div>` : ''}
   <div class="m-actions">
     ${tel ? `<a class="m-call" href="${escapeHtml(tel)}">拨打 ${escapeHtml(s.phone)}</a>` : ''}
-    <a class="m-nav" data-app="amap" href="${escapeHtml(nav.amap)}" ${ext}>高德导航</a>
-    <a class="m-nav" data-app="baidu" href="${escapeHtml(nav.baidu)}" ${ext}>百度导航</a>
-    <a class="m-nav" data-app="tencent" href="${escapeHtml(nav.tencent)}" ${ext}>腾讯导航</a>
+    ${apps.map(([app, name]) => `<a class="m-nav${app === last ? ' m-nav-last' : ''}" data-app="${app}" href="${escapeHtml(nav[app])}" ${ext}>${name}导航</a>`).join('\n    ')}
   </div>
 </li>`;
 }
+
+// from is where a route to a station starts: the point the list is measured
+// from, named as the status line names it.
+function from() {
+  if (!state.point) return null;
+  const [lon, lat] = state.point;
+  return { lon, lat, name: state.how === 'pick' && state.label ? state.label : '我的位置' };
+}
+
+// A tap on a navigation link: the app is remembered and comes first next time.
+$('list').addEventListener('click', (e) => {
+  const a = e.target.closest('a.m-nav[data-app]');
+  if (a) remember(SAVED_APP, a.dataset.app);
+});
 
 async function load() {
   if (!state.point) return;
@@ -404,7 +438,12 @@ async function start() {
   getJSON('/api/public/kinds').then(({ kinds }) => {
     const rank = (k) => (FIRST.includes(k.code) ? FIRST.indexOf(k.code) : 99);
     state.kinds = kinds.sort((a, b) => rank(a) - rank(b));
+    // The kind remembered from last time, if the county still has it.
+    if (state.kind && !state.kinds.some((k) => k.code === state.kind && k.count > 0)) state.kind = '';
     renderKinds();
+    // A kind remembered: the list asked before the kinds came is asked
+    // again, and named by its kind ("最近的 … 个警务室").
+    if (remembered(SAVED_KIND)) load();
   }).catch(() => {});
   useGPS();
   openSheet();

@@ -16,6 +16,8 @@ import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js'
 
 const TOUCH = 14; // px around a tap that still hits a station dot
 const UNCLUSTERED = 14; // the tiles gather nearby stations into one dot below this zoom (layer.go ClusterBelow)
+/** HERE is the colour of the user's position on the map. */
+export const HERE = '#1a73e8';
 
 const empty = () => ({ type: 'FeatureCollection', features: [] });
 
@@ -46,9 +48,15 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
   });
   await map.once('load');
   map.addSource('m-here', { type: 'geojson', data: empty() });
+  // The user's position: a blue dot in a pale halo, as the phone's own map
+  // apps draw it (red is for hazards).
+  map.addLayer({
+    id: 'm-here-halo', type: 'circle', source: 'm-here',
+    paint: { 'circle-radius': 18, 'circle-color': 'rgba(26, 115, 232, 0.18)', 'circle-stroke-color': 'rgba(26, 115, 232, 0.35)', 'circle-stroke-width': 1 },
+  });
   map.addLayer({
     id: 'm-here', type: 'circle', source: 'm-here',
-    paint: { 'circle-radius': 8, 'circle-color': '#d7191c', 'circle-stroke-color': '#fff', 'circle-stroke-width': 3 },
+    paint: { 'circle-radius': 8, 'circle-color': HERE, 'circle-stroke-color': '#fff', 'circle-stroke-width': 3 },
   });
 
   let here = null; // the point the list is measured from

@@ -17,22 +17,40 @@ export function telHref(phone) {
 
 const f6 = (v) => v.toFixed(6);
 
-/** navLinks returns the hand-off links of a station ({name, address, lon, lat} in WGS-84). */
-export function navLinks(st) {
+/**
+ * navLinks returns the hand-off links of a station ({name, address, lon, lat}
+ * in WGS-84): a route from `from` ({lon, lat, name}, the user's position,
+ * WGS-84) to the station in AMap, Baidu and Tencent Maps, driving (the apps
+ * offer walking and transit on the same page). Without `from` each app starts
+ * from where the phone is.
+ */
+export function navLinks(st, from = null) {
   const [gLng, gLat] = wgs84ToGcj02(st.lon, st.lat);
   const [bLng, bLat] = wgs84ToBd09(st.lon, st.lat);
-  const name = st.name || '';
-  const addr = (st.address || '').replace(/[;:]/g, ' ');
+  const name = clean(st.name) || '目的地';
   const q = (o) => new URLSearchParams(o).toString();
+  const start = from && Number.isFinite(from.lon) && Number.isFinite(from.lat) ? from : null;
+  const fromName = clean(start?.name) || '我的位置';
+  const [fgLng, fgLat] = start ? wgs84ToGcj02(start.lon, start.lat) : [];
+  const [fbLng, fbLat] = start ? wgs84ToBd09(start.lon, start.lat) : [];
   return {
-    // AMap URI API: position is lon,lat; coordinate=gaode says GCJ-02.
-    amap: `https://uri.amap.com/marker?${q({ position: `${f6(gLng)},${f6(gLat)}`, name, src: SOURCE, coordinate: 'gaode', callnative: '1' })}`,
-    // Baidu URI API: location is lat,lng; coord_type=bd09ll says BD-09.
-    baidu: `https://api.map.baidu.com/marker?${q({ location: `${f6(bLat)},${f6(bLng)}`, title: name, content: st.address || '', output: 'html', coord_type: 'bd09ll', src: `webapp.${SOURCE}` })}`,
-    // Tencent URI API: coord is lat,lng in GCJ-02.
-    tencent: `https://apis.map.qq.com/uri/v1/marker?${q({ marker: `coord:${f6(gLat)},${f6(gLng)};title:${name.replace(/[;:]/g, ' ')};addr:${addr}`, referer: SOURCE })}`,
+    // AMap URI API, navigation: from/to are "lon,lat,name"; coordinate=gaode says GCJ-02.
+    amap: `https://uri.amap.com/navigation?${q({
+      ...(start ? { from: `${f6(fgLng)},${f6(fgLat)},${fromName}` } : {}),
+      to: `${f6(gLng)},${f6(gLat)},${name}`, mode: 'car', policy: '1', src: SOURCE, coordinate: 'gaode', callnative: '1' })}`,
+    // Baidu URI API, direction: "latlng:lat,lng|name:…"; coord_type=bd09ll says BD-09.
+    baidu: `https://api.map.baidu.com/direction?${q({
+      origin: start ? `latlng:${f6(fbLat)},${f6(fbLng)}|name:${fromName}` : fromName,
+      destination: `latlng:${f6(bLat)},${f6(bLng)}|name:${name}`, mode: 'driving', coord_type: 'bd09ll', output: 'html', src: `webapp.${SOURCE}` })}`,
+    // Tencent URI API, routeplan: coordinates lat,lng in GCJ-02.
+    tencent: `https://apis.map.qq.com/uri/v1/routeplan?${q({
+      type: 'drive', from: fromName, ...(start ? { fromcoord: `${f6(fgLat)},${f6(fgLng)}` } : {}),
+      to: name, tocoord: `${f6(gLat)},${f6(gLng)}`, referer: SOURCE })}`,
   };
 }
+
+// clean keeps a name from breaking the apps' own separators (",", "|", ";", ":").
+const clean = (s) => String(s ?? '').replace(/[,|;:，]/g, ' ').trim();
 
 /** openLabel describes open_now: true, false or null (hours unknown). */
 export function openLabel(open) {

@@ -1,7 +1,13 @@
-// The control-room wall (大屏, /screen/): full screen, dark and read-only; the
-// county's map with the key figures (grids, grid workers, risk points by
-// level, cameras online) beside it, refreshed by themselves: at once when
-// the event stream brings a change, and every minute in any case.
+// The control-room wall (大屏, /screen/): full screen, dark and read-only,
+// built to be read from across the room at 1920×1080 and at 3840×2160. The
+// county's map fills the screen, drawn larger by the screen's height (its
+// symbols and labels take the same share of a 4K wall as of a 1080p one:
+// wall.js wallScale); beside it, sized by the viewport (screen.css), the
+// figures that matter — 重大 hazards, assessments overdue and grid workers
+// when the server counts them, camera faults by township, risk points and
+// cameras — and on the other side today's cases and alarms and the live list
+// of changes, with a legend under the map. Everything refreshes by itself: at
+// once when the event stream brings a change or an alarm, and every minute.
 
 // map.js first: MapLibre's CSS goes before the page's, which overrides it.
 import { createMap } from '../map.js';
@@ -9,55 +15,82 @@ import '../app.css';
 import './screen.css';
 import * as api from '../api.js';
 import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from '../style.js';
-import { interiorPoint } from '../geo.js';
 import { applyStatic, t } from '../i18n.js';
-import { formatClock, formatTimeOfDay } from '../format.js';
-import { fetchCounts } from '../counts.js';
+import { formatClock, formatCount, formatTimeOfDay } from '../format.js';
+import { mergeCounts } from '../counts.js';
 import { figuresHTML, keyFigures } from '../figures.js';
 import { connectLive } from '../live.js';
+import { getJSON } from '../http.js';
 import { useOwnFontIfNeeded } from '../font.js';
 import { createCaseWall } from './cases.js';
+import {
+  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, legendHTML, townshipFaults, w, wallFigures, wallScale,
+} from './wall.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
 
 const REFRESH_MS = 60_000;
+// The alarms the wall reads when it opens and after the stream was lost.
+const ALARM_PAGE = 500;
 
 const $ = (id) => document.getElementById(id);
 
-// gridRecords reads every grid the caller may see (properties and shapes)
-// through /api/within over the region, a page at a time: the wall counts
-// their workers and labels the townships once each (labels cut from tiles
-// would repeat on every tile a township spans).
-async function gridRecords(bounds) {
-  const out = [];
-  let after = 0;
-  for (let page = 0; page < 20; page++) {
-    const r = await api.within({ bbox: bounds.join(','), layers: 'grids', limit: 1000, after: after || undefined });
-    const g = r.layers?.grids;
-    out.push(...(g?.features ?? []));
-    if (!g?.next) break;
-    after = g.next;
-  }
-  return out;
-}
-
-// workersOf counts the distinct grid workers (by name and phone).
-function workersOf(grids) {
-  const names = new Set();
-  for (const f of grids) {
-    const n = f.properties?.worker_name;
-    if (n) names.add(`${n}\u0000${f.properties?.worker_phone ?? ''}`);
-  }
-  return names.size;
-}
-
-// townshipLabels returns a point inside each township, with its name.
-function townshipLabels(grids) {
+// townshipLabels returns a point inside each township, with its name, from
+// the public list of places (a few KB; the grids' shapes would be 600 KB),
+// so that each township is labelled once (labels cut from tiles would repeat
+// on every tile a township spans).
+async function townshipLabels() {
+  const { townships } = await api.fetchPlaces();
   return {
     type: 'FeatureCollection',
-    features: grids.filter((f) => f.properties?.level === 'township' && f.properties?.name).map((f) => ({
-      type: 'Feature', properties: { name: f.properties.name }, geometry: { type: 'Point', coordinates: interiorPoint(f.geometry) },
-    })).filter((f) => f.geometry.coordinates),
+    features: (townships ?? []).filter((t) => t.name && Number.isFinite(t.lon) && Number.isFinite(t.lat)).map((t) => ({
+      type: 'Feature', properties: { name: t.name }, geometry: { type: 'Point', coordinates: [t.lon, t.lat] },
+    })),
+  };
+}
+
+// readStats reads the grid statistics: the top grids' (with whatever
+// figures the server adds to the answer) and the townships' (for a caller
+// whose top grid is the county, the county's children).
+async function readStats() {
+  const top = await getJSON('/api/stats/grids');
+  let townships = top.children ?? [];
+  if (townships.length === 1 && townships[0].level === 'county') {
+    townships = (await api.gridStats(townships[0].id)).children ?? [];
+  }
+  return { top, townships };
+}
+
+// readCounts reads the counts of every layer the caller may count in the
+// region (and the grid statistics, for a caller who may read grids).
+async function readCounts(bounds, withGrids) {
+  const [w0, s, e, n] = bounds;
+  const pad = 0.05;
+  const bbox = [Math.max(-180, w0 - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
+    .map((v) => v.toFixed(6)).join(',');
+  const [within, stats] = await Promise.all([
+    getJSON('/api/within', { bbox, limit: 1 }),
+    withGrids ? readStats().catch(() => null) : null,
+  ]);
+  return { counts: mergeCounts(within, stats?.top), stats };
+}
+
+// withAlarms returns an EventSource class that also hands every "alarm"
+// event to onAlarm and says when the stream (re)opens, so that the wall
+// follows alarms on the one stream that brings it the changes.
+function withAlarms(onAlarm, onOpen) {
+  const Base = globalThis.EventSource;
+  if (!Base) return undefined;
+  return class extends Base {
+    constructor(url) {
+      super(url);
+      this.addEventListener('alarm', (e) => {
+        try {
+          onAlarm(JSON.parse(e.data));
+        } catch { /* not ours */ }
+      });
+      this.addEventListener('open', onOpen);
+    }
   };
 }
 
@@ -66,6 +99,8 @@ async function start() {
   const [region, serverStyle] = await Promise.all([api.fetchRegion(), fetchStyle('all')]);
   document.title = `${region.name} · ${t('appName')} · ${t('screen')}`;
   $('screen-title').textContent = `${region.name} · ${t('appName')}`;
+  $('change-title').textContent = w('changes');
+  $('legend-title').textContent = w('legend');
   const style = withLabels(darkStyle(serverStyle), `${location.origin}${FONT_PATH}`, { dark: true, skip: ['grids'] });
   style.sources['om-townships'] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   style.layers.push({
@@ -73,55 +108,99 @@ async function start() {
     layout: { 'text-field': ['get', 'name'], 'text-font': [FONT], 'text-size': 17, 'text-padding': 2 },
     paint: { 'text-color': '#e6edf3', 'text-halo-color': 'rgba(10,20,30,0.9)', 'text-halo-width': 1.6 },
   });
+  const layers = dataLayerIds(serverStyle);
   const colours = {};
-  for (const id of ['risk_points', 'cameras']) {
+  const legends = [];
+  for (const id of ['risk_points', 'households', 'cameras', 'stations']) {
     const lg = legendOf(serverStyle, id);
-    if (lg) colours[id] = Object.fromEntries(lg.entries.map((e) => [e.value, e.colour]));
+    if (!lg || !layers.includes(id)) continue;
+    colours[id] = Object.fromEntries(lg.entries.map((e) => [e.value, e.colour]));
+    if (id !== 'stations') legends.push({ id, label: w(id), legend: lg });
   }
+  $('legend-body').innerHTML = legendHTML(legends);
+  $('legend').hidden = !legends.length;
+
+  // The map is drawn at 1/k of the screen's CSS size and scaled up by k, at
+  // k times the pixel ratio: the same picture as on a k times smaller
+  // screen, every symbol, label and line k times larger, and sharp.
+  const mapEl = $('map');
+  let k = wallScale(innerHeight);
+  const size = () => {
+    k = wallScale(innerHeight);
+    Object.assign(mapEl.style, { right: 'auto', bottom: 'auto', width: `${innerWidth / k}px`, height: `${innerHeight / k}px`,
+      transform: `scale(${k})`, transformOrigin: '0 0' });
+  };
+  size();
+  // The county fits between the two columns, under the header and over the legend.
+  const padding = () => {
+    const left = $('wall-left').getBoundingClientRect();
+    const right = $('figures').getBoundingClientRect();
+    const head = document.querySelector('.om-screen-head').getBoundingClientRect();
+    const legend = $('legend');
+    const gap = 0.01 * innerWidth;
+    const bottom = legend.hidden ? 0.06 * innerHeight : innerHeight - legend.getBoundingClientRect().top + gap;
+    return { top: (head.bottom + gap) / k, bottom: bottom / k,
+      left: (left.right + gap) / k, right: (innerWidth - right.left + gap) / k };
+  };
 
   let version = 0;
-  const map = createMap('map', style, {
+  const map = createMap(mapEl, style, {
     bounds: region.bounds,
-    fitBoundsOptions: { padding: { top: 80, bottom: 40, left: 40, right: 380 } },
+    fitBoundsOptions: { padding: padding() },
     interactive: false,
     attributionControl: false,
+    pixelRatio: (globalThis.devicePixelRatio || 1) * k,
     tileVersion: () => version,
   });
-  window.onemap = { map, region, style, figures: null };
+  window.onemap = { map, region, style, figures: null, scale: k, alarms: null, changes: [] };
   map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
+  let resized;
+  window.addEventListener('resize', () => {
+    clearTimeout(resized);
+    resized = setTimeout(() => {
+      size();
+      window.onemap.scale = k;
+      map.setPixelRatio((globalThis.devicePixelRatio || 1) * k);
+      map.resize();
+      map.fitBounds(region.bounds, { padding: padding(), duration: 0 });
+    }, 200);
+  });
 
-  // The grids' workers are read again only after a grid changed; every
-  // refresh meanwhile awaits the same read (a refresh that starts while it is
-  // under way does not go without them). A failed read is tried again.
-  let workersRead = null;
-  let workersStale = true;
-  function readWorkers() {
-    workersStale = false;
-    const read = gridRecords(region.bounds).then((grids) => {
-      if (read !== workersRead) return null; // a newer read is under way
-      const labels = townshipLabels(grids);
+  // The township labels, read once and again after a grid changed.
+  let labelsStale = true;
+  function readLabels() {
+    labelsStale = false;
+    townshipLabels().then((labels) => {
       const put = () => map.getSource('om-townships')?.setData(labels);
       if (map.isStyleLoaded()) put();
       else map.once('load', put);
-      return workersOf(grids);
-    }, () => {
-      if (read === workersRead) workersStale = true;
-      return null;
-    });
-    workersRead = read;
+    }, () => { labelsStale = true; });
   }
+  const withGrids = layers.includes('grids');
   let seq = 0;
   async function refresh() {
     const n = ++seq;
     try {
-      if (workersStale) readWorkers();
-      const [workers, counts] = await Promise.all([workersRead,
-        fetchCounts(region.bounds, { withStatus: dataLayerIds(serverStyle).includes('grids') })]);
+      if (labelsStale && withGrids) readLabels();
+      const { counts, stats } = await readCounts(region.bounds, withGrids);
       if (n !== seq) return;
-      const figures = keyFigures(counts, workers);
-      $('figures').innerHTML = figuresHTML(figures, colours);
+      // 网格员 are people: the roster's count when the server has one,
+      // otherwise no card (grids are not people).
+      const first = wallFigures(counts, stats?.top);
+      const order = ['risk_points', 'cameras', 'grids'];
+      const rest = keyFigures(counts, null).sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
+      const figures = [...first, ...rest];
+      // The camera faults by township follow the cameras' figure.
+      const faults = counts.cameras && stats
+        ? `<div class="om-figure om-figure-faults" data-figure="faults"><div class="om-figure-label">${w('faults')}</div>${faultsHTML(townshipFaults(stats.townships))}</div>`
+        : '';
+      const at = figures.findIndex((f) => f.id === 'cameras') + 1;
+      const html = figuresHTML(figures.slice(0, at), colours) + faults + figuresHTML(figures.slice(at), colours);
+      $('figures').innerHTML = html;
+      for (const f of figures) if (f.alert) $('figures').querySelector(`[data-figure="${f.id}"]`)?.classList.add('om-alert');
       $('screen-updated').textContent = t('updatedAt', formatTimeOfDay());
       window.onemap.figures = figures;
+      window.onemap.faults = stats ? townshipFaults(stats.townships) : null;
       window.onemap.figuresAt = Date.now();
     } catch (err) {
       console.warn('大屏指标刷新失败：', err);
@@ -129,24 +208,66 @@ async function start() {
   }
   refresh();
   setInterval(refresh, REFRESH_MS);
+
+  // Alarms, for the roles shown them (those who may read the cameras
+  // layer, as the server's rule): today's count, how many wait, and the
+  // open ones as they come.
+  const seesAlarms = layers.includes('cameras');
+  const byId = new Map();
+  const showAlarms = (list) => {
+    const s = alarmState(byId, list);
+    $('alarm-today').textContent = formatCount(s.today);
+    $('alarm-open').textContent = formatCount(s.open);
+    $('alarm-live').innerHTML = alarmsHTML(s.list);
+    window.onemap.alarms = { today: s.today, open: s.open, ids: s.list.map((a) => a.id) };
+  };
+  async function loadAlarms() {
+    try {
+      const { alarms } = await getJSON('/api/alarms', { limit: ALARM_PAGE });
+      byId.clear();
+      showAlarms(alarms ?? []);
+    } catch (err) {
+      console.warn('大屏预警读取失败：', err);
+    }
+  }
+  if (seesAlarms) {
+    $('alarm-label').textContent = w('alarms');
+    $('alarm-open-label').textContent = w('alarmsOpen');
+    $('alarm-title').textContent = w('alarmLive');
+    $('alarm-wall').hidden = false;
+    await loadAlarms();
+  }
+  let opened = false;
+  const EventSourceImpl = seesAlarms ? withAlarms((a) => showAlarms([a]), () => {
+    if (opened) loadAlarms(); // back after a break: what was missed
+    opened = true;
+  }) : undefined;
+
   // The case figures and the live list of new and escalated cases.
   const cases = await createCaseWall($('case-wall'));
   window.onemap.cases = cases?.state ?? null;
+  let changes = [];
+  $('change-live').innerHTML = changesHTML(changes);
   let timer;
   connectLive({
+    ...(EventSourceImpl ? { EventSourceImpl } : {}),
     onChanges: (all) => {
       cases?.changed(all);
-      const changes = all.filter((c) => c.layer !== 'cases');
-      if (!changes.length) return;
+      const features = all.filter((c) => c.layer !== 'cases');
+      if (!features.length) return;
+      changes = changeItems(changes, features);
+      $('change-live').innerHTML = changesHTML(changes);
+      window.onemap.changes = changes;
       version++;
       if (map.getSource(SOURCE)) map.refreshTiles(SOURCE);
-      if (changes.some((c) => c.layer === 'grids')) workersStale = true;
+      if (features.some((c) => c.layer === 'grids')) labelsStale = true;
       clearTimeout(timer);
       timer = setTimeout(refresh, 800);
     },
     onReset: () => {
-      workersStale = true;
+      labelsStale = true;
       refresh();
+      if (seesAlarms) loadAlarms();
     },
     onState: (on) => { $('live').dataset.state = on ? 'on' : 'off'; },
   });

@@ -1,0 +1,206 @@
+// Pure parts of the control-room wall (/screen/), kept apart from the page so
+// that they can be tested without a browser: how much the wall scales its map
+// for the screen it is on, the figures it reads from the statistics (members
+// that other parts of the server add when they have them: a card shows only
+// when its member is there), the cameras out of order by township, the live
+// lists (alarms, changes) and the legend. Words are the wall's own, in the
+// page's language.
+
+import { escapeHtml, formatCount, formatTimeOfDay } from '../format.js';
+import { lang } from '../i18n.js';
+import { valueLabel } from '../labels.js';
+
+const W = {
+  zh: {
+    major: '重大隐患', majorHouseholds: '重大风险户', overdue: '逾期未评估', due: '待评估', workers: '网格员',
+    faults: '视频故障（按乡镇）', fault: '故障', offline: '离线', noFaults: '各乡镇视频均正常',
+    alarms: '今日预警', alarmsOpen: '待处置', alarmLive: '新预警', noAlarms: '暂无新预警',
+    changes: '实时变更', noChanges: '等待数据变更…', legend: '图例',
+    insert: '新增', update: '更新', delete: '删除',
+    risk_points: '风险点', households: '风险户', cameras: '视频', stations: '服务站', grids: '网格',
+    new: '新', acknowledged: '已确认',
+    township: '乡镇',
+  },
+  en: {
+    major: 'Major hazards', majorHouseholds: 'Major-risk households', overdue: 'Assessments overdue', due: 'Due',
+    workers: 'Grid workers', faults: 'Camera faults by township', fault: 'Fault', offline: 'Offline',
+    noFaults: 'Every township\'s cameras work', alarms: 'Alarms today', alarmsOpen: 'Open', alarmLive: 'New alarms',
+    noAlarms: 'No new alarm', changes: 'Live changes', noChanges: 'Waiting for changes…', legend: 'Legend',
+    insert: 'New', update: 'Changed', delete: 'Deleted',
+    risk_points: 'Risk point', households: 'Household', cameras: 'Camera', stations: 'Station', grids: 'Grid',
+    new: 'New', acknowledged: 'Acknowledged',
+    township: 'Township',
+  },
+};
+const L = lang === 'en' ? 'en' : 'zh';
+
+/** w names a word of the wall in the page's language. */
+export const w = (k) => W[L][k] ?? k;
+
+/**
+ * wallScale is how much larger the wall draws its map than the command map
+ * does (symbols, labels, lines: all of it), for a screen innerHeight CSS
+ * pixels tall: 1.25 at 1920×1080, 2.5 at 3840×2160 (the map's symbols then
+ * take the same share of the screen at both), never below 1. Larger, the
+ * county's clusters would cover one another.
+ */
+export function wallScale(innerHeight) {
+  return Math.max(1, Math.round((innerHeight / 864) * 100) / 100);
+}
+
+/**
+ * statFigure reads a figure that the statistics (/api/stats/grids) carry
+ * when the server has it: the answer's own member, or else the sum of its
+ * top grids' members; null when neither has it (the card is then hidden,
+ * never made up from something else).
+ */
+export function statFigure(stats, member) {
+  const own = stats?.[member];
+  if (Number.isFinite(own)) return own;
+  let sum = null;
+  for (const g of stats?.children ?? []) {
+    const v = g?.[member];
+    if (Number.isFinite(v)) sum = (sum ?? 0) + v;
+  }
+  return sum;
+}
+
+/**
+ * wallFigures are the figures that matter most, first on the wall:
+ * 重大 hazards (risk points of level red, with the red households), the
+ * assessments overdue and the grid workers when the statistics carry them.
+ * Each is {id, label, value, parts: [{key, label, count}], alert}.
+ */
+export function wallFigures(counts, stats) {
+  const out = [];
+  const red = counts?.risk_points?.level?.red;
+  if (counts?.risk_points) {
+    const parts = [];
+    if (counts.households) parts.push({ key: 'households', label: w('majorHouseholds'), count: counts.households.level?.red ?? 0 });
+    out.push({ id: 'major', label: w('major'), value: formatCount(red ?? 0), parts, alert: (red ?? 0) > 0 });
+  }
+  const overdue = statFigure(stats, 'assessments_overdue');
+  if (overdue !== null) {
+    const due = statFigure(stats, 'assessments_due');
+    out.push({ id: 'overdue', label: w('overdue'), value: formatCount(overdue),
+      parts: due === null ? [] : [{ key: 'due', label: w('due'), count: due }], alert: overdue > 0 });
+  }
+  const workers = statFigure(stats, 'grid_workers');
+  if (workers !== null) out.push({ id: 'workers', label: w('workers'), value: formatCount(workers), parts: [] });
+  return out;
+}
+
+/**
+ * townshipFaults lists, from the statistics of the townships (their grid
+ * statistics), each township's cameras at fault and offline, most faults
+ * first; those with none are left out.
+ */
+export function townshipFaults(townships) {
+  const out = [];
+  for (const g of townships ?? []) {
+    const c = g?.stats?.cameras?.count;
+    if (!c) continue;
+    const fault = c.fault ?? 0;
+    const offline = c.offline ?? 0;
+    if (fault + offline > 0) out.push({ id: g.id, name: String(g.name ?? g.code ?? g.id), fault, offline });
+  }
+  out.sort((a, b) => b.fault - a.fault || b.offline - a.offline || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}
+
+/** faultsHTML renders the township faults as a table (at most max rows). */
+export function faultsHTML(rows, max = 8) {
+  if (!rows.length) return `<p class="om-wall-empty">${escapeHtml(w('noFaults'))}</p>`;
+  return `<table class="om-faults"><thead><tr><th>${escapeHtml(w('township'))}</th><th>${escapeHtml(w('fault'))}</th><th>${escapeHtml(w('offline'))}</th></tr></thead><tbody>` +
+    rows.slice(0, max).map((r) => `<tr data-grid="${r.id}"><td>${escapeHtml(r.name)}</td><td class="om-n om-fault">${formatCount(r.fault)}</td><td class="om-n">${formatCount(r.offline)}</td></tr>`).join('') +
+    '</tbody></table>';
+}
+
+/** chinaMidnight is the start of today in China (UTC+8), in ms since the epoch, for the clock now. */
+export function chinaMidnight(now = Date.now()) {
+  const day = 86_400_000;
+  const shift = 8 * 3_600_000;
+  return Math.floor((now + shift) / day) * day - shift;
+}
+
+// An alarm stays on the wall's list while it waits for someone.
+const OPEN = new Set(['new', 'acknowledged']);
+
+/**
+ * alarmState folds alarms (as GET /api/alarms and the "alarm" events give
+ * them) into the wall's state {byId: Map, today, open, list}: today is how
+ * many were first raised since China's midnight, open how many wait (new or
+ * acknowledged), list the open ones, newest first, at most max.
+ */
+export function alarmState(byId, alarms, { now = Date.now(), max = 8 } = {}) {
+  for (const a of alarms) {
+    if (!a || !Number.isFinite(a.id)) continue;
+    const had = byId.get(a.id);
+    if (had && (had.version ?? 0) > (a.version ?? 0)) continue; // an older version arrived late
+    byId.set(a.id, a);
+  }
+  const start = chinaMidnight(now);
+  let today = 0;
+  const open = [];
+  for (const a of byId.values()) {
+    if (Date.parse(a.first_at) >= start) today++;
+    if (OPEN.has(a.status)) open.push(a);
+  }
+  open.sort((a, b) => Date.parse(b.last_at) - Date.parse(a.last_at) || b.id - a.id);
+  return { byId, today, open: open.length, list: open.slice(0, max) };
+}
+
+/** alarmsHTML renders the open alarms, the most severe in red. */
+export function alarmsHTML(list) {
+  if (!list.length) return `<li class="om-wall-empty">${escapeHtml(w('noAlarms'))}</li>`;
+  return list.map((a) => `<li data-alarm="${a.id}" class="om-alarm om-sev-${Math.min(4, Math.max(1, a.severity | 0))}">` +
+    `<span class="om-tag om-alarm-${escapeHtml(a.status)}">${escapeHtml(w(a.status))}</span>` +
+    `${escapeHtml(a.kind_name || a.kind)}${a.count > 1 ? ` ×${a.count}` : ''} · ${escapeHtml(a.camera_name || a.device_code || '')}` +
+    ` <small>${escapeHtml(a.last_at ? formatTimeOfDay(new Date(a.last_at)) : '')}</small></li>`).join('');
+}
+
+/**
+ * changeItems puts the feature changes of a batch (the event stream's
+ * "change" events, cases left out: they have their own list) before list,
+ * newest first, at most max: {key, layer, op, name, at}.
+ */
+export function changeItems(list, changes, { at = Date.now(), max = 10 } = {}) {
+  const fresh = [];
+  for (const c of changes) {
+    if (!c || c.layer === 'cases') continue;
+    const p = c.properties ?? {};
+    fresh.unshift({ key: `${c.layer}:${c.id}:${c.seq ?? at}`, layer: c.layer, id: c.id, op: c.op,
+      name: String(p.name ?? p.code ?? p.device_code ?? `#${c.id}`), detail: changeDetail(c.layer, p), at });
+  }
+  return [...fresh, ...list].slice(0, max);
+}
+
+// changeDetail is what a change's feature now is, in a word: a risk
+// point's level, a camera's status.
+function changeDetail(layer, p) {
+  if (layer === 'cameras' && p.status) return valueLabel('cameras', 'status', p.status);
+  if ((layer === 'risk_points' || layer === 'households') && p.level) return valueLabel(layer, 'level', p.level);
+  return '';
+}
+
+/** changesHTML renders the live list of changes. */
+export function changesHTML(list) {
+  if (!list.length) return `<li class="om-wall-empty">${escapeHtml(w('noChanges'))}</li>`;
+  return list.map((c) => `<li data-change="${escapeHtml(c.key)}"><span class="om-tag om-op-${escapeHtml(c.op)}">${escapeHtml(w(c.op))}</span>` +
+    `${escapeHtml(w(c.layer))} · ${escapeHtml(c.name)}${c.detail ? ` · ${escapeHtml(c.detail)}` : ''}` +
+    ` <small>${escapeHtml(formatTimeOfDay(new Date(c.at)))}</small></li>`).join('');
+}
+
+/**
+ * legendHTML renders the legend of the layers drawn: per layer ({id, label,
+ * legend} with legend as style.js's legendOf gives it) its shape in each
+ * colour with the value's name.
+ */
+export function legendHTML(layers) {
+  return layers.filter((l) => l.legend?.entries?.length).map((l) => {
+    const shape = escapeHtml(l.legend.shape ?? 'dot');
+    return `<div class="om-legend-row" data-layer="${escapeHtml(l.id)}"><b>${escapeHtml(l.label)}</b>` +
+      l.legend.entries.map((e) => `<span class="om-key"><span class="om-dot om-shape-${shape}" style="background:${escapeHtml(e.colour)}"></span>` +
+        `${escapeHtml(valueLabel(l.id, l.legend.field, e.value))}</span>`).join('') + '</div>';
+  }).join('');
+}

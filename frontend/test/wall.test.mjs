@@ -1,0 +1,107 @@
+// The wall's pure parts (src/screen/wall.js): its scale by screen height,
+// the figures it takes from the statistics only when the server has them
+// (网格员 never from grids), camera faults by township, and the live lists of
+// alarms and changes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, legendHTML, statFigure, townshipFaults,
+  wallFigures, wallScale,
+} from '../src/screen/wall.js';
+
+test('wallScale draws the map 1.25× at 1080 and 2.5× at 2160, never smaller than the command map', () => {
+  assert.equal(wallScale(1080), 1.25);
+  assert.equal(wallScale(2160), 2.5);
+  assert.equal(wallScale(600), 1);
+});
+
+test('statFigure reads a member of the answer or of its top grids, and null when absent', () => {
+  assert.equal(statFigure({ grid_workers: 132, children: [] }, 'grid_workers'), 132);
+  assert.equal(statFigure({ children: [{ grid_workers: 3 }, { grid_workers: 4 }, {}] }, 'grid_workers'), 7);
+  assert.equal(statFigure({ children: [{ grid_workers: 0 }] }, 'grid_workers'), 0);
+  assert.equal(statFigure({ children: [{ worker_name: '张三' }] }, 'grid_workers'), null);
+  assert.equal(statFigure(null, 'grid_workers'), null);
+});
+
+test('wallFigures: 重大 first, then overdue and workers only when the server counts them', () => {
+  const counts = { risk_points: { total: 900, level: { red: 27, orange: 100 } }, households: { total: 50, level: { red: 5 } },
+    grids: { total: 3000, level: { village: 100 } } };
+  // Grids with workers' names are not people counted: no card.
+  let f = wallFigures(counts, { children: [{ id: 1, level: 'county', worker_name: '李四' }] });
+  assert.deepEqual(f.map((x) => x.id), ['major']);
+  assert.equal(f[0].value, '27');
+  assert.equal(f[0].alert, true);
+  assert.deepEqual(f[0].parts.map((p) => p.count), [5]);
+  f = wallFigures(counts, { grid_workers: 1234, assessments_overdue: 9, assessments_due: 40, children: [] });
+  assert.deepEqual(f.map((x) => x.id), ['major', 'overdue', 'workers']);
+  assert.equal(f[1].value, '9');
+  assert.deepEqual(f[1].parts.map((p) => [p.key, p.count]), [['due', 40]]);
+  assert.equal(f[2].value, '1,234');
+  // A caller who may not count risk points sees no 重大 card.
+  assert.deepEqual(wallFigures({ grids: counts.grids }, null), []);
+});
+
+test('townshipFaults lists the townships with cameras out of order, most faults first', () => {
+  const t = (id, name, count) => ({ id, name, level: 'township', stats: { cameras: { total: 10, by: 'status', count } } });
+  const rows = townshipFaults([t(1, '甲镇', { online: 10 }), t(2, '乙乡', { online: 5, offline: 4, fault: 1 }),
+    t(3, '丙镇', { online: 5, fault: 3 }), { id: 4, name: '丁', stats: {} }]);
+  assert.deepEqual(rows.map((r) => [r.name, r.fault, r.offline]), [['丙镇', 3, 0], ['乙乡', 1, 4]]);
+  assert.match(faultsHTML(rows), /丙镇<\/td><td class="om-n om-fault">3/);
+  assert.match(faultsHTML([]), /om-wall-empty/);
+  assert.doesNotMatch(faultsHTML([{ id: 1, name: '<b>', fault: 1, offline: 0 }]), /<b>/);
+});
+
+test('chinaMidnight is the start of the day in China', () => {
+  // 2026-12-06 01:30 in China is 2026-12-05T17:30Z; its midnight 2026-12-05T16:00Z.
+  assert.equal(chinaMidnight(Date.parse('2026-12-05T17:30:00Z')), Date.parse('2026-12-05T16:00:00Z'));
+  assert.equal(chinaMidnight(Date.parse('2026-12-05T15:59:00Z')), Date.parse('2026-12-04T16:00:00Z'));
+});
+
+test('alarmState counts today\'s alarms and lists the open ones, newest first, whatever order versions arrive in', () => {
+  const now = Date.parse('2026-12-06T04:00:00Z'); // 12:00 in China
+  const a = (id, status, first, last, version = 1) => ({ id, status, first_at: first, last_at: last, version, kind: 'smoke_fire',
+    kind_name: '烟火预警', severity: 1, count: 1, camera_name: `摄像机${id}` });
+  const byId = new Map();
+  let s = alarmState(byId, [
+    a(1, 'new', '2026-12-06T01:00:00Z', '2026-12-06T01:00:00Z'),
+    a(2, 'acknowledged', '2026-12-06T02:00:00Z', '2026-12-06T03:00:00Z'),
+    a(3, 'dismissed', '2026-12-06T02:30:00Z', '2026-12-06T02:30:00Z'),
+    a(4, 'new', '2026-12-05T10:00:00Z', '2026-12-05T10:00:00Z'), // yesterday in China
+  ], { now });
+  assert.equal(s.today, 3);
+  assert.equal(s.open, 3);
+  assert.deepEqual(s.list.map((x) => x.id), [2, 1, 4]);
+  // An alarm dismissed leaves the list; an older version arriving late changes nothing.
+  s = alarmState(byId, [a(1, 'dismissed', '2026-12-06T01:00:00Z', '2026-12-06T03:30:00Z', 2)], { now });
+  assert.deepEqual(s.list.map((x) => x.id), [2, 4]);
+  s = alarmState(byId, [a(1, 'new', '2026-12-06T01:00:00Z', '2026-12-06T01:00:00Z', 1)], { now });
+  assert.deepEqual(s.list.map((x) => x.id), [2, 4]);
+  // A new one comes first.
+  s = alarmState(byId, [a(9, 'new', '2026-12-06T03:59:00Z', '2026-12-06T03:59:00Z')], { now });
+  assert.equal(s.list[0].id, 9);
+  assert.equal(s.today, 4);
+  assert.match(alarmsHTML(s.list), /data-alarm="9"[^>]*om-sev-1/);
+  assert.match(alarmsHTML([]), /om-wall-empty/);
+});
+
+test('changeItems lists feature changes newest first, without cases, at most max', () => {
+  let list = changeItems([], [
+    { seq: 1, layer: 'cameras', id: 7, op: 'update', properties: { name: '狮山路口', status: 'fault' } },
+    { seq: 2, layer: 'cases', id: 8, op: 'insert', properties: {} },
+    { seq: 3, layer: 'risk_points', id: 9, op: 'insert', properties: { name: '滑坡点', level: 'red' } },
+  ], { at: 0 });
+  assert.deepEqual(list.map((c) => [c.layer, c.id, c.detail]), [['risk_points', 9, '重大'], ['cameras', 7, '故障']]);
+  list = changeItems(list, [{ seq: 4, layer: 'grids', id: 1, op: 'delete', properties: null }], { at: 0, max: 2 });
+  assert.deepEqual(list.map((c) => [c.layer, c.name]), [['grids', '#1'], ['risk_points', '滑坡点']]);
+  assert.match(changesHTML(list), /删除/);
+  assert.doesNotMatch(changesHTML([{ key: 'x', layer: 'cameras', op: 'update', name: '<img>', detail: '', at: 0 }]), /<img>/);
+});
+
+test('legendHTML draws each layer\'s values in its shape and colour', () => {
+  const html = legendHTML([{ id: 'risk_points', label: '风险点', legend: { field: 'level', shape: 'triangle', entries: [{ value: 'red', colour: '#d7191c' }] } },
+    { id: 'cameras', label: '视频', legend: null }]);
+  assert.match(html, /data-layer="risk_points"/);
+  assert.match(html, /om-shape-triangle" style="background:#d7191c"/);
+  assert.match(html, /重大/);
+  assert.doesNotMatch(html, /cameras/);
+});
