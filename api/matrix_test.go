@@ -165,6 +165,7 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/cases/stats":                {"/api/cases/stats", fmt.Sprintf("/api/cases/stats?grid=%d&from=2020-01-01", village.ID)},
 		"/api/alarms":                     {"/api/alarms", "/api/alarms?status=new,acknowledged&kind=face&limit=10"},
 		"/api/alarms/:id":                 {fmt.Sprintf("/api/alarms/%d", alarm)},
+		"/api/alarms/:id/snapshot":        {fmt.Sprintf("/api/alarms/%d/snapshot", alarm)}, // none configured: 404 to the commander (TestAlarms_snapshot)
 		"/api/ingest/quarantine":          {"/api/ingest/quarantine", "/api/ingest/quarantine?limit=5"},
 		// Disputes (disputes_test.go).
 		"/api/cases/:id/dispute":           {fmt.Sprintf("/api/cases/%d/dispute", dispute), fmt.Sprintf("/api/cases/%d/dispute?purpose=case", dispute), fmt.Sprintf("/api/cases/%d/dispute", kase.ID)},
@@ -197,6 +198,7 @@ func TestAccessMatrix(t *testing.T) {
 		cam[0]-0.02, cam[1]-0.02, cam[0]+0.02, cam[1]-0.02, cam[0], cam[1]+0.02, cam[0]-0.02, cam[1]-0.02)
 	editors := []onemap.Role{onemap.RolePlanner, onemap.RoleAdmin}
 	caseWorkers := []onemap.Role{onemap.RoleGridWorker, onemap.RoleOperator, onemap.RoleCommander}
+	alarmWorkers := []onemap.Role{onemap.RoleOperator, onemap.RoleCommander} // TestAlarms_operators
 	writes := map[string]write{
 		"POST /api/within":                     {body: area, allowed: onemap.Roles()}, // a read with a body
 		"POST /api/session":                    {body: `{"name":"x","password":"y"}`, allowed: onemap.Roles()},
@@ -217,9 +219,10 @@ func TestAccessMatrix(t *testing.T) {
 		// Machines only, signed (TestIngest_signature): no role's session.
 		"POST /api/ingest/events":      {body: `{"events":[]}`},
 		"POST /api/ingest/gb28181":     {body: `<Notify/>`},
-		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander}},
-		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
-		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/ack":     {allowed: alarmWorkers},
+		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: alarmWorkers},
+		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: alarmWorkers},
+		"POST /api/cameras/:id/live":   {allowed: []onemap.Role{onemap.RoleCommander}}, // TestCameras_live
 		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
 	}
 
