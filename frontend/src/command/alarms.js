@@ -28,14 +28,14 @@ const W = {
     ack: '确认', dismiss: '排除', reason: '排除理由', toCase: '转为事件', category: '类别', back: '返回列表',
     snapshot: '查看抓拍', count: '{0} 次', severity: '{0} 级', camera: '摄像机', status: '状态', first: '首次', last: '最近',
     watchlist: '布控类别', description: '说明', done: '已{0}', cased: '已转为事件 {0}', failed: '操作失败：{0}', needReason: '请填写排除理由',
-    new: '新预警', acknowledged: '已确认', dismissed: '已排除', statusCased: '已转事件', gone: '该预警已不存在或不可见',
+    new: '新预警', acknowledged: '已确认', dismissed: '已排除', statusCased: '已转事件', gone: '该预警已不存在或不可见', on: '：开', off: '：关', casedId: '已转为事件（编号 {0}）',
   },
   en: {
     title: 'Alarms', close: 'Close', empty: 'No open alarms', sound: 'Sound', soundOn: 'Alarm sound: on', soundOff: 'Alarm sound: off',
     ack: 'Acknowledge', dismiss: 'Dismiss', reason: 'Reason', toCase: 'Turn into a case', category: 'Category', back: 'Back to the list',
     snapshot: 'Snapshot', count: '{0}×', severity: 'level {0}', camera: 'Camera', status: 'Status', first: 'First', last: 'Last',
     watchlist: 'Watch list', description: 'Note', done: '{0}: done', cased: 'Case {0} made', failed: 'Failed: {0}', needReason: 'Give a reason to dismiss',
-    new: 'New', acknowledged: 'Acknowledged', dismissed: 'Dismissed', statusCased: 'Cased', gone: 'The alarm is gone or not yours to see',
+    new: 'New', acknowledged: 'Acknowledged', dismissed: 'Dismissed', statusCased: 'Cased', gone: 'The alarm is gone or not yours to see', on: ': on', off: ': off', casedId: 'Turned into case no. {0}',
   },
 };
 const L = lang === 'en' ? 'en' : 'zh';
@@ -89,7 +89,7 @@ export function createAlarms(page, session, { toolbar, EventSourceImpl = globalT
   const showSound = () => {
     const b = $('[data-act="sound"]');
     b.setAttribute('aria-pressed', String(state.sound));
-    b.textContent = `${state.sound ? '🔔' : '🔕'} ${w('sound')}`;
+    b.textContent = `${w('sound')}${state.sound ? w('on') : w('off')}`;
     b.title = state.sound ? w('soundOn') : w('soundOff');
   };
   showSound();
@@ -162,7 +162,7 @@ export function createAlarms(page, session, { toolbar, EventSourceImpl = globalT
         <button type="button" data-act="dismiss">${escapeHtml(w('dismiss'))}</button>
         <label>${escapeHtml(w('category'))} <select name="category">${cats}</select></label>
         <button type="button" data-act="case">${escapeHtml(w('toCase'))}</button></div>` : ''}
-      ${a.case_id ? `<p>${escapeHtml(w('cased', a.case_id))}</p>` : ''}`;
+      ${a.case_id ? `<p>${escapeHtml(w('casedId', a.case_id))}</p>` : ''}`;
   }
 
   function open(id) {
