@@ -21,7 +21,9 @@ type SimTag struct {
 // PilotTownships are the three 数字乡镇 pilot townships of the demo county,
 // where face recognition and the tags are deployed (东坡 under the demo
 // seed's name and the county's own).
-func PilotTownships() []string { return []string{"狮山镇", "东坡傣族乡", "东坡傈僳族乡", "环州乡"} }
+func PilotTownships() []string {
+	return []string{"狮山镇", "东坡傣族乡", "东坡傈僳族乡", "环州乡"}
+}
 
 // AuditSourceRekey records a source given a new key (the simulator's own
 // source, at each start).

@@ -344,7 +344,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	if c.Live.Simulate {
 		// Through the server's own address: the real signed ingest.
-		if err := startSimulator(followCtx, db, live, "http://"+ln.Addr().String(), c.Live.SimulateSeed, log); err != nil {
+		if err := startSimulator(followCtx, db, live, "http://"+loopbackOf(ln.Addr()), c.Live.SimulateSeed, log); err != nil {
 			log.Warn("simulator: not started", "error", err)
 		}
 	}

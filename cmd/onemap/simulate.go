@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"time"
 
@@ -98,6 +99,15 @@ func startSimulator(ctx context.Context, db *postgis.DB, live *postgis.Live, url
 	log.Warn("simulator: driving the county through the ingest with made-up events: demo only", "source", sim.DefaultSource, "seed", seed)
 	go r.Run(ctx)
 	return nil
+}
+
+// loopbackOf is the address the server's own simulator reaches it at: its
+// listener's, with loopback for an unspecified host (0.0.0.0, ::).
+func loopbackOf(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && t.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
+	}
+	return a.String()
 }
 
 const simulateUsage = `usage: onemap simulate --url http://127.0.0.1:8080 [--seed N] [--tick 5s] [--duration 0]
