@@ -81,6 +81,10 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
       return res.status;
     }, [await page.evaluate(() => window.onemap.cases.card.id), stale]);
     assert.equal(r, 200);
+    // The other step reaches this map live and the open card reloads by
+    // itself; wait for that, or the reload would undo the stale version set
+    // below and the step would go through.
+    await page.waitForFunction((v) => window.onemap.cases.card?.version > v, stale, { timeout: WAIT_MS });
     await page.evaluate((v) => { window.onemap.cases.card.version = v; }, stale);
     await page.locator('.om-cases-card [data-step="assign"]').click();
     await page.waitForFunction(() => /他人|Someone else/.test(window.onemap.cases.message), null, { timeout: WAIT_MS });
