@@ -17,7 +17,7 @@ build:
 run: build
 	@if [ -z "$$ONEMAP_DATABASE_URL" ]; then exports=$$(scripts/db.sh) || exit 1; eval "$$exports"; fi; \
 	export ONEMAP_ANONYMOUS_ROLE=$${ONEMAP_ANONYMOUS_ROLE:-commander}; \
-	exec ./$(BIN) serve --seed-demo --demo-accounts
+	exec ./$(BIN) serve --seed-demo --demo-accounts --simulate
 
 ## test: every test, against a real PostGIS and a real Chromium
 test:

@@ -103,5 +103,8 @@ const (
 func AuditActions() []string {
 	return []string{AuditLogin, AuditLoginFailed, AuditLogout, AuditLogoutAll, AuditDenied, AuditHouseholdRead,
 		AuditPersonalBurst, AuditExport, AuditEdit, AuditGridCreate, AuditGridUpdate, AuditGridDelete, AuditGridSplit, AuditGridMerge,
-		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead}
+		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead,
+		AuditCasePhotoRead, AuditCaseExport, AuditVisitCreate, AuditVisitRead, AuditDisputeWrite, AuditDisputePartiesRead,
+		AuditSourceAdd, AuditSourceRevoke, AuditSourceList, AuditSourceRekey, AuditIngest, AuditAlarmAck, AuditAlarmDismiss, AuditAlarmCase,
+		AuditAlarmRead, AuditAlarmSnapshot, AuditAlarmPrune, AuditCameraLive}
 }

@@ -137,10 +137,19 @@ const (
 	AlarmListMax     = 500
 )
 
-// SeesAlarms reports whether the view's role is shown alarms: the roles
-// that may read the cameras layer (an alarm is a camera's place and what
-// it saw).
-func (v *View) SeesAlarms() bool { return v.CanRead(LayerCameras) }
+// SeesAlarms reports whether the view's role is shown alarms and works
+// them (acknowledges, dismisses, turns into cases): the roles that may read
+// the cameras layer (the commander: every alarm), and operators (综治中心
+// staff: the alarms of the cameras in their grid and below, without the
+// camera's device code; see SeesCameraImages).
+func (v *View) SeesAlarms() bool { return v.CanRead(LayerCameras) || v.Role() == RoleOperator }
+
+// SeesCameraImages reports whether the view's role may see what cameras
+// see: an alarm's snapshot, fetched through the server, and a camera's
+// live picture. Only the roles that may read the cameras layer (whose
+// fields include the device code that names a camera on the video
+// platform); every view is audited.
+func (v *View) SeesCameraImages() bool { return v.CanRead(LayerCameras) }
 
 // Audit actions of alarms: each step, with the alarm.
 const (
@@ -150,4 +159,11 @@ const (
 	// AuditAlarmRead records each answer that shows face-recognition
 	// alarms (their watch-list category), with their ids.
 	AuditAlarmRead = "alarm.read"
+	// AuditAlarmSnapshot records each view of an alarm's snapshot.
+	AuditAlarmSnapshot = "alarm.snapshot"
+	// AuditAlarmPrune records each removal of alarms, ingest events and
+	// snapshot references past their retention, with the counts.
+	AuditAlarmPrune = "alarm.prune"
+	// AuditCameraLive records each opening of a camera's live picture.
+	AuditCameraLive = "camera.live"
 )

@@ -61,7 +61,7 @@ type alarmJSON struct {
 	Severity      int                `json:"severity"`
 	CameraID      int64              `json:"camera_id"`
 	CameraName    string             `json:"camera_name"`
-	DeviceCode    string             `json:"device_code"`
+	DeviceCode    string             `json:"device_code,omitempty"` // only to the roles that read the cameras layer
 	GridID        int64              `json:"grid_id,omitempty"`
 	Position      [2]float64         `json:"position"` // WGS-84 [lon, lat]: the camera's
 	Source        string             `json:"source"`
@@ -83,13 +83,20 @@ type alarmJSON struct {
 	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
-func alarmOut(a *onemap.Alarm) alarmJSON {
-	return alarmJSON{ID: a.ID, Kind: a.Kind, KindName: onemap.AlarmKindName(a.Kind), Severity: a.Severity, CameraID: a.CameraID,
+// alarmOut is alarm a as view v is shown it: a role that may not read the
+// cameras layer (an operator) is not given the camera's device code, which
+// names the camera on the video platform.
+func alarmOut(v *onemap.View, a *onemap.Alarm) alarmJSON {
+	out := alarmJSON{ID: a.ID, Kind: a.Kind, KindName: onemap.AlarmKindName(a.Kind), Severity: a.Severity, CameraID: a.CameraID,
 		CameraName: a.CameraName, DeviceCode: a.DeviceCode, GridID: a.GridID, Position: [2]float64{a.Point[0], a.Point[1]},
 		Source: a.Source, Status: a.Status, Count: a.Count, EventAt: a.EventAt, FirstAt: a.FirstAt, LastAt: a.LastAt,
 		Description: a.Description, Watchlist: a.Watchlist, HasSnapshot: a.Snapshot != "", AckedBy: a.AckedBy,
 		AckedAt: timeOrNil(a.AckedAt), DismissedBy: a.DismissedBy, DismissedAt: timeOrNil(a.DismissedAt),
 		DismissReason: a.DismissReason, CaseID: a.CaseID, Version: a.Version, UpdatedAt: a.UpdatedAt}
+	if !v.CanRead(onemap.LayerCameras) {
+		out.DeviceCode = ""
+	}
+	return out
 }
 
 // alarmVisible reports whether the view is shown alarm a: a role shown
@@ -163,7 +170,7 @@ func (s *Server) handleAlarmsList(c *gin.Context) {
 	var shown []*onemap.Alarm
 	for _, a := range list {
 		if s.alarmVisible(view, a) {
-			out = append(out, alarmOut(a))
+			out = append(out, alarmOut(view, a))
 			shown = append(shown, a)
 		}
 	}
@@ -202,7 +209,7 @@ func (s *Server) handleAlarmGet(c *gin.Context) {
 	}
 	s.auditFaceReads(c, []*onemap.Alarm{a})
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, alarmOut(a))
+	c.JSON(http.StatusOK, alarmOut(s.view(c), a))
 }
 
 // auditFaceReads records an answer that shows face-recognition alarms in
@@ -247,7 +254,7 @@ func (s *Server) handleAlarmStep(step string) gin.HandlerFunc {
 		}
 		s.events.publishAlarms([]*onemap.Alarm{next})
 		c.Header("Cache-Control", "no-store")
-		c.JSON(http.StatusOK, alarmOut(next))
+		c.JSON(http.StatusOK, alarmOut(s.view(c), next))
 	}
 }
 
@@ -289,6 +296,9 @@ func (s *Server) handleAlarmCase(c *gin.Context) {
 		desc := strings.TrimSpace(b.Description)
 		if desc == "" {
 			desc = fmt.Sprintf("%s：%s（%s），%d 次", onemap.AlarmKindName(cur.Kind), cur.CameraName, cur.DeviceCode, cur.Count)
+			if !s.view(c).CanRead(onemap.LayerCameras) { // an operator does not see device codes
+				desc = fmt.Sprintf("%s：%s，%d 次", onemap.AlarmKindName(cur.Kind), cur.CameraName, cur.Count)
+			}
 		}
 		desc = fmt.Sprintf("%s〔预警 %d〕", desc, cur.ID)
 		r := onemap.CaseReport{Source: onemap.SourceMachine, Category: strings.TrimSpace(b.Category), Description: desc, Point: cur.Point}
@@ -303,6 +313,6 @@ func (s *Server) handleAlarmCase(c *gin.Context) {
 	}
 	s.events.publishAlarms([]*onemap.Alarm{next})
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, gin.H{"alarm": alarmOut(next), "case": gin.H{"id": k.ID, "tracking_code": onemap.FormatTrackingCode(k.TrackingCode),
+	c.JSON(http.StatusCreated, gin.H{"alarm": alarmOut(s.view(c), next), "case": gin.H{"id": k.ID, "tracking_code": onemap.FormatTrackingCode(k.TrackingCode),
 		"source": k.Source, "status": k.Status}})
 }

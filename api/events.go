@@ -492,7 +492,7 @@ func (s *Server) alarmEvents(buf *bytes.Buffer, view *onemap.View, alarms []*one
 		if !s.alarmVisible(view, a) {
 			continue
 		}
-		data, err := json.Marshal(alarmOut(a))
+		data, err := json.Marshal(alarmOut(view, a))
 		if err != nil {
 			s.log.Error("event: encode alarm", "error", err)
 			continue

@@ -50,6 +50,8 @@ type liveWorld struct {
 	keys  map[string]string // source name → key
 	// servers counts the servers started (serve).
 	servers int
+	// video configures the video platform of the servers serve starts.
+	video api.VideoConfig
 }
 
 func startLiveWorld(t *testing.T) *liveWorld {
@@ -81,7 +83,7 @@ func (w *liveWorld) serve(t *testing.T, db *postgis.DB) string {
 	}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now),
-		Ingest: w.live, Alarms: w.live, Static: http.NotFoundHandler()}, api.Config{})
+		Ingest: w.live, Alarms: w.live, Streams: w.live, Static: http.NotFoundHandler()}, api.Config{Video: w.video})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() {
@@ -613,7 +615,7 @@ func TestAlarms_storm(t *testing.T) {
 // one with a reason (400 without), and turns one into a case of source
 // machine at the camera's place, which the case routes then show; a step
 // the status does not allow is a 400 naming the action; the roles not
-// shown cameras get 401 or 403; every step is audited.
+// shown alarms get 401 or 403; every step is audited.
 func TestAlarms_steps(t *testing.T) {
 	w := startLiveWorld(t)
 	w.addSource(t, "video", countyCode, onemap.AlarmKinds()...)
@@ -689,8 +691,8 @@ func TestAlarms_steps(t *testing.T) {
 		t.Errorf("no such alarm = %d %s", resp.StatusCode, body)
 	}
 
-	// Roles not shown cameras.
-	for role, want := range map[onemap.Role]int{onemap.RoleViewer: 403, onemap.RoleOperator: 403, onemap.RoleAdmin: 403} {
+	// Roles not shown alarms (an operator is: TestAlarms_operators).
+	for role, want := range map[onemap.Role]int{onemap.RoleViewer: 403, onemap.RoleGridWorker: 403, onemap.RoleAdmin: 403} {
 		name := "a_" + string(role)
 		grid := int64(0)
 		if role.BoundToGrid() {

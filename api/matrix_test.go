@@ -78,7 +78,10 @@ func TestAccessMatrix(t *testing.T) {
 	// for the staff who see the village's cases.
 	kase := matrixCase(t, db, catalog, snap, village.ID)
 	visit := matrixVisit(t, db, snap, kase)
-	alarm := matrixAlarm(t, db, catalog, sample[onemap.LayerCameras])
+	// The alarm is at a camera of the village when it has one, so that the
+	// village's operator is shown it (its name and place, no device code).
+	alarmCam := matrixVillageCamera(catalog, snap, village.ID, sample[onemap.LayerCameras])
+	alarm := matrixAlarm(t, db, catalog, alarmCam)
 	dispute, party := matrixDispute(t, db, kase.Point)
 	bbox := fmt.Sprintf("bbox=%f,%f,%f,%f", cam[0]-0.05, cam[1]-0.05, cam[0]+0.05, cam[1]+0.05)
 
@@ -165,6 +168,7 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/cases/stats":                {"/api/cases/stats", fmt.Sprintf("/api/cases/stats?grid=%d&from=2020-01-01", village.ID)},
 		"/api/alarms":                     {"/api/alarms", "/api/alarms?status=new,acknowledged&kind=face&limit=10"},
 		"/api/alarms/:id":                 {fmt.Sprintf("/api/alarms/%d", alarm)},
+		"/api/alarms/:id/snapshot":        {fmt.Sprintf("/api/alarms/%d/snapshot", alarm)}, // none configured: 404 to the commander (TestAlarms_snapshot)
 		"/api/ingest/quarantine":          {"/api/ingest/quarantine", "/api/ingest/quarantine?limit=5"},
 		// Disputes (disputes_test.go).
 		"/api/cases/:id/dispute":           {fmt.Sprintf("/api/cases/%d/dispute", dispute), fmt.Sprintf("/api/cases/%d/dispute?purpose=case", dispute), fmt.Sprintf("/api/cases/%d/dispute", kase.ID)},
@@ -197,6 +201,7 @@ func TestAccessMatrix(t *testing.T) {
 		cam[0]-0.02, cam[1]-0.02, cam[0]+0.02, cam[1]-0.02, cam[0], cam[1]+0.02, cam[0]-0.02, cam[1]-0.02)
 	editors := []onemap.Role{onemap.RolePlanner, onemap.RoleAdmin}
 	caseWorkers := []onemap.Role{onemap.RoleGridWorker, onemap.RoleOperator, onemap.RoleCommander}
+	alarmWorkers := []onemap.Role{onemap.RoleOperator, onemap.RoleCommander} // TestAlarms_operators
 	writes := map[string]write{
 		"POST /api/within":                     {body: area, allowed: onemap.Roles()}, // a read with a body
 		"POST /api/session":                    {body: `{"name":"x","password":"y"}`, allowed: onemap.Roles()},
@@ -217,9 +222,10 @@ func TestAccessMatrix(t *testing.T) {
 		// Machines only, signed (TestIngest_signature): no role's session.
 		"POST /api/ingest/events":      {body: `{"events":[]}`},
 		"POST /api/ingest/gb28181":     {body: `<Notify/>`},
-		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander}},
-		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
-		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/ack":     {allowed: alarmWorkers},
+		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: alarmWorkers},
+		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: alarmWorkers},
+		"POST /api/cameras/:id/live":   {allowed: []onemap.Role{onemap.RoleCommander}}, // TestCameras_live
 		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
 	}
 
@@ -244,7 +250,24 @@ func TestAccessMatrix(t *testing.T) {
 		if !policy.CaseRule(role).Mediates() {
 			m.values = append(m.values, party.Name, party.Phone, party.IDNumber)
 		}
+		// An operator is shown the alarms of its part of the county with
+		// their camera's name (TestAlarms_operators); its device code stays
+		// a marker.
+		if role == onemap.RoleOperator {
+			name := firstString(alarmCam, catalog, onemap.LayerCameras, "name")
+			m.values = slices.DeleteFunc(m.values, func(v string) bool { return v == name })
+		}
 		markers[role] = m
+	}
+	// Who is shown the alarm: the commander, and the village's operator.
+	for role, b := range browsers {
+		want := map[onemap.Role]int{onemap.RolePublic: 401, onemap.RoleCommander: 200, onemap.RoleOperator: 200}[role]
+		if want == 0 {
+			want = 403
+		}
+		if resp, body := b.do("GET", fmt.Sprintf("/api/alarms/%d", alarm), ""); resp.StatusCode != want {
+			t.Errorf("GET /api/alarms/%d as %s = %d %.200s, want %d", alarm, role, resp.StatusCode, body, want)
+		}
 	}
 	for _, route := range api.RoutesForTest(h) {
 		key := route.Path
@@ -595,6 +618,32 @@ func matrixVisit(t *testing.T, db *postgis.DB, snap *inmem.Snapshot, k *onemap.C
 		t.Fatal(err)
 	}
 	return v
+}
+
+// matrixVillageCamera returns a camera of the village (its grid or one
+// below), or else fallback.
+func matrixVillageCamera(c *onemap.Catalog, snap *inmem.Snapshot, village int64, fallback *onemap.Record) *onemap.Record {
+	gl, _ := c.Layer(onemap.LayerGrids)
+	cl, _ := c.Layer(onemap.LayerCameras)
+	parent := map[int64]int64{}
+	snap.Ascend(onemap.LayerGrids, 0, func(r *onemap.Record) bool {
+		if v, ok := r.Value(gl.FieldIndex("parent_id")).(int64); ok {
+			parent[r.ID] = v
+		}
+		return true
+	})
+	found := fallback
+	snap.Ascend(onemap.LayerCameras, 0, func(r *onemap.Record) bool {
+		g, _ := r.Value(cl.FieldIndex("grid_id")).(int64)
+		for ; g != 0; g = parent[g] {
+			if g == village {
+				found = r
+				return false
+			}
+		}
+		return true
+	})
+	return found
 }
 
 // matrixAlarm raises a face alarm at the camera through a source of the

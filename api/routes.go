@@ -28,6 +28,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addVisitRoutes(r)
 	s.addIngestRoutes(r)
 	s.addAlarmRoutes(r)
+	s.addVideoRoutes(r)
 	s.addDisputeRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)

@@ -100,6 +100,9 @@ type Deps struct {
 	// Disputes keeps the disputes' mediation records (nil: the dispute
 	// routes answer 503).
 	Disputes disputeStore
+	// Streams finds a camera's link to the video platform (nil: POST
+	// /api/cameras/{id}/live answers 503).
+	Streams cameraStreams
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -148,6 +151,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// PersonalReads limits each account's reads of personal data.
 	PersonalReads PersonalReadConfig
+	// Video says where the video platform is (snapshots, live video).
+	Video VideoConfig
 }
 
 // Server carries the dependencies of the handlers.
@@ -183,6 +188,7 @@ type Server struct {
 	ingest      ingestStore                   // live sources' events (ingest.go)
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
 	disputes    disputeStore                  // disputes' mediation records (disputes.go)
+	streams     cameraStreams                 // cameras' links to the video platform (video.go)
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 }
 
@@ -215,6 +221,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.visits, s.idem = d.Visits, d.Idempotency
 	s.ingest, s.alarms = d.Ingest, d.Alarms
 	s.disputes = d.Disputes
+	s.streams = d.Streams
 	s.base = d.Base
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})

@@ -68,6 +68,8 @@ type config struct {
 	PublicMaxRate  float64
 	// Reads of personal data per account (api.PersonalReadConfig).
 	PersonalPerHour, PersonalBurst, PersonalFlag int
+	// The live side: video platform, retention, simulator (simulate.go).
+	Live liveFlags
 	// MetricsAddr is where serve answers /metrics ("": nowhere).
 	MetricsAddr string
 

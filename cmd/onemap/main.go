@@ -43,6 +43,7 @@ Usage:
   onemap user add|passwd|role|disable|enable|unlock|list   manage accounts (onemap user for help)
   onemap audit verify|prune|keygen|checkpoint   check the audit trail (against its signed checkpoints), apply retention, sign its head
   onemap source add|list|revoke          manage the live sources that send events (onemap source for help)
+  onemap simulate --url URL              drive the demo county's cameras, alarms and tags through the ingest (demo only)
   onemap version                         print the version
 
 Run "onemap COMMAND --help" for a command's flags. Every flag has an
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "source":
 		return runSource(ctx, rest, getenv, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

@@ -218,6 +218,11 @@ func TestServe_flagsCheckedFirst(t *testing.T) {
 		{[]string{"--personal-reads-per-hour", "0"}, "--personal-reads-per-hour"},
 		{[]string{"--envelope", "1,2,3"}, "--envelope"},
 		{[]string{"--metrics-addr", "nowhere:port"}, "metrics-addr"},
+		{[]string{"--live-video-url", "https://vp.example/live"}, "--live-video-secret"},
+		{[]string{"--live-video-url", "https://vp.example/live", "--live-video-secret", "s", "--live-video-ttl", "2h"}, "--live-video-ttl"},
+		{[]string{"--snapshot-base-url", "ftp://vp/{ref}"}, "--snapshot-base-url"},
+		{[]string{"--alarm-keep", "240h", "--snapshot-keep", "720h"}, "--snapshot-keep"},
+		{[]string{"--alarm-keep", "-1h"}, "--alarm-keep"},
 	} {
 		var out, errb bytes.Buffer
 		err := run(context.Background(), append([]string{"onemap", "serve", "--metrics-addr", ""}, tc.flags...), nowhere, nil, &out, &errb)

@@ -71,6 +71,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.integer(&c.PersonalPerHour, "personal-reads-per-hour", 30, "reads of a household's personal details each account may make an hour once its burst is spent (-1: no limit)")
 	f.integer(&c.PersonalBurst, "personal-reads-burst", 15, "reads of personal details an account may make at once")
 	f.integer(&c.PersonalFlag, "personal-reads-flag", 10, "reads of personal details within 10 minutes that flag a burst to the auditor (-1: never)")
+	f.live(&c.Live)
 	f.str(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "address of its own to serve Prometheus metrics on, at /metrics (empty or off: none); keep it on loopback, the metrics count every layer's features")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
@@ -145,6 +146,9 @@ func (c *config) checkServe() (servePlan, error) {
 	if c.PersonalPerHour < -1 || c.PersonalPerHour == 0 || c.PersonalBurst < 1 || c.PersonalFlag < -1 || c.PersonalFlag == 0 {
 		return p, onemap.Errorf(onemap.EINVALID, "--personal-reads-per-hour %d, --personal-reads-burst %d, --personal-reads-flag %d: want -1 or more than 0, 1 or more, and -1 or more than 0",
 			c.PersonalPerHour, c.PersonalBurst, c.PersonalFlag)
+	}
+	if err := c.Live.check(); err != nil {
+		return p, err
 	}
 	if c.Envelope != "" {
 		if _, err := parseEnvelope(c.Envelope); err != nil {
@@ -252,6 +256,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
 		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Base: baseOrNil(base),
+		Streams: live,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -268,6 +273,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		PublicMaxRate:       c.PublicMaxRate,
 		MaxBodyBytes:        int64(c.MaxBodyBytes),
 		PersonalReads:       api.PersonalReadConfig{PerHour: c.PersonalPerHour, Burst: c.PersonalBurst, FlagReads: c.PersonalFlag},
+		Video:               c.Live.videoConfig(),
 	})
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	following := make(chan struct{})
@@ -303,6 +309,12 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		markSilentCameras(followCtx, live, log)
 	}()
 	defer func() { stopFollowing(); <-silentDone }()
+	alarmsPruned := make(chan struct{})
+	go func() {
+		defer close(alarmsPruned)
+		pruneAlarms(followCtx, live, c.Live.retention(), log)
+	}()
+	defer func() { stopFollowing(); <-alarmsPruned }()
 	defer func() { stopFollowing(); <-alarmsDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -329,6 +341,12 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		go metricsSrv.run()
 		log.Info("serving metrics", "url", metricsSrv.url())
 		fmt.Fprintf(stdout, "onemap: metrics at %s\n", metricsSrv.url())
+	}
+	if c.Live.Simulate {
+		// Through the server's own address: the real signed ingest.
+		if err := startSimulator(followCtx, db, live, "http://"+loopbackOf(ln.Addr()), c.Live.SimulateSeed, log); err != nil {
+			log.Warn("simulator: not started", "error", err)
+		}
 	}
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "version", onemap.Version)
 	fmt.Fprintf(stdout, "onemap: serving at http://%s\n", ln.Addr())

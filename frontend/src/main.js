@@ -34,6 +34,7 @@ import { watchClicks } from './command/clicks.js';
 import { watchGroupLabels } from './command/labels.js';
 import { watchKeys } from './command/keys.js';
 import { CASE_ROLES, createCases } from './command/cases.js';
+import { ALARM_ROLES, createAlarms } from './command/alarms.js';
 import { useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -117,6 +118,11 @@ async function start() {
   if (sess && CASE_ROLES.includes(sess.role)) {
     page.cases = createCases(page, sess, { el: $('cases'), button: $('cases-button') });
     window.onemap.cases = page.cases.state;
+  }
+  // The alarms (预警), for the roles shown them.
+  if (sess && ALARM_ROLES.includes(sess.role)) {
+    page.alarms = createAlarms(page, sess, { toolbar: $('toolbar') });
+    window.onemap.alarms = page.alarms.state;
   }
   live.attach(page);
 }

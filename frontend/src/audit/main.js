@@ -47,6 +47,12 @@ const w = dictionary({
     'action_grid.split': 'grid split', 'action_grid.merge': 'grids merged', 'action_grid.restore': 'grid version restored',
     'action_grid.import': 'grids imported', action_account: 'account changed',
     'action_case.create': 'case reported', 'action_case.action': 'case handled', 'action_case.phone.read': 'reporter\'s phone read',
+    'action_case.photo.read': 'case photo viewed', 'action_case.export': 'cases exported', 'action_visit.create': 'visit recorded',
+    'action_visit.read': 'visits read', 'action_dispute.write': 'mediation recorded', 'action_dispute.parties.read': 'dispute parties read',
+    'action_source.add': 'source added', 'action_source.revoke': 'source revoked', 'action_source.list': 'sources listed',
+    'action_source.rekey': 'source re-keyed', action_ingest: 'events ingested', 'action_alarm.ack': 'alarm acknowledged',
+    'action_alarm.dismiss': 'alarm dismissed', 'action_alarm.case': 'alarm turned into a case', 'action_alarm.read': 'face alarms read',
+    'action_alarm.snapshot': 'alarm snapshot viewed', 'action_alarm.prune': 'alarms past retention removed', 'action_camera.live': 'live video opened',
   },
 });
 

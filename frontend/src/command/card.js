@@ -11,6 +11,7 @@ import { detailsHTML, fetchPurposes, mayReadDetails, readDetails } from '../deta
 import { bboxOf, interiorPoint } from '../geo.js';
 import { OVERLAYS } from '../overlay.js';
 import { t } from '../i18n.js';
+import { liveButtonHTML, openLive } from './video.js';
 
 /**
  * createCard returns the card's controller: open(…), openPoint(point,
@@ -37,8 +38,10 @@ export function createCard(page) {
   });
 
   // A household's card ends with its personal details' section (details.js).
+  // A camera's card, for the roles that read cameras, ends with its live video (video.js).
   const withDetails = (c) => cardHTML({ ...c, layerById, gridNames }) +
-    (c.layer.id === 'households' ? detailsHTML(purposes, c.details) : '');
+    (c.layer.id === 'households' ? detailsHTML(purposes, c.details) : '') +
+    (c.layer.id === 'cameras' ? liveButtonHTML() : '');
   const render = () => {
     if (!card || !popup.isOpen()) return;
     popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : withDetails(card));
@@ -194,6 +197,8 @@ export function createCard(page) {
       card.details = { asking: true };
       render();
       popup.getElement()?.querySelector('.om-details select[name="purpose"]')?.focus();
+    } else if (btn.dataset.action === 'camera-live') {
+      if (card.layer?.id === 'cameras') openLive(card.id, (m) => page.status.notify(m));
     } else if (btn.dataset.action === 'details') {
       showDetails(btn.closest('.om-details')?.querySelector('select[name="purpose"]')?.value);
     }
