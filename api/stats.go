@@ -99,5 +99,15 @@ func (s *Server) handleGridStats(c *gin.Context) {
 	})
 	slices.SortFunc(children, func(a, b gridStatsJSON) int { return cmp.Compare(a.ID, b.ID) })
 	out["children"] = children
+	// The households and risk points due for reassessment within the month,
+	// and those overdue, of the grid (or the caller's part of the county),
+	// for the roles that read their due days (assess.go).
+	part := snap
+	if parent != 0 {
+		part = s.snapshotOf(parent)
+	}
+	if view.CanRead(onemap.LayerHouseholds) || view.CanRead(onemap.LayerRiskPoints) {
+		out["assessments_due"], out["assessments_overdue"] = s.assessCounts(view, part, s.today())
+	}
 	c.JSON(http.StatusOK, out)
 }
