@@ -361,6 +361,9 @@ func (s *Server) handleAssessDue(c *gin.Context) {
 	if err == nil {
 		var n int64
 		n, err = parseInt("limit", q.Get("limit"), onemap.DueListDefault, 1, onemap.DueListMax)
+		if err != nil {
+			err = onemap.FieldErrorf("limit", onemap.EINVALID, "%s", onemap.ErrorMessage(err))
+		}
 		f.Limit = int(n)
 	}
 	if err != nil {
