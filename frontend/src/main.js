@@ -34,6 +34,7 @@ import { watchClicks } from './command/clicks.js';
 import { watchGroupLabels } from './command/labels.js';
 import { watchKeys } from './command/keys.js';
 import { CASE_ROLES, createCases } from './command/cases.js';
+import { createAssess } from './command/assess.js';
 import { useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -118,6 +119,9 @@ async function start() {
     page.cases = createCases(page, sess, { el: $('cases'), button: $('cases-button') });
     window.onemap.cases = page.cases.state;
   }
+  // The reassessment form, from the cards, for the roles that assess.
+  page.assess = createAssess(page, sess);
+  if (page.assess) window.onemap.assess = page.assess.state;
   live.attach(page);
 }
 
