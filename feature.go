@@ -30,6 +30,9 @@ type FeatureFilter struct {
 	// DueBefore, if not zero, keeps only the features whose next assessment
 	// is due before this day (next_assessment_due).
 	DueBefore time.Time
+	// DueFrom, if not zero, keeps only the features whose next assessment
+	// is due on this day or later (not overdue as of it).
+	DueFrom time.Time
 }
 
 // Region is the area a database holds: a county, say.

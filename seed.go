@@ -52,6 +52,9 @@ type SeedRiskPoint struct {
 	ResponsibleName, ResponsiblePhone string
 	Description                       string
 	LastAssessedOn, NextAssessmentDue time.Time // dates, UTC midnight
+	// Grade is the grade of a kind that has grades (dilapidated houses
+	// A–D, migration 0019's assessment_grades), or "".
+	Grade string
 }
 
 // SeedHousehold is a risk household and its personal details.

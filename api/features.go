@@ -55,7 +55,7 @@ func (s *Server) handleFeaturesList(c *gin.Context) {
 		return
 	}
 	q := c.Request.URL.Query()
-	if err := checkQuery(q, "bbox", "limit", "after", "level", "kind", "status", "due_before"); err != nil {
+	if err := checkQuery(q, "bbox", "limit", "after", "level", "kind", "status", "due_before", "overdue"); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
@@ -127,7 +127,8 @@ func (r geojsonRender) WriteContentType(w http.ResponseWriter) {
 // listFilters reads the list route's filters into f: level, kind and status
 // (comma lists of the field's values) and due_before (a day: the features
 // whose next assessment is due before it, so due_before=tomorrow lists the
-// overdue and those due today). A filter names a field the layer has, the
+// overdue and those due today) and overdue (true: due before today; false:
+// not overdue). A filter names a field the layer has, the
 // caller sees unmasked (and, where the field has a fixed set of values, one
 // of them); anything else is refused with the field, so that no filter
 // tells of a value the caller may not read.
@@ -174,6 +175,24 @@ func (s *Server) listFilters(c *gin.Context, l *onemap.Layer, q url.Values, f *o
 			return onemap.FieldErrorf("due_before", onemap.EINVALID, "due_before: %q is not a day (YYYY-MM-DD)", q.Get("due_before"))
 		}
 		f.DueBefore = day
+	}
+	if q.Has("overdue") {
+		// overdue=true: due before today by the assessments' clock (and
+		// before due_before, if given); false: due today or later.
+		if _, err := visible("next_assessment_due"); err != nil {
+			return onemap.FieldErrorf("overdue", onemap.EINVALID, "overdue: layer %s has no next_assessment_due to filter by", l.ID)
+		}
+		today := s.today()
+		switch q.Get("overdue") {
+		case "true", "1":
+			if f.DueBefore.IsZero() || today.Before(f.DueBefore) {
+				f.DueBefore = today
+			}
+		case "false", "0":
+			f.DueFrom = today
+		default:
+			return onemap.FieldErrorf("overdue", onemap.EINVALID, "overdue: %.40q: want true or false", q.Get("overdue"))
+		}
 	}
 	return nil
 }

@@ -177,6 +177,11 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/reference/people-categories": {"/api/reference/people-categories"},
 		"/api/reference/case-categories":   {"/api/reference/case-categories"},
 		"/api/reference/case-time-limits":  {"/api/reference/case-time-limits"},
+		// Risk assessments (assess_test.go).
+		"/api/households/:id/assessments":  {fmt.Sprintf("/api/households/%d/assessments", hh.ID)},
+		"/api/risk-points/:id/assessments": {fmt.Sprintf("/api/risk-points/%d/assessments", sample[onemap.LayerRiskPoints].ID)},
+		"/api/assessments/due":             {"/api/assessments/due", fmt.Sprintf("/api/assessments/due?grid=%d&within=overdue&limit=20", village.ID), "/api/assessments/due?within=week&responsible=x"},
+		"/api/reference/assessment-rules":  {"/api/reference/assessment-rules"},
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -227,6 +232,14 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: alarmWorkers},
 		"POST /api/cameras/:id/live":   {allowed: []onemap.Role{onemap.RoleCommander}}, // TestCameras_live
 		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
+		// Risk assessments: grid workers, operators and commanders record;
+		// operators and commanders confirm; admins and commanders keep the
+		// rule table.
+		"POST /api/households/:id/assessments":  {body: `{}`, allowed: caseWorkers},
+		"POST /api/risk-points/:id/assessments": {body: `{}`, allowed: caseWorkers},
+		"POST /api/assessments/:id/confirm":     {allowed: []onemap.Role{onemap.RoleOperator, onemap.RoleCommander}},
+		"POST /api/assessments/:id/reject":      {allowed: []onemap.Role{onemap.RoleOperator, onemap.RoleCommander}},
+		"PUT /api/reference/assessment-rules":   {body: `{}`, allowed: []onemap.Role{onemap.RoleAdmin, onemap.RoleCommander}},
 	}
 
 	var allPaths []string
@@ -469,7 +482,10 @@ func sensitiveMarkers(t *testing.T, db *postgis.DB, c *onemap.Catalog, p *onemap
 				}
 				for i, f := range l.Fields {
 					s := fmt.Sprint(r.Value(i))
-					if f.Class == onemap.ClassSystem || len(s) < 6 || s == "<nil>" {
+					// An enumerated field's values (levels: red, orange…) and
+					// kinds are the catalogue's and the reference tables'
+					// vocabulary, in styles and reference routes: no marker.
+					if f.Class == onemap.ClassSystem || len(s) < 6 || s == "<nil>" || len(f.Enum) > 0 || f.Name == "kind" {
 						continue
 					}
 					// Counts by kind, level and status are what a role that may

@@ -30,6 +30,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addAlarmRoutes(r)
 	s.addVideoRoutes(r)
 	s.addDisputeRoutes(r)
+	s.addAssessRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

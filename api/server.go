@@ -103,6 +103,9 @@ type Deps struct {
 	// Streams finds a camera's link to the video platform (nil: POST
 	// /api/cameras/{id}/live answers 503).
 	Streams cameraStreams
+	// Assess keeps the risk assessments and says what day it is (nil:
+	// the assessment routes answer 503).
+	Assess assessStore
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -184,6 +187,7 @@ type Server struct {
 	pool        poolStater                    // the connection pool (metrics.go); nil: not reported
 	cases       caseStore                     // cases from report to closure (cases.go)
 	visits      visitStore                    // grid workers' visits (visits.go)
+	assess      assessStore                   // risk assessments (assess.go)
 	idem        idempotencyStore              // exactly-once writes (idempotency.go)
 	ingest      ingestStore                   // live sources' events (ingest.go)
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
@@ -219,6 +223,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
 	s.visits, s.idem = d.Visits, d.Idempotency
+	s.assess = d.Assess
 	s.ingest, s.alarms = d.Ingest, d.Alarms
 	s.disputes = d.Disputes
 	s.streams = d.Streams

@@ -45,7 +45,9 @@ func (s *Server) gridStats(v *onemap.View, g *onemap.Record, t inmem.Tally) grid
 // count, how many features it holds and how many of each level, status or
 // kind; and the same for each of its children, to drill down from the
 // county to the groups. The children of a grid add up to it where they
-// cover it.
+// cover it. assessments_due and assessments_overdue count the grid's (or
+// the caller's part's) households and risk points due for reassessment
+// within 30 days, and overdue (assess.go).
 func (s *Server) handleGridStats(c *gin.Context) {
 	if err := checkQuery(c.Request.URL.Query()); err != nil {
 		writeError(c, s.log, err)
@@ -99,5 +101,15 @@ func (s *Server) handleGridStats(c *gin.Context) {
 	})
 	slices.SortFunc(children, func(a, b gridStatsJSON) int { return cmp.Compare(a.ID, b.ID) })
 	out["children"] = children
+	// The households and risk points due for reassessment within the month,
+	// and those overdue, of the grid (or the caller's part of the county),
+	// for the roles that read their due days (assess.go).
+	part := snap
+	if parent != 0 {
+		part = s.snapshotOf(parent)
+	}
+	if view.CanRead(onemap.LayerHouseholds) || view.CanRead(onemap.LayerRiskPoints) {
+		out["assessments_due"], out["assessments_overdue"] = s.assessCounts(view, part, s.today())
+	}
 	c.JSON(http.StatusOK, out)
 }

@@ -55,6 +55,9 @@ type RiskPoint struct {
 	ResponsibleName, ResponsiblePhone string
 	Description                       string
 	LastAssessedOn, NextAssessmentDue time.Time // dates, UTC midnight
+	// Grade is the grade of a kind that has grades (dilapidated houses
+	// A–D, migration 0019's assessment_grades), or "".
+	Grade string
 }
 
 // Household is a risk household and its personal details.

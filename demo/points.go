@@ -146,15 +146,32 @@ func levels(rng *rand.Rand, n int) []string {
 // where a few reassessments slip. It takes one draw of rng, whatever the
 // answer, so that what is drawn after it stays the same.
 func (s *synth) assessed(rng *rand.Rand) (last, next time.Time) {
+	return s.assessedEvery(rng, 3)
+}
+
+// assessedEvery is assessed for a cycle of months: 96 % of the last
+// assessments fall within the cycle before AsOf, the rest up to half a
+// cycle more before it (overdue); the next is due a cycle after the last.
+func (s *synth) assessedEvery(rng *rand.Rand, months int) (last, next time.Time) {
+	span := 30 * months
 	days := 0
 	if v := rng.IntN(10_000); v < 9_600 {
-		days = v * 90 / 9_600
+		days = v * span / 9_600
 	} else {
-		days = 95 + (v-9_600)*45/400
+		days = span + 5 + (v-9_600)*span/2/400
 	}
 	last = s.d.AsOf.AddDate(0, 0, -days)
-	return last, last.AddDate(0, 3, 0)
+	return last, last.AddDate(0, months, 0)
 }
+
+// riskCycles are the months between assessments of each kind of risk
+// point, as migration 0019's assessment_cycles has them (3 for a kind not
+// listed).
+var riskCycles = map[string]int{"hazardous_chemicals": 1, "road_traffic": 6}
+
+// gradeLevels are the levels of the grades of dilapidated houses
+// (migration 0019's assessment_grades): a D-grade house is 重大, never 低.
+var gradeLevels = map[string]string{"A": "blue", "B": "yellow", "C": "orange", "D": "red"}
 
 // counter numbers repeated names: the first is bare, the next get 2, 3…
 type counter map[string]int
@@ -350,35 +367,47 @@ func (s *synth) riskPoints() error {
 		if n := names.next(stem); n > 1 {
 			name = fmt.Sprintf("%s（%d）", stem, n)
 		}
-		last, next := s.assessed(rng)
+		months := riskCycles[kind.Code]
+		if months == 0 {
+			months = 3
+		}
+		last, next := s.assessedEvery(rng, months)
+		descr, grade := riskDescription(rng, kind)
+		level := lv[i]
+		if grade != "" {
+			level = gradeLevels[grade] // the level agrees with the grade
+		}
 		s.plan.RiskPoints = append(s.plan.RiskPoints, RiskPoint{
-			Kind: kind.Code, Name: name, Level: lv[i], Point: p,
+			Kind: kind.Code, Name: name, Level: level, Point: p,
 			ResponsibleName: s.person(rng), ResponsiblePhone: s.mobile(rng),
-			Description:    riskDescription(rng, kind),
-			LastAssessedOn: last, NextAssessmentDue: next,
+			Description:    descr,
+			LastAssessedOn: last, NextAssessmentDue: next, Grade: grade,
 		})
 	}
 	return nil
 }
 
-func riskDescription(rng *rand.Rand, k Kind) string {
+// riskDescription describes a risk point of kind k, and gives its grade
+// where the kind has grades.
+func riskDescription(rng *rand.Rand, k Kind) (string, string) {
 	hh := 2 + rng.IntN(30)
 	people := hh * (3 + rng.IntN(2))
 	switch k.Code {
 	case "geological_hazard":
-		return fmt.Sprintf("威胁%d户%d人，已设警示牌，汛期专人监测、雨前巡查", hh, people)
+		return fmt.Sprintf("威胁%d户%d人，已设警示牌，汛期专人监测、雨前巡查", hh, people), ""
 	case "flood":
-		return fmt.Sprintf("汛期易受山洪威胁，涉及%d户%d人，已明确转移路线和安置点", hh, people)
+		return fmt.Sprintf("汛期易受山洪威胁，涉及%d户%d人，已明确转移路线和安置点", hh, people), ""
 	case "forest_fire":
-		return fmt.Sprintf("林区面积约%d亩，防火期设卡检查，护林员每日巡山", 500+rng.IntN(8000))
+		return fmt.Sprintf("林区面积约%d亩，防火期设卡检查，护林员每日巡山", 500+rng.IntN(8000)), ""
 	case "dilapidated_housing":
-		return fmt.Sprintf("%s级危房，住户%d人，已纳入改造计划，雨季前劝离", []string{"C", "D"}[rng.IntN(2)], 1+rng.IntN(6))
+		grade := []string{"C", "D"}[rng.IntN(2)]
+		return fmt.Sprintf("%s级危房，住户%d人，已纳入改造计划，雨季前劝离", grade, 1+rng.IntN(6)), grade
 	case "hazardous_chemicals":
-		return fmt.Sprintf("储存量约%d吨，已纳入重点监管，每月安全检查", 5+rng.IntN(60))
+		return fmt.Sprintf("储存量约%d吨，已纳入重点监管，每月安全检查", 5+rng.IntN(60)), ""
 	case "road_traffic":
-		return "急弯陡坡、临水临崖，已设减速带、警示标志和防护栏"
+		return "急弯陡坡、临水临崖，已设减速带、警示标志和防护栏", ""
 	default:
-		return k.Name + "，已登记，定期排查"
+		return k.Name + "，已登记，定期排查", ""
 	}
 }
 
@@ -394,14 +423,18 @@ func (s *synth) households() error {
 	}
 	rng := s.d.rng(streamHouseholds)
 	mix := kindWeights(s.kinds.Households, map[string]float64{
-		"family": 30, "neighbour": 25, "land": 25, "debt": 12, "other": 8,
+		"marriage_family": 26, "neighbour": 22, "land_forest": 20, "expropriation": 6, "labour": 6,
+		"contract_debt": 10, "medical": 3, "other": 7,
 	}, 5)
 	notes := map[string][]string{
-		"family":    {"夫妻矛盾，已多次调解", "赡养老人纠纷，子女间有分歧", "家庭财产分割纠纷"},
-		"neighbour": {"宅基地边界纠纷", "排水、通行纠纷", "邻里口角，曾有肢体冲突"},
-		"land":      {"承包地界纠纷", "林地权属纠纷", "征地补偿分配纠纷"},
-		"debt":      {"民间借贷纠纷", "拖欠务工工资", "合伙经营债务纠纷"},
-		"other":     {"精神障碍患者家庭，需定期走访", "信访重点户", "社区矫正对象家庭"},
+		"marriage_family": {"夫妻矛盾，已多次调解", "赡养老人纠纷，子女间有分歧", "家庭财产分割纠纷"},
+		"neighbour":       {"宅基地边界纠纷", "排水、通行纠纷", "邻里口角，曾有肢体冲突"},
+		"land_forest":     {"承包地界纠纷", "林地权属纠纷", "灌溉用水纠纷"},
+		"expropriation":   {"征地补偿分配纠纷", "拆迁安置纠纷"},
+		"labour":          {"拖欠务工工资", "工伤赔偿纠纷"},
+		"contract_debt":   {"民间借贷纠纷", "合伙经营债务纠纷"},
+		"medical":         {"医疗费用纠纷"},
+		"other":           {"精神障碍患者家庭，需定期走访", "信访重点户", "社区矫正对象家庭"},
 	}
 	var groups []*group
 	var w []float64

@@ -114,6 +114,12 @@ func filterSQL(l *onemap.Layer, f onemap.FeatureFilter) (string, []any) {
 			conds = append(conds, fmt.Sprintf("t.next_assessment_due < $%d::date", len(args)))
 		}
 	}
+	if !f.DueFrom.IsZero() {
+		if _, ok := l.Field("next_assessment_due"); ok {
+			args = append(args, f.DueFrom.Format(time.DateOnly))
+			conds = append(conds, fmt.Sprintf("t.next_assessment_due >= $%d::date", len(args)))
+		}
+	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
 		conds = append(conds, fmt.Sprintf("t.id > $%d", len(args)))

@@ -98,10 +98,10 @@ ORDER BY s.ord`
 	seedEmptyGridsSQL = `SELECT count(*), coalesce(min(code), '') FROM grids WHERE ST_IsEmpty(geom)`
 
 	seedRiskPointsSQL = `INSERT INTO risk_points (kind, name, level, responsible_name, responsible_phone, description,
-	last_assessed_on, next_assessment_due, synthetic, geom)
-SELECT u.kind, u.name, u.level, u.rname, u.rphone, u.descr, u.last, u.next, true, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::date[], $9::float8[], $10::float8[])
-     WITH ORDINALITY AS u(kind, name, level, rname, rphone, descr, last, next, x, y, ord)
+	last_assessed_on, next_assessment_due, grade, synthetic, geom)
+SELECT u.kind, u.name, u.level, u.rname, u.rphone, u.descr, u.last, u.next, nullif(u.grade, ''), true, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::date[], $9::float8[], $10::float8[], $11::text[])
+     WITH ORDINALITY AS u(kind, name, level, rname, rphone, descr, last, next, x, y, grade, ord)
 ORDER BY u.ord`
 
 	seedReserveHouseholdsSQL = `SELECT nextval(pg_get_serial_sequence('households', 'id')) FROM generate_series(1, $1::int)`
@@ -330,13 +330,13 @@ func seedGrids(ctx context.Context, tx pgx.Tx, d *onemap.Seed) error {
 func seedRiskPoints(ctx context.Context, tx pgx.Tx, rps []onemap.SeedRiskPoint) error {
 	n := len(rps)
 	kind, name, level, rname, rphone, descr := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	last, next := make([]time.Time, n), make([]time.Time, n)
+	last, next, grade := make([]time.Time, n), make([]time.Time, n), make([]string, n)
 	x, y := seedCoords(n, func(i int) orb.Point { return rps[i].Point })
 	for i, r := range rps {
 		kind[i], name[i], level[i], rname[i], rphone[i], descr[i] = r.Kind, r.Name, r.Level, r.ResponsibleName, r.ResponsiblePhone, r.Description
-		last[i], next[i] = r.LastAssessedOn, r.NextAssessmentDue
+		last[i], next[i], grade[i] = r.LastAssessedOn, r.NextAssessmentDue, r.Grade
 	}
-	_, err := tx.Exec(ctx, seedRiskPointsSQL, kind, name, level, rname, rphone, descr, last, next, x, y)
+	_, err := tx.Exec(ctx, seedRiskPointsSQL, kind, name, level, rname, rphone, descr, last, next, x, y, grade)
 	return err
 }
 

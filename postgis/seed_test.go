@@ -354,17 +354,36 @@ func TestDB_SeedDemo(t *testing.T) {
 	t.Run("RiskLevels", func(t *testing.T) {
 		for _, table := range []string{"risk_points", "households"} {
 			tbl := pgx.Identifier{table}.Sanitize()
-			lv := seedCounts(t, conn, `SELECT level, count(*) FROM `+tbl+` GROUP BY level`)
+			// A graded risk point's level is its grade's (migration 0019: a
+			// D-grade dilapidated house is red, never blue); the others mix.
+			lv := seedCounts(t, conn, `SELECT level, count(*) FROM `+tbl+` t WHERE `+
+				`NOT EXISTS (SELECT 1 FROM assessment_grades g WHERE g.kind = t.kind) GROUP BY level`)
 			total := lv["red"] + lv["orange"] + lv["yellow"] + lv["blue"]
 			if !(lv["red"] > 0 && lv["red"] < lv["orange"] && lv["orange"] < lv["yellow"] && lv["yellow"] < lv["blue"]) ||
 				float64(lv["blue"]+lv["yellow"]) < 0.75*float64(total) || float64(lv["red"]) > 0.05*float64(total) {
 				t.Errorf("%s levels: got %v, want mostly blue and yellow, red the rarest", table, lv)
 			}
-			// Most were assessed in the last quarter; a few are overdue.
-			seedNone(t, conn, table+" assessed outside the last 140 days or due other than a quarter later",
-				`SELECT id, last_assessed_on, next_assessment_due FROM `+tbl+`
-				WHERE last_assessed_on > $1::date OR last_assessed_on <= $1::date - 140
-				   OR next_assessment_due <> last_assessed_on + interval '3 months'`, d.AsOf)
+			if table == "risk_points" {
+				seedNone(t, conn, "graded risk points whose level is not their grade's",
+					`SELECT t.id, t.grade, t.level FROM risk_points t JOIN assessment_grades k ON k.kind = t.kind AND k.grade IS NOT DISTINCT FROM t.grade
+					WHERE t.level <> k.level
+					UNION ALL SELECT t.id, t.grade, t.level FROM risk_points t WHERE t.kind IN (SELECT kind FROM assessment_grades)
+					  AND NOT EXISTS (SELECT 1 FROM assessment_grades k WHERE k.kind = t.kind AND k.grade = t.grade)`)
+			}
+			// Most were assessed within their cycle (assessment_cycles: of
+			// a risk point's kind; a household's: a quarter); a few are
+			// overdue.
+			key := "t.kind"
+			if table == "households" {
+				key = "'blue'"
+			}
+			seedNone(t, conn, table+" assessed outside one and a half cycles or due other than a cycle later",
+				`SELECT t.id, t.last_assessed_on, t.next_assessment_due FROM `+tbl+` t
+				JOIN assessment_cycles c ON c.subject = `+map[string]string{"households": "'household'", "risk_points": "'risk_point'"}[table]+` AND c.key = `+key+`
+				WHERE t.last_assessed_on > $1::date OR t.last_assessed_on <= $1::date - (c.months * 45 + 5)
+				   OR t.next_assessment_due - (t.last_assessed_on + make_interval(months => c.months))::date NOT BETWEEN 0 AND 3`, d.AsOf)
+			// (Go's AddDate carries 31 March + 6 months to 1 October, where
+			// PostgreSQL stops at 30 September: up to 3 days later.)
 			overdue := seedScalar[float64](t, conn, `SELECT avg((next_assessment_due < $1::date)::int)::float8 FROM `+tbl, d.AsOf)
 			if overdue < 0.01 || overdue > 0.08 {
 				t.Errorf("%s: %.1f %% overdue on the day the data describe, want a few per cent", table, 100*overdue)

@@ -27,7 +27,12 @@ export const VALUE_LABELS = {
   },
   households: {
     level: RISK_LEVELS,
-    kind: { family: '家庭矛盾', neighbour: '邻里纠纷', land: '土地林地纠纷', debt: '债务纠纷', other: '其他矛盾' },
+    // The county's dispute situations (migration 0019: household_kinds
+    // holds dispute_kinds' codes).
+    kind: {
+      marriage_family: '婚姻家庭纠纷', neighbour: '邻里纠纷', land_forest: '土地山林水利权属纠纷', expropriation: '征地拆迁纠纷',
+      labour: '劳资纠纷', contract_debt: '合同债务纠纷', medical: '医疗纠纷', other: '其他纠纷',
+    },
   },
   cameras: {
     status: { online: '在线', offline: '离线', fault: '故障' },
@@ -63,7 +68,10 @@ export const VALUE_LABELS_EN = {
   },
   households: {
     level: RISK_LEVELS_EN,
-    kind: { family: 'family dispute', neighbour: 'neighbour dispute', land: 'land dispute', debt: 'debt dispute', other: 'other' },
+    kind: {
+      marriage_family: 'marriage or family dispute', neighbour: 'neighbour dispute', land_forest: 'land, forest or water dispute',
+      expropriation: 'expropriation dispute', labour: 'labour dispute', contract_debt: 'contract or debt dispute', medical: 'medical dispute', other: 'other dispute',
+    },
   },
   cameras: {
     status: { online: 'online', offline: 'offline', fault: 'fault' },

@@ -35,6 +35,7 @@ import { watchGroupLabels } from './command/labels.js';
 import { watchKeys } from './command/keys.js';
 import { CASE_ROLES, createCases } from './command/cases.js';
 import { ALARM_ROLES, createAlarms } from './command/alarms.js';
+import { createAssess } from './command/assess.js';
 import { useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -124,6 +125,9 @@ async function start() {
     page.alarms = createAlarms(page, sess, { toolbar: $('toolbar') });
     window.onemap.alarms = page.alarms.state;
   }
+  // The reassessment form, from the cards, for the roles that assess.
+  page.assess = createAssess(page, sess);
+  if (page.assess) window.onemap.assess = page.assess.state;
   live.attach(page);
 }
 

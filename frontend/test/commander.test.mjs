@@ -101,7 +101,7 @@ const AROUND = {
       { id: 9, geometry: pt(102.4, 25.53), properties: { name: '卫生院1号', status: 'online', kind: 'face', distance_m: 12 } },
     ] },
     households: { count: 1, by_level: { blue: 1 }, truncated: false, features: [
-      { id: 478, geometry: pt(102.405, 25.531), properties: { kind: 'debt', level: 'blue', responsible_name: '张强', responsible_phone: '17731686636', distance_m: 174.26 } },
+      { id: 478, geometry: pt(102.405, 25.531), properties: { kind: 'contract_debt', level: 'blue', responsible_name: '张强', responsible_phone: '17731686636', distance_m: 174.26 } },
     ] },
     risk_points: { count: 3, by_level: { yellow: 1, blue: 2 } }, // counted only: no features
   },
@@ -144,7 +144,7 @@ test('csvRows: grids then features, Chinese labels, distance in metres', () => {
   assert.deepEqual(rows[0], ['网格', 1, '武定县', '县', '', '', 0, '刘国军', '13173238343']);
   assert.deepEqual(rows[2], ['网格', 15, '南街社区', '村（社区）', '', '', 275.73, '刘学明', '13145216233']);
   assert.deepEqual(rows.find((r) => r[1] === 9), ['视频监控', 9, '卫生院1号', '', '人脸识别', '在线', 12, '', '']);
-  assert.deepEqual(rows.find((r) => r[1] === 478), ['风险户', 478, '', '低', '债务纠纷', '', 174.26, '张强', '17731686636']);
+  assert.deepEqual(rows.find((r) => r[1] === 478), ['风险户', 478, '', '低', '合同债务纠纷', '', 174.26, '张强', '17731686636']);
   assert.equal(rows.length, 3 + 6);
   const text = toCSV(CSV_HEADER, rows);
   const back = parseCSV(text);
