@@ -227,6 +227,42 @@ type TagAlarm struct {
 	Description string
 }
 
+// TagIngest is what became of a batch of tag events: each event's result
+// (in the order sent), the positions taken, and the alarms raised.
+type TagIngest struct {
+	Results   []IngestResult
+	Positions []TagPosition // taken now (not duplicates), in the order sent
+	Alarms    []*Alarm
+}
+
+// TagMapLayer describes the tags' last positions as a point layer of
+// vector tiles (LayerTags): each tag's code, kind, grid, the time of its
+// last position (empty: none yet, drawn at its home) and its kind of
+// place. Nothing of it is stored: the records are made per tile from the
+// live index.
+func TagMapLayer() Layer {
+	return Layer{
+		ID: LayerTags, Title: "电子标签", TitleEN: "E-bike tags", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 12,
+		Sensitive: true,
+		Fields: []Field{
+			{Name: "code", Type: FieldString, Class: ClassInternal, Title: "标签号", TitleEN: "Code"},
+			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类型", TitleEN: "Kind", Enum: []string{TagEBike, TagMotorcycle, TagOther}},
+			{Name: "at", Type: FieldTime, Class: ClassInternal, Title: "定位时间", TitleEN: "Last position at"},
+			{Name: "grid_id", Type: FieldInteger, Class: ClassInternal, Title: "登记网格", TitleEN: "Grid"},
+		},
+	}
+}
+
+// TagTileLayer is TagMapLayer as vector tiles carry it: every field.
+func TagTileLayer() TileLayer {
+	l := TagMapLayer()
+	tl := TileLayer{Layer: l, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow}
+	for _, f := range l.Fields {
+		tl.Fields = append(tl.Fields, f.Name)
+	}
+	return tl
+}
+
 // Track limits: a track spans at most TrackMaxSpan and returns at most
 // TrackMaxPoints positions.
 const (

@@ -210,14 +210,6 @@ type TagRef struct {
 	InRegion bool // registered in the source's region
 }
 
-// TagIngest is what became of a batch of tag events: each event's result
-// (in the order sent), the positions taken, and the alarms raised.
-type TagIngest struct {
-	Results   []onemap.IngestResult
-	Positions []onemap.TagPosition // taken now (not duplicates), in the order sent
-	Alarms    []*onemap.Alarm
-}
-
 // IngestTags applies a batch of tag-bound events of src, checked already
 // (onemap.CheckIngestEvent, all TagBound), in one transaction: positions
 // (a position of a tag at a time it has one already is a duplicate),
@@ -225,7 +217,7 @@ type TagIngest struct {
 // unknown tags quarantined. A tag registered outside the source's region
 // is an EFORBIDDEN error and nothing is written; a position older than
 // the retention period is refused.
-func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onemap.IngestEvent) (TagIngest, error) {
+func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onemap.IngestEvent) (onemap.TagIngest, error) {
 	at := s.Now()
 	caller := onemap.Caller{Name: src.Actor(), Role: "source"}
 	if c, ok := onemap.CallerFrom(ctx); ok {
@@ -240,11 +232,11 @@ func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onema
 		}
 	}
 	if err := s.ensurePartitions(ctx, days); err != nil {
-		return TagIngest{}, err
+		return onemap.TagIngest{}, err
 	}
-	var out TagIngest
+	var out onemap.TagIngest
 	err := s.db.inTx(ctx, caller.Actor(), "ingest", func(tx pgx.Tx) error {
-		out = TagIngest{Results: make([]onemap.IngestResult, len(events))}
+		out = onemap.TagIngest{Results: make([]onemap.IngestResult, len(events))}
 		codes := make([]string, 0, len(events))
 		for _, e := range events {
 			codes = append(codes, e.Tag)
@@ -351,7 +343,7 @@ func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onema
 			"quarantined": counts[onemap.IngestQuarantined], "refused": counts[onemap.IngestRefused]})
 	})
 	if err != nil {
-		return TagIngest{}, err
+		return onemap.TagIngest{}, err
 	}
 	return out, nil
 }
