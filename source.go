@@ -175,7 +175,9 @@ func AlarmKinds() []string {
 }
 
 // EventKinds returns every event kind.
-func EventKinds() []string { return append(AlarmKinds(), EventStatus, EventHeartbeat, EventTagPosition) }
+func EventKinds() []string {
+	return append(AlarmKinds(), EventStatus, EventHeartbeat, EventTagPosition)
+}
 
 // TagBound reports whether the event is about a tag rather than a camera:
 // a position, or a tag's own alarm naming the tag (tag.go).

@@ -145,13 +145,13 @@ func (s *Server) tagOf(c *gin.Context) (onemap.Tag, error) {
 
 // tagJSON is a tag with its last position.
 type tagJSON struct {
-	Code      string     `json:"code"`
-	Kind      string     `json:"kind"`
-	GridID    int64      `json:"grid_id,omitempty"`
-	Home      [2]float64 `json:"home"`
-	Synthetic bool       `json:"synthetic"`
+	Code      string      `json:"code"`
+	Kind      string      `json:"kind"`
+	GridID    int64       `json:"grid_id,omitempty"`
+	Home      [2]float64  `json:"home"`
+	Synthetic bool        `json:"synthetic"`
 	Position  *[2]float64 `json:"position,omitempty"` // WGS-84 [lon, lat]: the last position, if any
-	At        *time.Time `json:"at,omitempty"`
+	At        *time.Time  `json:"at,omitempty"`
 }
 
 // positionJSON is one position.
@@ -320,7 +320,9 @@ type geofenceJSON struct {
 	Area     orb.MultiPolygon `json:"-"`
 }
 
-func hhmm(m int) string { return strconv.Itoa(m/60/10) + strconv.Itoa(m/60%10) + ":" + strconv.Itoa(m%60/10) + strconv.Itoa(m%10) }
+func hhmm(m int) string {
+	return strconv.Itoa(m/60/10) + strconv.Itoa(m/60%10) + ":" + strconv.Itoa(m%60/10) + strconv.Itoa(m%10)
+}
 
 func geofenceOut(f onemap.Geofence) geofenceJSON {
 	g, _ := json.Marshal(geojson.NewGeometry(f.Area))

@@ -163,7 +163,7 @@ func TestTags_retention(t *testing.T) {
 		t.Fatalf("within the retention: dropped %v (%v), %d kept; want none dropped, 3 kept", dropped, err, count())
 	}
 	// 30 days after the second day's end: the first two days go.
-	clock.now = start.Truncate(24*time.Hour).Add(2*24*time.Hour + tags.Retention())
+	clock.now = start.Truncate(24 * time.Hour).Add(2*24*time.Hour + tags.Retention())
 	dropped, err := tags.DropOldPositions(ctx)
 	if err != nil || !slices.Equal(dropped, []string{"tag_positions_p20261206", "tag_positions_p20261207"}) || count() != 1 {
 		t.Errorf("after the retention: dropped %v (%v), %d kept; want the first two days dropped, 1 kept", dropped, err, count())
