@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -336,16 +337,23 @@ func geofenceOut(f onemap.Geofence) geofenceJSON {
 	return out
 }
 
-// handleGeofencesList answers GET /api/geofences: every geofence.
+// handleGeofencesList answers GET /api/geofences: the geofences the caller
+// sees (every one for a role not bound to a grid).
 func (s *Server) handleGeofencesList(c *gin.Context) {
 	fs, err := s.tags.store.ListGeofences(c.Request.Context())
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	out := make([]geofenceJSON, len(fs))
-	for i, f := range fs {
-		out[i] = geofenceOut(f)
+	// A role bound to a grid sees the fences of its part of the county:
+	// those of a grid in it, or of a grid it lies in.
+	v := s.view(c)
+	out := make([]geofenceJSON, 0, len(fs))
+	for _, f := range fs {
+		if v.Scoped() && v.Grid() != 0 && (f.GridID == 0 || !s.gridUnder(f.GridID, v.Grid()) && !s.gridUnder(v.Grid(), f.GridID)) {
+			continue
+		}
+		out = append(out, geofenceOut(f))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"geofences": out})
@@ -605,7 +613,7 @@ func (s *Server) ingestTagBatch(ctx context.Context, src onemap.Source, in []one
 	var take []int
 	var events []onemap.IngestEvent
 	for i, e := range in {
-		if !src.Allows(e.Kind) {
+		if slices.Contains(onemap.EventKinds(), e.Kind) && !src.Allows(e.Kind) {
 			return nil, onemap.FieldErrorf("kind", onemap.EFORBIDDEN, "source %s may not send %s events (it sends %s)", src.Name, e.Kind, strings.Join(src.Kinds, ", "))
 		}
 		err := bad[i]

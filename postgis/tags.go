@@ -652,7 +652,8 @@ var demoTagTownships = []struct {
 }{{"532329101000", 240}, {"532329208000", 148}, {"532329207000", 148}} // 狮山镇, 东坡, 环州乡: 536
 
 // seedTags seeds the demo's synthetic tags TAG-000001 to TAG-000536 at
-// random (but fixed) places in the pilot townships, with made-up owners,
+// random (but fixed) places in the pilot townships, each registered in the
+// village it lies in (its township where none does), with made-up owners,
 // and a night geofence per township: a tag of it leaving it between 22:00
 // and 06:00 China time raises a tag alarm. A county without those
 // townships gets none.
@@ -670,7 +671,9 @@ func seedTags(ctx context.Context, tx pgx.Tx) error {
 			SELECT t.id AS grid_id, t.base + d.path[1] AS i, d.geom
 			FROM towns t CROSS JOIN LATERAL ST_Dump(ST_GeneratePoints(t.geom, t.n, 21 + t.k::int)) d)
 		INSERT INTO tags (code, kind, grid_id, home, synthetic)
-		SELECT 'TAG-' || lpad(i::text, 6, '0'), CASE WHEN i % 5 = 0 THEN 'motorcycle' ELSE 'ebike' END, grid_id, geom, true
+		SELECT 'TAG-' || lpad(i::text, 6, '0'), CASE WHEN i % 5 = 0 THEN 'motorcycle' ELSE 'ebike' END,
+			coalesce((SELECT v.id FROM grids v WHERE v.parent_id = pts.grid_id AND ST_Intersects(v.geom, pts.geom) ORDER BY v.id LIMIT 1), grid_id),
+			geom, true
 		FROM pts ORDER BY i`, codes, counts); err != nil {
 		return fmt.Errorf("tags: %w", err)
 	}

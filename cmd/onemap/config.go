@@ -38,6 +38,14 @@ type config struct {
 	PublicURL          string
 	StaticDir          string
 	AuditKeep          time.Duration
+	// E-bike tags (tags.go).
+	TagRetention time.Duration
+	MQTTURL      string
+	MQTTTopic    string
+	MQTTSource   string
+	MQTTClientID string
+	MQTTUsername string
+	MQTTPassword string
 	SessionTTL         time.Duration
 	SessionIdle        time.Duration
 	SecureCookies      bool
