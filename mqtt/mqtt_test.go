@@ -112,7 +112,9 @@ func TestMQTT_tags(t *testing.T) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- mqtt.Run(runCtx, mqtt.Config{URL: broker, Topic: "onemap/tags/#", ClientID: "onemap-test", QoS: 1, Log: log}, handler) }()
+	go func() {
+		done <- mqtt.Run(runCtx, mqtt.Config{URL: broker, Topic: "onemap/tags/#", ClientID: "onemap-test", QoS: 1, Log: log}, handler)
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 
 	pub := paho.NewClient(paho.NewClientOptions().AddBroker(broker).SetClientID("iot-platform"))
