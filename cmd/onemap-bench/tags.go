@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
@@ -81,6 +82,7 @@ func runTags(ctx context.Context, args []string, getenv func(string) string, std
 	case c.Tags < 536 || c.Batch < 1 || c.Batch > onemap.IngestMaxBatch || c.Concurrency < 1 || c.Stored < 10000:
 		return fmt.Errorf("want --tags ≥ 536, --batch 1 to %d, --concurrency ≥ 1 and --stored ≥ 10000", onemap.IngestMaxBatch)
 	}
+	gin.SetMode(gin.ReleaseMode) // the in-process server's routes are not the report's
 	b := &bench{config: config{AdminURL: c.AdminURL, Concurrency: c.Concurrency}, out: stdout, progress: stderr}
 	b.printf("OneMap tag benchmark\n\ndate      %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
 	if err := b.tags(ctx, c); err != nil {
