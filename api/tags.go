@@ -155,12 +155,6 @@ type tagJSON struct {
 	At        *time.Time  `json:"at,omitempty"`
 }
 
-// positionJSON is one position.
-type positionJSON struct {
-	At       time.Time  `json:"at"`
-	Position [2]float64 `json:"position"`
-}
-
 // handleTagGet answers GET /api/tags/{code}: "where is tag X now", from the
 // live index.
 func (s *Server) handleTagGet(c *gin.Context) {
