@@ -218,6 +218,9 @@ func TestServe_flagsCheckedFirst(t *testing.T) {
 		{[]string{"--personal-reads-per-hour", "0"}, "--personal-reads-per-hour"},
 		{[]string{"--envelope", "1,2,3"}, "--envelope"},
 		{[]string{"--metrics-addr", "nowhere:port"}, "metrics-addr"},
+		{[]string{"--tag-retention", "1h"}, "--tag-retention"},
+		{[]string{"--mqtt-url", "http://broker"}, "--mqtt-url"},
+		{[]string{"--mqtt-url", "tcp://broker:1883"}, "--mqtt-source"},
 	} {
 		var out, errb bytes.Buffer
 		err := run(context.Background(), append([]string{"onemap", "serve", "--metrics-addr", ""}, tc.flags...), nowhere, nil, &out, &errb)

@@ -134,6 +134,9 @@ func (c *config) checkServe() (servePlan, error) {
 			return p, onemap.Errorf(onemap.EINVALID, "--basemap-url: want an http(s) tile template with {z}, {x} and {y} (and --basemap-subdomains for {s})")
 		}
 	}
+	if err := checkTagFlags(c); err != nil {
+		return p, err
+	}
 	if c.AuditKeep < 4380*time.Hour {
 		return p, onemap.Errorf(onemap.EINVALID, "--audit-keep %s: the audit trail is kept at least six months (4380h)", c.AuditKeep)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/onemapgis/onemap"
@@ -22,6 +23,28 @@ func (f *flags) tagFlags(c *config) {
 	f.str(&c.MQTTClientID, "mqtt-client-id", "onemap", "this server's MQTT client id (its persistent session at the broker; one per server)")
 	f.str(&c.MQTTUsername, "mqtt-username", "", "the MQTT user name, if the broker asks for one")
 	f.secret(&c.MQTTPassword, "mqtt-password", "the MQTT password, if the broker asks for one")
+}
+
+// checkTagFlags refuses tag flags that cannot work, before the database
+// is opened.
+func checkTagFlags(c *config) error {
+	if c.TagRetention < 24*time.Hour {
+		return onemap.Errorf(onemap.EINVALID, "--tag-retention %s: positions are kept by whole days: want at least 24h", c.TagRetention)
+	}
+	if c.MQTTURL == "" {
+		return nil
+	}
+	if !strings.HasPrefix(c.MQTTURL, "tcp://") && !strings.HasPrefix(c.MQTTURL, "ssl://") && !strings.HasPrefix(c.MQTTURL, "tls://") &&
+		!strings.HasPrefix(c.MQTTURL, "ws://") && !strings.HasPrefix(c.MQTTURL, "wss://") && !strings.HasPrefix(c.MQTTURL, "mqtt://") {
+		return onemap.Errorf(onemap.EINVALID, "--mqtt-url %.80q: want tcp://host:1883, ssl://host:8883, ws:// or wss://", c.MQTTURL)
+	}
+	if c.MQTTSource == "" {
+		return onemap.Errorf(onemap.EINVALID, "--mqtt-url needs --mqtt-source: the source whose events the messages are")
+	}
+	if c.MQTTTopic == "" {
+		return onemap.Errorf(onemap.EINVALID, "--mqtt-topic: want a topic filter (onemap/tags/#)")
+	}
+	return nil
 }
 
 // tagRetentionEvery is how often old days of positions are dropped.
