@@ -75,6 +75,11 @@ type Alarm struct {
 	CaseID        int64
 	Version       int
 	UpdatedAt     time.Time
+	// TagID and Tag are a tag's alarm's (CameraID is 0 then): the tag's own
+	// alarm or, with GeofenceID, a geofence's (tag.go).
+	TagID      int64
+	Tag        string
+	GeofenceID int64
 }
 
 // Alarm steps.

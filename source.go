@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/paulmach/orb"
 )
 
 // A live source is a system that sends events to OneMap by machine (the
@@ -173,7 +175,15 @@ func AlarmKinds() []string {
 }
 
 // EventKinds returns every event kind.
-func EventKinds() []string { return append(AlarmKinds(), EventStatus, EventHeartbeat) }
+func EventKinds() []string {
+	return append(AlarmKinds(), EventStatus, EventHeartbeat, EventTagPosition)
+}
+
+// TagBound reports whether the event is about a tag rather than a camera:
+// a position, or a tag's own alarm naming the tag (tag.go).
+func (e *IngestEvent) TagBound() bool {
+	return e.Kind == EventTagPosition || e.Kind == EventTagAlarm && e.Tag != ""
+}
 
 // IsAlarmKind reports whether events of kind raise alarms.
 func IsAlarmKind(kind string) bool { return slices.Contains(AlarmKinds(), kind) }
@@ -207,6 +217,11 @@ type IngestEvent struct {
 	Watchlist   string // face: the watch-list's category (在逃人员, 重点关注人员, …)
 	Snapshot    string // a reference to a snapshot on the video platform
 	Status      string // status: online, offline or fault
+	// Tag and Point are a tag-bound event's (TagBound): the tag's code and,
+	// for a position (and optionally a tag's alarm), where it was, WGS-84.
+	Tag      string
+	Point    orb.Point
+	HasPoint bool
 }
 
 // Limits of an ingest event's fields, in characters, and of a batch.
@@ -249,7 +264,22 @@ func CheckIngestEvent(e *IngestEvent, now time.Time) error {
 	if !slices.Contains(EventKinds(), e.Kind) {
 		return FieldErrorf("kind", EINVALID, "unknown event kind %.40q (want one of %s)", e.Kind, strings.Join(EventKinds(), ", "))
 	}
-	if !ValidDeviceCode(e.Device) {
+	if e.TagBound() {
+		if !ValidTagCode(e.Tag) {
+			return FieldErrorf("tag", EINVALID, "tag %.40q: want a tag's code (TAG-000001)", e.Tag)
+		}
+		if e.Device != "" {
+			return FieldErrorf("device", EINVALID, "a tag's event names its tag, not a device")
+		}
+		if e.Kind == EventTagPosition && !e.HasPoint {
+			return FieldErrorf("lon", EINVALID, "a tag's position needs lon and lat")
+		}
+		if e.HasPoint && (e.Point[0] < -180 || e.Point[0] > 180 || e.Point[1] < -90 || e.Point[1] > 90) {
+			return FieldErrorf("lon", EINVALID, "lon %g, lat %g: want WGS-84 degrees", e.Point[0], e.Point[1])
+		}
+	} else if e.Tag != "" || e.HasPoint {
+		return FieldErrorf("tag", EINVALID, "only a tag's event has a tag and a position")
+	} else if !ValidDeviceCode(e.Device) {
 		return FieldErrorf("device", EINVALID, "device %.40q: want a 20-digit GB/T 28181 device code", e.Device)
 	}
 	if e.At.IsZero() {

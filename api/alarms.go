@@ -81,6 +81,10 @@ type alarmJSON struct {
 	CaseID        int64              `json:"case_id,omitempty"`
 	Version       int                `json:"version"`
 	UpdatedAt     time.Time          `json:"updated_at"`
+	// A tag's alarm (camera_id 0): the tag's code, and the geofence that
+	// raised it, if one did.
+	Tag        string `json:"tag,omitempty"`
+	GeofenceID int64  `json:"geofence_id,omitempty"`
 }
 
 // alarmOut is alarm a as view v is shown it: a role that may not read the
@@ -92,7 +96,7 @@ func alarmOut(v *onemap.View, a *onemap.Alarm) alarmJSON {
 		Source: a.Source, Status: a.Status, Count: a.Count, EventAt: a.EventAt, FirstAt: a.FirstAt, LastAt: a.LastAt,
 		Description: a.Description, Watchlist: a.Watchlist, HasSnapshot: a.Snapshot != "", AckedBy: a.AckedBy,
 		AckedAt: timeOrNil(a.AckedAt), DismissedBy: a.DismissedBy, DismissedAt: timeOrNil(a.DismissedAt),
-		DismissReason: a.DismissReason, CaseID: a.CaseID, Version: a.Version, UpdatedAt: a.UpdatedAt}
+		DismissReason: a.DismissReason, CaseID: a.CaseID, Version: a.Version, UpdatedAt: a.UpdatedAt, Tag: a.Tag, GeofenceID: a.GeofenceID}
 	if !v.CanRead(onemap.LayerCameras) {
 		out.DeviceCode = ""
 	}

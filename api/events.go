@@ -84,6 +84,10 @@ type eventSub struct {
 	// alarms carries the alarms raised or changed on this server (alarms
 	// are not in the change feed); closed with ch.
 	alarms chan []*onemap.Alarm
+	// tags carries the tags moved on this server (tags.go); a batch a
+	// stream is too slow to take is skipped for it, not the stream dropped
+	// (the next position supersedes it). Closed with ch.
+	tags chan []inmem.TagMove
 }
 
 // drop closes a stream's channels; the hub's lock is held.
@@ -91,6 +95,7 @@ func (h *eventHub) drop(sub *eventSub) {
 	delete(h.subs, sub)
 	close(sub.ch)
 	close(sub.alarms)
+	close(sub.tags)
 }
 
 // publishAlarms hands alarms raised or changed to every stream, which
@@ -170,7 +175,8 @@ func (h *eventHub) subscribe(after int64) (sub *eventSub, replay []onemap.Change
 	if h.closed {
 		return nil, nil, false, 0
 	}
-	sub = &eventSub{ch: make(chan []onemap.Change, eventBuffer), alarms: make(chan []*onemap.Alarm, eventBuffer)}
+	sub = &eventSub{ch: make(chan []onemap.Change, eventBuffer), alarms: make(chan []*onemap.Alarm, eventBuffer),
+		tags: make(chan []inmem.TagMove, eventBuffer)}
 	h.subs[sub] = struct{}{}
 	head = h.base
 	if n := len(h.recent); n > 0 {
@@ -439,6 +445,11 @@ func (s *Server) handleEvents(c *gin.Context) {
 				return
 			}
 			s.alarmEvents(&buf, view, alarms)
+		case moved, ok := <-sub.tags:
+			if !ok {
+				return
+			}
+			s.tagEvents(&buf, view, moved)
 		case <-beat.C:
 			// An id with no data moves the client's Last-Event-ID on
 			// without an event, past changes it was not shown.
@@ -470,6 +481,7 @@ func writeEvent(buf *bytes.Buffer, seq int64, e changeEventJSON, s *Server) {
 // gzip wrapper (which would hold its events back), everything else through
 // it.
 type streamHandler struct {
+	server     *Server
 	compressed http.Handler
 	plain      http.Handler
 	hub        *eventHub

@@ -17,6 +17,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/crs"
+	"github.com/paulmach/orb"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -117,6 +119,48 @@ type eventBody struct {
 	Watchlist   string `json:"watchlist"`
 	Snapshot    string `json:"snapshot"`
 	Status      string `json:"status"`
+	// A tag's event (tag_position, a tag's tag_alarm): its code and where
+	// it was, WGS-84 unless crs names another geographic system (CGCS2000,
+	// GCJ-02, BD-09).
+	Tag string   `json:"tag"`
+	Lon *float64 `json:"lon"`
+	Lat *float64 `json:"lat"`
+	CRS string   `json:"crs"`
+}
+
+// event returns the event as the store takes it (not yet checked:
+// onemap.CheckIngestEvent), or a refusal of its time or place naming the
+// field.
+func (in eventBody) event() (onemap.IngestEvent, error) {
+	e := onemap.IngestEvent{ID: in.ID, Kind: in.Kind, Device: strings.TrimSpace(in.Device), Severity: in.Severity,
+		Description: strings.TrimSpace(in.Description), Watchlist: strings.TrimSpace(in.Watchlist), Snapshot: strings.TrimSpace(in.Snapshot),
+		Status: in.Status, Tag: strings.TrimSpace(in.Tag)}
+	var err error
+	if in.At == "" {
+		return e, onemap.FieldErrorf("at", onemap.EINVALID, "the event's time (at) is required")
+	} else if e.At, err = time.Parse(time.RFC3339, in.At); err != nil {
+		return e, onemap.FieldErrorf("at", onemap.EINVALID, "at %.40q: want an RFC 3339 time (2026-12-06T10:00:00+08:00)", in.At)
+	}
+	switch {
+	case in.Lon == nil && in.Lat == nil:
+		if in.CRS != "" {
+			return e, onemap.FieldErrorf("crs", onemap.EINVALID, "crs without lon and lat")
+		}
+	case in.Lon == nil || in.Lat == nil:
+		return e, onemap.FieldErrorf(map[bool]string{true: "lon", false: "lat"}[in.Lon == nil], onemap.EINVALID, "a position needs both lon and lat")
+	default:
+		e.Point, e.HasPoint = orb.Point{*in.Lon, *in.Lat}, true
+		if in.CRS != "" {
+			c, err := crs.Parse(in.CRS)
+			if err != nil || !c.Geographic() {
+				return e, onemap.FieldErrorf("crs", onemap.EINVALID, "crs %.40q: want a geographic system (EPSG:4326, CGCS2000, GCJ-02, BD-09)", in.CRS)
+			}
+			if e.Point, err = c.PointToWGS84(e.Point); err != nil {
+				return e, onemap.FieldErrorf("lon", onemap.EINVALID, "lon, lat: %v", err)
+			}
+		}
+	}
+	return e, nil
 }
 
 // ingestResultJSON is what became of one event.
@@ -143,7 +187,7 @@ func (s *Server) handleIngestEvents(c *gin.Context) {
 		Events []eventBody `json:"events"`
 	}
 	if err := decodeJSON(c, &b, jsonBody{Limit: ingestBodyLimit, Strict: true,
-		Want: `{"events": [{"id", "kind", "device", "at", "severity", "description", "watchlist", "snapshot", "status"}]}`}); err != nil {
+		Want: `{"events": [{"id", "kind", "device", "tag", "at", "lon", "lat", "crs", "severity", "description", "watchlist", "snapshot", "status"}]}`}); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
@@ -156,19 +200,11 @@ func (s *Server) handleIngestEvents(c *gin.Context) {
 	results := make([]ingestResultJSON, len(b.Events))
 	var take []int // the index in the batch of each event taken to the store
 	for i, in := range b.Events {
-		e := onemap.IngestEvent{ID: in.ID, Kind: in.Kind, Device: strings.TrimSpace(in.Device), Severity: in.Severity,
-			Description: strings.TrimSpace(in.Description), Watchlist: strings.TrimSpace(in.Watchlist), Snapshot: strings.TrimSpace(in.Snapshot),
-			Status: in.Status}
+		e, err := in.event()
 		if slices.Contains(onemap.EventKinds(), e.Kind) && !src.Allows(e.Kind) {
 			writeError(c, s.log, onemap.FieldErrorf("kind", onemap.EFORBIDDEN, "event %d (%.40q): source %s may not send %s events (it sends %s): nothing of the batch was taken",
 				i+1, in.ID, src.Name, e.Kind, strings.Join(src.Kinds, ", ")))
 			return
-		}
-		var err error
-		if in.At == "" {
-			err = onemap.FieldErrorf("at", onemap.EINVALID, "the event's time (at) is required")
-		} else if e.At, err = time.Parse(time.RFC3339, in.At); err != nil {
-			err = onemap.FieldErrorf("at", onemap.EINVALID, "at %.40q: want an RFC 3339 time (2026-12-06T10:00:00+08:00)", in.At)
 		}
 		if err == nil {
 			err = onemap.CheckIngestEvent(&e, now)
@@ -180,7 +216,26 @@ func (s *Server) handleIngestEvents(c *gin.Context) {
 		events = append(events, e)
 		take = append(take, i)
 	}
-	if len(events) > 0 {
+	tagged := 0
+	for _, e := range events {
+		if e.TagBound() {
+			tagged++
+		}
+	}
+	switch {
+	case tagged > 0 && tagged < len(events):
+		writeError(c, s.log, onemap.FieldErrorf("events", onemap.EINVALID, "a batch holds tags' events or cameras' events, not both: send them apart (nothing of the batch was taken)"))
+		return
+	case tagged > 0:
+		got, err := s.ingestTags(c.Request.Context(), src, events)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		for j, r := range got {
+			results[take[j]] = resultOut(r)
+		}
+	case len(events) > 0:
 		got, alarms, err := s.ingest.Ingest(c.Request.Context(), src, events)
 		if err != nil {
 			writeError(c, s.log, err)

@@ -116,6 +116,9 @@ func TestAccessMatrix(t *testing.T) {
 		caseTiles = append(caseTiles, fmt.Sprintf("/tiles/cases/%d/%d/%d.mvt", t.Z, t.X, t.Y))
 	}
 	tilePaths = append(tilePaths, caseTiles...)
+	// The tags' live layer (tags.go) over the demo's tags.
+	tagTile := maptile.At(tagHome(t, db), 14)
+	tilePaths = append(tilePaths, fmt.Sprintf("/tiles/tags/%d/%d/%d.mvt", tagTile.Z, tagTile.X, tagTile.Y))
 	reads := map[string][]string{
 		"/healthz": {"/healthz"}, "/readyz": {"/readyz"},
 		"/api/region": {"/api/region"}, "/api/layers": {"/api/layers"},
@@ -182,12 +185,44 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/risk-points/:id/assessments": {fmt.Sprintf("/api/risk-points/%d/assessments", sample[onemap.LayerRiskPoints].ID)},
 		"/api/assessments/due":             {"/api/assessments/due", fmt.Sprintf("/api/assessments/due?grid=%d&within=overdue&limit=20", village.ID), "/api/assessments/due?within=week&responsible=x"},
 		"/api/reference/assessment-rules":  {"/api/reference/assessment-rules"},
+		// Tags (tags_test.go): operators and commanders only; the owner
+		// masked for the operator.
+		"/api/tags/:code":       {"/api/tags/TAG-000001"},
+		"/api/tags/:code/track": {"/api/tags/TAG-000001/track", "/api/tags/TAG-000001/track?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z"},
+		"/api/tags/:code/at":    {"/api/tags/TAG-000001/at?t=02:00"},
+		"/api/tags/:code/owner": {"/api/tags/TAG-000001/owner"},
+		"/api/geofences":        {"/api/geofences"},
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
 	// the county's cases).
 	caseStatus := map[onemap.Role]int{onemap.RolePublic: 401, onemap.RolePlanner: 403, onemap.RoleAdmin: 403, onemap.RoleAuditor: 403,
 		onemap.RoleViewer: 200, onemap.RoleGridWorker: 200, onemap.RoleOperator: 200, onemap.RoleCommander: 200}
+	// The tags' reads: 401 to the public, 403 to roles without tags, an
+	// answer to operators and commanders (the owner masked for operators:
+	// no stored phone in their answer).
+	tagStatus := map[onemap.Role]int{onemap.RolePublic: 401, onemap.RolePlanner: 403, onemap.RoleAdmin: 403, onemap.RoleAuditor: 403,
+		onemap.RoleViewer: 403, onemap.RoleGridWorker: 403, onemap.RoleOperator: 200, onemap.RoleCommander: 200}
+	ownerPhone := tagOwnerPhone(t, db, "TAG-000001")
+	// The operator is bound to the village: TAG-000001 is another's, a tag
+	// of the village (if any) its own.
+	local := tagOfGrid(t, db, village.ID)
+	for _, p := range []string{"/api/tags/TAG-000001", "/api/tags/TAG-000001/owner", "/api/geofences", tilePaths[len(tilePaths)-1],
+		"/api/tags/" + local, "/api/tags/" + local + "/owner"} {
+		for role, b := range browsers {
+			want := tagStatus[role]
+			if want == 200 && role == onemap.RoleOperator && strings.Contains(p, "TAG-000001") {
+				want = 404
+			}
+			resp, body := b.do("GET", p, "", "Accept-Encoding", "identity")
+			if resp.StatusCode != want && !(want == 200 && resp.StatusCode == 204) {
+				t.Errorf("GET %s as %s = %d %.200s, want %d", p, role, resp.StatusCode, body, want)
+			}
+			if role != onemap.RoleCommander && bytes.Contains(body, []byte(ownerPhone)) {
+				t.Errorf("GET %s as %s shows the owner's phone", p, role)
+			}
+		}
+	}
 	for _, p := range append([]string{"/api/cases/export", fmt.Sprintf("/api/cases/stats?grid=%d", village.ID)}, caseTiles[1]) {
 		for role, b := range browsers {
 			if resp, body := b.do("GET", p, ""); resp.StatusCode != caseStatus[role] {
@@ -240,6 +275,8 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/assessments/:id/confirm":     {allowed: []onemap.Role{onemap.RoleOperator, onemap.RoleCommander}},
 		"POST /api/assessments/:id/reject":      {allowed: []onemap.Role{onemap.RoleOperator, onemap.RoleCommander}},
 		"PUT /api/reference/assessment-rules":   {body: `{}`, allowed: []onemap.Role{onemap.RoleAdmin, onemap.RoleCommander}},
+		"POST /api/geofences":                   {body: `{}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"DELETE /api/geofences/:id":             {allowed: []onemap.Role{onemap.RoleCommander}},
 	}
 
 	var allPaths []string
@@ -685,4 +722,47 @@ func matrixAlarm(t *testing.T, db *postgis.DB, c *onemap.Catalog, cam *onemap.Re
 		t.Fatalf("matrix alarm: %+v %v", got, err)
 	}
 	return got[0].AlarmID
+}
+
+// tagHome returns the home of the demo's TAG-000001.
+func tagHome(t *testing.T, db *postgis.DB) orb.Point {
+	t.Helper()
+	tag, err := postgis.NewTags(db, postgis.TagOptions{}).FindTag(context.Background(), "TAG-000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag.Home
+}
+
+// tagOwnerPhone returns the stored phone of a tag's owner (the read is
+// audited as the system's).
+func tagOwnerPhone(t *testing.T, db *postgis.DB, code string) string {
+	t.Helper()
+	tags := postgis.NewTags(db, postgis.TagOptions{})
+	ctx := onemap.NewContext(context.Background(), onemap.Caller{Name: "system", Role: "system"})
+	tag, err := tags.FindTag(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := tags.ReadTagOwner(ctx, tag, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Phone
+}
+
+// tagOfGrid returns the code of a tag registered in grid (or TAG-999999,
+// which no tag has, if none is).
+func tagOfGrid(t *testing.T, db *postgis.DB, grid int64) string {
+	t.Helper()
+	tags, err := postgis.NewTags(db, postgis.TagOptions{}).ListTags(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range tags {
+		if tag.GridID == grid {
+			return tag.Code
+		}
+	}
+	return "TAG-999999"
 }

@@ -31,6 +31,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addVideoRoutes(r)
 	s.addDisputeRoutes(r)
 	s.addAssessRoutes(r)
+	s.addTagRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

@@ -106,6 +106,9 @@ type Deps struct {
 	// Assess keeps the risk assessments and says what day it is (nil:
 	// the assessment routes answer 503).
 	Assess assessStore
+	// Tags keeps the e-bike tags, their positions and geofences (nil: the
+	// tag routes answer 503 and tag events are refused).
+	Tags tagStore
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -194,6 +197,7 @@ type Server struct {
 	disputes    disputeStore                  // disputes' mediation records (disputes.go)
 	streams     cameraStreams                 // cameras' links to the video platform (video.go)
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
+	tags        *tagService                   // e-bike tags and their live index (tags.go); nil: off
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -239,6 +243,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	cancel()
 	s.events = newEventHub(d.Replica.Snapshot().Seq())
 	s.metrics = newMetrics(s, d.Metrics)
+	s.initTags(d.Tags)
 	r := gin.New()
 	// The client's address is withClient's (clientOf), never gin's
 	// ClientIP; should anything call that, it gets the direct peer, not a
@@ -263,7 +268,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 		panic(err) // only for options that are not valid
 	}
 	// The event stream bypasses gzip (see streamHandler).
-	return &streamHandler{compressed: gz(r), plain: r, hub: s.events}, s.invalidate
+	return &streamHandler{server: s, compressed: gz(r), plain: r, hub: s.events}, s.invalidate
 }
 
 // roleOf returns the caller's role (see callerOf).

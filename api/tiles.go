@@ -27,6 +27,10 @@ func (s *Server) handleTile(c *gin.Context) {
 		s.handleCaseTile(c, t) // the open cases: casemap.go
 		return
 	}
+	if c.Param("tileset") == onemap.LayerTags {
+		s.handleTagTile(c, t) // the tags' last positions: tags.go
+		return
+	}
 	e, err := s.tiles.Tile(c.Request.Context(), callerOf(c), c.Param("tileset"), t)
 	if err != nil {
 		writeError(c, s.log, err)

@@ -13,12 +13,15 @@ import (
 	"github.com/paulmach/orb"
 )
 
-const alarmColumns = `a.id, a.kind, a.severity, a.camera_id, c.name, c.device_code, coalesce(a.grid_id, 0), ST_X(a.geom), ST_Y(a.geom),
+const alarmColumns = `a.id, a.kind, a.severity, coalesce(a.camera_id, 0), coalesce(c.name, ''), coalesce(c.device_code, ''), coalesce(a.grid_id, 0), ST_X(a.geom), ST_Y(a.geom),
 	s.name, a.status, a.count, a.event_at, a.first_at, a.last_at, a.description, a.watchlist, a.snapshot_ref,
 	coalesce(a.acked_by, ''), a.acked_at, coalesce(a.dismissed_by, ''), a.dismissed_at, coalesce(a.dismiss_reason, ''),
-	coalesce(a.case_id, 0), a.version, a.updated_at`
+	coalesce(a.case_id, 0), a.version, a.updated_at, coalesce(a.tag_id, 0), coalesce(t.code, ''), coalesce(a.geofence_id, 0)`
 
-const alarmFrom = ` FROM alarms a JOIN cameras c ON c.id = a.camera_id JOIN ingest_sources s ON s.id = a.source_id`
+// alarmFrom joins an alarm's camera or, for a tag's alarm (migration
+// 0021), its tag.
+const alarmFrom = ` FROM alarms a LEFT JOIN cameras c ON c.id = a.camera_id LEFT JOIN tags t ON t.id = a.tag_id
+	JOIN ingest_sources s ON s.id = a.source_id`
 
 func scanAlarm(row pgx.Row) (*onemap.Alarm, error) {
 	var (
@@ -31,7 +34,8 @@ func scanAlarm(row pgx.Row) (*onemap.Alarm, error) {
 	)
 	err := row.Scan(&a.ID, &a.Kind, &severity, &a.CameraID, &a.CameraName, &a.DeviceCode, &a.GridID, &lon, &lat,
 		&a.Source, &status, &a.Count, &eventAt, &first, &lst, &a.Description, &a.Watchlist, &a.Snapshot,
-		&a.AckedBy, &acked, &a.DismissedBy, &dismissed, &a.DismissReason, &a.CaseID, &a.Version, &a.UpdatedAt)
+		&a.AckedBy, &acked, &a.DismissedBy, &dismissed, &a.DismissReason, &a.CaseID, &a.Version, &a.UpdatedAt,
+		&a.TagID, &a.Tag, &a.GeofenceID)
 	if err != nil {
 		return nil, mapError(err)
 	}

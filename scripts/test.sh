@@ -27,6 +27,12 @@ if ! command -v ogrinfo >/dev/null 2>&1; then
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin >/dev/null
 fi
+if [ ! -x /usr/sbin/mosquitto ]; then
+	# The MQTT broker the tags' subscription is tested against (mqtt/).
+	say "installing mosquitto from the distribution's packages"
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto >/dev/null
+fi
 say "installing the web client's npm packages"
 (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -23,7 +23,8 @@
 // of public lookups beside the command centre's tiles (public.go), soak, a
 // steady mixed load of reads and edits on one server for a long while
 // (soak.go), and cases, a million cases and the case work's reads timed
-// and explained (cases.go).
+// and explained (cases.go), and tags, tag positions through the signed
+// ingest and a tag's track over stored positions (tags.go).
 //
 // Usage:
 //
@@ -150,6 +151,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == casesCommand {
 		return runCases(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == tagsCommand {
+		return runTags(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if soak, ok := soakArgs(args); ok {
 		return runSoak(ctx, soak, getenv, stdout, stderr)

@@ -26,18 +26,26 @@ type config struct {
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
 	// Limits of the HTTP server (serve).
-	ReadHeaderTimeout  time.Duration
-	ReadTimeout        time.Duration
-	WriteTimeout       time.Duration
-	MaxHeaderBytes     int
-	MaxBodyBytes       int
-	ShutdownTimeout    time.Duration
-	TileCacheControl   string
-	TileRenderer       string
-	TileCacheMB        int
-	PublicURL          string
-	StaticDir          string
-	AuditKeep          time.Duration
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	MaxHeaderBytes    int
+	MaxBodyBytes      int
+	ShutdownTimeout   time.Duration
+	TileCacheControl  string
+	TileRenderer      string
+	TileCacheMB       int
+	PublicURL         string
+	StaticDir         string
+	AuditKeep         time.Duration
+	// E-bike tags (tags.go).
+	TagRetention       time.Duration
+	MQTTURL            string
+	MQTTTopic          string
+	MQTTSource         string
+	MQTTClientID       string
+	MQTTUsername       string
+	MQTTPassword       string
 	SessionTTL         time.Duration
 	SessionIdle        time.Duration
 	SecureCookies      bool

@@ -223,6 +223,9 @@ func TestServe_flagsCheckedFirst(t *testing.T) {
 		{[]string{"--snapshot-base-url", "ftp://vp/{ref}"}, "--snapshot-base-url"},
 		{[]string{"--alarm-keep", "240h", "--snapshot-keep", "720h"}, "--snapshot-keep"},
 		{[]string{"--alarm-keep", "-1h"}, "--alarm-keep"},
+		{[]string{"--tag-retention", "1h"}, "--tag-retention"},
+		{[]string{"--mqtt-url", "http://broker"}, "--mqtt-url"},
+		{[]string{"--mqtt-url", "tcp://broker:1883"}, "--mqtt-source"},
 	} {
 		var out, errb bytes.Buffer
 		err := run(context.Background(), append([]string{"onemap", "serve", "--metrics-addr", ""}, tc.flags...), nowhere, nil, &out, &errb)

@@ -61,6 +61,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.StaticDir, "static-dir", "", "serve the web client from this folder (a vite build) instead of the embedded one; for developing the client")
 	f.dur(&c.AuditKeep, "audit-keep", 8760*time.Hour, "how long the audit trail is kept (at least six months, 4380h); older records are removed daily")
 	f.auditAnchor(&c)
+	f.tagFlags(&c)
 	f.dur(&c.AuditCheckpointsEvery, "audit-checkpoint-every", checkpoint.Interval, "how often the audit trail's head is signed into --audit-checkpoints (and once more at shutdown)")
 	f.dur(&c.SessionTTL, "session-ttl", 12*time.Hour, "a session ends this long after sign-in")
 	f.dur(&c.SessionIdle, "session-idle", 2*time.Hour, "a session ends after this long unused")
@@ -133,6 +134,9 @@ func (c *config) checkServe() (servePlan, error) {
 			strings.Contains(u, "{s}") && c.BasemapSubdomains == "" {
 			return p, onemap.Errorf(onemap.EINVALID, "--basemap-url: want an http(s) tile template with {z}, {x} and {y} (and --basemap-subdomains for {s})")
 		}
+	}
+	if err := checkTagFlags(c); err != nil {
+		return p, err
 	}
 	if c.AuditKeep < 4380*time.Hour {
 		return p, onemap.Errorf(onemap.EINVALID, "--audit-keep %s: the audit trail is kept at least six months (4380h)", c.AuditKeep)
@@ -252,11 +256,13 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		static = frontend.Dir(c.StaticDir)
 	}
 	live := postgis.NewLive(db, nil, 0)
+	tagStore := postgis.NewTags(db, postgis.TagOptions{Retention: c.TagRetention})
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
 		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Base: baseOrNil(base),
 		Streams: live,
+		Tags:    tagStore,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -316,6 +322,9 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}()
 	defer func() { stopFollowing(); <-alarmsPruned }()
 	defer func() { stopFollowing(); <-alarmsDone }()
+	if err := runTags(followCtx, c, live, tagStore, handler.(api.TagIngester), log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
