@@ -21,22 +21,15 @@ import (
 // limits and the likely duplicates, and keeps two writers from losing a
 // step (a write names the version it was based on).
 type Cases struct {
-	db  *DB
-	now func() time.Time
+	storeClock
+	db *DB
 }
 
 // NewCases returns the case store of db under the clock now (nil:
 // time.Now).
 func NewCases(db *DB, now func() time.Time) *Cases {
-	if now == nil {
-		now = time.Now
-	}
-	return &Cases{db: db, now: now}
+	return &Cases{storeClock: newStoreClock(now), db: db}
 }
-
-// Now returns the store's time, truncated to the microseconds PostgreSQL
-// keeps.
-func (s *Cases) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // DuplicateRadius and DuplicateWithin are what makes a public report a
 // likely duplicate of an earlier one of the same category.
