@@ -416,7 +416,8 @@ func (s *Server) handleCaseCreate(c *gin.Context) {
 // the county, newest first, filtered by status (a comma-separated list),
 // category, level (the holder's), grid (a grid and the grids below it),
 // overdue (true: overdue now), from and to (the report's time, RFC 3339 or
-// a date), before (the last id of the page before) and limit.
+// a date in China time, parsePeriod), before (the last id of the page
+// before) and limit.
 func (s *Server) handleCasesList(c *gin.Context) {
 	rule, err := s.caseRule(c)
 	if err != nil {
@@ -500,23 +501,9 @@ func caseFilter(get func(string) string, now time.Time) (onemap.CaseFilter, erro
 	default:
 		return f, onemap.FieldErrorf("overdue", onemap.EINVALID, "overdue %.40q: want true or false", v)
 	}
-	for _, p := range []struct {
-		name string
-		to   *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		v := get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			if t, err = time.ParseInLocation(time.DateOnly, v, time.UTC); err != nil {
-				return f, onemap.FieldErrorf(p.name, onemap.EINVALID, "%s %.40q: want a time (2026-12-01T08:00:00+08:00) or a date (2026-12-01)", p.name, v)
-			}
-		}
-		*p.to = t
-	}
-	return f, nil
+	var err error
+	f.From, f.To, err = parsePeriod(get("from"), get("to")) // period.go
+	return f, err
 }
 
 // caseParam returns the case named by the route's :id that the caller may
