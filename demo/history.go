@@ -46,7 +46,8 @@ const HistoryBatch = 30
 // their limits, some late — and stands as it would on asOf: the older ones
 // closed, the last few weeks' partly open, some of those overdue, some
 // escalated. Disputes carry a mediation record that climbs from the group
-// to the level that settles them. People and texts are synthetic. The same
+// to the level that settles them. Last come the demo grid worker's open
+// tasks (historytasks.go). People and texts are synthetic. The same
 // dataset, plan, day and rates give the same history.
 func (d *Dataset) CaseHistory(p *Plan, asOf time.Time, r HistoryRates, fn func([]onemap.SeedCase) error) error {
 	h, err := newHistory(d, p, asOf, r)
@@ -84,7 +85,7 @@ func (d *Dataset) CaseHistory(p *Plan, asOf time.Time, r HistoryRates, fn func([
 			batch = nil
 		}
 	}
-	return nil
+	return fn(h.workerTasks()) // the demo grid worker's open tasks (historytasks.go)
 }
 
 // HistoryRows returns the history of the county SeedRows last seeded, as
