@@ -72,8 +72,29 @@ func TestCases_joint(t *testing.T) {
 			t.Errorf("%s = %d %s, want %d on %q", what, resp.StatusCode, got, status, field)
 		}
 	}
+	var neighbour int64 // another group of the village
+	if err := w.sql(t).QueryRow(t.Context(), `SELECT id FROM grids WHERE parent_id = $1 AND id <> $2 ORDER BY id LIMIT 1`,
+		w.village, w.group).Scan(&neighbour); err != nil {
+		t.Fatal(err)
+	}
+	gwNeighbour := w.as(t, "gw_joint_neighbour", onemap.RoleGridWorker, neighbour)
+	listed := func(b *browser) bool {
+		t.Helper()
+		_, body := b.do("GET", "/api/cases", "")
+		for _, c := range decode[struct {
+			Cases []caseOut `json:"cases"`
+		}](t, body).Cases {
+			if c.ID == k.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if listed(gwNeighbour) {
+		t.Errorf("the neighbouring group's grid worker lists the case before it has a part there")
+	}
 	due := w.clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
-	parts := fmt.Sprintf(`[{"department":"县交通运输局","task":"修复路面","grid_id":%d,"due":%q},{"department":"县水务局","task":"疏通排水沟"}]`, w.group, due)
+	parts := fmt.Sprintf(`[{"department":"县交通运输局","task":"修复路面","grid_id":%d,"due":%q},{"department":"县水务局","task":"疏通排水沟","grid_id":%d}]`, w.group, due, neighbour)
 
 	// Not before the case is accepted.
 	refused("joint while reported", op, `{"action":"joint","version":1,"parts":`+parts+`}`, 400, "action")
@@ -110,7 +131,14 @@ func TestCases_joint(t *testing.T) {
 	refused("no part 9", op, `{"action":"part_handle","version":3,"part":9,"note":"x"}`, 400, "part")
 	refused("a part step without its part", op, `{"action":"part_handle","version":3,"note":"x"}`, 400, "part")
 
-	// The grid worker of part 1's grid works part 1, not part 2 (no grid);
+	// A part worked in another group of the village shows the case in that
+	// group's grid worker's list while the part is open.
+	if !listed(gwNeighbour) {
+		t.Errorf("the neighbouring group's grid worker does not list the case with an open part in its group")
+	}
+
+	// The grid worker of part 1's grid works part 1, not part 2 (another
+	// group's);
 	// another township's grid worker and a viewer none.
 	gwSees := get(gw)
 	if !contains(gwSees.Parts[0].Actions, "part_report") || len(gwSees.Parts[1].Actions) != 0 {
@@ -169,6 +197,9 @@ func TestCases_joint(t *testing.T) {
 	got = get(op)
 	if got.Status != "feedback" || got.Version != 6 || got.OpenParts != 0 || got.Parts[0].ReportedAt == nil || got.Parts[1].ReportedAt == nil {
 		t.Fatalf("after every part reported back: %+v", got)
+	}
+	if listed(gwNeighbour) {
+		t.Errorf("the neighbouring group's grid worker still lists the case once its part is reported back")
 	}
 	refused("a part reported twice", op, `{"action":"part_report","version":6,"part":1,"note":"x"}`, 400, "action")
 	var seen []string
