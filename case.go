@@ -26,6 +26,8 @@ import (
 //	accepted, assigned, handling  escalate (reason)   accepted, by the parent grid's centre
 //	accepted, assigned  hand_down (grid below)       accepted, by that grid's centre
 //	refused, closed  reopen (reason)             accepted
+//	accepted, assigned, handling  joint (parts)       handling (casejoint.go)
+//	handling         part_handle, part_report    handling; the last part reported back: feedback
 //
 // A case is held by the centre of one grid (its holder, at the holder's
 // level: group → village → township → county); the holder accepts it,
@@ -102,7 +104,8 @@ const (
 
 // CaseActions returns the actions a caller may take on a case.
 func CaseActions() []string {
-	return []string{ActAccept, ActRefuse, ActAssign, ActHandle, ActFeedback, ActCheck, ActReopen, ActEscalate, ActHandDown, ActSpam}
+	return []string{ActAccept, ActRefuse, ActAssign, ActHandle, ActFeedback, ActCheck, ActReopen, ActEscalate, ActHandDown, ActSpam,
+		ActJoint, ActPartHandle, ActPartReport} // casejoint.go
 }
 
 // Case levels: the grid levels whose centres hold cases, from the lowest.
@@ -183,6 +186,9 @@ type Case struct {
 	ClosedAt       time.Time // zero unless closed or refused
 	DuplicateOf    int64     // a likely duplicate of this case (0: none found)
 	Escalations    int       // how many times it was escalated
+	// Parts are the parts of its joint handling, in order (casejoint.go);
+	// the store fills them when it reads one case, not in lists.
+	Parts []CasePart
 }
 
 // CaseStep is one step of a case's timeline.
@@ -204,6 +210,9 @@ type CaseStep struct {
 	// Due is the time limit that applies after the step: the deadline the
 	// case must meet next (zero once it is closed or refused).
 	Due time.Time
+	// Part is the part of joint handling a part step is about (0: the
+	// case as a whole).
+	Part int
 }
 
 // CaseReport is what a report gives.
@@ -231,7 +240,9 @@ type CaseAction struct {
 	Pass       bool // check: true closes, false sends back to handling
 	Actor      string
 	Role       Role
-	Photos     []Photo // the step's photos: at most CaseMaxPhotos, stripped (casephoto.go)
+	Photos     []Photo        // the step's photos: at most CaseMaxPhotos, stripped (casephoto.go)
+	Part       int            // part_handle, part_report: the part (casejoint.go)
+	Parts      []CasePartSpec // joint: the parts organised
 }
 
 // Limits of a case's texts, in characters.
@@ -308,7 +319,7 @@ func NewCase(r CaseReport, holder int64, level string, at time.Time, l CaseLimit
 // status does not allow).
 func Transition(c Case, a CaseAction, at time.Time, l CaseLimits) (Case, CaseStep, error) {
 	next := c
-	to, err := transitionTo(c, a)
+	to, err := transitionTo(c, a, at)
 	if err != nil {
 		return c, CaseStep{}, err
 	}
@@ -348,6 +359,8 @@ func Transition(c Case, a CaseAction, at time.Time, l CaseLimits) (Case, CaseSte
 			next.AcceptedAt = at
 		}
 		next.Deadlines = restart(c.Deadlines, at, l)
+	case ActJoint, ActPartHandle, ActPartReport:
+		applyJoint(&next, &step, a, at)
 	case ActEscalate, ActHandDown:
 		next.HolderGridID, next.Level = a.GridID, a.GridLevel
 		next.AssignedGridID, next.Assignee, next.Department = 0, "", ""
@@ -369,7 +382,7 @@ func restart(d CaseDeadlines, at time.Time, l CaseLimits) CaseDeadlines {
 }
 
 // transitionTo checks a against c and returns the status it leads to.
-func transitionTo(c Case, a CaseAction) (CaseStatus, error) {
+func transitionTo(c Case, a CaseAction, at time.Time) (CaseStatus, error) {
 	refused := func() error {
 		return FieldErrorf("action", EINVALID, "a case that is %s cannot be given %q", c.Status, a.Action)
 	}
@@ -377,7 +390,12 @@ func transitionTo(c Case, a CaseAction) (CaseStatus, error) {
 		return FieldErrorf(field, EINVALID, "%s needs %s", a.Action, what)
 	}
 	note := strings.TrimSpace(a.Note) != ""
+	if open := c.OpenParts(); open > 0 && (a.Action == ActFeedback || a.Action == ActEscalate || a.Action == ActHandDown) {
+		return "", FieldErrorf("action", EINVALID, "case %d has %d parts of joint handling still open: %s waits until every part is reported back", c.ID, open, a.Action)
+	}
 	switch a.Action {
+	case ActJoint, ActPartHandle, ActPartReport:
+		return jointTo(c, a, at) // casejoint.go
 	case ActAccept:
 		if c.Status != CaseReported {
 			return "", refused()

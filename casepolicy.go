@@ -40,7 +40,8 @@ func (r CaseRule) May(action string) bool {
 }
 
 // CaseRule returns the role's rule for cases. A grid worker sees the cases
-// of its grid and works (handles, reports back on) those assigned to it; an
+// of its grid and works (handles, reports back on) those assigned to it
+// and the parts of joint handling worked in its grid; an
 // operator sees its grid's cases and takes every step of those its grid's
 // centres hold; a commander sees and works every case. A viewer reads its
 // grid's cases; planners, admins and auditors see none: cases are the
@@ -50,7 +51,7 @@ func (r CaseRule) May(action string) bool {
 func (p *Policy) CaseRule(r Role) CaseRule {
 	switch r {
 	case RoleGridWorker:
-		return CaseRule{See: CaseScopeGrid, Work: CaseWorkAssigned, Acts: []string{ActHandle, ActFeedback}, Report: SourceGridWorker}
+		return CaseRule{See: CaseScopeGrid, Work: CaseWorkAssigned, Acts: []string{ActHandle, ActFeedback, ActPartHandle, ActPartReport}, Report: SourceGridWorker}
 	case RoleOperator:
 		return CaseRule{See: CaseScopeGrid, Work: CaseWorkHeld, Acts: CaseActions(), Report: SourceOperator}
 	case RoleCommander:

@@ -232,6 +232,8 @@ type caseJSON struct {
 	Escalations   int            `json:"escalations"`
 	Actions       []string       `json:"actions,omitempty"` // the steps the caller may take now
 	Timeline      []caseStepJSON `json:"timeline,omitempty"`
+	Parts         []casePartJSON `json:"parts,omitempty"` // joint handling's parts (casejoint.go)
+	OpenParts     int            `json:"open_parts,omitempty"`
 }
 
 type caseDueJSON struct {
@@ -258,6 +260,7 @@ type caseStepJSON struct {
 	Public     bool              `json:"public,omitempty"`
 	Due        *time.Time        `json:"due"`
 	Photos     []casePhotoJSON   `json:"photos,omitempty"` // casephotos.go
+	Part       int               `json:"part,omitempty"`   // the part of joint handling a part step is about
 }
 
 // caseOut is k as the caller sees it at now: the phone masked.
@@ -270,13 +273,14 @@ func (s *Server) caseOut(k *onemap.Case, now time.Time) caseJSON {
 		Due: caseDueJSON{From: k.Deadlines.From, Accept: k.Deadlines.Accept, Response: k.Deadlines.Response,
 			Close: k.Deadlines.Close, Next: timeOrNil(k.NextDue())},
 		AcceptedAt: timeOrNil(k.AcceptedAt), RespondedAt: timeOrNil(k.RespondedAt), ClosedAt: timeOrNil(k.ClosedAt),
-		Overdue: k.Overdue(now), DueSoon: k.DueSoon(now), DuplicateOf: k.DuplicateOf, Escalations: k.Escalations}
+		Overdue: k.Overdue(now), DueSoon: k.DueSoon(now), DuplicateOf: k.DuplicateOf, Escalations: k.Escalations,
+		OpenParts: k.OpenParts()}
 }
 
 func stepOut(st onemap.CaseStep) caseStepJSON {
 	return caseStepJSON{Seq: st.Seq, At: st.At, Actor: st.Actor, Role: st.Role, Action: st.Action, From: st.From, To: st.To,
 		Level: st.Level, GridID: st.GridID, Assignee: st.Assignee, Department: st.Department, Note: st.Note,
-		Public: st.Public, Due: timeOrNil(st.Due)}
+		Public: st.Public, Due: timeOrNil(st.Due), Part: st.Part}
 }
 
 // caseRule returns the caller's rule for cases, or the refusal of a role
@@ -326,6 +330,9 @@ func (s *Server) caseAccess(caller onemap.Caller, rule onemap.CaseRule, k *onema
 	whole := rule.See == onemap.CaseScopeAll || caller.GridID == 0
 	in := func(id int64) bool { return whole || s.gridUnder(id, caller.GridID) }
 	see = whole || in(k.GridID) || in(k.HolderGridID) || in(k.AssignedGridID)
+	for _, p := range k.Parts { // a part of joint handling worked in the grid
+		see = see || p.Status != onemap.PartReported && in(p.GridID)
+	}
 	switch rule.Work {
 	case onemap.CaseWorkAll:
 		work = see
@@ -353,6 +360,10 @@ func mayTake(rule onemap.CaseRule, k *onemap.Case) []string {
 			}
 		case onemap.ActAssign:
 			probe.GridLevel = k.Level
+		case onemap.ActJoint:
+			probe.Parts = []onemap.CasePartSpec{{Department: "-", Task: "-"}, {Department: "--", Task: "-"}}
+		case onemap.ActPartHandle, onemap.ActPartReport:
+			continue // taken on a part: each part lists its own (casejoint.go)
 		}
 		if _, _, err := onemap.Transition(*k, probe, k.UpdatedAt, onemap.DefaultCaseLimits()); err == nil {
 			out = append(out, a)
@@ -416,7 +427,8 @@ func (s *Server) handleCaseCreate(c *gin.Context) {
 // the county, newest first, filtered by status (a comma-separated list),
 // category, level (the holder's), grid (a grid and the grids below it),
 // overdue (true: overdue now), from and to (the report's time, RFC 3339 or
-// a date), before (the last id of the page before) and limit.
+// a date in China time, parsePeriod), before (the last id of the page
+// before) and limit.
 func (s *Server) handleCasesList(c *gin.Context) {
 	rule, err := s.caseRule(c)
 	if err != nil {
@@ -500,23 +512,9 @@ func caseFilter(get func(string) string, now time.Time) (onemap.CaseFilter, erro
 	default:
 		return f, onemap.FieldErrorf("overdue", onemap.EINVALID, "overdue %.40q: want true or false", v)
 	}
-	for _, p := range []struct {
-		name string
-		to   *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		v := get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			if t, err = time.ParseInLocation(time.DateOnly, v, time.UTC); err != nil {
-				return f, onemap.FieldErrorf(p.name, onemap.EINVALID, "%s %.40q: want a time (2026-12-01T08:00:00+08:00) or a date (2026-12-01)", p.name, v)
-			}
-		}
-		*p.to = t
-	}
-	return f, nil
+	var err error
+	f.From, f.To, err = parsePeriod(get("from"), get("to")) // period.go
+	return f, err
 }
 
 // caseParam returns the case named by the route's :id that the caller may
@@ -602,6 +600,7 @@ func (s *Server) handleCaseGet(c *gin.Context) {
 	if work {
 		out.Actions = mayTake(rule, k)
 	}
+	out.Parts = s.partsOut(caller, rule, k, work, s.cases.Now()) // casejoint.go
 	c.Header("Cache-Control", "no-store")
 	c.Header("ETag", strconv.Quote(strconv.Itoa(k.Version)))
 	c.JSON(http.StatusOK, out)
@@ -611,6 +610,8 @@ func (s *Server) handleCaseGet(c *gin.Context) {
 // step is based on (or the request's If-Match: "3").
 type actionBody struct {
 	Action     string       `json:"action"`
+	Part       *int         `json:"part"`  // part_handle, part_report: the part
+	Parts      []partBody   `json:"parts"` // joint: the parts (casejoint.go)
 	Version    *int         `json:"version"`
 	Note       string       `json:"note"`
 	Public     bool         `json:"public"`
@@ -641,7 +642,7 @@ func (s *Server) handleCaseAction(c *gin.Context) {
 	}
 	var b actionBody
 	if err := decodeJSON(c, &b, jsonBody{Limit: caseBodyLimit, Strict: true,
-		Want: `{"action", "version", "note", "public", "grid_id", "assignee", "department", "pass"}`}); err != nil {
+		Want: `{"action", "version", "note", "public", "grid_id", "assignee", "department", "pass", "part", "parts"}`}); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
@@ -663,7 +664,24 @@ func (s *Server) handleCaseAction(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	var part onemap.CasePart
+	if onemap.IsPartAction(b.Action) {
+		if b.Part == nil {
+			writeError(c, s.log, onemap.FieldErrorf("part", onemap.EINVALID, "%s needs the part (part: its number)", b.Action))
+			return
+		}
+		p, ok := k.FindPart(*b.Part)
+		if !ok {
+			writeError(c, s.log, onemap.FieldErrorf("part", onemap.EINVALID, "case %d has no part %d", k.ID, *b.Part))
+			return
+		}
+		part, work = p, s.partWork(callerOf(c), rule, k, p, work) // casejoint.go
+	}
 	if !work {
+		if part.Part != 0 {
+			writeError(c, s.log, onemap.Errorf(onemap.EFORBIDDEN, "part %d of case %d (%s) is not yours to %s", part.Part, k.ID, part.Department, b.Action))
+			return
+		}
 		writeError(c, s.log, onemap.Errorf(onemap.EFORBIDDEN, "case %d is not yours to %s: it is held by grid %d", k.ID, b.Action, k.HolderGridID))
 		return
 	}
@@ -672,7 +690,13 @@ func (s *Server) handleCaseAction(c *gin.Context) {
 		return
 	}
 	a := onemap.CaseAction{Action: b.Action, Note: strings.TrimSpace(b.Note), Public: b.Public, Assignee: strings.TrimSpace(b.Assignee),
-		Department: strings.TrimSpace(b.Department), Photos: photos}
+		Department: strings.TrimSpace(b.Department), Photos: photos, Part: part.Part}
+	if b.Action == onemap.ActJoint {
+		if a.Parts, err = partSpecs(b.Parts); err != nil { // casejoint.go
+			writeError(c, s.log, err)
+			return
+		}
+	}
 	if b.GridID != nil {
 		if a.GridID, err = b.GridID.Int64(); err != nil || a.GridID <= 0 {
 			writeError(c, s.log, onemap.FieldErrorf("grid_id", onemap.EINVALID, "grid_id %.40q: want a positive integer", b.GridID.String()))
@@ -692,9 +716,11 @@ func (s *Server) handleCaseAction(c *gin.Context) {
 		return
 	}
 	out := s.caseOut(next, s.cases.Now())
-	if _, work := s.caseAccess(callerOf(c), rule, next); work {
+	_, work = s.caseAccess(callerOf(c), rule, next)
+	if work {
 		out.Actions = mayTake(rule, next)
 	}
+	out.Parts = s.partsOut(callerOf(c), rule, next, work, s.cases.Now()) // casejoint.go
 	c.Header("Cache-Control", "no-store")
 	c.Header("ETag", strconv.Quote(strconv.Itoa(next.Version)))
 	c.JSON(http.StatusOK, gin.H{"case": out, "step": stepOut(*step)})

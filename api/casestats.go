@@ -116,31 +116,16 @@ func (s *Server) handleCaseStats(c *gin.Context) {
 // time: to= a date ends after that day). Without from, the period starts
 // at the beginning of now's month in China time; without to, it ends now.
 func statsPeriod(fromS, toS string, now time.Time) (time.Time, time.Time, error) {
-	read := func(name, v string, endOfDay bool) (time.Time, error) {
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return t, nil
-		}
-		t, err := time.ParseInLocation(time.DateOnly, v, onemap.ChinaTime())
-		if err != nil {
-			return t, onemap.FieldErrorf(name, onemap.EINVALID, "%s %.40q: want a time (2026-12-01T08:00:00+08:00) or a date (2026-12-01)", name, v)
-		}
-		if endOfDay {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, nil
+	from, to, err := parsePeriod(fromS, toS) // period.go
+	if err != nil {
+		return from, to, err
 	}
-	y, m, _ := now.In(onemap.ChinaTime()).Date()
-	from, to := time.Date(y, m, 1, 0, 0, 0, 0, onemap.ChinaTime()), now
-	var err error
-	if fromS != "" {
-		if from, err = read("from", fromS, false); err != nil {
-			return from, to, err
-		}
+	if from.IsZero() {
+		y, m, _ := now.In(onemap.ChinaTime()).Date()
+		from = time.Date(y, m, 1, 0, 0, 0, 0, onemap.ChinaTime())
 	}
-	if toS != "" {
-		if to, err = read("to", toS, true); err != nil {
-			return from, to, err
-		}
+	if to.IsZero() {
+		to = now
 	}
 	if !to.After(from) {
 		return from, to, onemap.FieldErrorf("to", onemap.EINVALID, "the period must end after it starts (from %s, to %s)",

@@ -303,7 +303,7 @@ func TestDisputes_stats(t *testing.T) {
 	if got := decode[stats](t, body); got.All.Total != 4 || got.All.Settled != 2 || len(got.ByTownship) != 1 || got.ByTownship[0].GridID != w.township {
 		t.Errorf("the village's operator: %s", body)
 	}
-	_, body = cmd.do("GET", fmt.Sprintf("/api/disputes/stats?grid=%d&from=2026-11-01&to=2026-12-01", w.township), "")
+	_, body = cmd.do("GET", fmt.Sprintf("/api/disputes/stats?grid=%d&from=2026-11-01&to=2026-11-30", w.township), "")
 	if got := decode[stats](t, body); got.All.Total != 0 {
 		t.Errorf("a period before them: %s", body)
 	}

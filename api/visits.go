@@ -200,7 +200,7 @@ func (s *Server) visit(c *gin.Context) (onemap.Visit, error) {
 // part of the county (a grid worker's and an operator's grid, every visit
 // for a commander), newest first, filtered by grid (a grid and the grids
 // below it), account, subject_kind and subject_id, from and to (when made,
-// RFC 3339 or a date), before (the last id of the page before) and limit.
+// RFC 3339 or a date in China time, parsePeriod), before (the last id of the page before) and limit.
 // A list naming a household is audited (postgis.Visits.ListVisits).
 func (s *Server) handleVisitsList(c *gin.Context) {
 	rule, err := s.visitRule(c)
@@ -267,21 +267,7 @@ func visitFilter(get func(string) string) (onemap.VisitFilter, error) {
 		}
 		f.Limit = n
 	}
-	for _, p := range []struct {
-		name string
-		to   *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		v := get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			if t, err = time.ParseInLocation(time.DateOnly, v, time.UTC); err != nil {
-				return f, onemap.FieldErrorf(p.name, onemap.EINVALID, "%s %.40q: want a time (2026-12-01T08:00:00+08:00) or a date (2026-12-01)", p.name, v)
-			}
-		}
-		*p.to = t
-	}
-	return f, nil
+	var err error
+	f.From, f.To, err = parsePeriod(get("from"), get("to")) // period.go
+	return f, err
 }

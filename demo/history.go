@@ -18,6 +18,10 @@ const day = 24 * time.Hour
 // plan's streams in synth.go, so that the plan stays as it was).
 const streamHistory uint64 = 101
 
+// streamWorkerTasks is the random stream of the demo grid worker's tasks
+// (historytasks.go).
+const streamWorkerTasks uint64 = 102
+
 // HistoryRates are the figures a case history is made to. The defaults
 // are Wuding's published figures (issue 16): the citizens' phone app took
 // in 53,500 matters in about two years, the grid workers collected 776
@@ -46,7 +50,8 @@ const HistoryBatch = 30
 // their limits, some late — and stands as it would on asOf: the older ones
 // closed, the last few weeks' partly open, some of those overdue, some
 // escalated. Disputes carry a mediation record that climbs from the group
-// to the level that settles them. People and texts are synthetic. The same
+// to the level that settles them. Among them are the demo grid worker's
+// open tasks (historytasks.go). People and texts are synthetic. The same
 // dataset, plan, day and rates give the same history.
 func (d *Dataset) CaseHistory(p *Plan, asOf time.Time, r HistoryRates, fn func([]onemap.SeedCase) error) error {
 	h, err := newHistory(d, p, asOf, r)
@@ -54,6 +59,13 @@ func (d *Dataset) CaseHistory(p *Plan, asOf time.Time, r HistoryRates, fn func([
 		return err
 	}
 	start := asOf.AddDate(0, 0, -r.Days)
+	// The demo grid worker's open tasks (historytasks.go), from a stream of
+	// their own, placed among the others by their time.
+	mainRNG := h.rng
+	h.rng = d.rng(streamWorkerTasks)
+	tasks := h.workerTasks()
+	h.rng = mainRNG
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Case.CreatedAt.Before(tasks[j].Case.CreatedAt) })
 	perDay := func(perYear int) float64 { return float64(perYear) / 365 }
 	var batch []onemap.SeedCase
 	for i := 0; i < r.Days; i++ {
@@ -75,7 +87,13 @@ func (d *Dataset) CaseHistory(p *Plan, asOf time.Time, r HistoryRates, fn func([
 			if !a.at.Before(asOf) {
 				continue
 			}
+			for len(tasks) > 0 && !tasks[0].Case.CreatedAt.After(a.at) {
+				batch, tasks = append(batch, tasks[0]), tasks[1:]
+			}
 			batch = append(batch, h.play(a))
+		}
+		for len(tasks) > 0 && (tasks[0].Case.CreatedAt.Before(d0.AddDate(0, 0, 1)) || i == r.Days-1) {
+			batch, tasks = append(batch, tasks[0]), tasks[1:]
 		}
 		if (i+1)%HistoryBatch == 0 || i == r.Days-1 {
 			if err := fn(batch); err != nil {

@@ -57,7 +57,7 @@ func TestCaseHistory(t *testing.T) {
 	for i, c := range cs {
 		k := c.Case
 		if i > 0 && k.CreatedAt.Before(cs[i-1].Case.CreatedAt) {
-			t.Fatalf("case %d is older than the one before it", i)
+			t.Fatalf("case %d is older than the one before it: %v after %v (%s)", i, k.CreatedAt, cs[i-1].Case.CreatedAt, k.Description)
 		}
 		if !k.CreatedAt.Before(asOf) || k.CreatedAt.Before(asOf.AddDate(0, 0, -730)) {
 			t.Fatalf("case %d reported %v, outside the two years before %v", i, k.CreatedAt, asOf)

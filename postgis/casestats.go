@@ -76,6 +76,12 @@ func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
 	}
 	defer tx.Rollback(ctx)
+	// The statistics' estimates (an EXISTS per case) pass the JIT's
+	// threshold, and compiling costs more than the query (276 ms of a
+	// 1.4 s run at 1,000,000 cases): none for these statements.
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
+	}
 	if grid != 0 {
 		err := tx.QueryRow(ctx, `SELECT name, level FROM grids WHERE id = $1`, grid).Scan(&out.Total.Name, &out.Total.Level)
 		if err != nil {

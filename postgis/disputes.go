@@ -20,20 +20,15 @@ import (
 // reference tables, and keeps two writers from losing a session (a write
 // names the version it was based on).
 type Disputes struct {
-	db  *DB
-	now func() time.Time
+	storeClock
+	db *DB
 }
 
 // NewDisputes returns the dispute store of db under the clock now (nil:
 // time.Now).
 func NewDisputes(db *DB, now func() time.Time) *Disputes {
-	if now == nil {
-		now = time.Now
-	}
-	return &Disputes{db: db, now: now}
+	return &Disputes{storeClock: newStoreClock(now), db: db}
 }
-
-func (s *Disputes) at() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // partyJSON is a party as the record's jsonb keeps it.
 type partyJSON struct {
@@ -216,7 +211,7 @@ func checkReference(ctx context.Context, tx pgx.Tx, u onemap.DisputeUpdate) erro
 // field.
 func (s *Disputes) PutDispute(ctx context.Context, caseID int64, based int, u onemap.DisputeUpdate) (*onemap.Dispute, error) {
 	caller := callerOf(ctx)
-	at := s.at()
+	at := s.Now()
 	var out *onemap.Dispute
 	err := s.db.inTx(ctx, caller.Actor(), "dispute", func(tx pgx.Tx) error {
 		var (

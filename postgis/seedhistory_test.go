@@ -3,9 +3,11 @@ package postgis_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 )
@@ -100,5 +102,48 @@ func TestDB_SeedCaseHistory(t *testing.T) {
 	}
 	if rep, err := db.SeedCaseHistory(t.Context(), rows, true); err != nil || !rep.Skipped {
 		t.Errorf("a second seed if empty: %+v, %v", rep, err)
+	}
+}
+
+// TestDB_SeedCaseHistory_workerTasks: the demo grid worker's group
+// (东岳社区第一居民小组) has open tasks on the day the demo is seeded: cases
+// assigned to it, one new, one due soon and one overdue, as its task list
+// reads them (the group's open cases through the store).
+func TestDB_SeedCaseHistory_workerTasks(t *testing.T) {
+	url := pgtest.DemoHistoryURL(t)
+	db := pgtest.Open(t, url)
+	asOf := pgtest.HistoryAsOf
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var group int64
+	if err := conn.QueryRow(t.Context(), `SELECT id FROM grids WHERE code = $1`, demo.DemoWorkerGroup).Scan(&group); err != nil {
+		t.Fatal(err)
+	}
+	store := postgis.NewCases(db, func() time.Time { return asOf })
+	open := []onemap.CaseStatus{onemap.CaseAssigned, onemap.CaseHandling}
+	list, err := store.ListCases(t.Context(), onemap.CaseFilter{Scope: group, Statuses: open, Limit: onemap.CaseListMax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh, soon, overdue int
+	for _, c := range list {
+		if c.AssignedGridID != group {
+			continue
+		}
+		switch {
+		case c.Overdue(asOf):
+			overdue++
+		case c.DueSoon(asOf):
+			soon++
+		case asOf.Sub(c.CreatedAt) < 24*time.Hour:
+			fresh++
+		}
+	}
+	if fresh < 1 || soon < 1 || overdue < 1 {
+		t.Errorf("the demo grid worker's group has %d new, %d due soon and %d overdue open tasks (of %d open cases), want one of each at least",
+			fresh, soon, overdue, len(list))
 	}
 }

@@ -16,8 +16,8 @@ import (
 // raise (migration 0016), with the clock that times the replay window and
 // the storm window. Every ingest batch is one transaction (Ingest).
 type Live struct {
+	storeClock
 	db    *DB
-	now   func() time.Time
 	storm time.Duration
 }
 
@@ -25,18 +25,11 @@ type Live struct {
 // time.Now), grouping alarm storms within storm (0:
 // onemap.DefaultStormWindow).
 func NewLive(db *DB, now func() time.Time, storm time.Duration) *Live {
-	if now == nil {
-		now = time.Now
-	}
 	if storm <= 0 {
 		storm = onemap.DefaultStormWindow
 	}
-	return &Live{db: db, now: now, storm: storm}
+	return &Live{storeClock: newStoreClock(now), db: db, storm: storm}
 }
-
-// Now returns the store's time, truncated to the microseconds PostgreSQL
-// keeps.
-func (l *Live) Now() time.Time { return l.now().UTC().Truncate(time.Microsecond) }
 
 const sourceColumns = `id, name, kinds, region, created_at, created_by, revoked_at, last_used_at`
 

@@ -19,22 +19,15 @@ import (
 // transaction: the visit, its idempotency key (if the request carried one)
 // and its audit record, appended last.
 type Visits struct {
-	db  *DB
-	now func() time.Time
+	storeClock
+	db *DB
 }
 
 // NewVisits returns the visit store of db under the clock now (nil:
 // time.Now).
 func NewVisits(db *DB, now func() time.Time) *Visits {
-	if now == nil {
-		now = time.Now
-	}
-	return &Visits{db: db, now: now}
+	return &Visits{storeClock: newStoreClock(now), db: db}
 }
-
-// Now returns the store's time, truncated to the microseconds PostgreSQL
-// keeps.
-func (s *Visits) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // visitTables are the tables of the subject kinds' layers: the only
 // identifiers that reach the SQL of a subject, from this list.

@@ -241,7 +241,11 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 		}
 		b.printf("%-16s %9.2f %9.2f %9.2f %9.2f%s\n", r.name, ms(percentile(s, 50)), ms(percentile(s, 90)), ms(p99), ms(s[len(s)-1]), mark)
 	}
-	b.printf("\nPlans (EXPLAIN (ANALYZE, BUFFERS) of the first statement of each read, as it was sent):\n")
+	// As the statistics run it (postgis.Cases.CaseStats): no JIT.
+	if _, err := conn.Exec(ctx, `SET jit = off`); err != nil {
+		return err
+	}
+	b.printf("\nPlans (EXPLAIN (ANALYZE, BUFFERS) of the main statement of each read, as it was sent; jit off):\n")
 	for _, r := range reads {
 		st, ok := trace.seen[r.name]
 		if !ok {

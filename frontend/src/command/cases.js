@@ -29,6 +29,7 @@ const W = {
     department: '部门', publicReply: '回复群众（群众可见）', pass: '核查通过', fail: '核查不通过', due: '时限',
     overdueTag: '超时', dueSoonTag: '即将超时', done: '已{0}', entered: '已录入 {0}', needs: '请填写{0}',
     reported: '上报', holder: '承办', place: '位置网格', escalations: '提级次数', failed: '操作失败：{0}',
+    parts: '联动分工', part: '分工', task: '任务',
   },
   en: {
     title: 'Cases', enter: 'Enter a case', export: 'Export CSV', close: 'Close', empty: 'No cases', pick: 'Click the place of the case on the map',
@@ -38,10 +39,20 @@ const W = {
     note: 'Note', assignee: 'Person', department: 'Department', publicReply: 'Reply to the reporter (public)', pass: 'Check: pass',
     fail: 'Check: fail', due: 'Due', overdueTag: 'Overdue', dueSoonTag: 'Due soon', done: '{0}: done', entered: 'Entered {0}',
     needs: 'Fill in: {0}', reported: 'Reported', holder: 'Held by', place: 'Place grid', escalations: 'Escalations',
-    failed: 'Failed: {0}',
+    failed: 'Failed: {0}', parts: 'Joint handling', part: 'Part', task: 'Task',
   },
 };
 const L = lang === 'en' ? 'en' : 'zh';
+// Joint handling (联动): its steps and the statuses of its parts.
+const JOINT = {
+  joint: { zh: '联动', en: 'Joint handling' },
+  part_handle: { zh: '分工处置', en: 'Part: handle' },
+  part_report: { zh: '分工反馈', en: 'Part: report back' },
+  open: { zh: '待办', en: 'Open' },
+  handling: { zh: '处置中', en: 'Handling' },
+  reported: { zh: '已反馈', en: 'Reported back' },
+};
+const stepWord = (a) => (JOINT[a] ? word(JOINT, a, L) : word(ACTIONS, a, L));
 const w = (k, ...a) => (W[L][k] ?? k).replace(/\{(\d)\}/g, (_, i) => a[i] ?? '');
 
 export { CASE_ROLES } from '../cases-core.js';
@@ -220,13 +231,43 @@ export function createCases(page, session, { el, button }) {
       <div class="om-case-actions">${acts.map((a) => (a === 'check'
         ? `<button type="button" data-step="check" data-pass="true">${escapeHtml(w('pass'))}</button><button type="button" data-step="check" data-pass="false">${escapeHtml(w('fail'))}</button>`
         : `<button type="button" data-step="${a}">${escapeHtml(word(ACTIONS, a, L))}</button>`)).join('')}</div>
+      ${(c.parts ?? []).length ? `<h4>${escapeHtml(w('parts'))}</h4>
+      <ol class="om-case-parts">${c.parts.map((p) => `<li data-part="${p.part}"><b>${escapeHtml(w('part'))} ${p.part}</b> ${escapeHtml(p.department)}
+        · ${escapeHtml(word(JOINT, p.status, L))}${p.overdue ? ` <span class="om-case-flag">${escapeHtml(w('overdueTag'))}</span>` : ''}
+        ${p.grid_id ? ` #${p.grid_id}` : ''}${p.due ? ` · ${escapeHtml(w('due'))} ${escapeHtml(formatDateTime(p.due))}` : ''}
+        <div class="om-case-note">${escapeHtml(w('task'))}：${escapeHtml(p.task)}</div>
+        ${(p.actions ?? []).map((a) => `<button type="button" data-part-step="${a}" data-part-no="${p.part}">${escapeHtml(word(JOINT, a, L))}</button>`).join('')}</li>`).join('')}</ol>` : ''}
       <h4>${escapeHtml(w('timeline'))}</h4>
       <ol class="om-case-timeline">${(c.timeline ?? []).map((s) => `<li><time>${escapeHtml(formatDateTime(s.at))}</time>
-        <b>${escapeHtml(s.action === 'report' ? w('reported') : word(ACTIONS, s.action, L))}</b> ${escapeHtml(s.actor)}
+        <b>${escapeHtml(s.action === 'report' ? w('reported') : stepWord(s.action))}${s.part ? ` ${escapeHtml(w('part'))} ${s.part}` : ''}</b> ${escapeHtml(s.actor)}
         → ${escapeHtml(word(STATUSES, s.to, L))}${s.grid_id ? ` #${s.grid_id}` : ''}${s.assignee ? ` ${escapeHtml(s.assignee)}` : ''}${s.department ? ` ${escapeHtml(s.department)}` : ''}
         ${s.note ? `<div class="om-case-note">${s.public ? '💬 ' : ''}${escapeHtml(s.note)}</div>` : ''}
         ${(s.photos ?? []).length ? `<div class="om-case-photos">${s.photos.map((p) => `<a href="${escapeHtml(p.url)}" target="_blank" rel="noopener"><img src="${escapeHtml(p.url)}" alt="" loading="lazy"></a>`).join('')}</div>` : ''}</li>`).join('')}</ol>`;
     for (const b of cardEl.querySelectorAll('[data-step]')) b.addEventListener('click', () => step(b.dataset.step, b.dataset.pass !== 'false'));
+    for (const b of cardEl.querySelectorAll('[data-part-step]')) b.addEventListener('click', () => partStep(b.dataset.partStep, Number(b.dataset.partNo)));
+  }
+
+  // A part of joint handling handled or reported back, with the note.
+  async function partStep(action, part) {
+    const c = state.card;
+    const note = cardEl.querySelector('[name="note"]')?.value.trim() ?? '';
+    if (!note) {
+      say(w('needs', w('note')), true);
+      cardEl.querySelector('[name="note"]')?.focus();
+      return;
+    }
+    try {
+      await postJSON(`/api/cases/${c.id}/actions`, { action, version: c.version, part, note });
+      say(w('done', word(JOINT, action, L)));
+      await open(c.id);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) {
+        say(conflictMessage(err, L), true);
+        await open(c.id);
+        return;
+      }
+      say(w('failed', err.message), true);
+    }
   }
 
   async function step(action, pass) {
