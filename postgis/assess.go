@@ -46,10 +46,6 @@ var assessTables = map[string]string{
 
 func assessTarget(id int64) string { return "assessments/" + strconv.FormatInt(id, 10) }
 
-type queryer interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 // AssessmentRules returns the county's rule table, cycles, responsibles
 // and grades.
 func (s *Assessments) AssessmentRules(ctx context.Context) (*onemap.AssessmentRules, error) {

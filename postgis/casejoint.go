@@ -12,11 +12,6 @@ import (
 // The parts of cases' joint handling (migration 0017; onemap's
 // casejoint.go for the rules).
 
-// queryer is what reads a case's parts: the pool, or a transaction.
-type queryer interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 // caseParts returns the parts of case id, in order.
 func caseParts(ctx context.Context, q queryer, id int64) ([]onemap.CasePart, error) {
 	rows, err := q.Query(ctx, `SELECT part, seq, department, task, coalesce(grid_id, 0), due, status, updated_at, reported_at
