@@ -78,6 +78,9 @@ const (
 	AuditLogoutAll     = "logout.all"
 	AuditDenied        = "denied"
 	AuditHouseholdRead = "household.read"
+	// AuditHouseholdEdit records an edit of a household's personal
+	// details: the names of the fields changed, never their values.
+	AuditHouseholdEdit = "household.edit"
 	// AuditPersonalBurst flags an account that read many persons' personal
 	// data in a short time (api's personal-read limits say how many).
 	AuditPersonalBurst = "personal.burst"
@@ -103,5 +106,5 @@ const (
 func AuditActions() []string {
 	return []string{AuditLogin, AuditLoginFailed, AuditLogout, AuditLogoutAll, AuditDenied, AuditHouseholdRead,
 		AuditPersonalBurst, AuditExport, AuditEdit, AuditGridCreate, AuditGridUpdate, AuditGridDelete, AuditGridSplit, AuditGridMerge,
-		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead}
+		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead, AuditHouseholdEdit}
 }

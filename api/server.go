@@ -100,6 +100,9 @@ type Deps struct {
 	// Disputes keeps the disputes' mediation records (nil: the dispute
 	// routes answer 503).
 	Disputes disputeStore
+	// Edits writes the edits of risk points, households, cameras and
+	// stations, and reads their history (nil: those routes answer 503).
+	Edits featureEditStore
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -183,6 +186,7 @@ type Server struct {
 	ingest      ingestStore                   // live sources' events (ingest.go)
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
 	disputes    disputeStore                  // disputes' mediation records (disputes.go)
+	edits       featureEditStore              // feature edits (featureedit.go)
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 }
 
@@ -215,6 +219,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.visits, s.idem = d.Visits, d.Idempotency
 	s.ingest, s.alarms = d.Ingest, d.Alarms
 	s.disputes = d.Disputes
+	s.edits = d.Edits
 	s.base = d.Base
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
