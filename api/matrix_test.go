@@ -173,6 +173,9 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/reference/people-categories": {"/api/reference/people-categories"},
 		"/api/reference/case-categories":   {"/api/reference/case-categories"},
 		"/api/reference/case-time-limits":  {"/api/reference/case-time-limits"},
+		// Feature edits' history (featureedit_test.go): to the roles that
+		// edit the layer.
+		"/api/layers/:layer/features/:id/history": layerPaths("/api/layers/:layer/features/:id/history"),
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -197,6 +200,7 @@ func TestAccessMatrix(t *testing.T) {
 		cam[0]-0.02, cam[1]-0.02, cam[0]+0.02, cam[1]-0.02, cam[0], cam[1]+0.02, cam[0]-0.02, cam[1]-0.02)
 	editors := []onemap.Role{onemap.RolePlanner, onemap.RoleAdmin}
 	caseWorkers := []onemap.Role{onemap.RoleGridWorker, onemap.RoleOperator, onemap.RoleCommander}
+	featureEditors := []onemap.Role{onemap.RoleOperator, onemap.RolePlanner, onemap.RoleCommander}
 	writes := map[string]write{
 		"POST /api/within":                     {body: area, allowed: onemap.Roles()}, // a read with a body
 		"POST /api/session":                    {body: `{"name":"x","password":"y"}`, allowed: onemap.Roles()},
@@ -221,6 +225,9 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
+		// Feature edits (featureedit_test.go checks each layer as each role).
+		"PATCH /api/layers/:layer/features/:id":        {body: `{}`, allowed: featureEditors},
+		"POST /api/layers/:layer/features/:id/restore": {body: `{}`, allowed: featureEditors},
 	}
 
 	var allPaths []string
