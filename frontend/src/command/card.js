@@ -11,6 +11,7 @@ import { detailsHTML, fetchPurposes, mayReadDetails, readDetails } from '../deta
 import { bboxOf, interiorPoint } from '../geo.js';
 import { OVERLAYS } from '../overlay.js';
 import { t } from '../i18n.js';
+import { editHTML, saveEdit } from './edit.js';
 
 /**
  * createCard returns the card's controller: open(…), openPoint(point,
@@ -37,8 +38,10 @@ export function createCard(page) {
   });
 
   // A household's card ends with its personal details' section (details.js).
+  // A feature the caller may edit ends with its edit section (edit.js).
   const withDetails = (c) => cardHTML({ ...c, layerById, gridNames }) +
-    (c.layer.id === 'households' ? detailsHTML(purposes, c.details) : '');
+    (c.layer.id === 'households' ? detailsHTML(purposes, c.details) : '') +
+    (c.layer.id !== 'grids' ? editHTML(c.layer, c.properties, c.edit) : '');
   const render = () => {
     if (!card || !popup.isOpen()) return;
     popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : withDetails(card));
@@ -151,6 +154,26 @@ export function createCard(page) {
     render();
   }
 
+  // saveOpenEdit saves the open card's edit form: the card shows the
+  // feature as saved, or as it is now after someone else's edit (the map
+  // follows through the live changes).
+  async function saveOpenEdit(form) {
+    if (!form || !card || card.edit?.saving) return;
+    const mine = card;
+    mine.edit = { ...mine.edit, saving: true, error: null };
+    const got = await saveEdit(mine, form);
+    if (card !== mine) return;
+    if (got.error) {
+      mine.edit = { open: true, error: got.error };
+    } else {
+      mine.properties = { ...mine.properties, ...got.properties };
+      mine.live = {};
+      mine.edit = { message: got.message };
+      if (got.reloaded) page.status.notify(got.message);
+    }
+    render();
+  }
+
   // openPoint opens the card of a position found by its coordinates.
   function openPoint(point, grids) {
     popup.remove();
@@ -196,6 +219,14 @@ export function createCard(page) {
       popup.getElement()?.querySelector('.om-details select[name="purpose"]')?.focus();
     } else if (btn.dataset.action === 'details') {
       showDetails(btn.closest('.om-details')?.querySelector('select[name="purpose"]')?.value);
+    } else if (btn.dataset.action === 'edit') {
+      card.edit = { open: true };
+      render();
+    } else if (btn.dataset.action === 'edit-cancel') {
+      card.edit = null;
+      render();
+    } else if (btn.dataset.action === 'edit-save') {
+      saveOpenEdit(btn.closest('form'));
     }
   });
 
