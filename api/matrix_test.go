@@ -219,8 +219,8 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
 		"POST /api/visits":                     {body: `{}`, allowed: []onemap.Role{onemap.RoleGridWorker}},
 		// Machines only, signed (TestIngest_signature): no role's session.
-		"POST /api/ingest/events":      {body: `{"events":[]}`},
-		"POST /api/ingest/gb28181":     {body: `<Notify/>`},
+		"POST /api/ingest/events":  {body: `{"events":[]}`},
+		"POST /api/ingest/gb28181": {body: `<Notify/>`},
 		// Who reads cameras sees their alarms (onemap.View.SeesAlarms): the
 		// commander, and the operator those of its grids' cameras, whose
 		// attributes it edits (featureedit).
