@@ -139,8 +139,9 @@ const (
 
 // SeesAlarms reports whether the view's role is shown alarms: the roles
 // that may read the cameras layer (an alarm is a camera's place and what
-// it saw).
-func (v *View) SeesAlarms() bool { return v.CanRead(LayerCameras) }
+// it saw) of the whole county. An operator reads its grids' cameras, whose
+// attributes it edits, but is not shown their alarms.
+func (v *View) SeesAlarms() bool { return v.CanRead(LayerCameras) && !v.Scoped() }
 
 // Audit actions of alarms: each step, with the alarm.
 const (

@@ -219,14 +219,11 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/cases/:id/actions":          {body: `{}`, allowed: caseWorkers},
 		"POST /api/visits":                     {body: `{}`, allowed: []onemap.Role{onemap.RoleGridWorker}},
 		// Machines only, signed (TestIngest_signature): no role's session.
-		"POST /api/ingest/events":  {body: `{"events":[]}`},
-		"POST /api/ingest/gb28181": {body: `<Notify/>`},
-		// Who reads cameras sees their alarms (onemap.View.SeesAlarms): the
-		// commander, and the operator those of its grids' cameras, whose
-		// attributes it edits (featureedit).
-		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander, onemap.RoleOperator}},
-		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander, onemap.RoleOperator}},
-		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander, onemap.RoleOperator}},
+		"POST /api/ingest/events":      {body: `{"events":[]}`},
+		"POST /api/ingest/gb28181":     {body: `<Notify/>`},
+		"POST /api/alarms/:id/ack":     {allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
+		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
 		// Feature edits (featureedit_test.go checks each layer as each role).
 		"PATCH /api/layers/:layer/features/:id":        {body: `{}`, allowed: featureEditors},
