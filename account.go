@@ -78,6 +78,9 @@ const (
 	AuditLogoutAll     = "logout.all"
 	AuditDenied        = "denied"
 	AuditHouseholdRead = "household.read"
+	// AuditHouseholdEdit records an edit of a household's personal
+	// details: the names of the fields changed, never their values.
+	AuditHouseholdEdit = "household.edit"
 	// AuditPersonalBurst flags an account that read many persons' personal
 	// data in a short time (api's personal-read limits say how many).
 	AuditPersonalBurst = "personal.burst"
@@ -106,5 +109,5 @@ func AuditActions() []string {
 		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead,
 		AuditCasePhotoRead, AuditCaseExport, AuditVisitCreate, AuditVisitRead, AuditDisputeWrite, AuditDisputePartiesRead,
 		AuditSourceAdd, AuditSourceRevoke, AuditSourceList, AuditSourceRekey, AuditIngest, AuditAlarmAck, AuditAlarmDismiss, AuditAlarmCase,
-		AuditAlarmRead, AuditAlarmSnapshot, AuditAlarmPrune, AuditCameraLive}
+		AuditAlarmRead, AuditAlarmSnapshot, AuditAlarmPrune, AuditCameraLive, AuditHouseholdEdit}
 }

@@ -143,18 +143,17 @@ const (
 )
 
 // SeesAlarms reports whether the view's role is shown alarms and works
-// them (acknowledges, dismisses, turns into cases): the roles that may read
-// the cameras layer (the commander: every alarm), and operators (综治中心
-// staff: the alarms of the cameras in their grid and below, without the
-// camera's device code; see SeesCameraImages).
+// them (acknowledges, dismisses, turns into cases): the commander every
+// alarm, and operators (综治中心 staff) the alarms of the cameras in their
+// grid and below (see SeesCameraImages).
 func (v *View) SeesAlarms() bool { return v.CanRead(LayerCameras) || v.Role() == RoleOperator }
 
 // SeesCameraImages reports whether the view's role may see what cameras
 // see: an alarm's snapshot, fetched through the server, and a camera's
-// live picture. Only the roles that may read the cameras layer (whose
-// fields include the device code that names a camera on the video
-// platform); every view is audited.
-func (v *View) SeesCameraImages() bool { return v.CanRead(LayerCameras) }
+// live picture. The roles that read the cameras layer but operators (who
+// read and edit their grids' cameras, and work their alarms, but are not
+// the video platform's viewers); every view is audited.
+func (v *View) SeesCameraImages() bool { return v.CanRead(LayerCameras) && v.Role() != RoleOperator }
 
 // Audit actions of alarms: each step, with the alarm.
 const (

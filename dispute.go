@@ -1,7 +1,6 @@
 package onemap
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -127,23 +126,6 @@ type DisputeUpdate struct {
 	// Session, if set, is a session held now: its Note, Mediators and
 	// Result are the caller's, the rest the store's.
 	Session *MediationSession
-}
-
-// DisputeStaleError is the cause of an ECONFLICT error of a write based on
-// a version that is no longer the record's (Current is nil when the case
-// has no record yet).
-type DisputeStaleError struct {
-	Based   int
-	Current *Dispute
-}
-
-// Error implements error.
-func (e *DisputeStaleError) Error() string {
-	cur := 0
-	if e.Current != nil {
-		cur = e.Current.Version
-	}
-	return fmt.Sprintf("dispute record at version %d, not %d", cur, e.Based)
 }
 
 // GridRef names a grid and its level.

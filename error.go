@@ -94,3 +94,35 @@ func ErrorPlace(err error) (feature, line int) {
 	}
 	return 0, 0
 }
+
+// Conflict is the cause of an ECONFLICT error of a write based on a version
+// that is no longer the current one (an If-Match that went stale): the
+// version the write was based on, the current version (0: the thing is not
+// made yet) and the current thing itself. The transport answers it 412 with
+// the current version as the ETag and the current thing as it renders it
+// (Body; nil when there is none), so that a client can show what changed
+// and try again.
+type Conflict struct {
+	Based   int
+	Version int
+	// Current is the current thing as the store returned it (a *Grid, a
+	// *Dispute, a *Feature), for the transport to render into Body.
+	Current any
+	// Body is Current as the caller may see it, set by the transport
+	// before the error is answered.
+	Body any
+}
+
+// Error implements error.
+func (e *Conflict) Error() string {
+	return fmt.Sprintf("based on version %d, now at version %d", e.Based, e.Version)
+}
+
+// ConflictOf returns the Conflict in err's chain, or nil.
+func ConflictOf(err error) *Conflict {
+	var c *Conflict
+	if errors.As(err, &c) {
+		return c
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package onemap
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -68,18 +67,6 @@ func (e *GridProblemsError) Error() string {
 		msgs = append(msgs, p.Message)
 	}
 	return "grid problems: " + strings.Join(msgs, "; ")
-}
-
-// GridStaleError is the cause of an ECONFLICT error of a write based on a
-// version that is no longer the grid's.
-type GridStaleError struct {
-	Based   int
-	Current *Grid
-}
-
-// Error implements error.
-func (e *GridStaleError) Error() string {
-	return fmt.Sprintf("grid %d is at version %d, not %d", e.Current.ID, e.Current.Version, e.Based)
 }
 
 // GridAudit is the record a grid write appends to the audit trail in its

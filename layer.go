@@ -92,7 +92,20 @@ type Layer struct {
 	ClusterFields []string
 	// Sensitive layers are never shown to the public.
 	Sensitive bool
+	// Key is the field that names a feature for good, its natural key (a
+	// camera's device code, a household's number): an import finds the
+	// feature that is already there by it and updates it. "": none.
+	Key string
+	// Editable lists the fields a feature edit (PATCH
+	// /api/layers/{layer}/features/{id}) may set; nil: the layer's
+	// features are not edited that way (grids have their own editor).
+	Editable []string
+	// Movable says whether a feature edit may move the feature.
+	Movable bool
 }
+
+// CanEditField reports whether a feature edit may set the field.
+func (l *Layer) CanEditField(name string) bool { return slices.Contains(l.Editable, name) }
 
 // LevelsAt returns, of the levels given (all of the layer's when nil), those
 // that vector tiles at zoom z carry; nil means every level.
@@ -172,6 +185,9 @@ func NewCatalog() *Catalog {
 	}, {
 		ID: LayerRiskPoints, Title: "风险隐患点", TitleEN: "Risk points", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
 		ClusterFields: []string{"kind", "level"},
+		Key:           "code", Movable: true,
+		Editable: []string{"kind", "name", "level", "responsible_name", "responsible_phone", "description",
+			"last_assessed_on", "next_assessment_due"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
@@ -182,10 +198,13 @@ func NewCatalog() *Catalog {
 			{Name: "description", Type: FieldString, Class: ClassInternal, Title: "描述", TitleEN: "Description"},
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed"},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
+			{Name: "code", Type: FieldString, Class: ClassInternal, Title: "编码", TitleEN: "Code", MaxLen: 40},
 		},
 	}, {
 		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
 		ClusterFields: []string{"kind", "level"},
+		Key:           "code", Movable: true,
+		Editable: []string{"kind", "level", "responsible_name", "responsible_phone", "last_assessed_on", "next_assessment_due"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassInternal, Title: "矛盾类别", TitleEN: "Dispute kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
@@ -194,10 +213,15 @@ func NewCatalog() *Catalog {
 			{Name: "responsible_phone", Type: FieldString, Class: ClassPersonal, Title: "责任人电话", TitleEN: "Responsible phone", Phone: true},
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed", Required: true},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment", Required: true},
+			{Name: "code", Type: FieldString, Class: ClassInternal, Title: "编码", TitleEN: "Code", MaxLen: 40},
 		},
 	}, {
 		ID: LayerCameras, Title: "视频监控", TitleEN: "Cameras", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 16, Sensitive: true,
 		ClusterFields: []string{"kind", "status"},
+		// The attributes of a camera; where it stands and its device code
+		// are the video platform's.
+		Key:      "device_code",
+		Editable: []string{"name", "kind", "status", "heading", "fov"},
 		Fields: []Field{
 			{Name: "device_code", Type: FieldString, Class: ClassInternal, Title: "设备编码", TitleEN: "Device code", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassInternal, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
@@ -211,6 +235,8 @@ func NewCatalog() *Catalog {
 	}, {
 		ID: LayerStations, Title: "服务站点", TitleEN: "Service stations", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14,
 		ClusterFields: []string{"kind", "level"},
+		Key:           "code", Movable: true,
+		Editable: []string{"kind", "level", "name", "address", "phone", "opening_hours", "services"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,
@@ -221,6 +247,7 @@ func NewCatalog() *Catalog {
 			{Name: "opening_hours", Type: FieldString, Class: ClassPublic, Title: "办公时间", TitleEN: "Opening hours"},
 			{Name: "services", Type: FieldStrings, Class: ClassPublic, Title: "服务事项", TitleEN: "Services"},
 			{Name: "grid_id", Type: FieldInteger, Class: ClassPublic, Title: "所属网格", TitleEN: "Grid"},
+			{Name: "code", Type: FieldString, Class: ClassPublic, Title: "编码", TitleEN: "Code", MaxLen: 40},
 		},
 	}}
 	for i := range layers {

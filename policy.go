@@ -102,6 +102,13 @@ func DefaultPolicy() *Policy {
 			LayerCameras:    none,
 		}
 	}
+	// An operator (综治中心) reads as a grid's staff do, and edits the
+	// risk points, the households and the attributes of the cameras of its
+	// grid and the grids below it (featureedit); it sees those cameras.
+	operator := gridStaff()
+	operator[LayerRiskPoints] = LayerRule{Access: LayerEdit, Classes: all}
+	operator[LayerHouseholds] = LayerRule{Access: LayerEdit, Classes: staff}
+	operator[LayerCameras] = LayerRule{Access: LayerEdit, Classes: all}
 	return &Policy{rules: map[Role]map[string]LayerRule{
 		RolePublic: {
 			LayerStations:   {Access: LayerRead, Classes: public},
@@ -109,15 +116,19 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
 		},
 		RoleViewer: gridStaff(),
+		// Commanders edit the points of every layer but the grids
+		// (featureedit: risk points, households, camera attributes,
+		// stations), the whole county.
 		RoleCommander: {
-			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerStations:   {Access: LayerEdit, Classes: all},
 			LayerGrids:      {Access: LayerRead, Classes: all},
-			LayerRiskPoints: {Access: LayerRead, Classes: all},
-			LayerHouseholds: {Access: LayerRead, Classes: all},
-			LayerCameras:    {Access: LayerRead, Classes: all},
+			LayerRiskPoints: {Access: LayerEdit, Classes: all},
+			LayerHouseholds: {Access: LayerEdit, Classes: all},
+			LayerCameras:    {Access: LayerEdit, Classes: all},
 		},
+		// Planners edit the grids and the service stations.
 		RolePlanner: {
-			LayerStations:   {Access: LayerRead, Classes: all},
+			LayerStations:   {Access: LayerEdit, Classes: all},
 			LayerGrids:      {Access: LayerEdit, Classes: all},
 			LayerRiskPoints: counts, LayerHouseholds: counts, LayerCameras: none,
 		},
@@ -130,7 +141,7 @@ func DefaultPolicy() *Policy {
 		// Grid workers and operators read the layers as a grid's staff do;
 		// what they do with cases is CaseRule's.
 		RoleGridWorker: gridStaff(),
-		RoleOperator:   gridStaff(),
+		RoleOperator:   operator,
 	}}
 }
 

@@ -35,7 +35,11 @@ func TestPolicy_defaults(t *testing.T) {
 		{RolePublic, LayerStations, LayerRead}, {RolePublic, LayerGrids, LayerRead},
 		{RolePublic, LayerRiskPoints, LayerNone}, {RolePublic, LayerHouseholds, LayerNone}, {RolePublic, LayerCameras, LayerNone},
 		{RoleViewer, LayerCameras, LayerNone}, {RoleViewer, LayerHouseholds, LayerRead},
-		{RoleCommander, LayerCameras, LayerRead}, {RoleCommander, LayerHouseholds, LayerRead},
+		// Commanders edit the points of every layer (featureedit), operators
+		// those of their grids but the stations, planners the stations.
+		{RoleCommander, LayerCameras, LayerEdit}, {RoleCommander, LayerHouseholds, LayerEdit}, {RoleCommander, LayerGrids, LayerRead},
+		{RoleOperator, LayerRiskPoints, LayerEdit}, {RoleOperator, LayerCameras, LayerEdit}, {RoleOperator, LayerStations, LayerRead},
+		{RolePlanner, LayerStations, LayerEdit}, {RoleGridWorker, LayerHouseholds, LayerRead}, {RoleGridWorker, LayerCameras, LayerNone},
 		{RolePlanner, LayerGrids, LayerEdit}, {RolePlanner, LayerRiskPoints, LayerCounts}, {RolePlanner, LayerCameras, LayerNone},
 		{RoleAdmin, LayerHouseholds, LayerNone}, {RoleAuditor, LayerStations, LayerNone}, {Role("root"), LayerStations, LayerNone},
 	} {

@@ -97,7 +97,7 @@ func alarmOut(v *onemap.View, a *onemap.Alarm) alarmJSON {
 		Description: a.Description, Watchlist: a.Watchlist, HasSnapshot: a.Snapshot != "", AckedBy: a.AckedBy,
 		AckedAt: timeOrNil(a.AckedAt), DismissedBy: a.DismissedBy, DismissedAt: timeOrNil(a.DismissedAt),
 		DismissReason: a.DismissReason, CaseID: a.CaseID, Version: a.Version, UpdatedAt: a.UpdatedAt, Tag: a.Tag, GeofenceID: a.GeofenceID}
-	if !v.CanRead(onemap.LayerCameras) {
+	if !v.SeesCameraImages() { // the device code names the camera on the video platform
 		out.DeviceCode = ""
 	}
 	return out
@@ -300,7 +300,7 @@ func (s *Server) handleAlarmCase(c *gin.Context) {
 		desc := strings.TrimSpace(b.Description)
 		if desc == "" {
 			desc = fmt.Sprintf("%s：%s（%s），%d 次", onemap.AlarmKindName(cur.Kind), cur.CameraName, cur.DeviceCode, cur.Count)
-			if !s.view(c).CanRead(onemap.LayerCameras) { // an operator does not see device codes
+			if !s.view(c).SeesCameraImages() { // an operator is not given device codes
 				desc = fmt.Sprintf("%s：%s，%d 次", onemap.AlarmKindName(cur.Kind), cur.CameraName, cur.Count)
 			}
 		}

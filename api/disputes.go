@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -278,18 +277,12 @@ func (s *Server) handleDisputePut(c *gin.Context) {
 		u.Session = &onemap.MediationSession{Mediators: b.Session.Mediators, Note: b.Session.Note, Result: b.Session.Result}
 	}
 	d, err := s.disputes.PutDispute(c.Request.Context(), k.ID, based, u)
-	var stale *onemap.DisputeStaleError
-	if errors.As(err, &stale) {
-		// 412: the record moved on since the caller read it; here it is
-		// now, its parties masked.
-		cur := stale.Current
-		body := gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT, "field": "version", "based_on": based, "current": nil}
-		if cur != nil {
-			c.Header("ETag", strconv.Quote(strconv.Itoa(cur.Version)))
-			body["current"] = disputeOut(cur, nil, s.mediates(callerOf(c), rule, cur.GridID))
+	if cf := onemap.ConflictOf(err); cf != nil {
+		// 412 (writeError): the record moved on since the caller read it;
+		// here it is now, its parties masked.
+		if cur, ok := cf.Current.(*onemap.Dispute); ok {
+			cf.Body = disputeOut(cur, nil, s.mediates(callerOf(c), rule, cur.GridID))
 		}
-		c.AbortWithStatusJSON(http.StatusPreconditionFailed, body)
-		return
 	}
 	if err != nil {
 		writeError(c, s.log, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -43,6 +44,8 @@ func statusOf(code string) int {
 		return http.StatusUnsupportedMediaType
 	case errKeyReused:
 		return http.StatusUnprocessableEntity
+	case errPreconditionRequired:
+		return http.StatusPreconditionRequired
 	}
 	return http.StatusInternalServerError
 }
@@ -67,6 +70,17 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		body["field"] = f // for a form to show the message next to the field
 	}
 	withPlace(body, err)
+	if cf := onemap.ConflictOf(err); cf != nil && code == onemap.ECONFLICT {
+		// A write based on a version that is no longer current: 412 with
+		// the current version as the ETag and the thing as it is now, as
+		// the handler rendered it for the caller (Conflict.Body).
+		status = http.StatusPreconditionFailed
+		body["based_on"] = cf.Based
+		body["current"] = cf.Body
+		if cf.Version > 0 {
+			c.Header("ETag", strconv.Quote(strconv.Itoa(cf.Version)))
+		}
+	}
 	c.AbortWithStatusJSON(status, body)
 }
 

@@ -236,24 +236,19 @@ func coverageJSON(cov *onemap.GridCoverage) gridCoverageJSON {
 // breaks the rules 422 with its problems, a missing If-Match 428; any
 // other error as writeError does.
 func (h *gridAPI) fail(c *gin.Context, err error) {
-	var (
-		stale    *onemap.GridStaleError
-		problems *onemap.GridProblemsError
-	)
-	switch {
-	case errors.As(err, &stale):
-		c.Header("ETag", etag(stale.Current.Version))
-		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT,
-			"based_on": stale.Based, "current": h.gridJSON(c, stale.Current)})
-	case errors.As(err, &problems):
+	var problems *onemap.GridProblemsError
+	if cf := onemap.ConflictOf(err); cf != nil {
+		if g, ok := cf.Current.(*onemap.Grid); ok {
+			cf.Body = h.gridJSON(c, g)
+		}
+	}
+	if errors.As(err, &problems) {
 		body := gin.H{"error": onemap.ErrorMessage(err), "code": onemap.EINVALID, "problems": problemsJSON(problems.Problems)}
 		withPlace(body, err) // a grid of an import file
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, body)
-	case onemap.ErrorCode(err) == errPreconditionRequired:
-		c.AbortWithStatusJSON(http.StatusPreconditionRequired, gin.H{"error": onemap.ErrorMessage(err), "code": errPreconditionRequired})
-	default:
-		writeError(c, h.s.log, err)
+		return
 	}
+	writeError(c, h.s.log, err) // a stale write 412, a missing If-Match 428
 }
 
 // editTarget checks that the caller may edit grids and reads the grid's

@@ -30,6 +30,11 @@ type layerJSON struct {
 	MaxZoom  int                 `json:"max_zoom"`
 	Count    int                 `json:"count"`
 	Fields   []fieldJSON         `json:"fields"`
+	// Editable lists the fields the caller may set in a feature edit
+	// (featureedit.go), Movable whether it may move a feature; absent for
+	// a layer the caller does not edit.
+	Editable []string `json:"editable,omitempty"`
+	Movable  bool     `json:"movable,omitempty"`
 }
 
 // readableLayer returns the layer if the caller may read its features, and
@@ -51,6 +56,9 @@ func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule
 	for _, f := range v.Fields(l.ID) {
 		out.Fields = append(out.Fields, fieldJSON{Name: f.Name, Type: f.Type, Title: f.Title, TitleEN: f.TitleEN, Class: f.Class,
 			Masked: v.Field(l.ID, f.Name) == onemap.FieldMask, Enum: f.Enum, Unit: f.Unit})
+	}
+	if out.Editable = editableFields(v, &l); out.Editable != nil {
+		out.Movable = l.Movable
 	}
 	return out, nil
 }

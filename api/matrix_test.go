@@ -192,6 +192,9 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/tags/:code/at":    {"/api/tags/TAG-000001/at?t=02:00"},
 		"/api/tags/:code/owner": {"/api/tags/TAG-000001/owner"},
 		"/api/geofences":        {"/api/geofences"},
+		// Feature edits' history (featureedit_test.go): to the roles that
+		// edit the layer.
+		"/api/layers/:layer/features/:id/history": layerPaths("/api/layers/:layer/features/:id/history"),
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -242,6 +245,7 @@ func TestAccessMatrix(t *testing.T) {
 	editors := []onemap.Role{onemap.RolePlanner, onemap.RoleAdmin}
 	caseWorkers := []onemap.Role{onemap.RoleGridWorker, onemap.RoleOperator, onemap.RoleCommander}
 	alarmWorkers := []onemap.Role{onemap.RoleOperator, onemap.RoleCommander} // TestAlarms_operators
+	featureEditors := []onemap.Role{onemap.RoleOperator, onemap.RolePlanner, onemap.RoleCommander}
 	writes := map[string]write{
 		"POST /api/within":                     {body: area, allowed: onemap.Roles()}, // a read with a body
 		"POST /api/session":                    {body: `{"name":"x","password":"y"}`, allowed: onemap.Roles()},
@@ -277,6 +281,9 @@ func TestAccessMatrix(t *testing.T) {
 		"PUT /api/reference/assessment-rules":   {body: `{}`, allowed: []onemap.Role{onemap.RoleAdmin, onemap.RoleCommander}},
 		"POST /api/geofences":                   {body: `{}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"DELETE /api/geofences/:id":             {allowed: []onemap.Role{onemap.RoleCommander}},
+		// Feature edits (featureedit_test.go checks each layer as each role).
+		"PATCH /api/layers/:layer/features/:id":        {body: `{}`, allowed: featureEditors},
+		"POST /api/layers/:layer/features/:id/restore": {body: `{}`, allowed: featureEditors},
 	}
 
 	var allPaths []string

@@ -32,6 +32,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addDisputeRoutes(r)
 	s.addAssessRoutes(r)
 	s.addTagRoutes(r)
+	s.addFeatureEditRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

@@ -109,6 +109,9 @@ type Deps struct {
 	// Tags keeps the e-bike tags, their positions and geofences (nil: the
 	// tag routes answer 503 and tag events are refused).
 	Tags tagStore
+	// Edits writes the edits of risk points, households, cameras and
+	// stations, and reads their history (nil: those routes answer 503).
+	Edits featureEditStore
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -196,6 +199,7 @@ type Server struct {
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
 	disputes    disputeStore                  // disputes' mediation records (disputes.go)
 	streams     cameraStreams                 // cameras' links to the video platform (video.go)
+	edits       featureEditStore              // feature edits (featureedit.go)
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 	tags        *tagService                   // e-bike tags and their live index (tags.go); nil: off
 }
@@ -231,6 +235,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.ingest, s.alarms = d.Ingest, d.Alarms
 	s.disputes = d.Disputes
 	s.streams = d.Streams
+	s.edits = d.Edits
 	s.base = d.Base
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})

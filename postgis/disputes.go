@@ -202,7 +202,7 @@ func checkReference(ctx context.Context, tx pgx.Tx, u onemap.DisputeUpdate) erro
 
 // PutDispute writes the mediation record of case id, based on version
 // based (0: the case has no record yet, and this write makes it). A record
-// at another version is an ECONFLICT error carrying onemap.DisputeStaleError, so
+// at another version is an ECONFLICT error carrying onemap.Conflict, so
 // that of two mediators writing on one version one wins and the other is
 // told, and no session is lost. A new record is held by the case's place
 // (its deepest grid, a group's); an escalated session moves it to the
@@ -237,7 +237,11 @@ func (s *Disputes) PutDispute(ctx context.Context, caseID int64, based int, u on
 			curVersion = cur.Version
 		}
 		if curVersion != based {
-			return &onemap.Error{Code: onemap.ECONFLICT, Field: "version", Err: &onemap.DisputeStaleError{Based: based, Current: cur},
+			conflict := &onemap.Conflict{Based: based, Version: curVersion}
+			if cur != nil {
+				conflict.Current = cur
+			}
+			return &onemap.Error{Code: onemap.ECONFLICT, Field: "version", Err: conflict,
 				Message: fmt.Sprintf("the mediation record of case %d has changed: it is at version %d, not %d; reload it and try again", caseID, curVersion, based)}
 		}
 		if err := onemap.CheckDisputeUpdate(u); err != nil {

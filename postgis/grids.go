@@ -160,7 +160,7 @@ func stale(cur *onemap.Grid, based int) error {
 	return &onemap.Error{Code: onemap.ECONFLICT,
 		Message: fmt.Sprintf("grid %d has changed: the edit was based on version %d, the grid is now at version %d (by %v at %v)",
 			cur.ID, based, cur.Version, cur.Properties["updated_by"], cur.Properties["updated_at"]),
-		Err: &onemap.GridStaleError{Based: based, Current: cur}}
+		Err: &onemap.Conflict{Based: based, Version: cur.Version, Current: cur}}
 }
 
 // problemsError returns the EINVALID error of problems, nil for none.
@@ -332,7 +332,7 @@ func (db *DB) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reaso
 }
 
 // UpdateGrid writes an edit of grid id that was based on version based: a
-// newer stored version is an ECONFLICT error carrying onemap.GridStaleError, a
+// newer stored version is an ECONFLICT error carrying onemap.Conflict, a
 // geometry that breaks the rules an EINVALID error carrying
 // onemap.GridProblemsError. Nothing is written unless all is well; an edit that
 // changes nothing writes nothing and returns the grid at version based.

@@ -91,8 +91,8 @@ func TestGridUpdate_versions(t *testing.T) {
 	}
 	// A second edit based on version 1 is stale.
 	_, err = db.UpdateGrid(ctx, a, 1, onemap.GridChange{Properties: map[string]any{"name": "另一个"}}, "planner2", "rename", onemap.GridAudit{})
-	var se *onemap.GridStaleError
-	if !errors.As(err, &se) || onemap.ErrorCode(err) != onemap.ECONFLICT || se.Current.Version != 2 || se.Current.Properties["name"] != "新名字" {
+	se := onemap.ConflictOf(err)
+	if cur, _ := se.Current.(*onemap.Grid); se == nil || onemap.ErrorCode(err) != onemap.ECONFLICT || se.Version != 2 || cur.Properties["name"] != "新名字" {
 		t.Fatalf("stale update: %v, want ECONFLICT with the current version 2", err)
 	}
 	h, err := db.GridHistory(ctx, a)

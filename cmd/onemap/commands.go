@@ -80,7 +80,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	f.str(&c.LonColumn, "lon", "lon", "CSV column of longitudes (WGS-84)")
 	f.str(&c.LatColumn, "lat", "lat", "CSV column of latitudes (WGS-84)")
 	f.str(&c.Actor, "actor", "import", "who the history records as the author")
-	f.str(&c.Reason, "reason", "", "why, for the history (default: the file name)")
+	f.str(&c.Reason, "reason", "", "why, for the history (which records the file's name beside it)")
+	dryRun := false
+	f.boolean(&dryRun, "dry-run", false, "say what would be inserted, updated and left unchanged, and write nothing")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
 	}
@@ -146,17 +148,22 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer db.Close()
-	if c.Reason == "" {
-		c.Reason = "import " + filepath.Base(name)
-	}
-	n, err := db.ImportFeatures(ctx, layer.ID, rows, c.Actor, c.Reason)
+	// A row whose natural key (layer.Key) names a feature that is there
+	// already updates it (postgis.ImportWith).
+	rep, err := db.ImportWith(ctx, layer.ID, rows, postgis.ImportOptions{Actor: c.Actor, Reason: c.Reason, File: filepath.Base(name), DryRun: dryRun})
 	if err != nil {
 		if onemap.ErrorCode(err) == onemap.EINTERNAL {
 			return err
 		}
 		return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
 	}
-	fmt.Fprintf(stdout, "onemap: imported %d features into %s\n", n, layer.ID)
+	if dryRun {
+		fmt.Fprintf(stdout, "onemap: dry run: %d features for %s: %d would be inserted, %d updated, %d left unchanged; nothing was written\n",
+			len(rows), layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
+		return nil
+	}
+	fmt.Fprintf(stdout, "onemap: imported %d features into %s: %d inserted, %d updated, %d unchanged\n",
+		len(rows), layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import { bboxOf, interiorPoint } from '../geo.js';
 import { OVERLAYS } from '../overlay.js';
 import { t } from '../i18n.js';
 import { liveButtonHTML, openLive } from './video.js';
+import { editHTML, saveEdit } from './edit.js';
 
 /**
  * createCard returns the card's controller: open(…), openPoint(point,
@@ -38,10 +39,13 @@ export function createCard(page) {
   });
 
   // A household's card ends with its personal details' section (details.js).
-  // A camera's card, for the roles that read cameras, ends with its live video (video.js).
+  // A camera's card, for the roles that read cameras, ends with its live
+  // video (video.js); a feature the caller may edit, with its edit section
+  // (edit.js).
   const withDetails = (c) => cardHTML({ ...c, layerById, gridNames }) +
     (c.layer.id === 'households' ? detailsHTML(purposes, c.details) : '') +
-    (c.layer.id === 'cameras' ? liveButtonHTML() : '');
+    (c.layer.id === 'cameras' ? liveButtonHTML() : '') +
+    (c.layer.id !== 'grids' ? editHTML(c.layer, c.properties, c.edit) : '');
   const render = () => {
     if (!card || !popup.isOpen()) return;
     popup.setHTML(card.point ? pointCardHTML(card.point, card.grids) : withDetails(card));
@@ -154,6 +158,26 @@ export function createCard(page) {
     render();
   }
 
+  // saveOpenEdit saves the open card's edit form: the card shows the
+  // feature as saved, or as it is now after someone else's edit (the map
+  // follows through the live changes).
+  async function saveOpenEdit(form) {
+    if (!form || !card || card.edit?.saving) return;
+    const mine = card;
+    mine.edit = { ...mine.edit, saving: true, error: null };
+    const got = await saveEdit(mine, form);
+    if (card !== mine) return;
+    if (got.error) {
+      mine.edit = { open: true, error: got.error };
+    } else {
+      mine.properties = { ...mine.properties, ...got.properties };
+      mine.live = {};
+      mine.edit = { message: got.message };
+      if (got.reloaded) page.status.notify(got.message);
+    }
+    render();
+  }
+
   // openPoint opens the card of a position found by its coordinates.
   function openPoint(point, grids) {
     popup.remove();
@@ -201,6 +225,14 @@ export function createCard(page) {
       if (card.layer?.id === 'cameras') openLive(card.id, (m) => page.status.notify(m));
     } else if (btn.dataset.action === 'details') {
       showDetails(btn.closest('.om-details')?.querySelector('select[name="purpose"]')?.value);
+    } else if (btn.dataset.action === 'edit') {
+      card.edit = { open: true };
+      render();
+    } else if (btn.dataset.action === 'edit-cancel') {
+      card.edit = null;
+      render();
+    } else if (btn.dataset.action === 'edit-save') {
+      saveOpenEdit(btn.closest('form'));
     }
   });
 
