@@ -132,6 +132,9 @@ const (
 	LayerHouseholds = "households"
 	LayerCameras    = "cameras"
 	LayerStations   = "stations"
+	// The emergency picture (zone.go): hazard zones and shelters.
+	LayerHazardZones = "hazard_zones"
+	LayerShelters    = "shelters"
 )
 
 // systemFields are on every layer.
@@ -182,6 +185,8 @@ func NewCatalog() *Catalog {
 			{Name: "description", Type: FieldString, Class: ClassInternal, Title: "描述", TitleEN: "Description"},
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed"},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
+			{Name: "threatened_households", Type: FieldInteger, Class: ClassInternal, Title: "威胁户数", TitleEN: "Households threatened", Unit: "户", Counted: true},
+			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Unit: "人", Counted: true},
 		},
 	}, {
 		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
@@ -223,6 +228,7 @@ func NewCatalog() *Catalog {
 			{Name: "grid_id", Type: FieldInteger, Class: ClassPublic, Title: "所属网格", TitleEN: "Grid"},
 		},
 	}}
+	layers = append(layers, emergencyLayers(grid)...)
 	for i := range layers {
 		layers[i].Fields = append(layers[i].Fields, systemFields()...)
 	}

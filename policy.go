@@ -100,6 +100,9 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: {Access: LayerRead, Classes: all},
 			LayerHouseholds: {Access: LayerRead, Classes: staff},
 			LayerCameras:    none,
+			// The emergency picture (hazard.go).
+			LayerHazardZones: {Access: LayerRead, Classes: all},
+			LayerShelters:    {Access: LayerRead, Classes: all},
 		}
 	}
 	return &Policy{rules: map[Role]map[string]LayerRule{
@@ -107,6 +110,7 @@ func DefaultPolicy() *Policy {
 			LayerStations:   {Access: LayerRead, Classes: public},
 			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
+			LayerHazardZones: none, LayerShelters: {Access: LayerRead, Classes: public},
 		},
 		RoleViewer: gridStaff(),
 		RoleCommander: {
@@ -115,16 +119,21 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: {Access: LayerRead, Classes: all},
 			LayerHouseholds: {Access: LayerRead, Classes: all},
 			LayerCameras:    {Access: LayerRead, Classes: all},
+			// The emergency picture (hazard.go).
+			LayerHazardZones: {Access: LayerRead, Classes: all},
+			LayerShelters:    {Access: LayerRead, Classes: all},
 		},
 		RolePlanner: {
 			LayerStations:   {Access: LayerRead, Classes: all},
 			LayerGrids:      {Access: LayerEdit, Classes: all},
 			LayerRiskPoints: counts, LayerHouseholds: counts, LayerCameras: none,
+			LayerHazardZones: counts, LayerShelters: {Access: LayerRead, Classes: all},
 		},
 		RoleAdmin: {
 			LayerStations:   {Access: LayerRead, Classes: all},
 			LayerGrids:      {Access: LayerRead, Classes: staff},
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
+			LayerHazardZones: none, LayerShelters: {Access: LayerRead, Classes: all},
 		},
 		RoleAuditor: {},
 		// Grid workers and operators read the layers as a grid's staff do;
