@@ -29,6 +29,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addIngestRoutes(r)
 	s.addAlarmRoutes(r)
 	s.addDisputeRoutes(r)
+	s.addPeopleRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

@@ -100,6 +100,9 @@ type Deps struct {
 	// Disputes keeps the disputes' mediation records (nil: the dispute
 	// routes answer 503).
 	Disputes disputeStore
+	// People is the roster and the emergency picture's reads of personal
+	// details (nil: /api/people and /api/affected answer 503).
+	People peopleStore
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -184,6 +187,7 @@ type Server struct {
 	alarms      alarmStore                    // the alarms they raise (alarms.go)
 	disputes    disputeStore                  // disputes' mediation records (disputes.go)
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
+	people      peopleStore                   // the roster (people.go, affected.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -216,6 +220,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.ingest, s.alarms = d.Ingest, d.Alarms
 	s.disputes = d.Disputes
 	s.base = d.Base
+	s.people = d.People
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

@@ -99,5 +99,9 @@ func (s *Server) handleGridStats(c *gin.Context) {
 	})
 	slices.SortFunc(children, func(a, b gridStatsJSON) int { return cmp.Compare(a.ID, b.ID) })
 	out["children"] = children
+	if err := s.addGridWorkers(c, snap, parent, out); err != nil { // people.go
+		writeError(c, s.log, err)
+		return
+	}
 	c.JSON(http.StatusOK, out)
 }
