@@ -13,15 +13,15 @@ func emergencyLayers(grid Field) []Layer {
 			{Name: "level", Type: FieldString, Class: ClassInternal, Title: "风险等级", TitleEN: "Risk level", Required: true, Enum: riskLevels},
 			{Name: "risk_point_id", Type: FieldInteger, Class: ClassInternal, Title: "所属隐患点", TitleEN: "Risk point"},
 			grid,
-			{Name: "threatened_households", Type: FieldInteger, Class: ClassInternal, Title: "威胁户数", TitleEN: "Households threatened", Unit: "户", Counted: true},
-			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Unit: "人", Counted: true},
+			{Name: "threatened_households", Type: FieldInteger, Class: ClassInternal, Title: "威胁户数", TitleEN: "Households threatened", Counted: true},
+			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Counted: true},
 		},
 	}, {
 		ID: LayerShelters, Title: "避难安置点", TitleEN: "Shelters", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22,
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},
-			{Name: "capacity", Type: FieldInteger, Class: ClassPublic, Title: "容纳人数", TitleEN: "Capacity", Unit: "人", Required: true, Counted: true},
+			{Name: "capacity", Type: FieldInteger, Class: ClassPublic, Title: "容纳人数", TitleEN: "Capacity", Required: true, Counted: true},
 			{Name: "address", Type: FieldString, Class: ClassPublic, Title: "地址", TitleEN: "Address"},
 			{Name: "grid_id", Type: FieldInteger, Class: ClassPublic, Title: "所属网格", TitleEN: "Grid"},
 		},

@@ -185,8 +185,8 @@ func NewCatalog() *Catalog {
 			{Name: "description", Type: FieldString, Class: ClassInternal, Title: "描述", TitleEN: "Description"},
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed"},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
-			{Name: "threatened_households", Type: FieldInteger, Class: ClassInternal, Title: "威胁户数", TitleEN: "Households threatened", Unit: "户", Counted: true},
-			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Unit: "人", Counted: true},
+			{Name: "threatened_households", Type: FieldInteger, Class: ClassInternal, Title: "威胁户数", TitleEN: "Households threatened", Counted: true},
+			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Counted: true},
 		},
 	}, {
 		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,

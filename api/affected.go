@@ -408,3 +408,26 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 		}
 	}
 }
+
+// emergencyStyle returns the style layers of the emergency picture: hazard
+// zones as areas tinted by level under a dashed outline, shelters as green
+// squares-in-circles sized by capacity.
+func emergencyStyle(id string) []map[string]any {
+	switch id {
+	case onemap.LayerHazardZones:
+		colour := match("level", riskColours, styleUnknown)
+		return []map[string]any{
+			{"id": id + "-fill", "type": "fill", "paint": map[string]any{"fill-color": colour, "fill-opacity": 0.18}},
+			{"id": id + "-line", "type": "line", "paint": map[string]any{"line-color": colour, "line-width": byZoom(10, 0.8, 15, 2),
+				"line-dasharray": []any{2, 1.5}}},
+		}
+	case onemap.LayerShelters:
+		return []map[string]any{{"id": id, "type": "circle", "paint": map[string]any{
+			"circle-color": "#2e7d32",
+			"circle-radius": byZoom(8, []any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "capacity"}, 0}, 0, 3, 2000, 6},
+				14, []any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "capacity"}, 0}, 0, 6, 2000, 11}),
+			"circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5,
+		}}}
+	}
+	return nil
+}

@@ -152,10 +152,10 @@ func TestTileJSON(t *testing.T) {
 		set    string
 		layers string
 	}{
-		{onemap.RoleCommander, "all", "grids risk_points households cameras stations"},
-		{onemap.RoleCommander, "public", "grids stations"},
+		{onemap.RoleCommander, "all", "grids risk_points households cameras stations hazard_zones shelters"},
+		{onemap.RoleCommander, "public", "grids stations shelters"},
 		{onemap.RoleCommander, "cameras", "cameras"},
-		{onemap.RolePublic, "all", "grids stations"},
+		{onemap.RolePublic, "all", "grids stations shelters"},
 	} {
 		srv := newServer(t, tc.role)
 		resp, body := get(t, srv.URL+"/tiles/"+tc.set+".json")
@@ -202,8 +202,8 @@ func TestStyle(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{onemap.RoleCommander, []string{"grids", "cameras", "stations", "households", "risk_points"}, nil},
-		{onemap.RolePublic, []string{"grids", "stations"}, []string{"cameras", "households", "risk_points"}},
+		{onemap.RoleCommander, []string{"grids", "cameras", "stations", "households", "risk_points", "hazard_zones", "shelters"}, nil},
+		{onemap.RolePublic, []string{"grids", "stations", "shelters"}, []string{"cameras", "households", "risk_points", "hazard_zones"}},
 	} {
 		srv := newServer(t, tc.role)
 		resp, body := get(t, srv.URL+"/styles/all.json")
