@@ -69,8 +69,9 @@ type PeopleFilter struct {
 // PeopleRule is what a role sees of the roster: whether it sees it at all,
 // and its names and phones (allowed, masked or denied). It follows the
 // policy's rule for the risk households (the roster is read by those who
-// work with them): names as the households' staff fields, phones as their
-// personal fields. A role that may not read households sees no roster.
+// work with them): names and phones as the households' personal fields
+// (their responsible cadres' names and phones). A role that may not read
+// households sees no roster.
 type PeopleRule struct {
 	See    bool
 	Names  FieldAccess
@@ -83,7 +84,7 @@ func (p *Policy) PeopleRule(r Role) PeopleRule {
 	if rule.Access < LayerRead {
 		return PeopleRule{}
 	}
-	return PeopleRule{See: true, Names: rule.Classes[ClassInternal], Phones: rule.Classes[ClassPersonal]}
+	return PeopleRule{See: true, Names: rule.Classes[ClassPersonal], Phones: rule.Classes[ClassPersonal]}
 }
 
 // CadreCallable reports whether a caller bound to a grid may call a

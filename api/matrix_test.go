@@ -173,6 +173,9 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/reference/people-categories": {"/api/reference/people-categories"},
 		"/api/reference/case-categories":   {"/api/reference/case-categories"},
 		"/api/reference/case-time-limits":  {"/api/reference/case-time-limits"},
+		// The emergency picture and the roster (emergency_test.go, people_test.go).
+		"/api/people":   {"/api/people", "/api/people?role=cadre", fmt.Sprintf("/api/people?grid=%d&role=grid_worker,mediator", village.ID), "/api/people?q=" + firstString(hh, catalog, onemap.LayerHouseholds, "responsible_name")},
+		"/api/affected": {fmt.Sprintf("/api/affected?zone=%d", sample[onemap.LayerHazardZones].ID)},
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -221,6 +224,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/alarms/:id/dismiss": {body: `{"reason":"x"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"POST /api/alarms/:id/case":    {body: `{"category":"safety"}`, allowed: []onemap.Role{onemap.RoleCommander}},
 		"PUT /api/cases/:id/dispute":   {body: `{}`, allowed: caseWorkers},
+		"POST /api/affected":           {body: area, allowed: onemap.Roles()}, // a read with a body, refused by the policy inside
 	}
 
 	var allPaths []string
@@ -230,6 +234,18 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	markers := sensitiveMarkers(t, db, catalog, policy, snap, village.ID)
+	// The village's mediators, police, auxiliary police and legal advisers
+	// (not its cadres, whom its staff may call; not its grid workers, whose
+	// phones the grids carry).
+	var rosterPhones []string
+	roster, err := db.ListPeople(context.Background(), onemap.PeopleFilter{Grid: village.ID, Limit: 50, Roles: []onemap.PersonRole{
+		onemap.PersonMediator, onemap.PersonVillagePolice, onemap.PersonAuxiliaryPolice, onemap.PersonLegalAdviser}})
+	if err != nil || len(roster) == 0 {
+		t.Fatalf("the village's roster: %v, %d people", err, len(roster))
+	}
+	for _, p := range roster {
+		rosterPhones = append(rosterPhones, p.Phone)
+	}
 	for role, m := range markers {
 		if role != onemap.RoleCommander && role != onemap.RoleOperator {
 			m.values = append(m.values, kase.ReporterPhone)
@@ -244,6 +260,10 @@ func TestAccessMatrix(t *testing.T) {
 		if !policy.CaseRule(role).Mediates() {
 			m.values = append(m.values, party.Name, party.Phone, party.IDNumber)
 		}
+		// The roster's work phones: only to the roles that see them (people.go).
+		if policy.PeopleRule(role).Phones != onemap.FieldAllow {
+			m.values = append(m.values, rosterPhones...)
+		}
 		markers[role] = m
 	}
 	for _, route := range api.RoutesForTest(h) {
@@ -257,7 +277,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			for role, b := range browsers {
 				if slices.Contains(w.allowed, role) {
-					if key == "POST /api/within" {
+					if key == "POST /api/within" || key == "POST /api/affected" {
 						resp, body := b.do("POST", route.Path, w.body, "X-CSRF-Token", b.csrf)
 						checkAnswer(t, role, key, resp, body, markers[role])
 					}

@@ -99,15 +99,15 @@ func (s *Server) peopleAccess(c *gin.Context) (peopleAccess, error) {
 func (a peopleAccess) show(p onemap.Person) (personJSON, bool) {
 	out := personJSON{ID: p.ID, Role: string(p.Role), FullTime: p.FullTime, Title: p.Title, GridID: p.GridID,
 		StationID: p.StationID, Synthetic: p.Synthetic}
-	switch a.rule.Names {
+	name, phone := a.rule.Names, a.rule.Phones
+	if phone != onemap.FieldAllow && a.chain != nil && onemap.CadreCallable(p, a.chain) {
+		name, phone, out.Callable = onemap.FieldAllow, onemap.FieldAllow, true
+	}
+	switch name {
 	case onemap.FieldAllow:
 		out.Name = p.Name
 	case onemap.FieldMask:
 		out.Name = onemap.Mask(p.Name)
-	}
-	phone := a.rule.Phones
-	if phone != onemap.FieldAllow && a.chain != nil && onemap.CadreCallable(p, a.chain) {
-		phone, out.Callable = onemap.FieldAllow, true
 	}
 	switch {
 	case p.Phone == "":
