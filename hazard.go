@@ -17,7 +17,7 @@ func emergencyLayers(grid Field) []Layer {
 			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Counted: true},
 		},
 	}, {
-		ID: LayerShelters, Title: "避难安置点", TitleEN: "Shelters", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22,
+		ID: LayerShelters, Title: "避难安置点", TitleEN: "Shelters", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, Sensitive: true,
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},

@@ -110,7 +110,7 @@ func DefaultPolicy() *Policy {
 			LayerStations:   {Access: LayerRead, Classes: public},
 			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
-			LayerHazardZones: none, LayerShelters: {Access: LayerRead, Classes: public},
+			LayerHazardZones: none, LayerShelters: none,
 		},
 		RoleViewer: gridStaff(),
 		RoleCommander: {

@@ -168,7 +168,7 @@ func TestView_roles(t *testing.T) {
 		personal bool
 		scoped   bool
 	}{
-		{role: RolePublic, readable: []string{LayerGrids, LayerStations, LayerShelters},
+		{role: RolePublic, readable: []string{LayerGrids, LayerStations},
 			levels: map[string][]string{LayerGrids: {"township", "village"}}},
 		{role: RoleViewer, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerStations, LayerHazardZones, LayerShelters},
 			masked: map[string][]string{LayerHouseholds: {"responsible_name", "responsible_phone"}}, scoped: true},

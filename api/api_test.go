@@ -140,7 +140,7 @@ func TestLayers_byRole(t *testing.T) {
 		} `json:"layers"`
 	}
 	for role, want := range map[onemap.Role]map[string]int{
-		onemap.RolePublic:    {"grids": 11 + 136, "stations": -1, "shelters": -1},
+		onemap.RolePublic:    {"grids": 11 + 136, "stations": -1},
 		onemap.RoleCommander: {"grids": 1 + 11 + 136 + 1580, "risk_points": -1, "households": -1, "cameras": 15128, "stations": -1, "hazard_zones": -1, "shelters": -1},
 		onemap.RoleViewer:    {"grids": 1728, "risk_points": -1, "households": -1, "stations": -1, "hazard_zones": -1, "shelters": -1},
 		onemap.RoleAuditor:   {},

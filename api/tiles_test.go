@@ -153,9 +153,9 @@ func TestTileJSON(t *testing.T) {
 		layers string
 	}{
 		{onemap.RoleCommander, "all", "grids risk_points households cameras stations hazard_zones shelters"},
-		{onemap.RoleCommander, "public", "grids stations shelters"},
+		{onemap.RoleCommander, "public", "grids stations"},
 		{onemap.RoleCommander, "cameras", "cameras"},
-		{onemap.RolePublic, "all", "grids stations shelters"},
+		{onemap.RolePublic, "all", "grids stations"},
 	} {
 		srv := newServer(t, tc.role)
 		resp, body := get(t, srv.URL+"/tiles/"+tc.set+".json")
@@ -203,7 +203,7 @@ func TestStyle(t *testing.T) {
 		not  []string
 	}{
 		{onemap.RoleCommander, []string{"grids", "cameras", "stations", "households", "risk_points", "hazard_zones", "shelters"}, nil},
-		{onemap.RolePublic, []string{"grids", "stations", "shelters"}, []string{"cameras", "households", "risk_points", "hazard_zones"}},
+		{onemap.RolePublic, []string{"grids", "stations"}, []string{"cameras", "households", "risk_points", "hazard_zones", "shelters"}},
 	} {
 		srv := newServer(t, tc.role)
 		resp, body := get(t, srv.URL+"/styles/all.json")
