@@ -145,6 +145,9 @@ const (
 	LayerHouseholds = "households"
 	LayerCameras    = "cameras"
 	LayerStations   = "stations"
+	// The emergency picture (zone.go): hazard zones and shelters.
+	LayerHazardZones = "hazard_zones"
+	LayerShelters    = "shelters"
 )
 
 // systemFields are on every layer.
@@ -199,6 +202,8 @@ func NewCatalog() *Catalog {
 			{Name: "last_assessed_on", Type: FieldDate, Class: ClassInternal, Title: "上次评估", TitleEN: "Last assessed"},
 			{Name: "next_assessment_due", Type: FieldDate, Class: ClassInternal, Title: "下次评估", TitleEN: "Next assessment"},
 			{Name: "code", Type: FieldString, Class: ClassInternal, Title: "编码", TitleEN: "Code", MaxLen: 40},
+			{Name: "threatened_households", Type: FieldInteger, Class: ClassInternal, Title: "威胁户数", TitleEN: "Households threatened", Counted: true},
+			{Name: "threatened_people", Type: FieldInteger, Class: ClassInternal, Title: "威胁人数", TitleEN: "People threatened", Counted: true},
 		},
 	}, {
 		ID: LayerHouseholds, Title: "风险户", TitleEN: "Risk households", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14, Sensitive: true,
@@ -250,6 +255,7 @@ func NewCatalog() *Catalog {
 			{Name: "code", Type: FieldString, Class: ClassPublic, Title: "编码", TitleEN: "Code", MaxLen: 40},
 		},
 	}}
+	layers = append(layers, emergencyLayers(grid)...)
 	for i := range layers {
 		layers[i].Fields = append(layers[i].Fields, systemFields()...)
 	}

@@ -100,6 +100,9 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: {Access: LayerRead, Classes: all},
 			LayerHouseholds: {Access: LayerRead, Classes: staff},
 			LayerCameras:    none,
+			// The emergency picture (hazard.go).
+			LayerHazardZones: {Access: LayerRead, Classes: all},
+			LayerShelters:    {Access: LayerRead, Classes: all},
 		}
 	}
 	// An operator (综治中心) reads as a grid's staff do, and edits the
@@ -114,6 +117,7 @@ func DefaultPolicy() *Policy {
 			LayerStations:   {Access: LayerRead, Classes: public},
 			LayerGrids:      {Access: LayerRead, Classes: public, Levels: []string{"township", "village"}},
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
+			LayerHazardZones: none, LayerShelters: none,
 		},
 		RoleViewer: gridStaff(),
 		// Commanders edit the points of every layer but the grids
@@ -125,17 +129,22 @@ func DefaultPolicy() *Policy {
 			LayerRiskPoints: {Access: LayerEdit, Classes: all},
 			LayerHouseholds: {Access: LayerEdit, Classes: all},
 			LayerCameras:    {Access: LayerEdit, Classes: all},
+			// The emergency picture (hazard.go).
+			LayerHazardZones: {Access: LayerRead, Classes: all},
+			LayerShelters:    {Access: LayerRead, Classes: all},
 		},
 		// Planners edit the grids and the service stations.
 		RolePlanner: {
 			LayerStations:   {Access: LayerEdit, Classes: all},
 			LayerGrids:      {Access: LayerEdit, Classes: all},
 			LayerRiskPoints: counts, LayerHouseholds: counts, LayerCameras: none,
+			LayerHazardZones: counts, LayerShelters: {Access: LayerRead, Classes: all},
 		},
 		RoleAdmin: {
 			LayerStations:   {Access: LayerRead, Classes: all},
 			LayerGrids:      {Access: LayerRead, Classes: staff},
 			LayerRiskPoints: none, LayerHouseholds: none, LayerCameras: none,
+			LayerHazardZones: none, LayerShelters: {Access: LayerRead, Classes: all},
 		},
 		RoleAuditor: {},
 		// Grid workers and operators read the layers as a grid's staff do;

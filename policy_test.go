@@ -174,11 +174,11 @@ func TestView_roles(t *testing.T) {
 	}{
 		{role: RolePublic, readable: []string{LayerGrids, LayerStations},
 			levels: map[string][]string{LayerGrids: {"township", "village"}}},
-		{role: RoleViewer, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerStations},
+		{role: RoleViewer, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerStations, LayerHazardZones, LayerShelters},
 			masked: map[string][]string{LayerHouseholds: {"responsible_name", "responsible_phone"}}, scoped: true},
-		{role: RoleCommander, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerCameras, LayerStations}, personal: true},
-		{role: RolePlanner, readable: []string{LayerGrids, LayerStations}, counts: []string{LayerRiskPoints, LayerHouseholds}},
-		{role: RoleAdmin, readable: []string{LayerGrids, LayerStations},
+		{role: RoleCommander, readable: []string{LayerGrids, LayerRiskPoints, LayerHouseholds, LayerCameras, LayerStations, LayerHazardZones, LayerShelters}, personal: true},
+		{role: RolePlanner, readable: []string{LayerGrids, LayerStations, LayerShelters}, counts: []string{LayerRiskPoints, LayerHouseholds, LayerHazardZones}},
+		{role: RoleAdmin, readable: []string{LayerGrids, LayerStations, LayerShelters},
 			masked: map[string][]string{LayerGrids: {"worker_name", "worker_phone"}}},
 		{role: RoleAuditor},
 	} {

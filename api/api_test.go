@@ -69,7 +69,8 @@ func startServer(t *testing.T, url string, cfg api.Config) *testServer {
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db, Public: pub, Metrics: reg, Grids: db, Feed: db, Pool: db,
 		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil),
-		Tags: postgis.NewTags(db, postgis.TagOptions{}), Edits: db}, cfg)
+		Tags: postgis.NewTags(db, postgis.TagOptions{}), Edits: db,
+		People: db}, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() {
@@ -141,8 +142,8 @@ func TestLayers_byRole(t *testing.T) {
 	}
 	for role, want := range map[onemap.Role]map[string]int{
 		onemap.RolePublic:    {"grids": 11 + 136, "stations": -1},
-		onemap.RoleCommander: {"grids": 1 + 11 + 136 + 1580, "risk_points": -1, "households": -1, "cameras": 15128, "stations": -1},
-		onemap.RoleViewer:    {"grids": 1728, "risk_points": -1, "households": -1, "stations": -1},
+		onemap.RoleCommander: {"grids": 1 + 11 + 136 + 1580, "risk_points": -1, "households": -1, "cameras": 15128, "stations": -1, "hazard_zones": -1, "shelters": -1},
+		onemap.RoleViewer:    {"grids": 1728, "risk_points": -1, "households": -1, "stations": -1, "hazard_zones": -1, "shelters": -1},
 		onemap.RoleAuditor:   {},
 	} {
 		t.Run(string(role), func(t *testing.T) {

@@ -195,6 +195,9 @@ func TestAccessMatrix(t *testing.T) {
 		// Feature edits' history (featureedit_test.go): to the roles that
 		// edit the layer.
 		"/api/layers/:layer/features/:id/history": layerPaths("/api/layers/:layer/features/:id/history"),
+		// The emergency picture and the roster (emergency_test.go, people_test.go).
+		"/api/people":   {"/api/people", "/api/people?role=cadre", fmt.Sprintf("/api/people?grid=%d&role=grid_worker,mediator", village.ID), "/api/people?q=" + firstString(hh, catalog, onemap.LayerHouseholds, "responsible_name")},
+		"/api/affected": {fmt.Sprintf("/api/affected?zone=%d", sample[onemap.LayerHazardZones].ID)},
 	}
 	// The case map's reads answer by the case rule: 401 to the public,
 	// 403 to a role without cases, an answer to the rest (their part of
@@ -284,6 +287,7 @@ func TestAccessMatrix(t *testing.T) {
 		// Feature edits (featureedit_test.go checks each layer as each role).
 		"PATCH /api/layers/:layer/features/:id":        {body: `{}`, allowed: featureEditors},
 		"POST /api/layers/:layer/features/:id/restore": {body: `{}`, allowed: featureEditors},
+		"POST /api/affected":                           {body: area, allowed: onemap.Roles()}, // a read with a body, refused by the policy inside
 	}
 
 	var allPaths []string
@@ -293,6 +297,18 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	markers := sensitiveMarkers(t, db, catalog, policy, snap, village.ID)
+	// The village's mediators, police, auxiliary police and legal advisers
+	// (not its cadres, whom its staff may call; not its grid workers, whose
+	// phones the grids carry).
+	var rosterPhones []string
+	roster, err := db.ListPeople(context.Background(), onemap.PeopleFilter{Grid: village.ID, Limit: 50, Roles: []onemap.PersonRole{
+		onemap.PersonMediator, onemap.PersonVillagePolice, onemap.PersonAuxiliaryPolice, onemap.PersonLegalAdviser}})
+	if err != nil || len(roster) == 0 {
+		t.Fatalf("the village's roster: %v, %d people", err, len(roster))
+	}
+	for _, p := range roster {
+		rosterPhones = append(rosterPhones, p.Phone)
+	}
 	for role, m := range markers {
 		if role != onemap.RoleCommander && role != onemap.RoleOperator {
 			m.values = append(m.values, kase.ReporterPhone)
@@ -313,6 +329,10 @@ func TestAccessMatrix(t *testing.T) {
 		if role == onemap.RoleOperator {
 			name := firstString(alarmCam, catalog, onemap.LayerCameras, "name")
 			m.values = slices.DeleteFunc(m.values, func(v string) bool { return v == name })
+		}
+		// The roster's work phones: only to the roles that see them (people.go).
+		if policy.PeopleRule(role).Phones != onemap.FieldAllow {
+			m.values = append(m.values, rosterPhones...)
 		}
 		markers[role] = m
 	}
@@ -337,7 +357,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			for role, b := range browsers {
 				if slices.Contains(w.allowed, role) {
-					if key == "POST /api/within" {
+					if key == "POST /api/within" || key == "POST /api/affected" {
 						resp, body := b.do("POST", route.Path, w.body, "X-CSRF-Token", b.csrf)
 						checkAnswer(t, role, key, resp, body, markers[role])
 					}

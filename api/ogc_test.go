@@ -309,8 +309,8 @@ func TestOGC(t *testing.T) {
 			want []string
 		}{
 			{public, onemap.RolePublic, []string{"grids", "stations"}},
-			{commander, onemap.RoleCommander, []string{"grids", "risk_points", "households", "cameras", "stations"}},
-			{viewer, onemap.RoleViewer, []string{"grids", "risk_points", "households", "stations"}},
+			{commander, onemap.RoleCommander, []string{"grids", "risk_points", "households", "cameras", "stations", "hazard_zones", "shelters"}},
+			{viewer, onemap.RoleViewer, []string{"grids", "risk_points", "households", "stations", "hazard_zones", "shelters"}},
 		} {
 			resp, body := get(t, tc.srv.URL+"/ogc/collections")
 			if resp.StatusCode != 200 {
@@ -625,7 +625,7 @@ func TestOGC(t *testing.T) {
 			layers []string
 		}{
 			{public, onemap.RolePublic, []string{"grids", "stations"}},
-			{commander, onemap.RoleCommander, []string{"grids", "risk_points", "households", "cameras", "stations"}},
+			{commander, onemap.RoleCommander, []string{"grids", "risk_points", "households", "cameras", "stations", "hazard_zones", "shelters"}},
 		} {
 			resp, body := get(t, tc.srv.URL+"/ogc/api")
 			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {

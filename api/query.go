@@ -361,7 +361,12 @@ func (s *Server) gridsAt(snap *inmem.Snapshot, v *onemap.View, p orb.Point) []gr
 // may only count (LayerCounts) give counts and no features.
 func (s *Server) handleAround(c *gin.Context) {
 	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "radius")
+	p, err := pointQuery(q, "radius", "order")
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	order, err := parseAroundOrder(q.Get("order")) // affected.go
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -406,6 +411,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		layers[onemap.LayerCases] = cases // the open cases near: casemap.go
 	}
 	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
+	s.aroundEmergency(v, snap, p, radius, order, out) // hazard zones, threatened figures, severity: affected.go
 	if v.CanRead(onemap.LayerGrids) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
 		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))

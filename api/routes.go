@@ -33,6 +33,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	s.addAssessRoutes(r)
 	s.addTagRoutes(r)
 	s.addFeatureEditRoutes(r)
+	s.addPeopleRoutes(r)
 
 	r.GET("/tiles/:tileset", s.handleTileJSON)
 	r.GET("/tiles/:tileset/:z/:x/:y", s.handleTile)

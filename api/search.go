@@ -24,6 +24,8 @@ func searchFields(layer string) (names, codes []string) {
 		return []string{"name"}, nil
 	case onemap.LayerCameras:
 		return []string{"name"}, []string{"device_code"}
+	case onemap.LayerShelters, onemap.LayerHazardZones: // the emergency picture (hazard.go)
+		return []string{"name"}, nil
 	}
 	return nil, nil
 }
@@ -129,6 +131,10 @@ func (s *Server) handleSearch(c *gin.Context) {
 		}
 		results = append(found, results...)
 		groups = append([]searchGroupJSON{{Group: onemap.LayerCases, Layer: onemap.LayerCases, Total: len(found), Shown: len(found)}}, groups...)
+	}
+	if found := s.searchPeople(c, snap, text, searchCap); len(found) > 0 { // the roster: people.go
+		results = append(results, found...)
+		groups = append(groups, searchGroupJSON{Group: "people", Layer: "people", Total: len(found), Shown: len(found)})
 	}
 	c.JSON(http.StatusOK, gin.H{"query": text, "results": results, "groups": groups})
 }

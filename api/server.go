@@ -112,6 +112,9 @@ type Deps struct {
 	// Edits writes the edits of risk points, households, cameras and
 	// stations, and reads their history (nil: those routes answer 503).
 	Edits featureEditStore
+	// People is the roster and the emergency picture's reads of personal
+	// details (nil: /api/people and /api/affected answer 503).
+	People peopleStore
 	// Base is an offline base map served at /basemap/… under the data (an
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
@@ -202,6 +205,7 @@ type Server struct {
 	edits       featureEditStore              // feature edits (featureedit.go)
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 	tags        *tagService                   // e-bike tags and their live index (tags.go); nil: off
+	people      peopleStore                   // the roster (people.go, affected.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -237,6 +241,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.streams = d.Streams
 	s.edits = d.Edits
 	s.base = d.Base
+	s.people = d.People
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

@@ -111,5 +111,9 @@ func (s *Server) handleGridStats(c *gin.Context) {
 	if view.CanRead(onemap.LayerHouseholds) || view.CanRead(onemap.LayerRiskPoints) {
 		out["assessments_due"], out["assessments_overdue"] = s.assessCounts(view, part, s.today())
 	}
+	if err := s.addGridWorkers(c, snap, parent, out); err != nil { // people.go
+		writeError(c, s.log, err)
+		return
+	}
 	c.JSON(http.StatusOK, out)
 }

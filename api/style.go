@@ -106,12 +106,14 @@ func styleLayers(id string) []map[string]any {
 		return circle(match("level", riskColours, styleUnknown), clustered(8, 2, 13, 3.5, 17, 6), "#ffffff", 1, true)
 	case onemap.LayerRiskPoints:
 		return circle(match("level", riskColours, styleUnknown), clustered(8, 3, 13, 5.5, 17, 8), "rgba(40, 20, 20, 0.55)", 0.8, true)
+	case onemap.LayerHazardZones, onemap.LayerShelters:
+		return emergencyStyle(id) // affected.go
 	}
 	return nil
 }
 
 // drawOrder lists the data layers bottom to top.
-var drawOrder = []string{onemap.LayerGrids, onemap.LayerCameras, onemap.LayerStations, onemap.LayerHouseholds, onemap.LayerRiskPoints}
+var drawOrder = []string{onemap.LayerGrids, onemap.LayerHazardZones, onemap.LayerCameras, onemap.LayerStations, onemap.LayerShelters, onemap.LayerHouseholds, onemap.LayerRiskPoints}
 
 // handleStyle answers /styles/{tileset}.json with a MapLibre style (version
 // 8) over the tileset's TileJSON, drawing the layers the caller may read,

@@ -152,7 +152,7 @@ func TestTileJSON(t *testing.T) {
 		set    string
 		layers string
 	}{
-		{onemap.RoleCommander, "all", "grids risk_points households cameras stations"},
+		{onemap.RoleCommander, "all", "grids risk_points households cameras stations hazard_zones shelters"},
 		{onemap.RoleCommander, "public", "grids stations"},
 		{onemap.RoleCommander, "cameras", "cameras"},
 		{onemap.RolePublic, "all", "grids stations"},
@@ -202,8 +202,8 @@ func TestStyle(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{onemap.RoleCommander, []string{"grids", "cameras", "stations", "households", "risk_points"}, nil},
-		{onemap.RolePublic, []string{"grids", "stations"}, []string{"cameras", "households", "risk_points"}},
+		{onemap.RoleCommander, []string{"grids", "cameras", "stations", "households", "risk_points", "hazard_zones", "shelters"}, nil},
+		{onemap.RolePublic, []string{"grids", "stations"}, []string{"cameras", "households", "risk_points", "hazard_zones", "shelters"}},
 	} {
 		srv := newServer(t, tc.role)
 		resp, body := get(t, srv.URL+"/styles/all.json")

@@ -38,8 +38,8 @@ func TestMigrate_auditTriggerOfItsOwn(t *testing.T) {
 		  AND f.tgname < a.tgname`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 5 {
-		t.Errorf("%d tables fire the audit trigger after the change feed's, want 5 (grids and four point layers)", tables)
+	if tables != 7 {
+		t.Errorf("%d tables fire the audit trigger after the change feed's, want 7 (grids, four point layers, hazard zones and shelters)", tables)
 	}
 
 	feed := func() int { return count(t, db, `SELECT count(*) FROM change_feed WHERE layer = 'stations'`) }

@@ -214,6 +214,7 @@ func (db *DB) Seed(ctx context.Context, plan func(onemap.SeedKinds) (*onemap.See
 			{"cameras", func() error { return seedCameras(ctx, tx, d.Cameras) }},
 			{"stations", func() error { return seedStations(ctx, tx, d.Stations) }},
 			{"tags", func() error { return seedTags(ctx, tx) }},
+			{"emergency", func() error { return seedEmergency(ctx, tx) }}, // zones.go
 			{"check", func() error { return seedCheck(ctx, tx) }},
 			{"count", func() error { return seedCount(ctx, tx, &rep) }},
 		}

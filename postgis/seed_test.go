@@ -166,7 +166,7 @@ func TestDB_SeedDemo(t *testing.T) {
 	})
 
 	t.Run("Synthetic", func(t *testing.T) {
-		for _, table := range []string{"grids", "risk_points", "households", "cameras", "stations"} {
+		for _, table := range []string{"grids", "risk_points", "households", "cameras", "stations", "hazard_zones", "shelters"} {
 			sql := fmt.Sprintf(`SELECT count(*) FILTER (WHERE NOT synthetic), count(*) FILTER (WHERE created_by <> 'seed') FROM %s`,
 				pgx.Identifier{table}.Sanitize())
 			var real, others int
@@ -180,7 +180,8 @@ func TestDB_SeedDemo(t *testing.T) {
 		seedNone(t, conn, "history rows not by the seed", `SELECT layer, feature_id FROM feature_history
 			WHERE changed_by <> 'seed' OR reason <> '' OR reason_code <> 'seed' OR restored_version IS NOT NULL OR import_file IS NOT NULL OR version <> 1`)
 		features := seedScalar[int](t, conn, `SELECT (SELECT count(*) FROM grids) + (SELECT count(*) FROM risk_points)
-			+ (SELECT count(*) FROM households) + (SELECT count(*) FROM cameras) + (SELECT count(*) FROM stations)`)
+			+ (SELECT count(*) FROM households) + (SELECT count(*) FROM cameras) + (SELECT count(*) FROM stations)
+			+ (SELECT count(*) FROM hazard_zones) + (SELECT count(*) FROM shelters)`)
 		if n := seedScalar[int](t, conn, `SELECT count(*) FROM change_feed WHERE op = 'insert'`); n != features {
 			t.Errorf("change feed: got %d inserts, want one per feature (%d)", n, features)
 		}

@@ -263,6 +263,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
 		Streams: live,
 		Tags:    tagStore,
+		People:  db,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
