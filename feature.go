@@ -1,6 +1,7 @@
 package onemap
 
 import (
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -40,4 +41,15 @@ type Region struct {
 	Code  string
 	Name  string
 	Bound orb.Bound
+}
+
+// GridCode returns the code of the region's own grid: the region's code as
+// a 12-digit statistical division code (GB/T 2260's six digits, 532329,
+// followed by zeros: 532329000000), which is what grids and sources are
+// coded by. A code that is not six digits is returned as it is.
+func (r Region) GridCode() string {
+	if len(r.Code) == 6 && strings.Trim(r.Code, "0123456789") == "" {
+		return r.Code + "000000"
+	}
+	return r.Code
 }

@@ -20,7 +20,16 @@ import (
 func TestSimulator_ingest(t *testing.T) {
 	w := startLiveWorld(t)
 	cfg := sim.Config{Seed: 42, Run: "test", AlarmChance: 1, StatusChance: 1, Tick: 5 * time.Second}
-	r, err := sim.Prepare(t.Context(), w.live, "simulator", countyCode, w.url, cfg)
+	// The region as serve --simulate finds it: its six-digit code names
+	// the county's grid only as a grid code.
+	reg, err := w.db.FindRegion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.GridCode() != countyCode {
+		t.Fatalf("the region %q's grid code is %q, want %q", reg.Code, reg.GridCode(), countyCode)
+	}
+	r, err := sim.Prepare(t.Context(), w.live, "simulator", reg.GridCode(), w.url, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

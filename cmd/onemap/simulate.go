@@ -91,7 +91,7 @@ func startSimulator(ctx context.Context, db *postgis.DB, live *postgis.Live, url
 	if err != nil {
 		return fmt.Errorf("simulator: %w", err)
 	}
-	r, err := sim.Prepare(ctx, live, sim.DefaultSource, reg.Code, url, sim.Config{Seed: seed})
+	r, err := sim.Prepare(ctx, live, sim.DefaultSource, reg.GridCode(), url, sim.Config{Seed: seed})
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	r, err := sim.Prepare(ctx, postgis.NewLive(db, nil, 0), source, reg.Code, url, sim.Config{Seed: seed, Tick: tick})
+	r, err := sim.Prepare(ctx, postgis.NewLive(db, nil, 0), source, reg.GridCode(), url, sim.Config{Seed: seed, Tick: tick})
 	if err != nil {
 		return err
 	}
