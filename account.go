@@ -109,5 +109,7 @@ func AuditActions() []string {
 		AuditGridRestore, AuditGridImport, AuditAccount, AuditCaseCreate, AuditCaseAction, AuditCasePhoneRead,
 		AuditCasePhotoRead, AuditCaseExport, AuditVisitCreate, AuditVisitRead, AuditDisputeWrite, AuditDisputePartiesRead,
 		AuditSourceAdd, AuditSourceRevoke, AuditSourceList, AuditSourceRekey, AuditIngest, AuditAlarmAck, AuditAlarmDismiss, AuditAlarmCase,
-		AuditAlarmRead, AuditAlarmSnapshot, AuditAlarmPrune, AuditCameraLive, AuditHouseholdEdit}
+		AuditAlarmRead, AuditAlarmSnapshot, AuditAlarmPrune, AuditCameraLive, AuditHouseholdEdit,
+		AuditAssessCreate, AuditAssessDecide, AuditAssessRead, AuditAssessRuleSet, AuditPeopleRead,
+		AuditAffectedRead, AuditTagOwnerRead, AuditGeofenceAdd, AuditGeofenceDelete, AuditTagRetention}
 }

@@ -53,6 +53,17 @@ const w = dictionary({
     'action_source.rekey': 'source re-keyed', action_ingest: 'events ingested', 'action_alarm.ack': 'alarm acknowledged',
     'action_alarm.dismiss': 'alarm dismissed', 'action_alarm.case': 'alarm turned into a case', 'action_alarm.read': 'face alarms read',
     'action_alarm.snapshot': 'alarm snapshot viewed', 'action_alarm.prune': 'alarms past retention removed', 'action_camera.live': 'live video opened',
+    'action_household.edit': 'household details edited',
+    'action_assessment.create': 'risk assessed',
+    'action_assessment.decide': 'assessment confirmed or rejected',
+    'action_assessment.read': 'assessments read',
+    'action_assessment.rules': 'assessment rules changed',
+    'action_people.read': 'roster phones read',
+    'action_affected.read': 'people affected read',
+    'action_tag.owner.read': 'tag owner read',
+    'action_geofence.add': 'geofence added',
+    'action_geofence.delete': 'geofence deleted',
+    'action_tag.retention': 'tag positions past retention removed',
   },
 });
 
