@@ -7,10 +7,10 @@
  * connectLive opens the event stream. onChanges(changes) gets the changes
  * that came within `batchMs` of each other as one batch (a bulk edit
  * refreshes the map once); onReset() when everything must be reloaded;
- * onState(connected) when the connection opens or drops. It returns
- * close().
+ * onState(connected) when the connection opens or drops; on, the events
+ * of other names ({tag: fn}) with their data parsed. It returns close().
  */
-export function connectLive({ url = '/api/events', onChanges, onReset, onState, batchMs = 250, EventSourceImpl = globalThis.EventSource }) {
+export function connectLive({ url = '/api/events', onChanges, onReset, onState, on = {}, batchMs = 250, EventSourceImpl = globalThis.EventSource }) {
   if (!EventSourceImpl) return () => {};
   const es = new EventSourceImpl(url);
   let pending = [];
@@ -34,6 +34,17 @@ export function connectLive({ url = '/api/events', onChanges, onReset, onState, 
     timer ??= setTimeout(flush, batchMs);
   });
   es.addEventListener('reset', () => onReset?.());
+  for (const [name, fn] of Object.entries(on)) {
+    es.addEventListener(name, (e) => {
+      let d;
+      try {
+        d = JSON.parse(e.data);
+      } catch {
+        return; // not ours
+      }
+      fn(d);
+    });
+  }
   return () => {
     clearTimeout(timer);
     es.close();

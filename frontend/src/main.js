@@ -16,7 +16,7 @@ import { createMap } from './map.js';
 import './app.css';
 import * as api from './api.js';
 import { fetchSession } from './http.js';
-import { fetchStyle, FONT_PATH, placesGeoJSON, useColours, withLabels } from './style.js';
+import { fetchStyle, FONT, FONT_PATH, placesGeoJSON, useColours, withLabels } from './style.js';
 import { createOverlays } from './overlay.js';
 import { applyStatic, lang, layerTitle, setLang, t } from './i18n.js';
 import { setupSession } from './session.js';
@@ -36,6 +36,7 @@ import { watchKeys } from './command/keys.js';
 import { CASE_ROLES, createCases } from './command/cases.js';
 import { ALARM_ROLES, createAlarms } from './command/alarms.js';
 import { createAssess } from './command/assess.js';
+import { createTags } from './command/tags.js';
 import { useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -128,6 +129,9 @@ async function start() {
   // The reassessment form, from the cards, for the roles that assess.
   page.assess = createAssess(page, sess);
   if (page.assess) window.onemap.assess = page.assess.state;
+  // The e-bike tags' live layer, for the roles that see tags.
+  page.tags = createTags(page, sess, { font: FONT });
+  if (page.tags) window.onemap.tags = page.tags.state;
   live.attach(page);
 }
 

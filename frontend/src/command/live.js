@@ -19,9 +19,11 @@ export function createLive(el) {
   let pending = [];
   let onChanges = (changes) => pending.push(...changes);
   let onReset = () => {};
+  let onTag = () => {}; // tags moved (command/tags.js), once the page is up
   connectLive({
     onChanges: (changes) => onChanges(changes),
     onReset: () => onReset(),
+    on: { tag: (e) => onTag(e) },
     onState: (on) => {
       state.connected = on;
       el.dataset.state = on ? 'on' : 'off';
@@ -51,6 +53,7 @@ export function createLive(el) {
       const op = { insert: t('opInsert'), update: t('opUpdate'), delete: t('opDelete') }[c.op] ?? c.op;
       el.title = t('liveChange', layerTitle(page.layerById.get(c.layer)), c.id, op);
     };
+    onTag = (e) => page.tags?.moved(e);
     onReset = () => {
       reloadTiles();
       page.counts.refresh();
