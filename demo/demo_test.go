@@ -485,3 +485,31 @@ func BenchmarkDataset_Synthesize(b *testing.B) {
 		}
 	}
 }
+
+// TestDataset_Synthesize_workerGroup: the demo grid worker's group
+// (DemoWorkerGroup) holds households of its own, whatever the draw, so that
+// the demo account has someone to visit.
+func TestDataset_Synthesize_workerGroup(t *testing.T) {
+	p, err := mustWuding(t).Synthesize(testKinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]Grid{}
+	for _, g := range p.Grids {
+		names[g.Code] = g
+	}
+	g, ok := names[DemoWorkerGroup]
+	if !ok {
+		t.Fatalf("no group %s in the plan", DemoWorkerGroup)
+	}
+	town := names[names[g.ParentCode].ParentCode]
+	n := 0
+	for _, h := range p.Households {
+		if strings.Contains(h.Address, town.Name+g.Name) {
+			n++
+		}
+	}
+	if n < 3 {
+		t.Errorf("the demo grid worker's group %s (%s%s) holds %d households, want at least 3", g.Code, town.Name, g.Name, n)
+	}
+}

@@ -413,6 +413,10 @@ func riskDescription(rng *rand.Rand, k Kind) (string, string) {
 
 // households places the risk households in the groups, more where more
 // people live, each with its responsible cadre (挂包) and personal details.
+// ownHouseholds is how many households the demo grid worker's group holds
+// at least.
+const ownHouseholds = 3
+
 func (s *synth) households() error {
 	total := s.d.Counts.Households
 	if total == 0 {
@@ -446,11 +450,27 @@ func (s *synth) households() error {
 			}
 		}
 	}
+	// The demo grid worker's group (DemoWorkerGroup) holds the first few
+	// households, so that the demo account has households to visit
+	// whatever the draw.
+	var own *group
+	for _, g := range groups {
+		if g.code == DemoWorkerGroup {
+			own = g
+		}
+	}
+	inOwn := func(p orb.Point) bool { _, _, g := s.locate(p); return g == own }
 	county := s.d.County.Name
 	lv := levels(rng, total)
 	for i := range total {
 		kind := s.kinds.Households[pick(rng, mix)]
-		p := s.near(rng, groups[pick(rng, w)].centre, 0.0015, nil)
+		at := groups[pick(rng, w)]
+		var p orb.Point
+		if own != nil && i < ownHouseholds {
+			p = s.near(rng, own.centre, 0.0015, inOwn)
+		} else {
+			p = s.near(rng, at.centre, 0.0015, nil)
+		}
 		tw, _, g := s.locate(p)
 		note := kind.Name
 		if list := notes[kind.Code]; len(list) > 0 {

@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core';
 
 const BASE = process.env.ONEMAP_E2E_URL;
 const CHROMIUM = process.env.ONEMAP_E2E_CHROMIUM || '/usr/bin/chromium';
-const LAYERS = ['grids', 'risk_points', 'households', 'cameras', 'stations'];
+const LAYERS = ['grids', 'risk_points', 'households', 'cameras', 'stations', 'hazard_zones', 'shelters'];
 const WAIT_MS = 90_000;
 
 if (!BASE) throw new Error('ONEMAP_E2E_URL is not set (see map.test.mjs)');
