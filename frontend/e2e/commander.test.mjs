@@ -378,7 +378,11 @@ describe('commander: search, cards and what is around', { timeout: 10 * 60_000 }
       const { map } = window.onemap;
       const canvas = map.getCanvas().getBoundingClientRect();
       const layers = map.getStyle().layers.filter((l) => l['source-layer'] === 'households' && (l.type === 'circle' || l.metadata?.['onemap:shape'])).map((l) => l.id);
-      for (const f of map.queryRenderedFeatures({ layers })) {
+      // The one nearest the centre first: a household near the edge opens
+      // its card under the layer panel.
+      const c = map.project(map.getCenter());
+      const near = (f) => { const p = map.project(f.geometry.coordinates); return Math.hypot(p.x - c.x, p.y - c.y); };
+      for (const f of map.queryRenderedFeatures({ layers }).sort((a, b) => near(a) - near(b))) {
         if (f.properties.point_count > 1) continue;
         const p = map.project(f.geometry.coordinates);
         const top = map.queryRenderedFeatures([[p.x - 3, p.y - 3], [p.x + 3, p.y + 3]])[0];
