@@ -141,8 +141,9 @@ export async function openMap(options = {}, pagePath = '/') {
   });
   context.on('requestfailed', (req) => {
     const failure = req.failure()?.errorText ?? '';
-    // MapLibre cancels the tiles of a view it has left; that is not an error.
-    if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname.startsWith('/tiles/')) return;
+    // MapLibre cancels the tiles of a view it has left (the data's and the
+    // base map's); that is not an error.
+    if (failure === 'net::ERR_ABORTED' && /^\/(tiles|basemap)\//.test(new URL(req.url()).pathname)) return;
     // Nor the label font it was still reading when the page went (a page
     // opened anew before its labels were drawn).
     if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname.startsWith('/fonts/')) return;
