@@ -119,6 +119,9 @@ type Deps struct {
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
 	Base baseTiles
+	// Standby is the PostgreSQL hot standby the replica reads from, when
+	// it is not the primary (standby.go; nil: the replica reads from Store).
+	Standby standby
 }
 
 // Renderers of vector tiles.
@@ -165,6 +168,9 @@ type Config struct {
 	PersonalReads PersonalReadConfig
 	// Video says where the video platform is (snapshots, live video).
 	Video VideoConfig
+	// MaxLag is how far a replica following a standby may be behind the
+	// primary before /readyz fails (Deps.Standby; 0: no bound).
+	MaxLag time.Duration
 }
 
 // Server carries the dependencies of the handlers.
@@ -206,6 +212,7 @@ type Server struct {
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 	tags        *tagService                   // e-bike tags and their live index (tags.go); nil: off
 	people      peopleStore                   // the roster (people.go, affected.go)
+	standby     standby                       // the standby the replica reads from (standby.go); nil: none
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -242,6 +249,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.edits = d.Edits
 	s.base = d.Base
 	s.people = d.People
+	s.standby = d.Standby
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}
