@@ -41,7 +41,7 @@ func (s *standbyFlags) check(writeURL string, log func(msg string, args ...any))
 		return onemap.Errorf(onemap.EINVALID, "--max-lag %s, --standby-poll %s: want 0 or more, and more than 0", s.MaxLag, s.Poll)
 	}
 	if log != nil && !strings.Contains(targetAttrs(writeURL), "read-write") {
-		log("--read-database-url is set but --database-url has no target_session_attrs=read-write: "+
+		log("--read-database-url is set but --database-url has no target_session_attrs=read-write: " +
 			"after a failover the server will not find the new primary by itself")
 	}
 	return nil
