@@ -27,7 +27,7 @@ type fakeStandby struct {
 	known       bool
 }
 
-func (f *fakeStandby) Ping(context.Context) error  { return f.pingErr }
+func (f *fakeStandby) Ping(context.Context) error { return f.pingErr }
 func (f *fakeStandby) Lag() (time.Duration, bool) { return f.lag, f.known }
 func (f *fakeStandby) FindSessionReadOnly(ctx context.Context, token string, at time.Time, idle time.Duration) (onemap.Session, error) {
 	if f.DB == nil {
