@@ -122,6 +122,10 @@ type Deps struct {
 	// Standby is the PostgreSQL hot standby the replica reads from, when
 	// it is not the primary (standby.go; nil: the replica reads from Store).
 	Standby standby
+	// FeedChanges reads the change feed, for an event stream that resumes
+	// from before what this server has seen (eventresume.go; nil: such a
+	// stream is told to reload).
+	FeedChanges changeReader
 }
 
 // Renderers of vector tiles.
@@ -213,6 +217,7 @@ type Server struct {
 	tags        *tagService                   // e-bike tags and their live index (tags.go); nil: off
 	people      peopleStore                   // the roster (people.go, affected.go)
 	standby     standby                       // the standby the replica reads from (standby.go); nil: none
+	feedChanges changeReader                  // the change feed, for streams that resume (eventresume.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -249,7 +254,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.edits = d.Edits
 	s.base = d.Base
 	s.people = d.People
-	s.standby = d.Standby
+	s.standby, s.feedChanges = d.Standby, d.FeedChanges
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}
