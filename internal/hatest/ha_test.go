@@ -12,6 +12,7 @@
 package hatest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -25,6 +26,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -339,6 +341,7 @@ http {
 		ackedAt                           []time.Time // when
 		refused, unknown                  int
 		refusedBad                        []string
+		refusedCodes                      = map[string]int{}
 		readFailures                      []string
 		firstRefusal, lastRefusal, killed time.Time
 	)
@@ -405,7 +408,10 @@ http {
 						firstRefusal = time.Now()
 					}
 					lastRefusal = time.Now()
-					if r.Header.Get("Retry-After") == "" || !bytes.Contains(out, []byte(`"code"`)) {
+					var e struct{ Code string }
+					_ = json.Unmarshal(out, &e)
+					refusedCodes[e.Code]++
+					if r.Header.Get("Retry-After") == "" || e.Code == "" {
 						refusedBad = append(refusedBad, string(out))
 					}
 				default:
@@ -424,6 +430,12 @@ http {
 	// the standby is promoted; the load goes on until writes are back and
 	// five seconds more
 	time.Sleep(4 * time.Second)
+	// A browser's stream on server A (the primary's): where it stands.
+	at, _, err := streamSeqs(client, servers["A"], "", 0, 10*time.Second)
+	if err != nil || len(at) != 1 {
+		t.Fatalf("a new stream on server A: %v %v", at, err)
+	}
+	lastSeen := strconv.FormatInt(at[0], 10)
 	mu.Lock()
 	before := len(acked)
 	killed = time.Now()
@@ -481,12 +493,35 @@ http {
 		converged[name] = time.Since(t0).Round(time.Millisecond)
 	}
 
+	// That browser resumes on server B (a standby's), and through nginx,
+	// by Last-Event-ID: every change since, in order, none twice, no reset.
+	var want []int64
+	rows, err := np.Query(ctx, `SELECT seq FROM change_feed WHERE seq > $1 ORDER BY seq`, at[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n int64
+		_ = rows.Scan(&n)
+		want = append(want, n)
+	}
+	rows.Close()
+	resumed := map[string]int{}
+	for name, base := range map[string]string{"server B": servers["B"], "nginx": lb} {
+		got, reset, err := streamSeqs(client, base, lastSeen, head, 20*time.Second)
+		if err != nil || reset || !slices.Equal(got, want) {
+			t.Errorf("resumed on %s after %s: %d changes (reset %v, %v), want the %d changes above it", name, lastSeen, len(got), reset, err, len(want))
+		}
+		resumed[name] = len(got)
+	}
+
 	lost := len(acked) - found
-	t.Logf("failover drill: reads %d, failed %d; writes acknowledged %d (%d before the primary died), refused with 503 %d, in doubt (no answer) %d; acknowledged writes lost %d",
-		reads.Load(), readsFailed.Load(), len(acked), before, refused, unknown, lost)
+	t.Logf("failover drill: reads %d, failed %d; writes acknowledged %d (%d before the primary died), refused with 503 %d %v, in doubt (no answer) %d; acknowledged writes lost %d",
+		reads.Load(), readsFailed.Load(), len(acked), before, refused, refusedCodes, unknown, lost)
 	t.Logf("failover drill: primary killed at 0 s, standby promoted at %.1f s, first write acknowledged after it at %.1f s (time to recover %.1f s after the promotion); writes refused from %s to %s",
 		promoted.Sub(killed).Seconds(), recovered.Sub(killed).Seconds(), recovered.Sub(promoted).Seconds(), since(killed, firstRefusal), since(killed, lastRefusal))
 	t.Logf("failover drill: replicas at the new primary's change %d: %v", head, converged)
+	t.Logf("failover drill: a stream last at change %s on server A resumed with every change since (%d): %v", lastSeen, len(want), resumed)
 	if lost != 0 {
 		t.Errorf("%d acknowledged writes are not on the new primary", lost)
 	}
@@ -503,6 +538,57 @@ http {
 		t.Errorf("no write was acknowledged after the failover")
 	}
 }
+
+// streamSeqs reads the change events of base's /api/events resumed after
+// lastID until one reaches until, or timeout: their ids in order, and
+// whether the stream said "reset" (the client must reload: not a resume).
+func streamSeqs(client *http.Client, base, lastID string, until int64, timeout time.Duration) (seqs []int64, reset bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/events", nil)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	c := *client
+	c.Timeout = 0
+	r, err := c.Do(req)
+	if err != nil {
+		return nil, false, err
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 200 {
+		return nil, false, fmt.Errorf("GET %s/api/events: %d", base, r.StatusCode)
+	}
+	sc := bufio.NewScanner(r.Body)
+	id, typ := "", ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "event: "):
+			typ = strings.TrimPrefix(line, "event: ")
+		case line == "":
+			if typ == "reset" {
+				reset = true
+			}
+			if typ == "change" {
+				n, _ := strconv.ParseInt(id, 10, 64)
+				seqs = append(seqs, n)
+				if n >= until {
+					return seqs, reset, nil
+				}
+			}
+			if typ == "" && lastID == "" && id != "" && until == 0 {
+				return []int64{mustInt(id)}, reset, nil // a new stream's first id: where it starts
+			}
+			typ = ""
+		}
+	}
+	return seqs, reset, fmt.Errorf("the stream of %s ended at %v before change %d: %v", base, seqs, until, sc.Err())
+}
+
+func mustInt(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
 // since formats t's time after from, in seconds ("-" for a zero t).
 func since(from, t time.Time) string {
