@@ -126,6 +126,10 @@ type Deps struct {
 	// from before what this server has seen (eventresume.go; nil: such a
 	// stream is told to reload).
 	FeedChanges changeReader
+	// PersonalLimits keeps each account's reads of personal data in the
+	// database, for every server alike (personalshared.go; nil: each server
+	// counts its own).
+	PersonalLimits personalLimits
 }
 
 // Renderers of vector tiles.
@@ -243,6 +247,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)
 	s.basemap = newBasemap(cfg.Basemap)
 	s.personal = newPersonalReads(cfg.PersonalReads)
+	s.personal.shared = d.PersonalLimits
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
