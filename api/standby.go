@@ -47,12 +47,17 @@ func (s *Server) standbySession(ctx context.Context, token string) (onemap.Sessi
 // the server unready: it serves reads, and refuses writes with 503
 // (onemap.ErrReadOnly) until a primary is back.
 func (s *Server) readyStandby(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
+	// Each database gets its own time: a primary that hangs must not
+	// make the standby look down.
+	ping := func(p func(context.Context) error) error {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		return p(ctx)
+	}
 	seq := s.replica.Snapshot().Seq()
 	out := gin.H{"replica_seq": seq, "max_lag_s": s.cfg.MaxLag.Seconds()}
 	primary := "ok"
-	if err := s.store.Ping(ctx); err != nil {
+	if err := ping(s.store.Ping); err != nil {
 		primary = "unreachable: changes are refused until one is back"
 	}
 	out["primary"] = primary
@@ -60,7 +65,7 @@ func (s *Server) readyStandby(c *gin.Context) {
 	if known {
 		out["lag_s"] = lag.Seconds()
 	}
-	if err := s.standby.Ping(ctx); err != nil {
+	if err := ping(s.standby.Ping); err != nil {
 		s.log.Warn("not ready: the standby does not answer", "error", err)
 		out["status"], out["database"] = "not ready", "standby unreachable"
 		c.Header("Retry-After", "5")

@@ -280,10 +280,11 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
 		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
-		Streams:        live,
-		Tags:           tagStore,
-		People:         db,
-		Standby:        standbyDeps(standby),
+		Streams: live,
+		Tags:    tagStore,
+		People:  db,
+
+		Standby:        standbyDeps(standby), // reading from a hot standby (standby.go)
 		FeedChanges:    feedSource(standby, db),
 		PersonalLimits: db,
 	}, api.Config{
