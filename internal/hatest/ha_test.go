@@ -207,7 +207,7 @@ func TestFailoverBehindNginx(t *testing.T) {
 		}
 		_ = os.RemoveAll(dir)
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a bound for a hung step; a run takes 1.5 min
 	defer cancel()
 
 	// --- the primary, the database, an account and a county to report in
