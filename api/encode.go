@@ -34,7 +34,7 @@ func statusOf(code string) int {
 		return http.StatusMethodNotAllowed
 	case onemap.ECONFLICT:
 		return http.StatusConflict
-	case onemap.EUNAVAILABLE:
+	case onemap.EUNAVAILABLE, onemap.EREADONLY:
 		return http.StatusServiceUnavailable
 	case onemap.ETOOMANY:
 		return http.StatusTooManyRequests
@@ -64,6 +64,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 	case onemap.EUNAVAILABLE:
 		log.Warn("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 		c.Header("Retry-After", "5")
+	case onemap.EREADONLY: // no primary (onemap.ErrReadOnly): a promotion takes seconds
+		log.Warn("request refused: no primary database", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+		c.Header("Retry-After", "2")
 	}
 	body := gin.H{"error": msg, "code": code}
 	if f := onemap.ErrorField(err); f != "" {

@@ -316,6 +316,9 @@ func (s *Server) handleEvents(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the server is shutting down"))
 		return
 	}
+	if !complete {
+		replay, complete = s.resumeFromFeed(c.Request.Context(), after, head, replay) // eventresume.go
+	}
 	defer s.events.unsubscribe(sub)
 	// A stream under a session lives as long as the session holds, for the
 	// same account, role and grid.

@@ -19,6 +19,10 @@ func (s *Server) handleHealthz(c *gin.Context) {
 func (s *Server) handleReadyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
+	if s.standby != nil {
+		s.readyStandby(c)
+		return
+	}
 	seq := s.replica.Snapshot().Seq()
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "error", err)

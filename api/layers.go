@@ -120,7 +120,7 @@ func (s *Server) region(ctx context.Context) (onemap.Region, error) {
 		s.lastRegion.Store(&r)
 		return r, nil
 	}
-	if last := s.lastRegion.Load(); last != nil && onemap.ErrorCode(err) == onemap.EUNAVAILABLE {
+	if last := s.lastRegion.Load(); last != nil && (onemap.ErrorCode(err) == onemap.EUNAVAILABLE || onemap.ErrorCode(err) == onemap.EREADONLY) {
 		return *last, nil
 	}
 	return r, err

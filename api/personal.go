@@ -52,6 +52,7 @@ const personalReadsKept = 10000
 // data and its recent reads. Safe for concurrent use.
 type personalReads struct {
 	cfg      PersonalReadConfig
+	shared   personalLimits // the buckets in the database; nil: this server's own
 	mu       sync.Mutex
 	accounts map[string]*personalAccount
 }
@@ -113,6 +114,11 @@ func (p *personalReads) allow(key string) (ok bool, retryAfter time.Duration) {
 	}
 	every := time.Hour / time.Duration(p.cfg.PerHour)
 	ahead := time.Duration(p.cfg.Burst-1) * every // how far due may be ahead
+	if p.shared != nil {                          // the deployment's bucket (personalshared.go)
+		if allowed, wait, ok := p.takeShared(key, p.cfg.Now(), every, ahead); ok {
+			return allowed, wait
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.cfg.Now()

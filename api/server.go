@@ -119,6 +119,17 @@ type Deps struct {
 	// MBTiles or PMTiles archive, or the demo county's drawn base; nil:
 	// none, or the online Config.Basemap).
 	Base baseTiles
+	// Standby is the PostgreSQL hot standby the replica reads from, when
+	// it is not the primary (standby.go; nil: the replica reads from Store).
+	Standby standby
+	// FeedChanges reads the change feed, for an event stream that resumes
+	// from before what this server has seen (eventresume.go; nil: such a
+	// stream is told to reload).
+	FeedChanges changeReader
+	// PersonalLimits keeps each account's reads of personal data in the
+	// database, for every server alike (personalshared.go; nil: each server
+	// counts its own).
+	PersonalLimits personalLimits
 }
 
 // Renderers of vector tiles.
@@ -165,6 +176,9 @@ type Config struct {
 	PersonalReads PersonalReadConfig
 	// Video says where the video platform is (snapshots, live video).
 	Video VideoConfig
+	// MaxLag is how far a replica following a standby may be behind the
+	// primary before /readyz fails (Deps.Standby; 0: no bound).
+	MaxLag time.Duration
 }
 
 // Server carries the dependencies of the handlers.
@@ -206,6 +220,8 @@ type Server struct {
 	base        baseTiles                     // the offline base map, if any (basemapfile.go)
 	tags        *tagService                   // e-bike tags and their live index (tags.go); nil: off
 	people      peopleStore                   // the roster (people.go, affected.go)
+	standby     standby                       // the standby the replica reads from (standby.go); nil: none
+	feedChanges changeReader                  // the change feed, for streams that resume (eventresume.go)
 }
 
 // NewServer returns the HTTP handler of OneMap. It invalidates its tile cache
@@ -231,6 +247,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.accounts, s.sessions = d.Accounts, newSessions(s.cfg.Session)
 	s.basemap = newBasemap(cfg.Basemap)
 	s.personal = newPersonalReads(cfg.PersonalReads)
+	s.personal.shared = d.PersonalLimits
 	s.anchor, s.denials = d.AuditAnchor, d.Denials
 	s.gridStore, s.feed, s.pool = d.Grids, d.Feed, d.Pool
 	s.cases = d.Cases
@@ -242,6 +259,7 @@ func NewServer(d Deps, cfg Config) (http.Handler, func([]onemap.Change)) {
 	s.edits = d.Edits
 	s.base = d.Base
 	s.people = d.People
+	s.standby, s.feedChanges = d.Standby, d.FeedChanges
 	if s.denials == nil {
 		s.denials = NewDenials(DenialsConfig{})
 	}

@@ -375,7 +375,10 @@ func (s *Server) lookupSession(ctx context.Context, token string) (onemap.Sessio
 	got, err := s.accounts.FindSessionAt(ctx, token, s.sessions.now(), s.sessions.rules.Idle)
 	if err != nil {
 		switch onemap.ErrorCode(err) {
-		case onemap.EUNAVAILABLE:
+		case onemap.EUNAVAILABLE, onemap.EREADONLY:
+			if got, err := s.standbySession(ctx, token); err == nil {
+				return got, nil // no primary: the standby knows the session (standby.go)
+			}
 			if old, ok := s.sessions.stale(token); ok {
 				return old, nil // the database is away: the map goes on
 			}

@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -23,6 +24,10 @@ func mapError(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return &onemap.Error{Code: onemap.ENOTFOUND, Message: "not found", Err: err}
 	}
+	if errors.Is(err, pgconn.ErrReadOnlyConnection) {
+		// target_session_attrs=read-write found databases, none a primary.
+		return readOnly(err)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		msg := pe.Message
@@ -43,6 +48,8 @@ func mapError(err error) error {
 			return &onemap.Error{Code: onemap.EINVALID, Message: msg, Field: constraintField(pe), Err: err}
 		case "57014":
 			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database took too long", Err: err}
+		case "25006": // read_only_sql_transaction: a standby, or a primary demoted
+			return readOnly(err)
 		case "57P01", "57P02", "57P03", "53300":
 			// admin or crash shutdown, starting up, too many connections.
 			return &onemap.Error{Code: onemap.EUNAVAILABLE, Message: "the database is unavailable", Err: err}
@@ -98,4 +105,10 @@ func unreachable(err error) bool {
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.As(err, &ce) || errors.As(err, &ne) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
+}
+
+// readOnly wraps err, a write the database refused as read-only, in
+// onemap.ErrReadOnly.
+func readOnly(err error) error {
+	return fmt.Errorf("%w (%w)", onemap.ErrReadOnly, err)
 }

@@ -33,6 +33,12 @@ if [ ! -x /usr/sbin/mosquitto ]; then
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto >/dev/null
 fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+	# The load balancer of the failover drill (internal/hatest, deploy/nginx.conf).
+	say "installing nginx-light from the distribution's packages"
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+fi
 say "installing the web client's npm packages"
 (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
 

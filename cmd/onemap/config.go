@@ -78,6 +78,8 @@ type config struct {
 	PersonalPerHour, PersonalBurst, PersonalFlag int
 	// The live side: video platform, retention, simulator (simulate.go).
 	Live liveFlags
+	// Reading from a hot standby (standby.go).
+	Standby standbyFlags
 	// MetricsAddr is where serve answers /metrics ("": nowhere).
 	MetricsAddr string
 

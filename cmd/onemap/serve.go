@@ -73,6 +73,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.integer(&c.PersonalBurst, "personal-reads-burst", 15, "reads of personal details an account may make at once")
 	f.integer(&c.PersonalFlag, "personal-reads-flag", 10, "reads of personal details within 10 minutes that flag a burst to the auditor (-1: never)")
 	f.live(&c.Live)
+	f.standby(&c.Standby)
 	f.str(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "address of its own to serve Prometheus metrics on, at /metrics (empty or off: none); keep it on loopback, the metrics count every layer's features")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
@@ -154,6 +155,9 @@ func (c *config) checkServe() (servePlan, error) {
 	if err := c.Live.check(); err != nil {
 		return p, err
 	}
+	if err := c.Standby.check(c.DatabaseURL, nil); err != nil {
+		return p, err
+	}
 	if c.Envelope != "" {
 		if _, err := parseEnvelope(c.Envelope); err != nil {
 			return p, fmt.Errorf("--envelope: %w", err)
@@ -205,8 +209,23 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	// The replica: loaded before the server answers, then following the
 	// change feed until shutdown.
 	replica := inmem.New(catalog)
+	// With --read-database-url the replica reads a hot standby, polling
+	// its feed (standby.go); writes still go to db.
+	standby, err := openStandby(ctx, c, catalog, db, log)
+	if err != nil {
+		return err
+	}
+	var feed inmem.Feed = db
+	follow := inmem.FollowOptions{Log: log}
+	if standby != nil {
+		defer standby.db.Close()
+		standby.replica = replica
+		_ = c.Standby.check(c.DatabaseURL, log.Warn)
+		feed, follow.Poll = inmem.Polled(standby.db), c.Standby.Poll
+		standby.register(metricsReg)
+	}
 	start := time.Now()
-	if err := replica.LoadFrom(ctx, db); err != nil {
+	if err := replica.LoadFrom(ctx, feedSource(standby, db)); err != nil {
 		return fmt.Errorf("load the replica: %w", err)
 	}
 	snap := replica.Snapshot()
@@ -264,6 +283,10 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		Streams: live,
 		Tags:    tagStore,
 		People:  db,
+
+		Standby:        standbyDeps(standby), // reading from a hot standby (standby.go)
+		FeedChanges:    feedSource(standby, db),
+		PersonalLimits: db,
 	}, api.Config{
 		AnonymousRole:    role,
 		TileCacheControl: c.TileCacheControl,
@@ -281,16 +304,26 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		MaxBodyBytes:        int64(c.MaxBodyBytes),
 		PersonalReads:       api.PersonalReadConfig{PerHour: c.PersonalPerHour, Burst: c.PersonalBurst, FlagReads: c.PersonalFlag},
 		Video:               c.Live.videoConfig(),
+		MaxLag:              c.Standby.MaxLag,
 	})
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	following := make(chan struct{})
 	go func() {
 		defer close(following)
-		replica.Follow(followCtx, db, inmem.FollowOptions{OnApply: func(changes []onemap.Change) {
+		follow.OnApply = func(changes []onemap.Change) {
 			invalidate(changes)
 			pub.OnApply(changes)
-		}, Log: log})
+		}
+		replica.Follow(followCtx, feed, follow)
 	}()
+	if standby != nil {
+		lagDone := make(chan struct{})
+		go func() {
+			defer close(lagDone)
+			standby.run(followCtx, time.Second)
+		}()
+		defer func() { stopFollowing(); <-lagDone }()
+	}
 	defer func() { stopFollowing(); <-following }()
 	pruned := make(chan struct{})
 	go func() {
