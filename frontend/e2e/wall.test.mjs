@@ -26,6 +26,7 @@ function crowding(page) {
   return page.evaluate(() => {
     const { map, scale: k } = window.onemap;
     const z = map.getZoom();
+    if (!Number.isFinite(k)) throw new Error('no scale');
     const ev = (e, p) => {
       if (!Array.isArray(e)) return e;
       const [op, ...a] = e;
@@ -66,7 +67,8 @@ function crowding(page) {
     for (const f of map.queryRenderedFeatures({ layers: ids })) {
       const id = f.layer.id;
       const px = id.endsWith('-cluster') ? imagePx(ring) : imagePx(id === 'risk_points' ? 'om-tri' : 'om-square');
-      const size = ev(map.getLayoutProperty(id, 'icon-size'), f.properties);
+      // The style as the page gave it (MapLibre serialises expressions in stops as null).
+      const size = ev(window.onemap.style.layers.find((l) => l.id === id).layout['icon-size'], f.properties);
       const p = map.project(f.geometry.coordinates);
       syms.push({ x: p.x * k, y: p.y * k, r: (size * px * k) / 2 });
     }
@@ -75,6 +77,7 @@ function crowding(page) {
       if (syms.some((b) => b !== a && Math.hypot(a.x - b.x, a.y - b.y) < 0.6 * (a.r + b.r))) crowded++;
     }
     const d = syms.map((x) => 2 * x.r).sort((x, y) => x - y);
+    if (d.some((x) => !Number.isFinite(x))) throw new Error(`crowding: sizes ${d.slice(0, 5)}`);
     return { drawn: syms.length, median: d[Math.floor(d.length / 2)] ?? 0, crowded: syms.length ? crowded / syms.length : 0 };
   });
 }
@@ -148,9 +151,10 @@ for (const [width, height] of [[1366, 768], [1920, 1080], [3840, 2160]]) {
       const c = await crowding(page);
       console.log(`county view at ${width}×${height}: ${JSON.stringify(c)}`);
       assert.ok(c.drawn > 50, `only ${c.drawn} hazard symbols drawn`);
-      // Before, the households' squares and risk points' rings at full size
-      // covered one another: over 40 % of the symbols sat on another.
-      assert.ok(c.crowded <= 0.25, `${(c.crowded * 100).toFixed(0)} % of the hazard symbols sit on another`);
+      // With the households' squares too, 46 % sat on another at 1080p
+      // (risk points alone: 9 %); before the rings had their sizes (a
+      // NaN in style.js drew every one at its full 30 px), more.
+      assert.ok(c.crowded <= 0.2, `${(c.crowded * 100).toFixed(0)} % of the hazard symbols sit on another`);
       assert.ok(c.median >= 0.008 * height, `hazard symbols are ${c.median.toFixed(1)} px across at ${height} px`);
     });
 

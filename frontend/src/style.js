@@ -404,8 +404,11 @@ export function ringImageName(shape, colourMatch) {
   return ['concat', `om-ring:${shape}:`, ...parts];
 }
 
-// byZoomStops is ["interpolate", ["linear"], ["zoom"], z, v × f, …].
-const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'], ...stops.flatMap(([z, v]) => [z, typeof v === 'number' ? v * f : ['*', f, v]])];
+// byZoomStops is ["interpolate", ["linear"], ["zoom"], z, v × f, …]; f a
+// number or an expression (a number times an array was NaN, which MapLibre
+// took as no size: every cluster ring was drawn at its full 30 px).
+const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'],
+  ...stops.flatMap(([z, v]) => [z, typeof v === 'number' && typeof f === 'number' ? v * f : ['*', v, f]])];
 
 /**
  * withSymbols returns the style with the points of the server's circle

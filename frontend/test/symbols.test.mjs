@@ -24,6 +24,28 @@ function colours(value, out = new Set()) {
   return out;
 }
 
+test('every point symbol has a size at every zoom, a cluster\'s growing with its count', async () => {
+  const { createExpression } = await import('@maplibre/maplibre-gl-style-spec');
+  const out = withSymbols(style());
+  const sized = out.layers.filter((l) => l.layout?.['icon-size'] !== undefined);
+  assert.ok(sized.length >= 5);
+  for (const l of sized) {
+    // A stop of NaN (a number times an expression) is null once serialised.
+    assert.ok(!JSON.stringify(l.layout['icon-size']).includes('null'), `${l.id}: ${JSON.stringify(l.layout['icon-size'])}`);
+    const e = createExpression(l.layout['icon-size'], `layers[${out.layers.indexOf(l)}].layout.icon-size`);
+    assert.equal(e.result, 'success', `${l.id}: ${JSON.stringify(e.value)}`);
+    for (const zoom of [8, 10, 12, 16]) {
+      for (const props of [{}, { point_count: 2 }, { point_count: 400 }]) {
+        const v = e.value.evaluate({ zoom }, { type: 'Point', properties: { level: 'village', ...props } });
+        assert.ok(Number.isFinite(v) && v > 0.2 && v < 2, `${l.id} at z${zoom} ${JSON.stringify(props)}: ${v}`);
+      }
+    }
+  }
+  const ring = createExpression(byId(out, 'risk_points-cluster').layout['icon-size'], 'layers[0].layout.icon-size').value;
+  const at = (n) => ring.evaluate({ zoom: 10 }, { type: 'Point', properties: { point_count: n } });
+  assert.ok(at(400) > at(2), 'a larger cluster, a larger ring');
+});
+
 test('a clustered point of stations is a neutral ring with its count, not the badge of one kind', async () => {
   const { createExpression, validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
   const out = withLabels(withSymbols(style()), 'http://x/font.woff2');

@@ -61,25 +61,24 @@ test('faultsHTML sums the townships it leaves out in a last row', () => {
   assert.equal((faultsHTML(rows, 5).match(/data-grid=/g) ?? []).length, 5);
 });
 
-test('wallSymbols draws the points smaller and leaves the households out of the county view', () => {
+test('wallSymbols leaves the households out of the county view, counts and all', () => {
   const m = (id) => ({ 'onemap:layer': id });
   const style = { layers: [
     { id: 'grids-line', type: 'line', metadata: m('households') },
-    { id: 'risk_points', type: 'symbol', metadata: m('risk_points'),
-      layout: { 'icon-image': 'om-tri', 'icon-size': ['interpolate', ['linear'], ['zoom'], 8, 0.6, 16, ['*', 2, ['get', 'n']]] } },
-    { id: 'households-cluster', type: 'symbol', minzoom: 3, metadata: m('households'), layout: { 'icon-image': 'x', 'icon-size': 1 } },
+    { id: 'risk_points', type: 'symbol', metadata: m('risk_points'), layout: { 'icon-image': 'om-tri' } },
+    { id: 'households-cluster', type: 'symbol', minzoom: 3, metadata: m('households'), layout: { 'icon-image': 'x' } },
     { id: 'count-households-cluster', type: 'symbol', metadata: m('households'), layout: { 'text-field': 'n' } },
+    { id: 'households-dots', type: 'circle', minzoom: 12, metadata: m('households') },
     { id: 'background', type: 'background' },
   ] };
-  const out = wallSymbols(style, { scale: 0.5, minzoom: { households: 11 } }).layers;
-  assert.deepEqual(out[1].layout['icon-size'], ['interpolate', ['linear'], ['zoom'], 8, 0.3, 16, ['*', 0.5, ['*', 2, ['get', 'n']]]]);
-  assert.equal(out[1].minzoom, undefined);
-  assert.equal(out[2].layout['icon-size'], 0.5);
+  const out = wallSymbols(style, { households: 11 }).layers;
+  assert.equal(out[1], style.layers[1], 'risk points are drawn as they are');
   assert.equal(out[2].minzoom, 11);
   assert.equal(out[3].minzoom, 11, 'the households\' counts go with them');
+  assert.equal(out[4].minzoom, 12, 'a later start is kept');
   assert.equal(out[0].minzoom, undefined, 'outlines are not points');
-  assert.equal(out[4], style.layers[4]);
-  assert.equal(style.layers[1].layout['icon-size'][4], 0.6, 'the style given is not changed');
+  assert.equal(out[5], style.layers[5]);
+  assert.equal(style.layers[2].minzoom, 3, 'the style given is not changed');
 });
 
 test('chinaMidnight is the start of the day in China', () => {

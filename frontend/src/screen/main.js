@@ -102,7 +102,7 @@ async function start() {
   $('screen-title').textContent = `${region.name} · ${t('appName')}`;
   $('change-title').textContent = w('changes');
   $('legend-title').textContent = w('legend');
-  // Symbols a little smaller and no households at the county view: not crowded.
+  // No households at the county view: not crowded (wall.js WALL_MINZOOM).
   const style = wallSymbols(withLabels(darkStyle(serverStyle), FONT_URL, { dark: true, skip: ['grids'] }));
   style.sources['om-townships'] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   style.layers.push({
@@ -200,15 +200,21 @@ async function start() {
         : '');
       const at = figures.findIndex((f) => f.id === 'cameras') + 1;
       const column = $('figures');
-      // The township table takes the rows that fit: every card stays whole
-      // (the column does not scroll on a wall), the rest summed in a last row.
-      for (let max = Math.max(1, faultRows.length); ; max--) {
-        column.innerHTML = figuresHTML(figures.slice(0, at), colours) + faults(max) + figuresHTML(figures.slice(at), colours);
-        if (max <= 2 || column.scrollHeight <= column.clientHeight) break;
+      // Every card stays whole (the column does not scroll on a wall): the
+      // township table takes the rows that fit, the rest summed in a last
+      // row; below five rows, the grids' card gives way to it.
+      let shown = figures;
+      fit: for (const rest of [figures.slice(at), figures.slice(at).filter((f) => f.id !== 'grids')]) {
+        shown = [...figures.slice(0, at), ...rest];
+        const least = rest.length < figures.length - at ? 1 : Math.min(5, faultRows.length);
+        for (let max = Math.max(1, faultRows.length); max >= least; max--) {
+          column.innerHTML = figuresHTML(figures.slice(0, at), colours) + faults(max) + figuresHTML(rest, colours);
+          if (column.scrollHeight <= column.clientHeight) break fit;
+        }
       }
-      for (const f of figures) if (f.alert) $('figures').querySelector(`[data-figure="${f.id}"]`)?.classList.add('om-alert');
+      for (const f of shown) if (f.alert) column.querySelector(`[data-figure="${f.id}"]`)?.classList.add('om-alert');
       $('screen-updated').textContent = t('updatedAt', formatTimeOfDay());
-      window.onemap.figures = figures;
+      window.onemap.figures = shown;
       window.onemap.faults = stats ? townshipFaults(stats.townships) : null;
       window.onemap.figuresAt = Date.now();
     } catch (err) {

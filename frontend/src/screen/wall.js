@@ -50,46 +50,26 @@ export function wallScale(innerHeight) {
 }
 
 /**
- * WALL_SYMBOLS is how large the wall draws its point symbols, of the
- * command map's size at the same zoom (then scaled with the map by
- * wallScale): at the county view the clusters sit about a symbol apart, and
- * at the full size they covered one another.
- */
-export const WALL_SYMBOLS = 0.8;
-
-/**
  * WALL_MINZOOM are the layers the wall leaves out of its county view (drawn
- * from the zoom given): the 2,400 risk households' squares buried the 900
- * risk points; their 重大 count is on the 重大 card.
+ * from the zoom given): with the 2,400 risk households' squares, nearly half
+ * of the hazard symbols sat on another (e2e/wall.test.mjs measures it), the
+ * 900 risk points' alone under a tenth; the households' 重大 count is on the
+ * 重大 card.
  */
 export const WALL_MINZOOM = { households: 11 };
 
-// scaleStops multiplies a layout value by f: a number, or each output of a
-// zoom interpolation or step (a zoom expression must stay at the top).
-function scaleStops(v, f) {
-  if (typeof v === 'number') return v * f;
-  if (Array.isArray(v) && v[0] === 'interpolate') return [...v.slice(0, 3), ...v.slice(3).map((x, i) => (i % 2 ? scaleStops(x, f) : x))];
-  if (Array.isArray(v) && v[0] === 'step') return [v[0], v[1], scaleStops(v[2], f), ...v.slice(3).map((x, i) => (i % 2 ? scaleStops(x, f) : x))];
-  return ['*', f, v];
-}
-
 /**
- * wallSymbols returns the style with the data's point symbols drawn at
- * WALL_SYMBOLS of their size and the layers of WALL_MINZOOM (their points,
- * clusters and counts) only from their zoom.
+ * wallSymbols returns the style with the point layers of minzoom (their
+ * points, clusters and counts; not their outlines or fills) drawn only from
+ * the zoom given.
  */
-export function wallSymbols(style, { scale = WALL_SYMBOLS, minzoom = WALL_MINZOOM } = {}) {
+export function wallSymbols(style, minzoom = WALL_MINZOOM) {
   return {
     ...style,
     layers: style.layers.map((l) => {
       const id = l.metadata?.[META_LAYER];
-      if (!id) return l;
-      let out = l;
-      if (Number.isFinite(minzoom[id]) && l.type !== 'fill' && l.type !== 'line') out = { ...out, minzoom: Math.max(out.minzoom ?? 0, minzoom[id]) };
-      if (out.type === 'symbol' && out.layout?.['icon-image'] && out.layout['icon-size'] !== undefined) {
-        out = { ...out, layout: { ...out.layout, 'icon-size': scaleStops(out.layout['icon-size'], scale) } };
-      }
-      return out;
+      if (!id || !Number.isFinite(minzoom[id]) || (l.type !== 'symbol' && l.type !== 'circle')) return l;
+      return { ...l, minzoom: Math.max(l.minzoom ?? 0, minzoom[id]) };
     }),
   };
 }
