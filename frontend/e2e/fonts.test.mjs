@@ -164,6 +164,40 @@ describe('the UI draws Chinese with its own font on a machine without one', { ti
     });
   }
 
+  // The font is one file fetched once per page: the UI's text and the map's
+  // labels share it (font.js). Before, the page's CSS and MapLibre's
+  // font-faces each downloaded it, at once (553 KB instead of 276 KB).
+  for (const [pagePath, name, open] of [
+    ['/', 'onemap'],
+    ['/screen/', 'onemap'],
+    ['/editor/', 'onemap'],
+    ['/m/', 'onemapPublic', '#open-map'],
+  ]) {
+    it(`${pagePath} downloads the font once for its text and its map's labels`, async () => {
+      const { page } = b;
+      const from = b.requests.length;
+      await page.goto(new URL(pagePath, BASE).href, { waitUntil: 'load' });
+      if (open) await page.locator(open).first().click();
+      await page.evaluate(async ({ ms, n }) => {
+        const deadline = Date.now() + ms;
+        while (!window[n]?.map?.isStyleLoaded?.()) {
+          if (Date.now() > deadline) throw new Error('no map');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const { map } = window[n];
+        await new Promise((resolve) => { map.once('idle', resolve); map.triggerRepaint(); });
+        await document.fonts.ready;
+      }, { ms: WAIT_MS, n: name });
+      const labels = await page.evaluate((n) => window[n].map.getStyle().layers
+        .filter((l) => l.type === 'symbol' && l.layout?.['text-field']).length, name);
+      const fonts = b.requests.slice(from).filter((u) => new URL(u).pathname === '/fonts/onemap-sans.woff2');
+      assert.ok(labels > 0, `${pagePath}: its map draws no text`);
+      assert.equal(fonts.length, 1, `${pagePath}: the font was asked for ${fonts.length} times`);
+      const own = await page.evaluate(() => [...document.fonts].some((f) => f.family.replace(/"/g, '') === 'OneMap Sans' && f.status === 'loaded'));
+      assert.ok(own, `${pagePath}: the page's text has no OneMap Sans`);
+    });
+  }
+
   it('OneMap Sans holds every Chinese character of the client', async () => {
     const chars = cjkOf();
     assert.ok(chars.length > 300, `only ${chars.length} characters found in ${SRC}`);

@@ -161,5 +161,23 @@ describe('the public page\'s map on a phone has the base map', { timeout: 10 * 6
     const file = path.join(OUT, 'picture-public-390x844.png');
     await page.screenshot({ path: file });
     console.log(`screenshot: ${file}`);
+    // Below zoom 14 nearby stations are one point: a neutral ring, not the
+    // badge of the kind of the one it is drawn at.
+    await page.evaluate((c) => window.onemapPublic.map.jumpTo({ center: [c.lng, c.lat], zoom: 11 }), SEAT);
+    await page.evaluate(async (ms) => {
+      const { map } = window.onemapPublic;
+      const idle = map.once('idle');
+      map.triggerRepaint();
+      await Promise.race([idle, new Promise((_, reject) => setTimeout(() => reject(new Error(`map not idle after ${ms} ms`)), ms))]);
+    }, WAIT_MS);
+    const clusters = await page.evaluate(() => {
+      const { map } = window.onemapPublic;
+      return { many: map.queryRenderedFeatures({ layers: ['stations'] }).filter((f) => f.properties.point_count > 1).length, images: map.listImages() };
+    });
+    assert.ok(clusters.many > 0, 'no clustered stations at z11');
+    assert.ok(clusters.images.includes('om-ring:circle:546e7a=24'), `no neutral ring among ${clusters.images.join(', ')}`);
+    assert.match(await page.locator('#map-legend li[data-many]').innerText(), /附近多个服务站/, 'the legend does not say what a ring is');
+    await page.screenshot({ path: path.join(OUT, 'picture-public-z11-390x844.png') });
+    assert.deepEqual(errors, []);
   });
 });

@@ -17,6 +17,71 @@ import { databaseURL, getJSON, openMap, sql, WAIT_MS } from './browser.mjs';
 const FIGURE_SHARE = 0.04;
 const LABEL_SHARE = 0.016;
 
+// crowding measures the county view's hazard symbols, in CSS pixels of the
+// screen: how many are drawn, their median diameter, and the share of them
+// that sit on another (centres closer than 60 % of the sum of their radii:
+// more than about half of one covered). Sizes are the style's icon-size at
+// the map's zoom times the image's size, times the wall's scale.
+function crowding(page) {
+  return page.evaluate(() => {
+    const { map, scale: k } = window.onemap;
+    const z = map.getZoom();
+    if (!Number.isFinite(k)) throw new Error('no scale');
+    const ev = (e, p) => {
+      if (!Array.isArray(e)) return e;
+      const [op, ...a] = e;
+      const n = (x) => Number(ev(x, p));
+      switch (op) {
+        case 'zoom': return z;
+        case 'get': return p[a[0]];
+        case 'coalesce': for (const x of a) { const v = ev(x, p); if (v !== undefined && v !== null) return v; } return null;
+        case '*': return a.reduce((m, x) => m * n(x), 1);
+        case '+': return a.reduce((m, x) => m + n(x), 0);
+        case '-': return a.length === 1 ? -n(a[0]) : n(a[0]) - n(a[1]);
+        case '/': return n(a[0]) / n(a[1]);
+        case 'min': return Math.min(...a.map(n));
+        case 'max': return Math.max(...a.map(n));
+        case 'ln': return Math.log(n(a[0]));
+        case 'interpolate': {
+          const x = n(a[1]);
+          const stops = a.slice(2);
+          if (x <= stops[0]) return n(stops[1]);
+          for (let i = 2; i < stops.length; i += 2) {
+            if (x <= stops[i]) {
+              const t = (x - stops[i - 2]) / (stops[i] - stops[i - 2]);
+              return n(stops[i - 1]) + t * (n(stops[i + 1]) - n(stops[i - 1]));
+            }
+          }
+          return n(stops[stops.length - 1]);
+        }
+        default: throw new Error(`crowding: no ${op}`);
+      }
+    };
+    const imagePx = (name) => {
+      const img = map.style.getImage(name);
+      return img ? img.data.width / img.pixelRatio : 0;
+    };
+    const ring = map.listImages().find((n) => n.startsWith('om-ring:'));
+    const ids = ['risk_points', 'risk_points-cluster', 'households', 'households-cluster'].filter((id) => map.getLayer(id));
+    const syms = [];
+    for (const f of map.queryRenderedFeatures({ layers: ids })) {
+      const id = f.layer.id;
+      const px = id.endsWith('-cluster') ? imagePx(ring) : imagePx(id === 'risk_points' ? 'om-tri' : 'om-square');
+      // The style as the page gave it (MapLibre serialises expressions in stops as null).
+      const size = ev(window.onemap.style.layers.find((l) => l.id === id).layout['icon-size'], f.properties);
+      const p = map.project(f.geometry.coordinates);
+      syms.push({ x: p.x * k, y: p.y * k, r: (size * px * k) / 2 });
+    }
+    let crowded = 0;
+    for (const a of syms) {
+      if (syms.some((b) => b !== a && Math.hypot(a.x - b.x, a.y - b.y) < 0.6 * (a.r + b.r))) crowded++;
+    }
+    const d = syms.map((x) => 2 * x.r).sort((x, y) => x - y);
+    if (d.some((x) => !Number.isFinite(x))) throw new Error(`crowding: sizes ${d.slice(0, 5)}`);
+    return { drawn: syms.length, median: d[Math.floor(d.length / 2)] ?? 0, crowded: syms.length ? crowded / syms.length : 0 };
+  });
+}
+
 // measure reads what the wall draws, in CSS pixels of the viewport.
 function measure(page) {
   return page.evaluate(() => {
@@ -36,6 +101,11 @@ function measure(page) {
       left: { left: left.left, right: left.right, bottom: left.bottom },
       right: { left: right.left, right: right.right, bottom: right.bottom },
       legend: legend && { top: legend.top, bottom: legend.bottom, width: legend.width },
+      // The cards of the figures' column that do not fit in it (the column
+      // does not scroll: a card cut off is a card lost).
+      cut: [...document.querySelectorAll('#figures > .om-figure')]
+        .filter((c) => c.getBoundingClientRect().bottom > right.bottom + 0.5 || c.getBoundingClientRect().right > right.right + 0.5)
+        .map((c) => c.dataset.figure),
       ids: window.onemap.figures.map((f) => f.id),
       legendLayers: [...document.querySelectorAll('#legend-body [data-layer]')].map((e) => e.dataset.layer),
     };
@@ -71,7 +141,21 @@ for (const [width, height] of [[1366, 768], [1920, 1080], [3840, 2160]]) {
       assert.ok(m.left.left >= 0 && m.left.right < m.right.left && m.right.right <= width, JSON.stringify(m));
       assert.ok(m.left.bottom <= height && m.right.bottom <= height);
       assert.ok(m.legend && m.legend.bottom <= height && m.legend.width > 0.3 * width, 'no legend in view');
-      assert.deepEqual(m.legendLayers, ['risk_points', 'households', 'cameras']);
+      assert.deepEqual(m.cut, [], 'cards cut off at the bottom of the figures');
+      // The legend names what the county view draws (households are not
+      // drawn there: their 重大 count is on the 重大 card).
+      assert.deepEqual(m.legendLayers, ['risk_points', 'cameras']);
+    });
+
+    it('draws the county view uncrowded, its hazard symbols still large enough to see from 5 m', async () => {
+      const c = await crowding(page);
+      console.log(`county view at ${width}×${height}: ${JSON.stringify(c)}`);
+      assert.ok(c.drawn > 50, `only ${c.drawn} hazard symbols drawn`);
+      // With the households' squares too, 46 % sat on another at 1080p
+      // (risk points alone: 9 %); before the rings had their sizes (a
+      // NaN in style.js drew every one at its full 30 px), more.
+      assert.ok(c.crowded <= 0.2, `${(c.crowded * 100).toFixed(0)} % of the hazard symbols sit on another`);
+      assert.ok(c.median >= 0.008 * height, `hazard symbols are ${c.median.toFixed(1)} px across at ${height} px`);
     });
 
     it('shows the figures that matter, and grid workers only as people counted by the server', async () => {

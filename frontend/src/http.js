@@ -75,6 +75,16 @@ export async function request(method, path, { query = null, body, headers = {} }
 /** getJSON fetches path with query params (undefined values left out) and returns the parsed answer. */
 export const getJSON = (path, query = null) => request('GET', path, { query });
 
+/**
+ * getBytes fetches path (a file of this server, such as the bundled font)
+ * and returns its body as an ArrayBuffer; a refusal throws HttpError.
+ */
+export async function getBytes(path) {
+  const res = await globalThis.fetch(path, { credentials: 'same-origin' });
+  if (!res.ok) throw new HttpError(res.status);
+  return res.arrayBuffer();
+}
+
 /** postJSON, patchJSON and deleteJSON send body as JSON. */
 export const postJSON = (path, body, headers) => request('POST', path, { body, headers });
 export const patchJSON = (path, body, headers) => request('PATCH', path, { body, headers });

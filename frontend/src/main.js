@@ -16,7 +16,7 @@ import { createMap } from './map.js';
 import './app.css';
 import * as api from './api.js';
 import { fetchSession } from './http.js';
-import { fetchStyle, FONT, FONT_PATH, placesGeoJSON, useColours, withLabels } from './style.js';
+import { fetchStyle, FONT, placesGeoJSON, useColours, withLabels } from './style.js';
 import { createOverlays } from './overlay.js';
 import { applyStatic, lang, layerTitle, setLang, t } from './i18n.js';
 import { setupSession } from './session.js';
@@ -37,7 +37,7 @@ import { CASE_ROLES, createCases } from './command/cases.js';
 import { ALARM_ROLES, createAlarms } from './command/alarms.js';
 import { createAssess } from './command/assess.js';
 import { createTags } from './command/tags.js';
-import { useOwnFontIfNeeded } from './font.js';
+import { FONT_URL, useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
 
@@ -70,7 +70,7 @@ async function start() {
   }
   document.title = `${region.name} · ${t('appName')}`;
   useColours(serverStyle);
-  const style = withLabels(serverStyle, `${location.origin}${FONT_PATH}`, { places: placeList && placesGeoJSON(placeList), groupLabels: true });
+  const style = withLabels(serverStyle, FONT_URL, { places: placeList && placesGeoJSON(placeList), groupLabels: true });
 
   // page is the page's state: what was loaded, and the controllers, each
   // added below as it is made.

@@ -5,14 +5,19 @@
 // the page's language, and the controls each page asks for.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
-import { Map, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
+import { addProtocol, Map, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { mapLocale } from './i18n.js';
 import { addIcons } from './icons.js';
+import { FONT_PROTOCOL, fontBytes } from './font.js';
 
 // The worker comes from this server, as a file of the build (the CSP allows
 // workers from 'self' only).
 setWorkerUrl(workerUrl);
+
+// The label font of every style (font-faces: FONT_URL) comes from font.js,
+// which fetches it once for the page's text and its maps alike.
+addProtocol(FONT_PROTOCOL, async () => ({ data: await fontBytes() }));
 
 /**
  * createMap returns a MapLibre map in container (an element or its id)

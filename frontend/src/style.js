@@ -8,6 +8,7 @@
 import { darkBase, META_BASE, withBasemap } from './basemap.js';
 import { bboxOf, interiorPoint } from './geo.js';
 import { getJSON } from './http.js';
+import { FONT, FONT_URL } from './font.js';
 
 /** SOURCE is the id of the one vector source, the server's "all" tileset. */
 export const SOURCE = 'onemap';
@@ -18,11 +19,9 @@ export const META_LAYER = 'onemap:layer';
 /** META_CENTER is the style's metadata key of its tileset's centre, [lon, lat, zoom] (fetchStyle). */
 export const META_CENTER = 'onemap:center';
 
-/** FONT is the name of the bundled label font in the style's font-faces. */
-export const FONT = 'OneMap Sans';
-
-/** FONT_PATH is where the server serves the bundled label font (frontend/public/fonts). */
-export const FONT_PATH = '/fonts/onemap-sans.woff2';
+// FONT, the bundled label font's name in the style's font-faces, comes from
+// font.js, the font's one source.
+export { FONT } from './font.js';
 
 /** FILTER_FIELDS are the fields the layer panel filters on, where a layer has them. */
 export const FILTER_FIELDS = ['level', 'kind', 'status'];
@@ -53,7 +52,7 @@ export async function fetchStyle(tileset = 'all', fetchJSON = getJSON) {
   }
   // Points drawn as shapes and badges, a vector base map styled under the
   // data (basemap.js).
-  return withBasemap(withSymbols(style), `${globalThis.location?.origin ?? ''}${FONT_PATH}`);
+  return withBasemap(withSymbols(style), FONT_URL);
 }
 
 /** styleLayerIds returns the ids of the style layers drawn for data layer id. */
@@ -181,7 +180,8 @@ export function placesGeoJSON(places) {
 
 /**
  * withLabels returns the style with text labels of grids and stations on
- * top, drawn with the bundled font (fontURL, absolute) through the style's
+ * top, drawn with the bundled font (fontURL: font.js's FONT_URL, or an
+ * absolute URL for a client of its own) through the style's
  * font-faces: MapLibre renders their glyphs in the browser, so the style
  * has no glyphs URL and nothing is fetched but the font, once. Layers the
  * style does not draw get no labels, nor those listed in skip. With places
@@ -350,7 +350,7 @@ export const META_COLOUR = 'onemap:colour';
 /** META_SHAPE is the metadata key of a point layer's shape in the legend: triangle, square, badge or dot. */
 export const META_SHAPE = 'onemap:shape';
 
-/** META_CLUSTER marks the style layer of a point layer's clusters (rings of their mix). */
+/** META_CLUSTER marks a style layer that draws a point layer's clusters as rings (of their mix where the tiles give it). */
 export const META_CLUSTER = 'onemap:cluster';
 
 /** META_QUIET marks a point layer drawn small and muted, without counts (cameras). */
@@ -369,6 +369,9 @@ const SDF_ICON = { triangle: 'om-tri', square: 'om-square' };
 const SHAPE_SIZE = { risk_points: [[8, 0.6], [12, 0.8], [16, 1.25]], households: [[8, 0.5], [12, 0.68], [16, 1.05]] };
 // RING_STEPS is how finely a cluster's ring is cut: shares in 24ths.
 const RING_STEPS = 24;
+
+/** STATION_RING is the image of a clustered point of stations: a ring of one neutral colour (icons.js). */
+export const STATION_RING = `om-ring:circle:546e7a=${RING_STEPS}`;
 
 /** isPointLayer says whether a style layer draws a data layer's points (a circle or a symbol that is not a label). */
 export function isPointLayer(l) {
@@ -401,8 +404,11 @@ export function ringImageName(shape, colourMatch) {
   return ['concat', `om-ring:${shape}:`, ...parts];
 }
 
-// byZoomStops is ["interpolate", ["linear"], ["zoom"], z, v × f, …].
-const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'], ...stops.flatMap(([z, v]) => [z, typeof v === 'number' ? v * f : ['*', f, v]])];
+// byZoomStops is ["interpolate", ["linear"], ["zoom"], z, v × f, …]; f a
+// number or an expression (a number times an array was NaN, which MapLibre
+// took as no size: every cluster ring was drawn at its full 30 px).
+const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'],
+  ...stops.flatMap(([z, v]) => [z, typeof v === 'number' && typeof f === 'number' ? v * f : ['*', v, f]])];
 
 /**
  * withSymbols returns the style with the points of the server's circle
@@ -410,7 +416,8 @@ const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'], ...s
  * risk households as squares in 红橙黄蓝 by level (the only layers that use
  * those colours), each cluster as its layer's shape ringed by the share of
  * each level it holds (the tiles' point_count_LEVEL), stations as badges of
- * their kind's colour with its pictogram, and cameras small and muted from
+ * their kind's colour with its pictogram (their clusters as a neutral
+ * ring: STATION_RING), and cameras small and muted from
  * zoom CAMERA_MINZOOM on. The images are icons.js's, drawn in the browser
  * as the map asks for them. Layers it does not know are left as they are.
  */
@@ -447,12 +454,18 @@ export function withSymbols(style) {
     }
     if (id === 'stations') {
       const big = (county, township, village) => ['match', ['get', 'level'], 'county', county, 'township', township, village];
+      // A clustered point stands for stations of several kinds (the tiles
+      // count no kinds): a ring of no kind's colour, not the badge of the
+      // one it is drawn at, and (command map) its count inside. One layer,
+      // so that the pages' filters and clicks on "stations" take both.
+      const ring = (z) => ['*', 0.62 + 0.06 * (z - 8) / 4, ['min', 1.5, ['+', 0.8, ['*', 0.12, ['ln', POINT_COUNT]]]]];
+      const size = (z, single) => ['case', HAS_COUNT, ring(z), single];
       layers.push({
         ...base, id: l.id, type: 'symbol', ...(l.filter ? { filter: l.filter } : {}),
-        layout: { 'icon-image': ['concat', 'om-st:', ['coalesce', ['get', 'kind'], ''], ':', colour],
-          'icon-size': ['interpolate', ['linear'], ['zoom'], 8, big(0.7, 0.6, 0.5), 13, big(0.9, 0.8, 0.7), 16, big(1.1, 1, 0.95)],
+        layout: { 'icon-image': ['case', HAS_COUNT, STATION_RING, ['concat', 'om-st:', ['coalesce', ['get', 'kind'], ''], ':', colour]],
+          'icon-size': ['interpolate', ['linear'], ['zoom'], 8, size(8, big(0.7, 0.6, 0.5)), 13, size(12, big(0.9, 0.8, 0.7)), 16, size(16, big(1.1, 1, 0.95))],
           'icon-allow-overlap': true, 'icon-ignore-placement': true },
-        metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: 'badge' },
+        metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: 'badge', [META_CLUSTER]: true },
       });
       continue;
     }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { arcAt, iconImage, parseRing, ringImage, sdfImage, shapeDistance, stationImage } from '../src/icons.js';
 import { BASE, META_BASE, withBasemap } from '../src/basemap.js';
 import {
-  CAMERA_MINZOOM, darkStyle, isPointLayer, legendOf, META_CLUSTER, ringImageName, withLabels, withSymbols,
+  CAMERA_MINZOOM, darkStyle, isPointLayer, legendOf, META_CLUSTER, ringImageName, STATION_RING, withLabels, withSymbols,
 } from '../src/style.js';
 
 const SERVER_STYLE = JSON.parse(fs.readFileSync(new URL('./fixtures/style-all.json', import.meta.url), 'utf8'));
@@ -24,6 +24,53 @@ function colours(value, out = new Set()) {
   return out;
 }
 
+test('every point symbol has a size at every zoom, a cluster\'s growing with its count', async () => {
+  const { createExpression } = await import('@maplibre/maplibre-gl-style-spec');
+  const out = withSymbols(style());
+  const sized = out.layers.filter((l) => l.layout?.['icon-size'] !== undefined);
+  assert.ok(sized.length >= 5);
+  for (const l of sized) {
+    // A stop of NaN (a number times an expression) is null once serialised.
+    assert.ok(!JSON.stringify(l.layout['icon-size']).includes('null'), `${l.id}: ${JSON.stringify(l.layout['icon-size'])}`);
+    const e = createExpression(l.layout['icon-size'], `layers[${out.layers.indexOf(l)}].layout.icon-size`);
+    assert.equal(e.result, 'success', `${l.id}: ${JSON.stringify(e.value)}`);
+    for (const zoom of [8, 10, 12, 16]) {
+      for (const props of [{}, { point_count: 2 }, { point_count: 400 }]) {
+        const v = e.value.evaluate({ zoom }, { type: 'Point', properties: { level: 'village', ...props } });
+        assert.ok(Number.isFinite(v) && v > 0.2 && v < 2, `${l.id} at z${zoom} ${JSON.stringify(props)}: ${v}`);
+      }
+    }
+  }
+  const ring = createExpression(byId(out, 'risk_points-cluster').layout['icon-size'], 'layers[0].layout.icon-size').value;
+  const at = (n) => ring.evaluate({ zoom: 10 }, { type: 'Point', properties: { point_count: n } });
+  assert.ok(at(400) > at(2), 'a larger cluster, a larger ring');
+});
+
+test('a clustered point of stations is a neutral ring with its count, not the badge of one kind', async () => {
+  const { createExpression, validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
+  const out = withLabels(withSymbols(style()), 'http://x/font.woff2');
+  assert.deepEqual(validateStyleMin(out), []);
+  const st = byId(out, 'stations');
+  const i = out.layers.indexOf(st);
+  const image = createExpression(st.layout['icon-image'], `layers[${i}].layout.icon-image`);
+  assert.equal(image.result, 'success', JSON.stringify(image.value));
+  const at = (props) => ({ type: 'Point', properties: props });
+  const name = (props) => image.value.evaluate({ zoom: 11 }, at(props)).name ?? image.value.evaluate({ zoom: 11 }, at(props));
+  assert.equal(name({ kind: 'clinic', point_count: 7 }), STATION_RING, 'a cluster drawn as the badge of its first station');
+  assert.match(name({ kind: 'clinic' }), /^om-st:clinic:#[0-9a-f]{6}$/i);
+  // The ring is drawn, of one colour that is no kind's and no hazard's.
+  const ring = parseRing(STATION_RING);
+  assert.equal(ring.arcs.length, 1);
+  const kinds = legendOf(out, 'stations').entries.map((e) => e.colour.toLowerCase());
+  assert.ok(!kinds.includes(`#${STATION_RING.split(':')[2].split('=')[0]}`));
+  assert.ok(iconImage(STATION_RING));
+  // Its count is written over it (from 5, as over the hazards' rings).
+  const count = byId(out, 'count-stations');
+  assert.ok(count, 'no count over station clusters');
+  assert.equal(count.metadata['onemap:layer'], 'stations');
+  assert.equal(legendOf(out, 'stations').shape, 'badge');
+});
+
 test('withSymbols draws each hazard layer in its own shape, stations as badges, cameras small from z13', async () => {
   const { validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
   const out = withSymbols(style());
@@ -38,7 +85,7 @@ test('withSymbols draws each hazard layer in its own shape, stations as badges, 
   assert.equal(byId(out, 'households-cluster').metadata['onemap:layer'], 'households');
   const st = byId(out, 'stations');
   assert.equal(st.type, 'symbol');
-  assert.equal(st.layout['icon-image'][0], 'concat');
+  assert.equal(st.layout['icon-image'][0], 'case'); // a badge, or the ring of a cluster
   const cams = byId(out, 'cameras');
   assert.equal(cams.type, 'circle');
   assert.equal(cams.minzoom, CAMERA_MINZOOM, 'cameras are off below z13');

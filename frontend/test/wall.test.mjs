@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, legendHTML, statFigure, townshipFaults,
+  alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, legendHTML, statFigure, townshipFaults, wallSymbols,
   wallFigures, wallScale,
 } from '../src/screen/wall.js';
 
@@ -49,6 +49,36 @@ test('townshipFaults lists the townships with cameras out of order, most faults 
   assert.match(faultsHTML(rows), /丙镇<\/td><td class="om-n om-fault">3/);
   assert.match(faultsHTML([]), /om-wall-empty/);
   assert.doesNotMatch(faultsHTML([{ id: 1, name: '<b>', fault: 1, offline: 0 }]), /<b>/);
+});
+
+test('faultsHTML sums the townships it leaves out in a last row', () => {
+  const rows = [1, 2, 3, 4, 5].map((i) => ({ id: i, name: `镇${i}`, fault: 10 - i, offline: i }));
+  const html = faultsHTML(rows, 3);
+  assert.equal((html.match(/data-grid=/g) ?? []).length, 2);
+  // 镇3, 镇4 and 镇5: faults 7 + 6 + 5, offline 3 + 4 + 5.
+  assert.match(html, /data-rest="3"><td>其余 3 个乡镇<\/td><td class="om-n om-fault">18<\/td><td class="om-n">12</);
+  assert.doesNotMatch(faultsHTML(rows, 5), /data-rest/);
+  assert.equal((faultsHTML(rows, 5).match(/data-grid=/g) ?? []).length, 5);
+});
+
+test('wallSymbols leaves the households out of the county view, counts and all', () => {
+  const m = (id) => ({ 'onemap:layer': id });
+  const style = { layers: [
+    { id: 'grids-line', type: 'line', metadata: m('households') },
+    { id: 'risk_points', type: 'symbol', metadata: m('risk_points'), layout: { 'icon-image': 'om-tri' } },
+    { id: 'households-cluster', type: 'symbol', minzoom: 3, metadata: m('households'), layout: { 'icon-image': 'x' } },
+    { id: 'count-households-cluster', type: 'symbol', metadata: m('households'), layout: { 'text-field': 'n' } },
+    { id: 'households-dots', type: 'circle', minzoom: 12, metadata: m('households') },
+    { id: 'background', type: 'background' },
+  ] };
+  const out = wallSymbols(style, { households: 11 }).layers;
+  assert.equal(out[1], style.layers[1], 'risk points are drawn as they are');
+  assert.equal(out[2].minzoom, 11);
+  assert.equal(out[3].minzoom, 11, 'the households\' counts go with them');
+  assert.equal(out[4].minzoom, 12, 'a later start is kept');
+  assert.equal(out[0].minzoom, undefined, 'outlines are not points');
+  assert.equal(out[5], style.layers[5]);
+  assert.equal(style.layers[2].minzoom, 3, 'the style given is not changed');
 });
 
 test('chinaMidnight is the start of the day in China', () => {

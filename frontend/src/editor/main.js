@@ -19,7 +19,7 @@ import { createMap } from '../map.js';
 import './editor.css';
 import { fetchSession } from '../http.js';
 import { applyStatic } from '../i18n.js';
-import { fetchStyle, FONT, FONT_PATH } from '../style.js';
+import { fetchStyle, FONT } from '../style.js';
 import { CHECKS } from './checks.js';
 import { $, EDIT_ROLES, READ_ROLES, state, status } from './state.js';
 import { addOverlays } from './overlays.js';
@@ -32,7 +32,7 @@ import { watchHistory } from './history.js';
 import { watchIO } from './io.js';
 import { onBeforeUnload, showSession, submitSignIn } from './session.js';
 import { w } from './words.js';
-import { useOwnFontIfNeeded } from '../font.js';
+import { FONT_URL, useOwnFontIfNeeded } from '../font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
 
@@ -50,7 +50,7 @@ async function start() {
   for (const id of ['btn-save', 'import-file', 'btn-import']) $(id).disabled = !state.canEdit;
   // Grid names are drawn with the bundled font (overlays.js), as the map's.
   const style = await fetchStyle('all');
-  style['font-faces'] = { ...style['font-faces'], [FONT]: `${location.origin}${FONT_PATH}` };
+  style['font-faces'] = { ...style['font-faces'], [FONT]: FONT_URL };
   const map = createMap('map', style, { attributionControl: false, hash: false, navigation: 'top-left', scale: 'bottom-left' });
   state.map = map;
   await new Promise((resolve) => map.on('load', resolve));

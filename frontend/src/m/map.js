@@ -148,6 +148,8 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
     legend.querySelector('ul').innerHTML = [
       '<li><span class="m-pin m-pin-key">1</span>列表中的服务站（编号同列表）</li>',
       '<li><span class="m-dot m-here-key"></span>您的位置</li>',
+      // Below zoom 14 nearby stations are one ring (style.js STATION_RING).
+      '<li data-many><span class="m-dot m-many-key"></span>附近多个服务站，放大查看</li>',
       ...shown.map((k) => `<li data-kind="${escapeHtml(k.code)}"><span class="m-dot" style="background:${escapeHtml(colourOf(k.code))}"></span>${escapeHtml(k.name)}</li>`),
     ].join('');
     legend.hidden = false;

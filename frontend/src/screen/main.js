@@ -14,17 +14,18 @@ import { createMap } from '../map.js';
 import '../app.css';
 import './screen.css';
 import * as api from '../api.js';
-import { darkStyle, dataLayerIds, fetchStyle, FONT, FONT_PATH, legendOf, SOURCE, withLabels } from '../style.js';
+import { darkStyle, dataLayerIds, fetchStyle, FONT, legendOf, SOURCE, withLabels } from '../style.js';
 import { applyStatic, t } from '../i18n.js';
 import { formatClock, formatCount, formatTimeOfDay } from '../format.js';
 import { mergeCounts } from '../counts.js';
 import { figuresHTML, keyFigures } from '../figures.js';
 import { connectLive } from '../live.js';
 import { getJSON } from '../http.js';
-import { useOwnFontIfNeeded } from '../font.js';
+import { FONT_URL, useOwnFontIfNeeded } from '../font.js';
 import { createCaseWall } from './cases.js';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, legendHTML, townshipFaults, w, wallFigures, wallScale,
+  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, legendHTML, townshipFaults, w, WALL_MINZOOM, wallFigures, wallScale,
+  wallSymbols,
 } from './wall.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -101,7 +102,8 @@ async function start() {
   $('screen-title').textContent = `${region.name} · ${t('appName')}`;
   $('change-title').textContent = w('changes');
   $('legend-title').textContent = w('legend');
-  const style = withLabels(darkStyle(serverStyle), `${location.origin}${FONT_PATH}`, { dark: true, skip: ['grids'] });
+  // No households at the county view: not crowded (wall.js WALL_MINZOOM).
+  const style = wallSymbols(withLabels(darkStyle(serverStyle), FONT_URL, { dark: true, skip: ['grids'] }));
   style.sources['om-townships'] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   style.layers.push({
     id: 'om-township-labels', type: 'symbol', source: 'om-townships',
@@ -115,7 +117,8 @@ async function start() {
     const lg = legendOf(serverStyle, id);
     if (!lg || !layers.includes(id)) continue;
     colours[id] = Object.fromEntries(lg.entries.map((e) => [e.value, e.colour]));
-    if (id !== 'stations') legends.push({ id, label: w(id), legend: lg });
+    // The legend names what the county view draws (and the cameras' statuses of their card).
+    if (id !== 'stations' && !(id in WALL_MINZOOM)) legends.push({ id, label: w(id), legend: lg });
   }
   $('legend-body').innerHTML = legendHTML(legends);
   $('legend').hidden = !legends.length;
@@ -191,15 +194,27 @@ async function start() {
       const rest = keyFigures(counts, null).sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
       const figures = [...first, ...rest];
       // The camera faults by township follow the cameras' figure.
-      const faults = counts.cameras && stats
-        ? `<div class="om-figure om-figure-faults" data-figure="faults"><div class="om-figure-label">${w('faults')}</div>${faultsHTML(townshipFaults(stats.townships))}</div>`
-        : '';
+      const faultRows = stats ? townshipFaults(stats.townships) : [];
+      const faults = (max) => (counts.cameras && stats
+        ? `<div class="om-figure om-figure-faults" data-figure="faults"><div class="om-figure-label">${w('faults')}</div>${faultsHTML(faultRows, max)}</div>`
+        : '');
       const at = figures.findIndex((f) => f.id === 'cameras') + 1;
-      const html = figuresHTML(figures.slice(0, at), colours) + faults + figuresHTML(figures.slice(at), colours);
-      $('figures').innerHTML = html;
-      for (const f of figures) if (f.alert) $('figures').querySelector(`[data-figure="${f.id}"]`)?.classList.add('om-alert');
+      const column = $('figures');
+      // Every card stays whole (the column does not scroll on a wall): the
+      // township table takes the rows that fit, the rest summed in a last
+      // row; below five rows, the grids' card gives way to it.
+      let shown = figures;
+      fit: for (const rest of [figures.slice(at), figures.slice(at).filter((f) => f.id !== 'grids')]) {
+        shown = [...figures.slice(0, at), ...rest];
+        const least = rest.length < figures.length - at ? 1 : Math.min(5, faultRows.length);
+        for (let max = Math.max(1, faultRows.length); max >= least; max--) {
+          column.innerHTML = figuresHTML(figures.slice(0, at), colours) + faults(max) + figuresHTML(rest, colours);
+          if (column.scrollHeight <= column.clientHeight) break fit;
+        }
+      }
+      for (const f of shown) if (f.alert) column.querySelector(`[data-figure="${f.id}"]`)?.classList.add('om-alert');
       $('screen-updated').textContent = t('updatedAt', formatTimeOfDay());
-      window.onemap.figures = figures;
+      window.onemap.figures = shown;
       window.onemap.faults = stats ? townshipFaults(stats.townships) : null;
       window.onemap.figuresAt = Date.now();
     } catch (err) {

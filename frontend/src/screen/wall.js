@@ -9,6 +9,7 @@
 import { escapeHtml, formatCount, formatTimeOfDay } from '../format.js';
 import { lang } from '../i18n.js';
 import { valueLabel } from '../labels.js';
+import { META_LAYER } from '../style.js';
 
 const W = {
   zh: {
@@ -19,7 +20,7 @@ const W = {
     insert: '新增', update: '更新', delete: '删除',
     risk_points: '风险点', households: '风险户', cameras: '视频', stations: '服务站', grids: '网格',
     new: '新', acknowledged: '已确认',
-    township: '乡镇',
+    township: '乡镇', otherTownships: '其余 %d 个乡镇',
   },
   en: {
     major: 'Major hazards', majorHouseholds: 'Major-risk households', overdue: 'Assessments overdue', due: 'Due',
@@ -29,7 +30,7 @@ const W = {
     insert: 'New', update: 'Changed', delete: 'Deleted',
     risk_points: 'Risk point', households: 'Household', cameras: 'Camera', stations: 'Station', grids: 'Grid',
     new: 'New', acknowledged: 'Acknowledged',
-    township: 'Township',
+    township: 'Township', otherTownships: '%d other townships',
   },
 };
 const L = lang === 'en' ? 'en' : 'zh';
@@ -46,6 +47,31 @@ export const w = (k) => W[L][k] ?? k;
  */
 export function wallScale(innerHeight) {
   return Math.max(1, Math.round((innerHeight / 864) * 100) / 100);
+}
+
+/**
+ * WALL_MINZOOM are the layers the wall leaves out of its county view (drawn
+ * from the zoom given): with the 2,400 risk households' squares, nearly half
+ * of the hazard symbols sat on another (e2e/wall.test.mjs measures it), the
+ * 900 risk points' alone under a tenth; the households' 重大 count is on the
+ * 重大 card.
+ */
+export const WALL_MINZOOM = { households: 11 };
+
+/**
+ * wallSymbols returns the style with the point layers of minzoom (their
+ * points, clusters and counts; not their outlines or fills) drawn only from
+ * the zoom given.
+ */
+export function wallSymbols(style, minzoom = WALL_MINZOOM) {
+  return {
+    ...style,
+    layers: style.layers.map((l) => {
+      const id = l.metadata?.[META_LAYER];
+      if (!id || !Number.isFinite(minzoom[id]) || (l.type !== 'symbol' && l.type !== 'circle')) return l;
+      return { ...l, minzoom: Math.max(l.minzoom ?? 0, minzoom[id]) };
+    }),
+  };
 }
 
 /**
@@ -108,11 +134,20 @@ export function townshipFaults(townships) {
   return out;
 }
 
-/** faultsHTML renders the township faults as a table (at most max rows). */
+/**
+ * faultsHTML renders the township faults as a table of at most max rows;
+ * the townships left out are summed in a last row (其余 N 个乡镇), so the
+ * table's figures always add up to the county's.
+ */
 export function faultsHTML(rows, max = 8) {
   if (!rows.length) return `<p class="om-wall-empty">${escapeHtml(w('noFaults'))}</p>`;
+  const shown = rows.length > max ? rows.slice(0, Math.max(0, max - 1)) : rows;
+  const rest = rows.slice(shown.length);
+  const row = (attr, name, fault, offline) => `<tr ${attr}><td>${name}</td><td class="om-n om-fault">${formatCount(fault)}</td><td class="om-n">${formatCount(offline)}</td></tr>`;
   return `<table class="om-faults"><thead><tr><th>${escapeHtml(w('township'))}</th><th>${escapeHtml(w('fault'))}</th><th>${escapeHtml(w('offline'))}</th></tr></thead><tbody>` +
-    rows.slice(0, max).map((r) => `<tr data-grid="${r.id}"><td>${escapeHtml(r.name)}</td><td class="om-n om-fault">${formatCount(r.fault)}</td><td class="om-n">${formatCount(r.offline)}</td></tr>`).join('') +
+    shown.map((r) => row(`data-grid="${r.id}"`, escapeHtml(r.name), r.fault, r.offline)).join('') +
+    (rest.length ? row(`class="om-faults-rest" data-rest="${rest.length}"`, escapeHtml(w('otherTownships').replace('%d', formatCount(rest.length))),
+      rest.reduce((n, r) => n + r.fault, 0), rest.reduce((n, r) => n + r.offline, 0)) : '') +
     '</tbody></table>';
 }
 
