@@ -113,10 +113,21 @@ func (r *Replica) Follow(ctx context.Context, feed Feed, o FollowOptions) error 
 				signal()
 				break
 			}
-			backoff = o.Retry
-			if applied := r.Apply(changes); len(applied) > 0 && o.OnApply != nil {
+			applied, err := r.ApplyFeed(ctx, feed, changes)
+			if len(applied) > 0 && o.OnApply != nil {
 				o.OnApply(applied)
 			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				o.Log.Warn("change feed: reloading a layer failed; retrying", "error", err, "in", backoff)
+				sleep(ctx, backoff)
+				backoff = min(backoff*2, 16*o.Retry)
+				signal()
+				break
+			}
+			backoff = o.Retry
 			if len(changes) < o.Batch {
 				break
 			}
