@@ -141,10 +141,15 @@ func (db *DB) LoadLayersWith(ctx context.Context, o LoadOptions, layer func(id s
 			est      float64
 			min, max int64
 		)
-		if err := tx.QueryRow(ctx, `SELECT greatest(c.reltuples, 0), coalesce((SELECT min(id) FROM `+pgx.Identifier{l.ID}.Sanitize()+`), 0),
+		// The planner's estimate of the rows; the span of the ids if the
+		// table was never analysed.
+		if err := tx.QueryRow(ctx, `SELECT c.reltuples, coalesce((SELECT min(id) FROM `+pgx.Identifier{l.ID}.Sanitize()+`), 0),
 			coalesce((SELECT max(id) FROM `+pgx.Identifier{l.ID}.Sanitize()+`), 0) FROM pg_class c WHERE c.oid = $1::regclass`,
 			l.ID).Scan(&est, &min, &max); err != nil {
 			return 0, mapError(fmt.Errorf("postgis: load %s: %w", l.ID, err))
+		}
+		if est < 0 {
+			est = float64(max - min + 1)
 		}
 		n := 1
 		if est > float64(o.SplitAbove) && o.Workers > 1 {
