@@ -21,3 +21,9 @@ type Change struct {
 	// for a delete).
 	OldBound, NewBound *orb.Bound
 }
+
+// OpReload is the op of a change that stands for a whole layer: a bulk
+// load wrote it in place of one change per feature. Its ID is 0 and it
+// carries no record; OldBound and NewBound, when set, bound where the
+// load's features were and are. A follower reloads the layer (inmem).
+const OpReload = "reload"

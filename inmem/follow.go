@@ -39,8 +39,14 @@ type FollowOptions struct {
 }
 
 // LoadFrom fills the replica from the feed, and with its open cases too
-// when the feed keeps cases (CaseFeed).
+// when the feed keeps cases (CaseFeed); in parallel when the feed can
+// (ParallelFeed: parallel.go).
 func (r *Replica) LoadFrom(ctx context.Context, feed Feed) error {
+	if pf, ok := feed.(ParallelFeed); ok {
+		return r.LoadParallel(func(layer func(string, []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
+			return pf.LoadLayers(ctx, layer, addCase)
+		})
+	}
 	if cf, ok := feed.(CaseFeed); ok {
 		return r.LoadWithCases(func(add func(string, *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
 			return cf.LoadRecordsAndCases(ctx, add, addCase)
@@ -113,10 +119,21 @@ func (r *Replica) Follow(ctx context.Context, feed Feed, o FollowOptions) error 
 				signal()
 				break
 			}
-			backoff = o.Retry
-			if applied := r.Apply(changes); len(applied) > 0 && o.OnApply != nil {
+			applied, err := r.ApplyFeed(ctx, feed, changes)
+			if len(applied) > 0 && o.OnApply != nil {
 				o.OnApply(applied)
 			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				o.Log.Warn("change feed: reloading a layer failed; retrying", "error", err, "in", backoff)
+				sleep(ctx, backoff)
+				backoff = min(backoff*2, 16*o.Retry)
+				signal()
+				break
+			}
+			backoff = o.Retry
 			if len(changes) < o.Batch {
 				break
 			}

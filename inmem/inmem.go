@@ -227,7 +227,8 @@ func (r *Replica) LoadWithCases(load func(add func(layer string, rec *onemap.Rec
 
 // Apply applies changes in sequence order, skipping any at or below the
 // snapshot's sequence number, publishes the result and returns the changes
-// it applied. A change carries its feature's current record, or nil if the
+// it applied; it stops before a change of op onemap.OpReload of a layer it
+// holds, which only ApplyFeed can apply. A change carries its feature's current record, or nil if the
 // feature is gone; a change of layer onemap.LayerCases carries the case as
 // it stands (held while open, dropped once closed or refused).
 func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
@@ -246,6 +247,9 @@ func (r *Replica) Apply(changes []onemap.Change) []onemap.Change {
 	for _, c := range changes {
 		if c.Seq <= next.seq {
 			continue
+		}
+		if c.Op == onemap.OpReload && next.layers[c.Layer] != nil {
+			break // the layer is read again: ApplyFeed (reload.go)
 		}
 		next.seq = c.Seq
 		if c.Layer == onemap.LayerCases {

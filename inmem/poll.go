@@ -1,6 +1,10 @@
 package inmem
 
-import "context"
+import (
+	"context"
+
+	"github.com/onemapgis/onemap"
+)
 
 // Polled returns feed with its notifications turned off, for a feed read
 // from a PostgreSQL hot standby: NOTIFY is not replicated (a standby runs
@@ -17,7 +21,15 @@ import "context"
 // (WAL kept for every slow or dead server, slots lost at failover on
 // PostgreSQL 15) and a decoder of its own, to save a poll that costs a
 // fraction of a millisecond.
-func Polled(feed Feed) Feed { return polled{feed} }
+//
+// A feed that can read one layer whole (LayerFeed) stays one, so that a
+// bulk load's reload on a standby reads that layer only.
+func Polled(feed Feed) Feed {
+	if lf, ok := feed.(LayerFeed); ok {
+		return polledLayers{polled{feed}, lf}
+	}
+	return polled{feed}
+}
 
 // polled is a Feed whose Listen waits without notifications.
 type polled struct{ Feed }
@@ -27,4 +39,15 @@ func (p polled) Listen(ctx context.Context, wake func()) error {
 	wake()
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// polledLayers is a polled LayerFeed.
+type polledLayers struct {
+	polled
+	layers LayerFeed
+}
+
+// LoadLayer reads one layer whole from the wrapped feed.
+func (p polledLayers) LoadLayer(ctx context.Context, layer string, fn func(r *onemap.Record) error) (int64, error) {
+	return p.layers.LoadLayer(ctx, layer, fn)
 }

@@ -59,3 +59,22 @@ func TestPolled(t *testing.T) {
 		t.Error("the follower listened on the standby")
 	}
 }
+
+// layerFeed is a standby feed that can read one layer whole.
+type layerFeed struct{ standbyFeed }
+
+func (f *layerFeed) LoadLayer(context.Context, string, func(*onemap.Record) error) (int64, error) {
+	return 0, nil
+}
+
+// TestPolled_keepsLayerFeed: a Polled feed that could read one layer still
+// can, so that a bulk load's reload on a standby reads that layer and not
+// the whole replica; one that could not does not pretend to.
+func TestPolled_keepsLayerFeed(t *testing.T) {
+	if _, ok := inmem.Polled(&layerFeed{}).(inmem.LayerFeed); !ok {
+		t.Error("Polled(a LayerFeed) is not a LayerFeed")
+	}
+	if _, ok := inmem.Polled(&standbyFeed{}).(inmem.LayerFeed); ok {
+		t.Error("Polled(a plain Feed) is a LayerFeed")
+	}
+}

@@ -152,6 +152,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == casesCommand {
 		return runCases(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == startupCommand {
+		return runStartup(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == tagsCommand {
 		return runTags(ctx, args[1:], getenv, stdout, stderr)
 	}

@@ -83,11 +83,16 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	f.str(&c.Reason, "reason", "", "why, for the history (which records the file's name beside it)")
 	dryRun := false
 	f.boolean(&dryRun, "dry-run", false, "say what would be inserted, updated and left unchanged, and write nothing")
+	bulk := "auto"
+	f.str(&bulk, "bulk", "auto", "write set-based (history set-based, one change-feed entry that servers answer by reloading the layer, one audit record): on, off, or auto (on from "+fmt.Sprint(bulkFrom)+" rows)")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
 	}
 	if f.fs.NArg() != 1 {
 		return fmt.Errorf("import needs one FILE (or - for standard input)")
+	}
+	if bulk != "auto" && bulk != "on" && bulk != "off" {
+		return fmt.Errorf("--bulk %q: want on, off or auto", bulk)
 	}
 	if err := c.needDatabase(); err != nil {
 		return err
@@ -150,7 +155,13 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	defer db.Close()
 	// A row whose natural key (layer.Key) names a feature that is there
 	// already updates it (postgis.ImportWith).
-	rep, err := db.ImportWith(ctx, layer.ID, rows, postgis.ImportOptions{Actor: c.Actor, Reason: c.Reason, File: filepath.Base(name), DryRun: dryRun})
+	opts := postgis.ImportOptions{Actor: c.Actor, Reason: c.Reason, File: filepath.Base(name), DryRun: dryRun}
+	var rep postgis.ImportReport
+	if bulk == "on" || bulk == "auto" && len(rows) >= bulkFrom {
+		rep, err = db.BulkImport(ctx, layer.ID, rows, opts)
+	} else {
+		rep, err = db.ImportWith(ctx, layer.ID, rows, opts)
+	}
 	if err != nil {
 		if onemap.ErrorCode(err) == onemap.EINTERNAL {
 			return err
@@ -166,6 +177,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		len(rows), layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
 	return nil
 }
+
+// bulkFrom is how many rows a file has from which `onemap import --bulk
+// auto` writes it set-based (postgis.DB.BulkImport): below it, row by row
+// (postgis.DB.ImportWith), a change-feed entry per feature.
+const bulkFrom = 5000
 
 // importRows checks each record against the layer.
 func importRows(l *onemap.Layer, recs []geofile.Record) ([]postgis.ImportRow, error) {

@@ -1,0 +1,403 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/migrations"
+	"github.com/onemapgis/onemap/postgis"
+)
+
+// startupCommand is the subcommand that measures bulk loads and start-up
+// at province scale (issue 20 items 3 and 4, issue 19 item 5).
+const startupCommand = "startup"
+
+// startupConfig is the startup subcommand's flags.
+type startupConfig struct {
+	AdminURL      string
+	Onemap        string
+	Cameras       int
+	Counties      int
+	GroupsPerVill int
+	OpenCases     int
+	TriggerSample int
+	Seed          uint64
+	Keep          bool
+}
+
+// Targets of the start-up.
+const (
+	targetBulkRate     = 50_000           // rows/s of a bulk load
+	targetReplicaLoad  = 5 * time.Second  // the replica of 2,000,000 cameras
+	targetStartup      = 60 * time.Second // a province server answering
+	targetStartupBytes = 4 << 30          // its peak resident memory
+)
+
+func runStartup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c startupConfig
+	fs := flag.NewFlagSet("onemap-bench startup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database, as a superuser (default: $ONEMAP_TEST_DATABASE_URL)")
+	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary whose start-up to time (\"\": skip the server)")
+	fs.IntVar(&c.Cameras, "cameras", 2_000_000, "cameras spread over Yunnan")
+	fs.IntVar(&c.Counties, "counties", 129, "counties, each of 10 townships of 10 villages")
+	fs.IntVar(&c.GroupsPerVill, "groups", 15, "groups (the smallest grids) per village: 129 counties × 100 villages × 15 = 193,500 groups, 207,819 grids in all")
+	fs.IntVar(&c.OpenCases, "open-cases", 500, "open cases per county")
+	fs.IntVar(&c.TriggerSample, "trigger-sample", 20_000, "cameras loaded first by COPY with the per-row triggers on, the baseline of the bulk path")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the cameras")
+	fs.BoolVar(&c.Keep, "keep", false, "keep the database afterwards (its name is printed)")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if c.AdminURL == "" {
+		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
+	}
+	switch {
+	case c.AdminURL == "":
+		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
+	case c.Cameras < 1000 || c.Counties < 1 || c.Counties > 999 || c.GroupsPerVill < 1 || c.GroupsPerVill > 99 || c.OpenCases < 0 || c.TriggerSample < 0 || c.TriggerSample >= c.Cameras:
+		return fmt.Errorf("want --cameras ≥ 1000, --counties 1 to 999, --groups 1 to 99, --open-cases ≥ 0 and 0 ≤ --trigger-sample < --cameras")
+	}
+	b := &bench{config: config{AdminURL: c.AdminURL, Seed: c.Seed}, out: stdout, progress: stderr}
+	b.printf("OneMap bulk load and start-up at province scale\n\ndate      %s\nmachine   %s\n", time.Now().Format("2006-01-02 15:04:05 MST"), machine())
+	if err := b.startup(ctx, c); err != nil {
+		return fmt.Errorf("startup: %w", err)
+	}
+	if len(b.failures) > 0 {
+		return fmt.Errorf("%d checks failed; the first: %s", len(b.failures), b.failures[0])
+	}
+	return nil
+}
+
+// machine describes the CPUs and memory.
+func machine() string {
+	model, n := cpuInfo()
+	return fmt.Sprintf("%s, %d CPUs, %s, Go %s, GOMAXPROCS %d", model, n, memTotal(), runtime.Version(), runtime.GOMAXPROCS(0))
+}
+
+// loadAvg returns the machine's load averages (uptime's), to print beside
+// each figure: the machine is shared.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "load ?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "load ?"
+	}
+	return "load " + strings.Join(f[:3], " ")
+}
+
+// cpuTime returns this process's CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (b *bench) startup(ctx context.Context, c startupConfig) error {
+	sdb, err := createDB(ctx, c.AdminURL, "startup")
+	if err != nil {
+		return err
+	}
+	if c.Keep {
+		b.say("keeping database %s", sdb.name)
+	} else {
+		defer sdb.drop(ctx)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := postgis.Open(ctx, sdb.URL, onemap.NewCatalog(), log, postgis.Options{StatementTimeout: time.Hour, MaxConns: 4})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, sdb.URL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
+		return fmt.Errorf("set the region: %w", err)
+	}
+	pg, pgis, err := serverVersions(ctx, sdb.URL)
+	if err != nil {
+		return err
+	}
+	b.printf("database  %s on PostgreSQL %s, PostGIS %s\n\n", sdb.name, pg, pgis)
+
+	// The grids and the open cases: the province's setting, written with
+	// the triggers off (they are not what this measures).
+	b.say("startup: %d counties of grids", c.Counties)
+	t0 := time.Now()
+	grids, err := provinceGrids(ctx, conn, c.Counties, c.GroupsPerVill)
+	if err != nil {
+		return err
+	}
+	b.printf("grids     %s in %d counties (10 townships × 10 villages × %d groups each), SQL with the triggers off: %v\n",
+		thousands(grids), c.Counties, c.GroupsPerVill, time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	cases, err := provinceCases(ctx, conn, c.Counties, c.OpenCases)
+	if err != nil {
+		return err
+	}
+	b.printf("cases     %s open (%d per county), SQL with the triggers off: %v\n", thousands(cases), c.OpenCases, time.Since(t0).Round(time.Millisecond))
+
+	// The cameras: a sample with the per-row triggers (the issue's
+	// baseline), the rest by the bulk path.
+	b.say("startup: generating %s cameras", thousands(c.Cameras))
+	pts := provinceSpread().points(c.Seed, c.Cameras)
+	m := newCameraMaker(c.Seed, yunnan)
+	b.say("startup: %s cameras by COPY with the per-row triggers on", thousands(c.TriggerSample))
+	t0 = time.Now()
+	if err := copyCameras(ctx, conn, pts[:c.TriggerSample], m, true); err != nil {
+		return err
+	}
+	perRow := time.Since(t0)
+	rowRate := float64(c.TriggerSample) / perRow.Seconds()
+	b.printf("\nload      per-row triggers (COPY, history + feed + audit per row): %s cameras in %v: %s rows/s (%s)\n",
+		thousands(c.TriggerSample), perRow.Round(time.Millisecond), thousands(int(rowRate)), loadAvg())
+	rest := pts[c.TriggerSample:]
+	b.say("startup: %s cameras by the bulk path", thousands(len(rest)))
+	i := 0
+	t0 = time.Now()
+	rep, err := db.BulkImportFrom(ctx, onemap.LayerCameras, func() (postgis.ImportRow, bool, error) {
+		if i == len(rest) {
+			return postgis.ImportRow{}, false, nil
+		}
+		cam, err := m.camera(rest[i])
+		i++
+		if err != nil {
+			return postgis.ImportRow{}, false, err
+		}
+		props := map[string]any{"device_code": cam.DeviceCode, "name": cam.Name, "kind": cam.Kind, "status": cam.Status, "synthetic": true}
+		if cam.Fixed {
+			props["heading"], props["fov"] = float64(cam.Heading), float64(cam.FOV)
+		}
+		return postgis.ImportRow{Where: fmt.Sprintf("camera %d", i), Feature: &onemap.Feature{Layer: onemap.LayerCameras, Geometry: cam.Point, Properties: props}}, true, nil
+	}, postgis.ImportOptions{Actor: "onemap-bench", Reason: "province benchmark", File: "cameras (generated)"})
+	if err != nil {
+		return err
+	}
+	bulkTook := time.Since(t0)
+	bulkRate := float64(rep.Inserted) / bulkTook.Seconds()
+	b.printf("load      bulk path (COPY to staging, set-based insert + history, one feed row, one audit record): %s cameras in %v: %s rows/s (%s)\n",
+		thousands(rep.Inserted), bulkTook.Round(time.Millisecond), thousands(int(bulkRate)), loadAvg())
+	b.printf("          %.1f× the per-row path; target ≥ %s rows/s: %s\n", bulkRate/rowRate, thousands(targetBulkRate), verdict(bulkRate >= targetBulkRate))
+	var history, reloads int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM feature_history WHERE layer = 'cameras'), (SELECT count(*) FROM change_feed WHERE op = 'reload')`).Scan(&history, &reloads); err != nil {
+		return err
+	}
+	b.printf("          history rows of cameras %s (one per camera), feed rows of op reload %d\n", thousands(history), reloads)
+	if history != c.Cameras || reloads != 1 {
+		b.fail("history %d rows for %d cameras, %d reload rows", history, c.Cameras, reloads)
+	}
+	pts, rest = nil, nil
+	t0 = time.Now()
+	if _, err := conn.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return err
+	}
+	b.printf("          then VACUUM ANALYZE: %v\n\n", time.Since(t0).Round(time.Millisecond))
+
+	var rowsInAll int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM cases WHERE closed_at IS NULL`).Scan(&rowsInAll); err != nil {
+		return err
+	}
+	for _, l := range onemap.NewCatalog().Layers() {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{l.ID}.Sanitize()).Scan(&n); err != nil {
+			return err
+		}
+		rowsInAll += n
+	}
+	if err := b.replicaLoads(ctx, db, rowsInAll); err != nil {
+		return err
+	}
+	if c.Onemap == "" {
+		return nil
+	}
+	if _, err := os.Stat(c.Onemap); err != nil {
+		return fmt.Errorf("the onemap binary: %w (build it with `make build`, or --onemap \"\")", err)
+	}
+	b.say("startup: starting the server")
+	t0 = time.Now()
+	srv, err := onemapServer(ctx, c.Onemap, "onemap (province)", sdb.URL, 10*time.Minute, "--tile-cache-mb", "0")
+	if err != nil {
+		return err
+	}
+	defer b.keepLog(srv)
+	defer srv.stop()
+	answered := time.Since(t0)
+	_, peak, err := srv.memory()
+	if err != nil {
+		return err
+	}
+	took, _ := replicaLoad(srv.log.String())
+	b.printf("server    `onemap serve` over %s cameras, %s grids, %s open cases: answered %v after it started (the replica loaded in %v) (%s)\n",
+		thousands(c.Cameras), thousands(grids), thousands(cases), answered.Round(time.Millisecond), took, loadAvg())
+	b.printf("          peak memory (VmHWM) %s; targets < %v and < %s: %s\n", gib(peak), targetStartup, gib(targetStartupBytes),
+		verdict(answered < targetStartup && peak < targetStartupBytes))
+	return srv.stop()
+}
+
+// replicaLoads loads the replica in this process, the sequential way
+// (before) and the parallel way (after), and the parallel read alone, and
+// prints each with its time, CPU and allocations.
+func (b *bench) replicaLoads(ctx context.Context, db *postgis.DB, rows int) error {
+	catalog := onemap.NewCatalog()
+	measure := func(name string, load func() error) (time.Duration, error) {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		cpu0, t0 := cpuTime(), time.Now()
+		if err := load(); err != nil {
+			return 0, err
+		}
+		wall, cpu := time.Since(t0), cpuTime()-cpu0
+		runtime.ReadMemStats(&after)
+		b.printf("%-52s %8v  CPU %8v (%.2f cores)  %6.2f allocations a row  heap %s (%s)\n", name, wall.Round(time.Millisecond),
+			cpu.Round(time.Millisecond), cpu.Seconds()/wall.Seconds(), float64(after.Mallocs-before.Mallocs)/float64(rows), mib(int64(after.HeapAlloc)), loadAvg())
+		return wall, nil
+	}
+	var seqRep *inmem.Replica
+	b.say("startup: loading the replica, sequentially")
+	b.printf("replica   %s rows in all layers and open cases, loaded in this process, one after the other (a fresh replica each):\n", thousands(rows))
+	before, err := measure("  before: one connection, rows scanned one by one", func() error {
+		seqRep = inmem.New(catalog)
+		return seqRep.LoadWithCases(func(add func(string, *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
+			return db.LoadRecordsAndCases(ctx, add, addCase)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	n := seqRep.Snapshot().Len(onemap.LayerCameras)
+	seqRep = nil
+	_, err = measure("  read alone: parallel read and decode, no index", func() error {
+		_, err := db.LoadLayers(ctx, func(string, []*onemap.Record) error { return nil }, func(*onemap.Case) error { return nil })
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = measure("  read alone, one connection: decode, no index", func() error {
+		_, err := db.LoadLayersWith(ctx, postgis.LoadOptions{Workers: 1}, func(string, []*onemap.Record) error { return nil }, func(*onemap.Case) error { return nil })
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var parRep *inmem.Replica
+	after, err := measure("  after: parallel read, decode and index (LoadFrom)", func() error {
+		parRep = inmem.New(catalog)
+		return parRep.LoadFrom(ctx, db)
+	})
+	if err != nil {
+		return err
+	}
+	if got := parRep.Snapshot().Len(onemap.LayerCameras); got != n {
+		b.fail("the parallel load holds %d cameras, the sequential %d", got, n)
+	}
+	b.printf("          %.1f× faster; target < %v for the replica: %s\n\n", before.Seconds()/after.Seconds(), targetReplicaLoad, verdict(after < targetReplicaLoad))
+	return nil
+}
+
+// provinceGrids writes counties × 10 townships × 10 villages × groups grids
+// over Yunnan's box, nested rectangles, with the triggers off; it returns
+// how many.
+func provinceGrids(ctx context.Context, conn *pgx.Conn, counties, groups int) (int, error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, replicationRoleSQL); err != nil {
+		return 0, err
+	}
+	cols := 1
+	for cols*cols < counties {
+		cols++
+	}
+	rows := (counties + cols - 1) / cols
+	w := (yunnan.Max.Lon() - yunnan.Min.Lon()) / float64(cols)
+	h := (yunnan.Max.Lat() - yunnan.Min.Lat()) / float64(rows)
+	tag, err := tx.Exec(ctx, provinceGridsSQL, counties, cols, yunnan.Min.Lon(), yunnan.Min.Lat(), w, h, groups)
+	if err != nil {
+		return 0, fmt.Errorf("grids: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('grids', 'id'), (SELECT max(id) FROM grids))`); err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), tx.Commit(ctx)
+}
+
+// provinceGridsSQL writes the grids: county c (1…$1) in column (c-1) % $2
+// of cells $5 × $6 degrees from ($3, $4); each county split west to east in
+// 10 townships, each township south to north in 10 villages, each village
+// west to east in $7 groups. Ids are given so that parents precede.
+const provinceGridsSQL = `
+WITH p AS (SELECT $1::int AS nc, $2::int AS cols, $3::float8 AS x0, $4::float8 AS y0, $5::float8 AS w, $6::float8 AS h, $7::int AS ng),
+c AS (SELECT c, p.x0 + ((c - 1) % p.cols) * p.w AS x, p.y0 + ((c - 1) / p.cols) * p.h AS y FROM p, generate_series(1, p.nc) c),
+t AS (SELECT c.c, t, (c.c - 1) * 10 + t AS k, c.x + t * p.w / 10 AS x, c.y FROM p, c, generate_series(0, 9) t),
+v AS (SELECT t.c, t.k, t.k * 10 + v AS k2, t.x, t.y + v * p.h / 10 AS y FROM p, t, generate_series(0, 9) v),
+g AS (SELECT v.c, v.k2, v.k2 * p.ng + g AS k3, v.x + g * p.w / 10 / p.ng AS x, v.y FROM p, v, generate_series(0, p.ng - 1) g),
+all_grids AS (
+    SELECT c AS id, 'county' AS level, NULL::bigint AS parent, x, y, p.w, p.h FROM p, c
+    UNION ALL SELECT 1000000 + k, 'township', c, x, y, p.w / 10, p.h FROM p, t
+    UNION ALL SELECT 2000000 + k2, 'village', 1000000 + k, x, y, p.w / 10, p.h / 10 FROM p, v
+    UNION ALL SELECT 3000000 + k3, 'group', 2000000 + k2, x, y, p.w / 10 / p.ng, p.h / 10 FROM p, g)
+INSERT INTO grids (id, level, parent_id, code, name, synthetic, geom)
+SELECT id, level, parent, lpad(id::text, CASE WHEN level = 'group' THEN 15 ELSE 12 END, '0'), level || ' ' || id, true,
+    ST_Multi(ST_MakeEnvelope(x, y, x + w, y + h, 4326))
+FROM all_grids ORDER BY id`
+
+// provinceCases writes perCounty open cases in each county's villages,
+// with the triggers off; it returns how many.
+func provinceCases(ctx context.Context, conn *pgx.Conn, counties, perCounty int) (int, error) {
+	if perCounty == 0 {
+		return 0, nil
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, replicationRoleSQL); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, provinceCasesSQL, counties*perCounty)
+	if err != nil {
+		return 0, fmt.Errorf("cases: %w", err)
+	}
+	return int(tag.RowsAffected()), tx.Commit(ctx)
+}
+
+// provinceCasesSQL writes $1 open cases, the i-th in the group grid i mod
+// their number, at its centre, reported and not yet accepted.
+const provinceCasesSQL = `
+WITH g AS (SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, parent_id, ST_PointOnSurface(geom) AS p FROM grids WHERE level = 'group'),
+n AS (SELECT count(*) AS n FROM g)
+INSERT INTO cases (tracking_code, source, category, description, geom, grid_id, holder_grid_id, level, status, reported_by,
+    created_at, updated_at, due_from, accept_due, respond_due, close_due, synthetic)
+SELECT translate(lpad(i::text, 10, '0'), '0123456789', '23456789AB'), 'public', 'sanitation', '路边垃圾堆积 ' || i, g.p, g.id, g.parent_id,
+    'village', 'reported', 'onemap-bench', now(), now(), now(), now() + interval '1 day', now() + interval '3 days', now() + interval '15 days', true
+FROM generate_series(1, $1) i, n, g WHERE g.n = i % n.n`

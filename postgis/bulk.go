@@ -1,0 +1,487 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb/encoding/wkb"
+)
+
+// OpReload is the op of a change-feed row that a bulk load writes in place
+// of one row per feature (migrations/0025_bulk_load.sql): the layer changed
+// wholesale, and a follower reloads it (inmem.Replica.ApplyFeed).
+const OpReload = onemap.OpReload
+
+// BulkImport imports rows into the layer as ImportWith does, all of them or
+// none, with the same natural-key upsert and the same report, but
+// set-based, for large files: the rows go to a staging table by COPY, are
+// checked there (the region's envelope and vertex limit, one row per
+// natural key), and are then written by one INSERT and one UPDATE per set
+// of given fields, each writing its history rows in the same statement.
+// For those statements the layer table's per-row triggers of history,
+// change feed, audit trail, envelope check and notification are disabled,
+// inside the transaction only (ALTER TABLE … DISABLE TRIGGER takes a lock
+// that keeps every other writer of the table out until commit, and the
+// triggers are enabled again before it); what they would have written is
+// written set-based instead: the history rows (reason code import, the
+// file), ONE change-feed row of op "reload" for the layer (so every
+// running server reloads that layer: inmem.Replica.ApplyFeed) and ONE
+// audit record (action edit, target the layer, the counts and the feed
+// position in its detail; the history holds each feature's versions).
+//
+// A row the database refuses (a check, a reference, a unique key) is
+// found by bisection in savepoints, and the error names it (its Where) and
+// the reason; nothing is written. The layer's other triggers (the grid a
+// point lies in) run as for any write. Only the owner of the layer tables
+// may disable their triggers: the user that migrates the database.
+func (db *DB) BulkImport(ctx context.Context, layerID string, rows []ImportRow, o ImportOptions) (ImportReport, error) {
+	i := 0
+	return db.BulkImportFrom(ctx, layerID, func() (ImportRow, bool, error) {
+		if i == len(rows) {
+			return ImportRow{}, false, nil
+		}
+		i++
+		return rows[i-1], true, nil
+	}, o)
+}
+
+// BulkImportFrom is BulkImport of the rows that next returns, one per call,
+// until it reports false: the rows are streamed to the database and never
+// held together (only their Where).
+func (db *DB) BulkImportFrom(ctx context.Context, layerID string, next func() (ImportRow, bool, error), o ImportOptions) (ImportReport, error) {
+	l, tbl, err := db.table(layerID)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	b := &bulk{layer: &l, tbl: tbl}
+	for _, f := range l.Fields {
+		if !f.ReadOnly {
+			b.fields = append(b.fields, f)
+		}
+	}
+	if len(b.fields) > 62 {
+		return ImportReport{}, onemap.Errorf(onemap.EINVALID, "layer %s has %d writable fields: the bulk path takes at most 62", l.ID, len(b.fields))
+	}
+	e := edit{actor: o.Actor, reason: o.Reason}
+	if o.File != "" {
+		e.code, e.file = onemap.ReasonImport, o.File
+	}
+	var rep ImportReport
+	err = db.inEdit(ctx, e, func(tx pgx.Tx) error {
+		var err error
+		rep, err = b.run(ctx, tx, next, o)
+		if err == nil && o.DryRun {
+			return errDryRun
+		}
+		return err
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	if err != nil {
+		return ImportReport{}, err
+	}
+	return rep, nil
+}
+
+// bulk is one bulk load in progress.
+type bulk struct {
+	layer  *onemap.Layer
+	tbl    string         // the layer table, quoted
+	fields []onemap.Field // the writable fields: the staging table's columns after line, given and wkb
+	wheres []string       // each row's Where, by line-1
+	masks  []int64        // the distinct sets of given fields, in order of first use
+}
+
+// stagingSQL creates the staging table: a row's number, the bit set of the
+// fields it gives (bit i: b.fields[i]), its geometry as WKB and the
+// fields, as text (a list of strings as text[]), cast on the way out.
+func (b *bulk) stagingSQL() string {
+	cols := []string{"line integer NOT NULL", "given bigint NOT NULL", "wkb bytea NOT NULL"}
+	for _, f := range b.fields {
+		t := "text"
+		if f.Type == onemap.FieldStrings {
+			t = "text[]"
+		}
+		cols = append(cols, pgx.Identifier{f.Name}.Sanitize()+" "+t)
+	}
+	return `CREATE TEMP TABLE onemap_bulk (` + strings.Join(cols, ", ") + `) ON COMMIT DROP`
+}
+
+// run is the load, in tx.
+func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool, error), o ImportOptions) (ImportReport, error) {
+	var rep ImportReport
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+	}
+	if _, err := tx.Exec(ctx, b.stagingSQL()); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: staging table: %w", err))
+	}
+	cols := []string{"line", "given", "wkb"}
+	for _, f := range b.fields {
+		cols = append(cols, f.Name)
+	}
+	src := &bulkSource{b: b, next: next, vals: make([]any, len(cols))}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"onemap_bulk"}, cols, src)
+	if src.err != nil {
+		return rep, src.err
+	}
+	if err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: copy: %w", err))
+	}
+	if n == 0 {
+		return rep, nil
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE onemap_bulk`); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+	}
+	if err := b.check(ctx, tx); err != nil {
+		return rep, err
+	}
+	triggers := []string{b.layer.ID + "_before_write", b.layer.ID + "_after_write", b.layer.ID + "_audit_write", b.layer.ID + "_notify"}
+	alter := func(how string) error {
+		parts := make([]string, len(triggers))
+		for i, t := range triggers {
+			parts[i] = how + " TRIGGER " + pgx.Identifier{t}.Sanitize()
+		}
+		_, err := tx.Exec(ctx, `ALTER TABLE `+b.tbl+` `+strings.Join(parts, ", "))
+		return err
+	}
+	if err := alter("DISABLE"); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" { // insufficient privilege
+			return rep, onemap.Errorf(onemap.EFORBIDDEN, "the bulk path disables the triggers of table %s, which only its owner may do (the user that migrates the database): %s", b.layer.ID, pe.Message)
+		}
+		return rep, mapError(fmt.Errorf("postgis: bulk import: disable the row triggers: %w", err))
+	}
+	// Where the features that will change are now, for the feed row's old
+	// bound: a follower's tile cache evicts there and where they go.
+	var oldBound, newBound []byte
+	if b.layer.Key != "" {
+		key := pgx.Identifier{b.layer.Key}.Sanitize()
+		if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_SetSRID(ST_Extent(t.geom)::geometry, 4326)) FROM `+b.tbl+` t JOIN onemap_bulk s ON t.`+key+` = s.`+key).Scan(&oldBound); err != nil {
+			return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+		}
+	}
+	if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_SetSRID(ST_Extent(ST_GeomFromWKB(s.wkb))::geometry, 4326)) FROM onemap_bulk s`).Scan(&newBound); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+	}
+	for _, m := range b.masks {
+		if b.layer.Key != "" && m&(1<<b.index(b.layer.Key)) != 0 {
+			k, err := b.write(ctx, tx, b.updateSQL(m), m, o)
+			if err != nil {
+				return rep, err
+			}
+			rep.Updated += k
+		}
+		k, err := b.write(ctx, tx, b.insertSQL(m), m, o)
+		if err != nil {
+			return rep, err
+		}
+		rep.Inserted += k
+	}
+	rep.Unchanged = int(n) - rep.Inserted - rep.Updated
+	if err := alter("ENABLE"); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: enable the row triggers: %w", err))
+	}
+	if rep.Inserted+rep.Updated == 0 {
+		return rep, nil // nothing changed: nothing to reload
+	}
+	// One feed row, under the feed's lock (taken before audit_log's, as
+	// every feature write takes them: migrations/0009), and a wake-up.
+	var seq int64
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('onemap.change_feed'))`); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: feed lock: %w", err))
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO change_feed (layer, feature_id, op, version, old_bound, new_bound, changed_by)
+		VALUES ($1, 0, $2, 0, ST_GeomFromWKB($3::bytea, 4326), ST_GeomFromWKB($4::bytea, 4326), onemap_actor()) RETURNING seq`,
+		b.layer.ID, OpReload, oldBound, newBound).Scan(&seq); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: feed row: %w", err))
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, ChangeChannel); err != nil {
+		return rep, mapError(fmt.Errorf("postgis: bulk import: notify: %w", err))
+	}
+	caller, _ := onemap.CallerFrom(ctx)
+	if caller.Name == "" {
+		caller.Name = o.Actor
+	}
+	detail := map[string]any{"op": "bulk import", "file": o.File, "reason": o.Reason, "rows": n,
+		"inserted": rep.Inserted, "updated": rep.Updated, "unchanged": rep.Unchanged, "feed_seq": seq}
+	if err := appendAudit(ctx, tx, caller, onemap.AuditEdit, b.layer.ID, detail); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// index returns the index in b.fields of the field name, or -1.
+func (b *bulk) index(name string) int {
+	for i, f := range b.fields {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// check refuses, naming the first row that has it, a geometry outside the
+// region's envelope or over its vertex limit (what the table's
+// before-write trigger checks row by row) and a natural key that two rows
+// give.
+func (b *bulk) check(ctx context.Context, tx pgx.Tx) error {
+	var (
+		line          int
+		env, regEnv   string
+		nPts, maxVert int
+	)
+	err := tx.QueryRow(ctx, `SELECT s.line, ST_AsText(ST_Envelope(g.geom), 6), ST_AsText(r.envelope, 6), ST_NPoints(g.geom), r.max_vertices
+		FROM onemap_bulk s CROSS JOIN region r CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326) AS geom) g
+		WHERE NOT ST_CoveredBy(g.geom, r.envelope) OR ST_NPoints(g.geom) > r.max_vertices
+		ORDER BY s.line LIMIT 1`).Scan(&line, &env, &regEnv, &nPts, &maxVert)
+	switch {
+	case err == nil && nPts > maxVert:
+		return onemap.Errorf(onemap.EINVALID, "%s: geometry has %d vertices, more than the limit of %d", b.where(line), nPts, maxVert)
+	case err == nil:
+		return onemap.Errorf(onemap.EINVALID, "%s: geometry %s lies outside the region envelope %s", b.where(line), env, regEnv)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return mapError(fmt.Errorf("postgis: bulk import: check: %w", err))
+	}
+	if b.layer.Key == "" {
+		return nil
+	}
+	key := pgx.Identifier{b.layer.Key}.Sanitize()
+	var (
+		first, second int
+		value         string
+	)
+	err = tx.QueryRow(ctx, `SELECT min(line), (array_agg(line ORDER BY line))[2], `+key+` FROM onemap_bulk
+		WHERE `+key+` IS NOT NULL AND `+key+` <> '' GROUP BY `+key+` HAVING count(*) > 1 ORDER BY 2 LIMIT 1`).Scan(&first, &second, &value)
+	switch {
+	case err == nil:
+		return onemap.FieldErrorf(b.layer.Key, onemap.EINVALID, "%s: %s %q is also that of %s: one row per feature", b.where(second), b.layer.Key, value, b.where(first))
+	case !errors.Is(err, pgx.ErrNoRows):
+		return mapError(fmt.Errorf("postgis: bulk import: check: %w", err))
+	}
+	return nil
+}
+
+// where returns the Where of the row at line (1-based).
+func (b *bulk) where(line int) string {
+	if line < 1 || line > len(b.wheres) {
+		return "row " + strconv.Itoa(line)
+	}
+	return b.wheres[line-1]
+}
+
+// valueSQL returns the expression of field i's value in staging row s.
+func (b *bulk) valueSQL(i int) string {
+	f := b.fields[i]
+	col := "s." + pgx.Identifier{f.Name}.Sanitize()
+	if f.Type == onemap.FieldStrings || f.Type == onemap.FieldString {
+		return col
+	}
+	return col + "::" + sqlType(f.Type)
+}
+
+const bulkGeom = "ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326)"
+
+// historySQL is the tail of a statement whose CTE w returns the written
+// rows of the layer table: their history, op op.
+func (b *bulk) historySQL(op string) string {
+	return `, h AS (INSERT INTO feature_history (layer, feature_id, version, op, attrs, geom, changed_by, reason)
+		SELECT '` + b.layer.ID + `', w.id, w.version, '` + op + `', to_jsonb(w) - 'geom', w.geom, onemap_actor(), onemap_reason() FROM w)
+		SELECT count(*) FROM w`
+}
+
+// insertSQL inserts the staging rows that give the fields of mask ($1) and
+// name no feature that is there (by natural key), in line order, stamped
+// as the before-write trigger stamps an insert, with their history.
+func (b *bulk) insertSQL(mask int64) string {
+	cols := []string{"geom", "version", "created_at", "created_by", "updated_at", "updated_by"}
+	vals := []string{bulkGeom, "1", "now()", "onemap_actor()", "now()", "onemap_actor()"}
+	for i, f := range b.fields {
+		if mask&(1<<i) != 0 {
+			cols = append(cols, pgx.Identifier{f.Name}.Sanitize())
+			vals = append(vals, b.valueSQL(i))
+		}
+	}
+	where := "s.given = $1"
+	if b.layer.Key != "" && mask&(1<<b.index(b.layer.Key)) != 0 {
+		key := pgx.Identifier{b.layer.Key}.Sanitize()
+		where += ` AND (s.` + key + ` = '' OR NOT EXISTS (SELECT 1 FROM ` + b.tbl + ` t WHERE t.` + key + ` = s.` + key + `))`
+	}
+	return `WITH w AS (INSERT INTO ` + b.tbl + ` (` + strings.Join(cols, ", ") + `)
+		SELECT ` + strings.Join(vals, ", ") + ` FROM onemap_bulk s WHERE ` + where + ` AND s.line BETWEEN $2 AND $3 ORDER BY s.line
+		RETURNING *)` + b.historySQL("insert")
+}
+
+// updateSQL updates, as a new version, each feature that a staging row
+// giving the fields of mask ($1) names by natural key, with the fields it
+// gives, where that changes something; a feature it moves lies in the grid
+// that holds its new place (the grid trigger fills grid_id), unless the
+// row gives grid_id.
+func (b *bulk) updateSQL(mask int64) string {
+	key := pgx.Identifier{b.layer.Key}.Sanitize()
+	cols, vals := []string{"geom"}, []string{bulkGeom}
+	for i, f := range b.fields {
+		if mask&(1<<i) != 0 && f.Name != b.layer.Key {
+			cols = append(cols, pgx.Identifier{f.Name}.Sanitize())
+			vals = append(vals, b.valueSQL(i))
+		}
+	}
+	sets := make([]string, len(cols))
+	for i := range cols {
+		sets[i] = cols[i] + " = " + vals[i]
+	}
+	sets = append(sets, "version = t.version + 1", "updated_at = now()", "updated_by = onemap_actor()")
+	if gi := b.index("grid_id"); gi >= 0 && mask&(1<<gi) == 0 {
+		sets = append(sets, "grid_id = CASE WHEN t.geom IS DISTINCT FROM "+bulkGeom+" THEN NULL ELSE t.grid_id END")
+	}
+	return `WITH w AS (UPDATE ` + b.tbl + ` t SET ` + strings.Join(sets, ", ") + ` FROM onemap_bulk s
+		WHERE s.given = $1 AND s.` + key + ` <> '' AND t.` + key + ` = s.` + key + ` AND s.line BETWEEN $2 AND $3
+		AND (` + prefixed("t.", cols) + `) IS DISTINCT FROM (` + strings.Join(vals, ", ") + `)
+		RETURNING t.*)` + b.historySQL("update")
+}
+
+// write runs one of the load's statements over every line; if the database
+// refuses it, write finds the first line it refuses (bisecting in
+// savepoints, each probe rolled back) and names it in the error.
+func (b *bulk) write(ctx context.Context, tx pgx.Tx, q string, mask int64, o ImportOptions) (int, error) {
+	var n int
+	err := savepoint(ctx, tx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, q, mask, 1, len(b.wheres)).Scan(&n)
+	}, false)
+	if err == nil {
+		return n, nil
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "2") { // not a data or constraint error
+		return 0, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+	}
+	lo, hi := 1, len(b.wheres)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		perr := savepoint(ctx, tx, func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, q, mask, lo, mid).Scan(new(int))
+		}, true)
+		if perr != nil {
+			if !errors.As(perr, &pe) || !strings.HasPrefix(pe.Code, "2") {
+				return 0, mapError(fmt.Errorf("postgis: bulk import: %w", perr))
+			}
+			hi, err = mid, perr
+		} else {
+			lo = mid + 1
+		}
+	}
+	me := mapError(err)
+	var oe *onemap.Error
+	if errors.As(me, &oe) {
+		return 0, &onemap.Error{Code: oe.Code, Field: oe.Field, Message: b.where(lo) + ": " + oe.Message, Err: err}
+	}
+	return 0, fmt.Errorf("postgis: bulk import %s: %w", b.where(lo), err)
+}
+
+// savepoint runs fn in a savepoint, released if fn succeeds and rollback
+// is false, rolled back otherwise.
+func savepoint(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error, rollback bool) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(sp); err != nil {
+		if rerr := sp.Rollback(ctx); rerr != nil {
+			return rerr
+		}
+		return err
+	}
+	if rollback {
+		return sp.Rollback(ctx)
+	}
+	return sp.Commit(ctx)
+}
+
+// bulkSource feeds COPY the rows of next, as the staging table's columns.
+type bulkSource struct {
+	b    *bulk
+	next func() (ImportRow, bool, error)
+	vals []any
+	err  error // a row that cannot be staged, or next's
+}
+
+func (s *bulkSource) Next() bool {
+	if s.err != nil {
+		return false
+	}
+	r, ok, err := s.next()
+	if err != nil {
+		s.err = err
+		return false
+	}
+	if !ok {
+		return false
+	}
+	b := s.b
+	b.wheres = append(b.wheres, r.Where)
+	if s.err = s.stage(r); s.err != nil {
+		return false
+	}
+	return true
+}
+
+// stage fills vals with the row's staging columns.
+func (s *bulkSource) stage(r ImportRow) error {
+	b := s.b
+	g, err := wkb.Marshal(r.Feature.Geometry)
+	if err != nil {
+		return onemap.Errorf(onemap.EINVALID, "%s: geometry: %v", r.Where, err)
+	}
+	var mask int64
+	clear(s.vals)
+	for name, v := range r.Feature.Properties {
+		i := b.index(name)
+		if i < 0 {
+			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q cannot be written", r.Where, name)
+		}
+		if v == nil {
+			continue
+		}
+		mask |= 1 << i
+		switch v := v.(type) {
+		case string, []string:
+			s.vals[3+i] = v
+		case int64:
+			s.vals[3+i] = strconv.FormatInt(v, 10)
+		case int:
+			s.vals[3+i] = strconv.Itoa(v)
+		case float64:
+			s.vals[3+i] = strconv.FormatFloat(v, 'g', -1, 64)
+		case bool:
+			s.vals[3+i] = strconv.FormatBool(v)
+		default:
+			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+		}
+	}
+	if !containsMask(b.masks, mask) {
+		b.masks = append(b.masks, mask)
+	}
+	s.vals[0], s.vals[1], s.vals[2] = int32(len(b.wheres)), mask, g
+	return nil
+}
+
+func containsMask(ms []int64, m int64) bool {
+	for _, x := range ms {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *bulkSource) Values() ([]any, error) { return s.vals, nil }
+
+func (s *bulkSource) Err() error { return s.err }
