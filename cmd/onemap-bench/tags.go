@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -58,40 +57,26 @@ const (
 
 func runTags(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c tagsConfig
-	fs := flag.NewFlagSet("onemap-bench tags", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database (default: $ONEMAP_TEST_DATABASE_URL)")
+	fs := newModeFlags(tagsCommand, stderr)
 	fs.IntVar(&c.Tags, "tags", 10000, "tags reporting (the demo's 536 and more, made up)")
 	fs.IntVar(&c.Batch, "batch", 1000, "positions per ingest request")
 	fs.IntVar(&c.Concurrency, "concurrency", 4, "ingest requests at once")
 	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "how long positions are sent")
 	fs.IntVar(&c.Stored, "stored", 2_000_000, "positions bulk-loaded for the track (the issue's 100,000,000: 10,000 tags × one a minute × 7 days)")
-	fs.BoolVar(&c.Keep, "keep", false, "keep the database afterwards (its name is printed)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
+	if help, err := fs.parse(args, getenv); help || err != nil {
 		return err
 	}
-	if c.AdminURL == "" {
-		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
-	}
-	switch {
-	case c.AdminURL == "":
-		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Tags < 536 || c.Batch < 1 || c.Batch > onemap.IngestMaxBatch || c.Concurrency < 1 || c.Stored < 10000:
+	c.AdminURL, c.Keep = fs.AdminURL, fs.Keep
+	if c.Tags < 536 || c.Batch < 1 || c.Batch > onemap.IngestMaxBatch || c.Concurrency < 1 || c.Stored < 10000 {
 		return fmt.Errorf("want --tags ≥ 536, --batch 1 to %d, --concurrency ≥ 1 and --stored ≥ 10000", onemap.IngestMaxBatch)
 	}
 	gin.SetMode(gin.ReleaseMode) // the in-process server's routes are not the report's
-	b := &bench{config: config{AdminURL: c.AdminURL, Concurrency: c.Concurrency}, out: stdout, progress: stderr}
-	b.printf("OneMap tag benchmark\n\ndate      %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
-	if err := b.tags(ctx, c); err != nil {
-		return fmt.Errorf("tags: %w", err)
-	}
-	if len(b.failures) > 0 {
-		return fmt.Errorf("%d checks failed; the first: %s", len(b.failures), b.failures[0])
-	}
-	return nil
+	return runMode("tag", config{AdminURL: c.AdminURL, Concurrency: c.Concurrency}, stdout, stderr, func(b *bench) error {
+		if err := b.tags(ctx, c); err != nil {
+			return fmt.Errorf("tags: %w", err)
+		}
+		return nil
+	})
 }
 
 // loadAverage returns the machine's load average over 1, 5 and 15 minutes,
