@@ -78,7 +78,10 @@ describe('alarms on the command map', { timeout: 10 * 60_000 }, () => {
     await page.locator('.om-alarm-card [data-act="case"]').waitFor({ timeout: WAIT_MS });
     await page.selectOption('.om-alarm-card select[name="category"]', 'safety');
     await page.locator('.om-alarm-card [data-act="case"]').click();
-    await page.waitForFunction((id) => window.onemap.alarms.list.find((a) => a.id === id)?.status === 'cased', alarmId, { timeout: WAIT_MS });
+    // The stream may bring the cased alarm before the answer that made the
+    // case: wait for both.
+    await page.waitForFunction((id) => window.onemap.alarms.list.find((a) => a.id === id)?.status === 'cased' && window.onemap.alarms.caseMade,
+      alarmId, { timeout: WAIT_MS });
     const made = await page.evaluate(() => window.onemap.alarms.caseMade);
     assert.ok(made?.id > 0 && made.source === 'machine', JSON.stringify(made));
     assert.match(await page.locator('.om-alarms-message').textContent(), new RegExp(made.tracking_code));
