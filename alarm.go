@@ -150,10 +150,12 @@ func (v *View) SeesAlarms() bool { return v.CanRead(LayerCameras) || v.Role() ==
 
 // SeesCameraImages reports whether the view's role may see what cameras
 // see: an alarm's snapshot, fetched through the server, and a camera's
-// live picture. The roles that read the cameras layer but operators (who
-// read and edit their grids' cameras, and work their alarms, but are not
-// the video platform's viewers); every view is audited.
-func (v *View) SeesCameraImages() bool { return v.CanRead(LayerCameras) && v.Role() != RoleOperator }
+// live picture. The policy's rule of the cameras layer says so
+// (LayerRule.Images); every view is audited.
+func (v *View) SeesCameraImages() bool {
+	r := v.Rule(LayerCameras)
+	return r.Access >= LayerRead && r.Images
+}
 
 // Audit actions of alarms: each step, with the alarm.
 const (

@@ -74,6 +74,9 @@ type LayerRule struct {
 	// Levels, if set, keeps only features whose "level" is listed (the
 	// public sees township and village grid outlines only).
 	Levels []string
+	// Images (of the cameras layer) lets the role see what the cameras
+	// see: alarms' snapshots and live pictures (View.SeesCameraImages).
+	Images bool
 }
 
 // Policy is the one access policy: role × layer × field → allow, mask or
@@ -107,7 +110,9 @@ func DefaultPolicy() *Policy {
 	}
 	// An operator (综治中心) reads as a grid's staff do, and edits the
 	// risk points, the households and the attributes of the cameras of its
-	// grid and the grids below it (featureedit); it sees those cameras.
+	// grid and the grids below it (featureedit); it sees those cameras, but
+	// not what they see (no Images: it works their alarms, it is not one
+	// of the video platform's viewers).
 	operator := gridStaff()
 	operator[LayerRiskPoints] = LayerRule{Access: LayerEdit, Classes: all}
 	operator[LayerHouseholds] = LayerRule{Access: LayerEdit, Classes: staff}
@@ -128,7 +133,7 @@ func DefaultPolicy() *Policy {
 			LayerGrids:      {Access: LayerRead, Classes: all},
 			LayerRiskPoints: {Access: LayerEdit, Classes: all},
 			LayerHouseholds: {Access: LayerEdit, Classes: all},
-			LayerCameras:    {Access: LayerEdit, Classes: all},
+			LayerCameras:    {Access: LayerEdit, Classes: all, Images: true},
 			// The emergency picture (hazard.go).
 			LayerHazardZones: {Access: LayerRead, Classes: all},
 			LayerShelters:    {Access: LayerRead, Classes: all},

@@ -87,9 +87,16 @@ type alarmJSON struct {
 	GeofenceID int64  `json:"geofence_id,omitempty"`
 }
 
-// alarmOut is alarm a as view v is shown it: a role that may not read the
-// cameras layer (an operator) is not given the camera's device code, which
-// names the camera on the video platform.
+// seesDeviceCodes reports whether view v is shown cameras' device codes:
+// the one rule, wherever a device code appears (a camera feature, an
+// alarm, the text of a case made from an alarm), is the policy's for the
+// cameras layer's device_code field.
+func seesDeviceCodes(v *onemap.View) bool {
+	return v.Field(onemap.LayerCameras, "device_code") != onemap.FieldDeny
+}
+
+// alarmOut is alarm a as view v is shown it: the camera's device code only
+// to a role shown device codes (seesDeviceCodes).
 func alarmOut(v *onemap.View, a *onemap.Alarm) alarmJSON {
 	out := alarmJSON{ID: a.ID, Kind: a.Kind, KindName: onemap.AlarmKindName(a.Kind), Severity: a.Severity, CameraID: a.CameraID,
 		CameraName: a.CameraName, DeviceCode: a.DeviceCode, GridID: a.GridID, Position: [2]float64{a.Point[0], a.Point[1]},
@@ -97,7 +104,7 @@ func alarmOut(v *onemap.View, a *onemap.Alarm) alarmJSON {
 		Description: a.Description, Watchlist: a.Watchlist, HasSnapshot: a.Snapshot != "", AckedBy: a.AckedBy,
 		AckedAt: timeOrNil(a.AckedAt), DismissedBy: a.DismissedBy, DismissedAt: timeOrNil(a.DismissedAt),
 		DismissReason: a.DismissReason, CaseID: a.CaseID, Version: a.Version, UpdatedAt: a.UpdatedAt, Tag: a.Tag, GeofenceID: a.GeofenceID}
-	if !v.SeesCameraImages() { // the device code names the camera on the video platform
+	if !seesDeviceCodes(v) {
 		out.DeviceCode = ""
 	}
 	return out
@@ -300,7 +307,7 @@ func (s *Server) handleAlarmCase(c *gin.Context) {
 		desc := strings.TrimSpace(b.Description)
 		if desc == "" {
 			desc = fmt.Sprintf("%s：%s（%s），%d 次", onemap.AlarmKindName(cur.Kind), cur.CameraName, cur.DeviceCode, cur.Count)
-			if !s.view(c).SeesCameraImages() { // an operator is not given device codes
+			if !seesDeviceCodes(s.view(c)) {
 				desc = fmt.Sprintf("%s：%s，%d 次", onemap.AlarmKindName(cur.Kind), cur.CameraName, cur.Count)
 			}
 		}

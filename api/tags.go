@@ -37,8 +37,9 @@ type tagStore interface {
 	ReadTagOwner(ctx context.Context, t onemap.Tag, masked bool) (onemap.TagOwner, error)
 	Track(ctx context.Context, id int64, from, to time.Time, limit int) ([]onemap.TagPosition, bool, error)
 	PositionAt(ctx context.Context, id int64, t time.Time) (onemap.TagPosition, error)
-	IngestTags(ctx context.Context, src onemap.Source, events []onemap.IngestEvent) (onemap.TagIngest, error)
-	RaiseFenceAlarms(ctx context.Context, src onemap.Source, alarms []onemap.TagAlarm) ([]*onemap.Alarm, error)
+	IngestTagsFenced(ctx context.Context, src onemap.Source, events []onemap.IngestEvent,
+		cross func([]onemap.TagPosition) []onemap.FenceCrossing) (onemap.TagIngest, error)
+	FenceStates(ctx context.Context) ([]onemap.FenceState, error)
 	ListGeofences(ctx context.Context) ([]onemap.Geofence, error)
 	AddGeofence(ctx context.Context, f onemap.Geofence) (onemap.Geofence, error)
 	DeleteGeofence(ctx context.Context, id int64) error
@@ -52,7 +53,7 @@ type tagService struct {
 }
 
 // initTags loads the live index from the store (tags, last positions,
-// geofences); a failure is logged and the index starts empty (the tags
+// geofences and their states); a failure is logged and the index starts empty (the tags
 // routes still answer from the database; positions fill it).
 func (s *Server) initTags(store tagStore) {
 	if store == nil {
@@ -79,7 +80,11 @@ func (s *Server) reloadTags(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.tags.live.Load(tags, last, fences)
+	states, err := s.tags.store.FenceStates(ctx)
+	if err != nil {
+		return err
+	}
+	s.tags.live.Load(tags, last, fences, states)
 	return nil
 }
 
@@ -529,31 +534,56 @@ func (s *Server) handleTagTile(c *gin.Context, t maptile.Tile) {
 }
 
 // ingestTags applies a batch of tag events of src: the store writes them
-// (positions, the tags' own alarms, quarantine), the live index moves the
-// tags and reports the geofences crossed, whose alarms the store raises;
-// the moves and alarms go to the event streams.
+// (positions, the tags' own alarms, quarantine) with the geofence
+// crossings the live index foretells for the positions taken and their
+// alarms, in one transaction (so a crossing is neither lost with a failed
+// write nor raised twice: postgis.Tags.IngestTagsFenced); then the live
+// index moves the tags, and the moves and alarms go to the event streams.
 func (s *Server) ingestTags(ctx context.Context, src onemap.Source, events []onemap.IngestEvent) ([]onemap.IngestResult, error) {
 	if s.tags == nil {
 		return nil, onemap.Errorf(onemap.EUNAVAILABLE, "tags need the database")
 	}
-	got, err := s.tags.store.IngestTags(ctx, src, events)
+	got, err := s.tags.store.IngestTagsFenced(ctx, src, events, s.tags.live.Crossings)
 	if err != nil {
 		return nil, err
 	}
-	moved, crossed := s.tags.live.Apply(got.Positions)
-	alarms := got.Alarms
-	if len(crossed) > 0 {
-		more, err := s.tags.store.RaiseFenceAlarms(ctx, src, crossed)
-		if err != nil {
-			// The positions are taken: a retry would be a duplicate and
-			// trip nothing. The failure is logged, not the batch's.
-			s.log.Error("tags: geofence alarms", "error", err, "alarms", len(crossed))
-		}
-		alarms = append(alarms, more...)
-	}
+	moved, _ := s.tags.live.Apply(got.Positions) // the crossings are written
 	s.events.publishTags(moved)
-	s.events.publishAlarms(alarms)
+	s.events.publishAlarms(got.Alarms)
 	return got.Results, nil
+}
+
+// TagFollower is implemented by the handler NewServer returns: what other
+// servers write of tags, as the database notifies it (postgis.Tags
+// ListenTags).
+type TagFollower interface {
+	// MoveTags moves the tags to positions another server took, on the
+	// live layer, "where is it now" and the event streams. No geofence
+	// alarm is raised here: the server that took them wrote the
+	// crossings; this index's states follow.
+	MoveTags(ps []onemap.TagPosition)
+	// ReloadTags reads the tags, their last positions, the geofences and
+	// their states again: after the geofences changed on another server,
+	// or when notifications may have been lost.
+	ReloadTags(ctx context.Context) error
+}
+
+// MoveTags implements TagFollower.
+func (h *streamHandler) MoveTags(ps []onemap.TagPosition) {
+	s := h.server
+	if s.tags == nil {
+		return
+	}
+	moved, _ := s.tags.live.Apply(ps)
+	s.events.publishTags(moved)
+}
+
+// ReloadTags implements TagFollower.
+func (h *streamHandler) ReloadTags(ctx context.Context) error {
+	if h.server.tags == nil {
+		return nil
+	}
+	return h.server.reloadTags(ctx)
 }
 
 // TagIngester is implemented by the handler NewServer returns:

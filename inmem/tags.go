@@ -1,7 +1,9 @@
 package inmem
 
 import (
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	kernel "github.com/onemapgis/onemap/internal/planar"
@@ -56,8 +58,11 @@ func NewLiveTags(under func(grid, top int64) bool) *LiveTags {
 	return &LiveTags{byID: map[int64]int32{}, byCode: map[string]int32{}, under: under}
 }
 
-// Load replaces every tag, last position and geofence.
-func (x *LiveTags) Load(tags []onemap.Tag, last []onemap.TagPosition, fences []onemap.Geofence) {
+// Load replaces every tag, last position and geofence. states are the
+// geofence states the database keeps (onemap.FenceState): a tag's state for
+// a fence is the stored one where there is one, else taken from where the
+// tag is now (no alarm).
+func (x *LiveTags) Load(tags []onemap.Tag, last []onemap.TagPosition, fences []onemap.Geofence, states []onemap.FenceState) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.entries = make([]tagEntry, len(tags))
@@ -77,18 +82,32 @@ func (x *LiveTags) Load(tags []onemap.Tag, last []onemap.TagPosition, fences []o
 	for i := range x.entries {
 		x.pts[i] = x.entries[i].pos.Point
 	}
-	x.setFences(fences)
+	known := make(map[[2]int64]bool, len(states))
+	for _, st := range states {
+		known[[2]int64{st.FenceID, st.TagID}] = st.In
+	}
+	x.setFences(fences, known)
 }
 
-// SetFences replaces the geofences; each tag's inside or outside is taken
-// from where it is now (no alarm).
+// SetFences replaces the geofences: a tag keeps its inside or outside of
+// a fence it had already; for a new fence it is taken from where the tag
+// is now (no alarm).
 func (x *LiveTags) SetFences(fences []onemap.Geofence) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.setFences(fences)
+	known := map[[2]int64]bool{}
+	for i := range x.entries {
+		e := &x.entries[i]
+		for _, st := range e.fences {
+			known[[2]int64{x.fences[st.fence].ID, e.tag.ID}] = st.in
+		}
+	}
+	x.setFences(fences, known)
 }
 
-func (x *LiveTags) setFences(fences []onemap.Geofence) {
+// setFences sets the fences; known holds the states to keep, by fence and
+// tag id. The lock is held.
+func (x *LiveTags) setFences(fences []onemap.Geofence, known map[[2]int64]bool) {
 	x.fences = fences
 	x.bounds = make([]orb.Bound, len(fences))
 	for i, f := range fences {
@@ -99,7 +118,11 @@ func (x *LiveTags) setFences(fences []onemap.Geofence) {
 		e.fences = e.fences[:0]
 		for j := range fences {
 			if fences[j].Applies(e.tag.ID, e.tag.GridID, x.under) {
-				e.fences = append(e.fences, fenceState{fence: int32(j), in: x.inside(j, e.pos.Point)})
+				in, ok := known[[2]int64{fences[j].ID, e.tag.ID}]
+				if !ok {
+					in = x.inside(j, e.pos.Point)
+				}
+				e.fences = append(e.fences, fenceState{fence: int32(j), in: in})
 			}
 		}
 	}
@@ -109,15 +132,79 @@ func (x *LiveTags) inside(fence int, p orb.Point) bool {
 	return x.bounds[fence].Contains(p) && kernel.MultiPolygonContains(x.fences[fence].Area, p)
 }
 
+// cross moves tag e's fence states fs to position p and appends the
+// crossings it makes to out: a fence's area entered or left, with the
+// alarm if that trips the fence (onemap.Geofence.Crossed) at p's time.
+func (x *LiveTags) cross(t onemap.Tag, fs []fenceState, p onemap.TagPosition, out []onemap.FenceCrossing) []onemap.FenceCrossing {
+	for k := range fs {
+		st := &fs[k]
+		f := &x.fences[st.fence]
+		in := x.inside(int(st.fence), p.Point)
+		if in == st.in {
+			continue
+		}
+		c := onemap.FenceCrossing{FenceState: onemap.FenceState{FenceID: f.ID, TagID: t.ID, In: in, At: p.At}}
+		if f.Crossed(st.in, in, p.At) {
+			what := map[bool]string{true: "进入", false: "离开"}[in]
+			c.Alarm = &onemap.TagAlarm{TagID: t.ID, FenceID: f.ID, At: p.At, Point: p.Point, Severity: f.Severity,
+				Description: "电子标签" + t.Code + what + "电子围栏「" + f.Name + "」"}
+		}
+		out = append(out, c)
+		st.in = in
+	}
+	return out
+}
+
+// Crossings returns the geofence crossings that positions taken (in any
+// order) would make, without moving anything: what Apply would return as
+// crossings. The ingest writes them with the positions, in one
+// transaction, and applies the positions once that has committed.
+func (x *LiveTags) Crossings(ps []onemap.TagPosition) []onemap.FenceCrossing {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	type sim struct {
+		at     time.Time
+		has    bool
+		fences []fenceState
+	}
+	var sims map[int32]*sim
+	var out []onemap.FenceCrossing
+	for _, p := range ps {
+		i, ok := x.byID[p.TagID]
+		if !ok {
+			continue
+		}
+		e := &x.entries[i]
+		if len(e.fences) == 0 {
+			continue
+		}
+		sm := sims[i]
+		if sm == nil {
+			if sims == nil {
+				sims = map[int32]*sim{}
+			}
+			sm = &sim{at: e.pos.At, has: e.has, fences: slices.Clone(e.fences)}
+			sims[i] = sm
+		}
+		if sm.has && !p.At.After(sm.at) {
+			continue
+		}
+		sm.at, sm.has = p.At, true
+		out = x.cross(e.tag, sm.fences, p, out)
+	}
+	return out
+}
+
 // Apply moves the tags to positions taken (in any order; a position older
 // than a tag's last moves nothing and trips nothing), and returns the tags
-// moved and the geofence alarms their moves raise: a fence's trigger
-// crossed (onemap.Geofence.Crossed) at the position's time.
-func (x *LiveTags) Apply(ps []onemap.TagPosition) ([]TagMove, []onemap.TagAlarm) {
+// moved and the geofence crossings their moves make (with the alarm of
+// each that trips its fence, onemap.Geofence.Crossed, at the position's
+// time).
+func (x *LiveTags) Apply(ps []onemap.TagPosition) ([]TagMove, []onemap.FenceCrossing) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var moved []TagMove
-	var alarms []onemap.TagAlarm
+	var crossed []onemap.FenceCrossing
 	for _, p := range ps {
 		i, ok := x.byID[p.TagID]
 		if !ok {
@@ -130,19 +217,9 @@ func (x *LiveTags) Apply(ps []onemap.TagPosition) ([]TagMove, []onemap.TagAlarm)
 		e.pos, e.has = p, true
 		x.pts[i] = p.Point
 		moved = append(moved, TagMove{Tag: e.tag, Pos: p})
-		for k := range e.fences {
-			st := &e.fences[k]
-			f := &x.fences[st.fence]
-			in := x.inside(int(st.fence), p.Point)
-			if f.Crossed(st.in, in, p.At) {
-				what := map[bool]string{true: "进入", false: "离开"}[in]
-				alarms = append(alarms, onemap.TagAlarm{TagID: e.tag.ID, FenceID: f.ID, At: p.At, Point: p.Point, Severity: f.Severity,
-					Description: "电子标签" + e.tag.Code + what + "电子围栏「" + f.Name + "」"})
-			}
-			st.in = in
-		}
+		crossed = x.cross(e.tag, e.fences, p, crossed)
 	}
-	return moved, alarms
+	return moved, crossed
 }
 
 // Get returns the tag of code and its last position (ok false: no such

@@ -31,23 +31,23 @@ func TestLiveTags_fences(t *testing.T) {
 	tags := []onemap.Tag{{ID: 1, Code: "TAG-000001", GridID: 7, Home: orb.Point{5, 5}}, {ID: 2, Code: "TAG-000002", GridID: 7, Home: orb.Point{5, 5}},
 		{ID: 3, Code: "TAG-000003", GridID: 8, Home: orb.Point{5, 5}}}
 	x := inmem.NewLiveTags(noGrids)
-	x.Load(tags, nil, fences)
+	x.Load(tags, nil, fences, nil)
 	cst := time.FixedZone("CST", 8*3600)
 	at := func(h, m int) time.Time { return time.Date(2026, 12, 6, h, m, 0, 0, cst) }
 	pos := func(id int64, when time.Time, lon, lat float64) onemap.TagPosition {
 		return onemap.TagPosition{TagID: id, At: when, Point: orb.Point{lon, lat}}
 	}
 	// By day: tag 1 leaves and comes back, nothing.
-	if _, alarms := x.Apply([]onemap.TagPosition{pos(1, at(14, 0), 15, 5), pos(1, at(14, 10), 5, 5)}); len(alarms) != 0 {
+	if _, alarms := applyAlarms(x, []onemap.TagPosition{pos(1, at(14, 0), 15, 5), pos(1, at(14, 10), 5, 5)}); len(alarms) != 0 {
 		t.Errorf("leaving by day: %v, want no alarm", alarms)
 	}
 	// At 02:00 China time: tag 1 and tag 3 leave; only tag 1 is the fence's.
-	moved, alarms := x.Apply([]onemap.TagPosition{pos(1, at(2, 0).Add(24*time.Hour), 15, 5), pos(3, at(2, 0).Add(24*time.Hour), 15, 5)})
+	moved, alarms := applyAlarms(x, []onemap.TagPosition{pos(1, at(2, 0).Add(24*time.Hour), 15, 5), pos(3, at(2, 0).Add(24*time.Hour), 15, 5)})
 	if len(moved) != 2 || len(alarms) != 1 || alarms[0].TagID != 1 || alarms[0].FenceID != 1 || alarms[0].Severity != 2 {
 		t.Fatalf("leaving at night: moved %v, alarms %+v; want tag 1's one alarm of fence 1", moved, alarms)
 	}
 	// Still outside: no second alarm.
-	if _, alarms := x.Apply([]onemap.TagPosition{pos(1, at(2, 5).Add(24*time.Hour), 16, 5)}); len(alarms) != 0 {
+	if _, alarms := applyAlarms(x, []onemap.TagPosition{pos(1, at(2, 5).Add(24*time.Hour), 16, 5)}); len(alarms) != 0 {
 		t.Errorf("staying outside: %v, want no alarm", alarms)
 	}
 	// An older position moves nothing.
@@ -55,12 +55,12 @@ func TestLiveTags_fences(t *testing.T) {
 		t.Errorf("an older position moved %v", moved)
 	}
 	// Entering fence 2: tag 2 trips it (at any time), tag 1 (not listed) does not.
-	_, alarms = x.Apply([]onemap.TagPosition{pos(2, at(9, 0).Add(48*time.Hour), 25, 5), pos(1, at(9, 0).Add(48*time.Hour), 25, 5)})
+	_, alarms = applyAlarms(x, []onemap.TagPosition{pos(2, at(9, 0).Add(48*time.Hour), 25, 5), pos(1, at(9, 0).Add(48*time.Hour), 25, 5)})
 	if len(alarms) != 1 || alarms[0].TagID != 2 || alarms[0].FenceID != 2 {
 		t.Errorf("entering fence 2: %+v, want tag 2's alarm", alarms)
 	}
 	// Leaving fence 2 trips nothing; tag 2 leaving its township by day (fence 1) neither.
-	if _, alarms := x.Apply([]onemap.TagPosition{pos(2, at(10, 0).Add(48*time.Hour), 40, 5)}); len(alarms) != 0 {
+	if _, alarms := applyAlarms(x, []onemap.TagPosition{pos(2, at(10, 0).Add(48*time.Hour), 40, 5)}); len(alarms) != 0 {
 		t.Errorf("leaving an enter-fence: %v, want none", alarms)
 	}
 	if _, p, has, ok := x.Get("TAG-000002"); !ok || !has || p.Point != (orb.Point{40, 5}) {
@@ -70,6 +70,65 @@ func TestLiveTags_fences(t *testing.T) {
 	x.Search(orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{10, 10}}, func(onemap.Tag, onemap.TagPosition, bool) bool { n++; return true })
 	if n != 0 {
 		t.Errorf("%d tags in the first square, want 0 (all have left)", n)
+	}
+}
+
+// applyAlarms applies ps to x and returns the tags moved and the alarms
+// of the crossings.
+func applyAlarms(x *inmem.LiveTags, ps []onemap.TagPosition) ([]inmem.TagMove, []onemap.TagAlarm) {
+	moved, crossed := x.Apply(ps)
+	var out []onemap.TagAlarm
+	for _, c := range crossed {
+		if c.Alarm != nil {
+			out = append(out, *c.Alarm)
+		}
+	}
+	return moved, out
+}
+
+// TestLiveTags_fenceStates: a stored state wins over the tag's position
+// at load (a tag stored outside its fence, though last seen at home inside
+// it, crosses nothing when its next position is outside); Crossings
+// foretells Apply's crossings, every one (those that trip no alarm too),
+// and moves nothing; SetFences keeps the states of the fences that stay.
+func TestLiveTags_fenceStates(t *testing.T) {
+	fences := []onemap.Geofence{{ID: 1, Name: "镇", Area: square(0, 0, 10, 10), Trigger: onemap.FenceLeave, GridID: 7, Severity: 2}}
+	tags := []onemap.Tag{{ID: 1, Code: "TAG-000001", GridID: 7, Home: orb.Point{5, 5}}, {ID: 2, Code: "TAG-000002", GridID: 7, Home: orb.Point{5, 5}}}
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	pos := func(id int64, m int, lon float64) onemap.TagPosition {
+		return onemap.TagPosition{TagID: id, At: t0.Add(time.Duration(m) * time.Minute), Point: orb.Point{lon, 5}}
+	}
+	// Tag 1 was last seen at home (its positions past retention, say) but
+	// left the fence, as stored: going on outside is no crossing.
+	x := inmem.NewLiveTags(noGrids)
+	x.Load(tags, nil, fences, []onemap.FenceState{{FenceID: 1, TagID: 1, In: false, At: t0}})
+	ps := []onemap.TagPosition{pos(1, 1, 15), pos(2, 1, 15), pos(2, 2, 5), pos(2, 3, 16)}
+	plan := x.Crossings(ps)
+	if _, p, _, _ := x.Get("TAG-000002"); p.Point != (orb.Point{5, 5}) {
+		t.Errorf("Crossings moved TAG-000002 to %v", p.Point)
+	}
+	moved, got := x.Apply(ps)
+	if len(moved) != 4 {
+		t.Errorf("moved %d, want 4", len(moved))
+	}
+	if len(plan) != 3 || len(got) != 3 {
+		t.Fatalf("crossings planned %+v, applied %+v; want tag 2's three (out, in, out)", plan, got)
+	}
+	for i := range got {
+		if plan[i].FenceState != got[i].FenceState || (plan[i].Alarm == nil) != (got[i].Alarm == nil) {
+			t.Errorf("crossing %d: planned %+v, applied %+v", i, plan[i], got[i])
+		}
+		if got[i].TagID != 2 || got[i].In != (i == 1) || (got[i].Alarm != nil) != (i != 1) {
+			t.Errorf("crossing %d: %+v", i, got[i])
+		}
+	}
+	// Both tags are outside now; a second fence added keeps fence 1's states.
+	x.SetFences(append(fences, onemap.Geofence{ID: 2, Name: "东", Area: square(14, 0, 20, 10), Trigger: onemap.FenceEnter, TagIDs: []int64{1}, Severity: 1}))
+	if _, got := x.Apply([]onemap.TagPosition{pos(1, 10, 14.5), pos(2, 10, 16)}); len(got) != 0 {
+		t.Errorf("after SetFences: %+v, want no crossing (tag 1 was inside fence 2 when it came)", got)
+	}
+	if _, got := x.Apply([]onemap.TagPosition{pos(1, 11, 5)}); len(got) != 2 || got[0].FenceID != 1 || !got[0].In || got[1].FenceID != 2 || got[1].In {
+		t.Errorf("tag 1 back home: %+v, want into fence 1 and out of fence 2", got)
 	}
 }
 
@@ -86,7 +145,7 @@ func liveTags100k() (*inmem.LiveTags, []onemap.TagPosition) {
 		last[i] = onemap.TagPosition{TagID: int64(i + 1), At: t0, Point: p}
 	}
 	x := inmem.NewLiveTags(noGrids)
-	x.Load(tags, last, []onemap.Geofence{{ID: 1, Name: "f", Area: square(102, 25.3, 102.4, 25.6), Trigger: onemap.FenceLeave, GridID: 1, Severity: 2}})
+	x.Load(tags, last, []onemap.Geofence{{ID: 1, Name: "f", Area: square(102, 25.3, 102.4, 25.6), Trigger: onemap.FenceLeave, GridID: 1, Severity: 2}}, nil)
 	return x, last
 }
 

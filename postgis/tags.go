@@ -27,6 +27,7 @@ type Tags struct {
 	retention time.Duration
 	mu        sync.Mutex
 	days      map[string]bool // the partitions known to exist, by name
+	instance  string          // this store's id in its notifications (tagfence.go)
 }
 
 // TagOptions configure a Tags store; zero values take the defaults.
@@ -47,7 +48,7 @@ func NewTags(db *DB, o TagOptions) *Tags {
 	if o.Retention <= 0 {
 		o.Retention = onemap.TagRetentionDefault
 	}
-	return &Tags{db: db, now: o.Now, storm: o.Storm, retention: o.Retention, days: map[string]bool{}}
+	return &Tags{db: db, now: o.Now, storm: o.Storm, retention: o.Retention, days: map[string]bool{}, instance: newInstance()}
 }
 
 // Now returns the store's time, truncated to microseconds.
@@ -216,8 +217,21 @@ type TagRef struct {
 // tags' own alarms (a retried event id is a duplicate), and events of
 // unknown tags quarantined. A tag registered outside the source's region
 // is an EFORBIDDEN error and nothing is written; a position older than
-// the retention period is refused.
+// the retention period is refused. It crosses no geofence: see
+// IngestTagsFenced.
 func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onemap.IngestEvent) (onemap.TagIngest, error) {
+	return s.IngestTagsFenced(ctx, src, events, nil)
+}
+
+// IngestTagsFenced is IngestTags that also writes, in the same
+// transaction, the geofence crossings cross returns for the positions
+// taken (inmem.LiveTags.Crossings): each crossing whose stored state is
+// still the other side (writeCrossings) changes it and raises its alarm,
+// if it has one, with the tags' own alarms. The positions taken are
+// notified to every server at the commit (TagChannel), with the instance
+// id of this store, so that each moves them on its live index.
+func (s *Tags) IngestTagsFenced(ctx context.Context, src onemap.Source, events []onemap.IngestEvent,
+	cross func([]onemap.TagPosition) []onemap.FenceCrossing) (onemap.TagIngest, error) {
 	at := s.Now()
 	caller := onemap.Caller{Name: src.Actor(), Role: "source"}
 	if c, ok := onemap.CallerFrom(ctx); ok {
@@ -294,20 +308,19 @@ func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onema
 				id int64
 				at int64
 			}
-			taken := map[key]bool{}
-			for rows.Next() {
+			keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (key, error) {
 				var k key
 				var t time.Time
-				if err := rows.Scan(&k.id, &t); err != nil {
-					rows.Close()
-					return mapError(err)
-				}
+				err := r.Scan(&k.id, &t)
 				k.at = t.UnixMicro()
-				taken[k] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return k, err
+			})
+			if err != nil {
 				return mapError(err)
+			}
+			taken := make(map[key]bool, len(keys))
+			for _, k := range keys {
+				taken[k] = true
 			}
 			for j, i := range posIdx {
 				k := key{ids[j], ats[j].Truncate(time.Microsecond).UnixMicro()}
@@ -321,6 +334,17 @@ func (s *Tags) IngestTags(ctx context.Context, src onemap.Source, events []onema
 				}
 				counts[r.Outcome]++
 			}
+		}
+		// The geofences' alarms go with the tags' own: one set of locks.
+		if cross != nil && len(out.Positions) > 0 {
+			fenced, err := writeCrossings(ctx, tx, cross(out.Positions))
+			if err != nil {
+				return err
+			}
+			alarms = append(alarms, fenced...)
+		}
+		if err := s.notifyPositions(ctx, tx, src.ID, out.Positions); err != nil {
+			return err
 		}
 		if len(alarms) > 0 {
 			got, raised, err := s.raiseTagAlarms(ctx, tx, src, alarms, at)
@@ -359,35 +383,23 @@ func resolveTags(ctx context.Context, tx pgx.Tx, region string, codes []string) 
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	out := map[string]TagRef{}
-	for rows.Next() {
-		var code string
-		var r TagRef
-		if err := rows.Scan(&code, &r.ID, &r.GridID, &r.InRegion); err != nil {
-			return nil, mapError(err)
-		}
-		out[code] = r
+	type coded struct {
+		code string
+		ref  TagRef
 	}
-	return out, mapError(rows.Err())
-}
-
-// RaiseFenceAlarms raises the geofences' alarms of src's positions (no
-// event ids: a position taken twice is a duplicate and trips nothing) in
-// one transaction, and returns the alarms raised or joined.
-func (s *Tags) RaiseFenceAlarms(ctx context.Context, src onemap.Source, alarms []onemap.TagAlarm) ([]*onemap.Alarm, error) {
-	if len(alarms) == 0 {
-		return nil, nil
-	}
-	at := s.Now()
-	caller := onemap.Caller{Name: src.Actor(), Role: "source"}
-	var out []*onemap.Alarm
-	err := s.db.inTx(ctx, caller.Actor(), "geofence", func(tx pgx.Tx) error {
-		var err error
-		_, out, err = s.raiseTagAlarms(ctx, tx, src, alarms, at)
-		return err
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (coded, error) {
+		var c coded
+		err := r.Scan(&c.code, &c.ref.ID, &c.ref.GridID, &c.ref.InRegion)
+		return c, err
 	})
-	return out, err
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out := make(map[string]TagRef, len(list))
+	for _, c := range list {
+		out[c.code] = c.ref
+	}
+	return out, nil
 }
 
 // raiseTagAlarms raises tag alarms in tx: an alarm with an event id sent
@@ -593,6 +605,9 @@ func (s *Tags) AddGeofence(ctx context.Context, f onemap.Geofence) (onemap.Geofe
 		if err != nil {
 			return err
 		}
+		if err := s.notifyFences(ctx, tx); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, caller, onemap.AuditGeofenceAdd, "geofences/"+strconv.FormatInt(out.ID, 10),
 			map[string]any{"name": f.Name, "trigger": f.Trigger})
 	})
@@ -611,6 +626,9 @@ func (s *Tags) DeleteGeofence(ctx context.Context, id int64) error {
 		if tag.RowsAffected() == 0 {
 			return onemap.Errorf(onemap.ENOTFOUND, "no geofence %d", id)
 		}
+		if err := s.notifyFences(ctx, tx); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, caller, onemap.AuditGeofenceDelete, "geofences/"+strconv.FormatInt(id, 10), nil)
 	})
 }
@@ -622,17 +640,22 @@ func (s *Tags) TagCodes(ctx context.Context, field string, codes []string) ([]in
 	if err != nil {
 		return nil, mapError(err)
 	}
-	got := map[string]int64{}
-	for rows.Next() {
-		var c string
-		var id int64
-		if err := rows.Scan(&c, &id); err != nil {
-			rows.Close()
-			return nil, mapError(err)
-		}
-		got[c] = id
+	type coded struct {
+		code string
+		id   int64
 	}
-	rows.Close()
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (coded, error) {
+		var c coded
+		err := r.Scan(&c.code, &c.id)
+		return c, err
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	got := make(map[string]int64, len(list))
+	for _, c := range list {
+		got[c.code] = c.id
+	}
 	out := make([]int64, 0, len(codes))
 	for _, c := range codes {
 		id, ok := got[c]

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,38 +39,24 @@ const caseTarget = 50 * time.Millisecond
 
 func runCases(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c casesConfig
-	fs := flag.NewFlagSet("onemap-bench cases", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database (default: $ONEMAP_TEST_DATABASE_URL)")
+	fs := newModeFlags("cases", stderr)
 	fs.IntVar(&c.Cases, "cases", 1_000_000, "cases to load: a year of them over the demo county's grids")
 	fs.IntVar(&c.Concurrency, "concurrency", 4, "readers at once (a few operators' screens)")
 	fs.IntVar(&c.Requests, "requests", 1000, "reads of each kind")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the readers' choices")
-	fs.BoolVar(&c.Keep, "keep", false, "keep the database afterwards (its name is printed)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
+	if help, err := fs.parse(args, getenv); help || err != nil {
 		return err
 	}
-	if c.AdminURL == "" {
-		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
-	}
-	switch {
-	case c.AdminURL == "":
-		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Cases < 1000 || c.Concurrency < 1 || c.Requests < 10:
+	c.AdminURL, c.Keep = fs.AdminURL, fs.Keep
+	if c.Cases < 1000 || c.Concurrency < 1 || c.Requests < 10 {
 		return fmt.Errorf("want --cases ≥ 1000, --concurrency ≥ 1 and --requests ≥ 10")
 	}
-	b := &bench{config: config{AdminURL: c.AdminURL, Seed: c.Seed, Concurrency: c.Concurrency}, out: stdout, progress: stderr}
-	b.printf("OneMap case benchmark\n\ndate      %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
-	if err := b.cases(ctx, c); err != nil {
-		return fmt.Errorf("cases: %w", err)
-	}
-	if len(b.failures) > 0 {
-		return fmt.Errorf("%d checks failed; the first: %s", len(b.failures), b.failures[0])
-	}
-	return nil
+	return runMode("case", config{AdminURL: c.AdminURL, Seed: c.Seed, Concurrency: c.Concurrency}, stdout, stderr, func(b *bench) error {
+		if err := b.cases(ctx, c); err != nil {
+			return fmt.Errorf("cases: %w", err)
+		}
+		return nil
+	})
 }
 
 // traceKey is the context key of the read a query belongs to.

@@ -24,7 +24,9 @@
 // steady mixed load of reads and edits on one server for a long while
 // (soak.go), and cases, a million cases and the case work's reads timed
 // and explained (cases.go), and tags, tag positions through the signed
-// ingest and a tag's track over stored positions (tags.go).
+// ingest and a tag's track over stored positions (tags.go), and alarms,
+// camera alarms at a sustained rate beside the command tiles and their
+// time to the event stream (alarms.go).
 //
 // Usage:
 //
@@ -154,6 +156,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == startupCommand {
 		return runStartup(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == alarmsCommand {
+		return runAlarms(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == tagsCommand {
 		return runTags(ctx, args[1:], getenv, stdout, stderr)

@@ -50,11 +50,15 @@ func checkTagFlags(c *config) error {
 // tagRetentionEvery is how often old days of positions are dropped.
 const tagRetentionEvery = time.Hour
 
-// runTags starts the tags' work until ctx ends: the retention job, and the
+// runTags starts the tags' work until ctx ends: the retention job, the
+// following of what other servers write of tags (followTags), and the
 // MQTT subscription if --mqtt-url is set (its source must exist and not be
 // revoked; a first connection that fails stops the server).
 func runTags(ctx context.Context, c *config, live *postgis.Live, tags *postgis.Tags, in api.TagIngester, log *slog.Logger) error {
 	go dropOldPositions(ctx, tags, log)
+	if f, ok := in.(api.TagFollower); ok {
+		go followTags(ctx, tags, f, log)
+	}
 	if c.MQTTURL == "" {
 		return nil
 	}
@@ -116,6 +120,43 @@ func dropOldPositions(ctx context.Context, tags *postgis.Tags, log *slog.Logger)
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// followTags moves the tags other servers take positions of on this
+// server's live index, and reloads it when they change the geofences,
+// reconnecting a second after the database's connection fails (and then
+// reloading the index: what was notified meanwhile is lost), until ctx
+// ends.
+func followTags(ctx context.Context, tags *postgis.Tags, f api.TagFollower, log *slog.Logger) {
+	reload := func() {
+		if err := f.ReloadTags(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("tags: reloading the live index failed", "error", err)
+		}
+	}
+	first := true
+	for {
+		err := tags.ListenTags(ctx, func() {
+			if !first {
+				reload()
+			}
+			first = false
+		}, func(n postgis.TagNotice) {
+			if n.Fences {
+				reload()
+				return
+			}
+			f.MoveTags(n.Positions)
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("tags: following other servers failed; again in a second", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }

@@ -5,6 +5,7 @@
 // request recorded. Not a test file itself (node --test e2e/ runs *.test.mjs).
 
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -209,4 +210,31 @@ export async function openMap(options = {}, pagePath = '/') {
   // drawn (as seen from this process).
   const drawnMs = Date.now() - started;
   return { context, page, requests, foreign, errors, screenshot, waitIdle, close, drawnMs };
+}
+
+const hex = (alg, key, data) => (key ? crypto.createHmac(alg, key) : crypto.createHash(alg)).update(data).digest('hex');
+
+/**
+ * ingestSigned signs a batch of events as source name with its key (README:
+ * Live sources: HMAC-SHA256 over the source, method, path, timestamp and the
+ * body's hash, under a key derived from the source's key) and sends it to
+ * POST /api/ingest/events. It returns the HTTP status, the answer parsed
+ * (null if not JSON) and the time it came (Date.now()).
+ */
+export async function ingestSigned(name, key, events) {
+  const body = JSON.stringify({ events });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const signingKey = crypto.createHmac('sha256', key).update('onemap ingest v1').digest();
+  const canonical = ['ONEMAP-HMAC-SHA256', name, 'POST', '/api/ingest/events', ts, hex('sha256', null, body)].join('\n');
+  const res = await fetch(new URL('/api/ingest/events', BASE), {
+    method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', 'X-OneMap-Source': name, 'X-OneMap-Timestamp': ts,
+      'X-OneMap-Signature': hex('sha256', signingKey, canonical) },
+  });
+  const text = await res.text();
+  let answer = null;
+  try {
+    answer = JSON.parse(text);
+  } catch { /* not JSON: the caller sees text */ }
+  return { status: res.status, answer, text, at: Date.now() };
 }

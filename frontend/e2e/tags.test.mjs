@@ -8,30 +8,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE, databaseURL, openMap, WAIT_MS } from './browser.mjs';
+import { databaseURL, ingestSigned, openMap, WAIT_MS } from './browser.mjs';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'onemap');
 const TAG = 'TAG-000001'; // a demo tag of 狮山镇
 
-const hex = (alg, key, data) => (key ? crypto.createHmac(alg, key) : crypto.createHash(alg)).update(data).digest('hex');
-
-/** ingest signs a batch as source name (README: Live sources) and sends it. */
+/** ingest sends a batch signed as source name (browser.mjs ingestSigned) and wants it taken. */
 async function ingest(name, key, events) {
-  const body = JSON.stringify({ events });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const signingKey = crypto.createHmac('sha256', key).update('onemap ingest v1').digest();
-  const canonical = ['ONEMAP-HMAC-SHA256', name, 'POST', '/api/ingest/events', ts, hex('sha256', null, body)].join('\n');
-  const res = await fetch(new URL('/api/ingest/events', BASE), {
-    method: 'POST', body,
-    headers: { 'Content-Type': 'application/json', 'X-OneMap-Source': name, 'X-OneMap-Timestamp': ts,
-      'X-OneMap-Signature': hex('sha256', signingKey, canonical) },
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, `ingest: ${text}`);
-  return JSON.parse(text);
+  const got = await ingestSigned(name, key, events);
+  assert.equal(got.status, 200, `ingest: ${got.text}`);
+  return got.answer;
 }
 
 describe('e-bike tags on the command map', { timeout: 10 * 60_000 }, () => {

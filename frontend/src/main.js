@@ -123,7 +123,7 @@ async function start() {
   }
   // The alarms (预警), for the roles shown them.
   if (sess && ALARM_ROLES.includes(sess.role)) {
-    page.alarms = createAlarms(page, sess, { toolbar: $('toolbar') });
+    page.alarms = createAlarms(page, sess, { toolbar: $('toolbar'), live });
     window.onemap.alarms = page.alarms.state;
   }
   // The reassessment form, from the cards, for the roles that assess.

@@ -3,8 +3,8 @@
 // alarms as markers coloured by severity and a side panel listing them,
 // newest first, with a card per alarm: acknowledge, dismiss with a reason,
 // or turn it into a case; the snapshot, fetched through the server, for
-// the roles that see camera images. Alarms arrive live on the event
-// stream's "alarm" events (a stream of the panel's own: when it
+// the roles that see camera images. Alarms arrive live as "alarm" events
+// on the page's one event stream (command/live.js followAlarms: when it
 // reconnects, the list is read again, as the server asks); a new alarm
 // can sound (off by default; a tone made with WebAudio, no file).
 
@@ -43,11 +43,13 @@ const w = (k, ...a) => (W[L][k] ?? k).replace(/\{(\d)\}/g, (_, i) => a[i] ?? '')
 
 /**
  * createAlarms adds the alarms to the command map for a session shown
- * them: the markers, the side panel and its toolbar button. It returns
+ * them: the markers, the side panel and its toolbar button; live is the
+ * page's event stream (command/live.js createLive; without it the list is
+ * read once and nothing arrives live). It returns
  * {state, open(id), refresh()}; state is what the page's tests read
  * ({list, received, lastAt, card, sound, message, beeps}).
  */
-export function createAlarms(page, session, { toolbar, EventSourceImpl = globalThis.EventSource } = {}) {
+export function createAlarms(page, session, { toolbar, live } = {}) {
   const { map } = page;
   const seesImages = page.layerById.has('cameras');
   const state = { list: [], received: 0, lastAt: 0, card: null, sound: false, message: '', beeps: 0, loadedAt: 0 };
@@ -271,23 +273,16 @@ export function createAlarms(page, session, { toolbar, EventSourceImpl = globalT
     }
   }
 
-  if (EventSourceImpl) {
-    const es = new EventSourceImpl('/api/events');
-    es.addEventListener('open', () => refresh());
-    es.addEventListener('alarm', (e) => {
-      let a;
-      try {
-        a = JSON.parse(e.data);
-      } catch {
-        return;
-      }
-      state.received++;
-      state.lastAt = Date.now();
-      if (mergeAlarm(state.list, a) && a.status === 'new') ring(a);
-      draw();
-    });
-  } else {
-    refresh();
-  }
+  // The list is read now (what came before the panel), then each alarm
+  // comes on the page's stream, and the list is read again whenever the
+  // stream opens again (what came while it was away).
+  live?.followAlarms((a) => {
+    if (!a?.id) return;
+    state.received++;
+    state.lastAt = Date.now();
+    if (mergeAlarm(state.list, a) && a.status === 'new') ring(a);
+    draw();
+  }, () => refresh());
+  refresh();
   return { state, open, refresh, show };
 }

@@ -9,10 +9,11 @@ import { layerTitle, t } from '../i18n.js';
 
 /**
  * createLive opens the event stream and shows its state on el (the
- * header's 实时). It returns {state, attach}: state is what the page and
+ * header's 实时). It returns {state, attach, followAlarms}: state is what the page and
  * its tests read ({connected, events, version, last}); attach(page) starts
  * acting on the changes, replaying those that came before, once page.map
- * has loaded.
+ * has loaded; followAlarms(alarm, opened) is the alarms panel's way onto
+ * the same stream.
  */
 export function createLive(el) {
   const state = { connected: false, events: 0, version: 0, last: null };
@@ -20,16 +21,29 @@ export function createLive(el) {
   let onChanges = (changes) => pending.push(...changes);
   let onReset = () => {};
   let onTag = () => {}; // tags moved (command/tags.js), once the page is up
+  let onAlarm = () => {}; // alarms raised or changed (command/alarms.js), once its panel is up
+  let onOpen = () => {}; // the stream (re)opened: the alarms panel reads its list again
   connectLive({
     onChanges: (changes) => onChanges(changes),
     onReset: () => onReset(),
-    on: { tag: (e) => onTag(e) },
+    on: { tag: (e) => onTag(e), alarm: (e) => onAlarm(e) },
     onState: (on) => {
       state.connected = on;
       el.dataset.state = on ? 'on' : 'off';
       el.title = on ? t('liveOn') : t('liveOff');
+      if (on) onOpen();
     },
   });
+
+  /**
+   * followAlarms hands the stream's "alarm" events to alarm(data) and calls
+   * opened() whenever the stream opens again (alarms are not replayed: the
+   * list must be read again then).
+   */
+  function followAlarms(alarm, opened) {
+    onAlarm = alarm;
+    onOpen = opened;
+  }
 
   function attach(page) {
     const { map } = page;
@@ -62,5 +76,5 @@ export function createLive(el) {
     pending = [];
   }
 
-  return { state, attach };
+  return { state, attach, followAlarms };
 }
