@@ -3,16 +3,22 @@
 // its time limit counting down; a task opened shows its timeline and the
 // steps the worker may take (handle, report back) with a note; 上报, a report
 // from the field at the phone's position or a point tapped on a small map;
-// 走访, a visit to a household, a risk point or a place with a note. Every
-// write goes through the outbox (outbox.js): kept on the phone, sent with its
-// own key, sent again when the network returns, written once. "待发送 N"
-// says how many wait.
+// 走访, a visit to a household, a risk point or a place with a note. The
+// parts of joint handling worked in the worker's grid are among the tasks
+// (parts.js): a case with one is marked, and opened shows each part with
+// its own form (handle, report back). Every write goes through the outbox
+// (outbox.js): kept on the phone, sent with its own key, sent again when
+// the network returns, written once. "待发送 N" says how many wait. A case
+// opened once (or listed) opens again without network, from what the phone
+// last read.
 import './work.css';
 import { escapeHtml } from '../format.js';
 import { fetchSession, getJSON, HttpError, request, signIn, signOut } from '../http.js';
 import { useOwnFontIfNeeded } from '../font.js';
 import { createOutbox } from './outbox.js';
 import { ACTION, CATEGORIES, dueOf, isTask, STATUS } from './due.js';
+import { PART_ACTION, PART_STATUS, partItem, sendRebasing } from './parts.js';
+import { workedParts } from '../joint-core.js';
 
 useOwnFontIfNeeded();
 
@@ -27,6 +33,7 @@ const state = {
   cases: [],
   now: null, // the server's time of the last list
   open: null, // the case shown in detail
+  read: new Map(), // id → the case as last read (its detail), for opening it offline
   subjects: {}, // kind → [{id, label, point}]
   reportPoint: null, // [lon, lat]
   visitPoint: null, // null: the subject's position
@@ -72,15 +79,17 @@ function sent(item, answer) {
     setStatus('走访记录已发送');
     if (!$('tab-visit').hidden) loadVisits();
   }
-  if (item.kind === 'action') {
+  if (item.kind === 'action' || item.kind === 'part') {
     setStatus(`${item.label} 已提交`);
     if (state.open && answer?.case?.id === state.open) openCase(state.open);
     else if (!$('tab-tasks').hidden) loadTasks();
   }
 }
 
+// send sends an outbox item; a part step a version behind is sent again
+// on the case's version now (parts.js).
 function send(item) {
-  return request(item.method, item.path, { body: item.body, headers: { 'Idempotency-Key': item.key } });
+  return sendRebasing(item, { request, getJSON });
 }
 
 function keep(item) {
@@ -114,10 +123,12 @@ function renderTasks() {
   const grid = state.session?.grid_id;
   $('tasks').innerHTML = state.cases.map((k) => {
     const due = dueOf(k, state.now ?? new Date().toISOString());
-    const mine = isTask(k, grid);
+    const parts = workedParts([k]);
+    const mine = isTask(k, grid) || parts.length > 0;
     return `<li class="w-task${mine ? ' w-mine' : ''}" data-id="${k.id}" tabindex="0">
   <div class="w-task-head"><strong>${escapeHtml(CATEGORY[k.category] ?? k.category)}</strong>
     ${mine ? '<span class="w-badge w-todo">待我处置</span>' : ''}
+    ${parts.map(({ part }) => `<span class="w-badge w-part" data-part="${part.part}">联动：${escapeHtml(part.department)}</span>`).join('')}
     <span class="w-badge">${escapeHtml(STATUS[k.status] ?? k.status)}</span>
     ${due ? `<span class="w-badge ${due.cls}" data-due>${escapeHtml(due.text)}</span>` : ''}</div>
   <p>${escapeHtml(k.description)}</p>
@@ -137,9 +148,15 @@ async function openCase(id) {
   let k;
   try {
     k = await getJSON(`/api/cases/${id}`);
+    state.read.set(id, k);
   } catch (err) {
-    setStatus(`案件载入失败：${err.message}`, true);
-    return;
+    // Without network: the case as last read, or as listed.
+    k = err instanceof HttpError ? null : state.read.get(id) ?? state.cases.find((x) => x.id === id);
+    if (!k) {
+      setStatus(`案件载入失败：${err.message}`, true);
+      return;
+    }
+    setStatus('离线：显示上次载入的案件', true);
   }
   if (state.open !== id) return;
   for (const t of ['tasks', 'report', 'visit']) $(`tab-${t}`).hidden = true;
@@ -155,7 +172,38 @@ async function openCase(id) {
   $('action-form').hidden = acts.length === 0;
   $('action-form').dataset.version = String(k.version);
   $('action-kind').innerHTML = acts.map((a) => `<option value="${a}">${ACTION[a]}</option>`).join('');
+  renderParts(k);
 }
+
+// renderParts shows the case's parts of joint handling, each worked part
+// with its own form.
+function renderParts(k) {
+  const parts = k.parts ?? [];
+  $('parts-box').hidden = parts.length === 0;
+  $('parts').innerHTML = parts.map((p) => `<li class="w-card" data-part="${p.part}">
+  <div class="w-task-head"><strong>分工 ${p.part} · ${escapeHtml(p.department)}</strong>
+    <span class="w-badge">${escapeHtml(PART_STATUS[p.status] ?? p.status)}</span>
+    ${p.overdue ? '<span class="w-badge w-overdue">超时</span>' : ''}</div>
+  <p>任务：${escapeHtml(p.task)}</p>
+  ${p.due ? `<p class="w-meta">时限 ${fmtTime(p.due)}</p>` : ''}
+  ${(p.actions ?? []).length ? `<form class="w-form w-part-form" data-version="${k.version}">
+    <label>办理 <select name="action">${p.actions.map((a) => `<option value="${a}">${PART_ACTION[a] ?? a}</option>`).join('')}</select></label>
+    <label>情况说明 <textarea name="note" rows="3" maxlength="2000" required></textarea></label>
+    <button type="submit" class="w-primary">提交</button></form>` : ''}</li>`).join('');
+}
+
+$('parts').addEventListener('submit', (e) => {
+  const form = e.target.closest('.w-part-form');
+  if (!form) return;
+  e.preventDefault();
+  const id = Number($('detail').dataset.id);
+  const k = state.read.get(id) ?? state.cases.find((x) => x.id === id);
+  const note = form.elements.note.value.trim();
+  if (!k || !note) return;
+  const n = Number(form.closest('[data-part]').dataset.part);
+  keep(partItem({ ...k, version: Number(form.dataset.version) }, n, form.elements.action.value, note));
+  form.hidden = true; // until the step is taken and the case reloaded
+});
 
 $('detail-back').addEventListener('click', () => {
   state.open = null;
