@@ -11,8 +11,11 @@
 // both wait on the phone and are sent once the network returns (the report,
 // a version behind the handling, is sent again on the case's version), once
 // each. The last part reported back moves the case to feedback, which the
-// operator's card shows live. No request leaves the machine and no error is
-// logged but the refusals the test provokes.
+// operator's card shows live. The phone page then opens again without
+// network (its service worker), the account and its outbox with it. A phone's portrait photo (EXIF Orientation 6)
+// sent with a case is served so that the browser shows it upright. No
+// request leaves the machine and no error is logged but the refusals the
+// test provokes.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -130,6 +133,34 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.equal(shown.status, 'handling', 'one part is still open');
     assert.equal(shown.open_parts, 1);
 
+    // A phone's portrait photo (landscape pixels, EXIF Orientation 6) sent
+    // with a case shows upright when served (the server keeps the
+    // orientation, and only it, photo/orient.go).
+    const upright = await page.evaluate(async ([lon, lat]) => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext('2d');
+      g.fillStyle = '#1e5aa8';
+      g.fillRect(0, 0, 64, 48);
+      const jpeg = new Uint8Array(await (await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.9))).arrayBuffer());
+      // APP1 Exif after the start of the image: big-endian TIFF, IFD0 with Orientation 6.
+      const exif = [0xFF, 0xE1, 0, 34, 0x45, 0x78, 0x69, 0x66, 0, 0, 0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1,
+        0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+      const photo = new Blob([jpeg.slice(0, 2), new Uint8Array(exif), jpeg.slice(2)], { type: 'image/jpeg' });
+      const form = new FormData();
+      form.append('report', JSON.stringify({ category: 'safety', description: '竖拍的照片', lon, lat }));
+      form.append('photo', photo, 'portrait.jpg');
+      const s = await (await fetch('/api/session')).json();
+      const made = await (await fetch('/api/cases', { method: 'POST', body: form, headers: { 'X-CSRF-Token': s.csrf } })).json();
+      const got = await (await fetch(`/api/cases/${made.id}`)).json();
+      const img = new Image();
+      img.src = got.timeline[0].photos[0].url;
+      await img.decode();
+      return [img.naturalWidth, img.naturalHeight];
+    }, [lon, lat]);
+    assert.deepEqual(upright, [48, 64], 'the portrait photo is shown upright (48×64), not on its side (64×48)');
+
     // --- the grid worker on the phone ---
     fs.mkdirSync(OUT, { recursive: true });
     phone = await chromium.launchPersistentContext(profile, {
@@ -207,6 +238,28 @@ test('an operator organises joint handling on the map, the grid worker works its
       ['part_handle', 1, 'gridworker', 'handling'],
       ['part_report', 1, 'gridworker', 'feedback'],
     ]);
+
+    // After a first visit the page opens without network (sw.js): the
+    // account last seen, its outbox; nothing of the server's answers kept.
+    await w.evaluate(() => navigator.serviceWorker.ready);
+    await w.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: WAIT_MS });
+    offline = true;
+    await phone.setOffline(true);
+    const reloaded = await w.reload();
+    assert.ok(reloaded.fromServiceWorker(), 'the page came from its service worker');
+    await w.locator('#app').waitFor();
+    assert.equal(await w.textContent('#who'), gw.session.display_name || 'gridworker');
+    await w.locator('#net').waitFor();
+    assert.equal(await w.locator('#signin').isVisible(), false);
+    const kept = await w.evaluate(async () => (await Promise.all((await caches.keys())
+      .map(async (k) => (await (await caches.open(k)).keys()).map((r) => new URL(r.url).pathname)))).flat());
+    assert.ok(kept.includes('/m/work/') && kept.some((p) => /^\/assets\/work-.*\.js$/.test(p)), `kept: ${kept}`);
+    assert.deepEqual(kept.filter((p) => !/^\/(m\/work\/$|assets\/|fonts\/|favicon\.svg$)/.test(p)), [], 'only the page\'s own files are kept');
+    await w.screenshot({ path: path.join(OUT, 'joint-worker-reloaded-offline.png') });
+    await phone.setOffline(false);
+    offline = false;
+    await w.waitForFunction(() => document.getElementById('net').hidden, null, { timeout: WAIT_MS });
+    await w.locator(`#tasks li[data-id="${k.id}"]`).waitFor(); // the session known again, the tasks loaded
 
     // The operator's card follows live.
     await page.waitForFunction(() => window.onemap.cases.card?.status === 'feedback', null, { timeout: WAIT_MS });

@@ -10,7 +10,12 @@
 // (outbox.js): kept on the phone, sent with its own key, sent again when
 // the network returns, written once. "待发送 N" says how many wait. A case
 // opened once (or listed) opens again without network, from what the phone
-// last read.
+// last read. After a first visit the page itself opens without network
+// (../../public/m/work/sw.js keeps its own files, never the server's
+// answers): signed in as the account last seen on this phone (its name,
+// role and grid, kept in localStorage), with its outbox; the server is
+// asked again for the session when the network returns, before the outbox
+// is sent.
 import './work.css';
 import { escapeHtml } from '../format.js';
 import { fetchSession, getJSON, HttpError, request, signIn, signOut } from '../http.js';
@@ -34,6 +39,7 @@ const state = {
   now: null, // the server's time of the last list
   open: null, // the case shown in detail
   read: new Map(), // id → the case as last read (its detail), for opening it offline
+  offlineStart: false, // the page opened without network: the session is the last one kept
   subjects: {}, // kind → [{id, label, point}]
   reportPoint: null, // [lon, lat]
   visitPoint: null, // null: the subject's position
@@ -88,7 +94,10 @@ function sent(item, answer) {
 
 // send sends an outbox item; a part step a version behind is sent again
 // on the case's version now (parts.js).
+// Nothing is sent before the session is known (a page opened without
+// network has no CSRF token yet): the outbox tries again.
 function send(item) {
+  if (state.offlineStart) return Promise.reject(new TypeError('the session is not known yet'));
   return sendRebasing(item, { request, getJSON });
 }
 
@@ -97,8 +106,23 @@ function keep(item) {
   if (!navigator.onLine) setStatus('当前离线：已保存在手机上，联网后自动发送');
 }
 
-window.addEventListener('online', () => {
+window.addEventListener('online', async () => {
   $('net').hidden = true;
+  if (state.offlineStart) {
+    // Opened without network: the session (and its CSRF token) now.
+    try {
+      const s = await fetchSession();
+      if (s?.name !== state.session?.name) {
+        setStatus('登录已失效：请重新登录，待发送的内容登录后发送', true);
+        location.reload();
+        return;
+      }
+      state.offlineStart = false;
+      loadTasks();
+    } catch {
+      return; // not yet: the next online event
+    }
+  }
   state.outbox?.flush({ force: true });
 });
 window.addEventListener('offline', () => {
@@ -167,7 +191,7 @@ async function openCase(id) {
   ${due ? `<span class="w-badge ${due.cls}">${escapeHtml(due.text)}</span>` : ''}</h2>
 <p>${escapeHtml(k.description)}</p>
 <p class="w-meta">跟踪码 ${escapeHtml(k.tracking_code)} · 上报于 ${fmtTime(k.created_at)}</p>`;
-  $('timeline').innerHTML = (k.timeline ?? []).map((s) => `<li><time>${fmtTime(s.at)}</time>${escapeHtml(ACTION[s.action] ?? s.action)} · ${escapeHtml(s.actor)}${s.note ? `：${escapeHtml(s.note)}` : ''}</li>`).join('');
+  $('timeline').innerHTML = (k.timeline ?? []).map((s) => `<li><time>${fmtTime(s.at)}</time>${escapeHtml(ACTION[s.action] ?? s.action)}${s.part ? ` ${s.part}` : ''} · ${escapeHtml(s.actor)}${s.note ? `：${escapeHtml(s.note)}` : ''}</li>`).join('');
   const acts = (k.actions ?? []).filter((a) => a === 'handle' || a === 'feedback');
   $('action-form').hidden = acts.length === 0;
   $('action-form').dataset.version = String(k.version);
@@ -404,19 +428,38 @@ $('signin').addEventListener('submit', async (e) => {
 });
 $('sign-out').addEventListener('click', async () => {
   try {
+    localStorage.removeItem(LAST_SESSION);
     await signOut();
   } finally {
     location.reload();
   }
 });
 
+// LAST_SESSION keeps the account last signed in on this phone (name,
+// display name, role, grid: no token), for opening the page without network.
+const LAST_SESSION = 'onemap.work.session';
+
+function lastSession() {
+  try {
+    const s = JSON.parse(localStorage.getItem(LAST_SESSION));
+    return s?.name && s.role === 'grid_worker' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
 async function start() {
   let session;
   try {
     session = await fetchSession();
   } catch (err) {
-    setStatus(`无法连接服务器：${err.message}`, true);
-    return;
+    session = err instanceof HttpError ? null : lastSession();
+    if (!session) {
+      setStatus(`无法连接服务器：${err.message}`, true);
+      return;
+    }
+    state.offlineStart = true;
+    setStatus('离线：联网后发送待发送的内容、载入任务', true);
   }
   if (!session?.name || session.role !== 'grid_worker') {
     $('signin').hidden = false;
@@ -424,6 +467,10 @@ async function start() {
     return;
   }
   state.session = session;
+  if (!state.offlineStart) {
+    const { name, display_name: displayName, role, grid_id: gridId } = session;
+    localStorage.setItem(LAST_SESSION, JSON.stringify({ name, display_name: displayName, role, grid_id: gridId }));
+  }
   $('who').textContent = session.display_name || session.name;
   $('sign-out').hidden = false;
   $('app').hidden = false;
@@ -439,3 +486,10 @@ async function start() {
 }
 
 start();
+
+// The page's own files for opening it without network (sw.js).
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/m/work/sw.js', { scope: '/m/work/' }).catch((err) => {
+    console.warn(`the page will not open without network: ${err.message}`);
+  });
+}
