@@ -90,14 +90,14 @@ test('an operator organises joint handling on the map, the grid worker works its
     const row = (i) => card.locator(`.om-joint-row[data-row="${i}"]`);
 
     // A department named twice: the refusal shows beside the second one.
-    await row(0).locator('[name="department"]').fill('县交通运输局');
-    await row(0).locator('[name="task"]').fill('修复桥面');
-    await row(1).locator('[name="department"]').fill('县交通运输局');
-    await row(1).locator('[name="task"]').fill('疏通排水沟');
+    await row(0).locator('[name="part-department"]').fill('县交通运输局');
+    await row(0).locator('[name="part-task"]').fill('修复桥面');
+    await row(1).locator('[name="part-department"]').fill('县交通运输局');
+    await row(1).locator('[name="part-task"]').fill('疏通排水沟');
     await card.locator('.om-joint-form button[type="submit"]').click();
     const dupe = row(1).locator('[data-error-for="parts[1].department"]');
     await dupe.filter({ hasText: /县交通运输局/ }).waitFor({ timeout: WAIT_MS });
-    assert.equal(await row(1).locator('[name="department"]').getAttribute('aria-invalid'), 'true');
+    assert.equal(await row(1).locator('[name="part-department"]').getAttribute('aria-invalid'), 'true');
     assert.equal(await row(0).locator('[data-error-for="parts[0].department"]').textContent(), '');
     await b.screenshot('joint-refused');
 
@@ -106,10 +106,10 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.equal(await card.locator('.om-joint-row').count(), 3);
     await row(2).locator('[data-joint="remove"]').click();
     assert.equal(await card.locator('.om-joint-row').count(), 2);
-    await row(0).locator('[name="grid_id"]').fill(String(grid));
+    await row(0).locator('[name="part-grid"]').fill(String(grid));
     const due = new Date(Date.now() + 48 * 3600_000);
-    await row(0).locator('[name="due"]').fill(localInput(due));
-    await row(1).locator('[name="department"]').fill('县水务局');
+    await row(0).locator('[name="part-due"]').fill(localInput(due));
+    await row(1).locator('[name="part-department"]').fill('县水务局');
     await card.locator('[name="joint-note"]').fill('交通、水务联动处置');
     await card.locator('.om-joint-form button[type="submit"]').click();
     await page.waitForFunction(() => window.onemap.cases.card?.parts?.length === 2, null, { timeout: WAIT_MS });

@@ -6,7 +6,8 @@
 // is shown next to the field it names (parts[1].department beside row 2's
 // department); a step someone else took first (409) reloads the card and
 // says so. The rules are the server's (casejoint.go); what is sent is
-// ../joint-core.js's.
+// ../joint-core.js's. Its inputs are named part-… so that they never stand
+// for the card's own (department, grid_id of an assignment).
 
 import { HttpError, postJSON } from '../http.js';
 import { conflictMessage, word } from '../cases-core.js';
@@ -35,10 +36,10 @@ export function createJoint({ L, say, reload }) {
   function rowHTML(i) {
     const f = (n) => `parts[${i}].${n}`;
     return `<fieldset class="om-joint-row" data-row="${i}"><legend>${escapeHtml(w('part'))} ${i + 1}</legend>
-      <label>${escapeHtml(w('department'))}<input name="department" maxlength="100" autocomplete="off">${err(f('department'))}</label>
-      <label>${escapeHtml(w('task'))}<textarea name="task" rows="2" maxlength="2000"></textarea>${err(f('task'))}</label>
-      <label>${escapeHtml(w('grid'))}<input name="grid_id" type="number" min="1">${err(f('grid_id'))}</label>
-      <label>${escapeHtml(w('due'))}<input name="due" type="datetime-local">${err(f('due'))}</label>
+      <label>${escapeHtml(w('department'))}<input name="part-department" maxlength="100" autocomplete="off">${err(f('department'))}</label>
+      <label>${escapeHtml(w('task'))}<textarea name="part-task" rows="2" maxlength="2000"></textarea>${err(f('task'))}</label>
+      <label>${escapeHtml(w('grid'))}<input name="part-grid" type="number" min="1">${err(f('grid_id'))}</label>
+      <label>${escapeHtml(w('due'))}<input name="part-due" type="datetime-local">${err(f('due'))}</label>
       <button type="button" data-joint="remove">${escapeHtml(w('remove'))}</button></fieldset>`;
   }
 
@@ -129,8 +130,8 @@ export function createJoint({ L, say, reload }) {
         e.preventDefault();
         showError(form, null);
         const list = [...rows.querySelectorAll('.om-joint-row')].map((r) => {
-          const v = (n) => r.querySelector(`[name="${n}"]`).value;
-          return { department: v('department'), task: v('task'), grid_id: v('grid_id'), due: v('due') };
+          const v = (n) => r.querySelector(`[name="part-${n}"]`).value;
+          return { department: v('department'), task: v('task'), grid_id: v('grid'), due: v('due') };
         });
         const body = jointBody(c, form.querySelector('[name="joint-note"]').value, list);
         send(form, c, body, w('organised', body.parts.length));
