@@ -428,7 +428,9 @@ func (s *Server) handleCaseCreate(c *gin.Context) {
 // category, level (the holder's), grid (a grid and the grids below it),
 // overdue (true: overdue now), from and to (the report's time, RFC 3339 or
 // a date in China time, parsePeriod), before (the last id of the page
-// before) and limit.
+// before) and limit. Each case carries the parts of its joint handling,
+// each with the part steps the caller may take on it (a grid worker's
+// parts are among its tasks).
 func (s *Server) handleCasesList(c *gin.Context) {
 	rule, err := s.caseRule(c)
 	if err != nil {
@@ -457,7 +459,10 @@ func (s *Server) handleCasesList(c *gin.Context) {
 	}
 	out := make([]caseJSON, 0, len(list))
 	for _, k := range list {
-		out = append(out, s.caseOut(k, now))
+		j := s.caseOut(k, now)
+		_, work := s.caseAccess(caller, rule, k)
+		j.Parts = s.partsOut(caller, rule, k, work, now) // casejoint.go: a grid worker's parts among its tasks
+		out = append(out, j)
 	}
 	var next *int64
 	if n := len(list); n > 0 && n == min(max(f.Limit, 1), onemap.CaseListMax) {

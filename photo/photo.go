@@ -8,15 +8,19 @@
 //     XMP, APP13 Photoshop/IPTC, …) but APP0 JFIF, APP2 ICC_PROFILE and
 //     APP14 Adobe, which decoders need for colour; every COM segment; and
 //     anything after the end-of-image marker (a second image, an archive).
+//     An Exif segment that turns the photo (Orientation 2 to 8: a phone
+//     held upright) is replaced by a new one that holds the orientation
+//     alone, so that the photo shows upright (orient.go).
 //   - PNG: the eXIf, tEXt, iTXt, zTXt and tIME chunks, and anything after
 //     IEND. Every chunk's CRC is checked.
 //   - WebP: the EXIF and XMP chunks (and anything after the RIFF's end);
 //     the RIFF size and the VP8X flags are fixed to match.
 //
 // It is not an image decoder: a file whose structure is sound but whose
-// pixels are garbage passes. The EXIF orientation goes with the EXIF; a
-// client that wants a phone's photo upright bakes the rotation into the
-// pixels first (a canvas does).
+// pixels are garbage passes. A JPEG keeps its EXIF orientation and nothing
+// else of its EXIF (orient.go); PNG and WebP keep none (phones take photos
+// as JPEG; a client that sends another type turns the pixels itself, as a
+// canvas does).
 package photo
 
 import (
@@ -105,6 +109,7 @@ func stripJPEG(b []byte) ([]byte, error) {
 	out = append(out, 0xFF, mSOI)
 	i := 2
 	sawSOS := false
+	oriented := false // an orientation segment is written
 	for {
 		// The next marker: 0xFF, any fill 0xFF, then the code.
 		if i >= len(b) {
@@ -150,6 +155,9 @@ func stripJPEG(b []byte) ([]byte, error) {
 			if keepAPP(m, seg[2:]) {
 				out = append(out, 0xFF, m)
 				out = append(out, seg...)
+			} else if o := exifOrientation(seg[2:]); m == mAPP0+1 && !oriented && !sawSOS && o != 1 {
+				out = append(out, orientationSegment(o)...)
+				oriented = true
 			}
 		case m == mCOM:
 		default:

@@ -14,34 +14,63 @@ import (
 
 // caseParts returns the parts of case id, in order.
 func caseParts(ctx context.Context, q queryer, id int64) ([]onemap.CasePart, error) {
-	rows, err := q.Query(ctx, `SELECT part, seq, department, task, coalesce(grid_id, 0), due, status, updated_at, reported_at
-		FROM case_parts WHERE case_id = $1 ORDER BY part`, id)
+	parts, err := casesParts(ctx, q, []int64{id})
+	return parts[id], err
+}
+
+// casesParts returns the parts of the cases ids, in order, by case (a case
+// with none is not in the map). One query through the primary key
+// (case_id, part), so that a list of cases shows their parts for one read
+// however long it is.
+func casesParts(ctx context.Context, q queryer, ids []int64) (map[int64][]onemap.CasePart, error) {
+	rows, err := q.Query(ctx, `SELECT case_id, part, seq, department, task, coalesce(grid_id, 0), due, status, updated_at, reported_at
+		FROM case_parts WHERE case_id = ANY($1) ORDER BY case_id, part`, ids)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case parts: %w", err))
 	}
-	parts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.CasePart, error) {
-		var (
-			p             onemap.CasePart
-			due, reported *time.Time
-			status        string
-		)
-		err := r.Scan(&p.Part, &p.Seq, &p.Department, &p.Task, &p.GridID, &due, &status, &p.UpdatedAt, &reported)
-		p.Status, p.UpdatedAt = onemap.PartStatus(status), p.UpdatedAt.UTC()
+	out := map[int64][]onemap.CasePart{}
+	var (
+		id            int64
+		p             onemap.CasePart
+		due, reported *time.Time
+		status        string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &p.Part, &p.Seq, &p.Department, &p.Task, &p.GridID, &due, &status, &p.UpdatedAt, &reported}, func() error {
+		part := p
+		part.Status, part.UpdatedAt = onemap.PartStatus(status), p.UpdatedAt.UTC()
+		part.Due, part.ReportedAt = time.Time{}, time.Time{}
 		if due != nil {
-			p.Due = due.UTC()
+			part.Due = due.UTC()
 		}
 		if reported != nil {
-			p.ReportedAt = reported.UTC()
+			part.ReportedAt = reported.UTC()
 		}
-		return p, err
+		out[id] = append(out[id], part)
+		return nil
 	})
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case parts: %w", err))
 	}
-	if len(parts) == 0 {
-		return nil, nil
+	return out, nil
+}
+
+// withParts fills the parts of the listed cases.
+func withParts(ctx context.Context, q queryer, list []*onemap.Case) error {
+	if len(list) == 0 {
+		return nil
 	}
-	return parts, nil
+	ids := make([]int64, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	parts, err := casesParts(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		c.Parts = parts[c.ID]
+	}
+	return nil
 }
 
 // resolvePartGrids fills the level of each grid a joint step's parts name

@@ -563,7 +563,7 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 	if err := rows.Err(); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: list cases: %w", err))
 	}
-	return out, nil
+	return out, withParts(ctx, s.db.pool, out) // casejoint.go
 }
 
 // CaseTimeline returns the steps of case id, in order.

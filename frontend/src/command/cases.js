@@ -18,6 +18,8 @@ import {
 } from '../cases-core.js';
 import { escapeHtml, formatDateTime } from '../format.js';
 import { lang } from '../i18n.js';
+import { JOINT } from '../joint-core.js';
+import { createJoint } from './joint.js';
 import './cases.css';
 
 const W = {
@@ -43,15 +45,6 @@ const W = {
   },
 };
 const L = lang === 'en' ? 'en' : 'zh';
-// Joint handling (联动): its steps and the statuses of its parts.
-const JOINT = {
-  joint: { zh: '联动', en: 'Joint handling' },
-  part_handle: { zh: '分工处置', en: 'Part: handle' },
-  part_report: { zh: '分工反馈', en: 'Part: report back' },
-  open: { zh: '待办', en: 'Open' },
-  handling: { zh: '处置中', en: 'Handling' },
-  reported: { zh: '已反馈', en: 'Reported back' },
-};
 const stepWord = (a) => (JOINT[a] ? word(JOINT, a, L) : word(ACTIONS, a, L));
 const w = (k, ...a) => (W[L][k] ?? k).replace(/\{(\d)\}/g, (_, i) => a[i] ?? '');
 
@@ -124,6 +117,7 @@ export function createCases(page, session, { el, button }) {
     m.textContent = text;
     m.classList.toggle('om-error', bad);
   };
+  const joint = createJoint({ L, say, reload: () => open(state.card.id) });
 
   function show(on) {
     el.hidden = !on;
@@ -231,12 +225,7 @@ export function createCases(page, session, { el, button }) {
       <div class="om-case-actions">${acts.map((a) => (a === 'check'
         ? `<button type="button" data-step="check" data-pass="true">${escapeHtml(w('pass'))}</button><button type="button" data-step="check" data-pass="false">${escapeHtml(w('fail'))}</button>`
         : `<button type="button" data-step="${a}">${escapeHtml(word(ACTIONS, a, L))}</button>`)).join('')}</div>
-      ${(c.parts ?? []).length ? `<h4>${escapeHtml(w('parts'))}</h4>
-      <ol class="om-case-parts">${c.parts.map((p) => `<li data-part="${p.part}"><b>${escapeHtml(w('part'))} ${p.part}</b> ${escapeHtml(p.department)}
-        · ${escapeHtml(word(JOINT, p.status, L))}${p.overdue ? ` <span class="om-case-flag">${escapeHtml(w('overdueTag'))}</span>` : ''}
-        ${p.grid_id ? ` #${p.grid_id}` : ''}${p.due ? ` · ${escapeHtml(w('due'))} ${escapeHtml(formatDateTime(p.due))}` : ''}
-        <div class="om-case-note">${escapeHtml(w('task'))}：${escapeHtml(p.task)}</div>
-        ${(p.actions ?? []).map((a) => `<button type="button" data-part-step="${a}" data-part-no="${p.part}">${escapeHtml(word(JOINT, a, L))}</button>`).join('')}</li>`).join('')}</ol>` : ''}
+      ${joint.html(c)}
       <h4>${escapeHtml(w('timeline'))}</h4>
       <ol class="om-case-timeline">${(c.timeline ?? []).map((s) => `<li><time>${escapeHtml(formatDateTime(s.at))}</time>
         <b>${escapeHtml(s.action === 'report' ? w('reported') : stepWord(s.action))}${s.part ? ` ${escapeHtml(w('part'))} ${s.part}` : ''}</b> ${escapeHtml(s.actor)}
@@ -244,30 +233,7 @@ export function createCases(page, session, { el, button }) {
         ${s.note ? `<div class="om-case-note">${s.public ? '💬 ' : ''}${escapeHtml(s.note)}</div>` : ''}
         ${(s.photos ?? []).length ? `<div class="om-case-photos">${s.photos.map((p) => `<a href="${escapeHtml(p.url)}" target="_blank" rel="noopener"><img src="${escapeHtml(p.url)}" alt="" loading="lazy"></a>`).join('')}</div>` : ''}</li>`).join('')}</ol>`;
     for (const b of cardEl.querySelectorAll('[data-step]')) b.addEventListener('click', () => step(b.dataset.step, b.dataset.pass !== 'false'));
-    for (const b of cardEl.querySelectorAll('[data-part-step]')) b.addEventListener('click', () => partStep(b.dataset.partStep, Number(b.dataset.partNo)));
-  }
-
-  // A part of joint handling handled or reported back, with the note.
-  async function partStep(action, part) {
-    const c = state.card;
-    const note = cardEl.querySelector('[name="note"]')?.value.trim() ?? '';
-    if (!note) {
-      say(w('needs', w('note')), true);
-      cardEl.querySelector('[name="note"]')?.focus();
-      return;
-    }
-    try {
-      await postJSON(`/api/cases/${c.id}/actions`, { action, version: c.version, part, note });
-      say(w('done', word(JOINT, action, L)));
-      await open(c.id);
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 409) {
-        say(conflictMessage(err, L), true);
-        await open(c.id);
-        return;
-      }
-      say(w('failed', err.message), true);
-    }
+    joint.bind(cardEl, c); // joint.js: organise joint handling, work its parts
   }
 
   async function step(action, pass) {
@@ -342,7 +308,7 @@ export function createCases(page, session, { el, button }) {
     if (map.getSource(CASE_SOURCE)) map.refreshTiles(CASE_SOURCE);
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (state.card && changes.some((c) => c.id === state.card.id) && !cardEl.querySelector('textarea:focus,input:focus')) open(state.card.id);
+      if (state.card && changes.some((c) => c.id === state.card.id) && !cardEl.querySelector('textarea:focus,input:focus,details.om-joint[open]')) open(state.card.id);
       else if (!state.card) refresh();
     }, 300);
   }

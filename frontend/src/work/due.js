@@ -40,6 +40,7 @@ export const STATUS = {
 export const ACTION = {
   report: '上报', accept: '受理', refuse: '不予受理', assign: '分拨', handle: '处置', feedback: '反馈',
   check: '核查', reopen: '重新办理', escalate: '提级', hand_down: '下派',
+  joint: '联动', part_handle: '分工处置', part_report: '分工反馈',
 };
 
 /** CATEGORIES are the categories a case is filed under (migration 0011's case_categories). */

@@ -3,16 +3,27 @@
 // its time limit counting down; a task opened shows its timeline and the
 // steps the worker may take (handle, report back) with a note; 上报, a report
 // from the field at the phone's position or a point tapped on a small map;
-// 走访, a visit to a household, a risk point or a place with a note. Every
-// write goes through the outbox (outbox.js): kept on the phone, sent with its
-// own key, sent again when the network returns, written once. "待发送 N"
-// says how many wait.
+// 走访, a visit to a household, a risk point or a place with a note. The
+// parts of joint handling worked in the worker's grid are among the tasks
+// (parts.js): a case with one is marked, and opened shows each part with
+// its own form (handle, report back). Every write goes through the outbox
+// (outbox.js): kept on the phone, sent with its own key, sent again when
+// the network returns, written once. "待发送 N" says how many wait. A case
+// opened once (or listed) opens again without network, from what the phone
+// last read. After a first visit the page itself opens without network
+// (../../public/m/work/sw.js keeps its own files, never the server's
+// answers): signed in as the account last seen on this phone (its name,
+// role and grid, kept in localStorage), with its outbox; the server is
+// asked again for the session when the network returns, before the outbox
+// is sent.
 import './work.css';
 import { escapeHtml } from '../format.js';
 import { fetchSession, getJSON, HttpError, request, signIn, signOut } from '../http.js';
 import { useOwnFontIfNeeded } from '../font.js';
 import { createOutbox } from './outbox.js';
 import { ACTION, CATEGORIES, dueOf, isTask, STATUS } from './due.js';
+import { PART_ACTION, PART_STATUS, partItem, sendRebasing } from './parts.js';
+import { workedParts } from '../joint-core.js';
 
 useOwnFontIfNeeded();
 
@@ -27,6 +38,8 @@ const state = {
   cases: [],
   now: null, // the server's time of the last list
   open: null, // the case shown in detail
+  read: new Map(), // id → the case as last read (its detail), for opening it offline
+  offlineStart: false, // the page opened without network: the session is the last one kept
   subjects: {}, // kind → [{id, label, point}]
   reportPoint: null, // [lon, lat]
   visitPoint: null, // null: the subject's position
@@ -72,15 +85,20 @@ function sent(item, answer) {
     setStatus('走访记录已发送');
     if (!$('tab-visit').hidden) loadVisits();
   }
-  if (item.kind === 'action') {
+  if (item.kind === 'action' || item.kind === 'part') {
     setStatus(`${item.label} 已提交`);
     if (state.open && answer?.case?.id === state.open) openCase(state.open);
     else if (!$('tab-tasks').hidden) loadTasks();
   }
 }
 
+// send sends an outbox item; a part step a version behind is sent again
+// on the case's version now (parts.js).
+// Nothing is sent before the session is known (a page opened without
+// network has no CSRF token yet): the outbox tries again.
 function send(item) {
-  return request(item.method, item.path, { body: item.body, headers: { 'Idempotency-Key': item.key } });
+  if (state.offlineStart) return Promise.reject(new TypeError('the session is not known yet'));
+  return sendRebasing(item, { request, getJSON });
 }
 
 function keep(item) {
@@ -88,8 +106,23 @@ function keep(item) {
   if (!navigator.onLine) setStatus('当前离线：已保存在手机上，联网后自动发送');
 }
 
-window.addEventListener('online', () => {
+window.addEventListener('online', async () => {
   $('net').hidden = true;
+  if (state.offlineStart) {
+    // Opened without network: the session (and its CSRF token) now.
+    try {
+      const s = await fetchSession();
+      if (s?.name !== state.session?.name) {
+        setStatus('登录已失效：请重新登录，待发送的内容登录后发送', true);
+        location.reload();
+        return;
+      }
+      state.offlineStart = false;
+      loadTasks();
+    } catch {
+      return; // not yet: the next online event
+    }
+  }
   state.outbox?.flush({ force: true });
 });
 window.addEventListener('offline', () => {
@@ -114,10 +147,12 @@ function renderTasks() {
   const grid = state.session?.grid_id;
   $('tasks').innerHTML = state.cases.map((k) => {
     const due = dueOf(k, state.now ?? new Date().toISOString());
-    const mine = isTask(k, grid);
+    const parts = workedParts([k]);
+    const mine = isTask(k, grid) || parts.length > 0;
     return `<li class="w-task${mine ? ' w-mine' : ''}" data-id="${k.id}" tabindex="0">
   <div class="w-task-head"><strong>${escapeHtml(CATEGORY[k.category] ?? k.category)}</strong>
     ${mine ? '<span class="w-badge w-todo">待我处置</span>' : ''}
+    ${parts.map(({ part }) => `<span class="w-badge w-part" data-part="${part.part}">联动：${escapeHtml(part.department)}</span>`).join('')}
     <span class="w-badge">${escapeHtml(STATUS[k.status] ?? k.status)}</span>
     ${due ? `<span class="w-badge ${due.cls}" data-due>${escapeHtml(due.text)}</span>` : ''}</div>
   <p>${escapeHtml(k.description)}</p>
@@ -137,9 +172,15 @@ async function openCase(id) {
   let k;
   try {
     k = await getJSON(`/api/cases/${id}`);
+    state.read.set(id, k);
   } catch (err) {
-    setStatus(`案件载入失败：${err.message}`, true);
-    return;
+    // Without network: the case as last read, or as listed.
+    k = err instanceof HttpError ? null : state.read.get(id) ?? state.cases.find((x) => x.id === id);
+    if (!k) {
+      setStatus(`案件载入失败：${err.message}`, true);
+      return;
+    }
+    setStatus('离线：显示上次载入的案件', true);
   }
   if (state.open !== id) return;
   for (const t of ['tasks', 'report', 'visit']) $(`tab-${t}`).hidden = true;
@@ -150,12 +191,43 @@ async function openCase(id) {
   ${due ? `<span class="w-badge ${due.cls}">${escapeHtml(due.text)}</span>` : ''}</h2>
 <p>${escapeHtml(k.description)}</p>
 <p class="w-meta">跟踪码 ${escapeHtml(k.tracking_code)} · 上报于 ${fmtTime(k.created_at)}</p>`;
-  $('timeline').innerHTML = (k.timeline ?? []).map((s) => `<li><time>${fmtTime(s.at)}</time>${escapeHtml(ACTION[s.action] ?? s.action)} · ${escapeHtml(s.actor)}${s.note ? `：${escapeHtml(s.note)}` : ''}</li>`).join('');
+  $('timeline').innerHTML = (k.timeline ?? []).map((s) => `<li><time>${fmtTime(s.at)}</time>${escapeHtml(ACTION[s.action] ?? s.action)}${s.part ? ` ${s.part}` : ''} · ${escapeHtml(s.actor)}${s.note ? `：${escapeHtml(s.note)}` : ''}</li>`).join('');
   const acts = (k.actions ?? []).filter((a) => a === 'handle' || a === 'feedback');
   $('action-form').hidden = acts.length === 0;
   $('action-form').dataset.version = String(k.version);
   $('action-kind').innerHTML = acts.map((a) => `<option value="${a}">${ACTION[a]}</option>`).join('');
+  renderParts(k);
 }
+
+// renderParts shows the case's parts of joint handling, each worked part
+// with its own form.
+function renderParts(k) {
+  const parts = k.parts ?? [];
+  $('parts-box').hidden = parts.length === 0;
+  $('parts').innerHTML = parts.map((p) => `<li class="w-card" data-part="${p.part}">
+  <div class="w-task-head"><strong>分工 ${p.part} · ${escapeHtml(p.department)}</strong>
+    <span class="w-badge">${escapeHtml(PART_STATUS[p.status] ?? p.status)}</span>
+    ${p.overdue ? '<span class="w-badge w-overdue">超时</span>' : ''}</div>
+  <p>任务：${escapeHtml(p.task)}</p>
+  ${p.due ? `<p class="w-meta">时限 ${fmtTime(p.due)}</p>` : ''}
+  ${(p.actions ?? []).length ? `<form class="w-form w-part-form" data-version="${k.version}">
+    <label>办理 <select name="action">${p.actions.map((a) => `<option value="${a}">${PART_ACTION[a] ?? a}</option>`).join('')}</select></label>
+    <label>情况说明 <textarea name="note" rows="3" maxlength="2000" required></textarea></label>
+    <button type="submit" class="w-primary">提交</button></form>` : ''}</li>`).join('');
+}
+
+$('parts').addEventListener('submit', (e) => {
+  const form = e.target.closest('.w-part-form');
+  if (!form) return;
+  e.preventDefault();
+  const id = Number($('detail').dataset.id);
+  const k = state.read.get(id) ?? state.cases.find((x) => x.id === id);
+  const note = form.elements.note.value.trim();
+  if (!k || !note) return;
+  const n = Number(form.closest('[data-part]').dataset.part);
+  keep(partItem({ ...k, version: Number(form.dataset.version) }, n, form.elements.action.value, note));
+  form.hidden = true; // until the step is taken and the case reloaded
+});
 
 $('detail-back').addEventListener('click', () => {
   state.open = null;
@@ -356,19 +428,38 @@ $('signin').addEventListener('submit', async (e) => {
 });
 $('sign-out').addEventListener('click', async () => {
   try {
+    localStorage.removeItem(LAST_SESSION);
     await signOut();
   } finally {
     location.reload();
   }
 });
 
+// LAST_SESSION keeps the account last signed in on this phone (name,
+// display name, role, grid: no token), for opening the page without network.
+const LAST_SESSION = 'onemap.work.session';
+
+function lastSession() {
+  try {
+    const s = JSON.parse(localStorage.getItem(LAST_SESSION));
+    return s?.name && s.role === 'grid_worker' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
 async function start() {
   let session;
   try {
     session = await fetchSession();
   } catch (err) {
-    setStatus(`无法连接服务器：${err.message}`, true);
-    return;
+    session = err instanceof HttpError ? null : lastSession();
+    if (!session) {
+      setStatus(`无法连接服务器：${err.message}`, true);
+      return;
+    }
+    state.offlineStart = true;
+    setStatus('离线：联网后发送待发送的内容、载入任务', true);
   }
   if (!session?.name || session.role !== 'grid_worker') {
     $('signin').hidden = false;
@@ -376,6 +467,10 @@ async function start() {
     return;
   }
   state.session = session;
+  if (!state.offlineStart) {
+    const { name, display_name: displayName, role, grid_id: gridId } = session;
+    localStorage.setItem(LAST_SESSION, JSON.stringify({ name, display_name: displayName, role, grid_id: gridId }));
+  }
   $('who').textContent = session.display_name || session.name;
   $('sign-out').hidden = false;
   $('app').hidden = false;
@@ -391,3 +486,10 @@ async function start() {
 }
 
 start();
+
+// The page's own files for opening it without network (sw.js).
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/m/work/sw.js', { scope: '/m/work/' }).catch((err) => {
+    console.warn(`the page will not open without network: ${err.message}`);
+  });
+}
