@@ -225,7 +225,7 @@ func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, with
 // layer asked for to a point, nearest first, with geodesic distances.
 func (s *Server) handleNearby(c *gin.Context) {
 	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "layers", "k", "radius", "kind", "level", "status")
+	p, err := pointQuery(q, "layers", "k", "radius", "kind", "level", "status", "fields")
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -251,6 +251,11 @@ func (s *Server) handleNearby(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	fields, err := parseFields(q, v, layers)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	// The answer is written directly (the bytes encoding/json writes for
 	// {"k", "layers": {id: FeatureCollection}, "point"}, keys sorted): the
 	// most asked query, it is worth the few lines.
@@ -265,7 +270,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 	for i := range layers {
 		l := &layers[i]
 		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, v.Levels(l.ID)))
-		plan := s.projection(v.Role(), l, true)
+		plan := s.projection(v.Role(), l, true).only(fields)
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -361,7 +366,19 @@ func (s *Server) gridsAt(snap *inmem.Snapshot, v *onemap.View, p orb.Point) []gr
 // may only count (LayerCounts) give counts and no features.
 func (s *Server) handleAround(c *gin.Context) {
 	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "radius", "order")
+	p, err := pointQuery(q, "radius", "order", "fields")
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	v := s.view(c)
+	var listed []onemap.Layer // the point layers whose features are listed
+	for _, l := range s.catalog.Layers() {
+		if l.Geometry == onemap.GeometryPoint && v.Rule(l.ID).Access >= onemap.LayerRead {
+			listed = append(listed, l)
+		}
+	}
+	fields, err := parseFields(q, v, listed)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -376,7 +393,6 @@ func (s *Server) handleAround(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	v := s.view(c)
 	snap := s.snapshot(c)
 	layers := gin.H{}
 	for _, l := range s.catalog.Layers() {
@@ -397,7 +413,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
-			plan := s.projection(v.Role(), &l, true)
+			plan := s.projection(v.Role(), &l, true).only(fields)
 			fs := make([]pointFeature, len(shown))
 			for i, h := range shown {
 				fs[i] = pointFeature{plan: plan, rec: h.Record, distance: h.Distance}
