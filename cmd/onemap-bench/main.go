@@ -155,6 +155,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == tagsCommand {
 		return runTags(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == pointsCommand {
+		return runPoints(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == knnCommand {
+		return runKNNServer(ctx, args[1:], stdout)
+	}
 	if soak, ok := soakArgs(args); ok {
 		return runSoak(ctx, soak, getenv, stdout, stderr)
 	}
