@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 )
@@ -158,6 +160,16 @@ func parseFields(q url.Values, v *onemap.View, layers []onemap.Layer) ([]string,
 		}
 	}
 	return out, nil
+}
+
+// writeJSONBytes answers 200 with a JSON document encoded already, with
+// its Content-Length: without one, net/http sends an answer of more than
+// 2 KiB chunked, and the gzip wrapper holds an answer under its least size
+// in a buffer of its own until the handler returns, to learn its length.
+// (The wrapper drops the header when it compresses.)
+func writeJSONBytes(c *gin.Context, b []byte) {
+	c.Header("Content-Length", strconv.Itoa(len(b)))
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 }
 
 // append writes the record as a GeoJSON Feature.

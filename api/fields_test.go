@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -151,4 +154,36 @@ func jsonEqual(t *testing.T, a, b any) bool {
 		t.Fatal(err)
 	}
 	return string(x) == string(y)
+}
+
+// TestNearby_contentLength checks the wire form of /api/nearby: an answer
+// under the gzip threshold goes with its Content-Length, not chunked; a
+// larger one asked with gzip comes gzipped, whole, and with no stale
+// length.
+func TestNearby_contentLength(t *testing.T) {
+	srv := newServer(t, onemap.RoleCommander)
+	resp, body := get(t, srv.URL+"/api/nearby?"+seat+"&layers=cameras&k=10", "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 ||
+		resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("k=10: %d, Content-Length %d for %d bytes, Transfer-Encoding %v, Content-Encoding %q", resp.StatusCode,
+			resp.ContentLength, len(body), resp.TransferEncoding, resp.Header.Get("Content-Encoding"))
+	}
+	if len(featureLists(t, body)["cameras"]) != 10 {
+		t.Fatalf("k=10: %.300s", body)
+	}
+	resp, body = get(t, srv.URL+"/api/nearby?"+seat+"&layers=cameras&k=100", "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" || resp.ContentLength != -1 && resp.ContentLength != int64(len(body)) {
+		t.Fatalf("k=100: Content-Encoding %q, Content-Length %d for %d bytes", resp.Header.Get("Content-Encoding"), resp.ContentLength, len(body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(featureLists(t, plain)["cameras"]) != 100 {
+		t.Errorf("k=100 gzipped: %.300s", plain)
+	}
 }

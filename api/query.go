@@ -288,7 +288,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 	b = appendJSONPoint(b, p)
 	b = append(b, '}')
 	buf.b = b
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	writeJSONBytes(c, b)
 }
 
 // gridJSON is one grid of a locate or around answer.

@@ -56,7 +56,14 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 					return math.Inf(1)
 				}
 			}
-			return lb.Box(min, max)
+			d := lb.Box(min, max)
+			if d > limit || len(hits) == k && d > hits[k-1].Distance {
+				// Never reached: the search stops before it. An infinite
+				// distance goes to the end of the queue without moving
+				// anything.
+				return math.Inf(1)
+			}
+			return d
 		},
 		func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
 			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {

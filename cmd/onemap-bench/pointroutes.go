@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/onemapgis/onemap/demo"
+	"github.com/onemapgis/onemap/public"
 	"github.com/paulmach/orb"
 )
 
@@ -176,78 +177,129 @@ func (b *bench) points(ctx context.Context) error {
 	}
 	defer func() { pg.stop(); b.keepLog(pg) }()
 
-	type row struct {
-		route      string
-		side       string
-		st         passStats
-		load       string
-		cpuPerReqs float64 // ms of the server's (and PostgreSQL's) CPU a request
+	// Each route is measured in rounds: onemap's /healthz, the route on
+	// onemap, the route on PostGIS, one after the other, so that the
+	// ratios compare passes run under the same load of the shared machine;
+	// the median of the rounds' ratios is reported.
+	type side struct {
+		passes []pass
+		cpu    time.Duration // server (and PostgreSQL) CPU over the measured passes
+		ratio  []float64     // per round: q/s over /healthz's, or onemap's over PostGIS's
 	}
-	var rows []row
-	measure := func(srv *process, side string, r pointRoute) (passStats, error) {
-		b.say("points: %s on %s", r.name, side)
-		run, err := b.drive(ctx, srv, side+" "+r.name, r.paths, 2)
+	rounds := 3
+	per := max(100, b.Requests/rounds)
+	run := func(srv *process, label string, paths []string, withPostgres bool) (pass, time.Duration, error) {
+		r, err := b.drive(ctx, srv, label, paths, 1)
 		if err != nil {
-			return passStats{}, err
+			return pass{}, 0, err
 		}
-		st := run.measured().stats()
-		cpu := float64(run.cpu.Server)
-		if side == "PostGIS" {
-			cpu += float64(run.cpu.Postgres)
+		cpu := r.cpu.Server
+		if withPostgres {
+			cpu += r.cpu.Postgres
 		}
-		rows = append(rows, row{r.name, side, st, loadAverage(), cpu / float64(time.Millisecond) / float64(st.Requests)})
-		return st, nil
+		return r.measured(), cpu, nil
 	}
-	results := map[string]map[string]passStats{}
-	for _, r := range routes {
-		results[r.name] = map[string]passStats{}
-		st, err := measure(one, "onemap", r)
-		if err != nil {
-			return err
-		}
-		results[r.name]["onemap"] = st
-		if r.postgis {
-			if st, err = measure(pg, "PostGIS", r); err != nil {
+	health := routes[0].paths[:per]
+	type result struct{ onemap, postgis, healthz side }
+	results := map[string]*result{}
+	loads := map[string]string{}
+	for _, r := range routes[1:] {
+		res := &result{}
+		results[r.name] = res
+		for round := range rounds {
+			b.say("points: %s, round %d of %d", r.name, round+1, rounds)
+			paths := r.paths[round*per : min(len(r.paths), (round+1)*per)]
+			// A warm-up pass, unmeasured, then the three.
+			if _, _, err := run(one, "warm-up", paths[:min(len(paths), 500)], false); err != nil {
 				return err
 			}
-			results[r.name]["PostGIS"] = st
+			h, hcpu, err := run(one, "/healthz", health, false)
+			if err != nil {
+				return err
+			}
+			o, ocpu, err := run(one, "onemap "+r.name, paths, false)
+			if err != nil {
+				return err
+			}
+			res.healthz.passes, res.healthz.cpu = append(res.healthz.passes, h), res.healthz.cpu+hcpu
+			res.onemap.passes, res.onemap.cpu = append(res.onemap.passes, o), res.onemap.cpu+ocpu
+			res.onemap.ratio = append(res.onemap.ratio, o.stats().PerSecond/h.stats().PerSecond)
+			if r.postgis {
+				if _, _, err := run(pg, "warm-up", paths[:min(len(paths), 500)], true); err != nil {
+					return err
+				}
+				q, qcpu, err := run(pg, "PostGIS "+r.name, paths, true)
+				if err != nil {
+					return err
+				}
+				res.postgis.passes, res.postgis.cpu = append(res.postgis.passes, q), res.postgis.cpu+qcpu
+				res.postgis.ratio = append(res.postgis.ratio, o.stats().PerSecond/q.stats().PerSecond)
+			}
 		}
+		loads[r.name] = loadAverage()
 	}
-	// The ceiling again at the end: the machine's load changes.
-	st, err := measure(one, "onemap", pointRoute{name: "/healthz (again)", paths: routes[0].paths})
-	if err != nil {
-		return err
-	}
-	ceiling := (results["/healthz"]["onemap"].PerSecond + st.PerSecond) / 2
 
-	b.printf("requests     %s per route and side at seeded random points over the county; %d connections, keep-alive,\n", thousands(b.Requests), b.Concurrency)
-	b.printf("             Accept-Encoding: gzip, loopback; the load generator shares the machine; the second of two passes is measured\n")
-	b.printf("PostGIS side this program's %s: net/http + pgx over the same database, one prepared statement a request\n", knnCommand)
-	b.printf("             (pgx caches them), the same members as onemap's answer (the commander's); nearby and public\n")
+	b.printf("requests     %s per route and side in %d rounds of %s at seeded random points over the county; %d connections,\n",
+		thousands(rounds*per), rounds, thousands(per), b.Concurrency)
+	b.printf("             keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine; each round runs\n")
+	b.printf("             onemap's /healthz, the route on onemap and on PostGIS one after the other (after a warm-up), and\n")
+	b.printf("             the ratios are the median of the rounds'\n")
+	b.printf("PostGIS side this program's %s: net/http + pgx (pool of 4) over the same database, one prepared statement a\n", knnCommand)
+	b.printf("             request (pgx caches them), the same members as onemap's answer (the commander's); nearby and public\n")
 	b.printf("             stations as an exact geodesic KNN: the k nearest by `geom <-> $p` (GiST) bound the k-th distance,\n")
 	b.printf("             then ST_DWithin over that bound (GiST) ranked by ST_Distance on the spheroid; locate by ST_Intersects\n\n")
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "route\tside\tq/s\tp50 ms\tp99 ms\tmax ms\tCPU ms/req\tmean bytes\tload average after\t")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.3f\t%d\t%s\t\n", r.route, r.side, r.st.PerSecond, ms(r.st.P50), ms(r.st.P99),
-			ms(r.st.Max), r.cpuPerReqs, r.st.Bytes/int64(max(1, r.st.Requests)), r.load)
-	}
-	tw.Flush()
-	b.printf("(CPU: the server's user+system time during the measured pass, with PostgreSQL's on the PostGIS side)\n\n")
-	b.printf("ceiling      onemap's own /healthz: %.0f q/s (mean of the first and last measurement)\n\n", ceiling)
-	fmt.Fprintln(tw, "route\tonemap/PostGIS q/s\ttarget ≥ 2\tonemap/healthz q/s\ttarget ≥ 0.7\tp99 ms\ttarget < 5\t")
-	for _, r := range routes[1:] {
-		o := results[r.name]["onemap"]
-		vsPG, vsPGv := "–", "–"
-		if p, ok := results[r.name]["PostGIS"]; ok {
-			x := o.PerSecond / p.PerSecond
-			vsPG, vsPGv = fmt.Sprintf("%.2f", x), verdict(x >= targetOverPostGIS)
+	fmt.Fprintln(tw, "route\tside\tq/s\tp50 ms\tp99 ms\tmax ms\tCPU ms/req\tmean bytes\t")
+	pooled := func(ps []pass) passStats {
+		var all pass
+		for _, p := range ps {
+			all.Results = append(all.Results, p.Results...)
+			all.Wall += p.Wall
 		}
-		x := o.PerSecond / ceiling
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%.2f\t%s\t\n", r.name, vsPG, vsPGv, x, verdict(x >= targetOverHealthz), ms(o.P99), verdict(o.P99 < targetPointP99))
+		return all.stats()
+	}
+	cpuPer := func(sd side) float64 {
+		n := 0
+		for _, p := range sd.passes {
+			n += len(p.Results)
+		}
+		return ms(sd.cpu) / float64(max(1, n))
+	}
+	line := func(route, label string, sd side) {
+		st := pooled(sd.passes)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.3f\t%d\t\n", route, label, st.PerSecond, ms(st.P50), ms(st.P99),
+			ms(st.Max), cpuPer(sd), st.Bytes/int64(max(1, st.Requests)))
+	}
+	for _, r := range routes[1:] {
+		res := results[r.name]
+		line(r.name, "/healthz", res.healthz)
+		line(r.name, "onemap", res.onemap)
+		if r.postgis {
+			line(r.name, "PostGIS", res.postgis)
+		}
 	}
 	tw.Flush()
-	b.printf("\n")
+	b.printf("(q/s and latencies pooled over the rounds; CPU: the server's user+system time during the passes, with\n")
+	b.printf(" PostgreSQL's on the PostGIS side; /healthz is onemap's own, measured in each route's rounds)\n\n")
+	median := func(v []float64) float64 {
+		s := sortedCopy(v)
+		return s[len(s)/2]
+	}
+	fmt.Fprintln(tw, "route\tonemap/PostGIS q/s\tby CPU\ttarget ≥ 2\tonemap/healthz q/s\tby CPU\ttarget ≥ 0.7\tp99 ms\ttarget < 5\tload average after\t")
+	for _, r := range routes[1:] {
+		res := results[r.name]
+		o := pooled(res.onemap.passes)
+		vsPG, byCPU, vsPGv := "–", "–", "–"
+		if r.postgis {
+			x := median(res.postgis.ratio)
+			vsPG, byCPU, vsPGv = fmt.Sprintf("%.2f", x), fmt.Sprintf("%.2f", cpuPer(res.postgis)/cpuPer(res.onemap)), verdict(x >= targetOverPostGIS)
+		}
+		x := median(res.onemap.ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%.2f\t%s\t%s\t\n", r.name, vsPG, byCPU, vsPGv, x, cpuPer(res.healthz)/cpuPer(res.onemap),
+			verdict(x >= targetOverHealthz), ms(o.P99), verdict(o.P99 < targetPointP99), loads[r.name])
+	}
+	tw.Flush()
+	b.printf("(by CPU: the other side's server CPU a request over onemap's, which the machine's other programs skew less)\n\n")
 
 	// The answers, id by id, on both sides.
 	for _, r := range routes {
@@ -373,6 +425,9 @@ func knnHandler(pool *pgxpool.Pool) http.Handler {
 		if !ok {
 			return
 		}
+		// As onemap's public index: from the point rounded to its grid.
+		const perDegree = 1 / public.Precision // exact: constant arithmetic
+		lon, lat = math.Round(lon*perDegree)/perDegree, math.Round(lat*perDegree)/perDegree
 		limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
 		if err != nil {
 			http.Error(w, "limit", http.StatusBadRequest)
