@@ -162,6 +162,25 @@ func parseFields(q url.Values, v *onemap.View, layers []onemap.Layer) ([]string,
 	return out, nil
 }
 
+// value returns the named field of a record as the projection shows it (as
+// View.Project does: masked, or nil when the role does not see it).
+func (p *projection) value(r *onemap.Record, name string) any {
+	for _, e := range p.entries {
+		if e.index < 0 || e.name != name {
+			continue
+		}
+		v := r.Raw(e.index)
+		if e.mask && v.Kind() != onemap.KindNull {
+			if v.Kind() == onemap.KindString {
+				return onemap.Mask(v.Text())
+			}
+			return "***"
+		}
+		return v.Any()
+	}
+	return nil
+}
+
 // writeJSONBytes answers 200 with a JSON document encoded already, with
 // its Content-Length: without one, net/http sends an answer of more than
 // 2 KiB chunked, and the gzip wrapper holds an answer under its least size

@@ -324,12 +324,19 @@ func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 		return cmp.Compare(a.Record.ID, b.Record.ID)
 	})
 	out := make([]gridJSON, 0, len(hits))
+	plan := s.projection(role, &l, false)
 	for _, h := range hits {
-		props := s.recordJSON(role, &l, h, false).Properties
-		out = append(out, gridJSON{ID: h.Record.ID, Level: props["level"], Code: props["code"], Name: props["name"],
-			WorkerName: props["worker_name"], WorkerPhone: props["worker_phone"], Distance: math.Round(h.Distance*100) / 100})
+		out = append(out, gridHit(plan, h))
 	}
 	return out
+}
+
+// gridHit is one grid as the projection shows it: what recordJSON's
+// properties hold (TestGridHit holds them equal), without building them.
+func gridHit(plan *projection, h inmem.Hit) gridJSON {
+	r := h.Record
+	return gridJSON{ID: r.ID, Level: plan.value(r, "level"), Code: plan.value(r, "code"), Name: plan.value(r, "name"),
+		WorkerName: plan.value(r, "worker_name"), WorkerPhone: plan.value(r, "worker_phone"), Distance: math.Round(h.Distance*100) / 100}
 }
 
 // handleLocate answers /api/locate: the chain of grids that hold a point,
