@@ -82,6 +82,7 @@ type config struct {
 	SkipQueries   bool
 	WaitQuiet     time.Duration
 	Logs          string
+	Rounds        int // points, tiles: rounds of /healthz and the routes measured
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {

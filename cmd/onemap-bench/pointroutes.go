@@ -37,6 +37,7 @@ const knnCommand = "knn-server"
 type pointsConfig struct {
 	Onemap, AdminURL, Logs string
 	Requests, Concurrency  int
+	Rounds                 int
 	Seed                   uint64
 	WaitQuiet              time.Duration
 }
@@ -58,6 +59,7 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	fs.IntVar(&c.Concurrency, "concurrency", 16, "connections the load generator keeps busy")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the query points")
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write the servers' logs to, redacted")
+	fs.IntVar(&c.Rounds, "rounds", 5, "rounds of /healthz, onemap and PostGIS per route")
 	fs.DurationVar(&c.WaitQuiet, "wait-quiet", 0, "the longest to wait for other programs to leave the CPUs before each measurement (0: don't; the ratios are of the same run)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -71,11 +73,11 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	switch {
 	case c.AdminURL == "":
 		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Requests < 100 || c.Concurrency < 1:
-		return fmt.Errorf("want --requests ≥ 100 and --concurrency ≥ 1")
+	case c.Requests < 100 || c.Concurrency < 1 || c.Rounds < 1:
+		return fmt.Errorf("want --requests ≥ 100, --concurrency ≥ 1 and --rounds ≥ 1")
 	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs, WaitQuiet: c.WaitQuiet,
-		Concurrency: c.Concurrency, Requests: c.Requests}, out: stdout, progress: stderr}
+		Concurrency: c.Concurrency, Requests: c.Requests, Rounds: c.Rounds}, out: stdout, progress: stderr}
 	b.header()
 	if err := b.points(ctx); err != nil {
 		return fmt.Errorf("points: %w", err)
@@ -186,7 +188,7 @@ func (b *bench) points(ctx context.Context) error {
 		cpu    time.Duration // server (and PostgreSQL) CPU over the measured passes
 		ratio  []float64     // per round: q/s over /healthz's, or onemap's over PostGIS's
 	}
-	rounds := 3
+	rounds := b.Rounds
 	per := max(100, b.Requests/rounds)
 	run := func(srv *process, label string, paths []string, withPostgres bool) (pass, time.Duration, error) {
 		r, err := b.drive(ctx, srv, label, paths, 1)
