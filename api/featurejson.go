@@ -3,11 +3,15 @@ package api
 import (
 	"encoding/json"
 	"math"
+	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 )
@@ -38,6 +42,7 @@ type projection struct {
 }
 
 type projEntry struct {
+	name  string // the member's name
 	key   string // `"name":`
 	index int    // field index in the layer; entryLayer, entryDistance
 	mask  bool
@@ -92,11 +97,98 @@ func (s *Server) projection(role onemap.Role, l *onemap.Layer, withDistance bool
 	})
 	p := &projection{layerJSON: appendJSONString(nil, l.ID)}
 	for _, n := range all {
+		n.e.name = n.name
 		n.e.key = string(appendJSONString(nil, n.name)) + ":"
 		p.entries = append(p.entries, n.e)
 	}
 	s.projections.m.Store(k, p)
 	return p
+}
+
+// only returns the projection with, of the layer's fields, only those
+// named (fields=, as parseFields returns them; nil keeps all); the layer and
+// the distance stay. It never adds a member: a field the role may not see
+// is not in p to keep.
+func (p *projection) only(names []string) *projection {
+	if names == nil {
+		return p
+	}
+	out := &projection{layerJSON: p.layerJSON, entries: make([]projEntry, 0, len(names)+2)}
+	for _, e := range p.entries {
+		if e.index < 0 || slices.Contains(names, e.name) {
+			out.entries = append(out.entries, e)
+		}
+	}
+	return out
+}
+
+// alwaysMembers are the members of a point feature that fields= may name
+// but that every answer has.
+var alwaysMembers = []string{"id", "layer", "distance_m"}
+
+// parseFields reads fields=, the comma list of the properties a caller
+// wants of the features of a point query: nil when absent (all). Each name
+// must be a field that the view shows of at least one of the layers (a
+// field it hides is refused as one the layer does not have, so that the
+// answer tells nothing of it), or id, layer or distance_m, which every
+// feature has.
+func parseFields(q url.Values, v *onemap.View, layers []onemap.Layer) ([]string, error) {
+	if !q.Has("fields") {
+		return nil, nil
+	}
+	names := splitList(strings.Join(q["fields"], ","))
+	if len(names) == 0 {
+		return nil, onemap.FieldErrorf("fields", onemap.EINVALID, "fields: name at least one field (a comma list), or leave fields out for all")
+	}
+	out := make([]string, 0, len(names))
+	for _, name := range names {
+		ok := slices.Contains(alwaysMembers, name)
+		for i := 0; !ok && i < len(layers); i++ {
+			if _, has := layers[i].Field(name); has {
+				ok = v.Field(layers[i].ID, name) != onemap.FieldDeny
+			}
+		}
+		if !ok {
+			ids := make([]string, len(layers))
+			for i := range layers {
+				ids[i] = layers[i].ID
+			}
+			return nil, onemap.FieldErrorf("fields", onemap.EINVALID, "fields: %q is not a field of %s", name, strings.Join(ids, ", "))
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// value returns the named field of a record as the projection shows it (as
+// View.Project does: masked, or nil when the role does not see it).
+func (p *projection) value(r *onemap.Record, name string) any {
+	for _, e := range p.entries {
+		if e.index < 0 || e.name != name {
+			continue
+		}
+		v := r.Raw(e.index)
+		if e.mask && v.Kind() != onemap.KindNull {
+			if v.Kind() == onemap.KindString {
+				return onemap.Mask(v.Text())
+			}
+			return "***"
+		}
+		return v.Any()
+	}
+	return nil
+}
+
+// writeJSONBytes answers 200 with a JSON document encoded already, with
+// its Content-Length: without one, net/http sends an answer of more than
+// 2 KiB chunked, and the gzip wrapper holds an answer under its least size
+// in a buffer of its own until the handler returns, to learn its length.
+// (The wrapper drops the header when it compresses.)
+func writeJSONBytes(c *gin.Context, b []byte) {
+	c.Header("Content-Length", strconv.Itoa(len(b)))
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 }
 
 // append writes the record as a GeoJSON Feature.

@@ -82,3 +82,49 @@ func TestPointFeature(t *testing.T) {
 	}
 	t.Logf("%d features: same bytes", n)
 }
+
+// TestGridHit holds the grids of locate and around, read through the
+// role's projection, to the grids built from recordJSON's properties, as
+// they were: the same bytes for every role over values chosen to trip an
+// encoder (nulls, masks, escapes).
+func TestGridHit(t *testing.T) {
+	s := &Server{policy: onemap.DefaultPolicy(), catalog: onemap.NewCatalog()}
+	l, err := s.catalog.Layer(onemap.LayerGrids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "13812341234", "张三", "bad \xff utf8", "\u2028"}
+	n := 0
+	for i := range 300 {
+		vals := make([]any, len(l.Fields))
+		for j, f := range l.Fields {
+			switch {
+			case rng.IntN(5) == 0:
+				vals[j] = nil
+			case f.Name == "level":
+				vals[j] = f.Enum[rng.IntN(len(f.Enum))]
+			case f.Type == onemap.FieldString:
+				vals[j] = strs[rng.IntN(len(strs))]
+			case f.Type == onemap.FieldInteger:
+				vals[j] = rng.Int64N(1000)
+			}
+		}
+		rec, err := onemap.NewRecord(int64(i+1), 1, orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := inmem.Hit{Record: rec, Distance: rng.Float64() * 3000}
+		for _, role := range onemap.Roles() {
+			props := s.recordJSON(role, &l, h, false).Properties
+			want, _ := json.Marshal(gridJSON{ID: rec.ID, Level: props["level"], Code: props["code"], Name: props["name"],
+				WorkerName: props["worker_name"], WorkerPhone: props["worker_phone"], Distance: math.Round(h.Distance*100) / 100})
+			got, _ := json.Marshal(gridHit(s.projection(role, &l, false), h))
+			if string(got) != string(want) {
+				t.Fatalf("grid as %s:\n got %s\nwant %s", role, got, want)
+			}
+			n++
+		}
+	}
+	t.Logf("%d grids: same bytes", n)
+}

@@ -225,7 +225,7 @@ func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, with
 // layer asked for to a point, nearest first, with geodesic distances.
 func (s *Server) handleNearby(c *gin.Context) {
 	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "layers", "k", "radius", "kind", "level", "status")
+	p, err := pointQuery(q, "layers", "k", "radius", "kind", "level", "status", "fields")
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -251,6 +251,11 @@ func (s *Server) handleNearby(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	fields, err := parseFields(q, v, layers)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	// The answer is written directly (the bytes encoding/json writes for
 	// {"k", "layers": {id: FeatureCollection}, "point"}, keys sorted): the
 	// most asked query, it is worth the few lines.
@@ -265,7 +270,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 	for i := range layers {
 		l := &layers[i]
 		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, v.Levels(l.ID)))
-		plan := s.projection(v.Role(), l, true)
+		plan := s.projection(v.Role(), l, true).only(fields)
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -283,7 +288,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 	b = appendJSONPoint(b, p)
 	b = append(b, '}')
 	buf.b = b
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	writeJSONBytes(c, b)
 }
 
 // gridJSON is one grid of a locate or around answer.
@@ -319,12 +324,19 @@ func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 		return cmp.Compare(a.Record.ID, b.Record.ID)
 	})
 	out := make([]gridJSON, 0, len(hits))
+	plan := s.projection(role, &l, false)
 	for _, h := range hits {
-		props := s.recordJSON(role, &l, h, false).Properties
-		out = append(out, gridJSON{ID: h.Record.ID, Level: props["level"], Code: props["code"], Name: props["name"],
-			WorkerName: props["worker_name"], WorkerPhone: props["worker_phone"], Distance: math.Round(h.Distance*100) / 100})
+		out = append(out, gridHit(plan, h))
 	}
 	return out
+}
+
+// gridHit is one grid as the projection shows it: what recordJSON's
+// properties hold (TestGridHit holds them equal), without building them.
+func gridHit(plan *projection, h inmem.Hit) gridJSON {
+	r := h.Record
+	return gridJSON{ID: r.ID, Level: plan.value(r, "level"), Code: plan.value(r, "code"), Name: plan.value(r, "name"),
+		WorkerName: plan.value(r, "worker_name"), WorkerPhone: plan.value(r, "worker_phone"), Distance: math.Round(h.Distance*100) / 100}
 }
 
 // handleLocate answers /api/locate: the chain of grids that hold a point,
@@ -361,7 +373,19 @@ func (s *Server) gridsAt(snap *inmem.Snapshot, v *onemap.View, p orb.Point) []gr
 // may only count (LayerCounts) give counts and no features.
 func (s *Server) handleAround(c *gin.Context) {
 	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "radius", "order")
+	p, err := pointQuery(q, "radius", "order", "fields")
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	v := s.view(c)
+	var listed []onemap.Layer // the point layers whose features are listed
+	for _, l := range s.catalog.Layers() {
+		if l.Geometry == onemap.GeometryPoint && v.Rule(l.ID).Access >= onemap.LayerRead {
+			listed = append(listed, l)
+		}
+	}
+	fields, err := parseFields(q, v, listed)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -376,7 +400,6 @@ func (s *Server) handleAround(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	v := s.view(c)
 	snap := s.snapshot(c)
 	layers := gin.H{}
 	for _, l := range s.catalog.Layers() {
@@ -397,7 +420,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
-			plan := s.projection(v.Role(), &l, true)
+			plan := s.projection(v.Role(), &l, true).only(fields)
 			fs := make([]pointFeature, len(shown))
 			for i, h := range shown {
 				fs[i] = pointFeature{plan: plan, rec: h.Record, distance: h.Distance}

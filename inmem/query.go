@@ -7,7 +7,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 )
 
 // Hit is a feature found near a point, and how far it is (metres on the
@@ -56,7 +55,14 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 					return math.Inf(1)
 				}
 			}
-			return lb.Box(min, max)
+			d := lb.Box(min, max)
+			if d > limit || len(hits) == k && d > hits[k-1].Distance {
+				// Never reached: the search stops before it. An infinite
+				// distance goes to the end of the queue without moving
+				// anything.
+				return math.Inf(1)
+			}
+			return d
 		},
 		func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
 			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
@@ -183,14 +189,107 @@ func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*one
 	return hits
 }
 
+// contains says whether the polygon g holds p, the boundary counting as
+// in: orb's planar.PolygonContains, without its first step, the bound of
+// each ring, which it measures anew at every call over every vertex (a
+// county's outline has thousands: most of /api/locate's time). Outside a
+// ring's bound the crossings are even and none is on the ring, so the
+// answer is the same (TestContains holds it to orb's).
 func contains(g orb.Geometry, p orb.Point) bool {
 	switch g := g.(type) {
 	case orb.Polygon:
-		return planar.PolygonContains(g, p)
+		return polygonContains(g, p)
 	case orb.MultiPolygon:
-		return planar.MultiPolygonContains(g, p)
+		for _, poly := range g {
+			if polygonContains(poly, p) {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+func polygonContains(poly orb.Polygon, p orb.Point) bool {
+	if len(poly) == 0 || !ringContains(poly[0], p) {
+		return false
+	}
+	for _, h := range poly[1:] {
+		if ringContains(h, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// ringContains is orb's planar.RingContains without the bound.
+func ringContains(r orb.Ring, p orb.Point) bool {
+	if len(r) == 0 {
+		return false
+	}
+	c, on := rayIntersect(p, r[0], r[len(r)-1])
+	if on {
+		return true
+	}
+	for i := 0; i < len(r)-1; i++ {
+		inter, on := rayIntersect(p, r[i], r[i+1])
+		if on {
+			return true
+		}
+		if inter {
+			c = !c
+		}
+	}
+	return c
+}
+
+// rayIntersect is orb's (paulmach/orb planar, MIT; from Rosetta Code's
+// ray casting): whether the ray down from p crosses segment s–e, and
+// whether p is on it.
+func rayIntersect(p, s, e orb.Point) (intersects, on bool) {
+	if s[0] > e[0] {
+		s, e = e, s
+	}
+	switch p[0] {
+	case s[0]:
+		if p[1] == s[1] {
+			return false, true
+		} else if s[0] == e[0] {
+			if s[1] > e[1] && s[1] >= p[1] && p[1] >= e[1] {
+				return false, true
+			}
+			if e[1] > s[1] && e[1] >= p[1] && p[1] >= s[1] {
+				return false, true
+			}
+		}
+		p[0] = math.Nextafter(p[0], math.Inf(1)) // the degenerate case
+	case e[0]:
+		if p[1] == e[1] {
+			return false, true
+		}
+		p[0] = math.Nextafter(p[0], math.Inf(1))
+	}
+	if p[0] < s[0] || p[0] > e[0] {
+		return false, false
+	}
+	if s[1] > e[1] {
+		if p[1] > s[1] {
+			return false, false
+		} else if p[1] < e[1] {
+			return true, false
+		}
+	} else {
+		if p[1] > e[1] {
+			return false, false
+		} else if p[1] < s[1] {
+			return true, false
+		}
+	}
+	rs := (p[1] - s[1]) / (p[0] - s[0])
+	ds := (e[1] - s[1]) / (e[0] - s[0])
+	if rs == ds {
+		return false, true
+	}
+	return rs <= ds, false
 }
 
 // tangentPlane returns a projection of lon/lat to metres east and north of

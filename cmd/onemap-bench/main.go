@@ -84,6 +84,7 @@ type config struct {
 	SkipQueries   bool
 	WaitQuiet     time.Duration
 	Logs          string
+	Rounds        int // points, tiles: rounds of /healthz and the routes measured
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -162,6 +163,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == tagsCommand {
 		return runTags(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == pointsCommand {
+		return runPoints(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == tilesCommand {
+		return runTiles(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == knnCommand {
+		return runKNNServer(ctx, args[1:], stdout)
 	}
 	if soak, ok := soakArgs(args); ok {
 		return runSoak(ctx, soak, getenv, stdout, stderr)

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/demo"
+	"github.com/paulmach/orb/maptile"
+)
+
+// tilesCommand is the subcommand that measures the tail of the tiles with
+// the cache off (which tiles are slow: zoom, size, layer) and the warm
+// cache against the server's own /healthz in the same run.
+const tilesCommand = "tiles"
+
+// Targets of the tiles run (issue 20).
+const (
+	targetColdP99         = 20 * time.Millisecond // cache off, 16 connections
+	targetWarmOverHealthz = 0.9                   // q/s of the warm cache over /healthz
+)
+
+func runTiles(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("onemap-bench tiles", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary to measure")
+	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database (default: $ONEMAP_TEST_DATABASE_URL)")
+	fs.IntVar(&c.Requests, "requests", 3000, "tile requests per pass")
+	fs.IntVar(&c.Concurrency, "concurrency", 16, "connections the load generator keeps busy")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the viewport walk")
+	fs.StringVar(&c.Logs, "logs", "", "a folder to write the servers' logs to, redacted")
+	fs.IntVar(&c.Rounds, "rounds", 5, "rounds of /healthz then the tiles, on each server")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if c.AdminURL == "" {
+		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
+	}
+	if c.AdminURL == "" {
+		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
+	}
+	if c.Requests < 100 || c.Concurrency < 1 || c.Rounds < 1 {
+		return fmt.Errorf("want --requests ≥ 100 and --concurrency ≥ 1")
+	}
+	b := &bench{config: c, out: stdout, progress: stderr}
+	b.header()
+	if err := b.tileTail(ctx); err != nil {
+		return fmt.Errorf("tiles: %w", err)
+	}
+	if len(b.failures) > 0 {
+		return fmt.Errorf("%d checks failed; the first: %s", len(b.failures), b.failures[0])
+	}
+	return nil
+}
+
+// tileTail measures the cold tail and the warm ratio.
+func (b *bench) tileTail(ctx context.Context) error {
+	b.printf("\n== Tiles: the cold tail and the warm path, the Wuding demo county\n\n")
+	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n", loadAverage())
+	b.say("tiles: creating a database and seeding the demo county")
+	db, err := b.demoDB(ctx, "tiles")
+	if err != nil {
+		return err
+	}
+	defer db.drop(context.WithoutCancel(ctx))
+	d, err := demo.Wuding()
+	if err != nil {
+		return err
+	}
+	w := countyWalk(d.Outline.Bound())
+	list, viewports := tileRequests(w, b.Seed, b.Requests)
+	paths := make([]string, len(list))
+	for i, t := range list {
+		paths[i] = tilePath(t)
+	}
+	health := make([]string, len(paths))
+	for i := range health {
+		health[i] = "/healthz"
+	}
+	b.printf("requests     %s tiles of every layer from %d viewports of a seeded walk (seed %d); by zoom: %s\n",
+		thousands(len(list)), viewports, b.Seed, zoomHistogram(list))
+	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n\n", b.Concurrency)
+
+	// The cold tail: three rounds of /healthz then every tile, cache off.
+	b.say("tiles: cache off")
+	cold, err := onemapServer(ctx, b.Onemap, "onemap cache off", db.URL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "0")
+	if err != nil {
+		return err
+	}
+	var coldPasses, coldHealth []pass
+	for range b.Rounds {
+		h, err := b.drive(ctx, cold, "/healthz", health, 1)
+		if err != nil {
+			cold.stop()
+			return err
+		}
+		r, err := b.drive(ctx, cold, "cache off", paths, 1)
+		if err != nil {
+			cold.stop()
+			return err
+		}
+		coldHealth, coldPasses = append(coldHealth, h.measured()), append(coldPasses, r.measured())
+	}
+	// The slowest tiles, each layer alone, one at a time: which layer costs.
+	slow := slowestTiles(list, coldPasses, 12)
+	var layers []string
+	for _, l := range onemap.NewCatalog().Layers() {
+		layers = append(layers, l.ID)
+	}
+	perLayer := map[maptile.Tile]map[string]result{}
+	l1 := newLoader(1)
+	for _, t := range slow {
+		perLayer[t] = map[string]result{}
+		for _, id := range layers {
+			var buf bytes.Buffer
+			r, _, err := l1.fetch(ctx, cold.URL+fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", id, t.Z, t.X, t.Y), &buf)
+			if err != nil {
+				l1.close()
+				cold.stop()
+				return err
+			}
+			perLayer[t][id] = r
+		}
+	}
+	l1.close()
+	cold.stop()
+	b.keepLog(cold)
+
+	// The warm path: a pass to fill the cache, then three rounds of
+	// /healthz and every tile from the cache.
+	b.say("tiles: warm cache")
+	warm, err := onemapServer(ctx, b.Onemap, "onemap warm cache", db.URL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "256")
+	if err != nil {
+		return err
+	}
+	if _, err := b.drive(ctx, warm, "fill", paths, 1); err != nil {
+		warm.stop()
+		return err
+	}
+	var warmPasses, warmHealth []pass
+	var ratios []float64
+	for range b.Rounds {
+		h, err := b.drive(ctx, warm, "/healthz", health, 1)
+		if err != nil {
+			warm.stop()
+			return err
+		}
+		r, err := b.drive(ctx, warm, "warm", paths, 1)
+		if err != nil {
+			warm.stop()
+			return err
+		}
+		warmHealth, warmPasses = append(warmHealth, h.measured()), append(warmPasses, r.measured())
+		ratios = append(ratios, r.measured().stats().PerSecond/h.measured().stats().PerSecond)
+	}
+	warm.stop()
+	b.keepLog(warm)
+
+	// The report.
+	pool := func(ps []pass) pass {
+		var all pass
+		for _, p := range ps {
+			all.Results = append(all.Results, p.Results...)
+			all.Wall += p.Wall
+		}
+		return all
+	}
+	coldAll := pool(coldPasses)
+	zooms := make([]maptile.Zoom, 0, len(coldAll.Results))
+	for range coldPasses {
+		for _, t := range list {
+			zooms = append(zooms, t.Z)
+		}
+	}
+	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\trequests\ttiles/s\tp50 ms\tp99 ms\tp99 non-empty\tmax ms\t")
+	for _, r := range []struct {
+		label string
+		p     pass
+	}{{"/healthz (cache-off server)", pool(coldHealth)}, {"cache off", coldAll}, {"/healthz (warm server)", pool(warmHealth)}, {"warm cache", pool(warmPasses)}} {
+		s := r.p.stats()
+		var full []time.Duration
+		for _, x := range r.p.Results {
+			if x.Status == 200 {
+				full = append(full, x.Latency)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", r.label, s.Requests, s.PerSecond, ms(s.P50), ms(s.P99),
+			ms(percentile(sortedCopy(full), 99)), ms(s.Max))
+	}
+	tw.Flush()
+	b.printf("(%d rounds each, pooled; the client's times)\n\n", b.Rounds)
+
+	b.printf("cache off by zoom: client latency, the server's encode time (Server-Timing) and the bytes sent\n")
+	fmt.Fprintln(tw, "zoom\trequests\tlatency p50\tp99\tmax ms\tencode p50\tp99\tmax ms\tmean KB\tmax KB\t")
+	type agg struct {
+		lat    []time.Duration
+		render []float64
+		bytes  []int
+	}
+	by := map[maptile.Zoom]*agg{}
+	for i, r := range coldAll.Results {
+		a := by[zooms[i]]
+		if a == nil {
+			a = &agg{}
+			by[zooms[i]] = a
+		}
+		a.lat, a.render, a.bytes = append(a.lat, r.Latency), append(a.render, r.Render), append(a.bytes, r.Bytes)
+	}
+	for _, z := range slices.Sorted(maps.Keys(by)) {
+		a := by[z]
+		lat, render, bytes := sortedCopy(a.lat), sortedCopy(a.render), sortedCopy(a.bytes)
+		sum := 0
+		for _, n := range bytes {
+			sum += n
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t\n", z, len(lat), ms(percentile(lat, 50)), ms(percentile(lat, 99)),
+			ms(lat[len(lat)-1]), percentile(render, 50), percentile(render, 99), render[len(render)-1],
+			float64(sum)/float64(len(bytes))/1000, float64(bytes[len(bytes)-1])/1000)
+	}
+	tw.Flush()
+	b.printf("\nthe slowest tiles with the cache off (by their slowest encode over the rounds), each layer alone at one\n")
+	b.printf("connection afterwards: encode ms / KB sent\n")
+	fmt.Fprint(tw, "tile\t")
+	for _, id := range layers {
+		fmt.Fprintf(tw, "%s\t", id)
+	}
+	fmt.Fprintln(tw)
+	for _, t := range slow {
+		fmt.Fprintf(tw, "%d/%d/%d\t", t.Z, t.X, t.Y)
+		for _, id := range layers {
+			r := perLayer[t][id]
+			if r.Status == 204 {
+				fmt.Fprint(tw, "–\t")
+				continue
+			}
+			fmt.Fprintf(tw, "%.2f / %.1f\t", r.Render, float64(r.Bytes)/1000)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	b.printf("\n")
+
+	coldP99 := coldAll.stats().P99
+	ratio := sortedCopy(ratios)[len(ratios)/2]
+	b.printf("cold p99 %.2f ms at %d connections (target < %v): %s\n", ms(coldP99), b.Concurrency, targetColdP99, verdict(coldP99 < targetColdP99))
+	b.printf("warm/healthz %.2f tiles/s over /healthz's q/s, the median of the rounds' %s (target ≥ %.1f): %s\n",
+		ratio, fmt.Sprintf("%.2f", ratios), targetWarmOverHealthz, verdict(ratio >= targetWarmOverHealthz))
+	b.printf("load average %s at the end\n", loadAverage())
+	return nil
+}
+
+// slowestTiles returns the n distinct tiles with the longest encode time
+// in any of the passes, slowest first.
+func slowestTiles(list []maptile.Tile, passes []pass, n int) []maptile.Tile {
+	worst := map[maptile.Tile]float64{}
+	for _, p := range passes {
+		for i, r := range p.Results {
+			worst[list[i]] = max(worst[list[i]], r.Render)
+		}
+	}
+	ts := slices.Collect(maps.Keys(worst))
+	slices.SortFunc(ts, func(a, b maptile.Tile) int {
+		if c := cmp.Compare(worst[b], worst[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Z, b.Z)
+	})
+	return ts[:min(n, len(ts))]
+}

@@ -1,0 +1,67 @@
+package inmem
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// TestContains holds contains to orb's planar.MultiPolygonContains, which it
+// copies but for the ring bounds, over random polygons with holes and
+// points inside, outside every bound, on vertices, on edges, on vertical
+// and horizontal edges and at the vertices' coordinates.
+func TestContains(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	ring := func(cx, cy, r float64, n int, grid bool) orb.Ring {
+		out := make(orb.Ring, 0, n+1)
+		for i := range n {
+			a := 2 * math.Pi * float64(i) / float64(n)
+			rr := r * (0.5 + rng.Float64())
+			p := orb.Point{cx + rr*math.Cos(a), cy + rr*math.Sin(a)}
+			if grid { // on a grid: vertical and horizontal edges, shared coordinates
+				p = orb.Point{math.Round(p[0]*4) / 4, math.Round(p[1]*4) / 4}
+			}
+			out = append(out, p)
+		}
+		return append(out, out[0])
+	}
+	n := 0
+	for i := range 300 {
+		grid := i%2 == 0
+		cx, cy := rng.Float64()*10, rng.Float64()*10
+		mp := orb.MultiPolygon{{ring(cx, cy, 3, 5+rng.IntN(40), grid), ring(cx, cy, 0.7, 3+rng.IntN(6), grid)}}
+		if i%3 == 0 {
+			mp = append(mp, orb.Polygon{ring(cx+7, cy, 2, 3+rng.IntN(20), grid)})
+		}
+		var pts []orb.Point
+		for range 200 {
+			pts = append(pts, orb.Point{cx - 12 + rng.Float64()*30, cy - 12 + rng.Float64()*24})
+			if grid {
+				pts = append(pts, orb.Point{math.Round((cx-6+rng.Float64()*20)*8) / 8, math.Round((cy-6+rng.Float64()*12)*8) / 8})
+			}
+		}
+		for _, poly := range mp {
+			for _, r := range poly {
+				for j := 1; j < len(r); j++ {
+					a, b := r[j-1], r[j]
+					f := rng.Float64()
+					pts = append(pts, a, orb.Point{a[0] + f*(b[0]-a[0]), a[1] + f*(b[1]-a[1])}, orb.Point{a[0], b[1]}, orb.Point{b[0], a[1]})
+				}
+			}
+		}
+		for _, p := range pts {
+			want := planar.MultiPolygonContains(mp, p)
+			if got := contains(mp, p); got != want {
+				t.Fatalf("polygon %d, %v: contains %v, orb %v", i, p, got, want)
+			}
+			if got := contains(mp[0], p); got != planar.PolygonContains(mp[0], p) {
+				t.Fatalf("polygon %d, %v: polygon contains %v", i, p, got)
+			}
+			n++
+		}
+	}
+	t.Logf("%d points", n)
+}
