@@ -1,0 +1,120 @@
+package api
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+)
+
+// regionJSON is one region of GET /api/regions: a province, prefecture or
+// county grid, its bounding box (WGS-84: min lon, min lat, max lon, max
+// lat) and the regions below it.
+type regionJSON struct {
+	ID       int64         `json:"id"`
+	Code     string        `json:"code"`
+	Name     string        `json:"name"`
+	Level    string        `json:"level"`
+	BBox     [4]float64    `json:"bbox"`
+	Children []*regionJSON `json:"children"`
+}
+
+// handleRegions answers GET /api/regions: the tree of the regions
+// (onemap.RegionLevels: province → prefecture → county) the caller may
+// see, for the map's region picker. A county operator sees its county, a
+// prefecture commander the prefecture and its counties, an account of the
+// whole deployment every region. A caller bound to a grid below a county
+// (a township's viewer) gets its county with the bounding box of its own
+// part, so that the picker still names where it is. A role that may not
+// read grids gets 404, as for the grids layer; one whose level filter
+// keeps no region level (the public) an empty list.
+func (s *Server) handleRegions(c *gin.Context) {
+	if err := checkQuery(c.Request.URL.Query()); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	l, rule, err := s.readableLayer(c, onemap.LayerGrids)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	levels := onemap.RegionLevels()
+	if rule.Levels != nil {
+		levels = slices.DeleteFunc(levels, func(lv string) bool { return !slices.Contains(rule.Levels, lv) })
+	}
+	levelAt, parentAt := l.FieldIndex("level"), l.FieldIndex("parent_id")
+	codeAt, nameAt := l.FieldIndex("code"), l.FieldIndex("name")
+	node := func(r *onemap.Record) *regionJSON {
+		b := r.Bound
+		code, _ := r.Value(codeAt).(string)
+		name, _ := r.Value(nameAt).(string)
+		level, _ := r.Value(levelAt).(string)
+		return &regionJSON{ID: r.ID, Code: code, Name: name, Level: level,
+			BBox: [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}, Children: []*regionJSON{}}
+	}
+	snap := s.snapshot(c)
+	byID := map[int64]*regionJSON{}
+	parents := map[int64]int64{}
+	snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
+		if lv, _ := r.Value(levelAt).(string); slices.Contains(levels, lv) {
+			byID[r.ID] = node(r)
+			parents[r.ID], _ = r.Value(parentAt).(int64)
+		}
+		return true
+	})
+	roots := []*regionJSON{}
+	for id, n := range byID {
+		if p := byID[parents[id]]; p != nil {
+			p.Children = append(p.Children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	if len(byID) == 0 && len(levels) > 0 {
+		if own := s.view(c).Grid(); own != 0 {
+			roots = s.regionAbove(own, levels, node)
+		}
+	}
+	sortRegions(roots)
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, gin.H{"regions": roots})
+}
+
+// regionAbove returns, for a caller bound to grid below the regions, the
+// nearest region above it (a county), with the bounding box of grid
+// itself: its name and code, none of its outline or its other grids.
+func (s *Server) regionAbove(grid int64, levels []string, node func(*onemap.Record) *regionJSON) []*regionJSON {
+	l, err := s.catalog.Layer(onemap.LayerGrids)
+	if err != nil {
+		return []*regionJSON{}
+	}
+	levelAt, parentAt := l.FieldIndex("level"), l.FieldIndex("parent_id")
+	snap := s.replica.Snapshot()
+	own, ok := snap.Get(l.ID, grid)
+	if !ok {
+		return []*regionJSON{}
+	}
+	for r, steps := own, 0; steps < 16; steps++ {
+		p, _ := r.Value(parentAt).(int64)
+		if r, ok = snap.Get(l.ID, p); !ok || p == 0 {
+			break
+		}
+		if lv, _ := r.Value(levelAt).(string); slices.Contains(levels, lv) {
+			n := node(r)
+			b := own.Bound
+			n.BBox = [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}
+			return []*regionJSON{n}
+		}
+	}
+	return []*regionJSON{}
+}
+
+// sortRegions orders each level of the tree by code.
+func sortRegions(rs []*regionJSON) {
+	slices.SortFunc(rs, func(a, b *regionJSON) int { return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.ID, b.ID)) })
+	for _, r := range rs {
+		sortRegions(r.Children)
+	}
+}
