@@ -7,6 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
 )
 
 // regionJSON is one region of GET /api/regions: a province, prefecture or
@@ -117,4 +119,20 @@ func sortRegions(rs []*regionJSON) {
 	for _, r := range rs {
 		sortRegions(r.Children)
 	}
+}
+
+// countyAt returns the name of the county grid that holds p, or "" when
+// none does: what the public page names as where somebody is, in a
+// deployment of many counties.
+func countyAt(snap *inmem.Snapshot, catalog *onemap.Catalog, p orb.Point) string {
+	l, err := catalog.Layer(onemap.LayerGrids)
+	if err != nil {
+		return ""
+	}
+	for _, g := range snap.Containing(l.ID, p, levelKeep(&l, []string{onemap.LevelCounty})) {
+		if name, ok := g.Value(l.FieldIndex("name")).(string); ok {
+			return name
+		}
+	}
+	return ""
 }
