@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { flatten, maskOf } from '../src/command/regions.js';
+import { panelFields } from '../src/panel.js';
 
 describe('region picker', () => {
   it('lists the tree parents first, with depths', () => {
@@ -19,5 +20,12 @@ describe('region picker', () => {
     assert.deepEqual(m.geometry.coordinates[1], ring);
     assert.equal(maskOf({ type: 'Polygon', coordinates: [ring] }).geometry.coordinates.length, 2);
     assert.equal(maskOf(null).geometry.coordinates.length, 1);
+  });
+  it('lists the levels above the county in the layer panel only where counted', () => {
+    const grids = { id: 'grids', fields: [{ name: 'level', enum: ['province', 'prefecture', 'county', 'township', 'village', 'group'] }] };
+    const style = { version: 8, sources: {}, layers: [] };
+    const levels = (counts) => panelFields(grids, style, { level: counts }).find((f) => f.field === 'level').values;
+    assert.deepEqual(levels({ county: 1, township: 11 }), ['county', 'township', 'village', 'group'], 'a county alone: as before');
+    assert.deepEqual(levels({ prefecture: 1, county: 10 }), ['county', 'township', 'village', 'group', 'prefecture']);
   });
 });

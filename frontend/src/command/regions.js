@@ -49,6 +49,7 @@ export async function createRegions(page, toolbar) {
   const select = document.createElement('select');
   select.id = 'region-picker';
   select.className = 'om-region-picker';
+  select.style.font = 'inherit'; // the page's font (OneMap Sans), which draws the names
   select.setAttribute('aria-label', lang === 'en' ? 'Region' : '辖区');
   select.append(new Option(t('all'), '0'));
   for (const r of regions) select.append(new Option(`${'\u3000'.repeat(r.depth)}${r.name}`, String(r.id)));
