@@ -64,7 +64,7 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	snap := s.replica.Snapshot() // public data, the same for everyone
+	snap := s.replica.Snapshot()           // public data, the same for everyone
 	county := countyAt(snap, s.catalog, p) // of many counties, the one that holds the point (regions.go)
 	if r := s.lastRegion.Load(); county == "" && r != nil {
 		county = r.Name
