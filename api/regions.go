@@ -28,8 +28,8 @@ type regionJSON struct {
 // see, for the map's region picker. A county operator sees its county, a
 // prefecture commander the prefecture and its counties, an account of the
 // whole deployment every region. A caller bound to a grid below a county
-// (a township's viewer) gets its county with the bounding box of its own
-// part, so that the picker still names where it is. A role that may not
+// (a township's viewer) sees no region: the county lies outside its part,
+// and its code is none of its business. A role that may not
 // read grids gets 404, as for the grids layer; one whose level filter
 // keeps no region level (the public) an empty list.
 func (s *Server) handleRegions(c *gin.Context) {
@@ -74,43 +74,9 @@ func (s *Server) handleRegions(c *gin.Context) {
 			roots = append(roots, n)
 		}
 	}
-	if len(byID) == 0 && len(levels) > 0 {
-		if own := s.view(c).Grid(); own != 0 {
-			roots = s.regionAbove(own, levels, node)
-		}
-	}
 	sortRegions(roots)
 	c.Header("Cache-Control", "private, no-store")
 	c.JSON(http.StatusOK, gin.H{"regions": roots})
-}
-
-// regionAbove returns, for a caller bound to grid below the regions, the
-// nearest region above it (a county), with the bounding box of grid
-// itself: its name and code, none of its outline or its other grids.
-func (s *Server) regionAbove(grid int64, levels []string, node func(*onemap.Record) *regionJSON) []*regionJSON {
-	l, err := s.catalog.Layer(onemap.LayerGrids)
-	if err != nil {
-		return []*regionJSON{}
-	}
-	levelAt, parentAt := l.FieldIndex("level"), l.FieldIndex("parent_id")
-	snap := s.replica.Snapshot()
-	own, ok := snap.Get(l.ID, grid)
-	if !ok {
-		return []*regionJSON{}
-	}
-	for r, steps := own, 0; steps < 16; steps++ {
-		p, _ := r.Value(parentAt).(int64)
-		if r, ok = snap.Get(l.ID, p); !ok || p == 0 {
-			break
-		}
-		if lv, _ := r.Value(levelAt).(string); slices.Contains(levels, lv) {
-			n := node(r)
-			b := own.Bound
-			n.BBox = [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()}
-			return []*regionJSON{n}
-		}
-	}
-	return []*regionJSON{}
 }
 
 // sortRegions orders each level of the tree by code.
