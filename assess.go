@@ -265,7 +265,11 @@ type AssessRule struct {
 func (p *Policy) AssessRule(r Role) AssessRule { return assessRule(r) }
 
 // AssessRule returns what the caller may see and do of assessments.
-func (v *View) AssessRule() AssessRule { return assessRule(v.role) }
+func (v *View) AssessRule() AssessRule {
+	rule := assessRule(v.role)
+	rule.See = v.regionSee(rule.See)
+	return rule
+}
 
 func assessRule(r Role) AssessRule {
 	switch r {

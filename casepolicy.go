@@ -64,4 +64,20 @@ func (p *Policy) CaseRule(r Role) CaseRule {
 
 // CaseRule returns what the caller may see and do of cases (Policy.CaseRule
 // of its role).
-func (v *View) CaseRule() CaseRule { return v.cases }
+// A commander bound to a region sees and works the cases of that region
+// only (CaseScopeGrid).
+func (v *View) CaseRule() CaseRule {
+	rule := v.cases
+	rule.See = v.regionSee(rule.See)
+	return rule
+}
+
+// regionSee cuts a scope to the caller's grid for a caller bound to a
+// region (Role.BoundToRegion): what sees every case, visit or assessment
+// of the deployment sees its region's.
+func (v *View) regionSee(see CaseScope) CaseScope {
+	if v.grid != 0 && !v.scoped {
+		return min(see, CaseScopeGrid)
+	}
+	return see
+}

@@ -101,19 +101,23 @@ func GridImportRows(l *Layer, feats []ImportFeature, envelope orb.Bound) (rows [
 	return rows, ignored, nil
 }
 
-// gridLevelRank orders grid levels from the county down; unknown last.
+// gridLevelRank orders grid levels from the province down; unknown last.
 func gridLevelRank(v any) int {
 	switch v {
-	case "county":
+	case "province":
 		return 0
-	case "township":
+	case "prefecture":
 		return 1
-	case "village":
+	case "county":
 		return 2
-	case "group":
+	case "township":
 		return 3
+	case "village":
+		return 4
+	case "group":
+		return 5
 	}
-	return 4
+	return 6
 }
 
 // gridText returns a file's value as text: a whole number without a

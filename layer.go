@@ -176,7 +176,7 @@ func NewCatalog() *Catalog {
 		LevelMinZoom: map[string]maptile.Zoom{"village": 8, "group": 11},
 		Fields: []Field{
 			{Name: "level", Type: FieldString, Class: ClassPublic, Title: "层级", TitleEN: "Level", Required: true,
-				Enum: []string{"county", "township", "village", "group"}},
+				Enum: []string{"province", "prefecture", "county", "township", "village", "group"}},
 			{Name: "parent_id", Type: FieldInteger, Class: ClassPublic, Title: "上级网格", TitleEN: "Parent"},
 			{Name: "code", Type: FieldString, Class: ClassPublic, Title: "编码", TitleEN: "Code", Required: true},
 			{Name: "name", Type: FieldString, Class: ClassPublic, Title: "名称", TitleEN: "Name", Required: true, MaxLen: 100},

@@ -35,6 +35,14 @@ func (r Role) BoundToGrid() bool {
 	return r == RoleViewer || r == RoleGridWorker || r == RoleOperator
 }
 
+// BoundToRegion reports whether an account of the role may be bound to a
+// region, a grid of the tree (a county, a prefecture): bound, it sees that
+// grid and the grids below it, its cases and the features in it, as a role
+// bound to a grid does; unbound, the whole deployment. Commanders are; the
+// roles bound to a grid need one; planners, admins and auditors work on
+// the whole deployment whatever grid their account names.
+func (r Role) BoundToRegion() bool { return r == RoleCommander }
+
 // ParseRole returns the role named s.
 func ParseRole(s string) (Role, error) {
 	for _, r := range Roles() {

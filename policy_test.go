@@ -120,7 +120,11 @@ func TestView_matchesPolicy(t *testing.T) {
 		if got, want := layerIDs(v.Readable()), layerIDs(p.Readable(role, c)); !slices.Equal(got, want) {
 			t.Errorf("%s: readable %v, want %v", role, got, want)
 		}
-		if got, want := v.CaseRule(), p.CaseRule(role); !reflect.DeepEqual(got, want) {
+		want := p.CaseRule(role)
+		if role.BoundToRegion() { // bound to grid 7: its cases only (TestView_regionBinding)
+			want.See = CaseScopeGrid
+		}
+		if got := v.CaseRule(); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: case rule %+v, want %+v", role, got, want)
 		}
 		for _, l := range c.Layers() {
@@ -211,12 +215,12 @@ func TestView_roles(t *testing.T) {
 		if v.PersonalDetails() != tc.personal {
 			t.Errorf("%s sees personal details: %v, want %v", tc.role, v.PersonalDetails(), tc.personal)
 		}
-		wantGrid := int64(0)
-		if tc.scoped {
+		wantGrid, wantScoped := int64(0), tc.scoped || tc.role.BoundToRegion() // a commander bound to a region (TestView_regionBinding)
+		if wantScoped {
 			wantGrid = 7
 		}
-		if v.Scoped() != tc.scoped || v.Grid() != wantGrid {
-			t.Errorf("%s: scoped %v grid %d, want %v %d", tc.role, v.Scoped(), v.Grid(), tc.scoped, wantGrid)
+		if v.Scoped() != wantScoped || v.Grid() != wantGrid {
+			t.Errorf("%s: scoped %v grid %d, want %v %d", tc.role, v.Scoped(), v.Grid(), wantScoped, wantGrid)
 		}
 	}
 	// A viewer without a grid (the demo's anonymous viewer) sees the whole

@@ -40,7 +40,7 @@ type layerView struct {
 // of them is kept.
 func (p *Policy) View(c *Catalog, caller Caller) *View {
 	v := &View{roleView: p.roleView(c, caller.Role), caller: caller}
-	if v.scoped {
+	if v.scoped || caller.Role.BoundToRegion() {
 		v.grid = caller.GridID
 	}
 	return v
@@ -87,12 +87,18 @@ func (v *View) Role() Role { return v.role }
 // Scoped reports whether the caller's role is one bound to a part of the
 // county (a viewer), whether or not it has a grid: such a role reads no
 // attributes in the audit trail, and its live events are cut to its part.
-func (v *View) Scoped() bool { return v.scoped }
+//
+// A commander bound to a region (a county or prefecture grid, RegionRoles)
+// is scoped like a viewer: it sees that region's counties and nothing of
+// the others.
+func (v *View) Scoped() bool { return v.scoped || v.grid != 0 }
 
 // Grid returns the grid whose part of the county the caller sees: that
 // grid, the grids below it, and of the other layers the features that lie
 // in those. 0: the whole county (every role but a viewer, and a viewer
-// without a grid, the demo's anonymous viewer).
+// without a grid, the demo's anonymous viewer), or in a deployment of many
+// counties the whole deployment; a commander bound to a region sees that
+// region (Role.BoundToRegion).
 func (v *View) Grid() int64 { return v.grid }
 
 // Readable returns the layers whose features the caller may read, in the

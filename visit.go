@@ -150,7 +150,11 @@ type VisitRule struct {
 func (p *Policy) VisitRule(r Role) VisitRule { return visitRule(r) }
 
 // VisitRule returns what the caller may see and do of visits.
-func (v *View) VisitRule() VisitRule { return visitRule(v.role) }
+func (v *View) VisitRule() VisitRule {
+	rule := visitRule(v.role)
+	rule.See = v.regionSee(rule.See)
+	return rule
+}
 
 func visitRule(r Role) VisitRule {
 	switch r {

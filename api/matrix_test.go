@@ -122,6 +122,7 @@ func TestAccessMatrix(t *testing.T) {
 	reads := map[string][]string{
 		"/healthz": {"/healthz"}, "/readyz": {"/readyz"},
 		"/api/region": {"/api/region"}, "/api/layers": {"/api/layers"},
+		"/api/regions":                         {"/api/regions"},
 		"/api/layers/:layer":                   layerPaths("/api/layers/:layer"),
 		"/api/layers/:layer/features":          layerPaths("/api/layers/:layer/features?limit=300&" + bbox),
 		"/api/layers/:layer/features/:id":      layerPaths("/api/layers/:layer/features/:id"),

@@ -64,13 +64,15 @@ func (s *Server) handlePublicLocate(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	county := ""
-	if r := s.lastRegion.Load(); r != nil {
+	snap := s.replica.Snapshot()           // public data, the same for everyone
+	county := countyAt(snap, s.catalog, p) // of many counties, the one that holds the point (regions.go)
+	if r := s.lastRegion.Load(); county == "" && r != nil {
 		county = r.Name
-	} else if r, err := s.region(c.Request.Context()); err == nil {
-		county = r.Name
+	} else if county == "" {
+		if r, err := s.region(c.Request.Context()); err == nil {
+			county = r.Name
+		}
 	}
-	snap := s.replica.Snapshot() // public data, the same for everyone
 	grids := []publicGrid{}
 	if v := s.roleView(onemap.RolePublic); v.CanRead(onemap.LayerGrids) {
 		for _, g := range s.gridsAt(snap, v, p) {

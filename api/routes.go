@@ -14,6 +14,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/readyz", s.handleReadyz)
 
 	r.GET("/api/region", s.handleRegion)
+	r.GET("/api/regions", s.handleRegions)
 	r.GET("/api/layers", s.handleLayersList)
 	r.GET("/api/layers/:layer", s.handleLayerGet)
 	r.GET("/api/layers/:layer/features", s.handleFeaturesList)

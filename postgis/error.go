@@ -77,7 +77,7 @@ func constraintField(pe *pgconn.PgError) string {
 	switch pe.ConstraintName {
 	case "grids_code_form":
 		return "code"
-	case "grids_parent_level", "grids_root_is_county":
+	case "grids_parent_level", "grids_root_is_county", "grids_root_level", "grids_province_is_root":
 		return "parent_id"
 	}
 	name, ok := strings.CutPrefix(pe.ConstraintName, pe.TableName+"_")

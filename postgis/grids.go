@@ -969,6 +969,10 @@ func (db *DB) GridChildren(ctx context.Context, parent int64) ([]*onemap.Grid, e
 // childLevel returns the level of the children of a grid of level l.
 func childLevel(l string) string {
 	switch l {
+	case "province":
+		return "prefecture"
+	case "prefecture":
+		return "county"
 	case "county":
 		return "township"
 	case "township":

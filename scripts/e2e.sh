@@ -23,7 +23,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Without the history of cases: quicker, and the pages start with no case.
-ONEMAP_DATABASE_URL=$url bin/onemap seed demo --history=false >/dev/null
+# ONEMAP_E2E_SEED adds flags to the seed: '--prefecture --scale 0.02' serves the demo
+# prefecture (e2e/regions.test.mjs's region picker).
+# shellcheck disable=SC2086
+ONEMAP_DATABASE_URL=$url bin/onemap seed demo --history=false ${ONEMAP_E2E_SEED:-} >/dev/null
 ONEMAP_DATABASE_URL=$url ONEMAP_ANONYMOUS_ROLE=${ONEMAP_E2E_ROLE:-commander} bin/onemap serve --addr 127.0.0.1:0 --metrics-addr "" --demo-accounts >"$log" 2>&1 &
 pid=$!
 addr=

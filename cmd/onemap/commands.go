@@ -44,7 +44,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 
 func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "demo" {
-		return fmt.Errorf("usage: onemap seed demo [--if-empty] [flags]")
+		return fmt.Errorf("usage: onemap seed demo [--if-empty] [--prefecture] [flags]")
 	}
 	var c config
 	f := newFlags("seed demo", "seed demo [flags]", getenv, stderr)
@@ -52,6 +52,10 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	f.boolean(&c.IfEmpty, "if-empty", false, "do nothing when the database already holds grids")
 	f.boolean(&c.History, "history", true, "seed two years of cases (about 54,000, bulk-loaded) before the day too")
 	f.str(&c.AsOf, "as-of", "", "the day the demo describes, YYYY-MM-DD: its risk assessments fall before it, a few overdue (default: today in China)")
+	var prefecture bool
+	var scale float64
+	f.boolean(&prefecture, "prefecture", false, "seed the ten counties of 楚雄州 (Wuding as without it, nine synthetic counties) instead of Wuding alone")
+	f.fs.Float64Var(&scale, "scale", 1, "with --prefecture: the synthetic counties' contents, times Wuding's per area")
 	if err := f.parse(args[1:]); err != nil {
 		return ignoreHelp(err)
 	}
@@ -68,6 +72,12 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
+	if prefecture {
+		if scale <= 0 || scale > 4 {
+			return fmt.Errorf("seed demo: --scale %g: want more than 0 and at most 4", scale)
+		}
+		return seedPrefectureDemo(ctx, db, c.IfEmpty, asOf, c.History, scale, log)
+	}
 	return seedDemo(ctx, db, c.IfEmpty, asOf, c.History, log)
 }
 

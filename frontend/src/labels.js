@@ -11,7 +11,7 @@ const RISK_LEVELS = { red: '重大', orange: '较大', yellow: '一般', blue: '
 
 export const VALUE_LABELS = {
   grids: {
-    level: { county: '县', township: '乡镇', village: '村（社区）', group: '村民小组' },
+    level: { province: '省', prefecture: '州（市）', county: '县', township: '乡镇', village: '村（社区）', group: '村民小组' },
   },
   risk_points: {
     level: RISK_LEVELS,
@@ -57,7 +57,7 @@ const RISK_LEVELS_EN = { red: 'major (red)', orange: 'large (orange)', yellow: '
 
 /** VALUE_LABELS_EN are the English names of the same codes. */
 export const VALUE_LABELS_EN = {
-  grids: { level: { county: 'county', township: 'township', village: 'village', group: 'village group' } },
+  grids: { level: { province: 'province', prefecture: 'prefecture', county: 'county', township: 'township', village: 'village', group: 'village group' } },
   risk_points: {
     level: RISK_LEVELS_EN,
     kind: {

@@ -37,6 +37,7 @@ import { CASE_ROLES, createCases } from './command/cases.js';
 import { ALARM_ROLES, createAlarms } from './command/alarms.js';
 import { createAssess } from './command/assess.js';
 import { createTags } from './command/tags.js';
+import { createRegions } from './command/regions.js';
 import { FONT_URL, useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -111,6 +112,8 @@ async function start() {
   page.tools = createTools(page);
   page.measure = page.tools.measure;
   page.search = createSearch(page);
+  // Many counties: the region picker (GET /api/regions); one county: none.
+  page.regions = createRegions(page, $('toolbar'));
   watchClicks(page);
   watchGroupLabels(map);
   watchKeys(page);

@@ -17,6 +17,9 @@ const line = (colour, fill, width) =>
   `<span class="om-line" style="border-top:${Math.max(1, Math.round(width ?? 1))}px solid ${escapeHtml(colour)};` +
   `background:${escapeHtml(fill ?? 'transparent')}"></span>`;
 
+// The grid levels above the county: a deployment of many counties has them.
+const ABOVE_COUNTY = new Set(['province', 'prefecture']);
+
 /**
  * panelFields returns, for a layer of /api/layers, the fields to filter on
  * and their values in order: the field the style colours by first (each
@@ -29,7 +32,10 @@ export function panelFields(layer, style, counts) {
   const fields = FILTER_FIELDS.filter((f) => names.has(f) || counts?.[f]);
   if (legend && fields.includes(legend.field)) fields.splice(fields.indexOf(legend.field), 1), fields.unshift(legend.field);
   return fields.map((field) => {
-    const enumValues = (layer.fields ?? []).find((f) => f.name === field)?.enum ?? [];
+    // The region levels above the county (province, prefecture) are listed
+    // only where grids of them are counted: a county alone shows none.
+    const enumValues = ((layer.fields ?? []).find((f) => f.name === field)?.enum ?? [])
+      .filter((v) => !(layer.id === 'grids' && field === 'level' && ABOVE_COUNTY.has(v)));
     const fromLegend = legend?.field === field ? legend.entries.map((e) => e.value) : [];
     const counted = orderedCounts(layer.id, field, counts?.[field] ?? {}).map((c) => c.key);
     const values = [...new Set([...fromLegend, ...enumValues, ...counted])];
