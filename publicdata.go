@@ -35,12 +35,28 @@ type PublicKind struct {
 	NameEN string
 }
 
+// PublicShelter is a shelter or evacuation site (安置点) as the public sees
+// it: its public fields (the view public_shelters), nothing of the hazards.
+type PublicShelter struct {
+	ID         int64
+	Kind       string // a code of the shelter kinds
+	KindName   string // Chinese
+	KindNameEN string
+	Name       string
+	Capacity   int64 // people it takes
+	Address    string
+	GridID     int64 // 0: none
+	Synthetic  bool
+	Point      orb.Point // WGS-84
+}
+
 // PublicData is everything the public index (package public) holds, as the
 // store reads it from the database's public views.
 type PublicData struct {
 	Kinds    []PublicKind
 	Stations []PublicStation
 	Places   []PublicPlace
+	Shelters []PublicShelter
 }
 
 // PublicQuery asks the public index for the stations nearest a point.

@@ -22,7 +22,7 @@ import (
 type featureEditStore interface {
 	EditFeature(ctx context.Context, e onemap.FeatureEdit) (*onemap.Feature, error)
 	FeatureHistory(ctx context.Context, layerID string, id, within int64) ([]onemap.FeatureVersion, error)
-	RestoreFeature(ctx context.Context, layerID string, id int64, v, based int, reason string, within int64) (*onemap.Feature, error)
+	RestoreFeature(ctx context.Context, layerID string, id int64, v, based int, reason string, within int64, details bool) (*onemap.Feature, error)
 }
 
 // featureEditBodyLimit bounds the body of a feature edit: a point and a
@@ -303,7 +303,8 @@ type featureRestoreBody struct {
 
 // handleFeatureRestore answers POST
 // /api/layers/{layer}/features/{id}/restore {"version": 3}: the feature's
-// editable fields and position as they were at that version, written as a
+// editable fields and position as they were at that version (and a
+// household's personal details, for a role that sees them), written as a
 // new version based on the one in If-Match (412, 428 as an edit).
 func (s *Server) handleFeatureRestore(c *gin.Context) {
 	l, id, within, err := s.editTarget(c)
@@ -330,7 +331,8 @@ func (s *Server) handleFeatureRestore(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	f, err := s.edits.RestoreFeature(c.Request.Context(), l.ID, id, b.Version, based, b.Reason, within)
+	// A household's personal details come back too for a role that sees them.
+	f, err := s.edits.RestoreFeature(c.Request.Context(), l.ID, id, b.Version, based, b.Reason, within, s.view(c).PersonalDetails())
 	if err != nil {
 		s.editFailed(c, err)
 		return

@@ -143,6 +143,7 @@ func TestAccessMatrix(t *testing.T) {
 		"/api/public/locate":                   {"/api/public/locate?" + point},
 		"/api/public/places":                   {"/api/public/places"},
 		"/api/public/stations":                 {"/api/public/stations?" + point},
+		"/api/public/shelters":                 {"/api/public/shelters?" + point},
 		"/tiles/:tileset":                      tileJSONPaths,
 		"/tiles/:tileset/:z/:x/:y":             tilePaths,
 		"/styles/:tileset":                     stylePaths,
@@ -383,6 +384,9 @@ func TestAccessMatrix(t *testing.T) {
 				m := markers[role]
 				if strings.Contains(p, "/public") {
 					m = markers[onemap.RolePublic] // the public set is the same for everyone
+				}
+				if strings.HasPrefix(p, "/api/public/shelters") {
+					m = publicShelterMarkers(catalog, snap, m) // the view public_shelters (TestPublicShelters_view)
 				}
 				// The audit trail too: its records show a reader what the
 				// policy lets the reader's role see (viewAudit), and the
@@ -793,4 +797,28 @@ func tagOfGrid(t *testing.T, db *postgis.DB, grid int64) string {
 		}
 	}
 	return "TAG-999999"
+}
+
+// publicShelterMarkers returns the public's markers less the values of the
+// shelters' public fields: the public page reads those through the view
+// public_shelters (migration 0023), though the public role's map does not
+// draw the shelters.
+func publicShelterMarkers(c *onemap.Catalog, snap *inmem.Snapshot, m roleMarkers) roleMarkers {
+	l, _ := c.Layer(onemap.LayerShelters)
+	shown := map[string]bool{}
+	snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
+		for i, f := range l.Fields {
+			if f.Class == onemap.ClassPublic {
+				shown[fmt.Sprint(r.Value(i))] = true
+			}
+		}
+		return true
+	})
+	out := roleMarkers{layers: m.layers}
+	for _, v := range m.values {
+		if !shown[v] {
+			out.values = append(out.values, v)
+		}
+	}
+	return out
 }

@@ -20,6 +20,7 @@ import (
 // the server reaches these handlers; they do not look at the caller's role.
 type publicIndex interface {
 	AppendNearestJSON(dst []byte, q onemap.PublicQuery) ([]byte, error)
+	AppendSheltersJSON(dst []byte, q onemap.PublicQuery) ([]byte, error)
 	KindsJSON() ([]byte, string, error)
 	PlacesJSON() ([]byte, string, error)
 }
@@ -39,6 +40,7 @@ func (s *Server) addPublicRoutes(r *gin.Engine) {
 	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
 	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
 	g.GET("/stations", answersInWGS84, s.handlePublicStations())
+	g.GET("/shelters", answersInWGS84, s.handlePublicShelters)
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
 	g.GET("/kinds", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.KindsJSON() }, placesCacheControl))
 	g.GET("/locate", answersInWGS84, s.handlePublicLocate)

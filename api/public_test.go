@@ -553,6 +553,9 @@ func (b *blockingIndex) AppendNearestJSON(dst []byte, q public.Query) ([]byte, e
 	<-b.release
 	return append(dst, `{"stations":[]}`...), nil
 }
+func (b *blockingIndex) AppendSheltersJSON(dst []byte, q public.Query) ([]byte, error) {
+	return append(dst, `{"shelters":[]}`...), nil
+}
 func (b *blockingIndex) KindsJSON() ([]byte, string, error) {
 	return []byte(`{"kinds":[]}`), `"k"`, nil
 }

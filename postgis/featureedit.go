@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -318,9 +319,12 @@ func (db *DB) FeatureHistory(ctx context.Context, layerID string, id, within int
 // RestoreFeature writes version v of a feature, its editable fields and
 // (for a layer whose features move) its position as they were, as a new
 // version; the feature must be at version based and lie within grid within
-// (0: the county), before and after. A household's personal details have
-// no versions and stay as they are.
-func (db *DB) RestoreFeature(ctx context.Context, layerID string, id int64, v, based int, reason string, within int64) (*onemap.Feature, error) {
+// (0: the county), before and after. With details (a caller that sees a
+// household's personal details), a household's details come back as they
+// stood at that version too (household_details_versions, migration 0023),
+// with their audit record; without, or when none are kept for that
+// version, they stay as they are.
+func (db *DB) RestoreFeature(ctx context.Context, layerID string, id int64, v, based int, reason string, within int64, details bool) (*onemap.Feature, error) {
 	l, tbl, err := db.editableLayer(layerID)
 	if err != nil {
 		return nil, err
@@ -365,14 +369,54 @@ func (db *DB) RestoreFeature(ctx context.Context, layerID string, id int64, v, b
 		if cur.Version != based {
 			return featureConflict(cur, based)
 		}
+		if details && l.ID == onemap.LayerHouseholds {
+			if e.Details, err = detailsAt(ctx, tx, id, v); err != nil {
+				return err
+			}
+		}
 		if err := writeFeature(ctx, tx, &l, tbl, e); err != nil {
 			return err
+		}
+		if e.Details != nil {
+			if err := writeDetails(ctx, tx, c, e); err != nil {
+				return err
+			}
 		}
 		out, err = lockFeature(ctx, tx, &l, tbl, id, 0)
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// detailsAt returns household id's personal details as they stood at its
+// version v (the kept row of the greatest version at most v), by the names
+// of onemap.HouseholdDetailFields, or nil when none are kept.
+func detailsAt(ctx context.Context, tx pgx.Tx, id int64, v int) (map[string]any, error) {
+	var (
+		name           string
+		phone, address pgtype.Text
+		notes          pgtype.Text
+		members        pgtype.Int8
+	)
+	err := tx.QueryRow(ctx, `SELECT head_name, head_phone, members, address, notes FROM household_details_versions
+		WHERE household_id = $1 AND version <= $2 ORDER BY version DESC LIMIT 1`, id, v).Scan(&name, &phone, &members, &address, &notes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: details of household %d at version %d: %w", id, v, err))
+	}
+	text := func(t pgtype.Text) any {
+		if !t.Valid {
+			return nil
+		}
+		return t.String
+	}
+	out := map[string]any{"head_name": name, "head_phone": text(phone), "address": text(address), "notes": text(notes), "members": nil}
+	if members.Valid {
+		out["members"] = members.Int64
 	}
 	return out, nil
 }

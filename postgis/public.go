@@ -15,7 +15,7 @@ import (
 const PublicRole = "onemap_public"
 
 // LoadPublic reads the public index's data: the kinds of station, the
-// stations and the township and village places, from the public views only,
+// stations, the township and village places and the shelters, from the public views only,
 // in one read-only transaction that has first become the public role. A
 // query of anything but those views would fail with "permission denied".
 func (db *DB) LoadPublic(ctx context.Context) (onemap.PublicData, error) {
@@ -80,6 +80,26 @@ func (db *DB) LoadPublic(ctx context.Context) (onemap.PublicData, error) {
 	})
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public places: %w", err))
+	}
+
+	rows, err = tx.Query(ctx, `SELECT id, kind, kind_name, kind_name_en, name, capacity, address, grid_id, synthetic, lon, lat
+		FROM public_shelters ORDER BY id`)
+	if err != nil {
+		return d, mapError(fmt.Errorf("postgis: load public shelters: %w", err))
+	}
+	d.Shelters, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.PublicShelter, error) {
+		var (
+			s        onemap.PublicShelter
+			address  pgtype.Text
+			grid     pgtype.Int8
+			lon, lat float64
+		)
+		err := r.Scan(&s.ID, &s.Kind, &s.KindName, &s.KindNameEN, &s.Name, &s.Capacity, &address, &grid, &s.Synthetic, &lon, &lat)
+		s.Address, s.GridID, s.Point = address.String, grid.Int64, orb.Point{lon, lat}
+		return s, err
+	})
+	if err != nil {
+		return d, mapError(fmt.Errorf("postgis: load public shelters: %w", err))
 	}
 	return d, tx.Commit(ctx)
 }

@@ -1,5 +1,5 @@
-// Package public is the index behind the public page: the service stations
-// and the township and village places that anybody may see, held in memory
+// Package public is the index behind the public page: the service stations,
+// the shelters (安置点) and the township and village places that anybody may see, held in memory
 // (an R-tree of the stations, the place list and their JSON) and answered
 // without touching the database, so that a surge of public lookups does not
 // slow the command centre.
@@ -79,11 +79,11 @@ func (ix *Index) Load(ctx context.Context) error {
 }
 
 // OnApply takes the changes the replica has applied and, when one touches
-// stations or grids, asks Run to reload. It never waits, so the replica's
+// stations, grids or shelters, asks Run to reload. It never waits, so the replica's
 // follower is not slowed.
 func (ix *Index) OnApply(changes []onemap.Change) {
 	if slices.ContainsFunc(changes, func(c onemap.Change) bool {
-		return c.Layer == onemap.LayerStations || c.Layer == onemap.LayerGrids
+		return c.Layer == onemap.LayerStations || c.Layer == onemap.LayerGrids || c.Layer == onemap.LayerShelters
 	}) {
 		select {
 		case ix.wake <- struct{}{}:

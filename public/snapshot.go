@@ -41,6 +41,7 @@ type snapshot struct {
 	stations   []station
 	tree       rtree.RTreeGN[float64, int32]
 	places     []Place
+	shelters   []shelter
 	kindsJSON  []byte
 	placesJSON []byte
 	etag       string
@@ -128,11 +129,15 @@ func newSnapshot(d Data) (*snapshot, error) {
 	if s.placesJSON, err = json.Marshal(map[string]any{"townships": towns}); err != nil {
 		return nil, err
 	}
+	s.shelters = newShelters(d.Shelters)
 	h := sha256.New()
 	h.Write(s.kindsJSON)
 	h.Write(s.placesJSON)
 	for _, st := range s.stations {
 		h.Write(st.json)
+	}
+	for _, sh := range s.shelters {
+		h.Write(sh.json)
 	}
 	s.etag = `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
 	return s, nil

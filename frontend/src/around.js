@@ -16,15 +16,15 @@ export const MAX_RADIUS = 50_000;
 
 /**
  * AROUND_ORDER is the order of the layers in the panel: the hazards and the
- * people at risk first, then the stations to call on, then the cameras
+ * people at risk first, then the shelters and stations to call on, then the cameras
  * (often hundreds) to look at the scene.
  */
-export const AROUND_ORDER = ['risk_points', 'households', 'stations', 'cameras'];
+export const AROUND_ORDER = ['risk_points', 'hazard_zones', 'households', 'shelters', 'stations', 'cameras'];
 
 // TALLY names, per layer, the count the summary breaks the layer down by:
 // cameras by status (how many can be watched), stations by kind (what help
 // is near), the others by level.
-const TALLY = { cameras: 'status', stations: 'kind' };
+const TALLY = { cameras: 'status', stations: 'kind', shelters: 'kind' };
 
 const UNITS = { '': 1, m: 1, '米': 1, km: 1000, '公里': 1000, '千米': 1000 };
 

@@ -51,6 +51,14 @@ export const VALUE_LABELS = {
       legal_aid: '法律服务站',
     },
   },
+  // The emergency picture (migration 0020's hazard_zone_kinds, shelter_kinds).
+  hazard_zones: {
+    level: RISK_LEVELS,
+    kind: { geological_hazard: '地质灾害威胁区', flood: '山洪淹没区', forest_fire: '森林火险区', other: '其他危险区' },
+  },
+  shelters: {
+    kind: { emergency_shelter: '应急避难场所', school: '学校', square: '广场空地', village_hall: '村委会活动场所', other: '其他安置点' },
+  },
 };
 
 const RISK_LEVELS_EN = { red: 'major (red)', orange: 'large (orange)', yellow: 'general (yellow)', blue: 'low (blue)' };
@@ -84,6 +92,13 @@ export const VALUE_LABELS_EN = {
       mediation: 'mediation committee', police: 'police office', clinic: 'clinic', hospital: 'township hospital',
       legal_aid: 'legal aid',
     },
+  },
+  hazard_zones: {
+    level: RISK_LEVELS_EN,
+    kind: { geological_hazard: 'geological hazard threat area', flood: 'flood zone', forest_fire: 'forest fire zone', other: 'other hazard zone' },
+  },
+  shelters: {
+    kind: { emergency_shelter: 'emergency shelter', school: 'school', square: 'open square', village_hall: 'village hall', other: 'other evacuation site' },
   },
 };
 

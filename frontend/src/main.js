@@ -38,6 +38,7 @@ import { ALARM_ROLES, createAlarms } from './command/alarms.js';
 import { createAssess } from './command/assess.js';
 import { createTags } from './command/tags.js';
 import { createRegions } from './command/regions.js';
+import { createAffected } from './command/affected.js';
 import { FONT_URL, useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -132,6 +133,9 @@ async function start() {
   // The reassessment form, from the cards, for the roles that assess.
   page.assess = createAssess(page, sess);
   if (page.assess) window.onemap.assess = page.assess.state;
+  // Who is affected by a hazard zone or a drawn area, for the roles that see households or zones.
+  page.affected = createAffected(page, { toolbar: $('toolbar') });
+  if (page.affected) window.onemap.affected = page.affected.state;
   // The e-bike tags' live layer, for the roles that see tags.
   page.tags = createTags(page, sess, { font: FONT });
   if (page.tags) window.onemap.tags = page.tags.state;

@@ -69,12 +69,13 @@ function fieldHTML(layer, { field, values, symbol }, counts, chosen) {
 /**
  * renderPanel fills el with the region's name and the layer tree.
  * state is {visible: {layer: bool}, chosen: {layer: {field: [values]|null}},
- * counts, hidden: {layer: true} (hidden until switched on)}; onToggle(layer, visible) and onFilter(layer, field, values|null)
- * are called when a switch or a class changes. The tree opens folded on a
+ * counts, hidden: {layer: true} (hidden until switched on), overdue: {layer: {on, count}}}; onToggle(layer, visible),
+ * onFilter(layer, field, values|null) and onOverdue(layer, on) are called when a switch, a class or a layer's
+ * "overdue only" switch (layers with a next assessment due day) changes. The tree opens folded on a
  * phone (folded is false), and a redraw keeps it as the user left it.
  */
-export function renderPanel(el, { region, layers, style, state }, { onToggle, onFilter }, folded = false) {
-  const { visible = {}, chosen = {}, counts = {}, hidden = {} } = state;
+export function renderPanel(el, { region, layers, style, state }, { onToggle, onFilter, onOverdue }, folded = false) {
+  const { visible = {}, chosen = {}, counts = {}, hidden = {}, overdue = {} } = state;
   const shown = el.querySelector(':scope > details');
   const open = shown ? shown.open : !folded;
   el.innerHTML =
@@ -90,6 +91,7 @@ export function renderPanel(el, { region, layers, style, state }, { onToggle, on
         `<span class="om-layer-title">${escapeHtml(layerTitle(l))}</span></label>` +
         `<span class="om-count" id="${escapeHtml(countId(l.id))}" title="">${escapeHtml(countText(counts[l.id] ?? { total: l.count }, chosen[l.id]))}</span></div>` +
         (first ? fieldHTML(l, first, counts[l.id], chosen[l.id]) : '') +
+        (hasDue(l) ? overdueHTML(l, overdue[l.id]) : '') +
         (rest.length ? `<details class="om-more"><summary>${escapeHtml(t('filters'))}</summary>` +
           rest.map((f) => fieldHTML(l, f, counts[l.id], chosen[l.id])).join('') + '</details>' : '') +
         '</li>';
@@ -101,6 +103,10 @@ export function renderPanel(el, { region, layers, style, state }, { onToggle, on
     const input = e.target;
     if (!(input instanceof HTMLInputElement) || !input.dataset.layer) return;
     const layer = input.dataset.layer;
+    if (input.dataset.overdue) {
+      onOverdue?.(layer, input.checked);
+      return;
+    }
     if (!input.dataset.field) {
       onToggle(layer, input.checked);
       return;
@@ -110,6 +116,22 @@ export function renderPanel(el, { region, layers, style, state }, { onToggle, on
     const values = boxes.filter((b) => b.checked).map((b) => b.dataset.value);
     onFilter(layer, field, values.length === boxes.length ? null : values);
   });
+}
+
+/** hasDue says whether a layer of /api/layers has a next assessment due day (households, risk points). */
+export const hasDue = (layer) => (layer.fields ?? []).some((f) => f.name === 'next_assessment_due');
+
+/** overdueId is the id of a layer's "overdue only" switch. */
+export const overdueId = (layer) => `overdue-${layer}`;
+
+// overdueHTML is a layer's "overdue only" switch, with how many are overdue
+// once they are known (o: {on, count}).
+function overdueHTML(layer, o) {
+  const n = o?.count;
+  return `<label class="om-class om-overdue"><input type="checkbox" id="${escapeHtml(overdueId(layer.id))}" ` +
+    `data-layer="${escapeHtml(layer.id)}" data-overdue="1"${o?.on ? ' checked' : ''}>` +
+    `<span class="om-class-name">${escapeHtml(t('overdueOnly'))}</span>` +
+    `<span class="om-count" id="${escapeHtml(`${overdueId(layer.id)}-count`)}">${n == null ? '' : escapeHtml(formatCount(n))}</span></label>`;
 }
 
 // countText is a layer's count: all of it, or how many of it the filters

@@ -51,8 +51,8 @@ const FIELDS = {
 };
 
 const LAYERS = {
-  zh: { grids: '网格', risk_points: '风险隐患点', households: '风险户', cameras: '视频监控', stations: '服务站点', cases: '事件', accounts: '账号' },
-  en: { grids: 'grid', risk_points: 'risk point', households: 'household', cameras: 'camera', stations: 'station', cases: 'case', accounts: 'account' },
+  zh: { grids: '网格', risk_points: '风险隐患点', households: '风险户', cameras: '视频监控', stations: '服务站点', hazard_zones: '危险区', shelters: '避难安置点', cases: '事件', accounts: '账号' },
+  en: { grids: 'grid', risk_points: 'risk point', households: 'household', cameras: 'camera', stations: 'station', hazard_zones: 'hazard zone', shelters: 'shelter', cases: 'case', accounts: 'account' },
 };
 
 // BOOKKEEPING are the fields every edit sets: not worth a word.

@@ -10,7 +10,7 @@ export function watchClicks(page) {
   const pointLayers = style.layers.filter(isPointLayer).map((l) => l.id);
   const gridLayers = style.layers.filter((l) => l.type === 'fill' && l.metadata?.[META_LAYER]).map((l) => l.id).reverse();
   map.on('click', (e) => {
-    if (page.measure.mode()) return;
+    if (page.measure.mode() || page.affected?.drawing()) return; // a drawn area's corner (affected.js)
     if (page.around.picking()) {
       page.around.setPicking(false);
       page.around.run([e.lngLat.lng, e.lngLat.lat]);

@@ -13,7 +13,7 @@
 import './m.css';
 import './report.css'; // the report and follow-up sheets' (report.js), small enough to come first
 import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
-import { hoursText, navLinks, nearestText, openLabel, telHref } from './station.js';
+import { capacityText, hoursText, navLinks, nearestText, openLabel, SHELTER, shelterItem, telHref } from './station.js';
 import { getJSON } from '../http.js';
 import { useOwnFontIfNeeded } from '../font.js';
 
@@ -74,6 +74,7 @@ function setWhere(text) {
 
 /** kindName names the kind chosen, as the status line counts it. */
 function kindName() {
+  if (state.kind === SHELTER.code) return SHELTER.name;
   return state.kinds.find((k) => k.code === state.kind)?.name ?? '服务站';
 }
 
@@ -81,7 +82,7 @@ function kindName() {
 const CHIPS = [$('kinds'), $('map-kinds')];
 
 function renderKinds() {
-  const html = [{ code: '', name: '全部' }, ...state.kinds.filter((k) => k.count > 0)]
+  const html = [{ code: '', name: '全部' }, ...state.kinds.filter((k) => k.count > 0), SHELTER]
     .map((k) => `<button type="button" data-kind="${escapeHtml(k.code)}" aria-pressed="${k.code === state.kind}">${escapeHtml(k.name)}</button>`)
     .join('');
   for (const nav of CHIPS) {
@@ -118,6 +119,7 @@ window.addEventListener('resize', () => CHIPS.forEach(fade));
 // --- the list ------------------------------------------------------------------
 
 function cardHTML(s, i) {
+  if (s.kind === SHELTER.code) return shelterCardHTML(s, i);
   const open = openLabel(s.open_now);
   const tel = telHref(s.phone);
   const nav = navLinks(s, from());
@@ -132,6 +134,23 @@ function cardHTML(s, i) {
   ${s.services?.length ? `<div class="m-services">服务：${s.services.map(escapeHtml).join('、')}</div>` : ''}
   <div class="m-actions">
     ${tel ? `<a class="m-call" href="${escapeHtml(tel)}">拨打 ${escapeHtml(s.phone)}</a>` : ''}
+    ${apps.map(([app, name]) => `<a class="m-nav${app === last ? ' m-nav-last' : ''}" data-app="${app}" href="${escapeHtml(nav[app])}" ${ext}>${name}导航</a>`).join('\n    ')}
+  </div>
+</li>`;
+}
+
+// shelterCardHTML is the card of a shelter: its name, kind, how many it
+// takes, its address and the way there.
+function shelterCardHTML(s, i) {
+  const nav = navLinks(s, from());
+  const ext = 'target="_blank" rel="noopener noreferrer"';
+  const last = remembered(SAVED_APP);
+  const apps = [...APPS].sort(([a], [b]) => (b === last) - (a === last));
+  return `<li class="m-card m-shelter" data-id="${s.id}" data-kind="${SHELTER.code}">
+  <div class="m-card-head"><span class="m-num" aria-hidden="true">${i + 1}</span><span class="m-name">${escapeHtml(s.name)}</span><span class="m-dist" data-m="${s.distance_m}">${formatDistance(s.distance_m)}</span></div>
+  <div class="m-meta"><span class="m-kind">${escapeHtml(s.kind_name)}</span><span class="m-capacity" data-capacity="${s.capacity}">${escapeHtml(capacityText(s.capacity))}</span></div>
+  ${s.address ? `<div class="m-addr">地址：${escapeHtml(s.address)}</div>` : ''}
+  <div class="m-actions">
     ${apps.map(([app, name]) => `<a class="m-nav${app === last ? ' m-nav-last' : ''}" data-app="${app}" href="${escapeHtml(nav[app])}" ${ext}>${name}导航</a>`).join('\n    ')}
   </div>
 </li>`;
@@ -156,11 +175,16 @@ async function load() {
   const seq = ++state.seq;
   const [lon, lat] = state.point;
   const q = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), limit: String(LIMIT) });
-  if (state.kind) q.set('kind', state.kind);
+  const shelters = state.kind === SHELTER.code;
+  if (state.kind && !shelters) q.set('kind', state.kind);
   const what = kindName();
   setStatus(`正在查找附近的${what}…`);
   try {
-    const [body, place] = await Promise.all([getJSON(`/api/public/stations?${q}`), state.place]);
+    // The shelters answer as the stations do; their entries are made to look like them (shelterItem).
+    const [body, place] = await Promise.all([
+      shelters ? getJSON(`/api/public/shelters?${q}`).then((b) => ({ ...b, stations: b.shelters.map(shelterItem) }))
+        : getJSON(`/api/public/stations?${q}`),
+      state.place]);
     if (seq !== state.seq) return; // a later question has been asked
     if (place.outside) {
       outside(body.stations[0]);
@@ -334,7 +358,7 @@ async function openMap() {
       const { createMap } = await import('./map.js');
       state.map = await createMap($('map'), {
         center: state.point,
-        kinds: () => state.kinds,
+        kinds: () => [...state.kinds, SHELTER],
         legend: $('map-legend'),
         onPick: (lngLat, name) => {
           $('map-hint').textContent = HINT;
@@ -439,7 +463,7 @@ async function start() {
     const rank = (k) => (FIRST.includes(k.code) ? FIRST.indexOf(k.code) : 99);
     state.kinds = kinds.sort((a, b) => rank(a) - rank(b));
     // The kind remembered from last time, if the county still has it.
-    if (state.kind && !state.kinds.some((k) => k.code === state.kind && k.count > 0)) state.kind = '';
+    if (state.kind && state.kind !== SHELTER.code && !state.kinds.some((k) => k.code === state.kind && k.count > 0)) state.kind = '';
     renderKinds();
     // A kind remembered: the list asked before the kinds came is asked
     // again, and named by its kind ("最近的 … 个警务室").

@@ -63,3 +63,25 @@ export function openLabel(open) {
 export function nearestText(n, from, what) {
   return n ? `离${from}最近的 ${n} 个${what}` : `附近没有${what}`;
 }
+
+/**
+ * SHELTER is the chip of the shelters and evacuation sites (避难安置点),
+ * after the kinds of station: its list comes from /api/public/shelters. On
+ * the map it is a kind of its own, drawn by no tile (count 0 keeps it out of
+ * the legend of every kind).
+ */
+export const SHELTER = { code: 'shelter', name: '避难场所', count: 0 };
+
+/**
+ * shelterItem turns a shelter of /api/public/shelters into an entry of the
+ * list, as the cards and the map take the stations: its kind is SHELTER's,
+ * its own kind's name (学校, 广场空地 …) and capacity go into the card.
+ */
+export function shelterItem(s) {
+  return { ...s, kind: SHELTER.code, shelter_kind: s.kind, kind_name: s.kind_name || SHELTER.name, opening_hours: '', services: [] };
+}
+
+/** capacityText says how many people a shelter takes: "可容纳 700 人". */
+export function capacityText(n) {
+  return Number.isFinite(n) && n > 0 ? `可容纳 ${n.toLocaleString('zh-CN')} 人` : '';
+}

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+)
+
+// handlePublicShelters answers /api/public/shelters?lon=&lat=&limit=&radius=:
+// the shelters and evacuation sites (安置点) nearest a point (WGS-84, or
+// the system crs= names), nearest first, each with its public fields (kind
+// and its names, name, capacity, address) and its distance in metres
+// (geodesic, from the point rounded to about 10 m); limit 1–50 (default
+// 10), radius in metres. Like the stations it is answered from the public
+// index, built from the database's public views only.
+func (s *Server) handlePublicShelters(c *gin.Context) {
+	if s.public == nil {
+		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
+		return
+	}
+	q := c.Request.URL.Query()
+	p, err := pointQuery(q, "limit", "radius")
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	radius, err := parseRadius(q.Get("radius"), 0)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	b, err := s.public.AppendSheltersJSON(buf.b[:0], onemap.PublicQuery{Point: p, Limit: int(limit), Radius: radius})
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	buf.b = b
+	c.Header("Cache-Control", publicCacheControl)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}
