@@ -78,3 +78,5 @@ say "web client unit tests"
 # --- browser tests (real server, real Chromium)
 say "browser tests"
 scripts/e2e.sh
+say "browser tests over the demo prefecture (the region picker)"
+ONEMAP_E2E_SEED='--prefecture --scale 0.02' scripts/e2e.sh e2e/regions.test.mjs

@@ -37,6 +37,9 @@ describe('command map: the region picker', { timeout: 5 * 60_000 }, () => {
 
   it('flies to a county, greys out the rest, and goes back to all', async (t) => {
     if (regions.length < 2) {
+      // scripts/test.sh runs this file again over the prefecture: there a
+      // single region is a failure, not a reason to skip.
+      assert.ok(!(process.env.ONEMAP_E2E_SEED ?? '').includes('--prefecture'), 'seeded with --prefecture, yet one region');
       t.skip('one region: run with ONEMAP_E2E_SEED="--prefecture --scale 0.02"');
       return;
     }
