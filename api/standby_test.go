@@ -103,8 +103,10 @@ func TestSessionFromStandby(t *testing.T) {
 	pu, _ := url.Parse(dbURL)
 	proxy := newDBProxy(t, pu.Host)
 	pu.Host = proxy.addr
-	away := pgtest.Open(t, pu.String())
 	for name, sb := range map[string]*fakeStandby{"with the standby": {DB: db, known: false}, "without": {}} {
+		// A pool of its own each time: the one before saw the proxy go
+		// down, and its closed connections would fail the replica's load.
+		away := pgtest.Open(t, pu.String())
 		second := standbyServer(t, away, sb, api.Config{})
 		proxy.down()
 		b.base = second.URL
