@@ -52,7 +52,7 @@ const PAGES = [
   } },
   { name: 'editor', path: '/editor/', account: 'planner', ready: (p) => mapIdle(p, 'onemap') },
   { name: 'public', path: '/m/', ready: (p) => p.waitForSelector('#list > li', { timeout: READY_MS }) },
-  { name: 'worker', path: '/m/work/', account: 'gridworker', ready: (p) => p.waitForSelector('#tasks li', { timeout: READY_MS }) },
+  { name: 'worker', path: '/m/work/', account: 'gridworker', ready: (p) => p.waitForSelector('#tasks li, #tasks-empty:not([hidden])', { timeout: READY_MS }) },
 ];
 
 // layout reads, in the page, what breaks a layout: a page wider than the

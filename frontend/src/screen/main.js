@@ -202,13 +202,15 @@ async function start() {
       const column = $('figures');
       // Every card stays whole (the column does not scroll on a wall): the
       // township table takes the rows that fit, the rest summed in a last
-      // row; below five rows, the grids' card gives way to it.
+      // row; below five rows, the grids' card gives way to it; on a screen
+      // too small for even one row (a phone), the table gives way too.
       let shown = figures;
-      fit: for (const rest of [figures.slice(at), figures.slice(at).filter((f) => f.id !== 'grids')]) {
+      const noGrids = figures.slice(at).filter((f) => f.id !== 'grids');
+      fit: for (const [rest, table] of [[figures.slice(at), true], [noGrids, true], [noGrids, false]]) {
         shown = [...figures.slice(0, at), ...rest];
-        const least = rest.length < figures.length - at ? 1 : Math.min(5, faultRows.length);
-        for (let max = Math.max(1, faultRows.length); max >= least; max--) {
-          column.innerHTML = figuresHTML(figures.slice(0, at), colours) + faults(max) + figuresHTML(rest, colours);
+        const least = !table ? 0 : rest.length < figures.length - at ? 1 : Math.min(5, faultRows.length);
+        for (let max = table ? Math.max(1, faultRows.length) : 0; max >= least; max--) {
+          column.innerHTML = figuresHTML(figures.slice(0, at), colours) + (table ? faults(max) : '') + figuresHTML(rest, colours);
           if (column.scrollHeight <= column.clientHeight) break fit;
         }
       }
