@@ -137,7 +137,11 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
     if (fit && point) {
       const b = new LngLatBounds(point, point);
       for (const s of listed.slice(0, 5)) b.extend([s.lon, s.lat]);
-      map.fitBounds(b, { padding: { top: 40, bottom: 40, left: 40, right: 56 }, maxZoom: 15, duration: 0 });
+      // Above the legend when it is open (it sits at the bottom, over the map).
+      const area = map.getContainer().getBoundingClientRect();
+      const under = !legend.hidden && legend.open ? area.bottom - legend.getBoundingClientRect().top + 8 : 0;
+      const bottom = Math.max(40, Math.min(under, area.height / 2));
+      map.fitBounds(b, { padding: { top: 40, bottom, left: 40, right: 56 }, maxZoom: 15, duration: 0 });
     }
   }
 
