@@ -37,6 +37,8 @@ export function maskOf(geometry) {
 export async function createRegions(page, toolbar) {
   let regions = [];
   try {
+    // A role that reads no grids (an auditor) has no regions: do not ask.
+    if (!page.layerById?.has('grids')) throw new Error('no grids');
     regions = flatten((await getJSON('/api/regions')).regions);
   } catch {
     window.onemap.regions = { regions, picked: 0 }; // a role that reads no grids: no picker
