@@ -39,6 +39,14 @@ type Options struct {
 	// Tracer, if set, sees every query (the benchmark keeps the statements
 	// it explains).
 	Tracer pgx.QueryTracer
+	// NoPing opens the pool without waiting for the database to answer:
+	// connections are made when first needed (a server that starts while
+	// its primary is down, reading from a standby).
+	NoPing bool
+	// AnyHost connects to whichever host of a multi-host dsn answers
+	// first, primary or standby, whatever its target_session_attrs say:
+	// the pool a server reads from while no primary answers.
+	AnyHost bool
 }
 
 // Open connects to the database at dsn and checks that it answers.
@@ -57,9 +65,15 @@ func Open(ctx context.Context, dsn string, catalog *onemap.Catalog, log *slog.Lo
 		cfg.MaxConns = o.MaxConns
 	}
 	cfg.ConnConfig.Tracer = o.Tracer
+	if o.AnyHost {
+		cfg.ConnConfig.ValidateConnect = nil // target_session_attrs=any
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: open: %w", err)
+	}
+	if o.NoPing {
+		return &DB{pool: pool, catalog: catalog, log: log}, nil
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()

@@ -186,17 +186,21 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	defer metricsSrv.close()
 
 	catalog := onemap.NewCatalog()
-	db, err := openAndMigrate(ctx, c, catalog, log)
+	// With a standby, a primary that does not answer does not stop the
+	// start (primarydown.go).
+	db, primaryDown, err := openPrimary(ctx, c, catalog, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if c.SeedDemo {
+	if primaryDown && (c.SeedDemo || c.DemoAccounts) {
+		log.Warn("--seed-demo and --demo-accounts are skipped: they write, and no primary answers")
+	} else if c.SeedDemo {
 		if err := seedDemo(ctx, db, true, demoDay(time.Now()), c.History, log); err != nil {
 			return err
 		}
 	}
-	if c.DemoAccounts {
+	if c.DemoAccounts && !primaryDown {
 		if err := demoAccounts(ctx, db, log); err != nil {
 			return err
 		}
@@ -219,6 +223,11 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	follow := inmem.FollowOptions{Log: log}
 	if standby != nil {
 		defer standby.db.Close()
+		if primaryDown {
+			if err := checkStandbySchema(ctx, standby.db); err != nil {
+				return err
+			}
+		}
 		standby.replica = replica
 		_ = c.Standby.check(c.DatabaseURL, log.Warn)
 		feed, follow.Poll = inmem.Polled(standby.db), c.Standby.Poll
@@ -238,7 +247,14 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	// The public page's index: only public data, read through the public
 	// views as the public database role; loaded before the server answers,
 	// reloaded when stations or grids change.
-	pub := public.New(db, log)
+	// Reads that need the database fall back to a standby while no
+	// primary answers (primarydown.go).
+	readFallback, closeFallback, err := openReadFallback(ctx, c, catalog, standby, log)
+	if err != nil {
+		return err
+	}
+	defer closeFallback()
+	pub := public.New(publicFallback{primary: db, read: readFallback}, log)
 	if err := pub.Load(ctx); err != nil {
 		return fmt.Errorf("load the public index: %w", err)
 	}
@@ -262,7 +278,11 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	denials := api.NewDenials(api.DenialsConfig{})
 
-	base, err := c.openBase(ctx, db, log)
+	baseDB := db
+	if primaryDown {
+		baseDB = standby.db
+	}
+	base, err := c.openBase(ctx, baseDB, log)
 	if err != nil {
 		return err
 	}
@@ -277,9 +297,9 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	live := postgis.NewLive(db, nil, 0)
 	tagStore := postgis.NewTags(db, postgis.TagOptions{Retention: c.TagRetention})
 	handler, invalidate := api.NewServer(api.Deps{
-		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
+		Log: log, Store: failoverStore{DB: db, read: readFallback}, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
+		Cases: casesWithFallback(db, readFallback), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
 		Streams: live,
 		Tags:    tagStore,
 		People:  db,

@@ -62,6 +62,10 @@ type drill struct {
 	procs   []*exec.Cmd
 	primary int // ports
 	standby int
+	bin     string // the onemap binary, built for the drill
+	nginx   string // its path
+	// the clusters' data folders
+	primaryData, standbyData string
 }
 
 // owner returns cmd to run as the clusters' owner: postgres as root.
@@ -153,104 +157,11 @@ func (d *drill) sql(ctx context.Context, port int, query string, args ...any) {
 // refusal is not a 503 that says why, or the servers do not converge on
 // the new primary.
 func TestFailoverBehindNginx(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the failover drill takes a minute")
-	}
-	for _, bin := range []string{"initdb", "pg_ctl", "pg_basebackup"} {
-		need(t, exists(pgbin+"/"+bin), "PostgreSQL 15 ("+pgbin+"/"+bin+")")
-	}
-	need(t, exists("/usr/share/postgresql/15/extension/postgis.control"), "PostGIS for PostgreSQL 15")
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx = "/usr/sbin/nginx"
-	}
-	need(t, exists(nginx), "nginx")
-	root := os.Geteuid() == 0
-	if root {
-		_, err := user.Lookup("postgres")
-		need(t, err == nil, "the postgres user")
-	}
-
-	dir, err := os.MkdirTemp("/var/tmp", "onemap-ha-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &drill{t: t, dir: dir, root: root, primary: freePort(t), standby: freePort(t)}
-	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if root {
-		// PostgreSQL runs as postgres; nginx's workers as nobody.
-		d.run(exec.Command("chown", "postgres:postgres", dir))
-		if err := os.Chmod(dir, 0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
-	primaryData, standbyData := filepath.Join(dir, "primary"), filepath.Join(dir, "standby")
-	t.Cleanup(func() {
-		for _, p := range d.procs {
-			if p.Process != nil {
-				_ = p.Process.Signal(os.Interrupt)
-			}
-		}
-		for _, p := range d.procs {
-			_ = p.Wait()
-		}
-		for _, data := range []string{primaryData, standbyData} {
-			if exists(data) {
-				_ = d.owner(pgbin+"/pg_ctl", "-D", data, "-m", "immediate", "stop").Run()
-			}
-		}
-		if t.Failed() {
-			t.Logf("logs kept in %s/logs", dir)
-			return
-		}
-		_ = os.RemoveAll(dir)
-	})
+	d := newDrill(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a bound for a hung step; a run takes 1.5 min
 	defer cancel()
-
-	// --- the primary, the database, an account and a county to report in
-	bin := filepath.Join(dir, "onemap")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/onemap")
-	d.run(build)
-	d.run(d.owner(pgbin+"/initdb", "-D", primaryData, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust"))
-	d.pgStart(primaryData, d.primary)
-	conn, err := pgx.Connect(ctx, strings.Replace(pgURL(d.primary), "/onemap?", "/postgres?", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE onemap"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	env := append(os.Environ(), "ONEMAP_DATABASE_URL="+pgURL(d.primary))
-	migrate := exec.Command(bin, "migrate", "--log-level", "warn")
-	migrate.Env = env
-	d.run(migrate)
-	add := exec.Command(bin, "user", "add", "commander", "--role", "commander", "--password-stdin", "--log-level", "warn")
-	add.Env, add.Stdin = env, strings.NewReader("failover-drill\n")
-	d.run(add)
-	d.sql(ctx, d.primary, `INSERT INTO grids (level, code, name, geom)
-		VALUES ('county', '532329000000', '演练县', ST_Multi(ST_MakeEnvelope(102, 25, 103, 26, 4326)))`)
-
-	// --- the standby, streaming; then every commit waits for it
-	// (synchronous replication: an acknowledged write is on both)
-	d.run(d.owner(pgbin+"/pg_basebackup", "-D", standbyData, "-R", "-X", "stream", "-c", "fast",
-		"-h", "127.0.0.1", "-p", strconv.Itoa(d.primary), "-U", "postgres"))
-	d.pgStart(standbyData, d.standby)
-	d.sql(ctx, d.primary, `ALTER SYSTEM SET synchronous_standby_names = '*'`)
-	d.sql(ctx, d.primary, `SELECT pg_reload_conf()`)
-	waitFor(t, 30*time.Second, "the standby to stream synchronously", func() bool {
-		c, err := pgx.Connect(ctx, pgURL(d.primary))
-		if err != nil {
-			return false
-		}
-		defer c.Close(ctx)
-		var n int
-		_ = c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'`).Scan(&n)
-		return n == 1
-	})
+	d.primaryAndStandby(ctx)
+	bin, primaryData, standbyData, dir, nginx := d.bin, d.primaryData, d.standbyData, d.dir, d.nginx
 
 	// --- three servers: A on the primary, B and C reading the standby;
 	// every one writes to whichever of the two is primary
@@ -537,6 +448,117 @@ http {
 	if len(acked) <= before {
 		t.Errorf("no write was acknowledged after the failover")
 	}
+}
+
+// newDrill checks that the drill's pieces are here (skipping or, under CI,
+// failing when not), makes its folder, builds the onemap binary into it and
+// arranges for every process and cluster to be stopped at the test's end.
+func newDrill(t *testing.T) *drill {
+	if testing.Short() {
+		t.Skip("the failover drill takes a minute")
+	}
+	for _, bin := range []string{"initdb", "pg_ctl", "pg_basebackup"} {
+		need(t, exists(pgbin+"/"+bin), "PostgreSQL 15 ("+pgbin+"/"+bin+")")
+	}
+	need(t, exists("/usr/share/postgresql/15/extension/postgis.control"), "PostGIS for PostgreSQL 15")
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		nginx = "/usr/sbin/nginx"
+	}
+	need(t, exists(nginx), "nginx")
+	root := os.Geteuid() == 0
+	if root {
+		_, err := user.Lookup("postgres")
+		need(t, err == nil, "the postgres user")
+	}
+
+	dir, err := os.MkdirTemp("/var/tmp", "onemap-ha-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &drill{t: t, dir: dir, root: root, primary: freePort(t), standby: freePort(t), nginx: nginx}
+	d.primaryData, d.standbyData = filepath.Join(dir, "primary"), filepath.Join(dir, "standby")
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if root {
+		// PostgreSQL runs as postgres; nginx's workers as nobody.
+		d.run(exec.Command("chown", "postgres:postgres", dir))
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, p := range d.procs {
+			if p.Process != nil {
+				_ = p.Process.Signal(os.Interrupt)
+			}
+		}
+		for _, p := range d.procs {
+			_ = p.Wait()
+		}
+		for _, data := range []string{d.primaryData, d.standbyData} {
+			if exists(data) {
+				_ = d.owner(pgbin+"/pg_ctl", "-D", data, "-m", "immediate", "stop").Run()
+			}
+		}
+		if t.Failed() {
+			t.Logf("logs kept in %s/logs", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	})
+	d.bin = filepath.Join(dir, "onemap")
+	d.run(exec.Command("go", "build", "-o", d.bin, "../../cmd/onemap"))
+	return d
+}
+
+// primaryAndStandby makes the primary (database onemap, migrated, with
+// the account commander, password failover-drill, and a county grid) and
+// a standby streaming from it by pg_basebackup, synchronously: every commit
+// waits for the standby (an acknowledged write is on both).
+func (d *drill) primaryAndStandby(ctx context.Context) {
+	t := d.t
+	bin, primaryData, standbyData := d.bin, d.primaryData, d.standbyData
+
+	// --- the primary, the database, an account and a county to report in
+	d.run(d.owner(pgbin+"/initdb", "-D", primaryData, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust"))
+	d.pgStart(primaryData, d.primary)
+	conn, err := pgx.Connect(ctx, strings.Replace(pgURL(d.primary), "/onemap?", "/postgres?", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE onemap"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	env := append(os.Environ(), "ONEMAP_DATABASE_URL="+pgURL(d.primary))
+	migrate := exec.Command(bin, "migrate", "--log-level", "warn")
+	migrate.Env = env
+	d.run(migrate)
+	add := exec.Command(bin, "user", "add", "commander", "--role", "commander", "--password-stdin", "--log-level", "warn")
+	add.Env, add.Stdin = env, strings.NewReader("failover-drill\n")
+	d.run(add)
+	d.sql(ctx, d.primary, `INSERT INTO grids (level, code, name, geom)
+		VALUES ('county', '532329000000', '演练县', ST_Multi(ST_MakeEnvelope(102, 25, 103, 26, 4326)))`)
+
+	// --- the standby, streaming; then every commit waits for it
+	// (synchronous replication: an acknowledged write is on both)
+	d.run(d.owner(pgbin+"/pg_basebackup", "-D", standbyData, "-R", "-X", "stream", "-c", "fast",
+		"-h", "127.0.0.1", "-p", strconv.Itoa(d.primary), "-U", "postgres"))
+	d.pgStart(standbyData, d.standby)
+	d.sql(ctx, d.primary, `ALTER SYSTEM SET synchronous_standby_names = '*'`)
+	d.sql(ctx, d.primary, `SELECT pg_reload_conf()`)
+	waitFor(t, 30*time.Second, "the standby to stream synchronously", func() bool {
+		c, err := pgx.Connect(ctx, pgURL(d.primary))
+		if err != nil {
+			return false
+		}
+		defer c.Close(ctx)
+		var n int
+		_ = c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'`).Scan(&n)
+		return n == 1
+	})
 }
 
 // streamSeqs reads the change events of base's /api/events resumed after
