@@ -243,10 +243,31 @@ http {
 		t.Fatalf("sign-in through nginx: %d", r.StatusCode)
 	}
 
-	// --- load: readers of the replica and writers of cases, through nginx
+	// --- a case to read back during the failover
+	cr, err := http.NewRequest("POST", lb+"/api/cases", strings.NewReader(`{"category":"sanitation","description":"演练","lon":102.5,"lat":25.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.Header.Set("Content-Type", "application/json")
+	cr.Header.Set("X-CSRF-Token", sess.CSRF)
+	r, err = client.Do(cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first struct{ ID int64 }
+	_ = json.NewDecoder(r.Body).Decode(&first)
+	r.Body.Close()
+	if r.StatusCode != 201 || first.ID == 0 {
+		t.Fatalf("a report through nginx: %d", r.StatusCode)
+	}
+
+	// --- load: readers of the replica and of the database (cases: from a
+	// standby while no primary answers), and writers of cases, through
+	// nginx
 	var (
 		stop                              atomic.Bool
 		reads, readsFailed                atomic.Int64
+		caseReads, caseReadsFailed        atomic.Int64 // of them, those that need the database
 		mu                                sync.Mutex
 		acked                             []int64     // ids of cases acknowledged
 		ackedAt                           []time.Time // when
@@ -261,13 +282,21 @@ http {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			paths := []string{"/api/nearby?lon=102.5&lat=25.5", "/api/region", "/api/session", "/api/within?bbox=102.4,25.4,102.6,25.6"}
+			paths := []string{"/api/nearby?lon=102.5&lat=25.5", "/api/region", "/api/session", "/api/within?bbox=102.4,25.4,102.6,25.6",
+				"/api/cases?limit=20", fmt.Sprintf("/api/cases/%d", first.ID), "/api/cases/stats"}
 			for n := 0; !stop.Load(); n++ {
 				p := paths[n%len(paths)]
 				r, err := client.Get(lb + p)
 				reads.Add(1)
+				isCase := strings.HasPrefix(p, "/api/cases")
+				if isCase {
+					caseReads.Add(1)
+				}
 				if err != nil {
 					readsFailed.Add(1)
+					if isCase {
+						caseReadsFailed.Add(1)
+					}
 					mu.Lock()
 					readFailures = append(readFailures, p+": "+err.Error())
 					mu.Unlock()
@@ -277,6 +306,9 @@ http {
 				r.Body.Close()
 				if r.StatusCode != 200 || p == "/api/session" && !bytes.Contains(body, []byte(`"commander"`)) {
 					readsFailed.Add(1)
+					if isCase {
+						caseReadsFailed.Add(1)
+					}
 					mu.Lock()
 					readFailures = append(readFailures, fmt.Sprintf("%s: %d %.200s", p, r.StatusCode, body))
 					mu.Unlock()
@@ -429,6 +461,8 @@ http {
 	lost := len(acked) - found
 	t.Logf("failover drill: reads %d, failed %d; writes acknowledged %d (%d before the primary died), refused with 503 %d %v, in doubt (no answer) %d; acknowledged writes lost %d",
 		reads.Load(), readsFailed.Load(), len(acked), before, refused, refusedCodes, unknown, lost)
+	t.Logf("failover drill: of the reads, %d needed the database (cases: lists, details, statistics), failed %d",
+		caseReads.Load(), caseReadsFailed.Load())
 	t.Logf("failover drill: primary killed at 0 s, standby promoted at %.1f s, first write acknowledged after it at %.1f s (time to recover %.1f s after the promotion); writes refused from %s to %s",
 		promoted.Sub(killed).Seconds(), recovered.Sub(killed).Seconds(), recovered.Sub(promoted).Seconds(), since(killed, firstRefusal), since(killed, lastRefusal))
 	t.Logf("failover drill: replicas at the new primary's change %d: %v", head, converged)
