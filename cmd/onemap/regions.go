@@ -14,7 +14,8 @@ import (
 
 // seedPrefectureDemo loads the demo prefecture (楚雄州: Wuding as the demo
 // county has it, and the other nine counties with synthetic contents made
-// to Wuding's density times scale) as of the day asOf, and Wuding's
+// to Wuding's density times scale) under its province (云南省, its outline
+// the prefecture's as a stand-in) as of the day asOf, and Wuding's
 // history of cases before that day if history is set.
 func seedPrefectureDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, asOf time.Time, history bool, scale float64, log *slog.Logger) error {
 	p, err := demo.Chuxiong(scale)
@@ -44,6 +45,12 @@ func seedPrefectureDemo(ctx context.Context, db *postgis.DB, ifEmpty bool, asOf 
 	if rep.Skipped {
 		log.Info("demo prefecture not seeded: the database already holds data")
 		return nil
+	}
+	// The province above it, its outline the prefecture's as a stand-in
+	// (demo/province.go): the region tree's top level.
+	prov := demo.Yunnan()
+	if _, err := db.SeedProvince(ctx, prov.Code, prov.Name, p.Code, prov.Outline); err != nil {
+		return fmt.Errorf("seed demo --prefecture: province: %w", err)
 	}
 	if history {
 		wuding := p.Counties[0]

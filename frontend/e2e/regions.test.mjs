@@ -2,7 +2,8 @@
 // demo county alone (scripts/e2e.sh's default) the page has no picker: a
 // county's page is as it was. Over the demo prefecture
 // (ONEMAP_E2E_SEED='--prefecture --scale 0.02' scripts/e2e.sh e2e/regions.test.mjs)
-// the picker lists the prefecture and its counties; picking a county flies
+// the picker lists the province (its outline the prefecture's, a stand-in),
+// the prefecture and its counties; picking a county flies
 // to it and greys out the rest, and "all" brings the whole back.
 
 import { after, before, describe, it } from 'node:test';
@@ -33,6 +34,19 @@ describe('command map: the region picker', { timeout: 5 * 60_000 }, () => {
       assert.equal(options.length, regions.length + 1, 'all, then every region');
       assert.deepEqual(options.slice(1).map((s) => s.trim()), regions.map((r) => r.name));
     }
+  });
+
+  it('over the prefecture, the province is the top of the tree, the prefecture under it', async (t) => {
+    if (!(process.env.ONEMAP_E2E_SEED ?? '').includes('--prefecture')) {
+      t.skip('one county: run with ONEMAP_E2E_SEED="--prefecture --scale 0.02"');
+      return;
+    }
+    const top = (await getJSON('/api/regions')).regions;
+    assert.deepEqual(top.map((r) => [r.level, r.name]), [['province', '云南省']], 'one root, the province');
+    assert.deepEqual(top[0].children.map((r) => [r.level, r.name]), [['prefecture', '楚雄彝族自治州']]);
+    assert.equal(top[0].children[0].children.length, 10, 'its ten counties');
+    const options = await page.locator('#region-picker option').allTextContents();
+    assert.equal(options[1].trim(), '云南省', 'the picker lists the province first');
   });
 
   it('flies to a county, greys out the rest, and goes back to all', async (t) => {
