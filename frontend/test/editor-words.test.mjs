@@ -4,7 +4,8 @@
 // and refusals in Chinese. Run with `npm test` under Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorText, importErrorText, importRowText, problemText, reasonText, versionText, whereText } from '../src/editor/words.js';
+import { errorText, importErrorText, importRowText, levelName, problemText, reasonText, topTitle, versionText, whereText } from '../src/editor/words.js';
+import { CHILD_LEVEL } from '../src/editor/state.js';
 import { CHECKS } from '../src/editor/checks.js';
 import { HttpError } from '../src/http.js';
 
@@ -102,4 +103,18 @@ test('the field checks say the server\'s rules', () => {
   assert.equal(CHECKS.worker_phone('0878-1234567，13812345678'), '');
   assert.match(CHECKS.worker_phone('abc'), /电话号码/);
   assert.equal(CHECKS.population('1.5'), '应为不小于 0 的整数');
+});
+
+test('the top grids are named by their level, not assumed a county', () => {
+  const grid = (level) => ({ properties: { level } });
+  assert.equal(levelName('province'), '省');
+  assert.equal(levelName('prefecture'), '州（市）');
+  assert.equal(topTitle([grid('province')]), '顶级省网格（1）');
+  assert.equal(topTitle([grid('prefecture')]), '顶级州（市）网格（1）');
+  assert.equal(topTitle([grid('county')]), '顶级县网格（1）');
+  assert.equal(topTitle([grid('county'), grid('prefecture'), grid('county')]), '顶级县、州（市）网格（3）');
+  assert.equal(topTitle([]), '顶级网格');
+  // below a province and a prefecture, the level of their children is named
+  assert.equal(levelName(CHILD_LEVEL.province), '州（市）');
+  assert.equal(levelName(CHILD_LEVEL.prefecture), '县');
 });

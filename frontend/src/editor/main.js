@@ -1,5 +1,6 @@
-// The grid editor (/editor/): planners walk the grid tree (county →
-// township → village → group), draw a new grid or reshape one with terra-draw
+// The grid editor (/editor/): planners walk the grid tree (province →
+// prefecture → county → township → village → group, from whichever the
+// deployment's top is), draw a new grid or reshape one with terra-draw
 // (vertices added, moved and deleted, snapped to the neighbours' vertices and
 // edges, undo and redo while drawing), split a grid along a drawn line, merge
 // adjacent grids, check how a parent's children cover it, and read, show and

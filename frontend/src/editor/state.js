@@ -4,8 +4,12 @@
 
 import { w } from './words.js';
 
-/** CHILD_LEVEL is the level of the grids under a grid of each level. */
-export const CHILD_LEVEL = { county: 'township', township: 'village', village: 'group' };
+/**
+ * CHILD_LEVEL is the level of the grids under a grid of each level. The top
+ * of the tree is a province, a prefecture or a county, whichever the
+ * deployment holds (migrations/0026_regions.sql).
+ */
+export const CHILD_LEVEL = { province: 'prefecture', prefecture: 'county', county: 'township', township: 'village', village: 'group' };
 /** FIELDS are the grid's fields the form edits. */
 export const FIELDS = ['name', 'code', 'parent_id', 'worker_name', 'worker_phone', 'households', 'population'];
 // Only planners and admins edit grids; commanders may look; the others may

@@ -10,7 +10,7 @@ import { leaveDrawing } from './draw.js';
 import { fillForm, leaving, showGridSection } from './form.js';
 import { clearProblems } from './save.js';
 import { updateExportLink } from './io.js';
-import { levelName, w } from './words.js';
+import { levelName, topTitle, w } from './words.js';
 
 /** openParent lists the children of grid id (0: the top grids) and walks up its chain. */
 export async function openParent(id) {
@@ -71,9 +71,9 @@ function renderCrumbs() {
 function renderList() {
   const ul = $('grid-list');
   ul.replaceChildren();
-  const level = state.parent ? CHILD_LEVEL[state.parent.properties.level] : 'county';
   $('list-title').textContent = state.parent
-    ? w('childrenOf', state.parent.properties.name, levelName(level), state.children.length) : w('topGrids');
+    ? w('childrenOf', state.parent.properties.name, levelName(CHILD_LEVEL[state.parent.properties.level]), state.children.length)
+    : topTitle(state.children);
   for (const c of state.children) {
     const li = document.createElement('li');
     li.dataset.id = c.id;

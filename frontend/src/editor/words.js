@@ -13,7 +13,7 @@ import { formatAreaM2, formatDateTime } from '../format.js';
 const WORDS = {
   zh: {
     // levels and fields
-    level_county: '县', level_township: '乡镇', level_village: '村（社区）', level_group: '村民小组',
+    level_province: '省', level_prefecture: '州（市）', level_county: '县', level_township: '乡镇', level_village: '村（社区）', level_group: '村民小组',
     field_name: '名称', field_code: '编码', field_parent_id: '上级网格', field_worker_name: '网格员',
     field_worker_phone: '网格员电话', field_households: '户数', field_population: '人口', field_geometry: '边界',
     field_version: '版本',
@@ -38,7 +38,7 @@ const WORDS = {
     e412: '网格已被他人修改', e413: '内容或文件太大', e422: '不符合网格规则', e428: '缺少所依据的版本，请刷新后重试',
     e429: '操作太频繁，请稍后再试', e503: '服务器暂时无法访问数据库，请稍后再试', eOther: '服务器出错（{0}），请稍后再试',
     // the tree and the list
-    top: '全部', topGrids: '顶级网格', childrenOf: '{0}的{1}网格（{2}）', gridN: '网格 {0}', quoted: '「{0}」',
+    top: '全部', topGrids: '顶级网格', topGridsOf: '顶级{0}网格（{1}）', levelSep: '、', childrenOf: '{0}的{1}网格（{2}）', gridN: '网格 {0}', quoted: '「{0}」',
     pickForMerge: '选入合并', down: '下级', downTitle: '查看下级网格',
     newGrid: '新建网格', newVersion: '新建', titleOf: '{0}（{1}）', selected: '已选择 {0}，版本 {1}',
     pickOne: '选择一个网格，或点“下级”进入',
@@ -94,7 +94,7 @@ const WORDS = {
     conflictOverwrite: '基于当前版本再次保存我的修改',
   },
   en: {
-    level_county: 'county', level_township: 'township', level_village: 'village', level_group: 'group',
+    level_province: 'province', level_prefecture: 'prefecture', level_county: 'county', level_township: 'township', level_village: 'village', level_group: 'group',
     field_name: 'Name', field_code: 'Code', field_parent_id: 'Parent grid', field_worker_name: 'Grid worker',
     field_worker_phone: "Worker's phone", field_households: 'Households', field_population: 'Population', field_geometry: 'Boundary',
     field_version: 'Version',
@@ -113,7 +113,7 @@ const WORDS = {
     e404: 'The grid does not exist or was deleted: reload', e409: 'Conflicts with another grid (its code may be taken)', e409Field: '"{0}" conflicts with another grid',
     e412: 'Someone else changed the grid', e413: 'Too large', e422: 'Against the grid rules', e428: 'The version it is based on is missing: reload and try again',
     e429: 'Too many requests: try again later', e503: 'The server cannot reach its database: try again later', eOther: 'Server error ({0}): try again later',
-    top: 'All', topGrids: 'Top grids', childrenOf: '{1} grids of {0} ({2})', gridN: 'grid {0}', quoted: '"{0}"',
+    top: 'All', topGrids: 'Top grids', topGridsOf: 'Top {0} grids ({1})', levelSep: ', ', childrenOf: '{1} grids of {0} ({2})', gridN: 'grid {0}', quoted: '"{0}"',
     pickForMerge: 'pick for a merge', down: 'Below', downTitle: 'The grids below',
     newGrid: 'New grid', newVersion: 'new', titleOf: '{0} ({1})', selected: '{0} selected, version {1}',
     pickOne: 'Pick a grid, or "Below" to go down',
@@ -167,6 +167,16 @@ export const w = dictionary(WORDS);
 
 /** levelName names a grid level (县, 乡镇, …); '' for none. */
 export const levelName = (level) => (level ? w(`level_${level}`).replace(/^level_.*/, '') : '');
+
+/**
+ * topTitle is the title of the top grids' list, naming them by their
+ * levels (省, 州（市）, 县: whichever the deployment's top is, never
+ * assumed a county); the bare title when there are none.
+ */
+export function topTitle(grids) {
+  const names = [...new Set((grids ?? []).map((g) => levelName(g.properties?.level)).filter(Boolean))];
+  return names.length ? w('topGridsOf', names.join(w('levelSep')), grids.length) : w('topGrids');
+}
 
 /** fieldName names a grid field (名称, 编码, …), or gives the field's own name. */
 export function fieldName(field) {
