@@ -170,6 +170,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == tilesCommand {
 		return runTiles(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == serversCommand {
+		return runServers(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == knnCommand {
 		return runKNNServer(ctx, args[1:], stdout)
 	}
