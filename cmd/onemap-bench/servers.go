@@ -14,11 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/onemapgis/onemap/demo"
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 )
 
 // serversCommand is the subcommand that measures 1, 2, … servers behind
-// nginx over one database (issue 19): each server's start-up time and
+// nginx over one database (issue 19), the demo county's or (--prefecture)
+// the demo prefecture's: each server's start-up time and
 // memory, then the tiles' and the nearby queries' throughput and p99
 // through nginx (deploy/nginx.conf) as servers are added, with each
 // party's CPU time, so that what the machine limits and what the figures
@@ -36,11 +38,12 @@ func runServers(ctx context.Context, args []string, getenv func(string) string, 
 	most := m.Int("servers", 3, "the most servers behind nginx: the run measures 1, 2, … up to it")
 	nginx := m.String("nginx", "", "the nginx binary (default: nginx on the PATH, else /usr/sbin/nginx)")
 	site := m.String("nginx-conf", "deploy/nginx.conf", "the site configuration to run (its upstream's servers and listen address are replaced)")
+	prefecture := m.Float64("prefecture", 0, "seed the demo prefecture (楚雄州's ten counties, onemap seed demo --prefecture) at this --scale and walk over it, instead of the county (0: the county)")
 	if help, err := m.parse(args, getenv); help || err != nil {
 		return err
 	}
-	if c.Requests < 100 || c.Concurrency < 1 || *most < 1 || *most > 8 {
-		return fmt.Errorf("want --requests ≥ 100, --concurrency ≥ 1 and --servers from 1 to 8")
+	if c.Requests < 100 || c.Concurrency < 1 || *most < 1 || *most > 8 || *prefecture < 0 {
+		return fmt.Errorf("want --requests ≥ 100, --concurrency ≥ 1, --servers from 1 to 8 and --prefecture ≥ 0")
 	}
 	if *nginx == "" {
 		if p, err := exec.LookPath("nginx"); err == nil {
@@ -58,7 +61,7 @@ func runServers(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	c.AdminURL = m.AdminURL
 	return runMode("servers behind nginx", c, stdout, stderr, func(b *bench) error {
-		return b.servers(ctx, *most, *nginx, string(conf), m.Keep)
+		return b.servers(ctx, *most, *nginx, string(conf), *prefecture, m.Keep)
 	})
 }
 
@@ -73,13 +76,17 @@ type serversRow struct {
 }
 
 // servers runs the measurement.
-func (b *bench) servers(ctx context.Context, most int, nginxBin, site string, keep bool) error {
+func (b *bench) servers(ctx context.Context, most int, nginxBin, site string, prefecture float64, keep bool) error {
 	model, cores := cpuInfo()
-	b.printf("\n== Servers behind nginx: 1 to %d onemap servers over one database, the Wuding demo county\n\n", most)
+	what := "the Wuding demo county"
+	if prefecture > 0 {
+		what = fmt.Sprintf("the demo prefecture (楚雄州, ten counties, --scale %g)", prefecture)
+	}
+	b.printf("\n== Servers behind nginx: 1 to %d onemap servers over one database, %s\n\n", most, what)
 	b.printf("machine      %s, %d CPUs; load average %s (1, 5, 15 min) at the start\n", model, cores, loadAverage())
 	b.printf("             the load generator, nginx, every server and PostgreSQL share these CPUs: read the ratios, not the absolute figures\n")
-	b.say("servers: creating a database and seeding the demo county")
-	db, err := b.demoDB(ctx, "servers")
+	b.say("servers: creating a database and seeding %s", what)
+	db, err := b.serversDB(ctx, prefecture)
 	if err != nil {
 		return err
 	}
@@ -88,16 +95,11 @@ func (b *bench) servers(ctx context.Context, most int, nginxBin, site string, ke
 	} else {
 		defer db.drop(context.WithoutCancel(ctx))
 	}
-	d, err := demo.Wuding()
+	area, err := seededBound(ctx, db.URL)
 	if err != nil {
 		return err
 	}
-	list, viewports := tileRequests(countyWalk(d.Outline.Bound()), b.Seed, b.Requests)
-	tiles := make([]string, len(list))
-	for i, t := range list {
-		tiles[i] = tilePath(t)
-	}
-	nearby, _ := queryPaths(d.Outline.Bound(), b.Seed, b.Requests)
+	tiles, nearby, viewports := serversPaths(area, b.Seed, b.Requests)
 	b.printf("requests     %s tiles of every layer from %d viewports (cache off: every tile encoded), then %s /api/nearby (10 cameras) at seeded points\n",
 		thousands(len(tiles)), viewports, thousands(len(nearby)))
 	b.printf("load         %d connections to nginx, keep-alive, gzip; nginx keeps 64 to the servers (deploy/nginx.conf, least_conn)\n\n", b.Concurrency)
@@ -133,7 +135,7 @@ func (b *bench) servers(ctx context.Context, most int, nginxBin, site string, ke
 
 	// --- one server alone, then 1, 2, … behind nginx
 	var rows []serversRow
-	r, err := b.serversPass(ctx, 0, procs[0].URL, procs[:1])
+	r, err := b.serversPass(ctx, 0, procs[0].URL, procs[:1], tiles, nearby)
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func (b *bench) servers(ctx context.Context, most int, nginxBin, site string, ke
 		if err != nil {
 			return err
 		}
-		r, err := b.serversPass(ctx, n, lb, procs[:n])
+		r, err := b.serversPass(ctx, n, lb, procs[:n], tiles, nearby)
 		stop()
 		if err != nil {
 			return err
@@ -230,17 +232,7 @@ func passFigures(p pass) (qps, p50, p99 float64) {
 // serversPass sends the tiles, then the queries, to base (nginx, or a
 // server), each once to warm up and once measured, and reads the CPU time
 // of the servers meanwhile.
-func (b *bench) serversPass(ctx context.Context, n int, base string, procs []*process) (serversRow, error) {
-	d, err := demo.Wuding()
-	if err != nil {
-		return serversRow{}, err
-	}
-	list, _ := tileRequests(countyWalk(d.Outline.Bound()), b.Seed, b.Requests)
-	tiles := make([]string, len(list))
-	for i, t := range list {
-		tiles[i] = tilePath(t)
-	}
-	nearby, _ := queryPaths(d.Outline.Bound(), b.Seed, b.Requests)
+func (b *bench) serversPass(ctx context.Context, n int, base string, procs []*process, tiles, nearby []string) (serversRow, error) {
 	l := newLoader(b.Concurrency)
 	defer l.close()
 	row := serversRow{n: n}
@@ -277,6 +269,58 @@ func (b *bench) serversPass(ctx context.Context, n int, base string, procs []*pr
 		*step.out, *step.use = p, cpu().sub(before)
 	}
 	return row, nil
+}
+
+// serversDB creates the database of the run: the demo county, or the demo
+// prefecture at scale when scale > 0, without the history of cases,
+// vacuumed; the caller drops it.
+func (b *bench) serversDB(ctx context.Context, scale float64) (*scratchDB, error) {
+	if scale == 0 {
+		return b.demoDB(ctx, "servers")
+	}
+	db, err := createDB(ctx, b.AdminURL, "servers")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := runOnemap(ctx, b.Onemap, db.URL, "seed", "demo", "--history=false", "--prefecture", "--scale", fmt.Sprint(scale)); err != nil {
+		_ = db.drop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := vacuum(ctx, db.URL); err != nil {
+		_ = db.drop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return db, nil
+}
+
+// seededBound returns the box of the top grids of the database at u: the
+// county's, or the prefecture's.
+func seededBound(ctx context.Context, u string) (orb.Bound, error) {
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return orb.Bound{}, err
+	}
+	defer conn.Close(ctx)
+	var b orb.Bound
+	err = conn.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_Extent(geom)::geometry AS e FROM grids WHERE parent_id IS NULL) x`).Scan(&b.Min[0], &b.Min[1], &b.Max[0], &b.Max[1])
+	if err != nil {
+		return orb.Bound{}, fmt.Errorf("the seeded area: %w", err)
+	}
+	return b, nil
+}
+
+// serversPaths returns the run's requests over the area: tiles of every
+// layer from a seeded walk of viewports, and nearby queries at seeded
+// points; and how many viewports the walk made.
+func serversPaths(area orb.Bound, seed uint64, n int) (tiles, nearby []string, viewports int) {
+	list, viewports := tileRequests(countyWalk(area), seed, n)
+	tiles = make([]string, len(list))
+	for i, t := range list {
+		tiles[i] = tilePath(t)
+	}
+	nearby, _ = queryPaths(area, seed, n)
+	return tiles, nearby, viewports
 }
 
 // startNginx runs nginx with the site configuration, its upstream the
