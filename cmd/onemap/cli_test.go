@@ -5,11 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// cliTest is the set-up the import tests share: a directory for the files
-// they write, and the onemap command run against one database.
+// cliTest is the set-up the command-line tests share: a directory for the
+// files they write, and the onemap command run against one database.
 type cliTest struct {
 	t        *testing.T
 	dir, url string
@@ -38,5 +39,13 @@ func (c *cliTest) write(name, body string) string {
 func (c *cliTest) onemap(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": c.url}), nil, &out, &errb)
+	return out.String(), err
+}
+
+// onemapIn is onemap with stdin as its standard input.
+func (c *cliTest) onemapIn(stdin string, args ...string) (string, error) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": c.url}),
+		strings.NewReader(stdin), &out, &errb)
 	return out.String(), err
 }
