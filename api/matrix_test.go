@@ -239,6 +239,13 @@ func TestAccessMatrix(t *testing.T) {
 		}
 
 	}
+	// The regions answer every role with a list, empty for a role that
+	// reads no grids (the auditor) or no region level (TestRegions_tree).
+	for role, b := range browsers {
+		if resp, body := b.do("GET", "/api/regions", ""); resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"regions":[`)) {
+			t.Errorf("GET /api/regions as %s = %d %.200s, want 200 and a list", role, resp.StatusCode, body)
+		}
+	}
 	// writes lists, for each route that changes something, a request and
 	// the roles that may make it (they are not made as those roles here).
 	type write struct {

@@ -66,53 +66,23 @@ func TestPublic_stations(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 
-	for _, tc := range []struct {
-		p     orb.Point
-		kinds []string
-		limit int
-	}{
+	cases := []nearestCase{
 		{countySeat, nil, 10},
 		{countySeat, []string{"police"}, 5},
 		{orb.Point{102.2, 25.9}, []string{"clinic", "mediation"}, 20},
 		{orb.Point{102.1, 25.4}, []string{"service_station"}, 50},
-	} {
-		q := fmt.Sprintf("/api/public/stations?lon=%v&lat=%v&limit=%d", tc.p[0], tc.p[1], tc.limit)
-		if tc.kinds != nil {
-			q += "&kind=" + strings.Join(tc.kinds, ",")
-		}
-		resp, body := get(t, srv.URL+q)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", q, resp.StatusCode, body)
-		}
-		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "public") {
+	}
+	for i, a := range checkNearest(t, srv.URL, conn, "/api/public/stations", "stations", cases) {
+		tc, q := cases[i], a.query
+		if cc := a.header.Get("Cache-Control"); !strings.Contains(cc, "public") {
 			t.Errorf("%s: Cache-Control %q", q, cc)
 		}
-		got := decode[publicStations](t, body)
+		got := decode[publicStations](t, a.body)
 		want := orb.Point{math.Round(tc.p[0]*1e4) / 1e4, math.Round(tc.p[1]*1e4) / 1e4}
 		if got.Point != [2]float64(want) {
 			t.Errorf("%s: point %v, want the rounded %v", q, got.Point, want)
 		}
-		rows, err := conn.Query(t.Context(), `SELECT id, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) d
-			FROM stations WHERE coalesce(cardinality($3::text[]), 0) = 0 OR kind = ANY($3) ORDER BY d, id LIMIT $4`,
-			want[0], want[1], tc.kinds, tc.limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		type ref struct {
-			ID int64
-			D  float64
-		}
-		refs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ref])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got.Stations) != len(refs) || got.Count != len(refs) {
-			t.Fatalf("%s: %d stations (count %d), PostGIS %d", q, len(got.Stations), got.Count, len(refs))
-		}
-		for i, s := range got.Stations {
-			if s.ID != refs[i].ID || math.Abs(s.Distance-refs[i].D) > 1 {
-				t.Errorf("%s: #%d is station %d at %.0f m; PostGIS: %d at %.1f m", q, i, s.ID, s.Distance, refs[i].ID, refs[i].D)
-			}
+		for _, s := range got.Stations {
 			if tc.kinds != nil && !slices.Contains(tc.kinds, s.Kind) {
 				t.Errorf("%s: station %d of kind %s", q, s.ID, s.Kind)
 			}
@@ -443,22 +413,7 @@ func TestPublic_databaseRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	asPublic := func(q string) error {
-		tx, err := conn.Begin(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(context.Background())
-		if _, err := tx.Exec(t.Context(), `SET LOCAL ROLE onemap_public`); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := tx.Query(t.Context(), q)
-		if err != nil {
-			return err
-		}
-		rows.Close()
-		return rows.Err()
-	}
+	asPublic := asPublicRole(t, conn)
 	for _, table := range []string{"cameras", "camera_streams", "households", "household_details", "risk_points",
 		"grids", "stations", "change_feed", "feature_history"} {
 		err := asPublic(`SELECT * FROM ` + table + ` LIMIT 1`)

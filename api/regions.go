@@ -29,12 +29,17 @@ type regionJSON struct {
 // prefecture commander the prefecture and its counties, an account of the
 // whole deployment every region. A caller bound to a grid below a county
 // (a township's viewer) sees no region: the county lies outside its part,
-// and its code is none of its business. A role that may not
-// read grids gets 404, as for the grids layer; one whose level filter
-// keeps no region level (the public) an empty list.
+// and its code is none of its business. A role that may not read grids
+// (the auditor) and one whose level filter keeps no region level (the
+// public) see no region either: every caller gets a list, maybe empty, so
+// that a page need not know which roles may ask.
 func (s *Server) handleRegions(c *gin.Context) {
 	if err := checkQuery(c.Request.URL.Query()); err != nil {
 		writeError(c, s.log, err)
+		return
+	}
+	if !s.view(c).CanRead(onemap.LayerGrids) {
+		writeRegions(c, []*regionJSON{})
 		return
 	}
 	l, rule, err := s.readableLayer(c, onemap.LayerGrids)
@@ -75,6 +80,12 @@ func (s *Server) handleRegions(c *gin.Context) {
 		}
 	}
 	sortRegions(roots)
+	writeRegions(c, roots)
+}
+
+// writeRegions writes the answer of GET /api/regions: the caller's own, so
+// kept by no cache.
+func writeRegions(c *gin.Context, roots []*regionJSON) {
 	c.Header("Cache-Control", "private, no-store")
 	c.JSON(http.StatusOK, gin.H{"regions": roots})
 }

@@ -81,23 +81,11 @@ func (db *DB) SeedPrefecture(ctx context.Context, code, name string, plans []fun
 	start := time.Now()
 	var rep SeedReport
 	err := db.inEdit(ctx, edit{actor: seedActor, code: onemap.ReasonSeed}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, seedLockSQL); err != nil {
-			return mapError(fmt.Errorf("postgis: seed: lock: %w", err))
-		}
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-			return mapError(fmt.Errorf("postgis: seed: %w", err))
-		}
-		var hasData bool
-		if err := tx.QueryRow(ctx, seedHasDataSQL).Scan(&hasData); err != nil {
-			return mapError(fmt.Errorf("postgis: seed: %w", err))
-		}
-		if hasData {
-			if ifEmpty {
-				rep.Skipped = true
-				return nil
-			}
-			return onemap.Errorf(onemap.ECONFLICT,
-				"the database already holds data: the demo prefecture can only be seeded into an empty database")
+		skip, err := seedBegin(ctx, tx, "seed", seedHasDataSQL, ifEmpty,
+			"the database already holds data: the demo prefecture can only be seeded into an empty database")
+		if err != nil || skip {
+			rep.Skipped = skip
+			return err
 		}
 		kinds, err := seedKinds(ctx, tx)
 		if err != nil {
@@ -125,35 +113,13 @@ func (db *DB) SeedPrefecture(ctx context.Context, code, name string, plans []fun
 			return mapError(fmt.Errorf("postgis: seed prefecture %s: grid: %w", code, err))
 		}
 		for _, d := range seeds {
-			steps := []struct {
-				name string
-				fn   func() error
-			}{
-				{"grids", func() error { return seedGrids(ctx, tx, d) }},
-				{"prefecture", func() error {
-					_, err := tx.Exec(ctx, seedUnderPrefectureSQL, prefecture, onemap.Region{Code: d.RegionCode}.GridCode())
-					return err
-				}},
-				{"risk points", func() error { return seedRiskPoints(ctx, tx, d.RiskPoints) }},
-				{"households", func() error { return seedHouseholds(ctx, tx, d.Households) }},
-				{"cameras", func() error { return seedCameras(ctx, tx, d.Cameras) }},
-				{"stations", func() error { return seedStations(ctx, tx, d.Stations) }},
-			}
-			for _, s := range steps {
+			for _, s := range countySteps(ctx, tx, d, prefecture) {
 				if err := s.fn(); err != nil {
 					return mapError(fmt.Errorf("postgis: seed %s: %s: %w", d.Name, s.name, err))
 				}
 			}
 		}
-		for _, s := range []struct {
-			name string
-			fn   func() error
-		}{
-			{"tags", func() error { return seedTags(ctx, tx) }},
-			{"emergency", func() error { return seedEmergency(ctx, tx) }},
-			{"check", func() error { return seedCheck(ctx, tx) }},
-			{"count", func() error { return seedCount(ctx, tx, &rep) }},
-		} {
+		for _, s := range seedFinish(ctx, tx, &rep) {
 			if err := s.fn(); err != nil {
 				return mapError(fmt.Errorf("postgis: seed prefecture %s: %s: %w", code, s.name, err))
 			}

@@ -166,26 +166,11 @@ func (db *DB) Seed(ctx context.Context, plan func(onemap.SeedKinds) (*onemap.See
 	var rep SeedReport
 	var name string
 	err := db.inEdit(ctx, edit{actor: seedActor, code: onemap.ReasonSeed}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, seedLockSQL); err != nil {
-			return mapError(fmt.Errorf("postgis: seed: lock: %w", err))
-		}
-		// The server's statement timeout bounds a request's statements; a
-		// seed is one bulk load of thousands of rows per statement, which
-		// on a busy machine takes longer. The caller's context bounds it.
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-			return mapError(fmt.Errorf("postgis: seed: %w", err))
-		}
-		var hasData bool
-		if err := tx.QueryRow(ctx, seedHasDataSQL).Scan(&hasData); err != nil {
-			return mapError(fmt.Errorf("postgis: seed: %w", err))
-		}
-		if hasData {
-			if ifEmpty {
-				rep.Skipped = true
-				return nil
-			}
-			return onemap.Errorf(onemap.ECONFLICT,
-				"the database already holds data: the demo county can only be seeded into an empty database")
+		skip, err := seedBegin(ctx, tx, "seed", seedHasDataSQL, ifEmpty,
+			"the database already holds data: the demo county can only be seeded into an empty database")
+		if err != nil || skip {
+			rep.Skipped = skip
+			return err
 		}
 		kinds, err := seedKinds(ctx, tx)
 		if err != nil {
@@ -203,21 +188,9 @@ func (db *DB) Seed(ctx context.Context, plan func(onemap.SeedKinds) (*onemap.See
 			}
 		}
 		logStep("synthesize", t0)
-		steps := []struct {
-			name string
-			fn   func() error
-		}{
-			{"region", func() error { return seedRegion(ctx, tx, d) }},
-			{"grids", func() error { return seedGrids(ctx, tx, d) }},
-			{"risk points", func() error { return seedRiskPoints(ctx, tx, d.RiskPoints) }},
-			{"households", func() error { return seedHouseholds(ctx, tx, d.Households) }},
-			{"cameras", func() error { return seedCameras(ctx, tx, d.Cameras) }},
-			{"stations", func() error { return seedStations(ctx, tx, d.Stations) }},
-			{"tags", func() error { return seedTags(ctx, tx) }},
-			{"emergency", func() error { return seedEmergency(ctx, tx) }}, // zones.go
-			{"check", func() error { return seedCheck(ctx, tx) }},
-			{"count", func() error { return seedCount(ctx, tx, &rep) }},
-		}
+		steps := []seedStep{{"region", func() error { return seedRegion(ctx, tx, d) }}}
+		steps = append(steps, countySteps(ctx, tx, d, 0)...)
+		steps = append(steps, seedFinish(ctx, tx, &rep)...)
 		for _, s := range steps {
 			t0 := time.Now()
 			if err := s.fn(); err != nil {

@@ -33,22 +33,11 @@ func (db *DB) SeedCaseHistory(ctx context.Context, each func(func([]onemap.SeedC
 	start := time.Now()
 	var rep HistoryReport
 	err := db.inEdit(ctx, edit{actor: seedActor, code: onemap.ReasonSeed}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, seedLockSQL); err != nil {
-			return mapError(fmt.Errorf("postgis: seed history: lock: %w", err))
-		}
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-			return mapError(fmt.Errorf("postgis: seed history: %w", err))
-		}
-		var has bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases)`).Scan(&has); err != nil {
-			return mapError(fmt.Errorf("postgis: seed history: %w", err))
-		}
-		if has {
-			if ifEmpty {
-				rep.Skipped = true
-				return nil
-			}
-			return onemap.Errorf(onemap.ECONFLICT, "the database already holds cases: a history is seeded into a database without any")
+		skip, err := seedBegin(ctx, tx, "seed history", `SELECT EXISTS (SELECT 1 FROM cases)`, ifEmpty,
+			"the database already holds cases: a history is seeded into a database without any")
+		if err != nil || skip {
+			rep.Skipped = skip
+			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT code, id FROM grids`)
 		if err != nil {

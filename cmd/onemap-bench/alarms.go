@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -23,9 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/migrations"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 )
@@ -96,37 +93,12 @@ type alarmKey struct {
 }
 
 func (b *bench) alarms(ctx context.Context, c alarmsConfig) error {
-	sdb, err := createDB(ctx, c.AdminURL, "alarms")
+	st, cleanup, err := b.seededCounty(ctx, c.AdminURL, "alarms", c.Keep, 16)
 	if err != nil {
 		return err
 	}
-	if c.Keep {
-		b.say("keeping database %s", sdb.name)
-	} else {
-		defer sdb.drop(ctx)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, sdb.URL, onemap.NewCatalog(), log, postgis.Options{StatementTimeout: time.Hour, MaxConns: 16})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, migrations.FS); err != nil {
-		return err
-	}
-	d, err := demo.Wuding()
-	if err != nil {
-		return err
-	}
-	b.say("seeding the demo county")
-	if _, err := db.Seed(ctx, d.SeedRows, false); err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, sdb.URL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer cleanup()
+	db, conn, log := st.DB, st.Conn, st.Log
 	rows, err := conn.Query(ctx, `SELECT device_code FROM cameras ORDER BY id`)
 	if err != nil {
 		return err

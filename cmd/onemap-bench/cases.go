@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/demo"
-	"github.com/onemapgis/onemap/migrations"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -91,26 +89,14 @@ func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 func (b *bench) cases(ctx context.Context, c casesConfig) error {
-	sdb, err := createDB(ctx, c.AdminURL, "cases")
-	if err != nil {
-		return err
-	}
-	if c.Keep {
-		b.say("keeping database %s", sdb.name)
-	} else {
-		defer sdb.drop(ctx)
-	}
 	trace := &statements{seen: map[string]statement{}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, sdb.URL, onemap.NewCatalog(), log, postgis.Options{StatementTimeout: time.Hour, Tracer: trace,
-		MaxConns: int32(max(4, c.Concurrency+1))})
+	// Not seededCounty: the pool has a tracer, and the demo is seeded as of today.
+	st, cleanup, err := b.migratedDB(ctx, c.AdminURL, "cases", c.Keep, postgis.Options{Tracer: trace, MaxConns: int32(max(4, c.Concurrency+1))})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx, migrations.FS); err != nil {
-		return err
-	}
+	defer cleanup()
+	sdb, db, conn := st.scratchDB, st.DB, st.Conn
 	d, err := demo.Wuding()
 	if err != nil {
 		return err
@@ -134,11 +120,6 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 	if err := vacuum(ctx, sdb.URL); err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, sdb.URL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
 	var size string
 	if err := conn.QueryRow(ctx, `SELECT pg_size_pretty(pg_total_relation_size('cases') + pg_total_relation_size('case_steps'))`).Scan(&size); err != nil {
 		return err

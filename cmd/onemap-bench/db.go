@@ -3,11 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/demo"
+	"github.com/onemapgis/onemap/migrations"
+	"github.com/onemapgis/onemap/postgis"
 )
 
 // The benchmark's own SQL. OneMap keeps its SQL in package postgis; these
@@ -134,4 +140,87 @@ func vacuum(ctx context.Context, u string) error {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "VACUUM (ANALYZE)")
 	return err
+}
+
+// scratchStore is a scratch database the benchmark serves from this
+// process (the modes that run api.NewServer or package postgis in-process:
+// alarms, tags, cases, startup), and what they use of it.
+type scratchStore struct {
+	*scratchDB
+	DB   *postgis.DB   // a pool on the database, migrated
+	Conn *pgx.Conn     // one plain connection, for the benchmark's own SQL
+	Log  *slog.Logger  // the pool's log, which discards everything
+	Demo *demo.Dataset // the demo county seededCounty seeded; nil from migratedDB
+}
+
+// migratedDB creates a database named for the mode, opens a pool on it
+// with options o (a quiet log; statements bounded at an hour unless o says
+// otherwise), migrates it and opens a plain connection. The cleanup closes
+// both and drops the database, unless keep (then its name is said). On an
+// error it has cleaned up already.
+func (b *bench) migratedDB(ctx context.Context, adminURL, name string, keep bool, o postgis.Options) (_ *scratchStore, _ func(), err error) {
+	sdb, err := createDB(ctx, adminURL, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var undo []func()
+	undoAll := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			undoAll()
+		}
+	}()
+	if keep {
+		b.say("keeping database %s", sdb.name)
+	} else {
+		undo = append(undo, func() {
+			if err := sdb.drop(ctx); err != nil {
+				b.say("%v", err)
+			}
+		})
+	}
+	if o.StatementTimeout == 0 {
+		o.StatementTimeout = time.Hour
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := postgis.Open(ctx, sdb.URL, onemap.NewCatalog(), log, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	undo = append(undo, db.Close)
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		return nil, nil, err
+	}
+	conn, err := pgx.Connect(ctx, sdb.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	undo = append(undo, func() { conn.Close(context.WithoutCancel(ctx)) })
+	return &scratchStore{scratchDB: sdb, DB: db, Conn: conn, Log: log}, undoAll, nil
+}
+
+// seededCounty is migratedDB, its pool of maxConns connections, with the
+// demo county (demo.Wuding, its own day) seeded through package postgis.
+// The modes that measure through the onemap binary seed with it instead
+// (demoDB: `onemap seed demo`, its two years of cases with it).
+func (b *bench) seededCounty(ctx context.Context, adminURL, name string, keep bool, maxConns int) (*scratchStore, func(), error) {
+	d, err := demo.Wuding()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, cleanup, err := b.migratedDB(ctx, adminURL, name, keep, postgis.Options{MaxConns: int32(maxConns)})
+	if err != nil {
+		return nil, nil, err
+	}
+	b.say("%s: seeding the demo county", name)
+	if _, err := st.DB.Seed(ctx, d.SeedRows, false); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("seed the demo county: %w", err)
+	}
+	st.Demo = d
+	return st, cleanup, nil
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/migrations"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -113,29 +111,12 @@ func cpuTime() time.Duration {
 }
 
 func (b *bench) startup(ctx context.Context, c startupConfig) error {
-	sdb, err := createDB(ctx, c.AdminURL, "startup")
+	st, cleanup, err := b.migratedDB(ctx, c.AdminURL, "startup", c.Keep, postgis.Options{MaxConns: 4}) // no county: the province's grids follow
 	if err != nil {
 		return err
 	}
-	if c.Keep {
-		b.say("keeping database %s", sdb.name)
-	} else {
-		defer sdb.drop(ctx)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, sdb.URL, onemap.NewCatalog(), log, postgis.Options{StatementTimeout: time.Hour, MaxConns: 4})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, migrations.FS); err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, sdb.URL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer cleanup()
+	sdb, db, conn := st.scratchDB, st.DB, st.Conn
 	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
 		return fmt.Errorf("set the region: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -21,9 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/migrations"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -94,37 +91,12 @@ func loadAverage() string {
 }
 
 func (b *bench) tags(ctx context.Context, c tagsConfig) error {
-	sdb, err := createDB(ctx, c.AdminURL, "tags")
+	st, cleanup, err := b.seededCounty(ctx, c.AdminURL, "tags", c.Keep, max(8, 2*c.Concurrency)) // the demo's 536 tags with it
 	if err != nil {
 		return err
 	}
-	if c.Keep {
-		b.say("keeping database %s", sdb.name)
-	} else {
-		defer sdb.drop(ctx)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, sdb.URL, onemap.NewCatalog(), log, postgis.Options{StatementTimeout: time.Hour, MaxConns: int32(max(8, 2*c.Concurrency))})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, migrations.FS); err != nil {
-		return err
-	}
-	d, err := demo.Wuding()
-	if err != nil {
-		return err
-	}
-	b.say("seeding the demo county (its 536 tags with it)")
-	if _, err := db.Seed(ctx, d.SeedRows, false); err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, sdb.URL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer cleanup()
+	db, conn, log := st.DB, st.Conn, st.Log
 	// More tags, made up, at the demo tags' homes moved a little.
 	if _, err := conn.Exec(ctx, `INSERT INTO tags (code, kind, grid_id, home, synthetic)
 		SELECT 'BENCH-' || lpad(i::text, 7, '0'), 'ebike', t.grid_id, ST_Translate(t.home, (i % 97) * 0.0001, (i % 89) * 0.0001), true

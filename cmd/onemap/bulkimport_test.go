@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,19 +12,8 @@ import (
 // database refuses, naming its line, writing nothing.
 func TestImport_bulk(t *testing.T) {
 	url := pgtest.URL(t)
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	onemap := func(args ...string) (string, error) {
-		var out, errb bytes.Buffer
-		err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}), nil, &out, &errb)
-		return out.String(), err
-	}
+	cli := newCLITest(t, url)
+	write, onemap := cli.write, cli.onemap
 	bad := write("bad.csv", "name,kind,level,lon,lat\n甲,clinic,village,102.4,25.5\n乙,spaceport,village,102.4,25.5\n")
 	if _, err := onemap("import", "--bulk", "on", "--layer", "stations", bad); err == nil ||
 		!strings.Contains(err.Error(), "line 3: ") || !strings.Contains(err.Error(), "nothing was imported") {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,19 +14,8 @@ import (
 // updates the one (a new version, no second row) and inserts the other.
 func TestImport_naturalKey(t *testing.T) {
 	url := pgtest.URL(t)
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	onemap := func(args ...string) (string, error) {
-		var out, errb bytes.Buffer
-		err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}), nil, &out, &errb)
-		return out.String(), err
-	}
+	cli := newCLITest(t, url)
+	write, onemap := cli.write, cli.onemap
 	first := write("a.csv", "code,name,kind,level,lon,lat,phone\nS-1,狮山镇卫生院,hospital,township,102.405,25.530,0878-8711111\n")
 	if out, err := onemap("import", "--layer", "stations", first); err != nil || !strings.Contains(out, "1 inserted, 0 updated, 0 unchanged") {
 		t.Fatalf("import = %q, %v", out, err)

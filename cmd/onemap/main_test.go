@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -108,19 +106,8 @@ func countRows(t *testing.T, url, table string) int {
 
 func TestImportExport(t *testing.T) {
 	url := pgtest.URL(t)
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	onemap := func(args ...string) (string, error) {
-		var out, errb bytes.Buffer
-		err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}), nil, &out, &errb)
-		return out.String(), err
-	}
+	cli := newCLITest(t, url)
+	write, onemap := cli.write, cli.onemap
 
 	good := write("stations.csv", "name,kind,level,lon,lat,services,phone\n"+
 		"狮山镇卫生院,hospital,township,102.405,25.530,门诊;住院,0878-8711111\n"+

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -15,12 +14,7 @@ import (
 func TestUserUnlock(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	onemap := func(stdin string, args ...string) (string, error) {
-		var out, errb bytes.Buffer
-		err := run(ctx, append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}),
-			strings.NewReader(stdin), &out, &errb)
-		return out.String(), err
-	}
+	onemap := newCLITest(t, url).onemapIn
 	if _, err := onemap("a good password\n", "user", "add", "qin", "--role", "admin", "--password-stdin"); err != nil {
 		t.Fatal(err)
 	}

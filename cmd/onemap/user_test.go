@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"regexp"
@@ -14,12 +12,7 @@ import (
 
 func TestUserCommands(t *testing.T) {
 	url := pgtest.URL(t)
-	onemap := func(stdin string, args ...string) (string, error) {
-		var out, errb bytes.Buffer
-		err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}),
-			strings.NewReader(stdin), &out, &errb)
-		return out.String(), err
-	}
+	onemap := newCLITest(t, url).onemapIn
 	// The first admin, with a password made and shown once.
 	out, err := onemap("", "user", "add", "root", "--role", "admin")
 	if err != nil || !regexp.MustCompile(`password: \S{16,}`).MatchString(out) {

@@ -17,6 +17,9 @@ export const CHROMIUM = process.env.ONEMAP_E2E_CHROMIUM || '/usr/bin/chromium';
 export const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'out');
 // Swiftshader renders slowly; every wait is bounded by this.
 export const WAIT_MS = 90_000;
+/** CHROMIUM_ARGS are the flags the tests' Chromium runs with: headless in a container, no network of its own, software rendering. */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'];
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 if (!BASE) {
@@ -112,12 +115,16 @@ export async function openMap(options = {}, pagePath = '/') {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+    args: CHROMIUM_ARGS,
     timeout: WAIT_MS,
     acceptDownloads: true,
     ...contextOptions,
   });
+  return closeOnFailure(context, profile, () => openMapPage(context, profile, signIn, pagePath));
+}
+
+/** openMapPage is openMap's set-up in the browser context it launched. */
+async function openMapPage(context, profile, signIn, pagePath) {
   // signIn ({name, password}) signs the browser in before the page opens.
   if (signIn) {
     const res = await context.request.post(new URL('/api/session', BASE).href, { data: signIn });
@@ -210,6 +217,121 @@ export async function openMap(options = {}, pagePath = '/') {
   // drawn (as seen from this process).
   const drawnMs = Date.now() - started;
   return { context, page, requests, foreign, errors, screenshot, waitIdle, close, drawnMs };
+}
+
+/**
+ * closeOnFailure returns what open() returns, open being the set-up of a
+ * page in a browser context just launched. If open throws, it closes the
+ * context and removes its profile before passing the error on: the caller
+ * never gets the context, and a browser left running keeps the test
+ * process alive, so that a test whose set-up failed would hang instead of
+ * failing.
+ */
+async function closeOnFailure(context, profile, open) {
+  try {
+    return await open();
+  } catch (err) {
+    await context.close().catch(() => {});
+    fs.rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** DEMO_PASSWORD is the password of the demo accounts (scripts/e2e.sh serves them with --demo-accounts). */
+export const DEMO_PASSWORD = 'onemap-demo';
+
+/**
+ * account signs in as name from Node (not through a browser) and returns
+ * {session, request(method, path, body)}: the session's answer, and a
+ * request that sends the session's cookie and CSRF token, throws on an
+ * answer other than 2xx and returns the answer parsed (null if empty).
+ */
+export async function account(name, password = DEMO_PASSWORD) {
+  const res = await fetch(new URL('/api/session', BASE), {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }),
+  });
+  if (!res.ok) throw new Error(`sign in ${name}: HTTP ${res.status} ${await res.text()}`);
+  const session = await res.json();
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const request = async (method, p, body) => {
+    const r = await fetch(new URL(p, BASE), {
+      method,
+      headers: { Cookie: cookie, 'X-CSRF-Token': session.csrf, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${name}: ${method} ${p}: HTTP ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return { session, request };
+}
+
+/**
+ * openPhone starts Chromium as a phone (390×844, touch, device scale 2)
+ * for the grid worker's page, every request checked to stay on this
+ * machine as openMap checks them, and returns {context, page, errors,
+ * foreign, setOffline(on), screenshot(name), close()}. errors records
+ * console errors, page errors and failed local requests, except console
+ * errors matching options.ignore (tested against "text (url)") and what a
+ * phone without network logs while setOffline(true) holds. Other options go
+ * to the browser context (e.g. geolocation and permissions). If the set-up
+ * fails, the browser is closed.
+ */
+export async function openPhone({ ignore, ...contextOptions } = {}) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, timeout: WAIT_MS,
+    viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+    args: CHROMIUM_ARGS,
+    ...contextOptions,
+  });
+  return closeOnFailure(context, profile, async () => {
+    const errors = [];
+    const foreign = [];
+    let offline = false;
+    await watchPolicy(context);
+    await context.route('**/*', (route) => {
+      if (isLocal(route.request().url())) return route.continue();
+      foreign.push(route.request().url());
+      return route.abort('blockedbyclient');
+    });
+    const page = context.pages()[0] ?? await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error' || ignore?.test(`${msg.text()} (${msg.location().url})`)) return;
+      // Requests refused while the phone is offline are what the test makes happen.
+      if (offline && /ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(msg.text())) return;
+      errors.push(msg.text());
+    });
+    page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+    context.on('requestfailed', (req) => {
+      if (!offline && isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${req.failure()?.errorText}`);
+    });
+    // setOffline takes the phone off the network (on) or back; what fails
+    // meanwhile is not recorded, up to the network's return.
+    async function setOffline(on) {
+      if (on) offline = true;
+      await context.setOffline(on);
+      if (!on) offline = false;
+    }
+    const screenshot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`) });
+    async function close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+    return { context, page, errors, foreign, setOffline, screenshot, close };
+  });
+}
+
+/** signInWork opens the grid worker's page (/m/work/) on page and signs in there as name; it returns the page's first answer. */
+export async function signInWork(page, name, password = DEMO_PASSWORD) {
+  const res = await page.goto(new URL('/m/work/', BASE).href);
+  await page.locator('#signin').waitFor();
+  await page.fill('#signin input[name="name"]', name);
+  await page.fill('#signin input[name="password"]', password);
+  await Promise.all([page.waitForEvent('load'), page.click('#signin-ok')]);
+  return res;
 }
 
 const hex = (alg, key, data) => (key ? crypto.createHmac(alg, key) : crypto.createHash(alg)).update(data).digest('hex');

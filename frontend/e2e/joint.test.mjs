@@ -18,37 +18,12 @@
 // test provokes.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, isLocal, openMap, OUT, WAIT_MS, watchPolicy } from './browser.mjs';
+import { account, DEMO_PASSWORD as PASSWORD, openMap, openPhone, OUT, signInWork, WAIT_MS } from './browser.mjs';
 
-const PASSWORD = 'onemap-demo';
 // The refusals the test provokes on purpose, as Chromium logs them.
 const PROVOKED = /status of (400|409) .*\/api\/cases\/\d+\/actions/;
-
-/** account signs in as name from Node and returns {session, request(method, path, body)}. */
-async function account(name) {
-  const res = await fetch(new URL('/api/session', BASE), {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password: PASSWORD }),
-  });
-  if (!res.ok) throw new Error(`sign in ${name}: HTTP ${res.status} ${await res.text()}`);
-  const session = await res.json();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const request = async (method, p, body) => {
-    const r = await fetch(new URL(p, BASE), {
-      method,
-      headers: { Cookie: cookie, 'X-CSRF-Token': session.csrf, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${name}: ${method} ${p}: HTTP ${r.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-  return { session, request };
-}
 
 // localInput formats an instant as a datetime-local input's value, in this
 // machine's time zone (the browser's).
@@ -76,7 +51,6 @@ test('an operator organises joint handling on the map, the grid worker works its
 
   // --- the operator on the command map ---
   const b = await openMap({ reducedMotion: 'reduce', viewport: { width: 1366, height: 768 }, signIn: { name: 'operator', password: PASSWORD } });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
   let phone;
   try {
     const page = b.page;
@@ -162,36 +136,9 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.deepEqual(upright, [48, 64], 'the portrait photo is shown upright (48×64), not on its side (64×48)');
 
     // --- the grid worker on the phone ---
-    fs.mkdirSync(OUT, { recursive: true });
-    phone = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, timeout: WAIT_MS,
-      viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-    });
-    const errors = [];
-    const foreign = [];
-    let offline = false;
-    await watchPolicy(phone);
-    await phone.route('**/*', (route) => {
-      if (isLocal(route.request().url())) return route.continue();
-      foreign.push(route.request().url());
-      return route.abort('blockedbyclient');
-    });
-    const w = phone.pages()[0] ?? await phone.newPage();
-    w.setDefaultTimeout(WAIT_MS);
-    w.on('console', (msg) => {
-      if (msg.type() === 'error' && !PROVOKED.test(`${msg.text()} (${msg.location().url})`) && !(offline && /ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(msg.text()))) errors.push(msg.text());
-    });
-    w.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
-    phone.on('requestfailed', (req) => {
-      if (!offline && isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${req.failure()?.errorText}`);
-    });
-    await w.goto(new URL('/m/work/', BASE).href);
-    await w.locator('#signin').waitFor();
-    await w.fill('#signin input[name="name"]', 'gridworker');
-    await w.fill('#signin input[name="password"]', PASSWORD);
-    await Promise.all([w.waitForEvent('load'), w.click('#signin-ok')]);
+    phone = await openPhone({ ignore: PROVOKED });
+    const { page: w, errors, foreign } = phone;
+    await signInWork(w, 'gridworker');
 
     // The part is among the tasks, marked the worker's.
     const item = w.locator(`#tasks li[data-id="${k.id}"]`);
@@ -207,7 +154,6 @@ test('an operator organises joint handling on the map, the grid worker works its
 
     // Offline: the part handled, then (the case opened again from what the
     // phone read) reported back; both wait on the phone.
-    offline = true;
     await phone.setOffline(true);
     await w.locator('#net').waitFor();
     await mine.locator('select[name="action"]').selectOption('part_handle');
@@ -226,7 +172,6 @@ test('an operator organises joint handling on the map, the grid worker works its
 
     // Back online: both sent, once each; the last part moves the case to feedback.
     await phone.setOffline(false);
-    offline = false;
     await w.waitForFunction(() => document.getElementById('pending').hidden, null, { timeout: WAIT_MS });
     assert.deepEqual(await w.evaluate(() => window.onemapWork.outbox.failed()), []);
     await w.evaluate(() => window.onemapWork.outbox.flush({ force: true }));
@@ -243,7 +188,6 @@ test('an operator organises joint handling on the map, the grid worker works its
     // account last seen, its outbox; nothing of the server's answers kept.
     await w.evaluate(() => navigator.serviceWorker.ready);
     await w.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: WAIT_MS });
-    offline = true;
     await phone.setOffline(true);
     const reloaded = await w.reload();
     assert.ok(reloaded.fromServiceWorker(), 'the page came from its service worker');
@@ -257,7 +201,6 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.deepEqual(kept.filter((p) => !/^\/(m\/work\/$|assets\/|fonts\/|favicon\.svg$)/.test(p)), [], 'only the page\'s own files are kept');
     await w.screenshot({ path: path.join(OUT, 'joint-worker-reloaded-offline.png') });
     await phone.setOffline(false);
-    offline = false;
     await w.waitForFunction(() => document.getElementById('net').hidden, null, { timeout: WAIT_MS });
     await w.locator(`#tasks li[data-id="${k.id}"]`).waitFor(); // the session known again, the tasks loaded
 
@@ -271,6 +214,5 @@ test('an operator organises joint handling on the map, the grid worker works its
   } finally {
     await phone?.close();
     await b.close();
-    fs.rmSync(profile, { recursive: true, force: true });
   }
 });

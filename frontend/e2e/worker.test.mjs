@@ -8,35 +8,8 @@
 // each, as the API then shows.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, isLocal, OUT, WAIT_MS, watchPolicy } from './browser.mjs';
-
-const PASSWORD = 'onemap-demo';
-
-/** account signs in as name from Node and returns request(method, path, body) with its cookie and CSRF token. */
-async function account(name) {
-  const res = await fetch(new URL('/api/session', BASE), {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password: PASSWORD }),
-  });
-  if (!res.ok) throw new Error(`sign in ${name}: HTTP ${res.status} ${await res.text()}`);
-  const session = await res.json();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const request = async (method, p, body) => {
-    const r = await fetch(new URL(p, BASE), {
-      method,
-      headers: { Cookie: cookie, 'X-CSRF-Token': session.csrf, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${name}: ${method} ${p}: HTTP ${r.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-  return { session, request };
-}
+import { account, openPhone, signInWork, WAIT_MS } from './browser.mjs';
 
 test('the grid worker handles a task on the phone page, also after a spell offline', { timeout: 8 * WAIT_MS }, async () => {
   const gw = await account('gridworker');
@@ -62,45 +35,14 @@ test('the grid worker handles a task on the phone page, also after a spell offli
   k = (await op.request('POST', `/api/cases/${k.id}/actions`, { action: 'assign', version: 2, grid_id: grid, assignee: '网格员' })).case;
   assert.equal(k.status, 'assigned');
 
-  fs.mkdirSync(OUT, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, timeout: WAIT_MS,
-    viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
-    geolocation: { longitude: lon, latitude: lat, accuracy: 20 }, permissions: ['geolocation'],
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-  });
-  const errors = [];
-  const foreign = [];
-  let offline = false;
+  const phone = await openPhone({ geolocation: { longitude: lon, latitude: lat, accuracy: 20 }, permissions: ['geolocation'] });
+  const { page, errors, foreign } = phone;
   try {
-    await watchPolicy(context);
-    await context.route('**/*', (route) => {
-      if (isLocal(route.request().url())) return route.continue();
-      foreign.push(route.request().url());
-      return route.abort('blockedbyclient');
-    });
-    const page = context.pages()[0] ?? await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    // Requests refused while the phone is offline are what the test makes
-    // happen; anything else is an error.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !(offline && /ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(msg.text()))) errors.push(msg.text());
-    });
-    page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
-    context.on('requestfailed', (req) => {
-      if (!offline && isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${req.failure()?.errorText}`);
-    });
-    const shot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`) });
+    const shot = phone.screenshot;
 
     // Sign in on the page.
-    const res = await page.goto(new URL('/m/work/', BASE).href);
+    const res = await signInWork(page, 'gridworker');
     assert.equal(res.status(), 200);
-    await page.locator('#signin').waitFor();
-    await page.fill('#signin input[name="name"]', 'gridworker');
-    await page.fill('#signin input[name="password"]', PASSWORD);
-    await Promise.all([page.waitForEvent('load'), page.click('#signin-ok')]);
 
     // The task: marked as the worker's, with its time limit counting down.
     const item = page.locator(`#tasks li[data-id="${k.id}"]`);
@@ -142,8 +84,7 @@ test('the grid worker handles a task on the phone page, also after a spell offli
     assert.match(await page.textContent('#report-where'), /位置：\d+\.\d+, \d+\.\d+/);
 
     // Offline: a visit and a report wait on the phone.
-    offline = true;
-    await context.setOffline(true);
+    await phone.setOffline(true);
     await page.locator('#net').waitFor();
     await page.click('.w-tabs button[data-tab="visit"]');
     await page.selectOption('#visit-kind', kind);
@@ -169,8 +110,7 @@ test('the grid worker handles a task on the phone page, also after a spell offli
     assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('onemap.work.outbox.gridworker')).items.length), 2);
 
     // Back online: both are sent, once each.
-    await context.setOffline(false);
-    offline = false;
+    await phone.setOffline(false);
     await page.waitForFunction(() => document.getElementById('pending').hidden, null, { timeout: WAIT_MS });
     await page.waitForFunction(() => /跟踪码|已发送/.test(document.getElementById('status').textContent));
     await shot('worker-sent');
@@ -189,7 +129,6 @@ test('the grid worker handles a task on the phone page, also after a spell offli
     assert.deepEqual(foreign, [], 'requests left the machine');
     assert.deepEqual(errors, [], 'errors on the page');
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await phone.close();
   }
 });

@@ -36,13 +36,11 @@ export function maskOf(geometry) {
  */
 export async function createRegions(page, toolbar) {
   let regions = [];
-  // A role that reads no grids (an auditor) has no regions: it does not ask.
-  if (page.layerById?.has('grids')) {
-    try {
-      regions = flatten((await getJSON('/api/regions')).regions);
-    } catch {
-      regions = []; // no picker
-    }
+  // Every role is answered a list (empty for an auditor, who reads no grids).
+  try {
+    regions = flatten((await getJSON('/api/regions')).regions);
+  } catch {
+    regions = []; // no picker
   }
   const state = { regions, picked: 0 };
   window.onemap.regions = state;
