@@ -254,7 +254,9 @@ type AssessRule struct {
 	See     CaseScope // whose assessments it reads: its grid's, or all
 	Record  bool      // whether it records assessments
 	Confirm bool      // whether it confirms (or rejects) pending ones, and records without confirmation
-	// Rules: whether it changes the county's rule table.
+	// Rules: whether it changes the rule table. The table holds for the
+	// whole deployment, so only a caller whose part is the whole
+	// deployment changes it (View.AssessRule).
 	Rules bool
 }
 
@@ -264,11 +266,35 @@ type AssessRule struct {
 // the rule table, as does an admin (who reads no household).
 func (p *Policy) AssessRule(r Role) AssessRule { return assessRule(r) }
 
-// AssessRule returns what the caller may see and do of assessments.
+// AssessRule returns what the caller may see and do of assessments. A
+// commander bound to a region (a county or prefecture grid) sees that
+// region's assessments and does not change the rule table: the table is
+// the deployment's, and the region is a part of it. Only an admin or a
+// commander bound to no region, whose part is the whole deployment,
+// changes it.
 func (v *View) AssessRule() AssessRule {
 	rule := assessRule(v.role)
 	rule.See = v.regionSee(rule.See)
+	if v.grid != 0 {
+		rule.Rules = false
+	}
 	return rule
+}
+
+// CheckAssessRules returns nil if the caller may change the assessment
+// rule table, else why not: EUNAUTHORIZED for the anonymous, EFORBIDDEN
+// for a role that does not keep it or a commander bound to a region.
+func (v *View) CheckAssessRules() error {
+	switch {
+	case v.AssessRule().Rules:
+		return nil
+	case v.caller.Name == "":
+		return Errorf(EUNAUTHORIZED, "sign in first")
+	case assessRule(v.role).Rules:
+		return Errorf(EFORBIDDEN, "the assessment rule table holds for the whole deployment: only an admin or a commander "+
+			"whose account is bound to no region changes it, and yours is bound to grid %d", v.grid)
+	}
+	return Errorf(EFORBIDDEN, "the %s role does not change the assessment rules", v.role)
 }
 
 func assessRule(r Role) AssessRule {

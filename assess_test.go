@@ -1,6 +1,7 @@
 package onemap
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -108,6 +109,38 @@ func TestAssessmentRules_nextDueAndWindows(t *testing.T) {
 	}{{"blue", "red", true}, {"red", "orange", true}, {"red", "red", false}, {"blue", "orange", false}} {
 		if got := NeedsConfirmation(c.before, c.after); got != c.want {
 			t.Errorf("NeedsConfirmation(%s, %s) = %v", c.before, c.after, got)
+		}
+	}
+}
+
+// TestView_checkAssessRules: the rule table is the whole deployment's, so
+// only a caller whose part is the whole deployment changes it: an admin
+// (whatever grid its account names) or a commander bound to no region. A
+// commander bound to a county or prefecture grid is refused, saying why;
+// other roles are refused by role; the anonymous must sign in.
+func TestView_checkAssessRules(t *testing.T) {
+	p, c := DefaultPolicy(), NewCatalog()
+	for _, tc := range []struct {
+		caller Caller
+		code   string // "" for allowed
+		says   string
+	}{
+		{Caller{Name: "a", Role: RoleAdmin}, "", ""},
+		{Caller{Name: "a", Role: RoleAdmin, GridID: 7}, "", ""},
+		{Caller{Name: "c", Role: RoleCommander}, "", ""},
+		{Caller{Name: "c", Role: RoleCommander, GridID: 7}, EFORBIDDEN, "whole deployment"},
+		{Caller{Name: "o", Role: RoleOperator, GridID: 7}, EFORBIDDEN, "operator role"},
+		{Caller{Name: "o", Role: RoleOperator}, EFORBIDDEN, "operator role"},
+		{Caller{Name: "p", Role: RolePlanner}, EFORBIDDEN, "planner role"},
+		{Caller{Role: RolePublic}, EUNAUTHORIZED, "sign in"},
+	} {
+		v := p.View(c, tc.caller)
+		err := v.CheckAssessRules()
+		if ErrorCode(err) != tc.code && !(tc.code == "" && err == nil) || err != nil && !strings.Contains(ErrorMessage(err), tc.says) {
+			t.Errorf("%+v: %v, want %q saying %q", tc.caller, err, tc.code, tc.says)
+		}
+		if v.AssessRule().Rules != (tc.code == "") {
+			t.Errorf("%+v: AssessRule().Rules = %v", tc.caller, v.AssessRule().Rules)
 		}
 	}
 }

@@ -55,6 +55,10 @@ type SeedRiskPoint struct {
 	// Grade is the grade of a kind that has grades (dilapidated houses
 	// A–D, migration 0019's assessment_grades), or "".
 	Grade string
+	// AssessNote is the note of the last assessment, which the store keeps
+	// (assessed on LastAssessedOn at Level and Grade, next due
+	// NextAssessmentDue).
+	AssessNote string
 }
 
 // SeedHousehold is a risk household and its personal details.
@@ -66,6 +70,11 @@ type SeedHousehold struct {
 	HeadName, HeadPhone               string
 	Members                           int
 	Address, Notes                    string
+	// Situations and Categories are what the last assessment ticked (on
+	// LastAssessedOn, next due NextAssessmentDue): the county's rules
+	// (SeedKinds.Rules) give them Level. AssessNote is its note.
+	Situations, Categories []Tick
+	AssessNote             string
 }
 
 // SeedCamera is a public-video camera and its video-platform link.
@@ -92,9 +101,14 @@ type SeedStation struct {
 }
 
 // SeedKinds are the kinds of the layer tables, reference data of the
-// database: a seed spreads its rows over the kinds the database knows.
+// database: a seed spreads its rows over the kinds the database knows. The
+// active dispute situations and categories of people, and the rule table
+// that gives a household's ticks their level (Rules, nil if the database
+// has none), are what the households' assessments tick.
 type SeedKinds struct {
 	RiskPoints, Households, Cameras []SeedKind
+	Situations, Categories          []SeedKind
+	Rules                           *AssessmentRules
 }
 
 // SeedKind is one kind: its code and Chinese name.

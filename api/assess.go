@@ -83,6 +83,47 @@ func (s *Server) assessRule(c *gin.Context) (onemap.AssessRule, int64, error) {
 	return rule, scope, nil
 }
 
+// assessReq is what an assessment handler's prologue (assessRequest)
+// found: the caller's rule, its scope and the path's id.
+type assessReq struct {
+	rule  onemap.AssessRule
+	scope int64
+	id    int64
+}
+
+// What a handler needs of the caller's rule beyond reading assessments.
+const (
+	assessNeedRead = iota
+	assessNeedRecord
+	assessNeedConfirm
+)
+
+// assessRequest is the prologue of the assessment handlers: the caller's
+// rule and scope (assessRule's refusals), a 403 unless the rule lets it
+// record or confirm as need asks, the query (no parameter but params), and
+// with withID the path's id.
+func (s *Server) assessRequest(c *gin.Context, need int, withID bool, params ...string) (assessReq, error) {
+	var req assessReq
+	var err error
+	req.rule, req.scope, err = s.assessRule(c)
+	if err != nil {
+		return req, err
+	}
+	switch role := callerOf(c).Role; {
+	case need == assessNeedRecord && !req.rule.Record:
+		return req, onemap.Errorf(onemap.EFORBIDDEN, "the %s role does not record assessments", role)
+	case need == assessNeedConfirm && !req.rule.Confirm:
+		return req, onemap.Errorf(onemap.EFORBIDDEN, "the %s role does not confirm assessments", role)
+	}
+	if err := checkQuery(c.Request.URL.Query(), params...); err != nil {
+		return req, err
+	}
+	if withID {
+		req.id, err = assessID(c)
+	}
+	return req, err
+}
+
 type tickBody struct {
 	Code string `json:"code"`
 	Note string `json:"note,omitempty"`
@@ -192,17 +233,7 @@ func (s *Server) assessFail(c *gin.Context, err error) {
 // assessment: applied, or pending an operator's confirmation (202).
 func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rule, scope, err := s.assessRule(c)
-		if err == nil && !rule.Record {
-			err = onemap.Errorf(onemap.EFORBIDDEN, "the %s role does not record assessments", callerOf(c).Role)
-		}
-		if err == nil {
-			err = checkQuery(c.Request.URL.Query())
-		}
-		var id int64
-		if err == nil {
-			id, err = assessID(c)
-		}
+		req, err := s.assessRequest(c, assessNeedRecord, true)
 		var b assessBody
 		if err == nil {
 			err = decodeJSON(c, &b, jsonBody{Limit: assessBodyLimit, Strict: true,
@@ -212,7 +243,7 @@ func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 			s.assessFail(c, err)
 			return
 		}
-		in := onemap.AssessmentInput{Subject: subject, SubjectID: id, Level: strings.TrimSpace(b.Level),
+		in := onemap.AssessmentInput{Subject: subject, SubjectID: req.id, Level: strings.TrimSpace(b.Level),
 			Grade: strings.ToUpper(strings.TrimSpace(b.Grade)), Note: strings.TrimSpace(b.Note)}
 		switch {
 		case c.GetHeader("If-Match") != "":
@@ -242,7 +273,7 @@ func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 		for _, t := range b.Categories {
 			in.Categories = append(in.Categories, onemap.Tick{Code: t.Code, Note: strings.TrimSpace(t.Note)})
 		}
-		a, err := s.assess.CreateAssessment(c.Request.Context(), in, rule.Confirm, scope)
+		a, err := s.assess.CreateAssessment(c.Request.Context(), in, req.rule.Confirm, req.scope)
 		if err != nil {
 			s.assessFail(c, err)
 			return
@@ -261,19 +292,12 @@ func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 // personal).
 func (s *Server) handleAssessList(subject string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		_, scope, err := s.assessRule(c)
-		if err == nil {
-			err = checkQuery(c.Request.URL.Query())
-		}
-		var id int64
-		if err == nil {
-			id, err = assessID(c)
-		}
+		req, err := s.assessRequest(c, assessNeedRead, true)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
 		}
-		list, err := s.assess.ListAssessments(c.Request.Context(), subject, id, scope)
+		list, err := s.assess.ListAssessments(c.Request.Context(), subject, req.id, req.scope)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -293,22 +317,12 @@ func (s *Server) handleAssessList(subject string) gin.HandlerFunc {
 // assessment; a confirmed one is written into its subject.
 func (s *Server) handleAssessDecide(confirm bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rule, scope, err := s.assessRule(c)
-		if err == nil && !rule.Confirm {
-			err = onemap.Errorf(onemap.EFORBIDDEN, "the %s role does not confirm assessments", callerOf(c).Role)
-		}
-		if err == nil {
-			err = checkQuery(c.Request.URL.Query())
-		}
-		var id int64
-		if err == nil {
-			id, err = assessID(c)
-		}
+		req, err := s.assessRequest(c, assessNeedConfirm, true)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
 		}
-		a, err := s.assess.DecideAssessment(c.Request.Context(), id, confirm, scope)
+		a, err := s.assess.DecideAssessment(c.Request.Context(), req.id, confirm, req.scope)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -337,17 +351,14 @@ type dueJSON struct {
 // within the week or the month (from today), or overdue; per grid (a grid
 // and the grids below it) and per responsible person; soonest first.
 func (s *Server) handleAssessDue(c *gin.Context) {
-	_, scope, err := s.assessRule(c)
-	q := c.Request.URL.Query()
-	if err == nil {
-		err = checkQuery(q, "grid", "responsible", "within", "limit")
-	}
+	req, err := s.assessRequest(c, assessNeedRead, false, "grid", "responsible", "within", "limit")
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
+	q := c.Request.URL.Query()
 	today := s.today()
-	f := onemap.DueFilter{Scope: scope, Responsible: strings.TrimSpace(q.Get("responsible"))}
+	f := onemap.DueFilter{Scope: req.scope, Responsible: strings.TrimSpace(q.Get("responsible"))}
 	f.From, f.To, err = onemap.DueBounds(q.Get("within"), today)
 	if err == nil && q.Get("grid") != "" {
 		f.Grid, err = strconv.ParseInt(q.Get("grid"), 10, 64)
@@ -421,16 +432,11 @@ func rulesOut(r *onemap.AssessmentRules) assessRulesJSON {
 // table, the cycles, who answers for each level and the grades, for every
 // role that assesses or keeps the table.
 func (s *Server) handleAssessRules(c *gin.Context) {
-	rule := s.view(c).AssessRule()
-	if rule.See == onemap.CaseScopeNone && !rule.Rules {
-		if callerOf(c).Name == "" {
-			writeError(c, s.log, onemap.Errorf(onemap.EUNAUTHORIZED, "sign in first"))
-			return
-		}
-		writeError(c, s.log, onemap.Errorf(onemap.EFORBIDDEN, "risk assessments are not for the %s role", callerOf(c).Role))
-		return
+	err := checkQuery(c.Request.URL.Query())
+	if rule := s.view(c).AssessRule(); rule.See == onemap.CaseScopeNone && !rule.Rules {
+		_, _, err = s.assessRule(c) // the refusal of a role that reads no assessments
 	}
-	if err := checkQuery(c.Request.URL.Query()); err != nil {
+	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
@@ -443,17 +449,14 @@ func (s *Server) handleAssessRules(c *gin.Context) {
 }
 
 // handleAssessRulesSet answers PUT /api/reference/assessment-rules: an admin
-// or a commander replaces the rule table ("rules", when given) and sets
-// the cycles given ("household_cycles": level → months,
+// or a commander bound to no region (the table is the whole deployment's;
+// onemap.View.CheckAssessRules) replaces the rule table ("rules", when
+// given) and sets the cycles given ("household_cycles": level → months,
 // "risk_point_cycles": kind → months). Assessments recorded before keep
 // their levels and due days.
 func (s *Server) handleAssessRulesSet(c *gin.Context) {
-	if !s.view(c).AssessRule().Rules {
-		if callerOf(c).Name == "" {
-			writeError(c, s.log, onemap.Errorf(onemap.EUNAUTHORIZED, "sign in first"))
-			return
-		}
-		writeError(c, s.log, onemap.Errorf(onemap.EFORBIDDEN, "the %s role does not change the assessment rules", callerOf(c).Role))
+	if err := s.view(c).CheckAssessRules(); err != nil {
+		writeError(c, s.log, err)
 		return
 	}
 	var b struct {

@@ -270,11 +270,13 @@ func TestAssess_household(t *testing.T) {
 	got := decode[struct {
 		Assessments []struct {
 			Status     string `json:"status"`
+			RecordedBy string `json:"recorded_by"`
 			Categories []struct{ Code, Note string }
 		}
 	}](t, raw)
-	if resp.StatusCode != 200 || len(got.Assessments) != 4 || got.Assessments[3].Status != "applied" || got.Assessments[1].Status != "rejected" ||
-		got.Assessments[2].Categories[0].Note != "未规律服药" {
+	// The four of this test, newest first, and the one the demo was seeded with.
+	if resp.StatusCode != 200 || len(got.Assessments) != 5 || got.Assessments[3].Status != "applied" || got.Assessments[1].Status != "rejected" ||
+		got.Assessments[2].Categories[0].Note != "未规律服药" || got.Assessments[4].RecordedBy != "seed" {
 		t.Errorf("the assessments = %d %s", resp.StatusCode, raw)
 	}
 	if after := auditCount(t, w.db, onemap.AuditAssessRead, "a_op"); after != before+1 {
@@ -446,5 +448,42 @@ func TestAssess_due(t *testing.T) {
 	}
 	if resp, _ := w.b["a_op"].do("GET", "/api/layers/households/features?level=red&kind=neighbour&overdue=true", ""); resp.StatusCode != 200 {
 		t.Errorf("level, kind and overdue together = %d", resp.StatusCode)
+	}
+}
+
+// TestAssessRules_prefectureCountyCommander: the assessment rule table
+// holds for the whole deployment, so in a prefecture of two counties the
+// commander bound to county A, and the one bound to the prefecture grid,
+// are refused with a 403 that says why, and the table stays as it was; the
+// commander bound to no region changes it. Each of them reads it.
+func TestAssessRules_prefectureCountyCommander(t *testing.T) {
+	f := newPrefectureFixture(t)
+	const path = "/api/reference/assessment-rules"
+	rules := func() string {
+		resp, b := f.browsers["cmd_all"].do("GET", path, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET rules = %d %s", resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	before := rules()
+	body := `{"household_cycles":{"red":1},"rules":[{"category":"youth","level":"red"}]}`
+	for _, name := range []string{"cmd_a", "cmd_p"} {
+		b := f.browsers[name]
+		if resp, got := b.do("GET", path, ""); resp.StatusCode != 200 {
+			t.Errorf("GET rules as %s = %d %s", name, resp.StatusCode, got)
+		}
+		resp, got := b.do("PUT", path, body, "X-CSRF-Token", b.csrf)
+		if resp.StatusCode != 403 || !strings.Contains(string(got), "whole deployment") || !strings.Contains(string(got), "bound to no region") {
+			t.Errorf("PUT rules as %s = %d %s, want 403 saying the table is the whole deployment's", name, resp.StatusCode, got)
+		}
+	}
+	if after := rules(); after != before {
+		t.Errorf("a refused change changed the table:\n%s\n%s", before, after)
+	}
+	b := f.browsers["cmd_all"]
+	resp, got := b.do("PUT", path, body, "X-CSRF-Token", b.csrf)
+	if resp.StatusCode != 200 || !strings.Contains(string(got), `"red":1`) || !strings.Contains(string(got), `"category":"youth","level":"red"`) {
+		t.Errorf("PUT rules as the commander bound to no region = %d %s, want 200", resp.StatusCode, got)
 	}
 }

@@ -402,6 +402,26 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 	}
+	// The assessment rule table is the whole deployment's: a commander bound
+	// to a region (here the county grid) may not change it, though a
+	// commander may (TestAssessRules_prefectureCountyCommander).
+	{
+		var county int64
+		snap.Ascend(onemap.LayerGrids, 0, func(r *onemap.Record) bool {
+			if v, _ := r.Value(gl.FieldIndex("level")).(string); v == onemap.LevelCounty {
+				county = r.ID
+			}
+			return county == 0
+		})
+		addAccount(t, db, "m_commander_county", onemap.RoleCommander, county)
+		b := newBrowser(t, srv.URL)
+		if resp, body := b.signIn("m_commander_county", "password-m_commander_county"); resp.StatusCode != 200 {
+			t.Fatalf("sign in as the county's commander: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := b.do("PUT", "/api/reference/assessment-rules", `{}`, "X-CSRF-Token", b.csrf); resp.StatusCode != 403 {
+			t.Errorf("PUT /api/reference/assessment-rules as a commander bound to the county = %d %.200s, want 403", resp.StatusCode, body)
+		}
+	}
 	// Metrics are served on an address of their own (--metrics-addr), never
 	// by the router: /metrics is a 404 to every role.
 	for role, b := range browsers {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 )
 
@@ -58,6 +59,9 @@ type RiskPoint struct {
 	// Grade is the grade of a kind that has grades (dilapidated houses
 	// A–D, migration 0019's assessment_grades), or "".
 	Grade string
+	// AssessNote is the note of the last assessment (on LastAssessedOn,
+	// at Level and Grade).
+	AssessNote string
 }
 
 // Household is a risk household and its personal details.
@@ -69,6 +73,11 @@ type Household struct {
 	HeadName, HeadPhone               string
 	Members                           int
 	Address, Notes                    string
+	// Situations and Categories are what the last assessment ticked (on
+	// LastAssessedOn): the county's rules (Kinds.Rules) give them Level.
+	// AssessNote is its note.
+	Situations, Categories []onemap.Tick
+	AssessNote             string
 }
 
 // Camera is a public-video camera and its video-platform link.
@@ -101,8 +110,16 @@ type Station struct {
 // Kinds are the kinds of the layer tables. They are reference data of the
 // database, not of the dataset; Synthesize spreads the rows over the kinds it
 // is given, weighting the ones it knows.
+//
+// Situations and Categories are the county's active dispute situations and
+// categories of people, and Rules its rule table (migration 0019): with
+// them every household's last assessment ticks what gives it its level,
+// and every risk point's level agrees with its grade. Without Rules the
+// levels are drawn and nothing is ticked.
 type Kinds struct {
 	RiskPoints, Households, Cameras []Kind
+	Situations, Categories          []Kind
+	Rules                           *onemap.AssessmentRules
 }
 
 // Kind is one kind: its code and Chinese name.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/planar"
@@ -139,19 +140,13 @@ func levels(rng *rand.Rand, n int) []string {
 	return out
 }
 
-// assessed returns the day of the last quarterly assessment and the day the
-// next is due, a quarter later. Most (96 %) fall within the 90 days up to
-// the dataset's AsOf, so the next is still ahead; the rest are 95 to 139
-// days old, so the next is 3 to 48 days overdue, as in a county's register
-// where a few reassessments slip. It takes one draw of rng, whatever the
-// answer, so that what is drawn after it stays the same.
-func (s *synth) assessed(rng *rand.Rand) (last, next time.Time) {
-	return s.assessedEvery(rng, 3)
-}
-
-// assessedEvery is assessed for a cycle of months: 96 % of the last
-// assessments fall within the cycle before AsOf, the rest up to half a
-// cycle more before it (overdue); the next is due a cycle after the last.
+// assessedEvery returns the day of the last assessment on a cycle of
+// months and the day the next is due, a cycle later. Most (96 %) fall
+// within the cycle up to the dataset's AsOf, so the next is still ahead;
+// the rest up to half a cycle more before it (for a quarter, 95 to 139
+// days old: 3 to 48 days overdue), as in a county's register where a few
+// reassessments slip. It takes one draw of rng, whatever the answer, so
+// that what is drawn after it stays the same.
 func (s *synth) assessedEvery(rng *rand.Rand, months int) (last, next time.Time) {
 	span := 30 * months
 	days := 0
@@ -367,21 +362,22 @@ func (s *synth) riskPoints() error {
 		if n := names.next(stem); n > 1 {
 			name = fmt.Sprintf("%s（%d）", stem, n)
 		}
-		months := riskCycles[kind.Code]
-		if months == 0 {
-			months = 3
-		}
-		last, next := s.assessedEvery(rng, months)
+		last, next := s.assessedEvery(rng, cycle(s.kinds.Rules, onemap.AssessRiskPoint, kind.Code, riskCycles))
 		descr, grade := riskDescription(rng, kind)
 		level := lv[i]
-		if grade != "" {
-			level = gradeLevels[grade] // the level agrees with the grade
+		if r := s.kinds.Rules; r != nil {
+			if l, graded := r.GradeLevel(kind.Code, grade); graded && l != "" {
+				level = l // the level agrees with the grade, as the rules have it
+			}
+		} else if grade != "" {
+			level = gradeLevels[grade]
 		}
 		s.plan.RiskPoints = append(s.plan.RiskPoints, RiskPoint{
 			Kind: kind.Code, Name: name, Level: level, Point: p,
 			ResponsibleName: s.person(rng), ResponsiblePhone: s.mobile(rng),
 			Description:    descr,
 			LastAssessedOn: last, NextAssessmentDue: next, Grade: grade,
+			AssessNote: riskAssessNote(kind.Code, level),
 		})
 	}
 	return nil
@@ -462,6 +458,7 @@ func (s *synth) households() error {
 	inOwn := func(p orb.Point) bool { _, _, g := s.locate(p); return g == own }
 	county := s.d.County.Name
 	lv := levels(rng, total)
+	arng, grids := s.d.rng(streamAssessments), s.gridsByCode()
 	for i := range total {
 		kind := s.kinds.Households[pick(rng, mix)]
 		at := groups[pick(rng, w)]
@@ -471,15 +468,32 @@ func (s *synth) households() error {
 		} else {
 			p = s.near(rng, at.centre, 0.0015, nil)
 		}
-		tw, _, g := s.locate(p)
+		tw, v, g := s.locate(p)
 		note := kind.Name
 		if list := notes[kind.Code]; len(list) > 0 {
 			note = list[rng.IntN(len(list))]
 		}
-		last, next := s.assessed(rng)
+		level, months := lv[i], 3
+		var sit, cat []onemap.Tick
+		var assessNote string
+		if r := s.kinds.Rules; r != nil {
+			sit, cat, assessNote = s.assessTicks(arng, r, kind.Code, note, level)
+			level = r.HouseholdLevel(sit, cat)
+			months = cycle(r, onemap.AssessHousehold, level, nil)
+		}
+		last, next := s.assessedEvery(rng, months)
+		rname, rphone := s.person(rng), s.mobile(rng)
+		if r := s.kinds.Rules; r != nil {
+			// The responsible cadre follows from the level (挂包): the
+			// person of the grid of the level the rules name.
+			if w := s.worker(grids, r.Responsible[level], tw, v, g); w != nil {
+				rname, rphone = w.WorkerName, w.WorkerPhone
+			}
+		}
 		s.plan.Households = append(s.plan.Households, Household{
-			Kind: kind.Code, Level: lv[i], Point: p,
-			ResponsibleName: s.person(rng), ResponsiblePhone: s.mobile(rng),
+			Kind: kind.Code, Level: level, Point: p,
+			Situations: sit, Categories: cat, AssessNote: assessNote,
+			ResponsibleName: rname, ResponsiblePhone: rphone,
 			LastAssessedOn: last, NextAssessmentDue: next,
 			HeadName: s.person(rng), HeadPhone: s.mobile(rng),
 			Members: 1 + pick(rng, []float64{5, 12, 20, 25, 20, 12, 6}),

@@ -19,6 +19,7 @@ func (d *Dataset) SeedRows(k onemap.SeedKinds) (*onemap.Seed, error) {
 		return out
 	}
 	kinds.RiskPoints, kinds.Households, kinds.Cameras = conv(k.RiskPoints), conv(k.Households), conv(k.Cameras)
+	kinds.Situations, kinds.Categories, kinds.Rules = conv(k.Situations), conv(k.Categories), k.Rules
 	p, err := d.Synthesize(kinds)
 	if err != nil {
 		return nil, fmt.Errorf("demo dataset %s: %w", d.Name, err)

@@ -22,6 +22,7 @@ const (
 	streamHouseholds
 	streamStations
 	streamRoads
+	streamAssessments
 )
 
 // Sample sizes of the layout. The samples stand for where people live: a

@@ -55,57 +55,58 @@ func (s *Assessments) AssessmentRules(ctx context.Context) (*onemap.AssessmentRu
 func readRules(ctx context.Context, q queryer) (*onemap.AssessmentRules, error) {
 	r := &onemap.AssessmentRules{HouseholdCycle: map[string]int{}, RiskPointCycle: map[string]int{},
 		Responsible: map[string]string{}, Grades: map[string]map[string]string{}}
-	rows, err := q.Query(ctx, `SELECT id, coalesce(situation, ''), coalesce(category, ''), coalesce(min_ticks, 0), level, note
-		FROM assessment_rules ORDER BY id`)
+	var err error
+	r.Rules, err = collectRules[onemap.AssessmentRule](ctx, q, `SELECT id, coalesce(situation, ''), coalesce(category, ''),
+		coalesce(min_ticks, 0), level, note FROM assessment_rules ORDER BY id`)
 	if err != nil {
-		return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
+		return nil, err
 	}
-	r.Rules, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (onemap.AssessmentRule, error) {
-		var a onemap.AssessmentRule
-		return a, row.Scan(&a.ID, &a.Situation, &a.Category, &a.MinTicks, &a.Level, &a.Note)
-	})
+	cycles, err := collectRules[struct {
+		Subject, Key string
+		Months       int
+	}](ctx, q, `SELECT subject, key, months FROM assessment_cycles`)
 	if err != nil {
-		return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
+		return nil, err
 	}
-	for _, t := range []struct {
-		sql  string
-		scan func(a, b string, n int)
-	}{
-		{`SELECT subject, key, months FROM assessment_cycles`, func(a, b string, n int) {
-			if a == onemap.AssessHousehold {
-				r.HouseholdCycle[b] = n
-			} else {
-				r.RiskPointCycle[b] = n
-			}
-		}},
-		{`SELECT level, grid_level, 0 FROM assessment_responsibles`, func(a, b string, _ int) { r.Responsible[a] = b }},
-		{`SELECT kind, grade || '=' || level, 0 FROM assessment_grades`, func(a, b string, _ int) {
-			if r.Grades[a] == nil {
-				r.Grades[a] = map[string]string{}
-			}
-			g, l, _ := strings.Cut(b, "=")
-			r.Grades[a][g] = l
-		}},
-	} {
-		rows, err := q.Query(ctx, t.sql)
-		if err != nil {
-			return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
+	for _, c := range cycles {
+		if c.Subject == onemap.AssessHousehold {
+			r.HouseholdCycle[c.Key] = c.Months
+		} else {
+			r.RiskPointCycle[c.Key] = c.Months
 		}
-		for rows.Next() {
-			var a, b string
-			var n int
-			if err := rows.Scan(&a, &b, &n); err != nil {
-				rows.Close()
-				return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
-			}
-			t.scan(a, b, n)
+	}
+	resp, err := collectRules[struct{ Level, GridLevel string }](ctx, q, `SELECT level, grid_level FROM assessment_responsibles`)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range resp {
+		r.Responsible[x.Level] = x.GridLevel
+	}
+	grades, err := collectRules[struct{ Kind, Grade, Level string }](ctx, q, `SELECT kind, grade, level FROM assessment_grades`)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grades {
+		if r.Grades[g.Kind] == nil {
+			r.Grades[g.Kind] = map[string]string{}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
-		}
+		r.Grades[g.Kind][g.Grade] = g.Level
 	}
 	return r, nil
+}
+
+// collectRules returns the rows of a query of the rule tables as Ts, the
+// columns in the order of T's fields.
+func collectRules[T any](ctx context.Context, q queryer, sql string) ([]T, error) {
+	rows, err := q.Query(ctx, sql)
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[T])
+	if err != nil {
+		return nil, mapError(fmt.Errorf("postgis: assessment rules: %w", err))
+	}
+	return out, nil
 }
 
 // SetAssessmentRules replaces the county's rule table with rules and sets
@@ -360,38 +361,60 @@ func ticksJSON(ts []onemap.Tick) []tickJSON {
 	return out
 }
 
-const assessColumns = `id, subject, subject_id, coalesce(grid_id, 0), assessed_on, situations, categories, coalesce(grade, ''), note,
-	level_before, level, coalesce(responsible_level, ''), coalesce(responsible_name, ''), coalesce(responsible_phone, ''), next_due,
-	status, recorded_by, recorded_at, coalesce(decided_by, ''), decided_at`
+// assessColumns are the columns of an assessment, named for assessRow.
+const assessColumns = `id, subject, subject_id, coalesce(grid_id, 0) AS grid_id, assessed_on, situations, categories,
+	coalesce(grade, '') AS grade, note, level_before, level, coalesce(responsible_level, '') AS responsible_level,
+	coalesce(responsible_name, '') AS responsible_name, coalesce(responsible_phone, '') AS responsible_phone, next_due,
+	status, recorded_by, recorded_at, coalesce(decided_by, '') AS decided_by, decided_at`
 
-func scanAssessment(row pgx.Row) (*onemap.Assessment, error) {
-	var (
-		a        onemap.Assessment
-		sit, cat []byte
-		decided  *time.Time
-	)
-	if err := row.Scan(&a.ID, &a.Subject, &a.SubjectID, &a.GridID, &a.AssessedOn, &sit, &cat, &a.Grade, &a.Note, &a.LevelBefore,
-		&a.Level, &a.ResponsibleLevel, &a.ResponsibleName, &a.ResponsiblePhone, &a.NextDue, &a.Status, &a.RecordedBy, &a.RecordedAt,
-		&a.DecidedBy, &decided); err != nil {
-		return nil, mapError(err)
+// assessRow is an assessment as assessColumns read it.
+type assessRow struct {
+	ID               int64      `db:"id"`
+	Subject          string     `db:"subject"`
+	SubjectID        int64      `db:"subject_id"`
+	GridID           int64      `db:"grid_id"`
+	AssessedOn       time.Time  `db:"assessed_on"`
+	Situations       []tickJSON `db:"situations"`
+	Categories       []tickJSON `db:"categories"`
+	Grade            string     `db:"grade"`
+	Note             string     `db:"note"`
+	LevelBefore      string     `db:"level_before"`
+	Level            string     `db:"level"`
+	ResponsibleLevel string     `db:"responsible_level"`
+	ResponsibleName  string     `db:"responsible_name"`
+	ResponsiblePhone string     `db:"responsible_phone"`
+	NextDue          time.Time  `db:"next_due"`
+	Status           string     `db:"status"`
+	RecordedBy       string     `db:"recorded_by"`
+	RecordedAt       time.Time  `db:"recorded_at"`
+	DecidedBy        string     `db:"decided_by"`
+	DecidedAt        *time.Time `db:"decided_at"`
+}
+
+// rowToAssessment collects one row of assessColumns.
+func rowToAssessment(row pgx.CollectableRow) (*onemap.Assessment, error) {
+	r, err := pgx.RowToStructByName[assessRow](row)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range []struct {
-		raw []byte
-		to  *[]onemap.Tick
-	}{{sit, &a.Situations}, {cat, &a.Categories}} {
-		var ts []tickJSON
-		if err := json.Unmarshal(p.raw, &ts); err != nil {
-			return nil, fmt.Errorf("postgis: assessment ticks: %w", err)
-		}
-		for _, t := range ts {
-			*p.to = append(*p.to, onemap.Tick(t))
-		}
+	a := &onemap.Assessment{ID: r.ID, Subject: r.Subject, SubjectID: r.SubjectID, GridID: r.GridID, AssessedOn: r.AssessedOn,
+		Situations: ticksOf(r.Situations), Categories: ticksOf(r.Categories), Grade: r.Grade, Note: r.Note,
+		LevelBefore: r.LevelBefore, Level: r.Level, ResponsibleLevel: r.ResponsibleLevel, ResponsibleName: r.ResponsibleName,
+		ResponsiblePhone: r.ResponsiblePhone, NextDue: r.NextDue, Status: r.Status, RecordedBy: r.RecordedBy,
+		RecordedAt: r.RecordedAt.UTC(), DecidedBy: r.DecidedBy}
+	if r.DecidedAt != nil {
+		a.DecidedAt = r.DecidedAt.UTC()
 	}
-	if decided != nil {
-		a.DecidedAt = decided.UTC()
+	return a, nil
+}
+
+// ticksOf returns the ticks kept as JSON (nil for none).
+func ticksOf(ts []tickJSON) []onemap.Tick {
+	var out []onemap.Tick
+	for _, t := range ts {
+		out = append(out, onemap.Tick(t))
 	}
-	a.RecordedAt = a.RecordedAt.UTC()
-	return &a, nil
+	return out
 }
 
 // DecideAssessment confirms (or, unless confirm, rejects) a pending
@@ -403,9 +426,12 @@ func (s *Assessments) DecideAssessment(ctx context.Context, id int64, confirm bo
 	caller := callerOf(ctx)
 	var a *onemap.Assessment
 	err := s.db.inTx(ctx, caller.Actor(), "assessment decided", func(tx pgx.Tx) error {
-		var err error
-		a, err = scanAssessment(tx.QueryRow(ctx, `SELECT `+assessColumns+` FROM assessments
-			WHERE id = $1 AND ($2::bigint = 0 OR grid_id IN `+caseSubtree(2)+`) FOR UPDATE`, id, scope))
+		rows, err := tx.Query(ctx, `SELECT `+assessColumns+` FROM assessments
+			WHERE id = $1 AND ($2::bigint = 0 OR grid_id IN `+caseSubtree(2)+`) FOR UPDATE`, id, scope)
+		if err == nil {
+			a, err = pgx.CollectExactlyOneRow(rows, rowToAssessment)
+		}
+		err = mapError(err)
 		if onemap.ErrorCode(err) == onemap.ENOTFOUND {
 			return onemap.Errorf(onemap.ENOTFOUND, "assessment %d not found", id)
 		} else if err != nil {
@@ -461,18 +487,9 @@ func (s *Assessments) ListAssessments(ctx context.Context, subject string, id, s
 		if err != nil {
 			return mapError(fmt.Errorf("postgis: list assessments: %w", err))
 		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAssessment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		if err := rows.Err(); err != nil {
+		if out, err = pgx.CollectRows(rows, rowToAssessment); err != nil {
 			return mapError(fmt.Errorf("postgis: list assessments: %w", err))
 		}
-		rows.Close()
 		return appendAudit(ctx, tx, caller, onemap.AuditAssessRead, subject+"s/"+strconv.FormatInt(id, 10),
 			map[string]any{"assessments": len(out)})
 	})
@@ -523,20 +540,29 @@ func (s *Assessments) DueAssessments(ctx context.Context, f onemap.DueFilter) ([
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: due assessments: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (onemap.DueItem, error) {
-		var d onemap.DueItem
-		var last, next *time.Time
-		err := r.Scan(&d.Subject, &d.ID, &d.GridID, &d.Kind, &d.Level, &d.ResponsibleName, &d.ResponsiblePhone, &last, &next)
-		if last != nil {
-			d.LastAssessedOn = *last
-		}
-		if next != nil {
-			d.NextDue = *next
-		}
-		return d, err
-	})
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[dueRow])
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: due assessments: %w", err))
 	}
+	out := make([]onemap.DueItem, len(list))
+	for i, d := range list {
+		out[i] = onemap.DueItem{Subject: d.Subject, ID: d.ID, GridID: d.GridID, Kind: d.Kind, Level: d.Level,
+			ResponsibleName: d.ResponsibleName, ResponsiblePhone: d.ResponsiblePhone}
+		if d.LastAssessedOn != nil {
+			out[i].LastAssessedOn = *d.LastAssessedOn
+		}
+		if d.NextDue != nil {
+			out[i].NextDue = *d.NextDue
+		}
+	}
 	return out, nil
+}
+
+// dueRow is one row of a due list, the columns in the order of the fields.
+type dueRow struct {
+	Subject                           string
+	ID, GridID                        int64
+	Kind, Level                       string
+	ResponsibleName, ResponsiblePhone string
+	LastAssessedOn, NextDue           *time.Time
 }

@@ -97,11 +97,13 @@ ORDER BY s.ord`
 
 	seedEmptyGridsSQL = `SELECT count(*), coalesce(min(code), '') FROM grids WHERE ST_IsEmpty(geom)`
 
-	seedRiskPointsSQL = `INSERT INTO risk_points (kind, name, level, responsible_name, responsible_phone, description,
+	seedReserveRiskPointsSQL = `SELECT nextval(pg_get_serial_sequence('risk_points', 'id')) FROM generate_series(1, $1::int)`
+
+	seedRiskPointsSQL = `INSERT INTO risk_points (id, kind, name, level, responsible_name, responsible_phone, description,
 	last_assessed_on, next_assessment_due, grade, synthetic, geom)
-SELECT u.kind, u.name, u.level, u.rname, u.rphone, u.descr, u.last, u.next, nullif(u.grade, ''), true, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::date[], $9::float8[], $10::float8[], $11::text[])
-     WITH ORDINALITY AS u(kind, name, level, rname, rphone, descr, last, next, x, y, grade, ord)
+SELECT u.id, u.kind, u.name, u.level, u.rname, u.rphone, u.descr, u.last, u.next, nullif(u.grade, ''), true, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::date[], $9::float8[], $10::float8[], $11::text[], $12::bigint[])
+     WITH ORDINALITY AS u(kind, name, level, rname, rphone, descr, last, next, x, y, grade, id, ord)
 ORDER BY u.ord`
 
 	seedReserveHouseholdsSQL = `SELECT nextval(pg_get_serial_sequence('households', 'id')) FROM generate_series(1, $1::int)`
@@ -234,7 +236,7 @@ func seedKinds(ctx context.Context, tx pgx.Tx) (onemap.SeedKinds, error) {
 	if err != nil {
 		return k, mapError(fmt.Errorf("postgis: seed: kinds: %w", err))
 	}
-	return k, nil
+	return k, seedAssessKinds(ctx, tx, &k)
 }
 
 func seedRegion(ctx context.Context, tx pgx.Tx, d *onemap.Seed) error {
@@ -302,17 +304,31 @@ func seedGrids(ctx context.Context, tx pgx.Tx, d *onemap.Seed) error {
 	return nil
 }
 
+// seedRiskPoints reserves the risk points' ids first, so that their
+// assessments can be written against them.
 func seedRiskPoints(ctx context.Context, tx pgx.Tx, rps []onemap.SeedRiskPoint) error {
 	n := len(rps)
+	rows, err := tx.Query(ctx, seedReserveRiskPointsSQL, n)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	as := make([]seedAssessment, n)
 	kind, name, level, rname, rphone, descr := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	last, next, grade := make([]time.Time, n), make([]time.Time, n), make([]string, n)
 	x, y := seedCoords(n, func(i int) orb.Point { return rps[i].Point })
 	for i, r := range rps {
 		kind[i], name[i], level[i], rname[i], rphone[i], descr[i] = r.Kind, r.Name, r.Level, r.ResponsibleName, r.ResponsiblePhone, r.Description
 		last[i], next[i], grade[i] = r.LastAssessedOn, r.NextAssessmentDue, r.Grade
+		as[i] = seedAssessment{note: r.AssessNote}
 	}
-	_, err := tx.Exec(ctx, seedRiskPointsSQL, kind, name, level, rname, rphone, descr, last, next, x, y, grade)
-	return err
+	if _, err := tx.Exec(ctx, seedRiskPointsSQL, kind, name, level, rname, rphone, descr, last, next, x, y, grade, ids); err != nil {
+		return err
+	}
+	return seedAssessments(ctx, tx, onemap.AssessRiskPoint, ids, as)
 }
 
 // seedHouseholds reserves the households' ids first, so that their
@@ -331,18 +347,22 @@ func seedHouseholds(ctx context.Context, tx pgx.Tx, hs []onemap.SeedHousehold) e
 	head, hphone, addr, notes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	members := make([]int32, n)
 	last, next := make([]time.Time, n), make([]time.Time, n)
+	as := make([]seedAssessment, n)
 	x, y := seedCoords(n, func(i int) orb.Point { return hs[i].Point })
 	for i, h := range hs {
 		kind[i], level[i], rname[i], rphone[i] = h.Kind, h.Level, h.ResponsibleName, h.ResponsiblePhone
 		head[i], hphone[i], addr[i], notes[i] = h.HeadName, h.HeadPhone, h.Address, h.Notes
 		members[i] = int32(h.Members)
 		last[i], next[i] = h.LastAssessedOn, h.NextAssessmentDue
+		as[i] = seedAssessment{situations: h.Situations, categories: h.Categories, note: h.AssessNote}
 	}
 	if _, err := tx.Exec(ctx, seedHouseholdsSQL, ids, kind, level, rname, rphone, last, next, x, y); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, seedHouseholdDetailsSQL, ids, head, hphone, members, addr, notes)
-	return err
+	if _, err = tx.Exec(ctx, seedHouseholdDetailsSQL, ids, head, hphone, members, addr, notes); err != nil {
+		return err
+	}
+	return seedAssessments(ctx, tx, onemap.AssessHousehold, ids, as)
 }
 
 func seedCameras(ctx context.Context, tx pgx.Tx, cs []onemap.SeedCamera) error {

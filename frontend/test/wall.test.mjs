@@ -135,3 +135,13 @@ test('legendHTML draws each layer\'s values in its shape and colour', () => {
   assert.match(html, /重大/);
   assert.doesNotMatch(html, /cameras/);
 });
+
+test('changesHTML names the emergency layers as the command map does, not by their ids', () => {
+  const html = changesHTML([
+    { key: 'a', layer: 'hazard_zones', op: 'update', name: '龙潭滑坡威胁区', detail: '', at: 0 },
+    { key: 'b', layer: 'shelters', op: 'insert', name: '狮山小学', detail: '', at: 0 },
+  ]);
+  assert.match(html, /危险区 · 龙潭滑坡威胁区/);
+  assert.match(html, /安置点 · 狮山小学/);
+  assert.doesNotMatch(html, /hazard_zones|shelters/);
+});

@@ -7,7 +7,7 @@
 // page's language.
 
 import { escapeHtml, formatCount, formatTimeOfDay } from '../format.js';
-import { lang } from '../i18n.js';
+import { lang, translate } from '../i18n.js';
 import { valueLabel } from '../labels.js';
 import { META_LAYER } from '../style.js';
 
@@ -35,8 +35,12 @@ const W = {
 };
 const L = lang === 'en' ? 'en' : 'zh';
 
-/** w names a word of the wall in the page's language. */
-export const w = (k) => W[L][k] ?? k;
+/**
+ * w names a word of the wall in the page's language. A layer the wall has
+ * no word of its own for (hazard_zones, shelters) is named as the command
+ * map's cards name it (i18n.js's short names).
+ */
+export const w = (k) => W[L][k] ?? translate(L, 'short')?.[k] ?? k;
 
 /**
  * wallScale is how much larger the wall draws its map than the command map
