@@ -13,8 +13,9 @@ import (
 // are the cases as they stood at its end, read from their timelines, not
 // as they stand now. Cases are opened, closed, reopened and left to go
 // overdue on both sides of the period's end T, under the case clock; the
-// figures at T, at now, and a minute before now (the timelines' reading of
-// the same state as the rows) are each what the steps make.
+// figures at T, at now, and a minute before now (the past end's reading of
+// the same state as now's) are each what the steps make; a and e, whose
+// limits started again after T, are told at T from their timelines.
 func TestCaseStats_openAtPeriodEnd(t *testing.T) {
 	w := startCaseWorld(t)
 	cmd := w.as(t, "cmd_at", onemap.RoleCommander, 0)
@@ -40,6 +41,9 @@ func TestCaseStats_openAtPeriodEnd(t *testing.T) {
 	// c: accepted before T, closed after it.
 	c := w.report(t, "10.0.3.2", "livelihood", w.inGroup, "")
 	step(c, 1, `"action":"accept"`)
+	// e: never accepted before T (due at 10:00), accepted and escalated
+	// after it: its limits start again, so T's are only in its timeline.
+	e := w.report(t, "10.0.3.7", "public_order", w.inGroup, "")
 	// d: never accepted; its acceptance falls due at 11:00, before T.
 	w.clock.Add(time.Hour)
 	d := w.report(t, "10.0.3.3", "safety", w.inGroup, "")
@@ -51,12 +55,15 @@ func TestCaseStats_openAtPeriodEnd(t *testing.T) {
 	w.report(t, "10.0.3.5", "livelihood", w.inGroup, "")
 	w.clock.Add(time.Hour)
 	end := w.clock.Now() // T, 12:00
-	// After T: c closed, a reopened, h refused, d accepted late, f reported.
+	// After T: c closed, a reopened, h refused, d accepted late, e
+	// accepted and escalated, f reported.
 	w.clock.Add(time.Hour)
 	closeFrom(c, 2)
 	step(a, 6, `"action":"reopen","note":"群众再次反映"`)
 	step(h, 1, `"action":"refuse","note":"不属实"`)
 	step(d, 1, `"action":"accept"`)
+	step(e, 1, `"action":"accept"`)
+	step(e, 2, `"action":"escalate","note":"需上级协调"`)
 	w.report(t, "10.0.3.6", "sanitation", w.inGroup, "")
 	w.clock.Add(3 * 24 * time.Hour)
 	now := w.clock.Now()
@@ -84,12 +91,12 @@ func TestCaseStats_openAtPeriodEnd(t *testing.T) {
 		open, overdue       int
 		openWhy, overdueWhy string
 	}{
-		// At T: c, d, h and g open; d alone overdue. (Now: a, d, g
-		// and f open, all four overdue.)
-		{"the period's end", end, end, 4, 1, "c, d, h, g", "d"},
-		{"now", now, now, 4, 4, "a, d, g, f", "a, d, g, f"},
-		{"a minute ago", now.Add(-time.Minute), now.Add(-time.Minute), 4, 4, "a, d, g, f", "a, d, g, f"},
-		{"a period not yet ended", now.Add(24 * time.Hour), now, 4, 4, "a, d, g, f", "a, d, g, f"},
+		// At T: c, d, e, h and g open; d and e overdue. (Now: a, d, e,
+		// g and f open, all five overdue.)
+		{"the period's end", end, end, 5, 2, "c, d, e, h, g", "d, e"},
+		{"now", now, now, 5, 5, "a, d, e, g, f", "a, d, e, g, f"},
+		{"a minute ago", now.Add(-time.Minute), now.Add(-time.Minute), 5, 5, "a, d, e, g, f", "a, d, e, g, f"},
+		{"a period not yet ended", now.Add(24 * time.Hour), now, 5, 5, "a, d, e, g, f", "a, d, e, g, f"},
 	} {
 		got := stats(t0.Add(-time.Hour), c.to)
 		if got.Total.Open != c.open || got.Total.Overdue != c.overdue {

@@ -39,13 +39,20 @@ const caseMembersSQL = `WITH RECURSIVE tops AS (
 // cleared) or reported after it.
 //
 // Open and overdue at $5 (caseStateAt): a case reported before $5 and not
-// closed for good before it (closed_at < $5) was, at $5, as its last step
-// before $5 left it: open unless that step closed or refused it, overdue
-// if the deadline that step set (case_steps.due, onemap.Case.NextDue) had
-// passed. At now ($6) the row itself is the case as it stands, and
-// overdue is onemap.Case.Overdue in SQL; the steps are read only for a
-// past end, and only for the few cases open at it or since (one probe of
-// case_steps' primary key each).
+// closed for good before it (closed_at < $5) was open at $5 unless it was
+// reopened since. Whether it was overdue then is onemap.Case.Overdue of the
+// case as it stood at $5. At now ($6) that is the row itself. For a past
+// end it is still the row's deadlines if its limits have not started again
+// since (due_from < $5: no escalation, hand down or reopening after the
+// end), with "reported" and "responded" as of $5 (accepted_at and
+// responded_at before it); those deadlines were in force then. Only a case
+// whose limits started again after the end reads its timeline: its last
+// step before $5 says whether it was open (to_status) and the deadline it
+// had to meet next (case_steps.due, onemap.Case.NextDue). These are a few
+// cases in a hundred, one probe of case_steps' primary key each; the rest
+// is read from the index alone (migration 0032). OFFSET 0 keeps the state a
+// subquery of its own, worked out once a case, where the planner would
+// otherwise copy the CASE, probe and all, into each of the two counts.
 const caseStatsSQL = `SELECT m.top,
 		count(*) FILTER (WHERE k.created_at >= $3 AND k.created_at < $4),
 		count(*) FILTER (WHERE k.accepted_at >= $3 AND k.accepted_at < $4),
@@ -60,7 +67,7 @@ const caseStatsSQL = `SELECT m.top,
 		count(*) FILTER (WHERE k.category = 'dispute' AND k.created_at >= $3 AND k.created_at < $4)
 	FROM unnest($1::bigint[], $2::bigint[]) AS m (top, id)
 	JOIN cases k ON k.grid_id = m.id
-	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state) a
+	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
 	WHERE k.created_at < $4 AND (k.closed_at IS NULL OR k.closed_at >= $3)
 	GROUP BY m.top`
 
@@ -70,6 +77,11 @@ const caseStateAt = `CASE
 		WHEN k.created_at >= $5 OR k.closed_at < $5 THEN 0
 		WHEN $6 THEN CASE WHEN k.closed_at IS NOT NULL THEN 0
 			WHEN k.status = 'reported' AND k.accept_due < $5 OR k.responded_at IS NULL AND k.respond_due < $5
+				OR k.close_due < $5 THEN 2
+			ELSE 1 END
+		WHEN k.due_from < $5 THEN CASE
+			WHEN (k.accepted_at IS NULL OR k.accepted_at >= $5) AND k.accept_due < $5
+				OR (k.responded_at IS NULL OR k.responded_at >= $5) AND k.respond_due < $5
 				OR k.close_due < $5 THEN 2
 			ELSE 1 END
 		ELSE (SELECT CASE WHEN h.to_status IN ('closed', 'refused') THEN 0 WHEN h.due < $5 THEN 2 ELSE 1 END
