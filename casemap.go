@@ -57,7 +57,8 @@ func CaseRecord(k *Case, now time.Time) (*Record, error) {
 
 // CaseStatsRow is one grid's case figures over a period [From, To): the
 // flow of the period (reported, accepted, closed, refused, escalated in
-// it) and the backlog at the moment the figures are taken (open, overdue).
+// it) and the backlog at the period's end (open, overdue), as it stood
+// then.
 // The cases counted are those whose place lies in the grid or a grid
 // below it.
 type CaseStatsRow struct {
@@ -74,8 +75,8 @@ type CaseStatsRow struct {
 	// closure rate is ReportedClosed / Reported.
 	ReportedClosed int
 	Escalated      int // cases escalated (提级) at least once in the period
-	Open           int // open now (reported before the period's end)
-	Overdue        int // of Open, overdue now
+	Open           int // open at the period's end (or now, if sooner): CaseStats.At
+	Overdue        int // of Open, overdue at that instant
 	// Disputes are the cases of the dispute category reported in the
 	// period. DisputeRecords are the disputes whose mediation record
 	// (dispute.go) was opened in the period, DisputesSettled those of them
@@ -91,7 +92,7 @@ type CaseStatsRow struct {
 // CaseStats are the figures of a grid and of each of its children.
 type CaseStats struct {
 	From, To time.Time
-	At       time.Time // when open and overdue were counted
+	At       time.Time // when open and overdue were counted: To, or now if To is later
 	Total    CaseStatsRow
 	Children []CaseStatsRow
 }

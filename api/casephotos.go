@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
@@ -67,52 +68,73 @@ func stepPhotos(c *gin.Context) ([]onemap.Photo, error) {
 	}
 	var (
 		report []byte
-		photos []onemap.Photo
 		n      int
+		// Each photo is stripped as soon as it is read, beside the
+		// reading of the next: turning a phone's photo upright takes a
+		// good part of a second of a core (package photo).
+		pending []*strippedPhoto
+		wg      sync.WaitGroup
 	)
+	// fail returns err, unless a photo before it was refused: the first
+	// refusal in the form's order is the one told.
+	fail := func(err error) ([]onemap.Photo, error) {
+		wg.Wait()
+		for _, p := range pending {
+			if p.err != nil {
+				return nil, p.err
+			}
+		}
+		return nil, err
+	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, tooLarge(err, "the multipart form")
+			return fail(tooLarge(err, "the multipart form"))
 		}
 		switch name := part.FormName(); name {
 		case "report":
 			if report != nil {
-				return nil, onemap.FieldErrorf("report", onemap.EINVALID, "report: one report part, not two")
+				return fail(onemap.FieldErrorf("report", onemap.EINVALID, "report: one report part, not two"))
 			}
 			if report, err = io.ReadAll(io.LimitReader(part, caseBodyLimit+1)); err != nil {
-				return nil, tooLarge(err, "report")
+				return fail(tooLarge(err, "report"))
 			}
 			if len(report) > caseBodyLimit {
-				return nil, &onemap.Error{Code: errTooLarge, Field: "report", Message: fmt.Sprintf("report: more than %d bytes", caseBodyLimit)}
+				return fail(&onemap.Error{Code: errTooLarge, Field: "report", Message: fmt.Sprintf("report: more than %d bytes", caseBodyLimit)})
 			}
 		case "photo":
 			n++
 			if n > onemap.CaseMaxPhotos {
-				return nil, onemap.FieldErrorf("photo", onemap.EINVALID, "photo %d: at most %d photos a report or step", n, onemap.CaseMaxPhotos)
+				return fail(onemap.FieldErrorf("photo", onemap.EINVALID, "photo %d: at most %d photos a report or step", n, onemap.CaseMaxPhotos))
 			}
 			what := fmt.Sprintf("photo %d (%.60q)", n, part.FileName())
 			b, err := io.ReadAll(io.LimitReader(part, onemap.PhotoMaxBytes+1))
 			if err != nil {
-				return nil, tooLarge(err, what)
+				return fail(tooLarge(err, what))
 			}
 			if len(b) > onemap.PhotoMaxBytes {
-				return nil, &onemap.Error{Code: errTooLarge, Field: "photo", Message: fmt.Sprintf("%s: more than %d MB, the most a photo may be; send a smaller one", what, onemap.PhotoMaxBytes>>20)}
+				return fail(&onemap.Error{Code: errTooLarge, Field: "photo", Message: fmt.Sprintf("%s: more than %d MB, the most a photo may be; send a smaller one", what, onemap.PhotoMaxBytes>>20)})
 			}
-			ct, clean, err := photo.Strip(b)
-			if errors.Is(err, photo.ErrUnknownType) {
-				return nil, &onemap.Error{Code: errUnsupportedType, Field: "photo", Message: fmt.Sprintf("%s: its content is %s, not a JPEG, PNG or WebP image", what, sniffed(b))}
-			}
-			if err != nil {
-				return nil, onemap.FieldErrorf("photo", onemap.EINVALID, "%s: %v", what, strings.TrimPrefix(err.Error(), "photo: "))
-			}
-			photos = append(photos, onemap.NewPhoto(ct, clean))
+			p := &strippedPhoto{}
+			pending = append(pending, p)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.strip(what, b)
+			}()
 		default:
-			return nil, onemap.FieldErrorf(name, onemap.EINVALID, "part %.40q: a report takes a \"report\" part (JSON) and up to %d \"photo\" parts", name, onemap.CaseMaxPhotos)
+			return fail(onemap.FieldErrorf(name, onemap.EINVALID, "part %.40q: a report takes a \"report\" part (JSON) and up to %d \"photo\" parts", name, onemap.CaseMaxPhotos))
 		}
+	}
+	if _, err := fail(nil); err != nil {
+		return nil, err
+	}
+	photos := make([]onemap.Photo, len(pending))
+	for i, p := range pending {
+		photos[i] = p.photo
 	}
 	if report == nil {
 		return nil, onemap.FieldErrorf("report", onemap.EINVALID, "report: the multipart form has no \"report\" part (the JSON of the report or step)")
@@ -120,6 +142,26 @@ func stepPhotos(c *gin.Context) ([]onemap.Photo, error) {
 	c.Request.Body = io.NopCloser(bytes.NewReader(report))
 	c.Request.Header.Set("Content-Type", "application/json")
 	return photos, nil
+}
+
+// strippedPhoto is one photo of a form, stripped (package photo) or
+// refused with the error the route answers.
+type strippedPhoto struct {
+	photo onemap.Photo
+	err   error
+}
+
+// strip checks and strips b, the photo the form calls what.
+func (p *strippedPhoto) strip(what string, b []byte) {
+	ct, clean, err := photo.Strip(b)
+	switch {
+	case errors.Is(err, photo.ErrUnknownType):
+		p.err = &onemap.Error{Code: errUnsupportedType, Field: "photo", Message: fmt.Sprintf("%s: its content is %s, not a JPEG, PNG or WebP image", what, sniffed(b))}
+	case err != nil:
+		p.err = onemap.FieldErrorf("photo", onemap.EINVALID, "%s: %v", what, strings.TrimPrefix(err.Error(), "photo: "))
+	default:
+		p.photo = onemap.NewPhoto(ct, clean)
+	}
 }
 
 // sniffed says what b looks like, for the message of a refused photo.

@@ -61,7 +61,9 @@ func caseStatsRowOut(r onemap.CaseStatsRow) caseStatsRowJSON {
 // reported, accepted, closed, refused and escalated in [from, to) (RFC 3339
 // times or dates, read in China time; by default this month so far), the
 // on-time rate of those closed and the closure rate of those reported, and
-// the open and overdue cases now. A case counts for the grid of its place.
+// the open and overdue cases at the period's end as they stood then ("at":
+// the end, or now if the period has not ended). A case counts for the grid
+// of its place.
 // A grid outside the caller's part of the county is not found.
 func (s *Server) handleCaseStats(c *gin.Context) {
 	rule, err := s.caseRule(c)

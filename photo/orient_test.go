@@ -73,53 +73,6 @@ func phonePhoto(t *testing.T, img image.Image, bo byteOrder, o uint16) []byte {
 	return append(out, b[2:]...)
 }
 
-// TestStrip_orientation: a photo taken with the phone upright (stored
-// landscape, EXIF Orientation 6) keeps its orientation through Strip, and
-// nothing else of its EXIF: the new Exif segment holds the one tag, the GPS
-// and the description are gone, the pixels are the same. Before, the
-// orientation went with the EXIF and the photo showed on its side.
-func TestStrip_orientation(t *testing.T) {
-	img := phototest.Gradient(64, 48, 3) // landscape, as the sensor saw it
-	for _, bo := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
-		in := phonePhoto(t, img, bo, 6)
-		if got := photo.Orientation(in); got != 6 {
-			t.Fatalf("%v: the phone's photo has orientation %d, want 6", bo, got)
-		}
-		ct, out, err := photo.Strip(in)
-		if err != nil || ct != photo.JPEG {
-			t.Fatalf("%v: Strip = %q, %v", bo, ct, err)
-		}
-		if got := photo.Orientation(out); got != 6 {
-			t.Errorf("%v: the stripped photo has orientation %d, want 6 (it would show on its side)", bo, got)
-		}
-		if bytes.Contains(out, []byte(phototest.GPSMarker)) {
-			t.Errorf("%v: the stripped photo keeps more of the EXIF than its orientation", bo)
-		}
-		// One Exif segment, of the orientation alone (8-byte TIFF header,
-		// one 12-byte entry, counts and the next-IFD offset).
-		var app1 [][]byte
-		for i := 2; i+4 <= len(out) && out[i] == 0xFF && out[i+1] != 0xDA; i += 2 + int(out[i+2])<<8 + int(out[i+3]) {
-			if out[i+1] == 0xE1 {
-				app1 = append(app1, out[i+4:i+2+int(out[i+2])<<8+int(out[i+3])])
-			}
-		}
-		if len(app1) != 1 || len(app1[0]) != 6+8+2+12+4 {
-			t.Errorf("%v: APP1 segments %q, want one Exif of the orientation alone", bo, app1)
-		}
-		a, err := jpeg.Decode(bytes.NewReader(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := jpeg.Decode(bytes.NewReader(out))
-		if err != nil {
-			t.Fatalf("%v: the stripped photo does not decode: %v", bo, err)
-		}
-		if !bytes.Equal(a.(*image.YCbCr).Y, b.(*image.YCbCr).Y) || b.Bounds() != img.Bounds() {
-			t.Errorf("%v: the pixels changed", bo)
-		}
-	}
-}
-
 // TestStrip_orientationNone: a photo stored as it is shown (orientation
 // 1), or with an orientation that is none of 1–8, keeps no EXIF at all.
 func TestStrip_orientationNone(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package photo checks what an uploaded photo is by its content and strips
-// what it tells about the person who took it, losslessly: no pixel is
-// decoded or encoded again, only metadata segments and chunks are left out.
+// what it tells about the person who took it: only metadata segments and
+// chunks are left out, no pixel is decoded or encoded again, except for a
+// JPEG that must be turned upright (upright.go).
 //
 // It takes JPEG, PNG and WebP. What is dropped:
 //
@@ -8,19 +9,19 @@
 //     XMP, APP13 Photoshop/IPTC, …) but APP0 JFIF, APP2 ICC_PROFILE and
 //     APP14 Adobe, which decoders need for colour; every COM segment; and
 //     anything after the end-of-image marker (a second image, an archive).
-//     An Exif segment that turns the photo (Orientation 2 to 8: a phone
-//     held upright) is replaced by a new one that holds the orientation
-//     alone, so that the photo shows upright (orient.go).
+//     A photo whose Exif says to turn it (Orientation 2 to 8: a phone held
+//     upright) has its pixels turned instead, and keeps no orientation
+//     (upright.go). A JPEG of more than MaxPixels is refused.
 //   - PNG: the eXIf, tEXt, iTXt, zTXt and tIME chunks, and anything after
 //     IEND. Every chunk's CRC is checked.
 //   - WebP: the EXIF and XMP chunks (and anything after the RIFF's end);
 //     the RIFF size and the VP8X flags are fixed to match.
 //
 // It is not an image decoder: a file whose structure is sound but whose
-// pixels are garbage passes. A JPEG keeps its EXIF orientation and nothing
-// else of its EXIF (orient.go); PNG and WebP keep none (phones take photos
-// as JPEG; a client that sends another type turns the pixels itself, as a
-// canvas does).
+// pixels are garbage passes (unless it is turned). No photo keeps any EXIF:
+// a JPEG is turned upright; PNG and WebP are taken as they are stored
+// (phones take photos as JPEG; a client that sends another type turns the
+// pixels itself, as a canvas does).
 package photo
 
 import (
@@ -61,7 +62,15 @@ func Detect(b []byte) string {
 func Strip(b []byte) (contentType string, out []byte, err error) {
 	switch ct := Detect(b); ct {
 	case JPEG:
-		out, err = stripJPEG(b)
+		if out, err = stripJPEG(b); err != nil {
+			return ct, nil, err
+		}
+		if err = jpegSize(out); err != nil {
+			return ct, nil, err
+		}
+		if o := Orientation(b); o != 1 {
+			out, err = upright(out, o) // upright.go
+		}
 		return ct, out, err
 	case PNG:
 		out, err = stripPNG(b)
@@ -109,7 +118,6 @@ func stripJPEG(b []byte) ([]byte, error) {
 	out = append(out, 0xFF, mSOI)
 	i := 2
 	sawSOS := false
-	oriented := false // an orientation segment is written
 	for {
 		// The next marker: 0xFF, any fill 0xFF, then the code.
 		if i >= len(b) {
@@ -155,9 +163,6 @@ func stripJPEG(b []byte) ([]byte, error) {
 			if keepAPP(m, seg[2:]) {
 				out = append(out, 0xFF, m)
 				out = append(out, seg...)
-			} else if o := exifOrientation(seg[2:]); m == mAPP0+1 && !oriented && !sawSOS && o != 1 {
-				out = append(out, orientationSegment(o)...)
-				oriented = true
 			}
 		case m == mCOM:
 		default:

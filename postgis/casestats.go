@@ -32,10 +32,27 @@ const caseMembersSQL = `WITH RECURSIVE tops AS (
 // caseStatsSQL counts, for each figure's grid of the arrays $1 and $2
 // (caseMembersSQL), the cases whose place lies in its members: those
 // reported, accepted, closed, refused and escalated in [$3, $4), and those
-// open and overdue at $5 (the store's now). Overdue is onemap.Case.Overdue
-// in SQL. Only the cases a figure can count are read: none closed before
-// the period (every step of a case, and its acceptance, precede its last
-// closure: a reopened case's closed_at is cleared) or reported after it.
+// open and overdue at $5 (the period's end, or the store's now if that is
+// sooner; $6 is true when it is now). Only the cases a figure can count
+// are read: none closed before the period (every step of a case, and its
+// acceptance, precede its last closure: a reopened case's closed_at is
+// cleared) or reported after it.
+//
+// Open and overdue at $5 (caseStateAt): a case reported before $5 and not
+// closed for good before it (closed_at < $5) was open at $5 unless it was
+// reopened since. Whether it was overdue then is onemap.Case.Overdue of the
+// case as it stood at $5. At now ($6) that is the row itself. For a past
+// end it is still the row's deadlines if its limits have not started again
+// since (due_from < $5: no escalation, hand down or reopening after the
+// end), with "reported" and "responded" as of $5 (accepted_at and
+// responded_at before it); those deadlines were in force then. Only a case
+// whose limits started again after the end reads its timeline: its last
+// step before $5 says whether it was open (to_status) and the deadline it
+// had to meet next (case_steps.due, onemap.Case.NextDue). These are a few
+// cases in a hundred, one probe of case_steps' primary key each; the rest
+// is read from the index alone (migration 0032). OFFSET 0 keeps the state a
+// subquery of its own, worked out once a case, where the planner would
+// otherwise copy the CASE, probe and all, into each of the two counts.
 const caseStatsSQL = `SELECT m.top,
 		count(*) FILTER (WHERE k.created_at >= $3 AND k.created_at < $4),
 		count(*) FILTER (WHERE k.accepted_at >= $3 AND k.accepted_at < $4),
@@ -45,14 +62,31 @@ const caseStatsSQL = `SELECT m.top,
 		count(*) FILTER (WHERE k.created_at >= $3 AND k.created_at < $4 AND k.closed_at IS NOT NULL),
 		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_steps s WHERE s.case_id = k.id AND s.action = 'escalate'
 			AND s.at >= $3 AND s.at < $4)),
-		count(*) FILTER (WHERE k.closed_at IS NULL AND k.created_at < $4),
-		count(*) FILTER (WHERE k.closed_at IS NULL AND k.created_at < $4 AND (k.status = 'reported' AND k.accept_due < $5
-			OR k.responded_at IS NULL AND k.respond_due < $5 OR k.close_due < $5)),
+		count(*) FILTER (WHERE a.state > 0),
+		count(*) FILTER (WHERE a.state = 2),
 		count(*) FILTER (WHERE k.category = 'dispute' AND k.created_at >= $3 AND k.created_at < $4)
 	FROM unnest($1::bigint[], $2::bigint[]) AS m (top, id)
 	JOIN cases k ON k.grid_id = m.id
+	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
 	WHERE k.created_at < $4 AND (k.closed_at IS NULL OR k.closed_at >= $3)
 	GROUP BY m.top`
+
+// caseStateAt is the state of case k at $5 (caseStatsSQL): 0 closed,
+// refused or not yet reported, 1 open, 2 open and overdue.
+const caseStateAt = `CASE
+		WHEN k.created_at >= $5 OR k.closed_at < $5 THEN 0
+		WHEN $6 THEN CASE WHEN k.closed_at IS NOT NULL THEN 0
+			WHEN k.status = 'reported' AND k.accept_due < $5 OR k.responded_at IS NULL AND k.respond_due < $5
+				OR k.close_due < $5 THEN 2
+			ELSE 1 END
+		WHEN k.due_from < $5 THEN CASE
+			WHEN (k.accepted_at IS NULL OR k.accepted_at >= $5) AND k.accept_due < $5
+				OR (k.responded_at IS NULL OR k.responded_at >= $5) AND k.respond_due < $5
+				OR k.close_due < $5 THEN 2
+			ELSE 1 END
+		ELSE (SELECT CASE WHEN h.to_status IN ('closed', 'refused') THEN 0 WHEN h.due < $5 THEN 2 ELSE 1 END
+			FROM case_steps h WHERE h.case_id = k.id AND h.at < $5 ORDER BY h.seq DESC LIMIT 1)
+	END`
 
 // caseSettledSQL counts, for each figure's grid of the arrays $1 and $2,
 // the disputes whose mediation record (disputes.go) was opened in
@@ -66,11 +100,16 @@ const caseSettledSQL = `SELECT m.top, count(*), count(*) FILTER (WHERE d.outcome
 	GROUP BY m.top`
 
 // CaseStats returns the case figures of grid (0: the whole county) and of
-// each of its children over [from, to), open and overdue counted at the
-// store's now. A grid that does not exist is ENOTFOUND.
+// each of its children over [from, to), open and overdue counted as they
+// stood at the period's end (at the store's now for a period that has not
+// ended). A grid that does not exist is ENOTFOUND.
 func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (*onemap.CaseStats, error) {
 	now := s.Now()
-	out := &onemap.CaseStats{From: from, To: to, At: now, Total: onemap.CaseStatsRow{GridID: grid}}
+	at, live := now, true
+	if to.Before(now) {
+		at, live = to, false
+	}
+	out := &onemap.CaseStats{From: from, To: to, At: at, Total: onemap.CaseStatsRow{GridID: grid}}
 	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
@@ -111,7 +150,7 @@ func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (
 	if err := tx.QueryRow(ctx, caseMembersSQL, grid).Scan(&tops, &members); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
 	}
-	rows, err = tx.Query(ctx, caseStatsSQL, tops, members, from, to, now)
+	rows, err = tx.Query(ctx, caseStatsSQL, tops, members, from, to, at, live)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
 	}

@@ -73,16 +73,43 @@ type statement struct {
 	args []any
 }
 
+// partsSuffix names the second statement a list of cases sends, for
+// their parts of joint handling (postgis casesParts): it is explained on
+// its own, under the read's name and this suffix.
+const partsSuffix = ", its parts"
+
 // TraceQueryStart implements pgx.QueryTracer.
 func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	if kind, ok := ctx.Value(traceKey{}).(string); ok {
 		s.mu.Lock()
+		if strings.Contains(d.SQL, "FROM case_parts WHERE case_id") {
+			// The parts of the longest list seen: the one with the most
+			// to read.
+			kind += partsSuffix
+			if prev, done := s.seen[kind]; done && idCount(prev.args) >= idCount(d.Args) {
+				s.mu.Unlock()
+				return ctx
+			}
+			s.seen[kind] = statement{sql: d.SQL, args: d.Args}
+			s.mu.Unlock()
+			return ctx
+		}
 		if prev, done := s.seen[kind]; (!done || len(d.SQL) > len(prev.sql)) && !strings.HasPrefix(strings.TrimSpace(d.SQL), "SELECT 1") {
 			s.seen[kind] = statement{sql: d.SQL, args: d.Args}
 		}
 		s.mu.Unlock()
 	}
 	return ctx
+}
+
+// idCount is the length of a statement's first argument, a list of ids.
+func idCount(args []any) int {
+	if len(args) > 0 {
+		if ids, ok := args[0].([]int64); ok {
+			return len(ids)
+		}
+	}
+	return 0
 }
 
 // TraceQueryEnd implements pgx.QueryTracer.
@@ -159,6 +186,11 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("no cases sampled")
 	}
+	parts, err := jointParts(ctx, conn)
+	if err != nil {
+		return err
+	}
+	b.printf("parts     %d parts of joint handling (one case in 50, three each)\n", parts)
 	store := postgis.NewCases(db, func() time.Time { return asOf })
 	open := []onemap.CaseStatus{onemap.CaseReported, onemap.CaseAccepted, onemap.CaseAssigned, onemap.CaseHandling, onemap.CaseFeedback}
 	grid := func(rng *rand.Rand) int64 {
@@ -213,21 +245,46 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 	}
 	b.printf("\nPlans (EXPLAIN (ANALYZE, BUFFERS) of the main statement of each read, as it was sent; jit off):\n")
 	for _, r := range reads {
-		st, ok := trace.seen[r.name]
-		if !ok {
-			continue
-		}
-		b.printf("\n-- %s\n%s\n", r.name, indent(strings.TrimSpace(st.sql)))
-		rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+st.sql, st.args...)
-		if err != nil {
-			return fmt.Errorf("explain %s: %w", r.name, err)
-		}
-		var line string
-		if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { b.printf("   %s\n", line); return nil }); err != nil {
-			return fmt.Errorf("explain %s: %w", r.name, err)
+		for _, name := range []string{r.name, r.name + partsSuffix} {
+			st, ok := trace.seen[name]
+			if !ok {
+				continue
+			}
+			b.printf("\n-- %s\n%s\n", name, indent(strings.TrimSpace(st.sql)))
+			rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+st.sql, st.args...)
+			if err != nil {
+				return fmt.Errorf("explain %s: %w", name, err)
+			}
+			var line string
+			if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { b.printf("   %s\n", line); return nil }); err != nil {
+				return fmt.Errorf("explain %s: %w", name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// jointParts gives one case in every 50 three parts of joint handling
+// (case_parts, migration 0017), organised at its last step, the first
+// still open while the case is: the history the demo loads has none, and
+// the lists' second statement (their parts) and their fourth arm (cases
+// with an open part in the subtree) are explained over a table of the
+// size a year of joint handling makes, not over an empty one.
+func jointParts(ctx context.Context, conn *pgx.Conn) (int64, error) {
+	tag, err := conn.Exec(ctx, `INSERT INTO case_parts (case_id, part, seq, department, task, grid_id, due, status, updated_at, reported_at)
+		SELECT s.case_id, p.part, s.seq, '部门' || p.part, '联动任务', k.grid_id, s.at + interval '3 days',
+			CASE WHEN k.closed_at IS NULL AND p.part = 1 THEN 'open' ELSE 'reported' END, s.at,
+			CASE WHEN k.closed_at IS NULL AND p.part = 1 THEN NULL ELSE s.at + interval '1 day' END
+		FROM (SELECT DISTINCT ON (case_id) case_id, seq, at FROM case_steps WHERE case_id % 50 = 0 ORDER BY case_id, seq DESC) s
+		JOIN cases k ON k.id = s.case_id
+		CROSS JOIN generate_series(1, 3) AS p (part)`)
+	if err != nil {
+		return 0, fmt.Errorf("joint parts: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `ANALYZE case_parts`); err != nil {
+		return 0, fmt.Errorf("joint parts: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 func indent(s string) string {

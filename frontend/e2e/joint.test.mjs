@@ -90,7 +90,8 @@ test('an operator organises joint handling on the map, the grid worker works its
     let shown = await page.evaluate(() => window.onemap.cases.card);
     assert.equal(shown.status, 'handling');
     assert.deepEqual(shown.parts.map((p) => [p.department, p.grid_id ?? 0, p.status]), [['县交通运输局', grid, 'open'], ['县水务局', 0, 'open']]);
-    assert.equal(Math.round(new Date(shown.parts[0].due) / 60_000), Math.round(new Date(localInput(due)) / 60_000));
+    // The limit typed is China time (the form's), whatever the zone the value was made in.
+    assert.equal(Math.round(new Date(shown.parts[0].due) / 60_000), Math.round(new Date(`${localInput(due)}+08:00`) / 60_000));
     assert.equal(shown.parts[1].due, null);
     assert.equal(await card.locator('.om-joint').count(), 0, 'no second round while parts are open');
     await b.screenshot('joint-organised');
@@ -108,8 +109,8 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.equal(shown.open_parts, 1);
 
     // A phone's portrait photo (landscape pixels, EXIF Orientation 6) sent
-    // with a case shows upright when served (the server keeps the
-    // orientation, and only it, photo/orient.go).
+    // with a case shows upright when served (the server turns its pixels
+    // and drops the tag, photo/upright.go).
     const upright = await page.evaluate(async ([lon, lat]) => {
       const c = document.createElement('canvas');
       c.width = 64;
@@ -213,6 +214,52 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.deepEqual(b.errors.filter((e) => !PROVOKED.test(e)), [], 'errors on the map');
   } finally {
     await phone?.close();
+    await b.close();
+  }
+});
+
+// A part's time limit is typed and shown in China time (Asia/Shanghai) on a
+// map whose browser is set to another zone (New York, UTC−5 in December):
+// the limit stored is the China time typed, and the card shows it as typed.
+test('the joint form\'s limit is China time in a browser set to another zone', { timeout: 4 * WAIT_MS }, async () => {
+  const gw = await account('gridworker');
+  const op = await account('operator');
+  const [feature] = (await gw.request('GET', '/api/layers/households/features?limit=1')).features;
+  assert.ok(feature, 'the grid worker\'s group has a household');
+  const [lon, lat] = feature.geometry.coordinates;
+  let k = await op.request('POST', '/api/cases', { category: 'safety', description: `e2e ${Date.now().toString(36)}：时区`, lon, lat });
+  k = (await op.request('POST', `/api/cases/${k.id}/actions`, { action: 'accept', version: 1 })).case;
+  const b = await openMap({ reducedMotion: 'reduce', viewport: { width: 1366, height: 768 }, timezoneId: 'America/New_York',
+    signIn: { name: 'operator', password: PASSWORD } });
+  try {
+    const page = b.page;
+    const zone = await page.evaluate(() => [Intl.DateTimeFormat().resolvedOptions().timeZone, new Date('2026-12-20T18:00').getTimezoneOffset()]);
+    assert.deepEqual(zone, ['America/New_York', 300], 'the browser is five hours behind UTC');
+    await page.waitForFunction(() => window.onemap.cases && window.onemap.live.connected, null, { timeout: WAIT_MS });
+    await page.click('#cases-button');
+    await page.click('#cases [data-queue="open"]');
+    await page.locator('.om-case-item', { hasText: k.tracking_code }).click();
+    await page.waitForFunction((id) => window.onemap.cases.card?.id === id, k.id, { timeout: WAIT_MS });
+    const card = page.locator('.om-cases-card');
+    await card.locator('.om-joint summary').click();
+    const row = (i) => card.locator(`.om-joint-row[data-row="${i}"]`);
+    assert.match(await row(0).locator('label', { has: page.locator('[name="part-due"]') }).textContent(), /北京时间/);
+    await row(0).locator('[name="part-department"]').fill('县应急管理局');
+    await row(0).locator('[name="part-task"]').fill('排查隐患');
+    await row(0).locator('[name="part-due"]').fill('2026-12-20T18:00');
+    await row(1).locator('[name="part-department"]').fill('县住建局');
+    await row(1).locator('[name="part-task"]').fill('房屋鉴定');
+    await card.locator('.om-joint-form button[type="submit"]').click();
+    await page.waitForFunction(() => window.onemap.cases.card?.parts?.length === 2, null, { timeout: WAIT_MS });
+    const stored = await op.request('GET', `/api/cases/${k.id}`);
+    assert.equal(new Date(stored.parts[0].due).toISOString(), '2026-12-20T10:00:00.000Z',
+      'the limit stored is 18:00 China time (10:00 UTC), not 18:00 in New York (23:00 UTC)');
+    const shown = await card.locator('.om-case-parts li[data-part="1"] .om-part-due').textContent();
+    assert.match(shown, /2026\/12\/20 18:00/, `the card shows the limit in China time: ${shown}`);
+    await b.screenshot('joint-china-time');
+    assert.deepEqual(b.foreign, [], 'requests left the map');
+    assert.deepEqual(b.errors, [], 'errors on the map');
+  } finally {
     await b.close();
   }
 });

@@ -24,7 +24,7 @@ export const JOINT = {
  * jointBody returns the body of the joint step on case c (its version):
  * the note, and one part per row in the rows' order ({department, task,
  * grid_id, due}: strings as the form has them; due a datetime-local value,
- * read in the browser's time zone), so that a refusal naming parts[i] names
+ * read in China time, chinaInstant), so that a refusal naming parts[i] names
  * row i. Empty rows are sent too: the server says what they lack.
  */
 export function jointBody(c, note, rows) {
@@ -35,13 +35,40 @@ export function jointBody(c, note, rows) {
     const g = String(r.grid_id ?? '').trim();
     if (g) p.grid_id = Number(g);
     const due = String(r.due ?? '').trim();
-    if (due) {
-      const t = new Date(due);
-      p.due = Number.isNaN(t.getTime()) ? due : t.toISOString();
-    }
+    if (due) p.due = chinaInstant(due);
     return p;
   });
   return body;
+}
+
+/**
+ * CHINA_TIME is the zone the county works in: China Standard Time, UTC+8
+ * all year (no daylight saving since 1991). Limits are typed and shown in
+ * it whatever the browser's own zone (a laptop set to another, a
+ * colleague abroad), as the server reads dates (onemap.ChinaTime).
+ */
+export const CHINA_TIME = 'Asia/Shanghai';
+
+/**
+ * chinaInstant returns the instant (ISO 8601, UTC) of a datetime-local
+ * value ("2026-12-08T18:00", seconds optional) read as China time; a value
+ * of another form is returned as it is, for the server to refuse by name.
+ */
+export function chinaInstant(local) {
+  const v = String(local ?? '').trim();
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(v)) return v;
+  const t = new Date(`${v.length === 16 ? `${v}:00` : v}+08:00`);
+  return Number.isNaN(t.getTime()) ? v : t.toISOString();
+}
+
+/**
+ * formatChinaTime writes an instant as a date and a 24-hour time in China
+ * time, in the locale given ("2026/12/8 18:00:00" in zh-CN); '' for none.
+ */
+export function formatChinaTime(at, locale) {
+  if (!at) return '';
+  const t = new Date(at);
+  return Number.isNaN(t.getTime()) ? '' : t.toLocaleString(locale, { timeZone: CHINA_TIME, hour12: false });
 }
 
 /**

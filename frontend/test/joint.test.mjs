@@ -4,7 +4,7 @@
 // the phone's is behind (src/work/parts.js).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorPlace, jointBody, partBody, workedParts } from '../src/joint-core.js';
+import { chinaInstant, errorPlace, formatChinaTime, jointBody, partBody, workedParts } from '../src/joint-core.js';
 import { partItem, REBASES, sendRebasing } from '../src/work/parts.js';
 import { HttpError } from '../src/http.js';
 
@@ -21,9 +21,21 @@ describe('jointBody', () => {
     assert.deepEqual(Object.keys(b.parts[0]).sort(), ['department', 'due', 'grid_id', 'task']);
     assert.equal(b.parts[0].department, '县交通运输局');
     assert.equal(b.parts[0].grid_id, 17);
-    assert.equal(b.parts[0].due, new Date('2026-12-08T18:00').toISOString());
+    assert.equal(b.parts[0].due, '2026-12-08T10:00:00.000Z', 'the limit typed is China time (UTC+8), whatever this machine\'s zone');
     assert.deepEqual(b.parts[1], { department: '', task: '' }, 'no grid and no limit: none sent');
     assert.equal('note' in jointBody({ version: 1 }, ' ', []), false);
+  });
+});
+
+describe('China time', () => {
+  it('reads a datetime-local value as China time and writes an instant in it, whatever the zone of the machine', () => {
+    assert.equal(chinaInstant('2026-12-08T18:00'), '2026-12-08T10:00:00.000Z');
+    assert.equal(chinaInstant('2026-12-09T07:30:15'), '2026-12-08T23:30:15.000Z', 'the day before in UTC');
+    assert.equal(chinaInstant(' 2026-07-01T00:00 '), '2026-06-30T16:00:00.000Z', 'no daylight saving in summer');
+    assert.equal(chinaInstant('tomorrow'), 'tomorrow', 'another form is sent as typed, for the server to refuse');
+    assert.equal(formatChinaTime('2026-12-08T10:00:00Z', 'en-GB'), '08/12/2026, 18:00:00');
+    assert.equal(formatChinaTime('2026-12-08T23:30:15Z', 'zh-CN'), '2026/12/9 07:30:15');
+    assert.equal(formatChinaTime(null, 'zh-CN'), '');
   });
 });
 

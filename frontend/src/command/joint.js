@@ -7,22 +7,25 @@
 // department); a step someone else took first (409) reloads the card and
 // says so. The rules are the server's (casejoint.go); what is sent is
 // ../joint-core.js's. Its inputs are named part-… so that they never stand
-// for the card's own (department, grid_id of an assignment).
+// for the card's own (department, grid_id of an assignment). A part's time
+// limit is typed and shown in China time (Asia/Shanghai), whatever the
+// browser's own time zone.
 
 import { HttpError, postJSON } from '../http.js';
 import { conflictMessage, word } from '../cases-core.js';
-import { errorPlace, JOINT, jointBody, MAX_PARTS, MIN_PARTS, partBody } from '../joint-core.js';
-import { escapeHtml, formatDateTime } from '../format.js';
+import { errorPlace, formatChinaTime, JOINT, jointBody, MAX_PARTS, MIN_PARTS, partBody } from '../joint-core.js';
+import { escapeHtml } from '../format.js';
+import { locale } from '../i18n.js';
 
 const W = {
   zh: {
-    organise: '组织联动处置', department: '部门', task: '任务', grid: '网格 ID（可不填，本级或下级）', due: '时限（可不填）',
+    organise: '组织联动处置', department: '部门', task: '任务', grid: '网格 ID（可不填，本级或下级）', due: '时限（北京时间，可不填）',
     add: '添加部门', remove: '删除', submit: '发起联动', note: '说明（可不填）', part: '分工', partNote: '办理情况',
     parts: '联动分工', overdue: '超时', done: '已{0}', failed: '操作失败：{0}', organised: '已发起联动：{0} 个部门',
   },
   en: {
     organise: 'Organise joint handling', department: 'Department', task: 'Task', grid: 'Grid id (optional: this level or below)',
-    due: 'Limit (optional)', add: 'Add a department', remove: 'Remove', submit: 'Organise', note: 'Note (optional)', part: 'Part',
+    due: 'Limit, China time (optional)', add: 'Add a department', remove: 'Remove', submit: 'Organise', note: 'Note (optional)', part: 'Part',
     partNote: 'What was done', parts: 'Joint handling', overdue: 'Overdue', done: '{0}: done', failed: 'Failed: {0}',
     organised: 'Joint handling organised: {0} departments',
   },
@@ -60,7 +63,7 @@ export function createJoint({ L, say, reload }) {
     return `<h4>${escapeHtml(w('parts'))}</h4>
       <ol class="om-case-parts">${c.parts.map((p) => `<li data-part="${p.part}"><b>${escapeHtml(w('part'))} ${p.part}</b> ${escapeHtml(p.department)}
         · <span class="om-part-status">${escapeHtml(word(JOINT, p.status, L))}</span>${p.overdue ? ` <span class="om-case-flag om-case-overdue">${escapeHtml(w('overdue'))}</span>` : ''}
-        ${p.grid_id ? ` #${p.grid_id}` : ''}${p.due ? ` · ${escapeHtml(formatDateTime(p.due))}` : ''}
+        ${p.grid_id ? ` #${p.grid_id}` : ''}${p.due ? ` · <span class="om-part-due">${escapeHtml(formatChinaTime(p.due, locale))}</span>` : ''}
         <div class="om-case-note">${escapeHtml(w('task'))}：${escapeHtml(p.task)}</div>
         ${(p.actions ?? []).length ? `<label class="om-part-note">${escapeHtml(w('partNote'))}<textarea name="part-note" rows="2" maxlength="2000"></textarea>${err('note')}</label>
         ${err('')}<div class="om-case-actions">${p.actions.map((a) => `<button type="button" data-part-step="${a}" data-part-no="${p.part}">${escapeHtml(word(JOINT, a, L))}</button>`).join('')}</div>` : ''}</li>`).join('')}</ol>`;
