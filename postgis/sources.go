@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -144,23 +146,15 @@ func (l *Live) FindSource(ctx context.Context, name string) (onemap.Source, []by
 // signature used before (a replay), on any server.
 func (l *Live) UseSignature(ctx context.Context, sourceID int64, sig []byte) (bool, error) {
 	at := l.Now()
-	fresh := false
-	err := l.db.inTx(ctx, "", "", func(tx pgx.Tx) error {
-		// Twice the window: a request's timestamp may lie the window on
-		// either side of the clock.
-		if _, err := tx.Exec(ctx, `DELETE FROM ingest_signatures WHERE source_id = $1 AND seen_at < $2`,
-			sourceID, at.Add(-2*onemap.SignatureWindow)); err != nil {
-			return mapError(err)
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO ingest_signatures (source_id, signature, seen_at) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, sourceID, sig, at)
-		if err != nil {
-			return mapError(err)
-		}
-		fresh = tag.RowsAffected() == 1
-		return nil
-	})
-	return fresh, err
+	// One statement, one round trip. Twice the window: a request's
+	// timestamp may lie the window on either side of the clock.
+	tag, err := l.db.pool.Exec(ctx, `WITH gone AS (DELETE FROM ingest_signatures WHERE source_id = $1 AND seen_at < $4)
+		INSERT INTO ingest_signatures (source_id, signature, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		sourceID, sig, at, at.Add(-2*onemap.SignatureWindow))
+	if err != nil {
+		return false, mapError(fmt.Errorf("postgis: signature: %w", err))
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // ListQuarantine returns the events kept for unknown devices, newest
@@ -351,7 +345,8 @@ func planIngest(events []onemap.IngestEvent, cams map[string]camera, prior map[s
 // The batch is written set-wise, in a few round trips whatever its size:
 // the cameras; under the storm locks the prior events and the open
 // alarms; then (planIngest) each table by one statement over arrays; the
-// alarms' rows for the answer and one notification; the audit record.
+// alarms' rows for the answer, one notification and the source's use; the
+// audit record.
 func (l *Live) Ingest(ctx context.Context, src onemap.Source, events []onemap.IngestEvent) ([]onemap.IngestResult, []*onemap.Alarm, error) {
 	at := l.Now()
 	caller := onemap.Caller{Name: src.Actor(), Role: "source"}
@@ -482,19 +477,43 @@ func (l *Live) ingest(ctx context.Context, tx pgx.Tx, src onemap.Source, events 
 		changedIDs = append(changedIDs, g.id)
 	}
 	slices.Sort(changedIDs)
-	if len(changedIDs) == 0 {
-		return p.results, nil, nil
+	// One round trip: the alarms' rows, their ids notified at the commit
+	// (notifyAlarms' form), and last the source's use: its row is locked
+	// from here to the commit, so batches of one source wait on each
+	// other only for the audit record and the commit.
+	b = &pgx.Batch{}
+	if len(changedIDs) > 0 {
+		parts := make([]string, len(changedIDs))
+		for i, id := range changedIDs {
+			parts[i] = strconv.FormatInt(id, 10)
+		}
+		b.Queue(`SELECT `+alarmColumns+alarmFrom+` WHERE a.id = ANY($1) ORDER BY a.id`, changedIDs)
+		b.Queue(`SELECT pg_notify($1, $2)`, AlarmChannel, strings.Join(parts, ","))
 	}
-	rows, err = tx.Query(ctx, `SELECT `+alarmColumns+alarmFrom+` WHERE a.id = ANY($1) ORDER BY a.id`, changedIDs)
+	b.Queue(`UPDATE ingest_sources SET last_used_at = $2 WHERE id = $1`, src.ID, at)
+	var changed []*onemap.Alarm
+	err = func() error {
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if len(changedIDs) > 0 {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			if changed, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*onemap.Alarm, error) { return scanAlarm(r) }); err != nil {
+				return err
+			}
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		return br.Close()
+	}()
 	if err != nil {
-		return nil, nil, mapError(err)
-	}
-	changed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*onemap.Alarm, error) { return scanAlarm(r) })
-	if err != nil {
-		return nil, nil, mapError(err)
-	}
-	if err := notifyAlarms(ctx, tx, changedIDs); err != nil {
-		return nil, nil, err
+		return nil, nil, mapError(fmt.Errorf("postgis: ingest alarms: %w", err))
 	}
 	return p.results, changed, nil
 }
@@ -502,8 +521,7 @@ func (l *Live) ingest(ctx context.Context, tx pgx.Tx, src onemap.Source, events 
 // writeIngest writes plan p of a batch in one round trip, a statement a
 // table: the open alarms joined; the new alarms, the quarantined events
 // and every event's record (one statement, which answers the new ids,
-// filled into p); the cameras' liveness and status; the source's last
-// use.
+// filled into p); the cameras' liveness and status.
 func (l *Live) writeIngest(ctx context.Context, tx pgx.Tx, src onemap.Source, events []onemap.IngestEvent, p ingestPlan, at time.Time) error {
 	b := &pgx.Batch{}
 	// The open alarms joined.
@@ -613,8 +631,9 @@ func (l *Live) writeIngest(ctx context.Context, tx pgx.Tx, src onemap.Source, ev
 				WHERE k.status <> x.status ORDER BY k.id FOR UPDATE OF k) u
 			WHERE c.id = u.id`, statusIDs, statuses)
 	}
-	b.Queue(`UPDATE ingest_sources SET last_used_at = $2 WHERE id = $1`, src.ID, at)
-
+	if len(b.QueuedQueries) == 0 {
+		return nil
+	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	if len(upIDs) > 0 {
