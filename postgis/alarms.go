@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,31 +50,6 @@ func scanAlarm(row pgx.Row) (*onemap.Alarm, error) {
 }
 
 func alarmTarget(id int64) string { return "alarms/" + strconv.FormatInt(id, 10) }
-
-// raise adds alarm event e of camera cam to the open alarm of the camera
-// and kind whose last event came within the storm window of at, or opens
-// a new alarm. The caller holds the camera and kind's storm lock.
-func (l *Live) raise(ctx context.Context, tx pgx.Tx, src onemap.Source, cam int64, e onemap.IngestEvent, at time.Time) (*onemap.Alarm, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `UPDATE alarms SET count = count + 1, last_at = greatest(last_at, $3), severity = least(severity, $4),
-			description = CASE WHEN description = '' THEN $5 ELSE description END,
-			watchlist = CASE WHEN watchlist = '' THEN $6 ELSE watchlist END,
-			snapshot_ref = CASE WHEN snapshot_ref = '' THEN $7 ELSE snapshot_ref END,
-			version = version + 1, updated_at = $3
-		WHERE id = (SELECT id FROM alarms WHERE camera_id = $1 AND kind = $2 AND status IN ('new', 'acknowledged') AND last_at >= $8
-		            ORDER BY last_at DESC LIMIT 1)
-		RETURNING id`, cam, e.Kind, at, e.Severity, e.Description, e.Watchlist, e.Snapshot, at.Add(-l.storm)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = tx.QueryRow(ctx, `INSERT INTO alarms (kind, severity, camera_id, grid_id, geom, source_id, status, event_at, first_at, last_at,
-				description, watchlist, snapshot_ref, updated_at)
-			SELECT $2, $3, c.id, c.grid_id, c.geom, $4, 'new', $5, $6, $6, $7, $8, $9, $6 FROM cameras c WHERE c.id = $1
-			RETURNING id`, cam, e.Kind, e.Severity, src.ID, e.At, at, e.Description, e.Watchlist, e.Snapshot).Scan(&id)
-	}
-	if err != nil {
-		return nil, mapError(fmt.Errorf("postgis: raise alarm: %w", err))
-	}
-	return scanAlarm(tx.QueryRow(ctx, `SELECT `+alarmColumns+alarmFrom+` WHERE a.id = $1`, id))
-}
 
 // FindAlarm returns alarm id.
 func (l *Live) FindAlarm(ctx context.Context, id int64) (*onemap.Alarm, error) {

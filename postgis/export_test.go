@@ -16,3 +16,6 @@ func (db *DB) ExecForTest(ctx context.Context, sql string, args ...any) error {
 	_, err := db.pool.Exec(ctx, sql, args...)
 	return err
 }
+
+// TrackQuery is the SQL of Tags.Track, for tests to explain.
+const TrackQuery = trackQuery

@@ -122,11 +122,14 @@ func (s *Tags) ReadTagOwner(ctx context.Context, t onemap.Tag, masked bool) (one
 	return o, err
 }
 
+// trackQuery is a track's: tag $1's positions in [$2, $3), oldest first,
+// at most $4 (an index-only scan of the primary key: tracks.go).
+const trackQuery = `SELECT tag_id, at, lon, lat FROM tag_positions WHERE tag_id = $1 AND at >= $2 AND at < $3 ORDER BY at LIMIT $4`
+
 // Track returns tag id's positions in [from, to), oldest first, at most
 // limit; more reports that there were more.
 func (s *Tags) Track(ctx context.Context, id int64, from, to time.Time, limit int) ([]onemap.TagPosition, bool, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT tag_id, at, lon, lat FROM tag_positions WHERE tag_id = $1 AND at >= $2 AND at < $3
-		ORDER BY at LIMIT $4`, id, from, to, limit+1)
+	rows, err := s.db.pool.Query(ctx, trackQuery, id, from, to, limit+1)
 	if err != nil {
 		return nil, false, mapError(fmt.Errorf("postgis: track: %w", err))
 	}
@@ -489,8 +492,21 @@ func (s *Tags) raiseTagAlarms(ctx context.Context, tx pgx.Tx, src onemap.Source,
 // DropOldPositions removes the positions older than the retention period
 // by whole days: it drops each day's partition that ends at or before now
 // minus the retention (so a position is kept at least the retention period
-// and less than a day longer), and returns the partitions dropped.
+// and less than a day longer), and returns the partitions dropped. Then it
+// vacuums each day's partition once its day has closed, so that a track
+// reads the key alone (vacuumClosedDays).
 func (s *Tags) DropOldPositions(ctx context.Context) ([]string, error) {
+	dropped, err := s.dropOldPositions(ctx)
+	if err != nil {
+		return dropped, err
+	}
+	if _, err := s.vacuumClosedDays(ctx, s.Now()); err != nil {
+		return dropped, err
+	}
+	return dropped, nil
+}
+
+func (s *Tags) dropOldPositions(ctx context.Context) ([]string, error) {
 	cutoff := s.Now().Add(-s.retention)
 	rows, err := s.db.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'tag_positions'::regclass ORDER BY c.relname`)

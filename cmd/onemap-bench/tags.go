@@ -294,14 +294,17 @@ func (b *bench) tags(ctx context.Context, c tagsConfig) error {
 	if err != nil {
 		return err
 	}
-	var bytesOnDisk int64
-	if err := conn.QueryRow(ctx, `SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i WHERE i.inhparent = 'tag_positions'::regclass`).
-		Scan(&bytesOnDisk); err != nil {
+	var bytesOnDisk, heapBytes, keyBytes int64
+	if err := conn.QueryRow(ctx, `SELECT sum(pg_total_relation_size(i.inhrelid)), sum(pg_relation_size(i.inhrelid)),
+			sum(pg_relation_size(x.indexrelid)) FILTER (WHERE x.indisprimary)
+		FROM pg_inherits i LEFT JOIN pg_index x ON x.indrelid = i.inhrelid AND x.indisprimary WHERE i.inhparent = 'tag_positions'::regclass`).
+		Scan(&bytesOnDisk, &heapBytes, &keyBytes); err != nil {
 		return err
 	}
 	b.printf("  step 2               %d rows in all, the rest loaded in %.1f s (%.0f rows/s)\n", count, took2.Seconds(), float64(count-smallRows)/took2.Seconds())
-	b.printf("  disk                 %.1f MB per million positions (table, primary key (tag_id, at) and BRIN (at))\n",
+	b.printf("  disk                 %.1f MB per million positions (table, primary key (tag_id, at) INCLUDE (lon, lat) and BRIN (at))\n",
 		float64(bytesOnDisk)/float64(count)*1e6/1e6)
+	b.printf("                       of which the table %.1f MB, the primary key %.1f MB\n", float64(heapBytes)/float64(count), float64(keyBytes)/float64(count))
 	b.printf("  one tag, one day     p50 %s, p99 %s  (target %s: %s)\n", percentile(tl, 50).Round(time.Microsecond), percentile(tl, 99).Round(time.Microsecond),
 		tagTrackTarget, verdict(percentile(tl, 99) <= tagTrackTarget))
 	b.printf("  ratio to step 1      p50 %.2f×, p99 %.2f× for %.1f× the rows (the same 100 tracks)\n",
