@@ -271,7 +271,7 @@ describe('the public page\'s map on a phone has the base map', { timeout: 10 * 6
     });
     assert.ok(clusters.many > 0, 'no clustered stations at z11');
     assert.ok(clusters.images.includes('om-ring:circle:546e7a=24'), `no neutral ring among ${clusters.images.join(', ')}`);
-    assert.match(await page.locator('#map-legend li[data-many]').innerText(), /附近多个服务站/, 'the legend does not say what a ring is');
+    assert.match(await page.locator('#map-legend li[data-many]').textContent(), /附近多个服务站/, 'the legend does not say what a ring is');
     await page.screenshot({ path: path.join(OUT, 'picture-public-z11-390x844.png') });
     assert.deepEqual(errors, []);
   });
