@@ -2,8 +2,12 @@
 // first (triangles and squares in 红橙黄蓝, clusters ringed by their mix,
 // cameras off at the county view) and a base map to find the way by (the
 // demo county's synthetic base: roads, rivers, settlement names) under the
-// data on all four maps. Screenshots for a reviewer: the command map at
-// 1366×768 over the county and at z16 in 狮山镇, the public page at 390×844.
+// data on all four maps. The county view reads at a glance (item 3 of the
+// wall, here on the command map): households' squares and the live tags are
+// drawn from the zoom where they separate, and few hazard symbols sit on
+// another, measured at 1366×768 and 1920×1080. Screenshots for a reviewer:
+// the command map at 1366×768 over the county, at z13 and z16 in 狮山镇, at
+// 1920×1080 over the county; the public page at 390×844.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +31,50 @@ function rendered(page, ids) {
     for (const f of have.length ? map.queryRenderedFeatures({ layers: have }) : []) out[f.layer.id].push(f.properties);
     return out;
   }, ids);
+}
+
+// POINTS are the command map's point symbols measured for crowding: the
+// hazards (risk points, households, their clusters) and the live tags;
+// stations are counted apart (their badges and rings sit by the hazards).
+const HAZARDS = ['risk_points', 'risk_points-cluster', 'households', 'households-cluster', 'om-tags', 'om-tags-clusters'];
+
+// crowding measures the point symbols the map draws in view, in CSS pixels,
+// as e2e/wall.test.mjs does for the wall: per style layer how many are
+// drawn, and the share of them that sit on another (centres closer than 60 %
+// of the sum of their radii: more than about half of one covered), among
+// the hazards and tags, and among those with the stations. A symbol's
+// radius is MapLibre's own evaluation of the layer's size at the map's zoom
+// for that feature (icon-size × the image's size, or circle-radius plus half
+// the stroke).
+function crowding(page) {
+  return page.evaluate((hazards) => {
+    const { map } = window.onemap;
+    const ids = [...hazards, 'stations'].filter((id) => map.getLayer(id));
+    const syms = [];
+    for (const f of map.queryRenderedFeatures({ layers: ids })) {
+      const layer = map.style.getLayer(f.layer.id);
+      const feature = { type: 1, id: f.id, properties: f.properties };
+      let r;
+      if (layer.type === 'circle') {
+        r = layer.paint.get('circle-radius').evaluate(feature, {}) + layer.paint.get('circle-stroke-width').evaluate(feature, {}) / 2;
+      } else {
+        const name = layer.layout.get('icon-image').evaluate(feature, {});
+        const img = map.style.getImage(name?.name ?? String(name));
+        r = (layer.layout.get('icon-size').evaluate(feature, {}) * (img ? img.data.width / img.pixelRatio : 0)) / 2;
+      }
+      const p = map.project(f.geometry.coordinates);
+      syms.push({ id: f.layer.id, x: p.x, y: p.y, r });
+    }
+    if (syms.some((x) => !Number.isFinite(x.r) || x.r <= 0)) throw new Error('crowding: a symbol without a size');
+    const share = (of) => {
+      const on = of.filter((a) => of.some((b) => b !== a && Math.hypot(a.x - b.x, a.y - b.y) < 0.6 * (a.r + b.r)));
+      return of.length ? on.length / of.length : 0;
+    };
+    const drawn = {};
+    for (const x of syms) drawn[x.id] = (drawn[x.id] ?? 0) + 1;
+    const hz = syms.filter((x) => hazards.includes(x.id));
+    return { zoom: map.getZoom(), drawn, hazards: hz.length, crowded: share(hz), withStations: share(syms) };
+  }, HAZARDS);
 }
 
 describe('the command map: hazards first, over a base map', { timeout: 10 * 60_000 }, () => {
@@ -72,6 +120,31 @@ describe('the command map: hazards first, over a base map', { timeout: 10 * 60_0
     await b.screenshot('picture-county-1366x768');
   });
 
+  it('reads at a glance over the county: no households\' squares or tags\' discs there, few hazards on one another', async () => {
+    // The tags layer is added once the session is read (the commander's).
+    await page.waitForFunction(() => window.onemap.tags && window.onemap.map.getSource('om-tags'), null, { timeout: WAIT_MS });
+    await b.waitIdle();
+    const c = await crowding(page);
+    console.log(`county view at 1366×768: ${JSON.stringify(c)}`);
+    assert.ok(c.zoom < 11, `the county view is at zoom ${c.zoom}`);
+    // Before: 2,400 households' squares and the tags' clusters drawn here,
+    // and over half of these symbols sat on another (53 % at 1920×1080).
+    for (const id of ['households', 'households-cluster', 'om-tags', 'om-tags-clusters']) {
+      assert.equal(c.drawn[id] ?? 0, 0, `${id} drawn over the county`);
+    }
+    assert.ok(!b.requests.some((u) => new URL(u).pathname.startsWith('/tiles/tags/')), 'tags tiles asked for at the county view');
+    assert.ok(c.hazards > 50, `only ${c.hazards} hazard symbols drawn`);
+    assert.ok(c.crowded <= 0.2, `${(c.crowded * 100).toFixed(0)} % of the hazard symbols sit on another`);
+    // Closer in, where they separate, households and tags are drawn.
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 13 }), SEAT);
+    await b.waitIdle();
+    const near = await crowding(page);
+    console.log(`z13 in 狮山镇 at 1366×768: ${JSON.stringify(near)}`);
+    assert.ok((near.drawn.households ?? 0) + (near.drawn['households-cluster'] ?? 0) > 0, 'no household at z13');
+    assert.ok((near.drawn['om-tags'] ?? 0) + (near.drawn['om-tags-clusters'] ?? 0) > 0, 'no tag at z13');
+    await b.screenshot('picture-shishan-z13-1366x768');
+  });
+
   it('shows roads and settlement names of the base at z15 in 狮山镇, and stations as badges at z16', async () => {
     await page.evaluate((c) => window.onemap.map.jumpTo({ center: [c.lng, c.lat], zoom: 15 }), SEAT);
     await b.waitIdle();
@@ -90,6 +163,28 @@ describe('the command map: hazards first, over a base map', { timeout: 10 * 60_0
     assert.ok(cams.cameras.length > 0, 'no camera at z16 in the county seat');
     assert.deepEqual(b.errors, []);
     await b.screenshot('picture-shishan-z16-1366x768');
+  });
+});
+
+describe('the command map\'s county view at 1920×1080', { timeout: 10 * 60_000 }, () => {
+  it('reads at a glance: no households or tags drawn, few hazards on one another', async () => {
+    const b = await openMap({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await b.page.waitForFunction(() => window.onemap.tags && window.onemap.map.getSource('om-tags'), null, { timeout: WAIT_MS });
+      await b.waitIdle();
+      const c = await crowding(b.page);
+      console.log(`county view at 1920×1080: ${JSON.stringify(c)}`);
+      assert.ok(c.zoom < 11, `the county view is at zoom ${c.zoom}`);
+      for (const id of ['households', 'households-cluster', 'om-tags', 'om-tags-clusters']) {
+        assert.equal(c.drawn[id] ?? 0, 0, `${id} drawn over the county`);
+      }
+      assert.ok(c.hazards > 100, `only ${c.hazards} hazard symbols drawn`);
+      assert.ok(c.crowded <= 0.2, `${(c.crowded * 100).toFixed(0)} % of the hazard symbols sit on another`);
+      assert.deepEqual(b.errors, []);
+      await b.screenshot('picture-county-1920x1080');
+    } finally {
+      await b.close();
+    }
   });
 });
 
@@ -176,7 +271,7 @@ describe('the public page\'s map on a phone has the base map', { timeout: 10 * 6
     });
     assert.ok(clusters.many > 0, 'no clustered stations at z11');
     assert.ok(clusters.images.includes('om-ring:circle:546e7a=24'), `no neutral ring among ${clusters.images.join(', ')}`);
-    assert.match(await page.locator('#map-legend li[data-many]').innerText(), /附近多个服务站/, 'the legend does not say what a ring is');
+    assert.match(await page.locator('#map-legend li[data-many]').textContent(), /附近多个服务站/, 'the legend does not say what a ring is');
     await page.screenshot({ path: path.join(OUT, 'picture-public-z11-390x844.png') });
     assert.deepEqual(errors, []);
   });

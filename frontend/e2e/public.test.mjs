@@ -527,7 +527,7 @@ for (const viewport of [{ width: 390, height: 844 }, { width: 360, height: 640 }
       });
       assert.equal(dot.colour, '#1a73e8', 'the position is not blue');
       assert.equal(dot.drawn, 1, 'the position is not drawn');
-      assert.match(await page.locator('#map-legend').innerText(), /您的位置/);
+      assert.match(await page.locator('#map-legend').textContent(), /您的位置/); // folded on a phone
       const s = await assertSOS('the map');
       const bar = await page.$eval('#close-map', (x) => x.getBoundingClientRect().bottom);
       assert.ok(bar <= s.top + 1, `the map's 返回列表 (${bar}) lies under the emergency bar (${s.top})`);

@@ -356,17 +356,28 @@ export const META_CLUSTER = 'onemap:cluster';
 /** META_QUIET marks a point layer drawn small and muted, without counts (cameras). */
 export const META_QUIET = 'onemap:quiet';
 
-/** META_MINZOOM is the metadata key of the zoom below which a quiet layer is off unless switched on. */
+/** META_MINZOOM is the metadata key of the zoom below which a point layer (cameras, households) is off unless switched on. */
 export const META_MINZOOM = 'onemap:minzoom';
 
 /** CAMERA_MINZOOM is the zoom below which cameras are not drawn unless switched on. */
 export const CAMERA_MINZOOM = 13;
 
+/**
+ * HOUSEHOLD_MINZOOM is the zoom below which the risk households' squares
+ * and their clusters are not drawn unless switched on: at the county view
+ * the 2,400 households' squares sat on the risk points and on one another
+ * (over half of the hazard symbols covered another on the command map,
+ * e2e/picture.test.mjs measures it); from zoom 11 they separate. Their
+ * counts by level stay in the layer panel, the wall's on its 重大 card.
+ */
+export const HOUSEHOLD_MINZOOM = 11;
+
 // The shape of each hazard layer's points; stations are badges by kind.
 const SHAPES = { risk_points: 'triangle', households: 'square' };
 const SDF_ICON = { triangle: 'om-tri', square: 'om-square' };
-// How large a single shape is (×14 px) by zoom, per layer.
-const SHAPE_SIZE = { risk_points: [[8, 0.6], [12, 0.8], [16, 1.25]], households: [[8, 0.5], [12, 0.68], [16, 1.05]] };
+// How large a single shape is (×14 px) by zoom, per layer. Below zoom 8
+// (the whole county on a phone) smaller still, or they cover the county.
+const SHAPE_SIZE = { risk_points: [[6.5, 0.4], [8, 0.6], [12, 0.8], [16, 1.25]], households: [[6.5, 0.35], [8, 0.5], [12, 0.68], [16, 1.05]] };
 // RING_STEPS is how finely a cluster's ring is cut: shares in 24ths.
 const RING_STEPS = 24;
 
@@ -436,19 +447,22 @@ export function withSymbols(style) {
     const shape = SHAPES[id];
     if (shape) {
       const sortKey = l.layout?.['circle-sort-key'];
+      // Households from HOUSEHOLD_MINZOOM on, unless switched on (META_MINZOOM).
+      const from = id === 'households' ? { minzoom: Math.max(l.minzoom ?? 0, HOUSEHOLD_MINZOOM) } : {};
+      const late = id === 'households' ? { [META_MINZOOM]: HOUSEHOLD_MINZOOM } : {};
       layers.push({
-        ...base, id: l.id, type: 'symbol', filter: only(['!', HAS_COUNT]),
+        ...base, ...from, id: l.id, type: 'symbol', filter: only(['!', HAS_COUNT]),
         layout: { 'icon-image': SDF_ICON[shape], 'icon-size': byZoomStops(SHAPE_SIZE[id]), 'icon-allow-overlap': true,
           'icon-ignore-placement': true, ...(sortKey ? { 'symbol-sort-key': sortKey } : {}) },
         paint: { 'icon-color': colour, 'icon-halo-color': 'rgba(255, 255, 255, 0.95)', 'icon-halo-width': 1.3 },
-        metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: shape },
+        metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: shape, ...late },
       });
       const grow = ['min', 1.6, ['+', 0.8, ['*', 0.09, ['ln', POINT_COUNT]]]];
       layers.push({
-        ...base, id: `${l.id}-cluster`, type: 'symbol', filter: only(HAS_COUNT),
-        layout: { 'icon-image': ringImageName(shape, colour), 'icon-size': byZoomStops([[8, 0.48], [12, 0.72], [16, 0.95]], grow),
+        ...base, ...from, id: `${l.id}-cluster`, type: 'symbol', filter: only(HAS_COUNT),
+        layout: { 'icon-image': ringImageName(shape, colour), 'icon-size': byZoomStops([[6.5, 0.3], [8, 0.48], [12, 0.72], [16, 0.95]], grow),
           'icon-allow-overlap': true, 'icon-ignore-placement': true, 'symbol-sort-key': levelCount('red') },
-        metadata: { ...l.metadata, [META_COLOUR]: undefined, [META_CLUSTER]: true, [META_SHAPE]: shape },
+        metadata: { ...l.metadata, [META_COLOUR]: undefined, [META_CLUSTER]: true, [META_SHAPE]: shape, ...late },
       });
       continue;
     }
@@ -458,12 +472,12 @@ export function withSymbols(style) {
       // count no kinds): a ring of no kind's colour, not the badge of the
       // one it is drawn at, and (command map) its count inside. One layer,
       // so that the pages' filters and clicks on "stations" take both.
-      const ring = (z) => ['*', 0.62 + 0.06 * (z - 8) / 4, ['min', 1.5, ['+', 0.8, ['*', 0.12, ['ln', POINT_COUNT]]]]];
+      const ring = (z) => ['*', z < 8 ? 0.4 : 0.62 + 0.06 * (z - 8) / 4, ['min', 1.5, ['+', 0.8, ['*', 0.12, ['ln', POINT_COUNT]]]]];
       const size = (z, single) => ['case', HAS_COUNT, ring(z), single];
       layers.push({
         ...base, id: l.id, type: 'symbol', ...(l.filter ? { filter: l.filter } : {}),
         layout: { 'icon-image': ['case', HAS_COUNT, STATION_RING, ['concat', 'om-st:', ['coalesce', ['get', 'kind'], ''], ':', colour]],
-          'icon-size': ['interpolate', ['linear'], ['zoom'], 8, size(8, big(0.7, 0.6, 0.5)), 13, size(12, big(0.9, 0.8, 0.7)), 16, size(16, big(1.1, 1, 0.95))],
+          'icon-size': ['interpolate', ['linear'], ['zoom'], 6.5, size(6.5, big(0.45, 0.4, 0.35)), 8, size(8, big(0.7, 0.6, 0.5)), 13, size(12, big(0.9, 0.8, 0.7)), 16, size(16, big(1.1, 1, 0.95))],
           'icon-allow-overlap': true, 'icon-ignore-placement': true },
         metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: 'badge', [META_CLUSTER]: true },
       });

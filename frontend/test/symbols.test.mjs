@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { arcAt, iconImage, parseRing, ringImage, sdfImage, shapeDistance, stationImage } from '../src/icons.js';
 import { BASE, META_BASE, withBasemap } from '../src/basemap.js';
 import {
-  CAMERA_MINZOOM, darkStyle, isPointLayer, legendOf, META_CLUSTER, ringImageName, STATION_RING, withLabels, withSymbols,
+  CAMERA_MINZOOM, darkStyle, HOUSEHOLD_MINZOOM, META_MINZOOM, isPointLayer, legendOf, META_CLUSTER, ringImageName, STATION_RING, withLabels, withSymbols,
 } from '../src/style.js';
 
 const SERVER_STYLE = JSON.parse(fs.readFileSync(new URL('./fixtures/style-all.json', import.meta.url), 'utf8'));
@@ -71,7 +71,7 @@ test('a clustered point of stations is a neutral ring with its count, not the ba
   assert.equal(legendOf(out, 'stations').shape, 'badge');
 });
 
-test('withSymbols draws each hazard layer in its own shape, stations as badges, cameras small from z13', async () => {
+test('withSymbols draws each hazard layer in its own shape, stations as badges, cameras small from z13, households from z11', async () => {
   const { validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
   const out = withSymbols(style());
   assert.deepEqual(validateStyleMin(out), [], 'the style is valid');
@@ -89,6 +89,12 @@ test('withSymbols draws each hazard layer in its own shape, stations as badges, 
   const cams = byId(out, 'cameras');
   assert.equal(cams.type, 'circle');
   assert.equal(cams.minzoom, CAMERA_MINZOOM, 'cameras are off below z13');
+  // Households (squares and clusters) from z11, unless switched on: the county view is not covered in squares.
+  for (const id of ['households', 'households-cluster']) {
+    assert.equal(byId(out, id).minzoom, HOUSEHOLD_MINZOOM, `${id} drawn at the county view`);
+    assert.equal(byId(out, id).metadata[META_MINZOOM], HOUSEHOLD_MINZOOM, `${id} cannot be switched on below z11`);
+  }
+  assert.equal(byId(out, 'risk_points').minzoom, undefined, 'risk points are drawn at every zoom');
   assert.ok(out.layers.filter(isPointLayer).length === 6, 'singles and clusters of two layers, stations, cameras');
   // 红橙黄蓝 are the hazard layers' only: no other layer's paint names them.
   for (const l of out.layers) {
@@ -191,4 +197,10 @@ test('withBasemap styles a vector base under the data: fills, lines under the gr
   assert.ok(labelled.layers.some((l) => l.id === 'count-risk_points-cluster'));
   assert.ok(!labelled.layers.some((l) => l.id === 'count-cameras'), 'camera counts would crowd');
   assert.deepEqual(validateStyleMin(labelled), []);
+});
+
+test('the tags layer is drawn, and its tiles asked for, from TAG_MINZOOM only: no teal discs over the county view', async () => {
+  const { tagLayers, TAG_MINZOOM } = await import('../src/command/tags.js');
+  assert.ok(TAG_MINZOOM >= 12, `tags from z${TAG_MINZOOM}`);
+  for (const l of tagLayers('Noto Sans')) assert.ok((l.minzoom ?? 0) >= TAG_MINZOOM, `${l.id} drawn from z${l.minzoom ?? 0}`);
 });

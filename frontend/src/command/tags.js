@@ -1,5 +1,6 @@
 // E-bike tags (电动车防盗标签) on the command map: the live layer of their
-// last positions (the server's /tiles/tags, clustered below zoom 12), for the
+// last positions (the server's /tiles/tags, clustered below zoom 12; drawn
+// from TAG_MINZOOM, where they no longer crowd the county view), for the
 // roles that may see tags. A tag that moves comes as a "tag" event on the
 // page's one event stream (command/live.js); the layer's tiles are then
 // asked for again, at most once a second.
@@ -10,14 +11,22 @@ export const TAG_ROLES = ['operator', 'commander'];
 /** TAG_SOURCE is the map source of the tags layer. */
 export const TAG_SOURCE = 'om-tags';
 
-/** tagLayers returns the style layers of the tags: clusters, then tags, then their codes close in. */
+/**
+ * TAG_MINZOOM is the zoom from which the tags are drawn (and their tiles
+ * asked for). At the county view their clusters' teal discs sat over the
+ * hazards (e2e/picture.test.mjs measures the crowding); a tag is an e-bike
+ * to follow close in, not a hazard to see from the county.
+ */
+export const TAG_MINZOOM = 12;
+
+/** tagLayers returns the style layers of the tags: clusters, then tags, then their codes close in; none below TAG_MINZOOM. */
 export function tagLayers(font) {
   const colour = '#00838f';
   return [
-    { id: 'om-tags-clusters', type: 'circle', source: TAG_SOURCE, 'source-layer': 'tags', filter: ['has', 'point_count'],
+    { id: 'om-tags-clusters', type: 'circle', source: TAG_SOURCE, 'source-layer': 'tags', filter: ['has', 'point_count'], minzoom: TAG_MINZOOM,
       paint: { 'circle-color': colour, 'circle-opacity': 0.75, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5,
         'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 7, 50, 13, 300, 18] } },
-    { id: 'om-tags', type: 'circle', source: TAG_SOURCE, 'source-layer': 'tags', filter: ['!', ['has', 'point_count']],
+    { id: 'om-tags', type: 'circle', source: TAG_SOURCE, 'source-layer': 'tags', filter: ['!', ['has', 'point_count']], minzoom: TAG_MINZOOM,
       paint: { 'circle-color': colour, 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 16, 6],
         'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 } },
     ...(font ? [{ id: 'om-tags-codes', type: 'symbol', source: TAG_SOURCE, 'source-layer': 'tags', minzoom: 15,
@@ -40,7 +49,7 @@ export function createTags(page, session, { origin = globalThis.location?.origin
   const add = () => {
     if (map.getSource(TAG_SOURCE)) return;
     // An absolute template: MapLibre fetches nothing for a relative one.
-    map.addSource(TAG_SOURCE, { type: 'vector', tiles: [`${origin}/tiles/tags/{z}/{x}/{y}.mvt`], minzoom: 6, maxzoom: 16 });
+    map.addSource(TAG_SOURCE, { type: 'vector', tiles: [`${origin}/tiles/tags/{z}/{x}/{y}.mvt`], minzoom: TAG_MINZOOM, maxzoom: 16 });
     for (const l of tagLayers(font)) map.addLayer(l);
   };
   if (map.loaded()) add();

@@ -22,6 +22,13 @@ export const HERE = '#1a73e8';
 const empty = () => ({ type: 'FeatureCollection', features: [] });
 
 /**
+ * FOLD_LEGEND is the media query of a small phone, where the legend (a
+ * strip under the map, m.css) opens folded: its summary opens it, and the
+ * map keeps the room until then.
+ */
+export const FOLD_LEGEND = '(max-width: 480px)';
+
+/**
  * createMap shows the public map in container, centred on center ([lon,
  * lat], or the county when null). kinds() gives the kinds ([{code, name,
  * count}], in the chips' order);
@@ -46,6 +53,7 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
     rotate: false,
     navigation: 'top-right',
   });
+  if (globalThis.matchMedia?.(FOLD_LEGEND).matches) legend.open = false;
   await map.once('load');
   map.addSource('m-here', { type: 'geojson', data: empty() });
   // The user's position: a blue dot in a pale halo, as the phone's own map
@@ -137,11 +145,8 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
     if (fit && point) {
       const b = new LngLatBounds(point, point);
       for (const s of listed.slice(0, 5)) b.extend([s.lon, s.lat]);
-      // Above the legend when it is open (it sits at the bottom, over the map).
-      const area = map.getContainer().getBoundingClientRect();
-      const under = !legend.hidden && legend.open ? area.bottom - legend.getBoundingClientRect().top + 8 : 0;
-      const bottom = Math.max(40, Math.min(under, area.height / 2));
-      map.fitBounds(b, { padding: { top: 40, bottom, left: 40, right: 56 }, maxZoom: 15, duration: 0 });
+      // The legend is under the map, not over it (m.css): no room kept for it.
+      map.fitBounds(b, { padding: { top: 40, bottom: 40, left: 40, right: 56 }, maxZoom: 15, duration: 0 });
     }
   }
 
