@@ -46,6 +46,7 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 		limit = radius
 	}
 	hits := make([]Hit, 0, k+1)
+	from := distancesFrom(p)
 	lo, hi := x.tree.Bounds()
 	lb := NewLowerBound(p, lo, hi)
 	x.tree.Nearby(
@@ -68,7 +69,7 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
 				return false // nothing left can be nearer
 			}
-			d := Distance(p, r.Geometry.(orb.Point))
+			d := from.to(r.Geometry.(orb.Point))
 			if d > limit {
 				return true
 			}
@@ -112,8 +113,19 @@ func NewLowerBound(p orb.Point, min, max [2]float64) LowerBound {
 // Box returns at most the geodesic distance in metres from the point to any
 // point of the box.
 func (b LowerBound) Box(min, max [2]float64) float64 {
-	dx := math.Max(0, math.Max(min[0]-b.p[0], b.p[0]-max[0]))
-	dy := math.Max(0, math.Max(min[1]-b.p[1], b.p[1]-max[1]))
+	// max(0, min-p, p-max) on each axis, by comparisons: math.Max is a
+	// call here, and this runs for every entry of every node opened.
+	dx, dy := 0.0, 0.0
+	if d := min[0] - b.p[0]; d > 0 {
+		dx = d
+	} else if d := b.p[0] - max[0]; d > 0 {
+		dx = d
+	}
+	if d := min[1] - b.p[1]; d > 0 {
+		dy = d
+	} else if d := b.p[1] - max[1]; d > 0 {
+		dy = d
+	}
 	if dx == 0 && dy == 0 {
 		return 0
 	}
@@ -133,12 +145,13 @@ func (b LowerBound) Box(min, max [2]float64) float64 {
 // of p (geodesic, inclusive) that keep accepts, nearest first.
 func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
 	var hits []Hit
+	from := distancesFrom(p)
 	s.Search(layer, circleBound(p, r), func(rec *onemap.Record) bool {
 		q, ok := rec.Geometry.(orb.Point)
 		if !ok || keep != nil && !keep(rec) {
 			return true
 		}
-		if d := Distance(p, q); d <= r {
+		if d := from.to(q); d <= r {
 			hits = append(hits, Hit{Record: rec, Distance: d})
 		}
 		return true
