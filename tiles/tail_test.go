@@ -2,6 +2,7 @@ package tiles_test
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -84,4 +85,69 @@ func BenchmarkEncodeTail(b *testing.B) {
 	b.ReportMetric(float64(firstMax.Microseconds())/1000, "first-max-ms")
 	b.ReportMetric(float64(after.Microseconds())/1000, "then-p99-ms")
 	b.ReportMetric(float64(afterMax.Microseconds())/1000, "then-max-ms")
+}
+
+// BenchmarkServiceUncached serves the demo county's mix of tiles through
+// the Service as a server without a tile cache does, and reports the bytes
+// allocated and the garbage collections per 1,000 tiles: "pooled" is the
+// path of a server with the cache off (tiles encoded and gzipped into
+// memory handed back once written), "allocating" the path every tile took
+// before (a copy out of the encoder and a fresh gzip buffer per tile; here a
+// cache too small to keep anything).
+//
+//	go test ./tiles -run '^$' -bench ServiceUncached -benchtime 3x
+func BenchmarkServiceUncached(b *testing.B) {
+	db := pgtest.Open(b, pgtest.DemoURL(b))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(b.Context(), db); err != nil {
+		b.Fatal(err)
+	}
+	snap := replica.Snapshot()
+	region, err := db.FindRegion(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	byZoom := map[maptile.Zoom][]maptile.Tile{}
+	for _, t := range diffTiles(snap, region.Bound) {
+		byZoom[t.Z] = append(byZoom[t.Z], t)
+	}
+	var mix []maptile.Tile
+	rng := rand.New(rand.NewPCG(3, 4))
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		for range countyWeights[z] {
+			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
+		}
+	}
+	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
+	for _, side := range []struct {
+		name  string
+		bytes int64
+	}{{"pooled", 0}, {"allocating", 1}} {
+		b.Run(side.name, func(b *testing.B) {
+			svc := tiles.NewService(tiles.ServiceConfig{Catalog: catalog, Policy: onemap.DefaultPolicy(), CacheBytes: side.bytes,
+				View: func(onemap.Caller) tiles.Source { return snap }})
+			serve := func() {
+				for _, t := range mix {
+					e, err := svc.Tile(b.Context(), commander, tiles.SetAll, t)
+					if err != nil {
+						b.Fatal(err)
+					}
+					e.Release()
+				}
+			}
+			serve() // the shapes kept, as in a server that has run a while
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.ResetTimer()
+			for b.Loop() {
+				serve()
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			n := float64(b.N * len(mix))
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/tile")
+			b.ReportMetric(float64(after.NumGC-before.NumGC)/n*1000, "GCs/1000tiles")
+		})
+	}
 }
