@@ -32,7 +32,7 @@ fuzz:
 outage:
 	scripts/outage.sh
 
-## bench: the tile benchmark (county tiles four ways, province scale); prints a report
+## bench: the tile benchmark (county tiles four ways, province scale), then the point routes and the tile tail; prints a report
 bench:
 	scripts/bench.sh
 

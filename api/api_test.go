@@ -51,7 +51,7 @@ type testServer struct {
 // and the audit trail on the database, a replica loaded from it and
 // following its change feed, the tile cache evicting what changes, and the
 // public index, loaded first and rebuilt when stations or grids change.
-func startServer(t *testing.T, url string, cfg api.Config) *testServer {
+func startServer(t testing.TB, url string, cfg api.Config) *testServer {
 	t.Helper()
 	db := pgtest.Open(t, url)
 	catalog := onemap.NewCatalog()

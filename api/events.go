@@ -481,8 +481,9 @@ func writeEvent(buf *bytes.Buffer, seq int64, e changeEventJSON, s *Server) {
 }
 
 // streamHandler is what NewServer returns: the event stream goes past the
-// gzip wrapper (which would hold its events back), everything else through
-// it.
+// gzip wrapper (which would hold its events back), and so do vector tiles
+// (gzipped already: the wrapper would only copy them), everything else
+// through it.
 type streamHandler struct {
 	server     *Server
 	compressed http.Handler
@@ -491,7 +492,7 @@ type streamHandler struct {
 }
 
 func (h *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == eventsPath {
+	if r.URL.Path == eventsPath || isTilePath(r.URL.Path) {
 		h.plain.ServeHTTP(w, r)
 		return
 	}

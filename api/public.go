@@ -223,8 +223,9 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 		c.Header("Vary", "Accept-Encoding")
 		// Gzipped here at the fastest level (the server's JSON wrapper
 		// passes an answer that is encoded already): a surge of lookups
-		// costs half the CPU it would at the default level.
-		if len(b) >= 1024 && negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
+		// costs half the CPU it would at the default level. An answer
+		// under gzipMinSize goes as it is, as the wrapper leaves it.
+		if len(b) >= gzipMinSize && negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
 			c.Header("Content-Encoding", "gzip")
 			c.Data(http.StatusOK, "application/json; charset=utf-8", buf.gzip(b))
 			return

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -352,7 +351,7 @@ func (s *Server) handleLocate(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"point": p, "grids": s.gridsAt(s.snapshot(c), v, p)})
+	s.writeAnswer(c, gin.H{"point": p, "grids": s.gridsAt(s.snapshot(c), v, p)})
 }
 
 // gridsAt returns the grids of snap that hold p, of the levels the view
@@ -439,7 +438,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
 		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))
 	}
-	c.JSON(http.StatusOK, out)
+	s.writeAnswer(c, out)
 }
 
 // areaToWGS84 returns mp, given in the system of the query's crs, in

@@ -36,6 +36,7 @@ func (s *Server) handleTile(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	defer e.Release() // an uncached tile's memory, once written
 	if e.Hit {
 		c.Header("Server-Timing", `cache;desc="hit"`)
 	} else {
@@ -62,6 +63,12 @@ func (s *Server) handleTile(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, mvtType, e.MVT)
+}
+
+// isTilePath says whether path is a vector tile's, /tiles/{tileset}/{z}/{x}/{y}
+// (not a TileJSON document's, /tiles/{tileset}.json).
+func isTilePath(path string) bool {
+	return strings.HasPrefix(path, "/tiles/") && strings.Count(path, "/") == 5
 }
 
 // invalidate evicts the cached tiles that changes touch: where each feature

@@ -217,22 +217,38 @@ func (s *Server) handleWithin(c *gin.Context) {
 			}
 		}
 		if rule.Access >= onemap.LayerRead {
-			fs := []*geojson.Feature{}
+			// A page of features from after on; next is the id of the last
+			// one listed when more follow. Points are written directly
+			// (pointFeature), other geometries through geojson.
+			var page []*onemap.Record
 			for _, r := range recs {
 				if r.ID <= after {
 					continue
 				}
-				if len(fs) == int(limit) {
-					entry["next"] = strconv.FormatInt(fs[len(fs)-1].ID.(int64), 10)
+				if len(page) == int(limit) {
+					entry["next"] = strconv.FormatInt(page[len(page)-1].ID, 10)
 					break
 				}
-				fs = append(fs, s.recordJSON(v.Role(), l, inmem.Hit{Record: r}, false))
+				page = append(page, r)
 			}
-			entry["features"] = fs
+			if l.Geometry == onemap.GeometryPoint {
+				plan := s.projection(v.Role(), l, false)
+				fs := make([]pointFeature, len(page))
+				for i, r := range page {
+					fs[i] = pointFeature{plan: plan, rec: r}
+				}
+				entry["features"] = fs
+			} else {
+				fs := make([]*geojson.Feature, len(page))
+				for i, r := range page {
+					fs[i] = s.recordJSON(v.Role(), l, inmem.Hit{Record: r}, false)
+				}
+				entry["features"] = fs
+			}
 		}
 		out[l.ID] = entry
 	}
-	c.JSON(http.StatusOK, gin.H{"layers": out})
+	s.writeAnswer(c, gin.H{"layers": out})
 }
 
 func sortByID(recs []*onemap.Record) {

@@ -30,14 +30,34 @@ const (
 // where Vincenty's iteration may not converge, it falls back to the great
 // circle on a sphere of the ellipsoid's mean radius.
 func Distance(p, q orb.Point) float64 {
+	return distancesFrom(p).to(q)
+}
+
+// geodesicFrom measures distances from one point, its reduced latitude's
+// sine and cosine worked out once: the nearest search and the radius
+// queries measure many points from the same one. Its distances are
+// Distance's, bit for bit: the same operations on the same values.
+type geodesicFrom struct {
+	p            orb.Point
+	sinU1, cosU1 float64
+}
+
+func distancesFrom(p orb.Point) geodesicFrom {
+	rad := math.Pi / 180
+	U1 := math.Atan((1 - wgs84F) * math.Tan(p[1]*rad))
+	sinU1, cosU1 := math.Sincos(U1)
+	return geodesicFrom{p: p, sinU1: sinU1, cosU1: cosU1}
+}
+
+// to returns the geodesic distance in metres from g's point to q.
+func (g geodesicFrom) to(q orb.Point) float64 {
+	p, sinU1, cosU1 := g.p, g.sinU1, g.cosU1
 	if p == q {
 		return 0
 	}
 	rad := math.Pi / 180
 	L := (q[0] - p[0]) * rad
-	U1 := math.Atan((1 - wgs84F) * math.Tan(p[1]*rad))
 	U2 := math.Atan((1 - wgs84F) * math.Tan(q[1]*rad))
-	sinU1, cosU1 := math.Sincos(U1)
 	sinU2, cosU2 := math.Sincos(U2)
 	lambda := L
 	for range 200 {

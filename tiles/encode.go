@@ -100,7 +100,7 @@ type Source interface {
 // Encode keeps nothing from tile to tile: each polygon is shaped for the
 // tile at hand. An Encoder keeps the shapes.
 func Encode(src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
-	return encode(src, t, specs, nil)
+	return encode(nil, src, t, specs, nil)
 }
 
 // Encoder encodes tiles as Encode does, keeping the shapes of polygons (see
@@ -119,11 +119,19 @@ func NewEncoder(shapeBytes int64) *Encoder {
 
 // Encode renders tile t as the package's Encode does, with e's shapes.
 func (e *Encoder) Encode(src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
-	return encode(src, t, specs, e.shapes)
+	return encode(nil, src, t, specs, e.shapes)
 }
 
-// encode is Encode with a shape cache (nil: none).
-func encode(src Source, t maptile.Tile, specs []onemap.TileLayer, shapes *shapeCache) ([]byte, error) {
+// AppendEncode is Encode appending the tile to dst (an empty tile appends
+// nothing): with a buffer the caller keeps from tile to tile, a tile costs
+// no allocation of its size.
+func (e *Encoder) AppendEncode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
+	return encode(dst, src, t, specs, e.shapes)
+}
+
+// encode appends tile t to dst with a shape cache (nil: none); a nil dst
+// and an empty tile give nil.
+func encode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer, shapes *shapeCache) ([]byte, error) {
 	if !t.Valid() || t.Z > MaxZoom {
 		return nil, onemap.Errorf(onemap.EINVALID, "tile %d/%d/%d is not a valid tile", t.Z, t.X, t.Y)
 	}
@@ -150,10 +158,7 @@ func encode(src Source, t maptile.Tile, specs []onemap.TileLayer, shapes *shapeC
 			w.writeLayer(lo)
 		}
 	}
-	if len(w.tile) == 0 {
-		return nil, nil
-	}
-	return slices.Clone(w.tile), nil
+	return append(dst, w.tile...), nil
 }
 
 // writers keeps the buffers of encoders between tiles.

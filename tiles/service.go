@@ -140,7 +140,37 @@ type Served struct {
 	*Entry
 	Hit    bool
 	Render time.Duration // when not a hit
+	// buf holds the bytes of a tile that no cache keeps (Release).
+	buf *tileBuf
 }
+
+// Release hands back the memory of a tile that the cache does not keep:
+// call it once the tile is written, and use the Entry no more. A server
+// without a tile cache then encodes and gzips every tile in memory it
+// keeps from tile to tile, rather than allocating twice a tile's size for
+// each: that garbage, at thousands of tiles a second, made the collector
+// run several times a second, and each cycle stalls the requests under way
+// (their goroutines preempted to scan their stacks wait behind every other
+// request), the cold tail. Calling it is optional: without it the garbage
+// collector takes the memory back.
+func (s Served) Release() {
+	if s.buf != nil {
+		s.buf.mvt, s.buf.gz = s.buf.mvt[:0], s.buf.gz[:0]
+		if cap(s.buf.mvt)+cap(s.buf.gz) <= maxPooledTile {
+			tileBufs.Put(s.buf)
+		}
+	}
+}
+
+// tileBuf is the memory of one uncached tile: its bytes and gzipped bytes.
+type tileBuf struct{ mvt, gz []byte }
+
+// tileBufs keeps tileBufs between tiles.
+var tileBufs = sync.Pool{New: func() any { return new(tileBuf) }}
+
+// maxPooledTile is the most memory a kept tileBuf holds: an outsized
+// tile's is left to the garbage collector.
+const maxPooledTile = 1 << 20
 
 // Tile returns tile t of the named tileset as caller may see it, from the
 // cache or rendered. An empty tile has an Entry with no bytes. A tileset the
@@ -161,6 +191,9 @@ func (s *Service) Tile(ctx context.Context, caller onemap.Caller, set string, t 
 	if e, ok := s.cache.Get(key); ok {
 		return Served{Entry: e, Hit: true}, nil
 	}
+	if s.cache.max <= 0 && s.cfg.Renderer == RenderReplica {
+		return s.uncached(caller, ts, t)
+	}
 	gen := s.cache.Gen() // before the data the tile is cut from
 	start := time.Now()
 	mvt, err := s.render(ctx, caller, ts, t)
@@ -171,6 +204,31 @@ func (s *Service) Tile(ctx context.Context, caller onemap.Caller, set string, t 
 	e := s.entry(mvt)
 	s.cache.Put(key, e, gen)
 	return Served{Entry: e, Render: took}, nil
+}
+
+// uncached renders a tile from the replica when no cache keeps tiles:
+// into pooled memory, which Served.Release hands back.
+func (s *Service) uncached(caller onemap.Caller, ts *Tileset, t maptile.Tile) (Served, error) {
+	if ts.Name == SetPublic {
+		caller = onemap.Caller{Role: onemap.RolePublic} // public data, the same for everyone
+	}
+	buf := tileBufs.Get().(*tileBuf)
+	start := time.Now()
+	mvt, err := s.encoder.AppendEncode(buf.mvt[:0], s.cfg.View(caller), t, ts.byZoom[t.Z])
+	if err != nil {
+		tileBufs.Put(buf)
+		return Served{}, err
+	}
+	took := time.Since(start)
+	buf.mvt = mvt
+	e := &Entry{MVT: mvt, ETag: etag(mvt)}
+	if len(mvt) == 0 {
+		e.MVT = nil
+	} else {
+		buf.gz = s.gzip(buf.gz[:0], mvt)
+		e.Gzip = buf.gz
+	}
+	return Served{Entry: e, Render: took, buf: buf}, nil
 }
 
 // render encodes a tile with the configured renderer.
@@ -187,31 +245,40 @@ func (s *Service) render(ctx context.Context, caller onemap.Caller, ts *Tileset,
 	return s.encoder.Encode(s.cfg.View(caller), t, layers)
 }
 
-// entry prepares a tile for serving: its gzipped bytes and its tag. Gzip
-// writers are costly to make, so they are kept from tile to tile.
+// entry prepares a tile for serving: its gzipped bytes and its tag.
 func (s *Service) entry(mvt []byte) *Entry {
-	// The tag only has to change when the tile does: a 64-bit hash of its
-	// bytes, the same on every server.
-	e := &Entry{MVT: mvt}
+	e := &Entry{MVT: mvt, ETag: etag(mvt)}
+	if len(mvt) > 0 {
+		e.Gzip = s.gzip(make([]byte, 0, len(mvt)/2), mvt)
+	}
+	return e
+}
+
+// etag returns the tag of a tile's bytes. The tag only has to change when
+// the tile does: a 64-bit hash of its bytes, the same on every server.
+func etag(mvt []byte) string {
 	var sum [8]byte
 	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(mvt))
 	var tag [18]byte
 	tag[0], tag[17] = '"', '"'
 	hex.Encode(tag[1:17], sum[:])
-	e.ETag = string(tag[:])
-	if len(mvt) > 0 {
-		zw, _ := s.gzips.Get().(*gzip.Writer)
-		if zw == nil {
-			zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
-		}
-		buf := bytes.NewBuffer(make([]byte, 0, len(mvt)/2))
-		zw.Reset(buf)
-		zw.Write(mvt)
-		zw.Close()
-		s.gzips.Put(zw)
-		e.Gzip = buf.Bytes()
+	return string(tag[:])
+}
+
+// gzip appends mvt gzipped at the fastest level to dst. Gzip writers are
+// costly to make, so they are kept from tile to tile.
+func (s *Service) gzip(dst, mvt []byte) []byte {
+	zw, _ := s.gzips.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
 	}
-	return e
+	buf := bytes.NewBuffer(dst)
+	zw.Reset(buf)
+	zw.Write(mvt)
+	zw.Close()
+	zw.Reset(nil) // holds no tile's memory while pooled
+	s.gzips.Put(zw)
+	return buf.Bytes()
 }
 
 // Invalidate evicts the cached tiles whose buffered area one of bounds

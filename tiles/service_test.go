@@ -2,7 +2,9 @@ package tiles
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"testing"
 
 	"github.com/onemapgis/onemap"
@@ -149,4 +151,62 @@ func featureCount(l *mvt.Layer) int {
 		return 0
 	}
 	return len(l.Features)
+}
+
+// TestService_uncached checks the tile path of a server without a tile
+// cache, which encodes and gzips into memory it hands back (Release) and
+// reuses: each tile, taken before its memory is handed back, has the bytes,
+// gzipped bytes and tag that the cached path gives for it, whatever tiles
+// were written in that memory before, and an empty tile has no bytes.
+func TestService_uncached(t *testing.T) {
+	src, _ := syntheticCounty(t, 3000, 50)
+	cfg := ServiceConfig{Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(),
+		View: func(onemap.Caller) Source { return src }}
+	uncached := NewService(cfg)
+	cfg.CacheBytes = 64 << 20
+	cached := NewService(cfg)
+	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
+	center := maptile.At(orb.Point{102.35, 25.7}, 14)
+	var list []maptile.Tile
+	for _, z := range []maptile.Zoom{8, 11, 13, 14, 16, 4} { // zoom 4: far from the county, empty
+		c := maptile.At(orb.Point{102.35, 25.7}, z)
+		list = append(list, c, maptile.New(c.X+1, c.Y, z), maptile.New(c.X, c.Y+1, z))
+	}
+	list = append(list, center)
+	empty, full := 0, 0
+	for round := range 3 {
+		for _, tile := range list {
+			got, err := uncached.Tile(t.Context(), commander, SetAll, tile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := cached.Tile(t.Context(), commander, SetAll, tile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Hit || !bytes.Equal(got.MVT, want.MVT) || got.ETag != want.ETag || (got.MVT == nil) != (want.MVT == nil) {
+				t.Fatalf("round %d, tile %v: hit %v, %d bytes, tag %s; cached: %d bytes, tag %s", round, tile, got.Hit,
+					len(got.MVT), got.ETag, len(want.MVT), want.ETag)
+			}
+			if len(want.MVT) == 0 {
+				empty++
+				if got.Gzip != nil {
+					t.Errorf("tile %v: empty, but %d gzipped bytes", tile, len(got.Gzip))
+				}
+			} else {
+				full++
+				zr, err := gzip.NewReader(bytes.NewReader(got.Gzip))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if unzipped, err := io.ReadAll(zr); err != nil || !bytes.Equal(unzipped, want.MVT) {
+					t.Fatalf("tile %v: the gzipped bytes are not the tile's (%v)", tile, err)
+				}
+			}
+			got.Release()
+		}
+	}
+	if empty == 0 || full == 0 {
+		t.Fatalf("%d empty and %d full tiles: want some of each", empty, full)
+	}
 }

@@ -178,6 +178,9 @@ func (b *bench) points(ctx context.Context) error {
 		return err
 	}
 	defer func() { pg.stop(); b.keepLog(pg) }()
+	if err := startedUp(ctx, one); err != nil {
+		return err
+	}
 
 	// Each route is measured in rounds: onemap's /healthz, the route on
 	// onemap, the route on PostGIS, one after the other, so that the

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+)
+
+// appendAnswer writes v as encoding/json (and so gin's c.JSON) writes it,
+// byte for byte: objects' keys sorted, HTML's <, > and & escaped. It writes
+// the shapes of the point query answers itself (gin.H, counts by value,
+// point features, numbers, strings, points) and hands anything else to
+// encoding/json. Written directly, a feature's bytes are appended once;
+// through encoding/json, a json.Marshaler's output is scanned again to
+// compact and check it, and each map and value reflected on: most of what
+// an around or within answer cost (TestAppendAnswer holds the bytes equal).
+func appendAnswer(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case gin.H:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, strings.Compare)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendAnswer(b, v[k]); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	case map[string]int:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, strings.Compare)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(v[k]), 10)
+		}
+		return append(b, '}'), nil
+	case []pointFeature:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, f := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = f.plan.append(b, f.rec, f.distance)
+		}
+		return append(b, ']'), nil
+	case string:
+		return appendJSONString(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case float64:
+		if !math.IsInf(v, 0) && !math.IsNaN(v) { // those encoding/json refuses, below
+			return appendJSONFloat(b, v), nil
+		}
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case orb.Point:
+		return appendJSONPoint(b, v), nil
+	case nil:
+		return append(b, "null"...), nil
+	}
+	out, err := json.Marshal(v)
+	return append(b, out...), err
+}
+
+// writeAnswer answers 200 with v as JSON, written by appendAnswer into a
+// pooled buffer, with its Content-Length.
+func (s *Server) writeAnswer(c *gin.Context, v any) {
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	b, err := appendAnswer(buf.b[:0], v)
+	buf.b = b
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	writeJSONBytes(c, b)
+}

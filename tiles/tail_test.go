@@ -1,0 +1,153 @@
+package tiles_test
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/tiles"
+	"github.com/paulmach/orb/maptile"
+)
+
+// BenchmarkEncodeTail encodes the demo county's mix of tiles (as
+// BenchmarkEncodeCounty's "mix") from 16 goroutines at once, as 16
+// connections ask them of a server with its tile cache off, and reports
+// the p99 and the longest encode of a pass: the first pass of a new
+// Encoder (no shapes kept yet), and the passes after it.
+//
+//	go test ./tiles -run '^$' -bench EncodeTail -benchtime 3x
+func BenchmarkEncodeTail(b *testing.B) {
+	db := pgtest.Open(b, pgtest.DemoURL(b))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(b.Context(), db); err != nil {
+		b.Fatal(err)
+	}
+	snap := replica.Snapshot()
+	region, err := db.FindRegion(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	specs := specsFor(catalog)
+	byZoom := map[maptile.Zoom][]maptile.Tile{}
+	for _, t := range diffTiles(snap, region.Bound) {
+		byZoom[t.Z] = append(byZoom[t.Z], t)
+	}
+	var mix []maptile.Tile
+	rng := rand.New(rand.NewPCG(3, 4))
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		for range countyWeights[z] {
+			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
+		}
+	}
+	rng.Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
+	pass := func(e *tiles.Encoder) (p99, worst time.Duration) {
+		took := make([]time.Duration, len(mix))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(mix) {
+						return
+					}
+					t := mix[i]
+					start := time.Now()
+					if _, err := e.Encode(snap, t, atZoom(specs, t.Z)); err != nil {
+						b.Error(err)
+						return
+					}
+					took[i] = time.Since(start)
+				}
+			})
+		}
+		wg.Wait()
+		slices.Sort(took)
+		return took[len(took)*99/100], took[len(took)-1]
+	}
+	var first, after, firstMax, afterMax time.Duration
+	for b.Loop() {
+		e := tiles.NewEncoder(64 << 20)
+		p, m := pass(e)
+		first, firstMax = max(first, p), max(firstMax, m)
+		p, m = pass(e)
+		after, afterMax = max(after, p), max(afterMax, m)
+	}
+	b.ReportMetric(float64(first.Microseconds())/1000, "first-p99-ms")
+	b.ReportMetric(float64(firstMax.Microseconds())/1000, "first-max-ms")
+	b.ReportMetric(float64(after.Microseconds())/1000, "then-p99-ms")
+	b.ReportMetric(float64(afterMax.Microseconds())/1000, "then-max-ms")
+}
+
+// BenchmarkServiceUncached serves the demo county's mix of tiles through
+// the Service as a server without a tile cache does, and reports the bytes
+// allocated and the garbage collections per 1,000 tiles: "pooled" is the
+// path of a server with the cache off (tiles encoded and gzipped into
+// memory handed back once written), "allocating" the path every tile took
+// before (a copy out of the encoder and a fresh gzip buffer per tile; here a
+// cache too small to keep anything).
+//
+//	go test ./tiles -run '^$' -bench ServiceUncached -benchtime 3x
+func BenchmarkServiceUncached(b *testing.B) {
+	db := pgtest.Open(b, pgtest.DemoURL(b))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(b.Context(), db); err != nil {
+		b.Fatal(err)
+	}
+	snap := replica.Snapshot()
+	region, err := db.FindRegion(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	byZoom := map[maptile.Zoom][]maptile.Tile{}
+	for _, t := range diffTiles(snap, region.Bound) {
+		byZoom[t.Z] = append(byZoom[t.Z], t)
+	}
+	var mix []maptile.Tile
+	rng := rand.New(rand.NewPCG(3, 4))
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		for range countyWeights[z] {
+			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
+		}
+	}
+	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
+	for _, side := range []struct {
+		name  string
+		bytes int64
+	}{{"pooled", 0}, {"allocating", 1}} {
+		b.Run(side.name, func(b *testing.B) {
+			svc := tiles.NewService(tiles.ServiceConfig{Catalog: catalog, Policy: onemap.DefaultPolicy(), CacheBytes: side.bytes,
+				View: func(onemap.Caller) tiles.Source { return snap }})
+			serve := func() {
+				for _, t := range mix {
+					e, err := svc.Tile(b.Context(), commander, tiles.SetAll, t)
+					if err != nil {
+						b.Fatal(err)
+					}
+					e.Release()
+				}
+			}
+			serve() // the shapes kept, as in a server that has run a while
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.ResetTimer()
+			for b.Loop() {
+				serve()
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			n := float64(b.N * len(mix))
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/tile")
+			b.ReportMetric(float64(after.NumGC-before.NumGC)/n*1000, "GCs/1000tiles")
+		})
+	}
+}
