@@ -16,3 +16,10 @@ func (db *DB) ExecForTest(ctx context.Context, sql string, args ...any) error {
 	_, err := db.pool.Exec(ctx, sql, args...)
 	return err
 }
+
+// WithRowReferences makes a bulk load with o check references row by row,
+// as it does for a user that may not set session_replication_role.
+func WithRowReferences(o ImportOptions) ImportOptions {
+	o.rowReferences = true
+	return o
+}
