@@ -127,9 +127,10 @@ type bulk struct {
 	fields []onemap.Field // the writable fields: the staging table's columns after line, given and wkb
 	wheres []string       // each row's Where, by line-1
 	masks  []int64        // the distinct sets of given fields, in order of first use
-	// gridPoint is the expression, over staging row s, of the point whose
-	// group grid the table's grid trigger looks up ("" if the table has no
-	// grid trigger this load replaces: then it runs row by row).
+	// gridPoint is the expression, over a staging row (a format of its
+	// alias: gridFunctions), of the point whose group grid the table's
+	// grid trigger looks up ("" if the table has no grid trigger this load
+	// replaces: then it runs row by row).
 	gridPoint string
 	// refs is how references are checked: set-based (session_replication_role
 	// replica, bulkRefs) or by the table's per-row checks.
@@ -176,9 +177,10 @@ func (b *bulk) stagingSQL() string {
 
 // gridFunctions are the grid triggers' functions the bulk path replaces,
 // with the point each looks up (migrations/0003, 0020).
+// (a format: %s is the staging table's alias and a dot, or nothing).
 var gridFunctions = map[string]string{
-	"assign_group_grid": "s.geom",
-	"assign_area_grid":  "ST_PointOnSurface(s.geom)",
+	"assign_group_grid": "%sgeom",
+	"assign_area_grid":  "ST_PointOnSurface(%sgeom)",
 }
 
 // rowTriggers are the layer table's per-row triggers that every load
@@ -281,7 +283,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	if b.gridPoint != "" {
 		// The index the grids join reads; before ANALYZE, which gathers
 		// the statistics of its expression.
-		if _, err := tx.Exec(ctx, `CREATE INDEX onemap_bulk_point ON onemap_bulk USING gist ((`+strings.TrimPrefix(b.gridPoint, "s.")+`))`); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE INDEX onemap_bulk_point ON onemap_bulk USING gist ((`+fmt.Sprintf(b.gridPoint, "")+`))`); err != nil {
 			return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
 		}
 		b.step("index the staged points")
@@ -406,7 +408,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 // grid's polygon is prepared once for all its points).
 func (b *bulk) gridSQL() string {
 	return `CREATE TEMP TABLE onemap_bulk_grid ON COMMIT DROP AS
-		SELECT s.line, min(g.id) AS grid FROM grids g JOIN onemap_bulk s ON ST_Intersects(g.geom, ` + b.gridPoint + `)
+		SELECT s.line, min(g.id) AS grid FROM grids g JOIN onemap_bulk s ON ST_Intersects(g.geom, ` + fmt.Sprintf(b.gridPoint, "s.") + `)
 		WHERE g.level = 'group' GROUP BY s.line`
 }
 

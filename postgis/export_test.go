@@ -23,3 +23,8 @@ func WithRowReferences(o ImportOptions) ImportOptions {
 	o.rowReferences = true
 	return o
 }
+
+// QueryForTest lets tests of other packages read rows directly.
+func (db *DB) QueryForTest(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return db.pool.Query(ctx, sql, args...)
+}
