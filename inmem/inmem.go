@@ -67,9 +67,11 @@ func (x *index) delete(id int64) {
 }
 
 // load fills an empty index with the records, the last of each id winning.
+// Records in order of id (as a load reads them) are appended to the id
+// tree's last leaf, without a search (btree Load).
 func (x *index) load(recs []*onemap.Record) {
 	for _, r := range recs {
-		if old, ok := x.ids.Set(r.ID, r); ok {
+		if old, ok := x.ids.Load(r.ID, r); ok {
 			x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
 		}
 		x.tree.Insert(r.Bound.Min, r.Bound.Max, r)

@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 
 	"github.com/onemapgis/onemap"
@@ -26,6 +27,7 @@ type ParallelFeed interface {
 // with each open case, and returns the sequence number they are current
 // to. It is Load's parallel form.
 func (r *Replica) LoadParallel(load func(layer func(id string, recs []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) error {
+	defer lessGC()()
 	s := r.empty()
 	var mu sync.Mutex
 	seq, err := load(func(id string, recs []*onemap.Record) error {
@@ -53,4 +55,38 @@ func (r *Replica) LoadParallel(load func(layer func(id string, recs []*onemap.Re
 	defer r.mu.Unlock()
 	r.cur.Store(s)
 	return nil
+}
+
+// loadGC is the collector's setting while loads run: it is the process's,
+// so it is kept once for all the loads that run at once.
+var loadGC struct {
+	sync.Mutex
+	loads, percent int
+}
+
+// loadGCPercent is GOGC during a load: the heap grows from nothing to the
+// replica's size (some 2 GiB for two million cameras), nearly all of it
+// live, and at the default 100 a collection at each doubling would mark
+// it all again and again; at 400 it is marked about once.
+const loadGCPercent = 400
+
+// lessGC raises GOGC to loadGCPercent, unless it is higher or off, until
+// the function it returns is called by the last load that runs.
+func lessGC() (restore func()) {
+	loadGC.Lock()
+	defer loadGC.Unlock()
+	if loadGC.loads == 0 {
+		loadGC.percent = debug.SetGCPercent(loadGCPercent)
+		if loadGC.percent < 0 || loadGC.percent > loadGCPercent {
+			debug.SetGCPercent(loadGC.percent)
+		}
+	}
+	loadGC.loads++
+	return func() {
+		loadGC.Lock()
+		defer loadGC.Unlock()
+		if loadGC.loads--; loadGC.loads == 0 {
+			debug.SetGCPercent(loadGC.percent)
+		}
+	}
 }

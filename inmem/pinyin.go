@@ -57,6 +57,13 @@ func (sp *Spellings) Of(name string) [][]string {
 	return out
 }
 
+// full reports whether the cache holds as many names as it keeps.
+func (sp *Spellings) full() bool {
+	sp.mu.RLock()
+	defer sp.mu.RUnlock()
+	return len(sp.names) >= maxSpellings
+}
+
 // rune returns the readings of c; sp.mu is held for writing.
 func (sp *Spellings) rune(c rune) []string {
 	if r, ok := sp.runes[c]; ok {
@@ -186,7 +193,11 @@ func initialsOf(r string) []string {
 }
 
 // spellNames works out the pinyin of the names of the layer's records
-// (field "name"), so that the first search does not (Replica.Load).
+// (field "name"), so that the first search does not (Replica.Load), until
+// the cache holds maxSpellings names: past that each new name would start
+// it afresh, and a province's two million camera names would be worked
+// out to keep only the last of them (searches work out the others as they
+// meet them).
 func (r *Replica) spellNames(layer string, recs []*onemap.Record) {
 	for i := range r.layers {
 		if r.layers[i].ID != layer {
@@ -197,6 +208,9 @@ func (r *Replica) spellNames(layer string, recs []*onemap.Record) {
 			return
 		}
 		for _, rec := range recs {
+			if r.spell.full() {
+				return
+			}
 			if v, ok := rec.Value(at).(string); ok && v != "" {
 				r.spell.Of(v)
 			}

@@ -2,7 +2,9 @@ package inmem
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
@@ -328,14 +330,34 @@ func (t *tallies) rollUp(s *Snapshot) {
 // already; for Load.
 func (t *tallies) load(s *Snapshot) {
 	t.stale = true
+	workers := runtime.GOMAXPROCS(0)
 	for layer := range t.spec.layers {
 		m := t.placed[layer]
+		recs := make([]*onemap.Record, 0, s.Len(layer))
 		s.Ascend(layer, 0, func(r *onemap.Record) bool {
-			p := t.spec.place(s, layer, r)
-			m.Load(r.ID, p)
-			bump(t.own, tallyKey{p.grid, layer, p.value}, 1)
+			recs = append(recs, r)
 			return true
 		})
+		// Each point's grid is looked up on every CPU at once (the
+		// snapshot is read only), and the tallies kept in order after.
+		places := make([]placement, len(recs))
+		var wg sync.WaitGroup
+		step := (len(recs) + workers - 1) / workers
+		for from := 0; from < len(recs); from += step {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := from; i < min(from+step, len(recs)); i++ {
+					places[i] = t.spec.place(s, layer, recs[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for i, r := range recs {
+			p := places[i]
+			m.Load(r.ID, p)
+			bump(t.own, tallyKey{p.grid, layer, p.value}, 1)
+		}
 	}
 	t.rollUp(s)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
@@ -40,6 +41,12 @@ type ImportOptions struct {
 	// report says what would be inserted, updated and left unchanged, and
 	// nothing is written.
 	DryRun bool
+	// Steps, if set, is told the name and time of each step of a bulk load
+	// (BulkImport) as it ends: the benchmark's profile of the load.
+	Steps func(step string, took time.Duration)
+	// rowReferences makes a bulk load check references row by row, as it
+	// does when the user may not set session_replication_role (tests).
+	rowReferences bool
 }
 
 // ImportReport says what an import did, or would do.

@@ -112,7 +112,12 @@ type edit struct {
 // (migrations/0010_grid_reason_codes.sql) records e's code, restored
 // version and file with every version the transaction writes.
 func (db *DB) inEdit(ctx context.Context, e edit, fn func(pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
+	return db.inEditOn(ctx, db.pool.Begin, e, fn)
+}
+
+// inEditOn is inEdit in the transaction that begin begins.
+func (db *DB) inEditOn(ctx context.Context, begin func(context.Context) (pgx.Tx, error), e edit, fn func(pgx.Tx) error) error {
+	tx, err := begin(ctx)
 	if err != nil {
 		return mapError(fmt.Errorf("postgis: begin: %w", err))
 	}

@@ -149,17 +149,27 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 	pts := provinceSpread().points(c.Seed, c.Cameras)
 	m := newCameraMaker(c.Seed, yunnan)
 	b.say("startup: %s cameras by COPY with the per-row triggers on", thousands(c.TriggerSample))
+	dbCPU, err := newClusterCPU(ctx, conn)
+	if err != nil {
+		return err
+	}
+	rowCPU := dbCPU.read()
 	t0 = time.Now()
 	if err := copyCameras(ctx, conn, pts[:c.TriggerSample], m, true); err != nil {
 		return err
 	}
 	perRow := time.Since(t0)
+	rowCPU = dbCPU.read() - rowCPU
 	rowRate := float64(c.TriggerSample) / perRow.Seconds()
 	b.printf("\nload      per-row triggers (COPY, history + feed + audit per row): %s cameras in %v: %s rows/s (%s)\n",
 		thousands(c.TriggerSample), perRow.Round(time.Millisecond), thousands(int(rowRate)), loadAvg())
+	b.printf("          CPU: the database server %v (%s rows a CPU second)\n", rowCPU.Round(time.Millisecond), thousands(int(float64(c.TriggerSample)/rowCPU.Seconds())))
 	rest := pts[c.TriggerSample:]
 	b.say("startup: %s cameras by the bulk path", thousands(len(rest)))
 	i := 0
+	var steps []bulkStep
+	lastDB, lastSelf := dbCPU.read(), cpuTime()
+	cpu0, self0 := lastDB, lastSelf
 	t0 = time.Now()
 	rep, err := db.BulkImportFrom(ctx, onemap.LayerCameras, func() (postgis.ImportRow, bool, error) {
 		if i == len(rest) {
@@ -175,15 +185,24 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 			props["heading"], props["fov"] = float64(cam.Heading), float64(cam.FOV)
 		}
 		return postgis.ImportRow{Where: fmt.Sprintf("camera %d", i), Feature: &onemap.Feature{Layer: onemap.LayerCameras, Geometry: cam.Point, Properties: props}}, true, nil
-	}, postgis.ImportOptions{Actor: "onemap-bench", Reason: "province benchmark", File: "cameras (generated)"})
+	}, postgis.ImportOptions{Actor: "onemap-bench", Reason: "province benchmark", File: "cameras (generated)", Steps: func(step string, took time.Duration) {
+		d, self := dbCPU.read(), cpuTime()
+		steps = append(steps, bulkStep{step, took, d - lastDB, self - lastSelf})
+		lastDB, lastSelf = d, self
+	}})
 	if err != nil {
 		return err
 	}
 	bulkTook := time.Since(t0)
+	bulkDB, bulkSelf := dbCPU.read()-cpu0, cpuTime()-self0
 	bulkRate := float64(rep.Inserted) / bulkTook.Seconds()
 	b.printf("load      bulk path (COPY to staging, set-based insert + history, one feed row, one audit record): %s cameras in %v: %s rows/s (%s)\n",
 		thousands(rep.Inserted), bulkTook.Round(time.Millisecond), thousands(int(bulkRate)), loadAvg())
-	b.printf("          %.1f× the per-row path; target ≥ %s rows/s: %s\n", bulkRate/rowRate, thousands(targetBulkRate), verdict(bulkRate >= targetBulkRate))
+	b.printf("          %.1f× the per-row path (%.1f× by the database server's CPU a row); target ≥ %s rows/s: %s\n", bulkRate/rowRate,
+		(rowCPU.Seconds()/float64(c.TriggerSample))/(bulkDB.Seconds()/float64(rep.Inserted)), thousands(targetBulkRate), verdict(bulkRate >= targetBulkRate))
+	b.printf("          CPU: the database server %v (%s rows a CPU second), this process (generating the rows, COPY) %v\n",
+		bulkDB.Round(time.Millisecond), thousands(int(float64(rep.Inserted)/bulkDB.Seconds())), bulkSelf.Round(time.Millisecond))
+	b.printBulkSteps(steps, bulkTook)
 	var history, reloads int
 	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM feature_history WHERE layer = 'cameras'), (SELECT count(*) FROM change_feed WHERE op = 'reload')`).Scan(&history, &reloads); err != nil {
 		return err
@@ -238,6 +257,21 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 	b.printf("          peak memory (VmHWM) %s; targets < %v and < %s: %s\n", gib(peak), targetStartup, gib(targetStartupBytes),
 		verdict(answered < targetStartup && peak < targetStartupBytes))
 	return srv.stop()
+}
+
+// bulkStep is one step of the bulk load and its time (postgis.ImportOptions.Steps).
+type bulkStep struct {
+	name           string
+	took, db, self time.Duration // wall; CPU of the database server, of this process
+}
+
+// printBulkSteps prints where the bulk load's time went, step by step.
+func (b *bench) printBulkSteps(steps []bulkStep, total time.Duration) {
+	b.printf("          its steps: wall time (share), CPU of the database server and of this process\n")
+	for _, s := range steps {
+		b.printf("            %-34s %9v %5.1f%%  %9v  %9v\n", s.name, s.took.Round(time.Millisecond), 100*s.took.Seconds()/total.Seconds(),
+			s.db.Round(10*time.Millisecond), s.self.Round(10*time.Millisecond))
+	}
 }
 
 // replicaLoads loads the replica in this process, the sequential way
