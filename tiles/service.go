@@ -57,6 +57,7 @@ type Service struct {
 	encoder *Encoder
 	cache   *Cache
 	gzips   sync.Pool // of *gzip.Writer
+	bufs    sync.Pool // of *tileBuf: uncached tiles' memory
 	sets    sync.Map  // of setKey to *Tileset, as resolved so far
 }
 
@@ -140,8 +141,10 @@ type Served struct {
 	*Entry
 	Hit    bool
 	Render time.Duration // when not a hit
-	// buf holds the bytes of a tile that no cache keeps (Release).
-	buf *tileBuf
+	// buf holds the bytes of a tile that no cache keeps, and pool takes
+	// it back (Release).
+	buf  *tileBuf
+	pool *sync.Pool
 }
 
 // Release hands back the memory of a tile that the cache does not keep:
@@ -157,16 +160,13 @@ func (s Served) Release() {
 	if s.buf != nil {
 		s.buf.mvt, s.buf.gz = s.buf.mvt[:0], s.buf.gz[:0]
 		if cap(s.buf.mvt)+cap(s.buf.gz) <= maxPooledTile {
-			tileBufs.Put(s.buf)
+			s.pool.Put(s.buf)
 		}
 	}
 }
 
 // tileBuf is the memory of one uncached tile: its bytes and gzipped bytes.
 type tileBuf struct{ mvt, gz []byte }
-
-// tileBufs keeps tileBufs between tiles.
-var tileBufs = sync.Pool{New: func() any { return new(tileBuf) }}
 
 // maxPooledTile is the most memory a kept tileBuf holds: an outsized
 // tile's is left to the garbage collector.
@@ -212,11 +212,14 @@ func (s *Service) uncached(caller onemap.Caller, ts *Tileset, t maptile.Tile) (S
 	if ts.Name == SetPublic {
 		caller = onemap.Caller{Role: onemap.RolePublic} // public data, the same for everyone
 	}
-	buf := tileBufs.Get().(*tileBuf)
+	buf, _ := s.bufs.Get().(*tileBuf)
+	if buf == nil {
+		buf = new(tileBuf)
+	}
 	start := time.Now()
 	mvt, err := s.encoder.AppendEncode(buf.mvt[:0], s.cfg.View(caller), t, ts.byZoom[t.Z])
 	if err != nil {
-		tileBufs.Put(buf)
+		s.bufs.Put(buf)
 		return Served{}, err
 	}
 	took := time.Since(start)
@@ -228,7 +231,7 @@ func (s *Service) uncached(caller onemap.Caller, ts *Tileset, t maptile.Tile) (S
 		buf.gz = s.gzip(buf.gz[:0], mvt)
 		e.Gzip = buf.gz
 	}
-	return Served{Entry: e, Render: took, buf: buf}, nil
+	return Served{Entry: e, Render: took, buf: buf, pool: &s.bufs}, nil
 }
 
 // render encodes a tile with the configured renderer.
