@@ -19,6 +19,7 @@ func (db *DB) ExecForTest(ctx context.Context, sql string, args ...any) error {
 
 // TrackQuery is the SQL of Tags.Track, for tests to explain.
 const TrackQuery = trackQuery
+
 // WithRowReferences makes a bulk load with o check references row by row,
 // as it does for a user that may not set session_replication_role.
 func WithRowReferences(o ImportOptions) ImportOptions {
