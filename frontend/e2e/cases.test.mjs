@@ -135,6 +135,8 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
     await wall.setViewportSize({ width: 1366, height: 768 });
     await wall.goto(new URL('/screen/', BASE).href);
     await wall.waitForFunction(() => window.onemap?.cases?.today, null, { timeout: WAIT_MS });
+    // The report below must come after the wall's event stream opened.
+    await wall.waitForFunction(() => document.getElementById('live')?.dataset.state === 'on', null, { timeout: WAIT_MS });
     const before = await wall.evaluate(() => window.onemap.cases.today.reported);
     assert.ok(before >= 1, `reported today: ${before}`);
     const second = await fileReport('路灯不亮', '192.0.2.11');

@@ -280,7 +280,9 @@ export function createAffected(page, { toolbar } = {}) {
       if (actions && !actions.querySelector('[data-action="affected"]')) {
         actions.insertAdjacentHTML('beforeend', `<button type="button" data-action="affected">${escapeHtml(w('zoneAction'))}</button>`);
       }
-      if (state.open && !state.drawing) zone(card.dataset.id, card.querySelector('h3')?.textContent);
+      // A card drawn again (its details came) asks nothing new.
+      const asked = state.ask?.zone === Number(card.dataset.id) && !state.error;
+      if (state.open && !state.drawing && !asked) zone(card.dataset.id, card.querySelector('h3')?.textContent);
     }
   }).observe(container, { childList: true, subtree: true });
   container.addEventListener('click', (e) => {

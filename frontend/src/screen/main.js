@@ -286,7 +286,12 @@ async function start() {
       refresh();
       if (seesAlarms) loadAlarms();
     },
-    onState: (on) => { $('live').dataset.state = on ? 'on' : 'off'; },
+    onState: (on) => {
+      // The figures were read before the stream opened (or before a
+      // break): read them again for what came in between.
+      if (on) cases?.refresh();
+      $('live').dataset.state = on ? 'on' : 'off';
+    },
   });
 
   // The wall's clock in the page's language, 24-hour, whatever the browser's.
