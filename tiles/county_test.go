@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb/maptile"
 )
@@ -17,6 +15,33 @@ import (
 // fall at each zoom.
 var countyWeights = map[maptile.Zoom]int{8: 26, 9: 94, 10: 201, 11: 390, 12: 578, 13: 584, 14: 537, 15: 391, 16: 199}
 
+// countyMix is the demo county (demoCounty) with its tiles by zoom, and
+// mix: drawn from them in the proportions of countyWeights and shuffled,
+// the same tiles in the same order on every run.
+type countyMix struct {
+	demoCounty
+	byZoom map[maptile.Zoom][]maptile.Tile
+	mix    []maptile.Tile
+}
+
+// loadCountyMix loads the demo county (loadDemoCounty) and draws its mix
+// (see countyMix). It needs PostGIS.
+func loadCountyMix(tb testing.TB) countyMix {
+	tb.Helper()
+	c := countyMix{demoCounty: loadDemoCounty(tb), byZoom: map[maptile.Zoom][]maptile.Tile{}}
+	for _, t := range c.tiles {
+		c.byZoom[t.Z] = append(c.byZoom[t.Z], t)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for z := maptile.Zoom(8); z <= 16; z++ {
+		for range countyWeights[z] {
+			c.mix = append(c.mix, c.byZoom[z][rng.IntN(len(c.byZoom[z]))])
+		}
+	}
+	rng.Shuffle(len(c.mix), func(i, j int) { c.mix[i], c.mix[j] = c.mix[j], c.mix[i] })
+	return c
+}
+
 // BenchmarkEncodeCounty encodes the demo county's tiles from the replica,
 // every layer with every field and the levels drawn at the zoom, as the
 // "all" tileset of a commander: per zoom, every tile over the county at
@@ -24,30 +49,9 @@ var countyWeights = map[maptile.Zoom]int{8: 26, 9: 94, 10: 201, 11: 390, 12: 578
 // "mix" draws from them in the proportions of cmd/onemap-bench's county
 // requests. It needs PostGIS.
 func BenchmarkEncodeCounty(b *testing.B) {
-	db := pgtest.Open(b, pgtest.DemoURL(b))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(b.Context(), db); err != nil {
-		b.Fatal(err)
-	}
-	snap := replica.Snapshot()
-	region, err := db.FindRegion(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	specs := specsFor(catalog)
-	byZoom := map[maptile.Zoom][]maptile.Tile{}
-	for _, t := range diffTiles(snap, region.Bound) {
-		byZoom[t.Z] = append(byZoom[t.Z], t)
-	}
-	var mix []maptile.Tile
-	rng := rand.New(rand.NewPCG(3, 4))
-	for z := maptile.Zoom(8); z <= 16; z++ {
-		for range countyWeights[z] {
-			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
-		}
-	}
-	rng.Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
+	county := loadCountyMix(b)
+	snap, byZoom, mix := county.snap, county.byZoom, county.mix
+	specs := specsFor(county.catalog)
 	run := func(b *testing.B, list []maptile.Tile) {
 		e := tiles.NewEncoder(64 << 20) // as a server keeps shapes
 		b.ReportAllocs()

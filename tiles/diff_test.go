@@ -11,6 +11,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -18,6 +19,34 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 )
+
+// demoCounty is the demo county as the tile tests read it: a database of
+// its own (a copy of pgtest.DemoURL), the catalog and replica snapshot
+// loaded from it, and diffTiles over its region.
+type demoCounty struct {
+	db      *postgis.DB
+	catalog *onemap.Catalog
+	snap    *inmem.Snapshot
+	tiles   []maptile.Tile
+}
+
+// loadDemoCounty opens a copy of the demo database and loads a replica of
+// it (see demoCounty). It needs PostGIS.
+func loadDemoCounty(tb testing.TB) demoCounty {
+	tb.Helper()
+	db := pgtest.Open(tb, pgtest.DemoURL(tb))
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(tb.Context(), db); err != nil {
+		tb.Fatal(err)
+	}
+	snap := replica.Snapshot()
+	region, err := db.FindRegion(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return demoCounty{db: db, catalog: catalog, snap: snap, tiles: diffTiles(snap, region.Bound)}
+}
 
 // diffTiles returns the tiles the differential test compares: every tile
 // over the county at zooms 8 to 12, and at 13 to 16 the tiles around a
@@ -114,19 +143,9 @@ func featureID(f *geojson.Feature) uint64 {
 //     decide on which side they fall.
 //   - Properties of features in both are equal.
 func TestDiff_againstPostGIS(t *testing.T) {
-	db := pgtest.Open(t, pgtest.DemoURL(t))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
-	snap := replica.Snapshot()
-	region, err := db.FindRegion(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	specs := specsFor(catalog)
-	list := diffTiles(snap, region.Bound)
+	county := loadDemoCounty(t)
+	db, snap, list := county.db, county.snap, county.tiles
+	specs := specsFor(county.catalog)
 	if len(list) < 500 {
 		t.Fatalf("only %d tiles to compare", len(list))
 	}

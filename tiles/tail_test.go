@@ -1,7 +1,6 @@
 package tiles_test
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -10,10 +9,7 @@ import (
 	"time"
 
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/tiles"
-	"github.com/paulmach/orb/maptile"
 )
 
 // BenchmarkEncodeTail encodes the demo county's mix of tiles (as
@@ -24,30 +20,9 @@ import (
 //
 //	go test ./tiles -run '^$' -bench EncodeTail -benchtime 3x
 func BenchmarkEncodeTail(b *testing.B) {
-	db := pgtest.Open(b, pgtest.DemoURL(b))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(b.Context(), db); err != nil {
-		b.Fatal(err)
-	}
-	snap := replica.Snapshot()
-	region, err := db.FindRegion(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	specs := specsFor(catalog)
-	byZoom := map[maptile.Zoom][]maptile.Tile{}
-	for _, t := range diffTiles(snap, region.Bound) {
-		byZoom[t.Z] = append(byZoom[t.Z], t)
-	}
-	var mix []maptile.Tile
-	rng := rand.New(rand.NewPCG(3, 4))
-	for z := maptile.Zoom(8); z <= 16; z++ {
-		for range countyWeights[z] {
-			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
-		}
-	}
-	rng.Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
+	county := loadCountyMix(b)
+	snap, mix := county.snap, county.mix
+	specs := specsFor(county.catalog)
 	pass := func(e *tiles.Encoder) (p99, worst time.Duration) {
 		took := make([]time.Duration, len(mix))
 		var next atomic.Int64
@@ -97,28 +72,8 @@ func BenchmarkEncodeTail(b *testing.B) {
 //
 //	go test ./tiles -run '^$' -bench ServiceUncached -benchtime 3x
 func BenchmarkServiceUncached(b *testing.B) {
-	db := pgtest.Open(b, pgtest.DemoURL(b))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(b.Context(), db); err != nil {
-		b.Fatal(err)
-	}
-	snap := replica.Snapshot()
-	region, err := db.FindRegion(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	byZoom := map[maptile.Zoom][]maptile.Tile{}
-	for _, t := range diffTiles(snap, region.Bound) {
-		byZoom[t.Z] = append(byZoom[t.Z], t)
-	}
-	var mix []maptile.Tile
-	rng := rand.New(rand.NewPCG(3, 4))
-	for z := maptile.Zoom(8); z <= 16; z++ {
-		for range countyWeights[z] {
-			mix = append(mix, byZoom[z][rng.IntN(len(byZoom[z]))])
-		}
-	}
+	county := loadCountyMix(b)
+	catalog, snap, mix := county.catalog, county.snap, county.mix
 	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
 	for _, side := range []struct {
 		name  string
