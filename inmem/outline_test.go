@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/paulmach/orb"
 )
 
@@ -13,23 +14,9 @@ import (
 // Touching measured before outlineDistance skipped segments.
 func outlineDistanceEvery(g orb.Geometry, pl plane) float64 {
 	best := math.Inf(1)
-	ring := func(r orb.Ring) {
-		for i := 1; i < len(r); i++ {
-			best = math.Min(best, segmentDistance(pl.to(r[i-1]), pl.to(r[i])))
-		}
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		for _, r := range g {
-			ring(r)
-		}
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			for _, r := range poly {
-				ring(r)
-			}
-		}
-	}
+	testfix.Segments(g, func(a, b orb.Point) {
+		best = math.Min(best, segmentDistance(pl.to(a), pl.to(b)))
+	})
 	return best
 }
 

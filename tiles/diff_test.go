@@ -11,6 +11,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb"
@@ -425,24 +426,9 @@ func boundsDiff(a, b orb.Bound) float64 {
 	return d
 }
 
+// perimeter is the length of all of g's rings (0 for a geometry without).
 func perimeter(g orb.Geometry) float64 {
 	var p float64
-	ring := func(r orb.Ring) {
-		for i := 1; i < len(r); i++ {
-			p += planar.Distance(r[i-1], r[i])
-		}
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		for _, r := range g {
-			ring(r)
-		}
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			for _, r := range poly {
-				ring(r)
-			}
-		}
-	}
+	testfix.Segments(g, func(a, b orb.Point) { p += planar.Distance(a, b) })
 	return p
 }
