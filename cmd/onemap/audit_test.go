@@ -18,14 +18,9 @@ import (
 // checkpoints at start and at shutdown.
 func TestAuditCommands(t *testing.T) {
 	url := pgtest.URL(t)
-	dir := t.TempDir()
-	key, cps := filepath.Join(dir, "audit.key"), filepath.Join(dir, "checkpoints.jsonl")
-	onemap := func(args ...string) (string, error) {
-		var out, errb bytes.Buffer
-		err := run(context.Background(), append([]string{"onemap"}, args...), env(map[string]string{"ONEMAP_DATABASE_URL": url}),
-			strings.NewReader(""), &out, &errb)
-		return out.String(), err
-	}
+	c := newCLITest(t, url)
+	key, cps := filepath.Join(c.dir, "audit.key"), filepath.Join(c.dir, "checkpoints.jsonl")
+	onemap := c.onemap
 	if out, err := onemap("audit", "keygen", "--out", key); err != nil || !strings.Contains(out, "audit.key.pub") {
 		t.Fatalf("audit keygen = %q, %v", out, err)
 	}
