@@ -83,6 +83,26 @@ func (b *bench) demoDB(ctx context.Context, kind string) (*scratchDB, error) {
 	return db, nil
 }
 
+// demoCounty is the set-up of the modes that measure through the onemap
+// binary (points, tiles, public, queries, soak): demoDB for the mode kind
+// (`onemap seed demo`), said as it starts, and the demo county's own data
+// (demo.Wuding) for the requests. The cleanup drops the database. On an
+// error it has dropped it already.
+func (b *bench) demoCounty(ctx context.Context, kind string) (*scratchDB, *demo.Dataset, func(), error) {
+	b.say("%s: creating a database and seeding the demo county", kind)
+	db, err := b.demoDB(ctx, kind)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	drop := func() { _ = db.drop(context.WithoutCancel(ctx)) }
+	d, err := demo.Wuding()
+	if err != nil {
+		drop()
+		return nil, nil, nil, err
+	}
+	return db, d, drop, nil
+}
+
 // createDB creates an empty database named onemap_bench_KIND_PID_TIME on
 // the server of the admin URL.
 func createDB(ctx context.Context, admin, kind string) (*scratchDB, error) {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/onemapgis/onemap/public"
 	"github.com/paulmach/orb"
 )
@@ -151,16 +150,11 @@ func listIDs(member string) func([]byte) string {
 func (b *bench) points(ctx context.Context) error {
 	b.printf("\n== Point queries: the Wuding demo county\n\n")
 	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n\n", loadAverage())
-	b.say("points: creating a database and seeding the demo county")
-	db, err := b.demoDB(ctx, "points")
+	db, d, drop, err := b.demoCounty(ctx, "points")
 	if err != nil {
 		return err
 	}
-	defer db.drop(context.WithoutCancel(ctx))
-	d, err := demo.Wuding()
-	if err != nil {
-		return err
-	}
+	defer drop()
 	routes := pointRoutes(d.Outline.Bound(), b.Seed, b.Requests)
 	self, err := os.Executable()
 	if err != nil {

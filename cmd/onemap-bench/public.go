@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/onemapgis/onemap/demo"
 	"github.com/paulmach/orb"
 )
 
@@ -206,16 +205,11 @@ func (f flood) p(q float64) time.Duration { return percentile(f.Lat, q) }
 // public measures public lookups under load against command tiles.
 func (b *bench) public(ctx context.Context, c publicConfig) error {
 	b.printf("\n== Public lookups under load, beside command tiles: the Wuding demo county\n\n")
-	b.say("public: creating a database and seeding the demo county")
-	db, err := b.demoDB(ctx, "public")
+	db, d, drop, err := b.demoCounty(ctx, "public")
 	if err != nil {
 		return err
 	}
-	defer db.drop(context.WithoutCancel(ctx))
-	d, err := demo.Wuding()
-	if err != nil {
-		return err
-	}
+	defer drop()
 	bound := d.Outline.Bound()
 	lookups := publicPaths(bound, c.Seed, 200_000)
 	list, _ := tileRequests(countyWalk(bound), c.Seed, 3000)

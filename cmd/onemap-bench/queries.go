@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/paulmach/orb"
 )
 
@@ -46,15 +45,11 @@ func queryPaths(county orb.Bound, seed uint64, n int) (nearby, around []string) 
 // the same answers computed by PostGIS SQL behind a plain HTTP server.
 func (b *bench) queries(ctx context.Context) error {
 	b.printf("\n== Spatial queries: the Wuding demo county\n\n")
-	db, err := b.demoDB(ctx, "queries")
+	db, d, drop, err := b.demoCounty(ctx, "queries")
 	if err != nil {
 		return err
 	}
-	defer db.drop(context.WithoutCancel(ctx))
-	d, err := demo.Wuding()
-	if err != nil {
-		return err
-	}
+	defer drop()
 	nearby, around := queryPaths(d.Outline.Bound(), b.Seed, b.Requests)
 	self, err := os.Executable()
 	if err != nil {

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/paulmach/orb"
 )
 
@@ -352,12 +351,11 @@ type soakGrid struct {
 // many verdicts failed.
 func (b *bench) soak(ctx context.Context, c soakConfig) (int, error) {
 	b.printf("\n== Soak: a steady mixed load on the Wuding demo county for %v\n\n", c.Duration)
-	b.say("soak: creating a database and seeding the demo county")
-	db, err := b.demoDB(ctx, "soak")
+	db, d, drop, err := b.demoCounty(ctx, "soak")
 	if err != nil {
 		return 0, err
 	}
-	defer db.drop(context.WithoutCancel(ctx))
+	defer drop()
 	conn, err := pgx.Connect(ctx, db.URL)
 	if err != nil {
 		return 0, err
@@ -368,10 +366,6 @@ func (b *bench) soak(ctx context.Context, c soakConfig) (int, error) {
 		return 0, err
 	}
 
-	d, err := demo.Wuding()
-	if err != nil {
-		return 0, err
-	}
 	bound := d.Outline.Bound()
 	n := int(min(20_000, max(1000, c.TileRate*c.Duration.Seconds())))
 	list, _ := tileRequests(countyWalk(bound), c.Seed, n)

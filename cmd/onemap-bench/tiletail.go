@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/demo"
 	"github.com/paulmach/orb/maptile"
 )
 
@@ -70,16 +69,11 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 func (b *bench) tileTail(ctx context.Context) error {
 	b.printf("\n== Tiles: the cold tail and the warm path, the Wuding demo county\n\n")
 	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n", loadAverage())
-	b.say("tiles: creating a database and seeding the demo county")
-	db, err := b.demoDB(ctx, "tiles")
+	db, d, drop, err := b.demoCounty(ctx, "tiles")
 	if err != nil {
 		return err
 	}
-	defer db.drop(context.WithoutCancel(ctx))
-	d, err := demo.Wuding()
-	if err != nil {
-		return err
-	}
+	defer drop()
 	w := countyWalk(d.Outline.Bound())
 	list, viewports := tileRequests(w, b.Seed, b.Requests)
 	paths := make([]string, len(list))
