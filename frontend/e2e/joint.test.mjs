@@ -32,6 +32,21 @@ function localInput(t) {
   return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())}T${p(t.getHours())}:${p(t.getMinutes())}`;
 }
 
+// openJointForm opens case k from the open queue of the command map's
+// case panel and unfolds its card's joint form, once the page has its
+// cases and its event stream. It returns the card and row(i), the form's
+// row i.
+async function openJointForm(page, k) {
+  await page.waitForFunction(() => window.onemap.cases && window.onemap.live.connected, null, { timeout: WAIT_MS });
+  await page.click('#cases-button');
+  await page.click('#cases [data-queue="open"]');
+  await page.locator('.om-case-item', { hasText: k.tracking_code }).click();
+  await page.waitForFunction((id) => window.onemap.cases.card?.id === id, k.id, { timeout: WAIT_MS });
+  const card = page.locator('.om-cases-card');
+  await card.locator('.om-joint summary').click();
+  return { card, row: (i) => card.locator(`.om-joint-row[data-row="${i}"]`) };
+}
+
 test('an operator organises joint handling on the map, the grid worker works its part on the phone', { timeout: 10 * WAIT_MS }, async () => {
   const gw = await account('gridworker');
   const op = await account('operator');
@@ -54,14 +69,7 @@ test('an operator organises joint handling on the map, the grid worker works its
   let phone;
   try {
     const page = b.page;
-    await page.waitForFunction(() => window.onemap.cases && window.onemap.live.connected, null, { timeout: WAIT_MS });
-    await page.click('#cases-button');
-    await page.click('#cases [data-queue="open"]');
-    await page.locator('.om-case-item', { hasText: k.tracking_code }).click();
-    await page.waitForFunction((id) => window.onemap.cases.card?.id === id, k.id, { timeout: WAIT_MS });
-    const card = page.locator('.om-cases-card');
-    await card.locator('.om-joint summary').click();
-    const row = (i) => card.locator(`.om-joint-row[data-row="${i}"]`);
+    const { card, row } = await openJointForm(page, k);
 
     // A department named twice: the refusal shows beside the second one.
     await row(0).locator('[name="part-department"]').fill('县交通运输局');
@@ -235,14 +243,7 @@ test('the joint form\'s limit is China time in a browser set to another zone', {
     const page = b.page;
     const zone = await page.evaluate(() => [Intl.DateTimeFormat().resolvedOptions().timeZone, new Date('2026-12-20T18:00').getTimezoneOffset()]);
     assert.deepEqual(zone, ['America/New_York', 300], 'the browser is five hours behind UTC');
-    await page.waitForFunction(() => window.onemap.cases && window.onemap.live.connected, null, { timeout: WAIT_MS });
-    await page.click('#cases-button');
-    await page.click('#cases [data-queue="open"]');
-    await page.locator('.om-case-item', { hasText: k.tracking_code }).click();
-    await page.waitForFunction((id) => window.onemap.cases.card?.id === id, k.id, { timeout: WAIT_MS });
-    const card = page.locator('.om-cases-card');
-    await card.locator('.om-joint summary').click();
-    const row = (i) => card.locator(`.om-joint-row[data-row="${i}"]`);
+    const { card, row } = await openJointForm(page, k);
     assert.match(await row(0).locator('label', { has: page.locator('[name="part-due"]') }).textContent(), /北京时间/);
     await row(0).locator('[name="part-department"]').fill('县应急管理局');
     await row(0).locator('[name="part-task"]').fill('排查隐患');
