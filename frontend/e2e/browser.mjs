@@ -109,40 +109,22 @@ export function sql(url, statement) {
  */
 export async function openMap(options = {}, pagePath = '/') {
   const { signIn, ...contextOptions } = options;
-  fs.mkdirSync(OUT, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: CHROMIUM_ARGS,
-    timeout: WAIT_MS,
-    acceptDownloads: true,
-    ...contextOptions,
-  });
-  return closeOnFailure(context, profile, () => openMapPage(context, profile, signIn, pagePath));
+  const { context, profile, close } = await launch({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...contextOptions });
+  return closeOnFailure(context, profile, () => openMapPage(context, close, signIn, pagePath));
 }
 
-/** openMapPage is openMap's set-up in the browser context it launched. */
-async function openMapPage(context, profile, signIn, pagePath) {
+/** openMapPage is openMap's set-up in the browser context it launched (closeBrowser closes it, see launch). */
+async function openMapPage(context, closeBrowser, signIn, pagePath) {
   // signIn ({name, password}) signs the browser in before the page opens.
   if (signIn) {
     const res = await context.request.post(new URL('/api/session', BASE).href, { data: signIn });
     if (!res.ok()) throw new Error(`sign in as ${signIn.name}: HTTP ${res.status()} ${await res.text()}`);
   }
-  await watchPolicy(context);
   const requests = [];
   const foreign = [];
   const errors = [];
   const shots = [];
-  // Every request passes here: local ones go on, any other is recorded and
-  // aborted, and fails the test that checks `foreign`.
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    foreign.push(url);
-    return route.abort('blockedbyclient');
-  });
+  const page = await guard(context, foreign);
   context.on('request', (req) => {
     requests.push(req.url());
     if (!isLocal(req.url()) && !foreign.includes(req.url())) foreign.push(req.url());
@@ -159,7 +141,6 @@ async function openMapPage(context, profile, signIn, pagePath) {
     if (failure === 'net::ERR_ABORTED' && new URL(req.url()).pathname === '/api/events') return;
     if (isLocal(req.url())) errors.push(`request failed: ${req.url()}: ${failure}`);
   });
-  const page = context.pages()[0] ?? await context.newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`console error: ${msg.text()} (${msg.location().url})`);
   });
@@ -167,7 +148,6 @@ async function openMapPage(context, profile, signIn, pagePath) {
   page.on('worker', (worker) => worker.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`worker console error: ${msg.text()}`);
   }));
-  page.setDefaultTimeout(WAIT_MS);
 
   // waitIdle resolves when the map has rendered a frame with every tile
   // loaded and nothing moving (MapLibre's "idle" event).
@@ -197,8 +177,7 @@ async function openMapPage(context, profile, signIn, pagePath) {
   }
 
   async function close() {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await closeBrowser();
     console.log(`requests: ${requests.length} (${requests.filter((u) => u.includes('/tiles/')).length} tiles)`);
     if (shots.length) console.log(`screenshots:\n  ${shots.join('\n  ')}`);
   }
@@ -217,6 +196,64 @@ async function openMapPage(context, profile, signIn, pagePath) {
   // drawn (as seen from this process).
   const drawnMs = Date.now() - started;
   return { context, page, requests, foreign, errors, screenshot, waitIdle, close, drawnMs };
+}
+
+/**
+ * launch starts Chromium (CHROMIUM_ARGS, starting within WAIT_MS) in a
+ * profile of its own, options going to the browser context (and
+ * overriding those), and returns the context, the profile's directory and
+ * close(), which closes the browser and removes the profile.
+ */
+async function launch(options) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: WAIT_MS, ...options,
+  });
+  async function close() {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  return { context, profile, close };
+}
+
+/**
+ * guard readies a browser context as every page of the tests runs: each
+ * Content-Security-Policy violation a console error (watchPolicy), and each
+ * request off this machine recorded in foreign and aborted, so that it
+ * fails the test that checks foreign. It returns the context's first page,
+ * its waits bounded by timeout.
+ */
+async function guard(context, foreign, timeout = WAIT_MS) {
+  await watchPolicy(context);
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) return route.continue();
+    foreign.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(timeout);
+  return page;
+}
+
+/**
+ * openBrowser starts Chromium for the pages openMap and openPhone do not
+ * open: options go to the browser context (options.timeout, WAIT_MS unless
+ * given, also bounds the page's waits), which is guarded (guard). setUp(b),
+ * if given, is the rest of the caller's set-up (listeners, signing in,
+ * opening its page); what it returns is added to b. It returns b:
+ * {context, page, foreign, close(), ...}, close() closing the browser and
+ * removing its profile. If the set-up fails, the browser is closed.
+ */
+export async function openBrowser(options = {}, setUp = async () => ({})) {
+  const { context, profile, close } = await launch(options);
+  return closeOnFailure(context, profile, async () => {
+    const foreign = [];
+    const page = await guard(context, foreign, options.timeout);
+    const b = { context, page, foreign, close };
+    return Object.assign(b, await setUp(b));
+  });
 }
 
 /**
@@ -278,26 +315,14 @@ export async function account(name, password = DEMO_PASSWORD) {
  * fails, the browser is closed.
  */
 export async function openPhone({ ignore, ...contextOptions } = {}) {
-  fs.mkdirSync(OUT, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, timeout: WAIT_MS,
-    viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
-    args: CHROMIUM_ARGS,
-    ...contextOptions,
+  const { context, profile, close } = await launch({
+    viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, ...contextOptions,
   });
   return closeOnFailure(context, profile, async () => {
     const errors = [];
     const foreign = [];
     let offline = false;
-    await watchPolicy(context);
-    await context.route('**/*', (route) => {
-      if (isLocal(route.request().url())) return route.continue();
-      foreign.push(route.request().url());
-      return route.abort('blockedbyclient');
-    });
-    const page = context.pages()[0] ?? await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
+    const page = await guard(context, foreign);
     page.on('console', (msg) => {
       if (msg.type() !== 'error' || ignore?.test(`${msg.text()} (${msg.location().url})`)) return;
       // Requests refused while the phone is offline are what the test makes happen.
@@ -316,10 +341,6 @@ export async function openPhone({ ignore, ...contextOptions } = {}) {
       if (!on) offline = false;
     }
     const screenshot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`) });
-    async function close() {
-      await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    }
     return { context, page, errors, foreign, setOffline, screenshot, close };
   });
 }

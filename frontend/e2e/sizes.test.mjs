@@ -30,10 +30,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, databaseURL, isLocal, OUT, sql, watchPolicy } from './browser.mjs';
+import { BASE, databaseURL, openBrowser, OUT, sql } from './browser.mjs';
 
 const SIZES = [[1366, 768], [1920, 1080], [3840, 2160], [390, 844], [360, 640]];
 // The proof sizes of the editor with a refusal.
@@ -302,33 +300,22 @@ for (const pg of PAGES.filter((x) => !ONLY || ONLY.has(x.name))) {
       const view = scaled ? { width: width / 2, height: height / 2 } : { width, height };
       const size = `${width}x${height}`;
       it(`${width}×${height}${scaled ? ' (200 %)' : ''}`, { timeout: 6 * READY_MS }, async () => {
-        const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-sizes-'));
-        const context = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM, headless: true, timeout: READY_MS, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-          args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+        const errors = [];
+        const { page, foreign, close } = await openBrowser({
+          timeout: READY_MS, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
           viewport: view, reducedMotion: 'reduce',
           ...(phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
           ...(scaled ? { deviceScaleFactor: 2 } : {}),
           geolocation: { longitude: SEAT[0], latitude: SEAT[1], accuracy: 20 }, permissions: ['geolocation'],
-        });
-        const errors = [];
-        const foreign = [];
-        try {
+        }, async ({ context, page }) => {
           if (pg.account) {
             const res = await context.request.post(new URL('/api/session', BASE).href, { data: { name: pg.account, password: PASSWORD } });
             assert.ok(res.ok(), `sign in as ${pg.account}: ${res.status()}`);
           }
-          await watchPolicy(context);
-          await context.route('**/*', (route) => {
-            if (isLocal(route.request().url())) return route.continue();
-            foreign.push(route.request().url());
-            return route.abort('blockedbyclient');
-          });
-          const page = context.pages()[0] ?? await context.newPage();
-          page.setDefaultTimeout(READY_MS);
           page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
           page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+        });
+        try {
           const t0 = Date.now();
           await page.goto(new URL(where(), BASE).href, { waitUntil: 'load' });
           try {
@@ -371,8 +358,7 @@ for (const pg of PAGES.filter((x) => !ONLY || ONLY.has(x.name))) {
           // The refused save is a 422 Chromium logs as a failed resource.
           assert.deepEqual(errors.filter((e) => !(pg.name === 'editor' && /status of 422/.test(e))), []);
         } finally {
-          await context.close();
-          fs.rmSync(profile, { recursive: true, force: true });
+          await close();
         }
       });
     }
