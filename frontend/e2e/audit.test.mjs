@@ -7,13 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, databaseURL, getJSON, isLocal, watchPolicy } from './browser.mjs';
+import { BASE, OUT, WAIT_MS, databaseURL, getJSON, openBrowser } from './browser.mjs';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'onemap');
 
@@ -58,29 +55,15 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     assert.equal(res.status, 200, `details of household ${f.id}`);
   }
 
-  fs.mkdirSync(OUT, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-audit-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, timeout: WAIT_MS,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-  });
-  await watchPolicy(context);
-  const foreign = [];
   const errors = [];
-  await context.route('**/*', (route) => {
-    if (isLocal(route.request().url())) return route.continue();
-    foreign.push(route.request().url());
-    return route.abort('blockedbyclient');
-  });
-  try {
-    const page = context.pages()[0] ?? await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
+  const { page, foreign, close } = await openBrowser({ viewport: { width: 1280, height: 800 } }, async ({ page }) => {
     page.on('console', (msg) => {
       // A refused sign-in is a 401 the browser logs as a failed resource.
       if (msg.type() === 'error' && !/status of 401/.test(msg.text())) errors.push(msg.text());
     });
     page.on('pageerror', (err) => errors.push(err.message));
+  });
+  try {
     await page.goto(new URL('/audit/', BASE).href);
     await page.locator('#signin').waitFor({ state: 'visible' });
 
@@ -212,7 +195,6 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     assert.deepEqual(foreign, [], 'requests left the machine');
     assert.deepEqual(errors, [], 'the page logged errors');
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 });

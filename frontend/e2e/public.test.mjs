@@ -29,11 +29,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, getJSON, isLocal, watchPolicy } from './browser.mjs';
+import { BASE, OUT, WAIT_MS, getJSON, isLocal, openBrowser } from './browser.mjs';
 import { wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
 
 // The county seat of the demo county (武定县 狮山镇), and a place far outside it.
@@ -42,57 +39,32 @@ const BEIJING = { longitude: 116.4074, latitude: 39.9042 };
 const PHONE = { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const LIMIT = 20;
 
-// openPhone starts Chromium as a phone with the given context options and
-// records every request (aborting any off this machine) and every error.
+// openPhone starts Chromium as a phone with the given context options
+// (openBrowser: any request off this machine aborted, in foreign) and
+// records every request and every error.
 async function openPhone(options) {
-  fs.mkdirSync(OUT, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-m-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-    timeout: WAIT_MS,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    ...PHONE,
-    ...options,
-  });
-  await watchPolicy(context);
   const requests = []; // { url, request }
-  const foreign = [];
   const errors = [];
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    foreign.push(url);
-    return route.abort('blockedbyclient');
+  return openBrowser({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...PHONE, ...options }, async ({ context, page }) => {
+    context.on('request', (request) => requests.push({ url: request.url(), request }));
+    context.on('requestfailed', (req) => {
+      if (isLocal(req.url()) && !new URL(req.url()).pathname.startsWith('/tiles/')) {
+        errors.push(`request failed: ${req.url()}: ${req.failure()?.errorText}`);
+      }
+    });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
+    return {
+      requests, errors,
+      async screenshot(name) {
+        const file = path.join(OUT, `${name}.png`);
+        await page.screenshot({ path: file, fullPage: false });
+        console.log(`screenshot: ${file}`);
+      },
+    };
   });
-  context.on('request', (request) => requests.push({ url: request.url(), request }));
-  context.on('requestfailed', (req) => {
-    if (isLocal(req.url()) && !new URL(req.url()).pathname.startsWith('/tiles/')) {
-      errors.push(`request failed: ${req.url()}: ${req.failure()?.errorText}`);
-    }
-  });
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
-  page.setDefaultTimeout(WAIT_MS);
-  const profileDir = profile;
-  return {
-    context, page, requests, foreign, errors,
-    async screenshot(name) {
-      const file = path.join(OUT, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: false });
-      console.log(`screenshot: ${file}`);
-    },
-    async close() {
-      await context.close();
-      fs.rmSync(profileDir, { recursive: true, force: true });
-    },
-  };
 }
 
 // listed returns the stations the page lists: id, kind, distance (m) and links.

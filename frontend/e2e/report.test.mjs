@@ -18,11 +18,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, isLocal, watchPolicy } from './browser.mjs';
+import { BASE, openBrowser, OUT } from './browser.mjs';
 import { wgs84ToGcj02 } from '../src/m/coords.js';
 
 // The county seat (武定县 狮山镇 东岳社区) and a place in it, a little off.
@@ -53,11 +50,10 @@ function jpegSize(b) {
 }
 
 describe('public report on a 390 px phone', { timeout: 10 * 60_000 }, () => {
-  let context;
+  let browser;
   let page;
-  let profile;
+  let foreign;
   const errors = [];
-  const foreign = [];
 
   async function shot(name) {
     const file = path.join(OUT, `${name}.png`);
@@ -66,37 +62,22 @@ describe('public report on a 390 px phone', { timeout: 10 * 60_000 }, () => {
   }
 
   before(async () => {
-    fs.mkdirSync(OUT, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-report-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-      timeout: WAIT_MS,
+    browser = await openBrowser({
       locale: 'zh-CN',
       timezoneId: 'Asia/Shanghai',
       geolocation: { ...SEAT, accuracy: 20 },
       permissions: ['geolocation', 'clipboard-read', 'clipboard-write'],
       ...PHONE,
+    }, async ({ page }) => {
+      page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`); });
+      page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
+      const res = await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
+      assert.equal(res.status(), 200);
     });
-    await watchPolicy(context);
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (isLocal(url)) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`); });
-    page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
-    page.setDefaultTimeout(WAIT_MS);
-    const res = await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
-    assert.equal(res.status(), 200);
+    ({ page, foreign } = browser);
   });
   after(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   let code = '';

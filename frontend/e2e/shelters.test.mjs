@@ -10,11 +10,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, OUT, WAIT_MS, getJSON, isLocal, watchPolicy } from './browser.mjs';
+import { BASE, OUT, WAIT_MS, getJSON, isLocal, openBrowser } from './browser.mjs';
 import { wgs84ToGcj02 } from '../src/m/coords.js';
 
 // The county seat of the demo county (武定县 狮山镇).
@@ -22,49 +19,33 @@ const SEAT = { longitude: 102.4063, latitude: 25.5302 };
 const LIMIT = 20;
 
 describe('public page: the nearest shelters on a phone of 390×844', { timeout: 10 * 60_000 }, () => {
-  let context;
+  let browser;
   let page;
-  let profile;
+  let foreign;
   const requests = [];
-  const foreign = [];
   const errors = [];
 
   before(async () => {
-    fs.mkdirSync(OUT, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-shelters-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-      timeout: WAIT_MS,
+    browser = await openBrowser({
       locale: 'zh-CN',
       timezoneId: 'Asia/Shanghai',
       viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
       geolocation: { ...SEAT, accuracy: 20 }, permissions: ['geolocation'],
+    }, async ({ context, page }) => {
+      context.on('request', (r) => requests.push(r.url()));
+      context.on('requestfailed', (r) => {
+        if (isLocal(r.url()) && !new URL(r.url()).pathname.startsWith('/tiles/')) errors.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`);
+      });
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+      page.on('pageerror', (e) => errors.push(`page error: ${e.stack || e.message}`));
+      const res = await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
+      assert.equal(res.status(), 200);
+      await page.waitForSelector('#list > li');
     });
-    await watchPolicy(context);
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (isLocal(url)) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    });
-    context.on('request', (r) => requests.push(r.url()));
-    context.on('requestfailed', (r) => {
-      if (isLocal(r.url()) && !new URL(r.url()).pathname.startsWith('/tiles/')) errors.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`);
-    });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.stack || e.message}`));
-    page.setDefaultTimeout(WAIT_MS);
-    const res = await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
-    assert.equal(res.status(), 200);
-    await page.waitForSelector('#list > li');
+    ({ page, foreign } = browser);
   });
   after(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it('lists the shelters nearest the user with their capacity and a route to each', async () => {

@@ -6,20 +6,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
-import { chromium } from 'playwright-core';
+import { BASE, openBrowser, WAIT_MS } from './browser.mjs';
 
-const BASE = process.env.ONEMAP_E2E_URL;
-const CHROMIUM = process.env.ONEMAP_E2E_CHROMIUM || '/usr/bin/chromium';
 const LAYERS = ['grids', 'risk_points', 'households', 'cameras', 'stations', 'hazard_zones', 'shelters'];
-const WAIT_MS = 90_000;
-
-if (!BASE) throw new Error('ONEMAP_E2E_URL is not set (see map.test.mjs)');
 
 async function getJSON(url) {
   const resp = await fetch(url);
@@ -78,26 +70,16 @@ describe('tile service', { timeout: 5 * 60_000 }, () => {
   });
 
   describe('MapLibre renders every layer from the server style', () => {
-    let context;
-    let profile;
+    let browser;
     before(async () => {
-      profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-style-'));
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1024, height: 768 },
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync',
-          '--enable-unsafe-swiftshader'],
-      });
+      browser = await openBrowser({ viewport: { width: 1024, height: 768 } });
     });
     after(async () => {
-      await context?.close();
-      if (profile) fs.rmSync(profile, { recursive: true, force: true });
+      await browser?.close();
     });
 
     it('draws grids, risk points, households, cameras and stations', async () => {
-      const page = await context.newPage();
+      const { page } = browser;
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
