@@ -160,11 +160,24 @@ type Replica struct {
 	cur    atomic.Pointer[Snapshot]
 	mu     sync.Mutex // serialises writers
 	spell  *Spellings
+	opts   Options
 }
 
-// New returns a replica of the catalogue's layers, empty at sequence 0.
-func New(catalog *onemap.Catalog) *Replica {
-	r := &Replica{layers: catalog.Layers(), spell: NewSpellings()}
+// Options tune a replica; the zero value is the default.
+type Options struct {
+	// LoadGC, if set, raises GOGC while the replica loads (Load,
+	// LoadFrom, a reload of everything); nil leaves GOGC alone.
+	LoadGC *GCDuringLoads
+}
+
+// New returns a replica of the catalogue's layers, empty at sequence 0,
+// with the default options.
+func New(catalog *onemap.Catalog) *Replica { return NewWith(catalog, Options{}) }
+
+// NewWith returns a replica of the catalogue's layers, empty at sequence
+// 0, tuned by o.
+func NewWith(catalog *onemap.Catalog, o Options) *Replica {
+	r := &Replica{layers: catalog.Layers(), spell: NewSpellings(), opts: o}
 	r.spec = newTallySpec(r.layers)
 	r.cur.Store(r.empty())
 	return r
@@ -196,6 +209,7 @@ func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) erro
 // LoadWithCases is Load that also takes the open cases: load calls
 // addCase for each, as of the same moment as the features.
 func (r *Replica) LoadWithCases(load func(add func(layer string, rec *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) error {
+	defer r.opts.LoadGC.begin()()
 	// The records are indexed once all are read: the counts of a clustered
 	// layer are built at once, faster than record by record.
 	s := r.empty()
