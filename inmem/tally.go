@@ -127,13 +127,11 @@ func (t *tallies) copy() *tallies {
 
 // depth is a grid's level as an index into spec.levels (-1: none).
 func (spec *tallySpec) depth(g *onemap.Record) int {
-	v, _ := g.Value(spec.levelAt).(string)
-	return slices.Index(spec.levels, v)
+	return slices.Index(spec.levels, g.Raw(spec.levelAt).Text()) // unboxed: a load asks it of every grid that holds each point
 }
 
 func (spec *tallySpec) parent(g *onemap.Record) int64 {
-	p, _ := g.Value(spec.parentAt).(int64)
-	return p
+	return g.Raw(spec.parentAt).Int()
 }
 
 // place returns where s counts the point r of layer: in the deepest grid
@@ -143,7 +141,7 @@ func (spec *tallySpec) parent(g *onemap.Record) int64 {
 // outlines above (a county's, a township's) are rarely tested.
 func (spec *tallySpec) place(s *Snapshot, layer string, r *onemap.Record) placement {
 	p := placement{}
-	p.value, _ = r.Value(spec.layers[layer]).(string)
+	p.value = r.Raw(spec.layers[layer]).Text()
 	type candidate struct {
 		g     *onemap.Record
 		depth int
