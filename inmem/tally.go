@@ -315,9 +315,7 @@ func (t *tallies) rollUp(s *Snapshot) {
 	for k := range sums {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b tallyKey) int {
-		return cmp.Or(cmp.Compare(a.grid, b.grid), cmp.Compare(a.layer, b.layer), cmp.Compare(a.value, b.value))
-	})
+	slices.SortFunc(keys, compareTallyKeys)
 	t.rolled = newEntries()
 	for _, k := range keys {
 		t.rolled.Load(tallyEntry{k, sums[k]})
@@ -329,6 +327,7 @@ func (t *tallies) rollUp(s *Snapshot) {
 func (t *tallies) load(s *Snapshot) {
 	t.stale = true
 	workers := runtime.GOMAXPROCS(0)
+	sums := map[tallyKey]int{}
 	for layer := range t.spec.layers {
 		m := t.placed[layer]
 		recs := make([]*onemap.Record, 0, s.Len(layer))
@@ -354,10 +353,31 @@ func (t *tallies) load(s *Snapshot) {
 		for i, r := range recs {
 			p := places[i]
 			m.Load(r.ID, p)
-			bump(t.own, tallyKey{p.grid, layer, p.value}, 1)
+			sums[tallyKey{p.grid, layer, p.value}]++
+		}
+	}
+	// Counted in a map, then kept in order: a B-tree look-up and insert per
+	// point would cost more than all the rest of the count.
+	keys := make([]tallyKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareTallyKeys)
+	empty := t.own.Len() == 0
+	for _, k := range keys {
+		if empty {
+			t.own.Load(tallyEntry{k, sums[k]})
+		} else {
+			bump(t.own, k, sums[k])
 		}
 	}
 	t.rollUp(s)
+}
+
+// compareTallyKeys orders tally keys as the tallies' B-trees do: by grid,
+// layer, then value.
+func compareTallyKeys(a, b tallyKey) int {
+	return cmp.Or(cmp.Compare(a.grid, b.grid), cmp.Compare(a.layer, b.layer), cmp.Compare(a.value, b.value))
 }
 
 // subset counts the points of sub, a subset of the snapshot t tallies: a
