@@ -187,7 +187,7 @@ func (c *counts) load(recs []*onemap.Record) {
 		key uint64
 		t   tally
 	}
-	var es []entry
+	es := make([]entry, 0, len(recs))
 	for _, r := range recs {
 		x, y, at, ok := c.tileOf(r)
 		if !ok {

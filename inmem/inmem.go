@@ -68,22 +68,38 @@ func (x *index) delete(id int64) {
 
 // load fills an empty index with the records, the last of each id winning.
 // Records in order of id (as a load reads them) are appended to the id
-// tree's last leaf, without a search (btree Load).
+// tree's last leaf, without a search (btree Load). The R-tree and the
+// counts are then built at once, each from the records the id tree kept:
+// on a layer of millions they are the load's two largest costs.
 func (x *index) load(recs []*onemap.Record) {
+	kept := recs[:0]
 	for _, r := range recs {
-		if old, ok := x.ids.Load(r.ID, r); ok {
-			x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+		if _, again := x.ids.Load(r.ID, r); again {
+			kept = nil // an id twice (rare): kept is read from the id tree below
 		}
-		x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
+		if kept != nil {
+			kept = append(kept, r)
+		}
 	}
-	if x.counts != nil {
-		recs = recs[:0]
+	if kept == nil {
+		kept = make([]*onemap.Record, 0, x.ids.Len())
 		x.ids.Scan(func(_ int64, r *onemap.Record) bool {
-			recs = append(recs, r)
+			kept = append(kept, r)
 			return true
 		})
-		x.counts.load(recs)
 	}
+	var wg sync.WaitGroup
+	if x.counts != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x.counts.load(kept)
+		}()
+	}
+	for _, r := range kept {
+		x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
+	}
+	wg.Wait()
 }
 
 // Snapshot is the replica at one point of the change feed. It never changes;
@@ -160,11 +176,24 @@ type Replica struct {
 	cur    atomic.Pointer[Snapshot]
 	mu     sync.Mutex // serialises writers
 	spell  *Spellings
+	opts   Options
 }
 
-// New returns a replica of the catalogue's layers, empty at sequence 0.
-func New(catalog *onemap.Catalog) *Replica {
-	r := &Replica{layers: catalog.Layers(), spell: NewSpellings()}
+// Options tune a replica; the zero value is the default.
+type Options struct {
+	// LoadGC, if set, raises GOGC while the replica loads (Load,
+	// LoadFrom, a reload of everything); nil leaves GOGC alone.
+	LoadGC *GCDuringLoads
+}
+
+// New returns a replica of the catalogue's layers, empty at sequence 0,
+// with the default options.
+func New(catalog *onemap.Catalog) *Replica { return NewWith(catalog, Options{}) }
+
+// NewWith returns a replica of the catalogue's layers, empty at sequence
+// 0, tuned by o.
+func NewWith(catalog *onemap.Catalog, o Options) *Replica {
+	r := &Replica{layers: catalog.Layers(), spell: NewSpellings(), opts: o}
 	r.spec = newTallySpec(r.layers)
 	r.cur.Store(r.empty())
 	return r
@@ -196,6 +225,7 @@ func (r *Replica) Load(load func(add func(layer string, rec *onemap.Record) erro
 // LoadWithCases is Load that also takes the open cases: load calls
 // addCase for each, as of the same moment as the features.
 func (r *Replica) LoadWithCases(load func(add func(layer string, rec *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) error {
+	defer r.opts.LoadGC.begin()()
 	// The records are indexed once all are read: the counts of a clustered
 	// layer are built at once, faster than record by record.
 	s := r.empty()

@@ -27,7 +27,7 @@ type ParallelFeed interface {
 // with each open case, and returns the sequence number they are current
 // to. It is Load's parallel form.
 func (r *Replica) LoadParallel(load func(layer func(id string, recs []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) error {
-	defer lessGC()()
+	defer r.opts.LoadGC.begin()()
 	s := r.empty()
 	var mu sync.Mutex
 	seq, err := load(func(id string, recs []*onemap.Record) error {
@@ -57,36 +57,55 @@ func (r *Replica) LoadParallel(load func(layer func(id string, recs []*onemap.Re
 	return nil
 }
 
-// loadGC is the collector's setting while loads run: it is the process's,
-// so it is kept once for all the loads that run at once.
-var loadGC struct {
-	sync.Mutex
-	loads, percent int
+// GCDuringLoads raises the collector's target (GOGC) while replica loads
+// run: the heap grows from nothing to the replica's size (some 2 GiB for
+// two million cameras), nearly all of it live, and at the default 100 a
+// collection at each doubling marks it all again and again; at 400 it is
+// marked about once, for a higher peak (the heap may grow to about five
+// times what was live at the last collection; a GOMEMLIMIT still bounds
+// it). GOGC is the process's one setting, so a process makes one
+// GCDuringLoads and gives it to every replica it loads (Options.LoadGC):
+// it keeps the setting once for all the loads that run at once. Its
+// methods are safe for concurrent use; a nil *GCDuringLoads changes
+// nothing.
+type GCDuringLoads struct {
+	percent int // GOGC during loads
+
+	mu     sync.Mutex
+	loads  int // loads running
+	before int // GOGC before the first of them
 }
 
-// loadGCPercent is GOGC during a load: the heap grows from nothing to the
-// replica's size (some 2 GiB for two million cameras), nearly all of it
-// live, and at the default 100 a collection at each doubling would mark
-// it all again and again; at 400 it is marked about once.
-const loadGCPercent = 400
+// NewGCDuringLoads returns a GCDuringLoads that sets GOGC to percent while
+// loads run, unless it is already higher or off; percent 0 or less
+// returns nil (GOGC left alone).
+func NewGCDuringLoads(percent int) *GCDuringLoads {
+	if percent <= 0 {
+		return nil
+	}
+	return &GCDuringLoads{percent: percent}
+}
 
-// lessGC raises GOGC to loadGCPercent, unless it is higher or off, until
-// the function it returns is called by the last load that runs.
-func lessGC() (restore func()) {
-	loadGC.Lock()
-	defer loadGC.Unlock()
-	if loadGC.loads == 0 {
-		loadGC.percent = debug.SetGCPercent(loadGCPercent)
-		if loadGC.percent < 0 || loadGC.percent > loadGCPercent {
-			debug.SetGCPercent(loadGC.percent)
+// begin raises GOGC, unless it is higher or off, until the function it
+// returns is called by the last load that runs.
+func (g *GCDuringLoads) begin() (end func()) {
+	if g == nil {
+		return func() {}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.loads == 0 {
+		g.before = debug.SetGCPercent(g.percent)
+		if g.before < 0 || g.before > g.percent {
+			debug.SetGCPercent(g.before)
 		}
 	}
-	loadGC.loads++
+	g.loads++
 	return func() {
-		loadGC.Lock()
-		defer loadGC.Unlock()
-		if loadGC.loads--; loadGC.loads == 0 {
-			debug.SetGCPercent(loadGC.percent)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.loads--; g.loads == 0 {
+			debug.SetGCPercent(g.before)
 		}
 	}
 }

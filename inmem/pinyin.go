@@ -41,10 +41,21 @@ func (sp *Spellings) Of(name string) [][]string {
 	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	return sp.ofLocked(name)
+}
+
+// ofLocked is Of with sp.mu held for writing.
+func (sp *Spellings) ofLocked(name string) [][]string {
 	if r, ok := sp.names[name]; ok {
 		return r
 	}
-	out := make([][]string, 0, len(name)/3+1)
+	n := 0 // the characters that have readings: the slice is made to fit
+	for _, c := range name {
+		if len(sp.rune(c)) > 0 {
+			n++
+		}
+	}
+	out := make([][]string, 0, n)
 	for _, c := range name {
 		if rs := sp.rune(c); len(rs) > 0 {
 			out = append(out, rs)
@@ -57,11 +68,28 @@ func (sp *Spellings) Of(name string) [][]string {
 	return out
 }
 
-// full reports whether the cache holds as many names as it keeps.
-func (sp *Spellings) full() bool {
-	sp.mu.RLock()
-	defer sp.mu.RUnlock()
-	return len(sp.names) >= maxSpellings
+// ofAll works out the readings of each name that next gives (until it
+// reports false), as Of does, until the cache is full: under one lock per
+// 1,024 names, so that a search meanwhile waits for a few at most.
+func (sp *Spellings) ofAll(next func() (string, bool)) {
+	for more := true; more; {
+		sp.mu.Lock()
+		for i := 0; i < 1024; i++ {
+			if len(sp.names) >= maxSpellings {
+				more = false
+				break
+			}
+			name, ok := next()
+			if !ok {
+				more = false
+				break
+			}
+			if name != "" {
+				sp.ofLocked(name)
+			}
+		}
+		sp.mu.Unlock()
+	}
 }
 
 // rune returns the readings of c; sp.mu is held for writing.
@@ -207,13 +235,14 @@ func (r *Replica) spellNames(layer string, recs []*onemap.Record) {
 		if at < 0 {
 			return
 		}
-		for _, rec := range recs {
-			if r.spell.full() {
-				return
+		i := 0
+		r.spell.ofAll(func() (string, bool) {
+			if i == len(recs) {
+				return "", false
 			}
-			if v, ok := rec.Value(at).(string); ok && v != "" {
-				r.spell.Of(v)
-			}
-		}
+			i++
+			return recs[i-1].Raw(at).Text(), true // unboxed
+		})
+		return
 	}
 }

@@ -127,13 +127,11 @@ func (t *tallies) copy() *tallies {
 
 // depth is a grid's level as an index into spec.levels (-1: none).
 func (spec *tallySpec) depth(g *onemap.Record) int {
-	v, _ := g.Value(spec.levelAt).(string)
-	return slices.Index(spec.levels, v)
+	return slices.Index(spec.levels, g.Raw(spec.levelAt).Text()) // unboxed: a load asks it of every grid that holds each point
 }
 
 func (spec *tallySpec) parent(g *onemap.Record) int64 {
-	p, _ := g.Value(spec.parentAt).(int64)
-	return p
+	return g.Raw(spec.parentAt).Int()
 }
 
 // place returns where s counts the point r of layer: in the deepest grid
@@ -143,7 +141,7 @@ func (spec *tallySpec) parent(g *onemap.Record) int64 {
 // outlines above (a county's, a township's) are rarely tested.
 func (spec *tallySpec) place(s *Snapshot, layer string, r *onemap.Record) placement {
 	p := placement{}
-	p.value, _ = r.Value(spec.layers[layer]).(string)
+	p.value = r.Raw(spec.layers[layer]).Text()
 	type candidate struct {
 		g     *onemap.Record
 		depth int
@@ -317,9 +315,7 @@ func (t *tallies) rollUp(s *Snapshot) {
 	for k := range sums {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b tallyKey) int {
-		return cmp.Or(cmp.Compare(a.grid, b.grid), cmp.Compare(a.layer, b.layer), cmp.Compare(a.value, b.value))
-	})
+	slices.SortFunc(keys, compareTallyKeys)
 	t.rolled = newEntries()
 	for _, k := range keys {
 		t.rolled.Load(tallyEntry{k, sums[k]})
@@ -331,6 +327,7 @@ func (t *tallies) rollUp(s *Snapshot) {
 func (t *tallies) load(s *Snapshot) {
 	t.stale = true
 	workers := runtime.GOMAXPROCS(0)
+	sums := map[tallyKey]int{}
 	for layer := range t.spec.layers {
 		m := t.placed[layer]
 		recs := make([]*onemap.Record, 0, s.Len(layer))
@@ -356,10 +353,31 @@ func (t *tallies) load(s *Snapshot) {
 		for i, r := range recs {
 			p := places[i]
 			m.Load(r.ID, p)
-			bump(t.own, tallyKey{p.grid, layer, p.value}, 1)
+			sums[tallyKey{p.grid, layer, p.value}]++
+		}
+	}
+	// Counted in a map, then kept in order: a B-tree look-up and insert per
+	// point would cost more than all the rest of the count.
+	keys := make([]tallyKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareTallyKeys)
+	empty := t.own.Len() == 0
+	for _, k := range keys {
+		if empty {
+			t.own.Load(tallyEntry{k, sums[k]})
+		} else {
+			bump(t.own, k, sums[k])
 		}
 	}
 	t.rollUp(s)
+}
+
+// compareTallyKeys orders tally keys as the tallies' B-trees do: by grid,
+// layer, then value.
+func compareTallyKeys(a, b tallyKey) int {
+	return cmp.Or(cmp.Compare(a.grid, b.grid), cmp.Compare(a.layer, b.layer), cmp.Compare(a.value, b.value))
 }
 
 // subset counts the points of sub, a subset of the snapshot t tallies: a

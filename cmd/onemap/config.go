@@ -35,6 +35,7 @@ type config struct {
 	TileCacheControl  string
 	TileRenderer      string
 	TileCacheMB       int
+	LoadGOGC          int // GOGC while the replica loads (0: left alone)
 	PublicURL         string
 	StaticDir         string
 	AuditKeep         time.Duration

@@ -45,6 +45,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.TileCacheControl, "tile-cache-control", "private, max-age=30", "Cache-Control header of tiles")
 	f.str(&c.TileRenderer, "tile-renderer", api.RenderReplica, "what encodes tiles: replica (Go, from the in-memory replica) or postgis (ST_AsMVT, the reference)")
 	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
+	f.integer(&c.LoadGOGC, "load-gogc", 400, "the collector's target (GOGC, percent) while the replica loads, at start-up and on a reload of everything: fewer collections of a heap that is nearly all live, for a higher peak (0: leave GOGC as it is)")
 	f.str(&c.TrustedProxies, "trusted-proxies", "", "comma list of CIDRs or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the headers are ignored)")
 	f.number(&c.PublicRate, "public-rate", 10, "requests per second each client may make to the public API, /api/public/… (0: no limit)")
 	f.integer(&c.PublicBurst, "public-burst", 40, "requests at once each client may make to the public API")
@@ -85,6 +86,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, &c, chk, stdout, stderr)
 }
 
+// replicaOptions is the replica's tuning from serve's flags: the process
+// has one GOGC, so it has one GCDuringLoads, the replica's.
+func replicaOptions(c *config) inmem.Options {
+	return inmem.Options{LoadGC: inmem.NewGCDuringLoads(c.LoadGOGC)}
+}
+
 // servePlan is what checkServe made of serve's flags.
 type servePlan struct {
 	role            onemap.Role
@@ -114,6 +121,9 @@ func (c *config) checkServe() (servePlan, error) {
 	}
 	if c.TileCacheMB < 0 {
 		return p, onemap.Errorf(onemap.EINVALID, "--tile-cache-mb %d: want 0 or more", c.TileCacheMB)
+	}
+	if c.LoadGOGC < 0 {
+		return p, onemap.Errorf(onemap.EINVALID, "--load-gogc %d: want 0 (leave GOGC alone) or more", c.LoadGOGC)
 	}
 	if p.trustedProxies, err = ratelimit.ParsePrefixes(c.TrustedProxies); err != nil {
 		return p, onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
@@ -212,7 +222,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 
 	// The replica: loaded before the server answers, then following the
 	// change feed until shutdown.
-	replica := inmem.New(catalog)
+	replica := inmem.NewWith(catalog, replicaOptions(c))
 	// With --read-database-url the replica reads a hot standby, polling
 	// its feed (standby.go); writes still go to db.
 	standby, err := openStandby(ctx, c, catalog, db, log)
