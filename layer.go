@@ -90,6 +90,12 @@ type Layer struct {
 	// would mislabel the rest; the map reads them from the feature's page
 	// when it is clicked. Nil keeps every field.
 	ClusterFields []string
+	// ClusterCountBy names a field whose values a clustered point counts
+	// apart in vector tiles, one property per value
+	// (tiles.CountByPrefix: point_count_kind_clinic, …), so that a cluster
+	// can show its mix of kinds; only counts, never a member's own values.
+	// "": none.
+	ClusterCountBy string
 	// Sensitive layers are never shown to the public.
 	Sensitive bool
 	// Key is the field that names a feature for good, its natural key (a
@@ -239,8 +245,8 @@ func NewCatalog() *Catalog {
 		},
 	}, {
 		ID: LayerStations, Title: "服务站点", TitleEN: "Service stations", Geometry: GeometryPoint, MinZoom: 0, MaxZoom: 22, ClusterBelow: 14,
-		ClusterFields: []string{"kind", "level"},
-		Key:           "code", Movable: true,
+		ClusterFields: []string{"kind", "level"}, ClusterCountBy: "kind",
+		Key: "code", Movable: true,
 		Editable: []string{"kind", "level", "name", "address", "phone", "opening_hours", "services"},
 		Fields: []Field{
 			{Name: "kind", Type: FieldString, Class: ClassPublic, Title: "类别", TitleEN: "Kind", Required: true},

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -23,6 +24,7 @@ const clusterSide = (onemap.TileExtent + 2*onemap.TileBuffer) / ClusterCell
 type cell struct {
 	n      int
 	levels onemap.LevelCounts // the points by level, when the layer has levels
+	by     []valueCount       // the points by value of the layer's ClusterCountBy, in order of first use
 	rep    *onemap.Record
 	rank   int     // rep's; -1 until needed
 	wx, wy float64 // rep's position in world tile units
@@ -52,7 +54,10 @@ type cells struct {
 // points, a PointCount property of n and, on a layer with a level field, a
 // LevelCountPrefix+level property of how many of them are of each of the
 // first onemap.ClusterLevels levels of its Enum (left out where none are), so
-// that a cluster can show its mix, not only its most severe point. The representative is the most severe
+// that a cluster can show its mix, not only its most severe point; on a
+// layer with a ClusterCountBy field that the spec's Fields name (stations:
+// kind), a CountByPrefix(field)+value property of how many of them hold
+// each value they hold (values in text order, empty ones not counted). The representative is the most severe
 // point by the layer's level field (the first in the field's Enum; points
 // without a listed level come last; all tie if the layer has no level field),
 // then the one with the lowest id.
@@ -67,11 +72,15 @@ type cells struct {
 // Every record of a clustered layer must be an orb.Point.
 //
 // A source that counts points per map tile (PointCounter) gives the same
-// features from its counts, when it keeps them and the spec filters no
-// levels: the cells of zoom z are the map tiles of zoom
-// z+onemap.ClusterZoomOffset.
+// features from its counts, when it keeps them, the spec filters no levels
+// and asks for no counts by value (PointCounter counts none): the cells of
+// zoom z are the map tiles of zoom z+onemap.ClusterZoomOffset.
 func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, cs *cells, out []feature) ([]feature, error) {
-	if pc, ok := src.(PointCounter); ok && lf.want == nil {
+	by := -1 // the index of the ClusterCountBy field, when counted
+	if s.Layer.ClusterCountBy != "" && slices.Contains(s.Fields, s.Layer.ClusterCountBy) {
+		by = s.Layer.FieldIndex(s.Layer.ClusterCountBy)
+	}
+	if pc, ok := src.(PointCounter); ok && lf.want == nil && by < 0 {
 		var ok bool
 		if out, ok = f.countedPoints(pc, s, lf, out); ok {
 			return out, nil
@@ -105,6 +114,9 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 				c.levels[rank]++
 			}
 		}
+		if by >= 0 {
+			c.by = countValue(c.by, r.Raw(by).Text())
+		}
 		switch {
 		case c.rep == nil:
 			cs.used = append(cs.used, i)
@@ -129,7 +141,8 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 		for _, i := range cs.used {
 			c := &cs.grid[i]
 			p := orb.Point{math.RoundToEven(c.wx) - f.x0, math.RoundToEven(c.wy) - f.y0}
-			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n, levels: c.levels})
+			slices.SortFunc(c.by, func(a, b valueCount) int { return cmp.Compare(a.value, b.value) })
+			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n, levels: c.levels, by: c.by})
 		}
 	}
 	for _, i := range cs.used {
@@ -171,4 +184,19 @@ func (f *frame) countedPoints(pc PointCounter, s *onemap.TileLayer, lf *levelFil
 			out = append(out, feature{id: rep.ID, point: p, rec: rep, count: n, levels: levels})
 		})
 	return out, ok
+}
+
+// countValue counts one more point holding v in vs; an empty v is not
+// counted.
+func countValue(vs []valueCount, v string) []valueCount {
+	if v == "" {
+		return vs
+	}
+	for i := range vs {
+		if vs[i].value == v {
+			vs[i].n++
+			return vs
+		}
+	}
+	return append(vs, valueCount{value: v, n: 1})
 }

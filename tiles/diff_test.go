@@ -253,21 +253,24 @@ func compareClusters(t *testing.T, where string, got, want *mvt.Layer, keep []st
 					props[k] = v
 				}
 			}
-			// Its counts by level (ST_AsMVT has none): each at least one,
-			// together no more than it stands for.
-			levels := 0
+			// Its counts by level, and by kind (stations), which ST_AsMVT
+			// has not: each at least one, together no more than it stands
+			// for.
+			levels, kinds := 0, 0
 			for k, lv := range f.Properties {
 				if strings.HasPrefix(k, tiles.LevelCountPrefix) {
 					props[k] = lv
 					if c := int(toFloat(lv)); c < 1 {
 						t.Errorf("%s: feature %d has %s %v", where, featureID(f), k, lv)
+					} else if strings.HasPrefix(k, tiles.CountByPrefix("kind")) {
+						kinds += c
 					} else {
 						levels += c
 					}
 				}
 			}
-			if levels > n {
-				t.Errorf("%s: feature %d stands for %d points, %d by level", where, featureID(f), n, levels)
+			if levels > n || kinds > n {
+				t.Errorf("%s: feature %d stands for %d points, %d by level, %d by kind", where, featureID(f), n, levels, kinds)
 			}
 		}
 		compareProps(t, where, featureID(f), f.Properties, props)

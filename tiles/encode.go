@@ -20,6 +20,11 @@ const PointCount = "point_count"
 // point_count_orange, … (see clusterPoints).
 const LevelCountPrefix = "point_count_"
 
+// CountByPrefix returns the start of the properties that tell how many of
+// the points a clustered point stands for hold each value of field (the
+// layer's ClusterCountBy): point_count_kind_clinic, … (see clusterPoints).
+func CountByPrefix(field string) string { return LevelCountPrefix + field + "_" }
+
 // tolerance is the Douglas-Peucker tolerance, in tile units, of lines and
 // polygons in tiles below a layer's maximum zoom. Simplification runs on
 // rounded coordinates and keeps a subset of the points, so a simplified
@@ -174,6 +179,13 @@ type feature struct {
 	rec    *onemap.Record
 	count  int                // point_count, written when above 1
 	levels onemap.LevelCounts // with count: the points by level
+	by     []valueCount       // with count: the points by value of the layer's ClusterCountBy, by value
+}
+
+// valueCount is how many points of a cell hold a value of a field.
+type valueCount struct {
+	value string
+	n     int32
 }
 
 // layerOut is one layer of a tile being encoded.

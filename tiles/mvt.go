@@ -59,6 +59,7 @@ type writer struct {
 	layer    layerOut         // the layer being placed
 	recs     []*onemap.Record // the layer's records in the tile
 	cells    cells            // clustering scratch
+	byKeys   []string         // a layer's values of ClusterCountBy counted, as numbered
 }
 
 // reset readies w for another tile.
@@ -83,6 +84,10 @@ func (w *writer) writeLayer(lo *layerOut) {
 			levelKeys = append(levelKeys, LevelCountPrefix+lv)
 		}
 	}
+	// The keys of the counts by value of the layer's ClusterCountBy, after
+	// the levels': one per value, numbered as first used.
+	byKeys := w.byKeys[:0]
+	byPrefix := CountByPrefix(s.Layer.ClusterCountBy)
 	for i := range lo.features {
 		ft := &lo.features[i]
 		w.tags = w.tags[:0]
@@ -122,6 +127,16 @@ func (w *writer) writeLayer(lo *layerOut) {
 				w.tags = binary.AppendUvarint(w.tags, uint64(countKey+1+i))
 				w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
 			}
+			for _, vc := range ft.by {
+				k := slices.Index(byKeys, vc.value)
+				if k < 0 {
+					k = len(byKeys)
+					byKeys = append(byKeys, vc.value)
+				}
+				b, _ := onemap.AppendValue(buf[:0], int64(vc.n))
+				w.tags = binary.AppendUvarint(w.tags, uint64(countKey+1+len(levelKeys)+k))
+				w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+			}
 		}
 		w.geom = w.geom[:0]
 		typ := w.writeGeometry(ft)
@@ -137,6 +152,9 @@ func (w *writer) writeLayer(lo *layerOut) {
 		for _, k := range levelKeys {
 			size += fieldLen(len(k))
 		}
+		for _, v := range byKeys {
+			size += fieldLen(len(byPrefix) + len(v))
+		}
 	}
 	size += len(w.values) + 1 + varintLen(onemap.TileExtent) + 1 + 1
 	b := append(w.tile, keyTileLayer)
@@ -151,7 +169,11 @@ func (w *writer) writeLayer(lo *layerOut) {
 		for _, k := range levelKeys {
 			b = appendBytesField(b, keyLayerKey, k)
 		}
+		for _, v := range byKeys {
+			b = appendBytesField(b, keyLayerKey, byPrefix+v)
+		}
 	}
+	w.byKeys = byKeys[:0]
 	b = append(b, w.values...)
 	b = binary.AppendUvarint(append(b, keyLayerExtent), onemap.TileExtent)
 	b = append(b, keyLayerVersion, 2)

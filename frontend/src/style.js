@@ -381,8 +381,11 @@ const SHAPE_SIZE = { risk_points: [[6.5, 0.4], [8, 0.6], [12, 0.8], [16, 1.25]],
 // RING_STEPS is how finely a cluster's ring is cut: shares in 24ths.
 const RING_STEPS = 24;
 
-/** STATION_RING is the image of a clustered point of stations: a ring of one neutral colour (icons.js). */
-export const STATION_RING = `om-ring:circle:546e7a=${RING_STEPS}`;
+/** STATION_GREY is the neutral colour of a station cluster's ring where no kind is counted. */
+const STATION_GREY = '#546e7a';
+
+/** STATION_RING is the image of a clustered point of stations whose tiles count no kinds: a ring of one neutral colour (icons.js). */
+export const STATION_RING = `om-ring:circle:${STATION_GREY.slice(1)}=${RING_STEPS}`;
 
 /** isPointLayer says whether a style layer draws a data layer's points (a circle or a symbol that is not a label). */
 export function isPointLayer(l) {
@@ -390,7 +393,10 @@ export function isPointLayer(l) {
 }
 
 const HAS_COUNT = ['has', 'point_count'];
-const levelCount = (level) => ['coalesce', ['get', `point_count_${level}`], 0];
+const levelCount = (level, prefix = 'point_count_') => ['coalesce', ['get', `${prefix}${level}`], 0];
+
+/** KIND_COUNT starts the tiles' counts of a station cluster's kinds: point_count_kind_clinic, … (tiles.CountByPrefix). */
+export const KIND_COUNT = 'point_count_kind_';
 
 /**
  * ringImageName returns the expression of a cluster's image name (icons.js
@@ -398,19 +404,22 @@ const levelCount = (level) => ['coalesce', ['get', `point_count_${level}`], 0];
  * (["match", ["get", "level"], level, colour, …, other]) its share of the
  * cluster in RING_STEPS ths, from the tiles' point_count_LEVEL, at least
  * one step for a level that is there at all (27 重大 among 900 still show),
- * and the rest in the other colour.
+ * and the rest in the other colour. With prefix and other (stations:
+ * KIND_COUNT and their neutral grey), the same by the values of another
+ * field (the tiles' point_count_kind_KIND), the rest (of no listed value,
+ * or all of a cluster whose tiles count none) in other.
  */
-export function ringImageName(shape, colourMatch) {
+export function ringImageName(shape, colourMatch, prefix = 'point_count_', otherColour = null) {
   const m = matchPairs(colourMatch);
   const pairs = m ? m.pairs : [];
   const share = (n) => ['case', ['>', n, 0], ['max', 1, ['round', ['*', RING_STEPS, ['/', n, POINT_COUNT]]]], 0];
   const parts = [];
   for (const [level, colour] of pairs) {
     if (parts.length) parts.push(',');
-    parts.push(`${String(colour).replace('#', '')}=`, ['to-string', share(levelCount(level))]);
+    parts.push(`${String(colour).replace('#', '')}=`, ['to-string', share(levelCount(level, prefix))]);
   }
-  const rest = ['-', POINT_COUNT, ['+', 0, ...pairs.map(([level]) => levelCount(level))]];
-  const other = typeof m?.fallback === 'string' ? m.fallback : '#757575';
+  const rest = ['-', POINT_COUNT, ['+', 0, ...pairs.map(([level]) => levelCount(level, prefix))]];
+  const other = otherColour ?? (typeof m?.fallback === 'string' ? m.fallback : '#757575');
   parts.push(`${parts.length ? ',' : ''}${other.replace('#', '')}=`, ['to-string', share(rest)]);
   return ['concat', `om-ring:${shape}:`, ...parts];
 }
@@ -427,8 +436,8 @@ const byZoomStops = (stops, f = 1) => ['interpolate', ['linear'], ['zoom'],
  * risk households as squares in 红橙黄蓝 by level (the only layers that use
  * those colours), each cluster as its layer's shape ringed by the share of
  * each level it holds (the tiles' point_count_LEVEL), stations as badges of
- * their kind's colour with its pictogram (their clusters as a neutral
- * ring: STATION_RING), and cameras small and muted from
+ * their kind's colour with its pictogram (their clusters ringed by the
+ * share of each kind in its colour), and cameras small and muted from
  * zoom CAMERA_MINZOOM on. The images are icons.js's, drawn in the browser
  * as the map asks for them. Layers it does not know are left as they are.
  */
@@ -468,15 +477,17 @@ export function withSymbols(style) {
     }
     if (id === 'stations') {
       const big = (county, township, village) => ['match', ['get', 'level'], 'county', county, 'township', township, village];
-      // A clustered point stands for stations of several kinds (the tiles
-      // count no kinds): a ring of no kind's colour, not the badge of the
-      // one it is drawn at, and (command map) its count inside. One layer,
-      // so that the pages' filters and clicks on "stations" take both.
+      // A clustered point stands for stations of several kinds: a ring cut
+      // by the share of each kind in the kind's colour (the tiles'
+      // point_count_kind_KIND), not the badge of the one it is drawn at, and
+      // (command map) its count inside; where the tiles count no kinds, a
+      // ring of the neutral grey (STATION_RING's). One layer, so that the
+      // pages' filters and clicks on "stations" take both.
       const ring = (z) => ['*', z < 8 ? 0.4 : 0.62 + 0.06 * (z - 8) / 4, ['min', 1.5, ['+', 0.8, ['*', 0.12, ['ln', POINT_COUNT]]]]];
       const size = (z, single) => ['case', HAS_COUNT, ring(z), single];
       layers.push({
         ...base, id: l.id, type: 'symbol', ...(l.filter ? { filter: l.filter } : {}),
-        layout: { 'icon-image': ['case', HAS_COUNT, STATION_RING, ['concat', 'om-st:', ['coalesce', ['get', 'kind'], ''], ':', colour]],
+        layout: { 'icon-image': ['case', HAS_COUNT, ringImageName('circle', colour, KIND_COUNT, STATION_GREY), ['concat', 'om-st:', ['coalesce', ['get', 'kind'], ''], ':', colour]],
           'icon-size': ['interpolate', ['linear'], ['zoom'], 6.5, size(6.5, big(0.45, 0.4, 0.35)), 8, size(8, big(0.7, 0.6, 0.5)), 13, size(12, big(0.9, 0.8, 0.7)), 16, size(16, big(1.1, 1, 0.95))],
           'icon-allow-overlap': true, 'icon-ignore-placement': true },
         metadata: { ...l.metadata, [META_COLOUR]: colour, [META_SHAPE]: 'badge', [META_CLUSTER]: true },

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { arcAt, iconImage, parseRing, ringImage, sdfImage, shapeDistance, stationImage } from '../src/icons.js';
 import { BASE, META_BASE, withBasemap } from '../src/basemap.js';
 import {
-  CAMERA_MINZOOM, darkStyle, HOUSEHOLD_MINZOOM, META_MINZOOM, isPointLayer, legendOf, META_CLUSTER, ringImageName, STATION_RING, withLabels, withSymbols,
+  CAMERA_MINZOOM, darkStyle, HOUSEHOLD_MINZOOM, META_MINZOOM, isPointLayer, legendOf, META_CLUSTER, KIND_COUNT, ringImageName, STATION_RING, withLabels, withSymbols,
 } from '../src/style.js';
 
 const SERVER_STYLE = JSON.parse(fs.readFileSync(new URL('./fixtures/style-all.json', import.meta.url), 'utf8'));
@@ -46,7 +46,7 @@ test('every point symbol has a size at every zoom, a cluster\'s growing with its
   assert.ok(at(400) > at(2), 'a larger cluster, a larger ring');
 });
 
-test('a clustered point of stations is a neutral ring with its count, not the badge of one kind', async () => {
+test('a clustered point of stations is a ring cut by its kinds in their colours, with its count, not the badge of one kind', async () => {
   const { createExpression, validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
   const out = withLabels(withSymbols(style()), 'http://x/font.woff2');
   assert.deepEqual(validateStyleMin(out), []);
@@ -56,13 +56,23 @@ test('a clustered point of stations is a neutral ring with its count, not the ba
   assert.equal(image.result, 'success', JSON.stringify(image.value));
   const at = (props) => ({ type: 'Point', properties: props });
   const name = (props) => image.value.evaluate({ zoom: 11 }, at(props)).name ?? image.value.evaluate({ zoom: 11 }, at(props));
-  assert.equal(name({ kind: 'clinic', point_count: 7 }), STATION_RING, 'a cluster drawn as the badge of its first station');
   assert.match(name({ kind: 'clinic' }), /^om-st:clinic:#[0-9a-f]{6}$/i);
-  // The ring is drawn, of one colour that is no kind's and no hazard's.
-  const ring = parseRing(STATION_RING);
-  assert.equal(ring.arcs.length, 1);
-  const kinds = legendOf(out, 'stations').entries.map((e) => e.colour.toLowerCase());
-  assert.ok(!kinds.includes(`#${STATION_RING.split(':')[2].split('=')[0]}`));
+  const kinds = Object.fromEntries(legendOf(out, 'stations').entries.map((e) => [e.value, e.colour.toLowerCase()]));
+  // 4 卫生室 and 2 警务室 of 7 (the tiles' point_count_kind_KIND), one of no
+  // counted kind: arcs of 4, 2 and 1 sevenths, in the kinds' colours and
+  // the neutral grey.
+  const mixed = name({ kind: 'clinic', point_count: 7, [`${KIND_COUNT}clinic`]: 4, [`${KIND_COUNT}police`]: 2 });
+  assert.notEqual(mixed, STATION_RING, 'a cluster of kinds drawn in one colour');
+  const ring = parseRing(mixed);
+  const hex = (c) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  const grey = `#${STATION_RING.split(':')[2].split('=')[0]}`;
+  assert.deepEqual(ring.arcs.map((a) => [hex(a.colour), Math.round(a.share * 7)]),
+    [...Object.keys(kinds).filter((k) => k === 'clinic' || k === 'police').map((k) => [kinds[k], k === 'clinic' ? 4 : 2]), [grey, 1]]);
+  assert.ok(iconImage(mixed));
+  // Tiles that count no kinds: the neutral ring, of no kind's colour.
+  const plain = parseRing(name({ kind: 'clinic', point_count: 7 }));
+  assert.deepEqual(plain.arcs.map((a) => [hex(a.colour), a.share]), [[grey, 1]], 'a cluster drawn as the badge of its first station');
+  assert.ok(!Object.values(kinds).includes(grey));
   assert.ok(iconImage(STATION_RING));
   // Its count is written over it (from 5, as over the hazards' rings).
   const count = byId(out, 'count-stations');

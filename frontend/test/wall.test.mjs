@@ -6,13 +6,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, legendHTML, statFigure, townshipFaults, wallSymbols,
-  wallFigures, wallScale,
+  wallFigures, wallScale, wallZoom, countsQuery,
 } from '../src/screen/wall.js';
 
 test('wallScale draws the map 1.25× at 1080 and 2.5× at 2160, never smaller than the command map', () => {
   assert.equal(wallScale(1080), 1.25);
   assert.equal(wallScale(2160), 2.5);
   assert.equal(wallScale(600), 1);
+});
+
+test('wallZoom draws a view fitted just over a whole zoom from the tiles of the zoom below', () => {
+  assert.equal(wallZoom(8.997), 8.997); // the demo county at 1920×1080: z8 tiles already
+  assert.ok(wallZoom(9.01) < 9 && wallZoom(9.01) > 8.99, 'z9 tiles asked for at 9.01');
+  assert.ok(wallZoom(9.0) < 9);
+  assert.equal(wallZoom(9.2), 9.2); // well over: the zoom it fits at
+  assert.equal(wallZoom(0.01), 0.01);
+});
+
+test('countsQuery counts over the padded region with no feature in the answer', () => {
+  const q = countsQuery([102, 25.3, 102.5, 26.2]);
+  assert.equal(q.bbox, '101.950000,25.250000,102.550000,26.250000');
+  assert.equal(q.after, String(2n ** 62n), 'a cursor past every id (the largest the server takes): the lists of features empty');
+  assert.equal(q.limit, 1);
 });
 
 test('statFigure reads a member of the answer or of its top grids, and null when absent', () => {

@@ -24,8 +24,8 @@ import { getJSON } from '../http.js';
 import { FONT_URL, useOwnFontIfNeeded } from '../font.js';
 import { createCaseWall } from './cases.js';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, legendHTML, townshipFaults, w, WALL_MINZOOM, wallFigures, wallScale,
-  wallSymbols,
+  alarmState, alarmsHTML, changeItems, changesHTML, countsQuery, faultsHTML, legendHTML, townshipFaults, w, WALL_MINZOOM, wallFigures, wallScale,
+  wallSymbols, wallZoom,
 } from './wall.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -65,12 +65,8 @@ async function readStats() {
 // readCounts reads the counts of every layer the caller may count in the
 // region (and the grid statistics, for a caller who may read grids).
 async function readCounts(bounds, withGrids) {
-  const [w0, s, e, n] = bounds;
-  const pad = 0.05;
-  const bbox = [Math.max(-180, w0 - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
-    .map((v) => v.toFixed(6)).join(',');
   const [within, stats] = await Promise.all([
-    getJSON('/api/within', { bbox, limit: 1 }),
+    getJSON('/api/within', countsQuery(bounds)),
     withGrids ? readStats().catch(() => null) : null,
   ]);
   return { counts: mergeCounts(within, stats?.top), stats };
@@ -155,6 +151,11 @@ async function start() {
     pixelRatio: (globalThis.devicePixelRatio || 1) * k,
     tileVersion: () => version,
   });
+  // Just over a whole zoom, just under it: the same picture from half the
+  // tiles' bytes (wall.js wallZoom). Before the style loads, so no tile of
+  // the zoom over is asked for.
+  const snap = () => { if (wallZoom(map.getZoom()) !== map.getZoom()) map.setZoom(wallZoom(map.getZoom())); };
+  snap();
   window.onemap = { map, region, style, figures: null, scale: k, alarms: null, changes: [] };
   map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
   let resized;
@@ -166,6 +167,7 @@ async function start() {
       map.setPixelRatio((globalThis.devicePixelRatio || 1) * k);
       map.resize();
       map.fitBounds(region.bounds, { padding: padding(), duration: 0 });
+      snap();
     }, 200);
   });
 

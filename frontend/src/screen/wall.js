@@ -53,6 +53,48 @@ export function wallScale(innerHeight) {
   return Math.max(1, Math.round((innerHeight / 864) * 100) / 100);
 }
 
+/** LAST_ID is 2^62 in digits (a Number would print 4611686018427388000, which the server refuses). */
+const LAST_ID = '4611686018427387904';
+
+/**
+ * countsQuery returns the query of /api/within that counts the layers over
+ * bounds [w, s, e, n] (padded by 0.05°, within the world) without a
+ * feature: the wall shows only the counts, and the one feature per layer
+ * of limit=1 (the county's whole outline among them) was 10 of the
+ * answer's 11 KB. The answer's counts are of the whole area whatever the
+ * cursor; a cursor past every id (after=2^62, the largest the server takes)
+ * leaves its lists of features empty.
+ */
+export function countsQuery(bounds) {
+  const [w0, s, e, n] = bounds;
+  const pad = 0.05;
+  const bbox = [Math.max(-180, w0 - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
+    .map((v) => v.toFixed(6)).join(',');
+  return { bbox, limit: 1, after: LAST_ID };
+}
+
+/**
+ * ZOOM_SNAP is how far above a whole zoom the wall's fitted view may land
+ * and still be drawn from the tiles of the zoom below (see wallZoom).
+ */
+export const ZOOM_SNAP = 0.05;
+
+/**
+ * wallZoom returns the zoom the wall draws its county at, given the zoom
+ * that fits it: the same, but when that lies just above a whole zoom n
+ * (within ZOOM_SNAP), just under n. MapLibre draws a vector source from the
+ * tiles of the whole zoom below the map's, and the demo county fits the
+ * 1920×1080 wall at 8.997: a header or legend a few pixels shorter (the
+ * font loaded earlier or later) tips it over 9, and the wall asks for the
+ * z9 tiles, half as many bytes again (153 KB against 102, data and base) for
+ * a picture under 1 % larger. Under n the county still fits, with a margin at
+ * most 3.5 % wider.
+ */
+export function wallZoom(z) {
+  const n = Math.floor(z);
+  return z - n < ZOOM_SNAP && n > 0 ? n - 0.001 : z;
+}
+
 /**
  * WALL_MINZOOM are the layers the wall leaves out of its county view (drawn
  * from the zoom given): with the 2,400 risk households' squares, nearly half
