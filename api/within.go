@@ -30,7 +30,7 @@ const (
 type withinRequest struct {
 	Geometry json.RawMessage `json:"geometry"`
 	Layers   []string        `json:"layers"`
-	Limit    int             `json:"limit"`
+	Limit    *int            `json:"limit"` // 0: counts only
 	After    int64           `json:"after"`
 }
 
@@ -89,7 +89,8 @@ func parseArea(raw json.RawMessage) (orb.MultiPolygon, error) {
 // or polygon layer asked for (layers=, default every layer the caller may
 // read), the features that meet the area, with their count and counts by
 // kind and by level, and a page of them by id (limit, after; next gives the
-// after of the next page). A layer the role may only count gives counts.
+// after of the next page; limit=0 gives the counts alone). A layer the role
+// may only count gives counts.
 func (s *Server) handleWithin(c *gin.Context) {
 	var (
 		area   orb.Geometry
@@ -120,11 +121,11 @@ func (s *Server) handleWithin(c *gin.Context) {
 			return
 		}
 		area, names, after = mp, req.Layers, req.After
-		if req.Limit != 0 {
-			limit = int64(req.Limit)
+		if req.Limit != nil {
+			limit = int64(*req.Limit)
 		}
-		if limit < 1 || limit > maxWithin {
-			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "limit: %d is outside [1, %d]", limit, maxWithin))
+		if limit < 0 || limit > maxWithin {
+			writeError(c, s.log, onemap.Errorf(onemap.EINVALID, "limit: %d is outside [0, %d]", limit, maxWithin))
 			return
 		}
 	} else {
@@ -155,7 +156,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 			err = onemap.Errorf(onemap.EINVALID, "an area is required: bbox, or lon, lat and radius (or POST a polygon)")
 		}
 		if err == nil {
-			limit, err = parseInt("limit", q.Get("limit"), defaultWithin, 1, maxWithin)
+			limit, err = parseInt("limit", q.Get("limit"), defaultWithin, 0, maxWithin)
 		}
 		if err == nil {
 			after, err = parseInt("after", q.Get("after"), 0, 0, 1<<62)
@@ -216,7 +217,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 				entry["by_"+field] = by
 			}
 		}
-		if rule.Access >= onemap.LayerRead {
+		if rule.Access >= onemap.LayerRead && limit > 0 {
 			// A page of features from after on; next is the id of the last
 			// one listed when more follow. Points are written directly
 			// (pointFeature), other geometries through geojson.

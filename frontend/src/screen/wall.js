@@ -53,24 +53,20 @@ export function wallScale(innerHeight) {
   return Math.max(1, Math.round((innerHeight / 864) * 100) / 100);
 }
 
-/** LAST_ID is 2^62 in digits (a Number would print 4611686018427388000, which the server refuses). */
-const LAST_ID = '4611686018427387904';
 
 /**
  * countsQuery returns the query of /api/within that counts the layers over
  * bounds [w, s, e, n] (padded by 0.05°, within the world) without a
- * feature: the wall shows only the counts, and the one feature per layer
- * of limit=1 (the county's whole outline among them) was 10 of the
- * answer's 11 KB. The answer's counts are of the whole area whatever the
- * cursor; a cursor past every id (after=2^62, the largest the server takes)
- * leaves its lists of features empty.
+ * feature (limit=0): the wall shows only the counts, and the one feature per
+ * layer of limit=1 (the county's whole outline among them) was 10 of the
+ * answer's 11 KB.
  */
 export function countsQuery(bounds) {
   const [w0, s, e, n] = bounds;
   const pad = 0.05;
   const bbox = [Math.max(-180, w0 - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
     .map((v) => v.toFixed(6)).join(',');
-  return { bbox, limit: 1, after: LAST_ID };
+  return { bbox, limit: 0 };
 }
 
 /**
