@@ -110,7 +110,7 @@ func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (
 		at, live = to, false
 	}
 	out := &onemap.CaseStats{From: from, To: to, At: at, Total: onemap.CaseStatsRow{GridID: grid}}
-	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.db.read.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
 	}

@@ -20,7 +20,7 @@ const PublicRole = "onemap_public"
 // query of anything but those views would fail with "permission denied".
 func (db *DB) LoadPublic(ctx context.Context) (onemap.PublicData, error) {
 	var d onemap.PublicData
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := db.read.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public: %w", err))
 	}

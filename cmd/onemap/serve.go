@@ -254,7 +254,8 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		return err
 	}
 	defer closeFallback()
-	pub := public.New(publicFallback{primary: db, read: readFallback}, log)
+	db = db.WithReadFallback(readFallback)
+	pub := public.New(db, log)
 	if err := pub.Load(ctx); err != nil {
 		return fmt.Errorf("load the public index: %w", err)
 	}
@@ -297,9 +298,9 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	live := postgis.NewLive(db, nil, 0)
 	tagStore := postgis.NewTags(db, postgis.TagOptions{Retention: c.TagRetention})
 	handler, invalidate := api.NewServer(api.Deps{
-		Log: log, Store: failoverStore{DB: db, read: readFallback}, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
+		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: casesWithFallback(db, readFallback), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
+		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
 		Streams: live,
 		Tags:    tagStore,
 		People:  db,
