@@ -5,7 +5,11 @@
 // and sign-in throttling, the audit trail and the check of its chain, the
 // change feed that the replica follows, the public index's source (the
 // public views only), seeding the demo county, and rendering reference
-// tiles with ST_AsMVT. No other package of the server imports pgx. Two
+// tiles with ST_AsMVT. Reads go through one read path (readpool.go) that,
+// for a DB given a standby (WithReadFallback), asks the standby while no
+// primary answers; writes, and the reads that must see the primary
+// (readpool_callers_test.go lists them and why), use the primary's pool
+// only. No other package of the server imports pgx. Two
 // outside the server talk to PostgreSQL themselves: internal/pgtest, which
 // makes the tests' databases, and the benchmark command cmd/onemap-bench,
 // which makes, fills and queries its own.
