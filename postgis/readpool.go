@@ -20,8 +20,9 @@ import (
 // that stay on the primary, and why.
 //
 // A query falls back when the primary could not be reached or its
-// connection broke before the first row; a read-only transaction when it
-// could not begin on the primary. A query that was slow or wrong does not,
+// connection broke before the first row; a read-only transaction (readTx)
+// when it failed at any point for that reason, and is then run again on
+// the standby. A query that was slow or wrong does not,
 // nor one whose caller's ctx ended. When the standby fails too, the
 // primary's error is returned. Safe for concurrent use.
 type readPool struct {
@@ -61,19 +62,31 @@ func (r readPool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	return fallbackRow{ctx: ctx, pool: r, sql: sql, args: args}
 }
 
-// BeginTx begins a read-only transaction (whatever opts.AccessMode says)
-// on the primary or, when it cannot begin there because no primary
-// answers, on the standby. A transaction that breaks after it began is
-// not moved: its statements saw one server's snapshot.
-func (r readPool) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
-	opts.AccessMode = pgx.ReadOnly
-	tx, err := r.primary.BeginTx(ctx, opts)
-	if r.fallBack(ctx, err) {
-		if stx, serr := r.standby.BeginTx(ctx, opts); serr == nil {
-			return stx, nil
-		}
+// beginRead begins a read-only, repeatable-read transaction: what readTx
+// gives the read it runs.
+type beginRead func(context.Context) (pgx.Tx, error)
+
+// readTx runs read, which begins its transaction with the begin it is
+// given, on the primary and, when it failed because no primary answered
+// (at its begin, any statement or its commit), once more on the standby:
+// a read-only transaction may be run again, and its statements see one
+// server's snapshot. It is the read path's only way into a transaction.
+func readTx[T any](ctx context.Context, r readPool, read func(begin beginRead) (T, error)) (T, error) {
+	v, err := read(beginOn(r.primary))
+	if !r.fallBack(ctx, err) {
+		return v, err
 	}
-	return tx, err
+	if sv, serr := read(beginOn(r.standby)); serr == nil {
+		return sv, nil
+	}
+	return v, err
+}
+
+// beginOn is the beginRead of pool.
+func beginOn(pool *pgxpool.Pool) beginRead {
+	return func(ctx context.Context) (pgx.Tx, error) {
+		return pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	}
 }
 
 // fallbackRow is QueryRow's row while there is a standby.

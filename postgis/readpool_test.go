@@ -205,3 +205,66 @@ func auditCount(t *testing.T, url string) int {
 	}
 	return n
 }
+
+// TestReadFallback_brokenConnection: a primary whose connection breaks
+// while it runs a read (its server process terminated, as a primary
+// stopped mid-query) has the read asked of the fallback: a query before
+// its first row, a one-row query, and a read-only transaction that broke
+// after statements had run (run again whole on the fallback). A
+// read the primary answered with an error of the query is not moved.
+func TestReadFallback_brokenConnection(t *testing.T) {
+	ctx := context.Background()
+	primary, fallback := openNoPing(t, pgtest.EmptyURL(t)), openNoPing(t, pgtest.EmptyURL(t))
+	var primaryName, fallbackName string
+	if err := primary.QueryRowForTest(ctx, `SELECT current_database()`).Scan(&primaryName); err != nil {
+		t.Fatal(err)
+	}
+	if err := fallback.QueryRowForTest(ctx, `SELECT current_database()`).Scan(&fallbackName); err != nil {
+		t.Fatal(err)
+	}
+	db := primary.WithReadFallback(fallback)
+	// On the primary, the statement ends its own connection: before its
+	// first row (the count reads every row of the series first).
+	const dies = `SELECT current_database()::text FROM (SELECT count(*) FROM generate_series(1, 1000) g
+		WHERE current_database() <> $1 OR pg_terminate_backend(pg_backend_pid())) c`
+
+	rows, err := postgis.ReadQueryForTest(ctx, db, dies, primaryName)
+	if err != nil || !reflect.DeepEqual(rows, []string{fallbackName}) {
+		t.Errorf("a query: %v, %v; want the fallback's [%s]", rows, err, fallbackName)
+	}
+	row, err := postgis.ReadQueryRowForTest(ctx, db, dies, primaryName)
+	if err != nil || row != fallbackName {
+		t.Errorf("a one-row query: %q, %v; want the fallback's %q", row, err, fallbackName)
+	}
+	runs := 0
+	got, err := postgis.ReadTxForTest(ctx, db, func(tx pgx.Tx) (string, error) {
+		runs++
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT current_database()`).Scan(&name); err != nil {
+			return "", err
+		}
+		var out string
+		err := tx.QueryRow(ctx, dies, primaryName).Scan(&out)
+		return out, err
+	})
+	if err != nil || got != fallbackName || runs != 2 {
+		t.Errorf("a transaction: %q, %v after %d runs; want the fallback's %q after 2", got, err, runs, fallbackName)
+	}
+	if _, err := postgis.ReadQueryForTest(ctx, primary, dies, primaryName); !postgis.Unreachable(err) {
+		t.Errorf("a query with no fallback: %v, want unreachable", err)
+	}
+
+	runs = 0
+	_, err = postgis.ReadTxForTest(ctx, db, func(tx pgx.Tx) (string, error) {
+		runs++
+		var n string
+		err := tx.QueryRow(ctx, `SELECT CASE WHEN current_database() = $1 THEN 1/0 ELSE 1 END::text`, primaryName).Scan(&n)
+		return n, err
+	})
+	if err == nil || postgis.Unreachable(err) || runs != 1 {
+		t.Errorf("a wrong query: %v after %d runs; want its error after 1", err, runs)
+	}
+	if _, err := postgis.ReadQueryForTest(ctx, db, `SELECT CASE WHEN current_database() = $1 THEN 1/0 ELSE 1 END::text`, primaryName); err == nil {
+		t.Error("a wrong query on the primary was answered by the fallback")
+	}
+}
