@@ -12,19 +12,20 @@ import (
 // moment old is good enough. Every read of the DB that a standby may
 // answer goes through it (db.read): the fallback is a property of the
 // read path, not of each method, so a read added later falls back as the
-// others do. Writes never use it: they go to db.pool (inTx, Exec), and a
-// transaction begun here is always read-only. Reads of personal data whose
+// others do. Writes never use it: they go to db.pool (inTx, Exec), and
+// its transactions (readTx) are read-only. Reads of personal data whose
 // audit record is written in the same transaction (ReadCasePhone,
 // ReadCasePhoto) are writes in this sense: with no primary they are
 // refused, as their audit record is. TestReadPoolCallers lists the reads
 // that stay on the primary, and why.
 //
-// A query falls back when the primary could not be reached or its
-// connection broke before the first row; a read-only transaction (readTx)
-// when it failed at any point for that reason, and is then run again on
-// the standby. A query that was slow or wrong does not,
-// nor one whose caller's ctx ended. When the standby fails too, the
-// primary's error is returned. Safe for concurrent use.
+// A query is asked of the standby when the primary could not be reached
+// or its connection broke before the first row (after it, the rows read
+// are the caller's, and the query fails); a read-only transaction (readTx)
+// is run again whole on the standby when it failed for that reason at any
+// point. A query that was slow or wrong is not moved, nor one whose
+// caller's ctx ended. When the standby fails too, the primary's error is
+// returned. Safe for concurrent use.
 type readPool struct {
 	primary *pgxpool.Pool
 	standby *pgxpool.Pool // nil: none
