@@ -247,8 +247,8 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	// The public page's index: only public data, read through the public
 	// views as the public database role; loaded before the server answers,
 	// reloaded when stations or grids change.
-	// Reads that need the database fall back to a standby while no
-	// primary answers (primarydown.go).
+	// From here on db's reads fall back to a standby while no primary
+	// answers (openReadFallback; postgis/readpool.go); writes never do.
 	readFallback, closeFallback, err := openReadFallback(ctx, c, catalog, standby, log)
 	if err != nil {
 		return err
