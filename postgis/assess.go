@@ -49,7 +49,7 @@ func assessTarget(id int64) string { return "assessments/" + strconv.FormatInt(i
 // AssessmentRules returns the county's rule table, cycles, responsibles
 // and grades.
 func (s *Assessments) AssessmentRules(ctx context.Context) (*onemap.AssessmentRules, error) {
-	return readRules(ctx, s.db.pool)
+	return readRules(ctx, s.db.read)
 }
 
 func readRules(ctx context.Context, q queryer) (*onemap.AssessmentRules, error) {

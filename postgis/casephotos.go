@@ -41,7 +41,7 @@ func insertCasePhotos(ctx context.Context, tx pgx.Tx, id int64, seq int, photos 
 // CasePhotos returns the photos of case id's steps, by step and position,
 // without their bytes.
 func (s *Cases) CasePhotos(ctx context.Context, id int64) ([]onemap.CasePhoto, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT p.case_id, p.seq, p.position, p.sha256, b.content_type, b.size, p.added_at
+	rows, err := s.db.read.Query(ctx, `SELECT p.case_id, p.seq, p.position, p.sha256, b.content_type, b.size, p.added_at
 		FROM case_photos p JOIN photo_blobs b USING (sha256) WHERE p.case_id = $1 ORDER BY p.seq, p.position`, id)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case photos: %w", err))
@@ -85,7 +85,7 @@ func (s *Cases) ReadCasePhoto(ctx context.Context, id int64, sha256 string) (*on
 // PublicCaseCategories returns the categories the public may file a report
 // under (the active ones), in the county's order.
 func (s *Cases) PublicCaseCategories(ctx context.Context) ([]onemap.CaseCategory, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT code, name FROM case_categories WHERE active ORDER BY sort, code`)
+	rows, err := s.db.read.Query(ctx, `SELECT code, name FROM case_categories WHERE active ORDER BY sort, code`)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case categories: %w", err))
 	}

@@ -120,7 +120,7 @@ type CaseCategory struct {
 
 // CaseCategories returns the categories, in the county's order.
 func (s *Cases) CaseCategories(ctx context.Context) ([]CaseCategory, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT code, name, active FROM case_categories ORDER BY sort, code`)
+	rows, err := s.db.read.Query(ctx, `SELECT code, name, active FROM case_categories ORDER BY sort, code`)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case categories: %w", err))
 	}
@@ -396,14 +396,14 @@ func resolveCaseGrid(ctx context.Context, tx pgx.Tx, cur *onemap.Case, a *onemap
 // lets see it, and reads it for them with ReadCasePhone, which audits the
 // read.
 func (s *Cases) FindCase(ctx context.Context, id int64) (*onemap.Case, error) {
-	c, err := scanCase(s.db.pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
+	c, err := scanCase(s.db.read.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
 	if onemap.ErrorCode(err) == onemap.ENOTFOUND {
 		return nil, onemap.Errorf(onemap.ENOTFOUND, "no case %d", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if c.Parts, err = caseParts(ctx, s.db.pool, id); err != nil { // casejoint.go
+	if c.Parts, err = caseParts(ctx, s.db.read, id); err != nil { // casejoint.go
 		return nil, err
 	}
 	return c, nil
@@ -412,7 +412,7 @@ func (s *Cases) FindCase(ctx context.Context, id int64) (*onemap.Case, error) {
 // FindCaseByTracking returns the case with the tracking code (canonical,
 // as onemap.ParseTrackingCode returns it).
 func (s *Cases) FindCaseByTracking(ctx context.Context, code string) (*onemap.Case, error) {
-	c, err := scanCase(s.db.pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE tracking_code = $1`, code))
+	c, err := scanCase(s.db.read.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE tracking_code = $1`, code))
 	if onemap.ErrorCode(err) == onemap.ENOTFOUND {
 		return nil, onemap.FieldErrorf("code", onemap.ENOTFOUND, "no report has the tracking code %s", onemap.FormatTrackingCode(code))
 	}
@@ -547,7 +547,7 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 		q = `WITH ` + strings.Join(ctes, ", ") + ` ` + q
 	}
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, lim)
-	rows, err := s.db.pool.Query(ctx, q, args...)
+	rows, err := s.db.read.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: list cases: %w", err))
 	}
@@ -563,12 +563,12 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 	if err := rows.Err(); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: list cases: %w", err))
 	}
-	return out, withParts(ctx, s.db.pool, out) // casejoint.go
+	return out, withParts(ctx, s.db.read, out) // casejoint.go
 }
 
 // CaseTimeline returns the steps of case id, in order.
 func (s *Cases) CaseTimeline(ctx context.Context, id int64) ([]onemap.CaseStep, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT case_id, seq, at, actor, role, action, coalesce(from_status, ''), to_status, level,
+	rows, err := s.db.read.Query(ctx, `SELECT case_id, seq, at, actor, role, action, coalesce(from_status, ''), to_status, level,
 			coalesce(grid_id, 0), assignee, department, note, public, due, coalesce(part, 0)
 		FROM case_steps WHERE case_id = $1 ORDER BY seq`, id)
 	if err != nil {

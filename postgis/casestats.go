@@ -104,13 +104,18 @@ const caseSettledSQL = `SELECT m.top, count(*), count(*) FILTER (WHERE d.outcome
 // stood at the period's end (at the store's now for a period that has not
 // ended). A grid that does not exist is ENOTFOUND.
 func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (*onemap.CaseStats, error) {
+	return readTx(ctx, s.db.read, func(begin beginRead) (*onemap.CaseStats, error) { return s.caseStats(ctx, begin, grid, from, to) })
+}
+
+// caseStats is CaseStats in the read-only transaction that begin begins.
+func (s *Cases) caseStats(ctx context.Context, begin beginRead, grid int64, from, to time.Time) (*onemap.CaseStats, error) {
 	now := s.Now()
 	at, live := now, true
 	if to.Before(now) {
 		at, live = to, false
 	}
 	out := &onemap.CaseStats{From: from, To: to, At: at, Total: onemap.CaseStatsRow{GridID: grid}}
-	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := begin(ctx)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
 	}

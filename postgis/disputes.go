@@ -135,7 +135,7 @@ func findDispute(ctx context.Context, q rowQuerier, caseID int64, forUpdate bool
 // see them, and reads them for the others with ReadDisputeParties, which
 // audits the read. A case without a record is ENOTFOUND.
 func (s *Disputes) FindDispute(ctx context.Context, caseID int64) (*onemap.Dispute, error) {
-	return findDispute(ctx, s.db.pool, caseID, false)
+	return findDispute(ctx, s.db.read, caseID, false)
 }
 
 // ReadDisputeParties returns the parties of case id's dispute and appends
@@ -339,7 +339,7 @@ GROUP BY 1, 2, 3`
 // holds them (where they were settled or referred, or are mediated now) and
 // by the township of their place (in the order of their ids).
 func (s *Disputes) DisputeStats(ctx context.Context, f onemap.DisputeFilter) (onemap.DisputeStats, error) {
-	return disputeStats(ctx, s.db.pool, f)
+	return disputeStats(ctx, s.db.read, f)
 }
 
 // SettlementRate counts the disputes made in [from, to) (a zero time is
@@ -347,7 +347,7 @@ func (s *Disputes) DisputeStats(ctx context.Context, f onemap.DisputeFilter) (on
 // onemap.DisputeCount.SettlementRate of the answer is the settlement rate
 // (化解率) of the grid and period, for the case statistics.
 func (db *DB) SettlementRate(ctx context.Context, grid int64, from, to time.Time) (onemap.DisputeCount, error) {
-	st, err := disputeStats(ctx, db.pool, onemap.DisputeFilter{Grid: grid, From: from, To: to})
+	st, err := disputeStats(ctx, db.read, onemap.DisputeFilter{Grid: grid, From: from, To: to})
 	return st.All, err
 }
 
@@ -398,7 +398,7 @@ func sortTownships(ts []onemap.TownshipDisputes) {
 
 // reference reads a reference table (a name from the code, never a caller).
 func (db *DB) reference(ctx context.Context, table string) ([]onemap.ReferenceEntry, error) {
-	rows, err := db.pool.Query(ctx, `SELECT code, name, active FROM `+pgx.Identifier{table}.Sanitize()+` ORDER BY sort, code`)
+	rows, err := db.read.Query(ctx, `SELECT code, name, active FROM `+pgx.Identifier{table}.Sanitize()+` ORDER BY sort, code`)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: %s: %w", table, err))
 	}
@@ -427,7 +427,7 @@ func (s *Disputes) CaseCategoryEntries(ctx context.Context) ([]onemap.ReferenceE
 // CaseTimeLimits returns the county's time limits per category and level
 // (a pair without a row takes onemap.DefaultCaseLimits).
 func (s *Disputes) CaseTimeLimits(ctx context.Context) ([]onemap.CaseTimeLimit, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT l.category, l.level, extract(epoch FROM accept_within)::float8 * 1e9,
+	rows, err := s.db.read.Query(ctx, `SELECT l.category, l.level, extract(epoch FROM accept_within)::float8 * 1e9,
 			extract(epoch FROM respond_within)::float8 * 1e9, extract(epoch FROM close_within)::float8 * 1e9
 		FROM case_time_limits l JOIN case_categories c ON c.code = l.category
 		ORDER BY c.sort, c.code, array_position(ARRAY['group', 'village', 'township', 'county'], l.level)`)

@@ -29,7 +29,7 @@ func (db *DB) FindFeatureByID(ctx context.Context, layerID string, id int64) (*o
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT t.id, t.version, ST_AsBinary(t.geom), to_jsonb(t) - 'geom' - 'id'
+	rows, err := db.read.Query(ctx, `SELECT t.id, t.version, ST_AsBinary(t.geom), to_jsonb(t) - 'geom' - 'id'
 		FROM `+tbl+` t WHERE t.id = $1`, id)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: find feature: %w", err))
@@ -57,7 +57,7 @@ func (db *DB) FindFeatures(ctx context.Context, layerID string, f onemap.Feature
 		args = append(args, f.Limit)
 		q += fmt.Sprintf(" LIMIT $%d", len(args))
 	}
-	rows, err := db.pool.Query(ctx, q, args...)
+	rows, err := db.read.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: find features: %w", err))
 	}
@@ -74,7 +74,7 @@ func (db *DB) CountFeatures(ctx context.Context, layerID string, f onemap.Featur
 	f.AfterID, f.Limit = 0, 0
 	where, args := filterSQL(&l, f)
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM `+tbl+` t`+where, args...).Scan(&n); err != nil {
+	if err := db.read.QueryRow(ctx, `SELECT count(*) FROM `+tbl+` t`+where, args...).Scan(&n); err != nil {
 		return 0, mapError(fmt.Errorf("postgis: count features: %w", err))
 	}
 	return n, nil
@@ -162,7 +162,7 @@ func (db *DB) FindRegion(ctx context.Context) (onemap.Region, error) {
 		r onemap.Region
 		b [4]float64
 	)
-	err := db.pool.QueryRow(ctx, `
+	err := db.read.QueryRow(ctx, `
 		WITH e AS (SELECT coalesce((SELECT ST_Extent(geom)::geometry FROM grids WHERE level = 'county'),
 		                           (SELECT envelope FROM region)) AS g)
 		SELECT r.code, r.name, ST_XMin(e.g), ST_YMin(e.g), ST_XMax(e.g), ST_YMax(e.g) FROM region r, e`).

@@ -48,7 +48,7 @@ func (db *DB) GridLimits(ctx context.Context) (*onemap.GridLimits, error) {
 		l    onemap.GridLimits
 		e, x [4]float64
 	)
-	err := db.pool.QueryRow(ctx, `SELECT r.max_vertices,
+	err := db.read.QueryRow(ctx, `SELECT r.max_vertices,
 		ST_XMin(r.envelope), ST_YMin(r.envelope), ST_XMax(r.envelope), ST_YMax(r.envelope),
 		ST_XMin(c.g), ST_YMin(c.g), ST_XMax(c.g), ST_YMax(c.g)
 		FROM region r, LATERAL (SELECT coalesce((SELECT ST_Extent(geom)::geometry FROM grids WHERE level = 'county'), r.envelope) AS g) c`).
@@ -148,7 +148,7 @@ func readGrid(ctx context.Context, q querier, id int64, lock bool) (*onemap.Grid
 
 // FindGrid returns one grid with its version and area.
 func (db *DB) FindGrid(ctx context.Context, id int64) (*onemap.Grid, error) {
-	return readGrid(ctx, db.pool, id, false)
+	return readGrid(ctx, db.read, id, false)
 }
 
 // stale returns the error of a write based on version based when cur is
@@ -802,7 +802,7 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 // with its area (pieces under grid_tolerance_m2() are left out).
 func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*onemap.GridCoverage, error) {
 	c := &onemap.GridCoverage{Parent: id, Gaps: []onemap.GridCoveragePiece{}, Overlaps: []onemap.GridCoveragePiece{}, Outside: []onemap.GridCoveragePiece{}}
-	err := db.pool.QueryRow(ctx, `SELECT grid_area_m2(p.geom), (SELECT count(*) FROM grids c WHERE c.parent_id = p.id),
+	err := db.read.QueryRow(ctx, `SELECT grid_area_m2(p.geom), (SELECT count(*) FROM grids c WHERE c.parent_id = p.id),
 		coalesce((SELECT sum(grid_area_m2(c.geom)) FROM grids c WHERE c.parent_id = p.id), 0), grid_tolerance_m2()
 		FROM grids p WHERE p.id = $1`, id).Scan(&c.AreaM2, &c.Children, &c.ChildrenAreaM2, &c.ToleranceM2)
 	if err != nil {
@@ -835,7 +835,7 @@ func (db *DB) GridCoverageOf(ctx context.Context, id int64) (*onemap.GridCoverag
 			ORDER BY m.m2 DESC`},
 	}
 	for _, q := range queries {
-		rows, err := db.pool.Query(ctx, q.sql, id)
+		rows, err := db.read.Query(ctx, q.sql, id)
 		if err != nil {
 			return nil, mapError(fmt.Errorf("postgis: coverage of grid %d: %w", id, err))
 		}
@@ -867,7 +867,7 @@ const gridReasonColumns = `reason_code, coalesce(restored_version, 0), coalesce(
 // GridHistory lists every version of grid id, newest first, without
 // geometry.
 func (db *DB) GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, error) {
-	rows, err := db.pool.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, grid_area_m2(geom), attrs
+	rows, err := db.read.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, grid_area_m2(geom), attrs
 		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 ORDER BY version DESC`, id)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: history of grid %d: %w", id, err))
@@ -896,7 +896,7 @@ func (db *DB) GridHistory(ctx context.Context, id int64) ([]onemap.GridVersion, 
 func (db *DB) GridVersionAt(ctx context.Context, id int64, v int) (*onemap.GridVersion, error) {
 	gv := &onemap.GridVersion{}
 	var geom []byte
-	err := db.pool.QueryRow(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, grid_area_m2(geom), attrs, ST_AsBinary(geom)
+	err := db.read.QueryRow(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, grid_area_m2(geom), attrs, ST_AsBinary(geom)
 		FROM feature_history WHERE layer = 'grids' AND feature_id = $1 AND version = $2`, id, v).
 		Scan(&gv.Version, &gv.Op, &gv.ChangedAt, &gv.ChangedBy, &gv.Reason, &gv.ReasonCode, &gv.RestoredVersion, &gv.ImportFile,
 			&gv.AreaM2, &gv.Properties, &geom)
@@ -961,9 +961,9 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 // ordered by id, for the editor's lists and snapping.
 func (db *DB) GridChildren(ctx context.Context, parent int64) ([]*onemap.Grid, error) {
 	if parent == 0 {
-		return readGrids(ctx, db.pool, "WHERE t.parent_id IS NULL ORDER BY t.id")
+		return readGrids(ctx, db.read, "WHERE t.parent_id IS NULL ORDER BY t.id")
 	}
-	return readGrids(ctx, db.pool, "WHERE t.parent_id = $1 ORDER BY t.id", parent)
+	return readGrids(ctx, db.read, "WHERE t.parent_id = $1 ORDER BY t.id", parent)
 }
 
 // childLevel returns the level of the children of a grid of level l.
@@ -1063,7 +1063,7 @@ func importGrid(ctx context.Context, db *DB, tx pgx.Tx, r onemap.GridImport, cli
 // parents before children, with each grid's parent code as the property
 // parent_code.
 func (db *DB) GridTree(ctx context.Context, root int64) ([]*onemap.Grid, error) {
-	rows, err := db.pool.Query(ctx, `WITH RECURSIVE tree AS (
+	rows, err := db.read.Query(ctx, `WITH RECURSIVE tree AS (
 			SELECT id, 0 AS depth FROM grids WHERE ($1 = 0 AND parent_id IS NULL) OR id = $1
 			UNION ALL
 			SELECT g.id, t.depth + 1 FROM grids g JOIN tree t ON g.parent_id = t.id)

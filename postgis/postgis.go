@@ -5,7 +5,11 @@
 // and sign-in throttling, the audit trail and the check of its chain, the
 // change feed that the replica follows, the public index's source (the
 // public views only), seeding the demo county, and rendering reference
-// tiles with ST_AsMVT. No other package of the server imports pgx. Two
+// tiles with ST_AsMVT. Reads go through one read path (readpool.go) that,
+// for a DB given a standby (WithReadFallback), asks the standby while no
+// primary answers; writes, and the reads that must see the primary
+// (readpool_callers_test.go lists them and why), use the primary's pool
+// only. No other package of the server imports pgx. Two
 // outside the server talk to PostgreSQL themselves: internal/pgtest, which
 // makes the tests' databases, and the benchmark command cmd/onemap-bench,
 // which makes, fills and queries its own.
@@ -26,6 +30,7 @@ import (
 // DB is a pool of connections to a OneMap database.
 type DB struct {
 	pool    *pgxpool.Pool
+	read    readPool // the reads a standby may answer (readpool.go)
 	catalog *onemap.Catalog
 	log     *slog.Logger
 }
@@ -73,13 +78,28 @@ func Open(ctx context.Context, dsn string, catalog *onemap.Catalog, log *slog.Lo
 		return nil, fmt.Errorf("postgis: open: %w", err)
 	}
 	if o.NoPing {
-		return &DB{pool: pool, catalog: catalog, log: log}, nil
+		return &DB{pool: pool, read: readPool{primary: pool}, catalog: catalog, log: log}, nil
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgis: ping %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return &DB{pool: pool, catalog: catalog, log: log}, nil
+	return &DB{pool: pool, read: readPool{primary: pool}, catalog: catalog, log: log}, nil
+}
+
+// WithReadFallback returns db whose reads that a standby may answer
+// (readpool.go) are answered by fallback while no primary answers: a hot
+// standby, or a pool over several hosts that takes whichever answers
+// (Options.AnyHost). Writes still go to db's primary only. The two share
+// db's pool: close db (and fallback), not the DB returned. nil fallback:
+// reads only from the primary.
+func (db *DB) WithReadFallback(fallback *DB) *DB {
+	c := *db
+	c.read = readPool{primary: db.pool}
+	if fallback != nil {
+		c.read.standby = fallback.pool
+	}
+	return &c
 }
 
 // Close closes every connection.

@@ -19,8 +19,13 @@ const PublicRole = "onemap_public"
 // in one read-only transaction that has first become the public role. A
 // query of anything but those views would fail with "permission denied".
 func (db *DB) LoadPublic(ctx context.Context) (onemap.PublicData, error) {
+	return readTx(ctx, db.read, func(begin beginRead) (onemap.PublicData, error) { return db.loadPublic(ctx, begin) })
+}
+
+// loadPublic is LoadPublic in the read-only transaction that begin begins.
+func (db *DB) loadPublic(ctx context.Context, begin beginRead) (onemap.PublicData, error) {
 	var d onemap.PublicData
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := begin(ctx)
 	if err != nil {
 		return d, mapError(fmt.Errorf("postgis: load public: %w", err))
 	}

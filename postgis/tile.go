@@ -59,7 +59,7 @@ func (db *DB) Tile(ctx context.Context, t maptile.Tile, layers []onemap.TileLaye
 		ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $4), 4326) AS query)
 		SELECT ` + strings.Join(parts, " || ") + ` FROM b`
 	var mvt []byte
-	if err := db.pool.QueryRow(ctx, q, args...).Scan(&mvt); err != nil {
+	if err := db.read.QueryRow(ctx, q, args...).Scan(&mvt); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: tile %d/%d/%d: %w", t.Z, t.X, t.Y, err))
 	}
 	return mvt, nil

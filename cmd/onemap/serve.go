@@ -257,14 +257,15 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	// The public page's index: only public data, read through the public
 	// views as the public database role; loaded before the server answers,
 	// reloaded when stations or grids change.
-	// Reads that need the database fall back to a standby while no
-	// primary answers (primarydown.go).
+	// From here on db's reads fall back to a standby while no primary
+	// answers (openReadFallback; postgis/readpool.go); writes never do.
 	readFallback, closeFallback, err := openReadFallback(ctx, c, catalog, standby, log)
 	if err != nil {
 		return err
 	}
 	defer closeFallback()
-	pub := public.New(publicFallback{primary: db, read: readFallback}, log)
+	db = db.WithReadFallback(readFallback)
+	pub := public.New(db, log)
 	if err := pub.Load(ctx); err != nil {
 		return fmt.Errorf("load the public index: %w", err)
 	}
@@ -307,9 +308,9 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	live := postgis.NewLive(db, nil, 0)
 	tagStore := postgis.NewTags(db, postgis.TagOptions{Retention: c.TagRetention})
 	handler, invalidate := api.NewServer(api.Deps{
-		Log: log, Store: failoverStore{DB: db, read: readFallback}, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
+		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: casesWithFallback(db, readFallback), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
+		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
 		Streams: live,
 		Tags:    tagStore,
 		People:  db,
