@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
@@ -22,46 +21,9 @@ import (
 func appendAnswer(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case gin.H:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, strings.Compare)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendAnswer(b, v[k]); err != nil {
-				return b, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, v, appendAnswer)
 	case map[string]int:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, strings.Compare)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(v[k]), 10)
-		}
-		return append(b, '}'), nil
+		return appendObject(b, v, appendInt)
 	case []pointFeature:
 		if v == nil {
 			return append(b, "null"...), nil
@@ -92,6 +54,36 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	out, err := json.Marshal(v)
 	return append(b, out...), err
 }
+
+// appendObject writes m as encoding/json writes a map with string keys:
+// null when nil, else its members with the keys sorted (byte order, as
+// encoding/json sorts them), each value written by val.
+func appendObject[V any](b []byte, m map[string]V, val func([]byte, V) ([]byte, error)) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = val(b, m[k]); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendInt writes n as encoding/json writes an int.
+func appendInt(b []byte, n int) ([]byte, error) { return strconv.AppendInt(b, int64(n), 10), nil }
 
 // writeAnswer answers 200 with v as JSON, written by appendAnswer into a
 // pooled buffer, with its Content-Length.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	gojson "github.com/goccy/go-json"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/paulmach/orb"
@@ -25,27 +26,8 @@ func TestAppendAnswer(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "line\nbreak\ttab\u0001", "\u2028\u2029", "bad \xff utf8", "emoji 🚒",
 		"13812341234", "张三", "\ufffd", "Z", "a", "é"}
-	nums := []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1.5e-300, 1e21, 123456789.123456789, 0.1, 25.530201, 102.40631}
-	value := func(f onemap.Field) any {
-		if rng.IntN(6) == 0 {
-			return nil
-		}
-		switch f.Type {
-		case onemap.FieldInteger:
-			return rng.Int64N(1<<40) - 1<<39
-		case onemap.FieldNumber:
-			return nums[rng.IntN(len(nums))]
-		case onemap.FieldBoolean:
-			return rng.IntN(2) == 0
-		case onemap.FieldStrings:
-			out := make([]string, rng.IntN(4))
-			for i := range out {
-				out[i] = strs[rng.IntN(len(strs))]
-			}
-			return out
-		}
-		return strs[rng.IntN(len(strs))]
-	}
+	nums := trickyNumbers()
+	value := fieldValue(rng, strs, nums)
 	counts := func() map[string]int {
 		if rng.IntN(8) == 0 {
 			return nil
@@ -115,4 +97,76 @@ func TestAppendAnswer(t *testing.T) {
 		t.Error("an infinite number: no error; encoding/json refuses it")
 	}
 	t.Logf("%d answers: same bytes", n)
+}
+
+// BenchmarkAnswerJSON weighs appendAnswer against the encoders it could be
+// replaced by, over an around answer as the cameras' demo county gives one
+// at 1 km (per point layer 40 features of plain values, counts by level,
+// kind and status, two grids): encoding/json (what c.JSON uses) and
+// github.com/goccy/go-json (a drop-in, already in the module graph through
+// gin). Each writes the same bytes (checked before timing).
+func BenchmarkAnswerJSON(b *testing.B) {
+	answer := benchAnswer()
+	want, err := json.Marshal(answer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	encoders := []struct {
+		name string
+		enc  func(buf []byte) ([]byte, error)
+	}{
+		{"appendAnswer", func(buf []byte) ([]byte, error) { return appendAnswer(buf[:0], answer) }},
+		{"encoding-json", func([]byte) ([]byte, error) { return json.Marshal(answer) }},
+		{"goccy-go-json", func([]byte) ([]byte, error) { return gojson.Marshal(answer) }},
+	}
+	for _, e := range encoders {
+		b.Run(e.name, func(b *testing.B) {
+			buf := make([]byte, 0, 64<<10)
+			got, err := e.enc(buf)
+			if err != nil || string(got) != string(want) {
+				b.Fatalf("not encoding/json's bytes (%v):\n got %.300s\nwant %.300s", err, got, want)
+			}
+			b.SetBytes(int64(len(want)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if buf, err = e.enc(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchAnswer returns an around answer as a commander sees one:
+// plain values (names, phones, codes, coordinates), 40 features a layer.
+func benchAnswer() gin.H {
+	s := &Server{policy: onemap.DefaultPolicy(), catalog: onemap.NewCatalog()}
+	rng := rand.New(rand.NewPCG(7, 8))
+	strs := []string{"狮山镇", "张三", "13812341234", "0878-8711111", "camera", "online", "county", "village", "Lufeng 3rd Street gate"}
+	value := fieldValue(rng, strs, []float64{25.530201, 102.40631, 1, 12.5, 3000})
+	layers := gin.H{}
+	for _, l := range s.catalog.Layers() {
+		if l.Geometry != onemap.GeometryPoint {
+			continue
+		}
+		plan := s.projection(onemap.RoleCommander, &l, true)
+		fs := make([]pointFeature, 40)
+		by := map[string]int{}
+		for i := range fs {
+			vals := make([]any, len(l.Fields))
+			for j, f := range l.Fields {
+				vals[j] = value(f)
+			}
+			rec, err := onemap.NewRecord(int64(i+1), 1, orb.Point{102.4 + rng.Float64()/100, 25.5 + rng.Float64()/100}, vals)
+			if err != nil {
+				panic(err)
+			}
+			fs[i] = pointFeature{plan: plan, rec: rec, distance: rng.Float64() * 1000}
+			by[strs[rng.IntN(len(strs))]]++
+		}
+		layers[l.ID] = gin.H{"count": len(fs), "by_kind": by, "by_status": by, "features": fs, "truncated": false}
+	}
+	grids := []gridJSON{{ID: 1, Level: "county", Code: "532331", Name: "禄丰市", Distance: 0},
+		{ID: 2, Level: "township", Code: "532331001", Name: "金山镇", WorkerName: "张*", WorkerPhone: "138****1234", Distance: 0}}
+	return gin.H{"point": orb.Point{102.405, 25.505}, "radius_m": 1000.0, "layers": layers, "grids": grids}
 }
