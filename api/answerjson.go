@@ -18,6 +18,15 @@ import (
 // through encoding/json, a json.Marshaler's output is scanned again to
 // compact and check it, and each map and value reflected on: most of what
 // an around or within answer cost (TestAppendAnswer holds the bytes equal).
+//
+// Why hand-written, when the field has encoders: BenchmarkAnswerJSON, over
+// a 99 KB around answer (2026-12-06, 2 shared cores, load average 19–20,
+// two runs each), writes it in 0.73–0.97 ms and 38 allocations; encoding/json
+// takes 3.4–5.2 ms (541), github.com/goccy/go-json 2.7–3.7 ms (299) and
+// github.com/segmentio/encoding/json 3.3–4.4 ms (695): the fastest of them
+// is 3.7× slower, far beyond the 10% that would let a library replace this.
+// Most of their time is the features' MarshalJSON output, which each
+// copies and checks again, and the reflection on maps.
 func appendAnswer(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case gin.H:
