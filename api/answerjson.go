@@ -8,12 +8,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // appendAnswer writes v as encoding/json (and so gin's c.JSON) writes it,
 // byte for byte: objects' keys sorted, HTML's <, > and & escaped. It writes
 // the shapes of the point query answers itself (gin.H, counts by value,
-// point features, numbers, strings, points) and hands anything else to
+// point features, GeoJSON features of points and polygons, numbers,
+// strings, lists of strings, points) and hands anything else to
 // encoding/json. Written directly, a feature's bytes are appended once;
 // through encoding/json, a json.Marshaler's output is scanned again to
 // compact and check it, and each map and value reflected on: most of what
@@ -45,10 +47,39 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 			b = f.plan.append(b, f.rec, f.distance)
 		}
 		return append(b, ']'), nil
+	case []*geojson.Feature:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, f := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendFeature(b, f); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
 	case string:
 		return appendJSONString(b, v), nil
+	case []string:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, s := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		return append(b, ']'), nil
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
 	case float64:
 		if !math.IsInf(v, 0) && !math.IsNaN(v) { // those encoding/json refuses, below
 			return appendJSONFloat(b, v), nil
@@ -62,6 +93,101 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	}
 	out, err := json.Marshal(v)
 	return append(b, out...), err
+}
+
+// appendFeature writes f as geojson.Feature's MarshalJSON writes it
+// through encoding/json (members id, when not nil, type, geometry and
+// properties, null when empty), for the features the answers hold: points
+// and polygons (the hazard zones of around, the grids of within), no
+// bounding box, no foreign members. Any other it hands to encoding/json.
+func appendFeature(b []byte, f *geojson.Feature) ([]byte, error) {
+	if f == nil {
+		return append(b, "null"...), nil
+	}
+	switch f.Geometry.(type) {
+	case nil, orb.Point, orb.Polygon, orb.MultiPolygon:
+	default:
+		out, err := json.Marshal(f)
+		return append(b, out...), err
+	}
+	if f.BBox != nil || len(f.ExtraMembers) > 0 {
+		out, err := json.Marshal(f)
+		return append(b, out...), err
+	}
+	b = append(b, '{')
+	if f.ID != nil {
+		b = append(b, `"id":`...)
+		var err error
+		if b, err = appendAnswer(b, f.ID); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b = append(b, `"type":"Feature","geometry":`...)
+	b = appendGeometry(b, f.Geometry)
+	b = append(b, `,"properties":`...)
+	if len(f.Properties) == 0 {
+		return append(b, "null}"...), nil
+	}
+	b, err := appendObject(b, map[string]any(f.Properties), appendAnswer)
+	return append(b, '}'), err
+}
+
+// appendGeometry writes a point, polygon or multipolygon as a GeoJSON
+// geometry, as geojson.Geometry writes it (a nil list as null); a nil
+// geometry is null.
+func appendGeometry(b []byte, g orb.Geometry) []byte {
+	switch g := g.(type) {
+	case orb.Point:
+		b = append(b, `{"type":"Point","coordinates":`...)
+		b = appendJSONPoint(b, g)
+	case orb.Polygon:
+		b = append(b, `{"type":"Polygon","coordinates":`...)
+		b = appendPolygon(b, g)
+	case orb.MultiPolygon:
+		b = append(b, `{"type":"MultiPolygon","coordinates":`...)
+		if g == nil {
+			b = append(b, "null"...)
+			break
+		}
+		b = append(b, '[')
+		for i, p := range g {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendPolygon(b, p)
+		}
+		b = append(b, ']')
+	default:
+		return append(b, "null"...)
+	}
+	return append(b, '}')
+}
+
+// appendPolygon writes a polygon's rings of [lon,lat] (a nil list as null).
+func appendPolygon(b []byte, p orb.Polygon) []byte {
+	if p == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, r := range p {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, pt := range r {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONPoint(b, pt)
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']')
 }
 
 // appendObject writes m as encoding/json writes a map with string keys:

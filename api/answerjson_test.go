@@ -39,6 +39,7 @@ func TestAppendAnswer(t *testing.T) {
 		return m
 	}
 	grids, _ := s.catalog.Layer(onemap.LayerGrids)
+	hazards, _ := s.catalog.Layer(onemap.LayerHazardZones)
 	n := 0
 	for round := range 40 {
 		for _, role := range onemap.Roles() {
@@ -76,6 +77,23 @@ func TestAppendAnswer(t *testing.T) {
 			}
 			h := inmem.Hit{Record: rec, Distance: rng.Float64() * 100}
 			layers[onemap.LayerGrids] = gin.H{"count": 1, "features": []*geojson.Feature{s.recordJSON(role, &grids, h, false)}}
+			var zones []*geojson.Feature // as around lists hazard zones: polygons, all values
+			for i := range rng.IntN(4) {
+				vals := make([]any, len(hazards.Fields))
+				for j, f := range hazards.Fields {
+					vals[j] = value(f)
+				}
+				var g orb.Geometry = orb.Polygon{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}, {{102.01, 25.01}, {102.02, 25.01}, {102.01, 25.02}, {102.01, 25.01}}}
+				if i%2 == 1 {
+					g = orb.MultiPolygon{g.(orb.Polygon), {{{nums[rng.IntN(len(nums))], 1e-7}, {1e21, -1.5}, {0.1, 0}}}}
+				}
+				rec, err := onemap.NewRecord(int64(round*100+i+1), 1, g, vals)
+				if err != nil {
+					t.Fatal(err)
+				}
+				zones = append(zones, s.recordJSON(role, &hazards, inmem.Hit{Record: rec, Distance: rng.Float64() * 100}, true))
+			}
+			layers[onemap.LayerHazardZones] = gin.H{"count": len(zones), "features": zones}
 			answer := gin.H{"point": orb.Point{102.5, 25.25}, "radius_m": nums[rng.IntN(len(nums))], "layers": layers,
 				"grids": []gridJSON{gridHit(s.projection(role, &grids, false), h)}, "order": "severity", "none": nil,
 				"nil map": gin.H(nil), "int": -3, "<&>": strs[rng.IntN(len(strs))], "NaN-free": math.MaxFloat64}
@@ -92,6 +110,34 @@ func TestAppendAnswer(t *testing.T) {
 			}
 			n++
 		}
+	}
+	// Features of the shapes appendFeature writes itself at their edges
+	// (no id, no geometry, no properties, nil lists), and of those it hands
+	// to encoding/json (a bounding box, foreign members, a line).
+	odd := []*geojson.Feature{
+		{Type: "Feature", Geometry: orb.Point{102.5, -0.0}, Properties: geojson.Properties{"n": int64(-3), "s": []string{"a", "<&>"}, "none": []string(nil), "f": 1e-7, "m": map[string]any{"k": 1}}},
+		{ID: "x<y", Type: "Feature"},
+		{ID: int64(0), Type: "Feature", Geometry: orb.Polygon{nil, {}}, Properties: geojson.Properties{}},
+		{ID: 1.5, Type: "Feature", Geometry: orb.Polygon(nil)},
+		{ID: int64(2), Type: "Feature", Geometry: orb.MultiPolygon(nil)},
+		{ID: int64(3), Type: "Feature", Geometry: orb.MultiPolygon{nil, {{{1, 2}}}}},
+		{ID: int64(4), Type: "Feature", Geometry: orb.Point{1, 2}, BBox: geojson.BBox{1, 2, 1, 2}},
+		{ID: int64(5), Type: "Feature", Geometry: orb.Point{1, 2}, ExtraMembers: geojson.Properties{"title": "t"}},
+		{ID: int64(6), Type: "Feature", Geometry: orb.LineString{{1, 2}, {3, 4}}, Properties: geojson.Properties{"a": nil}},
+		nil,
+	}
+	for _, v := range []any{odd, []*geojson.Feature(nil), []*geojson.Feature{}, []string(nil), []string{}} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendAnswer(nil, v)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%T (%v):\n got %s\nwant %s", v, err, got, want)
+		}
+	}
+	if _, err := appendAnswer(nil, []*geojson.Feature{{Type: "Feature", Properties: geojson.Properties{"bad": math.NaN()}}}); err == nil {
+		t.Error("a feature with NaN: no error; encoding/json refuses it")
 	}
 	if _, err := appendAnswer(nil, gin.H{"bad": math.Inf(1)}); err == nil {
 		t.Error("an infinite number: no error; encoding/json refuses it")
