@@ -115,7 +115,7 @@ func TestAppendAnswer(t *testing.T) {
 	// (no id, no geometry, no properties, nil lists), and of those it hands
 	// to encoding/json (a bounding box, foreign members, a line).
 	odd := []*geojson.Feature{
-		{Type: "Feature", Geometry: orb.Point{102.5, -0.0}, Properties: geojson.Properties{"n": int64(-3), "s": []string{"a", "<&>"}, "none": []string(nil), "f": 1e-7, "m": map[string]any{"k": 1}}},
+		{Type: "Feature", Geometry: orb.Point{102.5, math.Copysign(0, -1)}, Properties: geojson.Properties{"n": int64(-3), "s": []string{"a", "<&>"}, "none": []string(nil), "f": 1e-7, "m": map[string]any{"k": 1}}},
 		{ID: "x<y", Type: "Feature"},
 		{ID: int64(0), Type: "Feature", Geometry: orb.Polygon{nil, {}}, Properties: geojson.Properties{}},
 		{ID: 1.5, Type: "Feature", Geometry: orb.Polygon(nil)},
