@@ -21,28 +21,8 @@ func TestPointFeature(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "line\nbreak\ttab\u0001", "\u2028\u2029", "bad \xff utf8", "emoji 🚒",
 		"13812341234", "张三", "0878-8711111", "\ufffd"}
-	nums := []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1.5e-300, 1e21, 123456789.123456789, 0.1, 25.530201, 102.40631}
-	value := func(f onemap.Field) any {
-		if rng.IntN(6) == 0 {
-			return nil
-		}
-		switch f.Type {
-		case onemap.FieldInteger:
-			return rng.Int64N(1<<40) - 1<<39
-		case onemap.FieldNumber:
-			return nums[rng.IntN(len(nums))]
-		case onemap.FieldBoolean:
-			return rng.IntN(2) == 0
-		case onemap.FieldStrings:
-			n := rng.IntN(4)
-			out := make([]string, n)
-			for i := range out {
-				out[i] = strs[rng.IntN(len(strs))]
-			}
-			return out
-		}
-		return strs[rng.IntN(len(strs))]
-	}
+	nums := trickyNumbers()
+	value := fieldValue(rng, strs, nums)
 	n := 0
 	for _, l := range s.catalog.Layers() {
 		if l.Geometry != onemap.GeometryPoint {
@@ -127,4 +107,37 @@ func TestGridHit(t *testing.T) {
 		}
 	}
 	t.Logf("%d grids: same bytes", n)
+}
+
+// trickyNumbers are numbers chosen to trip an encoder of JSON numbers:
+// signed zeros, the edges of encoding/json's exponent form, long fractions
+// and coordinates.
+func trickyNumbers() []float64 {
+	return []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1.5e-300, 1e21, 123456789.123456789, 0.1, 25.530201, 102.40631}
+}
+
+// fieldValue returns a source of values for a layer's fields, drawn by
+// rng: null one time in six, else a value of the field's type (strings
+// from strs, numbers from nums, lists of up to three of strs).
+func fieldValue(rng *rand.Rand, strs []string, nums []float64) func(onemap.Field) any {
+	return func(f onemap.Field) any {
+		if rng.IntN(6) == 0 {
+			return nil
+		}
+		switch f.Type {
+		case onemap.FieldInteger:
+			return rng.Int64N(1<<40) - 1<<39
+		case onemap.FieldNumber:
+			return nums[rng.IntN(len(nums))]
+		case onemap.FieldBoolean:
+			return rng.IntN(2) == 0
+		case onemap.FieldStrings:
+			out := make([]string, rng.IntN(4))
+			for i := range out {
+				out[i] = strs[rng.IntN(len(strs))]
+			}
+			return out
+		}
+		return strs[rng.IntN(len(strs))]
+	}
 }

@@ -234,7 +234,10 @@ func polygonContains(poly orb.Polygon, p orb.Point) bool {
 	return true
 }
 
-// ringContains is orb's planar.RingContains without the bound.
+// ringContains is orb's planar.RingContains without the bound. A segment
+// wholly east or west of p is passed over without a call: rayIntersect
+// answers false, false for it (neither end at p's longitude), and most of a
+// long outline's segments are such.
 func ringContains(r orb.Ring, p orb.Point) bool {
 	if len(r) == 0 {
 		return false
@@ -243,7 +246,11 @@ func ringContains(r orb.Ring, p orb.Point) bool {
 	if on {
 		return true
 	}
+	x := p[0]
 	for i := 0; i < len(r)-1; i++ {
+		if a, b := r[i][0], r[i+1][0]; a < x && b < x || a > x && b > x {
+			continue
+		}
 		inter, on := rayIntersect(p, r[i], r[i+1])
 		if on {
 			return true
