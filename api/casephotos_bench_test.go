@@ -68,6 +68,16 @@ func vary(b []byte, i int) []byte {
 //
 //	go test ./api -run '^$' -bench PublicReportPhotos -benchtime 20x
 func BenchmarkPublicReportPhotos(b *testing.B) {
+	photo := noiseJPEG(b, 3<<20)
+	benchReportPhotos(b, func(i int) [3][]byte {
+		return [3][]byte{vary(photo, 3*i), vary(photo, 3*i+1), vary(photo, 3*i+2)}
+	})
+}
+
+// benchReportPhotos files b.N public reports through the whole server,
+// report i with the three photos photos(i) (made while the timer is
+// stopped), and reports ms/report and the slowest.
+func benchReportPhotos(b *testing.B, photos func(i int) [3][]byte) {
 	url := pgtest.DemoURL(b)
 	db := pgtest.Open(b, url)
 	catalog := onemap.NewCatalog()
@@ -85,15 +95,17 @@ func BenchmarkPublicReportPhotos(b *testing.B) {
 		at = r.Geometry.(orb.Point)
 		return false
 	})
-	photo := noiseJPEG(b, 3<<20)
-	b.SetBytes(int64(3 * len(photo)))
 	var worst time.Duration
+	var size int
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
+		p := photos(i)
+		size = len(p[0])
+		b.SetBytes(int64(len(p[0]) + len(p[1]) + len(p[2])))
 		body, ct := multipartBody(b, part{name: "report", body: fmt.Appendf(nil, `{"category":"sanitation","description":"垃圾堆 %d","lon":%f,"lat":%f}`, i, at[0], at[1])},
-			part{name: "photo", file: "1.jpg", body: vary(photo, 3*i)}, part{name: "photo", file: "2.jpg", body: vary(photo, 3*i+1)},
-			part{name: "photo", file: "3.jpg", body: vary(photo, 3*i+2)})
+			part{name: "photo", file: "1.jpg", body: p[0]}, part{name: "photo", file: "2.jpg", body: p[1]},
+			part{name: "photo", file: "3.jpg", body: p[2]})
 		req, _ := http.NewRequest("POST", srv.URL+"/api/public/reports", bytes.NewReader([]byte(body)))
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
@@ -113,6 +125,6 @@ func BenchmarkPublicReportPhotos(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
 	b.ReportMetric(float64(worst.Milliseconds()), "worst-ms")
-	b.Logf("%d public reports, each with 3 photos of %.1f MB: %.0f ms a report on average, %d ms the slowest (floor: 1000 ms)",
-		b.N, float64(len(photo))/(1<<20), float64(b.Elapsed().Milliseconds())/float64(b.N), worst.Milliseconds())
+	b.Logf("%d public reports, each with 3 photos of %.1f MB (the first): %.0f ms a report on average, %d ms the slowest (floor: 1000 ms)",
+		b.N, float64(size)/(1<<20), float64(b.Elapsed().Milliseconds())/float64(b.N), worst.Milliseconds())
 }

@@ -480,7 +480,17 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 			st[i] = string(x)
 			open = open && x.Open()
 		}
-		where = append(where, fmt.Sprintf("status = ANY($%d)", arg(st)))
+		// Open cases are matched by the open indexes' own predicate
+		// (casequeue.go), which a generic plan can use; a subset of
+		// them is also matched by its list.
+		switch {
+		case open && allOpen(f.Statuses):
+			where = append(where, openCasesSQL)
+		case open:
+			where = append(where, openCasesSQL, fmt.Sprintf("status = ANY($%d)", arg(st)))
+		default:
+			where = append(where, fmt.Sprintf("status = ANY($%d)", arg(st)))
+		}
 	}
 	if f.Category != "" {
 		where = append(where, fmt.Sprintf("category = $%d", arg(f.Category)))
@@ -518,6 +528,7 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 	}
 	lim := arg(limit)
 	q := `SELECT ` + caseColumns + ` FROM cases`
+	order := fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, lim)
 	if open && len(subs) > 0 {
 		// The first subtree is read arm by arm; the second, if any, filters.
 		common := where
@@ -534,7 +545,11 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 			union = append(union, "(SELECT id FROM cases WHERE "+strings.Join(append(slices.Clone(common), a), " AND ")+
 				fmt.Sprintf(" ORDER BY id + 0 DESC LIMIT $%d)", lim))
 		}
-		q += ` WHERE id IN (` + strings.Join(union, " UNION ALL ") + `)`
+		// The newest ids of the arms, then each case by its key: a plan
+		// that a prepared statement keeps (casequeue.go).
+		ctes = append(ctes, fmt.Sprintf(`queue AS MATERIALIZED (SELECT DISTINCT id FROM (%s) u ORDER BY id DESC LIMIT $%d)`,
+			strings.Join(union, " UNION ALL "), lim))
+		q, order = `SELECT `+caseColumns+queueFrom, ` ORDER BY q.qid DESC`
 	} else {
 		for _, sub := range subs {
 			where = append(where, "("+strings.Join(arms(sub.ids), " OR ")+")")
@@ -546,7 +561,7 @@ func (s *Cases) ListCases(ctx context.Context, f onemap.CaseFilter) ([]*onemap.C
 	if len(ctes) > 0 {
 		q = `WITH ` + strings.Join(ctes, ", ") + ` ` + q
 	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, lim)
+	q += order
 	rows, err := s.db.read.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: list cases: %w", err))

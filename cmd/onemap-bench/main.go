@@ -26,7 +26,8 @@
 // and explained (cases.go), and tags, tag positions through the signed
 // ingest and a tag's track over stored positions (tags.go), and alarms,
 // camera alarms at a sustained rate beside the command tiles and their
-// time to the event stream (alarms.go).
+// time to the event stream (alarms.go), and casespread, a changed case's
+// time from one server to another's event stream (casespread.go).
 //
 // Usage:
 //
@@ -154,6 +155,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == casesCommand {
 		return runCases(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == caseSpreadCommand {
+		return runCaseSpread(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == startupCommand {
 		return runStartup(ctx, args[1:], getenv, stdout, stderr)

@@ -6,7 +6,8 @@
 // 走访, a visit to a household, a risk point or a place with a note. The
 // parts of joint handling worked in the worker's grid are among the tasks
 // (parts.js): a case with one is marked, and opened shows each part with
-// its own form (handle, report back). Every write goes through the outbox
+// its own form (handle, report back) and its time limit in China time
+// (北京时间, whatever the phone's own zone). Every write goes through the outbox
 // (outbox.js): kept on the phone, sent with its own key, sent again when
 // the network returns, written once. "待发送 N" says how many wait. A case
 // opened once (or listed) opens again without network, from what the phone
@@ -23,7 +24,7 @@ import { useOwnFontIfNeeded } from '../font.js';
 import { createOutbox } from './outbox.js';
 import { ACTION, CATEGORIES, dueOf, isTask, STATUS } from './due.js';
 import { PART_ACTION, PART_STATUS, partItem, sendRebasing } from './parts.js';
-import { workedParts } from '../joint-core.js';
+import { formatChinaTime, workedParts } from '../joint-core.js';
 
 useOwnFontIfNeeded();
 
@@ -209,7 +210,7 @@ function renderParts(k) {
     <span class="w-badge">${escapeHtml(PART_STATUS[p.status] ?? p.status)}</span>
     ${p.overdue ? '<span class="w-badge w-overdue">超时</span>' : ''}</div>
   <p>任务：${escapeHtml(p.task)}</p>
-  ${p.due ? `<p class="w-meta">时限 ${fmtTime(p.due)}</p>` : ''}
+  ${p.due ? `<p class="w-meta w-part-due">时限（北京时间）${escapeHtml(formatChinaTime(p.due, 'zh-CN'))}</p>` : ''}
   ${(p.actions ?? []).length ? `<form class="w-form w-part-form" data-version="${k.version}">
     <label>办理 <select name="action">${p.actions.map((a) => `<option value="${a}">${PART_ACTION[a] ?? a}</option>`).join('')}</select></label>
     <label>情况说明 <textarea name="note" rows="3" maxlength="2000" required></textarea></label>
