@@ -304,6 +304,20 @@ export async function account(name, password = DEMO_PASSWORD) {
 }
 
 /**
+ * placeOfGroup returns a place of the grid worker's group, through its
+ * account (see account): {kind, feature}, the first household, else risk
+ * point, else station (the demo's groups do not all have households), with
+ * kind as a visit names it. It throws if the group has none.
+ */
+export async function placeOfGroup(gw) {
+  for (const [kind, layer] of [['household', 'households'], ['risk_point', 'risk_points'], ['place', 'stations']]) {
+    const { features } = await gw.request('GET', `/api/layers/${layer}/features?limit=1`);
+    if (features.length) return { kind, feature: features[0] };
+  }
+  throw new Error('the grid worker\'s group has no household, risk point or station');
+}
+
+/**
  * openPhone starts Chromium as a phone (390×844, touch, device scale 2)
  * for the grid worker's page, every request checked to stay on this
  * machine as openMap checks them, and returns {context, page, errors,

@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { account, DEMO_PASSWORD as PASSWORD, openMap, openPhone, OUT, signInWork, WAIT_MS } from './browser.mjs';
+import { account, DEMO_PASSWORD as PASSWORD, openMap, openPhone, OUT, placeOfGroup, signInWork, WAIT_MS } from './browser.mjs';
 
 // The refusals the test provokes on purpose, as Chromium logs them.
 const PROVOKED = /status of (400|409) .*\/api\/cases\/\d+\/actions/;
@@ -52,13 +52,7 @@ test('an operator organises joint handling on the map, the grid worker works its
   const op = await account('operator');
   const grid = gw.session.grid_id;
   assert.ok(grid > 0, 'the demo grid worker is bound to a grid');
-  let features = [];
-  for (const layer of ['households', 'risk_points', 'stations']) {
-    features = (await gw.request('GET', `/api/layers/${layer}/features?limit=1`)).features;
-    if (features.length) break;
-  }
-  assert.ok(features.length, 'the grid worker\'s group has a place');
-  const [lon, lat] = features[0].geometry.coordinates;
+  const [lon, lat] = (await placeOfGroup(gw)).feature.geometry.coordinates;
   const stamp = Date.now().toString(36);
   let k = await op.request('POST', '/api/cases', { category: 'safety', description: `e2e ${stamp}：桥面塌陷，排水沟堵塞`, lon, lat });
   k = (await op.request('POST', `/api/cases/${k.id}/actions`, { action: 'accept', version: 1 })).case;

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { account, openPhone, signInWork, WAIT_MS } from './browser.mjs';
+import { account, openPhone, placeOfGroup, signInWork, WAIT_MS } from './browser.mjs';
 
 test('the grid worker handles a task on the phone page, also after a spell offline', { timeout: 8 * WAIT_MS }, async () => {
   const gw = await account('gridworker');
@@ -20,14 +20,8 @@ test('the grid worker handles a task on the phone page, also after a spell offli
   // A household of the grid worker's group (or a risk point, or a station:
   // the demo's groups do not all have households): what is visited, where
   // the case is, and where the phone says it is.
-  let kind;
-  let features = [];
-  for ([kind, features] of await Promise.all([['household', 'households'], ['risk_point', 'risk_points'], ['place', 'stations']]
-    .map(async ([k, layer]) => [k, (await gw.request('GET', `/api/layers/${layer}/features?limit=1`)).features]))) {
-    if (features.length) break;
-  }
-  assert.ok(features.length, 'the grid worker has something to visit');
-  const [lon, lat] = features[0].geometry.coordinates;
+  const { kind, feature } = await placeOfGroup(gw);
+  const [lon, lat] = feature.geometry.coordinates;
   const stamp = Date.now().toString(36);
   const task = `e2e ${stamp}：村口路灯不亮`;
   let k = await op.request('POST', '/api/cases', { category: 'safety', description: task, lon, lat });
@@ -118,7 +112,7 @@ test('the grid worker handles a task on the phone page, also after a spell offli
     await page.evaluate(() => window.onemapWork.outbox.flush({ force: true }));
     const visits = await visitsBy();
     assert.equal(visits.length, 1, `visits: ${JSON.stringify(visits)}`);
-    assert.deepEqual([visits[0].subject_kind, visits[0].subject_id], [kind, features[0].id]);
+    assert.deepEqual([visits[0].subject_kind, visits[0].subject_id], [kind, feature.id]);
     assert.ok(visits[0].client_key, 'the visit carries the key the phone made');
     assert.ok(new Date(visits[0].at) < new Date(visits[0].recorded_at), 'the visit keeps the time it was made offline');
     const reports = await reportsOf();

@@ -9,20 +9,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { account, openPhone, OUT, signInWork, WAIT_MS } from './browser.mjs';
+import { account, openPhone, OUT, placeOfGroup, signInWork, WAIT_MS } from './browser.mjs';
 
 test('the work page shows a part\'s limit in China time on a phone set to another zone', { timeout: 4 * WAIT_MS }, async () => {
   const gw = await account('gridworker');
   const op = await account('operator');
   const grid = gw.session.grid_id;
   assert.ok(grid > 0, 'the demo grid worker is bound to a grid');
-  let features = [];
-  for (const layer of ['households', 'risk_points', 'stations']) {
-    features = (await gw.request('GET', `/api/layers/${layer}/features?limit=1`)).features;
-    if (features.length) break;
-  }
-  assert.ok(features.length, 'the grid worker\'s group has a place');
-  const [lon, lat] = features[0].geometry.coordinates;
+  const [lon, lat] = (await placeOfGroup(gw)).feature.geometry.coordinates;
   let k = await op.request('POST', '/api/cases', { category: 'safety', description: `e2e ${Date.now().toString(36)}：分工时限`, lon, lat });
   k = (await op.request('POST', `/api/cases/${k.id}/actions`, { action: 'accept', version: 1 })).case;
   k = (await op.request('POST', `/api/cases/${k.id}/actions`, {
