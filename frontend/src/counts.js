@@ -50,17 +50,28 @@ export function shownCount(counts, chosen) {
 }
 
 /**
+ * countsQuery returns the query of /api/within that counts the layers over
+ * bounds [w, s, e, n] (padded by 0.05°, within the world) without a
+ * feature (limit=0): the panel and the wall show only counts, and the one
+ * feature per layer of limit=1 (the county's whole outline among them) was
+ * 10 of the answer's 11 KB.
+ */
+export function countsQuery(bounds) {
+  const [w, s, e, n] = bounds;
+  const pad = 0.05;
+  const bbox = [Math.max(-180, w - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
+    .map((v) => v.toFixed(6)).join(',');
+  return { bbox, limit: 0 };
+}
+
+/**
  * fetchCounts asks the server for the counts of every layer the caller may
  * count within bounds; withStatus adds the grids' tallies (cameras by
  * status), which only a caller who may read grids can ask for.
  */
 export async function fetchCounts(bounds, { withStatus = true } = {}) {
-  const [w, s, e, n] = bounds;
-  const pad = 0.05;
-  const bbox = [Math.max(-180, w - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
-    .map((v) => v.toFixed(6)).join(',');
   const [within, stats] = await Promise.all([
-    getJSON('/api/within', { bbox, limit: 1 }),
+    getJSON('/api/within', countsQuery(bounds)),
     withStatus ? getJSON('/api/stats/grids').catch(() => null) : null,
   ]);
   return mergeCounts(within, stats);

@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, legendHTML, statFigure, townshipFaults, wallSymbols,
-  wallFigures, wallScale, wallZoom, countsQuery,
+  wallFigures, wallScale, wallZoom,
 } from '../src/screen/wall.js';
+import { countsQuery } from '../src/counts.js';
 
 test('wallScale draws the map 1.25× at 1080 and 2.5× at 2160, never smaller than the command map', () => {
   assert.equal(wallScale(1080), 1.25);

@@ -14,6 +14,7 @@ import { createMap } from '../map.js';
 import '../app.css';
 import './screen.css';
 import * as api from '../api.js';
+import { countsQuery } from '../counts.js';
 import { darkStyle, dataLayerIds, fetchStyle, FONT, legendOf, SOURCE, withLabels } from '../style.js';
 import { applyStatic, t } from '../i18n.js';
 import { formatClock, formatCount, formatTimeOfDay } from '../format.js';
@@ -24,7 +25,7 @@ import { getJSON } from '../http.js';
 import { FONT_URL, useOwnFontIfNeeded } from '../font.js';
 import { createCaseWall } from './cases.js';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, countsQuery, faultsHTML, legendHTML, townshipFaults, w, WALL_MINZOOM, wallFigures, wallScale,
+  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, legendHTML, townshipFaults, w, WALL_MINZOOM, wallFigures, wallScale,
   wallSymbols, wallZoom,
 } from './wall.js';
 

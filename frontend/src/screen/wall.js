@@ -53,22 +53,6 @@ export function wallScale(innerHeight) {
   return Math.max(1, Math.round((innerHeight / 864) * 100) / 100);
 }
 
-
-/**
- * countsQuery returns the query of /api/within that counts the layers over
- * bounds [w, s, e, n] (padded by 0.05°, within the world) without a
- * feature (limit=0): the wall shows only the counts, and the one feature per
- * layer of limit=1 (the county's whole outline among them) was 10 of the
- * answer's 11 KB.
- */
-export function countsQuery(bounds) {
-  const [w0, s, e, n] = bounds;
-  const pad = 0.05;
-  const bbox = [Math.max(-180, w0 - pad), Math.max(-90, s - pad), Math.min(180, e + pad), Math.min(90, n + pad)]
-    .map((v) => v.toFixed(6)).join(',');
-  return { bbox, limit: 0 };
-}
-
 /**
  * ZOOM_SNAP is how far above a whole zoom the wall's fitted view may land
  * and still be drawn from the tiles of the zoom below (see wallZoom).
