@@ -91,6 +91,7 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 		Bounds:      [4]float64{b.Min.Lon(), b.Min.Lat(), b.Max.Lon(), b.Max.Lat()},
 		Center:      [3]float64{center.Lon(), center.Lat(), 10},
 	}
+	snap := s.snapshot(c)
 	for _, spec := range ts.Layers {
 		vl := vectorLayerJSON{ID: spec.Layer.ID, Description: spec.Layer.Title + " " + spec.Layer.TitleEN,
 			MinZoom: int(spec.MinZoom), MaxZoom: int(spec.MaxZoom), Fields: map[string]string{}}
@@ -104,6 +105,17 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 				for _, lv := range f.Enum[:min(len(f.Enum), onemap.ClusterLevels)] {
 					vl.Fields[tiles.LevelCountPrefix+lv] = "Number"
 				}
+			}
+			if by := spec.Layer.ClusterCountBy; by != "" && slices.Contains(spec.Fields, by) {
+				// The values a cluster counts apart are those the layer's
+				// features hold (a kind has no fixed list): one count each.
+				at := spec.Layer.FieldIndex(by)
+				snap.Ascend(spec.Layer.ID, 0, func(r *onemap.Record) bool {
+					if v := r.Raw(at).Text(); v != "" {
+						vl.Fields[tiles.CountByPrefix(by)+v] = "Number"
+					}
+					return true
+				})
 			}
 		}
 		out.VectorLayers = append(out.VectorLayers, vl)

@@ -10,6 +10,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/tiles"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
@@ -171,6 +172,11 @@ func TestTileJSON(t *testing.T) {
 			}
 			if _, ok := l.Fields["worker_phone"]; ok && (tc.role == onemap.RolePublic || tc.set == "public") {
 				t.Errorf("%s %s: TileJSON lists worker_phone", tc.role, tc.set)
+			}
+			// A station cluster counts its points by kind
+			// (tiles.CountByPrefix); the demo has clinics.
+			if k := tiles.CountByPrefix("kind") + "clinic"; l.ID == "stations" && l.Fields[k] != "Number" {
+				t.Errorf("%s %s: stations' fields %v lack %s", tc.role, tc.set, l.Fields, k)
 			}
 		}
 		if strings.Join(ids, " ") != tc.layers {
