@@ -78,20 +78,12 @@ type gridErrorJSON struct {
 func gridNeighbours(t *testing.T, base string) (a, b gridFeature, village int64, inA orb.Point) {
 	t.Helper()
 	// Another copy of the same demo county: the ids agree.
-	conn, err := pgx.Connect(context.Background(), pgtest.DemoURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	err = conn.QueryRow(context.Background(), `SELECT a.id, b.id, a.parent_id,
+	pgtest.Scan(t, pgtest.DemoURL(t), `SELECT a.id, b.id, a.parent_id,
 		ST_X(ST_PointOnSurface(a.geom)), ST_Y(ST_PointOnSurface(a.geom)) FROM grids a JOIN grids b
 		ON a.parent_id = b.parent_id AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
 		WHERE a.level = 'group' AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 0.005
 		  AND (SELECT count(*) FROM grids c WHERE c.parent_id = a.parent_id) >= 4
-		ORDER BY a.id LIMIT 1`).Scan(&a.ID, &b.ID, &village, &inA[0], &inA[1])
-	if err != nil {
-		t.Fatal(err)
-	}
+		ORDER BY a.id LIMIT 1`, nil, &a.ID, &b.ID, &village, &inA[0], &inA[1])
 	return getGrid(t, base, a.ID), getGrid(t, base, b.ID), village, inA
 }
 

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -235,15 +234,9 @@ func TestSignIn_throttledAndExpiring(t *testing.T) {
 	for range 20 {
 		b.signIn("sun", "password-sun")
 	}
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM audit_log
-		WHERE action = 'login.failed' AND target = 'accounts/sun'`).Scan(&n); err != nil || n != 4 {
-		t.Errorf("21 refused tries after 3 failures: %d login.failed records (%v), want 4", n, err)
+	if n := pgtest.Value[int](t, url, `SELECT count(*) FROM audit_log
+		WHERE action = 'login.failed' AND target = 'accounts/sun'`); n != 4 {
+		t.Errorf("21 refused tries after 3 failures: %d login.failed records, want 4", n)
 	}
 	// Each failure after the wait doubles it, up to MaxDelay.
 	for _, wait := range []string{"120", "240", "240"} {

@@ -26,27 +26,15 @@ type caseGrids struct {
 
 func demoCaseGrids(t *testing.T, url string) caseGrids {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var g caseGrids
-	err = conn.QueryRow(ctx, `SELECT g.id, v.id, tw.id, tw.parent_id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+	pgtest.Scan(t, url, `SELECT g.id, v.id, tw.id, tw.parent_id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
 		FROM grids g JOIN grids v ON v.id = g.parent_id JOIN grids tw ON tw.id = v.parent_id
-		WHERE tw.code = '532329101000' AND g.level = 'group' ORDER BY g.id LIMIT 1`).
-		Scan(&g.group, &g.village, &g.township, &g.county, &g.inGroup[0], &g.inGroup[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = conn.QueryRow(ctx, `SELECT v.id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+		WHERE tw.code = '532329101000' AND g.level = 'group' ORDER BY g.id LIMIT 1`, nil,
+		&g.group, &g.village, &g.township, &g.county, &g.inGroup[0], &g.inGroup[1])
+	pgtest.Scan(t, url, `SELECT v.id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
 		FROM grids g JOIN grids v ON v.id = g.parent_id JOIN grids tw ON tw.id = v.parent_id
 		WHERE tw.code <> '532329101000' AND g.level = 'group'
-		ORDER BY g.id LIMIT 1`).Scan(&g.otherVillage, &g.inOther[0], &g.inOther[1])
-	if err != nil {
-		t.Fatal(err)
-	}
+		ORDER BY g.id LIMIT 1`, nil, &g.otherVillage, &g.inOther[0], &g.inOther[1])
 	return g
 }
 

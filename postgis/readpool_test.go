@@ -43,6 +43,31 @@ func openNoPing(t *testing.T, url string) *postgis.DB {
 	return db
 }
 
+// fallbackWorld is what the fallback tests start from: a copy of the demo
+// county at url opened as the standby, its case grids, an operator's
+// context and a case reported there (with a reporter's phone).
+type fallbackWorld struct {
+	url      string
+	standby  *postgis.DB
+	grids    caseGrids
+	ctx      context.Context
+	reported *onemap.Case
+}
+
+func newFallbackWorld(t *testing.T) fallbackWorld {
+	t.Helper()
+	f := fallbackWorld{url: pgtest.DemoURL(t), ctx: as("op1", onemap.RoleOperator)}
+	f.standby = pgtest.Open(t, f.url)
+	f.grids = demoCaseGrids(t, f.url)
+	var err error
+	f.reported, err = postgis.NewCases(f.standby, nil).CreateCase(f.ctx, onemap.CaseReport{Source: onemap.SourcePublic,
+		Category: "sanitation", Description: "路边垃圾", Point: f.grids.inGroup, ReporterPhone: "13912345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // TestReadFallback: while no primary answers, the reads of a DB with a
 // read fallback are answered by the standby, every kind of read path
 // (one row, rows, a read-only transaction), including reads that
@@ -50,15 +75,8 @@ func openNoPing(t *testing.T, url string) *postgis.DB {
 // case categories, dispute statistics, assessment rules): the answer is
 // the standby's. Without a fallback the same reads fail as unreachable.
 func TestReadFallback(t *testing.T) {
-	url := pgtest.DemoURL(t)
-	standby := pgtest.Open(t, url)
-	g := demoCaseGrids(t, url)
-	ctx := as("op1", onemap.RoleOperator)
-	c, err := postgis.NewCases(standby, nil).CreateCase(ctx, onemap.CaseReport{Source: onemap.SourcePublic, Category: "sanitation",
-		Description: "路边垃圾", Point: g.inGroup, ReporterPhone: "13912345678"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFallbackWorld(t)
+	standby, g, ctx, c := f.standby, f.grids, f.ctx, f.reported
 	dead := deadPrimary(t)
 	db := dead.WithReadFallback(standby)
 	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
@@ -112,16 +130,9 @@ func TestReadFallback(t *testing.T) {
 // the fallback here is a database that would take them; nothing is
 // written there.
 func TestReadFallback_writesNever(t *testing.T) {
-	url := pgtest.DemoURL(t)
-	standby := pgtest.Open(t, url)
-	g := demoCaseGrids(t, url)
-	ctx := as("op1", onemap.RoleOperator)
-	c, err := postgis.NewCases(standby, nil).CreateCase(ctx, onemap.CaseReport{Source: onemap.SourcePublic, Category: "sanitation",
-		Description: "路边垃圾", Point: g.inGroup, ReporterPhone: "13912345678"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := auditCount(t, url)
+	f := newFallbackWorld(t)
+	standby, g, ctx, c := f.standby, f.grids, f.ctx, f.reported
+	before := auditCount(t, f.url)
 	db := deadPrimary(t).WithReadFallback(standby)
 	cs := postgis.NewCases(db, nil)
 	for name, write := range map[string]func() error{
@@ -138,7 +149,7 @@ func TestReadFallback_writesNever(t *testing.T) {
 			t.Errorf("%s with the primary down: %v, want unreachable", name, err)
 		}
 	}
-	if n := auditCount(t, url); n != before {
+	if n := auditCount(t, f.url); n != before {
 		t.Errorf("the fallback's audit trail went from %d to %d records", before, n)
 	}
 }
@@ -193,17 +204,7 @@ func TestReadFallback_when(t *testing.T) {
 // auditCount counts the audit trail's records in the database at url.
 func auditCount(t *testing.T, url string) int {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return pgtest.Value[int](t, url, `SELECT count(*) FROM audit_log`)
 }
 
 // TestReadFallback_brokenConnection: a primary whose connection breaks

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
@@ -32,18 +30,11 @@ func TestImport_naturalKey(t *testing.T) {
 	if out, err := onemap("import", "--layer", "stations", second); err != nil || !strings.Contains(out, "1 inserted, 1 updated, 0 unchanged") {
 		t.Fatalf("import = %q, %v", out, err)
 	}
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var n, version int
 	var phone, file string
-	if err := conn.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM stations WHERE code = 'S-1'), s.version, s.phone, h.import_file
-		FROM stations s JOIN feature_history h ON h.layer = 'stations' AND h.feature_id = s.id AND h.version = s.version WHERE s.code = 'S-1'`).
-		Scan(&n, &version, &phone, &file); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Scan(t, url, `SELECT (SELECT count(*) FROM stations WHERE code = 'S-1'), s.version, s.phone, h.import_file
+		FROM stations s JOIN feature_history h ON h.layer = 'stations' AND h.feature_id = s.id AND h.version = s.version WHERE s.code = 'S-1'`,
+		nil, &n, &version, &phone, &file)
 	if n != 1 || version != 2 || phone != "0878-8712222" || file != "b.csv" {
 		t.Errorf("S-1: %d rows, version %d, phone %q, history's file %q", n, version, phone, file)
 	}

@@ -92,16 +92,7 @@ func TestServe_twoServersOnEmptyDatabase(t *testing.T) {
 
 func countRows(t *testing.T, url, table string) int {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return pgtest.Value[int](t, url, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize())
 }
 
 func TestImportExport(t *testing.T) {

@@ -76,15 +76,5 @@ func ReplicaDiff(tb testing.TB, url string, snap *inmem.Snapshot, catalog *onema
 // database at url (0: none).
 func LatestSeq(tb testing.TB, url string) int64 {
 	tb.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var seq int64
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM change_feed`).Scan(&seq); err != nil {
-		tb.Fatal(err)
-	}
-	return seq
+	return Value[int64](tb, url, `SELECT coalesce(max(seq), 0) FROM change_feed`)
 }
