@@ -1,9 +1,11 @@
 // End-to-end test of the reassessment (风险评估) on the command map, in
 // headless Chromium against a running OneMap server with the demo accounts
 // (scripts/e2e.sh): the operator of 狮山镇 opens a household's card, opens
-// the form from it, ticks a dispute situation and saves; the household's
-// level and next due day change on the map (its vector tile and its card)
-// and in the layer panel's counts. Screenshots go to e2e/out/.
+// the form from it — it starts from the household's last assessment, its
+// ticks and notes — ticks one dispute situation alone and saves; the
+// household's level and next due day change on the map (its vector tile
+// and its card) and in the layer panel's counts. Opened again, the form
+// holds what was saved. Screenshots go to e2e/out/.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,10 +52,20 @@ describe('assess: an operator reassesses a household from its card', { timeout: 
     const tick = want === 'orange' ? 'expropriation' : 'neighbour';
     const countsBefore = await page.evaluate(() => ({ ...window.onemap.state.counts.households.level }));
 
-    // The card offers the form; the form ticks a situation with a note and saves.
+    // The card offers the form, started from the last assessment (the
+    // seed's): its ticks with their notes, and its remark.
+    const last = await page.evaluate(async (i) => (await (await fetch(`/api/households/${i}/assessments`)).json()).assessments[0], id);
+    const ticksOf = (a) => [...a.situations, ...a.categories].map((t) => `${t.code}:${t.note ?? ''}`).sort();
+    const formTicks = () => page.locator('dialog.om-assess form').evaluate((f) => [...f.querySelectorAll('input[type="checkbox"]:checked')]
+      .map((c) => `${c.value}:${f.querySelector(`[data-note-for="${CSS.escape(c.value)}"]`).value}`).sort());
     await cardEl.locator('button[data-action="assess"]').click();
     const form = page.locator('dialog.om-assess form');
     await form.waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await formTicks(), ticksOf(last), 'the form starts from the last assessment\'s ticks and notes');
+    assert.equal(await form.locator('[name="note"]').inputValue(), last.note);
+
+    // The operator finds one situation alone: the others are unticked.
+    for (const box of await form.locator('input[type="checkbox"]:checked').all()) await box.uncheck();
     await form.locator(`input[name="situations"][value="${tick}"]`).check();
     await form.locator(`[data-note-for="${tick}"]`).fill('村民反映补偿分配');
     await b.screenshot('assess-form');
@@ -76,6 +88,19 @@ describe('assess: an operator reassesses a household from its card', { timeout: 
     const countsAfter = await page.evaluate(() => window.onemap.state.counts.households.level);
     assert.equal(countsAfter[before.level], countsBefore[before.level] - 1);
     await b.screenshot('assess-saved');
+
+    // Opened again, the form holds what was saved: saved unchanged, the
+    // level stays.
+    await page.evaluate(() => { window.onemap.assess.last = null; });
+    await page.locator('.maplibregl-popup .om-card button[data-action="assess"]').click();
+    await form.locator(`[data-last-assessment="${saved.id}"]`).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await formTicks(), [`${tick}:村民反映补偿分配`]);
+    await form.locator('[data-assess="save"]').click();
+    await page.waitForFunction(() => window.onemap.assess.last, null, { timeout: WAIT_MS });
+    const again = await page.evaluate(() => window.onemap.assess.last);
+    assert.equal(again.level, want);
+    assert.deepEqual(again.situations, [{ code: tick, note: '村民反映补偿分配' }]);
+    assert.deepEqual(again.categories, []);
     assert.deepEqual(b.errors, []);
   });
 });

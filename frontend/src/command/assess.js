@@ -3,11 +3,14 @@
 // assessments (grid workers, operators, commanders). A household is ticked
 // against the county's dispute situations and categories of people (each
 // with a note); a risk point gets a level and, for a graded kind
-// (dilapidated houses A–D), a grade. The server derives the level, the
-// responsible cadre and the next due day from the county's rule table
-// (POST /api/{households|risk-points}/{id}/assessments, based on the
-// version the form read); the map and the counts follow through the live
-// changes.
+// (dilapidated houses A–D), a grade. A reassessment starts from the last
+// assessment (GET …/assessments, newest first; the read is audited, its
+// notes being personal): its ticks with their notes, its grade or level
+// and its remark, so that the worker changes only what changed. The server
+// derives the level, the responsible cadre and the next due day from the
+// county's rule table (POST /api/{households|risk-points}/{id}/assessments,
+// based on the version the form read); the map and the counts follow
+// through the live changes.
 
 import { getJSON, postJSON } from '../http.js';
 import { escapeHtml } from '../format.js';
@@ -19,31 +22,60 @@ export const ASSESS_ROLES = ['grid_worker', 'operator', 'commander'];
 const PATHS = { households: 'households', risk_points: 'risk-points' };
 const LEVELS = ['red', 'orange', 'yellow', 'blue'];
 
-/** tickList renders the checkboxes of a reference table, each with a note. */
-function tickList(name, title, entries) {
-  const items = entries.filter((e) => e.active !== false).map((e) =>
-    `<li><label><input type="checkbox" name="${name}" value="${escapeHtml(e.code)}"> ${escapeHtml(e.name)}</label>` +
-    ` <input type="text" class="om-assess-note" data-note-for="${escapeHtml(e.code)}" maxlength="500" placeholder="说明" hidden></li>`);
+/**
+ * tickList renders the checkboxes of a reference table, each with a note;
+ * the codes of ticked (code → note) start ticked with their notes.
+ */
+function tickList(name, title, entries, ticked) {
+  const items = entries.filter((e) => e.active !== false).map((e) => {
+    const on = ticked.has(e.code);
+    return `<li><label><input type="checkbox" name="${name}" value="${escapeHtml(e.code)}"${on ? ' checked' : ''}> ${escapeHtml(e.name)}</label>` +
+      ` <input type="text" class="om-assess-note" data-note-for="${escapeHtml(e.code)}" maxlength="500" placeholder="说明"` +
+      `${on ? ` value="${escapeHtml(ticked.get(e.code) ?? '')}"` : ' hidden'}></li>`;
+  });
   return `<fieldset><legend>${escapeHtml(title)}</legend><ul class="om-assess-ticks">${items.join('')}</ul></fieldset>`;
 }
 
-/** formHTML renders the form for a feature of layer (households or risk_points). */
-export function formHTML(layer, feature, ref) {
+/**
+ * lastOf returns the assessment a reassessment starts from: the newest of
+ * list (newest first, as GET …/assessments answers) that was not
+ * rejected, or null.
+ */
+export function lastOf(list) {
+  return (list ?? []).find((a) => a.status !== 'rejected') ?? null;
+}
+
+const ticksOf = (ts) => new Map((ts ?? []).map((t) => [t.code, t.note ?? '']));
+
+/**
+ * formHTML renders the form for a feature of layer (households or
+ * risk_points), started from last (lastOf's; null: a blank form, but for a
+ * risk point's current level).
+ */
+export function formHTML(layer, feature, ref, last = null) {
   const p = feature.properties ?? {};
+  const level = (l) => escapeHtml(valueLabel(layer, 'level', l));
   const head = `<h3>风险评估 · ${escapeHtml(valueLabel(layer, 'kind', p.kind))} #${escapeHtml(feature.id)}</h3>` +
-    `<p class="om-muted">当前等级 <b data-current-level>${escapeHtml(valueLabel(layer, 'level', p.level))}</b>，下次评估 ` +
-    `<b>${escapeHtml(p.next_assessment_due ?? '—')}</b></p>`;
+    `<p class="om-muted">当前等级 <b data-current-level>${level(p.level)}</b>，下次评估 ` +
+    `<b>${escapeHtml(p.next_assessment_due ?? '—')}</b></p>` +
+    (last ? `<p class="om-muted" data-last-assessment="${escapeHtml(last.id)}">按上次评估（${escapeHtml(last.assessed_on)}，${level(last.level)}` +
+      `${last.grade ? `，${escapeHtml(last.grade)}级` : ''}${last.status === 'pending' ? '，待确认' : ''}）填好，只改有变化的</p>` : '');
   let body;
   if (layer === 'households') {
-    body = tickList('situations', '矛盾纠纷情形', ref.situations) + tickList('categories', '重点人群类别', ref.categories);
+    body = tickList('situations', '矛盾纠纷情形', ref.situations, ticksOf(last?.situations)) +
+      tickList('categories', '重点人群类别', ref.categories, ticksOf(last?.categories));
   } else {
     const grades = Object.keys(ref.rules?.grades?.[p.kind] ?? {}).sort();
+    const grade = last?.grade ?? '';
+    // A graded kind's level follows from its grade unless one is chosen.
+    const chosen = grades.length ? '' : (last?.level ?? p.level);
     body = `<label>等级 <select name="level"><option value="">（按等级判定）</option>${LEVELS.map((l) =>
-      `<option value="${l}"${l === p.level && !grades.length ? ' selected' : ''}>${escapeHtml(valueLabel(layer, 'level', l))}</option>`).join('')}</select></label>` +
-      (grades.length ? ` <label>鉴定等级 <select name="grade">${grades.map((g) => `<option value="${g}">${g}级</option>`).join('')}</select></label>` : '');
+      `<option value="${l}"${l === chosen ? ' selected' : ''}>${level(l)}</option>`).join('')}</select></label>` +
+      (grades.length ? ` <label>鉴定等级 <select name="grade">${grades.map((g) =>
+        `<option value="${escapeHtml(g)}"${g === grade ? ' selected' : ''}>${escapeHtml(g)}级</option>`).join('')}</select></label>` : '');
   }
   return `<form method="dialog" class="om-assess-form">${head}${body}` +
-    '<label class="om-assess-remark">备注 <textarea name="note" maxlength="2000" rows="2"></textarea></label>' +
+    `<label class="om-assess-remark">备注 <textarea name="note" maxlength="2000" rows="2">${escapeHtml(last?.note ?? '')}</textarea></label>` +
     '<p class="om-assess-message" role="status"></p>' +
     '<div class="om-assess-actions"><button type="submit" value="save" data-assess="save">保存</button> ' +
     '<button type="button" data-assess="cancel">取消</button></div></form>';
@@ -106,17 +138,21 @@ export function createAssess(page, sess) {
     if (card) open(card.dataset.layer, Number(card.dataset.id));
   });
 
-  /** open reads the feature and the reference tables and shows the form. */
+  /**
+   * open reads the feature, its assessments and the reference tables and
+   * shows the form, started from the last assessment.
+   */
   async function open(layer, id) {
     const mine = { layer, id };
     state.open = mine;
     dialog.innerHTML = '<p class="om-muted">…</p>';
     if (!dialog.open) dialog.showModal();
     try {
-      const [feature, r] = await Promise.all([getJSON(`/api/layers/${layer}/features/${id}`), reference()]);
+      const [feature, list, r] = await Promise.all([getJSON(`/api/layers/${layer}/features/${id}`),
+        getJSON(`/api/${PATHS[layer]}/${id}/assessments`), reference()]);
       if (state.open !== mine) return;
       mine.version = feature.properties?.version;
-      dialog.innerHTML = formHTML(layer, feature, r);
+      dialog.innerHTML = formHTML(layer, feature, r, lastOf(list.assessments));
     } catch (err) {
       dialog.innerHTML = `<p class="om-assess-message">${escapeHtml(err.message)}</p><button type="button" data-assess="cancel">关闭</button>`;
     }
