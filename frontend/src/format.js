@@ -73,18 +73,18 @@ export function formatAreaM2(m2) {
 
 /** formatDateTime writes an instant (a Date or what Date takes) as a date and a 24-hour time in the page's language; '' for none. */
 export function formatDateTime(at) {
-  return at ? new Date(at).toLocaleString(locale, { hour12: false }) : '';
+  return at ? new Date(at).toLocaleString(locale, { hourCycle: 'h23' }) : '';
 }
 
 /** formatTimeOfDay writes the time of an instant, 24-hour ("14:05:09"). */
 export function formatTimeOfDay(at = new Date()) {
-  return new Date(at).toLocaleTimeString(locale, { hour12: false });
+  return new Date(at).toLocaleTimeString(locale, { hourCycle: 'h23' });
 }
 
 /** formatClock writes an instant as the wall's clock: date, weekday and time to the second, 24-hour. */
 export function formatClock(at = new Date()) {
   return new Date(at).toLocaleString(locale, {
-    year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+    year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
   });
 }
 

@@ -19,6 +19,7 @@ const W = {
     changes: '实时变更', noChanges: '等待数据变更…', legend: '图例',
     insert: '新增', update: '更新', delete: '删除',
     risk_points: '风险点', households: '风险户', cameras: '视频', stations: '服务站', grids: '网格',
+    hazard_zones: '危险区', shelters: '安置点', threatened: '威胁 %h 户 %p 人', capacity: '可容纳 %d 人',
     new: '新', acknowledged: '已确认',
     township: '乡镇', otherTownships: '其余 %d 个乡镇',
   },
@@ -29,6 +30,7 @@ const W = {
     noAlarms: 'No new alarm', changes: 'Live changes', noChanges: 'Waiting for changes…', legend: 'Legend',
     insert: 'New', update: 'Changed', delete: 'Deleted',
     risk_points: 'Risk point', households: 'Household', cameras: 'Camera', stations: 'Station', grids: 'Grid',
+    hazard_zones: 'Hazard zone', shelters: 'Shelter', threatened: 'threatens %h households, %p people', capacity: 'holds %d people',
     new: 'New', acknowledged: 'Acknowledged',
     township: 'Township', otherTownships: '%d other townships',
   },
@@ -36,9 +38,10 @@ const W = {
 const L = lang === 'en' ? 'en' : 'zh';
 
 /**
- * w names a word of the wall in the page's language. A layer the wall has
- * no word of its own for (hazard_zones, shelters) is named as the command
- * map's cards name it (i18n.js's short names).
+ * w names a word of the wall in the page's language: every layer the wall
+ * draws has one (hazard_zones 危险区, shelters 安置点); a layer added later
+ * without one is named as the command map's cards name it (i18n.js's short
+ * names) until it gets its own.
  */
 export const w = (k) => W[L][k] ?? translate(L, 'short')?.[k] ?? k;
 
@@ -237,10 +240,17 @@ export function changeItems(list, changes, { at = Date.now(), max = 10 } = {}) {
 }
 
 // changeDetail is what a change's feature now is, in a word: a risk
-// point's level, a camera's status.
+// point's, household's or hazard zone's level (a zone's with whom it
+// threatens), a camera's status, a shelter's capacity.
 function changeDetail(layer, p) {
   if (layer === 'cameras' && p.status) return valueLabel('cameras', 'status', p.status);
+  if (layer === 'hazard_zones') {
+    const threat = Number.isFinite(p.threatened_people) && Number.isFinite(p.threatened_households) && p.threatened_people > 0
+      ? w('threatened').replace('%h', formatCount(p.threatened_households)).replace('%p', formatCount(p.threatened_people)) : '';
+    return [p.level ? valueLabel(layer, 'level', p.level) : '', threat].filter(Boolean).join(' · ');
+  }
   if ((layer === 'risk_points' || layer === 'households') && p.level) return valueLabel(layer, 'level', p.level);
+  if (layer === 'shelters' && Number.isFinite(p.capacity)) return w('capacity').replace('%d', formatCount(p.capacity));
   return '';
 }
 
