@@ -1,7 +1,6 @@
 package onemap
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -361,13 +360,10 @@ const (
 	DueListMax     = 2000
 )
 
-// ErrStaleSubject is the cause of an assessment based on a version of its
-// subject that is no longer current (412).
-var ErrStaleSubject = errors.New("the subject has changed since it was read")
-
 // StaleSubjectError returns the conflict of an assessment based on version
-// based of a subject now at current.
+// based of a subject now at current: a Conflict (412, with the current
+// version), naming the field version.
 func StaleSubjectError(subject string, id int64, based, current int) error {
-	return &Error{Code: ECONFLICT, Field: "version", Err: ErrStaleSubject,
+	return &Error{Code: ECONFLICT, Field: "version", Err: &Conflict{Based: based, Version: current},
 		Message: fmt.Sprintf("%s %d is at version %d, not %d: read it again", subject, id, current, based)}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -167,6 +166,15 @@ type assessJSON struct {
 	DecidedAt        *time.Time `json:"decided_at,omitempty"`
 }
 
+// ticksIn returns the ticks of a body, their notes trimmed (nil for none).
+func ticksIn(ts []tickBody) []onemap.Tick {
+	var out []onemap.Tick
+	for _, t := range ts {
+		out = append(out, onemap.Tick{Code: t.Code, Note: strings.TrimSpace(t.Note)})
+	}
+	return out
+}
+
 func ticksOut(ts []onemap.Tick) []tickBody {
 	out := make([]tickBody, len(ts))
 	for i, t := range ts {
@@ -213,19 +221,6 @@ func assessID(c *gin.Context) (int64, error) {
 	return id, nil
 }
 
-// assessFail answers err: a stale version 412 with the current version, a
-// missing If-Match 428, any other error as writeError does.
-func (s *Server) assessFail(c *gin.Context, err error) {
-	switch {
-	case errors.Is(err, onemap.ErrStaleSubject):
-		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": onemap.ErrorMessage(err), "code": onemap.ECONFLICT, "field": "version"})
-	case onemap.ErrorCode(err) == errPreconditionRequired:
-		c.AbortWithStatusJSON(http.StatusPreconditionRequired, gin.H{"error": onemap.ErrorMessage(err), "code": errPreconditionRequired, "field": "version"})
-	default:
-		writeError(c, s.log, err)
-	}
-}
-
 // handleAssessCreate answers POST /api/{households|risk-points}/{id}/assessments:
 // the caller (a grid worker in its grid, an operator in its subtree, a
 // commander) records an assessment based on the subject's version (the
@@ -240,7 +235,7 @@ func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 				Want: `{"assessed_on", "situations": [{"code", "note"}], "categories": [{"code", "note"}], "level", "grade", "note", "version"}`})
 		}
 		if err != nil {
-			s.assessFail(c, err)
+			writeError(c, s.log, err)
 			return
 		}
 		in := onemap.AssessmentInput{Subject: subject, SubjectID: req.id, Level: strings.TrimSpace(b.Level),
@@ -254,7 +249,7 @@ func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 		case b.Version != nil:
 			in.Version = *b.Version
 		default:
-			err = &onemap.Error{Code: errPreconditionRequired,
+			err = &onemap.Error{Code: errPreconditionRequired, Field: "version",
 				Message: "the version the assessment is based on is required: If-Match with the subject's ETag, or version"}
 		}
 		if err == nil && b.AssessedOn != "" {
@@ -264,18 +259,13 @@ func (s *Server) handleAssessCreate(subject string) gin.HandlerFunc {
 			}
 		}
 		if err != nil {
-			s.assessFail(c, err)
+			writeError(c, s.log, err)
 			return
 		}
-		for _, t := range b.Situations {
-			in.Situations = append(in.Situations, onemap.Tick{Code: t.Code, Note: strings.TrimSpace(t.Note)})
-		}
-		for _, t := range b.Categories {
-			in.Categories = append(in.Categories, onemap.Tick{Code: t.Code, Note: strings.TrimSpace(t.Note)})
-		}
+		in.Situations, in.Categories = ticksIn(b.Situations), ticksIn(b.Categories)
 		a, err := s.assess.CreateAssessment(c.Request.Context(), in, req.rule.Confirm, req.scope)
 		if err != nil {
-			s.assessFail(c, err)
+			writeError(c, s.log, err)
 			return
 		}
 		status := http.StatusCreated

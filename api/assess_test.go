@@ -149,8 +149,14 @@ func TestAssess_household(t *testing.T) {
 	if code, out := w.post(t, "a_gw", hhPath, `{"situations":[{"code":"neighbour"}]}`); code != 428 || out["field"] != "version" {
 		t.Errorf("without a version = %d %v, want 428", code, out)
 	}
-	if code, out := w.post(t, "a_gw", hhPath, `{"situations":[{"code":"neighbour"}]}`, "If-Match", strconv.Quote(strconv.Itoa(v+5))); code != 412 {
-		t.Errorf("a stale version = %d %v, want 412", code, out)
+	// A stale one is answered as a stale edit is: 412, the version it was
+	// based on and the current one as the ETag.
+	gw := w.b["a_gw"]
+	sresp, sraw := gw.do("POST", hhPath, `{"situations":[{"code":"neighbour"}]}`, "X-CSRF-Token", gw.csrf, "If-Match", strconv.Quote(strconv.Itoa(v+5)))
+	var stale map[string]any
+	json.Unmarshal(sraw, &stale)
+	if sresp.StatusCode != 412 || stale["field"] != "version" || stale["based_on"] != float64(v+5) || sresp.Header.Get("ETag") != etag {
+		t.Errorf("a stale version = %d %s ETag %s, want 412 based on %d, ETag %s", sresp.StatusCode, sraw, sresp.Header.Get("ETag"), v+5, etag)
 	}
 	// Unknown codes, a tick twice, a level the rules do not give: 400 with
 	// the field, nothing written.

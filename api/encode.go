@@ -79,7 +79,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		// the handler rendered it for the caller (Conflict.Body).
 		status = http.StatusPreconditionFailed
 		body["based_on"] = cf.Based
-		body["current"] = cf.Body
+		if cf.Body != nil { // an assessment's subject is not sent again
+			body["current"] = cf.Body
+		}
 		if cf.Version > 0 {
 			c.Header("ETag", strconv.Quote(strconv.Itoa(cf.Version)))
 		}

@@ -213,7 +213,7 @@ func activeCodes(ctx context.Context, tx pgx.Tx, table string) (map[string]bool,
 
 // CreateAssessment records an assessment by the caller ctx carries, of a
 // subject within scope (0: anywhere), based on in.Version of the subject
-// (a later one is ECONFLICT with onemap.ErrStaleSubject). A household's
+// (a later one is onemap.StaleSubjectError's conflict). A household's
 // level follows from the rule table, its responsible cadre from the level
 // (the person of the grid of the level that holds it); a risk point's from
 // its level and grade (onemap.AssessmentRules.RiskPointLevel). The next is
