@@ -63,6 +63,9 @@ describe('assess: an operator reassesses a household from its card', { timeout: 
     await form.waitFor({ timeout: WAIT_MS });
     assert.deepEqual(await formTicks(), ticksOf(last), 'the form starts from the last assessment\'s ticks and notes');
     assert.equal(await form.locator('[name="note"]').inputValue(), last.note);
+    // The remark is written in the page's font (a textarea's own draws no CJK).
+    const fonts = await form.evaluate((f) => [getComputedStyle(f).fontFamily, getComputedStyle(f.querySelector('[name="note"]')).fontFamily]);
+    assert.equal(fonts[1], fonts[0], 'the remark\'s font');
 
     // The operator finds one situation alone: the others are unticked.
     for (const box of await form.locator('input[type="checkbox"]:checked').all()) await box.uncheck();
