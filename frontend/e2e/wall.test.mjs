@@ -239,6 +239,18 @@ describe('the wall follows alarms and changes live', { timeout: 10 * 60_000 }, (
     await b.screenshot('wall-live-1920x1080');
   });
 
+  it('names a hazard zone and a shelter in its own words, with whom the zone threatens and what the shelter holds', async () => {
+    const [[zone, zoneName]] = sql(db, `UPDATE hazard_zones SET threatened_households = 23, threatened_people = 71
+      WHERE id = (SELECT min(id) FROM hazard_zones WHERE level = 'red') RETURNING id, name`);
+    await page.waitForFunction((z) => window.onemap.changes.some((x) => x.layer === 'hazard_zones' && x.id === z), Number(zone), { timeout: WAIT_MS });
+    let text = await page.locator('#change-live li').first().innerText();
+    assert.ok(text.includes(`危险区 · ${zoneName} · 重大 · 威胁 23 户 71 人`), text);
+    const [[shelter, shelterName]] = sql(db, `UPDATE shelters SET capacity = 1200 WHERE id = (SELECT min(id) FROM shelters) RETURNING id, name`);
+    await page.waitForFunction((z) => window.onemap.changes.some((x) => x.layer === 'shelters' && x.id === z), Number(shelter), { timeout: WAIT_MS });
+    text = await page.locator('#change-live li').first().innerText();
+    assert.ok(text.includes(`安置点 · ${shelterName} · 可容纳 1,200 人`), text);
+  });
+
   it('made no request off this machine and logged no error', () => {
     assert.deepEqual(b.foreign, []);
     assert.deepEqual(b.errors, []);
