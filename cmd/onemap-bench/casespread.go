@@ -78,20 +78,12 @@ func (b *bench) caseSpread(ctx context.Context, changes int, gap time.Duration, 
 	if _, err := runOnemap(ctx, b.Onemap, db.URL, "seed", "demo", "--history=false"); err != nil {
 		return err
 	}
-	var procs []*process
-	defer func() {
-		for _, p := range procs {
-			p.stop()
-		}
-	}()
-	for _, name := range []string{"onemap-a", "onemap-b"} {
-		b.say("casespread: starting %s", name)
-		p, err := onemapServer(ctx, b.Onemap, name, db.URL, 5*time.Minute, "--demo-accounts")
-		if err != nil {
-			return err
-		}
-		procs = append(procs, p)
+	procs, stop, err := b.onemapServers(ctx, 2, func(i int) string { return []string{"onemap-a", "onemap-b"}[i] }, db.URL, nil,
+		"--demo-accounts")
+	if err != nil {
+		return err
 	}
+	defer stop()
 	a, other := procs[0], procs[1]
 
 	// The operator of 狮山镇 on the first server; a place of its township.

@@ -228,6 +228,36 @@ func onemapServer(ctx context.Context, bin, name, databaseURL string, timeout ti
 	return startProcess(ctx, name, []string{"ONEMAP_DATABASE_URL=" + databaseURL}, timeout, bin, args...)
 }
 
+// onemapServers starts n onemap servers over one database, one after the
+// other, server i named name(i) and run with flags; each, once it answers,
+// is handed to started (which may measure its start-up alone). stop stops
+// them all and keeps their logs; when starting fails, those started are
+// stopped before the error is returned.
+func (b *bench) onemapServers(ctx context.Context, n int, name func(i int) string, databaseURL string,
+	started func(i int, p *process) error, flags ...string) (procs []*process, stop func(), err error) {
+	stop = func() {
+		for _, p := range procs {
+			p.stop()
+			b.keepLog(p)
+		}
+	}
+	for i := range n {
+		b.say("starting %s", name(i))
+		p, err := onemapServer(ctx, b.Onemap, name(i), databaseURL, 5*time.Minute, flags...)
+		if err == nil {
+			procs = append(procs, p)
+			if started != nil {
+				err = started(i, p)
+			}
+		}
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
+	return procs, stop, nil
+}
+
 // runOnemap runs a onemap command that ends (migrate, seed) and returns
 // what it wrote.
 func runOnemap(ctx context.Context, bin, databaseURL string, args ...string) (string, error) {

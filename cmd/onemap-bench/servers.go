@@ -105,33 +105,25 @@ func (b *bench) servers(ctx context.Context, most int, nginxBin, site string, pr
 	b.printf("load         %d connections to nginx, keep-alive, gzip; nginx keeps 64 to the servers (deploy/nginx.conf, least_conn)\n\n", b.Concurrency)
 
 	// --- the servers, one after the other: each one's start-up alone
-	var procs []*process
-	defer func() {
-		for _, p := range procs {
-			p.stop()
-			b.keepLog(p)
-		}
-	}()
 	type started struct {
 		answers, load time.Duration
 		rss           int64
 	}
 	var starts []started
-	for i := range most {
-		b.say("servers: starting server %d", i+1)
-		p, err := onemapServer(ctx, b.Onemap, fmt.Sprintf("server %d", i+1), db.URL, 5*time.Minute,
-			"--tile-cache-mb", "0", "--trusted-proxies", "127.0.0.1")
-		if err != nil {
-			return err
-		}
-		procs = append(procs, p)
-		rss, _, err := p.memory()
-		if err != nil {
-			return err
-		}
-		load, _ := replicaLoad(p.log.String())
-		starts = append(starts, started{answers: p.Answers, load: load, rss: rss})
+	procs, stop, err := b.onemapServers(ctx, most, func(i int) string { return fmt.Sprintf("server %d", i+1) }, db.URL,
+		func(_ int, p *process) error {
+			rss, _, err := p.memory()
+			if err != nil {
+				return err
+			}
+			load, _ := replicaLoad(p.log.String())
+			starts = append(starts, started{answers: p.Answers, load: load, rss: rss})
+			return nil
+		}, "--tile-cache-mb", "0", "--trusted-proxies", "127.0.0.1")
+	if err != nil {
+		return err
 	}
+	defer stop()
 
 	// --- one server alone, then 1, 2, … behind nginx
 	var rows []serversRow
