@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/tiles"
 )
 
@@ -109,17 +110,39 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 			if by := spec.Layer.ClusterCountBy; by != "" && slices.Contains(spec.Fields, by) {
 				// The values a cluster counts apart are those the layer's
 				// features hold (a kind has no fixed list): one count each.
-				at := spec.Layer.FieldIndex(by)
-				snap.Ascend(spec.Layer.ID, 0, func(r *onemap.Record) bool {
-					if v := r.Raw(at).Text(); v != "" {
-						vl.Fields[tiles.CountByPrefix(by)+v] = "Number"
-					}
-					return true
-				})
+				for _, v := range countedValues(snap, &spec.Layer, by) {
+					vl.Fields[tiles.CountByPrefix(by)+v] = "Number"
+				}
 			}
 		}
 		out.VectorLayers = append(out.VectorLayers, vl)
 	}
 	c.Header("Cache-Control", "no-cache")
 	c.JSON(http.StatusOK, out)
+}
+
+// countedValues returns the values of field that the layer's features in
+// snap hold, but the empty one: from the tallies the replica keeps with
+// every change when it counts the layer by that field (stations by kind),
+// else read from every feature.
+func countedValues(snap *inmem.Snapshot, l *onemap.Layer, field string) []string {
+	var out []string
+	if totals, ok := snap.Totals(); ok && inmem.TallyField(l.ID) == field {
+		for v := range totals[l.ID] {
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	at := l.FieldIndex(field)
+	seen := map[string]bool{}
+	snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
+		if v := r.Raw(at).Text(); v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+		return true
+	})
+	return out
 }

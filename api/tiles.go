@@ -1,8 +1,8 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -42,7 +42,8 @@ func (s *Server) handleTile(c *gin.Context) {
 	} else {
 		// How long the tile took to encode, for benchmarks and browsers'
 		// developer tools.
-		c.Header("Server-Timing", fmt.Sprintf(`render;desc=%q;dur=%.3f`, s.cfg.TileRenderer, float64(e.Render.Microseconds())/1000))
+		c.Header("Server-Timing", `render;desc=`+strconv.Quote(s.cfg.TileRenderer)+`;dur=`+
+			strconv.FormatFloat(float64(e.Render.Microseconds())/1000, 'f', 3, 64))
 	}
 	if s.cfg.TileCacheControl != "" {
 		c.Header("Cache-Control", s.cfg.TileCacheControl)

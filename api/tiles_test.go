@@ -191,6 +191,50 @@ func TestTileJSON(t *testing.T) {
 	}
 }
 
+// TestTileJSON_kindsFollowChanges: the counts by kind that TileJSON
+// declares for station clusters follow the stations' kinds as they change:
+// a kind comes when a station takes it and goes when the last one leaves it.
+func TestTileJSON_kindsFollowChanges(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	declared := func() bool {
+		_, body := get(t, srv.URL+"/tiles/all.json")
+		doc := decode[struct {
+			VectorLayers []struct {
+				ID     string            `json:"id"`
+				Fields map[string]string `json:"fields"`
+			} `json:"vector_layers"`
+		}](t, body)
+		for _, l := range doc.VectorLayers {
+			if l.ID == onemap.LayerStations {
+				return l.Fields[tiles.CountByPrefix("kind")+"test_kind"] == "Number"
+			}
+		}
+		t.Fatal("TileJSON lists no stations")
+		return false
+	}
+	if declared() {
+		t.Fatal("test_kind declared before any station holds it")
+	}
+	if _, err := conn.Exec(t.Context(), `INSERT INTO station_kinds VALUES ('test_kind', '测试', 'Test')`); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := conn.QueryRow(t.Context(), `UPDATE stations SET kind = 'test_kind' WHERE id = (SELECT min(id) FROM stations) RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, declared)
+	if _, err := conn.Exec(t.Context(), `UPDATE stations SET kind = 'clinic' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return !declared() })
+}
+
 func TestStyle(t *testing.T) {
 	type style struct {
 		Version int `json:"version"`

@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"cmp"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -163,11 +164,16 @@ func (spec *tallySpec) place(s *Snapshot, layer string, r *onemap.Record) placem
 	return p
 }
 
+// allGrids keys the tallies of every point of the snapshot, whichever grid
+// holds it (or none): every chain ends there (see Totals).
+const allGrids = math.MinInt64
+
 // chain calls fn for the grid id and each grid above it by parent, as
 // GridTallies rolls up: up to a grid the snapshot does not hold (which is
 // included) or one without a parent, and at most 16 (grids nest four
-// deep; 16 guards against a cycle).
+// deep; 16 guards against a cycle); and for allGrids.
 func (spec *tallySpec) chain(s *Snapshot, id int64, fn func(int64)) {
+	fn(allGrids)
 	grids := s.layers[onemap.LayerGrids]
 	for g, seen := id, 0; seen < 16; seen++ {
 		fn(g)
@@ -402,6 +408,17 @@ func (t *tallies) subset(sub *Snapshot) *tallies {
 	}
 	out.rollUp(sub)
 	return out
+}
+
+// Totals returns the tally of every point of the snapshot, whichever grid
+// holds it, per tallied layer by value: what GridTallies counts in all
+// grids and none, at the cost of a lookup. ok is false if the replica
+// keeps no tallies (its catalogue has no grids).
+func (s *Snapshot) Totals() (t Tally, ok bool) {
+	if s.tallies == nil {
+		return nil, false
+	}
+	return s.GridTally(allGrids), true
 }
 
 // GridTally returns the tally of the grid id: its points and those of the

@@ -297,6 +297,27 @@ func checkTallies(t testing.TB, what string, snap *inmem.Snapshot, catalog *onem
 		ids[id] = true
 	}
 	snap.Ascend(onemap.LayerGrids, 0, func(g *onemap.Record) bool { ids[g.ID] = true; return true })
+	// The totals: every point of each tallied layer, by value, counted
+	// afresh.
+	all := inmem.Tally{}
+	for _, l := range catalog.Layers() {
+		field := inmem.TallyField(l.ID)
+		if field == "" {
+			continue
+		}
+		at := l.FieldIndex(field)
+		snap.Ascend(l.ID, 0, func(r *onemap.Record) bool {
+			if all[l.ID] == nil {
+				all[l.ID] = map[string]int{}
+			}
+			v, _ := r.Value(at).(string)
+			all[l.ID][v]++
+			return true
+		})
+	}
+	if got, ok := snap.Totals(); !ok || equalTallies(got, all) != "" {
+		t.Fatalf("%s: totals kept %v (%v), recounted %v (%s)", what, got, ok, all, equalTallies(got, all))
+	}
 	for _, id := range sortedKeys(ids) {
 		if d := equalTallies(snap.GridTally(id), want[id]); d != "" {
 			t.Fatalf("%s: grid %d: kept %v, recounted %v (%s)", what, id, snap.GridTally(id), want[id], d)

@@ -33,12 +33,73 @@ const (
 // the exterior ring around them. It does not change p, and the result shares
 // no ring with p unless p lies wholly inside b (then it is p alone).
 func clipPolygon(b orb.Bound, p orb.Polygon) orb.MultiPolygon {
-	return clipPolygonBounds(b, p, nil)
+	return clipPolygonBounds(b, p, nil, nil)
+}
+
+// clipScratch is the memory of one tile's clipping, kept from tile to tile
+// (in a writer): the clipped polygons of a tile are made in it rather than
+// allocated each, and live until the next tile starts (reset). Those of a
+// nil clipScratch are allocated.
+type clipScratch struct {
+	// The tile's clipped polygons: their points, rings and polygons.
+	pts   []orb.Point
+	rings []orb.Ring
+	polys []orb.Polygon
+	// One polygon's clipping: its chains, their points, the order they
+	// enter the box in, the ring being stitched and the rings stitched.
+	chains   []chain
+	chainPts []orb.Point
+	byIn     []int
+	ring     orb.Ring
+	shells   []orb.Ring
+	features orb.MultiPolygon // the tile's features' polygons (frame.polygons)
+}
+
+// maxScratchPoints is the most points a clipScratch keeps from tile to
+// tile: an outsized tile's memory is left to the garbage collector.
+const maxScratchPoints = 1 << 16
+
+// reset readies sc for another tile: the last tile's polygons are gone.
+func (sc *clipScratch) reset() {
+	if cap(sc.pts) > maxScratchPoints || cap(sc.chainPts) > maxScratchPoints {
+		*sc = clipScratch{}
+		return
+	}
+	sc.pts, sc.rings, sc.polys, sc.features = sc.pts[:0], sc.rings[:0], sc.polys[:0], sc.features[:0]
+}
+
+// keep returns a copy of r that lives until the tile ends.
+func (sc *clipScratch) keep(r []orb.Point) orb.Ring {
+	if sc == nil {
+		return slices.Clone(r)
+	}
+	start := len(sc.pts)
+	sc.pts = append(sc.pts, r...)
+	return sc.pts[start:len(sc.pts):len(sc.pts)]
+}
+
+// polygons returns polygons of one ring each, shells, that live until the
+// tile ends.
+func (sc *clipScratch) polygons(shells []orb.Ring) orb.MultiPolygon {
+	if sc == nil {
+		out := make(orb.MultiPolygon, 0, len(shells))
+		for _, s := range shells {
+			out = append(out, orb.Polygon{s})
+		}
+		return out
+	}
+	start := len(sc.polys)
+	for _, s := range shells {
+		r := len(sc.rings)
+		sc.rings = append(sc.rings, s)
+		sc.polys = append(sc.polys, sc.rings[r:r+1:r+1])
+	}
+	return sc.polys[start:len(sc.polys):len(sc.polys)]
 }
 
 // clipPolygonBounds is clipPolygon given the bound of each of p's rings
-// (nil: it computes them).
-func clipPolygonBounds(b orb.Bound, p orb.Polygon, bounds []orb.Bound) orb.MultiPolygon {
+// (nil: it computes them), in sc's memory (nil: allocated).
+func clipPolygonBounds(b orb.Bound, p orb.Polygon, bounds []orb.Bound, sc *clipScratch) orb.MultiPolygon {
 	bound := func(i int) orb.Bound {
 		if bounds != nil {
 			return bounds[i]
@@ -56,7 +117,12 @@ func clipPolygonBounds(b orb.Bound, p orb.Polygon, bounds []orb.Bound) orb.Multi
 		chains []chain
 		inner  []orb.Ring // holes wholly inside b
 		outer  orb.Polygon
+		pts    []orb.Point // the chains' points
 	)
+	if sc != nil {
+		chains, pts = sc.chains[:0], sc.chainPts[:0]
+		defer func() { sc.chains, sc.chainPts = chains[:0], pts[:0] }()
+	}
 	for i, r := range p {
 		rb := sb
 		if i > 0 {
@@ -66,14 +132,14 @@ func clipPolygonBounds(b orb.Bound, p orb.Polygon, bounds []orb.Bound) orb.Multi
 			continue
 		}
 		if i > 0 && within(rb, b) {
-			inner = append(inner, slices.Clone(r))
+			inner = append(inner, sc.keep(r))
 			continue
 		}
-		cs := ringChains(b, r)
-		if len(cs) == 0 {
+		had := len(chains)
+		chains, pts = ringChains(b, r, chains, pts)
+		if len(chains) == had {
 			outer = append(outer, r)
 		}
-		chains = append(chains, cs...)
 	}
 	var shells []orb.Ring
 	if len(chains) == 0 {
@@ -84,14 +150,11 @@ func clipPolygonBounds(b orb.Bound, p orb.Polygon, bounds []orb.Bound) orb.Multi
 		if len(outer) == 0 || !planar.PolygonContains(outer, b.Center()) {
 			return nil
 		}
-		shells = []orb.Ring{{b.Min, {b.Max[0], b.Min[1]}, b.Max, {b.Min[0], b.Max[1]}, b.Min}}
+		shells = []orb.Ring{sc.keep([]orb.Point{b.Min, {b.Max[0], b.Min[1]}, b.Max, {b.Min[0], b.Max[1]}, b.Min})}
 	} else {
-		shells = stitch(b, chains)
+		shells = stitch(b, chains, sc)
 	}
-	out := make(orb.MultiPolygon, 0, len(shells))
-	for _, s := range shells {
-		out = append(out, orb.Polygon{s})
-	}
+	out := sc.polygons(shells)
 	for _, h := range inner {
 		for i := range out {
 			if planar.WindingNumber(out[i][0], h[0]) != 0 {
@@ -122,8 +185,9 @@ type chain struct {
 }
 
 // ringChains cuts the closed ring r, which does not lie inside b, into its
-// runs inside b.
-func ringChains(b orb.Bound, r orb.Ring) []chain {
+// runs inside b, and appends them to chains and their points to pts (each
+// chain's a slice of pts, which stay as they are while more are appended).
+func ringChains(b orb.Bound, r orb.Ring, chains []chain, pts []orb.Point) ([]chain, []orb.Point) {
 	n := len(r) - 1 // r is closed
 	start := -1
 	for i := range n {
@@ -133,17 +197,17 @@ func ringChains(b orb.Bound, r orb.Ring) []chain {
 		}
 	}
 	if start < 0 {
-		return nil
+		return chains, pts
 	}
-	var (
-		chains []chain
-		cur    []orb.Point
-	)
+	from := -1 // where the chain under way starts in pts; -1: none
 	end := func() {
-		if len(cur) >= 2 {
+		if from >= 0 && len(pts)-from >= 2 {
+			cur := pts[from:len(pts):len(pts)]
 			chains = append(chains, chain{pts: cur, in: boundaryPos(b, cur[0]), out: boundaryPos(b, cur[len(cur)-1])})
+		} else if from >= 0 {
+			pts = pts[:from]
 		}
-		cur = nil
+		from = -1
 	}
 	cq := outcode(b, r[start])
 	for k := range n {
@@ -163,22 +227,23 @@ func ringChains(b orb.Bound, r orb.Ring) []chain {
 			end()
 			continue
 		}
-		if cur == nil {
+		if from < 0 {
+			from = len(pts)
 			if t0 == 0 {
-				cur = append(cur, p)
+				pts = append(pts, p)
 			} else {
-				cur = append(cur, onSide(b, p, q, t0, s0))
+				pts = append(pts, onSide(b, p, q, t0, s0))
 			}
 		}
 		if t1 == 1 {
-			cur = append(cur, q)
+			pts = append(pts, q)
 		} else {
-			cur = append(cur, onSide(b, p, q, t1, s1))
+			pts = append(pts, onSide(b, p, q, t1, s1))
 			end()
 		}
 	}
 	end()
-	return chains
+	return chains, pts
 }
 
 // outcode says where p lies against box b, as Cohen-Sutherland clipping
@@ -276,17 +341,24 @@ func boundaryPos(b orb.Bound, p orb.Point) float64 {
 	}
 }
 
-// stitch joins chains into closed rings along b's boundary.
-func stitch(b orb.Bound, chains []chain) []orb.Ring {
+// stitch joins chains into closed rings along b's boundary, in sc's memory
+// (nil: allocated); the slice of rings is sc's until the next polygon.
+func stitch(b orb.Bound, chains []chain, sc *clipScratch) []orb.Ring {
 	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
 	perimeter := 2 * (w + h)
 	corners := [4]struct {
 		pos float64
 		p   orb.Point
 	}{{0, b.Min}, {w, orb.Point{b.Max[0], b.Min[1]}}, {w + h, b.Max}, {2*w + h, orb.Point{b.Min[0], b.Max[1]}}}
-	byIn := make([]int, len(chains))
-	for i := range byIn {
-		byIn[i] = i
+	var byIn []int
+	var ring orb.Ring
+	var rings []orb.Ring
+	if sc != nil {
+		byIn, ring, rings = sc.byIn[:0], sc.ring[:0], sc.shells[:0]
+		defer func() { sc.byIn, sc.ring, sc.shells = byIn[:0], ring[:0], rings[:0] }()
+	}
+	for i := range chains {
+		byIn = append(byIn, i)
 	}
 	slices.SortStableFunc(byIn, func(i, j int) int { return cmp.Compare(chains[i].in, chains[j].in) })
 	next := func(pos float64) int {
@@ -296,12 +368,11 @@ func stitch(b orb.Bound, chains []chain) []orb.Ring {
 		}
 		return byIn[i]
 	}
-	var rings []orb.Ring
 	for start := range chains {
 		if chains[start].used {
 			continue
 		}
-		var ring orb.Ring
+		ring = ring[:0]
 		for c := start; ; {
 			chains[c].used = true
 			ring = append(ring, chains[c].pts...)
@@ -322,7 +393,7 @@ func stitch(b orb.Bound, chains []chain) []orb.Ring {
 		}
 		ring = append(ring, ring[0])
 		if planar.TwiceArea(ring) > 0 {
-			rings = append(rings, ring)
+			rings = append(rings, sc.keep(ring))
 		}
 	}
 	return rings

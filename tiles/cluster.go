@@ -145,8 +145,11 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 			out = append(out, feature{id: c.rep.ID, point: p, rec: c.rep, count: c.n, levels: c.levels, by: c.by})
 		}
 	}
+	// The features keep their cells' counts by value until the layer is
+	// written, before the next layer's clustering: their memory is kept
+	// for it.
 	for _, i := range cs.used {
-		cs.grid[i] = cell{}
+		cs.grid[i] = cell{by: cs.grid[i].by[:0]}
 	}
 	cs.used = cs.used[:0]
 	return out, err

@@ -140,11 +140,12 @@ func encode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer, sh
 	if !t.Valid() || t.Z > MaxZoom {
 		return nil, onemap.Errorf(onemap.EINVALID, "tile %d/%d/%d is not a valid tile", t.Z, t.X, t.Y)
 	}
-	f := newFrame(t)
-	f.shapes = shapes
 	w := writers.Get().(*writer)
 	defer writers.Put(w)
 	w.reset()
+	w.frame = makeFrame(t)
+	f := &w.frame
+	f.shapes, f.sc = shapes, &w.clip
 	for i := range specs {
 		s := &specs[i]
 		for _, o := range specs[:i] {
@@ -173,9 +174,10 @@ var writers = sync.Pool{New: func() any { return new(writer) }}
 // and the record its properties come from.
 type feature struct {
 	id     int64
-	point  orb.Point    // the geometry, if a point
-	geom   orb.Geometry // else the geometry: an orb.MultiPoint, MultiLineString or MultiPolygon
-	shift  orb.Point    // to add to geom's coordinates
+	point  orb.Point        // the geometry, if a point
+	geom   orb.Geometry     // else the geometry: an orb.MultiPoint or MultiLineString
+	polys  orb.MultiPolygon // or polygons (not boxed in geom: a tile has many)
+	shift  orb.Point        // to add to geom's coordinates
 	rec    *onemap.Record
 	count  int                // point_count, written when above 1
 	levels onemap.LevelCounts // with count: the points by level

@@ -19,15 +19,21 @@ import (
 // frame places WGS-84 geometries in one tile's coordinates.
 type frame struct {
 	tile   maptile.Tile
-	world  float64     // the width of the world in tile units at the tile's zoom: onemap.TileExtent·2^z
-	x0, y0 float64     // the tile's top-left corner in world tile units
-	clip   orb.Bound   // the buffered tile square, in tile coordinates
-	query  orb.Bound   // WGS-84 bound to search: the buffered tile and a unit more, against float error
-	shapes *shapeCache // where polygons are shaped (nil: each time)
+	world  float64      // the width of the world in tile units at the tile's zoom: onemap.TileExtent·2^z
+	x0, y0 float64      // the tile's top-left corner in world tile units
+	clip   orb.Bound    // the buffered tile square, in tile coordinates
+	query  orb.Bound    // WGS-84 bound to search: the buffered tile and a unit more, against float error
+	shapes *shapeCache  // where polygons are shaped (nil: each time)
+	sc     *clipScratch // where the tile's polygons are clipped (nil: allocated)
 }
 
 func newFrame(t maptile.Tile) *frame {
-	return &frame{
+	f := makeFrame(t)
+	return &f
+}
+
+func makeFrame(t maptile.Tile) frame {
+	return frame{
 		tile:  t,
 		world: math.Ldexp(onemap.TileExtent, int(t.Z)),
 		x0:    float64(t.X) * onemap.TileExtent,
@@ -107,7 +113,7 @@ func setGeom(ft *feature, mp orb.MultiPolygon) bool {
 	if len(mp) == 0 {
 		return false
 	}
-	ft.geom = mp
+	ft.polys = mp
 	return true
 }
 
@@ -165,18 +171,27 @@ func (f *frame) polygons(r *onemap.Record, mp orb.MultiPolygon, tol float64) (ou
 		return s.mp, shift
 	}
 	// The polygons inside the box are kept as they are, and those across
-	// its sides clipped, on a copy: the shape is shared.
+	// its sides clipped, on a copy: the shape is shared. They are made in
+	// the tile's memory, when it has some.
 	clipped := false
+	from := 0
+	if f.sc != nil {
+		out, from = f.sc.features, len(f.sc.features)
+	}
 	for i, p := range s.mp {
 		switch b := s.bounds[i][0]; {
 		case !overlaps(b, box):
 		case within(b, box):
 			out = append(out, p)
 		default:
-			out = append(out, snapPolygons(clipPolygonBounds(box, p, s.bounds[i]), box)...)
+			out = append(out, snapPolygons(clipPolygonBounds(box, p, s.bounds[i], f.sc), box)...)
 			clipped = true
 		}
 	}
+	if f.sc != nil {
+		f.sc.features = out
+	}
+	out = out[from:len(out):len(out)]
 	if clipped && !validPolygons(out) {
 		out = repairPolygons(cloneMultiPolygon(out))
 	}

@@ -60,11 +60,14 @@ type writer struct {
 	recs     []*onemap.Record // the layer's records in the tile
 	cells    cells            // clustering scratch
 	byKeys   []string         // a layer's values of ClusterCountBy counted, as numbered
+	frame    frame            // the tile's
+	clip     clipScratch      // the memory of the tile's clipped polygons
 }
 
 // reset readies w for another tile.
 func (w *writer) reset() {
 	w.tile = w.tile[:0]
+	w.clip.reset()
 }
 
 // writeLayer appends lo's layer to the tile: its features, in order, with
@@ -261,6 +264,15 @@ func (w *writer) writeFeature(id int64, typ uint64) {
 // integer values, into w.geom as MVT commands, and returns its type.
 func (w *writer) writeGeometry(ft *feature) uint64 {
 	g := geomWriter{b: w.geom, shift: ft.shift}
+	if ft.polys != nil {
+		for _, p := range ft.polys {
+			for _, r := range p {
+				g.ring(r)
+			}
+		}
+		w.geom = g.b
+		return geomTypePolygon
+	}
 	var typ uint64
 	switch geom := ft.geom.(type) {
 	case nil:
@@ -279,13 +291,6 @@ func (w *writer) writeGeometry(ft *feature) uint64 {
 			g.points(ls[1:])
 		}
 		typ = geomTypeLine
-	case orb.MultiPolygon:
-		for _, p := range geom {
-			for _, r := range p {
-				g.ring(r)
-			}
-		}
-		typ = geomTypePolygon
 	}
 	w.geom = g.b
 	return typ

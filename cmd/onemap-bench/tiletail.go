@@ -108,6 +108,9 @@ func (b *bench) tileTail(ctx context.Context) error {
 		return err
 	}
 	var coldPasses, coldHealth []pass
+	// The server's CPU time of each run, summed over the rounds: the
+	// figure a shared machine's other load moves least.
+	cpu := map[string]time.Duration{}
 	for range b.Rounds {
 		h, err := b.drive(ctx, cold, "/healthz", health, 1)
 		if err != nil {
@@ -120,6 +123,8 @@ func (b *bench) tileTail(ctx context.Context) error {
 			return err
 		}
 		coldHealth, coldPasses = append(coldHealth, h.measured()), append(coldPasses, r.measured())
+		cpu["/healthz (cache-off server)"] += h.cpu.Server
+		cpu["cache off"] += r.cpu.Server
 	}
 	// The slowest tiles, each layer alone, one at a time: which layer costs.
 	slow := slowestTiles(list, coldPasses, 12)
@@ -175,6 +180,8 @@ func (b *bench) tileTail(ctx context.Context) error {
 			return err
 		}
 		warmHealth, warmPasses = append(warmHealth, h.measured()), append(warmPasses, r.measured())
+		cpu["/healthz (warm server)"] += h.cpu.Server
+		cpu["warm cache"] += r.cpu.Server
 		ratios = append(ratios, r.measured().stats().PerSecond/h.measured().stats().PerSecond)
 	}
 	warm.stop()
@@ -197,7 +204,7 @@ func (b *bench) tileTail(ctx context.Context) error {
 		}
 	}
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trequests\ttiles/s\tp50 ms\tp99 ms\tp99 non-empty\tmax ms\t")
+	fmt.Fprintln(tw, "run\trequests\ttiles/s\tp50 ms\tp99 ms\tp99 non-empty\tmax ms\tserver CPU µs/req\t")
 	for _, r := range []struct {
 		label string
 		p     pass
@@ -209,11 +216,11 @@ func (b *bench) tileTail(ctx context.Context) error {
 				full = append(full, x.Latency)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", r.label, s.Requests, s.PerSecond, ms(s.P50), ms(s.P99),
-			ms(percentile(sortedCopy(full), 99)), ms(s.Max))
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t\n", r.label, s.Requests, s.PerSecond, ms(s.P50), ms(s.P99),
+			ms(percentile(sortedCopy(full), 99)), ms(s.Max), float64(cpu[r.label].Microseconds())/float64(s.Requests))
 	}
 	tw.Flush()
-	b.printf("(%d rounds each, pooled; the client's times)\n\n", b.Rounds)
+	b.printf("(%d rounds each, pooled; the client's times; the server's CPU time (user and system, /proc) over the requests)\n\n", b.Rounds)
 
 	b.printf("cache off by zoom: client latency, the server's encode time (Server-Timing) and the bytes sent\n")
 	fmt.Fprintln(tw, "zoom\trequests\tlatency p50\tp99\tmax ms\tencode p50\tp99\tmax ms\tmean KB\tmax KB\t")
