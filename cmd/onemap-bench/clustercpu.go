@@ -19,8 +19,6 @@ import (
 // Unlike wall time, it hardly moves with the machine's load.
 type clusterCPU struct {
 	postmaster int
-	seen       map[int]time.Duration // by pid, the last reading
-	gone       time.Duration         // of processes that ended since
 }
 
 // newClusterCPU finds the postmaster of conn's server (its backend's
@@ -38,9 +36,7 @@ func newClusterCPU(ctx context.Context, conn *pgx.Conn) (*clusterCPU, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &clusterCPU{postmaster: ppid, seen: map[int]time.Duration{}}
-	c.read()
-	return c, nil
+	return &clusterCPU{postmaster: ppid}, nil
 }
 
 // parentPID returns field 4 of a /proc/PID/stat.
@@ -56,10 +52,12 @@ func parentPID(b []byte) (int, error) {
 	return strconv.Atoi(f[1])
 }
 
-// read returns the server's CPU time so far. A process that ended between
-// two readings counts with what it had used at the first.
+// read returns the server's CPU time so far: that of its processes
+// running, and that of those that ended (a backend whose client closed its
+// connection), which the postmaster's children's times hold once it has
+// reaped them.
 func (c *clusterCPU) read() time.Duration {
-	now := map[int]time.Duration{}
+	var total time.Duration
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(d)))
@@ -75,18 +73,32 @@ func (c *clusterCPU) read() time.Duration {
 			continue
 		}
 		if _, cpu, err := parseProcStat(b); err == nil {
-			now[pid] = cpu
+			total += cpu
 		}
-	}
-	for pid, t := range c.seen {
-		if _, ok := now[pid]; !ok {
-			c.gone += t
+		if pid == c.postmaster {
+			if cpu, err := childrenCPU(b); err == nil {
+				total += cpu
+			}
 		}
-	}
-	c.seen = now
-	total := c.gone
-	for _, t := range now {
-		total += t
 	}
 	return total
+}
+
+// childrenCPU returns the user and system time of a process's children
+// that it has waited for (fields 16 and 17 of a /proc/PID/stat).
+func childrenCPU(b []byte) (time.Duration, error) {
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("/proc stat: no command name")
+	}
+	f := strings.Fields(string(b[end+1:]))
+	if len(f) < 15 {
+		return 0, fmt.Errorf("/proc stat: %d fields", len(f))
+	}
+	cutime, err1 := strconv.ParseInt(f[13], 10, 64)
+	cstime, err2 := strconv.ParseInt(f[14], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc stat: cutime %q, cstime %q", f[13], f[14])
+	}
+	return time.Duration(cutime+cstime) * clockTick, nil
 }

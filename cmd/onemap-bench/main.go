@@ -27,7 +27,9 @@
 // ingest and a tag's track over stored positions (tags.go), and alarms,
 // camera alarms at a sustained rate beside the command tiles and their
 // time to the event stream (alarms.go), and casespread, a changed case's
-// time from one server to another's event stream (casespread.go).
+// time from one server to another's event stream (casespread.go), and
+// bulk, `onemap import` of a large file by the bulk path while servers
+// run, against a plain COPY in the same run (bulkload.go).
 //
 // Usage:
 //
@@ -158,6 +160,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == caseSpreadCommand {
 		return runCaseSpread(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == bulkCommand {
+		return runBulk(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == startupCommand {
 		return runStartup(ctx, args[1:], getenv, stdout, stderr)

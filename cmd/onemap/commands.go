@@ -165,7 +165,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	defer db.Close()
 	// A row whose natural key (layer.Key) names a feature that is there
 	// already updates it (postgis.ImportWith).
-	opts := postgis.ImportOptions{Actor: c.Actor, Reason: c.Reason, File: filepath.Base(name), DryRun: dryRun}
+	opts := postgis.ImportOptions{Actor: c.Actor, Reason: c.Reason, File: filepath.Base(name), DryRun: dryRun,
+		Steps: func(step string, took time.Duration) { log.Debug("bulk import step", "step", step, "took", took) }}
 	var rep postgis.ImportReport
 	if bulk == "on" || bulk == "auto" && len(rows) >= bulkFrom {
 		rep, err = db.BulkImport(ctx, layer.ID, rows, opts)
