@@ -9,7 +9,6 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/tidwall/btree"
-	"github.com/tidwall/rtree"
 )
 
 // Point counts: for a clustered point layer (onemap.Layer.ClusterBelow), the
@@ -126,10 +125,10 @@ func (c *counts) add(r *onemap.Record) {
 	}
 }
 
-// remove uncounts r, which tree (the layer's, without r) no longer holds.
+// remove uncounts r, which search (the layer's R-trees) no longer finds.
 // Where r stood for a tile's points, the next is found among the points of
 // its tile of zoom c.max, and above among the four tiles below.
-func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.Record]) {
+func (c *counts) remove(r *onemap.Record, search func(orb.Bound, func(*onemap.Record) bool)) {
 	x, y, _, ok := c.tileOf(r)
 	if !ok {
 		c.odd--
@@ -149,7 +148,7 @@ func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.R
 		}
 		if t.rep == r {
 			if z == c.max {
-				t.rep, t.at, t.rank = c.search(tree, tx, ty)
+				t.rep, t.at, t.rank = c.first(search, tx, ty)
 			} else {
 				t.rep = nil
 				below := c.zooms[z+1-minCountZoom]
@@ -165,11 +164,11 @@ func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.R
 	}
 }
 
-// search returns the first point of tile (x, y) of zoom c.max by severity
+// first returns the first point of tile (x, y) of zoom c.max by severity
 // then id, where it lies and its rank.
-func (c *counts) search(tree *rtree.RTreeGN[float64, *onemap.Record], x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
+func (c *counts) first(search func(orb.Bound, func(*onemap.Record) bool), x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
 	b := maptile.New(x, y, c.max).Bound(1.0 / 64) // a margin against rounding: points are placed as tileOf places them
-	tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool {
+	search(b, func(r *onemap.Record) bool {
 		if rx, ry, rat, ok := c.tileOf(r); ok && rx == x && ry == y {
 			if rk := int32(c.severity.Rank(r)); rep == nil || before(int(rk), r.ID, int(rank), rep.ID) {
 				rep, at, rank = r, rat, rk
