@@ -36,17 +36,7 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	case map[string]int:
 		return appendObject(b, v, appendInt)
 	case []pointFeature:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, f := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = f.plan.append(b, f.rec, f.distance)
-		}
-		return append(b, ']'), nil
+		return appendList(b, v, func(b []byte, f pointFeature) []byte { return f.plan.append(b, f.rec, f.distance) }), nil
 	case []*geojson.Feature:
 		if v == nil {
 			return append(b, "null"...), nil
@@ -65,17 +55,7 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	case string:
 		return appendJSONString(b, v), nil
 	case []string:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, s)
-		}
-		return append(b, ']'), nil
+		return appendList(b, v, appendJSONString), nil
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case int64:
@@ -146,18 +126,7 @@ func appendGeometry(b []byte, g orb.Geometry) []byte {
 		b = appendPolygon(b, g)
 	case orb.MultiPolygon:
 		b = append(b, `{"type":"MultiPolygon","coordinates":`...)
-		if g == nil {
-			b = append(b, "null"...)
-			break
-		}
-		b = append(b, '[')
-		for i, p := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendPolygon(b, p)
-		}
-		b = append(b, ']')
+		b = appendList(b, g, appendPolygon)
 	default:
 		return append(b, "null"...)
 	}
@@ -166,26 +135,21 @@ func appendGeometry(b []byte, g orb.Geometry) []byte {
 
 // appendPolygon writes a polygon's rings of [lon,lat] (a nil list as null).
 func appendPolygon(b []byte, p orb.Polygon) []byte {
-	if p == nil {
+	return appendList(b, p, func(b []byte, r orb.Ring) []byte { return appendList(b, r, appendJSONPoint) })
+}
+
+// appendList writes a list as encoding/json writes a slice: null when nil,
+// else its elements, each written by each, in brackets and apart by commas.
+func appendList[E any, S ~[]E](b []byte, list S, each func([]byte, E) []byte) []byte {
+	if list == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, r := range p {
+	for i, e := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if r == nil {
-			b = append(b, "null"...)
-			continue
-		}
-		b = append(b, '[')
-		for j, pt := range r {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONPoint(b, pt)
-		}
-		b = append(b, ']')
+		b = each(b, e)
 	}
 	return append(b, ']')
 }

@@ -378,8 +378,9 @@ func (s *Server) handleAround(c *gin.Context) {
 		return
 	}
 	v := s.view(c)
+	all := s.catalog.Layers()
 	var listed []onemap.Layer // the point layers whose features are listed
-	for _, l := range s.catalog.Layers() {
+	for _, l := range all {
 		if l.Geometry == onemap.GeometryPoint && v.Rule(l.ID).Access >= onemap.LayerRead {
 			listed = append(listed, l)
 		}
@@ -401,7 +402,7 @@ func (s *Server) handleAround(c *gin.Context) {
 	}
 	snap := s.snapshot(c)
 	layers := gin.H{}
-	for _, l := range s.catalog.Layers() {
+	for _, l := range all {
 		rule := v.Rule(l.ID)
 		if l.Geometry != onemap.GeometryPoint || rule.Access == onemap.LayerNone {
 			continue
@@ -410,11 +411,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		entry := gin.H{"count": len(hits)}
 		for _, field := range []string{"level", "kind", "status"} {
 			if at := l.FieldIndex(field); at >= 0 {
-				by := map[string]int{}
-				for _, h := range hits {
-					by[h.Record.Raw(at).Text()]++
-				}
-				entry["by_"+field] = by
+				entry["by_"+field] = countBy(hits, at)
 			}
 		}
 		if rule.Access >= onemap.LayerRead {
@@ -439,6 +436,46 @@ func (s *Server) handleAround(c *gin.Context) {
 		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))
 	}
 	s.writeAnswer(c, out)
+}
+
+// countBy counts the hits by the text of their field at: a field of a
+// few values (a level, kind or status) counted in a short list, a map
+// made once at the end, rather than a map entry found for every hit.
+func countBy(hits []inmem.Hit, at int) map[string]int {
+	type tally struct {
+		key string
+		n   int
+	}
+	var short [16]tally
+	k := 0
+	var more map[string]int // past the short list's room
+	for _, h := range hits {
+		t := h.Record.Raw(at).Text()
+		i := 0
+		for i < k && short[i].key != t {
+			i++
+		}
+		switch {
+		case i < k:
+			short[i].n++
+		case k < len(short):
+			short[k] = tally{t, 1}
+			k++
+		default:
+			if more == nil {
+				more = map[string]int{}
+			}
+			more[t]++
+		}
+	}
+	out := make(map[string]int, k+len(more))
+	for _, e := range short[:k] {
+		out[e.key] = e.n
+	}
+	for key, n := range more {
+		out[key] = n
+	}
+	return out
 }
 
 // areaToWGS84 returns mp, given in the system of the query's crs, in

@@ -1,15 +1,13 @@
 package inmem
 
 import (
-	"cmp"
 	"math"
-	"slices"
+	"math/bits"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/tidwall/btree"
-	"github.com/tidwall/rtree"
 )
 
 // Point counts: for a clustered point layer (onemap.Layer.ClusterBelow), the
@@ -126,10 +124,10 @@ func (c *counts) add(r *onemap.Record) {
 	}
 }
 
-// remove uncounts r, which tree (the layer's, without r) no longer holds.
+// remove uncounts r, which search (the layer's R-trees) no longer finds.
 // Where r stood for a tile's points, the next is found among the points of
 // its tile of zoom c.max, and above among the four tiles below.
-func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.Record]) {
+func (c *counts) remove(r *onemap.Record, search func(orb.Bound, func(*onemap.Record) bool)) {
 	x, y, _, ok := c.tileOf(r)
 	if !ok {
 		c.odd--
@@ -149,7 +147,7 @@ func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.R
 		}
 		if t.rep == r {
 			if z == c.max {
-				t.rep, t.at, t.rank = c.search(tree, tx, ty)
+				t.rep, t.at, t.rank = c.first(search, tx, ty)
 			} else {
 				t.rep = nil
 				below := c.zooms[z+1-minCountZoom]
@@ -165,11 +163,11 @@ func (c *counts) remove(r *onemap.Record, tree *rtree.RTreeGN[float64, *onemap.R
 	}
 }
 
-// search returns the first point of tile (x, y) of zoom c.max by severity
+// first returns the first point of tile (x, y) of zoom c.max by severity
 // then id, where it lies and its rank.
-func (c *counts) search(tree *rtree.RTreeGN[float64, *onemap.Record], x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
+func (c *counts) first(search func(orb.Bound, func(*onemap.Record) bool), x, y uint32) (rep *onemap.Record, at orb.Point, rank int32) {
 	b := maptile.New(x, y, c.max).Bound(1.0 / 64) // a margin against rounding: points are placed as tileOf places them
-	tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool {
+	search(b, func(r *onemap.Record) bool {
 		if rx, ry, rat, ok := c.tileOf(r); ok && rx == x && ry == y {
 			if rk := int32(c.severity.Rank(r)); rep == nil || before(int(rk), r.ID, int(rank), rep.ID) {
 				rep, at, rank = r, rat, rk
@@ -180,12 +178,14 @@ func (c *counts) search(tree *rtree.RTreeGN[float64, *onemap.Record], x, y uint3
 	return rep, at, rank
 }
 
-// load counts the records, into empty counts: as add does, but sorting
-// once rather than walking a B-tree per record and zoom.
+// load counts the records, into empty counts: as add does, but a zoom at
+// a time, the tiles' tallies merged from the zoom below once sorted (a
+// radix sort of their keys), rather than walking a B-tree per record and
+// zoom.
 func (c *counts) load(recs []*onemap.Record) {
 	type entry struct {
-		key uint64
-		t   tally
+		x, y uint32 // the tile, at the zoom being counted
+		t    tally
 	}
 	es := make([]entry, 0, len(recs))
 	for _, r := range recs {
@@ -195,18 +195,27 @@ func (c *counts) load(recs []*onemap.Record) {
 			continue
 		}
 		rank := c.severity.Rank(r)
-		e := entry{tileKey(x, y), tally{rep: r, at: at, n: 1, rank: int32(rank)}}
+		e := entry{x, y, tally{rep: r, at: at, n: 1, rank: int32(rank)}}
 		if c.levels(rank) {
 			e.t.levels[rank] = 1
 		}
 		es = append(es, e)
 	}
+	// Sort keys: the tile (y then x, 2z bits) above the entry's place.
+	low := uint(bits.Len(uint(len(es))))
+	keys, tmp := make([]uint64, len(es)), make([]uint64, len(es))
+	other := make([]entry, 0, len(es))
 	for z := c.max; ; z-- {
-		slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
+		keys = keys[:len(es)]
+		for i, e := range es {
+			keys[i] = (uint64(e.y)<<z|uint64(e.x))<<low | uint64(i)
+		}
+		keys, tmp = radixSort(keys, tmp[:len(es)], low, 2*uint(z))
 		// Merge the entries of each tile.
-		out := es[:0]
-		for _, e := range es {
-			if n := len(out); n > 0 && out[n-1].key == e.key {
+		out := other[:0]
+		for _, k := range keys {
+			e := &es[k&(1<<low-1)]
+			if n := len(out); n > 0 && out[n-1].x == e.x && out[n-1].y == e.y {
 				t := &out[n-1].t
 				if before(int(e.t.rank), e.t.rep.ID, int(t.rank), t.rep.ID) {
 					t.rep, t.at, t.rank = e.t.rep, e.t.at, e.t.rank
@@ -217,22 +226,44 @@ func (c *counts) load(recs []*onemap.Record) {
 				}
 				continue
 			}
-			out = append(out, e)
+			out = append(out, *e)
 		}
-		es = out
 		m := c.zooms[z-minCountZoom]
-		for _, e := range es {
-			m.Load(e.key, e.t)
+		for _, e := range out {
+			m.Load(tileKey(e.x, e.y), e.t)
 		}
 		if z == minCountZoom {
 			return
 		}
 		// Up a zoom: each tile's parent.
-		for i := range es {
-			x, y := uint32(es[i].key), uint32(es[i].key>>32)
-			es[i].key = tileKey(x>>1, y>>1)
+		for i := range out {
+			out[i].x, out[i].y = out[i].x>>1, out[i].y>>1
 		}
+		es, other = out, es
 	}
+}
+
+// radixSort sorts keys by their n bits from bit low up (a stable sort, 11
+// bits a pass), using tmp, as long as keys, as its other array; it returns
+// the sorted keys and the other array.
+func radixSort(keys, tmp []uint64, low, n uint) (sorted, other []uint64) {
+	const digit = 11
+	for shift := low; shift < low+n; shift += digit {
+		var count [1<<digit + 1]int
+		for _, k := range keys {
+			count[(k>>shift)&(1<<digit-1)+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		for _, k := range keys {
+			d := (k >> shift) & (1<<digit - 1)
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys, tmp
 }
 
 // each calls fn for every tile of zoom z in x0..x1, y0..y1 that holds

@@ -1,5 +1,5 @@
 // Package inmem is the live in-memory replica of OneMap's layers: per layer,
-// an R-tree of feature bounds and a B-tree of features by id (and for
+// R-trees of feature bounds (one packed at load, one of later changes) and a B-tree of features by id (and for
 // clustered point layers, point counts per map tile; see CountPoints; and
 // per grid, the tallies of the points it holds; see GridTally), published
 // as immutable snapshots. One writer (the follower of the change feed,
@@ -13,10 +13,12 @@
 package inmem
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/packed"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 	"github.com/tidwall/btree"
@@ -24,53 +26,130 @@ import (
 )
 
 // index is one layer's features: by bound and by id, and for a clustered
-// point layer, counted per map tile (see counts).
+// point layer, counted per map tile (see counts). The bounds are in two
+// R-trees: base, packed at once from the records of a load (fast to build
+// and to search), and delta, a dynamic one of the records put since that
+// the base does not hold. A change that keeps a record's bound swaps the
+// record in the base's place; others remove it from the base and put the
+// new one in the delta, and once the two have drifted by more than
+// rebuildAfter, the base is packed again from all the records.
 type index struct {
-	tree   *rtree.RTreeGN[float64, *onemap.Record]
+	base   *packed.Tree[*onemap.Record]
+	delta  *rtree.RTreeGN[float64, *onemap.Record]
 	ids    *btree.Map[int64, *onemap.Record]
 	counts *counts // nil if the layer is not clustered
 }
 
+// rebuildAfter returns how many records the delta may hold, and the base
+// may have lost, before the base of n records is packed again: an eighth
+// of it, and at least 4,096 (a packing of two million records costs about
+// half a second on one core; a delta of thousands slows searches little).
+func rebuildAfter(n int) int { return max(4096, n/8) }
+
+func recordBound(r *onemap.Record) (min, max [2]float64) { return r.Bound.Min, r.Bound.Max }
+
 func newIndex(l *onemap.Layer) *index {
-	return &index{tree: new(rtree.RTreeGN[float64, *onemap.Record]), ids: new(btree.Map[int64, *onemap.Record]), counts: newCounts(l)}
+	return &index{base: packed.Build(nil, recordBound), delta: new(rtree.RTreeGN[float64, *onemap.Record]),
+		ids: new(btree.Map[int64, *onemap.Record]), counts: newCounts(l)}
 }
 
 func (x *index) copy() *index {
-	out := &index{tree: x.tree.Copy(), ids: x.ids.Copy()}
+	out := &index{base: x.base.Copy(), delta: x.delta.Copy(), ids: x.ids.Copy()}
 	if x.counts != nil {
 		out.counts = x.counts.copy()
 	}
 	return out
 }
 
+// unindex takes the record out of the R-trees.
+func (x *index) unindex(r *onemap.Record) {
+	if !x.base.Remove(r.Bound.Min, r.Bound.Max, r) {
+		x.delta.Delete(r.Bound.Min, r.Bound.Max, r)
+	}
+}
+
 func (x *index) put(r *onemap.Record) {
-	if old, ok := x.ids.Get(r.ID); ok {
-		x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+	old, had := x.ids.Get(r.ID)
+	x.ids.Set(r.ID, r)
+	if had && old.Bound == r.Bound && x.base.Replace(r.Bound.Min, r.Bound.Max, old, r) {
+		// In old's place. The counts find r in the tree where old stood
+		// for a tile, and then count it once more: the same as taking old
+		// out and putting r in.
 		if x.counts != nil {
-			x.counts.remove(old, x.tree)
+			x.counts.remove(old, x.search)
+			x.counts.add(r)
+		}
+		return
+	}
+	if had {
+		x.unindex(old)
+		if x.counts != nil {
+			x.counts.remove(old, x.search)
 		}
 	}
-	x.ids.Set(r.ID, r)
-	x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
+	x.delta.Insert(r.Bound.Min, r.Bound.Max, r)
 	if x.counts != nil {
 		x.counts.add(r)
 	}
+	x.rebuildIfDrifted()
 }
 
 func (x *index) delete(id int64) {
 	if old, ok := x.ids.Delete(id); ok {
-		x.tree.Delete(old.Bound.Min, old.Bound.Max, old)
+		x.unindex(old)
 		if x.counts != nil {
-			x.counts.remove(old, x.tree)
+			x.counts.remove(old, x.search)
 		}
+		x.rebuildIfDrifted()
 	}
+}
+
+// rebuildIfDrifted packs the base again from all the records once the
+// delta and the base's removals pass rebuildAfter.
+func (x *index) rebuildIfDrifted() {
+	if x.delta.Len()+x.base.Removed() <= rebuildAfter(x.base.Len()) {
+		return
+	}
+	all := make([]*onemap.Record, 0, x.ids.Len())
+	x.ids.Scan(func(_ int64, r *onemap.Record) bool {
+		all = append(all, r)
+		return true
+	})
+	x.base, x.delta = packed.Build(all, recordBound), new(rtree.RTreeGN[float64, *onemap.Record])
+}
+
+// search calls fn for every record whose bound meets b, until fn returns
+// false.
+func (x *index) search(b orb.Bound, fn func(*onemap.Record) bool) {
+	more := true
+	x.base.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool {
+		more = fn(r)
+		return more
+	})
+	if more && x.delta.Len() > 0 {
+		x.delta.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool { return fn(r) })
+	}
+}
+
+// bounds returns the bound of all the records (zero if none).
+func (x *index) bounds() (min, max [2]float64) {
+	min, max = x.base.Bounds()
+	if x.delta.Len() == 0 {
+		return min, max
+	}
+	dmin, dmax := x.delta.Bounds()
+	if x.base.Len() == 0 {
+		return dmin, dmax
+	}
+	return [2]float64{math.Min(min[0], dmin[0]), math.Min(min[1], dmin[1])},
+		[2]float64{math.Max(max[0], dmax[0]), math.Max(max[1], dmax[1])}
 }
 
 // load fills an empty index with the records, the last of each id winning.
 // Records in order of id (as a load reads them) are appended to the id
-// tree's last leaf, without a search (btree Load). The R-tree and the
-// counts are then built at once, each from the records the id tree kept:
-// on a layer of millions they are the load's two largest costs.
+// tree's last leaf, without a search (btree Load). The R-tree is packed and
+// the counts built at once, each from the records the id tree kept, the
+// two at the same time.
 func (x *index) load(recs []*onemap.Record) {
 	kept := recs[:0]
 	for _, r := range recs {
@@ -96,9 +175,7 @@ func (x *index) load(recs []*onemap.Record) {
 			x.counts.load(kept)
 		}()
 	}
-	for _, r := range kept {
-		x.tree.Insert(r.Bound.Min, r.Bound.Max, r)
-	}
+	x.base, x.delta = packed.Build(kept, recordBound), new(rtree.RTreeGN[float64, *onemap.Record])
 	wg.Wait()
 }
 
@@ -138,7 +215,7 @@ func (s *Snapshot) Search(layer string, b orb.Bound, fn func(*onemap.Record) boo
 	if x == nil {
 		return
 	}
-	x.tree.Search(b.Min, b.Max, func(_, _ [2]float64, r *onemap.Record) bool { return fn(r) })
+	x.search(b, fn)
 }
 
 // CountPoints calls fn for every map tile of zoom z in the range x0 to x1,

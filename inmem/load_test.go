@@ -38,10 +38,10 @@ func TestIndexLoad_lastOfEachIDWins(t *testing.T) {
 		if tc.name == "an id twice" {
 			want[1] = moved.Bound.Min
 		}
-		if x.ids.Len() != 3 || x.tree.Len() != 3 {
-			t.Errorf("%s: %d ids, %d in the R-tree; want 3 and 3", tc.name, x.ids.Len(), x.tree.Len())
+		if x.ids.Len() != 3 || x.base.Len() != 3 || x.delta.Len() != 0 {
+			t.Errorf("%s: %d ids, %d in the R-tree; want 3 and 3", tc.name, x.ids.Len(), x.base.Len()+x.delta.Len())
 		}
-		x.tree.Scan(func(min, _ [2]float64, r *onemap.Record) bool {
+		x.base.Scan(func(min, _ [2]float64, r *onemap.Record) bool {
 			if orb.Point(min) != want[r.ID] {
 				t.Errorf("%s: the R-tree holds %d at %v, want %v", tc.name, r.ID, min, want[r.ID])
 			}

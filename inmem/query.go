@@ -30,8 +30,9 @@ func byDistance(a, b Hit) int {
 
 // Nearby returns the k point features of the layer nearest to p that keep
 // accepts (nil keeps all), nearest first, ties by id; with radius > 0, only
-// those within radius metres. Distances are geodesic. It walks the R-tree
-// best first by a cheap lower bound of the geodesic distance (boxes and
+// those within radius metres. Distances are geodesic. It walks the R-trees
+// (the packed one, then the few records changed since, pruned by what the
+// first found) best first by a cheap lower bound of the geodesic distance (boxes and
 // points alike), computes the exact distance of each point it reaches, and
 // stops once the lower bound of what is left exceeds the k-th nearest
 // distance found: the exact (iterative) distance is computed for a handful
@@ -47,43 +48,46 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 	}
 	hits := make([]Hit, 0, k+1)
 	from := distancesFrom(p)
-	lo, hi := x.tree.Bounds()
+	lo, hi := x.bounds()
 	lb := NewLowerBound(p, lo, hi)
-	x.tree.Nearby(
-		func(min, max [2]float64, r *onemap.Record, item bool) float64 {
-			if item {
-				if _, ok := r.Geometry.(orb.Point); !ok || keep != nil && !keep(r) {
-					return math.Inf(1)
-				}
-			}
-			d := lb.Box(min, max)
-			if d > limit || len(hits) == k && d > hits[k-1].Distance {
-				// Never reached: the search stops before it. An infinite
-				// distance goes to the end of the queue without moving
-				// anything.
+	dist := func(min, max [2]float64, r *onemap.Record, item bool) float64 {
+		if item {
+			if _, ok := r.Geometry.(orb.Point); !ok || keep != nil && !keep(r) {
 				return math.Inf(1)
 			}
-			return d
-		},
-		func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
-			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
-				return false // nothing left can be nearer
-			}
-			d := from.to(r.Geometry.(orb.Point))
-			if d > limit {
+		}
+		d := lb.Box(min, max)
+		if d > limit || len(hits) == k && d > hits[k-1].Distance {
+			// Never reached: the search stops before it. An infinite
+			// distance goes to the end of the queue without moving
+			// anything.
+			return math.Inf(1)
+		}
+		return d
+	}
+	iter := func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
+		if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
+			return false // nothing left can be nearer
+		}
+		d := from.to(r.Geometry.(orb.Point))
+		if d > limit {
+			return true
+		}
+		h := Hit{Record: r, Distance: d}
+		if len(hits) == k {
+			if byDistance(h, hits[k-1]) >= 0 {
 				return true
 			}
-			h := Hit{Record: r, Distance: d}
-			if len(hits) == k {
-				if byDistance(h, hits[k-1]) >= 0 {
-					return true
-				}
-				hits = hits[:k-1]
-			}
-			i, _ := slices.BinarySearchFunc(hits, h, byDistance)
-			hits = slices.Insert(hits, i, h)
-			return true
-		})
+			hits = hits[:k-1]
+		}
+		i, _ := slices.BinarySearchFunc(hits, h, byDistance)
+		hits = slices.Insert(hits, i, h)
+		return true
+	}
+	x.base.Nearby(dist, iter)
+	if x.delta.Len() > 0 {
+		x.delta.Nearby(dist, iter)
+	}
 	return hits
 }
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/packed"
 	"github.com/paulmach/orb"
-	"github.com/tidwall/rtree"
 )
 
 // maxKinds is the most kinds of station the index tells apart (a kind
@@ -39,7 +39,7 @@ type snapshot struct {
 	kinds      []Kind
 	kindAt     map[string]int
 	stations   []station
-	tree       rtree.RTreeGN[float64, int32]
+	tree       *packed.Tree[int32] // a station's position in stations, plus one (zero is none)
 	places     []Place
 	shelters   []shelter
 	kindsJSON  []byte
@@ -77,10 +77,15 @@ func newSnapshot(d Data) (*snapshot, error) {
 		x.hours, x.hoursOK = ParseHours(st.OpeningHours)
 		x.json = stationJSON(&st, d.Kinds[k].Name)
 		s.stations = append(s.stations, x)
-		i := int32(len(s.stations) - 1)
-		pt := [2]float64{st.Point[0], st.Point[1]}
-		s.tree.Insert(pt, pt, i)
 	}
+	pos := make([]int32, len(s.stations))
+	for i := range pos {
+		pos[i] = int32(i + 1)
+	}
+	s.tree = packed.Build(pos, func(i int32) (min, max [2]float64) {
+		p := s.stations[i-1].Point
+		return p, p
+	})
 
 	type kindJSON struct {
 		Code   string `json:"code"`
@@ -324,7 +329,7 @@ func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64)
 	lb := inmem.NewLowerBound(p, lo, hi)
 	s.tree.Nearby(
 		func(min, max [2]float64, i int32, item bool) float64 {
-			if item && kinds != 0 && kinds&(1<<s.stations[i].kind) == 0 {
+			if item && kinds != 0 && kinds&(1<<s.stations[i-1].kind) == 0 {
 				return math.Inf(1)
 			}
 			return lb.Box(min, max)
@@ -333,11 +338,11 @@ func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64)
 			if lower > bound || len(out) == limit && float32(lower) > out[limit-1].dist {
 				return false
 			}
-			d := inmem.Distance(p, s.stations[i].Point)
+			d := inmem.Distance(p, s.stations[i-1].Point)
 			if d > bound {
 				return true
 			}
-			h := hitRef{at: i, dist: float32(d)}
+			h := hitRef{at: i - 1, dist: float32(d)}
 			if len(out) == limit {
 				if !less(h, out[limit-1]) {
 					return true
