@@ -42,11 +42,25 @@ type FollowOptions struct {
 // when the feed keeps cases (CaseFeed); in parallel when the feed can
 // (ParallelFeed: parallel.go).
 func (r *Replica) LoadFrom(ctx context.Context, feed Feed) error {
+	_, err := r.LoadFromTimed(ctx, feed)
+	return err
+}
+
+// LoadFromTimed is LoadFrom that also says where the time went: the
+// phases of a parallel load (ParallelFeed); of another, only Total.
+func (r *Replica) LoadFromTimed(ctx context.Context, feed Feed) (LoadTimes, error) {
 	if pf, ok := feed.(ParallelFeed); ok {
-		return r.LoadParallel(func(layer func(string, []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
+		return r.LoadParallelTimed(func(layer func(string, []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
 			return pf.LoadLayers(ctx, layer, addCase)
 		})
 	}
+	start := time.Now()
+	err := r.loadFrom(ctx, feed)
+	return LoadTimes{Total: time.Since(start)}, err
+}
+
+// loadFrom is LoadFrom from a feed that reads one row at a time.
+func (r *Replica) loadFrom(ctx context.Context, feed Feed) error {
 	if cf, ok := feed.(CaseFeed); ok {
 		return r.LoadWithCases(func(add func(string, *onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
 			return cf.LoadRecordsAndCases(ctx, add, addCase)

@@ -85,3 +85,38 @@ func TestReplica_loadGCOption(t *testing.T) {
 		}
 	}
 }
+
+// TestGCDuringLoads_hold: a hold (a server's start-up) keeps GOGC raised
+// after a load inside it ends, until it is released; releasing twice, or
+// ending a load twice, does not end another's.
+func TestGCDuringLoads_hold(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	g := NewGCDuringLoads(400)
+	gogc := func() int {
+		p := debug.SetGCPercent(-2)
+		debug.SetGCPercent(p)
+		return p
+	}
+	release := g.Hold()
+	end := g.begin()
+	end()
+	end() // a second call does nothing
+	if got := gogc(); got != 400 {
+		t.Fatalf("GOGC after a load within a hold = %d, want 400", got)
+	}
+	other := g.begin()
+	release()
+	release()
+	if got := gogc(); got != 400 {
+		t.Fatalf("GOGC while a load runs after the hold's release = %d, want 400", got)
+	}
+	other()
+	if got := gogc(); got != 100 {
+		t.Fatalf("GOGC after the hold and the loads = %d, want 100 again", got)
+	}
+	var none *GCDuringLoads
+	none.Hold()()
+	if got := gogc(); got != 100 {
+		t.Fatalf("a nil hold changed GOGC to %d", got)
+	}
+}

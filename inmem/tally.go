@@ -312,71 +312,193 @@ func (t *tallies) rollUp(s *Snapshot) {
 		return
 	}
 	t.stale = false
-	sums := map[tallyKey]int{}
+	// Summed by grid and interned (layer, value): own is in grid order,
+	// so each grid's chain is walked once for all its counts.
+	var (
+		in    interned
+		sums  = make(map[internedKey]int, 4*t.own.Len())
+		chain []int64
+		last  int64
+	)
 	t.own.Scan(func(e tallyEntry) bool {
-		t.spec.chain(s, e.grid, func(g int64) { sums[tallyKey{g, e.layer, e.value}] += e.n })
+		if chain == nil || e.grid != last {
+			chain, last = chain[:0], e.grid
+			t.spec.chain(s, e.grid, func(g int64) { chain = append(chain, g) })
+		}
+		v := in.of(e.layer, e.value)
+		for _, g := range chain {
+			sums[internedKey{g, v}] += e.n
+		}
 		return true
 	})
-	keys := make([]tallyKey, 0, len(sums))
-	for k := range sums {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareTallyKeys)
 	t.rolled = newEntries()
-	for _, k := range keys {
-		t.rolled.Load(tallyEntry{k, sums[k]})
+	in.load(t.rolled, sums)
+}
+
+// interned numbers the (layer, value) pairs of a count, so that counting
+// millions of points hashes two numbers, not two strings, each time.
+type interned struct {
+	pairs []tallyKey // grid unused
+	index map[[2]string]int32
+	last  int32
+}
+
+// internedKey is a count's key with its (layer, value) pair interned.
+type internedKey struct {
+	grid int64
+	pair int32
+}
+
+// of returns the number of the pair (layer, value): the last one's again
+// without a look-up, few pairs by a scan, many by a map.
+func (in *interned) of(layer, value string) int32 {
+	if int(in.last) < len(in.pairs) && in.pairs[in.last].value == value && in.pairs[in.last].layer == layer {
+		return in.last
 	}
+	if in.index == nil {
+		for i, p := range in.pairs {
+			if p.value == value && p.layer == layer {
+				in.last = int32(i)
+				return in.last
+			}
+		}
+		if len(in.pairs) >= 16 {
+			in.index = make(map[[2]string]int32, 2*len(in.pairs))
+			for i, p := range in.pairs {
+				in.index[[2]string{p.layer, p.value}] = int32(i)
+			}
+		}
+	}
+	if in.index != nil {
+		if i, ok := in.index[[2]string{layer, value}]; ok {
+			in.last = i
+			return i
+		}
+		in.index[[2]string{layer, value}] = int32(len(in.pairs))
+	}
+	in.pairs = append(in.pairs, tallyKey{layer: layer, value: value})
+	in.last = int32(len(in.pairs) - 1)
+	return in.last
+}
+
+// load puts the counts into m in order: appended (btree Load) if m is
+// empty, else added to m's with bump.
+func (in *interned) load(m *btree.BTreeG[tallyEntry], sums map[internedKey]int) {
+	// The pairs' rank in (layer, value) order.
+	order := make([]int32, len(in.pairs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		return compareTallyKeys(in.pairs[a], in.pairs[b])
+	})
+	rank := make([]int32, len(in.pairs))
+	for r, i := range order {
+		rank[i] = int32(r)
+	}
+	keys := make([]internedKey, 0, len(sums))
+	for k, n := range sums {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b internedKey) int {
+		return cmp.Or(cmp.Compare(a.grid, b.grid), cmp.Compare(rank[a.pair], rank[b.pair]))
+	})
+	empty := m.Len() == 0
+	for _, k := range keys {
+		p := in.pairs[k.pair]
+		key := tallyKey{grid: k.grid, layer: p.layer, value: p.value}
+		if empty {
+			m.Load(tallyEntry{key, sums[k]})
+		} else {
+			bump(m, key, sums[k])
+		}
+	}
+}
+
+// placedLayer is a tallied layer's points and where each is placed
+// (placeAll), for loadPlaced.
+type placedLayer struct {
+	layer  string
+	recs   []*onemap.Record
+	places []placement
+}
+
+// placeAll returns where s places each of recs, points of layer: on every
+// CPU at once (s's grids are only read).
+func (spec *tallySpec) placeAll(s *Snapshot, layer string, recs []*onemap.Record) []placement {
+	workers := runtime.GOMAXPROCS(0)
+	places := make([]placement, len(recs))
+	var wg sync.WaitGroup
+	step := max(1, (len(recs)+workers-1)/workers)
+	for from := 0; from < len(recs); from += step {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := from; i < min(from+step, len(recs)); i++ {
+				places[i] = spec.place(s, layer, recs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return places
 }
 
 // load places and counts every point of s, which holds its records
 // already; for Load.
 func (t *tallies) load(s *Snapshot) {
-	t.stale = true
-	workers := runtime.GOMAXPROCS(0)
-	sums := map[tallyKey]int{}
+	var layers []placedLayer
 	for layer := range t.spec.layers {
-		m := t.placed[layer]
 		recs := make([]*onemap.Record, 0, s.Len(layer))
 		s.Ascend(layer, 0, func(r *onemap.Record) bool {
 			recs = append(recs, r)
 			return true
 		})
-		// Each point's grid is looked up on every CPU at once (the
-		// snapshot is read only), and the tallies kept in order after.
-		places := make([]placement, len(recs))
-		var wg sync.WaitGroup
-		step := (len(recs) + workers - 1) / workers
-		for from := 0; from < len(recs); from += step {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := from; i < min(from+step, len(recs)); i++ {
-					places[i] = t.spec.place(s, layer, recs[i])
-				}
-			}()
-		}
-		wg.Wait()
-		for i, r := range recs {
-			p := places[i]
+		layers = append(layers, placedLayer{layer, recs, t.spec.placeAll(s, layer, recs)})
+	}
+	t.loadPlaced(s, layers)
+}
+
+// loadPlaced counts the points of s placed already (placeAll), each
+// layer's points once by id as s holds them; a tallied layer left out, or
+// whose list is not what s holds (an id twice), is placed here.
+func (t *tallies) loadPlaced(s *Snapshot, layers []placedLayer) {
+	t.stale = true
+	var (
+		in   interned
+		sums = map[internedKey]int{}
+		done = map[string]bool{}
+	)
+	count := func(pl placedLayer) {
+		m := t.placed[pl.layer]
+		for i, r := range pl.recs {
+			p := pl.places[i]
 			m.Load(r.ID, p)
-			sums[tallyKey{p.grid, layer, p.value}]++
+			sums[internedKey{p.grid, in.of(pl.layer, p.value)}]++
 		}
+		done[pl.layer] = true
+	}
+	for _, pl := range layers {
+		if _, tallied := t.spec.layers[pl.layer]; !tallied || done[pl.layer] || len(pl.recs) != s.Len(pl.layer) || len(pl.places) != len(pl.recs) {
+			continue
+		}
+		count(pl)
+	}
+	for layer := range t.spec.layers {
+		if done[layer] || t.placed[layer].Len() > 0 {
+			continue
+		}
+		recs := make([]*onemap.Record, 0, s.Len(layer))
+		s.Ascend(layer, 0, func(r *onemap.Record) bool {
+			recs = append(recs, r)
+			return true
+		})
+		count(placedLayer{layer, recs, t.spec.placeAll(s, layer, recs)})
 	}
 	// Counted in a map, then kept in order: a B-tree look-up and insert per
 	// point would cost more than all the rest of the count.
-	keys := make([]tallyKey, 0, len(sums))
-	for k := range sums {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareTallyKeys)
-	empty := t.own.Len() == 0
-	for _, k := range keys {
-		if empty {
-			t.own.Load(tallyEntry{k, sums[k]})
-		} else {
-			bump(t.own, k, sums[k])
-		}
-	}
+	in.load(t.own, sums)
 	t.rollUp(s)
 }
 

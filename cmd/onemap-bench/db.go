@@ -223,6 +223,37 @@ func (b *bench) migratedDB(ctx context.Context, adminURL, name string, keep bool
 	return &scratchStore{scratchDB: sdb, DB: db, Conn: conn, Log: log}, undoAll, nil
 }
 
+// existingDB opens a database that an earlier run built and kept, as
+// migratedDB does (migrating it, in case this binary is newer); the
+// cleanup closes the pool and connection and keeps the database.
+func (b *bench) existingDB(ctx context.Context, adminURL, name string, o postgis.Options) (_ *scratchStore, _ func(), err error) {
+	u, err := withDatabase(adminURL, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.StatementTimeout == 0 {
+		o.StatementTimeout = time.Hour
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := postgis.Open(ctx, u, onemap.NewCatalog(), log, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return &scratchStore{scratchDB: &scratchDB{admin: adminURL, name: name, URL: u}, DB: db, Conn: conn, Log: log}, func() {
+		conn.Close(context.WithoutCancel(ctx))
+		db.Close()
+	}, nil
+}
+
 // seededCounty is migratedDB, its pool of maxConns connections, with the
 // demo county (demo.Wuding, its own day) seeded through package postgis.
 // The modes that measure through the onemap binary seed with it instead

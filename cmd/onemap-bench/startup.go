@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -32,6 +33,10 @@ type startupConfig struct {
 	TriggerSample int
 	Seed          uint64
 	Keep          bool
+	Database      string // an existing province database: nothing is built
+	ReplicaLoads  bool   // the in-process replica loads
+	ServerRuns    int    // servers started one after the other
+	LoadGOGC      int    // the server's --load-gogc (-1: its default)
 }
 
 // Targets of the start-up.
@@ -55,6 +60,10 @@ func runStartup(ctx context.Context, args []string, getenv func(string) string, 
 	fs.IntVar(&c.TriggerSample, "trigger-sample", 20_000, "cameras loaded first by COPY with the per-row triggers on, the baseline of the bulk path")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the cameras")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the database afterwards (its name is printed)")
+	fs.StringVar(&c.Database, "database", "", "measure over this database, built by an earlier run with --keep, instead of building one (it is kept)")
+	fs.BoolVar(&c.ReplicaLoads, "replica-loads", true, "load the replica in this process too, sequentially and in parallel, before the server")
+	fs.IntVar(&c.ServerRuns, "server-runs", 1, "start the server this many times, one after the other")
+	fs.IntVar(&c.LoadGOGC, "load-gogc", -1, "the server's --load-gogc (-1: its default)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -67,8 +76,8 @@ func runStartup(ctx context.Context, args []string, getenv func(string) string, 
 	switch {
 	case c.AdminURL == "":
 		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Cameras < 1000 || c.Counties < 1 || c.Counties > 999 || c.GroupsPerVill < 1 || c.GroupsPerVill > 99 || c.OpenCases < 0 || c.TriggerSample < 0 || c.TriggerSample >= c.Cameras:
-		return fmt.Errorf("want --cameras ≥ 1000, --counties 1 to 999, --groups 1 to 99, --open-cases ≥ 0 and 0 ≤ --trigger-sample < --cameras")
+	case c.Cameras < 1000 || c.Counties < 1 || c.Counties > 999 || c.GroupsPerVill < 1 || c.GroupsPerVill > 99 || c.OpenCases < 0 || c.TriggerSample < 0 || c.TriggerSample >= c.Cameras || c.ServerRuns < 0:
+		return fmt.Errorf("want --cameras ≥ 1000, --counties 1 to 999, --groups 1 to 99, --open-cases ≥ 0, 0 ≤ --trigger-sample < --cameras and --server-runs ≥ 0")
 	}
 	b := &bench{config: config{AdminURL: c.AdminURL, Seed: c.Seed}, out: stdout, progress: stderr}
 	b.printf("OneMap bulk load and start-up at province scale\n\ndate      %s\nmachine   %s\n", time.Now().Format("2006-01-02 15:04:05 MST"), machine())
@@ -111,12 +120,29 @@ func cpuTime() time.Duration {
 }
 
 func (b *bench) startup(ctx context.Context, c startupConfig) error {
-	st, cleanup, err := b.migratedDB(ctx, c.AdminURL, "startup", c.Keep, postgis.Options{MaxConns: 4}) // no county: the province's grids follow
+	var (
+		st      *scratchStore
+		cleanup func()
+		err     error
+	)
+	if c.Database != "" {
+		st, cleanup, err = b.existingDB(ctx, c.AdminURL, c.Database, postgis.Options{MaxConns: 4})
+	} else {
+		st, cleanup, err = b.migratedDB(ctx, c.AdminURL, "startup", c.Keep, postgis.Options{MaxConns: 4}) // no county: the province's grids follow
+	}
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 	sdb, db, conn := st.scratchDB, st.DB, st.Conn
+	if c.Database != "" {
+		pg, pgis, err := serverVersions(ctx, sdb.URL)
+		if err != nil {
+			return err
+		}
+		b.printf("database  %s on PostgreSQL %s, PostGIS %s (built by an earlier run)\n\n", sdb.name, pg, pgis)
+		return b.startupServer(ctx, c, sdb, db, conn)
+	}
 	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
 		return fmt.Errorf("set the region: %w", err)
 	}
@@ -217,8 +243,14 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 		return err
 	}
 	b.printf("          then VACUUM ANALYZE: %v\n\n", time.Since(t0).Round(time.Millisecond))
+	return b.startupServer(ctx, c, sdb, db, conn)
+}
 
-	var rowsInAll int
+// startupServer loads the replica of the province database in this
+// process (unless --replica-loads=false), then starts the server over it
+// --server-runs times and prints its start-up.
+func (b *bench) startupServer(ctx context.Context, c startupConfig, sdb *scratchDB, db *postgis.DB, conn *pgx.Conn) error {
+	var rowsInAll, grids, cases, cameras int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM cases WHERE closed_at IS NULL`).Scan(&rowsInAll); err != nil {
 		return err
 	}
@@ -228,35 +260,89 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 			return err
 		}
 		rowsInAll += n
+		switch l.ID {
+		case onemap.LayerGrids:
+			grids = n
+		case onemap.LayerCameras:
+			cameras = n
+		}
 	}
-	if err := b.replicaLoads(ctx, db, rowsInAll); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM cases WHERE closed_at IS NULL`).Scan(&cases); err != nil {
 		return err
 	}
-	if c.Onemap == "" {
+	if c.ReplicaLoads {
+		if err := b.replicaLoads(ctx, db, rowsInAll); err != nil {
+			return err
+		}
+	}
+	if c.Onemap == "" || c.ServerRuns == 0 {
 		return nil
 	}
 	if _, err := os.Stat(c.Onemap); err != nil {
 		return fmt.Errorf("the onemap binary: %w (build it with `make build`, or --onemap \"\")", err)
 	}
-	b.say("startup: starting the server")
-	t0 = time.Now()
-	srv, err := onemapServer(ctx, c.Onemap, "onemap (province)", sdb.URL, 10*time.Minute, "--tile-cache-mb", "0")
+	dbCPU, err := newClusterCPU(ctx, conn)
+	if err != nil {
+		return err
+	}
+	var flags []string
+	if c.LoadGOGC >= 0 {
+		flags = append(flags, "--load-gogc", fmt.Sprint(c.LoadGOGC))
+	}
+	for run := range c.ServerRuns {
+		b.say("startup: starting the server (%d of %d)", run+1, c.ServerRuns)
+		if err := b.startOneServer(ctx, c, sdb, dbCPU, rowsInAll, grids, cameras, cases, flags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startOneServer starts the server once over the province, waits until it
+// answers and prints the time, the CPU (its own and the database
+// server's), its peak memory and its start-up phases from its log.
+func (b *bench) startOneServer(ctx context.Context, c startupConfig, sdb *scratchDB, dbCPU *clusterCPU, rows, grids, cameras, cases int, flags []string) error {
+	db0, load0 := dbCPU.read(), loadAvg()
+	t0 := time.Now()
+	srv, err := onemapServer(ctx, c.Onemap, "onemap (province)", sdb.URL, 10*time.Minute, append([]string{"--tile-cache-mb", "0"}, flags...)...)
 	if err != nil {
 		return err
 	}
 	defer b.keepLog(srv)
 	defer srv.stop()
 	answered := time.Since(t0)
+	dbUsed := dbCPU.read() - db0
+	srvUsed := readCPU(srv.cmd.Process.Pid).Server
 	_, peak, err := srv.memory()
 	if err != nil {
 		return err
 	}
 	took, _ := replicaLoad(srv.log.String())
-	b.printf("server    `onemap serve` over %s cameras, %s grids, %s open cases: answered %v after it started (the replica loaded in %v) (%s)\n",
-		thousands(c.Cameras), thousands(grids), thousands(cases), answered.Round(time.Millisecond), took, loadAvg())
+	b.printf("server    `onemap serve` over %s rows (%s cameras, %s grids, %s open cases): answered %v after it started (the replica loaded in %v) (%s, then %s)\n",
+		thousands(rows), thousands(cameras), thousands(grids), thousands(cases), answered.Round(time.Millisecond), took, load0, loadAvg())
+	b.printf("          CPU until it answered: the server %v (%.2f cores), the database server %v; their sum on this machine's %d CPUs, the least wall time on a quiet one: %v\n",
+		srvUsed.Round(10*time.Millisecond), srvUsed.Seconds()/answered.Seconds(), dbUsed.Round(10*time.Millisecond), runtime.NumCPU(),
+		((srvUsed + dbUsed) / time.Duration(runtime.NumCPU())).Round(100*time.Millisecond))
 	b.printf("          peak memory (VmHWM) %s; targets < %v and < %s: %s\n", gib(peak), targetStartup, gib(targetStartupBytes),
 		verdict(answered < targetStartup && peak < targetStartupBytes))
+	for _, line := range startupPhases(srv.log.String()) {
+		b.printf("          %s\n", line)
+	}
 	return srv.stop()
+}
+
+// startupPhaseRE finds the server's start-up phase lines in its text log
+// (cmd/onemap/startup.go).
+var startupPhaseRE = regexp.MustCompile(`msg="?(start-up|replica load: [a-z ]+)"? (.*)`)
+
+// startupPhases returns the server's start-up phases from its text log,
+// one line each.
+func startupPhases(log string) []string {
+	var out []string
+	for _, m := range startupPhaseRE.FindAllStringSubmatch(log, -1) {
+		out = append(out, fmt.Sprintf("%-32s %s", m[1], strings.TrimSpace(m[2])))
+	}
+	return out
 }
 
 // bulkStep is one step of the bulk load and its time (postgis.ImportOptions.Steps).

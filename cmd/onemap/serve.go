@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -195,6 +196,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	defer metricsSrv.close()
 
+	clock := newStartupClock()
 	catalog := onemap.NewCatalog()
 	// With a standby, a primary that does not answer does not stop the
 	// start (primarydown.go).
@@ -203,6 +205,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		return err
 	}
 	defer db.Close()
+	clock.done("open")
 	if primaryDown && (c.SeedDemo || c.DemoAccounts) {
 		log.Warn("--seed-demo and --demo-accounts are skipped: they write, and no primary answers")
 	} else if c.SeedDemo {
@@ -222,7 +225,12 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 
 	// The replica: loaded before the server answers, then following the
 	// change feed until shutdown.
-	replica := inmem.NewWith(catalog, replicaOptions(c))
+	opts := replicaOptions(c)
+	replica := inmem.NewWith(catalog, opts)
+	// GOGC stays raised until the server answers: the collection of the
+	// loaded replica then runs while it serves (inmem.GCDuringLoads.Hold).
+	releaseGC := sync.OnceFunc(opts.LoadGC.Hold())
+	defer releaseGC()
 	// With --read-database-url the replica reads a hot standby, polling
 	// its feed (standby.go); writes still go to db.
 	standby, err := openStandby(ctx, c, catalog, db, log)
@@ -243,20 +251,10 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		feed, follow.Poll = inmem.Polled(standby.db), c.Standby.Poll
 		standby.register(metricsReg)
 	}
-	start := time.Now()
-	if err := replica.LoadFrom(ctx, feedSource(standby, db)); err != nil {
-		return fmt.Errorf("load the replica: %w", err)
-	}
-	snap := replica.Snapshot()
-	counts := []any{"seq", snap.Seq(), "took", time.Since(start).Round(time.Millisecond)}
-	for _, l := range catalog.Layers() {
-		counts = append(counts, l.ID, snap.Len(l.ID))
-	}
-	log.Info("loaded the replica", counts...)
-
 	// The public page's index: only public data, read through the public
-	// views as the public database role; loaded before the server answers,
-	// reloaded when stations or grids change.
+	// views as the public database role; loaded while the replica loads
+	// (both only read), before the server answers, and reloaded when
+	// stations or grids change.
 	// From here on db's reads fall back to a standby while no primary
 	// answers (openReadFallback; postgis/readpool.go); writes never do.
 	readFallback, closeFallback, err := openReadFallback(ctx, c, catalog, standby, log)
@@ -264,13 +262,35 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		return err
 	}
 	defer closeFallback()
-	db = db.WithReadFallback(readFallback)
-	pub := public.New(db, log)
-	if err := pub.Load(ctx); err != nil {
+	readDB := db.WithReadFallback(readFallback)
+	pub := public.New(readDB, log)
+	pubCtx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	pubLoaded := make(chan error, 1)
+	go func() { pubLoaded <- pub.Load(pubCtx) }()
+	clock.done("prepare")
+	start := time.Now()
+	loaded, err := replica.LoadFromTimed(ctx, feedSource(standby, db))
+	if err != nil {
+		stopPub()
+		<-pubLoaded
+		return fmt.Errorf("load the replica: %w", err)
+	}
+	clock.done("replica")
+	logReplicaLoad(log, loaded)
+	snap := replica.Snapshot()
+	counts := []any{"seq", snap.Seq(), "took", time.Since(start).Round(time.Millisecond)}
+	for _, l := range catalog.Layers() {
+		counts = append(counts, l.ID, snap.Len(l.ID))
+	}
+	log.Info("loaded the replica", counts...)
+	if err := <-pubLoaded; err != nil {
 		return fmt.Errorf("load the public index: %w", err)
 	}
+	db = readDB
 	nStations, nPlaces := pub.Len()
 	log.Info("loaded the public index", "stations", nStations, "places", nPlaces)
+	clock.done("public_index") // what is left of it after the replica
 
 	anchor, err := c.anchor(db, log)
 	if err != nil {
@@ -300,6 +320,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	if base != nil {
 		defer base.Close()
 	}
+	clock.done("base_map")
 
 	static := frontend.Handler()
 	if c.StaticDir != "" {
@@ -422,6 +443,9 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 			log.Warn("simulator: not started", "error", err)
 		}
 	}
+	clock.done("handlers")
+	clock.log(log)
+	releaseGC()
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "version", onemap.Version)
 	fmt.Fprintf(stdout, "onemap: serving at http://%s\n", ln.Addr())
 
