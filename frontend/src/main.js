@@ -39,6 +39,7 @@ import { createAssess } from './command/assess.js';
 import { createTags } from './command/tags.js';
 import { createRegions } from './command/regions.js';
 import { createAffected } from './command/affected.js';
+import { createDock } from './command/dock.js';
 import { FONT_URL, useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -78,9 +79,11 @@ async function start() {
   // added below as it is made.
   const page = { region, layers, layerById: new globalThis.Map(layers.map((l) => [l.id, l])), style, status, live: live.state };
   page.panel = createPanel(page, $('panel'));
-  // The right-hand panel is 周边 or a grid's statistics, whichever is open.
-  const sides = [$('around'), $('grid-side')];
-  const panels = { left: $('left'), right: { get hidden() { return sides.every((s) => s.hidden); }, get offsetWidth() { return Math.max(0, ...sides.map((s) => (s.hidden ? 0 : s.offsetWidth))); } } };
+  // The side panels on the right share one dock, one open at a time
+  // (command/dock.js): the camera keeps clear of the open one.
+  const dock = createDock();
+  page.dock = dock;
+  const panels = { left: $('left'), right: dock.right };
   const map = createMap('map', style, {
     // The link's view (#map=zoom/lat/lon) wins over the region's box.
     hash: 'map',
@@ -110,6 +113,10 @@ async function start() {
   page.card = createCard(page);
   page.around = createAround(page, $('around'));
   page.gridPanel = createGridPanel(page, $('grid-side'));
+  dock.add($('around'), () => page.around.close());
+  // The statistics follow their grid's card: making way, they close it too
+  // (its buttons would be under the panel on a phone).
+  dock.add($('grid-side'), () => (page.card.isOpen() ? page.card.close() : page.gridPanel.close()));
   page.tools = createTools(page);
   page.measure = page.tools.measure;
   page.search = createSearch(page);
@@ -139,6 +146,8 @@ async function start() {
   // The e-bike tags' live layer, for the roles that see tags.
   page.tags = createTags(page, sess, { font: FONT });
   if (page.tags) window.onemap.tags = page.tags.state;
+  // The panels the controllers made (cases, alarms, who is affected, …) join the dock.
+  dock.watch();
   live.attach(page);
 }
 
