@@ -59,9 +59,14 @@ async function start() {
   // The townships' and villages' label points are public data, the same
   // for every role; without them grids are labelled from the tiles.
   // A viewer sees a part of the county: its labels come from its tiles.
-  const places = fetchSession().catch(() => null)
-    .then((sess) => (sess?.role === 'viewer' ? null : api.fetchPlaces()))
-    .catch(() => null);
+  // Both asked at once (not the places after the session: a round trip
+  // less before the map starts); a viewer's places are dropped.
+  // The session is read once, here: the controllers that depend on the
+  // role (cases, alarms, tags) are made from the same answer below, without
+  // another round trip after the map was made.
+  const session = fetchSession().catch(() => null);
+  const places = Promise.all([session, api.fetchPlaces().catch(() => null)])
+    .then(([sess, list]) => (sess?.role === 'viewer' ? null : list));
   const [region, { layers }, serverStyle, placeList] = await Promise.all([
     api.fetchRegion(), api.fetchLayers(), fetchStyle('all'), places]);
   if (lang === 'en') {
@@ -95,6 +100,7 @@ async function start() {
     navigation: 'bottom-right',
     scale: 'bottom-left',
     tileVersion: () => live.state.version,
+    wholeFirst: true, // no half-drawn frames before the first picture (map.js)
   });
   page.map = map;
   page.overlay = createOverlays(map);
@@ -127,7 +133,7 @@ async function start() {
   watchKeys(page);
   page.counts.refresh();
   // The case queue and the open cases' layer, for the roles that see cases.
-  const sess = await fetchSession().catch(() => null);
+  const sess = await session;
   if (sess && CASE_ROLES.includes(sess.role)) {
     page.cases = createCases(page, sess, { el: $('cases'), button: $('cases-button') });
     window.onemap.cases = page.cases.state;
