@@ -116,10 +116,7 @@ export async function openMap(options = {}, pagePath = '/') {
 /** openMapPage is openMap's set-up in the browser context it launched (closeBrowser closes it, see launch). */
 async function openMapPage(context, closeBrowser, signIn, pagePath) {
   // signIn ({name, password}) signs the browser in before the page opens.
-  if (signIn) {
-    const res = await context.request.post(new URL('/api/session', BASE).href, { data: signIn });
-    if (!res.ok()) throw new Error(`sign in as ${signIn.name}: HTTP ${res.status()} ${await res.text()}`);
-  }
+  if (signIn) await signInContext(context, signIn);
   const requests = [];
   const foreign = [];
   const errors = [];
@@ -196,6 +193,17 @@ async function openMapPage(context, closeBrowser, signIn, pagePath) {
   // drawn (as seen from this process).
   const drawnMs = Date.now() - started;
   return { context, page, requests, foreign, errors, screenshot, waitIdle, close, drawnMs };
+}
+
+/**
+ * signInContext signs the browser context in as name (the demo password
+ * unless password is given: scripts/e2e.sh serves the demo accounts), so
+ * that the pages it opens next are that account's. It throws, saying why,
+ * if the server refuses.
+ */
+export async function signInContext(context, { name, password = DEMO_PASSWORD }) {
+  const res = await context.request.post(new URL('/api/session', BASE).href, { data: { name, password } });
+  if (!res.ok()) throw new Error(`sign in as ${name}: HTTP ${res.status()} ${await res.text()}`);
 }
 
 /**

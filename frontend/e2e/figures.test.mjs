@@ -12,8 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, isLocal, WAIT_MS, watchPolicy } from './browser.mjs';
+import { BASE, openBrowser, OUT, signInContext, WAIT_MS } from './browser.mjs';
 
 const DESK = { viewport: { width: 1920, height: 1080 } };
 // How long a page may take to its first picture: the figures assert no
@@ -56,30 +55,13 @@ const rows = [];
 // measure opens pagePath in a fresh browser and returns its figures; ready
 // waits for the page's first picture, then steps (optional) a second one.
 async function measure(label, pagePath, { signIn, ...options }, ready, step) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-fig-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, timeout: WAIT_MS, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
-    ...options,
-  });
-  try {
-    if (signIn) {
-      const res = await context.request.post(new URL('/api/session', BASE).href, { data: signIn });
-      assert.ok(res.ok(), `sign in as ${signIn.name}: ${res.status()}`);
-    }
-    await watchPolicy(context);
-    const foreign = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (isLocal(url)) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
+  const done = [];
+  const { page, foreign, close } = await openBrowser({ timeout: READY_MS, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options },
+    async ({ context }) => {
+      if (signIn) await signInContext(context, signIn);
+      context.on('requestfinished', (req) => done.push(req));
     });
-    const done = [];
-    context.on('requestfinished', (req) => done.push(req));
-    const page = context.pages()[0] ?? await context.newPage();
-    page.setDefaultTimeout(READY_MS);
+  try {
     const t0 = Date.now();
     await page.goto(new URL(pagePath, BASE).href, { waitUntil: 'load' });
     const loadMs = Date.now() - t0;
@@ -106,8 +88,7 @@ async function measure(label, pagePath, { signIn, ...options }, ready, step) {
     rows.push(row);
     return row;
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 }
 
@@ -115,7 +96,7 @@ const kb = (n) => (n / 1024).toFixed(1);
 const total = (by) => Object.values(by).reduce((a, b) => a + b, 0);
 
 describe('page weight and time to a drawn map, per page', { timeout: 20 * 60_000 }, () => {
-  before(() => fs.mkdirSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'out'), { recursive: true }));
+  before(() => fs.mkdirSync(OUT, { recursive: true }));
   after(() => {
     const lines = ['| page | load | first picture | total KB | script | style | font | tiles | API | other |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
     const line = (label, load, ready, by) => `| ${label} | ${load} | ${ready} | ${kb(total(by))} | ${kb(by.script)} | ${kb(by.style)} | ${kb(by.font)} | ${kb(by.tiles)} | ${kb(by.api)} | ${kb(by.other)} |`;
@@ -125,7 +106,7 @@ describe('page weight and time to a drawn map, per page', { timeout: 20 * 60_000
     }
     const table = lines.join('\n');
     console.log(`\nPage figures (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, load ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}):\n${table}\n`);
-    fs.writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'out', 'figures.md'), `${table}\n`);
+    fs.writeFileSync(path.join(OUT, 'figures.md'), `${table}\n`);
   });
 
   it('the command map (/), 1920×1080', async () => {
@@ -137,7 +118,7 @@ describe('page weight and time to a drawn map, per page', { timeout: 20 * 60_000
     assert.ok(r.by.script > 0 && r.by.tiles > 0);
   });
   it('the editor (/editor/), 1920×1080', async () => {
-    const r = await measure('editor `/editor/`', '/editor/', { ...DESK, signIn: { name: 'planner', password: 'onemap-demo' } }, (p) => waitMap(p, 'onemap'));
+    const r = await measure('editor `/editor/`', '/editor/', { ...DESK, signIn: { name: 'planner' } }, (p) => waitMap(p, 'onemap'));
     assert.ok(r.by.script > 0);
   });
   it('the public page (/m/), 390×844: the list, then the map', async () => {

@@ -11,11 +11,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, databaseURL, isLocal, OUT, openMap, sql, WAIT_MS, watchPolicy } from './browser.mjs';
+import { BASE, databaseURL, openBrowser, OUT, openMap, sql, WAIT_MS } from './browser.mjs';
 
 // The county seat, in 狮山镇 (the demo's 东岳社区).
 const SEAT = { lng: 102.4063, lat: 25.5302 };
@@ -237,32 +234,25 @@ describe('the base map on the wall and in the editor', { timeout: 10 * 60_000 },
 });
 
 describe('the public page\'s map on a phone has the base map', { timeout: 10 * 60_000 }, () => {
-  let context;
-  let profile;
+  let b;
   const errors = [];
 
   before(async () => {
-    fs.mkdirSync(OUT, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-e2e-picture-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, timeout: WAIT_MS, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+    b = await openBrowser({
+      locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
       viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
       geolocation: { longitude: SEAT.lng, latitude: SEAT.lat, accuracy: 20 }, permissions: ['geolocation'],
+    }, async ({ page }) => {
+      page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+      page.on('pageerror', (err) => errors.push(err.message));
     });
-    await watchPolicy(context);
-    await context.route('**/*', (route) => (isLocal(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
   });
   after(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await b?.close();
   });
 
   it('draws roads and names under the stations at 390×844', async () => {
-    const page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
-    page.on('pageerror', (err) => errors.push(err.message));
+    const { page } = b;
     await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
     await page.waitForSelector('#list > li', { timeout: WAIT_MS });
     await page.locator('#open-map').tap();
@@ -302,6 +292,17 @@ describe('the public page\'s map on a phone has the base map', { timeout: 10 * 6
     assert.ok(clusters.images.some((n) => n.startsWith('om-ring:circle:') && n.split(',').filter((part) => !part.endsWith('=0')).length > 1),
       `no ring cut by kind among ${clusters.images.join(', ')}`);
     assert.match(await page.locator('#map-legend li[data-many]').textContent(), /附近多个服务站/, 'the legend does not say what a ring is');
+    // Its key is such a ring: cut in the colours of the kinds the legend
+    // lists (before: one grey ring while the map's rings were coloured).
+    const key = await page.evaluate(() => {
+      const legend = document.getElementById('map-legend');
+      const ring = getComputedStyle(legend.querySelector('li[data-many] .m-many-key')).backgroundImage;
+      const kinds = [...legend.querySelectorAll('li[data-kind] .m-dot')].map((d) => getComputedStyle(d).backgroundColor);
+      return { ring, kinds };
+    });
+    assert.ok(key.kinds.length > 3, `the legend lists ${key.kinds.length} kinds`);
+    assert.match(key.ring, /conic-gradient/, `the clusters' key is not a ring cut by kind: ${key.ring}`);
+    for (const c of key.kinds) assert.ok(key.ring.includes(c), `the clusters' key lacks the colour ${c} of a listed kind: ${key.ring}`);
     await page.screenshot({ path: path.join(OUT, 'picture-public-z11-390x844.png') });
     assert.deepEqual(errors, []);
   });

@@ -39,6 +39,7 @@ import { createAssess } from './command/assess.js';
 import { createTags } from './command/tags.js';
 import { createRegions } from './command/regions.js';
 import { createAffected } from './command/affected.js';
+import { createDock } from './command/dock.js';
 import { FONT_URL, useOwnFontIfNeeded } from './font.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -58,9 +59,14 @@ async function start() {
   // The townships' and villages' label points are public data, the same
   // for every role; without them grids are labelled from the tiles.
   // A viewer sees a part of the county: its labels come from its tiles.
-  const places = fetchSession().catch(() => null)
-    .then((sess) => (sess?.role === 'viewer' ? null : api.fetchPlaces()))
-    .catch(() => null);
+  // Both asked at once (not the places after the session: a round trip
+  // less before the map starts); a viewer's places are dropped.
+  // The session is read once, here: the controllers that depend on the
+  // role (cases, alarms, tags) are made from the same answer below, without
+  // another round trip after the map was made.
+  const session = fetchSession().catch(() => null);
+  const places = Promise.all([session, api.fetchPlaces().catch(() => null)])
+    .then(([sess, list]) => (sess?.role === 'viewer' ? null : list));
   const [region, { layers }, serverStyle, placeList] = await Promise.all([
     api.fetchRegion(), api.fetchLayers(), fetchStyle('all'), places]);
   if (lang === 'en') {
@@ -78,9 +84,11 @@ async function start() {
   // added below as it is made.
   const page = { region, layers, layerById: new globalThis.Map(layers.map((l) => [l.id, l])), style, status, live: live.state };
   page.panel = createPanel(page, $('panel'));
-  // The right-hand panel is 周边 or a grid's statistics, whichever is open.
-  const sides = [$('around'), $('grid-side')];
-  const panels = { left: $('left'), right: { get hidden() { return sides.every((s) => s.hidden); }, get offsetWidth() { return Math.max(0, ...sides.map((s) => (s.hidden ? 0 : s.offsetWidth))); } } };
+  // The side panels on the right share one dock, one open at a time
+  // (command/dock.js): the camera keeps clear of the open one.
+  const dock = createDock();
+  page.dock = dock;
+  const panels = { left: $('left'), right: dock.right };
   const map = createMap('map', style, {
     // The link's view (#map=zoom/lat/lon) wins over the region's box.
     hash: 'map',
@@ -92,6 +100,7 @@ async function start() {
     navigation: 'bottom-right',
     scale: 'bottom-left',
     tileVersion: () => live.state.version,
+    wholeFirst: true, // no half-drawn frames before the first picture (map.js)
   });
   page.map = map;
   page.overlay = createOverlays(map);
@@ -110,6 +119,10 @@ async function start() {
   page.card = createCard(page);
   page.around = createAround(page, $('around'));
   page.gridPanel = createGridPanel(page, $('grid-side'));
+  dock.add($('around'), () => page.around.close());
+  // The statistics follow their grid's card: making way, they close it too
+  // (its buttons would be under the panel on a phone).
+  dock.add($('grid-side'), () => (page.card.isOpen() ? page.card.close() : page.gridPanel.close()));
   page.tools = createTools(page);
   page.measure = page.tools.measure;
   page.search = createSearch(page);
@@ -120,7 +133,7 @@ async function start() {
   watchKeys(page);
   page.counts.refresh();
   // The case queue and the open cases' layer, for the roles that see cases.
-  const sess = await fetchSession().catch(() => null);
+  const sess = await session;
   if (sess && CASE_ROLES.includes(sess.role)) {
     page.cases = createCases(page, sess, { el: $('cases'), button: $('cases-button') });
     window.onemap.cases = page.cases.state;
@@ -139,6 +152,8 @@ async function start() {
   // The e-bike tags' live layer, for the roles that see tags.
   page.tags = createTags(page, sess, { font: FONT });
   if (page.tags) window.onemap.tags = page.tags.state;
+  // The panels the controllers made (cases, alarms, who is affected, …) join the dock.
+  dock.watch();
   live.attach(page);
 }
 

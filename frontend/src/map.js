@@ -5,7 +5,7 @@
 // the page's language, and the controls each page asks for.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
-import { addProtocol, Map, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
+import { addProtocol, Map, NavigationControl, ScaleControl, prewarm, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { mapLocale } from './i18n.js';
 import { addIcons } from './icons.js';
@@ -14,10 +14,17 @@ import { FONT_PROTOCOL, fontBytes } from './font.js';
 // The worker comes from this server, as a file of the build (the CSP allows
 // workers from 'self' only).
 setWorkerUrl(workerUrl);
+// Every page that loads this module makes a map: its workers start now,
+// fetching and compiling their script while the page reads its style and
+// settings, instead of once the map is made.
+prewarm();
 
 // The label font of every style (font-faces: FONT_URL) comes from font.js,
 // which fetches it once for the page's text and its maps alike.
 addProtocol(FONT_PROTOCOL, async () => ({ data: await fontBytes() }));
+
+/** WHOLE_FIRST_MS bounds how long a wholeFirst map keeps its canvas hidden (see createMap). */
+export const WHOLE_FIRST_MS = 20_000;
 
 /**
  * createMap returns a MapLibre map in container (an element or its id)
@@ -29,10 +36,17 @@ addProtocol(FONT_PROTOCOL, async () => ({ data: await fontBytes() }));
  *   tileVersion: a function giving the live version (0 for none), added to
  *     the URL of every tile of this server (?v=N), so that a reload after a
  *     change passes the browser's cache (tiles may be cached for 30 s);
+ *   wholeFirst: true shows the map's canvas only once its first picture is
+ *     whole (MapLibre's load: the style and every tile in view drawn), not
+ *     each half-drawn frame before it as tiles come in. Under software
+ *     rendering (a PC or VM without a GPU, headless Chromium) every frame
+ *     shown is read back from the renderer, and those frames cost more
+ *     than the map's own work: the first picture comes sooner without them.
+ *     (After WHOLE_FIRST_MS the canvas shows as it stands.)
  * anything else (bounds, center, zoom, hash, interactive, locale,
  * attributionControl, …) goes to MapLibre as it is.
  */
-export function createMap(container, style, { navigation, scale, rotate = true, tileVersion, ...options } = {}) {
+export function createMap(container, style, { navigation, scale, rotate = true, tileVersion, wholeFirst = false, ...options } = {}) {
   const tiles = `${location.origin}/tiles/`;
   const map = new Map({
     container,
@@ -48,6 +62,17 @@ export function createMap(container, style, { navigation, scale, rotate = true, 
     ...options,
   });
   addIcons(map); // the point symbols, drawn as the style asks for them
+  if (wholeFirst) {
+    const canvas = map.getCanvasContainer();
+    canvas.style.visibility = 'hidden';
+    let timer = 0;
+    const show = () => {
+      clearTimeout(timer);
+      canvas.style.visibility = '';
+    };
+    timer = setTimeout(show, WHOLE_FIRST_MS);
+    map.once('load', show);
+  }
   if (!rotate) map.touchZoomRotate.disableRotation();
   if (navigation) map.addControl(new NavigationControl({ showCompass: false }), navigation);
   if (scale) map.addControl(new ScaleControl({ unit: 'metric' }), scale);

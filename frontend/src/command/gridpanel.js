@@ -3,8 +3,8 @@
 // its worker, its actions) and the panel lists what the grid holds and its
 // children ranked by risk (../gridpanel.js renders it). The panel follows
 // the grid card: it opens with a grid's card, shows the grid the card
-// shows, and closes with it; 周边 takes the same place, so one closes the
-// other.
+// shows, and closes with it; it is one of the dock's panels (dock.js), so
+// opening 周边 or another panel closes it.
 
 import { gridPanelHTML } from '../gridpanel.js';
 import { t } from '../i18n.js';
@@ -46,11 +46,5 @@ export function createGridPanel(page, side) {
     const btn = e.target.closest('button[data-grid-id]');
     if (btn) page.card.openGrid(btn.dataset.gridId);
   });
-  // 周边 opens in the same place: the statistics make way.
-  const around = document.getElementById('around');
-  new MutationObserver(() => {
-    if (!around.hidden) close();
-  }).observe(around, { attributes: true, attributeFilter: ['hidden'] });
-
   return { show, close, isOpen: () => !side.hidden, grid: () => current };
 }

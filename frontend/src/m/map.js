@@ -157,12 +157,26 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
     legend.querySelector('ul').innerHTML = [
       '<li><span class="m-pin m-pin-key">1</span>列表中的服务站（编号同列表）</li>',
       '<li><span class="m-dot m-here-key"></span>您的位置</li>',
-      // Below zoom 14 nearby stations are one ring (style.js STATION_RING).
-      '<li data-many><span class="m-dot m-many-key"></span>附近多个服务站，放大查看</li>',
+      // Below zoom 14 nearby stations are one ring cut by their kinds'
+      // colours (style.js, icons.js ringImage): the key is such a ring.
+      `<li data-many><span class="m-dot m-many-key" style="${escapeHtml(ringKeyStyle(shown.map((k) => colourOf(k.code))))}"></span>附近多个服务站，放大查看</li>`,
       ...shown.map((k) => `<li data-kind="${escapeHtml(k.code)}"><span class="m-dot" style="background:${escapeHtml(colourOf(k.code))}"></span>${escapeHtml(k.name)}</li>`),
     ].join('');
     legend.hidden = false;
   }
 
   return { map, update, setKind, resize: () => map.resize() };
+}
+
+/**
+ * ringKeyStyle returns the style attribute of the legend's key for a
+ * cluster of stations: a white disc in a ring cut into equal arcs of the
+ * colours, clockwise from the top, as the map's rings are cut (icons.js
+ * ringImage); the neutral grey when there are none.
+ */
+export function ringKeyStyle(colours) {
+  const cs = colours.length ? colours : ['#78909c'];
+  const step = 100 / cs.length;
+  const arcs = cs.map((c, i) => `${c} ${(i * step).toFixed(2)}% ${((i + 1) * step).toFixed(2)}%`).join(', ');
+  return `background-image: radial-gradient(circle closest-side, #fff 0 58%, transparent 60%), conic-gradient(${arcs})`;
 }
