@@ -72,9 +72,10 @@ type PhotoTurn struct {
 	LastError   string
 }
 
-// PhotoTurns returns the turns waiting or given up, the oldest first.
+// PhotoTurns returns the turns waiting or given up, the oldest first (from
+// the read pool: a standby may be a moment behind).
 func (s *Cases) PhotoTurns(ctx context.Context) ([]PhotoTurn, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT sha256, orientation, queued_at,
+	rows, err := s.db.read.Query(ctx, `SELECT sha256, orientation, queued_at,
 			CASE WHEN due_at = 'infinity' THEN NULL ELSE due_at END, attempts, coalesce(last_error, '')
 		FROM photo_turns ORDER BY queued_at, sha256`)
 	if err != nil {
