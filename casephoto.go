@@ -9,11 +9,14 @@ import (
 // Photo is a photo of a case step (a report's photos are its first
 // step's), as stored: its metadata already stripped (package photo) and
 // addressed by the SHA-256 of those bytes, so that one photo sent twice is
-// kept once.
+// kept once. A phone's JPEG that keeps an orientation tag (and nothing else
+// of its EXIF) is turned upright after it is accepted: until then it is
+// Turning, and what is served under its address changes once.
 type Photo struct {
 	SHA256      string // lower-case hex of the SHA-256 of Bytes
 	ContentType string // image/jpeg, image/png or image/webp
 	Bytes       []byte
+	Turning     bool // as read: its pixels are still to be turned upright
 }
 
 // NewPhoto returns the photo of stripped bytes b of content type ct.

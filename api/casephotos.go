@@ -70,8 +70,9 @@ func stepPhotos(c *gin.Context) ([]onemap.Photo, error) {
 		report []byte
 		n      int
 		// Each photo is stripped as soon as it is read, beside the
-		// reading of the next: turning a phone's photo upright takes a
-		// good part of a second of a core (package photo).
+		// reading of the next (a few milliseconds each: no pixel is
+		// decoded; a phone's photo is turned upright after the report is
+		// stored, postgis.Cases.TurnPhotos).
 		pending []*strippedPhoto
 		wg      sync.WaitGroup
 	)
@@ -217,8 +218,11 @@ func (s *Server) reportPhotoCount(ctx context.Context, k *onemap.Case) (int, err
 // handleCasePhoto answers GET /api/cases/{id}/photos/{sha256}: a photo of
 // the case, to a caller who may see the case (as GET /api/cases/{id}; any
 // other gets what it would get there: 401, 403 or 404). Every view is
-// audited (case.photo.read), a revalidation too. The bytes never change
-// under their address: the answer is cached privately, as immutable.
+// audited (case.photo.read), a revalidation too. Its ETag is the address
+// of the bytes served: a phone's photo is served as accepted (its
+// orientation tag alone) until it is turned upright, then upright, and only
+// then are the bytes under its address final and cached privately as
+// immutable; until then they are revalidated.
 func (s *Server) handleCasePhoto(c *gin.Context) {
 	k, _, _, err := s.caseParam(c)
 	if err != nil {
@@ -238,7 +242,11 @@ func (s *Server) handleCasePhoto(c *gin.Context) {
 	etag := strconv.Quote(p.SHA256)
 	h := c.Writer.Header()
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	if p.Turning {
+		h.Set("Cache-Control", "private, no-cache")
+	} else {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Disposition", "inline")
 	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {

@@ -65,18 +65,3 @@ func varyTables(tb testing.TB, b []byte, i int) []byte {
 	out[at+5+2] = byte(1 + i/200%200)
 	return out
 }
-
-// BenchmarkPublicReportTurnedPhotos files public reports with three
-// 12-megapixel photos held on their side (EXIF Orientation 6, about 3 MB
-// each), against PostGIS, through the whole server: each photo is
-// decoded, turned upright, shrunk to photo.UprightMaxSide and encoded
-// again (photo/upright.go) before the one transaction that stores it. It
-// prints ms/report, against the county's floor of 1000 (issue 16):
-//
-//	go test ./api -run '^$' -bench PublicReportTurnedPhotos -benchtime 5x
-func BenchmarkPublicReportTurnedPhotos(b *testing.B) {
-	base := turnedPhoto(b, 3<<20)
-	benchReportPhotos(b, func(i int) [3][]byte {
-		return [3][]byte{varyTables(b, base, 3*i), varyTables(b, base, 3*i+1), varyTables(b, base, 3*i+2)}
-	})
-}

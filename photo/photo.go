@@ -10,18 +10,23 @@
 //     APP14 Adobe, which decoders need for colour; every COM segment; and
 //     anything after the end-of-image marker (a second image, an archive).
 //     A photo whose Exif says to turn it (Orientation 2 to 8: a phone held
-//     upright) has its pixels turned instead, and keeps no orientation
-//     (upright.go). A JPEG of more than MaxPixels is refused.
+//     upright) gets a new Exif segment that holds that orientation and
+//     nothing else (orient.go), until Upright turns its pixels and drops
+//     the tag (upright.go). A JPEG of more than MaxPixels is refused.
 //   - PNG: the eXIf, tEXt, iTXt, zTXt and tIME chunks, and anything after
 //     IEND. Every chunk's CRC is checked.
 //   - WebP: the EXIF and XMP chunks (and anything after the RIFF's end);
 //     the RIFF size and the VP8X flags are fixed to match.
 //
-// It is not an image decoder: a file whose structure is sound but whose
-// pixels are garbage passes (unless it is turned). No photo keeps any EXIF:
-// a JPEG is turned upright; PNG and WebP are taken as they are stored
-// (phones take photos as JPEG; a client that sends another type turns the
-// pixels itself, as a canvas does).
+// Strip is not an image decoder: a file whose structure is sound but whose
+// pixels are garbage passes, and it takes a few milliseconds whatever the
+// photo. Upright is the decoder, for the JPEGs Strip left with an
+// orientation: it takes a good part of a second of a core, so the server
+// runs it after the photo is stored, not while its sender waits. No photo
+// keeps any EXIF but that one orientation tag, and none once upright; PNG
+// and WebP are taken as they are stored (phones take photos as JPEG; a
+// client that sends another type turns the pixels itself, as a canvas
+// does).
 package photo
 
 import (
@@ -69,9 +74,9 @@ func Strip(b []byte) (contentType string, out []byte, err error) {
 			return ct, nil, err
 		}
 		if o := Orientation(b); o != 1 {
-			out, err = upright(out, o) // upright.go
+			out = withOrientation(out, o) // orient.go
 		}
-		return ct, out, err
+		return ct, out, nil
 	case PNG:
 		out, err = stripPNG(b)
 		return ct, out, err

@@ -172,7 +172,10 @@ func FuzzStrip(f *testing.F) {
 		if photo.Detect(out) != ct {
 			t.Fatalf("Strip said %q, the output is %q", ct, photo.Detect(out))
 		}
-		if len(out) > len(b)+1 {
+		// A WebP may gain its missing pad byte; a JPEG's orientation
+		// segment (36 bytes) may be longer than the shortest Exif that
+		// holds the tag (32).
+		if len(out) > len(b)+4 {
 			t.Fatalf("the output (%d bytes) is longer than the input (%d)", len(out), len(b))
 		}
 		ct2, again, err := photo.Strip(out)

@@ -15,17 +15,17 @@ import (
 // upright, drop the tag and bound the photo's size, so that every viewer
 // shows it upright, including those that ignore EXIF (many image
 // libraries, GIS and office tools, a photo saved from the page and mailed
-// on). So does Strip: a JPEG whose orientation is 2 to 8 is decoded,
-// turned and encoded again (at UprightQuality, keeping its ICC colour
-// profile), and keeps no EXIF at all. A JPEG already upright (orientation
-// 1 or none) is not decoded: it loses its metadata only, losslessly.
+// on). So does Upright: a JPEG whose orientation is 2 to 8 (as Strip left
+// it: that one tag and no other EXIF) is decoded, turned and encoded again
+// (at UprightQuality, keeping its ICC colour profile), and keeps no EXIF
+// at all. A JPEG already upright (orientation 1 or none) is not decoded:
+// Strip took its metadata, losslessly, and Upright has nothing to do.
 //
 // A photo that is encoded again is also brought within UprightMaxSide on
 // its long side (by averaging blocks of 2×2, 3×3, … pixels), as services
 // that re-encode do (2,048 to 4,096 pixels): encoding a 12-megapixel photo
-// takes about 0.35 s of a core, a quarter of it about 0.1 s, and a
-// public report's three photos must be taken within a second. Its
-// detail is still four times a phone screen's.
+// takes about 0.35 s of a core, a quarter of it about 0.1 s. Its detail is
+// still four times a phone screen's.
 //
 // Every JPEG is held to MaxPixels before anything is decoded, by the size
 // its frame header declares: a few megabytes can declare gigapixels.
@@ -56,8 +56,25 @@ func jpegSize(b []byte) error {
 	return nil
 }
 
-// upright returns the stripped JPEG b (no EXIF) turned as orientation o
-// (2 to 8) says, encoded again with b's ICC profile segments.
+// Upright returns the JPEG b turned as its EXIF orientation says, encoded
+// again with b's ICC profile segments and no EXIF, and whether it was
+// turned: a photo whose orientation is 1 (or that is no JPEG) is b itself,
+// untouched. b is a photo as Strip returns it; one whose frame declares
+// more than MaxPixels is refused before it is decoded.
+func Upright(b []byte) (out []byte, turned bool, err error) {
+	o := Orientation(b)
+	if o == 1 {
+		return b, false, nil
+	}
+	if err := jpegSize(b); err != nil {
+		return nil, false, err
+	}
+	out, err = upright(b, o)
+	return out, err == nil, err
+}
+
+// upright returns the JPEG b turned as orientation o (2 to 8) says,
+// encoded again with b's ICC profile segments and no EXIF.
 func upright(b []byte, o int) ([]byte, error) {
 	img, err := jpeg.Decode(bytes.NewReader(b))
 	if err != nil {

@@ -84,11 +84,11 @@ func near(a, b color.Color) bool {
 
 // TestStrip_upright: real JPEGs as phones store them, with EXIF
 // orientation 1, 3, 6 and 8 (and the mirrored 2, 4, 5, 7) and a GPS block,
-// in both byte orders, come out of Strip with their pixels upright (the
-// picture's size and each quarter's colour) and no orientation tag or
-// other EXIF left: a viewer that ignores EXIF shows them as the phone did.
-// Before, the pixels were kept as stored with the tag, and such a viewer
-// showed a portrait photo on its side.
+// in both byte orders, come out of Strip with their pixels as stored and
+// an Exif segment that holds their orientation and nothing else (no GPS),
+// and out of Upright with their pixels upright (the picture's size and
+// each quarter's colour) and no orientation tag or other EXIF left: a
+// viewer that ignores EXIF shows them as the phone did.
 func TestStrip_upright(t *testing.T) {
 	up := quadrants(64, 96) // portrait, as the photo is to be seen
 	for _, bo := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
@@ -97,22 +97,42 @@ func TestStrip_upright(t *testing.T) {
 			if got := photo.Orientation(in); got != o {
 				t.Fatalf("%v o=%d: the phone's photo has orientation %d", bo, o, got)
 			}
-			ct, out, err := photo.Strip(in)
+			ct, stored, err := photo.Strip(in)
 			if err != nil || ct != photo.JPEG {
 				t.Fatalf("%v o=%d: Strip = %q, %v", bo, o, ct, err)
 			}
-			if got := photo.Orientation(out); got != 1 || bytes.Contains(out, []byte("Exif\x00\x00")) {
-				t.Errorf("%v o=%d: the stored photo keeps an Exif segment (orientation %d)", bo, o, got)
+			if got := photo.Orientation(stored); got != o {
+				t.Errorf("%v o=%d: the stored photo has orientation %d", bo, o, got)
 			}
-			if bytes.Contains(out, []byte(phototest.GPSMarker)) {
+			if o == 1 && bytes.Contains(stored, []byte("Exif\x00\x00")) {
+				t.Errorf("%v o=1: the stored photo keeps an Exif segment", bo)
+			}
+			if exif := exifPayloads(stored); o != 1 && (len(exif) != 1 || len(exif[0]) != 32) {
+				t.Errorf("%v o=%d: the stored photo's Exif is %d segments %q, want one of the orientation alone", bo, o, len(exif), exif)
+			}
+			if bytes.Contains(stored, []byte(phototest.GPSMarker)) {
 				t.Errorf("%v o=%d: the stored photo keeps the GPS block", bo, o)
+			}
+			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(stored)); err != nil || image.Pt(cfg.Width, cfg.Height) != sensor(up, o).Bounds().Size() {
+				t.Errorf("%v o=%d: the stored photo is %d×%d (%v), want its pixels as the phone stored them", bo, o, cfg.Width, cfg.Height, err)
+			}
+
+			out, turned, err := photo.Upright(stored)
+			if err != nil || turned != (o != 1) {
+				t.Fatalf("%v o=%d: Upright = turned %v, %v", bo, o, turned, err)
+			}
+			if o == 1 && !bytes.Equal(out, stored) {
+				t.Errorf("%v o=1: Upright changed a photo that is upright", bo)
+			}
+			if got := photo.Orientation(out); got != 1 || bytes.Contains(out, []byte("Exif\x00\x00")) {
+				t.Errorf("%v o=%d: the upright photo keeps an Exif segment (orientation %d)", bo, o, got)
 			}
 			img, err := jpeg.Decode(bytes.NewReader(out))
 			if err != nil {
-				t.Fatalf("%v o=%d: the stored photo does not decode: %v", bo, o, err)
+				t.Fatalf("%v o=%d: the upright photo does not decode: %v", bo, o, err)
 			}
 			if img.Bounds().Size() != up.Bounds().Size() {
-				t.Errorf("%v o=%d: stored %v, want %v upright", bo, o, img.Bounds().Size(), up.Bounds().Size())
+				t.Errorf("%v o=%d: upright %v, want %v", bo, o, img.Bounds().Size(), up.Bounds().Size())
 				continue
 			}
 			for _, p := range []image.Point{{16, 24}, {48, 24}, {16, 72}, {48, 72}} {
@@ -124,6 +144,35 @@ func TestStrip_upright(t *testing.T) {
 	}
 }
 
+// exifPayloads returns the payloads of b's APP1 Exif segments.
+func exifPayloads(b []byte) [][]byte {
+	var out [][]byte
+	for i := 2; i+4 <= len(b) && b[i] == 0xFF && b[i+1] != 0xDA; {
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if b[i+1] == 0xE1 && bytes.HasPrefix(b[i+4:], []byte("Exif\x00\x00")) {
+			out = append(out, b[i+4:i+2+n])
+		}
+		i += 2 + n
+	}
+	return out
+}
+
+// TestUpright_undecodable: a JPEG whose structure is sound but whose
+// pixels do not decode is taken by Strip with its orientation (Strip does
+// not decode) and refused by Upright with an error, not turned.
+func TestUpright_undecodable(t *testing.T) {
+	in := phonePhoto(t, sensor(quadrants(32, 48), 6), binary.BigEndian, 6)
+	sos := bytes.Index(in, []byte{0xFF, 0xDA})
+	bad := append(bytes.Clone(in[:sos]), 0xFF, 0xDA, 0, 3, 9, 0xFF, 0xD9) // a scan header cut short
+	_, stored, err := photo.Strip(bad)
+	if err != nil {
+		t.Fatalf("Strip = %v, want it taken", err)
+	}
+	if _, turned, err := photo.Upright(stored); err == nil || turned {
+		t.Errorf("Upright of undecodable pixels = turned %v, %v; want an error", turned, err)
+	}
+}
+
 // TestStrip_uprightKeepsColourProfile: a turned photo keeps its ICC colour
 // profile (an iPhone's Display P3 would otherwise show dull), and still
 // nothing of its EXIF.
@@ -132,7 +181,11 @@ func TestStrip_uprightKeepsColourProfile(t *testing.T) {
 	icc := append([]byte("ICC_PROFILE\x00\x01\x01"), bytes.Repeat([]byte{0x42}, 100)...)
 	seg := append([]byte{0xFF, 0xE2, 0, byte(len(icc) + 2)}, icc...)
 	in = append(append(append([]byte{}, in[:2]...), seg...), in[2:]...)
-	_, out, err := photo.Strip(in)
+	_, stored, err := photo.Strip(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := photo.Upright(stored)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +198,8 @@ func TestStrip_uprightKeepsColourProfile(t *testing.T) {
 }
 
 // TestStrip_maxPixels: a JPEG whose frame declares more than MaxPixels is
-// refused before anything is decoded, saying its size.
+// refused before anything is decoded, saying its size, by Strip and by
+// Upright.
 func TestStrip_maxPixels(t *testing.T) {
 	in := phonePhoto(t, quadrants(32, 16), binary.BigEndian, 6)
 	sof := bytes.Index(in, []byte{0xFF, 0xC0})
@@ -158,11 +212,44 @@ func TestStrip_maxPixels(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "10000×6000") || !strings.Contains(err.Error(), "50 megapixels") {
 		t.Errorf("Strip of 60 megapixels = %v, want a refusal that says the size", err)
 	}
+	if _, _, err := photo.Upright(in); err == nil || !strings.Contains(err.Error(), "50 megapixels") {
+		t.Errorf("Upright of 60 megapixels = %v, want a refusal that says the size", err)
+	}
 }
 
-// BenchmarkStrip_upright turns a 12-megapixel phone photo (4032×3024,
-// orientation 6): what a public report's photo costs the server.
+// BenchmarkStrip_upright strips a 12-megapixel phone photo (4032×3024,
+// orientation 6), as a report's photo is while its sender waits, and
+// BenchmarkUpright turns it, as the server does after: each prints ms/op.
+//
+//	go test ./photo -run '^$' -bench 'Strip_upright|Upright' -benchtime 5x
 func BenchmarkStrip_upright(b *testing.B) {
+	in := turnedPhoto(b)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, _, err := photo.Strip(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+func BenchmarkUpright(b *testing.B) {
+	_, in, err := photo.Strip(turnedPhoto(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, _, err := photo.Upright(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+// turnedPhoto is a 12-megapixel photo of a phone held upright: 4032×3024
+// at quality 90 with orientation 6.
+func turnedPhoto(b *testing.B) []byte {
 	img := phototest.Gradient(4032, 3024, 9)
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
@@ -175,12 +262,7 @@ func BenchmarkStrip_upright(b *testing.B) {
 	if photo.Orientation(in) != 6 {
 		b.Fatal("no orientation")
 	}
-	b.SetBytes(int64(len(in)))
-	for b.Loop() {
-		if _, _, err := photo.Strip(in); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return in
 }
 
 // TestStrip_uprightShrinks: a turned photo longer than UprightMaxSide is
@@ -188,7 +270,11 @@ func BenchmarkStrip_upright(b *testing.B) {
 // upright; one that needs no turning keeps its size (it is not decoded).
 func TestStrip_uprightShrinks(t *testing.T) {
 	up := quadrants(96, 5200)
-	_, out, err := photo.Strip(phonePhoto(t, sensor(up, 6), binary.LittleEndian, 6))
+	_, stored, err := photo.Strip(phonePhoto(t, sensor(up, 6), binary.LittleEndian, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := photo.Upright(stored)
 	if err != nil {
 		t.Fatal(err)
 	}

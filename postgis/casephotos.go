@@ -13,8 +13,10 @@ import (
 // insertCasePhotos stores the photos of step seq of case id, in the
 // transaction that writes the step: each photo's bytes once under their
 // address (a photo already stored is not stored again), then the step's
-// list of them. It is called before the audit record is appended (the lock
-// order of migration 0011).
+// list of them; a JPEG that keeps an orientation tag (package photo) is
+// queued to be turned upright after the commit (casephototurns.go). It is
+// called before the audit record is appended (the lock order of migration
+// 0011).
 func insertCasePhotos(ctx context.Context, tx pgx.Tx, id int64, seq int, photos []onemap.Photo, at time.Time) error {
 	if len(photos) > onemap.CaseMaxPhotos {
 		return onemap.FieldErrorf("photo", onemap.EINVALID, "at most %d photos a step (got %d)", onemap.CaseMaxPhotos, len(photos))
@@ -23,11 +25,17 @@ func insertCasePhotos(ctx context.Context, tx pgx.Tx, id int64, seq int, photos 
 		if !onemap.IsPhotoHash(p.SHA256) || onemap.NewPhoto(p.ContentType, p.Bytes).SHA256 != p.SHA256 {
 			return fmt.Errorf("postgis: photo %d of case %d: its address is not the SHA-256 of its bytes", i+1, id)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO photo_blobs (sha256, content_type, size, bytes, created_at)
+		tag, err := tx.Exec(ctx, `INSERT INTO photo_blobs (sha256, content_type, size, bytes, created_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`,
 			p.SHA256, p.ContentType, len(p.Bytes), p.Bytes, at)
 		if err != nil {
 			return mapError(fmt.Errorf("postgis: store photo: %w", err))
+		}
+		// A photo stored before is turned already, or queued.
+		if tag.RowsAffected() == 1 {
+			if err := queuePhotoTurn(ctx, tx, p, at); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO case_photos (case_id, seq, position, sha256, added_at) VALUES ($1, $2, $3, $4, $5)`,
 			id, seq, i+1, p.SHA256, at)
@@ -39,10 +47,14 @@ func insertCasePhotos(ctx context.Context, tx pgx.Tx, id int64, seq int, photos 
 }
 
 // CasePhotos returns the photos of case id's steps, by step and position,
-// without their bytes.
+// without their bytes: each under the address it was accepted with, with
+// the type and size of what is served there (the upright photo once it is
+// turned).
 func (s *Cases) CasePhotos(ctx context.Context, id int64) ([]onemap.CasePhoto, error) {
-	rows, err := s.db.read.Query(ctx, `SELECT p.case_id, p.seq, p.position, p.sha256, b.content_type, b.size, p.added_at
-		FROM case_photos p JOIN photo_blobs b USING (sha256) WHERE p.case_id = $1 ORDER BY p.seq, p.position`, id)
+	rows, err := s.db.read.Query(ctx, `SELECT p.case_id, p.seq, p.position, p.sha256,
+			coalesce(u.content_type, b.content_type), coalesce(u.size, b.size), p.added_at
+		FROM case_photos p JOIN photo_blobs b USING (sha256) LEFT JOIN photo_blobs u ON u.sha256 = b.upright_sha256
+		WHERE p.case_id = $1 ORDER BY p.seq, p.position`, id)
 	if err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case photos: %w", err))
 	}
@@ -57,7 +69,9 @@ func (s *Cases) CasePhotos(ctx context.Context, id int64) ([]onemap.CasePhoto, e
 // ReadCasePhoto returns the photo with address sha256 if it is one of case
 // id's, and appends the view to the audit trail in the same transaction:
 // no photo leaves the database unaudited. A photo that is not the case's
-// (even one stored for another case) is ENOTFOUND.
+// (even one stored for another case) is ENOTFOUND. Once turned upright, the
+// photo returned is the upright one (its own SHA256); before, the one
+// accepted (its orientation tag alone), Turning.
 func (s *Cases) ReadCasePhoto(ctx context.Context, id int64, sha256 string) (*onemap.Photo, error) {
 	caller := callerOf(ctx)
 	var (
@@ -65,9 +79,11 @@ func (s *Cases) ReadCasePhoto(ctx context.Context, id int64, sha256 string) (*on
 		seq int
 	)
 	err := s.db.inTx(ctx, caller.Actor(), "", func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT p.seq, b.sha256, b.content_type, b.bytes
-			FROM case_photos p JOIN photo_blobs b USING (sha256) WHERE p.case_id = $1 AND p.sha256 = $2
-			ORDER BY p.seq, p.position LIMIT 1`, id, sha256).Scan(&seq, &p.SHA256, &p.ContentType, &p.Bytes)
+		err := tx.QueryRow(ctx, `SELECT p.seq, coalesce(u.sha256, b.sha256), coalesce(u.content_type, b.content_type),
+				coalesce(u.bytes, b.bytes), EXISTS (SELECT 1 FROM photo_turns t WHERE t.sha256 = b.sha256)
+			FROM case_photos p JOIN photo_blobs b USING (sha256) LEFT JOIN photo_blobs u ON u.sha256 = b.upright_sha256
+			WHERE p.case_id = $1 AND p.sha256 = $2
+			ORDER BY p.seq, p.position LIMIT 1`, id, sha256).Scan(&seq, &p.SHA256, &p.ContentType, &p.Bytes, &p.Turning)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return onemap.Errorf(onemap.ENOTFOUND, "case %d has no photo %.64s", id, sha256)
 		}

@@ -328,10 +328,11 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	live := postgis.NewLive(db, nil, 0)
 	tagStore := postgis.NewTags(db, postgis.TagOptions{Retention: c.TagRetention})
+	cases := postgis.NewCases(db, nil)
 	handler, invalidate := api.NewServer(api.Deps{
 		Log: log, Store: db, Replica: replica, Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Accounts: db,
 		Public: pub, AuditAnchor: anchor, Denials: denials, Metrics: metricsReg, Grids: db, Feed: db, Pool: db,
-		Cases: postgis.NewCases(db, nil), Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
+		Cases: cases, Visits: postgis.NewVisits(db, nil), Idempotency: db, Ingest: live, Alarms: live, Disputes: postgis.NewDisputes(db, nil), Assess: postgis.NewAssessments(db, nil), Edits: db, Base: baseOrNil(base),
 		Streams: live,
 		Tags:    tagStore,
 		People:  db,
@@ -407,6 +408,12 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		pruneAlarms(followCtx, live, c.Live.retention(), log)
 	}()
 	defer func() { stopFollowing(); <-alarmsPruned }()
+	photosTurned := make(chan struct{})
+	go func() {
+		defer close(photosTurned)
+		turnPhotos(followCtx, cases, log) // photos.go
+	}()
+	defer func() { stopFollowing(); <-photosTurned }()
 	defer func() { stopFollowing(); <-alarmsDone }()
 	if err := runTags(followCtx, c, live, tagStore, handler.(api.TagIngester), log); err != nil {
 		return err

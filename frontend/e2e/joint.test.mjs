@@ -111,8 +111,9 @@ test('an operator organises joint handling on the map, the grid worker works its
     assert.equal(shown.open_parts, 1);
 
     // A phone's portrait photo (landscape pixels, EXIF Orientation 6) sent
-    // with a case shows upright when served (the server turns its pixels
-    // and drops the tag, photo/upright.go).
+    // with a case shows upright when served: the browser honours the
+    // orientation tag the photo keeps alone until the server turns its
+    // pixels and drops the tag (photo/upright.go), then the pixels are.
     const upright = await page.evaluate(async ([lon, lat]) => {
       const c = document.createElement('canvas');
       c.width = 64;
