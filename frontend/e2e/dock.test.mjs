@@ -67,6 +67,18 @@ for (const { size, options } of SIZES) {
           if (!phone) others.push('#cases-button', '#alarms-button', '#affected-button', '#measure-distance');
           await b.screenshot(`dock-${id}-${size}`);
           assert.deepEqual(await onScreen(page, [...own, ...others]), [], `${id} open at ${size}: controls hidden`);
+          if (phone) {
+            // The map's card (the grid's, with the statistics) waits behind the panel, not over or under it.
+            const cardOver = await page.evaluate((side) => {
+              const s = document.getElementById(side).getBoundingClientRect();
+              return [...document.querySelectorAll('.maplibregl-popup')].some((p) => {
+                const r = p.getBoundingClientRect();
+                return getComputedStyle(p).visibility !== 'hidden' && r.width > 0 &&
+                  r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
+              });
+            }, id);
+            assert.equal(cardOver, false, `${id} open at ${size}: the map's card lies over the panel`);
+          }
           const got = await layout(page);
           assert.deepEqual(got.over, [], `${id} open at ${size}: panels over one another`);
           assert.deepEqual(got.off, [], `${id} open at ${size}: panels off the screen`);
