@@ -34,12 +34,9 @@ export const FILTER_FIELDS = ['level', 'kind', 'status'];
  */
 export async function fetchStyle(tileset = 'all', fetchJSON = getJSON) {
   const style = await fetchJSON(`/styles/${encodeURIComponent(tileset)}.json`);
-  // The sources' TileJSONs (the data's, the base map's) at once, not one
-  // after the other: each is a round trip before the map can start.
-  const vector = Object.entries(style.sources ?? {}).filter(([, src]) => src.type === 'vector' && src.url);
-  const tileJSONs = await Promise.all(vector.map(([, src]) => fetchJSON(src.url)));
-  for (const [i, [id, src]] of vector.entries()) {
-    const tj = tileJSONs[i];
+  for (const [id, src] of Object.entries(style.sources ?? {})) {
+    if (src.type !== 'vector' || !src.url) continue;
+    const tj = await fetchJSON(src.url);
     const { url: _url, ...rest } = src;
     style.sources[id] = {
       ...rest,
