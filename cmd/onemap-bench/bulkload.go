@@ -25,44 +25,34 @@ const bulkCommand = "bulk"
 
 // bulkConfig is the bulk subcommand's flags.
 type bulkConfig struct {
-	AdminURL      string
+	provinceFlags
 	Onemap        string
 	Cameras       int
-	Counties      int
-	GroupsPerVill int
 	TriggerSample int
 	Servers       int
-	Seed          uint64
-	Keep          bool
 }
 
 func runBulk(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c bulkConfig
 	fs := flag.NewFlagSet("onemap-bench bulk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database, as a superuser (default: $ONEMAP_TEST_DATABASE_URL)")
+	c.provinceFlags.register(fs)
 	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary: its import is measured, its servers follow the load")
 	fs.IntVar(&c.Cameras, "cameras", 200_000, "cameras in the file `onemap import` loads")
-	fs.IntVar(&c.Counties, "counties", 129, "counties of grids, each of 10 townships of 10 villages")
-	fs.IntVar(&c.GroupsPerVill, "groups", 15, "groups (the smallest grids) per village")
 	fs.IntVar(&c.TriggerSample, "trigger-sample", 5_000, "cameras loaded first by COPY with the per-row triggers on (history, feed and audit a row): the issue's baseline")
 	fs.IntVar(&c.Servers, "servers", 2, "onemap servers running over the database during the load, each of which must show every loaded camera")
-	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the cameras")
-	fs.BoolVar(&c.Keep, "keep", false, "keep the database afterwards (its name is printed)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
 		}
 		return err
 	}
-	if c.AdminURL == "" {
-		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
+	if err := c.provinceFlags.check(getenv); err != nil {
+		return err
 	}
 	switch {
-	case c.AdminURL == "":
-		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Cameras < 1000 || c.Counties < 1 || c.Counties > 999 || c.GroupsPerVill < 1 || c.GroupsPerVill > 99 || c.TriggerSample < 0 || c.Servers < 0:
-		return fmt.Errorf("want --cameras ≥ 1000, --counties 1 to 999, --groups 1 to 99, --trigger-sample ≥ 0 and --servers ≥ 0")
+	case c.Cameras < 1000 || c.TriggerSample < 0 || c.Servers < 0:
+		return fmt.Errorf("want --cameras ≥ 1000, --trigger-sample ≥ 0 and --servers ≥ 0")
 	}
 	if _, err := os.Stat(c.Onemap); err != nil {
 		return fmt.Errorf("the onemap binary: %w (build it with `make build`)", err)

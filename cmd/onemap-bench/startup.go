@@ -24,15 +24,11 @@ const startupCommand = "startup"
 
 // startupConfig is the startup subcommand's flags.
 type startupConfig struct {
-	AdminURL      string
+	provinceFlags
 	Onemap        string
 	Cameras       int
-	Counties      int
-	GroupsPerVill int
 	OpenCases     int
 	TriggerSample int
-	Seed          uint64
-	Keep          bool
 	Database      string // an existing province database: nothing is built
 	ReplicaLoads  bool   // the in-process replica loads
 	ServerRuns    int    // servers started one after the other
@@ -51,15 +47,11 @@ func runStartup(ctx context.Context, args []string, getenv func(string) string, 
 	var c startupConfig
 	fs := flag.NewFlagSet("onemap-bench startup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database, as a superuser (default: $ONEMAP_TEST_DATABASE_URL)")
+	c.provinceFlags.register(fs)
 	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary whose start-up to time (\"\": skip the server)")
 	fs.IntVar(&c.Cameras, "cameras", 2_000_000, "cameras spread over Yunnan")
-	fs.IntVar(&c.Counties, "counties", 129, "counties, each of 10 townships of 10 villages")
-	fs.IntVar(&c.GroupsPerVill, "groups", 15, "groups (the smallest grids) per village: 129 counties × 100 villages × 15 = 193,500 groups, 207,819 grids in all")
 	fs.IntVar(&c.OpenCases, "open-cases", 500, "open cases per county")
 	fs.IntVar(&c.TriggerSample, "trigger-sample", 20_000, "cameras loaded first by COPY with the per-row triggers on, the baseline of the bulk path")
-	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the cameras")
-	fs.BoolVar(&c.Keep, "keep", false, "keep the database afterwards (its name is printed)")
 	fs.StringVar(&c.Database, "database", "", "measure over this database, built by an earlier run with --keep, instead of building one (it is kept)")
 	fs.BoolVar(&c.ReplicaLoads, "replica-loads", true, "load the replica in this process too, sequentially and in parallel, before the server")
 	fs.IntVar(&c.ServerRuns, "server-runs", 1, "start the server this many times, one after the other")
@@ -70,14 +62,12 @@ func runStartup(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		return err
 	}
-	if c.AdminURL == "" {
-		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
+	if err := c.provinceFlags.check(getenv); err != nil {
+		return err
 	}
 	switch {
-	case c.AdminURL == "":
-		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Cameras < 1000 || c.Counties < 1 || c.Counties > 999 || c.GroupsPerVill < 1 || c.GroupsPerVill > 99 || c.OpenCases < 0 || c.TriggerSample < 0 || c.TriggerSample >= c.Cameras || c.ServerRuns < 0:
-		return fmt.Errorf("want --cameras ≥ 1000, --counties 1 to 999, --groups 1 to 99, --open-cases ≥ 0, 0 ≤ --trigger-sample < --cameras and --server-runs ≥ 0")
+	case c.Cameras < 1000 || c.OpenCases < 0 || c.TriggerSample < 0 || c.TriggerSample >= c.Cameras || c.ServerRuns < 0:
+		return fmt.Errorf("want --cameras ≥ 1000, --open-cases ≥ 0, 0 ≤ --trigger-sample < --cameras and --server-runs ≥ 0")
 	}
 	b := &bench{config: config{AdminURL: c.AdminURL, Seed: c.Seed}, out: stdout, progress: stderr}
 	b.printf("OneMap bulk load and start-up at province scale\n\ndate      %s\nmachine   %s\n", time.Now().Format("2006-01-02 15:04:05 MST"), machine())
@@ -502,3 +492,38 @@ INSERT INTO cases (tracking_code, source, category, description, geom, grid_id, 
 SELECT translate(lpad(i::text, 10, '0'), '0123456789', '23456789AB'), 'public', 'sanitation', '路边垃圾堆积 ' || i, g.p, g.id, g.parent_id,
     'village', 'reported', 'onemap-bench', now(), now(), now(), now() + interval '1 day', now() + interval '3 days', now() + interval '15 days', true
 FROM generate_series(1, $1) i, n, g WHERE g.n = i % n.n`
+
+// provinceFlags are the flags of the modes that build a province
+// (startup, bulk): where, how many counties and groups, the seed, keeping
+// the database.
+type provinceFlags struct {
+	AdminURL      string
+	Counties      int
+	GroupsPerVill int
+	Seed          uint64
+	Keep          bool
+}
+
+// register adds the province's flags to fs.
+func (p *provinceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database, as a superuser (default: $ONEMAP_TEST_DATABASE_URL)")
+	fs.IntVar(&p.Counties, "counties", 129, "counties, each of 10 townships of 10 villages")
+	fs.IntVar(&p.GroupsPerVill, "groups", 15, "groups (the smallest grids) per village: 129 counties × 100 villages × 15 = 193,500 groups, 207,819 grids in all")
+	fs.Uint64Var(&p.Seed, "seed", 1, "seed of the cameras")
+	fs.BoolVar(&p.Keep, "keep", false, "keep the database afterwards (its name is printed)")
+}
+
+// check fills the database server from the environment when no flag gave
+// it, and refuses counts out of range.
+func (p *provinceFlags) check(getenv func(string) string) error {
+	if p.AdminURL == "" {
+		p.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
+	}
+	switch {
+	case p.AdminURL == "":
+		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
+	case p.Counties < 1 || p.Counties > 999 || p.GroupsPerVill < 1 || p.GroupsPerVill > 99:
+		return fmt.Errorf("want --counties 1 to 999 and --groups 1 to 99")
+	}
+	return nil
+}
