@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,63 +30,65 @@ const caseMembersSQL = `WITH RECURSIVE tops AS (
 	)
 	SELECT coalesce(array_agg(top), '{}'), coalesce(array_agg(id), '{}') FROM (SELECT DISTINCT top, id FROM member) m`
 
-// caseStatsSQL counts, for each figure's grid of the arrays $1 and $2
+// caseStatsSQL counts, for each figure's grid of the arrays $1 and $4
 // (caseMembersSQL), the cases whose place lies in its members: those
-// reported, accepted, closed, refused and escalated in [$3, $4), and those
-// open and overdue at $5 (the period's end, or the store's now if that is
-// sooner; $6 is true when it is now). Only the cases a figure can count
+// reported, accepted, closed, refused and escalated in [$5, $6), and those
+// open and overdue at $2 (the period's end, or the store's now if that is
+// sooner; $3 is true when it is now). Only the cases a figure can count
 // are read: none closed before the period (every step of a case, and its
 // acceptance, precede its last closure: a reopened case's closed_at is
 // cleared) or reported after it.
 //
-// Open and overdue at $5 (caseStateAt): a case reported before $5 and not
-// closed for good before it (closed_at < $5) was open at $5 unless it was
+// Open and overdue at $2 (caseStateAt): a case reported before $2 and not
+// closed for good before it (closed_at < $2) was open at $2 unless it was
 // reopened since. Whether it was overdue then is onemap.Case.Overdue of the
-// case as it stood at $5. At now ($6) that is the row itself. For a past
+// case as it stood at $2. At now ($3) that is the row itself. For a past
 // end it is still the row's deadlines if its limits have not started again
-// since (due_from < $5: no escalation, hand down or reopening after the
-// end), with "reported" and "responded" as of $5 (accepted_at and
+// since (due_from < $2: no escalation, hand down or reopening after the
+// end), with "reported" and "responded" as of $2 (accepted_at and
 // responded_at before it); those deadlines were in force then. Only a case
 // whose limits started again after the end reads its timeline: its last
-// step before $5 says whether it was open (to_status) and the deadline it
+// step before $2 says whether it was open (to_status) and the deadline it
 // had to meet next (case_steps.due, onemap.Case.NextDue). These are a few
 // cases in a hundred, one probe of case_steps' primary key each; the rest
 // is read from the index alone (migration 0032). OFFSET 0 keeps the state a
 // subquery of its own, worked out once a case, where the planner would
 // otherwise copy the CASE, probe and all, into each of the two counts.
 const caseStatsSQL = `SELECT m.top,
-		count(*) FILTER (WHERE k.created_at >= $3 AND k.created_at < $4),
-		count(*) FILTER (WHERE k.accepted_at >= $3 AND k.accepted_at < $4),
-		count(*) FILTER (WHERE k.status = 'closed' AND k.closed_at >= $3 AND k.closed_at < $4),
-		count(*) FILTER (WHERE k.status = 'refused' AND k.closed_at >= $3 AND k.closed_at < $4),
-		count(*) FILTER (WHERE k.status = 'closed' AND k.closed_at >= $3 AND k.closed_at < $4 AND k.closed_at <= k.close_due),
-		count(*) FILTER (WHERE k.created_at >= $3 AND k.created_at < $4 AND k.closed_at IS NOT NULL),
+		count(*) FILTER (WHERE k.created_at >= $5 AND k.created_at < $6),
+		count(*) FILTER (WHERE k.accepted_at >= $5 AND k.accepted_at < $6),
+		count(*) FILTER (WHERE k.status = 'closed' AND k.closed_at >= $5 AND k.closed_at < $6),
+		count(*) FILTER (WHERE k.status = 'refused' AND k.closed_at >= $5 AND k.closed_at < $6),
+		count(*) FILTER (WHERE k.status = 'closed' AND k.closed_at >= $5 AND k.closed_at < $6 AND k.closed_at <= k.close_due),
+		count(*) FILTER (WHERE k.created_at >= $5 AND k.created_at < $6 AND k.closed_at IS NOT NULL),
 		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_steps s WHERE s.case_id = k.id AND s.action = 'escalate'
-			AND s.at >= $3 AND s.at < $4)),
+			AND s.at >= $5 AND s.at < $6)),
 		count(*) FILTER (WHERE a.state > 0),
 		count(*) FILTER (WHERE a.state = 2),
-		count(*) FILTER (WHERE k.category = 'dispute' AND k.created_at >= $3 AND k.created_at < $4)
-	FROM unnest($1::bigint[], $2::bigint[]) AS m (top, id)
+		count(*) FILTER (WHERE k.category = 'dispute' AND k.created_at >= $5 AND k.created_at < $6)
+	FROM unnest($1::bigint[], $4::bigint[]) AS m (top, id)
 	JOIN cases k ON k.grid_id = m.id
 	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
-	WHERE k.created_at < $4 AND (k.closed_at IS NULL OR k.closed_at >= $3)
+	WHERE k.created_at < $6 AND (k.closed_at IS NULL OR k.closed_at >= $5)
 	GROUP BY m.top`
 
-// caseStateAt is the state of case k at $5 (caseStatsSQL): 0 closed,
-// refused or not yet reported, 1 open, 2 open and overdue.
+// caseStateAt is the state of case k at $2 ($3: $2 is the store's now;
+// caseStatsSQL): 0 closed, refused or not yet reported, 1 open, 2 open and
+// overdue. The statements that use it bind the instant and the flag as $2
+// and $3.
 const caseStateAt = `CASE
-		WHEN k.created_at >= $5 OR k.closed_at < $5 THEN 0
-		WHEN $6 THEN CASE WHEN k.closed_at IS NOT NULL THEN 0
-			WHEN k.status = 'reported' AND k.accept_due < $5 OR k.responded_at IS NULL AND k.respond_due < $5
-				OR k.close_due < $5 THEN 2
+		WHEN k.created_at >= $2 OR k.closed_at < $2 THEN 0
+		WHEN $3 THEN CASE WHEN k.closed_at IS NOT NULL THEN 0
+			WHEN k.status = 'reported' AND k.accept_due < $2 OR k.responded_at IS NULL AND k.respond_due < $2
+				OR k.close_due < $2 THEN 2
 			ELSE 1 END
-		WHEN k.due_from < $5 THEN CASE
-			WHEN (k.accepted_at IS NULL OR k.accepted_at >= $5) AND k.accept_due < $5
-				OR (k.responded_at IS NULL OR k.responded_at >= $5) AND k.respond_due < $5
-				OR k.close_due < $5 THEN 2
+		WHEN k.due_from < $2 THEN CASE
+			WHEN (k.accepted_at IS NULL OR k.accepted_at >= $2) AND k.accept_due < $2
+				OR (k.responded_at IS NULL OR k.responded_at >= $2) AND k.respond_due < $2
+				OR k.close_due < $2 THEN 2
 			ELSE 1 END
-		ELSE (SELECT CASE WHEN h.to_status IN ('closed', 'refused') THEN 0 WHEN h.due < $5 THEN 2 ELSE 1 END
-			FROM case_steps h WHERE h.case_id = k.id AND h.at < $5 ORDER BY h.seq DESC LIMIT 1)
+		ELSE (SELECT CASE WHEN h.to_status IN ('closed', 'refused') THEN 0 WHEN h.due < $2 THEN 2 ELSE 1 END
+			FROM case_steps h WHERE h.case_id = k.id AND h.at < $2 ORDER BY h.seq DESC LIMIT 1)
 	END`
 
 // caseSettledSQL counts by grid the disputes whose mediation record
@@ -110,8 +111,10 @@ const caseSettledSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.out
 // tally (case_tally, migration 0034), those of its partial days from the
 // cases reported, accepted and closed in them (caseEdgesSQL); the
 // escalated from case_escalations (caseEscalatedSQL); the open and overdue
-// from the cases open at the end (caseOpenAtSQL). Each equals what
-// CaseStatsRecount counts from the cases themselves.
+// from the cases open at the end (caseOpenAtSQL); the mediation records
+// of the whole days from the tally too (migration 0036), those of the
+// partial days from the records (caseSettledEdgesSQL). Each equals what
+// CaseStatsRecount counts from the cases and records themselves.
 func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (*onemap.CaseStats, error) {
 	return readTx(ctx, s.db.read, func(begin beginRead) (*onemap.CaseStats, error) {
 		return s.caseStats(ctx, begin, grid, from, to, false)
@@ -184,13 +187,18 @@ func (s *Cases) caseStats(ctx context.Context, begin beginRead, grid int64, from
 			func(top *int64, r *onemap.CaseStatsRow) []any {
 				return []any{top, &r.Reported, &r.Accepted, &r.Closed, &r.Refused, &r.ClosedOnTime, &r.ReportedClosed,
 					&r.Escalated, &r.Open, &r.Overdue, &r.Disputes}
-			}, caseStatsSQL, tops, members, from, to, at, live)
+			}, caseStatsSQL, tops, at, live, members, from, to)
+		queueDisputesSettled(&b, byGrid, tops, members, from, to)
 	} else {
 		queueCaseTallied(&b, out, byGrid, tops, members, from, to, at, live)
 	}
-	queueDisputesSettled(&b, byGrid, tops, members, from, to)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
+	}
+	if !recount {
+		for _, r := range byGrid {
+			r.SettledKnown = r.DisputeRecords > 0
+		}
 	}
 	return out, tx.Commit(ctx)
 }
@@ -218,8 +226,8 @@ func queueCaseRows(b *pgx.Batch, into func(grid int64) []*onemap.CaseStatsRow,
 	})
 }
 
-// addCaseFigures adds r's counts to dst's (not its grid or the dispute
-// records, which caseDisputesSettled sets).
+// addCaseFigures adds r's counts to dst's (not its grid, nor SettledKnown,
+// which follows from the dispute records once all are counted).
 func addCaseFigures(dst *onemap.CaseStatsRow, r onemap.CaseStatsRow) {
 	dst.Reported += r.Reported
 	dst.Accepted += r.Accepted
@@ -231,6 +239,8 @@ func addCaseFigures(dst *onemap.CaseStatsRow, r onemap.CaseStatsRow) {
 	dst.Open += r.Open
 	dst.Overdue += r.Overdue
 	dst.Disputes += r.Disputes
+	dst.DisputeRecords += r.DisputeRecords
+	dst.DisputesSettled += r.DisputesSettled
 }
 
 // caseScanAll is the number of member grids above which the statistics'
@@ -239,8 +249,8 @@ func addCaseFigures(dst *onemap.CaseStatsRow, r onemap.CaseStatsRow) {
 const caseScanAll = 200
 
 // queueCaseTallied queues the statements that count the figures of out
-// from the tally, the partial days' cases, the escalations and the cases
-// open at the period's end. All but the tally's count by grid, across the
+// from the tally, the partial days' cases and mediation records, the
+// escalations and the cases open at the period's end. All but the tally's count by grid, across the
 // county where they scan by time; the figures each grid counts towards are
 // added up as their rows arrive.
 func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*onemap.CaseStatsRow,
@@ -263,7 +273,9 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 				return []*onemap.CaseStatsRow{byGrid[grid], &out.Total}
 			}
 			return []*onemap.CaseStatsRow{byGrid[grid]}
-		}, flows, caseTallySQL, ids, days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
+		}, func(grid *int64, r *onemap.CaseStatsRow) []any {
+			return append(flows(grid, r), &r.DisputeRecords, &r.DisputesSettled)
+		}, caseTallySQL, ids, days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
 	}
 	into := caseFiguresOf(byGrid, tops, members)
 	only := caseOnly(members)
@@ -273,6 +285,9 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 			lo, hi = append(lo, e[0]), append(hi, e[1])
 		}
 		queueCaseRows(b, into, flows, caseEdgesSQL, only, lo, hi)
+		queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
+			return []any{grid, &r.DisputeRecords, &r.DisputesSettled}
+		}, caseSettledEdgesSQL, only, lo, hi)
 	}
 	queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
 		return []any{grid, &r.Escalated}
@@ -334,11 +349,12 @@ func caseDays(from, to time.Time) (days [2]time.Time, edges [][2]time.Time) {
 	return [2]time.Time{first, last}, edges
 }
 
-// caseTallySQL sums the tally (migration 0034) of each grid of $1 over the
-// days [$2, $3): the flows of the whole days of a period, each grid's
-// counting its own cases and those of every grid below it.
+// caseTallySQL sums the tally (migrations 0034, 0036) of each grid of $1
+// over the days [$2, $3): the flows and the mediation records of the whole
+// days of a period, each grid's counting its own cases and those of every
+// grid below it.
 const caseTallySQL = `SELECT grid_id, sum(reported), sum(accepted), sum(closed), sum(refused), sum(closed_on_time),
-		sum(reported_closed), sum(disputes)
+		sum(reported_closed), sum(disputes), sum(dispute_records), sum(disputes_settled)
 	FROM case_tally WHERE grid_id = ANY($1) AND day >= $2::date AND day < $3::date
 	GROUP BY grid_id`
 
@@ -365,6 +381,16 @@ const caseEdgesSQL = `WITH w AS (SELECT * FROM unnest($2::timestamptz[], $3::tim
 	FROM f WHERE grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR grid_id = ANY($1))
 	GROUP BY grid_id`
 
+// caseSettledEdgesSQL is caseSettledSQL over the stretches [$2[i], $3[i])
+// (each under a day: a period's partial days, whose records the tally does
+// not hold whole), read by disputes_created_outcome.
+const caseSettledEdgesSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.outcome = 'settled')
+	FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)
+	JOIN disputes d ON d.created_at >= w.lo AND d.created_at < w.hi
+	CROSS JOIN LATERAL (SELECT grid_id FROM cases WHERE id = d.case_id OFFSET 0) c
+	WHERE c.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR c.grid_id = ANY($1))
+	GROUP BY c.grid_id`
+
 // caseEscalatedSQL counts by grid the cases escalated in [$2, $3), each
 // once however often, of the grids $1 only unless it is null.
 const caseEscalatedSQL = `SELECT grid_id, count(DISTINCT case_id)
@@ -372,36 +398,33 @@ const caseEscalatedSQL = `SELECT grid_id, count(DISTINCT case_id)
 	GROUP BY grid_id`
 
 // caseOpenAtSQL counts by grid the cases open at $2 and those of them
-// overdue (caseStateAt, with $2 and $3 for its $5 and $6), of the grids $1
+// overdue (caseStateAt; $3: $2 is now), of the grids $1
 // only unless it is null. The cases that can be open at $2 were reported
 // before it and not closed before it; by their class of life (cases.life,
 // migration 0034) those closed since were reported at most 2^(life+1)
 // hours before $2 (no bound for the longest and for those still open), so
 // each class is read by cases_life over that stretch only: about twice the
 // cases open at $2, across the county.
-var caseOpenAtSQL = `SELECT k.grid_id, count(*) FILTER (WHERE a.state > 0), count(*) FILTER (WHERE a.state = 2)
+const caseOpenAtSQL = `SELECT k.grid_id, count(*) FILTER (WHERE a.state > 0), count(*) FILTER (WHERE a.state = 2)
 	FROM generate_series(0, 14) AS c (life)
 	JOIN cases k ON k.life = c.life AND k.created_at < $2 AND k.created_at >= ` + caseLifeFrom + `
-	CROSS JOIN LATERAL (SELECT ` + caseStateAtNow + ` AS state OFFSET 0) a
+	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
 	WHERE (k.closed_at IS NULL OR k.closed_at >= $2) AND k.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR k.grid_id = ANY($1))
 	GROUP BY k.grid_id`
 
 // caseOpenAtGridsSQL is caseOpenAtSQL for a few grids $1 (a village's, a
 // group's): each grid's classes read by cases_grid_life.
-var caseOpenAtGridsSQL = `SELECT k.grid_id, count(*) FILTER (WHERE a.state > 0), count(*) FILTER (WHERE a.state = 2)
+const caseOpenAtGridsSQL = `SELECT k.grid_id, count(*) FILTER (WHERE a.state > 0), count(*) FILTER (WHERE a.state = 2)
 	FROM unnest($1::bigint[]) AS g (id)
 	CROSS JOIN generate_series(0, 14) AS c (life)
 	JOIN cases k ON k.grid_id = g.id AND k.life = c.life AND k.created_at < $2 AND k.created_at >= ` + caseLifeFrom + `
-	CROSS JOIN LATERAL (SELECT ` + caseStateAtNow + ` AS state OFFSET 0) a
+	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
 	WHERE k.closed_at IS NULL OR k.closed_at >= $2
 	GROUP BY k.grid_id`
 
 // caseLifeFrom is the earliest report of a case of class c.life that can
 // be open at $2.
 const caseLifeFrom = `CASE WHEN c.life <= 12 THEN $2 - make_interval(hours => 2 << c.life) ELSE '-infinity' END`
-
-// caseStateAtNow is caseStateAt at $2, $3 for its $5, $6.
-var caseStateAtNow = strings.NewReplacer("$5", "$2", "$6", "$3").Replace(caseStateAt)
 
 // queueDisputesSettled queues the count of the dispute figures of the rows
 // of byGrid from the mediation records (caseSettledSQL): DisputeRecords

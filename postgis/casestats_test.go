@@ -69,8 +69,10 @@ func rowsOf(s *onemap.CaseStats) string {
 // grid's statistics from the tally (case_tally, migration 0034) equal
 // those counted from the cases themselves, at every level and for periods
 // of every shape; and still after cases are reported and acted on
-// concurrently (accepted, escalated, closed, refused, reopened) and after
-// a village moves to another township.
+// concurrently (accepted, escalated, closed, refused, reopened), after
+// mediation records are opened and settled and a dispute case's grid
+// changes, after a group moves to a neighbouring village with the
+// geometry check on, and after a village moves to another township.
 func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	url := pgtest.DemoHistoryURL(t)
 	db := pgtest.Open(t, url)
@@ -145,13 +147,114 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	}
 	checkStatsEqualRecount(t, cs, grids, statsPeriods(clk.Now()))
 
-	// A village moved under another township takes its cases' figures
-	// from the old township (and none from the county) to the new one.
+	// Mediation records opened, settled and sent to court (the settlement
+	// rate: migration 0036), and a dispute case whose place moves to
+	// another village's group.
+	ds := postgis.NewDisputes(db, clk.Now)
+	cmd := as("cmd1", onemap.RoleCommander)
+	var disputeCases []int64
+	for i := range 6 {
+		clk.Add(53 * time.Minute)
+		place := g.inGroup
+		if i%3 == 2 {
+			place = g.inOther
+		}
+		c, err := cs.CreateCase(cmd, onemap.CaseReport{Source: onemap.SourceOperator, Category: onemap.CaseCategoryDispute,
+			Description: fmt.Sprintf("统计核对：宅基地界址争执 %d", i), Point: place})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ds.PutDispute(cmd, c.ID, 0, onemap.DisputeUpdate{Kind: "neighbour", Summary: "宅基地界址",
+			Parties: []onemap.DisputeParty{{Name: "当事人甲", Side: onemap.SideApplicant}, {Name: "当事人乙", Side: onemap.SideRespondent}},
+			Mediators: []string{"调解员"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(2 * time.Hour)
+		switch i % 3 {
+		case 0:
+			_, err = ds.PutDispute(cmd, c.ID, d.Version, onemap.DisputeUpdate{Kind: "neighbour", Summary: "宅基地界址",
+				Parties: d.Parties, Mediators: d.Mediators, Agreement: "双方同意以旧界桩为界",
+				Session: &onemap.MediationSession{Result: onemap.SessionSettled, Note: "调解成功", Mediators: []string{"调解员"}}})
+		case 1:
+			_, err = ds.PutDispute(cmd, c.ID, d.Version, onemap.DisputeUpdate{Kind: "neighbour", Summary: "宅基地界址",
+				Parties: d.Parties, Mediators: d.Mediators,
+				Session: &onemap.MediationSession{Result: onemap.SessionCourt, Note: "引导诉讼", Mediators: []string{"调解员"}}})
+		}
+		if err != nil {
+			t.Fatalf("dispute %d: %v", i, err)
+		}
+		disputeCases = append(disputeCases, c.ID)
+	}
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
+		disputeCases[0], disputeCases[2]); err != nil {
+		t.Fatal(err)
+	}
+	var settledNow int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM disputes WHERE case_id = ANY($1) AND outcome = 'settled'`,
+		disputeCases).Scan(&settledNow); err != nil || settledNow != 2 {
+		t.Fatalf("settled records %d (%v), want 2", settledNow, err)
+	}
+	checkStatsEqualRecount(t, cs, grids, statsPeriods(clk.Now()))
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// A group handed to a neighbouring village of its township, both
+	// villages' boundaries redrawn in the same transaction, with the
+	// geometry check on: the tally moves from one village to the other.
+	var neighbour int64
+	if err := conn.QueryRow(context.Background(), `SELECT v.id FROM grids v JOIN grids gr ON gr.id = $1
+		WHERE v.level = 'village' AND v.parent_id = $2 AND v.id <> $3 AND ST_Intersects(v.geom, gr.geom)
+			AND ST_Length(ST_Intersection(ST_Boundary(v.geom), ST_Boundary(gr.geom))) > 0
+		ORDER BY v.id LIMIT 1`, g.group, g.township, g.village).Scan(&neighbour); err != nil {
+		t.Fatalf("a village beside group %d: %v", g.group, err)
+	}
+	beforeMove, err := cs.CaseStats(context.Background(), neighbour, clk.Now().AddDate(-1, 0, 0), clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE grids SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom, (SELECT geom FROM grids WHERE id = $1))), 3))
+			WHERE id = $2`, []any{g.group, neighbour}},
+		{`UPDATE grids SET parent_id = $2 WHERE id = $1`, []any{g.group, neighbour}},
+		{`UPDATE grids SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Difference(geom, (SELECT geom FROM grids WHERE id = $1))), 3))
+			WHERE id = $2`, []any{g.group, g.village}},
+	} {
+		if _, err := tx.Exec(context.Background(), q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatalf("the group's move, checked at commit: %v", err)
+	}
+	afterMove, err := cs.CaseStats(context.Background(), neighbour, clk.Now().AddDate(-1, 0, 0), clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if afterMove.Total.Reported <= beforeMove.Total.Reported || afterMove.Total.DisputeRecords <= beforeMove.Total.DisputeRecords {
+		t.Errorf("the neighbouring village's reports and records after the group came: %d, %d; before %d, %d",
+			afterMove.Total.Reported, afterMove.Total.DisputeRecords, beforeMove.Total.Reported, beforeMove.Total.DisputeRecords)
+	}
+	checkStatsEqualRecount(t, cs, append(grids, neighbour), statsPeriods(clk.Now()))
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// A village moved under another township takes its cases' figures
+	// from the old township (and none from the county) to the new one.
 	var other int64
 	if err := conn.QueryRow(context.Background(), `SELECT id FROM grids WHERE level = 'township' AND id <> $1 ORDER BY id LIMIT 1`,
 		g.township).Scan(&other); err != nil {
