@@ -165,7 +165,7 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, err := ds.PutDispute(cmd, c.ID, 0, onemap.DisputeUpdate{Kind: "neighbour", Summary: "宅基地界址",
-			Parties: []onemap.DisputeParty{{Name: "当事人甲", Side: onemap.SideApplicant}, {Name: "当事人乙", Side: onemap.SideRespondent}},
+			Parties:   []onemap.DisputeParty{{Name: "当事人甲", Side: onemap.SideApplicant}, {Name: "当事人乙", Side: onemap.SideRespondent}},
 			Mediators: []string{"调解员"}})
 		if err != nil {
 			t.Fatal(err)
