@@ -30,6 +30,7 @@ type casesConfig struct {
 	Requests    int
 	Seed        uint64
 	Keep        bool
+	Database    string // a database kept by an earlier run: nothing is loaded
 }
 
 // caseTarget is the issue's floor: each read under 50 ms at p99.
@@ -42,6 +43,8 @@ func runCases(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.Concurrency, "concurrency", 4, "readers at once (a few operators' screens)")
 	fs.IntVar(&c.Requests, "requests", 1000, "reads of each kind")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the readers' choices")
+	fs.StringVar(&c.Database, "database", "", "read over this database, kept by an earlier run with --keep, instead of loading one "+
+		"(it is migrated forward and kept; the reads end at its history's day)")
 	if help, err := fs.parse(args, getenv); help || err != nil {
 		return err
 	}
@@ -148,41 +151,41 @@ func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 
 func (b *bench) cases(ctx context.Context, c casesConfig) error {
 	trace := &statements{seen: map[string]statement{}}
-	// Not seededCounty: the pool has a tracer, and the demo is seeded as of today.
-	st, cleanup, err := b.migratedDB(ctx, c.AdminURL, "cases", c.Keep, postgis.Options{Tracer: trace, MaxConns: int32(max(4, c.Concurrency+1))})
+	o := postgis.Options{Tracer: trace, MaxConns: int32(max(4, c.Concurrency+1))}
+	var (
+		st      *scratchStore
+		cleanup func()
+		err     error
+	)
+	if c.Database != "" {
+		b.say("opening database %s and migrating it forward", c.Database)
+		st, cleanup, err = b.existingDB(ctx, c.AdminURL, c.Database, o)
+	} else {
+		// Not seededCounty: the pool has a tracer, and the demo is seeded as of today.
+		st, cleanup, err = b.migratedDB(ctx, c.AdminURL, "cases", c.Keep, o)
+	}
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	sdb, db, conn := st.scratchDB, st.DB, st.Conn
-	d, err := demo.Wuding()
-	if err != nil {
+	var (
+		asOf  time.Time
+		parts int64
+	)
+	if c.Database != "" {
+		if asOf, parts, err = b.keptCases(ctx, st); err != nil {
+			return err
+		}
+	} else if asOf, parts, err = b.loadCases(ctx, c, st); err != nil {
 		return err
 	}
-	asOf := time.Now().UTC().Truncate(24 * time.Hour)
-	d.AsOf = asOf
-	b.say("seeding the demo county's grids")
-	if _, err := db.Seed(ctx, d.SeedRows, false); err != nil {
-		return err
-	}
-	// A year of cases at the demo's mix: 97 % public, 2 % opinion, 1 %
-	// disputes.
-	rates := demo.HistoryRates{Days: 365, PublicPerYear: c.Cases * 97 / 100, OpinionPerYear: c.Cases * 2 / 100, DisputesPerYear: c.Cases / 100}
-	b.say("loading %d cases", c.Cases)
-	rep, err := db.SeedCaseHistory(ctx, d.HistoryRows(rates), false)
-	if err != nil {
-		return err
-	}
-	b.printf("loaded    %d cases (%d open), %d steps, %d disputes in %v (COPY, one transaction, %.0f cases/s)\n",
-		rep.Cases, rep.Open, rep.Steps, rep.Disputes, rep.Took.Round(time.Second), float64(rep.Cases)/rep.Took.Seconds())
-	if err := vacuum(ctx, sdb.URL); err != nil {
-		return err
-	}
+	conn, db := st.Conn, st.DB
 	var size string
 	if err := conn.QueryRow(ctx, `SELECT pg_size_pretty(pg_total_relation_size('cases') + pg_total_relation_size('case_steps'))`).Scan(&size); err != nil {
 		return err
 	}
 	b.printf("size      cases and their steps: %s\n", size)
+	b.printf("parts     %d parts of joint handling (one case in 50, three each)\n", parts)
 	// What the readers pick from: operators' grids (villages mostly, and
 	// townships), the cases' ids and tracking codes.
 	var villages, townships []int64
@@ -217,11 +220,6 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("no cases sampled")
 	}
-	parts, err := jointParts(ctx, conn)
-	if err != nil {
-		return err
-	}
-	b.printf("parts     %d parts of joint handling (one case in 50, three each)\n", parts)
 	store := postgis.NewCases(db, func() time.Time { return asOf })
 	open := []onemap.CaseStatus{onemap.CaseReported, onemap.CaseAccepted, onemap.CaseAssigned, onemap.CaseHandling, onemap.CaseFeedback}
 	grid := func(rng *rand.Rand) int64 {
@@ -333,6 +331,68 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 		}
 	}
 	return nil
+}
+
+// loadCases seeds the demo county's grids and a year of c.Cases cases
+// into the fresh database of st, as of today's midnight (UTC), with their
+// parts of joint handling, and vacuums it: what the reads end at, and how
+// many parts there are.
+func (b *bench) loadCases(ctx context.Context, c casesConfig, st *scratchStore) (time.Time, int64, error) {
+	d, err := demo.Wuding()
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	d.AsOf = asOf
+	b.say("seeding the demo county's grids")
+	if _, err := st.DB.Seed(ctx, d.SeedRows, false); err != nil {
+		return time.Time{}, 0, err
+	}
+	// A year of cases at the demo's mix: 97 % public, 2 % opinion, 1 %
+	// disputes.
+	rates := demo.HistoryRates{Days: 365, PublicPerYear: c.Cases * 97 / 100, OpinionPerYear: c.Cases * 2 / 100, DisputesPerYear: c.Cases / 100}
+	b.say("loading %d cases", c.Cases)
+	rep, err := st.DB.SeedCaseHistory(ctx, d.HistoryRows(rates), false)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	b.printf("loaded    %d cases (%d open), %d steps, %d disputes in %v (COPY, one transaction, %.0f cases/s)\n",
+		rep.Cases, rep.Open, rep.Steps, rep.Disputes, rep.Took.Round(time.Second), float64(rep.Cases)/rep.Took.Seconds())
+	parts, err := jointParts(ctx, st.Conn)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return asOf, parts, vacuum(ctx, st.URL)
+}
+
+// keptCasesSQL is what a kept database holds: its cases, the open ones,
+// steps, mediation records and parts of joint handling, and the midnight
+// (UTC) after its last report, the day its history was loaded as of.
+const keptCasesSQL = `SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM cases WHERE closed_at IS NULL),
+	(SELECT count(*) FROM case_steps), (SELECT count(*) FROM disputes), (SELECT count(*) FROM case_parts),
+	date_trunc('day', (SELECT max(created_at) FROM cases) AT TIME ZONE 'UTC') + interval '1 day'`
+
+// keptCases says what the kept database of st holds (keptCasesSQL) and
+// vacuums it (the migrations may have written to it): the day its reads
+// end at, and its parts of joint handling.
+func (b *bench) keptCases(ctx context.Context, st *scratchStore) (time.Time, int64, error) {
+	var (
+		cases, open, steps, disputes, parts int64
+		asOf                                time.Time
+	)
+	if err := st.Conn.QueryRow(ctx, keptCasesSQL).Scan(&cases, &open, &steps, &disputes, &parts, &asOf); err != nil {
+		return time.Time{}, 0, fmt.Errorf("kept database %s: %w", st.name, err)
+	}
+	if cases == 0 {
+		return time.Time{}, 0, fmt.Errorf("kept database %s holds no cases", st.name)
+	}
+	pg, pgis, err := serverVersions(ctx, st.URL)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	b.printf("database  %s on PostgreSQL %s, PostGIS %s (loaded by an earlier run, as of %s)\n", st.name, pg, pgis, asOf.Format(time.DateOnly))
+	b.printf("holds     %d cases (%d open), %d steps, %d disputes\n", cases, open, steps, disputes)
+	return asOf.UTC(), parts, vacuum(ctx, st.URL)
 }
 
 // jointParts gives one case in every 50 three parts of joint handling
