@@ -32,6 +32,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { BASE, OUT, WAIT_MS, getJSON, isLocal, openBrowser } from './browser.mjs';
 import { wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
+import { kindFilter } from '../src/m/kinds.js';
 
 // The county seat of the demo county (武定县 狮山镇), and a place far outside it.
 const SEAT = { longitude: 102.4063, latitude: 25.5302 };
@@ -118,7 +119,9 @@ function renderedStations(page) {
     const r = map.getContainer().getBoundingClientRect();
     return map.queryRenderedFeatures({ layers: ['stations'] }).map((f) => {
       const p = map.project(f.geometry.coordinates);
-      return { id: f.id, kind: f.properties.kind, name: f.properties.name, count: f.properties.point_count ?? 1, x: r.left + p.x, y: r.top + p.y };
+      const kinds = Object.fromEntries(Object.entries(f.properties).filter(([k]) => k.startsWith('point_count_kind_'))
+        .map(([k, v]) => [k.slice('point_count_kind_'.length), v]));
+      return { id: f.id, kind: f.properties.kind, name: f.properties.name, count: f.properties.point_count ?? 1, kinds, x: r.left + p.x, y: r.top + p.y };
     });
   });
 }
@@ -260,11 +263,37 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
     const apis = b.requests.map(({ url }) => new URL(url).pathname).filter((p) => p.startsWith('/api/'));
     assert.deepEqual(apis.filter((p) => !p.startsWith('/api/public/')), [], 'the page asked beyond /api/public/');
 
-    // The tiles' stations: clinics only.
-    assert.deepEqual(await page.evaluate(() => window.onemapPublic.map.getFilter('stations')), ['==', ['get', 'kind'], 'clinic']);
+    // The tiles' stations: clinics only, and every clustered point that
+    // holds one (whichever station it is drawn at: src/m/kinds.js).
+    assert.deepEqual(await page.evaluate(() => window.onemapPublic.map.getFilter('stations')), kindFilter('clinic'));
     let dots = await renderedStations(page);
     assert.ok(dots.length > 0, 'no station drawn');
-    assert.deepEqual([...new Set(dots.map((d) => d.kind))], ['clinic'], 'the map draws other kinds than the one chosen');
+    const notClinic = (d) => (d.count > 1 ? !(d.kinds.clinic > 0) : d.kind !== 'clinic');
+    assert.deepEqual(dots.filter(notClinic), [], 'the map draws other kinds than the one chosen');
+    // Zoomed out, where the tiles gather stations: the clinics drawn (each
+    // single one, and each cluster's count of them) are at least those the
+    // API finds in the middle of the view (a cluster lies within its
+    // radius of what it holds, so those of the middle are drawn in view).
+    const view = await page.evaluate(() => ({ center: window.onemapPublic.map.getCenter().toArray(), zoom: window.onemapPublic.map.getZoom() }));
+    await page.evaluate((c) => window.onemapPublic.map.jumpTo({ center: c, zoom: 11.5 }), [SEAT.longitude, SEAT.latitude]);
+    await mapIdle(page);
+    const zoomedOut = await renderedStations(page);
+    assert.ok(zoomedOut.some((d) => d.count > 1), 'no cluster drawn at zoom 11.5');
+    assert.deepEqual(zoomedOut.filter(notClinic), [], 'zoomed out, the map draws clusters with no 卫生室');
+    const drawn = zoomedOut.reduce((n, d) => n + (d.count > 1 ? d.kinds.clinic : 1), 0);
+    const middle = await page.evaluate(() => {
+      const { map } = window.onemapPublic;
+      const b = map.getBounds();
+      const [w, h] = [b.getEast() - b.getWest(), b.getNorth() - b.getSouth()];
+      return [b.getWest() + 0.25 * w, b.getSouth() + 0.25 * h, b.getEast() - 0.25 * w, b.getNorth() - 0.25 * h];
+    });
+    const near = (await getJSON(`/api/public/stations?lon=${SEAT.longitude}&lat=${SEAT.latitude}&kind=clinic&limit=50`)).stations
+      .filter((s) => s.lon >= middle[0] && s.lon <= middle[2] && s.lat >= middle[1] && s.lat <= middle[3]);
+    assert.ok(near.length > 1, `too few clinics in the middle of the view to tell: ${near.length}`);
+    assert.ok(drawn >= near.length, `the map draws ${drawn} clinics where the middle of its view holds ${near.length}`);
+    await b.screenshot('public-map-clinic-zoomed-out');
+    await page.evaluate((v) => window.onemapPublic.map.jumpTo(v), view);
+    await mapIdle(page);
     assert.equal(await page.getAttribute('#map-kinds button[data-kind=clinic]', 'aria-pressed'), 'true', 'the map does not show the kind chosen');
     assert.deepEqual(await page.$$eval('#map-legend li[data-kind]', (ls) => ls.map((l) => l.dataset.kind)), ['clinic']);
 

@@ -108,6 +108,16 @@ function measure(page) {
         .map((c) => c.dataset.figure),
       ids: window.onemap.figures.map((f) => f.id),
       legendLayers: [...document.querySelectorAll('#legend-body [data-layer]')].map((e) => e.dataset.layer),
+      // The data layers the map draws (the grids' outlines need no key).
+      drawn: [...new Set(window.onemap.map.queryRenderedFeatures().map((f) => window.onemap.style.layers.find((l) => l.id === f.layer.id)?.metadata?.['onemap:layer'])
+        .filter((id) => id && id !== 'grids'))].sort(),
+      // The keys drawn with the map's images: painted, not blank.
+      blankIcons: [...document.querySelectorAll('#legend-body canvas[data-icon]')].filter((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return false;
+        return true;
+      }).map((c) => c.dataset.icon),
+      icons: document.querySelectorAll('#legend-body canvas[data-icon]').length,
     };
   });
 }
@@ -142,9 +152,15 @@ for (const [width, height] of [[1366, 768], [1920, 1080], [3840, 2160]]) {
       assert.ok(m.left.bottom <= height && m.right.bottom <= height);
       assert.ok(m.legend && m.legend.bottom <= height && m.legend.width > 0.3 * width, 'no legend in view');
       assert.deepEqual(m.cut, [], 'cards cut off at the bottom of the figures');
-      // The legend names what the county view draws (households are not
-      // drawn there: their 重大 count is on the 重大 card).
-      assert.deepEqual(m.legendLayers, ['risk_points', 'cameras']);
+      // The legend keys everything the county view draws: risk points,
+      // hazard zones, stations (badges by kind, clusters' rings), shelters
+      // (it lacked all but the risk points, and keyed cameras, not drawn
+      // there). Households are not drawn there either (their 重大 count is
+      // on the 重大 card): no key.
+      assert.deepEqual(m.legendLayers, ['risk_points', 'hazard_zones', 'stations', 'shelters']);
+      assert.deepEqual([...m.legendLayers].sort(), m.drawn, 'the legend and the layers drawn differ');
+      assert.ok(m.icons > 5, `${m.icons} keys drawn with the map's images`);
+      assert.deepEqual(m.blankIcons, [], 'legend keys left blank');
     });
 
     it('draws the county view uncrowded, its hazard symbols still large enough to see from 5 m', async () => {

@@ -24,7 +24,7 @@ import { createStatus } from './command/status.js';
 import { createLive } from './command/live.js';
 import { createPanel } from './command/panel.js';
 import { createCounts } from './command/counts.js';
-import { createCamera, panelPadding } from './command/camera.js';
+import { collapseAttribution, createCamera, panelPadding } from './command/camera.js';
 import { createCard } from './command/card.js';
 import { createAround } from './command/around.js';
 import { createGridPanel } from './command/gridpanel.js';
@@ -88,7 +88,9 @@ async function start() {
   // (command/dock.js): the camera keeps clear of the open one.
   const dock = createDock();
   page.dock = dock;
-  const panels = { left: $('left'), right: dock.right };
+  // On a phone the search box, the tools and the layer panel's heading lie
+  // across the top of the map (camera.js).
+  const panels = { left: $('left'), right: dock.right, top: [$('search-input')?.parentElement, $('toolbar'), $('panel')] };
   const map = createMap('map', style, {
     // The link's view (#map=zoom/lat/lon) wins over the region's box.
     hash: 'map',
@@ -115,6 +117,9 @@ async function start() {
   });
 
   page.camera = createCamera(map, panels);
+  // A panel opened over what the map was moved to show moves it clear.
+  dock.onOpen(() => page.camera.refit());
+  collapseAttribution(map);
   page.counts = createCounts(page);
   page.card = createCard(page);
   page.around = createAround(page, $('around'));

@@ -307,7 +307,8 @@ export function groupLabelPoints(features, view = null) {
 
 /**
  * darkStyle returns the style for the control-room wall: a dark ground and
- * grid fills, the same point colours.
+ * grid fills, the same point colours, and the same colours of fills and
+ * lines coloured by a value (hazard zones by level: 红橙黄蓝 is what they say).
  */
 export function darkStyle(style) {
   return {
@@ -315,8 +316,8 @@ export function darkStyle(style) {
     layers: style.layers.map((l) => {
       if (l.metadata?.[META_BASE] || l.type === 'raster') return darkBase(l);
       if (l.type === 'background') return { ...l, paint: { ...l.paint, 'background-color': '#0b1620' } };
-      if (l.type === 'fill') return { ...l, paint: { ...l.paint, 'fill-color': '#16324a' } };
-      if (l.type === 'line') return { ...l, paint: { ...l.paint, 'line-color': '#5b7a99' } };
+      if (l.type === 'fill' && !matchPairs(l.paint?.['fill-color'])) return { ...l, paint: { ...l.paint, 'fill-color': '#16324a' } };
+      if (l.type === 'line' && !matchPairs(l.paint?.['line-color'])) return { ...l, paint: { ...l.paint, 'line-color': '#5b7a99' } };
       return l;
     }),
   };

@@ -202,6 +202,16 @@ test('withBasemap styles a vector base under the data: fills, lines under the gr
   const dark = darkStyle(out);
   assert.notEqual(byId(dark, 'base-primary').paint['line-color'], byId(out, 'base-primary').paint['line-color']);
   assert.equal(byId(dark, 'base-primary').metadata[META_BASE], true);
+  // Grids dark; hazard zones (as the server draws them) keep their levels'
+  // colours (they were the grids' dark blue on the wall).
+  assert.equal(byId(dark, 'grids-fill-township').paint['fill-color'], '#16324a');
+  const byLevel = ['match', ['get', 'level'], 'red', RISK[0], 'orange', RISK[1], 'yellow', RISK[2], 'blue', RISK[3], '#757575'];
+  const zones = { ...out, layers: [...out.layers,
+    { id: 'hazard_zones-fill', type: 'fill', source: 'onemap', 'source-layer': 'hazard_zones', metadata: { 'onemap:layer': 'hazard_zones' }, paint: { 'fill-color': byLevel, 'fill-opacity': 0.18 } },
+    { id: 'hazard_zones-line', type: 'line', source: 'onemap', 'source-layer': 'hazard_zones', metadata: { 'onemap:layer': 'hazard_zones' }, paint: { 'line-color': byLevel } }] };
+  const darkZones = darkStyle(zones);
+  assert.deepEqual(byId(darkZones, 'hazard_zones-fill').paint['fill-color'], byLevel);
+  assert.deepEqual(byId(darkZones, 'hazard_zones-line').paint['line-color'], byLevel);
   // With labels: the counts of clusters over the rings, none over cameras.
   const labelled = withLabels(out, 'http://x/font.woff2');
   assert.ok(labelled.layers.some((l) => l.id === 'count-risk_points-cluster'));

@@ -4,11 +4,14 @@
 // alarms and changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, legendHTML, statFigure, townshipFaults, wallSymbols,
-  wallFigures, wallScale, wallZoom,
+  alarmState, alarmsHTML, changeItems, changesHTML, chinaMidnight, faultsHTML, fitZoom, legendHTML, statFigure, townshipFaults, wallLegend,
+  wallSymbols, wallFigures, wallScale, wallZoom,
 } from '../src/screen/wall.js';
 import { countsQuery } from '../src/counts.js';
+import { iconImage, parseRing } from '../src/icons.js';
+import { darkStyle, withLabels, withSymbols } from '../src/style.js';
 
 test('wallScale draws the map 1.25× at 1080 and 2.5× at 2160, never smaller than the command map', () => {
   assert.equal(wallScale(1080), 1.25);
@@ -160,4 +163,61 @@ test('changesHTML names the emergency layers as the command map does, not by the
   assert.match(html, /危险区 · 龙潭滑坡威胁区/);
   assert.match(html, /安置点 · 狮山小学/);
   assert.doesNotMatch(html, /hazard_zones|shelters/);
+});
+
+// wallStyle is the wall's style (screen/main.js) over the server's style
+// of the demo county, with its hazard zones and shelters as the server
+// draws them.
+function wallStyle() {
+  const server = JSON.parse(fs.readFileSync(new URL('./fixtures/style-all.json', import.meta.url), 'utf8'));
+  const byLevel = ['match', ['get', 'level'], 'red', '#d7191c', 'orange', '#fd8d3c', 'yellow', '#fecc5c', 'blue', '#2c7bb6', '#757575'];
+  const at = server.layers.findIndex((l) => l.id === 'cameras');
+  const src = { source: 'onemap' };
+  server.layers.splice(at, 0,
+    { id: 'hazard_zones-fill', type: 'fill', ...src, 'source-layer': 'hazard_zones', metadata: { 'onemap:layer': 'hazard_zones' }, paint: { 'fill-color': byLevel, 'fill-opacity': 0.18 } },
+    { id: 'hazard_zones-line', type: 'line', ...src, 'source-layer': 'hazard_zones', metadata: { 'onemap:layer': 'hazard_zones' }, paint: { 'line-color': byLevel, 'line-dasharray': [2, 1.5] } },
+    { id: 'shelters', type: 'circle', ...src, 'source-layer': 'shelters', metadata: { 'onemap:layer': 'shelters' }, paint: { 'circle-color': '#2e7d32', 'circle-radius': 4 } });
+  return wallSymbols(withLabels(darkStyle(withSymbols(server)), 'http://x/font.woff2', { dark: true, skip: ['grids'] }));
+}
+
+test('wallLegend keys every layer the county view draws: hazards, zones, stations and their rings, shelters', () => {
+  const style = wallStyle();
+  const at9 = wallLegend(style, 9);
+  // Households from zoom 11 and cameras from 13 are not drawn at the
+  // county view: no key (nor for the grids' outlines).
+  assert.deepEqual(at9.map((l) => l.id), ['risk_points', 'hazard_zones', 'stations', 'shelters']);
+  assert.deepEqual(wallLegend(style, 11.5).map((l) => l.id), ['risk_points', 'households', 'hazard_zones', 'stations', 'shelters']);
+  assert.ok(wallLegend(style, 13.5).some((l) => l.id === 'cameras'));
+  const by = Object.fromEntries(at9.map((l) => [l.id, l]));
+  assert.equal(by.risk_points.legend.shape, 'triangle');
+  // Hazard zones: a dashed box per level in the level's colour (the wall's dark style keeps them).
+  assert.equal(by.hazard_zones.legend.shape, 'zone');
+  assert.deepEqual(by.hazard_zones.legend.entries.map((e) => [e.value, e.colour]),
+    [['red', '#d7191c'], ['orange', '#fd8d3c'], ['yellow', '#fecc5c'], ['blue', '#2c7bb6']]);
+  // Stations: each kind's badge as the map draws it, then the ring of a cluster cut by the kinds' colours.
+  const st = by.stations.legend.entries;
+  assert.ok(st.length > 5, `${st.length} station keys`);
+  for (const e of st.slice(0, -1)) assert.equal(e.icon, `om-st:${e.value}:${e.colour}`);
+  const ring = parseRing(st.at(-1).icon);
+  assert.equal(ring?.arcs.length, st.length - 1, st.at(-1).icon);
+  assert.match(st.at(-1).label, /多个/);
+  for (const e of st) assert.ok(iconImage(e.icon), `no image for ${e.icon}`);
+  assert.deepEqual(by.shelters.legend.entries.map((e) => e.colour), ['#2e7d32']);
+
+  const html = legendHTML(at9);
+  assert.match(html, /data-layer="hazard_zones"><b>危险区<\/b>/);
+  assert.match(html, /<span class="om-zone" style="border-color:#d7191c;background:#d7191c33"><\/span>重大/);
+  assert.match(html, /<canvas class="om-key-icon" data-icon="om-st:clinic:#[0-9a-f]{6}"[^>]*><\/canvas>卫生室/);
+  assert.match(html, /data-layer="shelters"><b>安置点<\/b>/);
+  assert.doesNotMatch(html, /data-layer="(households|cameras|grids)"/);
+});
+
+test('fitZoom is the zoom a box just fits a view at', () => {
+  // One tile (512 px) spans 360° at zoom 0, 2,048 px at zoom 2: a 1024 px view spans 90° at zoom 3.
+  assert.ok(Math.abs(fitZoom([0, -10, 90, 10], 1024, 4096) - 3) < 1e-9);
+  // Height bound: the narrower side wins.
+  assert.ok(fitZoom([0, -60, 1, 60], 1024, 200) < 0);
+  // The demo county between the wall's columns at 1920×1080 (×1.25): about 9.
+  const z = fitZoom([101.899067, 25.330913, 102.480947, 26.188932], 1028 / 1.25, 1000 / 1.25);
+  assert.ok(z > 8.5 && z < 9.5, `${z}`);
 });

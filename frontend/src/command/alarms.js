@@ -176,7 +176,7 @@ export function createAlarms(page, session, { toolbar, live } = {}) {
       getJSON(`/api/alarms/${id}`).then((got) => { mergeAlarm(state.list, got); draw(); }).catch(() => say(w('gone'), true));
     } else {
       renderCard();
-      map.easeTo({ center: a.position, zoom: Math.max(map.getZoom(), 14) });
+      page.camera.showAt(a.position, 14);
     }
   }
   function closeCard() {

@@ -1,31 +1,56 @@
 // Moving the command map with its panels in mind: on a wide screen the
-// layer panel (left) and the 周边 panel (right) lie over the map, so what
-// the map shows is kept clear of them.
+// layer panel (left) and the open side panel (right) lie over the map; on a
+// phone the search box, the tools and the layer panel's heading lie across
+// the top and the open side panel across the bottom (app.css). What the map
+// is moved to show (a search hit, a feature, a case, an alarm) is kept
+// clear of them, and moved again when a panel opens over it.
 
 // A point picked from the search box or a list is shown from this zoom on:
 // cameras are clustered below 16 (risk points, households, stations below 14).
 const POINT_ZOOM = 16;
 
+/** PHONE is app.css's phone layout: the side panels at the bottom of the screen. */
+export const PHONE = '(max-width: 600px)';
+
+// rectOf returns an element's box on the page, or null for none (or one not shown).
+const rectOf = (el) => {
+  const r = el?.getBoundingClientRect?.();
+  return r && r.height > 0 ? r : null;
+};
+
 /**
  * panelPadding returns the part of the map that the panels leave clear, as
- * MapLibre's padding: left and right are the panels' elements; the right
- * one counts only while shown.
+ * MapLibre's padding. On a wide screen left and right are the panels'
+ * elements (the right one counts only while shown). On a phone (PHONE) the
+ * top is clear below the lowest of top's elements (at most a third of the
+ * screen down) and the bottom above the open panel (right), so that what is
+ * shown lands between them, not under the panel; win is the window.
  */
-export function panelPadding({ left, right }) {
+export function panelPadding({ left, right, top = [] }, win = globalThis.window) {
   const gap = 24;
-  const l = Math.min(left.offsetWidth + gap, window.innerWidth / 3);
-  const r = right.hidden ? gap : Math.min(right.offsetWidth + gap, window.innerWidth / 3);
+  if (win?.matchMedia?.(PHONE).matches) {
+    const h = win.innerHeight;
+    const over = Math.max(0, ...top.map(rectOf).filter(Boolean).map((r) => r.bottom));
+    const panel = right.hidden ? null : rectOf(right);
+    const under = panel ? Math.max(0, h - panel.top) : 0;
+    return { top: Math.min(over, h / 3) + gap / 2, bottom: Math.min(under, 0.6 * h) + gap, left: gap / 2, right: gap / 2 };
+  }
+  const l = Math.min(left.offsetWidth + gap, win.innerWidth / 3);
+  const r = right.hidden ? gap : Math.min(right.offsetWidth + gap, win.innerWidth / 3);
   return { top: gap + 36, bottom: gap, right: Math.max(gap, r), left: Math.max(gap, l) };
 }
 
 /**
  * createCamera returns the camera moves of map: padding() (the part of the
  * map the panels leave clear, as MapLibre's padding), offset() (a centre's
- * shift into the middle of that part), flyToBbox(bbox), inView(...positions)
- * and showPoint(position); panels are panelPadding's.
+ * shift into the middle of that part), flyToBbox(bbox), showAt(position,
+ * zoom), inView(...positions), showPoint(position) and refit(); panels are
+ * panelPadding's. The last place flown to is kept until the user moves the
+ * map: refit() (called when a side panel opens) brings it back into the
+ * clear part if the panel now covers it.
  */
-export function createCamera(map, { left, right }) {
-  const padding = () => panelPadding({ left, right });
+export function createCamera(map, panels) {
+  const padding = () => panelPadding(panels);
 
   // offset moves a centre into the middle of the part of the map that the
   // panels leave clear. (A camera's padding would stay on the map after the
@@ -35,14 +60,34 @@ export function createCamera(map, { left, right }) {
     return [(p.left - p.right) / 2, (p.top - p.bottom) / 2];
   };
 
+  // target is the place last shown: {bbox} or {point, zoom}; null once the user
+  // has moved the map since.
+  let target = null;
+  const forget = (e) => {
+    if (e?.originalEvent) target = null;
+  };
+  map.on('dragstart', () => { target = null; });
+  map.on('zoomstart', forget);
+  map.on('rotatestart', forget);
+
+  const fitBox = (b) => map.fitBounds(b, { padding: padding(), maxZoom: 17 });
+
   // flyToBbox shows a box, or a single position when the box is a point.
   function flyToBbox(b, { pointZoom = POINT_ZOOM } = {}) {
     if (!b) return;
     if (b[0] === b[2] && b[1] === b[3]) {
-      map.flyTo({ center: [b[0], b[1]], zoom: Math.max(map.getZoom(), pointZoom), offset: offset() });
+      showAt([b[0], b[1]], pointZoom);
     } else {
-      map.fitBounds(b, { padding: padding(), maxZoom: 17 });
+      target = { bbox: b };
+      fitBox(b);
     }
+  }
+
+  // showAt flies to a position, at least at zoom, into the clear part.
+  function showAt(p, zoom = POINT_ZOOM) {
+    if (!p) return;
+    target = { point: p, zoom: Math.max(map.getZoom(), zoom) };
+    map.flyTo({ center: p, zoom: target.zoom, offset: offset() });
   }
 
   // inView says whether every position lies in the part of the map that
@@ -61,5 +106,49 @@ export function createCamera(map, { left, right }) {
     if (!inView(p)) map.easeTo({ center: p, offset: offset() });
   }
 
-  return { padding, offset, flyToBbox, inView, showPoint };
+  // refit moves the map again to the place last shown if the panels now
+  // cover it (one opened over it): at the zoom it was flown to while the
+  // map is still on its way there, else keeping the zoom.
+  function refit() {
+    if (!target) return;
+    const moving = map.isMoving();
+    if (target.point) {
+      if (moving || !inView(target.point)) map.easeTo({ center: target.point, ...(moving ? { zoom: target.zoom } : {}), offset: offset() });
+      return;
+    }
+    const b = target.bbox;
+    if (moving || !inView([b[0], b[1]], [b[2], b[3]])) fitBox(b);
+  }
+
+  return { padding, offset, flyToBbox, showAt, inView, showPoint, refit };
+}
+
+/**
+ * collapseAttribution starts map's compact attribution folded on a phone
+ * (PHONE; its ⓘ opens it): MapLibre opens it on a narrow map, where it
+ * covered a strip of the map over the scale, or over the open side panel's
+ * top. It folds it once, when MapLibre has first filled it in; after that
+ * it is the user's to open and close. win is the window.
+ */
+export function collapseAttribution(map, win = globalThis.window) {
+  if (!win?.matchMedia?.(PHONE).matches) return;
+  const el = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
+  if (!el) return;
+  const fold = () => {
+    if (!el.classList.contains('maplibregl-compact-show')) return false;
+    // As MapLibre's own button folds it (AttributionControl._toggleAttribution).
+    el.classList.remove('maplibregl-compact-show');
+    el.setAttribute('open', '');
+    return true;
+  };
+  if (fold()) return;
+  const watch = new MutationObserver(() => {
+    if (fold()) watch.disconnect();
+  });
+  watch.observe(el, { attributes: true, attributeFilter: ['class'] });
+  // Once MapLibre has made it compact, it opens it no more by itself.
+  map.once('load', () => setTimeout(() => {
+    fold();
+    if (el.classList.contains('maplibregl-compact')) watch.disconnect();
+  }, 0));
 }

@@ -187,7 +187,7 @@ export function createCases(page, session, { el, button }) {
       const c = await getJSON(`/api/cases/${id}`);
       state.card = c;
       renderCard();
-      if (c.position) map.easeTo({ center: c.position, zoom: Math.max(map.getZoom(), 15) });
+      if (c.position) page.camera.showAt(c.position, 15);
     } catch (err) {
       say(w('failed', err.message), true);
     }

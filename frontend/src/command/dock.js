@@ -10,16 +10,19 @@
 
 /**
  * createDock returns the dock of the page's side panels:
- * {add(el, close), watch(), open(), right}. add registers a panel with
+ * {add(el, close), watch(), open(), onOpen(fn), right}. add registers a panel with
  * its close function (default: a click on its .om-close button); watch
  * registers every aside.om-side not yet registered (panels made later by
  * their controllers), with the default close. When a registered panel's
  * hidden attribute goes away, every other open one is closed. open()
- * returns the open panel, or null. right stands for the open panel in
- * camera.js panelPadding ({hidden, offsetWidth}).
+ * returns the open panel, or null. onOpen(fn) calls fn(el) after a panel
+ * el opened (laid out: the camera keeps clear of it, camera.js refit).
+ * right stands for the open panel in camera.js panelPadding ({hidden,
+ * offsetWidth, getBoundingClientRect()}).
  */
 export function createDock(doc = document) {
   const panels = new Map(); // element → close function
+  const opened = []; // onOpen's functions
 
   function closeOthers(shown) {
     for (const [el, close] of panels) {
@@ -31,10 +34,15 @@ export function createDock(doc = document) {
   }
 
   const observer = new MutationObserver((records) => {
+    let shown = null;
     for (const r of records) {
-      if (!r.target.hidden) closeOthers(r.target);
+      if (!r.target.hidden) {
+        closeOthers(r.target);
+        shown = r.target;
+      }
     }
     if ([...panels.keys()].every((el) => el.hidden)) delete doc.body.dataset.dock;
+    if (shown && !shown.hidden) for (const fn of opened) fn(shown);
   });
 
   function add(el, close = () => el.querySelector('.om-close')?.click()) {
@@ -53,7 +61,8 @@ export function createDock(doc = document) {
   const right = {
     get hidden() { return !open(); },
     get offsetWidth() { return open()?.offsetWidth ?? 0; },
+    getBoundingClientRect() { return open()?.getBoundingClientRect() ?? null; },
   };
 
-  return { add, watch, open, right };
+  return { add, watch, open, onOpen: (fn) => opened.push(fn), right };
 }

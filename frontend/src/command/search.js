@@ -9,7 +9,6 @@ import { t } from '../i18n.js';
 
 /** createSearch wires the box (#search-input, #search-results) and returns setupSearch's handle ({focus}). */
 export function createSearch(page) {
-  const { map } = page;
   const input = document.getElementById('search-input');
   // The system typed coordinates are in (server's crs=): shown while the
   // box holds two numbers; a position from AMap or WeChat is GCJ-02, from
@@ -30,15 +29,16 @@ export function createSearch(page) {
       const around = page.around.isOpen() && page.around.point();
       if (o.kind === 'point') {
         page.overlay(OVERLAYS.pick, { type: 'Point', coordinates: o.point });
-        map.flyTo({ center: o.point, zoom: Math.max(map.getZoom(), 15), offset: page.camera.offset() });
+        page.camera.showAt(o.point, 15);
         page.card.openPoint(o.point, o.grids);
         if (around) page.around.run(o.point);
         return;
       }
       if (o.layer === 'cases' && page.cases) {
-        // A case found by its tracking code opens in the case panel.
-        map.flyTo({ center: o.center, zoom: Math.max(map.getZoom(), 15), offset: page.camera.offset() });
+        // A case found by its tracking code opens in the case panel (first:
+        // on a phone the map keeps clear of it).
         page.cases.show(true);
+        page.camera.showAt(o.center, 15);
         page.cases.open(o.id);
         return;
       }

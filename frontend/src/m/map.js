@@ -13,6 +13,7 @@ import { mapLocale } from '../i18n.js';
 import { distance } from '../geo.js';
 import { fetchStyle, legendOf, META_CENTER } from '../style.js';
 import { escapeHtml, formatDistanceRough as formatDistance } from '../format.js';
+import { kindFilter, kindImage, kindSize } from './kinds.js';
 
 const TOUCH = 14; // px around a tap that still hits a station dot
 const UNCLUSTERED = 14; // the tiles gather nearby stations into one dot below this zoom (layer.go ClusterBelow)
@@ -150,9 +151,22 @@ export async function createMap(container, { center, kinds, legend, onPick, onSh
     }
   }
 
-  /** setKind shows only the stations of one kind ('' every kind), and says so in the legend. */
+  // The stations layer's own image and size (every kind), for setKind.
+  const stationLayer = style.layers.find((l) => l.id === 'stations');
+  const baseImage = structuredClone(stationLayer?.layout?.['icon-image']);
+  const baseSize = structuredClone(stationLayer?.layout?.['icon-size']);
+
+  /**
+   * setKind shows only the stations of one kind ('' every kind), the
+   * clustered points that hold it as rings of its colour (kinds.js), and
+   * says so in the legend.
+   */
   function setKind(kind) {
-    if (map.getLayer('stations')) map.setFilter('stations', kind ? ['==', ['get', 'kind'], kind] : null);
+    if (map.getLayer('stations')) {
+      map.setFilter('stations', kindFilter(kind));
+      if (baseImage !== undefined) map.setLayoutProperty('stations', 'icon-image', kindImage(kind, colourOf(kind), baseImage));
+      if (baseSize !== undefined) map.setLayoutProperty('stations', 'icon-size', kindSize(kind, baseSize));
+    }
     const shown = kinds().filter((k) => (kind ? k.code === kind : k.count > 0));
     legend.querySelector('ul').innerHTML = [
       '<li><span class="m-pin m-pin-key">1</span>列表中的服务站（编号同列表）</li>',

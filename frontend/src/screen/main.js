@@ -25,8 +25,8 @@ import { getJSON } from '../http.js';
 import { FONT_URL, useOwnFontIfNeeded } from '../font.js';
 import { createCaseWall } from './cases.js';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, legendHTML, townshipFaults, w, WALL_MINZOOM, wallFigures, wallScale,
-  wallSymbols, wallZoom,
+  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, fitZoom, legendHTML, paintIcons, townshipFaults, w, wallFigures,
+  wallLegend, wallScale, wallSymbols, wallZoom,
 } from './wall.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -109,16 +109,10 @@ async function start() {
   });
   const layers = dataLayerIds(serverStyle);
   const colours = {};
-  const legends = [];
   for (const id of ['risk_points', 'households', 'cameras', 'stations']) {
     const lg = legendOf(serverStyle, id);
-    if (!lg || !layers.includes(id)) continue;
-    colours[id] = Object.fromEntries(lg.entries.map((e) => [e.value, e.colour]));
-    // The legend names what the county view draws (and the cameras' statuses of their card).
-    if (id !== 'stations' && !(id in WALL_MINZOOM)) legends.push({ id, label: w(id), legend: lg });
+    if (lg && layers.includes(id)) colours[id] = Object.fromEntries(lg.entries.map((e) => [e.value, e.colour]));
   }
-  $('legend-body').innerHTML = legendHTML(legends);
-  $('legend').hidden = !legends.length;
 
   // The map is drawn at 1/k of the screen's CSS size and scaled up by k, at
   // k times the pixel ratio: the same picture as on a k times smaller
@@ -131,6 +125,29 @@ async function start() {
       transform: `scale(${k})`, transformOrigin: '0 0' });
   };
   size();
+
+  // The legend keys everything the map draws at the zoom the county fits
+  // at (between the columns, under the header: the legend's own height
+  // aside, known once it is drawn); checked again at that zoom once the
+  // map stands (showLegend's answer: whether it changed).
+  let legendKey = '';
+  const showLegend = (zoom) => {
+    const legends = wallLegend(style, zoom);
+    const key = legends.map((l) => l.id).join();
+    if (key === legendKey) return false;
+    legendKey = key;
+    $('legend-body').innerHTML = legendHTML(legends);
+    paintIcons($('legend-body'));
+    $('legend').hidden = !legends.length;
+    window.onemap && (window.onemap.legend = legends.map((l) => l.id));
+    return true;
+  };
+  {
+    const left = $('wall-left').getBoundingClientRect();
+    const right = $('figures').getBoundingClientRect();
+    const head = document.querySelector('.om-screen-head').getBoundingClientRect();
+    showLegend(fitZoom(region.bounds, (right.left - left.right) / k, (innerHeight - head.bottom) / k));
+  }
   // The county fits between the two columns, under the header and over the legend.
   const padding = () => {
     const left = $('wall-left').getBoundingClientRect();
@@ -157,7 +174,15 @@ async function start() {
   // the zoom over is asked for.
   const snap = () => { if (wallZoom(map.getZoom()) !== map.getZoom()) map.setZoom(wallZoom(map.getZoom())); };
   snap();
-  window.onemap = { map, region, style, figures: null, scale: k, alarms: null, changes: [] };
+  window.onemap = { map, region, style, figures: null, scale: k, alarms: null, changes: [], legend: legendKey ? legendKey.split(',') : [] };
+  // The zoom it stands at: if that draws other layers than the estimate's,
+  // the legend follows and the county is fitted again around it.
+  map.once('load', () => {
+    if (showLegend(map.getZoom())) {
+      map.fitBounds(region.bounds, { padding: padding(), duration: 0 });
+      snap();
+    }
+  });
   map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
   let resized;
   window.addEventListener('resize', () => {

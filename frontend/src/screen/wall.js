@@ -7,9 +7,10 @@
 // page's language.
 
 import { escapeHtml, formatCount, formatTimeOfDay } from '../format.js';
+import { iconImage } from '../icons.js';
 import { lang, translate } from '../i18n.js';
 import { valueLabel } from '../labels.js';
-import { META_LAYER } from '../style.js';
+import { dataLayerIds, legendOf, META_LAYER } from '../style.js';
 
 const W = {
   zh: {
@@ -22,6 +23,7 @@ const W = {
     hazard_zones: '危险区', shelters: '安置点', threatened: '威胁 %h 户 %p 人', capacity: '可容纳 %d 人',
     new: '新', acknowledged: '已确认',
     township: '乡镇', otherTownships: '其余 %d 个乡镇',
+    stationMany: '相邻多个（按类型分色）', shelterKey: '圆越大可容纳越多',
   },
   en: {
     major: 'Major hazards', majorHouseholds: 'Major-risk households', overdue: 'Assessments overdue', due: 'Due',
@@ -33,6 +35,7 @@ const W = {
     hazard_zones: 'Hazard zone', shelters: 'Shelter', threatened: 'threatens %h households, %p people', capacity: 'holds %d people',
     new: 'New', acknowledged: 'Acknowledged',
     township: 'Township', otherTownships: '%d other townships',
+    stationMany: 'Several nearby (by kind)', shelterKey: 'Larger holds more',
   },
 };
 const L = lang === 'en' ? 'en' : 'zh';
@@ -263,15 +266,115 @@ export function changesHTML(list) {
 }
 
 /**
+ * fitZoom returns the zoom at which bounds ([w, s, e, n]) just fit a view of
+ * width × height CSS pixels (MapLibre's 512 px tiles, Web Mercator): what
+ * the wall's map will be fitted at, known before the map is made.
+ */
+export function fitZoom(bounds, width, height) {
+  const [w, s, e, n] = bounds;
+  const y = (lat) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
+  const zx = Math.log2((width * 360) / (512 * Math.max(1e-9, e - w)));
+  const zy = Math.log2((height * 2 * Math.PI) / (512 * Math.max(1e-9, y(n) - y(s))));
+  return Math.min(zx, zy);
+}
+
+// drawnAt says whether the style draws data layer id at zoom (a layer of
+// it, not a label, shown and within its zoom range).
+function drawnAt(style, id, zoom) {
+  return style.layers.some((l) => l.metadata?.[META_LAYER] === id && !l.metadata?.['onemap:label'] &&
+    l.layout?.visibility !== 'none' && (l.minzoom ?? 0) <= zoom && zoom < (l.maxzoom ?? 24));
+}
+
+// matchEntries reads ["match", ["get", field], v1, c1, …, other] into {field, entries}.
+function matchEntries(expr) {
+  if (!Array.isArray(expr) || expr[0] !== 'match' || expr[1]?.[0] !== 'get') return null;
+  const entries = [];
+  for (let i = 2; i + 1 < expr.length - 1; i += 2) {
+    for (const value of [expr[i]].flat()) entries.push({ value, colour: expr[i + 1] });
+  }
+  return { field: expr[1][1], entries };
+}
+
+// ringOf names a cluster ring image (icons.js) cut into equal arcs of colours.
+const ringOf = (colours) => `om-ring:circle:${colours.map((c) => `${String(c).replace('#', '').toLowerCase()}=1`).join(',')}`;
+
+/**
+ * wallLegend returns the legend of what the wall's map draws at zoom: per
+ * data layer it draws there (grids left out: their outlines and the
+ * townships' names need no key), {id, label, legend: {field, shape,
+ * entries: [{value, colour, label?, icon?}]}}, in the map's order, hazards
+ * first: risk points (triangles) and households (squares) by level, hazard
+ * zones (dashed outlines) by level, stations (badges by kind, icon the
+ * badge's image name, and their clusters' ring), shelters (a dot sized by
+ * capacity), cameras by status. A layer drawn only from a closer zoom (the
+ * households from 11, cameras from 13: WALL_MINZOOM, style.js) has no row
+ * unless the county fits at that zoom.
+ */
+export function wallLegend(style, zoom) {
+  const order = ['risk_points', 'households', 'hazard_zones', 'stations', 'shelters', 'cameras'];
+  const ids = dataLayerIds(style).filter((id) => id !== 'grids' && drawnAt(style, id, zoom))
+    .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+  const out = [];
+  for (const id of ids) {
+    const own = style.layers.filter((l) => l.metadata?.[META_LAYER] === id);
+    let legend = null;
+    if (id === 'stations') {
+      const lg = legendOf(style, id);
+      if (lg) {
+        legend = { field: lg.field, shape: 'badge', entries: [
+          ...lg.entries.map((e) => ({ ...e, icon: `om-st:${e.value}:${e.colour}` })),
+          { value: null, colour: null, label: w('stationMany'), icon: ringOf(lg.entries.map((e) => e.colour)) },
+        ] };
+      }
+    } else if (own.some((l) => l.type === 'fill' || l.type === 'line') && !own.some((l) => l.type === 'circle' || l.type === 'symbol')) {
+      const line = own.find((l) => l.type === 'line');
+      const m = matchEntries(line?.paint?.['line-color']) ?? matchEntries(own.find((l) => l.type === 'fill')?.paint?.['fill-color']);
+      if (m) legend = { field: m.field, shape: 'zone', entries: m.entries };
+    } else {
+      legend = legendOf(style, id);
+      const circle = own.find((l) => l.type === 'circle');
+      if (!legend && typeof circle?.paint?.['circle-color'] === 'string') {
+        legend = { field: null, shape: 'dot', entries: [{ value: null, colour: circle.paint['circle-color'], label: id === 'shelters' ? w('shelterKey') : w(id) }] };
+      }
+    }
+    if (legend?.entries?.length) out.push({ id, label: w(id), legend });
+  }
+  return out;
+}
+
+/**
  * legendHTML renders the legend of the layers drawn: per layer ({id, label,
- * legend} with legend as style.js's legendOf gives it) its shape in each
- * colour with the value's name.
+ * legend} as wallLegend gives them; style.js's legendOf's form too) its
+ * shape in each colour with the value's name: an entry with an icon is a
+ * canvas the page paints with that image (paintIcons), a zone a dashed box.
  */
 export function legendHTML(layers) {
   return layers.filter((l) => l.legend?.entries?.length).map((l) => {
     const shape = escapeHtml(l.legend.shape ?? 'dot');
+    const key = (e) => {
+      if (e.icon) return `<canvas class="om-key-icon" data-icon="${escapeHtml(e.icon)}" width="1" height="1" aria-hidden="true"></canvas>`;
+      if (shape === 'zone') return `<span class="om-zone" style="border-color:${escapeHtml(e.colour)};background:${escapeHtml(e.colour)}33"></span>`;
+      return `<span class="om-dot om-shape-${shape}" style="background:${escapeHtml(e.colour)}"></span>`;
+    };
     return `<div class="om-legend-row" data-layer="${escapeHtml(l.id)}"><b>${escapeHtml(l.label)}</b>` +
-      l.legend.entries.map((e) => `<span class="om-key"><span class="om-dot om-shape-${shape}" style="background:${escapeHtml(e.colour)}"></span>` +
-        `${escapeHtml(valueLabel(l.id, l.legend.field, e.value))}</span>`).join('') + '</div>';
+      l.legend.entries.map((e) => `<span class="om-key"${e.value == null ? '' : ` data-value="${escapeHtml(e.value)}"`}>${key(e)}` +
+        `${escapeHtml(e.label ?? valueLabel(l.id, l.legend.field, e.value))}</span>`).join('') + '</div>';
   }).join('');
+}
+
+/**
+ * paintIcons draws each legend canvas of root (legendHTML's data-icon) with
+ * the map's own image of that name (icons.js), so the key shows what the
+ * map draws: a station's badge with its pictogram, a cluster's ring.
+ */
+export function paintIcons(root) {
+  for (const c of root.querySelectorAll('canvas[data-icon]')) {
+    const icon = iconImage(c.dataset.icon);
+    const ctx = c.getContext?.('2d');
+    if (!icon || !ctx) continue;
+    const { width, height, data } = icon.image;
+    c.width = width;
+    c.height = height;
+    ctx.putImageData(new ImageData(new Uint8ClampedArray(data), width, height), 0, 0);
+  }
 }
