@@ -35,34 +35,51 @@ func Distance(p, q orb.Point) float64 {
 
 // geodesicFrom measures distances from one point, its reduced latitude's
 // sine and cosine worked out once: the nearest search and the radius
-// queries measure many points from the same one. Its distances are
-// Distance's, bit for bit: the same operations on the same values.
+// queries measure many points from the same one.
 type geodesicFrom struct {
 	p            orb.Point
 	sinU1, cosU1 float64
 }
 
 func distancesFrom(p orb.Point) geodesicFrom {
-	rad := math.Pi / 180
-	U1 := math.Atan((1 - wgs84F) * math.Tan(p[1]*rad))
-	sinU1, cosU1 := math.Sincos(U1)
+	sinU1, cosU1 := reduced(p[1])
 	return geodesicFrom{p: p, sinU1: sinU1, cosU1: cosU1}
 }
 
-// to returns the geodesic distance in metres from g's point to q.
+// reduced returns the sine and cosine of the reduced (parametric) latitude
+// U of a geodetic latitude φ in degrees, tan U = (1 − f) tan φ, from φ's
+// own sine and cosine: one Sincos and a square root, where
+// atan((1 − f) tan φ) and its Sincos cost three calls.
+func reduced(lat float64) (sinU, cosU float64) {
+	sinP, cosP := math.Sincos(lat * (math.Pi / 180))
+	s := (1 - wgs84F) * sinP
+	h := math.Sqrt(s*s + cosP*cosP)
+	return s / h, cosP / h
+}
+
+// to returns the geodesic distance in metres from g's point to q, by
+// Vincenty's iteration on the auxiliary sphere. The iteration starts from
+// the longitude on the auxiliary sphere that a short line has (Bowring's
+// λ₀ = L / w, w = √(1 − e² cos² of the mean reduced latitude), as in
+// Karney's Algorithms for geodesics, 2013, §5) rather than from L itself:
+// at a county's distances it converges in one or two steps fewer, to the
+// same tolerance (1e-12 rad, a few micrometres).
 func (g geodesicFrom) to(q orb.Point) float64 {
 	p, sinU1, cosU1 := g.p, g.sinU1, g.cosU1
 	if p == q {
 		return 0
 	}
-	rad := math.Pi / 180
+	const rad = math.Pi / 180
 	L := (q[0] - p[0]) * rad
-	U2 := math.Atan((1 - wgs84F) * math.Tan(q[1]*rad))
-	sinU2, cosU2 := math.Sincos(U2)
-	lambda := L
+	sinU2, cosU2 := reduced(q[1])
+	// cos of the mean reduced latitude, squared: (1 + cos(U1+U2)) / 2.
+	const e2 = wgs84F * (2 - wgs84F)
+	cosMean2 := (1 + cosU1*cosU2 - sinU1*sinU2) / 2
+	lambda := L / math.Sqrt(1-e2*cosMean2)
 	for range 200 {
 		sinL, cosL := math.Sincos(lambda)
-		sinSigma := math.Hypot(cosU2*sinL, cosU1*sinU2-sinU1*cosU2*cosL)
+		x, y := cosU2*sinL, cosU1*sinU2-sinU1*cosU2*cosL
+		sinSigma := math.Sqrt(x*x + y*y)
 		if sinSigma == 0 {
 			return 0 // coincident
 		}

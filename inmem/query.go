@@ -51,10 +51,12 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 	lo, hi := x.bounds()
 	lb := NewLowerBound(p, lo, hi)
 	dist := func(min, max [2]float64, r *onemap.Record, item bool) float64 {
-		if item {
-			if _, ok := r.Geometry.(orb.Point); !ok || keep != nil && !keep(r) {
-				return math.Inf(1)
-			}
+		// An item's box is its point's (a point's bound is the point): the
+		// record itself is read only to filter it, or by iter for the few
+		// reached, so that the search does not touch the memory of every
+		// record of the leaves it opens.
+		if item && (min != max || keep != nil && !keep(r)) {
+			return math.Inf(1)
 		}
 		d := lb.Box(min, max)
 		if d > limit || len(hits) == k && d > hits[k-1].Distance {
@@ -69,7 +71,11 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 		if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
 			return false // nothing left can be nearer
 		}
-		d := from.to(r.Geometry.(orb.Point))
+		q, ok := r.Geometry.(orb.Point)
+		if !ok {
+			return true // not a point (nor ever in a point layer)
+		}
+		d := from.to(q)
 		if d > limit {
 			return true
 		}
@@ -94,14 +100,30 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 // LowerBound bounds from below, cheaply, the geodesic distance from a point
 // to lon/lat boxes within a region: what a best-first nearest search orders
 // an R-tree's boxes and points by before it measures the nearest exactly.
-// A box's bound is its separation in degrees at the shortest lengths a
-// degree of latitude and of longitude have over the region's latitudes,
-// less 5%. (The antimeridian is not handled: the data of a county or a
-// province never spans it.)
+//
+// A box within a degree of longitude of the point (every box a county's
+// search opens near its answer) is bounded by the separation in degrees at
+// the least lengths a degree of latitude (at the equator) and of longitude
+// (at the latitude farthest from the equator of the point's and the box's,
+// a hundredth of a degree beyond, or a tenth or a degree beyond the
+// point's) have: along any path between two points, each step is
+// at least as long as its two components at those lengths, so the path is
+// at least as long as its whole separation measured so (Minkowski's
+// inequality), and a geodesic spanning less than a degree of longitude
+// strays less than a thousandth of a degree poleward of its ends. Farther
+// boxes get that bound with a degree of longitude at the region's farthest
+// latitude, less 5% for the great circle's shortcut over the parallels.
+// (The antimeridian is not handled: the data of a county or a province
+// never spans it.)
 type LowerBound struct {
-	p     orb.Point
-	lonM  float64 // metres per degree of longitude, at most, over the region; 0 near a pole
-	polar bool
+	p       orb.Point
+	lonM    float64 // metres per degree of longitude, at most, over the region; 0 near a pole
+	lonNear float64 // the same a hundredth of a degree farther from the equator
+	// lonTenth and lonOne are lonNear for boxes whose latitudes are within
+	// a tenth of a degree and a degree farther from the equator than p's.
+	lonTenth, lonOne float64
+	absLat           float64 // |p's latitude|
+	polar            bool
 }
 
 // NewLowerBound returns the bound of distances from p to boxes that lie in
@@ -111,7 +133,10 @@ func NewLowerBound(p orb.Point, min, max [2]float64) LowerBound {
 	if far > 80 {
 		return LowerBound{p: p, polar: true}
 	}
-	return LowerBound{p: p, lonM: minLonDegree * math.Cos(far*math.Pi/180)}
+	at := func(lat float64) float64 { return minLonDegree * math.Cos(math.Min(lat, far+0.01)*math.Pi/180) }
+	abs := math.Abs(p[1])
+	return LowerBound{p: p, lonM: minLonDegree * math.Cos(far*math.Pi/180), lonNear: at(far + 0.01),
+		lonTenth: at(abs + 0.11), lonOne: at(abs + 1.01), absLat: abs}
 }
 
 // Box returns at most the geodesic distance in metres from the point to any
@@ -138,6 +163,23 @@ func (b LowerBound) Box(min, max [2]float64) float64 {
 		// Far apart in longitude, or near a pole: a great circle is much
 		// shorter than the parallels; the latitudes alone bound it.
 		return 0.999 * ey
+	}
+	if min[0] >= b.p[0]-1 && max[0] <= b.p[0]+1 {
+		// The whole box within a degree of longitude: no shortcut, and a
+		// degree of longitude no shorter than at the latitude farthest
+		// from the equator of the point's and the box's.
+		far := math.Abs(min[1])
+		if a := math.Abs(max[1]); a > far {
+			far = a
+		}
+		lonM := b.lonNear
+		if far <= b.absLat+0.1 {
+			lonM = b.lonTenth
+		} else if far <= b.absLat+1 {
+			lonM = b.lonOne
+		}
+		ex := dx * lonM
+		return math.Sqrt(ex*ex + ey*ey)
 	}
 	// Within 30 degrees of longitude below 80 degrees of latitude, a great
 	// circle is at least 99% of the separation along the parallels.
