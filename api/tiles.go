@@ -31,7 +31,7 @@ func (s *Server) handleTile(c *gin.Context) {
 		s.handleTagTile(c, t) // the tags' last positions: tags.go
 		return
 	}
-	e, err := s.tiles.Tile(c.Request.Context(), callerOf(c), c.Param("tileset"), t)
+	e, err := s.tiles.Tile(c.Request.Context(), s.view(c), c.Param("tileset"), t)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
