@@ -324,7 +324,7 @@ func TestTiles_levelsByZoom(t *testing.T) {
 }
 
 // TestTiles_headers checks a tile's answer, rendered and from the cache,
-// gzipped and not: its length said (not sent in chunks), its type, tag,
+// gzipped and not: its length said, its type, tag,
 // timing, caching and Vary headers.
 func TestTiles_headers(t *testing.T) {
 	for _, cacheBytes := range []int64{0, 64 << 20} {
