@@ -49,16 +49,16 @@ func TestServiceAdmitsAsManyAsCPUs(t *testing.T) {
 	cpus := runtime.GOMAXPROCS(0)
 	commander := onemap.DefaultPolicy().View(onemap.NewCatalog(), onemap.Caller{Name: "c", Role: onemap.RoleCommander})
 	for _, cacheBytes := range []int64{0, 64 << 20} {
-		g := &gateSource{Source: src, gate: make(chan struct{}), in: make(chan struct{}, 64)}
+		asked := max(16, 2*cpus) // more than the CPUs
+		g := &gateSource{Source: src, gate: make(chan struct{}), in: make(chan struct{}, asked)}
 		svc := NewService(ServiceConfig{Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), CacheBytes: cacheBytes,
 			View: func(onemap.Caller) Source { return g }})
 		center := maptile.At(orb.Point{102.35, 25.7}, 12)
-		const asked = 16
 		var wg sync.WaitGroup
 		errs := make(chan error, asked)
 		for i := range asked {
 			wg.Go(func() {
-				tile := maptile.New(center.X+uint32(i%4), center.Y+uint32(i/4), center.Z) // 16 different tiles
+				tile := maptile.New(center.X+uint32(i%8), center.Y+uint32(i/8), center.Z) // all different
 				e, err := svc.Tile(t.Context(), commander, SetAll, tile)
 				if err == nil {
 					e.Release()
@@ -75,7 +75,7 @@ func TestServiceAdmitsAsManyAsCPUs(t *testing.T) {
 		cancel()
 		refused := make(chan error, 1)
 		go func() {
-			_, err := svc.Tile(ctx, commander, SetAll, maptile.New(center.X+9, center.Y, center.Z))
+			_, err := svc.Tile(ctx, commander, SetAll, maptile.New(center.X+9, center.Y+1, center.Z))
 			refused <- err
 		}()
 		select {
