@@ -125,7 +125,7 @@ func (s *Server) handleStyle(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s: want /styles/{tileset}.json", c.Request.URL.Path))
 		return
 	}
-	ts, err := s.tiles.Tileset(roleOf(c), name)
+	ts, err := s.tiles.Tileset(s.view(c), name)
 	if err != nil {
 		writeError(c, s.log, err)
 		return

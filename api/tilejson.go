@@ -67,7 +67,7 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "no route %s: want /tiles/{tileset}.json or /tiles/{tileset}/{z}/{x}/{y}.mvt", c.Request.URL.Path))
 		return
 	}
-	ts, err := s.tiles.Tileset(roleOf(c), name)
+	ts, err := s.tiles.Tileset(s.view(c), name)
 	if err != nil {
 		writeError(c, s.log, err)
 		return

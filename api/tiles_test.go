@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,6 +318,41 @@ func TestTiles_levelsByZoom(t *testing.T) {
 		for lv := range got {
 			if !tc.want[lv] {
 				t.Errorf("z%d grids tile holds %s grids", tc.z, lv)
+			}
+		}
+	}
+}
+
+// TestTiles_headers checks a tile's answer, rendered and from the cache,
+// gzipped and not: its length said, its type, tag,
+// timing, caching and Vary headers.
+func TestTiles_headers(t *testing.T) {
+	for _, cacheBytes := range []int64{0, 64 << 20} {
+		srv := serve(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheControl: "private, max-age=30", TileCacheBytes: cacheBytes})
+		for i, gz := range []bool{false, true, true} { // the last from the cache when there is one
+			var header []string
+			if gz {
+				header = []string{"Accept-Encoding", "gzip"}
+			}
+			resp, body := get(t, srv.URL+"/tiles/all"+countyTile, header...)
+			h := resp.Header
+			hit := cacheBytes > 0 && i > 0
+			what := fmt.Sprintf("cache %d, gzip %v, request %d", cacheBytes, gz, i+1)
+			if resp.StatusCode != 200 || len(body) == 0 {
+				t.Fatalf("%s: %d, %d bytes", what, resp.StatusCode, len(body))
+			}
+			if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) > 0 {
+				t.Errorf("%s: Content-Length %d, Transfer-Encoding %v, for %d bytes: want the length said", what, resp.ContentLength, resp.TransferEncoding, len(body))
+			}
+			if got := h.Get("Content-Encoding") == "gzip"; got != gz {
+				t.Errorf("%s: Content-Encoding %q", what, h.Get("Content-Encoding"))
+			}
+			if h.Get("Content-Type") != "application/vnd.mapbox-vector-tile" || len(h.Get("ETag")) != 18 ||
+				h.Get("Cache-Control") != "private, max-age=30" || !slices.Contains(h.Values("Vary"), "Accept-Encoding") {
+				t.Errorf("%s: headers %v", what, h)
+			}
+			if timing := h.Get("Server-Timing"); strings.HasPrefix(timing, "cache") != hit || !hit && !strings.HasPrefix(timing, "render;") {
+				t.Errorf("%s: Server-Timing %q", what, timing)
 			}
 		}
 	}

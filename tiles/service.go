@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -34,8 +35,8 @@ type ServiceConfig struct {
 	Catalog *onemap.Catalog
 	Policy  *onemap.Policy
 	// Renderer is RenderReplica (default) or RenderPostGIS; with
-	// RenderPostGIS, DB renders every tile but viewers' (the reference
-	// renderer knows no viewer's part).
+	// RenderPostGIS, DB renders every tile but those of callers who see a
+	// part of the county (the reference renderer knows no part).
 	Renderer string
 	DB       Renderer
 	// View returns what a caller may see of the replica: the whole of it,
@@ -59,6 +60,9 @@ type Service struct {
 	gzips   sync.Pool // of *gzip.Writer
 	bufs    sync.Pool // of *tileBuf: uncached tiles' memory
 	sets    sync.Map  // of setKey to *Tileset, as resolved so far
+	// renders admits as many renders from the replica at once as the
+	// process has CPUs (see admit).
+	renders chan struct{}
 }
 
 // NewService returns a Service.
@@ -69,7 +73,8 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.ShapeBytes == 0 {
 		cfg.ShapeBytes = 64 << 20
 	}
-	return &Service{cfg: cfg, encoder: NewEncoder(cfg.ShapeBytes), cache: NewCache(cfg.CacheBytes)}
+	return &Service{cfg: cfg, encoder: NewEncoder(cfg.ShapeBytes), cache: NewCache(cfg.CacheBytes),
+		renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // Tileset is a tileset as one role may see it.
@@ -85,28 +90,30 @@ type setKey struct {
 	name string
 }
 
-// Tileset resolves a tileset name for a role: every layer the role may read
-// (SetAll), the public's layers and fields whoever asks (SetPublic), or one
-// layer. Fields the policy masks or denies are left out of tiles. A layer
-// the role may not read is not found. Tilesets depend only on the catalogue
-// and the policy, which do not change while the server runs, so they are
-// kept once resolved.
-func (s *Service) Tileset(role onemap.Role, name string) (*Tileset, error) {
+// Tileset resolves a tileset name for a caller's view of the access
+// policy: every layer the caller may read (SetAll), the public's layers and
+// fields whoever asks (SetPublic), or one layer. Fields the policy masks or
+// denies are left out of tiles. A layer the caller may not read is not
+// found. A tileset depends only on the role (a view's part of the county
+// decides which features, not which layers or fields), the catalogue and the
+// policy, which do not change while the server runs, so it is kept once
+// resolved for each role.
+func (s *Service) Tileset(view *onemap.View, name string) (*Tileset, error) {
+	if name == SetPublic && view.Role() != onemap.RolePublic {
+		view = s.cfg.Policy.View(s.cfg.Catalog, onemap.Caller{Role: onemap.RolePublic})
+	}
+	role := view.Role()
 	key := setKey{role, name}
 	if ts, ok := s.sets.Load(key); ok {
 		return ts.(*Tileset), nil
 	}
-	policy, catalog := s.cfg.Policy, s.cfg.Catalog
 	var layers []onemap.Layer
 	switch name {
-	case SetAll:
-		layers = policy.Readable(role, catalog)
-	case SetPublic:
-		role = onemap.RolePublic
-		layers = policy.Readable(role, catalog)
+	case SetAll, SetPublic:
+		layers = view.Readable()
 	default:
-		l, err := catalog.Layer(name)
-		if err != nil || !policy.CanRead(role, name) {
+		l, err := s.cfg.Catalog.Layer(name)
+		if err != nil || !view.CanRead(name) {
 			return nil, onemap.Errorf(onemap.ENOTFOUND, "tileset %q not found: want %s, %s or a layer you may read",
 				name, SetAll, SetPublic)
 		}
@@ -114,10 +121,10 @@ func (s *Service) Tileset(role onemap.Role, name string) (*Tileset, error) {
 	}
 	ts := &Tileset{Name: name, Variant: string(role)}
 	for _, l := range layers {
-		tl := onemap.TileLayer{Layer: l, Levels: policy.Rule(role, l.ID).Levels,
+		tl := onemap.TileLayer{Layer: l, Levels: view.Levels(l.ID),
 			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ClusterBelow: l.ClusterBelow, ClusterFields: l.ClusterFields}
 		for _, f := range l.Fields {
-			if policy.Field(role, &l, f.Name) == onemap.FieldAllow {
+			if view.Field(l.ID, f.Name) == onemap.FieldAllow {
 				tl.Fields = append(tl.Fields, f.Name)
 			}
 		}
@@ -172,46 +179,63 @@ type tileBuf struct{ mvt, gz []byte }
 // tile's is left to the garbage collector.
 const maxPooledTile = 1 << 20
 
-// Tile returns tile t of the named tileset as caller may see it, from the
-// cache or rendered. An empty tile has an Entry with no bytes. A tileset the
-// caller may not read is ENOTFOUND.
-func (s *Service) Tile(ctx context.Context, caller onemap.Caller, set string, t maptile.Tile) (Served, error) {
-	ts, err := s.Tileset(caller.Role, set)
+// Tile returns tile t of the named tileset as the caller of view may see
+// it, from the cache or rendered. An empty tile has an Entry with no bytes.
+// A tileset the caller may not read is ENOTFOUND.
+func (s *Service) Tile(ctx context.Context, view *onemap.View, set string, t maptile.Tile) (Served, error) {
+	ts, err := s.Tileset(view, set)
 	if err != nil {
 		return Served{}, err
 	}
 	variant := ts.Variant
-	// A role bound to a grid (a viewer, a grid worker, an operator) sees
-	// its part of the county: its tiles are its part's.
-	scoped := caller.Role.BoundToGrid() && caller.GridID != 0 && ts.Name != SetPublic
-	if scoped {
-		variant += ":" + strconv.FormatInt(caller.GridID, 10)
+	// A caller that sees a part of the county (a viewer, a grid worker or
+	// an operator bound to a grid, a commander bound to a region) is
+	// served that part's tiles (ServiceConfig.View): they are cached as
+	// that part's.
+	if g := view.Grid(); g != 0 && ts.Name != SetPublic {
+		variant += ":" + strconv.FormatInt(g, 10)
 	}
 	key := CacheKey{Tileset: ts.Name, Variant: variant, Tile: t}
 	if e, ok := s.cache.Get(key); ok {
 		return Served{Entry: e, Hit: true}, nil
 	}
 	if s.cache.max <= 0 && s.cfg.Renderer == RenderReplica {
-		return s.uncached(caller, ts, t)
+		return s.uncached(ctx, view.Caller(), ts, t)
+	}
+	replica := s.cfg.Renderer == RenderReplica || view.Grid() != 0
+	if replica {
+		if err := s.admit(ctx); err != nil {
+			return Served{}, err
+		}
 	}
 	gen := s.cache.Gen() // before the data the tile is cut from
 	start := time.Now()
-	mvt, err := s.render(ctx, caller, ts, t)
+	mvt, err := s.render(ctx, view, ts, t)
+	took := time.Since(start)
+	var e *Entry
+	if err == nil {
+		e = s.entry(mvt)
+	}
+	if replica {
+		s.leave()
+	}
 	if err != nil {
 		return Served{}, err
 	}
-	took := time.Since(start)
-	e := s.entry(mvt)
 	s.cache.Put(key, e, gen)
 	return Served{Entry: e, Render: took}, nil
 }
 
 // uncached renders a tile from the replica when no cache keeps tiles:
 // into pooled memory, which Served.Release hands back.
-func (s *Service) uncached(caller onemap.Caller, ts *Tileset, t maptile.Tile) (Served, error) {
+func (s *Service) uncached(ctx context.Context, caller onemap.Caller, ts *Tileset, t maptile.Tile) (Served, error) {
 	if ts.Name == SetPublic {
 		caller = onemap.Caller{Role: onemap.RolePublic} // public data, the same for everyone
 	}
+	if err := s.admit(ctx); err != nil {
+		return Served{}, err
+	}
+	defer s.leave()
 	buf, _ := s.bufs.Get().(*tileBuf)
 	if buf == nil {
 		buf = new(tileBuf)
@@ -234,14 +258,39 @@ func (s *Service) uncached(caller onemap.Caller, ts *Tileset, t maptile.Tile) (S
 	return Served{Entry: e, Render: took, buf: buf, pool: &s.bufs}, nil
 }
 
+// admit waits until fewer renders than the process has CPUs are under way,
+// and counts this one in; leave counts it out. Rendering and gzipping a
+// tile is CPU alone: with no bound, sixteen tiles asked at once on two CPUs
+// were all under way together, each at an eighth of a CPU, so that a large
+// tile (a millisecond of CPU at zooms 8 to 11) took eight or more times
+// its CPU time to answer, and the tail of the latencies was theirs.
+// Admitted in turn, a tile waits for a CPU and then runs to its end at full
+// speed. A request whose context ends while it waits is not rendered.
+func (s *Service) admit(ctx context.Context) error {
+	select {
+	case s.renders <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.renders <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return onemap.Errorf(onemap.EUNAVAILABLE, "the tile was not rendered: %v", ctx.Err())
+	}
+}
+
+func (s *Service) leave() { <-s.renders }
+
 // render encodes a tile with the configured renderer.
-func (s *Service) render(ctx context.Context, caller onemap.Caller, ts *Tileset, t maptile.Tile) ([]byte, error) {
+func (s *Service) render(ctx context.Context, view *onemap.View, ts *Tileset, t maptile.Tile) ([]byte, error) {
 	layers := ts.byZoom[t.Z]
 	// The reference renderer knows no part of the county: the tiles of
-	// roles bound to a grid are always cut from the replica.
-	if s.cfg.Renderer == RenderPostGIS && !caller.Role.BoundToGrid() {
+	// callers who see a part are always cut from the replica.
+	if s.cfg.Renderer == RenderPostGIS && view.Grid() == 0 {
 		return s.cfg.DB.Tile(ctx, t, layers)
 	}
+	caller := view.Caller()
 	if ts.Name == SetPublic {
 		caller = onemap.Caller{Role: onemap.RolePublic} // public data, the same for everyone
 	}

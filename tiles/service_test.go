@@ -45,9 +45,9 @@ func TestService(t *testing.T) {
 		}})
 	ctx := t.Context()
 	tile := maptile.At(orb.Point{102.35, 25.7}, 11) // groups are drawn from 11
-	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
-	public := onemap.Caller{Role: onemap.RolePublic}
-	viewer := onemap.Caller{Name: "v", Role: onemap.RoleViewer, GridID: 7}
+	commander := policy.View(catalog, onemap.Caller{Name: "c", Role: onemap.RoleCommander})
+	public := policy.View(catalog, onemap.Caller{Role: onemap.RolePublic})
+	viewer := policy.View(catalog, onemap.Caller{Name: "v", Role: onemap.RoleViewer, GridID: 7})
 
 	got, err := svc.Tile(ctx, commander, SetAll, tile)
 	if err != nil || got.Hit || len(got.MVT) == 0 || len(got.Gzip) == 0 || got.ETag == "" {
@@ -90,7 +90,7 @@ func TestService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := views[len(views)-1]; last != viewer {
+	if last := views[len(views)-1]; last != viewer.Caller() {
 		t.Errorf("the viewer's tile was cut from the view of %+v", last)
 	}
 	all, _ := svc.Tile(ctx, commander, onemap.LayerGrids, tile)
@@ -138,6 +138,61 @@ func TestService(t *testing.T) {
 	}
 }
 
+// TestService_regionCommander checks the tiles of a commander bound to a
+// region (a county or prefecture grid), who sees that region alone as a
+// viewer sees its part: they are cut from the region's part and cached as
+// its, neither taken from nor given to an unbound commander's cache, and
+// never rendered by the reference renderer, which knows no part. (The
+// service once keyed its cache by role and grid-bound roles only: the
+// region's commander was served the whole county's cached tile.)
+func TestService_regionCommander(t *testing.T) {
+	src, _ := syntheticCounty(t, 3000, 50)
+	catalog, policy := onemap.NewCatalog(), onemap.DefaultPolicy()
+	region := memSource{} // the region's part: the even grids
+	for _, r := range src[onemap.LayerGrids] {
+		if r.ID%2 == 0 {
+			region[onemap.LayerGrids] = append(region[onemap.LayerGrids], r)
+		}
+	}
+	view := func(c onemap.Caller) Source { // as the server cuts a caller's part
+		if policy.View(catalog, c).Grid() != 0 {
+			return region
+		}
+		return src
+	}
+	tile := maptile.At(orb.Point{102.35, 25.7}, 11)
+	whole := policy.View(catalog, onemap.Caller{Name: "c", Role: onemap.RoleCommander})
+	bound := policy.View(catalog, onemap.Caller{Name: "r", Role: onemap.RoleCommander, GridID: 7})
+	grids := func(e Served) int { return featureCount(decode(t, e.MVT)[onemap.LayerGrids]) }
+
+	svc := NewService(ServiceConfig{Catalog: catalog, Policy: policy, CacheBytes: 64 << 20, View: view})
+	w, err := svc.Tile(t.Context(), whole, SetAll, tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Tile(t.Context(), bound, SetAll, tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Hit || grids(r) < 1 || grids(r) >= grids(w) {
+		t.Errorf("the region's commander: hit %v, %d grids; the whole county's commander %d: want the region's own tile, fewer",
+			r.Hit, grids(r), grids(w))
+	}
+	if again, _ := svc.Tile(t.Context(), bound, SetAll, tile); !again.Hit || !bytes.Equal(again.MVT, r.MVT) {
+		t.Errorf("the region's commander's tile again: hit %v, the same bytes %v", again.Hit, bytes.Equal(again.MVT, r.MVT))
+	}
+	if w2, _ := svc.Tile(t.Context(), whole, SetAll, tile); !w2.Hit || !bytes.Equal(w2.MVT, w.MVT) {
+		t.Errorf("the whole county's tile again: hit %v, the same bytes %v", w2.Hit, bytes.Equal(w2.MVT, w.MVT))
+	}
+
+	db := &fakeDB{}
+	ref := NewService(ServiceConfig{Catalog: catalog, Policy: policy, Renderer: RenderPostGIS, DB: db, View: view})
+	if got, err := ref.Tile(t.Context(), bound, SetAll, tile); err != nil || len(db.asked) != 0 || grids(got) != grids(r) {
+		t.Errorf("the region's commander's tile with the reference renderer: %d asks of it, %d grids (want %d), %v",
+			len(db.asked), grids(got), grids(r), err)
+	}
+}
+
 func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
@@ -165,7 +220,7 @@ func TestService_uncached(t *testing.T) {
 	uncached := NewService(cfg)
 	cfg.CacheBytes = 64 << 20
 	cached := NewService(cfg)
-	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
+	commander := cfg.Policy.View(cfg.Catalog, onemap.Caller{Name: "c", Role: onemap.RoleCommander})
 	center := maptile.At(orb.Point{102.35, 25.7}, 14)
 	var list []maptile.Tile
 	for _, z := range []maptile.Zoom{8, 11, 13, 14, 16, 4} { // zoom 4: far from the county, empty

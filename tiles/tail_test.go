@@ -74,7 +74,7 @@ func BenchmarkEncodeTail(b *testing.B) {
 func BenchmarkServiceUncached(b *testing.B) {
 	county := loadCountyMix(b)
 	catalog, snap, mix := county.catalog, county.snap, county.mix
-	commander := onemap.Caller{Name: "c", Role: onemap.RoleCommander}
+	commander := onemap.DefaultPolicy().View(catalog, onemap.Caller{Name: "c", Role: onemap.RoleCommander})
 	for _, side := range []struct {
 		name  string
 		bytes int64

@@ -39,6 +39,7 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the viewport walk")
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write the servers' logs to, redacted")
 	fs.IntVar(&c.Rounds, "rounds", 5, "rounds of /healthz then the tiles, on each server")
+	baseline := fs.String("baseline", "", "another onemap binary (e.g. one built from the code before a change) measured first over the same database, and compared")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -56,7 +57,7 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	b := &bench{config: c, out: stdout, progress: stderr}
 	b.header()
-	if err := b.tileTail(ctx); err != nil {
+	if err := b.tileTail(ctx, *baseline); err != nil {
 		return fmt.Errorf("tiles: %w", err)
 	}
 	if len(b.failures) > 0 {
@@ -65,8 +66,9 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// tileTail measures the cold tail and the warm ratio.
-func (b *bench) tileTail(ctx context.Context) error {
+// tileTail measures the cold tail and the warm ratio: of the binary under
+// test, and first of a baseline binary when there is one.
+func (b *bench) tileTail(ctx context.Context, baseline string) error {
 	b.printf("\n== Tiles: the cold tail and the warm path, the Wuding demo county\n\n")
 	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n", loadAverage())
 	db, d, drop, err := b.demoCounty(ctx, "tiles")
@@ -88,11 +90,58 @@ func (b *bench) tileTail(ctx context.Context) error {
 		thousands(len(list)), viewports, b.Seed, zoomHistogram(list))
 	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n\n", b.Concurrency)
 
+	// Each binary in turn over the same database: the baseline's first.
+	bins := []string{b.Onemap}
+	if baseline != "" {
+		bins = []string{baseline, b.Onemap}
+	}
+	var sums []tileSummary
+	for _, bin := range bins {
+		if len(bins) > 1 {
+			b.printf("\n-- %s\n\n", bin)
+		}
+		s, err := b.tileRun(ctx, bin, db.URL, list, paths, health)
+		if err != nil {
+			return err
+		}
+		sums = append(sums, s)
+	}
+	for i, s := range sums {
+		if len(bins) > 1 {
+			b.printf("%s:\n", bins[i])
+		}
+		b.printf("cold p99 %.2f ms at %d connections (target < %v): %s; %.0f tiles/s, server CPU %.0f µs a tile\n",
+			ms(s.coldP99), b.Concurrency, targetColdP99, verdict(s.coldP99 < targetColdP99), s.coldRate, s.coldCPU)
+		b.printf("warm/healthz %.2f tiles/s over /healthz's q/s, the median of the rounds' %s (target ≥ %.1f): %s\n",
+			s.ratio, fmt.Sprintf("%.2f", s.ratios), targetWarmOverHealthz, verdict(s.ratio >= targetWarmOverHealthz))
+	}
+	if len(sums) == 2 {
+		old, cur := sums[0], sums[1]
+		b.printf("this binary over the baseline: cold p99 %.2f×, cold tiles/s %.2f×, cold server CPU a tile %.2f×, warm/healthz %.2f×\n",
+			ms(cur.coldP99)/ms(old.coldP99), cur.coldRate/old.coldRate, cur.coldCPU/old.coldCPU, cur.ratio/old.ratio)
+	}
+	b.printf("load average %s at the end\n", loadAverage())
+	return nil
+}
+
+// tileSummary is what one binary's tiles run comes to.
+type tileSummary struct {
+	coldP99  time.Duration
+	coldRate float64 // tiles/s with the cache off, pooled over the rounds
+	coldCPU  float64 // the server's CPU µs a tile with the cache off
+	ratio    float64 // warm tiles/s over /healthz's, the median of the rounds
+	ratios   []float64
+}
+
+// tileRun measures one binary: the cold tail, then the warm path, and
+// prints its tables.
+func (b *bench) tileRun(ctx context.Context, bin, dbURL string, list []maptile.Tile, paths, health []string) (tileSummary, error) {
+	fail := func(err error) (tileSummary, error) { return tileSummary{}, err }
 	// The cold tail: three rounds of /healthz then every tile, cache off.
 	b.say("tiles: cache off")
-	cold, err := onemapServer(ctx, b.Onemap, "onemap cache off", db.URL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "0")
+	cold, err := onemapServer(ctx, bin, "onemap cache off", dbURL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "0")
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	// Before the clock: the server's start-up work done (the demo's base
 	// map, drawn in the background for seconds), then one unmeasured pass,
@@ -101,11 +150,11 @@ func (b *bench) tileTail(ctx context.Context) error {
 	// while. "Cold" is the tile cache off, not a process just started.
 	if err := startedUp(ctx, cold); err != nil {
 		cold.stop()
-		return err
+		return fail(err)
 	}
 	if _, err := b.drive(ctx, cold, "warm-up", paths, 1); err != nil {
 		cold.stop()
-		return err
+		return fail(err)
 	}
 	var coldPasses, coldHealth []pass
 	// The server's CPU time of each run, summed over the rounds: the
@@ -115,12 +164,12 @@ func (b *bench) tileTail(ctx context.Context) error {
 		h, err := b.drive(ctx, cold, "/healthz", health, 1)
 		if err != nil {
 			cold.stop()
-			return err
+			return fail(err)
 		}
 		r, err := b.drive(ctx, cold, "cache off", paths, 1)
 		if err != nil {
 			cold.stop()
-			return err
+			return fail(err)
 		}
 		coldHealth, coldPasses = append(coldHealth, h.measured()), append(coldPasses, r.measured())
 		cpu["/healthz (cache-off server)"] += h.cpu.Server
@@ -142,7 +191,7 @@ func (b *bench) tileTail(ctx context.Context) error {
 			if err != nil {
 				l1.close()
 				cold.stop()
-				return err
+				return fail(err)
 			}
 			perLayer[t][id] = r
 		}
@@ -154,17 +203,17 @@ func (b *bench) tileTail(ctx context.Context) error {
 	// The warm path: a pass to fill the cache, then three rounds of
 	// /healthz and every tile from the cache.
 	b.say("tiles: warm cache")
-	warm, err := onemapServer(ctx, b.Onemap, "onemap warm cache", db.URL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "256")
+	warm, err := onemapServer(ctx, bin, "onemap warm cache", dbURL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "256")
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if err := startedUp(ctx, warm); err != nil {
 		warm.stop()
-		return err
+		return fail(err)
 	}
 	if _, err := b.drive(ctx, warm, "fill", paths, 1); err != nil {
 		warm.stop()
-		return err
+		return fail(err)
 	}
 	var warmPasses, warmHealth []pass
 	var ratios []float64
@@ -172,12 +221,12 @@ func (b *bench) tileTail(ctx context.Context) error {
 		h, err := b.drive(ctx, warm, "/healthz", health, 1)
 		if err != nil {
 			warm.stop()
-			return err
+			return fail(err)
 		}
 		r, err := b.drive(ctx, warm, "warm", paths, 1)
 		if err != nil {
 			warm.stop()
-			return err
+			return fail(err)
 		}
 		warmHealth, warmPasses = append(warmHealth, h.measured()), append(warmPasses, r.measured())
 		cpu["/healthz (warm server)"] += h.cpu.Server
@@ -272,13 +321,10 @@ func (b *bench) tileTail(ctx context.Context) error {
 	tw.Flush()
 	b.printf("\n")
 
-	coldP99 := coldAll.stats().P99
 	ratio := sortedCopy(ratios)[len(ratios)/2]
-	b.printf("cold p99 %.2f ms at %d connections (target < %v): %s\n", ms(coldP99), b.Concurrency, targetColdP99, verdict(coldP99 < targetColdP99))
-	b.printf("warm/healthz %.2f tiles/s over /healthz's q/s, the median of the rounds' %s (target ≥ %.1f): %s\n",
-		ratio, fmt.Sprintf("%.2f", ratios), targetWarmOverHealthz, verdict(ratio >= targetWarmOverHealthz))
-	b.printf("load average %s at the end\n", loadAverage())
-	return nil
+	cs := coldAll.stats()
+	return tileSummary{coldP99: cs.P99, coldRate: cs.PerSecond, coldCPU: float64(cpu["cache off"].Microseconds()) / float64(cs.Requests),
+		ratio: ratio, ratios: ratios}, nil
 }
 
 // slowestTiles returns the n distinct tiles with the longest encode time
