@@ -87,24 +87,9 @@ func (b *bench) bulkLoad(ctx context.Context, c bulkConfig) error {
 	}
 	defer cleanup()
 	sdb, conn := st.scratchDB, st.Conn
-	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
-		return fmt.Errorf("set the region: %w", err)
-	}
-	pg, pgis, err := serverVersions(ctx, sdb.URL)
-	if err != nil {
+	if _, err := b.provinceDB(ctx, st, c.provinceFlags, "bulk"); err != nil {
 		return err
 	}
-	b.printf("database  %s on PostgreSQL %s, PostGIS %s\n\n", sdb.name, pg, pgis)
-	b.say("bulk: %d counties of grids", c.Counties)
-	t0 := time.Now()
-	grids, err := provinceGrids(ctx, conn, c.Counties, c.GroupsPerVill)
-	if err != nil {
-		return err
-	}
-	if _, err := conn.Exec(ctx, `VACUUM ANALYZE grids`); err != nil {
-		return err
-	}
-	b.printf("grids     %s in %d counties, SQL with the triggers off: %v\n", thousands(grids), c.Counties, time.Since(t0).Round(time.Millisecond))
 
 	// The cameras: the file's, then (from the same maker, so that device
 	// codes do not repeat) the per-row sample's.
