@@ -337,12 +337,18 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 		}
 		b.step("check and lock references")
 	}
-	// Where the features that will change are now, for the feed row's old
-	// bound: a follower's tile cache evicts there and where they go.
+	// The staged rows that name a feature that is there, found once (the
+	// table's writers are kept out from here to the commit: the triggers'
+	// ALTER TABLE above), for the updates, the inserts (the rest) and the
+	// feed row's old bound: where the features that will change are now,
+	// where a follower's tile cache evicts as well as where they go.
 	var oldBound, newBound []byte
-	if b.layer.Key != "" {
-		key := pgx.Identifier{b.layer.Key}.Sanitize()
-		if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_SetSRID(ST_Extent(t.geom)::geometry, 4326)) FROM `+b.tbl+` t JOIN onemap_bulk s ON t.`+key+` = s.`+key).Scan(&oldBound); err != nil {
+	matched, err := b.match(ctx, tx)
+	if err != nil {
+		return rep, err
+	}
+	if matched > 0 {
+		if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_SetSRID(ST_Extent(t.geom)::geometry, 4326)) FROM `+b.tbl+` t JOIN onemap_bulk_match m ON t.id = m.id`).Scan(&oldBound); err != nil {
 			return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
 		}
 	}
@@ -351,7 +357,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	}
 	b.step("bounds")
 	for _, m := range b.masks {
-		if b.layer.Key != "" && m&(1<<b.index(b.layer.Key)) != 0 {
+		if matched > 0 && m&(1<<b.index(b.layer.Key)) != 0 {
 			k, err := b.write(ctx, tx, b.updateSQL(m), m, o)
 			if err != nil {
 				return rep, err
@@ -403,6 +409,34 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	}
 	b.step("feed row + audit record")
 	return rep, nil
+}
+
+// match writes onemap_bulk_match: the line of each staged row whose
+// natural key names a feature of the table, with that feature's id, in
+// one join (where the updates and the inserts probed the table's key a
+// row each: 2–3 µs of the server's CPU a row for each statement), and
+// returns how many; none for a layer without a natural key (its table
+// empty).
+func (b *bulk) match(ctx context.Context, tx pgx.Tx) (int, error) {
+	q := `CREATE TEMP TABLE onemap_bulk_match ON COMMIT DROP AS SELECT s.line, t.id FROM onemap_bulk s JOIN ` + b.tbl + ` t ON t.`
+	if b.layer.Key == "" {
+		q = `CREATE TEMP TABLE onemap_bulk_match (line integer, id bigint) ON COMMIT DROP`
+	} else {
+		key := pgx.Identifier{b.layer.Key}.Sanitize()
+		q += key + ` = s.` + key + ` WHERE s.` + key + ` <> ''`
+	}
+	tag, err := tx.Exec(ctx, q)
+	if err != nil {
+		return 0, mapError(fmt.Errorf("postgis: bulk import: match the natural keys: %w", err))
+	}
+	n := int(tag.RowsAffected())
+	if n > 0 {
+		if _, err := tx.Exec(ctx, `ANALYZE onemap_bulk_match`); err != nil {
+			return 0, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+		}
+	}
+	b.step("match the natural keys")
+	return n, nil
 }
 
 // gridSQL writes onemap_bulk_grid: each staged row's grid as the table's
@@ -633,8 +667,7 @@ func (b *bulk) insertSQL(mask int64) string {
 	}
 	where := "s.given = $1"
 	if b.layer.Key != "" && mask&(1<<b.index(b.layer.Key)) != 0 {
-		key := pgx.Identifier{b.layer.Key}.Sanitize()
-		where += ` AND (s.` + key + ` = '' OR NOT EXISTS (SELECT 1 FROM ` + b.tbl + ` t WHERE t.` + key + ` = s.` + key + `))`
+		where += ` AND NOT EXISTS (SELECT 1 FROM onemap_bulk_match m WHERE m.line = s.line)`
 	}
 	return `WITH w AS (INSERT INTO ` + b.tbl + ` (` + strings.Join(cols, ", ") + `)
 		SELECT ` + strings.Join(vals, ", ") + ` FROM ` + b.from() + ` WHERE ` + where + ` AND s.line BETWEEN $2 AND $3 ORDER BY ` + bulkOrder + `

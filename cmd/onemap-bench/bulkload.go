@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,24 +88,9 @@ func (b *bench) bulkLoad(ctx context.Context, c bulkConfig) error {
 	}
 	defer cleanup()
 	sdb, conn := st.scratchDB, st.Conn
-	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
-		return fmt.Errorf("set the region: %w", err)
-	}
-	pg, pgis, err := serverVersions(ctx, sdb.URL)
-	if err != nil {
+	if _, err := b.provinceDB(ctx, st, c.provinceFlags, "bulk"); err != nil {
 		return err
 	}
-	b.printf("database  %s on PostgreSQL %s, PostGIS %s\n\n", sdb.name, pg, pgis)
-	b.say("bulk: %d counties of grids", c.Counties)
-	t0 := time.Now()
-	grids, err := provinceGrids(ctx, conn, c.Counties, c.GroupsPerVill)
-	if err != nil {
-		return err
-	}
-	if _, err := conn.Exec(ctx, `VACUUM ANALYZE grids`); err != nil {
-		return err
-	}
-	b.printf("grids     %s in %d counties, SQL with the triggers off: %v\n", thousands(grids), c.Counties, time.Since(t0).Round(time.Millisecond))
 
 	// The cameras: the file's, then (from the same maker, so that device
 	// codes do not repeat) the per-row sample's.
@@ -190,6 +176,7 @@ func (b *bench) bulkLoad(ctx context.Context, c bulkConfig) error {
 	var (
 		out   []byte
 		self  time.Duration
+		peak  int64 // the import's peak resident memory, bytes
 		steps []bulkStep
 	)
 	load, err := measure(len(cams), func() error {
@@ -203,6 +190,9 @@ func (b *bench) bulkLoad(ctx context.Context, c bulkConfig) error {
 			return fmt.Errorf("onemap import: %w:\n%s", err, tail(stderr.String(), 20))
 		}
 		self = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peak = ru.Maxrss << 10 // KiB on Linux
+		}
 		steps = importSteps(stderr.String())
 		return nil
 	})
@@ -216,7 +206,8 @@ func (b *bench) bulkLoad(ctx context.Context, c bulkConfig) error {
 	}
 	b.printf("\nload      `onemap import --layer cameras cameras.csv` (the bulk path: history, one feed row, one audit record) with %d servers running: %s rows in %v: %s rows/s (%s)\n",
 		c.Servers, thousands(load.rows), load.took.Round(time.Millisecond), thousands(int(load.perSecond())), loadAvg())
-	b.printf("          the database server's CPU %.1f µs a row; the import's own (reading the file, COPY) %v\n", load.cpuPerRow(), self.Round(time.Millisecond))
+	b.printf("          the database server's CPU %.1f µs a row; the import's own (reading the file, COPY) %v, its peak memory %s (the file %s)\n",
+		load.cpuPerRow(), self.Round(time.Millisecond), mib(peak), mib(fi.Size()))
 	b.printf("          %.2f× the plain COPY's rows/s (%.2f× its CPU a row)", load.perSecond()/plain.perSecond(), load.cpuPerRow()/plain.cpuPerRow())
 	if perRow.rows > 0 {
 		b.printf(", %.1f× the per-row path's (%.1f× less CPU a row)", load.perSecond()/perRow.perSecond(), perRow.cpuPerRow()/load.cpuPerRow())

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,46 @@ func TestMigratedDB_errorCleansUp(t *testing.T) {
 	}
 	if left != 0 {
 		t.Errorf("%d databases left behind", left)
+	}
+}
+
+// TestProvinceDB checks the bulk and startup modes' one province set-up:
+// the region is Yunnan's, the grids are counties × (1 + 10 townships ×
+// (1 + 10 villages × (1 + groups))) and analysed, and the printout names
+// them.
+func TestProvinceDB(t *testing.T) {
+	admin := pgtest.AdminURL(t)
+	ctx := context.Background()
+	var out strings.Builder
+	b := &bench{out: &out, progress: io.Discard}
+	st, cleanup, err := b.migratedDB(ctx, admin, "test_province", false, postgis.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	grids, err := b.provinceDB(ctx, st, provinceFlags{Counties: 2, GroupsPerVill: 3}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * (1 + 10*(1+10*(1+3))); grids != want {
+		t.Errorf("%d grids, want %d", grids, want)
+	}
+	var (
+		n        int
+		code     string
+		analysed bool
+		covered  bool
+	)
+	if err := st.Conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM grids), r.code,
+		(SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'grids'),
+		(SELECT bool_and(ST_CoveredBy(g.geom, r.envelope)) FROM grids g)
+		FROM region r`).Scan(&n, &code, &analysed, &covered); err != nil {
+		t.Fatal(err)
+	}
+	if n != grids || code != "530000" || !analysed || !covered {
+		t.Errorf("grids %d (said %d), region %q, analysed %v, inside the envelope %v", n, grids, code, analysed, covered)
+	}
+	if s := out.String(); !strings.Contains(s, "PostGIS") || !strings.Contains(s, thousands(grids)+" in 2 counties") {
+		t.Errorf("printout %q", s)
 	}
 }

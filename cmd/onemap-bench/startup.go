@@ -133,26 +133,12 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 		b.printf("database  %s on PostgreSQL %s, PostGIS %s (built by an earlier run)\n\n", sdb.name, pg, pgis)
 		return b.startupServer(ctx, c, sdb, db, conn)
 	}
-	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
-		return fmt.Errorf("set the region: %w", err)
-	}
-	pg, pgis, err := serverVersions(ctx, sdb.URL)
-	if err != nil {
-		return err
-	}
-	b.printf("database  %s on PostgreSQL %s, PostGIS %s\n\n", sdb.name, pg, pgis)
-
 	// The grids and the open cases: the province's setting, written with
 	// the triggers off (they are not what this measures).
-	b.say("startup: %d counties of grids", c.Counties)
-	t0 := time.Now()
-	grids, err := provinceGrids(ctx, conn, c.Counties, c.GroupsPerVill)
-	if err != nil {
+	if _, err := b.provinceDB(ctx, st, c.provinceFlags, "startup"); err != nil {
 		return err
 	}
-	b.printf("grids     %s in %d counties (10 townships × 10 villages × %d groups each), SQL with the triggers off: %v\n",
-		thousands(grids), c.Counties, c.GroupsPerVill, time.Since(t0).Round(time.Millisecond))
-	t0 = time.Now()
+	t0 := time.Now()
 	cases, err := provinceCases(ctx, conn, c.Counties, c.OpenCases)
 	if err != nil {
 		return err

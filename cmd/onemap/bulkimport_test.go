@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,5 +35,49 @@ func TestImport_bulk(t *testing.T) {
 	}
 	if _, err := onemap("import", "--bulk", "maybe", "--layer", "stations", good); err == nil || !strings.Contains(err.Error(), "--bulk") {
 		t.Errorf("--bulk maybe: %v", err)
+	}
+}
+
+// TestImport_streamAuto: `onemap import` reads its file as a stream and,
+// with --bulk auto, writes it set-based from bulkFrom rows (one reload
+// feed row) and row by row below (a feed row a feature); a file whose
+// last row is bad, read from standard input past the first bulkFrom rows,
+// is refused whole, naming that row's line.
+func TestImport_streamAuto(t *testing.T) {
+	url := pgtest.URL(t)
+	cli := newCLITest(t, url)
+	stations := func(n int, last string) string {
+		var b strings.Builder
+		b.WriteString("name,kind,level,lon,lat\n")
+		for i := range n {
+			fmt.Fprintf(&b, "站%d,clinic,village,%.5f,25.5\n", i, 102.4+float64(i)*1e-5)
+		}
+		b.WriteString(last)
+		return b.String()
+	}
+	bad := stations(bulkFrom+10, "坏,clinic,village,102.4,north\n")
+	if _, err := cli.onemapIn(bad, "import", "--format", "csv", "--layer", "stations", "-"); err == nil ||
+		!strings.Contains(err.Error(), fmt.Sprintf("line %d: ", bulkFrom+12)) || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Errorf("import of a file bad in its last row: %v; want line %d named", err, bulkFrom+12)
+	}
+	if n := countRows(t, url, "stations"); n != 0 {
+		t.Errorf("%d stations after a refused import", n)
+	}
+	if out, err := cli.onemapIn(stations(bulkFrom, ""), "import", "--format", "csv", "--layer", "stations", "-"); err != nil ||
+		!strings.Contains(out, fmt.Sprintf("imported %d features into stations: %d inserted", bulkFrom, bulkFrom)) {
+		t.Fatalf("import of %d rows = %q, %v", bulkFrom, out, err)
+	}
+	if n := countRows(t, url, "change_feed"); n != 1 {
+		t.Errorf("%d change-feed rows after an import of %d rows, want 1 (reload: the bulk path)", n, bulkFrom)
+	}
+	small := cli.write("small.csv", stations(3, ""))
+	if out, err := cli.onemap("import", "--layer", "stations", small); err != nil || !strings.Contains(out, "imported 3 features into stations: 3 inserted") {
+		t.Fatalf("import of 3 rows = %q, %v", out, err)
+	}
+	if n := countRows(t, url, "change_feed"); n != 1+3 {
+		t.Errorf("%d change-feed rows after an import of 3 more rows, want 4 (the row path's one a feature)", n)
+	}
+	if n := countRows(t, url, "feature_history"); n != bulkFrom+3 {
+		t.Errorf("%d history rows, want %d", n, bulkFrom+3)
 	}
 }

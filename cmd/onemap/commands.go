@@ -131,10 +131,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		defer file.Close()
 		r = file
 	}
-	var recs []geofile.Record
+	var next geofile.Next
 	switch format {
 	case "geojson", "json":
-		recs, err = geofile.ReadGeoJSON(r)
+		next = geofile.GeoJSONRecords(r)
 	case "csv":
 		if layer.Geometry != onemap.GeometryPoint {
 			return fmt.Errorf("CSV imports points; layer %s holds %s", layer.ID, layer.Geometry)
@@ -143,17 +143,28 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		for _, fl := range layer.Fields {
 			types[fl.Name] = fl.Type
 		}
-		recs, err = geofile.ReadCSV(r, c.LonColumn, c.LatColumn, types)
+		next, err = geofile.CSVRecords(r, c.LonColumn, c.LatColumn, types)
 	default:
 		return fmt.Errorf("--format %q: want geojson or csv", c.Format)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
 	}
-	rows, err := importRows(&layer, recs)
-	if err != nil {
-		return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
+	// The file is read as a stream: the bulk path writes its rows as they
+	// are read, holding none; the row path, and the choice between the
+	// two (--bulk auto), read the rows they need first.
+	rows := importRows(&layer, next)
+	var head []postgis.ImportRow
+	if bulk != "on" {
+		limit := bulkFrom
+		if bulk == "off" {
+			limit = -1
+		}
+		if head, err = rows.take(limit); err != nil {
+			return fmt.Errorf("%s: %s; nothing was imported", name, onemap.ErrorMessage(err))
+		}
 	}
+	useBulk := bulk == "on" || bulk == "auto" && !rows.done
 	log, err := c.logger(stderr)
 	if err != nil {
 		return err
@@ -168,10 +179,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	opts := postgis.ImportOptions{Actor: c.Actor, Reason: c.Reason, File: filepath.Base(name), DryRun: dryRun,
 		Steps: func(step string, took time.Duration) { log.Debug("bulk import step", "step", step, "took", took) }}
 	var rep postgis.ImportReport
-	if bulk == "on" || bulk == "auto" && len(rows) >= bulkFrom {
-		rep, err = db.BulkImport(ctx, layer.ID, rows, opts)
+	if useBulk {
+		rep, err = db.BulkImportFrom(ctx, layer.ID, rows.after(head), opts)
 	} else {
-		rep, err = db.ImportWith(ctx, layer.ID, rows, opts)
+		rep, err = db.ImportWith(ctx, layer.ID, head, opts)
 	}
 	if err != nil {
 		if onemap.ErrorCode(err) == onemap.EINTERNAL {
@@ -181,11 +192,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if dryRun {
 		fmt.Fprintf(stdout, "onemap: dry run: %d features for %s: %d would be inserted, %d updated, %d left unchanged; nothing was written\n",
-			len(rows), layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
+			rows.n, layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
 		return nil
 	}
 	fmt.Fprintf(stdout, "onemap: imported %d features into %s: %d inserted, %d updated, %d unchanged\n",
-		len(rows), layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
+		rows.n, layer.ID, rep.Inserted, rep.Updated, rep.Unchanged)
 	return nil
 }
 
@@ -194,17 +205,66 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 // (postgis.DB.ImportWith), a change-feed entry per feature.
 const bulkFrom = 5000
 
-// importRows checks each record against the layer.
-func importRows(l *onemap.Layer, recs []geofile.Record) ([]postgis.ImportRow, error) {
-	rows := make([]postgis.ImportRow, 0, len(recs))
-	for _, rec := range recs {
-		g, props, err := l.Normalize(rec.Geometry, rec.Properties)
+// importStream is a file's records as import rows, each checked against
+// the layer (onemap.Layer.Normalize) as it is read.
+type importStream struct {
+	layer *onemap.Layer
+	next  geofile.Next
+	n     int  // rows read
+	done  bool // the file has no more
+}
+
+func importRows(l *onemap.Layer, next geofile.Next) *importStream {
+	return &importStream{layer: l, next: next}
+}
+
+// row returns the next row, false at the end of the file.
+func (s *importStream) row() (postgis.ImportRow, bool, error) {
+	if s.done {
+		return postgis.ImportRow{}, false, nil
+	}
+	rec, ok, err := s.next()
+	if err != nil {
+		return postgis.ImportRow{}, false, err
+	}
+	if !ok {
+		s.done = true
+		return postgis.ImportRow{}, false, nil
+	}
+	s.n++
+	g, props, err := s.layer.Normalize(rec.Geometry, rec.Properties)
+	if err != nil {
+		return postgis.ImportRow{}, false, onemap.Errorf(onemap.EINVALID, "%s: %s", rec.Where, onemap.ErrorMessage(err))
+	}
+	return postgis.ImportRow{Where: rec.Where, Feature: &onemap.Feature{Layer: s.layer.ID, Geometry: g, Properties: props}}, true, nil
+}
+
+// take reads up to limit rows (all of them if limit < 0).
+func (s *importStream) take(limit int) ([]postgis.ImportRow, error) {
+	var rows []postgis.ImportRow
+	for limit < 0 || len(rows) < limit {
+		r, ok, err := s.row()
 		if err != nil {
-			return nil, onemap.Errorf(onemap.EINVALID, "%s: %s", rec.Where, onemap.ErrorMessage(err))
+			return nil, err
 		}
-		rows = append(rows, postgis.ImportRow{Where: rec.Where, Feature: &onemap.Feature{Layer: l.ID, Geometry: g, Properties: props}})
+		if !ok {
+			break
+		}
+		rows = append(rows, r)
 	}
 	return rows, nil
+}
+
+// after returns the rows of head, then the rest of the file's.
+func (s *importStream) after(head []postgis.ImportRow) func() (postgis.ImportRow, bool, error) {
+	return func() (postgis.ImportRow, bool, error) {
+		if len(head) > 0 {
+			r := head[0]
+			head = head[1:]
+			return r, true, nil
+		}
+		return s.row()
+	}
 }
 
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
