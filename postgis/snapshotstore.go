@@ -47,6 +47,20 @@ func (db *DB) ReplicaSnapshotSchema(ctx context.Context) (string, error) {
 	return s, nil
 }
 
+// StoredReplicaSnapshot returns the sequence number of the stored
+// snapshot of the format and schema, if there is one: a writer skips
+// encoding one that would not replace it.
+func (db *DB) StoredReplicaSnapshot(ctx context.Context, format int, schema string) (int64, bool, error) {
+	var seq *int64
+	if err := db.pool.QueryRow(ctx, `SELECT min(seq) FROM replica_snapshot WHERE format = $1 AND schema = $2`, format, schema).Scan(&seq); err != nil {
+		return 0, false, mapError(fmt.Errorf("postgis: the stored replica snapshot: %w", err))
+	}
+	if seq == nil {
+		return 0, false, nil
+	}
+	return *seq, true, nil
+}
+
 // WriteReplicaSnapshot replaces the stored snapshot with parts, in one
 // transaction, unless another writer holds the snapshot meanwhile or the
 // stored one is as new (its sequence number at or above the parts', of

@@ -18,6 +18,7 @@ import (
 // Store keeps the snapshot: postgis.DB.
 type Store interface {
 	ReplicaSnapshotSchema(ctx context.Context) (string, error)
+	StoredReplicaSnapshot(ctx context.Context, format int, schema string) (int64, bool, error)
 	WriteReplicaSnapshot(ctx context.Context, parts []postgis.SnapshotPart) (bool, error)
 	ReadReplicaSnapshot(ctx context.Context, check func([]postgis.SnapshotPart, postgis.SnapshotState) error,
 		part func(postgis.SnapshotPart) error, open func(*onemap.Case) error) error
@@ -30,6 +31,9 @@ func Write(ctx context.Context, store Store, catalog *onemap.Catalog, snap *inme
 	schema, err := store.ReplicaSnapshotSchema(ctx)
 	if err != nil {
 		return false, err
+	}
+	if seq, ok, err := store.StoredReplicaSnapshot(ctx, Format, schema); err != nil || ok && seq >= snap.Seq() {
+		return false, err // as new a one is stored: nothing to encode
 	}
 	layers := catalog.Layers()
 	each := make([][]postgis.SnapshotPart, len(layers))
