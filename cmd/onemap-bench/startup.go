@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -339,8 +340,9 @@ func (b *bench) storeSnapshot(ctx context.Context, c startupConfig, sdb *scratch
 	if err := pgxQueryRow(ctx, sdb.URL, `SELECT coalesce(sum(octet_length(data)), 0), count(*) FROM replica_snapshot`, &size, &parts); err != nil {
 		return err
 	}
-	b.printf("snapshot  `onemap snapshot` (the replica loaded from the rows and stored): %v, %d parts of %.1f MiB in all; the database server's CPU %v (%s, then %s)\n",
-		took.Round(time.Millisecond), parts, float64(size)/(1<<20), (dbCPU.read() - db0).Round(10*time.Millisecond), load0, loadAvg())
+	said := strings.TrimPrefix(strings.TrimSpace(string(out[bytes.LastIndexByte(bytes.TrimSpace(out), '\n')+1:])), "onemap: ")
+	b.printf("snapshot  `onemap snapshot` (the replica loaded from the rows, then %q): %v; stored: %d parts of %.1f MiB in all; the database server's CPU %v (%s, then %s)\n",
+		said, took.Round(time.Millisecond), parts, float64(size)/(1<<20), (dbCPU.read() - db0).Round(10*time.Millisecond), load0, loadAvg())
 	return nil
 }
 
