@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"strings"
@@ -33,6 +35,7 @@ type startupConfig struct {
 	ReplicaLoads  bool   // the in-process replica loads
 	ServerRuns    int    // servers started one after the other
 	LoadGOGC      int    // the server's --load-gogc (-1: its default)
+	Snapshot      bool   // also start the server from the replica's snapshot
 }
 
 // Targets of the start-up.
@@ -56,6 +59,7 @@ func runStartup(ctx context.Context, args []string, getenv func(string) string, 
 	fs.BoolVar(&c.ReplicaLoads, "replica-loads", true, "load the replica in this process too, sequentially and in parallel, before the server")
 	fs.IntVar(&c.ServerRuns, "server-runs", 1, "start the server this many times, one after the other")
 	fs.IntVar(&c.LoadGOGC, "load-gogc", -1, "the server's --load-gogc (-1: its default)")
+	fs.BoolVar(&c.Snapshot, "snapshot", true, "store the replica's snapshot (onemap snapshot) and, in each server run, start the server from the rows (--replica-snapshot=false) and then from the snapshot")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -265,24 +269,91 @@ func (b *bench) startupServer(ctx context.Context, c startupConfig, sdb *scratch
 	if c.LoadGOGC >= 0 {
 		flags = append(flags, "--load-gogc", fmt.Sprint(c.LoadGOGC))
 	}
-	for run := range c.ServerRuns {
-		b.say("startup: starting the server (%d of %d)", run+1, c.ServerRuns)
-		if err := b.startOneServer(ctx, c, sdb, dbCPU, rowsInAll, grids, cameras, cases, flags); err != nil {
+	if c.Snapshot {
+		if err := b.storeSnapshot(ctx, c, sdb, dbCPU); err != nil {
 			return err
 		}
 	}
+	var fromRows, fromSnapshot []startupRun
+	for run := range c.ServerRuns {
+		b.say("startup: starting the server (%d of %d)", run+1, c.ServerRuns)
+		if !c.Snapshot {
+			if _, err := b.startOneServer(ctx, c, sdb, dbCPU, rowsInAll, grids, cameras, cases, "", flags); err != nil {
+				return err
+			}
+			continue
+		}
+		r, err := b.startOneServer(ctx, c, sdb, dbCPU, rowsInAll, grids, cameras, cases, "from the rows", append(flags, "--replica-snapshot=false"))
+		if err != nil {
+			return err
+		}
+		fromRows = append(fromRows, r)
+		if r, err = b.startOneServer(ctx, c, sdb, dbCPU, rowsInAll, grids, cameras, cases, "from the snapshot", append(flags, "--replica-snapshot=true")); err != nil {
+			return err
+		}
+		fromSnapshot = append(fromSnapshot, r)
+	}
+	for i := range fromRows {
+		rw, sn := fromRows[i], fromSnapshot[i]
+		b.printf("snapshot  run %d: from the snapshot %v against %v from the rows (%.2f×); the server's CPU %v against %v (%.2f×), the database server's %v against %v; target < %v: %s\n",
+			i+1, sn.answered.Round(time.Millisecond), rw.answered.Round(time.Millisecond), sn.answered.Seconds()/rw.answered.Seconds(),
+			sn.server.Round(10*time.Millisecond), rw.server.Round(10*time.Millisecond), sn.server.Seconds()/rw.server.Seconds(),
+			sn.database.Round(10*time.Millisecond), rw.database.Round(10*time.Millisecond), targetReplicaLoad, verdict(sn.answered < targetReplicaLoad))
+	}
 	return nil
+}
+
+// startupRun is what one start of the server measured.
+type startupRun struct {
+	answered, server, database time.Duration
+}
+
+// storeSnapshot runs `onemap snapshot` over the province, so that a server
+// can start from it, and prints its time.
+func (b *bench) storeSnapshot(ctx context.Context, c startupConfig, sdb *scratchDB, dbCPU *clusterCPU) error {
+	b.say("startup: storing the replica's snapshot (onemap snapshot)")
+	db0, load0 := dbCPU.read(), loadAvg()
+	t0 := time.Now()
+	cmd := exec.CommandContext(ctx, c.Onemap, "snapshot", "--log-format", "text")
+	cmd.Env = append(os.Environ(), "ONEMAP_DATABASE_URL="+sdb.URL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("onemap snapshot: %w: %s", err, out)
+	}
+	took := time.Since(t0)
+	var size int64
+	var parts int
+	if err := pgxQueryRow(ctx, sdb.URL, `SELECT coalesce(sum(octet_length(data)), 0), count(*) FROM replica_snapshot`, &size, &parts); err != nil {
+		return err
+	}
+	said := strings.TrimPrefix(strings.TrimSpace(string(out[bytes.LastIndexByte(bytes.TrimSpace(out), '\n')+1:])), "onemap: ")
+	b.printf("snapshot  `onemap snapshot` (the replica loaded from the rows, then %q): %v; stored: %d parts of %.1f MiB in all; the database server's CPU %v (%s, then %s)\n",
+		said, took.Round(time.Millisecond), parts, float64(size)/(1<<20), (dbCPU.read() - db0).Round(10*time.Millisecond), load0, loadAvg())
+	return nil
+}
+
+// pgxQueryRow scans one row of a query over the database at url.
+func pgxQueryRow(ctx context.Context, url, sql string, dest ...any) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.QueryRow(ctx, sql).Scan(dest...)
 }
 
 // startOneServer starts the server once over the province, waits until it
 // answers and prints the time, the CPU (its own and the database
 // server's), its peak memory and its start-up phases from its log.
-func (b *bench) startOneServer(ctx context.Context, c startupConfig, sdb *scratchDB, dbCPU *clusterCPU, rows, grids, cameras, cases int, flags []string) error {
+func (b *bench) startOneServer(ctx context.Context, c startupConfig, sdb *scratchDB, dbCPU *clusterCPU, rows, grids, cameras, cases int, label string, flags []string) (startupRun, error) {
 	db0, load0 := dbCPU.read(), loadAvg()
 	t0 := time.Now()
 	srv, err := onemapServer(ctx, c.Onemap, "onemap (province)", sdb.URL, 10*time.Minute, append([]string{"--tile-cache-mb", "0"}, flags...)...)
 	if err != nil {
-		return err
+		return startupRun{}, err
+	}
+	if label != "" {
+		label = " " + label
 	}
 	defer b.keepLog(srv)
 	defer srv.stop()
@@ -291,11 +362,11 @@ func (b *bench) startOneServer(ctx context.Context, c startupConfig, sdb *scratc
 	srvUsed := readCPU(srv.cmd.Process.Pid).Server
 	_, peak, err := srv.memory()
 	if err != nil {
-		return err
+		return startupRun{}, err
 	}
 	took, _ := replicaLoad(srv.log.String())
-	b.printf("server    `onemap serve` over %s rows (%s cameras, %s grids, %s open cases): answered %v after it started (the replica loaded in %v) (%s, then %s)\n",
-		thousands(rows), thousands(cameras), thousands(grids), thousands(cases), answered.Round(time.Millisecond), took, load0, loadAvg())
+	b.printf("server    `onemap serve`%s over %s rows (%s cameras, %s grids, %s open cases): answered %v after it started (the replica loaded in %v) (%s, then %s)\n",
+		label, thousands(rows), thousands(cameras), thousands(grids), thousands(cases), answered.Round(time.Millisecond), took, load0, loadAvg())
 	b.printf("          CPU until it answered: the server %v (%.2f cores), the database server %v; their sum on this machine's %d CPUs, the least wall time on a quiet one: %v\n",
 		srvUsed.Round(10*time.Millisecond), srvUsed.Seconds()/answered.Seconds(), dbUsed.Round(10*time.Millisecond), runtime.NumCPU(),
 		((srvUsed + dbUsed) / time.Duration(runtime.NumCPU())).Round(100*time.Millisecond))
@@ -304,7 +375,7 @@ func (b *bench) startOneServer(ctx context.Context, c startupConfig, sdb *scratc
 	for _, line := range startupPhases(srv.log.String()) {
 		b.printf("          %s\n", line)
 	}
-	return srv.stop()
+	return startupRun{answered: answered, server: srvUsed, database: dbUsed}, srv.stop()
 }
 
 // startupPhaseRE finds the server's start-up phase lines in its text log

@@ -35,7 +35,8 @@ type config struct {
 	TileCacheControl  string
 	TileRenderer      string
 	TileCacheMB       int
-	LoadGOGC          int // GOGC while the replica loads (0: left alone)
+	LoadGOGC          int  // GOGC while the replica loads (0: left alone)
+	ReplicaSnapshot   bool // start from the replica's snapshot (replicasnap)
 	PublicURL         string
 	StaticDir         string
 	AuditKeep         time.Duration

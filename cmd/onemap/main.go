@@ -10,6 +10,7 @@
 //	onemap user ...       add, change, disable, unlock and list accounts
 //	onemap audit ...      verify, prune and anchor the audit trail (signed checkpoints)
 //	onemap source ...     add, list and revoke the live sources that send events
+//	onemap snapshot       store the replica's snapshot, for servers to start from
 //	onemap version        print the version
 //
 // Every flag can also be set by an ONEMAP_* environment variable; see
@@ -43,6 +44,7 @@ Usage:
   onemap user add|passwd|role|disable|enable|unlock|list   manage accounts (onemap user for help)
   onemap audit verify|prune|keygen|checkpoint   check the audit trail (against its signed checkpoints), apply retention, sign its head
   onemap source add|list|revoke          manage the live sources that send events (onemap source for help)
+  onemap snapshot [flags]                store the replica's snapshot, from which servers start fast
   onemap simulate --url URL              drive the demo county's cameras, alarms and tags through the ingest (demo only)
   onemap version                         print the version
 
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "source":
 		return runSource(ctx, rest, getenv, stdout, stderr)
+	case "snapshot":
+		return runSnapshot(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":

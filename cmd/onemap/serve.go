@@ -27,6 +27,7 @@ import (
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/ratelimit"
+	"github.com/onemapgis/onemap/replicasnap"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -46,6 +47,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.TileCacheControl, "tile-cache-control", "private, max-age=30", "Cache-Control header of tiles")
 	f.str(&c.TileRenderer, "tile-renderer", api.RenderReplica, "what encodes tiles: replica (Go, from the in-memory replica) or postgis (ST_AsMVT, the reference)")
 	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
+	f.boolean(&c.ReplicaSnapshot, "replica-snapshot", true, "start the replica from its snapshot in the database (onemap snapshot) when one is usable, replaying the change feed after it, and store a snapshot after a load from the rows or a bulk load; false: always read the rows")
 	f.integer(&c.LoadGOGC, "load-gogc", 400, "the collector's target (GOGC, percent) while the replica loads, at start-up and on a reload of everything: fewer collections of a heap that is nearly all live, for a higher peak (0: leave GOGC as it is)")
 	f.str(&c.TrustedProxies, "trusted-proxies", "", "comma list of CIDRs or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the headers are ignored)")
 	f.number(&c.PublicRate, "public-rate", 10, "requests per second each client may make to the public API, /api/public/… (0: no limit)")
@@ -270,7 +272,10 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	go func() { pubLoaded <- pub.Load(pubCtx) }()
 	clock.done("prepare")
 	start := time.Now()
-	loaded, err := replica.LoadFromTimed(ctx, feedSource(standby, db))
+	// From the replica's snapshot, its feed replayed, if one is usable;
+	// else from the rows (replicasnap).
+	res, err := replicasnap.Load(ctx, replica, catalog, snapshotSource(standby, db), feedSource(standby, db), replicasnap.Options{Off: !c.ReplicaSnapshot})
+	loaded := res.Times
 	if err != nil {
 		stopPub()
 		<-pubLoaded
@@ -278,6 +283,14 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	}
 	clock.done("replica")
 	logReplicaLoad(log, loaded)
+	logReplicaSnapshot(log, res)
+	var snapWriter *snapshotWriter // stores a snapshot after a load from the rows or a reload
+	if c.ReplicaSnapshot && !primaryDown {
+		snapWriter = newSnapshotWriter(db, catalog, replica, log)
+		if !res.Used {
+			snapWriter.ask()
+		}
+	}
 	snap := replica.Snapshot()
 	counts := []any{"seq", snap.Seq(), "took", time.Since(start).Round(time.Millisecond)}
 	for _, l := range catalog.Layers() {
@@ -366,6 +379,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		follow.OnApply = func(changes []onemap.Change) {
 			invalidate(changes)
 			pub.OnApply(changes)
+			snapWriter.onApply(changes)
 		}
 		replica.Follow(followCtx, feed, follow)
 	}()
@@ -378,6 +392,14 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		defer func() { stopFollowing(); <-lagDone }()
 	}
 	defer func() { stopFollowing(); <-following }()
+	if snapWriter != nil {
+		written := make(chan struct{})
+		go func() {
+			defer close(written)
+			snapWriter.run(followCtx)
+		}()
+		defer func() { stopFollowing(); <-written }()
+	}
 	pruned := make(chan struct{})
 	go func() {
 		defer close(pruned)

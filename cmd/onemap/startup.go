@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/replicasnap"
 )
 
 // startupClock times the phases of a server's start-up, to log them once
@@ -40,4 +41,14 @@ func logReplicaLoad(log *slog.Logger, t inmem.LoadTimes) {
 		log.Info("replica load: indexed a layer", "layer", l.ID, "records", l.Records, "at", r(l.At), "index", r(l.Index), "names", r(l.Names))
 	}
 	log.Info("replica load: phases", "read", r(t.Read), "open_cases", t.Cases, "tallies", r(t.Tallies), "total", r(t.Total))
+}
+
+// logReplicaSnapshot logs whether the replica started from its snapshot
+// (and the changes replayed after it) or from the rows, and why.
+func logReplicaSnapshot(log *slog.Logger, res replicasnap.Result) {
+	if res.Used {
+		log.Info("replica load: from the snapshot", "seq", res.Seq, "replayed", res.Replayed, "replay", res.Replay.Round(time.Millisecond))
+		return
+	}
+	log.Info("replica load: from the rows", "why", res.Why)
 }

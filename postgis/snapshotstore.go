@@ -1,0 +1,183 @@
+package postgis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+)
+
+// SnapshotPart is one stored part of a snapshot of the replica (migration
+// 0038; package replicasnap encodes and checks them): a layer's records
+// from one on, as of the change feed's sequence number Seq.
+type SnapshotPart struct {
+	Layer       string
+	Part        int
+	Seq         int64
+	Format      int
+	Fingerprint string // of the layer's definition
+	Schema      string // the newest migration applied when it was written
+	Records     int
+	CRC         uint32 // CRC-32C of Data
+	Data        []byte // nil in the list ReadReplicaSnapshot checks
+}
+
+// SnapshotState is what a reader of a snapshot checks it against, as of
+// the moment it is read.
+type SnapshotState struct {
+	Schema string // the newest migration applied
+	Latest int64  // the newest change in the feed (0: none)
+	// After is how many changes the feed holds after the snapshot's
+	// sequence number (the smallest of its parts', if they differ).
+	After int64
+}
+
+// schemaVersionSQL is the newest migration applied (migrations run in
+// order of name).
+const schemaVersionSQL = `SELECT coalesce(max(name), '') FROM schema_migrations`
+
+// ReplicaSnapshotSchema returns the newest migration applied to the
+// database, which a snapshot records when it is written.
+func (db *DB) ReplicaSnapshotSchema(ctx context.Context) (string, error) {
+	var s string
+	if err := db.pool.QueryRow(ctx, schemaVersionSQL).Scan(&s); err != nil {
+		return "", mapError(fmt.Errorf("postgis: schema version: %w", err))
+	}
+	return s, nil
+}
+
+// StoredReplicaSnapshot returns the sequence number of the stored
+// snapshot of the format and schema, if there is one: a writer skips
+// encoding one that would not replace it.
+func (db *DB) StoredReplicaSnapshot(ctx context.Context, format int, schema string) (int64, bool, error) {
+	var seq *int64
+	if err := db.pool.QueryRow(ctx, `SELECT min(seq) FROM replica_snapshot WHERE format = $1 AND schema = $2`, format, schema).Scan(&seq); err != nil {
+		return 0, false, mapError(fmt.Errorf("postgis: the stored replica snapshot: %w", err))
+	}
+	if seq == nil {
+		return 0, false, nil
+	}
+	return *seq, true, nil
+}
+
+// WriteReplicaSnapshot replaces the stored snapshot with parts, in one
+// transaction, unless another writer holds the snapshot meanwhile or the
+// stored one is as new (its sequence number at or above the parts', of
+// the same format and schema): it reports whether it wrote.
+func (db *DB) WriteReplicaSnapshot(ctx context.Context, parts []SnapshotPart) (bool, error) {
+	if len(parts) == 0 {
+		return false, fmt.Errorf("postgis: write a replica snapshot: no parts")
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	var locked bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('onemap.replica_snapshot'))`).Scan(&locked); err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	if !locked {
+		return false, nil // another server writes one now
+	}
+	var newer bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM replica_snapshot WHERE seq >= $1 AND format = $2 AND schema = $3)`,
+		parts[0].Seq, parts[0].Format, parts[0].Schema).Scan(&newer); err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	if newer {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM replica_snapshot`); err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	rows := make([][]any, len(parts))
+	for i, p := range parts {
+		rows[i] = []any{p.Layer, int32(p.Part), p.Seq, int32(p.Format), p.Fingerprint, p.Schema, int32(p.Records), int64(p.CRC), p.Data}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"replica_snapshot"},
+		[]string{"layer", "part", "seq", "format", "fingerprint", "schema", "records", "crc", "data"}, pgx.CopyFromRows(rows)); err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	}
+	return true, nil
+}
+
+// ReadReplicaSnapshot reads the stored snapshot as of one moment: it calls
+// check with its parts (without their data, in order of layer and part)
+// and the database's state, and, unless check fails (the snapshot is not
+// to be used: its error is returned), part with each part and its data in
+// the same order, then open (if not nil) with every open case as of the
+// same moment, which is at or after the snapshot's: a reader replays the
+// feed from the snapshot's sequence number, and a change of a case carries
+// the case as it stands. No parts: check gets none.
+func (db *DB) ReadReplicaSnapshot(ctx context.Context, check func([]SnapshotPart, SnapshotState) error, part func(SnapshotPart) error, open func(*onemap.Case) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	const cols = `layer, part, seq, format, fingerprint, schema, records, crc`
+	rows, err := tx.Query(ctx, `SELECT `+cols+` FROM replica_snapshot ORDER BY layer, part`)
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	var (
+		parts []SnapshotPart
+		p     SnapshotPart
+		crc   int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&p.Layer, &p.Part, &p.Seq, &p.Format, &p.Fingerprint, &p.Schema, &p.Records, &crc}, func() error {
+		p.CRC = uint32(crc)
+		parts = append(parts, p)
+		return nil
+	})
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	var st SnapshotState
+	from := int64(0)
+	for i, q := range parts {
+		if i == 0 || q.Seq < from {
+			from = q.Seq
+		}
+	}
+	if err := tx.QueryRow(ctx, schemaVersionSQL).Scan(&st.Schema); err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE seq > $1) FROM change_feed`, from).Scan(&st.Latest, &st.After); err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	if err := check(parts, st); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, `SELECT `+cols+`, data FROM replica_snapshot ORDER BY layer, part`,
+		pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&p.Layer, &p.Part, &p.Seq, &p.Format, &p.Fingerprint, &p.Schema, &p.Records, &crc, &data}, func() error {
+		p.CRC, p.Data = uint32(crc), data
+		data = nil // scanned into a new slice each row: part keeps it
+		return part(p)
+	})
+	if err != nil {
+		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
+	}
+	if open != nil {
+		if err := loadOpenCases(ctx, tx, open); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
