@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -85,6 +86,19 @@ func startServer(t testing.TB, url string, cfg api.Config) *testServer {
 	msrv := httptest.NewServer(api.MetricsHandler(reg))
 	t.Cleanup(func() { srv.Close(); msrv.Close(); cancel(); <-done; <-done })
 	return &testServer{Server: srv, Handler: h, DB: db, Replica: replica, MetricsURL: msrv.URL}
+}
+
+// sqlConn connects to the database at url for a test to read or change it
+// directly, as the test's user (the superuser of the test cluster); the
+// connection closes when the test ends.
+func sqlConn(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {

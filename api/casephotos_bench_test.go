@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -116,11 +115,7 @@ func BenchmarkPublicReportPhotos(b *testing.B) {
 		at = r.Geometry.(orb.Point)
 		return false
 	})
-	conn, err := pgx.Connect(b.Context(), url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(b, url)
 	if _, err := conn.Exec(b.Context(), `CREATE TABLE bench_blobs (sha256 text PRIMARY KEY, bytes bytea NOT NULL);
 		ALTER TABLE bench_blobs ALTER COLUMN bytes SET STORAGE EXTERNAL`); err != nil {
 		b.Fatal(err)

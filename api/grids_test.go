@@ -607,18 +607,6 @@ func serveCounting(t *testing.T) (srv *httptest.Server, cs *countingGrids, url s
 	return srv, cs, url
 }
 
-// sqlConn connects to the database at url for a test to read or change it
-// directly.
-func sqlConn(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 // circle writes a closed ring of n+1 positions around c as a GeoJSON
 // Polygon, with 5 decimals (about 20 bytes a position).
 func circle(c orb.Point, r float64, n int) string {

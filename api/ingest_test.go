@@ -60,11 +60,7 @@ func startLiveWorld(t *testing.T) *liveWorld {
 	db := pgtest.Open(t, url)
 	w := &liveWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 6, 2, 15, 0, 0, time.UTC)}, keys: map[string]string{}}
 	w.live = postgis.NewLive(db, w.clock.Now, 5*time.Minute)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(t, url)
 	w.conn = conn
 	w.url = w.serve(t, db)
 	return w

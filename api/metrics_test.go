@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -108,11 +106,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// A change: the replica applies it and the metrics say so.
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	if _, err := conn.Exec(t.Context(), `DELETE FROM cameras WHERE id = (SELECT min(id) FROM cameras)`); err != nil {
 		t.Fatal(err)
 	}

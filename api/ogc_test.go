@@ -95,11 +95,7 @@ type ogcTruth struct {
 
 func newOGCTruth(t *testing.T, dbURL string) *ogcTruth {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(t, dbURL)
 	return &ogcTruth{t: t, conn: conn}
 }
 

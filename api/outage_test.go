@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -168,11 +167,7 @@ func TestOutage(t *testing.T) {
 	t.Cleanup(func() { srv.Close(); cancel(); <-following })
 
 	// Other servers write straight to the database, never through the proxy.
-	other, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(context.Background())
+	other := sqlConn(t, dbURL)
 
 	status := func(path string) (int, http.Header) {
 		resp, body := get(t, srv.URL+path)

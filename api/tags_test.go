@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -44,11 +43,7 @@ func startTagWorld(t *testing.T) *tagWorld {
 	db := pgtest.Open(t, url)
 	lw := &liveWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC)}, keys: map[string]string{}}
 	lw.live = postgis.NewLive(db, lw.clock.Now, 5*time.Minute)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(t, url)
 	lw.conn = conn
 	w := &tagWorld{liveWorld: lw, tags: postgis.NewTags(db, postgis.TagOptions{Now: lw.clock.Now})}
 	if err := conn.QueryRow(t.Context(), `SELECT ST_X(p), ST_Y(p), ST_X(q), ST_Y(q), ST_X(o), ST_Y(o) FROM
