@@ -55,11 +55,7 @@ type testServer struct {
 func startServer(t testing.TB, url string, cfg api.Config) *testServer {
 	t.Helper()
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	pub := public.New(db, nil)
 	if err := pub.Load(t.Context()); err != nil {
 		t.Fatal(err)
@@ -86,6 +82,18 @@ func startServer(t testing.TB, url string, cfg api.Config) *testServer {
 	msrv := httptest.NewServer(api.MetricsHandler(reg))
 	t.Cleanup(func() { srv.Close(); msrv.Close(); cancel(); <-done; <-done })
 	return &testServer{Server: srv, Handler: h, DB: db, Replica: replica, MetricsURL: msrv.URL}
+}
+
+// loadReplica returns the catalog and a replica loaded from db, as a
+// server starts.
+func loadReplica(t testing.TB, db *postgis.DB) (*onemap.Catalog, *inmem.Replica) {
+	t.Helper()
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	return catalog, replica
 }
 
 // sqlConn connects to the database at url for a test to read or change it

@@ -147,11 +147,7 @@ func TestOutage(t *testing.T) {
 	pu.Host = proxy.addr
 	db := pgtest.Open(t, pu.String()) // this server's pool, through the proxy
 
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	clk := newTestClock() // the server's clock, which the test moves past the session cache
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db,
