@@ -79,7 +79,11 @@ type SeedHousehold struct {
 
 // SeedCamera is a public-video camera and its video-platform link.
 type SeedCamera struct {
-	DeviceCode   string // 20-digit GB/T 28181 code
+	// DeviceCode is the 20-digit GB/T 28181 code: 8-digit centre code (the
+	// county code and a 2-digit township number), 2-digit industry code,
+	// 3-digit type (131 camera, 132 IP camera), 1-digit network and a
+	// 6-digit serial.
+	DeviceCode   string
 	Name         string
 	Kind, Status string
 	// Heading (degrees clockwise from north) and FOV (degrees) are nil for

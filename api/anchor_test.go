@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/checkpoint"
@@ -51,11 +49,7 @@ func TestAuditVerify_anchored(t *testing.T) {
 		t.Fatal(newest, err)
 	}
 	head := newest[0].Seq
-	conn, err := pgx.Connect(ctx, url) // as the superuser
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := sqlConn(t, url) // as the superuser
 	for _, sql := range []string{`ALTER TABLE audit_log DISABLE TRIGGER USER`, `DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)`,
 		`ALTER TABLE audit_log ENABLE TRIGGER USER`} {
 		if _, err := conn.Exec(ctx, sql); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -54,11 +55,7 @@ type testServer struct {
 func startServer(t testing.TB, url string, cfg api.Config) *testServer {
 	t.Helper()
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	pub := public.New(db, nil)
 	if err := pub.Load(t.Context()); err != nil {
 		t.Fatal(err)
@@ -85,6 +82,31 @@ func startServer(t testing.TB, url string, cfg api.Config) *testServer {
 	msrv := httptest.NewServer(api.MetricsHandler(reg))
 	t.Cleanup(func() { srv.Close(); msrv.Close(); cancel(); <-done; <-done })
 	return &testServer{Server: srv, Handler: h, DB: db, Replica: replica, MetricsURL: msrv.URL}
+}
+
+// loadReplica returns the catalog and a replica loaded from db, as a
+// server starts.
+func loadReplica(t testing.TB, db *postgis.DB) (*onemap.Catalog, *inmem.Replica) {
+	t.Helper()
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	return catalog, replica
+}
+
+// sqlConn connects to the database at url for a test to read or change it
+// directly, as the test's user (the superuser of the test cluster); the
+// connection closes when the test ends.
+func sqlConn(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {

@@ -36,11 +36,7 @@ type assessWorld struct {
 func newAssessWorld(t *testing.T) *assessWorld {
 	t.Helper()
 	db := pgtest.Open(t, pgtest.DemoURL(t))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	// The demo test county describes 2025-06-30 (its manifest's as_of).
 	clock := &fakeClock{now: time.Date(2025, 6, 30, 2, 0, 0, 0, time.UTC)}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,

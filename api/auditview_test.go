@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -26,11 +25,7 @@ func TestAudit_detailsAsThePolicySays(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	ts := startServer(t, url, api.Config{})
 	catalog, policy := onemap.NewCatalog(), onemap.DefaultPolicy()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	ctx := t.Context()
 
 	// The features to edit, with their values before and after.

@@ -14,7 +14,6 @@ import (
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/basemap"
 	"github.com/onemapgis/onemap/basemap/basemaptest"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/paulmach/orb/maptile"
 )
@@ -23,11 +22,7 @@ import (
 func serveBase(t *testing.T, url string, base basemap.Tiles) *httptest.Server {
 	t.Helper()
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<!doctype html>page") })
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: static, Base: base}, api.Config{AnonymousRole: onemap.RolePublic})

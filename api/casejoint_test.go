@@ -73,7 +73,7 @@ func TestCases_joint(t *testing.T) {
 		}
 	}
 	var neighbour int64 // another group of the village
-	if err := w.sql(t).QueryRow(t.Context(), `SELECT id FROM grids WHERE parent_id = $1 AND id <> $2 ORDER BY id LIMIT 1`,
+	if err := sqlConn(t, w.dbURL).QueryRow(t.Context(), `SELECT id FROM grids WHERE parent_id = $1 AND id <> $2 ORDER BY id LIMIT 1`,
 		w.village, w.group).Scan(&neighbour); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestCases_jointListed(t *testing.T) {
 	op := w.as(t, "op_jlist", onemap.RoleOperator, w.township)
 	gw := w.as(t, "gw_jlist", onemap.RoleGridWorker, w.group)
 	var neighbour int64
-	if err := w.sql(t).QueryRow(t.Context(), `SELECT id FROM grids WHERE parent_id = $1 AND id <> $2 ORDER BY id LIMIT 1`,
+	if err := sqlConn(t, w.dbURL).QueryRow(t.Context(), `SELECT id FROM grids WHERE parent_id = $1 AND id <> $2 ORDER BY id LIMIT 1`,
 		w.village, w.group).Scan(&neighbour); err != nil {
 		t.Fatal(err)
 	}

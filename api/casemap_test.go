@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -435,11 +434,7 @@ func TestCaseMap_stats(t *testing.T) {
 		t.Errorf("operator's default grid %d, want %d", got.Grid, w.township)
 	}
 
-	conn, err := pgx.Connect(context.Background(), w.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, w.dbURL)
 	subtree := `(WITH RECURSIVE s AS (SELECT id FROM grids WHERE id = $1 UNION ALL SELECT g.id FROM grids g JOIN s ON g.parent_id = s.id) SELECT id FROM s)`
 	count := func(where string, grid int64) int {
 		t.Helper()

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -19,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/photo"
 	"github.com/onemapgis/onemap/postgis"
@@ -100,11 +98,7 @@ func BenchmarkPublicReportPhotos(b *testing.B) {
 
 	url := pgtest.DemoURL(b)
 	db := pgtest.Open(b, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(b.Context(), db); err != nil {
-		b.Fatal(err)
-	}
+	catalog, replica := loadReplica(b, db)
 	cases := postgis.NewCases(db, nil)
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: cases,
@@ -116,11 +110,7 @@ func BenchmarkPublicReportPhotos(b *testing.B) {
 		at = r.Geometry.(orb.Point)
 		return false
 	})
-	conn, err := pgx.Connect(b.Context(), url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(b, url)
 	if _, err := conn.Exec(b.Context(), `CREATE TABLE bench_blobs (sha256 text PRIMARY KEY, bytes bytea NOT NULL);
 		ALTER TABLE bench_blobs ALTER COLUMN bytes SET STORAGE EXTERNAL`); err != nil {
 		b.Fatal(err)

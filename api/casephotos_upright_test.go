@@ -88,7 +88,7 @@ func reportTurned(t *testing.T, w *caseWorld, from string, in []byte) string {
 		t.Fatalf("report = %d %s", resp.StatusCode, out)
 	}
 	var id int64
-	if err := w.sql(t).QueryRow(t.Context(), `SELECT max(id) FROM cases`).Scan(&id); err != nil {
+	if err := sqlConn(t, w.dbURL).QueryRow(t.Context(), `SELECT max(id) FROM cases`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	op := w.as(t, fmt.Sprintf("op_turn_%d", id), onemap.RoleOperator, w.township)
@@ -184,7 +184,7 @@ func TestCasePhotos_upright(t *testing.T) {
 		t.Errorf("turns waiting after the pass = %+v, %v", turns, err)
 	}
 	var kept *[]byte
-	if err := w.sql(t).QueryRow(t.Context(), `SELECT bytes FROM photo_blobs WHERE sha256 = $1`, address).Scan(&kept); err != nil || kept != nil {
+	if err := sqlConn(t, w.dbURL).QueryRow(t.Context(), `SELECT bytes FROM photo_blobs WHERE sha256 = $1`, address).Scan(&kept); err != nil || kept != nil {
 		t.Errorf("the accepted bytes are kept beside the upright ones (%v)", err)
 	}
 
@@ -236,7 +236,7 @@ func TestCasePhotos_turnRestart(t *testing.T) {
 		t.Fatalf("TurnPhotos stopped mid-turn = %v, want context.Canceled", err)
 	}
 	// Killed: the connection is cut while the pixels are being turned.
-	admin := w.sql(t)
+	admin := sqlConn(t, w.dbURL)
 	_, _, err = postgis.NewCases(pgtest.Open(t, w.dbURL), w.clock.Now).TurnPhotos(t.Context(), func(b []byte) ([]byte, error) {
 		var n int
 		if err := admin.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity

@@ -98,8 +98,13 @@ type reportBody struct {
 	Phone       string   `json:"phone"`
 }
 
-// report reads a report's body into what the store takes.
+// report reads a report (multipart: the report part and its photos,
+// casephotos.go) into what the store takes, and checks it.
 func (s *Server) report(c *gin.Context, source onemap.CaseSource) (onemap.CaseReport, error) {
+	photos, err := stepPhotos(c)
+	if err != nil {
+		return onemap.CaseReport{}, err
+	}
 	var b reportBody
 	if err := decodeJSON(c, &b, jsonBody{Limit: caseBodyLimit, Strict: true, Want: `{"category", "description", "lon", "lat", "crs", "phone"}`}); err != nil {
 		return onemap.CaseReport{}, err
@@ -120,22 +125,15 @@ func (s *Server) report(c *gin.Context, source onemap.CaseSource) (onemap.CaseRe
 			return onemap.CaseReport{}, onemap.FieldErrorf("lon", onemap.EINVALID, "position: %v", err)
 		}
 	}
-	return onemap.CaseReport{Source: source, Category: strings.TrimSpace(b.Category), Description: strings.TrimSpace(b.Description),
-		Point: p, ReporterPhone: strings.TrimSpace(b.Phone)}, nil
+	r := onemap.CaseReport{Source: source, Category: strings.TrimSpace(b.Category), Description: strings.TrimSpace(b.Description),
+		Point: p, ReporterPhone: strings.TrimSpace(b.Phone), Photos: photos}
+	return r, onemap.CheckCaseReport(r)
 }
 
 // handlePublicReport answers POST /api/public/reports: anyone files a
 // report and gets its tracking code (201), and nothing else of it.
 func (s *Server) handlePublicReport(c *gin.Context) {
-	photos, err := stepPhotos(c) // multipart: the report part and its photos (casephotos.go)
-	var r onemap.CaseReport
-	if err == nil {
-		r, err = s.report(c, onemap.SourcePublic)
-	}
-	if err == nil {
-		r.Photos = photos
-		err = onemap.CheckCaseReport(r)
-	}
+	r, err := s.report(c, onemap.SourcePublic)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -384,15 +382,7 @@ func (s *Server) handleCaseCreate(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	photos, err := stepPhotos(c) // multipart: the report part and its photos (casephotos.go)
-	var r onemap.CaseReport
-	if err == nil {
-		r, err = s.report(c, rule.Report)
-	}
-	if err == nil {
-		r.Photos = photos
-		err = onemap.CheckCaseReport(r)
-	}
+	r, err := s.report(c, rule.Report)
 	if err != nil {
 		writeError(c, s.log, err)
 		return

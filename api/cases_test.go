@@ -56,11 +56,7 @@ func startCaseWorld(t *testing.T) *caseWorld {
 	t.Helper()
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	w := &caseWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}, dbURL: url, replica: replica}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now), Visits: postgis.NewVisits(db, w.clock.Now), Idempotency: db, Disputes: postgis.NewDisputes(db, w.clock.Now),

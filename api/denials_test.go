@@ -15,7 +15,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 )
@@ -31,11 +30,7 @@ func serveDenials(t *testing.T, d *api.Denials) (*httptest.Server, *postgis.DB) 
 // serveDeps serves db with the parts of deps given (Denials, AuditAnchor).
 func serveDeps(t *testing.T, db *postgis.DB, deps api.Deps) *httptest.Server {
 	t.Helper()
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Denials: deps.Denials, AuditAnchor: deps.AuditAnchor,
 		Grids: db, Feed: db, Pool: db},

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
 
@@ -182,7 +181,7 @@ func TestDisputes_escalation(t *testing.T) {
 		t.Errorf("commander unmasked: %s", body)
 	}
 	var writes, reads int
-	err := w.sql(t).QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE action = 'dispute.write'),
+	err := sqlConn(t, w.dbURL).QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE action = 'dispute.write'),
 		count(*) FILTER (WHERE action = 'dispute.parties.read' AND actor = 'cmd' AND detail->>'purpose' = 'case')
 		FROM audit_log WHERE target = $1`, fmt.Sprintf("cases/%d", k.ID)).Scan(&writes, &reads)
 	if err != nil {
@@ -260,7 +259,7 @@ func TestDisputes_stats(t *testing.T) {
 			count
 		} `json:"by_township"`
 	}
-	conn := w.sql(t)
+	conn := sqlConn(t, w.dbURL)
 	sqlCount := func(where string, args ...any) count {
 		t.Helper()
 		var c count
@@ -347,17 +346,6 @@ func TestDisputes_stats(t *testing.T) {
 		strings.Count(string(body), `"category"`) != 6*4+1 {
 		t.Errorf("time limits: %s", body)
 	}
-}
-
-// sql connects to the world's database for SQL of the test's own.
-func (w *caseWorld) sql(t *testing.T) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), w.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }
 
 // TestDisputes_unavailable: without a dispute store the routes answer 503.

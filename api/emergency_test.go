@@ -32,11 +32,7 @@ func newEmergencyWorld(t *testing.T) *emergencyWorld {
 	url := pgtest.DemoURL(t)
 	ts := startServer(t, url, api.Config{})
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := sqlConn(t, url)
 	w := &emergencyWorld{conn: conn}
 	if err := conn.QueryRow(ctx, `SELECT z.id, g.id, v.id, v.parent_id FROM hazard_zones z JOIN grids g ON g.id = z.grid_id
 		JOIN grids v ON v.id = g.parent_id

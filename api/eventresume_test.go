@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -24,11 +23,7 @@ func TestEvents_resumeElsewhere(t *testing.T) {
 	url := pgtest.URL(t)
 	db := pgtest.Open(t, url)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := sqlConn(t, url)
 	for i := range 3 {
 		if _, err := conn.Exec(ctx, `INSERT INTO stations (kind, level, name, geom)
 			VALUES ('clinic', 'village', $1, ST_SetSRID(ST_MakePoint(102.5, 25.5), 4326))`, "站"+strconv.Itoa(i)); err != nil {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -143,11 +142,7 @@ func TestEvents_byRole(t *testing.T) {
 	cs := openEvents(t, commander.URL, "")
 	ps := openEvents(t, public.URL, "")
 
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	var camera, station int64
 	if err := conn.QueryRow(t.Context(), `SELECT id FROM cameras WHERE status = 'online' ORDER BY id LIMIT 1`).Scan(&camera); err != nil {
 		t.Fatal(err)
@@ -197,11 +192,7 @@ func TestEvents_resume(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
 	first := openEvents(t, srv.URL, "")
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	var ids []int64
 	rows, err := conn.Query(t.Context(), `UPDATE risk_points SET level = 'red'
 		WHERE id IN (SELECT id FROM risk_points ORDER BY id LIMIT 2) RETURNING id`)
@@ -249,11 +240,7 @@ func TestEvents_timeout(t *testing.T) {
 	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, RequestTimeout: 200 * time.Millisecond})
 	s := openEvents(t, srv.URL, "")
 	time.Sleep(600 * time.Millisecond)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000000' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +256,9 @@ func TestEvents_viewerScope(t *testing.T) {
 	ts := startServer(t, url, api.Config{})
 	srv, db := ts.Server, ts.DB
 
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	var township, inside, outside int64
-	err = conn.QueryRow(t.Context(), `
+	err := conn.QueryRow(t.Context(), `
 		WITH RECURSIVE town AS (SELECT id FROM grids WHERE level = 'township' ORDER BY id LIMIT 1),
 		under AS (SELECT id FROM town UNION ALL SELECT g.id FROM grids g JOIN under u ON g.parent_id = u.id)
 		SELECT (SELECT id FROM town),
@@ -386,11 +369,7 @@ func TestEvents_endWithSession(t *testing.T) {
 	// A stream whose session holds lives on as the clock moves.
 	_, s = open()
 	clk.Add(6 * time.Second)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000001' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
 		t.Fatal(err)
 	}

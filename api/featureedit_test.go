@@ -29,14 +29,10 @@ func newEditFixture(t *testing.T) *editFixture {
 	t.Helper()
 	url := pgtest.DemoURL(t)
 	f := &editFixture{ts: startServer(t, url, api.Config{}), inside: map[string]int64{}, browsers: map[onemap.Role]*browser{}}
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(t, url)
 	f.conn = conn
 	// A village that holds a feature of each of the four layers.
-	err = conn.QueryRow(context.Background(), `SELECT v.id FROM grids v WHERE v.level = 'village'
+	err := conn.QueryRow(context.Background(), `SELECT v.id FROM grids v WHERE v.level = 'village'
 		AND EXISTS (SELECT 1 FROM risk_points r JOIN grids g ON g.id = r.grid_id WHERE g.parent_id = v.id)
 		AND EXISTS (SELECT 1 FROM households r JOIN grids g ON g.id = r.grid_id WHERE g.parent_id = v.id)
 		AND EXISTS (SELECT 1 FROM cameras r JOIN grids g ON g.id = r.grid_id WHERE g.parent_id = v.id)

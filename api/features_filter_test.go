@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -19,11 +17,7 @@ import (
 func TestFeaturesList_filters(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	var asOf, kind string
 	if err := conn.QueryRow(t.Context(), `SELECT (max(last_assessed_on) + 1)::text, (SELECT min(kind) FROM risk_points) FROM households`).Scan(&asOf, &kind); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 )
@@ -38,11 +37,7 @@ func (s *readCountingGrids) FindGrid(ctx context.Context, id int64) (*onemap.Gri
 func TestGridAPI_maskedKept(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	st := &readCountingGrids{DB: db}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica, Catalog: catalog,
 		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Grids: st}, api.Config{AnonymousRole: onemap.RoleAdmin})

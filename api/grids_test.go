@@ -19,7 +19,6 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/crs"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
@@ -594,29 +593,13 @@ func serveCounting(t *testing.T) (srv *httptest.Server, cs *countingGrids, url s
 	t.Helper()
 	url = pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	cs = &countingGrids{DB: db}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: cs, Replica: replica, Catalog: catalog,
 		Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db, Grids: cs, Feed: db, Pool: db}, api.Config{AnonymousRole: onemap.RolePlanner})
 	srv = httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, cs, url
-}
-
-// sqlConn connects to the database at url for a test to read or change it
-// directly.
-func sqlConn(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }
 
 // circle writes a closed ring of n+1 positions around c as a GeoJSON

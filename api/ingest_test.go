@@ -54,19 +54,21 @@ type liveWorld struct {
 	video api.VideoConfig
 }
 
+// startLiveWorld starts a live world and its first server.
 func startLiveWorld(t *testing.T) *liveWorld {
 	t.Helper()
+	w := newLiveWorld(t, time.Date(2026, 12, 6, 2, 15, 0, 0, time.UTC))
+	w.url = w.serve(t, w.db)
+	return w
+}
+
+// newLiveWorld is a live world over a database of the demo county of its
+// own, its clock at now, with no server yet.
+func newLiveWorld(t *testing.T, now time.Time) *liveWorld {
+	t.Helper()
 	url := pgtest.DemoURL(t)
-	db := pgtest.Open(t, url)
-	w := &liveWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 6, 2, 15, 0, 0, time.UTC)}, keys: map[string]string{}}
-	w.live = postgis.NewLive(db, w.clock.Now, 5*time.Minute)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	w.conn = conn
-	w.url = w.serve(t, db)
+	w := &liveWorld{db: pgtest.Open(t, url), clock: &caseClock{now: now}, keys: map[string]string{}, conn: sqlConn(t, url)}
+	w.live = postgis.NewLive(w.db, w.clock.Now, 5*time.Minute)
 	return w
 }
 
@@ -76,11 +78,7 @@ func startLiveWorld(t *testing.T) *liveWorld {
 // again for a second server of the county.
 func (w *liveWorld) serve(t *testing.T, db *postgis.DB) string {
 	t.Helper()
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now),
 		Ingest: w.live, Alarms: w.live, Streams: w.live, Static: http.NotFoundHandler()}, api.Config{Video: w.video})

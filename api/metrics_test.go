@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -108,11 +105,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// A change: the replica applies it and the metrics say so.
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	if _, err := conn.Exec(t.Context(), `DELETE FROM cameras WHERE id = (SELECT min(id) FROM cameras)`); err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +132,7 @@ func TestMetrics(t *testing.T) {
 // the capabilities come from Deps, not from what the store happens to be.
 func TestDeps_capabilitiesOff(t *testing.T) {
 	db := pgtest.Open(t, pgtest.DemoURL(t))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	reg := prometheus.NewRegistry()
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Metrics: reg},

@@ -61,11 +61,7 @@ func ogcServer(t *testing.T, dbURL string, role onemap.Role) *httptest.Server {
 	t.Helper()
 	db := pgtest.Open(t, dbURL)
 	st := &ogcCountingStore{DB: db}
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Grids: st, Feed: st, Pool: st}, api.Config{AnonymousRole: role})
 	st.calls.Store(0) // NewServer reads the region once; requests must not
@@ -95,11 +91,7 @@ type ogcTruth struct {
 
 func newOGCTruth(t *testing.T, dbURL string) *ogcTruth {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := sqlConn(t, dbURL)
 	return &ogcTruth{t: t, conn: conn}
 }
 

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
@@ -148,11 +147,7 @@ func TestOutage(t *testing.T) {
 	pu.Host = proxy.addr
 	db := pgtest.Open(t, pu.String()) // this server's pool, through the proxy
 
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	clk := newTestClock() // the server's clock, which the test moves past the session cache
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db,
@@ -168,11 +163,7 @@ func TestOutage(t *testing.T) {
 	t.Cleanup(func() { srv.Close(); cancel(); <-following })
 
 	// Other servers write straight to the database, never through the proxy.
-	other, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(context.Background())
+	other := sqlConn(t, dbURL)
 
 	status := func(path string) (int, http.Header) {
 		resp, body := get(t, srv.URL+path)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -19,11 +18,7 @@ import (
 // householdsWithDetails returns n households that have details.
 func householdsWithDetails(t *testing.T, dbURL string, n int) []int64 {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, dbURL)
 	rows, err := conn.Query(t.Context(), `SELECT household_id FROM household_details ORDER BY household_id LIMIT $1`, n)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
@@ -26,11 +25,7 @@ func TestHouseholdDetails_limitAcrossServers(t *testing.T) {
 	cfg := api.Config{AnonymousRole: onemap.RolePublic,
 		PersonalReads: api.PersonalReadConfig{PerHour: 6, Burst: 2, FlagReads: -1, Now: clock.Now}}
 	server := func() *httptest.Server {
-		catalog := onemap.NewCatalog()
-		replica := inmem.New(catalog)
-		if err := replica.LoadFrom(t.Context(), db); err != nil {
-			t.Fatal(err)
-		}
+		catalog, replica := loadReplica(t, db)
 		h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 			Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db, People: db,
 			PersonalLimits: db}, cfg)

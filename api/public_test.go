@@ -23,7 +23,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/public"
 	"github.com/onemapgis/onemap/tiles"
@@ -60,11 +59,7 @@ var countySeat = orb.Point{102.4063, 25.5302}
 func TestPublic_stations(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{AnonymousRole: onemap.RolePublic})
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 
 	cases := []nearestCase{
 		{countySeat, nil, 10},
@@ -275,11 +270,7 @@ func sensitive(t *testing.T, url string) (names, values []string) {
 		}
 	}
 	names = append(names, "household_details", "head_name", "head_phone", "camera_streams", "stream_url")
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	for _, q := range []string{
 		`SELECT device_code FROM cameras ORDER BY id LIMIT 200`,
 		`SELECT head_name FROM household_details WHERE char_length(head_name) >= 3 ORDER BY household_id LIMIT 200`,
@@ -408,11 +399,7 @@ func tileOf(p orb.Point, z int) [2]int {
 // public views and nothing else, and the views hold only public fields.
 func TestPublic_databaseRole(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	asPublic := asPublicRole(t, conn)
 	for _, table := range []string{"cameras", "camera_streams", "households", "household_details", "risk_points",
 		"grids", "stations", "change_feed", "feature_history"} {
@@ -461,11 +448,7 @@ func TestPublic_databaseRole(t *testing.T) {
 func TestPublic_followsChanges(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{})
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	near := func() publicStations {
 		_, body := get(t, srv.URL+"/api/public/stations?lon=102.4063&lat=25.5302&limit=1&kind=police")
 		return decode[publicStations](t, body)
@@ -522,11 +505,7 @@ func (b *blockingIndex) PlacesJSON() ([]byte, string, error) {
 // while they do, the command centre's requests are answered.
 func TestPublic_slots(t *testing.T) {
 	db := pgtest.Open(t, pgtest.DemoURL(t))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	ix := &blockingIndex{entered: make(chan struct{}, 64), release: make(chan struct{})}
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Public: ix,
@@ -603,11 +582,7 @@ func TestPublic_maxRate(t *testing.T) {
 func TestPublic_locate(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	type answer struct {
 		County string `json:"county"`
 		Inside bool   `json:"inside"`

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -22,11 +21,7 @@ import (
 func TestPublicShelters(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{})
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 
 	// The nearest as PostGIS orders them (geodesic), from the rounded point.
 	answers := checkNearest(t, srv.URL, conn, "/api/public/shelters", "shelters", []nearestCase{
@@ -103,11 +98,7 @@ func TestPublicShelters(t *testing.T) {
 // their kind), and still no table of the emergency picture.
 func TestPublicShelters_view(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	asPublic := asPublicRole(t, conn)
 	if err := asPublic(`SELECT * FROM public_shelters LIMIT 1`); err != nil {
 		t.Errorf("SELECT FROM public_shelters as onemap_public: %v", err)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -349,18 +348,14 @@ func TestRegions_tree(t *testing.T) {
 // public page's locate names the county the villager is in.
 func TestRegions_publicStationsAcrossTheBorder(t *testing.T) {
 	f := newPrefectureFixture(t)
-	conn, err := pgx.Connect(t.Context(), f.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := sqlConn(t, f.url)
 	// Points of county A, 300 m inside its border, next to a station of B,
 	// whose nearest station of all is that one of B.
 	var (
 		want     int64
 		lon, lat float64
 	)
-	err = conn.QueryRow(t.Context(), `
+	err := conn.QueryRow(t.Context(), `
 		WITH a AS (SELECT ST_Buffer(geom::geography, -300)::geometry AS geom FROM grids WHERE code = $1),
 		b AS (SELECT s.id, s.geom FROM stations s JOIN grids g ON g.id = s.grid_id WHERE g.code LIKE $2 || '%'),
 		p AS (SELECT b.id, ST_ClosestPoint(a.geom, b.geom) AS pt FROM a, b ORDER BY ST_Distance(a.geom, b.geom) LIMIT 50)

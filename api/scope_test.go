@@ -7,7 +7,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 )
 
 // TestViewerScope: a viewer bound to a township sees that township, the
@@ -15,11 +14,7 @@ import (
 // in the layer counts, the statistics, within, and the layer's features.
 func TestViewerScope(t *testing.T) {
 	srv, db := serveAccounts(t, api.Config{})
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	snap := replica.Snapshot()
 	gl, _ := catalog.Layer(onemap.LayerGrids)
 	parent := map[int64]int64{}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
@@ -85,11 +84,7 @@ func FuzzServer(f *testing.F) {
 func fuzzServer(tb testing.TB) http.Handler {
 	tb.Helper()
 	db := pgtest.Open(tb, pgtest.DemoURL(tb))
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(tb.Context(), db); err != nil {
-		tb.Fatal(err)
-	}
+	catalog, replica := loadReplica(tb, db)
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(),
 		Grids: db, Feed: db, Pool: db}, api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 16 << 20})

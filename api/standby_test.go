@@ -14,7 +14,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 )
@@ -39,11 +38,7 @@ func (f *fakeStandby) FindSessionReadOnly(ctx context.Context, token string, at 
 // standbyServer is a server whose store is db and whose replica follows sb.
 func standbyServer(t *testing.T, db *postgis.DB, sb *fakeStandby, cfg api.Config) *httptest.Server {
 	t.Helper()
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Static: http.NotFoundHandler(), Accounts: db, Standby: sb}, cfg)
 	srv := httptest.NewServer(h)

@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -29,11 +27,7 @@ func TestGridStats_followChanges(t *testing.T) {
 		return decode[statsJSON](t, body)
 	}
 	before := county()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	var from, to int64 // two townships
 	if err := conn.QueryRow(t.Context(), `SELECT min(id), max(id) FROM grids WHERE level = 'township'`).Scan(&from, &to); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -37,11 +36,7 @@ type tagServer struct {
 // (ListenTags, ListenAlarms), and returns once it listens.
 func (w *tagWorld) startTagServer(t *testing.T, follow bool) *tagServer {
 	t.Helper()
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), w.db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, w.db)
 	ts := &tagServer{tags: postgis.NewTags(w.db, postgis.TagOptions{Now: w.clock.Now}), reloaded: make(chan struct{}, 16)}
 	live := postgis.NewLive(w.db, w.clock.Now, 5*time.Minute)
 	h, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: w.db, Replica: replica,

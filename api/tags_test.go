@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
-	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -40,16 +38,8 @@ type tagWorld struct {
 
 func startTagWorld(t *testing.T) *tagWorld {
 	t.Helper()
-	url := pgtest.DemoURL(t)
-	db := pgtest.Open(t, url)
-	lw := &liveWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC)}, keys: map[string]string{}}
-	lw.live = postgis.NewLive(db, lw.clock.Now, 5*time.Minute)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	lw.conn = conn
+	lw := newLiveWorld(t, time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC))
+	db, conn := lw.db, lw.conn
 	w := &tagWorld{liveWorld: lw, tags: postgis.NewTags(db, postgis.TagOptions{Now: lw.clock.Now})}
 	if err := conn.QueryRow(t.Context(), `SELECT ST_X(p), ST_Y(p), ST_X(q), ST_Y(q), ST_X(o), ST_Y(o) FROM
 			(SELECT ST_PointOnSurface(g.geom) AS p, ST_Centroid(ST_Buffer(ST_PointOnSurface(g.geom), 0.001)) AS q,
@@ -59,11 +49,7 @@ func startTagWorld(t *testing.T) *tagWorld {
 		t.Fatal(err)
 	}
 	w.inShishan2[0] += 0.0005
-	catalog := onemap.NewCatalog()
-	replica := inmem.New(catalog)
-	if err := replica.LoadFrom(t.Context(), db); err != nil {
-		t.Fatal(err)
-	}
+	catalog, replica := loadReplica(t, db)
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, lw.clock.Now),
 		Ingest: lw.live, Alarms: lw.live, Tags: w.tags, Static: http.NotFoundHandler()}, api.Config{})

@@ -9,7 +9,7 @@ import (
 
 // The demo's households are assessed as the county's method has it: each
 // household's last assessment ticks the dispute situations and categories
-// of people found, and the county's rule table (Kinds.Rules) gives the
+// of people found, and the county's rule table (SeedKinds.Rules) gives the
 // level from the ticks, so that the level on the map is the one the rules
 // give and a reassessment with the same ticks keeps it. A household whose
 // level is drawn as the one the rules give no ticks (低 in the default
@@ -49,11 +49,11 @@ func (s *synth) assessTicks(rng *rand.Rand, r *onemap.AssessmentRules, kind, not
 	if onemap.RiskRank(want) >= onemap.RiskRank(none) {
 		return nil, nil, settledNote
 	}
-	if slices.ContainsFunc(s.kinds.Situations, func(k Kind) bool { return k.Code == kind }) {
+	if slices.ContainsFunc(s.kinds.Situations, func(k onemap.SeedKind) bool { return k.Code == kind }) {
 		sit = []onemap.Tick{{Code: kind, Note: note}}
 	}
 	level := func(extra ...onemap.Tick) string { return r.HouseholdLevel(sit, append(slices.Clone(cat), extra...)) }
-	tick := func(k Kind) onemap.Tick {
+	tick := func(k onemap.SeedKind) onemap.Tick {
 		n, ok := categoryNotes[k.Code]
 		if !ok {
 			n = "户内有" + k.Name

@@ -12,17 +12,27 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
 
 // testKinds are the kinds the migrations install.
-var testKinds = Kinds{
-	RiskPoints: []Kind{{"dilapidated_housing", "危房"}, {"flood", "山洪内涝"}, {"forest_fire", "森林火险"},
-		{"geological_hazard", "地质灾害隐患点"}, {"hazardous_chemicals", "危险化学品"}, {"other", "其他"}, {"road_traffic", "道路交通隐患"}},
-	Households: []Kind{{"contract_debt", "合同债务纠纷"}, {"expropriation", "征地拆迁纠纷"}, {"labour", "劳资纠纷"}, {"land_forest", "土地山林水利权属纠纷"},
-		{"marriage_family", "婚姻家庭纠纷"}, {"medical", "医疗纠纷"}, {"neighbour", "邻里纠纷"}, {"other", "其他纠纷"}},
-	Cameras: []Kind{{"bullet", "枪机"}, {"dome", "球机"}, {"face", "人脸识别"}, {"hemisphere", "半球"}, {"plate", "卡口"}},
+var testKinds = onemap.SeedKinds{
+	RiskPoints: kinds("dilapidated_housing", "危房", "flood", "山洪内涝", "forest_fire", "森林火险",
+		"geological_hazard", "地质灾害隐患点", "hazardous_chemicals", "危险化学品", "other", "其他", "road_traffic", "道路交通隐患"),
+	Households: kinds("contract_debt", "合同债务纠纷", "expropriation", "征地拆迁纠纷", "labour", "劳资纠纷", "land_forest", "土地山林水利权属纠纷",
+		"marriage_family", "婚姻家庭纠纷", "medical", "医疗纠纷", "neighbour", "邻里纠纷", "other", "其他纠纷"),
+	Cameras: kinds("bullet", "枪机", "dome", "球机", "face", "人脸识别", "hemisphere", "半球", "plate", "卡口"),
+}
+
+// kinds makes kinds of code, name pairs.
+func kinds(codeName ...string) []onemap.SeedKind {
+	var ks []onemap.SeedKind
+	for i := 0; i+1 < len(codeName); i += 2 {
+		ks = append(ks, onemap.SeedKind{Code: codeName[i], Name: codeName[i+1]})
+	}
+	return ks
 }
 
 func mustWuding(t testing.TB) *Dataset {
@@ -364,7 +374,7 @@ func TestDataset_Synthesize_kinds(t *testing.T) {
 	d := mustWuding(t)
 	d.Counts.Cameras, d.Counts.RiskPoints, d.Counts.Households = 300, 200, 200
 	k := testKinds
-	k.Cameras = []Kind{{"thermal", "热成像"}, {"bullet", "枪机"}}
+	k.Cameras = kinds("thermal", "热成像", "bullet", "枪机")
 	p, err := d.Synthesize(k)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package demo
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
@@ -18,113 +17,26 @@ const (
 )
 
 // Plan is what Synthesize makes of a dataset: the rows to write, each list
-// in the order to write it. Every row is synthetic, wholly or in part.
+// in the order to write it. Every row is synthetic, wholly or in part. The
+// rows are the seed's own (onemap.Seed's lists); a grid also keeps where its
+// offices stand.
 type Plan struct {
 	// Grids are the county, then its townships, then their villages, then
 	// the villages' groups; parents come before their children.
 	Grids      []Grid
-	RiskPoints []RiskPoint
-	Households []Household
-	Cameras    []Camera
-	Stations   []Station
+	RiskPoints []onemap.SeedRiskPoint
+	Households []onemap.SeedHousehold
+	Cameras    []onemap.SeedCamera
+	Stations   []onemap.SeedStation
 }
 
-// Grid is one grid of the county → township → village → group tree. Its
-// boundary is not in the plan: the county's is the dataset's outline, and
-// every other grid is the part of its parent nearer to its Site than to the
-// Site of any sibling (the parent's Voronoi cell of Site). The writer cuts
-// them; Locator finds the grids of a point by the same rule.
+// Grid is one grid of the county → township → village → group tree, as the
+// seed writes it (onemap.SeedGrid: its boundary is not in the plan, the
+// writer cuts it; Locator finds the grids of a point by the same rule).
 type Grid struct {
-	Level      string
-	Code       string // 12 digits, or 15 for a group
-	ParentCode string // "" for the county
-	Name       string
-	Site       orb.Point // unset for the county
+	onemap.SeedGrid
 	// Centre is a point inside the grid where its offices stand.
-	Centre      orb.Point
-	WorkerName  string
-	WorkerPhone string
-	// Households and Population of a group are its own; of a higher grid
-	// the sums over its children.
-	Households, Population int
-}
-
-// RiskPoint is a hazard site.
-type RiskPoint struct {
-	Kind, Name, Level                 string
-	Point                             orb.Point
-	ResponsibleName, ResponsiblePhone string
-	Description                       string
-	LastAssessedOn, NextAssessmentDue time.Time // dates, UTC midnight
-	// Grade is the grade of a kind that has grades (dilapidated houses
-	// A–D, migration 0019's assessment_grades), or "".
-	Grade string
-	// AssessNote is the note of the last assessment (on LastAssessedOn,
-	// at Level and Grade).
-	AssessNote string
-}
-
-// Household is a risk household and its personal details.
-type Household struct {
-	Kind, Level                       string
-	Point                             orb.Point
-	ResponsibleName, ResponsiblePhone string
-	LastAssessedOn, NextAssessmentDue time.Time
-	HeadName, HeadPhone               string
-	Members                           int
-	Address, Notes                    string
-	// Situations and Categories are what the last assessment ticked (on
-	// LastAssessedOn): the county's rules (Kinds.Rules) give them Level.
-	// AssessNote is its note.
-	Situations, Categories []onemap.Tick
-	AssessNote             string
-}
-
-// Camera is a public-video camera and its video-platform link.
-type Camera struct {
-	// DeviceCode is the 20-digit GB/T 28181 code: 8-digit centre code (the
-	// county code and a 2-digit township number), 2-digit industry code,
-	// 3-digit type (131 camera, 132 IP camera), 1-digit network and a
-	// 6-digit serial.
-	DeviceCode   string
-	Name         string
-	Kind, Status string
-	// Heading (degrees clockwise from north) and FOV (degrees) are nil for
-	// kinds that turn (PTZ domes).
-	Heading, FOV *float32
-	Point        orb.Point
-	Platform     string
-	StreamURL    string
-	Channel      string
-}
-
-// Station is a service station.
-type Station struct {
-	Kind, Level, Name string
-	Address, Phone    string
-	OpeningHours      string // OpenStreetMap opening_hours syntax
-	Services          []string
-	Point             orb.Point
-}
-
-// Kinds are the kinds of the layer tables. They are reference data of the
-// database, not of the dataset; Synthesize spreads the rows over the kinds it
-// is given, weighting the ones it knows.
-//
-// Situations and Categories are the county's active dispute situations and
-// categories of people, and Rules its rule table (migration 0019): with
-// them every household's last assessment ticks what gives it its level,
-// and every risk point's level agrees with its grade. Without Rules the
-// levels are drawn and nothing is ticked.
-type Kinds struct {
-	RiskPoints, Households, Cameras []Kind
-	Situations, Categories          []Kind
-	Rules                           *onemap.AssessmentRules
-}
-
-// Kind is one kind: its code and Chinese name.
-type Kind struct {
-	Code, Name string
+	Centre orb.Point
 }
 
 // Station kinds Synthesize writes; the stations table must know them.

@@ -105,7 +105,7 @@ func (s *synth) onRoad(rng *rand.Rand) (*road, orb.Point, float64) {
 
 // kindWeights returns the weight of each kind: the known weight of its
 // code, or other for a kind Synthesize does not know.
-func kindWeights(kinds []Kind, known map[string]float64, other float64) []float64 {
+func kindWeights(kinds []onemap.SeedKind, known map[string]float64, other float64) []float64 {
 	w := make([]float64, len(kinds))
 	for i, k := range kinds {
 		if x, ok := known[k.Code]; ok {
@@ -208,7 +208,7 @@ func (s *synth) cameras() error {
 		}
 		code := fmt.Sprintf("%s%02d%s%s%s%06d", s.d.County.Code, tw.no, industry, typ, network, serial[tw.no])
 		kind := s.kinds.Cameras[pick(rng, mix)]
-		c := Camera{
+		c := onemap.SeedCamera{
 			DeviceCode: code, Name: name, Kind: kind.Code, Point: p,
 			Platform: CameraPlatform, StreamURL: "rtsp://video.invalid/live/" + code, Channel: code,
 		}
@@ -372,7 +372,7 @@ func (s *synth) riskPoints() error {
 		} else if grade != "" {
 			level = gradeLevels[grade]
 		}
-		s.plan.RiskPoints = append(s.plan.RiskPoints, RiskPoint{
+		s.plan.RiskPoints = append(s.plan.RiskPoints, onemap.SeedRiskPoint{
 			Kind: kind.Code, Name: name, Level: level, Point: p,
 			ResponsibleName: s.person(rng), ResponsiblePhone: s.mobile(rng),
 			Description:    descr,
@@ -385,7 +385,7 @@ func (s *synth) riskPoints() error {
 
 // riskDescription describes a risk point of kind k, and gives its grade
 // where the kind has grades.
-func riskDescription(rng *rand.Rand, k Kind) (string, string) {
+func riskDescription(rng *rand.Rand, k onemap.SeedKind) (string, string) {
 	hh := 2 + rng.IntN(30)
 	people := hh * (3 + rng.IntN(2))
 	switch k.Code {
@@ -490,7 +490,7 @@ func (s *synth) households() error {
 				rname, rphone = w.WorkerName, w.WorkerPhone
 			}
 		}
-		s.plan.Households = append(s.plan.Households, Household{
+		s.plan.Households = append(s.plan.Households, onemap.SeedHousehold{
 			Kind: kind.Code, Level: level, Point: p,
 			Situations: sit, Categories: cat, AssessNote: assessNote,
 			ResponsibleName: rname, ResponsiblePhone: rphone,
@@ -529,7 +529,7 @@ func (s *synth) stations() error {
 		StationLegalAid:   strings.Fields("法律咨询 法律援助申请 人民调解 公证咨询"),
 	}
 	add := func(kind, level, name, address, hours string, p orb.Point) {
-		s.plan.Stations = append(s.plan.Stations, Station{
+		s.plan.Stations = append(s.plan.Stations, onemap.SeedStation{
 			Kind: kind, Level: level, Name: name, Address: address, Phone: s.landline(rng),
 			OpeningHours: hours, Services: services[kind], Point: p,
 		})

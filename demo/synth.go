@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/onemapgis/onemap"
 	kernel "github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -37,7 +38,7 @@ const (
 // synth holds the state of one synthesis.
 type synth struct {
 	d     *Dataset
-	kinds Kinds
+	kinds onemap.SeedKinds
 	bound orb.Bound
 	area  area
 	towns []*town
@@ -84,7 +85,14 @@ type group struct {
 // Synthesize makes the plan of the demo county: every grid with its site,
 // worker, households and population, and the risk points, risk households,
 // cameras and stations. The same dataset and kinds always give the same plan.
-func (d *Dataset) Synthesize(k Kinds) (*Plan, error) {
+//
+// The kinds are the database's reference data, not the dataset's: the rows
+// are spread over the kinds given, weighting the ones Synthesize knows. With
+// the county's rule table (k.Rules) every household's last assessment ticks
+// situations and categories of k that give it its level, and every risk
+// point's level agrees with its grade; without it the levels are drawn and
+// nothing is ticked.
+func (d *Dataset) Synthesize(k onemap.SeedKinds) (*Plan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
@@ -441,17 +449,17 @@ func (p *Plan) Locator(d *Dataset) func(orb.Point) (township, village, group str
 // workers and the roll-ups of households and population.
 func (s *synth) grids() {
 	d := s.d
-	county := Grid{Level: LevelCounty, Code: GridCode(d.County.Code), Name: d.County.Name, Centre: d.Seat}
+	county := Grid{onemap.SeedGrid{Level: LevelCounty, Code: GridCode(d.County.Code), Name: d.County.Name}, d.Seat}
 	var towns, villages, groups []Grid
 	for _, tw := range s.towns {
-		tg := Grid{Level: LevelTownship, Code: GridCode(tw.t.Code), ParentCode: county.Code, Name: tw.t.Name,
-			Site: tw.site, Centre: tw.seat}
+		tg := Grid{onemap.SeedGrid{Level: LevelTownship, Code: GridCode(tw.t.Code), ParentCode: county.Code, Name: tw.t.Name,
+			Site: tw.site}, tw.seat}
 		for _, v := range tw.villages {
-			vg := Grid{Level: LevelVillage, Code: v.v.Code, ParentCode: tg.Code, Name: v.v.ShortName,
-				Site: v.site, Centre: v.centre}
+			vg := Grid{onemap.SeedGrid{Level: LevelVillage, Code: v.v.Code, ParentCode: tg.Code, Name: v.v.ShortName,
+				Site: v.site}, v.centre}
 			for _, g := range v.groups {
-				groups = append(groups, Grid{Level: LevelGroup, Code: g.code, ParentCode: vg.Code, Name: g.name,
-					Site: g.site, Centre: g.centre, Households: g.hh, Population: g.pop})
+				groups = append(groups, Grid{onemap.SeedGrid{Level: LevelGroup, Code: g.code, ParentCode: vg.Code, Name: g.name,
+					Site: g.site, Households: g.hh, Population: g.pop}, g.centre})
 				vg.Households += g.hh
 				vg.Population += g.pop
 			}

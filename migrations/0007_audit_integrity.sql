@@ -84,14 +84,16 @@ DECLARE
     joined  boolean := false;
     creates boolean := false;
 BEGIN
-    -- (From PostgreSQL 16 on, taking a role's ownership needs the SET
-    -- option of the membership, which a creator's own grant lacks.)
-    IF NOT (CASE WHEN current_setting('server_version_num')::int >= 160000
-                 THEN pg_has_role(me, 'onemap_audit', 'SET')
-                 ELSE pg_has_role(me, 'onemap_audit', 'MEMBER') END) THEN
+    -- Giving onemap_audit an object needs what SET ROLE onemap_audit
+    -- needs (membership; from PostgreSQL 16 on its SET option, which a
+    -- creator's own grant lacks): try that, and step back at once.
+    BEGIN
+        SET LOCAL ROLE onemap_audit;
+        EXECUTE format('SET LOCAL ROLE %I', me);
+    EXCEPTION WHEN insufficient_privilege THEN
         EXECUTE format('GRANT onemap_audit TO %I', me);
         joined := true;
-    END IF;
+    END;
     -- The new owner of a table needs CREATE on its schema, at the moment
     -- of the change only; USAGE it keeps, to reach its tables.
     IF NOT has_schema_privilege('onemap_audit', home, 'CREATE') THEN

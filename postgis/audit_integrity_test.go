@@ -117,6 +117,8 @@ func TestAudit_appRoleCannotPrune(t *testing.T) {
 	t.Run("superuser", func(t *testing.T) {
 		dbURL := pgtest.URL(t)
 		db := pgtest.Open(t, dbURL)
+		u, _ := url.Parse(dbURL)
+		ownedAfterMigrating(t, dbURL, u.User.Username())
 		recs := auditSome(t, db, 4)
 		if err := setTrick(t, dbURL, recs[2].Seq); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("the newest records deleted with SET onemap.audit_prune: err = %v, want refused as append-only", err)
@@ -130,43 +132,12 @@ func TestAudit_appRoleCannotPrune(t *testing.T) {
 	})
 
 	t.Run("ordinary owner", func(t *testing.T) {
-		admin := pgtest.AdminURL(t)
-		role := fmt.Sprintf("onemap_app_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-		pw := "pw-" + role
-		su, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer su.Close(ctx)
-		var create string
-		if err := su.QueryRow(ctx, `SELECT format('CREATE ROLE %I LOGIN CREATEROLE PASSWORD %L', $1::text, $2::text)`, role, pw).Scan(&create); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := su.Exec(ctx, create); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { // after the database is dropped (cleanups run last first)
-			c, err := pgx.Connect(context.Background(), admin)
-			if err == nil {
-				c.Exec(context.Background(), `DROP ROLE IF EXISTS `+pgx.Identifier{role}.Sanitize())
-				c.Close(context.Background())
-			}
-		})
-		dbURL := pgtest.EmptyURL(t)
-		owner := pgtest.Open(t, dbURL) // as the superuser: what only a superuser may do
-		if err := owner.ExecForTest(ctx, `CREATE EXTENSION IF NOT EXISTS postgis`); err != nil {
-			t.Fatal(err)
-		}
-		u, _ := url.Parse(dbURL)
-		if err := owner.ExecForTest(ctx, `ALTER DATABASE `+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()+` OWNER TO `+pgx.Identifier{role}.Sanitize()); err != nil {
-			t.Fatal(err)
-		}
-		u.User = url.UserPassword(role, pw)
-		appURL := u.String()
+		su, role, appURL, owner := ordinaryOwner(t, false)
 		app := pgtest.Open(t, appURL)
 		if err := app.Migrate(ctx, migrations.FS); err != nil {
 			t.Fatalf("migrate as an ordinary owner: %v", err)
 		}
+		ownedAfterMigrating(t, appURL, role)
 		if super, createRole, err := app.AuditPowers(ctx); err != nil || super || !createRole {
 			t.Errorf("AuditPowers as an owner with CREATEROLE = %v, %v, %v; want createrole only", super, createRole, err)
 		}
@@ -209,6 +180,109 @@ func TestAudit_appRoleCannotPrune(t *testing.T) {
 			t.Errorf("the server's user is a member of onemap_audit after migrating (%v)", err)
 		}
 	})
+
+	// An owner that is a member of onemap_audit already (the operator's
+	// doing) migrates without joining it, and stays a member: migration
+	// 0007 takes back only the membership it gave.
+	t.Run("ordinary owner, a member already", func(t *testing.T) {
+		su, role, appURL, _ := ordinaryOwner(t, true)
+		if err := pgtest.Open(t, appURL).Migrate(ctx, migrations.FS); err != nil {
+			t.Fatalf("migrate as an ordinary owner and member: %v", err)
+		}
+		ownedAfterMigrating(t, appURL, role)
+		var member bool
+		if err := su.QueryRow(ctx, `SELECT pg_has_role($1, 'onemap_audit', 'MEMBER')`, role).Scan(&member); err != nil || !member {
+			t.Errorf("the server's user is no longer a member of onemap_audit after migrating (%v)", err)
+		}
+	})
+}
+
+// ordinaryOwner makes a role with CREATEROLE and a database of its own, as
+// an operator sets up the server's user without a superuser, and returns a
+// superuser's connection, the role, the database's URL as the role and the
+// database as the superuser (with PostGIS, which only a superuser may
+// create). With member the role is a member of onemap_audit beforehand.
+func ordinaryOwner(t *testing.T, member bool) (su *pgx.Conn, role, appURL string, owner *postgis.DB) {
+	t.Helper()
+	ctx := context.Background()
+	admin := pgtest.AdminURL(t)
+	role = fmt.Sprintf("onemap_app_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	pw := "pw-" + role
+	su, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { su.Close(context.Background()) })
+	var create string
+	if err := su.QueryRow(ctx, `SELECT format('CREATE ROLE %I LOGIN CREATEROLE PASSWORD %L', $1::text, $2::text)`, role, pw).Scan(&create); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := su.Exec(ctx, create); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the database is dropped (cleanups run last first)
+		c, err := pgx.Connect(context.Background(), admin)
+		if err == nil {
+			c.Exec(context.Background(), `DROP ROLE IF EXISTS `+pgx.Identifier{role}.Sanitize())
+			c.Close(context.Background())
+		}
+	})
+	if member {
+		// Roles are the cluster's: onemap_audit is there if any database
+		// of the cluster was migrated, and made here if none was.
+		if _, err := su.Exec(ctx, `DO $$ BEGIN CREATE ROLE onemap_audit NOLOGIN;
+			EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := su.Exec(ctx, `GRANT onemap_audit TO `+pgx.Identifier{role}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dbURL := pgtest.EmptyURL(t)
+	owner = pgtest.Open(t, dbURL) // as the superuser: what only a superuser may do
+	if err := owner.ExecForTest(ctx, `CREATE EXTENSION IF NOT EXISTS postgis`); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(dbURL)
+	if err := owner.ExecForTest(ctx, `ALTER DATABASE `+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()+` OWNER TO `+pgx.Identifier{role}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, pw)
+	return su, role, u.String(), owner
+}
+
+// ownedAfterMigrating fails t unless, in the database at appURL migrated by
+// role, the trail and its functions belong to onemap_audit and the tables
+// of the migrations after 0007 to role: migration 0007 hands the trail over
+// without acting as onemap_audit afterwards.
+func ownedAfterMigrating(t *testing.T, appURL, role string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), appURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c
+		WHERE c.relname IN ('audit_log', 'audit_anchor', 'photo_turns', 'case_tally', 'schema_migrations') AND c.relkind = 'r'
+		UNION ALL SELECT p.proname, pg_get_userbyid(p.proowner) FROM pg_proc p WHERE p.proname IN ('audit_prune', 'audit_append_only')
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Name, Owner string }])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"audit_log": "onemap_audit", "audit_anchor": "onemap_audit", "audit_prune": "onemap_audit",
+		"audit_append_only": "onemap_audit", "photo_turns": role, "case_tally": role, "schema_migrations": role}
+	if len(owners) != len(want) {
+		t.Errorf("owners %v, want those of %v", owners, want)
+	}
+	for _, o := range owners {
+		if want[o.Name] != o.Owner {
+			t.Errorf("%s belongs to %s, want %s", o.Name, o.Owner, want[o.Name])
+		}
+	}
 }
 
 // TestAudit_checkpointCatchesCutTail: a superuser deletes the newest
