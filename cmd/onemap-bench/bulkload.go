@@ -42,13 +42,7 @@ func runBulk(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&c.Cameras, "cameras", 200_000, "cameras in the file `onemap import` loads")
 	fs.IntVar(&c.TriggerSample, "trigger-sample", 5_000, "cameras loaded first by COPY with the per-row triggers on (history, feed and audit a row): the issue's baseline")
 	fs.IntVar(&c.Servers, "servers", 2, "onemap servers running over the database during the load, each of which must show every loaded camera")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return err
-	}
-	if err := c.provinceFlags.check(getenv); err != nil {
+	if help, err := c.provinceFlags.parse(fs, args, getenv); help || err != nil {
 		return err
 	}
 	switch {

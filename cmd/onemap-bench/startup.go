@@ -60,13 +60,7 @@ func runStartup(ctx context.Context, args []string, getenv func(string) string, 
 	fs.IntVar(&c.ServerRuns, "server-runs", 1, "start the server this many times, one after the other")
 	fs.IntVar(&c.LoadGOGC, "load-gogc", -1, "the server's --load-gogc (-1: its default)")
 	fs.BoolVar(&c.Snapshot, "snapshot", true, "store the replica's snapshot (onemap snapshot) and, in each server run, start the server from the rows (--replica-snapshot=false) and then from the snapshot")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return err
-	}
-	if err := c.provinceFlags.check(getenv); err != nil {
+	if help, err := c.provinceFlags.parse(fs, args, getenv); help || err != nil {
 		return err
 	}
 	switch {
@@ -568,6 +562,19 @@ func (p *provinceFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.GroupsPerVill, "groups", 15, "groups (the smallest grids) per village: 129 counties × 100 villages × 15 = 193,500 groups, 207,819 grids in all")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed of the cameras")
 	fs.BoolVar(&p.Keep, "keep", false, "keep the database afterwards (its name is printed)")
+}
+
+// parse parses a province mode's args with fs (on which register was
+// called) and checks them; help says -h was asked (and printed): the mode
+// has nothing more to do.
+func (p *provinceFlags) parse(fs *flag.FlagSet, args []string, getenv func(string) string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return true, nil
+		}
+		return false, err
+	}
+	return false, p.check(getenv)
 }
 
 // check fills the database server from the environment when no flag gave
