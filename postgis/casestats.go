@@ -293,13 +293,43 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 		return []any{grid, &r.Escalated}
 	}, caseEscalatedSQL, only, from, to)
 	openAt := caseOpenAtSQL
-	if only != nil {
+	switch {
+	case live && only != nil:
+		openAt = caseOpenNowGridsSQL
+	case live:
+		openAt = caseOpenNowSQL
+	case only != nil:
 		openAt = caseOpenAtGridsSQL
+	}
+	args := []any{only, at, live}
+	if live {
+		args = args[:2]
+		if only == nil {
+			args = args[1:]
+		}
 	}
 	queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
 		return []any{grid, &r.Open, &r.Overdue}
-	}, openAt, only, at, live)
+	}, openAt, args...)
 }
+
+// caseOpenNowSQL counts by grid the cases open at $1, the store's now, and
+// those of them overdue: caseStateAt's at now, from the open cases' own
+// index (cases_open_now, migration 0039) across the county. At now a case
+// is open if it is not closed and was reported before now, and overdue if
+// a deadline in force has passed (onemap.Case.Overdue), all of it in its
+// row as it stands.
+const caseOpenNowSQL = `SELECT grid_id, count(*), count(*) FILTER (WHERE status = 'reported' AND accept_due < $1
+		OR responded_at IS NULL AND respond_due < $1 OR close_due < $1)
+	FROM cases WHERE closed_at IS NULL AND grid_id IS NOT NULL AND created_at < $1
+	GROUP BY grid_id`
+
+// caseOpenNowGridsSQL is caseOpenNowSQL for the grids $1 only ($2: now),
+// one range of cases_open_now a grid.
+const caseOpenNowGridsSQL = `SELECT grid_id, count(*), count(*) FILTER (WHERE status = 'reported' AND accept_due < $2
+		OR responded_at IS NULL AND respond_due < $2 OR close_due < $2)
+	FROM cases WHERE closed_at IS NULL AND grid_id IS NOT NULL AND grid_id = ANY($1) AND created_at < $2
+	GROUP BY grid_id`
 
 // caseOnly is the grids of members once each, or nil (every grid) when
 // there are more than caseScanAll.
