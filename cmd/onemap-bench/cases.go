@@ -255,6 +255,21 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 			_, err := store.CaseStats(ctx, g, from, to)
 			return err
 		}},
+		{"grid stats, now", func(ctx context.Context, rng *rand.Rand) error {
+			// What the wall and the drill-down ask for: today or this
+			// month (China time) up to now, the store's clock.
+			_, err := store.CaseStats(ctx, grid(rng), untilNow(asOf, rng), asOf)
+			return err
+		}},
+		{"county, now", func(ctx context.Context, rng *rand.Rand) error {
+			// The same for the county or a township.
+			g := int64(0)
+			if rng.IntN(2) == 0 {
+				g = townships[rng.IntN(len(townships))]
+			}
+			_, err := store.CaseStats(ctx, g, untilNow(asOf, rng), asOf)
+			return err
+		}},
 		{"stats recount", func(ctx context.Context, rng *rand.Rand) error {
 			// The baseline: the grid statistics' reads counted from the
 			// cases themselves, without the tally (as before it).
@@ -331,6 +346,17 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 		}
 	}
 	return nil
+}
+
+// untilNow is the start of a period the statistics are asked for up to
+// now: today or this month in China time (GET /api/cases/stats with from=
+// today, or none), half each.
+func untilNow(now time.Time, rng *rand.Rand) time.Time {
+	y, m, d := now.In(onemap.ChinaTime()).Date()
+	if rng.IntN(2) == 0 {
+		d = 1
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, onemap.ChinaTime())
 }
 
 // loadCases seeds the demo county's grids and a year of c.Cases cases
