@@ -147,6 +147,27 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	}
 	checkStatsEqualRecount(t, cs, grids, statsPeriods(clk.Now()))
 
+	// At the clock's very instant (periods ending now: the open cases'
+	// index, migration 0039): a case reported now is not yet open, nor is
+	// one whose deadline is now yet overdue; a second later both are.
+	untilNow := func() [][2]time.Time {
+		now := clk.Now()
+		return [][2]time.Time{{now.AddDate(0, 0, -3), now}, {now.Add(-time.Hour), now.Add(time.Hour)}}
+	}
+	fresh, err := cs.CreateCase(as("", onemap.RolePublic), onemap.CaseReport{Source: onemap.SourcePublic, Category: "sanitation",
+		Description: "统计核对：此刻上报", Point: g.inGroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStatsEqualRecount(t, cs, grids, untilNow())
+	clk.Add(fresh.Deadlines.Accept.Sub(clk.Now()))
+	checkStatsEqualRecount(t, cs, grids, untilNow())
+	clk.Add(time.Second)
+	checkStatsEqualRecount(t, cs, grids, untilNow())
+	if t.Failed() {
+		t.FailNow()
+	}
+
 	// Mediation records opened, settled and sent to court (the settlement
 	// rate: migration 0036), and a dispute case whose place moves to
 	// another village's group.
