@@ -4,7 +4,7 @@
 // POST /api/public/reports shows in the operator's queue (operator of
 // 狮山镇, signed in) and on the map's case layer; the operator accepts it
 // and assigns it to the grid holding the place, from the case card; the
-// period's day fields read 年-月-日; the
+// period's day fields read 年-月-日; search by tracking code shows the code; the
 // wall's reported-today figure follows a second report live. No request
 // leaves this machine and no console error is logged. Screenshots go to
 // e2e/out/.
@@ -125,6 +125,13 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
     await option.first().click();
     await page.waitForFunction((c) => window.onemap.cases.card?.tracking_code?.replaceAll('-', '') === c.replaceAll('-', ''), code, { timeout: WAIT_MS });
     assert.equal(await page.locator('#cases').isHidden(), false, 'the case panel is open');
+    // The box shows the case's tracking code (not its category), and no
+    // coordinate system: the code's digits are not coordinates.
+    assert.equal((await page.inputValue('#search-input')).replaceAll('-', ''), code.replaceAll('-', ''));
+    assert.equal(await page.locator('#search-crs').isHidden(), true, 'the coordinate system is offered for a tracking code');
+    await page.fill('#search-input', code);
+    await page.dispatchEvent('#search-input', 'input');
+    assert.equal(await page.locator('#search-crs').isHidden(), true, 'the coordinate system is offered while a tracking code is typed');
   });
 
   it('a report\'s photo shows on its card', async () => {
