@@ -4,6 +4,7 @@
 // POST /api/public/reports shows in the operator's queue (operator of
 // 狮山镇, signed in) and on the map's case layer; the operator accepts it
 // and assigns it to the grid holding the place, from the case card; the
+// period's day fields read 年-月-日; search by tracking code shows the code; the
 // wall's reported-today figure follows a second report live. No request
 // leaves this machine and no console error is logged. Screenshots go to
 // e2e/out/.
@@ -50,6 +51,30 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
       .filter((f) => f.properties.tracking_code === c).map((f) => f.properties.status), code);
     assert.ok(onMap.length > 0 && onMap[0] === 'reported', `the case on the map: ${JSON.stringify(onMap)}`);
     await b.screenshot('cases-queue');
+  });
+
+  it('the period\'s days are written 年-月-日, and a day that is not one says so', async () => {
+    const from = page.locator('#cases input[name="from"]');
+    assert.equal(await from.getAttribute('type'), 'text', 'the browser\'s date input writes mm/dd/yyyy in an English browser');
+    assert.equal(await from.getAttribute('placeholder'), '年-月-日');
+    const asked = (day) => page.waitForRequest((r) => new URL(r.url()).pathname === '/api/cases' && new URL(r.url()).searchParams.get('from') === day,
+      { timeout: WAIT_MS });
+    let req = asked('2020-01-05');
+    await from.fill('2020年1月5日');
+    await from.dispatchEvent('change');
+    await req;
+    await page.locator('.om-case-item', { hasText: code }).waitFor({ timeout: WAIT_MS });
+    await from.fill('2020-13-05');
+    await from.dispatchEvent('change');
+    assert.match(await page.locator('.om-cases-message').textContent(), /“2020-13-05”不是日期/);
+    assert.equal(await from.getAttribute('aria-invalid'), 'true');
+    await b.screenshot('cases-bad-day');
+    req = asked(null);
+    await from.fill('');
+    await from.dispatchEvent('change');
+    await req;
+    assert.equal(await from.getAttribute('aria-invalid'), null);
+    await page.locator('.om-case-item', { hasText: code }).waitFor({ timeout: WAIT_MS });
   });
 
   it('the operator accepts it and assigns it to the grid that holds the place', async () => {
@@ -100,6 +125,13 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
     await option.first().click();
     await page.waitForFunction((c) => window.onemap.cases.card?.tracking_code?.replaceAll('-', '') === c.replaceAll('-', ''), code, { timeout: WAIT_MS });
     assert.equal(await page.locator('#cases').isHidden(), false, 'the case panel is open');
+    // The box shows the case's tracking code (not its category), and no
+    // coordinate system: the code's digits are not coordinates.
+    assert.equal((await page.inputValue('#search-input')).replaceAll('-', ''), code.replaceAll('-', ''));
+    assert.equal(await page.locator('#search-crs').isHidden(), true, 'the coordinate system is offered for a tracking code');
+    await page.fill('#search-input', code);
+    await page.dispatchEvent('#search-input', 'input');
+    assert.equal(await page.locator('#search-crs').isHidden(), true, 'the coordinate system is offered while a tracking code is typed');
   });
 
   it('a report\'s photo shows on its card', async () => {

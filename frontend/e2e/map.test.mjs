@@ -222,6 +222,31 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
     assert.equal((await page.locator('#count-risk_points').innerText()).replace(/[^\d]/g, ''), String(total));
   });
 
+  it('a level filter keeps every cluster that holds the level, counted for it', async () => {
+    // Zoom 10 at the county seat: the risk points gathered into clusters,
+    // each drawn at its most severe point and counting every level it holds.
+    await jumpTo({ ...SEAT, zoom: 10 });
+    const boxes = (v) => page.locator(`input[data-layer="risk_points"][data-field="level"][data-value="${v}"]`);
+    for (const v of ['red', 'orange', 'blue']) await boxes(v).uncheck();
+    await waitIdle();
+    const drawn = await page.evaluate(() => {
+      const { map } = window.onemap;
+      const props = (layer) => map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties);
+      return { clusters: props('risk_points-cluster'), counts: props('count-risk_points-cluster'), singles: props('risk_points') };
+    });
+    await screenshot('filter-yellow-clusters');
+    for (const v of ['red', 'orange', 'blue']) await boxes(v).check();
+    const { clusters, counts, singles } = drawn;
+    assert.ok(clusters.length > 0, 'no cluster drawn at zoom 10 with 黄色 chosen');
+    assert.deepEqual(clusters.filter((p) => !(p.point_count_yellow > 0)), [], 'a cluster holding no 黄色 point is drawn');
+    assert.deepEqual(singles.filter((p) => p.level !== 'yellow'), [], 'a single point of another level is drawn');
+    // The bug: a cluster drawn at a 红色 or 橙色 point that holds 黄色 ones was dropped.
+    assert.ok(clusters.some((p) => p.level !== 'yellow'),
+      `no cluster drawn at another level holding 黄色 (${clusters.length} clusters, all drawn at 黄色)`);
+    // A count is of the 黄色 points (5 or more of them), not of the whole cluster.
+    assert.deepEqual(counts.filter((p) => !(p.point_count_yellow >= 5)), [], 'a count is drawn for fewer than 5 黄色 points');
+  });
+
   it('draws Chinese labels with the bundled font, asking no glyph server', async () => {
     // The whole county: its townships named, not buried under cluster counts.
     await page.evaluate(() => {

@@ -1,12 +1,13 @@
 // The command map on a phone (390×844) in headless Chromium: the search box
 // is free to tap, the tools are one row under it that does not wrap, and
-// the layers open folded so that the map comes first.
+// the layers open folded so that the map comes first, the whole county
+// above the zoom buttons.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openMap, WAIT_MS } from './browser.mjs';
 
-test('the command map on a phone: search free, tools in a row, layers folded', { timeout: 4 * WAIT_MS }, async () => {
+test('the command map on a phone: search free, tools in a row, layers folded, the county clear of the zoom buttons', { timeout: 4 * WAIT_MS }, async () => {
   const b = await openMap({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const { page } = b;
   try {
@@ -20,6 +21,12 @@ test('the command map on a phone: search free, tools in a row, layers folded', {
         search, toolbar: rect('#toolbar'), panel: rect('#panel'),
         tallest: Math.max(...buttons.map((el) => el.getBoundingClientRect().height)),
         folded: !document.querySelector('#panel > details').open,
+        // The county's outline under the zoom buttons (its lower edge sat there).
+        underZoom: (() => {
+          const z = rect('.maplibregl-ctrl-bottom-right .maplibregl-ctrl-group');
+          return window.onemap.map.queryRenderedFeatures([[z.left - 4, z.top - 4], [z.right + 4, z.bottom + 4]])
+            .filter((f) => f.sourceLayer === 'grids' && f.properties.level === 'county').length;
+        })(),
       };
     });
     assert.ok(layout.searchFree, `something lies over the search box: ${JSON.stringify(layout)}`);
@@ -27,6 +34,7 @@ test('the command map on a phone: search free, tools in a row, layers folded', {
     assert.ok(layout.tallest < 40, `a tool's label wraps (${layout.tallest} px tall)`);
     assert.ok(layout.panel.top >= layout.toolbar.bottom, 'the tools lie over the layers');
     assert.ok(layout.folded, 'the layers open unfolded on a phone');
+    assert.equal(layout.underZoom, 0, 'the county lies under the zoom buttons');
     await b.screenshot('phone');
     assert.deepEqual(b.foreign, [], 'requests left the machine');
     assert.deepEqual(b.errors, [], 'the page logged errors');

@@ -90,7 +90,10 @@ async function start() {
   page.dock = dock;
   // On a phone the search box, the tools and the layer panel's heading lie
   // across the top of the map (camera.js).
-  const panels = { left: $('left'), right: dock.right, top: [$('search-input')?.parentElement, $('toolbar'), $('panel')] };
+  // Below, the zoom buttons (once the map has them: the first fit is made
+  // again after they are there).
+  const panels = { left: $('left'), right: dock.right, top: [$('search-input')?.parentElement, $('toolbar'), $('panel')],
+    bottom: () => [...document.querySelectorAll('#map .maplibregl-ctrl-bottom-right')] };
   const map = createMap('map', style, {
     // The link's view (#map=zoom/lat/lon) wins over the region's box.
     hash: 'map',
@@ -105,6 +108,7 @@ async function start() {
     wholeFirst: true, // no half-drawn frames before the first picture (map.js)
   });
   page.map = map;
+  if (!page.panel.hasCamera) map.fitBounds(region.bounds, { padding: panelPadding(panels), animate: false });
   page.overlay = createOverlays(map);
   window.onemap = { map, region, layers, style, state: page.panel.state, live: live.state };
   map.on('error', (e) => {

@@ -110,10 +110,11 @@ export function optionsHTML(options, layerById, active = -1, idPrefix = 'search-
  * setupSearch wires the search box. search(q) returns the server's answer
  * (a promise); onPick(option) is called when an option is chosen (click, or
  * Enter on the active or first option); context() names what else the
- * answer depends on (it is asked again when that changes). It returns
- * {close, focus, refresh} (refresh asks again for the text in the box).
+ * answer depends on (it is asked again when that changes); pickText(option)
+ * is what the box shows once a feature is picked (its name by default). It
+ * returns {close, focus, refresh} (refresh asks again for the text in the box).
  */
-export function setupSearch({ input, list, layerById, search, onPick, onError, context = () => '' }) {
+export function setupSearch({ input, list, layerById, search, onPick, onError, context = () => '', pickText = (o) => o.name }) {
   // keyOf is what an answer is for: the text and the context it was asked
   // in (the command map's coordinate system), so that a changed context
   // asks again.
@@ -195,7 +196,7 @@ export function setupSearch({ input, list, layerById, search, onPick, onError, c
     const o = options[i];
     if (!o) return;
     if (o.kind === 'feature') {
-      input.value = o.name || input.value;
+      input.value = pickText(o) || input.value;
       close();
     } else {
       setActive(i);

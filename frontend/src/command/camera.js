@@ -23,16 +23,21 @@ const rectOf = (el) => {
  * MapLibre's padding. On a wide screen left and right are the panels'
  * elements (the right one counts only while shown). On a phone (PHONE) the
  * top is clear below the lowest of top's elements (at most a third of the
- * screen down) and the bottom above the open panel (right), so that what is
- * shown lands between them, not under the panel; win is the window.
+ * screen down) and the bottom above the open panel (right), or with none
+ * open above the elements bottom() returns (the map's zoom buttons), so
+ * that what is shown lands between them, not under the panel or the
+ * buttons; win is the window.
  */
-export function panelPadding({ left, right, top = [] }, win = globalThis.window) {
+export function panelPadding({ left, right, top = [], bottom = () => [] }, win = globalThis.window) {
   const gap = 24;
   if (win?.matchMedia?.(PHONE).matches) {
     const h = win.innerHeight;
     const over = Math.max(0, ...top.map(rectOf).filter(Boolean).map((r) => r.bottom));
     const panel = right.hidden ? null : rectOf(right);
-    const under = panel ? Math.max(0, h - panel.top) : 0;
+    // With no panel open the map's own buttons (bottom) are the lowest
+    // thing over it; an open panel lies higher (app.css lifts the buttons
+    // above it, into the part of the screen's width they take).
+    const under = panel ? Math.max(0, h - panel.top) : Math.max(0, ...bottom().map(rectOf).filter(Boolean).map((r) => h - r.top));
     return { top: Math.min(over, h / 3) + gap / 2, bottom: Math.min(under, 0.6 * h) + gap, left: gap / 2, right: gap / 2 };
   }
   const l = Math.min(left.offsetWidth + gap, win.innerWidth / 3);

@@ -20,6 +20,7 @@ import { escapeHtml, formatDateTime } from '../format.js';
 import { lang } from '../i18n.js';
 import { JOINT } from '../joint-core.js';
 import { createJoint } from './joint.js';
+import { dayFieldHTML, parseDay, wireDays } from './days.js';
 import './cases.css';
 
 const W = {
@@ -31,7 +32,8 @@ const W = {
     department: '部门', publicReply: '回复群众（群众可见）', pass: '核查通过', fail: '核查不通过', due: '时限',
     overdueTag: '超时', dueSoonTag: '即将超时', done: '已{0}', entered: '已录入 {0}', needs: '请填写{0}',
     reported: '上报', holder: '承办', place: '位置网格', escalations: '提级次数', failed: '操作失败：{0}',
-    parts: '联动分工', part: '分工', task: '任务',
+    parts: '联动分工', part: '分工', task: '任务', dayHint: '年-月-日', pickDay: '选日期',
+    badDay: '“{0}”不是日期：请写作 年-月-日，如 2026-12-07',
   },
   en: {
     title: 'Cases', enter: 'Enter a case', export: 'Export CSV', close: 'Close', empty: 'No cases', pick: 'Click the place of the case on the map',
@@ -41,7 +43,8 @@ const W = {
     note: 'Note', assignee: 'Person', department: 'Department', publicReply: 'Reply to the reporter (public)', pass: 'Check: pass',
     fail: 'Check: fail', due: 'Due', overdueTag: 'Overdue', dueSoonTag: 'Due soon', done: '{0}: done', entered: 'Entered {0}',
     needs: 'Fill in: {0}', reported: 'Reported', holder: 'Held by', place: 'Place grid', escalations: 'Escalations',
-    failed: 'Failed: {0}', parts: 'Joint handling', part: 'Part', task: 'Task',
+    failed: 'Failed: {0}', parts: 'Joint handling', part: 'Part', task: 'Task', dayHint: 'yyyy-mm-dd', pickDay: 'Pick a day',
+    badDay: '"{0}" is not a day: write it as yyyy-mm-dd, e.g. 2026-12-07',
   },
 };
 const L = lang === 'en' ? 'en' : 'zh';
@@ -101,8 +104,8 @@ export function createCases(page, session, { el, button }) {
       <select name="category" aria-label="${escapeHtml(w('category'))}">${options(CATEGORIES, w('allCategory'))}</select>
       <select name="level" aria-label="${escapeHtml(w('level'))}">${options(LEVELS, w('allLevel'))}</select>
       <input name="grid" type="number" min="1" placeholder="${escapeHtml(w('grid'))}" aria-label="${escapeHtml(w('grid'))}">
-      <label>${escapeHtml(w('from'))} <input name="from" type="date"></label>
-      <label>${escapeHtml(w('to'))} <input name="to" type="date"></label>
+      ${dayFieldHTML('from', w('from'), w('dayHint'), w('pickDay'))}
+      ${dayFieldHTML('to', w('to'), w('dayHint'), w('pickDay'))}
       <label><input name="overdue" type="checkbox"> ${escapeHtml(w('overdue'))}</label>
     </form>
     <p class="om-cases-message" role="status" aria-live="polite"></p>
@@ -144,11 +147,29 @@ export function createCases(page, session, { el, button }) {
       closeCard();
     }
   });
+  wireDays($('.om-cases-filters'));
+  $('.om-cases-filters').addEventListener('submit', (e) => e.preventDefault());
   $('.om-cases-filters').addEventListener('change', (e) => {
-    const f = new FormData(e.currentTarget);
-    state.filters = {};
-    for (const k of ['status', 'category', 'level', 'grid', 'from', 'to']) if (f.get(k)) state.filters[k] = String(f.get(k));
-    if (f.get('overdue')) state.filters.overdue = true;
+    const form = e.currentTarget;
+    const f = new FormData(form);
+    const filters = {};
+    for (const k of ['status', 'category', 'level', 'grid']) if (f.get(k)) filters[k] = String(f.get(k));
+    // The period's days, as written (年-月-日 and the like); one that is
+    // not a day says so and leaves the list as it is.
+    for (const k of ['from', 'to']) {
+      const input = form.elements[k];
+      const day = parseDay(input.value);
+      if (day === null) {
+        input.setAttribute('aria-invalid', 'true');
+        say(w('badDay', input.value.trim()), true);
+        return;
+      }
+      input.removeAttribute('aria-invalid');
+      if (day) filters[k] = day;
+    }
+    if (f.get('overdue')) filters.overdue = true;
+    state.filters = filters;
+    say('');
     refresh();
   });
 

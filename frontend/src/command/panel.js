@@ -15,6 +15,7 @@
 // counts are (after each live change).
 
 import { filterExpr, legendOf, META_LAYER, META_MINZOOM, styleLayerIds } from '../style.js';
+import { clusterFilter, clusterLayout } from './clusters.js';
 import { hasDue, overdueId, renderPanel, updateCounts } from '../panel.js';
 import { readViewState, writeViewState } from '../view.js';
 import { getJSON } from '../http.js';
@@ -89,15 +90,20 @@ export function createPanel(page, el) {
   // hidden: the layers the style hides until they are switched on.
   const state = { visible: view.visible, chosen: view.chosen, counts: {}, hidden: {} };
   const baseFilter = Object.fromEntries(style.layers.map((l) => [l.id, l.filter]));
+  // The layouts as the style draws them: a filter on a clustered layer
+  // redraws its clusters' rings, sizes and counts from them (clusters.js).
+  const baseLayout = Object.fromEntries(style.layers.map((l) => [l.id, { ...l.layout }]));
   for (const sl of style.layers) {
     const id = sl.metadata?.[META_LAYER];
     if (!id) continue;
     if (sl.layout?.visibility === 'none') state.hidden[id] = true;
     if (state.visible[id] === false) sl.layout = { ...sl.layout, visibility: 'none' };
     else if (state.visible[id] === true) sl.layout = { ...sl.layout, visibility: 'visible' };
-    const f = filterExpr(baseFilter[sl.id], state.chosen[id]);
+    const f = clusterFilter(id, baseFilter[sl.id], state.chosen[id]);
     if (f) sl.filter = f;
     else delete sl.filter;
+    const layout = clusterLayout(id, baseLayout[sl.id], state.chosen[id]);
+    if (Object.keys(layout).length) sl.layout = { ...sl.layout, ...layout };
   }
   // The overdue overlays, added after the layers' own (so they draw on
   // top, and the legends stay those of the tiles).
@@ -107,6 +113,7 @@ export function createPanel(page, el) {
     style.sources[overdueSource(l.id)] = { type: 'geojson', data: EMPTY };
     style.layers.push(overdueLayer(style, l.id, state.chosen[l.id]));
     baseFilter[overdueSource(l.id)] = undefined;
+    baseLayout[overdueSource(l.id)] = {};
   }
   // shows says whether style layer sl of data layer id is drawn: the
   // layer is on, and the overlay is drawn instead of the tiles while its
@@ -150,7 +157,11 @@ export function createPanel(page, el) {
     },
     onFilter: (id, field, values) => {
       state.chosen[id] = { ...state.chosen[id], [field]: values };
-      for (const sl of styleLayerIds(style, id)) page.map.setFilter(sl, filterExpr(baseFilter[sl], state.chosen[id]));
+      for (const sl of styleLayerIds(style, id)) {
+        page.map.setFilter(sl, clusterFilter(id, baseFilter[sl], state.chosen[id]));
+        const layout = clusterLayout(id, baseLayout[sl] ?? {}, state.chosen[id]);
+        for (const [p, v] of Object.entries(layout)) page.map.setLayoutProperty(sl, p, v);
+      }
       updateCounts(el, layers, state);
       save();
     },

@@ -15,7 +15,7 @@ export function createSearch(page) {
   // Baidu BD-09.
   const crs = document.getElementById('search-crs');
   const showCRS = () => {
-    crs.hidden = !COORDINATES.test(input.value);
+    crs.hidden = !isCoordinates(input.value);
   };
   input.addEventListener('input', showCRS);
   const handle = setupSearch({
@@ -23,9 +23,12 @@ export function createSearch(page) {
     list: document.getElementById('search-results'),
     layerById: page.layerById,
     context: () => crs.value,
-    search: (q) => api.search(q, 20, COORDINATES.test(q) ? crs.value : ''),
+    search: (q) => api.search(q, 20, isCoordinates(q) ? crs.value : ''),
+    // A case picked shows its tracking code (its name is its category).
+    pickText: (o) => (o.layer === 'cases' ? o.code || o.name : o.name),
     onError: (err) => page.status.notify(t('searchFailed', err.message)),
     onPick: (o) => {
+      showCRS(); // the box now holds the text picked
       const around = page.around.isOpen() && page.around.point();
       if (o.kind === 'point') {
         page.overlay(OVERLAYS.pick, { type: 'Point', coordinates: o.point });
@@ -62,3 +65,12 @@ export function createSearch(page) {
 // COORDINATES is text that may be a position: two numbers apart (decimal
 // degrees, or the digits of degrees, minutes and seconds).
 const COORDINATES = /\d+(?:\.\d+)?\D+\d+(?:\.\d+)?/;
+
+// TRACKING_CODE is a case's tracking code as people write it: ten of
+// 2-9 and the letters but I and O, in groups of four (ABCD-EFGH-JK),
+// with or without the dashes (onemap.ParseTrackingCode). Its digits are
+// not coordinates.
+const TRACKING_CODE = /^[2-9a-hj-np-z]{4}[-\s]?[2-9a-hj-np-z]{4}[-\s]?[2-9a-hj-np-z]{2}$/i;
+
+/** isCoordinates says whether text may be a position (the coordinate system then matters), not a tracking code. */
+export const isCoordinates = (text) => COORDINATES.test(text) && !TRACKING_CODE.test(String(text).trim());
