@@ -71,7 +71,8 @@ until psql "$server" -qc "CREATE DATABASE $copy TEMPLATE $orig" 2>/dev/null; do 
 # The file: ROWS new cameras (device codes of their own) near existing ones,
 # in the columns `onemap import --layer cameras` reads.
 psql "$url" -Atq -c "\copy (SELECT '8' || lpad(id::text, 19, '0') AS device_code, name, kind, status, heading, fov, synthetic,
-	ST_X(geom) + 0.0001 AS lon, ST_Y(geom) + 0.0001 AS lat FROM cameras WHERE id <= $rows ORDER BY id) TO '$dir/cameras.csv' CSV HEADER"
+	ST_X(geom) + CASE WHEN ST_X(geom) > 102 THEN -0.0001 ELSE 0.0001 END AS lon,
+	ST_Y(geom) + CASE WHEN ST_Y(geom) > 25 THEN -0.0001 ELSE 0.0001 END AS lat FROM cameras WHERE id <= $rows ORDER BY id) TO '$dir/cameras.csv' CSV HEADER"
 echo "file: $rows cameras, $(du -h "$dir/cameras.csv" | cut -f1)"
 
 echo "== set-up (once, not part of a load): partitioned stand-ins ($(load))"
@@ -96,6 +97,39 @@ ANALYZE cameras_p;"
 lo=1099511627776 # 2^40: the load's block of ids
 hi=$((lo + 4294967296))
 half=$((rows / 2))
+# finish N LO HI: indexes, checks and attach of load_N and its history
+# (ids in [LO, HI)), with one feed row, and the rows/s since $t0.
+finish() {
+	local n=$1 lo=$2 hi=$3 t1 wall cpu
+	both "indexes: GiST (sorted build) | key, device code" "
+CREATE INDEX load_${n}_geom ON load_$n USING gist (geom);" "
+ALTER TABLE load_$n ADD PRIMARY KEY (id); CREATE INDEX load_${n}_code ON load_$n (device_code);"
+	both "indexes: grid | history's key and time" "
+CREATE INDEX load_${n}_grid ON load_$n (grid_id);" "
+ALTER TABLE load_${n}_history ADD PRIMARY KEY (layer, feature_id, version); CREATE INDEX load_${n}_history_at ON load_${n}_history (changed_at);"
+	both "checks: references, id ranges" "
+ALTER TABLE load_$n ADD CONSTRAINT load_${n}_block CHECK (id >= $lo AND id < $hi);
+ALTER TABLE load_$n ADD FOREIGN KEY (kind) REFERENCES camera_kinds (code);
+ALTER TABLE load_$n ADD FOREIGN KEY (grid_id) REFERENCES grids (id) ON DELETE SET NULL;" "
+ALTER TABLE load_${n}_history ADD CONSTRAINT load_${n}_history_block CHECK (feature_id >= $lo AND feature_id < $hi);"
+	run "device codes new to the layer (one join)" "
+SELECT count(*) AS clashes FROM load_$n n JOIN cameras_base b USING (device_code) \\gset
+SELECT CASE WHEN :clashes > 0 THEN 1/0 END;"
+	run "ANALYZE the load's tables" "SET default_statistics_target = 10; ANALYZE load_$n; ANALYZE load_${n}_history;"
+	run "attach both, one feed row: one transaction" "
+BEGIN;
+ALTER TABLE cameras_p ATTACH PARTITION load_$n FOR VALUES FROM ($lo) TO ($hi);
+ALTER TABLE history_p ATTACH PARTITION load_${n}_history FOR VALUES FROM ($lo) TO ($hi);
+SELECT pg_advisory_xact_lock(hashtext('onemap.change_feed'));
+INSERT INTO change_feed (layer, feature_id, op, version, new_bound, changed_by)
+SELECT 'cameras', 0, 'reload', 0, ST_SetSRID(ST_Extent(geom)::geometry, 4326), 'bulk' FROM load_$n;
+COMMIT;"
+	t1=$(date +%s.%N)
+	wall=$(echo "$t1 - $t0" | bc)
+	cpu=$(awk '{s += $1} END {print s / 100}' "$dir/cpu")
+	printf '%s: %d cameras in %.2f s: %.0f rows/s; the backends CPU %.2f s, %.1f µs a row (%s)\n' "$4" "$rows" "$wall" "$(echo "$rows / $wall" | bc -l)" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" "$(load)"
+	psql "$url" -Atc "SELECT format('check: %s cameras in the load partition, %s history rows, %s without a grid, the parent %s rows', (SELECT count(*) FROM cameras_p WHERE id >= $lo AND id < $hi), (SELECT count(*) FROM history_p WHERE feature_id >= $lo AND feature_id < $hi), (SELECT count(*) FROM cameras_p WHERE id >= $lo AND id < $hi AND grid_id IS NULL), (SELECT count(*) FROM cameras_p))"
+}
 echo "== the load: $rows cameras as a partition of ids [$lo, $hi) ($(load))"
 : >"$dir/cpu"
 t0=$(date +%s.%N)
@@ -107,6 +141,10 @@ UPDATE stage SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326);"
 run "stage: index the points, analyze" "
 CREATE INDEX stage_geom ON stage USING gist (geom);
 SET default_statistics_target = 10; ANALYZE stage;"
+run "check envelope, vertices, one row a device code" "
+SELECT count(*) AS outside FROM stage s CROSS JOIN region r WHERE NOT ST_CoveredBy(s.geom, r.envelope) OR ST_NPoints(s.geom) > r.max_vertices \\gset
+SELECT count(*) AS twice FROM (SELECT device_code FROM stage GROUP BY 1 HAVING count(*) > 1) d \\gset
+SELECT CASE WHEN :outside + :twice > 0 THEN 1/0 END;"
 run "empty tables of the load (cameras, history)" "
 CREATE UNLOGGED TABLE stage_grid (line integer, grid bigint);
 CREATE TABLE load_1 (LIKE cameras_p INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
@@ -132,35 +170,29 @@ SELECT 'cameras', w.id, 1, 'insert', jsonb_build_object('id', w.id, 'device_code
  'heading', w.heading, 'fov', w.fov, 'grid_id', w.grid_id, 'synthetic', w.synthetic, 'version', w.version, 'created_at', w.created_at,
  'created_by', w.created_by, 'updated_at', w.updated_at, 'updated_by', w.updated_by), w.geom, 'bulk', '', 'import', 'cameras.csv' FROM load_1 w"
 both "history into the load's history table, no index" "$hist WHERE w.id <= $lo + $half;" "$hist WHERE w.id > $lo + $half;"
-both "indexes: GiST (sorted build) | key, device code" "
-CREATE INDEX load_1_geom ON load_1 USING gist (geom);" "
-ALTER TABLE load_1 ADD PRIMARY KEY (id); CREATE INDEX load_1_code ON load_1 (device_code);"
-both "indexes: grid | history's key and time" "
-CREATE INDEX load_1_grid ON load_1 (grid_id);" "
-ALTER TABLE load_1_history ADD PRIMARY KEY (layer, feature_id, version); CREATE INDEX load_1_history_at ON load_1_history (changed_at);"
-both "checks: references, id ranges" "
-ALTER TABLE load_1 ADD CONSTRAINT load_1_block CHECK (id >= $lo AND id < $hi);
-ALTER TABLE load_1 ADD FOREIGN KEY (kind) REFERENCES camera_kinds (code);
-ALTER TABLE load_1 ADD FOREIGN KEY (grid_id) REFERENCES grids (id) ON DELETE SET NULL;" "
-ALTER TABLE load_1_history ADD CONSTRAINT load_1_history_block CHECK (feature_id >= $lo AND feature_id < $hi);"
-run "device codes new to the layer (one anti-join)" "
-SELECT count(*) AS clashes FROM load_1 n JOIN cameras_base b USING (device_code) \gset
-SELECT CASE WHEN :clashes > 0 THEN 1/0 END;"
-run "ANALYZE the load's tables" "SET default_statistics_target = 10; ANALYZE load_1; ANALYZE load_1_history;"
-run "attach both, one feed row: one transaction" "
-BEGIN;
-ALTER TABLE cameras_p ATTACH PARTITION load_1 FOR VALUES FROM ($lo) TO ($hi);
-ALTER TABLE history_p ATTACH PARTITION load_1_history FOR VALUES FROM ($lo) TO ($hi);
-SELECT pg_advisory_xact_lock(hashtext('onemap.change_feed'));
-INSERT INTO change_feed (layer, feature_id, op, version, new_bound, changed_by)
-SELECT 'cameras', 0, 'reload', 0, ST_SetSRID(ST_Extent(geom)::geometry, 4326), 'bulk' FROM stage;
-COMMIT;"
-t1=$(date +%s.%N)
-wall=$(echo "$t1 - $t0" | bc)
-cpu=$(awk '{s += $1} END {print s / 100}' "$dir/cpu")
-printf 'the load as a partition: %d cameras in %.2f s: %.0f rows/s; the backends CPU %.2f s, %.1f µs a row (%s)\n' "$rows" "$wall" "$(echo "$rows / $wall" | bc -l)" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" "$(load)"
+finish 1 "$lo" "$hi" "the load as a partition, grids and history by SQL"
 psql "$url" -Atc "SELECT format('check: %s cameras in the load partition, %s history rows, %s without a grid, the parent %s rows', (SELECT count(*) FROM cameras_p WHERE id >= $lo), (SELECT count(*) FROM history_p WHERE feature_id >= $lo), (SELECT count(*) FROM cameras_p WHERE id >= $lo AND grid_id IS NULL), (SELECT count(*) FROM cameras_p))"
-psql "$url" -Atc "EXPLAIN SELECT * FROM cameras_p WHERE geom && ST_MakeEnvelope(101, 25, 101.01, 25.01, 4326)" | head -12
+
+
+lo2=$hi
+hi2=$((hi + 4294967296))
+echo "== the same rows as a second partition, ids [$lo2, $hi2), with what the client would compute (each row's id in place order, grid and history's attributes as JSON) given: COPY straight into the load's tables ($(load))"
+for h in 1 2; do
+	if [ $h = 1 ]; then w="id <= $lo + $half"; else w="id > $lo + $half"; fi
+	psql "$url" -Atq -c "\copy (SELECT id - $lo + $lo2, device_code, name, kind, status, heading, fov, grid_id, synthetic, geom, version, created_at, created_by, updated_at, updated_by FROM load_1 WHERE $w ORDER BY id) TO '$dir/load$h.csv' CSV"
+	psql "$url" -Atq -c "\copy (SELECT layer, feature_id - $lo + $lo2, version, op, jsonb_set(attrs, '{id}', to_jsonb(feature_id - $lo + $lo2)), geom, changed_at, changed_by, reason, reason_code, import_file FROM load_1_history WHERE feature_$w ORDER BY feature_id) TO '$dir/hist$h.csv' CSV"
+done
+: >"$dir/cpu"
+t0=$(date +%s.%N)
+run "empty tables of the load (cameras, history)" "
+CREATE TABLE load_2 (LIKE cameras_p INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+CREATE TABLE load_2_history (LIKE history_p INCLUDING DEFAULTS INCLUDING CONSTRAINTS);"
+cols="id, device_code, name, kind, status, heading, fov, grid_id, synthetic, geom, version, created_at, created_by, updated_at, updated_by"
+hcols="layer, feature_id, version, op, attrs, geom, changed_at, changed_by, reason, reason_code, import_file"
+both "COPY into the load's table (checks, no index)" "\\copy load_2 ($cols) FROM '$dir/load1.csv' CSV" "\\copy load_2 ($cols) FROM '$dir/load2.csv' CSV"
+both "COPY into the load's history table (no index)" "\\copy load_2_history ($hcols) FROM '$dir/hist1.csv' CSV" "\\copy load_2_history ($hcols) FROM '$dir/hist2.csv' CSV"
+finish 2 "$lo2" "$hi2" "the load as a partition, COPY of what the client computed (its own CPU not counted)"
+psql "$url" -Atc "EXPLAIN SELECT * FROM cameras_p WHERE geom && ST_MakeEnvelope(101, 25, 101.01, 25.01, 4326)" | grep -v 'Cond:'
 
 if [ "$onemap" != "-" ]; then
 	echo "== baseline: onemap import --layer cameras (the bulk path into the table as it is) ($(load))"
