@@ -171,7 +171,6 @@ SELECT 'cameras', w.id, 1, 'insert', jsonb_build_object('id', w.id, 'device_code
  'created_by', w.created_by, 'updated_at', w.updated_at, 'updated_by', w.updated_by), w.geom, 'bulk', '', 'import', 'cameras.csv' FROM load_1 w"
 both "history into the load's history table, no index" "$hist WHERE w.id <= $lo + $half;" "$hist WHERE w.id > $lo + $half;"
 finish 1 "$lo" "$hi" "the load as a partition, grids and history by SQL"
-psql "$url" -Atc "SELECT format('check: %s cameras in the load partition, %s history rows, %s without a grid, the parent %s rows', (SELECT count(*) FROM cameras_p WHERE id >= $lo), (SELECT count(*) FROM history_p WHERE feature_id >= $lo), (SELECT count(*) FROM cameras_p WHERE id >= $lo AND grid_id IS NULL), (SELECT count(*) FROM cameras_p))"
 
 
 lo2=$hi
@@ -197,8 +196,20 @@ psql "$url" -Atc "EXPLAIN SELECT * FROM cameras_p WHERE geom && ST_MakeEnvelope(
 if [ "$onemap" != "-" ]; then
 	echo "== baseline: onemap import --layer cameras (the bulk path into the table as it is) ($(load))"
 	t0=$(date +%s.%N)
-	ONEMAP_DATABASE_URL=$url "$onemap" import --layer cameras --bulk on "$dir/cameras.csv" 2>&1 | tail -3
+	ONEMAP_DATABASE_URL=$url "$onemap" import --layer cameras --bulk on "$dir/cameras.csv" >"$dir/import" 2>&1 &
+	imp=$!
+	# The CPU of the import's backend (the one that writes the staging
+	# table), read from /proc until it exits.
+	pid= ticks=0
+	while kill -0 $imp 2>/dev/null; do
+		[ -n "$pid" ] || pid=$(psql "$url" -Atc "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%onemap_bulk%' LIMIT 1")
+		[ -z "$pid" ] || ticks=$(awk '{print $14+$15}' /proc/$pid/stat 2>/dev/null || echo $ticks)
+		sleep 1
+	done
+	wait $imp
 	t1=$(date +%s.%N)
+	tail -3 "$dir/import"
+	printf 'the import'"'"'s backend: %.2f s CPU, %.1f µs a row\n' "$(echo "$ticks / 100" | bc -l)" "$(echo "$ticks * 10000 / $rows" | bc -l)"
 	wall=$(echo "$t1 - $t0" | bc)
 	psql "$url" -Atc "SELECT format('check: %s of the imported cameras in the same grid as in the load partition, %s not', count(*) FILTER (WHERE c.grid_id IS NOT DISTINCT FROM l.grid_id), count(*) FILTER (WHERE c.grid_id IS DISTINCT FROM l.grid_id)) FROM cameras c JOIN load_1 l USING (device_code)"
 	printf 'onemap import: %d cameras in %.2f s: %.0f rows/s (%s)\n' "$rows" "$wall" "$(echo "$rows / $wall" | bc -l)" "$(load)"
