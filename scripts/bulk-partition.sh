@@ -18,7 +18,8 @@
 # The parent tables made here (cameras_p, history_p) stand in for layer
 # tables partitioned by id RANGE: a base partition of ids below 2^40 for the
 # ordinary writes (a copy of the province's cameras, with their indexes) and
-# a partition per load of a block of ids above it.
+# a partition per load of a block of ids above it. The history's base
+# partition is left empty: nothing a load does reads it.
 set -euo pipefail
 
 server=${1:?server URL}
