@@ -61,6 +61,8 @@ var primaryReads = map[string]string{
 	"ListQuarantine":        whyTools,
 	"FindSource":            whyTools,
 	"RestoreFeature":        whyTools,
+	// The stored snapshot's standing, before a server writes one.
+	"StoredReplicaSnapshotStanding": whyOwn,
 }
 
 // The reasons of primaryReads.

@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
@@ -59,6 +60,41 @@ func (db *DB) StoredReplicaSnapshot(ctx context.Context, format int, schema stri
 		return 0, false, nil
 	}
 	return *seq, true, nil
+}
+
+// StoredSnapshot is what a server weighs before it writes a new snapshot
+// over the stored one (replicasnap.Policy).
+type StoredSnapshot struct {
+	Seq       int64     // the stored snapshot's sequence number
+	WrittenAt time.Time // when it was written (the database's clock)
+	// After is how many changes the feed holds after it, counted up to
+	// the limit asked for; Reloads how many of them reloaded a layer (a
+	// bulk load: a start replays it by reading the layer's rows).
+	After, Reloads int64
+}
+
+// StoredReplicaSnapshotStanding returns the stored snapshot of the format
+// and schema, if there is one, with how far the feed has gone past it
+// (the changes after it counted up to limit: past it, the count stops).
+func (db *DB) StoredReplicaSnapshotStanding(ctx context.Context, format int, schema string, limit int64) (StoredSnapshot, bool, error) {
+	var (
+		st   StoredSnapshot
+		seq  *int64
+		when *time.Time
+	)
+	err := db.pool.QueryRow(ctx, `WITH s AS (
+  SELECT min(seq) AS seq, min(written_at) AS written_at FROM replica_snapshot WHERE format = $1 AND schema = $2)
+SELECT s.seq, s.written_at, count(a.op), count(a.op) FILTER (WHERE a.op = 'reload')
+FROM s LEFT JOIN LATERAL (SELECT op FROM change_feed WHERE seq > s.seq ORDER BY seq LIMIT $3) a ON true
+GROUP BY s.seq, s.written_at`, format, schema, limit).Scan(&seq, &when, &st.After, &st.Reloads)
+	if err != nil {
+		return st, false, mapError(fmt.Errorf("postgis: the stored replica snapshot: %w", err))
+	}
+	if seq == nil || when == nil {
+		return StoredSnapshot{}, false, nil
+	}
+	st.Seq, st.WrittenAt = *seq, *when
+	return st, true, nil
 }
 
 // WriteReplicaSnapshot replaces the stored snapshot with parts, in one

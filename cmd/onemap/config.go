@@ -40,6 +40,8 @@ type config struct {
 	PublicURL         string
 	StaticDir         string
 	AuditKeep         time.Duration
+	// How often serve looks whether a new snapshot of the replica is due.
+	ReplicaSnapshotEvery time.Duration
 	// E-bike tags (tags.go).
 	TagRetention       time.Duration
 	MQTTURL            string

@@ -47,7 +47,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.TileCacheControl, "tile-cache-control", "private, max-age=30", "Cache-Control header of tiles")
 	f.str(&c.TileRenderer, "tile-renderer", api.RenderReplica, "what encodes tiles: replica (Go, from the in-memory replica) or postgis (ST_AsMVT, the reference)")
 	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
-	f.boolean(&c.ReplicaSnapshot, "replica-snapshot", true, "start the replica from its snapshot in the database (onemap snapshot) when one is usable, replaying the change feed after it, and store a snapshot after a load from the rows or a bulk load; false: always read the rows")
+	f.boolean(&c.ReplicaSnapshot, "replica-snapshot", true, "start the replica from its snapshot in the database (onemap snapshot) when one is usable, replaying the change feed after it, and store one when due (--replica-snapshot-every); false: always read the rows")
+	f.dur(&c.ReplicaSnapshotEvery, "replica-snapshot-every", 10*time.Minute, "how often the server looks whether a new snapshot of the replica is due (none stored, a layer reloaded or 50,000 changes after the stored one, or it is a day old) and stores one if so (0: only after a bulk load or a start from the rows)")
 	f.integer(&c.LoadGOGC, "load-gogc", 400, "the collector's target (GOGC, percent) while the replica loads, at start-up and on a reload of everything: fewer collections of a heap that is nearly all live, for a higher peak (0: leave GOGC as it is)")
 	f.str(&c.TrustedProxies, "trusted-proxies", "", "comma list of CIDRs or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the headers are ignored)")
 	f.number(&c.PublicRate, "public-rate", 10, "requests per second each client may make to the public API, /api/public/… (0: no limit)")
@@ -284,11 +285,17 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	clock.done("replica")
 	logReplicaLoad(log, loaded)
 	logReplicaSnapshot(log, res)
-	var snapWriter *snapshotWriter // stores a snapshot after a load from the rows or a reload
+	var snapWriter *snapshotWriter // stores a snapshot when one is due
 	if c.ReplicaSnapshot && !primaryDown {
-		snapWriter = newSnapshotWriter(db, catalog, replica, log)
+		var ticks <-chan time.Time
+		if c.ReplicaSnapshotEvery > 0 {
+			t := time.NewTicker(c.ReplicaSnapshotEvery)
+			defer t.Stop()
+			ticks = t.C
+		}
+		snapWriter = newSnapshotWriter(db, catalog, replica, log, ticks)
 		if !res.Used {
-			snapWriter.ask()
+			snapWriter.askForced() // the stored one, if any, was not usable
 		}
 	}
 	snap := replica.Snapshot()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/onemapgis/onemap"
@@ -49,24 +50,33 @@ func runSnapshot(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// snapshotWriter stores the replica's snapshot in the background when
-// asked: after a start-up from the rows, and after a change of op
-// onemap.OpReload (a bulk load) is applied, so that the next server
-// starts from a snapshot close to the feed's head. Asks while it writes
-// make one more write.
+// snapshotWriter stores the replica's snapshot in the background when one
+// is due (replicasnap.Policy): it looks when asked — after a change of op
+// onemap.OpReload (a bulk load) is applied — and at every tick, and
+// writes only if the stored snapshot is missing, a layer was reloaded
+// after it, the feed holds many changes after it, or it is old. After a
+// start from the rows that found the stored snapshot unusable (damaged,
+// or of another layer definition: nothing the policy sees), it is asked
+// to write whatever the policy says. Asks while it writes make one more
+// look.
 type snapshotWriter struct {
 	db      *postgis.DB
 	catalog *onemap.Catalog
 	replica *inmem.Replica
 	log     *slog.Logger
-	kick    chan struct{}
+	policy  replicasnap.Policy
+	now     func() time.Time // the policy's clock
+	ticks   <-chan time.Time // periodic looks; nil: none
+	kick    chan struct{}    // an ask
+	force   atomic.Bool      // the next look writes whatever the policy says
+	looked  func(wrote bool) // called after each look (tests); nil: none
 }
 
-func newSnapshotWriter(db *postgis.DB, catalog *onemap.Catalog, replica *inmem.Replica, log *slog.Logger) *snapshotWriter {
-	return &snapshotWriter{db: db, catalog: catalog, replica: replica, log: log, kick: make(chan struct{}, 1)}
+func newSnapshotWriter(db *postgis.DB, catalog *onemap.Catalog, replica *inmem.Replica, log *slog.Logger, ticks <-chan time.Time) *snapshotWriter {
+	return &snapshotWriter{db: db, catalog: catalog, replica: replica, log: log, now: time.Now, ticks: ticks, kick: make(chan struct{}, 1)}
 }
 
-// ask asks for a write; it never waits. A nil writer does nothing.
+// ask asks for a look; it never waits. A nil writer does nothing.
 func (w *snapshotWriter) ask() {
 	if w == nil {
 		return
@@ -77,7 +87,16 @@ func (w *snapshotWriter) ask() {
 	}
 }
 
-// onApply asks for a write if changes hold a reload.
+// askForced asks for a write, whatever the policy says.
+func (w *snapshotWriter) askForced() {
+	if w == nil {
+		return
+	}
+	w.force.Store(true)
+	w.ask()
+}
+
+// onApply asks for a look if changes hold a reload.
 func (w *snapshotWriter) onApply(changes []onemap.Change) {
 	for _, c := range changes {
 		if c.Op == onemap.OpReload {
@@ -87,24 +106,46 @@ func (w *snapshotWriter) onApply(changes []onemap.Change) {
 	}
 }
 
-// run writes when asked until ctx ends.
+// run looks when asked and at every tick until ctx ends.
 func (w *snapshotWriter) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.kick:
+		case <-w.ticks:
 		}
-		start := time.Now()
-		snap := w.replica.Snapshot()
-		wrote, err := replicasnap.Write(ctx, w.db, w.catalog, snap)
-		if err != nil {
-			if ctx.Err() == nil {
-				w.log.Warn("replica snapshot: writing failed", "error", err)
-			}
-			continue
+		w.look(ctx)
+	}
+}
+
+// look writes the snapshot if one is due, or if forced.
+func (w *snapshotWriter) look(ctx context.Context) {
+	start := time.Now()
+	snap := w.replica.Snapshot()
+	var (
+		wrote bool
+		why   string
+		err   error
+	)
+	if w.force.Swap(false) {
+		why = "the stored one was not usable"
+		wrote, err = replicasnap.Write(ctx, w.db, w.catalog, snap)
+	} else {
+		wrote, why, err = replicasnap.WriteIfDue(ctx, w.db, w.catalog, snap, w.policy, w.now())
+	}
+	if w.looked != nil {
+		defer w.looked(wrote)
+	}
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			w.log.Warn("replica snapshot: writing failed", "error", err)
 		}
-		w.log.Info("replica snapshot", "wrote", wrote, "seq", snap.Seq(), "took", time.Since(start).Round(time.Millisecond))
+	case wrote:
+		w.log.Info("replica snapshot", "wrote", wrote, "seq", snap.Seq(), "why", why, "took", time.Since(start).Round(time.Millisecond))
+	default:
+		w.log.Debug("replica snapshot", "wrote", wrote, "seq", snap.Seq(), "why", why)
 	}
 }
 

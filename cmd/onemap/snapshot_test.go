@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/replicasnap"
 )
 
 // TestServe_startsFromTheSnapshot: a server that found no snapshot loads
@@ -63,4 +67,66 @@ func TestServe_startsFromTheSnapshot(t *testing.T) {
 	if err := third.stop(t); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSnapshotWriter_due: the writer stores a snapshot at a tick only when
+// the policy says one is due — on its injected clock, once the stored one
+// is MaxAge old with a change after it — and, asked after a start that
+// found the stored one unusable, writes whatever the policy says.
+func TestSnapshotWriter_due(t *testing.T) {
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	replica := inmem.New(catalog)
+	if err := replica.LoadFrom(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	ticks := make(chan time.Time)
+	w := newSnapshotWriter(db, catalog, replica, slog.New(slog.DiscardHandler), ticks)
+	now := time.Now()
+	w.now = func() time.Time { return now }
+	w.policy = replicasnap.Policy{MaxAge: time.Hour}
+	looked := make(chan bool)
+	w.looked = func(wrote bool) { looked <- wrote }
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(ctx) }()
+	defer func() { stop(); <-done }()
+	look := func(name string, kick func(), want bool) {
+		t.Helper()
+		kick()
+		if got := <-looked; got != want {
+			t.Errorf("%s: wrote %v, want %v", name, got, want)
+		}
+	}
+	tick := func() { ticks <- now }
+	look("none stored", tick, true)
+	look("as new as the replica", tick, false)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE cameras SET name = name || '新' WHERE id = (SELECT min(id) FROM cameras)`); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := db.Changes(t.Context(), replica.Snapshot().Seq(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replica.ApplyFeed(t.Context(), db, changes); err != nil {
+		t.Fatal(err)
+	}
+	look("a change after it, young", tick, false)
+	now = now.Add(59 * time.Minute)
+	look("a change after it, 59 minutes old", tick, false)
+	now = now.Add(2 * time.Minute)
+	look("a change after it, an hour old", tick, true)
+	now = time.Now()                   // the stored one was just written
+	look("forced", w.askForced, false) // as new a one is stored: Write itself declines
+	if _, err := conn.Exec(t.Context(), `UPDATE replica_snapshot SET seq = seq - 1`); err != nil {
+		t.Fatal(err)
+	}
+	look("behind by one, young", w.ask, false)
+	look("behind by one, forced", w.askForced, true)
 }
