@@ -14,8 +14,9 @@ import (
 // appendAnswer writes v as encoding/json (and so gin's c.JSON) writes it,
 // byte for byte: objects' keys sorted, HTML's <, > and & escaped. It writes
 // the shapes of the point query answers itself (gin.H, counts by value,
-// point features, GeoJSON features of points and polygons, numbers,
-// strings, lists of strings, points) and hands anything else to
+// point features, GeoJSON features of points and polygons, grids,
+// threatened figures, numbers, strings, lists of strings, points) and
+// hands anything else to
 // encoding/json. Written directly, a feature's bytes are appended once;
 // through encoding/json, a json.Marshaler's output is scanned again to
 // compact and check it, and each map and value reflected on: most of what
@@ -52,6 +53,31 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 			}
 		}
 		return append(b, ']'), nil
+	case []gridJSON:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, g := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendGrid(b, g); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	case threatJSON:
+		b = append(b, `{"households":`...)
+		b = strconv.AppendInt(b, v.Households, 10)
+		b = append(b, `,"people":`...)
+		b = strconv.AppendInt(b, v.People, 10)
+		b = append(b, `,"zones":`...)
+		b = strconv.AppendInt(b, int64(v.Zones), 10)
+		b = append(b, `,"risk_points":`...)
+		b = strconv.AppendInt(b, int64(v.RiskPoints), 10)
+		return append(b, '}'), nil
 	case string:
 		return appendJSONString(b, v), nil
 	case []string:
@@ -73,6 +99,32 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	}
 	out, err := json.Marshal(v)
 	return append(b, out...), err
+}
+
+// appendGrid writes a grid of around's and locate's answers as
+// encoding/json writes gridJSON: its members in order, the worker's name
+// and phone left out when nil.
+func appendGrid(b []byte, g gridJSON) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, g.ID, 10)
+	for _, m := range [...]struct {
+		key  string
+		v    any
+		omit bool
+	}{{`,"level":`, g.Level, false}, {`,"code":`, g.Code, false}, {`,"name":`, g.Name, false},
+		{`,"worker_name":`, g.WorkerName, true}, {`,"worker_phone":`, g.WorkerPhone, true}} {
+		if m.omit && m.v == nil {
+			continue
+		}
+		b = append(b, m.key...)
+		var err error
+		if b, err = appendAnswer(b, m.v); err != nil {
+			return b, err
+		}
+	}
+	b = append(b, `,"distance_m":`...)
+	b, err := appendAnswer(b, g.Distance)
+	return append(b, '}'), err
 }
 
 // appendFeature writes f as geojson.Feature's MarshalJSON writes it

@@ -94,8 +94,19 @@ func TestAppendAnswer(t *testing.T) {
 				zones = append(zones, s.recordJSON(role, &hazards, inmem.Hit{Record: rec, Distance: rng.Float64() * 100}, true))
 			}
 			layers[onemap.LayerHazardZones] = gin.H{"count": len(zones), "features": zones}
+			gvals := make([]any, len(grids.Fields)) // a grid with values, its worker's masked or left out by role
+			for j, f := range grids.Fields {
+				gvals[j] = value(f)
+			}
+			grec, err := onemap.NewRecord(8, 1, orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}, gvals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gplan := s.projection(role, &grids, false)
 			answer := gin.H{"point": orb.Point{102.5, 25.25}, "radius_m": nums[rng.IntN(len(nums))], "layers": layers,
-				"grids": []gridJSON{gridHit(s.projection(role, &grids, false), h)}, "order": "severity", "none": nil,
+				"grids":      []gridJSON{gridHit(gplan, h), gridHit(gplan, inmem.Hit{Record: grec, Distance: rng.Float64() * 1e4})},
+				"threatened": threatJSON{Households: rng.Int64N(1e6), People: -rng.Int64N(10), Zones: rng.IntN(9), RiskPoints: rng.IntN(9)},
+				"no grids":   []gridJSON(nil), "order": "severity", "none": nil,
 				"nil map": gin.H(nil), "int": -3, "<&>": strs[rng.IntN(len(strs))], "NaN-free": math.MaxFloat64}
 			want, err := json.Marshal(answer)
 			if err != nil {

@@ -467,7 +467,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		srv.RegisterOnShutdown(sc.CloseStreams)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newCoalesceListener(ln)) }() // one write for a response just past 4 KiB: coalesce.go
 	if metricsSrv != nil {
 		go metricsSrv.run()
 		log.Info("serving metrics", "url", metricsSrv.url())
