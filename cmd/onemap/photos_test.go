@@ -20,20 +20,6 @@ import (
 	"github.com/onemapgis/onemap/postgis"
 )
 
-// syncBuffer is a log's output, written by the loop and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // turnPass is what one pass of the loop reported.
 type turnPass struct {
 	turned, failed int
@@ -119,7 +105,7 @@ func TestTurnPhotos(t *testing.T) {
 
 	passes := make(chan turnPass, 64)
 	check := make(chan time.Time)
-	var logs syncBuffer
+	var logs testfix.SyncBuffer
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
