@@ -17,6 +17,7 @@ import (
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -27,7 +28,7 @@ type assessWorld struct {
 	url     string
 	db      *postgis.DB
 	replica *inmem.Replica
-	clock   *fakeClock
+	clock   *testfix.Clock
 	village int64
 	hh, rp  int64 // a household and a dilapidated house of the village
 	b       map[string]*browser
@@ -38,7 +39,7 @@ func newAssessWorld(t *testing.T) *assessWorld {
 	db := pgtest.Open(t, pgtest.DemoURL(t))
 	catalog, replica := loadReplica(t, db)
 	// The demo test county describes 2025-06-30 (its manifest's as_of).
-	clock := &fakeClock{now: time.Date(2025, 6, 30, 2, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2025, 6, 30, 2, 0, 0, 0, time.UTC))
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Grids: db, Feed: db,
 		Static: http.NotFoundHandler(), Assess: postgis.NewAssessments(db, clock.Now)}, api.Config{})

@@ -20,18 +20,10 @@ import (
 	"github.com/onemapgis/onemap/crs"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 )
-
-// caseClock is a clock the test moves.
-type caseClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *caseClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *caseClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 
 // caseWorld is a server whose cases are timed by a clock the test moves,
 // over the demo county, with the grids and places the tests use.
@@ -39,7 +31,7 @@ type caseWorld struct {
 	url      string
 	db       *postgis.DB
 	dbURL    string // the database's, for SQL of the test's own
-	clock    *caseClock
+	clock    *testfix.Clock
 	township int64     // 狮山镇
 	village  int64     // a village of 狮山镇
 	group    int64     // a group of that village with a household
@@ -57,7 +49,7 @@ func startCaseWorld(t *testing.T) *caseWorld {
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
 	catalog, replica := loadReplica(t, db)
-	w := &caseWorld{db: db, clock: &caseClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}, dbURL: url, replica: replica}
+	w := &caseWorld{db: db, clock: testfix.NewClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)), dbURL: url, replica: replica}
 	h, invalidate := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Replica: replica,
 		Catalog: catalog, Policy: onemap.DefaultPolicy(), Accounts: db, Cases: postgis.NewCases(db, w.clock.Now), Visits: postgis.NewVisits(db, w.clock.Now), Idempotency: db, Disputes: postgis.NewDisputes(db, w.clock.Now),
 		Static: http.NotFoundHandler()}, api.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})

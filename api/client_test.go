@@ -8,6 +8,7 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
+	"github.com/onemapgis/onemap/internal/testfix"
 )
 
 // TestClient_oneAddress: the address the audit trail records for a caller
@@ -17,7 +18,7 @@ import (
 // trusted proxy's X-Forwarded-For that names no address (nothing it
 // forwards is believed, X-Real-IP neither).
 func TestClient_oneAddress(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC))
 	srv, db := serveDenials(t, api.NewDenials(api.DenialsConfig{Now: clock.Now})) // trusts 127.0.0.0/8
 	for _, c := range []struct {
 		name        string

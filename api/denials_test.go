@@ -16,6 +16,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -69,7 +70,7 @@ func deniedRecords(t *testing.T, db *postgis.DB) ([]onemap.AuditRecord, int) {
 // records, the first at once and one that counts the other 299 when the
 // period ends, at a tick of Run; and not a refusal is lost.
 func TestDenials_floodIsCounted(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC))
 	ticks := make(chan time.Time)
 	d := api.NewDenials(api.DenialsConfig{Period: time.Minute, Now: clock.Now, Ticks: ticks})
 	srv, db := serveDenials(t, d)
@@ -138,7 +139,7 @@ func TestDenials_floodIsCounted(t *testing.T) {
 // TestDenials_boundedMemory: past MaxClients callers, refusals are counted
 // into one record for all the others; none is lost.
 func TestDenials_boundedMemory(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC))
 	d := api.NewDenials(api.DenialsConfig{Period: time.Minute, MaxClients: 3, Now: clock.Now})
 	srv, db := serveDenials(t, d)
 	for i := range 50 { // 10 clients, 5 refusals each
@@ -169,7 +170,7 @@ func TestDenials_boundedMemory(t *testing.T) {
 // one caller (a host holds them all), and a refused path is kept short in
 // its record, however long it came.
 func TestDenials_onePerPrefixAndShortPaths(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC))
 	d := api.NewDenials(api.DenialsConfig{Period: time.Minute, Now: clock.Now, Ticks: make(chan time.Time)})
 	srv, db := serveDenials(t, d)
 	long := "/api/households/" + strings.Repeat("9", 5000) + "/details"

@@ -234,14 +234,43 @@ func TestEvents_resume(t *testing.T) {
 	}
 }
 
-// TestEvents_timeout: the request timeout does not end a stream.
+// TestEvents_timeout: the request timeout does not end a stream. With no
+// fixed sleep: an ordinary request, held up by a lock the test takes on
+// the feature history it reads, ends with the timeout; a stream opened
+// before it still carries a change made after that.
 func TestEvents_timeout(t *testing.T) {
 	url := pgtest.DemoURL(t)
-	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, RequestTimeout: 200 * time.Millisecond})
+	const timeout = 200 * time.Millisecond
+	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander, RequestTimeout: timeout})
 	s := openEvents(t, srv.URL, "")
-	time.Sleep(600 * time.Millisecond)
+	opened := time.Now()
 	conn := sqlConn(t, url)
-	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000000' WHERE id = (SELECT min(id) FROM stations)`); err != nil {
+	var id int64
+	if err := conn.QueryRow(t.Context(), `SELECT min(id) FROM stations`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := sqlConn(t, url).Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), `LOCK TABLE feature_history IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: eventWait} // should the timeout not bite
+	resp, err := client.Get(srv.URL + "/api/layers/stations/features/" + strconv.FormatInt(id, 10) + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode == http.StatusOK || time.Since(opened) < timeout {
+		t.Fatalf("the held-up history answered %d after %v; want an error once the %v timeout has passed", resp.StatusCode, time.Since(opened), timeout)
+	}
+
+	if _, err := conn.Exec(t.Context(), `UPDATE stations SET phone = '0878-0000000' WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
 	if _, c := s.next(t, "change", eventWait); c.Layer != "stations" {

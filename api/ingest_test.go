@@ -22,6 +22,7 @@ import (
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -45,7 +46,7 @@ type liveWorld struct {
 	url   string
 	db    *postgis.DB
 	live  *postgis.Live
-	clock *caseClock
+	clock *testfix.Clock
 	conn  *pgx.Conn
 	keys  map[string]string // source name → key
 	// servers counts the servers started (serve).
@@ -67,7 +68,7 @@ func startLiveWorld(t *testing.T) *liveWorld {
 func newLiveWorld(t *testing.T, now time.Time) *liveWorld {
 	t.Helper()
 	url := pgtest.DemoURL(t)
-	w := &liveWorld{db: pgtest.Open(t, url), clock: &caseClock{now: now}, keys: map[string]string{}, conn: sqlConn(t, url)}
+	w := &liveWorld{db: pgtest.Open(t, url), clock: testfix.NewClock(now), keys: map[string]string{}, conn: sqlConn(t, url)}
 	w.live = postgis.NewLive(w.db, w.clock.Now, 5*time.Minute)
 	return w
 }

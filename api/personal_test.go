@@ -13,6 +13,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 )
 
 // householdsWithDetails returns n households that have details.
@@ -92,7 +93,7 @@ func TestHouseholdDetails_purpose(t *testing.T) {
 // many more follow, and a burst after the window another.
 func TestHouseholdDetails_limitedAndFlagged(t *testing.T) {
 	dbURL := pgtest.DemoURL(t)
-	clock := &fakeClock{now: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
 	ts := startServer(t, dbURL, api.Config{PersonalReads: api.PersonalReadConfig{
 		PerHour: 6, Burst: 8, FlagReads: 5, FlagWithin: 10 * time.Minute, Now: clock.Now}})
 	addAccount(t, ts.DB, "cmd1", onemap.RoleCommander, 0)

@@ -12,6 +12,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 )
 
 // TestHouseholdDetails_limitAcrossServers: behind a load balancer an
@@ -21,7 +22,7 @@ import (
 func TestHouseholdDetails_limitAcrossServers(t *testing.T) {
 	dbURL := pgtest.DemoURL(t)
 	db := pgtest.Open(t, dbURL)
-	clock := &fakeClock{now: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
 	cfg := api.Config{AnonymousRole: onemap.RolePublic,
 		PersonalReads: api.PersonalReadConfig{PerHour: 6, Burst: 2, FlagReads: -1, Now: clock.Now}}
 	server := func() *httptest.Server {

@@ -1,14 +1,12 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/api"
 	"github.com/onemapgis/onemap/internal/pgtest"
@@ -54,11 +52,7 @@ func TestTiles_followChanges(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	cfg := api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20}
 	a, b := serve(t, url, cfg), serve(t, url, cfg)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 
 	// A point in the middle of a z15 tile at the county seat, and one far
 	// from it.
@@ -66,7 +60,7 @@ func TestTiles_followChanges(t *testing.T) {
 	tile := maptile.At(here, 15)
 	path := "/tiles/all/15/" + itoa(int64(tile.X)) + "/" + itoa(int64(tile.Y)) + ".mvt"
 	var id int64
-	err = conn.QueryRow(t.Context(), `SELECT id FROM cameras WHERE NOT geom && ST_Expand(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.1)
+	err := conn.QueryRow(t.Context(), `SELECT id FROM cameras WHERE NOT geom && ST_Expand(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.1)
 		ORDER BY id LIMIT 1`, here[0], here[1]).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
@@ -199,11 +193,7 @@ func TestTileJSON(t *testing.T) {
 func TestTileJSON_kindsFollowChanges(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	srv := serve(t, url, api.Config{AnonymousRole: onemap.RoleCommander})
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := sqlConn(t, url)
 	declared := func() bool {
 		_, body := get(t, srv.URL+"/tiles/all.json")
 		doc := decode[struct {

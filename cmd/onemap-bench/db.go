@@ -283,10 +283,7 @@ func (b *bench) seededCounty(ctx context.Context, adminURL, name string, keep bo
 // with the triggers off and then vacuumed and analysed. It returns how
 // many grids it wrote.
 func (b *bench) provinceDB(ctx context.Context, st *scratchStore, p provinceFlags, mode string) (int, error) {
-	if _, err := st.Conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
-		return 0, fmt.Errorf("set the region: %w", err)
-	}
-	pg, pgis, err := serverVersions(ctx, st.URL)
+	pg, pgis, err := setProvinceRegion(ctx, st.Conn)
 	if err != nil {
 		return 0, err
 	}

@@ -116,7 +116,8 @@ func TestMigratedDB_errorCleansUp(t *testing.T) {
 	}
 }
 
-// TestProvinceDB checks the bulk and startup modes' one province set-up:
+// TestProvinceDB checks the bulk and startup modes' one province set-up
+// (its region part setProvinceRegion, which the province mode shares):
 // the region is Yunnan's, the grids are counties × (1 + 10 townships ×
 // (1 + 10 villages × (1 + groups))) and analysed, and the printout names
 // them.

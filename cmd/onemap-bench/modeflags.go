@@ -9,8 +9,9 @@ import (
 )
 
 // modeFlags is the flag setup the subcommand modes share (cases, tags,
-// alarms): each mode's own flags on a flag set of its name, with
-// --admin-url (default: $ONEMAP_TEST_DATABASE_URL) and --keep.
+// alarms, public, soak and others): each mode's own flags on a flag set
+// of its name, with --admin-url (default: $ONEMAP_TEST_DATABASE_URL) and
+// --keep.
 type modeFlags struct {
 	*flag.FlagSet
 	AdminURL string

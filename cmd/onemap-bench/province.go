@@ -50,10 +50,7 @@ func (b *bench) province(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
-		return fmt.Errorf("set the region: %w", err)
-	}
-	pg, postgis, err := serverVersions(ctx, db.URL)
+	pg, postgis, err := setProvinceRegion(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -116,6 +113,17 @@ func (b *bench) province(ctx context.Context) error {
 	}
 	b.provinceReport(tiles)
 	return nil
+}
+
+// setProvinceRegion sets the region of the migrated database conn is on
+// to Yunnan's envelope (code 530000), and returns the versions of
+// PostgreSQL and PostGIS it runs.
+func setProvinceRegion(ctx context.Context, conn *pgx.Conn) (pg, postgis string, err error) {
+	if _, err := conn.Exec(ctx, setRegionSQL, "530000", "云南省", yunnan.Min.Lon(), yunnan.Min.Lat(), yunnan.Max.Lon(), yunnan.Max.Lat()); err != nil {
+		return "", "", fmt.Errorf("set the region: %w", err)
+	}
+	err = conn.QueryRow(ctx, versionsSQL).Scan(&pg, &postgis)
+	return pg, postgis, err
 }
 
 // loadCameras writes the cameras with COPY: the first TriggerSample with

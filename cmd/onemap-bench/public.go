@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -45,6 +44,7 @@ const (
 type publicConfig struct {
 	Onemap      string
 	AdminURL    string
+	Keep        bool
 	Duration    time.Duration
 	PublicConns int
 	TileConns   int
@@ -56,10 +56,8 @@ type publicConfig struct {
 
 func runPublic(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c publicConfig
-	fs := flag.NewFlagSet("onemap-bench public", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newModeFlags("public", stderr)
 	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary to measure")
-	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database (default: $ONEMAP_TEST_DATABASE_URL)")
 	fs.DurationVar(&c.Duration, "duration", 15*time.Second, "how long each measurement lasts")
 	fs.IntVar(&c.PublicConns, "public-conns", 16, "connections sending public lookups")
 	fs.IntVar(&c.TileConns, "tile-conns", 4, "connections sending command tiles (a few command-centre screens)")
@@ -67,19 +65,11 @@ func runPublic(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the lookup points and the tile walk")
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write the server's log to, redacted")
 	fs.DurationVar(&c.WaitQuiet, "wait-quiet", time.Minute, "the longest to wait for other programs to leave the CPUs before measuring (0: don't)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
+	if help, err := fs.parse(args, getenv); help || err != nil {
 		return err
 	}
-	if c.AdminURL == "" {
-		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
-	}
-	switch {
-	case c.AdminURL == "":
-		return fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
-	case c.Duration < time.Second || c.PublicConns < 1 || c.TileConns < 1:
+	c.AdminURL, c.Keep = fs.AdminURL, fs.Keep
+	if c.Duration < time.Second || c.PublicConns < 1 || c.TileConns < 1 {
 		return fmt.Errorf("want --duration ≥ 1s and at least one connection of each kind")
 	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs, WaitQuiet: c.WaitQuiet,
@@ -209,7 +199,11 @@ func (b *bench) public(ctx context.Context, c publicConfig) error {
 	if err != nil {
 		return err
 	}
-	defer drop()
+	if c.Keep {
+		b.printf("database     %s (kept)\n", db.name)
+	} else {
+		defer drop()
+	}
 	bound := d.Outline.Bound()
 	lookups := publicPaths(bound, c.Seed, 200_000)
 	list, _ := tileRequests(countyWalk(bound), c.Seed, 3000)

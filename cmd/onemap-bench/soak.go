@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -115,6 +114,7 @@ func soakArgs(args []string) ([]string, bool) {
 type soakConfig struct {
 	Onemap     string
 	AdminURL   string
+	Keep       bool
 	Duration   time.Duration
 	Interval   time.Duration
 	TileRate   float64
@@ -127,12 +127,11 @@ type soakConfig struct {
 	Logs       string
 }
 
-func parseSoakConfig(args []string, getenv func(string) string, stderr io.Writer) (soakConfig, error) {
-	var c soakConfig
-	fs := flag.NewFlagSet("onemap-bench soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// parseSoakConfig parses the soak's flags; help is true when -help was
+// asked.
+func parseSoakConfig(args []string, getenv func(string) string, stderr io.Writer) (c soakConfig, help bool, err error) {
+	fs := newModeFlags("soak", stderr)
 	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary to soak")
-	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the soak may create a database (default: $ONEMAP_TEST_DATABASE_URL)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Minute, "how long the load lasts")
 	fs.DurationVar(&c.Interval, "interval", time.Minute, "how often to scrape /metrics and print a row")
 	fs.Float64Var(&c.TileRate, "tile-rate", 150, "command tiles per second")
@@ -143,37 +142,27 @@ func parseSoakConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.EditGrids, "edit-grids", 4, "group grids the edits rename (fewer: more edits race, and more 412s)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the tile walk, the points and the edits")
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write the server's log to, redacted")
-	if err := fs.Parse(args); err != nil {
-		return c, err
+	if help, err := fs.parse(args, getenv); help || err != nil {
+		return c, help, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if c.AdminURL == "" {
-		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
-	}
+	c.AdminURL, c.Keep = fs.AdminURL, fs.Keep
 	switch {
-	case c.AdminURL == "":
-		return c, fmt.Errorf("no database server: set --admin-url or ONEMAP_TEST_DATABASE_URL")
 	case c.Duration < 10*time.Second:
-		return c, fmt.Errorf("--duration %v: want at least 10s", c.Duration)
+		return c, false, fmt.Errorf("--duration %v: want at least 10s", c.Duration)
 	case c.Interval < time.Second || c.Interval > c.Duration:
-		return c, fmt.Errorf("--interval %v: want 1s to --duration", c.Interval)
+		return c, false, fmt.Errorf("--interval %v: want 1s to --duration", c.Interval)
 	case c.TileRate < 0 || c.QueryRate < 0 || c.WithinRate < 0 || c.PublicRate < 0 || c.EditRate < 0:
-		return c, fmt.Errorf("rates must be 0 (off) or more")
+		return c, false, fmt.Errorf("rates must be 0 (off) or more")
 	case c.EditGrids < 1:
-		return c, fmt.Errorf("--edit-grids %d: want at least 1", c.EditGrids)
+		return c, false, fmt.Errorf("--edit-grids %d: want at least 1", c.EditGrids)
 	}
-	return c, nil
+	return c, false, nil
 }
 
 // runSoak is the soak mode, with its arguments after the word soak.
 func runSoak(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseSoakConfig(args, getenv, stderr)
-	if err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
+	c, help, err := parseSoakConfig(args, getenv, stderr)
+	if help || err != nil {
 		return err
 	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs}, out: stdout, progress: stderr}
@@ -355,7 +344,11 @@ func (b *bench) soak(ctx context.Context, c soakConfig) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer drop()
+	if c.Keep {
+		b.printf("database     %s (kept)\n", db.name)
+	} else {
+		defer drop()
+	}
 	conn, err := pgx.Connect(ctx, db.URL)
 	if err != nil {
 		return 0, err

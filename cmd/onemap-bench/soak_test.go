@@ -40,7 +40,7 @@ func TestSoakArgs(t *testing.T) {
 
 func TestParseSoakConfig(t *testing.T) {
 	env := func(string) string { return "postgres://u:p@127.0.0.1:1/postgres" }
-	c, err := parseSoakConfig(nil, env, io.Discard)
+	c, _, err := parseSoakConfig(nil, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +58,11 @@ func TestParseSoakConfig(t *testing.T) {
 		{[]string{"--edit-grids", "0"}, "--edit-grids"},
 		{[]string{"extra"}, "unexpected"},
 	} {
-		if _, err := parseSoakConfig(tt.args, env, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, _, err := parseSoakConfig(tt.args, env, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("parseSoakConfig(%q) = %v, want an error about %s", tt.args, err, tt.want)
 		}
 	}
-	if _, err := parseSoakConfig(nil, func(string) string { return "" }, io.Discard); err == nil {
+	if _, _, err := parseSoakConfig(nil, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("no database URL: no error")
 	}
 }

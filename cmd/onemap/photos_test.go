@@ -15,33 +15,10 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/internal/phototest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/photo"
 	"github.com/onemapgis/onemap/postgis"
 )
-
-// turnClock is the store's clock in TestTurnPhotos, moved by the test.
-type turnClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *turnClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *turnClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
-// syncBuffer is a log's output, written by the loop and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // turnPass is what one pass of the loop reported.
 type turnPass struct {
@@ -84,7 +61,7 @@ func queueTurn(t *testing.T, conn *pgx.Conn, at time.Time, p onemap.Photo) strin
 // is cut, and stops when its context ends.
 func TestTurnPhotos(t *testing.T) {
 	url := pgtest.URL(t)
-	clk := &turnClock{now: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}
+	clk := testfix.NewClock(time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
 	cases := postgis.NewCases(pgtest.Open(t, url), clk.Now)
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
@@ -128,7 +105,7 @@ func TestTurnPhotos(t *testing.T) {
 
 	passes := make(chan turnPass, 64)
 	check := make(chan time.Time)
-	var logs syncBuffer
+	var logs testfix.SyncBuffer
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/onemapgis/onemap/internal/testfix"
 )
 
 const pgbin = "/usr/lib/postgresql/15/bin"
@@ -87,30 +88,19 @@ func (d *drill) run(cmd *exec.Cmd) {
 
 // start starts a process that the drill stops at its end; its output goes
 // to dir/logs/name.
-func (d *drill) start(name string, cmd *exec.Cmd) *bytes.Buffer {
+func (d *drill) start(name string, cmd *exec.Cmd) *testfix.SyncBuffer {
 	d.t.Helper()
 	f, err := os.Create(filepath.Join(d.dir, "logs", name+".log"))
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &testfix.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(out, f), f
 	if err := cmd.Start(); err != nil {
 		d.t.Fatalf("start %s: %v", name, err)
 	}
 	d.procs = append(d.procs, cmd)
-	return &out.b
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+	return out
 }
 
 func freePort(t *testing.T) int {
@@ -167,7 +157,7 @@ func TestFailoverBehindNginx(t *testing.T) {
 	// every one writes to whichever of the two is primary
 	writeURL := pgURL(d.primary, d.standby) + "&target_session_attrs=read-write"
 	servers := map[string]string{}
-	outs := map[string]*bytes.Buffer{}
+	outs := map[string]*testfix.SyncBuffer{}
 	for _, name := range []string{"A", "B", "C"} {
 		args := []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "off", "--log-level", "warn",
 			"--trusted-proxies", "127.0.0.1", "--basemap-demo=false", "--database-url", writeURL}

@@ -1,0 +1,33 @@
+package testfix
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestSyncBuffer: writers and readers at once (run with -race), every
+// line kept, and Bytes a copy the buffer's later writes do not change.
+func TestSyncBuffer(t *testing.T) {
+	var b SyncBuffer
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				b.Write([]byte("line\n"))
+				_ = b.String()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := strings.Count(b.String(), "line\n"); n != 400 {
+		t.Errorf("%d lines, want 400", n)
+	}
+	snap := b.Bytes()
+	b.Write([]byte("more"))
+	if len(snap) != 400*len("line\n") || strings.HasSuffix(string(snap), "more") {
+		t.Errorf("Bytes changed with a later write: %d bytes", len(snap))
+	}
+}
