@@ -200,7 +200,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	b := &bench{config: c, out: stdout, progress: stderr}
 	start := time.Now()
-	b.header()
+	b.header("tile")
 	if !c.SkipCounty {
 		if err := b.county(ctx); err != nil {
 			return fmt.Errorf("county: %w", err)

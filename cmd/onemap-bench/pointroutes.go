@@ -77,7 +77,7 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs, WaitQuiet: c.WaitQuiet,
 		Concurrency: c.Concurrency, Requests: c.Requests, Rounds: c.Rounds}, out: stdout, progress: stderr}
-	b.header()
+	b.header("point route")
 	if err := b.points(ctx); err != nil {
 		return fmt.Errorf("points: %w", err)
 	}

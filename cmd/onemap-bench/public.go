@@ -74,7 +74,7 @@ func runPublic(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs, WaitQuiet: c.WaitQuiet,
 		Concurrency: c.TileConns}, out: stdout, progress: stderr}
-	b.header()
+	b.header("public page")
 	if err := b.public(ctx, c); err != nil {
 		return fmt.Errorf("public: %w", err)
 	}

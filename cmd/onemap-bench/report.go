@@ -69,10 +69,11 @@ func verdict(ok bool) string {
 	return "MISSED"
 }
 
-// header prints the date, the machine and the programs measured.
-func (b *bench) header() {
+// header prints the benchmark's title (what it measures: "tile",
+// "point route"), the date, the machine and the programs measured.
+func (b *bench) header(title string) {
 	cpu, cores := cpuInfo()
-	b.printf("OneMap tile benchmark\n\n")
+	b.printf("OneMap %s benchmark\n\n", title)
 	b.printf("date      %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
 	b.printf("machine   %s, %d cores (GOMAXPROCS %d), %s RAM, %s/%s\n", cpu, cores, runtime.GOMAXPROCS(0), memTotal(), runtime.GOOS, runtime.GOARCH)
 	goVersion := runtime.Version()

@@ -166,7 +166,7 @@ func runSoak(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs}, out: stdout, progress: stderr}
-	b.header()
+	b.header("soak")
 	failed, err := b.soak(ctx, c)
 	if err != nil {
 		return fmt.Errorf("soak: %w", err)

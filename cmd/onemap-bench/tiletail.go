@@ -57,7 +57,7 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("want --requests ≥ 100, --concurrency ≥ 1, --rounds ≥ 1 and --warm-repeat ≥ 1")
 	}
 	b := &bench{config: c, out: stdout, progress: stderr}
-	b.header()
+	b.header("tile tail")
 	if err := b.tileTail(ctx, *baseline, *warmRepeat); err != nil {
 		return fmt.Errorf("tiles: %w", err)
 	}
