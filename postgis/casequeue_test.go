@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -92,7 +93,7 @@ func TestListCases_queueGenericPlan(t *testing.T) {
 	}
 	t.Cleanup(db.Close)
 	g := demoCaseGrids(t, url)
-	clk := &clock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clk := testfix.NewClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	cs := postgis.NewCases(db, clk.Now)
 	op := as("op", onemap.RoleOperator)
 	var made []int64

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 )
@@ -55,14 +56,6 @@ func caseAuditOf(t *testing.T, url, target string) []string {
 	return out
 }
 
-// clock is a clock the test moves.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 func as(name string, role onemap.Role) context.Context {
 	return onemap.NewContext(context.Background(), onemap.Caller{Name: name, Role: role, Client: "192.0.2.7"})
 }
@@ -74,7 +67,7 @@ func TestCases_lifecycle(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
 	g := demoCaseGrids(t, url)
-	clk := &clock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clk := testfix.NewClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	cs := postgis.NewCases(db, clk.Now)
 	t0 := clk.Now()
 
@@ -196,7 +189,7 @@ func TestCases_escalation(t *testing.T) {
 		WHERE category = 'dispute' AND level = 'county'`); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clk := testfix.NewClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	cs := postgis.NewCases(db, clk.Now)
 	worker := as("gw1", onemap.RoleGridWorker)
 	c, err := cs.CreateCase(worker, onemap.CaseReport{Source: onemap.SourceGridWorker, Category: "dispute", Description: "宅基地纠纷", Point: g.inGroup})
@@ -257,7 +250,7 @@ func TestCases_duplicatesAndRefusals(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
 	g := demoCaseGrids(t, url)
-	clk := &clock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clk := testfix.NewClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	cs := postgis.NewCases(db, clk.Now)
 	pub := as("", onemap.RolePublic)
 	report := func(cat string, p orb.Point, src onemap.CaseSource) *onemap.Case {
@@ -352,7 +345,7 @@ func TestCases_list(t *testing.T) {
 	db := pgtest.Open(t, url)
 	g := demoCaseGrids(t, url)
 	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	clk := &clock{now: t0}
+	clk := testfix.NewClock(t0)
 	cs := postgis.NewCases(db, clk.Now)
 	op := as("op", onemap.RoleOperator)
 	var mine, other []*onemap.Case

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -77,7 +78,7 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	url := pgtest.DemoHistoryURL(t)
 	db := pgtest.Open(t, url)
 	g := demoCaseGrids(t, url)
-	clk := &clock{now: pgtest.HistoryAsOf.Add(7 * time.Hour)}
+	clk := testfix.NewClock(pgtest.HistoryAsOf.Add(7 * time.Hour))
 	cs := postgis.NewCases(db, clk.Now)
 	grids := []int64{0, g.county, g.township, g.village, g.group, g.otherVillage}
 	checkStatsEqualRecount(t, cs, grids, statsPeriods(clk.Now()))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestLive_batchStorm(t *testing.T) {
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
-	clock := &tagClock{now: time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC))
 	live := postgis.NewLive(db, clock.Now, 0)
 	ctx := onemap.NewContext(context.Background(), onemap.Caller{Name: "system", Role: "system"})
 	_, verifier := onemap.NewSourceKey()
@@ -41,7 +42,7 @@ func TestLive_batchStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := func(id, kind, device string, sev int, extra ...string) onemap.IngestEvent {
-		e := onemap.IngestEvent{ID: id, Kind: kind, Device: device, At: clock.now.Add(-time.Minute), Severity: sev}
+		e := onemap.IngestEvent{ID: id, Kind: kind, Device: device, At: clock.Now().Add(-time.Minute), Severity: sev}
 		if len(extra) > 0 {
 			e.Description = extra[0]
 		}
@@ -99,7 +100,7 @@ func TestLive_batchStorm(t *testing.T) {
 		t.Errorf("camera B %q (%v), want fault (the status after the heartbeat)", status, err)
 	}
 
-	clock.now = clock.now.Add(time.Minute)
+	clock.Set(clock.Now().Add(time.Minute))
 	second := []onemap.IngestEvent{ev("c1", onemap.EventCrowd, camA, 3), ev("c4", onemap.EventCrowd, camA, 1, "另一句"),
 		ev("c1", onemap.EventCrowd, camA, 3), ev("c5", onemap.EventCrowd, camA, 2)}
 	got2, alarms2, err := live.Ingest(ctx, src, second)
@@ -114,7 +115,7 @@ func TestLive_batchStorm(t *testing.T) {
 		t.Errorf("joined alarm %+v, want count 5, version 5, severity 1, the first description kept", alarms2)
 	}
 	// The first batch again: duplicates, at the counts now; nothing written.
-	clock.now = clock.now.Add(time.Minute)
+	clock.Set(clock.Now().Add(time.Minute))
 	got3, alarms3, err := live.Ingest(ctx, src, first)
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func TestTags_notify(t *testing.T) {
 	listen(a, own)
 	var evs []onemap.IngestEvent
 	for i := range 500 {
-		evs = append(evs, tagPos(fmt.Sprint("n", i), onemap.DemoTagCode(i+1), clock.now.Add(-time.Duration(i)*time.Second),
+		evs = append(evs, tagPos(fmt.Sprint("n", i), onemap.DemoTagCode(i+1), clock.Now().Add(-time.Duration(i)*time.Second),
 			102.3+float64(i)*1e-7/3, 25.5+float64(i)*1e-5))
 	}
 	in, err := a.IngestTags(ctx, src, evs)

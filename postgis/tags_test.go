@@ -10,20 +10,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
+	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 )
 
-// tagClock is a clock the tests move.
-type tagClock struct{ now time.Time }
-
-func (c *tagClock) Now() time.Time { return c.now }
-
-func tagWorld(t *testing.T) (*postgis.DB, *postgis.Tags, *tagClock, onemap.Source, *pgx.Conn) {
+func tagWorld(t *testing.T) (*postgis.DB, *postgis.Tags, *testfix.Clock, onemap.Source, *pgx.Conn) {
 	t.Helper()
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)
-	clock := &tagClock{now: time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)}
+	clock := testfix.NewClock(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC))
 	live := postgis.NewLive(db, clock.Now, 0)
 	ctx := onemap.NewContext(context.Background(), onemap.Caller{Name: "system", Role: "system"})
 	_, verifier := onemap.NewSourceKey()
@@ -74,13 +70,13 @@ func TestTags_seed(t *testing.T) {
 func TestTags_positions(t *testing.T) {
 	db, tags, clock, src, conn := tagWorld(t)
 	ctx := t.Context()
-	t0 := clock.now.Add(-2 * time.Hour)
+	t0 := clock.Now().Add(-2 * time.Hour)
 	var evs []onemap.IngestEvent
 	for i := range 10 {
 		evs = append(evs, tagPos(fmt.Sprint("p", i), "TAG-000001", t0.Add(time.Duration(i)*10*time.Minute), 102.40+float64(i)*0.001, 25.53))
 	}
 	evs = append(evs, tagPos("p0again", "TAG-000001", t0, 102.4, 25.53), tagPos("u", "TAG-999999", t0, 102.4, 25.5),
-		tagPos("old", "TAG-000002", clock.now.Add(-31*24*time.Hour), 102.4, 25.5))
+		tagPos("old", "TAG-000002", clock.Now().Add(-31*24*time.Hour), 102.4, 25.5))
 	got, err := tags.IngestTags(ctx, src, evs)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +106,7 @@ func TestTags_positions(t *testing.T) {
 	if err != nil || more || len(track) != 5 || !track[0].At.Equal(t0.Add(20*time.Minute)) {
 		t.Errorf("track: %v %v %v, want the 5 positions from 00:20", track, more, err)
 	}
-	if _, more, _ := tags.Track(ctx, tag.ID, t0, clock.now, 3); !more {
+	if _, more, _ := tags.Track(ctx, tag.ID, t0, clock.Now(), 3); !more {
 		t.Error("a track over its limit does not say there is more")
 	}
 	p, err := tags.PositionAt(ctx, tag.ID, t0.Add(25*time.Minute))
@@ -130,8 +126,8 @@ func TestTags_positions(t *testing.T) {
 	}
 	var before int
 	conn.QueryRow(ctx, `SELECT count(*) FROM tag_positions`).Scan(&before)
-	if _, err := tags.IngestTags(ctx, small, []onemap.IngestEvent{tagPos("x", "TAG-000536", clock.now, 102.3, 25.7),
-		tagPos("y", "TAG-000001", clock.now, 102.4, 25.5)}); onemap.ErrorCode(err) != onemap.EFORBIDDEN {
+	if _, err := tags.IngestTags(ctx, small, []onemap.IngestEvent{tagPos("x", "TAG-000536", clock.Now(), 102.3, 25.7),
+		tagPos("y", "TAG-000001", clock.Now(), 102.4, 25.5)}); onemap.ErrorCode(err) != onemap.EFORBIDDEN {
 		t.Errorf("a tag outside the region: %v, want EFORBIDDEN", err)
 	}
 	var after int
@@ -146,10 +142,10 @@ func TestTags_positions(t *testing.T) {
 func TestTags_retention(t *testing.T) {
 	_, tags, clock, src, conn := tagWorld(t)
 	ctx := t.Context()
-	start := clock.now
+	start := clock.Now()
 	for d := range 3 {
-		clock.now = start.Add(time.Duration(d) * 24 * time.Hour)
-		if _, err := tags.IngestTags(ctx, src, []onemap.IngestEvent{tagPos(fmt.Sprint("d", d), "TAG-000001", clock.now, 102.4, 25.5)}); err != nil {
+		clock.Set(start.Add(time.Duration(d) * 24 * time.Hour))
+		if _, err := tags.IngestTags(ctx, src, []onemap.IngestEvent{tagPos(fmt.Sprint("d", d), "TAG-000001", clock.Now(), 102.4, 25.5)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,7 +160,7 @@ func TestTags_retention(t *testing.T) {
 		t.Fatalf("within the retention: dropped %v (%v), %d kept; want none dropped, 3 kept", dropped, err, count())
 	}
 	// 30 days after the second day's end: the first two days go.
-	clock.now = start.Truncate(24 * time.Hour).Add(2*24*time.Hour + tags.Retention())
+	clock.Set(start.Truncate(24 * time.Hour).Add(2*24*time.Hour + tags.Retention()))
 	dropped, err := tags.DropOldPositions(ctx)
 	if err != nil || !slices.Equal(dropped, []string{"tag_positions_p20261206", "tag_positions_p20261207"}) || count() != 1 {
 		t.Errorf("after the retention: dropped %v (%v), %d kept; want the first two days dropped, 1 kept", dropped, err, count())
@@ -175,7 +171,7 @@ func TestTags_retention(t *testing.T) {
 		t.Errorf("%d retention records in the audit trail, want 2", audited)
 	}
 	// A day dropped can take positions again (its partition is made anew).
-	clock.now = start.Add(29 * 24 * time.Hour)
+	clock.Set(start.Add(29 * 24 * time.Hour))
 	if _, err := tags.IngestTags(ctx, src, []onemap.IngestEvent{tagPos("late", "TAG-000002", start.Add(24*time.Hour+time.Hour), 102.4, 25.5)}); err != nil {
 		t.Errorf("a position of a day dropped but within the retention now: %v", err)
 	}
@@ -187,7 +183,7 @@ func TestTags_retention(t *testing.T) {
 func TestTags_alarms(t *testing.T) {
 	db, tags, clock, src, _ := tagWorld(t)
 	ctx := t.Context()
-	alarm := onemap.IngestEvent{ID: "a1", Kind: onemap.EventTagAlarm, Tag: "TAG-000007", At: clock.now, Severity: 2, Description: "剪线报警"}
+	alarm := onemap.IngestEvent{ID: "a1", Kind: onemap.EventTagAlarm, Tag: "TAG-000007", At: clock.Now(), Severity: 2, Description: "剪线报警"}
 	got, err := tags.IngestTags(ctx, src, []onemap.IngestEvent{alarm})
 	if err != nil || got.Results[0].Outcome != "taken" || len(got.Alarms) != 1 {
 		t.Fatalf("tag alarm: %+v %v", got, err)
@@ -200,7 +196,7 @@ func TestTags_alarms(t *testing.T) {
 	if err != nil || dup.Results[0].Outcome != "duplicate" || dup.Results[0].AlarmID != a.ID {
 		t.Errorf("retry: %+v %v, want a duplicate of alarm %d", dup.Results, err, a.ID)
 	}
-	clock.now = clock.now.Add(time.Minute)
+	clock.Set(clock.Now().Add(time.Minute))
 	alarm.ID = "a2"
 	next, err := tags.IngestTags(ctx, src, []onemap.IngestEvent{alarm})
 	if err != nil || next.Results[0].AlarmID != a.ID || next.Results[0].Count != 2 {

@@ -18,11 +18,11 @@ import (
 func TestTags_trackIndexOnly(t *testing.T) {
 	_, tags, clock, src, conn := tagWorld(t)
 	ctx := t.Context()
-	day := clock.now.Truncate(24 * time.Hour).Add(-24 * time.Hour) // yesterday, closed
+	day := clock.Now().Truncate(24 * time.Hour).Add(-24 * time.Hour) // yesterday, closed
 	// One position of yesterday and one of today through the ingest (it
 	// makes their partitions), then every tag once a minute, in time order.
 	if _, err := tags.IngestTags(ctx, src, []onemap.IngestEvent{tagPos("a", "TAG-000001", day, 102.4, 25.5),
-		tagPos("b", "TAG-000001", clock.now.Add(-time.Minute), 102.4, 25.5)}); err != nil {
+		tagPos("b", "TAG-000001", clock.Now().Add(-time.Minute), 102.4, 25.5)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO tag_positions (tag_id, at, lon, lat)
