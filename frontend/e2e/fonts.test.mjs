@@ -139,6 +139,12 @@ describe('the UI draws Chinese with its own font on a machine without one', { ti
       const { page } = b;
       if (pagePath !== '/') await page.goto(new URL(pagePath, BASE).href, { waitUntil: 'load' });
       await page.locator(sample).first().waitFor({ state: 'attached' });
+      // font.js adds the face once its bytes have arrived, which on a busy
+      // machine can be after the page's load event: wait for it (a face
+      // never added or never loaded fails here).
+      const loaded = await page.waitForFunction(
+        () => [...document.fonts].some((f) => f.family.replace(/"/g, '') === 'OneMap Sans' && f.status === 'loaded'),
+        null, { timeout: WAIT_MS }).then(() => true, () => false);
       const got = await page.evaluate(async (sel) => {
         await document.fonts.ready;
         const el = document.querySelector(sel);
@@ -147,13 +153,12 @@ describe('the UI draws Chinese with its own font on a machine without one', { ti
         return {
           text,
           family: getComputedStyle(el).fontFamily,
-          loaded: [...document.fonts].some((f) => f.family.replace(/"/g, '') === 'OneMap Sans' && f.status === 'loaded'),
           own: document.documentElement.classList.contains('om-own-font'),
         };
       }, sample);
       assert.match(got.text, /[\u4e00-\u9fff]/u, `${sample} of ${pagePath} holds Chinese`);
       assert.match(got.family, /OneMap Sans/, `${pagePath}: ${sample}'s fonts name OneMap Sans`);
-      assert.ok(got.loaded, `${pagePath}: OneMap Sans was not loaded`);
+      assert.ok(loaded, `${pagePath}: OneMap Sans was not loaded`);
       assert.ok(got.own, `${pagePath}: font.js did not see that the machine has no Chinese font`);
       assert.match(got.family, /^"OneMap Sans"/, `${pagePath}: OneMap Sans is not the first font`);
       assert.deepEqual(await missingGlyphs(page, got.text.replace(/\s/g, '')), [], `${pagePath}: ${got.text}`);
