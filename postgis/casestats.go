@@ -111,7 +111,9 @@ const caseSettledSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.out
 // tally (case_tally, migration 0034), those of its partial days from the
 // cases reported, accepted and closed in them (caseEdgesSQL); the
 // escalated from case_escalations (caseEscalatedSQL); the open and overdue
-// from the cases open at the end (caseOpenAtSQL); the mediation records
+// at a past China midnight from case_open_days (caseOpenDaysSQL, migration
+// 0040), at now from the open cases (caseOpenNowSQL), at another instant
+// from the cases open then (caseOpenAtSQL); the mediation records
 // of the whole days from the tally too (migration 0036), those of the
 // partial days from the records (caseSettledEdgesSQL). Each equals what
 // CaseStatsRecount counts from the cases and records themselves.
@@ -250,32 +252,39 @@ const caseScanAll = 200
 
 // queueCaseTallied queues the statements that count the figures of out
 // from the tally, the partial days' cases and mediation records, the
-// escalations and the cases open at the period's end. All but the tally's count by grid, across the
-// county where they scan by time; the figures each grid counts towards are
-// added up as their rows arrive.
+// escalations and the cases open at the period's end: at now from the open
+// cases, at a past China midnight from case_open_days, at another past
+// instant from the cases' life classes and timelines. The tally and
+// case_open_days are read per figure's grid; the rest count by member grid,
+// across the county where they scan by time, and the figures each grid
+// counts towards are added up as their rows arrive. Each statement is
+// given its own arguments.
 func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*onemap.CaseStatsRow,
 	tops, members []int64, from, to, at time.Time, live bool) {
 	flows := func(grid *int64, r *onemap.CaseStatsRow) []any {
 		return []any{grid, &r.Reported, &r.Accepted, &r.Closed, &r.Refused, &r.ClosedOnTime, &r.ReportedClosed, &r.Disputes}
 	}
+	// The tally's and case_open_days' rows are per figure's grid: the
+	// children's, and the grid's own unless it is the county, whose figures
+	// are its top grids' together.
+	tallyIDs := make([]int64, 0, len(out.Children)+1)
+	for _, c := range out.Children {
+		tallyIDs = append(tallyIDs, c.GridID)
+	}
+	if out.Total.GridID != 0 {
+		tallyIDs = append(tallyIDs, out.Total.GridID)
+	}
+	tallied := func(grid int64) []*onemap.CaseStatsRow {
+		if out.Total.GridID == 0 {
+			return []*onemap.CaseStatsRow{byGrid[grid], &out.Total}
+		}
+		return []*onemap.CaseStatsRow{byGrid[grid]}
+	}
 	days, edges := caseDays(from, to)
 	if days[0].Before(days[1]) {
-		ids := make([]int64, 0, len(out.Children)+1)
-		for _, c := range out.Children {
-			ids = append(ids, c.GridID)
-		}
-		if out.Total.GridID != 0 {
-			ids = append(ids, out.Total.GridID)
-		}
-		queueCaseRows(b, func(grid int64) []*onemap.CaseStatsRow {
-			if out.Total.GridID == 0 {
-				// The county's figures are its top grids' together.
-				return []*onemap.CaseStatsRow{byGrid[grid], &out.Total}
-			}
-			return []*onemap.CaseStatsRow{byGrid[grid]}
-		}, func(grid *int64, r *onemap.CaseStatsRow) []any {
+		queueCaseRows(b, tallied, func(grid *int64, r *onemap.CaseStatsRow) []any {
 			return append(flows(grid, r), &r.DisputeRecords, &r.DisputesSettled)
-		}, caseTallySQL, ids, days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
+		}, caseTallySQL, tallyIDs, days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
 	}
 	into := caseFiguresOf(byGrid, tops, members)
 	only := caseOnly(members)
@@ -292,26 +301,44 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 	queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
 		return []any{grid, &r.Escalated}
 	}, caseEscalatedSQL, only, from, to)
-	openAt := caseOpenAtSQL
+	open := func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Open, &r.Overdue} }
 	switch {
 	case live && only != nil:
-		openAt = caseOpenNowGridsSQL
+		queueCaseRows(b, into, open, caseOpenNowGridsSQL, only, at)
 	case live:
-		openAt = caseOpenNowSQL
+		queueCaseRows(b, into, open, caseOpenNowSQL, at)
+	case caseDayEnd(at):
+		e := at.In(onemap.ChinaTime()).AddDate(0, 0, -1)
+		month := time.Date(e.Year(), e.Month(), 1, 0, 0, 0, 0, time.UTC)
+		queueCaseRows(b, tallied, open, caseOpenDaysSQL, tallyIDs,
+			time.Date(e.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), month.Format(time.DateOnly),
+			at.In(onemap.ChinaTime()).Format(time.DateOnly))
 	case only != nil:
-		openAt = caseOpenAtGridsSQL
+		queueCaseRows(b, into, open, caseOpenAtGridsSQL, only, at, live)
+	default:
+		queueCaseRows(b, into, open, caseOpenAtSQL, only, at, live)
 	}
-	args := []any{only, at, live}
-	if live {
-		args = args[:2]
-		if only == nil {
-			args = args[1:]
-		}
-	}
-	queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
-		return []any{grid, &r.Open, &r.Overdue}
-	}, openAt, args...)
 }
+
+// caseDayEnd reports whether t is a China midnight: the end of a day,
+// whose open and overdue cases case_open_days keeps (caseOpenDaysSQL).
+func caseDayEnd(t time.Time) bool {
+	c := t.In(onemap.ChinaTime())
+	return c.Hour() == 0 && c.Minute() == 0 && c.Second() == 0 && c.Nanosecond() == 0
+}
+
+// caseOpenDaysSQL sums, for each grid of $1, the changes of its open and
+// overdue cases (those of the grid and every grid below it; migration
+// 0040) up to the end of the China day before $4: the years before the
+// day's ($2: its year's first day), the months of its year before its
+// month ($3: the month's first day), the days of its month. Each range is
+// one stretch of the primary key.
+const caseOpenDaysSQL = `SELECT t.grid_id, sum(t.open), sum(t.overdue)
+	FROM unnest($1::bigint[]) AS g (id)
+	CROSS JOIN (VALUES (3::smallint, '-infinity'::date, $2::date), (2::smallint, $2::date, $3::date),
+		(1::smallint, $3::date, $4::date)) AS r (span, lo, hi)
+	JOIN case_open_days t ON t.grid_id = g.id AND t.span = r.span AND t.day >= r.lo AND t.day < r.hi
+	GROUP BY t.grid_id`
 
 // caseOpenNowSQL counts by grid the cases open at $1, the store's now, and
 // those of them overdue: caseStateAt's at now, from the open cases' own

@@ -148,6 +148,75 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	}
 	checkStatsEqualRecount(t, cs, grids, statsPeriods(clk.Now()))
 
+	// Days pass over cases open across their ends (case_open_days,
+	// migration 0040): reported, accepted, escalated twice, closed,
+	// reopened and overdue on different days; then one moved to another
+	// village's group, one given a step back-dated before its limits
+	// started. Every past day's end since equals the recount.
+	start := clk.Now()
+	var multi []*onemap.Case
+	for i := range 5 {
+		place := g.inGroup
+		if i%2 == 1 {
+			place = g.inOther
+		}
+		clk.Add(19 * time.Minute)
+		c, err := cs.CreateCase(as("", onemap.RolePublic), onemap.CaseReport{Source: onemap.SourcePublic, Category: "sanitation",
+			Description: fmt.Sprintf("统计核对：跨日 %d", i), Point: place})
+		if err != nil {
+			t.Fatal(err)
+		}
+		multi = append(multi, c)
+	}
+	act := func(i int, actions ...onemap.CaseAction) {
+		t.Helper()
+		for _, a := range actions {
+			clk.Add(7 * time.Minute)
+			got, _, err := cs.ActOnCase(op, multi[i].ID, multi[i].Version, a)
+			if err != nil {
+				t.Fatalf("case %d %s: %v", multi[i].ID, a.Action, err)
+			}
+			multi[i] = got
+		}
+	}
+	accept := onemap.CaseAction{Action: onemap.ActAccept}
+	escalate := onemap.CaseAction{Action: onemap.ActEscalate, Note: "需上级协调"}
+	closing := func(i int) []onemap.CaseAction {
+		return []onemap.CaseAction{{Action: onemap.ActAssign, GridID: multi[i].GridID}, {Action: onemap.ActHandle, Note: "已处理"},
+			{Action: onemap.ActFeedback, Note: "已完成"}, {Action: onemap.ActCheck, Pass: true}}
+	}
+	clk.Add(26 * time.Hour) // all of them past their acceptance limit
+	act(0, accept)
+	act(1, accept)
+	act(2, accept)
+	act(3, accept)
+	clk.Add(30 * time.Hour)
+	act(0, escalate)
+	act(1, closing(1)...)
+	act(2, closing(2)...)
+	clk.Add(50 * time.Hour)
+	act(0, escalate)
+	act(1, onemap.CaseAction{Action: onemap.ActReopen, Note: "群众不满意"})
+	clk.Add(41 * time.Hour)
+	act(3, escalate)
+	if _, err := conn0(t, url).Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
+		multi[2].ID, multi[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	// A step taken a day after the report, long before the case's last
+	// escalation (as an import of an older timeline would write it).
+	if _, err := conn0(t, url).Exec(context.Background(), `INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status,
+			to_status, level, grid_id, note, public, due)
+		SELECT id, version + 100, $2, 'import', 'system', 'handle', 'accepted', 'handling', level, holder_grid_id, '补录', false, $3
+		FROM cases WHERE id = $1`, multi[3].ID, start.Add(25*time.Hour), start.Add(49*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(20 * time.Hour)
+	checkStatsEqualRecount(t, cs, grids, dayEnds(start, clk.Now()))
+	if t.Failed() {
+		t.FailNow()
+	}
+
 	// At the clock's very instant (periods ending now: the open cases'
 	// index, migration 0039): a case reported now is not yet open, nor is
 	// one whose deadline is now yet overdue; a second later both are.
@@ -270,7 +339,7 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 		t.Errorf("the neighbouring village's reports and records after the group came: %d, %d; before %d, %d",
 			afterMove.Total.Reported, afterMove.Total.DisputeRecords, beforeMove.Total.Reported, beforeMove.Total.DisputeRecords)
 	}
-	checkStatsEqualRecount(t, cs, append(grids, neighbour), statsPeriods(clk.Now()))
+	checkStatsEqualRecount(t, cs, append(grids, neighbour), append(statsPeriods(clk.Now()), dayEnds(start, clk.Now())...))
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -301,5 +370,32 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	if after.Total.Reported >= before.Total.Reported {
 		t.Errorf("the township's reports after its village moved away: %d, before %d", after.Total.Reported, before.Total.Reported)
 	}
-	checkStatsEqualRecount(t, cs, append(grids, other), statsPeriods(clk.Now()))
+	checkStatsEqualRecount(t, cs, append(grids, other), append(statsPeriods(clk.Now()), dayEnds(start, clk.Now())...))
+}
+
+// dayEnds are periods ending at each China midnight after from up to now,
+// one a week long, the others starting at an odd hour.
+func dayEnds(from, now time.Time) [][2]time.Time {
+	cst := onemap.ChinaTime()
+	y, m, d := from.In(cst).Date()
+	var out [][2]time.Time
+	for end := time.Date(y, m, d+1, 0, 0, 0, 0, cst); !end.After(now); end = end.AddDate(0, 0, 1) {
+		if len(out) == 0 {
+			out = append(out, [2]time.Time{end.AddDate(0, 0, -7), end})
+		} else {
+			out = append(out, [2]time.Time{end.Add(-29*time.Hour - 13*time.Minute), end})
+		}
+	}
+	return out
+}
+
+// conn0 is a connection to url closed when the test ends.
+func conn0(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
