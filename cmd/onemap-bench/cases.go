@@ -44,7 +44,7 @@ func runCases(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.Requests, "requests", 1000, "reads of each kind")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the readers' choices")
 	fs.StringVar(&c.Database, "database", "", "read over this database, kept by an earlier run with --keep, instead of loading one "+
-		"(it is migrated forward and kept; the reads end at its history's day)")
+		"(it is migrated forward and kept; the reads end at the China midnight after its last report)")
 	if help, err := fs.parse(args, getenv); help || err != nil {
 		return err
 	}
@@ -238,8 +238,9 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 		}},
 		{"grid statistics", func(ctx context.Context, rng *rand.Rand) error {
 			// What GET /api/cases/stats?grid= answers: the grid and each
-			// of its children over a month, with the disputes' settlement.
-			to := asOf.Add(-time.Duration(rng.IntN(300)) * 24 * time.Hour)
+			// of its children over a month ending at a past China
+			// midnight, with the disputes' settlement.
+			to := asOf.AddDate(0, 0, -1-rng.IntN(300))
 			_, err := store.CaseStats(ctx, grid(rng), to.AddDate(0, -1, 0), to)
 			return err
 		}},
@@ -251,6 +252,18 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 				g = townships[rng.IntN(len(townships))]
 			}
 			to := asOf.Add(-time.Duration(rng.IntN(300*24)) * time.Hour)
+			from := to.AddDate(0, -[]int{1, 3, 12}[rng.IntN(3)], 0)
+			_, err := store.CaseStats(ctx, g, from, to)
+			return err
+		}},
+		{"county, past day", func(ctx context.Context, rng *rand.Rand) error {
+			// The same ending at a past China midnight (a day's or a
+			// month's end: what the drill-down's periods mostly end at).
+			g := int64(0)
+			if rng.IntN(2) == 0 {
+				g = townships[rng.IntN(len(townships))]
+			}
+			to := asOf.AddDate(0, 0, -1-rng.IntN(300))
 			from := to.AddDate(0, -[]int{1, 3, 12}[rng.IntN(3)], 0)
 			_, err := store.CaseStats(ctx, g, from, to)
 			return err
@@ -273,7 +286,7 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 		{"stats recount", func(ctx context.Context, rng *rand.Rand) error {
 			// The baseline: the grid statistics' reads counted from the
 			// cases themselves, without the tally (as before it).
-			to := asOf.Add(-time.Duration(rng.IntN(300)) * 24 * time.Hour)
+			to := asOf.AddDate(0, 0, -1-rng.IntN(300))
 			_, err := store.CaseStatsRecount(ctx, grid(rng), to.AddDate(0, -1, 0), to)
 			return err
 		}},
@@ -349,18 +362,25 @@ func (b *bench) cases(ctx context.Context, c casesConfig) error {
 }
 
 // untilNow is the start of a period the statistics are asked for up to
-// now: today or this month in China time (GET /api/cases/stats with from=
-// today, or none), half each.
+// now, a China midnight: the day that ends now or the month that ends
+// now or holds now (GET /api/cases/stats with from= that day, or none), half
+// each.
 func untilNow(now time.Time, rng *rand.Rand) time.Time {
-	y, m, d := now.In(onemap.ChinaTime()).Date()
+	y, m, d := now.In(onemap.ChinaTime()).Add(-time.Nanosecond).Date()
 	if rng.IntN(2) == 0 {
 		d = 1
 	}
 	return time.Date(y, m, d, 0, 0, 0, 0, onemap.ChinaTime())
 }
 
+// chinaMidnightAfter is the first China midnight after t.
+func chinaMidnightAfter(t time.Time) time.Time {
+	y, m, d := t.In(onemap.ChinaTime()).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, onemap.ChinaTime())
+}
+
 // loadCases seeds the demo county's grids and a year of c.Cases cases
-// into the fresh database of st, as of today's midnight (UTC), with their
+// into the fresh database of st, as of today's midnight (China time), with their
 // parts of joint handling, and vacuums it: what the reads end at, and how
 // many parts there are.
 func (b *bench) loadCases(ctx context.Context, c casesConfig, st *scratchStore) (time.Time, int64, error) {
@@ -368,7 +388,7 @@ func (b *bench) loadCases(ctx context.Context, c casesConfig, st *scratchStore) 
 	if err != nil {
 		return time.Time{}, 0, err
 	}
-	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	asOf := chinaMidnightAfter(time.Now()).AddDate(0, 0, -1)
 	d.AsOf = asOf
 	b.say("seeding the demo county's grids")
 	if _, err := st.DB.Seed(ctx, d.SeedRows, false); err != nil {
@@ -392,15 +412,15 @@ func (b *bench) loadCases(ctx context.Context, c casesConfig, st *scratchStore) 
 }
 
 // keptCasesSQL is what a kept database holds: its cases, the open ones,
-// steps, mediation records and parts of joint handling, and the midnight
-// (UTC) after its last report, the day its history was loaded as of.
+// steps, mediation records and parts of joint handling, and its last
+// report (the reads end at the China midnight after it).
 const keptCasesSQL = `SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM cases WHERE closed_at IS NULL),
 	(SELECT count(*) FROM case_steps), (SELECT count(*) FROM disputes), (SELECT count(*) FROM case_parts),
-	date_trunc('day', (SELECT max(created_at) FROM cases) AT TIME ZONE 'UTC') + interval '1 day'`
+	(SELECT max(created_at) FROM cases)`
 
 // keptCases says what the kept database of st holds (keptCasesSQL) and
-// vacuums it (the migrations may have written to it): the day its reads
-// end at, and its parts of joint handling.
+// vacuums it (the migrations may have written to it): the China midnight
+// its reads end at, and its parts of joint handling.
 func (b *bench) keptCases(ctx context.Context, st *scratchStore) (time.Time, int64, error) {
 	var (
 		cases, open, steps, disputes, parts int64
@@ -416,9 +436,11 @@ func (b *bench) keptCases(ctx context.Context, st *scratchStore) (time.Time, int
 	if err != nil {
 		return time.Time{}, 0, err
 	}
-	b.printf("database  %s on PostgreSQL %s, PostGIS %s (loaded by an earlier run, as of %s)\n", st.name, pg, pgis, asOf.Format(time.DateOnly))
+	asOf = chinaMidnightAfter(asOf)
+	b.printf("database  %s on PostgreSQL %s, PostGIS %s (loaded by an earlier run; reads end at %s)\n", st.name, pg, pgis,
+		asOf.In(onemap.ChinaTime()).Format(time.RFC3339))
 	b.printf("holds     %d cases (%d open), %d steps, %d disputes\n", cases, open, steps, disputes)
-	return asOf.UTC(), parts, vacuum(ctx, st.URL)
+	return asOf, parts, vacuum(ctx, st.URL)
 }
 
 // jointParts gives one case in every 50 three parts of joint handling
