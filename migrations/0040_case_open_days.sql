@@ -42,8 +42,11 @@ CREATE FUNCTION case_day_end(e date) RETURNS timestamptz LANGUAGE sql IMMUTABLE 
 
 -- case_state_at is caseStateAt (postgis/casestats.go) for a past instant
 -- t: 0 closed, refused or not yet reported, 1 open, 2 open and overdue.
-CREATE FUNCTION case_state_at(k cases, t timestamptz) RETURNS integer LANGUAGE sql STABLE AS $$
-    SELECT coalesce(CASE
+-- (PL/pgSQL: its plan is kept for the session, where a SQL function with a
+-- subquery is planned again in every statement that calls it.)
+CREATE FUNCTION case_state_at(k cases, t timestamptz) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce(CASE
         WHEN k.created_at >= t OR k.closed_at < t THEN 0
         WHEN k.due_from < t THEN CASE
             WHEN (k.accepted_at IS NULL OR k.accepted_at >= t) AND k.accept_due < t
@@ -52,8 +55,8 @@ CREATE FUNCTION case_state_at(k cases, t timestamptz) RETURNS integer LANGUAGE s
             ELSE 1 END
         ELSE (SELECT CASE WHEN h.to_status IN ('closed', 'refused') THEN 0 WHEN h.due < t THEN 2 ELSE 1 END
             FROM case_steps h WHERE h.case_id = k.id AND h.at < t ORDER BY h.seq DESC LIMIT 1)
-    END, 0)
-$$;
+    END, 0);
+END $$;
 
 -- case_open_points_of gives case k's change points: the days from whose
 -- end on its open and overdue counts change, and by how much. Its state is
@@ -98,9 +101,9 @@ CREATE TABLE case_open_days (
     PRIMARY KEY (grid_id, span, day) INCLUDE (open, overdue)
 );
 
--- case_open_add is the statement that adds the changes of the common
--- table expressions ctes, the last of which is d (grid_id, day, open,
--- overdue), to case_open_days: at their grids (those that still exist) and
+-- case_open_add is the statement (the fill below) that adds the changes of
+-- the common table expressions ctes, the last of which is d (grid_id, day,
+-- open, overdue), to case_open_days: at their grids (those that still exist) and
 -- every grid above them, to the day, its month and its year. Rows are
 -- written in key order, so that two writers never wait on each other
 -- crosswise.
@@ -126,26 +129,44 @@ CREATE FUNCTION case_open_add(ctes text) RETURNS text LANGUAGE sql IMMUTABLE AS 
     $q$, ctes)
 $fn$;
 
--- case_open_sync works out again the change points of the cases ids.
+-- case_open_sync works out again the change points of the cases ids and
+-- adds the difference to case_open_days as case_open_add's statement does.
+-- Its statement is written out (not EXECUTEd from case_open_add) so that
+-- its plan is kept for the session: planned afresh it cost several times
+-- its execution.
 CREATE FUNCTION case_open_sync(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF coalesce(cardinality(ids), 0) = 0 THEN
         RETURN;
     END IF;
-    EXECUTE case_open_add($q$
-        old AS (
-            DELETE FROM case_open_points p WHERE p.case_id = ANY($1)
-            RETURNING p.grid_id, p.day, -p.open AS open, -p.overdue AS overdue
-        ), new AS (
-            INSERT INTO case_open_points (case_id, grid_id, day, open, overdue)
-            SELECT k.id, k.grid_id, p.day, p.open, p.overdue
-            FROM cases k CROSS JOIN LATERAL case_open_points_of(k) p
-            WHERE k.id = ANY($1) AND k.grid_id IS NOT NULL
-            RETURNING grid_id, day, open, overdue
-        ), d AS (
-            SELECT grid_id, day, open::integer, overdue::integer FROM old
-            UNION ALL SELECT grid_id, day, open::integer, overdue::integer FROM new
-        )$q$) USING ids;
+    WITH RECURSIVE old AS (
+        DELETE FROM case_open_points p WHERE p.case_id = ANY(ids)
+        RETURNING p.grid_id, p.day, -p.open AS open, -p.overdue AS overdue
+    ), new AS (
+        INSERT INTO case_open_points (case_id, grid_id, day, open, overdue)
+        SELECT k.id, k.grid_id, p.day, p.open, p.overdue
+        FROM cases k CROSS JOIN LATERAL case_open_points_of(k) p
+        WHERE k.id = ANY(ids) AND k.grid_id IS NOT NULL
+        RETURNING grid_id, day, open, overdue
+    ), d AS (
+        SELECT grid_id, day, open::integer, overdue::integer FROM old
+        UNION ALL SELECT grid_id, day, open::integer, overdue::integer FROM new
+    ), s AS (
+        SELECT d.grid_id, d.day, sum(d.open) AS open, sum(d.overdue) AS overdue
+        FROM d GROUP BY d.grid_id, d.day HAVING sum(d.open) <> 0 OR sum(d.overdue) <> 0
+    ), up (grid_id, anc) AS (
+        SELECT DISTINCT s.grid_id, s.grid_id FROM s JOIN grids g ON g.id = s.grid_id
+        UNION ALL
+        SELECT up.grid_id, g.parent_id FROM up JOIN grids g ON g.id = up.anc WHERE g.parent_id IS NOT NULL
+    )
+    INSERT INTO case_open_days AS t (grid_id, span, day, open, overdue)
+    SELECT up.anc, r.span, r.day, sum(s.open), sum(s.overdue)
+    FROM s JOIN up ON up.grid_id = s.grid_id
+    CROSS JOIN LATERAL (VALUES (1, s.day), (2, date_trunc('month', s.day::timestamp)::date),
+        (3, date_trunc('year', s.day::timestamp)::date)) AS r (span, day)
+    GROUP BY up.anc, r.span, r.day
+    ORDER BY up.anc, r.span, r.day
+    ON CONFLICT (grid_id, span, day) DO UPDATE SET open = t.open + excluded.open, overdue = t.overdue + excluded.overdue;
 END $$;
 
 CREATE FUNCTION case_open_cases() RETURNS trigger LANGUAGE plpgsql AS $$
