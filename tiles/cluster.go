@@ -80,7 +80,7 @@ func (f *frame) clusterPoints(src Source, s *onemap.TileLayer, lf *levelFilter, 
 	if s.Layer.ClusterCountBy != "" && slices.Contains(s.Fields, s.Layer.ClusterCountBy) {
 		by = s.Layer.FieldIndex(s.Layer.ClusterCountBy)
 	}
-	if pc, ok := src.(PointCounter); ok && lf.want == nil && by < 0 {
+	if pc, ok := src.(PointCounter); ok && lf.all && by < 0 {
 		var ok bool
 		if out, ok = f.countedPoints(pc, s, lf, out); ok {
 			return out, nil

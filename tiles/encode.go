@@ -201,27 +201,34 @@ type layerOut struct {
 // levelFilter says whether a record's level is one the spec asks for, and
 // ranks records by the severity of their level.
 type levelFilter struct {
-	index    int             // of the level field in Layer.Fields; -1 if none
-	want     map[string]bool // nil: every level
+	index int  // of the level field in Layer.Fields; -1 if none
+	all   bool // every level
+	// want is the spec's Levels: a handful at most, so a record's level
+	// is compared with each rather than hashed into a map made for the
+	// tile.
+	want     []string
 	severity onemap.Severity
 }
 
 func newLevelFilter(s *onemap.TileLayer) (levelFilter, error) {
-	lf := levelFilter{index: s.Layer.FieldIndex("level"), severity: s.Layer.Severity()}
-	if s.Levels != nil {
-		if lf.index < 0 {
-			return lf, fmt.Errorf("tiles: layer %q has no level field to filter on", s.Layer.ID)
-		}
-		lf.want = make(map[string]bool, len(s.Levels))
-		for _, l := range s.Levels {
-			lf.want[l] = true
-		}
+	lf := levelFilter{index: s.Layer.FieldIndex("level"), all: s.Levels == nil, want: s.Levels, severity: s.Layer.Severity()}
+	if s.Levels != nil && lf.index < 0 {
+		return lf, fmt.Errorf("tiles: layer %q has no level field to filter on", s.Layer.ID)
 	}
 	return lf, nil
 }
 
 func (lf *levelFilter) ok(r *onemap.Record) bool {
-	return lf.want == nil || lf.want[r.Raw(lf.index).Text()]
+	if lf.all {
+		return true
+	}
+	level := r.Raw(lf.index).Text()
+	for _, w := range lf.want {
+		if level == w {
+			return true
+		}
+	}
+	return false
 }
 
 // layer reads and places the features of one layer into lo.
