@@ -20,7 +20,13 @@ type Spellings struct {
 	mu    sync.RWMutex
 	names map[string][][]string
 	runes map[rune][]string
+	// slab is where the names' reading lists are cut from, a few
+	// thousand at a time rather than one allocation each.
+	slab [][]string
 }
+
+// slabLen is how many characters' readings a slab of Spellings holds.
+const slabLen = 1 << 14
 
 // maxSpellings bounds the names kept: past it the cache starts afresh (a
 // county's names are some tens of thousands; renames add a few).
@@ -55,7 +61,11 @@ func (sp *Spellings) ofLocked(name string) [][]string {
 			n++
 		}
 	}
-	out := make([][]string, 0, n)
+	if len(sp.slab) < n {
+		sp.slab = make([][]string, max(slabLen, n))
+	}
+	out := sp.slab[:0:n]
+	sp.slab = sp.slab[n:]
 	for _, c := range name {
 		if rs := sp.rune(c); len(rs) > 0 {
 			out = append(out, rs)
@@ -70,8 +80,15 @@ func (sp *Spellings) ofLocked(name string) [][]string {
 
 // ofAll works out the readings of each name that next gives (until it
 // reports false), as Of does, until the cache is full: under one lock per
-// 1,024 names, so that a search meanwhile waits for a few at most.
-func (sp *Spellings) ofAll(next func() (string, bool)) {
+// 1,024 names, so that a search meanwhile waits for a few at most. About
+// n names are to come: an empty cache is made to hold them (up to its
+// bound) without growing.
+func (sp *Spellings) ofAll(n int, next func() (string, bool)) {
+	sp.mu.Lock()
+	if len(sp.names) == 0 && n > 0 {
+		sp.names = make(map[string][][]string, min(n, maxSpellings))
+	}
+	sp.mu.Unlock()
 	for more := true; more; {
 		sp.mu.Lock()
 		for i := 0; i < 1024; i++ {
@@ -236,7 +253,7 @@ func (r *Replica) spellNames(layer string, recs []*onemap.Record) {
 			return
 		}
 		i := 0
-		r.spell.ofAll(func() (string, bool) {
+		r.spell.ofAll(len(recs), func() (string, bool) {
 			if i == len(recs) {
 				return "", false
 			}

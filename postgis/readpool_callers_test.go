@@ -27,7 +27,6 @@ var primaryReads = map[string]string{
 	"loadWorker":            whyOwn,
 	"ReadReplicaSnapshot":   whyOwn,
 	"ReplicaSnapshotSchema": whyOwn,
-	"StoredReplicaSnapshot": whyOwn,
 	"ListenAlarms":          whyOwn,
 	"FindAccount":           whySignIn,
 	"FindSignInThrottle":    whySignIn,

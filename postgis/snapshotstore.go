@@ -48,20 +48,6 @@ func (db *DB) ReplicaSnapshotSchema(ctx context.Context) (string, error) {
 	return s, nil
 }
 
-// StoredReplicaSnapshot returns the sequence number of the stored
-// snapshot of the format and schema, if there is one: a writer skips
-// encoding one that would not replace it.
-func (db *DB) StoredReplicaSnapshot(ctx context.Context, format int, schema string) (int64, bool, error) {
-	var seq *int64
-	if err := db.pool.QueryRow(ctx, `SELECT min(seq) FROM replica_snapshot WHERE format = $1 AND schema = $2`, format, schema).Scan(&seq); err != nil {
-		return 0, false, mapError(fmt.Errorf("postgis: the stored replica snapshot: %w", err))
-	}
-	if seq == nil {
-		return 0, false, nil
-	}
-	return *seq, true, nil
-}
-
 // StoredSnapshot is what a server weighs before it writes a new snapshot
 // over the stored one (replicasnap.Policy).
 type StoredSnapshot struct {
@@ -71,11 +57,18 @@ type StoredSnapshot struct {
 	// the limit asked for; Reloads how many of them reloaded a layer (a
 	// bulk load: a start replays it by reading the layer's rows).
 	After, Reloads int64
+	// Ahead says its sequence number is past the feed's newest change: a
+	// database restored from a backup taken before the snapshot was
+	// written. No start uses it, and any writer replaces it.
+	Ahead bool
 }
 
 // StoredReplicaSnapshotStanding returns the stored snapshot of the format
 // and schema, if there is one, with how far the feed has gone past it
-// (the changes after it counted up to limit: past it, the count stops).
+// (the changes after it counted up to limit: past it, the count stops;
+// limit 0: not counted) and whether it is ahead of the feed. A writer
+// reads it to skip encoding a snapshot that would not replace the stored
+// one.
 func (db *DB) StoredReplicaSnapshotStanding(ctx context.Context, format int, schema string, limit int64) (StoredSnapshot, bool, error) {
 	var (
 		st   StoredSnapshot
@@ -84,9 +77,10 @@ func (db *DB) StoredReplicaSnapshotStanding(ctx context.Context, format int, sch
 	)
 	err := db.pool.QueryRow(ctx, `WITH s AS (
   SELECT min(seq) AS seq, min(written_at) AS written_at FROM replica_snapshot WHERE format = $1 AND schema = $2)
-SELECT s.seq, s.written_at, count(a.op), count(a.op) FILTER (WHERE a.op = 'reload')
+SELECT s.seq, s.written_at, count(a.op), count(a.op) FILTER (WHERE a.op = 'reload'),
+  coalesce(s.seq > (SELECT coalesce(max(seq), 0) FROM change_feed), false)
 FROM s LEFT JOIN LATERAL (SELECT op FROM change_feed WHERE seq > s.seq ORDER BY seq LIMIT $3) a ON true
-GROUP BY s.seq, s.written_at`, format, schema, limit).Scan(&seq, &when, &st.After, &st.Reloads)
+GROUP BY s.seq, s.written_at`, format, schema, limit).Scan(&seq, &when, &st.After, &st.Reloads, &st.Ahead)
 	if err != nil {
 		return st, false, mapError(fmt.Errorf("postgis: the stored replica snapshot: %w", err))
 	}
@@ -97,39 +91,65 @@ GROUP BY s.seq, s.written_at`, format, schema, limit).Scan(&seq, &when, &st.Afte
 	return st, true, nil
 }
 
-// WriteReplicaSnapshot replaces the stored snapshot with parts, in one
-// transaction, unless another writer holds the snapshot meanwhile or the
-// stored one is as new (its sequence number at or above the parts', of
-// the same format and schema): it reports whether it wrote.
-func (db *DB) WriteReplicaSnapshot(ctx context.Context, parts []SnapshotPart) (bool, error) {
-	if len(parts) == 0 {
-		return false, fmt.Errorf("postgis: write a replica snapshot: no parts")
+// SnapshotHead is what a snapshot about to be written is: its sequence
+// number, Format and schema (those of all its parts).
+type SnapshotHead struct {
+	Seq    int64
+	Format int
+	Schema string
+}
+
+// WriteReplicaSnapshot replaces the stored snapshot with the parts encode
+// returns, in one transaction, unless another writer holds the snapshot
+// meanwhile or the stored one is as new as head (its sequence number at
+// or above head's, of the same format and schema, and not ahead of the
+// feed): it reports whether it wrote. encode is called only once the
+// writer holds the snapshot (an advisory lock) and has found it to
+// replace, so that of the servers that find a snapshot due at once only
+// one encodes it. Its parts must be of head.
+func (db *DB) WriteReplicaSnapshot(ctx context.Context, head SnapshotHead, encode func() ([]SnapshotPart, error)) (bool, error) {
+	fail := func(err error) (bool, error) {
+		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
 	}
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+		return fail(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+		return fail(err)
 	}
 	var locked bool
 	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('onemap.replica_snapshot'))`).Scan(&locked); err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+		return fail(err)
 	}
 	if !locked {
 		return false, nil // another server writes one now
 	}
 	var newer bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM replica_snapshot WHERE seq >= $1 AND format = $2 AND schema = $3)`,
-		parts[0].Seq, parts[0].Format, parts[0].Schema).Scan(&newer); err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM replica_snapshot WHERE seq >= $1 AND format = $2 AND schema = $3
+  AND seq <= (SELECT coalesce(max(seq), 0) FROM change_feed))`,
+		head.Seq, head.Format, head.Schema).Scan(&newer); err != nil {
+		return fail(err)
 	}
 	if newer {
 		return false, nil
 	}
+	parts, err := encode()
+	if err != nil {
+		return false, err
+	}
+	if len(parts) == 0 {
+		return false, fmt.Errorf("postgis: write a replica snapshot: no parts")
+	}
+	for _, p := range parts {
+		if p.Seq != head.Seq || p.Format != head.Format || p.Schema != head.Schema {
+			return false, fmt.Errorf("postgis: write a replica snapshot: part %s/%d is at %d, format %d, schema %q, not the head's %+v",
+				p.Layer, p.Part, p.Seq, p.Format, p.Schema, head)
+		}
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM replica_snapshot`); err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+		return fail(err)
 	}
 	rows := make([][]any, len(parts))
 	for i, p := range parts {
@@ -137,10 +157,10 @@ func (db *DB) WriteReplicaSnapshot(ctx context.Context, parts []SnapshotPart) (b
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"replica_snapshot"},
 		[]string{"layer", "part", "seq", "format", "fingerprint", "schema", "records", "crc", "data"}, pgx.CopyFromRows(rows)); err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+		return fail(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
+		return fail(err)
 	}
 	return true, nil
 }

@@ -45,6 +45,8 @@ func (p Policy) Due(st postgis.StoredSnapshot, stored bool, head int64, now time
 	switch {
 	case !stored:
 		return true, "none is stored"
+	case st.Ahead:
+		return true, fmt.Sprintf("the stored one is at change %d, ahead of the feed (a restored database)", st.Seq)
 	case st.Seq >= head:
 		return false, fmt.Sprintf("the stored one is at change %d, this replica at %d", st.Seq, head)
 	case st.Reloads > 0:

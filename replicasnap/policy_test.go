@@ -58,4 +58,7 @@ func TestWriteIfDue(t *testing.T) {
 	exec(t, url, `INSERT INTO change_feed (layer, feature_id, op, version, changed_by) VALUES ('shelters', 0, 'reload', 0, 'test')`)
 	step("a layer reloaded after it", at, true, "1 layer reloads")
 	step("written again", stored(), false, "the stored one is at change")
+	exec(t, url, `UPDATE replica_snapshot SET seq = seq + 1000`) // as in a database restored from an older backup
+	step("ahead of the feed", at, true, "ahead of the feed")
+	step("written over it", stored(), false, "the stored one is at change")
 }

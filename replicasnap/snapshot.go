@@ -18,23 +18,34 @@ import (
 // Store keeps the snapshot: postgis.DB.
 type Store interface {
 	ReplicaSnapshotSchema(ctx context.Context) (string, error)
-	StoredReplicaSnapshot(ctx context.Context, format int, schema string) (int64, bool, error)
-	WriteReplicaSnapshot(ctx context.Context, parts []postgis.SnapshotPart) (bool, error)
+	Standing
+	WriteReplicaSnapshot(ctx context.Context, head postgis.SnapshotHead, encode func() ([]postgis.SnapshotPart, error)) (bool, error)
 	ReadReplicaSnapshot(ctx context.Context, check func([]postgis.SnapshotPart, postgis.SnapshotState) error,
 		part func(postgis.SnapshotPart) error, open func(*onemap.Case) error) error
 }
 
 // Write stores the records of every layer of the catalogue in snap as the
 // snapshot, current to snap's sequence number, unless a snapshot as new is
-// stored or another writer is at it: it reports whether it wrote.
+// stored or another writer is at it: it reports whether it wrote. It
+// encodes the records only while it holds the stored snapshot (the store's
+// lock), so that of the servers that find a snapshot due at once (after a
+// bulk load) only the one that writes spends the CPU. A stored snapshot
+// ahead of the feed (a restored database) is replaced.
 func Write(ctx context.Context, store Store, catalog *onemap.Catalog, snap *inmem.Snapshot) (bool, error) {
 	schema, err := store.ReplicaSnapshotSchema(ctx)
 	if err != nil {
 		return false, err
 	}
-	if seq, ok, err := store.StoredReplicaSnapshot(ctx, Format, schema); err != nil || ok && seq >= snap.Seq() {
+	if st, ok, err := store.StoredReplicaSnapshotStanding(ctx, Format, schema, 0); err != nil || ok && !st.Ahead && st.Seq >= snap.Seq() {
 		return false, err // as new a one is stored: nothing to encode
 	}
+	head := postgis.SnapshotHead{Seq: snap.Seq(), Format: Format, Schema: schema}
+	return store.WriteReplicaSnapshot(ctx, head, func() ([]postgis.SnapshotPart, error) { return encode(catalog, snap, schema) })
+}
+
+// encode returns the parts of every layer of the catalogue in snap, the
+// layers encoded in parallel.
+func encode(catalog *onemap.Catalog, snap *inmem.Snapshot, schema string) ([]postgis.SnapshotPart, error) {
 	layers := catalog.Layers()
 	each := make([][]postgis.SnapshotPart, len(layers))
 	errs := make([]error, len(layers))
@@ -56,13 +67,13 @@ func Write(ctx context.Context, store Store, catalog *onemap.Catalog, snap *inme
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return false, err
+		return nil, err
 	}
 	var parts []postgis.SnapshotPart
 	for _, p := range each {
 		parts = append(parts, p...)
 	}
-	return store.WriteReplicaSnapshot(ctx, parts)
+	return parts, nil
 }
 
 // Options tune Load; zero values take the defaults.

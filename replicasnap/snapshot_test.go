@@ -231,3 +231,87 @@ func TestLoad_fallsBack(t *testing.T) {
 		})
 	}
 }
+
+// countingStore is the database, counting the snapshots Write encodes.
+type countingStore struct {
+	*postgis.DB
+	encoded int
+}
+
+func (s *countingStore) WriteReplicaSnapshot(ctx context.Context, head postgis.SnapshotHead, encode func() ([]postgis.SnapshotPart, error)) (bool, error) {
+	return s.DB.WriteReplicaSnapshot(ctx, head, func() ([]postgis.SnapshotPart, error) {
+		s.encoded++
+		return encode()
+	})
+}
+
+// TestWrite_encodesOnlyWhenItWrites: while another writer holds the
+// snapshot (its advisory lock), Write neither encodes nor writes; a
+// write whose snapshot is not newer than the stored one encodes nothing.
+func TestWrite_encodesOnlyWhenItWrites(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	snap := fromRows(t, db, catalog)
+	exec(t, url, `DELETE FROM replica_snapshot`)
+	store := &countingStore{DB: db}
+	other, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_lock(hashtext('onemap.replica_snapshot'))`); err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := replicasnap.Write(ctx, store, catalog, snap); err != nil || wrote || store.encoded != 0 {
+		t.Errorf("while another writer holds it: wrote %v, %v, encoded %d; want false, nil, 0", wrote, err, store.encoded)
+	}
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_unlock(hashtext('onemap.replica_snapshot'))`); err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := replicasnap.Write(ctx, store, catalog, snap); err != nil || !wrote || store.encoded != 1 {
+		t.Errorf("then: wrote %v, %v, encoded %d; want true, nil, 1", wrote, err, store.encoded)
+	}
+	// Another server wrote one as new between its look and its write.
+	schema, err := db.ReplicaSnapshotSchema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := postgis.SnapshotHead{Seq: snap.Seq(), Format: replicasnap.Format, Schema: schema}
+	if wrote, err := store.WriteReplicaSnapshot(ctx, head, func() ([]postgis.SnapshotPart, error) {
+		t.Error("encoded a snapshot as old as the stored one")
+		return nil, nil
+	}); err != nil || wrote {
+		t.Errorf("as old as the stored one: wrote %v, %v; want false, nil", wrote, err)
+	}
+}
+
+// TestWrite_replacesASnapshotAheadOfTheFeed: a stored snapshot ahead of
+// the feed (a database restored from a backup older than it) is not used
+// by a start, and Write replaces it, so that the next start uses the new
+// one.
+func TestWrite_replacesASnapshotAheadOfTheFeed(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	snap := fromRows(t, db, catalog)
+	exec(t, url, `DELETE FROM replica_snapshot`)
+	if wrote, err := replicasnap.Write(ctx, db, catalog, snap); err != nil || !wrote {
+		t.Fatalf("write: %v, %v", wrote, err)
+	}
+	exec(t, url, `UPDATE replica_snapshot SET seq = seq + 1000`)
+	if res, err := replicasnap.Load(ctx, inmem.New(catalog), catalog, db, db, replicasnap.Options{}); err != nil || res.Used {
+		t.Fatalf("load of a snapshot ahead of the feed: used %v, %v; want the rows", res.Used, err)
+	}
+	if wrote, err := replicasnap.Write(ctx, db, catalog, snap); err != nil || !wrote {
+		t.Fatalf("write over a snapshot ahead of the feed: wrote %v, %v; want true", wrote, err)
+	}
+	r := inmem.New(catalog)
+	res, err := replicasnap.Load(ctx, r, catalog, db, db, replicasnap.Options{})
+	if err != nil || !res.Used || res.Seq != snap.Seq() {
+		t.Fatalf("load after: used %v (%s) at %d, %v; want the snapshot at %d", res.Used, res.Why, res.Seq, err, snap.Seq())
+	}
+	sameReplica(t, r.Snapshot(), snap, catalog)
+}

@@ -30,14 +30,7 @@ func TestServe_startsFromTheSnapshot(t *testing.T) {
 	if err := first.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), `UPDATE cameras SET name = name || '新' WHERE id = (SELECT min(id) FROM cameras)`); err != nil {
-		t.Fatal(err)
-	}
+	renameFirstCamera(t, url)
 	second := startProcess(t, url)
 	if log := second.log(); !strings.Contains(log, "replica load: from the snapshot\"") || !strings.Contains(log, "replayed=1 ") {
 		t.Errorf("the second server's log:\n%s", log)
@@ -102,14 +95,7 @@ func TestSnapshotWriter_due(t *testing.T) {
 	tick := func() { ticks <- now }
 	look("none stored", tick, true)
 	look("as new as the replica", tick, false)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), `UPDATE cameras SET name = name || '新' WHERE id = (SELECT min(id) FROM cameras)`); err != nil {
-		t.Fatal(err)
-	}
+	renameFirstCamera(t, url)
 	changes, err := db.Changes(t.Context(), replica.Snapshot().Seq(), 100)
 	if err != nil {
 		t.Fatal(err)
@@ -124,9 +110,32 @@ func TestSnapshotWriter_due(t *testing.T) {
 	look("a change after it, an hour old", tick, true)
 	now = time.Now()                   // the stored one was just written
 	look("forced", w.askForced, false) // as new a one is stored: Write itself declines
-	if _, err := conn.Exec(t.Context(), `UPDATE replica_snapshot SET seq = seq - 1`); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, url, `UPDATE replica_snapshot SET seq = seq - 1`)
 	look("behind by one, young", w.ask, false)
 	look("behind by one, forced", w.askForced, true)
+	// A database restored from a backup older than its stored snapshot:
+	// the snapshot is ahead of the feed, and replaced at the next look.
+	execSQL(t, url, `UPDATE replica_snapshot SET seq = seq + 1000`)
+	look("ahead of the feed", w.ask, true)
+	look("then as new as the replica", w.ask, false)
+}
+
+// renameFirstCamera changes the name of the camera of the lowest id: one
+// change in the feed.
+func renameFirstCamera(t *testing.T, url string) {
+	t.Helper()
+	execSQL(t, url, `UPDATE cameras SET name = name || '新' WHERE id = (SELECT min(id) FROM cameras)`)
+}
+
+// execSQL runs the statement on a connection of its own.
+func execSQL(t *testing.T, url, sql string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }
