@@ -69,6 +69,18 @@ describe('cases: the operator\'s queue and the wall', { timeout: 10 * 60_000 }, 
     assert.match(await page.locator('.om-cases-message').textContent(), /“2020-13-05”不是日期/);
     assert.equal(await from.getAttribute('aria-invalid'), 'true');
     await b.screenshot('cases-bad-day');
+    // The filters lie on a grid: 起 and 止 side by side, their fields of one
+    // width, no field wrapped onto a line of its own or out of the panel.
+    const grid = await page.evaluate(() => {
+      const form = document.querySelector('#cases .om-cases-filters');
+      const r = (el) => el.getBoundingClientRect().toJSON();
+      return { form: r(form), from: r(form.querySelector('input[name="from"]')), to: r(form.querySelector('input[name="to"]')),
+        days: [...form.querySelectorAll('.om-day')].map(r), controls: [...form.children].map(r) };
+    });
+    assert.equal(Math.round(grid.from.top), Math.round(grid.to.top), `起 and 止 are not on one row: ${JSON.stringify(grid)}`);
+    assert.ok(Math.abs(grid.from.width - grid.to.width) < 1, `起 and 止 differ in width: ${grid.from.width} and ${grid.to.width}`);
+    for (const d of grid.days) assert.ok(d.height < 40, `a day field wraps (${d.height} px tall)`);
+    for (const c of grid.controls) assert.ok(c.left >= grid.form.left - 0.5 && c.right <= grid.form.right + 0.5, `a filter lies outside the panel: ${JSON.stringify(c)}`);
     req = asked(null);
     await from.fill('');
     await from.dispatchEvent('change');

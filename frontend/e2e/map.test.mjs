@@ -247,6 +247,34 @@ describe('first page: the county on one map', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(counts.filter((p) => !(p.point_count_yellow >= 5)), [], 'a count is drawn for fewer than 5 黄色 points');
   });
 
+  it('a kind filter draws a cluster holding one station of the kind as its badge', async () => {
+    // Zoom 10 at the county seat, 卫生院 alone chosen: clusters holding one
+    // 卫生院 (drawn at whichever station) show its badge, as one station does;
+    // clusters holding several, a ring of its colour.
+    await page.evaluate(() => document.querySelector('.maplibregl-popup-close-button')?.click()); // the station's card above
+    await jumpTo({ ...SEAT, zoom: 10 });
+    const kinds = await page.locator('input[data-layer="stations"][data-field="kind"]').evaluateAll((els) => els.map((el) => el.dataset.value));
+    const box = (v) => page.locator(`input[data-layer="stations"][data-field="kind"][data-value="${v}"]`);
+    for (const v of kinds) if (v !== 'hospital') await box(v).uncheck();
+    await waitIdle();
+    const drawn = await page.evaluate(() => {
+      const { map } = window.onemap;
+      // The icon MapLibre draws each for (the layer's evaluated icon-image).
+      const image = map.style.getLayer('stations').layout.get('icon-image');
+      return map.queryRenderedFeatures({ layers: ['stations'] }).map((f) => ({
+        count: f.properties.point_count ?? 0, hospitals: f.properties.point_count_kind_hospital ?? 0, kind: f.properties.kind,
+        image: String(image.evaluate({ type: 1, properties: f.properties }, {})?.name ?? ''),
+      }));
+    });
+    await screenshot('filter-hospital-stations');
+    for (const v of kinds) await box(v).check();
+    const one = drawn.filter((d) => d.count > 0 && d.hospitals === 1);
+    assert.ok(one.length > 0, `no cluster holding one 卫生院 drawn at zoom 10: ${JSON.stringify(drawn)}`);
+    assert.deepEqual(one.filter((d) => !d.image.startsWith('om-st:hospital:')), [], 'a cluster holding one 卫生院 is not its badge');
+    assert.deepEqual(drawn.filter((d) => d.count === 0 && !d.image.startsWith('om-st:hospital:')), [], 'a single 卫生院 is not its badge');
+    assert.deepEqual(drawn.filter((d) => d.hospitals > 1 && !d.image.startsWith('om-ring:')), [], 'a cluster of several 卫生院 is not a ring');
+  });
+
   it('draws Chinese labels with the bundled font, asking no glyph server', async () => {
     // The whole county: its townships named, not buried under cluster counts.
     await page.evaluate(() => {

@@ -1,5 +1,6 @@
 // The command map on a phone (390×844) in headless Chromium: the search box
-// is free to tap, the tools are one row under it that does not wrap, and
+// is free to tap, the tools are one row under it that does not wrap (a cue
+// at an end with more tools beyond it, which scrolls the row), and
 // the layers open folded so that the map comes first, the whole county
 // above the zoom buttons.
 
@@ -36,6 +37,42 @@ test('the command map on a phone: search free, tools in a row, layers folded, th
     assert.ok(layout.folded, 'the layers open unfolded on a phone');
     assert.equal(layout.underZoom, 0, 'the county lies under the zoom buttons');
     await b.screenshot('phone');
+
+    // Every tool can be reached and read: a chip that does not fit lies past
+    // an end that shows its cue (over the chip cut there), and tapping the
+    // cue brings the rest into the row, whole.
+    const tools = () => page.evaluate(() => {
+      const bar = document.querySelector('#toolbar');
+      const box = bar.getBoundingClientRect();
+      const y = box.top + box.height / 2;
+      const chips = [...bar.children].filter((el) => el.offsetParent && !el.classList.contains('om-tools-more'))
+        .map((el) => {
+          const r = el.getBoundingClientRect();
+          const seen = r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+          const hit = seen && document.elementFromPoint(r.left + r.width / 2, y);
+          return { id: el.id || el.textContent.trim(), left: r.left, right: r.right, whole: seen && (hit === el || el.contains(hit)) };
+        });
+      const edge = document.elementFromPoint(box.right - 10, y);
+      return { more: bar.dataset.more ?? null, left: box.left, right: box.right, chips, edgeCue: !!edge?.closest('.om-tools-more-right') };
+    });
+    let row = await tools();
+    const beyond = row.chips.filter((c) => c.right > row.right + 0.5);
+    assert.ok(beyond.length > 0, `the phone's tools all fit in a row: ${JSON.stringify(row)}`);
+    assert.match(row.more ?? '', /right/, `tools lie past the right edge with nothing saying so: ${beyond.map((c) => c.id)}`);
+    assert.ok(row.edgeCue, 'the cue is not over the right edge');
+    for (let i = 0; i < 8 && /right/.test(row.more); i++) {
+      // The cue takes no room in the row: its arrow (the span over the edge) is what a finger meets.
+      await page.locator('#toolbar .om-tools-more-right span').click();
+      await page.waitForFunction((x) => document.querySelector('#toolbar').scrollLeft !== x, await page.evaluate(() => document.querySelector('#toolbar').scrollLeft));
+      await page.waitForTimeout(600); // the smooth scroll
+      row = await tools();
+    }
+    assert.doesNotMatch(row.more, /right/, `the cue never brought the last tool in: ${JSON.stringify(row)}`);
+    assert.match(row.more, /left/, 'scrolled, the row shows no cue at its left');
+    const last = row.chips.at(-1);
+    assert.ok(last.whole, `the last tool is not whole in the row: ${JSON.stringify(row)}`);
+    assert.ok(row.chips.find((c) => c.id === 'copy-link')?.whole, `复制链接 is not whole in the row: ${JSON.stringify(row)}`);
+    await b.screenshot('phone-tools-end');
     assert.deepEqual(b.foreign, [], 'requests left the machine');
     assert.deepEqual(b.errors, [], 'the page logged errors');
   } finally {

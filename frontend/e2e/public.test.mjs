@@ -292,6 +292,16 @@ describe('public page on a phone, location granted', { timeout: 10 * 60_000 }, (
     assert.ok(near.length > 1, `too few clinics in the middle of the view to tell: ${near.length}`);
     assert.ok(drawn >= near.length, `the map draws ${drawn} clinics where the middle of its view holds ${near.length}`);
     await b.screenshot('public-map-clinic-zoomed-out');
+    // The map's buttons lie over the numbered markers: at this view the
+    // marker of the 17th station sat over the zoom-out button.
+    const covered = await page.evaluate(() => [...document.querySelectorAll('#map .maplibregl-ctrl button')].filter((el) => el.offsetParent)
+      .flatMap((el) => {
+        const r = el.getBoundingClientRect();
+        const at = [[r.left + 3, r.top + 3], [r.right - 3, r.top + 3], [r.left + 3, r.bottom - 3], [r.right - 3, r.bottom - 3], [r.left + r.width / 2, r.top + r.height / 2]];
+        return at.map(([x, y]) => document.elementFromPoint(x, y)).filter((hit) => !el.contains(hit))
+          .map((hit) => `${el.className} under ${hit?.className || hit?.tagName}`);
+      }));
+    assert.deepEqual(covered, [], 'something lies over the map\'s buttons');
     await page.evaluate((v) => window.onemapPublic.map.jumpTo(v), view);
     await mapIdle(page);
     assert.equal(await page.getAttribute('#map-kinds button[data-kind=clinic]', 'aria-pressed'), 'true', 'the map does not show the kind chosen');

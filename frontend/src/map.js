@@ -10,6 +10,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { mapLocale } from './i18n.js';
 import { addIcons } from './icons.js';
 import { FONT_PROTOCOL, fontBytes } from './font.js';
+import { softwareRendered } from './renderer.js';
 
 // The worker comes from this server, as a file of the build (the CSP allows
 // workers from 'self' only).
@@ -36,13 +37,16 @@ export const WHOLE_FIRST_MS = 20_000;
  *   tileVersion: a function giving the live version (0 for none), added to
  *     the URL of every tile of this server (?v=N), so that a reload after a
  *     change passes the browser's cache (tiles may be cached for 30 s);
- *   wholeFirst: true shows the map's canvas only once its first picture is
- *     whole (MapLibre's load: the style and every tile in view drawn), not
- *     each half-drawn frame before it as tiles come in. Under software
- *     rendering (a PC or VM without a GPU, headless Chromium) every frame
- *     shown is read back from the renderer, and those frames cost more
- *     than the map's own work: the first picture comes sooner without them.
- *     (After WHOLE_FIRST_MS the canvas shows as it stands.)
+ *   wholeFirst: true shows the map's canvas, under software rendering
+ *     only (renderer.js: a PC or VM without a GPU, headless Chromium), once
+ *     its first picture is whole (MapLibre's load: the style and every tile
+ *     in view drawn), not each half-drawn frame before it as tiles come in.
+ *     There every frame shown is read back from the renderer, and those
+ *     frames cost more than the map's own work: the first picture comes
+ *     sooner without them. On a GPU they cost little, and hiding them would
+ *     only put off the first pixels: the map draws as it comes. (After
+ *     WHOLE_FIRST_MS the canvas shows as it stands.) The map's
+ *     wholeFirst property says which was done.
  * anything else (bounds, center, zoom, hash, interactive, locale,
  * attributionControl, …) goes to MapLibre as it is.
  */
@@ -62,7 +66,10 @@ export function createMap(container, style, { navigation, scale, rotate = true, 
     ...options,
   });
   addIcons(map); // the point symbols, drawn as the style asks for them
-  if (wholeFirst) {
+  // The renderer is known once MapLibre has made its context (in the
+  // constructor); the first frame is drawn later, in an animation frame.
+  map.wholeFirst = wholeFirst && softwareRendered(map.getCanvas());
+  if (map.wholeFirst) {
     const canvas = map.getCanvasContainer();
     canvas.style.visibility = 'hidden';
     let timer = 0;

@@ -103,3 +103,36 @@ test('stations: chosen kinds ring a cluster; a level filter keeps the kinds’ m
   const cam = STYLE.layers.find((l) => l.metadata?.['onemap:layer'] === 'cameras');
   assert.deepEqual(clusterFilter('cameras', cam.filter, { status: ['fault'] }), filterExpr(cam.filter, { status: ['fault'] }));
 });
+
+test('stations: a cluster holding one station of the chosen kinds draws that kind\'s badge, sized as a single station', async () => {
+  const st = byId('stations');
+  const clinic = legendOf(STYLE, 'stations').entries.find((e) => e.value === 'clinic').colour.toLowerCase();
+  const baseImage = await compile(st.layout['icon-image'], 'icon-image');
+  const baseSize = await compile(st.layout['icon-size'], 'icon-size');
+  const single = { kind: 'clinic', level: 'village' };
+  const badge = baseImage(single);
+  assert.match(badge, /^om-st:clinic:/, badge);
+  // Four stations drawn at a 警务室: one 卫生室, three 警务室.
+  const oneClinic = { kind: 'police', level: 'village', point_count: 4, [`${KIND_COUNT}police`]: 3, [`${KIND_COUNT}clinic`]: 1, point_count_village: 4 };
+  const twoClinics = { ...oneClinic, [`${KIND_COUNT}police`]: 2, [`${KIND_COUNT}clinic`]: 2 };
+
+  const layout = clusterLayout('stations', st.layout, { kind: ['clinic'] });
+  const image = await compile(layout['icon-image'], 'icon-image');
+  const size = await compile(layout['icon-size'], 'icon-size');
+  assert.equal(image(oneClinic), badge, 'a cluster holding one 卫生室 is a ring round it, not its badge');
+  assert.equal(size(oneClinic), baseSize(single), 'the badge is not sized as a single station');
+  // Two of the kind: a ring of its colour alone, sized as a cluster of two.
+  assert.deepEqual(parseRing(image(twoClinics))?.arcs.map((a) => [hex(a.colour), a.share]), [[clinic, 1]], image(twoClinics));
+  assert.equal(size(twoClinics), baseSize({ ...twoClinics, point_count: 2 }));
+  // A single station: as before.
+  assert.equal(image(single), badge);
+  assert.equal(size(single), baseSize(single));
+
+  // Two kinds chosen: one station of them is its kind's badge; one of each, a ring of both.
+  const both = clusterLayout('stations', st.layout, { kind: ['clinic', 'police'] });
+  const image2 = await compile(both['icon-image'], 'icon-image');
+  const onlyClinic = { ...oneClinic, [`${KIND_COUNT}police`]: 0, [`${KIND_COUNT}grid`]: 3 };
+  assert.equal(image2(onlyClinic), badge);
+  const ring = parseRing(image2({ ...oneClinic, [`${KIND_COUNT}police`]: 1, [`${KIND_COUNT}grid`]: 2 }));
+  assert.equal(ring?.arcs.length, 2, 'one 卫生室 and one 警务室 are not a ring of both');
+});

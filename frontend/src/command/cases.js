@@ -103,10 +103,10 @@ export function createCases(page, session, { el, button }) {
       <select name="status" aria-label="${escapeHtml(w('status'))}">${options(STATUSES, w('allStatus'))}</select>
       <select name="category" aria-label="${escapeHtml(w('category'))}">${options(CATEGORIES, w('allCategory'))}</select>
       <select name="level" aria-label="${escapeHtml(w('level'))}">${options(LEVELS, w('allLevel'))}</select>
-      <input name="grid" type="number" min="1" placeholder="${escapeHtml(w('grid'))}" aria-label="${escapeHtml(w('grid'))}">
       ${dayFieldHTML('from', w('from'), w('dayHint'), w('pickDay'))}
       ${dayFieldHTML('to', w('to'), w('dayHint'), w('pickDay'))}
-      <label><input name="overdue" type="checkbox"> ${escapeHtml(w('overdue'))}</label>
+      <input name="grid" type="number" min="1" placeholder="${escapeHtml(w('grid'))}" aria-label="${escapeHtml(w('grid'))}">
+      <label class="om-cases-overdue"><input name="overdue" type="checkbox"> ${escapeHtml(w('overdue'))}</label>
     </form>
     <p class="om-cases-message" role="status" aria-live="polite"></p>
     <ul class="om-cases-list" aria-label="${escapeHtml(w('title'))}"></ul>

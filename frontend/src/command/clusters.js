@@ -10,8 +10,11 @@
 // field a cluster counts, a cluster shows when it holds one of the chosen
 // values, its ring cut by the chosen values alone and its size and count
 // those of the chosen values it holds (the same as src/m/kinds.js does on
-// the public map). A field a cluster does not count (a risk point's kind,
-// a camera's status) is filtered by the value of the point it is drawn at.
+// the public map). A station cluster holding one station of the chosen
+// kinds draws that kind's badge, sized as a single station (as the public
+// map does), not a ring round one. A field a cluster does not count (a risk
+// point's kind, a camera's status) is filtered by the value of the point it
+// is drawn at.
 
 import { filterExpr } from '../style.js';
 
@@ -20,10 +23,15 @@ const HAS_COUNT = ['has', 'point_count'];
 // COUNTED lists, per data layer, the fields whose values its clusters count
 // (the server's layer.go: a clustered layer's level, ClusterCountBy) and
 // the one its rings are cut by (style.js withSymbols).
+// badge: the layer draws its clusters and single points in one style layer
+// (its icon-image ['case', has point_count, cluster's, single's], its
+// icon-size telling them apart by has point_count too), and a cluster holding one point of the chosen values of its
+// ring's field draws that value's badge, as a single point of it (and as
+// src/m/kinds.js draws it), not a ring round one.
 const COUNTED = {
   risk_points: { fields: ['level'], ring: 'level' },
   households: { fields: ['level'], ring: 'level' },
-  stations: { fields: ['kind', 'level'], ring: 'kind' },
+  stations: { fields: ['kind', 'level'], ring: 'kind', badge: true },
 };
 
 /** countProp returns the tiles' property of how many points of a cluster hold value in field. */
@@ -95,7 +103,9 @@ const LAYOUT = ['icon-image', 'icon-size', 'text-field', 'symbol-sort-key'];
  * it holds: of the ring's field where it is chosen (and the ring shows
  * those values alone), else of the first counted field chosen (the ring
  * stays the mix of every value). With two counted fields chosen the count
- * is the ring field's: the tiles count each field apart, not together.
+ * is the ring field's: the tiles count each field apart, not together. In a
+ * badge layer (COUNTED) a cluster holding one of the ring field's chosen
+ * values draws that value's badge at a single point's size.
  */
 export function clusterLayout(layer, base, chosen) {
   const out = {};
@@ -113,7 +123,39 @@ export function clusterLayout(layer, base, chosen) {
       out[p] = base[p];
       continue;
     }
-    out[p] = countSwap(base[p], field, values, field === ring && p === 'icon-image' ? field : null);
+    const one = field === ring && COUNTED[layer].badge && splitCase(base['icon-image']);
+    if (one && p === 'icon-image') out[p] = oneBadge(countSwap(base[p], field, values, field), one.single, field, values);
+    else if (one && p === 'icon-size') out[p] = countSwap(swapHasCount(base[p], ['>', chosenSum(field, values), 1]), field, values, null);
+    else out[p] = countSwap(base[p], field, values, field === ring && p === 'icon-image' ? field : null);
   }
   return out;
+}
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// splitCase returns {single} of e when e is ['case', has point_count,
+// cluster's, single's], the form a badge layer's images are in; else null.
+function splitCase(e) {
+  return Array.isArray(e) && e[0] === 'case' && e.length === 4 && same(e[1], HAS_COUNT) ? { single: e[3] } : null;
+}
+
+// swapHasCount returns e with each test of has point_count read as cond
+// (an icon-size: a cluster holding one chosen point sized as a single one).
+function swapHasCount(e, cond) {
+  if (!Array.isArray(e)) return e;
+  if (same(e, HAS_COUNT)) return cond;
+  return e.map((x) => swapHasCount(x, cond));
+}
+
+// oneBadge returns the icon-image image (the rings of the chosen values)
+// with a cluster holding one point of the chosen values in field drawn as
+// single (the image of a single point) draws for a point of that value.
+function oneBadge(image, single, field, values) {
+  const asValue = (e, v) => {
+    if (!Array.isArray(e)) return e;
+    if (e[0] === 'get' && e.length === 2 && e[1] === field) return v;
+    return e.map((x) => asValue(x, v));
+  };
+  const one = ['all', HAS_COUNT, ['==', chosenSum(field, values), 1]];
+  return ['case', ...values.flatMap((v) => [['all', one, ['>', countOf(field, v), 0]], asValue(single, v)]), image];
 }

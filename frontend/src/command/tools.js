@@ -1,9 +1,11 @@
 // The command map's tools: the cursor's coordinates, the link to the view
-// (copied, and shown to copy by hand) and measuring (../measure.js).
+// (copied, and shown to copy by hand), measuring (../measure.js) and the
+// toolbar's scroll cues on a phone (toolrow.js).
 
 import { createMeasure } from '../measure.js';
 import { formatLonLat } from '../format.js';
 import { lang, t, withLang } from '../i18n.js';
+import { scrollCues } from './toolrow.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +20,10 @@ export function createTools(page) {
   const coords = $('coords');
   map.on('mousemove', (e) => { coords.textContent = formatLonLat([e.lngLat.lng, e.lngLat.lat]); });
   map.on('mouseout', () => { coords.textContent = ''; });
+
+  // On a phone the tools are one row scrolled sideways, with a cue at an
+  // end that has more beyond it (toolrow.js).
+  scrollCues($('toolbar'));
 
   const linkBox = $('link-box');
   const linkText = $('link-text');
