@@ -262,7 +262,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 		return rep, mapError(fmt.Errorf("postgis: bulk import: the table's triggers: %w", err))
 	}
 	if b.copyable(replaceable, o) {
-		rows, rest, err := b.collect(next)
+		rows, arena, rest, err := b.collect(next)
 		if err != nil {
 			return rep, err
 		}
@@ -274,7 +274,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 			var bound []byte
 			err := savepoint(ctx, tx, func(tx pgx.Tx) error {
 				var err error
-				rep, bound, err = b.copyRun(ctx, tx, rows)
+				rep, bound, err = b.copyRun(ctx, tx, rows, arena)
 				if err != nil {
 					return err
 				}
@@ -290,7 +290,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 			}
 		}
 		rep = ImportReport{}
-		next = b.replay(rows, rest, next)
+		next = b.replay(rows, arena, rest, next)
 	}
 	return b.staged(ctx, tx, next, o, replaceable)
 }

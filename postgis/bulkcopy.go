@@ -55,16 +55,17 @@ import (
 var errNotCopyable = errors.New("postgis: bulk import: not a load of new points")
 
 // copyRow is a row of a load read whole: its point, the fields it gives
-// (mask, as the staging table's given) and their values (string or
-// []string, nil where not given), its grid and id once computed.
+// (mask, as the staging table's given; lists: those given as lists) and
+// their values, already in COPY's text form (tab-separated, in the order
+// of b.fields) at arena[off:end], its grid and id once computed.
 type copyRow struct {
-	line  int32
-	mask  int64
-	pt    orb.Point
-	vals  []any
-	grid  int64
-	id    int64
-	order uint32
+	line     int32
+	order    uint32
+	mask     int64
+	lists    int64
+	pt       orb.Point
+	grid, id int64
+	off, end int
 }
 
 // copyable reports whether the layer's loads may take the client-computed
@@ -76,49 +77,79 @@ func (b *bulk) copyable(replaceable bool, o ImportOptions) bool {
 }
 
 // collect reads the rows of next whole for copyRun, as copyRows (their
-// Where in b.wheres). If a row's geometry is not a point it stops there:
-// rest is the row it stopped at (to be staged after the rows read), ok
-// false.
-func (b *bulk) collect(next func() (ImportRow, bool, error)) (rows []copyRow, rest *ImportRow, err error) {
+// Where in b.wheres, their values in arena). If a row's geometry is not a
+// point it stops there: rest is the row it stopped at (to be staged after
+// the rows read).
+func (b *bulk) collect(next func() (ImportRow, bool, error)) (rows []copyRow, arena []byte, rest *ImportRow, err error) {
+	vals := make([]any, len(b.fields))
 	for {
 		r, ok, err := next()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if !ok {
-			return rows, nil, nil
+			return rows, arena, nil, nil
 		}
 		p, isPoint := r.Feature.Geometry.(orb.Point)
 		if !isPoint {
-			return rows, &r, nil
+			return rows, arena, &r, nil
 		}
 		b.wheres = append(b.wheres, r.Where)
-		vals := make([]any, len(b.fields))
+		clear(vals)
 		mask, err := b.values(r, vals)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if !containsMask(b.masks, mask) {
 			b.masks = append(b.masks, mask)
 		}
-		rows = append(rows, copyRow{line: int32(len(b.wheres)), mask: mask, pt: p, vals: vals})
+		c := copyRow{line: int32(len(b.wheres)), mask: mask, pt: p, off: len(arena)}
+		sep := false
+		for i, v := range vals {
+			if v == nil {
+				continue
+			}
+			if sep {
+				arena = append(arena, '\t')
+			}
+			sep = true
+			switch v := v.(type) {
+			case string:
+				arena = appendCopyText(arena, v)
+			case []string:
+				arena = appendCopyText(arena, arrayLiteral(v))
+				c.lists |= 1 << i
+			}
+		}
+		c.end = len(arena)
+		rows = append(rows, c)
 	}
 }
 
 // replay returns next for the staged path: the rows collect read, then
 // rest and what next still has. b.wheres and b.masks start again.
-func (b *bulk) replay(rows []copyRow, rest *ImportRow, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
+func (b *bulk) replay(rows []copyRow, arena []byte, rest *ImportRow, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
 	wheres := b.wheres
 	b.wheres, b.masks = nil, nil
+	slices.SortFunc(rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
 	i := 0
 	return func() (ImportRow, bool, error) {
 		if i < len(rows) {
 			r := &rows[i]
 			i++
 			props := make(map[string]any, len(b.fields))
-			for j, v := range r.vals {
-				if v != nil {
-					props[b.fields[j].Name] = v
+			texts := strings.Split(string(arena[r.off:r.end]), "\t")
+			k := 0
+			for j, f := range b.fields {
+				if r.mask&(1<<j) == 0 {
+					continue
+				}
+				v := unescapeCopyText(texts[k])
+				k++
+				if r.lists&(1<<j) != 0 {
+					props[f.Name] = parseArrayLiteral(v)
+				} else {
+					props[f.Name] = v
 				}
 			}
 			return ImportRow{Where: wheres[r.line-1], Feature: &onemap.Feature{Layer: b.layer.ID, Geometry: r.pt, Properties: props}}, true, nil
@@ -135,7 +166,7 @@ func (b *bulk) replay(rows []copyRow, rest *ImportRow, next func() (ImportRow, b
 // copyRun is the client-computed load of rows (see above), in tx; it
 // returns errNotCopyable, or the database's refusal of a row (a data or
 // constraint error), when the staged path must run instead.
-func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow) (rep ImportReport, newBound []byte, err error) {
+func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []byte) (rep ImportReport, newBound []byte, err error) {
 	n := len(rows)
 	ext := orb.Bound{Min: rows[0].pt, Max: rows[0].pt}
 	for _, r := range rows {
@@ -221,14 +252,12 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow) (rep Impo
 		if grid {
 			cols = append(cols, "grid_id")
 		}
-		var given []int
 		for i, f := range b.fields {
 			if m&(1<<i) != 0 {
 				cols = append(cols, pgx.Identifier{f.Name}.Sanitize())
-				given = append(given, i)
 			}
 		}
-		src := &copyReader{b: b, rows: rows, mask: m, grid: grid, given: given, actor: actor}
+		src := &copyReader{rows: rows, arena: arena, mask: m, grid: grid, actor: actor}
 		if _, err := tx.Conn().PgConn().CopyFrom(ctx, src, `COPY `+b.tbl+` (`+strings.Join(cols, ", ")+`) FROM STDIN`); err != nil {
 			return rep, nil, err // mapped by the caller: a data error runs the staged path
 		}
@@ -305,11 +334,10 @@ func isDataError(err error) bool {
 // mask: id, geometry (hex EWKB), authors, grid (if grid) and the given
 // fields.
 type copyReader struct {
-	b     *bulk
 	rows  []copyRow
+	arena []byte
 	mask  int64
 	grid  bool
-	given []int
 	actor string
 	i     int
 	buf   []byte
@@ -353,14 +381,9 @@ func (c *copyReader) row(buf []byte, r *copyRow) []byte {
 			buf = strconv.AppendInt(buf, r.grid, 10)
 		}
 	}
-	for _, i := range c.given {
+	if r.end > r.off {
 		buf = append(buf, '\t')
-		switch v := r.vals[i].(type) {
-		case string:
-			buf = appendCopyText(buf, v)
-		case []string:
-			buf = appendCopyText(buf, arrayLiteral(v))
-		}
+		buf = append(buf, c.arena[r.off:r.end]...)
 	}
 	return append(buf, '\n')
 }
@@ -393,6 +416,52 @@ func appendCopyText(buf []byte, s string) []byte {
 		}
 	}
 	return buf
+}
+
+// unescapeCopyText undoes appendCopyText.
+func unescapeCopyText(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			sb.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			sb.WriteByte('\n')
+		case 'r':
+			sb.WriteByte('\r')
+		case 't':
+			sb.WriteByte('\t')
+		default:
+			sb.WriteByte(s[i])
+		}
+	}
+	return sb.String()
+}
+
+// parseArrayLiteral undoes arrayLiteral.
+func parseArrayLiteral(s string) []string {
+	out := []string{}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	for i := 0; i < len(s); i++ {
+		if s[i] != '"' {
+			continue // a comma
+		}
+		var sb strings.Builder
+		for i++; i < len(s) && s[i] != '"'; i++ {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+			}
+			sb.WriteByte(s[i])
+		}
+		out = append(out, sb.String())
+	}
+	return out
 }
 
 // arrayLiteral is a text[] value's literal: each element quoted.
