@@ -34,6 +34,27 @@ func TestCopyText(t *testing.T) {
 	}
 }
 
+// TestGeomContains: a point meets a polygon inside it, on its outer edge
+// and on the edge of a hole, not inside the hole nor outside (as
+// ST_Intersects answers, which the grid trigger asks).
+func TestGeomContains(t *testing.T) {
+	holed := orb.Polygon{{{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}}, {{4, 4}, {6, 4}, {6, 6}, {4, 6}, {4, 4}}}
+	for _, tc := range []struct {
+		p    orb.Point
+		want bool
+	}{
+		{orb.Point{1, 1}, true}, {orb.Point{0, 5}, true}, {orb.Point{10, 10}, true},
+		{orb.Point{4, 5}, true}, {orb.Point{5, 6}, true}, {orb.Point{6, 6}, true},
+		{orb.Point{5, 5}, false}, {orb.Point{11, 5}, false}, {orb.Point{-0.1, 0}, false},
+	} {
+		for _, g := range []orb.Geometry{holed, orb.MultiPolygon{{{{20, 20}, {21, 20}, {21, 21}, {20, 20}}}, holed}} {
+			if got := geomContains(g, tc.p); got != tc.want {
+				t.Errorf("%T holds %v: %v, want %v", g, tc.p, got, tc.want)
+			}
+		}
+	}
+}
+
 // BenchmarkCopyRows is the importer's own work a row on the
 // client-computed path, the file's reading and the database aside: the
 // rows read whole (their values as COPY text), put in place order, and
