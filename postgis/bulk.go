@@ -261,6 +261,43 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	if err != nil {
 		return rep, mapError(fmt.Errorf("postgis: bulk import: the table's triggers: %w", err))
 	}
+	if b.copyable(replaceable, o) {
+		rows, arena, rest, err := b.collect(next)
+		if err != nil {
+			return rep, err
+		}
+		b.step("read the rows")
+		if len(rows) == 0 && rest == nil {
+			return rep, nil
+		}
+		if rest == nil {
+			var bound []byte
+			err := savepoint(ctx, tx, func(tx pgx.Tx) error {
+				var err error
+				rep, bound, err = b.copyRun(ctx, tx, rows, arena)
+				if err != nil {
+					return err
+				}
+				return b.finish(ctx, tx, &rep, len(rows), nil, bound, o)
+			}, false)
+			switch {
+			case err == nil:
+				return rep, nil
+			case errors.Is(err, errNotCopyable), isDataError(err):
+				b.step("the staged path takes the load")
+			default:
+				return ImportReport{}, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+			}
+		}
+		rep = ImportReport{}
+		next = b.replay(rows, arena, rest, next)
+	}
+	return b.staged(ctx, tx, next, o, replaceable)
+}
+
+// staged is the load by the staging table (BulkImport), in tx.
+func (b *bulk) staged(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool, error), o ImportOptions, replaceable bool) (ImportReport, error) {
+	var rep ImportReport
 	if _, err := tx.Exec(ctx, b.stagingSQL()); err != nil {
 		return rep, mapError(fmt.Errorf("postgis: bulk import: staging table: %w", err))
 	}
@@ -300,24 +337,8 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 		return rep, err
 	}
 	b.step("check envelope, vertices, keys")
-	triggers := b.rowTriggers()
-	if b.gridPoint != "" {
-		triggers = append(triggers, b.layer.ID+"_assign_grid")
-	}
-	alter := func(how string) error {
-		parts := make([]string, len(triggers))
-		for i, t := range triggers {
-			parts[i] = how + " TRIGGER " + pgx.Identifier{t}.Sanitize()
-		}
-		_, err := tx.Exec(ctx, `ALTER TABLE `+b.tbl+` `+strings.Join(parts, ", "))
-		return err
-	}
-	if err := alter("DISABLE"); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42501" { // insufficient privilege
-			return rep, onemap.Errorf(onemap.EFORBIDDEN, "the bulk path disables the triggers of table %s, which only its owner may do (the user that migrates the database): %s", b.layer.ID, pe.Message)
-		}
-		return rep, mapError(fmt.Errorf("postgis: bulk import: disable the row triggers: %w", err))
+	if err := b.alterTriggers(ctx, tx, "DISABLE"); err != nil {
+		return rep, err
 	}
 	if b.gridPoint != "" {
 		if _, err := tx.Exec(ctx, b.gridSQL()); err != nil {
@@ -378,25 +399,57 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 			return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
 		}
 	}
-	if err := alter("ENABLE"); err != nil {
-		return rep, mapError(fmt.Errorf("postgis: bulk import: enable the row triggers: %w", err))
+	if err := b.alterTriggers(ctx, tx, "ENABLE"); err != nil {
+		return rep, err
 	}
+	if err := b.finish(ctx, tx, &rep, int(n), oldBound, newBound, o); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// alterTriggers disables or enables (how) the layer table's row triggers
+// that a load stands in for.
+func (b *bulk) alterTriggers(ctx context.Context, tx pgx.Tx, how string) error {
+	triggers := b.rowTriggers()
+	if b.gridPoint != "" {
+		triggers = append(triggers, b.layer.ID+"_assign_grid")
+	}
+	parts := make([]string, len(triggers))
+	for i, t := range triggers {
+		parts[i] = how + " TRIGGER " + pgx.Identifier{t}.Sanitize()
+	}
+	_, err := tx.Exec(ctx, `ALTER TABLE `+b.tbl+` `+strings.Join(parts, ", "))
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && pe.Code == "42501": // insufficient privilege
+		return onemap.Errorf(onemap.EFORBIDDEN, "the bulk path disables the triggers of table %s, which only its owner may do (the user that migrates the database): %s", b.layer.ID, pe.Message)
+	}
+	return mapError(fmt.Errorf("postgis: bulk import: %s the row triggers: %w", strings.ToLower(how), err))
+}
+
+// finish writes what a load's row triggers would have, set-based: one
+// reload feed row for the layer (unless nothing changed) and one audit
+// record; n is how many rows the file had.
+func (b *bulk) finish(ctx context.Context, tx pgx.Tx, rep *ImportReport, n int, oldBound, newBound []byte, o ImportOptions) error {
 	if rep.Inserted+rep.Updated == 0 {
-		return rep, nil // nothing changed: nothing to reload
+		return nil // nothing changed: nothing to reload
 	}
 	// One feed row, under the feed's lock (taken before audit_log's, as
 	// every feature write takes them: migrations/0009), and a wake-up.
 	var seq int64
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('onemap.change_feed'))`); err != nil {
-		return rep, mapError(fmt.Errorf("postgis: bulk import: feed lock: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: feed lock: %w", err))
 	}
 	if err := tx.QueryRow(ctx, `INSERT INTO change_feed (layer, feature_id, op, version, old_bound, new_bound, changed_by)
 		VALUES ($1, 0, $2, 0, ST_GeomFromWKB($3::bytea, 4326), ST_GeomFromWKB($4::bytea, 4326), onemap_actor()) RETURNING seq`,
 		b.layer.ID, OpReload, oldBound, newBound).Scan(&seq); err != nil {
-		return rep, mapError(fmt.Errorf("postgis: bulk import: feed row: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: feed row: %w", err))
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, ChangeChannel); err != nil {
-		return rep, mapError(fmt.Errorf("postgis: bulk import: notify: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: notify: %w", err))
 	}
 	caller, _ := onemap.CallerFrom(ctx)
 	if caller.Name == "" {
@@ -405,10 +458,10 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	detail := map[string]any{"op": "bulk import", "file": o.File, "reason": o.Reason, "rows": n,
 		"inserted": rep.Inserted, "updated": rep.Updated, "unchanged": rep.Unchanged, "feed_seq": seq}
 	if err := appendAudit(ctx, tx, caller, onemap.AuditEdit, b.layer.ID, detail); err != nil {
-		return rep, err
+		return err
 	}
 	b.step("feed row + audit record")
-	return rep, nil
+	return nil
 }
 
 // match writes onemap_bulk_match: the line of each staged row whose
@@ -799,12 +852,27 @@ func (s *bulkSource) stage(r ImportRow) error {
 	if err != nil {
 		return onemap.Errorf(onemap.EINVALID, "%s: geometry: %v", r.Where, err)
 	}
-	var mask int64
 	clear(s.vals)
+	mask, err := b.values(r, s.vals[3:])
+	if err != nil {
+		return err
+	}
+	if !containsMask(b.masks, mask) {
+		b.masks = append(b.masks, mask)
+	}
+	s.vals[0], s.vals[1], s.vals[2] = int32(len(b.wheres)), mask, g
+	return nil
+}
+
+// values fills vals (one a writable field, nil where not given) with the
+// row's fields as the staging table takes them (string, or []string for a
+// list) and returns the set of fields it gives.
+func (b *bulk) values(r ImportRow, vals []any) (int64, error) {
+	var mask int64
 	for name, v := range r.Feature.Properties {
 		i := b.index(name)
 		if i < 0 {
-			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q cannot be written", r.Where, name)
+			return 0, onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q cannot be written", r.Where, name)
 		}
 		if v == nil {
 			continue
@@ -812,24 +880,20 @@ func (s *bulkSource) stage(r ImportRow) error {
 		mask |= 1 << i
 		switch v := v.(type) {
 		case string, []string:
-			s.vals[3+i] = v
+			vals[i] = v
 		case int64:
-			s.vals[3+i] = strconv.FormatInt(v, 10)
+			vals[i] = strconv.FormatInt(v, 10)
 		case int:
-			s.vals[3+i] = strconv.Itoa(v)
+			vals[i] = strconv.Itoa(v)
 		case float64:
-			s.vals[3+i] = strconv.FormatFloat(v, 'g', -1, 64)
+			vals[i] = strconv.FormatFloat(v, 'g', -1, 64)
 		case bool:
-			s.vals[3+i] = strconv.FormatBool(v)
+			vals[i] = strconv.FormatBool(v)
 		default:
-			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+			return 0, onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
 		}
 	}
-	if !containsMask(b.masks, mask) {
-		b.masks = append(b.masks, mask)
-	}
-	s.vals[0], s.vals[1], s.vals[2] = int32(len(b.wheres)), mask, g
-	return nil
+	return mask, nil
 }
 
 func containsMask(ms []int64, m int64) bool {

@@ -3,6 +3,7 @@ package postgis_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,8 @@ func (s *server) waitFor(t *testing.T, seq int64) {
 // servers follow the database: both see every loaded camera (counts, a
 // camera by id, the updated one's new version) without a restart, through
 // ONE feed row of op reload; every loaded camera has its history row; a
-// change after the load reaches both as usual.
+// second load of new cameras only, by the client-computed path, reaches
+// both the same way; a change after the loads reaches both as usual.
 func TestBulkImport_twoServers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -154,15 +156,61 @@ func TestBulkImport_twoServers(t *testing.T) {
 			}
 		}
 	}
-	// A row write after the load reaches both as a change of its own.
+	// A second load, of new cameras only, takes the client-computed path
+	// (its steps say so): both servers see it the same way.
+	const more = 1000
+	var (
+		steps []string
+		news  []postgis.ImportRow
+	)
+	for i := range more {
+		news = append(news, bulkCamera(10_000+i, 102.0+float64(i%40)*0.013, 25.7+float64(i/40)*0.011, "dome"))
+	}
+	before = pgtest.LatestSeq(t, url)
+	rep, err = db.BulkImport(ctx, onemap.LayerCameras, news, postgis.ImportOptions{Actor: "loader", Reason: "more", File: "more.csv",
+		Steps: func(s string, _ time.Duration) { steps = append(steps, s) }})
+	if err != nil || rep != (postgis.ImportReport{Inserted: more}) {
+		t.Fatalf("second load = %+v, %v; want %d inserted", rep, err, more)
+	}
+	if !slices.Contains(steps, "copy into the table") || slices.Contains(steps, "the staged path takes the load") {
+		t.Fatalf("the second load took the steps %v: not the client-computed path", steps)
+	}
+	if n := count(t, db, `SELECT count(*) FROM change_feed WHERE op = 'reload' AND layer = 'cameras' AND new_bound IS NOT NULL AND seq > `+fmt.Sprint(before)); n != 1 ||
+		count(t, db, `SELECT count(*) FROM change_feed WHERE seq > `+fmt.Sprint(before)) != 1 {
+		t.Fatalf("the second load wrote %d reload rows with a bound, want it alone", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM feature_history h JOIN cameras c ON c.id = h.feature_id AND h.layer = 'cameras'
+		AND h.version = 1 AND c.version = 1 AND h.op = 'insert' AND h.reason_code = 'import' AND h.import_file = 'more.csv' AND h.reason = 'more'
+		AND h.changed_by = 'loader' AND h.attrs->>'device_code' = c.device_code AND (h.attrs->>'id')::bigint = c.id AND ST_Equals(h.geom, c.geom)`); n != more {
+		t.Fatalf("%d cameras of the second load have their history row, want %d", n, more)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'edit' AND target = 'cameras' AND detail->>'op' = 'bulk import'
+		AND detail->>'file' = 'more.csv' AND (detail->>'inserted')::int = `+fmt.Sprint(more)); n != 1 {
+		t.Fatalf("%d audit records of the second load, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cameras'::regclass AND NOT tgisinternal AND tgenabled <> 'O'`); n != 0 {
+		t.Fatalf("%d triggers of cameras left disabled", n)
+	}
+	seq = pgtest.LatestSeq(t, url)
+	for name, s := range map[string]*server{"a": a, "b": b} {
+		s.waitFor(t, seq)
+		snap := s.replica.Snapshot()
+		if n := snap.Len(onemap.LayerCameras); n != total+more {
+			t.Errorf("after the second load server %s holds %d cameras, want %d", name, n, total+more)
+		}
+		if d := pgtest.ReplicaDiff(t, url, snap, onemap.NewCatalog()); len(d) > 0 {
+			t.Errorf("after the second load server %s differs from the database:\n%s", name, strings.Join(d, "\n"))
+		}
+	}
+	// A row write after the loads reaches both as a change of its own.
 	if _, err := db.ImportFeatures(ctx, onemap.LayerCameras, []postgis.ImportRow{bulkCamera(5000, 102.5, 25.6, "face")}, "tester", "after"); err != nil {
 		t.Fatal(err)
 	}
 	seq = pgtest.LatestSeq(t, url)
 	for _, s := range []*server{a, b} {
 		s.waitFor(t, seq)
-		if n := s.replica.Snapshot().Len(onemap.LayerCameras); n != total+1 {
-			t.Errorf("after a row write a server holds %d cameras, want %d", n, total+1)
+		if n := s.replica.Snapshot().Len(onemap.LayerCameras); n != total+more+1 {
+			t.Errorf("after a row write a server holds %d cameras, want %d", n, total+more+1)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
@@ -15,11 +16,13 @@ import (
 )
 
 // TestBulkImport_sameAsRowPath loads one file of cameras and one of hazard
-// zones into three copies of the demo county: row by row (ImportWith, the
+// zones into four copies of the demo county: row by row (ImportWith, the
 // grid triggers and reference checks per row), by the bulk path (grids by
-// one join, references checked set-based) and by the bulk path with
+// one join, references checked set-based), by the bulk path with
 // references checked row by row (a user that may not set
-// session_replication_role). Every feature of every copy ends in the same
+// session_replication_role), and with the new cameras loaded first by
+// themselves, which the client-computed path takes (grids found in Go).
+// Every feature of every copy ends in the same
 // grid with the same version, and the loads' history rows are the same
 // (but for ids and times). The file holds points on the shared borders of
 // group grids (in two or more: the lowest id wins), points in no group
@@ -27,7 +30,7 @@ import (
 // that gives its grid, and areas (whose grid holds their point on surface).
 func TestBulkImport_sameAsRowPath(t *testing.T) {
 	ctx := context.Background()
-	var dbs [3]*postgis.DB
+	var dbs [4]*postgis.DB
 	for i := range dbs {
 		dbs[i] = pgtest.Open(t, pgtest.DemoURL(t))
 	}
@@ -134,6 +137,26 @@ func TestBulkImport_sameAsRowPath(t *testing.T) {
 			t.Fatalf("bulk path, references row by row, %s: %v", layer, err)
 		}
 	}
+	// The fourth copy loads the new cameras (those that give their grid
+	// too) by themselves first, a load of new points: the client-computed
+	// path takes it (its steps say so), its grids found in Go; then the
+	// updates and the zones, which the staged path takes.
+	var steps []string
+	oc := o
+	oc.Steps = func(s string, _ time.Duration) { steps = append(steps, s) }
+	news, updates := slices.Concat(cams[:len(all)], cams[len(all)+len(olds):]), cams[len(all):len(all)+len(olds)]
+	if rep, err := dbs[3].BulkImport(ctx, onemap.LayerCameras, news, oc); err != nil || rep.Inserted != len(news) {
+		t.Fatalf("client-computed path: %+v, %v; want %d inserted", rep, err, len(news))
+	}
+	if !slices.Contains(steps, "copy into the table") || slices.Contains(steps, "the staged path takes the load") {
+		t.Fatalf("the load of new cameras took the steps %v: not the client-computed path", steps)
+	}
+	if _, err := dbs[3].BulkImport(ctx, onemap.LayerCameras, updates, o); err != nil {
+		t.Fatalf("the updates after the client-computed path: %v", err)
+	}
+	if _, err := dbs[3].BulkImport(ctx, onemap.LayerHazardZones, zones, o); err != nil {
+		t.Fatalf("the zones after the client-computed path: %v", err)
+	}
 
 	// The file covers what it should: cameras on borders of two groups or
 	// more, in no group, with a grid given.
@@ -164,7 +187,7 @@ func TestBulkImport_sameAsRowPath(t *testing.T) {
 		if len(want) == 0 {
 			t.Fatalf("no %s", what)
 		}
-		for i, name := range []string{"bulk path", "bulk path, references row by row"} {
+		for i, name := range []string{"bulk path", "bulk path, references row by row", "client-computed path, then the bulk path"} {
 			got := strs(t, ctx, dbs[i+1], q)
 			if d := firstDiff(want, got); d != "" {
 				t.Errorf("%s: %s differ from the row path's (%d and %d rows): %s", name, what, len(got), len(want), d)

@@ -11,52 +11,57 @@ import (
 )
 
 // TestBulkImport_placeOrder: the bulk path inserts a file's new features
-// in the order of their geometries (PostGIS's sort order, a space-filling
-// curve), not in the file's line order, so that the index inserts of rows
-// near each other on the map land on the same pages. The file's lines are
-// shuffled over a 30 × 30 lattice; the ids the load gives follow the
-// geometries' order, and every camera still has its one history row.
+// in place order (a space-filling curve over the load's extent), not in
+// the file's line order, so that the index inserts of rows near each other
+// on the map land on the same pages. The file's lines are shuffled over a
+// 30 × 30 lattice; the cameras that follow each other by id lie next to
+// each other on the lattice (a step of about one cell, where the file's
+// order steps about ten), by the client-computed path and by the staged
+// one (PostGIS's order of geometries), and every camera still has its one
+// history row.
 func TestBulkImport_placeOrder(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.Open(t, pgtest.URL(t))
-	const side = 30
+	const side, step = 30, 0.01
 	rng := rand.New(rand.NewPCG(34, 1))
 	cells := rng.Perm(side * side)
 	var rows []postgis.ImportRow
 	for n, c := range cells {
-		rows = append(rows, bulkCamera(n, 102.0+float64(c%side)*0.01, 25.0+float64(c/side)*0.01, "dome"))
+		rows = append(rows, bulkCamera(n, 102.0+float64(c%side)*step, 25.0+float64(c/side)*step, "dome"))
 	}
-	rep, err := db.BulkImport(ctx, onemap.LayerCameras, rows, postgis.ImportOptions{Actor: "loader", Reason: "order", File: "shuffled.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Inserted != side*side {
-		t.Fatalf("report %+v, want %d inserted", rep, side*side)
-	}
-	var byID, byPlace, byLine []string
-	if err := db.QueryRowForTest(ctx, `SELECT array_agg(device_code ORDER BY id), array_agg(device_code ORDER BY geom, device_code),
-		array_agg(device_code ORDER BY device_code) FROM cameras`).Scan(&byID, &byPlace, &byLine); err != nil {
-		t.Fatal(err)
-	}
-	if len(byID) != side*side {
-		t.Fatalf("%d cameras, want %d", len(byID), side*side)
-	}
-	same := func(a, b []string) bool {
-		for i := range a {
-			if a[i] != b[i] {
-				return false
+	for _, tc := range []struct {
+		name string
+		o    postgis.ImportOptions
+	}{
+		{"client-computed", postgis.ImportOptions{Actor: "loader", Reason: "order", File: "shuffled.csv"}},
+		{"staged", postgis.WithStagedPath(postgis.ImportOptions{Actor: "loader", Reason: "order", File: "shuffled.csv"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := pgtest.Open(t, pgtest.URL(t))
+			rep, err := db.BulkImport(ctx, onemap.LayerCameras, rows, tc.o)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		return true
-	}
-	if same(byLine, byPlace) {
-		t.Fatal("the shuffled file's line order is its place order: the test shows nothing")
-	}
-	if !same(byID, byPlace) {
-		t.Errorf("ids do not follow the geometries' order: first ids %v, the first places %v", byID[:5], byPlace[:5])
-	}
-	if n := count(t, db, `SELECT count(*) FROM feature_history h JOIN cameras c ON h.layer = 'cameras' AND h.feature_id = c.id
-		AND h.version = 1 AND h.attrs->>'device_code' = c.device_code AND h.import_file = 'shuffled.csv'`); n != side*side {
-		t.Errorf("%d cameras with their history row, want %d", n, side*side)
+			if rep.Inserted != side*side {
+				t.Fatalf("report %+v, want %d inserted", rep, side*side)
+			}
+			// The mean step, in lattice cells, from a camera to the next
+			// by id, and to the next by line (device code).
+			var byID, byLine float64
+			if err := db.QueryRowForTest(ctx, `SELECT avg(d) FILTER (WHERE o = 'id'), avg(d) FILTER (WHERE o = 'line') FROM (
+				SELECT 'id' AS o, ST_Distance(geom, lag(geom) OVER (ORDER BY id)) / $1 AS d FROM cameras
+				UNION ALL SELECT 'line', ST_Distance(geom, lag(geom) OVER (ORDER BY device_code)) / $1 FROM cameras) s`, step).Scan(&byID, &byLine); err != nil {
+				t.Fatal(err)
+			}
+			if byLine < 5 {
+				t.Fatalf("the shuffled file steps %.2f cells a line: the test shows nothing", byLine)
+			}
+			if byID > 1.5 {
+				t.Errorf("ids do not follow place: %.2f cells from a camera to the next by id (%.2f by line)", byID, byLine)
+			}
+			if n := count(t, db, `SELECT count(*) FROM feature_history h JOIN cameras c ON h.layer = 'cameras' AND h.feature_id = c.id
+				AND h.version = 1 AND h.attrs->>'device_code' = c.device_code AND h.import_file = 'shuffled.csv'`); n != side*side {
+				t.Errorf("%d cameras with their history row, want %d", n, side*side)
+			}
+		})
 	}
 }

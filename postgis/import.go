@@ -47,6 +47,9 @@ type ImportOptions struct {
 	// rowReferences makes a bulk load check references row by row, as it
 	// does when the user may not set session_replication_role (tests).
 	rowReferences bool
+	// staged makes a bulk load of points take the staged path, not the
+	// client-computed one (tests: the two paths' answers compared).
+	staged bool
 }
 
 // ImportReport says what an import did, or would do.

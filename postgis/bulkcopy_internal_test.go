@@ -1,0 +1,105 @@
+package postgis
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+)
+
+// TestCopyText: a value written for COPY's text format (appendCopyText,
+// arrayLiteral for a list) reads back the same (unescapeCopyText,
+// parseArrayLiteral), as the staged path reads a load's rows again when the
+// client-computed path gives way; a raw tab never appears inside a value.
+func TestCopyText(t *testing.T) {
+	for _, s := range []string{"", "plain", "摄像头 1", "a\tb", "line\nbreak\r", `back\slash`, `\N`, `"quoted"`, "\\t"} {
+		enc := string(appendCopyText(nil, s))
+		if slices.Contains([]byte(enc), '\t') || slices.Contains([]byte(enc), '\n') {
+			t.Errorf("%q encodes as %q: a raw tab or newline", s, enc)
+		}
+		if got := unescapeCopyText(enc); got != s {
+			t.Errorf("%q encodes as %q, reads back %q", s, enc, got)
+		}
+	}
+	for _, l := range [][]string{{}, {""}, {"a"}, {"a", "b,c"}, {`say "hi"`, `c:\dir`, "{}", "tab\there"}} {
+		enc := string(appendCopyText(nil, arrayLiteral(l)))
+		if got := parseArrayLiteral(unescapeCopyText(enc)); !slices.Equal(got, l) {
+			t.Errorf("%q encodes as %q, reads back %q", l, enc, got)
+		}
+	}
+}
+
+// TestGeomContains: a point meets a polygon inside it, on its outer edge
+// and on the edge of a hole, not inside the hole nor outside (as
+// ST_Intersects answers, which the grid trigger asks).
+func TestGeomContains(t *testing.T) {
+	holed := orb.Polygon{{{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}}, {{4, 4}, {6, 4}, {6, 6}, {4, 6}, {4, 4}}}
+	for _, tc := range []struct {
+		p    orb.Point
+		want bool
+	}{
+		{orb.Point{1, 1}, true}, {orb.Point{0, 5}, true}, {orb.Point{10, 10}, true},
+		{orb.Point{4, 5}, true}, {orb.Point{5, 6}, true}, {orb.Point{6, 6}, true},
+		{orb.Point{5, 5}, false}, {orb.Point{11, 5}, false}, {orb.Point{-0.1, 0}, false},
+	} {
+		for _, g := range []orb.Geometry{holed, orb.MultiPolygon{{{{20, 20}, {21, 20}, {21, 21}, {20, 20}}}, holed}} {
+			if got := geomContains(g, tc.p); got != tc.want {
+				t.Errorf("%T holds %v: %v, want %v", g, tc.p, got, tc.want)
+			}
+		}
+	}
+}
+
+// BenchmarkCopyRows is the importer's own work a row on the
+// client-computed path, the file's reading and the database aside: the
+// rows read whole (their values as COPY text), put in place order, and
+// written as the COPY's text.
+func BenchmarkCopyRows(bm *testing.B) {
+	l, err := onemap.NewCatalog().Layer(onemap.LayerCameras)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	const n = 200_000
+	rows := make([]ImportRow, n)
+	for i := range rows {
+		rows[i] = ImportRow{Where: "line " + strconv.Itoa(i+2), Feature: &onemap.Feature{Layer: l.ID,
+			Geometry: orb.Point{98 + float64(i%997)*0.007, 22 + float64(i/997)*0.03},
+			Properties: map[string]any{"device_code": fmt.Sprintf("53%018d", i), "name": "摄像头" + strconv.Itoa(i),
+				"kind": "dome", "status": "online", "heading": float64(i % 360)}}}
+	}
+	bm.ResetTimer()
+	for range bm.N {
+		b := &bulk{layer: &l}
+		for _, f := range l.Fields {
+			if !f.ReadOnly {
+				b.fields = append(b.fields, f)
+			}
+		}
+		i := 0
+		got, arena, _, err := b.collect(func() (ImportRow, bool, error) {
+			if i == n {
+				return ImportRow{}, false, nil
+			}
+			i++
+			return rows[i-1], true, nil
+		})
+		if err != nil {
+			bm.Fatal(err)
+		}
+		ext := orb.Bound{Min: orb.Point{98, 22}, Max: orb.Point{105, 28}}
+		for j := range got {
+			got[j].order = hilbertOf(got[j].pt, ext)
+			got[j].id = int64(j + 1)
+		}
+		slices.SortFunc(got, func(a, b copyRow) int { return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.line, b.line)) })
+		if _, err := io.Copy(io.Discard, &copyReader{rows: got, arena: arena, mask: got[0].mask, grid: true, actor: "bench"}); err != nil {
+			bm.Fatal(err)
+		}
+	}
+	bm.ReportMetric(float64(bm.Elapsed().Nanoseconds())/float64(bm.N)/n, "ns/row")
+}
