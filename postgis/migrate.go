@@ -52,6 +52,13 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS) error {
 		if err != nil {
 			return fmt.Errorf("postgis: migrate %s: %w", name, err)
 		}
+		// A migration may rewrite or backfill a large table (0040 works
+		// out a million cases' change points in minutes): the server's
+		// statement timeout is for requests, not for the schema.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			tx.Rollback(ctx)
+			return fmt.Errorf("postgis: migrate %s: %w", name, err)
+		}
 		if _, err := tx.Exec(ctx, string(body)); err != nil {
 			tx.Rollback(ctx)
 			return fmt.Errorf("postgis: migrate %s: %w", name, err)

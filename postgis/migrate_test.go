@@ -2,11 +2,17 @@ package postgis_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
 
+	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/migrations"
+	"github.com/onemapgis/onemap/postgis"
 )
 
 // schemaOf describes a database's schema: every column, constraint, index
@@ -76,5 +82,26 @@ func TestMigrate_concurrent(t *testing.T) {
 	}
 	if n == 0 {
 		t.Errorf("no migration was recorded")
+	}
+}
+
+// TestMigrate_noStatementTimeout runs a migration longer than the pool's
+// statement timeout: a backfill over a large county must not be cancelled
+// halfway by the timeout meant for requests.
+func TestMigrate_noStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgis.Open(ctx, pgtest.EmptyURL(t), onemap.NewCatalog(), slog.New(slog.NewTextHandler(io.Discard, nil)),
+		postgis.Options{StatementTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	slow := fstest.MapFS{"0001_slow.sql": {Data: []byte(`CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(0.3)`)}}
+	if err := db.Migrate(ctx, slow); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var n int
+	if err := db.QueryRowForTest(ctx, `SELECT count(*) FROM slow`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("slow holds %d rows (%v), want 1", n, err)
 	}
 }
