@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -149,6 +150,9 @@ func TestAppendAnswer(t *testing.T) {
 	}
 	if _, err := appendAnswer(nil, []*geojson.Feature{{Type: "Feature", Properties: geojson.Properties{"bad": math.NaN()}}}); err == nil {
 		t.Error("a feature with NaN: no error; encoding/json refuses it")
+	}
+	if got, err := appendAnswer(nil, []gridJSON{{ID: 1}, {ID: 2, Name: math.NaN()}, {ID: 3}}); err == nil || strings.Contains(string(got), `"id":3`) {
+		t.Errorf("a grid with NaN: %v, wrote %s; want encoding/json's refusal, the list ended there", err, got)
 	}
 	if _, err := appendAnswer(nil, gin.H{"bad": math.Inf(1)}); err == nil {
 		t.Error("an infinite number: no error; encoding/json refuses it")
