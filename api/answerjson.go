@@ -37,7 +37,9 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	case map[string]int:
 		return appendObject(b, v, appendInt)
 	case []pointFeature:
-		return appendList(b, v, sure(func(b []byte, f pointFeature) []byte { return f.plan.append(b, f.rec, f.distance) }))
+		return appendList(b, v, sure(appendPointFeature))
+	case *aroundLayer:
+		return appendAroundLayer(b, v)
 	case []*geojson.Feature:
 		return appendList(b, v, appendFeature)
 	case []gridJSON:
@@ -74,6 +76,9 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	out, err := json.Marshal(v)
 	return append(b, out...), err
 }
+
+// appendPointFeature writes a point feature as its projection shows it.
+func appendPointFeature(b []byte, f pointFeature) []byte { return f.plan.append(b, f.rec, f.distance) }
 
 // appendGrid writes a grid of around's and locate's answers as
 // encoding/json writes gridJSON: its members in order, the worker's name
