@@ -433,31 +433,39 @@ func (pl plane) boxDistance(min, max [2]float64) float64 {
 // nearest point of a polygon's outline (rings), in the plane's units, when
 // it is at most limit; more than limit (perhaps +Inf) when it is not.
 //
-// Each vertex is projected once, and a segment is skipped without
-// measuring when both its ends lie beyond the nearest found so far (or the
-// limit) on the same side along one axis: no point of it can be nearer.
+// A segment is skipped without measuring when both its ends lie beyond the
+// nearest found so far (or the limit) on the same side along one axis: no
+// point of it can be nearer. That test is made on the vertices' lon/lat,
+// against the nearest's reach in degrees (worked out again when it
+// changes, a hair wider than the plane's: it skips no segment the plane's
+// test would not), so only the segments measured are projected.
 // The distance is the one measured over every segment (TestOutlineDistance).
 // (Around a point this is most of the time of /api/around: the county's
 // and the townships' outlines have hundreds to thousands of vertices.)
 func outlineDistance(g orb.Geometry, pl plane, limit float64) float64 {
 	best := limit // the nearest so far, at most the limit
 	found := false
+	var xLo, xHi, yLo, yHi float64 // best's reach in degrees, a hair wider
+	reach := func() {
+		const wider, hair = 1 + 1e-9, 1e-12
+		dx, dy := best/pl.kx*wider+hair, best/pl.ky*wider+hair
+		xLo, xHi, yLo, yHi = pl.p[0]-dx, pl.p[0]+dx, pl.p[1]-dy, pl.p[1]+dy
+	}
+	reach()
 	ring := func(r orb.Ring) {
-		if len(r) == 0 {
-			return
-		}
-		a := pl.to(r[0])
 		for i := 1; i < len(r); i++ {
-			b := pl.to(r[i])
-			if a[0] > best && b[0] > best || a[0] < -best && b[0] < -best ||
-				a[1] > best && b[1] > best || a[1] < -best && b[1] < -best {
-				a = b
+			a, b := r[i-1], r[i]
+			if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
+				a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
 				continue
 			}
-			if d := segmentDistance(a, b); d <= best {
-				best, found = d, true
+			if d := segmentDistance(pl.to(a), pl.to(b)); d <= best {
+				if d < best {
+					best = d
+					reach()
+				}
+				found = true
 			}
-			a = b
 		}
 	}
 	switch g := g.(type) {
