@@ -335,26 +335,20 @@ func parseAroundOrder(s string) (string, error) {
 // (threatened: households and people, each hazard once), and with
 // order=severity orders every layer's features by level, the most severe
 // first, then by distance.
-func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Point, radius float64, order string, out gin.H) {
+//
+// risk is the risk points within the radius the view keeps, as
+// handleAround found them (the layer's hits, whatever its access).
+func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Point, radius float64, order string, out gin.H, risk []inmem.Hit) {
 	layers, _ := out["layers"].(gin.H)
 	zl, _ := s.catalog.Layer(onemap.LayerHazardZones)
 	var zones []*onemap.Record
 	if rule := v.Rule(zl.ID); rule.Access >= onemap.LayerCounts {
-		hits := snap.Touching(zl.ID, p, radius, levelKeep(&zl, rule.Levels))
-		slices.SortFunc(hits, func(a, b inmem.Hit) int {
-			if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-				return c
+		hits := snap.Touching(zl.ID, p, radius, levelKeep(&zl, rule.Levels)) // nearest first, then by id
+		entry := &aroundLayer{count: len(hits)}
+		for i, field := range aroundCounted {
+			if field == "level" || field == "kind" {
+				entry.by[i], entry.has[i] = countBy(hits, zl.FieldIndex(field)), true
 			}
-			return cmp.Compare(a.Record.ID, b.Record.ID)
-		})
-		entry := gin.H{"count": len(hits)}
-		for _, field := range []string{"level", "kind"} {
-			by := map[string]int{}
-			at := zl.FieldIndex(field)
-			for _, h := range hits {
-				by[h.Record.Raw(at).Text()]++
-			}
-			entry["by_"+field] = by
 		}
 		for _, h := range hits {
 			zones = append(zones, h.Record)
@@ -365,15 +359,14 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 			for i, h := range shown {
 				fs[i] = s.recordJSON(v.Role(), &zl, h, true)
 			}
-			entry["features"] = fs
-			entry["truncated"] = len(hits) > len(shown)
+			entry.zones, entry.listed = fs, true
+			entry.truncated = len(hits) > len(shown)
 		}
 		layers[zl.ID] = entry
 	}
-	rl, _ := s.catalog.Layer(onemap.LayerRiskPoints)
 	var points []*onemap.Record
-	if v.CanRead(rl.ID) {
-		for _, h := range snap.WithinDistance(rl.ID, p, radius, levelKeep(&rl, v.Levels(rl.ID))) {
+	if v.CanRead(onemap.LayerRiskPoints) {
+		for _, h := range risk {
 			points = append(points, h.Record)
 		}
 	}
@@ -385,7 +378,7 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 	}
 	out["order"] = order
 	for id, e := range layers {
-		entry, ok := e.(gin.H)
+		entry, ok := e.(*aroundLayer)
 		if !ok {
 			continue
 		}
@@ -398,14 +391,10 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 			continue
 		}
 		rank := func(r *onemap.Record) int { return onemap.SeverityRank(r.Raw(at).Text()) }
-		switch fs := entry["features"].(type) {
-		case []pointFeature:
-			slices.SortStableFunc(fs, func(a, b pointFeature) int { return cmp.Compare(rank(a.rec), rank(b.rec)) })
-		case []*geojson.Feature:
-			slices.SortStableFunc(fs, func(a, b *geojson.Feature) int {
-				return cmp.Compare(onemap.SeverityRank(asString(a.Properties["level"])), onemap.SeverityRank(asString(b.Properties["level"])))
-			})
-		}
+		slices.SortStableFunc(entry.points, func(a, b pointFeature) int { return cmp.Compare(rank(a.rec), rank(b.rec)) })
+		slices.SortStableFunc(entry.zones, func(a, b *geojson.Feature) int {
+			return cmp.Compare(onemap.SeverityRank(asString(a.Properties["level"])), onemap.SeverityRank(asString(b.Properties["level"])))
+		})
 	}
 }
 

@@ -37,37 +37,13 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	case map[string]int:
 		return appendObject(b, v, appendInt)
 	case []pointFeature:
-		return appendList(b, v, func(b []byte, f pointFeature) []byte { return f.plan.append(b, f.rec, f.distance) }), nil
+		return appendList(b, v, sure(appendPointFeature))
+	case *aroundLayer:
+		return appendAroundLayer(b, v)
 	case []*geojson.Feature:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, f := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendFeature(b, f); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendList(b, v, appendFeature)
 	case []gridJSON:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, g := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendGrid(b, g); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendList(b, v, appendGrid)
 	case threatJSON:
 		b = append(b, `{"households":`...)
 		b = strconv.AppendInt(b, v.Households, 10)
@@ -81,7 +57,7 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	case string:
 		return appendJSONString(b, v), nil
 	case []string:
-		return appendList(b, v, appendJSONString), nil
+		return appendList(b, v, sure(appendJSONString))
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case int64:
@@ -100,6 +76,9 @@ func appendAnswer(b []byte, v any) ([]byte, error) {
 	out, err := json.Marshal(v)
 	return append(b, out...), err
 }
+
+// appendPointFeature writes a point feature as its projection shows it.
+func appendPointFeature(b []byte, f pointFeature) []byte { return f.plan.append(b, f.rec, f.distance) }
 
 // appendGrid writes a grid of around's and locate's answers as
 // encoding/json writes gridJSON: its members in order, the worker's name
@@ -178,7 +157,7 @@ func appendGeometry(b []byte, g orb.Geometry) []byte {
 		b = appendPolygon(b, g)
 	case orb.MultiPolygon:
 		b = append(b, `{"type":"MultiPolygon","coordinates":`...)
-		b = appendList(b, g, appendPolygon)
+		b, _ = appendList(b, g, sure(appendPolygon)) // sure: no error
 	default:
 		return append(b, "null"...)
 	}
@@ -187,23 +166,37 @@ func appendGeometry(b []byte, g orb.Geometry) []byte {
 
 // appendPolygon writes a polygon's rings of [lon,lat] (a nil list as null).
 func appendPolygon(b []byte, p orb.Polygon) []byte {
-	return appendList(b, p, func(b []byte, r orb.Ring) []byte { return appendList(b, r, appendJSONPoint) })
+	b, _ = appendList(b, p, sure(func(b []byte, r orb.Ring) []byte {
+		b, _ = appendList(b, r, sure(appendJSONPoint)) // sure: no error
+		return b
+	}))
+	return b
 }
 
 // appendList writes a list as encoding/json writes a slice: null when nil,
-// else its elements, each written by each, in brackets and apart by commas.
-func appendList[E any, S ~[]E](b []byte, list S, each func([]byte, E) []byte) []byte {
+// else its elements, each written by each, in brackets and apart by
+// commas. The first error of each ends it.
+func appendList[E any, S ~[]E](b []byte, list S, each func([]byte, E) ([]byte, error)) ([]byte, error) {
 	if list == nil {
-		return append(b, "null"...)
+		return append(b, "null"...), nil
 	}
 	b = append(b, '[')
 	for i, e := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = each(b, e)
+		var err error
+		if b, err = each(b, e); err != nil {
+			return b, err
+		}
 	}
-	return append(b, ']')
+	return append(b, ']'), nil
+}
+
+// sure gives an element writer that cannot fail the shape appendList
+// takes.
+func sure[E any](each func([]byte, E) []byte) func([]byte, E) ([]byte, error) {
+	return func(b []byte, e E) ([]byte, error) { return each(b, e), nil }
 }
 
 // appendObject writes m as encoding/json writes a map with string keys:

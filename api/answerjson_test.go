@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -70,6 +72,16 @@ func TestAppendAnswer(t *testing.T) {
 				}
 				layers[l.ID] = gin.H{"count": len(fs), "by_kind": counts(), "by_" + strs[rng.IntN(len(strs))]: counts(),
 					"features": fs, "truncated": rng.IntN(2) == 0, "next": "42"}
+				if round%4 == 1 { // as around writes a layer
+					e := &aroundLayer{count: rng.IntN(900), listed: rng.IntN(3) > 0, truncated: rng.IntN(2) == 0}
+					for i := range e.by {
+						e.by[i], e.has[i] = sortedCounts(counts()), rng.IntN(4) > 0
+					}
+					if e.listed {
+						e.points = fs
+					}
+					layers[l.ID] = e
+				}
 			}
 			rec, err := onemap.NewRecord(7, 1, orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}, make([]any, len(grids.Fields)))
 			if err != nil {
@@ -94,6 +106,12 @@ func TestAppendAnswer(t *testing.T) {
 				zones = append(zones, s.recordJSON(role, &hazards, inmem.Hit{Record: rec, Distance: rng.Float64() * 100}, true))
 			}
 			layers[onemap.LayerHazardZones] = gin.H{"count": len(zones), "features": zones}
+			if round%4 == 3 {
+				e := &aroundLayer{count: len(zones), zones: zones, listed: round%8 == 3}
+				e.by[0], e.has[0] = sortedCounts(counts()), true
+				e.by[1], e.has[1] = sortedCounts(counts()), true
+				layers[onemap.LayerHazardZones] = e
+			}
 			gvals := make([]any, len(grids.Fields)) // a grid with values, its worker's masked or left out by role
 			for j, f := range grids.Fields {
 				gvals[j] = value(f)
@@ -150,10 +168,23 @@ func TestAppendAnswer(t *testing.T) {
 	if _, err := appendAnswer(nil, []*geojson.Feature{{Type: "Feature", Properties: geojson.Properties{"bad": math.NaN()}}}); err == nil {
 		t.Error("a feature with NaN: no error; encoding/json refuses it")
 	}
+	if got, err := appendAnswer(nil, []gridJSON{{ID: 1}, {ID: 2, Name: math.NaN()}, {ID: 3}}); err == nil || strings.Contains(string(got), `"id":3`) {
+		t.Errorf("a grid with NaN: %v, wrote %s; want encoding/json's refusal, the list ended there", err, got)
+	}
 	if _, err := appendAnswer(nil, gin.H{"bad": math.Inf(1)}); err == nil {
 		t.Error("an infinite number: no error; encoding/json refuses it")
 	}
 	t.Logf("%d answers: same bytes", n)
+}
+
+// sortedCounts returns m as counts, sorted by value.
+func sortedCounts(m map[string]int) counts {
+	var c counts
+	for k, n := range m {
+		c = append(c, keyCount{k, n})
+	}
+	slices.SortFunc(c, func(a, b keyCount) int { return strings.Compare(a.key, b.key) })
+	return c
 }
 
 // BenchmarkAnswerJSON weighs appendAnswer against the encoders it could be

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/onemapgis/onemap"
@@ -12,7 +14,8 @@ import (
 )
 
 // TestCountBy holds countBy to counting in a map, for a few values and for
-// more than its short list holds, nil values among them.
+// more than its short list holds, nil values among them, its counts sorted
+// by value (as encoding/json writes a map's keys).
 func TestCountBy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, distinct := range []int{0, 1, 3, 16, 17, 40} {
@@ -30,8 +33,12 @@ func TestCountBy(t *testing.T) {
 			hits = append(hits, inmem.Hit{Record: r})
 			want[r.Raw(0).Text()]++
 		}
-		if got := countBy(hits, 0); !maps.Equal(got, want) {
+		got := countBy(hits, 0)
+		if !maps.Equal(got.asMap(), want) || len(got) != len(want) {
 			t.Errorf("%d values: %v, want %v", distinct, got, want)
+		}
+		if !slices.IsSortedFunc(got, func(a, b keyCount) int { return strings.Compare(a.key, b.key) }) {
+			t.Errorf("%d values: %v, not sorted by value", distinct, got)
 		}
 	}
 }

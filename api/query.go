@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -402,16 +403,20 @@ func (s *Server) handleAround(c *gin.Context) {
 	}
 	snap := s.snapshot(c)
 	layers := gin.H{}
+	var risk []inmem.Hit // the risk points found, for aroundEmergency's threatened figures
 	for _, l := range all {
 		rule := v.Rule(l.ID)
 		if l.Geometry != onemap.GeometryPoint || rule.Access == onemap.LayerNone {
 			continue
 		}
 		hits := snap.WithinDistance(l.ID, p, radius, levelKeep(&l, rule.Levels))
-		entry := gin.H{"count": len(hits)}
-		for _, field := range []string{"level", "kind", "status"} {
+		if l.ID == onemap.LayerRiskPoints {
+			risk = hits
+		}
+		entry := &aroundLayer{count: len(hits)}
+		for i, field := range aroundCounted {
 			if at := l.FieldIndex(field); at >= 0 {
-				entry["by_"+field] = countBy(hits, at)
+				entry.by[i], entry.has[i] = countBy(hits, at), true
 			}
 		}
 		if rule.Access >= onemap.LayerRead {
@@ -421,8 +426,8 @@ func (s *Server) handleAround(c *gin.Context) {
 			for i, h := range shown {
 				fs[i] = pointFeature{plan: plan, rec: h.Record, distance: h.Distance}
 			}
-			entry["features"] = fs
-			entry["truncated"] = len(hits) > len(shown)
+			entry.points, entry.listed = fs, true
+			entry.truncated = len(hits) > len(shown)
 		}
 		layers[l.ID] = entry
 	}
@@ -430,7 +435,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		layers[onemap.LayerCases] = cases // the open cases near: casemap.go
 	}
 	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
-	s.aroundEmergency(v, snap, p, radius, order, out) // hazard zones, threatened figures, severity: affected.go
+	s.aroundEmergency(v, snap, p, radius, order, out, risk) // hazard zones, threatened figures, severity: affected.go
 	if v.CanRead(onemap.LayerGrids) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
 		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))
@@ -438,15 +443,119 @@ func (s *Server) handleAround(c *gin.Context) {
 	s.writeAnswer(c, out)
 }
 
-// countBy counts the hits by the text of their field at: a field of a
-// few values (a level, kind or status) counted in a short list, a map
-// made once at the end, rather than a map entry found for every hit.
-func countBy(hits []inmem.Hit, at int) map[string]int {
-	type tally struct {
-		key string
-		n   int
+// aroundCounted are the fields an around answer counts a layer's features
+// by (those of them the layer has), in the order of aroundLayer.by.
+var aroundCounted = [...]string{"kind", "level", "status"}
+
+// aroundLayer is one layer of an around answer: how many features are
+// near, how many of each kind, level and status (of the fields the layer
+// has), and, for the roles that read the layer, the features (points, or
+// hazard zones), at most maxAroundPerSet, and whether more were left out.
+// appendAnswer writes it as encoding/json writes its map (MarshalJSON),
+// without the map: {"by_kind":…,"by_level":…,"by_status":…,"count":…,
+// "features":…,"truncated":…}.
+type aroundLayer struct {
+	count     int
+	by        [len(aroundCounted)]counts
+	has       [len(aroundCounted)]bool // the layer has the field: by_ is written
+	listed    bool                     // features and truncated are written
+	points    []pointFeature           // a point layer's features, or
+	zones     []*geojson.Feature       // the hazard zones
+	truncated bool
+}
+
+// asMap returns the layer as the map encoding/json writes.
+func (e *aroundLayer) asMap() gin.H {
+	m := gin.H{"count": e.count}
+	for i, field := range aroundCounted {
+		if e.has[i] {
+			m["by_"+field] = e.by[i].asMap()
+		}
 	}
-	var short [16]tally
+	if e.listed {
+		if e.zones != nil || e.points == nil {
+			m["features"] = e.zones
+		} else {
+			m["features"] = e.points
+		}
+		m["truncated"] = e.truncated
+	}
+	return m
+}
+
+// MarshalJSON writes the layer as its map: what appendAnswer writes
+// directly (TestAppendAnswer holds them equal).
+func (e *aroundLayer) MarshalJSON() ([]byte, error) { return json.Marshal(e.asMap()) }
+
+// appendAroundLayer writes e as MarshalJSON does, its keys in order.
+func appendAroundLayer(b []byte, e *aroundLayer) ([]byte, error) {
+	b = append(b, '{')
+	for i, field := range aroundCounted {
+		if e.has[i] {
+			b = append(b, `"by_`...)
+			b = append(b, field...)
+			b = append(b, `":`...)
+			b = appendCounts(b, e.by[i])
+			b = append(b, ',')
+		}
+	}
+	b = append(b, `"count":`...)
+	b = strconv.AppendInt(b, int64(e.count), 10)
+	if e.listed {
+		b = append(b, `,"features":`...)
+		var err error
+		if e.zones != nil || e.points == nil {
+			b, err = appendList(b, e.zones, appendFeature)
+		} else {
+			b, err = appendList(b, e.points, sure(appendPointFeature))
+		}
+		if err != nil {
+			return b, err
+		}
+		b = append(b, `,"truncated":`...)
+		b = strconv.AppendBool(b, e.truncated)
+	}
+	return append(b, '}'), nil
+}
+
+// counts are the numbers of features of each value of a field, by the
+// value's text, sorted by it (as encoding/json orders a map's keys).
+type counts []keyCount
+
+type keyCount struct {
+	key string
+	n   int
+}
+
+// asMap returns the counts as a map.
+func (c counts) asMap() map[string]int {
+	m := make(map[string]int, len(c))
+	for _, e := range c {
+		m[e.key] = e.n
+	}
+	return m
+}
+
+// appendCounts writes c as encoding/json writes its map.
+func appendCounts(b []byte, c counts) []byte {
+	b = append(b, '{')
+	for i, e := range c {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, e.key)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(e.n), 10)
+	}
+	return append(b, '}')
+}
+
+// countBy counts the hits by the text of their field at: a field of a
+// few values (a level, kind or status) counted in a short list rather
+// than a map entry found for every hit, a map only past the list's room;
+// sorted by the text at the end.
+func countBy(hits []inmem.Hit, at int) counts {
+	var short [16]keyCount
 	k := 0
 	var more map[string]int // past the short list's room
 	for _, h := range hits {
@@ -459,7 +568,7 @@ func countBy(hits []inmem.Hit, at int) map[string]int {
 		case i < k:
 			short[i].n++
 		case k < len(short):
-			short[k] = tally{t, 1}
+			short[k] = keyCount{t, 1}
 			k++
 		default:
 			if more == nil {
@@ -468,13 +577,12 @@ func countBy(hits []inmem.Hit, at int) map[string]int {
 			more[t]++
 		}
 	}
-	out := make(map[string]int, k+len(more))
-	for _, e := range short[:k] {
-		out[e.key] = e.n
-	}
+	out := make(counts, 0, k+len(more))
+	out = append(out, short[:k]...)
 	for key, n := range more {
-		out[key] = n
+		out = append(out, keyCount{key, n})
 	}
+	slices.SortFunc(out, func(a, b keyCount) int { return strings.Compare(a.key, b.key) })
 	return out
 }
 

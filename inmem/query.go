@@ -228,15 +228,31 @@ func (s *Snapshot) Containing(layer string, p orb.Point, keep func(*onemap.Recor
 // nearest first. Distances to outlines are measured in a plane tangent at p,
 // within a fraction of a percent of the geodesic ones at the radii of an
 // incident (up to tens of kilometres).
+//
+// The R-tree's box of each feature found comes first: only a feature whose
+// box holds p is tested for holding it, and only one whose box comes within
+// r of p in the plane (the plane is a linear map of lon/lat, so the box's
+// image bounds the outline's) has its outline measured. Around a point most
+// grids the search finds are neither (TestTouching_boxes holds the answer to
+// the one that tests every feature).
 func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
+	x := s.layers[layer]
+	if x == nil {
+		return nil
+	}
 	var hits []Hit
 	toPlane := tangentPlane(p)
-	s.Search(layer, circleBound(p, r), func(rec *onemap.Record) bool {
+	b := circleBound(p, r)
+	x.searchBoxes(b, func(min, max [2]float64, rec *onemap.Record) bool {
 		if keep != nil && !keep(rec) {
 			return true
 		}
-		if contains(rec.Geometry, p) {
+		in := min[0] <= p[0] && p[0] <= max[0] && min[1] <= p[1] && p[1] <= max[1]
+		if in && contains(rec.Geometry, p) {
 			hits = append(hits, Hit{Record: rec})
+			return true
+		}
+		if !in && toPlane.boxDistance(min, max) > r+1e-6 { // a micrometre for rounding
 			return true
 		}
 		if d := outlineDistance(rec.Geometry, toPlane, r); d <= r {
@@ -246,6 +262,19 @@ func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*one
 	})
 	slices.SortFunc(hits, byDistance)
 	return hits
+}
+
+// searchBoxes calls fn with each record whose box meets b, and the box,
+// until fn returns false: index.search with the R-tree's boxes.
+func (x *index) searchBoxes(b orb.Bound, fn func(min, max [2]float64, r *onemap.Record) bool) {
+	more := true
+	x.base.Search(b.Min, b.Max, func(min, max [2]float64, r *onemap.Record) bool {
+		more = fn(min, max, r)
+		return more
+	})
+	if more && x.delta.Len() > 0 {
+		x.delta.Search(b.Min, b.Max, fn)
+	}
 }
 
 // contains says whether the polygon g holds p, the boundary counting as
@@ -381,35 +410,62 @@ func (pl plane) to(q orb.Point) orb.Point {
 	return orb.Point{(q[0] - pl.p[0]) * pl.kx, (q[1] - pl.p[1]) * pl.ky}
 }
 
+// boxDistance returns the distance in the plane from its origin to the
+// image of the lon/lat box min–max (a rectangle: the plane is a linear map
+// of lon/lat), at most the distance to anything in the box.
+func (pl plane) boxDistance(min, max [2]float64) float64 {
+	a, b := pl.to(min), pl.to(max)
+	dx, dy := 0.0, 0.0
+	if a[0] > 0 {
+		dx = a[0]
+	} else if b[0] < 0 {
+		dx = -b[0]
+	}
+	if a[1] > 0 {
+		dy = a[1]
+	} else if b[1] < 0 {
+		dy = -b[1]
+	}
+	return math.Hypot(dx, dy)
+}
+
 // outlineDistance returns the distance from the origin of the plane to the
 // nearest point of a polygon's outline (rings), in the plane's units, when
 // it is at most limit; more than limit (perhaps +Inf) when it is not.
 //
-// Each vertex is projected once, and a segment is skipped without
-// measuring when both its ends lie beyond the nearest found so far (or the
-// limit) on the same side along one axis: no point of it can be nearer.
+// A segment is skipped without measuring when both its ends lie beyond the
+// nearest found so far (or the limit) on the same side along one axis: no
+// point of it can be nearer. That test is made on the vertices' lon/lat,
+// against the nearest's reach in degrees (worked out again when it
+// changes, a hair wider than the plane's: it skips no segment the plane's
+// test would not), so only the segments measured are projected.
 // The distance is the one measured over every segment (TestOutlineDistance).
 // (Around a point this is most of the time of /api/around: the county's
 // and the townships' outlines have hundreds to thousands of vertices.)
 func outlineDistance(g orb.Geometry, pl plane, limit float64) float64 {
 	best := limit // the nearest so far, at most the limit
 	found := false
+	var xLo, xHi, yLo, yHi float64 // best's reach in degrees, a hair wider
+	reach := func() {
+		const wider, hair = 1 + 1e-9, 1e-12
+		dx, dy := best/pl.kx*wider+hair, best/pl.ky*wider+hair
+		xLo, xHi, yLo, yHi = pl.p[0]-dx, pl.p[0]+dx, pl.p[1]-dy, pl.p[1]+dy
+	}
+	reach()
 	ring := func(r orb.Ring) {
-		if len(r) == 0 {
-			return
-		}
-		a := pl.to(r[0])
 		for i := 1; i < len(r); i++ {
-			b := pl.to(r[i])
-			if a[0] > best && b[0] > best || a[0] < -best && b[0] < -best ||
-				a[1] > best && b[1] > best || a[1] < -best && b[1] < -best {
-				a = b
+			a, b := r[i-1], r[i]
+			if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
+				a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
 				continue
 			}
-			if d := segmentDistance(a, b); d <= best {
-				best, found = d, true
+			if d := segmentDistance(pl.to(a), pl.to(b)); d <= best {
+				if d < best {
+					best = d
+					reach()
+				}
+				found = true
 			}
-			a = b
 		}
 	}
 	switch g := g.(type) {

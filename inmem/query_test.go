@@ -32,7 +32,7 @@ func TestDistance(t *testing.T) {
 }
 
 // queryDB is the demo county twice: in PostGIS and in a replica loaded from it.
-func queryDB(t *testing.T) (*inmem.Snapshot, *pgx.Conn, orb.Bound) {
+func queryDB(t testing.TB) (*inmem.Snapshot, *pgx.Conn, orb.Bound) {
 	t.Helper()
 	url := pgtest.DemoURL(t)
 	db := pgtest.Open(t, url)

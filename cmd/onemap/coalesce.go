@@ -140,6 +140,25 @@ func (c *coalesceConn) Close() error {
 	return c.Conn.Close()
 }
 
+// CloseWrite sends the held write, then half-closes the connection (its
+// own CloseWrite; a connection without one is left as it is). net/http
+// half-closes a connection before closing one whose request body it did
+// not read (a 413 upload), so the client reads the answer and a clean end
+// rather than a reset: it looks for this method on the connection, and a
+// wrapper without it would lose that.
+func (c *coalesceConn) CloseWrite() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.flushLocked()
+	if cw, ok := c.Conn.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// closeWriter is a connection that can half-close (*net.TCPConn).
+type closeWriter interface{ CloseWrite() error }
+
 // ReadFrom keeps net/http's sendfile path for files (the connection's own
 // ReadFrom), after the held write.
 func (c *coalesceConn) ReadFrom(r io.Reader) (int64, error) {

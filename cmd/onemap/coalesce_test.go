@@ -36,6 +36,8 @@ func (w *writesConn) SetWriteDeadline(time.Time) error {
 
 func (w *writesConn) Close() error { w.events = append(w.events, "close"); return nil }
 
+func (w *writesConn) CloseWrite() error { w.events = append(w.events, "close write"); return nil }
+
 // handTimer is a timer that fires only when the test says.
 type handTimer struct {
 	f       func()
@@ -116,6 +118,20 @@ func TestCoalesceConn(t *testing.T) {
 			t.Fatalf("events %v, want [write 4096 close]", w.events)
 		}
 	})
+	t.Run("sent before a half-close, then the connection's own", func(t *testing.T) {
+		c, w, _ := newTestCoalesceConn()
+		c.Write(filled(connBufferSize, 'a'))
+		cw, ok := net.Conn(c).(interface{ CloseWrite() error })
+		if !ok {
+			t.Fatal("coalesceConn has no CloseWrite: net/http cannot half-close it")
+		}
+		if err := cw.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(w.events) != "[write 4096 close write]" {
+			t.Fatalf("events %v, want [write 4096 close write]", w.events)
+		}
+	})
 	t.Run("sent when the hold times out", func(t *testing.T) {
 		// An event stream's flush that happens to fill the buffer.
 		c, w, timer := newTestCoalesceConn()
@@ -169,6 +185,78 @@ func TestCoalesceListener(t *testing.T) {
 			t.Fatalf("n=%d: read %d bytes, %v", n, len(got), err)
 		}
 	}
+}
+
+// TestCoalesceListener_tooLarge sends a body past a handler's limit: the
+// handler answers 413 without reading the rest, and net/http half-closes
+// the connection (when it can) before it closes it. The connection's
+// close is held until the client has read to the end: the client must read
+// the whole answer and then an end, which only the half-close can send
+// (without it the read waits for the close, and the guard's deadline
+// fails the test).
+func TestCoalesceListener_tooLarge(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	never := func(time.Duration, func()) stopper { return &handTimer{} }
+	answer := filled(connBufferSize, 'r') // with the headers, past 4 KiB: a held write
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1024)); err != nil {
+			w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			w.Write(answer)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go srv.Serve(&coalesceListener{Listener: gatedListener{ln, gate}, after: never})
+	defer srv.Close()
+	defer close(gate) // before srv.Close: the held closes go ahead
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second)) // the guard: without a half-close the read ends here
+	body := filled(64<<10, 'u')
+	go func() {
+		fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body))
+		conn.Write(body)
+	}()
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("read %d bytes, then %v; want the answer and the end a half-close sends", len(got), err)
+	}
+	if !bytes.HasPrefix(got, []byte("HTTP/1.1 413 ")) || !bytes.HasSuffix(got, answer) {
+		t.Fatalf("read %d bytes: %.80q…, want a 413 ending in the %d-byte answer", len(got), got, len(answer))
+	}
+}
+
+// gatedListener accepts TCP connections whose Close waits for gate to
+// close (CloseWrite is the TCP connection's own).
+type gatedListener struct {
+	net.Listener
+	gate chan struct{}
+}
+
+func (l gatedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	return gatedConn{c.(*net.TCPConn), l.gate}, nil
+}
+
+type gatedConn struct {
+	*net.TCPConn
+	gate chan struct{}
+}
+
+func (c gatedConn) Close() error {
+	<-c.gate
+	return c.TCPConn.Close()
 }
 
 // BenchmarkCoalesce serves answers of nearby's size (4.7 KB), and one
