@@ -71,20 +71,28 @@ export function formatAreaM2(m2) {
 
 // ---- dates and times ----
 
-/** formatDateTime writes an instant (a Date or what Date takes) as a date and a 24-hour time in the page's language; '' for none. */
+// Times are written in China time (UTC+8, no daylight saving), the
+// county's, whatever zone the browser is set to: the server reads dates
+// and days in it (a period's 起/止, "today" on the wall), and a kiosk or a
+// laptop left on UTC would otherwise show a case reported at 13:32 as
+// 05:32 beside a day filter that counts it on China's day.
+const CHINA = 'Asia/Shanghai';
+
+/** formatDateTime writes an instant (a Date or what Date takes) as a date and a 24-hour time in China time, in the page's language; '' for none. */
 export function formatDateTime(at) {
-  return at ? new Date(at).toLocaleString(locale, { hourCycle: 'h23' }) : '';
+  return at ? new Date(at).toLocaleString(locale, { hourCycle: 'h23', timeZone: CHINA }) : '';
 }
 
-/** formatTimeOfDay writes the time of an instant, 24-hour ("14:05:09"). */
+/** formatTimeOfDay writes the time of an instant in China time, 24-hour ("14:05:09"). */
 export function formatTimeOfDay(at = new Date()) {
-  return new Date(at).toLocaleTimeString(locale, { hourCycle: 'h23' });
+  return new Date(at).toLocaleTimeString(locale, { hourCycle: 'h23', timeZone: CHINA });
 }
 
-/** formatClock writes an instant as the wall's clock: date, weekday and time to the second, 24-hour. */
+/** formatClock writes an instant as the wall's clock: date, weekday and time to the second in China time, 24-hour. */
 export function formatClock(at = new Date()) {
   return new Date(at).toLocaleString(locale, {
     year: 'numeric', month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    timeZone: CHINA,
   });
 }
 
@@ -95,7 +103,7 @@ const STAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]
 /** isStamp says whether text is such a time stamp. */
 export const isStamp = (text) => typeof text === 'string' && STAMP.test(text);
 
-/** formatStamp shows a time stamp as "YYYY-MM-DD HH:mm" in the browser's time zone (text that is none, unchanged). */
+/** formatStamp shows a time stamp as "YYYY-MM-DD HH:mm" in China time (text that is none, unchanged). */
 export function formatStamp(text) {
   const m = STAMP.exec(text);
   if (!m) return text;
@@ -104,5 +112,6 @@ export function formatStamp(text) {
   const at = new Date(`${day}T${time}${z}`);
   if (Number.isNaN(at.getTime())) return text;
   const p = (n) => String(n).padStart(2, '0');
-  return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${p(at.getHours())}:${p(at.getMinutes())}`;
+  const c = new Date(at.getTime() + 8 * 3600_000); // China time, read through the UTC fields
+  return `${c.getUTCFullYear()}-${p(c.getUTCMonth() + 1)}-${p(c.getUTCDate())} ${p(c.getUTCHours())}:${p(c.getUTCMinutes())}`;
 }
