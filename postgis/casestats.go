@@ -110,7 +110,8 @@ const caseSettledSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.out
 // The flows of the period's whole days (China time) are read from the
 // tally (case_tally, migration 0034), those of its partial days from the
 // cases reported, accepted and closed in them (caseEdgesSQL); the
-// escalated from case_escalations (caseEscalatedSQL); the open and overdue
+// escalated from case_escalated_days and case_escalations (migration
+// 0041, caseEscalatedDaysSQL); the open and overdue
 // at a past China midnight from case_open_days (caseOpenDaysSQL, migration
 // 0040), at now from the open cases (caseOpenNowSQL), at another instant
 // from the cases open then (caseOpenAtSQL); the mediation records
@@ -280,11 +281,14 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 		}
 		return []*onemap.CaseStatsRow{byGrid[grid]}
 	}
+	escalated := func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Escalated} }
 	days, edges := caseDays(from, to)
 	if days[0].Before(days[1]) {
 		queueCaseRows(b, tallied, func(grid *int64, r *onemap.CaseStatsRow) []any {
 			return append(flows(grid, r), &r.DisputeRecords, &r.DisputesSettled)
 		}, caseTallySQL, tallyIDs, days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
+		queueCaseRows(b, tallied, escalated, caseEscalatedDaysSQL, tallyIDs,
+			days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
 	}
 	into := caseFiguresOf(byGrid, tops, members)
 	only := caseOnly(members)
@@ -297,10 +301,9 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 		queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
 			return []any{grid, &r.DisputeRecords, &r.DisputesSettled}
 		}, caseSettledEdgesSQL, only, lo, hi)
+		queueCaseRows(b, into, escalated, caseEscalatedEdgesSQL, only, lo, hi)
 	}
-	queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
-		return []any{grid, &r.Escalated}
-	}, caseEscalatedSQL, only, from, to)
+	queueCaseRows(b, into, escalated, caseEscalatedAgainSQL, only, from, to)
 	open := func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Open, &r.Overdue} }
 	switch {
 	case live && only != nil:
@@ -448,11 +451,43 @@ const caseSettledEdgesSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE 
 	WHERE c.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR c.grid_id = ANY($1))
 	GROUP BY c.grid_id`
 
-// caseEscalatedSQL counts by grid the cases escalated in [$2, $3), each
-// once however often, of the grids $1 only unless it is null.
-const caseEscalatedSQL = `SELECT grid_id, count(DISTINCT case_id)
-	FROM case_escalations WHERE ($1::bigint[] IS NULL OR grid_id = ANY($1)) AND at >= $2 AND at < $3
+// The cases escalated in [from, to), each once however often (migration
+// 0041): of a case's escalations in the period exactly one has no earlier
+// one in it, the one whose earlier escalation (prev_at) is none or before
+// from. They are counted as the first escalations of their cases (no
+// earlier one at all) in the period's whole days from case_escalated_days
+// (caseEscalatedDaysSQL) and in its partial days from case_escalations
+// (caseEscalatedEdgesSQL), plus the escalations in the period whose
+// earlier one is before from (caseEscalatedAgainSQL).
+
+// caseEscalatedDaysSQL sums, for each grid of $1, the first escalations of
+// the cases of the grid and of every grid below it over the China days
+// [$2, $3).
+const caseEscalatedDaysSQL = `SELECT grid_id, sum(first)
+	FROM case_escalated_days WHERE grid_id = ANY($1) AND day >= $2::date AND day < $3::date
 	GROUP BY grid_id`
+
+// caseEscalatedEdgesSQL counts by grid the first escalations of cases in
+// the stretches [$2[i], $3[i]) (a period's partial days), of the grids $1
+// only unless it is null, read by case_escalations_first.
+const caseEscalatedEdgesSQL = `SELECT e.grid_id, count(*)
+	FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)
+	JOIN case_escalations e ON e.at >= w.lo AND e.at < w.hi AND e.prev_at IS NULL
+	WHERE $1::bigint[] IS NULL OR e.grid_id = ANY($1)
+	GROUP BY e.grid_id`
+
+// caseEscalatedAgainSQL counts by grid the escalations in [$2, $3) whose
+// earlier escalation was before $2, of the grids $1 only unless it is
+// null. By the class of its gap (case_escalations.gap) such an escalation
+// of class k < 13 came within 2^(k+1) hours after $2, so each class is read
+// by case_escalations_gap over that stretch only: the escalations that
+// straddle $2, not the period's.
+const caseEscalatedAgainSQL = `SELECT e.grid_id, count(*)
+	FROM generate_series(0, 13) AS c (gap)
+	JOIN case_escalations e ON e.gap = c.gap AND e.prev_at IS NOT NULL AND e.at >= $2
+		AND e.at < least($3, CASE WHEN c.gap <= 12 THEN $2 + make_interval(hours => 2 << c.gap) ELSE 'infinity' END)
+	WHERE e.prev_at < $2 AND ($1::bigint[] IS NULL OR e.grid_id = ANY($1))
+	GROUP BY e.grid_id`
 
 // caseOpenAtSQL counts by grid the cases open at $2 and those of them
 // overdue (caseStateAt; $3: $2 is now), of the grids $1

@@ -211,6 +211,21 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 		FROM cases WHERE id = $1`, multi[3].ID, start.Add(25*time.Hour), start.Add(49*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// Escalations (migration 0041): an escalation back-dated before case
+	// 0's two (it becomes the first: the days' sums move to its day, and
+	// the first of the two becomes one with an earlier one), and case 0,
+	// escalated three times, moved to the other village with its
+	// escalations. The periods of dayEnds start between them.
+	if _, err := conn0(t, url).Exec(context.Background(), `INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status,
+			to_status, level, grid_id, note, public, due)
+		SELECT id, version + 100, $2, 'import', 'system', 'escalate', 'accepted', 'accepted', level, holder_grid_id, '补录', false, $3
+		FROM cases WHERE id = $1`, multi[0].ID, start.Add(27*time.Hour), start.Add(51*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn0(t, url).Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
+		multi[0].ID, multi[1].ID); err != nil {
+		t.Fatal(err)
+	}
 	clk.Add(20 * time.Hour)
 	checkStatsEqualRecount(t, cs, grids, dayEnds(start, clk.Now()))
 	if t.Failed() {
@@ -369,6 +384,33 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	}
 	if after.Total.Reported >= before.Total.Reported {
 		t.Errorf("the township's reports after its village moved away: %d, before %d", after.Total.Reported, before.Total.Reported)
+	}
+	checkStatsEqualRecount(t, cs, append(grids, other), append(statsPeriods(clk.Now()), dayEnds(start, clk.Now())...))
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// A group with escalated cases deleted: its cases leave every figure
+	// (their grid is set null after the grid has gone), and no sums are
+	// left at the deleted grid's id.
+	var gone int64
+	if err := conn.QueryRow(context.Background(), `SELECT e.grid_id FROM case_escalations e JOIN grids g ON g.id = e.grid_id
+		WHERE g.level = 'group' AND NOT EXISTS (SELECT 1 FROM grids c WHERE c.parent_id = g.id)
+			AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.grid_id = g.id) AND g.id <> ALL($1)
+		GROUP BY e.grid_id ORDER BY count(*) DESC, e.grid_id LIMIT 1`, append(grids, other, neighbour)).Scan(&gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(context.Background(), `DELETE FROM grids WHERE id = $1`, gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"case_tally", "case_escalated_days", "case_open_days"} {
+		var left int
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM `+table+` WHERE grid_id = $1`, gone).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Errorf("%s keeps %d rows at deleted grid %d", table, left, gone)
+		}
 	}
 	checkStatsEqualRecount(t, cs, append(grids, other), append(statsPeriods(clk.Now()), dayEnds(start, clk.Now())...))
 }
