@@ -173,7 +173,11 @@ func (s *Cases) caseStats(ctx context.Context, begin beginRead, grid int64, from
 		})
 		return err
 	})
-	b.Queue(caseMembersSQL, grid).QueryRow(func(row pgx.Row) error { return row.Scan(&tops, &members) })
+	// A period of whole China days ending at a past midnight counts
+	// nothing by member grid (caseNeedsMembers): no list of the subtree.
+	if recount || caseNeedsMembers(from, to, at, live) {
+		b.Queue(caseMembersSQL, grid).QueryRow(func(row pgx.Row) error { return row.Scan(&tops, &members) })
+	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, mapError(fmt.Errorf("postgis: case stats: %w", err))
 	}
@@ -303,7 +307,7 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 		}, caseSettledEdgesSQL, only, lo, hi)
 		queueCaseRows(b, into, escalated, caseEscalatedEdgesSQL, only, lo, hi)
 	}
-	queueCaseRows(b, into, escalated, caseEscalatedAgainSQL, only, from, to)
+	queueCaseRows(b, tallied, escalated, caseEscalatedAgainSQL, tallyIDs, from, to)
 	open := func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Open, &r.Overdue} }
 	switch {
 	case live && only != nil:
@@ -321,6 +325,17 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 	default:
 		queueCaseRows(b, into, open, caseOpenAtSQL, only, at, live)
 	}
+}
+
+// caseNeedsMembers reports whether the figures over [from, to), open and
+// overdue counted at at (live: at now), read some figure by member grid
+// (caseMembersSQL): a partial day's flows, and the open and overdue at now
+// or at an instant that is not a China midnight. The rest is read per
+// figure's grid (the tally, case_escalated_days, case_open_days,
+// caseEscalatedAgainSQL).
+func caseNeedsMembers(from, to, at time.Time, live bool) bool {
+	_, edges := caseDays(from, to)
+	return len(edges) > 0 || live || !caseDayEnd(at)
 }
 
 // caseDayEnd reports whether t is a China midnight: the end of a day,
@@ -476,18 +491,26 @@ const caseEscalatedEdgesSQL = `SELECT e.grid_id, count(*)
 	WHERE $1::bigint[] IS NULL OR e.grid_id = ANY($1)
 	GROUP BY e.grid_id`
 
-// caseEscalatedAgainSQL counts by grid the escalations in [$2, $3) whose
-// earlier escalation was before $2, of the grids $1 only unless it is
-// null. By the class of its gap (case_escalations.gap) such an escalation
-// of class k < 13 came within 2^(k+1) hours after $2, so each class is read
-// by case_escalations_gap over that stretch only: the escalations that
-// straddle $2, not the period's.
-const caseEscalatedAgainSQL = `SELECT e.grid_id, count(*)
-	FROM generate_series(0, 13) AS c (gap)
-	JOIN case_escalations e ON e.gap = c.gap AND e.prev_at IS NOT NULL AND e.at >= $2
-		AND e.at < least($3, CASE WHEN c.gap <= 12 THEN $2 + make_interval(hours => 2 << c.gap) ELSE 'infinity' END)
-	WHERE e.prev_at < $2 AND ($1::bigint[] IS NULL OR e.grid_id = ANY($1))
-	GROUP BY e.grid_id`
+// caseEscalatedAgainSQL counts, for each grid of $1, the escalations in
+// [$2, $3) whose earlier escalation was before $2, of the cases of the grid
+// and of every grid below it. By the class of its gap
+// (case_escalations.gap) such an escalation of class k < 13 came within
+// 2^(k+1) hours after $2, so each class is read by case_escalations_gap
+// over that stretch only: the escalations that straddle $2, not the
+// period's. Their few grids are then followed up to the grids of $1.
+const caseEscalatedAgainSQL = `WITH RECURSIVE e AS (
+		SELECT e.grid_id FROM generate_series(0, 13) AS c (gap)
+		JOIN case_escalations e ON e.gap = c.gap AND e.prev_at IS NOT NULL AND e.at >= $2
+			AND e.at < least($3, CASE WHEN c.gap <= 12 THEN $2 + make_interval(hours => 2 << c.gap) ELSE 'infinity' END)
+		WHERE e.prev_at < $2
+	), up (grid_id, anc) AS (
+		SELECT DISTINCT grid_id, grid_id FROM e
+		UNION ALL
+		SELECT up.grid_id, g.parent_id FROM up JOIN grids g ON g.id = up.anc WHERE g.parent_id IS NOT NULL
+	)
+	SELECT up.anc, count(*) FROM e JOIN up ON up.grid_id = e.grid_id
+	WHERE up.anc = ANY($1)
+	GROUP BY up.anc`
 
 // caseOpenAtSQL counts by grid the cases open at $2 and those of them
 // overdue (caseStateAt; $3: $2 is now), of the grids $1
