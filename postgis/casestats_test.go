@@ -73,7 +73,10 @@ func rowsOf(s *onemap.CaseStats) string {
 // concurrently (accepted, escalated, closed, refused, reopened), after
 // mediation records are opened and settled and a dispute case's grid
 // changes, after a group moves to a neighbouring village with the
-// geometry check on, and after a village moves to another township.
+// geometry check on, after a village moves to another township, and after
+// a group with escalated cases is deleted. Escalations (migration 0041):
+// a case escalated three times, one of them back-dated before the others,
+// then moved, with periods starting between its escalations.
 func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	url := pgtest.DemoHistoryURL(t)
 	db := pgtest.Open(t, url)
