@@ -113,7 +113,8 @@ const caseSettledSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.out
 // escalated from case_escalations (caseEscalatedSQL); the open and overdue
 // at a past China midnight from case_open_days (caseOpenDaysSQL, migration
 // 0040), at now from the open cases (caseOpenNowSQL), at another instant
-// from the cases open then (caseOpenAtSQL); the mediation records
+// from the day's start there plus the changes since (queueCaseOpenAt,
+// casestats_at.go); the mediation records
 // of the whole days from the tally too (migration 0036), those of the
 // partial days from the records (caseSettledEdgesSQL). Each equals what
 // CaseStatsRecount counts from the cases and records themselves.
@@ -254,7 +255,8 @@ const caseScanAll = 200
 // from the tally, the partial days' cases and mediation records, the
 // escalations and the cases open at the period's end: at now from the open
 // cases, at a past China midnight from case_open_days, at another past
-// instant from the cases' life classes and timelines. The tally and
+// instant from case_open_days at the day's start and the changes of the
+// cases with an instant that day (queueCaseOpenAt). The tally and
 // case_open_days are read per figure's grid; the rest count by member grid,
 // across the county where they scan by time, and the figures each grid
 // counts towards are added up as their rows arrive. Each statement is
