@@ -68,7 +68,10 @@ func caseStateBetween(at string) string {
 // date). The cases that can differ (see above) are those with an event in
 // [$2, $4), read by the time index of each kind of instant, and those with
 // a change point on day $5; each is counted once (UNION), its state at $3
-// less its state at $2.
+// less its state at $2. Each case is read by its key (LATERAL, OFFSET 0):
+// joined directly, for a township the planner hashed the candidates against
+// every case of its grids (84,122 index rows, 2.8 s at 1,000,000 cases
+// under load, for 7,496 candidates).
 func caseOpenAtDiffSQL() string {
 	return `WITH c (id) AS MATERIALIZED (
 		SELECT id FROM cases WHERE created_at >= $2 AND created_at < $4
@@ -80,7 +83,7 @@ func caseOpenAtDiffSQL() string {
 		UNION SELECT case_id FROM case_open_points WHERE day = $5::date
 	)
 	SELECT k.grid_id, sum((a.t > 0)::int - (a.m > 0)::int), sum((a.t = 2)::int - (a.m = 2)::int)
-	FROM c JOIN cases k ON k.id = c.id
+	FROM c CROSS JOIN LATERAL (SELECT * FROM cases k WHERE k.id = c.id OFFSET 0) k
 	CROSS JOIN LATERAL (SELECT ` + caseStateBetween("$3") + ` AS t, ` + caseStateBetween("$2") + ` AS m OFFSET 0) a
 	WHERE k.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR k.grid_id = ANY($1))
 	GROUP BY k.grid_id
