@@ -12,14 +12,14 @@ import (
 )
 
 // TestCaseStats_openAtAnyHour: a period ending at a past instant that is
-// not a China midnight counts its open and overdue cases as the day's
-// start did (case_open_days) plus the changes since (migration 0042); at
-// every level, at instants on the hour, at odd minutes, exactly at a
-// deadline and a second either side of it, just before and after
+// not a China midnight counts its open and overdue cases as the recount
+// does; at every level, at instants on the hour, at odd minutes, exactly at
+// a deadline and a second either side of it, just before and after
 // midnights, over the seeded history and over cases reported and closed
 // within a day, accepted after their limit, escalated, handed down,
-// reopened, moved to another village, given a back-dated step, and after a
-// village moves to another township, every figure equals the recount.
+// reopened, moved to another village, given a back-dated step or a first
+// response written into the row afterwards, and after a village moves to
+// another township.
 func TestCaseStats_openAtAnyHour(t *testing.T) {
 	url := pgtest.DemoHistoryURL(t)
 	db := pgtest.Open(t, url)
@@ -138,6 +138,15 @@ func TestCaseStats_openAtAnyHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	events, dues = append(events, backAt), append(dues, backDue)
+	// A first response written into the row afterwards (as an import
+	// would), two hours after its limit on the same day, with no step
+	// that day: overdue between, neither at the day's start nor at its end.
+	responded := cases[late].Deadlines.Response.Add(2 * time.Hour)
+	if _, err := conn.Exec(context.Background(), `UPDATE cases SET responded_at = $2 WHERE id = $1`,
+		cases[late].ID, responded); err != nil {
+		t.Fatal(err)
+	}
+	events = append(events, responded)
 	clk.Add(20 * 24 * time.Hour) // every limit above passed
 
 	// Each event exactly and a second after it, each deadline exactly and
