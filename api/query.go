@@ -380,7 +380,7 @@ func (s *Server) handleAround(c *gin.Context) {
 	}
 	v := s.view(c)
 	all := s.catalog.Layers()
-	var listed []onemap.Layer // the point layers whose features are listed
+	listed := make([]onemap.Layer, 0, len(all)) // the point layers whose features are listed
 	for _, l := range all {
 		if l.Geometry == onemap.GeometryPoint && v.Rule(l.ID).Access >= onemap.LayerRead {
 			listed = append(listed, l)
