@@ -226,6 +226,31 @@ func appendObject[V any](b []byte, m map[string]V, val func([]byte, V) ([]byte, 
 	return append(b, '}'), nil
 }
 
+// appendCentimetres writes a distance in metres rounded to the centimetre,
+// math.Round(d*100)/100, as appendJSONFloat writes that float, from the
+// whole number of centimetres: the metres, then the centimetres without
+// trailing zeros. For n whole centimetres below 10^12 the float n/100 is
+// the one nearest to the decimal n/100 (one correctly rounded division of
+// two exact numbers), and no shorter decimal names it (floats that large
+// lie far less than a centimetre apart), so the shortest form strconv
+// writes is that decimal. Zero, negatives and anything larger or not a
+// number go the general way (TestAppendCentimetres).
+func appendCentimetres(b []byte, d float64) []byte {
+	c := math.Round(d * 100)
+	if !(c >= 1 && c < 1e12) {
+		return appendJSONFloat(b, c/100)
+	}
+	n := int64(c)
+	b = strconv.AppendInt(b, n/100, 10)
+	if f := n % 100; f != 0 {
+		b = append(b, '.', byte('0'+f/10))
+		if f%10 != 0 {
+			b = append(b, byte('0'+f%10))
+		}
+	}
+	return b
+}
+
 // appendInt writes n as encoding/json writes an int.
 func appendInt(b []byte, n int) ([]byte, error) { return strconv.AppendInt(b, int64(n), 10), nil }
 

@@ -208,7 +208,7 @@ func (p *projection) append(b []byte, r *onemap.Record, distance float64) []byte
 		case entryLayer:
 			b = append(b, p.layerJSON...)
 		case entryDistance:
-			b = appendJSONFloat(b, math.Round(distance*100)/100)
+			b = appendCentimetres(b, distance) // answerjson.go
 		default:
 			b = appendRawValue(b, r.Raw(e.index), e.mask)
 		}

@@ -314,19 +314,30 @@ func asString(v any) string { s, _ := v.(string); return s }
 // that hold the point, the county first.
 func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 	l, _ := s.catalog.Layer(onemap.LayerGrids)
-	slices.SortFunc(hits, func(a, b inmem.Hit) int {
+	// Each grid's level rank is read once, not at every comparison.
+	type ranked struct {
+		inmem.Hit
+		rank int
+	}
+	var room [16]ranked
+	rs := room[:0]
+	for _, h := range hits {
+		rs = append(rs, ranked{h, levelRank(&l, h.Record)})
+	}
+	slices.SortFunc(rs, func(a, b ranked) int {
 		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(levelRank(&l, a.Record), levelRank(&l, b.Record)); c != 0 {
+		if c := cmp.Compare(a.rank, b.rank); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Record.ID, b.Record.ID)
 	})
-	out := make([]gridJSON, 0, len(hits))
+	out := make([]gridJSON, 0, len(rs))
 	plan := s.projection(role, &l, false)
-	for _, h := range hits {
-		out = append(out, gridHit(plan, h))
+	for i, h := range rs {
+		hits[i] = h.Hit // sorted in place, as before
+		out = append(out, gridHit(plan, h.Hit))
 	}
 	return out
 }
@@ -380,7 +391,7 @@ func (s *Server) handleAround(c *gin.Context) {
 	}
 	v := s.view(c)
 	all := s.catalog.Layers()
-	var listed []onemap.Layer // the point layers whose features are listed
+	listed := make([]onemap.Layer, 0, len(all)) // the point layers whose features are listed
 	for _, l := range all {
 		if l.Geometry == onemap.GeometryPoint && v.Rule(l.ID).Access >= onemap.LayerRead {
 			listed = append(listed, l)

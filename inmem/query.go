@@ -189,10 +189,26 @@ func (b LowerBound) Box(min, max [2]float64) float64 {
 
 // WithinDistance returns the point features of the layer within r metres
 // of p (geodesic, inclusive) that keep accepts, nearest first.
+//
+// The search box holds the circle with room to spare (its corners, about a
+// quarter of its area, lie beyond r): a point whose cheap lower bound
+// (LowerBound, the nearest search's) already exceeds r is passed over
+// without the exact (iterative) distance, and without reading its record
+// unless the bound lets it in. The answer is the one that measures every
+// point of the box (TestWithinDistance_bound).
 func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
+	x := s.layers[layer]
+	if x == nil {
+		return nil
+	}
 	var hits []Hit
 	from := distancesFrom(p)
-	s.Search(layer, circleBound(p, r), func(rec *onemap.Record) bool {
+	lo, hi := x.bounds()
+	lb := NewLowerBound(p, lo, hi)
+	x.searchBoxes(circleBound(p, r), func(min, max [2]float64, rec *onemap.Record) bool {
+		if lb.Box(min, max) > r {
+			return true // no point of the box is within r
+		}
 		q, ok := rec.Geometry.(orb.Point)
 		if !ok || keep != nil && !keep(rec) {
 			return true
