@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
@@ -31,6 +33,10 @@ type Record struct {
 	// offsets (little-endian) where each field's value ends in the data,
 	// and the data: each value's RawValue in turn, a null as nothing.
 	values string
+	// codes is where the tile encoder keeps its numbers for the values
+	// (see SetCodes): nil until it sets them. It is the one part of a
+	// published record that changes, and only atomically.
+	codes unsafe.Pointer
 }
 
 // maxRecordFields is the most fields a record holds.
@@ -131,6 +137,28 @@ func offsetAt(s string, w, i int) int {
 		return int(s[p]) | int(s[p+1])<<8
 	}
 	return int(s[p]) | int(s[p+1])<<8 | int(s[p+2])<<16 | int(s[p+3])<<24
+}
+
+// Codes returns the numbers last stored with SetCodes, or nil. They are
+// not the record's values, but what a reader (the tile encoder) made of
+// them and keeps with the record so as not to make it again.
+func (r *Record) Codes() []uint32 {
+	p := atomic.LoadPointer(&r.codes)
+	if p == nil {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(p), *(*uint32)(p))
+}
+
+// SetCodes keeps c with the record, for Codes to return; c[0] must be
+// len(c), and c is never changed afterwards. It is safe to call on a
+// published record, concurrently with Codes: the last one stored wins. A
+// record's Encoded form does not hold them.
+func (r *Record) SetCodes(c []uint32) {
+	if len(c) == 0 || int(c[0]) != len(c) {
+		panic("onemap: SetCodes: c[0] is not len(c)")
+	}
+	atomic.StorePointer(&r.codes, unsafe.Pointer(&c[0]))
 }
 
 // RawValues appends the record's values to dst, one per field up to the

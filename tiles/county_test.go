@@ -47,19 +47,27 @@ func loadCountyMix(tb testing.TB) countyMix {
 // "all" tileset of a commander: per zoom, every tile over the county at
 // zooms 8 to 12 and a sample under its points at 13 to 16 (see diffTiles);
 // "mix" draws from them in the proportions of cmd/onemap-bench's county
-// requests. It needs PostGIS.
+// requests; "mix-hashing" is "mix" without the Encoder's dictionaries of
+// values (each tile reads and hashes its records' values), alternating with
+// it when run with -count. It needs PostGIS.
 func BenchmarkEncodeCounty(b *testing.B) {
 	county := loadCountyMix(b)
 	snap, byZoom, mix := county.snap, county.byZoom, county.mix
 	specs := specsFor(county.catalog)
-	run := func(b *testing.B, list []maptile.Tile) {
+	run := func(b *testing.B, list []maptile.Tile, hashing ...bool) {
 		e := tiles.NewEncoder(64 << 20) // as a server keeps shapes
+		encode := e.Encode
+		if len(hashing) > 0 && hashing[0] {
+			encode = func(src tiles.Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
+				return tiles.EncodeHashingValues(e, src, t, specs)
+			}
+		}
 		b.ReportAllocs()
 		bytes := 0
 		for b.Loop() {
 			bytes = 0
 			for _, t := range list {
-				mvt, err := e.Encode(snap, t, atZoom(specs, t.Z))
+				mvt, err := encode(snap, t, atZoom(specs, t.Z))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -70,6 +78,7 @@ func BenchmarkEncodeCounty(b *testing.B) {
 		b.ReportMetric(float64(bytes)/float64(len(list)), "bytes/tile")
 	}
 	b.Run("mix", func(b *testing.B) { run(b, mix) })
+	b.Run("mix-hashing", func(b *testing.B) { run(b, mix, true) })
 	for z := maptile.Zoom(8); z <= 16; z++ {
 		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) { run(b, byZoom[z]) })
 	}

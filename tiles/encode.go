@@ -105,15 +105,21 @@ type Source interface {
 // Encode keeps nothing from tile to tile: each polygon is shaped for the
 // tile at hand. An Encoder keeps the shapes.
 func Encode(src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
-	return encode(nil, src, t, specs, nil)
+	return encode(nil, src, t, specs, nil, nil)
 }
 
 // Encoder encodes tiles as Encode does, keeping the shapes of polygons (see
 // shape) from tile to tile within a memory bound, so that the tiles of one
 // zoom clip the same shapes instead of each shaping them again. It is safe
 // for concurrent use.
+//
+// It also numbers each layer's values once (see valueDict): the records it
+// meets keep the numbers of their values (onemap.Record.SetCodes), so that a
+// tile writes their properties without reading and hashing the values
+// again. The bytes are Encode's.
 type Encoder struct {
 	shapes *shapeCache
+	dicts  dicts
 }
 
 // NewEncoder returns an Encoder that keeps at most about shapeBytes of
@@ -124,24 +130,25 @@ func NewEncoder(shapeBytes int64) *Encoder {
 
 // Encode renders tile t as the package's Encode does, with e's shapes.
 func (e *Encoder) Encode(src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
-	return encode(nil, src, t, specs, e.shapes)
+	return encode(nil, src, t, specs, e.shapes, &e.dicts)
 }
 
 // AppendEncode is Encode appending the tile to dst (an empty tile appends
 // nothing): with a buffer the caller keeps from tile to tile, a tile costs
 // no allocation of its size.
 func (e *Encoder) AppendEncode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer) ([]byte, error) {
-	return encode(dst, src, t, specs, e.shapes)
+	return encode(dst, src, t, specs, e.shapes, &e.dicts)
 }
 
-// encode appends tile t to dst with a shape cache (nil: none); a nil dst
-// and an empty tile give nil.
-func encode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer, shapes *shapeCache) ([]byte, error) {
+// encode appends tile t to dst with a shape cache and dictionaries of
+// values (nil: none); a nil dst and an empty tile give nil.
+func encode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer, shapes *shapeCache, ds *dicts) ([]byte, error) {
 	if !t.Valid() || t.Z > MaxZoom {
 		return nil, onemap.Errorf(onemap.EINVALID, "tile %d/%d/%d is not a valid tile", t.Z, t.X, t.Y)
 	}
 	w := writers.Get().(*writer)
 	defer writers.Put(w)
+	defer w.release()
 	w.reset()
 	w.frame = makeFrame(t)
 	f := &w.frame
@@ -161,6 +168,10 @@ func encode(dst []byte, src Source, t maptile.Tile, specs []onemap.TileLayer, sh
 			return nil, err
 		}
 		if len(lo.features) > 0 {
+			w.dict = nil
+			if ds != nil {
+				w.dict = ds.get(s.Layer.ID)
+			}
 			w.writeLayer(lo)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
@@ -54,7 +53,15 @@ type writer struct {
 	values   []byte           // the current layer's values
 	geom     []byte           // the current feature's geometry, packed
 	tags     []byte           // the current feature's tags, packed
-	index    valueIndex       // the layer's values so far, by encoding
+	index    valueIndex       // the layer's values so far, by encoding (without a dictionary)
+	dict     *valueDict       // the layer's dictionary; nil: none
+	slots    []uint64         // with dict, by its number: the tile's generation << 32 | the value's index
+	slotGen  uint32           // the current layer's generation in slots
+	nValues  uint32           // with dict, the layer's values so far
+	msgs     []byte           // dict's value messages, as last read
+	ends     []uint32         // where each of msgs ends
+	ints     []uint32         // dict's numbers of small counts; noValue if not known yet
+	intsOf   [2]uint32        // the id of the dictionary ints are of
 	last     []lastValue      // per property, the last value written
 	layer    layerOut         // the layer being placed
 	recs     []*onemap.Record // the layer's records in the tile
@@ -70,11 +77,25 @@ func (w *writer) reset() {
 	w.clip.reset()
 }
 
+// release lets go of what w read of a dictionary, once a tile is done.
+func (w *writer) release() {
+	w.dict, w.msgs, w.ends = nil, nil, nil
+}
+
 // writeLayer appends lo's layer to the tile: its features, in order, with
 // their properties.
 func (w *writer) writeLayer(lo *layerOut) {
 	w.features, w.values = w.features[:0], w.values[:0]
-	w.index.reset()
+	if w.dict == nil {
+		w.index.reset()
+	} else {
+		w.nValues = 0
+		w.msgs, w.ends = nil, nil        // perhaps another dictionary's
+		if w.slotGen++; w.slotGen == 0 { // wrapped: slots of generation 0 would seem taken
+			clear(w.slots)
+			w.slotGen = 1
+		}
+	}
 	w.last = append(w.last[:0], make([]lastValue, len(lo.fields))...)
 	s := lo.spec
 	countKey := -1 // PointCount's key, once a feature has it
@@ -95,40 +116,50 @@ func (w *writer) writeLayer(lo *layerOut) {
 		ft := &lo.features[i]
 		w.tags = w.tags[:0]
 		if len(lo.fields) > 0 && ft.rec != nil {
+			var codes []uint32
+			if w.dict != nil {
+				codes = w.dict.codes(ft.rec)
+			}
 			for k, fi := range lo.fields {
 				if ft.count > 1 && !lo.cluster[k] {
 					continue
 				}
-				v := ft.rec.Raw(fi)
-				if v.Kind() == onemap.KindNull {
-					continue
-				}
-				// Neighbours often share a value (a kind, a level, a date):
-				// the last one's index spares a lookup.
-				last := &w.last[k]
-				if v != last.v || last.v == "" {
-					last.v, last.i = v, w.value(v)
+				var i uint32
+				if w.dict != nil {
+					if fi >= len(codes) || codes[fi] == noValue {
+						continue
+					}
+					i = w.codeIndex(codes[fi])
+				} else {
+					v := ft.rec.Raw(fi)
+					if v.Kind() == onemap.KindNull {
+						continue
+					}
+					// Neighbours often share a value (a kind, a level, a
+					// date): the last one's index spares a lookup.
+					last := &w.last[k]
+					if v != last.v || last.v == "" {
+						last.v, last.i = v, w.value(v)
+					}
+					i = last.i
 				}
 				w.tags = binary.AppendUvarint(w.tags, uint64(k))
-				w.tags = binary.AppendUvarint(w.tags, uint64(last.i))
+				w.tags = binary.AppendUvarint(w.tags, uint64(i))
 			}
 		}
 		if ft.count > 1 {
 			if countKey < 0 {
 				countKey = len(s.Fields)
 			}
-			var buf [16]byte
-			b, _ := onemap.AppendValue(buf[:0], int64(ft.count))
 			w.tags = binary.AppendUvarint(w.tags, uint64(countKey))
-			w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+			w.tags = binary.AppendUvarint(w.tags, uint64(w.countValue(ft.count)))
 			// The points by level, after point_count's key.
 			for i, n := range ft.levels[:len(levelKeys)] {
 				if n == 0 {
 					continue
 				}
-				b, _ := onemap.AppendValue(buf[:0], int64(n))
 				w.tags = binary.AppendUvarint(w.tags, uint64(countKey+1+i))
-				w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+				w.tags = binary.AppendUvarint(w.tags, uint64(w.countValue(int(n))))
 			}
 			for _, vc := range ft.by {
 				k := slices.Index(byKeys, vc.value)
@@ -136,9 +167,8 @@ func (w *writer) writeLayer(lo *layerOut) {
 					k = len(byKeys)
 					byKeys = append(byKeys, vc.value)
 				}
-				b, _ := onemap.AppendValue(buf[:0], int64(vc.n))
 				w.tags = binary.AppendUvarint(w.tags, uint64(countKey+1+len(levelKeys)+k))
-				w.tags = binary.AppendUvarint(w.tags, uint64(w.value(onemap.RawValue(b))))
+				w.tags = binary.AppendUvarint(w.tags, uint64(w.countValue(int(vc.n))))
 			}
 		}
 		w.geom = w.geom[:0]
@@ -193,23 +223,91 @@ type lastValue struct {
 // new; values are numbered as first used, and a []string is the string of
 // its elements joined with ";".
 func (w *writer) value(v onemap.RawValue) uint32 {
-	if v.Kind() == onemap.KindStrings {
-		v = onemap.RawString(strings.Join(v.Strings(), ";"))
-	}
+	v = valueKey(v)
 	i, added := w.index.add(string(v))
-	if !added {
-		return i
+	if added {
+		w.values = appendValueMessage(w.values, v)
 	}
-	// The value message: one field, typed as ST_AsMVT types it.
+	return i
+}
+
+// countValue returns the index of the count n in the layer's values, adding
+// it if it is new.
+func (w *writer) countValue(n int) uint32 {
+	if w.dict == nil {
+		var buf [16]byte
+		b, _ := onemap.AppendValue(buf[:0], int64(n))
+		return w.value(onemap.RawValue(b))
+	}
+	return w.codeIndex(w.intCode(n))
+}
+
+// intCode returns the dictionary's number of the count n; those of small
+// counts are kept from tile to tile.
+func (w *writer) intCode(n int) uint32 {
+	d := w.dict
+	if n < 0 || n >= maxCachedCount {
+		var buf [16]byte
+		b, _ := onemap.AppendValue(buf[:0], int64(n))
+		return d.number(onemap.RawValue(b))
+	}
+	if w.intsOf != d.id || w.ints == nil {
+		if w.ints == nil {
+			w.ints = make([]uint32, maxCachedCount)
+		}
+		for i := range w.ints {
+			w.ints[i] = noValue
+		}
+		w.intsOf = d.id
+	}
+	if c := w.ints[n]; c != noValue {
+		return c
+	}
+	var buf [16]byte
+	b, _ := onemap.AppendValue(buf[:0], int64(n))
+	c := d.number(onemap.RawValue(b))
+	w.ints[n] = c
+	return c
+}
+
+// maxCachedCount bounds the counts whose numbers a writer keeps.
+const maxCachedCount = 1024
+
+// codeIndex returns the index in the layer's values of the value the
+// dictionary numbers c, adding its message if it is new to the layer.
+func (w *writer) codeIndex(c uint32) uint32 {
+	if int(c) >= len(w.ends) {
+		w.msgs, w.ends = w.dict.messages()
+	}
+	if int(c) >= len(w.slots) {
+		w.slots = append(w.slots, make([]uint64, len(w.ends)-len(w.slots))...)
+	}
+	s := w.slots[c]
+	if uint32(s>>32) == w.slotGen {
+		return uint32(s)
+	}
+	i := w.nValues
+	w.nValues++
+	w.slots[c] = uint64(w.slotGen)<<32 | uint64(i)
+	start := uint32(0)
+	if c > 0 {
+		start = w.ends[c-1]
+	}
+	w.values = append(w.values, w.msgs[start:w.ends[c]]...)
+	return i
+}
+
+// appendValueMessage appends the layer's value field of v (see valueKey),
+// typed as ST_AsMVT types it.
+func appendValueMessage(dst []byte, v onemap.RawValue) []byte {
 	var msg [16]byte
 	m := msg[:0]
 	switch v.Kind() {
 	case onemap.KindString:
 		s := v.Text()
-		w.values = append(w.values, keyLayerValue)
-		w.values = binary.AppendUvarint(w.values, uint64(fieldLen(len(s))))
-		w.values = appendBytesField(w.values, keyValueString, s)
-		return i
+		dst = append(dst, keyLayerValue)
+		dst = binary.AppendUvarint(dst, uint64(fieldLen(len(s))))
+		return appendBytesField(dst, keyValueString, s)
 	case onemap.KindInt:
 		if n := v.Int(); n >= 0 {
 			m = binary.AppendUvarint(append(m, keyValueUint), uint64(n))
@@ -225,9 +323,8 @@ func (w *writer) value(v onemap.RawValue) uint32 {
 			m = append(m, keyValueBool, 0)
 		}
 	}
-	w.values = append(w.values, keyLayerValue, byte(len(m)))
-	w.values = append(w.values, m...)
-	return i
+	dst = append(dst, keyLayerValue, byte(len(m)))
+	return append(dst, m...)
 }
 
 // writeFeature appends a feature of the id and geometry type, with the tags
