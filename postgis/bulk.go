@@ -74,7 +74,7 @@ func (db *DB) BulkImportFrom(ctx context.Context, layerID string, next func() (I
 	if err != nil {
 		return ImportReport{}, err
 	}
-	b := &bulk{layer: &l, tbl: tbl}
+	b := &bulk{layer: &l, tbl: tbl, pool: db.pool}
 	for _, f := range l.Fields {
 		if !f.ReadOnly {
 			b.fields = append(b.fields, f)
@@ -143,6 +143,8 @@ type bulk struct {
 	// steps, if set, is told each step's time (ImportOptions.Steps).
 	steps func(string, time.Duration)
 	t0    time.Time
+	// pool is where the client-computed path reads the group grids.
+	pool querier
 	// chunkRows is how many rows a chunk of the client-computed path's
 	// stream holds (copyChunkRows).
 	chunkRows int
@@ -268,7 +270,8 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	if b.copyable(replaceable, o) {
 		b.chunkRows = cmp.Or(o.chunkRows, copyChunkRows)
 		f := b.streamRows(next)
-		defer f.finish()
+		f.grids = b.pool
+		defer f.close()
 		var bound []byte
 		err := savepoint(ctx, tx, func(tx pgx.Tx) error {
 			var err error
@@ -291,7 +294,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 		}
 		f.finish()
 		rep = ImportReport{}
-		next = b.replay(f.all, f.rest, next)
+		next = b.replay(f, next)
 	}
 	return b.staged(ctx, tx, next, o, replaceable)
 }

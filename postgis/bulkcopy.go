@@ -77,21 +77,32 @@ func (b *bulk) copyable(replaceable bool, o ImportOptions) bool {
 		(b.gridPoint == "" || b.gridPoint == gridFunctions["assign_group_grid"]) && slices.Contains(b.columns, "id")
 }
 
-// replay returns next for the staged path: the rows of the chunks read,
-// then rest and what next still has. b.wheres and b.masks start again.
-func (b *bulk) replay(chunks []*copyChunk, rest *ImportRow, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
-	wheres := b.wheres
+// replay returns next for the staged path: the rows of the chunks read
+// (read back from the spill file, a chunk at a time), then rest and what
+// next still has. b.wheres and b.masks start again.
+func (b *bulk) replay(f *copyFeed, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
+	chunks, rest := f.all, f.rest
 	b.wheres, b.masks = nil, nil
-	for _, c := range chunks {
-		slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
-	}
+	var cur *copyChunk
 	k, i := 0, 0
 	return func() (ImportRow, bool, error) {
-		for k < len(chunks) && i == len(chunks[k].rows) {
-			k, i = k+1, 0
-		}
-		if k < len(chunks) {
+		for cur == nil || i == len(cur.rows) {
+			if cur != nil { // read: let it go
+				cur.rows, cur.arena, cur.wheres, cur = nil, nil, nil, nil
+			}
+			if k == len(chunks) {
+				break
+			}
 			c := chunks[k]
+			k++
+			if err := f.load(c); err != nil {
+				return ImportRow{}, false, err
+			}
+			slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
+			cur, i = c, 0
+		}
+		if cur != nil {
+			c := cur
 			r := &c.rows[i]
 			i++
 			props := make(map[string]any, len(b.fields))
@@ -109,7 +120,7 @@ func (b *bulk) replay(chunks []*copyChunk, rest *ImportRow, next func() (ImportR
 					props[f.Name] = v
 				}
 			}
-			return ImportRow{Where: wheres[r.line-1], Feature: &onemap.Feature{Layer: b.layer.ID, Geometry: r.pt, Properties: props}}, true, nil
+			return ImportRow{Where: c.wheres[r.line-c.first], Feature: &onemap.Feature{Layer: b.layer.ID, Geometry: r.pt, Properties: props}}, true, nil
 		}
 		if rest != nil {
 			r := *rest
@@ -156,14 +167,12 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		return rep, nil, errNotCopyable
 	}
 	b.step("region, triggers off")
-	place := &copyPlace{env: env, gi: b.index("grid_id")}
+	place := &copyPlace{ctx: ctx, env: env, gi: b.index("grid_id")}
 	if b.gridPoint != "" {
-		// The group grids under the region's envelope: the load's own
-		// extent is known only once the file is read.
-		if place.loc, err = loadGridLocator(ctx, tx, env); err != nil {
-			return rep, nil, err
-		}
-		b.step("read the group grids")
+		// The group grids are read as the chunks need them, under the
+		// extent of the chunks so far, by the placing goroutine on a
+		// connection of the pool: beside the load's writing.
+		place.loc, place.q = &gridLocator{}, f.grids
 	}
 	f.place <- place
 	var seq *string
@@ -188,6 +197,9 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	)
 	t := time.Now()
 	for c := range f.out {
+		if c.err != nil {
+			return rep, nil, c.err
+		}
 		if c.outside {
 			return rep, nil, errNotCopyable
 		}
@@ -235,6 +247,9 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			return rep, nil, fmt.Errorf("postgis: bulk import: %d history rows for %d rows", h, len(c.rows))
 		}
 		n += int64(len(c.rows))
+		if err := f.store(c); err != nil {
+			return rep, nil, err
+		}
 		t = time.Now()
 		hist += t.Sub(t2)
 	}
@@ -502,23 +517,41 @@ func hilbert16(x, y uint32) uint32 {
 
 // gridLocator finds a point's group grid as the grids' trigger does
 // (assign_group_grid: the lowest id of the group grids that the point
-// intersects), over the group grids read once into a packed R-tree.
+// intersects), over the group grids read so far: every one whose bounds
+// meet the box covered, read in parts as the load's chunks need more (each
+// a packed R-tree of the grids that meet the grown box and did not meet
+// the box before it: the parts hold no grid twice).
 type gridLocator struct {
+	parts   []*gridPart
+	covered orb.Bound
+	any     bool
+}
+
+// gridPart is a part of a gridLocator's grids.
+type gridPart struct {
 	tree  *packed.Tree[int32] // a grid's place in ids plus one
 	ids   []int64             // ascending
 	geoms []orb.Geometry
 	cands []int32
 }
 
-// loadGridLocator reads the group grids whose bounds meet ext.
-func loadGridLocator(ctx context.Context, tx pgx.Tx, ext orb.Bound) (*gridLocator, error) {
-	rows, err := tx.Query(ctx, `SELECT id, ST_AsBinary(geom) FROM grids WHERE level = 'group'
-		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id`, ext.Min[0], ext.Min[1], ext.Max[0], ext.Max[1])
+// cover reads, by q, the group grids that meet ext and are not read yet.
+func (l *gridLocator) cover(ctx context.Context, q querier, ext orb.Bound) error {
+	if l.any && l.covered.Contains(ext.Min) && l.covered.Contains(ext.Max) {
+		return nil
+	}
+	box := ext
+	if l.any {
+		box = l.covered.Union(ext)
+	}
+	rows, err := q.Query(ctx, `SELECT id, ST_AsBinary(geom) FROM grids WHERE level = 'group'
+		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND NOT ($5 AND geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)) ORDER BY id`,
+		box.Min[0], box.Min[1], box.Max[0], box.Max[1], l.any, l.covered.Min[0], l.covered.Min[1], l.covered.Max[0], l.covered.Max[1])
 	if err != nil {
-		return nil, mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 	}
 	defer rows.Close()
-	l := &gridLocator{}
+	part := &gridPart{}
 	var bounds []orb.Bound
 	for rows.Next() {
 		var (
@@ -526,31 +559,45 @@ func loadGridLocator(ctx context.Context, tx pgx.Tx, ext orb.Bound) (*gridLocato
 			g  []byte
 		)
 		if err := rows.Scan(&id, &g); err != nil {
-			return nil, mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+			return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 		}
 		geom, err := wkb.Unmarshal(g)
 		if err != nil {
-			return nil, fmt.Errorf("postgis: bulk import: group grid %d: %w", id, err)
+			return fmt.Errorf("postgis: bulk import: group grid %d: %w", id, err)
 		}
-		l.ids = append(l.ids, id)
-		l.geoms = append(l.geoms, geom)
+		part.ids = append(part.ids, id)
+		part.geoms = append(part.geoms, geom)
 		bounds = append(bounds, geom.Bound())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 	}
 	// The tree's items are the grids' places plus one (its zero item is
 	// a removed one).
-	items := make([]int32, len(l.ids))
+	items := make([]int32, len(part.ids))
 	for i := range items {
 		items[i] = int32(i + 1)
 	}
-	l.tree = packed.Build(items, func(i int32) (min, max [2]float64) { return bounds[i-1].Min, bounds[i-1].Max })
-	return l, nil
+	part.tree = packed.Build(items, func(i int32) (min, max [2]float64) { return bounds[i-1].Min, bounds[i-1].Max })
+	l.parts = append(l.parts, part)
+	l.covered, l.any = box, true
+	return nil
 }
 
-// place returns the id of p's group grid, 0 if none holds it.
+// place returns the id of p's group grid, 0 if none holds it; p lies in
+// the box covered.
 func (l *gridLocator) place(p orb.Point) int64 {
+	var best int64
+	for _, part := range l.parts {
+		if id := part.place(p); id != 0 && (best == 0 || id < best) {
+			best = id
+		}
+	}
+	return best
+}
+
+// place returns the lowest id of the part's grids that holds p, 0 if none.
+func (l *gridPart) place(p orb.Point) int64 {
 	l.cands = l.cands[:0]
 	l.tree.Search(p, p, func(_, _ [2]float64, i int32) bool {
 		l.cands = append(l.cands, i-1)

@@ -2,6 +2,11 @@ package postgis
 
 import (
 	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
 	"slices"
 	"sync"
 
@@ -20,20 +25,37 @@ import (
 // place within a chunk (a chunk's inserts sweep the map once).
 const copyChunkRows = 32 << 10
 
+// copyAhead is how many chunks the reading and the placing may run ahead
+// of the load's writing: what the load holds beyond the chunk it writes.
+const copyAhead = 2
+
 // copyChunk is a run of rows read together, their values' COPY text in
 // arena; once placed, in place order, with their grids.
 type copyChunk struct {
 	rows  []copyRow
 	arena []byte
 	masks []int64 // the distinct sets of given fields of its rows, in order of first use
-	ext   orb.Bound
+	// wheres are its rows' Where, by line-first.
+	wheres []string
+	first  int32
+	ext    orb.Bound
 	// outside says a point lies outside the region's envelope (or is not
 	// a number): the staged path names it.
 	outside bool
+	err     error // reading the group grids failed
+	// spilled says the chunk, once written, went to the feed's spill file
+	// (at, size bytes, n rows): rows, arena and wheres are nil until read
+	// back.
+	spilled  bool
+	at, size int64
+	n        int
 }
 
 // copyPlace is what placing a chunk needs from the database.
 type copyPlace struct {
+	ctx context.Context
+	q   querier // reads the group grids
+
 	env orb.Bound    // the region's envelope (a box): the place order's extent too
 	loc *gridLocator // the group grids, nil if the load assigns none
 	gi  int          // the grid's field, whose given value a row keeps
@@ -42,6 +64,7 @@ type copyPlace struct {
 // copyFeed is a load's rows as a stream of placed chunks (out).
 type copyFeed struct {
 	b     *bulk
+	grids querier // where the placer reads the group grids
 	next  func() (ImportRow, bool, error)
 	raw   chan *copyChunk // read, not yet placed
 	out   chan *copyChunk // placed, in the order read
@@ -54,12 +77,17 @@ type copyFeed struct {
 	rest *ImportRow   // the row that is not a point where the reader stopped
 	err  error        // next's error
 	eof  bool         // next reported the end
+	line int32        // the rows read (the reader's)
+	// spill holds the chunks written (the load's goroutine's), read back
+	// only if the staged path takes over.
+	spill *os.File
+	end   int64
 }
 
 // streamRows starts reading next as a feed: the reader runs at once; the
 // placer waits for its copyPlace.
 func (b *bulk) streamRows(next func() (ImportRow, bool, error)) *copyFeed {
-	f := &copyFeed{b: b, next: next, raw: make(chan *copyChunk, 1<<12), out: make(chan *copyChunk, 1<<12),
+	f := &copyFeed{b: b, next: next, raw: make(chan *copyChunk, copyAhead), out: make(chan *copyChunk, copyAhead),
 		place: make(chan *copyPlace, 1), stop: make(chan struct{})}
 	f.done.Add(2)
 	go f.read()
@@ -85,7 +113,7 @@ func (f *copyFeed) read() {
 	vals := make([]any, len(f.b.fields))
 	for !f.stopped() {
 		size := cmp.Or(f.b.chunkRows, copyChunkRows)
-		c := &copyChunk{rows: make([]copyRow, 0, size)}
+		c := &copyChunk{rows: make([]copyRow, 0, size), first: f.line + 1}
 		for len(c.rows) < size {
 			r, ok, err := f.next()
 			if err != nil {
@@ -101,7 +129,8 @@ func (f *copyFeed) read() {
 				f.rest = &r
 				break
 			}
-			if err := f.b.collectRow(c, r, p, vals); err != nil {
+			f.line++
+			if err := f.b.collectRow(c, f.line, r, p, vals); err != nil {
 				f.err = err
 				break
 			}
@@ -143,6 +172,79 @@ func (f *copyFeed) placeAll() {
 	}
 }
 
+// close finishes the feed and removes its spill file.
+func (f *copyFeed) close() {
+	f.finish()
+	if f.spill != nil {
+		f.spill.Close()
+		os.Remove(f.spill.Name())
+		f.spill = nil
+	}
+}
+
+// store writes chunk c, written to the database, to the spill file and
+// lets its rows go: the load holds only the chunks in flight.
+func (f *copyFeed) store(c *copyChunk) error {
+	if f.spill == nil {
+		var err error
+		if f.spill, err = os.CreateTemp("", "onemap-bulk-*"); err != nil {
+			return fmt.Errorf("postgis: bulk import: spill file: %w", err)
+		}
+	}
+	slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
+	buf := make([]byte, 0, len(c.arena)+len(c.rows)*48)
+	for i, r := range c.rows {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(r.mask))
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(r.lists))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(r.pt[0]))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(r.pt[1]))
+		buf = binary.AppendUvarint(buf, uint64(r.end-r.off))
+		buf = append(buf, c.arena[r.off:r.end]...)
+		buf = binary.AppendUvarint(buf, uint64(len(c.wheres[i])))
+		buf = append(buf, c.wheres[i]...)
+	}
+	if _, err := f.spill.Write(buf); err != nil {
+		return fmt.Errorf("postgis: bulk import: spill file: %w", err)
+	}
+	c.spilled, c.at, c.size = true, f.end, int64(len(buf))
+	f.end += int64(len(buf))
+	c.n = len(c.rows)
+	c.rows, c.arena, c.wheres = nil, nil, nil
+	return nil
+}
+
+// load reads a spilled chunk back (its rows in line order).
+func (f *copyFeed) load(c *copyChunk) error {
+	if !c.spilled {
+		return nil
+	}
+	buf := make([]byte, c.size)
+	if _, err := f.spill.ReadAt(buf, c.at); err != nil {
+		return fmt.Errorf("postgis: bulk import: spill file: %w", err)
+	}
+	n := c.n
+	c.rows, c.wheres = make([]copyRow, 0, n), make([]string, 0, n)
+	for i := range n {
+		r := copyRow{line: c.first + int32(i)}
+		r.mask = int64(binary.LittleEndian.Uint64(buf))
+		r.lists = int64(binary.LittleEndian.Uint64(buf[8:]))
+		r.pt[0] = math.Float64frombits(binary.LittleEndian.Uint64(buf[16:]))
+		r.pt[1] = math.Float64frombits(binary.LittleEndian.Uint64(buf[24:]))
+		buf = buf[32:]
+		k, w := binary.Uvarint(buf)
+		r.off = len(c.arena)
+		c.arena = append(c.arena, buf[w:w+int(k)]...)
+		r.end = len(c.arena)
+		buf = buf[w+int(k):]
+		k, w = binary.Uvarint(buf)
+		c.wheres = append(c.wheres, string(buf[w:w+int(k)]))
+		buf = buf[w+int(k):]
+		c.rows = append(c.rows, r)
+	}
+	c.spilled = false
+	return nil
+}
+
 // finish stops the feed and waits for its goroutines: after it, the
 // chunks read (all), rest, err and next are the caller's.
 func (f *copyFeed) finish() {
@@ -150,10 +252,10 @@ func (f *copyFeed) finish() {
 	f.done.Wait()
 }
 
-// collectRow adds row r (its point p) to c: its Where to b.wheres, its
+// collectRow adds row r, line line (its point p), to c: its Where, its
 // values as COPY text to c.arena.
-func (b *bulk) collectRow(c *copyChunk, r ImportRow, p orb.Point, vals []any) error {
-	b.wheres = append(b.wheres, r.Where)
+func (b *bulk) collectRow(c *copyChunk, line int32, r ImportRow, p orb.Point, vals []any) error {
+	c.wheres = append(c.wheres, r.Where)
 	clear(vals)
 	mask, err := b.values(r, vals)
 	if err != nil {
@@ -165,7 +267,7 @@ func (b *bulk) collectRow(c *copyChunk, r ImportRow, p orb.Point, vals []any) er
 	if !containsMask(c.masks, mask) {
 		c.masks = append(c.masks, mask)
 	}
-	row := copyRow{line: int32(len(b.wheres)), mask: mask, pt: p, off: len(c.arena)}
+	row := copyRow{line: line, mask: mask, pt: p, off: len(c.arena)}
 	sep := false
 	for i, v := range vals {
 		if v == nil {
@@ -200,6 +302,14 @@ func (c *copyChunk) placeRows(p *copyPlace) {
 			return
 		}
 		c.ext = c.ext.Extend(r.pt)
+	}
+	if p.loc != nil {
+		if c.err = p.loc.cover(p.ctx, p.q, c.ext); c.err != nil {
+			return
+		}
+	}
+	for i := range c.rows {
+		r := &c.rows[i]
 		if p.loc != nil && r.mask&(1<<p.gi) == 0 {
 			r.grid = p.loc.place(r.pt)
 		}
