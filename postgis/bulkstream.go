@@ -172,12 +172,11 @@ func (f *copyFeed) placeAll() {
 	}
 }
 
-// close finishes the feed and removes its spill file.
+// close finishes the feed and closes its spill file.
 func (f *copyFeed) close() {
 	f.finish()
 	if f.spill != nil {
 		f.spill.Close()
-		os.Remove(f.spill.Name())
 		f.spill = nil
 	}
 }
@@ -190,6 +189,9 @@ func (f *copyFeed) store(c *copyChunk) error {
 		if f.spill, err = os.CreateTemp("", "onemap-bulk-*"); err != nil {
 			return fmt.Errorf("postgis: bulk import: spill file: %w", err)
 		}
+		// Unlinked at once (readable only by this process, 0600 until
+		// then): no name is left behind, even by a crash.
+		os.Remove(f.spill.Name())
 	}
 	slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
 	buf := make([]byte, 0, len(c.arena)+len(c.rows)*48)

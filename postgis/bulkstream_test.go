@@ -3,6 +3,7 @@ package postgis_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,8 @@ import (
 // place order within each chunk, the grid the grid trigger gives, one
 // reload feed row. A row that is no point after some chunks were written,
 // a row the database refuses in a late chunk and an error reading the file
-// fail the whole load and write nothing, with the triggers on again.
+// fail the whole load and write nothing, with the triggers on again; no
+// spill file stays open.
 func TestBulkImport_stream(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.Open(t, pgtest.DemoURL(t))
@@ -139,6 +141,14 @@ func TestBulkImport_stream(t *testing.T) {
 	}
 	if got := count(t, db, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cameras'::regclass AND NOT tgisinternal AND tgenabled <> 'O'`); got != 0 {
 		t.Errorf("%d triggers off after the load", got)
+	}
+	// No spill file is left open (the failed loads spilled too).
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, fd := range fds {
+			if l, _ := os.Readlink("/proc/self/fd/" + fd.Name()); strings.Contains(l, "onemap-bulk-") {
+				t.Errorf("a spill file still open: %s", l)
+			}
+		}
 	}
 	var seqOK bool
 	if err := db.QueryRowForTest(ctx, `SELECT last_value = $1 FROM cameras_id_seq`, hi).Scan(&seqOK); err != nil || !seqOK {
