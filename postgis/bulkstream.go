@@ -25,8 +25,9 @@ import (
 // place within a chunk (a chunk's inserts sweep the map once).
 const copyChunkRows = 32 << 10
 
-// copyAhead is how many chunks the reading and the placing may run ahead
-// of the load's writing: what the load holds beyond the chunk it writes.
+// copyAhead is how many chunks may wait between the reading and the
+// placing, and between the placing and the writing: the load holds at
+// most 2×copyAhead+3 chunks.
 const copyAhead = 2
 
 // copyChunk is a run of rows read together, their values' COPY text in
