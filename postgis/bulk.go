@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (db *DB) BulkImportFrom(ctx context.Context, layerID string, next func() (I
 	if err != nil {
 		return ImportReport{}, err
 	}
-	b := &bulk{layer: &l, tbl: tbl}
+	b := &bulk{layer: &l, tbl: tbl, pool: db.pool}
 	for _, f := range l.Fields {
 		if !f.ReadOnly {
 			b.fields = append(b.fields, f)
@@ -142,6 +143,11 @@ type bulk struct {
 	// steps, if set, is told each step's time (ImportOptions.Steps).
 	steps func(string, time.Duration)
 	t0    time.Time
+	// pool is where the client-computed path reads the group grids.
+	pool querier
+	// chunkRows is how many rows a chunk of the client-computed path's
+	// stream holds (copyChunkRows).
+	chunkRows int
 }
 
 // foreignKey is a single-column foreign key of a layer table.
@@ -262,35 +268,33 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 		return rep, mapError(fmt.Errorf("postgis: bulk import: the table's triggers: %w", err))
 	}
 	if b.copyable(replaceable, o) {
-		rows, arena, rest, err := b.collect(next)
-		if err != nil {
-			return rep, err
-		}
-		b.step("read the rows")
-		if len(rows) == 0 && rest == nil {
-			return rep, nil
-		}
-		if rest == nil {
-			var bound []byte
-			err := savepoint(ctx, tx, func(tx pgx.Tx) error {
-				var err error
-				rep, bound, err = b.copyRun(ctx, tx, rows, arena)
-				if err != nil {
-					return err
-				}
-				return b.finish(ctx, tx, &rep, len(rows), nil, bound, o)
-			}, false)
-			switch {
-			case err == nil:
-				return rep, nil
-			case errors.Is(err, errNotCopyable), isDataError(err):
-				b.step("the staged path takes the load")
-			default:
-				return ImportReport{}, mapError(fmt.Errorf("postgis: bulk import: %w", err))
+		b.chunkRows = cmp.Or(o.chunkRows, copyChunkRows)
+		f := b.streamRows(next)
+		f.grids = b.pool
+		defer f.close()
+		var bound []byte
+		err := savepoint(ctx, tx, func(tx pgx.Tx) error {
+			var err error
+			rep, bound, err = b.copyRun(ctx, tx, f)
+			if err != nil || rep.Inserted == 0 {
+				return err
 			}
+			return b.finish(ctx, tx, &rep, int(rep.Inserted), nil, bound, o)
+		}, false)
+		var re errRead
+		switch {
+		case err == nil:
+			return rep, nil
+		case errors.As(err, &re):
+			return ImportReport{}, re.err
+		case errors.Is(err, errNotCopyable), isDataError(err):
+			b.step("the staged path takes the load")
+		default:
+			return ImportReport{}, mapError(fmt.Errorf("postgis: bulk import: %w", err))
 		}
+		f.finish()
 		rep = ImportReport{}
-		next = b.replay(rows, arena, rest, next)
+		next = b.replay(f, next)
 	}
 	return b.staged(ctx, tx, next, o, replaceable)
 }

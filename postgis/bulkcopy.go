@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -76,83 +77,50 @@ func (b *bulk) copyable(replaceable bool, o ImportOptions) bool {
 		(b.gridPoint == "" || b.gridPoint == gridFunctions["assign_group_grid"]) && slices.Contains(b.columns, "id")
 }
 
-// collect reads the rows of next whole for copyRun, as copyRows (their
-// Where in b.wheres, their values in arena). If a row's geometry is not a
-// point it stops there: rest is the row it stopped at (to be staged after
-// the rows read).
-func (b *bulk) collect(next func() (ImportRow, bool, error)) (rows []copyRow, arena []byte, rest *ImportRow, err error) {
-	vals := make([]any, len(b.fields))
-	for {
-		r, ok, err := next()
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if !ok {
-			return rows, arena, nil, nil
-		}
-		p, isPoint := r.Feature.Geometry.(orb.Point)
-		if !isPoint {
-			return rows, arena, &r, nil
-		}
-		b.wheres = append(b.wheres, r.Where)
-		clear(vals)
-		mask, err := b.values(r, vals)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if !containsMask(b.masks, mask) {
-			b.masks = append(b.masks, mask)
-		}
-		c := copyRow{line: int32(len(b.wheres)), mask: mask, pt: p, off: len(arena)}
-		sep := false
-		for i, v := range vals {
-			if v == nil {
-				continue
-			}
-			if sep {
-				arena = append(arena, '\t')
-			}
-			sep = true
-			switch v := v.(type) {
-			case string:
-				arena = appendCopyText(arena, v)
-			case []string:
-				arena = appendCopyText(arena, arrayLiteral(v))
-				c.lists |= 1 << i
-			}
-		}
-		c.end = len(arena)
-		rows = append(rows, c)
-	}
-}
-
-// replay returns next for the staged path: the rows collect read, then
-// rest and what next still has. b.wheres and b.masks start again.
-func (b *bulk) replay(rows []copyRow, arena []byte, rest *ImportRow, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
-	wheres := b.wheres
+// replay returns next for the staged path: the rows of the chunks read
+// (read back from the spill file, a chunk at a time), then rest and what
+// next still has. b.wheres and b.masks start again.
+func (b *bulk) replay(f *copyFeed, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
+	chunks, rest := f.all, f.rest
 	b.wheres, b.masks = nil, nil
-	slices.SortFunc(rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
-	i := 0
+	var cur *copyChunk
+	k, i := 0, 0
 	return func() (ImportRow, bool, error) {
-		if i < len(rows) {
-			r := &rows[i]
+		for cur == nil || i == len(cur.rows) {
+			if cur != nil { // read: let it go
+				cur.rows, cur.arena, cur.wheres, cur = nil, nil, nil, nil
+			}
+			if k == len(chunks) {
+				break
+			}
+			c := chunks[k]
+			k++
+			if err := f.load(c); err != nil {
+				return ImportRow{}, false, err
+			}
+			slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
+			cur, i = c, 0
+		}
+		if cur != nil {
+			c := cur
+			r := &c.rows[i]
 			i++
 			props := make(map[string]any, len(b.fields))
-			texts := strings.Split(string(arena[r.off:r.end]), "\t")
-			k := 0
+			texts := strings.Split(string(c.arena[r.off:r.end]), "\t")
+			t := 0
 			for j, f := range b.fields {
 				if r.mask&(1<<j) == 0 {
 					continue
 				}
-				v := unescapeCopyText(texts[k])
-				k++
+				v := unescapeCopyText(texts[t])
+				t++
 				if r.lists&(1<<j) != 0 {
 					props[f.Name] = parseArrayLiteral(v)
 				} else {
 					props[f.Name] = v
 				}
 			}
-			return ImportRow{Where: wheres[r.line-1], Feature: &onemap.Feature{Layer: b.layer.ID, Geometry: r.pt, Properties: props}}, true, nil
+			return ImportRow{Where: c.wheres[r.line-c.first], Feature: &onemap.Feature{Layer: b.layer.ID, Geometry: r.pt, Properties: props}}, true, nil
 		}
 		if rest != nil {
 			r := *rest
@@ -163,15 +131,18 @@ func (b *bulk) replay(rows []copyRow, arena []byte, rest *ImportRow, next func()
 	}
 }
 
-// copyRun is the client-computed load of rows (see above), in tx; it
-// returns errNotCopyable, or the database's refusal of a row (a data or
-// constraint error), when the staged path must run instead.
-func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []byte) (rep ImportReport, newBound []byte, err error) {
-	n := len(rows)
-	ext := orb.Bound{Min: rows[0].pt, Max: rows[0].pt}
-	for _, r := range rows {
-		ext = ext.Extend(r.pt)
-	}
+// errRead wraps the error of a load's rows (the file's), which fails the
+// load: the staged path does not run.
+type errRead struct{ err error }
+
+func (e errRead) Error() string { return e.err.Error() }
+func (e errRead) Unwrap() error { return e.err }
+
+// copyRun is the client-computed load of the rows of feed f (see above),
+// in tx; it returns errNotCopyable, or the database's refusal of a row (a
+// data or constraint error), when the staged path must run instead, and
+// errRead if the rows cannot be read.
+func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportReport, newBound []byte, err error) {
 	// The region's envelope (the before-write trigger's check), if it is
 	// a box; a point outside it, or NaN, is the staged path's to name.
 	var (
@@ -185,11 +156,6 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []b
 	if !box {
 		return rep, nil, errNotCopyable
 	}
-	for _, r := range rows {
-		if !(r.pt[0] >= env.Min[0] && r.pt[0] <= env.Max[0] && r.pt[1] >= env.Min[1] && r.pt[1] <= env.Max[1]) {
-			return rep, nil, errNotCopyable
-		}
-	}
 	if err := b.alterTriggers(ctx, tx, "DISABLE"); err != nil {
 		return rep, nil, err
 	}
@@ -200,26 +166,15 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []b
 	if !ok {
 		return rep, nil, errNotCopyable
 	}
-	b.step("check envelope, triggers off")
-	gi := b.index("grid_id")
+	b.step("region, triggers off")
+	place := &copyPlace{ctx: ctx, env: env, gi: b.index("grid_id")}
 	if b.gridPoint != "" {
-		loc, err := loadGridLocator(ctx, tx, ext)
-		if err != nil {
-			return rep, nil, err
-		}
-		b.step("read the group grids")
-		for i := range rows {
-			if rows[i].mask&(1<<gi) == 0 {
-				rows[i].grid = loc.place(rows[i].pt)
-			}
-		}
-		b.step("assign grids (R-tree in Go)")
+		// The group grids are read as the chunks need them, under the
+		// extent of the chunks so far, by the placing goroutine on a
+		// connection of the pool: beside the load's writing.
+		place.loc, place.q = &gridLocator{}, f.grids
 	}
-	// Place order, then ids from one block.
-	for i := range rows {
-		rows[i].order = hilbertOf(rows[i].pt, ext)
-	}
-	slices.SortFunc(rows, func(a, b copyRow) int { return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.line, b.line)) })
+	f.place <- place
 	var seq *string
 	if err := tx.QueryRow(ctx, `SELECT pg_get_serial_sequence($1, 'id')`, b.tbl).Scan(&seq); err != nil {
 		return rep, nil, mapError(fmt.Errorf("postgis: bulk import: the ids' sequence: %w", err))
@@ -227,50 +182,90 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []b
 	if seq == nil {
 		return rep, nil, errNotCopyable
 	}
-	// The table's writers are kept out (the triggers' ALTER TABLE above),
-	// so no other insert takes an id of the block between these two.
-	var first int64
-	if err := tx.QueryRow(ctx, `SELECT nextval($1::regclass)`, *seq).Scan(&first); err != nil {
-		return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
-	}
-	if n > 1 {
-		if _, err := tx.Exec(ctx, `SELECT setval($1::regclass, $2)`, *seq, first+int64(n)-1); err != nil {
-			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
-		}
-	}
-	for i := range rows {
-		rows[i].id = first + int64(i)
-	}
-	b.step("place order, ids")
 	var actor string
 	if err := tx.QueryRow(ctx, `SELECT onemap_actor()`).Scan(&actor); err != nil {
 		return rep, nil, mapError(fmt.Errorf("postgis: bulk import: %w", err))
 	}
-	for _, m := range b.masks {
-		cols := []string{"id", "geom", "created_by", "updated_by"}
-		grid := b.gridPoint != "" && m&(1<<gi) == 0
-		if grid {
-			cols = append(cols, "grid_id")
+	// Each chunk as it comes: ids from the block the load holds (the
+	// table's writers are kept out by the triggers' ALTER TABLE above, so
+	// no other insert takes an id between the chunks), its COPY (one a set
+	// of given fields), its history.
+	var (
+		first, n            int64
+		ext                 orb.Bound
+		wait, copying, hist time.Duration
+	)
+	t := time.Now()
+	for c := range f.out {
+		if c.err != nil {
+			return rep, nil, c.err
 		}
-		for i, f := range b.fields {
-			if m&(1<<i) != 0 {
-				cols = append(cols, pgx.Identifier{f.Name}.Sanitize())
+		if c.outside {
+			return rep, nil, errNotCopyable
+		}
+		t1 := time.Now()
+		wait += t1.Sub(t)
+		if n == 0 {
+			if err := tx.QueryRow(ctx, `SELECT nextval($1::regclass)`, *seq).Scan(&first); err != nil {
+				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
+			}
+			ext = c.ext
+		}
+		lo, hi := first+n, first+n+int64(len(c.rows))-1
+		if hi > first {
+			if _, err := tx.Exec(ctx, `SELECT setval($1::regclass, $2)`, *seq, hi); err != nil {
+				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
 			}
 		}
-		src := &copyReader{rows: rows, arena: arena, mask: m, grid: grid, actor: actor}
-		if _, err := tx.Conn().PgConn().CopyFrom(ctx, src, `COPY `+b.tbl+` (`+strings.Join(cols, ", ")+`) FROM STDIN`); err != nil {
-			return rep, nil, err // mapped by the caller: a data error runs the staged path
+		for i := range c.rows {
+			c.rows[i].id = lo + int64(i)
 		}
+		ext = ext.Union(c.ext)
+		for _, m := range c.masks {
+			cols := []string{"id", "geom", "created_by", "updated_by"}
+			grid := b.gridPoint != "" && m&(1<<place.gi) == 0
+			if grid {
+				cols = append(cols, "grid_id")
+			}
+			for i, f := range b.fields {
+				if m&(1<<i) != 0 {
+					cols = append(cols, pgx.Identifier{f.Name}.Sanitize())
+				}
+			}
+			src := &copyReader{rows: c.rows, arena: c.arena, mask: m, grid: grid, actor: actor}
+			if _, err := tx.Conn().PgConn().CopyFrom(ctx, src, `COPY `+b.tbl+` (`+strings.Join(cols, ", ")+`) FROM STDIN`); err != nil {
+				return rep, nil, err // mapped by the caller: a data error runs the staged path
+			}
+		}
+		t2 := time.Now()
+		copying += t2.Sub(t1)
+		var h int
+		if err := tx.QueryRow(ctx, `WITH w AS (SELECT * FROM `+b.tbl+` WHERE id BETWEEN $1 AND $2)`+b.historySQL("insert"), lo, hi).Scan(&h); err != nil {
+			return rep, nil, err
+		}
+		if h != len(c.rows) {
+			return rep, nil, fmt.Errorf("postgis: bulk import: %d history rows for %d rows", h, len(c.rows))
+		}
+		n += int64(len(c.rows))
+		if err := f.store(c); err != nil {
+			return rep, nil, err
+		}
+		t = time.Now()
+		hist += t.Sub(t2)
 	}
-	b.step("copy into the table")
-	var h int
-	if err := tx.QueryRow(ctx, `WITH w AS (SELECT * FROM `+b.tbl+` WHERE id BETWEEN $1 AND $2)`+b.historySQL("insert"), first, first+int64(n)-1).Scan(&h); err != nil {
-		return rep, nil, err
+	f.finish()
+	switch {
+	case f.err != nil:
+		return rep, nil, errRead{f.err}
+	case f.rest != nil:
+		return rep, nil, errNotCopyable
 	}
-	if h != n {
-		return rep, nil, fmt.Errorf("postgis: bulk import: %d history rows for %d rows", h, n)
+	if b.steps != nil {
+		b.steps("wait for the rows (read and placed beside)", wait)
+		b.steps("copy into the table", copying)
+		b.steps("history (one insert a chunk)", hist)
 	}
-	b.step("history (one insert)")
+	b.t0 = time.Now()
 	// The references, checked set-based over the block: a row that refers
 	// to nothing is the staged path's to name.
 	for _, k := range b.keys {
@@ -279,12 +274,12 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []b
 		}
 		col, ref := pgx.Identifier{k.column}.Sanitize(), pgx.Identifier{k.refColumn}.Sanitize()
 		if _, err := tx.Exec(ctx, `SELECT FROM `+k.refTable+` r WHERE r.`+ref+` IN (SELECT DISTINCT t.`+col+` FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2) FOR KEY SHARE OF r`,
-			first, first+int64(n)-1); err != nil {
+			first, first+n-1); err != nil {
 			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
 		}
 		var missing bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2 AND t.`+col+` IS NOT NULL
-			AND NOT EXISTS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = t.`+col+`))`, first, first+int64(n)-1).Scan(&missing); err != nil {
+			AND NOT EXISTS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = t.`+col+`))`, first, first+n-1).Scan(&missing); err != nil {
 			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: check %s: %w", k.name, err))
 		}
 		if missing {
@@ -298,7 +293,7 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, rows []copyRow, arena []b
 	if err := b.alterTriggers(ctx, tx, "ENABLE"); err != nil {
 		return rep, nil, err
 	}
-	rep.Inserted = n
+	rep.Inserted = int(n)
 	if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_SetSRID(ST_MakeBox2D(ST_Point($1, $2), ST_Point($3, $4))::geometry, 4326))`,
 		ext.Min[0], ext.Min[1], ext.Max[0], ext.Max[1]).Scan(&newBound); err != nil {
 		return rep, nil, mapError(fmt.Errorf("postgis: bulk import: %w", err))
@@ -522,23 +517,41 @@ func hilbert16(x, y uint32) uint32 {
 
 // gridLocator finds a point's group grid as the grids' trigger does
 // (assign_group_grid: the lowest id of the group grids that the point
-// intersects), over the group grids read once into a packed R-tree.
+// intersects), over the group grids read so far: every one whose bounds
+// meet the box covered, read in parts as the load's chunks need more (each
+// a packed R-tree of the grids that meet the grown box and did not meet
+// the box before it: the parts hold no grid twice).
 type gridLocator struct {
+	parts   []*gridPart
+	covered orb.Bound
+	any     bool
+}
+
+// gridPart is a part of a gridLocator's grids.
+type gridPart struct {
 	tree  *packed.Tree[int32] // a grid's place in ids plus one
 	ids   []int64             // ascending
 	geoms []orb.Geometry
 	cands []int32
 }
 
-// loadGridLocator reads the group grids whose bounds meet ext.
-func loadGridLocator(ctx context.Context, tx pgx.Tx, ext orb.Bound) (*gridLocator, error) {
-	rows, err := tx.Query(ctx, `SELECT id, ST_AsBinary(geom) FROM grids WHERE level = 'group'
-		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id`, ext.Min[0], ext.Min[1], ext.Max[0], ext.Max[1])
+// cover reads, by q, the group grids that meet ext and are not read yet.
+func (l *gridLocator) cover(ctx context.Context, q querier, ext orb.Bound) error {
+	if l.any && l.covered.Contains(ext.Min) && l.covered.Contains(ext.Max) {
+		return nil
+	}
+	box := ext
+	if l.any {
+		box = l.covered.Union(ext)
+	}
+	rows, err := q.Query(ctx, `SELECT id, ST_AsBinary(geom) FROM grids WHERE level = 'group'
+		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND NOT ($5 AND geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)) ORDER BY id`,
+		box.Min[0], box.Min[1], box.Max[0], box.Max[1], l.any, l.covered.Min[0], l.covered.Min[1], l.covered.Max[0], l.covered.Max[1])
 	if err != nil {
-		return nil, mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 	}
 	defer rows.Close()
-	l := &gridLocator{}
+	part := &gridPart{}
 	var bounds []orb.Bound
 	for rows.Next() {
 		var (
@@ -546,31 +559,45 @@ func loadGridLocator(ctx context.Context, tx pgx.Tx, ext orb.Bound) (*gridLocato
 			g  []byte
 		)
 		if err := rows.Scan(&id, &g); err != nil {
-			return nil, mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+			return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 		}
 		geom, err := wkb.Unmarshal(g)
 		if err != nil {
-			return nil, fmt.Errorf("postgis: bulk import: group grid %d: %w", id, err)
+			return fmt.Errorf("postgis: bulk import: group grid %d: %w", id, err)
 		}
-		l.ids = append(l.ids, id)
-		l.geoms = append(l.geoms, geom)
+		part.ids = append(part.ids, id)
+		part.geoms = append(part.geoms, geom)
 		bounds = append(bounds, geom.Bound())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+		return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 	}
 	// The tree's items are the grids' places plus one (its zero item is
 	// a removed one).
-	items := make([]int32, len(l.ids))
+	items := make([]int32, len(part.ids))
 	for i := range items {
 		items[i] = int32(i + 1)
 	}
-	l.tree = packed.Build(items, func(i int32) (min, max [2]float64) { return bounds[i-1].Min, bounds[i-1].Max })
-	return l, nil
+	part.tree = packed.Build(items, func(i int32) (min, max [2]float64) { return bounds[i-1].Min, bounds[i-1].Max })
+	l.parts = append(l.parts, part)
+	l.covered, l.any = box, true
+	return nil
 }
 
-// place returns the id of p's group grid, 0 if none holds it.
+// place returns the id of p's group grid, 0 if none holds it; p lies in
+// the box covered.
 func (l *gridLocator) place(p orb.Point) int64 {
+	var best int64
+	for _, part := range l.parts {
+		if id := part.place(p); id != 0 && (best == 0 || id < best) {
+			best = id
+		}
+	}
+	return best
+}
+
+// place returns the lowest id of the part's grids that holds p, 0 if none.
+func (l *gridPart) place(p orb.Point) int64 {
 	l.cands = l.cands[:0]
 	l.tree.Search(p, p, func(_, _ [2]float64, i int32) bool {
 		l.cands = append(l.cands, i-1)

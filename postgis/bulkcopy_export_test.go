@@ -6,3 +6,10 @@ func WithStagedPath(o ImportOptions) ImportOptions {
 	o.staged = true
 	return o
 }
+
+// WithChunkRows makes the client-computed path of a bulk load with o
+// stream its rows in chunks of n.
+func WithChunkRows(o ImportOptions, n int) ImportOptions {
+	o.chunkRows = n
+	return o
+}

@@ -1,7 +1,6 @@
 package postgis
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -57,8 +56,9 @@ func TestGeomContains(t *testing.T) {
 
 // BenchmarkCopyRows is the importer's own work a row on the
 // client-computed path, the file's reading and the database aside: the
-// rows read whole (their values as COPY text), put in place order, and
-// written as the COPY's text.
+// rows read as a stream of chunks (their values as COPY text), each chunk
+// put in place order, and written as the COPY's text (the group grids
+// aside).
 func BenchmarkCopyRows(bm *testing.B) {
 	l, err := onemap.NewCatalog().Layer(onemap.LayerCameras)
 	if err != nil {
@@ -81,24 +81,29 @@ func BenchmarkCopyRows(bm *testing.B) {
 			}
 		}
 		i := 0
-		got, arena, _, err := b.collect(func() (ImportRow, bool, error) {
+		f := b.streamRows(func() (ImportRow, bool, error) {
 			if i == n {
 				return ImportRow{}, false, nil
 			}
 			i++
 			return rows[i-1], true, nil
 		})
-		if err != nil {
-			bm.Fatal(err)
+		f.place <- &copyPlace{env: orb.Bound{Min: orb.Point{98, 22}, Max: orb.Point{105, 28}}, gi: b.index("grid_id")}
+		id := int64(1)
+		for c := range f.out {
+			for j := range c.rows {
+				c.rows[j].id = id
+				id++
+			}
+			for _, m := range c.masks {
+				if _, err := io.Copy(io.Discard, &copyReader{rows: c.rows, arena: c.arena, mask: m, grid: true, actor: "bench"}); err != nil {
+					bm.Fatal(err)
+				}
+			}
 		}
-		ext := orb.Bound{Min: orb.Point{98, 22}, Max: orb.Point{105, 28}}
-		for j := range got {
-			got[j].order = hilbertOf(got[j].pt, ext)
-			got[j].id = int64(j + 1)
-		}
-		slices.SortFunc(got, func(a, b copyRow) int { return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.line, b.line)) })
-		if _, err := io.Copy(io.Discard, &copyReader{rows: got, arena: arena, mask: got[0].mask, grid: true, actor: "bench"}); err != nil {
-			bm.Fatal(err)
+		f.finish()
+		if f.err != nil || id != n+1 {
+			bm.Fatal(f.err, id)
 		}
 	}
 	bm.ReportMetric(float64(bm.Elapsed().Nanoseconds())/float64(bm.N)/n, "ns/row")

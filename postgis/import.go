@@ -50,6 +50,9 @@ type ImportOptions struct {
 	// staged makes a bulk load of points take the staged path, not the
 	// client-computed one (tests: the two paths' answers compared).
 	staged bool
+	// chunkRows, if set, is how many rows a chunk of the client-computed
+	// path's stream holds (tests: many chunks from a small file).
+	chunkRows int
 }
 
 // ImportReport says what an import did, or would do.

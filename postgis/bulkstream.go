@@ -1,0 +1,322 @@
+package postgis
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/paulmach/orb"
+)
+
+// The client-computed path's rows go as a stream (copyFeed): one goroutine
+// reads the file a chunk of rows at a time, another checks and places each
+// chunk's points and puts the chunk in place order, and the load writes
+// each chunk (its COPY and its history) as it comes, so that the file's
+// reading and the placing run beside the database's writing, not before
+// it. The chunks read are kept: if the path gives way to the staged one,
+// that path reads them again, then the rest of the file.
+
+// copyChunkRows is how many rows a chunk of the stream holds: ids follow
+// place within a chunk (a chunk's inserts sweep the map once).
+const copyChunkRows = 32 << 10
+
+// copyAhead is how many chunks may wait between the reading and the
+// placing, and between the placing and the writing: the load holds at
+// most 2×copyAhead+3 chunks.
+const copyAhead = 2
+
+// copyChunk is a run of rows read together, their values' COPY text in
+// arena; once placed, in place order, with their grids.
+type copyChunk struct {
+	rows  []copyRow
+	arena []byte
+	masks []int64 // the distinct sets of given fields of its rows, in order of first use
+	// wheres are its rows' Where, by line-first.
+	wheres []string
+	first  int32
+	ext    orb.Bound
+	// outside says a point lies outside the region's envelope (or is not
+	// a number): the staged path names it.
+	outside bool
+	err     error // reading the group grids failed
+	// spilled says the chunk, once written, went to the feed's spill file
+	// (at, size bytes, n rows): rows, arena and wheres are nil until read
+	// back.
+	spilled  bool
+	at, size int64
+	n        int
+}
+
+// copyPlace is what placing a chunk needs from the database.
+type copyPlace struct {
+	ctx context.Context
+	q   querier // reads the group grids
+
+	env orb.Bound    // the region's envelope (a box): the place order's extent too
+	loc *gridLocator // the group grids, nil if the load assigns none
+	gi  int          // the grid's field, whose given value a row keeps
+}
+
+// copyFeed is a load's rows as a stream of placed chunks (out).
+type copyFeed struct {
+	b     *bulk
+	grids querier // where the placer reads the group grids
+	next  func() (ImportRow, bool, error)
+	raw   chan *copyChunk // read, not yet placed
+	out   chan *copyChunk // placed, in the order read
+	place chan *copyPlace // what the placer waits for (sent once)
+	stop  chan struct{}
+	halt  sync.Once
+	done  sync.WaitGroup // the reader and the placer
+	// Set by the reader before raw closes (so before out closes):
+	all  []*copyChunk // every chunk read, in line order
+	rest *ImportRow   // the row that is not a point where the reader stopped
+	err  error        // next's error
+	eof  bool         // next reported the end
+	line int32        // the rows read (the reader's)
+	// spill holds the chunks written (the load's goroutine's), read back
+	// only if the staged path takes over.
+	spill *os.File
+	end   int64
+}
+
+// streamRows starts reading next as a feed: the reader runs at once; the
+// placer waits for its copyPlace.
+func (b *bulk) streamRows(next func() (ImportRow, bool, error)) *copyFeed {
+	f := &copyFeed{b: b, next: next, raw: make(chan *copyChunk, copyAhead), out: make(chan *copyChunk, copyAhead),
+		place: make(chan *copyPlace, 1), stop: make(chan struct{})}
+	f.done.Add(2)
+	go f.read()
+	go f.placeAll()
+	return f
+}
+
+// stopped reports whether the feed was told to stop.
+func (f *copyFeed) stopped() bool {
+	select {
+	case <-f.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// read reads chunks until the end, an error, a row that is not a point or
+// a stop.
+func (f *copyFeed) read() {
+	defer f.done.Done()
+	defer close(f.raw)
+	vals := make([]any, len(f.b.fields))
+	for !f.stopped() {
+		size := cmp.Or(f.b.chunkRows, copyChunkRows)
+		c := &copyChunk{rows: make([]copyRow, 0, size), first: f.line + 1}
+		for len(c.rows) < size {
+			r, ok, err := f.next()
+			if err != nil {
+				f.err = err
+				break
+			}
+			if !ok {
+				f.eof = true
+				break
+			}
+			p, isPoint := r.Feature.Geometry.(orb.Point)
+			if !isPoint {
+				f.rest = &r
+				break
+			}
+			f.line++
+			if err := f.b.collectRow(c, f.line, r, p, vals); err != nil {
+				f.err = err
+				break
+			}
+		}
+		if len(c.rows) > 0 {
+			f.all = append(f.all, c)
+			select {
+			case f.raw <- c:
+			case <-f.stop:
+				return
+			}
+		}
+		if f.err != nil || f.eof || f.rest != nil {
+			return
+		}
+	}
+}
+
+// placeAll places the chunks read, once told how (or stops).
+func (f *copyFeed) placeAll() {
+	defer f.done.Done()
+	defer close(f.out)
+	var p *copyPlace
+	select {
+	case p = <-f.place:
+	case <-f.stop:
+		return
+	}
+	for c := range f.raw {
+		if f.stopped() {
+			return
+		}
+		c.placeRows(p)
+		select {
+		case f.out <- c:
+		case <-f.stop:
+			return
+		}
+	}
+}
+
+// close finishes the feed and closes its spill file.
+func (f *copyFeed) close() {
+	f.finish()
+	if f.spill != nil {
+		f.spill.Close()
+		f.spill = nil
+	}
+}
+
+// store writes chunk c, written to the database, to the spill file and
+// lets its rows go: the load holds only the chunks in flight.
+func (f *copyFeed) store(c *copyChunk) error {
+	if f.spill == nil {
+		var err error
+		if f.spill, err = os.CreateTemp("", "onemap-bulk-*"); err != nil {
+			return fmt.Errorf("postgis: bulk import: spill file: %w", err)
+		}
+		// Unlinked at once (readable only by this process, 0600 until
+		// then): no name is left behind, even by a crash.
+		os.Remove(f.spill.Name())
+	}
+	slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Compare(a.line, b.line) })
+	buf := make([]byte, 0, len(c.arena)+len(c.rows)*48)
+	for i, r := range c.rows {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(r.mask))
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(r.lists))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(r.pt[0]))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(r.pt[1]))
+		buf = binary.AppendUvarint(buf, uint64(r.end-r.off))
+		buf = append(buf, c.arena[r.off:r.end]...)
+		buf = binary.AppendUvarint(buf, uint64(len(c.wheres[i])))
+		buf = append(buf, c.wheres[i]...)
+	}
+	if _, err := f.spill.Write(buf); err != nil {
+		return fmt.Errorf("postgis: bulk import: spill file: %w", err)
+	}
+	c.spilled, c.at, c.size = true, f.end, int64(len(buf))
+	f.end += int64(len(buf))
+	c.n = len(c.rows)
+	c.rows, c.arena, c.wheres = nil, nil, nil
+	return nil
+}
+
+// load reads a spilled chunk back (its rows in line order).
+func (f *copyFeed) load(c *copyChunk) error {
+	if !c.spilled {
+		return nil
+	}
+	buf := make([]byte, c.size)
+	if _, err := f.spill.ReadAt(buf, c.at); err != nil {
+		return fmt.Errorf("postgis: bulk import: spill file: %w", err)
+	}
+	n := c.n
+	c.rows, c.wheres = make([]copyRow, 0, n), make([]string, 0, n)
+	for i := range n {
+		r := copyRow{line: c.first + int32(i)}
+		r.mask = int64(binary.LittleEndian.Uint64(buf))
+		r.lists = int64(binary.LittleEndian.Uint64(buf[8:]))
+		r.pt[0] = math.Float64frombits(binary.LittleEndian.Uint64(buf[16:]))
+		r.pt[1] = math.Float64frombits(binary.LittleEndian.Uint64(buf[24:]))
+		buf = buf[32:]
+		k, w := binary.Uvarint(buf)
+		r.off = len(c.arena)
+		c.arena = append(c.arena, buf[w:w+int(k)]...)
+		r.end = len(c.arena)
+		buf = buf[w+int(k):]
+		k, w = binary.Uvarint(buf)
+		c.wheres = append(c.wheres, string(buf[w:w+int(k)]))
+		buf = buf[w+int(k):]
+		c.rows = append(c.rows, r)
+	}
+	c.spilled = false
+	return nil
+}
+
+// finish stops the feed and waits for its goroutines: after it, the
+// chunks read (all), rest, err and next are the caller's.
+func (f *copyFeed) finish() {
+	f.halt.Do(func() { close(f.stop) })
+	f.done.Wait()
+}
+
+// collectRow adds row r, line line (its point p), to c: its Where, its
+// values as COPY text to c.arena.
+func (b *bulk) collectRow(c *copyChunk, line int32, r ImportRow, p orb.Point, vals []any) error {
+	c.wheres = append(c.wheres, r.Where)
+	clear(vals)
+	mask, err := b.values(r, vals)
+	if err != nil {
+		return err
+	}
+	if !containsMask(b.masks, mask) {
+		b.masks = append(b.masks, mask)
+	}
+	if !containsMask(c.masks, mask) {
+		c.masks = append(c.masks, mask)
+	}
+	row := copyRow{line: line, mask: mask, pt: p, off: len(c.arena)}
+	sep := false
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		if sep {
+			c.arena = append(c.arena, '\t')
+		}
+		sep = true
+		switch v := v.(type) {
+		case string:
+			c.arena = appendCopyText(c.arena, v)
+		case []string:
+			c.arena = appendCopyText(c.arena, arrayLiteral(v))
+			row.lists |= 1 << i
+		}
+	}
+	row.end = len(c.arena)
+	c.rows = append(c.rows, row)
+	return nil
+}
+
+// placeRows checks c's points against the region's envelope, finds each
+// one's group grid (unless the row gives it) and puts the rows in place
+// order (a Hilbert curve over the envelope), then line.
+func (c *copyChunk) placeRows(p *copyPlace) {
+	c.ext = orb.Bound{Min: c.rows[0].pt, Max: c.rows[0].pt}
+	for i := range c.rows {
+		r := &c.rows[i]
+		if !(r.pt[0] >= p.env.Min[0] && r.pt[0] <= p.env.Max[0] && r.pt[1] >= p.env.Min[1] && r.pt[1] <= p.env.Max[1]) {
+			c.outside = true
+			return
+		}
+		c.ext = c.ext.Extend(r.pt)
+	}
+	if p.loc != nil {
+		if c.err = p.loc.cover(p.ctx, p.q, c.ext); c.err != nil {
+			return
+		}
+	}
+	for i := range c.rows {
+		r := &c.rows[i]
+		if p.loc != nil && r.mask&(1<<p.gi) == 0 {
+			r.grid = p.loc.place(r.pt)
+		}
+		r.order = hilbertOf(r.pt, p.env)
+	}
+	slices.SortFunc(c.rows, func(a, b copyRow) int { return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.line, b.line)) })
+}
