@@ -244,12 +244,13 @@ func (c *counts) first(search func(orb.Bound, func(*onemap.Record) bool), x, y u
 }
 
 // load counts the records, into empty counts: as add does, but a zoom at
-// a time, the tiles' tallies merged from the zoom below once sorted (a
-// radix sort of their keys), rather than walking a B-tree per record and
-// zoom.
+// a time, rather than walking a B-tree per record and zoom. The deepest
+// zoom's tiles are sorted once (a radix sort of their keys); each zoom
+// above is merged from the one below in a pass, the two rows under each of
+// its rows being sorted already.
 func (c *counts) load(recs []*onemap.Record) {
 	type entry struct {
-		x, y uint32 // the tile, at the zoom being counted
+		x, y uint32 // the tile, at zoom c.max
 		t    tally
 	}
 	es := make([]entry, 0, len(recs))
@@ -267,45 +268,84 @@ func (c *counts) load(recs []*onemap.Record) {
 		es = append(es, e)
 	}
 	// Sort keys: the tile (y then x, 2z bits) above the entry's place.
-	low := uint(bits.Len(uint(len(es))))
-	keys, tmp := make([]uint64, len(es)), make([]uint64, len(es))
-	other := make([]entry, 0, len(es))
-	for z := c.max; ; z-- {
-		keys = keys[:len(es)]
-		for i, e := range es {
-			keys[i] = (uint64(e.y)<<z|uint64(e.x))<<low | uint64(i)
-		}
-		keys, tmp = radixSort(keys, tmp[:len(es)], low, 2*uint(z))
-		// Merge the entries of each tile.
-		out := other[:0]
-		for _, k := range keys {
-			e := &es[k&(1<<low-1)]
-			if n := len(out); n > 0 && out[n-1].x == e.x && out[n-1].y == e.y {
-				t := &out[n-1].t
-				if before(int(e.t.rank), e.t.rep.ID, int(t.rank), t.rep.ID) {
-					t.rep, t.at, t.rank = e.t.rep, e.t.at, e.t.rank
-				}
-				t.n += e.t.n
-				for i, n := range e.t.levels {
-					t.levels[i] += n
-				}
-				continue
-			}
-			out = append(out, *e)
-		}
+	low, z := uint(bits.Len(uint(len(es)))), c.max
+	keys := make([]uint64, len(es))
+	for i, e := range es {
+		keys[i] = (uint64(e.y)<<z|uint64(e.x))<<low | uint64(i)
+	}
+	keys, _ = radixSort(keys, make([]uint64, len(es)), low, 2*uint(z))
+	// The tallies of a zoom, made in scratch arrays, then copied to arrays
+	// of their size.
+	var tiles tileList
+	tiles.keys, tiles.vals = make([]uint64, 0, len(es)), make([]tally, 0, len(es))
+	for _, k := range keys {
+		e := &es[k&(1<<low-1)]
+		tiles.put(tileKey(e.x, e.y), &e.t)
+	}
+	es, keys = nil, nil
+	for ; ; z-- {
 		m := &c.zooms[z-minCountZoom]
-		m.keys, m.vals = make([]uint64, len(out)), make([]tally, len(out))
-		for i, e := range out {
-			m.keys[i], m.vals[i] = tileKey(e.x, e.y), e.t
-		}
+		m.keys, m.vals = slices.Clone(tiles.keys), slices.Clone(tiles.vals)
 		if z == minCountZoom {
 			return
 		}
-		// Up a zoom: each tile's parent.
-		for i := range out {
-			out[i].x, out[i].y = out[i].x>>1, out[i].y>>1
+		tiles.up(m.keys, m.vals)
+	}
+}
+
+// tileList is a zoom's tallies in order of their keys, as a load builds
+// them.
+type tileList struct {
+	keys []uint64
+	vals []tally
+}
+
+// put adds t, of tile k, at or after the last: merged into the last if
+// it is k's.
+func (l *tileList) put(k uint64, t *tally) {
+	n := len(l.keys)
+	if n == 0 || l.keys[n-1] != k {
+		l.keys, l.vals = append(l.keys, k), append(l.vals, *t)
+		return
+	}
+	u := &l.vals[n-1]
+	if before(int(t.rank), t.rep.ID, int(u.rank), u.rep.ID) {
+		u.rep, u.at, u.rank = t.rep, t.at, t.rank
+	}
+	u.n += t.n
+	for i, n := range t.levels {
+		u.levels[i] += n
+	}
+}
+
+// up makes l the tallies of the zoom above keys' and vals', the tallies of
+// a zoom in order of key (which l must not hold): each row of tiles is
+// merged from the two rows below it, by column.
+func (l *tileList) up(keys []uint64, vals []tally) {
+	l.keys, l.vals = l.keys[:0], l.vals[:0]
+	for i := 0; i < len(keys); {
+		y := uint32(keys[i] >> 32)
+		j := i
+		for j < len(keys) && uint32(keys[j]>>32) == y {
+			j++
 		}
-		es, other = out, es
+		k := j
+		if y&1 == 0 { // the odd row below it too
+			for k < len(keys) && uint32(keys[k]>>32) == y+1 {
+				k++
+			}
+		}
+		for a, b := i, j; a < j || b < k; {
+			s := a
+			if a < j && (b >= k || uint32(keys[a])>>1 <= uint32(keys[b])>>1) {
+				a++
+			} else {
+				s = b
+				b++
+			}
+			l.put(tileKey(uint32(keys[s])>>1, y>>1), &vals[s])
+		}
+		i = k
 	}
 }
 
