@@ -274,22 +274,35 @@ func (c *counts) load(recs []*onemap.Record) {
 		keys[i] = (uint64(e.y)<<z|uint64(e.x))<<low | uint64(i)
 	}
 	keys, _ = radixSort(keys, make([]uint64, len(es)), low, 2*uint(z))
-	// The tallies of a zoom, made in scratch arrays, then copied to arrays
-	// of their size.
-	var tiles tileList
-	tiles.keys, tiles.vals = make([]uint64, 0, len(es)), make([]tally, 0, len(es))
+	// Each zoom's tallies are put in arrays of their size: their tiles
+	// counted first, in a pass over the keys alone.
+	n := 0
+	for i, k := range keys {
+		if i == 0 || k>>low != keys[i-1]>>low {
+			n++
+		}
+	}
+	m := &c.zooms[z-minCountZoom]
+	tiles := tileList{make([]uint64, 0, n), make([]tally, 0, n)}
 	for _, k := range keys {
 		e := &es[k&(1<<low-1)]
 		tiles.put(tileKey(e.x, e.y), &e.t)
 	}
+	m.keys, m.vals = tiles.keys, tiles.vals
 	es, keys = nil, nil
-	for ; ; z-- {
-		m := &c.zooms[z-minCountZoom]
-		m.keys, m.vals = slices.Clone(tiles.keys), slices.Clone(tiles.vals)
-		if z == minCountZoom {
-			return
-		}
-		tiles.up(m.keys, m.vals)
+	for z--; z >= minCountZoom; z-- {
+		below := m
+		m = &c.zooms[z-minCountZoom]
+		n := 0
+		last := uint64(math.MaxUint64)
+		parents(below.keys, func(k uint64, _ int) {
+			if k != last {
+				n, last = n+1, k
+			}
+		})
+		tiles := tileList{make([]uint64, 0, n), make([]tally, 0, n)}
+		parents(below.keys, func(k uint64, i int) { tiles.put(k, &below.vals[i]) })
+		m.keys, m.vals = tiles.keys, tiles.vals
 	}
 }
 
@@ -318,11 +331,11 @@ func (l *tileList) put(k uint64, t *tally) {
 	}
 }
 
-// up makes l the tallies of the zoom above keys' and vals', the tallies of
-// a zoom in order of key (which l must not hold): each row of tiles is
-// merged from the two rows below it, by column.
-func (l *tileList) up(keys []uint64, vals []tally) {
-	l.keys, l.vals = l.keys[:0], l.vals[:0]
+// parents calls fn with the key of the parent tile (the zoom above) of
+// each of keys, the tiles of a zoom in order of key, and its index in keys,
+// in order of the parents' keys: each row of parents is merged from the two
+// rows below it, by column.
+func parents(keys []uint64, fn func(parent uint64, i int)) {
 	for i := 0; i < len(keys); {
 		y := uint32(keys[i] >> 32)
 		j := i
@@ -343,7 +356,7 @@ func (l *tileList) up(keys []uint64, vals []tally) {
 				s = b
 				b++
 			}
-			l.put(tileKey(uint32(keys[s])>>1, y>>1), &vals[s])
+			fn(tileKey(uint32(keys[s])>>1, y>>1), s)
 		}
 		i = k
 	}
