@@ -3,6 +3,7 @@ package inmem
 import (
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
@@ -44,9 +45,9 @@ func before(ra int, a int64, rb int, b int64) bool { return ra < rb || ra == rb 
 // counts is a point layer's tallies per map tile, by zoom.
 type counts struct {
 	severity onemap.Severity
-	leveled  bool                        // whether the layer has a level field, whose levels are counted apart
-	max      maptile.Zoom                // the deepest zoom counted
-	zooms    []*btree.Map[uint64, tally] // by zoom - minCountZoom, keyed by tileKey
+	leveled  bool         // whether the layer has a level field, whose levels are counted apart
+	max      maptile.Zoom // the deepest zoom counted
+	zooms    []zoomCounts // by zoom - minCountZoom, keyed by tileKey
 	// odd counts the records that are not points or lie off the world's
 	// square: while there are any, the layer is not counted (the tile
 	// encoder reads its points, and finds them).
@@ -64,19 +65,83 @@ func newCounts(l *onemap.Layer) *counts {
 		return nil
 	}
 	c := &counts{severity: l.Severity(), max: max, leveled: l.FieldIndex("level") >= 0}
-	for range max - minCountZoom + 1 {
-		c.zooms = append(c.zooms, new(btree.Map[uint64, tally]))
+	c.zooms = make([]zoomCounts, max-minCountZoom+1)
+	for i := range c.zooms {
+		c.zooms[i].delta = new(btree.Map[uint64, tally])
 	}
 	return c
 }
 
 func (c *counts) copy() *counts {
 	out := *c
-	out.zooms = make([]*btree.Map[uint64, tally], len(c.zooms))
+	out.zooms = make([]zoomCounts, len(c.zooms))
 	for i, m := range c.zooms {
-		out.zooms[i] = m.Copy()
+		out.zooms[i] = zoomCounts{keys: m.keys, vals: m.vals, delta: m.delta.Copy()}
 	}
 	return &out
+}
+
+// zoomCounts are one zoom's tallies by tileKey: those of the load, sorted
+// by key and never changed (shared by every copy), and the changes since in
+// a copy-on-write B-tree whose entry for a key stands in for the load's (a
+// tally of no points: the tile holds none now). A load lays the tallies out
+// in two arrays instead of growing a B-tree leaf by leaf, the most of its
+// cost when it was one.
+type zoomCounts struct {
+	keys  []uint64 // the load's, ascending
+	vals  []tally  // by keys
+	delta *btree.Map[uint64, tally]
+}
+
+// get returns the tally of tile k (n 0: none).
+func (m *zoomCounts) get(k uint64) tally {
+	if t, ok := m.delta.Get(k); ok {
+		return t
+	}
+	if i, ok := slices.BinarySearch(m.keys, k); ok {
+		return m.vals[i]
+	}
+	return tally{}
+}
+
+// set makes t the tally of tile k (n 0: the tile holds no point).
+func (m *zoomCounts) set(k uint64, t tally) {
+	if t.n == 0 {
+		if _, ok := slices.BinarySearch(m.keys, k); !ok {
+			m.delta.Delete(k)
+			return
+		}
+	}
+	m.delta.Set(k, t)
+}
+
+// ascend calls fn for every tile from key lo to hi that holds points, in
+// order of key, until fn returns false; it reports whether fn always
+// returned true.
+func (m *zoomCounts) ascend(lo, hi uint64, fn func(tally) bool) bool {
+	i, _ := slices.BinarySearch(m.keys, lo)
+	ok := true
+	m.delta.Ascend(lo, func(k uint64, t tally) bool {
+		if k > hi {
+			return false
+		}
+		for ; i < len(m.keys) && m.keys[i] < k; i++ {
+			if ok = fn(m.vals[i]); !ok {
+				return false
+			}
+		}
+		if i < len(m.keys) && m.keys[i] == k {
+			i++ // stood in for
+		}
+		if t.n > 0 {
+			ok = fn(t)
+		}
+		return ok
+	})
+	for ; ok && i < len(m.keys) && m.keys[i] <= hi; i++ {
+		ok = fn(m.vals[i])
+	}
+	return ok
 }
 
 // levels says whether points of a severity rank are counted by level: those
@@ -111,8 +176,8 @@ func (c *counts) add(r *onemap.Record) {
 	}
 	rank := c.severity.Rank(r)
 	for z := c.max; z >= minCountZoom; z-- {
-		m, k := c.zooms[z-minCountZoom], tileKey(x>>(c.max-z), y>>(c.max-z))
-		t, _ := m.Get(k)
+		m, k := &c.zooms[z-minCountZoom], tileKey(x>>(c.max-z), y>>(c.max-z))
+		t := m.get(k)
 		if t.n == 0 || before(rank, r.ID, int(t.rank), t.rep.ID) {
 			t.rep, t.at, t.rank = r, at, int32(rank)
 		}
@@ -120,7 +185,7 @@ func (c *counts) add(r *onemap.Record) {
 		if c.levels(rank) {
 			t.levels[rank]++
 		}
-		m.Set(k, t)
+		m.set(k, t)
 	}
 }
 
@@ -136,13 +201,13 @@ func (c *counts) remove(r *onemap.Record, search func(orb.Bound, func(*onemap.Re
 	rank := c.severity.Rank(r)
 	for z := c.max; z >= minCountZoom; z-- {
 		tx, ty := x>>(c.max-z), y>>(c.max-z)
-		m, k := c.zooms[z-minCountZoom], tileKey(tx, ty)
-		t, _ := m.Get(k)
+		m, k := &c.zooms[z-minCountZoom], tileKey(tx, ty)
+		t := m.get(k)
 		if c.levels(rank) {
 			t.levels[rank]--
 		}
 		if t.n--; t.n == 0 {
-			m.Delete(k)
+			m.set(k, tally{})
 			continue
 		}
 		if t.rep == r {
@@ -150,16 +215,16 @@ func (c *counts) remove(r *onemap.Record, search func(orb.Bound, func(*onemap.Re
 				t.rep, t.at, t.rank = c.first(search, tx, ty)
 			} else {
 				t.rep = nil
-				below := c.zooms[z+1-minCountZoom]
+				below := &c.zooms[z+1-minCountZoom]
 				for _, d := range [4][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
-					u, ok := below.Get(tileKey(2*tx+d[0], 2*ty+d[1]))
-					if ok && (t.rep == nil || before(int(u.rank), u.rep.ID, int(t.rank), t.rep.ID)) {
+					u := below.get(tileKey(2*tx+d[0], 2*ty+d[1]))
+					if u.n > 0 && (t.rep == nil || before(int(u.rank), u.rep.ID, int(t.rank), t.rep.ID)) {
 						t.rep, t.at, t.rank = u.rep, u.at, u.rank
 					}
 				}
 			}
 		}
-		m.Set(k, t)
+		m.set(k, t)
 	}
 }
 
@@ -179,12 +244,13 @@ func (c *counts) first(search func(orb.Bound, func(*onemap.Record) bool), x, y u
 }
 
 // load counts the records, into empty counts: as add does, but a zoom at
-// a time, the tiles' tallies merged from the zoom below once sorted (a
-// radix sort of their keys), rather than walking a B-tree per record and
-// zoom.
+// a time, rather than walking a B-tree per record and zoom. The deepest
+// zoom's tiles are sorted once (a radix sort of their keys); each zoom
+// above is merged from the one below in a pass, the two rows under each of
+// its rows being sorted already.
 func (c *counts) load(recs []*onemap.Record) {
 	type entry struct {
-		x, y uint32 // the tile, at the zoom being counted
+		x, y uint32 // the tile, at zoom c.max
 		t    tally
 	}
 	es := make([]entry, 0, len(recs))
@@ -202,44 +268,97 @@ func (c *counts) load(recs []*onemap.Record) {
 		es = append(es, e)
 	}
 	// Sort keys: the tile (y then x, 2z bits) above the entry's place.
-	low := uint(bits.Len(uint(len(es))))
-	keys, tmp := make([]uint64, len(es)), make([]uint64, len(es))
-	other := make([]entry, 0, len(es))
-	for z := c.max; ; z-- {
-		keys = keys[:len(es)]
-		for i, e := range es {
-			keys[i] = (uint64(e.y)<<z|uint64(e.x))<<low | uint64(i)
+	low, z := uint(bits.Len(uint(len(es)))), c.max
+	keys := make([]uint64, len(es))
+	for i, e := range es {
+		keys[i] = (uint64(e.y)<<z|uint64(e.x))<<low | uint64(i)
+	}
+	keys, _ = radixSort(keys, make([]uint64, len(es)), low, 2*uint(z))
+	// Each zoom's tallies are put in arrays of their size: their tiles
+	// counted first, in a pass over the keys alone.
+	n := 0
+	for i, k := range keys {
+		if i == 0 || k>>low != keys[i-1]>>low {
+			n++
 		}
-		keys, tmp = radixSort(keys, tmp[:len(es)], low, 2*uint(z))
-		// Merge the entries of each tile.
-		out := other[:0]
-		for _, k := range keys {
-			e := &es[k&(1<<low-1)]
-			if n := len(out); n > 0 && out[n-1].x == e.x && out[n-1].y == e.y {
-				t := &out[n-1].t
-				if before(int(e.t.rank), e.t.rep.ID, int(t.rank), t.rep.ID) {
-					t.rep, t.at, t.rank = e.t.rep, e.t.at, e.t.rank
-				}
-				t.n += e.t.n
-				for i, n := range e.t.levels {
-					t.levels[i] += n
-				}
-				continue
+	}
+	m := &c.zooms[z-minCountZoom]
+	tiles := tileList{make([]uint64, 0, n), make([]tally, 0, n)}
+	for _, k := range keys {
+		e := &es[k&(1<<low-1)]
+		tiles.put(tileKey(e.x, e.y), &e.t)
+	}
+	m.keys, m.vals = tiles.keys, tiles.vals
+	es, keys = nil, nil
+	for z--; z >= minCountZoom; z-- {
+		below := m
+		m = &c.zooms[z-minCountZoom]
+		n := 0
+		last := uint64(math.MaxUint64)
+		parents(below.keys, func(k uint64, _ int) {
+			if k != last {
+				n, last = n+1, k
 			}
-			out = append(out, *e)
+		})
+		tiles := tileList{make([]uint64, 0, n), make([]tally, 0, n)}
+		parents(below.keys, func(k uint64, i int) { tiles.put(k, &below.vals[i]) })
+		m.keys, m.vals = tiles.keys, tiles.vals
+	}
+}
+
+// tileList is a zoom's tallies in order of their keys, as a load builds
+// them.
+type tileList struct {
+	keys []uint64
+	vals []tally
+}
+
+// put adds t, of tile k, at or after the last: merged into the last if
+// it is k's.
+func (l *tileList) put(k uint64, t *tally) {
+	n := len(l.keys)
+	if n == 0 || l.keys[n-1] != k {
+		l.keys, l.vals = append(l.keys, k), append(l.vals, *t)
+		return
+	}
+	u := &l.vals[n-1]
+	if before(int(t.rank), t.rep.ID, int(u.rank), u.rep.ID) {
+		u.rep, u.at, u.rank = t.rep, t.at, t.rank
+	}
+	u.n += t.n
+	for i, n := range t.levels {
+		u.levels[i] += n
+	}
+}
+
+// parents calls fn with the key of the parent tile (the zoom above) of
+// each of keys, the tiles of a zoom in order of key, and its index in keys,
+// in order of the parents' keys: each row of parents is merged from the two
+// rows below it, by column.
+func parents(keys []uint64, fn func(parent uint64, i int)) {
+	for i := 0; i < len(keys); {
+		y := uint32(keys[i] >> 32)
+		j := i
+		for j < len(keys) && uint32(keys[j]>>32) == y {
+			j++
 		}
-		m := c.zooms[z-minCountZoom]
-		for _, e := range out {
-			m.Load(tileKey(e.x, e.y), e.t)
+		k := j
+		if y&1 == 0 { // the odd row below it too
+			for k < len(keys) && uint32(keys[k]>>32) == y+1 {
+				k++
+			}
 		}
-		if z == minCountZoom {
-			return
+		for a, b := i, j; a < j || b < k; {
+			s := a
+			if a < j && (b >= k || uint32(keys[a])>>1 <= uint32(keys[b])>>1) {
+				a++
+			} else {
+				s = b
+				b++
+			}
+			fn(tileKey(uint32(keys[s])>>1, y>>1), s)
 		}
-		// Up a zoom: each tile's parent.
-		for i := range out {
-			out[i].x, out[i].y = out[i].x>>1, out[i].y>>1
-		}
-		es, other = out, es
+		i = k
 	}
 }
 
@@ -273,13 +392,9 @@ func (c *counts) each(z maptile.Zoom, x0, y0, x1, y1 uint32, fn func(n int, leve
 	if c == nil || c.odd > 0 || z < minCountZoom || z > c.max {
 		return false
 	}
-	m := c.zooms[z-minCountZoom]
+	m := &c.zooms[z-minCountZoom]
 	for y := y0; y <= y1; y++ {
-		end := tileKey(x1, y)
-		m.Ascend(tileKey(x0, y), func(k uint64, t tally) bool {
-			if k > end {
-				return false
-			}
+		m.ascend(tileKey(x0, y), tileKey(x1, y), func(t tally) bool {
 			fn(int(t.n), t.levels, t.rep, t.at)
 			return true
 		})
