@@ -493,31 +493,7 @@ func hilbertOf(p orb.Point, ext orb.Bound) uint32 {
 		}
 		return uint32(math.Min(65535, math.Max(0, (v-lo)/(hi-lo)*65535)))
 	}
-	return hilbert16(cell(p[0], ext.Min[0], ext.Max[0]), cell(p[1], ext.Min[1], ext.Max[1]))
-}
-
-// hilbert16 is the distance along the Hilbert curve of the cell x, y of a
-// 2^16 × 2^16 square.
-func hilbert16(x, y uint32) uint32 {
-	const n = 1 << 16
-	var d uint32
-	for s := uint32(n / 2); s > 0; s /= 2 {
-		var rx, ry uint32
-		if x&s != 0 {
-			rx = 1
-		}
-		if y&s != 0 {
-			ry = 1
-		}
-		d += s * s * ((3 * rx) ^ ry)
-		if ry == 0 {
-			if rx == 1 {
-				x, y = n-1-x, n-1-y
-			}
-			x, y = y, x
-		}
-	}
-	return d
+	return planar.Hilbert16(cell(p[0], ext.Min[0], ext.Max[0]), cell(p[1], ext.Min[1], ext.Max[1]))
 }
 
 // gridLocator finds a point's group grid as the grids' trigger does
