@@ -21,8 +21,10 @@ type Hit struct {
 // equator is 20,037,509 m): a search radius that bounds nothing.
 const Farthest = 20_100_000.0
 
-// byDistance orders hits nearest first, then by id.
-func byDistance(a, b Hit) int {
+// ByDistance orders hits nearest first, then by id: the order of Nearby's
+// and Touching's answers, and of every list of features by distance the
+// API writes (shelters near an incident's area).
+func ByDistance(a, b Hit) int {
 	if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
 		return c
 	}
@@ -82,12 +84,12 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 		}
 		h := Hit{Record: r, Distance: d}
 		if len(hits) == k {
-			if byDistance(h, hits[k-1]) >= 0 {
+			if ByDistance(h, hits[k-1]) >= 0 {
 				return true
 			}
 			hits = hits[:k-1]
 		}
-		i, _ := slices.BinarySearchFunc(hits, h, byDistance)
+		i, _ := slices.BinarySearchFunc(hits, h, ByDistance)
 		hits = slices.Insert(hits, i, h)
 		return true
 	}
@@ -203,7 +205,7 @@ func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep fun
 		}
 		return true
 	})
-	slices.SortFunc(hits, byDistance)
+	slices.SortFunc(hits, ByDistance)
 	return hits
 }
 
@@ -261,7 +263,7 @@ func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*one
 		}
 		return true
 	})
-	slices.SortFunc(hits, byDistance)
+	slices.SortFunc(hits, ByDistance)
 	return hits
 }
 
