@@ -277,12 +277,7 @@ func sheltersNear(snap *inmem.Snapshot, l *onemap.Layer, area orb.MultiPolygon, 
 		}
 		return true
 	})
-	slices.SortFunc(out, func(a, b inmem.Hit) int {
-		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Record.ID, b.Record.ID)
-	})
+	slices.SortFunc(out, inmem.ByDistance)
 	return out
 }
 

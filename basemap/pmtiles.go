@@ -14,6 +14,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
@@ -269,27 +270,7 @@ func find(es []pmEntry, id uint64) (pmEntry, bool) {
 // above, then the tile's place along the zoom's Hilbert curve.
 func TileID(z uint8, x, y uint32) uint64 {
 	acc := (uint64(1)<<(2*uint(z)) - 1) / 3
-	n := uint64(1) << z
-	ux, uy := uint64(x), uint64(y)
-	var d uint64
-	for s := n / 2; s > 0; s /= 2 {
-		var rx, ry uint64
-		if ux&s > 0 {
-			rx = 1
-		}
-		if uy&s > 0 {
-			ry = 1
-		}
-		d += s * s * ((3 * rx) ^ ry)
-		// Turn the quadrant so that the curve runs on in the next.
-		if ry == 0 {
-			if rx == 1 {
-				ux, uy = n-1-ux, n-1-uy
-			}
-			ux, uy = uy, ux
-		}
-	}
-	return acc + d
+	return acc + planar.Hilbert(uint(z), uint64(x), uint64(y))
 }
 
 func (p *pmtiles) Info() onemap.BasemapInfo { return p.info }

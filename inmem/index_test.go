@@ -1,7 +1,6 @@
 package inmem_test
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -52,12 +51,7 @@ func TestReplica_liveEditsAgainstBruteForce(t *testing.T) {
 		for _, rec := range recs {
 			all = append(all, inmem.Hit{Record: rec, Distance: inmem.Distance(p, rec.Geometry.(orb.Point))})
 		}
-		slices.SortFunc(all, func(a, b inmem.Hit) int {
-			if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Record.ID, b.Record.ID)
-		})
+		slices.SortFunc(all, inmem.ByDistance)
 		return all[:min(k, len(all))]
 	}
 	check := func(s *inmem.Snapshot, recs map[int64]*onemap.Record, when string) {

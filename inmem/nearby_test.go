@@ -1,7 +1,6 @@
 package inmem_test
 
 import (
-	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -63,12 +62,7 @@ func bruteNearby(pts []orb.Point, p orb.Point, k int, radius float64, keep func(
 		}
 		all = append(all, inmem.Hit{Record: point(id, q[0], q[1]), Distance: d})
 	}
-	slices.SortFunc(all, func(a, b inmem.Hit) int {
-		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Record.ID, b.Record.ID)
-	})
+	slices.SortFunc(all, inmem.ByDistance)
 	return all[:min(k, len(all))]
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onemapgis/onemap"
+	kernel "github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 )
 
@@ -20,8 +21,10 @@ type Hit struct {
 // equator is 20,037,509 m): a search radius that bounds nothing.
 const Farthest = 20_100_000.0
 
-// byDistance orders hits nearest first, then by id.
-func byDistance(a, b Hit) int {
+// ByDistance orders hits nearest first, then by id: the order of Nearby's
+// and Touching's answers, and of every list of features by distance the
+// API writes (shelters near an incident's area).
+func ByDistance(a, b Hit) int {
 	if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
 		return c
 	}
@@ -81,12 +84,12 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 		}
 		h := Hit{Record: r, Distance: d}
 		if len(hits) == k {
-			if byDistance(h, hits[k-1]) >= 0 {
+			if ByDistance(h, hits[k-1]) >= 0 {
 				return true
 			}
 			hits = hits[:k-1]
 		}
-		i, _ := slices.BinarySearchFunc(hits, h, byDistance)
+		i, _ := slices.BinarySearchFunc(hits, h, ByDistance)
 		hits = slices.Insert(hits, i, h)
 		return true
 	}
@@ -218,7 +221,7 @@ func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep fun
 		}
 		return true
 	})
-	slices.SortFunc(hits, byDistance)
+	slices.SortFunc(hits, ByDistance)
 	return hits
 }
 
@@ -276,7 +279,7 @@ func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*one
 		}
 		return true
 	})
-	slices.SortFunc(hits, byDistance)
+	slices.SortFunc(hits, ByDistance)
 	return hits
 }
 
@@ -293,115 +296,13 @@ func (x *index) searchBoxes(b orb.Bound, fn func(min, max [2]float64, r *onemap.
 	}
 }
 
-// contains says whether the polygon g holds p, the boundary counting as
-// in: orb's planar.PolygonContains, without its first step, the bound of
-// each ring, which it measures anew at every call over every vertex (a
-// county's outline has thousands: most of /api/locate's time). Outside a
-// ring's bound the crossings are even and none is on the ring, so the
-// answer is the same (TestContains holds it to orb's).
-func contains(g orb.Geometry, p orb.Point) bool {
-	switch g := g.(type) {
-	case orb.Polygon:
-		return polygonContains(g, p)
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			if polygonContains(poly, p) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func polygonContains(poly orb.Polygon, p orb.Point) bool {
-	if len(poly) == 0 || !ringContains(poly[0], p) {
-		return false
-	}
-	for _, h := range poly[1:] {
-		if ringContains(h, p) {
-			return false
-		}
-	}
-	return true
-}
-
-// ringContains is orb's planar.RingContains without the bound. A segment
-// wholly east or west of p is passed over without a call: rayIntersect
-// answers false, false for it (neither end at p's longitude), and most of a
-// long outline's segments are such.
-func ringContains(r orb.Ring, p orb.Point) bool {
-	if len(r) == 0 {
-		return false
-	}
-	c, on := rayIntersect(p, r[0], r[len(r)-1])
-	if on {
-		return true
-	}
-	x := p[0]
-	for i := 0; i < len(r)-1; i++ {
-		if a, b := r[i][0], r[i+1][0]; a < x && b < x || a > x && b > x {
-			continue
-		}
-		inter, on := rayIntersect(p, r[i], r[i+1])
-		if on {
-			return true
-		}
-		if inter {
-			c = !c
-		}
-	}
-	return c
-}
-
-// rayIntersect is orb's (paulmach/orb planar, MIT; from Rosetta Code's
-// ray casting): whether the ray down from p crosses segment s–e, and
-// whether p is on it.
-func rayIntersect(p, s, e orb.Point) (intersects, on bool) {
-	if s[0] > e[0] {
-		s, e = e, s
-	}
-	switch p[0] {
-	case s[0]:
-		if p[1] == s[1] {
-			return false, true
-		} else if s[0] == e[0] {
-			if s[1] > e[1] && s[1] >= p[1] && p[1] >= e[1] {
-				return false, true
-			}
-			if e[1] > s[1] && e[1] >= p[1] && p[1] >= s[1] {
-				return false, true
-			}
-		}
-		p[0] = math.Nextafter(p[0], math.Inf(1)) // the degenerate case
-	case e[0]:
-		if p[1] == e[1] {
-			return false, true
-		}
-		p[0] = math.Nextafter(p[0], math.Inf(1))
-	}
-	if p[0] < s[0] || p[0] > e[0] {
-		return false, false
-	}
-	if s[1] > e[1] {
-		if p[1] > s[1] {
-			return false, false
-		} else if p[1] < e[1] {
-			return true, false
-		}
-	} else {
-		if p[1] > e[1] {
-			return false, false
-		} else if p[1] < s[1] {
-			return true, false
-		}
-	}
-	rs := (p[1] - s[1]) / (p[0] - s[0])
-	ds := (e[1] - s[1]) / (e[0] - s[0])
-	if rs == ds {
-		return false, true
-	}
-	return rs <= ds, false
-}
+// contains says whether the polygon or multipolygon g holds p, as the
+// database's grid triggers place a point (ST_Intersects): its boundary
+// counts as in, a hole's edge too, and a point strictly inside a hole is
+// out. It is the one rule the bulk import's locator follows too
+// (planar.Intersects), so that /api/locate finds a point in the grid the
+// database put it in.
+func contains(g orb.Geometry, p orb.Point) bool { return kernel.Intersects(g, p) }
 
 // plane is a projection of lon/lat to metres east and north of a point p,
 // using the ellipsoid's radii of curvature at p: the plane tangent at p.

@@ -1,7 +1,6 @@
 package inmem_test
 
 import (
-	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -50,11 +49,6 @@ func touchingEvery(snap *inmem.Snapshot, layer string, p orb.Point, r float64) [
 		}
 		return true
 	})
-	slices.SortFunc(hits, func(a, b inmem.Hit) int {
-		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Record.ID, b.Record.ID)
-	})
+	slices.SortFunc(hits, inmem.ByDistance)
 	return hits
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/packed"
+	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
-	"github.com/paulmach/orb/planar"
 )
 
 // The client-computed path of a bulk load of points (copyRun): where the
@@ -488,31 +488,7 @@ func hilbertOf(p orb.Point, ext orb.Bound) uint32 {
 		}
 		return uint32(math.Min(65535, math.Max(0, (v-lo)/(hi-lo)*65535)))
 	}
-	return hilbert16(cell(p[0], ext.Min[0], ext.Max[0]), cell(p[1], ext.Min[1], ext.Max[1]))
-}
-
-// hilbert16 is the distance along the Hilbert curve of the cell x, y of a
-// 2^16 × 2^16 square.
-func hilbert16(x, y uint32) uint32 {
-	const n = 1 << 16
-	var d uint32
-	for s := uint32(n / 2); s > 0; s /= 2 {
-		var rx, ry uint32
-		if x&s != 0 {
-			rx = 1
-		}
-		if y&s != 0 {
-			ry = 1
-		}
-		d += s * s * ((3 * rx) ^ ry)
-		if ry == 0 {
-			if rx == 1 {
-				x, y = n-1-x, n-1-y
-			}
-			x, y = y, x
-		}
-	}
-	return d
+	return planar.Hilbert16(cell(p[0], ext.Min[0], ext.Max[0]), cell(p[1], ext.Min[1], ext.Max[1]))
 }
 
 // gridLocator finds a point's group grid as the grids' trigger does
@@ -613,44 +589,7 @@ func (l *gridPart) place(p orb.Point) int64 {
 }
 
 // geomContains reports whether polygon or multipolygon g holds p, its
-// boundary included, as ST_Intersects answers for a point: the boundary of
-// a hole as well (on it, a point still meets the polygon).
-func geomContains(g orb.Geometry, p orb.Point) bool {
-	switch g := g.(type) {
-	case orb.Polygon:
-		return polygonHolds(g, p)
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			if polygonHolds(poly, p) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func polygonHolds(poly orb.Polygon, p orb.Point) bool {
-	if len(poly) == 0 || !planar.RingContains(poly[0], p) { // the outer ring's edge counts as in
-		return false
-	}
-	for _, h := range poly[1:] {
-		if planar.RingContains(h, p) && !onRing(h, p) {
-			return false
-		}
-	}
-	return true
-}
-
-// onRing reports whether p lies on an edge of ring r.
-func onRing(r orb.Ring, p orb.Point) bool {
-	for i := 0; i+1 < len(r); i++ {
-		a, b := r[i], r[i+1]
-		if p[0] < min(a[0], b[0]) || p[0] > max(a[0], b[0]) || p[1] < min(a[1], b[1]) || p[1] > max(a[1], b[1]) {
-			continue
-		}
-		if (b[0]-a[0])*(p[1]-a[1])-(b[1]-a[1])*(p[0]-a[0]) == 0 {
-			return true
-		}
-	}
-	return false
-}
+// boundary included, as ST_Intersects answers for a point (a hole's
+// boundary as well): planar.Intersects, the rule the in-memory replica
+// places points by too.
+func geomContains(g orb.Geometry, p orb.Point) bool { return planar.Intersects(g, p) }

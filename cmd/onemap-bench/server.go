@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,9 +11,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/onemapgis/onemap/internal/syncbuf"
 )
 
 // process is a server the benchmark started: the onemap binary, or this
@@ -26,28 +26,10 @@ type process struct {
 	// MetricsURL is where onemap serves its metrics (--metrics-addr), as
 	// it printed it before its address; "" for a server that does not.
 	MetricsURL string
-	Answers    time.Duration // from the start until it printed its address
-	log        *syncBuffer   // what it wrote to stderr
-	done       chan struct{} // closed when it has exited
-	err        error         // how it exited, once done is closed
-}
-
-// syncBuffer is a bytes.Buffer that a process writes to while others read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	Answers    time.Duration   // from the start until it printed its address
+	log        *syncbuf.Buffer // what it wrote to stderr
+	done       chan struct{}   // closed when it has exited
+	err        error           // how it exited, once done is closed
 }
 
 // servingPrefix starts the line a server prints on stdout once it answers;
@@ -68,7 +50,7 @@ func startProcess(ctx context.Context, name string, env []string, timeout time.D
 	if err != nil {
 		return nil, err
 	}
-	p := &process{name: name, cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.log
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

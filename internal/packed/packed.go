@@ -18,6 +18,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/onemapgis/onemap/internal/planar"
 )
 
 // nodeSize is the entries of a node. 16 is Flatbush's default: smaller
@@ -96,7 +98,7 @@ func Build[T comparable](items []T, box func(T) (min, max [2]float64)) *Tree[T] 
 		if h > 0 {
 			y = uint32(side * ((b[1]+b[3])/2 - lo[1]) / h)
 		}
-		keys[i] = uint64(hilbert(x, y))<<32 | uint64(i)
+		keys[i] = uint64(planar.Hilbert16(x, y))<<32 | uint64(i)
 	}
 	keys = sortHigh(keys)
 	// Items and their boxes in that order.
@@ -162,52 +164,6 @@ func sortHigh(keys []uint64) []uint64 {
 		keys, tmp = tmp, keys
 	}
 	return keys
-}
-
-// hilbert returns the position of (x, y) along the Hilbert curve over a
-// 2^16 square (Flatbush's, after Rawrunprotected's branch-free form).
-func hilbert(x, y uint32) uint32 {
-	a := x ^ y
-	b := 0xFFFF ^ a
-	c := 0xFFFF ^ (x | y)
-	d := x & (y ^ 0xFFFF)
-
-	A := a | (b >> 1)
-	B := (a >> 1) ^ a
-	C := ((c >> 1) ^ (b & (d >> 1))) ^ c
-	D := ((a & (c >> 1)) ^ (d >> 1)) ^ d
-
-	a, b, c, d = A, B, C, D
-	A = (a & (a >> 2)) ^ (b & (b >> 2))
-	B = (a & (b >> 2)) ^ (b & ((a ^ b) >> 2))
-	C ^= (a & (c >> 2)) ^ (b & (d >> 2))
-	D ^= (b & (c >> 2)) ^ ((a ^ b) & (d >> 2))
-
-	a, b, c, d = A, B, C, D
-	A = (a & (a >> 4)) ^ (b & (b >> 4))
-	B = (a & (b >> 4)) ^ (b & ((a ^ b) >> 4))
-	C ^= (a & (c >> 4)) ^ (b & (d >> 4))
-	D ^= (b & (c >> 4)) ^ ((a ^ b) & (d >> 4))
-
-	a, b, c, d = A, B, C, D
-	C ^= (a & (c >> 8)) ^ (b & (d >> 8))
-	D ^= (b & (c >> 8)) ^ ((a ^ b) & (d >> 8))
-
-	a = C ^ (C >> 1)
-	b = D ^ (D >> 1)
-
-	i0 := x ^ y
-	i1 := b | (0xFFFF ^ (i0 | a))
-
-	return (interleave(i1) << 1) | interleave(i0)
-}
-
-// interleave spreads the low 16 bits of x to the even bits.
-func interleave(x uint32) uint32 {
-	x = (x | (x << 8)) & 0x00FF00FF
-	x = (x | (x << 4)) & 0x0F0F0F0F
-	x = (x | (x << 2)) & 0x33333333
-	return (x | (x << 1)) & 0x55555555
 }
 
 // Len returns how many items the tree holds.

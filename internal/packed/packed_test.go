@@ -210,38 +210,6 @@ func TestTree_nearbyAgainstBruteForce(t *testing.T) {
 	}
 }
 
-// TestHilbert holds hilbert to the curve's textbook construction (d from
-// x, y by quadrants) on a 2^16 square.
-func TestHilbert(t *testing.T) {
-	xy2d := func(x, y uint32) uint32 {
-		var d uint32
-		for s := uint32(1 << 15); s > 0; s /= 2 {
-			var rx, ry uint32
-			if x&s > 0 {
-				rx = 1
-			}
-			if y&s > 0 {
-				ry = 1
-			}
-			d += s * s * ((3 * rx) ^ ry)
-			if ry == 0 { // rotate
-				if rx == 1 {
-					x, y = s-1-x&(s-1), s-1-y&(s-1)
-				}
-				x, y = y, x
-			}
-		}
-		return d
-	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	for range 10000 {
-		x, y := rng.Uint32()&0xFFFF, rng.Uint32()&0xFFFF
-		if got, want := hilbert(x, y), xy2d(x, y); got != want {
-			t.Fatalf("hilbert(%d, %d) = %d, want %d", x, y, got, want)
-		}
-	}
-}
-
 func BenchmarkBuild(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	items := make([]*item, 2_000_000)

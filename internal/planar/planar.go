@@ -1,7 +1,9 @@
 // Package planar is OneMap's one kernel of plane geometry: orientation,
 // segments that meet, a point on a segment, the signed area of a ring, the
 // winding number of a ring around a point (and so whether a polygon holds
-// it), and the first place where the rings of a polygon cross (Crossing). Coordinates are whatever
+// it), whether a point meets a polygon as the database's ST_Intersects
+// answers (Intersects: the one rule by which a point is placed in a grid),
+// and the first place where the rings of a polygon cross (Crossing). Coordinates are whatever
 // plane the caller works in (tile units, degrees taken as a plane); nothing
 // here projects or measures on the sphere.
 //

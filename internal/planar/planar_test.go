@@ -107,3 +107,45 @@ func TestPolygonContains(t *testing.T) {
 		t.Error("an empty polygon contains nothing")
 	}
 }
+
+// TestRingLocate: inside, outside and on a ring, closed or not, with rays
+// through vertices (counted once) and along horizontal edges; and
+// Intersects's rule for holes (a hole's edge meets the polygon, its inside
+// does not) and for islands in a multipolygon's hole.
+func TestRingLocate(t *testing.T) {
+	diamond := orb.Ring{{2, 0}, {4, 2}, {2, 4}, {0, 2}, {2, 0}}
+	steps := orb.Ring{{0, 0}, {4, 0}, {4, 2}, {2, 2}, {2, 4}, {0, 4}, {0, 0}}
+	type where struct{ in, on bool }
+	for _, tc := range []struct {
+		r    orb.Ring
+		p    orb.Point
+		want where
+	}{
+		{diamond, orb.Point{2, 2}, where{in: true}}, {diamond, orb.Point{-1, 2}, where{}}, // the ray runs through two vertices
+		{diamond, orb.Point{2, 0}, where{on: true}}, {diamond, orb.Point{1, 1}, where{on: true}},
+		{diamond, orb.Point{5, 2}, where{}}, {diamond, orb.Point{0.5, 0.5}, where{}},
+		{steps, orb.Point{1, 2}, where{in: true}}, {steps, orb.Point{-1, 2}, where{}}, // along the horizontal edge
+		{steps, orb.Point{3, 2}, where{on: true}}, {steps, orb.Point{3, 3}, where{}}, {steps, orb.Point{1, 0}, where{on: true}},
+		{steps[:len(steps)-1], orb.Point{0, 1}, where{on: true}}, {steps[:len(steps)-1], orb.Point{1, 1}, where{in: true}},
+	} {
+		if in, on := RingLocate(tc.r, tc.p); (where{in, on}) != tc.want {
+			t.Errorf("ring %v, %v: in %v on %v, want %+v", tc.r, tc.p, in, on, tc.want)
+		}
+	}
+	sq := func(a, b float64) orb.Ring { return orb.Ring{{a, a}, {b, a}, {b, b}, {a, b}, {a, a}} }
+	holed := orb.Polygon{sq(0, 10), sq(4, 6)}
+	for p, want := range map[orb.Point]bool{{1, 1}: true, {0, 5}: true, {4, 5}: true, {6, 6}: true, {5, 5}: false, {11, 5}: false} {
+		if got := Intersects(holed, p); got != want {
+			t.Errorf("holed square, %v: %v, want %v", p, got, want)
+		}
+	}
+	island := orb.MultiPolygon{holed, {sq(4.5, 5.5)}}
+	for p, want := range map[orb.Point]bool{{5, 5}: true, {4.5, 5}: true, {4.25, 5}: false, {4, 5}: true} {
+		if got := Intersects(island, p); got != want {
+			t.Errorf("island in a hole, %v: %v, want %v", p, got, want)
+		}
+	}
+	if Intersects(orb.LineString{{0, 0}, {1, 1}}, orb.Point{0, 0}) || Intersects(orb.Polygon{}, orb.Point{0, 0}) {
+		t.Error("a line or an empty polygon holds a point")
+	}
+}

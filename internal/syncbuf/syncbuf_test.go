@@ -1,4 +1,4 @@
-package testfix
+package syncbuf
 
 import (
 	"strings"
@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestSyncBuffer: writers and readers at once (run with -race), every
+// TestBuffer: writers and readers at once (run with -race), every
 // line kept, and Bytes a copy the buffer's later writes do not change.
-func TestSyncBuffer(t *testing.T) {
-	var b SyncBuffer
+func TestBuffer(t *testing.T) {
+	var b Buffer
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)

@@ -1,0 +1,91 @@
+package planar
+
+import "github.com/paulmach/orb"
+
+// Intersects says whether the point p meets the polygon or multipolygon g
+// as PostGIS's ST_Intersects answers, which is how the database places a
+// point in a grid: inside an exterior ring or on it, and not strictly
+// inside a hole. A point on a hole's edge or vertex is on the polygon's
+// boundary, so it meets the polygon. A point in a hole of one polygon of a
+// multipolygon still meets another that holds it. Other geometry types
+// hold no point.
+//
+// The boundary test is the same product as PostGIS's (liblwgeom's
+// lw_segment_side, Cross here with its sign turned): a point the database
+// finds exactly on an edge is found on it here, whatever its coordinates.
+func Intersects(g orb.Geometry, p orb.Point) bool {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return PolygonIntersects(g, p)
+	case orb.MultiPolygon:
+		for _, poly := range g {
+			if PolygonIntersects(poly, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PolygonIntersects is Intersects for one polygon.
+func PolygonIntersects(poly orb.Polygon, p orb.Point) bool {
+	if len(poly) == 0 {
+		return false
+	}
+	if in, on := RingLocate(poly[0], p); !in && !on {
+		return false
+	}
+	for _, h := range poly[1:] {
+		if in, _ := RingLocate(h, p); in {
+			return false
+		}
+	}
+	return true
+}
+
+// RingLocate says where p lies against the ring r: strictly inside (in),
+// on one of its edges or vertices (on), or neither (outside). The ring
+// need not repeat its first position at its end: the edge from its last
+// position back to its first is counted either way. A horizontal ray from
+// p counts the edges it crosses, each edge's lower end included and upper
+// end left out, so a ray through a vertex counts once; edges wholly above
+// or below p are passed over at the cost of two comparisons (most of a
+// long outline's edges are).
+func RingLocate(r orb.Ring, p orb.Point) (in, on bool) {
+	n := len(r)
+	if n == 0 {
+		return false, false
+	}
+	in, on = edgeLocate(r[n-1], r[0], p, false) // nothing when r is closed
+	if on {
+		return false, true
+	}
+	y, ay := p[1], r[0][1]
+	for i := 1; i < len(r); i++ {
+		by := r[i][1]
+		if ay < y && by < y || ay > y && by > y {
+			ay = by
+			continue
+		}
+		ay = by
+		if in, on = edgeLocate(r[i-1], r[i], p, in); on {
+			return false, true
+		}
+	}
+	return in, false
+}
+
+// edgeLocate is RingLocate's step over the edge a→b: in turned over when
+// the edge crosses the ray east of p (p on its left going up, on its right
+// going down), or on when p lies on the edge.
+func edgeLocate(a, b, p orb.Point, in bool) (bool, bool) {
+	c := Cross(a, b, p)
+	if c == 0 && OnSegment(a, b, p) {
+		return false, true
+	}
+	y := p[1]
+	if a[1] <= y && b[1] > y && c > 0 || b[1] <= y && a[1] > y && c < 0 {
+		in = !in
+	}
+	return in, false
+}
