@@ -97,3 +97,68 @@ export function onScreen(page, selectors) {
     return bad;
   }, selectors);
 }
+
+// lowContrast returns, for every element in the page (or under root, a
+// selector) that shows text of its own, the ones whose text is too faint
+// on its background: a contrast ratio (WCAG 2) under 4.5, or under 3 for
+// large text (24 px, or 18.66 px bold). The background is the first one
+// painted at or above the element (a solid colour; one over a picture, a
+// gradient or the map is not judged). Each: "selector 'text' r.r:1 (colour
+// on background)". [] when all read.
+export function lowContrast(page, root = 'body') {
+  return page.evaluate((sel) => {
+    const rgba = (s) => {
+      const m = /rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)/.exec(s);
+      return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])] : null;
+    };
+    const lum = ([r, g, b]) => {
+      const c = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * c(r) + 0.7152 * c(g) + 0.0722 * c(b);
+    };
+    const over = (top, under) => { // top (with alpha) over an opaque under
+      const a = top[3];
+      return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat(1);
+    };
+    // background returns the opaque colour behind el, or null where it is not one colour.
+    const background = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.backgroundImage !== 'none' || e.id === 'map' || e.classList.contains('maplibregl-map') || e.tagName === 'CANVAS') return null;
+        const c = rgba(cs.backgroundColor);
+        if (c && c[3] > 0) {
+          layers.push(c);
+          if (c[3] >= 1) break;
+        }
+        // A positioned box with no background of its own lies over something else than its parent.
+        if (!layers.length && ['fixed', 'absolute'].includes(cs.position) && e !== el) return null;
+      }
+      let bg = [255, 255, 255, 1];
+      for (const c of layers.reverse()) bg = over(c, bg);
+      return bg;
+    };
+    const name = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${[...el.classList].slice(0, 2).map((c) => `.${c}`).join('')}`;
+    const bad = [];
+    for (const el of document.querySelector(sel).querySelectorAll('*')) {
+      const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+      if (!text || el.closest('[hidden]')) continue;
+      const cs = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1 || cs.visibility !== 'visible' || cs.display === 'none') continue;
+      let opacity = 1;
+      for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+      if (opacity < 0.99) continue; // faded on purpose (a disabled or switched-off entry)
+      const bg = background(el);
+      const fg = rgba(cs.color);
+      if (!bg || !fg) continue;
+      const [l1, l2] = [lum(over(fg, bg)), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        bad.push(`${name(el)} '${text.slice(0, 20)}' ${ratio.toFixed(2)}:1 (${cs.color} on rgb(${bg.slice(0, 3).map(Math.round).join(', ')}))`);
+      }
+    }
+    return bad;
+  }, root);
+}

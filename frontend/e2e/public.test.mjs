@@ -24,6 +24,10 @@
 //  - one whose browser puts them in Beijing: the warning that they are not
 //    in the county (named as /api/public/locate names it) and the picker, no list.
 //
+// Every text of the list, the report sheet and the follow-up reads on its
+// background (layout.mjs lowContrast: 查进度 was white on white, 我要上报
+// white on orange at 2.5:1, the small print grey at 3.3:1).
+//
 // Every request must stay on this machine (the hand-off links are hrefs, never
 // requested); no console or page error. Screenshots go to e2e/out/.
 
@@ -31,6 +35,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { BASE, OUT, WAIT_MS, getJSON, isLocal, openBrowser } from './browser.mjs';
+import { lowContrast } from './layout.mjs';
 import { wgs84ToBd09, wgs84ToGcj02 } from '../src/m/coords.js';
 import { kindFilter } from '../src/m/kinds.js';
 
@@ -570,3 +575,26 @@ for (const viewport of [{ width: 390, height: 844 }, { width: 360, height: 640 }
     });
   });
 }
+
+describe('public page on a phone, every text read on its background', { timeout: 10 * 60_000 }, () => {
+  it('the list, the report sheet and the follow-up', async () => {
+    const b = await openPhone({ geolocation: SEAT, permissions: ['geolocation'] });
+    const { page } = b;
+    try {
+      await page.goto(new URL('/m/', BASE).href, { waitUntil: 'load' });
+      await page.waitForSelector('#list > li', { timeout: WAIT_MS });
+      assert.deepEqual(await lowContrast(page), [], 'the list');
+      for (const sheet of ['report', 'track']) {
+        await page.locator(`#open-${sheet}`).tap();
+        await page.waitForSelector(`#${sheet}-view:not([hidden])`);
+        assert.deepEqual(await lowContrast(page), [], `the ${sheet} sheet`);
+        await page.goBack();
+        await page.waitForSelector(`#${sheet}-view`, { state: 'hidden' });
+      }
+      assert.deepEqual(b.foreign, [], 'requests off this machine');
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+});

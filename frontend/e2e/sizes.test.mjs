@@ -8,7 +8,7 @@
 // scroll sideways, every panel (a positioned box outside the map's canvas)
 // lies within the screen, no two panels cover one another, and no panel
 // cuts off what it holds (one that does not scroll hides what is below its
-// edge).
+// edge), and every text reads on its background (layout.mjs lowContrast).
 //
 // At 3840×2160 the desk pages (the command map and the editor) are shot as
 // a 4K desk runs them, at 200 % scaling (a 1920×1080 viewport at device
@@ -32,7 +32,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BASE, databaseURL, openBrowser, OUT, signInContext, sql } from './browser.mjs';
-import { layout, onScreen } from './layout.mjs';
+import { layout, lowContrast, onScreen } from './layout.mjs';
 
 const SIZES = [[1366, 768], [1920, 1080], [3840, 2160], [390, 844], [360, 640]];
 // The proof sizes of the editor with a refusal.
@@ -255,6 +255,7 @@ for (const pg of PAGES.filter((x) => !ONLY || ONLY.has(x.name))) {
           assert.deepEqual(got.off, [], `${label} at ${width}×${height}: panels off the screen`);
           assert.deepEqual(got.over, [], `${label} at ${width}×${height}: panels over one another`);
           assert.deepEqual(got.cut, [], `${label} at ${width}×${height}: panels that cut off what they hold`);
+          assert.deepEqual(await lowContrast(page), [], `${label} at ${width}×${height}: text too faint on its background`);
           assert.deepEqual(foreign, []);
           // The refused save is a 422 Chromium logs as a failed resource.
           assert.deepEqual(errors.filter((e) => !(pg.name === 'editor' && /status of 422/.test(e))), []);

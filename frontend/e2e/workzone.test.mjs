@@ -3,7 +3,8 @@
 // on a phone set to another zone (New York, UTC−5 in December). An operator
 // of 狮山镇 organises joint handling through the API with a part in the
 // demo grid worker's grid due at 10:00 UTC (18:00 China time, 05:00 in New
-// York); the phone shows 18:00 labelled 北京时间. Against the e2e server's
+// York); the phone shows 18:00 labelled 北京时间, and the case's report time
+// and its timeline in China time too. Against the e2e server's
 // demo county and accounts (scripts/e2e.sh).
 
 import assert from 'node:assert/strict';
@@ -42,6 +43,18 @@ test('the work page shows a part\'s limit in China time on a phone set to anothe
     assert.match(shown, /北京时间/, `the limit says it is China time: ${shown}`);
     assert.match(shown, /2026\/12\/20 18:00/, `the limit is 18:00 China time, not 05:00 in New York: ${shown}`);
     assert.equal(await page.locator('#parts li[data-part="2"] .w-meta').count(), 0, 'part 2 has no limit');
+    // The case's report time and its timeline read in China time too ("12/7 13:32"), not New York's.
+    const china = (at) => {
+      const c = new Date(new Date(at).getTime() + 8 * 3600_000);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${c.getUTCMonth() + 1}/${c.getUTCDate()} ${p(c.getUTCHours())}:${p(c.getUTCMinutes())}`;
+    };
+    const meta = await page.locator('#detail-body .w-meta').textContent();
+    assert.ok(meta.includes(`上报于 ${china(k.created_at)}`), `reported at ${k.created_at}, shown as: ${meta}`);
+    const { timeline } = await op.request('GET', `/api/cases/${k.id}`);
+    const times = await page.locator('#timeline li time').allTextContents();
+    assert.ok(times.length >= 3, `the timeline: ${times}`);
+    assert.deepEqual(times, timeline.map((step) => china(step.at)), `the timeline's steps (${timeline.map((step) => step.at)})`);
     await page.screenshot({ path: path.join(OUT, 'work-part-china-time.png') });
     assert.deepEqual(foreign, [], 'requests left the phone');
     assert.deepEqual(errors, [], 'errors on the phone');

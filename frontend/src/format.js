@@ -83,6 +83,15 @@ export function formatDateTime(at) {
   return at ? new Date(at).toLocaleString(locale, { hourCycle: 'h23', timeZone: CHINA }) : '';
 }
 
+/** formatMonthDayTime writes an instant short, as a phone's list does: month/day and a 24-hour time in China time ("12/6 09:30" in zh-CN); '' for none. */
+export function formatMonthDayTime(at, loc = locale) {
+  if (!at) return '';
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString(loc, {
+    month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: CHINA,
+  });
+}
+
 /** formatTimeOfDay writes the time of an instant in China time, 24-hour ("14:05:09"). */
 export function formatTimeOfDay(at = new Date()) {
   return new Date(at).toLocaleTimeString(locale, { hourCycle: 'h23', timeZone: CHINA });
@@ -109,9 +118,21 @@ export function formatStamp(text) {
   if (!m) return text;
   const [, day, time, zone] = m;
   const z = zone === 'Z' ? zone : zone.length === 3 ? `${zone}:00` : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
-  const at = new Date(`${day}T${time}${z}`);
-  if (Number.isNaN(at.getTime())) return text;
+  return formatMinute(`${day}T${time}${z}`) || text;
+}
+
+/** formatMinute writes an instant (a Date or what Date takes) as "YYYY-MM-DD HH:mm" in China time; '' for none or an invalid one. */
+export function formatMinute(at) {
+  if (at === null || at === undefined || at === '') return '';
+  const t = new Date(at).getTime();
+  if (Number.isNaN(t)) return '';
   const p = (n) => String(n).padStart(2, '0');
-  const c = new Date(at.getTime() + 8 * 3600_000); // China time, read through the UTC fields
+  const c = new Date(t + 8 * 3600_000); // China time, read through the UTC fields
   return `${c.getUTCFullYear()}-${p(c.getUTCMonth() + 1)}-${p(c.getUTCDate())} ${p(c.getUTCHours())}:${p(c.getUTCMinutes())}`;
+}
+
+/** chinaToday returns the China date of an instant as [year, month (1–12), day]. */
+export function chinaToday(at = new Date()) {
+  const c = new Date(new Date(at).getTime() + 8 * 3600_000);
+  return [c.getUTCFullYear(), c.getUTCMonth() + 1, c.getUTCDate()];
 }

@@ -24,7 +24,7 @@ import { createStatus } from './command/status.js';
 import { createLive } from './command/live.js';
 import { createPanel } from './command/panel.js';
 import { createCounts } from './command/counts.js';
-import { collapseAttribution, createCamera, panelPadding } from './command/camera.js';
+import { collapseAttribution, createCamera, keepAttributionRoom, panelPadding } from './command/camera.js';
 import { createCard } from './command/card.js';
 import { createAround } from './command/around.js';
 import { createGridPanel } from './command/gridpanel.js';
@@ -124,6 +124,7 @@ async function start() {
   // A panel opened over what the map was moved to show moves it clear.
   dock.onOpen(() => page.camera.refit());
   collapseAttribution(map);
+  keepAttributionRoom(map);
   page.counts = createCounts(page);
   page.card = createCard(page);
   page.around = createAround(page, $('around'));

@@ -6,7 +6,7 @@
 
 import { valueLabel } from './labels.js';
 import { lang, t } from './i18n.js';
-import { escapeHtml, formatCount, formatStamp, isStamp } from './format.js';
+import { chinaToday, escapeHtml, formatCount, formatStamp, isStamp } from './format.js';
 import { hoursText } from './hours.js';
 
 // GRID_REFS are the fields that hold the id of a grid, shown by its name.
@@ -46,15 +46,16 @@ export function formatValue(layerId, field, value) {
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
- * overdueText says how long ago a due date ("YYYY-MM-DD") passed, as of now
- * in the browser's time zone: "逾期 N 个月" from a whole month on, else
- * "逾期 N 天"; '' when it is today or later, or not a date.
+ * overdueText says how long ago a due date ("YYYY-MM-DD") passed, as of
+ * today in China time (the county's day, whatever zone the browser is set
+ * to): "逾期 N 个月" from a whole month on, else "逾期 N 天"; '' when it
+ * is today or later, or not a date.
  */
 export function overdueText(due, now = new Date()) {
   const m = DATE.exec(String(due));
   if (!m) return '';
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const [ty, tm, td] = [now.getFullYear(), now.getMonth() + 1, now.getDate()];
+  const [ty, tm, td] = chinaToday(now);
   const days = Math.round((Date.UTC(ty, tm - 1, td) - Date.UTC(y, mo - 1, d)) / 864e5);
   if (!(days > 0)) return '';
   const months = (ty - y) * 12 + (tm - mo) - (td < d ? 1 : 0);

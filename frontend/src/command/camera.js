@@ -129,6 +129,22 @@ export function createCamera(map, panels) {
 }
 
 /**
+ * keepAttributionRoom keeps the height of map's attribution (its text when
+ * open, else its ⓘ) in the page's custom property --om-attrib-h, so that on
+ * a phone app.css ends the layer column above the opened attribution: its
+ * text wraps beside the zoom buttons and ran under the column's lower end.
+ * win is the window.
+ */
+export function keepAttributionRoom(map, win = globalThis.window) {
+  const el = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
+  if (!el || !win?.ResizeObserver) return;
+  const root = win.document.documentElement;
+  const keep = () => root.style.setProperty('--om-attrib-h', `${Math.ceil(el.getBoundingClientRect().height)}px`);
+  new win.ResizeObserver(keep).observe(el);
+  keep();
+}
+
+/**
  * collapseAttribution starts map's compact attribution folded on a phone
  * (PHONE; its ⓘ opens it): MapLibre opens it on a narrow map, where it
  * covered a strip of the map over the scale, or over the open side panel's

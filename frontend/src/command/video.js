@@ -6,7 +6,7 @@
 // shows no video itself: the platform's player does.
 
 import { postJSON } from '../http.js';
-import { escapeHtml } from '../format.js';
+import { escapeHtml, formatTimeOfDay } from '../format.js';
 import { lang } from '../i18n.js';
 
 const W = {
@@ -29,7 +29,7 @@ export async function openLive(id, notify, { openWindow = (u) => globalThis.open
     const got = await postJSON(`/api/cameras/${encodeURIComponent(id)}/live`);
     if (/^https?:/.test(got.url)) {
       openWindow(got.url);
-      notify(w('opened', got.expires_at ? new Date(got.expires_at).toLocaleTimeString() : '—'));
+      notify(w('opened', got.expires_at ? formatTimeOfDay(got.expires_at) : '—'));
     } else {
       notify(w('relay') + got.url);
     }

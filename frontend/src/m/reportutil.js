@@ -3,6 +3,8 @@
 // reads, the size a photo is scaled down to, and the codes this phone has
 // filed. No DOM here, so that test/m-report.test.mjs runs them in Node.
 
+import { formatMinute } from '../format.js';
+
 /** STATUS says each case status as the reporter reads it. */
 export const STATUS = {
   reported: '待受理',
@@ -67,13 +69,12 @@ export function parsePosition(text) {
   return { lon: a, lat: b };
 }
 
-/** formatTime says an RFC 3339 time in the phone's time zone as 2026-12-06 09:30. */
-export function formatTime(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
+/**
+ * formatTime says an RFC 3339 time in China time as 2026-12-06 09:30,
+ * whatever zone the phone is set to: the county's offices work on China
+ * time, and a reply "handled at 09:30" must read the same to everyone.
+ */
+export const formatTime = (iso) => formatMinute(iso);
 
 // The codes this phone has filed, newest first, for 查进度 to offer.
 const MINE = 'onemap.public.reports';

@@ -18,7 +18,7 @@
 // asked again for the session when the network returns, before the outbox
 // is sent.
 import './work.css';
-import { escapeHtml } from '../format.js';
+import { escapeHtml, formatMonthDayTime } from '../format.js';
 import { fetchSession, getJSON, HttpError, request, signIn, signOut } from '../http.js';
 import { useOwnFontIfNeeded } from '../font.js';
 import { createOutbox } from './outbox.js';
@@ -52,7 +52,8 @@ function setStatus(text, bad = false) {
   $('status').classList.toggle('w-bad', bad);
 }
 
-const fmtTime = (t) => new Date(t).toLocaleString('zh-CN', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+// fmtTime writes a time of a case or a visit in China time ("12/6 09:30"), the county's, whatever zone the phone is set to.
+const fmtTime = (t) => formatMonthDayTime(t, 'zh-CN');
 
 // --- tabs ---------------------------------------------------------------------
 
