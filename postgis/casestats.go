@@ -113,8 +113,9 @@ const caseSettledSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.out
 // escalated from case_escalated_days and case_escalations (migration
 // 0041, caseEscalatedDaysSQL); the open and overdue
 // at a past China midnight from case_open_days (caseOpenDaysSQL, migration
-// 0040), at now from the open cases (caseOpenNowSQL), at another instant
-// from the cases open then (caseOpenAtSQL); the mediation records
+// 0040), at now from the open cases (caseOpenNowSQL), at another past
+// instant from case_open_days at the midnight before it and the changes
+// of the instants since (caseOpenPointsSQL, migration 0042); the mediation records
 // of the whole days from the tally too (migration 0036), those of the
 // partial days from the records (caseSettledEdgesSQL). Each equals what
 // CaseStatsRecount counts from the cases and records themselves.
@@ -314,16 +315,21 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 		queueCaseRows(b, into, open, caseOpenNowGridsSQL, only, at)
 	case live:
 		queueCaseRows(b, into, open, caseOpenNowSQL, at)
-	case caseDayEnd(at):
-		e := at.In(onemap.ChinaTime()).AddDate(0, 0, -1)
+	default:
+		// At a past instant: the open and overdue at the China midnight m
+		// at or before it (case_open_days, per figure's grid), and unless
+		// it is that midnight the changes of the instants in [m, at) by
+		// member grid (case_open_points, migration 0042).
+		c := at.In(onemap.ChinaTime())
+		m := time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, onemap.ChinaTime())
+		e := m.AddDate(0, 0, -1)
 		month := time.Date(e.Year(), e.Month(), 1, 0, 0, 0, 0, time.UTC)
 		queueCaseRows(b, tallied, open, caseOpenDaysSQL, tallyIDs,
 			time.Date(e.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), month.Format(time.DateOnly),
-			at.In(onemap.ChinaTime()).Format(time.DateOnly))
-	case only != nil:
-		queueCaseRows(b, into, open, caseOpenAtGridsSQL, only, at, live)
-	default:
-		queueCaseRows(b, into, open, caseOpenAtSQL, only, at, live)
+			m.Format(time.DateOnly))
+		if !caseDayEnd(at) {
+			queueCaseRows(b, into, open, caseOpenPointsSQL, m, at)
+		}
 	}
 }
 
@@ -512,41 +518,15 @@ const caseEscalatedAgainSQL = `WITH RECURSIVE e AS (
 	WHERE up.anc = ANY($1)
 	GROUP BY up.anc`
 
-// caseOpenAtSQL counts by grid the cases open at $2 and those of them
-// overdue (caseStateAt; $3: $2 is now), of the grids $1
-// only unless it is null. The cases that can be open at $2 were reported
-// before it and not closed before it; by their class of life (cases.life,
-// migration 0034) those closed since were reported at most 2^(life+1)
-// hours before $2 (no bound for the longest and for those still open), so
-// each class is read by cases_life over that stretch only: about twice the
-// cases open at $2, across the county.
-const caseOpenAtSQL = `SELECT k.grid_id, count(*) FILTER (WHERE a.state > 0), count(*) FILTER (WHERE a.state = 2)
-	FROM generate_series(0, 14) AS c (life)
-	JOIN cases k ON k.life = c.life AND k.created_at < $2 AND k.created_at >= ` + caseLifeFrom + `
-	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
-	WHERE (k.closed_at IS NULL OR k.closed_at >= $2) AND k.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR k.grid_id = ANY($1))
-	GROUP BY k.grid_id`
-
-// caseOpenAtGridsSQL is caseOpenAtSQL for a few grids $1 (a village's, a
-// township's): each grid's classes read by cases_grid_life, one index range
-// per grid and class. The range is a subquery of its own (LATERAL, OFFSET
-// 0): joined directly, the planner hashed the classes against every case
-// of each grid, reading each grid's whole history (663 ms for a township
-// at 1,000,000 cases).
-const caseOpenAtGridsSQL = `SELECT k.grid_id, count(*) FILTER (WHERE a.state > 0), count(*) FILTER (WHERE a.state = 2)
-	FROM unnest($1::bigint[]) AS g (id)
-	CROSS JOIN generate_series(0, 14) AS c (life)
-	CROSS JOIN LATERAL (SELECT k.id, k.grid_id, k.created_at, k.closed_at, k.status, k.accepted_at, k.responded_at,
-			k.accept_due, k.respond_due, k.close_due, k.due_from
-		FROM cases k WHERE k.grid_id = g.id AND k.life = c.life AND k.created_at < $2 AND k.created_at >= ` + caseLifeFrom + `
-			AND (k.closed_at IS NULL OR k.closed_at >= $2)
-		OFFSET 0) k
-	CROSS JOIN LATERAL (SELECT ` + caseStateAt + ` AS state OFFSET 0) a
-	GROUP BY k.grid_id`
-
-// caseLifeFrom is the earliest report of a case of class c.life that can
-// be open at $2.
-const caseLifeFrom = `CASE WHEN c.life <= 12 THEN $2 - make_interval(hours => 2 << c.life) ELSE '-infinity' END`
+// caseOpenPointsSQL sums by grid the changes of the open and overdue
+// cases at the instants [$1, $2) (case_open_points, migration 0042): each
+// case's, at its own grid, from just after the instant on. Read from $1, a
+// China midnight, to $2 within its day, one range of case_open_points_at
+// across the county (a day's points: a few thousand); the rows of grids
+// not counted are left by the caller.
+const caseOpenPointsSQL = `SELECT grid_id, sum(open), sum(overdue)
+	FROM case_open_points WHERE at >= $1 AND at < $2
+	GROUP BY grid_id`
 
 // queueDisputesSettled queues the count of the dispute figures of the rows
 // of byGrid from the mediation records (caseSettledSQL): DisputeRecords
