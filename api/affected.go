@@ -333,8 +333,7 @@ func parseAroundOrder(s string) (string, error) {
 //
 // risk is the risk points within the radius the view keeps, as
 // handleAround found them (the layer's hits, whatever its access).
-func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Point, radius float64, order string, out gin.H, risk []inmem.Hit) {
-	layers, _ := out["layers"].(gin.H)
+func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Point, radius float64, order string, out *aroundAnswer, risk []inmem.Hit) {
 	zl, _ := s.catalog.Layer(onemap.LayerHazardZones)
 	var zones []*onemap.Record
 	if rule := v.Rule(zl.ID); rule.Access >= onemap.LayerCounts {
@@ -357,7 +356,7 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 			entry.zones, entry.listed = fs, true
 			entry.truncated = len(hits) > len(shown)
 		}
-		layers[zl.ID] = entry
+		out.setLayer(zl.ID, entry, nil)
 	}
 	var points []*onemap.Record
 	if v.CanRead(onemap.LayerRiskPoints) {
@@ -366,18 +365,18 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 		}
 	}
 	if t, ok := s.threatOf(v, zones, points); ok {
-		out["threatened"] = t
+		out.threatened = &t
 	}
 	if order != "severity" {
 		return
 	}
-	out["order"] = order
-	for id, e := range layers {
-		entry, ok := e.(*aroundLayer)
-		if !ok {
+	out.order = order
+	for _, e := range out.layers {
+		entry := e.layer
+		if entry == nil {
 			continue
 		}
-		l, err := s.catalog.Layer(id)
+		l, err := s.catalog.Layer(e.key)
 		if err != nil {
 			continue
 		}

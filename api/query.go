@@ -413,7 +413,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		return
 	}
 	snap := s.snapshot(c)
-	layers := gin.H{}
+	ans := &aroundAnswer{point: p, radius: radius}
 	var risk []inmem.Hit // the risk points found, for aroundEmergency's threatened figures
 	for _, l := range all {
 		rule := v.Rule(l.ID)
@@ -440,18 +440,20 @@ func (s *Server) handleAround(c *gin.Context) {
 			entry.points, entry.listed = fs, true
 			entry.truncated = len(hits) > len(shown)
 		}
-		layers[l.ID] = entry
+		ans.setLayer(l.ID, entry, nil)
 	}
 	if cases, ok := s.aroundCases(c, p, radius); ok {
-		layers[onemap.LayerCases] = cases // the open cases near: casemap.go
+		ans.setLayer(onemap.LayerCases, nil, cases) // the open cases near: casemap.go
 	}
-	out := gin.H{"point": p, "radius_m": radius, "layers": layers}
-	s.aroundEmergency(v, snap, p, radius, order, out, risk) // hazard zones, threatened figures, severity: affected.go
+	s.aroundEmergency(v, snap, p, radius, order, ans, risk) // hazard zones, threatened figures, severity: affected.go
 	if v.CanRead(onemap.LayerGrids) {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
-		out["grids"] = s.grids(v.Role(), snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID))))
+		f, _ := l.Field("level")
+		ans.listGrids, ans.gridPlan, ans.gridLevel, ans.gridEnum = true, s.projection(v.Role(), &l, false), l.FieldIndex("level"), f.Enum
+		ans.grids = snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID)))
+		ans.sortGrids()
 	}
-	s.writeAnswer(c, out)
+	s.writeAround(c, ans)
 }
 
 // aroundCounted are the fields an around answer counts a layer's features

@@ -1,0 +1,244 @@
+package api
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
+)
+
+// aroundAnswer is an /api/around answer, written by append as
+// encoding/json writes the map it stands for, byte for byte:
+//
+//	{"grids":[…],"layers":{…},"order":"severity","point":[lon,lat],"radius_m":…,"threatened":{…}}
+//
+// (keys sorted; grids only for the roles that read them, order only when
+// it is severity, threatened only when the role reads those figures). Its
+// members are kept typed rather than boxed into a gin.H: the grids as their
+// records and the projection that shows them, not as gridJSON values whose
+// five fields each box a string, and the layers as a short list sorted by
+// id when written, not a map whose keys are sorted at each answer
+// (TestAroundAnswer_asMap holds the bytes to the map's).
+type aroundAnswer struct {
+	point      orb.Point
+	radius     float64
+	layers     []aroundKeyed
+	order      string // written when "severity"
+	threatened *threatJSON
+	listGrids  bool        // the role reads the grids: "grids" is written
+	grids      []inmem.Hit // the grids that hold the point or come within the radius
+	gridPlan   *projection
+	gridLevel  int // index of the grids' level field
+	gridEnum   []string
+}
+
+// aroundKeyed is one member of an around answer's layers: a layer's entry,
+// or another value (the open cases near: aroundCases' gin.H).
+type aroundKeyed struct {
+	key   string
+	layer *aroundLayer
+	other any
+}
+
+// setLayer sets the member key of the answer's layers, as a map's
+// assignment would (a key set twice keeps the last).
+func (a *aroundAnswer) setLayer(key string, layer *aroundLayer, other any) {
+	for i := range a.layers {
+		if a.layers[i].key == key {
+			a.layers[i] = aroundKeyed{key, layer, other}
+			return
+		}
+	}
+	a.layers = append(a.layers, aroundKeyed{key, layer, other})
+}
+
+// asMap returns the answer as the gin.H that main's handler wrote through
+// encoding/json: the reference TestAroundAnswer_asMap holds append to.
+func (a *aroundAnswer) asMap(s *Server, role onemap.Role) gin.H {
+	layers := gin.H{}
+	for _, e := range a.layers {
+		if e.layer != nil {
+			layers[e.key] = e.layer
+		} else {
+			layers[e.key] = e.other
+		}
+	}
+	out := gin.H{"point": a.point, "radius_m": a.radius, "layers": layers}
+	if a.order == "severity" {
+		out["order"] = a.order
+	}
+	if a.threatened != nil {
+		out["threatened"] = *a.threatened
+	}
+	if a.listGrids {
+		out["grids"] = s.grids(role, slices.Clone(a.grids))
+	}
+	return out
+}
+
+// append writes the answer.
+func (a *aroundAnswer) append(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	if a.listGrids {
+		b = append(b, `"grids":`...)
+		if b, err = a.appendGrids(b); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	b = append(b, `"layers":{`...)
+	slices.SortFunc(a.layers, func(x, y aroundKeyed) int { return strings.Compare(x.key, y.key) })
+	for i, e := range a.layers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, e.key)
+		b = append(b, ':')
+		if e.layer != nil {
+			b, err = appendAroundLayer(b, e.layer)
+		} else {
+			b, err = appendAnswer(b, e.other)
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	b = append(b, '}')
+	if a.order == "severity" {
+		b = append(b, `,"order":"severity"`...)
+	}
+	b = append(b, `,"point":`...)
+	b = appendJSONPoint(b, a.point)
+	b = append(b, `,"radius_m":`...)
+	if b, err = appendAnswer(b, a.radius); err != nil {
+		return b, err
+	}
+	if t := a.threatened; t != nil {
+		b = append(b, `,"threatened":`...)
+		if b, err = appendAnswer(b, *t); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// sortGrids orders the grids as grids does: nearest first, and of those at
+// the same distance (those that hold the point: 0) the county first, then
+// by id. Each grid's level rank is read once.
+func (a *aroundAnswer) sortGrids() {
+	if len(a.grids) < 2 {
+		return
+	}
+	type ranked struct {
+		h    inmem.Hit
+		rank int
+	}
+	var room [16]ranked
+	rs := room[:0]
+	for _, h := range a.grids {
+		rs = append(rs, ranked{h, slices.Index(a.gridEnum, h.Record.Raw(a.gridLevel).Text())}) // levelRank's
+
+	}
+	slices.SortFunc(rs, func(x, y ranked) int {
+		if c := cmp.Compare(x.h.Distance, y.h.Distance); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.rank, y.rank); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.h.Record.ID, y.h.Record.ID)
+	})
+	for i := range rs {
+		a.grids[i] = rs[i].h
+	}
+}
+
+// gridMembers are the members of a grid in an around or locate answer, in
+// the order appendGrid writes them, and whether each is left out when
+// null.
+var gridMembers = [...]struct {
+	name, key string
+	omitNull  bool
+}{{"level", `,"level":`, false}, {"code", `,"code":`, false}, {"name", `,"name":`, false},
+	{"worker_name", `,"worker_name":`, true}, {"worker_phone", `,"worker_phone":`, true}}
+
+// appendGrids writes the grids (sorted by sortGrids) as appendGrid writes
+// the gridJSON values of grids, from the records themselves.
+func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
+	// The projection's entry of each member, found once: -1 when the role
+	// does not see the field (null, as projection.value gives).
+	var at [len(gridMembers)]int
+	for i, m := range gridMembers {
+		at[i] = -1
+		for j, e := range a.gridPlan.entries {
+			if e.index >= 0 && e.name == m.name {
+				at[i] = j
+				break
+			}
+		}
+	}
+	b = append(b, '[')
+	for i, h := range a.grids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		r := h.Record
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, r.ID, 10)
+		for k, m := range gridMembers {
+			var v onemap.RawValue
+			mask := false
+			if j := at[k]; j >= 0 {
+				e := a.gridPlan.entries[j]
+				v, mask = r.Raw(e.index), e.mask
+			}
+			if v.Kind() == onemap.KindNull {
+				if !m.omitNull {
+					b = append(b, m.key...)
+					b = append(b, "null"...)
+				}
+				continue
+			}
+			b = append(b, m.key...)
+			if v.Kind() == onemap.KindString {
+				b = appendRawValue(b, v, mask) // the text, or masked
+				continue
+			}
+			// Not text (a grid's fields are): as appendAnswer writes
+			// projection.value's boxed value.
+			var boxed any = "***"
+			if !mask {
+				boxed = v.Any()
+			}
+			var err error
+			if b, err = appendAnswer(b, boxed); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, `,"distance_m":`...)
+		b = appendJSONFloat(b, math.Round(h.Distance*100)/100)
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
+// writeAround answers 200 with the around answer, written into a pooled
+// buffer, as writeAnswer writes the others.
+func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	b, err := a.append(buf.b[:0])
+	buf.b = b
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	writeJSONBytes(c, b)
+}
