@@ -36,6 +36,7 @@ type config struct {
 	TileRenderer      string
 	TileCacheMB       int
 	LoadGOGC          int  // GOGC while the replica loads (0: left alone)
+	HeapFloorMB       int  // MiB the collector counts as live while serving (heapfloor.go; 0: none)
 	ReplicaSnapshot   bool // start from the replica's snapshot (replicasnap)
 	PublicURL         string
 	StaticDir         string

@@ -185,6 +185,7 @@ func TestServe_flagsCheckedFirst(t *testing.T) {
 		{[]string{"--tile-renderer", "gdal"}, "--tile-renderer"},
 		{[]string{"--tile-cache-mb", "-1"}, "--tile-cache-mb"},
 		{[]string{"--load-gogc", "-1"}, "--load-gogc"},
+		{[]string{"--heap-floor-mb", "-1"}, "--heap-floor-mb"},
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, "--trusted-proxies"},
 		{[]string{"--basemap-url", "ftp://tiles/{z}/{x}/{y}.png"}, "--basemap-url"},
 		{[]string{"--basemap-file", "testdata/no-such.pmtiles"}, "--basemap-file"},

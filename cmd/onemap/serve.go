@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.boolean(&c.ReplicaSnapshot, "replica-snapshot", true, "start the replica from its snapshot in the database (onemap snapshot) when one is usable, replaying the change feed after it, and store one when due (--replica-snapshot-every); false: always read the rows")
 	f.dur(&c.ReplicaSnapshotEvery, "replica-snapshot-every", 10*time.Minute, "how often the server looks whether a new snapshot of the replica is due (none stored, a layer reloaded or 50,000 changes after the stored one, or it is a day old) and stores one if so (0: only after a bulk load or a start from the rows)")
 	f.integer(&c.LoadGOGC, "load-gogc", 400, "the collector's target (GOGC, percent) while the replica loads, at start-up and on a reload of everything: fewer collections of a heap that is nearly all live, for a higher peak (0: leave GOGC as it is)")
+	f.integer(&c.HeapFloorMB, "heap-floor-mb", 64, "MiB the garbage collector counts as live while the server answers, never written nor scanned: with a small replica it collects that much less often, and the pauses of its cycles reach fewer requests (0: none)")
 	f.str(&c.TrustedProxies, "trusted-proxies", "", "comma list of CIDRs or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the headers are ignored)")
 	f.number(&c.PublicRate, "public-rate", 10, "requests per second each client may make to the public API, /api/public/… (0: no limit)")
 	f.integer(&c.PublicBurst, "public-burst", 40, "requests at once each client may make to the public API")
@@ -128,6 +129,9 @@ func (c *config) checkServe() (servePlan, error) {
 	}
 	if c.LoadGOGC < 0 {
 		return p, onemap.Errorf(onemap.EINVALID, "--load-gogc %d: want 0 (leave GOGC alone) or more", c.LoadGOGC)
+	}
+	if c.HeapFloorMB < 0 || c.HeapFloorMB > 1<<20 {
+		return p, onemap.Errorf(onemap.EINVALID, "--heap-floor-mb %d: want 0 (none) to 1048576", c.HeapFloorMB)
 	}
 	if p.trustedProxies, err = ratelimit.ParsePrefixes(c.TrustedProxies); err != nil {
 		return p, onemap.Errorf(onemap.EINVALID, "--trusted-proxies %q: %v", c.TrustedProxies, err)
@@ -482,6 +486,8 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 	clock.done("handlers")
 	clock.log(log)
 	releaseGC()
+	floor := newHeapFloor(c.HeapFloorMB) // heapfloor.go
+	defer floor.release()
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "version", onemap.Version)
 	fmt.Fprintf(stdout, "onemap: serving at http://%s\n", ln.Addr())
 
