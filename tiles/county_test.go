@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/tiles"
@@ -49,7 +51,9 @@ func loadCountyMix(tb testing.TB) countyMix {
 // "mix" draws from them in the proportions of cmd/onemap-bench's county
 // requests; "mix-hashing" is "mix" without the Encoder's dictionaries of
 // values (each tile reads and hashes its records' values), alternating with
-// it when run with -count. It needs PostGIS.
+// it when run with -count. Besides the wall time a tile it reports the
+// process's CPU time a tile (the garbage collector's included). It needs
+// PostGIS.
 func BenchmarkEncodeCounty(b *testing.B) {
 	county := loadCountyMix(b)
 	snap, byZoom, mix := county.snap, county.byZoom, county.mix
@@ -64,6 +68,7 @@ func BenchmarkEncodeCounty(b *testing.B) {
 		}
 		b.ReportAllocs()
 		bytes := 0
+		cpu0 := processCPU(b)
 		for b.Loop() {
 			bytes = 0
 			for _, t := range list {
@@ -75,6 +80,7 @@ func BenchmarkEncodeCounty(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(list))/1e6, "ms/tile")
+		b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(b.N*len(list))/1e6, "cpu-ms/tile")
 		b.ReportMetric(float64(bytes)/float64(len(list)), "bytes/tile")
 	}
 	b.Run("mix", func(b *testing.B) { run(b, mix) })
@@ -82,6 +88,16 @@ func BenchmarkEncodeCounty(b *testing.B) {
 	for z := maptile.Zoom(8); z <= 16; z++ {
 		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) { run(b, byZoom[z]) })
 	}
+}
+
+// processCPU returns the CPU time (user and system) the process has used:
+// on a shared machine a tile's CPU time varies less than its wall time.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // atZoom returns the specs as tiles at zoom z carry them: only the levels

@@ -95,11 +95,11 @@ func (f *frame) feature(r *onemap.Record, tol float64) (ft feature, ok bool, err
 	case orb.MultiLineString:
 		ft.geom = f.lines(g, tol)
 	case orb.Polygon:
-		mp, shift := f.polygons(r, orb.MultiPolygon{g}, tol)
+		mp, shift := f.polygons(r, orb.MultiPolygon{g}, geomOf(g), tol)
 		ft.shift = shift
 		return ft, setGeom(&ft, mp), nil
 	case orb.MultiPolygon:
-		mp, shift := f.polygons(r, g, tol)
+		mp, shift := f.polygons(r, g, geomOf(g), tol)
 		ft.shift = shift
 		return ft, setGeom(&ft, mp), nil
 	default:
@@ -151,9 +151,10 @@ func (f *frame) lines(mls orb.MultiLineString, tol float64) orb.Geometry {
 // polygons returns r's polygons mp in tile coordinates, rounded,
 // simplified with tolerance tol (0: not at all), clipped and valid, or nil;
 // shift is to be added to the coordinates. They start from r's shape at the
-// zoom (see shape), the same in every tile, so that a tile only clips it.
-func (f *frame) polygons(r *onemap.Record, mp orb.MultiPolygon, tol float64) (out orb.MultiPolygon, shift orb.Point) {
-	s := f.shapes.get(r, mp, f.tile.Z, tol)
+// zoom (see shape), the same in every tile, so that a tile only clips it;
+// g names the memory of r's geometry (see geomID).
+func (f *frame) polygons(r *onemap.Record, mp orb.MultiPolygon, g geomID, tol float64) (out orb.MultiPolygon, shift orb.Point) {
+	s := f.shapes.get(r, mp, g, f.tile.Z, tol)
 	if s == nil {
 		return f.clipFirst(mp, tol), orb.Point{}
 	}

@@ -25,8 +25,47 @@ type segment struct {
 	minX, maxX float64
 }
 
-// segmentPool keeps polygonFaults' edges from call to call.
-var segmentPool = sync.Pool{New: func() any { return new([]segment) }}
+// segmentPool keeps polygonFaults' memory from call to call.
+var segmentPool = sync.Pool{New: func() any { return new(segmentBufs) }}
+
+// segmentBufs is polygonFaults' memory: the edges, and their order by
+// minX (sortByMinX).
+type segmentBufs struct {
+	segs, sorted []segment
+	keys         []uint64
+}
+
+// sortByMinX returns segs sorted by minX, ties in the order they come, in
+// sb's memory; ok is false if their minX are not integers less than 2³²
+// apart (then it sorts nothing). It sorts 64-bit keys (minX and the index)
+// and then moves each edge once, where slices.SortFunc moved edges of 80
+// bytes at each swap through a comparison function: validPolygons takes
+// about 0.55 of the time it took (BenchmarkValidPolygons).
+func (sb *segmentBufs) sortByMinX(segs []segment) (sorted []segment, ok bool) {
+	if len(segs) == 0 {
+		return segs, true
+	}
+	lo := segs[0].minX
+	for i := range segs {
+		lo = min(lo, segs[i].minX)
+	}
+	keys := sb.keys[:0]
+	for i := range segs {
+		d := segs[i].minX - lo
+		if d != math.Trunc(d) || d >= 1<<32 || i >= 1<<32 {
+			sb.keys = keys[:0]
+			return segs, false
+		}
+		keys = append(keys, uint64(d)<<32|uint64(i))
+	}
+	slices.Sort(keys)
+	sorted = sb.sorted[:0]
+	for _, k := range keys {
+		sorted = append(sorted, segs[uint32(k)])
+	}
+	sb.keys, sb.sorted = keys[:0], sorted[:0]
+	return sorted, true
+}
 
 // validPolygons says whether mp, with integer coordinates, is valid as
 // checked by polygonFaults.
@@ -45,9 +84,9 @@ func validPolygons(mp orb.MultiPolygon) bool {
 // it returns at the first fault. The arithmetic is exact for integers.
 func polygonFaults(mp orb.MultiPolygon, first bool) []ringID {
 	var faults []ringID
-	sp := segmentPool.Get().(*[]segment)
-	segs := (*sp)[:0]
-	defer func() { *sp = segs[:0]; segmentPool.Put(sp) }()
+	sb := segmentPool.Get().(*segmentBufs)
+	segs := sb.segs[:0]
+	defer func() { sb.segs = segs[:0]; segmentPool.Put(sb) }()
 	faulty := func(id ringID) bool { return slices.Contains(faults, id) }
 	area := func(id ringID) float64 { return math.Abs(planar.TwiceArea(mp[id.part][id.ring])) }
 	for pi, p := range mp {
@@ -83,11 +122,20 @@ func polygonFaults(mp orb.MultiPolygon, first bool) []ringID {
 		}
 		return b
 	}
-	slices.SortFunc(segs, func(a, b segment) int { return cmp.Compare(a.minX, b.minX) })
-	for i := range segs {
-		s := &segs[i]
-		for j := i + 1; j < len(segs) && segs[j].minX <= s.maxX; j++ {
-			t := &segs[j]
+	// Which pair of edges meets first depends on the order of edges of one
+	// minX: repairs (all the faults) keep the order they were made with.
+	order, ok := segs, false
+	if first {
+		order, ok = sb.sortByMinX(segs)
+	}
+	if !ok {
+		order = segs
+		slices.SortFunc(order, func(a, b segment) int { return cmp.Compare(a.minX, b.minX) })
+	}
+	for i := range order {
+		s := &order[i]
+		for j := i + 1; j < len(order) && order[j].minX <= s.maxX; j++ {
+			t := &order[j]
 			if max(s.a[1], s.b[1]) < min(t.a[1], t.b[1]) || max(t.a[1], t.b[1]) < min(s.a[1], s.b[1]) {
 				continue
 			}

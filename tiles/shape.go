@@ -81,14 +81,42 @@ type shapeCache struct {
 	max  int64
 	size int64
 	// records is keyed by the record's address. A record made once one is
-	// gone may have its address before the cleanup drops it: each entry's
-	// weak pointer tells them apart.
+	// gone may have its address before the cleanup drops it: each entry
+	// holds the memory of the geometry it was shaped from (geomID), which
+	// tells them apart.
 	records map[uintptr]*recordShapes
 }
 
+// geomID names the memory of a record's polygons: the array of an
+// orb.Polygon's rings or of an orb.MultiPolygon's polygons, and its length.
+// Held in a cache entry it keeps that array alive, so no other geometry can
+// be given its address meanwhile: a record whose geometry has the entry's
+// geomID has the very polygons the entry's shapes were made from (records
+// and their geometry are never changed).
+type geomID struct {
+	p unsafe.Pointer
+	n int
+}
+
+// geomOf returns the geomID of a record's geometry g, an orb.Polygon or an
+// orb.MultiPolygon; the zero geomID for any other.
+func geomOf(g orb.Geometry) geomID {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return geomID{unsafe.Pointer(unsafe.SliceData(g)), len(g)}
+	case orb.MultiPolygon:
+		return geomID{unsafe.Pointer(unsafe.SliceData(g)), len(g)}
+	}
+	return geomID{}
+}
+
 // recordShapes are one record's shapes, by simplification (0 none, 1
-// simplified) and zoom.
+// simplified) and zoom. Finding a shape compares geom, not rec: reading
+// a weak pointer (rec.Value) took half the time of a lookup. rec serves
+// the record's cleanup (drop), which must not drop the entry of another
+// record made at the same address.
 type recordShapes struct {
+	geom   geomID
 	rec    weak.Pointer[onemap.Record]
 	byZoom [2][MaxZoom + 1]*shape
 	size   int64
@@ -98,11 +126,11 @@ func newShapeCache(maxBytes int64) *shapeCache {
 	return &shapeCache{max: maxBytes, records: map[uintptr]*recordShapes{}}
 }
 
-// get returns the shape of r's polygons mp at zoom z with tolerance tol,
-// shaping them if need be; nil if they are too wide to shape whole. A nil
-// cache shapes them and keeps nothing.
-func (c *shapeCache) get(r *onemap.Record, mp orb.MultiPolygon, z maptile.Zoom, tol float64) *shape {
-	if c == nil {
+// get returns the shape at zoom z with tolerance tol of r's polygons mp,
+// whose memory g names, shaping them if need be; nil if they are too wide
+// to shape whole. A nil cache shapes them and keeps nothing.
+func (c *shapeCache) get(r *onemap.Record, mp orb.MultiPolygon, g geomID, z maptile.Zoom, tol float64) *shape {
+	if c == nil || g.n == 0 {
 		return newShape(mp, z, tol)
 	}
 	simplified := 0
@@ -113,7 +141,7 @@ func (c *shapeCache) get(r *onemap.Record, mp orb.MultiPolygon, z maptile.Zoom, 
 	c.mu.RLock()
 	rs := c.records[key]
 	var s *shape
-	if rs != nil && rs.rec.Value() == r {
+	if rs != nil && rs.geom == g {
 		s = rs.byZoom[simplified][z]
 	}
 	c.mu.RUnlock()
@@ -128,11 +156,11 @@ func (c *shapeCache) get(r *onemap.Record, mp orb.MultiPolygon, z maptile.Zoom, 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rs = c.records[key]
-	if rs == nil || rs.rec.Value() != r {
+	if rs == nil || rs.geom != g || rs.rec.Value() != r {
 		if rs != nil {
 			c.size -= rs.size // a record gone, whose cleanup has yet to run
 		}
-		rs = &recordShapes{rec: weak.Make(r)}
+		rs = &recordShapes{geom: g, rec: weak.Make(r)}
 		c.records[key] = rs
 		runtime.AddCleanup(r, c.drop, key)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
@@ -63,11 +64,11 @@ func TestShapeCache(t *testing.T) {
 	for i := range 200 {
 		r := record(t, grids, int64(i), tilePolygon(tile, box(10, 10, 1000, 900)), nil)
 		mp := orb.MultiPolygon{r.Geometry.(orb.Polygon)}
-		s := c.get(r, mp, 12, tolerance)
+		s := c.get(r, mp, geomOf(r.Geometry.(orb.Polygon)), 12, tolerance)
 		if s == nil || len(s.mp) != 1 {
 			t.Fatalf("shape %+v, want one polygon", s)
 		}
-		if again := c.get(r, mp, 12, tolerance); again != s {
+		if again := c.get(r, mp, geomOf(r.Geometry.(orb.Polygon)), 12, tolerance); again != s {
 			t.Fatalf("the shape was made again")
 		}
 		c.mu.Lock()
@@ -92,6 +93,41 @@ func TestShapeCache(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestShapeCache_addressTaken checks that a record is not given the shapes
+// of another that had its address: the entry found at a record's address is
+// used only if it was made from that record's very geometry. Here the other
+// record's entry is planted at the address, as when a record is made where
+// one freed was and the freed one's cleanup has yet to run.
+func TestShapeCache_addressTaken(t *testing.T) {
+	grids := catalogLayer(t, onemap.LayerGrids)
+	tile := maptile.At(orb.Point{102.4, 25.55}, 12)
+	c := newShapeCache(16 << 20)
+	small := record(t, grids, 1, tilePolygon(tile, box(10, 10, 100, 90)), nil)
+	large := record(t, grids, 2, tilePolygon(tile, box(10, 10, 1000, 900)), nil)
+	get := func(r *onemap.Record) *shape {
+		g := r.Geometry.(orb.Polygon)
+		return c.get(r, orb.MultiPolygon{g}, geomOf(g), 12, tolerance)
+	}
+	want := get(large).bound
+	old := get(small)
+	c.mu.Lock()
+	c.records[uintptr(unsafe.Pointer(large))] = c.records[uintptr(unsafe.Pointer(small))]
+	c.mu.Unlock()
+	if got := get(large); got == old || got.bound != want {
+		t.Fatalf("the record got the shape of the one whose entry was at its address: bound %v, want %v", got.bound, want)
+	}
+	// A record that shares another's geometry (a new version with other
+	// values) may use its shapes.
+	same := *small
+	c.mu.Lock()
+	c.records[uintptr(unsafe.Pointer(&same))] = c.records[uintptr(unsafe.Pointer(small))]
+	c.mu.Unlock()
+	if got := get(&same); got != old {
+		t.Fatalf("a record of the same geometry was shaped again")
+	}
+	runtime.KeepAlive(small)
 }
 
 // TestEncode_concurrent encodes tiles from several goroutines at once, as a
