@@ -42,7 +42,9 @@ import (
 //     given fields, with the table's row triggers off as in the staged
 //     path and its reference checks off (session_replication_role
 //     replica), then checked set-based over the block of ids;
-//   - their history rows are written by one INSERT … SELECT over the block.
+//   - their history is one entry for the block (feature_loads, migrations/
+//     0044): version 1 of each is its row until it first changes, when the
+//     row's trigger writes that version out (feature_history_of reads both).
 //
 // The path takes loads that insert only: a row that names a feature that
 // is there, or that the database refuses (a check, a reference, a unique
@@ -193,7 +195,7 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	var (
 		first, n            int64
 		ext                 orb.Bound
-		wait, copying, hist time.Duration
+		wait, copying, spill time.Duration
 	)
 	t := time.Now()
 	for c := range f.out {
@@ -239,19 +241,12 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		}
 		t2 := time.Now()
 		copying += t2.Sub(t1)
-		var h int
-		if err := tx.QueryRow(ctx, `WITH w AS (SELECT * FROM `+b.tbl+` WHERE id BETWEEN $1 AND $2)`+b.historySQL("insert"), lo, hi).Scan(&h); err != nil {
-			return rep, nil, err
-		}
-		if h != len(c.rows) {
-			return rep, nil, fmt.Errorf("postgis: bulk import: %d history rows for %d rows", h, len(c.rows))
-		}
 		n += int64(len(c.rows))
 		if err := f.store(c); err != nil {
 			return rep, nil, err
 		}
 		t = time.Now()
-		hist += t.Sub(t2)
+		spill += t.Sub(t2)
 	}
 	f.finish()
 	switch {
@@ -263,9 +258,17 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	if b.steps != nil {
 		b.steps("wait for the rows (read and placed beside)", wait)
 		b.steps("copy into the table", copying)
-		b.steps("history (one insert a chunk)", hist)
+		b.steps("keep the chunks for a fallback", spill)
 	}
 	b.t0 = time.Now()
+	if n > 0 {
+		// The history: one entry for the load's block of ids
+		// (migrations/0044_feature_loads.sql).
+		if err := tx.QueryRow(ctx, loadEntrySQL, b.layer.ID, first, first+n-1).Scan(&b.load); err != nil {
+			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: the load's history entry: %w", err))
+		}
+		b.step("history (one entry for the load)")
+	}
 	// The references, checked set-based over the block: a row that refers
 	// to nothing is the staged path's to name.
 	for _, k := range b.keys {
@@ -300,6 +303,15 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	}
 	return rep, newBound, nil
 }
+
+// loadEntrySQL writes a load's history entry: its layer ($1), block of ids
+// ($2 to $3), author, reason, and the code and file the history's reason
+// trigger would give its rows (onemap_history_reason, migrations/0010).
+const loadEntrySQL = `WITH c AS (SELECT coalesce(nullif(current_setting('onemap.reason_code', true), ''), 'create') AS code)
+	INSERT INTO feature_loads (layer, first_id, last_id, changed_by, reason, reason_code, import_file)
+	SELECT $1, $2, $3, onemap_actor(), onemap_reason(), c.code,
+		CASE WHEN c.code = 'import' THEN nullif(current_setting('onemap.import_file', true), '') END
+	FROM c RETURNING id`
 
 // writes reports whether the client-computed path writes column col.
 func (b *bulk) writes(col string) bool {
