@@ -193,8 +193,8 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	// no other insert takes an id between the chunks), its COPY (one a set
 	// of given fields), its history.
 	var (
-		first, n            int64
-		ext                 orb.Bound
+		first, n             int64
+		ext                  orb.Bound
 		wait, copying, spill time.Duration
 	)
 	t := time.Now()
