@@ -33,7 +33,8 @@ const OpReload = onemap.OpReload
 // that keeps every other writer of the table out until commit, and the
 // triggers are enabled again before it); what they would have written is
 // written set-based instead: the history rows (reason code import, the
-// file), ONE change-feed row of op "reload" for the layer (so every
+// file; for a load of new points, one entry for the load: copyRun), ONE
+// change-feed row of op "reload" for the layer (so every
 // running server reloads that layer: inmem.Replica.ApplyFeed) and ONE
 // audit record (action edit, target the layer, the counts and the feed
 // position in its detail; the history holds each feature's versions).

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -191,12 +192,34 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	// Each chunk as it comes: ids from the block the load holds (the
 	// table's writers are kept out by the triggers' ALTER TABLE above, so
 	// no other insert takes an id between the chunks), its COPY (one a set
-	// of given fields), its history.
+	// of given fields); then it goes to the spill file, in a goroutine of
+	// its own while the next chunk is written (the staged path reads the
+	// file only after endSpill).
 	var (
 		first, n             int64
 		ext                  orb.Bound
 		wait, copying, spill time.Duration
+		grids                = map[int64]struct{}{} // the grids the load placed its points in
 	)
+	spills, spilled := make(chan *copyChunk), make(chan error, 1)
+	go func() {
+		var err error
+		for c := range spills {
+			if err == nil {
+				err = f.store(c)
+			}
+		}
+		spilled <- err
+	}()
+	endSpill := func() error {
+		if spills == nil {
+			return nil
+		}
+		close(spills)
+		spills = nil
+		return <-spilled
+	}
+	defer endSpill()
 	t := time.Now()
 	for c := range f.out {
 		if c.err != nil {
@@ -219,8 +242,12 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
 			}
 		}
+		last := int64(0)
 		for i := range c.rows {
 			c.rows[i].id = lo + int64(i)
+			if g := c.rows[i].grid; g != 0 && g != last { // in place order, neighbours share grids
+				grids[g], last = struct{}{}, g
+			}
 		}
 		ext = ext.Union(c.ext)
 		for _, m := range c.masks {
@@ -242,12 +269,15 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		t2 := time.Now()
 		copying += t2.Sub(t1)
 		n += int64(len(c.rows))
-		if err := f.store(c); err != nil {
-			return rep, nil, err
-		}
+		spills <- c
 		t = time.Now()
 		spill += t.Sub(t2)
 	}
+	t2 := time.Now()
+	if err := endSpill(); err != nil {
+		return rep, nil, err
+	}
+	spill += time.Since(t2)
 	f.finish()
 	switch {
 	case f.err != nil:
@@ -276,6 +306,21 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			continue
 		}
 		col, ref := pgx.Identifier{k.column}.Sanitize(), pgx.Identifier{k.refColumn}.Sanitize()
+		if k.column == "grid_id" && b.gridPoint != "" && !b.given(k.column) {
+			// Every grid is one the load placed a point in: the rows
+			// referred to are those, locked and counted by their ids,
+			// without reading the block again.
+			ids := slices.Collect(maps.Keys(grids))
+			var found int
+			if err := tx.QueryRow(ctx, `WITH l AS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = ANY($1::bigint[]) FOR KEY SHARE OF r) SELECT count(*) FROM l`,
+				ids).Scan(&found); err != nil {
+				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+			}
+			if found != len(ids) {
+				return rep, nil, errNotCopyable
+			}
+			continue
+		}
 		if _, err := tx.Exec(ctx, `SELECT FROM `+k.refTable+` r WHERE r.`+ref+` IN (SELECT DISTINCT t.`+col+` FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2) FOR KEY SHARE OF r`,
 			first, first+n-1); err != nil {
 			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
@@ -313,11 +358,8 @@ const loadEntrySQL = `WITH c AS (SELECT coalesce(nullif(current_setting('onemap.
 		CASE WHEN c.code = 'import' THEN nullif(current_setting('onemap.import_file', true), '') END
 	FROM c RETURNING id`
 
-// writes reports whether the client-computed path writes column col.
-func (b *bulk) writes(col string) bool {
-	if col == "grid_id" && b.gridPoint != "" {
-		return true
-	}
+// given reports whether a row of the load gives column col.
+func (b *bulk) given(col string) bool {
 	i := b.index(col)
 	if i < 0 {
 		return false
@@ -328,6 +370,11 @@ func (b *bulk) writes(col string) bool {
 		}
 	}
 	return false
+}
+
+// writes reports whether the client-computed path writes column col.
+func (b *bulk) writes(col string) bool {
+	return col == "grid_id" && b.gridPoint != "" || b.given(col)
 }
 
 // isDataError reports whether err is the database's refusal of a row's
