@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,9 +202,19 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		ext                  orb.Bound
 		wait, copying, spill time.Duration
 		grids                = map[int64]struct{}{} // the grids the load placed its points in
+		// keyVals are the distinct values of each text field that a
+		// foreign key checks, as the rows give them (COPY's text), by
+		// field; valuesOf tells which rows do not (then the key is
+		// checked over the block instead).
+		keyVals = map[int]map[string]struct{}{}
 	)
+	for _, k := range b.keys {
+		if i := b.index(k.column); i >= 0 && b.fields[i].Type == onemap.FieldString && k.column != "grid_id" {
+			keyVals[i] = map[string]struct{}{}
+		}
+	}
 	spills, spilled := make(chan *copyChunk), make(chan error, 1)
-	go func() {
+	go func(spills <-chan *copyChunk) {
 		var err error
 		for c := range spills {
 			if err == nil {
@@ -210,7 +222,7 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			}
 		}
 		spilled <- err
-	}()
+	}(spills)
 	endSpill := func() error {
 		if spills == nil {
 			return nil
@@ -247,6 +259,13 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			c.rows[i].id = lo + int64(i)
 			if g := c.rows[i].grid; g != 0 && g != last { // in place order, neighbours share grids
 				grids[g], last = struct{}{}, g
+			}
+			for j, vals := range keyVals {
+				if v, ok := c.rows[i].field(c.arena, j); ok && string(v) != `\N` {
+					if _, seen := vals[string(v)]; !seen {
+						vals[string(v)] = struct{}{}
+					}
+				}
 			}
 		}
 		ext = ext.Union(c.ext)
@@ -321,6 +340,23 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			}
 			continue
 		}
+		if i := b.index(k.column); keyVals[i] != nil && b.allGive(i) {
+			// Every row gives the field: the rows referred to are those
+			// its values name, locked and counted by them.
+			var vals []string
+			for v := range keyVals[i] {
+				vals = append(vals, unescapeCopyText(v))
+			}
+			var found int
+			if err := tx.QueryRow(ctx, `WITH l AS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = ANY($1::text[]) FOR KEY SHARE OF r) SELECT count(*) FROM l`,
+				vals).Scan(&found); err != nil {
+				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+			}
+			if found != len(vals) {
+				return rep, nil, errNotCopyable
+			}
+			continue
+		}
 		if _, err := tx.Exec(ctx, `SELECT FROM `+k.refTable+` r WHERE r.`+ref+` IN (SELECT DISTINCT t.`+col+` FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2) FOR KEY SHARE OF r`,
 			first, first+n-1); err != nil {
 			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
@@ -370,6 +406,33 @@ func (b *bulk) given(col string) bool {
 		}
 	}
 	return false
+}
+
+// allGive reports whether every row of the load gives field i.
+func (b *bulk) allGive(i int) bool {
+	for _, m := range b.masks {
+		if m&(1<<i) == 0 {
+			return false
+		}
+	}
+	return len(b.masks) > 0
+}
+
+// field returns the COPY text of field i of row r (its fields' text in
+// arena), and whether r gives it.
+func (r *copyRow) field(arena []byte, i int) ([]byte, bool) {
+	if r.mask&(1<<i) == 0 {
+		return nil, false
+	}
+	k := bits.OnesCount64(uint64(r.mask) & (1<<i - 1)) // the given fields before it
+	t := arena[r.off:r.end]
+	for ; k > 0; k-- {
+		t = t[bytes.IndexByte(t, '\t')+1:]
+	}
+	if j := bytes.IndexByte(t, '\t'); j >= 0 {
+		t = t[:j]
+	}
+	return t, true
 }
 
 // writes reports whether the client-computed path writes column col.
