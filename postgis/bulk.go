@@ -33,7 +33,8 @@ const OpReload = onemap.OpReload
 // that keeps every other writer of the table out until commit, and the
 // triggers are enabled again before it); what they would have written is
 // written set-based instead: the history rows (reason code import, the
-// file), ONE change-feed row of op "reload" for the layer (so every
+// file; for a load of new points, one entry for the load: copyRun), ONE
+// change-feed row of op "reload" for the layer (so every
 // running server reloads that layer: inmem.Replica.ApplyFeed) and ONE
 // audit record (action edit, target the layer, the counts and the feed
 // position in its detail; the history holds each feature's versions).
@@ -148,6 +149,8 @@ type bulk struct {
 	// chunkRows is how many rows a chunk of the client-computed path's
 	// stream holds (copyChunkRows).
 	chunkRows int
+	// load is the load's history entry (feature_loads), if it wrote one.
+	load int64
 }
 
 // foreignKey is a single-column foreign key of a layer table.
@@ -373,6 +376,9 @@ func (b *bulk) staged(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bo
 		return rep, err
 	}
 	if matched > 0 {
+		if _, err := tx.Exec(ctx, b.writeOutSQL(), b.layer.ID); err != nil {
+			return rep, mapError(fmt.Errorf("postgis: bulk import: the loaded versions the load changes: %w", err))
+		}
 		if err := tx.QueryRow(ctx, `SELECT ST_AsBinary(ST_SetSRID(ST_Extent(t.geom)::geometry, 4326)) FROM `+b.tbl+` t JOIN onemap_bulk_match m ON t.id = m.id`).Scan(&oldBound); err != nil {
 			return rep, mapError(fmt.Errorf("postgis: bulk import: %w", err))
 		}
@@ -461,6 +467,9 @@ func (b *bulk) finish(ctx context.Context, tx pgx.Tx, rep *ImportReport, n int, 
 	}
 	detail := map[string]any{"op": "bulk import", "file": o.File, "reason": o.Reason, "rows": n,
 		"inserted": rep.Inserted, "updated": rep.Updated, "unchanged": rep.Unchanged, "feed_seq": seq}
+	if b.load != 0 {
+		detail["load"] = b.load
+	}
 	if err := appendAudit(ctx, tx, caller, onemap.AuditEdit, b.layer.ID, detail); err != nil {
 		return err
 	}
@@ -676,6 +685,21 @@ func (b *bulk) historySQL(op string) string {
 			CASE WHEN c.code = 'import' THEN nullif(current_setting('onemap.import_file', true), '') END
 		FROM w, c)
 		SELECT count(*) FROM w`
+}
+
+// writeOutSQL writes out, as a history row of its own, version 1 of each
+// feature that a staged row names (onemap_bulk_match) which an earlier
+// load wrote and which has not changed since: the load's version that the
+// feature's row holds until it changes, which the table's trigger writes
+// out before a change (migrations/0044_feature_loads.sql), and this load
+// changes it with that trigger off. $1 is the layer.
+func (b *bulk) writeOutSQL() string {
+	return `WITH w AS (SELECT t.* FROM ` + b.tbl + ` t JOIN onemap_bulk_match m ON t.id = m.id WHERE t.version = 1)
+		INSERT INTO feature_history (layer, feature_id, version, op, attrs, geom, changed_at, changed_by, reason, reason_code, import_file)
+		SELECT $1, w.id, 1, 'insert', ` + b.attrsSQL() + `, w.geom, l.changed_at, l.changed_by, l.reason, l.reason_code, l.import_file
+		FROM w CROSS JOIN LATERAL (SELECT * FROM feature_loads f WHERE f.layer = $1 AND f.first_id <= w.id ORDER BY f.first_id DESC LIMIT 1) l
+		WHERE l.last_id >= w.id
+		ON CONFLICT (layer, feature_id, version) DO NOTHING`
 }
 
 // attrsSQL is the expression of a written row w's attributes in its

@@ -107,8 +107,8 @@ func TestBulkImport_twoServers(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM change_feed WHERE op = 'reload' AND layer = 'cameras' AND new_bound IS NOT NULL AND old_bound IS NOT NULL`); n != 1 {
 		t.Fatalf("%d reload rows of cameras with bounds, want 1", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM feature_history h JOIN cameras c ON c.id = h.feature_id AND h.layer = 'cameras'
-		AND h.version = c.version AND h.reason_code = 'import' AND h.import_file = 'cameras.csv' AND h.reason = 'province'
+	if n := count(t, db, `SELECT count(*) FROM cameras c CROSS JOIN LATERAL feature_history_of('cameras', c.id) h WHERE
+		h.version = c.version AND h.reason_code = 'import' AND h.import_file = 'cameras.csv' AND h.reason = 'province'
 		AND h.changed_by = 'loader' AND h.attrs->>'device_code' = c.device_code AND ST_Equals(h.geom, c.geom)`); n != total-1 {
 		t.Fatalf("%d cameras have their current version's history row from the load, want %d", n, total-1)
 	}
@@ -179,8 +179,8 @@ func TestBulkImport_twoServers(t *testing.T) {
 		count(t, db, `SELECT count(*) FROM change_feed WHERE seq > `+fmt.Sprint(before)) != 1 {
 		t.Fatalf("the second load wrote %d reload rows with a bound, want it alone", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM feature_history h JOIN cameras c ON c.id = h.feature_id AND h.layer = 'cameras'
-		AND h.version = 1 AND c.version = 1 AND h.op = 'insert' AND h.reason_code = 'import' AND h.import_file = 'more.csv' AND h.reason = 'more'
+	if n := count(t, db, `SELECT count(*) FROM cameras c CROSS JOIN LATERAL feature_history_of('cameras', c.id) h WHERE
+		h.version = 1 AND c.version = 1 AND h.op = 'insert' AND h.reason_code = 'import' AND h.import_file = 'more.csv' AND h.reason = 'more'
 		AND h.changed_by = 'loader' AND h.attrs->>'device_code' = c.device_code AND (h.attrs->>'id')::bigint = c.id AND ST_Equals(h.geom, c.geom)`); n != more {
 		t.Fatalf("%d cameras of the second load have their history row, want %d", n, more)
 	}

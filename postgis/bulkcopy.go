@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -8,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +45,9 @@ import (
 //     given fields, with the table's row triggers off as in the staged
 //     path and its reference checks off (session_replication_role
 //     replica), then checked set-based over the block of ids;
-//   - their history rows are written by one INSERT … SELECT over the block.
+//   - their history is one entry for the block (feature_loads, migrations/
+//     0044): version 1 of each is its row until it first changes, when the
+//     row's trigger writes that version out (feature_history_of reads both).
 //
 // The path takes loads that insert only: a row that names a feature that
 // is there, or that the database refuses (a check, a reference, a unique
@@ -189,12 +194,44 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	// Each chunk as it comes: ids from the block the load holds (the
 	// table's writers are kept out by the triggers' ALTER TABLE above, so
 	// no other insert takes an id between the chunks), its COPY (one a set
-	// of given fields), its history.
+	// of given fields); then it goes to the spill file, in a goroutine of
+	// its own while the next chunk is written (the staged path reads the
+	// file only after endSpill).
 	var (
-		first, n            int64
-		ext                 orb.Bound
-		wait, copying, hist time.Duration
+		first, n             int64
+		ext                  orb.Bound
+		wait, copying, spill time.Duration
+		grids                = map[int64]struct{}{} // the grids the load placed its points in
+		// keyVals are the distinct values of each text field that a
+		// foreign key checks, as the rows give them (COPY's text), by
+		// field; valuesOf tells which rows do not (then the key is
+		// checked over the block instead).
+		keyVals = map[int]map[string]struct{}{}
 	)
+	for _, k := range b.keys {
+		if i := b.index(k.column); i >= 0 && b.fields[i].Type == onemap.FieldString && k.column != "grid_id" {
+			keyVals[i] = map[string]struct{}{}
+		}
+	}
+	spills, spilled := make(chan *copyChunk), make(chan error, 1)
+	go func(spills <-chan *copyChunk) {
+		var err error
+		for c := range spills {
+			if err == nil {
+				err = f.store(c)
+			}
+		}
+		spilled <- err
+	}(spills)
+	endSpill := func() error {
+		if spills == nil {
+			return nil
+		}
+		close(spills)
+		spills = nil
+		return <-spilled
+	}
+	defer endSpill()
 	t := time.Now()
 	for c := range f.out {
 		if c.err != nil {
@@ -217,8 +254,19 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
 			}
 		}
+		last := int64(0)
 		for i := range c.rows {
 			c.rows[i].id = lo + int64(i)
+			if g := c.rows[i].grid; g != 0 && g != last { // in place order, neighbours share grids
+				grids[g], last = struct{}{}, g
+			}
+			for j, vals := range keyVals {
+				if v, ok := c.rows[i].field(c.arena, j); ok && string(v) != `\N` {
+					if _, seen := vals[string(v)]; !seen {
+						vals[string(v)] = struct{}{}
+					}
+				}
+			}
 		}
 		ext = ext.Union(c.ext)
 		for _, m := range c.masks {
@@ -239,20 +287,16 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		}
 		t2 := time.Now()
 		copying += t2.Sub(t1)
-		var h int
-		if err := tx.QueryRow(ctx, `WITH w AS (SELECT * FROM `+b.tbl+` WHERE id BETWEEN $1 AND $2)`+b.historySQL("insert"), lo, hi).Scan(&h); err != nil {
-			return rep, nil, err
-		}
-		if h != len(c.rows) {
-			return rep, nil, fmt.Errorf("postgis: bulk import: %d history rows for %d rows", h, len(c.rows))
-		}
 		n += int64(len(c.rows))
-		if err := f.store(c); err != nil {
-			return rep, nil, err
-		}
+		spills <- c
 		t = time.Now()
-		hist += t.Sub(t2)
+		spill += t.Sub(t2)
 	}
+	t2 := time.Now()
+	if err := endSpill(); err != nil {
+		return rep, nil, err
+	}
+	spill += time.Since(t2)
 	f.finish()
 	switch {
 	case f.err != nil:
@@ -263,9 +307,17 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	if b.steps != nil {
 		b.steps("wait for the rows (read and placed beside)", wait)
 		b.steps("copy into the table", copying)
-		b.steps("history (one insert a chunk)", hist)
+		b.steps("keep the chunks for a fallback", spill)
 	}
 	b.t0 = time.Now()
+	if n > 0 {
+		// The history: one entry for the load's block of ids
+		// (migrations/0044_feature_loads.sql).
+		if err := tx.QueryRow(ctx, loadEntrySQL, b.layer.ID, first, first+n-1).Scan(&b.load); err != nil {
+			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: the load's history entry: %w", err))
+		}
+		b.step("history (one entry for the load)")
+	}
 	// The references, checked set-based over the block: a row that refers
 	// to nothing is the staged path's to name.
 	for _, k := range b.keys {
@@ -273,6 +325,38 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			continue
 		}
 		col, ref := pgx.Identifier{k.column}.Sanitize(), pgx.Identifier{k.refColumn}.Sanitize()
+		if k.column == "grid_id" && b.gridPoint != "" && !b.given(k.column) {
+			// Every grid is one the load placed a point in: the rows
+			// referred to are those, locked and counted by their ids,
+			// without reading the block again.
+			ids := slices.Collect(maps.Keys(grids))
+			var found int
+			if err := tx.QueryRow(ctx, `WITH l AS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = ANY($1::bigint[]) FOR KEY SHARE OF r) SELECT count(*) FROM l`,
+				ids).Scan(&found); err != nil {
+				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+			}
+			if found != len(ids) {
+				return rep, nil, errNotCopyable
+			}
+			continue
+		}
+		if i := b.index(k.column); keyVals[i] != nil && b.allGive(i) {
+			// Every row gives the field: the rows referred to are those
+			// its values name, locked and counted by them.
+			var vals []string
+			for v := range keyVals[i] {
+				vals = append(vals, unescapeCopyText(v))
+			}
+			var found int
+			if err := tx.QueryRow(ctx, `WITH l AS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = ANY($1::text[]) FOR KEY SHARE OF r) SELECT count(*) FROM l`,
+				vals).Scan(&found); err != nil {
+				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+			}
+			if found != len(vals) {
+				return rep, nil, errNotCopyable
+			}
+			continue
+		}
 		if _, err := tx.Exec(ctx, `SELECT FROM `+k.refTable+` r WHERE r.`+ref+` IN (SELECT DISTINCT t.`+col+` FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2) FOR KEY SHARE OF r`,
 			first, first+n-1); err != nil {
 			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
@@ -301,11 +385,17 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	return rep, newBound, nil
 }
 
-// writes reports whether the client-computed path writes column col.
-func (b *bulk) writes(col string) bool {
-	if col == "grid_id" && b.gridPoint != "" {
-		return true
-	}
+// loadEntrySQL writes a load's history entry: its layer ($1), block of ids
+// ($2 to $3), author, reason, and the code and file the history's reason
+// trigger would give its rows (onemap_history_reason, migrations/0010).
+const loadEntrySQL = `WITH c AS (SELECT coalesce(nullif(current_setting('onemap.reason_code', true), ''), 'create') AS code)
+	INSERT INTO feature_loads (layer, first_id, last_id, changed_by, reason, reason_code, import_file)
+	SELECT $1, $2, $3, onemap_actor(), onemap_reason(), c.code,
+		CASE WHEN c.code = 'import' THEN nullif(current_setting('onemap.import_file', true), '') END
+	FROM c RETURNING id`
+
+// given reports whether a row of the load gives column col.
+func (b *bulk) given(col string) bool {
 	i := b.index(col)
 	if i < 0 {
 		return false
@@ -316,6 +406,38 @@ func (b *bulk) writes(col string) bool {
 		}
 	}
 	return false
+}
+
+// allGive reports whether every row of the load gives field i.
+func (b *bulk) allGive(i int) bool {
+	for _, m := range b.masks {
+		if m&(1<<i) == 0 {
+			return false
+		}
+	}
+	return len(b.masks) > 0
+}
+
+// field returns the COPY text of field i of row r (its fields' text in
+// arena), and whether r gives it.
+func (r *copyRow) field(arena []byte, i int) ([]byte, bool) {
+	if r.mask&(1<<i) == 0 {
+		return nil, false
+	}
+	k := bits.OnesCount64(uint64(r.mask) & (1<<i - 1)) // the given fields before it
+	t := arena[r.off:r.end]
+	for ; k > 0; k-- {
+		t = t[bytes.IndexByte(t, '\t')+1:]
+	}
+	if j := bytes.IndexByte(t, '\t'); j >= 0 {
+		t = t[:j]
+	}
+	return t, true
+}
+
+// writes reports whether the client-computed path writes column col.
+func (b *bulk) writes(col string) bool {
+	return col == "grid_id" && b.gridPoint != "" || b.given(col)
 }
 
 // isDataError reports whether err is the database's refusal of a row's

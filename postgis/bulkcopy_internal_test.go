@@ -108,3 +108,20 @@ func BenchmarkCopyRows(bm *testing.B) {
 	}
 	bm.ReportMetric(float64(bm.Elapsed().Nanoseconds())/float64(bm.N)/n, "ns/row")
 }
+
+// TestCopyRowField: a row's field is read from its fields' COPY text by
+// the fields it gives before it, escapes and all.
+func TestCopyRowField(t *testing.T) {
+	arena := []byte("x\tone\\ttab\t\\N\tlast")
+	r := copyRow{mask: 1<<1 | 1<<4 | 1<<6, off: 2, end: len(arena)} // after another row's "x\t"
+	for i, want := range map[int]string{1: `one\ttab`, 4: `\N`, 6: "last"} {
+		if got, ok := r.field(arena, i); !ok || string(got) != want {
+			t.Errorf("field %d = %q, %v; want %q", i, got, ok, want)
+		}
+	}
+	for _, i := range []int{0, 2, 3, 5} {
+		if _, ok := r.field(arena, i); ok {
+			t.Errorf("field %d given", i)
+		}
+	}
+}

@@ -180,7 +180,10 @@ func TestBulkImport_sameAsRowPath(t *testing.T) {
 		"cameras":      `SELECT device_code || ' ' || coalesce(grid_id::text, 'none') || ' v' || version || ' ' || name FROM cameras ORDER BY 1`,
 		"hazard zones": `SELECT name || ' ' || coalesce(grid_id::text, 'none') || ' v' || version FROM hazard_zones ORDER BY 1`,
 		"history": `SELECT concat_ws(' | ', layer, op, version, reason_code, import_file, reason, changed_by, restored_version,
-			(attrs - 'id' - 'created_at' - 'updated_at')::text, ST_AsText(geom)) FROM feature_history WHERE changed_by = 'loader' ORDER BY 1`,
+			(attrs - 'id' - 'created_at' - 'updated_at')::text, ST_AsText(geom)) FROM (
+			SELECT 'cameras' AS layer, h.* FROM cameras c CROSS JOIN LATERAL feature_history_of('cameras', c.id) h
+			UNION ALL SELECT 'hazard_zones', h.* FROM hazard_zones z CROSS JOIN LATERAL feature_history_of('hazard_zones', z.id) h) h
+			WHERE changed_by = 'loader' ORDER BY 1`,
 	}
 	for what, q := range lists {
 		want := strs(t, ctx, dbs[0], q)

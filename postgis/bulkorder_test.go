@@ -58,8 +58,8 @@ func TestBulkImport_placeOrder(t *testing.T) {
 			if byID > 1.5 {
 				t.Errorf("ids do not follow place: %.2f cells from a camera to the next by id (%.2f by line)", byID, byLine)
 			}
-			if n := count(t, db, `SELECT count(*) FROM feature_history h JOIN cameras c ON h.layer = 'cameras' AND h.feature_id = c.id
-				AND h.version = 1 AND h.attrs->>'device_code' = c.device_code AND h.import_file = 'shuffled.csv'`); n != side*side {
+			if n := count(t, db, `SELECT count(*) FROM cameras c CROSS JOIN LATERAL feature_history_of('cameras', c.id) h WHERE
+				h.version = 1 AND h.attrs->>'device_code' = c.device_code AND h.import_file = 'shuffled.csv'`); n != side*side {
 				t.Errorf("%d cameras with their history row, want %d", n, side*side)
 			}
 		})

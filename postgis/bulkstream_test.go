@@ -127,7 +127,7 @@ func TestBulkImport_stream(t *testing.T) {
 	}
 	var lo, hi, cams, hist, same int64
 	if err := db.QueryRowForTest(ctx, `SELECT min(c.id), max(c.id), count(*),
-		count(*) FILTER (WHERE EXISTS (SELECT FROM feature_history h WHERE h.layer = 'cameras' AND h.feature_id = c.id AND h.version = 1
+		count(*) FILTER (WHERE EXISTS (SELECT FROM feature_history_of('cameras', c.id) h WHERE h.version = 1
 			AND h.op = 'insert' AND h.import_file = 'stream.csv' AND h.attrs->>'device_code' = c.device_code)),
 		count(*) FILTER (WHERE c.grid_id IS NOT DISTINCT FROM (SELECT min(g.id) FROM grids g WHERE g.level = 'group' AND ST_Intersects(g.geom, c.geom)))
 		FROM cameras c WHERE c.device_code LIKE '53%' AND c.name LIKE '摄像头%'`).Scan(&lo, &hi, &cams, &hist, &same); err != nil {

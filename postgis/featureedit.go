@@ -288,8 +288,10 @@ func (db *DB) FeatureHistory(ctx context.Context, layerID string, id, within int
 			}
 			return mapError(err)
 		}
+		// With the version a bulk load wrote that the feature's row still
+		// holds (migrations/0044_feature_loads.sql).
 		rows, err := tx.Query(ctx, `SELECT version, op, changed_at, changed_by, reason, `+gridReasonColumns+`, attrs, ST_AsBinary(geom)
-			FROM feature_history WHERE layer = $1 AND feature_id = $2 ORDER BY version DESC`, l.ID, id)
+			FROM feature_history_of($1, $2) ORDER BY version DESC`, l.ID, id)
 		if err != nil {
 			return mapError(fmt.Errorf("postgis: history of %s feature %d: %w", l.ID, id, err))
 		}
@@ -333,7 +335,7 @@ func (db *DB) RestoreFeature(ctx context.Context, layerID string, id int64, v, b
 		attrs map[string]any
 		geom  []byte
 	)
-	err = db.pool.QueryRow(ctx, `SELECT attrs, ST_AsBinary(geom) FROM feature_history WHERE layer = $1 AND feature_id = $2 AND version = $3 AND op <> 'delete'`,
+	err = db.pool.QueryRow(ctx, `SELECT attrs, ST_AsBinary(geom) FROM feature_history_of($1, $2) WHERE version = $3 AND op <> 'delete'`,
 		l.ID, id, v).Scan(&attrs, &geom)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, onemap.FieldErrorf("version", onemap.ENOTFOUND, "%s feature %d has no version %d", l.ID, id, v)
