@@ -2,10 +2,13 @@ package inmem_test
 
 import (
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
 )
 
 // TestLoadPlaced_asPlacedAgain: a load told where each point is placed
@@ -121,4 +124,68 @@ func TestLoadPlaced_asPlacedAgain(t *testing.T) {
 	} else {
 		t.Logf("told a wrong grid: %s", d)
 	}
+}
+
+// BenchmarkLoadPlaced is a load of 500,000 points among 66,577 square
+// grids (a county of 4 × 4 townships, each of 8 × 8 villages, each of
+// 8 × 8 groups; a quarter of the coordinates on grid lines), placed by the
+// load against told their grids (as from a snapshot), the two one after
+// the other in each iteration: it reports each one's CPU a load (the
+// process's, both cores) and their ratio. One iteration takes a few
+// seconds of CPU: -benchtime 1x.
+func BenchmarkLoadPlaced(b *testing.B) {
+	w := newTallyWorld(b, 5, []int{4, 8, 8}, 0)
+	for i := range 500_000 {
+		layer := tallyLayers[i%len(tallyLayers)]
+		id := w.next
+		w.next++
+		w.points[layer][id] = w.pointRecord(layer, id, orb.Point{w.coord(), w.coord()})
+	}
+	base := inmem.New(w.catalog)
+	w.load(base)
+	bs := base.Snapshot()
+	load := func(told bool) {
+		r := inmem.New(w.catalog)
+		_, err := r.LoadPlacedTimed(func(layer func(string, []*onemap.Record, []int64) error, _ func(*onemap.Case) error) (int64, error) {
+			for _, l := range w.catalog.Layers() {
+				var recs []*onemap.Record
+				bs.Ascend(l.ID, 0, func(rec *onemap.Record) bool { recs = append(recs, rec); return true })
+				var grids []int64
+				if told {
+					grids = make([]int64, len(recs))
+					for i, rec := range recs {
+						if g, ok := bs.PlacedIn(l.ID, rec.ID); ok {
+							grids[i] = g
+						} else {
+							grids[i] = inmem.NotPlaced
+						}
+					}
+				}
+				if err := layer(l.ID, recs, grids); err != nil {
+					return 0, err
+				}
+			}
+			return 1, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var again, told time.Duration
+	b.ResetTimer()
+	for range b.N {
+		c0 := cpu()
+		load(false)
+		c1 := cpu()
+		load(true)
+		again, told = again+c1-c0, told+cpu()-c1
+	}
+	b.ReportMetric(float64(again.Milliseconds())/float64(b.N), "ms-cpu-placed-again")
+	b.ReportMetric(float64(told.Milliseconds())/float64(b.N), "ms-cpu-told")
+	b.ReportMetric(float64(told)/float64(again), "told/again")
 }
