@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"context"
+	"math"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -71,6 +72,25 @@ type LayerLoadTime struct {
 // two million points among 200,000 grids runs beside the building of
 // their R-tree, not after it.
 func (r *Replica) LoadParallelTimed(load func(layer func(id string, recs []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) (LoadTimes, error) {
+	return r.LoadPlacedTimed(func(layer func(string, []*onemap.Record, []int64) error, addCase func(*onemap.Case) error) (int64, error) {
+		return load(func(id string, recs []*onemap.Record) error { return layer(id, recs, nil) }, addCase)
+	})
+}
+
+// NotPlaced stands, in a load's list of placements (LoadPlacedTimed), for
+// a point whose grid the load is not told: the load places it.
+const NotPlaced int64 = math.MinInt64
+
+// LoadPlacedTimed is LoadParallelTimed where a layer may come with the
+// grid each of its records is placed in for the tallies (grids, one per
+// record in the order of recs: 0 where no grid holds it, NotPlaced where
+// not known), as a snapshot of the same grids placed them (PlacedIn); the
+// load then places only the records not told, instead of searching the
+// grids for every point. nil grids, or a list of another length, places
+// them all. The placements must be those of the grids the same load
+// hands over: a snapshot of the replica stores both at one sequence
+// number (package replicasnap).
+func (r *Replica) LoadPlacedTimed(load func(layer func(id string, recs []*onemap.Record, grids []int64) error, addCase func(*onemap.Case) error) (int64, error)) (LoadTimes, error) {
 	defer r.opts.LoadGC.begin()()
 	var times LoadTimes
 	start := time.Now()
@@ -83,7 +103,7 @@ func (r *Replica) LoadParallelTimed(load func(layer func(id string, recs []*onem
 		gridsReady = make(chan struct{})
 		gridsDone  = sync.OnceFunc(func() { close(gridsReady) })
 	)
-	seq, err := load(func(id string, recs []*onemap.Record) error {
+	seq, err := load(func(id string, recs []*onemap.Record, grids []int64) error {
 		at := time.Since(start)
 		x := s.layers[id] // the map is only read while loads run
 		if x == nil {
@@ -104,8 +124,7 @@ func (r *Replica) LoadParallelTimed(load func(layer func(id string, recs []*onem
 				side.Add(1)
 				go func() {
 					defer side.Done()
-					<-gridsReady
-					places := r.spec.placeAll(s, id, list)
+					places := r.spec.placeGiven(s, id, list, grids, gridsReady)
 					mu.Lock()
 					placed = append(placed, placedLayer{id, list, places})
 					mu.Unlock()

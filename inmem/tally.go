@@ -445,6 +445,56 @@ func (spec *tallySpec) placeAll(s *Snapshot, layer string, recs []*onemap.Record
 	return places
 }
 
+// placeGiven returns where each of recs, points of layer, is placed: as
+// grids says (a snapshot's placements, PlacedIn) where it says, the
+// others by placeAll once ready is closed (the grids indexed). grids of
+// another length than recs says nothing.
+func (spec *tallySpec) placeGiven(s *Snapshot, layer string, recs []*onemap.Record, grids []int64, ready <-chan struct{}) []placement {
+	if len(grids) != len(recs) {
+		<-ready
+		return spec.placeAll(s, layer, recs)
+	}
+	at := spec.layers[layer]
+	places := make([]placement, len(recs))
+	var rest []int // the records not told
+	for i, r := range recs {
+		if grids[i] == NotPlaced {
+			rest = append(rest, i)
+			continue
+		}
+		places[i] = placement{grid: grids[i], value: r.Raw(at).Text()}
+	}
+	if len(rest) == 0 {
+		return places
+	}
+	<-ready
+	more := make([]*onemap.Record, len(rest))
+	for j, i := range rest {
+		more[j] = recs[i]
+	}
+	for j, p := range spec.placeAll(s, layer, more) {
+		places[rest[j]] = p
+	}
+	return places
+}
+
+// PlacedIn returns the grid the snapshot counts the point id of layer in
+// for the tallies (0: no grid holds it); false if the snapshot keeps no
+// tallies of the layer or has not placed that id. A snapshot of the
+// replica stores it beside the record (package replicasnap), so that a
+// load from it need not place the point again (LoadPlacedTimed).
+func (s *Snapshot) PlacedIn(layer string, id int64) (int64, bool) {
+	if s.tallies == nil {
+		return 0, false
+	}
+	m := s.tallies.placed[layer]
+	if m == nil {
+		return 0, false
+	}
+	p, ok := m.Get(id)
+	return p.grid, ok
+}
+
 // load places and counts every point of s, which holds its records
 // already; for Load.
 func (t *tallies) load(s *Snapshot) {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/postgis"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -34,8 +35,8 @@ import (
 
 // Format is the version of the parts' encoding; a part of another is not
 // read. Raise it whenever the encoding below, or what a record holds,
-// changes.
-const Format = 2
+// changes. Format 3 adds each point's grid for the tallies.
+const Format = 3
 
 // partBytes is about the most bytes of records a part holds, before they
 // are compressed.
@@ -83,10 +84,13 @@ type encoder struct {
 	parts       []postgis.SnapshotPart
 	buf         []byte
 	n           int
+	// placed, if not nil, says which grid a record is placed in for the
+	// tallies (inmem.Snapshot.PlacedIn).
+	placed func(id int64) (int64, bool)
 }
 
-func newEncoder(l *onemap.Layer, seq int64, schema string) *encoder {
-	e := &encoder{layer: l.ID, seq: seq, fingerprint: Fingerprint(l), schema: schema}
+func newEncoder(l *onemap.Layer, seq int64, schema string, placed func(int64) (int64, bool)) *encoder {
+	e := &encoder{layer: l.ID, seq: seq, fingerprint: Fingerprint(l), schema: schema, placed: placed}
 	e.start()
 	return e
 }
@@ -124,12 +128,26 @@ func (e *encoder) add(r *onemap.Record) error {
 	v := r.Encoded()
 	b = binary.AppendUvarint(b, uint64(len(v)))
 	b = append(b, v...)
+	b = binary.AppendUvarint(b, e.placement(r.ID))
 	e.buf = b
 	e.n++
 	if len(e.buf) >= partBytes {
 		e.flush()
 	}
 	return nil
+}
+
+// placement is a record's grid as written: 0 if not known (not a tallied
+// layer's, or not placed), else the grid's id + 1 (0: none holds it).
+func (e *encoder) placement(id int64) uint64 {
+	if e.placed == nil {
+		return 0
+	}
+	g, ok := e.placed(id)
+	if !ok || g < 0 {
+		return 0
+	}
+	return uint64(g) + 1
 }
 
 // flush ends the part being written, if it holds records (or is the
@@ -160,43 +178,45 @@ func (e *encoder) finish() []postgis.SnapshotPart {
 var errCorrupt = errors.New("replicasnap: a damaged part")
 
 // decodePart returns the records of a part, checked by its CRC and
-// against its stated count. Their values are the decompressed records'
+// against its stated count, and the grid each is placed in for the
+// tallies (inmem.NotPlaced where not known; nil if none is known). Their values are the decompressed records'
 // bytes, kept whole (the ids and points among them too: some 15 % more
 // than the values alone, for no copy); a part of large records (areas,
 // whose geometries are decoded) has its values copied out instead.
-func decodePart(p postgis.SnapshotPart) ([]*onemap.Record, error) {
+func decodePart(p postgis.SnapshotPart) ([]*onemap.Record, []int64, error) {
 	if checksum(p.Data) != p.CRC {
-		return nil, fmt.Errorf("%w: %s part %d: its CRC-32C differs", errCorrupt, p.Layer, p.Part)
+		return nil, nil, fmt.Errorf("%w: %s part %d: its CRC-32C differs", errCorrupt, p.Layer, p.Part)
 	}
 	if len(p.Data) < headerBytes || string(p.Data[:4]) != magic || binary.LittleEndian.Uint32(p.Data[4:]) != Format ||
 		int(binary.LittleEndian.Uint32(p.Data[8:])) != p.Records {
-		return nil, fmt.Errorf("%w: %s part %d: its header", errCorrupt, p.Layer, p.Part)
+		return nil, nil, fmt.Errorf("%w: %s part %d: its header", errCorrupt, p.Layer, p.Part)
 	}
 	size, err := s2.DecodedLen(p.Data[headerBytes:])
 	if err != nil || size > 4*partBytes {
-		return nil, fmt.Errorf("%w: %s part %d: its records do not decompress", errCorrupt, p.Layer, p.Part)
+		return nil, nil, fmt.Errorf("%w: %s part %d: its records do not decompress", errCorrupt, p.Layer, p.Part)
 	}
 	b, err := s2.Decode(make([]byte, size), p.Data[headerBytes:])
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s part %d: its records do not decompress: %w", errCorrupt, p.Layer, p.Part, err)
+		return nil, nil, fmt.Errorf("%w: %s part %d: its records do not decompress: %w", errCorrupt, p.Layer, p.Part, err)
 	}
 	n := p.Records
-	if n < 0 || len(b)/13 < n {
-		return nil, fmt.Errorf("%w: %s part %d: %d records in %d bytes", errCorrupt, p.Layer, p.Part, n, len(b))
+	if n < 0 || len(b)/14 < n {
+		return nil, nil, fmt.Errorf("%w: %s part %d: %d records in %d bytes", errCorrupt, p.Layer, p.Part, n, len(b))
 	}
 	slab := make([]onemap.Record, n)
 	out := make([]*onemap.Record, n)
-	var arena []byte // nil: the values are kept in b
+	var grids []int64 // made at the first placement
+	var arena []byte  // nil: the values are kept in b
 	if n > 0 && len(b)/n > 512 {
-		arena = make([]byte, 0, len(b)-n*13) // the values' bytes, at most
+		arena = make([]byte, 0, len(b)-n*14) // the values' bytes, at most
 	}
 	bad := func(id int64, what string) error {
 		return fmt.Errorf("%w: %s part %d, record %d: %s", errCorrupt, p.Layer, p.Part, id, what)
 	}
 	pos := 0
 	for i := range n {
-		if len(b)-pos < 13 {
-			return nil, bad(0, "short")
+		if len(b)-pos < 14 {
+			return nil, nil, bad(0, "short")
 		}
 		id := int64(binary.LittleEndian.Uint64(b[pos:]))
 		version := int32(binary.LittleEndian.Uint32(b[pos+8:]))
@@ -207,27 +227,27 @@ func decodePart(p postgis.SnapshotPart) ([]*onemap.Record, error) {
 		case geomNone:
 		case geomPoint:
 			if len(b)-pos < 16 {
-				return nil, bad(id, "a short point")
+				return nil, nil, bad(id, "a short point")
 			}
 			g = orb.Point{math.Float64frombits(binary.LittleEndian.Uint64(b[pos:])), math.Float64frombits(binary.LittleEndian.Uint64(b[pos+8:]))}
 			pos += 16
 		case geomWKB:
 			size, k := binary.Uvarint(b[pos:])
 			if k <= 0 || uint64(len(b)-pos-k) < size {
-				return nil, bad(id, "a short geometry")
+				return nil, nil, bad(id, "a short geometry")
 			}
 			pos += k
 			var err error
 			if g, err = wkb.Unmarshal(b[pos : pos+int(size)]); err != nil {
-				return nil, bad(id, err.Error())
+				return nil, nil, bad(id, err.Error())
 			}
 			pos += int(size)
 		default:
-			return nil, bad(id, fmt.Sprintf("geometry tag %d", tag))
+			return nil, nil, bad(id, fmt.Sprintf("geometry tag %d", tag))
 		}
 		size, k := binary.Uvarint(b[pos:])
 		if k <= 0 || uint64(len(b)-pos-k) < size {
-			return nil, bad(id, "short values")
+			return nil, nil, bad(id, "short values")
 		}
 		pos += k
 		var enc string
@@ -237,7 +257,7 @@ func decodePart(p postgis.SnapshotPart) ([]*onemap.Record, error) {
 			// b is never written again.
 			enc = unsafe.String(&b[pos], int(size))
 		case cap(arena)-len(arena) < int(size):
-			return nil, bad(id, "values past the part")
+			return nil, nil, bad(id, "values past the part")
 		default:
 			start := len(arena)
 			arena = append(arena, b[pos:pos+int(size)]...)
@@ -247,13 +267,30 @@ func decodePart(p postgis.SnapshotPart) ([]*onemap.Record, error) {
 			enc = unsafe.String(&arena[start], int(size))
 		}
 		pos += int(size)
+		placed, k := binary.Uvarint(b[pos:])
+		if k <= 0 || placed > math.MaxInt64 {
+			return nil, nil, bad(id, "a short placement")
+		}
+		pos += k
+		if placed != 0 && grids == nil {
+			grids = make([]int64, n)
+			for j := range i {
+				grids[j] = inmem.NotPlaced
+			}
+		}
+		if grids != nil {
+			grids[i] = int64(placed) - 1
+			if placed == 0 {
+				grids[i] = inmem.NotPlaced
+			}
+		}
 		if err := slab[i].SetEncoded(id, version, g, enc); err != nil {
-			return nil, fmt.Errorf("%w: %s part %d: %w", errCorrupt, p.Layer, p.Part, err)
+			return nil, nil, fmt.Errorf("%w: %s part %d: %w", errCorrupt, p.Layer, p.Part, err)
 		}
 		out[i] = &slab[i]
 	}
 	if pos != len(b) {
-		return nil, fmt.Errorf("%w: %s part %d: %d bytes past its records", errCorrupt, p.Layer, p.Part, len(b)-pos)
+		return nil, nil, fmt.Errorf("%w: %s part %d: %d bytes past its records", errCorrupt, p.Layer, p.Part, len(b)-pos)
 	}
-	return out, nil
+	return out, grids, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,7 +58,8 @@ func encode(catalog *onemap.Catalog, snap *inmem.Snapshot, schema string) ([]pos
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			e := newEncoder(&layers[i], snap.Seq(), schema)
+			id := layers[i].ID
+			e := newEncoder(&layers[i], snap.Seq(), schema, func(rec int64) (int64, bool) { return snap.PlacedIn(id, rec) })
 			snap.Ascend(layers[i].ID, math.MinInt64, func(r *onemap.Record) bool {
 				errs[i] = e.add(r)
 				return errs[i] == nil
@@ -171,7 +173,7 @@ func catchUp(ctx context.Context, r *inmem.Replica, feed inmem.Feed) (int, error
 // sequence number, which it returns.
 func loadSnapshot(ctx context.Context, r *inmem.Replica, catalog *onemap.Catalog, store Store, o Options) (inmem.LoadTimes, int64, error) {
 	var seq int64
-	times, err := r.LoadParallelTimed(func(layer func(string, []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error) {
+	times, err := r.LoadPlacedTimed(func(layer func(string, []*onemap.Record, []int64) error, addCase func(*onemap.Case) error) (int64, error) {
 		var (
 			left   = map[string]*pending{} // the layers' parts still to come
 			wg     sync.WaitGroup
@@ -192,6 +194,7 @@ func loadSnapshot(ctx context.Context, r *inmem.Replica, catalog *onemap.Catalog
 					left[p.Layer] = q
 				}
 				q.recs = append(q.recs, nil)
+				q.grids = append(q.grids, nil)
 			}
 			for _, q := range left {
 				q.left.Store(int32(len(q.recs)))
@@ -207,13 +210,13 @@ func loadSnapshot(ctx context.Context, r *inmem.Replica, catalog *onemap.Catalog
 			sem <- struct{}{}
 			go func() {
 				defer wg.Done()
-				recs, err := decodePart(p)
+				recs, grids, err := decodePart(p)
 				<-sem
 				if err != nil {
 					fail(err)
 					return
 				}
-				q.recs[p.Part] = recs
+				q.recs[p.Part], q.grids[p.Part] = recs, grids
 				if q.left.Add(-1) > 0 {
 					return
 				}
@@ -227,8 +230,9 @@ func loadSnapshot(ctx context.Context, r *inmem.Replica, catalog *onemap.Catalog
 				for _, rs := range q.recs {
 					all = append(all, rs...)
 				}
-				q.recs = nil
-				if err := layer(p.Layer, all); err != nil {
+				placed := q.placements(n)
+				q.recs, q.grids = nil, nil
+				if err := layer(p.Layer, all, placed); err != nil {
 					fail(err)
 				}
 			}()
@@ -249,8 +253,29 @@ func loadSnapshot(ctx context.Context, r *inmem.Replica, catalog *onemap.Catalog
 
 // pending is a layer's parts while they are read and decoded.
 type pending struct {
-	recs [][]*onemap.Record // by part
-	left atomic.Int32       // parts not yet decoded
+	recs  [][]*onemap.Record // by part
+	grids [][]int64          // by part: where its records are placed (nil: not known)
+	left  atomic.Int32       // parts not yet decoded
+}
+
+// placements returns the grids of the layer's n records in order, with
+// inmem.NotPlaced for those of parts that carry none; nil if no part
+// carries any (the load places them all).
+func (q *pending) placements(n int) []int64 {
+	if !slices.ContainsFunc(q.grids, func(g []int64) bool { return g != nil }) {
+		return nil
+	}
+	out := make([]int64, 0, n)
+	for i, g := range q.grids {
+		if g == nil {
+			for range q.recs[i] {
+				out = append(out, inmem.NotPlaced)
+			}
+			continue
+		}
+		out = append(out, g...)
+	}
+	return out
 }
 
 // checkParts checks the snapshot's parts (in order of layer and part)

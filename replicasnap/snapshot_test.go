@@ -111,6 +111,16 @@ func sameReplica(t *testing.T, got, want *inmem.Snapshot, catalog *onemap.Catalo
 	if !reflect.DeepEqual(got.GridTallies(catalog), want.GridTallies(catalog)) {
 		t.Error("the tallies by grid differ")
 	}
+	// The tallies kept (a lookup per grid) as well as the recount above: a
+	// load from a snapshot takes its points' grids from it.
+	var gridIDs []int64
+	want.Ascend(onemap.LayerGrids, math.MinInt64, func(r *onemap.Record) bool { gridIDs = append(gridIDs, r.ID); return true })
+	for _, id := range append(gridIDs, 0) {
+		if g, w := got.GridTally(id), want.GridTally(id); !reflect.DeepEqual(g, w) {
+			t.Errorf("grid %d tallies %v, want %v", id, g, w)
+			break
+		}
+	}
 	gt, gok := got.Totals()
 	wt, wok := want.Totals()
 	if gok != wok || !reflect.DeepEqual(gt, wt) {
