@@ -13,7 +13,8 @@
 // The measuring tool's hint bar: its result and its help read on the dark
 // bar (the result was #e65100 at 3.9:1, the help the page's grey at 2.2:1);
 // the contrast check is shown to judge the result by giving it the old
-// orange back.
+// orange back. On a narrow desk the hint lies beside the layer column, not
+// over its counts.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -73,6 +74,8 @@ for (const [width, height, phone] of [[800, 900, false], [390, 844, true]]) {
       await page.locator('#measure-centre').click();
       await page.waitForFunction(() => document.querySelector('#measure-result').textContent.trim() !== '');
       assert.deepEqual(await lowContrast(page, '#measure-hint'), [], `the hint's text too faint at ${width}×${height}`);
+      // Centred over the map beside the layer column (at 800 px it lay over the column's counts).
+      assert.deepEqual((await layout(page)).over.filter((pair) => /measure-hint/.test(pair)), [], `the hint over a panel at ${width}×${height}`);
       await b.screenshot(`narrowdesk-measure-${width}x${height}`);
       // The check judges the result on the bar: the old orange fails it.
       await page.evaluate(() => { document.querySelector('#measure-result').style.color = '#e65100'; });
