@@ -490,11 +490,13 @@ const caseEscalatedDaysSQL = `SELECT grid_id, sum(first)
 
 // caseEscalatedEdgesSQL counts by grid the first escalations of cases in
 // the stretches [$2[i], $3[i]) (a period's partial days), of the grids $1
-// only unless it is null, read by case_escalations_first.
+// only unless it is null, read by case_escalations_first. A case without
+// a grid keeps its escalations with no grid (migration 0043): they count
+// nowhere.
 const caseEscalatedEdgesSQL = `SELECT e.grid_id, count(*)
 	FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)
 	JOIN case_escalations e ON e.at >= w.lo AND e.at < w.hi AND e.prev_at IS NULL
-	WHERE $1::bigint[] IS NULL OR e.grid_id = ANY($1)
+	WHERE e.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR e.grid_id = ANY($1))
 	GROUP BY e.grid_id`
 
 // caseEscalatedAgainSQL counts, for each grid of $1, the escalations in

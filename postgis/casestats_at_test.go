@@ -122,7 +122,7 @@ func TestCaseStats_openAtAnyHour(t *testing.T) {
 	moved := report(g.inGroup, "改划网格")
 	clk.Add(30 * time.Hour)
 	act(moved, 0, accept)
-	conn := conn0(t, url)
+	conn := seedConn(t, url)
 	if _, err := conn.Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
 		cases[moved].ID, cases[escalated].ID); err != nil {
 		t.Fatal(err)

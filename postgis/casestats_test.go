@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/internal/testfix"
+	"github.com/onemapgis/onemap/migrations"
 	"github.com/onemapgis/onemap/postgis"
 )
 
@@ -83,6 +83,7 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	g := demoCaseGrids(t, url)
 	clk := testfix.NewClock(pgtest.HistoryAsOf.Add(7 * time.Hour))
 	cs := postgis.NewCases(db, clk.Now)
+	conn := seedConn(t, url)
 	grids := []int64{0, g.county, g.township, g.village, g.group, g.otherVillage}
 	checkStatsEqualRecount(t, cs, grids, statsPeriods(clk.Now()))
 	if t.Failed() {
@@ -202,13 +203,13 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	act(1, onemap.CaseAction{Action: onemap.ActReopen, Note: "群众不满意"})
 	clk.Add(41 * time.Hour)
 	act(3, escalate)
-	if _, err := conn0(t, url).Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
+	if _, err := conn.Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
 		multi[2].ID, multi[1].ID); err != nil {
 		t.Fatal(err)
 	}
 	// A step taken a day after the report, long before the case's last
 	// escalation (as an import of an older timeline would write it).
-	if _, err := conn0(t, url).Exec(context.Background(), `INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status,
+	if _, err := conn.Exec(context.Background(), `INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status,
 			to_status, level, grid_id, note, public, due)
 		SELECT id, version + 100, $2, 'import', 'system', 'handle', 'accepted', 'handling', level, holder_grid_id, '补录', false, $3
 		FROM cases WHERE id = $1`, multi[3].ID, start.Add(25*time.Hour), start.Add(49*time.Hour)); err != nil {
@@ -219,13 +220,13 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	// the first of the two becomes one with an earlier one), and case 0,
 	// escalated three times, moved to the other village with its
 	// escalations. The periods of dayEnds start between them.
-	if _, err := conn0(t, url).Exec(context.Background(), `INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status,
+	if _, err := conn.Exec(context.Background(), `INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status,
 			to_status, level, grid_id, note, public, due)
 		SELECT id, version + 100, $2, 'import', 'system', 'escalate', 'accepted', 'accepted', level, holder_grid_id, '补录', false, $3
 		FROM cases WHERE id = $1`, multi[0].ID, start.Add(27*time.Hour), start.Add(51*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn0(t, url).Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
+	if _, err := conn.Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
 		multi[0].ID, multi[1].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -295,11 +296,6 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 		}
 		disputeCases = append(disputeCases, c.ID)
 	}
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	if _, err := conn.Exec(context.Background(), `UPDATE cases SET grid_id = (SELECT grid_id FROM cases WHERE id = $2) WHERE id = $1`,
 		disputeCases[0], disputeCases[2]); err != nil {
 		t.Fatal(err)
@@ -418,6 +414,109 @@ func TestCaseStats_tallyEqualsRecount(t *testing.T) {
 	checkStatsEqualRecount(t, cs, append(grids, other), append(statsPeriods(clk.Now()), dayEnds(start, clk.Now())...))
 }
 
+// TestCaseStats_escalationsWithoutGrid: a case's escalations stay with it
+// while it has no grid (migration 0043). A case escalated, its grid set
+// null, escalated again without a grid and given a grid again counts both
+// escalations there, as the recount does (before 0043 the rows left with
+// the grid and never came back). Then the rows lost by the old triggers are
+// restored by the migration itself: rows of two cases taken away as the old
+// trigger took them (one case with a grid, one without), 0043 run again,
+// and the figures equal the recount and every escalation step has its row.
+func TestCaseStats_escalationsWithoutGrid(t *testing.T) {
+	url := pgtest.DemoHistoryURL(t)
+	db := pgtest.Open(t, url)
+	g := demoCaseGrids(t, url)
+	clk := testfix.NewClock(pgtest.HistoryAsOf.Add(7 * time.Hour))
+	cs := postgis.NewCases(db, clk.Now)
+	conn := seedConn(t, url)
+	ctx := context.Background()
+	grids := []int64{0, g.county, g.township, g.village, g.group}
+	op := as("op1", onemap.RoleOperator)
+
+	var cases []*onemap.Case
+	for i := range 2 {
+		clk.Add(23 * time.Minute)
+		c, err := cs.CreateCase(as("", onemap.RolePublic), onemap.CaseReport{Source: onemap.SourcePublic, Category: "sanitation",
+			Description: fmt.Sprintf("统计核对：无网格时提级 %d", i), Point: g.inGroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []onemap.CaseAction{{Action: onemap.ActAccept}, {Action: onemap.ActEscalate, Note: "村里处理不了"}} {
+			clk.Add(13 * time.Minute)
+			if c, _, err = cs.ActOnCase(op, c.ID, c.Version, a); err != nil {
+				t.Fatalf("case %d %s: %v", c.ID, a.Action, err)
+			}
+		}
+		cases = append(cases, c)
+	}
+	first := clk.Now()
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%v\n%s", err, sql)
+		}
+	}
+	escalateAt := func(id int64, at time.Time) {
+		t.Helper()
+		exec(`INSERT INTO case_steps (case_id, seq, at, actor, role, action, from_status, to_status, level, grid_id, note, public, due)
+			SELECT id, version + 100 + (SELECT count(*) FROM case_steps WHERE case_id = $1), $2, 'import', 'system', 'escalate',
+				status, status, level, holder_grid_id, '补录', false, $3
+			FROM cases WHERE id = $1`, id, at, at.Add(24*time.Hour))
+	}
+	// Both lose their grid; case 0 is escalated again without one (and once
+	// back-dated before its first), then both get their grid back.
+	exec(`UPDATE cases SET grid_id = NULL WHERE id = ANY($1)`, []int64{cases[0].ID, cases[1].ID})
+	clk.Add(5 * time.Hour)
+	escalateAt(cases[0].ID, clk.Now())
+	escalateAt(cases[0].ID, first.Add(-2*time.Hour))
+	clk.Add(3 * time.Hour)
+	exec(`UPDATE cases SET grid_id = $2 WHERE id = ANY($1)`, []int64{cases[0].ID, cases[1].ID}, g.group)
+	clk.Add(26 * time.Hour)
+	now := clk.Now()
+	periods := append(statsPeriods(now), [][2]time.Time{
+		{first.Add(-time.Hour), now}, {first.Add(time.Minute), now}, {first.Add(-3 * time.Hour), first.Add(3 * time.Hour)},
+	}...)
+	checkStatsEqualRecount(t, cs, grids, periods)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// The old triggers' loss, then 0043's mend of it: case 0's rows go as
+	// when its grid was set null, case 1 loses its grid and its rows.
+	exec(`UPDATE cases SET grid_id = NULL WHERE id = $1`, cases[1].ID)
+	exec(`DELETE FROM case_escalations WHERE case_id = ANY($1)`, []int64{cases[0].ID, cases[1].ID})
+	lost, err := cs.CaseStats(ctx, g.group, first.Add(-3*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recount, err := cs.CaseStatsRecount(ctx, g.group, first.Add(-3*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lost.Total.Escalated == recount.Total.Escalated {
+		t.Fatalf("the group's escalated cases with the rows taken away: %d, as many as the recount", lost.Total.Escalated)
+	}
+	exec(`DELETE FROM schema_migrations WHERE name = '0043_case_escalations_without_grid.sql'`)
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		t.Fatal(err)
+	}
+	checkStatsEqualRecount(t, cs, grids, periods)
+	seedNone(t, conn, "escalation steps and rows differ", `
+		SELECT coalesce(s.case_id, e.case_id), coalesce(s.at, e.at), s.n, e.n
+		FROM (SELECT case_id, at, count(*) AS n FROM case_steps WHERE action = 'escalate' GROUP BY 1, 2) s
+		FULL JOIN (SELECT case_id, at, count(*) AS n FROM case_escalations GROUP BY 1, 2) e ON e.case_id = s.case_id AND e.at = s.at
+		WHERE s.n IS DISTINCT FROM e.n`)
+	seedNone(t, conn, "escalation rows not at their case's grid, or their first not the case's first", `
+		SELECT e.case_id, e.at, e.grid_id, c.grid_id, e.prev_at
+		FROM case_escalations e JOIN cases c ON c.id = e.case_id
+		WHERE e.grid_id IS DISTINCT FROM c.grid_id
+			OR e.prev_at IS DISTINCT FROM (SELECT max(x.at) FROM case_escalations x WHERE x.case_id = e.case_id AND x.at < e.at)`)
+	var gridless int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM case_escalations WHERE case_id = $1 AND grid_id IS NULL`, cases[1].ID).Scan(&gridless); err != nil || gridless != 1 {
+		t.Errorf("rows of the case without a grid: %d (%v), want 1", gridless, err)
+	}
+}
+
 // dayEnds are periods ending at each China midnight after from up to now,
 // one a week long, the others starting at an odd hour.
 func dayEnds(from, now time.Time) [][2]time.Time {
@@ -432,15 +531,4 @@ func dayEnds(from, now time.Time) [][2]time.Time {
 		}
 	}
 	return out
-}
-
-// conn0 is a connection to url closed when the test ends.
-func conn0(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }

@@ -47,8 +47,9 @@ func seedWuding(t *testing.T) *demo.Dataset {
 	return d
 }
 
-// seedConn opens a plain connection for the checks, closed when the test
-// ends.
+// seedConn opens a plain connection to url for the checks, closed when the
+// test ends. The package's tests that work on a database directly (the
+// seeded county's, the case statistics') share it.
 func seedConn(t *testing.T, url string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), url)
