@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/onemapgis/onemap"
-	kernel "github.com/onemapgis/onemap/internal/planar"
+	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 )
 
@@ -302,7 +302,7 @@ func (x *index) searchBoxes(b orb.Bound, fn func(min, max [2]float64, r *onemap.
 // out. It is the one rule the bulk import's locator follows too
 // (planar.Intersects), so that /api/locate finds a point in the grid the
 // database put it in.
-func contains(g orb.Geometry, p orb.Point) bool { return kernel.Intersects(g, p) }
+func contains(g orb.Geometry, p orb.Point) bool { return planar.Intersects(g, p) }
 
 // plane is a projection of lon/lat to metres east and north of a point p,
 // using the ellipsoid's radii of curvature at p: the plane tangent at p.
