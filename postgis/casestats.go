@@ -260,7 +260,8 @@ const caseScanAll = 200
 // from the tally, the partial days' cases and mediation records, the
 // escalations and the cases open at the period's end: at now from the open
 // cases, at a past China midnight from case_open_days, at another past
-// instant from the cases' life classes and timelines. The tally and
+// instant from case_open_days at the midnight before it and the changes
+// of case_open_points since. The tally and
 // case_open_days are read per figure's grid; the rest count by member grid,
 // across the county where they scan by time, and the figures each grid
 // counts towards are added up as their rows arrive. Each statement is
