@@ -58,7 +58,7 @@ func (a *aroundAnswer) setLayer(key string, layer *aroundLayer, other any) {
 	a.layers = append(a.layers, aroundKeyed{key, layer, other})
 }
 
-// asMap returns the answer as the gin.H that main's handler wrote through
+// asMap returns the answer as the gin.H the handler used to write through
 // encoding/json: the reference TestAroundAnswer_asMap holds append to.
 func (a *aroundAnswer) asMap(s *Server, role onemap.Role) gin.H {
 	layers := gin.H{}
