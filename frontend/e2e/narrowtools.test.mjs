@@ -84,6 +84,40 @@ for (const [width, height] of [[390, 844], [360, 640]]) {
   });
 }
 
+// The other hints share the bar on a phone: picking the centre of 周边 and
+// the view's link (its box held a 360 px field, wider than the phone's
+// room for it).
+test('the pick hint and the link box on a phone at 390×844 lie whole under the tools', { timeout: 4 * WAIT_MS }, async () => {
+  const b = await openMap({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const { page } = b;
+  try {
+    const check = async (what, sels) => {
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const got = await layout(page);
+      const boxes = {};
+      for (const sel of [sels[0], '#toolbar', '#panel']) boxes[sel] = await box(page, sel);
+      assert.deepEqual([got.off, got.over, got.cut], [[], [], []], `${what}: panels off the screen, over one another or cut (${JSON.stringify(boxes)})`);
+      assert.deepEqual(await onScreen(page, [...sels, '#panel > details > summary', '#search-input']), [], what);
+      assert.ok(boxes[sels[0]].top >= boxes['#toolbar'].bottom && boxes['#panel'].top >= boxes[sels[0]].bottom, `${what}: not between the tools and the layers (${JSON.stringify(boxes)})`);
+    };
+    await page.locator('#around-button').click();
+    await page.waitForSelector('#pick-hint:not([hidden])');
+    await check('picking 周边', ['#pick-hint', '#pick-centre', '#pick-cancel']);
+    await b.screenshot('narrowtools-pick-390x844');
+    await page.locator('#pick-cancel').click();
+    await page.waitForSelector('#pick-hint', { state: 'hidden' });
+    await page.locator('#copy-link').scrollIntoViewIfNeeded();
+    await page.locator('#copy-link').click();
+    await page.waitForSelector('#link-box:not([hidden])');
+    await check('the view\'s link', ['#link-box', '#link-text', '#link-close']);
+    await b.screenshot('narrowtools-link-390x844');
+    assert.deepEqual(b.foreign, [], 'requests left the machine');
+    assert.deepEqual(b.errors, [], 'the page logged errors');
+  } finally {
+    await b.close();
+  }
+});
+
 for (const width of [601, 680, 740, 800, 900, 1000]) {
   test(`the toolbar, the search box and the coordinates at ${width}×800`, { timeout: 4 * WAIT_MS }, async () => {
     const b = await openMap({ viewport: { width, height: 800 } });
