@@ -1,7 +1,7 @@
-// A row of tools that scrolls sideways (the command map's toolbar on a
-// phone, app.css): where chips lie beyond an edge, a cue (‹ or ›) stands
-// over that edge, fading the chip cut there, and a tap on it scrolls the
-// row by most of its width. Without it the row ended in half a chip
+// A row of tools that scrolls sideways (the command map's toolbar where its
+// chips do not fit, app.css): where chips lie beyond an edge, a cue (‹ or
+// ›) stands over that edge, fading the chip cut there, and a tap on it
+// scrolls the row by most of its width. Without it the row ended in half a chip
 // (复制链接 cut at the screen's edge) with nothing saying that more followed.
 
 /** MORE_SHARE is how much of the row's width a tap on a cue scrolls. */
@@ -55,4 +55,31 @@ export function scrollCues(row) {
   if (view?.ResizeObserver) new view.ResizeObserver(update).observe(row);
   view?.addEventListener('resize', update);
   return { update };
+}
+
+/**
+ * hintHeight returns the room the shown hints take, in whole pixels, from
+ * their boxes ({hidden, height}): the tallest shown one's height, 0 when none
+ * shows (one hint shows at a time; the tallest if more do).
+ */
+export function hintHeight(hints) {
+  return Math.ceil(Math.max(0, ...hints.filter((h) => !h.hidden).map((h) => h.height)));
+}
+
+/**
+ * keepHintRoom keeps the height of the shown hint among hints (measuring,
+ * picking a place, the view's link) in the page's custom property
+ * --om-hint-h, so that on a phone app.css starts the layer column below
+ * the hint's bar instead of under it. It follows each hint as it shows,
+ * hides or wraps anew. doc is the document.
+ */
+export function keepHintRoom(hints, doc = globalThis.document) {
+  const view = doc?.defaultView;
+  if (!hints.length || !view?.ResizeObserver) return;
+  const root = doc.documentElement;
+  const keep = () => root.style.setProperty('--om-hint-h',
+    `${hintHeight(hints.map((el) => ({ hidden: el.hidden, height: el.getBoundingClientRect().height })))}px`);
+  const watch = new view.ResizeObserver(keep);
+  for (const el of hints) watch.observe(el);
+  keep();
 }

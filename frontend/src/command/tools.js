@@ -1,11 +1,11 @@
 // The command map's tools: the cursor's coordinates, the link to the view
 // (copied, and shown to copy by hand), measuring (../measure.js) and the
-// toolbar's scroll cues on a phone (toolrow.js).
+// toolbar's scroll cues and the room of the hints (toolrow.js).
 
 import { createMeasure } from '../measure.js';
 import { formatLonLat } from '../format.js';
 import { lang, t, withLang } from '../i18n.js';
-import { scrollCues } from './toolrow.js';
+import { keepHintRoom, scrollCues } from './toolrow.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,9 +21,11 @@ export function createTools(page) {
   map.on('mousemove', (e) => { coords.textContent = formatLonLat([e.lngLat.lng, e.lngLat.lat]); });
   map.on('mouseout', () => { coords.textContent = ''; });
 
-  // On a phone the tools are one row scrolled sideways, with a cue at an
-  // end that has more beyond it (toolrow.js).
+  // The tools are one row scrolled sideways where they do not fit, with a
+  // cue at an end that has more beyond it (toolrow.js).
   scrollCues($('toolbar'));
+  // On a phone the layers start below the hint shown (app.css).
+  keepHintRoom([...document.querySelectorAll('.om-hint')]);
 
   const linkBox = $('link-box');
   const linkText = $('link-text');

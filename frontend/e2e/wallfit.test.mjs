@@ -1,0 +1,204 @@
+// The control-room wall (/screen/) as a wall shows it, at 1920×1080 and at
+// 3840×2160, in headless Chromium with no Chinese font of the machine's (a
+// control-room PC may have none): measured by the boxes it draws, nothing
+// overflows or overlaps. The header's title, clock, live mark and button
+// lie apart within it; the left column's cards (cases, alarms, changes),
+// the figures' cards and the legend each lie whole within the screen and
+// their column, apart from one another and from the header, and what a
+// card holds stays within the card; the county the map draws lies between
+// the two columns, under the header and above the legend. Every Chinese
+// character shown, the data's names too, is drawn with the UI's own font
+// (OneMap Sans), not as a box. Screenshots for a reviewer:
+// e2e/out/wallfit-1920x1080.png, wallfit-3840x2160.png.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openMap, WAIT_MS } from './browser.mjs';
+import { layout } from './layout.mjs';
+
+// boxes reads, in the page, the wall's parts and what overlaps or overflows.
+function boxes(page) {
+  return page.evaluate(() => {
+    const r = (el) => {
+      const b = el.getBoundingClientRect();
+      return { left: b.left, top: b.top, right: b.right, bottom: b.bottom, width: b.width, height: b.height };
+    };
+    const name = (el) => el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}${el.dataset.figure ? `[data-figure=${el.dataset.figure}]` : `.${el.className.split(' ')[0]}`}`;
+    const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+    const meets = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+    const inside = (a, b) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+    const screen = { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+    const head = document.querySelector('.om-screen-head');
+    const headParts = [...head.children].filter(shown);
+    const left = document.getElementById('wall-left');
+    const figures = document.getElementById('figures');
+    const leftCards = [...left.querySelectorAll(':scope > section, :scope > section > *')].filter((el) => shown(el) && getComputedStyle(el).backgroundColor !== 'rgba(0, 0, 0, 0)');
+    const figureCards = [...figures.children].filter(shown);
+    const legend = document.getElementById('legend');
+    const updated = document.getElementById('screen-updated');
+    const blocks = [{ el: left, col: true }, { el: figures, col: true }, { el: legend }, { el: updated }].filter(({ el }) => shown(el));
+    const bad = [];
+    // The header's parts: apart, in the header, on the screen.
+    for (let i = 0; i < headParts.length; i++) {
+      if (!inside(r(headParts[i]), r(head))) bad.push(`${name(headParts[i])} out of the header`);
+      for (let j = i + 1; j < headParts.length; j++) if (meets(r(headParts[i]), r(headParts[j]))) bad.push(`${name(headParts[i])} × ${name(headParts[j])}`);
+    }
+    // The blocks: on the screen, under the header, apart.
+    for (let i = 0; i < blocks.length; i++) {
+      const a = r(blocks[i].el);
+      if (!inside(a, screen)) bad.push(`${name(blocks[i].el)} off the screen ${JSON.stringify(a)}`);
+      if (a.top < r(head).bottom - 0.5 && blocks[i].el !== updated) bad.push(`${name(blocks[i].el)} under the header`);
+      for (let j = i + 1; j < blocks.length; j++) if (meets(a, r(blocks[j].el))) bad.push(`${name(blocks[i].el)} × ${name(blocks[j].el)}`);
+    }
+    // The cards: whole in their column, apart; what they hold stays in them.
+    for (const [col, cards] of [[left, leftCards], [figures, figureCards]]) {
+      for (let i = 0; i < cards.length; i++) {
+        const a = r(cards[i]);
+        if (!inside(a, r(col))) bad.push(`${name(cards[i])} cut by its column (${JSON.stringify(a)} in ${JSON.stringify(r(col))})`);
+        for (let j = i + 1; j < cards.length; j++) {
+          if (!cards[i].contains(cards[j]) && !cards[j].contains(cards[i]) && meets(a, r(cards[j]))) bad.push(`${name(cards[i])} × ${name(cards[j])}`);
+        }
+      }
+    }
+    // Text that runs out of its card or the legend (a live list's line is cut
+    // with an ellipsis on purpose: its own box stays in the card).
+    for (const card of [...figureCards, ...leftCards, legend].filter(shown)) {
+      const c = r(card);
+      for (const el of card.querySelectorAll('*')) {
+        if (!shown(el)) continue;
+        const e = r(el);
+        if (e.width < 1 || e.height < 1) continue;
+        if (e.right > c.right + 0.5 || e.left < c.left - 0.5) bad.push(`${name(el)} '${el.textContent.trim().slice(0, 16)}' runs out of ${name(card)} sideways`);
+        if (e.bottom > c.bottom + 0.5 && getComputedStyle(card).overflow === 'visible') bad.push(`${name(el)} runs out of ${name(card)} below`);
+      }
+    }
+    // The county the map draws, on the screen (the map is scaled for the wall).
+    const { map } = window.onemap;
+    const canvas = map.getCanvas();
+    const cb = canvas.getBoundingClientRect();
+    const k = cb.width / canvas.clientWidth;
+    let county = null;
+    for (const f of map.queryRenderedFeatures().filter((x) => x.sourceLayer === 'grids' && x.properties.level === 'county')) {
+      const rings = f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat();
+      for (const ring of rings) {
+        for (const c of ring) {
+          const p = map.project(c);
+          const x = cb.left + p.x * k;
+          const y = cb.top + p.y * k;
+          county = county ? { left: Math.min(county.left, x), right: Math.max(county.right, x), top: Math.min(county.top, y), bottom: Math.max(county.bottom, y) }
+            : { left: x, right: x, top: y, bottom: y };
+        }
+      }
+    }
+    return {
+      bad, county, head: r(head), left: r(left), figures: r(figures), legend: shown(legend) ? r(legend) : null,
+      cards: leftCards.length + figureCards.length,
+    };
+  });
+}
+
+// boxedText returns the shown elements whose Chinese characters the browser
+// drew with fewer glyphs of a font of the page's (OneMap Sans) than it has
+// such characters: with no Chinese font on the machine, those came out as
+// boxes. checked is how many elements hold Chinese text.
+async function boxedText(page) {
+  const count = await page.evaluate(() => {
+    let n = 0;
+    for (const el of document.body.querySelectorAll('*')) {
+      const own = [...el.childNodes].filter((t) => t.nodeType === Node.TEXT_NODE).map((t) => t.data).join('');
+      const cjk = own.match(/[\u3400-\u9fff\uff01-\uff5e]/gu)?.length ?? 0;
+      if (cjk && el.getClientRects().length && !el.closest('.maplibregl-map')) {
+        el.dataset.fontProbe = String(cjk);
+        n++;
+      }
+    }
+    return n;
+  });
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '[data-font-probe]' });
+    const boxed = [];
+    for (const nodeId of nodeIds) {
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      const { attributes } = await cdp.send('DOM.getAttributes', { nodeId });
+      const want = Number(attributes[attributes.indexOf('data-font-probe') + 1]);
+      const custom = fonts.filter((f) => f.isCustomFont).reduce((sum, f) => sum + f.glyphCount, 0);
+      if (fonts.length && custom < want) {
+        const { outerHTML } = await cdp.send('DOM.getOuterHTML', { nodeId });
+        boxed.push(`${outerHTML.slice(0, 100)} (${fonts.map((f) => `${f.familyName} ${f.glyphCount}`).join(', ')})`);
+      }
+    }
+    return { checked: count, boxed };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
+  describe(`the wall fits a ${width}×${height} screen`, { timeout: 10 * 60_000 }, () => {
+    let b;
+    let conf;
+
+    before(async () => {
+      // A fontconfig with DejaVu Sans only (no Chinese), as fonts.test.mjs.
+      conf = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-wallfit-'));
+      fs.mkdirSync(path.join(conf, 'fonts'));
+      const dejavu = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf'].find((f) => fs.existsSync(f));
+      if (dejavu) fs.copyFileSync(dejavu, path.join(conf, 'fonts', 'DejaVuSans.ttf'));
+      fs.writeFileSync(path.join(conf, 'fonts.conf'), `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>${conf}/fonts</dir><cachedir>${conf}/cache</cachedir></fontconfig>
+`);
+      b = await openMap({ viewport: { width, height }, env: { ...process.env, FONTCONFIG_FILE: path.join(conf, 'fonts.conf') } }, '/screen/');
+      await b.page.waitForFunction(() => window.onemap.figures && window.onemap.alarms && window.onemap.faults, null, { timeout: WAIT_MS });
+      await b.page.evaluate(() => document.fonts.ready);
+      await b.waitIdle();
+    });
+    after(async () => {
+      await b?.close();
+      if (conf) fs.rmSync(conf, { recursive: true, force: true });
+    });
+
+    it('lays its parts out apart and whole, the county between the columns', async () => {
+      const m = await boxes(b.page);
+      console.log(`${width}×${height}: ${m.cards} cards; county ${JSON.stringify(m.county)}`);
+      assert.deepEqual(m.bad, [], `the wall at ${width}×${height}`);
+      assert.ok(m.cards >= 6, `only ${m.cards} cards`);
+      // The panels layout.mjs knows: none off the screen, over another or cut.
+      const got = await layout(b.page);
+      assert.deepEqual([got.wide, got.off, got.over], [0, [], []], `the wall at ${width}×${height}`);
+      const c = m.county;
+      assert.ok(c, 'no county drawn');
+      assert.ok(c.left >= m.left.right && c.right <= m.figures.left, `the county runs under a column: ${JSON.stringify(m)}`);
+      assert.ok(c.top >= m.head.bottom, `the county runs under the header: ${JSON.stringify(m)}`);
+      if (m.legend) assert.ok(c.bottom <= m.legend.top, `the county runs under the legend: ${JSON.stringify(m)}`);
+      // The county fills the room between the columns, from 5 m a map, not a stamp.
+      assert.ok(c.bottom - c.top >= 0.6 * (height - m.head.bottom), `the county is ${Math.round(c.bottom - c.top)} px tall of ${height}`);
+      await b.screenshot(`wallfit-${width}x${height}`);
+      // The check bites: the legend stretched under the figures' column is reported.
+      await b.page.evaluate(() => { document.getElementById('legend').style.right = '0'; });
+      const moved = await boxes(b.page);
+      await b.page.evaluate(() => { document.getElementById('legend').style.right = ''; });
+      assert.ok(moved.bad.includes('#figures × #legend'), `the legend over the figures went unseen: ${JSON.stringify(moved.bad)}`);
+    });
+
+    it('draws every Chinese character it shows with the UI\'s own font', async () => {
+      const fonts = await b.page.evaluate(() => [...document.fonts].filter((f) => f.family.replace(/"/g, '') === 'OneMap Sans').map((f) => f.status));
+      assert.ok(fonts.includes('loaded'), `OneMap Sans is not loaded: ${fonts}`);
+      const { checked, boxed } = await boxedText(b.page);
+      assert.ok(checked > 20, `only ${checked} elements with Chinese text`);
+      assert.deepEqual(boxed, [], 'Chinese drawn without the UI\'s font (boxes)');
+    });
+
+    it('made no request off this machine and logged no error', () => {
+      assert.deepEqual(b.foreign, []);
+      assert.deepEqual(b.errors, []);
+    });
+  });
+}
