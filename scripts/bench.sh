@@ -11,7 +11,7 @@
 #   scripts/bench.sh                    # the whole benchmark, ~15 minutes on 2 cores
 #   scripts/bench.sh --skip-province    # the county only; flags go to cmd/onemap-bench
 #   scripts/bench.sh --help             # its flags
-#   scripts/bench.sh points|tiles [flags]  # one of those modes alone ("points --help": its flags)
+#   scripts/bench.sh MODE [flags]       # one mode alone: points, tiles, soak, ... ("points --help": its flags)
 #   scripts/bench.sh cases              # 1,000,000 cases: the case work's reads timed and
 #                                       # explained (not part of the default run: its load
 #                                       # alone takes ~10 minutes on 2 cores); --cases N for fewer
@@ -39,9 +39,13 @@ echo "== building bin/onemap ($version)" >&2
 go build -ldflags "-X github.com/onemapgis/onemap.Version=$version" -o bin/onemap ./cmd/onemap
 
 case "${1:-}" in
-points | tiles)
+"" | -*) ;;
+*) # a mode by name (points, tiles, soak, ...): that mode alone
 	mode=$1
 	shift
+	case $mode in
+	alarms | tags) exec go run ./cmd/onemap-bench "$mode" "$@" ;; # in process: no server binary
+	esac
 	exec go run ./cmd/onemap-bench "$mode" --onemap bin/onemap "$@"
 	;;
 esac

@@ -23,7 +23,9 @@ const userUsage = `usage:
   onemap user disable NAME | enable NAME
   onemap user unlock NAME      forget its failed sign-ins: no client waits to try it any longer
   onemap user list
-roles: viewer (needs --grid: sees that grid and below), commander, planner, admin, auditor.
+roles: commander, planner, admin, auditor; viewer, grid_worker and operator need --grid (the
+account sees that grid and the grids below it; a grid worker works the cases of its grid, an
+operator those of its subtree).
 Without --password-stdin a random password is made and printed once.`
 
 // runUser manages accounts: `onemap user add|passwd|role|disable|enable|unlock|list`.
@@ -43,7 +45,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	f := newFlags("user "+sub, "user "+sub+" [flags]", getenv, stderr)
 	f.database(&c)
 	f.fs.StringVar(&role, "role", "", "the account's role")
-	f.fs.StringVar(&grid, "grid", "", "a viewer's grid, by id or by code (532329101000): the viewer sees that grid and the grids below it")
+	f.fs.StringVar(&grid, "grid", "", "the grid of a viewer, grid worker or operator, by id or by code (532329101000): the account sees that grid and the grids below it")
 	f.fs.StringVar(&display, "display-name", "", "the name shown for the account")
 	f.fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
 	if err := f.parse(rest); err != nil {
