@@ -582,9 +582,42 @@ func (t *tallies) loadPlaced(s *Snapshot, layers []placedLayer) {
 		count(placedLayer{layer: layer, recs: recs, places: t.spec.placeAll(s, layer, recs)})
 	}
 	// Counted in a map, then kept in order: a B-tree look-up and insert per
-	// point would cost more than all the rest of the count.
-	in.load(t.own, sums)
-	t.rollUp(s)
+	// point would cost more than all the rest of the count. The counts by
+	// grid are put in order (own) while they are summed up the grids'
+	// parents (rolled): the two at once, both only reading in and sums.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		in.load(t.own, sums)
+	}()
+	t.rolled = newEntries()
+	in.load(t.rolled, t.spec.rolledSums(s, sums))
+	wg.Wait()
+	t.stale = false
+}
+
+// rolledSums returns the counts by grid and pair (sums) summed up each
+// grid's chain, as rollUp sums own: each grid's chain walked once.
+func (spec *tallySpec) rolledSums(s *Snapshot, sums map[internedKey]int) map[internedKey]int {
+	keys := make([]internedKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b internedKey) int { return cmp.Compare(a.grid, b.grid) })
+	out := make(map[internedKey]int, 4*len(sums))
+	var chain []int64
+	for i, k := range keys {
+		if i == 0 || k.grid != keys[i-1].grid {
+			chain = chain[:0]
+			spec.chain(s, k.grid, func(g int64) { chain = append(chain, g) })
+		}
+		n := sums[k]
+		for _, g := range chain {
+			out[internedKey{g, k.pair}] += n
+		}
+	}
+	return out
 }
 
 // compareTallyKeys orders tally keys as the tallies' B-trees do: by grid,
