@@ -47,7 +47,9 @@ type LoadTimes struct {
 	Cases int
 	// Tallies is the time after the read until every point is placed
 	// in its grid and counted (tally.go) and every name spelled: the
-	// placing runs beside the read once the grids are indexed.
+	// placing and each layer's count run beside the read once the grids
+	// are indexed; after it, the layers' counts by grid are added and
+	// summed up the grids' parents.
 	Tallies time.Duration
 	// Total is the whole load, to the snapshot's publication.
 	Total time.Duration
@@ -68,9 +70,9 @@ type LayerLoadTime struct {
 //
 // Each layer is indexed in the goroutine that hands it over while, in
 // goroutines of their own, its names are spelled and, once the grids are
-// indexed, its points are placed in their grids for the tallies: placing
-// two million points among 200,000 grids runs beside the building of
-// their R-tree, not after it.
+// indexed, its points are placed in their grids for the tallies and
+// counted by grid: placing and counting two million points among 200,000
+// grids runs beside the building of their R-tree, not after it.
 func (r *Replica) LoadParallelTimed(load func(layer func(id string, recs []*onemap.Record) error, addCase func(*onemap.Case) error) (int64, error)) (LoadTimes, error) {
 	return r.LoadPlacedTimed(func(layer func(string, []*onemap.Record, []int64) error, addCase func(*onemap.Case) error) (int64, error) {
 		return load(func(id string, recs []*onemap.Record) error { return layer(id, recs, nil) }, addCase)
@@ -124,9 +126,9 @@ func (r *Replica) LoadPlacedTimed(load func(layer func(id string, recs []*onemap
 				side.Add(1)
 				go func() {
 					defer side.Done()
-					places := r.spec.placeGiven(s, id, list, grids, gridsReady)
+					pl := countPlaced(id, list, r.spec.placeGiven(s, id, list, grids, gridsReady))
 					mu.Lock()
-					placed = append(placed, placedLayer{id, list, places})
+					placed = append(placed, pl)
 					mu.Unlock()
 				}()
 			}

@@ -242,8 +242,15 @@ func initialsOf(r string) []string {
 // the cache holds maxSpellings names: past that each new name would start
 // it afresh, and a province's two million camera names would be worked
 // out to keep only the last of them (searches work out the others as they
-// meet them).
+// meet them). A layer of more records than the cache holds is not spelled
+// at all: a search of it spells most of its names anyway, and the part a
+// load would spell (whichever names came first) would only crowd out the
+// names of the smaller layers loaded beside it (the grids' beside the
+// cameras'), whose first search it is there to spare.
 func (r *Replica) spellNames(layer string, recs []*onemap.Record) {
+	if len(recs) > maxSpellings {
+		return
+	}
 	for i := range r.layers {
 		if r.layers[i].ID != layer {
 			continue

@@ -1,6 +1,12 @@
 package inmem
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/onemapgis/onemap"
+	"github.com/paulmach/orb"
+)
 
 func TestMatchPinyin(t *testing.T) {
 	sp := NewSpellings()
@@ -60,5 +66,57 @@ func BenchmarkMatchPinyin(b *testing.B) {
 	sp.Of("狮山镇东岳社区第二居民小组")
 	for b.Loop() {
 		matchPinyin("ss", sp.Of("狮山镇东岳社区第二居民小组"))
+	}
+}
+
+// TestSpellNames_skipsALayerLargerThanTheCache: a load spells the names of
+// a layer the cache can hold whole (the grids), not those of one larger
+// than the cache (a province's cameras), even when that one comes first:
+// its names would fill the cache, leaving the grids' unspelled.
+func TestSpellNames_skipsALayerLargerThanTheCache(t *testing.T) {
+	r := New(onemap.NewCatalog())
+	nameAt := func(l string) int {
+		for _, layer := range r.layers {
+			if layer.ID == l {
+				return layer.FieldIndex("name")
+			}
+		}
+		return -1
+	}
+	recs := func(l string, n int, prefix string) []*onemap.Record {
+		at := nameAt(l)
+		if at < 0 {
+			t.Fatalf("layer %s has no name", l)
+		}
+		out := make([]*onemap.Record, n)
+		values := make([]any, at+1)
+		for i := range out {
+			values[at] = fmt.Sprint(prefix, "狮山", i)
+			rec, err := onemap.NewRecord(int64(i+1), 1, orb.Point{102, 25}, values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = rec
+		}
+		return out
+	}
+	nameOf := func(l string, rec *onemap.Record) string { return rec.Raw(nameAt(l)).Text() }
+	cameras, grids := recs(onemap.LayerCameras, maxSpellings+1, "摄像头"), recs(onemap.LayerGrids, 1000, "网格")
+	if nameOf(onemap.LayerCameras, cameras[0]) == "" || nameOf(onemap.LayerGrids, grids[0]) == "" {
+		t.Fatalf("the records' names are not where the layers read them")
+	}
+	r.spellNames(onemap.LayerCameras, cameras)
+	r.spellNames(onemap.LayerGrids, grids)
+	r.spell.mu.RLock()
+	defer r.spell.mu.RUnlock()
+	missing := 0
+	for _, g := range grids {
+		if _, ok := r.spell.names[nameOf(onemap.LayerGrids, g)]; !ok {
+			missing++
+		}
+	}
+	if missing > 0 || len(r.spell.names) != len(grids) {
+		t.Errorf("after a load of %d cameras and %d grids: %d names spelled, %d of the grids' missing; want the grids' %d, none missing",
+			len(cameras), len(grids), len(r.spell.names), missing, len(grids))
 	}
 }

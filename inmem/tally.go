@@ -418,11 +418,36 @@ func (in *interned) load(m *btree.BTreeG[tallyEntry], sums map[internedKey]int) 
 }
 
 // placedLayer is a tallied layer's points and where each is placed
-// (placeAll), for loadPlaced.
+// (placeAll), for loadPlaced; counted, if not nil, is the same counted
+// already (countPlaced).
 type placedLayer struct {
-	layer  string
-	recs   []*onemap.Record
-	places []placement
+	layer   string
+	recs    []*onemap.Record
+	places  []placement
+	counted *countedLayer
+}
+
+// countedLayer is one tallied layer's points counted on their own, beside
+// the load of the other layers (countPlaced): loadPlaced then only adds
+// the grids' counts, not two million points one by one.
+type countedLayer struct {
+	byID *btree.Map[int64, placement] // where each point is counted, by id
+	in   interned                     // the layer's (layer, value) pairs
+	sums map[internedKey]int          // its points by grid and pair
+}
+
+// countPlaced counts the points of layer placed at places (placeGiven):
+// what loadPlaced does for one layer, on a layer of its own so that
+// loads of several layers count at once. The count holds only if recs
+// are each id once: loadPlaced checks that against the snapshot.
+func countPlaced(layer string, recs []*onemap.Record, places []placement) placedLayer {
+	c := &countedLayer{byID: new(btree.Map[int64, placement]), sums: map[internedKey]int{}}
+	for i, r := range recs {
+		p := places[i]
+		c.byID.Load(r.ID, p)
+		c.sums[internedKey{p.grid, c.in.of(layer, p.value)}]++
+	}
+	return placedLayer{layer: layer, recs: recs, places: places, counted: c}
 }
 
 // placeAll returns where s places each of recs, points of layer: on every
@@ -505,14 +530,15 @@ func (t *tallies) load(s *Snapshot) {
 			recs = append(recs, r)
 			return true
 		})
-		layers = append(layers, placedLayer{layer, recs, t.spec.placeAll(s, layer, recs)})
+		layers = append(layers, placedLayer{layer: layer, recs: recs, places: t.spec.placeAll(s, layer, recs)})
 	}
 	t.loadPlaced(s, layers)
 }
 
 // loadPlaced counts the points of s placed already (placeAll), each
-// layer's points once by id as s holds them; a tallied layer left out, or
-// whose list is not what s holds (an id twice), is placed here.
+// layer's points once by id as s holds them, or adds a layer's counts
+// made already (countPlaced); a tallied layer left out, or whose list is
+// not what s holds (an id twice), is placed and counted here.
 func (t *tallies) loadPlaced(s *Snapshot, layers []placedLayer) {
 	t.stale = true
 	var (
@@ -521,6 +547,15 @@ func (t *tallies) loadPlaced(s *Snapshot, layers []placedLayer) {
 		done = map[string]bool{}
 	)
 	count := func(pl placedLayer) {
+		if c := pl.counted; c != nil {
+			t.placed[pl.layer] = c.byID
+			for k, n := range c.sums {
+				p := c.in.pairs[k.pair]
+				sums[internedKey{k.grid, in.of(p.layer, p.value)}] += n
+			}
+			done[pl.layer] = true
+			return
+		}
 		m := t.placed[pl.layer]
 		for i, r := range pl.recs {
 			p := pl.places[i]
@@ -544,12 +579,45 @@ func (t *tallies) loadPlaced(s *Snapshot, layers []placedLayer) {
 			recs = append(recs, r)
 			return true
 		})
-		count(placedLayer{layer, recs, t.spec.placeAll(s, layer, recs)})
+		count(placedLayer{layer: layer, recs: recs, places: t.spec.placeAll(s, layer, recs)})
 	}
 	// Counted in a map, then kept in order: a B-tree look-up and insert per
-	// point would cost more than all the rest of the count.
-	in.load(t.own, sums)
-	t.rollUp(s)
+	// point would cost more than all the rest of the count. The counts by
+	// grid are put in order (own) while they are summed up the grids'
+	// parents (rolled): the two at once, both only reading in and sums.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		in.load(t.own, sums)
+	}()
+	t.rolled = newEntries()
+	in.load(t.rolled, t.spec.rolledSums(s, sums))
+	wg.Wait()
+	t.stale = false
+}
+
+// rolledSums returns the counts by grid and pair (sums) summed up each
+// grid's chain, as rollUp sums own: each grid's chain walked once.
+func (spec *tallySpec) rolledSums(s *Snapshot, sums map[internedKey]int) map[internedKey]int {
+	keys := make([]internedKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b internedKey) int { return cmp.Compare(a.grid, b.grid) })
+	out := make(map[internedKey]int, 4*len(sums))
+	var chain []int64
+	for i, k := range keys {
+		if i == 0 || k.grid != keys[i-1].grid {
+			chain = chain[:0]
+			spec.chain(s, k.grid, func(g int64) { chain = append(chain, g) })
+		}
+		n := sums[k]
+		for _, g := range chain {
+			out[internedKey{g, k.pair}] += n
+		}
+	}
+	return out
 }
 
 // compareTallyKeys orders tally keys as the tallies' B-trees do: by grid,

@@ -32,6 +32,11 @@ type SnapshotState struct {
 	// After is how many changes the feed holds after the snapshot's
 	// sequence number (the smallest of its parts', if they differ).
 	After int64
+	// Holds says the feed holds the change at the snapshot's sequence
+	// number (the last one it includes; true if that is 0): if not, the
+	// feed was cut or restored past the snapshot, and the changes
+	// between the two may be missing (a gap) that a replay would skip.
+	Holds bool
 }
 
 // schemaVersionSQL is the newest migration applied (migrations run in
@@ -210,7 +215,8 @@ func (db *DB) ReadReplicaSnapshot(ctx context.Context, check func([]SnapshotPart
 	if err := tx.QueryRow(ctx, schemaVersionSQL).Scan(&st.Schema); err != nil {
 		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
 	}
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE seq > $1) FROM change_feed`, from).Scan(&st.Latest, &st.After); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE seq > $1),
+  $1 = 0 OR EXISTS (SELECT FROM change_feed WHERE seq = $1) FROM change_feed`, from).Scan(&st.Latest, &st.After, &st.Holds); err != nil {
 		return mapError(fmt.Errorf("postgis: read the replica snapshot: %w", err))
 	}
 	if err := check(parts, st); err != nil {

@@ -116,9 +116,11 @@ func (u *unusable) Error() string { return "replicasnap: the snapshot is not use
 // A snapshot is used if every part is of this Format, of the layer's
 // current definition (Fingerprint) and of the database's schema (its
 // newest migration), every layer of the catalogue is there, its sequence
-// number is not ahead of the feed (a database restored from a backup) and
-// the feed holds at most o.MaxReplay changes after it; a part whose CRC or
-// encoding does not check fails the read.
+// number is not ahead of the feed (a database restored from a backup), the
+// feed still holds the change at it (if not, the feed was cut or restored
+// past it and the changes between may be missing: a replay would skip
+// them) and the feed holds at most o.MaxReplay changes after it; a part
+// whose CRC or encoding does not check fails the read.
 func Load(ctx context.Context, r *inmem.Replica, catalog *onemap.Catalog, store Store, feed inmem.Feed, o Options) (Result, error) {
 	if o.MaxReplay <= 0 {
 		o.MaxReplay = 200_000
@@ -316,6 +318,8 @@ func checkParts(catalog *onemap.Catalog, parts []postgis.SnapshotPart, st postgi
 	switch {
 	case seq > st.Latest:
 		return 0, &unusable{fmt.Sprintf("at sequence number %d, ahead of the feed's %d", seq, st.Latest)}
+	case !st.Holds:
+		return 0, &unusable{fmt.Sprintf("at sequence number %d, a change the feed no longer holds: the changes after it may be missing", seq)}
 	case st.After > o.MaxReplay:
 		return 0, &unusable{fmt.Sprintf("%d changes behind the feed, more than %d", st.After, o.MaxReplay)}
 	}

@@ -325,3 +325,40 @@ func TestWrite_replacesASnapshotAheadOfTheFeed(t *testing.T) {
 	}
 	sameReplica(t, r.Snapshot(), snap, catalog)
 }
+
+// TestLoad_fallsBackOverAFeedGap: a restored database whose feed starts
+// past the snapshot's sequence number (the change at it and the first
+// ones after it are gone, the later ones are there) does not start from
+// the snapshot: a replay of what the feed holds would miss the changes
+// in the gap. The replica is loaded from the rows, as the database stands.
+func TestLoad_fallsBackOverAFeedGap(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
+	catalog := onemap.NewCatalog()
+	snap := fromRows(t, db, catalog)
+	exec(t, url, `DELETE FROM replica_snapshot`)
+	if wrote, err := replicasnap.Write(ctx, db, catalog, snap); err != nil || !wrote {
+		t.Fatalf("write: %v, %v", wrote, err)
+	}
+	exec(t, url,
+		`UPDATE cameras SET geom = ST_SetSRID(ST_MakePoint(ST_X(geom) + 0.01, ST_Y(geom)), 4326) WHERE id = (SELECT min(id) FROM cameras)`,
+		`UPDATE cameras SET geom = ST_SetSRID(ST_MakePoint(ST_X(geom) - 0.01, ST_Y(geom)), 4326) WHERE id = (SELECT max(id) FROM cameras)`,
+	)
+	// The gap: the feed keeps only its newest change.
+	exec(t, url, `DELETE FROM change_feed WHERE seq < (SELECT max(seq) FROM change_feed)`)
+	if pgtest.Value[int64](t, url, `SELECT min(seq) FROM change_feed`) <= snap.Seq()+1 {
+		t.Fatalf("the feed starts at %d, no gap after the snapshot's %d", pgtest.Value[int64](t, url, `SELECT min(seq) FROM change_feed`), snap.Seq())
+	}
+	r := inmem.New(catalog)
+	res, err := replicasnap.Load(ctx, r, catalog, db, db, replicasnap.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Used || !strings.Contains(res.Why, "no longer holds") {
+		t.Errorf("used %v (replayed %d), why %q; want the rows, for the feed's gap", res.Used, res.Replayed, res.Why)
+	}
+	if diff := pgtest.ReplicaDiff(t, url, r.Snapshot(), catalog); len(diff) > 0 {
+		t.Errorf("the replica differs from the database: %v", diff)
+	}
+}
