@@ -170,6 +170,20 @@ type tileSide struct {
 	perLayer    map[maptile.Tile]map[string]result
 }
 
+// turnOrder returns the order in which round r measures n binaries: the
+// first (the baseline) first in even rounds and last in odd ones, so that
+// over two rounds each binary is measured first once.
+func turnOrder(n, r int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+		if r%2 == 1 {
+			out[i] = n - 1 - i
+		}
+	}
+	return out
+}
+
 // roundRatios returns a[i]/b[i].
 func roundRatios(a, b []float64) []float64 {
 	out := make([]float64, min(len(a), len(b)))
@@ -201,12 +215,11 @@ func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, 
 	}
 	defer stopAll(false)
 	order := func(r int) []*tileSide {
-		if r%2 == 0 {
-			return sides
+		var out []*tileSide
+		for _, i := range turnOrder(len(sides), r) {
+			out = append(out, sides[i])
 		}
-		back := slices.Clone(sides)
-		slices.Reverse(back)
-		return back
+		return out
 	}
 	// start starts every side's server with flags, waits for its start-up
 	// work (the demo's base map, drawn in the background for seconds), and
