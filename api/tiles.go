@@ -15,6 +15,16 @@ import (
 // mvtType is the media type of Mapbox Vector Tiles.
 const mvtType = "application/vnd.mapbox-vector-tile"
 
+// The values of a tile answer's constant headers, shared by every answer:
+// each a slice of one value whose capacity is its length, so that a value
+// added to one (Header.Add) goes into a new slice. Nothing changes them.
+var (
+	hitTiming          = []string{`cache;desc="hit"`}[:1:1]
+	varyAcceptEncoding = []string{"Accept-Encoding"}[:1:1]
+	gzipEncoding       = []string{"gzip"}[:1:1]
+	mvtContentType     = []string{mvtType}[:1:1]
+)
+
 // handleTile answers /tiles/{tileset}/{z}/{x}/{y}.mvt. An empty tile is 204
 // No Content. Tiles are gzipped when the client accepts it and carry an ETag.
 func (s *Server) handleTile(c *gin.Context) {
@@ -42,7 +52,7 @@ func (s *Server) handleTile(c *gin.Context) {
 	// Header().Set's canonicalising was a part of its cost.
 	h := c.Writer.Header()
 	if e.Hit {
-		h["Server-Timing"] = []string{`cache;desc="hit"`}
+		h["Server-Timing"] = hitTiming
 	} else {
 		// How long the tile took to encode, for benchmarks and browsers'
 		// developer tools.
@@ -52,25 +62,30 @@ func (s *Server) handleTile(c *gin.Context) {
 	if s.cfg.TileCacheControl != "" {
 		h["Cache-Control"] = []string{s.cfg.TileCacheControl}
 	}
-	h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	if len(h["Vary"]) == 0 {
+		h["Vary"] = varyAcceptEncoding
+	} else {
+		h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	}
 	if len(e.MVT) == 0 {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	h["Etag"] = []string{e.ETag}
+	tag, mvtLength, gzipLength := e.HeaderValues()
+	h["Etag"] = tag
 	if inm := c.GetHeader("If-None-Match"); inm != "" && (strings.Contains(inm, e.ETag) || strings.TrimSpace(inm) == "*") {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	body := e.MVT
+	body, length := e.MVT, mvtLength
 	if negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
-		h["Content-Encoding"] = []string{"gzip"}
-		body = e.Gzip
+		h["Content-Encoding"] = gzipEncoding
+		body, length = e.Gzip, gzipLength
 	}
 	// The length is said outright rather than left to net/http, which
 	// would otherwise decide between a length and chunks.
-	h["Content-Type"] = []string{mvtType}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Type"] = mvtContentType
+	h["Content-Length"] = length
 	c.Status(http.StatusOK)
 	c.Writer.Write(body)
 }

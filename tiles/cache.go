@@ -3,6 +3,7 @@ package tiles
 import (
 	"container/list"
 	"math"
+	"strconv"
 	"sync"
 
 	"github.com/onemapgis/onemap"
@@ -24,13 +25,42 @@ type Entry struct {
 	MVT  []byte
 	Gzip []byte
 	ETag string
+	// The values of the answer's ETag header and of its Content-Length
+	// as MVT and as Gzip, made once (newEntry) for every time the tile
+	// is served: a cached tile's answer then allocates none of them.
+	etag, mvtLength, gzipLength []string
+}
+
+// newEntry returns the entry of a tile's bytes, gzipped bytes and tag,
+// with its headers' values made.
+func newEntry(mvt, gz []byte, tag string) *Entry {
+	e := &Entry{MVT: mvt, Gzip: gz, ETag: tag}
+	e.etag, e.mvtLength, e.gzipLength = e.headerValues()
+	return e
+}
+
+// HeaderValues returns the values of the ETag header and of the
+// Content-Length of MVT and of Gzip, as a header map holds them: the
+// entry's own, made once, for an entry that newEntry made. Each is a
+// slice of one value whose capacity is its length, so that a header added
+// to one (Header.Add) goes into a new slice; they must not be changed.
+func (e *Entry) HeaderValues() (etag, mvtLength, gzipLength []string) {
+	if e.etag != nil {
+		return e.etag, e.mvtLength, e.gzipLength
+	}
+	return e.headerValues()
+}
+
+func (e *Entry) headerValues() (etag, mvtLength, gzipLength []string) {
+	one := func(v string) []string { return []string{v}[:1:1] }
+	return one(e.ETag), one(strconv.Itoa(len(e.MVT))), one(strconv.Itoa(len(e.Gzip)))
 }
 
 func (e *Entry) size() int64 { return int64(len(e.MVT)+len(e.Gzip)+len(e.ETag)) + entryOverhead }
 
 // entryOverhead is roughly what an entry costs beyond its bytes: the key, the
-// list element and the map slots.
-const entryOverhead = 256
+// list element, the map slots and its headers' values.
+const entryOverhead = 384
 
 // invalidation is one change's bound, at the generation it was made.
 type invalidation struct {

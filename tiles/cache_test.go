@@ -139,3 +139,25 @@ func TestCache_refusesStaleRenderAtWrap(t *testing.T) {
 		t.Error("a tile rendered before a change under it was cached after the ring of changes wrapped")
 	}
 }
+
+// TestEntry_headerValues checks the headers' values an entry gives, made
+// once by newEntry or each time for an entry made otherwise: its tag and
+// lengths, each a slice that a value added to goes into a new slice of,
+// so that a header added to one answer is not in the next.
+func TestEntry_headerValues(t *testing.T) {
+	mvt, gz := make([]byte, 12345), make([]byte, 678)
+	for _, e := range []*Entry{newEntry(mvt, gz, `"0123456789abcdef"`), {MVT: mvt, Gzip: gz, ETag: `"0123456789abcdef"`}} {
+		for range 2 {
+			tag, mvtLength, gzipLength := e.HeaderValues()
+			if fmt.Sprint(tag, mvtLength, gzipLength) != `["0123456789abcdef"] [12345] [678]` {
+				t.Fatalf("header values %q %q %q", tag, mvtLength, gzipLength)
+			}
+			for _, v := range [][]string{tag, mvtLength, gzipLength} {
+				if cap(v) != 1 {
+					t.Errorf("%q: capacity %d, want 1", v, cap(v))
+				}
+				_ = append(v, "added")
+			}
+		}
+	}
+}

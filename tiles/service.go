@@ -248,12 +248,12 @@ func (s *Service) uncached(ctx context.Context, caller onemap.Caller, ts *Tilese
 	}
 	took := time.Since(start)
 	buf.mvt = mvt
-	e := &Entry{MVT: mvt, ETag: etag(mvt)}
+	var e *Entry
 	if len(mvt) == 0 {
-		e.MVT = nil
+		e = &Entry{ETag: etag(mvt)} // served as 204: no headers of its own
 	} else {
 		buf.gz = s.gzip(buf.gz[:0], mvt)
-		e.Gzip = buf.gz
+		e = newEntry(mvt, buf.gz, etag(mvt))
 	}
 	return Served{Entry: e, Render: took, buf: buf, pool: &s.bufs}, nil
 }
@@ -299,11 +299,10 @@ func (s *Service) render(ctx context.Context, view *onemap.View, ts *Tileset, t 
 
 // entry prepares a tile for serving: its gzipped bytes and its tag.
 func (s *Service) entry(mvt []byte) *Entry {
-	e := &Entry{MVT: mvt, ETag: etag(mvt)}
-	if len(mvt) > 0 {
-		e.Gzip = s.gzip(make([]byte, 0, len(mvt)/2), mvt)
+	if len(mvt) == 0 {
+		return &Entry{MVT: mvt, ETag: etag(mvt)} // served as 204: no headers of its own
 	}
-	return e
+	return newEntry(mvt, s.gzip(make([]byte, 0, len(mvt)/2), mvt), etag(mvt))
 }
 
 // etag returns the tag of a tile's bytes. The tag only has to change when

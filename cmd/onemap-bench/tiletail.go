@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -40,7 +41,8 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write the servers' logs to, redacted")
 	fs.IntVar(&c.Rounds, "rounds", 5, "rounds of /healthz then the tiles, on each server")
 	warmRepeat := fs.Int("warm-repeat", 5, "how many times each warm round asks every tile (and /healthz as often): a warm round of 3,000 requests lasts a tenth of a second, too short for a steady ratio")
-	baseline := fs.String("baseline", "", "another onemap binary (e.g. one built from the code before a change) measured first over the same database, and compared")
+	baseline := fs.String("baseline", "", "another onemap binary (e.g. one built from the code before a change) measured over the same database in rounds taking turns with --onemap's, and compared")
+	serveFlagsText := fs.String("serve-flags", "", "more flags for every server of the run, both binaries' (e.g. \"--heap-floor-mb 0\"), split at spaces")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -58,7 +60,7 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	b := &bench{config: c, out: stdout, progress: stderr}
 	b.header("tile tail")
-	if err := b.tileTail(ctx, *baseline, *warmRepeat); err != nil {
+	if err := b.tileTail(ctx, *baseline, *warmRepeat, strings.Fields(*serveFlagsText)); err != nil {
 		return fmt.Errorf("tiles: %w", err)
 	}
 	if len(b.failures) > 0 {
@@ -69,7 +71,7 @@ func runTiles(ctx context.Context, args []string, getenv func(string) string, st
 
 // tileTail measures the cold tail and the warm ratio: of the binary under
 // test, and first of a baseline binary when there is one.
-func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int) error {
+func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, serveFlags []string) error {
 	b.printf("\n== Tiles: the cold tail and the warm path, the Wuding demo county\n\n")
 	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n", loadAverage())
 	db, d, drop, err := b.demoCounty(ctx, "tiles")
@@ -91,22 +93,27 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int) e
 		thousands(len(list)), viewports, b.Seed, zoomHistogram(list))
 	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n\n", b.Concurrency)
 
-	// Each binary in turn over the same database: the baseline's first.
+	// Both binaries over the same database, their rounds interleaved (see
+	// tileSides): the baseline's first in odd rounds, the other's in even.
 	bins := []string{b.Onemap}
 	if baseline != "" {
 		bins = []string{baseline, b.Onemap}
 	}
-	var sums []tileSummary
-	for _, bin := range bins {
-		if len(bins) > 1 {
-			b.printf("\n-- %s\n\n", bin)
-		}
-		s, err := b.tileRun(ctx, bin, db.URL, list, paths, health, warmRepeat)
-		if err != nil {
-			return err
-		}
-		sums = append(sums, s)
+	sides := make([]*tileSide, len(bins))
+	for i, bin := range bins {
+		sides[i] = &tileSide{bin: bin, cpu: map[string]time.Duration{}, loader: map[string]time.Duration{}}
 	}
+	if err := b.tileSides(ctx, sides, db.URL, list, paths, health, warmRepeat, serveFlags); err != nil {
+		return err
+	}
+	var sums []tileSummary
+	for _, side := range sides {
+		if len(bins) > 1 {
+			b.printf("\n-- %s\n\n", side.bin)
+		}
+		sums = append(sums, b.tileReport(side, list))
+	}
+	b.printf("\n")
 	for i, s := range sums {
 		if len(bins) > 1 {
 			b.printf("%s:\n", bins[i])
@@ -118,11 +125,16 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int) e
 			s.ratio, fmt.Sprintf("%.2f", s.ratios), lo, hi, s.warmRound, targetWarmOverHealthz, verdict(s.ratio >= targetWarmOverHealthz))
 		b.printf("warm by the server's CPU: /healthz's µs a request over a warm tile's %.2f (%.0f / %.0f µs)\n",
 			s.healthCPU/s.warmCPU, s.healthCPU, s.warmCPU)
+		b.printf("the load generator's CPU a request: %.0f µs a warm tile, %.0f µs a /healthz (the server's: %.0f, %.0f); "+
+			"(on the same two CPUs, a load generator that spends about as much a request as the server caps the q/s of both alike)\n",
+			s.loaderWarmCPU, s.loaderHealthCPU, s.warmCPU, s.healthCPU)
 	}
 	if len(sums) == 2 {
 		old, cur := sums[0], sums[1]
-		b.printf("this binary over the baseline: cold p99 %.2f×, cold tiles/s %.2f×, cold server CPU a tile %.2f×, warm/healthz %.2f×, warm server CPU a tile %.2f×\n",
+		b.printf("this binary over the baseline (rounds interleaved): cold p99 %.2f×, cold tiles/s %.2f×, cold server CPU a tile %.2f×, warm/healthz %.2f×, warm server CPU a tile %.2f×\n",
 			ms(cur.coldP99)/ms(old.coldP99), cur.coldRate/old.coldRate, cur.coldCPU/old.coldCPU, cur.ratio/old.ratio, cur.warmCPU/old.warmCPU)
+		b.printf("the same by round (this over the baseline, each pair measured back to back): cold server CPU a tile %s; warm/healthz %s\n",
+			fmt.Sprintf("%.2f", roundRatios(sides[1].coldCPURounds, sides[0].coldCPURounds)), fmt.Sprintf("%.2f", roundRatios(cur.ratios, old.ratios)))
 	}
 	b.printf("load average %s at the end\n", loadAverage())
 	return nil
@@ -139,115 +151,186 @@ type tileSummary struct {
 	// and /healthz's; and how many requests a warm round made.
 	warmCPU, healthCPU float64
 	warmRound          int
+	// The load generator's CPU µs a request in the same rounds.
+	loaderWarmCPU, loaderHealthCPU float64
 }
 
-// tileRun measures one binary: the cold tail, then the warm path, and
-// prints its tables.
-func (b *bench) tileRun(ctx context.Context, bin, dbURL string, list []maptile.Tile, paths, health []string, warmRepeat int) (tileSummary, error) {
-	fail := func(err error) (tileSummary, error) { return tileSummary{}, err }
-	// The cold tail: three rounds of /healthz then every tile, cache off.
+// tileSide is one binary's part of a tiles run: its server of the phase
+// under way and what its rounds measured.
+type tileSide struct {
+	bin                                            string
+	srv                                            *process
+	coldPasses, coldHealth, warmPasses, warmHealth []pass
+	ratios                                         []float64 // warm tiles/s over /healthz's, by round
+	coldCPURounds                                  []float64 // the server's CPU µs a cold tile, by round
+	// The server's and the load generator's CPU time by run, summed over
+	// the rounds: the figures a shared machine's other load moves least.
+	cpu, loader map[string]time.Duration
+	slow        []maptile.Tile
+	perLayer    map[maptile.Tile]map[string]result
+}
+
+// turnOrder returns the order in which round r measures n binaries: the
+// first (the baseline) first in even rounds and last in odd ones, so that
+// over two rounds each binary is measured first once.
+func turnOrder(n, r int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+		if r%2 == 1 {
+			out[i] = n - 1 - i
+		}
+	}
+	return out
+}
+
+// roundRatios returns a[i]/b[i].
+func roundRatios(a, b []float64) []float64 {
+	out := make([]float64, min(len(a), len(b)))
+	for i := range out {
+		out[i] = a[i] / b[i]
+	}
+	return out
+}
+
+// tileSides measures the binaries of sides over one database: first the
+// cold tail (cache off), then the warm path. In each phase every binary's
+// server runs at once, and the rounds take turns: round r measures every
+// server (its /healthz, then its tiles), the baseline first when r is
+// even and last when r is odd. Measured one binary after the other, the
+// second fared better cold and worse warm in two runs of each order (the
+// machine's other load drifting over minutes), which was as large as the
+// changes measured; in turns, each pair of rounds sees the same machine.
+func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, list []maptile.Tile, paths, health []string, warmRepeat int, serveFlags []string) error {
+	stopAll := func(keep bool) {
+		for _, side := range sides {
+			if side.srv != nil {
+				side.srv.stop()
+				if keep {
+					b.keepLog(side.srv)
+				}
+				side.srv = nil
+			}
+		}
+	}
+	defer stopAll(false)
+	order := func(r int) []*tileSide {
+		var out []*tileSide
+		for _, i := range turnOrder(len(sides), r) {
+			out = append(out, sides[i])
+		}
+		return out
+	}
+	// start starts every side's server with flags, waits for its start-up
+	// work (the demo's base map, drawn in the background for seconds), and
+	// makes one unmeasured pass of paths: as the points run warms up, the
+	// polygons' shapes kept per zoom (see tiles.Encoder) and the heap grown,
+	// as in a server that has run a while; or the cache filled. "Cold" is
+	// the tile cache off, not a process just started.
+	start := func(name, first string, flags ...string) error {
+		for _, side := range sides {
+			srv, err := onemapServer(ctx, side.bin, name, dbURL, 5*time.Minute, append(flags, serveFlags...)...)
+			if err != nil {
+				return err
+			}
+			side.srv = srv
+			if err := startedUp(ctx, srv); err != nil {
+				return err
+			}
+			if _, err := b.drive(ctx, srv, first, paths, 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	// The cold tail: rounds of /healthz then every tile, cache off.
 	b.say("tiles: cache off")
-	cold, err := onemapServer(ctx, bin, "onemap cache off", dbURL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "0")
-	if err != nil {
-		return fail(err)
+	if err := start("onemap cache off", "warm-up", "--tile-renderer", "replica", "--tile-cache-mb", "0"); err != nil {
+		return err
 	}
-	// Before the clock: the server's start-up work done (the demo's base
-	// map, drawn in the background for seconds), then one unmeasured pass,
-	// as the points run warms up: the polygons' shapes kept per zoom (see
-	// tiles.Encoder) and the heap grown, as in a server that has run a
-	// while. "Cold" is the tile cache off, not a process just started.
-	if err := startedUp(ctx, cold); err != nil {
-		cold.stop()
-		return fail(err)
-	}
-	if _, err := b.drive(ctx, cold, "warm-up", paths, 1); err != nil {
-		cold.stop()
-		return fail(err)
-	}
-	var coldPasses, coldHealth []pass
-	// The server's CPU time of each run, summed over the rounds: the
-	// figure a shared machine's other load moves least.
-	cpu := map[string]time.Duration{}
-	for range b.Rounds {
-		h, err := b.drive(ctx, cold, "/healthz", health, 1)
-		if err != nil {
-			cold.stop()
-			return fail(err)
+	for r := range b.Rounds {
+		for _, side := range order(r) {
+			h, err := b.drive(ctx, side.srv, "/healthz", health, 1)
+			if err != nil {
+				return err
+			}
+			t, err := b.drive(ctx, side.srv, "cache off", paths, 1)
+			if err != nil {
+				return err
+			}
+			side.coldHealth, side.coldPasses = append(side.coldHealth, h.measured()), append(side.coldPasses, t.measured())
+			side.cpu["/healthz (cache-off server)"] += h.cpu.Server
+			side.cpu["cache off"] += t.cpu.Server
+			side.loader["/healthz (cache-off server)"] += h.cpu.Loader
+			side.loader["cache off"] += t.cpu.Loader
+			side.coldCPURounds = append(side.coldCPURounds, float64(t.cpu.Server.Microseconds())/float64(len(paths)))
 		}
-		r, err := b.drive(ctx, cold, "cache off", paths, 1)
-		if err != nil {
-			cold.stop()
-			return fail(err)
-		}
-		coldHealth, coldPasses = append(coldHealth, h.measured()), append(coldPasses, r.measured())
-		cpu["/healthz (cache-off server)"] += h.cpu.Server
-		cpu["cache off"] += r.cpu.Server
 	}
 	// The slowest tiles, each layer alone, one at a time: which layer costs.
-	slow := slowestTiles(list, coldPasses, 12)
 	var layers []string
 	for _, l := range onemap.NewCatalog().Layers() {
 		layers = append(layers, l.ID)
 	}
-	perLayer := map[maptile.Tile]map[string]result{}
-	l1 := newLoader(1)
-	for _, t := range slow {
-		perLayer[t] = map[string]result{}
-		for _, id := range layers {
-			var buf bytes.Buffer
-			r, _, err := l1.fetch(ctx, cold.URL+fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", id, t.Z, t.X, t.Y), &buf)
-			if err != nil {
-				l1.close()
-				cold.stop()
-				return fail(err)
+	for _, side := range sides {
+		side.slow = slowestTiles(list, side.coldPasses, 12)
+		side.perLayer = map[maptile.Tile]map[string]result{}
+		l1 := newLoader(1)
+		for _, t := range side.slow {
+			side.perLayer[t] = map[string]result{}
+			for _, id := range layers {
+				var buf bytes.Buffer
+				r, _, err := l1.fetch(ctx, side.srv.URL+fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", id, t.Z, t.X, t.Y), &buf)
+				if err != nil {
+					l1.close()
+					return err
+				}
+				side.perLayer[t][id] = r
 			}
-			perLayer[t][id] = r
 		}
+		l1.close()
 	}
-	l1.close()
-	cold.stop()
-	b.keepLog(cold)
+	stopAll(true)
 
 	// The warm path: a pass to fill the cache, then rounds of /healthz and
 	// every tile from the cache, each asked warmRepeat times: a round of
 	// 3,000 cached tiles lasts about a tenth of a second at 16 connections,
 	// so short that one round's ratio to /healthz swung from 0.64 to 1.31.
 	b.say("tiles: warm cache")
-	warm, err := onemapServer(ctx, bin, "onemap warm cache", dbURL, 5*time.Minute, "--tile-renderer", "replica", "--tile-cache-mb", "256")
-	if err != nil {
-		return fail(err)
+	if err := start("onemap warm cache", "fill", "--tile-renderer", "replica", "--tile-cache-mb", "256"); err != nil {
+		return err
 	}
-	if err := startedUp(ctx, warm); err != nil {
-		warm.stop()
-		return fail(err)
-	}
-	if _, err := b.drive(ctx, warm, "fill", paths, 1); err != nil {
-		warm.stop()
-		return fail(err)
-	}
-	var warmPasses, warmHealth []pass
-	var ratios []float64
 	warmPaths, warmHealthPaths := repeatPaths(paths, warmRepeat), repeatPaths(health, warmRepeat)
-	for range b.Rounds {
-		h, err := b.drive(ctx, warm, "/healthz", warmHealthPaths, 1)
-		if err != nil {
-			warm.stop()
-			return fail(err)
+	for r := range b.Rounds {
+		for _, side := range order(r) {
+			h, err := b.drive(ctx, side.srv, "/healthz", warmHealthPaths, 1)
+			if err != nil {
+				return err
+			}
+			t, err := b.drive(ctx, side.srv, "warm", warmPaths, 1)
+			if err != nil {
+				return err
+			}
+			side.warmHealth, side.warmPasses = append(side.warmHealth, h.measured()), append(side.warmPasses, t.measured())
+			side.cpu["/healthz (warm server)"] += h.cpu.Server
+			side.cpu["warm cache"] += t.cpu.Server
+			side.loader["/healthz (warm server)"] += h.cpu.Loader
+			side.loader["warm cache"] += t.cpu.Loader
+			side.ratios = append(side.ratios, t.measured().stats().PerSecond/h.measured().stats().PerSecond)
 		}
-		r, err := b.drive(ctx, warm, "warm", warmPaths, 1)
-		if err != nil {
-			warm.stop()
-			return fail(err)
-		}
-		warmHealth, warmPasses = append(warmHealth, h.measured()), append(warmPasses, r.measured())
-		cpu["/healthz (warm server)"] += h.cpu.Server
-		cpu["warm cache"] += r.cpu.Server
-		ratios = append(ratios, r.measured().stats().PerSecond/h.measured().stats().PerSecond)
 	}
-	warm.stop()
-	b.keepLog(warm)
+	stopAll(true)
+	return nil
+}
 
-	// The report.
+// tileReport prints one binary's tables and returns its summary.
+func (b *bench) tileReport(side *tileSide, list []maptile.Tile) tileSummary {
+	coldPasses, coldHealth, warmPasses, warmHealth := side.coldPasses, side.coldHealth, side.warmPasses, side.warmHealth
+	cpu, slow, perLayer := side.cpu, side.slow, side.perLayer
+	var layers []string
+	for _, l := range onemap.NewCatalog().Layers() {
+		layers = append(layers, l.ID)
+	}
 	pool := func(ps []pass) pass {
 		var all pass
 		for _, p := range ps {
@@ -264,7 +347,7 @@ func (b *bench) tileRun(ctx context.Context, bin, dbURL string, list []maptile.T
 		}
 	}
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trequests\ttiles/s\tp50 ms\tp99 ms\tp99 non-empty\tmax ms\tserver CPU µs/req\t")
+	fmt.Fprintln(tw, "run\trequests\ttiles/s\tp50 ms\tp99 ms\tp99 non-empty\tmax ms\tserver CPU µs/req\tload generator CPU µs/req\t")
 	for _, r := range []struct {
 		label string
 		p     pass
@@ -276,11 +359,12 @@ func (b *bench) tileRun(ctx context.Context, bin, dbURL string, list []maptile.T
 				full = append(full, x.Latency)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t\n", r.label, s.Requests, s.PerSecond, ms(s.P50), ms(s.P99),
-			ms(percentile(sortedCopy(full), 99)), ms(s.Max), float64(cpu[r.label].Microseconds())/float64(s.Requests))
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", r.label, s.Requests, s.PerSecond, ms(s.P50), ms(s.P99),
+			ms(percentile(sortedCopy(full), 99)), ms(s.Max), float64(cpu[r.label].Microseconds())/float64(s.Requests),
+			float64(side.loader[r.label].Microseconds())/float64(s.Requests))
 	}
 	tw.Flush()
-	b.printf("(%d rounds each, pooled; the client's times; the server's CPU time (user and system, /proc) over the requests)\n\n", b.Rounds)
+	b.printf("(%d rounds each, pooled, interleaved with the other binary's when there is one; the client's times; the server's and the load generator's CPU time (user and system, /proc, getrusage) over the requests)\n\n", b.Rounds)
 
 	b.printf("cache off by zoom: client latency, the server's encode time (Server-Timing) and the bytes sent\n")
 	fmt.Fprintln(tw, "zoom\trequests\tlatency p50\tp99\tmax ms\tencode p50\tp99\tmax ms\tmean KB\tmax KB\t")
@@ -330,16 +414,16 @@ func (b *bench) tileRun(ctx context.Context, bin, dbURL string, list []maptile.T
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-	b.printf("\n")
 
-	ratio := sortedCopy(ratios)[len(ratios)/2]
+	ratio := sortedCopy(side.ratios)[len(side.ratios)/2]
 	cs := coldAll.stats()
-	perReq := func(label string, ps []pass) float64 {
-		return float64(cpu[label].Microseconds()) / float64(pool(ps).stats().Requests)
+	perReq := func(m map[string]time.Duration, label string, ps []pass) float64 {
+		return float64(m[label].Microseconds()) / float64(pool(ps).stats().Requests)
 	}
 	return tileSummary{coldP99: cs.P99, coldRate: cs.PerSecond, coldCPU: float64(cpu["cache off"].Microseconds()) / float64(cs.Requests),
-		ratio: ratio, ratios: ratios, warmCPU: perReq("warm cache", warmPasses), healthCPU: perReq("/healthz (warm server)", warmHealth),
-		warmRound: len(warmPaths)}, nil
+		ratio: ratio, ratios: side.ratios, warmCPU: perReq(cpu, "warm cache", warmPasses), healthCPU: perReq(cpu, "/healthz (warm server)", warmHealth),
+		warmRound:     len(warmPasses[0].Results),
+		loaderWarmCPU: perReq(side.loader, "warm cache", warmPasses), loaderHealthCPU: perReq(side.loader, "/healthz (warm server)", warmHealth)}
 }
 
 // repeatPaths returns paths n times over, in order.
