@@ -139,6 +139,17 @@ func pointRoutes(county orb.Bound, seed uint64, n int) []pointRoute {
 	}
 }
 
+// roundsMedian returns the median of the rounds' ratios: the middle one,
+// or the mean of the two middle ones of an even number (the upper one alone
+// would lean high).
+func roundsMedian(v []float64) float64 {
+	s := sortedCopy(v)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
 // roundRatios formats the rounds' ratios, in the order of the rounds.
 func roundRatios(v []float64) string {
 	s := make([]string, len(v))
@@ -352,20 +363,16 @@ func (b *bench) points(ctx context.Context, baseline string) error {
 	tw.Flush()
 	b.printf("(q/s and latencies pooled over the rounds; CPU: the server's user+system time during the passes, with\n")
 	b.printf(" PostgreSQL's on the PostGIS side; /healthz is onemap's own, measured in each route's rounds)\n\n")
-	median := func(v []float64) float64 {
-		s := sortedCopy(v)
-		return s[len(s)/2]
-	}
 	fmt.Fprintln(tw, "route\tonemap/PostGIS q/s\tby CPU\ttarget ≥ 2\tonemap/healthz q/s\tby CPU\ttarget ≥ 0.7\tp99 ms\ttarget < 5\tload average after\t")
 	for _, r := range routes[1:] {
 		res := results[r.name]
 		o := pooled(res.onemap.passes)
 		vsPG, byCPU, vsPGv := "–", "–", "–"
 		if r.postgis {
-			x := median(res.postgis.ratio)
+			x := roundsMedian(res.postgis.ratio)
 			vsPG, byCPU, vsPGv = fmt.Sprintf("%.2f", x), fmt.Sprintf("%.2f", cpuPer(res.postgis)/cpuPer(res.onemap)), verdict(x >= targetOverPostGIS)
 		}
-		x := median(res.onemap.ratio)
+		x := roundsMedian(res.onemap.ratio)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%.2f\t%s\t%s\t\n", r.name, vsPG, byCPU, vsPGv, x, cpuPer(res.healthz)/cpuPer(res.onemap),
 			verdict(x >= targetOverHealthz), ms(o.P99), verdict(o.P99 < targetPointP99), loads[r.name])
 	}
@@ -376,7 +383,7 @@ func (b *bench) points(ctx context.Context, baseline string) error {
 		for _, r := range routes[1:] {
 			res := results[r.name]
 			o, bl := pooled(res.onemap.passes), pooled(res.baseline.passes)
-			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%.2f\t%.2f\t%.2f\t\n", r.name, median(res.baseline.ratio), roundRatios(res.baseline.ratio),
+			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%.2f\t%.2f\t%.2f\t\n", r.name, roundsMedian(res.baseline.ratio), roundRatios(res.baseline.ratio),
 				cpuPer(res.baseline)/cpuPer(res.onemap), ms(o.P99), ms(bl.P99))
 		}
 		tw.Flush()

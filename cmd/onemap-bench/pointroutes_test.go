@@ -24,3 +24,14 @@ func TestRoundRatios(t *testing.T) {
 		t.Errorf("roundRatios = %q", got)
 	}
 }
+
+func TestRoundsMedian(t *testing.T) {
+	for _, tt := range []struct {
+		v    []float64
+		want float64
+	}{{[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{0.9}, 0.9}, {[]float64{1.2, 0.8}, 1}} {
+		if got := roundsMedian(tt.v); got != tt.want {
+			t.Errorf("roundsMedian(%v) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
