@@ -37,6 +37,10 @@ type Record struct {
 	// (see SetCodes): nil until it sets them. It is the one part of a
 	// published record that changes, and only atomically.
 	codes unsafe.Pointer
+	// runs is where the spatial index keeps the boxes of runs of a
+	// polygon's edges (see SetRuns): nil until it sets them. Like codes, it
+	// changes only atomically, and only from nil to what the geometry gives.
+	runs unsafe.Pointer
 }
 
 // maxRecordFields is the most fields a record holds.
@@ -160,6 +164,18 @@ func (r *Record) SetCodes(c []uint32) {
 	}
 	atomic.StorePointer(&r.codes, unsafe.Pointer(&c[0]))
 }
+
+// Runs returns the boxes last stored with SetRuns, or nil.
+func (r *Record) Runs() *[][]orb.Bound {
+	return (*[][]orb.Bound)(atomic.LoadPointer(&r.runs))
+}
+
+// SetRuns keeps boxes with the record, for Runs to return: what a reader
+// (the spatial index) made of the record's geometry, kept so as not to make
+// it again; boxes is never changed afterwards. It is safe to call on a
+// published record, concurrently with Runs. A record's Encoded form does
+// not hold them.
+func (r *Record) SetRuns(boxes *[][]orb.Bound) { atomic.StorePointer(&r.runs, unsafe.Pointer(boxes)) }
 
 // RawValues appends the record's values to dst, one per field up to the
 // last that has a value, and returns the extended slice; the fields past its

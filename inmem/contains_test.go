@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/onemapgis/onemap"
 	kernel "github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -89,4 +90,67 @@ func TestContains(t *testing.T) {
 		t.Fatal("no point on a hole's edge that orb counts out")
 	}
 	t.Logf("%d points, %d on a hole's edge that orb counts out", n, holeEdges)
+}
+
+// TestContainsRecord holds containsRecord, which reads a long ring in runs
+// (runsOf), to contains over polygons with holes and multipolygons whose
+// rings have from a few to 400 vertices (on a lattice for half of them:
+// horizontal and vertical edges, repeated vertices), at random points and
+// on their vertices and edges.
+func TestContainsRecord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 3))
+	ring := func(cx, cy, r float64, n int, grid bool) orb.Ring {
+		out := make(orb.Ring, 0, n+1)
+		for i := range n {
+			a := 2 * math.Pi * float64(i) / float64(n)
+			rr := r * (0.5 + rng.Float64())
+			p := orb.Point{cx + rr*math.Cos(a), cy + rr*math.Sin(a)}
+			if grid {
+				p = orb.Point{math.Round(p[0]*16) / 16, math.Round(p[1]*16) / 16}
+			}
+			out = append(out, p)
+		}
+		return append(out, out[0])
+	}
+	n, withRuns := 0, 0
+	for i := range 300 {
+		grid := i%2 == 0
+		cx, cy := rng.Float64()*10, rng.Float64()*10
+		mp := orb.MultiPolygon{{ring(cx, cy, 3, 5+rng.IntN(400), grid), ring(cx, cy, 0.7, 3+rng.IntN(100), grid)}}
+		if i%3 == 0 {
+			mp = append(mp, orb.Polygon{ring(cx+7, cy, 2, 3+rng.IntN(200), grid)})
+		}
+		var g orb.Geometry = mp
+		if i%4 == 1 {
+			g = mp[0]
+		}
+		rec := &onemap.Record{Geometry: g}
+		if runsOf(rec) != nil {
+			withRuns++
+		}
+		var pts []orb.Point
+		for range 200 {
+			pts = append(pts, orb.Point{cx - 12 + rng.Float64()*30, cy - 12 + rng.Float64()*24},
+				orb.Point{math.Round((cx-6+rng.Float64()*20)*16) / 16, math.Round((cy-6+rng.Float64()*12)*16) / 16})
+		}
+		for _, poly := range mp {
+			for _, r := range poly {
+				for j := 1; j < len(r); j++ {
+					a, b := r[j-1], r[j]
+					f := rng.Float64()
+					pts = append(pts, a, orb.Point{a[0] + f*(b[0]-a[0]), a[1] + f*(b[1]-a[1])}, orb.Point{a[0], b[1]})
+				}
+			}
+		}
+		for _, p := range pts {
+			if got, want := containsRecord(rec, p), contains(g, p); got != want {
+				t.Fatalf("polygon %d, %v: containsRecord (runs of %d edges) %v, contains %v", i, p, runStep, got, want)
+			}
+			n++
+		}
+	}
+	if withRuns < 200 {
+		t.Fatalf("%d polygons of 300 with a ring long enough to be read in runs", withRuns)
+	}
+	t.Logf("%d points, %d of 300 polygons read in runs", n, withRuns)
 }

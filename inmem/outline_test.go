@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/testfix"
 	"github.com/paulmach/orb"
 )
@@ -36,7 +37,7 @@ func TestOutlineDistance(t *testing.T) {
 		}
 		return append(r, r[0])
 	}
-	checked := 0
+	checked, withRuns := 0, 0
 	for i := range 400 {
 		c := orb.Point{102 + rng.Float64(), 25 + rng.Float64()}
 		size := 0.001 + 0.05*rng.Float64()
@@ -53,7 +54,13 @@ func TestOutlineDistance(t *testing.T) {
 			pl := tangentPlane(p)
 			want := outlineDistanceEvery(g, pl)
 			for _, limit := range []float64{0, 1, want / 2, want, math.Nextafter(want, 0), want * 1.5, 5_000, 50_000, math.Inf(1)} {
-				got := outlineDistance(g, pl, limit)
+				got := outlineDistance(g, nil, pl, limit)
+				if runs := runsOf(&onemap.Record{Geometry: g}); runs != nil {
+					if r := outlineDistance(g, runs, pl, limit); r != got && !(math.IsInf(r, 1) && math.IsInf(got, 1)) {
+						t.Fatalf("polygon %d, point %v, limit %v: %v with the runs' boxes, %v without", i, p, limit, r, got)
+					}
+					withRuns++
+				}
 				switch {
 				case want <= limit && got != want:
 					t.Fatalf("polygon %d, point %v, limit %v: %v, want %v (over every segment)", i, p, limit, got, want)
@@ -64,5 +71,8 @@ func TestOutlineDistance(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d distances", checked)
+	if withRuns == 0 {
+		t.Fatal("no polygon with a ring long enough to be read in runs")
+	}
+	t.Logf("%d distances, %d with runs", checked, withRuns)
 }

@@ -233,7 +233,7 @@ func (s *Snapshot) Containing(layer string, p orb.Point, keep func(*onemap.Recor
 		if keep != nil && !keep(rec) {
 			return true
 		}
-		if contains(rec.Geometry, p) {
+		if containsRecord(rec, p) {
 			out = append(out, rec)
 		}
 		return true
@@ -267,14 +267,14 @@ func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*one
 			return true
 		}
 		in := min[0] <= p[0] && p[0] <= max[0] && min[1] <= p[1] && p[1] <= max[1]
-		if in && contains(rec.Geometry, p) {
+		if in && containsRecord(rec, p) {
 			hits = append(hits, Hit{Record: rec})
 			return true
 		}
 		if !in && toPlane.boxDistance(min, max) > r+1e-6 { // a micrometre for rounding
 			return true
 		}
-		if d := outlineDistance(rec.Geometry, toPlane, r); d <= r {
+		if d := outlineDistance(rec.Geometry, runsOf(rec), toPlane, r); d <= r {
 			hits = append(hits, Hit{Record: rec, Distance: d})
 		}
 		return true
@@ -356,10 +356,13 @@ func (pl plane) boxDistance(min, max [2]float64) float64 {
 // against the nearest's reach in degrees (worked out again when it
 // changes, a hair wider than the plane's: it skips no segment the plane's
 // test would not), so only the segments measured are projected.
+// With runs (runsOf's: nil for none), a run of a long ring whose box lies
+// beyond the reach on one side is skipped whole, as each of its segments
+// would be.
 // The distance is the one measured over every segment (TestOutlineDistance).
 // (Around a point this is most of the time of /api/around: the county's
 // and the townships' outlines have hundreds to thousands of vertices.)
-func outlineDistance(g orb.Geometry, pl plane, limit float64) float64 {
+func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64) float64 {
 	best := limit // the nearest so far, at most the limit
 	found := false
 	var xLo, xHi, yLo, yHi float64 // best's reach in degrees, a hair wider
@@ -369,8 +372,8 @@ func outlineDistance(g orb.Geometry, pl plane, limit float64) float64 {
 		xLo, xHi, yLo, yHi = pl.p[0]-dx, pl.p[0]+dx, pl.p[1]-dy, pl.p[1]+dy
 	}
 	reach()
-	ring := func(r orb.Ring) {
-		for i := 1; i < len(r); i++ {
+	edges := func(r orb.Ring, lo, hi int) { // those ending at vertices lo to hi
+		for i := lo; i <= hi; i++ {
 			a, b := r[i-1], r[i]
 			if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
 				a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
@@ -383,6 +386,24 @@ func outlineDistance(g orb.Geometry, pl plane, limit float64) float64 {
 				}
 				found = true
 			}
+		}
+	}
+	k := 0 // the ring's index in runs
+	ring := func(r orb.Ring) {
+		var boxes []orb.Bound
+		if k < len(runs) {
+			boxes = runs[k]
+		}
+		k++
+		if boxes == nil {
+			edges(r, 1, len(r)-1)
+			return
+		}
+		for j, bx := range boxes {
+			if bx.Min[0] > xHi || bx.Max[0] < xLo || bx.Min[1] > yHi || bx.Max[1] < yLo {
+				continue
+			}
+			edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
 		}
 	}
 	switch g := g.(type) {

@@ -7,5 +7,5 @@ import "github.com/paulmach/orb"
 var Contains = contains
 
 func OutlineDistanceAt(g orb.Geometry, p orb.Point, limit float64) float64 {
-	return outlineDistance(g, tangentPlane(p), limit)
+	return outlineDistance(g, nil, tangentPlane(p), limit)
 }

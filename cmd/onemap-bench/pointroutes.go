@@ -35,10 +35,14 @@ const knnCommand = "knn-server"
 // pointsConfig is the points run's flags.
 type pointsConfig struct {
 	Onemap, AdminURL, Logs string
-	Requests, Concurrency  int
-	Rounds                 int
-	Seed                   uint64
-	WaitQuiet              time.Duration
+	// Baseline is another onemap binary (say, main's) served beside
+	// Onemap over the same database and measured in the same rounds; ""
+	// for none.
+	Baseline              string
+	Requests, Concurrency int
+	Rounds                int
+	Seed                  uint64
+	WaitQuiet             time.Duration
 }
 
 // Targets of the point routes (issue 20).
@@ -53,6 +57,7 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	fs := flag.NewFlagSet("onemap-bench points", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Onemap, "onemap", "bin/onemap", "the onemap binary to measure")
+	fs.StringVar(&c.Baseline, "baseline", "", "another onemap binary (e.g. one built from the code before a change) served beside it over the same database, its passes interleaved with onemap's in every round, and compared route by route")
 	fs.StringVar(&c.AdminURL, "admin-url", "", "URL of a maintenance database where the benchmark may create a database (default: $ONEMAP_TEST_DATABASE_URL)")
 	fs.IntVar(&c.Requests, "requests", 20000, "requests per route and side")
 	fs.IntVar(&c.Concurrency, "concurrency", 16, "connections the load generator keeps busy")
@@ -75,10 +80,19 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	case c.Requests < 100 || c.Concurrency < 1 || c.Rounds < 1:
 		return fmt.Errorf("want --requests ≥ 100, --concurrency ≥ 1 and --rounds ≥ 1")
 	}
+	if c.Baseline != "" {
+		// Before a database is seeded: a wrong path fails at once.
+		if fi, err := os.Stat(c.Baseline); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return fmt.Errorf("--baseline %s: not an executable file", c.Baseline)
+		}
+	}
 	b := &bench{config: config{Onemap: c.Onemap, AdminURL: c.AdminURL, Seed: c.Seed, Logs: c.Logs, WaitQuiet: c.WaitQuiet,
 		Concurrency: c.Concurrency, Requests: c.Requests, Rounds: c.Rounds}, out: stdout, progress: stderr}
 	b.header("point route")
-	if err := b.points(ctx); err != nil {
+	if c.Baseline != "" {
+		b.printf("baseline  %s\n", c.Baseline)
+	}
+	if err := b.points(ctx, c.Baseline); err != nil {
 		return fmt.Errorf("points: %w", err)
 	}
 	if len(b.failures) > 0 {
@@ -125,6 +139,26 @@ func pointRoutes(county orb.Bound, seed uint64, n int) []pointRoute {
 	}
 }
 
+// roundsMedian returns the median of the rounds' ratios: the middle one,
+// or the mean of the two middle ones of an even number (the upper one alone
+// would lean high).
+func roundsMedian(v []float64) float64 {
+	s := sortedCopy(v)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// roundRatios formats the rounds' ratios, in the order of the rounds.
+func roundRatios(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strings.Join(s, " ")
+}
+
 // listIDs returns the ids of the objects of an answer's member, in order.
 func listIDs(member string) func([]byte) string {
 	return func(body []byte) string {
@@ -146,8 +180,9 @@ func listIDs(member string) func([]byte) string {
 	}
 }
 
-// points measures the point routes.
-func (b *bench) points(ctx context.Context) error {
+// points measures the point routes; with a baseline binary, that one too,
+// over the same database, in the same rounds.
+func (b *bench) points(ctx context.Context, baseline string) error {
 	b.printf("\n== Point queries: the Wuding demo county\n\n")
 	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n\n", loadAverage())
 	db, d, drop, err := b.demoCounty(ctx, "points")
@@ -167,6 +202,15 @@ func (b *bench) points(ctx context.Context) error {
 		return err
 	}
 	defer func() { one.stop(); b.keepLog(one) }()
+	var old *process
+	if baseline != "" {
+		old, err = onemapServer(ctx, baseline, "baseline", db.URL, 5*time.Minute, "--anonymous-role", "commander",
+			"--public-rate", "0", "--public-max-rate", "0")
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		defer func() { old.stop(); b.keepLog(old) }()
+	}
 	pg, err := startProcess(ctx, "postgis side", nil, time.Minute, self, knnCommand, db.URL)
 	if err != nil {
 		return err
@@ -175,11 +219,19 @@ func (b *bench) points(ctx context.Context) error {
 	if err := startedUp(ctx, one); err != nil {
 		return err
 	}
+	if old != nil {
+		if err := startedUp(ctx, old); err != nil {
+			return err
+		}
+	}
 
 	// Each route is measured in rounds: onemap's /healthz, the route on
 	// onemap, the route on PostGIS, one after the other, so that the
 	// ratios compare passes run under the same load of the shared machine;
-	// the median of the rounds' ratios is reported.
+	// the median of the rounds' ratios is reported. A baseline's pass of
+	// the route runs in the same round, before onemap's in odd rounds and
+	// after it in even ones, so that neither side always follows the
+	// other.
 	type side struct {
 		passes []pass
 		cpu    time.Duration // server (and PostgreSQL) CPU over the measured passes
@@ -199,7 +251,7 @@ func (b *bench) points(ctx context.Context) error {
 		return r.measured(), cpu, nil
 	}
 	health := routes[0].paths[:per]
-	type result struct{ onemap, postgis, healthz side }
+	type result struct{ onemap, postgis, healthz, baseline side }
 	results := map[string]*result{}
 	loads := map[string]string{}
 	for _, r := range routes[1:] {
@@ -216,9 +268,37 @@ func (b *bench) points(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			var (
+				bl    pass
+				blcpu time.Duration
+			)
+			runBaseline := func() error {
+				if old == nil {
+					return nil
+				}
+				if _, _, err := run(old, "warm-up", paths[:min(len(paths), 500)], false); err != nil {
+					return err
+				}
+				bl, blcpu, err = run(old, "baseline "+r.name, paths, false)
+				return err
+			}
+			if round%2 == 0 {
+				if err := runBaseline(); err != nil {
+					return err
+				}
+			}
 			o, ocpu, err := run(one, "onemap "+r.name, paths, false)
 			if err != nil {
 				return err
+			}
+			if round%2 == 1 {
+				if err := runBaseline(); err != nil {
+					return err
+				}
+			}
+			if old != nil {
+				res.baseline.passes, res.baseline.cpu = append(res.baseline.passes, bl), res.baseline.cpu+blcpu
+				res.baseline.ratio = append(res.baseline.ratio, o.stats().PerSecond/bl.stats().PerSecond)
 			}
 			res.healthz.passes, res.healthz.cpu = append(res.healthz.passes, h), res.healthz.cpu+hcpu
 			res.onemap.passes, res.onemap.cpu = append(res.onemap.passes, o), res.onemap.cpu+ocpu
@@ -273,6 +353,9 @@ func (b *bench) points(ctx context.Context) error {
 		res := results[r.name]
 		line(r.name, "/healthz", res.healthz)
 		line(r.name, "onemap", res.onemap)
+		if old != nil {
+			line(r.name, "baseline", res.baseline)
+		}
 		if r.postgis {
 			line(r.name, "PostGIS", res.postgis)
 		}
@@ -280,26 +363,61 @@ func (b *bench) points(ctx context.Context) error {
 	tw.Flush()
 	b.printf("(q/s and latencies pooled over the rounds; CPU: the server's user+system time during the passes, with\n")
 	b.printf(" PostgreSQL's on the PostGIS side; /healthz is onemap's own, measured in each route's rounds)\n\n")
-	median := func(v []float64) float64 {
-		s := sortedCopy(v)
-		return s[len(s)/2]
-	}
 	fmt.Fprintln(tw, "route\tonemap/PostGIS q/s\tby CPU\ttarget ≥ 2\tonemap/healthz q/s\tby CPU\ttarget ≥ 0.7\tp99 ms\ttarget < 5\tload average after\t")
 	for _, r := range routes[1:] {
 		res := results[r.name]
 		o := pooled(res.onemap.passes)
 		vsPG, byCPU, vsPGv := "–", "–", "–"
 		if r.postgis {
-			x := median(res.postgis.ratio)
+			x := roundsMedian(res.postgis.ratio)
 			vsPG, byCPU, vsPGv = fmt.Sprintf("%.2f", x), fmt.Sprintf("%.2f", cpuPer(res.postgis)/cpuPer(res.onemap)), verdict(x >= targetOverPostGIS)
 		}
-		x := median(res.onemap.ratio)
+		x := roundsMedian(res.onemap.ratio)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%.2f\t%s\t%s\t\n", r.name, vsPG, byCPU, vsPGv, x, cpuPer(res.healthz)/cpuPer(res.onemap),
 			verdict(x >= targetOverHealthz), ms(o.P99), verdict(o.P99 < targetPointP99), loads[r.name])
 	}
 	tw.Flush()
 	b.printf("(by CPU: the other side's server CPU a request over onemap's, which the machine's other programs skew less)\n\n")
+	if old != nil {
+		fmt.Fprintln(tw, "route\tonemap/baseline q/s\trounds' ratios\tby CPU\tp99 ms onemap\tbaseline\t")
+		for _, r := range routes[1:] {
+			res := results[r.name]
+			o, bl := pooled(res.onemap.passes), pooled(res.baseline.passes)
+			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%.2f\t%.2f\t%.2f\t\n", r.name, roundsMedian(res.baseline.ratio), roundRatios(res.baseline.ratio),
+				cpuPer(res.baseline)/cpuPer(res.onemap), ms(o.P99), ms(bl.P99))
+		}
+		tw.Flush()
+		b.printf("(onemap over the baseline %s: q/s, the median of the rounds' ratios; by CPU: the baseline's server CPU a\n", baseline)
+		b.printf(" request over onemap's, so above 1 is onemap cheaper; both served the same database in the same rounds)\n\n")
+	}
 
+	// The baseline's answers, byte for byte: a change that only makes a
+	// route cheaper answers the same.
+	if old != nil {
+		for _, r := range routes[1:] {
+			n := min(300, len(r.paths))
+			same := 0
+			var first string
+			for i, p := range r.paths[:n] {
+				var got [2][]byte
+				for k, srv := range []*process{one, old} {
+					l := newLoader(1)
+					_, body, err := l.fetchPlain(ctx, srv.URL+p)
+					l.close()
+					if err != nil {
+						return err
+					}
+					got[k] = body
+				}
+				if string(got[0]) == string(got[1]) {
+					same++
+				} else if first == "" {
+					first = fmt.Sprintf("; the first other: request %d %s", i, p)
+				}
+			}
+			b.printf("baseline     %-26s %d of the first %d answers the same bytes as the baseline's%s\n", r.name, same, n, first)
+		}
+	}
 	// The answers, id by id, on both sides.
 	for _, r := range routes {
 		if !r.postgis {

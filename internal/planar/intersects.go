@@ -89,3 +89,51 @@ func edgeLocate(a, b, p orb.Point, in bool) (bool, bool) {
 	}
 	return in, false
 }
+
+// RingLocateRuns is RingLocate over a ring whose edges are taken in runs of
+// step: boxes[k] bounds the vertices k·step to (k+1)·step (the last run ends
+// at the ring's last vertex), the edges that end at vertices k·step+1 to
+// (k+1)·step. A run whose box lies wholly above or below p is passed over
+// at two comparisons for all its edges, which RingLocate would each have
+// passed over; the answer is RingLocate's (TestRingLocateRuns). A long
+// outline crosses p's latitude in a few runs: the others are skipped.
+func RingLocateRuns(r orb.Ring, boxes []orb.Bound, step int, p orb.Point) (in, on bool) {
+	n := len(r)
+	if n == 0 {
+		return false, false
+	}
+	in, on = edgeLocate(r[n-1], r[0], p, false) // nothing when r is closed
+	if on {
+		return false, true
+	}
+	y := p[1]
+	for k, b := range boxes {
+		if b.Max[1] < y || b.Min[1] > y {
+			continue
+		}
+		for i := k*step + 1; i <= min((k+1)*step, n-1); i++ {
+			ay, by := r[i-1][1], r[i][1]
+			if ay < y && by < y || ay > y && by > y {
+				continue
+			}
+			if in, on = edgeLocate(r[i-1], r[i], p, in); on {
+				return false, true
+			}
+		}
+	}
+	return in, false
+}
+
+// RingRuns returns the boxes RingLocateRuns reads: of the vertices k·step
+// to (k+1)·step of r, for each k while k·step+1 < len(r).
+func RingRuns(r orb.Ring, step int) []orb.Bound {
+	var out []orb.Bound
+	for lo := 0; lo+1 < len(r); lo += step {
+		b := orb.Bound{Min: r[lo], Max: r[lo]}
+		for _, q := range r[lo+1 : min(lo+step, len(r)-1)+1] {
+			b = b.Extend(q)
+		}
+		out = append(out, b)
+	}
+	return out
+}

@@ -149,3 +149,48 @@ func TestRingLocate(t *testing.T) {
 		t.Error("a line or an empty polygon holds a point")
 	}
 }
+
+// TestRingLocateRuns holds RingLocateRuns to RingLocate over random rings
+// (closed and not, with repeated vertices, horizontal and vertical edges on
+// a lattice) and points on and off their vertices and edges, at runs of 1
+// to 40 edges.
+func TestRingLocateRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	n := 0
+	for i := range 400 {
+		m := 3 + rng.IntN(300)
+		r := make(orb.Ring, 0, m+1)
+		for j := range m {
+			a := 2 * math.Pi * float64(j) / float64(m)
+			d := 1 + rng.Float64()
+			p := orb.Point{d * math.Cos(a), d * math.Sin(a)}
+			if i%2 == 0 {
+				p = orb.Point{math.Round(p[0]*8) / 8, math.Round(p[1]*8) / 8}
+			}
+			r = append(r, p)
+		}
+		if i%3 != 0 {
+			r = append(r, r[0])
+		}
+		step := 1 + rng.IntN(40)
+		boxes := RingRuns(r, step)
+		var pts []orb.Point
+		for range 100 {
+			pts = append(pts, orb.Point{rng.Float64()*5 - 2.5, rng.Float64()*5 - 2.5},
+				orb.Point{math.Round((rng.Float64()*5-2.5)*8) / 8, math.Round((rng.Float64()*5-2.5)*8) / 8})
+		}
+		for j := 1; j < len(r); j++ {
+			a, b := r[j-1], r[j]
+			pts = append(pts, a, orb.Point{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}, orb.Point{a[0], b[1]})
+		}
+		for _, p := range pts {
+			in, on := RingLocate(r, p)
+			gin, gon := RingLocateRuns(r, boxes, step, p)
+			if gin != in || gon != on {
+				t.Fatalf("ring %d (%d positions, runs of %d), %v: in %v on %v, RingLocate in %v on %v", i, len(r), step, p, gin, gon, in, on)
+			}
+			n++
+		}
+	}
+	t.Logf("%d points", n)
+}
