@@ -150,8 +150,8 @@ func roundsMedian(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// roundRatios formats the rounds' ratios, in the order of the rounds.
-func roundRatios(v []float64) string {
+// formatRatios formats the rounds' ratios, in the order of the rounds.
+func formatRatios(v []float64) string {
 	s := make([]string, len(v))
 	for i, x := range v {
 		s[i] = strconv.FormatFloat(x, 'f', 2, 64)
@@ -383,7 +383,7 @@ func (b *bench) points(ctx context.Context, baseline string) error {
 		for _, r := range routes[1:] {
 			res := results[r.name]
 			o, bl := pooled(res.onemap.passes), pooled(res.baseline.passes)
-			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%.2f\t%.2f\t%.2f\t\n", r.name, roundsMedian(res.baseline.ratio), roundRatios(res.baseline.ratio),
+			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%.2f\t%.2f\t%.2f\t\n", r.name, roundsMedian(res.baseline.ratio), formatRatios(res.baseline.ratio),
 				cpuPer(res.baseline)/cpuPer(res.onemap), ms(o.P99), ms(bl.P99))
 		}
 		tw.Flush()

@@ -20,8 +20,8 @@ func TestRunPoints_baselineChecked(t *testing.T) {
 }
 
 func TestRoundRatios(t *testing.T) {
-	if got := roundRatios([]float64{1, 0.875, 2.004}); got != "1.00 0.88 2.00" {
-		t.Errorf("roundRatios = %q", got)
+	if got := formatRatios([]float64{1, 0.875, 2.004}); got != "1.00 0.88 2.00" {
+		t.Errorf("formatRatios = %q", got)
 	}
 }
 
