@@ -19,7 +19,7 @@ func TestRunPoints_baselineChecked(t *testing.T) {
 	}
 }
 
-func TestRoundRatios(t *testing.T) {
+func TestFormatRatios(t *testing.T) {
 	if got := formatRatios([]float64{1, 0.875, 2.004}); got != "1.00 0.88 2.00" {
 		t.Errorf("formatRatios = %q", got)
 	}
