@@ -2,7 +2,7 @@ package inmem
 
 import (
 	"github.com/onemapgis/onemap"
-	kernel "github.com/onemapgis/onemap/internal/planar"
+	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 )
 
@@ -38,7 +38,7 @@ func runsOf(rec *onemap.Record) [][]orb.Bound {
 	ring := func(r orb.Ring) {
 		var boxes []orb.Bound
 		if len(r)-1 >= runMinEdges {
-			boxes, long = kernel.RingRuns(r, runStep), true
+			boxes, long = planar.RingRuns(r, runStep), true
 		}
 		runs = append(runs, boxes)
 	}
@@ -85,14 +85,14 @@ func containsRecord(rec *onemap.Record, p orb.Point) bool {
 	return false
 }
 
-// polygonIntersectsRuns is kernel.PolygonIntersects with the rings' runs
+// polygonIntersectsRuns is planar.PolygonIntersects with the rings' runs
 // (nil for a short ring).
 func polygonIntersectsRuns(poly orb.Polygon, runs [][]orb.Bound, p orb.Point) bool {
 	locate := func(i int) (in, on bool) {
 		if runs[i] == nil {
-			return kernel.RingLocate(poly[i], p)
+			return planar.RingLocate(poly[i], p)
 		}
-		return kernel.RingLocateRuns(poly[i], runs[i], runStep, p)
+		return planar.RingLocateRuns(poly[i], runs[i], runStep, p)
 	}
 	if len(poly) == 0 {
 		return false
