@@ -108,17 +108,19 @@ const caseSettledSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.out
 // ended). A grid that does not exist is ENOTFOUND.
 //
 // The flows of the period's whole days (China time) are read from the
-// tally (case_tally, migration 0034), those of its partial days from the
-// cases reported, accepted and closed in them (caseEdgesSQL); the
-// escalated from case_escalated_days and case_escalations (migration
-// 0041, caseEscalatedDaysSQL); the open and overdue
-// at a past China midnight from case_open_days (caseOpenDaysSQL, migration
-// 0040), at now from the open cases (caseOpenNowSQL), at another past
-// instant from case_open_days at the midnight before it and the changes
-// of the instants since (caseOpenPointsSQL, migration 0042); the mediation records
-// of the whole days from the tally too (migration 0036), those of the
-// partial days from the records (caseSettledEdgesSQL). Each equals what
-// CaseStatsRecount counts from the cases and records themselves.
+// tally (case_tally, migration 0034); the escalated from
+// case_escalated_days and case_escalations (migration 0041,
+// caseEscalatedDaysSQL, caseEscalatedAgainSQL); the open and overdue at a
+// past China midnight from case_open_days (caseOpenDaysSQL, migration
+// 0040); the mediation records of the whole days from the tally too
+// (migration 0036). What the rest needs, by member grid, is counted in one
+// statement and summed up to the figure's grids there (caseByMembersSQL):
+// the partial days' flows, records and first escalations, the changes of
+// the open and overdue at the instants between the midnight before a past
+// end and the end (case_open_points, migration 0042). At now the open and
+// overdue are counted from the open cases by member grid (caseOpenNowSQL,
+// caseOpenNowGridsSQL, migration 0039). Each equals what CaseStatsRecount
+// counts from the cases and records themselves.
 func (s *Cases) CaseStats(ctx context.Context, grid int64, from, to time.Time) (*onemap.CaseStats, error) {
 	return readTx(ctx, s.db.read, func(begin beginRead) (*onemap.CaseStats, error) {
 		return s.caseStats(ctx, begin, grid, from, to, false)
@@ -137,7 +139,8 @@ func (s *Cases) CaseStatsRecount(ctx context.Context, grid int64, from, to time.
 
 // caseStats is CaseStats (CaseStatsRecount when recount is true) in the
 // read-only transaction that begin begins. Its statements go in two
-// batches, one round trip each: the grids, then the counts.
+// batches, one round trip each: the grids (and for the recount the
+// subtree's list), then the counts.
 func (s *Cases) caseStats(ctx context.Context, begin beginRead, grid int64, from, to time.Time, recount bool) (*onemap.CaseStats, error) {
 	now := s.Now()
 	at, live := now, true
@@ -174,9 +177,10 @@ func (s *Cases) caseStats(ctx context.Context, begin beginRead, grid int64, from
 		})
 		return err
 	})
-	// A period of whole China days ending at a past midnight counts
-	// nothing by member grid (caseNeedsMembers): no list of the subtree.
-	if recount || caseNeedsMembers(from, to, at, live) {
+	// Only the recount and the open cases at now list the subtree: the
+	// other tallied figures are read per figure's grid, or summed up to
+	// the figure's grids in SQL (caseByMembersSQL).
+	if recount || live {
 		b.Queue(caseMembersSQL, grid).QueryRow(func(row pgx.Row) error { return row.Scan(&tops, &members) })
 	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -251,8 +255,8 @@ func addCaseFigures(dst *onemap.CaseStatsRow, r onemap.CaseStatsRow) {
 	dst.DisputesSettled += r.DisputesSettled
 }
 
-// caseScanAll is the number of member grids above which the statistics'
-// scans across the county keep every grid's cases rather than test each
+// caseScanAll is the number of member grids above which the recount's and
+// the open cases' scans across the county keep every grid's cases rather than test each
 // against the members (a county's or a township's figures).
 const caseScanAll = 200
 
@@ -261,19 +265,24 @@ const caseScanAll = 200
 // escalations and the cases open at the period's end: at now from the open
 // cases, at a past China midnight from case_open_days, at another past
 // instant from case_open_days at the midnight before it and the changes
-// of case_open_points since. The tally and
-// case_open_days are read per figure's grid; the rest count by member grid,
-// across the county where they scan by time, and the figures each grid
-// counts towards are added up as their rows arrive. Each statement is
-// given its own arguments.
+// of case_open_points since. The statements answer a row per figure's
+// grid (the children, and the grid itself unless it is the county): the
+// tally, case_escalated_days and case_open_days hold the subtree's sums
+// per grid, and what is counted by member grid (the partial days, the
+// instants) is summed up to the figure's grids in SQL, in one statement
+// (caseByMembersSQL). Only the cases open at now are counted by member
+// grid (tops and members: caseMembersSQL, listed for live only), their
+// rows added up here as they arrive: a village's read are a few ranges of
+// cases_open_now, and summed in SQL across the county they were read from
+// another index and the table (a generic plan's choice) at a third more
+// of the server's time. Each statement is given its own arguments.
 func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*onemap.CaseStatsRow,
 	tops, members []int64, from, to, at time.Time, live bool) {
 	flows := func(grid *int64, r *onemap.CaseStatsRow) []any {
 		return []any{grid, &r.Reported, &r.Accepted, &r.Closed, &r.Refused, &r.ClosedOnTime, &r.ReportedClosed, &r.Disputes}
 	}
-	// The tally's and case_open_days' rows are per figure's grid: the
-	// children's, and the grid's own unless it is the county, whose figures
-	// are its top grids' together.
+	// The rows are per figure's grid: the children's, and the grid's own
+	// unless it is the county, whose figures are its top grids' together.
 	tallyIDs := make([]int64, 0, len(out.Children)+1)
 	for _, c := range out.Children {
 		tallyIDs = append(tallyIDs, c.GridID)
@@ -296,61 +305,108 @@ func queueCaseTallied(b *pgx.Batch, out *onemap.CaseStats, byGrid map[int64]*one
 		queueCaseRows(b, tallied, escalated, caseEscalatedDaysSQL, tallyIDs,
 			days[0].Format(time.DateOnly), days[1].Format(time.DateOnly))
 	}
-	into := caseFiguresOf(byGrid, tops, members)
-	only := caseOnly(members)
-	if len(edges) > 0 {
-		var lo, hi []time.Time
-		for _, e := range edges {
-			lo, hi = append(lo, e[0]), append(hi, e[1])
-		}
-		queueCaseRows(b, into, flows, caseEdgesSQL, only, lo, hi)
-		queueCaseRows(b, into, func(grid *int64, r *onemap.CaseStatsRow) []any {
-			return []any{grid, &r.DisputeRecords, &r.DisputesSettled}
-		}, caseSettledEdgesSQL, only, lo, hi)
-		queueCaseRows(b, into, escalated, caseEscalatedEdgesSQL, only, lo, hi)
-	}
 	queueCaseRows(b, tallied, escalated, caseEscalatedAgainSQL, tallyIDs, from, to)
-	open := func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Open, &r.Overdue} }
-	switch {
-	case live && only != nil:
-		queueCaseRows(b, into, open, caseOpenNowGridsSQL, only, at)
-	case live:
-		queueCaseRows(b, into, open, caseOpenNowSQL, at)
-	default:
-		// At a past instant: the open and overdue at the China midnight m
-		// at or before it (case_open_days, per figure's grid), and unless
-		// it is that midnight the changes of the instants in [m, at) by
-		// member grid (case_open_points, migration 0042).
+	// At a past instant the open and overdue are those at the China
+	// midnight m at or before it (case_open_days, per figure's grid) plus,
+	// unless it is that midnight, the changes of the instants in [m, at)
+	// (case_open_points, migration 0042: caseByMembersSQL from points).
+	points := at
+	if live {
+		open := func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Open, &r.Overdue} }
+		if only := caseOnly(members); only != nil {
+			queueCaseRows(b, caseFiguresOf(byGrid, tops, members), open, caseOpenNowGridsSQL, only, at)
+		} else {
+			queueCaseRows(b, caseFiguresOf(byGrid, tops, members), open, caseOpenNowSQL, at)
+		}
+	} else {
 		c := at.In(onemap.ChinaTime())
 		m := time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, onemap.ChinaTime())
 		e := m.AddDate(0, 0, -1)
 		month := time.Date(e.Year(), e.Month(), 1, 0, 0, 0, 0, time.UTC)
-		queueCaseRows(b, tallied, open, caseOpenDaysSQL, tallyIDs,
+		queueCaseRows(b, tallied, func(grid *int64, r *onemap.CaseStatsRow) []any { return []any{grid, &r.Open, &r.Overdue} },
+			caseOpenDaysSQL, tallyIDs,
 			time.Date(e.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), month.Format(time.DateOnly),
 			m.Format(time.DateOnly))
-		if !caseDayEnd(at) {
-			queueCaseRows(b, into, open, caseOpenPointsSQL, m, at)
-		}
+		points = m
 	}
+	// A period of whole China days ending at a midnight counts nothing
+	// more.
+	if len(edges) == 0 && points.Equal(at) {
+		return
+	}
+	lo, hi := make([]time.Time, 0, len(edges)), make([]time.Time, 0, len(edges))
+	for _, e := range edges {
+		lo, hi = append(lo, e[0]), append(hi, e[1])
+	}
+	// Its generic plan, kept after the first: a plan made for each call's
+	// values (PostgreSQL's choice here, their estimates being lower) costs
+	// more to make than the statement takes to run, and reads no
+	// differently. The last statement of the transaction: the setting
+	// holds for it alone.
+	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	queueCaseRows(b, tallied, func(grid *int64, r *onemap.CaseStatsRow) []any {
+		return append(flows(grid, r), &r.DisputeRecords, &r.DisputesSettled, &r.Escalated, &r.Open, &r.Overdue)
+	}, caseByMembersSQL, tallyIDs, lo, hi, points, at)
 }
 
-// caseNeedsMembers reports whether the figures over [from, to), open and
-// overdue counted at at (live: at now), read some figure by member grid
-// (caseMembersSQL): a partial day's flows, and the open and overdue at now
-// or at an instant that is not a China midnight. The rest is read per
-// figure's grid (the tally, case_escalated_days, case_open_days,
-// caseEscalatedAgainSQL).
-func caseNeedsMembers(from, to, at time.Time, live bool) bool {
-	_, edges := caseDays(from, to)
-	return len(edges) > 0 || live || !caseDayEnd(at)
-}
-
-// caseDayEnd reports whether t is a China midnight: the end of a day,
-// whose open and overdue cases case_open_days keeps (caseOpenDaysSQL).
-func caseDayEnd(t time.Time) bool {
-	c := t.In(onemap.ChinaTime())
-	return c.Hour() == 0 && c.Minute() == 0 && c.Second() == 0 && c.Nanosecond() == 0
-}
+// caseByMembersSQL counts what the statistics read by member grid, and
+// sums it up to the figure's grids $1, a row each (each grid's counting its
+// own cases and those of every grid below it):
+//   - the flows of the stretches [$2[i], $3[i]) (each under a day: a
+//     period's partial days): the cases reported, accepted and closed in
+//     them, by the time indexes of migration 0034; the mediation records
+//     opened in them and those settled (caseSettledSQL's figures), by
+//     disputes_created_outcome; the cases' first escalations in them, by
+//     case_escalations_first (a case without a grid keeps its escalations
+//     with no grid, migration 0043: they count nowhere);
+//   - the changes of the open and overdue cases at the instants [$4, $5)
+//     (case_open_points, migration 0042; $4 a China midnight and $5 within
+//     its day, or $4 = $5: none), one range of case_open_points_at.
+//
+// Each is read across the county by time (a day's rows: a few thousand)
+// and summed by member grid; only those grids are then followed up their
+// ancestors, as caseEscalatedAgainSQL does, to the grids of $1. No list of
+// a subtree is made and no row per member grid leaves the server.
+const caseByMembersSQL = `WITH RECURSIVE w AS (SELECT * FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)),
+	f (grid_id, reported, accepted, closed, refused, on_time, reported_closed, disputes, records, settled,
+		escalated, open, overdue) AS (
+		SELECT k.grid_id, 1, 0, 0, 0, 0, (k.closed_at IS NOT NULL)::int, (k.category = 'dispute')::int, 0, 0, 0, 0, 0
+		FROM w JOIN cases k ON k.created_at >= w.lo AND k.created_at < w.hi
+		UNION ALL
+		SELECT k.grid_id, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+		FROM w JOIN cases k ON k.accepted_at >= w.lo AND k.accepted_at < w.hi
+		UNION ALL
+		SELECT k.grid_id, 0, 0, (k.status = 'closed')::int, (k.status = 'refused')::int,
+			(k.status = 'closed' AND k.closed_at <= k.close_due)::int, 0, 0, 0, 0, 0, 0, 0
+		FROM w JOIN cases k ON k.closed_at >= w.lo AND k.closed_at < w.hi
+		UNION ALL
+		SELECT c.grid_id, 0, 0, 0, 0, 0, 0, 0, 1, (d.outcome = 'settled')::int, 0, 0, 0
+		FROM w JOIN disputes d ON d.created_at >= w.lo AND d.created_at < w.hi
+		CROSS JOIN LATERAL (SELECT grid_id FROM cases WHERE id = d.case_id OFFSET 0) c
+		UNION ALL
+		SELECT e.grid_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0
+		FROM w JOIN case_escalations e ON e.at >= w.lo AND e.at < w.hi AND e.prev_at IS NULL
+		UNION ALL
+		SELECT grid_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, open, overdue
+		FROM case_open_points WHERE at >= $4 AND at < $5
+	), g AS (
+		SELECT grid_id, sum(reported) AS reported, sum(accepted) AS accepted, sum(closed) AS closed,
+			sum(refused) AS refused, sum(on_time) AS on_time, sum(reported_closed) AS reported_closed,
+			sum(disputes) AS disputes, sum(records) AS records, sum(settled) AS settled,
+			sum(escalated) AS escalated, sum(open) AS open, sum(overdue) AS overdue
+		FROM f WHERE grid_id IS NOT NULL
+		GROUP BY grid_id
+	), up (grid_id, anc) AS (
+		SELECT grid_id, grid_id FROM g
+		UNION ALL
+		SELECT up.grid_id, p.parent_id FROM up JOIN grids p ON p.id = up.anc WHERE p.parent_id IS NOT NULL
+	)
+	SELECT up.anc, sum(g.reported), sum(g.accepted), sum(g.closed), sum(g.refused), sum(g.on_time),
+		sum(g.reported_closed), sum(g.disputes), sum(g.records), sum(g.settled), sum(g.escalated),
+		sum(g.open), sum(g.overdue)
+	FROM g JOIN up ON up.grid_id = g.grid_id
+	WHERE up.anc = ANY($1)
+	GROUP BY up.anc`
 
 // caseOpenDaysSQL sums, for each grid of $1, the changes of its open and
 // overdue cases (those of the grid and every grid below it; migration
@@ -440,46 +496,13 @@ const caseTallySQL = `SELECT grid_id, sum(reported), sum(accepted), sum(closed),
 	FROM case_tally WHERE grid_id = ANY($1) AND day >= $2::date AND day < $3::date
 	GROUP BY grid_id`
 
-// caseEdgesSQL counts by grid the flows of the stretches [$2[i], $3[i])
-// (each under a day): the cases reported, accepted and closed in them, read
-// by the time indexes of migration 0034 across the county, of the grids $1
-// only unless it is null. The grids are tested after the scans
-// (MATERIALIZED): a test pushed into them reads every case of a
-// township's grids instead.
-const caseEdgesSQL = `WITH w AS (SELECT * FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)),
-	f AS MATERIALIZED (
-		SELECT k.grid_id, 1 AS reported, 0 AS accepted, 0 AS closed, 0 AS refused, 0 AS on_time,
-			(k.closed_at IS NOT NULL)::int AS reported_closed, (k.category = 'dispute')::int AS disputes
-		FROM w JOIN cases k ON k.created_at >= w.lo AND k.created_at < w.hi
-		UNION ALL
-		SELECT k.grid_id, 0, 1, 0, 0, 0, 0, 0
-		FROM w JOIN cases k ON k.accepted_at >= w.lo AND k.accepted_at < w.hi
-		UNION ALL
-		SELECT k.grid_id, 0, 0, (k.status = 'closed')::int, (k.status = 'refused')::int,
-			(k.status = 'closed' AND k.closed_at <= k.close_due)::int, 0, 0
-		FROM w JOIN cases k ON k.closed_at >= w.lo AND k.closed_at < w.hi
-	)
-	SELECT grid_id, sum(reported), sum(accepted), sum(closed), sum(refused), sum(on_time), sum(reported_closed), sum(disputes)
-	FROM f WHERE grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR grid_id = ANY($1))
-	GROUP BY grid_id`
-
-// caseSettledEdgesSQL is caseSettledSQL over the stretches [$2[i], $3[i])
-// (each under a day: a period's partial days, whose records the tally does
-// not hold whole), read by disputes_created_outcome.
-const caseSettledEdgesSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE d.outcome = 'settled')
-	FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)
-	JOIN disputes d ON d.created_at >= w.lo AND d.created_at < w.hi
-	CROSS JOIN LATERAL (SELECT grid_id FROM cases WHERE id = d.case_id OFFSET 0) c
-	WHERE c.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR c.grid_id = ANY($1))
-	GROUP BY c.grid_id`
-
 // The cases escalated in [from, to), each once however often (migration
 // 0041): of a case's escalations in the period exactly one has no earlier
 // one in it, the one whose earlier escalation (prev_at) is none or before
 // from. They are counted as the first escalations of their cases (no
 // earlier one at all) in the period's whole days from case_escalated_days
 // (caseEscalatedDaysSQL) and in its partial days from case_escalations
-// (caseEscalatedEdgesSQL), plus the escalations in the period whose
+// (caseByMembersSQL), plus the escalations in the period whose
 // earlier one is before from (caseEscalatedAgainSQL).
 
 // caseEscalatedDaysSQL sums, for each grid of $1, the first escalations of
@@ -488,17 +511,6 @@ const caseSettledEdgesSQL = `SELECT c.grid_id, count(*), count(*) FILTER (WHERE 
 const caseEscalatedDaysSQL = `SELECT grid_id, sum(first)
 	FROM case_escalated_days WHERE grid_id = ANY($1) AND day >= $2::date AND day < $3::date
 	GROUP BY grid_id`
-
-// caseEscalatedEdgesSQL counts by grid the first escalations of cases in
-// the stretches [$2[i], $3[i]) (a period's partial days), of the grids $1
-// only unless it is null, read by case_escalations_first. A case without
-// a grid keeps its escalations with no grid (migration 0043): they count
-// nowhere.
-const caseEscalatedEdgesSQL = `SELECT e.grid_id, count(*)
-	FROM unnest($2::timestamptz[], $3::timestamptz[]) AS w (lo, hi)
-	JOIN case_escalations e ON e.at >= w.lo AND e.at < w.hi AND e.prev_at IS NULL
-	WHERE e.grid_id IS NOT NULL AND ($1::bigint[] IS NULL OR e.grid_id = ANY($1))
-	GROUP BY e.grid_id`
 
 // caseEscalatedAgainSQL counts, for each grid of $1, the escalations in
 // [$2, $3) whose earlier escalation was before $2, of the cases of the grid
@@ -520,16 +532,6 @@ const caseEscalatedAgainSQL = `WITH RECURSIVE e AS (
 	SELECT up.anc, count(*) FROM e JOIN up ON up.grid_id = e.grid_id
 	WHERE up.anc = ANY($1)
 	GROUP BY up.anc`
-
-// caseOpenPointsSQL sums by grid the changes of the open and overdue
-// cases at the instants [$1, $2) (case_open_points, migration 0042): each
-// case's, at its own grid, from just after the instant on. Read from $1, a
-// China midnight, to $2 within its day, one range of case_open_points_at
-// across the county (a day's points: a few thousand); the rows of grids
-// not counted are left by the caller.
-const caseOpenPointsSQL = `SELECT grid_id, sum(open), sum(overdue)
-	FROM case_open_points WHERE at >= $1 AND at < $2
-	GROUP BY grid_id`
 
 // queueDisputesSettled queues the count of the dispute figures of the rows
 // of byGrid from the mediation records (caseSettledSQL): DisputeRecords

@@ -2,9 +2,14 @@ package postgis_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/internal/testfix"
@@ -185,4 +190,84 @@ func TestCaseStats_openAtAnyHour(t *testing.T) {
 	}
 	check(append(grids, other), some...)
 	t.Logf("%d instants", len(at)+len(past)+len(some))
+}
+
+// statementRows records the rows each statement of the statistics' batches
+// answered, and its text.
+type statementRows struct {
+	mu   sync.Mutex
+	seen []statementRow
+}
+
+type statementRow struct {
+	sql  string
+	rows int64
+}
+
+func (s *statementRows) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+func (s *statementRows) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (s *statementRows) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (s *statementRows) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, statementRow{sql: d.SQL, rows: d.CommandTag.RowsAffected()})
+}
+func (s *statementRows) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (s *statementRows) take() []statementRow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.seen
+	s.seen = nil
+	return out
+}
+
+// TestCaseStats_anyHourByFigure: the figures of the county and of a
+// township over periods ending at a past instant that is not a China
+// midnight (partial days at one or both ends) list no subtree and take no
+// row per member grid from the server: each statement answers at most a
+// row per figure's grid (the children and the grid itself), what is
+// counted by member grid being summed up to them in SQL. They equal the
+// recount.
+func TestCaseStats_anyHourByFigure(t *testing.T) {
+	url := pgtest.DemoHistoryURL(t)
+	rec := &statementRows{}
+	db, err := postgis.Open(context.Background(), url, onemap.NewCatalog(), slog.New(slog.NewTextHandler(io.Discard, nil)),
+		postgis.Options{StatementTimeout: 5 * time.Minute, Tracer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	g := demoCaseGrids(t, url)
+	clk := testfix.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, onemap.ChinaTime()))
+	cs := postgis.NewCases(db, clk.Now)
+	end := pgtest.HistoryAsOf.Add(-(26*time.Hour + 17*time.Minute))
+	periods := [][2]time.Time{
+		{end.AddDate(0, -1, 0), end},
+		{end.AddDate(0, -3, 0).Add(-5*time.Hour - 3*time.Minute), end},
+		{end.Add(-7 * time.Hour), end},
+	}
+	for _, grid := range []int64{0, g.township} {
+		for _, p := range periods {
+			rec.take()
+			got, err := cs.CaseStats(context.Background(), grid, p[0], p[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			figures := int64(len(got.Children) + 1)
+			for _, st := range rec.take() {
+				if strings.Contains(st.sql, "WITH RECURSIVE tops") {
+					t.Errorf("grid %d, %v to %v: the subtree is listed:\n%s", grid, p[0], p[1], st.sql)
+				}
+				if st.rows > figures {
+					t.Errorf("grid %d, %v to %v: %d rows for %d figures' grids from\n%s", grid, p[0], p[1], st.rows, figures, st.sql)
+				}
+			}
+			checkStatsEqualRecount(t, cs, []int64{grid}, [][2]time.Time{p})
+		}
+	}
 }
