@@ -149,6 +149,8 @@ type bulk struct {
 	// chunkRows is how many rows a chunk of the client-computed path's
 	// stream holds (copyChunkRows).
 	chunkRows int
+	// rebuildMin is ImportOptions.rebuildMin (0: rebuildMin).
+	rebuildMin int
 	// load is the load's history entry (feature_loads), if it wrote one.
 	load int64
 }
@@ -272,6 +274,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	}
 	if b.copyable(replaceable, o) {
 		b.chunkRows = cmp.Or(o.chunkRows, copyChunkRows)
+		b.rebuildMin = o.rebuildMin
 		f := b.streamRows(next)
 		f.grids = b.pool
 		defer f.close()
