@@ -172,6 +172,9 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	if !ok {
 		return rep, nil, errNotCopyable
 	}
+	if err := b.idsPastRows(ctx, tx); err != nil {
+		return rep, nil, err
+	}
 	b.step("region, triggers off")
 	place := &copyPlace{ctx: ctx, env: env, gi: b.index("grid_id")}
 	if b.gridPoint != "" {
