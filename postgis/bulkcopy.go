@@ -261,10 +261,13 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 				}
 				if ok {
 					t := time.Now()
-					if dropped, err = b.dropIndexes(ctx, tx); err != nil {
+					var busy bool
+					if dropped, busy, err = b.dropIndexesNoWait(ctx, tx); err != nil {
 						return rep, nil, err
 					}
-					if b.steps != nil {
+					if b.steps != nil && busy {
+						b.steps("indexes kept: the layer is being read", time.Since(t))
+					} else if b.steps != nil {
 						b.steps(fmt.Sprintf("drop %d indexes, to build after the rows", len(dropped)), time.Since(t))
 					}
 				}

@@ -3,9 +3,11 @@ package postgis
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // A load into an empty or nearly empty layer builds the layer table's
@@ -24,7 +26,8 @@ import (
 // DROP INDEX locks the table ACCESS EXCLUSIVE until commit: readers of the
 // layer (a server starting, a server reloading it, an export) wait for the
 // load, where otherwise they read the rows before it. Hence only a nearly
-// empty layer's load does it. The primary key stays (other tables' foreign
+// empty layer's load does it, and only if it has the lock within
+// dropLockWait (a transaction reading the layer then: the indexes stay). The primary key stays (other tables' foreign
 // keys and the load's own checks use it), and so does every index a
 // foreign key, an exclusion constraint, the table's clustering or its
 // replica identity depends on. A unique key found broken by its build is a
@@ -54,6 +57,38 @@ func (b *bulk) rebuildable(ctx context.Context, tx pgx.Tx, n int) (bool, error) 
 		return false, mapError(fmt.Errorf("postgis: bulk import: count the layer's rows: %w", err))
 	}
 	return have < n, nil
+}
+
+// dropLockWait is how long a load waits for the lock that dropping the
+// indexes takes (ACCESS EXCLUSIVE) while others read the layer: past it the
+// load keeps the indexes, rather than wait for a long read (an export) and
+// hold every reader that comes after it in the queue behind its own wait.
+const dropLockWait = "1s"
+
+// dropIndexesNoWait is dropIndexes in a savepoint, waiting at most
+// dropLockWait for the table's lock; busy reports that the lock was not
+// had in time: nothing was dropped.
+func (b *bulk) dropIndexesNoWait(ctx context.Context, tx pgx.Tx) (dropped []droppedIndex, busy bool, err error) {
+	err = savepoint(ctx, tx, func(tx pgx.Tx) error {
+		var was string
+		if err := tx.QueryRow(ctx, `SELECT current_setting('lock_timeout'), set_config('lock_timeout', $1, true)`, dropLockWait).Scan(&was, new(string)); err != nil {
+			return err
+		}
+		var err error
+		if dropped, err = b.dropIndexes(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, was)
+		return err
+	}, false)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, mapError(fmt.Errorf("postgis: bulk import: drop the indexes: %w", err))
+	}
+	return dropped, false, nil
 }
 
 // dropIndexes drops the table's secondary indexes that the load builds

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/pgtest"
 	"github.com/onemapgis/onemap/postgis"
@@ -21,11 +22,14 @@ import (
 // enforced again. A load whose file repeats a device code, and one that
 // names a camera already there, find the broken key in the build: the
 // indexes are rolled back with the client-computed path and the staged
-// path names the line, or updates the camera. A load into a layer that
-// holds as many rows as its first chunk keeps the indexes.
+// path names the line, or updates the camera. A load while another
+// transaction reads the layer keeps the indexes (it waits a second for the
+// lock, not for the reader). A load into a layer that holds as many rows
+// as its first chunk keeps the indexes.
 func TestBulkImport_indexesAfter(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.Open(t, pgtest.DemoURL(t))
+	url := pgtest.DemoURL(t)
+	db := pgtest.Open(t, url)
 	if err := db.ExecForTest(ctx, `TRUNCATE cameras CASCADE`); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +133,40 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT count(*) FROM cameras`); n != 0 {
 			t.Errorf("%d cameras after the failed load, want 0", n)
+		}
+	})
+
+	t.Run("while a reader holds the layer", func(t *testing.T) {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		reader, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reader.Exec(ctx, `SELECT count(*) FROM cameras`); err != nil {
+			t.Fatal(err)
+		}
+		rep, steps, err := load(t, rows(4000, 500), "busy.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reader.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Inserted != 500 {
+			t.Fatalf("report %+v, want 500 inserted", rep)
+		}
+		if dropped(steps) || built(steps) || !step(steps, "indexes kept: the layer is being read", "") {
+			t.Errorf("a load while a reader holds the layer: steps %q, want the indexes kept", steps)
+		}
+		if got := indexes(t); got != before {
+			t.Errorf("indexes and constraints after the load:\n%s\nwant\n%s", got, before)
+		}
+		if err := db.ExecForTest(ctx, `TRUNCATE cameras CASCADE`); err != nil {
+			t.Fatal(err)
 		}
 	})
 
