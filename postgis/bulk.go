@@ -149,6 +149,8 @@ type bulk struct {
 	// chunkRows is how many rows a chunk of the client-computed path's
 	// stream holds (copyChunkRows).
 	chunkRows int
+	// rebuildMin is ImportOptions.rebuildMin (0: rebuildMin).
+	rebuildMin int
 	// load is the load's history entry (feature_loads), if it wrote one.
 	load int64
 }
@@ -272,6 +274,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	}
 	if b.copyable(replaceable, o) {
 		b.chunkRows = cmp.Or(o.chunkRows, copyChunkRows)
+		b.rebuildMin = o.rebuildMin
 		f := b.streamRows(next)
 		f.grids = b.pool
 		defer f.close()
@@ -347,6 +350,9 @@ func (b *bulk) staged(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bo
 	if err := b.alterTriggers(ctx, tx, "DISABLE"); err != nil {
 		return rep, err
 	}
+	if err := b.idsPastRows(ctx, tx); err != nil {
+		return rep, err
+	}
 	if b.gridPoint != "" {
 		if _, err := tx.Exec(ctx, b.gridSQL()); err != nil {
 			return rep, mapError(fmt.Errorf("postgis: bulk import: grids: %w", err))
@@ -416,6 +422,31 @@ func (b *bulk) staged(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bo
 		return rep, err
 	}
 	return rep, nil
+}
+
+// idsPastRows moves the table's ids' sequence past its rows if it is
+// behind them (reset, or left behind by a restore of the rows without it),
+// so that the load's new ids are free: where every new row's id would
+// otherwise collide with a row there and the load fail on a key the file
+// never gave. The table's writers are kept out (alterTriggers) until
+// commit, so no one takes an id meanwhile; the sequence only moves up.
+func (b *bulk) idsPastRows(ctx context.Context, tx pgx.Tx) error {
+	if !slices.Contains(b.columns, "id") {
+		return nil
+	}
+	var seq *string
+	if err := tx.QueryRow(ctx, `SELECT pg_get_serial_sequence($1, 'id')`, b.tbl).Scan(&seq); err != nil {
+		return mapError(fmt.Errorf("postgis: bulk import: the ids' sequence: %w", err))
+	}
+	if seq == nil {
+		return nil
+	}
+	// The sequence's name as the catalog quotes it.
+	if _, err := tx.Exec(ctx, `SELECT setval($1::regclass, m.id) FROM (SELECT max(id) AS id FROM `+b.tbl+`) m,
+		(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next FROM `+*seq+`) s WHERE m.id >= s.next`, *seq); err != nil {
+		return mapError(fmt.Errorf("postgis: bulk import: the ids' sequence: %w", err))
+	}
+	return nil
 }
 
 // alterTriggers disables or enables (how) the layer table's row triggers

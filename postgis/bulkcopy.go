@@ -30,7 +30,8 @@ import (
 // staged path stages the rows and computes in SQL what the table's
 // triggers would (each row's group grid by a join, new ids, the checks),
 // this path computes it in Go and writes the rows by COPY straight into
-// the layer table, its indexes kept:
+// the layer table, its indexes kept (or, for a large load into a nearly
+// empty layer, its secondary indexes built after the rows: bulkindex.go):
 //
 //   - the rows are read whole (a point and its fields' text a row);
 //   - the region's envelope is checked in Go;
@@ -171,6 +172,9 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	if !ok {
 		return rep, nil, errNotCopyable
 	}
+	if err := b.idsPastRows(ctx, tx); err != nil {
+		return rep, nil, err
+	}
 	b.step("region, triggers off")
 	place := &copyPlace{ctx: ctx, env: env, gi: b.index("grid_id")}
 	if b.gridPoint != "" {
@@ -201,6 +205,7 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		first, n             int64
 		ext                  orb.Bound
 		wait, copying, spill time.Duration
+		dropped              []droppedIndex         // the indexes built after the rows
 		grids                = map[int64]struct{}{} // the grids the load placed its points in
 		// keyVals are the distinct values of each text field that a
 		// foreign key checks, as the rows give them (COPY's text), by
@@ -247,6 +252,26 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
 			}
 			ext = c.ext
+			// A full first chunk into a table of fewer rows: the
+			// indexes are built after the last row (bulkindex.go).
+			if len(c.rows) == b.chunkRows {
+				ok, err := b.rebuildable(ctx, tx, len(c.rows))
+				if err != nil {
+					return rep, nil, err
+				}
+				if ok {
+					t := time.Now()
+					var busy bool
+					if dropped, busy, err = b.dropIndexesNoWait(ctx, tx); err != nil {
+						return rep, nil, err
+					}
+					if b.steps != nil && busy {
+						b.steps("indexes kept: the layer is being read", time.Since(t))
+					} else if b.steps != nil {
+						b.steps(fmt.Sprintf("drop %d indexes, to build after the rows", len(dropped)), time.Since(t))
+					}
+				}
+			}
 		}
 		lo, hi := first+n, first+n+int64(len(c.rows))-1
 		if hi > first {
@@ -310,6 +335,12 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		b.steps("keep the chunks for a fallback", spill)
 	}
 	b.t0 = time.Now()
+	if len(dropped) > 0 {
+		if err := b.buildIndexes(ctx, tx, dropped); err != nil {
+			return rep, nil, err // a data error (a unique key) runs the staged path
+		}
+		b.step(fmt.Sprintf("build %d indexes after the rows", len(dropped)))
+	}
 	if n > 0 {
 		// The history: one entry for the load's block of ids
 		// (migrations/0044_feature_loads.sql).

@@ -13,3 +13,10 @@ func WithChunkRows(o ImportOptions, n int) ImportOptions {
 	o.chunkRows = n
 	return o
 }
+
+// WithRebuildMin makes a bulk load with o build the layer's indexes after
+// its rows from n rows on (in a nearly empty layer).
+func WithRebuildMin(o ImportOptions, n int) ImportOptions {
+	o.rebuildMin = n
+	return o
+}

@@ -53,6 +53,9 @@ type ImportOptions struct {
 	// chunkRows, if set, is how many rows a chunk of the client-computed
 	// path's stream holds (tests: many chunks from a small file).
 	chunkRows int
+	// rebuildMin, if set, is the least number of rows of a load that
+	// builds the indexes after its rows (tests: rebuildMin).
+	rebuildMin int
 }
 
 // ImportReport says what an import did, or would do.

@@ -18,6 +18,11 @@
 # one `reload` feed row, and that a sample of the cameras lie in the group
 # grid the grid trigger would give them. The server must run on this
 # machine: backends' CPU is read from /proc.
+#
+# EMPTY_LAYER=1 in the environment loads each file into an empty cameras
+# layer instead (the copy's cameras are removed, TRUNCATE … CASCADE, before
+# each import; the files are written first): the province's first load,
+# where the bulk path builds the layer's indexes after the rows.
 set -euo pipefail
 
 server=${1:?server URL}
@@ -50,13 +55,24 @@ if [ "$(psql "$url" -Atc "SELECT to_regclass('feature_loads') IS NOT NULL")" = t
 		AND l.import_file LIKE '%camerasN.csv')))"
 fi
 
-# import N BINARY: imports file N with BINARY and prints its figures.
-import() {
-	local n=$1 bin=$2 file=$dir/cameras$1.csv
+# makefile N: writes file N (ROWS cameras of the province, moved, with new
+# device codes).
+makefile() {
+	local n=$1 file=$dir/cameras$1.csv
+	[ -s "$file" ] && return 0
 	psql "$url" -Atq -c "\copy (SELECT '8' || $n || lpad(id::text, 18, '0') AS device_code, name, kind, status, heading, fov, synthetic,
 		ST_X(geom) + CASE WHEN ST_X(geom) > 102 THEN -0.0001 ELSE 0.0001 END AS lon,
 		ST_Y(geom) + CASE WHEN ST_Y(geom) > 25 THEN -0.0001 ELSE 0.0001 END AS lat
 		FROM cameras WHERE id > $((n * rows)) AND id <= $(((n + 1) * rows)) ORDER BY id) TO '$file' CSV HEADER"
+}
+
+# import N BINARY: imports file N with BINARY and prints its figures.
+import() {
+	local n=$1 bin=$2 file=$dir/cameras$1.csv
+	makefile "$n"
+	if [ "${EMPTY_LAYER:-}" = 1 ]; then
+		psql "$url" -Atq -c "TRUNCATE cameras CASCADE" 2>/dev/null
+	fi
 	local feed0
 	feed0=$(psql "$url" -Atc "SELECT coalesce(max(seq), 0) FROM change_feed")
 	local load0 t0 t1
@@ -98,6 +114,10 @@ import() {
 			FROM cameras c WHERE device_code LIKE '8${n}%' ORDER BY device_code LIMIT 5000) s"
 }
 
+if [ "${EMPTY_LAYER:-}" = 1 ]; then
+	for n in $(seq 0 $((2 * rounds - 1))); do makefile "$n"; done
+	echo "each import into an empty cameras layer (EMPTY_LAYER=1)"
+fi
 for r in $(seq 0 $((rounds - 1))); do
 	import $((2 * r)) "$old" old
 	import $((2 * r + 1)) "$new" new
