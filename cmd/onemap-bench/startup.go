@@ -196,7 +196,7 @@ func (b *bench) startup(ctx context.Context, c startupConfig) error {
 	bulkTook := time.Since(t0)
 	bulkDB, bulkSelf := dbCPU.read()-cpu0, cpuTime()-self0
 	bulkRate := float64(rep.Inserted) / bulkTook.Seconds()
-	b.printf("load      bulk path (COPY to staging, set-based insert + history, one feed row, one audit record): %s cameras in %v: %s rows/s (%s)\n",
+	b.printf("load      bulk path (new points placed by the importer and COPYed into the layer, one history entry for the load, one feed row, one audit record): %s cameras in %v: %s rows/s (%s)\n",
 		thousands(rep.Inserted), bulkTook.Round(time.Millisecond), thousands(int(bulkRate)), loadAvg())
 	b.printf("          %.1f× the per-row path (%.1f× by the database server's CPU a row); target ≥ %s rows/s: %s\n", bulkRate/rowRate,
 		(rowCPU.Seconds()/float64(c.TriggerSample))/(bulkDB.Seconds()/float64(rep.Inserted)), thousands(targetBulkRate), verdict(bulkRate >= targetBulkRate))
