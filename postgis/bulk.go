@@ -696,7 +696,7 @@ const bulkGeom = "s.geom"
 // buffers touches a few cached pages at a time instead of a random page
 // for each row: the insert's CPU a row fell 10–20 % with 16 MB of shared
 // buffers and 200,000 cameras (the ratio of a province's 2,000,000 to
-// PostgreSQL's default 128 MB), README "Bulk load and province start-up".
+// PostgreSQL's default 128 MB), docs/history.md "Bulk load and province start-up".
 const bulkOrder = "s.geom, s.line"
 
 // historySQL is the tail of a statement whose CTE w returns the written
