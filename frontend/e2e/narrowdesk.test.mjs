@@ -70,6 +70,9 @@ for (const [width, height, phone] of [[800, 900, false], [390, 844, true]]) {
       await page.locator('#measure-centre').click();
       await page.waitForFunction(() => document.querySelector('#measure-result').textContent.trim() !== '');
       assert.deepEqual(await lowContrast(page, '#measure-hint'), [], `the hint's text too faint at ${width}×${height}`);
+      // The result wraps the phone's bar a line taller; the layer column follows it (a ResizeObserver, run after
+      // the frame's animation callbacks, where waitForFunction returned): two frames later it has.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       // Centred over the map beside the layer column (at 800 px it lay over the column's counts); on a phone a
       // bar under the tools' row, the layers below it (narrowtools.test.mjs).
       assert.deepEqual((await layout(page)).over.filter((pair) => /measure-hint/.test(pair)), [], `the hint over a panel at ${width}×${height}`);
