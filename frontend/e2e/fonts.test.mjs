@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BASE, openMap, WAIT_MS } from './browser.mjs';
+import { boxedText } from './layout.mjs';
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const HTML = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,47 +64,6 @@ async function missingGlyphs(page, chars) {
     const blank = pixels(' ', '"OneMap Sans"');
     return [...text].filter((ch) => [box, blank].includes(pixels(ch, '"OneMap Sans"')));
   }, chars);
-}
-
-// boxedText returns the texts of the page's elements whose Chinese the
-// browser drew with no font of the page's (so, on this machine, as boxes):
-// for each element with Chinese text of its own, the glyphs drawn from a
-// custom font (the fonts the renderer reports, over CDP) must be at least
-// its Chinese characters.
-async function boxedText(page) {
-  const count = await page.evaluate(() => {
-    let n = 0;
-    for (const el of document.body.querySelectorAll('*')) {
-      const own = [...el.childNodes].filter((t) => t.nodeType === Node.TEXT_NODE).map((t) => t.data).join('');
-      const cjk = own.match(/[\u3400-\u9fff\uff01-\uff5e]/gu)?.length ?? 0;
-      if (cjk && el.getClientRects().length) {
-        el.dataset.fontProbe = String(cjk);
-        n++;
-      }
-    }
-    return n;
-  });
-  const cdp = await page.context().newCDPSession(page);
-  try {
-    await cdp.send('DOM.enable');
-    await cdp.send('CSS.enable');
-    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
-    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '[data-font-probe]' });
-    const boxed = [];
-    for (const nodeId of nodeIds) {
-      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
-      const { attributes } = await cdp.send('DOM.getAttributes', { nodeId });
-      const want = Number(attributes[attributes.indexOf('data-font-probe') + 1]);
-      const custom = fonts.filter((f) => f.isCustomFont).reduce((sum, f) => sum + f.glyphCount, 0);
-      if (fonts.length && custom < want) {
-        const { outerHTML } = await cdp.send('DOM.getOuterHTML', { nodeId });
-        boxed.push(`${outerHTML.slice(0, 100)} (${fonts.map((f) => `${f.familyName} ${f.glyphCount}`).join(', ')})`);
-      }
-    }
-    return { checked: count, boxed };
-  } finally {
-    await cdp.detach();
-  }
 }
 
 describe('the UI draws Chinese with its own font on a machine without one', { timeout: 8 * WAIT_MS }, () => {

@@ -162,3 +162,46 @@ export function lowContrast(page, root = 'body') {
     return bad;
   }, root);
 }
+
+// boxedText returns the texts of the page's shown elements whose Chinese the
+// browser drew with no font of the page's (OneMap Sans; so, on a machine
+// without a Chinese font, as boxes): for each element with Chinese text of
+// its own, the glyphs drawn from a custom font (the fonts the renderer
+// reports, over CDP) must be at least its Chinese characters. checked is
+// how many elements hold Chinese text; an element under a match of outside
+// (a selector, e.g. the map's canvas container) is not judged.
+export async function boxedText(page, outside = null) {
+  const count = await page.evaluate((skip) => {
+    let n = 0;
+    for (const el of document.body.querySelectorAll('*')) {
+      const own = [...el.childNodes].filter((t) => t.nodeType === Node.TEXT_NODE).map((t) => t.data).join('');
+      const cjk = own.match(/[\u3400-\u9fff\uff01-\uff5e]/gu)?.length ?? 0;
+      if (cjk && el.getClientRects().length && !(skip && el.closest(skip))) {
+        el.dataset.fontProbe = String(cjk);
+        n++;
+      }
+    }
+    return n;
+  }, outside);
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '[data-font-probe]' });
+    const boxed = [];
+    for (const nodeId of nodeIds) {
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      const { attributes } = await cdp.send('DOM.getAttributes', { nodeId });
+      const want = Number(attributes[attributes.indexOf('data-font-probe') + 1]);
+      const custom = fonts.filter((f) => f.isCustomFont).reduce((sum, f) => sum + f.glyphCount, 0);
+      if (fonts.length && custom < want) {
+        const { outerHTML } = await cdp.send('DOM.getOuterHTML', { nodeId });
+        boxed.push(`${outerHTML.slice(0, 100)} (${fonts.map((f) => `${f.familyName} ${f.glyphCount}`).join(', ')})`);
+      }
+    }
+    return { checked: count, boxed };
+  } finally {
+    await cdp.detach();
+  }
+}

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openMap, WAIT_MS } from './browser.mjs';
-import { layout } from './layout.mjs';
+import { boxedText, layout } from './layout.mjs';
 
 // boxes reads, in the page, the wall's parts and what overlaps or overflows.
 function boxes(page) {
@@ -100,46 +100,6 @@ function boxes(page) {
   });
 }
 
-// boxedText returns the shown elements whose Chinese characters the browser
-// drew with fewer glyphs of a font of the page's (OneMap Sans) than it has
-// such characters: with no Chinese font on the machine, those came out as
-// boxes. checked is how many elements hold Chinese text.
-async function boxedText(page) {
-  const count = await page.evaluate(() => {
-    let n = 0;
-    for (const el of document.body.querySelectorAll('*')) {
-      const own = [...el.childNodes].filter((t) => t.nodeType === Node.TEXT_NODE).map((t) => t.data).join('');
-      const cjk = own.match(/[\u3400-\u9fff\uff01-\uff5e]/gu)?.length ?? 0;
-      if (cjk && el.getClientRects().length && !el.closest('.maplibregl-map')) {
-        el.dataset.fontProbe = String(cjk);
-        n++;
-      }
-    }
-    return n;
-  });
-  const cdp = await page.context().newCDPSession(page);
-  try {
-    await cdp.send('DOM.enable');
-    await cdp.send('CSS.enable');
-    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
-    const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: '[data-font-probe]' });
-    const boxed = [];
-    for (const nodeId of nodeIds) {
-      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
-      const { attributes } = await cdp.send('DOM.getAttributes', { nodeId });
-      const want = Number(attributes[attributes.indexOf('data-font-probe') + 1]);
-      const custom = fonts.filter((f) => f.isCustomFont).reduce((sum, f) => sum + f.glyphCount, 0);
-      if (fonts.length && custom < want) {
-        const { outerHTML } = await cdp.send('DOM.getOuterHTML', { nodeId });
-        boxed.push(`${outerHTML.slice(0, 100)} (${fonts.map((f) => `${f.familyName} ${f.glyphCount}`).join(', ')})`);
-      }
-    }
-    return { checked: count, boxed };
-  } finally {
-    await cdp.detach();
-  }
-}
-
 for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
   describe(`the wall fits a ${width}×${height} screen`, { timeout: 10 * 60_000 }, () => {
     let b;
@@ -191,7 +151,7 @@ for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
     it('draws every Chinese character it shows with the UI\'s own font', async () => {
       const fonts = await b.page.evaluate(() => [...document.fonts].filter((f) => f.family.replace(/"/g, '') === 'OneMap Sans').map((f) => f.status));
       assert.ok(fonts.includes('loaded'), `OneMap Sans is not loaded: ${fonts}`);
-      const { checked, boxed } = await boxedText(b.page);
+      const { checked, boxed } = await boxedText(b.page, '.maplibregl-map');
       assert.ok(checked > 20, `only ${checked} elements with Chinese text`);
       assert.deepEqual(boxed, [], 'Chinese drawn without the UI\'s font (boxes)');
     });
