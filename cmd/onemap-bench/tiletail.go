@@ -91,7 +91,8 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, s
 	}
 	b.printf("requests     %s tiles of every layer from %d viewports of a seeded walk (seed %d); by zoom: %s\n",
 		thousands(len(list)), viewports, b.Seed, zoomHistogram(list))
-	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n\n", b.Concurrency)
+	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n", b.Concurrency)
+	b.printf("             %s\n\n", loaderNote)
 
 	// Both binaries over the same database, their rounds interleaved (see
 	// tileSides): the baseline's first in odd rounds, the other's in even.
