@@ -16,8 +16,8 @@ import (
 const mvtType = "application/vnd.mapbox-vector-tile"
 
 // The values of a tile answer's constant headers, shared by every answer:
-// each a slice of one value whose capacity is its length, so that a value
-// added to one (Header.Add) goes into a new slice. Nothing changes them.
+// each a slice whose capacity is its length, so that a value added to one
+// (Header.Add) goes into a new slice. Nothing changes them.
 var (
 	hitTiming                = []string{`cache;desc="hit"`}[:1:1]
 	varyAcceptEncoding       = []string{"Accept-Encoding"}[:1:1]
