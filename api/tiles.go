@@ -16,13 +16,14 @@ import (
 const mvtType = "application/vnd.mapbox-vector-tile"
 
 // The values of a tile answer's constant headers, shared by every answer:
-// each a slice of one value whose capacity is its length, so that a value
-// added to one (Header.Add) goes into a new slice. Nothing changes them.
+// each a slice whose capacity is its length, so that a value added to one
+// (Header.Add) goes into a new slice. Nothing changes them.
 var (
-	hitTiming          = []string{`cache;desc="hit"`}[:1:1]
-	varyAcceptEncoding = []string{"Accept-Encoding"}[:1:1]
-	gzipEncoding       = []string{"gzip"}[:1:1]
-	mvtContentType     = []string{mvtType}[:1:1]
+	hitTiming                = []string{`cache;desc="hit"`}[:1:1]
+	varyAcceptEncoding       = []string{"Accept-Encoding"}[:1:1]
+	varyCookieAcceptEncoding = []string{"Cookie", "Accept-Encoding"}[:2:2] // a tile of a signed-in caller (withCaller)
+	gzipEncoding             = []string{"gzip"}[:1:1]
+	mvtContentType           = []string{mvtType}[:1:1]
 )
 
 // handleTile answers /tiles/{tileset}/{z}/{x}/{y}.mvt. An empty tile is 204
@@ -33,15 +34,16 @@ func (s *Server) handleTile(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	if c.Param("tileset") == onemap.LayerCases {
+	set := c.Param("tileset")
+	if set == onemap.LayerCases {
 		s.handleCaseTile(c, t) // the open cases: casemap.go
 		return
 	}
-	if c.Param("tileset") == onemap.LayerTags {
+	if set == onemap.LayerTags {
 		s.handleTagTile(c, t) // the tags' last positions: tags.go
 		return
 	}
-	e, err := s.tiles.Tile(c.Request.Context(), s.view(c), c.Param("tileset"), t)
+	e, err := s.tiles.Tile(c.Request.Context(), s.view(c), set, t)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -62,10 +64,13 @@ func (s *Server) handleTile(c *gin.Context) {
 	if s.cfg.TileCacheControl != "" {
 		h["Cache-Control"] = []string{s.cfg.TileCacheControl}
 	}
-	if len(h["Vary"]) == 0 {
+	switch vary := h["Vary"]; {
+	case len(vary) == 0:
 		h["Vary"] = varyAcceptEncoding
-	} else {
-		h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	case len(vary) == 1 && vary[0] == "Cookie":
+		h["Vary"] = varyCookieAcceptEncoding
+	default:
+		h["Vary"] = append(vary, "Accept-Encoding")
 	}
 	if len(e.MVT) == 0 {
 		c.Status(http.StatusNoContent)
@@ -73,12 +78,16 @@ func (s *Server) handleTile(c *gin.Context) {
 	}
 	tag, mvtLength, gzipLength := e.HeaderValues()
 	h["Etag"] = tag
-	if inm := c.GetHeader("If-None-Match"); inm != "" && (strings.Contains(inm, e.ETag) || strings.TrimSpace(inm) == "*") {
+	// The request's headers are read by their canonical names straight
+	// from the map, as net/http filed them, without Header.Get's
+	// canonicalising of the name.
+	req := c.Request.Header
+	if inm := first(req["If-None-Match"]); inm != "" && (strings.Contains(inm, e.ETag) || strings.TrimSpace(inm) == "*") {
 		c.Status(http.StatusNotModified)
 		return
 	}
 	body, length := e.MVT, mvtLength
-	if negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
+	if negotiate.Gzip(first(req["Accept-Encoding"])) {
 		h["Content-Encoding"] = gzipEncoding
 		body, length = e.Gzip, gzipLength
 	}
@@ -88,6 +97,14 @@ func (s *Server) handleTile(c *gin.Context) {
 	h["Content-Length"] = length
 	c.Status(http.StatusOK)
 	c.Writer.Write(body)
+}
+
+// first returns the first of a header's values, or "".
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 // isTilePath says whether path is a vector tile's, /tiles/{tileset}/{z}/{x}/{y}

@@ -20,40 +20,38 @@ type CacheKey struct {
 }
 
 // Entry is a cached tile: its bytes, gzipped bytes (nil when the tile is
-// empty) and entity tag. It must not be changed.
+// empty) and entity tag. Make it with newEntry; it must not be changed.
 type Entry struct {
 	MVT  []byte
 	Gzip []byte
 	ETag string
 	// The values of the answer's ETag header and of its Content-Length
 	// as MVT and as Gzip, made once (newEntry) for every time the tile
-	// is served: a cached tile's answer then allocates none of them.
+	// is served: a cached tile's answer then allocates none of them. Nil
+	// for an empty tile, which is served as 204 with no headers of its
+	// own.
 	etag, mvtLength, gzipLength []string
 }
 
-// newEntry returns the entry of a tile's bytes, gzipped bytes and tag,
-// with its headers' values made.
-func newEntry(mvt, gz []byte, tag string) *Entry {
-	e := &Entry{MVT: mvt, Gzip: gz, ETag: tag}
-	e.etag, e.mvtLength, e.gzipLength = e.headerValues()
+// newEntry returns the entry of a tile's bytes and gzipped bytes (none for
+// an empty tile): its tag, and its headers' values when it is not empty.
+// It is the one way an Entry is made.
+func newEntry(mvt, gz []byte) *Entry {
+	e := &Entry{MVT: mvt, Gzip: gz, ETag: etag(mvt)}
+	if len(mvt) > 0 {
+		one := func(v string) []string { return []string{v}[:1:1] }
+		e.etag, e.mvtLength, e.gzipLength = one(e.ETag), one(strconv.Itoa(len(mvt))), one(strconv.Itoa(len(gz)))
+	}
 	return e
 }
 
 // HeaderValues returns the values of the ETag header and of the
-// Content-Length of MVT and of Gzip, as a header map holds them: the
-// entry's own, made once, for an entry that newEntry made. Each is a
-// slice of one value whose capacity is its length, so that a header added
-// to one (Header.Add) goes into a new slice; they must not be changed.
+// Content-Length of MVT and of Gzip, as a header map holds them, made once
+// (newEntry); nil for an empty tile. Each is a slice of one value whose
+// capacity is its length, so that a header added to one (Header.Add) goes
+// into a new slice; they must not be changed.
 func (e *Entry) HeaderValues() (etag, mvtLength, gzipLength []string) {
-	if e.etag != nil {
-		return e.etag, e.mvtLength, e.gzipLength
-	}
-	return e.headerValues()
-}
-
-func (e *Entry) headerValues() (etag, mvtLength, gzipLength []string) {
-	one := func(v string) []string { return []string{v}[:1:1] }
-	return one(e.ETag), one(strconv.Itoa(len(e.MVT))), one(strconv.Itoa(len(e.Gzip)))
+	return e.etag, e.mvtLength, e.gzipLength
 }
 
 func (e *Entry) size() int64 { return int64(len(e.MVT)+len(e.Gzip)+len(e.ETag)) + entryOverhead }

@@ -8,15 +8,16 @@ import (
 	"github.com/paulmach/orb/maptile"
 )
 
-func entry(n int) *Entry { return &Entry{MVT: make([]byte, n), ETag: `"x"`} }
+func entry(n int) *Entry { return newEntry(make([]byte, n), nil) }
 
 func TestCache_lru(t *testing.T) {
-	c := NewCache(100 * (1000 + entryOverhead + 3))
+	size := entry(1000).size() // its bytes, its tag and entryOverhead
+	c := NewCache(100 * size)
 	for i := range 150 {
 		c.Put(CacheKey{Tileset: "all", Tile: maptile.New(uint32(i), 0, 10)}, entry(1000), c.Gen())
 	}
 	s := c.Stats()
-	if s.Entries != 100 || s.Evicted != 50 || s.Bytes > 100*(1000+entryOverhead+3) {
+	if s.Entries != 100 || s.Evicted != 50 || s.Bytes > 100*size {
 		t.Errorf("stats %+v; want 100 entries after 50 evictions", s)
 	}
 	if _, ok := c.Get(CacheKey{Tileset: "all", Tile: maptile.New(0, 0, 10)}); ok {
@@ -141,23 +142,27 @@ func TestCache_refusesStaleRenderAtWrap(t *testing.T) {
 }
 
 // TestEntry_headerValues checks the headers' values an entry gives, made
-// once by newEntry or each time for an entry made otherwise: its tag and
-// lengths, each a slice that a value added to goes into a new slice of,
-// so that a header added to one answer is not in the next.
+// once by newEntry: its tag and lengths, each a slice that a value added
+// to goes into a new slice of, so that a header added to one answer is not
+// in the next; and none for an empty tile, which has its tag all the same.
 func TestEntry_headerValues(t *testing.T) {
 	mvt, gz := make([]byte, 12345), make([]byte, 678)
-	for _, e := range []*Entry{newEntry(mvt, gz, `"0123456789abcdef"`), {MVT: mvt, Gzip: gz, ETag: `"0123456789abcdef"`}} {
-		for range 2 {
-			tag, mvtLength, gzipLength := e.HeaderValues()
-			if fmt.Sprint(tag, mvtLength, gzipLength) != `["0123456789abcdef"] [12345] [678]` {
-				t.Fatalf("header values %q %q %q", tag, mvtLength, gzipLength)
-			}
-			for _, v := range [][]string{tag, mvtLength, gzipLength} {
-				if cap(v) != 1 {
-					t.Errorf("%q: capacity %d, want 1", v, cap(v))
-				}
-				_ = append(v, "added")
-			}
+	e := newEntry(mvt, gz)
+	want := fmt.Sprintf("[%s] [12345] [678]", e.ETag)
+	for range 2 {
+		tag, mvtLength, gzipLength := e.HeaderValues()
+		if got := fmt.Sprint(tag, mvtLength, gzipLength); got != want || len(e.ETag) != 18 {
+			t.Fatalf("header values %s, want %s (tag %s)", got, want, e.ETag)
 		}
+		for _, v := range [][]string{tag, mvtLength, gzipLength} {
+			if cap(v) != 1 {
+				t.Errorf("%q: capacity %d, want 1", v, cap(v))
+			}
+			_ = append(v, "added")
+		}
+	}
+	empty := newEntry(nil, nil)
+	if tag, mvtLength, gzipLength := empty.HeaderValues(); tag != nil || mvtLength != nil || gzipLength != nil || empty.ETag == "" {
+		t.Errorf("an empty tile: header values %q %q %q, tag %q; want none, and a tag", tag, mvtLength, gzipLength, empty.ETag)
 	}
 }

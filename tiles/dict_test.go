@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
 
@@ -17,20 +16,11 @@ import (
 // turns over the same records (each finding the other's numbers there).
 func TestEncoder_dictionary(t *testing.T) {
 	src, specs := syntheticCounty(t, 3000, 400)
-	var list []maptile.Tile
-	for z := maptile.Zoom(8); z <= 16; z++ {
-		c := maptile.At(orb.Point{102.35, 25.7}, z)
-		for dx := -2; dx <= 2; dx++ {
-			for dy := -2; dy <= 2; dy++ {
-				list = append(list, maptile.New(uint32(int(c.X)+dx), uint32(int(c.Y)+dy), z))
-			}
-		}
-	}
-	want := map[maptile.Tile][]byte{}
+	list := tilesAround(8, 16, 2)
+	want := encodedAll(t, src, specs, list)
 	withValues := 0
-	for _, tile := range list {
-		want[tile] = mustEncode(t, src, tile, specs...)
-		if len(want[tile]) > 0 {
+	for _, b := range want {
+		if len(b) > 0 {
 			withValues++
 		}
 	}

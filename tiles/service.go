@@ -248,12 +248,10 @@ func (s *Service) uncached(ctx context.Context, caller onemap.Caller, ts *Tilese
 	}
 	took := time.Since(start)
 	buf.mvt = mvt
-	var e *Entry
-	if len(mvt) == 0 {
-		e = &Entry{ETag: etag(mvt)} // served as 204: no headers of its own
-	} else {
+	e := newEntry(nil, nil) // empty: served as 204
+	if len(mvt) > 0 {
 		buf.gz = s.gzip(buf.gz[:0], mvt)
-		e = newEntry(mvt, buf.gz, etag(mvt))
+		e = newEntry(mvt, buf.gz)
 	}
 	return Served{Entry: e, Render: took, buf: buf, pool: &s.bufs}, nil
 }
@@ -300,9 +298,9 @@ func (s *Service) render(ctx context.Context, view *onemap.View, ts *Tileset, t 
 // entry prepares a tile for serving: its gzipped bytes and its tag.
 func (s *Service) entry(mvt []byte) *Entry {
 	if len(mvt) == 0 {
-		return &Entry{MVT: mvt, ETag: etag(mvt)} // served as 204: no headers of its own
+		return newEntry(mvt, nil) // served as 204
 	}
-	return newEntry(mvt, s.gzip(make([]byte, 0, len(mvt)/2), mvt), etag(mvt))
+	return newEntry(mvt, s.gzip(make([]byte, 0, len(mvt)/2), mvt))
 }
 
 // etag returns the tag of a tile's bytes. The tag only has to change when

@@ -20,15 +20,7 @@ import (
 func TestEncode_shapesStable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(testSeed(t), 5))
 	src, specs := syntheticCounty(t, 0, 400)
-	var list []maptile.Tile
-	for z := maptile.Zoom(8); z <= 16; z++ {
-		c := maptile.At(orb.Point{102.35, 25.7}, z)
-		for dx := -2; dx <= 2; dx++ {
-			for dy := -2; dy <= 2; dy++ {
-				list = append(list, maptile.New(uint32(int(c.X)+dx), uint32(int(c.Y)+dy), z))
-			}
-		}
-	}
+	list := tilesAround(8, 16, 2)
 	encodeAll := func() map[maptile.Tile][]byte {
 		e := NewEncoder(64 << 20)
 		out := map[maptile.Tile][]byte{}
@@ -134,19 +126,8 @@ func TestShapeCache_addressTaken(t *testing.T) {
 // server does, for the race detector: they share shapes and counts.
 func TestEncode_concurrent(t *testing.T) {
 	src, specs := syntheticCounty(t, 3000, 400)
-	var list []maptile.Tile
-	for z := maptile.Zoom(9); z <= 15; z++ {
-		c := maptile.At(orb.Point{102.35, 25.7}, z)
-		for dx := -1; dx <= 1; dx++ {
-			for dy := -1; dy <= 1; dy++ {
-				list = append(list, maptile.New(uint32(int(c.X)+dx), uint32(int(c.Y)+dy), z))
-			}
-		}
-	}
-	want := map[maptile.Tile][]byte{}
-	for _, tile := range list {
-		want[tile] = mustEncode(t, src, tile, specs...)
-	}
+	list := tilesAround(9, 15, 1)
+	want := encodedAll(t, src, specs, list)
 	e := NewEncoder(64 << 20)
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -161,4 +142,30 @@ func TestEncode_concurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// tilesAround returns the tiles at zooms zmin to zmax within r tiles of
+// the synthetic county's centre (102.35, 25.7), each zoom's in rows.
+func tilesAround(zmin, zmax maptile.Zoom, r int) []maptile.Tile {
+	var list []maptile.Tile
+	for z := zmin; z <= zmax; z++ {
+		c := maptile.At(orb.Point{102.35, 25.7}, z)
+		for dx := -r; dx <= r; dx++ {
+			for dy := -r; dy <= r; dy++ {
+				list = append(list, maptile.New(uint32(int(c.X)+dx), uint32(int(c.Y)+dy), z))
+			}
+		}
+	}
+	return list
+}
+
+// encodedAll returns each tile of list as Encode (no shapes kept, no
+// dictionary) makes it: what an Encoder's tiles are held to.
+func encodedAll(t *testing.T, src Source, specs []onemap.TileLayer, list []maptile.Tile) map[maptile.Tile][]byte {
+	t.Helper()
+	want := make(map[maptile.Tile][]byte, len(list))
+	for _, tile := range list {
+		want[tile] = mustEncode(t, src, tile, specs...)
+	}
+	return want
 }

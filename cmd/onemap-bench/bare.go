@@ -88,10 +88,15 @@ func bareHandler(sizes map[string]int) http.Handler {
 }
 
 // runBare serves the size file given as its one argument on a free
-// loopback port until ctx ends; it prints its address as onemap does.
+// loopback port until ctx ends; it prints its address as onemap does. With
+// rawFlag first it serves them without net/http (runRaw).
 func runBare(ctx context.Context, args []string, stdout io.Writer) error {
+	raw := len(args) == 2 && args[0] == rawFlag // rawserver.go
+	if raw {
+		args = args[1:]
+	}
 	if len(args) != 1 {
-		return errors.New("usage: onemap-bench " + bareCommand + " SIZES")
+		return errors.New("usage: onemap-bench " + bareCommand + " [" + rawFlag + "] SIZES")
 	}
 	f, err := os.Open(args[0])
 	if err != nil {
@@ -101,6 +106,9 @@ func runBare(ctx context.Context, args []string, stdout io.Writer) error {
 	f.Close()
 	if err != nil {
 		return err
+	}
+	if raw {
+		return runRaw(ctx, sizes, stdout)
 	}
 	return serveLoopback(ctx, "bare", bareHandler(sizes), stdout)
 }

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -169,5 +173,84 @@ func TestLoader_gzipKept(t *testing.T) {
 		if r.Status != 200 || r.Bytes != zipped.Len() {
 			t.Errorf("%s: status %d, %d bytes; want 200 and the %d gzipped bytes", paths[i], r.Status, r.Bytes, zipped.Len())
 		}
+	}
+}
+
+// countingConn counts the reads from a connection.
+type countingConn struct {
+	net.Conn
+	reads *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.Conn.Read(p)
+}
+
+// TestLoader_oneReadAnAnswer checks that the load generator reads an answer
+// of a warm tile's size (12 KB, written by the server in one write) with one
+// read from the connection, not a read of 4 KiB and another for the rest:
+// what a read costs a byte is the server's loss on a shared machine.
+func TestLoader_oneReadAnAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	body := bytes.Repeat([]byte{7}, 12_000)
+	answer := append([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.mapbox-vector-tile\r\nContent-Length: "+
+		strconv.Itoa(len(body))+"\r\n\r\n"), body...)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(r)
+					if err != nil {
+						return
+					}
+					req.Body.Close()
+					if _, err := c.Write(answer); err != nil { // one write: the coalescing server's
+						return
+					}
+				}
+			}()
+		}
+	}()
+	l := newLoader(1)
+	defer l.close()
+	var reads atomic.Int64
+	l.client.Dial = func(addr string) (net.Conn, error) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, reads: &reads}, nil
+	}
+	base := "http://" + ln.Addr().String()
+	if _, err := l.run(context.Background(), base, []string{"/warm"}); err != nil { // the connection opened
+		t.Fatal(err)
+	}
+	const n = 50
+	paths := slices.Repeat([]string{"/tile"}, n)
+	// A read may find only a part when the server's write comes in
+	// pieces; over 50 answers, at most a few such reads.
+	reads.Store(0)
+	p, err := l.run(context.Background(), base, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Results {
+		if r.Bytes != len(body) {
+			t.Fatalf("%d bytes, want %d", r.Bytes, len(body))
+		}
+	}
+	if got := reads.Load(); got > n+n/10 {
+		t.Errorf("%d reads for %d answers of %d bytes, want about one an answer", got, n, len(answer))
 	}
 }

@@ -45,7 +45,7 @@ func TestParseServerTiming(t *testing.T) {
 		{`db;dur=3, render;dur=0.5`, 0.5, false},
 	}
 	for _, tt := range tests {
-		render, cached := parseServerTiming(tt.header)
+		render, cached := parseServerTiming([]byte(tt.header))
 		if render != tt.render || cached != tt.cached {
 			t.Errorf("parseServerTiming(%q) = %v, %v; want %v, %v", tt.header, render, cached, tt.render, tt.cached)
 		}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -91,7 +93,8 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, s
 	}
 	b.printf("requests     %s tiles of every layer from %d viewports of a seeded walk (seed %d); by zoom: %s\n",
 		thousands(len(list)), viewports, b.Seed, zoomHistogram(list))
-	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n\n", b.Concurrency)
+	b.printf("load         %d connections, keep-alive, Accept-Encoding: gzip, loopback; the load generator shares the machine\n", b.Concurrency)
+	b.printf("             %s\n\n", loaderNote)
 
 	// Both binaries over the same database, their rounds interleaved (see
 	// tileSides): the baseline's first in odd rounds, the other's in even.
@@ -103,7 +106,8 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, s
 	for i, bin := range bins {
 		sides[i] = &tileSide{bin: bin, cpu: map[string]time.Duration{}, loader: map[string]time.Duration{}}
 	}
-	if err := b.tileSides(ctx, sides, db.URL, list, paths, health, warmRepeat, serveFlags); err != nil {
+	var raw rawBound
+	if err := b.tileSides(ctx, sides, db.URL, list, paths, health, warmRepeat, serveFlags, &raw); err != nil {
 		return err
 	}
 	var sums []tileSummary
@@ -129,6 +133,7 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, s
 			"(on the same two CPUs, a load generator that spends about as much a request as the server caps the q/s of both alike)\n",
 			s.loaderWarmCPU, s.loaderHealthCPU, s.warmCPU, s.healthCPU)
 	}
+	b.rawReport(&raw, sums, bins)
 	if len(sums) == 2 {
 		old, cur := sums[0], sums[1]
 		b.printf("this binary over the baseline (rounds interleaved): cold p99 %.2f×, cold tiles/s %.2f×, cold server CPU a tile %.2f×, warm/healthz %.2f×, warm server CPU a tile %.2f×\n",
@@ -201,7 +206,7 @@ func roundRatios(a, b []float64) []float64 {
 // second fared better cold and worse warm in two runs of each order (the
 // machine's other load drifting over minutes), which was as large as the
 // changes measured; in turns, each pair of rounds sees the same machine.
-func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, list []maptile.Tile, paths, health []string, warmRepeat int, serveFlags []string) error {
+func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, list []maptile.Tile, paths, health []string, warmRepeat int, serveFlags []string, raw *rawBound) error {
 	stopAll := func(keep bool) {
 		for _, side := range sides {
 			if side.srv != nil {
@@ -301,6 +306,20 @@ func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, 
 		return err
 	}
 	warmPaths, warmHealthPaths := repeatPaths(paths, warmRepeat), repeatPaths(health, warmRepeat)
+	// The raw server answers the same paths with the sizes the last
+	// binary's cache sent, after the binaries in every round.
+	sized, err := b.drive(ctx, sides[len(sides)-1].srv, "sizes", paths, 1)
+	if err != nil {
+		return err
+	}
+	rawSrv, err := b.startRaw(ctx, paths, sized.measured())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		rawSrv.stop()
+		b.keepLog(rawSrv)
+	}()
 	for r := range b.Rounds {
 		for _, side := range order(r) {
 			h, err := b.drive(ctx, side.srv, "/healthz", warmHealthPaths, 1)
@@ -318,9 +337,97 @@ func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, 
 			side.loader["warm cache"] += t.cpu.Loader
 			side.ratios = append(side.ratios, t.measured().stats().PerSecond/h.measured().stats().PerSecond)
 		}
+		h, err := b.drive(ctx, rawSrv, "raw /healthz", warmHealthPaths, 1)
+		if err != nil {
+			return err
+		}
+		t, err := b.drive(ctx, rawSrv, "raw tiles", warmPaths, 1)
+		if err != nil {
+			return err
+		}
+		raw.add(h, t)
 	}
 	stopAll(true)
 	return nil
+}
+
+// rawBound is what the raw server (rawserver.go) measured in a tiles run's
+// warm rounds: the same answers as the warm cache's, prebuilt and written
+// in one write each, with no HTTP stack. What a tile costs it over a
+// /healthz is what the bytes cost the kernel and the load generator: no
+// server can save that part.
+type rawBound struct {
+	ratios         []float64 // tiles/s over /healthz's q/s, by round
+	server, loader [2]time.Duration
+	requests       [2]int // /healthz's, the tiles'
+}
+
+// add counts a round's /healthz and tiles runs.
+func (r *rawBound) add(h, t serverRun) {
+	r.ratios = append(r.ratios, t.measured().stats().PerSecond/h.measured().stats().PerSecond)
+	for i, run := range []serverRun{h, t} {
+		r.server[i] += run.cpu.Server
+		r.loader[i] += run.cpu.Loader
+		r.requests[i] += len(run.measured().Results)
+	}
+}
+
+// perRequest returns the raw server's and the load generator's CPU µs a
+// request of run i (0 /healthz, 1 tiles).
+func (r *rawBound) perRequest(i int) (server, loader float64) {
+	n := float64(max(r.requests[i], 1))
+	return float64(r.server[i].Microseconds()) / n, float64(r.loader[i].Microseconds()) / n
+}
+
+// startRaw starts the raw server over paths with the sizes a pass got.
+func (b *bench) startRaw(ctx context.Context, paths []string, sized pass) (*process, error) {
+	dir, err := os.MkdirTemp("", "onemap-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the server has read it once it answers
+	sizes := make([]int, len(paths))
+	for i, r := range sized.Results {
+		sizes[i] = r.Bytes
+	}
+	file := filepath.Join(dir, "sizes")
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	err = writeSizes(f, paths, sizes)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return startProcess(ctx, "raw server", nil, time.Minute, self, bareCommand, rawFlag, file)
+}
+
+// rawReport prints the raw server's rounds and, for each binary, the ratio
+// to /healthz that a tile costing only its bytes beyond that binary's
+// /healthz would reach by CPU: the bound of the warm path.
+func (b *bench) rawReport(raw *rawBound, sums []tileSummary, bins []string) {
+	if len(raw.ratios) == 0 {
+		return
+	}
+	hs, hl := raw.perRequest(0)
+	ts, tl := raw.perRequest(1)
+	b.printf("the bytes' bound: a raw server (rawserver.go: the same answers prebuilt, one write each, no HTTP stack) in the same rounds: "+
+		"tiles/s over its /healthz %.2f (rounds %s); a tile costs it %+.1f µs of server CPU and the load generator %+.1f µs over a /healthz (%.1f, %.1f µs)\n",
+		sortedCopy(raw.ratios)[len(raw.ratios)/2], fmt.Sprintf("%.2f", raw.ratios), ts-hs, tl-hl, hs, hl)
+	for i, s := range sums {
+		h := s.healthCPU + s.loaderHealthCPU
+		bound := h / (h + (ts - hs) + (tl - hl))
+		b.printf("  %s: a tile that cost nothing beyond its /healthz (%.0f + %.0f µs, server + load generator) but its bytes would reach %.2f of /healthz by CPU; "+
+			"its warm tile costs %.0f + %.0f µs: %.2f by CPU\n", bins[i], s.healthCPU, s.loaderHealthCPU, bound,
+			s.warmCPU, s.loaderWarmCPU, h/(s.warmCPU+s.loaderWarmCPU))
+	}
 }
 
 // tileReport prints one binary's tables and returns its summary.
