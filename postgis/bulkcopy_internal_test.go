@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -81,13 +82,13 @@ func BenchmarkCopyRows(bm *testing.B) {
 			}
 		}
 		i := 0
-		f := b.streamRows(func() (ImportRow, bool, error) {
+		f := b.streamRows(context.Background(), func() (ImportRow, bool, error) {
 			if i == n {
 				return ImportRow{}, false, nil
 			}
 			i++
 			return rows[i-1], true, nil
-		})
+		}, nil)
 		f.place <- &copyPlace{env: orb.Bound{Min: orb.Point{98, 22}, Max: orb.Point{105, 28}}, gi: b.index("grid_id")}
 		id := int64(1)
 		for c := range f.out {
