@@ -88,7 +88,7 @@ func BenchmarkCopyRows(bm *testing.B) {
 			}
 			i++
 			return rows[i-1], true, nil
-		}, nil)
+		})
 		f.place <- &copyPlace{env: orb.Bound{Min: orb.Point{98, 22}, Max: orb.Point{105, 28}}, gi: b.index("grid_id")}
 		id := int64(1)
 		for c := range f.out {

@@ -104,13 +104,14 @@ type copyFeed struct {
 }
 
 // streamRows starts reading next as a feed: the reader runs at once; the
-// placer reads the group grids under the first rows (by grids, if the load
-// assigns grids and grids is not nil), then waits for its copyPlace.
-func (b *bulk) streamRows(ctx context.Context, next func() (ImportRow, bool, error), grids querier) *copyFeed {
+// placer reads the group grids under the first rows (by b.pool, if the load
+// assigns grids and has a pool), then waits for its copyPlace.
+func (b *bulk) streamRows(ctx context.Context, next func() (ImportRow, bool, error)) *copyFeed {
 	f := &copyFeed{b: b, next: next, raw: make(chan *copyChunk, copyAhead), out: make(chan *copyChunk, copyAhead),
-		place: make(chan *copyPlace, 1), stop: make(chan struct{}), preview: make(chan orb.Bound, 1), grids: grids}
+		place: make(chan *copyPlace, 1), stop: make(chan struct{}), preview: make(chan orb.Bound, 1)}
+	f.grids = b.pool
 	f.ctx, f.cancel = context.WithCancel(ctx)
-	if b.gridPoint != "" && grids != nil {
+	if b.gridPoint != "" && f.grids != nil {
 		f.loc = &gridLocator{}
 	}
 	f.done.Add(2)
