@@ -275,8 +275,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	if b.copyable(replaceable, o) {
 		b.chunkRows = cmp.Or(o.chunkRows, copyChunkRows)
 		b.rebuildMin = o.rebuildMin
-		f := b.streamRows(next)
-		f.grids = b.pool
+		f := b.streamRows(ctx, next)
 		defer f.close()
 		var bound []byte
 		err := savepoint(ctx, tx, func(tx pgx.Tx) error {

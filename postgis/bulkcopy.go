@@ -15,10 +15,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/packed"
 	"github.com/onemapgis/onemap/internal/planar"
@@ -180,8 +182,9 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	if b.gridPoint != "" {
 		// The group grids are read as the chunks need them, under the
 		// extent of the chunks so far, by the placing goroutine on a
-		// connection of the pool: beside the load's writing.
-		place.loc, place.q = &gridLocator{}, f.grids
+		// connection of the pool: beside the load's writing (those under
+		// the first rows already, beside the steps above: streamRows).
+		place.loc, place.q = f.loc, f.grids
 	}
 	f.place <- place
 	var seq *string
@@ -204,6 +207,7 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 	var (
 		first, n             int64
 		ext                  orb.Bound
+		firstWait            time.Duration // until the first chunk came: the database idle
 		wait, copying, spill time.Duration
 		dropped              []droppedIndex         // the indexes built after the rows
 		grids                = map[int64]struct{}{} // the grids the load placed its points in
@@ -246,7 +250,11 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			return rep, nil, errNotCopyable
 		}
 		t1 := time.Now()
-		wait += t1.Sub(t)
+		if n == 0 {
+			firstWait = t1.Sub(t)
+		} else {
+			wait += t1.Sub(t)
+		}
 		if n == 0 {
 			if err := tx.QueryRow(ctx, `SELECT nextval($1::regclass)`, *seq).Scan(&first); err != nil {
 				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: ids: %w", err))
@@ -330,6 +338,7 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 		return rep, nil, errNotCopyable
 	}
 	if b.steps != nil {
+		b.steps("wait for the first chunk (read, its grids read, placed)", firstWait)
 		b.steps("wait for the rows (read and placed beside)", wait)
 		b.steps("copy into the table", copying)
 		b.steps("keep the chunks for a fallback", spill)
@@ -664,7 +673,16 @@ type gridPart struct {
 	cands []int32
 }
 
+// coverParts is how many queries, each on a connection of its own, read
+// the group grids of a locator's first cover side by side, each a range of
+// their ids: the first cover of a load that spans a province reads every
+// group grid (193,500 polygons) while the database has nothing to write
+// yet, and one backend's reading them is the larger part of that wait.
+const coverParts = 2
+
 // cover reads, by q, the group grids that meet ext and are not read yet.
+// The first cover reads them in coverParts ranges of ids side by side if q
+// is a pool (a querier that runs queries at once).
 func (l *gridLocator) cover(ctx context.Context, q querier, ext orb.Bound) error {
 	if l.any && l.covered.Contains(ext.Min) && l.covered.Contains(ext.Max) {
 		return nil
@@ -673,33 +691,81 @@ func (l *gridLocator) cover(ctx context.Context, q querier, ext orb.Bound) error
 	if l.any {
 		box = l.covered.Union(ext)
 	}
-	rows, err := q.Query(ctx, `SELECT id, ST_AsBinary(geom) FROM grids WHERE level = 'group'
-		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND NOT ($5 AND geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)) ORDER BY id`,
-		box.Min[0], box.Min[1], box.Max[0], box.Max[1], l.any, l.covered.Min[0], l.covered.Min[1], l.covered.Max[0], l.covered.Max[1])
-	if err != nil {
-		return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
-	}
-	defer rows.Close()
-	part := &gridPart{}
-	var bounds []orb.Bound
-	for rows.Next() {
-		var (
-			id int64
-			g  []byte
-		)
-		if err := rows.Scan(&id, &g); err != nil {
+	ranges := [][2]int64{{math.MinInt64, math.MaxInt64}}
+	if _, pool := q.(*pgxpool.Pool); pool && !l.any {
+		var lo, hi *int64
+		rows, err := q.Query(ctx, `SELECT min(id), max(id) FROM grids WHERE level = 'group'`)
+		if err != nil {
 			return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
 		}
-		geom, err := wkb.Unmarshal(g)
-		if err != nil {
-			return fmt.Errorf("postgis: bulk import: group grid %d: %w", id, err)
+		for rows.Next() {
+			if err := rows.Scan(&lo, &hi); err != nil {
+				rows.Close()
+				return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+			}
 		}
-		part.ids = append(part.ids, id)
-		part.geoms = append(part.geoms, geom)
-		bounds = append(bounds, geom.Bound())
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+		}
+		if lo != nil && hi != nil && *hi-*lo >= coverParts {
+			ranges = ranges[:0]
+			step := (*hi - *lo + 1) / coverParts
+			for i := range int64(coverParts) {
+				r := [2]int64{*lo + i*step, *lo + (i+1)*step - 1}
+				if i == coverParts-1 {
+					r[1] = *hi
+				}
+				ranges = append(ranges, r)
+			}
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+	// What is new: box, or the strips of it around the box covered (a grid
+	// that meets box and not the box covered meets one of them), each
+	// found by the grids' spatial index: not every grid of box again.
+	news := []orb.Bound{box}
+	if l.any {
+		c := l.covered
+		news = news[:0]
+		strips := []struct {
+			grows bool
+			s     orb.Bound
+		}{
+			{box.Min[0] < c.Min[0], orb.Bound{Min: box.Min, Max: orb.Point{c.Min[0], box.Max[1]}}},                       // west
+			{box.Max[0] > c.Max[0], orb.Bound{Min: orb.Point{c.Max[0], box.Min[1]}, Max: box.Max}},                       // east
+			{box.Min[1] < c.Min[1], orb.Bound{Min: orb.Point{c.Min[0], box.Min[1]}, Max: orb.Point{c.Max[0], c.Min[1]}}}, // south
+			{box.Max[1] > c.Max[1], orb.Bound{Min: orb.Point{c.Min[0], c.Max[1]}, Max: orb.Point{c.Max[0], box.Max[1]}}}, // north
+		}
+		for _, s := range strips {
+			if s.grows {
+				news = append(news, s.s)
+			}
+		}
+		if len(news) == 0 {
+			l.covered = box
+			return nil
+		}
+	}
+	reads := make([]gridRead, len(ranges))
+	var wg sync.WaitGroup
+	for i, r := range ranges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reads[i] = l.read(ctx, q, news, r)
+		}()
+	}
+	wg.Wait()
+	// The ranges ascend: their grids, one after the other, ascend too.
+	part := &gridPart{}
+	var bounds []orb.Bound
+	for _, r := range reads {
+		if r.err != nil {
+			return r.err
+		}
+		part.ids = append(part.ids, r.ids...)
+		part.geoms = append(part.geoms, r.geoms...)
+		bounds = append(bounds, r.bounds...)
 	}
 	// The tree's items are the grids' places plus one (its zero item is
 	// a removed one).
@@ -711,6 +777,55 @@ func (l *gridLocator) cover(ctx context.Context, q querier, ext orb.Bound) error
 	l.parts = append(l.parts, part)
 	l.covered, l.any = box, true
 	return nil
+}
+
+// gridRead is the group grids of one query of a cover, by ascending id.
+type gridRead struct {
+	ids    []int64
+	geoms  []orb.Geometry
+	bounds []orb.Bound
+	err    error
+}
+
+// read reads, by q, the group grids whose ids lie in ids (both ends
+// included) that meet one of boxes and do not meet the box covered.
+func (l *gridLocator) read(ctx context.Context, q querier, boxes []orb.Bound, ids [2]int64) (r gridRead) {
+	args := []any{ids[0], ids[1], l.any, l.covered.Min[0], l.covered.Min[1], l.covered.Max[0], l.covered.Max[1]}
+	var meets []string
+	for _, b := range boxes {
+		n := len(args)
+		meets = append(meets, fmt.Sprintf("geom && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", n+1, n+2, n+3, n+4))
+		args = append(args, b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+	}
+	rows, err := q.Query(ctx, `SELECT id, ST_AsBinary(geom) FROM grids WHERE level = 'group' AND id BETWEEN $1 AND $2
+		AND (`+strings.Join(meets, " OR ")+`) AND NOT ($3 AND geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)) ORDER BY id`, args...)
+	if err != nil {
+		r.err = mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+		return r
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id int64
+			g  []byte
+		)
+		if err := rows.Scan(&id, &g); err != nil {
+			r.err = mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+			return r
+		}
+		geom, err := wkb.Unmarshal(g)
+		if err != nil {
+			r.err = fmt.Errorf("postgis: bulk import: group grid %d: %w", id, err)
+			return r
+		}
+		r.ids = append(r.ids, id)
+		r.geoms = append(r.geoms, geom)
+		r.bounds = append(r.bounds, geom.Bound())
+	}
+	if err := rows.Err(); err != nil {
+		r.err = mapError(fmt.Errorf("postgis: bulk import: group grids: %w", err))
+	}
+	return r
 }
 
 // place returns the id of p's group grid, 0 if none holds it; p lies in

@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -81,7 +82,7 @@ func BenchmarkCopyRows(bm *testing.B) {
 			}
 		}
 		i := 0
-		f := b.streamRows(func() (ImportRow, bool, error) {
+		f := b.streamRows(context.Background(), func() (ImportRow, bool, error) {
 			if i == n {
 				return ImportRow{}, false, nil
 			}

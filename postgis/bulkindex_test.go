@@ -83,6 +83,20 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		}
 		return false
 	}
+	// same checks that the indexes and constraints are those from before
+	// the test, and that the layer holds cameras rows (-1: not counted).
+	same := func(t *testing.T, what string, cameras int) {
+		t.Helper()
+		if got := indexes(t); got != before {
+			t.Errorf("indexes and constraints after %s:\n%s\nwant\n%s", what, got, before)
+		}
+		if cameras < 0 {
+			return
+		}
+		if n := count(t, db, `SELECT count(*) FROM cameras`); n != cameras {
+			t.Errorf("%d cameras after %s, want %d", n, what, cameras)
+		}
+	}
 	built := func(steps []string) bool { return step(steps, "build ", " indexes after the rows") }
 	dropped := func(steps []string) bool { return step(steps, "drop ", " indexes, to build after the rows") }
 
@@ -97,9 +111,7 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		if !dropped(steps) || !built(steps) {
 			t.Errorf("the load into an empty layer kept its indexes; steps %q", steps)
 		}
-		if got := indexes(t); got != before {
-			t.Errorf("indexes and constraints after the load:\n%s\nwant\n%s", got, before)
-		}
+		same(t, "the load", -1)
 		for q, want := range map[string]int{
 			`SELECT count(*) FROM cameras`: 1000,
 			`SELECT count(*) FROM cameras c WHERE c.grid_id IS NOT DISTINCT FROM (SELECT min(g.id) FROM grids g WHERE g.level = 'group' AND ST_Intersects(g.geom, c.geom))`: 1000,
@@ -128,12 +140,7 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		if onemap.ErrorCode(err) != onemap.EINVALID || !strings.Contains(onemap.ErrorMessage(err), "line 2401") {
 			t.Fatalf("err %v, want the staged path's error naming line 2401", err)
 		}
-		if got := indexes(t); got != before {
-			t.Errorf("indexes and constraints after the failed load:\n%s\nwant\n%s", got, before)
-		}
-		if n := count(t, db, `SELECT count(*) FROM cameras`); n != 0 {
-			t.Errorf("%d cameras after the failed load, want 0", n)
-		}
+		same(t, "the failed load", 0)
 	})
 
 	t.Run("while a reader holds the layer", func(t *testing.T) {
@@ -162,9 +169,7 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		if dropped(steps) || built(steps) || !step(steps, "indexes kept: the layer is being read", "") {
 			t.Errorf("a load while a reader holds the layer: steps %q, want the indexes kept", steps)
 		}
-		if got := indexes(t); got != before {
-			t.Errorf("indexes and constraints after the load:\n%s\nwant\n%s", got, before)
-		}
+		same(t, "the load", -1)
 		if err := db.ExecForTest(ctx, `TRUNCATE cameras CASCADE`); err != nil {
 			t.Fatal(err)
 		}
@@ -185,12 +190,7 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		if !dropped(steps) || built(steps) {
 			t.Errorf("the load did not drop its indexes and fail to build them; steps %q", steps)
 		}
-		if got := indexes(t); got != before {
-			t.Errorf("indexes and constraints after the load:\n%s\nwant\n%s", got, before)
-		}
-		if n := count(t, db, `SELECT count(*) FROM cameras`); n != 505 {
-			t.Errorf("%d cameras, want 505", n)
-		}
+		same(t, "the load", 505)
 	})
 
 	t.Run("into a layer of a chunk's rows", func(t *testing.T) {
@@ -204,8 +204,6 @@ func TestBulkImport_indexesAfter(t *testing.T) {
 		if built(steps) || dropped(steps) {
 			t.Errorf("a load into a layer of %d rows built its indexes after; steps %q", 505, steps)
 		}
-		if got := indexes(t); got != before {
-			t.Errorf("indexes and constraints after the load:\n%s\nwant\n%s", got, before)
-		}
+		same(t, "the load", -1)
 	})
 }

@@ -18,12 +18,21 @@ import (
 // chunk's points and puts the chunk in place order, and the load writes
 // each chunk (its COPY and its history) as it comes, so that the file's
 // reading and the placing run beside the database's writing, not before
-// it. The chunks read are kept: if the path gives way to the staged one,
+// it; the group grids under the load's first rows are read while the
+// rest of its first chunk is read (previewRows). The chunks read are kept: if the path gives way to the staged one,
 // that path reads them again, then the rest of the file.
 
 // copyChunkRows is how many rows a chunk of the stream holds: ids follow
 // place within a chunk (a chunk's inserts sweep the map once).
 const copyChunkRows = 32 << 10
+
+// previewRows is how many rows the reader reads of the first chunk before
+// it tells the placer their extent (copyFeed.preview), so that the placer
+// reads the group grids under it while the rest of the chunk is read and
+// the load gets the table ready, instead of after: for a load that spans
+// a province that read is every group grid (193,500 polygons), and the
+// database writes nothing until the first chunk is placed.
+const previewRows = 2048
 
 // copyAhead is how many chunks may wait between the reading and the
 // placing, and between the placing and the writing: the load holds at
@@ -65,14 +74,23 @@ type copyPlace struct {
 // copyFeed is a load's rows as a stream of placed chunks (out).
 type copyFeed struct {
 	b     *bulk
-	grids querier // where the placer reads the group grids
-	next  func() (ImportRow, bool, error)
-	raw   chan *copyChunk // read, not yet placed
-	out   chan *copyChunk // placed, in the order read
-	place chan *copyPlace // what the placer waits for (sent once)
-	stop  chan struct{}
-	halt  sync.Once
-	done  sync.WaitGroup // the reader and the placer
+	ctx   context.Context // the load's, cancelled by finish
+	grids querier         // where the placer reads the group grids
+	// loc is the load's group grids, read as the chunks need them (the
+	// placer's: copyPlace.loc), nil if the load assigns none.
+	loc *gridLocator
+	// preview is the extent of the first previewRows rows (the reader
+	// sends it once, if the first chunk holds more rows and their
+	// coordinates are numbers): the placer reads the grids under it first.
+	preview chan orb.Bound
+	cancel  context.CancelFunc
+	next    func() (ImportRow, bool, error)
+	raw     chan *copyChunk // read, not yet placed
+	out     chan *copyChunk // placed, in the order read
+	place   chan *copyPlace // what the placer waits for (sent once)
+	stop    chan struct{}
+	halt    sync.Once
+	done    sync.WaitGroup // the reader and the placer
 	// Set by the reader before raw closes (so before out closes):
 	all  []*copyChunk // every chunk read, in line order
 	rest *ImportRow   // the row that is not a point where the reader stopped
@@ -86,10 +104,16 @@ type copyFeed struct {
 }
 
 // streamRows starts reading next as a feed: the reader runs at once; the
-// placer waits for its copyPlace.
-func (b *bulk) streamRows(next func() (ImportRow, bool, error)) *copyFeed {
+// placer reads the group grids under the first rows (by b.pool, if the load
+// assigns grids and has a pool), then waits for its copyPlace.
+func (b *bulk) streamRows(ctx context.Context, next func() (ImportRow, bool, error)) *copyFeed {
 	f := &copyFeed{b: b, next: next, raw: make(chan *copyChunk, copyAhead), out: make(chan *copyChunk, copyAhead),
-		place: make(chan *copyPlace, 1), stop: make(chan struct{})}
+		place: make(chan *copyPlace, 1), stop: make(chan struct{}), preview: make(chan orb.Bound, 1)}
+	f.grids = b.pool
+	f.ctx, f.cancel = context.WithCancel(ctx)
+	if b.gridPoint != "" && f.grids != nil {
+		f.loc = &gridLocator{}
+	}
 	f.done.Add(2)
 	go f.read()
 	go f.placeAll()
@@ -135,6 +159,9 @@ func (f *copyFeed) read() {
 				f.err = err
 				break
 			}
+			if f.line == previewRows && size > previewRows {
+				f.sendPreview(c.rows)
+			}
 		}
 		if len(c.rows) > 0 {
 			f.all = append(f.all, c)
@@ -150,15 +177,49 @@ func (f *copyFeed) read() {
 	}
 }
 
-// placeAll places the chunks read, once told how (or stops).
+// sendPreview sends the placer the extent of rows (copyFeed.preview), if
+// their coordinates are numbers.
+func (f *copyFeed) sendPreview(rows []copyRow) {
+	ext := orb.Bound{Min: rows[0].pt, Max: rows[0].pt}
+	for i := range rows {
+		p := rows[i].pt
+		if math.IsNaN(p[0]) || math.IsInf(p[0], 0) || math.IsNaN(p[1]) || math.IsInf(p[1], 0) {
+			return
+		}
+		ext = ext.Extend(p)
+	}
+	// A quarter of its size more on each side: the first chunk's extent
+	// (that of some 30,000 rows more) then most often lies inside it, and
+	// its own read of the grids finds nothing left to read.
+	dx, dy := (ext.Max[0]-ext.Min[0])/4, (ext.Max[1]-ext.Min[1])/4
+	ext.Min[0], ext.Min[1], ext.Max[0], ext.Max[1] = ext.Min[0]-dx, ext.Min[1]-dy, ext.Max[0]+dx, ext.Max[1]+dy
+	f.preview <- ext // buffered, sent once
+}
+
+// placeAll places the chunks read, once told how (or stops). Until then
+// it reads the group grids under the first rows' extent (preview), if
+// that comes first.
 func (f *copyFeed) placeAll() {
 	defer f.done.Done()
 	defer close(f.out)
 	var p *copyPlace
-	select {
-	case p = <-f.place:
-	case <-f.stop:
-		return
+	if f.loc != nil {
+		select {
+		case ext := <-f.preview:
+			// An error here is left to the chunk's own read of the grids,
+			// which reports it (a failed read leaves the locator as it was).
+			_ = f.loc.cover(f.ctx, f.grids, ext)
+		case p = <-f.place:
+		case <-f.stop:
+			return
+		}
+	}
+	if p == nil {
+		select {
+		case p = <-f.place:
+		case <-f.stop:
+			return
+		}
 	}
 	for c := range f.raw {
 		if f.stopped() {
@@ -251,7 +312,7 @@ func (f *copyFeed) load(c *copyChunk) error {
 // finish stops the feed and waits for its goroutines: after it, the
 // chunks read (all), rest, err and next are the caller's.
 func (f *copyFeed) finish() {
-	f.halt.Do(func() { close(f.stop) })
+	f.halt.Do(func() { close(f.stop); f.cancel() })
 	f.done.Wait()
 }
 

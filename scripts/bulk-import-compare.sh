@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # bulk-import-compare.sh: `onemap import` of new cameras by two binaries, run
-# alternately over one copy of a province database, with the whole path's
-# cost: wall time, rows/s, the importer's own CPU (reading the file, placing
-# the points, sending them) and its database backends' CPU, and their sum a
-# row (what bounds rows/s on an idle machine of two cores). It works on a
-# copy that it makes and drops; the original is only read (as a template).
+# alternately, each over a copy of a province database of its own, with the
+# whole path's cost: wall time, rows/s, the importer's own CPU (reading the
+# file, placing the points, sending them) and its database backends' CPU,
+# and their sum a row (what bounds rows/s on an idle machine of two cores).
+# It works on copies that it makes and drops; the original is only read (as
+# a template).
 #
 #   scripts/bulk-import-compare.sh SERVER_URL ORIGINAL_DB [ROWS] [OLD] [NEW] [ROUNDS]
 #
@@ -19,6 +20,11 @@
 # grid the grid trigger would give them. The server must run on this
 # machine: backends' CPU is read from /proc.
 #
+# OLD and NEW each import into a copy of its own, migrated by that binary
+# (the schema is part of what is compared: migration 0046 changed the
+# cameras' device-code check); both copies are made from the same original
+# and grow alike (each takes the same number of files of ROWS cameras).
+#
 # EMPTY_LAYER=1 in the environment loads each file into an empty cameras
 # layer instead (the copy's cameras are removed, TRUNCATE … CASCADE, before
 # each import; the files are written first): the province's first load,
@@ -31,20 +37,25 @@ rows=${3:-200000}
 old=${4:-bin/onemap}
 new=${5:-bin/onemap}
 rounds=${6:-2}
-copy=bulkcmp_$$
-url=$(printf '%s' "$server" | sed -E "s#/[^/?]*(\?|$)#/$copy\1#")
+copy_old=bulkcmp_$$_old
+copy_new=bulkcmp_$$_new
+url_old=$(printf '%s' "$server" | sed -E "s#/[^/?]*(\?|$)#/$copy_old\1#")
+url_new=$(printf '%s' "$server" | sed -E "s#/[^/?]*(\?|$)#/$copy_new\1#")
+url=$url_old # where the files are made from (the original's cameras)
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"; psql "$server" -qc "DROP DATABASE IF EXISTS $copy" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$dir"; for c in $copy_old $copy_new; do psql "$server" -qc "DROP DATABASE IF EXISTS $c" >/dev/null 2>&1 || true; done' EXIT
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-echo "copy $orig to $copy ($(load))"
-until psql "$server" -qc "CREATE DATABASE $copy TEMPLATE $orig" 2>/dev/null; do sleep 5; done
-# Both binaries import over the newer one's schema, migrated once here.
-t0=$(date +%s.%N)
-ONEMAP_DATABASE_URL=$url "$new" migrate >"$dir/migrate" 2>&1 || { cat "$dir/migrate"; exit 1; }
-echo "migrated the copy with $new in $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+for which in old new; do
+	c=copy_$which u=url_$which
+	echo "copy $orig to ${!c} ($(load))"
+	until psql "$server" -qc "CREATE DATABASE ${!c} TEMPLATE $orig" 2>/dev/null; do sleep 5; done
+	t0=$(date +%s.%N)
+	ONEMAP_DATABASE_URL=${!u} "${!which}" migrate >"$dir/migrate" 2>&1 || { cat "$dir/migrate"; exit 1; }
+	echo "migrated ${!c} with ${!which} in $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+done
 # created says that camera c of file N has its creation by the import in
 # its history: a history row, or (migration 0044) the load's entry while
 # the camera is at version 1, as feature_history_of reads them.
@@ -66,10 +77,13 @@ makefile() {
 		FROM cameras WHERE id > $((n * rows)) AND id <= $(((n + 1) * rows)) ORDER BY id) TO '$file' CSV HEADER"
 }
 
-# import N BINARY: imports file N with BINARY and prints its figures.
+# import N BINARY LABEL: imports file N with BINARY into LABEL's copy
+# (old, new) and prints its figures.
 import() {
 	local n=$1 bin=$2 file=$dir/cameras$1.csv
 	makefile "$n"
+	local url copy
+	if [ "$3" = old ]; then url=$url_old copy=$copy_old; else url=$url_new copy=$copy_new; fi
 	if [ "${EMPTY_LAYER:-}" = 1 ]; then
 		psql "$url" -Atq -c "TRUNCATE cameras CASCADE" 2>/dev/null
 	fi
