@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/onemapgis/onemap"
@@ -59,6 +61,81 @@ func TestPointFeature(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no point layer")
+	}
+	t.Logf("%d features: same bytes", n)
+}
+
+// TestPointFeature_kept holds the features a projection writes from the
+// bytes it kept (featureCache) to the features written afresh: the same
+// record at other distances, a record changed under the same id (a new
+// *onemap.Record), records that share a slot written in turn, for
+// every point layer and role, with all fields and with fields=. A
+// projection only makes of the same fields is kept, so that its features
+// are too.
+func TestPointFeature_kept(t *testing.T) {
+	s := &Server{policy: onemap.DefaultPolicy(), catalog: onemap.NewCatalog()}
+	rng := rand.New(rand.NewPCG(7, 8))
+	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "13812341234", "张三", "bad \xff utf8", "\u2028"}
+	nums := trickyNumbers()
+	value := fieldValue(rng, strs, nums)
+	n := 0
+	for _, l := range s.catalog.Layers() {
+		if l.Geometry != onemap.GeometryPoint {
+			continue
+		}
+		record := func(id int64) *onemap.Record {
+			vals := make([]any, len(l.Fields))
+			for j, f := range l.Fields {
+				vals[j] = value(f)
+			}
+			rec, err := onemap.NewRecord(id, 1, orb.Point{100 + rng.Float64(), 25 + rng.Float64()}, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rec
+		}
+		names := []string{l.Fields[0].Name, "distance_m"}
+		// Two records that share a slot (a slot is the same in every
+		// cache), and two others.
+		var c featureCache
+		seen := map[*atomic.Pointer[featureBytes]]*onemap.Record{}
+		var shared []*onemap.Record
+		for id := int64(1); shared == nil; id++ {
+			r := record(id)
+			if other := seen[c.slot(r)]; other != nil {
+				shared = []*onemap.Record{other, r, record(id + 1), record(id + 2)}
+			}
+			seen[c.slot(r)] = r
+		}
+		for _, role := range onemap.Roles() {
+			for _, withDistance := range []bool{false, true} {
+				for _, fields := range [][]string{nil, names} {
+					plan := s.projection(role, &l, withDistance).only(fields)
+					if again := s.projection(role, &l, withDistance).only(fields); again != plan {
+						t.Fatalf("%s as %s, fields %v: a projection made again, not kept", l.ID, role, fields)
+					}
+					fresh := &projection{layerJSON: plan.layerJSON, entries: plan.entries} // keeps nothing
+					recs := slices.Clone(shared)
+					for round := range 4 {
+						if round == 2 {
+							recs[1] = record(recs[1].ID) // changed: a new record, the same id
+						}
+						for _, r := range recs {
+							d := rng.Float64() * 50000
+							got := string(plan.append(nil, r, d))
+							want := string(fresh.append(nil, r, d))
+							if got != want {
+								t.Fatalf("%s as %s, fields %v, round %d, id %d:\n got %s\nwant %s", l.ID, role, fields, round, r.ID, got, want)
+							}
+							if f := plan.feats.slot(r).Load(); f == nil || f.rec != r {
+								t.Fatalf("%s as %s, fields %v, round %d, id %d: not kept", l.ID, role, fields, round, r.ID)
+							}
+							n++
+						}
+					}
+				}
+			}
+		}
 	}
 	t.Logf("%d features: same bytes", n)
 }
