@@ -388,8 +388,8 @@ func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64
 			}
 		}
 	}
-	k := 0 // the ring's index in runs
-	ring := func(r orb.Ring) {
+	k := 0 // the ring's index in runs, as eachRing (runs.go) walks them
+	eachRing(g, func(r orb.Ring) {
 		var boxes []orb.Bound
 		if k < len(runs) {
 			boxes = runs[k]
@@ -405,19 +405,7 @@ func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64
 			}
 			edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
 		}
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		for _, r := range g {
-			ring(r)
-		}
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			for _, r := range poly {
-				ring(r)
-			}
-		}
-	}
+	})
 	if !found {
 		return math.Inf(1)
 	}
