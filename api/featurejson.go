@@ -261,10 +261,20 @@ func (p *projection) value(r *onemap.Record, name string) any {
 // 2 KiB chunked, and the gzip wrapper holds an answer under its least size
 // in a buffer of its own until the handler returns, to learn its length.
 // (The wrapper drops the header when it compresses.)
+//
+// The headers are set in the map under their canonical names, as gin's
+// Data would set them, without canonicalising the names again per answer.
 func writeJSONBytes(c *gin.Context, b []byte) {
-	c.Header("Content-Length", strconv.Itoa(len(b)))
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	h := c.Writer.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	c.Status(http.StatusOK)
+	c.Writer.Write(b) // an error is the client's going away: nothing to answer
 }
+
+// jsonContentType is the Content-Type of the JSON answers, full to its
+// capacity so that an append to it (Header.Add) copies it.
+var jsonContentType = []string{"application/json; charset=utf-8"}[:1:1]
 
 // append writes the record as a GeoJSON Feature: the bytes it wrote for
 // the record before, if its cache still holds them, with the distance
