@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -39,6 +40,13 @@ func (f pointFeature) MarshalJSON() ([]byte, error) {
 type projection struct {
 	layerJSON []byte
 	entries   []projEntry
+	// feats keeps the features it wrote, by record (nil: none kept, for a
+	// projection made for one answer).
+	feats *featureCache
+	// onlys keeps the projections only made of this one, by the fields
+	// named (at most maxOnlys of them).
+	onlys  sync.Map // string → *projection
+	nOnlys atomic.Int32
 }
 
 type projEntry struct {
@@ -95,7 +103,7 @@ func (s *Server) projection(role onemap.Role, l *onemap.Layer, withDistance bool
 		}
 		return 0
 	})
-	p := &projection{layerJSON: appendJSONString(nil, l.ID)}
+	p := &projection{layerJSON: appendJSONString(nil, l.ID), feats: &featureCache{}}
 	for _, n := range all {
 		n.e.name = n.name
 		n.e.key = string(appendJSONString(nil, n.name)) + ":"
@@ -109,9 +117,17 @@ func (s *Server) projection(role onemap.Role, l *onemap.Layer, withDistance bool
 // named (fields=, as parseFields returns them; nil keeps all); the layer and
 // the distance stay. It never adds a member: a field the role may not see
 // is not in p to keep.
+//
+// The first maxOnlys lists of names asked for are kept, each projection
+// with its own features written (featureCache); any other is made for the
+// one answer.
 func (p *projection) only(names []string) *projection {
 	if names == nil {
 		return p
+	}
+	key := strings.Join(names, ",") // names hold no comma: splitList split them
+	if o, ok := p.onlys.Load(key); ok {
+		return o.(*projection)
 	}
 	out := &projection{layerJSON: p.layerJSON, entries: make([]projEntry, 0, len(names)+2)}
 	for _, e := range p.entries {
@@ -119,7 +135,64 @@ func (p *projection) only(names []string) *projection {
 			out.entries = append(out.entries, e)
 		}
 	}
+	if p.nOnlys.Add(1) <= maxOnlys {
+		out.feats = &featureCache{}
+		o, _ := p.onlys.LoadOrStore(key, out)
+		return o.(*projection)
+	}
+	p.nOnlys.Add(-1)
 	return out
+}
+
+// maxOnlys is the most lists of fields= a projection keeps a projection
+// for: callers ask for a few; anyone asking for ever other ones gets
+// projections that last an answer rather than memory that grows.
+const maxOnlys = 32
+
+// featureCache keeps the JSON of features a projection wrote, so that the
+// next answer that lists the same record copies its bytes rather than
+// reading its values and writing them again: properties do not change
+// while the record does not (a changed record is a new *onemap.Record), and
+// only the distance differs from answer to answer, so the bytes are kept
+// without it and it is written between them.
+//
+// It is a table of featureSlots slots, each for the records whose id
+// hashes to it, holding the last such record written: a record whose slot holds
+// another (or an older version of it) is written again and takes the slot.
+// Its memory is bounded (the slots and a feature's bytes in each: some
+// 17 MB for cameras when all are taken) whatever the layer's size, and
+// stale records leave as their slots are taken, with nothing to sweep.
+// Safe for concurrent use: a slot is one atomic pointer to bytes never
+// changed once stored.
+type featureCache struct {
+	once  sync.Once
+	slots []atomic.Pointer[featureBytes]
+}
+
+// featureSlots is the slots of a featureCache: twice a county's cameras
+// (15,128 in the demo), so that most of a county's records keep theirs.
+const featureSlots = 1 << featureSlotBits
+
+const featureSlotBits = 15
+
+// featureBytes is one record's feature as written, without its distance:
+// the distance goes at cut (-1: the projection has none).
+type featureBytes struct {
+	rec *onemap.Record
+	b   []byte
+	cut int
+}
+
+// slot returns the slot of a record, by its id: Fibonacci hashing (the top
+// bits of the id times 2^64 over the golden ratio) spreads a layer's ids,
+// given in runs, evenly over the table, so that a county's cameras each
+// keep a slot of their own (all 15,000 of a run of ids in 32,768 slots,
+// where hashing the records' addresses kept 69%: a miss writes the
+// feature afresh and takes the slot from another). The slot's record is
+// compared by address: a changed record is another *onemap.Record.
+func (c *featureCache) slot(r *onemap.Record) *atomic.Pointer[featureBytes] {
+	c.once.Do(func() { c.slots = make([]atomic.Pointer[featureBytes], featureSlots) })
+	return &c.slots[uint64(r.ID)*0x9E3779B97F4A7C15>>(64-featureSlotBits)]
 }
 
 // alwaysMembers are the members of a point feature that fields= may name
@@ -186,13 +259,56 @@ func (p *projection) value(r *onemap.Record, name string) any {
 // 2 KiB chunked, and the gzip wrapper holds an answer under its least size
 // in a buffer of its own until the handler returns, to learn its length.
 // (The wrapper drops the header when it compresses.)
+//
+// The headers are set in the map under their canonical names, as gin's
+// Data would set them, without canonicalising the names again per answer.
 func writeJSONBytes(c *gin.Context, b []byte) {
-	c.Header("Content-Length", strconv.Itoa(len(b)))
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	h := c.Writer.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	c.Status(http.StatusOK)
+	c.Writer.Write(b) // an error is the client's going away: nothing to answer
 }
 
-// append writes the record as a GeoJSON Feature.
+// jsonContentType is the Content-Type of the JSON answers, full to its
+// capacity so that an append to it (Header.Add) copies it.
+var jsonContentType = []string{"application/json; charset=utf-8"}[:1:1]
+
+// append writes the record as a GeoJSON Feature: the bytes it wrote for
+// the record before, if its cache still holds them, with the distance
+// between; else written afresh, and kept.
 func (p *projection) append(b []byte, r *onemap.Record, distance float64) []byte {
+	if p.feats == nil {
+		b, _, _ = p.write(b, r, distance)
+		return b
+	}
+	slot := p.feats.slot(r)
+	if f := slot.Load(); f != nil && f.rec == r {
+		if f.cut < 0 {
+			return append(b, f.b...)
+		}
+		b = append(b, f.b[:f.cut]...)
+		b = appendCentimetres(b, distance) // answerjson.go
+		return append(b, f.b[f.cut:]...)
+	}
+	start := len(b)
+	b, from, to := p.write(b, r, distance)
+	f := &featureBytes{rec: r, cut: -1}
+	if from < 0 {
+		f.b = slices.Clone(b[start:])
+	} else {
+		f.b = make([]byte, 0, len(b)-start-(to-from))
+		f.b = append(append(f.b, b[start:from]...), b[to:]...)
+		f.cut = from - start
+	}
+	slot.Store(f)
+	return b
+}
+
+// write writes the record as a GeoJSON Feature, and returns where in b the
+// distance was written (-1, -1 without one).
+func (p *projection) write(b []byte, r *onemap.Record, distance float64) (out []byte, from, to int) {
+	from, to = -1, -1
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, r.ID, 10)
 	b = append(b, `,"type":"Feature","geometry":{"type":"Point","coordinates":`...)
@@ -208,12 +324,14 @@ func (p *projection) append(b []byte, r *onemap.Record, distance float64) []byte
 		case entryLayer:
 			b = append(b, p.layerJSON...)
 		case entryDistance:
+			from = len(b)
 			b = appendCentimetres(b, distance) // answerjson.go
+			to = len(b)
 		default:
 			b = appendRawValue(b, r.Raw(e.index), e.mask)
 		}
 	}
-	return append(b, "}}"...)
+	return append(b, "}}"...), from, to
 }
 
 // appendRawValue writes a record's value as encoding/json writes its boxed

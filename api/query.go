@@ -568,11 +568,17 @@ func appendCounts(b []byte, c counts) []byte {
 // than a map entry found for every hit, a map only past the list's room;
 // sorted by the text at the end.
 func countBy(hits []inmem.Hit, at int) counts {
+	return countTexts(hits, func(h inmem.Hit) string { return h.Record.Raw(at).Text() })
+}
+
+// countTexts counts the elements of list by the text text gives each, as
+// countBy counts hits.
+func countTexts[E any](list []E, text func(E) string) counts {
 	var short [16]keyCount
 	k := 0
 	var more map[string]int // past the short list's room
-	for _, h := range hits {
-		t := h.Record.Raw(at).Text()
+	for _, e := range list {
+		t := text(e)
 		i := 0
 		for i < k && short[i].key != t {
 			i++

@@ -187,7 +187,10 @@ func (s *Server) handleWithin(c *gin.Context) {
 		layers = append(layers, l)
 	}
 	snap := s.snapshot(c)
-	out := gin.H{}
+	// Layers asked for twice are answered once, as a map's one key.
+	slices.SortStableFunc(layers, func(a, b onemap.Layer) int { return strings.Compare(a.ID, b.ID) })
+	layers = slices.CompactFunc(layers, func(a, b onemap.Layer) bool { return a.ID == b.ID })
+	out := make([]withinLayer, len(layers))
 	for i := range layers {
 		l := &layers[i]
 		rule := v.Rule(l.ID)
@@ -207,14 +210,11 @@ func (s *Server) handleWithin(c *gin.Context) {
 		default:
 			recs = snap.Intersecting(l.ID, area, keep)
 		}
-		entry := gin.H{"count": len(recs)}
-		for _, field := range []string{"kind", "level"} {
+		entry := &out[i]
+		entry.id, entry.count = l.ID, len(recs)
+		for j, field := range withinCounted {
 			if at := l.FieldIndex(field); at >= 0 {
-				by := map[string]int{}
-				for _, r := range recs {
-					by[asString(r.Value(at))]++
-				}
-				entry["by_"+field] = by
+				entry.by[j], entry.has[j] = countTexts(recs, func(r *onemap.Record) string { return r.Raw(at).Text() }), true
 			}
 		}
 		if rule.Access >= onemap.LayerRead && limit > 0 {
@@ -227,29 +227,100 @@ func (s *Server) handleWithin(c *gin.Context) {
 					continue
 				}
 				if len(page) == int(limit) {
-					entry["next"] = strconv.FormatInt(page[len(page)-1].ID, 10)
+					entry.next, entry.hasNext = strconv.FormatInt(page[len(page)-1].ID, 10), true
 					break
 				}
 				page = append(page, r)
 			}
+			entry.listed = true
 			if l.Geometry == onemap.GeometryPoint {
 				plan := s.projection(v.Role(), l, false)
-				fs := make([]pointFeature, len(page))
+				entry.points = make([]pointFeature, len(page))
 				for i, r := range page {
-					fs[i] = pointFeature{plan: plan, rec: r}
+					entry.points[i] = pointFeature{plan: plan, rec: r}
 				}
-				entry["features"] = fs
 			} else {
-				fs := make([]*geojson.Feature, len(page))
+				entry.others = make([]*geojson.Feature, len(page))
 				for i, r := range page {
-					fs[i] = s.recordJSON(v.Role(), l, inmem.Hit{Record: r}, false)
+					entry.others[i] = s.recordJSON(v.Role(), l, inmem.Hit{Record: r}, false)
 				}
-				entry["features"] = fs
 			}
 		}
-		out[l.ID] = entry
 	}
-	s.writeAnswer(c, gin.H{"layers": out})
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	b, err := appendWithin(buf.b[:0], out)
+	buf.b = b
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	writeJSONBytes(c, b)
+}
+
+// withinCounted are the fields a within answer counts a layer's features
+// by (those of them the layer has), in the order of withinLayer.by.
+var withinCounted = [...]string{"kind", "level"}
+
+// withinLayer is one layer of a within answer: how many features meet the
+// area, how many of each kind and level (of the fields the layer has),
+// and, for the roles that read the layer, a page of the features (points,
+// or other geometries) and the id after which the next page starts.
+type withinLayer struct {
+	id      string
+	count   int
+	by      [len(withinCounted)]counts
+	has     [len(withinCounted)]bool // the layer has the field: by_ is written
+	listed  bool                     // features are written
+	points  []pointFeature           // a point layer's features, or
+	others  []*geojson.Feature       // another layer's
+	next    string
+	hasNext bool
+}
+
+// appendWithin writes a within answer as encoding/json writes the map it
+// stands for, {"layers": {id: {"by_kind", "by_level", "count", "features",
+// "next"}}}, its keys sorted (TestWithinAnswer holds the bytes equal); the
+// layers sorted by id, each once.
+func appendWithin(b []byte, layers []withinLayer) ([]byte, error) {
+	b = append(b, `{"layers":{`...)
+	for i := range layers {
+		e := &layers[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, e.id)
+		b = append(b, `:{`...)
+		for j, field := range withinCounted {
+			if e.has[j] {
+				b = append(b, `"by_`...)
+				b = append(b, field...)
+				b = append(b, `":`...)
+				b = appendCounts(b, e.by[j])
+				b = append(b, ',')
+			}
+		}
+		b = append(b, `"count":`...)
+		b = strconv.AppendInt(b, int64(e.count), 10)
+		if e.listed {
+			b = append(b, `,"features":`...)
+			var err error
+			if e.others != nil {
+				b, err = appendList(b, e.others, appendFeature)
+			} else {
+				b, err = appendList(b, e.points, sure(appendPointFeature))
+			}
+			if err != nil {
+				return b, err
+			}
+		}
+		if e.hasNext {
+			b = append(b, `,"next":`...)
+			b = appendJSONString(b, e.next)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "}}"...), nil
 }
 
 func sortByID(recs []*onemap.Record) {

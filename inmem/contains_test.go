@@ -24,19 +24,7 @@ import (
 // and the database in.
 func TestContains(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 2))
-	ring := func(cx, cy, r float64, n int, grid bool) orb.Ring {
-		out := make(orb.Ring, 0, n+1)
-		for i := range n {
-			a := 2 * math.Pi * float64(i) / float64(n)
-			rr := r * (0.5 + rng.Float64())
-			p := orb.Point{cx + rr*math.Cos(a), cy + rr*math.Sin(a)}
-			if grid { // on a grid: vertical and horizontal edges, shared coordinates
-				p = orb.Point{math.Round(p[0]*4) / 4, math.Round(p[1]*4) / 4}
-			}
-			out = append(out, p)
-		}
-		return append(out, out[0])
-	}
+	ring := func(cx, cy, r float64, n int, grid bool) orb.Ring { return randomRing(rng, cx, cy, r, n, grid, 4) }
 	n, holeEdges := 0, 0
 	for i := range 300 {
 		grid := i%2 == 0
@@ -99,19 +87,7 @@ func TestContains(t *testing.T) {
 // on their vertices and edges.
 func TestContainsRecord(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 3))
-	ring := func(cx, cy, r float64, n int, grid bool) orb.Ring {
-		out := make(orb.Ring, 0, n+1)
-		for i := range n {
-			a := 2 * math.Pi * float64(i) / float64(n)
-			rr := r * (0.5 + rng.Float64())
-			p := orb.Point{cx + rr*math.Cos(a), cy + rr*math.Sin(a)}
-			if grid {
-				p = orb.Point{math.Round(p[0]*16) / 16, math.Round(p[1]*16) / 16}
-			}
-			out = append(out, p)
-		}
-		return append(out, out[0])
-	}
+	ring := func(cx, cy, r float64, n int, grid bool) orb.Ring { return randomRing(rng, cx, cy, r, n, grid, 16) }
 	n, withRuns := 0, 0
 	for i := range 300 {
 		grid := i%2 == 0
@@ -153,4 +129,22 @@ func TestContainsRecord(t *testing.T) {
 		t.Fatalf("%d polygons of 300 with a ring long enough to be read in runs", withRuns)
 	}
 	t.Logf("%d points, %d of 300 polygons read in runs", n, withRuns)
+}
+
+// randomRing returns a closed ring of n vertices around (cx, cy), each at
+// its angle of n even steps and a distance of r·[0.5, 1.5) drawn by rng;
+// on a grid of 1/perUnit when grid is set: vertical and horizontal edges,
+// shared coordinates, repeated vertices.
+func randomRing(rng *rand.Rand, cx, cy, r float64, n int, grid bool, perUnit float64) orb.Ring {
+	out := make(orb.Ring, 0, n+1)
+	for i := range n {
+		a := 2 * math.Pi * float64(i) / float64(n)
+		rr := r * (0.5 + rng.Float64())
+		p := orb.Point{cx + rr*math.Cos(a), cy + rr*math.Sin(a)}
+		if grid {
+			p = orb.Point{math.Round(p[0]*perUnit) / perUnit, math.Round(p[1]*perUnit) / perUnit}
+		}
+		out = append(out, p)
+	}
+	return append(out, out[0])
 }

@@ -70,15 +70,14 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 		}
 		return d
 	}
-	iter := func(_, _ [2]float64, r *onemap.Record, bound float64) bool {
+	iter := func(min, _ [2]float64, r *onemap.Record, bound float64) bool {
 		if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
 			return false // nothing left can be nearer
 		}
-		q, ok := r.Geometry.(orb.Point)
-		if !ok {
-			return true // not a point (nor ever in a point layer)
-		}
-		d := from.to(q)
+		// The item's box is its point (dist passes no other): the record
+		// is not read, nor the point its geometry boxes, two loads from
+		// memory a search would otherwise make for every item it measures.
+		d := from.to(orb.Point(min))
 		if d > limit {
 			return true
 		}
@@ -212,11 +211,12 @@ func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep fun
 		if lb.Box(min, max) > r {
 			return true // no point of the box is within r
 		}
-		q, ok := rec.Geometry.(orb.Point)
-		if !ok || keep != nil && !keep(rec) {
-			return true
+		// A point's box is the point: the record is read only to filter
+		// it, not to find its point (two loads from memory per point).
+		if min != max || keep != nil && !keep(rec) {
+			return true // not a point (nor ever in a point layer), or not kept
 		}
-		if d := from.to(q); d <= r {
+		if d := from.to(orb.Point(min)); d <= r {
 			hits = append(hits, Hit{Record: rec, Distance: d})
 		}
 		return true
@@ -388,8 +388,8 @@ func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64
 			}
 		}
 	}
-	k := 0 // the ring's index in runs
-	ring := func(r orb.Ring) {
+	k := 0 // the ring's index in runs, as eachRing (runs.go) walks them
+	eachRing(g, func(r orb.Ring) {
 		var boxes []orb.Bound
 		if k < len(runs) {
 			boxes = runs[k]
@@ -405,19 +405,7 @@ func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64
 			}
 			edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
 		}
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		for _, r := range g {
-			ring(r)
-		}
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			for _, r := range poly {
-				ring(r)
-			}
-		}
-	}
+	})
 	if !found {
 		return math.Inf(1)
 	}

@@ -23,7 +23,7 @@ const (
 var noRuns = [][]orb.Bound{}
 
 // runsOf returns the runs' boxes of each of the record's rings, in the
-// order ringsOf walks them (nil for a short ring), made on first use and
+// order eachRing walks them (nil for a short ring), made on first use and
 // kept with the record (records never change once published); nil when
 // the record has no long ring or is not a polygon.
 func runsOf(rec *onemap.Record) [][]orb.Bound {
@@ -35,25 +35,13 @@ func runsOf(rec *onemap.Record) [][]orb.Bound {
 	}
 	var runs [][]orb.Bound
 	long := false
-	ring := func(r orb.Ring) {
+	eachRing(rec.Geometry, func(r orb.Ring) {
 		var boxes []orb.Bound
 		if len(r)-1 >= runMinEdges {
 			boxes, long = planar.RingRuns(r, runStep), true
 		}
 		runs = append(runs, boxes)
-	}
-	switch g := rec.Geometry.(type) {
-	case orb.Polygon:
-		for _, r := range g {
-			ring(r)
-		}
-	case orb.MultiPolygon:
-		for _, poly := range g {
-			for _, r := range poly {
-				ring(r)
-			}
-		}
-	}
+	})
 	if !long {
 		runs = noRuns
 	}
@@ -72,11 +60,11 @@ func containsRecord(rec *onemap.Record, p orb.Point) bool {
 	}
 	switch g := rec.Geometry.(type) {
 	case orb.Polygon:
-		return polygonIntersectsRuns(g, runs, p)
+		return planar.PolygonIntersectsRuns(g, runs, runStep, p)
 	case orb.MultiPolygon:
 		at := 0
 		for _, poly := range g {
-			if polygonIntersectsRuns(poly, runs[at:at+len(poly)], p) {
+			if planar.PolygonIntersectsRuns(poly, runs[at:at+len(poly)], runStep, p) {
 				return true
 			}
 			at += len(poly)
@@ -85,25 +73,20 @@ func containsRecord(rec *onemap.Record, p orb.Point) bool {
 	return false
 }
 
-// polygonIntersectsRuns is planar.PolygonIntersects with the rings' runs
-// (nil for a short ring).
-func polygonIntersectsRuns(poly orb.Polygon, runs [][]orb.Bound, p orb.Point) bool {
-	locate := func(i int) (in, on bool) {
-		if runs[i] == nil {
-			return planar.RingLocate(poly[i], p)
+// eachRing calls fn with each ring of a polygon or multipolygon, in order:
+// a polygon's exterior then its holes, polygon after polygon. Other
+// geometries have none.
+func eachRing(g orb.Geometry, fn func(orb.Ring)) {
+	switch g := g.(type) {
+	case orb.Polygon:
+		for _, r := range g {
+			fn(r)
 		}
-		return planar.RingLocateRuns(poly[i], runs[i], runStep, p)
-	}
-	if len(poly) == 0 {
-		return false
-	}
-	if in, on := locate(0); !in && !on {
-		return false
-	}
-	for i := 1; i < len(poly); i++ {
-		if in, _ := locate(i); in {
-			return false
+	case orb.MultiPolygon:
+		for _, poly := range g {
+			for _, r := range poly {
+				fn(r)
+			}
 		}
 	}
-	return true
 }

@@ -29,14 +29,29 @@ func Intersects(g orb.Geometry, p orb.Point) bool {
 
 // PolygonIntersects is Intersects for one polygon.
 func PolygonIntersects(poly orb.Polygon, p orb.Point) bool {
+	return PolygonIntersectsRuns(poly, nil, 0, p)
+}
+
+// PolygonIntersectsRuns is PolygonIntersects with the runs of the rings'
+// edges that RingLocateRuns takes: runs[i] are ring i's boxes of step
+// edges (RingRuns), nil for a ring walked edge by edge, as are all when
+// runs is nil.
+func PolygonIntersectsRuns(poly orb.Polygon, runs [][]orb.Bound, step int, p orb.Point) bool {
+	locate := func(i int) (in, on bool) {
+		var boxes []orb.Bound
+		if runs != nil {
+			boxes = runs[i]
+		}
+		return RingLocateRuns(poly[i], boxes, step, p)
+	}
 	if len(poly) == 0 {
 		return false
 	}
-	if in, on := RingLocate(poly[0], p); !in && !on {
+	if in, on := locate(0); !in && !on {
 		return false
 	}
-	for _, h := range poly[1:] {
-		if in, _ := RingLocate(h, p); in {
+	for i := 1; i < len(poly); i++ {
+		if in, _ := locate(i); in {
 			return false
 		}
 	}
@@ -51,7 +66,17 @@ func PolygonIntersects(poly orb.Polygon, p orb.Point) bool {
 // end left out, so a ray through a vertex counts once; edges wholly above
 // or below p are passed over at the cost of two comparisons (most of a
 // long outline's edges are).
-func RingLocate(r orb.Ring, p orb.Point) (in, on bool) {
+func RingLocate(r orb.Ring, p orb.Point) (in, on bool) { return RingLocateRuns(r, nil, 0, p) }
+
+// RingLocateRuns is RingLocate over a ring whose edges are taken in runs of
+// step: boxes[k] bounds the vertices k·step to (k+1)·step (the last run ends
+// at the ring's last vertex), the edges that end at vertices k·step+1 to
+// (k+1)·step; nil boxes are one run of every edge. A run whose box lies
+// wholly above or below p is passed over at two comparisons for all its
+// edges, which RingLocate would each have passed over; the answer is
+// RingLocate's (TestRingLocateRuns). A long outline crosses p's latitude in
+// a few runs: the others are skipped.
+func RingLocateRuns(r orb.Ring, boxes []orb.Bound, step int, p orb.Point) (in, on bool) {
 	n := len(r)
 	if n == 0 {
 		return false, false
@@ -60,14 +85,37 @@ func RingLocate(r orb.Ring, p orb.Point) (in, on bool) {
 	if on {
 		return false, true
 	}
-	y, ay := p[1], r[0][1]
-	for i := 1; i < len(r); i++ {
+	if boxes == nil {
+		return edgesLocate(r, 1, n-1, p, in)
+	}
+	y := p[1]
+	for k, b := range boxes {
+		if b.Max[1] < y || b.Min[1] > y {
+			continue
+		}
+		if in, on = edgesLocate(r, k*step+1, min((k+1)*step, n-1), p, in); on {
+			return false, true
+		}
+	}
+	return in, false
+}
+
+// edgesLocate is RingLocate's walk over the edges of r that end at the
+// vertices from to to, in turned over as edgeLocate turns it; on (and in
+// false) as soon as p lies on one of them.
+func edgesLocate(r orb.Ring, from, to int, p orb.Point, in bool) (bool, bool) {
+	if from > to {
+		return in, false
+	}
+	y, ay := p[1], r[from-1][1]
+	for i := from; i <= to; i++ {
 		by := r[i][1]
 		if ay < y && by < y || ay > y && by > y {
 			ay = by
 			continue
 		}
 		ay = by
+		var on bool
 		if in, on = edgeLocate(r[i-1], r[i], p, in); on {
 			return false, true
 		}
@@ -86,40 +134,6 @@ func edgeLocate(a, b, p orb.Point, in bool) (bool, bool) {
 	y := p[1]
 	if a[1] <= y && b[1] > y && c > 0 || b[1] <= y && a[1] > y && c < 0 {
 		in = !in
-	}
-	return in, false
-}
-
-// RingLocateRuns is RingLocate over a ring whose edges are taken in runs of
-// step: boxes[k] bounds the vertices k·step to (k+1)·step (the last run ends
-// at the ring's last vertex), the edges that end at vertices k·step+1 to
-// (k+1)·step. A run whose box lies wholly above or below p is passed over
-// at two comparisons for all its edges, which RingLocate would each have
-// passed over; the answer is RingLocate's (TestRingLocateRuns). A long
-// outline crosses p's latitude in a few runs: the others are skipped.
-func RingLocateRuns(r orb.Ring, boxes []orb.Bound, step int, p orb.Point) (in, on bool) {
-	n := len(r)
-	if n == 0 {
-		return false, false
-	}
-	in, on = edgeLocate(r[n-1], r[0], p, false) // nothing when r is closed
-	if on {
-		return false, true
-	}
-	y := p[1]
-	for k, b := range boxes {
-		if b.Max[1] < y || b.Min[1] > y {
-			continue
-		}
-		for i := k*step + 1; i <= min((k+1)*step, n-1); i++ {
-			ay, by := r[i-1][1], r[i][1]
-			if ay < y && by < y || ay > y && by > y {
-				continue
-			}
-			if in, on = edgeLocate(r[i-1], r[i], p, in); on {
-				return false, true
-			}
-		}
 	}
 	return in, false
 }
