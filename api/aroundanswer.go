@@ -11,6 +11,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // aroundAnswer is an /api/around answer, written by append as
@@ -36,6 +37,14 @@ type aroundAnswer struct {
 	gridPlan   *projection
 	gridLevel  int // index of the grids' level field
 	gridEnum   []string
+	// The hazard zones listed (aroundEmergency's), in the order written,
+	// as the entry zoneEntry of layers lists them: written from their
+	// prepared bytes (zonePlan's, encoded by zoneEncode as recordJSON's
+	// Features), not built as Features for each answer.
+	zoneEntry  *aroundLayer
+	zones      []inmem.Hit
+	zonePlan   *projection
+	zoneEncode func(b []byte, r *onemap.Record, distance float64) ([]byte, error)
 }
 
 // aroundKeyed is one member of an around answer's layers: a layer's entry,
@@ -44,6 +53,10 @@ type aroundKeyed struct {
 	key   string
 	layer *aroundLayer
 	other any
+	// prepared: the layer's points are written from aroundPrepared (their
+	// projection is the server's own, kept for its life, not a fields=
+	// one made for the request).
+	prepared bool
 }
 
 // setLayer sets the member key of the answer's layers, as a map's
@@ -51,11 +64,11 @@ type aroundKeyed struct {
 func (a *aroundAnswer) setLayer(key string, layer *aroundLayer, other any) {
 	for i := range a.layers {
 		if a.layers[i].key == key {
-			a.layers[i] = aroundKeyed{key, layer, other}
+			a.layers[i] = aroundKeyed{key: key, layer: layer, other: other}
 			return
 		}
 	}
-	a.layers = append(a.layers, aroundKeyed{key, layer, other})
+	a.layers = append(a.layers, aroundKeyed{key: key, layer: layer, other: other})
 }
 
 // asMap returns the answer as the gin.H the handler used to write through
@@ -63,7 +76,15 @@ func (a *aroundAnswer) setLayer(key string, layer *aroundLayer, other any) {
 func (a *aroundAnswer) asMap(s *Server, role onemap.Role) gin.H {
 	layers := gin.H{}
 	for _, e := range a.layers {
-		if e.layer != nil {
+		if e.layer != nil && e.layer == a.zoneEntry {
+			zl, _ := s.catalog.Layer(onemap.LayerHazardZones)
+			entry := *e.layer
+			entry.zones = make([]*geojson.Feature, len(a.zones))
+			for i, h := range a.zones {
+				entry.zones[i] = s.recordJSON(role, &zl, h, true)
+			}
+			layers[e.key] = &entry
+		} else if e.layer != nil {
 			layers[e.key] = e.layer
 		} else {
 			layers[e.key] = e.other
@@ -102,7 +123,7 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		b = appendJSONString(b, e.key)
 		b = append(b, ':')
 		if e.layer != nil {
-			b, err = appendAroundLayer(b, e.layer)
+			b, err = a.appendLayer(b, e)
 		} else {
 			b, err = appendAnswer(b, e.other)
 		}
@@ -125,6 +146,57 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		if b, err = appendAnswer(b, *t); err != nil {
 			return b, err
 		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendLayer writes a layer's entry as appendAroundLayer does, its
+// features from their prepared bytes: the point features when e.prepared,
+// the hazard zones always.
+func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
+	l := e.layer
+	zones := l == a.zoneEntry
+	if !zones && (!e.prepared || l.zones != nil || l.points == nil) {
+		return appendAroundLayer(b, l)
+	}
+	b = append(b, '{')
+	for i, field := range aroundCounted {
+		if l.has[i] {
+			b = append(b, `"by_`...)
+			b = append(b, field...)
+			b = append(b, `":`...)
+			b = appendCounts(b, l.by[i])
+			b = append(b, ',')
+		}
+	}
+	b = append(b, `"count":`...)
+	b = strconv.AppendInt(b, int64(l.count), 10)
+	if l.listed {
+		b = append(b, `,"features":[`...)
+		var err error
+		if zones {
+			for i, h := range a.zones {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
+				if b, err = aroundPrepared.appendPrepared(b, preparedKey{a.zonePlan, h.Record, true}, h.Distance, encode, appendZoneDistance); err != nil {
+					return b, err
+				}
+			}
+		} else {
+			for i, f := range l.points {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				encode := func(b []byte, d float64) ([]byte, error) { return f.plan.append(b, f.rec, d), nil }
+				if b, err = aroundPrepared.appendPrepared(b, preparedKey{f.plan, f.rec, false}, f.distance, encode, appendCentimetres); err != nil {
+					return b, err
+				}
+			}
+		}
+		b = append(b, `],"truncated":`...)
+		b = strconv.AppendBool(b, l.truncated)
 	}
 	return append(b, '}'), nil
 }
@@ -231,7 +303,20 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 
 // writeAround answers 200 with the around answer, written into a pooled
 // buffer, as writeAnswer writes the others.
+//
+// The point features of a layer whose projection is the role's own (not a
+// fields= one) are written from their prepared bytes.
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
+	role := s.view(c).Role()
+	for i := range a.layers {
+		e := &a.layers[i]
+		if e.layer == nil || len(e.layer.points) == 0 {
+			continue
+		}
+		if l, err := s.catalog.Layer(e.key); err == nil {
+			e.prepared = e.layer.points[0].plan == s.projection(role, &l, true)
+		}
+	}
 	buf := s.buffers.get()
 	defer s.buffers.put(buf)
 	b, err := a.append(buf.b[:0])

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"bytes"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/onemapgis/onemap"
+)
+
+// preparedFeature is a feature of an around answer as its encoder writes
+// it, less its distance: b with the distance's digits cut out at at. The
+// rest of a feature (its id, point or outline, and the properties the role
+// sees, masked as it sees them) does not change while its record lives:
+// records are immutable, a change brings a new one.
+type preparedFeature struct {
+	b  []byte
+	at int // where the distance goes; -1: the feature is encoded afresh each time
+}
+
+// preparedKey names a feature's bytes: how they are shown (a role's
+// projection of a layer, which the server keeps for its life) and the
+// record; zone is set for a hazard zone's GeoJSON Feature (recordJSON's),
+// unset for a point feature (projection.append's).
+type preparedKey struct {
+	plan *projection
+	rec  *onemap.Record
+	zone bool
+}
+
+// preparedFeatures keeps the bytes of the features around answers have
+// written, so that the next answer that lists one copies its bytes and
+// writes only its distance, instead of encoding its properties (timestamps,
+// names, masks, coordinates) again. A point near the county's features is
+// asked about again and again; its features are the same records.
+//
+// It holds at most about preparedLimit features: past it, it starts again
+// empty (a record replaced by a change is kept alive by its entry until
+// then). Safe for concurrent use.
+type preparedFeatures struct {
+	m sync.Map // preparedKey → *preparedFeature
+	n atomic.Int64
+}
+
+// preparedLimit bounds the features kept: the demo county's point features
+// and zones a few times over, some tens of megabytes at most.
+const preparedLimit = 1 << 16
+
+// aroundPrepared is the one cache of the process: its keys hold the
+// server's own projections, so the servers of one process (tests) never
+// share an entry.
+var aroundPrepared preparedFeatures
+
+// distanceSentinel is the distance a feature is encoded with to find where
+// its distance goes: written "1" both by appendCentimetres and by
+// appendJSONFloat.
+const distanceSentinel = 1
+
+// sentinelAt returns where in b, a feature encoded with distanceSentinel,
+// its distance is: the "1" after its one `"distance_m":`. (No string value
+// can hold that text: a quote inside one is escaped.) -1 when it is not
+// there once.
+func sentinelAt(b []byte) int {
+	const key = `"distance_m":1`
+	i := bytes.Index(b, []byte(key))
+	if i < 0 || bytes.Contains(b[i+len(key):], []byte(`"distance_m":`)) {
+		return -1
+	}
+	at := i + len(key) - 1
+	if at+1 >= len(b) || b[at+1] != ',' && b[at+1] != '}' {
+		return -1
+	}
+	return at
+}
+
+// get returns the prepared bytes of the feature k, encoding them with
+// encode (which appends the feature, with the distance given, to b) when
+// they are not kept yet.
+func (c *preparedFeatures) get(k preparedKey, encode func(b []byte, distance float64) ([]byte, error)) (*preparedFeature, error) {
+	if v, ok := c.m.Load(k); ok {
+		return v.(*preparedFeature), nil
+	}
+	b, err := encode(make([]byte, 0, 768), distanceSentinel)
+	if err != nil {
+		return nil, err
+	}
+	f := &preparedFeature{at: sentinelAt(b)}
+	if f.at >= 0 {
+		f.b = append(b[:f.at:f.at], b[f.at+1:]...)
+	}
+	if c.n.Add(1) > preparedLimit {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	c.m.Store(k, f)
+	return f, nil
+}
+
+// appendPrepared writes the feature k at distance (metres) as encode
+// writes it: from its kept bytes, written with writeDistance.
+func (c *preparedFeatures) appendPrepared(b []byte, k preparedKey, distance float64,
+	encode func(b []byte, distance float64) ([]byte, error), writeDistance func([]byte, float64) []byte) ([]byte, error) {
+	f, err := c.get(k, encode)
+	if err != nil {
+		return b, err
+	}
+	if f.at < 0 {
+		return encode(b, distance)
+	}
+	b = append(b, f.b[:f.at]...)
+	b = writeDistance(b, distance)
+	return append(b, f.b[f.at:]...), nil
+}
+
+// appendZoneDistance writes a hazard zone's distance as recordJSON gives
+// it (rounded to centimetres, a float64 property) and appendAnswer writes
+// it.
+func appendZoneDistance(b []byte, d float64) []byte {
+	return appendJSONFloat(b, math.Round(d*100)/100)
+}
