@@ -2,7 +2,6 @@ package api
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +36,9 @@ type aroundAnswer struct {
 	gridPlan   *projection
 	gridLevel  int // index of the grids' level field
 	gridEnum   []string
+	// gridsPrepared: the grids are written from aroundPrepared (gridPlan
+	// is the server's own).
+	gridsPrepared bool
 	// The hazard zones listed (aroundEmergency's), in the order written,
 	// as the entry zoneEntry of layers lists them: written from their
 	// prepared bytes (zonePlan's, encoded by zoneEncode as recordJSON's
@@ -151,8 +153,8 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 }
 
 // appendLayer writes a layer's entry as appendAroundLayer does, its
-// features from their prepared bytes: the point features when e.prepared,
-// the hazard zones always.
+// features from their prepared bytes (aroundPrepared): the point features
+// when e.prepared, the hazard zones always.
 func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
 	l := e.layer
 	zones := l == a.zoneEntry
@@ -175,22 +177,31 @@ func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
 		b = append(b, `,"features":[`...)
 		var err error
 		if zones {
+			fs := aroundPrepared.slots(preparedKey{a.zonePlan, true})
 			for i, h := range a.zones {
 				if i > 0 {
 					b = append(b, ',')
 				}
 				encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
-				if b, err = aroundPrepared.appendPrepared(b, preparedKey{a.zonePlan, h.Record, true}, h.Distance, encode, appendZoneDistance); err != nil {
+				if b, err = aroundPrepared.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance); err != nil {
 					return b, err
 				}
 			}
 		} else {
+			var fs *preparedSlots
+			if len(l.points) > 0 {
+				fs = aroundPrepared.slots(preparedKey{plan: l.points[0].plan}) // the layer's one projection
+			}
 			for i, f := range l.points {
 				if i > 0 {
 					b = append(b, ',')
 				}
+				if f.plan != l.points[0].plan { // never so: a layer's points share its projection
+					b = f.plan.append(b, f.rec, f.distance)
+					continue
+				}
 				encode := func(b []byte, d float64) ([]byte, error) { return f.plan.append(b, f.rec, d), nil }
-				if b, err = aroundPrepared.appendPrepared(b, preparedKey{f.plan, f.rec, false}, f.distance, encode, appendCentimetres); err != nil {
+				if b, err = aroundPrepared.appendPrepared(b, fs, f.rec, f.distance, encode, appendCentimetres); err != nil {
 					return b, err
 				}
 			}
@@ -256,12 +267,8 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 			}
 		}
 	}
-	b = append(b, '[')
-	for i, h := range a.grids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		r := h.Record
+	// A grid's members, in the order appendGrid writes them.
+	grid := func(b []byte, r *onemap.Record, distance float64) ([]byte, error) {
 		b = append(b, `{"id":`...)
 		b = strconv.AppendInt(b, r.ID, 10)
 		for k, m := range gridMembers {
@@ -295,8 +302,28 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 			}
 		}
 		b = append(b, `,"distance_m":`...)
-		b = appendJSONFloat(b, math.Round(h.Distance*100)/100)
-		b = append(b, '}')
+		b = appendZoneDistance(b, distance) // rounded to centimetres, as gridHit
+		return append(b, '}'), nil
+	}
+	var fs *preparedSlots
+	if a.gridsPrepared {
+		fs = aroundPrepared.slots(preparedKey{plan: a.gridPlan})
+	}
+	b = append(b, '[')
+	for i, h := range a.grids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if fs == nil {
+			b, err = grid(b, h.Record, h.Distance)
+		} else {
+			encode := func(b []byte, d float64) ([]byte, error) { return grid(b, h.Record, d) }
+			b, err = aroundPrepared.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
+		}
+		if err != nil {
+			return b, err
+		}
 	}
 	return append(b, ']'), nil
 }
@@ -308,6 +335,10 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 // fields= one) are written from their prepared bytes.
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 	role := s.view(c).Role()
+	if a.listGrids {
+		l, _ := s.catalog.Layer(onemap.LayerGrids)
+		a.gridsPrepared = a.gridPlan == s.projection(role, &l, false)
+	}
 	for i := range a.layers {
 		e := &a.layers[i]
 		if e.layer == nil || len(e.layer.points) == 0 {

@@ -15,17 +15,17 @@ import (
 // sees, masked as it sees them) does not change while its record lives:
 // records are immutable, a change brings a new one.
 type preparedFeature struct {
-	b  []byte
-	at int // where the distance goes; -1: the feature is encoded afresh each time
+	rec *onemap.Record // whose bytes these are
+	b   []byte
+	at  int // where the distance goes; -1: the feature is encoded afresh each time
 }
 
-// preparedKey names a feature's bytes: how they are shown (a role's
-// projection of a layer, which the server keeps for its life) and the
-// record; zone is set for a hazard zone's GeoJSON Feature (recordJSON's),
-// unset for a point feature (projection.append's).
+// preparedKey names the features of one form: how they are shown (a role's
+// projection of a layer, which the server keeps for its life); zone is set
+// for hazard zones' GeoJSON Features (recordJSON's), unset for point
+// features (projection.append's).
 type preparedKey struct {
 	plan *projection
-	rec  *onemap.Record
 	zone bool
 }
 
@@ -35,22 +35,57 @@ type preparedKey struct {
 // names, masks, coordinates) again. A point near the county's features is
 // asked about again and again; its features are the same records.
 //
-// It holds at most about preparedLimit features: past it, it starts again
-// empty (a record replaced by a change is kept alive by its entry until
-// then). Safe for concurrent use.
+// The features of a form are kept in slots by record id (ids below
+// preparedIDs; others are encoded each time): found without hashing, and
+// a record replaced by a change takes its old version's slot. It holds at
+// most about preparedLimit features: past it, it starts again empty. Safe
+// for concurrent use.
 type preparedFeatures struct {
-	m sync.Map // preparedKey → *preparedFeature
-	n atomic.Int64
+	forms sync.Map // preparedKey → *preparedSlots
+	n     atomic.Int64
 }
 
-// preparedLimit bounds the features kept: the demo county's point features
-// and zones a few times over, some tens of megabytes at most.
-const preparedLimit = 1 << 16
+// preparedSlots are the slots of one form's features, in chunks made when
+// first used.
+type preparedSlots struct {
+	chunks [preparedIDs / preparedChunk]atomic.Pointer[[preparedChunk]atomic.Pointer[preparedFeature]]
+}
+
+const (
+	preparedChunk = 1 << 10
+	preparedIDs   = 1 << 20
+	// preparedLimit bounds the features kept: the demo county's point
+	// features and zones a few times over, some tens of megabytes at most.
+	preparedLimit = 1 << 16
+)
 
 // aroundPrepared is the one cache of the process: its keys hold the
 // server's own projections, so the servers of one process (tests) never
 // share an entry.
 var aroundPrepared preparedFeatures
+
+// slots returns the slots of the form k.
+func (c *preparedFeatures) slots(k preparedKey) *preparedSlots {
+	if v, ok := c.forms.Load(k); ok {
+		return v.(*preparedSlots)
+	}
+	v, _ := c.forms.LoadOrStore(k, new(preparedSlots))
+	return v.(*preparedSlots)
+}
+
+// slot returns the slot of the record id, nil for an id past the slots.
+func (c *preparedFeatures) slot(fs *preparedSlots, id int64) *atomic.Pointer[preparedFeature] {
+	if id < 0 || id >= preparedIDs {
+		return nil
+	}
+	ch := &fs.chunks[id/preparedChunk]
+	chunk := ch.Load()
+	if chunk == nil {
+		ch.CompareAndSwap(nil, new([preparedChunk]atomic.Pointer[preparedFeature]))
+		chunk = ch.Load()
+	}
+	return &chunk[id%preparedChunk]
+}
 
 // distanceSentinel is the distance a feature is encoded with to find where
 // its distance goes: written "1" both by appendCentimetres and by
@@ -74,38 +109,44 @@ func sentinelAt(b []byte) int {
 	return at
 }
 
-// get returns the prepared bytes of the feature k, encoding them with
-// encode (which appends the feature, with the distance given, to b) when
-// they are not kept yet.
-func (c *preparedFeatures) get(k preparedKey, encode func(b []byte, distance float64) ([]byte, error)) (*preparedFeature, error) {
-	if v, ok := c.m.Load(k); ok {
-		return v.(*preparedFeature), nil
+// get returns the prepared bytes of the record's feature in the form fs,
+// encoding them with encode (which appends the feature, with the distance
+// given, to b) when they are not kept yet; nil when the record's id has
+// no slot.
+func (c *preparedFeatures) get(fs *preparedSlots, r *onemap.Record, encode func(b []byte, distance float64) ([]byte, error)) (*preparedFeature, error) {
+	slot := c.slot(fs, r.ID)
+	if slot == nil {
+		return nil, nil
+	}
+	if f := slot.Load(); f != nil && f.rec == r {
+		return f, nil
 	}
 	b, err := encode(make([]byte, 0, 768), distanceSentinel)
 	if err != nil {
 		return nil, err
 	}
-	f := &preparedFeature{at: sentinelAt(b)}
+	f := &preparedFeature{rec: r, at: sentinelAt(b)}
 	if f.at >= 0 {
 		f.b = append(b[:f.at:f.at], b[f.at+1:]...)
 	}
 	if c.n.Add(1) > preparedLimit {
-		c.m.Clear()
+		c.forms.Clear() // the answers under way keep the slots they hold
 		c.n.Store(1)
 	}
-	c.m.Store(k, f)
+	slot.Store(f)
 	return f, nil
 }
 
-// appendPrepared writes the feature k at distance (metres) as encode
-// writes it: from its kept bytes, written with writeDistance.
-func (c *preparedFeatures) appendPrepared(b []byte, k preparedKey, distance float64,
+// appendPrepared writes the record's feature in the form fs at distance
+// (metres) as encode writes it: from its kept bytes, written with
+// writeDistance.
+func (c *preparedFeatures) appendPrepared(b []byte, fs *preparedSlots, r *onemap.Record, distance float64,
 	encode func(b []byte, distance float64) ([]byte, error), writeDistance func([]byte, float64) []byte) ([]byte, error) {
-	f, err := c.get(k, encode)
+	f, err := c.get(fs, r, encode)
 	if err != nil {
 		return b, err
 	}
-	if f.at < 0 {
+	if f == nil || f.at < 0 {
 		return encode(b, distance)
 	}
 	b = append(b, f.b[:f.at]...)

@@ -78,14 +78,24 @@ func TestAroundAnswer_prepared(t *testing.T) {
 					}
 				}
 			}
+			if round%4 != 3 {
+				grids, _ := s.catalog.Layer(onemap.LayerGrids)
+				f, _ := grids.Field("level")
+				a.listGrids, a.gridPlan, a.gridLevel, a.gridEnum = true, s.projection(role, &grids, false), grids.FieldIndex("level"), f.Enum
+				for i := range rng.IntN(6) {
+					a.grids = append(a.grids, inmem.Hit{Record: newRecord(&grids, int64(i+1), zone), Distance: nums[rng.IntN(len(nums))] * float64(rng.IntN(2))})
+				}
+			}
 			want, err := json.Marshal(a.asMap(s, role))
 			if err != nil {
 				t.Fatal(err)
 			}
+			a.sortGrids()
 			for pass := range 3 {
 				for i := range a.layers {
 					a.layers[i].prepared = pass > 0
 				}
+				a.gridsPrepared = pass > 0
 				got, err := a.append([]byte("kept"))
 				if err != nil {
 					t.Fatal(err)
