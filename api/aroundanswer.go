@@ -144,10 +144,16 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		return b, err
 	}
 	if t := a.threatened; t != nil {
-		b = append(b, `,"threatened":`...)
-		if b, err = appendAnswer(b, *t); err != nil {
-			return b, err
-		}
+		// As encoding/json writes threatJSON: its fields in order.
+		b = append(b, `,"threatened":{"households":`...)
+		b = strconv.AppendInt(b, t.Households, 10)
+		b = append(b, `,"people":`...)
+		b = strconv.AppendInt(b, t.People, 10)
+		b = append(b, `,"zones":`...)
+		b = strconv.AppendInt(b, int64(t.Zones), 10)
+		b = append(b, `,"risk_points":`...)
+		b = strconv.AppendInt(b, int64(t.RiskPoints), 10)
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
