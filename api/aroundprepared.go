@@ -109,49 +109,45 @@ func sentinelAt(b []byte) int {
 	return at
 }
 
-// get returns the prepared bytes of the record's feature in the form fs,
-// encoding them with encode (which appends the feature, with the distance
-// given, to b) when they are not kept yet; nil when the record's id has
-// no slot.
-func (c *preparedFeatures) get(fs *preparedSlots, r *onemap.Record, encode func(b []byte, distance float64) ([]byte, error)) (*preparedFeature, error) {
+// appendPrepared writes the record's feature in the form fs at distance
+// (metres) as encode writes it (appending the feature, with the distance
+// given, to b): from its kept bytes, written with writeDistance; when they
+// are not kept yet, encoded into b and kept.
+func (c *preparedFeatures) appendPrepared(b []byte, fs *preparedSlots, r *onemap.Record, distance float64,
+	encode func(b []byte, distance float64) ([]byte, error), writeDistance func([]byte, float64) []byte) ([]byte, error) {
 	slot := c.slot(fs, r.ID)
 	if slot == nil {
-		return nil, nil
+		return encode(b, distance)
 	}
 	if f := slot.Load(); f != nil && f.rec == r {
-		return f, nil
+		if f.at < 0 {
+			return encode(b, distance)
+		}
+		b = append(b, f.b[:f.at]...)
+		b = writeDistance(b, distance)
+		return append(b, f.b[f.at:]...), nil
 	}
-	b, err := encode(make([]byte, 0, 768), distanceSentinel)
+	start := len(b)
+	b, err := encode(b, distanceSentinel)
 	if err != nil {
-		return nil, err
+		return b, err
 	}
-	f := &preparedFeature{rec: r, at: sentinelAt(b)}
+	enc := b[start:]
+	f := &preparedFeature{rec: r, at: sentinelAt(enc)}
 	if f.at >= 0 {
-		f.b = append(b[:f.at:f.at], b[f.at+1:]...)
+		f.b = make([]byte, 0, len(enc)-1)
+		f.b = append(append(f.b, enc[:f.at]...), enc[f.at+1:]...)
+		b = writeDistance(b[:start+f.at], distance)
+		b = append(b, f.b[f.at:]...)
+	} else if b, err = encode(b[:start], distance); err != nil {
+		return b, err
 	}
 	if c.n.Add(1) > preparedLimit {
 		c.forms.Clear() // the answers under way keep the slots they hold
 		c.n.Store(1)
 	}
 	slot.Store(f)
-	return f, nil
-}
-
-// appendPrepared writes the record's feature in the form fs at distance
-// (metres) as encode writes it: from its kept bytes, written with
-// writeDistance.
-func (c *preparedFeatures) appendPrepared(b []byte, fs *preparedSlots, r *onemap.Record, distance float64,
-	encode func(b []byte, distance float64) ([]byte, error), writeDistance func([]byte, float64) []byte) ([]byte, error) {
-	f, err := c.get(fs, r, encode)
-	if err != nil {
-		return b, err
-	}
-	if f == nil || f.at < 0 {
-		return encode(b, distance)
-	}
-	b = append(b, f.b[:f.at]...)
-	b = writeDistance(b, distance)
-	return append(b, f.b[f.at:]...), nil
+	return b, nil
 }
 
 // appendZoneDistance writes a hazard zone's distance as recordJSON gives
