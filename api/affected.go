@@ -52,14 +52,27 @@ func (s *Server) threatOf(v *onemap.View, zones, points []*onemap.Record) (threa
 	if !readable(&zl) && !readable(&rl) {
 		return t, false
 	}
-	zoned := map[int64]bool{}
+	// The risk points of the zones: a short list (the zones near a point
+	// are a few), a map past its room.
+	var (
+		room  [32]int64
+		zoned = room[:0]
+		more  map[int64]bool
+	)
 	if readable(&zl) {
 		hh, pp, rp := zl.FieldIndex("threatened_households"), zl.FieldIndex("threatened_people"), zl.FieldIndex("risk_point_id")
 		for _, z := range zones {
 			t.Households += z.Raw(hh).Int()
 			t.People += z.Raw(pp).Int()
 			if id := z.Raw(rp).Int(); id != 0 {
-				zoned[id] = true
+				if len(zoned) < cap(zoned) {
+					zoned = append(zoned, id)
+				} else {
+					if more == nil {
+						more = map[int64]bool{}
+					}
+					more[id] = true
+				}
 			}
 		}
 		t.Zones = len(zones)
@@ -67,7 +80,7 @@ func (s *Server) threatOf(v *onemap.View, zones, points []*onemap.Record) (threa
 	if readable(&rl) {
 		hh, pp := rl.FieldIndex("threatened_households"), rl.FieldIndex("threatened_people")
 		for _, r := range points {
-			if zoned[r.ID] {
+			if slices.Contains(zoned, r.ID) || more[r.ID] {
 				continue
 			}
 			t.Households += r.Raw(hh).Int()
@@ -348,12 +361,22 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 			zones = append(zones, h.Record)
 		}
 		if rule.Access >= onemap.LayerRead {
+			// Listed as recordJSON's Features, written from their
+			// prepared bytes (aroundAnswer.appendLayer).
 			shown := hits[:min(len(hits), maxAroundPerSet)]
-			fs := make([]*geojson.Feature, len(shown))
-			for i, h := range shown {
-				fs[i] = s.recordJSON(v.Role(), &zl, h, true)
+			role := v.Role()
+			plan := s.projection(role, &zl, true)
+			if order == "severity" {
+				// As recordJSON's features sorted by the level they show
+				// (masked, or none, as the role sees it).
+				rank := func(h inmem.Hit) int { return onemap.SeverityRank(asString(plan.value(h.Record, "level"))) }
+				slices.SortStableFunc(shown, func(a, b inmem.Hit) int { return cmp.Compare(rank(a), rank(b)) })
 			}
-			entry.zones, entry.listed = fs, true
+			out.zoneEntry, out.zones, out.zonePlan = entry, shown, plan
+			out.zoneEncode = func(b []byte, r *onemap.Record, d float64) ([]byte, error) {
+				return appendFeature(b, s.recordJSON(role, &zl, inmem.Hit{Record: r, Distance: d}, true))
+			}
+			entry.listed = true
 			entry.truncated = len(hits) > len(shown)
 		}
 		out.setLayer(zl.ID, entry, nil)
@@ -386,9 +409,6 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 		}
 		rank := func(r *onemap.Record) int { return onemap.SeverityRank(r.Raw(at).Text()) }
 		slices.SortStableFunc(entry.points, func(a, b pointFeature) int { return cmp.Compare(rank(a.rec), rank(b.rec)) })
-		slices.SortStableFunc(entry.zones, func(a, b *geojson.Feature) int {
-			return cmp.Compare(onemap.SeverityRank(asString(a.Properties["level"])), onemap.SeverityRank(asString(b.Properties["level"])))
-		})
 	}
 }
 

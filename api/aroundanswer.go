@@ -2,7 +2,6 @@ package api
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // aroundAnswer is an /api/around answer, written by append as
@@ -36,6 +36,17 @@ type aroundAnswer struct {
 	gridPlan   *projection
 	gridLevel  int // index of the grids' level field
 	gridEnum   []string
+	// gridsPrepared: the grids are written from aroundPrepared (gridPlan
+	// is the server's own).
+	gridsPrepared bool
+	// The hazard zones listed (aroundEmergency's), in the order written,
+	// as the entry zoneEntry of layers lists them: written from their
+	// prepared bytes (zonePlan's, encoded by zoneEncode as recordJSON's
+	// Features), not built as Features for each answer.
+	zoneEntry  *aroundLayer
+	zones      []inmem.Hit
+	zonePlan   *projection
+	zoneEncode func(b []byte, r *onemap.Record, distance float64) ([]byte, error)
 }
 
 // aroundKeyed is one member of an around answer's layers: a layer's entry,
@@ -44,6 +55,10 @@ type aroundKeyed struct {
 	key   string
 	layer *aroundLayer
 	other any
+	// prepared: the layer's points are written from aroundPrepared (their
+	// projection is the server's own, kept for its life, not a fields=
+	// one made for the request).
+	prepared bool
 }
 
 // setLayer sets the member key of the answer's layers, as a map's
@@ -51,11 +66,11 @@ type aroundKeyed struct {
 func (a *aroundAnswer) setLayer(key string, layer *aroundLayer, other any) {
 	for i := range a.layers {
 		if a.layers[i].key == key {
-			a.layers[i] = aroundKeyed{key, layer, other}
+			a.layers[i] = aroundKeyed{key: key, layer: layer, other: other}
 			return
 		}
 	}
-	a.layers = append(a.layers, aroundKeyed{key, layer, other})
+	a.layers = append(a.layers, aroundKeyed{key: key, layer: layer, other: other})
 }
 
 // asMap returns the answer as the gin.H the handler used to write through
@@ -63,7 +78,15 @@ func (a *aroundAnswer) setLayer(key string, layer *aroundLayer, other any) {
 func (a *aroundAnswer) asMap(s *Server, role onemap.Role) gin.H {
 	layers := gin.H{}
 	for _, e := range a.layers {
-		if e.layer != nil {
+		if e.layer != nil && e.layer == a.zoneEntry {
+			zl, _ := s.catalog.Layer(onemap.LayerHazardZones)
+			entry := *e.layer
+			entry.zones = make([]*geojson.Feature, len(a.zones))
+			for i, h := range a.zones {
+				entry.zones[i] = s.recordJSON(role, &zl, h, true)
+			}
+			layers[e.key] = &entry
+		} else if e.layer != nil {
 			layers[e.key] = e.layer
 		} else {
 			layers[e.key] = e.other
@@ -102,7 +125,7 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		b = appendJSONString(b, e.key)
 		b = append(b, ':')
 		if e.layer != nil {
-			b, err = appendAroundLayer(b, e.layer)
+			b, err = a.appendLayer(b, e)
 		} else {
 			b, err = appendAnswer(b, e.other)
 		}
@@ -121,10 +144,76 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		return b, err
 	}
 	if t := a.threatened; t != nil {
-		b = append(b, `,"threatened":`...)
-		if b, err = appendAnswer(b, *t); err != nil {
-			return b, err
+		// As encoding/json writes threatJSON: its fields in order.
+		b = append(b, `,"threatened":{"households":`...)
+		b = strconv.AppendInt(b, t.Households, 10)
+		b = append(b, `,"people":`...)
+		b = strconv.AppendInt(b, t.People, 10)
+		b = append(b, `,"zones":`...)
+		b = strconv.AppendInt(b, int64(t.Zones), 10)
+		b = append(b, `,"risk_points":`...)
+		b = strconv.AppendInt(b, int64(t.RiskPoints), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// appendLayer writes a layer's entry as appendAroundLayer does, its
+// features from their prepared bytes (aroundPrepared): the point features
+// when e.prepared, the hazard zones always.
+func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
+	l := e.layer
+	zones := l == a.zoneEntry
+	if !zones && (!e.prepared || l.zones != nil || l.points == nil) {
+		return appendAroundLayer(b, l)
+	}
+	b = append(b, '{')
+	for i, field := range aroundCounted {
+		if l.has[i] {
+			b = append(b, `"by_`...)
+			b = append(b, field...)
+			b = append(b, `":`...)
+			b = appendCounts(b, l.by[i])
+			b = append(b, ',')
 		}
+	}
+	b = append(b, `"count":`...)
+	b = strconv.AppendInt(b, int64(l.count), 10)
+	if l.listed {
+		b = append(b, `,"features":[`...)
+		var err error
+		if zones {
+			fs := aroundPrepared.slots(preparedKey{a.zonePlan, true})
+			for i, h := range a.zones {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
+				if b, err = aroundPrepared.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance); err != nil {
+					return b, err
+				}
+			}
+		} else {
+			var fs *preparedSlots
+			if len(l.points) > 0 {
+				fs = aroundPrepared.slots(preparedKey{plan: l.points[0].plan}) // the layer's one projection
+			}
+			for i, f := range l.points {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				if f.plan != l.points[0].plan { // never so: a layer's points share its projection
+					b = f.plan.append(b, f.rec, f.distance)
+					continue
+				}
+				encode := func(b []byte, d float64) ([]byte, error) { return f.plan.append(b, f.rec, d), nil }
+				if b, err = aroundPrepared.appendPrepared(b, fs, f.rec, f.distance, encode, appendCentimetres); err != nil {
+					return b, err
+				}
+			}
+		}
+		b = append(b, `],"truncated":`...)
+		b = strconv.AppendBool(b, l.truncated)
 	}
 	return append(b, '}'), nil
 }
@@ -184,12 +273,8 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 			}
 		}
 	}
-	b = append(b, '[')
-	for i, h := range a.grids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		r := h.Record
+	// A grid's members, in the order appendGrid writes them.
+	grid := func(b []byte, r *onemap.Record, distance float64) ([]byte, error) {
 		b = append(b, `{"id":`...)
 		b = strconv.AppendInt(b, r.ID, 10)
 		for k, m := range gridMembers {
@@ -223,15 +308,52 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 			}
 		}
 		b = append(b, `,"distance_m":`...)
-		b = appendJSONFloat(b, math.Round(h.Distance*100)/100)
-		b = append(b, '}')
+		b = appendZoneDistance(b, distance) // rounded to centimetres, as gridHit
+		return append(b, '}'), nil
+	}
+	var fs *preparedSlots
+	if a.gridsPrepared {
+		fs = aroundPrepared.slots(preparedKey{plan: a.gridPlan})
+	}
+	b = append(b, '[')
+	for i, h := range a.grids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if fs == nil {
+			b, err = grid(b, h.Record, h.Distance)
+		} else {
+			encode := func(b []byte, d float64) ([]byte, error) { return grid(b, h.Record, d) }
+			b, err = aroundPrepared.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
+		}
+		if err != nil {
+			return b, err
+		}
 	}
 	return append(b, ']'), nil
 }
 
 // writeAround answers 200 with the around answer, written into a pooled
 // buffer, as writeAnswer writes the others.
+//
+// The point features of a layer whose projection is the role's own (not a
+// fields= one) are written from their prepared bytes.
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
+	role := s.view(c).Role()
+	if a.listGrids {
+		l, _ := s.catalog.Layer(onemap.LayerGrids)
+		a.gridsPrepared = a.gridPlan == s.projection(role, &l, false)
+	}
+	for i := range a.layers {
+		e := &a.layers[i]
+		if e.layer == nil || len(e.layer.points) == 0 {
+			continue
+		}
+		if l, err := s.catalog.Layer(e.key); err == nil {
+			e.prepared = e.layer.points[0].plan == s.projection(role, &l, true)
+		}
+	}
 	buf := s.buffers.get()
 	defer s.buffers.put(buf)
 	b, err := a.append(buf.b[:0])
