@@ -36,9 +36,12 @@ type aroundAnswer struct {
 	gridPlan   *projection
 	gridLevel  int // index of the grids' level field
 	gridEnum   []string
-	// gridsPrepared: the grids are written from aroundPrepared (gridPlan
-	// is the server's own).
+	// gridsPrepared: the grids are written from kept bytes (gridPlan is
+	// the server's own).
 	gridsPrepared bool
+	// kept holds the bytes of the zones and grids listed (the server's
+	// aroundKept); nil: each is encoded afresh.
+	kept *preparedFeatures
 	// The hazard zones listed (aroundEmergency's), in the order written,
 	// as the entry zoneEntry of layers lists them: written from their
 	// prepared bytes (zonePlan's, encoded by zoneEncode as recordJSON's
@@ -55,10 +58,6 @@ type aroundKeyed struct {
 	key   string
 	layer *aroundLayer
 	other any
-	// prepared: the layer's points are written from aroundPrepared (their
-	// projection is the server's own, kept for its life, not a fields=
-	// one made for the request).
-	prepared bool
 }
 
 // setLayer sets the member key of the answer's layers, as a map's
@@ -158,64 +157,39 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendLayer writes a layer's entry as appendAroundLayer does, its
-// features from their prepared bytes (aroundPrepared): the point features
-// when e.prepared, the hazard zones always.
+// appendLayer writes a layer's entry as appendAroundLayer does, the
+// hazard zones' features from their kept bytes (a.kept). (Point features
+// come from the bytes their projection keeps: projection.append.)
 func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
-	l := e.layer
-	zones := l == a.zoneEntry
-	if !zones && (!e.prepared || l.zones != nil || l.points == nil) {
-		return appendAroundLayer(b, l)
+	if e.layer != a.zoneEntry {
+		return appendAroundLayer(b, e.layer)
 	}
-	b = append(b, '{')
-	for i, field := range aroundCounted {
-		if l.has[i] {
-			b = append(b, `"by_`...)
-			b = append(b, field...)
-			b = append(b, `":`...)
-			b = appendCounts(b, l.by[i])
+	return appendAroundEntry(b, e.layer, a.appendZones)
+}
+
+// appendZones writes the hazard zones listed as a JSON array.
+func (a *aroundAnswer) appendZones(b []byte) ([]byte, error) {
+	var fs *preparedSlots
+	if a.kept != nil {
+		fs = a.kept.slots(preparedKey{a.zonePlan, true})
+	}
+	b = append(b, '[')
+	for i, h := range a.zones {
+		if i > 0 {
 			b = append(b, ',')
 		}
-	}
-	b = append(b, `"count":`...)
-	b = strconv.AppendInt(b, int64(l.count), 10)
-	if l.listed {
-		b = append(b, `,"features":[`...)
 		var err error
-		if zones {
-			fs := aroundPrepared.slots(preparedKey{a.zonePlan, true})
-			for i, h := range a.zones {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
-				if b, err = aroundPrepared.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance); err != nil {
-					return b, err
-				}
-			}
+		if fs == nil {
+			b, err = a.zoneEncode(b, h.Record, h.Distance)
 		} else {
-			var fs *preparedSlots
-			if len(l.points) > 0 {
-				fs = aroundPrepared.slots(preparedKey{plan: l.points[0].plan}) // the layer's one projection
-			}
-			for i, f := range l.points {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				if f.plan != l.points[0].plan { // never so: a layer's points share its projection
-					b = f.plan.append(b, f.rec, f.distance)
-					continue
-				}
-				encode := func(b []byte, d float64) ([]byte, error) { return f.plan.append(b, f.rec, d), nil }
-				if b, err = aroundPrepared.appendPrepared(b, fs, f.rec, f.distance, encode, appendCentimetres); err != nil {
-					return b, err
-				}
-			}
+			encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
+			b, err = a.kept.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
 		}
-		b = append(b, `],"truncated":`...)
-		b = strconv.AppendBool(b, l.truncated)
+		if err != nil {
+			return b, err
+		}
 	}
-	return append(b, '}'), nil
+	return append(b, ']'), nil
 }
 
 // sortGrids orders the grids as grids does: nearest first, and of those at
@@ -312,8 +286,8 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 		return append(b, '}'), nil
 	}
 	var fs *preparedSlots
-	if a.gridsPrepared {
-		fs = aroundPrepared.slots(preparedKey{plan: a.gridPlan})
+	if a.gridsPrepared && a.kept != nil {
+		fs = a.kept.slots(preparedKey{plan: a.gridPlan})
 	}
 	b = append(b, '[')
 	for i, h := range a.grids {
@@ -325,7 +299,7 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 			b, err = grid(b, h.Record, h.Distance)
 		} else {
 			encode := func(b []byte, d float64) ([]byte, error) { return grid(b, h.Record, d) }
-			b, err = aroundPrepared.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
+			b, err = a.kept.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
 		}
 		if err != nil {
 			return b, err
@@ -335,24 +309,14 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 }
 
 // writeAround answers 200 with the around answer, written into a pooled
-// buffer, as writeAnswer writes the others.
-//
-// The point features of a layer whose projection is the role's own (not a
-// fields= one) are written from their prepared bytes.
+// buffer, as writeAnswer writes the others, its zones and grids from the
+// server's kept bytes (its grids when their projection is the role's own).
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 	role := s.view(c).Role()
+	a.kept = &s.aroundKept
 	if a.listGrids {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
 		a.gridsPrepared = a.gridPlan == s.projection(role, &l, false)
-	}
-	for i := range a.layers {
-		e := &a.layers[i]
-		if e.layer == nil || len(e.layer.points) == 0 {
-			continue
-		}
-		if l, err := s.catalog.Layer(e.key); err == nil {
-			e.prepared = e.layer.points[0].plan == s.projection(role, &l, true)
-		}
 	}
 	buf := s.buffers.get()
 	defer s.buffers.put(buf)

@@ -54,15 +54,10 @@ type preparedSlots struct {
 const (
 	preparedChunk = 1 << 10
 	preparedIDs   = 1 << 20
-	// preparedLimit bounds the features kept: the demo county's point
-	// features and zones a few times over, some tens of megabytes at most.
+	// preparedLimit bounds the features kept: the demo county's zones and
+	// grids a few times over, some tens of megabytes at most.
 	preparedLimit = 1 << 16
 )
-
-// aroundPrepared is the one cache of the process: its keys hold the
-// server's own projections, so the servers of one process (tests) never
-// share an entry.
-var aroundPrepared preparedFeatures
 
 // slots returns the slots of the form k.
 func (c *preparedFeatures) slots(k preparedKey) *preparedSlots {

@@ -41,6 +41,7 @@ func TestAroundAnswer_prepared(t *testing.T) {
 		return r
 	}
 	zone := orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}
+	var kept preparedFeatures
 	n := 0
 	for round := range 40 {
 		for _, role := range onemap.Roles() {
@@ -92,10 +93,10 @@ func TestAroundAnswer_prepared(t *testing.T) {
 			}
 			a.sortGrids()
 			for pass := range 3 {
-				for i := range a.layers {
-					a.layers[i].prepared = pass > 0
+				a.kept, a.gridsPrepared = nil, pass > 0
+				if pass > 0 {
+					a.kept = &kept
 				}
-				a.gridsPrepared = pass > 0
 				got, err := a.append([]byte("kept"))
 				if err != nil {
 					t.Fatal(err)

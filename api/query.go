@@ -502,6 +502,12 @@ func (e *aroundLayer) MarshalJSON() ([]byte, error) { return json.Marshal(e.asMa
 
 // appendAroundLayer writes e as MarshalJSON does, its keys in order.
 func appendAroundLayer(b []byte, e *aroundLayer) ([]byte, error) {
+	return appendAroundEntry(b, e, nil)
+}
+
+// appendAroundEntry writes e as appendAroundLayer does, its features (when
+// listed) by features if not nil.
+func appendAroundEntry(b []byte, e *aroundLayer, features func([]byte) ([]byte, error)) ([]byte, error) {
 	b = append(b, '{')
 	for i, field := range aroundCounted {
 		if e.has[i] {
@@ -517,9 +523,12 @@ func appendAroundLayer(b []byte, e *aroundLayer) ([]byte, error) {
 	if e.listed {
 		b = append(b, `,"features":`...)
 		var err error
-		if e.zones != nil || e.points == nil {
+		switch {
+		case features != nil:
+			b, err = features(b)
+		case e.zones != nil || e.points == nil:
 			b, err = appendList(b, e.zones, appendFeature)
-		} else {
+		default:
 			b, err = appendList(b, e.points, sure(appendPointFeature))
 		}
 		if err != nil {

@@ -194,9 +194,13 @@ type Server struct {
 	// accounts and sessions sign callers in (session.go).
 	accounts    accounts
 	sessions    *sessions
-	scopes      scopes                        // viewers' parts of the county (scope.go)
-	projections projections                   // how each role sees each layer's records (featurejson.go)
-	buffers     buffers                       // of answers written directly (featurejson.go)
+	scopes      scopes      // viewers' parts of the county (scope.go)
+	projections projections // how each role sees each layer's records (featurejson.go)
+	buffers     buffers     // of answers written directly (featurejson.go)
+	// aroundKept keeps the bytes of the hazard zones and grids that around
+	// answers list (aroundprepared.go); point features keep theirs in their
+	// projections (featurejson.go).
+	aroundKept  preparedFeatures
 	basemap     *basemap                      // the online basemap, if configured (basemap.go)
 	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
 	public      publicIndex                   // the public page's index
