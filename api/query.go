@@ -509,27 +509,14 @@ func appendAroundLayer(b []byte, e *aroundLayer) ([]byte, error) {
 // listed) by features if not nil.
 func appendAroundEntry(b []byte, e *aroundLayer, features func([]byte) ([]byte, error)) ([]byte, error) {
 	b = append(b, '{')
-	for i, field := range aroundCounted {
-		if e.has[i] {
-			b = append(b, `"by_`...)
-			b = append(b, field...)
-			b = append(b, `":`...)
-			b = appendCounts(b, e.by[i])
-			b = append(b, ',')
-		}
-	}
-	b = append(b, `"count":`...)
-	b = strconv.AppendInt(b, int64(e.count), 10)
+	b = appendCounted(b, aroundCounted[:], e.has[:], e.by[:], e.count)
 	if e.listed {
 		b = append(b, `,"features":`...)
 		var err error
-		switch {
-		case features != nil:
+		if features != nil {
 			b, err = features(b)
-		case e.zones != nil || e.points == nil:
-			b, err = appendList(b, e.zones, appendFeature)
-		default:
-			b, err = appendList(b, e.points, sure(appendPointFeature))
+		} else {
+			b, err = appendLayerFeatures(b, e.points, e.zones)
 		}
 		if err != nil {
 			return b, err
@@ -538,6 +525,31 @@ func appendAroundEntry(b []byte, e *aroundLayer, features func([]byte) ([]byte, 
 		b = strconv.AppendBool(b, e.truncated)
 	}
 	return append(b, '}'), nil
+}
+
+// appendCounted writes a layer entry's by_ members (of the fields counted
+// that it has) then its count, as encoding/json orders a map's keys.
+func appendCounted(b []byte, counted []string, has []bool, by []counts, count int) []byte {
+	for i, field := range counted {
+		if has[i] {
+			b = append(b, `"by_`...)
+			b = append(b, field...)
+			b = append(b, `":`...)
+			b = appendCounts(b, by[i])
+			b = append(b, ',')
+		}
+	}
+	b = append(b, `"count":`...)
+	return strconv.AppendInt(b, int64(count), 10)
+}
+
+// appendLayerFeatures writes a layer entry's features: its point
+// features, or else its others (null when it has neither).
+func appendLayerFeatures(b []byte, points []pointFeature, others []*geojson.Feature) ([]byte, error) {
+	if others == nil && points != nil {
+		return appendList(b, points, sure(appendPointFeature))
+	}
+	return appendList(b, others, appendFeature)
 }
 
 // counts are the numbers of features of each value of a field, by the

@@ -291,26 +291,11 @@ func appendWithin(b []byte, layers []withinLayer) ([]byte, error) {
 		}
 		b = appendJSONString(b, e.id)
 		b = append(b, `:{`...)
-		for j, field := range withinCounted {
-			if e.has[j] {
-				b = append(b, `"by_`...)
-				b = append(b, field...)
-				b = append(b, `":`...)
-				b = appendCounts(b, e.by[j])
-				b = append(b, ',')
-			}
-		}
-		b = append(b, `"count":`...)
-		b = strconv.AppendInt(b, int64(e.count), 10)
+		b = appendCounted(b, withinCounted[:], e.has[:], e.by[:], e.count)
 		if e.listed {
 			b = append(b, `,"features":`...)
 			var err error
-			if e.others != nil {
-				b, err = appendList(b, e.others, appendFeature)
-			} else {
-				b, err = appendList(b, e.points, sure(appendPointFeature))
-			}
-			if err != nil {
+			if b, err = appendLayerFeatures(b, e.points, e.others); err != nil {
 				return b, err
 			}
 		}

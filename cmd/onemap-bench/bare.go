@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -132,4 +133,36 @@ func serveLoopback(ctx context.Context, name string, h http.Handler, stdout io.W
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// startBare starts this program's bare server (with flags) over paths,
+// each answered with the size a pass got.
+func startBare(ctx context.Context, name string, paths []string, sized pass, flags ...string) (*process, error) {
+	dir, err := os.MkdirTemp("", "onemap-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the server has read it once it answers
+	sizes := make([]int, len(paths))
+	for i, r := range sized.Results {
+		sizes[i] = r.Bytes
+	}
+	file := filepath.Join(dir, "sizes")
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	err = writeSizes(f, paths, sizes)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := append(append([]string{bareCommand}, flags...), file)
+	return startProcess(ctx, name, nil, time.Minute, self, args...)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -194,32 +192,7 @@ func (b *bench) onemapRun(ctx context.Context, databaseURL, label string, paths 
 // bareRun runs this program's bare HTTP server over the sizes that (b)
 // sent, and sends it the list of requests.
 func (b *bench) bareRun(ctx context.Context, paths []string, sized pass) (serverRun, error) {
-	dir, err := os.MkdirTemp("", "onemap-bench-")
-	if err != nil {
-		return serverRun{}, err
-	}
-	defer os.RemoveAll(dir)
-	sizes := make([]int, len(paths))
-	for i, r := range sized.Results {
-		sizes[i] = r.Bytes
-	}
-	file := filepath.Join(dir, "sizes")
-	f, err := os.Create(file)
-	if err != nil {
-		return serverRun{}, err
-	}
-	err = writeSizes(f, paths, sizes)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return serverRun{}, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return serverRun{}, err
-	}
-	srv, err := startProcess(ctx, "bare server", nil, time.Minute, self, bareCommand, file)
+	srv, err := startBare(ctx, "bare server", paths, sized)
 	if err != nil {
 		return serverRun{}, err
 	}

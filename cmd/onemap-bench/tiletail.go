@@ -9,8 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -381,32 +379,7 @@ func (r *rawBound) perRequest(i int) (server, loader float64) {
 
 // startRaw starts the raw server over paths with the sizes a pass got.
 func (b *bench) startRaw(ctx context.Context, paths []string, sized pass) (*process, error) {
-	dir, err := os.MkdirTemp("", "onemap-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir) // the server has read it once it answers
-	sizes := make([]int, len(paths))
-	for i, r := range sized.Results {
-		sizes[i] = r.Bytes
-	}
-	file := filepath.Join(dir, "sizes")
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, err
-	}
-	err = writeSizes(f, paths, sizes)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return startProcess(ctx, "raw server", nil, time.Minute, self, bareCommand, rawFlag, file)
+	return startBare(ctx, "raw server", paths, sized, rawFlag)
 }
 
 // rawReport prints the raw server's rounds and, for each binary, the ratio
