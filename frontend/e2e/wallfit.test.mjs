@@ -13,10 +13,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openMap, WAIT_MS } from './browser.mjs';
+import { noChineseFonts, openMap, WAIT_MS } from './browser.mjs';
 import { boxedText, layout } from './layout.mjs';
 
 // boxes reads, in the page, the wall's parts and what overlaps or overflows.
@@ -103,26 +100,18 @@ function boxes(page) {
 for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
   describe(`the wall fits a ${width}×${height} screen`, { timeout: 10 * 60_000 }, () => {
     let b;
-    let conf;
+    let fonts;
 
     before(async () => {
-      // A fontconfig with DejaVu Sans only (no Chinese), as fonts.test.mjs.
-      conf = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-wallfit-'));
-      fs.mkdirSync(path.join(conf, 'fonts'));
-      const dejavu = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf'].find((f) => fs.existsSync(f));
-      if (dejavu) fs.copyFileSync(dejavu, path.join(conf, 'fonts', 'DejaVuSans.ttf'));
-      fs.writeFileSync(path.join(conf, 'fonts.conf'), `<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
-<fontconfig><dir>${conf}/fonts</dir><cachedir>${conf}/cache</cachedir></fontconfig>
-`);
-      b = await openMap({ viewport: { width, height }, env: { ...process.env, FONTCONFIG_FILE: path.join(conf, 'fonts.conf') } }, '/screen/');
+      fonts = noChineseFonts();
+      b = await openMap({ viewport: { width, height }, env: fonts.env }, '/screen/');
       await b.page.waitForFunction(() => window.onemap.figures && window.onemap.alarms && window.onemap.faults, null, { timeout: WAIT_MS });
       await b.page.evaluate(() => document.fonts.ready);
       await b.waitIdle();
     });
     after(async () => {
       await b?.close();
-      if (conf) fs.rmSync(conf, { recursive: true, force: true });
+      fonts?.remove();
     });
 
     it('lays its parts out apart and whole, the county between the columns', async () => {
