@@ -282,6 +282,28 @@ async function closeOnFailure(context, profile, open) {
   }
 }
 
+/**
+ * noChineseFonts readies a fontconfig that lists one font only, DejaVu Sans
+ * (Latin, Greek, Cyrillic: no Chinese), copied from the machine's, as a
+ * machine without a Chinese font of its own has (a kiosk, a fresh Linux, a
+ * control-room PC). It returns {env, remove()}: env is the environment to
+ * start Chromium with (openMap's env option), remove() deletes the set-up.
+ */
+export function noChineseFonts() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-nofonts-'));
+  fs.mkdirSync(path.join(dir, 'fonts'));
+  const dejavu = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf'].find((f) => fs.existsSync(f));
+  if (dejavu) fs.copyFileSync(dejavu, path.join(dir, 'fonts', 'DejaVuSans.ttf'));
+  fs.writeFileSync(path.join(dir, 'fonts.conf'), `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>${dir}/fonts</dir><cachedir>${dir}/cache</cachedir></fontconfig>
+`);
+  return {
+    env: { ...process.env, FONTCONFIG_FILE: path.join(dir, 'fonts.conf') },
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /** DEMO_PASSWORD is the password of the demo accounts (scripts/e2e.sh serves them with --demo-accounts). */
 export const DEMO_PASSWORD = 'onemap-demo';
 

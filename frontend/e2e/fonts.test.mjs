@@ -8,10 +8,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE, openMap, WAIT_MS } from './browser.mjs';
+import { BASE, noChineseFonts, openMap, WAIT_MS } from './browser.mjs';
 import { boxedText } from './layout.mjs';
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
@@ -68,24 +67,14 @@ async function missingGlyphs(page, chars) {
 
 describe('the UI draws Chinese with its own font on a machine without one', { timeout: 8 * WAIT_MS }, () => {
   let b;
-  let conf;
+  let fonts;
   before(async () => {
-    // A fontconfig with one font, DejaVu Sans (Latin, Greek, Cyrillic: no
-    // Chinese), copied from the machine's: the browser has no Chinese font.
-    conf = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-nofonts-'));
-    fs.mkdirSync(path.join(conf, 'fonts'));
-    const dejavu = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf'].find((f) => fs.existsSync(f));
-    if (dejavu) fs.copyFileSync(dejavu, path.join(conf, 'fonts', 'DejaVuSans.ttf'));
-    fs.writeFileSync(path.join(conf, 'fonts.conf'), `<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
-<fontconfig><dir>${conf}/fonts</dir><cachedir>${conf}/cache</cachedir></fontconfig>
-`);
-    b = await openMap({ reducedMotion: 'reduce', signIn: { name: 'planner', password: 'onemap-demo' },
-      env: { ...process.env, FONTCONFIG_FILE: path.join(conf, 'fonts.conf') } });
+    fonts = noChineseFonts();
+    b = await openMap({ reducedMotion: 'reduce', signIn: { name: 'planner', password: 'onemap-demo' }, env: fonts.env });
   });
   after(async () => {
     await b?.close();
-    if (conf) fs.rmSync(conf, { recursive: true, force: true });
+    fonts?.remove();
   });
 
   for (const [pagePath, sample, shot] of [

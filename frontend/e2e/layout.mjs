@@ -6,9 +6,10 @@
 // screen, panels off the screen, panels over one another and panels that
 // cut off what they hold. A panel is a visible box that paints (a
 // background, a border or a shadow) of at least 8 px each way: one
-// positioned fixed, absolute or sticky, or a child of such a box that does
-// not paint itself (a column holding a search box and a panel); not the
-// map, nothing inside the map's canvas, a marker or a popup.
+// positioned fixed, absolute or sticky, or a box inside such a box that does
+// not paint itself, with none between that paints (a column holding a
+// search box, whose row paints, and a panel); not the map, nothing inside
+// the map's canvas, a marker or a popup.
 export function layout(page) {
   return page.evaluate(() => {
     const vw = innerWidth;
@@ -30,18 +31,25 @@ export function layout(page) {
       seen.add(el);
       panels.push({ el, r, cs });
     };
+    // within takes the boxes that paint inside a box that does not, through
+    // the boxes between that do not paint either (the command map's search
+    // row, in its unpainted search box in the unpainted left column). A
+    // positioned box is left to the loop below.
+    const within = (el) => {
+      for (const child of el.children) {
+        const c = getComputedStyle(child);
+        if (!shown(child, c) || ['fixed', 'absolute', 'sticky'].includes(c.position)) continue;
+        if (paints(c)) take(child, c);
+        else within(child);
+      }
+    };
     for (const el of document.body.querySelectorAll('*')) {
       const cs = getComputedStyle(el);
       if (!['fixed', 'absolute', 'sticky'].includes(cs.position)) continue;
       if (el.id === 'map' || el.classList.contains('maplibregl-map') || el.closest('.maplibregl-canvas-container, .maplibregl-marker, .maplibregl-popup')) continue;
       if (!shown(el, cs)) continue;
       if (paints(cs)) take(el, cs);
-      else {
-        for (const child of el.children) {
-          const c = getComputedStyle(child);
-          if (shown(child, c) && paints(c)) take(child, c);
-        }
-      }
+      else within(el);
     }
     const off = panels.filter(({ r }) => r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1)
       .map(({ el, r }) => `${name(el)} [${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.right)},${Math.round(r.bottom)}]`);

@@ -118,6 +118,64 @@ test('the pick hint and the link box on a phone at 390×844 lie whole under the 
   }
 });
 
+// With a side panel open (the dock is the bottom of a phone's screen) the
+// hints keep their bar between the tools and the layers, and the layers
+// end above the panel: hint, layers, panel, search row and tools lie apart
+// and whole, folded layers or unfolded (unchecked before).
+test('the hints on a phone at 390×844 with a side panel open lie between the tools and the layers, above the panel', { timeout: 6 * WAIT_MS }, async () => {
+  const b = await openMap({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const { page } = b;
+  try {
+    await page.locator('#around-button').click();
+    await page.locator('#pick-centre').click();
+    await page.locator('#around').waitFor({ state: 'visible' });
+    const check = async (what, sels) => {
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const boxes = {};
+      for (const sel of [sels[0], '#toolbar', '#panel', '#around']) boxes[sel] = await box(page, sel);
+      const why = `${what} (${JSON.stringify(boxes)})`;
+      assert.ok(await page.locator('#around').isVisible(), `${what}: the side panel closed`);
+      const got = await layout(page);
+      assert.deepEqual([got.off, got.over, got.cut], [[], [], []], `${what}: panels off the screen, over one another or cut`);
+      assert.deepEqual(await onScreen(page, [...sels, '#panel > details > summary', '#search-input', '#around-close', '#around-radius']), [], what);
+      assert.ok(boxes[sels[0]].top >= boxes['#toolbar'].bottom, `${what}: the hint lies over the tools' row ${why}`);
+      assert.ok(boxes['#panel'].top >= boxes[sels[0]].bottom, `${what}: the layers start over the hint ${why}`);
+      assert.ok(boxes['#panel'].bottom <= boxes['#around'].top, `${what}: the layers run under the side panel ${why}`);
+    };
+    for (const folded of [true, false]) {
+      const state = folded ? 'folded layers' : 'unfolded layers';
+      if (!folded) await page.locator('#panel > details > summary').click();
+      await page.locator('#measure-distance').click();
+      await page.waitForSelector('#measure-hint:not([hidden])');
+      await page.locator('#measure-centre').click();
+      await page.evaluate(() => window.onemap.map.panBy([60, 40], { duration: 0 }));
+      await page.locator('#measure-centre').click();
+      await page.waitForFunction(() => document.querySelector('#measure-result').textContent.trim() !== '');
+      await check(`measuring with 周边 open, ${state}`, ['#measure-hint', '#measure-result', '#measure-centre', '#measure-finish', '#measure-clear']);
+      await b.screenshot(`narrowtools-side-measure-${folded ? 'folded' : 'open'}-390x844`);
+      // Ended by its button (Escape would close 周边 as well once it has).
+      await page.locator('#measure-distance').click();
+      await page.waitForSelector('#measure-hint', { state: 'hidden' });
+      await page.locator('#around-button').click();
+      await page.waitForSelector('#pick-hint:not([hidden])');
+      await check(`picking 周边 with 周边 open, ${state}`, ['#pick-hint', '#pick-centre', '#pick-cancel']);
+      await b.screenshot(`narrowtools-side-pick-${folded ? 'folded' : 'open'}-390x844`);
+      await page.locator('#pick-cancel').click();
+      await page.waitForSelector('#pick-hint', { state: 'hidden' });
+    }
+    // The check bites: the search row (a panel for layout.mjs since it
+    // looks through the unpainted boxes holding it) moved onto the tools.
+    await page.evaluate(() => { document.querySelector('.om-search-row').style.transform = 'translateY(48px)'; });
+    const moved = await layout(page);
+    await page.evaluate(() => { document.querySelector('.om-search-row').style.transform = ''; });
+    assert.ok(moved.over.some((pair) => /om-search-row/.test(pair) && /#toolbar/.test(pair)), `the search row over the tools went unseen: ${JSON.stringify(moved.over)}`);
+    assert.deepEqual(b.foreign, [], 'requests left the machine');
+    assert.deepEqual(b.errors, [], 'the page logged errors');
+  } finally {
+    await b.close();
+  }
+});
+
 for (const width of [601, 680, 740, 800, 900, 1000]) {
   test(`the toolbar, the search box and the coordinates at ${width}×800`, { timeout: 4 * WAIT_MS }, async () => {
     const b = await openMap({ viewport: { width, height: 800 } });

@@ -1,5 +1,6 @@
 // The control-room wall (/screen/) as a wall shows it, at 1920×1080 and at
-// 3840×2160, in headless Chromium with no Chinese font of the machine's (a
+// 3840×2160, and in English at 1366×768 (a laptop: the longer words in the
+// least room), in headless Chromium with no Chinese font of the machine's (a
 // control-room PC may have none): measured by the boxes it draws, nothing
 // overflows or overlaps. The header's title, clock, live mark and button
 // lie apart within it; the left column's cards (cases, alarms, changes),
@@ -8,15 +9,14 @@
 // card holds stays within the card; the county the map draws lies between
 // the two columns, under the header and above the legend. Every Chinese
 // character shown, the data's names too, is drawn with the UI's own font
-// (OneMap Sans), not as a box. Screenshots for a reviewer:
-// e2e/out/wallfit-1920x1080.png, wallfit-3840x2160.png.
+// (OneMap Sans), not as a box; in English only the data's names are
+// Chinese. The live list of new and escalated cases says when it has none
+// (it was an empty box). Screenshots for a reviewer:
+// e2e/out/wallfit-1920x1080.png, wallfit-3840x2160.png, wallfit-1366x768-en.png.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openMap, WAIT_MS } from './browser.mjs';
+import { noChineseFonts, openMap, WAIT_MS } from './browser.mjs';
 import { boxedText, layout } from './layout.mjs';
 
 // boxes reads, in the page, the wall's parts and what overlaps or overflows.
@@ -100,29 +100,24 @@ function boxes(page) {
   });
 }
 
-for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
-  describe(`the wall fits a ${width}×${height} screen`, { timeout: 10 * 60_000 }, () => {
+// The screens measured: the two a wall has, and a small one (a laptop) in
+// English, whose longer words must fit the same columns.
+for (const [width, height, lang] of [[1920, 1080, 'zh'], [3840, 2160, 'zh'], [1366, 768, 'en']]) {
+  const shot = `wallfit-${width}x${height}${lang === 'zh' ? '' : `-${lang}`}`;
+  describe(`the wall fits a ${width}×${height} screen (${lang})`, { timeout: 10 * 60_000 }, () => {
     let b;
-    let conf;
+    let fonts;
 
     before(async () => {
-      // A fontconfig with DejaVu Sans only (no Chinese), as fonts.test.mjs.
-      conf = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-wallfit-'));
-      fs.mkdirSync(path.join(conf, 'fonts'));
-      const dejavu = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf'].find((f) => fs.existsSync(f));
-      if (dejavu) fs.copyFileSync(dejavu, path.join(conf, 'fonts', 'DejaVuSans.ttf'));
-      fs.writeFileSync(path.join(conf, 'fonts.conf'), `<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
-<fontconfig><dir>${conf}/fonts</dir><cachedir>${conf}/cache</cachedir></fontconfig>
-`);
-      b = await openMap({ viewport: { width, height }, env: { ...process.env, FONTCONFIG_FILE: path.join(conf, 'fonts.conf') } }, '/screen/');
+      fonts = noChineseFonts();
+      b = await openMap({ viewport: { width, height }, env: fonts.env }, `/screen/?lang=${lang}`);
       await b.page.waitForFunction(() => window.onemap.figures && window.onemap.alarms && window.onemap.faults, null, { timeout: WAIT_MS });
       await b.page.evaluate(() => document.fonts.ready);
       await b.waitIdle();
     });
     after(async () => {
       await b?.close();
-      if (conf) fs.rmSync(conf, { recursive: true, force: true });
+      fonts?.remove();
     });
 
     it('lays its parts out apart and whole, the county between the columns', async () => {
@@ -140,7 +135,7 @@ for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
       if (m.legend) assert.ok(c.bottom <= m.legend.top, `the county runs under the legend: ${JSON.stringify(m)}`);
       // The county fills the room between the columns, from 5 m a map, not a stamp.
       assert.ok(c.bottom - c.top >= 0.6 * (height - m.head.bottom), `the county is ${Math.round(c.bottom - c.top)} px tall of ${height}`);
-      await b.screenshot(`wallfit-${width}x${height}`);
+      await b.screenshot(shot);
       // The check bites: the legend stretched under the figures' column is reported.
       await b.page.evaluate(() => { document.getElementById('legend').style.right = '0'; });
       const moved = await boxes(b.page);
@@ -148,12 +143,28 @@ for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
       assert.ok(moved.bad.includes('#figures × #legend'), `the legend over the figures went unseen: ${JSON.stringify(moved.bad)}`);
     });
 
-    it('draws every Chinese character it shows with the UI\'s own font', async () => {
+    it('says when no case is new or escalated yet (the card was an empty box)', async () => {
+      // The list holds what the event stream brought since the page opened: none yet.
+      const live = await b.page.evaluate(() => [...document.querySelectorAll('#case-live > li')].map((li) => ({ text: li.textContent.trim(), cls: li.className })));
+      assert.deepEqual(live, [{ text: lang === 'en' ? 'No new or escalated case yet' : '暂无新上报与提级', cls: 'om-wall-empty' }]);
+    });
+
+    it(`draws every Chinese character it shows with the UI's own font${lang === 'en' ? ', Chinese only in the data\'s names' : ''}`, async () => {
       const fonts = await b.page.evaluate(() => [...document.fonts].filter((f) => f.family.replace(/"/g, '') === 'OneMap Sans').map((f) => f.status));
       assert.ok(fonts.includes('loaded'), `OneMap Sans is not loaded: ${fonts}`);
       const { checked, boxed } = await boxedText(b.page, '.maplibregl-map');
-      assert.ok(checked > 20, `only ${checked} elements with Chinese text`);
       assert.deepEqual(boxed, [], 'Chinese drawn without the UI\'s font (boxes)');
+      if (lang === 'zh') {
+        assert.ok(checked > 20, `only ${checked} elements with Chinese text`);
+        return;
+      }
+      // In English the Chinese left is the data's names (the county's in the
+      // title, the townships'), never the wall's own words.
+      const words = await b.page.evaluate(() => [...document.querySelectorAll('[data-font-probe]')]
+        .filter((el) => !el.closest('#screen-title, .om-faults [data-grid], #alarm-live, #change-live, #case-live'))
+        .map((el) => el.textContent.trim()));
+      assert.ok(checked >= 1, 'no data name in Chinese on the English wall');
+      assert.deepEqual(words, [], 'Chinese words on the English wall');
     });
 
     it('made no request off this machine and logged no error', () => {

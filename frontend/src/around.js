@@ -23,8 +23,14 @@ export const AROUND_ORDER = ['risk_points', 'hazard_zones', 'households', 'shelt
 
 // TALLY names, per layer, the count the summary breaks the layer down by:
 // cameras by status (how many can be watched), stations by kind (what help
-// is near), the others by level.
-const TALLY = { cameras: 'status', stations: 'kind', shelters: 'kind' };
+// is near), the open cases by status (the server's by_status), the others
+// by level.
+const TALLY = { cameras: 'status', stations: 'kind', shelters: 'kind', cases: 'status' };
+
+// layerTitle names a layer of the answer: its title in the layer list, else
+// the panel's own word (the open cases are no layer of the list: the panel
+// showed their id, "cases"), else its id.
+const layerTitle = (layerById, id) => layerById?.get(id)?.title || (id === 'cases' ? t('aroundCases') : id);
 
 const UNITS = { '': 1, m: 1, '米': 1, km: 1000, '公里': 1000, '千米': 1000 };
 
@@ -99,7 +105,7 @@ export const CSV_HEADER = t('csvHeader');
  * and coded values in Chinese and the distance in metres.
  */
 export function csvRows(resp, layerById) {
-  const title = (id) => layerById?.get(id)?.title || id;
+  const title = (id) => layerTitle(layerById, id);
   const grids = aroundGrids(resp).map((g) => [title('grids'), g.id, g.name ?? '',
     valueLabel('grids', 'level', g.level ?? ''), '', '', g.distance_m ?? 0, g.worker_name ?? '', g.worker_phone ?? '']);
   const features = aroundRows(resp).map((r) => [title(r.layer), r.id, r.name,
@@ -138,7 +144,7 @@ function rowLabel(r) {
  * (folded) with their workers, and a list per layer, nearest first. Items carry data-layer, data-id, data-lon, data-lat, data-distance.
  */
 export function aroundHTML(resp, layerById) {
-  const title = (id) => layerById?.get(id)?.title || id;
+  const title = (id) => layerTitle(layerById, id);
   const ids = aroundLayers(resp);
   const rows = aroundRows(resp);
   const byLayer = (id) => rows.filter((r) => r.layer === id);

@@ -5,7 +5,15 @@
 // /api/layers; until it does, they live here. English names are used when
 // the page is in English (i18n.js).
 
+import { CATEGORIES, LEVELS, STATUSES } from './cases-core.js';
 import { lang } from './i18n.js';
+
+// casesLabels names the codes of a case (its status, level and category as
+// kind) in lang, from the case list's tables.
+function casesLabels(lang) {
+  const of = (table) => Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v[lang] ?? v.zh]));
+  return { status: of(STATUSES), level: of(LEVELS), kind: of(CATEGORIES) };
+}
 
 const RISK_LEVELS = { red: '重大', orange: '较大', yellow: '一般', blue: '低' };
 
@@ -59,6 +67,8 @@ export const VALUE_LABELS = {
   shelters: {
     kind: { emergency_shelter: '应急避难场所', school: '学校', square: '广场空地', village_hall: '村委会活动场所', other: '其他安置点' },
   },
+  // The open cases near a place (周边), as the case list names them.
+  cases: casesLabels('zh'),
 };
 
 const RISK_LEVELS_EN = { red: 'major (red)', orange: 'large (orange)', yellow: 'general (yellow)', blue: 'low (blue)' };
@@ -100,6 +110,8 @@ export const VALUE_LABELS_EN = {
   shelters: {
     kind: { emergency_shelter: 'emergency shelter', school: 'school', square: 'open square', village_hall: 'village hall', other: 'other evacuation site' },
   },
+  // The open cases near a place (周边), as the case list names them.
+  cases: casesLabels('en'),
 };
 
 /** valueLabel returns the name of code for field of layer in the page's language, or code. */

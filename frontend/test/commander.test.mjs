@@ -363,3 +363,15 @@ test('formatDistance and formatLonLat', () => {
   assert.equal(formatDistance(undefined), '');
   assert.equal(formatLonLat([102.4063, 25.5302]), '102.40630, 25.53020');
 });
+
+test('aroundHTML names the open cases 事件, counts them by status and lists them in words (it showed "cases" and codes)', () => {
+  const html = aroundHTML({ layers: { cases: { count: 3, by_status: { reported: 2, accepted: 1 }, features: [
+    { id: 4, tracking_code: 'BCDE-FGHJ-KL', category: 'safety', status: 'reported', level: 'group', position: [102.41, 25.5], distance_m: 20 },
+  ], truncated: true } } }, new Map());
+  const text = html.replace(/<[^>]*>/g, ' ');
+  assert.match(html, /<tr data-layer="cases" data-count="3"><th>事件<\/th>/);
+  assert.match(text, /待受理\s+2/);
+  assert.match(text, /已受理\s+1/);
+  assert.match(text, /BCDE-FGHJ-KL\s+待受理 · 村民小组 · 安全隐患/);
+  assert.doesNotMatch(text, /\bcases\b|reported|group|safety/);
+});

@@ -30,3 +30,8 @@ test('the English wall\'s times run from 00:00 (en-US would write 24:00 after mi
   assert.equal(formatTimeOfDay(midnight), '00:00:05');
   assert.match(formatClock(midnight), /00:00:05/);
 });
+
+test('the English wall\'s live list of cases says when it has none yet', async () => {
+  const { liveHTML } = await import('../src/screen/cases.js');
+  assert.equal(liveHTML([]), '<li class="om-wall-empty">No new or escalated case yet</li>');
+});

@@ -221,3 +221,11 @@ test('fitZoom is the zoom a box just fits a view at', () => {
   const z = fitZoom([101.899067, 25.330913, 102.480947, 26.188932], 1028 / 1.25, 1000 / 1.25);
   assert.ok(z > 8.5 && z < 9.5, `${z}`);
 });
+
+test('the live list of new and escalated cases says so when it has none yet (it drew an empty box)', async () => {
+  const { liveHTML } = await import('../src/screen/cases.js');
+  assert.equal(liveHTML([]), '<li class="om-wall-empty">暂无新上报与提级</li>');
+  const html = liveHTML([{ id: 7, kind: 'escalated', category: 'dispute', level: 'town', code: 'SJ-7', at: 0 }]);
+  assert.match(html, /data-case="7"/);
+  assert.doesNotMatch(html, /om-wall-empty/);
+});

@@ -12,10 +12,10 @@ import { lang } from '../i18n.js';
 
 const W = {
   zh: { today: '今日事件', month: '本月事件', reported: '上报', accepted: '受理', closed: '办结', closureRate: '办结率',
-    overdue: '超时', escalated: '提级', settlement: '化解率', live: '新上报与提级', new: '新上报', esc: '提级' },
+    overdue: '超时', escalated: '提级', settlement: '化解率', live: '新上报与提级', new: '新上报', esc: '提级', noLive: '暂无新上报与提级' },
   en: { today: 'Cases today', month: 'Cases this month', reported: 'Reported', accepted: 'Accepted', closed: 'Closed',
     closureRate: 'Closure rate', overdue: 'Overdue', escalated: 'Escalated', settlement: 'Settled', live: 'New and escalated',
-    new: 'New', esc: 'Escalated' },
+    new: 'New', esc: 'Escalated', noLive: 'No new or escalated case yet' },
 };
 const L = lang === 'en' ? 'en' : 'zh';
 const w = (k) => W[L][k] ?? k;
@@ -26,6 +26,16 @@ function periodHTML(id, title, f) {
   if (f.settlementRate !== null) parts.push(['settlement', percent(f.settlementRate)]);
   return `<div class="om-figure om-case-figures" id="${id}"><div class="om-figure-label">${escapeHtml(title)}</div>
     <ul class="om-figure-parts">${parts.map(([k, v]) => `<li data-figure="${k}">${escapeHtml(w(k))} <b>${escapeHtml(typeof v === 'number' ? formatCount(v) : v)}</b></li>`).join('')}</ul></div>`;
+}
+
+/**
+ * liveHTML renders the live list of new and escalated cases; with none yet,
+ * a line that says so (an empty list drew an empty box on the wall).
+ */
+export function liveHTML(items) {
+  if (!items.length) return `<li class="om-wall-empty">${escapeHtml(w('noLive'))}</li>`;
+  return items.map((i) => `<li data-case="${i.id}"><span class="om-case-kind om-case-${i.kind}">${escapeHtml(i.kind === 'new' ? w('new') : w('esc'))}</span>
+        ${escapeHtml(word(CATEGORIES, i.category, L))} · ${escapeHtml(word(LEVELS, i.level, L))} <small>${escapeHtml(i.code ?? '')} ${escapeHtml(i.at ? formatTimeOfDay(i.at) : '')}</small></li>`).join('');
 }
 
 /**
@@ -54,9 +64,7 @@ export async function createCaseWall(el) {
   }
   function render() {
     el.innerHTML = periodHTML('case-today', w('today'), state.today) + periodHTML('case-month', w('month'), state.month) +
-      `<div class="om-figure om-case-live"><div class="om-figure-label">${escapeHtml(w('live'))}</div><ol id="case-live">${state.items.map((i) =>
-        `<li data-case="${i.id}"><span class="om-case-kind om-case-${i.kind}">${escapeHtml(i.kind === 'new' ? w('new') : w('esc'))}</span>
-        ${escapeHtml(word(CATEGORIES, i.category, L))} · ${escapeHtml(word(LEVELS, i.level, L))} <small>${escapeHtml(i.code ?? '')} ${escapeHtml(i.at ? formatTimeOfDay(i.at) : '')}</small></li>`).join('')}</ol></div>`;
+      `<div class="om-figure om-case-live"><div class="om-figure-label">${escapeHtml(w('live'))}</div><ol id="case-live">${liveHTML(state.items)}</ol></div>`;
   }
   [state.today, state.month] = first;
   state.at = Date.now();
