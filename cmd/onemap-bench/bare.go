@@ -54,14 +54,7 @@ func readSizes(r io.Reader) (map[string]int, error) {
 // gives, under the headers onemap sends with a cached tile, and 204 for an
 // empty tile; /healthz is 200 and an unknown path 404.
 func bareHandler(sizes map[string]int) http.Handler {
-	largest := 0
-	for _, n := range sizes {
-		largest = max(largest, n)
-	}
-	body := make([]byte, largest)
-	for i := range body {
-		body[i] = byte(i)
-	}
+	body := sizedBody(sizes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			w.WriteHeader(http.StatusOK)
@@ -133,6 +126,20 @@ func serveLoopback(ctx context.Context, name string, h http.Handler, stdout io.W
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// sizedBody returns the bytes the bare servers send, as many as the
+// largest size (each answer is a prefix of them).
+func sizedBody(sizes map[string]int) []byte {
+	largest := 0
+	for _, n := range sizes {
+		largest = max(largest, n)
+	}
+	body := make([]byte, largest)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	return body
 }
 
 // startBare starts this program's bare server (with flags) over paths,

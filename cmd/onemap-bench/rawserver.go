@@ -25,14 +25,7 @@ const rawFlag = "--raw"
 // headers are those onemap sends with a cached tile (bareHandler's) and a
 // /healthz answer of onemap's size.
 func rawAnswers(sizes map[string]int) map[string][]byte {
-	largest := 0
-	for _, n := range sizes {
-		largest = max(largest, n)
-	}
-	body := make([]byte, largest)
-	for i := range body {
-		body[i] = byte(i)
-	}
+	body := sizedBody(sizes)
 	const date = "Date: Mon, 07 Dec 2026 00:00:00 GMT\r\n"
 	out := map[string][]byte{"/healthz": []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n" + date +
 		"Content-Length: 31\r\n\r\n" + `{"status":"ok","version":"raw"}`)}
