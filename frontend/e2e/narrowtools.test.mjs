@@ -24,6 +24,24 @@ import { layout, lowContrast, onScreen } from './layout.mjs';
 const box = (page, sel) => page.evaluate((s) => document.querySelector(s).getBoundingClientRect().toJSON(), sel);
 const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5 || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
 
+// checkHintBar checks a phone's hint bar (sels[0], with its parts sels):
+// the panels on the screen, apart and whole, and the hint between the
+// tools and the layers; with a side panel (side) open, the panel still
+// open, its parts extra whole, and the layers ending above it.
+async function checkHintBar(page, what, sels, { side = null, extra = [] } = {}) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const boxes = {};
+  for (const sel of [sels[0], '#toolbar', '#panel', ...(side ? [side] : [])]) boxes[sel] = await box(page, sel);
+  const why = `${what} (${JSON.stringify(boxes)})`;
+  if (side) assert.ok(await page.locator(side).isVisible(), `${what}: the side panel closed`);
+  const got = await layout(page);
+  assert.deepEqual([got.off, got.over, got.cut], [[], [], []], `${what}: panels off the screen, over one another or cut ${why}`);
+  assert.deepEqual(await onScreen(page, [...sels, '#panel > details > summary', '#search-input', ...extra]), [], what);
+  assert.ok(boxes[sels[0]].top >= boxes['#toolbar'].bottom, `${what}: the hint lies over the tools' row ${why}`);
+  assert.ok(boxes['#panel'].top >= boxes[sels[0]].bottom, `${what}: the layers start over the hint ${why}`);
+  if (side) assert.ok(boxes['#panel'].bottom <= boxes[side].top, `${what}: the layers run under the side panel ${why}`);
+}
+
 for (const [width, height] of [[390, 844], [360, 640]]) {
   test(`the measuring hint on a phone at ${width}×${height} leaves the tools and the layers free`, { timeout: 4 * WAIT_MS }, async () => {
     const b = await openMap({ viewport: { width, height }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
@@ -91,15 +109,7 @@ test('the pick hint and the link box on a phone at 390×844 lie whole under the 
   const b = await openMap({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const { page } = b;
   try {
-    const check = async (what, sels) => {
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      const got = await layout(page);
-      const boxes = {};
-      for (const sel of [sels[0], '#toolbar', '#panel']) boxes[sel] = await box(page, sel);
-      assert.deepEqual([got.off, got.over, got.cut], [[], [], []], `${what}: panels off the screen, over one another or cut (${JSON.stringify(boxes)})`);
-      assert.deepEqual(await onScreen(page, [...sels, '#panel > details > summary', '#search-input']), [], what);
-      assert.ok(boxes[sels[0]].top >= boxes['#toolbar'].bottom && boxes['#panel'].top >= boxes[sels[0]].bottom, `${what}: not between the tools and the layers (${JSON.stringify(boxes)})`);
-    };
+    const check = (what, sels) => checkHintBar(page, what, sels);
     await page.locator('#around-button').click();
     await page.waitForSelector('#pick-hint:not([hidden])');
     await check('picking 周边', ['#pick-hint', '#pick-centre', '#pick-cancel']);
@@ -129,19 +139,7 @@ test('the hints on a phone at 390×844 with a side panel open lie between the to
     await page.locator('#around-button').click();
     await page.locator('#pick-centre').click();
     await page.locator('#around').waitFor({ state: 'visible' });
-    const check = async (what, sels) => {
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      const boxes = {};
-      for (const sel of [sels[0], '#toolbar', '#panel', '#around']) boxes[sel] = await box(page, sel);
-      const why = `${what} (${JSON.stringify(boxes)})`;
-      assert.ok(await page.locator('#around').isVisible(), `${what}: the side panel closed`);
-      const got = await layout(page);
-      assert.deepEqual([got.off, got.over, got.cut], [[], [], []], `${what}: panels off the screen, over one another or cut`);
-      assert.deepEqual(await onScreen(page, [...sels, '#panel > details > summary', '#search-input', '#around-close', '#around-radius']), [], what);
-      assert.ok(boxes[sels[0]].top >= boxes['#toolbar'].bottom, `${what}: the hint lies over the tools' row ${why}`);
-      assert.ok(boxes['#panel'].top >= boxes[sels[0]].bottom, `${what}: the layers start over the hint ${why}`);
-      assert.ok(boxes['#panel'].bottom <= boxes['#around'].top, `${what}: the layers run under the side panel ${why}`);
-    };
+    const check = (what, sels) => checkHintBar(page, what, sels, { side: '#around', extra: ['#around-close', '#around-radius'] });
     for (const folded of [true, false]) {
       const state = folded ? 'folded layers' : 'unfolded layers';
       if (!folded) await page.locator('#panel > details > summary').click();
