@@ -17,7 +17,7 @@
 //
 // On a phone (360×800, 390×844; and 360×800 in English) the wall is one
 // column that scrolls: the header, the map with the whole county, the
-// legend, the figures, then cases, alarms and changes. Nothing is cut: no
+// figures, the legend, then cases, alarms and changes. Nothing is cut: no
 // figure's digits or label and no list line is wider than its box (they
 // were: 143, 3,296 and 92.0% cut in a quarter of the screen, 暂无新上报与提级
 // ended in "…"), nothing runs past the screen's sides, and a long change
