@@ -11,12 +11,23 @@
 // character shown, the data's names too, is drawn with the UI's own font
 // (OneMap Sans), not as a box; in English only the data's names are
 // Chinese. The live list of new and escalated cases says when it has none
-// (it was an empty box). Screenshots for a reviewer:
-// e2e/out/wallfit-1920x1080.png, wallfit-3840x2160.png, wallfit-1366x768-en.png.
+// (it was an empty box). A figure's label stays on one line. Screenshots
+// for a reviewer: e2e/out/wallfit-1920x1080.png, wallfit-3840x2160.png,
+// wallfit-1366x768-en.png.
+//
+// On a phone (360×800, 390×844; and 360×800 in English) the wall is one
+// column that scrolls: the header, the map with the whole county, the
+// figures, the legend, then cases, alarms and changes. Nothing is cut: no
+// figure's digits or label and no list line is wider than its box (they
+// were: 143, 3,296 and 92.0% cut in a quarter of the screen, 暂无新上报与提级
+// ended in "…"), nothing runs past the screen's sides, and a long change
+// wraps onto a second line. Screenshots (the whole page):
+// e2e/out/wallfit-phone-360x800.png, wallfit-phone-390x844.png,
+// wallfit-phone-360x800-en.png.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { noChineseFonts, openMap, WAIT_MS } from './browser.mjs';
+import { databaseURL, noChineseFonts, openMap, OUT, sql, WAIT_MS } from './browser.mjs';
 import { boxedText, layout } from './layout.mjs';
 
 // boxes reads, in the page, the wall's parts and what overlaps or overflows.
@@ -74,6 +85,14 @@ function boxes(page) {
         if (e.right > c.right + 0.5 || e.left < c.left - 0.5) bad.push(`${name(el)} '${el.textContent.trim().slice(0, 16)}' runs out of ${name(card)} sideways`);
         if (e.bottom > c.bottom + 0.5 && getComputedStyle(card).overflow === 'visible') bad.push(`${name(el)} runs out of ${name(card)} below`);
       }
+    }
+    // A figure's label stays on one line ("Assessments overdue" broke onto
+    // two in half of the 1366 px column).
+    for (const label of [...figures.querySelectorAll('.om-figure-label'), ...left.querySelectorAll('.om-figure-label')].filter(shown)) {
+      const range = document.createRange();
+      range.selectNodeContents(label);
+      const lines = new Set([...range.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size;
+      if (lines > 1) bad.push(`label '${label.textContent.trim()}' on ${lines} lines`);
     }
     // The county the map draws, on the screen (the map is scaled for the wall).
     const { map } = window.onemap;
@@ -165,6 +184,132 @@ for (const [width, height, lang] of [[1920, 1080, 'zh'], [3840, 2160, 'zh'], [13
         .map((el) => el.textContent.trim()));
       assert.ok(checked >= 1, 'no data name in Chinese on the English wall');
       assert.deepEqual(words, [], 'Chinese words on the English wall');
+    });
+
+    it('made no request off this machine and logged no error', () => {
+      assert.deepEqual(b.foreign, []);
+      assert.deepEqual(b.errors, []);
+    });
+  });
+}
+
+// phoneBoxes reads, in the page, what a phone's wall cuts: every part of
+// the header, the figures, the lists and the legend whose content is wider
+// than its box (scrollWidth over clientWidth: digits cut, a line that ends
+// in "…") or that runs past the screen's sides; and where the header, the
+// map, the county it draws and the blocks under it lie.
+function phoneBoxes(page) {
+  return page.evaluate(() => {
+    const r = (el) => {
+      const b = el.getBoundingClientRect();
+      return { left: b.left, top: b.top, right: b.right, bottom: b.bottom, width: b.width, height: b.height };
+    };
+    const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+    const name = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${[...el.classList].slice(0, 2).map((c) => `.${c}`).join('')}`;
+    const width = document.documentElement.clientWidth;
+    const bad = [];
+    const parts = document.querySelectorAll(['.om-screen-head, .om-screen-head *', '#figures, #figures *', '#wall-left, #wall-left *',
+      '#legend, #legend *', '#screen-updated'].join(', '));
+    let lines = 0;
+    for (const el of parts) {
+      if (!shown(el)) continue;
+      const text = el.textContent.trim().slice(0, 20);
+      if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth) bad.push(`${name(el)} '${text}' cut: ${el.scrollWidth} px in ${el.clientWidth}`);
+      const b = r(el);
+      if (b.left < -0.5 || b.right > width + 0.5) bad.push(`${name(el)} '${text}' runs past the screen [${Math.round(b.left)}, ${Math.round(b.right)}] of ${width}`);
+      if (el.matches('#case-live > li, #alarm-live > li, #change-live > li')) lines++;
+    }
+    const { map } = window.onemap;
+    const canvas = map.getCanvas();
+    const cb = canvas.getBoundingClientRect();
+    let county = null;
+    for (const f of map.queryRenderedFeatures().filter((x) => x.sourceLayer === 'grids' && x.properties.level === 'county')) {
+      const rings = f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat();
+      for (const ring of rings) {
+        for (const c of ring) {
+          const p = map.project(c);
+          const x = cb.left + p.x;
+          const y = cb.top + p.y;
+          county = county ? { left: Math.min(county.left, x), right: Math.max(county.right, x), top: Math.min(county.top, y), bottom: Math.max(county.bottom, y) }
+            : { left: x, right: x, top: y, bottom: y };
+        }
+      }
+    }
+    const legend = document.getElementById('legend');
+    return {
+      bad, lines, county, width, wide: document.documentElement.scrollWidth > width ? document.documentElement.scrollWidth : 0,
+      head: r(document.querySelector('.om-screen-head')), map: r(document.getElementById('map')),
+      below: [...(shown(legend) ? [legend] : []), document.getElementById('figures'), document.getElementById('wall-left')].map((el) => ({ name: name(el), ...r(el) })),
+    };
+  });
+}
+
+for (const [width, height, lang] of [[360, 800, 'zh'], [390, 844, 'zh'], [360, 800, 'en']]) {
+  const shot = `wallfit-phone-${width}x${height}${lang === 'zh' ? '' : `-${lang}`}`;
+  describe(`the wall on a ${width}×${height} phone (${lang}): one column, nothing cut`, { timeout: 10 * 60_000 }, () => {
+    let b;
+    let fonts;
+
+    before(async () => {
+      fonts = noChineseFonts();
+      b = await openMap({ viewport: { width, height }, env: fonts.env }, `/screen/?lang=${lang}`);
+      await b.page.waitForFunction(() => window.onemap.figures && window.onemap.alarms && window.onemap.faults &&
+        document.getElementById('live').dataset.state === 'on', null, { timeout: WAIT_MS });
+      await b.page.evaluate(() => document.fonts.ready);
+      await b.waitIdle();
+    });
+    after(async () => {
+      await b?.close();
+      fonts?.remove();
+    });
+
+    it('cuts no figure, label or list line and runs past neither side; the map holds the county above the rest', async () => {
+      const m = await phoneBoxes(b.page);
+      console.log(`${width}×${height} ${lang}: map ${JSON.stringify(m.map)}; county ${JSON.stringify(m.county)}; ${m.lines} list lines`);
+      assert.deepEqual(m.bad, [], `the wall at ${width}×${height}`);
+      assert.equal(m.wide, 0, 'the page scrolls sideways');
+      assert.ok(m.lines >= 3, `only ${m.lines} list lines (cases, alarms, changes: each says when it has none)`);
+      // The map: under the header, the width of the screen, most of its height.
+      assert.ok(m.map.top >= m.head.bottom - 0.5, `the map runs under the header: ${JSON.stringify(m)}`);
+      assert.ok(m.map.left >= -0.5 && m.map.right <= m.width + 0.5 && m.map.width >= m.width - 1, `the map is not the screen's width: ${JSON.stringify(m.map)}`);
+      assert.ok(m.map.height >= 0.5 * height, `the map is ${Math.round(m.map.height)} px tall of ${height}`);
+      for (const x of m.below) assert.ok(x.top >= m.map.bottom - 0.5, `${x.name} over the map: ${JSON.stringify(m)}`);
+      // The county: whole in the map, and filling it (a map, not a stamp).
+      const c = m.county;
+      assert.ok(c, 'no county drawn');
+      assert.ok(c.left >= m.map.left - 0.5 && c.right <= m.map.right + 0.5 && c.top >= m.map.top - 0.5 && c.bottom <= m.map.bottom + 0.5,
+        `the county runs out of the map: ${JSON.stringify(m)}`);
+      assert.ok(c.bottom - c.top >= 0.8 * m.map.height || c.right - c.left >= 0.8 * m.map.width, `the county is small in its map: ${JSON.stringify(m)}`);
+      // The layout of layout.mjs: no panel off the screen, over another or cut.
+      const got = await layout(b.page);
+      assert.deepEqual([got.wide, got.off, got.over, got.cut], [0, [], [], []], `the wall at ${width}×${height}`);
+    });
+
+    // (Before a change comes: it draws the figures and the list anew.)
+    it('draws every Chinese character it shows with the UI\'s own font', async () => {
+      const { boxed } = await boxedText(b.page, '.maplibregl-map');
+      assert.deepEqual(boxed, [], 'Chinese drawn without the UI\'s font (boxes)');
+    });
+
+    it('wraps a long change onto lines of its own width, cut nowhere', async () => {
+      const db = databaseURL();
+      assert.ok(db, 'no database to write to');
+      // The values wall.test.mjs writes: whichever runs first, the same zone's.
+      const [[zone]] = sql(db, `UPDATE hazard_zones SET threatened_households = 23, threatened_people = 71
+        WHERE id = (SELECT min(id) FROM hazard_zones WHERE level = 'red') RETURNING id`);
+      await b.page.waitForFunction((z) => window.onemap.changes.some((x) => x.layer === 'hazard_zones' && x.id === z), Number(zone), { timeout: WAIT_MS });
+      const line = await b.page.evaluate(() => {
+        const li = document.querySelector('#change-live > li');
+        const range = document.createRange();
+        range.selectNodeContents(li);
+        return { text: li.textContent.trim(), lines: new Set([...range.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.bottom))).size };
+      });
+      assert.match(line.text, lang === 'zh' ? /威胁 23 户 71 人/ : /threatens 23 households, 71 people/);
+      assert.ok(line.lines >= 2, `the change is on ${line.lines} line: ${JSON.stringify(line)}`);
+      const m = await phoneBoxes(b.page);
+      assert.deepEqual(m.bad, [], `the wall at ${width}×${height} with a change listed`);
+      await b.page.screenshot({ path: `${OUT}/${shot}.png`, fullPage: true });
+      console.log(`screenshot: ${OUT}/${shot}.png`);
     });
 
     it('made no request off this machine and logged no error', () => {

@@ -32,6 +32,13 @@ const TALLY = { cameras: 'status', stations: 'kind', shelters: 'kind', cases: 's
 // showed their id, "cases"), else its id.
 const layerTitle = (layerById, id) => layerById?.get(id)?.title || (id === 'cases' ? t('aroundCases') : id);
 
+/**
+ * counted says n of a layer in the words of key (places, tallyOfNearest,
+ * listedNearest): the open cases in their own (i18n's key + "Cases": 件,
+ * not 处; "cases" in English where the count stands without its title).
+ */
+export const counted = (key, layer, n) => t(layer === 'cases' ? `${key}Cases` : key, n);
+
 const UNITS = { '': 1, m: 1, '米': 1, km: 1000, '公里': 1000, '千米': 1000 };
 
 /**
@@ -159,7 +166,7 @@ export function aroundHTML(resp, layerById) {
       // and say so when they are not all of them.
       const listed = byLayer(id);
       counts = tally(listed, field);
-      if (l.truncated && listed.length) note = `<small class="om-muted">${escapeHtml(t('tallyOfNearest', formatCount(listed.length)))}</small>`;
+      if (l.truncated && listed.length) note = `<small class="om-muted">${escapeHtml(counted('tallyOfNearest', id, formatCount(listed.length)))}</small>`;
     }
     const chips = countsHTML(id, field, counts);
     return `<tr data-layer="${escapeHtml(id)}" data-count="${escapeHtml(l.count ?? 0)}">` +
@@ -185,7 +192,7 @@ export function aroundHTML(resp, layerById) {
     const l = resp.layers[id];
     const listed = byLayer(id);
     if (!listed.length) return '';
-    const more = l.truncated ? t('listedNearest', formatCount(listed.length)) : '';
+    const more = l.truncated ? counted('listedNearest', id, formatCount(listed.length)) : '';
     const items = listed.map((r) => {
       const { name, rest } = rowLabel(r);
       const [lon, lat] = r.position ?? [];
@@ -195,7 +202,7 @@ export function aroundHTML(resp, layerById) {
         `<span class="om-item-dist">${escapeHtml(formatLength(r.distance, lang))}</span></button></li>`;
     }).join('');
     return `<details class="om-list" data-layer="${escapeHtml(id)}" open><summary>${escapeHtml(title(id))} ` +
-      `<small>${escapeHtml(t('places', formatCount(l.count ?? 0)))}${escapeHtml(more)}</small></summary><ol>${items}</ol></details>`;
+      `<small>${escapeHtml(counted('places', id, formatCount(l.count ?? 0)))}${escapeHtml(more)}</small></summary><ol>${items}</ol></details>`;
   }).join('');
 
   const empty = !rows.length && !grids.length ? `<p class="om-muted">${escapeHtml(t('nothingAround'))}</p>` : '';

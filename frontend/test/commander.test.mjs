@@ -375,3 +375,16 @@ test('aroundHTML names the open cases 事件, counts them by status and lists th
   assert.match(text, /BCDE-FGHJ-KL\s+待受理 · 村民小组 · 安全隐患/);
   assert.doesNotMatch(text, /\bcases\b|reported|group|safety/);
 });
+
+test('aroundHTML counts the open cases in 件, every other layer in 处 (cases were counted in 处)', () => {
+  const cases = (truncated, byStatus) => ({ count: 3, ...(byStatus ? { by_status: { reported: 3 } } : {}), truncated, features: [
+    { id: 4, tracking_code: 'BCDE-FGHJ-KL', category: 'safety', status: 'reported', level: 'group', position: [102.41, 25.5], distance_m: 20 },
+  ] });
+  const risk = { count: 5, truncated: true, features: [{ type: 'Feature', id: 9, geometry: { type: 'Point', coordinates: [102.4, 25.5] },
+    properties: { name: 'r', level: 'red', distance_m: 30 } }] };
+  const text = aroundHTML({ layers: { cases: cases(true, true), risk_points: risk } }, new Map()).replace(/<[^>]*>/g, ' ');
+  assert.match(text, /事件\s+3 件，列出最近 1 件/);
+  assert.match(text, /5 处，列出最近 1 处/);
+  // Without the server's counts, the tally of the listed ones says 件 too.
+  assert.match(aroundHTML({ layers: { cases: cases(true, false) } }, new Map()), /按最近 1 件统计/);
+});

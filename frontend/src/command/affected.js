@@ -104,8 +104,8 @@ export function affectedHTML(ans, ask) {
 /**
  * createAffected adds the "who is affected" panel to the command map when
  * the caller sees households or hazard zones (the layers of /api/layers),
- * with its toolbar button. It returns {state, drawing(), open(),
- * zone(id), close()} (null for a role that sees neither); state is what
+ * with its toolbar button. It returns {state, drawing(), stopDrawing(),
+ * open(), zone(id), close()} (null for a role that sees neither); state is what
  * the page's tests read ({open, drawing, corners, ask, answer, error}).
  */
 export function createAffected(page, { toolbar } = {}) {
@@ -189,6 +189,13 @@ export function createAffected(page, { toolbar } = {}) {
     state.corners = [];
     side.hidden = true;
     button.setAttribute('aria-pressed', 'false');
+    show([]);
+  }
+
+  // stopDrawing ends a drawing without asking (Escape): its corners go.
+  function stopDrawing() {
+    setDrawing(false);
+    state.corners = [];
     show([]);
   }
 
@@ -290,5 +297,5 @@ export function createAffected(page, { toolbar } = {}) {
     if (card) zone(card.dataset.id);
   });
 
-  return { state, drawing: () => state.drawing, open, close, zone };
+  return { state, drawing: () => state.drawing, stopDrawing, open, close, zone };
 }

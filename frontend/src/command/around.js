@@ -5,7 +5,7 @@
 // renders the list and the CSV.
 
 import * as api from '../api.js';
-import { aroundHTML, aroundLayers, csvFileName, csvRows, CSV_HEADER, DEFAULT_RADIUS, RADII } from '../around.js';
+import { aroundHTML, aroundLayers, counted, csvFileName, csvRows, CSV_HEADER, DEFAULT_RADIUS, RADII } from '../around.js';
 import { toCSV } from '../csv.js';
 import { formatLonLat, formatRadius } from '../format.js';
 import { bboxOf, circle } from '../geo.js';
@@ -63,7 +63,7 @@ export function createAround(page, side) {
       body.innerHTML = aroundHTML(resp, layerById);
       exportButton.disabled = false;
       $('around-announce').textContent = `${t('aroundOf', formatRadius(radius))}: ` + aroundLayers(resp)
-        .map((id) => `${layerById.get(id)?.title ?? id} ${t('places', resp.layers[id].count ?? 0)}`).join(t('listSep'));
+        .map((id) => `${layerById.get(id)?.title ?? (id === 'cases' ? t('aroundCases') : id)} ${counted('places', id, resp.layers[id].count ?? 0)}`).join(t('listSep'));
     } catch (err) {
       if (n !== state.seq) return;
       body.innerHTML = '';

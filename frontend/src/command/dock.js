@@ -9,14 +9,15 @@
 // (app.css).
 
 /**
- * createDock returns the dock of the page's side panels:
- * {add(el, close), watch(), open(), onOpen(fn), right}. add registers a panel with
- * its close function (default: a click on its .om-close button); watch
- * registers every aside.om-side not yet registered (panels made later by
- * their controllers), with the default close. When a registered panel's
+ * createDock returns the dock of the page's side panels: {add(el, close),
+ * watch(), open(), closeOpen(), onOpen(fn), right}. add registers a panel
+ * with its close function (default: a click on its .om-close button);
+ * watch registers every aside.om-side not yet registered (panels made later
+ * by their controllers), with the default close. When a registered panel's
  * hidden attribute goes away, every other open one is closed. open()
- * returns the open panel, or null. onOpen(fn) calls fn(el) after a panel
- * el opened (laid out: the camera keeps clear of it, camera.js refit).
+ * returns the open panel, or null; closeOpen() closes it (Escape).
+ * onOpen(fn) calls fn(el) after a panel el opened (laid out: the camera
+ * keeps clear of it, camera.js refit).
  * right stands for the open panel in camera.js panelPadding ({hidden,
  * offsetWidth, getBoundingClientRect()}).
  */
@@ -58,11 +59,21 @@ export function createDock(doc = document) {
 
   const open = () => [...panels.keys()].find((el) => !el.hidden) ?? null;
 
+  // closeOpen closes the open panel through its own close; the focus, if
+  // it was in the panel, goes to the button that opens it.
+  function closeOpen() {
+    const el = open();
+    if (!el) return;
+    const hadFocus = el.contains(doc.activeElement);
+    panels.get(el)();
+    if (hadFocus && (el.contains(doc.activeElement) || doc.activeElement === doc.body)) doc.querySelector(`[aria-controls="${el.id}"]`)?.focus();
+  }
+
   const right = {
     get hidden() { return !open(); },
     get offsetWidth() { return open()?.offsetWidth ?? 0; },
     getBoundingClientRect() { return open()?.getBoundingClientRect() ?? null; },
   };
 
-  return { add, watch, open, onOpen: (fn) => opened.push(fn), right };
+  return { add, watch, open, closeOpen, onOpen: (fn) => opened.push(fn), right };
 }

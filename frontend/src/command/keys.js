@@ -1,11 +1,59 @@
 // The command map's keyboard: "/" goes to the search box, Enter ends a
-// measurement, Escape closes what was opened last.
+// measurement, Escape undoes one thing, the innermost open first.
 
 import { OVERLAYS } from '../overlay.js';
 
-/** watchKeys wires the keys. It uses page.search, page.tools, page.around, page.card and page.overlay. */
-export function watchKeys(page) {
+/**
+ * ESCAPES are what Escape undoes, the innermost first, one a press (as
+ * Google Maps, ArcGIS's sketch tools and QGIS's map tools do: Escape ends
+ * the tool in hand before it touches a panel, and closes the popup before
+ * the panel it came from): each is [name, open(page), undo(page, target)].
+ * A tool in hand (a link box, a measurement being drawn, the centre of 周边
+ * being picked, an area being drawn for 受影响), then the card on the map
+ * (often opened from the panel's list), then a measurement left on the map,
+ * then the side panel (周边, a grid's statistics, cases, alarms, 受影响:
+ * the dock holds one), last the picked place's mark. (Before, a finished
+ * measurement went before the card, a card opened from 周边's list stayed
+ * while 周边 closed, and the panels other than 周边 and an area being drawn
+ * were not reached.)
+ */
+export const ESCAPES = [
+  ['link', (page) => page.tools.linkOpen(), (page) => page.tools.closeLink()],
+  ['measuring', (page) => page.tools.measure.active(), (page) => endMeasure(page)],
+  ['picking', (page) => page.around.picking(), (page) => {
+    page.around.setPicking(false);
+    page.around.focusButton();
+  }],
+  ['drawing', (page) => !!page.affected?.drawing(), (page) => page.affected.stopDrawing()],
+  ['card', (page) => page.card.isOpen(), (page) => {
+    page.card.close();
+    page.overlay(OVERLAYS.pick);
+  }],
+  ['measured', (page) => !!page.tools.measure.mode(), (page) => endMeasure(page)],
+  ['panel', (page) => !!page.dock?.open(), (page) => page.dock.closeOpen()],
+  ['mark', () => true, (page) => page.overlay(OVERLAYS.pick)],
+];
+
+// endMeasure clears the measurement and gives the focus to its button.
+function endMeasure(page) {
   const { measure, measureButtons } = page.tools;
+  const m = measure.mode();
+  measure.cancel();
+  measureButtons[m]?.focus();
+}
+
+/**
+ * escape undoes the innermost open thing (ESCAPES) and returns its name.
+ */
+export function escape(page) {
+  const [name, , undo] = ESCAPES.find(([, open]) => open(page));
+  undo(page);
+  return name;
+}
+
+/** watchKeys wires the keys. It uses page.search, page.tools, page.around, page.affected, page.card, page.dock and page.overlay. */
+export function watchKeys(page) {
+  const { measure } = page.tools;
   document.addEventListener('keydown', (e) => {
     const target = e.target;
     const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
@@ -19,29 +67,8 @@ export function watchKeys(page) {
       e.preventDefault();
       measure.finish();
     } else if (e.key === 'Escape') {
-      const around = page.around;
-      const side = document.getElementById('around');
-      if (document.querySelector('dialog[open]')) {
-        return; // the dialog closes itself
-      } else if (page.tools.linkOpen()) {
-        page.tools.closeLink();
-      } else if (measure.mode()) {
-        const m = measure.mode();
-        measure.cancel();
-        measureButtons[m]?.focus();
-      } else if (around.picking()) {
-        around.setPicking(false);
-        around.focusButton();
-      } else if (around.isOpen() && side.contains(document.activeElement)) {
-        around.close();
-      } else if (page.card.isOpen()) {
-        page.card.close();
-        page.overlay(OVERLAYS.pick);
-      } else if (around.isOpen()) {
-        around.close();
-      } else {
-        page.overlay(OVERLAYS.pick);
-      }
+      if (document.querySelector('dialog[open]')) return; // the dialog closes itself
+      escape(page);
     }
   });
 }

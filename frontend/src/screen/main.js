@@ -25,8 +25,8 @@ import { getJSON } from '../http.js';
 import { FONT_URL, useOwnFontIfNeeded } from '../font.js';
 import { createCaseWall } from './cases.js';
 import {
-  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, fitZoom, legendHTML, paintIcons, townshipFaults, w, wallFigures,
-  wallLegend, wallScale, wallSymbols, wallZoom,
+  alarmState, alarmsHTML, changeItems, changesHTML, faultsHTML, fitZoom, legendHTML, paintIcons, phoneMapHeight, townshipFaults, w,
+  wallFigures, wallLegend, wallScale, wallSymbols, wallZoom,
 } from './wall.js';
 
 useOwnFontIfNeeded(); // before anything draws text: see font.css
@@ -36,6 +36,11 @@ const REFRESH_MS = 60_000;
 const ALARM_PAGE = 500;
 
 const $ = (id) => document.getElementById(id);
+
+// PHONE is the media query of screen.css's phone layout; PHONE_GAP the
+// margin, CSS pixels, the county keeps in the phone's map.
+const PHONE = '(max-width: 600px)';
+const PHONE_GAP = 8;
 
 // townshipLabels returns a point inside each township, with its name, from
 // the public list of places (a few KB; the grids' shapes would be 600 KB),
@@ -117,9 +122,18 @@ async function start() {
   // The map is drawn at 1/k of the screen's CSS size and scaled up by k, at
   // k times the pixel ratio: the same picture as on a k times smaller
   // screen, every symbol, label and line k times larger, and sharp.
+  // On a phone (screen.css: the page is one column that scrolls) the map
+  // is a block of the page, as wide as it and phoneMapHeight tall, not
+  // scaled.
   const mapEl = $('map');
+  const phone = matchMedia(PHONE);
   let k = wallScale(innerHeight);
   const size = () => {
+    if (phone.matches) {
+      k = 1;
+      Object.assign(mapEl.style, { right: '', bottom: '', width: '100%', height: `${phoneMapHeight(innerWidth, innerHeight)}px`, transform: '', transformOrigin: '' });
+      return;
+    }
     k = wallScale(innerHeight);
     Object.assign(mapEl.style, { right: 'auto', bottom: 'auto', width: `${innerWidth / k}px`, height: `${innerHeight / k}px`,
       transform: `scale(${k})`, transformOrigin: '0 0' });
@@ -142,14 +156,18 @@ async function start() {
     window.onemap && (window.onemap.legend = legends.map((l) => l.id));
     return true;
   };
-  {
+  if (phone.matches) {
+    showLegend(fitZoom(region.bounds, mapEl.clientWidth - 2 * PHONE_GAP, mapEl.clientHeight - 2 * PHONE_GAP));
+  } else {
     const left = $('wall-left').getBoundingClientRect();
     const right = $('figures').getBoundingClientRect();
     const head = document.querySelector('.om-screen-head').getBoundingClientRect();
     showLegend(fitZoom(region.bounds, (right.left - left.right) / k, (innerHeight - head.bottom) / k));
   }
-  // The county fits between the two columns, under the header and over the legend.
+  // The county fits between the two columns, under the header and over the
+  // legend; on a phone, the map's own block.
   const padding = () => {
+    if (phone.matches) return { top: PHONE_GAP, bottom: PHONE_GAP, left: PHONE_GAP, right: PHONE_GAP };
     const left = $('wall-left').getBoundingClientRect();
     const right = $('figures').getBoundingClientRect();
     const head = document.querySelector('.om-screen-head').getBoundingClientRect();
@@ -185,7 +203,12 @@ async function start() {
   });
   map.on('error', (e) => console.error('地图错误：', e.error?.message ?? e.error ?? e));
   let resized;
+  let width = innerWidth;
   window.addEventListener('resize', () => {
+    // A phone's browser shows and hides its bars as the page scrolls (a
+    // resize each time): its map keeps its size until the width changes.
+    if (phone.matches && innerWidth === width) return;
+    width = innerWidth;
     clearTimeout(resized);
     resized = setTimeout(() => {
       size();

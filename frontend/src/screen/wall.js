@@ -60,6 +60,16 @@ export function wallScale(innerHeight) {
 }
 
 /**
+ * phoneMapHeight is the height, CSS pixels, of the wall's map on a phone
+ * of width × height (the page then scrolls: screen.css): three fifths of
+ * the screen, at most 1.4 times its width (a county taller than wide fills
+ * it; the figures start within the first screen).
+ */
+export function phoneMapHeight(width, height) {
+  return Math.round(Math.min(0.6 * height, 1.4 * width));
+}
+
+/**
  * ZOOM_SNAP is how far above a whole zoom the wall's fitted view may land
  * and still be drawn from the tiles of the zoom below (see wallZoom).
  */
