@@ -111,6 +111,9 @@ func (db *DB) BulkImportFrom(ctx context.Context, layerID string, next func() (I
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
+	if isDeadlock(err) && onemap.ErrorCode(err) != onemap.ECONFLICT {
+		err = deadlockError(l.ID, err)
+	}
 	if err != nil {
 		return ImportReport{}, err
 	}
@@ -595,8 +598,8 @@ func (b *bulk) checkReferences(ctx context.Context, tx pgx.Tx) error {
 			from = b.from()
 		}
 		ref := pgx.Identifier{k.refColumn}.Sanitize()
-		if _, err := tx.Exec(ctx, `SELECT FROM `+k.refTable+` r WHERE r.`+ref+` IN (SELECT DISTINCT `+v+` FROM `+from+`) FOR KEY SHARE OF r`); err != nil {
-			return mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+		if _, err := b.lockRefs(ctx, tx, k, `r.`+ref+` IN (SELECT DISTINCT `+v+` FROM `+from+`)`); err != nil {
+			return err
 		}
 		var (
 			line  int

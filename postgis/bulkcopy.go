@@ -370,10 +370,9 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			// referred to are those, locked and counted by their ids,
 			// without reading the block again.
 			ids := slices.Collect(maps.Keys(grids))
-			var found int
-			if err := tx.QueryRow(ctx, `WITH l AS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = ANY($1::bigint[]) FOR KEY SHARE OF r) SELECT count(*) FROM l`,
-				ids).Scan(&found); err != nil {
-				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+			found, err := b.lockRefs(ctx, tx, k, `r.`+ref+` = ANY($1::bigint[])`, ids)
+			if err != nil {
+				return rep, nil, err
 			}
 			if found != len(ids) {
 				return rep, nil, errNotCopyable
@@ -387,19 +386,17 @@ func (b *bulk) copyRun(ctx context.Context, tx pgx.Tx, f *copyFeed) (rep ImportR
 			for v := range keyVals[i] {
 				vals = append(vals, unescapeCopyText(v))
 			}
-			var found int
-			if err := tx.QueryRow(ctx, `WITH l AS (SELECT FROM `+k.refTable+` r WHERE r.`+ref+` = ANY($1::text[]) FOR KEY SHARE OF r) SELECT count(*) FROM l`,
-				vals).Scan(&found); err != nil {
-				return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+			found, err := b.lockRefs(ctx, tx, k, `r.`+ref+` = ANY($1::text[])`, vals)
+			if err != nil {
+				return rep, nil, err
 			}
 			if found != len(vals) {
 				return rep, nil, errNotCopyable
 			}
 			continue
 		}
-		if _, err := tx.Exec(ctx, `SELECT FROM `+k.refTable+` r WHERE r.`+ref+` IN (SELECT DISTINCT t.`+col+` FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2) FOR KEY SHARE OF r`,
-			first, first+n-1); err != nil {
-			return rep, nil, mapError(fmt.Errorf("postgis: bulk import: lock the rows %s refers to: %w", k.name, err))
+		if _, err := b.lockRefs(ctx, tx, k, `r.`+ref+` IN (SELECT DISTINCT t.`+col+` FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2)`, first, first+n-1); err != nil {
+			return rep, nil, err
 		}
 		var missing bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM `+b.tbl+` t WHERE t.id BETWEEN $1 AND $2 AND t.`+col+` IS NOT NULL

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -339,6 +340,11 @@ func (db *DB) CreateGrid(ctx context.Context, ch onemap.GridChange, actor, reaso
 func (db *DB) UpdateGrid(ctx context.Context, id int64, based int, ch onemap.GridChange, actor, reason string, audit onemap.GridAudit) (*onemap.Grid, error) {
 	var out *onemap.Grid
 	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonUpdate}, func(tx pgx.Tx) error {
+		if ch.Geometry != nil { // a new geometry reassigns points
+			if err := db.lockGridReferrers(ctx, tx); err != nil {
+				return err
+			}
+		}
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -438,6 +444,32 @@ func problemsOf(ctx context.Context, tx pgx.Tx, w []byte, level string, parent *
 	return decodeProblems(raw)
 }
 
+// lockGridReferrers takes, before the edit locks any grid, the tables of
+// the layers whose features name a grid (grid_id) in the mode a write of
+// them takes, as the edit would take them later anyway (a delete sets its
+// features' grid_id to NULL, a new geometry reassigns points): a bulk load
+// holds its layer's table from its start and locks the grids its rows
+// refer to only at its end (bulklock.go), so an edit that locked a grid
+// first and then waited for the table would wait on a load that waits on
+// it, and the database would break the wait by failing one of them. Taken
+// in this order, the edit waits for the load to commit and then runs.
+func (db *DB) lockGridReferrers(ctx context.Context, tx pgx.Tx) error {
+	var tables []string
+	for _, l := range db.catalog.Layers() {
+		if _, ok := l.Field("grid_id"); ok {
+			tables = append(tables, pgx.Identifier{l.ID}.Sanitize())
+		}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	slices.Sort(tables)
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(tables, ", ")+` IN ROW EXCLUSIVE MODE`); err != nil {
+		return mapError(fmt.Errorf("postgis: lock the layers that name grids: %w", err))
+	}
+	return nil
+}
+
 // reassignPoints moves the point features that a group grid's new geometry
 // gains or loses (grid_reassign_points).
 func reassignPoints(ctx context.Context, tx pgx.Tx, id int64) error {
@@ -451,6 +483,9 @@ func reassignPoints(ctx context.Context, tx pgx.Tx, id int64) error {
 // children.
 func (db *DB) DeleteGrid(ctx context.Context, id int64, based int, actor, reason string, audit onemap.GridAudit) error {
 	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonDelete}, func(tx pgx.Tx) error {
+		if err := db.lockGridReferrers(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -499,6 +534,9 @@ func (db *DB) SplitGrid(ctx context.Context, id int64, based int, line orb.LineS
 	}
 	var out []*onemap.Grid
 	err = db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonSplit}, func(tx pgx.Tx) error {
+		if err := db.lockGridReferrers(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -685,6 +723,9 @@ func (db *DB) MergeGrids(ctx context.Context, ids []int64, based []int, name, ac
 	}
 	var out *onemap.Grid
 	err := db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonMerge}, func(tx pgx.Tx) error {
+		if err := db.lockGridReferrers(ctx, tx); err != nil {
+			return err
+		}
 		gs, err := readGrids(ctx, tx, "WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE", ids)
 		if err != nil {
 			return err
@@ -938,6 +979,9 @@ func (db *DB) RestoreGrid(ctx context.Context, id int64, v, based int, actor, re
 	}
 	var out *onemap.Grid
 	err = db.inEdit(ctx, edit{actor: actor, reason: reason, code: onemap.ReasonRestore, restored: v}, func(tx pgx.Tx) error {
+		if err := db.lockGridReferrers(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := readGrid(ctx, tx, id, true)
 		if err != nil {
 			return err

@@ -91,6 +91,13 @@ import() {
 	feed0=$(psql "$url" -Atc "SELECT coalesce(max(seq), 0) FROM change_feed")
 	local load0 t0 t1
 	load0=$(load)
+	# A reader of the layer beside the import: a read of one camera every
+	# 20 ms, each printing when it ended; the longest gap between two is
+	# the longest a reader waited for the import (the indexes dropped for a
+	# first load lock the table against readers until commit).
+	yes "SELECT extract(epoch FROM clock_timestamp()), (SELECT count(*) FROM cameras WHERE id = 1); SELECT pg_sleep(0.02);" |
+		psql "$url" -qAt >"$dir/reads$n" 2>/dev/null &
+	local reader=$!
 	t0=$(date +%s.%N)
 	ONEMAP_DATABASE_URL=$url /usr/bin/time -f '%U %S %M' -o "$dir/time$n" "$bin" import --layer cameras --bulk on --log-level debug "$file" >"$dir/import$n" 2>&1 &
 	local imp=$!
@@ -106,8 +113,10 @@ import() {
 		done
 		sleep 0.5
 	done
-	wait $imp || { cat "$dir/import$n"; return 1; }
+	wait $imp || { kill $reader 2>/dev/null; cat "$dir/import$n"; return 1; }
 	t1=$(date +%s.%N)
+	kill $reader 2>/dev/null
+	wait $reader 2>/dev/null || true
 	local db=0
 	for p in "${!cpu[@]}"; do db=$((db + cpu[$p])); done
 	read -r user sys rss <"$dir/time$n"
@@ -119,6 +128,8 @@ import() {
 		"$(echo "$db / 100" | bc -l)" "$(echo "$db * 10000 / $rows" | bc -l)" "$(echo "($client * 1000000 + $db * 10000) / $rows" | bc -l)" "$load0" "$(load)"
 	grep -oE 'step=("[^"]*"|[^ ]*) took=[^ ]*' "$dir/import$n" | sed 's/^/       /' | tr '\n' ' '
 	echo
+	awk -F'|' -v wall="$wall" '$2 != "" { if (last != "" && $1 - last > gap) gap = $1 - last; last = $1; n++ }
+		END { printf "       readers: %d reads of the layer beside the import (one every 20 ms); the longest wait between two %.2f s (of the import'"'"'s %.2f s)\n", n, gap, wall }' "$dir/reads$n"
 	psql "$url" -Atc "SELECT format('       check: %s cameras of the file, %s with their history row; the feed rows the import wrote, by op: %s', count(*),
 			count(*) FILTER (WHERE ${created//camerasN/cameras$n}),
 			(SELECT string_agg(op, ',') FROM change_feed WHERE seq > $feed0))

@@ -8,6 +8,10 @@
 # It installs Debian's postgresql-15 and postgresql-15-postgis-3 where they are
 # missing, keeps the cluster under .data/pg (or ONEMAP_PG_DATA), listens on
 # 127.0.0.1:${ONEMAP_PG_PORT:-54329} only, and uses a generated password.
+# ONEMAP_PG_SHARED_BUFFERS sets the server's shared_buffers (default 128MB,
+# PostgreSQL's own), read when the cluster starts: a server holding a
+# province's layers wants its largest layer's indexes in it (README, bulk
+# path); a running cluster keeps its setting until it is stopped.
 # PostgreSQL refuses to run as root, so as root the cluster runs as the
 # postgres user. Everything it says goes to stderr; stdout is only the exports.
 set -euo pipefail
@@ -75,7 +79,7 @@ start() {
 	if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		say "starting PostgreSQL on 127.0.0.1:$port"
 		as_owner "$bindir/pg_ctl" -D "$data" -l "$base/postgresql.log" -w -t 60 \
-			-o "-p $port -k $base -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${ONEMAP_PG_FSYNC:-on}" \
+			-o "-p $port -k $base -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${ONEMAP_PG_FSYNC:-on} -c shared_buffers=${ONEMAP_PG_SHARED_BUFFERS:-128MB}" \
 			start >&2 || {
 			tail -20 "$base/postgresql.log" >&2
 			if grep -q "Address already in use" "$base/postgresql.log"; then
