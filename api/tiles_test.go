@@ -1,7 +1,11 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -346,4 +350,46 @@ func TestTiles_headers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTiles_gzippedAgain: a cached tile asked again is sent, once the
+// server has gzipped it again harder in the background, in fewer gzipped
+// bytes that read back to the tile, with their own Content-Length and the
+// tag it had; the tag still answers 304.
+func TestTiles_gzippedAgain(t *testing.T) {
+	srv := serve(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	url := srv.URL + "/tiles/all" + countyTile
+	_, plain := get(t, url)
+	first, gz1 := get(t, url, "Accept-Encoding", "gzip") // the second time: queued
+	var (
+		resp *http.Response
+		gz   []byte
+	)
+	// The server gzips it again off the request path: ask until it sends
+	// other bytes, for at most a few seconds.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, gz = get(t, url, "Accept-Encoding", "gzip")
+		if len(gz) != len(gz1) {
+			break
+		}
+	}
+	if len(gz) >= len(gz1) {
+		t.Fatalf("served again, the tile is sent in %d gzipped bytes, first in %d: not gzipped again harder", len(gz), len(gz1))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(back, plain) {
+		t.Fatalf("the gzipped-again tile reads back to %d bytes, the tile is %d: equal %v, %v", len(back), len(plain), bytes.Equal(back, plain), err)
+	}
+	if resp.ContentLength != int64(len(gz)) || resp.Header.Get("ETag") != first.Header.Get("ETag") || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("headers: Content-Length %d for %d bytes, ETag %q (first %q), Content-Encoding %q", resp.ContentLength, len(gz),
+			resp.Header.Get("ETag"), first.Header.Get("ETag"), resp.Header.Get("Content-Encoding"))
+	}
+	if r, _ := get(t, url, "Accept-Encoding", "gzip", "If-None-Match", first.Header.Get("ETag")); r.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match with the first tag: %d, want 304", r.StatusCode)
+	}
+	t.Logf("gzipped %d bytes, then %d (tile %d bytes)", len(gz1), len(gz), len(plain))
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
@@ -31,6 +32,9 @@ type Entry struct {
 	// for an empty tile, which is served as 204 with no headers of its
 	// own.
 	etag, mvtLength, gzipLength []string
+	// repacked says that the gzipped bytes are to be left as they are:
+	// recompressed harder once already, or queued for it (Service.repack).
+	repacked atomic.Bool
 }
 
 // newEntry returns the entry of a tile's bytes and gzipped bytes (none for
@@ -43,6 +47,16 @@ func newEntry(mvt, gz []byte) *Entry {
 		e.etag, e.mvtLength, e.gzipLength = one(e.ETag), one(strconv.Itoa(len(mvt))), one(strconv.Itoa(len(gz)))
 	}
 	return e
+}
+
+// withGzip returns an entry of the same tile with other gzipped bytes of
+// it: the same tag and the same MVT's length (both of the tile's bytes),
+// gz's length. It is marked repacked.
+func (e *Entry) withGzip(gz []byte) *Entry {
+	n := &Entry{MVT: e.MVT, Gzip: gz, ETag: e.ETag, etag: e.etag, mvtLength: e.mvtLength,
+		gzipLength: []string{strconv.Itoa(len(gz))}[:1:1]}
+	n.repacked.Store(true)
+	return n
 }
 
 // HeaderValues returns the values of the ETag header and of the
@@ -97,8 +111,11 @@ type Cache struct {
 // CacheStats counts what a cache did.
 type CacheStats struct {
 	Hits, Misses, Evicted, Invalidated, Refused int64
-	Entries                                     int
-	Bytes                                       int64
+	// Repacked counts the cached tiles whose gzipped bytes were replaced
+	// by smaller ones (Service.repack), and RepackSaved the bytes saved.
+	Repacked, RepackSaved int64
+	Entries               int
+	Bytes                 int64
 }
 
 // NewCache returns a cache that holds at most maxBytes; 0 or less caches
@@ -165,6 +182,23 @@ func (c *Cache) Put(k CacheKey, e *Entry, gen uint64) {
 		c.remove(c.lru.Back().Value.(*cached))
 		c.stats.Evicted++
 	}
+}
+
+// Replace puts entry new in the place of old, the cached tile of key k,
+// where it is in the order of use, and says whether it did: not when k's
+// tile is no longer old (evicted, invalidated or cached again since).
+func (c *Cache) Replace(k CacheKey, old, new *Entry) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.byKey[k]
+	if !ok || v.entry != old {
+		return false
+	}
+	c.size += new.size() - old.size()
+	v.entry = new
+	c.stats.Repacked++
+	c.stats.RepackSaved += int64(len(old.Gzip) - len(new.Gzip))
+	return true
 }
 
 // Invalidate evicts every tile whose buffered area meets one of the bounds

@@ -36,7 +36,8 @@ func BenchmarkGzipCounty(b *testing.B) {
 	levels := []struct {
 		name  string
 		level int
-	}{{"stateless", gzip.StatelessCompression}, {"huffman-only", gzip.HuffmanOnly}, {"level1", gzip.BestSpeed}}
+	}{{"stateless", gzip.StatelessCompression}, {"huffman-only", gzip.HuffmanOnly}, {"level1", gzip.BestSpeed},
+		{"level6", gzip.DefaultCompression}, {"level9", gzip.BestCompression}}
 	cpu := make([]time.Duration, len(levels))
 	out := make([]int, len(levels))
 	writers := make([]*gzip.Writer, len(levels))

@@ -59,7 +59,13 @@ type Service struct {
 	cache   *Cache
 	gzips   sync.Pool // of *gzip.Writer
 	bufs    sync.Pool // of *tileBuf: uncached tiles' memory
-	sets    sync.Map  // of setKey to *Tileset, as resolved so far
+	// The cached tiles served again, waiting to be gzipped harder (see
+	// repack), and whether a goroutine is at it (repacker).
+	repackMu  sync.Mutex
+	repackQ   []repackJob
+	repacking bool
+	repackers sync.WaitGroup
+	sets      sync.Map // of setKey to *Tileset, as resolved so far
 	// renders admits as many renders from the replica at once as the
 	// process has CPUs (see admit).
 	renders chan struct{}
@@ -197,6 +203,9 @@ func (s *Service) Tile(ctx context.Context, view *onemap.View, set string, t map
 	}
 	key := CacheKey{Tileset: ts.Name, Variant: variant, Tile: t}
 	if e, ok := s.cache.Get(key); ok {
+		if len(e.MVT) > 0 && e.repacked.CompareAndSwap(false, true) {
+			s.repack(key, e) // served a second time: worth smaller bytes
+		}
 		return Served{Entry: e, Hit: true}, nil
 	}
 	if s.cache.max <= 0 && s.cfg.Renderer == RenderReplica {
@@ -334,6 +343,75 @@ func (s *Service) gzip(dst, mvt []byte) []byte {
 	zw.Reset(nil) // holds no tile's memory while pooled
 	s.gzips.Put(zw)
 	return buf.Bytes()
+}
+
+// repackLevel is the gzip level of a cached tile served again: about
+// five times the CPU of the stateless deflate a tile is first gzipped with,
+// once, for 10% fewer bytes every time it is served (the demo county's mix
+// of tiles: 41.3% of the tiles' bytes against 46.2%; BenchmarkGzipCounty).
+const repackLevel = gzip.BestCompression
+
+// maxRepackQueue bounds the tiles waiting to be gzipped again: a tile that
+// finds the queue full stays as it is until it is served again.
+const maxRepackQueue = 4096
+
+// repackJob is a cached tile to gzip again.
+type repackJob struct {
+	key   CacheKey
+	entry *Entry
+}
+
+// repack queues a cached tile served for the second time to be gzipped
+// again, harder, off the request path: a tile asked again is likely to be
+// asked many more times, and each time its bytes cost the server, the
+// client and the link (a phone's most of all). The first gzip stays the
+// fast one, so that a tile rendered on a miss is served as soon as it is
+// cut, and a tile asked once costs no more. One goroutine at most does the
+// work, taking a place among the renders (admit), and leaves when the
+// queue is empty; the smaller bytes replace the cached ones (Cache.Replace)
+// unless the tile has changed since. The tag is of the tile's bytes, so it
+// stays.
+func (s *Service) repack(key CacheKey, e *Entry) {
+	s.repackMu.Lock()
+	defer s.repackMu.Unlock()
+	if len(s.repackQ) >= maxRepackQueue {
+		e.repacked.Store(false) // another time
+		return
+	}
+	s.repackQ = append(s.repackQ, repackJob{key, e})
+	if !s.repacking {
+		s.repacking = true
+		s.repackers.Add(1)
+		go s.repacker()
+	}
+}
+
+// repacker gzips the queued tiles again until the queue is empty.
+func (s *Service) repacker() {
+	defer s.repackers.Done()
+	zw, _ := gzip.NewWriterLevel(nil, repackLevel)
+	for {
+		s.repackMu.Lock()
+		jobs := s.repackQ
+		s.repackQ = nil
+		if len(jobs) == 0 {
+			s.repacking = false
+			s.repackMu.Unlock()
+			return
+		}
+		s.repackMu.Unlock()
+		for _, j := range jobs {
+			s.admit(context.Background())
+			buf := bytes.NewBuffer(make([]byte, 0, len(j.entry.Gzip)))
+			zw.Reset(buf)
+			zw.Write(j.entry.MVT)
+			zw.Close()
+			s.leave()
+			if gz := buf.Bytes(); len(gz) < len(j.entry.Gzip) {
+				s.cache.Replace(j.key, j.entry, j.entry.withGzip(gz))
+			}
+		}
+	}
 }
 
 // Invalidate evicts the cached tiles whose buffered area one of bounds

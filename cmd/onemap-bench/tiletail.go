@@ -127,6 +127,8 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, s
 			s.ratio, fmt.Sprintf("%.2f", s.ratios), lo, hi, s.warmRound, targetWarmOverHealthz, verdict(s.ratio >= targetWarmOverHealthz))
 		b.printf("warm by the server's CPU: /healthz's µs a request over a warm tile's %.2f (%.0f / %.0f µs)\n",
 			s.healthCPU/s.warmCPU, s.healthCPU, s.warmCPU)
+		b.printf("warm bytes: %.0f bytes of body a request (the cache settled after %d passes once filled: two passes sent the same bytes)\n",
+			s.warmBytes, sides[i].settlePasses)
 		b.printf("the load generator's CPU a request: %.0f µs a warm tile, %.0f µs a /healthz (the server's: %.0f, %.0f); "+
 			"(on the same two CPUs, a load generator that spends about as much a request as the server caps the q/s of both alike)\n",
 			s.loaderWarmCPU, s.loaderHealthCPU, s.warmCPU, s.healthCPU)
@@ -134,8 +136,8 @@ func (b *bench) tileTail(ctx context.Context, baseline string, warmRepeat int, s
 	b.rawReport(&raw, sums, bins)
 	if len(sums) == 2 {
 		old, cur := sums[0], sums[1]
-		b.printf("this binary over the baseline (rounds interleaved): cold p99 %.2f×, cold tiles/s %.2f×, cold server CPU a tile %.2f×, warm/healthz %.2f×, warm server CPU a tile %.2f×\n",
-			ms(cur.coldP99)/ms(old.coldP99), cur.coldRate/old.coldRate, cur.coldCPU/old.coldCPU, cur.ratio/old.ratio, cur.warmCPU/old.warmCPU)
+		b.printf("this binary over the baseline (rounds interleaved): cold p99 %.2f×, cold tiles/s %.2f×, cold server CPU a tile %.2f×, warm/healthz %.2f×, warm server CPU a tile %.2f×, warm bytes a tile %.2f×\n",
+			ms(cur.coldP99)/ms(old.coldP99), cur.coldRate/old.coldRate, cur.coldCPU/old.coldCPU, cur.ratio/old.ratio, cur.warmCPU/old.warmCPU, cur.warmBytes/old.warmBytes)
 		b.printf("the same by round (this over the baseline, each pair measured back to back): cold server CPU a tile %s; warm/healthz %s\n",
 			fmt.Sprintf("%.2f", roundRatios(sides[1].coldCPURounds, sides[0].coldCPURounds)), fmt.Sprintf("%.2f", roundRatios(cur.ratios, old.ratios)))
 	}
@@ -156,6 +158,8 @@ type tileSummary struct {
 	warmRound          int
 	// The load generator's CPU µs a request in the same rounds.
 	loaderWarmCPU, loaderHealthCPU float64
+	// warmBytes is the body bytes a warm request got, on average.
+	warmBytes float64
 }
 
 // tileSide is one binary's part of a tiles run: its server of the phase
@@ -171,6 +175,9 @@ type tileSide struct {
 	cpu, loader map[string]time.Duration
 	slow        []maptile.Tile
 	perLayer    map[maptile.Tile]map[string]result
+	// settlePasses is how many passes the warm cache took, once filled,
+	// to send the same bytes twice (settle).
+	settlePasses int
 }
 
 // turnOrder returns the order in which round r measures n binaries: the
@@ -242,6 +249,13 @@ func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, 
 			}
 			if _, err := b.drive(ctx, srv, first, paths, 1); err != nil {
 				return err
+			}
+			if first == "fill" {
+				n, err := b.settle(ctx, srv, paths)
+				if err != nil {
+					return err
+				}
+				side.settlePasses = n
 			}
 		}
 		return nil
@@ -347,6 +361,32 @@ func (b *bench) tileSides(ctx context.Context, sides []*tileSide, dbURL string, 
 	}
 	stopAll(true)
 	return nil
+}
+
+// maxSettle bounds settle's passes.
+const maxSettle = 10
+
+// settle asks srv for paths again until a pass sends as many bytes as the
+// one before it (at most maxSettle passes), and returns how many it made.
+// A server that gzips a cached tile again, harder, once it is served a
+// second time (tiles.Service's repack) does so in the background: settled,
+// the warm rounds measure the bytes it keeps sending, and the raw server is
+// sized by them.
+func (b *bench) settle(ctx context.Context, srv *process, paths []string) (int, error) {
+	l := newLoader(b.Concurrency)
+	defer l.close()
+	last := int64(-1)
+	for n := 1; ; n++ {
+		p, err := l.run(ctx, srv.URL, paths)
+		if err != nil {
+			return n, fmt.Errorf("%s: settling: %w", srv.name, err)
+		}
+		bytes := p.stats().Bytes
+		if bytes == last || n == maxSettle {
+			return n, nil
+		}
+		last = bytes
+	}
 }
 
 // rawBound is what the raw server (rawserver.go) measured in a tiles run's
@@ -502,7 +542,7 @@ func (b *bench) tileReport(side *tileSide, list []maptile.Tile) tileSummary {
 	}
 	return tileSummary{coldP99: cs.P99, coldRate: cs.PerSecond, coldCPU: float64(cpu["cache off"].Microseconds()) / float64(cs.Requests),
 		ratio: ratio, ratios: side.ratios, warmCPU: perReq(cpu, "warm cache", warmPasses), healthCPU: perReq(cpu, "/healthz (warm server)", warmHealth),
-		warmRound:     len(warmPasses[0].Results),
+		warmRound: len(warmPasses[0].Results), warmBytes: float64(pool(warmPasses).stats().Bytes) / float64(pool(warmPasses).stats().Requests),
 		loaderWarmCPU: perReq(side.loader, "warm cache", warmPasses), loaderHealthCPU: perReq(side.loader, "/healthz (warm server)", warmHealth)}
 }
 
