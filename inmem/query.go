@@ -35,11 +35,14 @@ func ByDistance(a, b Hit) int {
 // accepts (nil keeps all), nearest first, ties by id; with radius > 0, only
 // those within radius metres. Distances are geodesic. It walks the R-trees
 // (the packed one, then the few records changed since, pruned by what the
-// first found) best first by a cheap lower bound of the geodesic distance (boxes and
-// points alike), computes the exact distance of each point it reaches, and
-// stops once the lower bound of what is left exceeds the k-th nearest
-// distance found: the exact (iterative) distance is computed for a handful
-// of points beyond k, not for every point of the leaves it opens.
+// first found) best first by a cheap lower bound of the geodesic distance
+// (boxes and points alike), computes the exact distance of each point it
+// reaches, and stops once the lower bound of what is left exceeds the k-th
+// nearest distance found: the exact (iterative) distance is computed for a
+// handful of points beyond k, not for every point of the leaves it opens.
+// In the packed tree (nearestPacked), a cheap upper bound of each point's
+// distance also rules out, before any is measured, the points and nodes
+// whose lower bound exceeds the k-th least upper bound seen.
 func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep func(*onemap.Record) bool) []Hit {
 	x := s.layers[layer]
 	if k <= 0 || x == nil {
@@ -53,47 +56,48 @@ func (s *Snapshot) Nearby(layer string, p orb.Point, k int, radius float64, keep
 	from := distancesFrom(p)
 	lo, hi := x.bounds()
 	lb := NewLowerBound(p, lo, hi)
-	dist := func(min, max [2]float64, r *onemap.Record, item bool) float64 {
-		// An item's box is its point's (a point's bound is the point): the
-		// record itself is read only to filter it, or by iter for the few
-		// reached, so that the search does not touch the memory of every
-		// record of the leaves it opens.
-		if item && (min != max || keep != nil && !keep(r)) {
-			return math.Inf(1)
+	hits = nearestPacked(x.base, p, k, limit, keep, &lb, &from, hits)
+	if x.delta.Len() > 0 {
+		// The few records changed since the packed tree was built.
+		dist := func(min, max [2]float64, r *onemap.Record, item bool) float64 {
+			// An item's box is its point's (a point's bound is the point): the
+			// record itself is read only to filter it, or by iter for the few
+			// reached, so that the search does not touch the memory of every
+			// record of the leaves it opens.
+			if item && (min != max || keep != nil && !keep(r)) {
+				return math.Inf(1)
+			}
+			d := lb.Box(min, max)
+			if d > limit || len(hits) == k && d > hits[k-1].Distance {
+				// Never reached: the search stops before it. An infinite
+				// distance goes to the end of the queue without moving
+				// anything.
+				return math.Inf(1)
+			}
+			return d
 		}
-		d := lb.Box(min, max)
-		if d > limit || len(hits) == k && d > hits[k-1].Distance {
-			// Never reached: the search stops before it. An infinite
-			// distance goes to the end of the queue without moving
-			// anything.
-			return math.Inf(1)
-		}
-		return d
-	}
-	iter := func(min, _ [2]float64, r *onemap.Record, bound float64) bool {
-		if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
-			return false // nothing left can be nearer
-		}
-		// The item's box is its point (dist passes no other): the record
-		// is not read, nor the point its geometry boxes, two loads from
-		// memory a search would otherwise make for every item it measures.
-		d := from.to(orb.Point(min))
-		if d > limit {
-			return true
-		}
-		h := Hit{Record: r, Distance: d}
-		if len(hits) == k {
-			if ByDistance(h, hits[k-1]) >= 0 {
+		iter := func(min, _ [2]float64, r *onemap.Record, bound float64) bool {
+			if bound > limit || len(hits) == k && bound > hits[k-1].Distance {
+				return false // nothing left can be nearer
+			}
+			// The item's box is its point (dist passes no other): the record
+			// is not read, nor the point its geometry boxes, two loads from
+			// memory a search would otherwise make for every item it measures.
+			d := from.to(orb.Point(min))
+			if d > limit {
 				return true
 			}
-			hits = hits[:k-1]
+			h := Hit{Record: r, Distance: d}
+			if len(hits) == k {
+				if ByDistance(h, hits[k-1]) >= 0 {
+					return true
+				}
+				hits = hits[:k-1]
+			}
+			i, _ := slices.BinarySearchFunc(hits, h, ByDistance)
+			hits = slices.Insert(hits, i, h)
+			return true
 		}
-		i, _ := slices.BinarySearchFunc(hits, h, ByDistance)
-		hits = slices.Insert(hits, i, h)
-		return true
-	}
-	x.base.Nearby(dist, iter)
-	if x.delta.Len() > 0 {
 		x.delta.Nearby(dist, iter)
 	}
 	return hits
@@ -143,35 +147,29 @@ func NewLowerBound(p orb.Point, min, max [2]float64) LowerBound {
 
 // Box returns at most the geodesic distance in metres from the point to any
 // point of the box.
-func (b LowerBound) Box(min, max [2]float64) float64 {
-	// max(0, min-p, p-max) on each axis, by comparisons: math.Max is a
-	// call here, and this runs for every entry of every node opened.
-	dx, dy := 0.0, 0.0
-	if d := min[0] - b.p[0]; d > 0 {
-		dx = d
-	} else if d := b.p[0] - max[0]; d > 0 {
-		dx = d
-	}
-	if d := min[1] - b.p[1]; d > 0 {
-		dy = d
-	} else if d := b.p[1] - max[1]; d > 0 {
-		dy = d
-	}
-	if dx == 0 && dy == 0 {
-		return 0
-	}
+func (b LowerBound) Box(min, max [2]float64) float64 { return b.box(min[0], min[1], max[0], max[1]) }
+
+// box is Box of the box x0–x1, y0–y1, its numbers passed one by one: the
+// calling convention passes a float in a register but an array of two in
+// memory, and this runs for every entry of every node a search opens.
+func (b *LowerBound) box(x0, y0, x1, y1 float64) float64 {
+	// max(0, min-p, p-max) on each axis, by the built-in max (no branch:
+	// which way a box lies is as good as random).
+	px, py := b.p[0], b.p[1]
+	dx := max(0, x0-px, px-x1)
+	dy := max(0, y0-py, py-y1)
 	ey := dy * minLatDegree // any path crosses the latitudes between
 	if dx > 30 || b.polar {
 		// Far apart in longitude, or near a pole: a great circle is much
 		// shorter than the parallels; the latitudes alone bound it.
 		return 0.999 * ey
 	}
-	if min[0] >= b.p[0]-1 && max[0] <= b.p[0]+1 {
+	if x0 >= px-1 && x1 <= px+1 {
 		// The whole box within a degree of longitude: no shortcut, and a
 		// degree of longitude no shorter than at the latitude farthest
 		// from the equator of the point's and the box's.
-		far := math.Abs(min[1])
-		if a := math.Abs(max[1]); a > far {
+		far := math.Abs(y0)
+		if a := math.Abs(y1); a > far {
 			far = a
 		}
 		lonM := b.lonNear
@@ -193,11 +191,12 @@ func (b LowerBound) Box(min, max [2]float64) float64 {
 // of p (geodesic, inclusive) that keep accepts, nearest first.
 //
 // The search box holds the circle with room to spare (its corners, about a
-// quarter of its area, lie beyond r): a point whose cheap lower bound
-// (LowerBound, the nearest search's) already exceeds r is passed over
+// quarter of its area, lie beyond r): a node or a point whose cheap lower
+// bound (LowerBound, the nearest search's) already exceeds r is passed over
 // without the exact (iterative) distance, and without reading its record
-// unless the bound lets it in. The answer is the one that measures every
-// point of the box (TestWithinDistance_bound).
+// unless the bound lets it in (withinPacked). The answer is the one that
+// measures every point of the box (TestWithinDistance_bound,
+// TestIndexSearch_bruteForce).
 func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
 	x := s.layers[layer]
 	if x == nil {
@@ -207,20 +206,24 @@ func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep fun
 	from := distancesFrom(p)
 	lo, hi := x.bounds()
 	lb := NewLowerBound(p, lo, hi)
-	x.searchBoxes(circleBound(p, r), func(min, max [2]float64, rec *onemap.Record) bool {
-		if lb.Box(min, max) > r {
-			return true // no point of the box is within r
-		}
-		// A point's box is the point: the record is read only to filter
-		// it, not to find its point (two loads from memory per point).
-		if min != max || keep != nil && !keep(rec) {
-			return true // not a point (nor ever in a point layer), or not kept
-		}
-		if d := from.to(orb.Point(min)); d <= r {
-			hits = append(hits, Hit{Record: rec, Distance: d})
-		}
-		return true
-	})
+	b := circleBound(p, r)
+	hits = withinPacked(x.base, b, r, keep, &lb, &from, hits)
+	if x.delta.Len() > 0 {
+		x.delta.Search(b.Min, b.Max, func(min, max [2]float64, rec *onemap.Record) bool {
+			if lb.Box(min, max) > r {
+				return true // no point of the box is within r
+			}
+			// A point's box is the point: the record is read only to filter
+			// it, not to find its point.
+			if min != max || keep != nil && !keep(rec) {
+				return true // not a point (nor ever in a point layer), or not kept
+			}
+			if d := from.to(orb.Point(min)); d <= r {
+				hits = append(hits, Hit{Record: rec, Distance: d})
+			}
+			return true
+		})
+	}
 	slices.SortFunc(hits, ByDistance)
 	return hits
 }

@@ -225,6 +225,40 @@ func (t *Tree[T]) children(e int) (from, to int) {
 	return from, min(from+nodeSize, int(t.ends[lvl]))
 }
 
+// NodeSize is the most entries a node has: a caller walking the tree
+// itself (Root, Children) may keep a node's entries in an array this long.
+const NodeSize = nodeSize
+
+// Root returns the root's entry, or -1 if the tree is empty. With
+// Children, Box and Item it lets a caller walk the tree itself, for a
+// search whose bound a callback per entry would cost too much (the
+// nearest points: package inmem).
+func (t *Tree[T]) Root() int {
+	if t.n == 0 {
+		return -1
+	}
+	return len(t.boxes)/4 - 1
+}
+
+// IsItem says whether entry e is an item (else a node, whose entries
+// Children gives).
+func (t *Tree[T]) IsItem(e int) bool { return e < t.n }
+
+// Children returns node e's entries: from up to (not including) to.
+func (t *Tree[T]) Children(e int) (from, to int) { return t.children(e) }
+
+// Box returns entry e's box.
+func (t *Tree[T]) Box(e int) (min, max [2]float64) { return t.box(e) }
+
+// Boxes returns the boxes of the entries, four numbers each (min x, min
+// y, max x, max y: entry e's from 4e), for a caller walking the tree that
+// reads them one number at a time. They must not be changed.
+func (t *Tree[T]) Boxes() []float64 { return t.boxes }
+
+// Item returns the item at entry e (e an item: IsItem), the zero T if it
+// was removed.
+func (t *Tree[T]) Item(e int) T { return t.item(e) }
+
 // Search calls fn for every item whose box meets min–max (edges touching
 // count), in no particular order, until fn returns false.
 func (t *Tree[T]) Search(min, max [2]float64, fn func(min, max [2]float64, item T) bool) {
