@@ -50,6 +50,20 @@ type aroundAnswer struct {
 	zones      []inmem.Hit
 	zonePlan   *projection
 	zoneEncode func(b []byte, r *onemap.Record, distance float64) ([]byte, error)
+	// Without zoneEncode, the zones are encoded as the server's recordJSON
+	// shows them to zoneRole (of zoneLayer, the hazard zones).
+	server    *Server
+	zoneRole  onemap.Role
+	zoneLayer *onemap.Layer
+}
+
+// encodeZone appends a hazard zone's feature at distance d, as zoneEncode
+// (when set) or else the server's recordJSON gives it.
+func (a *aroundAnswer) encodeZone(b []byte, r *onemap.Record, d float64) ([]byte, error) {
+	if a.zoneEncode != nil {
+		return a.zoneEncode(b, r, d)
+	}
+	return appendFeature(b, a.server.recordJSON(a.zoneRole, a.zoneLayer, inmem.Hit{Record: r, Distance: d}, true))
 }
 
 // aroundKeyed is one member of an around answer's layers: a layer's entry,
@@ -180,9 +194,9 @@ func (a *aroundAnswer) appendZones(b []byte) ([]byte, error) {
 		}
 		var err error
 		if fs == nil {
-			b, err = a.zoneEncode(b, h.Record, h.Distance)
+			b, err = a.encodeZone(b, h.Record, h.Distance)
 		} else {
-			encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
+			encode := func(b []byte, d float64) ([]byte, error) { return a.encodeZone(b, h.Record, d) }
 			b, err = a.kept.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
 		}
 		if err != nil {

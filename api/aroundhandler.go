@@ -27,7 +27,8 @@ func (s *Server) handleAround(c *gin.Context) {
 		return
 	}
 	v := s.view(c)
-	points := pointLayersOf(s.catalog)
+	cat := aroundCatalogOf(s.catalog)
+	points := cat.points
 	var fields []string
 	if q.Has("fields") {
 		listed := make([]onemap.Layer, 0, len(points)) // the point layers whose features are listed
@@ -55,7 +56,8 @@ func (s *Server) handleAround(c *gin.Context) {
 	sc := aroundScratches.Get().(*aroundScratch)
 	defer sc.release()
 	ans := &sc.ans
-	ans.point, ans.radius = p, radius
+	ans.point, ans.radius, ans.server = p, radius, s
+	sc.zoneLayer = &cat.zones
 	var risk []inmem.Hit // the risk points found, for aroundEmergency's threatened figures
 	for i := range points {
 		l := &points[i]
@@ -69,7 +71,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		entry := sc.entry()
 		entry.count = len(hits)
-		sc.countAll(entry, hits, l)
+		sc.countAll(entry, hits, l, allCounted)
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
 			plan := s.projection(v.Role(), l, true).only(fields)
@@ -88,36 +90,54 @@ func (s *Server) handleAround(c *gin.Context) {
 	if cases, ok := s.aroundCases(c, p, radius); ok {
 		ans.setLayer(onemap.LayerCases, nil, cases) // the open cases near: casemap.go
 	}
-	s.aroundEmergency(v, snap, p, radius, order, ans, risk) // hazard zones, threatened figures, severity: affected.go
+	s.aroundEmergency(v, snap, p, radius, order, ans, risk, sc) // hazard zones, threatened figures, severity: affected.go
 	if v.CanRead(onemap.LayerGrids) {
-		l, _ := s.catalog.Layer(onemap.LayerGrids)
+		l := &cat.grids
 		f, _ := l.Field("level")
-		ans.listGrids, ans.gridPlan, ans.gridLevel, ans.gridEnum = true, s.projection(v.Role(), &l, false), l.FieldIndex("level"), f.Enum
-		ans.grids = snap.Touching(l.ID, p, radius, levelKeep(&l, v.Levels(l.ID)))
+		ans.listGrids, ans.gridPlan, ans.gridLevel, ans.gridEnum = true, s.projection(v.Role(), l, false), l.FieldIndex("level"), f.Enum
+		start := len(sc.hits)
+		sc.hits = snap.TouchingAppend(sc.hits, l.ID, p, radius, levelKeep(l, v.Levels(l.ID)))
+		ans.grids = sc.hits[start:len(sc.hits):len(sc.hits)]
 		ans.sortGrids()
 	}
 	s.writeAround(c, ans)
 }
 
-// pointLayers holds, per catalog (which never changes once made), its
-// point layers in the catalog's order: what an around answer lists, found
-// once rather than by copying every layer of the catalog for each answer.
-var pointLayers sync.Map // *onemap.Catalog → []onemap.Layer
+// aroundCatalog is what an around answer reads of a catalog (which never
+// changes once made): its point layers in the catalog's order, the hazard
+// zones and the grids. Found once per catalog rather than by copying its
+// layers for each answer.
+type aroundCatalog struct {
+	points       []onemap.Layer
+	zones, grids onemap.Layer
+}
 
-// pointLayersOf returns the catalog's point layers (not to be changed).
-func pointLayersOf(cat *onemap.Catalog) []onemap.Layer {
-	if v, ok := pointLayers.Load(cat); ok {
-		return v.([]onemap.Layer)
+var aroundCatalogs sync.Map // *onemap.Catalog → *aroundCatalog
+
+// aroundCatalogOf returns the catalog's layers as around reads them (not to
+// be changed).
+func aroundCatalogOf(cat *onemap.Catalog) *aroundCatalog {
+	if v, ok := aroundCatalogs.Load(cat); ok {
+		return v.(*aroundCatalog)
 	}
-	var out []onemap.Layer
+	out := new(aroundCatalog)
 	for _, l := range cat.Layers() {
 		if l.Geometry == onemap.GeometryPoint {
-			out = append(out, l)
+			out.points = append(out.points, l)
 		}
 	}
-	v, _ := pointLayers.LoadOrStore(cat, out)
-	return v.([]onemap.Layer)
+	out.zones, _ = cat.Layer(onemap.LayerHazardZones)
+	out.grids, _ = cat.Layer(onemap.LayerGrids)
+	v, _ := aroundCatalogs.LoadOrStore(cat, out)
+	return v.(*aroundCatalog)
 }
+
+// Which of aroundCounted a layer's entry counts by (of those it has): a
+// point layer's, all; the hazard zones', level and kind.
+var (
+	allCounted  = [len(aroundCounted)]bool{true, true, true}
+	zoneCounted = [len(aroundCounted)]bool{true, true, false}
+)
 
 // aroundScratch is what one around answer is built in: the answer, its
 // layers' entries, the counts and the features they list. Pooled: its
@@ -129,6 +149,11 @@ type aroundScratch struct {
 	used     int // entries handed out
 	keys     []keyCount
 	features []pointFeature
+	hits     []inmem.Hit      // the hazard zones' and the grids' hits
+	records  []*onemap.Record // the zones and risk points, for threatOf
+	threat   threatJSON
+	// zoneLayer is the hazard zones' layer (the server's catalog's).
+	zoneLayer *onemap.Layer
 }
 
 var aroundScratches = sync.Pool{New: func() any {
@@ -149,25 +174,33 @@ func (sc *aroundScratch) entry() *aroundLayer {
 // release clears the scratch (it holds no record past the answer) and
 // gives it back to the pool; one that grew past its room is let go.
 func (sc *aroundScratch) release() {
-	if cap(sc.features) > 4*maxAroundPerSet || cap(sc.keys) > 1024 || cap(sc.ans.layers) > len(sc.layers) {
+	if cap(sc.features) > 4*maxAroundPerSet || cap(sc.keys) > 1024 || cap(sc.ans.layers) > len(sc.layers) ||
+		cap(sc.hits) > maxAroundPerSet || cap(sc.records) > maxAroundPerSet {
 		return
 	}
 	clear(sc.entries[:sc.used])
 	clear(sc.features)
 	clear(sc.layers[:])
-	sc.used, sc.features, sc.keys = 0, sc.features[:0], sc.keys[:0]
+	clear(sc.hits)
+	clear(sc.records)
+	sc.used, sc.features, sc.keys, sc.hits, sc.records = 0, sc.features[:0], sc.keys[:0], sc.hits[:0], sc.records[:0]
+	sc.zoneLayer = nil
 	sc.ans = aroundAnswer{layers: sc.layers[:0]}
 	aroundScratches.Put(sc)
 }
 
-// countAll sets the layer entry's counts by each field of aroundCounted the
-// layer has, in one pass over the hits: as countBy gives each (the values
-// by their text, sorted by it), held in the scratch's keys.
-func (sc *aroundScratch) countAll(entry *aroundLayer, hits []inmem.Hit, l *onemap.Layer) {
+// countAll sets the layer entry's counts by each field of aroundCounted
+// that want names and the layer has, in one pass over the hits: as countBy
+// gives each (the values by their text, sorted by it), held in the
+// scratch's keys.
+func (sc *aroundScratch) countAll(entry *aroundLayer, hits []inmem.Hit, l *onemap.Layer, want [len(aroundCounted)]bool) {
 	var at [len(aroundCounted)]int
 	any := false
 	for i, field := range aroundCounted {
-		at[i] = l.FieldIndex(field)
+		at[i] = -1
+		if want[i] {
+			at[i] = l.FieldIndex(field)
+		}
 		entry.has[i] = at[i] >= 0
 		any = any || entry.has[i]
 	}

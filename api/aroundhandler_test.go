@@ -37,9 +37,9 @@ func TestAroundCountAll(t *testing.T) {
 			hits = append(hits, inmem.Hit{Record: r})
 		}
 		var first aroundLayer
-		sc.countAll(&first, hits, &l)
+		sc.countAll(&first, hits, &l, allCounted)
 		var e aroundLayer
-		sc.countAll(&e, hits, &l) // after the first's counts in the same scratch
+		sc.countAll(&e, hits, &l, allCounted) // after the first's counts in the same scratch
 		for _, e := range []*aroundLayer{&first, &e} {
 			for i, field := range aroundCounted {
 				at := l.FieldIndex(field)
