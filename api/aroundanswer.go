@@ -67,7 +67,7 @@ func (a *aroundAnswer) encodeZone(b []byte, r *onemap.Record, d float64) ([]byte
 }
 
 // aroundKeyed is one member of an around answer's layers: a layer's entry,
-// or another value (the open cases near: aroundCases' gin.H).
+// or another value (the open cases near: aroundCases' entry).
 type aroundKeyed struct {
 	key   string
 	layer *aroundLayer
@@ -139,6 +139,8 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		b = append(b, ':')
 		if e.layer != nil {
 			b, err = a.appendLayer(b, e)
+		} else if ce, ok := e.other.(*aroundCasesEntry); ok {
+			b, err = ce.append(b)
 		} else {
 			b, err = appendAnswer(b, e.other)
 		}

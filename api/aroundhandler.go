@@ -87,7 +87,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		ans.setLayer(l.ID, entry, nil)
 	}
-	if cases, ok := s.aroundCases(c, p, radius); ok {
+	if cases, ok := s.aroundCases(c, p, radius, sc); ok {
 		ans.setLayer(onemap.LayerCases, nil, cases) // the open cases near: casemap.go
 	}
 	s.aroundEmergency(v, snap, p, radius, order, ans, risk, sc) // hazard zones, threatened figures, severity: affected.go
@@ -152,6 +152,7 @@ type aroundScratch struct {
 	hits     []inmem.Hit      // the hazard zones' and the grids' hits
 	records  []*onemap.Record // the zones and risk points, for threatOf
 	threat   threatJSON
+	cases    aroundCasesEntry
 	// zoneLayer is the hazard zones' layer (the server's catalog's).
 	zoneLayer *onemap.Layer
 }
@@ -184,7 +185,7 @@ func (sc *aroundScratch) release() {
 	clear(sc.hits)
 	clear(sc.records)
 	sc.used, sc.features, sc.keys, sc.hits, sc.records = 0, sc.features[:0], sc.keys[:0], sc.hits[:0], sc.records[:0]
-	sc.zoneLayer = nil
+	sc.zoneLayer, sc.cases = nil, aroundCasesEntry{}
 	sc.ans = aroundAnswer{layers: sc.layers[:0]}
 	aroundScratches.Put(sc)
 }
