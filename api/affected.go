@@ -346,26 +346,27 @@ func parseAroundOrder(s string) (string, error) {
 //
 // risk is the risk points within the radius the view keeps, as
 // handleAround found them (the layer's hits, whatever its access).
-func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Point, radius float64, order string, out *aroundAnswer, risk []inmem.Hit) {
-	zl, _ := s.catalog.Layer(onemap.LayerHazardZones)
+func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Point, radius float64, order string, out *aroundAnswer, risk []inmem.Hit, sc *aroundScratch) {
+	zl := sc.zoneLayer
 	var zones []*onemap.Record
 	if rule := v.Rule(zl.ID); rule.Access >= onemap.LayerCounts {
-		hits := snap.Touching(zl.ID, p, radius, levelKeep(&zl, rule.Levels)) // nearest first, then by id
-		entry := &aroundLayer{count: len(hits)}
-		for i, field := range aroundCounted {
-			if field == "level" || field == "kind" {
-				entry.by[i], entry.has[i] = countBy(hits, zl.FieldIndex(field)), true
-			}
-		}
+		start := len(sc.hits)
+		sc.hits = snap.TouchingAppend(sc.hits, zl.ID, p, radius, levelKeep(zl, rule.Levels)) // nearest first, then by id
+		hits := sc.hits[start:len(sc.hits):len(sc.hits)]
+		entry := sc.entry()
+		entry.count = len(hits)
+		sc.countAll(entry, hits, zl, zoneCounted)
+		start = len(sc.records)
 		for _, h := range hits {
-			zones = append(zones, h.Record)
+			sc.records = append(sc.records, h.Record)
 		}
+		zones = sc.records[start:len(sc.records):len(sc.records)]
 		if rule.Access >= onemap.LayerRead {
 			// Listed as recordJSON's Features, written from their
 			// prepared bytes (aroundAnswer.appendLayer).
 			shown := hits[:min(len(hits), maxAroundPerSet)]
 			role := v.Role()
-			plan := s.projection(role, &zl, true)
+			plan := s.projection(role, zl, true)
 			if order == "severity" {
 				// As recordJSON's features sorted by the level they show
 				// (masked, or none, as the role sees it).
@@ -373,9 +374,7 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 				slices.SortStableFunc(shown, func(a, b inmem.Hit) int { return cmp.Compare(rank(a), rank(b)) })
 			}
 			out.zoneEntry, out.zones, out.zonePlan = entry, shown, plan
-			out.zoneEncode = func(b []byte, r *onemap.Record, d float64) ([]byte, error) {
-				return appendFeature(b, s.recordJSON(role, &zl, inmem.Hit{Record: r, Distance: d}, true))
-			}
+			out.zoneRole, out.zoneLayer = role, zl
 			entry.listed = true
 			entry.truncated = len(hits) > len(shown)
 		}
@@ -383,12 +382,15 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 	}
 	var points []*onemap.Record
 	if v.CanRead(onemap.LayerRiskPoints) {
+		start := len(sc.records)
 		for _, h := range risk {
-			points = append(points, h.Record)
+			sc.records = append(sc.records, h.Record)
 		}
+		points = sc.records[start:len(sc.records):len(sc.records)]
 	}
 	if t, ok := s.threatOf(v, zones, points); ok {
-		out.threatened = &t
+		sc.threat = t
+		out.threatened = &sc.threat
 	}
 	if order != "severity" {
 		return

@@ -50,10 +50,24 @@ type aroundAnswer struct {
 	zones      []inmem.Hit
 	zonePlan   *projection
 	zoneEncode func(b []byte, r *onemap.Record, distance float64) ([]byte, error)
+	// Without zoneEncode, the zones are encoded as the server's recordJSON
+	// shows them to zoneRole (of zoneLayer, the hazard zones).
+	server    *Server
+	zoneRole  onemap.Role
+	zoneLayer *onemap.Layer
+}
+
+// encodeZone appends a hazard zone's feature at distance d, as zoneEncode
+// (when set) or else the server's recordJSON gives it.
+func (a *aroundAnswer) encodeZone(b []byte, r *onemap.Record, d float64) ([]byte, error) {
+	if a.zoneEncode != nil {
+		return a.zoneEncode(b, r, d)
+	}
+	return appendFeature(b, a.server.recordJSON(a.zoneRole, a.zoneLayer, inmem.Hit{Record: r, Distance: d}, true))
 }
 
 // aroundKeyed is one member of an around answer's layers: a layer's entry,
-// or another value (the open cases near: aroundCases' gin.H).
+// or another value (the open cases near: aroundCases' entry).
 type aroundKeyed struct {
 	key   string
 	layer *aroundLayer
@@ -125,6 +139,8 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 		b = append(b, ':')
 		if e.layer != nil {
 			b, err = a.appendLayer(b, e)
+		} else if ce, ok := e.other.(*aroundCasesEntry); ok {
+			b, err = ce.append(b)
 		} else {
 			b, err = appendAnswer(b, e.other)
 		}
@@ -180,9 +196,9 @@ func (a *aroundAnswer) appendZones(b []byte) ([]byte, error) {
 		}
 		var err error
 		if fs == nil {
-			b, err = a.zoneEncode(b, h.Record, h.Distance)
+			b, err = a.encodeZone(b, h.Record, h.Distance)
 		} else {
-			encode := func(b []byte, d float64) ([]byte, error) { return a.zoneEncode(b, h.Record, d) }
+			encode := func(b []byte, d float64) ([]byte, error) { return a.encodeZone(b, h.Record, d) }
 			b, err = a.kept.appendPrepared(b, fs, h.Record, h.Distance, encode, appendZoneDistance)
 		}
 		if err != nil {

@@ -154,34 +154,6 @@ func (s *Server) caseEvent(v *onemap.View, ch onemap.Change) (changeEventJSON, b
 	return e, true
 }
 
-// aroundCases is the open cases near p that the caller sees, for
-// /api/around: how many, by status, the overdue ones, and the nearest
-// (maxAroundPerSet at most). It reports false for a role without cases.
-func (s *Server) aroundCases(c *gin.Context, p orb.Point, radius float64) (gin.H, bool) {
-	rule := s.view(c).CaseRule()
-	if rule.See == onemap.CaseScopeNone || s.cases == nil {
-		return nil, false
-	}
-	now := s.cases.Now()
-	hits := s.replica.Snapshot().CasesWithin(p, radius, s.caseSees(callerOf(c), rule))
-	byStatus, overdue := map[string]int{}, 0
-	for _, h := range hits {
-		byStatus[string(h.Case.Status)]++
-		if h.Case.Overdue(now) {
-			overdue++
-		}
-	}
-	shown := hits[:min(len(hits), maxAroundPerSet)]
-	fs := make([]caseBrief, len(shown))
-	for i, h := range shown {
-		fs[i] = briefOf(h.Case, now)
-		d := h.Distance
-		fs[i].Distance = &d
-	}
-	return gin.H{"count": len(hits), "by_status": byStatus, "overdue": overdue, "features": fs,
-		"truncated": len(hits) > len(shown)}, true
-}
-
 // searchCase finds the case a tracking code names (typed with or without
 // its dashes, any case), if the caller may see it: the open ones in the
 // replica, the others in the database. Text that is no tracking code, or

@@ -63,7 +63,13 @@ func (s *Server) layerJSON(c *gin.Context, l onemap.Layer, rule onemap.LayerRule
 	return out, nil
 }
 
-// handleLayersList lists the layers the caller may read, with counts.
+// handleLayersList lists the layers the caller may read, with counts, and,
+// for a caller who sees cases, describes them under "cases": the open
+// cases it sees, as the map shows them (onemap.CaseMapLayer: a point layer
+// of no features, whose fields are the cases' tiles'), which /api/around
+// lists beside the layers. Cases stand apart from "layers": they are no
+// layer of features (/api/layers/cases has none; their list is
+// /api/cases), so a client that walks the layers finds only those.
 func (s *Server) handleLayersList(c *gin.Context) {
 	out, v := []layerJSON{}, s.view(c)
 	for _, l := range v.Readable() {
@@ -74,7 +80,36 @@ func (s *Server) handleLayersList(c *gin.Context) {
 		}
 		out = append(out, lj)
 	}
-	c.JSON(http.StatusOK, gin.H{"layers": out})
+	answer := gin.H{"layers": out}
+	if cases, ok := s.casesLayerJSON(c); ok {
+		answer["cases"] = cases
+	}
+	c.JSON(http.StatusOK, answer)
+}
+
+// casesLayerJSON describes the open cases the caller sees as the map shows
+// them, with their count; false for a caller who sees no cases (as
+// aroundCases, which lists them in /api/around).
+func (s *Server) casesLayerJSON(c *gin.Context) (layerJSON, bool) {
+	rule := s.view(c).CaseRule()
+	if rule.See == onemap.CaseScopeNone || s.cases == nil {
+		return layerJSON{}, false
+	}
+	l := onemap.CaseMapLayer()
+	sees, n := s.caseSees(callerOf(c), rule), 0
+	s.replica.Snapshot().AscendCases(func(k *onemap.Case) bool {
+		if sees(k) {
+			n++
+		}
+		return true
+	})
+	out := layerJSON{ID: l.ID, Title: l.Title, TitleEN: l.TitleEN, Geometry: l.Geometry,
+		MinZoom: int(l.MinZoom), MaxZoom: int(l.MaxZoom), Count: n, Fields: []fieldJSON{}}
+	for _, f := range l.Fields {
+		out.Fields = append(out.Fields, fieldJSON{Name: f.Name, Type: f.Type, Title: f.Title, TitleEN: f.TitleEN, Class: f.Class,
+			Enum: f.Enum, Unit: f.Unit})
+	}
+	return out, true
 }
 
 // handleLayerGet describes one layer.

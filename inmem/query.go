@@ -258,11 +258,20 @@ func (s *Snapshot) Containing(layer string, p orb.Point, keep func(*onemap.Recor
 // grids the search finds are neither (TestTouching_boxes holds the answer to
 // the one that tests every feature).
 func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
+	return s.TouchingAppend(nil, layer, p, r, keep)
+}
+
+// TouchingAppend appends what Touching returns to dst, sorted as Touching
+// sorts them (dst's own elements stay where they are), and returns the
+// extended slice: for a caller that keeps room for the hits from one query
+// to the next.
+func (s *Snapshot) TouchingAppend(dst []Hit, layer string, p orb.Point, r float64, keep func(*onemap.Record) bool) []Hit {
 	x := s.layers[layer]
 	if x == nil {
-		return nil
+		return dst
 	}
-	var hits []Hit
+	start := len(dst)
+	hits := dst
 	toPlane := tangentPlane(p)
 	b := circleBound(p, r)
 	x.searchBoxes(b, func(min, max [2]float64, rec *onemap.Record) bool {
@@ -282,7 +291,7 @@ func (s *Snapshot) Touching(layer string, p orb.Point, r float64, keep func(*one
 		}
 		return true
 	})
-	slices.SortFunc(hits, ByDistance)
+	slices.SortFunc(hits[start:], ByDistance)
 	return hits
 }
 

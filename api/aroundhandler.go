@@ -1,0 +1,257 @@
+package api
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+)
+
+// handleAround answers /api/around: for a point and a radius, every feature
+// of every point layer the caller may read around it, nearest first, with
+// counts per layer and by level, kind and status, and the grids that hold
+// the point or come within the radius, with their workers. Layers the role
+// may only count (LayerCounts) give counts and no features.
+//
+// An answer is built in a pooled aroundScratch (its layers' entries, their
+// counts and features) and written before the scratch goes back: the
+// answer's parts are not allocated afresh for each request.
+func (s *Server) handleAround(c *gin.Context) {
+	q := c.Request.URL.Query()
+	p, err := pointQuery(q, "radius", "order", "fields")
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	v := s.view(c)
+	cat := aroundCatalogOf(s.catalog)
+	points := cat.points
+	var fields []string
+	if q.Has("fields") {
+		listed := make([]onemap.Layer, 0, len(points)) // the point layers whose features are listed
+		for _, l := range points {
+			if v.Rule(l.ID).Access >= onemap.LayerRead {
+				listed = append(listed, l)
+			}
+		}
+		if fields, err = parseFields(q, v, listed); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	order, err := parseAroundOrder(q.Get("order")) // affected.go
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	radius, err := parseRadius(q.Get("radius"), 1000)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	snap := s.snapshot(c)
+	sc := aroundScratches.Get().(*aroundScratch)
+	defer sc.release()
+	ans := &sc.ans
+	ans.point, ans.radius, ans.server = p, radius, s
+	sc.zoneLayer = &cat.zones
+	var risk []inmem.Hit // the risk points found, for aroundEmergency's threatened figures
+	for i := range points {
+		l := &points[i]
+		rule := v.Rule(l.ID)
+		if rule.Access == onemap.LayerNone {
+			continue
+		}
+		hits := snap.WithinDistance(l.ID, p, radius, levelKeep(l, rule.Levels))
+		if l.ID == onemap.LayerRiskPoints {
+			risk = hits
+		}
+		entry := sc.entry()
+		entry.count = len(hits)
+		sc.countAll(entry, hits, l, allCounted)
+		if rule.Access >= onemap.LayerRead {
+			shown := hits[:min(len(hits), maxAroundPerSet)]
+			plan := s.projection(v.Role(), l, true).only(fields)
+			start := len(sc.features)
+			for _, h := range shown {
+				sc.features = append(sc.features, pointFeature{plan: plan, rec: h.Record, distance: h.Distance})
+			}
+			entry.points, entry.listed = sc.features[start:len(sc.features):len(sc.features)], true
+			if entry.points == nil {
+				entry.points = []pointFeature{} // written [] as make gave it, not null
+			}
+			entry.truncated = len(hits) > len(shown)
+		}
+		ans.setLayer(l.ID, entry, nil)
+	}
+	if cases, ok := s.aroundCases(c, p, radius, sc); ok {
+		ans.setLayer(onemap.LayerCases, nil, cases) // the open cases near: casemap.go
+	}
+	s.aroundEmergency(v, snap, p, radius, order, ans, risk, sc) // hazard zones, threatened figures, severity: affected.go
+	if v.CanRead(onemap.LayerGrids) {
+		l := &cat.grids
+		f, _ := l.Field("level")
+		ans.listGrids, ans.gridPlan, ans.gridLevel, ans.gridEnum = true, s.projection(v.Role(), l, false), l.FieldIndex("level"), f.Enum
+		start := len(sc.hits)
+		sc.hits = snap.TouchingAppend(sc.hits, l.ID, p, radius, levelKeep(l, v.Levels(l.ID)))
+		ans.grids = sc.hits[start:len(sc.hits):len(sc.hits)]
+		ans.sortGrids()
+	}
+	s.writeAround(c, ans)
+}
+
+// aroundCatalog is what an around answer reads of a catalog (which never
+// changes once made): its point layers in the catalog's order, the hazard
+// zones and the grids. Found once per catalog rather than by copying its
+// layers for each answer.
+type aroundCatalog struct {
+	points       []onemap.Layer
+	zones, grids onemap.Layer
+}
+
+var aroundCatalogs sync.Map // *onemap.Catalog → *aroundCatalog
+
+// aroundCatalogOf returns the catalog's layers as around reads them (not to
+// be changed).
+func aroundCatalogOf(cat *onemap.Catalog) *aroundCatalog {
+	if v, ok := aroundCatalogs.Load(cat); ok {
+		return v.(*aroundCatalog)
+	}
+	out := new(aroundCatalog)
+	for _, l := range cat.Layers() {
+		if l.Geometry == onemap.GeometryPoint {
+			out.points = append(out.points, l)
+		}
+	}
+	out.zones, _ = cat.Layer(onemap.LayerHazardZones)
+	out.grids, _ = cat.Layer(onemap.LayerGrids)
+	v, _ := aroundCatalogs.LoadOrStore(cat, out)
+	return v.(*aroundCatalog)
+}
+
+// Which of aroundCounted a layer's entry counts by (of those it has): a
+// point layer's, all; the hazard zones', level and kind.
+var (
+	allCounted  = [len(aroundCounted)]bool{true, true, true}
+	zoneCounted = [len(aroundCounted)]bool{true, true, false}
+)
+
+// aroundScratch is what one around answer is built in: the answer, its
+// layers' entries, the counts and the features they list. Pooled: its
+// slices keep their room from answer to answer.
+type aroundScratch struct {
+	ans      aroundAnswer
+	layers   [12]aroundKeyed
+	entries  []aroundLayer
+	used     int // entries handed out
+	keys     []keyCount
+	features []pointFeature
+	hits     []inmem.Hit      // the hazard zones' and the grids' hits
+	records  []*onemap.Record // the zones and risk points, for threatOf
+	threat   threatJSON
+	cases    aroundCasesEntry
+	// zoneLayer is the hazard zones' layer (the server's catalog's).
+	zoneLayer *onemap.Layer
+}
+
+var aroundScratches = sync.Pool{New: func() any {
+	sc := &aroundScratch{entries: make([]aroundLayer, 8)}
+	sc.ans.layers = sc.layers[:0]
+	return sc
+}}
+
+// entry returns an empty layer entry of the scratch.
+func (sc *aroundScratch) entry() *aroundLayer {
+	if sc.used == len(sc.entries) {
+		return new(aroundLayer) // past the room: not kept
+	}
+	sc.used++
+	return &sc.entries[sc.used-1]
+}
+
+// release clears the scratch (it holds no record past the answer) and
+// gives it back to the pool; one that grew past its room is let go.
+func (sc *aroundScratch) release() {
+	if cap(sc.features) > 4*maxAroundPerSet || cap(sc.keys) > 1024 || cap(sc.ans.layers) > len(sc.layers) ||
+		cap(sc.hits) > maxAroundPerSet || cap(sc.records) > maxAroundPerSet {
+		return
+	}
+	clear(sc.entries[:sc.used])
+	clear(sc.features)
+	clear(sc.layers[:])
+	clear(sc.hits)
+	clear(sc.records)
+	sc.used, sc.features, sc.keys, sc.hits, sc.records = 0, sc.features[:0], sc.keys[:0], sc.hits[:0], sc.records[:0]
+	sc.zoneLayer, sc.cases = nil, aroundCasesEntry{}
+	sc.ans = aroundAnswer{layers: sc.layers[:0]}
+	aroundScratches.Put(sc)
+}
+
+// countAll sets the layer entry's counts by each field of aroundCounted
+// that want names and the layer has, in one pass over the hits: as countBy
+// gives each (the values by their text, sorted by it), held in the
+// scratch's keys.
+func (sc *aroundScratch) countAll(entry *aroundLayer, hits []inmem.Hit, l *onemap.Layer, want [len(aroundCounted)]bool) {
+	var at [len(aroundCounted)]int
+	any := false
+	for i, field := range aroundCounted {
+		at[i] = -1
+		if want[i] {
+			at[i] = l.FieldIndex(field)
+		}
+		entry.has[i] = at[i] >= 0
+		any = any || entry.has[i]
+	}
+	if !any {
+		return
+	}
+	// Each field's values in a short list, a map past its room (as
+	// countTexts).
+	var short [len(aroundCounted)][16]keyCount
+	var k [len(aroundCounted)]int
+	var more [len(aroundCounted)]map[string]int
+	for _, h := range hits {
+		for i := range at {
+			if at[i] < 0 {
+				continue
+			}
+			t := h.Record.Raw(at[i]).Text()
+			list := &short[i]
+			j := 0
+			for j < k[i] && list[j].key != t {
+				j++
+			}
+			switch {
+			case j < k[i]:
+				list[j].n++
+			case k[i] < len(list):
+				list[k[i]] = keyCount{t, 1}
+				k[i]++
+			default:
+				if more[i] == nil {
+					more[i] = map[string]int{}
+				}
+				more[i][t]++
+			}
+		}
+	}
+	for i := range at {
+		if at[i] < 0 {
+			continue
+		}
+		start := len(sc.keys)
+		sc.keys = append(sc.keys, short[i][:k[i]]...)
+		for key, n := range more[i] {
+			sc.keys = append(sc.keys, keyCount{key, n})
+		}
+		c := counts(sc.keys[start:len(sc.keys):len(sc.keys)])
+		slices.SortFunc(c, func(a, b keyCount) int { return strings.Compare(a.key, b.key) })
+		if c == nil {
+			c = counts{}
+		}
+		entry.by[i] = c
+	}
+}

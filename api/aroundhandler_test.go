@@ -1,0 +1,108 @@
+package api
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/inmem"
+	"github.com/paulmach/orb"
+)
+
+// TestAroundCountAll holds the one pass that counts a layer's hits by kind,
+// level and status (those of them the layer has) to countBy over each
+// field, for few values and more than the short lists hold, nil values
+// among them, with two layers' counts kept in one scratch.
+func TestAroundCountAll(t *testing.T) {
+	l := onemap.Layer{ID: "t", Geometry: onemap.GeometryPoint, Fields: []onemap.Field{
+		{Name: "status", Type: onemap.FieldString}, {Name: "name", Type: onemap.FieldString}, {Name: "kind", Type: onemap.FieldString}}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	sc := aroundScratches.Get().(*aroundScratch)
+	defer sc.release()
+	for _, distinct := range []int{0, 1, 3, 16, 17, 40} {
+		var hits []inmem.Hit
+		for i := range 300 * min(distinct, 1) {
+			vals := make([]any, 3)
+			for j := range vals {
+				if n := rng.IntN(distinct + 1); n < distinct {
+					vals[j] = fmt.Sprint("v", n*(j+1))
+				}
+			}
+			r, err := onemap.NewRecord(int64(i+1), 1, orb.Point{102, 25}, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hits = append(hits, inmem.Hit{Record: r})
+		}
+		var first aroundLayer
+		sc.countAll(&first, hits, &l, allCounted)
+		var e aroundLayer
+		sc.countAll(&e, hits, &l, allCounted) // after the first's counts in the same scratch
+		for _, e := range []*aroundLayer{&first, &e} {
+			for i, field := range aroundCounted {
+				at := l.FieldIndex(field)
+				if e.has[i] != (at >= 0) {
+					t.Fatalf("%d values, %s: has %v, the layer's index %d", distinct, field, e.has[i], at)
+				}
+				if at < 0 {
+					continue
+				}
+				if want := countBy(hits, at); !slices.Equal(e.by[i], want) || e.by[i] == nil {
+					t.Errorf("%d values, by %s: %v, countBy %v", distinct, field, e.by[i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestAroundCasesEntry holds the around answer's cases entry, written
+// directly, to the gin.H it replaces as appendAnswer wrote it: with no
+// case, and with cases of several statuses, overdue or not, truncated or
+// not.
+func TestAroundCasesEntry(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	statuses := []onemap.CaseStatus{onemap.CaseReported, onemap.CaseAccepted, onemap.CaseHandling}
+	for n := range 6 {
+		e := &aroundCasesEntry{count: n * 2, overdue: n / 2, truncated: n%2 == 1}
+		byStatus := map[string]int{}
+		var features []caseBrief
+		for i := range n {
+			k := &onemap.Case{ID: int64(i + 1), Status: statuses[i%len(statuses)], Category: "路灯", Level: onemap.LevelVillage,
+				GridID: 93, HolderGridID: 93, CreatedAt: now.Add(-time.Duration(i) * time.Hour), UpdatedAt: now, Point: orb.Point{102.4, 25.5}}
+			byStatus[string(k.Status)]++
+			f := briefOf(k, now)
+			d := float64(i) * 12.5
+			f.Distance = &d
+			features = append(features, f)
+		}
+		e.features = features
+		for key, c := range byStatus {
+			e.byStatus = append(e.byStatus, keyCount{key, c})
+		}
+		slices.SortFunc(e.byStatus, func(a, b keyCount) int { return cmp.Compare(a.key, b.key) })
+		if features == nil {
+			features = make([]caseBrief, 0)
+		}
+		want, err := appendAnswer(nil, gin.H{"count": e.count, "by_status": byStatus, "overdue": e.overdue, "features": features,
+			"truncated": e.truncated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.append(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%d cases:\n got %s\nwant %s", n, got, want)
+		}
+		if m, _ := json.Marshal(e); string(m) != string(want) {
+			t.Fatalf("%d cases, MarshalJSON:\n got %s\nwant %s", n, m, want)
+		}
+	}
+}
