@@ -332,7 +332,15 @@ func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64)
 			if item && kinds != 0 && kinds&(1<<s.stations[i-1].kind) == 0 {
 				return math.Inf(1)
 			}
-			return lb.Box(min, max)
+			// An entry that iter would stop at is never queued: its
+			// bound passes the radius or the limit-th distance found so
+			// far, which only shrinks. So a search queues the entries
+			// near its answer, not every one of every node it opens.
+			d := lb.Box(min, max)
+			if d > bound || len(out) == limit && float32(d) > out[limit-1].dist {
+				return math.Inf(1)
+			}
+			return d
 		},
 		func(_, _ [2]float64, i int32, lower float64) bool {
 			if lower > bound || len(out) == limit && float32(lower) > out[limit-1].dist {
