@@ -43,10 +43,17 @@ type projection struct {
 	// feats keeps the features it wrote, by record (nil: none kept, for a
 	// projection made for one answer).
 	feats *featureCache
-	// onlys keeps the projections only made of this one, by the fields
-	// named (at most maxOnlys of them).
-	onlys  sync.Map // string → *projection
-	nOnlys atomic.Int32
+	// onlys keeps the projections only made of this one, with the fields
+	// named (at most maxOnlys of them): a list copied on write, read
+	// without a lock, its names compared without making a key.
+	onlys   atomic.Pointer[[]onlyProjection]
+	onlysMu sync.Mutex // held to add to onlys
+}
+
+// onlyProjection is a projection only keeps, and the names it was made of.
+type onlyProjection struct {
+	names []string
+	p     *projection
 }
 
 type projEntry struct {
@@ -129,9 +136,8 @@ func (p *projection) only(names []string) *projection {
 	if names == nil {
 		return p
 	}
-	key := strings.Join(names, ",") // names hold no comma: splitList split them
-	if o, ok := p.onlys.Load(key); ok {
-		return o.(*projection)
+	if o := p.kept(names); o != nil {
+		return o
 	}
 	out := &projection{layerJSON: p.layerJSON, entries: make([]projEntry, 0, len(names)+2)}
 	for _, e := range p.entries {
@@ -139,13 +145,37 @@ func (p *projection) only(names []string) *projection {
 			out.entries = append(out.entries, e)
 		}
 	}
-	if p.nOnlys.Add(1) <= maxOnlys && p.feats != nil {
-		out.feats = &featureCache{kept: p.feats.kept}
-		o, _ := p.onlys.LoadOrStore(key, out)
-		return o.(*projection)
+	if p.feats == nil {
+		return out
 	}
-	p.nOnlys.Add(-1)
+	p.onlysMu.Lock()
+	defer p.onlysMu.Unlock()
+	if o := p.kept(names); o != nil {
+		return o
+	}
+	var list []onlyProjection
+	if l := p.onlys.Load(); l != nil {
+		list = *l
+	}
+	if len(list) >= maxOnlys {
+		return out
+	}
+	out.feats = &featureCache{kept: p.feats.kept}
+	list = append(slices.Clip(list), onlyProjection{names: slices.Clone(names), p: out})
+	p.onlys.Store(&list)
 	return out
+}
+
+// kept returns the projection only keeps for the names, or nil.
+func (p *projection) kept(names []string) *projection {
+	if l := p.onlys.Load(); l != nil {
+		for _, o := range *l {
+			if slices.Equal(o.names, names) {
+				return o.p
+			}
+		}
+	}
+	return nil
 }
 
 // maxOnlys is the most lists of fields= a projection keeps a projection
@@ -347,14 +377,16 @@ var alwaysMembers = []string{"id", "layer", "distance_m"}
 // answer tells nothing of it), or id, layer or distance_m, which every
 // feature has.
 func parseFields(q url.Values, v *onemap.View, layers []onemap.Layer) ([]string, error) {
-	if !q.Has("fields") {
+	raw, ok := q["fields"]
+	if !ok {
 		return nil, nil
 	}
-	names := splitList(strings.Join(q["fields"], ","))
+	list := strings.Join(raw, ",") // one fields= (the usual) as it is
+	names := splitList(list)
 	if len(names) == 0 {
 		return nil, onemap.FieldErrorf("fields", onemap.EINVALID, "fields: name at least one field (a comma list), or leave fields out for all")
 	}
-	out := make([]string, 0, len(names))
+	out := names[:0] // without repeats, in place: out never passes the name read
 	for _, name := range names {
 		ok := slices.Contains(alwaysMembers, name)
 		for i := 0; !ok && i < len(layers); i++ {
