@@ -272,3 +272,44 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestAnswerCache holds the answer cache to its keys: a lookup finds the
+// answer put under the same key or nothing, never another key's, among keys
+// that differ in one member only (the point, the kinds, the limit, the
+// radius), and most of a few thousand stay.
+func TestAnswerCache(t *testing.T) {
+	var c answerCache
+	rng := rand.New(rand.NewPCG(seed(t), 11))
+	keys := make([]cacheKey, 0, 4000)
+	for len(keys) < cap(keys) {
+		k := cacheKey{lon: 1020000 + rng.Int32N(5000), lat: 253000 + rng.Int32N(8000), limit: 10}
+		keys = append(keys, k)
+		k2 := k
+		switch rng.IntN(3) {
+		case 0:
+			k2.kinds = 1 << rng.IntN(8)
+		case 1:
+			k2.limit = 1 + rng.Int32N(MaxLimit)
+		default:
+			k2.radius = float32(rng.IntN(5000))
+		}
+		keys = append(keys, k2)
+	}
+	for i, k := range keys {
+		c.put(k, []hitRef{{at: int32(i)}})
+	}
+	kept := 0
+	for i, k := range keys {
+		v, ok := c.get(k)
+		if !ok {
+			continue
+		}
+		if len(v) != 1 || v[0].at != int32(i) && keys[v[0].at] != k {
+			t.Fatalf("key %+v: got the answer of %+v", k, keys[v[0].at])
+		}
+		kept++
+	}
+	if kept < len(keys)*9/10 {
+		t.Errorf("%d of %d answers kept in %d slots", kept, len(keys), cacheSlots)
+	}
+}
