@@ -228,6 +228,7 @@ func TestPointFeature_budget(t *testing.T) {
 		}
 		check("after " + string(role))
 	}
+	runtime.KeepAlive(s) // and with it every projection and its table
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
