@@ -43,10 +43,17 @@ type projection struct {
 	// feats keeps the features it wrote, by record (nil: none kept, for a
 	// projection made for one answer).
 	feats *featureCache
-	// onlys keeps the projections only made of this one, by the fields
-	// named (at most maxOnlys of them).
-	onlys  sync.Map // string → *projection
-	nOnlys atomic.Int32
+	// onlys keeps the projections only made of this one, with the fields
+	// named (at most maxOnlys of them): a list copied on write, read
+	// without a lock, its names compared without making a key.
+	onlys   atomic.Pointer[[]onlyProjection]
+	onlysMu sync.Mutex // held to add to onlys
+}
+
+// onlyProjection is a projection only keeps, and the names it was made of.
+type onlyProjection struct {
+	names []string
+	p     *projection
 }
 
 type projEntry struct {
@@ -67,8 +74,12 @@ type projectionKey struct {
 	distance bool
 }
 
-// projections caches the projection of each role, layer and form.
-type projections struct{ m sync.Map }
+// projections caches the projection of each role, layer and form, and
+// the budget of the feature bytes they keep.
+type projections struct {
+	m    sync.Map
+	kept keptFeatures
+}
 
 // projection returns how the role sees the layer's records.
 func (s *Server) projection(role onemap.Role, l *onemap.Layer, withDistance bool) *projection {
@@ -103,7 +114,7 @@ func (s *Server) projection(role onemap.Role, l *onemap.Layer, withDistance bool
 		}
 		return 0
 	})
-	p := &projection{layerJSON: appendJSONString(nil, l.ID), feats: &featureCache{}}
+	p := &projection{layerJSON: appendJSONString(nil, l.ID), feats: &featureCache{kept: s.keptFeatures()}}
 	for _, n := range all {
 		n.e.name = n.name
 		n.e.key = string(appendJSONString(nil, n.name)) + ":"
@@ -125,9 +136,8 @@ func (p *projection) only(names []string) *projection {
 	if names == nil {
 		return p
 	}
-	key := strings.Join(names, ",") // names hold no comma: splitList split them
-	if o, ok := p.onlys.Load(key); ok {
-		return o.(*projection)
+	if o := p.kept(names); o != nil {
+		return o
 	}
 	out := &projection{layerJSON: p.layerJSON, entries: make([]projEntry, 0, len(names)+2)}
 	for _, e := range p.entries {
@@ -135,13 +145,37 @@ func (p *projection) only(names []string) *projection {
 			out.entries = append(out.entries, e)
 		}
 	}
-	if p.nOnlys.Add(1) <= maxOnlys {
-		out.feats = &featureCache{}
-		o, _ := p.onlys.LoadOrStore(key, out)
-		return o.(*projection)
+	if p.feats == nil {
+		return out
 	}
-	p.nOnlys.Add(-1)
+	p.onlysMu.Lock()
+	defer p.onlysMu.Unlock()
+	if o := p.kept(names); o != nil {
+		return o
+	}
+	var list []onlyProjection
+	if l := p.onlys.Load(); l != nil {
+		list = *l
+	}
+	if len(list) >= maxOnlys {
+		return out
+	}
+	out.feats = &featureCache{kept: p.feats.kept}
+	list = append(slices.Clip(list), onlyProjection{names: slices.Clone(names), p: out})
+	p.onlys.Store(&list)
 	return out
+}
+
+// kept returns the projection only keeps for the names, or nil.
+func (p *projection) kept(names []string) *projection {
+	if l := p.onlys.Load(); l != nil {
+		for _, o := range *l {
+			if slices.Equal(o.names, names) {
+				return o.p
+			}
+		}
+	}
+	return nil
 }
 
 // maxOnlys is the most lists of fields= a projection keeps a projection
@@ -157,16 +191,24 @@ const maxOnlys = 32
 // without it and it is written between them.
 //
 // It is a table of featureSlots slots, each for the records whose id
-// hashes to it, holding the last such record written: a record whose slot holds
-// another (or an older version of it) is written again and takes the slot.
-// Its memory is bounded (the slots and a feature's bytes in each: some
-// 17 MB for cameras when all are taken) whatever the layer's size, and
-// stale records leave as their slots are taken, with nothing to sweep.
+// hashes to it, holding the last such record written: a record whose slot
+// holds another (or an older version of it) is written again and takes the
+// slot. Stale records leave as their slots are taken, with nothing to
+// sweep. The table and the bytes in its slots count against the server's
+// budget (keptFeatures), shared by every projection: when a feature would
+// pass it, every table is dropped and the caches start again empty.
 // Safe for concurrent use: a slot is one atomic pointer to bytes never
 // changed once stored.
 type featureCache struct {
-	once  sync.Once
-	slots []atomic.Pointer[featureBytes]
+	kept *keptFeatures // nil: keeps nothing
+	tbl  atomic.Pointer[featureTable]
+}
+
+// featureTable is a featureCache's slots, made on first use.
+type featureTable struct {
+	owner *featureCache
+	slots [featureSlots]atomic.Pointer[featureBytes]
+	bytes atomic.Int64 // the table's own and its features', counted in its budget
 }
 
 // featureSlots is the slots of a featureCache: twice a county's cameras
@@ -174,6 +216,9 @@ type featureCache struct {
 const featureSlots = 1 << featureSlotBits
 
 const featureSlotBits = 15
+
+// featureTableBytes is what a featureTable counts for itself: its slots.
+const featureTableBytes = featureSlots * 8
 
 // featureBytes is one record's feature as written, without its distance:
 // the distance goes at cut (-1: the projection has none).
@@ -183,16 +228,142 @@ type featureBytes struct {
 	cut int
 }
 
-// slot returns the slot of a record, by its id: Fibonacci hashing (the top
-// bits of the id times 2^64 over the golden ratio) spreads a layer's ids,
-// given in runs, evenly over the table, so that a county's cameras each
-// keep a slot of their own (all 15,000 of a run of ids in 32,768 slots,
-// where hashing the records' addresses kept 69%: a miss writes the
-// feature afresh and takes the slot from another). The slot's record is
-// compared by address: a changed record is another *onemap.Record.
-func (c *featureCache) slot(r *onemap.Record) *atomic.Pointer[featureBytes] {
-	c.once.Do(func() { c.slots = make([]atomic.Pointer[featureBytes], featureSlots) })
-	return &c.slots[uint64(r.ID)*0x9E3779B97F4A7C15>>(64-featureSlotBits)]
+// featureHeader is what a featureBytes counts beyond its bytes: the struct
+// (a record pointer, a slice and an int) in the allocator's class for it.
+const featureHeader = 48
+
+// size is what f counts against the budget; 0 for none.
+func (f *featureBytes) size() int64 {
+	if f == nil {
+		return 0
+	}
+	return featureHeader + int64(cap(f.b))
+}
+
+// slotOf returns the slot index of a record, by its id: Fibonacci hashing
+// (the top bits of the id times 2^64 over the golden ratio) spreads a
+// layer's ids, given in runs, evenly over the table, so that a county's
+// cameras each keep a slot of their own (all 15,000 of a run of ids in
+// 32,768 slots, where hashing the records' addresses kept 69%: a miss
+// writes the feature afresh and takes the slot from another). The slot's
+// record is compared by address: a changed record is another
+// *onemap.Record.
+func slotOf(r *onemap.Record) int {
+	return int(uint64(r.ID) * 0x9E3779B97F4A7C15 >> (64 - featureSlotBits))
+}
+
+// table returns the cache's table, made if the budget has room for it
+// (after dropping every table if it has not); nil if the cache keeps
+// nothing.
+func (c *featureCache) table() *featureTable {
+	if t := c.tbl.Load(); t != nil {
+		return t
+	}
+	k := c.kept
+	if k == nil || k.limit < featureTableBytes {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if t := c.tbl.Load(); t != nil {
+		return t
+	}
+	if k.used.Load()+featureTableBytes > k.limit {
+		k.dropLocked()
+	}
+	t := &featureTable{owner: c}
+	t.bytes.Store(featureTableBytes)
+	k.used.Add(featureTableBytes)
+	k.tables = append(k.tables, t)
+	c.tbl.Store(t)
+	return t
+}
+
+// keptFeatures is the server's budget of the feature bytes its projections
+// keep (Config.KeptFeatureBytes): the caches multiply by role, point layer
+// and list of fields= (each up to featureSlots features), so without one
+// bound a caller cycling fields= lists over a whole layer would make the
+// server hold hundreds of megabytes. What the tables hold, their slots and
+// each kept feature's bytes plus featureHeader, never passes limit: a
+// feature that would pass it drops every table (the caches start again
+// empty, as around's prepared features do past their bound) and is
+// written afresh. Safe for concurrent use: a write into a table holds mu
+// shared, dropping the tables holds it alone.
+type keptFeatures struct {
+	once    sync.Once
+	limit   int64 // 0: keeps nothing
+	mu      sync.RWMutex
+	used    atomic.Int64    // what the tables hold
+	tables  []*featureTable // every table made since the last drop; under mu held alone
+	dropped atomic.Int64    // how often the tables were dropped
+}
+
+// keep stores f in the slot of table t, which held cur, if the budget has
+// room for the difference; a feature that would pass the budget drops
+// every table instead. A slot another writer took meanwhile, or a table
+// dropped meanwhile, keeps what it has.
+func (k *keptFeatures) keep(t *featureTable, slot *atomic.Pointer[featureBytes], cur, f *featureBytes) {
+	delta := f.size() - cur.size()
+	k.mu.RLock()
+	if t.owner.tbl.Load() != t { // dropped since it was read
+		k.mu.RUnlock()
+		return
+	}
+	if delta > 0 && k.used.Add(delta) > k.limit {
+		k.used.Add(-delta)
+		k.mu.RUnlock()
+		k.drop()
+		return
+	}
+	if !slot.CompareAndSwap(cur, f) {
+		if delta > 0 {
+			k.used.Add(-delta)
+		}
+		k.mu.RUnlock()
+		return
+	}
+	t.bytes.Add(delta)
+	if delta <= 0 {
+		k.used.Add(delta)
+	}
+	k.mu.RUnlock()
+}
+
+// drop drops every table: their caches start again empty.
+func (k *keptFeatures) drop() {
+	k.mu.Lock()
+	k.dropLocked()
+	k.mu.Unlock()
+}
+
+func (k *keptFeatures) dropLocked() {
+	for i, t := range k.tables {
+		t.owner.tbl.CompareAndSwap(t, nil)
+		k.used.Add(-t.bytes.Load())
+		k.tables[i] = nil
+	}
+	k.tables = k.tables[:0]
+	k.dropped.Add(1)
+}
+
+// DefaultKeptFeatureBytes is the budget of kept feature bytes when the
+// configuration gives none: the demo county's cameras (some 8 MB in one
+// view) many times over, or seven tables of 32,768 province cameras full.
+const DefaultKeptFeatureBytes = 128 << 20
+
+// keptFeatures returns the server's budget of kept feature bytes, its limit
+// set from the configuration on first use.
+func (s *Server) keptFeatures() *keptFeatures {
+	k := &s.projections.kept
+	k.once.Do(func() {
+		switch n := s.cfg.KeptFeatureBytes; {
+		case n == 0:
+			k.limit = DefaultKeptFeatureBytes
+		case n > 0:
+			k.limit = n
+		}
+	})
+	return k
 }
 
 // alwaysMembers are the members of a point feature that fields= may name
@@ -206,14 +377,16 @@ var alwaysMembers = []string{"id", "layer", "distance_m"}
 // answer tells nothing of it), or id, layer or distance_m, which every
 // feature has.
 func parseFields(q url.Values, v *onemap.View, layers []onemap.Layer) ([]string, error) {
-	if !q.Has("fields") {
+	raw, ok := q["fields"]
+	if !ok {
 		return nil, nil
 	}
-	names := splitList(strings.Join(q["fields"], ","))
+	list := strings.Join(raw, ",") // one fields= (the usual) as it is
+	names := splitList(list)
 	if len(names) == 0 {
 		return nil, onemap.FieldErrorf("fields", onemap.EINVALID, "fields: name at least one field (a comma list), or leave fields out for all")
 	}
-	out := make([]string, 0, len(names))
+	out := names[:0] // without repeats, in place: out never passes the name read
 	for _, name := range names {
 		ok := slices.Contains(alwaysMembers, name)
 		for i := 0; !ok && i < len(layers); i++ {
@@ -282,8 +455,14 @@ func (p *projection) append(b []byte, r *onemap.Record, distance float64) []byte
 		b, _, _ = p.write(b, r, distance)
 		return b
 	}
-	slot := p.feats.slot(r)
-	if f := slot.Load(); f != nil && f.rec == r {
+	t := p.feats.table()
+	if t == nil {
+		b, _, _ = p.write(b, r, distance)
+		return b
+	}
+	slot := &t.slots[slotOf(r)]
+	cur := slot.Load()
+	if f := cur; f != nil && f.rec == r {
 		if f.cut < 0 {
 			return append(b, f.b...)
 		}
@@ -301,7 +480,7 @@ func (p *projection) append(b []byte, r *onemap.Record, distance float64) []byte
 		f.b = append(append(f.b, b[start:from]...), b[to:]...)
 		f.cut = from - start
 	}
-	slot.Store(f)
+	p.feats.kept.keep(t, slot, cur, f)
 	return b
 }
 

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
-	"sync/atomic"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -99,15 +101,14 @@ func TestPointFeature_kept(t *testing.T) {
 		names := []string{l.Fields[0].Name, "distance_m"}
 		// Two records that share a slot (a slot is the same in every
 		// cache), and two others.
-		var c featureCache
-		seen := map[*atomic.Pointer[featureBytes]]*onemap.Record{}
+		seen := map[int]*onemap.Record{}
 		var shared []*onemap.Record
 		for id := int64(1); shared == nil; id++ {
 			r := record(id)
-			if other := seen[c.slot(r)]; other != nil {
+			if other := seen[slotOf(r)]; other != nil {
 				shared = []*onemap.Record{other, r, record(id + 1), record(id + 2)}
 			}
-			seen[c.slot(r)] = r
+			seen[slotOf(r)] = r
 		}
 		for _, role := range onemap.Roles() {
 			for _, withDistance := range []bool{false, true} {
@@ -129,7 +130,7 @@ func TestPointFeature_kept(t *testing.T) {
 							if got != want {
 								t.Fatalf("%s as %s, fields %v, round %d, id %d:\n got %s\nwant %s", l.ID, role, fields, round, r.ID, got, want)
 							}
-							if f := plan.feats.slot(r).Load(); f == nil || f.rec != r {
+							if f := plan.feats.table().slots[slotOf(r)].Load(); f == nil || f.rec != r {
 								t.Fatalf("%s as %s, fields %v, round %d, id %d: not kept", l.ID, role, fields, round, r.ID)
 							}
 							n++
@@ -140,6 +141,122 @@ func TestPointFeature_kept(t *testing.T) {
 		}
 	}
 	t.Logf("%d features: same bytes", n)
+}
+
+// TestPointFeature_budget holds the feature bytes the projections keep to
+// the server's budget (Config.KeptFeatureBytes) while a caller cycles
+// every view of the cameras and forty fields= lists over 2,000 cameras
+// (each list's table, 256 KB, is most of what they would keep): the heap grows by at most the budget (and a margin for the
+// projections themselves), what the tables count is what they hold, and
+// every feature is the bytes written afresh, whether kept, written again
+// after the tables were dropped, or never kept.
+func TestPointFeature_budget(t *testing.T) {
+	const budget = 4 << 20
+	s := &Server{policy: onemap.DefaultPolicy(), catalog: onemap.NewCatalog(), cfg: Config{KeptFeatureBytes: budget}}
+	l, err := s.catalog.Layer(onemap.LayerCameras)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	value := fieldValue(rng, []string{"5301990000001", "狮山镇中心路口", "online", "dome", "2026-12-07T10:00:00Z", `a"b\c`}, trickyNumbers())
+	recs := make([]*onemap.Record, 2000)
+	for i := range recs {
+		vals := make([]any, len(l.Fields))
+		for j, f := range l.Fields {
+			vals[j] = value(f)
+		}
+		if recs[i], err = onemap.NewRecord(int64(i+1), 1, orb.Point{102 + rng.Float64(), 25 + rng.Float64()}, vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var lists [][]string
+	for i := range 40 {
+		// Forty lists of fields: more than a projection keeps (maxOnlys).
+		names := []string{"distance_m"}
+		for j, f := range l.Fields {
+			if (i+1)>>(j%6)&1 == 1 {
+				names = append(names, f.Name)
+			}
+		}
+		names = append(names, "x"+strconv.Itoa(i)) // not a field: only makes the list another
+		lists = append(lists, names)
+	}
+	k := s.keptFeatures()
+	check := func(when string) {
+		t.Helper()
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		var held int64
+		for _, tb := range k.tables {
+			n := int64(featureTableBytes)
+			for i := range tb.slots {
+				n += tb.slots[i].Load().size()
+			}
+			if n != tb.bytes.Load() {
+				t.Fatalf("%s: a table counts %d bytes and holds %d", when, tb.bytes.Load(), n)
+			}
+			held += n
+		}
+		if used := k.used.Load(); used != held || used > budget {
+			t.Fatalf("%s: the budget counts %d bytes, the tables hold %d; the budget is %d", when, used, held, budget)
+		}
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n, same := 0, 0
+	for _, role := range onemap.Roles() {
+		for _, fields := range append([][]string{nil}, lists...) {
+			plan := s.projection(role, &l, true).only(fields)
+			fresh := &projection{layerJSON: plan.layerJSON, entries: plan.entries} // keeps nothing
+			for round := range 2 {
+				for _, r := range recs[:len(recs)/(1+round*4)] { // all, then a part of them again
+					d := rng.Float64() * 50000
+					got, want := plan.append(nil, r, d), fresh.append(nil, r, d)
+					if string(got) != string(want) {
+						t.Fatalf("as %s, fields %v, id %d:\n got %s\nwant %s", role, fields, r.ID, got, want)
+					}
+					n++
+				}
+			}
+			if plan.feats == nil {
+				continue
+			}
+			if tb := plan.feats.table(); tb != nil && tb.slots[slotOf(recs[0])].Load() != nil {
+				same++
+			}
+		}
+		check("after " + string(role))
+	}
+	runtime.KeepAlive(s) // and with it every projection and its table
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > budget+2<<20 {
+		t.Errorf("the heap grew by %.1f MB over %d features written; the budget is %.1f MB", float64(grown)/(1<<20), n, float64(budget)/(1<<20))
+	} else {
+		t.Logf("the heap grew by %.1f MB over %d features written; the budget is %.1f MB", float64(grown)/(1<<20), n, float64(budget)/(1<<20))
+	}
+	if k.dropped.Load() == 0 {
+		t.Error("the budget was never reached: the test does not test it")
+	}
+	t.Logf("tables dropped %d times; %d of %d projections hold their first record at the end", k.dropped.Load(), same, len(onemap.Roles())*(1+len(lists)))
+
+	// Writers at once: the count stays what the tables hold.
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for range 20000 {
+				plan := s.projection(onemap.RoleCommander, &l, true).only(lists[rng.IntN(len(lists))])
+				r := recs[rng.IntN(len(recs))]
+				plan.append(nil, r, 1)
+			}
+		})
+	}
+	wg.Wait()
+	check("after writers at once")
+	runtime.KeepAlive(recs)
 }
 
 // TestGridHit holds the grids of locate and around, read through the

@@ -219,20 +219,29 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 			return
 		}
 		buf.b = b
-		c.Header("Cache-Control", publicCacheControl)
-		c.Header("Vary", "Accept-Encoding")
+		// The headers go into the map as they are (writeJSONBytes), with
+		// the Content-Length: without it the gzip wrapper would hold the
+		// answer in a buffer of its own until the handler returns, and
+		// net/http would send it chunked.
+		h := c.Writer.Header()
+		h["Cache-Control"] = publicCacheControlValue
+		h["Vary"] = varyAcceptEncoding
 		// Gzipped here at the fastest level (the server's JSON wrapper
 		// passes an answer that is encoded already): a surge of lookups
 		// costs half the CPU it would at the default level. An answer
 		// under gzipMinSize goes as it is, as the wrapper leaves it.
-		if len(b) >= gzipMinSize && negotiate.Gzip(c.GetHeader("Accept-Encoding")) {
-			c.Header("Content-Encoding", "gzip")
-			c.Data(http.StatusOK, "application/json; charset=utf-8", buf.gzip(b))
+		if len(b) >= gzipMinSize && negotiate.Gzip(c.Request.Header.Get("Accept-Encoding")) {
+			h["Content-Encoding"] = gzipEncoding
+			writeJSONBytes(c, buf.gzip(b))
 			return
 		}
-		c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+		writeJSONBytes(c, b)
 	}
 }
+
+// publicCacheControlValue is publicCacheControl as a header's value,
+// shared by every answer (its capacity is its length: see tiles.go).
+var publicCacheControlValue = []string{publicCacheControl}[:1:1]
 
 // handlePublicJSON answers with a document of the public index that does
 // not depend on the request (the places, the kinds), with its ETag.

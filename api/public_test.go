@@ -659,3 +659,40 @@ func TestPublic_locate(t *testing.T) {
 		t.Errorf("lat=95 = %d %s, want 400 naming lat", resp.StatusCode, body)
 	}
 }
+
+// TestPublic_stationsContentLength holds the public stations' answer to
+// its headers as the handler now sets them itself (writeJSONBytes): a
+// Content-Length, not chunked, plain under the gzip wrapper's least size,
+// Cache-Control and one Vary; a limit=50 answer, past that size, goes
+// gzipped by the handler, with its length.
+func TestPublic_stationsContentLength(t *testing.T) {
+	srv := serve(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RolePublic})
+	q := fmt.Sprintf("lon=%v&lat=%v", countySeat[0], countySeat[1])
+	resp, body := get(t, srv.URL+"/api/public/stations?"+q+"&limit=10", "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 ||
+		resp.Header.Get("Content-Encoding") != "" || len(body) < 2<<10 {
+		t.Fatalf("limit=10: %d, Content-Length %d for %d bytes, Transfer-Encoding %v, Content-Encoding %q", resp.StatusCode,
+			resp.ContentLength, len(body), resp.TransferEncoding, resp.Header.Get("Content-Encoding"))
+	}
+	if got := decode[publicStations](t, body); len(got.Stations) != 10 {
+		t.Fatalf("limit=10: %.300s", body)
+	}
+	if cc, vary := resp.Header.Get("Cache-Control"), resp.Header.Values("Vary"); cc != "public, max-age=60" || !slices.Equal(vary, []string{"Accept-Encoding"}) {
+		t.Errorf("limit=10: Cache-Control %q, Vary %q", cc, vary)
+	}
+	resp, body = get(t, srv.URL+"/api/public/stations?"+q+"&limit=50", "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" || resp.ContentLength != int64(len(body)) {
+		t.Fatalf("limit=50: Content-Encoding %q, Content-Length %d for %d bytes", resp.Header.Get("Content-Encoding"), resp.ContentLength, len(body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decode[publicStations](t, plain); len(got.Stations) != 50 {
+		t.Errorf("limit=50 gzipped: %.300s", plain)
+	}
+}

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 )
@@ -43,6 +41,6 @@ func (s *Server) handlePublicShelters(c *gin.Context) {
 		return
 	}
 	buf.b = b
-	c.Header("Cache-Control", publicCacheControl)
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	c.Writer.Header()["Cache-Control"] = publicCacheControlValue
+	writeJSONBytes(c, b) // with its length: see handlePublicStations
 }

@@ -151,6 +151,10 @@ type Config struct {
 	TileRenderer string
 	// TileCacheBytes bounds the memory of encoded tiles; 0 caches none.
 	TileCacheBytes int64
+	// KeptFeatureBytes bounds the memory of the point features the query
+	// answers keep written (featurejson.go); 0 means
+	// DefaultKeptFeatureBytes, less than 0 keeps none.
+	KeptFeatureBytes int64
 	// PublicURL is the server's address as clients reach it, for the
 	// absolute URLs of TileJSON and styles; empty takes the request's.
 	PublicURL string

@@ -314,9 +314,14 @@ func sortByID(recs []*onemap.Record) {
 
 // splitList splits a comma list, trimming blanks.
 func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
+	var out []string // one allocation, for the first item: the list's room
+	for rest, more := s, true; more; {
+		var p string
+		p, rest, more = strings.Cut(rest, ",")
 		if p = strings.TrimSpace(p); p != "" {
+			if out == nil {
+				out = make([]string, 0, strings.Count(rest, ",")+2)
+			}
 			out = append(out, p)
 		}
 	}

@@ -240,34 +240,48 @@ type cacheKey struct {
 	radius   float32
 }
 
-// answerCache holds the hits of recent queries, in shards of bounded size;
-// a shard that fills up is emptied. It belongs to one snapshot, so a reload
+// answerCache holds the hits of recent queries: a table of cacheSlots
+// slots, each holding the last answer computed for a key that hashes to
+// it. A lookup is one atomic load and a comparison of keys, with no lock
+// and no map to hash into or grow (a miss, most lookups at points spread
+// over a county, costs next to nothing), and its memory is bounded: the
+// slots and an answer in each. It belongs to one snapshot, so a reload
 // invalidates it whole.
 type answerCache struct {
-	shards [16]struct {
-		mu sync.RWMutex
-		m  map[cacheKey][]hitRef
-	}
+	once  sync.Once
+	slots []atomic.Pointer[cachedAnswer]
 }
 
-const cacheShardSize = 4096
+// cachedAnswer is one answer the cache holds, with its key.
+type cachedAnswer struct {
+	key  cacheKey
+	hits []hitRef
+}
+
+// cacheSlots is the answers the cache holds at most: as many as the 16
+// shards of 4,096 it had when it was a map.
+const cacheSlots = 1 << cacheSlotBits
+
+const cacheSlotBits = 16
+
+// slot returns the slot of a key: its members mixed, then Fibonacci
+// hashing (the top bits of the product with 2^64 over the golden ratio).
+func (c *answerCache) slot(k cacheKey) *atomic.Pointer[cachedAnswer] {
+	c.once.Do(func() { c.slots = make([]atomic.Pointer[cachedAnswer], cacheSlots) })
+	h := uint64(uint32(k.lon))<<32 | uint64(uint32(k.lat))
+	h ^= k.kinds*0xff51afd7ed558ccd ^ uint64(uint32(k.limit))<<20 ^ uint64(math.Float32bits(k.radius))*0xc4ceb9fe1a85ec53
+	return &c.slots[h*0x9E3779B97F4A7C15>>(64-cacheSlotBits)]
+}
 
 func (c *answerCache) get(k cacheKey) ([]hitRef, bool) {
-	sh := &c.shards[(uint32(k.lon)*31+uint32(k.lat))%uint32(len(c.shards))]
-	sh.mu.RLock()
-	v, ok := sh.m[k]
-	sh.mu.RUnlock()
-	return v, ok
+	if a := c.slot(k).Load(); a != nil && a.key == k {
+		return a.hits, true
+	}
+	return nil, false
 }
 
 func (c *answerCache) put(k cacheKey, v []hitRef) {
-	sh := &c.shards[(uint32(k.lon)*31+uint32(k.lat))%uint32(len(c.shards))]
-	sh.mu.Lock()
-	if sh.m == nil || len(sh.m) >= cacheShardSize {
-		sh.m = make(map[cacheKey][]hitRef, 256)
-	}
-	sh.m[k] = v
-	sh.mu.Unlock()
+	c.slot(k).Store(&cachedAnswer{key: k, hits: v})
 }
 
 // resolve checks a query and returns its rounded point and cache key.
@@ -332,7 +346,15 @@ func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64)
 			if item && kinds != 0 && kinds&(1<<s.stations[i-1].kind) == 0 {
 				return math.Inf(1)
 			}
-			return lb.Box(min, max)
+			// An entry that iter would stop at is never queued: its
+			// bound passes the radius or the limit-th distance found so
+			// far, which only shrinks. So a search queues the entries
+			// near its answer, not every one of every node it opens.
+			d := lb.Box(min, max)
+			if d > bound || len(out) == limit && float32(d) > out[limit-1].dist {
+				return math.Inf(1)
+			}
+			return d
 		},
 		func(_, _ [2]float64, i int32, lower float64) bool {
 			if lower > bound || len(out) == limit && float32(lower) > out[limit-1].dist {

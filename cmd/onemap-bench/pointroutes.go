@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,10 @@ type pointsConfig struct {
 	Requests, Concurrency int
 	Rounds                int
 	Seed                  uint64
-	WaitQuiet             time.Duration
+	// Routes picks the routes measured by name (a regular expression;
+	// nil: all). /healthz is measured in every route's rounds anyway.
+	Routes    *regexp.Regexp
+	WaitQuiet time.Duration
 }
 
 // Targets of the point routes (issue 20).
@@ -65,11 +69,19 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&c.Logs, "logs", "", "a folder to write the servers' logs to, redacted")
 	fs.IntVar(&c.Rounds, "rounds", 5, "rounds of /healthz, onemap and PostGIS per route")
 	fs.DurationVar(&c.WaitQuiet, "wait-quiet", 0, "the longest to wait for other programs to leave the CPUs before each measurement (0: don't; the ratios are of the same run)")
+	routes := fs.String("routes", "", "a regular expression: measure only the routes whose names match (nearby, nearby fields=name,status, locate, public stations, around 1 km, within 500 m; default all)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
 		}
 		return err
+	}
+	if *routes != "" {
+		re, err := regexp.Compile(*routes)
+		if err != nil {
+			return fmt.Errorf("--routes: %w", err)
+		}
+		c.Routes = re
 	}
 	if c.AdminURL == "" {
 		c.AdminURL = getenv("ONEMAP_TEST_DATABASE_URL")
@@ -92,7 +104,7 @@ func runPoints(ctx context.Context, args []string, getenv func(string) string, s
 	if c.Baseline != "" {
 		b.printf("baseline  %s\n", c.Baseline)
 	}
-	if err := b.points(ctx, c.Baseline); err != nil {
+	if err := b.points(ctx, c.Baseline, c.Routes); err != nil {
 		return fmt.Errorf("points: %w", err)
 	}
 	if len(b.failures) > 0 {
@@ -180,9 +192,10 @@ func listIDs(member string) func([]byte) string {
 	}
 }
 
-// points measures the point routes; with a baseline binary, that one too,
-// over the same database, in the same rounds.
-func (b *bench) points(ctx context.Context, baseline string) error {
+// points measures the point routes (those whose names match only, if
+// only is not nil); with a baseline binary, that one too, over the same
+// database, in the same rounds.
+func (b *bench) points(ctx context.Context, baseline string, only *regexp.Regexp) error {
 	b.printf("\n== Point queries: the Wuding demo county\n\n")
 	b.printf("load average %s (1, 5, 15 min) at the start: the machine is shared, so read the ratios of this run, not the absolute figures\n\n", loadAverage())
 	db, d, drop, err := b.demoCounty(ctx, "points")
@@ -191,6 +204,12 @@ func (b *bench) points(ctx context.Context, baseline string) error {
 	}
 	defer drop()
 	routes := pointRoutes(d.Outline.Bound(), b.Seed, b.Requests)
+	if only != nil {
+		routes = slices.DeleteFunc(routes, func(r pointRoute) bool { return r.name != "/healthz" && !only.MatchString(r.name) })
+		if len(routes) == 1 {
+			return fmt.Errorf("--routes %s: no route's name matches", only)
+		}
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return err

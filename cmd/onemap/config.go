@@ -35,6 +35,7 @@ type config struct {
 	TileCacheControl  string
 	TileRenderer      string
 	TileCacheMB       int
+	FeatureCacheMB    int  // the point features the query answers keep written (api.Config.KeptFeatureBytes)
 	LoadGOGC          int  // GOGC while the replica loads (0: left alone)
 	HeapFloorMB       int  // MiB the collector counts as live while serving (heapfloor.go; 0: none)
 	ReplicaSnapshot   bool // start from the replica's snapshot (replicasnap)

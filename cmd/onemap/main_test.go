@@ -184,6 +184,7 @@ func TestServe_flagsCheckedFirst(t *testing.T) {
 		{[]string{"--anonymous-role", "mayor"}, "mayor"},
 		{[]string{"--tile-renderer", "gdal"}, "--tile-renderer"},
 		{[]string{"--tile-cache-mb", "-1"}, "--tile-cache-mb"},
+		{[]string{"--feature-cache-mb", "-1"}, "--feature-cache-mb"},
 		{[]string{"--load-gogc", "-1"}, "--load-gogc"},
 		{[]string{"--heap-floor-mb", "-1"}, "--heap-floor-mb"},
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, "--trusted-proxies"},

@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.TileCacheControl, "tile-cache-control", "private, max-age=30", "Cache-Control header of tiles")
 	f.str(&c.TileRenderer, "tile-renderer", api.RenderReplica, "what encodes tiles: replica (Go, from the in-memory replica) or postgis (ST_AsMVT, the reference)")
 	f.integer(&c.TileCacheMB, "tile-cache-mb", 256, "memory for encoded tiles, in MiB (0: no cache)")
+	f.integer(&c.FeatureCacheMB, "feature-cache-mb", api.DefaultKeptFeatureBytes>>20, "memory for the point features the query answers keep written, in MiB, over every role, layer and fields= list (0: keep none)")
 	f.boolean(&c.ReplicaSnapshot, "replica-snapshot", true, "start the replica from its snapshot in the database (onemap snapshot) when one is usable, replaying the change feed after it, and store one when due (--replica-snapshot-every); false: always read the rows")
 	f.dur(&c.ReplicaSnapshotEvery, "replica-snapshot-every", 10*time.Minute, "how often the server looks whether a new snapshot of the replica is due (none stored, a layer reloaded or 50,000 changes after the stored one, or it is a day old) and stores one if so (0: only after a bulk load or a start from the rows)")
 	f.integer(&c.LoadGOGC, "load-gogc", 400, "the collector's target (GOGC, percent) while the replica loads, at start-up and on a reload of everything: fewer collections of a heap that is nearly all live, for a higher peak (0: leave GOGC as it is)")
@@ -126,6 +127,9 @@ func (c *config) checkServe() (servePlan, error) {
 	}
 	if c.TileCacheMB < 0 {
 		return p, onemap.Errorf(onemap.EINVALID, "--tile-cache-mb %d: want 0 or more", c.TileCacheMB)
+	}
+	if c.FeatureCacheMB < 0 {
+		return p, onemap.Errorf(onemap.EINVALID, "--feature-cache-mb %d: want 0 or more", c.FeatureCacheMB)
 	}
 	if c.LoadGOGC < 0 {
 		return p, onemap.Errorf(onemap.EINVALID, "--load-gogc %d: want 0 (leave GOGC alone) or more", c.LoadGOGC)
@@ -370,6 +374,7 @@ func serve(ctx context.Context, c *config, chk servePlan, stdout, stderr io.Writ
 		RequestTimeout:   c.RequestTimeout,
 		TileRenderer:     c.TileRenderer,
 		TileCacheBytes:   int64(c.TileCacheMB) << 20,
+		KeptFeatureBytes: keptFeatureBytes(c.FeatureCacheMB),
 		PublicURL:        c.PublicURL,
 		Session:          api.SessionConfig{TTL: c.SessionTTL, Idle: c.SessionIdle, SecureOnly: c.SecureCookies},
 		Basemap: api.BasemapConfig{URL: c.BasemapURL, Subdomains: splitComma(c.BasemapSubdomains),
@@ -693,4 +698,13 @@ func markSilentCameras(ctx context.Context, live *postgis.Live, log *slog.Logger
 			log.Info("cameras: silent cameras marked offline", "count", n)
 		}
 	}
+}
+
+// keptFeatureBytes is --feature-cache-mb as api.Config takes it: 0 keeps
+// none (the Config's 0 is its default).
+func keptFeatureBytes(mb int) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }
