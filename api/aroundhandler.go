@@ -27,7 +27,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		return
 	}
 	v := s.view(c)
-	cat := aroundCatalogOf(s.catalog)
+	cat := s.around.catalog(s.catalog)
 	points := cat.points
 	var fields []string
 	if q.Has("fields") {
@@ -53,8 +53,8 @@ func (s *Server) handleAround(c *gin.Context) {
 		return
 	}
 	snap := s.snapshot(c)
-	sc := aroundScratches.Get().(*aroundScratch)
-	defer sc.release()
+	sc := s.around.scratch()
+	defer s.around.release(sc)
 	ans := &sc.ans
 	ans.point, ans.radius, ans.server = p, radius, s
 	sc.zoneLayer = &cat.zones
@@ -112,14 +112,8 @@ type aroundCatalog struct {
 	zones, grids onemap.Layer
 }
 
-var aroundCatalogs sync.Map // *onemap.Catalog → *aroundCatalog
-
-// aroundCatalogOf returns the catalog's layers as around reads them (not to
-// be changed).
-func aroundCatalogOf(cat *onemap.Catalog) *aroundCatalog {
-	if v, ok := aroundCatalogs.Load(cat); ok {
-		return v.(*aroundCatalog)
-	}
+// newAroundCatalog returns the catalog's layers as around reads them.
+func newAroundCatalog(cat *onemap.Catalog) *aroundCatalog {
 	out := new(aroundCatalog)
 	for _, l := range cat.Layers() {
 		if l.Geometry == onemap.GeometryPoint {
@@ -128,8 +122,39 @@ func aroundCatalogOf(cat *onemap.Catalog) *aroundCatalog {
 	}
 	out.zones, _ = cat.Layer(onemap.LayerHazardZones)
 	out.grids, _ = cat.Layer(onemap.LayerGrids)
-	v, _ := aroundCatalogs.LoadOrStore(cat, out)
-	return v.(*aroundCatalog)
+	return out
+}
+
+// aroundShared is what a server's around answers share: its catalog's
+// layers as around reads them (found at the first answer; the server's
+// catalog never changes) and the scratches answers are built in.
+type aroundShared struct {
+	once      sync.Once
+	cat       *aroundCatalog
+	scratches sync.Pool // *aroundScratch
+}
+
+// catalog returns cat's layers as around reads them (not to be changed);
+// cat is the server's catalog, the same at every call.
+func (a *aroundShared) catalog(cat *onemap.Catalog) *aroundCatalog {
+	a.once.Do(func() { a.cat = newAroundCatalog(cat) })
+	return a.cat
+}
+
+// scratch returns a scratch to build an answer in, for release.
+func (a *aroundShared) scratch() *aroundScratch {
+	if sc, _ := a.scratches.Get().(*aroundScratch); sc != nil {
+		return sc
+	}
+	return newAroundScratch()
+}
+
+// release clears the scratch and keeps it for another answer, unless it
+// grew past its room.
+func (a *aroundShared) release(sc *aroundScratch) {
+	if sc.clear() {
+		a.scratches.Put(sc)
+	}
 }
 
 // Which of aroundCounted a layer's entry counts by (of those it has): a
@@ -157,11 +182,12 @@ type aroundScratch struct {
 	zoneLayer *onemap.Layer
 }
 
-var aroundScratches = sync.Pool{New: func() any {
+// newAroundScratch returns an empty scratch.
+func newAroundScratch() *aroundScratch {
 	sc := &aroundScratch{entries: make([]aroundLayer, 8)}
 	sc.ans.layers = sc.layers[:0]
 	return sc
-}}
+}
 
 // entry returns an empty layer entry of the scratch.
 func (sc *aroundScratch) entry() *aroundLayer {
@@ -172,12 +198,12 @@ func (sc *aroundScratch) entry() *aroundLayer {
 	return &sc.entries[sc.used-1]
 }
 
-// release clears the scratch (it holds no record past the answer) and
-// gives it back to the pool; one that grew past its room is let go.
-func (sc *aroundScratch) release() {
+// clear empties the scratch (it holds no record past the answer) and
+// reports whether it is worth keeping: one that grew past its room is not.
+func (sc *aroundScratch) clear() bool {
 	if cap(sc.features) > 4*maxAroundPerSet || cap(sc.keys) > 1024 || cap(sc.ans.layers) > len(sc.layers) ||
 		cap(sc.hits) > maxAroundPerSet || cap(sc.records) > maxAroundPerSet {
-		return
+		return false
 	}
 	clear(sc.entries[:sc.used])
 	clear(sc.features)
@@ -187,7 +213,7 @@ func (sc *aroundScratch) release() {
 	sc.used, sc.features, sc.keys, sc.hits, sc.records = 0, sc.features[:0], sc.keys[:0], sc.hits[:0], sc.records[:0]
 	sc.zoneLayer, sc.cases = nil, aroundCasesEntry{}
 	sc.ans = aroundAnswer{layers: sc.layers[:0]}
-	aroundScratches.Put(sc)
+	return true
 }
 
 // countAll sets the layer entry's counts by each field of aroundCounted

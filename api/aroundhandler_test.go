@@ -23,8 +23,7 @@ func TestAroundCountAll(t *testing.T) {
 	l := onemap.Layer{ID: "t", Geometry: onemap.GeometryPoint, Fields: []onemap.Field{
 		{Name: "status", Type: onemap.FieldString}, {Name: "name", Type: onemap.FieldString}, {Name: "kind", Type: onemap.FieldString}}}
 	rng := rand.New(rand.NewPCG(5, 6))
-	sc := aroundScratches.Get().(*aroundScratch)
-	defer sc.release()
+	sc := newAroundScratch()
 	for _, distinct := range []int{0, 1, 3, 16, 17, 40} {
 		var hits []inmem.Hit
 		for i := range 300 * min(distinct, 1) {

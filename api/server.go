@@ -205,6 +205,7 @@ type Server struct {
 	// answers list (aroundprepared.go); point features keep theirs in their
 	// projections (featurejson.go).
 	aroundKept  preparedFeatures
+	around      aroundShared                  // around answers' catalog and scratches (aroundhandler.go)
 	basemap     *basemap                      // the online basemap, if configured (basemap.go)
 	lastRegion  atomic.Pointer[onemap.Region] // as last read, for while the database is away
 	public      publicIndex                   // the public page's index

@@ -3,7 +3,6 @@ package inmem
 import (
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/internal/packed"
@@ -71,16 +70,6 @@ func (b *LowerBound) point(x, y float64) float64 {
 	return math.Sqrt(ex*ex + ey*ey)
 }
 
-// nodeQueued is a node waiting in nearestPacked's queue, by its bound.
-type nodeQueued struct {
-	d     float64
-	entry int32
-}
-
-// nodeQueues keeps nearestPacked's queues (*[]nodeQueued) between
-// searches: a province's search queues a few hundred nodes.
-var nodeQueues = sync.Pool{New: func() any { q := make([]nodeQueued, 0, 256); return &q }}
-
 // nearestPacked adds to hits (nearest first, by ByDistance, at most k)
 // the k point records of the packed tree nearest to p within limit
 // metres that keep accepts, as Nearby's answer. It walks the nodes best
@@ -108,19 +97,19 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 	}
 	bound := limit // no point beyond it can be in the answer
 	boxes := t.Boxes()
-	qp := nodeQueues.Get().(*[]nodeQueued)
-	q := append((*qp)[:0], nodeQueued{entry: int32(root)})
+	qp := t.Queue() // a province's search queues a few hundred nodes
+	q := append(*qp, packed.Queued{Entry: int32(root)})
 	defer func() {
-		*qp = q[:0]
-		nodeQueues.Put(qp)
+		*qp = q
+		t.Release(qp)
 	}()
 	for len(q) > 0 {
 		top := q[0]
-		if top.d > bound {
+		if top.D > bound {
 			break // nothing left can be in the answer
 		}
-		q = popNode(q)
-		e := int(top.entry)
+		q = packed.Pop(q)
+		e := int(top.Entry)
 		if t.IsItem(e) {
 			d := from.to(orb.Point{boxes[4*e], boxes[4*e+1]})
 			if d > limit {
@@ -145,7 +134,7 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 		if !t.IsItem(from0) {
 			for i := 0; i+3 < len(bs); i += 4 {
 				if d := lb.box(bs[i], bs[i+1], bs[i+2], bs[i+3]); d <= bound {
-					q = pushNode(q, nodeQueued{d: d, entry: int32(from0 + i/4)})
+					q = packed.Push(q, packed.Queued{D: d, Entry: int32(from0 + i/4)})
 				}
 			}
 			continue
@@ -173,7 +162,7 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 					}
 				}
 			}
-			q = pushNode(q, nodeQueued{d: d, entry: int32(c)})
+			q = packed.Push(q, packed.Queued{D: d, Entry: int32(c)})
 		}
 	}
 	return hits
@@ -213,47 +202,4 @@ func pushUpper(h []float64, u float64, k int) []float64 {
 	}
 	h[i] = u
 	return h
-}
-
-// pushNode adds x to the binary heap q.
-func pushNode(q []nodeQueued, x nodeQueued) []nodeQueued {
-	q = append(q, x)
-	i := len(q) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if q[p].d <= x.d {
-			break
-		}
-		q[i] = q[p]
-		i = p
-	}
-	q[i] = x
-	return q
-}
-
-// popNode removes the least of the binary heap q.
-func popNode(q []nodeQueued) []nodeQueued {
-	n := len(q) - 1
-	x := q[n]
-	q = q[:n]
-	if n == 0 {
-		return q
-	}
-	i := 0
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && q[c+1].d < q[c].d {
-			c++
-		}
-		if x.d <= q[c].d {
-			break
-		}
-		q[i] = q[c]
-		i = c
-	}
-	q[i] = x
-	return q
 }

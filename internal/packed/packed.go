@@ -51,7 +51,7 @@ type Tree[T comparable] struct {
 	// shared with a copy.
 	ownPages bool
 	removed  int
-	queues   *sync.Pool // *[]queued, shared by copies
+	queues   *sync.Pool // *[]Queued, shared by copies
 }
 
 type page[T comparable] struct {
@@ -59,16 +59,18 @@ type page[T comparable] struct {
 	items [1 << pageBits]T
 }
 
-// queued is an entry waiting in a nearest search, by its bound.
-type queued struct {
-	d     float64
-	entry int32
+// Queued is an entry (a node or an item, by its index as Children gives
+// it) waiting in a best-first search, by its bound D: the queue is a
+// binary heap that Push and Pop keep.
+type Queued struct {
+	D     float64
+	Entry int32
 }
 
 // Build returns the tree of the items, whose boxes box gives.
 func Build[T comparable](items []T, box func(T) (min, max [2]float64)) *Tree[T] {
 	n := len(items)
-	t := &Tree[T]{n: n, owner: new(int), ownPages: true, queues: &sync.Pool{New: func() any { q := make([]queued, 0, 64); return &q }}}
+	t := &Tree[T]{n: n, owner: new(int), ownPages: true, queues: &sync.Pool{New: func() any { q := make([]Queued, 0, 64); return &q }}}
 	if n == 0 {
 		return t
 	}
@@ -301,21 +303,21 @@ func (t *Tree[T]) Nearby(dist func(min, max [2]float64, item T, isItem bool) flo
 	if t.n == 0 {
 		return
 	}
-	qp := t.queues.Get().(*[]queued)
-	q := (*qp)[:0]
+	qp := t.Queue()
+	q := *qp
 	defer func() {
-		*qp = q[:0]
-		t.queues.Put(qp)
+		*qp = q
+		t.Release(qp)
 	}()
 	var zero T
-	q = append(q, queued{entry: int32(len(t.boxes)/4 - 1)})
+	q = append(q, Queued{Entry: int32(len(t.boxes)/4 - 1)})
 	for len(q) > 0 {
 		top := q[0]
-		q = pop(q)
-		e := int(top.entry)
+		q = Pop(q)
+		e := int(top.Entry)
 		if e < t.n {
 			mn, mx := t.box(e)
-			if !iter(mn, mx, t.item(e), top.d) {
+			if !iter(mn, mx, t.item(e), top.D) {
 				return
 			}
 			continue
@@ -336,18 +338,32 @@ func (t *Tree[T]) Nearby(dist func(min, max [2]float64, item T, isItem bool) flo
 			if math.IsInf(d, 1) {
 				continue
 			}
-			q = push(q, queued{d: d, entry: int32(c)})
+			q = Push(q, Queued{D: d, Entry: int32(c)})
 		}
 	}
 }
 
-// push adds x to the binary heap q.
-func push(q []queued, x queued) []queued {
+// Queue returns an empty queue from the tree's pool (shared by its
+// copies), for a search to give back by Release.
+func (t *Tree[T]) Queue() *[]Queued {
+	qp := t.queues.Get().(*[]Queued)
+	*qp = (*qp)[:0]
+	return qp
+}
+
+// Release gives a queue back to the tree's pool.
+func (t *Tree[T]) Release(q *[]Queued) {
+	*q = (*q)[:0]
+	t.queues.Put(q)
+}
+
+// Push adds x to the binary heap q.
+func Push(q []Queued, x Queued) []Queued {
 	q = append(q, x)
 	i := len(q) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if q[p].d <= x.d {
+		if q[p].D <= x.D {
 			break
 		}
 		q[i] = q[p]
@@ -357,8 +373,8 @@ func push(q []queued, x queued) []queued {
 	return q
 }
 
-// pop removes the least of the binary heap q.
-func pop(q []queued) []queued {
+// Pop removes the least of the binary heap q.
+func Pop(q []Queued) []Queued {
 	n := len(q) - 1
 	x := q[n]
 	q = q[:n]
@@ -371,10 +387,10 @@ func pop(q []queued) []queued {
 		if c >= n {
 			break
 		}
-		if c+1 < n && q[c+1].d < q[c].d {
+		if c+1 < n && q[c+1].D < q[c].D {
 			c++
 		}
-		if x.d <= q[c].d {
+		if x.D <= q[c].D {
 			break
 		}
 		q[i] = q[c]
