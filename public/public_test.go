@@ -126,7 +126,10 @@ func TestIndex_Nearest(t *testing.T) {
 			if q.Radius > 0 && dist > q.Radius {
 				continue
 			}
-			want = append(want, cand{s.ID, dist})
+			// The index ranks by the distance it keeps, a float32
+			// (ties by id): two stations less than its precision apart
+			// (a millimetre at 12 km) are a tie, as it ranks them.
+			want = append(want, cand{s.ID, float64(float32(dist))})
 		}
 		slices.SortFunc(want, func(a, b cand) int { return cmp.Or(cmp.Compare(a.d, b.d), cmp.Compare(a.id, b.id)) })
 		want = want[:min(len(want), q.Limit)]
