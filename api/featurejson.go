@@ -381,7 +381,12 @@ func parseFields(q url.Values, v *onemap.View, layers []onemap.Layer) ([]string,
 	if !ok {
 		return nil, nil
 	}
-	list := strings.Join(raw, ",") // one fields= (the usual) as it is
+	return parseFieldsOf(strings.Join(raw, ","), v, layers) // one fields= (the usual) as it is
+}
+
+// parseFieldsOf is parseFields of a fields= given: list is its values,
+// joined by commas.
+func parseFieldsOf(list string, v *onemap.View, layers []onemap.Layer) ([]string, error) {
 	names := splitList(list)
 	if len(names) == 0 {
 		return nil, onemap.FieldErrorf("fields", onemap.EINVALID, "fields: name at least one field (a comma list), or leave fields out for all")
