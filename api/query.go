@@ -358,6 +358,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 		l := &layers[i]
 		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, v.Levels(l.ID)))
 		plan := s.projection(v.Role(), l, true).only(fields)
+		plan.warm(hits)
 		if i > 0 {
 			b = append(b, ',')
 		}
