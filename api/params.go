@@ -2,6 +2,7 @@ package api
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,4 +62,35 @@ func checkQuery(query map[string][]string, known ...string) error {
 		}
 	}
 	return nil
+}
+
+// readQuery reads a raw query string (the part after ?) into vals, the
+// value of names[i] into vals[i], and returns which names it holds (bit i
+// for names[i]), without the map, slices and strings url.ParseQuery makes.
+// It reads only the plain queries a client sends: every parameter one of
+// names, each at most once, and nothing escaped ('%' or '+') or refused
+// (';'). Of such a query its values are those url.ParseQuery gives (an
+// empty pair is skipped, a name without '=' has the value ""). For any
+// other query ok is false, and the caller reads it with url.ParseQuery, so
+// that its answer, or its refusal, stays that of url.Values. At most 64
+// names.
+func readQuery(raw string, names []string, vals []string) (has uint64, ok bool) {
+	if strings.ContainsAny(raw, "%+;") {
+		return 0, false
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		key, val, _ := strings.Cut(pair, "=")
+		i := slices.Index(names, key)
+		if i < 0 || has&(1<<i) != 0 {
+			return 0, false
+		}
+		has |= 1 << i
+		vals[i] = val
+	}
+	return has, true
 }

@@ -50,9 +50,16 @@ func pointQuery(q url.Values, others ...string) (orb.Point, error) {
 // parsePoint reads the lon and lat query parameters, in the system the
 // crs parameter names, and returns the point in WGS-84.
 func parsePoint(q url.Values) (orb.Point, error) {
+	return parsePointOf(q.Get("lon"), q.Get("lat"), q.Has("crs"), q.Get("crs"))
+}
+
+// parsePointOf is parsePoint of the parameters' values: lon, lat, and crs
+// where hasCRS says it was given.
+func parsePointOf(lon, lat string, hasCRS bool, crsName string) (orb.Point, error) {
 	var p orb.Point
-	for i, name := range []string{"lon", "lat"} {
-		v := strings.TrimSpace(q.Get(name))
+	for i, v := range [2]string{lon, lat} {
+		name := [2]string{"lon", "lat"}[i]
+		v = strings.TrimSpace(v)
 		if v == "" {
 			return p, onemap.Errorf(onemap.EINVALID, "%s is required (degrees; WGS-84 unless crs says otherwise)", name)
 		}
@@ -60,12 +67,12 @@ func parsePoint(q url.Values) (orb.Point, error) {
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return p, onemap.Errorf(onemap.EINVALID, "%s: %q is not a number", name, v)
 		}
-		if limit := []float64{180, 90}[i]; f < -limit || f > limit {
+		if limit := [2]float64{180, 90}[i]; f < -limit || f > limit {
 			return p, onemap.Errorf(onemap.EINVALID, "%s: %v is outside [-%v, %v]", name, f, limit, limit)
 		}
 		p[i] = f
 	}
-	return toWGS84(q, p)
+	return toWGS84Of(hasCRS, crsName, p)
 }
 
 // answersInWGS84 says, on a route that takes a position in another system
@@ -83,10 +90,15 @@ func answersInWGS84(c *gin.Context) {
 // and latitude a position reaches users in. A projected system is refused:
 // lon and lat are degrees.
 func queryCRS(q url.Values) (crs.CRS, error) {
-	if !q.Has("crs") {
+	return queryCRSOf(q.Has("crs"), q.Get("crs"))
+}
+
+// queryCRSOf is queryCRS of the crs parameter's value, given or not.
+func queryCRSOf(has bool, name string) (crs.CRS, error) {
+	if !has {
 		return crs.WGS84, nil
 	}
-	c, err := crs.Parse(q.Get("crs"))
+	c, err := crs.Parse(name)
 	if err == nil && !c.Geographic() {
 		err = fmt.Errorf("%s is projected; lon and lat take wgs84, cgcs2000, gcj02 or bd09", c)
 	}
@@ -98,7 +110,12 @@ func queryCRS(q url.Values) (crs.CRS, error) {
 
 // toWGS84 returns p, given in the system of the query's crs, in WGS-84.
 func toWGS84(q url.Values, p orb.Point) (orb.Point, error) {
-	c, err := queryCRS(q)
+	return toWGS84Of(q.Has("crs"), q.Get("crs"), p)
+}
+
+// toWGS84Of is toWGS84 of the crs parameter's value, given or not.
+func toWGS84Of(has bool, name string, p orb.Point) (orb.Point, error) {
+	c, err := queryCRSOf(has, name)
 	if err != nil || c == crs.WGS84 {
 		return p, err
 	}
@@ -128,7 +145,12 @@ func parseRadius(s string, def float64) (float64, error) {
 // means every point layer the caller may read), refusing one the caller may
 // not read, or that is not a point layer.
 func (s *Server) pointLayers(v *onemap.View, list string) ([]onemap.Layer, error) {
-	var out []onemap.Layer
+	return s.appendPointLayers(nil, v, list)
+}
+
+// appendPointLayers is pointLayers appending to out: a caller's room for
+// the usual one layer spares the allocation.
+func (s *Server) appendPointLayers(out []onemap.Layer, v *onemap.View, list string) ([]onemap.Layer, error) {
 	if list == "" {
 		for _, l := range v.Readable() {
 			if l.Geometry == onemap.GeometryPoint {
@@ -137,7 +159,12 @@ func (s *Server) pointLayers(v *onemap.View, list string) ([]onemap.Layer, error
 		}
 		return out, nil
 	}
-	for _, id := range splitList(list) {
+	for rest, more := list, true; more; { // splitList's items, without its slice
+		var id string
+		id, rest, more = strings.Cut(rest, ",")
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
 		l, err := s.catalog.Layer(id)
 		if err != nil || !v.CanRead(l.ID) {
 			return nil, onemap.Errorf(onemap.ENOTFOUND, "layers: layer %q not found", id)
@@ -155,9 +182,19 @@ func (s *Server) pointLayers(v *onemap.View, list string) ([]onemap.Layer, error
 type attributeFilter map[string][]string
 
 func parseAttributeFilter(q url.Values, layers []onemap.Layer) (attributeFilter, error) {
-	f := attributeFilter{}
-	for _, name := range []string{"kind", "level", "status"} {
-		v := q.Get(name)
+	return attributeFilterOf([3]string{q.Get("kind"), q.Get("level"), q.Get("status")}, layers)
+}
+
+// attributeFilterNames are the fields an attributeFilter reads, in the
+// order attributeFilterOf takes their values.
+var attributeFilterNames = [3]string{"kind", "level", "status"}
+
+// attributeFilterOf is parseAttributeFilter of the values of kind, level and
+// status; nil (keeps all) when none is given.
+func attributeFilterOf(values [3]string, layers []onemap.Layer) (attributeFilter, error) {
+	var f attributeFilter
+	for at, name := range attributeFilterNames {
+		v := values[at]
 		if v == "" {
 			continue
 		}
@@ -168,6 +205,9 @@ func parseAttributeFilter(q url.Values, layers []onemap.Layer) (attributeFilter,
 		}
 		if !has {
 			return nil, onemap.Errorf(onemap.EINVALID, "%s: none of the layers asked for has a field %q", name, name)
+		}
+		if f == nil {
+			f = attributeFilter{}
 		}
 		f[name] = splitList(v)
 	}
@@ -221,40 +261,87 @@ func (s *Server) recordJSON(role onemap.Role, l *onemap.Layer, h inmem.Hit, with
 	return gf
 }
 
+// nearbyParams are the query parameters of /api/nearby, in the order its
+// refusal of another lists them; nearbyLon… are their places.
+var nearbyParams = []string{"lon", "lat", "crs", "layers", "k", "radius", "kind", "level", "status", "fields"}
+
+const (
+	nearbyLon = iota
+	nearbyLat
+	nearbyCRS
+	nearbyLayers
+	nearbyK
+	nearbyRadius
+	nearbyKind
+	nearbyLevel
+	nearbyStatus
+	nearbyFields
+)
+
+// nearbyQuery reads the query of /api/nearby: the value of each of
+// nearbyParams (fields=, given more than once, its values joined by
+// commas), and which are given (bit i for nearbyParams[i]). A plain query
+// is read in place (readQuery); any other through url.Values, as before,
+// refusing a parameter the route does not take.
+func nearbyQuery(raw string) (q [nearbyFields + 1]string, has uint64, err error) {
+	if has, ok := readQuery(raw, nearbyParams, q[:]); ok {
+		return q, has, nil
+	}
+	vals, _ := url.ParseQuery(raw) // as URL.Query: a pair it cannot read is left out
+	if err := checkQuery(vals, nearbyParams...); err != nil {
+		return q, 0, err
+	}
+	for i, name := range nearbyParams {
+		if v, ok := vals[name]; ok {
+			has |= 1 << i
+			q[i] = v[0]
+		}
+	}
+	q[nearbyFields] = strings.Join(vals["fields"], ",")
+	return q, has, nil
+}
+
 // handleNearby answers /api/nearby: the k nearest features of each point
 // layer asked for to a point, nearest first, with geodesic distances.
 func (s *Server) handleNearby(c *gin.Context) {
-	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "layers", "k", "radius", "kind", "level", "status", "fields")
+	q, has, err := nearbyQuery(c.Request.URL.RawQuery)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	k, err := parseInt("k", q.Get("k"), 10, 1, maxNearbyK)
+	p, err := parsePointOf(q[nearbyLon], q[nearbyLat], has&(1<<nearbyCRS) != 0, q[nearbyCRS])
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	radius, err := parseRadius(q.Get("radius"), 0)
+	k, err := parseInt("k", q[nearbyK], 10, 1, maxNearbyK)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	radius, err := parseRadius(q[nearbyRadius], 0)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	v := s.view(c)
-	layers, err := s.pointLayers(v, q.Get("layers"))
+	var room [1]onemap.Layer
+	layers, err := s.appendPointLayers(room[:0], v, q[nearbyLayers])
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	filter, err := parseAttributeFilter(q, layers)
+	filter, err := attributeFilterOf([3]string{q[nearbyKind], q[nearbyLevel], q[nearbyStatus]}, layers)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	fields, err := parseFields(q, v, layers)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
+	var fields []string
+	if has&(1<<nearbyFields) != 0 {
+		if fields, err = parseFieldsOf(q[nearbyFields], v, layers); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
 	}
 	// The answer is written directly (the bytes encoding/json writes for
 	// {"k", "layers": {id: FeatureCollection}, "point"}, keys sorted): the
@@ -271,6 +358,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 		l := &layers[i]
 		hits := snap.Nearby(l.ID, p, int(k), radius, filter.keep(l, v.Levels(l.ID)))
 		plan := s.projection(v.Role(), l, true).only(fields)
+		plan.warm(hits)
 		if i > 0 {
 			b = append(b, ',')
 		}
