@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -191,29 +192,17 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 			writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
 			return
 		}
-		q := c.Request.URL.Query()
-		p, err := pointQuery(q, "kind", "limit", "radius")
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		radius, err := parseRadius(q.Get("radius"), 0)
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		var kinds []string
-		if v, ok := q["kind"]; ok {
-			kinds = splitList(strings.Join(v, ","))
+		pq, ok := publicStationsQueryRaw(c.Request.URL.RawQuery)
+		if !ok {
+			var err error
+			if pq, err = publicStationsQuery(c.Request.URL.Query()); err != nil {
+				writeError(c, s.log, err)
+				return
+			}
 		}
 		buf := s.buffers.get()
 		defer s.buffers.put(buf)
-		b, err := s.public.AppendNearestJSON(buf.b[:0], onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
+		b, err := s.public.AppendNearestJSON(buf.b[:0], pq)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -237,6 +226,109 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 		}
 		writeJSONBytes(c, b)
 	}
+}
+
+// publicStationsQuery reads the query of /api/public/stations.
+func publicStationsQuery(q url.Values) (onemap.PublicQuery, error) {
+	p, err := pointQuery(q, "kind", "limit", "radius")
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	radius, err := parseRadius(q.Get("radius"), 0)
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	var kinds []string
+	if v, ok := q["kind"]; ok {
+		kinds = splitList(strings.Join(v, ","))
+	}
+	return onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius}, nil
+}
+
+// publicStationsQueryRaw reads the query of /api/public/stations straight
+// from the raw query string, without the map of url.Values and its
+// strings, when the query is a plain one: each of lon, lat (both given),
+// limit, radius and kind at most once, nothing escaped (no %, no +), no
+// crs, and every value good. It reports false for any other query, which
+// publicStationsQuery then reads (and refuses as it always has): what it
+// accepts, it reads as publicStationsQuery does.
+func publicStationsQueryRaw(raw string) (onemap.PublicQuery, bool) {
+	var q onemap.PublicQuery
+	var lon, lat, limit, radius, kind string
+	var seen uint8
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || !plainQueryValue(v) {
+			return q, false
+		}
+		var bit uint8
+		switch k {
+		case "lon":
+			lon, bit = v, 1
+		case "lat":
+			lat, bit = v, 2
+		case "limit":
+			limit, bit = v, 4
+		case "radius":
+			radius, bit = v, 8
+		case "kind":
+			kind, bit = v, 16
+		default:
+			return q, false
+		}
+		if seen&bit != 0 {
+			return q, false
+		}
+		seen |= bit
+	}
+	if seen&3 != 3 {
+		return q, false
+	}
+	for i, v := range [2]string{lon, lat} {
+		f, err := strconv.ParseFloat(v, 64)
+		if lim := [2]float64{180, 90}[i]; err != nil || !(f >= -lim && f <= lim) { // NaN too
+			return q, false
+		}
+		q.Point[i] = f
+	}
+	q.Limit = publicDefaultLimit
+	if limit != "" {
+		n, err := strconv.ParseInt(limit, 10, 64)
+		if err != nil || n < 1 || n > onemap.PublicMaxLimit {
+			return q, false
+		}
+		q.Limit = int(n)
+	}
+	if radius != "" {
+		f, err := strconv.ParseFloat(radius, 64)
+		if err != nil || !(f > 0 && f <= maxRadius) {
+			return q, false
+		}
+		q.Radius = f
+	}
+	if seen&16 != 0 {
+		q.Kinds = splitList(kind)
+	}
+	return q, true
+}
+
+// plainQueryValue says whether a query value means itself, unescaped:
+// letters, digits and . , - _ only.
+func plainQueryValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch b := v[i]; {
+		case b >= '0' && b <= '9', b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '.', b == ',', b == '-', b == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // publicCacheControlValue is publicCacheControl as a header's value,
