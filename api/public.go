@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"net/url"
@@ -133,8 +134,8 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		start := time.Now()
 		if every > 0 {
+			start := time.Now()
 			// The request's turn on an evenly spaced schedule.
 			mu.Lock()
 			turn := next
@@ -149,35 +150,88 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 			next = turn.Add(every)
 			mu.Unlock()
 			if wait := turn.Sub(start); wait > 0 {
-				t := time.NewTimer(wait)
+				t := getTimer(wait)
 				select {
 				case <-t.C:
+					putTimer(t)
 				case <-ctx.Done():
-					t.Stop()
+					putTimer(t)
 					c.Abort()
 					return
 				}
 			}
 		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			t := time.NewTimer(publicQueueWait)
-			select {
-			case slots <- struct{}{}:
-				t.Stop()
-			case <-t.C:
-				busy(c)
-				return
-			case <-ctx.Done():
-				t.Stop()
-				c.Abort()
-				return
-			}
+		switch takeSlot(ctx, slots, publicQueueWait) {
+		case slotBusy:
+			busy(c)
+			return
+		case slotGone:
+			c.Abort()
+			return
 		}
 		defer func() { <-slots }()
 		c.Next()
 	}
+}
+
+// What takeSlot says.
+const (
+	slotTaken = iota
+	slotBusy  // none came free in time
+	slotGone  // the request's context ended first
+)
+
+// takeSlot takes a place in slots, waiting for at most wait. A
+// slot is held for the few tens of microseconds of a lookup, so when all
+// are taken, one usually comes free as soon as the lookups holding them
+// run on: a request first yields its processor once and tries again, and
+// only then waits with a timer and the request's context. The yield jumps
+// no queue: while requests wait blocked, a freed slot passes straight to
+// the first of them, and the channel stays full.
+func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) int {
+	select {
+	case slots <- struct{}{}:
+		return slotTaken
+	default:
+	}
+	runtime.Gosched()
+	select {
+	case slots <- struct{}{}:
+		return slotTaken
+	default:
+	}
+	t := getTimer(wait)
+	defer putTimer(t)
+	select {
+	case slots <- struct{}{}:
+		return slotTaken
+	case <-t.C:
+		return slotBusy
+	case <-ctx.Done():
+		return slotGone
+	}
+}
+
+// timers are the stopped timers of public lookups that waited: a waiting
+// lookup takes one and gives it back, where each made its own (a timer
+// and its channel, two allocations) and left it to the collector.
+var timers sync.Pool
+
+// getTimer returns a timer that fires after d.
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putTimer stops t and keeps it for another wait. Since Go 1.23 (this
+// module's go line is later) a stopped timer's channel holds nothing: a
+// Reset timer never delivers the time of its previous run.
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // handlePublicStations answers /api/public/stations?lon=&lat=&kind=&limit=&radius=:

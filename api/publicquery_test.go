@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
 )
 
 // TestPublicStationsQueryRaw holds the reading of a plain query string to
@@ -97,4 +96,3 @@ func BenchmarkPublicStationsQuery(b *testing.B) {
 		}
 	})
 }
-
