@@ -161,3 +161,31 @@ func BenchmarkNearest(b *testing.B) {
 	b.ReportMetric(float64(cpu[1])/float64(n), "old-cpu-ns/search")
 	b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "new/old")
 }
+
+// BenchmarkNearestAlone runs the tree walk (new) or the search through
+// Nearby's callbacks (old) alone, at the same points as each other, for a
+// count of instructions (cachegrind) of each.
+func BenchmarkNearestAlone(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s, err := newSnapshot(randomData(rng, 900))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, old := range []bool{false, true} {
+		name := "new"
+		if old {
+			name = "old"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 4))
+			for b.Loop() {
+				p := orb.Point{102 + r.Float64()*0.6, 25.3 + r.Float64()*0.9}
+				if old {
+					s.nearestByCallbacks(p, 0, 10, 0)
+				} else {
+					s.nearest(p, 0, 10, 0)
+				}
+			}
+		})
+	}
+}
