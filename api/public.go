@@ -246,7 +246,7 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 			writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
 			return
 		}
-		pq, ok := publicStationsQueryRaw(c.Request.URL.RawQuery)
+		pq, ok := publicQueryRaw(c.Request.URL.RawQuery, true)
 		if !ok {
 			var err error
 			if pq, err = publicStationsQuery(c.Request.URL.Query()); err != nil {
@@ -303,14 +303,15 @@ func publicStationsQuery(q url.Values) (onemap.PublicQuery, error) {
 	return onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius}, nil
 }
 
-// publicStationsQueryRaw reads the query of /api/public/stations straight
-// from the raw query string, without the map of url.Values and its
-// strings, when the query is a plain one: each of lon, lat (both given),
-// limit, radius and kind at most once, nothing escaped (no %, no +), no
-// crs, and every value good. It reports false for any other query, which
-// publicStationsQuery then reads (and refuses as it always has): what it
-// accepts, it reads as publicStationsQuery does.
-func publicStationsQueryRaw(raw string) (onemap.PublicQuery, bool) {
+// publicQueryRaw reads the query of /api/public/stations (withKind) or
+// /api/public/shelters straight from the raw query string, without the map
+// of url.Values and its strings, when the query is a plain one: each of
+// lon, lat (both given), limit, radius and kind (of the stations) at most
+// once, nothing escaped (no %, no +), no crs, and every value good. It
+// reports false for any other query, which publicStationsQuery or
+// publicSheltersQuery then reads (and refuses as it always has): what it
+// accepts, it reads as they do.
+func publicQueryRaw(raw string, withKind bool) (onemap.PublicQuery, bool) {
 	var q onemap.PublicQuery
 	var lon, lat, limit, radius, kind string
 	var seen uint8
@@ -332,6 +333,9 @@ func publicStationsQueryRaw(raw string) (onemap.PublicQuery, bool) {
 		case "radius":
 			radius, bit = v, 8
 		case "kind":
+			if !withKind {
+				return q, false
+			}
 			kind, bit = v, 16
 		default:
 			return q, false

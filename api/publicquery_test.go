@@ -8,30 +8,42 @@ import (
 	"testing"
 )
 
-// TestPublicStationsQueryRaw holds the reading of a plain query string to
+// TestPublicQueryRaw holds the reading of a plain query string to
 // the reading through url.Values: every query it accepts, the other reads
 // the same (and accepts); the common ones it does accept; every other
 // (refused, escaped, repeated, crs=) it leaves to the other, whose 400s
 // stay as they were.
-func TestPublicStationsQueryRaw(t *testing.T) {
+func TestPublicQueryRaw(t *testing.T) {
+	// check reads raw both ways, for the stations and the shelters, and
+	// says whether the stations' was read raw.
 	check := func(raw string) bool {
 		t.Helper()
-		got, ok := publicStationsQueryRaw(raw)
-		if !ok {
-			return false
+		var stations bool
+		for _, withKind := range []bool{true, false} {
+			got, ok := publicQueryRaw(raw, withKind)
+			if withKind {
+				stations = ok
+			}
+			if !ok {
+				continue
+			}
+			u, err := url.ParseQuery(raw)
+			if err != nil {
+				t.Fatalf("%q: read raw, but url.ParseQuery: %v", raw, err)
+			}
+			read := publicSheltersQuery
+			if withKind {
+				read = publicStationsQuery
+			}
+			want, err := read(u)
+			if err != nil {
+				t.Fatalf("%q (kind %v): read raw as %+v, but through url.Values: %v", raw, withKind, got, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q (kind %v): read raw as %+v, want %+v", raw, withKind, got, want)
+			}
 		}
-		u, err := url.ParseQuery(raw)
-		if err != nil {
-			t.Fatalf("%q: read raw, but url.ParseQuery: %v", raw, err)
-		}
-		want, err := publicStationsQuery(u)
-		if err != nil {
-			t.Fatalf("%q: read raw as %+v, but publicStationsQuery: %v", raw, got, err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: read raw as %+v, want %+v", raw, got, want)
-		}
-		return true
+		return stations
 	}
 	for _, raw := range []string{
 		"lon=102.712345&lat=25.0412&limit=10",
@@ -59,6 +71,12 @@ func TestPublicStationsQueryRaw(t *testing.T) {
 			t.Errorf("%q: read raw, want left to url.Values", raw)
 		}
 	}
+	if _, ok := publicQueryRaw("lon=102.7&lat=25.04&kind=a", false); ok {
+		t.Error("a shelters query with kind= read raw, want left to url.Values (which refuses it)")
+	}
+	if _, ok := publicQueryRaw("lon=102.7&lat=25.04&limit=5&radius=900", false); !ok {
+		t.Error("a plain shelters query not read raw")
+	}
 	// Random queries of those parts.
 	parts := []string{"lon=102.7", "lat=25.04", "lon=", "lat=", "limit=7", "limit=0", "limit=x", "radius=300", "radius=-1",
 		"radius=", "kind=a", "kind=a,b", "kind=", "crs=bd09", "lon=0x1p6", "lat=1_0", "limit=+5", "limit=05", "lat=-0",
@@ -81,7 +99,7 @@ func BenchmarkPublicStationsQuery(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := publicStationsQueryRaw(raw); !ok {
+			if _, ok := publicQueryRaw(raw, true); !ok {
 				b.Fatal("not read")
 			}
 		}
