@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -132,8 +134,8 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		start := time.Now()
 		if every > 0 {
+			start := time.Now()
 			// The request's turn on an evenly spaced schedule.
 			mu.Lock()
 			turn := next
@@ -148,35 +150,88 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 			next = turn.Add(every)
 			mu.Unlock()
 			if wait := turn.Sub(start); wait > 0 {
-				t := time.NewTimer(wait)
+				t := getTimer(wait)
 				select {
 				case <-t.C:
+					putTimer(t)
 				case <-ctx.Done():
-					t.Stop()
+					putTimer(t)
 					c.Abort()
 					return
 				}
 			}
 		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			t := time.NewTimer(publicQueueWait)
-			select {
-			case slots <- struct{}{}:
-				t.Stop()
-			case <-t.C:
-				busy(c)
-				return
-			case <-ctx.Done():
-				t.Stop()
-				c.Abort()
-				return
-			}
+		switch takeSlot(ctx, slots, publicQueueWait) {
+		case slotBusy:
+			busy(c)
+			return
+		case slotGone:
+			c.Abort()
+			return
 		}
 		defer func() { <-slots }()
 		c.Next()
 	}
+}
+
+// What takeSlot says.
+const (
+	slotTaken = iota
+	slotBusy  // none came free in time
+	slotGone  // the request's context ended first
+)
+
+// takeSlot takes a place in slots, waiting for at most wait. A
+// slot is held for the few tens of microseconds of a lookup, so when all
+// are taken, one usually comes free as soon as the lookups holding them
+// run on: a request first yields its processor once and tries again, and
+// only then waits with a timer and the request's context. The yield jumps
+// no queue: while requests wait blocked, a freed slot passes straight to
+// the first of them, and the channel stays full.
+func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) int {
+	select {
+	case slots <- struct{}{}:
+		return slotTaken
+	default:
+	}
+	runtime.Gosched()
+	select {
+	case slots <- struct{}{}:
+		return slotTaken
+	default:
+	}
+	t := getTimer(wait)
+	defer putTimer(t)
+	select {
+	case slots <- struct{}{}:
+		return slotTaken
+	case <-t.C:
+		return slotBusy
+	case <-ctx.Done():
+		return slotGone
+	}
+}
+
+// timers are the stopped timers of public lookups that waited: a waiting
+// lookup takes one and gives it back, where each made its own (a timer
+// and its channel, two allocations) and left it to the collector.
+var timers sync.Pool
+
+// getTimer returns a timer that fires after d.
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putTimer stops t and keeps it for another wait. Since Go 1.23 (this
+// module's go line is later) a stopped timer's channel holds nothing: a
+// Reset timer never delivers the time of its previous run.
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // handlePublicStations answers /api/public/stations?lon=&lat=&kind=&limit=&radius=:
@@ -191,29 +246,17 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 			writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
 			return
 		}
-		q := c.Request.URL.Query()
-		p, err := pointQuery(q, "kind", "limit", "radius")
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		radius, err := parseRadius(q.Get("radius"), 0)
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		var kinds []string
-		if v, ok := q["kind"]; ok {
-			kinds = splitList(strings.Join(v, ","))
+		pq, ok := publicQueryRaw(c.Request.URL.RawQuery, true)
+		if !ok {
+			var err error
+			if pq, err = publicStationsQuery(c.Request.URL.Query()); err != nil {
+				writeError(c, s.log, err)
+				return
+			}
 		}
 		buf := s.buffers.get()
 		defer s.buffers.put(buf)
-		b, err := s.public.AppendNearestJSON(buf.b[:0], onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius})
+		b, err := s.public.AppendNearestJSON(buf.b[:0], pq)
 		if err != nil {
 			writeError(c, s.log, err)
 			return
@@ -237,6 +280,113 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 		}
 		writeJSONBytes(c, b)
 	}
+}
+
+// publicStationsQuery reads the query of /api/public/stations.
+func publicStationsQuery(q url.Values) (onemap.PublicQuery, error) {
+	p, err := pointQuery(q, "kind", "limit", "radius")
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	radius, err := parseRadius(q.Get("radius"), 0)
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	var kinds []string
+	if v, ok := q["kind"]; ok {
+		kinds = splitList(strings.Join(v, ","))
+	}
+	return onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius}, nil
+}
+
+// publicQueryRaw reads the query of /api/public/stations (withKind) or
+// /api/public/shelters straight from the raw query string, without the map
+// of url.Values and its strings, when the query is a plain one: each of
+// lon, lat (both given), limit, radius and kind (of the stations) at most
+// once, nothing escaped (no %, no +), no crs, and every value good. It
+// reports false for any other query, which publicStationsQuery or
+// publicSheltersQuery then reads (and refuses as it always has): what it
+// accepts, it reads as they do.
+func publicQueryRaw(raw string, withKind bool) (onemap.PublicQuery, bool) {
+	var q onemap.PublicQuery
+	var lon, lat, limit, radius, kind string
+	var seen uint8
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || !plainQueryValue(v) {
+			return q, false
+		}
+		var bit uint8
+		switch k {
+		case "lon":
+			lon, bit = v, 1
+		case "lat":
+			lat, bit = v, 2
+		case "limit":
+			limit, bit = v, 4
+		case "radius":
+			radius, bit = v, 8
+		case "kind":
+			if !withKind {
+				return q, false
+			}
+			kind, bit = v, 16
+		default:
+			return q, false
+		}
+		if seen&bit != 0 {
+			return q, false
+		}
+		seen |= bit
+	}
+	if seen&3 != 3 {
+		return q, false
+	}
+	for i, v := range [2]string{lon, lat} {
+		f, err := strconv.ParseFloat(v, 64)
+		if lim := [2]float64{180, 90}[i]; err != nil || !(f >= -lim && f <= lim) { // NaN too
+			return q, false
+		}
+		q.Point[i] = f
+	}
+	q.Limit = publicDefaultLimit
+	if limit != "" {
+		n, err := strconv.ParseInt(limit, 10, 64)
+		if err != nil || n < 1 || n > onemap.PublicMaxLimit {
+			return q, false
+		}
+		q.Limit = int(n)
+	}
+	if radius != "" {
+		f, err := strconv.ParseFloat(radius, 64)
+		if err != nil || !(f > 0 && f <= maxRadius) {
+			return q, false
+		}
+		q.Radius = f
+	}
+	if seen&16 != 0 {
+		q.Kinds = splitList(kind)
+	}
+	return q, true
+}
+
+// plainQueryValue says whether a query value means itself, unescaped:
+// letters, digits and . , - _ only.
+func plainQueryValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch b := v[i]; {
+		case b >= '0' && b <= '9', b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '.', b == ',', b == '-', b == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // publicCacheControlValue is publicCacheControl as a header's value,

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/url"
+
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 )
@@ -17,25 +19,17 @@ func (s *Server) handlePublicShelters(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "the public index is not loaded"))
 		return
 	}
-	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "limit", "radius")
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	radius, err := parseRadius(q.Get("radius"), 0)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
+	pq, ok := publicQueryRaw(c.Request.URL.RawQuery, false)
+	if !ok {
+		var err error
+		if pq, err = publicSheltersQuery(c.Request.URL.Query()); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
 	}
 	buf := s.buffers.get()
 	defer s.buffers.put(buf)
-	b, err := s.public.AppendSheltersJSON(buf.b[:0], onemap.PublicQuery{Point: p, Limit: int(limit), Radius: radius})
+	b, err := s.public.AppendSheltersJSON(buf.b[:0], pq)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -43,4 +37,21 @@ func (s *Server) handlePublicShelters(c *gin.Context) {
 	buf.b = b
 	c.Writer.Header()["Cache-Control"] = publicCacheControlValue
 	writeJSONBytes(c, b) // with its length: see handlePublicStations
+}
+
+// publicSheltersQuery reads the query of /api/public/shelters.
+func publicSheltersQuery(q url.Values) (onemap.PublicQuery, error) {
+	p, err := pointQuery(q, "limit", "radius")
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	radius, err := parseRadius(q.Get("radius"), 0)
+	if err != nil {
+		return onemap.PublicQuery{}, err
+	}
+	return onemap.PublicQuery{Point: p, Limit: int(limit), Radius: radius}, nil
 }

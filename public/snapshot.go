@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/onemapgis/onemap"
-	"github.com/onemapgis/onemap/inmem"
 	"github.com/onemapgis/onemap/internal/packed"
 	"github.com/paulmach/orb"
 )
@@ -323,64 +322,6 @@ func (s *snapshot) hits(p orb.Point, k cacheKey) []hitRef {
 	v := s.nearest(p, k.kinds, int(k.limit), float64(k.radius))
 	s.cache.put(k, v)
 	return v
-}
-
-// nearest walks the R-tree best first by a lower bound of the distance
-// (boxes and stations alike, cheap to compute), measures each station it
-// meets geodesically, and stops once the lower bound passes the limit-th
-// distance found: the few stations near the answer are measured exactly,
-// the rest never.
-func (s *snapshot) nearest(p orb.Point, kinds uint64, limit int, radius float64) []hitRef {
-	bound := inmem.Farthest
-	if radius > 0 {
-		bound = radius
-	}
-	out := make([]hitRef, 0, limit)
-	less := func(a, b hitRef) bool {
-		return a.dist < b.dist || a.dist == b.dist && s.stations[a.at].ID < s.stations[b.at].ID
-	}
-	lo, hi := s.tree.Bounds()
-	lb := inmem.NewLowerBound(p, lo, hi)
-	s.tree.Nearby(
-		func(min, max [2]float64, i int32, item bool) float64 {
-			if item && kinds != 0 && kinds&(1<<s.stations[i-1].kind) == 0 {
-				return math.Inf(1)
-			}
-			// An entry that iter would stop at is never queued: its
-			// bound passes the radius or the limit-th distance found so
-			// far, which only shrinks. So a search queues the entries
-			// near its answer, not every one of every node it opens.
-			d := lb.Box(min, max)
-			if d > bound || len(out) == limit && float32(d) > out[limit-1].dist {
-				return math.Inf(1)
-			}
-			return d
-		},
-		func(_, _ [2]float64, i int32, lower float64) bool {
-			if lower > bound || len(out) == limit && float32(lower) > out[limit-1].dist {
-				return false
-			}
-			d := inmem.Distance(p, s.stations[i-1].Point)
-			if d > bound {
-				return true
-			}
-			h := hitRef{at: i - 1, dist: float32(d)}
-			if len(out) == limit {
-				if !less(h, out[limit-1]) {
-					return true
-				}
-				out = out[:limit-1]
-			}
-			// Insert in order.
-			j := len(out)
-			out = append(out, h)
-			for ; j > 0 && less(h, out[j-1]); j-- {
-				out[j] = out[j-1]
-			}
-			out[j] = h
-			return true
-		})
-	return out
 }
 
 // Nearest returns the stations nearest the query's point rounded to
