@@ -9,7 +9,7 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// upperBound bounds from above, cheaply, the geodesic distance from a
+// UpperBound bounds from above, cheaply, the geodesic distance from a
 // point p to points within a degree of it in latitude and in longitude:
 // the straight line between the two in lon/lat is a path on the ellipsoid,
 // and each step of it is at most as long as its two components at the
@@ -22,16 +22,16 @@ import (
 // tenths of a percent of LowerBound: the two pin a point's distance
 // between them, so the nearest search measures exactly only the few whose
 // bounds leave them in doubt.
-type upperBound struct {
+type UpperBound struct {
 	p          orb.Point
 	mMax, pMax float64 // metres per degree, at most (0: no bound, near a pole)
 }
 
-// newUpperBound returns the bound of distances from p.
-func newUpperBound(p orb.Point) upperBound {
+// NewUpperBound returns the bound of distances from p.
+func NewUpperBound(p orb.Point) UpperBound {
 	abs := math.Abs(p[1])
 	if abs+1.01 >= 89 {
-		return upperBound{p: p}
+		return UpperBound{p: p}
 	}
 	const rad = math.Pi / 180
 	const e2 = wgs84F * (2 - wgs84F)
@@ -41,14 +41,14 @@ func newUpperBound(p orb.Point) upperBound {
 	wLo := math.Sqrt(1 - e2*sinLo*sinLo)
 	// A millionth wider for rounding.
 	const wider = 1 + 1e-6
-	return upperBound{p: p, mMax: wgs84A * (1 - e2) / (wHi * wHi * wHi) * rad * wider,
+	return UpperBound{p: p, mMax: wgs84A * (1 - e2) / (wHi * wHi * wHi) * rad * wider,
 		pMax: wgs84A * cosLo / wLo * rad * wider}
 }
 
-// to returns at least the geodesic distance in metres from p to q (as
-// Distance measures it: a millimetre more for its rounding), or +Inf for
-// a q more than a degree away in latitude or longitude.
-func (u *upperBound) to(x, y float64) float64 {
+// To returns at least the geodesic distance in metres from p to the point
+// x, y (as Distance measures it: a millimetre more for its rounding), or
+// +Inf for a point more than a degree away in latitude or longitude.
+func (u *UpperBound) To(x, y float64) float64 {
 	dx, dy := x-u.p[0], y-u.p[1]
 	if u.mMax == 0 || dx > 1 || dx < -1 || dy > 1 || dy < -1 {
 		return math.Inf(1)
@@ -57,11 +57,11 @@ func (u *upperBound) to(x, y float64) float64 {
 	return math.Sqrt(ex*ex+ey*ey) + 1e-3
 }
 
-// point is box of the point x, y: of a point within a degree of longitude
+// Point is Box of the point x, y: of a point within a degree of longitude
 // and a tenth of a degree of latitude farther from the equator than p
 // (every point a county's search reaches), worked out here without a
 // call or a branch.
-func (b *LowerBound) point(x, y float64) float64 {
+func (b *LowerBound) Point(x, y float64) float64 {
 	dx := math.Abs(x - b.p[0])
 	if dx > 1 || b.polar || math.Abs(y) > b.absLat+0.1 {
 		return b.box(x, y, x, y)
@@ -75,7 +75,7 @@ func (b *LowerBound) point(x, y float64) float64 {
 // metres that keep accepts, as Nearby's answer. It walks the nodes best
 // first by LowerBound, as packed.Tree.Nearby does, but it queues only
 // nodes: a leaf's points are taken when the leaf is reached, each first
-// pinned between its lower bound and upperBound. The kth least upper bound
+// pinned between its lower bound and UpperBound. The kth least upper bound
 // seen is at least the kth nearest distance of the answer, so a point or a
 // node whose lower bound exceeds it is passed over before any point is
 // measured; of a leaf's points, only those whose lower bound the others
@@ -87,7 +87,7 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 	if root < 0 {
 		return hits
 	}
-	ub := newUpperBound(p)
+	ub := NewUpperBound(p)
 	// uppers is a max-heap of the k least upper bounds seen, of points
 	// keep accepts.
 	var upperArr [16]float64
@@ -144,7 +144,7 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 			if x != bs[i+2] || y != bs[i+3] {
 				continue // not a point (nor ever in a point layer)
 			}
-			d := lb.point(x, y)
+			d := lb.Point(x, y)
 			if d > bound {
 				continue
 			}
@@ -153,8 +153,8 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 			if r == nil || keep != nil && !keep(r) {
 				continue
 			}
-			if u := ub.to(x, y); len(uppers) < k || u < uppers[0] {
-				uppers = pushUpper(uppers, u, k)
+			if u := ub.To(x, y); len(uppers) < k || u < uppers[0] {
+				uppers = PushUpper(uppers, u, k)
 				if len(uppers) == k && uppers[0] < bound {
 					bound = uppers[0]
 					if d > bound {
@@ -168,9 +168,9 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 	return hits
 }
 
-// pushUpper adds u to the max-heap h of at most k bounds, dropping its
+// PushUpper adds u to the max-heap h of at most k bounds, dropping its
 // greatest if it is full (u is then less than that).
-func pushUpper(h []float64, u float64, k int) []float64 {
+func PushUpper(h []float64, u float64, k int) []float64 {
 	if len(h) < k {
 		h = append(h, u)
 		i := len(h) - 1

@@ -43,7 +43,7 @@ func withinPacked(t *packed.Tree[*onemap.Record], b orb.Bound, r float64, keep f
 			if x != bs[i+2] || y != bs[i+3] {
 				continue // not a point (nor ever in a point layer)
 			}
-			if lb.point(x, y) > r {
+			if lb.Point(x, y) > r {
 				continue // beyond r (or beyond the box: the bound is of the same point)
 			}
 			rec := t.Item(from0 + i/4)
