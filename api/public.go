@@ -284,7 +284,13 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 
 // publicStationsQuery reads the query of /api/public/stations.
 func publicStationsQuery(q url.Values) (onemap.PublicQuery, error) {
-	p, err := pointQuery(q, "kind", "limit", "radius")
+	return publicURLQuery(q, "kind", "limit", "radius")
+}
+
+// publicURLQuery reads a public lookup's query through url.Values: the
+// point, limit, radius and, where known names it, kind.
+func publicURLQuery(q url.Values, known ...string) (onemap.PublicQuery, error) {
+	p, err := pointQuery(q, known...)
 	if err != nil {
 		return onemap.PublicQuery{}, err
 	}
@@ -297,7 +303,7 @@ func publicStationsQuery(q url.Values) (onemap.PublicQuery, error) {
 		return onemap.PublicQuery{}, err
 	}
 	var kinds []string
-	if v, ok := q["kind"]; ok {
+	if v, ok := q["kind"]; ok { // only where known names it: pointQuery refuses it elsewhere
 		kinds = splitList(strings.Join(v, ","))
 	}
 	return onemap.PublicQuery{Point: p, Kinds: kinds, Limit: int(limit), Radius: radius}, nil

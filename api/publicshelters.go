@@ -41,17 +41,5 @@ func (s *Server) handlePublicShelters(c *gin.Context) {
 
 // publicSheltersQuery reads the query of /api/public/shelters.
 func publicSheltersQuery(q url.Values) (onemap.PublicQuery, error) {
-	p, err := pointQuery(q, "limit", "radius")
-	if err != nil {
-		return onemap.PublicQuery{}, err
-	}
-	limit, err := parseInt("limit", q.Get("limit"), publicDefaultLimit, 1, onemap.PublicMaxLimit)
-	if err != nil {
-		return onemap.PublicQuery{}, err
-	}
-	radius, err := parseRadius(q.Get("radius"), 0)
-	if err != nil {
-		return onemap.PublicQuery{}, err
-	}
-	return onemap.PublicQuery{Point: p, Limit: int(limit), Radius: radius}, nil
+	return publicURLQuery(q, "limit", "radius")
 }
