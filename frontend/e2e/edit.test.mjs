@@ -53,6 +53,14 @@ describe('edit: an operator edits a risk point from its card', { timeout: 10 * 6
       const p = map.project(c);
       return { x: r.left + p.x, y: r.top + p.y };
     }, [Number(lon), Number(lat)]);
+    // The click opens what is drawn within a few pixels (clicks.js): on a
+    // loaded machine the source can hold the point before it is drawn.
+    await page.waitForFunction(([i, c]) => {
+      const { map } = window.onemap;
+      const p = map.project(c);
+      return map.queryRenderedFeatures([[p.x - 5, p.y - 5], [p.x + 5, p.y + 5]])
+        .some((f) => f.sourceLayer === 'risk_points' && f.id === i);
+    }, [id, [Number(lon), Number(lat)]], { timeout: WAIT_MS });
     const record = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/layers/risk_points/features/${id}`);
     await page.mouse.click(px.x, px.y);
     await record;
