@@ -122,8 +122,9 @@ func (s *Server) publicLimit(l *ratelimit.Limiter) gin.HandlerFunc {
 func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 	slots := make(chan struct{}, max(1, n))
 	var (
-		mu   sync.Mutex
-		next time.Time // when the next request may start
+		mu     sync.Mutex
+		next   time.Time // when the next request may start
+		timers timerPool // of the lookups that wait
 	)
 	var every time.Duration
 	if maxRate > 0 {
@@ -150,18 +151,18 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 			next = turn.Add(every)
 			mu.Unlock()
 			if wait := turn.Sub(start); wait > 0 {
-				t := getTimer(wait)
+				t := timers.get(wait)
 				select {
 				case <-t.C:
-					putTimer(t)
+					timers.put(t)
 				case <-ctx.Done():
-					putTimer(t)
+					timers.put(t)
 					c.Abort()
 					return
 				}
 			}
 		}
-		switch takeSlot(ctx, slots, publicQueueWait) {
+		switch takeSlot(ctx, slots, publicQueueWait, &timers) {
 		case slotBusy:
 			busy(c)
 			return
@@ -181,14 +182,15 @@ const (
 	slotGone  // the request's context ended first
 )
 
-// takeSlot takes a place in slots, waiting for at most wait. A
+// takeSlot takes a place in slots, waiting for at most wait (on a timer
+// of timers). A
 // slot is held for the few tens of microseconds of a lookup, so when all
 // are taken, one usually comes free as soon as the lookups holding them
 // run on: a request first yields its processor once and tries again, and
 // only then waits with a timer and the request's context. The yield jumps
 // no queue: while requests wait blocked, a freed slot passes straight to
 // the first of them, and the channel stays full.
-func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) int {
+func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration, timers *timerPool) int {
 	select {
 	case slots <- struct{}{}:
 		return slotTaken
@@ -200,8 +202,8 @@ func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) int 
 		return slotTaken
 	default:
 	}
-	t := getTimer(wait)
-	defer putTimer(t)
+	t := timers.get(wait)
+	defer timers.put(t)
 	select {
 	case slots <- struct{}{}:
 		return slotTaken
@@ -212,26 +214,26 @@ func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) int 
 	}
 }
 
-// timers are the stopped timers of public lookups that waited: a waiting
-// lookup takes one and gives it back, where each made its own (a timer
-// and its channel, two allocations) and left it to the collector.
-var timers sync.Pool
+// timerPool keeps the stopped timers of public lookups that waited: a
+// waiting lookup takes one and gives it back, where each made its own (a
+// timer and its channel, two allocations) and left it to the collector.
+type timerPool struct{ p sync.Pool }
 
-// getTimer returns a timer that fires after d.
-func getTimer(d time.Duration) *time.Timer {
-	if t, ok := timers.Get().(*time.Timer); ok {
+// get returns a timer that fires after d.
+func (tp *timerPool) get(d time.Duration) *time.Timer {
+	if t, ok := tp.p.Get().(*time.Timer); ok {
 		t.Reset(d)
 		return t
 	}
 	return time.NewTimer(d)
 }
 
-// putTimer stops t and keeps it for another wait. Since Go 1.23 (this
+// put stops t and keeps it for another wait. Since Go 1.23 (this
 // module's go line is later) a stopped timer's channel holds nothing: a
 // Reset timer never delivers the time of its previous run.
-func putTimer(t *time.Timer) {
+func (tp *timerPool) put(t *time.Timer) {
 	t.Stop()
-	timers.Put(t)
+	tp.p.Put(t)
 }
 
 // handlePublicStations answers /api/public/stations?lon=&lat=&kind=&limit=&radius=:

@@ -96,24 +96,25 @@ func TestPublicSlots_waitAllocatesNothing(t *testing.T) {
 // none (expired at once) or an hour (never), so no clock is read.
 func TestTakeSlot(t *testing.T) {
 	slots := make(chan struct{}, 1)
+	var timers timerPool
 	ctx := t.Context()
-	if got := takeSlot(ctx, slots, time.Hour); got != slotTaken {
+	if got := takeSlot(ctx, slots, time.Hour, &timers); got != slotTaken {
 		t.Fatalf("a free slot: %d, want taken", got)
 	}
 	for range 3 { // the pool now holds timers that fired
-		if got := takeSlot(ctx, slots, time.Nanosecond); got != slotBusy {
+		if got := takeSlot(ctx, slots, time.Nanosecond, &timers); got != slotBusy {
 			t.Fatalf("no free slot: %d, want busy", got)
 		}
 	}
 	for range 3 {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if got := takeSlot(cctx, slots, time.Hour); got != slotGone {
+		if got := takeSlot(cctx, slots, time.Hour, &timers); got != slotGone {
 			t.Fatalf("a context ended: %d, want gone", got)
 		}
 	}
 	got := make(chan int)
-	go func() { got <- takeSlot(ctx, slots, time.Hour) }()
+	go func() { got <- takeSlot(ctx, slots, time.Hour, &timers) }()
 	<-slots // the slot comes free
 	if g := <-got; g != slotTaken {
 		t.Fatalf("a slot came free: %d, want taken", g)
