@@ -141,15 +141,10 @@ func parseRadius(s string, def float64) (float64, error) {
 	return f, nil
 }
 
-// pointLayers returns the point layers a query names (a comma list; ""
-// means every point layer the caller may read), refusing one the caller may
-// not read, or that is not a point layer.
-func (s *Server) pointLayers(v *onemap.View, list string) ([]onemap.Layer, error) {
-	return s.appendPointLayers(nil, v, list)
-}
-
-// appendPointLayers is pointLayers appending to out: a caller's room for
-// the usual one layer spares the allocation.
+// appendPointLayers appends to out the point layers a query names (a
+// comma list; "" means every point layer the caller may read), refusing
+// one the caller may not read, or that is not a point layer: a caller's
+// room for the usual one layer spares the allocation.
 func (s *Server) appendPointLayers(out []onemap.Layer, v *onemap.View, list string) ([]onemap.Layer, error) {
 	if list == "" {
 		for _, l := range v.Readable() {
@@ -181,15 +176,11 @@ func (s *Server) appendPointLayers(out []onemap.Layer, v *onemap.View, list stri
 // kind, level and status, each a comma list, on the layers that have them.
 type attributeFilter map[string][]string
 
-func parseAttributeFilter(q url.Values, layers []onemap.Layer) (attributeFilter, error) {
-	return attributeFilterOf([3]string{q.Get("kind"), q.Get("level"), q.Get("status")}, layers)
-}
-
 // attributeFilterNames are the fields an attributeFilter reads, in the
 // order attributeFilterOf takes their values.
 var attributeFilterNames = [3]string{"kind", "level", "status"}
 
-// attributeFilterOf is parseAttributeFilter of the values of kind, level and
+// attributeFilterOf reads the filter from the values of kind, level and
 // status; nil (keeps all) when none is given.
 func attributeFilterOf(values [3]string, layers []onemap.Layer) (attributeFilter, error) {
 	var f attributeFilter
