@@ -323,13 +323,28 @@ export function createCases(page, session, { el, button }) {
   }
 
   // Live: the layer's tiles come again, the list and an open card follow.
+  // An open card is drawn again only while nobody is at work in it (a field
+  // in focus, the joint form open, a refusal shown beside a field), checked
+  // again once the case has come: a refusal shown meanwhile stays.
   let timer = null;
+  const busy = () => !!cardEl.querySelector('textarea:focus,input:focus,details.om-joint[open]') ||
+    [...cardEl.querySelectorAll('[data-error-for]')].some((s) => s.textContent !== '');
+  async function follow(id) {
+    try {
+      const c = await getJSON(`/api/cases/${id}`);
+      if (state.card?.id !== id || busy()) return;
+      state.card = c;
+      renderCard();
+    } catch {
+      // the next change or the caller's own step draws it again
+    }
+  }
   function changed(changes) {
     if (!changes.length) return;
     if (map.getSource(CASE_SOURCE)) map.refreshTiles(CASE_SOURCE);
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (state.card && changes.some((c) => c.id === state.card.id) && !cardEl.querySelector('textarea:focus,input:focus,details.om-joint[open]')) open(state.card.id);
+      if (state.card && changes.some((c) => c.id === state.card.id) && !busy()) follow(state.card.id);
       else if (!state.card) refresh();
     }, 300);
   }
