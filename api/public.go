@@ -40,7 +40,7 @@ const (
 // client, answered from memory.
 func (s *Server) addPublicRoutes(r *gin.Engine) {
 	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
-	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
+	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate, time.Now, nil))
 	g.GET("/stations", answersInWGS84, s.handlePublicStations())
 	g.GET("/shelters", answersInWGS84, s.handlePublicShelters)
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
@@ -118,8 +118,11 @@ func (s *Server) publicLimit(l *ratelimit.Limiter) gin.HandlerFunc {
 // unbounded) and lets at most n work at once; the others wait their turn, for
 // at most publicQueueWait, then get 503 with Retry-After. So a surge of
 // public lookups queues instead of taking the CPUs from the command centre's
-// requests, which do not pass here.
-func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
+// requests, which do not pass here. The schedule reads the time from now
+// and waits for a request's turn with sleep (nil: a timer), which reports
+// false when the request's context ends first; tests give both a clock
+// that moves only when they move it.
+func (s *Server) publicSlots(n int, maxRate float64, now func() time.Time, sleep func(ctx context.Context, d time.Duration) bool) gin.HandlerFunc {
 	slots := make(chan struct{}, max(1, n))
 	var (
 		mu     sync.Mutex
@@ -130,13 +133,25 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 	if maxRate > 0 {
 		every = time.Duration(float64(time.Second) / maxRate)
 	}
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) bool {
+			t := timers.get(d)
+			defer timers.put(t)
+			select {
+			case <-t.C:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
 	busy := func(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "too many public lookups at once; try again in a moment"))
 	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		if every > 0 {
-			start := time.Now()
+			start := now()
 			// The request's turn on an evenly spaced schedule.
 			mu.Lock()
 			turn := next
@@ -150,16 +165,9 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 			}
 			next = turn.Add(every)
 			mu.Unlock()
-			if wait := turn.Sub(start); wait > 0 {
-				t := timers.get(wait)
-				select {
-				case <-t.C:
-					timers.put(t)
-				case <-ctx.Done():
-					timers.put(t)
-					c.Abort()
-					return
-				}
+			if wait := turn.Sub(start); wait > 0 && !sleep(ctx, wait) {
+				c.Abort()
+				return
 			}
 		}
 		switch takeSlot(ctx, slots, publicQueueWait, &timers) {
