@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"math"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -329,41 +330,25 @@ func publicURLQuery(q url.Values, known ...string) (onemap.PublicQuery, error) {
 // accepts, it reads as they do.
 func publicQueryRaw(raw string, withKind bool) (onemap.PublicQuery, bool) {
 	var q onemap.PublicQuery
-	var lon, lat, limit, radius, kind string
-	var seen uint8
-	for rest := raw; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || !plainQueryValue(v) {
-			return q, false
-		}
-		var bit uint8
-		switch k {
-		case "lon":
-			lon, bit = v, 1
-		case "lat":
-			lat, bit = v, 2
-		case "limit":
-			limit, bit = v, 4
-		case "radius":
-			radius, bit = v, 8
-		case "kind":
-			if !withKind {
-				return q, false
-			}
-			kind, bit = v, 16
-		default:
-			return q, false
-		}
-		if seen&bit != 0 {
-			return q, false
-		}
-		seen |= bit
+	var vals [len(publicQueryNames)]string
+	names := publicQueryNames[:]
+	if !withKind {
+		names = names[:len(names)-1]
 	}
-	if seen&3 != 3 {
+	seen, ok := readQuery(raw, names, vals[:])
+	// readQuery skips an empty pair and reads a name without '=' as
+	// given empty; this reading leaves both to url.Values: every pair
+	// holds a name, one '=' and a plain value.
+	n := bits.OnesCount64(seen)
+	if !ok || seen&3 != 3 || strings.Count(raw, "&") != n-1 || strings.Count(raw, "=") != n {
 		return q, false
 	}
+	for _, v := range vals {
+		if !plainQueryValue(v) {
+			return q, false
+		}
+	}
+	lon, lat, limit, radius, kind := vals[0], vals[1], vals[2], vals[3], vals[4]
 	for i, v := range [2]string{lon, lat} {
 		f, err := strconv.ParseFloat(v, 64)
 		if lim := [2]float64{180, 90}[i]; err != nil || !(f >= -lim && f <= lim) { // NaN too
@@ -391,6 +376,10 @@ func publicQueryRaw(raw string, withKind bool) (onemap.PublicQuery, bool) {
 	}
 	return q, true
 }
+
+// publicQueryNames are the parameters publicQueryRaw reads, kind (of the
+// stations only) last.
+var publicQueryNames = [...]string{"lon", "lat", "limit", "radius", "kind"}
 
 // plainQueryValue says whether a query value means itself, unescaped:
 // letters, digits and . , - _ only.
