@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"math"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -40,7 +41,7 @@ const (
 // client, answered from memory.
 func (s *Server) addPublicRoutes(r *gin.Engine) {
 	limiter := ratelimit.New(s.cfg.PublicRatePerSecond, s.cfg.PublicBurst, publicMaxClients)
-	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate))
+	g := r.Group("/api/public", s.publicLimit(limiter), s.publicSlots(runtime.GOMAXPROCS(0), s.cfg.PublicMaxRate, time.Now, nil))
 	g.GET("/stations", answersInWGS84, s.handlePublicStations())
 	g.GET("/shelters", answersInWGS84, s.handlePublicShelters)
 	g.GET("/places", s.handlePublicJSON(func(ix publicIndex) ([]byte, string, error) { return ix.PlacesJSON() }, placesCacheControl))
@@ -118,8 +119,11 @@ func (s *Server) publicLimit(l *ratelimit.Limiter) gin.HandlerFunc {
 // unbounded) and lets at most n work at once; the others wait their turn, for
 // at most publicQueueWait, then get 503 with Retry-After. So a surge of
 // public lookups queues instead of taking the CPUs from the command centre's
-// requests, which do not pass here.
-func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
+// requests, which do not pass here. The schedule reads the time from now
+// and waits for a request's turn with sleep (nil: a timer), which reports
+// false when the request's context ends first; tests give both a clock
+// that moves only when they move it.
+func (s *Server) publicSlots(n int, maxRate float64, now func() time.Time, sleep func(ctx context.Context, d time.Duration) bool) gin.HandlerFunc {
 	slots := make(chan struct{}, max(1, n))
 	var (
 		mu     sync.Mutex
@@ -130,13 +134,25 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 	if maxRate > 0 {
 		every = time.Duration(float64(time.Second) / maxRate)
 	}
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) bool {
+			t := timers.get(d)
+			defer timers.put(t)
+			select {
+			case <-t.C:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
 	busy := func(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.EUNAVAILABLE, "too many public lookups at once; try again in a moment"))
 	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		if every > 0 {
-			start := time.Now()
+			start := now()
 			// The request's turn on an evenly spaced schedule.
 			mu.Lock()
 			turn := next
@@ -150,16 +166,9 @@ func (s *Server) publicSlots(n int, maxRate float64) gin.HandlerFunc {
 			}
 			next = turn.Add(every)
 			mu.Unlock()
-			if wait := turn.Sub(start); wait > 0 {
-				t := timers.get(wait)
-				select {
-				case <-t.C:
-					timers.put(t)
-				case <-ctx.Done():
-					timers.put(t)
-					c.Abort()
-					return
-				}
+			if wait := turn.Sub(start); wait > 0 && !sleep(ctx, wait) {
+				c.Abort()
+				return
 			}
 		}
 		switch takeSlot(ctx, slots, publicQueueWait, &timers) {
@@ -321,41 +330,25 @@ func publicURLQuery(q url.Values, known ...string) (onemap.PublicQuery, error) {
 // accepts, it reads as they do.
 func publicQueryRaw(raw string, withKind bool) (onemap.PublicQuery, bool) {
 	var q onemap.PublicQuery
-	var lon, lat, limit, radius, kind string
-	var seen uint8
-	for rest := raw; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || !plainQueryValue(v) {
-			return q, false
-		}
-		var bit uint8
-		switch k {
-		case "lon":
-			lon, bit = v, 1
-		case "lat":
-			lat, bit = v, 2
-		case "limit":
-			limit, bit = v, 4
-		case "radius":
-			radius, bit = v, 8
-		case "kind":
-			if !withKind {
-				return q, false
-			}
-			kind, bit = v, 16
-		default:
-			return q, false
-		}
-		if seen&bit != 0 {
-			return q, false
-		}
-		seen |= bit
+	var vals [len(publicQueryNames)]string
+	names := publicQueryNames[:]
+	if !withKind {
+		names = names[:len(names)-1]
 	}
-	if seen&3 != 3 {
+	seen, ok := readQuery(raw, names, vals[:])
+	// readQuery skips an empty pair and reads a name without '=' as
+	// given empty; this reading leaves both to url.Values: every pair
+	// holds a name, one '=' and a plain value.
+	n := bits.OnesCount64(seen)
+	if !ok || seen&3 != 3 || strings.Count(raw, "&") != n-1 || strings.Count(raw, "=") != n {
 		return q, false
 	}
+	for _, v := range vals {
+		if !plainQueryValue(v) {
+			return q, false
+		}
+	}
+	lon, lat, limit, radius, kind := vals[0], vals[1], vals[2], vals[3], vals[4]
 	for i, v := range [2]string{lon, lat} {
 		f, err := strconv.ParseFloat(v, 64)
 		if lim := [2]float64{180, 90}[i]; err != nil || !(f >= -lim && f <= lim) { // NaN too
@@ -383,6 +376,10 @@ func publicQueryRaw(raw string, withKind bool) (onemap.PublicQuery, bool) {
 	}
 	return q, true
 }
+
+// publicQueryNames are the parameters publicQueryRaw reads, kind (of the
+// stations only) last.
+var publicQueryNames = [...]string{"lon", "lat", "limit", "radius", "kind"}
 
 // plainQueryValue says whether a query value means itself, unescaped:
 // letters, digits and . , - _ only.

@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/onemapgis/onemap/internal/testfix"
 )
 
 // BenchmarkPublicSlots measures what a public lookup costs the slots that
@@ -27,7 +30,7 @@ func benchmarkSlots(b *testing.B, n int) {
 	s := &Server{}
 	r := gin.New()
 	var sink int
-	r.GET("/p", s.publicSlots(n, 0), func(c *gin.Context) {
+	r.GET("/p", s.publicSlots(n, 0, time.Now, nil), func(c *gin.Context) {
 		x := 1
 		for i := range 2000 { // a few microseconds
 			x = x*31 + i
@@ -66,7 +69,7 @@ func rusageCPU() time.Duration {
 func TestPublicSlots_waitAllocatesNothing(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{}
-	slots := s.publicSlots(1, 0)
+	slots := s.publicSlots(1, 0, time.Now, nil)
 	r := gin.New()
 	hold, held := make(chan struct{}), make(chan struct{})
 	r.GET("/p", slots, func(c *gin.Context) {
@@ -121,5 +124,74 @@ func TestTakeSlot(t *testing.T) {
 	}
 	if len(slots) != 1 {
 		t.Fatalf("%d slots taken, want 1", len(slots))
+	}
+}
+
+// TestPublicSlots_maxRate: at most maxRate lookups a second start, evenly
+// spaced: of lookups that come at once, each waits its turn on the
+// schedule (10 at 20 a second: the last starts 9/20 s after the first),
+// a lookup whose turn is more than publicQueueWait away is turned away
+// with 503 at once, and once the clock has passed the schedule a lookup
+// starts without waiting. The clock moves only when the test moves it,
+// and the waits are recorded, not slept.
+func TestPublicSlots_maxRate(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	clk := testfix.NewClock(time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC))
+	var waits []time.Duration
+	sleep := func(ctx context.Context, d time.Duration) bool {
+		waits = append(waits, d)
+		return true
+	}
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	r := gin.New()
+	r.GET("/p", s.publicSlots(4, 20, clk.Now, sleep), func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	lookup := func() int {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest("GET", "/p", nil))
+		return w.Code
+	}
+	for i := range 10 {
+		if code := lookup(); code != http.StatusNoContent {
+			t.Fatalf("lookup %d: status %d", i, code)
+		}
+	}
+	var want []time.Duration
+	for i := 1; i < 10; i++ {
+		want = append(want, time.Duration(i)*50*time.Millisecond)
+	}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("10 lookups at once at 20 a second waited %v, want %v", waits, want)
+	}
+	// The schedule now reaches 500 ms ahead: lookups are admitted until
+	// a turn would be more than publicQueueWait away (2 s: the 41st
+	// from the first), then turned away without waiting.
+	waits = nil
+	for i := 10; i <= 40; i++ {
+		if code := lookup(); code != http.StatusNoContent {
+			t.Fatalf("lookup %d (turn %v ahead): status %d", i, time.Duration(i)*50*time.Millisecond, code)
+		}
+	}
+	if code := lookup(); code != http.StatusServiceUnavailable {
+		t.Fatalf("a lookup whose turn is %v ahead: status %d, want 503", 41*50*time.Millisecond, code)
+	}
+	if len(waits) != 31 || waits[30] != 2*time.Second {
+		t.Fatalf("lookups 10 to 40 waited %v, want 31 waits, the last 2s", waits)
+	}
+	// Past the schedule, a lookup starts at once.
+	clk.Add(3 * time.Second)
+	waits = nil
+	if code := lookup(); code != http.StatusNoContent || len(waits) != 0 {
+		t.Fatalf("a lookup after the schedule: status %d, waits %v; want 204 without waiting", code, waits)
+	}
+	// A lookup whose client goes while it waits is turned away.
+	sleepGone, answered := false, 0
+	s2 := &Server{log: slog.New(slog.DiscardHandler)}
+	r2 := gin.New()
+	r2.GET("/p", s2.publicSlots(4, 1, clk.Now, func(context.Context, time.Duration) bool { sleepGone = true; return false }),
+		func(c *gin.Context) { answered++ })
+	r2.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p", nil)) // the first: no wait
+	r2.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p", nil))
+	if !sleepGone || answered != 1 {
+		t.Fatalf("two lookups at 1 a second, the second's client gone while it waits: waited %v, answered %d; want the second to wait and 1 answered", sleepGone, answered)
 	}
 }

@@ -105,28 +105,24 @@ func provinceCameras(tb testing.TB) searchData {
 // BenchmarkIndexNearest is /api/nearby's search: the 10 nearest cameras
 // of the demo county and of a province of 2,000,000, from random points.
 func BenchmarkIndexNearest(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		data func(testing.TB) searchData
-	}{{"county", demoCameras}, {"province2M", provinceCameras}} {
-		b.Run(c.name, func(b *testing.B) {
-			d := c.data(b)
-			b.ReportAllocs()
-			cpu := processCPU()
-			i := 0
-			for b.Loop() {
-				d.snap.Nearby(onemap.LayerCameras, d.at[i%len(d.at)], 10, 0, nil)
-				i++
-			}
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
-		})
-	}
+	benchmarkSearch(b, func(s *inmem.Snapshot, p orb.Point) int {
+		return len(s.Nearby(onemap.LayerCameras, p, 10, 0, nil))
+	})
 }
 
 // BenchmarkIndexWithin is /api/within's and /api/around's search of a
 // point layer: the cameras within 1 km, of the demo county and of a
 // province of 2,000,000, from random points.
 func BenchmarkIndexWithin(b *testing.B) {
+	benchmarkSearch(b, func(s *inmem.Snapshot, p orb.Point) int {
+		return len(s.WithinDistance(onemap.LayerCameras, p, 1000, nil))
+	})
+}
+
+// benchmarkSearch times search, which returns how many records it found,
+// over the demo county's cameras and the province's, from random points,
+// with the process's CPU time and the hits of a search.
+func benchmarkSearch(b *testing.B, search func(*inmem.Snapshot, orb.Point) int) {
 	for _, c := range []struct {
 		name string
 		data func(testing.TB) searchData
@@ -137,7 +133,7 @@ func BenchmarkIndexWithin(b *testing.B) {
 			cpu := processCPU()
 			i, n := 0, 0
 			for b.Loop() {
-				n += len(d.snap.WithinDistance(onemap.LayerCameras, d.at[i%len(d.at)], 1000, nil))
+				n += search(d.snap, d.at[i%len(d.at)])
 				i++
 			}
 			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")

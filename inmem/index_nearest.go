@@ -70,32 +70,42 @@ func (b *LowerBound) Point(x, y float64) float64 {
 	return math.Sqrt(ex*ex + ey*ey)
 }
 
-// nearestPacked adds to hits (nearest first, by ByDistance, at most k)
-// the k point records of the packed tree nearest to p within limit
-// metres that keep accepts, as Nearby's answer. It walks the nodes best
-// first by LowerBound, as packed.Tree.Nearby does, but it queues only
-// nodes: a leaf's points are taken when the leaf is reached, each first
-// pinned between its lower bound and UpperBound. The kth least upper bound
-// seen is at least the kth nearest distance of the answer, so a point or a
-// node whose lower bound exceeds it is passed over before any point is
-// measured; of a leaf's points, only those whose lower bound the others
-// leave in doubt are measured exactly, once the whole leaf has been
-// bounded. Only what keep or the answer needs of a record is read.
-func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit float64, keep func(*onemap.Record) bool,
-	lb *LowerBound, from *geodesicFrom, hits []Hit) []Hit {
+// WalkNearest walks the packed tree t best first by lb, the lower bound
+// of distances from p, for the k entries nearest p within radius metres
+// that keep accepts, handing take each entry to measure in order of its
+// lower bound until no entry left can be in the answer: keep says
+// whether the leaf entry c, the point x, y, may be in the answer (of a
+// kind or a filter asked for); take measures an item entry keep accepted
+// exactly and adds it to the answer if it belongs there, and, once the
+// answer holds k, returns the k-th distance of it (as the answer keeps
+// distances) and true. It queues only
+// nodes and the points their bounds leave in doubt: a leaf's points are
+// first pinned between their lower bound and UpperBound, and the k-th
+// least upper bound seen is at least the k-th distance of the answer, so
+// a point or a node whose lower bound passes it is dropped before any
+// point is measured. With asFloat32 the answer keeps its distances as
+// float32 (ties by id): a bound then rules an entry out only when it is
+// greater as a float32 too.
+func WalkNearest[T comparable](t *packed.Tree[T], p orb.Point, lb *LowerBound, k int, radius float64, asFloat32 bool,
+	keep func(c int, x, y float64) bool, take func(e int) (kth float64, full bool)) {
 	root := t.Root()
-	if root < 0 {
-		return hits
+	if root < 0 || k <= 0 {
+		return
 	}
 	ub := NewUpperBound(p)
-	// uppers is a max-heap of the k least upper bounds seen, of points
-	// keep accepts.
-	var upperArr [16]float64
+	// uppers is a max-heap of the k least upper bounds seen, of points keep
+	// accepts.
+	var upperArr [64]float64
 	uppers := upperArr[:0]
 	if k > len(upperArr) {
 		uppers = make([]float64, 0, k)
 	}
-	bound := limit // no point beyond it can be in the answer
+	// cut is the least known bound of the k-th distance of the answer,
+	// or radius: no entry whose lower bound exceeds it can be in the
+	// answer. When the answer keeps float32 distances, it is the greatest
+	// distance that is not greater than that bound as a float32
+	// (float32Cut), so that one comparison says both.
+	cut := radius
 	boxes := t.Boxes()
 	qp := t.Queue() // a province's search queues a few hundred nodes
 	q := append(*qp, packed.Queued{Entry: int32(root)})
@@ -104,37 +114,26 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 		t.Release(qp)
 	}()
 	for len(q) > 0 {
-		top := q[0]
-		if top.D > bound {
+		if q[0].D > cut {
 			break // nothing left can be in the answer
 		}
+		e := int(q[0].Entry)
 		q = packed.Pop(q)
-		e := int(top.Entry)
 		if t.IsItem(e) {
-			d := from.to(orb.Point{boxes[4*e], boxes[4*e+1]})
-			if d > limit {
-				continue
-			}
-			h := Hit{Record: t.Item(e), Distance: d}
-			if len(hits) == k {
-				if ByDistance(h, hits[k-1]) >= 0 {
-					continue
+			if kth, full := take(e); full {
+				if asFloat32 {
+					kth = float32Cut(kth)
 				}
-				hits = hits[:k-1]
-			}
-			i, _ := slices.BinarySearchFunc(hits, h, ByDistance)
-			hits = slices.Insert(hits, i, h)
-			if len(hits) == k && hits[k-1].Distance < bound {
-				bound = hits[k-1].Distance
+				cut = min(cut, kth)
 			}
 			continue
 		}
-		from0, to := t.Children(e)
-		bs := boxes[4*from0 : 4*to]
-		if !t.IsItem(from0) {
+		from, to := t.Children(e)
+		bs := boxes[4*from : 4*to]
+		if !t.IsItem(from) {
 			for i := 0; i+3 < len(bs); i += 4 {
-				if d := lb.box(bs[i], bs[i+1], bs[i+2], bs[i+3]); d <= bound {
-					q = packed.Push(q, packed.Queued{D: d, Entry: int32(from0 + i/4)})
+				if d := lb.box(bs[i], bs[i+1], bs[i+2], bs[i+3]); d <= cut {
+					q = packed.Push(q, packed.Queued{D: d, Entry: int32(from + i/4)})
 				}
 			}
 			continue
@@ -145,19 +144,22 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 				continue // not a point (nor ever in a point layer)
 			}
 			d := lb.Point(x, y)
-			if d > bound {
+			if d > cut {
 				continue
 			}
-			c := from0 + i/4
-			r := t.Item(c)
-			if r == nil || keep != nil && !keep(r) {
+			c := from + i/4
+			if !keep(c, x, y) {
 				continue
 			}
-			if u := ub.To(x, y); len(uppers) < k || u < uppers[0] {
+			if u := ub.To(x, y); u <= radius && (len(uppers) < k || u < uppers[0]) {
 				uppers = PushUpper(uppers, u, k)
-				if len(uppers) == k && uppers[0] < bound {
-					bound = uppers[0]
-					if d > bound {
+				if len(uppers) == k {
+					u := uppers[0]
+					if asFloat32 {
+						u = float32Cut(u)
+					}
+					cut = min(cut, u)
+					if d > cut {
 						continue
 					}
 				}
@@ -165,6 +167,53 @@ func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit flo
 			q = packed.Push(q, packed.Queued{D: d, Entry: int32(c)})
 		}
 	}
+}
+
+// float32Cut returns the greatest float64 d whose float32 is at most
+// float32(b) (+Inf for +Inf): d > float32Cut(b) just when float32(d) >
+// float32(b), for b ≥ 0 short of float32's greatest.
+func float32Cut(b float64) float64 {
+	b32 := float32(b)
+	if math.IsInf(float64(b32), 1) {
+		return math.Inf(1)
+	}
+	// Halfway to the next float32 rounds to the even one of the two.
+	m := (float64(b32) + float64(math.Nextafter32(b32, float32(math.Inf(1))))) / 2
+	if math.Float32bits(b32)&1 == 0 {
+		return m
+	}
+	return math.Nextafter(m, math.Inf(-1))
+}
+
+// nearestPacked adds to hits (nearest first, by ByDistance, at most k)
+// the k point records of the packed tree nearest to p within limit
+// metres that keep accepts, as Nearby's answer, by WalkNearest. Only what
+// keep or the answer needs of a record is read.
+func nearestPacked(t *packed.Tree[*onemap.Record], p orb.Point, k int, limit float64, keep func(*onemap.Record) bool,
+	lb *LowerBound, from *geodesicFrom, hits []Hit) []Hit {
+	boxes := t.Boxes()
+	WalkNearest(t, p, lb, k, limit, false, func(c int, _, _ float64) bool {
+		r := t.Item(c)
+		return r != nil && (keep == nil || keep(r))
+	}, func(e int) (float64, bool) {
+		d := from.to(orb.Point{boxes[4*e], boxes[4*e+1]})
+		if d > limit {
+			return 0, false
+		}
+		h := Hit{Record: t.Item(e), Distance: d}
+		if len(hits) == k {
+			if ByDistance(h, hits[k-1]) >= 0 {
+				return hits[k-1].Distance, true
+			}
+			hits = hits[:k-1]
+		}
+		i, _ := slices.BinarySearchFunc(hits, h, ByDistance)
+		hits = slices.Insert(hits, i, h)
+		if len(hits) == k {
+			return hits[k-1].Distance, true
+		}
+		return 0, false
+	})
 	return hits
 }
 

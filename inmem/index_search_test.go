@@ -2,6 +2,7 @@ package inmem_test
 
 import (
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -100,26 +101,10 @@ func TestIndexSearch_bruteForce(t *testing.T) {
 		for _, m := range model {
 			all = append(all, m)
 		}
-		brute := func(p orb.Point, keep func(*onemap.Record) bool) []inmem.Hit {
-			var hits []inmem.Hit
-			for _, m := range all {
-				if keep == nil || keep(m) {
-					hits = append(hits, inmem.Hit{Record: m, Distance: inmem.Distance(p, m.Geometry.(orb.Point))})
-				}
-			}
-			slices.SortFunc(hits, inmem.ByDistance)
-			return hits
-		}
 		same := func(what string, got, want []inmem.Hit) {
 			t.Helper()
-			if len(got) != len(want) {
-				t.Fatalf("round %d, %s: %d hits, measuring every point %d", round, what, len(got), len(want))
-			}
-			for j := range want {
-				if got[j].Record != want[j].Record || got[j].Distance != want[j].Distance {
-					t.Fatalf("round %d, %s: hit %d is %d at %v m, measuring every point %d at %v m", round, what, j,
-						got[j].Record.ID, got[j].Distance, want[j].Record.ID, want[j].Distance)
-				}
+			if d := hitsDiffer(got, want); d != "" {
+				t.Fatalf("round %d, %s: %s", round, what, d)
 			}
 		}
 		for i := range 300 {
@@ -134,7 +119,7 @@ func TestIndexSearch_bruteForce(t *testing.T) {
 			if i%3 == 0 {
 				keep = func(r *onemap.Record) bool { return r.ID%3 != 0 }
 			}
-			want := brute(p, keep)
+			want := bruteNearest(slices.Values(all), p, keep)
 			k := []int{1, 2, 10, 10, 40}[i%5]
 			radius := 0.0
 			if i%4 == 0 {
@@ -164,4 +149,33 @@ func TestIndexSearch_bruteForce(t *testing.T) {
 			same(fmt.Sprintf("within %v r=%v", p, r), snap.WithinDistance(onemap.LayerCameras, p, r, keep), want[:n])
 		}
 	}
+}
+
+// bruteNearest measures every record of recs that keep accepts (nil:
+// every one) from p and returns them nearest first (ByDistance: ties by
+// id), the answer a nearest search must give.
+func bruteNearest(recs iter.Seq[*onemap.Record], p orb.Point, keep func(*onemap.Record) bool) []inmem.Hit {
+	var hits []inmem.Hit
+	for r := range recs {
+		if keep == nil || keep(r) {
+			hits = append(hits, inmem.Hit{Record: r, Distance: inmem.Distance(p, r.Geometry.(orb.Point))})
+		}
+	}
+	slices.SortFunc(hits, inmem.ByDistance)
+	return hits
+}
+
+// hitsDiffer says how a search's hits differ from the brute force's (the
+// same records in the same order at the same distances), or "".
+func hitsDiffer(got, want []inmem.Hit) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d hits, measuring every point %d", len(got), len(want))
+	}
+	for j := range want {
+		if got[j].Record != want[j].Record || got[j].Distance != want[j].Distance {
+			return fmt.Sprintf("hit %d is %d at %v m, measuring every point %d at %v m", j,
+				got[j].Record.ID, got[j].Distance, want[j].Record.ID, want[j].Distance)
+		}
+	}
+	return ""
 }

@@ -46,14 +46,6 @@ func TestReplica_liveEditsAgainstBruteForce(t *testing.T) {
 		}
 		return 1, nil
 	})
-	nearby := func(recs map[int64]*onemap.Record, p orb.Point, k int) []inmem.Hit {
-		var all []inmem.Hit
-		for _, rec := range recs {
-			all = append(all, inmem.Hit{Record: rec, Distance: inmem.Distance(p, rec.Geometry.(orb.Point))})
-		}
-		slices.SortFunc(all, inmem.ByDistance)
-		return all[:min(k, len(all))]
-	}
 	check := func(s *inmem.Snapshot, recs map[int64]*onemap.Record, when string) {
 		t.Helper()
 		if s.Len(rp.ID) != len(recs) {
@@ -61,15 +53,9 @@ func TestReplica_liveEditsAgainstBruteForce(t *testing.T) {
 		}
 		for range 20 {
 			p, k := somewhere(), 1+rng.IntN(20)
-			got, want := s.Nearby(rp.ID, p, k, 0, nil), nearby(recs, p, k)
-			if len(got) != len(want) {
-				t.Fatalf("%s: nearby %v: %d hits, want %d", when, p, len(got), len(want))
-			}
-			for i := range got {
-				if got[i].Record != want[i].Record || got[i].Distance != want[i].Distance {
-					t.Fatalf("%s: nearby %v: hit %d is %d at %.2f m, want %d at %.2f m", when, p, i,
-						got[i].Record.ID, got[i].Distance, want[i].Record.ID, want[i].Distance)
-				}
+			want := bruteNearest(maps.Values(recs), p, nil)
+			if d := hitsDiffer(s.Nearby(rp.ID, p, k, 0, nil), want[:min(k, len(want))]); d != "" {
+				t.Fatalf("%s: nearby %v k=%d: %s", when, p, k, d)
 			}
 			b := orb.Bound{Min: p, Max: p}.Pad(rng.Float64() * 0.03)
 			var found []int64
