@@ -184,7 +184,7 @@ func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
 
 // appendZones writes the hazard zones listed as a JSON array.
 func (a *aroundAnswer) appendZones(b []byte) ([]byte, error) {
-	var fs *preparedSlots
+	var fs *featureCache
 	if a.kept != nil {
 		fs = a.kept.slots(preparedKey{a.zonePlan, true})
 	}
@@ -300,7 +300,7 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 		b = appendZoneDistance(b, distance) // rounded to centimetres, as gridHit
 		return append(b, '}'), nil
 	}
-	var fs *preparedSlots
+	var fs *featureCache
 	if a.gridsPrepared && a.kept != nil {
 		fs = a.kept.slots(preparedKey{plan: a.gridPlan})
 	}
@@ -328,6 +328,7 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 // server's kept bytes (its grids when their projection is the role's own).
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 	role := s.view(c).Role()
+	s.aroundKept.useBudget(s.keptFeatures()) // the point features' budget, theirs too
 	a.kept = &s.aroundKept
 	if a.listGrids {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
