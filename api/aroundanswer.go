@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onemapgis/onemap"
 	"github.com/onemapgis/onemap/inmem"
+	"github.com/onemapgis/onemap/internal/negotiate"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -155,9 +156,7 @@ func (a *aroundAnswer) append(b []byte) ([]byte, error) {
 	b = append(b, `,"point":`...)
 	b = appendJSONPoint(b, a.point)
 	b = append(b, `,"radius_m":`...)
-	if b, err = appendAnswer(b, a.radius); err != nil {
-		return b, err
-	}
+	b = appendJSONFloat(b, a.radius) // finite: parseRadius's
 	if t := a.threatened; t != nil {
 		// As encoding/json writes threatJSON: its fields in order.
 		b = append(b, `,"threatened":{"households":`...)
@@ -185,7 +184,7 @@ func (a *aroundAnswer) appendLayer(b []byte, e aroundKeyed) ([]byte, error) {
 
 // appendZones writes the hazard zones listed as a JSON array.
 func (a *aroundAnswer) appendZones(b []byte) ([]byte, error) {
-	var fs *preparedSlots
+	var fs *featureCache
 	if a.kept != nil {
 		fs = a.kept.slots(preparedKey{a.zonePlan, true})
 	}
@@ -301,7 +300,7 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 		b = appendZoneDistance(b, distance) // rounded to centimetres, as gridHit
 		return append(b, '}'), nil
 	}
-	var fs *preparedSlots
+	var fs *featureCache
 	if a.gridsPrepared && a.kept != nil {
 		fs = a.kept.slots(preparedKey{plan: a.gridPlan})
 	}
@@ -329,6 +328,7 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 // server's kept bytes (its grids when their projection is the role's own).
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 	role := s.view(c).Role()
+	s.aroundKept.useBudget(s.keptFeatures()) // the point features' budget, theirs too
 	a.kept = &s.aroundKept
 	if a.listGrids {
 		l, _ := s.catalog.Layer(onemap.LayerGrids)
@@ -342,5 +342,29 @@ func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 		writeError(c, s.log, err)
 		return
 	}
+	// A large answer is gzipped here, as the server's JSON wrapper would
+	// gzip it (the fastest level, from gzipMinSize up; the wrapper adds
+	// Vary and passes an answer that is encoded already), but in the
+	// buffer's own memory and sent with its length: the wrapper would copy
+	// its first 8 KiB aside, read its headers again and send it chunked.
+	// A client that also accepts zstd is left to the wrapper, which prefers
+	// zstd.
+	if len(b) >= gzipMinSize {
+		if ae := c.Request.Header.Get("Accept-Encoding"); negotiate.Gzip(ae) && !mentionsZstd(ae) {
+			c.Writer.Header()["Content-Encoding"] = gzipEncoding
+			b = buf.gzip(b)
+		}
+	}
 	writeJSONBytes(c, b)
+}
+
+// mentionsZstd reports whether an Accept-Encoding header value names zstd
+// at all (accepted or not).
+func mentionsZstd(ae string) bool {
+	for i := 0; i+4 <= len(ae); i++ {
+		if strings.EqualFold(ae[i:i+4], "zstd") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -20,8 +21,12 @@ import (
 // counts and features) and written before the scratch goes back: the
 // answer's parts are not allocated afresh for each request.
 func (s *Server) handleAround(c *gin.Context) {
-	q := c.Request.URL.Query()
-	p, err := pointQuery(q, "radius", "order", "fields")
+	aq, err := readAroundQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	p, err := parsePointOf(aq.vals[aroundLon], aq.vals[aroundLat], aq.has&(1<<aroundCRS) != 0, aq.vals[aroundCRS])
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -30,7 +35,7 @@ func (s *Server) handleAround(c *gin.Context) {
 	cat := s.around.catalog(s.catalog)
 	points := cat.points
 	var fields []string
-	if q.Has("fields") {
+	if q := aq.values; q != nil && q.Has("fields") {
 		listed := make([]onemap.Layer, 0, len(points)) // the point layers whose features are listed
 		for _, l := range points {
 			if v.Rule(l.ID).Access >= onemap.LayerRead {
@@ -42,12 +47,12 @@ func (s *Server) handleAround(c *gin.Context) {
 			return
 		}
 	}
-	order, err := parseAroundOrder(q.Get("order")) // affected.go
+	order, err := parseAroundOrder(aq.vals[aroundOrder]) // affected.go
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	radius, err := parseRadius(q.Get("radius"), 1000)
+	radius, err := parseRadius(aq.vals[aroundRadius], 1000)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -101,6 +106,53 @@ func (s *Server) handleAround(c *gin.Context) {
 		ans.sortGrids()
 	}
 	s.writeAround(c, ans)
+}
+
+// aroundParams are the query parameters of /api/around, in the order its
+// refusal of another lists them; aroundLon… are their places.
+var aroundParams = []string{"lon", "lat", "crs", "radius", "order", "fields"}
+
+const (
+	aroundLon = iota
+	aroundLat
+	aroundCRS
+	aroundRadius
+	aroundOrder
+	aroundFields
+)
+
+// aroundQuery is the query of an /api/around request: the first value of
+// each of aroundParams but fields (vals[i] for aroundParams[i]), which are
+// given (bit i), and, for a query that names fields= or is not plain, the
+// query as url.Values.
+type aroundQuery struct {
+	vals   [aroundOrder + 1]string
+	has    uint64
+	values url.Values
+}
+
+// readAroundQuery reads the query of /api/around: a plain query without
+// fields= in place (readQuery), any other through url.Values as
+// URL.Query reads it, refusing a parameter the route does not take.
+func readAroundQuery(raw string) (aroundQuery, error) {
+	var q aroundQuery
+	var vals [aroundFields + 1]string
+	if has, ok := readQuery(raw, aroundParams, vals[:]); ok && has&(1<<aroundFields) == 0 {
+		copy(q.vals[:], vals[:])
+		q.has = has
+		return q, nil
+	}
+	q.values, _ = url.ParseQuery(raw) // as URL.Query: a pair it cannot read is left out
+	if err := checkQuery(q.values, aroundParams...); err != nil {
+		return q, err
+	}
+	for i := range q.vals {
+		if v, ok := q.values[aroundParams[i]]; ok {
+			q.has |= 1 << i
+			q.vals[i] = v[0]
+		}
+	}
+	return q, nil
 }
 
 // aroundCatalog is what an around answer reads of a catalog (which never

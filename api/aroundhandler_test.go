@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -102,6 +103,38 @@ func TestAroundCasesEntry(t *testing.T) {
 		}
 		if m, _ := json.Marshal(e); string(m) != string(want) {
 			t.Fatalf("%d cases, MarshalJSON:\n got %s\nwant %s", n, m, want)
+		}
+	}
+}
+
+// TestReadAroundQuery holds readAroundQuery, which reads a plain query in
+// place, to what url.Values gives for it: the same values, the same
+// parameters given, the same refusal.
+func TestReadAroundQuery(t *testing.T) {
+	for _, raw := range []string{
+		"lon=114.3&lat=30.6", "lon=114.3&lat=30.6&radius=1000", "lat=30.6&lon=114.3&radius=250.5&order=severity",
+		"lon=1&lat=2&crs=EPSG:4490", "lon=1&lat=2&crs", "lon=1&&lat=2&", "", "lon=&lat=", "lon=1&lat=2&fields=name",
+		"lon=1&lat=2&fields=name&fields=status", "lon=1&lat=2&radius=1&radius=2", "lon=1%2E5&lat=2", "lon=1+&lat=2",
+		"lon=1;lat=2", "lon=1&lat=2&k=3", "lon=1&lat=2&Radius=3", "lon=1&lat=2&order=", "lon=1&lat=2&%zz=1",
+	} {
+		got, gotErr := readAroundQuery(raw)
+		want, _ := url.ParseQuery(raw)
+		wantErr := checkQuery(want, aroundParams...)
+		if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Errorf("%q: refusal %v, url.Values gives %v", raw, gotErr, wantErr)
+			continue
+		}
+		if wantErr != nil {
+			continue
+		}
+		for i := range got.vals {
+			if got.vals[i] != want.Get(aroundParams[i]) || (got.has&(1<<i) != 0) != want.Has(aroundParams[i]) {
+				t.Errorf("%q: %s = %q (given: %v), url.Values gives %q (%v)", raw, aroundParams[i], got.vals[i],
+					got.has&(1<<i) != 0, want.Get(aroundParams[i]), want.Has(aroundParams[i]))
+			}
+		}
+		if want.Has("fields") != (got.values != nil && got.values.Has("fields")) {
+			t.Errorf("%q: fields= not passed on as url.Values", raw)
 		}
 	}
 }

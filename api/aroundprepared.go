@@ -4,21 +4,15 @@ import (
 	"bytes"
 	"math"
 	"sync"
-	"sync/atomic"
 
 	"github.com/onemapgis/onemap"
 )
 
-// preparedFeature is a feature of an around answer as its encoder writes
-// it, less its distance: b with the distance's digits cut out at at. The
-// rest of a feature (its id, point or outline, and the properties the role
-// sees, masked as it sees them) does not change while its record lives:
-// records are immutable, a change brings a new one.
-type preparedFeature struct {
-	rec *onemap.Record // whose bytes these are
-	b   []byte
-	at  int // where the distance goes; -1: the feature is encoded afresh each time
-}
+// A feature of an around answer is kept as its encoder writes it, less
+// its distance: the bytes with the distance's digits cut out at cut (a
+// featureBytes). The rest of a feature (its id, point or outline, and the
+// properties the role sees, masked as it sees them) does not change while
+// its record lives: records are immutable, a change brings a new one.
 
 // preparedKey names the features of one form: how they are shown (a role's
 // projection of a layer, which the server keeps for its life); zone is set
@@ -35,51 +29,32 @@ type preparedKey struct {
 // names, masks, coordinates) again. A point near the county's features is
 // asked about again and again; its features are the same records.
 //
-// The features of a form are kept in slots by record id (ids below
-// preparedIDs; others are encoded each time): found without hashing, and
-// a record replaced by a change takes its old version's slot. It holds at
-// most about preparedLimit features: past it, it starts again empty. Safe
-// for concurrent use.
+// Each form's features are kept in a featureCache of its own (slots by
+// record id, a record replaced by a change taking its old version's slot),
+// on the server's one budget of kept feature bytes (keptFeatures,
+// --feature-cache-mb) with the point layers' projections: past it, every
+// cache starts again empty, and a budget of none keeps nothing. Safe for
+// concurrent use.
 type preparedFeatures struct {
-	forms sync.Map // preparedKey → *preparedSlots
-	n     atomic.Int64
+	once  sync.Once
+	kept  *keptFeatures // the budget: the server's (useBudget), or one of the default size
+	forms sync.Map      // preparedKey → *featureCache
 }
 
-// preparedSlots are the slots of one form's features, in chunks made when
-// first used.
-type preparedSlots struct {
-	chunks [preparedIDs / preparedChunk]atomic.Pointer[[preparedChunk]atomic.Pointer[preparedFeature]]
+// useBudget puts the features kept on the budget k (the server's), if no
+// form has been kept yet.
+func (c *preparedFeatures) useBudget(k *keptFeatures) {
+	c.once.Do(func() { c.kept = k })
 }
 
-const (
-	preparedChunk = 1 << 10
-	preparedIDs   = 1 << 20
-	// preparedLimit bounds the features kept: the demo county's zones and
-	// grids a few times over, some tens of megabytes at most.
-	preparedLimit = 1 << 16
-)
-
-// slots returns the slots of the form k.
-func (c *preparedFeatures) slots(k preparedKey) *preparedSlots {
+// slots returns the cache of the form k.
+func (c *preparedFeatures) slots(k preparedKey) *featureCache {
 	if v, ok := c.forms.Load(k); ok {
-		return v.(*preparedSlots)
+		return v.(*featureCache)
 	}
-	v, _ := c.forms.LoadOrStore(k, new(preparedSlots))
-	return v.(*preparedSlots)
-}
-
-// slot returns the slot of the record id, nil for an id past the slots.
-func (c *preparedFeatures) slot(fs *preparedSlots, id int64) *atomic.Pointer[preparedFeature] {
-	if id < 0 || id >= preparedIDs {
-		return nil
-	}
-	ch := &fs.chunks[id/preparedChunk]
-	chunk := ch.Load()
-	if chunk == nil {
-		ch.CompareAndSwap(nil, new([preparedChunk]atomic.Pointer[preparedFeature]))
-		chunk = ch.Load()
-	}
-	return &chunk[id%preparedChunk]
+	c.once.Do(func() { c.kept = &keptFeatures{limit: DefaultKeptFeatureBytes} })
+	v, _ := c.forms.LoadOrStore(k, &featureCache{kept: c.kept})
+	return v.(*featureCache)
 }
 
 // distanceSentinel is the distance a feature is encoded with to find where
@@ -107,20 +82,24 @@ func sentinelAt(b []byte) int {
 // appendPrepared writes the record's feature in the form fs at distance
 // (metres) as encode writes it (appending the feature, with the distance
 // given, to b): from its kept bytes, written with writeDistance; when they
-// are not kept yet, encoded into b and kept.
-func (c *preparedFeatures) appendPrepared(b []byte, fs *preparedSlots, r *onemap.Record, distance float64,
+// are not kept yet, encoded into b and kept if the budget has room. A
+// feature whose distance is not found in it once (sentinelAt) is kept as
+// such (no bytes, cut -1) and encoded afresh each time.
+func (c *preparedFeatures) appendPrepared(b []byte, fs *featureCache, r *onemap.Record, distance float64,
 	encode func(b []byte, distance float64) ([]byte, error), writeDistance func([]byte, float64) []byte) ([]byte, error) {
-	slot := c.slot(fs, r.ID)
-	if slot == nil {
+	t := fs.table()
+	if t == nil {
 		return encode(b, distance)
 	}
-	if f := slot.Load(); f != nil && f.rec == r {
-		if f.at < 0 {
+	slot := &t.slots[slotOf(r)]
+	cur := slot.Load()
+	if f := cur; f != nil && f.rec == r {
+		if f.cut < 0 {
 			return encode(b, distance)
 		}
-		b = append(b, f.b[:f.at]...)
+		b = append(b, f.b[:f.cut]...)
 		b = writeDistance(b, distance)
-		return append(b, f.b[f.at:]...), nil
+		return append(b, f.b[f.cut:]...), nil
 	}
 	start := len(b)
 	b, err := encode(b, distanceSentinel)
@@ -128,20 +107,16 @@ func (c *preparedFeatures) appendPrepared(b []byte, fs *preparedSlots, r *onemap
 		return b, err
 	}
 	enc := b[start:]
-	f := &preparedFeature{rec: r, at: sentinelAt(enc)}
-	if f.at >= 0 {
+	f := &featureBytes{rec: r, cut: sentinelAt(enc)}
+	if f.cut >= 0 {
 		f.b = make([]byte, 0, len(enc)-1)
-		f.b = append(append(f.b, enc[:f.at]...), enc[f.at+1:]...)
-		b = writeDistance(b[:start+f.at], distance)
-		b = append(b, f.b[f.at:]...)
+		f.b = append(append(f.b, enc[:f.cut]...), enc[f.cut+1:]...)
+		b = writeDistance(b[:start+f.cut], distance)
+		b = append(b, f.b[f.cut:]...)
 	} else if b, err = encode(b[:start], distance); err != nil {
 		return b, err
 	}
-	if c.n.Add(1) > preparedLimit {
-		c.forms.Clear() // the answers under way keep the slots they hold
-		c.n.Store(1)
-	}
-	slot.Store(f)
+	fs.kept.keep(t, slot, cur, f)
 	return b, nil
 }
 

@@ -130,3 +130,64 @@ func TestSentinelAt(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedFeatures_budget holds the zones' and grids' kept bytes to
+// the server's one budget of kept features: what they keep counts in it
+// (their table and each feature), a feature that would pass it empties
+// every cache, and a budget too small for a table keeps nothing; the bytes
+// written are the same throughout.
+func TestPreparedFeatures_budget(t *testing.T) {
+	encode := func(id int64) func(b []byte, d float64) ([]byte, error) {
+		return func(b []byte, d float64) ([]byte, error) {
+			b = append(b, `{"id":`...)
+			b = append(b, byte('0'+id))
+			b = append(b, `,"distance_m":`...)
+			b = appendZoneDistance(b, d)
+			return append(b, `,"name":"zone"}`...), nil
+		}
+	}
+	recs := make([]*onemap.Record, 5)
+	for i := range recs {
+		r, err := onemap.NewRecord(int64(i+1), 1, orb.Point{102, 25}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[i] = r
+	}
+	write := func(c *preparedFeatures, k preparedKey) {
+		t.Helper()
+		fs := c.slots(k)
+		for pass := range 2 {
+			for i, r := range recs {
+				d := float64(10*i) + 0.25
+				got, err := c.appendPrepared(nil, fs, r, d, encode(r.ID), appendZoneDistance)
+				want, _ := encode(r.ID)(nil, d)
+				if err != nil || string(got) != string(want) {
+					t.Fatalf("pass %d, record %d: %s (%v), want %s", pass, r.ID, got, err, want)
+				}
+			}
+		}
+	}
+	one := int64(featureHeader + len(`{"id":1,"distance_m":,"name":"zone"}`))
+	roomy := &keptFeatures{limit: 4 * featureTableBytes}
+	var c preparedFeatures
+	c.useBudget(roomy)
+	write(&c, preparedKey{zone: true})
+	if want := featureTableBytes + 5*one; roomy.used.Load() != want || roomy.dropped.Load() != 0 {
+		t.Errorf("roomy budget: %d bytes used, %d drops; want %d, none", roomy.used.Load(), roomy.dropped.Load(), want)
+	}
+	tight := &keptFeatures{limit: featureTableBytes + 3*one}
+	var d preparedFeatures
+	d.useBudget(tight)
+	write(&d, preparedKey{zone: true})
+	if tight.used.Load() > tight.limit || tight.dropped.Load() == 0 {
+		t.Errorf("tight budget: %d bytes used of %d, %d drops; want within it, and drops", tight.used.Load(), tight.limit, tight.dropped.Load())
+	}
+	none := &keptFeatures{limit: featureTableBytes - 1}
+	var e preparedFeatures
+	e.useBudget(none)
+	write(&e, preparedKey{})
+	if none.used.Load() != 0 {
+		t.Errorf("a budget too small for a table: %d bytes used", none.used.Load())
+	}
+}
