@@ -2,8 +2,10 @@ package api
 
 import "github.com/gin-gonic/gin"
 
-// contentSecurityPolicy is the Content-Security-Policy of every answer. It
-// allows the web client what it needs and nothing more:
+// contentSecurityPolicy is the Content-Security-Policy of the web client's
+// pages and files (everything the router's routes do not answer: an HTML
+// document is only ever one of those). It allows the web client what it
+// needs and nothing more:
 //
 //   - scripts only from this origin, as files (Vite's module bundles; no
 //     inline script, no eval);
@@ -25,19 +27,48 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; worker-src
 	"img-src 'self' data: blob:; font-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; " +
 	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
+// apiContentSecurityPolicy is the Content-Security-Policy of the answers
+// of the router's routes: JSON, vector tiles, CSV, images, event streams,
+// none of them a document a browser runs or styles. It allows nothing: no
+// script, style, image or fetch, and no framing; should a browser ever open
+// one as a page it runs nothing. It is what OWASP's REST Security Cheat
+// Sheet gives for API answers. The pages' policy is 251 bytes, written
+// with every answer: about 2% of a warm tile's 11 KB, and most of what a
+// /healthz answer sends.
+const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
+
+// The values of the security headers, shared by every answer: each a
+// slice whose capacity is its length, so that a value added to one
+// (Header.Add) goes into a new slice. Nothing changes them.
+var (
+	pageCSP    = []string{contentSecurityPolicy}[:1:1]
+	apiCSP     = []string{apiContentSecurityPolicy}[:1:1]
+	frameDeny  = []string{"DENY"}[:1:1]
+	noSniff    = []string{"nosniff"}[:1:1]
+	sameOrigin = []string{"same-origin"}[:1:1]
+)
+
 // securityHeaders sets, on every answer (pages, the web client's files,
 // the API, tiles, errors), the headers that keep a browser from running
-// what the server did not mean to serve: the Content-Security-Policy above,
+// what the server did not mean to serve: a Content-Security-Policy (the
+// pages' above for what no route answers, which is where the web client's
+// pages come from; the API's, which allows nothing, for the routes' answers),
 // no framing by other pages (clickjacking of /editor/ and /audit/), no
 // guessing of content types, and no Referer leaving the origin (the public
-// page's links to AMap and Baidu Maps carry none).
+// page's links to AMap and Baidu Maps carry none). The values are set
+// straight into the header map under their canonical names, as the tiles'
+// are (handleTile).
 func securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
+		if c.FullPath() != "" { // a route of the router: never a page
+			h["Content-Security-Policy"] = apiCSP
+		} else {
+			h["Content-Security-Policy"] = pageCSP
+		}
+		h["X-Frame-Options"] = frameDeny
+		h["X-Content-Type-Options"] = noSniff
+		h["Referrer-Policy"] = sameOrigin
 		c.Next()
 	}
 }

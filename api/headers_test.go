@@ -17,18 +17,40 @@ import (
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
+// apiPolicy is the Content-Security-Policy of the answers of the API's
+// routes: nothing allowed, no framing.
+const apiPolicy = "default-src 'none'; frame-ancestors 'none'"
+
 // checkSecurityHeaders fails the test if an answer lacks the headers that
 // keep a browser from framing the pages, sniffing types, leaking the
 // Referer or running what the server did not serve.
 func checkSecurityHeaders(t *testing.T, what string, resp *http.Response) {
 	t.Helper()
 	h := resp.Header
-	csp := h.Get("Content-Security-Policy")
+	// An answer that is not a page may carry the API's policy, which
+	// allows nothing; a page always carries the pages' policy.
+	if csp := h.Get("Content-Security-Policy"); csp != apiPolicy || strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		if !checkPagePolicy(t, what, resp.StatusCode, csp) {
+			return
+		}
+	}
+	for name, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"} {
+		if got := h.Get(name); got != want {
+			t.Errorf("%s (%d): %s = %q, want %q", what, resp.StatusCode, name, got, want)
+		}
+	}
+}
+
+// checkPagePolicy fails the test if the pages' Content-Security-Policy csp
+// would let in what the web client does not need, and says whether it is
+// whole.
+func checkPagePolicy(t *testing.T, what string, status int, csp string) bool {
+	t.Helper()
 	for _, d := range []string{"default-src 'self'", "script-src 'self'", "worker-src 'self'", "connect-src 'self'",
 		"object-src 'none'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, d) {
-			t.Errorf("%s (%d): Content-Security-Policy %q lacks %q", what, resp.StatusCode, csp, d)
-			return
+			t.Errorf("%s (%d): Content-Security-Policy %q lacks %q", what, status, csp, d)
+			return false
 		}
 	}
 	// Nothing that would let a script in: no inline or evaluated script, no
@@ -41,11 +63,7 @@ func checkSecurityHeaders(t *testing.T, what string, resp *http.Response) {
 	if strings.Contains(strings.Split(strings.Split(csp, "script-src")[1], ";")[0], "unsafe-inline") {
 		t.Errorf("%s: Content-Security-Policy %q allows inline scripts", what, csp)
 	}
-	for name, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"} {
-		if got := h.Get(name); got != want {
-			t.Errorf("%s (%d): %s = %q, want %q", what, resp.StatusCode, name, got, want)
-		}
-	}
+	return true
 }
 
 // TestSecurityHeaders: every kind of answer carries the security headers:
@@ -101,4 +119,37 @@ func TestSecurityHeaders(t *testing.T) {
 	do(ts.URL, "POST", "/api/within", strings.Repeat("x", 2<<20))
 	do(ts.URL, "GET", fmt.Sprintf("/tiles/all/%d/1/1.mvt", 99), "")
 	do(ts.URL, "HEAD", "/healthz", "")
+}
+
+// TestSecurityHeaders_apiPolicy: the web client's pages keep their policy
+// whole, and the answers of the API's routes (a vector tile, JSON,
+// /healthz) carry the API's, which allows nothing, with the other security
+// headers unchanged.
+func TestSecurityHeaders_apiPolicy(t *testing.T) {
+	ts := startServer(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	web, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: ts.DB, Replica: ts.Replica,
+		Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), Static: frontend.Handler(), Accounts: ts.DB,
+		Grids: ts.DB, Feed: ts.DB, Pool: ts.DB}, api.Config{})
+	webSrv := httptest.NewServer(web)
+	defer webSrv.Close()
+	for _, p := range []string{"/", "/editor/", "/audit/", "/m/", "/screen/"} {
+		resp, _ := get(t, webSrv.URL+p)
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Fatalf("%s: Content-Type %q, want a page", p, ct)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); !strings.Contains(got, "script-src 'self'") || got == apiPolicy {
+			t.Errorf("page %s: Content-Security-Policy %q, want the pages' own", p, got)
+		}
+		checkSecurityHeaders(t, p, resp)
+	}
+	for _, p := range []string{"/tiles/all" + countyTile, "/api/layers", "/api/nearby?lon=102.4&lat=25.53", "/healthz", "/tiles/all.json"} {
+		resp, _ := get(t, ts.URL+p, "Accept-Encoding", "gzip")
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); got != apiPolicy {
+			t.Errorf("%s (%s): Content-Security-Policy %q, want %q", p, resp.Header.Get("Content-Type"), got, apiPolicy)
+		}
+		checkSecurityHeaders(t, p, resp)
+	}
 }

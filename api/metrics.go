@@ -126,6 +126,9 @@ type stateCollector struct {
 	descCacheRefuse     *prometheus.Desc
 	descCacheTiles      *prometheus.Desc
 	descCacheBytes      *prometheus.Desc
+	descRepacked        *prometheus.Desc
+	descRepackSaved     *prometheus.Desc
+	descRepackQueued    *prometheus.Desc
 	descPoolConns       *prometheus.Desc
 	descPoolAcquires    *prometheus.Desc
 	descPoolAcquireWait *prometheus.Desc
@@ -154,6 +157,12 @@ func newStateCollector(s *Server, m *metrics) *stateCollector {
 		descCacheRefuse: prometheus.NewDesc("onemap_tile_cache_refused_total", "Rendered tiles not cached because a change made them stale meanwhile.", nil, nil),
 		descCacheTiles:  prometheus.NewDesc("onemap_tile_cache_entries", "Tiles the tile cache holds.", nil, nil),
 		descCacheBytes:  prometheus.NewDesc("onemap_tile_cache_bytes", "Memory of the tiles the tile cache holds, in bytes.", nil, nil),
+		descRepacked: prometheus.NewDesc("onemap_tile_cache_repacked_total",
+			"Cached tiles gzipped again, harder, once served a second time, whose smaller bytes replaced the first.", nil, nil),
+		descRepackSaved: prometheus.NewDesc("onemap_tile_cache_repack_saved_bytes_total",
+			"Gzipped bytes the tiles gzipped again saved, each counted once (not per answer).", nil, nil),
+		descRepackQueued: prometheus.NewDesc("onemap_tile_cache_repack_queued",
+			"Cached tiles waiting to be gzipped again.", nil, nil),
 		descPoolConns: prometheus.NewDesc("onemap_db_pool_connections",
 			"Connections of the database pool by state (max: the pool's limit).", []string{"state"}, nil),
 		descPoolAcquires: prometheus.NewDesc("onemap_db_pool_acquires_total",
@@ -168,7 +177,7 @@ func newStateCollector(s *Server, m *metrics) *stateCollector {
 func (sc *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sc.descReplicaSeq, sc.descReplicaFeatures, sc.descLastApply, sc.descDatabaseSeq, sc.descLag,
 		sc.descDatabaseUp, sc.descCacheHits, sc.descCacheMisses, sc.descCacheEvict, sc.descCacheInval, sc.descCacheRefuse, sc.descCacheTiles,
-		sc.descCacheBytes, sc.descPoolConns, sc.descPoolAcquires, sc.descPoolAcquireWait, sc.descPoolNew} {
+		sc.descCacheBytes, sc.descRepacked, sc.descRepackSaved, sc.descRepackQueued, sc.descPoolConns, sc.descPoolAcquires, sc.descPoolAcquireWait, sc.descPoolNew} {
 		ch <- d
 	}
 }
@@ -210,6 +219,9 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(sc.descCacheRefuse, float64(cs.Refused))
 	gauge(sc.descCacheTiles, float64(cs.Entries))
 	gauge(sc.descCacheBytes, float64(cs.Bytes))
+	counter(sc.descRepacked, float64(cs.Repacked))
+	counter(sc.descRepackSaved, float64(cs.RepackSaved))
+	gauge(sc.descRepackQueued, float64(cs.RepackQueued))
 	if ps := s.pool; ps != nil {
 		p := ps.PoolStat()
 		gauge(sc.descPoolConns, float64(p.MaxConns), "max")

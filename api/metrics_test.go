@@ -154,3 +154,26 @@ func TestDeps_capabilitiesOff(t *testing.T) {
 		t.Errorf("onemap_replica_seq = %v, want the replica's position still", m[`onemap_replica_seq`])
 	}
 }
+
+// TestMetrics_repack: the tiles gzipped again, the bytes that saved and the
+// tiles waiting for it are in the metrics.
+func TestMetrics_repack(t *testing.T) {
+	ts := startServer(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	url := ts.URL + "/tiles/all" + countyTile
+	_, gz1 := get(t, url, "Accept-Encoding", "gzip")
+	m := scrape(t, ts.MetricsURL)
+	for _, name := range []string{`onemap_tile_cache_repacked_total`, `onemap_tile_cache_repack_saved_bytes_total`, `onemap_tile_cache_repack_queued`} {
+		if got, ok := m[name]; !ok || got != 0 {
+			t.Errorf("after a tile served once: %s = %v (present %v), want 0", name, got, ok)
+		}
+	}
+	get(t, url, "Accept-Encoding", "gzip") // the second time: queued
+	api.WaitRepackedForTest(ts.Handler)
+	_, gz := get(t, url, "Accept-Encoding", "gzip")
+	m = scrape(t, ts.MetricsURL)
+	if m[`onemap_tile_cache_repacked_total`] != 1 || m[`onemap_tile_cache_repack_saved_bytes_total`] != float64(len(gz1)-len(gz)) ||
+		m[`onemap_tile_cache_repack_queued`] != 0 || len(gz) >= len(gz1) {
+		t.Errorf("after a tile served again: repacked %v, saved %v (sent %d then %d bytes), queued %v",
+			m[`onemap_tile_cache_repacked_total`], m[`onemap_tile_cache_repack_saved_bytes_total`], len(gz1), len(gz), m[`onemap_tile_cache_repack_queued`])
+	}
+}

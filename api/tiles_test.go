@@ -357,23 +357,13 @@ func TestTiles_headers(t *testing.T) {
 // bytes that read back to the tile, with their own Content-Length and the
 // tag it had; the tag still answers 304.
 func TestTiles_gzippedAgain(t *testing.T) {
-	srv := serve(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
-	url := srv.URL + "/tiles/all" + countyTile
+	ts := startServer(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
+	url := ts.URL + "/tiles/all" + countyTile
 	_, plain := get(t, url)
 	first, gz1 := get(t, url, "Accept-Encoding", "gzip") // the second time: queued
-	var (
-		resp *http.Response
-		gz   []byte
-	)
-	// The server gzips it again off the request path: ask until it sends
-	// other bytes; the deadline only ends a test that has failed (a loaded
-	// machine may take seconds to reach the tile in its queue).
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		resp, gz = get(t, url, "Accept-Encoding", "gzip")
-		if len(gz) != len(gz1) {
-			break
-		}
-	}
+	// The server gzips it again off the request path: wait for it.
+	api.WaitRepackedForTest(ts.Handler)
+	resp, gz := get(t, url, "Accept-Encoding", "gzip")
 	if len(gz) >= len(gz1) {
 		t.Fatalf("served again, the tile is sent in %d gzipped bytes, first in %d: not gzipped again harder", len(gz), len(gz1))
 	}

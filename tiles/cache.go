@@ -116,6 +116,9 @@ type CacheStats struct {
 	Repacked, RepackSaved int64
 	Entries               int
 	Bytes                 int64
+	// RepackQueued is how many cached tiles wait to be gzipped again
+	// (Service.CacheStats; a Cache alone queues none).
+	RepackQueued int
 }
 
 // NewCache returns a cache that holds at most maxBytes; 0 or less caches

@@ -3,6 +3,7 @@ package tiles
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"strconv"
 	"testing"
@@ -39,7 +40,7 @@ func TestRepack(t *testing.T) {
 	if err != nil || !second.Hit || second.Entry != first.Entry {
 		t.Fatalf("second: hit %v, the first's entry %v, %v", second.Hit, second.Entry == first.Entry, err)
 	}
-	svc.repackers.Wait()
+	svc.WaitRepacked()
 	third, err := svc.Tile(ctx, commander, SetAll, tile)
 	if err != nil || !third.Hit {
 		t.Fatalf("third: hit %v, %v", third.Hit, err)
@@ -68,14 +69,14 @@ func TestRepack(t *testing.T) {
 	for range 3 {
 		svc.Tile(ctx, commander, SetAll, tile)
 	}
-	svc.repackers.Wait()
+	svc.WaitRepacked()
 	if st := svc.CacheStats(); st.Repacked != 1 {
 		t.Errorf("the tile served five times was gzipped again %d times", st.Repacked)
 	}
 	if o, _ := svc.Tile(ctx, commander, SetAll, other); !o.Hit { // its second time
 		t.Errorf("the other tile asked again: hit %v", o.Hit)
 	}
-	svc.repackers.Wait()
+	svc.WaitRepacked()
 	if st := svc.CacheStats(); st.Repacked != 2 {
 		t.Errorf("the other tile, asked a second time: %d tiles gzipped again, want 2", st.Repacked)
 	}
@@ -96,5 +97,59 @@ func TestRepack(t *testing.T) {
 	}
 	if c.Replace(key, cur, cur.withGzip(third.Gzip)); c.Stats().Bytes != cur.size()-int64(len(first.Gzip)-len(third.Gzip)) {
 		t.Errorf("after Replace the cache holds %d bytes, want %d", c.Stats().Bytes, cur.size()-int64(len(first.Gzip)-len(third.Gzip)))
+	}
+}
+
+// TestRepack_missNotBehind: a tile that is not cached is rendered while
+// the repacker is at work, even when the repacker is the only other thing
+// under way and the process has one place for renders: a miss never waits
+// behind a recompression. Its context has ended before it asks, so a miss
+// that had to wait for a place is refused (admit) rather than rendered
+// late: no clock is needed to tell the two apart. The cache's counts say
+// what is queued and what was saved.
+func TestRepack_missNotBehind(t *testing.T) {
+	src, _ := syntheticCounty(t, 3000, 50)
+	catalog, policy := onemap.NewCatalog(), onemap.DefaultPolicy()
+	svc := NewService(ServiceConfig{Catalog: catalog, Policy: policy, CacheBytes: 64 << 20,
+		View: func(onemap.Caller) Source { return src }})
+	svc.renders = make(chan struct{}, 1) // one CPU
+	at, release := make(chan struct{}), make(chan struct{})
+	svc.repackHook = func() {
+		at <- struct{}{}
+		<-release
+	}
+	ctx := t.Context()
+	commander := policy.View(catalog, onemap.Caller{Name: "c", Role: onemap.RoleCommander})
+	tile := maptile.At(orb.Point{102.35, 25.7}, 11)
+	other := maptile.At(orb.Point{102.35, 25.7}, 12)
+	third := maptile.At(orb.Point{102.35, 25.7}, 10)
+	for _, tl := range []maptile.Tile{tile, third, tile} { // tile's second time queues it
+		if _, err := svc.Tile(ctx, commander, SetAll, tl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-at // the repacker is at the tile
+	if st := svc.CacheStats(); st.RepackQueued != 0 || st.Repacked != 0 {
+		t.Errorf("the repacker at the only queued tile: %+v", st)
+	}
+	if _, err := svc.Tile(ctx, commander, SetAll, third); err != nil { // its second time: queued behind
+		t.Fatal(err)
+	}
+	if st := svc.CacheStats(); st.RepackQueued != 1 {
+		t.Errorf("a second tile served again while the first is gzipped: %d queued, want 1", st.RepackQueued)
+	}
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	got, err := svc.Tile(ended, commander, SetAll, other)
+	if err != nil {
+		t.Errorf("a miss while a tile is gzipped again: %v (want rendered at once)", err)
+	} else if got.Hit || len(got.MVT) == 0 {
+		t.Errorf("a miss while a tile is gzipped again: hit %v, %d bytes", got.Hit, len(got.MVT))
+	}
+	close(release)
+	<-at // the second tile
+	svc.WaitRepacked()
+	if st := svc.CacheStats(); st.RepackQueued != 0 || st.Repacked != 2 || st.RepackSaved <= 0 {
+		t.Errorf("after both were gzipped again: %+v", st)
 	}
 }

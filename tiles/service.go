@@ -60,12 +60,16 @@ type Service struct {
 	gzips   sync.Pool // of *gzip.Writer
 	bufs    sync.Pool // of *tileBuf: uncached tiles' memory
 	// The cached tiles served again, waiting to be gzipped harder (see
-	// repack), and whether a goroutine is at it (repacker).
-	repackMu  sync.Mutex
-	repackQ   []repackJob
-	repacking bool
-	repackers sync.WaitGroup
-	sets      sync.Map // of setKey to *Tileset, as resolved so far
+	// repack), whether a goroutine is at it (repacker), and its signal
+	// when it leaves (WaitRepacked).
+	repackMu   sync.Mutex
+	repackQ    []repackJob
+	repacking  bool
+	repackIdle *sync.Cond
+	// repackHook, when set (tests), is called before each tile is
+	// gzipped again.
+	repackHook func()
+	sets       sync.Map // of setKey to *Tileset, as resolved so far
 	// renders admits as many renders from the replica at once as the
 	// process has CPUs (see admit).
 	renders chan struct{}
@@ -79,8 +83,10 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.ShapeBytes == 0 {
 		cfg.ShapeBytes = 64 << 20
 	}
-	return &Service{cfg: cfg, encoder: NewEncoder(cfg.ShapeBytes), cache: NewCache(cfg.CacheBytes),
+	s := &Service{cfg: cfg, encoder: NewEncoder(cfg.ShapeBytes), cache: NewCache(cfg.CacheBytes),
 		renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	s.repackIdle = sync.NewCond(&s.repackMu)
+	return s
 }
 
 // Tileset is a tileset as one role may see it.
@@ -367,10 +373,17 @@ type repackJob struct {
 // client and the link (a phone's most of all). The first gzip stays the
 // fast one, so that a tile rendered on a miss is served as soon as it is
 // cut, and a tile asked once costs no more. One goroutine at most does the
-// work, taking a place among the renders (admit), and leaves when the
-// queue is empty; the smaller bytes replace the cached ones (Cache.Replace)
-// unless the tile has changed since. The tag is of the tile's bytes, so it
-// stays.
+// work and leaves when the queue is empty; the smaller bytes replace the
+// cached ones (Cache.Replace) unless the tile has changed since. The tag
+// is of the tile's bytes, so it stays.
+//
+// The repacker takes no place among the renders (admit): a tile that is
+// not cached is what a client waits for, a recompression is what nobody
+// waits for, so a miss must never queue behind one (with a place of its
+// own, a recompression at level 9 of a large tile, some milliseconds, held
+// one of a two-CPU server's two places, and a miss that came meanwhile
+// waited for it). Being one goroutine, it adds at most one CPU's work to
+// the renders'.
 func (s *Service) repack(key CacheKey, e *Entry) {
 	s.repackMu.Lock()
 	defer s.repackMu.Unlock()
@@ -381,14 +394,24 @@ func (s *Service) repack(key CacheKey, e *Entry) {
 	s.repackQ = append(s.repackQ, repackJob{key, e})
 	if !s.repacking {
 		s.repacking = true
-		s.repackers.Add(1)
 		go s.repacker()
+	}
+}
+
+// WaitRepacked waits until the tiles queued to be gzipped again so far
+// are done: their smaller bytes in the cache (or left out, for a tile that
+// changed meanwhile). It is for tests and benchmarks, which would
+// otherwise have to poll.
+func (s *Service) WaitRepacked() {
+	s.repackMu.Lock()
+	defer s.repackMu.Unlock()
+	for s.repacking {
+		s.repackIdle.Wait()
 	}
 }
 
 // repacker gzips the queued tiles again until the queue is empty.
 func (s *Service) repacker() {
-	defer s.repackers.Done()
 	zw, _ := gzip.NewWriterLevel(nil, repackLevel)
 	for {
 		s.repackMu.Lock()
@@ -396,17 +419,19 @@ func (s *Service) repacker() {
 		s.repackQ = nil
 		if len(jobs) == 0 {
 			s.repacking = false
+			s.repackIdle.Broadcast()
 			s.repackMu.Unlock()
 			return
 		}
 		s.repackMu.Unlock()
 		for _, j := range jobs {
-			s.admit(context.Background())
+			if s.repackHook != nil {
+				s.repackHook()
+			}
 			buf := bytes.NewBuffer(make([]byte, 0, len(j.entry.Gzip)))
 			zw.Reset(buf)
 			zw.Write(j.entry.MVT)
 			zw.Close()
-			s.leave()
 			if gz := buf.Bytes(); len(gz) < len(j.entry.Gzip) {
 				s.cache.Replace(j.key, j.entry, j.entry.withGzip(gz))
 			}
@@ -418,5 +443,12 @@ func (s *Service) repacker() {
 // meets (a change's old and new bounds), and returns how many.
 func (s *Service) Invalidate(bounds ...orb.Bound) int { return s.cache.Invalidate(bounds...) }
 
-// CacheStats tells what the tile cache did.
-func (s *Service) CacheStats() CacheStats { return s.cache.Stats() }
+// CacheStats tells what the tile cache did, and how many of its tiles wait
+// to be gzipped again (RepackQueued).
+func (s *Service) CacheStats() CacheStats {
+	st := s.cache.Stats()
+	s.repackMu.Lock()
+	st.RepackQueued = len(s.repackQ)
+	s.repackMu.Unlock()
+	return st
+}
