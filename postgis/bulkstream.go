@@ -22,9 +22,21 @@ import (
 // rest of its first chunk is read (previewRows). The chunks read are kept: if the path gives way to the staged one,
 // that path reads them again, then the rest of the file.
 
-// copyChunkRows is how many rows a chunk of the stream holds: ids follow
-// place within a chunk (a chunk's inserts sweep the map once).
+// copyChunkRows is how many rows the stream's first chunk holds: ids
+// follow place within a chunk (a chunk's inserts sweep the map once).
 const copyChunkRows = 32 << 10
+
+// copyLaterChunkRows is how many rows each chunk after the first holds.
+// Each chunk's inserts sweep the map once, so into a layer that holds
+// millions of points every chunk goes over nearly every page of the
+// layer's GiST index and of its grid B-tree, more pages than a server's
+// shared buffers keep (the province's cameras: 80 and 20 MB against
+// PostgreSQL's default 128 MB): a sweep reads them back and writes them
+// out again. Four times fewer sweeps after the first chunk cost the
+// database 6–9 % less CPU a row over 200,000 cameras into the province's
+// 2,000,000; the first chunk stays small so that the database starts
+// writing as soon as before. A chunk of 131,072 rows holds some 25 MB.
+const copyLaterChunkRows = 128 << 10
 
 // previewRows is how many rows the reader reads of the first chunk before
 // it tells the placer their extent (copyFeed.preview), so that the placer
@@ -138,6 +150,9 @@ func (f *copyFeed) read() {
 	vals := make([]any, len(f.b.fields))
 	for !f.stopped() {
 		size := cmp.Or(f.b.chunkRows, copyChunkRows)
+		if f.line > 0 {
+			size = cmp.Or(f.b.laterChunkRows, copyLaterChunkRows)
+		}
 		c := &copyChunk{rows: make([]copyRow, 0, size), first: f.line + 1}
 		for len(c.rows) < size {
 			r, ok, err := f.next()
