@@ -128,10 +128,10 @@ func TestCopyRowField(t *testing.T) {
 }
 
 // TestCopyFeed_chunkSizes: the stream's first chunk holds copyChunkRows
-// rows (the database starts writing soon), each later one
-// copyLaterChunkRows (fewer sweeps of a large layer's index pages), the
-// last what is left; each chunk is in place order, and every row comes
-// once.
+// rows (the database starts writing soon), each later one twice the one
+// before up to copyLaterChunkRows (fewer sweeps of a large layer's index
+// pages), the last what is left; each chunk is in place order, and every
+// row comes once.
 func TestCopyFeed_chunkSizes(t *testing.T) {
 	l, err := onemap.NewCatalog().Layer(onemap.LayerCameras)
 	if err != nil {
@@ -143,7 +143,7 @@ func TestCopyFeed_chunkSizes(t *testing.T) {
 			b.fields = append(b.fields, f)
 		}
 	}
-	n := copyChunkRows + copyLaterChunkRows + 1000
+	n := copyChunkRows + 2*copyChunkRows + copyLaterChunkRows + copyLaterChunkRows + 1000
 	i := 0
 	f := b.streamRows(context.Background(), func() (ImportRow, bool, error) {
 		if i == n {
@@ -173,7 +173,7 @@ func TestCopyFeed_chunkSizes(t *testing.T) {
 	if f.err != nil {
 		t.Fatal(f.err)
 	}
-	if want := []int{copyChunkRows, copyLaterChunkRows, 1000}; !slices.Equal(sizes, want) {
+	if want := []int{copyChunkRows, 2 * copyChunkRows, copyLaterChunkRows, copyLaterChunkRows, 1000}; !slices.Equal(sizes, want) {
 		t.Errorf("chunks of %v rows; want %v", sizes, want)
 	}
 }
