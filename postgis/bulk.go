@@ -149,9 +149,10 @@ type bulk struct {
 	t0    time.Time
 	// pool is where the client-computed path reads the group grids.
 	pool querier
-	// chunkRows is how many rows a chunk of the client-computed path's
-	// stream holds (copyChunkRows).
-	chunkRows int
+	// chunkRows is how many rows the first chunk of the client-computed
+	// path's stream holds (copyChunkRows), laterChunkRows each later one
+	// (copyLaterChunkRows).
+	chunkRows, laterChunkRows int
 	// rebuildMin is ImportOptions.rebuildMin (0: rebuildMin).
 	rebuildMin int
 	// load is the load's history entry (feature_loads), if it wrote one.
@@ -277,6 +278,7 @@ func (b *bulk) run(ctx context.Context, tx pgx.Tx, next func() (ImportRow, bool,
 	}
 	if b.copyable(replaceable, o) {
 		b.chunkRows = cmp.Or(o.chunkRows, copyChunkRows)
+		b.laterChunkRows = cmp.Or(o.chunkRows, copyLaterChunkRows)
 		b.rebuildMin = o.rebuildMin
 		f := b.streamRows(ctx, next)
 		defer f.close()

@@ -126,3 +126,54 @@ func TestCopyRowField(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyFeed_chunkSizes: the stream's first chunk holds copyChunkRows
+// rows (the database starts writing soon), each later one twice the one
+// before up to copyLaterChunkRows (fewer sweeps of a large layer's index
+// pages), the last what is left; each chunk is in place order, and every
+// row comes once.
+func TestCopyFeed_chunkSizes(t *testing.T) {
+	l, err := onemap.NewCatalog().Layer(onemap.LayerCameras)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bulk{layer: &l}
+	for _, f := range l.Fields {
+		if !f.ReadOnly {
+			b.fields = append(b.fields, f)
+		}
+	}
+	n := copyChunkRows + 2*copyChunkRows + copyLaterChunkRows + copyLaterChunkRows + 1000
+	i := 0
+	f := b.streamRows(context.Background(), func() (ImportRow, bool, error) {
+		if i == n {
+			return ImportRow{}, false, nil
+		}
+		i++
+		return ImportRow{Where: "line " + strconv.Itoa(i+1), Feature: &onemap.Feature{Layer: l.ID,
+			Geometry:   orb.Point{98 + float64(i%997)*0.007, 22 + float64(i/997)*0.02},
+			Properties: map[string]any{"device_code": fmt.Sprintf("53%018d", i), "name": "摄像头", "kind": "dome", "status": "online"}}}, true, nil
+	})
+	f.place <- &copyPlace{env: orb.Bound{Min: orb.Point{98, 22}, Max: orb.Point{105, 28}}, gi: b.index("grid_id")}
+	var sizes []int
+	seen := make([]bool, n+1)
+	for c := range f.out {
+		sizes = append(sizes, len(c.rows))
+		for j, r := range c.rows {
+			if j > 0 && r.order < c.rows[j-1].order {
+				t.Fatalf("chunk %d: row %d out of place order", len(sizes), j)
+			}
+			if seen[r.line] {
+				t.Fatalf("line %d twice", r.line)
+			}
+			seen[r.line] = true
+		}
+	}
+	f.finish()
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	if want := []int{copyChunkRows, 2 * copyChunkRows, copyLaterChunkRows, copyLaterChunkRows, 1000}; !slices.Equal(sizes, want) {
+		t.Errorf("chunks of %v rows; want %v", sizes, want)
+	}
+}

@@ -112,27 +112,39 @@ type SnapshotHead struct {
 // writer holds the snapshot (an advisory lock) and has found it to
 // replace, so that of the servers that find a snapshot due at once only
 // one encodes it. Its parts must be of head.
+//
+// encode runs with no transaction open: the lock is the connection's
+// (pg_try_advisory_lock, held until the write has committed or failed),
+// so that the seconds a province's encoding takes hold back no row
+// version from VACUUM and leave no session idle in a transaction; the
+// transaction that replaces the stored parts begins once they are all
+// encoded.
 func (db *DB) WriteReplicaSnapshot(ctx context.Context, head SnapshotHead, encode func() ([]SnapshotPart, error)) (bool, error) {
 	fail := func(err error) (bool, error) {
 		return false, mapError(fmt.Errorf("postgis: write a replica snapshot: %w", err))
 	}
-	tx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-		return fail(err)
-	}
+	defer conn.Release()
 	var locked bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('onemap.replica_snapshot'))`).Scan(&locked); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('onemap.replica_snapshot'))`).Scan(&locked); err != nil {
 		return fail(err)
 	}
 	if !locked {
 		return false, nil // another server writes one now
 	}
+	defer func() {
+		// The lock is the session's: a connection that cannot say it
+		// is released goes, and its lock with it, rather than back to
+		// the pool holding it.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('onemap.replica_snapshot'))`); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	var newer bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM replica_snapshot WHERE seq >= $1 AND format = $2 AND schema = $3
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM replica_snapshot WHERE seq >= $1 AND format = $2 AND schema = $3
   AND seq <= (SELECT coalesce(max(seq), 0) FROM change_feed))`,
 		head.Seq, head.Format, head.Schema).Scan(&newer); err != nil {
 		return fail(err)
@@ -152,6 +164,14 @@ func (db *DB) WriteReplicaSnapshot(ctx context.Context, head SnapshotHead, encod
 			return false, fmt.Errorf("postgis: write a replica snapshot: part %s/%d is at %d, format %d, schema %q, not the head's %+v",
 				p.Layer, p.Part, p.Seq, p.Format, p.Schema, head)
 		}
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return fail(err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM replica_snapshot`); err != nil {
 		return fail(err)

@@ -89,3 +89,24 @@ func historyRows(t *testing.T, url, layer string) int {
 	t.Helper()
 	return pgtest.Value[int](t, url, "SELECT count(*) FROM "+pgx.Identifier{layer}.Sanitize()+" f CROSS JOIN LATERAL feature_history_of($1, f.id)", layer)
 }
+
+// TestImport_heapFloor: `onemap import --heap-floor-mb N` sets the floor
+// the collector counts as live while the file is imported (0: none); a
+// floor out of range is refused before anything is read or written.
+func TestImport_heapFloor(t *testing.T) {
+	url := pgtest.URL(t)
+	cli := newCLITest(t, url)
+	good := cli.write("good.csv", "name,kind,level,lon,lat\n甲,clinic,village,102.4,25.5\n乙,hospital,township,102.41,25.51\n")
+	for _, bad := range []string{"-1", "1048577"} {
+		if _, err := cli.onemap("import", "--bulk", "on", "--heap-floor-mb", bad, "--layer", "stations", good); err == nil ||
+			!strings.Contains(err.Error(), "--heap-floor-mb "+bad) {
+			t.Errorf("--heap-floor-mb %s: %v; want it refused", bad, err)
+		}
+	}
+	if n := countRows(t, url, "stations"); n != 0 {
+		t.Errorf("%d stations after refused imports", n)
+	}
+	if out, err := cli.onemap("import", "--bulk", "on", "--heap-floor-mb", "0", "--layer", "stations", good); err != nil || !strings.Contains(out, "2 inserted") {
+		t.Fatalf("import with no floor = %q, %v", out, err)
+	}
+}

@@ -81,6 +81,13 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	return seedDemo(ctx, db, c.IfEmpty, asOf, c.History, log)
 }
 
+// importHeapFloorMB is the import's heap floor (--heap-floor-mb): with
+// 128 MiB the collector's goal over 200,000 cameras is some 400 MB instead
+// of 150, 5 cycles instead of 18: the importer's user CPU a fifth less,
+// its user and system CPU together about 8 % less (the larger heap's pages
+// are faulted in), for a peak of some 450 MB resident instead of 200.
+const importHeapFloorMB = 128
+
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
 	f := newFlags("import", "import --layer LAYER [flags] FILE|-", getenv, stderr)
@@ -95,6 +102,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	f.boolean(&dryRun, "dry-run", false, "say what would be inserted, updated and left unchanged, and write nothing")
 	bulk := "auto"
 	f.str(&bulk, "bulk", "auto", "write set-based (history set-based, one change-feed entry that servers answer by reloading the layer, one audit record): on, off, or auto (on from "+fmt.Sprint(bulkFrom)+" rows)")
+	f.integer(&c.HeapFloorMB, "heap-floor-mb", importHeapFloorMB, "MiB the garbage collector counts as live while the file is imported, never written nor scanned: it collects that much less often (0: none)")
 	if err := f.parse(args); err != nil {
 		return ignoreHelp(err)
 	}
@@ -104,6 +112,16 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if bulk != "auto" && bulk != "on" && bulk != "off" {
 		return fmt.Errorf("--bulk %q: want on, off or auto", bulk)
 	}
+	if c.HeapFloorMB < 0 || c.HeapFloorMB > 1<<20 {
+		return fmt.Errorf("--heap-floor-mb %d: want 0 (none) to 1048576", c.HeapFloorMB)
+	}
+	// An import allocates a row's values (a map each, read and checked)
+	// and lets them go at once, over a live heap of some 70 MiB (the
+	// chunks being placed and sent, the group grids under the file): the
+	// collector ran every 70 MiB, some 18 cycles for 200,000 cameras.
+	// With a floor (heapfloor.go) it runs a few times.
+	floor := newHeapFloor(c.HeapFloorMB)
+	defer floor.release()
 	if err := c.needDatabase(); err != nil {
 		return err
 	}
