@@ -375,53 +375,98 @@ func (pl plane) boxDistance(min, max [2]float64) float64 {
 // (Around a point this is most of the time of /api/around: the county's
 // and the townships' outlines have hundreds to thousands of vertices.)
 func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64) float64 {
-	best := limit // the nearest so far, at most the limit
-	found := false
-	var xLo, xHi, yLo, yHi float64 // best's reach in degrees, a hair wider
-	reach := func() {
-		const wider, hair = 1 + 1e-9, 1e-12
-		dx, dy := best/pl.kx*wider+hair, best/pl.ky*wider+hair
-		xLo, xHi, yLo, yHi = pl.p[0]-dx, pl.p[0]+dx, pl.p[1]-dy, pl.p[1]+dy
-	}
-	reach()
-	edges := func(r orb.Ring, lo, hi int) { // those ending at vertices lo to hi
-		for i := lo; i <= hi; i++ {
-			a, b := r[i-1], r[i]
-			if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
-				a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
-				continue
-			}
-			if d := segmentDistance(pl.to(a), pl.to(b)); d <= best {
-				if d < best {
-					best = d
-					reach()
-				}
-				found = true
-			}
+	w := outlineWalk{pl: pl, best: limit}
+	w.reach()
+	switch g := g.(type) {
+	case orb.Polygon:
+		w.polygon(g, runs, 0)
+	case orb.MultiPolygon:
+		k := 0 // the ring's index in runs, as eachRing (runs.go) walks them
+		for _, poly := range g {
+			k = w.polygon(poly, runs, k)
 		}
 	}
-	k := 0 // the ring's index in runs, as eachRing (runs.go) walks them
-	eachRing(g, func(r orb.Ring) {
+	if !w.found {
+		return math.Inf(1)
+	}
+	return w.best
+}
+
+// outlineWalk is outlineDistance's state: the plane, the nearest found so
+// far (at most the limit), whether any was found, and the nearest's reach
+// in degrees (a hair wider). The walk over a run of edges (edges) reads it
+// into locals, so that its loop keeps the reach in registers rather than
+// reading it through a pointer at every edge, as a closure over the same
+// variables did.
+type outlineWalk struct {
+	pl                 plane
+	best               float64
+	found              bool
+	xLo, xHi, yLo, yHi float64
+}
+
+// reach sets the reach of the nearest so far.
+func (w *outlineWalk) reach() {
+	w.xLo, w.xHi, w.yLo, w.yHi = reachOf(w.pl, w.best)
+}
+
+// reachOf returns the box in degrees around the plane's origin that holds
+// every point within best of it, a hair wider.
+func reachOf(pl plane, best float64) (xLo, xHi, yLo, yHi float64) {
+	const wider, hair = 1 + 1e-9, 1e-12
+	dx, dy := best/pl.kx*wider+hair, best/pl.ky*wider+hair
+	return pl.p[0] - dx, pl.p[0] + dx, pl.p[1] - dy, pl.p[1] + dy
+}
+
+// polygon walks the rings of poly, the kth of runs onwards being theirs,
+// and returns the index in runs of the ring after its last.
+func (w *outlineWalk) polygon(poly orb.Polygon, runs [][]orb.Bound, k int) int {
+	for _, r := range poly {
 		var boxes []orb.Bound
 		if k < len(runs) {
 			boxes = runs[k]
 		}
 		k++
 		if boxes == nil {
-			edges(r, 1, len(r)-1)
-			return
+			w.edges(r, 1, len(r)-1)
+			continue
 		}
 		for j, bx := range boxes {
-			if bx.Min[0] > xHi || bx.Max[0] < xLo || bx.Min[1] > yHi || bx.Max[1] < yLo {
+			if bx.Min[0] > w.xHi || bx.Max[0] < w.xLo || bx.Min[1] > w.yHi || bx.Max[1] < w.yLo {
 				continue
 			}
-			edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
+			w.edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
 		}
-	})
-	if !found {
-		return math.Inf(1)
 	}
-	return best
+	return k
+}
+
+// edges measures the edges of r ending at vertices lo to hi, those that
+// may come nearer than the nearest so far.
+func (w *outlineWalk) edges(r orb.Ring, lo, hi int) {
+	if lo > hi || hi >= len(r) {
+		return
+	}
+	pl, best, found := w.pl, w.best, w.found
+	xLo, xHi, yLo, yHi := w.xLo, w.xHi, w.yLo, w.yHi
+	a := r[lo-1]
+	for _, b := range r[lo : hi+1] {
+		if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
+			a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
+			a = b
+			continue
+		}
+		if d := segmentDistance(pl.to(a), pl.to(b)); d <= best {
+			if d < best {
+				best = d
+				xLo, xHi, yLo, yHi = reachOf(pl, best)
+			}
+			found = true
+		}
+		a = b
+	}
+	w.best, w.found = best, found
+	w.xLo, w.xHi, w.yLo, w.yHi = xLo, xHi, yLo, yHi
 }
 
 // segmentDistance returns the distance from the origin to segment ab.
@@ -430,7 +475,7 @@ func segmentDistance(a, b orb.Point) float64 {
 	l2 := d[0]*d[0] + d[1]*d[1]
 	t := 0.0
 	if l2 > 0 {
-		t = math.Max(0, math.Min(1, -(a[0]*d[0]+a[1]*d[1])/l2))
+		t = max(0, min(1, -(a[0]*d[0]+a[1]*d[1])/l2)) // as math.Max and math.Min, inline
 	}
 	return math.Hypot(a[0]+t*d[0], a[1]+t*d[1])
 }
