@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/packed"
 	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 )
@@ -271,40 +272,93 @@ func (s *Snapshot) TouchingAppend(dst []Hit, layer string, p orb.Point, r float6
 		return dst
 	}
 	start := len(dst)
-	hits := dst
-	toPlane := tangentPlane(p)
+	t := touching{p: p, r: r, keep: keep, pl: tangentPlane(p), hits: dst}
 	b := circleBound(p, r)
-	x.searchBoxes(b, func(min, max [2]float64, rec *onemap.Record) bool {
-		if keep != nil && !keep(rec) {
+	t.packed(x.base, b)
+	if x.delta.Len() > 0 {
+		x.delta.Search(b.Min, b.Max, func(min, max [2]float64, rec *onemap.Record) bool {
+			t.record(min[0], min[1], max[0], max[1], rec)
 			return true
-		}
-		in := min[0] <= p[0] && p[0] <= max[0] && min[1] <= p[1] && p[1] <= max[1]
-		if in && containsRecord(rec, p) {
-			hits = append(hits, Hit{Record: rec})
-			return true
-		}
-		if !in && toPlane.boxDistance(min, max) > r+1e-6 { // a micrometre for rounding
-			return true
-		}
-		if d := outlineDistance(rec.Geometry, runsOf(rec), toPlane, r); d <= r {
-			hits = append(hits, Hit{Record: rec, Distance: d})
-		}
-		return true
-	})
-	slices.SortFunc(hits[start:], ByDistance)
-	return hits
+		})
+	}
+	slices.SortFunc(t.hits[start:], ByDistance)
+	return t.hits
 }
 
-// searchBoxes calls fn with each record whose box meets b, and the box,
-// until fn returns false: index.search with the R-tree's boxes.
-func (x *index) searchBoxes(b orb.Bound, fn func(min, max [2]float64, r *onemap.Record) bool) {
-	more := true
-	x.base.Search(b.Min, b.Max, func(min, max [2]float64, r *onemap.Record) bool {
-		more = fn(min, max, r)
-		return more
-	})
-	if more && x.delta.Len() > 0 {
-		x.delta.Search(b.Min, b.Max, fn)
+// touching is a Touching search: its point, radius, filter and plane, and
+// the hits found so far.
+type touching struct {
+	p    orb.Point
+	r    float64
+	keep func(*onemap.Record) bool
+	pl   plane
+	hits []Hit
+}
+
+// packed adds the hits of the packed tree's features whose boxes meet b
+// (a box that holds the circle): the tree's Search, walked here so that a
+// node whose box lies beyond the radius in the plane is not opened (a box
+// holding p is at 0; the plane is a linear map of lon/lat, so a node's
+// image holds its entries' and is no farther than any of them: none of
+// them would be measured), and each feature's box is passed by its numbers
+// rather than through two closures.
+func (t *touching) packed(tr *packed.Tree[*onemap.Record], b orb.Bound) {
+	root := tr.Root()
+	if root < 0 {
+		return
+	}
+	boxes := tr.Boxes()
+	minX, minY, maxX, maxY := b.Min[0], b.Min[1], b.Max[0], b.Max[1]
+	// A node is passed over beyond a hair more than record's own test
+	// (r plus a micrometre): a node and the box of an entry of it may
+	// round differently, and passing over a node must never drop a feature
+	// that record would keep.
+	beyond := (t.r + 1e-6) * (1 + 1e-9)
+	var stackArr [64]int32
+	todo := append(stackArr[:0], int32(root))
+	for len(todo) > 0 {
+		e := int(todo[len(todo)-1])
+		todo = todo[:len(todo)-1]
+		from, to := tr.Children(e)
+		for c := from; c < to; c++ {
+			bx := boxes[4*c : 4*c+4 : 4*c+4]
+			x0, y0, x1, y1 := bx[0], bx[1], bx[2], bx[3]
+			if x0 > maxX || y0 > maxY || x1 < minX || y1 < minY {
+				continue
+			}
+			if !tr.IsItem(c) {
+				if t.pl.boxDistance([2]float64{x0, y0}, [2]float64{x1, y1}) > beyond {
+					continue
+				}
+				todo = append(todo, int32(c))
+				continue
+			}
+			if rec := tr.Item(c); rec != nil {
+				t.record(x0, y0, x1, y1, rec)
+			}
+		}
+	}
+}
+
+// record adds the feature rec, its box x0–x1, y0–y1, if it holds the point
+// or its outline comes within the radius. Only a feature whose box holds
+// the point is tested for holding it, and only one whose box comes within
+// the radius in the plane has its outline measured.
+func (t *touching) record(x0, y0, x1, y1 float64, rec *onemap.Record) {
+	if t.keep != nil && !t.keep(rec) {
+		return
+	}
+	p := t.p
+	in := x0 <= p[0] && p[0] <= x1 && y0 <= p[1] && p[1] <= y1
+	if in && containsRecord(rec, p) {
+		t.hits = append(t.hits, Hit{Record: rec})
+		return
+	}
+	if !in && t.pl.boxDistance([2]float64{x0, y0}, [2]float64{x1, y1}) > t.r+1e-6 { // a micrometre for rounding
+		return
+	}
+	if d := outlineDistance(rec.Geometry, runsOf(rec), t.pl, t.r); d <= t.r {
+		t.hits = append(t.hits, Hit{Record: rec, Distance: d})
 	}
 }
 
