@@ -310,10 +310,13 @@ func (t *touching) packed(tr *packed.Tree[*onemap.Record], b orb.Bound) {
 	boxes := tr.Boxes()
 	minX, minY, maxX, maxY := b.Min[0], b.Min[1], b.Max[0], b.Max[1]
 	// A node is passed over beyond a hair more than record's own test
-	// (r plus a micrometre): a node and the box of an entry of it may
-	// round differently, and passing over a node must never drop a feature
-	// that record would keep.
+	// (r plus a micrometre), its distance squared: a node and the box of an
+	// entry of it, measured so and by boxDistance, may round differently,
+	// and passing over a node must never drop a feature that record would
+	// keep.
 	beyond := (t.r + 1e-6) * (1 + 1e-9)
+	beyond2 := beyond * beyond
+	pl := t.pl
 	var stackArr [64]int32
 	todo := append(stackArr[:0], int32(root))
 	for len(todo) > 0 {
@@ -327,7 +330,10 @@ func (t *touching) packed(tr *packed.Tree[*onemap.Record], b orb.Bound) {
 				continue
 			}
 			if !tr.IsItem(c) {
-				if t.pl.boxDistance([2]float64{x0, y0}, [2]float64{x1, y1}) > beyond {
+				// The node's distance in the plane, squared (no square root).
+				dx := max(0, (x0-pl.p[0])*pl.kx, (pl.p[0]-x1)*pl.kx)
+				dy := max(0, (y0-pl.p[1])*pl.ky, (pl.p[1]-y1)*pl.ky)
+				if dx*dx+dy*dy > beyond2 {
 					continue
 				}
 				todo = append(todo, int32(c))
