@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onemapgis/onemap"
+	"github.com/onemapgis/onemap/internal/packed"
 	"github.com/onemapgis/onemap/internal/planar"
 	"github.com/paulmach/orb"
 )
@@ -271,40 +272,99 @@ func (s *Snapshot) TouchingAppend(dst []Hit, layer string, p orb.Point, r float6
 		return dst
 	}
 	start := len(dst)
-	hits := dst
-	toPlane := tangentPlane(p)
+	t := touching{p: p, r: r, keep: keep, pl: tangentPlane(p), hits: dst}
 	b := circleBound(p, r)
-	x.searchBoxes(b, func(min, max [2]float64, rec *onemap.Record) bool {
-		if keep != nil && !keep(rec) {
+	t.packed(x.base, b)
+	if x.delta.Len() > 0 {
+		x.delta.Search(b.Min, b.Max, func(min, max [2]float64, rec *onemap.Record) bool {
+			t.record(min[0], min[1], max[0], max[1], rec)
 			return true
-		}
-		in := min[0] <= p[0] && p[0] <= max[0] && min[1] <= p[1] && p[1] <= max[1]
-		if in && containsRecord(rec, p) {
-			hits = append(hits, Hit{Record: rec})
-			return true
-		}
-		if !in && toPlane.boxDistance(min, max) > r+1e-6 { // a micrometre for rounding
-			return true
-		}
-		if d := outlineDistance(rec.Geometry, runsOf(rec), toPlane, r); d <= r {
-			hits = append(hits, Hit{Record: rec, Distance: d})
-		}
-		return true
-	})
-	slices.SortFunc(hits[start:], ByDistance)
-	return hits
+		})
+	}
+	slices.SortFunc(t.hits[start:], ByDistance)
+	return t.hits
 }
 
-// searchBoxes calls fn with each record whose box meets b, and the box,
-// until fn returns false: index.search with the R-tree's boxes.
-func (x *index) searchBoxes(b orb.Bound, fn func(min, max [2]float64, r *onemap.Record) bool) {
-	more := true
-	x.base.Search(b.Min, b.Max, func(min, max [2]float64, r *onemap.Record) bool {
-		more = fn(min, max, r)
-		return more
-	})
-	if more && x.delta.Len() > 0 {
-		x.delta.Search(b.Min, b.Max, fn)
+// touching is a Touching search: its point, radius, filter and plane, and
+// the hits found so far.
+type touching struct {
+	p    orb.Point
+	r    float64
+	keep func(*onemap.Record) bool
+	pl   plane
+	hits []Hit
+}
+
+// packed adds the hits of the packed tree's features whose boxes meet b
+// (a box that holds the circle): the tree's Search, walked here so that a
+// node whose box lies beyond the radius in the plane is not opened (a box
+// holding p is at 0; the plane is a linear map of lon/lat, so a node's
+// image holds its entries' and is no farther than any of them: none of
+// them would be measured), and each feature's box is passed by its numbers
+// rather than through two closures.
+func (t *touching) packed(tr *packed.Tree[*onemap.Record], b orb.Bound) {
+	root := tr.Root()
+	if root < 0 {
+		return
+	}
+	boxes := tr.Boxes()
+	minX, minY, maxX, maxY := b.Min[0], b.Min[1], b.Max[0], b.Max[1]
+	// A node is passed over beyond a hair more than record's own test
+	// (r plus a micrometre), its distance squared: a node and the box of an
+	// entry of it, measured so and by boxDistance, may round differently,
+	// and passing over a node must never drop a feature that record would
+	// keep.
+	beyond := (t.r + 1e-6) * (1 + 1e-9)
+	beyond2 := beyond * beyond
+	pl := t.pl
+	var stackArr [64]int32
+	todo := append(stackArr[:0], int32(root))
+	for len(todo) > 0 {
+		e := int(todo[len(todo)-1])
+		todo = todo[:len(todo)-1]
+		from, to := tr.Children(e)
+		for c := from; c < to; c++ {
+			bx := boxes[4*c : 4*c+4 : 4*c+4]
+			x0, y0, x1, y1 := bx[0], bx[1], bx[2], bx[3]
+			if x0 > maxX || y0 > maxY || x1 < minX || y1 < minY {
+				continue
+			}
+			if !tr.IsItem(c) {
+				// The node's distance in the plane, squared (no square root).
+				dx := max(0, (x0-pl.p[0])*pl.kx, (pl.p[0]-x1)*pl.kx)
+				dy := max(0, (y0-pl.p[1])*pl.ky, (pl.p[1]-y1)*pl.ky)
+				if dx*dx+dy*dy > beyond2 {
+					continue
+				}
+				todo = append(todo, int32(c))
+				continue
+			}
+			if rec := tr.Item(c); rec != nil {
+				t.record(x0, y0, x1, y1, rec)
+			}
+		}
+	}
+}
+
+// record adds the feature rec, its box x0–x1, y0–y1, if it holds the point
+// or its outline comes within the radius. Only a feature whose box holds
+// the point is tested for holding it, and only one whose box comes within
+// the radius in the plane has its outline measured.
+func (t *touching) record(x0, y0, x1, y1 float64, rec *onemap.Record) {
+	if t.keep != nil && !t.keep(rec) {
+		return
+	}
+	p := t.p
+	in := x0 <= p[0] && p[0] <= x1 && y0 <= p[1] && p[1] <= y1
+	if in && containsRecord(rec, p) {
+		t.hits = append(t.hits, Hit{Record: rec})
+		return
+	}
+	if !in && t.pl.boxDistance([2]float64{x0, y0}, [2]float64{x1, y1}) > t.r+1e-6 { // a micrometre for rounding
+		return
+	}
+	if d := outlineDistance(rec.Geometry, runsOf(rec), t.pl, t.r); d <= t.r {
+		t.hits = append(t.hits, Hit{Record: rec, Distance: d})
 	}
 }
 
@@ -375,53 +435,98 @@ func (pl plane) boxDistance(min, max [2]float64) float64 {
 // (Around a point this is most of the time of /api/around: the county's
 // and the townships' outlines have hundreds to thousands of vertices.)
 func outlineDistance(g orb.Geometry, runs [][]orb.Bound, pl plane, limit float64) float64 {
-	best := limit // the nearest so far, at most the limit
-	found := false
-	var xLo, xHi, yLo, yHi float64 // best's reach in degrees, a hair wider
-	reach := func() {
-		const wider, hair = 1 + 1e-9, 1e-12
-		dx, dy := best/pl.kx*wider+hair, best/pl.ky*wider+hair
-		xLo, xHi, yLo, yHi = pl.p[0]-dx, pl.p[0]+dx, pl.p[1]-dy, pl.p[1]+dy
-	}
-	reach()
-	edges := func(r orb.Ring, lo, hi int) { // those ending at vertices lo to hi
-		for i := lo; i <= hi; i++ {
-			a, b := r[i-1], r[i]
-			if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
-				a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
-				continue
-			}
-			if d := segmentDistance(pl.to(a), pl.to(b)); d <= best {
-				if d < best {
-					best = d
-					reach()
-				}
-				found = true
-			}
+	w := outlineWalk{pl: pl, best: limit}
+	w.reach()
+	switch g := g.(type) {
+	case orb.Polygon:
+		w.polygon(g, runs, 0)
+	case orb.MultiPolygon:
+		k := 0 // the ring's index in runs, as eachRing (runs.go) walks them
+		for _, poly := range g {
+			k = w.polygon(poly, runs, k)
 		}
 	}
-	k := 0 // the ring's index in runs, as eachRing (runs.go) walks them
-	eachRing(g, func(r orb.Ring) {
+	if !w.found {
+		return math.Inf(1)
+	}
+	return w.best
+}
+
+// outlineWalk is outlineDistance's state: the plane, the nearest found so
+// far (at most the limit), whether any was found, and the nearest's reach
+// in degrees (a hair wider). The walk over a run of edges (edges) reads it
+// into locals, so that its loop keeps the reach in registers rather than
+// reading it through a pointer at every edge, as a closure over the same
+// variables did.
+type outlineWalk struct {
+	pl                 plane
+	best               float64
+	found              bool
+	xLo, xHi, yLo, yHi float64
+}
+
+// reach sets the reach of the nearest so far.
+func (w *outlineWalk) reach() {
+	w.xLo, w.xHi, w.yLo, w.yHi = reachOf(w.pl, w.best)
+}
+
+// reachOf returns the box in degrees around the plane's origin that holds
+// every point within best of it, a hair wider.
+func reachOf(pl plane, best float64) (xLo, xHi, yLo, yHi float64) {
+	const wider, hair = 1 + 1e-9, 1e-12
+	dx, dy := best/pl.kx*wider+hair, best/pl.ky*wider+hair
+	return pl.p[0] - dx, pl.p[0] + dx, pl.p[1] - dy, pl.p[1] + dy
+}
+
+// polygon walks the rings of poly, the kth of runs onwards being theirs,
+// and returns the index in runs of the ring after its last.
+func (w *outlineWalk) polygon(poly orb.Polygon, runs [][]orb.Bound, k int) int {
+	for _, r := range poly {
 		var boxes []orb.Bound
 		if k < len(runs) {
 			boxes = runs[k]
 		}
 		k++
 		if boxes == nil {
-			edges(r, 1, len(r)-1)
-			return
+			w.edges(r, 1, len(r)-1)
+			continue
 		}
 		for j, bx := range boxes {
-			if bx.Min[0] > xHi || bx.Max[0] < xLo || bx.Min[1] > yHi || bx.Max[1] < yLo {
+			if bx.Min[0] > w.xHi || bx.Max[0] < w.xLo || bx.Min[1] > w.yHi || bx.Max[1] < w.yLo {
 				continue
 			}
-			edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
+			w.edges(r, j*runStep+1, min((j+1)*runStep, len(r)-1))
 		}
-	})
-	if !found {
-		return math.Inf(1)
 	}
-	return best
+	return k
+}
+
+// edges measures the edges of r ending at vertices lo to hi, those that
+// may come nearer than the nearest so far.
+func (w *outlineWalk) edges(r orb.Ring, lo, hi int) {
+	if lo > hi || hi >= len(r) {
+		return
+	}
+	pl, best, found := w.pl, w.best, w.found
+	xLo, xHi, yLo, yHi := w.xLo, w.xHi, w.yLo, w.yHi
+	a := r[lo-1]
+	for _, b := range r[lo : hi+1] {
+		if a[0] > xHi && b[0] > xHi || a[0] < xLo && b[0] < xLo ||
+			a[1] > yHi && b[1] > yHi || a[1] < yLo && b[1] < yLo {
+			a = b
+			continue
+		}
+		if d := segmentDistance(pl.to(a), pl.to(b)); d <= best {
+			if d < best {
+				best = d
+				xLo, xHi, yLo, yHi = reachOf(pl, best)
+			}
+			found = true
+		}
+		a = b
+	}
+	w.best, w.found = best, found
+	w.xLo, w.xHi, w.yLo, w.yHi = xLo, xHi, yLo, yHi
 }
 
 // segmentDistance returns the distance from the origin to segment ab.
@@ -430,7 +535,7 @@ func segmentDistance(a, b orb.Point) float64 {
 	l2 := d[0]*d[0] + d[1]*d[1]
 	t := 0.0
 	if l2 > 0 {
-		t = math.Max(0, math.Min(1, -(a[0]*d[0]+a[1]*d[1])/l2))
+		t = max(0, min(1, -(a[0]*d[0]+a[1]*d[1])/l2)) // as math.Max and math.Min, inline
 	}
 	return math.Hypot(a[0]+t*d[0], a[1]+t*d[1])
 }
