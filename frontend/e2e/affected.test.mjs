@@ -159,6 +159,35 @@ describe('the emergency picture on the command map, as a commander', { timeout: 
     assert.ok(got.shelters > 0 && got.listed === got.shelters);
     const text = await page.locator('#affected').innerText();
     assert.match(text, new RegExp(z.answer.shelters.features[0].properties.name));
+    // Laid out as the other panels: each button, the reach and each
+    // figure's name on one line, the hint within the panel's margins (圈选范围
+    // and 清除 broke in two, the hint began at the panel's edge).
+    const laid = await page.evaluate(() => {
+      // The lines el's text and controls lie on (a select's options aside).
+      const lines = (el) => {
+        const tops = new Set();
+        const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+          if (n.parentElement.closest('select')) continue;
+          const range = document.createRange();
+          range.selectNodeContents(n);
+          for (const x of range.getClientRects()) if (x.width > 0) tops.add(Math.round(x.bottom));
+        }
+        for (const c of el.querySelectorAll('select')) tops.add(Math.round(c.getBoundingClientRect().bottom));
+        return [...tops].sort((a, b) => a - b).filter((t, i, all) => i === 0 || t - all[i - 1] > 6).length;
+      };
+      const side = document.getElementById('affected').getBoundingClientRect();
+      const text = document.createRange();
+      text.selectNodeContents(document.querySelector('#affected [data-affected="hint"]'));
+      const hint = text.getBoundingClientRect();
+      const parts = [...document.querySelectorAll('#affected .om-side-tools > *, #affected .om-affected-figures th')];
+      return {
+        broken: parts.filter((el) => lines(el) > 1).map((el) => el.textContent.trim()),
+        hint: [Math.round(hint.left - side.left), Math.round(side.right - hint.right)],
+      };
+    });
+    assert.deepEqual(laid.broken, [], 'broken onto two lines');
+    assert.ok(laid.hint[0] >= 10 && laid.hint[1] >= 10, `the hint's text is ${laid.hint} px from the panel's sides`);
     await b.screenshot('affected-zone-commander');
   });
 

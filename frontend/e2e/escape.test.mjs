@@ -82,3 +82,53 @@ test('Escape undoes one thing, the innermost first, and closes 周边 last', { t
     await b.close();
   }
 });
+
+// Escape in the empty search box only leaves the box (it also closed the
+// open panel), and the cases panel's 录入事件, waiting for the case's place
+// to be clicked on the map, is left before the panel closes (Escape closed
+// the panel and the map still waited for the click, its cursor a cross).
+test('Escape leaves the empty search box and nothing else; it ends the wait for a case\'s place before the cases panel closes', { timeout: 4 * WAIT_MS }, async () => {
+  const b = await openMap({ viewport: { width: 1280, height: 800 } });
+  const { page } = b;
+  try {
+    const state = () => page.evaluate(() => ({
+      cases: !document.getElementById('cases').hidden,
+      placing: window.onemap.cases.placing,
+      cursor: window.onemap.map.getCanvas().style.cursor,
+      message: document.querySelector('#cases .om-cases-message').textContent,
+      focus: document.activeElement?.id || document.activeElement?.dataset?.act || '',
+    }));
+    const escape = async (what, want) => {
+      await page.keyboard.press('Escape');
+      const got = await state();
+      for (const [k, v] of Object.entries(want)) assert.equal(got[k], v, `${what}: ${k} (${JSON.stringify(got)})`);
+    };
+    await page.waitForFunction(() => window.onemap.cases, null, { timeout: WAIT_MS });
+    await page.locator('#cases-button').click();
+    await page.locator('#cases .om-cases-list li').first().waitFor();
+
+    // "/" goes to the search box; Escape in it, empty, leaves it: the panel stays.
+    await page.locator('#cases h2').focus();
+    await page.keyboard.press('/');
+    assert.equal((await state()).focus, 'search-input');
+    await escape('the empty search box', { focus: '', cases: true });
+
+    // 录入事件: the map waits for the place; Escape ends the wait, the panel stays.
+    await page.locator('#cases [data-act="enter"]').click();
+    assert.deepEqual(await state().then(({ placing, cursor }) => ({ placing, cursor })), { placing: true, cursor: 'crosshair' });
+    await escape('waiting for a case\'s place', { placing: false, cursor: '', cases: true, message: '', focus: 'enter' });
+
+    // Closing the panel ends the wait too; then Escape has the panel to close.
+    await page.locator('#cases [data-act="enter"]').click();
+    await page.locator('#cases [data-act="close"]').click();
+    assert.deepEqual(await state().then(({ cases, placing, cursor }) => ({ cases, placing, cursor })), { cases: false, placing: false, cursor: '' });
+    await page.locator('#cases-button').click();
+    await page.locator('#cases h2').focus();
+    await escape('the cases panel', { cases: false, focus: 'cases-button' });
+
+    assert.deepEqual(b.foreign, [], 'requests left the machine');
+    assert.deepEqual(b.errors, [], 'the page logged errors');
+  } finally {
+    await b.close();
+  }
+});

@@ -229,6 +229,9 @@ export function setupSearch({ input, list, layerById, search, onPick, onError, c
         input.value = '';
         input.dispatchEvent(new Event('input'));
       } else {
+        // An empty box: Escape leaves it, and does nothing else (the map's
+        // own Escape, command/keys.js, would also undo one of its states).
+        e.stopPropagation();
         input.blur();
       }
     }

@@ -21,6 +21,7 @@ function fakePage(open) {
     },
     around: { picking: () => is.has('picking'), setPicking: off('picking'), focusButton: () => {} },
     affected: { drawing: () => is.has('drawing'), stopDrawing: off('drawing') },
+    cases: { placing: () => is.has('placing'), stopPlacing: off('placing') },
     card: { isOpen: () => is.has('card'), close: off('card') },
     dock: { open: () => (is.has('panel') ? {} : null), closeOpen: off('panel') },
     overlay: () => {},
@@ -46,4 +47,17 @@ test('a measurement being drawn ends before 周边 closes; a card goes before a 
   page = fakePage(['panel', 'drawing']);
   assert.equal(escape(page), 'drawing');
   assert.deepEqual([...page.is], ['panel']);
+});
+
+test('the wait for a case\'s place ends before the card and the cases panel; a page without cases skips it', () => {
+  let page = fakePage(['panel', 'card', 'placing']);
+  assert.equal(escape(page), 'placing');
+  assert.deepEqual([...page.is].sort(), ['card', 'panel'], 'the card and the cases panel stay');
+  assert.equal(escape(page), 'card');
+  assert.equal(escape(page), 'panel');
+  page = fakePage(['measuring', 'placing', 'panel']);
+  assert.deepEqual([escape(page), escape(page), escape(page)], ['measuring', 'placing', 'panel']);
+  page = fakePage(['panel']);
+  delete page.cases;
+  assert.equal(escape(page), 'panel');
 });

@@ -59,12 +59,14 @@ const options = (table, all) => `<option value="">${escapeHtml(all)}</option>` +
 /**
  * createCases adds the case work to the command map for a session that
  * sees cases: the layer, the panel (el) and its toolbar button. It returns
- * {state, open(id), changed(changes), refresh()}; state is what the page's
- * tests read.
+ * {state, open(id), changed(changes), refresh(), show(on), placing(),
+ * stopPlacing()}; state is what the page's tests read; placing() says
+ * whether 录入事件 waits for the case's place to be clicked on the map, and
+ * stopPlacing() ends that wait (Escape: command/keys.js).
  */
 export function createCases(page, session, { el, button }) {
   const { map } = page;
-  const state = { queue: 'new', filters: {}, list: [], card: null, loadedAt: 0, message: '' };
+  const state = { queue: 'new', filters: {}, list: [], card: null, loadedAt: 0, message: '', placing: false };
   let myLevel = '';
   let seq = 0;
   let picking = null;
@@ -123,6 +125,7 @@ export function createCases(page, session, { el, button }) {
   const joint = createJoint({ L, say, reload: () => open(state.card.id) });
 
   function show(on) {
+    if (!on) stopPlacing();
     el.hidden = !on;
     button.setAttribute('aria-pressed', String(on));
     if (on) refresh();
@@ -287,15 +290,29 @@ export function createCases(page, session, { el, button }) {
 
   // A case entered by hand: a place clicked on the map, then its form.
   function startEntry() {
+    stopPlacing();
     say(w('pick'));
     map.getCanvas().style.cursor = 'crosshair';
     picking = (e) => {
-      map.off('click', picking);
-      picking = null;
-      map.getCanvas().style.cursor = '';
+      stopPlacing();
       entryForm([e.lngLat.lng, e.lngLat.lat]);
     };
     map.on('click', picking);
+    state.placing = true;
+  }
+  // stopPlacing ends the wait for the place's click (the click came, the
+  // panel closed, or Escape: then its hint goes too and the focus is back
+  // on 录入事件).
+  function stopPlacing({ escaped = false } = {}) {
+    if (!picking) return;
+    map.off('click', picking);
+    picking = null;
+    state.placing = false;
+    map.getCanvas().style.cursor = '';
+    if (escaped) {
+      if (state.message === w('pick')) say('');
+      $('[data-act="enter"]')?.focus();
+    }
   }
   function entryForm(at) {
     listEl.hidden = true;
@@ -351,5 +368,9 @@ export function createCases(page, session, { el, button }) {
   // Overdue and due-soon are the moment's: the tiles come again each minute.
   setInterval(() => { if (map.getSource(CASE_SOURCE)) map.refreshTiles(CASE_SOURCE); }, 60_000);
 
-  return { state, open, changed, refresh, show };
+  return {
+    state, open, changed, refresh, show,
+    placing: () => !!picking,
+    stopPlacing: () => stopPlacing({ escaped: true }),
+  };
 }

@@ -9,13 +9,16 @@ import { OVERLAYS } from '../overlay.js';
  * the tool in hand before it touches a panel, and closes the popup before
  * the panel it came from): each is [name, open(page), undo(page, target)].
  * A tool in hand (a link box, a measurement being drawn, the centre of 周边
- * being picked, an area being drawn for 受影响), then the card on the map
+ * being picked, an area being drawn for 受影响, the place of a case being
+ * entered from the cases panel: it stays open), then the card on the map
  * (often opened from the panel's list), then a measurement left on the map,
  * then the side panel (周边, a grid's statistics, cases, alarms, 受影响:
  * the dock holds one), last the picked place's mark. (Before, a finished
  * measurement went before the card, a card opened from 周边's list stayed
  * while 周边 closed, and the panels other than 周边 and an area being drawn
- * were not reached.)
+ * were not reached; the wait for a case's place was not left at all, and
+ * the cases panel closed under it. An empty search box takes its own
+ * Escape, search.js: the focus leaves it and nothing else is undone.)
  */
 export const ESCAPES = [
   ['link', (page) => page.tools.linkOpen(), (page) => page.tools.closeLink()],
@@ -25,6 +28,7 @@ export const ESCAPES = [
     page.around.focusButton();
   }],
   ['drawing', (page) => !!page.affected?.drawing(), (page) => page.affected.stopDrawing()],
+  ['placing', (page) => !!page.cases?.placing(), (page) => page.cases.stopPlacing()],
   ['card', (page) => page.card.isOpen(), (page) => {
     page.card.close();
     page.overlay(OVERLAYS.pick);
@@ -51,7 +55,7 @@ export function escape(page) {
   return name;
 }
 
-/** watchKeys wires the keys. It uses page.search, page.tools, page.around, page.affected, page.card, page.dock and page.overlay. */
+/** watchKeys wires the keys. It uses page.search, page.tools, page.around, page.affected, page.cases, page.card, page.dock and page.overlay. */
 export function watchKeys(page) {
   const { measure } = page.tools;
   document.addEventListener('keydown', (e) => {
