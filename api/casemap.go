@@ -29,7 +29,7 @@ func (s *Server) caseSees(caller onemap.Caller, rule onemap.CaseRule) func(*onem
 	switch {
 	case rule.See == onemap.CaseScopeNone:
 		return func(*onemap.Case) bool { return false }
-	case rule.See == onemap.CaseScopeAll || caller.GridID == 0:
+	case caseSeesAll(caller, rule):
 		return func(*onemap.Case) bool { return true }
 	}
 	part := s.snapshotOf(caller.GridID) // the grids of the caller's part, kept per snapshot
@@ -41,6 +41,12 @@ func (s *Server) caseSees(caller onemap.Caller, rule onemap.CaseRule) func(*onem
 		return ok
 	}
 	return func(k *onemap.Case) bool { return in(k.GridID) || in(k.HolderGridID) || in(k.AssignedGridID) }
+}
+
+// caseSeesAll reports whether a caller who may see cases under rule sees
+// every open case: every case, or no part to keep to.
+func caseSeesAll(caller onemap.Caller, rule onemap.CaseRule) bool {
+	return rule.See == onemap.CaseScopeAll || caller.GridID == 0
 }
 
 // caseSource is the open cases a caller sees as records of

@@ -116,7 +116,7 @@ func openCasesSeen(snap *inmem.Snapshot, caller onemap.Caller, rule onemap.CaseR
 	if rule.See == onemap.CaseScopeNone {
 		return 0
 	}
-	if rule.See == onemap.CaseScopeAll || caller.GridID == 0 {
+	if caseSeesAll(caller, rule) {
 		return snap.OpenCases()
 	}
 	keep, n := sees(caller, rule), 0

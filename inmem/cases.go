@@ -107,11 +107,12 @@ type CaseHit struct {
 // inclusive) that keep accepts (nil: all), nearest first, then by id.
 func (s *Snapshot) CasesWithin(p orb.Point, r float64, keep func(*onemap.Case) bool) []CaseHit {
 	var hits []CaseHit
+	from := distancesFrom(p) // the centre's reduced latitude once, not once a case
 	s.SearchCases(circleBound(p, r), func(k *onemap.Case) bool {
 		if keep != nil && !keep(k) {
 			return true
 		}
-		if d := Distance(p, k.Point); d <= r {
+		if d := from.to(k.Point); d <= r {
 			hits = append(hits, CaseHit{Case: k, Distance: d})
 		}
 		return true
