@@ -72,12 +72,7 @@ func checkPagePolicy(t *testing.T, what string, status int, csp string) bool {
 // event stream, and errors (404, 405, 400, 403, 413).
 func TestSecurityHeaders(t *testing.T) {
 	ts := startServer(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, MaxBodyBytes: 1 << 20})
-	// The same server with the real web client, to read its pages.
-	web, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: ts.DB, Replica: ts.Replica,
-		Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), Static: frontend.Handler(), Accounts: ts.DB,
-		Grids: ts.DB, Feed: ts.DB, Pool: ts.DB}, api.Config{})
-	webSrv := httptest.NewServer(web)
-	defer webSrv.Close()
+	webSrv := webClient(t, ts) // the same server with the real web client, to read its pages
 
 	do := func(base, method, path, body string, header ...string) {
 		t.Helper()
@@ -127,11 +122,7 @@ func TestSecurityHeaders(t *testing.T) {
 // headers unchanged.
 func TestSecurityHeaders_apiPolicy(t *testing.T) {
 	ts := startServer(t, pgtest.DemoURL(t), api.Config{AnonymousRole: onemap.RoleCommander, TileCacheBytes: 64 << 20})
-	web, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: ts.DB, Replica: ts.Replica,
-		Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), Static: frontend.Handler(), Accounts: ts.DB,
-		Grids: ts.DB, Feed: ts.DB, Pool: ts.DB}, api.Config{})
-	webSrv := httptest.NewServer(web)
-	defer webSrv.Close()
+	webSrv := webClient(t, ts)
 	for _, p := range []string{"/", "/editor/", "/audit/", "/m/", "/screen/"} {
 		resp, _ := get(t, webSrv.URL+p)
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
@@ -152,4 +143,16 @@ func TestSecurityHeaders_apiPolicy(t *testing.T) {
 		}
 		checkSecurityHeaders(t, p, resp)
 	}
+}
+
+// webClient serves ts's database and replica with the real web client, to
+// read its pages, until the test ends.
+func webClient(t *testing.T, ts *testServer) *httptest.Server {
+	t.Helper()
+	web, _ := api.NewServer(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: ts.DB, Replica: ts.Replica,
+		Catalog: onemap.NewCatalog(), Policy: onemap.DefaultPolicy(), Static: frontend.Handler(), Accounts: ts.DB,
+		Grids: ts.DB, Feed: ts.DB, Pool: ts.DB}, api.Config{})
+	webSrv := httptest.NewServer(web)
+	t.Cleanup(webSrv.Close)
+	return webSrv
 }
