@@ -119,9 +119,21 @@ test('audit: records in words', () => {
   assert.equal(zh.describe('grid.update', { reason: '换人', version: 2, based_on: 1, geometry: false }), '第 1 → 2 版；属性修改；原因：换人');
   assert.equal(zh.describe('account', { op: 'add', role: 'operator', grid_id: 2 }), '新增账号（角色 operator）；网格 #2');
   assert.equal(zh.describe('login', {}), '');
+  // A sign-in's failure in the page's words, with the failures counted.
+  assert.equal(zh.describe('login.failed', { reason: 'wrong password', failures: 3 }), '原因：密码错误；第 3 次失败');
+  assert.equal(zh.describe('login.failed', { reason: 'no such account', failures: 1 }), '原因：无此账号；第 1 次失败');
+  assert.equal(zh.describe('login.failed', { reason: 'account disabled' }), '原因：账号已停用');
+  assert.equal(zh.describe('login.failed', { reason: 'something new' }), '原因：something new', 'an unknown reason as it is');
+  // An account's change: from → to, in words.
+  assert.equal(zh.describe('account', { role: { from: 'viewer', to: 'commander' }, grid_id: { from: 13, to: 0 }, disabled: true, password: 'changed' }),
+    '角色 网格员 → 指挥；所属网格 #13 → 无；停用；密码已改');
+  assert.equal(zh.describe('account', { op: 'unlock', clients: 2 }), '解除锁定（2 个来源）');
+  assert.equal(zh.describe('account', { op: 'add', role: 'planner', grid_id: 0 }), '新增账号（角色 规划员）');
   const en = auditWords('en');
   assert.equal(en.describe('edit', edit), 'changed population, grid worker; boundary unchanged; version 1 → 2; reason: 换人');
   assert.equal(en.targetText('risk_points/5'), 'risk point #5');
+  assert.equal(en.describe('login.failed', { reason: 'wrong password', failures: 2 }), 'reason: wrong password; failure 2');
+  assert.equal(en.describe('account', { disabled: false, grid_id: { from: 0, to: 7 } }), 'grid none → #7; enabled');
 });
 
 test('language: the address chooses first, then the stored choice', () => {

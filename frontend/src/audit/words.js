@@ -6,7 +6,7 @@
 // (api/auditview.go); a record with values shows them. Pure functions, for
 // the page and its tests.
 
-import { dictionary } from '../i18n.js';
+import { dictionary, translate } from '../i18n.js';
 
 const WORDS = {
   zh: {
@@ -18,6 +18,9 @@ const WORDS = {
     target: '{0} #{1}', account: '账号 {0}',
     accountAdd: '新增账号（角色 {0}）', accountOp: '账号{0}（角色 {1}）', grid: '网格 #{0}',
     ids: '{0} 个', file: '文件 {0}', count: '{0} 条',
+    failures: '第 {0} 次失败', unlock: '解除锁定（{0} 个来源）', roleChange: '角色 {0} → {1}', gridChange: '所属网格 {0} → {1}',
+    disabledOn: '停用', disabledOff: '启用', passwordChanged: '密码已改', noGrid: '无',
+    'reason_no such account': '无此账号', 'reason_account disabled': '账号已停用', 'reason_wrong password': '密码错误',
   },
   en: {
     insert: 'added', update: 'changed', delete: 'deleted',
@@ -28,6 +31,9 @@ const WORDS = {
     target: '{0} #{1}', account: 'account {0}',
     accountAdd: 'account added (role {0})', accountOp: 'account {0} (role {1})', grid: 'grid #{0}',
     ids: '{0}', file: 'file {0}', count: '{0} records',
+    failures: 'failure {0}', unlock: 'unlocked ({0} clients)', roleChange: 'role {0} → {1}', gridChange: 'grid {0} → {1}',
+    disabledOn: 'disabled', disabledOff: 'enabled', passwordChanged: 'password changed', noGrid: 'none',
+    'reason_no such account': 'no such account', 'reason_account disabled': 'account disabled', 'reason_wrong password': 'wrong password',
   },
 };
 
@@ -112,6 +118,36 @@ export function auditWords(l) {
     return parts;
   }
 
+  // reasonText says a sign-in's failure (signin.go's SignInFailure) in
+  // the page's language; a reason the page does not know, as it is.
+  const reasonText = (r) => (w(`reason_${r}`) === `reason_${r}` ? r : w(`reason_${r}`));
+
+  // gridOf names an account's grid: #13, or 无 for none.
+  const gridOf = (id) => (id ? `#${id}` : w('noGrid'));
+  // roleOf names a role in language l (管理员, admin); one the page does
+  // not know, as it is.
+  const roles = translate(l, 'roles');
+  const roleOf = (r) => roles?.[r] ?? r ?? '';
+
+  // accountText says an account record (postgis/accounts.go): added with
+  // its role and grid, unlocked, or changed (role, grid, enabled or not,
+  // password) from → to.
+  function accountText(d) {
+    const parts = [];
+    if (d.op === 'add') {
+      parts.push(w('accountAdd', roleOf(d.role)));
+      if (d.grid_id) parts.push(w('grid', d.grid_id));
+      return parts;
+    }
+    if (d.op === 'unlock') return [w('unlock', d.clients ?? 0)];
+    if (d.op) parts.push(w('accountOp', d.op, roleOf(d.role)));
+    if (d.role && typeof d.role === 'object') parts.push(w('roleChange', roleOf(d.role.from), roleOf(d.role.to)));
+    if (d.grid_id && typeof d.grid_id === 'object') parts.push(w('gridChange', gridOf(d.grid_id.from), gridOf(d.grid_id.to)));
+    if (typeof d.disabled === 'boolean') parts.push(w(d.disabled ? 'disabledOn' : 'disabledOff'));
+    if (d.password === 'changed') parts.push(w('passwordChanged'));
+    return parts;
+  }
+
   /**
    * describe says a record's detail in words ('' where there is nothing
    * to say): an edit's changed fields by name (before → after where the
@@ -123,9 +159,13 @@ export function auditWords(l) {
     let parts = [];
     if (action === 'edit') parts = editText(detail);
     else if (action.startsWith('grid.')) parts = gridText(detail);
-    else if (action === 'account' && detail.op) {
-      parts.push(detail.op === 'add' ? w('accountAdd', detail.role ?? '') : w('accountOp', detail.op, detail.role ?? ''));
-      if (detail.grid_id) parts.push(w('grid', detail.grid_id));
+    else if (action === 'account') parts = accountText(detail);
+    else if (action === 'login.failed') {
+      // The server's reason (SignInFailure) in the page's language; the
+      // failures counted for the name and client.
+      if (detail.reason) parts.push(w('reason', reasonText(detail.reason)));
+      if (typeof detail.failures === 'number') parts.push(w('failures', detail.failures));
+      return parts.join(w('sep'));
     }
     if (detail.reason) parts.push(w('reason', detail.reason));
     return parts.join(w('sep'));
