@@ -414,13 +414,21 @@ func parseFieldsOf(list string, v *onemap.View, layers []onemap.Layer) ([]string
 	return out, nil
 }
 
+// entry returns the projection's entry of the named field, nil when it
+// shows no such field.
+func (p *projection) entry(name string) *projEntry {
+	for i := range p.entries {
+		if e := &p.entries[i]; e.index >= 0 && e.name == name {
+			return e
+		}
+	}
+	return nil
+}
+
 // value returns the named field of a record as the projection shows it (as
 // View.Project does: masked, or nil when the role does not see it).
 func (p *projection) value(r *onemap.Record, name string) any {
-	for _, e := range p.entries {
-		if e.index < 0 || e.name != name {
-			continue
-		}
+	if e := p.entry(name); e != nil {
 		v := r.Raw(e.index)
 		if e.mask && v.Kind() != onemap.KindNull {
 			if v.Kind() == onemap.KindString {
