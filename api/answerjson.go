@@ -265,5 +265,5 @@ func (s *Server) writeAnswer(c *gin.Context, v any) {
 		writeError(c, s.log, err)
 		return
 	}
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
 }

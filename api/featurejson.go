@@ -449,10 +449,19 @@ func (p *projection) value(r *onemap.Record, name string) any {
 //
 // The headers are set in the map under their canonical names, as gin's
 // Data would set them, without canonicalising the names again per answer.
-func writeJSONBytes(c *gin.Context, b []byte) {
+func writeJSONBytes(c *gin.Context, b []byte) { writeJSONLength(c, b, []string{strconv.Itoa(len(b))}) }
+
+// sendJSON is writeJSONBytes with the header value of the length kept
+// (lengthValues): the point routes' answers, without the two allocations
+// of formatting their length.
+func (s *Server) sendJSON(c *gin.Context, b []byte) { writeJSONLength(c, b, s.lengths.get(len(b))) }
+
+// writeJSONLength is writeJSONBytes with length, the Content-Length
+// header's value (len(b) in decimal).
+func writeJSONLength(c *gin.Context, b []byte, length []string) {
 	h := c.Writer.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Content-Length"] = length
 	c.Status(http.StatusOK)
 	c.Writer.Write(b) // an error is the client's going away: nothing to answer
 }

@@ -367,7 +367,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 	b = appendJSONPoint(b, p)
 	b = append(b, '}')
 	buf.b = b
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
 }
 
 // gridJSON is one grid of a locate or around answer.
@@ -475,7 +475,7 @@ func (s *Server) handleLocate(c *gin.Context) {
 	b = appendJSONPoint(b, p)
 	b = append(b, '}')
 	buf.b = b
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
 }
 
 // locateParams are the parameters of /api/locate.

@@ -255,7 +255,7 @@ func (s *Server) handleWithin(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
 }
 
 // withinCounted are the fields a within answer counts a layer's features
