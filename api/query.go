@@ -732,15 +732,10 @@ func areaToWGS84(q url.Values, mp orb.MultiPolygon) (orb.MultiPolygon, error) {
 	return g.(orb.MultiPolygon), nil
 }
 
-// boundToWGS84 returns b, given in the system of the query's crs, as the
-// bound of its corners in WGS-84 (the offsets of GCJ-02 and BD-09 change
-// by metres across a county, so the corners bound the box).
-func boundToWGS84(q url.Values, b orb.Bound) (orb.Bound, error) {
-	return boundToWGS84Of(q.Has("crs"), q.Get("crs"), b)
-}
-
-// boundToWGS84Of is boundToWGS84 of the crs parameter's value, given or
-// not.
+// boundToWGS84Of returns b, given in the system the crs parameter names
+// (has: whether it is given; name: its value), as the bound of its corners
+// in WGS-84 (the offsets of GCJ-02 and BD-09 change by metres across a
+// county, so the corners bound the box).
 func boundToWGS84Of(has bool, name string, b orb.Bound) (orb.Bound, error) {
 	c, err := queryCRSOf(has, name)
 	if err != nil || c == crs.WGS84 {
