@@ -253,17 +253,3 @@ func appendCentimetres(b []byte, d float64) []byte {
 
 // appendInt writes n as encoding/json writes an int.
 func appendInt(b []byte, n int) ([]byte, error) { return strconv.AppendInt(b, int64(n), 10), nil }
-
-// writeAnswer answers 200 with v as JSON, written by appendAnswer into a
-// pooled buffer, with its Content-Length.
-func (s *Server) writeAnswer(c *gin.Context, v any) {
-	buf := s.buffers.get()
-	defer s.buffers.put(buf)
-	b, err := appendAnswer(buf.b[:0], v)
-	buf.b = b
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	writeJSONBytes(c, b)
-}

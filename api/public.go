@@ -286,10 +286,10 @@ func (s *Server) handlePublicStations() gin.HandlerFunc {
 		// under gzipMinSize goes as it is, as the wrapper leaves it.
 		if len(b) >= gzipMinSize && negotiate.Gzip(c.Request.Header.Get("Accept-Encoding")) {
 			h["Content-Encoding"] = gzipEncoding
-			writeJSONBytes(c, buf.gzip(b))
+			s.sendJSON(c, buf.gzip(b))
 			return
 		}
-		writeJSONBytes(c, b)
+		s.sendJSON(c, b)
 	}
 }
 

@@ -367,7 +367,7 @@ func (s *Server) handleNearby(c *gin.Context) {
 	b = appendJSONPoint(b, p)
 	b = append(b, '}')
 	buf.b = b
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
 }
 
 // gridJSON is one grid of a locate or around answer.
@@ -393,6 +393,18 @@ func asString(v any) string { s, _ := v.(string); return s }
 // that hold the point, the county first.
 func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 	l, _ := s.catalog.Layer(onemap.LayerGrids)
+	sortGrids(&l, hits)
+	out := make([]gridJSON, 0, len(hits))
+	plan := s.projection(role, &l, false)
+	for _, h := range hits {
+		out = append(out, gridHit(plan, h))
+	}
+	return out
+}
+
+// sortGrids sorts grid hits in place as grids answers them: nearest first,
+// and of those at the same distance, the county first (then by id).
+func sortGrids(l *onemap.Layer, hits []inmem.Hit) {
 	// Each grid's level rank is read once, not at every comparison.
 	type ranked struct {
 		inmem.Hit
@@ -401,7 +413,7 @@ func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 	var room [16]ranked
 	rs := room[:0]
 	for _, h := range hits {
-		rs = append(rs, ranked{h, levelRank(&l, h.Record)})
+		rs = append(rs, ranked{h, levelRank(l, h.Record)})
 	}
 	slices.SortFunc(rs, func(a, b ranked) int {
 		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
@@ -412,13 +424,9 @@ func (s *Server) grids(role onemap.Role, hits []inmem.Hit) []gridJSON {
 		}
 		return cmp.Compare(a.Record.ID, b.Record.ID)
 	})
-	out := make([]gridJSON, 0, len(rs))
-	plan := s.projection(role, &l, false)
 	for i, h := range rs {
-		hits[i] = h.Hit // sorted in place, as before
-		out = append(out, gridHit(plan, h.Hit))
+		hits[i] = h.Hit
 	}
-	return out
 }
 
 // gridHit is one grid as the projection shows it: what recordJSON's
@@ -431,8 +439,12 @@ func gridHit(plan *projection, h inmem.Hit) gridJSON {
 
 // handleLocate answers /api/locate: the chain of grids that hold a point,
 // county first, with each grid's worker as the role may see them.
+//
+// The answer is written directly, as appendAnswer writes {"grids": [...],
+// "point": p}: a plain query read in place (readQuery), and each grid's
+// values from the record (appendGridHit), not boxed into a gridJSON.
 func (s *Server) handleLocate(c *gin.Context) {
-	p, err := pointQuery(c.Request.URL.Query())
+	p, err := locateQuery(c.Request.URL)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -442,7 +454,42 @@ func (s *Server) handleLocate(c *gin.Context) {
 		writeError(c, s.log, onemap.Errorf(onemap.ENOTFOUND, "layer %q not found", onemap.LayerGrids))
 		return
 	}
-	s.writeAnswer(c, gin.H{"point": p, "grids": s.gridsAt(s.snapshot(c), v, p)})
+	l, _ := s.catalog.Layer(onemap.LayerGrids)
+	var room [16]inmem.Hit
+	hits := s.appendGridsAt(room[:0], s.snapshot(c), v, &l, p)
+	plan := s.projection(v.Role(), &l, false)
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	b := append(buf.b[:0], `{"grids":[`...)
+	for i, h := range hits {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendGridHit(b, plan, h); err != nil {
+			buf.b = b
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	b = append(b, `],"point":`...)
+	b = appendJSONPoint(b, p)
+	b = append(b, '}')
+	buf.b = b
+	s.sendJSON(c, b)
+}
+
+// locateParams are the parameters of /api/locate.
+var locateParams = []string{"lon", "lat", "crs"}
+
+// locateQuery reads the point of /api/locate's query: a plain query in
+// place (readQuery), any other through url.Values (pointQuery), which
+// refuses what the route does not take.
+func locateQuery(u *url.URL) (orb.Point, error) {
+	var vals [3]string
+	if has, ok := readQuery(u.RawQuery, locateParams, vals[:]); ok {
+		return parsePointOf(vals[0], vals[1], has&4 != 0, vals[2])
+	}
+	return pointQuery(u.Query())
 }
 
 // gridsAt returns the grids of snap that hold p, of the levels the view
@@ -454,6 +501,51 @@ func (s *Server) gridsAt(snap *inmem.Snapshot, v *onemap.View, p orb.Point) []gr
 		hits = append(hits, inmem.Hit{Record: r})
 	}
 	return s.grids(v.Role(), hits)
+}
+
+// appendGridsAt appends to hits the grids (the layer l) of snap that hold
+// p, of the levels the view keeps, in the order gridsAt answers them.
+func (s *Server) appendGridsAt(hits []inmem.Hit, snap *inmem.Snapshot, v *onemap.View, l *onemap.Layer, p orb.Point) []inmem.Hit {
+	for _, r := range snap.Containing(l.ID, p, levelKeep(l, v.Levels(l.ID))) {
+		hits = append(hits, inmem.Hit{Record: r})
+	}
+	sortGrids(l, hits)
+	return hits
+}
+
+// appendGridHit writes the grid of h as appendGrid writes gridHit(plan, h),
+// byte for byte (TestAppendGridHit), its text values written from the
+// record where they lie, not boxed first: a locate answer's allocations
+// were mostly those boxes. (gridMembers: aroundanswer.go.)
+func appendGridHit(b []byte, plan *projection, h inmem.Hit) ([]byte, error) {
+	r := h.Record
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, r.ID, 10)
+	for _, m := range gridMembers {
+		e := plan.entry(m.name)
+		var v onemap.RawValue
+		if e != nil {
+			v = r.Raw(e.index)
+		}
+		switch k := v.Kind(); {
+		case e == nil || k == onemap.KindNull: // value gives nil
+			if !m.omitNull {
+				b = append(append(b, m.key...), "null"...)
+			}
+		case e.mask || k == onemap.KindString:
+			b = append(b, m.key...)
+			b = appendRawValue(b, v, e.mask) // as the masked or plain text appendAnswer writes
+		default:
+			b = append(b, m.key...)
+			var err error
+			if b, err = appendAnswer(b, v.Any()); err != nil {
+				return b, err
+			}
+		}
+	}
+	b = append(b, `,"distance_m":`...)
+	b = appendCentimetres(b, h.Distance) // as appendAnswer writes gridHit's rounded distance
+	return append(b, '}'), nil
 }
 
 // aroundCounted are the fields an around answer counts a layer's features
@@ -640,11 +732,12 @@ func areaToWGS84(q url.Values, mp orb.MultiPolygon) (orb.MultiPolygon, error) {
 	return g.(orb.MultiPolygon), nil
 }
 
-// boundToWGS84 returns b, given in the system of the query's crs, as the
-// bound of its corners in WGS-84 (the offsets of GCJ-02 and BD-09 change
-// by metres across a county, so the corners bound the box).
-func boundToWGS84(q url.Values, b orb.Bound) (orb.Bound, error) {
-	c, err := queryCRS(q)
+// boundToWGS84Of returns b, given in the system the crs parameter names
+// (has: whether it is given; name: its value), as the bound of its corners
+// in WGS-84 (the offsets of GCJ-02 and BD-09 change by metres across a
+// county, so the corners bound the box).
+func boundToWGS84Of(has bool, name string, b orb.Bound) (orb.Bound, error) {
+	c, err := queryCRSOf(has, name)
 	if err != nil || c == crs.WGS84 {
 		return b, err
 	}

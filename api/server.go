@@ -201,6 +201,8 @@ type Server struct {
 	scopes      scopes      // viewers' parts of the county (scope.go)
 	projections projections // how each role sees each layer's records (featurejson.go)
 	buffers     buffers     // of answers written directly (featurejson.go)
+	// lengths keeps their Content-Length values (contentlength.go).
+	lengths lengthValues
 	// aroundKept keeps the bytes of the hazard zones and grids that around
 	// answers list (aroundprepared.go); point features keep theirs in their
 	// projections (featurejson.go).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,43 +130,45 @@ func (s *Server) handleWithin(c *gin.Context) {
 			return
 		}
 	} else {
-		q := c.Request.URL.Query()
-		if err := checkQuery(q, "bbox", "lon", "lat", "radius", "layers", "limit", "after", "crs"); err != nil {
+		var q withinQuery
+		q, err = readWithinQuery(c.Request.URL.RawQuery)
+		if err != nil {
 			writeError(c, s.log, err)
 			return
 		}
+		bbox, hasCRS, crsName := q.get(withinBBox), q.has(withinCRS), q.get(withinCRS)
 		switch {
-		case q.Get("bbox") != "" && (q.Has("lon") || q.Has("lat") || q.Has("radius")):
+		case bbox != "" && (q.has(withinLon) || q.has(withinLat) || q.has(withinRadius)):
 			err = onemap.Errorf(onemap.EINVALID, "give either bbox or lon, lat and radius")
-		case q.Get("bbox") != "":
+		case bbox != "":
 			var b orb.Bound
-			b, err = parseBound("bbox", q.Get("bbox"))
+			b, err = parseBound("bbox", bbox)
 			if err == nil {
-				b, err = boundToWGS84(q, b)
+				b, err = boundToWGS84Of(hasCRS, crsName, b)
 			}
 			area = b
-		case q.Has("lon") || q.Has("lat"):
-			if center, err = parsePoint(q); err == nil {
-				if !q.Has("radius") {
+		case q.has(withinLon) || q.has(withinLat):
+			if center, err = parsePointOf(q.get(withinLon), q.get(withinLat), hasCRS, crsName); err == nil {
+				if !q.has(withinRadius) {
 					err = onemap.Errorf(onemap.EINVALID, "radius is required with lon and lat (metres)")
 				} else {
-					radius, err = parseRadius(q.Get("radius"), 0)
+					radius, err = parseRadius(q.get(withinRadius), 0)
 				}
 			}
 		default:
 			err = onemap.Errorf(onemap.EINVALID, "an area is required: bbox, or lon, lat and radius (or POST a polygon)")
 		}
 		if err == nil {
-			limit, err = parseInt("limit", q.Get("limit"), defaultWithin, 0, maxWithin)
+			limit, err = parseInt("limit", q.get(withinLimit), defaultWithin, 0, maxWithin)
 		}
 		if err == nil {
-			after, err = parseInt("after", q.Get("after"), 0, 0, 1<<62)
+			after, err = parseInt("after", q.get(withinAfter), 0, 0, 1<<62)
 		}
 		if err != nil {
 			writeError(c, s.log, err)
 			return
 		}
-		if v := q.Get("layers"); v != "" {
+		if v := q.get(withinLayers); v != "" {
 			names = splitList(v)
 		}
 	}
@@ -255,7 +258,59 @@ func (s *Server) handleWithin(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
+}
+
+// withinParams are the parameters of GET /api/within, in the order of
+// withinQuery's values.
+var withinParams = []string{"bbox", "lon", "lat", "radius", "layers", "limit", "after", "crs"}
+
+// The index of each of withinParams.
+const (
+	withinBBox = iota
+	withinLon
+	withinLat
+	withinRadius
+	withinLayers
+	withinLimit
+	withinAfter
+	withinCRS
+)
+
+// withinQuery is the query of GET /api/within: the first value of each of
+// withinParams, and which are given (bit i for withinParams[i]).
+type withinQuery struct {
+	vals  [withinCRS + 1]string
+	given uint64
+}
+
+// get returns the first value of parameter i ("" when not given), as
+// url.Values.Get does.
+func (q *withinQuery) get(i int) string { return q.vals[i] }
+
+// has says whether parameter i is given, as url.Values.Has does.
+func (q *withinQuery) has(i int) bool { return q.given&(1<<i) != 0 }
+
+// readWithinQuery reads the query of GET /api/within: a plain query in
+// place (readQuery), without the map of url.Values; any other through
+// url.Values, refusing a parameter the route does not take, as before.
+func readWithinQuery(raw string) (withinQuery, error) {
+	var q withinQuery
+	if given, ok := readQuery(raw, withinParams, q.vals[:]); ok {
+		q.given = given
+		return q, nil
+	}
+	vals, _ := url.ParseQuery(raw) // as URL.Query: a pair it cannot read is left out
+	if err := checkQuery(vals, withinParams...); err != nil {
+		return q, err
+	}
+	for i, name := range withinParams {
+		if v, ok := vals[name]; ok {
+			q.given |= 1 << i
+			q.vals[i] = v[0]
+		}
+	}
+	return q, nil
 }
 
 // withinCounted are the fields a within answer counts a layer's features
