@@ -138,8 +138,10 @@ func (tc *tallyCodes) count(entry *aroundLayer, hits []inmem.Hit, want [len(arou
 				keys = append(keys, keyCount{texts[i][code], int(m)})
 			}
 		}
-		for key, m := range more[i] {
-			keys = append(keys, keyCount{key, m})
+		if more[i] != nil { // rare: ranging over a nil map still costs a call
+			for key, m := range more[i] {
+				keys = append(keys, keyCount{key, m})
+			}
 		}
 		c := counts(keys[start:len(keys):len(keys)])
 		slices.SortFunc(c, func(a, b keyCount) int { return strings.Compare(a.key, b.key) })
