@@ -23,8 +23,15 @@ import (
 // the garbage collector to follow, where a slice of boxed values would be
 // one per value. Build one with NewRecord; a Record literal holds no values.
 type Record struct {
-	ID       int64
-	Version  int32
+	ID      int64
+	Version int32
+	// tally is where a reader that counts records by some of their values
+	// keeps its numbers for them (see SetTally): 0 until it sets them.
+	// Inline (in what would be the padding after Version, so a record is
+	// no larger) so that reading them follows no pointer: counting a
+	// thousand records by three values then reads each record's first
+	// bytes, not its values. Changed only atomically.
+	tally    uint32
 	Geometry orb.Geometry // WGS-84 lon/lat
 	Bound    orb.Bound
 	// values is empty if the record has none; else a byte n, the number of
@@ -164,6 +171,17 @@ func (r *Record) SetCodes(c []uint32) {
 	}
 	atomic.StorePointer(&r.codes, unsafe.Pointer(&c[0]))
 }
+
+// Tally returns the number last stored with SetTally, or 0.
+func (r *Record) Tally() uint32 { return atomic.LoadUint32(&r.tally) }
+
+// SetTally keeps n with the record, for Tally to return: a reader's
+// numbers for some of the record's values (the around answer's counting
+// keeps a tag of its numbering and a small number per counted value), made
+// from the values and kept so as not to read them again. It is safe to
+// call on a published record, concurrently with Tally: the last one stored
+// wins. A record's Encoded form does not hold it.
+func (r *Record) SetTally(n uint32) { atomic.StoreUint32(&r.tally, n) }
 
 // Runs returns the boxes last stored with SetRuns, or nil.
 func (r *Record) Runs() *[][]orb.Bound {

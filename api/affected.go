@@ -355,7 +355,7 @@ func (s *Server) aroundEmergency(v *onemap.View, snap *inmem.Snapshot, p orb.Poi
 		hits := sc.hits[start:len(sc.hits):len(sc.hits)]
 		entry := sc.entry()
 		entry.count = len(hits)
-		sc.countAll(entry, hits, zl, zoneCounted)
+		sc.keys = sc.zoneTally.count(entry, hits, zoneCounted, sc.keys)
 		start = len(sc.records)
 		for _, h := range hits {
 			sc.records = append(sc.records, h.Record)

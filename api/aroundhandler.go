@@ -2,8 +2,6 @@ package api
 
 import (
 	"net/url"
-	"slices"
-	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -62,7 +60,7 @@ func (s *Server) handleAround(c *gin.Context) {
 	defer s.around.release(sc)
 	ans := &sc.ans
 	ans.point, ans.radius, ans.server = p, radius, s
-	sc.zoneLayer = &cat.zones
+	sc.zoneLayer, sc.zoneTally = &cat.zones, cat.zoneTally
 	var risk []inmem.Hit // the risk points found, for aroundEmergency's threatened figures
 	for i := range points {
 		l := &points[i]
@@ -76,7 +74,7 @@ func (s *Server) handleAround(c *gin.Context) {
 		}
 		entry := sc.entry()
 		entry.count = len(hits)
-		sc.countAll(entry, hits, l, allCounted)
+		sc.keys = cat.pointTally[i].count(entry, hits, allCounted, sc.keys)
 		if rule.Access >= onemap.LayerRead {
 			shown := hits[:min(len(hits), maxAroundPerSet)]
 			plan := s.projection(v.Role(), l, true).only(fields)
@@ -157,11 +155,14 @@ func readAroundQuery(raw string) (aroundQuery, error) {
 
 // aroundCatalog is what an around answer reads of a catalog (which never
 // changes once made): its point layers in the catalog's order, the hazard
-// zones and the grids. Found once per catalog rather than by copying its
-// layers for each answer.
+// zones and the grids, and the numberings its counts of the point layers
+// and the zones are made by (pointTally[i] for points[i]). Found once per
+// catalog rather than by copying its layers for each answer.
 type aroundCatalog struct {
 	points       []onemap.Layer
 	zones, grids onemap.Layer
+	pointTally   []*tallyCodes
+	zoneTally    *tallyCodes
 }
 
 // newAroundCatalog returns the catalog's layers as around reads them.
@@ -172,8 +173,12 @@ func newAroundCatalog(cat *onemap.Catalog) *aroundCatalog {
 			out.points = append(out.points, l)
 		}
 	}
+	for i := range out.points {
+		out.pointTally = append(out.pointTally, newTallyCodes(&out.points[i]))
+	}
 	out.zones, _ = cat.Layer(onemap.LayerHazardZones)
 	out.grids, _ = cat.Layer(onemap.LayerGrids)
+	out.zoneTally = newTallyCodes(&out.zones)
 	return out
 }
 
@@ -230,8 +235,10 @@ type aroundScratch struct {
 	records  []*onemap.Record // the zones and risk points, for threatOf
 	threat   threatJSON
 	cases    aroundCasesEntry
-	// zoneLayer is the hazard zones' layer (the server's catalog's).
+	// zoneLayer is the hazard zones' layer (the server's catalog's), and
+	// zoneTally the numbering its counts are made by.
 	zoneLayer *onemap.Layer
+	zoneTally *tallyCodes
 }
 
 // newAroundScratch returns an empty scratch.
@@ -263,73 +270,7 @@ func (sc *aroundScratch) clear() bool {
 	clear(sc.hits)
 	clear(sc.records)
 	sc.used, sc.features, sc.keys, sc.hits, sc.records = 0, sc.features[:0], sc.keys[:0], sc.hits[:0], sc.records[:0]
-	sc.zoneLayer, sc.cases = nil, aroundCasesEntry{}
+	sc.zoneLayer, sc.zoneTally, sc.cases = nil, nil, aroundCasesEntry{}
 	sc.ans = aroundAnswer{layers: sc.layers[:0]}
 	return true
-}
-
-// countAll sets the layer entry's counts by each field of aroundCounted
-// that want names and the layer has, in one pass over the hits: as countBy
-// gives each (the values by their text, sorted by it), held in the
-// scratch's keys.
-func (sc *aroundScratch) countAll(entry *aroundLayer, hits []inmem.Hit, l *onemap.Layer, want [len(aroundCounted)]bool) {
-	var at [len(aroundCounted)]int
-	any := false
-	for i, field := range aroundCounted {
-		at[i] = -1
-		if want[i] {
-			at[i] = l.FieldIndex(field)
-		}
-		entry.has[i] = at[i] >= 0
-		any = any || entry.has[i]
-	}
-	if !any {
-		return
-	}
-	// Each field's values in a short list, a map past its room (as
-	// countTexts).
-	var short [len(aroundCounted)][16]keyCount
-	var k [len(aroundCounted)]int
-	var more [len(aroundCounted)]map[string]int
-	for _, h := range hits {
-		for i := range at {
-			if at[i] < 0 {
-				continue
-			}
-			t := h.Record.Raw(at[i]).Text()
-			list := &short[i]
-			j := 0
-			for j < k[i] && list[j].key != t {
-				j++
-			}
-			switch {
-			case j < k[i]:
-				list[j].n++
-			case k[i] < len(list):
-				list[k[i]] = keyCount{t, 1}
-				k[i]++
-			default:
-				if more[i] == nil {
-					more[i] = map[string]int{}
-				}
-				more[i][t]++
-			}
-		}
-	}
-	for i := range at {
-		if at[i] < 0 {
-			continue
-		}
-		start := len(sc.keys)
-		sc.keys = append(sc.keys, short[i][:k[i]]...)
-		for key, n := range more[i] {
-			sc.keys = append(sc.keys, keyCount{key, n})
-		}
-		c := counts(sc.keys[start:len(sc.keys):len(sc.keys)])
-		slices.SortFunc(c, func(a, b keyCount) int { return strings.Compare(a.key, b.key) })
-		if c == nil {
-			c = counts{}
-		}
-		entry.by[i] = c
-	}
 }

@@ -16,16 +16,21 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// TestAroundCountAll holds the one pass that counts a layer's hits by kind,
-// level and status (those of them the layer has) to countBy over each
-// field, for few values and more than the short lists hold, nil values
-// among them, with two layers' counts kept in one scratch.
+// TestAroundCountAll holds the counts of a layer's hits by kind, level and
+// status (those of them the layer has), made through the layer's numbering
+// of their texts (tallyCodes), to countBy over each field: for few values
+// and more than a numbering holds (maxTallyCode), nil values among them,
+// with two layers' counts kept in one scratch, and with the same records
+// counted in turn by two numberings (two servers over one replica), each
+// numbering them again in its own.
 func TestAroundCountAll(t *testing.T) {
 	l := onemap.Layer{ID: "t", Geometry: onemap.GeometryPoint, Fields: []onemap.Field{
 		{Name: "status", Type: onemap.FieldString}, {Name: "name", Type: onemap.FieldString}, {Name: "kind", Type: onemap.FieldString}}}
 	rng := rand.New(rand.NewPCG(5, 6))
 	sc := newAroundScratch()
-	for _, distinct := range []int{0, 1, 3, 16, 17, 40} {
+	for _, distinct := range []int{0, 1, 3, 16, 17, maxTallyCode, maxTallyCode + 1, 40, 300} {
+		tc, other := newTallyCodes(&l), newTallyCodes(&l)
+		other.tag = tc.tag%(1<<(32-tallyTagShift)-1) + 1 // another tag, whatever tc drew
 		var hits []inmem.Hit
 		for i := range 300 * min(distinct, 1) {
 			vals := make([]any, 3)
@@ -40,23 +45,71 @@ func TestAroundCountAll(t *testing.T) {
 			}
 			hits = append(hits, inmem.Hit{Record: r})
 		}
-		var first aroundLayer
-		sc.countAll(&first, hits, &l, allCounted)
-		var e aroundLayer
-		sc.countAll(&e, hits, &l, allCounted) // after the first's counts in the same scratch
-		for _, e := range []*aroundLayer{&first, &e} {
+		var entries [4]aroundLayer
+		sc.keys = tc.count(&entries[0], hits, allCounted, sc.keys)
+		sc.keys = tc.count(&entries[1], hits, allCounted, sc.keys) // numbered, after the first's counts in the same scratch
+		sc.keys = other.count(&entries[2], hits, allCounted, sc.keys)
+		sc.keys = tc.count(&entries[3], hits[:len(hits)/2], allCounted, sc.keys) // numbered by the other since
+		for k := range entries {
+			e, hits := &entries[k], hits
+			if k == 3 {
+				hits = hits[:len(hits)/2]
+			}
 			for i, field := range aroundCounted {
 				at := l.FieldIndex(field)
 				if e.has[i] != (at >= 0) {
-					t.Fatalf("%d values, %s: has %v, the layer's index %d", distinct, field, e.has[i], at)
+					t.Fatalf("%d values, count %d, %s: has %v, the layer's index %d", distinct, k, field, e.has[i], at)
 				}
 				if at < 0 {
 					continue
 				}
 				if want := countBy(hits, at); !slices.Equal(e.by[i], want) || e.by[i] == nil {
-					t.Errorf("%d values, by %s: %v, countBy %v", distinct, field, e.by[i], want)
+					t.Errorf("%d values, count %d, by %s: %v, countBy %v", distinct, k, field, e.by[i], want)
 				}
 			}
+		}
+	}
+}
+
+// TestAroundCountConcurrent counts the same records from several
+// goroutines through one numbering and another, as the answers of two
+// servers over one replica do at once (go test -race checks the numbers
+// kept in the records and the numbering's texts): every count is
+// countBy's.
+func TestAroundCountConcurrent(t *testing.T) {
+	l := onemap.Layer{ID: "t", Geometry: onemap.GeometryPoint, Fields: []onemap.Field{
+		{Name: "kind", Type: onemap.FieldString}, {Name: "level", Type: onemap.FieldString}}}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var hits []inmem.Hit
+	for i := range 500 {
+		r, err := onemap.NewRecord(int64(i+1), 1, orb.Point{102, 25}, []any{fmt.Sprint("k", rng.IntN(50)), fmt.Sprint("l", rng.IntN(4))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits = append(hits, inmem.Hit{Record: r})
+	}
+	want := [2]counts{countBy(hits, 0), countBy(hits, 1)}
+	tcs := [2]*tallyCodes{newTallyCodes(&l), newTallyCodes(&l)}
+	tcs[1].tag = tcs[0].tag%(1<<(32-tallyTagShift)-1) + 1
+	errs := make(chan string, 8)
+	for g := range 8 {
+		go func() {
+			tc := tcs[g%2]
+			var keys []keyCount
+			for range 20 {
+				var e aroundLayer
+				keys = tc.count(&e, hits, allCounted, keys[:0])
+				if !slices.Equal(e.by[0], want[0]) || !slices.Equal(e.by[1], want[1]) {
+					errs <- fmt.Sprintf("goroutine %d: by kind %v, by level %v; countBy %v, %v", g, e.by[0], e.by[1], want[0], want[1])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
 		}
 	}
 }

@@ -203,11 +203,14 @@ func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep fun
 	if x == nil {
 		return nil
 	}
+	b := circleBound(p, r)
+	lo, hi, ok := x.meets(b)
+	if !ok {
+		return nil // nothing near: no distance set up
+	}
 	var hits []Hit
 	from := distancesFrom(p)
-	lo, hi := x.bounds()
 	lb := NewLowerBound(p, lo, hi)
-	b := circleBound(p, r)
 	hits = withinPacked(x.base, b, r, keep, &lb, &from, hits)
 	if x.delta.Len() > 0 {
 		x.delta.Search(b.Min, b.Max, func(min, max [2]float64, rec *onemap.Record) bool {
@@ -227,6 +230,17 @@ func (s *Snapshot) WithinDistance(layer string, p orb.Point, r float64, keep fun
 	}
 	slices.SortFunc(hits, ByDistance)
 	return hits
+}
+
+// meets returns the bounds of the index's features, and whether they meet
+// b: false for an empty index or one whose features all lie outside b (a
+// search of b would find none of them).
+func (x *index) meets(b orb.Bound) (lo, hi [2]float64, ok bool) {
+	if x.base.Len() == 0 && x.delta.Len() == 0 {
+		return lo, hi, false
+	}
+	lo, hi = x.bounds()
+	return lo, hi, lo[0] <= b.Max[0] && lo[1] <= b.Max[1] && hi[0] >= b.Min[0] && hi[1] >= b.Min[1]
 }
 
 // Containing returns the polygon features of the layer that hold p (on the
@@ -271,9 +285,12 @@ func (s *Snapshot) TouchingAppend(dst []Hit, layer string, p orb.Point, r float6
 	if x == nil {
 		return dst
 	}
+	b := circleBound(p, r)
+	if _, _, ok := x.meets(b); !ok {
+		return dst // nothing near: no plane set up
+	}
 	start := len(dst)
 	t := touching{p: p, r: r, keep: keep, pl: tangentPlane(p), hits: dst}
-	b := circleBound(p, r)
 	t.packed(x.base, b)
 	if x.delta.Len() > 0 {
 		x.delta.Search(b.Min, b.Max, func(min, max [2]float64, rec *onemap.Record) bool {
