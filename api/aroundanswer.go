@@ -324,8 +324,9 @@ func (a *aroundAnswer) appendGrids(b []byte) ([]byte, error) {
 }
 
 // writeAround answers 200 with the around answer, written into a pooled
-// buffer, as writeAnswer writes the others, its zones and grids from the
-// server's kept bytes (its grids when their projection is the role's own).
+// buffer and sent as the other point routes' answers are (sendJSON), its
+// zones and grids from the server's kept bytes (its grids when their
+// projection is the role's own).
 func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 	role := s.view(c).Role()
 	s.aroundKept.useBudget(s.keptFeatures()) // the point features' budget, theirs too
@@ -355,7 +356,7 @@ func (s *Server) writeAround(c *gin.Context, a *aroundAnswer) {
 			b = buf.gzip(b)
 		}
 	}
-	writeJSONBytes(c, b)
+	s.sendJSON(c, b)
 }
 
 // mentionsZstd reports whether an Accept-Encoding header value names zstd
