@@ -965,19 +965,32 @@ func (b *bulk) value(r ImportRow, i int, v any, vals []any) error {
 	switch v := v.(type) {
 	case string, []string:
 		vals[i] = v
-	case int64:
-		vals[i] = strconv.FormatInt(v, 10)
-	case int:
-		vals[i] = strconv.Itoa(v)
-	case float64:
-		vals[i] = strconv.FormatFloat(v, 'g', -1, 64)
-	case bool:
-		vals[i] = strconv.FormatBool(v)
 	default:
-		name := b.fields[i].Name
-		return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+		text, ok := appendScalar(nil, v)
+		if !ok {
+			name := b.fields[i].Name
+			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+		}
+		vals[i] = string(text)
 	}
 	return nil
+}
+
+// appendScalar appends the text of a number or boolean value as the
+// layer's columns take it (no COPY escape needed); false for a value of
+// another type.
+func appendScalar(buf []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case int64:
+		return strconv.AppendInt(buf, v, 10), true
+	case int:
+		return strconv.AppendInt(buf, int64(v), 10), true
+	case float64:
+		return strconv.AppendFloat(buf, v, 'g', -1, 64), true
+	case bool:
+		return strconv.AppendBool(buf, v), true
+	}
+	return buf, false
 }
 
 func containsMask(ms []int64, m int64) bool {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/onemapgis/onemap"
 	"github.com/paulmach/orb"
 )
 
@@ -343,6 +344,9 @@ func (f *copyFeed) finish() {
 // values as COPY text to c.arena.
 func (b *bulk) collectRow(c *copyChunk, line int32, r ImportRow, p orb.Point, vals []any) error {
 	c.wheres = append(c.wheres, r.Where)
+	if r.Fields != nil && len(r.Fields) == len(b.fields) {
+		return b.collectFields(c, line, r, p)
+	}
 	clear(vals)
 	mask, err := b.values(r, vals)
 	if err != nil {
@@ -371,6 +375,46 @@ func (b *bulk) collectRow(c *copyChunk, line int32, r ImportRow, p orb.Point, va
 			c.arena = appendCopyText(c.arena, arrayLiteral(v))
 			row.lists |= 1 << i
 		}
+	}
+	row.end = len(c.arena)
+	c.rows = append(c.rows, row)
+	return nil
+}
+
+// collectFields is collectRow of a row that gives its fields by place
+// (ImportRow.Fields): their COPY text goes to c.arena as it is made, with
+// no value of the staging table's between (values), the same text.
+func (b *bulk) collectFields(c *copyChunk, line int32, r ImportRow, p orb.Point) error {
+	row := copyRow{line: line, pt: p, off: len(c.arena)}
+	sep := false
+	for i, v := range r.Fields {
+		if v == nil {
+			continue
+		}
+		row.mask |= 1 << i
+		if sep {
+			c.arena = append(c.arena, '\t')
+		}
+		sep = true
+		switch v := v.(type) {
+		case string:
+			c.arena = appendCopyText(c.arena, v)
+		case []string:
+			c.arena = appendCopyText(c.arena, arrayLiteral(v))
+			row.lists |= 1 << i
+		default:
+			var ok bool
+			if c.arena, ok = appendScalar(c.arena, v); !ok {
+				name := b.fields[i].Name
+				return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+			}
+		}
+	}
+	if !containsMask(b.masks, row.mask) {
+		b.masks = append(b.masks, row.mask)
+	}
+	if !containsMask(c.masks, row.mask) {
+		c.masks = append(c.masks, row.mask)
 	}
 	row.end = len(c.arena)
 	c.rows = append(c.rows, row)
