@@ -3,6 +3,7 @@ package postgis_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +54,10 @@ func TestBulkImport_fieldsByPlace(t *testing.T) {
 	if rows.Err() != nil || len(existing) == 0 {
 		t.Fatalf("the demo's cameras: %v, %d", rows.Err(), len(existing))
 	}
-	var cams, updates, stations []postgis.ImportRow
+	var cams, updates, more, stations []postgis.ImportRow
+	for i := range 200 {
+		more = append(more, bulkCamera(1000+i, 102.25+float64(i%13)*0.01, 25.45+float64(i%11)*0.01, "bullet"))
+	}
 	for i := range 300 {
 		r := bulkCamera(i, 102.2+float64(i%17)*0.01, 25.4+float64(i%23)*0.01, []string{"dome", "bullet"}[i%2])
 		if i%3 == 0 {
@@ -76,8 +80,11 @@ func TestBulkImport_fieldsByPlace(t *testing.T) {
 	for _, load := range []struct {
 		layer string
 		rows  []postgis.ImportRow
-	}{{onemap.LayerCameras, cams}, {onemap.LayerCameras, append(append([]postgis.ImportRow(nil), cams[:5]...), updates...)}, {onemap.LayerStations, stations}} {
-		o := postgis.ImportOptions{Actor: "loader", File: "by.csv"}
+	}{{onemap.LayerCameras, cams}, {onemap.LayerCameras, slices.Concat(cams[:5], updates, more)}, {onemap.LayerStations, stations}} {
+		// Chunks of 8 rows: the second load gives way to the staged path
+		// at its first chunk, which then reads most of its rows (given
+		// by place) from the stream itself, not from the chunks read.
+		o := postgis.WithChunkRows(postgis.ImportOptions{Actor: "loader", File: "by.csv"}, 8)
 		rep1, err1 := byMap.BulkImport(ctx, load.layer, load.rows, o)
 		rep2, err2 := byPlace.BulkImport(ctx, load.layer, placed(load.rows), o)
 		if fmt.Sprint(err1) != fmt.Sprint(err2) || rep1 != rep2 {
