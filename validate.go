@@ -106,6 +106,12 @@ func blank(s string) bool {
 	}) == ""
 }
 
+// NormalizeGeometry checks a feature's geometry for layer l, as Normalize
+// does first, and returns it in the form the store takes.
+func (l *Layer) NormalizeGeometry(g orb.Geometry) (orb.Geometry, error) {
+	return l.normalizeGeometry(g)
+}
+
 func (l *Layer) normalizeGeometry(g orb.Geometry) (orb.Geometry, error) {
 	if g == nil {
 		return nil, Errorf(EINVALID, "geometry is missing")

@@ -229,6 +229,53 @@ func geoJSONRecords(r io.Reader, limit int64) Next {
 // CSVRecords streams the rows of a CSV table from r, as ReadCSV reads them
 // (the header first: an error here is the header's).
 func CSVRecords(r io.Reader, lonCol, latCol string, types map[string]onemap.FieldType) (Next, error) {
+	t, err := NewCSVRows(r, lonCol, latCol, types)
+	if err != nil {
+		return nil, err
+	}
+	return t.Records(), nil
+}
+
+// Records returns the rest of t's rows as CSVRecords returns them, each
+// with its values in a map by column name.
+func (t *CSVRows) Records() Next {
+	return func() (Record, bool, error) {
+		rec, vals, ok, err := t.Next()
+		if !ok || err != nil {
+			return Record{}, false, err
+		}
+		props := make(map[string]any, len(vals))
+		for i, v := range vals {
+			if v != nil {
+				props[t.Header[i]] = v
+			}
+		}
+		rec.Properties = props
+		return rec, true, nil
+	}
+}
+
+// CSVRows reads a CSV table's rows as CSVRecords does, each as its
+// record (Where, Feature, Line, the point) and its values by column
+// (Next), not as a map: a reader that knows the columns takes the values
+// by their place, with no map a row.
+type CSVRows struct {
+	// Header is the table's column names (trimmed, the byte-order mark
+	// left out), Lon and Lat the columns of the coordinates.
+	Header   []string
+	Lon, Lat int
+	lonCol   string
+	latCol   string
+	types    []onemap.FieldType // by column
+	cr       *csv.Reader
+	n        int
+	vals     []any
+}
+
+// NewCSVRows reads the header of the CSV table in r (an error here is
+// the header's); types gives the columns' types by name (a column it does
+// not name is text).
+func NewCSVRows(r io.Reader, lonCol, latCol string, types map[string]onemap.FieldType) (*CSVRows, error) {
 	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
 	cr.FieldsPerRecord = 0
 	cr.ReuseRecord = true
@@ -256,35 +303,53 @@ func CSVRecords(r io.Reader, lonCol, latCol string, types map[string]onemap.Fiel
 	if lon < 0 || lat < 0 {
 		return nil, invalid("line 1: the header needs columns %q and %q; it has %v", lonCol, latCol, header)
 	}
-	n := 0
-	return func() (Record, bool, error) {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return Record{}, false, nil
+	t := &CSVRows{Header: header, Lon: lon, Lat: lat, lonCol: lonCol, latCol: latCol, cr: cr,
+		types: make([]onemap.FieldType, len(header)), vals: make([]any, len(header))}
+	for i, h := range header {
+		t.types[i] = types[h]
+	}
+	return t, nil
+}
+
+// Next reads the next row: its record (Where, Feature, Line and the point,
+// no Properties) and its values by column, as CSVRecords reads them (nil
+// for the coordinates' columns and an empty cell); false at the end of the
+// table. The values are the caller's until the next call, which reuses
+// their slice; an error names the row as CSVRecords does.
+func (t *CSVRows) Next() (Record, []any, bool, error) {
+	row, err := t.cr.Read()
+	if errors.Is(err, io.EOF) {
+		return Record{}, nil, false, nil
+	}
+	if err != nil {
+		return Record{}, nil, false, csvError(err)
+	}
+	line, _ := t.cr.FieldPos(0)
+	t.n++
+	loc := Record{Where: "line " + strconv.Itoa(line), Feature: t.n, Line: line}
+	x, err1 := strconv.ParseFloat(strings.TrimSpace(row[t.Lon]), 64)
+	y, err2 := strconv.ParseFloat(strings.TrimSpace(row[t.Lat]), 64)
+	if err1 != nil || err2 != nil {
+		return Record{}, nil, false, loc.Errorf("", "%s=%q, %s=%q is not a longitude and latitude", t.lonCol, row[t.Lon], t.latCol, row[t.Lat])
+	}
+	if len(row) != len(t.vals) { // a table whose rows differ in length (FieldsPerRecord 0 refuses them)
+		t.vals = make([]any, len(row))
+	}
+	clear(t.vals)
+	for i, cell := range row {
+		if i == t.Lon || i == t.Lat || cell == "" {
+			continue
 		}
+		var typ onemap.FieldType
+		if i < len(t.types) {
+			typ = t.types[i]
+		}
+		v, err := csvValue(cell, typ)
 		if err != nil {
-			return Record{}, false, csvError(err)
+			return Record{}, nil, false, loc.Errorf("", "column %q: %v", t.Header[i], err)
 		}
-		line, _ := cr.FieldPos(0)
-		n++
-		loc := Record{Where: fmt.Sprintf("line %d", line), Feature: n, Line: line}
-		x, err1 := strconv.ParseFloat(strings.TrimSpace(row[lon]), 64)
-		y, err2 := strconv.ParseFloat(strings.TrimSpace(row[lat]), 64)
-		if err1 != nil || err2 != nil {
-			return Record{}, false, loc.Errorf("", "%s=%q, %s=%q is not a longitude and latitude", lonCol, row[lon], latCol, row[lat])
-		}
-		props := make(map[string]any, len(row))
-		for i, cell := range row {
-			if i == lon || i == lat || cell == "" {
-				continue
-			}
-			v, err := csvValue(cell, types[header[i]])
-			if err != nil {
-				return Record{}, false, loc.Errorf("", "column %q: %v", header[i], err)
-			}
-			props[header[i]] = v
-		}
-		loc.Geometry, loc.Properties = orb.Point{x, y}, props
-		return loc, true, nil
-	}, nil
+		t.vals[i] = v
+	}
+	loc.Geometry = orb.Point{x, y}
+	return loc, t.vals, true, nil
 }

@@ -75,12 +75,7 @@ func (db *DB) BulkImportFrom(ctx context.Context, layerID string, next func() (I
 	if err != nil {
 		return ImportReport{}, err
 	}
-	b := &bulk{layer: &l, tbl: tbl, pool: db.pool}
-	for _, f := range l.Fields {
-		if !f.ReadOnly {
-			b.fields = append(b.fields, f)
-		}
-	}
+	b := &bulk{layer: &l, tbl: tbl, pool: db.pool, fields: ImportFields(&l)}
 	if len(b.fields) > 62 {
 		return ImportReport{}, onemap.Errorf(onemap.EINVALID, "layer %s has %d writable fields: the bulk path takes at most 62", l.ID, len(b.fields))
 	}
@@ -931,6 +926,22 @@ func (s *bulkSource) stage(r ImportRow) error {
 // row's fields as the staging table takes them (string, or []string for a
 // list) and returns the set of fields it gives.
 func (b *bulk) values(r ImportRow, vals []any) (int64, error) {
+	if r.Fields != nil {
+		if len(r.Fields) != len(b.fields) {
+			return 0, onemap.Errorf(onemap.EINTERNAL, "%s: %d fields given by place, the layer %s writes %d", r.Where, len(r.Fields), b.layer.ID, len(b.fields))
+		}
+		var mask int64
+		for i, v := range r.Fields {
+			if v == nil {
+				continue
+			}
+			mask |= 1 << i
+			if err := b.value(r, i, v, vals); err != nil {
+				return 0, err
+			}
+		}
+		return mask, nil
+	}
 	var mask int64
 	for name, v := range r.Feature.Properties {
 		i := b.index(name)
@@ -941,22 +952,45 @@ func (b *bulk) values(r ImportRow, vals []any) (int64, error) {
 			continue
 		}
 		mask |= 1 << i
-		switch v := v.(type) {
-		case string, []string:
-			vals[i] = v
-		case int64:
-			vals[i] = strconv.FormatInt(v, 10)
-		case int:
-			vals[i] = strconv.Itoa(v)
-		case float64:
-			vals[i] = strconv.FormatFloat(v, 'g', -1, 64)
-		case bool:
-			vals[i] = strconv.FormatBool(v)
-		default:
-			return 0, onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+		if err := b.value(r, i, v, vals); err != nil {
+			return 0, err
 		}
 	}
 	return mask, nil
+}
+
+// value sets vals[i] to v, the value of b.fields[i] in row r, as the
+// staging table takes it.
+func (b *bulk) value(r ImportRow, i int, v any, vals []any) error {
+	switch v := v.(type) {
+	case string, []string:
+		vals[i] = v
+	default:
+		text, ok := appendScalar(nil, v)
+		if !ok {
+			name := b.fields[i].Name
+			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+		}
+		vals[i] = string(text)
+	}
+	return nil
+}
+
+// appendScalar appends the text of a number or boolean value as the
+// layer's columns take it (no COPY escape needed); false for a value of
+// another type.
+func appendScalar(buf []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case int64:
+		return strconv.AppendInt(buf, v, 10), true
+	case int:
+		return strconv.AppendInt(buf, int64(v), 10), true
+	case float64:
+		return strconv.AppendFloat(buf, v, 'g', -1, 64), true
+	case bool:
+		return strconv.AppendBool(buf, v), true
+	}
+	return buf, false
 }
 
 func containsMask(ms []int64, m int64) bool {

@@ -1,11 +1,15 @@
 package postgis_test
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemapgis/onemap/internal/pgtest"
 )
 
@@ -104,5 +108,69 @@ func TestCameraGeomCheck(t *testing.T) {
 	valid := pgtest.Value[int64](t, url, `SELECT count(*) FROM (`+points+`) t WHERE ST_IsValid(geom)`, xs, ys)
 	if n := int64(len(xs)) + 1; valid < 1000 || n-valid < 1000 {
 		t.Errorf("%d of the %d points are valid: the test compares too few of one verdict", valid, n)
+	}
+}
+
+// TestDeviceCodeCollation: the cameras' device code and its unique index
+// compare bytes (COLLATE "C", migration 0048), not the database's
+// collation through strcoll; a code compared with a text of the default
+// collation (a parameter, the staging table's column) still finds the
+// index, the order of codes is that of the default collation, and two
+// cameras still cannot share one.
+func TestDeviceCodeCollation(t *testing.T) {
+	url := pgtest.URL(t)
+	if c := pgtest.Value[string](t, url, `SELECT coalesce(collname::text, '') FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation
+		WHERE a.attrelid = 'cameras'::regclass AND a.attname = 'device_code'`); c != "C" {
+		t.Errorf("cameras.device_code's collation is %q, want C", c)
+	}
+	if c := pgtest.Value[string](t, url, `SELECT coalesce(string_agg(c.collname::text, ','), '') FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] AND a.attname = 'device_code'
+		LEFT JOIN pg_collation c ON c.oid = i.indcollation[0]
+		WHERE i.indrelid = 'cameras'::regclass AND i.indisunique`); c != "C" {
+		t.Errorf("the unique index of cameras.device_code compares under %q, want C", c)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	codes := []string{"53012345678901234567", "53012345678901234568", "10000000000000000000", "89999999999999999999", "53002345678901234567"}
+	for i, c := range codes {
+		if _, err := conn.Exec(ctx, `INSERT INTO cameras (device_code, name, kind, status, geom) VALUES ($1, $2, 'dome', 'online', ST_SetSRID(ST_MakePoint(102.5, 25.5), 4326))`,
+			c, fmt.Sprint("camera ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO cameras (device_code, name, kind, status, geom) VALUES ($1, 'twin', 'dome', 'online', ST_SetSRID(ST_MakePoint(102.5, 25.5), 4326))`, codes[0]); err == nil {
+		t.Error("a second camera took a device code that is there")
+	}
+	var byC, byDefault []string
+	if err := conn.QueryRow(ctx, `SELECT array_agg(device_code ORDER BY device_code), array_agg(device_code ORDER BY device_code COLLATE "default") FROM cameras`).Scan(&byC, &byDefault); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(byC, byDefault) {
+		t.Errorf("device codes in order %v, under the default collation %v", byC, byDefault)
+	}
+	if _, err := conn.Exec(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`SELECT id FROM cameras WHERE device_code = $1`,
+		`SELECT c.id FROM cameras c JOIN (SELECT $1::text COLLATE "default" AS d) s ON c.device_code = s.d`} {
+		rows, err := conn.Query(ctx, `EXPLAIN (COSTS OFF) `+q, codes[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "cameras_device_code_key") {
+			t.Errorf("%s does not use the device codes' index:\n%s", q, plan)
+		}
+		var id int64
+		if err := conn.QueryRow(ctx, q, codes[1]).Scan(&id); err != nil || id == 0 {
+			t.Errorf("%s: %d, %v", q, id, err)
+		}
 	}
 }

@@ -87,9 +87,11 @@ func (b *bulk) copyable(replaceable bool, o ImportOptions) bool {
 
 // replay returns next for the staged path: the rows of the chunks read
 // (read back from the spill file, a chunk at a time), then rest and what
-// next still has. b.wheres and b.masks start again.
+// next still has; or, if the reader stopped at an error (the file's, or a
+// row's values), that error after the chunks, as the load would have
+// met it. b.wheres and b.masks start again.
 func (b *bulk) replay(f *copyFeed, next func() (ImportRow, bool, error)) func() (ImportRow, bool, error) {
-	chunks, rest := f.all, f.rest
+	chunks, rest, readErr := f.all, f.rest, f.err
 	b.wheres, b.masks = nil, nil
 	var cur *copyChunk
 	k, i := 0, 0
@@ -129,6 +131,9 @@ func (b *bulk) replay(f *copyFeed, next func() (ImportRow, bool, error)) func() 
 				}
 			}
 			return ImportRow{Where: c.wheres[r.line-c.first], Feature: &onemap.Feature{Layer: b.layer.ID, Geometry: r.pt, Properties: props}}, true, nil
+		}
+		if readErr != nil {
+			return ImportRow{}, false, readErr
 		}
 		if rest != nil {
 			r := *rest

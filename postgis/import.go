@@ -18,6 +18,26 @@ import (
 type ImportRow struct {
 	Where   string // "line 12" or "feature 3 (line 40)"
 	Feature *onemap.Feature
+	// Fields, if not nil, holds the row's fields in place of
+	// Feature.Properties, which is then not read: one a writable field of
+	// the layer (ImportFields), in order, nil where the row gives none,
+	// each as Layer.Normalize leaves it. A reader that knows a file's
+	// columns fills it with no map a row; only BulkImportFrom (and
+	// BulkImport) take it.
+	Fields []any
+}
+
+// ImportFields returns the fields of an ImportRow's Fields, in their
+// order: the layer's writable fields (not read-only), as the layer lists
+// them.
+func ImportFields(l *onemap.Layer) []onemap.Field {
+	var out []onemap.Field
+	for _, f := range l.Fields {
+		if !f.ReadOnly {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // ImportFeatures imports rows into the layer in one transaction: all of

@@ -149,7 +149,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		defer file.Close()
 		r = file
 	}
-	var next geofile.Next
+	var (
+		next   geofile.Next
+		direct *csvFields
+	)
 	switch format {
 	case "geojson", "json":
 		next = geofile.GeoJSONRecords(r)
@@ -161,7 +164,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		for _, fl := range layer.Fields {
 			types[fl.Name] = fl.Type
 		}
-		next, err = geofile.CSVRecords(r, c.LonColumn, c.LatColumn, types)
+		var t *geofile.CSVRows
+		if t, err = geofile.NewCSVRows(r, c.LonColumn, c.LatColumn, types); err == nil {
+			next, direct = t.Records(), newCSVFields(&layer, t)
+		}
 	default:
 		return fmt.Errorf("--format %q: want geojson or csv", c.Format)
 	}
@@ -172,6 +178,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	// are read, holding none; the row path, and the choice between the
 	// two (--bulk auto), read the rows they need first.
 	rows := importRows(&layer, next)
+	rows.direct = direct
 	var head []postgis.ImportRow
 	if bulk != "on" {
 		limit := bulkFrom
@@ -198,6 +205,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		Steps: func(step string, took time.Duration) { log.Debug("bulk import step", "step", step, "took", took) }}
 	var rep postgis.ImportReport
 	if useBulk {
+		// The rest of a CSV table's rows with their fields by place.
+		rows.byPlace = true
 		rep, err = db.BulkImportFrom(ctx, layer.ID, rows.after(head), opts)
 	} else {
 		rep, err = db.ImportWith(ctx, layer.ID, head, opts)
@@ -228,8 +237,13 @@ const bulkFrom = 5000
 type importStream struct {
 	layer *onemap.Layer
 	next  geofile.Next
-	n     int  // rows read
-	done  bool // the file has no more
+	// direct, if not nil, reads the same CSV table's rows with their
+	// fields by place (no map a row: csvFields); row takes them from it
+	// once byPlace is set (the bulk path's, which takes such rows).
+	direct  *csvFields
+	byPlace bool
+	n       int  // rows read
+	done    bool // the file has no more
 }
 
 func importRows(l *onemap.Layer, next geofile.Next) *importStream {
@@ -241,6 +255,15 @@ func (s *importStream) row() (postgis.ImportRow, bool, error) {
 	if s.done {
 		return postgis.ImportRow{}, false, nil
 	}
+	if s.direct != nil && s.byPlace {
+		r, ok, err := s.direct.row()
+		if ok {
+			s.n++
+		} else if err == nil {
+			s.done = true
+		}
+		return r, ok, err
+	}
 	rec, ok, err := s.next()
 	if err != nil {
 		return postgis.ImportRow{}, false, err
@@ -250,11 +273,17 @@ func (s *importStream) row() (postgis.ImportRow, bool, error) {
 		return postgis.ImportRow{}, false, nil
 	}
 	s.n++
-	g, props, err := s.layer.Normalize(rec.Geometry, rec.Properties)
+	return normalizedRow(s.layer, rec)
+}
+
+// normalizedRow is record rec of an import file as a row of layer l,
+// checked by onemap.Layer.Normalize; its error names the record.
+func normalizedRow(l *onemap.Layer, rec geofile.Record) (postgis.ImportRow, bool, error) {
+	g, props, err := l.Normalize(rec.Geometry, rec.Properties)
 	if err != nil {
 		return postgis.ImportRow{}, false, onemap.Errorf(onemap.EINVALID, "%s: %s", rec.Where, onemap.ErrorMessage(err))
 	}
-	return postgis.ImportRow{Where: rec.Where, Feature: &onemap.Feature{Layer: s.layer.ID, Geometry: g, Properties: props}}, true, nil
+	return postgis.ImportRow{Where: rec.Where, Feature: &onemap.Feature{Layer: l.ID, Geometry: g, Properties: props}}, true, nil
 }
 
 // take reads up to limit rows (all of them if limit < 0).
