@@ -273,23 +273,7 @@ func TestGridHit(t *testing.T) {
 	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "13812341234", "张三", "bad \xff utf8", "\u2028"}
 	n := 0
 	for i := range 300 {
-		vals := make([]any, len(l.Fields))
-		for j, f := range l.Fields {
-			switch {
-			case rng.IntN(5) == 0:
-				vals[j] = nil
-			case f.Name == "level":
-				vals[j] = f.Enum[rng.IntN(len(f.Enum))]
-			case f.Type == onemap.FieldString:
-				vals[j] = strs[rng.IntN(len(strs))]
-			case f.Type == onemap.FieldInteger:
-				vals[j] = rng.Int64N(1000)
-			}
-		}
-		rec, err := onemap.NewRecord(int64(i+1), 1, orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}, vals)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := randomGrid(t, rng, &l, int64(i+1), strs)
 		h := inmem.Hit{Record: rec, Distance: rng.Float64() * 3000}
 		for _, role := range onemap.Roles() {
 			props := s.recordJSON(role, &l, h, false).Properties
@@ -394,4 +378,29 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// randomGrid returns grid id of layer l (the grids) with values chosen by
+// rng to trip an encoder: a fifth of them null, the level one of its enum,
+// the texts from strs, the numbers below 1,000.
+func randomGrid(t testing.TB, rng *rand.Rand, l *onemap.Layer, id int64, strs []string) *onemap.Record {
+	t.Helper()
+	vals := make([]any, len(l.Fields))
+	for j, f := range l.Fields {
+		switch {
+		case rng.IntN(5) == 0:
+			vals[j] = nil
+		case f.Name == "level":
+			vals[j] = f.Enum[rng.IntN(len(f.Enum))]
+		case f.Type == onemap.FieldString:
+			vals[j] = strs[rng.IntN(len(strs))]
+		case f.Type == onemap.FieldInteger:
+			vals[j] = rng.Int64N(1000)
+		}
+	}
+	rec, err := onemap.NewRecord(id, 1, orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }

@@ -25,23 +25,7 @@ func TestAppendGridHit(t *testing.T) {
 	strs := []string{"", "狮山镇", `a"b\c`, "<b>&amp;</b>", "13812341234", "张三", "bad \xff utf8", "\u2028", "line\nbreak"}
 	n := 0
 	for i := range 400 {
-		vals := make([]any, len(l.Fields))
-		for j, f := range l.Fields {
-			switch {
-			case rng.IntN(5) == 0:
-				vals[j] = nil
-			case f.Name == "level":
-				vals[j] = f.Enum[rng.IntN(len(f.Enum))]
-			case f.Type == onemap.FieldString:
-				vals[j] = strs[rng.IntN(len(strs))]
-			case f.Type == onemap.FieldInteger:
-				vals[j] = rng.Int64N(1000)
-			}
-		}
-		rec, err := onemap.NewRecord(int64(i+1), 1, orb.MultiPolygon{{{{102, 25}, {102.1, 25}, {102.1, 25.1}, {102, 25}}}}, vals)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := randomGrid(t, rng, &l, int64(i+1), strs)
 		h := inmem.Hit{Record: rec, Distance: []float64{0, rng.Float64() * 3000, 0.005, 1e-9, 12.345}[i%5]}
 		for _, role := range onemap.Roles() {
 			plan := s.projection(role, &l, false)

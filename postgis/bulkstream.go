@@ -363,64 +363,46 @@ func (b *bulk) collectRow(c *copyChunk, line int32, r ImportRow, p orb.Point, va
 	if err != nil {
 		return err
 	}
-	if !containsMask(b.masks, mask) {
-		b.masks = append(b.masks, mask)
-	}
-	if !containsMask(c.masks, mask) {
-		c.masks = append(c.masks, mask)
-	}
 	row := copyRow{line: line, mask: mask, pt: p, off: len(c.arena)}
 	sep := false
 	for i, v := range vals {
-		if v == nil {
-			continue
-		}
-		if sep {
-			c.arena = append(c.arena, '\t')
-		}
-		sep = true
-		switch v := v.(type) {
-		case string:
-			c.arena = appendCopyText(c.arena, v)
-		case []string:
-			c.arena = appendCopyText(c.arena, arrayLiteral(v))
-			row.lists |= 1 << i
+		if v != nil {
+			c.appendField(&row, i, v, sep) // a string or a list: values' own
+			sep = true
 		}
 	}
-	row.end = len(c.arena)
-	c.rows = append(c.rows, row)
+	b.addRow(c, row)
 	return nil
 }
 
-// collectFields is collectRow of a row that gives its fields by place
-// (ImportRow.Fields): their COPY text goes to c.arena as it is made, with
-// no value of the staging table's between (values), the same text.
-func (b *bulk) collectFields(c *copyChunk, line int32, r ImportRow, p orb.Point) error {
-	row := copyRow{line: line, pt: p, off: len(c.arena)}
-	sep := false
-	for i, v := range r.Fields {
-		if v == nil {
-			continue
-		}
-		row.mask |= 1 << i
-		if sep {
-			c.arena = append(c.arena, '\t')
-		}
-		sep = true
-		switch v := v.(type) {
-		case string:
-			c.arena = appendCopyText(c.arena, v)
-		case []string:
-			c.arena = appendCopyText(c.arena, arrayLiteral(v))
-			row.lists |= 1 << i
-		default:
-			var ok bool
-			if c.arena, ok = appendScalar(c.arena, v); !ok {
-				name := b.fields[i].Name
-				return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
-			}
+// appendField appends field i's value v to row's COPY text in c.arena,
+// after a tab if sep (every field but the row's first): a text, a list as
+// an array literal, or a number or boolean as appendScalar writes it;
+// false, with nothing written, for a value of another type.
+func (c *copyChunk) appendField(row *copyRow, i int, v any, sep bool) bool {
+	start := len(c.arena)
+	if sep {
+		c.arena = append(c.arena, '\t')
+	}
+	switch v := v.(type) {
+	case string:
+		c.arena = appendCopyText(c.arena, v)
+	case []string:
+		c.arena = appendCopyText(c.arena, arrayLiteral(v))
+		row.lists |= 1 << i
+	default:
+		var ok bool
+		if c.arena, ok = appendScalar(c.arena, v); !ok {
+			c.arena = c.arena[:start]
+			return false
 		}
 	}
+	return true
+}
+
+// addRow ends row, whose COPY text ends c.arena, and adds it to c, its
+// set of fields to the load's and the chunk's.
+func (b *bulk) addRow(c *copyChunk, row copyRow) {
 	if !containsMask(b.masks, row.mask) {
 		b.masks = append(b.masks, row.mask)
 	}
@@ -429,6 +411,24 @@ func (b *bulk) collectFields(c *copyChunk, line int32, r ImportRow, p orb.Point)
 	}
 	row.end = len(c.arena)
 	c.rows = append(c.rows, row)
+}
+
+// collectFields is collectRow of a row that gives its fields by place
+// (ImportRow.Fields): their COPY text goes to c.arena as it is made, with
+// no value of the staging table's between (values), the same text.
+func (b *bulk) collectFields(c *copyChunk, line int32, r ImportRow, p orb.Point) error {
+	row := copyRow{line: line, pt: p, off: len(c.arena)}
+	for i, v := range r.Fields {
+		if v == nil {
+			continue
+		}
+		if !c.appendField(&row, i, v, row.mask != 0) {
+			name := b.fields[i].Name
+			return onemap.FieldErrorf(name, onemap.EINVALID, "%s: field %q: a value of type %T", r.Where, name, v)
+		}
+		row.mask |= 1 << i
+	}
+	b.addRow(c, row)
 	return nil
 }
 
