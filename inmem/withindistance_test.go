@@ -33,14 +33,22 @@ func TestWithinDistance_bound(t *testing.T) {
 		}
 		got := snap.WithinDistance(onemap.LayerCameras, p, r, keep)
 		want := bruteNearby(pts, p, len(pts), r, func(id int64) bool { return keep == nil || id%2 == 1 })
-		if len(got) != len(want) {
-			t.Fatalf("point %v radius %.9f m: %d points, measuring every point %d", p, r, len(got), len(want))
-		}
-		for j := range want {
-			if got[j].Record.ID != want[j].Record.ID || got[j].Distance != want[j].Distance {
-				t.Fatalf("point %v radius %.9f m: hit %d is %d at %v m, measuring every point %d at %v m",
-					p, r, j, got[j].Record.ID, got[j].Distance, want[j].Record.ID, want[j].Distance)
-			}
+		sameWithin(t, p, r, got, want)
+	}
+}
+
+// sameWithin fails t unless got, WithinDistance's hits around p within r,
+// are want's, those of measuring every point: the same ids, distances and
+// order.
+func sameWithin(t *testing.T, p orb.Point, r float64, got, want []inmem.Hit) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("point %v radius %.9f m: %d points, measuring every point %d", p, r, len(got), len(want))
+	}
+	for j := range want {
+		if got[j].Record.ID != want[j].Record.ID || got[j].Distance != want[j].Distance {
+			t.Fatalf("point %v radius %.9f m: hit %d is %d at %v m, measuring every point %d at %v m",
+				p, r, j, got[j].Record.ID, got[j].Distance, want[j].Record.ID, want[j].Distance)
 		}
 	}
 }

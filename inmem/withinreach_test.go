@@ -30,14 +30,7 @@ func TestWithinDistance_outOfReach(t *testing.T) {
 		}
 		got := snap.WithinDistance(onemap.LayerCameras, p, r, nil)
 		want := bruteNearby(pts, p, len(pts), r, nil)
-		if len(got) != len(want) {
-			t.Fatalf("point %v radius %.9f m: %d points, measuring every point %d", p, r, len(got), len(want))
-		}
-		for j := range want {
-			if got[j].Record.ID != want[j].Record.ID || got[j].Distance != want[j].Distance {
-				t.Fatalf("point %v radius %.9f m: hit %d is %d, measuring every point %d", p, r, j, got[j].Record.ID, want[j].Record.ID)
-			}
-		}
+		sameWithin(t, p, r, got, want)
 	}
 	if got := snap.WithinDistance(onemap.LayerStations, orb.Point{102.4, 25.6}, 20000, nil); len(got) != 0 {
 		t.Errorf("WithinDistance of an empty layer: %d hits", len(got))

@@ -158,6 +158,7 @@ test('an auditor reads and verifies the audit trail at /audit/', { timeout: 4 * 
     const why = await page.$$eval('#rows tr[data-action="login.failed"]', (trs) => trs.map((tr) => tr.cells[7].querySelector('.au-words')?.textContent ?? ''));
     assert.ok(why.some((t) => /^原因：密码错误；第 \d+ 次失败$/.test(t)), `the failed sign-ins say: ${why.slice(0, 5)}`);
     assert.ok(why.every((t) => !/wrong password/.test(t)), `a reason in English: ${why.slice(0, 5)}`);
+    await page.screenshot({ path: path.join(OUT, 'audit-signin-failed.png') });
     const csv = await page.getAttribute('#csv', 'href');
     assert.match(csv, /format=csv/);
     assert.doesNotMatch(csv, /limit=/, 'the export holds every record the filter selects');
